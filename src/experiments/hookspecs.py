@@ -1,0 +1,181 @@
+"""The hooks through which plugins extend strategy-experiments.
+
+A plugin is a module or object with functions marked ``@experiments.hookimpl`` whose
+names match the specifications below.  Installed packages announce plugins through the
+entry-point group ``experiments``; code can also register them explicitly with
+``Plugins(plugins=[...])`` or :meth:`experiments.plugins.Plugins.register`.  The
+library's own backends, checks and report formats register through these same hooks.
+
+A hook implementation may accept any subset of a hook's arguments, by name.
+
+*Registration hooks* (``register_*``) are called once, when a
+:class:`~experiments.plugins.Plugins` object first needs what they register.  They get a
+``register`` callback and return nothing.
+
+*Event hooks* are called after a write has committed, never before: the store is
+already changed when they run, and nothing they do can undo it.  An exception raised by
+an event hook is logged as a warning that names the plugin and the hook, and the write
+still succeeds; the other plugins' hooks still run.  Events are not fired for imports
+(:meth:`~experiments.stores.Store.import_records`), which restore history rather than
+make it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import pluggy
+
+if TYPE_CHECKING:
+    from experiments.model import Decision, Experiment, Learning, Measurement, Record
+    from experiments.plugins import Plugins
+    from experiments.stores import Store, StoreURL
+
+__all__ = [
+    "BackendFactory",
+    "RegisterBackend",
+    "experiment_abandoned",
+    "experiment_concluded",
+    "experiment_decided",
+    "experiment_started",
+    "learning_recorded",
+    "measurement_recorded",
+    "object_purged",
+    "object_saved",
+    "register_backends",
+]
+
+hookspec = pluggy.HookspecMarker("experiments")
+
+
+class BackendFactory(Protocol):
+    """Opens a store for a URL of the scheme it was registered for."""
+
+    def __call__(self, url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store: ...
+
+
+class RegisterBackend(Protocol):
+    """The callback handed to :func:`register_backends`."""
+
+    def __call__(self, scheme: str, factory: BackendFactory, *, description: str = "") -> None: ...
+
+
+# --- registration -----------------------------------------------------------------------
+
+
+@hookspec
+def register_backends(register: RegisterBackend) -> None:
+    """Register storage backends by URL scheme.
+
+    Called once per :class:`~experiments.plugins.Plugins`, the first time a store is
+    opened or the backends are listed.  Call ``register(scheme, factory,
+    description=...)`` once per scheme; ``factory(url, plugins=..., create=...)`` must
+    return an open :class:`~experiments.stores.Store`.  ``create`` is None when the store
+    should be created on its first write, True to create it now, False never to create
+    it.  A scheme registered twice is a :class:`~experiments.errors.PluginError`.
+
+    Args:
+        register: callback taking the scheme (lowercase, e.g. ``"sqlite"``), the
+            factory and an optional one-line description.
+    """
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+@hookspec
+def object_saved(store: Store, record: Record, previous_revision: int) -> None:
+    """A new version of a record was committed.
+
+    Called once for every record written by a save, a batch, a soft delete or a restore
+    (a deletion is saved as a version with ``deleted_at`` set), after the transaction
+    committed.
+
+    Args:
+        store: the store written to.
+        record: the version as stored, with its new ``revision`` and ``updated_at``.
+        previous_revision: the revision it replaced; 0 for a newly created record.
+    """
+
+
+@hookspec
+def object_purged(store: Store, kind: str, id: str) -> None:  # noqa: A002 - the record's id
+    """A record and every one of its versions were removed for good.
+
+    Called after the purge committed.  Use it to erase copies the plugin keeps
+    elsewhere (a citizen's right to erasure covers them too).
+
+    Args:
+        store: the store purged from.
+        kind: the purged record's kind, e.g. ``"participant"``.
+        id: the purged record's id; nothing else about it is left to read.
+    """
+
+
+@hookspec
+def experiment_started(store: Store, experiment: Experiment) -> None:
+    """An experiment moved from planned to running, and that version is committed.
+
+    Also called for an experiment stored for the first time as already running (or
+    further along), so every experiment that ran is announced once.
+
+    Args:
+        store: the store written to.
+        experiment: the running version as stored.
+    """
+
+
+@hookspec
+def experiment_concluded(store: Store, experiment: Experiment) -> None:
+    """An experiment moved to concluded: its test is over; learnings and a decision follow.
+
+    Args:
+        store: the store written to.
+        experiment: the concluded version as stored.
+    """
+
+
+@hookspec
+def experiment_decided(
+    store: Store, experiment: Experiment, decision: Decision | None
+) -> None:
+    """An experiment moved from concluded to decided.
+
+    Args:
+        store: the store written to.
+        experiment: the decided version as stored.
+        decision: the decision about it, when one was saved in the same write or is in
+            the store (the latest by ``decided_at``); None when none was recorded.
+    """
+
+
+@hookspec
+def experiment_abandoned(store: Store, experiment: Experiment) -> None:
+    """An experiment was abandoned before it concluded.
+
+    Args:
+        store: the store written to.
+        experiment: the abandoned version as stored; ``abandon_reason`` says why.
+    """
+
+
+@hookspec
+def learning_recorded(store: Store, learning: Learning) -> None:
+    """A new learning was committed (its first version; later edits are ``object_saved``).
+
+    Args:
+        store: the store written to.
+        learning: the learning as stored.
+    """
+
+
+@hookspec
+def measurement_recorded(store: Store, measurement: Measurement) -> None:
+    """A new measurement was committed (its first version).
+
+    ``measurement.measured_at`` may lie well before now: late data is normal.
+
+    Args:
+        store: the store written to.
+        measurement: the measurement as stored.
+    """

@@ -1,0 +1,125 @@
+"""What every stored object has: an id, a revision, times, who changed it, tags, metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+import attrs
+import pendulum
+
+from experiments.errors import ValidationError
+from experiments.model._time import now
+from experiments.model._validate import (
+    metadata_key,
+    to_metadata,
+    to_optional_name,
+    to_optional_utc_datetime,
+    to_own_id,
+    to_revision,
+    to_slug,
+    to_tags,
+    to_utc_datetime,
+    valid,
+)
+
+__all__ = ["Record", "id_for", "new_id"]
+
+def new_id(prefix: str) -> str:
+    """A fresh id: the prefix, then 32 hex digits of creation time (ms) and 80 random bits.
+
+    Such ids sort by creation time, so the primary-key order of a store is roughly the
+    order in which things were recorded.
+    """
+    return f"{prefix}_{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
+
+
+def id_for(kind: str, prefix: str, key: str) -> str:
+    """The deterministic id of the object of ``kind`` whose natural key (slug) is ``key``.
+
+    Two processes that create "the same" object by slug compute the same id, so a store's
+    create-if-absent makes them one object.
+    """
+    return f"{prefix}_{hashlib.sha256(f'{kind}:{key}'.encode()).hexdigest()[:32]}"
+
+
+def _same_as_created(self: Record) -> pendulum.DateTime:
+    return self.created_at
+
+
+@attrs.frozen(kw_only=True)
+class Record:
+    """Base of every object the library stores.
+
+    ``revision`` is 0 for an object that was never saved; a store sets it to 1 on the
+    first save and increments it on every save after that.  ``updated_at`` and
+    ``changed_by`` describe the revision; ``deleted_at`` is set while the object is soft
+    deleted.
+    """
+
+    kind: ClassVar[str] = "record"
+    id_prefix: ClassVar[str] = "rec"
+
+    slug: str | None = attrs.field(default=None, converter=to_slug, validator=valid)
+    id: str = attrs.field(default="", converter=to_own_id, validator=valid)
+    revision: int = attrs.field(default=0, converter=to_revision, validator=valid)
+    created_at: pendulum.DateTime = attrs.field(
+        factory=now, converter=to_utc_datetime, validator=valid
+    )
+    updated_at: pendulum.DateTime = attrs.field(
+        default=attrs.Factory(_same_as_created, takes_self=True),
+        converter=to_utc_datetime,
+        validator=valid,
+    )
+    changed_by: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
+    deleted_at: pendulum.DateTime | None = attrs.field(
+        default=None, converter=to_optional_utc_datetime, validator=valid
+    )
+    tags: frozenset[str] = attrs.field(factory=frozenset, converter=to_tags, validator=valid)
+    metadata: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=to_metadata, validator=valid, eq=metadata_key, hash=False
+    )
+
+    def natural_key(self) -> str | None:
+        """What determines this object's id when none is given; the slug by default."""
+        return self.slug
+
+    def __attrs_post_init__(self) -> None:
+        key = self.natural_key()
+        derived = None if key is None else id_for(self.kind, self.id_prefix, key)
+        if not self.id:
+            object.__setattr__(self, "id", derived or new_id(self.id_prefix))
+        elif derived is not None and self.id != derived:
+            raise ValidationError(
+                f"{type(self).__name__}.id {self.id!r} does not belong to slug {key!r} "
+                f"(its id is {derived!r}); give the slug or the id, not both"
+            )
+        if self.updated_at < self.created_at:
+            raise ValidationError(
+                f"{type(self).__name__}.updated_at ({self.updated_at}) is before created_at "
+                f"({self.created_at})"
+            )
+
+    @classmethod
+    def id_for_slug(cls, slug: str) -> str:
+        """The id an object of this kind with ``slug`` has, in every process."""
+        checked = to_slug(slug)
+        if not isinstance(checked, str):
+            raise ValidationError(f"{cls.__name__}.slug {checked.expected}; got {slug!r}")
+        return id_for(cls.kind, cls.id_prefix, checked)
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def evolve(self, **changes: Any) -> Self:
+        """A copy with ``changes`` applied and validated (``attrs.evolve``)."""
+        return attrs.evolve(self, **changes)
+
+    def label(self) -> str:
+        """A short human-readable name for messages."""
+        title = getattr(self, "title", None)
+        return f"{self.kind} {title!r} ({self.id})" if title else f"{self.kind} {self.id}"

@@ -1,0 +1,429 @@
+"""Times, durations and time boxes: parsing, normalising and their text form.
+
+Stored times are written as the UTC instant with a fixed width, followed by the
+time zone they were given in as an RFC 9557 annotation, e.g.
+``2026-03-01T09:00:00.000000Z[Europe/Copenhagen]``.  The fixed-width UTC prefix sorts
+and compares as text, which lets SQL backends filter and order on it without parsing,
+and the annotation keeps the zone so nothing is lost on the way back.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import re
+from typing import Final, TypeAlias
+
+import attrs
+import pendulum
+
+__all__ = [
+    "DateLike",
+    "DateTimeLike",
+    "DurationLike",
+    "TimeBox",
+    "TimeBoxLike",
+    "TimeError",
+    "duration_key",
+    "format_date",
+    "format_datetime",
+    "format_duration",
+    "now",
+    "parse_date",
+    "parse_datetime",
+    "parse_duration",
+    "parse_timebox",
+    "utc_key",
+]
+
+DateTimeLike: TypeAlias = "pendulum.DateTime | _dt.datetime | _dt.date | str"
+DateLike: TypeAlias = "pendulum.Date | _dt.date | str"
+DurationLike: TypeAlias = "pendulum.Duration | _dt.timedelta | str"
+TimeBoxLike: TypeAlias = (
+    "TimeBox | pendulum.Interval[pendulum.DateTime] | pendulum.Duration | _dt.timedelta | str"
+    " | tuple[DateTimeLike, DateTimeLike | DurationLike]"
+)
+
+UTC: Final = pendulum.UTC
+_UTC_WIDTH: Final = 27  # len("2026-03-01T09:00:00.000000Z")
+
+
+class TimeError(ValueError):
+    """A time, duration or interval could not be understood; the message says why."""
+
+
+@functools.lru_cache(maxsize=256)
+def _zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
+    if name[:1] in "+-":
+        match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", name)
+        if not match:
+            raise TimeError(f"unknown UTC offset {name!r}; write it as +HH:MM")
+        sign = -1 if match[1] == "-" else 1
+        return pendulum.FixedTimezone(sign * (int(match[2]) * 3600 + int(match[3]) * 60))
+    try:
+        return pendulum.timezone(name)
+    except Exception as exc:  # pendulum raises several unrelated types here
+        raise TimeError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Oslo'") from exc
+
+
+def now() -> pendulum.DateTime:
+    """The current instant in UTC."""
+    current = _dt.datetime.now(_dt.UTC)
+    return pendulum.DateTime(
+        current.year,
+        current.month,
+        current.day,
+        current.hour,
+        current.minute,
+        current.second,
+        current.microsecond,
+        tzinfo=UTC,
+    )
+
+
+def _from_stdlib(value: _dt.datetime) -> pendulum.DateTime:
+    tzinfo = value.tzinfo
+    if type(value) is pendulum.DateTime and (tzinfo is UTC or type(tzinfo) is pendulum.Timezone):
+        return value
+    if tzinfo is None or value.utcoffset() is None:
+        raise TimeError(
+            "has no time zone; give an aware time such as "
+            "'2026-03-01T10:00:00+01:00' or datetime(..., tzinfo=UTC)"
+        )
+    if tzinfo is _dt.UTC:
+        zone: pendulum.Timezone | pendulum.FixedTimezone = UTC
+    elif isinstance(tzinfo, pendulum.Timezone | pendulum.FixedTimezone):
+        zone = tzinfo
+    elif (key := getattr(tzinfo, "key", None)) is not None:
+        zone = _zone(str(key))
+    else:
+        offset = value.utcoffset()
+        assert offset is not None  # checked above
+        zone = pendulum.FixedTimezone(int(offset.total_seconds()))
+    if isinstance(zone, pendulum.FixedTimezone) and zone.offset == 0:
+        zone = UTC
+    if type(value) is pendulum.DateTime and value.tzinfo is zone:
+        return value
+    return pendulum.DateTime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        tzinfo=zone,
+        fold=value.fold,
+    )
+
+
+_ANNOTATED: Final = re.compile(r"(?P<instant>[^\[\]]+)(?:\[(?P<zone>[^\[\]]+)\])?")
+
+
+def _parse_canonical(text: str) -> pendulum.DateTime | None:
+    """Fast path for the stored form ``YYYY-MM-DDTHH:MM:SS.ffffffZ[Zone]``."""
+    if text[4] + text[7] + text[10] + text[13] + text[16] + text[19] != "--T::.":
+        return None
+    try:
+        instant = pendulum.DateTime(
+            int(text[0:4]),
+            int(text[5:7]),
+            int(text[8:10]),
+            int(text[11:13]),
+            int(text[14:16]),
+            int(text[17:19]),
+            int(text[20:26]),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return None
+    if len(text) == _UTC_WIDTH:
+        return instant
+    if text[_UTC_WIDTH] == "[" and text[-1] == "]":
+        zone = _zone(text[_UTC_WIDTH + 1 : -1])
+        return instant if zone is UTC else instant.astimezone(zone)
+    return None
+
+
+def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
+    """An aware pendulum DateTime from a DateTime, datetime, date or ISO 8601 text.
+
+    A date means midnight UTC of that day.  Naive times are refused: a time without a
+    zone means different instants to the teams in Copenhagen and Shanghai.
+    """
+    if type(value) is str and len(value) >= _UTC_WIDTH and value[26] == "Z":
+        canonical = _parse_canonical(value)
+        if canonical is not None:
+            return canonical
+    if isinstance(value, _dt.datetime):
+        return _from_stdlib(value)
+    if isinstance(value, _dt.date):
+        return pendulum.DateTime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, str):
+        raise TypeError(f"must be a date-time or ISO 8601 text, not {type(value).__name__}")
+    match = _ANNOTATED.fullmatch(value.strip())
+    if match is None:
+        raise TimeError("is not an ISO 8601 date-time such as '2026-03-01T10:00:00+01:00'")
+    instant_text, zone_name = match["instant"], match["zone"]
+    try:
+        parsed = _dt.datetime.fromisoformat(instant_text)
+    except ValueError:
+        try:
+            loose = pendulum.parse(instant_text, exact=True)
+        except Exception as exc:  # pendulum's parser raises several types
+            raise TimeError(
+                "is not an ISO 8601 date-time such as '2026-03-01T10:00:00+01:00'"
+            ) from exc
+        if not isinstance(loose, _dt.date) or isinstance(loose, _dt.time):
+            raise TimeError("is not a date-time; give e.g. '2026-03-01T10:00:00+01:00'") from None
+        parsed = (
+            loose
+            if isinstance(loose, _dt.datetime)
+            else _dt.datetime(loose.year, loose.month, loose.day, tzinfo=_dt.UTC)
+        )
+    if len(instant_text) == 10 and parsed.tzinfo is None:  # a bare date
+        parsed = parsed.replace(tzinfo=_dt.UTC)
+    result = _from_stdlib(parsed)
+    if zone_name is not None:
+        zone = _zone(zone_name)
+        if isinstance(zone, pendulum.FixedTimezone) and zone.offset == 0:
+            zone = UTC
+        result = result.astimezone(zone)
+    return result
+
+
+def utc_key(value: pendulum.DateTime) -> str:
+    """The fixed-width UTC text of an instant; sorts like the instants themselves."""
+    u = value.astimezone(UTC) if value.tzinfo is not UTC else value
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 - several times faster than strftime
+        u.year,
+        u.month,
+        u.day,
+        u.hour,
+        u.minute,
+        u.second,
+        u.microsecond,
+    )
+
+
+def _zone_label(value: pendulum.DateTime) -> str | None:
+    tz = value.tzinfo
+    if tz is UTC or tz is None:
+        return None
+    if isinstance(tz, pendulum.FixedTimezone):
+        return None if tz.offset == 0 else tz.name
+    name = getattr(tz, "name", None) or getattr(tz, "key", None)
+    return None if name in (None, "UTC") else str(name)
+
+
+def format_datetime(value: pendulum.DateTime) -> str:
+    """The stored text of a time: UTC instant plus the zone it was given in."""
+    label = _zone_label(value)
+    key = utc_key(value)
+    return key if label is None else f"{key}[{label}]"
+
+
+def parse_date(value: DateLike) -> pendulum.Date:
+    """A pendulum Date from a date or ``YYYY-MM-DD`` text (a datetime keeps its local date)."""
+    if isinstance(value, _dt.datetime):
+        return pendulum.Date(value.year, value.month, value.day)
+    if isinstance(value, _dt.date):
+        return value if type(value) is pendulum.Date else pendulum.Date(value.year, value.month, value.day)
+    if not isinstance(value, str):
+        raise TypeError(f"must be a date or 'YYYY-MM-DD' text, not {type(value).__name__}")
+    try:
+        parsed = _dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise TimeError("is not a date such as '2026-06-30'") from None
+    return pendulum.Date(parsed.year, parsed.month, parsed.day)
+
+
+def format_date(value: _dt.date) -> str:
+    return value.isoformat()
+
+
+_DURATION: Final = re.compile(
+    r"P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:[.,]\d{1,6})?)S)?)?",
+)
+
+
+def _duration_parts(value: pendulum.Duration) -> tuple[int, int, int, int, int, int, int]:
+    days = value.weeks * 7 + value.remaining_days
+    return (
+        value.years,
+        value.months,
+        days,
+        value.hours,
+        value.minutes,
+        value.remaining_seconds,
+        value.microseconds,
+    )
+
+
+def duration_key(value: pendulum.Duration | None) -> tuple[int, ...] | None:
+    """What makes two durations equal: calendar parts kept apart (P1M is not P30D)."""
+    return None if value is None else _duration_parts(value)
+
+
+def parse_duration(value: DurationLike) -> pendulum.Duration:
+    """A pendulum Duration from a Duration, timedelta or ISO 8601 text such as ``P2W``."""
+    if isinstance(value, str):
+        return _parse_duration_text(value)
+    if isinstance(value, pendulum.Duration):
+        result = value
+    elif isinstance(value, _dt.timedelta):
+        result = pendulum.Duration(days=value.days, seconds=value.seconds, microseconds=value.microseconds)
+    else:
+        raise TypeError(f"must be a duration or ISO 8601 text, not {type(value).__name__}")
+    return _non_negative(result)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_duration_text(value: str) -> pendulum.Duration:
+    # Cached: a programme uses a handful of time boxes ("P2W", "P100D") many times over.
+    match = _DURATION.fullmatch(value.strip().upper())
+    if match is None:
+        raise TimeError("is not an ISO 8601 duration such as 'P2W', 'P10D' or 'PT36H'")
+    parts = {k: v for k, v in match.groupdict().items() if v is not None}
+    seconds_text = parts.pop("seconds", "0").replace(",", ".")
+    whole, _, fraction = seconds_text.partition(".")
+    result = pendulum.Duration(
+        years=int(parts.get("years", 0)),
+        months=int(parts.get("months", 0)),
+        weeks=int(parts.get("weeks", 0)),
+        days=int(parts.get("days", 0)),
+        hours=int(parts.get("hours", 0)),
+        minutes=int(parts.get("minutes", 0)),
+        seconds=int(whole),
+        microseconds=int(fraction.ljust(6, "0")) if fraction else 0,
+    )
+    return _non_negative(result)
+
+
+def _non_negative(result: pendulum.Duration) -> pendulum.Duration:
+    if any(part < 0 for part in _duration_parts(result)) or result.total_seconds() < 0:
+        raise TimeError("is negative; a duration must be zero or more")
+    return result
+
+
+def format_duration(value: pendulum.Duration) -> str:
+    """ISO 8601 text of a duration; weeks are written as days."""
+    years, months, days, hours, minutes, seconds, micro = _duration_parts(value)
+    date_part = "".join(
+        f"{n}{unit}" for n, unit in ((years, "Y"), (months, "M"), (days, "D")) if n
+    )
+    second_text = f"{seconds}.{micro:06d}".rstrip("0") if micro else (str(seconds) if seconds else "")
+    time_part = "".join(
+        f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (second_text, "S")) if n
+    )
+    if not date_part and not time_part:
+        return "PT0S"
+    return f"P{date_part}" + (f"T{time_part}" if time_part else "")
+
+
+def _positive_duration(value: pendulum.Duration) -> pendulum.Duration:
+    if value.total_seconds() <= 0:
+        raise TimeError("must be longer than zero, e.g. 'P2W'")
+    return value
+
+
+@attrs.frozen
+class TimeBox:
+    """The bounded period an experiment or sprint runs for ("start small").
+
+    A time box is a duration with an optional start: ``P2W`` says "two weeks from when
+    it starts", ``2026-03-01/P2W`` or ``2026-03-01/2026-03-15`` fix the start too.
+    """
+
+    duration: pendulum.Duration = attrs.field(eq=duration_key)
+    start: pendulum.DateTime | None = None
+
+    @property
+    def end(self) -> pendulum.DateTime | None:
+        """When the time box closes, or None while it has no start."""
+        return None if self.start is None else self.start + self.duration
+
+    def starting(self, at: pendulum.DateTime) -> TimeBox:
+        """This time box anchored at ``at``, unless it already has a start."""
+        return self if self.start is not None else TimeBox(self.duration, at)
+
+    def __str__(self) -> str:
+        return format_timebox(self)
+
+
+def _timebox_from_parts(
+    start: pendulum.DateTime | None, end_or_duration: DateTimeLike | DurationLike
+) -> TimeBox:
+    if isinstance(end_or_duration, _dt.timedelta) or (
+        isinstance(end_or_duration, str) and end_or_duration.strip().upper().startswith("P")
+    ):
+        return TimeBox(_positive_duration(parse_duration(end_or_duration)), start)
+    end = parse_datetime(end_or_duration)
+    if start is None:
+        raise TimeError("has an end but no start; give 'start/end' or a duration")
+    if end <= start:
+        raise TimeError(f"ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+    interval = end - start
+    duration = pendulum.Duration(
+        years=interval.years,
+        months=interval.months,
+        weeks=interval.weeks,
+        days=interval.remaining_days,
+        hours=interval.hours,
+        minutes=interval.minutes,
+        seconds=interval.remaining_seconds,
+        microseconds=interval.microseconds,
+    )
+    if start + duration != end:  # calendar arithmetic disagreed; keep the exact instant span
+        duration = parse_duration(_dt.datetime.__sub__(end, start))
+    return TimeBox(_positive_duration(duration), start)
+
+
+def _interval_split(text: str) -> tuple[str, str] | None:
+    """The two halves of ``a/b``, ignoring slashes inside zone names like ``[Europe/Oslo]``."""
+    if "[" not in text:
+        first, slash, second = text.partition("/")
+        return (first, second) if slash else None
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "/" and depth == 0:
+            return text[:index], text[index + 1 :]
+    return None
+
+
+def parse_timebox(value: TimeBoxLike) -> TimeBox:
+    """A TimeBox from ISO 8601 text (``P2W``, ``start/P2W``, ``start/end``) or objects."""
+    if isinstance(value, TimeBox):
+        return value
+    if isinstance(value, pendulum.Interval):
+        return _timebox_from_parts(parse_datetime(value.start), parse_datetime(value.end))
+    if isinstance(value, _dt.timedelta):
+        return TimeBox(_positive_duration(parse_duration(value)))
+    if isinstance(value, tuple):
+        if len(value) != 2:  # noqa: PLR2004 - a pair
+            raise TimeError("must be a (start, end) or (start, duration) pair")
+        return _timebox_from_parts(parse_datetime(value[0]), value[1])
+    if not isinstance(value, str):
+        raise TypeError(
+            f"must be a TimeBox, duration, interval or ISO 8601 text, not {type(value).__name__}"
+        )
+    text = value.strip()
+    split = _interval_split(text)
+    if split is None:
+        return TimeBox(_positive_duration(parse_duration(text)))
+    first, second = split
+    if first.strip().upper().startswith("P"):
+        duration = _positive_duration(parse_duration(first))
+        end = parse_datetime(second)
+        return TimeBox(duration, end - duration)
+    return _timebox_from_parts(parse_datetime(first), second)
+
+
+def format_timebox(value: TimeBox) -> str:
+    duration = format_duration(value.duration)
+    return duration if value.start is None else f"{format_datetime(value.start)}/{duration}"

@@ -1,0 +1,81 @@
+"""Objectives ("think big") and the key results that measure them."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+import pendulum
+
+from experiments.errors import ValidationError
+from experiments.model._record import Record
+from experiments.model._validate import (
+    to_number,
+    to_optional_date,
+    to_optional_name,
+    to_optional_ref,
+    to_ref,
+    to_text,
+    to_title,
+    to_weight,
+    valid,
+)
+
+__all__ = ["KeyResult", "Objective"]
+
+
+@attrs.frozen(kw_only=True)
+class Objective(Record):
+    """A strategy objective that experiments roll up into.
+
+    Objectives nest through ``parent``; ``weight`` is the objective's share in its
+    parent's progress relative to its siblings and key results.
+    """
+
+    kind: ClassVar[str] = "objective"
+    id_prefix: ClassVar[str] = "obj"
+
+    title: str = attrs.field(converter=to_title, validator=valid)
+    description: str = attrs.field(default="", converter=to_text, validator=valid)
+    parent: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
+    owner: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
+    weight: float = attrs.field(default=1.0, converter=to_weight, validator=valid)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        if self.parent == self.id:
+            raise ValidationError(f"Objective.parent cannot be the objective itself ({self.id!r})")
+
+
+@attrs.frozen(kw_only=True)
+class KeyResult(Record):
+    """What is measured for an objective: from ``baseline`` towards ``target``.
+
+    Progress is ``(latest - baseline) / (target - baseline)`` clamped to [0, 1], so a
+    target below the baseline (fewer complaints, shorter waits) works the same way.
+    """
+
+    kind: ClassVar[str] = "key-result"
+    id_prefix: ClassVar[str] = "kr"
+
+    objective: str = attrs.field(converter=to_ref, validator=valid)
+    metric: str = attrs.field(converter=to_title, validator=valid)
+    baseline: float = attrs.field(converter=to_number, validator=valid)
+    target: float = attrs.field(converter=to_number, validator=valid)
+    unit: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
+    due: pendulum.Date | None = attrs.field(default=None, converter=to_optional_date, validator=valid)
+    description: str = attrs.field(default="", converter=to_text, validator=valid)
+    weight: float = attrs.field(default=1.0, converter=to_weight, validator=valid)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        if self.target == self.baseline:
+            raise ValidationError(
+                f"KeyResult.target equals its baseline ({self.baseline:g}); "
+                "a key result needs somewhere to go: give a target above or below the baseline"
+            )
+
+    def progress(self, value: float) -> float:
+        """Share of the way from baseline to target that ``value`` has come, in [0, 1]."""
+        share = (value - self.baseline) / (self.target - self.baseline)
+        return min(1.0, max(0.0, share))

@@ -1,0 +1,146 @@
+"""Who was let into the engine room, and how each took part in an experiment."""
+
+from __future__ import annotations
+
+import enum
+from typing import ClassVar, Final
+
+import attrs
+
+from experiments.model._record import Record
+from experiments.model._validate import (
+    Invalid,
+    to_enum,
+    to_flag,
+    to_optional_name,
+    to_ref,
+    valid,
+)
+
+__all__ = ["Involvement", "Participant", "Participation", "Role", "Stance"]
+
+
+class Role(enum.StrEnum):
+    """What a participant is to the organisation."""
+
+    CUSTOMER = "customer"
+    CITIZEN = "citizen"
+    USER = "user"
+    EMPLOYEE = "employee"
+    FRONTLINE_EMPLOYEE = "frontline-employee"
+    MANAGER = "manager"
+    PARTNER = "partner"
+    EXPERT = "expert"
+    POLITICIAN = "politician"
+    ASSOCIATION = "association"
+    RESEARCHER = "researcher"
+    STUDENT = "student"
+    OTHER = "other"
+
+
+# Roles that belong to the organisation unless said otherwise.  Politicians count as
+# internal: in a municipality they are part of the body that decides.
+INTERNAL_ROLES: Final = frozenset(
+    {Role.EMPLOYEE, Role.FRONTLINE_EMPLOYEE, Role.MANAGER, Role.POLITICIAN}
+)
+
+
+class Stance(enum.StrEnum):
+    """How a participant stood towards the idea: the critical voices matter most."""
+
+    SUPPORTIVE = "supportive"
+    NEUTRAL = "neutral"
+    CRITICAL = "critical"
+
+
+class Involvement(enum.StrEnum):
+    """How deeply a participant was involved: informed < consulted < co-creating."""
+
+    INFORMED = "informed"
+    CONSULTED = "consulted"
+    CO_CREATING = "co-creating"
+
+    @property
+    def depth(self) -> int:
+        """0 for informed, 1 for consulted, 2 for co-creating."""
+        return _DEPTH[self]
+
+
+_DEPTH: Final = {Involvement.INFORMED: 0, Involvement.CONSULTED: 1, Involvement.CO_CREATING: 2}
+
+
+def _to_role(value: Role | str) -> Role:
+    return to_enum(Role, value)
+
+
+def _to_stance(value: Stance | str) -> Stance:
+    return to_enum(Stance, value)
+
+
+def _to_involvement(value: Involvement | str) -> Involvement:
+    return to_enum(Involvement, value)
+
+
+def _external_by_role(self: Participant) -> bool | Invalid:
+    if type(self.role) is Invalid:
+        return False  # the role's own error is raised first
+    if self.role is Role.OTHER:
+        return Invalid(None, "must be given (True or False) for role 'other'")
+    return self.role not in INTERNAL_ROLES
+
+
+@attrs.frozen(kw_only=True)
+class Participant(Record):
+    """A person or group that takes part: a citizen, a frontline employee, an association.
+
+    ``name`` is optional and the library works fully without it; a ``pseudonymous``
+    participant is counted everywhere but never shown by name.
+    """
+
+    kind: ClassVar[str] = "participant"
+    id_prefix: ClassVar[str] = "par"
+
+    role: Role = attrs.field(converter=_to_role, validator=valid)
+    external: bool = attrs.field(
+        default=attrs.Factory(_external_by_role, takes_self=True),
+        converter=to_flag,
+        validator=valid,
+    )
+    department: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
+    name: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
+    pseudonymous: bool = attrs.field(default=False, converter=to_flag, validator=valid)
+
+    @property
+    def display_name(self) -> str:
+        """The name to show: the real one only if given and not pseudonymous."""
+        if self.name and not self.pseudonymous:
+            return self.name
+        return f"{self.role.value} {self.id[-6:]}"
+
+    @property
+    def frontline(self) -> bool:
+        return self.role is Role.FRONTLINE_EMPLOYEE
+
+
+@attrs.frozen(kw_only=True)
+class Participation(Record):
+    """One participant's taking part in one experiment, with their stance and depth.
+
+    Its id derives from the experiment and the participant, so recording the same
+    person twice in one experiment updates one object instead of counting them twice.
+    """
+
+    kind: ClassVar[str] = "participation"
+    id_prefix: ClassVar[str] = "ppn"
+
+    experiment: str = attrs.field(converter=to_ref, validator=valid)
+    participant: str = attrs.field(converter=to_ref, validator=valid)
+    stance: Stance = attrs.field(default=Stance.NEUTRAL, converter=_to_stance, validator=valid)
+    involvement: Involvement = attrs.field(
+        default=Involvement.CONSULTED, converter=_to_involvement, validator=valid
+    )
+
+    def natural_key(self) -> str | None:
+        if self.slug is not None:
+            return self.slug
+        return f"{self.experiment}/{self.participant}"

@@ -1,0 +1,240 @@
+"""Finding, loading and calling plugins.
+
+One :class:`Plugins` object belongs to each opened store (or is shared explicitly by the
+caller): there is no process-wide plugin registry, and nothing is discovered when
+``experiments`` is imported.  Plugins come from three places, in this order: the
+library's built-in parts, installed packages that declare an entry point in the group
+``experiments`` (unless ``EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD=1`` or ``autoload=False``),
+and objects passed in code.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+import pluggy
+
+from experiments import hookspecs
+from experiments.errors import PluginError
+
+if TYPE_CHECKING:
+    from experiments.hookspecs import BackendFactory
+
+__all__ = [
+    "AUTOLOAD_ENV",
+    "ENTRY_POINT_GROUP",
+    "BackendInfo",
+    "PluginInfo",
+    "Plugins",
+    "hookimpl",
+]
+
+#: Marks a function as the implementation of a hook: ``@experiments.hookimpl``.
+hookimpl: Final = pluggy.HookimplMarker("experiments")
+
+ENTRY_POINT_GROUP: Final = "experiments"
+AUTOLOAD_ENV: Final = "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD"
+
+_log = logging.getLogger("experiments.plugins")
+
+#: The built-in parts, registered through the same hooks as any plugin.
+BUILTIN_PLUGINS: Final = (
+    "experiments.stores.builtin",
+)
+
+
+@attrs.frozen
+class PluginInfo:
+    """A registered plugin and where it came from."""
+
+    name: str
+    source: str  # "builtin", "entry point" or "code"
+    distribution: str | None = None
+    version: str | None = None
+
+
+@attrs.frozen
+class BackendInfo:
+    """A storage backend registered for a URL scheme."""
+
+    scheme: str
+    factory: BackendFactory
+    plugin: str
+    description: str = ""
+
+
+def autoload_disabled() -> bool:
+    """Whether ``EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD`` turns entry-point discovery off."""
+    return os.environ.get(AUTOLOAD_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+class Plugins:
+    """The plugins one store (or one program) works with, behind a typed facade.
+
+    Args:
+        autoload: load plugins from installed packages' ``experiments`` entry points.
+            None (the default) means yes unless ``EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD``
+            is set; tests pass False so that whatever happens to be installed stays out.
+        plugins: extra plugin objects or modules to register, in order.
+
+    Raises:
+        PluginError: a plugin failed to import, or implements a hook that does not exist
+            (usually a misspelt function name).
+    """
+
+    def __init__(self, *, autoload: bool | None = None, plugins: Iterable[object] = ()) -> None:
+        self._manager = pluggy.PluginManager("experiments")
+        self._manager.add_hookspecs(hookspecs)
+        self._info: dict[str, PluginInfo] = {}
+        self._lock = threading.RLock()
+        self._backends: dict[str, BackendInfo] | None = None
+        for module_name in BUILTIN_PLUGINS:
+            module = importlib.import_module(module_name)
+            self._add(module, module_name, PluginInfo(module_name, "builtin"))
+        if autoload if autoload is not None else not autoload_disabled():
+            self._load_entry_points()
+        for plugin in plugins:
+            self.register(plugin)
+
+    # --- registration -------------------------------------------------------------------
+
+    def _add(self, plugin: object, name: str, info: PluginInfo) -> None:
+        if self._manager.has_plugin(name) or self._manager.is_registered(plugin):
+            return
+        try:
+            self._manager.register(plugin, name=name)
+            self._manager.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self._manager.unregister(plugin)
+            raise PluginError(f"plugin {name!r} is not valid: {exc}") from exc
+        except ValueError as exc:  # a hook implemented that no specification declares
+            if self._manager.is_registered(plugin):
+                self._manager.unregister(plugin)
+            raise PluginError(
+                f"plugin {name!r} implements a hook that does not exist: {exc}; "
+                "check the function names against experiments.hookspecs"
+            ) from exc
+        self._info[name] = info
+        self._backends = None
+
+    def _load_entry_points(self) -> None:
+        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            distribution = entry_point.dist.name if entry_point.dist is not None else None
+            version = entry_point.dist.version if entry_point.dist is not None else None
+            try:
+                plugin = entry_point.load()
+            except Exception as exc:
+                origin = f" (from {distribution} {version})" if distribution else ""
+                raise PluginError(
+                    f"plugin {entry_point.name!r}{origin} failed to load: "
+                    f"{type(exc).__name__}: {exc}; fix or uninstall it, or set "
+                    f"{AUTOLOAD_ENV}=1 to skip installed plugins"
+                ) from exc
+            self._add(
+                plugin,
+                entry_point.name,
+                PluginInfo(entry_point.name, "entry point", distribution, version),
+            )
+
+    def register(self, plugin: object, name: str | None = None) -> None:
+        """Register a plugin object or module from code."""
+        with self._lock:
+            label = name or getattr(plugin, "__name__", None) or f"plugin-{id(plugin):x}"
+            self._add(plugin, label, PluginInfo(label, "code"))
+
+    def unregister(self, name: str) -> None:
+        """Remove a plugin by name; unknown names are ignored."""
+        with self._lock:
+            plugin = self._manager.get_plugin(name)
+            if plugin is not None:
+                self._manager.unregister(plugin)
+                self._info.pop(name, None)
+                self._backends = None
+
+    @property
+    def manager(self) -> pluggy.PluginManager:
+        """The underlying pluggy manager, for tools that need pluggy itself."""
+        return self._manager
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every registered plugin, built-in ones first."""
+        return list(self._info.values())
+
+    # --- calling hooks ----------------------------------------------------------------
+
+    def _implementations(self, hook_name: str) -> list[pluggy.HookImpl]:
+        hook = getattr(self._manager.hook, hook_name)
+        # pluggy calls the last registered first; keep that order.
+        return [impl for impl in reversed(hook.get_hookimpls()) if not impl.hookwrapper and not impl.wrapper]
+
+    def collect(
+        self, hook_name: str, make_register: Callable[[str], Callable[..., None]]
+    ) -> None:
+        """Call a registration hook, giving each plugin a callback that knows its name."""
+        for impl in self._implementations(hook_name):
+            register = make_register(impl.plugin_name)
+            try:
+                impl.function(**_accepted(impl, {"register": register}))
+            except PluginError:
+                raise
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
+                ) from exc
+
+    def has_listeners(self, hook_name: str) -> bool:
+        """Whether any plugin implements the event hook ``hook_name``."""
+        return bool(self._implementations(hook_name))
+
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call an event hook on every plugin; a plugin that raises is logged, not fatal."""
+        for impl in self._implementations(hook_name):
+            try:
+                impl.function(**_accepted(impl, kwargs))
+            except Exception:
+                _log.warning(
+                    "plugin %r raised in hook %s; the write it reports is committed and stays",
+                    impl.plugin_name,
+                    hook_name,
+                    exc_info=True,
+                )
+
+    # --- backends ---------------------------------------------------------------------
+
+    def backends(self) -> dict[str, BackendInfo]:
+        """Every registered storage backend by URL scheme."""
+        with self._lock:
+            if self._backends is None:
+                found: dict[str, BackendInfo] = {}
+
+                def make_register(plugin_name: str) -> Callable[..., None]:
+                    def register(
+                        scheme: str, factory: BackendFactory, *, description: str = ""
+                    ) -> None:
+                        key = str(scheme).lower().strip()
+                        if not key.isidentifier() and not key.replace("+", "").replace("-", "").isalnum():
+                            raise PluginError(f"plugin {plugin_name!r} registered an invalid scheme {scheme!r}")
+                        if key in found:
+                            raise PluginError(
+                                f"URL scheme {key!r} is registered by both {found[key].plugin!r} "
+                                f"and {plugin_name!r}; uninstall one of them"
+                            )
+                        if not callable(factory):
+                            raise PluginError(f"plugin {plugin_name!r} registered a backend for {key!r} that is not callable")
+                        found[key] = BackendInfo(key, factory, plugin_name, description)
+
+                    return register
+
+                self.collect("register_backends", make_register)
+                self._backends = found
+            return self._backends
+
+
+def _accepted(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {name: kwargs[name] for name in impl.argnames if name in kwargs}

@@ -1,0 +1,849 @@
+"""Filters, ordering and aggregation over stored records, in one small language.
+
+A filter is built from fields and combined with ``&`` (and), ``|`` (or) and ``~`` (not)::
+
+    from experiments.query import F
+
+    running_pilots = (F.status == "running") & F.tags.contains("pilot")
+    open_ones = F.status.in_(["planned", "running"]) | (F.owner == None)  # noqa: E711
+
+or parsed from text, as the command line does::
+
+    parse_where("status in (planned, running) and (tag = pilot or owner = 'Welfare')")
+
+Every backend answers filters over the same JSON data with the same meaning, whether it
+runs them in its own engine or leaves them to :func:`matcher`: a comparison with a
+missing value is false (and its negation true), equality with a list field means "the
+list contains", times compare as instants, and ``None`` sorts first.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Final, TypeAlias
+
+import attrs
+import pendulum
+
+from experiments.errors import ValidationError
+from experiments.model import KINDS, Record, TimeBox
+from experiments.model._time import TimeError, parse_date, parse_datetime, utc_key
+from experiments.model._validate import shorten
+
+__all__ = [
+    "All",
+    "AnyOf",
+    "Condition",
+    "Count",
+    "CountDistinct",
+    "Expr",
+    "F",
+    "Field",
+    "FieldType",
+    "Latest",
+    "Max",
+    "Measure",
+    "Min",
+    "Not",
+    "Op",
+    "Order",
+    "Sum",
+    "aggregate_rows",
+    "bind",
+    "field_types",
+    "matcher",
+    "parse_order",
+    "parse_where",
+    "sort_key",
+]
+
+
+class Op(enum.StrEnum):
+    EQ = "="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    IN = "in"
+    NOT_IN = "not in"
+
+
+_ORDERING: Final = frozenset({Op.LT, Op.LE, Op.GT, Op.GE})
+
+
+class Expr:
+    """A filter; combine with ``&``, ``|`` and ``~``."""
+
+    __slots__ = ()
+
+    def __and__(self, other: Expr) -> Expr:
+        return All((self, other))
+
+    def __or__(self, other: Expr) -> Expr:
+        return AnyOf((self, other))
+
+    def __invert__(self) -> Expr:
+        return Not(self)
+
+
+@attrs.frozen
+class Condition(Expr):
+    """``field <op> value``; for ``in`` / ``not in`` the value is a tuple."""
+
+    field: str
+    op: Op
+    value: Any
+
+
+@attrs.frozen
+class All(Expr):
+    """Every part holds (and)."""
+
+    parts: tuple[Expr, ...]
+
+
+@attrs.frozen
+class AnyOf(Expr):
+    """At least one part holds (or)."""
+
+    parts: tuple[Expr, ...]
+
+
+@attrs.frozen
+class Not(Expr):
+    """The part does not hold."""
+
+    part: Expr
+
+
+class Field:
+    """A field to compare, e.g. ``Field("status") == "running"``; see also :data:`F`."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __eq__(self, value: object) -> Condition:  # type: ignore[override]
+        return Condition(self.name, Op.EQ, value)
+
+    def __ne__(self, value: object) -> Condition:  # type: ignore[override]
+        return Condition(self.name, Op.NE, value)
+
+    def __lt__(self, value: object) -> Condition:
+        return Condition(self.name, Op.LT, value)
+
+    def __le__(self, value: object) -> Condition:
+        return Condition(self.name, Op.LE, value)
+
+    def __gt__(self, value: object) -> Condition:
+        return Condition(self.name, Op.GT, value)
+
+    def __ge__(self, value: object) -> Condition:
+        return Condition(self.name, Op.GE, value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def in_(self, values: Iterable[object]) -> Condition:
+        """The field equals one of ``values`` (for a list field: contains one of them)."""
+        return Condition(self.name, Op.IN, tuple(values))
+
+    def not_in(self, values: Iterable[object]) -> Condition:
+        return Condition(self.name, Op.NOT_IN, tuple(values))
+
+    def contains(self, value: object) -> Condition:
+        """A list field (tags, objectives, team, ...) holds ``value``."""
+        return Condition(self.name, Op.EQ, value)
+
+    def between(self, start: object, end: object) -> Expr:
+        """``start <= field < end``: a half-open range, so ranges can tile a calendar."""
+        return All((Condition(self.name, Op.GE, start), Condition(self.name, Op.LT, end)))
+
+    def is_null(self) -> Condition:
+        return Condition(self.name, Op.EQ, None)
+
+
+class _Fields:
+    """``F.status`` is ``Field("status")``."""
+
+    def __getattr__(self, name: str) -> Field:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return Field(name)
+
+    def __call__(self, name: str) -> Field:
+        return Field(name)
+
+
+F: Final = _Fields()
+
+
+# --- field types ------------------------------------------------------------------------
+
+
+class FieldType(enum.Enum):
+    TEXT = "text"
+    NUMBER = "number"
+    BOOL = "bool"
+    DATETIME = "datetime"
+    DATE = "date"
+    LIST = "list"
+    ENUM = "enum"
+    OTHER = "other"  # time boxes, criteria, metadata: stored, not filterable
+
+
+@attrs.frozen
+class FieldInfo:
+    type: FieldType
+    enum: type[enum.Enum] | None = None
+
+
+def _classify(hint: Any) -> FieldInfo:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if isinstance(hint, types.UnionType) and len(args) == 1:
+        hint = args[0]
+    origin = typing.get_origin(hint)
+    if origin in (tuple, frozenset):
+        return FieldInfo(FieldType.LIST)
+    simple = {
+        str: FieldType.TEXT,
+        float: FieldType.NUMBER,
+        int: FieldType.NUMBER,
+        bool: FieldType.BOOL,
+        pendulum.DateTime: FieldType.DATETIME,
+        pendulum.Date: FieldType.DATE,
+    }
+    if hint in simple:
+        return FieldInfo(simple[hint])
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return FieldInfo(FieldType.ENUM, hint)
+    return FieldInfo(FieldType.OTHER)
+
+
+_FIELD_CACHE: dict[str | None, dict[str, FieldInfo]] = {}
+
+
+def field_types(kind: str | None) -> dict[str, FieldInfo]:
+    """The fields of ``kind`` (or of every record when None) and how they compare."""
+    cached = _FIELD_CACHE.get(kind)
+    if cached is not None:
+        return cached
+    cls = Record if kind is None else KINDS.get(kind)
+    if cls is None:
+        raise ValidationError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    hints = typing.get_type_hints(cls)
+    result = {"kind": FieldInfo(FieldType.TEXT)}
+    result.update({f.name: _classify(hints[f.name]) for f in attrs.fields(cls)})
+    _FIELD_CACHE[kind] = result
+    return result
+
+
+def resolve_field(kind: str | None, name: str) -> tuple[str, FieldInfo]:
+    """The stored name and type of a field; ``tag`` and ``objective`` find their lists."""
+    fields = field_types(kind)
+    if name in fields:
+        return name, fields[name]
+    plural = name + "s"
+    if plural in fields and fields[plural].type is FieldType.LIST:
+        return plural, fields[plural]
+    usable = ", ".join(n for n, info in fields.items() if info.type is not FieldType.OTHER)
+    where = f"a {kind}" if kind else "every kind"
+    raise ValidationError(f"{where} has no field {name!r} to filter or group on; fields: {usable}")
+
+
+def normalise(kind: str | None, name: str, info: FieldInfo, value: object) -> object:
+    """``value`` in the form the field is stored in (ids, enum values, UTC instants)."""
+    if value is None:
+        return None
+    try:
+        return _normalise(info, value)
+    except (TimeError, TypeError, ValueError, OverflowError) as exc:
+        detail = f" ({exc})" if str(exc) else ""
+        where = f"{kind}." if kind else ""
+        raise ValidationError(
+            f"{where}{name} cannot be compared with {shorten(value)}{detail}"
+        ) from None
+
+
+def _normalise(info: FieldInfo, value: object) -> object:
+    kind = info.type
+    if isinstance(value, Record):
+        value = value.id
+    if kind is FieldType.ENUM:
+        assert info.enum is not None
+        if isinstance(value, info.enum):
+            return value.value
+        key = str(value).strip().lower().replace("_", "-")
+        for member in info.enum:
+            if member.value == key:
+                return member.value
+        choices = ", ".join(repr(m.value) for m in info.enum)
+        raise ValueError(f"it is not one of {choices}")
+    if kind is FieldType.NUMBER:
+        if isinstance(value, bool):
+            raise TypeError("it is a boolean, not a number")
+        number = float(value)  # type: ignore[arg-type]
+        if not math.isfinite(number):
+            raise ValueError("it is not a finite number")
+        return number
+    if kind is FieldType.BOOL:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "1"):
+            return True
+        if text in ("false", "no", "0"):
+            return False
+        raise ValueError("it is not true or false")
+    if kind is FieldType.DATETIME:
+        return utc_key(parse_datetime(value))  # type: ignore[arg-type]
+    if kind is FieldType.DATE:
+        return parse_date(value).isoformat()  # type: ignore[arg-type]
+    if kind is FieldType.OTHER:
+        raise TypeError("this field holds structured data and cannot be filtered on")
+    if not isinstance(value, str):
+        raise TypeError(f"it is a {type(value).__name__}, not text")
+    return value
+
+
+# --- binding: checking names and values against a kind ---------------------------------
+
+
+@attrs.frozen
+class Bound:
+    """A condition checked against a kind: stored field name, type, normalised value."""
+
+    field: str
+    info: FieldInfo
+    op: Op
+    value: Any
+
+
+BoundExpr: TypeAlias = "Bound | All | AnyOf | Not"
+
+
+def bind(kind: str | None, expr: Expr | None) -> BoundExpr | None:
+    """``expr`` with field names resolved and values normalised for ``kind``.
+
+    Raises:
+        ValidationError: an unknown field, an operator the field does not support, or a
+            value that cannot be compared with the field.
+    """
+    if expr is None:
+        return None
+    if isinstance(expr, Condition):
+        name, info = resolve_field(kind, expr.field)
+        if info.type is FieldType.OTHER:
+            raise ValidationError(f"{kind}.{name} holds structured data and cannot be filtered on")
+        if expr.op in _ORDERING and info.type in (FieldType.LIST, FieldType.BOOL):
+            raise ValidationError(f"{kind}.{name} cannot be compared with {expr.op.value}")
+        if expr.op in (Op.IN, Op.NOT_IN):
+            values = expr.value
+            if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+                raise ValidationError(f"'{expr.op.value}' needs a list of values for {name}")
+            value: Any = tuple(normalise(kind, name, info, v) for v in values)
+        else:
+            value = normalise(kind, name, info, expr.value)
+            if value is None and expr.op in _ORDERING:
+                raise ValidationError(f"{name} {expr.op.value} None compares nothing; use = None")
+        return Bound(name, info, expr.op, value)
+    if isinstance(expr, All):
+        return All(tuple(b for part in expr.parts if (b := bind(kind, part)) is not None))
+    if isinstance(expr, AnyOf):
+        return AnyOf(tuple(b for part in expr.parts if (b := bind(kind, part)) is not None))
+    if isinstance(expr, Not):
+        inner = bind(kind, expr.part)
+        return None if inner is None else Not(inner)
+    raise ValidationError(f"not a filter: {shorten(expr)}; build one with F.<field> == value")
+
+
+def keywords_filter(filters: Mapping[str, object]) -> Expr | None:
+    """``status="running", tag=["a", "b"]`` as an AND of equalities (lists mean IN)."""
+    parts: list[Expr] = []
+    for name, value in filters.items():
+        if isinstance(value, list | tuple | set | frozenset):
+            parts.append(Condition(name, Op.IN, tuple(value)))
+        else:
+            parts.append(Condition(name, Op.EQ, value))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+
+def combine(where: Expr | str | None, filters: Mapping[str, object]) -> Expr | None:
+    """A ``where`` filter (expression or text) AND keyword filters."""
+    parts = [p for p in (parse_where(where) if isinstance(where, str) else where, keywords_filter(filters)) if p is not None]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+
+# --- evaluation over stored JSON data --------------------------------------------------
+
+
+def stored(data: Mapping[str, Any], field: str, info: FieldInfo) -> Any:
+    """A field's stored value in comparable form: times as their UTC instant text."""
+    value = data.get(field)
+    if info.type is FieldType.DATETIME and value is not None:
+        return value[:27]
+    return value
+
+
+def _compare(op: Op, left: Any, right: Any) -> bool:
+    if op is Op.EQ:
+        return bool(left == right)
+    if op is Op.NE:
+        return bool(left != right)
+    if op is Op.LT:
+        return bool(left < right)
+    if op is Op.LE:
+        return bool(left <= right)
+    if op is Op.GT:
+        return bool(left > right)
+    return bool(left >= right)
+
+
+def _condition(bound: Bound) -> Callable[[Mapping[str, Any]], bool]:
+    field, info, op, value = bound.field, bound.info, bound.op, bound.value
+    if info.type is FieldType.LIST:
+        wanted = set(value) if op in (Op.IN, Op.NOT_IN) else {value}
+        if value is None:
+            return (lambda d: not d.get(field)) if op is Op.EQ else (lambda d: bool(d.get(field)))
+        if op in (Op.EQ, Op.IN):
+            return lambda d: not wanted.isdisjoint(d.get(field) or ())
+        return lambda d: wanted.isdisjoint(d.get(field) or ())
+    if op is Op.IN:
+        members = set(value)
+        return lambda d: (v := stored(d, field, info)) is not None and v in members
+    if op is Op.NOT_IN:
+        members = set(value)
+        return lambda d: (v := stored(d, field, info)) is not None and v not in members
+    if value is None:
+        if op is Op.EQ:
+            return lambda d: d.get(field) is None
+        return lambda d: d.get(field) is not None
+
+    def check(d: Mapping[str, Any]) -> bool:
+        current = stored(d, field, info)
+        return current is not None and _compare(op, current, value)
+
+    return check
+
+
+def matcher(expr: BoundExpr | None) -> Callable[[Mapping[str, Any]], bool]:
+    """A predicate over stored data that answers a bound filter, for backends without SQL."""
+    if expr is None:
+        return lambda _d: True
+    if isinstance(expr, Bound):
+        return _condition(expr)
+    if isinstance(expr, All):
+        checks = [matcher(p) for p in expr.parts]  # type: ignore[arg-type]
+        return lambda d: all(c(d) for c in checks)
+    if isinstance(expr, AnyOf):
+        checks = [matcher(p) for p in expr.parts]  # type: ignore[arg-type]
+        return lambda d: any(c(d) for c in checks)
+    inner = matcher(expr.part)  # type: ignore[arg-type]
+    return lambda d: not inner(d)
+
+
+# --- ordering ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Order:
+    field: str
+    info: FieldInfo
+    descending: bool = False
+
+
+def parse_order(kind: str | None, order_by: str | Sequence[str] | None) -> tuple[Order, ...]:
+    """``"-updated_at"`` or ``["status", "-created_at"]`` as orders; ``-`` means descending."""
+    if order_by is None:
+        return ()
+    names = [order_by] if isinstance(order_by, str) else list(order_by)
+    orders = []
+    for raw in names:
+        text = raw.strip()
+        descending = text.startswith("-")
+        name, info = resolve_field(kind, text.lstrip("-+"))
+        if info.type in (FieldType.LIST, FieldType.OTHER):
+            raise ValidationError(f"cannot order by {name}: it holds a list or structured data")
+        orders.append(Order(name, info, descending))
+    return tuple(orders)
+
+
+class _Reversed:
+    """Wraps a sort key so that it sorts in reverse."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return bool(other.key < self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and bool(self.key == other.key)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def sort_key(orders: Sequence[Order]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A key that sorts stored data by ``orders``, None first, ties broken by id."""
+
+    def key(d: Mapping[str, Any]) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for order in orders:
+            value = stored(d, order.field, order.info)
+            item = (0, 0) if value is None else (1, value)
+            parts.append(_Reversed(item) if order.descending else item)
+        parts.append(d["id"])
+        return tuple(parts)
+
+    return key
+
+
+# --- aggregation ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Count:
+    """How many records are in the group."""
+
+
+@attrs.frozen
+class CountDistinct:
+    """How many distinct non-null values ``field`` takes in the group."""
+
+    field: str
+
+
+@attrs.frozen
+class Sum:
+    """Sum of a number field (None when no record in the group has a value)."""
+
+    field: str
+
+
+@attrs.frozen
+class Min:
+    """Smallest value of a field in the group (times as UTC instant text)."""
+
+    field: str
+
+
+@attrs.frozen
+class Max:
+    """Largest value of a field in the group (times as UTC instant text)."""
+
+    field: str
+
+
+@attrs.frozen
+class Latest:
+    """``field`` of the group's record with the latest ``by`` (ties: the greatest id)."""
+
+    field: str
+    by: str
+
+
+Measure: TypeAlias = "Count | CountDistinct | Sum | Min | Max | Latest"
+
+
+@attrs.frozen
+class BoundMeasure:
+    """A measure with its fields resolved for a kind."""
+
+    measure: Count | CountDistinct | Sum | Min | Max | Latest
+    field: str | None
+    info: FieldInfo | None
+    by: str | None = None
+    by_info: FieldInfo | None = None
+
+
+def bind_measures(kind: str | None, measures: Mapping[str, Measure]) -> dict[str, BoundMeasure]:
+    bound: dict[str, BoundMeasure] = {}
+    for label, measure in measures.items():
+        if isinstance(measure, Count):
+            bound[label] = BoundMeasure(measure, None, None)
+            continue
+        if not isinstance(measure, CountDistinct | Sum | Min | Max | Latest):
+            raise ValidationError(f"{label!r} is not a measure; use Count(), Sum(field), ...")
+        name, info = resolve_field(kind, measure.field)
+        if info.type in (FieldType.LIST, FieldType.OTHER) and not isinstance(measure, Latest):
+            raise ValidationError(f"cannot aggregate {name}: it holds a list or structured data")
+        if isinstance(measure, Sum) and info.type is not FieldType.NUMBER:
+            raise ValidationError(f"cannot sum {name}: it is not a number field")
+        if isinstance(measure, Latest):
+            by, by_info = resolve_field(kind, measure.by)
+            if by_info.type in (FieldType.LIST, FieldType.OTHER):
+                raise ValidationError(f"cannot order by {by}: it holds a list or structured data")
+            bound[label] = BoundMeasure(measure, name, info, by, by_info)
+        else:
+            bound[label] = BoundMeasure(measure, name, info)
+    return bound
+
+
+def bind_group_by(kind: str | None, group_by: Sequence[str]) -> list[tuple[str, FieldInfo]]:
+    fields = []
+    for name in group_by:
+        resolved, info = resolve_field(kind, name)
+        if info.type is FieldType.OTHER:
+            raise ValidationError(f"cannot group by {resolved}: it holds structured data")
+        fields.append((resolved, info))
+    return fields
+
+
+def _group_values(data: Mapping[str, Any], fields: Sequence[tuple[str, FieldInfo]]) -> Iterator[tuple[Any, ...]]:
+    """Every group key a record falls into: list fields give one key per element."""
+    keys: list[tuple[Any, ...]] = [()]
+    for name, info in fields:
+        if info.type is FieldType.LIST:
+            elements = list(dict.fromkeys(data.get(name) or ())) or [None]
+            keys = [key + (element,) for key in keys for element in elements]
+        else:
+            value = stored(data, name, info)
+            keys = [key + (value,) for key in keys]
+    return iter(keys)
+
+
+def aggregate_rows(
+    rows: Iterable[Mapping[str, Any]],
+    group_by: Sequence[tuple[str, FieldInfo]],
+    measures: Mapping[str, BoundMeasure],
+) -> list[dict[str, Any]]:
+    """Groups and measures computed in Python: the fallback every backend can rely on."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    plan = list(measures.items())
+    for data in rows:
+        for key in _group_values(data, group_by):
+            state = groups.get(key)
+            if state is None:
+                state = groups[key] = [_initial(m) for _, m in plan]
+            for index, (_, measure) in enumerate(plan):
+                state[index] = _step(measure, state[index], data)
+    result = []
+    names = [name for name, _ in group_by]
+    for key, state in groups.items():
+        row = dict(zip(names, key, strict=True))
+        for index, (label, measure) in enumerate(plan):
+            row[label] = _final(measure, state[index])
+        result.append(row)
+    return result
+
+
+def _initial(measure: BoundMeasure) -> Any:
+    if isinstance(measure.measure, Count):
+        return 0
+    if isinstance(measure.measure, CountDistinct):
+        return set()
+    if isinstance(measure.measure, Sum):
+        return []
+    return None
+
+
+def _step(measure: BoundMeasure, state: Any, data: Mapping[str, Any]) -> Any:
+    kind = measure.measure
+    if isinstance(kind, Count):
+        return state + 1
+    assert measure.field is not None
+    assert measure.info is not None
+    value = stored(data, measure.field, measure.info)
+    if isinstance(kind, Latest):
+        assert measure.by is not None
+        assert measure.by_info is not None
+        by = stored(data, measure.by, measure.by_info)
+        rank = ((0, 0) if by is None else (1, by), data["id"])
+        if state is None or rank > state[0]:
+            return (rank, data.get(measure.field))
+        return state
+    if value is None:
+        return state
+    if isinstance(kind, CountDistinct):
+        state.add(value)
+        return state
+    if isinstance(kind, Sum):
+        state.append(value)
+        return state
+    if isinstance(kind, Min):
+        return value if state is None or value < state else state
+    return value if state is None or value > state else state
+
+
+def _final(measure: BoundMeasure, state: Any) -> Any:
+    kind = measure.measure
+    if isinstance(kind, CountDistinct):
+        return len(state)
+    if isinstance(kind, Sum):
+        return math.fsum(state) if state else None
+    if isinstance(kind, Latest):
+        return None if state is None else state[1]
+    return state
+
+
+# --- text filters -----------------------------------------------------------------------
+
+_TOKEN: Final = re.compile(
+    r"""\s*(?:
+        (?P<lparen>\() | (?P<rparen>\)) | (?P<comma>,) |
+        (?P<op>!=|<=|>=|==|=|<|>|~) |
+        '(?P<squote>(?:[^'\\]|\\.)*)' | "(?P<dquote>(?:[^"\\]|\\.)*)" |
+        (?P<word>[^\s()',"=!<>~]+)
+    )""",
+    re.VERBOSE,
+)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    text = text.rstrip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise ValidationError(
+                f"cannot read the filter at {text[position:position + 20]!r}; "
+                "write e.g. \"status = running and (tag = pilot or tag = welfare)\""
+            )
+        position = match.end()
+        kind = match.lastgroup
+        assert kind is not None
+        value = match.group(kind)
+        if kind in ("squote", "dquote"):
+            tokens.append(("text", re.sub(r"\\(.)", r"\1", value)))
+        elif kind == "word" and value.lower() in ("and", "or", "not", "in", "null", "none"):
+            tokens.append((value.lower(), value))
+        else:
+            tokens.append((kind, value))
+    return tokens
+
+
+class _Parser:
+    """and/or/not, parentheses, ``=``, ``!=``, ``<``..., ``in (a, b)``, ``not in (...)``."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokens(text)
+        self.index = 0
+
+    def error(self, what: str) -> ValidationError:
+        return ValidationError(
+            f"cannot read the filter {self.text!r}: {what}; write e.g. "
+            "\"status in (planned, running) and (tag = pilot or owner = 'Welfare')\""
+        )
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def take(self, *kinds: str) -> tuple[str, str]:
+        token = self.peek()
+        if token is None or token[0] not in kinds:
+            found = "the end" if token is None else repr(token[1])
+            raise self.error(f"expected {' or '.join(kinds)} but found {found}")
+        self.index += 1
+        return token
+
+    def parse(self) -> Expr:
+        expr = self.disjunction()
+        if self.peek() is not None:
+            raise self.error(f"unexpected {self.peek()[1]!r}")  # type: ignore[index]
+        return expr
+
+    def disjunction(self) -> Expr:
+        parts = [self.conjunction()]
+        while (token := self.peek()) is not None and token[0] == "or":
+            self.index += 1
+            parts.append(self.conjunction())
+        return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))
+
+    def conjunction(self) -> Expr:
+        parts = [self.negation()]
+        while (token := self.peek()) is not None and token[0] == "and":
+            self.index += 1
+            parts.append(self.negation())
+        return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+    def negation(self) -> Expr:
+        token = self.peek()
+        if token is not None and token[0] == "not":
+            self.index += 1
+            return Not(self.negation())
+        if token is not None and token[0] == "lparen":
+            self.index += 1
+            inner = self.disjunction()
+            self.take("rparen")
+            return inner
+        return self.condition()
+
+    def value(self) -> object:
+        kind, text = self.take("word", "text", "null")
+        return None if kind == "null" or (kind == "word" and text.lower() == "none") else text
+
+    def condition(self) -> Expr:
+        _, name = self.take("word")
+        token = self.peek()
+        if token is not None and token[0] == "not":
+            self.index += 1
+            self.take("in")
+            return Condition(name, Op.NOT_IN, self.values())
+        if token is not None and token[0] == "in":
+            self.index += 1
+            return Condition(name, Op.IN, self.values())
+        _, op_text = self.take("op")
+        op = {"==": "=", "~": "="}.get(op_text, op_text)
+        return Condition(name, Op(op), self.value())
+
+    def values(self) -> tuple[object, ...]:
+        self.take("lparen")
+        values = [self.value()]
+        while (token := self.peek()) is not None and token[0] == "comma":
+            self.index += 1
+            values.append(self.value())
+        self.take("rparen")
+        return tuple(values)
+
+
+def parse_where(text: str) -> Expr | None:
+    """A filter from text: ``status = running and (tag = pilot or tag = welfare)``.
+
+    Values may be quoted with ``'`` or ``"``; ``null`` means no value; ``in (a, b)``
+    and ``not in (a, b)`` test membership; ``and`` binds tighter than ``or``.
+    """
+    if not text or not text.strip():
+        return None
+    return _Parser(text).parse()
+
+
+def describe(expr: Expr | None) -> str:
+    """A filter as text that :func:`parse_where` reads back."""
+    if expr is None:
+        return ""
+    if isinstance(expr, Condition):
+        if expr.op in (Op.IN, Op.NOT_IN):
+            inner = ", ".join(_quote(v) for v in expr.value)
+            return f"{expr.field} {expr.op.value} ({inner})"
+        return f"{expr.field} {expr.op.value} {_quote(expr.value)}"
+    if isinstance(expr, All):
+        return " and ".join(f"({describe(p)})" for p in expr.parts)
+    if isinstance(expr, AnyOf):
+        return " or ".join(f"({describe(p)})" for p in expr.parts)
+    if isinstance(expr, Not):
+        return f"not ({describe(expr.part)})"
+    return shorten(expr)
+
+
+def _quote(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, TimeBox | Record):
+        value = str(value.id) if isinstance(value, Record) else str(value)
+    text = value.value if isinstance(value, enum.Enum) else str(value)
+    escaped = str(text).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"

@@ -1,0 +1,35 @@
+"""Where records live: the store interface, its URLs and the built-in backends."""
+
+from __future__ import annotations
+
+from experiments.stores.base import (
+    Batch,
+    Capability,
+    Change,
+    Damage,
+    ImportReport,
+    ImportVersion,
+    Purge,
+    PurgeReport,
+    Put,
+    Store,
+)
+from experiments.stores.connect import DEFAULT_URL, STORE_ENV, connect
+from experiments.stores.url import StoreURL
+
+__all__ = [
+    "DEFAULT_URL",
+    "STORE_ENV",
+    "Batch",
+    "Capability",
+    "Change",
+    "Damage",
+    "ImportReport",
+    "ImportVersion",
+    "Purge",
+    "PurgeReport",
+    "Put",
+    "Store",
+    "StoreURL",
+    "connect",
+]

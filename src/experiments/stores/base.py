@@ -1,0 +1,1027 @@
+"""The store interface, and everything a backend gets for free by implementing it.
+
+A backend subclasses :class:`Store` and implements five primitives:
+
+``_commit(changes)``
+    Apply a sequence of :class:`Put`, :class:`Purge` and :class:`ImportVersion` changes
+    all-or-nothing, in order, in one transaction.  A :class:`Put` whose ``expected``
+    revision is not the stored one raises :class:`~experiments.errors.ConflictError` and
+    nothing of the batch is written.
+``_load(id)``
+    The stored data of the current version of a record, or None.
+``_load_versions(id)``
+    The stored data of every version of a record, oldest first.
+``_scan(kind)``
+    The stored data of the current version of every record of a kind (or of every kind
+    for None), soft-deleted ones included, ordered by id.
+``_close()``
+    Release what the store holds.
+
+Everything else, saving and batches, optimistic concurrency, create-if-absent, soft
+delete, restore, purge with its cascade, history, filtered and ordered queries,
+aggregation, export and import, verification and event hooks, is built on those.  A
+backend that can do better overrides the optional ``_select`` (filters and ordering in
+its engine) and ``_aggregate`` (grouping in its engine) and declares the matching
+:class:`Capability`; the results must equal the Python fallback's, which the
+conformance suite in :mod:`experiments.testing` checks.
+"""
+
+from __future__ import annotations
+
+import abc
+import copy
+import enum
+import heapq
+import itertools
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, overload
+
+import attrs
+
+from experiments.errors import (
+    ConflictError,
+    ExperimentsError,
+    NotFoundError,
+    SchemaError,
+    StoreError,
+    ValidationError,
+)
+from experiments.model import KINDS, REFERENCES, Decision, Experiment, ExperimentStatus, Record
+from experiments.model._time import now
+from experiments.model._validate import Invalid, to_optional_name
+from experiments.query import (
+    Bound,
+    BoundExpr,
+    BoundMeasure,
+    Count,
+    CountDistinct,
+    Expr,
+    FieldInfo,
+    Measure,
+    Order,
+    aggregate_rows,
+    bind,
+    bind_group_by,
+    bind_measures,
+    combine,
+    matcher,
+    parse_order,
+    sort_key,
+)
+from experiments.serialization import SCHEMA_VERSION, from_data, to_data, upgrade
+
+if TYPE_CHECKING:
+    import pendulum
+
+    from experiments.plugins import Plugins
+    from experiments.stores.url import StoreURL
+
+__all__ = [
+    "Batch",
+    "Capability",
+    "Change",
+    "Damage",
+    "ImportReport",
+    "ImportVersion",
+    "PurgeReport",
+    "Purge",
+    "Put",
+    "Store",
+    "conflict",
+    "import_conflict",
+    "stamp",
+]
+
+R = TypeVar("R", bound=Record)
+
+
+class Capability(enum.StrEnum):
+    """What a backend promises beyond the interface every store keeps."""
+
+    PERSISTENT = "persistent"
+    """Data survives closing the store and opening it again."""
+    MULTIPROCESS = "multiprocess"
+    """Several processes may open the store and write at once."""
+    THREADSAFE = "threadsafe"
+    """One store object may be shared between threads."""
+    QUERY_PUSHDOWN = "query-pushdown"
+    """Filters and ordering run in the backend's engine."""
+    AGGREGATION_PUSHDOWN = "aggregation-pushdown"
+    """Grouping and measures run in the backend's engine."""
+
+
+@attrs.frozen
+class Put:
+    """Write ``record`` as the new current version.
+
+    ``expected`` is the revision that must be current for the write to go ahead: 0 means
+    the id must not exist yet; None means "create if absent": write only if the id does
+    not exist, and otherwise leave the store as it is and return what is stored.
+    """
+
+    record: Record
+    data: Mapping[str, Any]
+    expected: int | None
+
+
+@attrs.frozen
+class Purge:
+    """Remove the record with ``id`` and every one of its versions, leaving no trace."""
+
+    id: str
+
+
+@attrs.frozen
+class ImportVersion:
+    """Insert a version exactly as exported: same id, revision and times.
+
+    A version already stored with the same data is skipped; one stored with different
+    data is a conflict.  The record's current version is its highest revision.
+    """
+
+    record: Record
+    data: Mapping[str, Any]
+
+
+Change = Put | Purge | ImportVersion
+
+
+@attrs.frozen
+class Damage:
+    """Something :meth:`Store.verify` found wrong: where, what, and the record if known."""
+
+    location: str
+    problem: str
+    id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.problem}"
+
+
+@attrs.frozen
+class ImportReport:
+    """How many versions an import added, and how many were already there unchanged."""
+
+    added: int
+    unchanged: int
+
+
+@attrs.frozen
+class PurgeReport:
+    """What a purge removed for good, and which records only lost a reference."""
+
+    purged: tuple[str, ...]
+    unlinked: tuple[str, ...]
+
+
+def _plain(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Data brought to the current schema (a no-op for current data)."""
+    return data if data.get("schema") == SCHEMA_VERSION else upgrade(data)
+
+
+class Store(abc.ABC):
+    """A place where records live, with history, queries and optimistic concurrency.
+
+    Open one with :func:`experiments.connect`.  Use it as a context manager, or call
+    :meth:`close`.  Whether one store object may be shared between threads is declared
+    by :attr:`capabilities` (:attr:`Capability.THREADSAFE`); every built-in backend is.
+    """
+
+    scheme: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init__(
+        self, url: StoreURL, *, plugins: Plugins | None = None, actor: str | None = None
+    ) -> None:
+        self.url = url
+        self._plugins = plugins
+        checked = to_optional_name(actor)
+        if type(checked) is Invalid:
+            raise ValidationError(f"actor {checked.expected}; got {actor!r}")
+        self.actor = checked
+        self._closed = False
+        self._plugins_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url.redacted}>"
+
+    @property
+    def plugins(self) -> Plugins:
+        """The plugins whose hooks this store calls."""
+        if self._plugins is None:
+            with self._plugins_lock:
+                if self._plugins is None:
+                    from experiments.plugins import Plugins  # noqa: PLC0415 - avoids a cycle
+
+                    self._plugins = Plugins()
+        return self._plugins
+
+    # --- the primitives a backend implements --------------------------------------
+
+    @abc.abstractmethod
+    def _commit(self, changes: Iterable[Change]) -> list[Any]:
+        """Apply ``changes`` all-or-nothing; one result per change.
+
+        A :class:`Put` returns ``change.record`` itself when it was written, and for a
+        create-if-absent that found the id taken, the record already stored; a :class:`Purge` returns the purged record's
+        kind, or None when no such id was stored; an :class:`ImportVersion` returns True
+        when it added the version and False when the same version was already stored.
+        """
+
+    @abc.abstractmethod
+    def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
+        """Stored data of the current version of ``id``, or None."""
+
+    @abc.abstractmethod
+    def _load_versions(self, id: str) -> list[Mapping[str, Any]]:  # noqa: A002 - it is an id
+        """Stored data of every version of ``id``, oldest first; empty when unknown."""
+
+    @abc.abstractmethod
+    def _scan(self, kind: str | None) -> Iterator[Mapping[str, Any]]:
+        """Stored data of current versions (deleted included), of ``kind`` or all, by id."""
+
+    def _close(self) -> None:  # noqa: B027 - optional for backends with nothing to release
+        """Release connections, files and locks."""
+
+    # --- optional primitives ------------------------------------------------------
+
+    def _scan_versions(self) -> Iterator[Mapping[str, Any]]:
+        """Every version of every record, by id then revision."""
+        for data in self._scan(None):
+            yield from self._load_versions(data["id"])
+
+    def _select(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        orders: tuple[Order, ...],
+        limit: int | None,
+        offset: int,
+        include_deleted: bool,
+    ) -> Iterator[Mapping[str, Any]] | None:
+        """Filtered, ordered current data from the engine; None to use the fallback."""
+        return None
+
+    def _aggregate(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        group_by: list[tuple[str, FieldInfo]],
+        measures: dict[str, BoundMeasure],
+        include_deleted: bool,
+    ) -> Iterable[dict[str, Any]] | None:
+        """Groups computed by the engine; None to use the fallback."""
+        return None
+
+    def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
+        """Every stored version's data, or a Damage where one cannot be read.
+
+        The default reads through :meth:`_scan_versions` and stops at the first error;
+        backends that keep versions apart override it to report each bad one and go on.
+        """
+        try:
+            yield from self._scan_versions()
+        except StoreError as exc:
+            yield Damage(self.url.redacted, str(exc))
+
+    def exists(self) -> bool:
+        """Whether the store exists yet (file stores are created by their first write)."""
+        return True
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the store; further use raises StoreError.  Closing twice is harmless."""
+        if not self._closed:
+            self._closed = True
+            self._close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"store {self.url.redacted} is closed; open it again with connect()")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- reading ------------------------------------------------------------------
+
+    def _decode(self, data: Mapping[str, Any]) -> Record:
+        try:
+            return from_data(data)
+        except (SchemaError, ValidationError) as exc:
+            raise StoreError(
+                f"record {data.get('id')!r} in {self.url.redacted} cannot be read: {exc}"
+            ) from exc
+
+    def find(self, id: str, *, include_deleted: bool = False) -> Record | None:  # noqa: A002
+        """The current version of ``id``, or None if there is none (or it is deleted)."""
+        self._check_open()
+        data = self._load(_id_of(id))
+        if data is None:
+            return None
+        record = self._decode(data)
+        return None if record.deleted and not include_deleted else record
+
+    @overload
+    def get(self, id: str, kind: None = None, *, include_deleted: bool = False) -> Record: ...  # noqa: A002
+    @overload
+    def get(self, id: str, kind: type[R], *, include_deleted: bool = False) -> R: ...  # noqa: A002
+
+    def get(
+        self,
+        id: str,  # noqa: A002 - it is an id
+        kind: type[Record] | None = None,
+        *,
+        include_deleted: bool = False,
+    ) -> Record:
+        """The current version of ``id``; with ``kind``, only a record of that kind.
+
+        Raises:
+            NotFoundError: no such record (or it is soft deleted and not asked for).
+        """
+        record = self.find(id, include_deleted=True)
+        if record is None or (kind is not None and not isinstance(record, kind)):
+            what = kind.kind if kind is not None else "record"
+            raise NotFoundError(
+                f"no {what} with id {_id_of(id)!r} in {self.url.redacted}; "
+                "list what is there with query() or `experiments list`"
+            )
+        if record.deleted and not include_deleted:
+            raise NotFoundError(
+                f"{record.label()} is deleted (at {record.deleted_at}); restore() it first"
+            )
+        return record
+
+    def get_by_slug(self, kind: type[R], slug: str, *, include_deleted: bool = False) -> R:
+        """The record of ``kind`` with ``slug``."""
+        return self.get(kind.id_for_slug(slug), kind, include_deleted=include_deleted)
+
+    def history(self, id: str) -> list[Record]:  # noqa: A002 - it is an id
+        """Every version of ``id``, oldest first: who changed what, and when.
+
+        Raises:
+            NotFoundError: no record with that id was ever stored (or it was purged).
+        """
+        self._check_open()
+        versions = self._load_versions(_id_of(id))
+        if not versions:
+            raise NotFoundError(f"no history for id {_id_of(id)!r} in {self.url.redacted}")
+        return [self._decode(data) for data in versions]
+
+    @overload
+    def query(
+        self,
+        kind: type[R],
+        where: Expr | str | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        include_deleted: bool = False,
+        pushdown: bool = True,
+        **filters: object,
+    ) -> Iterator[R]: ...
+    @overload
+    def query(
+        self,
+        kind: str | None = None,
+        where: Expr | str | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        include_deleted: bool = False,
+        pushdown: bool = True,
+        **filters: object,
+    ) -> Iterator[Record]: ...
+
+    def query(
+        self,
+        kind: type[Record] | str | None = None,
+        where: Expr | str | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        include_deleted: bool = False,
+        pushdown: bool = True,
+        **filters: object,
+    ) -> Iterator[Record]:
+        """Records of ``kind`` that match, streamed.
+
+        ``where`` is an expression from :mod:`experiments.query` or its text form
+        (``"status = running or tag = pilot"``); keyword filters are ANDed to it, a
+        list meaning "one of": ``query(Experiment, status=["planned", "running"])``.
+        Results come ordered by id unless ``order_by`` names fields (``"-updated_at"``
+        for descending).  Soft-deleted records are left out unless asked for.
+
+        Raises:
+            ValidationError: an unknown kind or field, or a value the field cannot take.
+        """
+        rows = self.select_data(
+            kind,
+            where,
+            order_by=order_by,
+            limit=limit,
+            offset=offset,
+            include_deleted=include_deleted,
+            pushdown=pushdown,
+            **filters,
+        )
+        return (self._decode(data) for data in rows)
+
+    def select_data(
+        self,
+        kind: type[Record] | str | None = None,
+        where: Expr | str | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        include_deleted: bool = False,
+        pushdown: bool = True,
+        **filters: object,
+    ) -> Iterator[Mapping[str, Any]]:
+        """Like :meth:`query`, but the stored JSON data instead of records (faster)."""
+        self._check_open()
+        kind_name = _kind_name(kind)
+        bound = bind(kind_name, combine(where, filters))
+        orders = parse_order(kind_name, order_by)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ValidationError(f"limit must be a whole number of 0 or more; got {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValidationError(f"offset must be a whole number of 0 or more; got {offset!r}")
+        if pushdown:
+            rows = self._select(kind_name, bound, orders, limit, offset, include_deleted)
+            if rows is not None:
+                return rows
+        return self._fallback_select(kind_name, bound, orders, limit, offset, include_deleted)
+
+    def _fallback_select(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        orders: tuple[Order, ...],
+        limit: int | None,
+        offset: int,
+        include_deleted: bool,
+    ) -> Iterator[Mapping[str, Any]]:
+        rows: Iterable[Mapping[str, Any]] = self._current(kind, where, include_deleted)
+        if orders:
+            key = sort_key(orders)
+            if limit is not None:
+                rows = heapq.nsmallest(offset + limit, rows, key=key)
+            else:
+                rows = sorted(rows, key=key)
+        stop = None if limit is None else offset + limit
+        return itertools.islice(rows, offset, stop)
+
+    def _current(
+        self, kind: str | None, where: BoundExpr | None, include_deleted: bool
+    ) -> Iterator[Mapping[str, Any]]:
+        check = matcher(where)
+        for raw in self._scan(kind):
+            data = _plain(raw)
+            if (include_deleted or data.get("deleted_at") is None) and check(data):
+                yield data
+
+    def count(
+        self,
+        kind: type[Record] | str | None = None,
+        where: Expr | str | None = None,
+        *,
+        include_deleted: bool = False,
+        **filters: object,
+    ) -> int:
+        """How many records of ``kind`` match (see :meth:`query` for the filters)."""
+        rows = list(
+            self.aggregate(
+                kind,
+                measures={"n": Count()},
+                where=where,
+                include_deleted=include_deleted,
+                **filters,
+            )
+        )
+        return int(rows[0]["n"]) if rows else 0
+
+    def aggregate(
+        self,
+        kind: type[Record] | str | None = None,
+        *,
+        group_by: Sequence[str] = (),
+        measures: Mapping[str, Measure] | None = None,
+        where: Expr | str | None = None,
+        include_deleted: bool = False,
+        pushdown: bool = True,
+        **filters: object,
+    ) -> Iterator[dict[str, Any]]:
+        """Counts, sums, minima, maxima and latest values, grouped by fields.
+
+        ``aggregate(Learning, group_by=["hypothesis"], measures={"verdict":
+        Latest("verdict", by="observed_at")})`` gives one row per hypothesis with the
+        verdict of its latest learning.  A list field in ``group_by`` puts a record in
+        one group per element (an empty list in the group None).  Values come as they
+        are stored (enum values, ids); minima and maxima of times as UTC instant text.
+        Rows come in no particular order; without ``group_by`` there is exactly one.
+        Backends with :attr:`Capability.AGGREGATION_PUSHDOWN` compute this in their
+        engine, the others stream every matching record once.
+        """
+        self._check_open()
+        kind_name = _kind_name(kind)
+        bound = bind(kind_name, combine(where, filters))
+        groups = bind_group_by(kind_name, group_by)
+        plan = bind_measures(kind_name, measures if measures is not None else {"count": Count()})
+        if pushdown:
+            rows = self._aggregate(kind_name, bound, groups, plan, include_deleted)
+            if rows is not None:
+                return _ensure_one_row(iter(rows), groups, plan)
+        computed = aggregate_rows(self._current(kind_name, bound, include_deleted), groups, plan)
+        return _ensure_one_row(iter(computed), groups, plan)
+
+    # --- writing ------------------------------------------------------------------
+
+    def batch(self, *, by: str | None = None) -> Batch:
+        """Collect writes and commit them all-or-nothing when the ``with`` block ends."""
+        self._check_open()
+        return Batch(self, by=by)
+
+    def save(self, record: R, *, by: str | None = None) -> R:
+        """Store ``record`` as its next revision and return it as stored.
+
+        ``record.revision`` must be the revision currently stored (0 for a new record):
+        that is what makes a lost update impossible.
+
+        Raises:
+            ConflictError: someone saved a newer revision first (or created the same id);
+                read it again, apply your change, save again.
+        """
+        with self.batch(by=by) as batch:
+            saved = batch.save(record)
+        return saved
+
+    def save_all(self, records: Iterable[Record], *, by: str | None = None) -> list[Record]:
+        """Save many records in one transaction: all of them, or none if one fails."""
+        with self.batch(by=by) as batch:
+            saved = [batch.save(record) for record in records]
+        return saved
+
+    def create_if_absent(self, record: R, *, by: str | None = None) -> R:
+        """Store ``record`` unless its id exists; return whichever is stored.
+
+        Safe when several processes race to create the same slug: they all get the same
+        one record.  A soft-deleted record with that id is returned as it is.
+        """
+        with self.batch(by=by) as batch:
+            batch.create_if_absent(record)
+        result = batch.results[0]
+        if not isinstance(result, type(record)):
+            raise ConflictError(
+                f"id {record.id!r} is taken by a {result.kind}, not a {record.kind}"
+            )
+        return result
+
+    def delete(self, record: Record | str, *, by: str | None = None) -> Record:
+        """Soft delete: hidden from queries, kept in history, undone by :meth:`restore`."""
+        with self.batch(by=by) as batch:
+            deleted = batch.delete(record)
+        return deleted
+
+    def restore(self, record: Record | str, *, by: str | None = None) -> Record:
+        """Undo a soft delete."""
+        with self.batch(by=by) as batch:
+            restored = batch.restore(record)
+        return restored
+
+    def purge(self, record: Record | str) -> PurgeReport:
+        """Remove a record and every version of it for good; nothing readable is left.
+
+        Records that cannot stand without it (a participant's participations, an
+        experiment's hypotheses and learnings, ...) are purged with it; records that
+        merely mention it (a learning resting on a purged participant's voice) get a
+        new version without the reference.  All of it happens in one transaction.
+
+        Raises:
+            NotFoundError: no record with that id exists.
+        """
+        with self.batch() as batch:
+            report = batch.purge(record)
+        return report
+
+    # --- export and import ----------------------------------------------------------
+
+    def export(self) -> Iterator[Record]:
+        """Every version of every record, by id and revision: a lossless copy."""
+        self._check_open()
+        return (self._decode(data) for data in self._scan_versions())
+
+    def import_records(self, records: Iterable[Record]) -> ImportReport:
+        """Add exported versions exactly as they were (ids, revisions, times, who).
+
+        Importing the same export twice changes nothing the second time.  The import is
+        one transaction: if any version conflicts with a different one already stored
+        under the same id and revision, nothing is imported.
+        """
+        self._check_open()
+        changes = (ImportVersion(record, to_data(record)) for record in records)
+        results = self._commit(changes)
+        added = sum(1 for r in results if r)
+        return ImportReport(added=added, unchanged=len(results) - added)
+
+    # --- verification ---------------------------------------------------------------
+
+    def verify(self) -> list[Damage]:
+        """What is damaged in the store, without changing anything.
+
+        Lists unreadable or half-written data, unknown schema versions, records that do
+        not validate, and references to records that do not exist.  An empty list means
+        every version reads back.
+        """
+        self._check_open()
+        damage: list[Damage] = []
+        current: dict[str, Record] = {}
+        for item in self._verify_storage():
+            if isinstance(item, Damage):
+                damage.append(item)
+                continue
+            record_id = item.get("id") if isinstance(item, Mapping) else None
+            try:
+                record = from_data(item)
+            except (SchemaError, ValidationError) as exc:
+                damage.append(Damage(f"record {record_id!r}", str(exc), record_id))
+                continue
+            known = current.get(record.id)
+            if known is None or record.revision > known.revision:
+                current[record.id] = record
+        for record in current.values():
+            for field, (target, _) in REFERENCES[record.kind].items():
+                value = getattr(record, field)
+                for ref in (value if isinstance(value, tuple) else (value,)):
+                    if ref is None:
+                        continue
+                    found = current.get(ref)
+                    if found is None or found.kind != target:
+                        damage.append(
+                            Damage(
+                                f"record {record.id!r}",
+                                f"{record.kind}.{field} refers to {target} {ref!r}, "
+                                "which is not in the store",
+                                record.id,
+                            )
+                        )
+        return damage
+
+    # --- events ---------------------------------------------------------------------
+
+    def _lifecycle_listeners(self) -> bool:
+        plugins = self.plugins
+        return any(
+            plugins.has_listeners(name)
+            for name in (
+                "experiment_started",
+                "experiment_concluded",
+                "experiment_decided",
+                "experiment_abandoned",
+            )
+        )
+
+    def _prior_statuses(self, changes: Sequence[Change]) -> dict[int, ExperimentStatus | None]:
+        """Status before each experiment put, for lifecycle events (read only if needed)."""
+        priors: dict[int, ExperimentStatus | None] = {}
+        latest: dict[str, ExperimentStatus | None] = {}
+        for index, change in enumerate(changes):
+            if not isinstance(change, Put) or not isinstance(change.record, Experiment):
+                continue
+            record_id = change.record.id
+            if record_id not in latest:
+                if change.expected:
+                    stored = self._load(record_id)
+                    status = stored.get("status") if stored is not None else None
+                    latest[record_id] = ExperimentStatus(status) if status else None
+                else:
+                    latest[record_id] = None
+            priors[index] = latest[record_id]
+            latest[record_id] = change.record.status
+        return priors
+
+    def _announce(
+        self,
+        changes: Sequence[Change],
+        results: Sequence[Any],
+        priors: dict[int, ExperimentStatus | None],
+        purged_kinds: dict[str, str],
+    ) -> None:
+        plugins = self.plugins
+        decisions = {
+            r.experiment: r
+            for c, r in zip(changes, results, strict=True)
+            if isinstance(c, Put) and isinstance(r, Decision)
+        }
+        for index, (change, result) in enumerate(zip(changes, results, strict=True)):
+            if isinstance(change, Purge):
+                if result is not None:
+                    plugins.notify("object_purged", store=self, kind=result, id=change.id)
+                continue
+            if not isinstance(change, Put) or result is not change.record:
+                continue  # an import, or a create-if-absent that found the record there
+            record = change.record
+            previous = (change.expected or 0) if change.expected is not None else 0
+            plugins.notify("object_saved", store=self, record=record, previous_revision=previous)
+            if record.revision == 1 and record.kind == "learning":
+                plugins.notify("learning_recorded", store=self, learning=record)
+            elif record.revision == 1 and record.kind == "measurement":
+                plugins.notify("measurement_recorded", store=self, measurement=record)
+            elif isinstance(record, Experiment) and index in priors:
+                self._announce_lifecycle(record, priors[index], decisions)
+
+    def _announce_lifecycle(
+        self,
+        experiment: Experiment,
+        before: ExperimentStatus | None,
+        decisions: dict[str, Decision],
+    ) -> None:
+        plugins = self.plugins
+        after = experiment.status
+        if after == before:
+            return
+        if after is ExperimentStatus.ABANDONED:
+            plugins.notify("experiment_abandoned", store=self, experiment=experiment)
+            return
+        path = [
+            ExperimentStatus.RUNNING,
+            ExperimentStatus.CONCLUDED,
+            ExperimentStatus.DECIDED,
+        ]
+        if after not in path:
+            return
+        start = path.index(before) + 1 if before in path else 0
+        for status in path[start : path.index(after) + 1]:
+            if status is ExperimentStatus.RUNNING:
+                plugins.notify("experiment_started", store=self, experiment=experiment)
+            elif status is ExperimentStatus.CONCLUDED:
+                plugins.notify("experiment_concluded", store=self, experiment=experiment)
+            else:
+                decision = decisions.get(experiment.id) or self._latest_decision(experiment.id)
+                plugins.notify(
+                    "experiment_decided", store=self, experiment=experiment, decision=decision
+                )
+
+    def _latest_decision(self, experiment_id: str) -> Decision | None:
+        found = list(
+            self.query(Decision, experiment=experiment_id, order_by="-decided_at", limit=1)
+        )
+        return found[0] if found else None
+
+    # --- the write path ---------------------------------------------------------------
+
+    def _apply(self, changes: list[Change], purged_kinds: dict[str, str]) -> list[Any]:
+        self._check_open()
+        if not changes:
+            return []
+        listen = self._lifecycle_listeners()
+        priors = self._prior_statuses(changes) if listen else {}
+        results = self._commit(changes)
+        self._announce(changes, results, priors, purged_kinds)
+        return results
+
+
+def _ensure_one_row(
+    rows: Iterator[dict[str, Any]],
+    groups: list[tuple[str, FieldInfo]],
+    measures: dict[str, BoundMeasure],
+) -> Iterator[dict[str, Any]]:
+    """Without grouping there is always one row, even over no records."""
+    if groups:
+        return rows
+    first = next(rows, None)
+    if first is not None:
+        return itertools.chain([first], rows)
+    empty: dict[str, Any] = {}
+    for label, measure in measures.items():
+        empty[label] = 0 if isinstance(measure.measure, Count | CountDistinct) else None
+    return iter([empty])
+
+
+def conflict(record: Record, expected: int, stored: int) -> ConflictError:
+    """The error for a save based on a revision that is no longer the stored one."""
+    if expected == 0:
+        return ConflictError(
+            f"{record.label()} already exists (revision {stored}); "
+            "get() the stored one, or use create_if_absent()"
+        )
+    if stored == 0:
+        return ConflictError(
+            f"{record.label()} was saved over revision {expected}, but it is not in the "
+            "store any more (purged); save it as a new record with revision=0"
+        )
+    return ConflictError(
+        f"{record.label()} was changed by someone else: this save was based on revision "
+        f"{expected}, but revision {stored} is stored; get() it again, apply the change "
+        "and save that"
+    )
+
+
+def import_conflict(record: Record) -> ConflictError:
+    return ConflictError(
+        f"{record.label()} revision {record.revision} is already stored with different "
+        "content; an import never overwrites history (nothing was imported)"
+    )
+
+
+def _id_of(record: Record | str) -> str:
+    if isinstance(record, Record):
+        return record.id
+    if not isinstance(record, str) or not record:
+        raise ValidationError(f"expected a record or its id; got {record!r}")
+    return record
+
+
+def _kind_name(kind: type[Record] | str | None) -> str | None:
+    if kind is None:
+        return None
+    if isinstance(kind, type) and issubclass(kind, Record):
+        return kind.kind
+    if isinstance(kind, str) and kind in KINDS:
+        return kind
+    raise ValidationError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
+
+
+def stamp(record: R, revision: int, at: pendulum.DateTime, by: str | None) -> R:
+    """``record`` as revision ``revision``, changed at ``at`` by ``by``.
+
+    A shallow copy with three fields set, instead of ``attrs.evolve``: the new values
+    are valid by construction and the rest of the record was validated when it was made.
+    """
+    stamped = copy.copy(record)
+    object.__setattr__(stamped, "revision", revision)
+    object.__setattr__(stamped, "updated_at", at if at >= record.created_at else record.created_at)
+    object.__setattr__(stamped, "changed_by", by)
+    return stamped
+
+
+class Batch:
+    """Writes collected and committed together: all of them, or none.
+
+    Use it as a context manager (``with store.batch() as batch: ...``); it commits when
+    the block ends without an exception and discards everything otherwise.  Each method
+    returns the record as it will be stored, so a batch can save a record and then a
+    transition of it: ``batch.save(batch.save(experiment).start())``.
+    """
+
+    def __init__(self, store: Store, *, by: str | None = None) -> None:
+        checked = to_optional_name(by)
+        if type(checked) is Invalid:
+            raise ValidationError(f"by {checked.expected}; got {by!r}")
+        self._store = store
+        self._by = checked if checked is not None else store.actor
+        self._at = now()
+        self._changes: list[Change] = []
+        self._pending: dict[str, Record] = {}
+        self._purged: dict[str, str] = {}
+        self._reports: list[PurgeReport] = []
+        self._done = False
+        self.results: list[Any] = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self._changes.clear()
+            self._done = True
+
+    def _check(self) -> None:
+        if self._done:
+            raise StoreError("this batch is already committed or discarded; start a new one")
+
+    def _put(self, record: R, expected: int | None) -> R:
+        revision = 1 if expected is None else expected + 1
+        stamped = stamp(record, revision, self._at, self._by)
+        self._changes.append(Put(stamped, to_data(stamped), expected))
+        if expected is not None:
+            self._pending[record.id] = stamped
+        return stamped
+
+    def save(self, record: R) -> R:
+        """Add a save of ``record`` (expects its revision to be the stored one)."""
+        self._check()
+        if not isinstance(record, Record):
+            raise ValidationError(f"only records can be saved; got {type(record).__name__}")
+        if record.id in self._purged:
+            raise ValidationError(f"{record.label()} is purged in this batch")
+        return self._put(record, record.revision)
+
+    def create_if_absent(self, record: Record) -> None:
+        """Add a create-if-absent; its result (new or existing) is in ``results``."""
+        self._check()
+        if not isinstance(record, Record):
+            raise ValidationError(f"only records can be saved; got {type(record).__name__}")
+        self._put(record, None)
+
+    def _current(self, record: Record | str) -> Record:
+        record_id = _id_of(record)
+        pending = self._pending.get(record_id)
+        if pending is not None:
+            return pending
+        if isinstance(record, Record) and record.revision > 0:
+            return record
+        return self._store.get(record_id, include_deleted=True)
+
+    def delete(self, record: Record | str) -> Record:
+        """Add a soft delete (a new version with ``deleted_at`` set)."""
+        self._check()
+        current = self._current(record)
+        if current.deleted:
+            return current
+        marked = copy.copy(current)
+        object.__setattr__(marked, "deleted_at", self._at)
+        return self._put(marked, current.revision)
+
+    def restore(self, record: Record | str) -> Record:
+        """Add the undoing of a soft delete."""
+        self._check()
+        current = self._current(record)
+        if not current.deleted:
+            return current
+        marked = copy.copy(current)
+        object.__setattr__(marked, "deleted_at", None)
+        return self._put(marked, current.revision)
+
+    def purge(self, record: Record | str) -> PurgeReport:
+        """Add the purge of a record, with the cascade :meth:`Store.purge` describes."""
+        self._check()
+        target_id = _id_of(record)
+        target = self._store.find(target_id, include_deleted=True)
+        if target is None:
+            raise NotFoundError(f"no record with id {target_id!r} to purge in {self._store.url.redacted}")
+        purged: list[str] = []
+        unlinked: dict[str, Record] = {}
+        queue = [target]
+        while queue:
+            victim = queue.pop()
+            if victim.id in self._purged:
+                continue
+            self._purged[victim.id] = victim.kind
+            purged.append(victim.id)
+            for kind, fields in REFERENCES.items():
+                for field, (target_kind, cascade) in fields.items():
+                    if target_kind != victim.kind:
+                        continue
+                    for referrer in self._store.query(kind, include_deleted=True, **{field: victim.id}):
+                        if referrer.id in self._purged:
+                            continue
+                        if cascade:
+                            queue.append(referrer)
+                            continue
+                        base = unlinked.get(referrer.id, referrer)
+                        value = getattr(base, field)
+                        cleaned = (
+                            tuple(v for v in value if v != victim.id)
+                            if isinstance(value, tuple)
+                            else None
+                        )
+                        unlinked[referrer.id] = attrs.evolve(base, **{field: cleaned})
+        for record_id, cleaned in unlinked.items():
+            if record_id not in self._purged:
+                self._put(cleaned, cleaned.revision)
+        for record_id in purged:
+            self._changes.append(Purge(record_id))
+        report = PurgeReport(
+            tuple(purged), tuple(i for i in unlinked if i not in self._purged)
+        )
+        self._reports.append(report)
+        return report
+
+    def commit(self) -> list[Any]:
+        """Write everything collected; done automatically at the end of a ``with`` block."""
+        self._check()
+        self._done = True
+        try:
+            self.results = self._store._apply(self._changes, self._purged)  # noqa: SLF001
+        except ExperimentsError:
+            raise
+        except Exception as exc:  # a backend bug must not look like success
+            raise StoreError(f"writing to {self._store.url.redacted} failed: {exc}") from exc
+        return self.results
+

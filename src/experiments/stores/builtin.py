@@ -1,0 +1,32 @@
+"""The built-in storage backends, registered through the same hook as any plugin's."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from experiments.plugins import hookimpl
+
+if TYPE_CHECKING:
+    from experiments.hookspecs import RegisterBackend
+    from experiments.plugins import Plugins
+    from experiments.stores.base import Store
+    from experiments.stores.url import StoreURL
+
+
+def _memory(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
+    from experiments.stores.memory import MemoryStore  # noqa: PLC0415 - loaded when used
+
+    del create  # a memory store always exists
+    return MemoryStore(url, plugins=plugins)
+
+
+def _sqlite(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
+    from experiments.stores.sqlite import SQLiteStore  # noqa: PLC0415 - loaded when used
+
+    return SQLiteStore(url, plugins=plugins, create=create)
+
+
+@hookimpl
+def register_backends(register: RegisterBackend) -> None:
+    register("sqlite", _sqlite, description="one SQLite file; the embedded default")
+    register("memory", _memory, description="this process's memory; gone when it ends")

@@ -1,0 +1,548 @@
+"""The embedded default: one SQLite file, safe for several processes writing at once.
+
+The file runs in WAL mode; every write transaction starts with ``BEGIN IMMEDIATE`` so
+that concurrent writers queue on the busy timeout instead of failing half-way, and
+``synchronous=FULL`` makes every committed write survive a power cut.  URL options:
+
+``?synchronous=normal``
+    Trade durability for speed: a power cut may lose the last transactions (an
+    application crash still loses nothing).  ``off`` goes further still.
+``?timeout=30``
+    Seconds a writer waits for another to finish before giving up (default 30).
+
+Purged records leave nothing readable behind: the store runs with ``secure_delete``, so
+freed pages are overwritten with zeros, and the write-ahead log is checkpointed and
+truncated after a purge.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from experiments.errors import ConflictError, SchemaError, StoreError
+from experiments.query import BoundExpr, BoundMeasure, FieldInfo, FieldType, Order
+from experiments.serialization import from_data
+from experiments.stores import _sql
+from experiments.stores.base import (
+    Capability,
+    Change,
+    Damage,
+    ImportVersion,
+    Purge,
+    Put,
+    Store,
+    conflict,
+    import_conflict,
+)
+
+if TYPE_CHECKING:
+    from experiments.plugins import Plugins
+    from experiments.stores.url import StoreURL
+
+__all__ = ["SQLiteStore"]
+
+#: ``PRAGMA application_id`` of a strategy-experiments store ("EXPR"), which tells our
+#: files from other programs' SQLite databases.
+APPLICATION_ID: Final = 0x45585052
+
+#: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        """CREATE TABLE records (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX records_kind ON records (kind, id)",
+        """CREATE INDEX records_experiment ON records (json_extract(data, '$.experiment'))
+            WHERE json_extract(data, '$.experiment') IS NOT NULL""",
+        """CREATE TABLE versions (
+            id TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (id, revision)
+        ) WITHOUT ROWID""",
+    ),
+)
+
+_SYNCHRONOUS: Final = {"full": "FULL", "normal": "NORMAL", "off": "OFF", "extra": "EXTRA"}
+
+
+def _dumps(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+class _SQLite:
+    """How SQL reads fields out of the JSON ``data`` column in SQLite."""
+
+    placeholder = "?"
+    lateral = ""
+
+    def raw_field(self, name: str, table: str = "r") -> str:
+        return f"json_extract({table}.data, '$.\"{name}\"')"
+
+    def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
+        if name == "id":
+            return f"{table}.id"
+        if name == "kind":
+            return f"{table}.kind"
+        raw = self.raw_field(name, table)
+        return f"substr({raw}, 1, 27)" if info.type is FieldType.DATETIME else raw
+
+    def list_elements(self, name: str, alias: str, table: str = "r") -> str:
+        return f"json_each({table}.data, '$.\"{name}\"') AS {alias}"
+
+    def list_length(self, name: str, table: str = "r") -> str:
+        return f"json_array_length({table}.data, '$.\"{name}\"')"
+
+    def false(self) -> str:
+        return "0"
+
+    def order(self, expression: str, *, descending: bool) -> str:
+        # SQLite sorts NULL first ascending and last descending: what we promise.
+        return f"{expression} DESC" if descending else expression
+
+
+_DIALECT: Final = _SQLite()
+
+
+class SQLiteStore(Store):
+    """Records in one SQLite file; see the module documentation for URL options."""
+
+    scheme: ClassVar[str] = "sqlite"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.PERSISTENT,
+            Capability.MULTIPROCESS,
+            Capability.THREADSAFE,
+            Capability.QUERY_PUSHDOWN,
+            Capability.AGGREGATION_PUSHDOWN,
+        }
+    )
+
+    def __init__(
+        self,
+        url: StoreURL,
+        *,
+        plugins: Plugins | None = None,
+        create: bool | None = None,
+        actor: str | None = None,
+    ) -> None:
+        super().__init__(url, plugins=plugins, actor=actor)
+        path = url.file_path
+        if not path or path == ":memory:":
+            raise StoreError(
+                f"{url.redacted} names no file; write sqlite:///relative/path.db or "
+                "sqlite:////absolute/path.db (use memory:// for a store in memory)"
+            )
+        self.path = Path(path)
+        synchronous = url.params.get("synchronous", "full").lower()
+        if synchronous not in _SYNCHRONOUS:
+            raise StoreError(
+                f"{url.redacted}: synchronous={synchronous!r} is not one of "
+                f"{', '.join(_SYNCHRONOUS)}"
+            )
+        self._synchronous = _SYNCHRONOUS[synchronous]
+        try:
+            self._timeout = float(url.params.get("timeout", "30"))
+        except ValueError:
+            raise StoreError(f"{url.redacted}: timeout must be a number of seconds") from None
+        unknown = set(url.params) - {"synchronous", "timeout"}
+        if unknown:
+            raise StoreError(
+                f"{url.redacted}: unknown option(s) {', '.join(sorted(unknown))}; "
+                "the SQLite backend takes synchronous and timeout"
+            )
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._ready = False
+        if create is False and not self.path.exists():
+            raise self._missing()
+        if create or self.path.exists():
+            self._prepare(create=bool(create))
+
+    # --- files and connections ----------------------------------------------------
+
+    def _where(self) -> str:
+        return f"SQLite store {str(self.path)!r}"
+
+    def _missing(self) -> StoreError:
+        return StoreError(
+            f"there is no store at {str(self.path)!r}; check the path, or create one with "
+            "`experiments init` (or connect(url, create=True))"
+        )
+
+    def exists(self) -> bool:
+        return self._ready or self.path.exists()
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        message = str(exc)
+        if "file is not a database" in message or "not a database" in message:
+            return StoreError(
+                f"{str(self.path)!r} is not a strategy-experiments store: it is not a "
+                "SQLite database (garbage, truncated or another format)"
+            )
+        if "malformed" in message:
+            return StoreError(
+                f"{self._where()} is damaged ({message}); restore it from a backup, or "
+                "see what can still be read with `experiments verify`"
+            )
+        if "locked" in message or "busy" in message:
+            return StoreError(
+                f"{self._where()} stayed locked by another writer for more than "
+                f"{self._timeout:g}s; try again, or raise ?timeout= in the URL"
+            )
+        if "readonly" in message or "read-only" in message:
+            return StoreError(f"{self._where()} cannot be written: {message}")
+        return StoreError(f"{self._where()}: {message}")
+
+    def _open(self, *, create: bool) -> sqlite3.Connection:
+        mode = "rwc" if create else "rw"
+        uri = f"file:{_uri_path(self.path)}?mode={mode}"
+        try:
+            connection = sqlite3.connect(
+                uri,
+                uri=True,
+                timeout=self._timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+            )
+        except sqlite3.Error as exc:
+            if not self.path.exists():
+                raise self._missing() from None
+            raise self._error(exc) from None
+        try:
+            connection.execute(f"PRAGMA synchronous={self._synchronous}")
+            connection.execute("PRAGMA secure_delete=ON")
+        except sqlite3.Error as exc:
+            connection.close()
+            raise self._error(exc) from None
+        with self._lock:
+            self._connections.append(connection)
+        return connection
+
+    def _prepare(self, *, create: bool) -> None:
+        """Check the file is ours (or empty), and bring its schema up to date, once."""
+        if not create and not self.path.exists():
+            raise self._missing()
+        if not self.path.parent.exists():
+            raise StoreError(
+                f"cannot create {str(self.path)!r}: the directory "
+                f"{str(self.path.parent)!r} does not exist"
+            )
+        connection = self._open(create=create)
+        try:
+            if self._check_identity(connection) < len(MIGRATIONS):
+                self._migrate(connection)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        self._local.connection = connection
+        self._ready = True
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        """Apply missing migrations; with several processes at once, exactly one does."""
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._check_identity(connection)
+            for number in range(version + 1, len(MIGRATIONS) + 1):
+                for statement in MIGRATIONS[number - 1]:
+                    connection.execute(statement)
+            if version < len(MIGRATIONS):
+                connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                connection.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
+    def _check_identity(self, connection: sqlite3.Connection) -> int:
+        application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        if application_id == 0 and not tables:
+            return 0
+        if application_id != APPLICATION_ID:
+            shown = ", ".join(tables[:5]) or "none"
+            raise StoreError(
+                f"{str(self.path)!r} is a SQLite database of another program (tables: "
+                f"{shown}), not a strategy-experiments store; choose another path"
+            )
+        if version > len(MIGRATIONS):
+            raise SchemaError(
+                f"{str(self.path)!r} was written by a newer strategy-experiments (store "
+                f"schema {version}; this version reads up to {len(MIGRATIONS)}); upgrade: "
+                "pip install --upgrade strategy-experiments"
+            )
+        return int(version)
+
+    def _connection(self, *, write: bool = False) -> sqlite3.Connection:
+        self._check_open()
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            return connection
+        if not self._ready:
+            with self._lock:
+                ready = self._ready
+            if not ready:
+                if not write and not self.path.exists():
+                    raise self._missing()
+                self._prepare(create=write)
+                return self._local.connection  # type: ignore[no-any-return]
+        connection = self._open(create=False)
+        self._local.connection = connection
+        return connection
+
+    def _reader(self) -> sqlite3.Connection:
+        """A second connection per thread for streaming reads, so writes can go on."""
+        reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if reader is None:
+            self._connection()
+            reader = self._open(create=False)
+            self._local.reader = reader
+        return reader
+
+    def _close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            try:
+                connection.close()
+            except sqlite3.Error:  # closing is best effort
+                pass
+
+    # --- reading ------------------------------------------------------------------
+
+    def _decode_row(self, text: str, where: str) -> Mapping[str, Any]:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise StoreError(f"{self._where()}: {where} holds unreadable data ({exc})") from None
+        if not isinstance(data, dict):
+            raise StoreError(f"{self._where()}: {where} holds data that is not a record")
+        return data
+
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        try:
+            cursor = self._reader().execute(sql, tuple(params))
+            while True:
+                rows = cursor.fetchmany(512)
+                if not rows:
+                    return
+                yield from rows
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
+        try:
+            row = self._connection().execute("SELECT data FROM records WHERE id = ?", (id,)).fetchone()
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        return None if row is None else self._decode_row(row[0], f"record {id!r}")
+
+    def _load_versions(self, id: str) -> list[Mapping[str, Any]]:  # noqa: A002
+        try:
+            rows = self._connection().execute(
+                "SELECT revision, data FROM versions WHERE id = ? ORDER BY revision", (id,)
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        return [self._decode_row(data, f"record {id!r} revision {rev}") for rev, data in rows]
+
+    def _scan(self, kind: str | None) -> Iterator[Mapping[str, Any]]:
+        if kind is None:
+            rows = self._rows("SELECT id, data FROM records ORDER BY id")
+        else:
+            rows = self._rows("SELECT id, data FROM records WHERE kind = ? ORDER BY id", (kind,))
+        for record_id, text in rows:
+            yield self._decode_row(text, f"record {record_id!r}")
+
+    def _scan_versions(self) -> Iterator[Mapping[str, Any]]:
+        rows = self._rows("SELECT id, revision, data FROM versions ORDER BY id, revision")
+        for record_id, revision, text in rows:
+            yield self._decode_row(text, f"record {record_id!r} revision {revision}")
+
+    def _select(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        orders: tuple[Order, ...],
+        limit: int | None,
+        offset: int,
+        include_deleted: bool,
+    ) -> Iterator[Mapping[str, Any]]:
+        self._connection()  # fail now, not at the first next(), when there is no store
+        sql, params = _sql.select_sql(
+            _DIALECT, "records", kind, where, orders, limit, offset, include_deleted
+        )
+        return (self._decode_row(row[0], "a record") for row in self._rows(sql, params))
+
+    def _aggregate(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        group_by: list[tuple[str, FieldInfo]],
+        measures: dict[str, BoundMeasure],
+        include_deleted: bool,
+    ) -> Iterable[dict[str, Any]]:
+        self._connection()
+        sql, params, labels = _sql.aggregate_sql(
+            _DIALECT, "records", kind, where, group_by, measures, include_deleted
+        )
+        return (dict(zip(labels, row, strict=True)) for row in self._rows(sql, params))
+
+    def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
+        try:
+            connection = self._connection()
+            problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
+        except (sqlite3.Error, StoreError) as exc:
+            message = str(exc) if isinstance(exc, StoreError) else str(self._error(exc))
+            yield Damage(str(self.path), message)
+            return
+        if problems != ["ok"]:
+            for problem in problems:
+                yield Damage(str(self.path), f"SQLite integrity: {problem}")
+        try:
+            rows = list(self._rows("SELECT id, revision, data FROM versions ORDER BY id, revision"))
+        except StoreError as exc:
+            yield Damage(str(self.path), str(exc))
+            return
+        for record_id, revision, text in rows:
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                yield Damage(f"{self.path}: record {record_id!r} revision {revision}", f"unreadable JSON ({exc})", record_id)
+                continue
+            yield data
+
+    # --- writing ------------------------------------------------------------------
+
+    def _commit(self, changes: Iterable[Change]) -> list[Any]:
+        connection = self._connection(write=True)
+        results: list[Any] = []
+        purged = False
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        try:
+            for change in changes:
+                if isinstance(change, Put):
+                    results.append(self._put(connection, change))
+                elif isinstance(change, Purge):
+                    results.append(self._purge(connection, change.id))
+                    purged = True
+                elif isinstance(change, ImportVersion):
+                    results.append(self._import(connection, change))
+                else:  # pragma: no cover - Change admits nothing else
+                    raise TypeError(change)
+            connection.execute("COMMIT")
+        except BaseException as exc:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self._error(exc) from None
+            raise
+        if purged:
+            self._forget_purged(connection)
+        return results
+
+    def _put(self, connection: sqlite3.Connection, change: Put) -> Any:
+        record = change.record
+        text = _dumps(change.data)
+        deleted = 0 if record.deleted_at is None else 1
+        if not change.expected:
+            try:
+                connection.execute(
+                    "INSERT INTO records (id, kind, revision, deleted, data) VALUES (?, ?, ?, ?, ?)",
+                    (record.id, record.kind, record.revision, deleted, text),
+                )
+            except sqlite3.IntegrityError:
+                row = connection.execute(
+                    "SELECT revision, data FROM records WHERE id = ?", (record.id,)
+                ).fetchone()
+                if change.expected is None:
+                    return from_data(self._decode_row(row[1], f"record {record.id!r}"))
+                raise conflict(record, 0, row[0]) from None
+        else:
+            updated = connection.execute(
+                "UPDATE records SET revision = ?, deleted = ?, data = ?, kind = ? "
+                "WHERE id = ? AND revision = ?",
+                (record.revision, deleted, text, record.kind, record.id, change.expected),
+            )
+            if updated.rowcount != 1:
+                row = connection.execute(
+                    "SELECT revision FROM records WHERE id = ?", (record.id,)
+                ).fetchone()
+                raise conflict(record, change.expected, 0 if row is None else row[0])
+        try:
+            connection.execute(
+                "INSERT INTO versions (id, revision, data) VALUES (?, ?, ?)",
+                (record.id, record.revision, text),
+            )
+        except sqlite3.IntegrityError:
+            raise ConflictError(
+                f"{record.label()} revision {record.revision} is already in the history of "
+                f"{self._where()}; the store is inconsistent, run `experiments verify`"
+            ) from None
+        return record
+
+    def _purge(self, connection: sqlite3.Connection, record_id: str) -> str | None:
+        row = connection.execute("SELECT kind FROM records WHERE id = ?", (record_id,)).fetchone()
+        connection.execute("DELETE FROM versions WHERE id = ?", (record_id,))
+        connection.execute("DELETE FROM records WHERE id = ?", (record_id,))
+        return None if row is None else str(row[0])
+
+    def _import(self, connection: sqlite3.Connection, change: ImportVersion) -> bool:
+        record = change.record
+        text = _dumps(change.data)
+        row = connection.execute(
+            "SELECT data FROM versions WHERE id = ? AND revision = ?", (record.id, record.revision)
+        ).fetchone()
+        if row is not None:
+            if json.loads(row[0]) != json.loads(text):
+                raise import_conflict(record)
+            return False
+        connection.execute(
+            "INSERT INTO versions (id, revision, data) VALUES (?, ?, ?)",
+            (record.id, record.revision, text),
+        )
+        connection.execute(
+            "INSERT INTO records (id, kind, revision, deleted, data) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, revision = excluded.revision, "
+            "deleted = excluded.deleted, data = excluded.data "
+            "WHERE excluded.revision > records.revision",
+            (record.id, record.kind, record.revision, int(record.deleted_at is not None), text),
+        )
+        return True
+
+    def _forget_purged(self, connection: sqlite3.Connection) -> None:
+        """Move purged pages out of the write-ahead log, then empty the log."""
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:  # another reader holds the log; it is truncated later
+            pass
+
+
+def _uri_path(path: Path) -> str:
+    text = os.fspath(path.absolute())
+    for char, escaped in (("%", "%25"), ("?", "%3f"), ("#", "%23")):
+        text = text.replace(char, escaped)
+    return text
+

@@ -1,0 +1,103 @@
+"""Store URLs: which backend, where, with which options, and a form safe to print."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Final
+
+import attrs
+
+from experiments.errors import StoreError
+
+__all__ = ["StoreURL"]
+
+_HIDDEN: Final = "***"
+_SECRET_PARAMS: Final = frozenset({"password", "passwd", "pass", "secret", "token", "sslpassword"})
+
+
+@attrs.frozen(repr=False)
+class StoreURL:
+    """A parsed store URL such as ``sqlite:///programme.db?synchronous=normal``.
+
+    File-based schemes follow SQLAlchemy's spelling: three slashes and a relative path
+    (``sqlite:///data/programme.db``), four for an absolute one
+    (``sqlite:////srv/data/programme.db``).  Printing a StoreURL never shows a password.
+    """
+
+    scheme: str
+    netloc: str = attrs.field(repr=False)
+    path: str
+    params: dict[str, str] = attrs.field(factory=dict)
+    _raw: str = attrs.field(default="", repr=False, alias="raw")
+
+    @classmethod
+    def parse(cls, text: str) -> StoreURL:
+        """A StoreURL from text.
+
+        Raises:
+            StoreError: the text is not a URL with a scheme.
+        """
+        if not isinstance(text, str) or "://" not in text:
+            raise StoreError(
+                f"{_redact_text(str(text))!r} is not a store URL; write e.g. "
+                "'sqlite:///experiments.db', 'files:///experiments', 'memory://' "
+                "or 'postgresql://host/db'"
+            )
+        parts = urllib.parse.urlsplit(text)
+        scheme = parts.scheme.lower()
+        params = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+        return cls(scheme, parts.netloc, urllib.parse.unquote(parts.path), params, raw=text)
+
+    @property
+    def raw(self) -> str:
+        """The URL exactly as given, secrets included: pass it on, never print it."""
+        return self._raw
+
+    @property
+    def file_path(self) -> str:
+        """The filesystem path of a file-based store (one leading slash removed)."""
+        path = self.netloc + self.path if self.netloc else self.path
+        return path[1:] if path.startswith("/") else path
+
+    @property
+    def name(self) -> str:
+        """Host and path: what a message names the store by."""
+        return self.netloc.rpartition("@")[2] + self.path
+
+    @property
+    def username(self) -> str | None:
+        return urllib.parse.urlsplit(self._raw).username
+
+    @property
+    def password(self) -> str | None:
+        return urllib.parse.urlsplit(self._raw).password
+
+    @property
+    def redacted(self) -> str:
+        """The URL with any password and secret parameters replaced by ``***``."""
+        return _redact_text(self._raw) if self._raw else f"{self.scheme}://{self.path}"
+
+    def __str__(self) -> str:
+        return self.redacted
+
+    def __repr__(self) -> str:
+        return f"StoreURL({self.redacted!r})"
+
+
+def _redact_text(text: str) -> str:
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError:
+        return _HIDDEN
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        user = userinfo.partition(":")[0]
+        netloc = f"{user}:{_HIDDEN}@{host}" if ":" in userinfo else f"{user}@{host}"
+    query = parts.query
+    if query:
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        query = urllib.parse.urlencode(
+            [(k, _HIDDEN if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*"
+        )
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
