@@ -577,7 +577,7 @@ def bind_measures(kind: str | None, measures: Mapping[str, Measure]) -> dict[str
         if not isinstance(measure, CountDistinct | Sum | Min | Max | Latest):
             raise ValidationError(f"{label!r} is not a measure; use Count(), Sum(field), ...")
         name, info = resolve_field(kind, measure.field)
-        if info.type in (FieldType.LIST, FieldType.OTHER) and not isinstance(measure, Latest):
+        if info.type in (FieldType.LIST, FieldType.OTHER):
             raise ValidationError(f"cannot aggregate {name}: it holds a list or structured data")
         if isinstance(measure, Sum) and info.type is not FieldType.NUMBER:
             raise ValidationError(f"cannot sum {name}: it is not a number field")

@@ -140,7 +140,7 @@ def select_sql(
     """SELECT of the current data of matching records, ordered, limited."""
     conditions, params = _scope(dialect, kind, include_deleted)
     sql, values = where_sql(dialect, where)
-    conditions.append(sql)
+    conditions.append(f"({sql})")
     params.extend(values)
     query = f"SELECT r.data FROM {source} r WHERE {' AND '.join(conditions)} ORDER BY {order_sql(dialect, orders)}"
     if limit is not None:
@@ -173,7 +173,7 @@ def aggregate_sql(
     """Grouped measures as SQL; returns the query, its parameters and the column labels."""
     conditions, params = _scope(dialect, kind, include_deleted)
     sql, values = where_sql(dialect, where)
-    conditions.append(sql)
+    conditions.append(f"({sql})")
     params.extend(values)
     joins: list[str] = []
     group_columns: list[str] = []

@@ -59,6 +59,10 @@ from experiments.query import (
     CountDistinct,
     Expr,
     FieldInfo,
+    FieldType,
+    Latest,
+    Max,
+    Min,
     Measure,
     Order,
     aggregate_rows,
@@ -549,7 +553,7 @@ class Store(abc.ABC):
         if pushdown:
             rows = self._aggregate(kind_name, bound, groups, plan, include_deleted)
             if rows is not None:
-                return _ensure_one_row(iter(rows), groups, plan)
+                return _ensure_one_row(_booleans(rows, groups, plan), groups, plan)
         computed = aggregate_rows(self._current(kind_name, bound, include_deleted), groups, plan)
         return _ensure_one_row(iter(computed), groups, plan)
 
@@ -797,6 +801,30 @@ class Store(abc.ABC):
         results = self._commit(changes)
         self._announce(changes, results, priors, purged_kinds)
         return results
+
+
+def _booleans(
+    rows: Iterable[dict[str, Any]],
+    groups: list[tuple[str, FieldInfo]],
+    measures: dict[str, BoundMeasure],
+) -> Iterator[dict[str, Any]]:
+    """Engines that have no boolean type answer 0 and 1; make them False and True again."""
+    flags = [name for name, info in groups if info.type is FieldType.BOOL]
+    flags += [
+        label
+        for label, m in measures.items()
+        if m.info is not None
+        and m.info.type is FieldType.BOOL
+        and isinstance(m.measure, Min | Max | Latest)
+    ]
+    if not flags:
+        yield from rows
+        return
+    for row in rows:
+        for name in flags:
+            if row[name] is not None:
+                row[name] = bool(row[name])
+        yield row
 
 
 def _ensure_one_row(

@@ -1,0 +1,967 @@
+"""The conformance suite a storage backend must pass.
+
+A backend author subclasses :class:`StoreConformance` in their own tests and provides
+one fixture, ``make_store``, returning a factory::
+
+    import pytest
+    from experiments import Plugins
+    from experiments.testing import StoreConformance
+
+    class TestMyStore(StoreConformance):
+        @pytest.fixture
+        def make_store(self, tmp_path):
+            def make(name="default"):
+                return MyStore.open(tmp_path / name, plugins=Plugins(autoload=False))
+            return make
+
+``make(name)`` must open the store called ``name``, creating it if need be (file-based
+backends: pass ``create=True``): the same name opens the same underlying store again
+(that is how the suite closes and reopens it), a new name a fresh, empty one.  Tests of promises a backend does not declare in its
+:attr:`~experiments.stores.Store.capabilities` are skipped with the reason.  An optional
+``storage_files`` fixture returning ``(make, name) -> list[Path]`` lets the suite check
+that a purge leaves no trace in the backend's files.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pendulum
+import pytest
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from experiments.errors import (
+    ConflictError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+)
+from experiments.model import (
+    Decision,
+    Experiment,
+    Hypothesis,
+    Learning,
+    Measurement,
+    Objective,
+    Outcome,
+    Participant,
+    Participation,
+    Record,
+    Role,
+    Stance,
+)
+from experiments.plugins import hookimpl
+from experiments.query import (
+    F,
+    All,
+    AnyOf,
+    Condition,
+    Count,
+    CountDistinct,
+    Expr,
+    FieldType,
+    Latest,
+    Max,
+    Min,
+    Not,
+    Op,
+    Sum,
+    field_types,
+)
+from experiments.serialization import to_data
+from experiments.stores.base import Capability, Store
+from experiments.testing.strategies import RECORD_STRATEGIES, datetimes, records, titles
+
+__all__ = ["MakeStore", "StoreConformance"]
+
+MakeStore = Callable[..., Store]
+
+_FAST = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _same(a: Record, b: Record) -> bool:
+    """Equal down to time zones and calendar durations: compares the stored form."""
+    return to_data(a) == to_data(b)
+
+
+def _fresh(record: Record) -> Record:
+    """A copy of a drawn record that has never been saved, with a fresh id."""
+    return attrs.evolve(record, id="", slug=None, revision=0, deleted_at=None)
+
+
+def _fresh_all(drawn: list[Record]) -> list[Record]:
+    """Fresh copies, one per id (participations of one pair share their id)."""
+    return list({r.id: r for r in map(_fresh, drawn)}.values())
+
+
+class _Recorder:
+    """A plugin that writes down every event it is told about."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    @hookimpl
+    def object_saved(self, record: Record, previous_revision: int) -> None:
+        self.events.append(("saved", (record.id, record.revision, previous_revision)))
+
+    @hookimpl
+    def object_purged(self, kind: str, id: str) -> None:  # noqa: A002 - the hook's name
+        self.events.append(("purged", (kind, id)))
+
+    @hookimpl
+    def experiment_started(self, experiment: Experiment) -> None:
+        self.events.append(("started", experiment.id))
+
+    @hookimpl
+    def experiment_concluded(self, experiment: Experiment) -> None:
+        self.events.append(("concluded", experiment.id))
+
+    @hookimpl
+    def experiment_decided(self, experiment: Experiment, decision: Decision | None) -> None:
+        self.events.append(("decided", (experiment.id, None if decision is None else decision.id)))
+
+    @hookimpl
+    def experiment_abandoned(self, experiment: Experiment) -> None:
+        self.events.append(("abandoned", experiment.id))
+
+    @hookimpl
+    def learning_recorded(self, learning: Learning) -> None:
+        self.events.append(("learning", learning.id))
+
+    @hookimpl
+    def measurement_recorded(self, measurement: Measurement) -> None:
+        self.events.append(("measurement", measurement.id))
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.events]
+
+
+class _Raiser:
+    @hookimpl
+    def object_saved(self) -> None:
+        raise RuntimeError("this plugin always fails")
+
+
+class StoreConformance:
+    """Every promise of the store interface, as tests; subclass it with ``make_store``."""
+
+    # --- fixtures -------------------------------------------------------------------
+
+    @pytest.fixture
+    def make_store(self) -> MakeStore:
+        """Override: a factory ``make(name="default") -> Store`` (see the module docs)."""
+        pytest.fail("a StoreConformance subclass must provide the make_store fixture")
+
+    @pytest.fixture
+    def storage_files(self) -> Callable[[MakeStore, str], list[Path]] | None:
+        """Override: ``(make_store, name) -> paths`` of the files a store keeps, if any."""
+        return None
+
+    @pytest.fixture
+    def store(self, make_store: MakeStore) -> Iterator[Store]:
+        opened = make_store()
+        yield opened
+        opened.close()
+
+    @staticmethod
+    def require(store: Store, capability: Capability) -> None:
+        """Skip the calling test when the backend does not promise ``capability``."""
+        if capability not in store.capabilities:
+            pytest.skip(f"{type(store).__name__} does not declare {capability.value}")
+
+    @staticmethod
+    def _programme(store: Store) -> dict[str, Record]:
+        """A small connected programme saved into ``store``; returns it by name."""
+        objective = store.save(Objective(title="Welfare in 100 days", slug="welfare"))
+        experiment = store.save(
+            Experiment(
+                title="Art for families",
+                slug="art-for-families",
+                objectives=[objective],
+                time_box="2026-03-01T09:00:00+01:00[Europe/Copenhagen]/P6W",
+                tags=["culture", "families"],
+            )
+        )
+        other = store.save(Experiment(title="Safer stairwells", objectives=[objective]))
+        hypothesis = store.save(Hypothesis(experiment=experiment, statement="Families come back"))
+        citizen = store.save(Participant(role=Role.CITIZEN, name="Anna", pseudonymous=True))
+        nurse = store.save(Participant(role=Role.FRONTLINE_EMPLOYEE, department="Health"))
+        critical = store.save(Participation(experiment=experiment, participant=citizen, stance=Stance.CRITICAL))
+        friendly = store.save(Participation(experiment=experiment, participant=nurse, stance=Stance.SUPPORTIVE))
+        learning = store.save(
+            Learning(
+                experiment=experiment,
+                hypothesis=hypothesis,
+                observation="Seven families came twice",
+                verdict="supports",
+                evidence="moderate",
+                participants=[citizen, nurse],
+                observed_at="2026-03-20T12:00:00+01:00",
+            )
+        )
+        return {
+            "objective": objective,
+            "experiment": experiment,
+            "other": other,
+            "hypothesis": hypothesis,
+            "citizen": citizen,
+            "nurse": nurse,
+            "critical": critical,
+            "friendly": friendly,
+            "learning": learning,
+        }
+
+    # --- saving and reading -------------------------------------------------------
+
+    def test_every_kind_round_trips(self, make_store: MakeStore) -> None:
+        """Every kind of record reads back exactly as it was saved, time zones included."""
+
+        @_FAST
+        @given(record=records())
+        def check(record: Record) -> None:
+            with make_store(f"round-trip-{uuid.uuid4().hex}") as store:
+                saved = store.save(_fresh(record))
+                assert saved.revision == 1
+                assert _same(store.get(saved.id), saved)
+
+        check()
+
+    def test_save_sets_revision_time_and_author(self, store: Store) -> None:
+        """Each save stores the next revision, stamped with when and by whom."""
+        first = store.save(Objective(title="Shared welfare"), by="anna")
+        second = store.save(first.evolve(title="Shared welfare, v2"), by="bo")
+        assert (first.revision, second.revision) == (1, 2)
+        assert first.changed_by == "anna"
+        assert second.changed_by == "bo"
+        assert second.updated_at >= first.updated_at
+        assert second.created_at == first.created_at
+        assert _same(store.get(first.id), second)
+
+    def test_stale_save_is_a_conflict_and_changes_nothing(self, store: Store) -> None:
+        """Saving over a revision someone else replaced raises ConflictError; nothing is lost."""
+        first = store.save(Objective(title="Original"))
+        theirs = store.save(first.evolve(title="Theirs"))
+        with pytest.raises(ConflictError, match="revision 1"):
+            store.save(first.evolve(title="Mine"))
+        assert _same(store.get(first.id), theirs)
+        assert [v.title for v in store.history(first.id)] == ["Original", "Theirs"]  # type: ignore[attr-defined]
+
+    def test_new_record_with_a_taken_id_is_a_conflict(self, store: Store) -> None:
+        """Creating an id that exists is a conflict, not an overwrite."""
+        first = store.save(Objective(title="First", slug="same"))
+        with pytest.raises(ConflictError):
+            store.save(Objective(title="Second", slug="same"))
+        assert store.get(first.id).title == "First"  # type: ignore[attr-defined]
+
+    def test_create_if_absent(self, store: Store) -> None:
+        """create_if_absent creates once, then returns what is stored, unchanged."""
+        made = store.create_if_absent(Experiment(title="Pop-up library", slug="pop-up"))
+        again = store.create_if_absent(Experiment(title="Another title", slug="pop-up"))
+        assert made.revision == 1
+        assert _same(again, made)
+        assert store.count(Experiment) == 1
+
+    def test_create_if_absent_refuses_another_kind(self, store: Store) -> None:
+        """An id taken by a record of another kind is a conflict."""
+        objective = store.save(Objective(title="Taken", id="shared-id"))
+        with pytest.raises(ConflictError, match="objective"):
+            store.create_if_absent(Experiment(title="Wants the id", id="shared-id"))
+        assert store.get(objective.id).kind == "objective"
+
+    def test_missing_record_is_not_found(self, store: Store) -> None:
+        """get of an unknown id raises NotFoundError (a LookupError); find returns None."""
+        with pytest.raises(NotFoundError):
+            store.get("obj_missing")
+        with pytest.raises(LookupError):
+            store.get("obj_missing")
+        assert store.find("obj_missing") is None
+        with pytest.raises(NotFoundError):
+            store.history("obj_missing")
+
+    def test_get_checks_the_kind(self, store: Store) -> None:
+        """get(id, Kind) refuses a record of another kind."""
+        objective = store.save(Objective(title="Welfare"))
+        assert store.get(objective.id, Objective) == objective
+        with pytest.raises(NotFoundError):
+            store.get(objective.id, Experiment)
+
+    def test_get_by_slug(self, store: Store) -> None:
+        """A slug finds its record, in every process alike."""
+        saved = store.save(Experiment(title="Walk and talk", slug="walk-and-talk"))
+        assert _same(store.get_by_slug(Experiment, "walk-and-talk"), saved)
+
+    def test_history_keeps_every_version(self, store: Store) -> None:
+        """history() returns each version, oldest first, with who changed it."""
+        record = store.save(Objective(title="v1"), by="a")
+        for number in range(2, 6):
+            record = store.save(record.evolve(title=f"v{number}"), by=f"user{number}")
+        history = store.history(record.id)
+        assert [v.revision for v in history] == [1, 2, 3, 4, 5]
+        assert [v.title for v in history] == ["v1", "v2", "v3", "v4", "v5"]  # type: ignore[attr-defined]
+        assert [v.changed_by for v in history] == ["a", "user2", "user3", "user4", "user5"]
+
+    def test_actor_is_recorded(self, make_store: MakeStore) -> None:
+        """A store opened for an actor records them as changed_by unless a call says otherwise."""
+        with make_store(f"actor-{uuid.uuid4().hex}") as store:
+            store.actor = "facilitator"
+            saved = store.save(Objective(title="Welfare"))
+            assert saved.changed_by == "facilitator"
+            assert store.save(saved.evolve(title="x"), by="bo").changed_by == "bo"
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def test_lifecycle_round_trip(self, store: Store) -> None:
+        """An experiment moves planned -> running -> concluded -> decided through the store."""
+        experiment = store.save(Experiment(title="Night bus", time_box="P3W"))
+        experiment = store.save(experiment.start(at="2026-03-01T08:00:00+01:00"))
+        experiment = store.save(experiment.conclude(at="2026-03-22T08:00:00+01:00"))
+        decision = Decision(experiment=experiment.id, outcome=Outcome.SCALE_UP, decided_at="2026-03-25T10:00:00+01:00")
+        with store.batch() as batch:
+            batch.save(decision)
+            batch.save(experiment.decide(decision))
+        stored = store.get(experiment.id, Experiment)
+        assert stored.status.value == "decided"
+        assert stored.time_box is not None
+        assert stored.time_box.end == pendulum.parse("2026-03-22T08:00:00+01:00")
+        assert [v.status.value for v in store.history(experiment.id)] == [  # type: ignore[attr-defined]
+            "planned",
+            "running",
+            "concluded",
+            "decided",
+        ]
+
+    # --- soft delete, restore, purge ------------------------------------------------
+
+    def test_soft_delete_hides_and_restore_brings_back(self, store: Store) -> None:
+        """A deleted record is hidden from get and queries, kept in history, and restorable."""
+        record = store.save(Objective(title="Welfare"))
+        deleted = store.delete(record)
+        assert deleted.deleted
+        assert deleted.revision == 2
+        with pytest.raises(NotFoundError, match="deleted"):
+            store.get(record.id)
+        assert store.find(record.id) is None
+        assert store.get(record.id, include_deleted=True).deleted
+        assert list(store.query(Objective)) == []
+        assert [r.id for r in store.query(Objective, include_deleted=True)] == [record.id]
+        assert store.count(Objective) == 0
+        restored = store.restore(record.id)
+        assert not restored.deleted
+        assert restored.revision == 3
+        assert _same(store.get(record.id), restored)
+        assert [v.deleted for v in store.history(record.id)] == [False, True, False]
+
+    def test_purge_leaves_nothing_readable(self, store: Store) -> None:
+        """A purged record and its versions are gone from get, history, queries and export."""
+        programme = self._programme(store)
+        citizen = programme["citizen"]
+        store.save(citizen.evolve(department="Nørrebro"))
+        report = store.purge(citizen)
+        assert citizen.id in report.purged
+        assert programme["critical"].id in report.purged  # their participation goes too
+        assert programme["learning"].id in report.unlinked  # the learning only loses them
+        assert store.find(citizen.id, include_deleted=True) is None
+        with pytest.raises(NotFoundError):
+            store.history(citizen.id)
+        assert store.find(programme["critical"].id, include_deleted=True) is None
+        learning = store.get(programme["learning"].id, Learning)
+        assert learning.participants == (programme["nurse"].id,)
+        exported = [r.id for r in store.export()]
+        assert citizen.id not in exported
+        assert programme["critical"].id not in exported
+        assert all(citizen.id not in str(to_data(r)) for r in store.export() if r.id != learning.id or r.revision == learning.revision)
+        with pytest.raises(NotFoundError):
+            store.purge(citizen.id)
+
+    def test_purge_leaves_no_trace_in_files(
+        self,
+        make_store: MakeStore,
+        storage_files: Callable[[MakeStore, str], list[Path]] | None,
+    ) -> None:
+        """After a purge and close, the backend's files hold no byte of the purged record."""
+        if storage_files is None:
+            pytest.skip("the backend provides no storage_files fixture to inspect")
+        files = storage_files
+        name = f"purge-{uuid.uuid4().hex}"
+        marker = f"Secret-{uuid.uuid4().hex}"
+        with make_store(name) as store:
+            person = store.save(Participant(role=Role.CITIZEN, name=marker))
+            store.save(person.evolve(department=f"{marker}-unit"))
+            for number in range(50):  # other data around it, so pages get reused
+                store.save(Objective(title=f"Objective {number}"))
+            store.purge(person)
+        leftovers = [p for p in files(make_store, name) if marker.encode() in p.read_bytes()]
+        assert leftovers == []
+
+    def test_purge_of_an_experiment_takes_its_records(self, store: Store) -> None:
+        """Purging an experiment purges what cannot stand without it, and unlinks the rest."""
+        programme = self._programme(store)
+        report = store.purge(programme["experiment"])
+        for name in ("experiment", "hypothesis", "learning", "critical", "friendly"):
+            assert programme[name].id in report.purged
+        assert store.find(programme["citizen"].id) is not None
+        assert store.find(programme["objective"].id) is not None
+        assert store.verify() == []
+
+    # --- batches --------------------------------------------------------------------
+
+    def test_batch_is_all_or_nothing(self, store: Store) -> None:
+        """A batch with one conflicting write writes nothing at all."""
+        existing = store.save(Objective(title="Existing"))
+        store.save(existing.evolve(title="Changed elsewhere"))
+        before = [to_data(r) for r in store.export()]
+        with pytest.raises(ConflictError):
+            with store.batch() as batch:
+                for number in range(20):
+                    batch.save(Measurement(metric="visits", value=number))
+                batch.save(existing.evolve(title="Stale"))
+                batch.save(Objective(title="After the conflict"))
+        assert [to_data(r) for r in store.export()] == before
+
+    def test_batch_discards_on_exception(self, store: Store) -> None:
+        """An exception inside a batch's with-block discards the batch."""
+        with pytest.raises(RuntimeError), store.batch() as batch:
+            batch.save(Objective(title="Never stored"))
+            raise RuntimeError("stop")  # noqa: EM101 - a test's own exception
+        assert store.count(Objective) == 0
+
+    def test_batch_can_save_a_record_twice(self, store: Store) -> None:
+        """Within a batch, a saved record can be saved again as its next revision."""
+        with store.batch() as batch:
+            saved = batch.save(Experiment(title="Two steps"))
+            started = batch.save(saved.start())
+        assert started.revision == 2
+        assert [v.status.value for v in store.history(saved.id)] == ["planned", "running"]  # type: ignore[attr-defined]
+
+    def test_save_all_many(self, store: Store) -> None:
+        """save_all stores hundreds of records in one go."""
+        saved = store.save_all(Measurement(metric="visits", value=n) for n in range(500))
+        assert len(saved) == 500
+        assert store.count(Measurement) == 500
+
+    # --- queries --------------------------------------------------------------------
+
+    def test_query_filters(self, store: Store) -> None:
+        """Equality, IN, OR, NOT, list membership, None and time ranges select the right records."""
+        p = self._programme(store)
+        experiment, other = p["experiment"].id, p["other"].id
+
+        def ids(kind: type[Record], where: Expr | str | None = None, **filters: object) -> set[str]:
+            return {r.id for r in store.query(kind, where, **filters)}
+
+        assert ids(Experiment, objective=p["objective"].id) == {experiment, other}
+        assert ids(Experiment, tag="culture") == {experiment}
+        assert ids(Experiment, F.tags.contains("nope")) == set()
+        assert ids(Experiment, (F.tags == "culture") | (F.title == "Safer stairwells")) == {experiment, other}
+        assert ids(Experiment, ~(F.tags == "culture")) == {other}
+        assert ids(Participation, stance="critical") == {p["critical"].id}
+        assert ids(Participation, stance=["critical", "supportive"]) == {p["critical"].id, p["friendly"].id}
+        assert ids(Participant, role="frontline-employee") == {p["nurse"].id}
+        assert ids(Participant, F.department == None) == {p["citizen"].id}  # noqa: E711 - None means absent
+        assert ids(Participant, F.department != None) == {p["nurse"].id}  # noqa: E711
+        assert ids(Participant, F.department != "Health") == set()
+        assert ids(Learning, F.observed_at.between("2026-03-20T10:00:00Z", "2026-03-20T12:00:00Z")) == {p["learning"].id}
+        assert ids(Learning, F.observed_at < "2026-03-20T11:00:00Z") == set()
+        assert ids(Hypothesis, "experiment = '%s' and not (statement = 'x')" % experiment) == {p["hypothesis"].id}
+        assert ids(Experiment, F.status.not_in(["running"])) == {experiment, other}
+
+    def test_query_refuses_bad_filters(self, store: Store) -> None:
+        """Unknown fields and impossible values are clear validation errors."""
+        with pytest.raises(ValidationError, match="no field"):
+            list(store.query(Experiment, colour="red"))
+        with pytest.raises(ValidationError, match="planned"):
+            list(store.query(Experiment, status="finished"))
+        with pytest.raises(ValidationError, match="unknown kind"):
+            list(store.query("nonsense"))
+        with pytest.raises(ValidationError):
+            list(store.query(Experiment, F.time_box == "P2W"))
+
+    def test_query_orders_limits_and_offsets(self, store: Store) -> None:
+        """order_by sorts (None first ascending), ties go by id; limit and offset page."""
+        for number, owner in enumerate(["b", None, "a", "c", None, "a"]):
+            store.save(Experiment(title=f"E{number}", owner=owner))
+        by_owner = [(r.owner, r.id) for r in store.query(Experiment, order_by="owner")]  # type: ignore[attr-defined]
+        assert [o for o, _ in by_owner] == [None, None, "a", "a", "b", "c"]
+        assert by_owner == sorted(by_owner, key=lambda pair: ((0, "") if pair[0] is None else (1, pair[0]), pair[1]))
+        descending = [r.owner for r in store.query(Experiment, order_by="-owner")]  # type: ignore[attr-defined]
+        assert descending == ["c", "b", "a", "a", None, None]
+        page = [r.owner for r in store.query(Experiment, order_by="owner", limit=2, offset=2)]  # type: ignore[attr-defined]
+        assert page == ["a", "a"]
+        ids = [r.id for r in store.query(Experiment)]
+        assert ids == sorted(ids)
+
+    def test_query_streams(self, store: Store) -> None:
+        """A query is a lazy iterator: the first result comes before the rest are read."""
+        store.save_all(Measurement(metric="visits", value=n) for n in range(2000))
+        results = store.query(Measurement)
+        assert iter(results) is results
+        first = next(results)
+        assert isinstance(first, Measurement)
+        assert sum(1 for _ in results) == 1999
+
+    def test_pushed_down_queries_equal_the_fallback(self, make_store: MakeStore) -> None:
+        """Filters and orders the engine runs give exactly what the Python fallback gives."""
+
+        @_FAST
+        @given(data=st.data())
+        def check(data: st.DataObject) -> None:
+            with make_store(f"query-{uuid.uuid4().hex}") as store:
+                kind = data.draw(st.sampled_from([Experiment, Learning, Participant, Measurement]))
+                saved = store.save_all(_fresh_all(data.draw(st.lists(RECORD_STRATEGIES[kind], max_size=12))))
+                if saved and data.draw(st.booleans()):
+                    store.delete(saved[0])
+                where = data.draw(_filters(kind.kind, [to_data(r) for r in saved]))
+                order = data.draw(_orders(kind.kind))
+                limit = data.draw(st.one_of(st.none(), st.integers(0, 5)))
+                include = data.draw(st.booleans())
+                note(f"where={where!r} order={order!r} limit={limit}")
+                engine = [to_data(r) for r in store.query(kind, where, order_by=order, limit=limit, include_deleted=include)]
+                python = [
+                    to_data(r)
+                    for r in store.query(kind, where, order_by=order, limit=limit, include_deleted=include, pushdown=False)
+                ]
+                assert engine == python
+
+        check()
+
+    # --- aggregation ------------------------------------------------------------------
+
+    def test_aggregate_counts_and_latest(self, store: Store) -> None:
+        """Counts by group and the latest value by time come out as computed by hand."""
+        p = self._programme(store)
+        store.save(
+            Learning(
+                experiment=p["experiment"],
+                hypothesis=p["hypothesis"],
+                observation="The second month was quieter",
+                verdict="refutes",
+                observed_at="2026-04-20T12:00:00+02:00",
+            )
+        )
+        by_status = {r["status"]: r["count"] for r in store.aggregate(Experiment, group_by=["status"])}
+        assert by_status == {"planned": 2}
+        latest = list(
+            store.aggregate(
+                Learning,
+                group_by=["hypothesis"],
+                measures={"verdict": Latest("verdict", by="observed_at"), "n": Count(), "last": Max("observed_at")},
+            )
+        )
+        assert latest == [
+            {"hypothesis": p["hypothesis"].id, "verdict": "refutes", "n": 2, "last": "2026-04-20T10:00:00.000000Z"}
+        ]
+        by_objective = list(store.aggregate(Experiment, group_by=["objectives"]))
+        assert by_objective == [{"objectives": p["objective"].id, "count": 2}]
+        assert store.count(Experiment) == 2
+        assert list(store.aggregate(Measurement, measures={"total": Sum("value"), "n": Count()})) == [
+            {"total": None, "n": 0}
+        ]
+
+    def test_pushed_down_aggregation_equals_the_fallback(self, make_store: MakeStore) -> None:
+        """Grouping and measures computed by the engine equal the streaming fallback."""
+
+        @_FAST
+        @given(data=st.data())
+        def check(data: st.DataObject) -> None:
+            with make_store(f"aggregate-{uuid.uuid4().hex}") as store:
+                kind = data.draw(st.sampled_from([Experiment, Learning, Participation, Measurement, Participant]))
+                saved = store.save_all(_fresh_all(data.draw(st.lists(RECORD_STRATEGIES[kind], max_size=15))))
+                rows = [to_data(r) for r in saved]
+                fields = _usable_fields(kind.kind)
+                group_by = data.draw(st.lists(st.sampled_from(fields), max_size=2, unique=True))
+                measures = data.draw(_measures(kind.kind))
+                where = data.draw(st.one_of(st.none(), _filters(kind.kind, rows)))
+                note(f"group_by={group_by} measures={measures} where={where!r}")
+                engine = list(store.aggregate(kind, group_by=group_by, measures=measures, where=where))
+                python = list(store.aggregate(kind, group_by=group_by, measures=measures, where=where, pushdown=False))
+                assert _canonical(engine) == _canonical(python)
+
+        check()
+
+    # --- export and import ----------------------------------------------------------
+
+    def test_export_import_is_lossless_and_idempotent(self, make_store: MakeStore) -> None:
+        """An export imported into a fresh store exports the same; importing twice adds nothing."""
+        with make_store(f"source-{uuid.uuid4().hex}") as source:
+            p = self._programme(source)
+            source.save(p["experiment"].start())
+            source.delete(p["other"])
+            exported = list(source.export())
+        with make_store(f"target-{uuid.uuid4().hex}") as target:
+            first = target.import_records(exported)
+            assert first.added == len(exported)
+            assert first.unchanged == 0
+            again = target.import_records(exported)
+            assert again.added == 0
+            assert again.unchanged == len(exported)
+            assert [to_data(r) for r in target.export()] == [to_data(r) for r in exported]
+            assert target.find(p["other"].id) is None  # still deleted
+            assert target.get(p["experiment"].id, Experiment).status.value == "running"
+
+    def test_import_conflict_imports_nothing(self, make_store: MakeStore) -> None:
+        """A version that differs from the stored one with the same revision stops the import."""
+        with make_store(f"import-{uuid.uuid4().hex}") as store:
+            mine = store.save(Objective(title="Mine"))
+            forged = [
+                Objective(title="Unrelated"),
+                attrs.evolve(mine, title="Forged"),
+            ]
+            forged = [attrs.evolve(forged[0], revision=1), forged[1]]
+            before = [to_data(r) for r in store.export()]
+            with pytest.raises(ConflictError):
+                store.import_records(forged)
+            assert [to_data(r) for r in store.export()] == before
+
+    # --- closing, reopening, threads --------------------------------------------------
+
+    def test_closed_store_refuses_use(self, make_store: MakeStore) -> None:
+        """A closed store raises StoreError; closing twice is harmless."""
+        store = make_store(f"closed-{uuid.uuid4().hex}")
+        store.save(Objective(title="Before closing"))
+        store.close()
+        store.close()
+        assert store.closed
+        with pytest.raises(StoreError, match="closed"):
+            store.save(Objective(title="After closing"))
+        with pytest.raises(StoreError, match="closed"):
+            list(store.query(Objective))
+
+    def test_data_survives_reopening(self, make_store: MakeStore) -> None:
+        """What was saved is there after closing the store and opening it again."""
+        name = f"reopen-{uuid.uuid4().hex}"
+        with make_store(name) as store:
+            self.require(store, Capability.PERSISTENT)
+            programme = self._programme(store)
+            exported = [to_data(r) for r in store.export()]
+        with make_store(name) as again:
+            assert [to_data(r) for r in again.export()] == exported
+            assert _same(again.get(programme["learning"].id), programme["learning"])
+
+    def test_shared_between_threads(self, store: Store) -> None:
+        """One store object shared by threads loses no save and no update goes unnoticed."""
+        self.require(store, Capability.THREADSAFE)
+        errors: list[BaseException] = []
+
+        def writer(number: int) -> None:
+            try:
+                for item in range(40):
+                    store.save(Measurement(metric=f"thread-{number}", value=item))
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert store.count(Measurement) == 160
+
+        shared = [store.save(Objective(title=f"Shared {n}", weight=1)) for n in range(3)]
+        outcomes = {"ok": 0, "conflict": 0}
+        lock = threading.Lock()
+
+        def updater() -> None:
+            for attempt in range(30):
+                target = shared[attempt % 3]
+                current = store.get(target.id, Objective)
+                try:
+                    store.save(current.evolve(weight=current.weight + 1))
+                except ConflictError:
+                    with lock:
+                        outcomes["conflict"] += 1
+                else:
+                    with lock:
+                        outcomes["ok"] += 1
+
+        threads = [threading.Thread(target=updater) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert outcomes["ok"] + outcomes["conflict"] == 120
+        total_weight = sum(store.get(s.id, Objective).weight for s in shared)
+        assert total_weight == 3 + outcomes["ok"]
+
+    # --- events -----------------------------------------------------------------------
+
+    def test_events_follow_commits(self, store: Store) -> None:
+        """Lifecycle events reach plugins after each write commits, once each."""
+        recorder = _Recorder()
+        store.plugins.register(recorder, name=f"recorder-{uuid.uuid4().hex}")
+        experiment = store.save(Experiment(title="Events"))
+        experiment = store.save(experiment.start())
+        store.save(Learning(experiment=experiment, observation="Seen"))
+        store.save(Measurement(metric="visits", value=3, experiment=experiment))
+        experiment = store.save(experiment.conclude())
+        decision = Decision(experiment=experiment.id, outcome="iterate")
+        with store.batch() as batch:
+            batch.save(decision)
+            batch.save(experiment.decide(decision))
+        abandoned = store.save(store.save(Experiment(title="Dropped")).abandon(reason="no time"))
+        store.create_if_absent(Objective(title="Once", slug="once"))
+        store.create_if_absent(Objective(title="Once", slug="once"))
+        store.purge(abandoned)
+        names = recorder.names()
+        assert names.count("started") == 1
+        assert names.count("concluded") == 1
+        assert ("decided", (experiment.id, decision.id)) in recorder.events
+        assert ("abandoned", abandoned.id) in recorder.events
+        assert names.count("learning") == 1
+        assert names.count("measurement") == 1
+        assert ("purged", ("experiment", abandoned.id)) in recorder.events
+        saves = [e for name, e in recorder.events if name == "saved"]
+        assert len(saves) == 10  # the second create_if_absent wrote nothing
+        assert saves[1] == (experiment.id, 2, 1)
+
+    def test_failing_event_hook_does_not_undo_the_write(
+        self, store: Store, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A plugin raising in an event hook is logged with its name; the write stands."""
+        name = f"raiser-{uuid.uuid4().hex}"
+        store.plugins.register(_Raiser(), name=name)
+        with caplog.at_level(logging.WARNING, logger="experiments.plugins"):
+            saved = store.save(Objective(title="Still saved"))
+        assert store.get(saved.id).revision == 1
+        assert any(name in r.getMessage() and "object_saved" in r.getMessage() for r in caplog.records)
+
+    # --- verification -----------------------------------------------------------------
+
+    def test_healthy_store_verifies_clean(self, store: Store) -> None:
+        """verify() finds nothing wrong in a store written only through the interface."""
+        programme = self._programme(store)
+        store.delete(programme["other"])
+        assert store.verify() == []
+
+    # --- the model-based state machine ------------------------------------------------
+
+    def test_behaves_like_a_simple_model(self, make_store: MakeStore) -> None:
+        """Random saves, conflicts, deletes, purges, failing batches and reopens match a dict."""
+        suite = self
+
+        class StoreMachine(RuleBasedStateMachine):
+            ids = Bundle("ids")
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.name = f"machine-{uuid.uuid4().hex}"
+                self.store = make_store(self.name)
+                self.current: dict[str, Record] = {}
+                self.history: dict[str, list[dict[str, Any]]] = {}
+
+            def teardown(self) -> None:
+                self.store.close()
+
+            @rule(target=ids, record=records())
+            def create(self, record: Record) -> str:
+                fresh = _fresh(record)
+                assume(fresh.id not in self.current)
+                saved = self.store.save(fresh)
+                self.current[saved.id] = saved
+                self.history[saved.id] = [to_data(saved)]
+                return saved.id
+
+            @rule(record_id=ids, title=titles)
+            def update(self, record_id: str, title: str) -> None:
+                assume(record_id in self.current)
+                record = self.current[record_id]
+                saved = self.store.save(record.evolve(tags={title.split()[0][:10] or "x"} if title.split() else set()))
+                self.current[record_id] = saved
+                self.history[record_id].append(to_data(saved))
+
+            @rule(record_id=ids)
+            def stale_update(self, record_id: str) -> None:
+                assume(record_id in self.current and self.current[record_id].revision > 1)
+                stale = attrs.evolve(self.current[record_id], revision=self.current[record_id].revision - 1)
+                with pytest.raises(ConflictError):
+                    self.store.save(stale)
+
+            @rule(record_id=ids)
+            def delete_or_restore(self, record_id: str) -> None:
+                assume(record_id in self.current)
+                record = self.current[record_id]
+                changed = self.store.restore(record) if record.deleted else self.store.delete(record)
+                self.current[record_id] = changed
+                self.history[record_id].append(to_data(changed))
+
+            @rule(record_id=consumes(ids))
+            def purge(self, record_id: str) -> None:
+                if record_id not in self.current:
+                    return
+                report = self.store.purge(record_id)
+                assert report.purged == (record_id,)
+                del self.current[record_id]
+                del self.history[record_id]
+
+            @rule(record_id=ids, extra=records())
+            def failing_batch(self, record_id: str, extra: Record) -> None:
+                assume(record_id in self.current and self.current[record_id].revision > 1)
+                stale = attrs.evolve(self.current[record_id], revision=self.current[record_id].revision - 1)
+                fresh = _fresh(extra)
+                assume(fresh.id not in self.current)
+                with pytest.raises(ConflictError), self.store.batch() as batch:
+                    batch.save(fresh)
+                    batch.save(stale)
+
+            @precondition(lambda self: Capability.PERSISTENT in self.store.capabilities)
+            @rule()
+            def reopen(self) -> None:
+                self.store.close()
+                self.store = make_store(self.name)
+
+            @invariant()
+            def matches_the_model(self) -> None:
+                stored = {r.id: to_data(r) for r in self.store.query(include_deleted=True)}
+                assert stored == {i: to_data(r) for i, r in self.current.items()}
+                assert self.store.count() == sum(1 for r in self.current.values() if not r.deleted)
+
+            @invariant()
+            def history_matches(self) -> None:
+                for record_id, versions in self.history.items():
+                    assert [to_data(v) for v in self.store.history(record_id)] == versions
+
+        del suite
+        run_state_machine_as_test(
+            StoreMachine,
+            settings=settings(
+                max_examples=15,
+                stateful_step_count=12,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            ),
+        )
+
+
+# --- helpers for the generated filters and measures -----------------------------------
+
+
+def _usable_fields(kind: str) -> list[str]:
+    return [
+        name
+        for name, info in field_types(kind).items()
+        if info.type is not FieldType.OTHER and name not in ("metadata",)
+    ]
+
+
+def _value_for(info_type: FieldType, rows: list[dict[str, Any]], name: str) -> st.SearchStrategy[Any]:
+    seen = []
+    for row in rows:
+        value = row.get(name)
+        if isinstance(value, list):
+            seen.extend(value)
+        elif value is not None:
+            seen.append(value)
+    fallback: st.SearchStrategy[Any]
+    if info_type is FieldType.NUMBER:
+        fallback = st.floats(-100, 100)
+    elif info_type is FieldType.BOOL:
+        fallback = st.booleans()
+    elif info_type is FieldType.DATETIME:
+        fallback = datetimes()
+    elif info_type is FieldType.DATE:
+        fallback = st.dates().map(lambda d: d.isoformat())
+    else:
+        fallback = st.sampled_from(["ref_1", "ref_2", "a", "pilot"])
+    return st.sampled_from(seen) | fallback if seen else fallback
+
+
+@st.composite
+def _filters(draw: st.DrawFn, kind: str, rows: list[dict[str, Any]]) -> Expr:
+    types = field_types(kind)
+    fields = _usable_fields(kind)
+
+    def condition() -> Expr:
+        name = draw(st.sampled_from(fields))
+        info = types[name]
+        if info.type is FieldType.ENUM:
+            assert info.enum is not None
+            values: st.SearchStrategy[Any] = st.sampled_from([m.value for m in info.enum])
+        else:
+            values = _value_for(info.type, rows, name)
+        if info.type in (FieldType.LIST, FieldType.BOOL):
+            ops = [Op.EQ, Op.NE, Op.IN, Op.NOT_IN]
+        else:
+            ops = list(Op)
+        op = draw(st.sampled_from(ops))
+        if op in (Op.IN, Op.NOT_IN):
+            return Condition(name, op, tuple(draw(st.lists(values, max_size=3))))
+        if op in (Op.EQ, Op.NE) and draw(st.integers(0, 5)) == 0:
+            return Condition(name, op, None)
+        return Condition(name, op, draw(values))
+
+    def expr(depth: int) -> Expr:
+        choice = draw(st.integers(0, 3 if depth < 2 else 0))
+        if choice == 0:
+            return condition()
+        if choice == 1:
+            return All(tuple(expr(depth + 1) for _ in range(draw(st.integers(1, 3)))))
+        if choice == 2:
+            return AnyOf(tuple(expr(depth + 1) for _ in range(draw(st.integers(1, 3)))))
+        return Not(expr(depth + 1))
+
+    return expr(0)
+
+
+@st.composite
+def _orders(draw: st.DrawFn, kind: str) -> list[str] | None:
+    types = field_types(kind)
+    fields = [n for n in _usable_fields(kind) if types[n].type is not FieldType.LIST]
+    chosen = draw(st.lists(st.sampled_from(fields), max_size=2, unique=True))
+    if not chosen:
+        return None
+    return [("-" if draw(st.booleans()) else "") + name for name in chosen]
+
+
+@st.composite
+def _measures(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    types = field_types(kind)
+    scalar = [n for n in _usable_fields(kind) if types[n].type is not FieldType.LIST]
+    numbers = [n for n in scalar if types[n].type is FieldType.NUMBER]
+    times = [n for n in scalar if types[n].type in (FieldType.DATETIME, FieldType.DATE)]
+    options: list[st.SearchStrategy[Any]] = [
+        st.just(Count()),
+        st.sampled_from(scalar).map(CountDistinct),
+        st.sampled_from(scalar).map(Min),
+        st.sampled_from(scalar).map(Max),
+        st.builds(Latest, st.sampled_from(scalar), st.sampled_from(times)),
+    ]
+    if numbers:
+        options.append(st.sampled_from(numbers).map(Sum))
+    chosen = draw(st.lists(st.one_of(options), min_size=1, max_size=4))
+    return {f"m{i}": measure for i, measure in enumerate(chosen)}
+
+
+def _canonical(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, Any], ...]]:
+    def normal(value: Any) -> Any:
+        if isinstance(value, bool):
+            return ("bool", value)
+        if isinstance(value, int | float):
+            return ("number", round(float(value), 6) if math.isfinite(value) else value)
+        return ("value", value)
+
+    return sorted(
+        (tuple(sorted((k, normal(v)) for k, v in row.items())) for row in rows),
+        key=repr,
+    )
+

@@ -1,0 +1,374 @@
+"""Hypothesis strategies for every record kind, for our tests and for plugin authors'.
+
+``records()`` draws any valid record; ``record_of(Experiment)`` one of a kind.  Values
+cover what real data holds: Danish, Norwegian and Swedish letters, emoji, control
+characters, times in several zones, calendar and exact durations, nested metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import string
+from typing import Any, Final, TypeVar
+
+import pendulum
+from hypothesis import strategies as st
+
+from experiments import model
+from experiments.model import (
+    AssumptionKind,
+    Comparison,
+    Criterion,
+    Decision,
+    Evidence,
+    Excuse,
+    ExcuseReason,
+    Experiment,
+    ExperimentStatus,
+    Fidelity,
+    Hypothesis,
+    Involvement,
+    KeyResult,
+    Learning,
+    Measurement,
+    Objective,
+    Outcome,
+    Participant,
+    Participation,
+    Prototype,
+    Record,
+    Role,
+    Sprint,
+    Stance,
+    TimeBox,
+    Verdict,
+)
+
+__all__ = [
+    "RECORD_STRATEGIES",
+    "datetimes",
+    "durations",
+    "ids",
+    "metadata",
+    "record_of",
+    "records",
+    "slugs",
+    "texts",
+    "time_boxes",
+    "titles",
+]
+
+R = TypeVar("R", bound=Record)
+
+ZONES: Final = ("UTC", "Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Asia/Shanghai", "America/New_York")
+
+#: Text as users type it, Nordic letters and the odd control character included.
+texts: Final = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
+    max_size=40,
+)
+#: Non-blank text without surrounding whitespace (titles are stripped on the way in).
+titles: Final = st.text(
+    alphabet=st.sampled_from(string.ascii_letters + string.digits + " æøåÆØÅäöÄÖ-'!?&<>|\"🙂"),
+    min_size=1,
+    max_size=40,
+).map(str.strip).filter(bool)
+names: Final = titles
+slugs: Final = st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,3}", fullmatch=True)
+ids: Final = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,30}", fullmatch=True)
+refs: Final = st.builds(lambda n: f"ref_{n}", st.integers(0, 5))
+tags: Final = st.frozensets(st.from_regex(r"[a-z][a-z0-9\-]{0,10}", fullmatch=True), max_size=3)
+
+
+@st.composite
+def datetimes(draw: st.DrawFn) -> pendulum.DateTime:
+    """An aware time in one of several zones (fixed offsets included), to the microsecond."""
+    moment = draw(
+        st.datetimes(
+            min_value=_dt.datetime(1970, 1, 2),  # noqa: DTZ001 - made aware below
+            max_value=_dt.datetime(2200, 1, 1),  # noqa: DTZ001
+        )
+    )
+    instant = pendulum.instance(moment.replace(tzinfo=_dt.UTC)).in_tz("UTC")
+    zone = draw(
+        st.one_of(
+            st.sampled_from(ZONES).map(pendulum.timezone),
+            st.integers(-14 * 4, 14 * 4).filter(bool).map(lambda q: pendulum.FixedTimezone(q * 900)),
+        )
+    )
+    return instant.astimezone(zone)
+
+
+utc_datetimes: Final = datetimes().map(lambda d: d.in_tz("UTC"))
+dates: Final = st.dates(min_value=_dt.date(1970, 1, 1), max_value=_dt.date(2200, 1, 1)).map(
+    lambda d: pendulum.Date(d.year, d.month, d.day)
+)
+
+
+@st.composite
+def durations(draw: st.DrawFn) -> pendulum.Duration:
+    """A positive duration, with calendar parts (years, months) or without."""
+    parts = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "years": st.integers(0, 2),
+                "months": st.integers(0, 11),
+                "weeks": st.integers(0, 8),
+                "days": st.integers(0, 30),
+                "hours": st.integers(0, 23),
+                "minutes": st.integers(0, 59),
+                "seconds": st.integers(0, 59),
+                "microseconds": st.integers(0, 999_999),
+            },
+        )
+    )
+    duration = pendulum.Duration(**parts)
+    if duration.total_seconds() <= 0:
+        return pendulum.Duration(days=1)
+    return duration
+
+
+time_boxes: Final = st.builds(
+    TimeBox, durations(), st.one_of(st.none(), datetimes())
+)
+
+_json_scalars: Final = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**53), 2**53),
+    st.floats(allow_nan=False, allow_infinity=False, width=64).filter(lambda f: f != 0 or str(f) == "0.0"),
+    texts,
+)
+metadata: Final = st.dictionaries(
+    st.text(max_size=8),
+    st.recursive(
+        _json_scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=8,
+    ),
+    max_size=4,
+)
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "tags": tags,
+        "metadata": metadata,
+        "changed_by": st.one_of(st.none(), names),
+    }
+
+
+def _enum(kind: type[Any]) -> st.SearchStrategy[Any]:
+    return st.sampled_from(list(kind))
+
+
+@st.composite
+def _experiments(draw: st.DrawFn) -> Experiment:
+    experiment = draw(
+        st.builds(
+            Experiment,
+            title=titles,
+            description=texts,
+            objectives=st.lists(refs, max_size=3, unique=True).map(tuple),
+            sprint=st.one_of(st.none(), refs),
+            time_box=st.one_of(st.none(), time_boxes),
+            owner=st.one_of(st.none(), names),
+            facilitators=st.lists(names, max_size=2, unique=True).map(tuple),
+            slug=st.one_of(st.none(), slugs),
+            **_common(),
+        )
+    )
+    start = draw(datetimes())
+    steps = draw(st.sampled_from(list(ExperimentStatus)))
+    moments = sorted(draw(st.lists(datetimes(), min_size=3, max_size=3)))
+    if steps is ExperimentStatus.PLANNED:
+        return experiment
+    if steps is ExperimentStatus.ABANDONED:
+        return experiment.abandon(reason=draw(texts), at=start)
+    experiment = experiment.start(at=moments[0])
+    if steps is ExperimentStatus.RUNNING:
+        return experiment
+    experiment = experiment.conclude(at=moments[1])
+    if steps is ExperimentStatus.CONCLUDED:
+        return experiment
+    decision = Decision(experiment=experiment.id, outcome=Outcome.ITERATE, decided_at=moments[2])
+    return experiment.decide(decision)
+
+
+@st.composite
+def _participants(draw: st.DrawFn) -> Participant:
+    role = draw(_enum(Role))
+    external = draw(st.booleans()) if role is Role.OTHER or draw(st.booleans()) else None
+    extra = {} if external is None else {"external": st.just(external)}
+    return draw(
+        st.builds(
+            Participant,
+            role=st.just(role),
+            department=st.one_of(st.none(), names),
+            name=st.one_of(st.none(), names),
+            pseudonymous=st.booleans(),
+            **extra,
+            **_common(),
+        )
+    )
+
+
+@st.composite
+def _learnings(draw: st.DrawFn) -> Learning:
+    hypothesis = draw(st.one_of(st.none(), refs))
+    verdict = None if hypothesis is None else draw(_enum(Verdict))
+    return draw(
+        st.builds(
+            Learning,
+            experiment=refs,
+            observation=titles,
+            insight=texts,
+            hypothesis=st.just(hypothesis),
+            verdict=st.just(verdict),
+            evidence=_enum(Evidence),
+            participants=st.lists(refs, max_size=3, unique=True).map(tuple),
+            next_action=texts,
+            observed_at=datetimes(),
+            **_common(),
+        )
+    )
+
+
+@st.composite
+def _measurements(draw: st.DrawFn) -> Measurement:
+    key_result = draw(st.one_of(st.none(), refs))
+    metric = draw(st.one_of(st.none(), names)) if key_result else draw(names)
+    return draw(
+        st.builds(
+            Measurement,
+            value=st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+            key_result=st.just(key_result),
+            metric=st.just(metric),
+            unit=st.one_of(st.none(), names),
+            measured_at=datetimes(),
+            experiment=st.one_of(st.none(), refs),
+            participant=st.one_of(st.none(), refs),
+            **_common(),
+        )
+    )
+
+
+@st.composite
+def _key_results(draw: st.DrawFn) -> KeyResult:
+    baseline = draw(st.floats(-1e6, 1e6))
+    target = draw(st.floats(-1e6, 1e6).filter(lambda t: t != baseline))
+    return draw(
+        st.builds(
+            KeyResult,
+            objective=refs,
+            metric=names,
+            baseline=st.just(baseline),
+            target=st.just(target),
+            unit=st.one_of(st.none(), names),
+            due=st.one_of(st.none(), dates),
+            description=texts,
+            weight=st.floats(0.01, 100),
+            **_common(),
+        )
+    )
+
+
+@st.composite
+def _excuses(draw: st.DrawFn) -> Excuse:
+    on_objective = draw(st.booleans())
+    return draw(
+        st.builds(
+            Excuse,
+            group=titles,
+            reason=_enum(ExcuseReason),
+            statement=texts,
+            objective=st.just("ref_0") if on_objective else st.none(),
+            experiment=st.none() if on_objective else refs,
+            **_common(),
+        )
+    )
+
+
+#: A strategy for valid records of each kind.
+RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
+    Objective: st.builds(
+        Objective,
+        title=titles,
+        description=texts,
+        parent=st.one_of(st.none(), refs),
+        owner=st.one_of(st.none(), names),
+        weight=st.floats(0.01, 100),
+        slug=st.one_of(st.none(), slugs),
+        **_common(),
+    ),
+    KeyResult: _key_results(),
+    Sprint: st.builds(
+        Sprint,
+        title=titles,
+        challenge=texts,
+        time_box=st.one_of(st.none(), time_boxes),
+        team=st.lists(refs, max_size=3, unique=True).map(tuple),
+        facilitators=st.lists(names, max_size=2, unique=True).map(tuple),
+        **_common(),
+    ),
+    Participant: _participants(),
+    Experiment: _experiments(),
+    Hypothesis: st.builds(
+        Hypothesis,
+        experiment=refs,
+        statement=titles,
+        criterion=st.one_of(
+            st.none(),
+            st.builds(Criterion, names, _enum(Comparison), st.floats(-1e6, 1e6)),
+        ),
+        assumption=st.one_of(st.none(), _enum(AssumptionKind)),
+        **_common(),
+    ),
+    Prototype: st.builds(
+        Prototype,
+        experiment=refs,
+        title=titles,
+        fidelity=_enum(Fidelity),
+        version=st.integers(1, 20),
+        link=st.one_of(st.none(), st.just("https://example.org/p?x=1&y=<2>")),
+        description=texts,
+        shown_at=st.one_of(st.none(), datetimes()),
+        **_common(),
+    ),
+    Participation: st.builds(
+        Participation,
+        experiment=refs,
+        participant=refs,
+        stance=_enum(Stance),
+        involvement=_enum(Involvement),
+        **_common(),
+    ),
+    Learning: _learnings(),
+    Measurement: _measurements(),
+    Decision: st.builds(
+        Decision,
+        experiment=refs,
+        outcome=_enum(Outcome),
+        rationale=texts,
+        decided_by=st.one_of(st.none(), names),
+        decided_at=datetimes(),
+        next_steps=st.lists(names, max_size=3, unique=True).map(tuple),
+        **_common(),
+    ),
+    Excuse: _excuses(),
+}
+
+_MISSING = set(model.KINDS.values()) - set(RECORD_STRATEGIES)
+assert not _MISSING, f"no strategy for {_MISSING}"  # a new kind must get a strategy here
+
+
+def record_of(kind: type[R]) -> st.SearchStrategy[R]:
+    """Valid records of one kind."""
+    return RECORD_STRATEGIES[kind]
+
+
+def records() -> st.SearchStrategy[Record]:
+    """Valid records of any kind."""
+    return st.one_of(*RECORD_STRATEGIES.values())
+

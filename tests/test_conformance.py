@@ -1,0 +1,45 @@
+"""The built-in backends pass the conformance suite shipped to backend authors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from experiments import Plugins, connect
+from experiments.stores import Store
+from experiments.testing import StoreConformance
+
+
+class TestMemoryStore(StoreConformance):
+    """memory:// keeps its promises."""
+
+    @pytest.fixture
+    def make_store(self, request: pytest.FixtureRequest) -> Callable[..., Store]:
+        prefix = f"{request.node.name}-{id(request)}"
+
+        def make(name: str = "default") -> Store:
+            return connect(f"memory://{prefix}-{name}", plugins=Plugins(autoload=False))
+
+        return make
+
+
+class TestSQLiteStore(StoreConformance):
+    """sqlite:/// keeps its promises."""
+
+    @pytest.fixture
+    def make_store(self, tmp_path: Path) -> Callable[..., Store]:
+        def make(name: str = "default") -> Store:
+            return connect(
+                f"sqlite:///{tmp_path}/{name}.db", plugins=Plugins(autoload=False), create=True
+            )
+
+        return make
+
+    @pytest.fixture
+    def storage_files(self, tmp_path: Path) -> Callable[..., list[Path]]:
+        def files(make: object, name: str) -> list[Path]:
+            return sorted(tmp_path.glob(f"{name}.db*"))
+
+        return files
