@@ -136,9 +136,7 @@ def experiment_concluded(store: Store, experiment: Experiment) -> None:
 
 
 @hookspec
-def experiment_decided(
-    store: Store, experiment: Experiment, decision: Decision | None
-) -> None:
+def experiment_decided(store: Store, experiment: Experiment, decision: Decision | None) -> None:
     """An experiment moved from concluded to decided.
 
     Args:

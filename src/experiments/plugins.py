@@ -44,9 +44,7 @@ AUTOLOAD_ENV: Final = "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD"
 _log = logging.getLogger("experiments.plugins")
 
 #: The built-in parts, registered through the same hooks as any plugin.
-BUILTIN_PLUGINS: Final = (
-    "experiments.stores.builtin",
-)
+BUILTIN_PLUGINS: Final = ("experiments.stores.builtin",)
 
 
 @attrs.frozen
@@ -171,11 +169,13 @@ class Plugins:
     def _implementations(self, hook_name: str) -> list[pluggy.HookImpl]:
         hook = getattr(self._manager.hook, hook_name)
         # pluggy calls the last registered first; keep that order.
-        return [impl for impl in reversed(hook.get_hookimpls()) if not impl.hookwrapper and not impl.wrapper]
+        return [
+            impl
+            for impl in reversed(hook.get_hookimpls())
+            if not impl.hookwrapper and not impl.wrapper
+        ]
 
-    def collect(
-        self, hook_name: str, make_register: Callable[[str], Callable[..., None]]
-    ) -> None:
+    def collect(self, hook_name: str, make_register: Callable[[str], Callable[..., None]]) -> None:
         """Call a registration hook, giving each plugin a callback that knows its name."""
         for impl in self._implementations(hook_name):
             register = make_register(impl.plugin_name)
@@ -185,7 +185,8 @@ class Plugins:
                 raise
             except Exception as exc:
                 raise PluginError(
-                    f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
+                    f"plugin {impl.plugin_name!r} failed in {hook_name}: "
+                    f"{type(exc).__name__}: {exc}"
                 ) from exc
 
     def has_listeners(self, hook_name: str) -> bool:
@@ -197,7 +198,7 @@ class Plugins:
         for impl in self._implementations(hook_name):
             try:
                 impl.function(**_accepted(impl, kwargs))
-            except Exception:
+            except Exception:  # noqa: BLE001 - any plugin failure is logged, never fatal
                 _log.warning(
                     "plugin %r raised in hook %s; the write it reports is committed and stays",
                     impl.plugin_name,
@@ -218,15 +219,23 @@ class Plugins:
                         scheme: str, factory: BackendFactory, *, description: str = ""
                     ) -> None:
                         key = str(scheme).lower().strip()
-                        if not key.isidentifier() and not key.replace("+", "").replace("-", "").isalnum():
-                            raise PluginError(f"plugin {plugin_name!r} registered an invalid scheme {scheme!r}")
+                        if (
+                            not key.isidentifier()
+                            and not key.replace("+", "").replace("-", "").isalnum()
+                        ):
+                            raise PluginError(
+                                f"plugin {plugin_name!r} registered an invalid scheme {scheme!r}"
+                            )
                         if key in found:
                             raise PluginError(
                                 f"URL scheme {key!r} is registered by both {found[key].plugin!r} "
                                 f"and {plugin_name!r}; uninstall one of them"
                             )
                         if not callable(factory):
-                            raise PluginError(f"plugin {plugin_name!r} registered a backend for {key!r} that is not callable")
+                            raise PluginError(
+                                f"plugin {plugin_name!r} registered a backend for {key!r} "
+                                "that is not callable"
+                            )
                         found[key] = BackendInfo(key, factory, plugin_name, description)
 
                     return register

@@ -200,7 +200,9 @@ class FieldType(enum.Enum):
 
 @attrs.frozen
 class FieldInfo:
-    type: FieldType
+    """How a field is stored and compared; ``enum`` is its enum class, if it has one."""
+
+    kind: FieldType
     enum: type[enum.Enum] | None = None
 
 
@@ -250,9 +252,9 @@ def resolve_field(kind: str | None, name: str) -> tuple[str, FieldInfo]:
     if name in fields:
         return name, fields[name]
     plural = name + "s"
-    if plural in fields and fields[plural].type is FieldType.LIST:
+    if plural in fields and fields[plural].kind is FieldType.LIST:
         return plural, fields[plural]
-    usable = ", ".join(n for n, info in fields.items() if info.type is not FieldType.OTHER)
+    usable = ", ".join(n for n, info in fields.items() if info.kind is not FieldType.OTHER)
     where = f"a {kind}" if kind else "every kind"
     raise ValidationError(f"{where} has no field {name!r} to filter or group on; fields: {usable}")
 
@@ -272,7 +274,7 @@ def normalise(kind: str | None, name: str, info: FieldInfo, value: object) -> ob
 
 
 def _normalise(info: FieldInfo, value: object) -> object:
-    kind = info.type
+    kind = info.kind
     if isinstance(value, Record):
         value = value.id
     if kind is FieldType.ENUM:
@@ -316,7 +318,7 @@ def _normalise(info: FieldInfo, value: object) -> object:
 
 
 @attrs.frozen
-class Bound:
+class Bound(Expr):
     """A condition checked against a kind: stored field name, type, normalised value."""
 
     field: str
@@ -339,9 +341,9 @@ def bind(kind: str | None, expr: Expr | None) -> BoundExpr | None:
         return None
     if isinstance(expr, Condition):
         name, info = resolve_field(kind, expr.field)
-        if info.type is FieldType.OTHER:
+        if info.kind is FieldType.OTHER:
             raise ValidationError(f"{kind}.{name} holds structured data and cannot be filtered on")
-        if expr.op in _ORDERING and info.type in (FieldType.LIST, FieldType.BOOL):
+        if expr.op in _ORDERING and info.kind in (FieldType.LIST, FieldType.BOOL):
             raise ValidationError(f"{kind}.{name} cannot be compared with {expr.op.value}")
         if expr.op in (Op.IN, Op.NOT_IN):
             values = expr.value
@@ -378,7 +380,11 @@ def keywords_filter(filters: Mapping[str, object]) -> Expr | None:
 
 def combine(where: Expr | str | None, filters: Mapping[str, object]) -> Expr | None:
     """A ``where`` filter (expression or text) AND keyword filters."""
-    parts = [p for p in (parse_where(where) if isinstance(where, str) else where, keywords_filter(filters)) if p is not None]
+    parts = [
+        p
+        for p in (parse_where(where) if isinstance(where, str) else where, keywords_filter(filters))
+        if p is not None
+    ]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else All(tuple(parts))
@@ -390,7 +396,7 @@ def combine(where: Expr | str | None, filters: Mapping[str, object]) -> Expr | N
 def stored(data: Mapping[str, Any], field: str, info: FieldInfo) -> Any:
     """A field's stored value in comparable form: times as their UTC instant text."""
     value = data.get(field)
-    if info.type is FieldType.DATETIME and value is not None:
+    if info.kind is FieldType.DATETIME and value is not None:
         return value[:27]
     return value
 
@@ -411,7 +417,7 @@ def _compare(op: Op, left: Any, right: Any) -> bool:
 
 def _condition(bound: Bound) -> Callable[[Mapping[str, Any]], bool]:
     field, info, op, value = bound.field, bound.info, bound.op, bound.value
-    if info.type is FieldType.LIST:
+    if info.kind is FieldType.LIST:
         wanted = set(value) if op in (Op.IN, Op.NOT_IN) else {value}
         if value is None:
             return (lambda d: not d.get(field)) if op is Op.EQ else (lambda d: bool(d.get(field)))
@@ -472,7 +478,7 @@ def parse_order(kind: str | None, order_by: str | Sequence[str] | None) -> tuple
         text = raw.strip()
         descending = text.startswith("-")
         name, info = resolve_field(kind, text.lstrip("-+"))
-        if info.type in (FieldType.LIST, FieldType.OTHER):
+        if info.kind in (FieldType.LIST, FieldType.OTHER):
             raise ValidationError(f"cannot order by {name}: it holds a list or structured data")
         orders.append(Order(name, info, descending))
     return tuple(orders)
@@ -577,13 +583,13 @@ def bind_measures(kind: str | None, measures: Mapping[str, Measure]) -> dict[str
         if not isinstance(measure, CountDistinct | Sum | Min | Max | Latest):
             raise ValidationError(f"{label!r} is not a measure; use Count(), Sum(field), ...")
         name, info = resolve_field(kind, measure.field)
-        if info.type in (FieldType.LIST, FieldType.OTHER):
+        if info.kind in (FieldType.LIST, FieldType.OTHER):
             raise ValidationError(f"cannot aggregate {name}: it holds a list or structured data")
-        if isinstance(measure, Sum) and info.type is not FieldType.NUMBER:
+        if isinstance(measure, Sum) and info.kind is not FieldType.NUMBER:
             raise ValidationError(f"cannot sum {name}: it is not a number field")
         if isinstance(measure, Latest):
             by, by_info = resolve_field(kind, measure.by)
-            if by_info.type in (FieldType.LIST, FieldType.OTHER):
+            if by_info.kind in (FieldType.LIST, FieldType.OTHER):
                 raise ValidationError(f"cannot order by {by}: it holds a list or structured data")
             bound[label] = BoundMeasure(measure, name, info, by, by_info)
         else:
@@ -595,22 +601,24 @@ def bind_group_by(kind: str | None, group_by: Sequence[str]) -> list[tuple[str, 
     fields = []
     for name in group_by:
         resolved, info = resolve_field(kind, name)
-        if info.type is FieldType.OTHER:
+        if info.kind is FieldType.OTHER:
             raise ValidationError(f"cannot group by {resolved}: it holds structured data")
         fields.append((resolved, info))
     return fields
 
 
-def _group_values(data: Mapping[str, Any], fields: Sequence[tuple[str, FieldInfo]]) -> Iterator[tuple[Any, ...]]:
+def _group_values(
+    data: Mapping[str, Any], fields: Sequence[tuple[str, FieldInfo]]
+) -> Iterator[tuple[Any, ...]]:
     """Every group key a record falls into: list fields give one key per element."""
     keys: list[tuple[Any, ...]] = [()]
     for name, info in fields:
-        if info.type is FieldType.LIST:
+        if info.kind is FieldType.LIST:
             elements = list(dict.fromkeys(data.get(name) or ())) or [None]
-            keys = [key + (element,) for key in keys for element in elements]
+            keys = [(*key, element) for key in keys for element in elements]
         else:
             value = stored(data, name, info)
-            keys = [key + (value,) for key in keys]
+            keys = [(*key, value) for key in keys]
     return iter(keys)
 
 
@@ -709,8 +717,8 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
             raise ValidationError(
-                f"cannot read the filter at {text[position:position + 20]!r}; "
-                "write e.g. \"status = running and (tag = pilot or tag = welfare)\""
+                f"cannot read the filter at {text[position : position + 20]!r}; "
+                'write e.g. "status = running and (tag = pilot or tag = welfare)"'
             )
         position = match.end()
         kind = match.lastgroup

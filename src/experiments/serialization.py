@@ -27,7 +27,13 @@ import pendulum
 from experiments import model
 from experiments.errors import SchemaError, ValidationError
 from experiments.model import KINDS, Record
-from experiments.model._time import TimeBox, format_date, format_datetime, format_duration, format_timebox
+from experiments.model._time import (
+    TimeBox,
+    format_date,
+    format_datetime,
+    format_duration,
+    format_timebox,
+)
 from experiments.model._validate import shorten, thaw
 from experiments.model.hypothesis import Criterion
 
@@ -162,7 +168,9 @@ def _structure_record(data: Mapping[str, Any], cls: type[Record]) -> Record:
     fresh.pop("schema")
     target = KINDS.get(kind) if isinstance(kind, str) else None
     if target is None:
-        raise SchemaError(f"record data has unknown kind {shorten(kind)}; known: {', '.join(KINDS)}")
+        raise SchemaError(
+            f"record data has unknown kind {shorten(kind)}; known: {', '.join(KINDS)}"
+        )
     if not issubclass(target, cls):
         raise SchemaError(f"expected a {cls.kind} record, got a {kind} record")
     allowed = attrs.fields_dict(target)

@@ -15,6 +15,7 @@ from experiments.errors import ValidationError
 from experiments.model._time import now
 from experiments.model._validate import (
     metadata_key,
+    problem,
     to_metadata,
     to_optional_name,
     to_optional_utc_datetime,
@@ -27,6 +28,7 @@ from experiments.model._validate import (
 )
 
 __all__ = ["Record", "id_for", "new_id"]
+
 
 def new_id(prefix: str) -> str:
     """A fresh id: the prefix, then 32 hex digits of creation time (ms) and 80 random bits.
@@ -106,9 +108,10 @@ class Record:
     @classmethod
     def id_for_slug(cls, slug: str) -> str:
         """The id an object of this kind with ``slug`` has, in every process."""
-        checked = to_slug(slug)
-        if not isinstance(checked, str):
-            raise ValidationError(f"{cls.__name__}.slug {checked.expected}; got {slug!r}")
+        checked: object = to_slug(slug)
+        reason = problem(checked)
+        if reason is not None or not isinstance(checked, str):
+            raise ValidationError(f"{cls.__name__}.slug {reason or 'is required'}; got {slug!r}")
         return id_for(cls.kind, cls.id_prefix, checked)
 
     @property

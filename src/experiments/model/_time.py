@@ -9,7 +9,7 @@ and the annotation keeps the zone so nothing is lost on the way back.
 
 from __future__ import annotations
 
-import datetime as _dt
+import datetime as dt
 import functools
 import re
 from typing import Final, TypeAlias
@@ -36,11 +36,11 @@ __all__ = [
     "utc_key",
 ]
 
-DateTimeLike: TypeAlias = "pendulum.DateTime | _dt.datetime | _dt.date | str"
-DateLike: TypeAlias = "pendulum.Date | _dt.date | str"
-DurationLike: TypeAlias = "pendulum.Duration | _dt.timedelta | str"
+DateTimeLike: TypeAlias = "pendulum.DateTime | dt.datetime | dt.date | str"
+DateLike: TypeAlias = "pendulum.Date | dt.date | str"
+DurationLike: TypeAlias = "pendulum.Duration | dt.timedelta | str"
 TimeBoxLike: TypeAlias = (
-    "TimeBox | pendulum.Interval[pendulum.DateTime] | pendulum.Duration | _dt.timedelta | str"
+    "TimeBox | pendulum.Interval[pendulum.DateTime] | pendulum.Duration | dt.timedelta | str"
     " | tuple[DateTimeLike, DateTimeLike | DurationLike]"
 )
 
@@ -63,12 +63,14 @@ def _zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
     try:
         return pendulum.timezone(name)
     except Exception as exc:  # pendulum raises several unrelated types here
-        raise TimeError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Oslo'") from exc
+        raise TimeError(
+            f"unknown time zone {name!r}; use an IANA name such as 'Europe/Oslo'"
+        ) from exc
 
 
 def now() -> pendulum.DateTime:
     """The current instant in UTC."""
-    current = _dt.datetime.now(_dt.UTC)
+    current = dt.datetime.now(dt.UTC)
     return pendulum.DateTime(
         current.year,
         current.month,
@@ -81,7 +83,7 @@ def now() -> pendulum.DateTime:
     )
 
 
-def _from_stdlib(value: _dt.datetime) -> pendulum.DateTime:
+def _from_stdlib(value: dt.datetime) -> pendulum.DateTime:
     tzinfo = value.tzinfo
     if type(value) is pendulum.DateTime and (tzinfo is UTC or type(tzinfo) is pendulum.Timezone):
         return value
@@ -90,7 +92,7 @@ def _from_stdlib(value: _dt.datetime) -> pendulum.DateTime:
             "has no time zone; give an aware time such as "
             "'2026-03-01T10:00:00+01:00' or datetime(..., tzinfo=UTC)"
         )
-    if tzinfo is _dt.UTC:
+    if tzinfo is dt.UTC:
         zone: pendulum.Timezone | pendulum.FixedTimezone = UTC
     elif isinstance(tzinfo, pendulum.Timezone | pendulum.FixedTimezone):
         zone = tzinfo
@@ -155,9 +157,9 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
         canonical = _parse_canonical(value)
         if canonical is not None:
             return canonical
-    if isinstance(value, _dt.datetime):
+    if isinstance(value, dt.datetime):
         return _from_stdlib(value)
-    if isinstance(value, _dt.date):
+    if isinstance(value, dt.date):
         return pendulum.DateTime(value.year, value.month, value.day, tzinfo=UTC)
     if not isinstance(value, str):
         raise TypeError(f"must be a date-time or ISO 8601 text, not {type(value).__name__}")
@@ -166,23 +168,22 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
         raise TimeError("is not an ISO 8601 date-time such as '2026-03-01T10:00:00+01:00'")
     instant_text, zone_name = match["instant"], match["zone"]
     try:
-        parsed = _dt.datetime.fromisoformat(instant_text)
+        parsed = dt.datetime.fromisoformat(instant_text)
     except ValueError:
         try:
-            loose = pendulum.parse(instant_text, exact=True)
+            loose: object = pendulum.parse(instant_text, exact=True)
         except Exception as exc:  # pendulum's parser raises several types
             raise TimeError(
                 "is not an ISO 8601 date-time such as '2026-03-01T10:00:00+01:00'"
             ) from exc
-        if not isinstance(loose, _dt.date) or isinstance(loose, _dt.time):
+        if isinstance(loose, dt.datetime):
+            parsed = loose
+        elif isinstance(loose, dt.date):
+            parsed = dt.datetime(loose.year, loose.month, loose.day, tzinfo=dt.UTC)
+        else:
             raise TimeError("is not a date-time; give e.g. '2026-03-01T10:00:00+01:00'") from None
-        parsed = (
-            loose
-            if isinstance(loose, _dt.datetime)
-            else _dt.datetime(loose.year, loose.month, loose.day, tzinfo=_dt.UTC)
-        )
-    if len(instant_text) == 10 and parsed.tzinfo is None:  # a bare date
-        parsed = parsed.replace(tzinfo=_dt.UTC)
+    if len(instant_text) == len("2026-03-01") and parsed.tzinfo is None:  # a bare date
+        parsed = parsed.replace(tzinfo=dt.UTC)
     result = _from_stdlib(parsed)
     if zone_name is not None:
         zone = _zone(zone_name)
@@ -225,20 +226,24 @@ def format_datetime(value: pendulum.DateTime) -> str:
 
 def parse_date(value: DateLike) -> pendulum.Date:
     """A pendulum Date from a date or ``YYYY-MM-DD`` text (a datetime keeps its local date)."""
-    if isinstance(value, _dt.datetime):
+    if isinstance(value, dt.datetime):
         return pendulum.Date(value.year, value.month, value.day)
-    if isinstance(value, _dt.date):
-        return value if type(value) is pendulum.Date else pendulum.Date(value.year, value.month, value.day)
+    if isinstance(value, dt.date):
+        return (
+            value
+            if type(value) is pendulum.Date
+            else pendulum.Date(value.year, value.month, value.day)
+        )
     if not isinstance(value, str):
         raise TypeError(f"must be a date or 'YYYY-MM-DD' text, not {type(value).__name__}")
     try:
-        parsed = _dt.date.fromisoformat(value.strip())
+        parsed = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise TimeError("is not a date such as '2026-06-30'") from None
     return pendulum.Date(parsed.year, parsed.month, parsed.day)
 
 
-def format_date(value: _dt.date) -> str:
+def format_date(value: dt.date) -> str:
     return value.isoformat()
 
 
@@ -272,8 +277,10 @@ def parse_duration(value: DurationLike) -> pendulum.Duration:
         return _parse_duration_text(value)
     if isinstance(value, pendulum.Duration):
         result = value
-    elif isinstance(value, _dt.timedelta):
-        result = pendulum.Duration(days=value.days, seconds=value.seconds, microseconds=value.microseconds)
+    elif isinstance(value, dt.timedelta):
+        result = pendulum.Duration(
+            days=value.days, seconds=value.seconds, microseconds=value.microseconds
+        )
     else:
         raise TypeError(f"must be a duration or ISO 8601 text, not {type(value).__name__}")
     return _non_negative(result)
@@ -310,10 +317,10 @@ def _non_negative(result: pendulum.Duration) -> pendulum.Duration:
 def format_duration(value: pendulum.Duration) -> str:
     """ISO 8601 text of a duration; weeks are written as days."""
     years, months, days, hours, minutes, seconds, micro = _duration_parts(value)
-    date_part = "".join(
-        f"{n}{unit}" for n, unit in ((years, "Y"), (months, "M"), (days, "D")) if n
+    date_part = "".join(f"{n}{unit}" for n, unit in ((years, "Y"), (months, "M"), (days, "D")) if n)
+    second_text = (
+        f"{seconds}.{micro:06d}".rstrip("0") if micro else (str(seconds) if seconds else "")
     )
-    second_text = f"{seconds}.{micro:06d}".rstrip("0") if micro else (str(seconds) if seconds else "")
     time_part = "".join(
         f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (second_text, "S")) if n
     )
@@ -355,7 +362,7 @@ class TimeBox:
 def _timebox_from_parts(
     start: pendulum.DateTime | None, end_or_duration: DateTimeLike | DurationLike
 ) -> TimeBox:
-    if isinstance(end_or_duration, _dt.timedelta) or (
+    if isinstance(end_or_duration, dt.timedelta) or (
         isinstance(end_or_duration, str) and end_or_duration.strip().upper().startswith("P")
     ):
         return TimeBox(_positive_duration(parse_duration(end_or_duration)), start)
@@ -376,7 +383,7 @@ def _timebox_from_parts(
         microseconds=interval.microseconds,
     )
     if start + duration != end:  # calendar arithmetic disagreed; keep the exact instant span
-        duration = parse_duration(_dt.datetime.__sub__(end, start))
+        duration = parse_duration(dt.datetime.__sub__(end, start))
     return TimeBox(_positive_duration(duration), start)
 
 
@@ -402,7 +409,7 @@ def parse_timebox(value: TimeBoxLike) -> TimeBox:
         return value
     if isinstance(value, pendulum.Interval):
         return _timebox_from_parts(parse_datetime(value.start), parse_datetime(value.end))
-    if isinstance(value, _dt.timedelta):
+    if isinstance(value, dt.timedelta):
         return TimeBox(_positive_duration(parse_duration(value)))
     if isinstance(value, tuple):
         if len(value) != 2:  # noqa: PLR2004 - a pair

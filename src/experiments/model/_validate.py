@@ -8,7 +8,6 @@ every record uses :func:`valid` as its validator.
 
 from __future__ import annotations
 
-import datetime as _dt
 import enum
 import math
 import re
@@ -49,6 +48,20 @@ class Invalid:
 
     def __repr__(self) -> str:
         return f"Invalid({shorten(self.value)}: {self.expected})"
+
+
+def problem(value: object) -> str | None:
+    """What a converter found wrong with a value, or None if it converted fine."""
+    return value.expected if type(value) is Invalid else None
+
+
+def checked_name(value: object, what: str) -> str | None:
+    """An optional name given to a function (not a field), or a ValidationError."""
+    result: object = to_optional_name(value)  # type: ignore[arg-type]
+    reason = problem(result)
+    if reason is not None:
+        raise ValidationError(f"{what} {reason}; got {shorten(value)}")
+    return cast("str | None", result)
 
 
 def field_error(owner: str, field: str, value: object, expected: str) -> ValidationError:
@@ -117,7 +130,9 @@ def to_names(value: Iterable[str]) -> tuple[str, ...]:
 
 ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 SLUG_PATTERN: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_ID_RULE: Final = "must be an id of 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit"
+_ID_RULE: Final = (
+    "must be an id of 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit"
+)
 
 
 def check_id(value: object) -> str | Invalid:
@@ -135,7 +150,11 @@ def to_own_id(value: str) -> str:
     """The record's own id; empty means "derive one" and is filled in after init."""
     if value == "":
         return value
-    return cast("str", check_id(value)) if isinstance(value, str) else invalid(value, _ID_RULE, type_error=True)
+    return (
+        cast("str", check_id(value))
+        if isinstance(value, str)
+        else invalid(value, _ID_RULE, type_error=True)
+    )
 
 
 def to_ref(value: Any) -> str:
@@ -173,7 +192,9 @@ def to_slug(value: str | None) -> str | None:
     return value
 
 
-_TRANSLITERATE: Final = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_TRANSLITERATE: Final = str.maketrans(
+    {"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
+)
 
 
 def slugify(text: str) -> str:
@@ -226,7 +247,7 @@ def to_revision(value: int) -> int:
     return value
 
 
-def to_flag(value: bool) -> bool:  # noqa: FBT001 - a converter takes the value positionally
+def to_flag(value: bool) -> bool:
     if type(value) is Invalid:  # a default that could not be worked out
         return value
     if not isinstance(value, bool):
@@ -234,7 +255,7 @@ def to_flag(value: bool) -> bool:  # noqa: FBT001 - a converter takes the value 
     return value
 
 
-def to_optional_flag(value: bool | None) -> bool | None:  # noqa: FBT001 - converter
+def to_optional_flag(value: bool | None) -> bool | None:
     return None if value is None else to_flag(value)
 
 

@@ -152,9 +152,7 @@ class Experiment(Record):
                 if allowed
                 else f"{self.status} is final"
             )
-            raise TransitionError(
-                f"cannot {move} {self.label()}: it is {self.status}; {hint}"
-            )
+            raise TransitionError(f"cannot {move} {self.label()}: it is {self.status}; {hint}")
 
     def _moment(self, at: DateTimeLike | None, field: str) -> pendulum.DateTime:
         moment = now() if at is None else to_datetime(at)
@@ -172,9 +170,7 @@ class Experiment(Record):
         self._require("start")
         moment = self._moment(at, "started_at")
         time_box = self.time_box.starting(moment) if self.time_box is not None else None
-        return self._next(
-            by, status=ExperimentStatus.RUNNING, started_at=moment, time_box=time_box
-        )
+        return self._next(by, status=ExperimentStatus.RUNNING, started_at=moment, time_box=time_box)
 
     def conclude(self, *, at: DateTimeLike | None = None, by: str | None = None) -> Experiment:
         """Running -> concluded: the test is over; learnings and a decision follow."""

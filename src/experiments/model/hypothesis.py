@@ -6,7 +6,7 @@ import enum
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 import attrs
 
@@ -75,7 +75,7 @@ def _to_comparison(value: Comparison | str) -> Comparison:
 
 @attrs.frozen
 class Criterion:
-    """"We are right if <metric> <comparison> <threshold>", e.g. ``families >= 40``."""
+    """ "We are right if <metric> <comparison> <threshold>", e.g. ``families >= 40``."""
 
     metric: str = attrs.field(converter=to_title, validator=valid)
     comparison: Comparison = attrs.field(converter=_to_comparison, validator=valid)
@@ -115,19 +115,23 @@ class Criterion:
 
 
 def _to_criterion(value: Criterion | str | Mapping[str, Any] | None) -> Criterion | None:
-    if value is None or isinstance(value, Criterion):
-        return value
+    raw: object = value
+    if raw is None or isinstance(raw, Criterion):
+        return raw
     from experiments.errors import ValidationError  # noqa: PLC0415 - conversion path only
 
     try:
-        if isinstance(value, str):
-            return Criterion.parse(value)
-        if isinstance(value, Mapping):
-            return Criterion(value["metric"], value["comparison"], value["threshold"])
+        if isinstance(raw, str):
+            return Criterion.parse(raw)
+        if isinstance(raw, Mapping):
+            return Criterion(raw["metric"], raw["comparison"], raw["threshold"])
     except (ValidationError, KeyError) as exc:
-        return invalid(value, f"is not a criterion ({exc})")
-    return invalid(
-        value, "must be a Criterion, a mapping or text like 'families >= 40'", type_error=True
+        return cast("Criterion", invalid(raw, f"is not a criterion ({exc})"))
+    return cast(
+        "Criterion",
+        invalid(
+            raw, "must be a Criterion, a mapping or text like 'families >= 40'", type_error=True
+        ),
     )
 
 
@@ -137,7 +141,7 @@ def _to_assumption(value: AssumptionKind | str | None) -> AssumptionKind | None:
 
 @attrs.frozen(kw_only=True)
 class Hypothesis(Record):
-    """"We believe that <statement>; we are right if <criterion>."
+    """ "We believe that <statement>; we are right if <criterion>."
 
     Its status is never stored: it is the verdict of the latest learning that bears on
     it (see :meth:`status_from`), so it cannot drift from the evidence.
@@ -166,4 +170,6 @@ class Hypothesis(Record):
                 continue
             if latest is None or learning.order_key() > latest.order_key():
                 latest = learning
-        return HypothesisStatus.UNTESTED if latest is None else latest.verdict.status
+        if latest is None or latest.verdict is None:
+            return HypothesisStatus.UNTESTED
+        return latest.verdict.status

@@ -63,7 +63,9 @@ class KeyResult(Record):
     baseline: float = attrs.field(converter=to_number, validator=valid)
     target: float = attrs.field(converter=to_number, validator=valid)
     unit: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    due: pendulum.Date | None = attrs.field(default=None, converter=to_optional_date, validator=valid)
+    due: pendulum.Date | None = attrs.field(
+        default=None, converter=to_optional_date, validator=valid
+    )
     description: str = attrs.field(default="", converter=to_text, validator=valid)
     weight: float = attrs.field(default=1.0, converter=to_weight, validator=valid)
 

@@ -9,7 +9,8 @@ import attrs
 
 from experiments.model._record import Record
 from experiments.model._validate import (
-    Invalid,
+    invalid,
+    problem,
     to_enum,
     to_flag,
     to_optional_name,
@@ -81,11 +82,11 @@ def _to_involvement(value: Involvement | str) -> Involvement:
     return to_enum(Involvement, value)
 
 
-def _external_by_role(self: Participant) -> bool | Invalid:
-    if type(self.role) is Invalid:
+def _external_by_role(self: Participant) -> bool:
+    if problem(self.role) is not None:
         return False  # the role's own error is raised first
     if self.role is Role.OTHER:
-        return Invalid(None, "must be given (True or False) for role 'other'")
+        return invalid(None, "must be given (True or False) for role 'other'")  # type: ignore[no-any-return]
     return self.role not in INTERNAL_ROLES
 
 

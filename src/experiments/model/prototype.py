@@ -46,7 +46,9 @@ class Prototype(Record):
 
     experiment: str = attrs.field(converter=to_ref, validator=valid)
     title: str = attrs.field(converter=to_title, validator=valid)
-    fidelity: Fidelity = attrs.field(default=Fidelity.SKETCH, converter=_to_fidelity, validator=valid)
+    fidelity: Fidelity = attrs.field(
+        default=Fidelity.SKETCH, converter=_to_fidelity, validator=valid
+    )
     version: int = attrs.field(default=1, converter=to_version, validator=valid)
     link: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
     description: str = attrs.field(default="", converter=to_text, validator=valid)

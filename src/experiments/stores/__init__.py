@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from experiments.stores._connect import DEFAULT_URL, STORE_ENV, connect
 from experiments.stores.base import (
     Batch,
     Capability,
@@ -14,7 +15,6 @@ from experiments.stores.base import (
     Put,
     Store,
 )
-from experiments.stores.connect import DEFAULT_URL, STORE_ENV, connect
 from experiments.stores.url import StoreURL
 
 __all__ = [

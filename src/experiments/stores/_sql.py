@@ -87,7 +87,7 @@ def _marks(dialect: Dialect, count: int) -> str:
 
 def _condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[Any]]:
     p = dialect.placeholder
-    if bound.info.type is FieldType.LIST:
+    if bound.info.kind is FieldType.LIST:
         if bound.value is None:
             length = dialect.list_length(bound.field, table)
             sql = f"COALESCE({length}, 0) = 0"
@@ -96,7 +96,9 @@ def _condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[An
         if not values:
             return (dialect.false(), []) if bound.op is Op.IN else ("1=1", [])
         elements = dialect.list_elements(bound.field, "e", table)
-        exists = f"EXISTS (SELECT 1 FROM {elements} WHERE e.value IN ({_marks(dialect, len(values))}))"
+        exists = (
+            f"EXISTS (SELECT 1 FROM {elements} WHERE e.value IN ({_marks(dialect, len(values))}))"
+        )
         if bound.op in (Op.EQ, Op.IN):
             return exists, values
         return f"NOT {exists}", values
@@ -104,7 +106,9 @@ def _condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[An
     if bound.op is Op.IN:
         if not bound.value:
             return dialect.false(), []
-        return f"COALESCE({column} IN ({_marks(dialect, len(bound.value))}), FALSE)", list(bound.value)
+        return f"COALESCE({column} IN ({_marks(dialect, len(bound.value))}), FALSE)", list(
+            bound.value
+        )
     if bound.op is Op.NOT_IN:
         if not bound.value:
             return f"{column} IS NOT NULL", []
@@ -142,15 +146,22 @@ def select_sql(
     sql, values = where_sql(dialect, where)
     conditions.append(f"({sql})")
     params.extend(values)
-    query = f"SELECT r.data FROM {source} r WHERE {' AND '.join(conditions)} ORDER BY {order_sql(dialect, orders)}"
+    query = (
+        f"SELECT r.data FROM {source} r WHERE {' AND '.join(conditions)} "
+        f"ORDER BY {order_sql(dialect, orders)}"
+    )
     if limit is not None:
         query += f" LIMIT {int(limit)}"
     if offset:
-        query += f" OFFSET {int(offset)}" if limit is not None else f" LIMIT -1 OFFSET {int(offset)}"
+        query += (
+            f" OFFSET {int(offset)}" if limit is not None else f" LIMIT -1 OFFSET {int(offset)}"
+        )
     return query, params
 
 
-def _scope(dialect: Dialect, kind: str | None, include_deleted: bool) -> tuple[list[str], list[Any]]:
+def _scope(
+    dialect: Dialect, kind: str | None, include_deleted: bool
+) -> tuple[list[str], list[Any]]:
     conditions: list[str] = []
     params: list[Any] = []
     if kind is not None:
@@ -178,11 +189,9 @@ def aggregate_sql(
     joins: list[str] = []
     group_columns: list[str] = []
     for index, (name, info) in enumerate(group_by):
-        if info.type is FieldType.LIST:
+        if info.kind is FieldType.LIST:
             alias = f"g{index}"
-            joins.append(
-                f"LEFT JOIN {dialect.lateral}{dialect.list_elements(name, alias)} ON TRUE"
-            )
+            joins.append(f"LEFT JOIN {dialect.lateral}{dialect.list_elements(name, alias)} ON TRUE")
             group_columns.append(f"{alias}.value")
         else:
             group_columns.append(dialect.field(name, info))
@@ -238,4 +247,3 @@ def aggregate_sql(
         query += f" GROUP BY {group_list}"
     labels = [name for name, _ in group_by] + list(measures)
     return query, params, labels
-

@@ -50,11 +50,11 @@ from experiments.errors import (
 )
 from experiments.model import KINDS, REFERENCES, Decision, Experiment, ExperimentStatus, Record
 from experiments.model._time import now
-from experiments.model._validate import Invalid, to_optional_name
+from experiments.model._validate import checked_name
 from experiments.query import (
-    Bound,
     BoundExpr,
     BoundMeasure,
+    Condition,
     Count,
     CountDistinct,
     Expr,
@@ -62,8 +62,9 @@ from experiments.query import (
     FieldType,
     Latest,
     Max,
-    Min,
     Measure,
+    Min,
+    Op,
     Order,
     aggregate_rows,
     bind,
@@ -89,8 +90,8 @@ __all__ = [
     "Damage",
     "ImportReport",
     "ImportVersion",
-    "PurgeReport",
     "Purge",
+    "PurgeReport",
     "Put",
     "Store",
     "conflict",
@@ -201,10 +202,7 @@ class Store(abc.ABC):
     ) -> None:
         self.url = url
         self._plugins = plugins
-        checked = to_optional_name(actor)
-        if type(checked) is Invalid:
-            raise ValidationError(f"actor {checked.expected}; got {actor!r}")
-        self.actor = checked
+        self.actor = checked_name(actor, "actor")
         self._closed = False
         self._plugins_lock = threading.Lock()
 
@@ -229,9 +227,10 @@ class Store(abc.ABC):
         """Apply ``changes`` all-or-nothing; one result per change.
 
         A :class:`Put` returns ``change.record`` itself when it was written, and for a
-        create-if-absent that found the id taken, the record already stored; a :class:`Purge` returns the purged record's
-        kind, or None when no such id was stored; an :class:`ImportVersion` returns True
-        when it added the version and False when the same version was already stored.
+        create-if-absent that found the id taken, the record already stored.  A
+        :class:`Purge` returns the purged record's kind, or None when no such id was
+        stored.  An :class:`ImportVersion` returns True when it added the version and
+        False when the same version was already stored.
         """
 
     @abc.abstractmethod
@@ -341,9 +340,9 @@ class Store(abc.ABC):
         return None if record.deleted and not include_deleted else record
 
     @overload
-    def get(self, id: str, kind: None = None, *, include_deleted: bool = False) -> Record: ...  # noqa: A002
+    def get(self, id: str, kind: None = None, *, include_deleted: bool = False) -> Record: ...
     @overload
-    def get(self, id: str, kind: type[R], *, include_deleted: bool = False) -> R: ...  # noqa: A002
+    def get(self, id: str, kind: type[R], *, include_deleted: bool = False) -> R: ...
 
     def get(
         self,
@@ -465,10 +464,8 @@ class Store(abc.ABC):
         kind_name = _kind_name(kind)
         bound = bind(kind_name, combine(where, filters))
         orders = parse_order(kind_name, order_by)
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise ValidationError(f"limit must be a whole number of 0 or more; got {limit!r}")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise ValidationError(f"offset must be a whole number of 0 or more; got {offset!r}")
+        _check_count("limit", limit)
+        _check_count("offset", offset)
         if pushdown:
             rows = self._select(kind_name, bound, orders, limit, offset, include_deleted)
             if rows is not None:
@@ -512,15 +509,11 @@ class Store(abc.ABC):
         **filters: object,
     ) -> int:
         """How many records of ``kind`` match (see :meth:`query` for the filters)."""
-        rows = list(
-            self.aggregate(
-                kind,
-                measures={"n": Count()},
-                where=where,
-                include_deleted=include_deleted,
-                **filters,
-            )
-        )
+        self._check_open()
+        kind_name = _kind_name(kind)
+        bound = bind(kind_name, combine(where, filters))
+        plan = bind_measures(kind_name, {"n": Count()})
+        rows = list(self._grouped(kind_name, bound, [], plan, include_deleted, pushdown=True))
         return int(rows[0]["n"]) if rows else 0
 
     def aggregate(
@@ -550,6 +543,18 @@ class Store(abc.ABC):
         bound = bind(kind_name, combine(where, filters))
         groups = bind_group_by(kind_name, group_by)
         plan = bind_measures(kind_name, measures if measures is not None else {"count": Count()})
+        return self._grouped(kind_name, bound, groups, plan, include_deleted, pushdown=pushdown)
+
+    def _grouped(
+        self,
+        kind_name: str | None,
+        bound: BoundExpr | None,
+        groups: list[tuple[str, FieldInfo]],
+        plan: dict[str, BoundMeasure],
+        include_deleted: bool,
+        *,
+        pushdown: bool,
+    ) -> Iterator[dict[str, Any]]:
         if pushdown:
             rows = self._aggregate(kind_name, bound, groups, plan, include_deleted)
             if rows is not None:
@@ -662,7 +667,7 @@ class Store(abc.ABC):
             if isinstance(item, Damage):
                 damage.append(item)
                 continue
-            record_id = item.get("id") if isinstance(item, Mapping) else None
+            record_id = item.get("id")
             try:
                 record = from_data(item)
             except (SchemaError, ValidationError) as exc:
@@ -674,7 +679,7 @@ class Store(abc.ABC):
         for record in current.values():
             for field, (target, _) in REFERENCES[record.kind].items():
                 value = getattr(record, field)
-                for ref in (value if isinstance(value, tuple) else (value,)):
+                for ref in value if isinstance(value, tuple) else (value,):
                     if ref is None:
                         continue
                     found = current.get(ref)
@@ -727,7 +732,6 @@ class Store(abc.ABC):
         changes: Sequence[Change],
         results: Sequence[Any],
         priors: dict[int, ExperimentStatus | None],
-        purged_kinds: dict[str, str],
     ) -> None:
         plugins = self.plugins
         decisions = {
@@ -792,14 +796,14 @@ class Store(abc.ABC):
 
     # --- the write path ---------------------------------------------------------------
 
-    def _apply(self, changes: list[Change], purged_kinds: dict[str, str]) -> list[Any]:
+    def _apply(self, changes: list[Change]) -> list[Any]:
         self._check_open()
         if not changes:
             return []
         listen = self._lifecycle_listeners()
         priors = self._prior_statuses(changes) if listen else {}
         results = self._commit(changes)
-        self._announce(changes, results, priors, purged_kinds)
+        self._announce(changes, results, priors)
         return results
 
 
@@ -809,12 +813,12 @@ def _booleans(
     measures: dict[str, BoundMeasure],
 ) -> Iterator[dict[str, Any]]:
     """Engines that have no boolean type answer 0 and 1; make them False and True again."""
-    flags = [name for name, info in groups if info.type is FieldType.BOOL]
+    flags = [name for name, info in groups if info.kind is FieldType.BOOL]
     flags += [
         label
         for label, m in measures.items()
         if m.info is not None
-        and m.info.type is FieldType.BOOL
+        and m.info.kind is FieldType.BOOL
         and isinstance(m.measure, Min | Max | Latest)
     ]
     if not flags:
@@ -870,7 +874,12 @@ def import_conflict(record: Record) -> ConflictError:
     )
 
 
-def _id_of(record: Record | str) -> str:
+def _check_count(name: str, value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValidationError(f"{name} must be a whole number of 0 or more; got {value!r}")
+
+
+def _id_of(record: object) -> str:
     if isinstance(record, Record):
         return record.id
     if not isinstance(record, str) or not record:
@@ -878,7 +887,7 @@ def _id_of(record: Record | str) -> str:
     return record
 
 
-def _kind_name(kind: type[Record] | str | None) -> str | None:
+def _kind_name(kind: object) -> str | None:
     if kind is None:
         return None
     if isinstance(kind, type) and issubclass(kind, Record):
@@ -896,7 +905,7 @@ def stamp(record: R, revision: int, at: pendulum.DateTime, by: str | None) -> R:
     """
     stamped = copy.copy(record)
     object.__setattr__(stamped, "revision", revision)
-    object.__setattr__(stamped, "updated_at", at if at >= record.created_at else record.created_at)
+    object.__setattr__(stamped, "updated_at", max(at, record.created_at))
     object.__setattr__(stamped, "changed_by", by)
     return stamped
 
@@ -911,9 +920,7 @@ class Batch:
     """
 
     def __init__(self, store: Store, *, by: str | None = None) -> None:
-        checked = to_optional_name(by)
-        if type(checked) is Invalid:
-            raise ValidationError(f"by {checked.expected}; got {by!r}")
+        checked = checked_name(by, "by")
         self._store = store
         self._by = checked if checked is not None else store.actor
         self._at = now()
@@ -1002,7 +1009,9 @@ class Batch:
         target_id = _id_of(record)
         target = self._store.find(target_id, include_deleted=True)
         if target is None:
-            raise NotFoundError(f"no record with id {target_id!r} to purge in {self._store.url.redacted}")
+            raise NotFoundError(
+                f"no record with id {target_id!r} to purge in {self._store.url.redacted}"
+            )
         purged: list[str] = []
         unlinked: dict[str, Record] = {}
         queue = [target]
@@ -1016,7 +1025,8 @@ class Batch:
                 for field, (target_kind, cascade) in fields.items():
                     if target_kind != victim.kind:
                         continue
-                    for referrer in self._store.query(kind, include_deleted=True, **{field: victim.id}):
+                    mentions = Condition(field, Op.EQ, victim.id)
+                    for referrer in self._store.query(kind, mentions, include_deleted=True):
                         if referrer.id in self._purged:
                             continue
                         if cascade:
@@ -1024,20 +1034,18 @@ class Batch:
                             continue
                         base = unlinked.get(referrer.id, referrer)
                         value = getattr(base, field)
-                        cleaned = (
+                        without = (
                             tuple(v for v in value if v != victim.id)
                             if isinstance(value, tuple)
                             else None
                         )
-                        unlinked[referrer.id] = attrs.evolve(base, **{field: cleaned})
+                        unlinked[referrer.id] = base.evolve(**{field: without})
         for record_id, cleaned in unlinked.items():
             if record_id not in self._purged:
                 self._put(cleaned, cleaned.revision)
         for record_id in purged:
             self._changes.append(Purge(record_id))
-        report = PurgeReport(
-            tuple(purged), tuple(i for i in unlinked if i not in self._purged)
-        )
+        report = PurgeReport(tuple(purged), tuple(i for i in unlinked if i not in self._purged))
         self._reports.append(report)
         return report
 
@@ -1046,10 +1054,9 @@ class Batch:
         self._check()
         self._done = True
         try:
-            self.results = self._store._apply(self._changes, self._purged)  # noqa: SLF001
+            self.results = self._store._apply(self._changes)  # noqa: SLF001
         except ExperimentsError:
             raise
         except Exception as exc:  # a backend bug must not look like success
             raise StoreError(f"writing to {self._store.url.redacted} failed: {exc}") from exc
         return self.results
-

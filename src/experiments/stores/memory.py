@@ -135,11 +135,11 @@ class MemoryStore(Store):
                     texts.sort(key=lambda t: json.loads(t)["revision"])
                     current[record.id] = texts[-1]
                     results.append(True)
-            for record_id, text in current.items():
-                if text is None:
+            for record_id, latest in current.items():
+                if latest is None:
                     shelf.current.pop(record_id, None)
                 else:
-                    shelf.current[record_id] = text
+                    shelf.current[record_id] = latest
             for record_id, texts in versions.items():
                 if texts:
                     shelf.versions[record_id] = texts

@@ -17,6 +17,7 @@ truncated after a purge.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -95,7 +96,7 @@ class _SQLite:
         if name == "kind":
             return f"{table}.kind"
         raw = self.raw_field(name, table)
-        return f"substr({raw}, 1, 27)" if info.type is FieldType.DATETIME else raw
+        return f"substr({raw}, 1, 27)" if info.kind is FieldType.DATETIME else raw
 
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
         return f"json_each({table}.data, '$.\"{name}\"') AS {alias}"
@@ -322,10 +323,8 @@ class SQLiteStore(Store):
         with self._lock:
             connections, self._connections = self._connections, []
         for connection in connections:
-            try:
+            with contextlib.suppress(sqlite3.Error):  # closing is best effort
                 connection.close()
-            except sqlite3.Error:  # closing is best effort
-                pass
 
     # --- reading ------------------------------------------------------------------
 
@@ -351,16 +350,24 @@ class SQLiteStore(Store):
 
     def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
         try:
-            row = self._connection().execute("SELECT data FROM records WHERE id = ?", (id,)).fetchone()
+            row = (
+                self._connection()
+                .execute("SELECT data FROM records WHERE id = ?", (id,))
+                .fetchone()
+            )
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         return None if row is None else self._decode_row(row[0], f"record {id!r}")
 
     def _load_versions(self, id: str) -> list[Mapping[str, Any]]:  # noqa: A002
         try:
-            rows = self._connection().execute(
-                "SELECT revision, data FROM versions WHERE id = ? ORDER BY revision", (id,)
-            ).fetchall()
+            rows = (
+                self._connection()
+                .execute(
+                    "SELECT revision, data FROM versions WHERE id = ? ORDER BY revision", (id,)
+                )
+                .fetchall()
+            )
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         return [self._decode_row(data, f"record {id!r} revision {rev}") for rev, data in rows]
@@ -427,7 +434,11 @@ class SQLiteStore(Store):
             try:
                 data = json.loads(text)
             except ValueError as exc:
-                yield Damage(f"{self.path}: record {record_id!r} revision {revision}", f"unreadable JSON ({exc})", record_id)
+                yield Damage(
+                    f"{self.path}: record {record_id!r} revision {revision}",
+                    f"unreadable JSON ({exc})",
+                    record_id,
+                )
                 continue
             yield data
 
@@ -451,7 +462,7 @@ class SQLiteStore(Store):
                 elif isinstance(change, ImportVersion):
                     results.append(self._import(connection, change))
                 else:  # pragma: no cover - Change admits nothing else
-                    raise TypeError(change)
+                    raise TypeError(change)  # noqa: TRY301 - rolled back like any failure
             connection.execute("COMMIT")
         except BaseException as exc:
             if connection.in_transaction:
@@ -470,7 +481,8 @@ class SQLiteStore(Store):
         if not change.expected:
             try:
                 connection.execute(
-                    "INSERT INTO records (id, kind, revision, deleted, data) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO records (id, kind, revision, deleted, data) "
+                    "VALUES (?, ?, ?, ?, ?)",
                     (record.id, record.kind, record.revision, deleted, text),
                 )
             except sqlite3.IntegrityError:
@@ -534,10 +546,8 @@ class SQLiteStore(Store):
 
     def _forget_purged(self, connection: sqlite3.Connection) -> None:
         """Move purged pages out of the write-ahead log, then empty the log."""
-        try:
+        with contextlib.suppress(sqlite3.Error):  # a reader holds the log; truncated later
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error:  # another reader holds the log; it is truncated later
-            pass
 
 
 def _uri_path(path: Path) -> str:
@@ -545,4 +555,3 @@ def _uri_path(path: Path) -> str:
     for char, escaped in (("%", "%25"), ("?", "%3f"), ("#", "%23")):
         text = text.replace(char, escaped)
     return text
-

@@ -37,7 +37,8 @@ class StoreURL:
         Raises:
             StoreError: the text is not a URL with a scheme.
         """
-        if not isinstance(text, str) or "://" not in text:
+        candidate: object = text
+        if not isinstance(candidate, str) or "://" not in candidate:
             raise StoreError(
                 f"{_redact_text(str(text))!r} is not a store URL; write e.g. "
                 "'sqlite:///experiments.db', 'files:///experiments', 'memory://' "
@@ -57,7 +58,7 @@ class StoreURL:
     def file_path(self) -> str:
         """The filesystem path of a file-based store (one leading slash removed)."""
         path = self.netloc + self.path if self.netloc else self.path
-        return path[1:] if path.startswith("/") else path
+        return path.removeprefix("/")
 
     @property
     def name(self) -> str:

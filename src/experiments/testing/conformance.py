@@ -7,16 +7,19 @@ one fixture, ``make_store``, returning a factory::
     from experiments import Plugins
     from experiments.testing import StoreConformance
 
+
     class TestMyStore(StoreConformance):
         @pytest.fixture
         def make_store(self, tmp_path):
             def make(name="default"):
                 return MyStore.open(tmp_path / name, plugins=Plugins(autoload=False))
+
             return make
 
 ``make(name)`` must open the store called ``name``, creating it if need be (file-based
 backends: pass ``create=True``): the same name opens the same underlying store again
-(that is how the suite closes and reopens it), a new name a fresh, empty one.  Tests of promises a backend does not declare in its
+(that is how the suite closes and reopens it), a new name a fresh, empty one.  Tests of
+promises a backend does not declare in its
 :attr:`~experiments.stores.Store.capabilities` are skipped with the reason.  An optional
 ``storage_files`` fixture returning ``(make, name) -> list[Path]`` lets the suite check
 that a purge leaves no trace in the backend's files.
@@ -69,13 +72,13 @@ from experiments.model import (
 )
 from experiments.plugins import hookimpl
 from experiments.query import (
-    F,
     All,
     AnyOf,
     Condition,
     Count,
     CountDistinct,
     Expr,
+    F,
     FieldType,
     Latest,
     Max,
@@ -83,6 +86,7 @@ from experiments.query import (
     Not,
     Op,
     Sum,
+    combine,
     field_types,
 )
 from experiments.serialization import to_data
@@ -191,7 +195,7 @@ class StoreConformance:
             pytest.skip(f"{type(store).__name__} does not declare {capability.value}")
 
     @staticmethod
-    def _programme(store: Store) -> dict[str, Record]:
+    def _programme(store: Store) -> dict[str, Any]:
         """A small connected programme saved into ``store``; returns it by name."""
         objective = store.save(Objective(title="Welfare in 100 days", slug="welfare"))
         experiment = store.save(
@@ -207,8 +211,12 @@ class StoreConformance:
         hypothesis = store.save(Hypothesis(experiment=experiment, statement="Families come back"))
         citizen = store.save(Participant(role=Role.CITIZEN, name="Anna", pseudonymous=True))
         nurse = store.save(Participant(role=Role.FRONTLINE_EMPLOYEE, department="Health"))
-        critical = store.save(Participation(experiment=experiment, participant=citizen, stance=Stance.CRITICAL))
-        friendly = store.save(Participation(experiment=experiment, participant=nurse, stance=Stance.SUPPORTIVE))
+        critical = store.save(
+            Participation(experiment=experiment, participant=citizen, stance=Stance.CRITICAL)
+        )
+        friendly = store.save(
+            Participation(experiment=experiment, participant=nurse, stance=Stance.SUPPORTIVE)
+        )
         learning = store.save(
             Learning(
                 experiment=experiment,
@@ -336,7 +344,11 @@ class StoreConformance:
         experiment = store.save(Experiment(title="Night bus", time_box="P3W"))
         experiment = store.save(experiment.start(at="2026-03-01T08:00:00+01:00"))
         experiment = store.save(experiment.conclude(at="2026-03-22T08:00:00+01:00"))
-        decision = Decision(experiment=experiment.id, outcome=Outcome.SCALE_UP, decided_at="2026-03-25T10:00:00+01:00")
+        decision = Decision(
+            experiment=experiment.id,
+            outcome=Outcome.SCALE_UP,
+            decided_at="2026-03-25T10:00:00+01:00",
+        )
         with store.batch() as batch:
             batch.save(decision)
             batch.save(experiment.decide(decision))
@@ -390,7 +402,11 @@ class StoreConformance:
         exported = [r.id for r in store.export()]
         assert citizen.id not in exported
         assert programme["critical"].id not in exported
-        assert all(citizen.id not in str(to_data(r)) for r in store.export() if r.id != learning.id or r.revision == learning.revision)
+        assert all(
+            citizen.id not in str(to_data(r))
+            for r in store.export()
+            if r.id != learning.id or r.revision == learning.revision
+        )
         with pytest.raises(NotFoundError):
             store.purge(citizen.id)
 
@@ -431,19 +447,18 @@ class StoreConformance:
         existing = store.save(Objective(title="Existing"))
         store.save(existing.evolve(title="Changed elsewhere"))
         before = [to_data(r) for r in store.export()]
-        with pytest.raises(ConflictError):
-            with store.batch() as batch:
-                for number in range(20):
-                    batch.save(Measurement(metric="visits", value=number))
-                batch.save(existing.evolve(title="Stale"))
-                batch.save(Objective(title="After the conflict"))
+        with pytest.raises(ConflictError), store.batch() as batch:
+            for number in range(20):
+                batch.save(Measurement(metric="visits", value=number))
+            batch.save(existing.evolve(title="Stale"))
+            batch.save(Objective(title="After the conflict"))
         assert [to_data(r) for r in store.export()] == before
 
     def test_batch_discards_on_exception(self, store: Store) -> None:
         """An exception inside a batch's with-block discards the batch."""
         with pytest.raises(RuntimeError), store.batch() as batch:
             batch.save(Objective(title="Never stored"))
-            raise RuntimeError("stop")  # noqa: EM101 - a test's own exception
+            raise RuntimeError("stop")
         assert store.count(Objective) == 0
 
     def test_batch_can_save_a_record_twice(self, store: Store) -> None:
@@ -468,22 +483,32 @@ class StoreConformance:
         experiment, other = p["experiment"].id, p["other"].id
 
         def ids(kind: type[Record], where: Expr | str | None = None, **filters: object) -> set[str]:
-            return {r.id for r in store.query(kind, where, **filters)}
+            return {r.id for r in store.query(kind, combine(where, filters))}
 
         assert ids(Experiment, objective=p["objective"].id) == {experiment, other}
         assert ids(Experiment, tag="culture") == {experiment}
         assert ids(Experiment, F.tags.contains("nope")) == set()
-        assert ids(Experiment, (F.tags == "culture") | (F.title == "Safer stairwells")) == {experiment, other}
+        assert ids(Experiment, (F.tags == "culture") | (F.title == "Safer stairwells")) == {
+            experiment,
+            other,
+        }
         assert ids(Experiment, ~(F.tags == "culture")) == {other}
         assert ids(Participation, stance="critical") == {p["critical"].id}
-        assert ids(Participation, stance=["critical", "supportive"]) == {p["critical"].id, p["friendly"].id}
+        assert ids(Participation, stance=["critical", "supportive"]) == {
+            p["critical"].id,
+            p["friendly"].id,
+        }
         assert ids(Participant, role="frontline-employee") == {p["nurse"].id}
         assert ids(Participant, F.department == None) == {p["citizen"].id}  # noqa: E711 - None means absent
         assert ids(Participant, F.department != None) == {p["nurse"].id}  # noqa: E711
         assert ids(Participant, F.department != "Health") == set()
-        assert ids(Learning, F.observed_at.between("2026-03-20T10:00:00Z", "2026-03-20T12:00:00Z")) == {p["learning"].id}
+        assert ids(
+            Learning, F.observed_at.between("2026-03-20T10:00:00Z", "2026-03-20T12:00:00Z")
+        ) == {p["learning"].id}
         assert ids(Learning, F.observed_at < "2026-03-20T11:00:00Z") == set()
-        assert ids(Hypothesis, "experiment = '%s' and not (statement = 'x')" % experiment) == {p["hypothesis"].id}
+        assert ids(Hypothesis, f"experiment = '{experiment}' and not (statement = 'x')") == {
+            p["hypothesis"].id
+        }
         assert ids(Experiment, F.status.not_in(["running"])) == {experiment, other}
 
     def test_query_refuses_bad_filters(self, store: Store) -> None:
@@ -501,12 +526,14 @@ class StoreConformance:
         """order_by sorts (None first ascending), ties go by id; limit and offset page."""
         for number, owner in enumerate(["b", None, "a", "c", None, "a"]):
             store.save(Experiment(title=f"E{number}", owner=owner))
-        by_owner = [(r.owner, r.id) for r in store.query(Experiment, order_by="owner")]  # type: ignore[attr-defined]
+        by_owner = [(r.owner, r.id) for r in store.query(Experiment, order_by="owner")]
         assert [o for o, _ in by_owner] == [None, None, "a", "a", "b", "c"]
-        assert by_owner == sorted(by_owner, key=lambda pair: ((0, "") if pair[0] is None else (1, pair[0]), pair[1]))
-        descending = [r.owner for r in store.query(Experiment, order_by="-owner")]  # type: ignore[attr-defined]
+        assert by_owner == sorted(
+            by_owner, key=lambda pair: ((0, "") if pair[0] is None else (1, pair[0]), pair[1])
+        )
+        descending = [r.owner for r in store.query(Experiment, order_by="-owner")]
         assert descending == ["c", "b", "a", "a", None, None]
-        page = [r.owner for r in store.query(Experiment, order_by="owner", limit=2, offset=2)]  # type: ignore[attr-defined]
+        page = [r.owner for r in store.query(Experiment, order_by="owner", limit=2, offset=2)]
         assert page == ["a", "a"]
         ids = [r.id for r in store.query(Experiment)]
         assert ids == sorted(ids)
@@ -527,19 +554,35 @@ class StoreConformance:
         @given(data=st.data())
         def check(data: st.DataObject) -> None:
             with make_store(f"query-{uuid.uuid4().hex}") as store:
-                kind = data.draw(st.sampled_from([Experiment, Learning, Participant, Measurement]))
-                saved = store.save_all(_fresh_all(data.draw(st.lists(RECORD_STRATEGIES[kind], max_size=12))))
-                if saved and data.draw(st.booleans()):
+                kinds: list[type[Record]] = [Experiment, Learning, Participant, Measurement]
+                kind = data.draw(st.sampled_from(kinds))
+                saved = store.save_all(
+                    _fresh_all(data.draw(st.lists(RECORD_STRATEGIES[kind], max_size=12)))
+                )
+                delete_first: bool = data.draw(st.booleans())
+                if saved and delete_first:
                     store.delete(saved[0])
                 where = data.draw(_filters(kind.kind, [to_data(r) for r in saved]))
                 order = data.draw(_orders(kind.kind))
                 limit = data.draw(st.one_of(st.none(), st.integers(0, 5)))
                 include = data.draw(st.booleans())
                 note(f"where={where!r} order={order!r} limit={limit}")
-                engine = [to_data(r) for r in store.query(kind, where, order_by=order, limit=limit, include_deleted=include)]
+                engine = [
+                    to_data(r)
+                    for r in store.query(
+                        kind, where, order_by=order, limit=limit, include_deleted=include
+                    )
+                ]
                 python = [
                     to_data(r)
-                    for r in store.query(kind, where, order_by=order, limit=limit, include_deleted=include, pushdown=False)
+                    for r in store.query(
+                        kind,
+                        where,
+                        order_by=order,
+                        limit=limit,
+                        include_deleted=include,
+                        pushdown=False,
+                    )
                 ]
                 assert engine == python
 
@@ -559,24 +602,35 @@ class StoreConformance:
                 observed_at="2026-04-20T12:00:00+02:00",
             )
         )
-        by_status = {r["status"]: r["count"] for r in store.aggregate(Experiment, group_by=["status"])}
+        by_status = {
+            r["status"]: r["count"] for r in store.aggregate(Experiment, group_by=["status"])
+        }
         assert by_status == {"planned": 2}
         latest = list(
             store.aggregate(
                 Learning,
                 group_by=["hypothesis"],
-                measures={"verdict": Latest("verdict", by="observed_at"), "n": Count(), "last": Max("observed_at")},
+                measures={
+                    "verdict": Latest("verdict", by="observed_at"),
+                    "n": Count(),
+                    "last": Max("observed_at"),
+                },
             )
         )
         assert latest == [
-            {"hypothesis": p["hypothesis"].id, "verdict": "refutes", "n": 2, "last": "2026-04-20T10:00:00.000000Z"}
+            {
+                "hypothesis": p["hypothesis"].id,
+                "verdict": "refutes",
+                "n": 2,
+                "last": "2026-04-20T10:00:00.000000Z",
+            }
         ]
         by_objective = list(store.aggregate(Experiment, group_by=["objectives"]))
         assert by_objective == [{"objectives": p["objective"].id, "count": 2}]
         assert store.count(Experiment) == 2
-        assert list(store.aggregate(Measurement, measures={"total": Sum("value"), "n": Count()})) == [
-            {"total": None, "n": 0}
-        ]
+        assert list(
+            store.aggregate(Measurement, measures={"total": Sum("value"), "n": Count()})
+        ) == [{"total": None, "n": 0}]
 
     def test_pushed_down_aggregation_equals_the_fallback(self, make_store: MakeStore) -> None:
         """Grouping and measures computed by the engine equal the streaming fallback."""
@@ -585,16 +639,31 @@ class StoreConformance:
         @given(data=st.data())
         def check(data: st.DataObject) -> None:
             with make_store(f"aggregate-{uuid.uuid4().hex}") as store:
-                kind = data.draw(st.sampled_from([Experiment, Learning, Participation, Measurement, Participant]))
-                saved = store.save_all(_fresh_all(data.draw(st.lists(RECORD_STRATEGIES[kind], max_size=15))))
+                kinds: list[type[Record]] = [
+                    Experiment,
+                    Learning,
+                    Participation,
+                    Measurement,
+                    Participant,
+                ]
+                kind = data.draw(st.sampled_from(kinds))
+                saved = store.save_all(
+                    _fresh_all(data.draw(st.lists(RECORD_STRATEGIES[kind], max_size=15)))
+                )
                 rows = [to_data(r) for r in saved]
                 fields = _usable_fields(kind.kind)
                 group_by = data.draw(st.lists(st.sampled_from(fields), max_size=2, unique=True))
                 measures = data.draw(_measures(kind.kind))
                 where = data.draw(st.one_of(st.none(), _filters(kind.kind, rows)))
                 note(f"group_by={group_by} measures={measures} where={where!r}")
-                engine = list(store.aggregate(kind, group_by=group_by, measures=measures, where=where))
-                python = list(store.aggregate(kind, group_by=group_by, measures=measures, where=where, pushdown=False))
+                engine = list(
+                    store.aggregate(kind, group_by=group_by, measures=measures, where=where)
+                )
+                python = list(
+                    store.aggregate(
+                        kind, group_by=group_by, measures=measures, where=where, pushdown=False
+                    )
+                )
                 assert _canonical(engine) == _canonical(python)
 
         check()
@@ -744,7 +813,9 @@ class StoreConformance:
         with caplog.at_level(logging.WARNING, logger="experiments.plugins"):
             saved = store.save(Objective(title="Still saved"))
         assert store.get(saved.id).revision == 1
-        assert any(name in r.getMessage() and "object_saved" in r.getMessage() for r in caplog.records)
+        assert any(
+            name in r.getMessage() and "object_saved" in r.getMessage() for r in caplog.records
+        )
 
     # --- verification -----------------------------------------------------------------
 
@@ -786,14 +857,20 @@ class StoreConformance:
             def update(self, record_id: str, title: str) -> None:
                 assume(record_id in self.current)
                 record = self.current[record_id]
-                saved = self.store.save(record.evolve(tags={title.split()[0][:10] or "x"} if title.split() else set()))
+                saved = self.store.save(
+                    record.evolve(
+                        tags={title.split(maxsplit=1)[0][:10] or "x"} if title.split() else set()
+                    )
+                )
                 self.current[record_id] = saved
                 self.history[record_id].append(to_data(saved))
 
             @rule(record_id=ids)
             def stale_update(self, record_id: str) -> None:
                 assume(record_id in self.current and self.current[record_id].revision > 1)
-                stale = attrs.evolve(self.current[record_id], revision=self.current[record_id].revision - 1)
+                stale = attrs.evolve(
+                    self.current[record_id], revision=self.current[record_id].revision - 1
+                )
                 with pytest.raises(ConflictError):
                     self.store.save(stale)
 
@@ -801,7 +878,9 @@ class StoreConformance:
             def delete_or_restore(self, record_id: str) -> None:
                 assume(record_id in self.current)
                 record = self.current[record_id]
-                changed = self.store.restore(record) if record.deleted else self.store.delete(record)
+                changed = (
+                    self.store.restore(record) if record.deleted else self.store.delete(record)
+                )
                 self.current[record_id] = changed
                 self.history[record_id].append(to_data(changed))
 
@@ -817,7 +896,9 @@ class StoreConformance:
             @rule(record_id=ids, extra=records())
             def failing_batch(self, record_id: str, extra: Record) -> None:
                 assume(record_id in self.current and self.current[record_id].revision > 1)
-                stale = attrs.evolve(self.current[record_id], revision=self.current[record_id].revision - 1)
+                stale = attrs.evolve(
+                    self.current[record_id], revision=self.current[record_id].revision - 1
+                )
                 fresh = _fresh(extra)
                 assume(fresh.id not in self.current)
                 with pytest.raises(ConflictError), self.store.batch() as batch:
@@ -860,11 +941,13 @@ def _usable_fields(kind: str) -> list[str]:
     return [
         name
         for name, info in field_types(kind).items()
-        if info.type is not FieldType.OTHER and name not in ("metadata",)
+        if info.kind is not FieldType.OTHER and name != "metadata"
     ]
 
 
-def _value_for(info_type: FieldType, rows: list[dict[str, Any]], name: str) -> st.SearchStrategy[Any]:
+def _value_for(
+    info_type: FieldType, rows: list[dict[str, Any]], name: str
+) -> st.SearchStrategy[Any]:
     seen = []
     for row in rows:
         value = row.get(name)
@@ -894,12 +977,12 @@ def _filters(draw: st.DrawFn, kind: str, rows: list[dict[str, Any]]) -> Expr:
     def condition() -> Expr:
         name = draw(st.sampled_from(fields))
         info = types[name]
-        if info.type is FieldType.ENUM:
+        if info.kind is FieldType.ENUM:
             assert info.enum is not None
             values: st.SearchStrategy[Any] = st.sampled_from([m.value for m in info.enum])
         else:
-            values = _value_for(info.type, rows, name)
-        if info.type in (FieldType.LIST, FieldType.BOOL):
+            values = _value_for(info.kind, rows, name)
+        if info.kind in (FieldType.LIST, FieldType.BOOL):
             ops = [Op.EQ, Op.NE, Op.IN, Op.NOT_IN]
         else:
             ops = list(Op)
@@ -926,7 +1009,7 @@ def _filters(draw: st.DrawFn, kind: str, rows: list[dict[str, Any]]) -> Expr:
 @st.composite
 def _orders(draw: st.DrawFn, kind: str) -> list[str] | None:
     types = field_types(kind)
-    fields = [n for n in _usable_fields(kind) if types[n].type is not FieldType.LIST]
+    fields = [n for n in _usable_fields(kind) if types[n].kind is not FieldType.LIST]
     chosen = draw(st.lists(st.sampled_from(fields), max_size=2, unique=True))
     if not chosen:
         return None
@@ -936,9 +1019,9 @@ def _orders(draw: st.DrawFn, kind: str) -> list[str] | None:
 @st.composite
 def _measures(draw: st.DrawFn, kind: str) -> dict[str, Any]:
     types = field_types(kind)
-    scalar = [n for n in _usable_fields(kind) if types[n].type is not FieldType.LIST]
-    numbers = [n for n in scalar if types[n].type is FieldType.NUMBER]
-    times = [n for n in scalar if types[n].type in (FieldType.DATETIME, FieldType.DATE)]
+    scalar = [n for n in _usable_fields(kind) if types[n].kind is not FieldType.LIST]
+    numbers = [n for n in scalar if types[n].kind is FieldType.NUMBER]
+    times = [n for n in scalar if types[n].kind in (FieldType.DATETIME, FieldType.DATE)]
     options: list[st.SearchStrategy[Any]] = [
         st.just(Count()),
         st.sampled_from(scalar).map(CountDistinct),
@@ -964,4 +1047,3 @@ def _canonical(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, Any], ...]]:
         (tuple(sorted((k, normal(v)) for k, v in row.items())) for row in rows),
         key=repr,
     )
-

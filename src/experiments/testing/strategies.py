@@ -7,7 +7,8 @@ characters, times in several zones, calendar and exact durations, nested metadat
 
 from __future__ import annotations
 
-import datetime as _dt
+import datetime as dt
+import enum
 import string
 from typing import Any, Final, TypeVar
 
@@ -60,19 +61,30 @@ __all__ = [
 
 R = TypeVar("R", bound=Record)
 
-ZONES: Final = ("UTC", "Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Asia/Shanghai", "America/New_York")
+ZONES: Final = (
+    "UTC",
+    "Europe/Copenhagen",
+    "Europe/Oslo",
+    "Europe/Stockholm",
+    "Asia/Shanghai",
+    "America/New_York",
+)
 
 #: Text as users type it, Nordic letters and the odd control character included.
 texts: Final = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]),
     max_size=40,
 )
 #: Non-blank text without surrounding whitespace (titles are stripped on the way in).
-titles: Final = st.text(
-    alphabet=st.sampled_from(string.ascii_letters + string.digits + " æøåÆØÅäöÄÖ-'!?&<>|\"🙂"),
-    min_size=1,
-    max_size=40,
-).map(str.strip).filter(bool)
+titles: Final = (
+    st.text(
+        alphabet=st.sampled_from(string.ascii_letters + string.digits + " æøåÆØÅäöÄÖ-'!?&<>|\"🙂"),
+        min_size=1,
+        max_size=40,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 names: Final = titles
 slugs: Final = st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,3}", fullmatch=True)
 ids: Final = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,30}", fullmatch=True)
@@ -85,22 +97,24 @@ def datetimes(draw: st.DrawFn) -> pendulum.DateTime:
     """An aware time in one of several zones (fixed offsets included), to the microsecond."""
     moment = draw(
         st.datetimes(
-            min_value=_dt.datetime(1970, 1, 2),  # noqa: DTZ001 - made aware below
-            max_value=_dt.datetime(2200, 1, 1),  # noqa: DTZ001
+            min_value=dt.datetime(1970, 1, 2),  # noqa: DTZ001 - made aware below
+            max_value=dt.datetime(2200, 1, 1),  # noqa: DTZ001
         )
     )
-    instant = pendulum.instance(moment.replace(tzinfo=_dt.UTC)).in_tz("UTC")
+    instant = pendulum.instance(moment.replace(tzinfo=dt.UTC)).in_tz("UTC")
     zone = draw(
         st.one_of(
             st.sampled_from(ZONES).map(pendulum.timezone),
-            st.integers(-14 * 4, 14 * 4).filter(bool).map(lambda q: pendulum.FixedTimezone(q * 900)),
+            st.integers(-14 * 4, 14 * 4)
+            .filter(bool)
+            .map(lambda q: pendulum.FixedTimezone(q * 900)),
         )
     )
     return instant.astimezone(zone)
 
 
 utc_datetimes: Final = datetimes().map(lambda d: d.in_tz("UTC"))
-dates: Final = st.dates(min_value=_dt.date(1970, 1, 1), max_value=_dt.date(2200, 1, 1)).map(
+dates: Final = st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2200, 1, 1)).map(
     lambda d: pendulum.Date(d.year, d.month, d.day)
 )
 
@@ -129,22 +143,24 @@ def durations(draw: st.DrawFn) -> pendulum.Duration:
     return duration
 
 
-time_boxes: Final = st.builds(
-    TimeBox, durations(), st.one_of(st.none(), datetimes())
-)
+time_boxes: Final = st.builds(TimeBox, durations(), st.one_of(st.none(), datetimes()))
 
 _json_scalars: Final = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-(2**53), 2**53),
-    st.floats(allow_nan=False, allow_infinity=False, width=64).filter(lambda f: f != 0 or str(f) == "0.0"),
+    st.floats(allow_nan=False, allow_infinity=False, width=64).filter(
+        lambda f: f != 0 or str(f) == "0.0"
+    ),
     texts,
 )
 metadata: Final = st.dictionaries(
     st.text(max_size=8),
     st.recursive(
         _json_scalars,
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
         max_leaves=8,
     ),
     max_size=4,
@@ -159,7 +175,7 @@ def _common() -> dict[str, Any]:
     }
 
 
-def _enum(kind: type[Any]) -> st.SearchStrategy[Any]:
+def _enum(kind: type[enum.Enum]) -> st.SearchStrategy[Any]:
     return st.sampled_from(list(kind))
 
 
@@ -371,4 +387,3 @@ def record_of(kind: type[R]) -> st.SearchStrategy[R]:
 def records() -> st.SearchStrategy[Record]:
     """Valid records of any kind."""
     return st.one_of(*RECORD_STRATEGIES.values())
-

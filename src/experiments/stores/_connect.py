@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Final
 
-from experiments.errors import StoreError, ValidationError
-from experiments.model._validate import Invalid, to_optional_name
+from experiments.errors import StoreError
+from experiments.model._validate import checked_name
 from experiments.stores.url import StoreURL
 
 if TYPE_CHECKING:
@@ -57,9 +57,7 @@ def connect(
     else:
         text = url if url is not None else (os.environ.get(STORE_ENV) or DEFAULT_URL)
         parsed = StoreURL.parse(text)
-    checked_actor = to_optional_name(actor)
-    if type(checked_actor) is Invalid:
-        raise ValidationError(f"actor {checked_actor.expected}; got {actor!r}")
+    checked_actor = checked_name(actor, "actor")
     if plugins is None:
         from experiments.plugins import Plugins  # noqa: PLC0415 - loaded when a store opens
 
