@@ -37,6 +37,8 @@ from experiments.model import (
     KeyResult,
     Learning,
     Measurement,
+    Note,
+    NoteLevel,
     Objective,
     Outcome,
     Participant,
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from experiments.plugins import Plugins, hookimpl
     from experiments.query import F, Field, parse_where
     from experiments.stores import Capability, Store, StoreURL, connect
+    from experiments.tracking import record_excuse, track
 
 __all__ = [
     "AssumptionKind",
@@ -79,6 +82,8 @@ __all__ = [
     "Learning",
     "Measurement",
     "NotFoundError",
+    "Note",
+    "NoteLevel",
     "Objective",
     "Outcome",
     "Participant",
@@ -102,7 +107,9 @@ __all__ = [
     "connect",
     "hookimpl",
     "parse_where",
+    "record_excuse",
     "slugify",
+    "track",
 ]
 
 _LAZY = {
@@ -115,6 +122,8 @@ _LAZY = {
     "F": "experiments.query",
     "Field": "experiments.query",
     "parse_where": "experiments.query",
+    "track": "experiments.tracking",
+    "record_excuse": "experiments.tracking",
 }
 
 

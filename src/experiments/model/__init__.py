@@ -18,6 +18,7 @@ from experiments.model.hypothesis import (
 )
 from experiments.model.learning import Evidence, Learning, Verdict
 from experiments.model.measurement import Measurement
+from experiments.model.note import Note, NoteLevel
 from experiments.model.objective import KeyResult, Objective
 from experiments.model.participant import Involvement, Participant, Participation, Role, Stance
 from experiments.model.prototype import Fidelity, Prototype
@@ -42,6 +43,8 @@ __all__ = [
     "KeyResult",
     "Learning",
     "Measurement",
+    "Note",
+    "NoteLevel",
     "Objective",
     "Outcome",
     "Participant",
@@ -75,6 +78,7 @@ KINDS: Final[dict[str, type[Record]]] = {
         Measurement,
         Decision,
         Excuse,
+        Note,
     )
 }
 
@@ -107,6 +111,7 @@ REFERENCES: Final[dict[str, dict[str, tuple[str, bool]]]] = {
     },
     "decision": {"experiment": ("experiment", True)},
     "excuse": {"objective": ("objective", True), "experiment": ("experiment", True)},
+    "note": {"experiment": ("experiment", True)},
 }
 
 

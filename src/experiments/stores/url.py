@@ -86,19 +86,26 @@ class StoreURL:
 
 
 def _redact_text(text: str) -> str:
+    """``text`` with the password and secret parameters masked, the rest as written."""
     try:
-        parts = urllib.parse.urlsplit(text)
-    except ValueError:
+        urllib.parse.urlsplit(text)
+    except ValueError:  # too malformed to tell what is secret: show nothing
         return _HIDDEN
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
+    head, separator, rest = text.partition("://")
+    if not separator:
+        return text if "@" not in text else _HIDDEN
+    authority, slash, tail = rest.partition("/")
+    if "@" in authority:
+        userinfo, _, host = authority.rpartition("@")
         user = userinfo.partition(":")[0]
-        netloc = f"{user}:{_HIDDEN}@{host}" if ":" in userinfo else f"{user}@{host}"
-    query = parts.query
-    if query:
+        authority = f"{user}:{_HIDDEN}@{host}" if ":" in userinfo else f"{user}@{host}"
+    path_part, question, query = tail.partition("?")
+    if question:
+        query, hash_mark, fragment = query.partition("#")
         pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-        query = urllib.parse.urlencode(
-            [(k, _HIDDEN if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*"
-        )
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        if any(k.lower() in _SECRET_PARAMS for k, _ in pairs):
+            query = urllib.parse.urlencode(
+                [(k, _HIDDEN if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*"
+            )
+        query = query + hash_mark + fragment
+    return f"{head}://{authority}{slash}{path_part}{question}{query}"

@@ -32,6 +32,8 @@ from experiments.model import (
     KeyResult,
     Learning,
     Measurement,
+    Note,
+    NoteLevel,
     Objective,
     Outcome,
     Participant,
@@ -373,6 +375,15 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         **_common(),
     ),
     Excuse: _excuses(),
+    Note: st.builds(
+        Note,
+        experiment=refs,
+        text=titles,
+        level=_enum(NoteLevel),
+        details=texts,
+        noted_at=datetimes(),
+        **_common(),
+    ),
 }
 
 _MISSING = set(model.KINDS.values()) - set(RECORD_STRATEGIES)

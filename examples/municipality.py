@@ -1,0 +1,340 @@
+"""A municipality develops its core welfare services with citizens in 100 days.
+
+The programme of the example: one strategy objective with key results, a 100-day sprint
+of frontline staff from several departments, and co-created experiments with citizens,
+associations, local businesses, the police and critical voices, each with hypotheses,
+prototypes, learnings with verdicts, measurements (one of them logged late) and
+decisions.  Groups that were left out are in the "no bad excuses" register.
+
+Run it with no arguments to record the programme into ``experiments.db`` (the embedded
+SQLite default) and print it; ``--store URL`` records it elsewhere.  Running it again
+records nothing twice.
+
+The script doubles as a module: ``record_programme(store)`` builds the programme in any
+store, which the library's own tests use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import experiments
+from experiments import (
+    Experiment,
+    HypothesisStatus,
+    KeyResult,
+    Learning,
+    Objective,
+    Participant,
+    Sprint,
+    Store,
+)
+
+#: When the programme's story is told from: shortly after its 100 days ended.
+AS_OF = "2026-11-27T12:00:00+01:00"
+
+PEOPLE: dict[str, dict[str, Any]] = {
+    "family-worker": {
+        "role": "frontline-employee",
+        "department": "Family Services",
+        "name": "Lise Dahl",
+    },
+    "librarian": {
+        "role": "frontline-employee",
+        "department": "Culture and Libraries",
+        "name": "Ahmed Khalil",
+    },
+    "ssp-worker": {
+        "role": "frontline-employee",
+        "department": "Crime Prevention",
+        "name": "Karin Vestergaard",
+    },
+    "head-of-families": {
+        "role": "manager",
+        "department": "Family Services",
+        "name": "Peter Nørgaard",
+    },
+    "councillor": {"role": "politician", "department": "City Council", "name": "Birgit Lund"},
+    "parent-1": {"role": "citizen", "pseudonymous": True, "name": "Sara M."},
+    "parent-2": {"role": "citizen", "pseudonymous": True},
+    "parent-3": {"role": "citizen", "pseudonymous": True, "name": "Jens K."},
+    "resident-1": {"role": "citizen", "pseudonymous": True},
+    "resident-2": {"role": "citizen", "pseudonymous": True, "name": "Fatima A."},
+    "art-association": {"role": "association", "name": "Nordvest Art Association"},
+    "tenants": {"role": "association", "name": "Sølvparken Tenants' Association"},
+    "police": {"role": "partner", "name": "Local police"},
+    "supermarket": {"role": "partner", "name": "The local supermarket"},
+}
+
+
+def _people(store: Store) -> dict[str, Participant]:
+    return {
+        slug: store.create_if_absent(Participant(slug=slug, **fields))
+        for slug, fields in PEOPLE.items()
+    }
+
+
+def record_programme(store: Store) -> dict[str, Any]:
+    """Record the whole programme into ``store`` (again: nothing twice) and return it."""
+    welfare = store.create_if_absent(
+        Objective(
+            slug="welfare-in-100-days",
+            title="Develop core welfare services with the citizens in 100 days",
+            description=(
+                "Let citizens, associations, businesses and local communities into the engine "
+                "room of the welfare services, with co-created experiments close to everyday life."
+            ),
+            owner="Executive board",
+        )
+    )
+    families_kr = store.create_if_absent(
+        KeyResult(
+            slug="families-in-culture",
+            objective=welfare,
+            metric="vulnerable families taking part in culture activities",
+            baseline=0,
+            target=40,
+            unit="families",
+            due="2026-11-25",
+        )
+    )
+    incidents_kr = store.create_if_absent(
+        KeyResult(
+            slug="incidents-in-soelvparken",
+            objective=welfare,
+            metric="reported incidents in Sølvparken per month",
+            baseline=30,
+            target=18,
+            unit="incidents",
+            due="2026-11-25",
+        )
+    )
+    people = _people(store)
+    sprint = store.create_if_absent(
+        Sprint(
+            slug="welfare-sprint",
+            title="100-day welfare sprint",
+            challenge="How do we develop core welfare services with the citizens who use them?",
+            time_box="2026-08-17T08:00:00+02:00[Europe/Copenhagen]/P100D",
+            team=[
+                people[p] for p in ("family-worker", "librarian", "ssp-worker", "head-of-families")
+            ],
+            facilitators=["Mette Holm", "Jonas Berg"],
+        )
+    )
+
+    def experiment(slug: str, **fields: Any) -> Experiment:
+        return store.create_if_absent(
+            Experiment(slug=slug, objectives=[welfare], sprint=sprint, **fields)
+        )
+
+    # 1. Art and culture afternoons for vulnerable families: supported, scaled up.
+    art = experiment(
+        "art-for-families",
+        title="Art and culture afternoons for vulnerable families",
+        time_box="2026-08-24T14:00:00+02:00[Europe/Copenhagen]/P6W",
+        owner="Family Services",
+        facilitators=["Lise Dahl"],
+        tags=["culture", "families"],
+    )
+    with experiments.track(art, store=store, start=False) as run:
+        run.start(at="2026-08-24T14:00:00+02:00")
+        coming_back = run.hypothesis(
+            "Families offered art afternoons with their children come back",
+            criterion="families returning >= 15",
+            assumption="desirability",
+        )
+        run.prototype(
+            "Invitation leaflet and afternoon programme",
+            fidelity="sketch",
+            shown_at="2026-08-20T10:00:00+02:00",
+        )
+        run.prototype("Invitation leaflet and afternoon programme", fidelity="mock-up")
+        for slug, stance, involvement in (
+            ("parent-1", "supportive", "co-creating"),
+            ("parent-2", "neutral", "consulted"),
+            ("parent-3", "critical", "co-creating"),
+            ("art-association", "supportive", "co-creating"),
+            ("family-worker", "supportive", "co-creating"),
+            ("librarian", "neutral", "consulted"),
+        ):
+            run.participant(people[slug], stance=stance, involvement=involvement)
+        with run.bulk():
+            for day, families in (("2026-09-07", 12), ("2026-09-21", 23), ("2026-10-05", 31)):
+                run.measure(families_kr, families, at=f"{day}T18:00:00+02:00")
+            for day, returning in (("2026-09-21", 9), ("2026-10-05", 17)):
+                run.measure("families returning", returning, at=f"{day}T18:00:00+02:00")
+        run.learn(
+            "17 families came back at least twice; parents asked for afternoons after work",
+            hypothesis=coming_back,
+            verdict="supports",
+            evidence="strong",
+            insight="A personal invitation from the family worker mattered more than the leaflet",
+            participants=[people["parent-1"], people["parent-3"], people["family-worker"]],
+            next_action="Run the afternoons in two more libraries",
+            at="2026-10-06T09:00:00+02:00",
+        )
+        run.conclude(at="2026-10-05T20:00:00+02:00")
+        run.decide(
+            "scale-up",
+            rationale="Strong support from parents, including the sceptical ones",
+            decided_by="Executive board",
+            next_steps=["Two more libraries from January", "Evening sessions"],
+            at="2026-10-12T10:00:00+02:00",
+        )
+
+    # 2. Safety walks in Sølvparken: inconclusive, iterated.
+    walks = experiment(
+        "safety-walks",
+        title="Safety walks with residents and police in Sølvparken",
+        time_box="2026-08-31T17:00:00+02:00[Europe/Copenhagen]/P8W",
+        owner="Crime Prevention",
+        facilitators=["Karin Vestergaard"],
+        tags=["safety", "housing"],
+    )
+    with experiments.track(walks, store=store, start=False) as run:
+        run.start(at="2026-08-31T17:00:00+02:00")
+        fewer_incidents = run.hypothesis(
+            "Joint safety walks cut reported incidents by a fifth",
+            criterion="reported incidents per month <= 24",
+            assumption="viability",
+        )
+        run.prototype(
+            "Walk route and meeting card",
+            fidelity="sketch",
+            shown_at="2026-09-01T18:00:00+02:00",
+        )
+        for slug, stance, involvement in (
+            ("resident-1", "supportive", "co-creating"),
+            ("resident-2", "critical", "consulted"),
+            ("tenants", "supportive", "co-creating"),
+            ("police", "neutral", "co-creating"),
+            ("ssp-worker", "supportive", "co-creating"),
+        ):
+            run.participant(people[slug], stance=stance, involvement=involvement)
+        run.measure(incidents_kr, 29, at="2026-09-30T23:00:00+02:00")
+        run.measure(incidents_kr, 26, at="2026-10-31T23:00:00+01:00")
+        # The police's figure for mid-October arrived after the end of the month.
+        run.measure(incidents_kr, 27, at="2026-10-15T23:00:00+02:00")
+        run.learn(
+            "Residents feel safer on the walks, but incidents fell less than hoped",
+            hypothesis=fewer_incidents,
+            verdict="inconclusive",
+            evidence="moderate",
+            participants=[people["resident-1"], people["resident-2"], people["police"]],
+            next_action="Walk in the evenings, with the young people",
+            at="2026-10-27T10:00:00+01:00",
+        )
+        run.conclude(at="2026-10-26T20:00:00+01:00")
+        run.decide(
+            "iterate",
+            rationale="Feeling safer is real; the incident figures need a longer run",
+            decided_by="Executive board",
+            next_steps=["Evening walks", "Invite the youth club"],
+            at="2026-11-02T10:00:00+01:00",
+        )
+        run.excuse(
+            "Young people in Sølvparken",
+            "no-time",
+            "We did not have time to reach them this round",
+        )
+
+    # 3. Homework café with local businesses: still running, past its time box.
+    cafe = experiment(
+        "homework-cafe",
+        title="Homework café with local businesses",
+        time_box="2026-09-14T15:00:00+02:00[Europe/Copenhagen]/P4W",
+        owner="Culture and Libraries",
+        facilitators=["Ahmed Khalil"],
+        tags=["learning"],
+    )
+    with experiments.track(cafe, store=store, start=False) as run:
+        run.start(at="2026-09-14T15:00:00+02:00")
+        run.hypothesis(
+            "Pupils who get homework help in the library come every week",
+            criterion="weekly pupils >= 10",
+            assumption="desirability",
+        )
+        run.participant(people["librarian"], stance="supportive", involvement="co-creating")
+        run.participant(people["supermarket"], stance="supportive", involvement="consulted")
+        run.measure("weekly pupils", 6, at="2026-09-21T18:00:00+02:00")
+
+    # 4. Digital booking of home-care visits: planned, nobody asked yet.
+    booking = experiment(
+        "digital-booking",
+        title="Digital booking of home-care visits",
+        time_box="P3W",
+        owner="Home Care",
+        tags=["digital"],
+    )
+    with experiments.track(booking, store=store, start=False) as run:
+        run.hypothesis(
+            "Relatives would rather book home-care visits online",
+            assumption="desirability",
+        )
+        run.excuse(
+            "Home-care users over 80",
+            "know-what-they-say",
+            "We know they prefer to phone us",
+        )
+    experiments.record_excuse(
+        store,
+        group="Local businesses in the welfare areas",
+        reason="bad-timing",
+        statement="Too close to the Christmas trade",
+        objective=welfare,
+    )
+    return {
+        "objective": welfare,
+        "key_results": [families_kr, incidents_kr],
+        "sprint": sprint,
+        "people": people,
+        "experiments": [art, walks, cafe, booking],
+    }
+
+
+def describe(store: Store, objective: Objective) -> str:
+    """What the store holds for ``objective``, as a short text for the terminal."""
+    lines = [f"Objective: {objective.title}"]
+    lines.extend(
+        f"  key result: {kr.metric}: {kr.baseline:g} -> {kr.target:g} {kr.unit or ''}".rstrip()
+        for kr in store.query(KeyResult, objective=objective.id, order_by="metric")
+    )
+    learnings = list(store.query(Learning))
+    for experiment in store.query(Experiment, objective=objective.id, order_by="title"):
+        lines.append(f"  experiment: {experiment.title} [{experiment.status}]")
+        for hypothesis in store.query("hypothesis", experiment=experiment.id, order_by="statement"):
+            status = hypothesis.status_from(learnings)  # type: ignore[attr-defined]
+            marker = "" if status is HypothesisStatus.UNTESTED else f" ({status})"
+            lines.append(f"    hypothesis: {hypothesis.statement}{marker}")  # type: ignore[attr-defined]
+        taking_part = store.count("participation", experiment=experiment.id)
+        critical = store.count("participation", experiment=experiment.id, stance="critical")
+        lines.append(f"    {taking_part} taking part, {critical} of them critical")
+    counts = ", ".join(
+        f"{store.count(kind)} {kind}s"
+        for kind in ("participant", "measurement", "learning", "decision", "excuse")
+    )
+    lines.append(f"Recorded: {counts}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="where to record the programme (default: EXPERIMENTS_STORE, else experiments.db)",
+    )
+    args = parser.parse_args(argv)
+    with experiments.connect(args.store) as store:
+        programme = record_programme(store)
+        print(f"Recorded the municipality's 100-day programme in {store.url.redacted}\n")
+        print(describe(store, programme["objective"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,533 @@
+"""Logging outcomes from scripts into experiments that run for weeks.
+
+::
+
+    import experiments
+
+    with experiments.track("art-for-families", title="Art for families") as run:
+        run.measure("families returning", 7, at="2026-09-14")  # late data is fine
+        run.learn("Seven families came twice", hypothesis=h, verdict="supports")
+
+:func:`track` opens an experiment by id or slug, creating it if absent (several
+processes asking at once get one experiment) and starting it if it is still planned.
+Every call on the run is saved at once, in its own transaction, so an exception loses
+nothing already recorded; the exception is written to the experiment as an error
+:class:`~experiments.model.Note` and propagates.  Inside ``with run.bulk():`` calls are
+collected and saved in one transaction instead.
+
+Records made through a run get ids derived from what they say (the hypothesis's
+statement, the learning's observation, the measurement's metric and time), so running
+the same script twice records nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from experiments.errors import ConflictError, NotFoundError, ValidationError
+from experiments.model import (
+    Decision,
+    Evidence,
+    Excuse,
+    ExcuseReason,
+    Experiment,
+    ExperimentStatus,
+    Fidelity,
+    Hypothesis,
+    Involvement,
+    KeyResult,
+    Learning,
+    Measurement,
+    Note,
+    NoteLevel,
+    Objective,
+    Outcome,
+    Participant,
+    Participation,
+    Prototype,
+    Record,
+    Stance,
+    Verdict,
+    id_for,
+)
+from experiments.model._time import DateTimeLike, TimeBoxLike, utc_key
+from experiments.model._validate import ID_PATTERN, SLUG_PATTERN
+from experiments.model.hypothesis import AssumptionKind, Criterion
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from experiments.stores import Batch, Store
+
+__all__ = ["Run", "record_excuse", "track"]
+
+R = TypeVar("R", bound=Record)
+
+_MAX_TRIES = 5
+_STARTED = frozenset(
+    {ExperimentStatus.RUNNING, ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED}
+)
+_CONCLUDED = frozenset({ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED})
+
+
+def track(
+    experiment: Experiment | str,
+    *,
+    store: Store | None = None,
+    title: str | None = None,
+    objectives: Iterable[Objective | str] = (),
+    time_box: TimeBoxLike | None = None,
+    owner: str | None = None,
+    start: bool = True,
+    conclude: bool = False,
+    by: str | None = None,
+) -> Run:
+    """Open an experiment for logging; use the result as a context manager.
+
+    Args:
+        experiment: an Experiment, its id, or its slug.  A slug that names no experiment
+            yet creates one (with ``title``, ``objectives``, ``time_box``, ``owner``).
+        store: where to log; None opens the default store (``EXPERIMENTS_STORE``, else
+            ``experiments.db``) and closes it when the run ends.
+        start: start the experiment if it is still planned.
+        conclude: conclude the experiment when the ``with`` block ends without an
+            exception.  Never done unless asked: experiments run for weeks.
+        by: who is logging, recorded on every version written.
+
+    Raises:
+        NotFoundError: ``experiment`` is an id (not a slug) that is not in the store.
+    """
+    owns_store = store is None
+    if store is None:
+        from experiments.stores import connect  # noqa: PLC0415 - keeps import light
+
+        store = connect()
+    try:
+        record = _open(store, experiment, title, objectives, time_box, owner, by)
+        run = Run(store, record, by=by, conclude=conclude, owns_store=owns_store)
+        if start and record.status is ExperimentStatus.PLANNED:
+            run.start()
+    except BaseException:
+        if owns_store:
+            store.close()
+        raise
+    return run
+
+
+def _open(
+    store: Store,
+    experiment: Experiment | str,
+    title: str | None,
+    objectives: Iterable[Objective | str],
+    time_box: TimeBoxLike | None,
+    owner: str | None,
+    by: str | None,
+) -> Experiment:
+    if isinstance(experiment, Experiment):
+        found = store.find(experiment.id)
+        if found is None:
+            return store.create_if_absent(experiment, by=by)
+        return store.get(experiment.id, Experiment)
+    given: object = experiment
+    if not isinstance(given, str) or not given:
+        raise ValidationError(
+            f"track() needs an experiment, its id or its slug; got {experiment!r}"
+        )
+    by_id = store.find(experiment) if ID_PATTERN.fullmatch(experiment) else None
+    if by_id is not None:
+        if not isinstance(by_id, Experiment):
+            raise ValidationError(f"{experiment!r} is a {by_id.kind}, not an experiment")
+        return by_id
+    if not SLUG_PATTERN.fullmatch(experiment):
+        raise NotFoundError(
+            f"no experiment with id {experiment!r}, and it is not a slug (lowercase letters, "
+            "digits and hyphens) that could name a new one"
+        )
+    fresh = Experiment(
+        slug=experiment,
+        title=title or experiment.replace("-", " ").capitalize(),
+        objectives=tuple(objectives),
+        time_box=time_box,
+        owner=owner,
+    )
+    return store.create_if_absent(fresh, by=by)
+
+
+def record_excuse(
+    store: Store,
+    *,
+    group: str,
+    reason: ExcuseReason | str,
+    statement: str = "",
+    objective: Objective | str | None = None,
+    experiment: Experiment | str | None = None,
+    by: str | None = None,
+) -> Excuse:
+    """Write down a group that was not let in, and why ("no bad excuses").
+
+    Recording the same group and reason for the same place twice keeps one excuse.
+    """
+    place = objective if objective is not None else experiment
+    place_id = place.id if isinstance(place, Record) else place
+    excuse = Excuse(
+        id=id_for("excuse", "exc", f"{place_id}/{group}/{reason}"),
+        group=group,
+        reason=reason,
+        statement=statement,
+        objective=objective,
+        experiment=experiment,
+    )
+    return store.create_if_absent(excuse, by=by)
+
+
+class Run:
+    """An experiment open for logging; see :func:`track`."""
+
+    def __init__(
+        self,
+        store: Store,
+        experiment: Experiment,
+        *,
+        by: str | None = None,
+        conclude: bool = False,
+        owns_store: bool = False,
+    ) -> None:
+        self.store = store
+        self._experiment = experiment
+        self._by = by
+        self._conclude = conclude
+        self._owns_store = owns_store
+        self._batch: Batch | None = None
+
+    def __repr__(self) -> str:
+        return f"<Run {self._experiment.label()} in {self.store.url.redacted}>"
+
+    @property
+    def experiment(self) -> Experiment:
+        """The experiment as last written or read by this run."""
+        return self._experiment
+
+    # --- context manager -------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc is None:
+                if self._conclude and self._experiment.status is ExperimentStatus.RUNNING:
+                    self.conclude()
+            elif isinstance(exc, Exception):
+                self._record_failure(exc)
+        finally:
+            if self._owns_store:
+                self.store.close()
+
+    def _record_failure(self, exc: Exception) -> None:
+        details = "".join(traceback.format_exception(exc))
+        note = Note(
+            experiment=self._experiment.id,
+            text=f"script failed: {type(exc).__name__}: {exc}"[:500],
+            level=NoteLevel.ERROR,
+            details=details,
+        )
+        with contextlib.suppress(Exception):  # never hide the script's own exception
+            self.store.save(note, by=self._by)
+
+    @contextlib.contextmanager
+    def bulk(self) -> Iterator[Self]:
+        """Collect every call inside the block and save them in one transaction."""
+        if self._batch is not None:
+            yield self
+            return
+        with self.store.batch(by=self._by) as batch:
+            self._batch = batch
+            try:
+                yield self
+            finally:
+                self._batch = None
+
+    # --- writing helpers ---------------------------------------------------------------
+
+    def _save(self, record: R) -> R:
+        if self._batch is not None:
+            return self._batch.save(record)
+        return self.store.save(record, by=self._by)
+
+    def _upsert(self, record: R, same: Sequence[str] = ()) -> R:
+        """Create ``record``, or give the stored one the values of the fields in ``same``."""
+        if self._batch is not None:
+            found = self.store.find(record.id, include_deleted=True)
+            if found is None:
+                return self._batch.save(record)
+            stored = found
+        else:
+            stored = self.store.create_if_absent(record, by=self._by)
+        if not isinstance(stored, type(record)):
+            raise ValidationError(f"id {record.id!r} is taken by a {stored.kind}")
+        changes = {
+            name: getattr(record, name)
+            for name in same
+            if getattr(stored, name) != getattr(record, name)
+        }
+        if stored.revision and changes:
+            return self._save(stored.evolve(**changes))
+        return stored
+
+    def _key(self, kind: str, prefix: str, *parts: object) -> str:
+        return id_for(kind, prefix, "/".join([self._experiment.id, *map(str, parts)]))
+
+    def _transition(self, move: str, **kwargs: Any) -> Experiment:
+        """Apply a lifecycle move, re-reading and retrying if another script got there first."""
+        for _ in range(_MAX_TRIES):
+            current = self._experiment
+            if move not in current.legal_moves:
+                moved: Experiment = getattr(current, move)(**kwargs)  # raises TransitionError
+                return moved
+            try:
+                self._experiment = self._save(getattr(current, move)(**kwargs))
+            except ConflictError:
+                latest = self.store.get(current.id, Experiment)
+                self._experiment = latest
+                if latest.status is not current.status:
+                    return latest  # someone else made a move; ours may no longer apply
+                continue
+            return self._experiment
+        raise ConflictError(f"{self._experiment.label()} kept changing; {move} gave up")
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self, *, at: DateTimeLike | None = None) -> Experiment:
+        """Start the experiment (planned -> running); nothing to do once it has started."""
+        if self._experiment.status in _STARTED:
+            return self._experiment
+        return self._transition("start", at=at)
+
+    def conclude(self, *, at: DateTimeLike | None = None) -> Experiment:
+        """Conclude the experiment (running -> concluded); nothing to do once it has."""
+        if self._experiment.status in _CONCLUDED:
+            return self._experiment
+        return self._transition("conclude", at=at)
+
+    def abandon(self, reason: str, *, at: DateTimeLike | None = None) -> Experiment:
+        """Abandon the experiment before it concludes, saying why."""
+        if self._experiment.status is ExperimentStatus.ABANDONED:
+            return self._experiment
+        return self._transition("abandon", reason=reason, at=at)
+
+    def decide(
+        self,
+        outcome: Outcome | str,
+        *,
+        rationale: str = "",
+        decided_by: str | None = None,
+        next_steps: Iterable[str] = (),
+        at: DateTimeLike | None = None,
+    ) -> Decision:
+        """Record the decision after the experiment and move it to decided, together."""
+        if self._experiment.status is ExperimentStatus.DECIDED:
+            latest = self.store.query(
+                Decision, experiment=self._experiment.id, order_by="-decided_at", limit=1
+            )
+            found = next(latest, None)
+            if found is not None:
+                return found
+        extra: dict[str, Any] = {} if at is None else {"decided_at": at}
+        decision = Decision(
+            id=self._key("decision", "dec", "decision"),
+            experiment=self._experiment.id,
+            outcome=outcome,
+            rationale=rationale,
+            decided_by=decided_by or self._by,
+            next_steps=tuple(next_steps),
+            **extra,
+        )
+        decided = self._experiment.decide(decision)
+        if self._batch is not None:
+            self._batch.save(decision)
+            self._experiment = self._batch.save(decided)
+            return decision
+        with self.store.batch(by=self._by) as batch:
+            saved = batch.save(decision)
+            self._experiment = batch.save(decided)
+        return saved
+
+    # --- what a run records ------------------------------------------------------------
+
+    def measure(
+        self,
+        metric: KeyResult | str,
+        value: float,
+        *,
+        at: DateTimeLike | None = None,
+        unit: str | None = None,
+        participant: Participant | str | None = None,
+    ) -> Measurement:
+        """Log a value for a key result or a named metric, measured now or at ``at``.
+
+        Logging the same metric at the same ``at`` again replaces the value (a
+        correction) and keeps the old one in the history.
+        """
+        extra: dict[str, Any] = {} if at is None else {"measured_at": at}
+        if isinstance(metric, KeyResult):
+            fields: dict[str, Any] = {
+                "key_result": metric.id,
+                "metric": metric.metric,
+                "unit": unit or metric.unit,
+            }
+        else:
+            fields = {"metric": metric, "unit": unit}
+        draft = Measurement(
+            value=value,
+            experiment=self._experiment.id,
+            participant=participant,
+            **fields,
+            **extra,
+        )
+        if at is None:
+            return self._save(draft)
+        keyed = draft.evolve(
+            id=self._key(
+                "measurement", "msr", draft.key_result or draft.metric, utc_key(draft.measured_at)
+            )
+        )
+        return self._upsert(keyed, same=("value", "unit", "participant"))
+
+    def hypothesis(
+        self,
+        statement: str,
+        *,
+        criterion: Criterion | str | Mapping[str, Any] | None = None,
+        assumption: AssumptionKind | str | None = None,
+    ) -> Hypothesis:
+        """The experiment's hypothesis with this statement, created if it is new."""
+        draft = Hypothesis(
+            id=self._key("hypothesis", "hyp", statement.strip()),
+            experiment=self._experiment.id,
+            statement=statement,
+            criterion=criterion,
+            assumption=assumption,
+        )
+        return self._upsert(draft, same=("criterion", "assumption"))
+
+    def learn(
+        self,
+        observation: str,
+        *,
+        hypothesis: Hypothesis | str | None = None,
+        verdict: Verdict | str | None = None,
+        evidence: Evidence | str = Evidence.WEAK,
+        insight: str = "",
+        participants: Iterable[Participant | str] = (),
+        next_action: str = "",
+        at: DateTimeLike | None = None,
+    ) -> Learning:
+        """Record what was observed and learned, and the verdict on a hypothesis."""
+        hypothesis_id = hypothesis.id if isinstance(hypothesis, Record) else hypothesis
+        extra: dict[str, Any] = {} if at is None else {"observed_at": at}
+        draft = Learning(
+            id=self._key("learning", "lrn", hypothesis_id, observation.strip()),
+            experiment=self._experiment.id,
+            observation=observation,
+            hypothesis=hypothesis_id,
+            verdict=verdict,
+            evidence=evidence,
+            insight=insight,
+            participants=tuple(participants),
+            next_action=next_action,
+            **extra,
+        )
+        return self._upsert(
+            draft, same=("verdict", "evidence", "insight", "participants", "next_action")
+        )
+
+    def participant(
+        self,
+        participant: Participant | str,
+        *,
+        stance: Stance | str = Stance.NEUTRAL,
+        involvement: Involvement | str = Involvement.CONSULTED,
+    ) -> Participation:
+        """Record that someone takes part, with their stance and how deeply.
+
+        ``participant`` is a Participant (saved first if it is new) or the id of a stored
+        one.  Recording the same person again updates their stance and involvement.
+        """
+        if isinstance(participant, Participant):
+            stored = self._upsert(participant) if participant.revision == 0 else participant
+            participant_id = stored.id
+        else:
+            participant_id = self.store.get(participant, Participant).id
+        draft = Participation(
+            experiment=self._experiment.id,
+            participant=participant_id,
+            stance=stance,
+            involvement=involvement,
+        )
+        return self._upsert(draft, same=("stance", "involvement"))
+
+    def prototype(
+        self,
+        title: str,
+        *,
+        fidelity: Fidelity | str | None = None,
+        link: str | None = None,
+        description: str | None = None,
+        shown_at: DateTimeLike | None = None,
+    ) -> Prototype:
+        """The experiment's prototype with this title; a changed one becomes its next version."""
+        draft = Prototype(
+            id=self._key("prototype", "pro", title.strip()),
+            experiment=self._experiment.id,
+            title=title,
+            fidelity=fidelity or Fidelity.SKETCH,
+            link=link,
+            description=description or "",
+            shown_at=shown_at,
+        )
+        existing = self.store.find(draft.id, include_deleted=True)
+        if existing is None:
+            return self._upsert(draft)
+        if not isinstance(existing, Prototype):
+            raise ValidationError(f"id {draft.id!r} is taken by a {existing.kind}")
+        stored = existing
+        changes: dict[str, Any] = {}
+        if fidelity is not None and stored.fidelity != draft.fidelity:
+            changes["fidelity"] = draft.fidelity
+        if link is not None and stored.link != draft.link:
+            changes["link"] = draft.link
+        if description is not None and stored.description != draft.description:
+            changes["description"] = draft.description
+        if changes:
+            stored = self._save(stored.evolve(version=stored.version + 1, **changes))
+        if shown_at is not None and stored.shown_at is None:
+            stored = self._save(stored.shown(shown_at))
+        return stored
+
+    def note(
+        self, text: str, *, level: NoteLevel | str = NoteLevel.INFO, details: str = ""
+    ) -> Note:
+        """Add a dated remark to the experiment's log."""
+        return self._save(
+            Note(experiment=self._experiment.id, text=text, level=level, details=details)
+        )
+
+    def excuse(self, group: str, reason: ExcuseReason | str, statement: str = "") -> Excuse:
+        """Write down a group this experiment did not let in, and the reason given."""
+        return record_excuse(
+            self.store,
+            group=group,
+            reason=reason,
+            statement=statement,
+            experiment=self._experiment,
+            by=self._by,
+        )
