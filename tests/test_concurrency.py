@@ -42,12 +42,12 @@ def run_at_once(*tasks: list[str], timeout: float = 300) -> list[dict[str, objec
 
 
 @pytest.fixture(params=["sqlite"])
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A store URL that several processes can open."""
     url = f"sqlite:///{tmp_path}/shared.db"
     with connect(url, plugins=Plugins(autoload=False), create=True):
         pass
-    yield url
+    return url
 
 
 class TestManyProcesses:
