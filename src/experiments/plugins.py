@@ -92,6 +92,7 @@ class Plugins:
         self._info: dict[str, PluginInfo] = {}
         self._lock = threading.RLock()
         self._backends: dict[str, BackendInfo] | None = None
+        self._impls: dict[str, list[pluggy.HookImpl]] = {}
         for module_name in BUILTIN_PLUGINS:
             module = importlib.import_module(module_name)
             self._add(module, module_name, PluginInfo(module_name, "builtin"))
@@ -120,6 +121,7 @@ class Plugins:
             ) from exc
         self._info[name] = info
         self._backends = None
+        self._impls.clear()
 
     def _load_entry_points(self) -> None:
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -154,6 +156,7 @@ class Plugins:
                 self._manager.unregister(plugin)
                 self._info.pop(name, None)
                 self._backends = None
+                self._impls.clear()
 
     @property
     def manager(self) -> pluggy.PluginManager:
@@ -167,13 +170,16 @@ class Plugins:
     # --- calling hooks ----------------------------------------------------------------
 
     def _implementations(self, hook_name: str) -> list[pluggy.HookImpl]:
-        hook = getattr(self._manager.hook, hook_name)
-        # pluggy calls the last registered first; keep that order.
-        return [
-            impl
-            for impl in reversed(hook.get_hookimpls())
-            if not impl.hookwrapper and not impl.wrapper
-        ]
+        cached = self._impls.get(hook_name)
+        if cached is None:
+            hook = getattr(self._manager.hook, hook_name)
+            # pluggy calls the last registered first; keep that order.
+            cached = self._impls[hook_name] = [
+                impl
+                for impl in reversed(hook.get_hookimpls())
+                if not impl.hookwrapper and not impl.wrapper
+            ]
+        return cached
 
     def collect(self, hook_name: str, make_register: Callable[[str], Callable[..., None]]) -> None:
         """Call a registration hook, giving each plugin a callback that knows its name."""

@@ -382,6 +382,8 @@ def to_metadata(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 def thaw(value: object) -> Any:
     """Plain dicts and lists from frozen metadata, for JSON."""
+    if value is _EMPTY:
+        return {}
     if isinstance(value, Mapping):
         return {key: thaw(item) for key, item in value.items()}
     if isinstance(value, tuple):

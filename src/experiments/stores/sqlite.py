@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from experiments.errors import ConflictError, SchemaError, StoreError
 from experiments.query import BoundExpr, BoundMeasure, FieldInfo, FieldType, Order
-from experiments.serialization import from_data
+from experiments.serialization import dumps, from_data
 from experiments.stores import _sql
 from experiments.stores.base import (
     Capability,
@@ -55,30 +55,29 @@ APPLICATION_ID: Final = 0x45585052
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
+        # Every version's data is written once, in `versions`; `records` points at the
+        # current revision of each record, and the `current` view joins the two.
         """CREATE TABLE records (
             id TEXT PRIMARY KEY,
             kind TEXT NOT NULL,
             revision INTEGER NOT NULL,
-            deleted INTEGER NOT NULL DEFAULT 0,
-            data TEXT NOT NULL
-        )""",
+            deleted INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID""",
         "CREATE INDEX records_kind ON records (kind, id)",
-        """CREATE INDEX records_experiment ON records (json_extract(data, '$.experiment'))
-            WHERE json_extract(data, '$.experiment') IS NOT NULL""",
         """CREATE TABLE versions (
             id TEXT NOT NULL,
             revision INTEGER NOT NULL,
             data TEXT NOT NULL,
             PRIMARY KEY (id, revision)
-        ) WITHOUT ROWID""",
+        )""",
+        """CREATE VIEW current AS
+            SELECT r.id AS id, r.kind AS kind, r.revision AS revision, r.deleted AS deleted,
+                   v.data AS data
+            FROM records r JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
 )
 
 _SYNCHRONOUS: Final = {"full": "FULL", "normal": "NORMAL", "off": "OFF", "extra": "EXTRA"}
-
-
-def _dumps(data: Mapping[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 class _SQLite:
@@ -352,7 +351,7 @@ class SQLiteStore(Store):
         try:
             row = (
                 self._connection()
-                .execute("SELECT data FROM records WHERE id = ?", (id,))
+                .execute("SELECT data FROM current WHERE id = ?", (id,))
                 .fetchone()
             )
         except sqlite3.Error as exc:
@@ -374,9 +373,9 @@ class SQLiteStore(Store):
 
     def _scan(self, kind: str | None) -> Iterator[Mapping[str, Any]]:
         if kind is None:
-            rows = self._rows("SELECT id, data FROM records ORDER BY id")
+            rows = self._rows("SELECT id, data FROM current ORDER BY id")
         else:
-            rows = self._rows("SELECT id, data FROM records WHERE kind = ? ORDER BY id", (kind,))
+            rows = self._rows("SELECT id, data FROM current WHERE kind = ? ORDER BY id", (kind,))
         for record_id, text in rows:
             yield self._decode_row(text, f"record {record_id!r}")
 
@@ -396,7 +395,7 @@ class SQLiteStore(Store):
     ) -> Iterator[Mapping[str, Any]]:
         self._connection()  # fail now, not at the first next(), when there is no store
         sql, params = _sql.select_sql(
-            _DIALECT, "records", kind, where, orders, limit, offset, include_deleted
+            _DIALECT, "current", kind, where, orders, limit, offset, include_deleted
         )
         return (self._decode_row(row[0], "a record") for row in self._rows(sql, params))
 
@@ -410,7 +409,7 @@ class SQLiteStore(Store):
     ) -> Iterable[dict[str, Any]]:
         self._connection()
         sql, params, labels = _sql.aggregate_sql(
-            _DIALECT, "records", kind, where, group_by, measures, include_deleted
+            _DIALECT, "current", kind, where, group_by, measures, include_deleted
         )
         return (dict(zip(labels, row, strict=True)) for row in self._rows(sql, params))
 
@@ -453,7 +452,14 @@ class SQLiteStore(Store):
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         try:
+            fresh: list[Put] = []  # a run of new records, inserted with executemany
             for change in changes:
+                if isinstance(change, Put) and change.expected == 0:
+                    fresh.append(change)
+                    continue
+                if fresh:
+                    results.extend(self._insert_many(connection, fresh))
+                    fresh = []
                 if isinstance(change, Put):
                     results.append(self._put(connection, change))
                 elif isinstance(change, Purge):
@@ -463,6 +469,8 @@ class SQLiteStore(Store):
                     results.append(self._import(connection, change))
                 else:  # pragma: no cover - Change admits nothing else
                     raise TypeError(change)  # noqa: TRY301 - rolled back like any failure
+            if fresh:
+                results.extend(self._insert_many(connection, fresh))
             connection.execute("COMMIT")
         except BaseException as exc:
             if connection.in_transaction:
@@ -474,29 +482,57 @@ class SQLiteStore(Store):
             self._forget_purged(connection)
         return results
 
+    def _insert_many(self, connection: sqlite3.Connection, puts: list[Put]) -> list[Any]:
+        """Insert new records in two statements; on a clash, find it one by one."""
+        if len(puts) == 1:
+            return [self._put(connection, puts[0])]
+        pointers = [
+            (
+                put.record.id,
+                put.record.kind,
+                put.record.revision,
+                int(put.record.deleted_at is not None),
+            )
+            for put in puts
+        ]
+        connection.execute("SAVEPOINT fresh_records")
+        try:
+            connection.executemany(
+                "INSERT INTO records (id, kind, revision, deleted) VALUES (?, ?, ?, ?)", pointers
+            )
+            connection.executemany(
+                "INSERT INTO versions (id, revision, data) VALUES (?, ?, ?)",
+                [(put.record.id, put.record.revision, dumps(put.data)) for put in puts],
+            )
+        except sqlite3.IntegrityError:
+            connection.execute("ROLLBACK TO fresh_records")
+            connection.execute("RELEASE fresh_records")
+            return [self._put(connection, put) for put in puts]  # raises the precise conflict
+        connection.execute("RELEASE fresh_records")
+        return [put.record for put in puts]
+
     def _put(self, connection: sqlite3.Connection, change: Put) -> Any:
         record = change.record
-        text = _dumps(change.data)
+        text = dumps(change.data)
         deleted = 0 if record.deleted_at is None else 1
         if not change.expected:
             try:
                 connection.execute(
-                    "INSERT INTO records (id, kind, revision, deleted, data) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (record.id, record.kind, record.revision, deleted, text),
+                    "INSERT INTO records (id, kind, revision, deleted) VALUES (?, ?, ?, ?)",
+                    (record.id, record.kind, record.revision, deleted),
                 )
             except sqlite3.IntegrityError:
                 row = connection.execute(
-                    "SELECT revision, data FROM records WHERE id = ?", (record.id,)
+                    "SELECT revision, data FROM current WHERE id = ?", (record.id,)
                 ).fetchone()
                 if change.expected is None:
                     return from_data(self._decode_row(row[1], f"record {record.id!r}"))
                 raise conflict(record, 0, row[0]) from None
         else:
             updated = connection.execute(
-                "UPDATE records SET revision = ?, deleted = ?, data = ?, kind = ? "
+                "UPDATE records SET revision = ?, deleted = ?, kind = ? "
                 "WHERE id = ? AND revision = ?",
-                (record.revision, deleted, text, record.kind, record.id, change.expected),
+                (record.revision, deleted, record.kind, record.id, change.expected),
             )
             if updated.rowcount != 1:
                 row = connection.execute(
@@ -523,7 +559,7 @@ class SQLiteStore(Store):
 
     def _import(self, connection: sqlite3.Connection, change: ImportVersion) -> bool:
         record = change.record
-        text = _dumps(change.data)
+        text = dumps(change.data)
         row = connection.execute(
             "SELECT data FROM versions WHERE id = ? AND revision = ?", (record.id, record.revision)
         ).fetchone()
@@ -536,11 +572,11 @@ class SQLiteStore(Store):
             (record.id, record.revision, text),
         )
         connection.execute(
-            "INSERT INTO records (id, kind, revision, deleted, data) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO records (id, kind, revision, deleted) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, revision = excluded.revision, "
-            "deleted = excluded.deleted, data = excluded.data "
+            "deleted = excluded.deleted "
             "WHERE excluded.revision > records.revision",
-            (record.id, record.kind, record.revision, int(record.deleted_at is not None), text),
+            (record.id, record.kind, record.revision, int(record.deleted_at is not None)),
         )
         return True
 
