@@ -167,7 +167,8 @@ def main() -> None:
     )
     print(
         f"{figures['per_call_objects_per_s']:.0f} objects/s saved one by one "
-        f"(raw sqlite3: {figures['raw_per_call_objects_per_s']:.0f}/s, {figures['per_call_vs_raw']}x slower); "
+        f"(raw sqlite3: {figures['raw_per_call_objects_per_s']:.0f}/s, "
+        f"{figures['per_call_vs_raw']}x slower); "
         f"{figures['bulk_objects_per_s']:.0f} objects/s in one batch "
         f"(raw sqlite3: {figures['raw_bulk_objects_per_s']:.0f}/s)"
     )
