@@ -261,6 +261,19 @@ def record_programme(store: Store) -> dict[str, Any]:
         run.participant(people["librarian"], stance="supportive", involvement="co-creating")
         run.participant(people["supermarket"], stance="supportive", involvement="consulted")
         run.measure("weekly pupils", 6, at="2026-09-21T18:00:00+02:00")
+        snacks = run.hypothesis(
+            "Local businesses will pay for the café's snacks",
+            assumption="viability",
+        )
+        run.learn(
+            "The supermarket offered fruit for the whole autumn",
+            hypothesis=snacks,
+            verdict="supports",
+            evidence="weak",
+            participants=[people["supermarket"]],
+            next_action="Ask the bakery and the pharmacy too",
+            at="2026-09-28T12:00:00+02:00",
+        )
 
     # 4. Digital booking of home-care visits: planned, nobody asked yet.
     booking = experiment(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -35,7 +36,7 @@ BACKENDS = ["memory", "sqlite"]
 def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh store URL of each backend in turn."""
     if request.param == "memory":
-        return f"memory://{request.node.name}-{id(request)}"
+        return f"memory://{uuid.uuid4().hex}"
     directory = tmp_path_factory.mktemp("store")
     return f"sqlite:///{directory}/experiments.db"
 
