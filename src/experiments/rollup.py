@@ -25,6 +25,7 @@ the backend can, streamed otherwise; both give the same result.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import sys
 from collections import Counter, defaultdict
@@ -312,6 +313,11 @@ def _unpack(code: int) -> tuple[int, int, int]:
     return code >> 4, (code >> 2) & 3, code & 3
 
 
+def _elapsed(since: dt.datetime, until: dt.datetime) -> dt.timedelta:
+    """The exact time between two instants (pendulum's calendar-aware Interval is slow)."""
+    return dt.datetime.__sub__(until, since)
+
+
 def _status_at(row: Mapping[str, Any], at_key: str) -> ExperimentStatus:
     """The status an experiment's lifecycle times give it at the instant ``at_key``."""
 
@@ -451,7 +457,7 @@ class _Facts:
             (self.hypotheses[h].experiment, p) for h, people in self.voices.items() for p in people
         }
         for row in self._rows(
-            "participation", ["experiment", "participant", "stance", "involvement"]
+            "participation", ["id", "experiment", "participant", "stance", "involvement"]
         ):
             experiment = self.experiments.get(row["experiment"])
             person = self.index.get(row["participant"])
@@ -557,11 +563,11 @@ def _summary(
 
     overdue = sorted(
         (
-            Overdue(e.ref, e.end, (at - e.end).days)
+            Overdue(e.ref, e.end, _elapsed(e.end, at).days)
             for e in experiments
             if e.status is ExperimentStatus.RUNNING and e.end is not None and e.end < at
         ),
-        key=lambda o: (-(at - o.ended_at).total_seconds(), o.experiment.id),
+        key=lambda o: (o.ended_at, o.experiment.id),
     )
     concluded = [
         e for e in experiments if e.status in (ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED)
@@ -576,7 +582,9 @@ def _summary(
         deadline = experiment.started + untested_after
         if deadline < at:
             untested.append(
-                Untested(hypothesis.ref, experiment.ref, experiment.started, (at - deadline).days)
+                Untested(
+                    hypothesis.ref, experiment.ref, experiment.started, _elapsed(deadline, at).days
+                )
             )
     untested.sort(key=lambda u: (-u.days_overdue, u.hypothesis.id))
 

@@ -835,8 +835,11 @@ def _booleans(
         and isinstance(m.measure, Min | Max | Latest)
     ]
     if not flags:
-        yield from rows
-        return
+        return iter(rows)
+    return _with_booleans(rows, flags)
+
+
+def _with_booleans(rows: Iterable[dict[str, Any]], flags: list[str]) -> Iterator[dict[str, Any]]:
     for row in rows:
         for name in flags:
             if row[name] is not None:

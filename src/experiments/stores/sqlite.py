@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from experiments.errors import ConflictError, SchemaError, StoreError
-from experiments.query import BoundExpr, BoundMeasure, FieldInfo, FieldType, Order
+from experiments.model import KINDS
+from experiments.query import BoundExpr, BoundMeasure, FieldInfo, FieldType, Order, field_types
 from experiments.serialization import dumps, from_data
 from experiments.stores import _sql
 from experiments.stores.base import (
@@ -52,18 +53,46 @@ __all__ = ["SQLiteStore"]
 #: files from other programs' SQLite databases.
 APPLICATION_ID: Final = 0x45585052
 
+
+def _hot_fields() -> dict[str, FieldType]:
+    """Fields copied into ``records`` at write time, so queries need not parse JSON.
+
+    Every short field any kind has; long free text (descriptions, observations, notes),
+    personal names and structured data stay in the JSON of ``versions`` only.
+    """
+    left_out = {
+        "id", "kind", "revision", "metadata", "criterion", "abandon_reason", "challenge",
+        "description", "details", "insight", "link", "name", "next_action", "observation",
+        "rationale", "text", "next_steps", "facilitators", "decided_by",
+    }  # fmt: skip
+    hot: dict[str, FieldType] = {}
+    for kind in KINDS:
+        for name, info in field_types(kind).items():
+            if name not in left_out and info.kind is not FieldType.OTHER:
+                hot[name] = info.kind
+    return dict(sorted(hot.items()))
+
+
+#: Hot field name -> how it is stored (times as their fixed-width UTC text, lists as JSON).
+HOT: Final = _hot_fields()
+_HOT_COLUMNS: Final = ", ".join(f'"{name}"' for name in HOT)
+_HOT_MARKS: Final = ", ".join("?" for _ in HOT)
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
-        # Every version's data is written once, in `versions`; `records` points at the
-        # current revision of each record, and the `current` view joins the two.
-        """CREATE TABLE records (
+        # Every version's data is written once, in `versions`.  `records` holds one row
+        # per record: which revision is current, and its short fields as columns; the
+        # `current` view joins the two.
+        f"""CREATE TABLE records (
             id TEXT PRIMARY KEY,
             kind TEXT NOT NULL,
             revision INTEGER NOT NULL,
-            deleted INTEGER NOT NULL DEFAULT 0
-        ) WITHOUT ROWID""",
+            deleted INTEGER NOT NULL DEFAULT 0,
+            {", ".join(f'"{name}"' for name in HOT)}
+        )""",
         "CREATE INDEX records_kind ON records (kind, id)",
+        'CREATE INDEX records_experiment ON records ("experiment") WHERE "experiment" IS NOT NULL',
         """CREATE TABLE versions (
             id TEXT NOT NULL,
             revision INTEGER NOT NULL,
@@ -71,36 +100,75 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (id, revision)
         )""",
         """CREATE VIEW current AS
-            SELECT r.id AS id, r.kind AS kind, r.revision AS revision, r.deleted AS deleted,
-                   v.data AS data
-            FROM records r JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
 )
+
+
+_INSERT_RECORD: Final = (
+    f"INSERT INTO records (id, kind, revision, deleted, {_HOT_COLUMNS}) "
+    f"VALUES (?, ?, ?, ?, {_HOT_MARKS})"
+)
+_UPDATE_RECORD: Final = (
+    "UPDATE records SET revision = ?, deleted = ?, kind = ?, "
+    + ", ".join(f'"{name}" = ?' for name in HOT)
+    + " WHERE id = ? AND revision = ?"
+)
+_UPSERT_RECORD: Final = (
+    _INSERT_RECORD
+    + " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, revision = excluded.revision, "
+    + "deleted = excluded.deleted, "
+    + ", ".join(f'"{name}" = excluded."{name}"' for name in HOT)
+    + " WHERE excluded.revision > records.revision"
+)
+
+
+def _hot_values(data: Mapping[str, Any]) -> list[Any]:
+    values: list[Any] = []
+    for name, kind in HOT.items():
+        value = data.get(name)
+        if value is not None:
+            if kind is FieldType.DATETIME:
+                value = value[:27]
+            elif kind is FieldType.LIST:
+                value = dumps(value)
+            elif kind is FieldType.BOOL:
+                value = int(value)
+        values.append(value)
+    return values
+
 
 _SYNCHRONOUS: Final = {"full": "FULL", "normal": "NORMAL", "off": "OFF", "extra": "EXTRA"}
 
 
 class _SQLite:
-    """How SQL reads fields out of the JSON ``data`` column in SQLite."""
+    """How SQL reads fields in SQLite: hot columns where there are, the JSON otherwise."""
 
     placeholder = "?"
     lateral = ""
 
     def raw_field(self, name: str, table: str = "r") -> str:
+        if name in HOT and HOT[name] is not FieldType.DATETIME:
+            return f'{table}."{name}"'
+        if name in ("id", "kind", "revision"):
+            return f"{table}.{name}"
         return f"json_extract({table}.data, '$.\"{name}\"')"
 
     def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
-        if name == "id":
-            return f"{table}.id"
-        if name == "kind":
-            return f"{table}.kind"
+        if name in HOT or name in ("id", "kind", "revision"):
+            return f'{table}."{name}"'
         raw = self.raw_field(name, table)
         return f"substr({raw}, 1, 27)" if info.kind is FieldType.DATETIME else raw
 
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
+        if name in HOT:
+            return f'json_each({table}."{name}") AS {alias}'
         return f"json_each({table}.data, '$.\"{name}\"') AS {alias}"
 
     def list_length(self, name: str, table: str = "r") -> str:
+        if name in HOT:
+            return f'json_array_length({table}."{name}")'
         return f"json_array_length({table}.data, '$.\"{name}\"')"
 
     def false(self) -> str:
@@ -492,14 +560,13 @@ class SQLiteStore(Store):
                 put.record.kind,
                 put.record.revision,
                 int(put.record.deleted_at is not None),
+                *_hot_values(put.data),
             )
             for put in puts
         ]
         connection.execute("SAVEPOINT fresh_records")
         try:
-            connection.executemany(
-                "INSERT INTO records (id, kind, revision, deleted) VALUES (?, ?, ?, ?)", pointers
-            )
+            connection.executemany(_INSERT_RECORD, pointers)
             connection.executemany(
                 "INSERT INTO versions (id, revision, data) VALUES (?, ?, ?)",
                 [(put.record.id, put.record.revision, dumps(put.data)) for put in puts],
@@ -518,8 +585,8 @@ class SQLiteStore(Store):
         if not change.expected:
             try:
                 connection.execute(
-                    "INSERT INTO records (id, kind, revision, deleted) VALUES (?, ?, ?, ?)",
-                    (record.id, record.kind, record.revision, deleted),
+                    _INSERT_RECORD,
+                    (record.id, record.kind, record.revision, deleted, *_hot_values(change.data)),
                 )
             except sqlite3.IntegrityError:
                 row = connection.execute(
@@ -530,9 +597,15 @@ class SQLiteStore(Store):
                 raise conflict(record, 0, row[0]) from None
         else:
             updated = connection.execute(
-                "UPDATE records SET revision = ?, deleted = ?, kind = ? "
-                "WHERE id = ? AND revision = ?",
-                (record.revision, deleted, record.kind, record.id, change.expected),
+                _UPDATE_RECORD,
+                (
+                    record.revision,
+                    deleted,
+                    record.kind,
+                    *_hot_values(change.data),
+                    record.id,
+                    change.expected,
+                ),
             )
             if updated.rowcount != 1:
                 row = connection.execute(
@@ -572,11 +645,14 @@ class SQLiteStore(Store):
             (record.id, record.revision, text),
         )
         connection.execute(
-            "INSERT INTO records (id, kind, revision, deleted) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, revision = excluded.revision, "
-            "deleted = excluded.deleted "
-            "WHERE excluded.revision > records.revision",
-            (record.id, record.kind, record.revision, int(record.deleted_at is not None)),
+            _UPSERT_RECORD,
+            (
+                record.id,
+                record.kind,
+                record.revision,
+                int(record.deleted_at is not None),
+                *_hot_values(change.data),
+            ),
         )
         return True
 
