@@ -82,6 +82,11 @@ DEFAULT_UNTESTED_AFTER: Final = "P30D"
 
 _STANCES: Final = tuple(Stance)
 _DEPTHS: Final = tuple(Involvement)
+_STANCE_INDEX: Final = {s.value: i for i, s in enumerate(_STANCES)}
+_DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
+_STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
+_EVIDENCE: Final = {e.value: e for e in Evidence}
+_OUTCOME: Final = {o.value: o for o in Outcome}
 _STATUS_ORDER: Final = tuple(ExperimentStatus)
 
 
@@ -411,7 +416,7 @@ class _Facts:
         ):
             experiment = self.experiments.get(row["experiment"])
             if experiment is not None and row["outcome"] is not None:
-                experiment.decision = Outcome(row["outcome"])
+                experiment.decision = _OUTCOME[row["outcome"]]
 
     def _read_hypotheses(self) -> None:
         """Hypotheses, their status from the latest learning, and whose voices they rest on."""
@@ -432,8 +437,8 @@ class _Facts:
         ):
             hypothesis = self.hypotheses.get(row["hypothesis"])
             if hypothesis is not None and row["verdict"] is not None:
-                hypothesis.status = Verdict(row["verdict"]).status
-                hypothesis.evidence = Evidence(row["evidence"])
+                hypothesis.status = _STATUS_OF_VERDICT[row["verdict"]]
+                hypothesis.evidence = _EVIDENCE[row["evidence"]]
         for row in self._rows("learning", ["hypothesis", "participants"], where=bearing):
             if row["participants"] is not None and row["hypothesis"] in self.hypotheses:
                 self.voices[row["hypothesis"]].add(sys.intern(row["participants"]))
@@ -463,8 +468,8 @@ class _Facts:
             person = self.index.get(row["participant"])
             if experiment is None or person is None:
                 continue
-            stance = _STANCES.index(Stance(row["stance"]))
-            depth = _DEPTHS.index(Involvement(row["involvement"]))
+            stance = _STANCE_INDEX[row["stance"]]
+            depth = _DEPTH_INDEX[row["involvement"]]
             experiment.participations.append(_pack(person, stance, depth))
             pair = (row["experiment"], row["participant"])
             if pair in wanted:

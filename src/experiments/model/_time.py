@@ -392,6 +392,9 @@ def _interval_split(text: str) -> tuple[str, str] | None:
     if "[" not in text:
         first, slash, second = text.partition("/")
         return (first, second) if slash else None
+    first, slash, second = text.rpartition("/")
+    if slash and "[" not in second and "]" not in second:  # "start[Zone/Name]/P2W"
+        return first, second
     depth = 0
     for index, char in enumerate(text):
         if char == "[":
