@@ -25,7 +25,6 @@ the backend can, streamed otherwise; both give the same result.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import sys
 from collections import Counter, defaultdict
@@ -53,6 +52,7 @@ from experiments.model import (
 )
 from experiments.model._time import (
     DurationLike,
+    days_between,
     parse_datetime,
     parse_duration,
     parse_timebox,
@@ -318,11 +318,6 @@ def _unpack(code: int) -> tuple[int, int, int]:
     return code >> 4, (code >> 2) & 3, code & 3
 
 
-def _elapsed(since: dt.datetime, until: dt.datetime) -> dt.timedelta:
-    """The exact time between two instants (pendulum's calendar-aware Interval is slow)."""
-    return dt.datetime.__sub__(until, since)
-
-
 def _status_at(row: Mapping[str, Any], at_key: str) -> ExperimentStatus:
     """The status an experiment's lifecycle times give it at the instant ``at_key``."""
 
@@ -568,7 +563,7 @@ def _summary(
 
     overdue = sorted(
         (
-            Overdue(e.ref, e.end, _elapsed(e.end, at).days)
+            Overdue(e.ref, e.end, days_between(e.end, at))
             for e in experiments
             if e.status is ExperimentStatus.RUNNING and e.end is not None and e.end < at
         ),
@@ -588,7 +583,7 @@ def _summary(
         if deadline < at:
             untested.append(
                 Untested(
-                    hypothesis.ref, experiment.ref, experiment.started, _elapsed(deadline, at).days
+                    hypothesis.ref, experiment.ref, experiment.started, days_between(deadline, at)
                 )
             )
     untested.sort(key=lambda u: (-u.days_overdue, u.hypothesis.id))

@@ -193,6 +193,11 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     return result
 
 
+def days_between(since: dt.datetime, until: dt.datetime) -> int:
+    """Whole days from one instant to a later one (exact, not calendar arithmetic)."""
+    return dt.datetime.__sub__(until, since).days
+
+
 def utc_key(value: pendulum.DateTime) -> str:
     """The fixed-width UTC text of an instant; sorts like the instants themselves."""
     u = value.astimezone(UTC) if value.tzinfo is not UTC else value
