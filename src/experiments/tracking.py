@@ -286,8 +286,14 @@ class Run:
     def _key(self, kind: str, prefix: str, *parts: object) -> str:
         return id_for(kind, prefix, "/".join([self._experiment.id, *map(str, parts)]))
 
-    def _transition(self, move: str, **kwargs: Any) -> Experiment:
-        """Apply a lifecycle move, re-reading and retrying if another script got there first."""
+    def move(self, move: str, **kwargs: Any) -> Experiment:
+        """Make the lifecycle ``move`` ("start", "conclude", "abandon") strictly.
+
+        Unlike :meth:`start` and :meth:`conclude`, which do nothing once the experiment is
+        past that point, a move the current status forbids raises
+        :class:`~experiments.errors.TransitionError`.  A save that lost a race is retried
+        on the fresh version.
+        """
         for _ in range(_MAX_TRIES):
             current = self._experiment
             if move not in current.legal_moves:
@@ -310,19 +316,19 @@ class Run:
         """Start the experiment (planned -> running); nothing to do once it has started."""
         if self._experiment.status in _STARTED:
             return self._experiment
-        return self._transition("start", at=at)
+        return self.move("start", at=at)
 
     def conclude(self, *, at: DateTimeLike | None = None) -> Experiment:
         """Conclude the experiment (running -> concluded); nothing to do once it has."""
         if self._experiment.status in _CONCLUDED:
             return self._experiment
-        return self._transition("conclude", at=at)
+        return self.move("conclude", at=at)
 
     def abandon(self, reason: str, *, at: DateTimeLike | None = None) -> Experiment:
         """Abandon the experiment before it concludes, saying why."""
         if self._experiment.status is ExperimentStatus.ABANDONED:
             return self._experiment
-        return self._transition("abandon", reason=reason, at=at)
+        return self.move("abandon", reason=reason, at=at)
 
     def decide(
         self,
