@@ -26,7 +26,14 @@ def _sqlite(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
     return SQLiteStore(url, plugins=plugins, create=create)
 
 
+def _files(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
+    from experiments.stores.files import FileStore  # noqa: PLC0415 - loaded when used
+
+    return FileStore(url, plugins=plugins, create=create)
+
+
 @hookimpl
 def register_backends(register: RegisterBackend) -> None:
     register("sqlite", _sqlite, description="one SQLite file; the embedded default")
+    register("files", _files, description="a directory of JSON files, one per version")
     register("memory", _memory, description="this process's memory; gone when it ends")
