@@ -71,7 +71,9 @@ def encode_id(record_id: str) -> str:
 
 def decode_id(name: str) -> str | None:
     """The id whose directory ``name`` is, or None (a cut name, or not one of ours)."""
-    if "~" in name or not name or name == "%":
+    if name == "%":
+        return ""
+    if "~" in name or not name:
         return None
     raw = bytearray()
     index = 0

@@ -62,6 +62,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -122,6 +123,7 @@ _RESTORE: Final = (
     "`experiments verify`"
 )
 _UNWRITABLE: Final = (errno.EROFS, errno.EACCES, errno.EPERM)
+_CUT_NAME: Final = re.compile(r"[a-z0-9_.%^-]{150}~[0-9a-f]{40}")
 
 
 def _dumps(data: Mapping[str, Any]) -> bytes:
@@ -572,7 +574,9 @@ class FileStore(Store):
         try:
             return self._parse(_atomic.read_bytes(version_name(revision), fd), name, revision)
         except _atomic.LinkError as exc:
-            raise StoreError(f"{path} {exc.strerror}; the store never follows links: {_RESTORE}")
+            raise StoreError(
+                f"{path} {exc.strerror}; the store never follows links: {_RESTORE}"
+            ) from None
         except _Unreadable as exc:
             raise StoreError(f"{path} {exc}; {_RESTORE}") from None
 
@@ -614,10 +618,8 @@ class FileStore(Store):
             if dirs.records is None:
                 return []
             for name in os.listdir(dirs.records):
-                if name.startswith("."):
-                    continue
-                record_id = decode_id(name)
-                if record_id is None and "~" not in name:
+                is_record, record_id = _record_name(name)
+                if not is_record:
                     continue  # not a record's directory: verify() reports it
                 fd = self._record_dir(dirs.records, name)
                 if fd is None:
@@ -698,7 +700,7 @@ class FileStore(Store):
                 continue
             if name.startswith("."):
                 continue
-            record_id = decode_id(name)
+            is_record, record_id = _record_name(name)
             if path.is_symlink():
                 yield Damage(
                     str(path),
@@ -710,7 +712,7 @@ class FileStore(Store):
             if not path.is_dir():
                 yield Damage(str(path), "is not a record directory; move it out of the store")
                 continue
-            if record_id is None and "~" not in name:
+            if not is_record:
                 yield Damage(
                     str(path),
                     "is not a record directory: its name is not the encoding of an id; "
@@ -932,6 +934,14 @@ class FileStore(Store):
         finally:
             for fd in opened.values():
                 os.close(fd)
+
+
+def _record_name(name: str) -> tuple[bool, str | None]:
+    """Whether ``name`` is a record's directory, and its id unless the name is cut."""
+    if _CUT_NAME.fullmatch(name):
+        return True, None
+    record_id = decode_id(name)
+    return (record_id is not None and ID_PATTERN.fullmatch(record_id) is not None), record_id
 
 
 def _sweep(fd: int) -> None:
