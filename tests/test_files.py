@@ -48,7 +48,7 @@ def fingerprint(root: Path) -> dict[str, str]:
     for path in sorted(root.rglob("*")):
         relative = str(path.relative_to(root))
         if path.is_symlink():
-            found[relative] = f"link:{os.readlink(path)}"
+            found[relative] = f"link:{path.readlink()}"
         elif path.is_dir():
             found[relative] = "dir"
         else:
@@ -269,7 +269,10 @@ class TestNames:
     @given(probe=st.text(min_size=1, max_size=60))
     def test_reading_odd_ids_touches_nothing(self, tmp_path: Path, probe: str) -> None:
         """find() of any text finds nothing outside the store and changes nothing."""
-        root = tmp_path / f"probe-{hashlib.sha256(probe.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+        root = (
+            tmp_path
+            / f"probe-{hashlib.sha256(probe.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+        )
         with open_store(root, create=True) as store:
             (root.parent / "outside.json").write_text("{}", encoding="utf-8")
             before = fingerprint(root)
@@ -411,7 +414,7 @@ class TestDamage:
     @_EXAMPLES
     @given(garbage=st.binary(max_size=300))
     def test_any_bytes_are_a_named_store_error(self, tmp_path: Path, garbage: bytes) -> None:
-        """Whatever bytes a version file holds, reading it is a StoreError naming it, or a record."""
+        """Whatever bytes replace a version file, reading it is a StoreError naming it."""
         root = tmp_path / f"fuzz-{hashlib.sha256(garbage).hexdigest()[:12]}"
         with open_store(root, create=True) as store:
             saved = store.save(Objective(title="Fuzzed"))
@@ -439,7 +442,9 @@ class TestDamage:
 class TestRecovery:
     """Interrupted batches are undone or finished; failed writes leave no trace."""
 
-    def _journal(self, root: Path, state: str, create: list[list[object]], purge: list[str]) -> None:
+    def _journal(
+        self, root: Path, state: str, create: list[list[object]], purge: list[str]
+    ) -> None:
         body = {"journal": 1, "state": state, "create": create, "purge": purge}
         (root / ".journal").write_text(json.dumps(body), encoding="utf-8")
 
@@ -516,10 +521,12 @@ class TestRecovery:
         existing = store.save(Objective(title="Existing"))
         store.save(existing.evolve(title="Changed elsewhere"))
         before = fingerprint(root)
-        with pytest.raises(ConflictError), store.batch() as batch:
-            for number in range(5):
-                batch.save(Measurement(metric="visits", value=number))
-            batch.save(existing.evolve(title="Stale"))
+        batch = store.batch()
+        for number in range(5):
+            batch.save(Measurement(metric="visits", value=number))
+        batch.save(existing.evolve(title="Stale"))
+        with pytest.raises(ConflictError):
+            batch.commit()
         assert fingerprint(root) == before
 
     @pytest.mark.parametrize("fail_at", [1, 3])
@@ -541,8 +548,8 @@ class TestRecovery:
         monkeypatch.setattr(atomic, "create_exclusive", failing)
         with pytest.raises(StoreError, match="No space left"):
             store.save_all(Measurement(metric="visits", value=n) for n in range(4))
+        calls["n"] = fail_at - 1
         with pytest.raises(StoreError, match="No space left"):
-            calls["n"] = fail_at - 1
             store.save(Objective(title="Single"))
         assert fingerprint(root) == before
 

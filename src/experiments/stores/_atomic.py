@@ -27,6 +27,7 @@ __all__ = [
     "create_exclusive",
     "fsync_directory",
     "lock",
+    "names",
     "open_directory",
     "read_bytes",
     "replace",
@@ -58,6 +59,11 @@ def open_directory(name: str | Path, dir_fd: int | None = None) -> int:
         return os.open(name, _DIRECTORY, dir_fd=dir_fd)
     except OSError as exc:
         raise _refused(exc, os.fspath(name), dir_fd) from None
+
+
+def names(dir_fd: int) -> list[str]:
+    """The names in an open directory."""
+    return os.listdir(dir_fd)
 
 
 def read_bytes(name: str, dir_fd: int) -> bytes:

@@ -119,8 +119,7 @@ _GITIGNORE_TEXT: Final = (
     ".*.tmp\n"
 )
 _RESTORE: Final = (
-    "restore it from version control or a backup, or list all damage with "
-    "`experiments verify`"
+    "restore it from version control or a backup, or list all damage with `experiments verify`"
 )
 _UNWRITABLE: Final = (errno.EROFS, errno.EACCES, errno.EPERM)
 _CUT_NAME: Final = re.compile(r"[a-z0-9_.%^-]{150}~[0-9a-f]{40}")
@@ -298,18 +297,8 @@ class FileStore(Store):
                 f"{str(self.path)!r} is a file, not a directory; a files:// store is a "
                 "directory of its own: choose another path"
             )
-        foreign = []
-        for entry in os.scandir(self.path):
-            if entry.name in (LOCK, MARKER) or is_temporary(entry.name):
-                continue
-            if entry.name == GITIGNORE and entry.is_file(follow_symlinks=False):
-                with contextlib.suppress(OSError):
-                    if Path(entry.path).read_text(encoding="utf-8") == _GITIGNORE_TEXT:
-                        continue
-            if entry.name == RECORDS and entry.is_dir(follow_symlinks=False):
-                if not any(os.scandir(entry.path)):
-                    continue
-            foreign.append(entry.name)
+        with os.scandir(self.path) as entries:
+            foreign = [entry.name for entry in entries if not _made_by_us(entry)]
         if foreign:
             shown = ", ".join(sorted(foreign)[:5])
             raise StoreError(
@@ -365,7 +354,7 @@ class FileStore(Store):
         if not isinstance(body, dict) or body.get("format") != FORMAT:
             raise StoreError(
                 f"{where} is not the marker of a strategy-experiments files store "
-                f"(it should say \"format\": \"{FORMAT}\"); {_RESTORE}"
+                f'(it should say "format": "{FORMAT}"); {_RESTORE}'
             )
         version = body.get("version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -440,7 +429,7 @@ class FileStore(Store):
 
     def _recover(self, dirs: _Dirs) -> None:
         """Finish or undo an interrupted batch; the caller holds the exclusive lock."""
-        for name in os.listdir(dirs.root):
+        for name in _atomic.names(dirs.root):
             if is_temporary(name):
                 os.unlink(name, dir_fd=dirs.root)
         journal = self._journal(dirs.root)
@@ -505,9 +494,7 @@ class FileStore(Store):
         except FileNotFoundError:
             return None
         except _atomic.LinkError as exc:
-            if exc.errno == errno.ENOTDIR and not os.path.islink(
-                self.path / RECORDS / name
-            ):
+            if exc.errno == errno.ENOTDIR and not (self.path / RECORDS / name).is_symlink():
                 return None  # a plain file where no record is: verify() reports it
             raise StoreError(
                 f"{self.path / RECORDS / name} {exc.strerror}; the store never follows "
@@ -518,7 +505,7 @@ class FileStore(Store):
         if name in view.gone:
             return []
         found = []
-        for entry in os.listdir(fd):
+        for entry in _atomic.names(fd):
             revision = revision_of(entry)
             if revision is not None and (name, revision) not in view.hidden:
                 found.append(revision)
@@ -617,7 +604,7 @@ class FileStore(Store):
         with self._reading() as (dirs, view):
             if dirs.records is None:
                 return []
-            for name in os.listdir(dirs.records):
+            for name in _atomic.names(dirs.records):
                 is_record, record_id = _record_name(name)
                 if not is_record:
                     continue  # not a record's directory: verify() reports it
@@ -682,7 +669,7 @@ class FileStore(Store):
 
     def _inspect(self, dirs: _Dirs, view: _View) -> Iterator[Damage | Mapping[str, Any]]:
         """Every version's data and every problem, one file at a time, changing nothing."""
-        for name in sorted(os.listdir(dirs.root)):
+        for name in sorted(_atomic.names(dirs.root)):
             if is_temporary(name):
                 yield _stray(self.path / name)
         if (self.path / JOURNAL).exists():
@@ -693,7 +680,7 @@ class FileStore(Store):
             )
         if dirs.records is None:
             return
-        for name in sorted(os.listdir(dirs.records)):
+        for name in sorted(_atomic.names(dirs.records)):
             path = self.path / RECORDS / name
             if is_temporary(name):
                 yield _stray(path)
@@ -704,7 +691,7 @@ class FileStore(Store):
             if path.is_symlink():
                 yield Damage(
                     str(path),
-                    f"is a symbolic link to {os.readlink(path)!r}, which the store never "
+                    f"is a symbolic link to {str(path.readlink())!r}, which the store never "
                     f"follows: {_RESTORE}",
                     record_id,
                 )
@@ -726,7 +713,7 @@ class FileStore(Store):
     ) -> Iterator[Damage | Mapping[str, Any]]:
         try:
             fd = _atomic.open_directory(name, records)
-            entries = sorted(os.listdir(fd))
+            entries = sorted(_atomic.names(fd))
         except OSError as exc:
             problem = f"cannot be read ({exc.strerror}); {_RESTORE}"
             yield Damage(str(self.path / RECORDS / name), problem, record_id)
@@ -893,6 +880,21 @@ class FileStore(Store):
         os.unlink(JOURNAL, dir_fd=dirs.root)
         _atomic.fsync_directory(dirs.root)
 
+    def _make_record_dir(self, records: int, name: str, made: list[str]) -> int:
+        """Open (making it if need be) a record's directory; note in ``made`` if made."""
+        try:
+            os.mkdir(name, dir_fd=records)
+            made.append(name)
+        except FileExistsError:
+            pass
+        fd = self._record_dir(records, name)
+        if fd is None:
+            raise StoreError(
+                f"{self.path / RECORDS / name} is not a directory; move it out of the store "
+                "(nothing was written)"
+            )
+        return fd
+
     def _create_versions(self, records: int, create: Mapping[tuple[str, int], bytes]) -> None:
         opened: dict[str, int] = {}
         made: list[str] = []
@@ -901,18 +903,7 @@ class FileStore(Store):
                 name = encode_id(record_id)
                 fd = opened.get(name)
                 if fd is None:
-                    try:
-                        os.mkdir(name, dir_fd=records)
-                        made.append(name)
-                    except FileExistsError:
-                        pass
-                    fd = self._record_dir(records, name)
-                    if fd is None:
-                        raise StoreError(
-                            f"{self.path / RECORDS / name} is not a directory; move it out "
-                            "of the store (nothing was written)"
-                        )
-                    opened[name] = fd
+                    fd = opened[name] = self._make_record_dir(records, name, made)
                     _sweep(fd)
                 try:
                     _atomic.create_exclusive(version_name(revision), content, fd)
@@ -936,6 +927,21 @@ class FileStore(Store):
                 os.close(fd)
 
 
+def _made_by_us(entry: os.DirEntry[str]) -> bool:
+    """Whether an entry of a directory with no marker yet was left by making a store there."""
+    if entry.name in (LOCK, MARKER) or is_temporary(entry.name):
+        return True
+    if entry.name == GITIGNORE and entry.is_file(follow_symlinks=False):
+        try:
+            return Path(entry.path).read_text(encoding="utf-8") == _GITIGNORE_TEXT
+        except (OSError, ValueError):
+            return False
+    if entry.name == RECORDS and entry.is_dir(follow_symlinks=False):
+        with os.scandir(entry.path) as inside:
+            return next(inside, None) is None
+    return False
+
+
 def _record_name(name: str) -> tuple[bool, str | None]:
     """Whether ``name`` is a record's directory, and its id unless the name is cut."""
     if _CUT_NAME.fullmatch(name):
@@ -946,7 +952,7 @@ def _record_name(name: str) -> tuple[bool, str | None]:
 
 def _sweep(fd: int) -> None:
     """Remove temporary files an interrupted write left; only under the exclusive lock."""
-    for name in os.listdir(fd):
+    for name in _atomic.names(fd):
         if is_temporary(name):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(name, dir_fd=fd)

@@ -212,17 +212,17 @@ def _write_until_killed(url: str, seed: int, modules: Sequence[str]) -> None:
         for number in range(1, 1_000_000):
             roll = chooser.random()
             loners = sorted(set(mine) - in_batches)
-            if roll < 0.35 or len(mine) < 3:  # noqa: PLR2004 - a few records to work on
+            if roll < 0.35 or len(mine) < 3:  # a few records to work on first
                 saved = store.save(Objective(title=f"Crash test {number}", weight=1))
                 mine[saved.id] = saved
                 _emit({"op": "save", "id": saved.id, "revision": 1, "weight": 1})
-            elif roll < 0.65:  # noqa: PLR2004 - the mix of operations
+            elif roll < 0.65:  # the mix of operations
                 current = mine[chooser.choice(sorted(mine))]
                 saved = store.save(current.evolve(weight=current.weight + 1, metadata={}))
                 mine[saved.id] = saved
                 _emit({"op": "update", "id": saved.id, "revision": saved.revision,
                        "weight": saved.weight})  # fmt: skip
-            elif roll < 0.92 or not loners:  # noqa: PLR2004
+            elif roll < 0.92 or not loners:
                 target = mine[chooser.choice(sorted(mine))]
                 size = chooser.randint(2, 6)
                 tag = {"batch": f"batch-{number}", "size": size + 1}
