@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -552,6 +553,18 @@ class TestRecovery:
         with pytest.raises(StoreError, match="No space left"):
             store.save(Objective(title="Single"))
         assert fingerprint(root) == before
+
+    def test_large_batch_stays_within_the_open_file_limit(self, store: Store) -> None:
+        """A batch of hundreds of new records never holds a descriptor per record."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        descriptors = Path("/proc/self/fd")
+        in_use = sum(1 for _ in descriptors.iterdir()) if descriptors.is_dir() else 64
+        resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 48, hard))
+        try:
+            store.save_all(Measurement(metric="visits", value=n) for n in range(300))
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        assert store.count(Measurement) == 300
 
     def test_verify_changes_nothing(self, store: Store, root: Path) -> None:
         """verify() on a healthy store finds nothing and changes no byte."""

@@ -896,16 +896,21 @@ class FileStore(Store):
         return fd
 
     def _create_versions(self, records: int, create: Mapping[tuple[str, int], bytes]) -> None:
-        opened: dict[str, int] = {}
+        """Create each version exclusively, then flush the directories that changed.
+
+        One directory is open at a time, so a batch of any size stays within the
+        process's limit of open files.
+        """
         made: list[str] = []
+        touched: dict[str, None] = {}  # record directories to flush, in order
         try:
             for (record_id, revision), content in create.items():
                 name = encode_id(record_id)
-                fd = opened.get(name)
-                if fd is None:
-                    fd = opened[name] = self._make_record_dir(records, name, made)
-                    _sweep(fd)
+                fd = self._make_record_dir(records, name, made)
                 try:
+                    if name not in touched:
+                        _sweep(fd)
+                        touched[name] = None
                     _atomic.create_exclusive(version_name(revision), content, fd)
                 except FileExistsError:
                     raise ConflictError(
@@ -913,18 +918,21 @@ class FileStore(Store):
                         "while this batch was being written: a program wrote there without "
                         "taking its lock; nothing was written"
                     ) from None
+                finally:
+                    os.close(fd)
             if made:
                 _atomic.fsync_directory(records)
-            for fd in opened.values():
-                _atomic.fsync_directory(fd)
+            for name in touched:
+                fd = _atomic.open_directory(name, records)
+                try:
+                    _atomic.fsync_directory(fd)
+                finally:
+                    os.close(fd)
         except BaseException:
             for name in made:  # a directory this write made stays only if it holds a version
                 with contextlib.suppress(OSError):
                     os.rmdir(name, dir_fd=records)
             raise
-        finally:
-            for fd in opened.values():
-                os.close(fd)
 
 
 def _made_by_us(entry: os.DirEntry[str]) -> bool:
