@@ -186,6 +186,16 @@ class TestOpening:
             store.save(Objective(title="Here"))
             assert store.count() == 1
 
+    def test_store_removed_while_open(self, store: Store, root: Path) -> None:
+        """A store deleted under an open handle is reported missing, not made again."""
+        saved = store.save(Objective(title="Soon gone"))
+        shutil.rmtree(root)
+        with pytest.raises(StoreError, match="no store"):
+            store.find(saved.id)
+        with pytest.raises(StoreError, match="no store"):
+            store.save(Objective(title="Into the void"))
+        assert not root.exists()
+
     def test_newer_format_is_refused(self, store: Store, root: Path) -> None:
         """A store written in a newer layout is refused with SchemaError naming the marker."""
         marker = root / "store.json"

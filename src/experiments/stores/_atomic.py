@@ -49,8 +49,9 @@ def _refused(exc: OSError, name: str, dir_fd: int | None) -> OSError:
     try:
         target = os.readlink(name, dir_fd=dir_fd)
     except OSError:
-        return LinkError(exc.errno, "is not a directory" if exc.errno == errno.ENOTDIR else "")
-    return LinkError(exc.errno, f"is a symbolic link to {target!r}")
+        what = "is not a directory" if exc.errno == errno.ENOTDIR else "is a symbolic link"
+        return LinkError(exc.errno, what, name)
+    return LinkError(exc.errno, f"is a symbolic link to {target!r}", name)
 
 
 def open_directory(name: str | Path, dir_fd: int | None = None) -> int:
@@ -74,7 +75,7 @@ def read_bytes(name: str, dir_fd: int) -> bytes:
         raise _refused(exc, name, dir_fd) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise LinkError(errno.EINVAL, "is not a regular file")
+            raise LinkError(errno.EINVAL, "is not a regular file", name)
         chunks = []
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)

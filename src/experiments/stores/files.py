@@ -177,6 +177,9 @@ class _Journal:
         for record_id, revision, _ in create:
             if not ID_PATTERN.fullmatch(record_id) or revision < 1:
                 raise _Unreadable(f"names an impossible version ({record_id!r}, {revision})")
+        for record_id in purge:
+            if not ID_PATTERN.fullmatch(record_id):
+                raise _Unreadable(f"names an impossible record ({record_id!r})")
         return cls(state, create, purge)
 
 
@@ -268,8 +271,13 @@ class FileStore(Store):
         return self._ready or self._marker_exists()
 
     def _failed(self, doing: str, exc: OSError) -> StoreError:
+        if exc.errno == errno.ENOENT and not self._marker_exists():
+            return self._missing()
         if isinstance(exc, _atomic.LinkError):
-            return StoreError(f"{self._where()}: {exc.filename or doing} {exc.strerror}")
+            return StoreError(
+                f"{self._where()}: {doing} failed: {exc.filename!r} {exc.strerror}, which the "
+                f"store never follows; {_RESTORE}"
+            )
         reason = exc.strerror or str(exc)
         return StoreError(f"{self._where()}: {doing} failed: {reason}")
 
@@ -663,6 +671,9 @@ class FileStore(Store):
         except (StoreError, SchemaError) as exc:
             yield Damage(str(self.path / MARKER), str(exc))
             return
+        except OSError as exc:
+            yield Damage(str(self.path / MARKER), f"cannot be read ({exc.strerror})")
+            return
         with self._reading() as (dirs, view):
             found = list(self._inspect(dirs, view))
         yield from found
@@ -764,8 +775,6 @@ class FileStore(Store):
                 plan = self._plan(dirs.records, pending)
                 self._write(dirs, plan)
         except OSError as exc:
-            if exc.errno == errno.ENOENT and not self._marker_exists():
-                raise self._missing() from None
             raise self._failed("writing (nothing was written)", exc) from None
         return plan.results
 
