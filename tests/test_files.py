@@ -8,6 +8,7 @@ import os
 import resource
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import experiments.stores
 from experiments import (
     ConflictError,
     Experiment,
@@ -219,6 +221,15 @@ class TestOpening:
         """files:// without a path is explained."""
         with pytest.raises(StoreError, match="names no directory"):
             connect("files://", plugins=Plugins(autoload=False))
+
+    def test_needs_posix_file_locks(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without POSIX file locks (Windows) the scheme fails with a StoreError saying so."""
+        for name in ("files", "_atomic"):
+            monkeypatch.delitem(sys.modules, f"experiments.stores.{name}", raising=False)
+            monkeypatch.delattr(experiments.stores, name, raising=False)
+        monkeypatch.setitem(sys.modules, "fcntl", None)
+        with pytest.raises(StoreError, match="POSIX"):
+            open_store(root)
 
     def test_registered_under_files(self) -> None:
         """The backend is built in, under the scheme files."""

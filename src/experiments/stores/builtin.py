@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from experiments.errors import StoreError
 from experiments.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -27,8 +28,15 @@ def _sqlite(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
 
 
 def _files(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
-    from experiments.stores.files import FileStore  # noqa: PLC0415 - loaded when used
-
+    try:
+        from experiments.stores.files import FileStore  # noqa: PLC0415 - loaded when used
+    except ModuleNotFoundError as exc:
+        if exc.name != "fcntl":
+            raise
+        raise StoreError(
+            f"{url.redacted}: the files backend needs the file locks of a POSIX system "
+            "(Linux, macOS); use sqlite:/// here"
+        ) from None
     return FileStore(url, plugins=plugins, create=create)
 
 

@@ -207,9 +207,12 @@ def _write_until_killed(url: str, seed: int, modules: Sequence[str]) -> None:
     chooser = random.Random(seed)  # noqa: S311 - picks test operations, not secrets
     mine: dict[str, Objective] = {}
     in_batches: set[str] = set()
+    parent = os.getppid()
     with connect(url, plugins=_plugins(modules), create=False) as store:
         _emit({"op": "ready"})
         for number in range(1, 1_000_000):
+            if os.getppid() != parent:
+                return  # the trial is gone (interrupted): never write on unattended
             roll = chooser.random()
             loners = sorted(set(mine) - in_batches)
             if roll < 0.35 or len(mine) < 3:  # a few records to work on first
