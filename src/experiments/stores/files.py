@@ -735,6 +735,8 @@ class FileStore(Store):
                 revision = revision_of(entry)
                 if is_temporary(entry):
                     yield _stray(path)
+                elif entry.startswith("."):
+                    continue  # hidden files of other tools (.DS_Store) are no versions
                 elif revision is None:
                     yield Damage(
                         str(path),
