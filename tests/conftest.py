@@ -29,7 +29,7 @@ def plugins() -> Plugins:
     return Plugins(autoload=False)
 
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "files"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -38,6 +38,8 @@ def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     if request.param == "memory":
         return f"memory://{uuid.uuid4().hex}"
     directory = tmp_path_factory.mktemp("store")
+    if request.param == "files":
+        return f"files:///{directory}/experiments"
     return f"sqlite:///{directory}/experiments.db"
 
 
