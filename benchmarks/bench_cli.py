@@ -32,7 +32,9 @@ def fill(url: str, n: int) -> None:
             return
         objective = store.create_if_absent(Objective(title="Welfare", slug="welfare"))
         store.save_all(
-            Experiment(title=f"Experiment {k}", objectives=[objective], time_box="P4W", owner="Culture")
+            Experiment(
+                title=f"Experiment {k}", objectives=[objective], time_box="P4W", owner="Culture"
+            )
             for k in range(n - store.count(Experiment))
         )
 
@@ -54,7 +56,11 @@ def timed(url: str, *args: str, repeat: int) -> dict[str, Any]:
         if done.returncode != 0:
             raise SystemExit(f"experiments {' '.join(args)} failed:\n{done.stderr}")
         lines = len(done.stdout.splitlines())
-    return {"median_seconds": statistics.median(seconds), "best_seconds": min(seconds), "lines": lines}
+    return {
+        "median_seconds": statistics.median(seconds),
+        "best_seconds": min(seconds),
+        "lines": lines,
+    }
 
 
 def main() -> None:

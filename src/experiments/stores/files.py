@@ -93,6 +93,7 @@ from experiments.stores.base import (
     Store,
     conflict,
     import_conflict,
+    other_kind,
 )
 
 if TYPE_CHECKING:
@@ -829,6 +830,10 @@ class FileStore(Store):
                     continue
                 if change.expected is not None and change.expected != stored:
                     raise conflict(record, change.expected, stored)
+                if stored:
+                    stored_kind = str(data_at(record.id, stored)["kind"])
+                    if stored_kind != record.kind:
+                        raise other_kind(record, stored_kind)
                 content = _dumps(change.data)
                 stored_versions[record.revision] = content
                 plan.create[record.id, record.revision] = content

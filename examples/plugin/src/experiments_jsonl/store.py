@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from experiments.errors import SchemaError, StoreError
 from experiments.serialization import from_data
 from experiments.stores import Capability, Change, ImportVersion, Purge, Put, Store
-from experiments.stores.base import conflict, import_conflict
+from experiments.stores.base import conflict, import_conflict, other_kind
 
 if TYPE_CHECKING:
     from experiments import Plugins
@@ -256,6 +256,10 @@ class JsonlStore(Store):
                     continue
                 if change.expected is not None and change.expected != stored:
                     raise conflict(record, change.expected, stored)
+                if stored:
+                    stored_kind = json.loads(found[stored])["kind"]
+                    if stored_kind != record.kind:
+                        raise other_kind(record, stored_kind)
                 found[record.revision] = _dumps(change.data)
                 steps.append(["version", change.data])
                 results.append(record)
