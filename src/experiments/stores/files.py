@@ -783,88 +783,17 @@ class FileStore(Store):
 
     def _plan(self, records: int, changes: list[Change]) -> _Plan:
         """Check every change against the stored revisions; raise before writing anything."""
-        plan = _Plan()
-        known: dict[str, dict[int, bytes | None]] = {}  # planned content, None if on disk
-        purged: set[str] = set()
-
-        def versions(record_id: str) -> dict[int, bytes | None]:
-            if record_id not in known:
-                name = encode_id(record_id)
-                fd = self._record_dir(records, name)
-                on_disk: list[int] = []
-                if fd is not None:
-                    try:
-                        on_disk = self._revisions(fd, name, _View())
-                    finally:
-                        os.close(fd)
-                known[record_id] = dict.fromkeys(on_disk)
-            return known[record_id]
-
-        def data_at(record_id: str, revision: int) -> Mapping[str, Any]:
-            planned = known[record_id][revision]
-            if planned is not None:
-                loaded: dict[str, Any] = json.loads(planned)
-                return loaded
-            name = encode_id(record_id)
-            fd = _atomic.open_directory(name, records)
-            try:
-                return self._read(fd, name, revision)
-            finally:
-                os.close(fd)
-
-        def refuse_reuse(record_id: str) -> None:
-            if record_id in purged:
-                raise StoreError(
-                    f"record {record_id!r} is purged and written again in one batch; the "
-                    f"{self._where()} cannot do both at once: commit the purge first"
-                )
-
+        planner = _Planner(self, records)
         for change in changes:
             if isinstance(change, Put):
-                record = change.record
-                refuse_reuse(record.id)
-                stored_versions = versions(record.id)
-                stored = max(stored_versions, default=0)
-                if change.expected is None and stored:
-                    plan.results.append(from_data(data_at(record.id, stored)))
-                    continue
-                if change.expected is not None and change.expected != stored:
-                    raise conflict(record, change.expected, stored)
-                if stored:
-                    stored_kind = str(data_at(record.id, stored)["kind"])
-                    if stored_kind != record.kind:
-                        raise other_kind(record, stored_kind)
-                content = _dumps(change.data)
-                stored_versions[record.revision] = content
-                plan.create[record.id, record.revision] = content
-                plan.results.append(record)
+                planner.put(change)
             elif isinstance(change, Purge):
-                stored_versions = versions(change.id)
-                kind = None
-                if stored_versions:
-                    kind = str(data_at(change.id, max(stored_versions))["kind"])
-                for revision in [r for r, c in stored_versions.items() if c is not None]:
-                    del plan.create[change.id, revision]
-                stored_versions.clear()
-                purged.add(change.id)
-                plan.purge.append(change.id)
-                plan.results.append(kind)
+                planner.purge(change)
             elif isinstance(change, ImportVersion):
-                record = change.record
-                refuse_reuse(record.id)
-                stored_versions = versions(record.id)
-                content = _dumps(change.data)
-                if record.revision in stored_versions:
-                    if data_at(record.id, record.revision) != json.loads(content):
-                        raise import_conflict(record)
-                    plan.results.append(False)
-                    continue
-                stored_versions[record.revision] = content
-                plan.create[record.id, record.revision] = content
-                plan.results.append(True)
+                planner.import_version(change)
             else:  # pragma: no cover - Change admits nothing else
                 raise TypeError(change)
-        return plan
+        return planner.plan
 
     def _write(self, dirs: _Dirs, plan: _Plan) -> None:
         """Write a checked plan; a single new version needs no journal."""
@@ -988,3 +917,91 @@ def _stray(path: Path) -> Damage:
         "is a temporary file left by an interrupted write (the write did not happen); "
         "it is safe to delete, and the next write there removes it",
     )
+
+
+class _Planner:
+    """Works out what a batch will write, against what is stored and planned so far."""
+
+    def __init__(self, store: FileStore, records: int) -> None:
+        self.store = store
+        self.records = records
+        self.plan = _Plan()
+        self.known: dict[str, dict[int, bytes | None]] = {}  # planned content, None on disk
+        self.purged: set[str] = set()
+
+    def versions(self, record_id: str) -> dict[int, bytes | None]:
+        if record_id not in self.known:
+            name = encode_id(record_id)
+            fd = self.store._record_dir(self.records, name)  # noqa: SLF001 - its helper
+            on_disk: list[int] = []
+            if fd is not None:
+                try:
+                    on_disk = self.store._revisions(fd, name, _View())  # noqa: SLF001
+                finally:
+                    os.close(fd)
+            self.known[record_id] = dict.fromkeys(on_disk)
+        return self.known[record_id]
+
+    def data_at(self, record_id: str, revision: int) -> Mapping[str, Any]:
+        planned = self.known[record_id][revision]
+        if planned is not None:
+            loaded: dict[str, Any] = json.loads(planned)
+            return loaded
+        name = encode_id(record_id)
+        fd = _atomic.open_directory(name, self.records)
+        try:
+            return self.store._read(fd, name, revision)  # noqa: SLF001
+        finally:
+            os.close(fd)
+
+    def refuse_reuse(self, record_id: str) -> None:
+        if record_id in self.purged:
+            raise StoreError(
+                f"record {record_id!r} is purged and written again in one batch; the "
+                f"{self.store._where()} cannot do both at once: commit the purge first"  # noqa: SLF001
+            )
+
+    def put(self, change: Put) -> None:
+        record = change.record
+        self.refuse_reuse(record.id)
+        stored_versions = self.versions(record.id)
+        stored = max(stored_versions, default=0)
+        if change.expected is None and stored:
+            self.plan.results.append(from_data(self.data_at(record.id, stored)))
+            return
+        if change.expected is not None and change.expected != stored:
+            raise conflict(record, change.expected, stored)
+        if stored:
+            stored_kind = str(self.data_at(record.id, stored)["kind"])
+            if stored_kind != record.kind:
+                raise other_kind(record, stored_kind)
+        content = _dumps(change.data)
+        stored_versions[record.revision] = content
+        self.plan.create[record.id, record.revision] = content
+        self.plan.results.append(record)
+
+    def purge(self, change: Purge) -> None:
+        stored_versions = self.versions(change.id)
+        kind = None
+        if stored_versions:
+            kind = str(self.data_at(change.id, max(stored_versions))["kind"])
+        for revision in [r for r, c in stored_versions.items() if c is not None]:
+            del self.plan.create[change.id, revision]
+        stored_versions.clear()
+        self.purged.add(change.id)
+        self.plan.purge.append(change.id)
+        self.plan.results.append(kind)
+
+    def import_version(self, change: ImportVersion) -> None:
+        record = change.record
+        self.refuse_reuse(record.id)
+        stored_versions = self.versions(record.id)
+        content = _dumps(change.data)
+        if record.revision in stored_versions:
+            if self.data_at(record.id, record.revision) != json.loads(content):
+                raise import_conflict(record)
+            self.plan.results.append(False)
+            return
+        stored_versions[record.revision] = content
+        self.plan.create[record.id, record.revision] = content
+        self.plan.results.append(True)
