@@ -127,17 +127,18 @@ def _open(
     owner: str | None,
     by: str | None,
 ) -> Experiment:
+    # A store that does not exist yet holds nothing to find: the first write creates it.
+    exists = store.exists()
     if isinstance(experiment, Experiment):
-        found = store.find(experiment.id)
-        if found is None:
-            return store.create_if_absent(experiment, by=by)
-        return store.get(experiment.id, Experiment)
+        if exists and store.find(experiment.id) is not None:
+            return store.get(experiment.id, Experiment)
+        return store.create_if_absent(experiment, by=by)
     given: object = experiment
     if not isinstance(given, str) or not given:
         raise ValidationError(
             f"track() needs an experiment, its id or its slug; got {experiment!r}"
         )
-    by_id = store.find(experiment) if ID_PATTERN.fullmatch(experiment) else None
+    by_id = store.find(experiment) if exists and ID_PATTERN.fullmatch(experiment) else None
     if by_id is not None:
         if not isinstance(by_id, Experiment):
             raise ValidationError(f"{experiment!r} is a {by_id.kind}, not an experiment")
