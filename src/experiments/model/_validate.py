@@ -212,7 +212,10 @@ def slugify(text: str) -> str:
 def to_number(value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return invalid(value, "must be a number", type_error=True)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a whole number beyond the range of a float
+        return invalid(value, "must be a finite number (at most about 1.8e308)")
     if not math.isfinite(number):
         return invalid(value, "must be a finite number")
     return number
