@@ -151,8 +151,22 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     """An aware pendulum DateTime from a DateTime, datetime, date or ISO 8601 text.
 
     A date means midnight UTC of that day.  Naive times are refused: a time without a
-    zone means different instants to the teams in Copenhagen and Shanghai.
+    zone means different instants to the teams in Copenhagen and Shanghai.  So are times
+    whose UTC instant falls outside the years 1-9999, which could not be stored.
     """
+    try:
+        result = _parse_datetime(value)
+        if result.year in (1, 9999):  # only here can the offset carry UTC out of range
+            result.astimezone(UTC)
+    except OverflowError:
+        raise TimeError(
+            "lies outside the years 1-9999 in UTC; give a time between "
+            "'0001-01-01T00:00:00Z' and '9999-12-31T23:59:59Z'"
+        ) from None
+    return result
+
+
+def _parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     if type(value) is str and len(value) >= _UTC_WIDTH and value[26] == "Z":
         canonical = _parse_canonical(value)
         if canonical is not None:
