@@ -56,8 +56,10 @@ class TimeError(ValueError):
 def _zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
     if name[:1] in "+-":
         match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", name)
-        if not match:
-            raise TimeError(f"unknown UTC offset {name!r}; write it as +HH:MM")
+        if not match or int(match[2]) > 23 or int(match[3]) > 59:  # noqa: PLR2004 - clock limits
+            raise TimeError(
+                f"unknown UTC offset {name!r}; write it as +HH:MM, from -23:59 to +23:59"
+            )
         sign = -1 if match[1] == "-" else 1
         return pendulum.FixedTimezone(sign * (int(match[2]) * 3600 + int(match[3]) * 60))
     try:
