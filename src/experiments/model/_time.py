@@ -152,8 +152,10 @@ def _parse_canonical(text: str) -> pendulum.DateTime | None:
 def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     """An aware pendulum DateTime from a DateTime, datetime, date or ISO 8601 text.
 
-    A date means midnight UTC of that day.  Naive times are refused: a time without a
-    zone means different instants to the teams in Copenhagen and Shanghai.  So are times
+    A date means midnight UTC of that day, and a time of day with a zone annotation but
+    no offset is the wall-clock time in that zone.  Naive times are refused: a time
+    without a zone means different instants to the teams in Copenhagen and Shanghai.
+    So are times
     whose UTC instant falls outside the years 1-9999, which could not be stored.
     """
     try:
@@ -200,6 +202,8 @@ def _parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
             raise TimeError("is not a date-time; give e.g. '2026-03-01T10:00:00+01:00'") from None
     if len(instant_text) == len("2026-03-01") and parsed.tzinfo is None:  # a bare date
         parsed = parsed.replace(tzinfo=dt.UTC)
+    if zone_name is not None and parsed.tzinfo is None:
+        parsed = _local_in(parsed, zone_name)
     result = _from_stdlib(parsed)
     if zone_name is not None:
         zone = _zone(zone_name)
@@ -207,6 +211,22 @@ def _parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
             zone = UTC
         result = result.astimezone(zone)
     return result
+
+
+def _local_in(local: dt.datetime, zone_name: str) -> dt.datetime:
+    """A wall-clock time in the annotated zone, e.g. ``2026-03-01T10:00:00[Europe/Oslo]``.
+
+    Of a time the clocks pass twice (when summer time ends) the first is meant; a time
+    they skip (when it begins) is refused, because no instant has it.
+    """
+    zone = _zone(zone_name)
+    aware = local.replace(tzinfo=zone)
+    if aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != local:
+        raise TimeError(
+            f"is a local time that does not exist in {zone_name} (the clocks skip it); "
+            "give the time with its UTC offset, e.g. '2026-03-29T03:30:00+02:00'"
+        )
+    return aware
 
 
 def utc_key(value: pendulum.DateTime) -> str:
