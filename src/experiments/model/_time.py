@@ -200,7 +200,7 @@ def _parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
             parsed = dt.datetime(loose.year, loose.month, loose.day, tzinfo=dt.UTC)
         else:
             raise TimeError("is not a date-time; give e.g. '2026-03-01T10:00:00+01:00'") from None
-    if len(instant_text) == len("2026-03-01") and parsed.tzinfo is None:  # a bare date
+    if parsed.tzinfo is None and _is_date(instant_text):
         parsed = parsed.replace(tzinfo=dt.UTC)
     if zone_name is not None and parsed.tzinfo is None:
         parsed = _local_in(parsed, zone_name)
@@ -211,6 +211,15 @@ def _parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
             zone = UTC
         result = result.astimezone(zone)
     return result
+
+
+def _is_date(text: str) -> bool:
+    """Whether ISO 8601 text is a date alone (``2026-03-01``, ``20260301``, ``2026-W09-1``)."""
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _local_in(local: dt.datetime, zone_name: str) -> dt.datetime:
