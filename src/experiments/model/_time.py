@@ -128,6 +128,11 @@ def _parse_canonical(text: str) -> pendulum.DateTime | None:
     """Fast path for the stored form ``YYYY-MM-DDTHH:MM:SS.ffffffZ[Zone]``."""
     if text[4] + text[7] + text[10] + text[13] + text[16] + text[19] != "--T::.":
         return None
+    digits = (
+        text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19] + text[20:26]
+    )
+    if not (digits.isascii() and digits.isdigit()):  # int() takes "+1", "1_0" and non-ASCII digits
+        return None
     try:
         instant = pendulum.DateTime(
             int(text[0:4]),
