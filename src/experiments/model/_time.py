@@ -17,6 +17,8 @@ from typing import Final, TypeAlias
 import attrs
 import pendulum
 
+from experiments.errors import InvalidTypeError, ValidationError
+
 __all__ = [
     "DateLike",
     "DateTimeLike",
@@ -385,16 +387,50 @@ def _positive_duration(value: pendulum.Duration) -> pendulum.Duration:
     return value
 
 
+def _field_error(field: str, value: object, exc: Exception) -> ValidationError:
+    from experiments.model._validate import shorten  # noqa: PLC0415 - it imports this module
+
+    error = InvalidTypeError if isinstance(exc, TypeError) else ValidationError
+    return error(f"TimeBox.{field} {exc}; got {shorten(value)}")
+
+
+def _to_timebox_duration(value: DurationLike) -> pendulum.Duration:
+    try:
+        return _positive_duration(parse_duration(value))
+    except (TimeError, TypeError, OverflowError) as exc:
+        raise _field_error("duration", value, exc) from None
+
+
+def _to_timebox_start(value: DateTimeLike | None) -> pendulum.DateTime | None:
+    try:
+        return None if value is None else parse_datetime(value)
+    except (TimeError, TypeError) as exc:
+        raise _field_error("start", value, exc) from None
+
+
 @attrs.frozen
 class TimeBox:
     """The bounded period an experiment or sprint runs for ("start small").
 
     A time box is a duration with an optional start: ``P2W`` says "two weeks from when
     it starts", ``2026-03-01/P2W`` or ``2026-03-01/2026-03-15`` fix the start too.
+    Both are validated like the fields of a record: the duration must be longer than
+    zero, the start an aware time, and the end must fall before the year 10000.
     """
 
-    duration: pendulum.Duration = attrs.field(eq=duration_key)
-    start: pendulum.DateTime | None = None
+    duration: pendulum.Duration = attrs.field(eq=duration_key, converter=_to_timebox_duration)
+    start: pendulum.DateTime | None = attrs.field(default=None, converter=_to_timebox_start)
+
+    def __attrs_post_init__(self) -> None:
+        if self.start is None:
+            return
+        try:
+            self.start + self.duration  # computed only to see that it exists
+        except (OverflowError, ValueError):
+            raise ValidationError(
+                f"TimeBox from {self.start.isoformat()} for {format_duration(self.duration)} "
+                "ends after the year 9999; give an earlier start or a shorter duration"
+            ) from None
 
     @property
     def end(self) -> pendulum.DateTime | None:
