@@ -305,17 +305,39 @@ _DURATION: Final = re.compile(
 )
 
 
+_US: Final = 1_000_000  # microseconds in a second
+
+
 def _duration_parts(value: pendulum.Duration) -> tuple[int, int, int, int, int, int, int]:
-    days = value.weeks * 7 + value.remaining_days
-    return (
-        value.years,
-        value.months,
-        days,
-        value.hours,
-        value.minutes,
-        value.remaining_seconds,
-        value.microseconds,
-    )
+    """(years, months, days, hours, minutes, seconds, microseconds) of a duration.
+
+    pendulum adds a duration that has years, months, weeks or days by the calendar and
+    one of hours, minutes and seconds alone by the clock, and tells them apart by the
+    arguments the duration was made with (its signature): across the change to summer
+    time ``PT36H`` is 36 hours, ``P1DT12H`` only 35.  So the parts are taken from that
+    signature, and hours are never carried into days, which keeps the two apart in text
+    and in equality.
+    """
+    signature = getattr(value, "_signature", None)
+    if not isinstance(signature, dict):  # not made by pendulum.Duration()
+        days = value.weeks * 7 + value.remaining_days
+        exact = (value.hours * 3600 + value.minutes * 60 + value.remaining_seconds) * _US
+        exact += value.microseconds
+    else:
+        all_days = signature["weeks"] * 7 + signature["days"]
+        days = int(all_days)
+        clock = (
+            (signature["hours"] * 60 + signature["minutes"]) * 60
+            + signature["seconds"]
+            + (all_days - days) * 86400
+        )
+        exact = clock * _US + signature["microseconds"]
+        if not isinstance(exact, int):  # fractions given: round to the microsecond
+            exact = round(exact)
+    hours, rest = divmod(exact, 3600 * _US)
+    minutes, rest = divmod(rest, 60 * _US)
+    seconds, micro = divmod(rest, _US)
+    return (value.years, value.months, days, hours, minutes, seconds, micro)
 
 
 def duration_key(value: pendulum.Duration | None) -> tuple[int, ...] | None:
@@ -327,8 +349,12 @@ def parse_duration(value: DurationLike) -> pendulum.Duration:
     """A pendulum Duration from a Duration, timedelta or ISO 8601 text such as ``P2W``."""
     if isinstance(value, str):
         return _parse_duration_text(value)
-    if isinstance(value, pendulum.Duration):
+    if type(value) is pendulum.Duration:
         result = value
+    elif isinstance(value, pendulum.Duration):  # an Interval: its exact length
+        result = pendulum.Duration(
+            seconds=value.days * 86400 + value.seconds, microseconds=value.microseconds
+        )
     elif isinstance(value, dt.timedelta):
         result = pendulum.Duration(
             days=value.days, seconds=value.seconds, microseconds=value.microseconds
@@ -458,18 +484,24 @@ def _timebox_from_parts(
     if end <= start:
         raise TimeError(f"ends ({end.isoformat()}) before it starts ({start.isoformat()})")
     interval = end - start
-    duration = pendulum.Duration(
-        years=interval.years,
-        months=interval.months,
-        weeks=interval.weeks,
-        days=interval.remaining_days,
-        hours=interval.hours,
-        minutes=interval.minutes,
-        seconds=interval.remaining_seconds,
-        microseconds=interval.microseconds,
-    )
-    if start + duration != end:  # calendar arithmetic disagreed; keep the exact instant span
-        duration = parse_duration(dt.datetime.__sub__(end, start))
+    parts = {
+        "years": interval.years,
+        "months": interval.months,
+        "weeks": interval.weeks,
+        "days": interval.remaining_days,
+        "hours": interval.hours,
+        "minutes": interval.minutes,
+        "seconds": interval.remaining_seconds,
+        "microseconds": interval.microseconds,
+    }
+    duration = pendulum.Duration(**parts)
+    # pendulum's parts can mix signs between zones (a year less a microsecond), and
+    # calendar arithmetic can disagree with them; then keep the exact instant span.
+    if min(parts.values()) < 0 or start + duration != end:
+        span = dt.datetime.__sub__(end.astimezone(UTC), start.astimezone(UTC))
+        duration = pendulum.Duration(
+            seconds=span.days * 86400 + span.seconds, microseconds=span.microseconds
+        )
     return TimeBox(_positive_duration(duration), start)
 
 
