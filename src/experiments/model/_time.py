@@ -545,7 +545,24 @@ def parse_timebox(value: TimeBoxLike) -> TimeBox:
     if first.strip().upper().startswith("P"):
         duration = _positive_duration(parse_duration(first))
         end = parse_datetime(second)
-        return TimeBox(duration, end - duration)
+        years, months, days, hours, minutes, seconds, micro = _duration_parts(duration)
+        try:  # subtract() mirrors how `+` adds; `-` would take days as 24 hours
+            start = end.subtract(
+                years=years,
+                months=months,
+                days=days,
+                hours=hours,
+                minutes=minutes,
+                seconds=seconds,
+                microseconds=micro,
+            )
+        except (OverflowError, ValueError):
+            raise TimeError(
+                f"would start before the year 1 ({format_duration(duration)} before {end})"
+            ) from None
+        if start + duration != end:  # a month before 31 March is 28 February, not 3 March
+            return _timebox_from_parts(start, end)
+        return TimeBox(duration, start)
     return _timebox_from_parts(parse_datetime(first), second)
 
 
