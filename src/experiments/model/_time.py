@@ -373,16 +373,19 @@ def _parse_duration_text(value: str) -> pendulum.Duration:
     parts = {k: v for k, v in match.groupdict().items() if v is not None}
     seconds_text = parts.pop("seconds", "0").replace(",", ".")
     whole, _, fraction = seconds_text.partition(".")
-    result = pendulum.Duration(
-        years=int(parts.get("years", 0)),
-        months=int(parts.get("months", 0)),
-        weeks=int(parts.get("weeks", 0)),
-        days=int(parts.get("days", 0)),
-        hours=int(parts.get("hours", 0)),
-        minutes=int(parts.get("minutes", 0)),
-        seconds=int(whole),
-        microseconds=int(fraction.ljust(6, "0")) if fraction else 0,
-    )
+    try:
+        result = pendulum.Duration(
+            years=int(parts.get("years", 0)),
+            months=int(parts.get("months", 0)),
+            weeks=int(parts.get("weeks", 0)),
+            days=int(parts.get("days", 0)),
+            hours=int(parts.get("hours", 0)),
+            minutes=int(parts.get("minutes", 0)),
+            seconds=int(whole),
+            microseconds=int(fraction.ljust(6, "0")) if fraction else 0,
+        )
+    except OverflowError:
+        raise TimeError("is too long; a duration can be at most 999999999 days") from None
     return _non_negative(result)
 
 
