@@ -8,10 +8,11 @@ from typing import Any, ClassVar, Final
 import attrs
 import pendulum
 
-from experiments.errors import TransitionError, ValidationError
+from experiments.errors import InvalidTypeError, TransitionError, ValidationError
 from experiments.model._record import Record
 from experiments.model._time import DateTimeLike, TimeBox, now
 from experiments.model._validate import (
+    shorten,
     to_datetime,
     to_enum,
     to_names,
@@ -180,6 +181,11 @@ class Experiment(Record):
 
     def decide(self, decision: Decision, *, by: str | None = None) -> Experiment:
         """Concluded -> decided, by ``decision`` (which must be about this experiment)."""
+        if not isinstance(decision, Decision):
+            raise InvalidTypeError(
+                f"Experiment.decide() takes a Decision; got {shorten(decision)}; make one "
+                f"with Decision(experiment={self.id!r}, outcome='scale-up')"
+            )
         self._require("decide")
         if decision.experiment != self.id:
             raise ValidationError(
