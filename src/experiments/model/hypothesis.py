@@ -13,6 +13,7 @@ import attrs
 from experiments.model._record import Record
 from experiments.model._validate import (
     invalid,
+    shorten,
     to_enum,
     to_number,
     to_optional_enum,
@@ -88,6 +89,14 @@ class Criterion:
     @classmethod
     def parse(cls, text: str) -> Criterion:
         """A criterion from text such as ``"families reached >= 40"``."""
+        given: object = text  # callers are not always typed
+        if not isinstance(given, str):
+            from experiments.errors import InvalidTypeError  # noqa: PLC0415 - error path only
+
+            raise InvalidTypeError(
+                f"Criterion.parse() takes text such as 'families reached >= 40'; "
+                f"got {shorten(given)}"
+            )
         match = cls._TEXT.fullmatch(text)
         if match is None:
             from experiments.errors import ValidationError  # noqa: PLC0415 - error path only
