@@ -120,7 +120,10 @@ class Criterion:
         return _COMPARE[self.comparison](value, self.threshold)
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.comparison.value} {self.threshold:g}"
+        # The shortest text that reads back as the same number: 40.0 as 40, but
+        # 1234567.0 in full, which '{:g}' would round to 1.23457e+06.
+        threshold = repr(self.threshold).removesuffix(".0")
+        return f"{self.metric} {self.comparison.value} {threshold}"
 
 
 def _to_criterion(value: Criterion | str | Mapping[str, Any] | None) -> Criterion | None:
