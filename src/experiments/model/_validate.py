@@ -348,18 +348,24 @@ def to_tags(value: Iterable[str]) -> frozenset[str]:
 
 
 def _freeze_json(value: object, path: str) -> object:
-    if value is None or isinstance(value, bool | str):
+    # Subclasses (an IntEnum, a StrEnum) become their plain base value: that is what
+    # JSON gives back, and equality tells 1 from True by the type.
+    if value is None or type(value) in (bool, str, int):
         return value
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
             raise ValueError(f"{path} is {value}, which JSON cannot hold")
-        return value
+        return float.__float__(value)
     if isinstance(value, Mapping):
         frozen: dict[str, object] = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"{path} has the key {key!r}; JSON keys must be text")  # noqa: TRY004 - reported as a validation error
-            frozen[key] = _freeze_json(item, f"{path}.{key}")
+            frozen[str.__str__(key)] = _freeze_json(item, f"{path}.{key}")
         return types.MappingProxyType(frozen)
     if isinstance(value, list | tuple):
         return tuple(_freeze_json(item, f"{path}[{i}]") for i, item in enumerate(value))
