@@ -25,7 +25,7 @@ import cattrs
 import pendulum
 
 from experiments import model
-from experiments.errors import SchemaError, ValidationError
+from experiments.errors import InvalidTypeError, SchemaError, ValidationError
 from experiments.model import KINDS, Record
 from experiments.model._time import (
     TimeBox,
@@ -193,6 +193,11 @@ converter: Final = _make_converter()
 
 def to_data(record: Record) -> dict[str, Any]:
     """JSON-compatible data of a record (dicts, lists, text, numbers, booleans, None)."""
+    given: object = record  # callers are not always typed
+    if not isinstance(given, Record):
+        raise InvalidTypeError(
+            f"to_data() takes a record such as an Experiment; got {shorten(given)}"
+        )
     return converter.unstructure(record, type(record))  # type: ignore[no-any-return]
 
 
@@ -214,6 +219,9 @@ def to_json(record: Record, *, indent: int | None = None) -> str:
 
 def from_json(text: str | bytes) -> Record:
     """The record in JSON text (see :func:`from_data`)."""
+    given: object = text  # callers are not always typed
+    if not isinstance(given, str | bytes | bytearray):
+        raise InvalidTypeError(f"from_json() takes JSON text or bytes; got {shorten(given)}")
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
