@@ -174,10 +174,13 @@ def _structure_record(data: Mapping[str, Any], cls: type[Record]) -> Record:
     if not issubclass(target, cls):
         raise SchemaError(f"expected a {cls.kind} record, got a {kind} record")
     allowed = attrs.fields_dict(target)
-    unknown = [key for key in fresh if key not in allowed]
+    keys: list[object] = list(fresh)  # JSON keys are text; a dict from Python need not be
+    unknown = sorted(
+        key if isinstance(key, str) else shorten(key) for key in keys if key not in allowed
+    )
     if unknown:
         raise SchemaError(
-            f"{kind} data has fields this version does not know: {', '.join(sorted(unknown))}"
+            f"{kind} data has fields this version does not know: {', '.join(unknown)}"
         )
     try:
         return target(**fresh)
