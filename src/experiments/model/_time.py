@@ -87,10 +87,23 @@ def now() -> pendulum.DateTime:
     )
 
 
+def _existing(value: pendulum.DateTime) -> pendulum.DateTime:
+    """``value``, or if the clocks of its zone skip its wall time, the time they show instead.
+
+    Python gives such a time (02:30 on the night summer time begins) the offset from
+    before the change, so it names an instant; but the stored form of that instant reads
+    back as 03:30, which a datetime in the same zone would not equal.
+    """
+    shown = value.astimezone(UTC).astimezone(value.tzinfo)
+    if shown.replace(tzinfo=None) != value.replace(tzinfo=None):
+        return shown
+    return value
+
+
 def _from_stdlib(value: dt.datetime) -> pendulum.DateTime:
     tzinfo = value.tzinfo
     if type(value) is pendulum.DateTime and (tzinfo is UTC or type(tzinfo) is pendulum.Timezone):
-        return value
+        return value if tzinfo is UTC else _existing(value)
     if tzinfo is None or value.utcoffset() is None:
         raise TimeError(
             "has no time zone; give an aware time such as "
@@ -110,7 +123,7 @@ def _from_stdlib(value: dt.datetime) -> pendulum.DateTime:
         zone = UTC
     if type(value) is pendulum.DateTime and value.tzinfo is zone:
         return value
-    return pendulum.DateTime(
+    result = pendulum.DateTime(
         value.year,
         value.month,
         value.day,
@@ -121,6 +134,7 @@ def _from_stdlib(value: dt.datetime) -> pendulum.DateTime:
         tzinfo=zone,
         fold=value.fold,
     )
+    return result if zone is UTC or type(zone) is not pendulum.Timezone else _existing(result)
 
 
 _ANNOTATED: Final = re.compile(r"(?P<instant>[^\[\]]+)(?:\[(?P<zone>[^\[\]]+)\])?")
