@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import os
 import re
 import subprocess
@@ -52,6 +53,10 @@ from invalid import MINIMAL
 
 ALL_KINDS = list(KINDS.values())
 kinds = pytest.mark.parametrize("kind", ALL_KINDS, ids=lambda k: k.kind)
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
 
 
 def make(kind: type[Record], **changes: Any) -> Any:
@@ -308,6 +313,13 @@ class TestRecord:
         assert Objective(title="x", id="o", metadata={"a": 1}) != Objective(
             title="x", id="o", metadata={"a": 1.0}
         )
+
+    def test_metadata_keeps_plain_values_of_enums(self):
+        """A StrEnum or IntEnum in metadata is kept as its plain value, as JSON gives it back."""
+        record = Objective(title="x", metadata={"role": Role.CITIZEN, "level": {"n": _Level.HIGH}})
+        assert type(record.metadata["role"]) is str
+        assert type(record.metadata["level"]["n"]) is int
+        assert from_json(to_json(record)) == record
 
     def test_self_referring_metadata_is_refused(self):
         """Metadata that contains itself is refused, not a RecursionError."""
