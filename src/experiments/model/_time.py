@@ -488,6 +488,16 @@ class TimeBox:
         return format_timebox(self)
 
 
+def _same_instant(first: pendulum.DateTime, second: pendulum.DateTime) -> bool:
+    """Whether two times are the same instant.
+
+    ``==`` compares two times of one zone by their wall clocks, so it takes the two
+    02:30s of the night summer time ends for one time, and it never finds a time in
+    that hour equal to one in another zone.
+    """
+    return first.astimezone(UTC) == second.astimezone(UTC)
+
+
 def _timebox_from_parts(
     start: pendulum.DateTime | None, end_or_duration: DateTimeLike | DurationLike
 ) -> TimeBox:
@@ -514,7 +524,7 @@ def _timebox_from_parts(
     duration = pendulum.Duration(**parts)
     # pendulum's parts can mix signs between zones (a year less a microsecond), and
     # calendar arithmetic can disagree with them; then keep the exact instant span.
-    if min(parts.values()) < 0 or start + duration != end:
+    if min(parts.values()) < 0 or not _same_instant(start + duration, end):
         span = dt.datetime.__sub__(end.astimezone(UTC), start.astimezone(UTC))
         duration = pendulum.Duration(
             seconds=span.days * 86400 + span.seconds, microseconds=span.microseconds
@@ -577,7 +587,7 @@ def parse_timebox(value: TimeBoxLike) -> TimeBox:
             raise TimeError(
                 f"would start before the year 1 ({format_duration(duration)} before {end})"
             ) from None
-        if start + duration != end:  # a month before 31 March is 28 February, not 3 March
+        if not _same_instant(start + duration, end):  # no 31 February, or the other 02:30
             return _timebox_from_parts(start, end)
         return TimeBox(duration, start)
     return _timebox_from_parts(parse_datetime(first), second)
