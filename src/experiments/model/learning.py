@@ -129,5 +129,9 @@ class Learning(Record):
             )
 
     def order_key(self) -> tuple[pendulum.DateTime, str]:
-        """How learnings are ordered to find the latest: observation time, then id."""
-        return (self.observed_at, self.id)
+        """How learnings are ordered to find the latest: observation time, then id.
+
+        The time is taken in UTC: compared across zones, a time in the hour the clocks
+        pass twice is never equal to anything, so a tie would not reach the id.
+        """
+        return (self.observed_at.astimezone(pendulum.UTC), self.id)
