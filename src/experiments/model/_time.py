@@ -508,7 +508,7 @@ def _timebox_from_parts(
     end = parse_datetime(end_or_duration)
     if start is None:
         raise TimeError("has an end but no start; give 'start/end' or a duration")
-    if end <= start:
+    if end.astimezone(UTC) <= start.astimezone(UTC):  # not by wall clock: see _same_instant
         raise TimeError(f"ends ({end.isoformat()}) before it starts ({start.isoformat()})")
     interval = end - start
     parts = {
