@@ -888,13 +888,27 @@ class TestHypothesis:
         assert hypothesis.status_from([early, late]) is HypothesisStatus.SUPPORTED
         assert hypothesis.status_from([late, early]) is HypothesisStatus.SUPPORTED
 
-    def test_ties_are_broken_by_id(self):
+    @pytest.mark.parametrize(
+        ("local", "utc"),
+        [
+            ("2026-03-01T10:00:00+01:00", "2026-03-01T09:00:00Z"),
+            # the first 02:30 of the night summer time ends, which == never ties across zones
+            ("2026-10-25T02:30:00+02:00[Europe/Copenhagen]", "2026-10-25T00:30:00Z"),
+        ],
+    )
+    def test_ties_are_broken_by_id(self, local, utc):
         """Of learnings observed at the same instant, in any zone, the larger id wins."""
         hypothesis = make(Hypothesis, id="hyp_1")
-        first = _learning("hyp_1", "inconclusive", "2026-03-01T10:00:00+01:00", "lrn_b")
-        second = _learning("hyp_1", "refutes", "2026-03-01T09:00:00Z", "lrn_a")
+        first = _learning("hyp_1", "inconclusive", local, "lrn_b")
+        second = _learning("hyp_1", "refutes", utc, "lrn_a")
         assert hypothesis.status_from([first, second]) is HypothesisStatus.INCONCLUSIVE
         assert hypothesis.status_from([second, first]) is HypothesisStatus.INCONCLUSIVE
+        first, second = (
+            _learning("hyp_1", "inconclusive", local, "lrn_a"),
+            second.evolve(id="lrn_b"),
+        )
+        assert hypothesis.status_from([first, second]) is HypothesisStatus.REFUTED
+        assert hypothesis.status_from([second, first]) is HypothesisStatus.REFUTED
 
     @given(
         st.lists(
