@@ -126,8 +126,10 @@ class Experiment(Record):
                     "use start(), conclude(), decide() and abandon() to move it"
                 )
         times = [getattr(self, name) for name in _TIME_FIELDS]
-        present_times = [t for t in times if t is not None]
-        if present_times != sorted(present_times):
+        # As instants: two times of one zone compare by wall clock, which puts 02:10 after
+        # 02:30 on the night the clocks go back even when it is 40 minutes later.
+        instants = [t.astimezone(pendulum.UTC) for t in times if t is not None]
+        if instants != sorted(instants):
             raise ValidationError(
                 "Experiment lifecycle times are out of order: started_at <= concluded_at "
                 f"<= decided_at and started_at <= abandoned_at; got {times}"
