@@ -213,9 +213,10 @@ class Experiment(Record):
     def overdue(self, at: pendulum.DateTime) -> pendulum.Duration | None:
         """How long a running experiment has run past its time box at ``at``, if it has."""
         end = self.time_box.end if self.time_box is not None else None
-        if self.status is not ExperimentStatus.RUNNING or end is None or end >= at:
+        if self.status is not ExperimentStatus.RUNNING or end is None:
             return None
-        return at - end
+        end, at = end.astimezone(pendulum.UTC), at.astimezone(pendulum.UTC)  # instants
+        return None if end >= at else at - end
 
 
 @attrs.frozen(kw_only=True)
