@@ -30,6 +30,7 @@ __all__ = [
     "format_date",
     "format_datetime",
     "format_duration",
+    "instant_key",
     "now",
     "parse_date",
     "parse_datetime",
@@ -354,6 +355,18 @@ def _duration_parts(value: pendulum.Duration) -> tuple[int, int, int, int, int, 
     return (value.years, value.months, days, hours, minutes, seconds, micro)
 
 
+def instant_key(value: pendulum.DateTime | None) -> pendulum.DateTime | None:
+    """What makes two times equal: the instant they name (in UTC), whatever the zone.
+
+    ``==`` compares two times of one zone by their wall clocks, so the two 02:30s of
+    the night summer time ends would be equal, and it never finds a time in that hour
+    equal to a time in another zone.  Fields of times use this as their equality key.
+    """
+    if value is None or value.tzinfo is UTC:
+        return value
+    return value.astimezone(UTC)
+
+
 def duration_key(value: pendulum.Duration | None) -> tuple[int, ...] | None:
     """What makes two durations equal: calendar parts kept apart (P1M is not P30D)."""
     return None if value is None else _duration_parts(value)
@@ -462,7 +475,9 @@ class TimeBox:
     """
 
     duration: pendulum.Duration = attrs.field(eq=duration_key, converter=_to_timebox_duration)
-    start: pendulum.DateTime | None = attrs.field(default=None, converter=_to_timebox_start)
+    start: pendulum.DateTime | None = attrs.field(
+        default=None, converter=_to_timebox_start, eq=instant_key
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.start is None:

@@ -10,7 +10,7 @@ import pendulum
 
 from experiments.errors import InvalidTypeError, TransitionError, ValidationError
 from experiments.model._record import Record
-from experiments.model._time import DateTimeLike, TimeBox, now
+from experiments.model._time import DateTimeLike, TimeBox, instant_key, now
 from experiments.model._validate import (
     shorten,
     to_datetime,
@@ -101,16 +101,16 @@ class Experiment(Record):
         default=ExperimentStatus.PLANNED, converter=_to_status, validator=valid
     )
     started_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid
+        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
     )
     concluded_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid
+        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
     )
     decided_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid
+        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
     )
     abandoned_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid
+        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
     )
     abandon_reason: str = attrs.field(default="", converter=to_text, validator=valid)
 
@@ -230,5 +230,7 @@ class Decision(Record):
     outcome: Outcome = attrs.field(converter=_to_outcome, validator=valid)
     rationale: str = attrs.field(default="", converter=to_text, validator=valid)
     decided_by: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    decided_at: pendulum.DateTime = attrs.field(factory=now, converter=to_datetime, validator=valid)
+    decided_at: pendulum.DateTime = attrs.field(
+        factory=now, converter=to_datetime, validator=valid, eq=instant_key
+    )
     next_steps: tuple[str, ...] = attrs.field(default=(), converter=to_names, validator=valid)

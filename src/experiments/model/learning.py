@@ -10,7 +10,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._record import Record
-from experiments.model._time import now
+from experiments.model._time import instant_key, now
 from experiments.model._validate import (
     to_datetime,
     to_enum,
@@ -112,7 +112,7 @@ class Learning(Record):
     participants: tuple[str, ...] = attrs.field(default=(), converter=to_refs, validator=valid)
     next_action: str = attrs.field(default="", converter=to_text, validator=valid)
     observed_at: pendulum.DateTime = attrs.field(
-        factory=now, converter=to_datetime, validator=valid
+        factory=now, converter=to_datetime, validator=valid, eq=instant_key
     )
 
     def __attrs_post_init__(self) -> None:
