@@ -352,6 +352,33 @@ class TestRecord:
         assert hash(record) == hash(from_json(to_json(record)))
         assert len({record, from_json(to_json(record))}) == 1
 
+    @pytest.mark.parametrize(
+        ("kind", "field"),
+        [
+            (Experiment, "started_at"),
+            (Decision, "decided_at"),
+            (Learning, "observed_at"),
+            (Measurement, "measured_at"),
+            (Note, "noted_at"),
+            (Prototype, "shown_at"),
+        ],
+    )
+    def test_times_compare_as_instants(self, kind, field):
+        """Records are equal when their times are the same instant, in whatever zone."""
+        first_0230 = "2026-10-25T00:30:00.000000Z[Europe/Copenhagen]"  # 02:30 summer time
+        second_0230 = "2026-10-25T01:30:00.000000Z[Europe/Copenhagen]"  # 02:30 winter time
+        extra = {"status": "running"} if kind is Experiment else {}
+
+        def at(when: str) -> Record:
+            return make(
+                kind, id="rec_1", created_at="2026-01-01T00:00:00Z", **{field: when}, **extra
+            )
+
+        assert at(first_0230) != at(second_0230)
+        assert at(first_0230) == at("2026-10-25T00:30:00Z")
+        assert hash(at(first_0230)) == hash(at("2026-10-25T00:30:00Z"))
+        assert at("2026-03-01T10:00:00+01:00") == at("2026-03-01T09:00:00Z")
+
     def test_label_names_the_record(self):
         """label() gives kind, title and id for messages."""
         record = Objective(title="Welfare", id="obj_1")
