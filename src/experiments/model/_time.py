@@ -177,8 +177,8 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     A date means midnight UTC of that day, and a time of day with a zone annotation but
     no offset is the wall-clock time in that zone.  Naive times are refused: a time
     without a zone means different instants to the teams in Copenhagen and Shanghai.
-    So are times
-    whose UTC instant falls outside the years 1-9999, which could not be stored.
+    So are times whose UTC instant falls outside the years 1-9999, which could not be
+    stored.
     """
     try:
         result = _parse_datetime(value)
