@@ -31,60 +31,82 @@ def N_(context: str, message: str) -> tuple[str, str]:  # noqa: N802 - the gette
     return context, message
 
 
-LABELS: Final[dict[enum.Enum, tuple[str, str]]] = {
-    ExperimentStatus.PLANNED: N_("experiment status", "planned"),
-    ExperimentStatus.RUNNING: N_("experiment status", "running"),
-    ExperimentStatus.CONCLUDED: N_("experiment status", "concluded"),
-    ExperimentStatus.DECIDED: N_("experiment status", "decided"),
-    ExperimentStatus.ABANDONED: N_("experiment status", "abandoned"),
-    HypothesisStatus.SUPPORTED: N_("hypothesis status", "supported"),
-    HypothesisStatus.REFUTED: N_("hypothesis status", "refuted"),
-    HypothesisStatus.INCONCLUSIVE: N_("hypothesis status", "inconclusive"),
-    HypothesisStatus.UNTESTED: N_("hypothesis status", "untested"),
-    Verdict.SUPPORTS: N_("verdict", "supports"),
-    Verdict.REFUTES: N_("verdict", "refutes"),
-    Verdict.INCONCLUSIVE: N_("verdict", "inconclusive"),
-    Evidence.STRONG: N_("evidence", "strong"),
-    Evidence.MODERATE: N_("evidence", "moderate"),
-    Evidence.WEAK: N_("evidence", "weak"),
-    Outcome.SCALE_UP: N_("decision", "scale up"),
-    Outcome.ITERATE: N_("decision", "iterate"),
-    Outcome.PIVOT: N_("decision", "pivot"),
-    Outcome.STOP: N_("decision", "stop"),
-    Stance.SUPPORTIVE: N_("stance", "supportive"),
-    Stance.NEUTRAL: N_("stance", "neutral"),
-    Stance.CRITICAL: N_("stance", "critical"),
-    Involvement.INFORMED: N_("involvement", "informed"),
-    Involvement.CONSULTED: N_("involvement", "consulted"),
-    Involvement.CO_CREATING: N_("involvement", "co-creating"),
-    Role.CUSTOMER: N_("role", "customer"),
-    Role.CITIZEN: N_("role", "citizen"),
-    Role.USER: N_("role", "user"),
-    Role.EMPLOYEE: N_("role", "employee"),
-    Role.FRONTLINE_EMPLOYEE: N_("role", "frontline employee"),
-    Role.MANAGER: N_("role", "manager"),
-    Role.PARTNER: N_("role", "partner"),
-    Role.EXPERT: N_("role", "expert"),
-    Role.POLITICIAN: N_("role", "politician"),
-    Role.ASSOCIATION: N_("role", "association"),
-    Role.RESEARCHER: N_("role", "researcher"),
-    Role.STUDENT: N_("role", "student"),
-    Role.OTHER: N_("role", "other"),
-    Severity.ERROR: N_("severity", "error"),
-    Severity.WARNING: N_("severity", "warning"),
-    Severity.INFO: N_("severity", "info"),
-    ExcuseReason.ALREADY_ASKED: N_("excuse", "we already asked them"),
-    ExcuseReason.KNOW_WHAT_THEY_SAY: N_("excuse", "we know what they will say"),
-    ExcuseReason.NO_TIME: N_("excuse", "we have no time for it"),
-    ExcuseReason.RULES_FORBID: N_("excuse", "rules forbid it"),
-    ExcuseReason.DISTURBS_WORK: N_("excuse", "it disturbs our work"),
-    ExcuseReason.NOTHING_GOOD_COMES: N_("excuse", "nothing good comes of it"),
-    ExcuseReason.BAD_TIMING: N_("excuse", "the timing is bad"),
-    ExcuseReason.NOT_READY: N_("excuse", "we are not ready"),
-    ExcuseReason.OTHER: N_("excuse", "another reason"),
-    AssumptionKind.DESIRABILITY: N_("assumption", "desirability"),
-    AssumptionKind.FEASIBILITY: N_("assumption", "feasibility"),
-    AssumptionKind.VIABILITY: N_("assumption", "viability"),
+LABELS: Final[dict[type[enum.Enum], dict[str, tuple[str, str]]]] = {
+    ExperimentStatus: {
+        "planned": N_("experiment status", "planned"),
+        "running": N_("experiment status", "running"),
+        "concluded": N_("experiment status", "concluded"),
+        "decided": N_("experiment status", "decided"),
+        "abandoned": N_("experiment status", "abandoned"),
+    },
+    HypothesisStatus: {
+        "supported": N_("hypothesis status", "supported"),
+        "refuted": N_("hypothesis status", "refuted"),
+        "inconclusive": N_("hypothesis status", "inconclusive"),
+        "untested": N_("hypothesis status", "untested"),
+    },
+    Verdict: {
+        "supports": N_("verdict", "supports"),
+        "refutes": N_("verdict", "refutes"),
+        "inconclusive": N_("verdict", "is inconclusive about"),
+    },
+    Evidence: {
+        "strong": N_("evidence", "strong"),
+        "moderate": N_("evidence", "moderate"),
+        "weak": N_("evidence", "weak"),
+    },
+    Outcome: {
+        "scale-up": N_("decision", "scale up"),
+        "iterate": N_("decision", "iterate"),
+        "pivot": N_("decision", "pivot"),
+        "stop": N_("decision", "stop"),
+    },
+    Stance: {
+        "supportive": N_("stance", "supportive"),
+        "neutral": N_("stance", "neutral"),
+        "critical": N_("stance", "critical"),
+    },
+    Involvement: {
+        "informed": N_("involvement", "informed"),
+        "consulted": N_("involvement", "consulted"),
+        "co-creating": N_("involvement", "co-creating"),
+    },
+    Role: {
+        "customer": N_("role", "customer"),
+        "citizen": N_("role", "citizen"),
+        "user": N_("role", "user"),
+        "employee": N_("role", "employee"),
+        "frontline-employee": N_("role", "frontline employee"),
+        "manager": N_("role", "manager"),
+        "partner": N_("role", "partner"),
+        "expert": N_("role", "expert"),
+        "politician": N_("role", "politician"),
+        "association": N_("role", "association"),
+        "researcher": N_("role", "researcher"),
+        "student": N_("role", "student"),
+        "other": N_("role", "other"),
+    },
+    Severity: {
+        "error": N_("severity", "error"),
+        "warning": N_("severity", "warning"),
+        "info": N_("severity", "info"),
+    },
+    ExcuseReason: {
+        "already-asked": N_("excuse", "we already asked them"),
+        "know-what-they-say": N_("excuse", "we know what they will say"),
+        "no-time": N_("excuse", "we have no time for it"),
+        "rules-forbid": N_("excuse", "rules forbid it"),
+        "disturbs-work": N_("excuse", "it disturbs our work"),
+        "nothing-good-comes": N_("excuse", "nothing good comes of it"),
+        "bad-timing": N_("excuse", "the timing is bad"),
+        "not-ready": N_("excuse", "we are not ready"),
+        "other": N_("excuse", "another reason"),
+    },
+    AssumptionKind: {
+        "desirability": N_("assumption", "desirability"),
+        "feasibility": N_("assumption", "feasibility"),
+        "viability": N_("assumption", "viability"),
+    },
 }
 
 MONTHS: Final = (
@@ -134,5 +156,9 @@ CHECKS: Final = (
 
 
 def label_of(value: enum.Enum) -> tuple[str, str]:
-    """The (context, message) of a value; values no catalog knows pass as they are."""
-    return LABELS.get(value, ("", str(value.value)))
+    """The (context, message) of a value; values no catalog knows pass as they are.
+
+    Looked up by the value's class first: a hypothesis that is "inconclusive" and a
+    learning that is "inconclusive" are different words in other languages.
+    """
+    return LABELS.get(type(value), {}).get(value.value, ("", str(value.value)))
