@@ -311,7 +311,6 @@ class Plugins:
                 self._checks = found
             return self._checks
 
-
     # --- report formats -----------------------------------------------------------------
 
     def report_formats(self) -> dict[str, ReportFormatInfo]:

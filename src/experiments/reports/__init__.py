@@ -18,30 +18,31 @@ renderers are imported only when a report is rendered.
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from experiments.errors import ExperimentsError, PluginError, ReportError, ValidationError
-from experiments.reports._json import SCHEMA_VERSION
-from experiments.reports.data import (
-    DecisionDetail,
-    ExperimentDetail,
-    HypothesisDetail,
-    LearningDetail,
-    Report,
-    ReportFinding,
-    Voice,
-    gather,
-)
 from experiments.reports.format import ReportFormat
-from experiments.reports.i18n import LANGUAGES, Language
 
 if TYPE_CHECKING:
     from experiments.model import Objective
     from experiments.model._time import DateTimeLike
     from experiments.plugins import Plugins
+    from experiments.reports._json import SCHEMA_VERSION
+    from experiments.reports.data import (
+        DecisionDetail,
+        ExperimentDetail,
+        HypothesisDetail,
+        LearningDetail,
+        Report,
+        ReportFinding,
+        Voice,
+        gather,
+    )
+    from experiments.reports.i18n import LANGUAGES, Language
     from experiments.stores import Store
 
 __all__ = [
@@ -70,6 +71,32 @@ __all__ = [
 SCHEMA_PATH: Final = Path(__file__).parent / "schema" / "report.schema.json"
 
 
+# Loaded when first used: registering the built-in formats (which every opened store
+# does) needs only ReportFormat.
+_LAZY: Final = {
+    "DecisionDetail": "experiments.reports.data",
+    "ExperimentDetail": "experiments.reports.data",
+    "HypothesisDetail": "experiments.reports.data",
+    "LearningDetail": "experiments.reports.data",
+    "Report": "experiments.reports.data",
+    "ReportFinding": "experiments.reports.data",
+    "Voice": "experiments.reports.data",
+    "gather": "experiments.reports.data",
+    "LANGUAGES": "experiments.reports.i18n",
+    "Language": "experiments.reports.i18n",
+    "SCHEMA_VERSION": "experiments.reports._json",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'experiments.reports' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 def _plugins(plugins: Plugins | None) -> Plugins:
     if plugins is not None:
         return plugins
@@ -90,6 +117,8 @@ def formats(plugins: Plugins | None = None) -> dict[str, ReportFormat]:
 
 def languages() -> tuple[str, ...]:
     """The languages reports are written in: ``("en", "da", "nb", "sv")``."""
+    from experiments.reports.i18n import LANGUAGES  # noqa: PLC0415 - loaded when used
+
     return LANGUAGES
 
 
@@ -125,6 +154,7 @@ def build(
 
     from experiments.checks import run_checks  # noqa: PLC0415 - loaded when used
     from experiments.model._time import parse_datetime  # noqa: PLC0415 - loaded when used
+    from experiments.reports.data import gather  # noqa: PLC0415 - loaded when used
     from experiments.rollup import rollup  # noqa: PLC0415 - loaded when used
 
     moment = pendulum.now("UTC") if at is None else parse_datetime(at)
@@ -167,6 +197,8 @@ def render(
         ValidationError: an unknown format or language.
         PluginError: a plugin's format failed or returned neither text nor bytes.
     """
+    from experiments.reports.i18n import Language  # noqa: PLC0415 - loaded when used
+
     language = Language.load(lang)
     report_format, plugin = _format(format, _plugins(plugins))
     try:
