@@ -213,8 +213,12 @@ class Plugins:
         return cached
 
     def collect(self, hook_name: str, make_register: Callable[[str], Callable[..., None]]) -> None:
-        """Call a registration hook, giving each plugin a callback that knows its name."""
-        for impl in self._implementations(hook_name):
+        """Call a registration hook, giving each plugin a callback that knows its name.
+
+        Plugins are called in the order they were registered (built-in parts first), so
+        what they register is listed in that order too.
+        """
+        for impl in reversed(self._implementations(hook_name)):
             register = make_register(impl.plugin_name)
             try:
                 impl.function(**_accepted(impl, {"register": register}))
