@@ -21,78 +21,45 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import experiments
 from experiments import (
-    Decision,
-    Excuse,
     Experiment,
     Hypothesis,
     KeyResult,
-    Learning,
     Objective,
-    Participant,
-    Participation,
     PluginError,
     Plugins,
     ReportError,
-    Sprint,
     ValidationError,
     reports,
 )
-from experiments.checks import run_checks
-from experiments.reports import Report, ReportFormat
+from experiments.reports import Report, ReportFormat, _escape
 from experiments.reports._csv import COLUMNS
 from experiments.reports.builtin import BUILTIN_FORMATS
 from experiments.rollup import rollup
 from experiments.stores import Store
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
-import municipality
+from report_programmes import (
+    FORMULAS,
+    MARKER,
+    PIPE,
+    SCRIPT,
+    add_marked_participant,
+    build_report,
+    hostile_store,
+    municipality,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 FORMATS = ("md", "json", "csv", "html")
 LANGUAGES = ("en", "da", "nb", "sv")
 EXTENSION = {"md": "md", "json": "json", "csv": "csv", "html": "html"}
 
-#: The name of a pseudonymous participant: it must appear in no report, anywhere.
-MARKER = "Zyxwvu-Pseudonym-7Q3"
-
-SCRIPT = "<script>alert(1)</script>"
-PIPE = "left | right\nnext line"
-FORMULAS = ('=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A9)")
-
-
-def build_report(store: Store, objective: str | None = "welfare-in-100-days") -> Report:
-    """The report the tests render: roll-up, checks and detail, as of the programme's moment."""
-    result = rollup(store, objective, at=municipality.AS_OF)
-    found = run_checks(store, objective=objective, at=municipality.AS_OF)
-    return reports.gather(store, result, found)
-
 
 def text_of(rendered: str | bytes) -> str:
     return rendered.decode("utf-8-sig") if isinstance(rendered, bytes) else rendered
-
-
-def add_marked_participant(store: Store) -> None:
-    """A pseudonymous citizen with a unique name, taking part and heard in one experiment."""
-    art = store.get_by_slug(Experiment, "art-for-families")
-    person = store.save(
-        Participant(role="citizen", name=MARKER, pseudonymous=True, department=None)
-    )
-    store.save(Participation(experiment=art, participant=person, stance="critical"))
-    hypothesis = next(store.query(Hypothesis, experiment=art.id))
-    store.save(
-        Learning(
-            experiment=art,
-            hypothesis=hypothesis,
-            verdict="supports",
-            evidence="moderate",
-            observation="A parent who came with a neighbour brought two more families",
-            participants=[person],
-            observed_at="2026-10-06T10:00:00+02:00",
-        )
-    )
 
 
 @pytest.fixture(scope="module")
@@ -431,60 +398,6 @@ class TestFormats:
 # --- escaping ---------------------------------------------------------------------------
 
 
-def hostile_store() -> Store:
-    """A programme in which everything a user can write is hostile to some format."""
-    store = experiments.connect("memory://", plugins=Plugins(autoload=False))
-    objective = store.save(
-        Objective(title=f"Objective {SCRIPT}", description=f"{PIPE} {SCRIPT}", slug="hostile")
-    )
-    store.save(KeyResult(objective=objective, metric=f"metric {SCRIPT} |", baseline=0, target=10))
-    sprint = store.save(Sprint(title=SCRIPT, facilitators=[SCRIPT]))
-    named = store.save(Participant(role="partner", name=f"{SCRIPT} {FORMULAS[0]}", department=PIPE))
-    for index, title in enumerate((SCRIPT, PIPE, *FORMULAS, "[x](javascript:alert(1)) ```")):
-        experiment = store.save(
-            Experiment(
-                title=title,
-                objectives=[objective],
-                sprint=sprint,
-                owner=FORMULAS[index % len(FORMULAS)],
-                facilitators=[PIPE],
-                time_box="2026-09-01T00:00:00Z/P4W",
-            )
-        )
-        experiment = store.save(experiment.start(at="2026-09-01T00:00:00Z"))
-        store.save(Participation(experiment=experiment, participant=named, stance="critical"))
-        hypothesis = store.save(
-            Hypothesis(experiment=experiment, statement=f'"]) --> X[{title}', criterion="n >= 1")
-        )
-        store.save(
-            Learning(
-                experiment=experiment,
-                hypothesis=hypothesis,
-                verdict="supports",
-                evidence="strong",
-                observation=title,
-                insight=PIPE,
-                next_action=FORMULAS[0],
-                participants=[named],
-                observed_at="2026-09-10T00:00:00Z",
-            )
-        )
-        experiment = store.save(experiment.conclude(at="2026-09-20T00:00:00Z"))
-        decision = store.save(
-            Decision(
-                experiment=experiment,
-                outcome="pivot",
-                rationale=title,
-                decided_by=SCRIPT,
-                next_steps=[FORMULAS[1], PIPE],
-                decided_at="2026-09-25T00:00:00Z",
-            )
-        )
-        store.save(experiment.decide(decision))
-    store.save(Excuse(group=SCRIPT, reason="other", statement=PIPE, objective=objective))
-    return store
-
-
 @pytest.fixture(scope="module")
 def hostile_report() -> Report:
     store = hostile_store()
@@ -650,3 +563,104 @@ class TestPseudonymity:
         assert art.participants == 7
         voices = [v for x in art.learnings for v in x.voices]
         assert any(v.name is None and v.stance == "critical" for v in voices)
+
+
+# --- escaping, for any text ---------------------------------------------------------------
+
+#: Any text the model stores: everything but NUL and lone surrogates.
+any_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60
+)
+#: Text with the characters that matter to the formats, often.
+pointed_text = st.text(
+    st.one_of(
+        st.sampled_from(list("<>&\"'|\\`*_[]{}()#+-.!=@~$^:;%\t\r\n\u2028 ")),
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    ),
+    max_size=60,
+)
+
+
+def _unescape_markdown(text: str) -> str:
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
+
+
+def _unescape_mermaid(text: str) -> str:
+    return re.sub(r"#(\d+);", lambda m: chr(int(m.group(1))), text)
+
+
+class TestEscapingFunctions:
+    """The escaping rules hold for any text at all."""
+
+    @given(st.one_of(any_text, pointed_text))
+    def test_markdown_is_one_line_and_literal(self, text: str) -> None:
+        """One line, no unescaped pipe or angle bracket, and it means exactly the text."""
+        escaped = _escape.markdown(text)
+        assert escaped.splitlines() in ([], [escaped])
+        assert not re.search(r"(?<!\\)[|<>`*_\[\]]", escaped.replace("\\\\", ""))
+        assert _unescape_markdown(escaped) == _escape.one_line(text)
+
+    @given(st.one_of(any_text, pointed_text))
+    def test_mermaid_labels_cannot_escape(self, text: str) -> None:
+        """Only plain characters and entity codes; decoded, it is the (shortened) text."""
+        label = _escape.mermaid(text, limit=40)
+        assert re.fullmatch(r"(?:[\w ,.\-/?!():']|#\d+;)*", label)
+        decoded = _unescape_mermaid(label)
+        flat = _escape.one_line(text)
+        assert decoded == flat or (decoded.endswith("\u2026") and len(decoded) <= 40)
+
+    @given(st.one_of(any_text, pointed_text))
+    def test_csv_cells_round_trip_as_text(self, text: str) -> None:
+        """Written and read back, a cell is the text (behind an apostrophe if it could run)."""
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerow(
+            [_escape.spreadsheet(text), "end"]
+        )
+        (row,) = csv.reader(io.StringIO(buffer.getvalue(), newline=""), delimiter=";")
+        cell = row[0]
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert cell == text or cell == "'" + text
+
+    def test_a_whole_report_of_any_text(
+        self, schema_validator: jsonschema.Draft202012Validator
+    ) -> None:
+        """Titles of any text keep every format's structure in every language."""
+
+        @settings(max_examples=15)
+        @given(
+            st.lists(
+                st.one_of(any_text, pointed_text).filter(lambda t: t.strip()),
+                min_size=1,
+                max_size=3,
+            ),
+            st.sampled_from(LANGUAGES),
+        )
+        def check(titles: list[str], lang: str) -> None:
+            with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+                objective = store.save(Objective(title=titles[0], description=titles[-1]))
+                for title in titles:
+                    experiment = store.save(
+                        Experiment(title=title, objectives=[objective], owner=title)
+                    )
+                    store.save(Hypothesis(experiment=experiment, statement=title))
+                report = reports.build(store, objective, at=municipality.AS_OF)
+            page = text_of(reports.render(report, "html", lang))
+            parts = page_parts(page)
+            assert "script" not in parts.tags
+            shown = "".join(parts.text)
+            assert all(t.strip() in shown or "\r" in t for t in titles)
+            check_markdown(text_of(reports.render(report, "md", lang)))
+            data = reports.render(report, "csv", lang)
+            rows = list(
+                csv.reader(
+                    io.StringIO(text_of(data), newline=""), delimiter="," if lang == "en" else ";"
+                )
+            )
+            assert len(rows) == 1 + len(titles)
+            assert {len(row) for row in rows} == {len(COLUMNS)}
+            document = validate_json(schema_validator, reports.render(report, "json", lang))
+            assert sorted(e["title"] for e in document["experiments"]) == sorted(
+                t.strip() for t in titles
+            )
+
+        check()
