@@ -305,10 +305,15 @@ class _Reader:
         stances: dict[tuple[str, str], Stance] = {}
         for chunk in _chunks(people_ids):
             people.update((p.id, p) for p in self.store.query(Participant, id=chunk))
-            for participation in self.store.query(Participation, participant=chunk):
-                key = (participation.experiment, participation.participant)
+            for row in self.store.aggregate(
+                Participation,
+                group_by=["experiment", "participant", "stance"],
+                measures={"n": Count()},
+                participant=chunk,
+            ):
+                key = (row["experiment"], row["participant"])
                 if key in wanted:
-                    stances[key] = participation.stance
+                    stances[key] = Stance(row["stance"])
         anonymous = sorted(p.id for p in people.values() if p.display_name != p.name)
         numbers = {person: n for n, person in enumerate(anonymous, start=1)}
         voices = {}
