@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from experiments.model import ExperimentStatus, HypothesisStatus, Outcome
+from experiments.model import HypothesisStatus
 
 if TYPE_CHECKING:
     from experiments.reports.data import ExperimentDetail, Report, ReportFinding, Voice
@@ -17,6 +17,7 @@ __all__ = [
     "has_follow_up",
     "quantity",
     "share",
+    "time_box",
     "title",
     "upper_first",
     "voice",
@@ -32,9 +33,6 @@ HYPOTHESIS_ORDER: Final = (
 
 #: How many experiments a diagram shows at most; more would not be readable.
 DIAGRAM_LIMIT: Final = 40
-
-STATUS_ORDER: Final = tuple(ExperimentStatus)
-OUTCOME_ORDER: Final = tuple(Outcome)
 
 
 def upper_first(text: str) -> str:
