@@ -124,7 +124,7 @@ def register_report_formats(register: RegisterReportFormat) -> None:
     :class:`~experiments.errors.PluginError`).  The built-in Markdown, JSON, CSV and
     HTML formats come through this same hook.  Keep the import of whatever the format
     renders with (a template engine, a PDF library) inside its ``render`` function, so
-    that registering stays cheap.
+    that registering stays cheap.  What the hook returns is ignored.
 
     Args:
         register: callback taking one :class:`~experiments.reports.ReportFormat`.
