@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import experiments
-from experiments import Plugins
+from experiments import Plugins, reports
 from experiments.serialization import to_json
 
 pytestmark = pytest.mark.slow
@@ -210,7 +210,6 @@ class TestProgrammeFromTheShell:
     def test_report_in_every_format(self, programme: Shell, tmp_path: Path) -> None:
         """The programme's report, as a board would get it, in each format and language."""
         jsonschema = pytest.importorskip("jsonschema")
-        from experiments import reports
 
         at = "2026-11-27T12:00:00+01:00"
         markdown = programme.ok("report", "--objective", "welfare", "--at", at)
@@ -293,6 +292,7 @@ class TestProgrammeFromTheShell:
             "learn",
             "list",
             "check",
+            "report",
             "export",
             "import",
             "verify",
