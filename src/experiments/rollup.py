@@ -59,6 +59,7 @@ from experiments.model._time import (
     utc_key,
 )
 from experiments.query import Count, F, Latest, Max
+from experiments.refs import Ref
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -89,17 +90,6 @@ _STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
 _EVIDENCE: Final = {e.value: e for e in Evidence}
 _OUTCOME: Final = {o.value: o for o in Outcome}
 _STATUS_ORDER: Final = tuple(ExperimentStatus)
-
-
-@attrs.frozen
-class Ref:
-    """A record named in a roll-up: its id and its title (or statement)."""
-
-    id: str
-    title: str
-
-    def __str__(self) -> str:
-        return self.title
 
 
 @attrs.frozen

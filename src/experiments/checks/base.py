@@ -22,7 +22,8 @@ from experiments.model import (
     Record,
     Sprint,
 )
-from experiments.rollup import Ref
+from experiments.model._time import instant
+from experiments.refs import Ref
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -160,13 +161,8 @@ class CheckContext:
 
     def status_at(self, experiment: Experiment) -> str:
         """The experiment's status as of the context's moment, from its lifecycle times."""
-        for name, status in (
-            ("abandoned_at", "abandoned"),
-            ("decided_at", "decided"),
-            ("concluded_at", "concluded"),
-            ("started_at", "running"),
-        ):
-            moment = getattr(experiment, name)
-            if moment is not None and moment <= self.at:
-                return status
-        return "planned"
+        return experiment.status_at(self.at).value
+
+    def reached(self, moment: pendulum.DateTime | None) -> bool:
+        """Whether ``moment`` lies at or before the context's moment (compared as instants)."""
+        return moment is not None and instant(moment) <= instant(self.at)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.model import Role, Stance
-from experiments.model._time import days_between, parse_duration
+from experiments.model._time import days_between, instant, parse_duration
 from experiments.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -110,7 +110,9 @@ def _no_prototype_shown(context: CheckContext, options: Mapping[str, Any]) -> It
         shown = [
             p
             for p in context.prototypes.get(experiment.id, ())
-            if p.shown_at is not None and deadline is not None and p.shown_at <= deadline
+            if p.shown_at is not None
+            and deadline is not None
+            and instant(p.shown_at) <= instant(deadline)
         ]
         if shown:
             continue
@@ -158,7 +160,7 @@ def _no_learning(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
         learned = [
             learning
             for learning in context.learnings.get(experiment.id, ())
-            if learning.observed_at <= context.at
+            if context.reached(learning.observed_at)
         ]
         if not learned:
             yield NO_LEARNING.finding(
@@ -172,7 +174,7 @@ def _no_decision(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
     for experiment in context.experiments:
         if context.status_at(experiment) != "concluded" or experiment.concluded_at is None:
             continue
-        if experiment.concluded_at + grace >= context.at:
+        if not context.reached(experiment.concluded_at + grace):
             continue
         yield NO_DECISION.finding(
             f"was concluded {days_between(experiment.concluded_at, context.at)} days ago without "
@@ -187,8 +189,8 @@ def _overdue(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Find
         box = experiment.time_box
         if context.status_at(experiment) != "running" or box is None:
             continue
-        end = box.end or (experiment.started_at + box.duration if experiment.started_at else None)
-        if end is not None and end + grace < context.at:
+        end = experiment.ends_at
+        if end is not None and instant(end + grace) < instant(context.at):
             yield OVERDUE.finding(
                 f"is still running {days_between(end, context.at)} days after its time box ended; "
                 "conclude it, or abandon it, and follow up on what was learned",

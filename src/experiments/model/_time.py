@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from typing import Final, TypeAlias
+from collections.abc import Callable
+from typing import Any, Final, TypeAlias, TypeVar
 
 import attrs
 import pendulum
 
 from experiments.errors import InvalidTypeError, ValidationError
+
+T = TypeVar("T")
 
 __all__ = [
     "DateLike",
@@ -51,8 +54,12 @@ UTC: Final = pendulum.UTC
 _UTC_WIDTH: Final = 27  # len("2026-03-01T09:00:00.000000Z")
 
 
-class TimeError(ValueError):
-    """A time, duration or interval could not be understood; the message says why."""
+class TimeError(ValidationError):
+    """A time, duration or interval could not be understood; the message says why.
+
+    Messages read as the end of a sentence ("is not an ISO 8601 duration ..."): the
+    caller names what it was parsing, as :func:`argument` does.
+    """
 
 
 @functools.lru_cache(maxsize=256)
@@ -202,7 +209,7 @@ def _parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     if isinstance(value, dt.date):
         return pendulum.DateTime(value.year, value.month, value.day, tzinfo=UTC)
     if not isinstance(value, str):
-        raise TypeError(f"must be a date-time or ISO 8601 text, not {type(value).__name__}")
+        raise InvalidTypeError(f"must be a date-time or ISO 8601 text, not {type(value).__name__}")
     match = _ANNOTATED.fullmatch(value.strip())
     if match is None:
         raise TimeError("is not an ISO 8601 date-time such as '2026-03-01T10:00:00+01:00'")
@@ -235,9 +242,27 @@ def _parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     return result
 
 
+def instant(value: dt.datetime) -> dt.datetime:
+    """The same moment in UTC, for comparing.
+
+    Python compares two aware times of the same zone by their wall clocks, which goes
+    wrong in the hour the clocks pass twice; compared in UTC, the instants decide.
+    """
+    return value.astimezone(dt.UTC)
+
+
 def days_between(since: dt.datetime, until: dt.datetime) -> int:
     """Whole days from one instant to a later one (exact, not calendar arithmetic)."""
-    return dt.datetime.__sub__(until, since).days
+    return (instant(until) - instant(since)).days
+
+
+def argument(value: object, name: str, parse: Callable[[Any], T]) -> T:
+    """``parse(value)`` for a function argument called ``name``, errors naming it."""
+    try:
+        return parse(value)
+    except (TimeError, InvalidTypeError) as exc:
+        kind = InvalidTypeError if isinstance(exc, TypeError) else ValidationError
+        raise kind(f"{name} {exc}; got {value!r}") from None
 
 
 def _is_date(text: str) -> bool:
@@ -307,7 +332,7 @@ def parse_date(value: DateLike) -> pendulum.Date:
             else pendulum.Date(value.year, value.month, value.day)
         )
     if not isinstance(value, str):
-        raise TypeError(f"must be a date or 'YYYY-MM-DD' text, not {type(value).__name__}")
+        raise InvalidTypeError(f"must be a date or 'YYYY-MM-DD' text, not {type(value).__name__}")
     try:
         parsed = dt.date.fromisoformat(value.strip())
     except ValueError:
@@ -392,7 +417,7 @@ def parse_duration(value: DurationLike) -> pendulum.Duration:
             days=value.days, seconds=value.seconds, microseconds=value.microseconds
         )
     else:
-        raise TypeError(f"must be a duration or ISO 8601 text, not {type(value).__name__}")
+        raise InvalidTypeError(f"must be a duration or ISO 8601 text, not {type(value).__name__}")
     return _non_negative(result)
 
 

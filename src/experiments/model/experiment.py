@@ -67,6 +67,13 @@ _TIMES: Final[dict[ExperimentStatus, tuple[bool | None, bool, bool, bool]]] = {
     ExperimentStatus.ABANDONED: (None, False, False, True),
 }
 _TIME_FIELDS: Final = ("started_at", "concluded_at", "decided_at", "abandoned_at")
+# Which lifecycle time reached first tells the status at a moment, latest step first.
+_STATUS_BY_TIME: Final = (
+    ("abandoned_at", ExperimentStatus.ABANDONED),
+    ("decided_at", ExperimentStatus.DECIDED),
+    ("concluded_at", ExperimentStatus.CONCLUDED),
+    ("started_at", ExperimentStatus.RUNNING),
+)
 
 
 def _to_status(value: ExperimentStatus | str) -> ExperimentStatus:
@@ -134,6 +141,13 @@ class Experiment(Record):
                 "Experiment lifecycle times are out of order: started_at <= concluded_at "
                 f"<= decided_at and started_at <= abandoned_at; got {times}"
             )
+        if (
+            self.started_at is not None
+            and self.time_box is not None
+            and self.time_box.start is None
+        ):
+            # A started experiment's time box starts when it did: one end for everyone.
+            object.__setattr__(self, "time_box", self.time_box.starting(self.started_at))
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -210,10 +224,24 @@ class Experiment(Record):
             by, status=ExperimentStatus.ABANDONED, abandoned_at=moment, abandon_reason=reason
         )
 
+    def status_at(self, at: pendulum.DateTime) -> ExperimentStatus:
+        """The status its lifecycle times give it at the instant ``at``."""
+        moment = at.astimezone(pendulum.UTC)
+        for name, status in _STATUS_BY_TIME:
+            value = getattr(self, name)
+            if value is not None and value.astimezone(pendulum.UTC) <= moment:
+                return status
+        return ExperimentStatus.PLANNED
+
+    @property
+    def ends_at(self) -> pendulum.DateTime | None:
+        """When its time box ends, once that is known (a box without a start: at the start)."""
+        return None if self.time_box is None else self.time_box.end
+
     def overdue(self, at: pendulum.DateTime) -> pendulum.Duration | None:
-        """How long a running experiment has run past its time box at ``at``, if it has."""
-        end = self.time_box.end if self.time_box is not None else None
-        if self.status is not ExperimentStatus.RUNNING or end is None:
+        """How long it has run past its time box at ``at``, if it is running past it then."""
+        end = self.ends_at
+        if self.status_at(at) is not ExperimentStatus.RUNNING or end is None:
             return None
         end, at = end.astimezone(pendulum.UTC), at.astimezone(pendulum.UTC)  # instants
         return None if end >= at else at - end

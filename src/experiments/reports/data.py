@@ -38,6 +38,7 @@ from experiments.model import (
     Stance,
     Verdict,
 )
+from experiments.model._time import instant
 from experiments.query import Count
 from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Rollup
 
@@ -233,18 +234,6 @@ def _by_experiment(store: Store, kind: type[T], ids: Sequence[str]) -> dict[str,
     return grouped
 
 
-def _status_at(experiment: Experiment, at: pendulum.DateTime) -> ExperimentStatus:
-    for moment, status in (
-        (experiment.abandoned_at, ExperimentStatus.ABANDONED),
-        (experiment.decided_at, ExperimentStatus.DECIDED),
-        (experiment.concluded_at, ExperimentStatus.CONCLUDED),
-        (experiment.started_at, ExperimentStatus.RUNNING),
-    ):
-        if moment is not None and moment <= at:
-            return status
-    return ExperimentStatus.PLANNED
-
-
 class _Reader:
     """Reads the detail of the experiments in scope, as of one moment, in one time zone."""
 
@@ -260,7 +249,7 @@ class _Reader:
 
     def local(self, moment: pendulum.DateTime | None) -> pendulum.DateTime | None:
         """The moment in the report's time zone, or None if it lies after the report's."""
-        if moment is None or moment > self.at:
+        if moment is None or instant(moment) > instant(self.at):
             return None
         return moment.in_timezone(self.zone)
 
@@ -341,7 +330,10 @@ class _Reader:
         counts: tuple[int, int],
         voices: Mapping[tuple[str, str], Voice],
     ) -> ExperimentDetail:
-        learned = sorted((x for x in learnings if x.observed_at <= self.at), key=Learning.order_key)
+        learned = sorted(
+            (x for x in learnings if instant(x.observed_at) <= instant(self.at)),
+            key=Learning.order_key,
+        )
         hypothesis_details = []
         for hypothesis in sorted(hypotheses, key=lambda h: (h.statement, h.id)):
             on_it = [x for x in learned if x.hypothesis == hypothesis.id and x.verdict]
@@ -355,7 +347,7 @@ class _Reader:
                     assumption=hypothesis.assumption,
                 )
             )
-        decided = [d for d in decisions if d.decided_at <= self.at]
+        decided = [d for d in decisions if instant(d.decided_at) <= instant(self.at)]
         decision = max(decided, key=lambda d: (d.decided_at, d.id)) if decided else None
         box = experiment.time_box
         planned_start = None if box is None else box.start
@@ -373,7 +365,7 @@ class _Reader:
             ),
             owner=experiment.owner,
             facilitators=experiment.facilitators,
-            status=_status_at(experiment, self.at),
+            status=experiment.status_at(self.at),
             time_box_days=None if box is None else box.duration.in_days(),
             planned_start=None if planned_start is None else planned_start.in_timezone(self.zone),
             planned_end=None if planned_end is None else planned_end.in_timezone(self.zone),
