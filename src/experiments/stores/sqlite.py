@@ -86,6 +86,7 @@ class _SQLite:
 
     placeholder = "?"
     lateral = ""
+    unlimited = "-1"
 
     def raw_field(self, name: str, table: str = "r") -> str:
         return f"json_extract({table}.data, '$.\"{name}\"')"
