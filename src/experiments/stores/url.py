@@ -44,7 +44,10 @@ class StoreURL:
                 "'sqlite:///experiments.db', 'files:///experiments', 'memory://' "
                 "or 'postgresql://host/db'"
             )
-        parts = urllib.parse.urlsplit(text)
+        try:
+            parts = urllib.parse.urlsplit(text)
+        except ValueError as exc:  # e.g. an unclosed [ of an IPv6 address
+            raise StoreError(f"{_redact_text(text)!r} is not a valid URL: {exc}") from None
         scheme = parts.scheme.lower()
         params = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
         return cls(scheme, parts.netloc, urllib.parse.unquote(parts.path), params, raw=text)
