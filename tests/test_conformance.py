@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,3 +45,18 @@ class TestSQLiteStore(StoreConformance):
             return sorted(tmp_path.glob(f"{name}.db*"))
 
         return files
+
+
+@pytest.mark.postgres
+class TestPostgresStore(StoreConformance):
+    """postgresql:// keeps its promises (each store name is a schema of its own)."""
+
+    @pytest.fixture
+    def make_store(self, postgres_url: Callable[..., str]) -> Callable[..., Store]:
+        prefix = uuid.uuid4().hex
+
+        def make(name: str = "default") -> Store:
+            schema = "c_" + hashlib.blake2b(f"{prefix}/{name}".encode(), digest_size=12).hexdigest()
+            return connect(postgres_url(schema), plugins=Plugins(autoload=False), create=True)
+
+        return make

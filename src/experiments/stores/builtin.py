@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from experiments.errors import StoreError
 from experiments.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -26,7 +27,24 @@ def _sqlite(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
     return SQLiteStore(url, plugins=plugins, create=create)
 
 
+def _postgres(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
+    try:
+        from experiments.stores.postgres import PostgresStore  # noqa: PLC0415 - loaded when used
+    except ImportError as exc:  # psycopg or psycopg_pool missing, or without libpq
+        raise StoreError(
+            f"{url.redacted} needs the PostgreSQL driver (psycopg 3 and psycopg_pool), which "
+            f"cannot be imported: {exc}; pip install 'strategy-experiments[postgres]'"
+        ) from None
+    return PostgresStore(url, plugins=plugins, create=create)
+
+
 @hookimpl
 def register_backends(register: RegisterBackend) -> None:
     register("sqlite", _sqlite, description="one SQLite file; the embedded default")
     register("memory", _memory, description="this process's memory; gone when it ends")
+    register(
+        "postgresql",
+        _postgres,
+        description="a PostgreSQL server shared by many teams (extra: postgres)",
+    )
+    register("postgres", _postgres, description="the same as postgresql://")
