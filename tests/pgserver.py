@@ -169,6 +169,16 @@ class PostgresServer:
                 results.append(cursor.fetchall() if cursor.description else [])
         return results
 
+    def query(
+        self, sql: str, params: tuple[object, ...] = (), *, database: str = DATABASE
+    ) -> list[tuple[object, ...]]:
+        """Rows of one statement with parameters, as the superuser, in the test database."""
+        import psycopg  # noqa: PLC0415 - only when a server runs
+
+        with psycopg.connect(self.admin_conninfo(database), autocommit=True) as connection:
+            cursor = connection.execute(sql, params or None)  # type: ignore[arg-type]
+            return cursor.fetchall() if cursor.description else []
+
     def url(
         self,
         schema: str | None = None,

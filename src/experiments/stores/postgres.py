@@ -465,10 +465,10 @@ class PostgresStore(Store):
                 return found
             return StoreError(
                 f"no free connection to {self.url.redacted} within "
-                f"{self._settings.pool_timeout:g}s while {doing}: all "
-                f"{self._settings.pool_max} of this store's connections are in use (by "
-                "other threads, or by query results not read to the end); finish or close "
-                "those iterators, or raise ?pool_max= in the URL"
+                f"{self._settings.pool_timeout:g}s while {doing}: every one of this store's "
+                f"connections (pool_max={self._settings.pool_max}) is in use, by other "
+                "threads or by query results not read to the end; finish or close those "
+                "iterators, or raise ?pool_max= in the URL"
             )
         if isinstance(exc, PoolClosed):
             return StoreError(f"store {self.url.redacted} is closed; open it again with connect()")
@@ -622,25 +622,21 @@ class PostgresStore(Store):
 
     def _version(self, connection: psycopg.Connection[Any]) -> int:
         """The store schema version in our schema: 0 if none; refuses foreign tables."""
-        names = [
-            f"{self._s}.{table}" for table in ("experiments_migrations", "records", "versions")
-        ]
-        row = connection.execute(
-            "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL, "
-            "to_regclass(%s) IS NOT NULL",
-            names,
-        ).fetchone()
-        assert row is not None
-        ours, *theirs = row
-        if not ours:
-            if any(theirs):
-                taken = [
-                    t for t, there in zip(("records", "versions"), theirs, strict=True) if there
-                ]
+        # A query of the catalog, not to_regclass(): after waiting for the migration
+        # lock, the backend's cache may still say a table another client just made is
+        # not there, while a query sees everything committed before it started.
+        rows = connection.execute(
+            "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = ANY(%s)",
+            (self.schema, ["experiments_migrations", "records", "versions"]),
+        ).fetchall()
+        present = {str(row[0]) for row in rows}
+        if "experiments_migrations" not in present:
+            if present:
                 raise StoreError(
                     f"schema {self.schema!r} of {self.url.redacted} already has a table "
-                    f"{' and '.join(taken)} that is not a strategy-experiments store; choose "
-                    "another schema with ?schema=name in the URL"
+                    f"{' and '.join(sorted(present))} that is not a strategy-experiments "
+                    "store; choose another schema with ?schema=name in the URL"
                 )
             return 0
         found = connection.execute(
