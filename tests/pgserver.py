@@ -149,7 +149,8 @@ class PostgresServer:
     def stop(self) -> None:
         try:
             if self.port and (self.data / "postmaster.pid").exists():
-                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+                # Nothing of the data is kept: no shutdown checkpoint to wait for.
+                self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 

@@ -550,6 +550,12 @@ class PostgresStore(Store):
             connection.close()
 
     def _pooled(self) -> _Pool:
+        """The pool, opened on first use with its minimum of connections ready.
+
+        Waiting for them, rather than letting the first request race the pool's own
+        connecting, keeps that request from making the pool grow by one more.  A pool
+        that cannot connect raises PoolTimeout, which :meth:`_failure` explains.
+        """
         self._check_open()
         pool = self._pool
         if pool is not None:
@@ -574,7 +580,11 @@ class PostgresStore(Store):
                     configure=_configure,
                     num_workers=2,
                 )
-                pool.open(wait=False)
+                try:
+                    pool.open(wait=True, timeout=self._settings.pool_timeout)
+                except BaseException:
+                    pool.close(timeout=1)
+                    raise
                 self._pool = pool
             return self._pool
 
@@ -591,13 +601,15 @@ class PostgresStore(Store):
         failure: ExperimentsError | None
         with self._direct() as connection:
             self._check_server(connection)
+            doing = "checking the store's tables"
             try:
                 version = self._version(connection)
                 if version < len(MIGRATIONS) and (version > 0 or create):
+                    doing = "creating or upgrading the store's tables"
                     self._migrate(connection)
                     version = len(MIGRATIONS)
             except psycopg.Error as exc:
-                failure = self._failure(exc, "checking the store schema")
+                failure = self._failure(exc, doing)
             else:
                 failure = None
         if failure is not None:
