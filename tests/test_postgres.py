@@ -752,3 +752,19 @@ class TestSharedServer:
         assert (edited.id, False) in found
         assert kept.id not in {d.id for d in damage}
         assert all(url not in str(d) for d in damage)
+
+
+@pytest.mark.postgres
+def test_socket_url_without_a_host(postgres_server: PostgresServer) -> None:
+    """postgresql:///database?host=/socket/dir reaches the server through its socket."""
+    query = urllib.parse.urlencode(
+        {
+            "host": str(postgres_server.root),
+            "port": postgres_server.port,
+            "user": "experiments",
+            "schema": f"t_{uuid.uuid4().hex[:12]}",
+        }
+    )
+    with _open(f"postgresql:///{DATABASE}?{query}", create=True) as store:
+        store.save(Objective(title="Through the socket"))
+        assert store.count() == 1

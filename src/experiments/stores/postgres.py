@@ -324,9 +324,9 @@ def _settings(url: StoreURL) -> _Settings:
     if parts.password:
         secrets.add(parts.password)
         secrets.add(urllib.parse.unquote(parts.password))
-    conninfo = urllib.parse.urlunsplit(
-        ("postgresql", parts.netloc, parts.path, urllib.parse.urlencode(theirs), "")
-    )
+    # Spelled out: urlunsplit() would drop the // of a URL without a host (a socket).
+    query = urllib.parse.urlencode(theirs)
+    conninfo = f"postgresql://{parts.netloc}{parts.path}" + (f"?{query}" if query else "")
     schema = ours.get("schema", "public")
     if not _SCHEMA_NAME.fullmatch(schema) or schema.lower().startswith("pg_"):
         raise StoreError(
