@@ -32,6 +32,8 @@ from experiments import (
     Sprint,
     Store,
 )
+from experiments.checks import CheckReport, run_checks
+from experiments.rollup import Rollup, rollup
 
 #: When the programme's story is told from: shortly after its 100 days ended.
 AS_OF = "2026-11-27T12:00:00+01:00"
@@ -261,6 +263,19 @@ def record_programme(store: Store) -> dict[str, Any]:
         run.participant(people["librarian"], stance="supportive", involvement="co-creating")
         run.participant(people["supermarket"], stance="supportive", involvement="consulted")
         run.measure("weekly pupils", 6, at="2026-09-21T18:00:00+02:00")
+        snacks = run.hypothesis(
+            "Local businesses will pay for the café's snacks",
+            assumption="viability",
+        )
+        run.learn(
+            "The supermarket offered fruit for the whole autumn",
+            hypothesis=snacks,
+            verdict="supports",
+            evidence="weak",
+            participants=[people["supermarket"]],
+            next_action="Ask the bakery and the pharmacy too",
+            at="2026-09-28T12:00:00+02:00",
+        )
 
     # 4. Digital booking of home-care visits: planned, nobody asked yet.
     booking = experiment(
@@ -296,6 +311,68 @@ def record_programme(store: Store) -> dict[str, Any]:
     }
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def describe_rollup(result: Rollup) -> str:
+    """The roll-up of the programme's objective, as a short text for the terminal."""
+    tree = result.objectives[0]
+    total = tree.summary
+    who = total.involvement
+    lines = [
+        f"Roll-up as of {result.at.to_day_datetime_string()} (progress {_share(tree.progress)})",
+        "  experiments: "
+        + ", ".join(f"{n} {status}" for status, n in total.by_status.items() if n),
+        "  hypotheses: "
+        + ", ".join(f"{n} {status}" for status, n in total.hypotheses.items() if n),
+        f"  learnings: {total.learnings}; decisions: "
+        + ", ".join(f"{n} {outcome}" for outcome, n in total.decisions.items() if n),
+    ]
+    lines.extend(
+        f"  key result: {kr.key_result.metric}: {_share(kr.progress)} "
+        f"(latest {kr.latest:g} {kr.key_result.unit or ''})".rstrip()
+        for kr in tree.key_results
+        if kr.latest is not None
+    )
+    lines += [
+        (
+            f"  let in: {who.participants} participants, {_share(who.share_external)} external, "
+            f"{_share(who.share_critical)} critical voices, "
+            f"{_share(who.share_frontline)} frontline staff, {who.departments_crossed} departments"
+        ),
+        f"  start small: {_share(total.share_time_boxed)} time-boxed; "
+        + (
+            ", ".join(f"{o.experiment.title} {o.days} days overdue" for o in total.overdue)
+            or "none overdue"
+        ),
+    ]
+    lines.extend(
+        f"  evidence from one side only: {o.hypothesis.title} ({o.stance} voices)"
+        for o in total.one_sided
+    )
+    lines.extend(
+        f"  untested for too long: {u.hypothesis.title} ({u.days_overdue} days)"
+        for u in total.untested
+    )
+    lines.extend(
+        f"  ready to magnify: {c.hypothesis.title} ({c.evidence} evidence, "
+        f"{c.participants} taking part, {c.critical_voices} critical)"
+        for c in total.candidates
+    )
+    lines.extend(f"  excuses: {n} x {reason}" for reason, n in total.excuses_by_reason.items())
+    return "\n".join(lines)
+
+
+def describe_findings(report: CheckReport) -> str:
+    """What the checks found, one line each."""
+    if report.ok:
+        return "Checks: nothing found"
+    lines = [f"Checks: {len(report.findings)} findings"]
+    lines.extend(f"  {finding}" for finding in report.findings)
+    return "\n".join(lines)
+
+
 def describe(store: Store, objective: Objective) -> str:
     """What the store holds for ``objective``, as a short text for the terminal."""
     lines = [f"Objective: {objective.title}"]
@@ -328,11 +405,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="URL",
         help="where to record the programme (default: EXPERIMENTS_STORE, else experiments.db)",
     )
+    parser.add_argument(
+        "--at",
+        default=AS_OF,
+        help="roll up and check as of this ISO 8601 time (default: just after the 100 days)",
+    )
     args = parser.parse_args(argv)
     with experiments.connect(args.store) as store:
         programme = record_programme(store)
         print(f"Recorded the municipality's 100-day programme in {store.url.redacted}\n")
         print(describe(store, programme["objective"]))
+        result = rollup(store, programme["objective"], at=args.at)
+        print()
+        print(describe_rollup(result))
+        print()
+        print(describe_findings(run_checks(store, objective=programme["objective"], at=args.at)))
     return 0
 
 

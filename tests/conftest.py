@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -72,7 +73,7 @@ BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postg
 def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh store URL of each backend in turn."""
     if request.param == "memory":
-        return f"memory://{request.node.name}-{id(request)}"
+        return f"memory://{uuid.uuid4().hex}"
     if request.param == "postgres":
         return str(request.getfixturevalue("postgres_url")())
     directory = tmp_path_factory.mktemp("store")

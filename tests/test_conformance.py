@@ -19,7 +19,7 @@ class TestMemoryStore(StoreConformance):
 
     @pytest.fixture
     def make_store(self, request: pytest.FixtureRequest) -> Callable[..., Store]:
-        prefix = f"{request.node.name}-{id(request)}"
+        prefix = uuid.uuid4().hex
 
         def make(name: str = "default") -> Store:
             return connect(f"memory://{prefix}-{name}", plugins=Plugins(autoload=False))

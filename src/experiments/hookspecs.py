@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 import pluggy
 
 if TYPE_CHECKING:
+    from experiments.checks import Check
     from experiments.model import Decision, Experiment, Learning, Measurement, Record
     from experiments.plugins import Plugins
     from experiments.stores import Store, StoreURL
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BackendFactory",
     "RegisterBackend",
+    "RegisterCheck",
     "experiment_abandoned",
     "experiment_concluded",
     "experiment_decided",
@@ -43,6 +45,7 @@ __all__ = [
     "object_purged",
     "object_saved",
     "register_backends",
+    "register_checks",
 ]
 
 hookspec = pluggy.HookspecMarker("experiments")
@@ -77,6 +80,27 @@ def register_backends(register: RegisterBackend) -> None:
     Args:
         register: callback taking the scheme (lowercase, e.g. ``"sqlite"``), the
             factory and an optional one-line description.
+    """
+
+
+class RegisterCheck(Protocol):
+    """The callback handed to :func:`register_checks`."""
+
+    def __call__(self, check: Check) -> None: ...
+
+
+@hookspec
+def register_checks(register: RegisterCheck) -> None:
+    """Register checks a programme is held to.
+
+    Called once per :class:`~experiments.plugins.Plugins`, the first time checks are
+    run or listed.  Call ``register(check)`` with an :class:`experiments.checks.Check`
+    for each check; its ``id`` must be unique across all plugins (a clash is a
+    :class:`~experiments.errors.PluginError`).  The built-in checks come through this
+    same hook.
+
+    Args:
+        register: callback taking one :class:`~experiments.checks.Check`.
     """
 
 

@@ -24,12 +24,14 @@ from experiments import hookspecs
 from experiments.errors import PluginError
 
 if TYPE_CHECKING:
+    from experiments.checks import Check
     from experiments.hookspecs import BackendFactory
 
 __all__ = [
     "AUTOLOAD_ENV",
     "ENTRY_POINT_GROUP",
     "BackendInfo",
+    "CheckInfo",
     "PluginInfo",
     "Plugins",
     "hookimpl",
@@ -44,7 +46,7 @@ AUTOLOAD_ENV: Final = "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD"
 _log = logging.getLogger("experiments.plugins")
 
 #: The built-in parts, registered through the same hooks as any plugin.
-BUILTIN_PLUGINS: Final = ("experiments.stores.builtin",)
+BUILTIN_PLUGINS: Final = ("experiments.stores.builtin", "experiments.checks.builtin")
 
 
 @attrs.frozen
@@ -55,6 +57,14 @@ class PluginInfo:
     source: str  # "builtin", "entry point" or "code"
     distribution: str | None = None
     version: str | None = None
+
+
+@attrs.frozen
+class CheckInfo:
+    """A registered check and the plugin it came from."""
+
+    check: Check
+    plugin: str
 
 
 @attrs.frozen
@@ -92,6 +102,8 @@ class Plugins:
         self._info: dict[str, PluginInfo] = {}
         self._lock = threading.RLock()
         self._backends: dict[str, BackendInfo] | None = None
+        self._checks: dict[str, CheckInfo] | None = None
+        self._impls: dict[str, list[pluggy.HookImpl]] = {}
         for module_name in BUILTIN_PLUGINS:
             module = importlib.import_module(module_name)
             self._add(module, module_name, PluginInfo(module_name, "builtin"))
@@ -120,6 +132,8 @@ class Plugins:
             ) from exc
         self._info[name] = info
         self._backends = None
+        self._checks = None
+        self._impls.clear()
 
     def _load_entry_points(self) -> None:
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -154,6 +168,8 @@ class Plugins:
                 self._manager.unregister(plugin)
                 self._info.pop(name, None)
                 self._backends = None
+                self._checks = None
+                self._impls.clear()
 
     @property
     def manager(self) -> pluggy.PluginManager:
@@ -167,13 +183,16 @@ class Plugins:
     # --- calling hooks ----------------------------------------------------------------
 
     def _implementations(self, hook_name: str) -> list[pluggy.HookImpl]:
-        hook = getattr(self._manager.hook, hook_name)
-        # pluggy calls the last registered first; keep that order.
-        return [
-            impl
-            for impl in reversed(hook.get_hookimpls())
-            if not impl.hookwrapper and not impl.wrapper
-        ]
+        cached = self._impls.get(hook_name)
+        if cached is None:
+            hook = getattr(self._manager.hook, hook_name)
+            # pluggy calls the last registered first; keep that order.
+            cached = self._impls[hook_name] = [
+                impl
+                for impl in reversed(hook.get_hookimpls())
+                if not impl.hookwrapper and not impl.wrapper
+            ]
+        return cached
 
     def collect(self, hook_name: str, make_register: Callable[[str], Callable[..., None]]) -> None:
         """Call a registration hook, giving each plugin a callback that knows its name."""
@@ -243,6 +262,36 @@ class Plugins:
                 self.collect("register_backends", make_register)
                 self._backends = found
             return self._backends
+
+    # --- checks -------------------------------------------------------------------------
+
+    def checks(self) -> dict[str, CheckInfo]:
+        """Every registered check by id, the built-in ones first."""
+        with self._lock:
+            if self._checks is None:
+                from experiments.checks import Check  # noqa: PLC0415 - loaded when used
+
+                found: dict[str, CheckInfo] = {}
+
+                def make_register(plugin_name: str) -> Callable[..., None]:
+                    def register(check: Check) -> None:
+                        if not isinstance(check, Check):
+                            raise PluginError(
+                                f"plugin {plugin_name!r} registered {check!r}, which is not an "
+                                "experiments.checks.Check"
+                            )
+                        if check.id in found:
+                            raise PluginError(
+                                f"check {check.id!r} is registered by both "
+                                f"{found[check.id].plugin!r} and {plugin_name!r}"
+                            )
+                        found[check.id] = CheckInfo(check, plugin_name)
+
+                    return register
+
+                self.collect("register_checks", make_register)
+                self._checks = found
+            return self._checks
 
 
 def _accepted(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -195,7 +195,8 @@ class FieldType(enum.Enum):
     DATE = "date"
     LIST = "list"
     ENUM = "enum"
-    OTHER = "other"  # time boxes, criteria, metadata: stored, not filterable
+    TIMEBOX = "timebox"  # grouped by its stored text; filtered only on being there or not
+    OTHER = "other"  # criteria, metadata: stored, not filterable
 
 
 @attrs.frozen
@@ -225,6 +226,8 @@ def _classify(hint: Any) -> FieldInfo:
         return FieldInfo(simple[hint])
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return FieldInfo(FieldType.ENUM, hint)
+    if hint is TimeBox:
+        return FieldInfo(FieldType.TIMEBOX)
     return FieldInfo(FieldType.OTHER)
 
 
@@ -307,6 +310,8 @@ def _normalise(info: FieldInfo, value: object) -> object:
         return utc_key(parse_datetime(value))  # type: ignore[arg-type]
     if kind is FieldType.DATE:
         return parse_date(value).isoformat()  # type: ignore[arg-type]
+    if kind is FieldType.TIMEBOX:
+        raise TypeError("a time box can only be compared with null (time_box = null)")
     if kind is FieldType.OTHER:
         raise TypeError("this field holds structured data and cannot be filtered on")
     if not isinstance(value, str):
@@ -343,7 +348,11 @@ def bind(kind: str | None, expr: Expr | None) -> BoundExpr | None:
         name, info = resolve_field(kind, expr.field)
         if info.kind is FieldType.OTHER:
             raise ValidationError(f"{kind}.{name} holds structured data and cannot be filtered on")
-        if expr.op in _ORDERING and info.kind in (FieldType.LIST, FieldType.BOOL):
+        if expr.op in _ORDERING and info.kind in (
+            FieldType.LIST,
+            FieldType.BOOL,
+            FieldType.TIMEBOX,
+        ):
             raise ValidationError(f"{kind}.{name} cannot be compared with {expr.op.value}")
         if expr.op in (Op.IN, Op.NOT_IN):
             values = expr.value
@@ -478,7 +487,7 @@ def parse_order(kind: str | None, order_by: str | Sequence[str] | None) -> tuple
         text = raw.strip()
         descending = text.startswith("-")
         name, info = resolve_field(kind, text.lstrip("-+"))
-        if info.kind in (FieldType.LIST, FieldType.OTHER):
+        if info.kind in (FieldType.LIST, FieldType.OTHER, FieldType.TIMEBOX):
             raise ValidationError(f"cannot order by {name}: it holds a list or structured data")
         orders.append(Order(name, info, descending))
     return tuple(orders)
@@ -583,13 +592,13 @@ def bind_measures(kind: str | None, measures: Mapping[str, Measure]) -> dict[str
         if not isinstance(measure, CountDistinct | Sum | Min | Max | Latest):
             raise ValidationError(f"{label!r} is not a measure; use Count(), Sum(field), ...")
         name, info = resolve_field(kind, measure.field)
-        if info.kind in (FieldType.LIST, FieldType.OTHER):
+        if info.kind in (FieldType.LIST, FieldType.OTHER, FieldType.TIMEBOX):
             raise ValidationError(f"cannot aggregate {name}: it holds a list or structured data")
         if isinstance(measure, Sum) and info.kind is not FieldType.NUMBER:
             raise ValidationError(f"cannot sum {name}: it is not a number field")
         if isinstance(measure, Latest):
             by, by_info = resolve_field(kind, measure.by)
-            if by_info.kind in (FieldType.LIST, FieldType.OTHER):
+            if by_info.kind in (FieldType.LIST, FieldType.OTHER, FieldType.TIMEBOX):
                 raise ValidationError(f"cannot order by {by}: it holds a list or structured data")
             bound[label] = BoundMeasure(measure, name, info, by, by_info)
         else:

@@ -41,6 +41,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "UPGRADES",
     "converter",
+    "dumps",
     "from_data",
     "from_json",
     "to_data",
@@ -118,19 +119,21 @@ def _record_unstructurer(
     conv: cattrs.Converter,
 ) -> Callable[[type[Record]], Callable[[Record], dict[str, Any]]]:
     def factory(cls: type[Record]) -> Callable[[Record], dict[str, Any]]:
+        # Generated straight-line code, as attrs and cattrs do: one dict display per
+        # record instead of a loop, several times faster on the write path.
         hooks = _field_hooks(conv, cls)
-        kind = cls.kind
-
-        def unstructure(record: Record) -> dict[str, Any]:
-            data: dict[str, Any] = {"kind": kind, "schema": SCHEMA_VERSION}
-            for name, hook, optional in hooks:
-                value = getattr(record, name)
-                if hook is not None and not (optional and value is None):
-                    value = hook(value)
-                data[name] = value
-            return data
-
-        return unstructure
+        namespace: dict[str, Any] = {"KIND": cls.kind, "SCHEMA": SCHEMA_VERSION}
+        items = ['"kind": KIND', '"schema": SCHEMA']
+        for index, (name, hook, optional) in enumerate(hooks):
+            value = f"r.{name}"
+            if hook is not None:
+                namespace[f"h{index}"] = hook
+                call = f"h{index}({value})"
+                value = f"(None if {value} is None else {call})" if optional else call
+            items.append(f"{name!r}: {value}")
+        source = "def unstructure(r):\n    return {" + ", ".join(items) + "}\n"
+        exec(compile(source, f"<unstructure {cls.__name__}>", "exec"), namespace)  # noqa: S102 - code built from field names above
+        return namespace["unstructure"]  # type: ignore[no-any-return]
 
     return factory
 
@@ -206,10 +209,19 @@ def from_data(data: Mapping[str, Any]) -> Record:
     return converter.structure(data, Record)
 
 
+_COMPACT: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    """Compact JSON text of record data, as stores keep it."""
+    return _COMPACT.encode(data)
+
+
 def to_json(record: Record, *, indent: int | None = None) -> str:
     """JSON text of a record; compact by default, human-friendly with ``indent``."""
-    separators = (",", ":") if indent is None else (",", ": ")
-    return json.dumps(to_data(record), ensure_ascii=False, indent=indent, separators=separators)
+    if indent is None:
+        return _COMPACT.encode(to_data(record))
+    return json.dumps(to_data(record), ensure_ascii=False, indent=indent)
 
 
 def from_json(text: str | bytes) -> Record:

@@ -193,6 +193,11 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     return result
 
 
+def days_between(since: dt.datetime, until: dt.datetime) -> int:
+    """Whole days from one instant to a later one (exact, not calendar arithmetic)."""
+    return dt.datetime.__sub__(until, since).days
+
+
 def utc_key(value: pendulum.DateTime) -> str:
     """The fixed-width UTC text of an instant; sorts like the instants themselves."""
     u = value.astimezone(UTC) if value.tzinfo is not UTC else value
@@ -392,6 +397,9 @@ def _interval_split(text: str) -> tuple[str, str] | None:
     if "[" not in text:
         first, slash, second = text.partition("/")
         return (first, second) if slash else None
+    first, slash, second = text.rpartition("/")
+    if slash and "[" not in second and "]" not in second:  # "start[Zone/Name]/P2W"
+        return first, second
     depth = 0
     for index, char in enumerate(text):
         if char == "[":

@@ -85,9 +85,22 @@ def invalid(value: object, expected: str, *, type_error: bool = False) -> Any:
 # --- text ----------------------------------------------------------------------------
 
 
+def _unfit(text: str) -> str | None:
+    """Why text cannot be stored everywhere (SQLite, PostgreSQL, UTF-8 files), if it cannot."""
+    if "\x00" in text:
+        return "must not contain the NUL character (\\x00)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate, which is not valid Unicode text"
+    return None
+
+
 def to_title(value: str) -> str:
     if not isinstance(value, str):
         return invalid(value, "must be text", type_error=True)
+    if (reason := _unfit(value)) is not None:
+        return invalid(value, reason)
     stripped = value.strip()
     if not stripped:
         return invalid(value, "must not be empty; give a short human-readable title")
@@ -99,6 +112,8 @@ def to_text(value: str | None) -> str:
         return ""
     if not isinstance(value, str):
         return invalid(value, "must be text", type_error=True)
+    if (reason := _unfit(value)) is not None:
+        return invalid(value, reason)
     return value
 
 
@@ -108,6 +123,8 @@ def to_optional_name(value: str | None) -> str | None:
         return None
     if not isinstance(value, str):
         return invalid(value, "must be text or None", type_error=True)
+    if (reason := _unfit(value)) is not None:
+        return invalid(value, reason)
     stripped = value.strip()
     return stripped or None
 
@@ -120,6 +137,8 @@ def to_names(value: Iterable[str]) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str) or not item.strip():
             return invalid(value, "must hold only non-empty names")
+        if (reason := _unfit(item)) is not None:
+            return invalid(value, f"holds a name that {reason}")
         name = item.strip()
         if name not in result:
             result.append(name)
@@ -336,7 +355,7 @@ def to_tags(value: Iterable[str]) -> frozenset[str]:
         return invalid(value, "must be a list of tags, e.g. ['pilot', 'welfare']", type_error=True)
     tags = []
     for tag in value:
-        if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+        if not isinstance(tag, str) or not _TAG.fullmatch(tag) or _unfit(tag) is not None:
             return invalid(
                 value, f"holds {shorten(tag)}; a tag is 1-64 characters without spaces or commas"
             )
@@ -345,7 +364,11 @@ def to_tags(value: Iterable[str]) -> frozenset[str]:
 
 
 def _freeze_json(value: object, path: str) -> object:
-    if value is None or isinstance(value, bool | str):
+    if isinstance(value, str):
+        if (reason := _unfit(value)) is not None:
+            raise ValueError(f"{path} {reason}")
+        return value
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
@@ -356,6 +379,8 @@ def _freeze_json(value: object, path: str) -> object:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"{path} has the key {key!r}; JSON keys must be text")  # noqa: TRY004 - reported as a validation error
+            if (reason := _unfit(key)) is not None:
+                raise ValueError(f"{path} has a key that {reason}")
             frozen[key] = _freeze_json(item, f"{path}.{key}")
         return types.MappingProxyType(frozen)
     if isinstance(value, list | tuple):
@@ -382,6 +407,8 @@ def to_metadata(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 def thaw(value: object) -> Any:
     """Plain dicts and lists from frozen metadata, for JSON."""
+    if value is _EMPTY:
+        return {}
     if isinstance(value, Mapping):
         return {key: thaw(item) for key, item in value.items()}
     if isinstance(value, tuple):

@@ -202,6 +202,15 @@ def aggregate_sql(
             group_columns.append(f"{alias}.value")
         else:
             group_columns.append(dialect.field(name, info))
+    labels = [name for name, _ in group_by] + list(measures)
+    if not measures and any(name == "id" for name, _ in group_by):
+        # Grouping by id gives every record its own group (one per element of a list
+        # field, whose elements are distinct): a plain projection, without the sort.
+        columns = ", ".join(group_columns)
+        query = (
+            f"SELECT {columns} FROM {source} r {' '.join(joins)} WHERE {' AND '.join(conditions)}"
+        )
+        return query, params, labels
     inner_columns = [f"{column} AS k{index}" for index, column in enumerate(group_columns)]
     partition = ", ".join(f"k{i}" for i in range(len(group_columns))) or "NULL"
     outer: list[str] = []
@@ -252,5 +261,4 @@ def aggregate_sql(
     query = f"SELECT {', '.join(select_list)} FROM ({inner}) AS grouped_input"
     if group_list:
         query += f" GROUP BY {group_list}"
-    labels = [name for name, _ in group_by] + list(measures)
     return query, params, labels

@@ -29,7 +29,6 @@ conformance suite in :mod:`experiments.testing` checks.
 from __future__ import annotations
 
 import abc
-import copy
 import enum
 import heapq
 import itertools
@@ -734,6 +733,8 @@ class Store(abc.ABC):
         priors: dict[int, ExperimentStatus | None],
     ) -> None:
         plugins = self.plugins
+        if not any(plugins.has_listeners(name) for name in _EVENT_HOOKS):
+            return
         decisions = {
             r.experiment: r
             for c, r in zip(changes, results, strict=True)
@@ -807,6 +808,18 @@ class Store(abc.ABC):
         return results
 
 
+_EVENT_HOOKS = (
+    "object_saved",
+    "object_purged",
+    "experiment_started",
+    "experiment_concluded",
+    "experiment_decided",
+    "experiment_abandoned",
+    "learning_recorded",
+    "measurement_recorded",
+)
+
+
 def _booleans(
     rows: Iterable[dict[str, Any]],
     groups: list[tuple[str, FieldInfo]],
@@ -822,8 +835,11 @@ def _booleans(
         and isinstance(m.measure, Min | Max | Latest)
     ]
     if not flags:
-        yield from rows
-        return
+        return iter(rows)
+    return _with_booleans(rows, flags)
+
+
+def _with_booleans(rows: Iterable[dict[str, Any]], flags: list[str]) -> Iterator[dict[str, Any]]:
     for row in rows:
         for name in flags:
             if row[name] is not None:
@@ -897,17 +913,36 @@ def _kind_name(kind: object) -> str | None:
     raise ValidationError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
 
 
-def stamp(record: R, revision: int, at: pendulum.DateTime, by: str | None) -> R:
-    """``record`` as revision ``revision``, changed at ``at`` by ``by``.
+_FIELD_NAMES: dict[type[Record], tuple[str, ...]] = {}
 
-    A shallow copy with three fields set, instead of ``attrs.evolve``: the new values
-    are valid by construction and the rest of the record was validated when it was made.
+
+def _replace(record: R, **changes: Any) -> R:
+    """A shallow copy of ``record`` with ``changes``, without validating again.
+
+    Only for values valid by construction (a revision number, a commit time): the rest
+    of the record was validated when it was made.  Several times faster than
+    ``attrs.evolve``, which matters on the write path of a bulk batch.
     """
-    stamped = copy.copy(record)
-    object.__setattr__(stamped, "revision", revision)
-    object.__setattr__(stamped, "updated_at", max(at, record.created_at))
-    object.__setattr__(stamped, "changed_by", by)
-    return stamped
+    cls = type(record)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
+    copied = object.__new__(cls)
+    for name in names:
+        object.__setattr__(
+            copied, name, changes[name] if name in changes else getattr(record, name)
+        )
+    return copied
+
+
+def stamp(record: R, revision: int, at: pendulum.DateTime, by: str | None) -> R:
+    """``record`` as revision ``revision``, changed at ``at`` by ``by``."""
+    return _replace(
+        record,
+        revision=revision,
+        updated_at=max(at, record.created_at),
+        changed_by=by,
+    )
 
 
 class Batch:
@@ -989,9 +1024,7 @@ class Batch:
         current = self._current(record)
         if current.deleted:
             return current
-        marked = copy.copy(current)
-        object.__setattr__(marked, "deleted_at", self._at)
-        return self._put(marked, current.revision)
+        return self._put(_replace(current, deleted_at=self._at), current.revision)
 
     def restore(self, record: Record | str) -> Record:
         """Add the undoing of a soft delete."""
@@ -999,9 +1032,7 @@ class Batch:
         current = self._current(record)
         if not current.deleted:
             return current
-        marked = copy.copy(current)
-        object.__setattr__(marked, "deleted_at", None)
-        return self._put(marked, current.revision)
+        return self._put(_replace(current, deleted_at=None), current.revision)
 
     def purge(self, record: Record | str) -> PurgeReport:
         """Add the purge of a record, with the cascade :meth:`Store.purge` describes."""

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from experiments.serialization import from_data
+from experiments.serialization import dumps, from_data
 from experiments.stores.base import (
     Capability,
     Change,
@@ -42,10 +42,6 @@ class _Shelf:
 
 _NAMED: dict[str, _Shelf] = {}
 _NAMED_LOCK = threading.Lock()
-
-
-def _dumps(data: Mapping[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 class MemoryStore(Store):
@@ -113,7 +109,7 @@ class MemoryStore(Store):
                         continue
                     if change.expected is not None and change.expected != stored:
                         raise conflict(record, change.expected, stored)
-                    text = _dumps(change.data)
+                    text = dumps(change.data)
                     current[record.id] = text
                     now_versions(record.id).append(text)
                     results.append(record)
@@ -127,11 +123,11 @@ class MemoryStore(Store):
                     texts = now_versions(record.id)
                     same = [t for t in texts if json.loads(t)["revision"] == record.revision]
                     if same:
-                        if json.loads(same[0]) != json.loads(_dumps(change.data)):
+                        if json.loads(same[0]) != json.loads(dumps(change.data)):
                             raise import_conflict(record)
                         results.append(False)
                         continue
-                    texts.append(_dumps(change.data))
+                    texts.append(dumps(change.data))
                     texts.sort(key=lambda t: json.loads(t)["revision"])
                     current[record.id] = texts[-1]
                     results.append(True)

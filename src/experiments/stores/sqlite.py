@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from experiments.errors import ConflictError, SchemaError, StoreError
-from experiments.query import BoundExpr, BoundMeasure, FieldInfo, FieldType, Order
-from experiments.serialization import from_data
+from experiments.model import KINDS
+from experiments.query import BoundExpr, BoundMeasure, FieldInfo, FieldType, Order, field_types
+from experiments.serialization import dumps, from_data
 from experiments.stores import _sql
 from experiments.stores.base import (
     Capability,
@@ -52,57 +53,123 @@ __all__ = ["SQLiteStore"]
 #: files from other programs' SQLite databases.
 APPLICATION_ID: Final = 0x45585052
 
+
+def _hot_fields() -> dict[str, FieldType]:
+    """Fields copied into ``records`` at write time, so queries need not parse JSON.
+
+    Every short field any kind has; long free text (descriptions, observations, notes),
+    personal names and structured data stay in the JSON of ``versions`` only.
+    """
+    left_out = {
+        "id", "kind", "revision", "metadata", "criterion", "abandon_reason", "challenge",
+        "description", "details", "insight", "link", "name", "next_action", "observation",
+        "rationale", "text", "next_steps", "facilitators", "decided_by",
+    }  # fmt: skip
+    hot: dict[str, FieldType] = {}
+    for kind in KINDS:
+        for name, info in field_types(kind).items():
+            if name not in left_out and info.kind is not FieldType.OTHER:
+                hot[name] = info.kind
+    return dict(sorted(hot.items()))
+
+
+#: Hot field name -> how it is stored (times as their fixed-width UTC text, lists as JSON).
+HOT: Final = _hot_fields()
+_HOT_COLUMNS: Final = ", ".join(f'"{name}"' for name in HOT)
+_HOT_MARKS: Final = ", ".join("?" for _ in HOT)
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
-        """CREATE TABLE records (
+        # Every version's data is written once, in `versions`.  `records` holds one row
+        # per record: which revision is current, and its short fields as columns; the
+        # `current` view joins the two.
+        f"""CREATE TABLE records (
             id TEXT PRIMARY KEY,
             kind TEXT NOT NULL,
             revision INTEGER NOT NULL,
             deleted INTEGER NOT NULL DEFAULT 0,
-            data TEXT NOT NULL
+            {", ".join(f'"{name}"' for name in HOT)}
         )""",
         "CREATE INDEX records_kind ON records (kind, id)",
-        """CREATE INDEX records_experiment ON records (json_extract(data, '$.experiment'))
-            WHERE json_extract(data, '$.experiment') IS NOT NULL""",
+        'CREATE INDEX records_experiment ON records ("experiment") WHERE "experiment" IS NOT NULL',
         """CREATE TABLE versions (
             id TEXT NOT NULL,
             revision INTEGER NOT NULL,
             data TEXT NOT NULL,
             PRIMARY KEY (id, revision)
-        ) WITHOUT ROWID""",
+        )""",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
 )
+
+
+_INSERT_RECORD: Final = (
+    f"INSERT INTO records (id, kind, revision, deleted, {_HOT_COLUMNS}) "
+    f"VALUES (?, ?, ?, ?, {_HOT_MARKS})"
+)
+_UPDATE_RECORD: Final = (
+    "UPDATE records SET revision = ?, deleted = ?, kind = ?, "
+    + ", ".join(f'"{name}" = ?' for name in HOT)
+    + " WHERE id = ? AND revision = ?"
+)
+_UPSERT_RECORD: Final = (
+    _INSERT_RECORD
+    + " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, revision = excluded.revision, "
+    + "deleted = excluded.deleted, "
+    + ", ".join(f'"{name}" = excluded."{name}"' for name in HOT)
+    + " WHERE excluded.revision > records.revision"
+)
+
+
+def _hot_values(data: Mapping[str, Any]) -> list[Any]:
+    values: list[Any] = []
+    for name, kind in HOT.items():
+        value = data.get(name)
+        if value is not None:
+            if kind is FieldType.DATETIME:
+                value = value[:27]
+            elif kind is FieldType.LIST:
+                value = dumps(value)
+            elif kind is FieldType.BOOL:
+                value = int(value)
+        values.append(value)
+    return values
+
 
 _SYNCHRONOUS: Final = {"full": "FULL", "normal": "NORMAL", "off": "OFF", "extra": "EXTRA"}
 
 
-def _dumps(data: Mapping[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
 class _SQLite:
-    """How SQL reads fields out of the JSON ``data`` column in SQLite."""
+    """How SQL reads fields in SQLite: hot columns where there are, the JSON otherwise."""
 
     placeholder = "?"
     lateral = ""
     unlimited = "-1"
 
     def raw_field(self, name: str, table: str = "r") -> str:
+        if name in HOT and HOT[name] is not FieldType.DATETIME:
+            return f'{table}."{name}"'
+        if name in ("id", "kind", "revision"):
+            return f"{table}.{name}"
         return f"json_extract({table}.data, '$.\"{name}\"')"
 
     def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
-        if name == "id":
-            return f"{table}.id"
-        if name == "kind":
-            return f"{table}.kind"
+        if name in HOT or name in ("id", "kind", "revision"):
+            return f'{table}."{name}"'
         raw = self.raw_field(name, table)
         return f"substr({raw}, 1, 27)" if info.kind is FieldType.DATETIME else raw
 
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
+        if name in HOT:
+            return f'json_each({table}."{name}") AS {alias}'
         return f"json_each({table}.data, '$.\"{name}\"') AS {alias}"
 
     def list_length(self, name: str, table: str = "r") -> str:
+        if name in HOT:
+            return f'json_array_length({table}."{name}")'
         return f"json_array_length({table}.data, '$.\"{name}\"')"
 
     def false(self) -> str:
@@ -353,7 +420,7 @@ class SQLiteStore(Store):
         try:
             row = (
                 self._connection()
-                .execute("SELECT data FROM records WHERE id = ?", (id,))
+                .execute("SELECT data FROM current WHERE id = ?", (id,))
                 .fetchone()
             )
         except sqlite3.Error as exc:
@@ -375,9 +442,9 @@ class SQLiteStore(Store):
 
     def _scan(self, kind: str | None) -> Iterator[Mapping[str, Any]]:
         if kind is None:
-            rows = self._rows("SELECT id, data FROM records ORDER BY id")
+            rows = self._rows("SELECT id, data FROM current ORDER BY id")
         else:
-            rows = self._rows("SELECT id, data FROM records WHERE kind = ? ORDER BY id", (kind,))
+            rows = self._rows("SELECT id, data FROM current WHERE kind = ? ORDER BY id", (kind,))
         for record_id, text in rows:
             yield self._decode_row(text, f"record {record_id!r}")
 
@@ -397,7 +464,7 @@ class SQLiteStore(Store):
     ) -> Iterator[Mapping[str, Any]]:
         self._connection()  # fail now, not at the first next(), when there is no store
         sql, params = _sql.select_sql(
-            _DIALECT, "records", kind, where, orders, limit, offset, include_deleted
+            _DIALECT, "current", kind, where, orders, limit, offset, include_deleted
         )
         return (self._decode_row(row[0], "a record") for row in self._rows(sql, params))
 
@@ -411,7 +478,7 @@ class SQLiteStore(Store):
     ) -> Iterable[dict[str, Any]]:
         self._connection()
         sql, params, labels = _sql.aggregate_sql(
-            _DIALECT, "records", kind, where, group_by, measures, include_deleted
+            _DIALECT, "current", kind, where, group_by, measures, include_deleted
         )
         return (dict(zip(labels, row, strict=True)) for row in self._rows(sql, params))
 
@@ -454,7 +521,14 @@ class SQLiteStore(Store):
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         try:
+            fresh: list[Put] = []  # a run of new records, inserted with executemany
             for change in changes:
+                if isinstance(change, Put) and change.expected == 0:
+                    fresh.append(change)
+                    continue
+                if fresh:
+                    results.extend(self._insert_many(connection, fresh))
+                    fresh = []
                 if isinstance(change, Put):
                     results.append(self._put(connection, change))
                 elif isinstance(change, Purge):
@@ -464,6 +538,8 @@ class SQLiteStore(Store):
                     results.append(self._import(connection, change))
                 else:  # pragma: no cover - Change admits nothing else
                     raise TypeError(change)  # noqa: TRY301 - rolled back like any failure
+            if fresh:
+                results.extend(self._insert_many(connection, fresh))
             connection.execute("COMMIT")
         except BaseException as exc:
             if connection.in_transaction:
@@ -475,29 +551,62 @@ class SQLiteStore(Store):
             self._forget_purged(connection)
         return results
 
+    def _insert_many(self, connection: sqlite3.Connection, puts: list[Put]) -> list[Any]:
+        """Insert new records in two statements; on a clash, find it one by one."""
+        if len(puts) == 1:
+            return [self._put(connection, puts[0])]
+        pointers = [
+            (
+                put.record.id,
+                put.record.kind,
+                put.record.revision,
+                int(put.record.deleted_at is not None),
+                *_hot_values(put.data),
+            )
+            for put in puts
+        ]
+        connection.execute("SAVEPOINT fresh_records")
+        try:
+            connection.executemany(_INSERT_RECORD, pointers)
+            connection.executemany(
+                "INSERT INTO versions (id, revision, data) VALUES (?, ?, ?)",
+                [(put.record.id, put.record.revision, dumps(put.data)) for put in puts],
+            )
+        except sqlite3.IntegrityError:
+            connection.execute("ROLLBACK TO fresh_records")
+            connection.execute("RELEASE fresh_records")
+            return [self._put(connection, put) for put in puts]  # raises the precise conflict
+        connection.execute("RELEASE fresh_records")
+        return [put.record for put in puts]
+
     def _put(self, connection: sqlite3.Connection, change: Put) -> Any:
         record = change.record
-        text = _dumps(change.data)
+        text = dumps(change.data)
         deleted = 0 if record.deleted_at is None else 1
         if not change.expected:
             try:
                 connection.execute(
-                    "INSERT INTO records (id, kind, revision, deleted, data) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (record.id, record.kind, record.revision, deleted, text),
+                    _INSERT_RECORD,
+                    (record.id, record.kind, record.revision, deleted, *_hot_values(change.data)),
                 )
             except sqlite3.IntegrityError:
                 row = connection.execute(
-                    "SELECT revision, data FROM records WHERE id = ?", (record.id,)
+                    "SELECT revision, data FROM current WHERE id = ?", (record.id,)
                 ).fetchone()
                 if change.expected is None:
                     return from_data(self._decode_row(row[1], f"record {record.id!r}"))
                 raise conflict(record, 0, row[0]) from None
         else:
             updated = connection.execute(
-                "UPDATE records SET revision = ?, deleted = ?, data = ?, kind = ? "
-                "WHERE id = ? AND revision = ?",
-                (record.revision, deleted, text, record.kind, record.id, change.expected),
+                _UPDATE_RECORD,
+                (
+                    record.revision,
+                    deleted,
+                    record.kind,
+                    *_hot_values(change.data),
+                    record.id,
+                    change.expected,
+                ),
             )
             if updated.rowcount != 1:
                 row = connection.execute(
@@ -524,7 +633,7 @@ class SQLiteStore(Store):
 
     def _import(self, connection: sqlite3.Connection, change: ImportVersion) -> bool:
         record = change.record
-        text = _dumps(change.data)
+        text = dumps(change.data)
         row = connection.execute(
             "SELECT data FROM versions WHERE id = ? AND revision = ?", (record.id, record.revision)
         ).fetchone()
@@ -537,11 +646,14 @@ class SQLiteStore(Store):
             (record.id, record.revision, text),
         )
         connection.execute(
-            "INSERT INTO records (id, kind, revision, deleted, data) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, revision = excluded.revision, "
-            "deleted = excluded.deleted, data = excluded.data "
-            "WHERE excluded.revision > records.revision",
-            (record.id, record.kind, record.revision, int(record.deleted_at is not None), text),
+            _UPSERT_RECORD,
+            (
+                record.id,
+                record.kind,
+                record.revision,
+                int(record.deleted_at is not None),
+                *_hot_values(change.data),
+            ),
         )
         return True
 

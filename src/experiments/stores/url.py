@@ -46,7 +46,7 @@ class StoreURL:
             )
         try:
             parts = urllib.parse.urlsplit(text)
-        except ValueError as exc:  # e.g. an unclosed [ of an IPv6 address
+        except ValueError as exc:
             raise StoreError(f"{_redact_text(text)!r} is not a valid URL: {exc}") from None
         scheme = parts.scheme.lower()
         params = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))

@@ -977,6 +977,8 @@ def _filters(draw: st.DrawFn, kind: str, rows: list[dict[str, Any]]) -> Expr:
     def condition() -> Expr:
         name = draw(st.sampled_from(fields))
         info = types[name]
+        if info.kind is FieldType.TIMEBOX:
+            return Condition(name, draw(st.sampled_from([Op.EQ, Op.NE])), None)
         if info.kind is FieldType.ENUM:
             assert info.enum is not None
             values: st.SearchStrategy[Any] = st.sampled_from([m.value for m in info.enum])
@@ -1009,7 +1011,9 @@ def _filters(draw: st.DrawFn, kind: str, rows: list[dict[str, Any]]) -> Expr:
 @st.composite
 def _orders(draw: st.DrawFn, kind: str) -> list[str] | None:
     types = field_types(kind)
-    fields = [n for n in _usable_fields(kind) if types[n].kind is not FieldType.LIST]
+    fields = [
+        n for n in _usable_fields(kind) if types[n].kind not in (FieldType.LIST, FieldType.TIMEBOX)
+    ]
     chosen = draw(st.lists(st.sampled_from(fields), max_size=2, unique=True))
     if not chosen:
         return None
@@ -1019,7 +1023,9 @@ def _orders(draw: st.DrawFn, kind: str) -> list[str] | None:
 @st.composite
 def _measures(draw: st.DrawFn, kind: str) -> dict[str, Any]:
     types = field_types(kind)
-    scalar = [n for n in _usable_fields(kind) if types[n].kind is not FieldType.LIST]
+    scalar = [
+        n for n in _usable_fields(kind) if types[n].kind not in (FieldType.LIST, FieldType.TIMEBOX)
+    ]
     numbers = [n for n in scalar if types[n].kind is FieldType.NUMBER]
     times = [n for n in scalar if types[n].kind in (FieldType.DATETIME, FieldType.DATE)]
     options: list[st.SearchStrategy[Any]] = [

@@ -74,7 +74,7 @@ ZONES: Final = (
 
 #: Text as users type it, Nordic letters and the odd control character included.
 texts: Final = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]),
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\x00"),
     max_size=40,
 )
 #: Non-blank text without surrounding whitespace (titles are stripped on the way in).
@@ -156,13 +156,12 @@ _json_scalars: Final = st.one_of(
     ),
     texts,
 )
+_keys: Final = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8)
 metadata: Final = st.dictionaries(
-    st.text(max_size=8),
+    _keys,
     st.recursive(
         _json_scalars,
-        lambda inner: (
-            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-        ),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3),
         max_leaves=8,
     ),
     max_size=4,

@@ -1,0 +1,167 @@
+"""Checks: the brave moves of the practice as rules a programme is held to.
+
+A strategy that lives behind closed doors, with only the satisfied customers, without
+the front line and without follow-up fails; checks make that visible before a leader
+has to ask.  Run them on one experiment, one objective (with its sub-objectives) or the
+whole store::
+
+    report = run_checks(store, objective="welfare-in-100-days")
+    for finding in report.findings:
+        print(finding)
+
+Thresholds are options per check id (``options={"start-small/long-time-box": {"max":
+"P8W"}}``); any check can be switched off (``disabled={"frontline/no-frontline"}``).
+Plugins add their own through the ``register_checks`` hook, exactly as the built-in
+ones are added.  A check that raises does not stop the others: its failure is reported
+as a finding, and in :attr:`CheckReport.errors` as a
+:class:`~experiments.errors.PluginError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pendulum
+
+from experiments.checks.base import Check, CheckContext, Finding, Severity
+from experiments.errors import PluginError, ValidationError
+from experiments.model import Experiment, Objective, Sprint
+from experiments.model._time import DateTimeLike, parse_datetime
+
+if TYPE_CHECKING:
+    from experiments.plugins import Plugins
+    from experiments.stores import Store
+
+__all__ = ["Check", "CheckContext", "CheckReport", "Finding", "Severity", "run_checks"]
+
+_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@attrs.frozen
+class CheckReport:
+    """Everything the checks found, most urgent first, and which checks ran."""
+
+    at: pendulum.DateTime
+    findings: tuple[Finding, ...]
+    checks: tuple[str, ...]
+    errors: tuple[PluginError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """No findings at all."""
+        return not self.findings
+
+    def by_check(self) -> dict[str, list[Finding]]:
+        grouped: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            grouped.setdefault(finding.check, []).append(finding)
+        return grouped
+
+
+def _scope(
+    store: Store, experiment: Experiment | str | None, objective: Objective | str | None
+) -> tuple[list[Experiment], list[Sprint]]:
+    if experiment is not None and objective is not None:
+        raise ValidationError("check one experiment or one objective, not both")
+    if experiment is not None:
+        found = _experiment(store, experiment)
+        sprints = (
+            [s for s in [store.find(found.sprint)] if isinstance(s, Sprint)] if found.sprint else []
+        )
+        return [found], sprints
+    if objective is not None:
+        from experiments.rollup import _find_objective  # noqa: PLC0415 - shares the lookup
+
+        top = _find_objective(store, objective)
+        children: dict[str | None, list[str]] = {}
+        for candidate in store.query(Objective):
+            children.setdefault(candidate.parent, []).append(candidate.id)
+        subtree, queue = set(), [top.id]
+        while queue:
+            current = queue.pop()
+            if current not in subtree:
+                subtree.add(current)
+                queue.extend(children.get(current, ()))
+        experiments = list(store.query(Experiment, objectives=sorted(subtree)))
+        sprint_ids = sorted({e.sprint for e in experiments if e.sprint})
+        sprints = list(store.query(Sprint, id=sprint_ids)) if sprint_ids else []
+        return experiments, sprints
+    return list(store.query(Experiment)), list(store.query(Sprint))
+
+
+def _experiment(store: Store, experiment: Experiment | str) -> Experiment:
+    if isinstance(experiment, Experiment):
+        return store.get(experiment.id, Experiment)
+    found = store.find(experiment)
+    if isinstance(found, Experiment):
+        return found
+    return store.get_by_slug(Experiment, experiment)
+
+
+def run_checks(
+    store: Store,
+    *,
+    experiment: Experiment | str | None = None,
+    objective: Objective | str | None = None,
+    at: DateTimeLike | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    disabled: Iterable[str] = (),
+    plugins: Plugins | None = None,
+) -> CheckReport:
+    """Run every registered check on one experiment, one objective or the whole store.
+
+    Args:
+        store: where the programme is recorded.
+        experiment: an experiment (record, id or slug) to check alone.
+        objective: an objective (record, id or slug) whose experiments and sprints to check.
+        at: the moment to check as of (default now).
+        options: per check id, values for its thresholds (see each check's ``defaults``).
+        disabled: ids of checks not to run.
+        plugins: the plugins whose checks to run (default: the store's).
+
+    Raises:
+        ValidationError: an unknown check id or option name.
+    """
+    moment = pendulum.now("UTC") if at is None else parse_datetime(at)
+    registry = (plugins or store.plugins).checks()
+    configured = dict(options or {})
+    switched_off = set(disabled)
+    unknown = (set(configured) | switched_off) - set(registry)
+    if unknown:
+        raise ValidationError(
+            f"unknown check(s) {', '.join(sorted(unknown))}; known: {', '.join(registry)}"
+        )
+    for check_id, values in configured.items():
+        extra = set(values) - set(registry[check_id].check.defaults)
+        if extra:
+            raise ValidationError(
+                f"check {check_id!r} has no option {', '.join(sorted(extra))}; its options: "
+                f"{', '.join(registry[check_id].check.defaults) or 'none'}"
+            )
+    experiments, sprints = _scope(store, experiment, objective)
+    context = CheckContext(store, experiments, sprints, moment)
+    findings: list[Finding] = []
+    errors: list[PluginError] = []
+    ran: list[str] = []
+    for check_id, registered in registry.items():
+        if check_id in switched_off:
+            continue
+        check = registered.check
+        settings = {**check.defaults, **configured.get(check_id, {})}
+        ran.append(check_id)
+        try:
+            found = list(check.run(context, settings))
+        except Exception as exc:  # noqa: BLE001 - a failing check must not stop the others
+            error = PluginError(
+                f"check {check_id!r} from plugin {registered.plugin!r} failed: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            error.__cause__ = exc
+            errors.append(error)
+            findings.append(Finding(check_id, Severity.ERROR, str(error), (), registered.plugin))
+            continue
+        findings += [attrs.evolve(f, plugin=registered.plugin) for f in found]
+    findings.sort(key=lambda f: (_ORDER[f.severity], f.check, [r.title for r in f.concerns]))
+    return CheckReport(moment, tuple(findings), tuple(ran), tuple(errors))

@@ -1,0 +1,172 @@
+"""What a check is, what it finds, and what it gets to look at."""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pendulum
+
+from experiments.errors import ValidationError
+from experiments.model import (
+    Decision,
+    Experiment,
+    Learning,
+    Participant,
+    Participation,
+    Prototype,
+    Record,
+    Sprint,
+)
+from experiments.rollup import Ref
+
+if TYPE_CHECKING:
+    from experiments.stores import Store
+
+__all__ = ["Check", "CheckContext", "Finding", "Severity"]
+
+
+class Severity(enum.StrEnum):
+    """How urgent a finding is."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@attrs.frozen
+class Finding:
+    """Something a check found: which check, how urgent, about what, and what to do."""
+
+    check: str
+    severity: Severity
+    message: str
+    concerns: tuple[Ref, ...] = ()
+    plugin: str = ""
+
+    def __str__(self) -> str:
+        about = ", ".join(ref.title for ref in self.concerns)
+        return f"[{self.severity}] {self.check}: {self.message}" + (f" ({about})" if about else "")
+
+
+def ref(record: Record) -> Ref:
+    """A record named in a finding."""
+    return Ref(
+        record.id, str(getattr(record, "title", None) or getattr(record, "statement", record.id))
+    )
+
+
+def _check_id(_: object, __: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or "/" not in value or value != value.strip().lower():
+        raise ValidationError(
+            f"check id {value!r} must be lowercase '<area>/<name>', "
+            "e.g. 'engine-room/no-critical-voice'"
+        )
+
+
+@attrs.frozen
+class Check:
+    """A rule a programme is held to.
+
+    ``run(context, options)`` yields :class:`Finding` objects for what it finds in the
+    context's scope; ``options`` are the check's ``defaults`` updated with whatever the
+    caller configured for this check's ``id``.
+
+    ``id`` is the stable identifier, ``"<area>/<name>"``, that configuration and reports
+    use; ``severity`` how urgent its findings are unless a finding says otherwise;
+    ``move`` the brave move of the practice it comes from; ``summary`` one line on what it
+    looks for; ``run`` the function that looks; ``defaults`` its thresholds.
+    """
+
+    id: str = attrs.field(validator=_check_id)
+    severity: Severity = attrs.field(converter=Severity)
+    move: str
+    summary: str
+    run: Callable[[CheckContext, Mapping[str, Any]], Iterable[Finding]]
+    defaults: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def finding(self, message: str, *concerns: Record, severity: Severity | None = None) -> Finding:
+        """A finding of this check about ``concerns``."""
+        return Finding(self.id, severity or self.severity, message, tuple(ref(r) for r in concerns))
+
+
+class CheckContext:
+    """What checks look at: the experiments and sprints in scope, and their records.
+
+    Loaders read the store once and keep the result, so ten checks asking for
+    participations cost one query.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        experiments: list[Experiment],
+        sprints: list[Sprint],
+        at: pendulum.DateTime,
+    ) -> None:
+        self.store = store
+        self.experiments = experiments
+        self.sprints = sprints
+        self.at = at
+        self._ids = {e.id for e in experiments}
+
+    def _by_experiment(self, kind: type[Record]) -> dict[str, list[Any]]:
+        grouped: dict[str, list[Any]] = defaultdict(list)
+        if not self._ids:
+            return grouped
+        for record in self.store.query(kind, experiment=sorted(self._ids)):
+            grouped[record.experiment].append(record)  # type: ignore[attr-defined]
+        return grouped
+
+    @functools.cached_property
+    def participations(self) -> dict[str, list[Participation]]:
+        """Participations by experiment id."""
+        return self._by_experiment(Participation)
+
+    @functools.cached_property
+    def prototypes(self) -> dict[str, list[Prototype]]:
+        """Prototypes by experiment id."""
+        return self._by_experiment(Prototype)
+
+    @functools.cached_property
+    def learnings(self) -> dict[str, list[Learning]]:
+        """Learnings by experiment id."""
+        return self._by_experiment(Learning)
+
+    @functools.cached_property
+    def decisions(self) -> dict[str, list[Decision]]:
+        """Decisions by experiment id."""
+        return self._by_experiment(Decision)
+
+    @functools.cached_property
+    def participants(self) -> dict[str, Participant]:
+        """Every participant taking part in an experiment or sprint in scope, by id."""
+        wanted = {p.participant for group in self.participations.values() for p in group}
+        wanted |= {member for sprint in self.sprints for member in sprint.team}
+        if not wanted:
+            return {}
+        return {p.id: p for p in self.store.query(Participant, id=sorted(wanted))}
+
+    def people_in(self, experiment: Experiment) -> Iterator[tuple[Participation, Participant]]:
+        """Each participation in ``experiment`` with its participant (purged ones left out)."""
+        for participation in self.participations.get(experiment.id, ()):
+            person = self.participants.get(participation.participant)
+            if person is not None:
+                yield participation, person
+
+    def status_at(self, experiment: Experiment) -> str:
+        """The experiment's status as of the context's moment, from its lifecycle times."""
+        for name, status in (
+            ("abandoned_at", "abandoned"),
+            ("decided_at", "decided"),
+            ("concluded_at", "concluded"),
+            ("started_at", "running"),
+        ):
+            moment = getattr(experiment, name)
+            if moment is not None and moment <= self.at:
+                return status
+        return "planned"

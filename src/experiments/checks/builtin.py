@@ -1,0 +1,314 @@
+"""The built-in checks: the five brave moves as rules, registered like any plugin's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from experiments.checks.base import Check, CheckContext, Finding, Severity
+from experiments.model import Role, Stance
+from experiments.model._time import days_between, parse_duration
+from experiments.plugins import hookimpl
+
+if TYPE_CHECKING:
+    from experiments.hookspecs import RegisterCheck
+
+__all__ = ["BUILTIN_CHECKS"]
+
+_OPEN: Final = ("planned", "running")
+_ALIVE: Final = ("planned", "running", "concluded", "decided")
+_DONE: Final = ("concluded", "decided")
+
+
+def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    for experiment in context.experiments:
+        if not experiment.objectives and context.status_at(experiment) in _ALIVE:
+            yield NO_OBJECTIVE.finding(
+                "is linked to no objective; link it to the strategy objective it serves "
+                "so its learning rolls up",
+                experiment,
+            )
+
+
+def _no_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    for experiment in context.experiments:
+        if experiment.time_box is None and context.status_at(experiment) in _OPEN:
+            yield NO_TIME_BOX.finding(
+                "has no time box; give it one (e.g. 'P4W') so that it stays small and ends "
+                "in a decision",
+                experiment,
+            )
+
+
+def _long_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    limit = parse_duration(options["max"])
+    for experiment in context.experiments:
+        box = experiment.time_box
+        if box is None or context.status_at(experiment) not in _OPEN:
+            continue
+        anchor = box.start or experiment.started_at or experiment.created_at
+        if anchor + box.duration > anchor + limit:
+            yield LONG_TIME_BOX.finding(
+                f"is time-boxed to {box.duration.in_words()}, longer than {limit.in_words()}; "
+                "cut it into smaller experiments that each end in a decision",
+                experiment,
+            )
+
+
+def _missing_voice(
+    check: Check,
+    context: CheckContext,
+    wanted: str,
+    advice: str,
+    test: Any,
+) -> Iterator[Finding]:
+    for experiment in context.experiments:
+        if context.status_at(experiment) not in _ALIVE:
+            continue
+        if not any(
+            test(participation, person) for participation, person in context.people_in(experiment)
+        ):
+            yield check.finding(f"has no {wanted} taking part; {advice}", experiment)
+
+
+def _no_external(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    yield from _missing_voice(
+        NO_EXTERNAL,
+        context,
+        "citizen, customer, user or other external participant",
+        "invite the people it is for into the engine room",
+        lambda _, person: person.external,
+    )
+
+
+def _no_critical(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    yield from _missing_voice(
+        NO_CRITICAL,
+        context,
+        "critical voice",
+        "invite someone who is sceptical of the idea, not only those who like it",
+        lambda participation, _: participation.stance is Stance.CRITICAL,
+    )
+
+
+def _no_frontline(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    yield from _missing_voice(
+        NO_FRONTLINE,
+        context,
+        "frontline employee",
+        "involve the staff who meet the citizens and customers every day",
+        lambda _, person: person.role is Role.FRONTLINE_EMPLOYEE,
+    )
+
+
+def _no_prototype_shown(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    for experiment in context.experiments:
+        status = context.status_at(experiment)
+        if status not in ("running", *_DONE):
+            continue
+        deadline = experiment.concluded_at if status in _DONE else context.at
+        shown = [
+            p
+            for p in context.prototypes.get(experiment.id, ())
+            if p.shown_at is not None and deadline is not None and p.shown_at <= deadline
+        ]
+        if shown:
+            continue
+        if status == "running":
+            yield NO_PROTOTYPE.finding(
+                "has shown no prototype to participants yet; show them something unfinished "
+                "before concluding",
+                experiment,
+                severity=Severity.INFO,
+            )
+        else:
+            yield NO_PROTOTYPE.finding(
+                "was concluded without showing participants a prototype; next time invite "
+                "them into the unfinished, while it can still change",
+                experiment,
+            )
+
+
+def _no_facilitator(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    for sprint in context.sprints:
+        if not sprint.facilitators:
+            yield NO_FACILITATOR.finding(
+                "has no facilitator; name who runs the process and decides who is involved when",
+                sprint,
+            )
+
+
+def _one_department(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    for sprint in context.sprints:
+        members = [context.participants[m] for m in sprint.team if m in context.participants]
+        departments = {m.department for m in members if not m.external and m.department}
+        if len(departments) < 2:  # noqa: PLR2004 - "across silos" means at least two
+            where = f"only {next(iter(departments))}" if departments else "no named department"
+            yield ONE_DEPARTMENT.finding(
+                f"has a team from {where}; add people from other departments, levels and "
+                "functions, and from outside",
+                sprint,
+            )
+
+
+def _no_learning(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    for experiment in context.experiments:
+        if context.status_at(experiment) not in _DONE:
+            continue
+        learned = [
+            learning
+            for learning in context.learnings.get(experiment.id, ())
+            if learning.observed_at <= context.at
+        ]
+        if not learned:
+            yield NO_LEARNING.finding(
+                "was concluded without a learning; write down what was observed and learned",
+                experiment,
+            )
+
+
+def _no_decision(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    grace = parse_duration(options["grace"])
+    for experiment in context.experiments:
+        if context.status_at(experiment) != "concluded" or experiment.concluded_at is None:
+            continue
+        if experiment.concluded_at + grace >= context.at:
+            continue
+        yield NO_DECISION.finding(
+            f"was concluded {days_between(experiment.concluded_at, context.at)} days ago without "
+            "a decision; decide to scale it up, iterate, pivot or stop",
+            experiment,
+        )
+
+
+def _overdue(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    grace = parse_duration(options["grace"])
+    for experiment in context.experiments:
+        box = experiment.time_box
+        if context.status_at(experiment) != "running" or box is None:
+            continue
+        end = box.end or (experiment.started_at + box.duration if experiment.started_at else None)
+        if end is not None and end + grace < context.at:
+            yield OVERDUE.finding(
+                f"is still running {days_between(end, context.at)} days after its time box ended; "
+                "conclude it, or abandon it, and follow up on what was learned",
+                experiment,
+            )
+
+
+_THINK_BIG = "Think big, start small"
+_UNFINISHED = "Invite into the unfinished"
+_ENGINE_ROOM = "Let customers and citizens into the engine room"
+_FRONTLINE = "Involve frontline employees"
+_SPRINT = "Create and sprint together"
+_FOLLOW_UP = "Follow up on actions and results"
+
+NO_OBJECTIVE = Check(
+    "think-big/no-objective",
+    "warning",
+    _THINK_BIG,
+    "An experiment linked to no strategy objective.",
+    _no_objective,
+)
+NO_TIME_BOX = Check(
+    "start-small/no-time-box",
+    "warning",
+    _THINK_BIG,
+    "A planned or running experiment without a time box.",
+    _no_time_box,
+)
+LONG_TIME_BOX = Check(
+    "start-small/long-time-box",
+    "warning",
+    _THINK_BIG,
+    "A planned or running experiment time-boxed to longer than a limit.",
+    _long_time_box,
+    {"max": "P12W"},
+)
+NO_EXTERNAL = Check(
+    "engine-room/no-external",
+    "warning",
+    _ENGINE_ROOM,
+    "An experiment with no external participant (citizen, customer, user, partner ...).",
+    _no_external,
+)
+NO_CRITICAL = Check(
+    "engine-room/no-critical-voice",
+    "warning",
+    _ENGINE_ROOM,
+    "An experiment in which nobody took a critical stance.",
+    _no_critical,
+)
+NO_FRONTLINE = Check(
+    "frontline/no-frontline",
+    "warning",
+    _FRONTLINE,
+    "An experiment with no frontline employee taking part.",
+    _no_frontline,
+)
+NO_PROTOTYPE = Check(
+    "unfinished/no-prototype-shown",
+    "warning",
+    _UNFINISHED,
+    "No prototype shown to participants before the experiment concluded.",
+    _no_prototype_shown,
+)
+NO_FACILITATOR = Check(
+    "sprint/no-facilitator",
+    "warning",
+    _SPRINT,
+    "A sprint without a named facilitator.",
+    _no_facilitator,
+)
+ONE_DEPARTMENT = Check(
+    "sprint/single-department",
+    "warning",
+    _SPRINT,
+    "A sprint whose team comes from one department (or none named).",
+    _one_department,
+)
+NO_LEARNING = Check(
+    "follow-up/no-learning",
+    "warning",
+    _FOLLOW_UP,
+    "A concluded experiment without a learning.",
+    _no_learning,
+)
+NO_DECISION = Check(
+    "follow-up/no-decision",
+    "warning",
+    _FOLLOW_UP,
+    "A concluded experiment still without a decision after a grace period.",
+    _no_decision,
+    {"grace": "P14D"},
+)
+OVERDUE = Check(
+    "follow-up/overdue",
+    "error",
+    _FOLLOW_UP,
+    "An experiment still running after its time box ended.",
+    _overdue,
+    {"grace": "P0D"},
+)
+
+#: Every built-in check, in the order they are documented.
+BUILTIN_CHECKS: Final = (
+    NO_OBJECTIVE,
+    NO_TIME_BOX,
+    LONG_TIME_BOX,
+    NO_EXTERNAL,
+    NO_CRITICAL,
+    NO_FRONTLINE,
+    NO_PROTOTYPE,
+    NO_FACILITATOR,
+    ONE_DEPARTMENT,
+    NO_LEARNING,
+    NO_DECISION,
+    OVERDUE,
+)
+
+
+@hookimpl
+def register_checks(register: RegisterCheck) -> None:
+    for check in BUILTIN_CHECKS:
+        register(check)

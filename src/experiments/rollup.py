@@ -1,0 +1,756 @@
+"""Many small experiments, one strategy: what was tried, with whom, what was learned.
+
+:func:`rollup` reads a store and answers, for one objective (with its sub-objectives) or
+for the whole strategy, as of a given time:
+
+- experiments by status, hypotheses by status, learnings, decisions by outcome;
+- key-result progress from measurements, and objective progress as the weighted mean of
+  its key results and sub-objectives (those with no data left out);
+- who was let into the engine room: the share of external participants, of critical
+  voices and of frontline staff, the departments crossed, how deep the involvement
+  went, and hypotheses whose evidence rests on voices of one stance only;
+- "start small" health: time-boxed experiments, and those running past their end;
+- "follow-up" health: experiments concluded without a learning or a decision,
+  objectives without experiments, hypotheses left untested too long;
+- candidates to magnify ("find and magnify"): supported hypotheses ranked by evidence
+  strength, breadth of involvement (critical voices included) and objectives served;
+- excuses for not letting a group in, by reason.
+
+The result is a tree of typed, frozen objects.  "As of" applies to dated facts:
+measurements count by ``measured_at``, learnings by ``observed_at``, decisions by
+``decided_at``, and an experiment's status is the one its lifecycle times give at that
+moment.  The figures come from the store's aggregation, pushed into its engine where
+the backend can, streamed otherwise; both give the same result.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+import pendulum
+
+from experiments.errors import ValidationError
+from experiments.model import (
+    Evidence,
+    Excuse,
+    ExcuseReason,
+    ExperimentStatus,
+    HypothesisStatus,
+    Involvement,
+    KeyResult,
+    Objective,
+    Outcome,
+    Record,
+    Role,
+    Stance,
+    Verdict,
+)
+from experiments.model._time import (
+    DurationLike,
+    days_between,
+    parse_datetime,
+    parse_duration,
+    parse_timebox,
+    utc_key,
+)
+from experiments.query import Count, F, Latest, Max
+
+if TYPE_CHECKING:
+    from experiments.stores import Store
+
+__all__ = [
+    "Candidate",
+    "InvolvementProfile",
+    "KeyResultProgress",
+    "ObjectiveRollup",
+    "OneSidedEvidence",
+    "Overdue",
+    "Ref",
+    "Rollup",
+    "Summary",
+    "Untested",
+    "rollup",
+]
+
+#: How long a started experiment's hypothesis may stay untested before it is flagged.
+DEFAULT_UNTESTED_AFTER: Final = "P30D"
+
+_STANCES: Final = tuple(Stance)
+_DEPTHS: Final = tuple(Involvement)
+_STANCE_INDEX: Final = {s.value: i for i, s in enumerate(_STANCES)}
+_DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
+_STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
+_EVIDENCE: Final = {e.value: e for e in Evidence}
+_OUTCOME: Final = {o.value: o for o in Outcome}
+_STATUS_ORDER: Final = tuple(ExperimentStatus)
+
+
+@attrs.frozen
+class Ref:
+    """A record named in a roll-up: its id and its title (or statement)."""
+
+    id: str
+    title: str
+
+    def __str__(self) -> str:
+        return self.title
+
+
+@attrs.frozen
+class KeyResultProgress:
+    """How far a key result has come: its latest measurement against baseline and target."""
+
+    key_result: KeyResult
+    latest: float | None
+    measured_at: pendulum.DateTime | None
+    measurements: int
+
+    @property
+    def progress(self) -> float | None:
+        """(latest - baseline) / (target - baseline), clamped to [0, 1]; None without data."""
+        return None if self.latest is None else self.key_result.progress(self.latest)
+
+
+@attrs.frozen
+class InvolvementProfile:
+    """Who was let into the engine room, counted over distinct participants."""
+
+    participants: int = 0
+    external: int = 0
+    critical: int = 0
+    frontline: int = 0
+    pseudonymous: int = 0
+    departments: tuple[str, ...] = ()
+    depth: Mapping[Involvement, int] = attrs.field(factory=dict)
+
+    @staticmethod
+    def _share(count: int, total: int) -> float | None:
+        return None if total == 0 else count / total
+
+    @property
+    def share_external(self) -> float | None:
+        """Share of participants from outside the organisation."""
+        return self._share(self.external, self.participants)
+
+    @property
+    def share_critical(self) -> float | None:
+        """Share of participants who were a critical voice in at least one experiment."""
+        return self._share(self.critical, self.participants)
+
+    @property
+    def share_frontline(self) -> float | None:
+        """Share of participants who are frontline employees."""
+        return self._share(self.frontline, self.participants)
+
+    @property
+    def departments_crossed(self) -> int:
+        """How many departments or units the participants came from."""
+        return len(self.departments)
+
+
+@attrs.frozen
+class OneSidedEvidence:
+    """A hypothesis whose learnings rest only on voices of one stance."""
+
+    hypothesis: Ref
+    experiment: Ref
+    stance: Stance
+    voices: int
+
+
+@attrs.frozen
+class Overdue:
+    """A running experiment past the end of its time box."""
+
+    experiment: Ref
+    ended_at: pendulum.DateTime
+    days: int
+
+
+@attrs.frozen
+class Untested:
+    """A hypothesis of a started experiment with no learning, for longer than allowed."""
+
+    hypothesis: Ref
+    experiment: Ref
+    since: pendulum.DateTime
+    days_overdue: int
+
+
+@attrs.frozen
+class Candidate:
+    """A supported hypothesis that may be ready to magnify."""
+
+    hypothesis: Ref
+    experiment: Ref
+    evidence: Evidence
+    participants: int
+    critical_voices: int
+    objectives: tuple[Ref, ...]
+
+    def rank_key(self) -> tuple[int, int, int, int]:
+        """Stronger evidence first, then critical voices heard, breadth, objectives served."""
+        return (
+            self.evidence.rank,
+            1 if self.critical_voices else 0,
+            self.participants,
+            len(self.objectives),
+        )
+
+
+@attrs.frozen
+class Summary:
+    """The figures of a set of experiments: one objective's subtree, or the whole strategy."""
+
+    experiments: int
+    by_status: Mapping[ExperimentStatus, int]
+    hypotheses: Mapping[HypothesisStatus, int]
+    learnings: int
+    decisions: Mapping[Outcome, int]
+    involvement: InvolvementProfile
+    one_sided: tuple[OneSidedEvidence, ...]
+    time_boxed: int
+    overdue: tuple[Overdue, ...]
+    concluded_without_learning: tuple[Ref, ...]
+    concluded_without_decision: tuple[Ref, ...]
+    untested: tuple[Untested, ...]
+    candidates: tuple[Candidate, ...]
+    excuses: tuple[Excuse, ...]
+
+    @property
+    def share_time_boxed(self) -> float | None:
+        """Share of the experiments that have a time box ("start small")."""
+        return None if self.experiments == 0 else self.time_boxed / self.experiments
+
+    @property
+    def excuses_by_reason(self) -> Mapping[ExcuseReason, int]:
+        """How many excuses of each reason were given."""
+        counts = Counter(excuse.reason for excuse in self.excuses)
+        return {reason: counts[reason] for reason in ExcuseReason if counts[reason]}
+
+
+@attrs.frozen
+class ObjectiveRollup:
+    """One objective with its key results, its sub-objectives and the figures of its subtree."""
+
+    objective: Objective
+    key_results: tuple[KeyResultProgress, ...]
+    children: tuple[ObjectiveRollup, ...]
+    summary: Summary
+    direct_experiments: int
+
+    @property
+    def progress(self) -> float | None:
+        """Weighted mean of key-result and sub-objective progress; None if none has data."""
+        parts = [(kr.progress, kr.key_result.weight) for kr in self.key_results]
+        parts += [(child.progress, child.objective.weight) for child in self.children]
+        known = [(value, weight) for value, weight in parts if value is not None]
+        if not known:
+            return None
+        return math.fsum(v * w for v, w in known) / math.fsum(w for _, w in known)
+
+    def walk(self) -> Iterator[ObjectiveRollup]:
+        """This objective and every sub-objective below it, depth first."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@attrs.frozen
+class Rollup:
+    """The roll-up of one objective or of the whole strategy, as of ``at``."""
+
+    at: pendulum.DateTime
+    objectives: tuple[ObjectiveRollup, ...]
+    total: Summary
+    objectives_without_experiments: tuple[Ref, ...]
+    unlinked_experiments: tuple[Ref, ...]
+    scope: Ref | None = None
+
+    def find(self, objective: Objective | str) -> ObjectiveRollup:
+        """The roll-up of one objective in the tree, by record or id."""
+        wanted = objective.id if isinstance(objective, Record) else objective
+        for top in self.objectives:
+            for node in top.walk():
+                if node.objective.id == wanted:
+                    return node
+        raise KeyError(wanted)
+
+
+# --- gathering facts from the store -------------------------------------------------
+
+
+@attrs.define
+class _Experiment:
+    ref: Ref
+    status: ExperimentStatus
+    objectives: list[str]
+    time_boxed: bool
+    end: pendulum.DateTime | None
+    started: pendulum.DateTime | None
+    learnings: int = 0
+    decision: Outcome | None = None
+    participations: list[int] = attrs.field(factory=list)
+
+
+@attrs.define
+class _Hypothesis:
+    ref: Ref
+    experiment: str
+    status: HypothesisStatus = HypothesisStatus.UNTESTED
+    evidence: Evidence | None = None
+
+
+_LIFECYCLE: Final = ("started_at", "concluded_at", "decided_at", "abandoned_at")
+
+
+def _pack(person: int, stance: int, depth: int) -> int:
+    """A participation in one int: 24 bytes each instead of a tuple's 64."""
+    return person * 16 + stance * 4 + depth
+
+
+def _unpack(code: int) -> tuple[int, int, int]:
+    return code >> 4, (code >> 2) & 3, code & 3
+
+
+def _status_at(row: Mapping[str, Any], at_key: str) -> ExperimentStatus:
+    """The status an experiment's lifecycle times give it at the instant ``at_key``."""
+
+    def reached(name: str) -> bool:
+        value = row.get(name)
+        return value is not None and value <= at_key
+
+    if reached("abandoned_at"):
+        return ExperimentStatus.ABANDONED
+    if reached("decided_at"):
+        return ExperimentStatus.DECIDED
+    if reached("concluded_at"):
+        return ExperimentStatus.CONCLUDED
+    if reached("started_at"):
+        return ExperimentStatus.RUNNING
+    return ExperimentStatus.PLANNED
+
+
+class _Facts:
+    """Everything the roll-up needs, read once from the store in compact form."""
+
+    def __init__(self, store: Store, at: pendulum.DateTime, *, pushdown: bool) -> None:
+        self.at = at
+        self._at_key = utc_key(at)
+        self._store = store
+        self._pushdown = pushdown
+        self.objectives = {o.id: o for o in store.query(Objective)}
+        self.key_results = [kr for kr in store.query(KeyResult) if kr.objective in self.objectives]
+        self.excuses = list(store.query(Excuse))
+        self.experiments: dict[str, _Experiment] = {}
+        self.hypotheses: dict[str, _Hypothesis] = {}
+        self.voices: dict[str, set[str]] = defaultdict(set)
+        self.index: dict[str, int] = {}
+        self.people: list[tuple[bool, bool, bool, str | None]] = []
+        self.stances: dict[tuple[str, str], Stance] = {}
+        self.measurements: dict[str, tuple[float, pendulum.DateTime, int]] = {}
+        self._read_experiments()
+        self._read_outcomes()
+        self._read_hypotheses()
+        self._read_people()
+        self._read_measurements()
+        self.hypotheses_of: dict[str, list[_Hypothesis]] = defaultdict(list)
+        for hypothesis in self.hypotheses.values():
+            self.hypotheses_of[hypothesis.experiment].append(hypothesis)
+
+    def _rows(self, kind: str, group_by: list[str], **options: Any) -> Iterator[dict[str, Any]]:
+        options.setdefault("measures", {})
+        return self._store.aggregate(kind, group_by=group_by, pushdown=self._pushdown, **options)
+
+    def _read_experiments(self) -> None:
+        fields = ["id", "title", "objectives", "time_box", *_LIFECYCLE]
+        for row in self._rows("experiment", fields):
+            known = self.experiments.get(row["id"])
+            if known is None:
+                known = self.experiments[row["id"]] = self._experiment(row)
+            if row["objectives"] is not None:
+                known.objectives.append(sys.intern(row["objectives"]))
+
+    def _experiment(self, row: Mapping[str, Any]) -> _Experiment:
+        started = row["started_at"]
+        box = parse_timebox(row["time_box"]) if row["time_box"] else None
+        end = None
+        if box is not None:
+            anchor = box.start or (parse_datetime(started) if started else None)
+            end = None if anchor is None else anchor + box.duration
+        return _Experiment(
+            Ref(row["id"], row["title"]),
+            _status_at(row, self._at_key),
+            [],
+            box is not None,
+            end,
+            parse_datetime(started) if started and started <= self._at_key else None,
+        )
+
+    def _read_outcomes(self) -> None:
+        """Learnings and the latest decision of each experiment, as of the moment."""
+        for row in self._rows(
+            "learning",
+            ["experiment"],
+            measures={"n": Count()},
+            where=F.observed_at <= self._at_key,
+        ):
+            experiment = self.experiments.get(row["experiment"])
+            if experiment is not None:
+                experiment.learnings = row["n"]
+        for row in self._rows(
+            "decision",
+            ["experiment"],
+            measures={"outcome": Latest("outcome", by="decided_at")},
+            where=F.decided_at <= self._at_key,
+        ):
+            experiment = self.experiments.get(row["experiment"])
+            if experiment is not None and row["outcome"] is not None:
+                experiment.decision = _OUTCOME[row["outcome"]]
+
+    def _read_hypotheses(self) -> None:
+        """Hypotheses, their status from the latest learning, and whose voices they rest on."""
+        for row in self._rows("hypothesis", ["id", "experiment", "statement"]):
+            if row["experiment"] in self.experiments:
+                self.hypotheses[row["id"]] = _Hypothesis(
+                    Ref(row["id"], row["statement"]), sys.intern(row["experiment"])
+                )
+        bearing = (F.observed_at <= self._at_key) & (F.hypothesis != None)  # noqa: E711 - null
+        for row in self._rows(
+            "learning",
+            ["hypothesis"],
+            measures={
+                "verdict": Latest("verdict", by="observed_at"),
+                "evidence": Latest("evidence", by="observed_at"),
+            },
+            where=bearing,
+        ):
+            hypothesis = self.hypotheses.get(row["hypothesis"])
+            if hypothesis is not None and row["verdict"] is not None:
+                hypothesis.status = _STATUS_OF_VERDICT[row["verdict"]]
+                hypothesis.evidence = _EVIDENCE[row["evidence"]]
+        for row in self._rows("learning", ["hypothesis", "participants"], where=bearing):
+            if row["participants"] is not None and row["hypothesis"] in self.hypotheses:
+                self.voices[row["hypothesis"]].add(sys.intern(row["participants"]))
+
+    def _read_people(self) -> None:
+        """Participants (an index each) and every participation, packed into one int."""
+        for row in self._rows(
+            "participant", ["id", "role", "external", "pseudonymous", "department"]
+        ):
+            self.index[sys.intern(row["id"])] = len(self.people)
+            department = row["department"]
+            self.people.append(
+                (
+                    bool(row["external"]),
+                    row["role"] == Role.FRONTLINE_EMPLOYEE.value,
+                    bool(row["pseudonymous"]),
+                    None if department is None else sys.intern(department),
+                )
+            )
+        wanted = {
+            (self.hypotheses[h].experiment, p) for h, people in self.voices.items() for p in people
+        }
+        for row in self._rows(
+            "participation", ["id", "experiment", "participant", "stance", "involvement"]
+        ):
+            experiment = self.experiments.get(row["experiment"])
+            person = self.index.get(row["participant"])
+            if experiment is None or person is None:
+                continue
+            stance = _STANCE_INDEX[row["stance"]]
+            depth = _DEPTH_INDEX[row["involvement"]]
+            experiment.participations.append(_pack(person, stance, depth))
+            pair = (row["experiment"], row["participant"])
+            if pair in wanted:
+                self.stances[pair] = _STANCES[stance]
+
+    def _read_measurements(self) -> None:
+        """The latest value of each key result, as of the moment (late data by its time)."""
+        for row in self._rows(
+            "measurement",
+            ["key_result"],
+            measures={
+                "value": Latest("value", by="measured_at"),
+                "last": Max("measured_at"),
+                "n": Count(),
+            },
+            where=(F.measured_at <= self._at_key) & (F.key_result != None),  # noqa: E711
+        ):
+            if row["key_result"] is not None and row["value"] is not None:
+                self.measurements[row["key_result"]] = (
+                    float(row["value"]),
+                    parse_datetime(row["last"]),
+                    int(row["n"]),
+                )
+
+    def children_of(self) -> dict[str | None, list[Objective]]:
+        children: dict[str | None, list[Objective]] = defaultdict(list)
+        for objective in sorted(self.objectives.values(), key=lambda o: (o.title, o.id)):
+            parent = objective.parent if objective.parent in self.objectives else None
+            children[parent].append(objective)
+        return children
+
+
+# --- summarising ------------------------------------------------------------------------
+
+
+def _summary(
+    facts: _Facts,
+    experiment_ids: Iterable[str],
+    excuses: Sequence[Excuse],
+    untested_after: pendulum.Duration,
+) -> Summary:
+    at = facts.at
+    experiments = [facts.experiments[i] for i in sorted(set(experiment_ids))]
+    by_status = Counter(e.status for e in experiments)
+    hypotheses = [h for e in experiments for h in facts.hypotheses_of.get(e.ref.id, ())]
+    by_hypothesis = Counter(h.status for h in hypotheses)
+    decisions = Counter(e.decision for e in experiments if e.decision is not None)
+
+    people: set[int] = set()
+    critical: set[int] = set()
+    deepest: dict[int, int] = {}
+    per_experiment: dict[str, tuple[int, int]] = {}
+    for experiment in experiments:
+        heard: set[int] = set()
+        critics: set[int] = set()
+        for code in experiment.participations:
+            person, stance_index, depth = _unpack(code)
+            people.add(person)
+            heard.add(person)
+            if _STANCES[stance_index] is Stance.CRITICAL:
+                critical.add(person)
+                critics.add(person)
+            if depth > deepest.get(person, -1):
+                deepest[person] = depth
+        per_experiment[experiment.ref.id] = (len(heard), len(critics))
+    attributes = [facts.people[p] for p in people]
+    departments = sorted({a[3] for a in attributes if a[3] is not None})
+    depth_counts = Counter(_DEPTHS[d] for d in deepest.values())
+    profile = InvolvementProfile(
+        participants=len(people),
+        external=sum(1 for a in attributes if a[0]),
+        critical=len(critical),
+        frontline=sum(1 for a in attributes if a[1]),
+        pseudonymous=sum(1 for a in attributes if a[2]),
+        departments=tuple(departments),
+        depth={level: depth_counts[level] for level in _DEPTHS},
+    )
+
+    one_sided = []
+    for hypothesis in hypotheses:
+        resting_on = facts.voices.get(hypothesis.ref.id)
+        if not resting_on:
+            continue
+        stances = {facts.stances.get((hypothesis.experiment, p)) for p in resting_on} - {None}
+        if len(stances) == 1:
+            (only,) = stances
+            assert only is not None
+            one_sided.append(
+                OneSidedEvidence(
+                    hypothesis.ref,
+                    facts.experiments[hypothesis.experiment].ref,
+                    only,
+                    len(resting_on),
+                )
+            )
+
+    overdue = sorted(
+        (
+            Overdue(e.ref, e.end, days_between(e.end, at))
+            for e in experiments
+            if e.status is ExperimentStatus.RUNNING and e.end is not None and e.end < at
+        ),
+        key=lambda o: (o.ended_at, o.experiment.id),
+    )
+    concluded = [
+        e for e in experiments if e.status in (ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED)
+    ]
+    untested = []
+    for hypothesis in hypotheses:
+        experiment = facts.experiments[hypothesis.experiment]
+        if hypothesis.status is not HypothesisStatus.UNTESTED or experiment.started is None:
+            continue
+        if experiment.status is ExperimentStatus.ABANDONED:
+            continue
+        deadline = experiment.started + untested_after
+        if deadline < at:
+            untested.append(
+                Untested(
+                    hypothesis.ref, experiment.ref, experiment.started, days_between(deadline, at)
+                )
+            )
+    untested.sort(key=lambda u: (-u.days_overdue, u.hypothesis.id))
+
+    candidates = []
+    for hypothesis in hypotheses:
+        if hypothesis.status is not HypothesisStatus.SUPPORTED or hypothesis.evidence is None:
+            continue
+        experiment = facts.experiments[hypothesis.experiment]
+        reach, critical_voices = per_experiment[hypothesis.experiment]
+        served = tuple(
+            Ref(o, facts.objectives[o].title)
+            for o in sorted(set(experiment.objectives))
+            if o in facts.objectives
+        )
+        candidates.append(
+            Candidate(
+                hypothesis.ref, experiment.ref, hypothesis.evidence, reach, critical_voices, served
+            )
+        )
+    candidates.sort(key=lambda c: (tuple(-v for v in c.rank_key()), c.hypothesis.id))
+
+    return Summary(
+        experiments=len(experiments),
+        by_status={s: by_status[s] for s in _STATUS_ORDER},
+        hypotheses={s: by_hypothesis[s] for s in HypothesisStatus},
+        learnings=sum(e.learnings for e in experiments),
+        decisions={o: decisions[o] for o in Outcome},
+        involvement=profile,
+        one_sided=tuple(one_sided),
+        time_boxed=sum(1 for e in experiments if e.time_boxed),
+        overdue=tuple(overdue),
+        concluded_without_learning=tuple(e.ref for e in concluded if e.learnings == 0),
+        concluded_without_decision=tuple(
+            e.ref
+            for e in concluded
+            if e.decision is None and e.status is ExperimentStatus.CONCLUDED
+        ),
+        untested=tuple(untested),
+        candidates=tuple(candidates),
+        excuses=tuple(sorted(excuses, key=lambda x: (x.reason.value, x.group, x.id))),
+    )
+
+
+def _key_results(facts: _Facts, objective: Objective) -> tuple[KeyResultProgress, ...]:
+    progress = []
+    for key_result in sorted(
+        (kr for kr in facts.key_results if kr.objective == objective.id),
+        key=lambda kr: (kr.metric, kr.id),
+    ):
+        latest = facts.measurements.get(key_result.id)
+        progress.append(
+            KeyResultProgress(
+                key_result,
+                None if latest is None else latest[0],
+                None if latest is None else latest[1],
+                0 if latest is None else latest[2],
+            )
+        )
+    return tuple(progress)
+
+
+def rollup(
+    store: Store,
+    objective: Objective | str | None = None,
+    *,
+    at: pendulum.DateTime | str | None = None,
+    untested_after: DurationLike = DEFAULT_UNTESTED_AFTER,
+    pushdown: bool = True,
+) -> Rollup:
+    """Roll experiments up into one objective (with its sub-objectives) or the whole strategy.
+
+    Args:
+        store: where the programme is recorded.
+        objective: an objective (record, id or slug) to roll up, or None for every
+            objective and every experiment in the store.
+        at: the moment to roll up as of (default now).
+        untested_after: how long a started experiment's hypothesis may go without a
+            learning before it is listed as left untested (default 30 days).
+        pushdown: let the store compute aggregates in its engine where it can; False
+            streams every record through Python instead (the same result, slower).
+
+    Raises:
+        NotFoundError: the objective is not in the store.
+    """
+    moment = pendulum.now("UTC") if at is None else parse_datetime(at)
+    allowance = parse_duration(untested_after)
+    scope_objective: Objective | None = None
+    if objective is not None:
+        scope_objective = _find_objective(store, objective)
+    facts = _Facts(store, moment, pushdown=pushdown)
+    children = facts.children_of()
+    linked: dict[str, list[str]] = defaultdict(list)
+    for experiment in facts.experiments.values():
+        for objective_id in set(experiment.objectives):
+            linked[objective_id].append(experiment.ref.id)
+    excuses_by_objective: dict[str, list[Excuse]] = defaultdict(list)
+    excuses_by_experiment: dict[str, list[Excuse]] = defaultdict(list)
+    for excuse in facts.excuses:
+        if excuse.objective is not None:
+            excuses_by_objective[excuse.objective].append(excuse)
+        elif excuse.experiment is not None:
+            excuses_by_experiment[excuse.experiment].append(excuse)
+
+    empty: list[Ref] = []
+
+    def build(node: Objective) -> tuple[ObjectiveRollup, set[str], list[Excuse]]:
+        built = [build(child) for child in children.get(node.id, ())]
+        experiment_ids = set(linked.get(node.id, ()))
+        excuses = list(excuses_by_objective.get(node.id, ()))
+        for _, ids, child_excuses in built:
+            experiment_ids |= ids
+            excuses += child_excuses
+        excuses += [x for e in sorted(experiment_ids) for x in excuses_by_experiment.get(e, ())]
+        unique = list({x.id: x for x in excuses}.values())
+        if not experiment_ids:
+            empty.append(Ref(node.id, node.title))
+        summary = _summary(facts, experiment_ids, unique, allowance)
+        result = ObjectiveRollup(
+            objective=node,
+            key_results=_key_results(facts, node),
+            children=tuple(b[0] for b in built),
+            summary=summary,
+            direct_experiments=len(set(linked.get(node.id, ()))),
+        )
+        return result, experiment_ids, unique
+
+    if scope_objective is not None:
+        tree, _, _ = build(scope_objective)
+        return Rollup(
+            at=moment,
+            objectives=(tree,),
+            total=tree.summary,
+            objectives_without_experiments=tuple(sorted(empty, key=lambda r: r.id)),
+            unlinked_experiments=(),
+            scope=Ref(scope_objective.id, scope_objective.title),
+        )
+    roots = [build(node) for node in children.get(None, ())]
+    everything = set(facts.experiments)
+    unlinked = sorted(
+        (
+            e.ref
+            for e in facts.experiments.values()
+            if not set(e.objectives) & set(facts.objectives)
+        ),
+        key=lambda r: (r.title, r.id),
+    )
+    return Rollup(
+        at=moment,
+        objectives=tuple(r[0] for r in roots),
+        total=_summary(facts, everything, facts.excuses, allowance),
+        objectives_without_experiments=tuple(sorted(empty, key=lambda r: r.id)),
+        unlinked_experiments=tuple(unlinked),
+    )
+
+
+def _find_objective(store: Store, objective: Objective | str) -> Objective:
+    if isinstance(objective, Objective):
+        return store.get(objective.id, Objective)
+    from experiments.errors import NotFoundError  # noqa: PLC0415 - error path only
+
+    found = store.find(objective)
+    if isinstance(found, Objective):
+        return found
+    try:
+        return store.get_by_slug(Objective, objective)
+    except (NotFoundError, ValidationError):
+        raise NotFoundError(
+            f"no objective with id or slug {objective!r} in {store.url.redacted}"
+        ) from None

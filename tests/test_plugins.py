@@ -1,0 +1,225 @@
+"""Plugins: discovery through entry points, explicit registration, and the documented hooks."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import experiments
+from experiments import PluginError, Plugins, StoreError, hookspecs
+from experiments.stores import connect
+
+DOCS = Path(__file__).parents[1] / "docs"
+
+
+def fake_distribution(
+    root: Path, name: str, module: str, source: str, entry: str | None = None
+) -> None:
+    """A plugin package on sys.path, announced through an ``experiments`` entry point."""
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    info = root / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[experiments]\n{entry or name} = {module}\n")
+
+
+def hookspec_names() -> list[str]:
+    return [
+        name
+        for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(function, "experiments_spec")
+    ]
+
+
+class TestHookDocumentation:
+    """Every hook is typed, explained, and documented in docs/plugins.md."""
+
+    @pytest.mark.parametrize("name", hookspec_names())
+    def test_hook_is_documented(self, name: str) -> None:
+        """The hook's docstring says when it is called, and the docs page shows it."""
+        function = getattr(hookspecs, name)
+        assert function.__doc__, f"{name} has no docstring"
+        assert len(function.__doc__.split()) >= 20, f"{name}'s docstring says too little"
+        hints = inspect.get_annotations(function)
+        assert "return" in hints
+        assert all(arg in hints for arg in inspect.signature(function).parameters)
+        assert f"experiments.hookspecs.{name}" in (DOCS / "plugins.md").read_text()
+
+    def test_there_are_hooks(self) -> None:
+        """The list checked above is not empty by accident."""
+        assert {"register_backends", "register_checks", "object_saved"} <= set(hookspec_names())
+
+
+class TestDiscovery:
+    """Entry points, the switch that turns them off, and broken plugins."""
+
+    def test_entry_point_backend_is_found(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A backend announced by an installed package opens by its scheme with no code change."""
+        fake_distribution(
+            tmp_path,
+            "scratch-store",
+            "scratch_store",
+            """
+            import experiments
+            from experiments.stores.memory import MemoryStore
+
+            @experiments.hookimpl
+            def register_backends(register):
+                register("scratch", lambda url, *, plugins, create: MemoryStore(url))
+            """,
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.delenv("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+        with connect("scratch://") as store:
+            saved = store.save(experiments.Objective(title="Found by entry point"))
+            assert store.get(saved.id) == saved
+        info = {p.name: p for p in Plugins().plugins()}
+        assert info["scratch-store"].source == "entry point"
+        assert info["scratch-store"].distribution == "scratch-store"
+        assert Plugins().backends()["scratch"].plugin == "scratch-store"
+
+    def test_autoload_can_be_switched_off(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD=1 keeps installed plugins out."""
+        fake_distribution(
+            tmp_path,
+            "noisy",
+            "noisy_plugin",
+            """
+            import experiments
+
+            @experiments.hookimpl
+            def register_backends(register):
+                register("noisy", lambda url, *, plugins, create: None)
+            """,
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.setenv("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", "1")
+        assert "noisy" not in Plugins().backends()
+        monkeypatch.setenv("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", "0")
+        assert "noisy" in Plugins().backends()
+        assert "noisy" not in Plugins(autoload=False).backends()
+
+    def test_plugin_that_fails_to_import_is_named(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A broken plugin gives a PluginError naming it and its distribution."""
+        fake_distribution(
+            tmp_path, "broken-plugin", "broken_plugin", "import not_a_module_at_all\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.delenv("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+        with pytest.raises(
+            PluginError, match=r"'broken-plugin' \(from broken-plugin 1.0\)"
+        ) as info:
+            Plugins()
+        assert "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD" in str(info.value)
+
+    def test_misspelt_hook_is_refused(self) -> None:
+        """Implementing a hook that does not exist is an error, not silence."""
+
+        class Typo:
+            @experiments.hookimpl
+            def register_backend(self, register: object) -> None:  # missing "s"
+                pass
+
+        with pytest.raises(PluginError, match="register_backend"):
+            Plugins(autoload=False, plugins=[Typo()])
+
+    def test_nothing_is_discovered_at_import(self) -> None:
+        """Importing the library loads neither plugins nor stores, SQL or Jinja2."""
+        code = (
+            "import sys, experiments; "
+            "print(sorted(m for m in ('pluggy', 'sqlite3', 'jinja2', 'click', "
+            "'experiments.plugins', 'experiments.stores', 'importlib.metadata') "
+            "if m in sys.modules))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        assert out.strip() == "[]"
+
+    def test_duplicate_scheme_is_refused(self) -> None:
+        """Two plugins cannot both own a URL scheme."""
+
+        class Second:
+            @experiments.hookimpl
+            def register_backends(self, register: object) -> None:
+                register("sqlite", lambda url, *, plugins, create: None)  # type: ignore[operator]
+
+        with pytest.raises(PluginError, match="registered by both"):
+            Plugins(autoload=False, plugins=[Second()]).backends()
+
+
+class TestConnect:
+    """Choosing a store from a URL, the environment or the default."""
+
+    def test_unknown_scheme_lists_the_installed_ones(self, plugins: Plugins) -> None:
+        """The error names what is installed and how to get more."""
+        with pytest.raises(StoreError, match=r"installed: .*memory.*sqlite") as info:
+            connect("mongodb://localhost/x", plugins=plugins)
+        assert "plugin" in str(info.value)
+
+    def test_not_a_url(self, plugins: Plugins) -> None:
+        """Something that is no URL at all is a clear error."""
+        with pytest.raises(StoreError, match="not a store URL"):
+            connect("experiments.db", plugins=plugins)
+
+    def test_environment_then_default(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plugins: Plugins
+    ) -> None:
+        """Without a URL: EXPERIMENTS_STORE, else experiments.db in the working directory."""
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("EXPERIMENTS_STORE", f"sqlite:///{tmp_path}/from-env.db")
+        with connect(plugins=plugins) as store:
+            store.save(experiments.Objective(title="Env"))
+        assert (tmp_path / "from-env.db").exists()
+        monkeypatch.delenv("EXPERIMENTS_STORE")
+        with connect(plugins=plugins) as store:
+            store.save(experiments.Objective(title="Default"))
+        assert (tmp_path / "experiments.db").exists()
+
+    def test_reads_never_create_a_store(self, tmp_path: Path, plugins: Plugins) -> None:
+        """Reading a mistyped path fails and leaves no file behind; the first write creates it."""
+        path = tmp_path / "typo.db"
+        store = connect(f"sqlite:///{path}", plugins=plugins)
+        with pytest.raises(StoreError, match=r"no store at .*init"):
+            list(store.query(experiments.Experiment))
+        with pytest.raises(StoreError, match="no store"):
+            store.count()
+        assert not path.exists()
+        assert not store.exists()
+        store.save(experiments.Objective(title="Created by the first write"))
+        assert path.exists()
+        store.close()
+        with pytest.raises(StoreError, match="no store"):
+            connect(f"sqlite:///{tmp_path}/other.db", plugins=plugins, create=False)
+        with connect(f"sqlite:///{tmp_path}/made.db", plugins=plugins, create=True):
+            pass
+        assert (tmp_path / "made.db").exists()
+
+    def test_failing_event_hook_is_logged_and_the_write_stands(
+        self, plugins: Plugins, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """An event hook that raises is a warning naming the plugin and the hook."""
+
+        class Angry:
+            @experiments.hookimpl
+            def learning_recorded(self, learning: object) -> None:
+                raise ValueError("no")
+
+        plugins.register(Angry(), name="angry")
+        with connect("memory://", plugins=plugins) as store, caplog.at_level(logging.WARNING):
+            learning = store.save(experiments.Learning(experiment="exp_1", observation="Seen"))
+            assert store.get(learning.id).revision == 1
+        messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert any("'angry'" in m and "learning_recorded" in m for m in messages)

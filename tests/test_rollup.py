@@ -1,0 +1,245 @@
+"""The roll-up of the municipality programme, figures computed by hand, on every backend."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+
+from experiments import (
+    Evidence,
+    ExcuseReason,
+    Experiment,
+    ExperimentStatus,
+    HypothesisStatus,
+    Involvement,
+    KeyResult,
+    Measurement,
+    NotFoundError,
+    Objective,
+    Outcome,
+    Stance,
+)
+from experiments.rollup import Rollup, rollup
+from experiments.stores import Store
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
+import municipality
+
+LATE = "2026-11-27T12:00:00+01:00"
+EARLY = "2026-10-01T12:00:00+02:00"
+
+
+@pytest.fixture
+def programme(any_store: Store) -> dict[str, Any]:
+    """The example's programme recorded into an empty store of each backend."""
+    return municipality.record_programme(any_store)
+
+
+def both_ways(store: Store, **options: Any) -> Rollup:
+    """The roll-up pushed down and streamed; they must agree, and one is returned."""
+    options.setdefault("at", pendulum.now("UTC"))
+    pushed = rollup(store, pushdown=True, **options)
+    streamed = rollup(store, pushdown=False, **options)
+    assert pushed == streamed
+    return pushed
+
+
+class TestMunicipalityRollup:
+    """The programme's figures as of after its 100 days."""
+
+    def test_experiments_hypotheses_learnings_decisions(
+        self, any_store: Store, programme: dict[str, Any]
+    ) -> None:
+        """Statuses, verdicts, learnings and decisions are counted as recorded."""
+        total = both_ways(any_store, at=LATE).total
+        assert total.experiments == 4
+        assert total.by_status == {
+            ExperimentStatus.PLANNED: 1,
+            ExperimentStatus.RUNNING: 1,
+            ExperimentStatus.CONCLUDED: 0,
+            ExperimentStatus.DECIDED: 2,
+            ExperimentStatus.ABANDONED: 0,
+        }
+        assert total.hypotheses == {
+            HypothesisStatus.UNTESTED: 2,
+            HypothesisStatus.SUPPORTED: 2,
+            HypothesisStatus.REFUTED: 0,
+            HypothesisStatus.INCONCLUSIVE: 1,
+        }
+        assert total.learnings == 3
+        assert total.decisions == {
+            Outcome.SCALE_UP: 1,
+            Outcome.ITERATE: 1,
+            Outcome.PIVOT: 0,
+            Outcome.STOP: 0,
+        }
+
+    def test_key_result_progress_counts_late_data_by_when_it_was_measured(
+        self, any_store: Store, programme: dict[str, Any]
+    ) -> None:
+        """The latest measurement by time measured wins, even when logged after a later one."""
+        tree = both_ways(any_store, at=LATE).objectives[0]
+        families, incidents = sorted(tree.key_results, key=lambda k: k.key_result.metric)[::-1]
+        assert families.key_result.metric.startswith("vulnerable families")
+        assert families.latest == 31
+        assert families.progress == pytest.approx(31 / 40)
+        assert families.measurements == 3
+        # 29 on 30 Sep, 26 on 31 Oct, then 27 for 15 Oct logged last: 26 is the latest.
+        assert incidents.latest == 26
+        assert incidents.progress == pytest.approx((26 - 30) / (18 - 30))
+        assert tree.progress == pytest.approx((31 / 40 + 4 / 12) / 2)
+
+    def test_involvement_profile(self, any_store: Store, programme: dict[str, Any]) -> None:
+        """Distinct participants, external, critical and frontline shares, departments, depth."""
+        profile = both_ways(any_store, at=LATE).total.involvement
+        # Art: 3 parents, the art association, the family worker, the librarian;
+        # walks: 2 residents, the tenants, the police, the SSP worker; café: the librarian
+        # again and the supermarket.
+        assert profile.participants == 12
+        assert profile.external == 9
+        assert profile.share_external == pytest.approx(9 / 12)
+        assert profile.critical == 2
+        assert profile.share_critical == pytest.approx(2 / 12)
+        assert profile.frontline == 3
+        assert profile.share_frontline == pytest.approx(3 / 12)
+        assert profile.pseudonymous == 5
+        assert profile.departments == (
+            "Crime Prevention",
+            "Culture and Libraries",
+            "Family Services",
+        )
+        assert profile.departments_crossed == 3
+        assert profile.depth == {
+            Involvement.INFORMED: 0,
+            Involvement.CONSULTED: 3,
+            Involvement.CO_CREATING: 9,
+        }
+
+    def test_one_sided_evidence(self, any_store: Store, programme: dict[str, Any]) -> None:
+        """The café's snack hypothesis rests on one supportive voice only."""
+        one_sided = both_ways(any_store, at=LATE).total.one_sided
+        assert len(one_sided) == 1
+        assert one_sided[0].hypothesis.title == "Local businesses will pay for the café's snacks"
+        assert one_sided[0].stance is Stance.SUPPORTIVE
+        assert one_sided[0].voices == 1
+
+    def test_start_small_and_follow_up(self, any_store: Store, programme: dict[str, Any]) -> None:
+        """Time boxes, the café running 45 days past its end, and its untested hypothesis."""
+        total = both_ways(any_store, at=LATE).total
+        assert total.time_boxed == 4
+        assert total.share_time_boxed == 1.0
+        assert [(o.experiment.title, o.days) for o in total.overdue] == [
+            ("Homework café with local businesses", 45)
+        ]
+        assert total.concluded_without_learning == ()
+        assert total.concluded_without_decision == ()
+        # Started 14 Sep 15:00 CEST; 30 days allowed; on 27 Nov noon CET that is 43 days over.
+        assert [(u.hypothesis.title, u.days_overdue) for u in total.untested] == [
+            ("Pupils who get homework help in the library come every week", 43)
+        ]
+
+    def test_candidates_to_magnify(self, any_store: Store, programme: dict[str, Any]) -> None:
+        """Supported hypotheses, strong evidence with critical voices first."""
+        candidates = both_ways(any_store, at=LATE).total.candidates
+        assert [
+            (c.hypothesis.title, c.evidence, c.participants, c.critical_voices) for c in candidates
+        ] == [
+            (
+                "Families offered art afternoons with their children come back",
+                Evidence.STRONG,
+                6,
+                1,
+            ),
+            ("Local businesses will pay for the café's snacks", Evidence.WEAK, 2, 0),
+        ]
+        assert [o.title for o in candidates[0].objectives] == [programme["objective"].title]
+
+    def test_excuses_by_reason(self, any_store: Store, programme: dict[str, Any]) -> None:
+        """Excuses on the objective and on its experiments are counted by reason."""
+        tree = both_ways(any_store, at=LATE).objectives[0]
+        assert tree.summary.excuses_by_reason == {
+            ExcuseReason.NO_TIME: 1,
+            ExcuseReason.KNOW_WHAT_THEY_SAY: 1,
+            ExcuseReason.BAD_TIMING: 1,
+        }
+        assert {e.group for e in tree.summary.excuses} == {
+            "Young people in Sølvparken",
+            "Home-care users over 80",
+            "Local businesses in the welfare areas",
+        }
+
+    def test_one_objective_by_slug(self, any_store: Store, programme: dict[str, Any]) -> None:
+        """Rolling up the objective alone gives the same figures as the whole strategy."""
+        whole = both_ways(any_store, at=LATE)
+        alone = both_ways(any_store, objective="welfare-in-100-days", at=LATE)
+        assert alone.scope is not None
+        assert alone.scope.id == programme["objective"].id
+        assert alone.total == whole.total
+        assert alone.objectives == whole.objectives
+
+    def test_earlier_moment(self, any_store: Store, programme: dict[str, Any]) -> None:
+        """As of 1 October: what had happened by then, and nothing after."""
+        result = both_ways(any_store, at=EARLY)
+        total = result.total
+        assert total.by_status[ExperimentStatus.RUNNING] == 3
+        assert total.by_status[ExperimentStatus.PLANNED] == 1
+        assert total.learnings == 1  # only the café's, observed 28 September
+        assert total.hypotheses[HypothesisStatus.SUPPORTED] == 1
+        assert total.hypotheses[HypothesisStatus.UNTESTED] == 4
+        assert sum(total.decisions.values()) == 0
+        assert total.overdue == ()
+        assert [(u.experiment.title, u.days_overdue) for u in total.untested] == [
+            ("Art and culture afternoons for vulnerable families", 7),
+            ("Safety walks with residents and police in Sølvparken", 0),
+        ]
+        tree = result.objectives[0]
+        assert tree.progress == pytest.approx((23 / 40 + 1 / 12) / 2)
+
+
+class TestObjectiveTree:
+    """Sub-objectives, weights and objectives left without experiments."""
+
+    def test_progress_is_the_weighted_mean_of_what_has_data(self, any_store: Store) -> None:
+        """Key results and sub-objectives weigh in; those with no data are left out."""
+        top = any_store.save(Objective(title="Top", slug="top"))
+        child = any_store.save(Objective(title="Child", parent=top, weight=3))
+        empty_child = any_store.save(Objective(title="Empty child", parent=top, weight=5))
+        top_kr = any_store.save(
+            KeyResult(objective=top, metric="a", baseline=0, target=10, weight=1)
+        )
+        child_kr = any_store.save(KeyResult(objective=child, metric="b", baseline=100, target=0))
+        any_store.save(KeyResult(objective=empty_child, metric="c", baseline=0, target=1))
+        any_store.save(Measurement(key_result=top_kr, value=5, measured_at="2026-01-01"))
+        any_store.save(Measurement(key_result=child_kr, value=25, measured_at="2026-01-01"))
+        any_store.save(Measurement(key_result=child_kr, value=500, measured_at="2027-01-01"))
+        experiment = any_store.save(Experiment(title="Linked to the child", objectives=[child]))
+        result = both_ways(any_store, at="2026-06-01T00:00:00Z")
+        tree = result.find(top)
+        assert result.find(child).progress == pytest.approx(0.75)
+        assert result.find(empty_child).progress is None
+        assert tree.progress == pytest.approx((0.5 * 1 + 0.75 * 3) / (1 + 3))
+        assert tree.summary.experiments == 1
+        assert tree.direct_experiments == 0
+        assert [r.title for r in result.objectives_without_experiments] == ["Empty child"]
+        assert result.unlinked_experiments == ()
+        assert experiment.objectives == (child.id,)
+
+    def test_unlinked_experiments_count_in_the_whole_strategy(self, any_store: Store) -> None:
+        """Experiments linked to no objective are listed, and counted in the total."""
+        lonely = any_store.save(Experiment(title="Nobody's experiment"))
+        result = both_ways(any_store)
+        assert [r.id for r in result.unlinked_experiments] == [lonely.id]
+        assert result.total.experiments == 1
+        assert result.objectives == ()
+        assert math.isclose(result.total.share_time_boxed or 0, 0)
+
+    def test_unknown_objective(self, any_store: Store) -> None:
+        """Rolling up an objective that is not there names it."""
+        any_store.save(Objective(title="Something"))
+        with pytest.raises(NotFoundError, match="nope"):
+            rollup(any_store, "nope")
