@@ -7,6 +7,7 @@ module covers what is particular to a shared server.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import math
@@ -44,13 +45,7 @@ from experiments.testing.strategies import records
 if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):  # in CI, fail instead
     pytest.importorskip("psycopg", reason="pip install 'strategy-experiments[postgres]'")
 
-from experiments.stores.postgres import (  # after the check for the driver
-    MIGRATIONS,
-    _decode_text,
-    _doc,
-    _encode_text,
-    _exact,
-)
+from experiments.stores.postgres import MIGRATIONS, _doc, _exact  # after the check
 from pgserver import DATABASE, PostgresServer
 from test_concurrency import run_at_once
 
@@ -75,55 +70,22 @@ def _tables(server: PostgresServer, schema: str) -> set[str]:
 # --- the query copy, without a server --------------------------------------------------
 
 
-def _decoded(value: Any) -> Any:
-    if isinstance(value, str):
-        return _decode_text(value)
-    if isinstance(value, list):
-        return [_decoded(v) for v in value]
-    if isinstance(value, dict):
-        return {_decode_text(k): _decoded(v) for k, v in value.items()}
-    return value
-
-
-def _no_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" not in value
-    if isinstance(value, list):
-        return all(_no_nul(v) for v in value)
-    if isinstance(value, dict):
-        return all(_no_nul(k) and _no_nul(v) for k, v in value.items())
-    return True
-
-
-_awkward_text = st.text(
-    alphabet=st.sampled_from(["\x00", "\x01", "\x02", "a", "B", "é", "🙂", "\\"])
-)
+_awkward_text = st.text(alphabet=st.sampled_from(["\x01", "\x02", "a", "B", "é", "🙂", "\\", "-"]))
 
 
 class TestQueryCopy:
-    """The jsonb copy queries run on holds the same values, in a form jsonb accepts."""
+    """The jsonb copy queries run on holds the same values as the record's JSON."""
 
     @settings(max_examples=100, deadline=None)
     @given(record=records())
     def test_copy_holds_the_same_values(self, record: Any) -> None:
-        """Decoded, the copy of any record equals its data; it never holds a NUL."""
+        """The copy of any record reads as its data, floats still floats."""
         data = to_data(record)
         copy = json.loads(_doc(data))
-        assert _no_nul(copy)
-        assert _decoded(copy) == data  # floats written exactly read back as the same float
+        assert copy == data  # floats written exactly read back as the same float
         for key, value in data.items():
             if isinstance(value, float):
                 assert type(copy[key]) is float
-
-    @settings(max_examples=300, deadline=None)
-    @given(texts=st.lists(_awkward_text, max_size=8))
-    def test_encoding_keeps_order_and_equality(self, texts: list[str]) -> None:
-        """Encoded text sorts and compares as the original does, and decodes back."""
-        encoded = [_encode_text(t) for t in texts]
-        assert all("\x00" not in e for e in encoded)
-        assert [_decode_text(e) for e in encoded] == texts
-        assert sorted(encoded) == [_encode_text(t) for t in sorted(texts)]
-        assert len(set(encoded)) == len(set(texts))
 
     @given(number=st.floats(allow_nan=False, allow_infinity=False))
     def test_exact_numbers(self, number: float) -> None:
@@ -575,6 +537,24 @@ class TestStreaming:
             assert any("FETCH" in str(q) or "DECLARE" in str(q) for (q,) in activity)
             assert sum(1 for _ in rows) == 1199
 
+    def test_closing_a_result_whose_connection_died(
+        self, postgres_url: MakeURL, postgres_server: PostgresServer
+    ) -> None:
+        """A half-read result closes quietly after its connection died; the store goes on."""
+        application = f"closing-{uuid.uuid4().hex[:8]}"
+        with _open(postgres_url(application_name=application), create=True) as store:
+            store.save_all(Measurement(metric="visits", value=n) for n in range(3))
+            rows = store.query(Measurement)
+            next(rows)
+            postgres_server.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                (application,),
+            )
+            rows.close()  # an error here, or later in a finalizer, fails the test
+            gc.collect()
+            assert store.count(Measurement) == 3
+
     def test_an_open_query_holds_its_connection(self, postgres_url: MakeURL) -> None:
         """With every connection held by unfinished queries, others wait, then fail clearly."""
         with _open(postgres_url(pool_max="1", pool_timeout="0.2"), create=True) as store:
@@ -595,11 +575,11 @@ class TestExactness:
     """What is stored reads back as written, and SQL answers as Python does."""
 
     def test_numbers_and_control_characters_round_trip(self, postgres_url: MakeURL) -> None:
-        """Numbers jsonb would change, and NUL in text, come back exactly."""
+        """Numbers jsonb would change, and control characters in text, come back exactly."""
         metadata = {"huge": 1e300, "negative zero": -0.0, "float one": 1.0, "one": 1, "big": 2**60}
         with _open(postgres_url(), create=True) as store:
             saved = store.save(
-                Participant(role="citizen", department="Nørre\x00bro\x01", metadata=metadata)
+                Participant(role="citizen", department="Nørre\x01bro\x1f", metadata=metadata)
             )
             for read in (store.get(saved.id), store.history(saved.id)[0], next(store.export())):
                 assert to_data(read) == to_data(saved)

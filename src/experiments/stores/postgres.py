@@ -35,7 +35,7 @@ import random
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 import attrs
@@ -62,7 +62,7 @@ from experiments.query import (
     Order,
     Sum,
 )
-from experiments.serialization import from_data
+from experiments.serialization import dumps, from_data
 from experiments.stores import _sql
 from experiments.stores.base import (
     Capability,
@@ -150,37 +150,12 @@ _LOST: Final = frozenset({"57P01", "57P02", "57P03"})
 _CONTENDED: Final = frozenset({"40001", "40P01", "55P03"})
 
 
-# --- text and numbers as the query copy holds them ------------------------------------
+# --- the query copy ------------------------------------------------------------------
 #
-# PostgreSQL text cannot hold NUL, and jsonb refuses "\u0000", but record text may
-# contain it.  The query copy therefore spells NUL as \x01\x01 and \x01 as \x01\x02: a
-# prefix-free code that keeps equality and code point order, so SQL compares encoded
-# strings exactly as Python compares the originals.  Filter values are encoded the same
-# way, and strings coming back from SQL are decoded.
-
-_JSON_ESCAPES: Final = re.compile(r"\\u000[01]|\\.")
-_ENCODED: Final = re.compile("\x01([\x01\x02])")
-
-
-def _escape_json(match: re.Match[str]) -> str:
-    escape = match.group()
-    if escape == "\\u0000":
-        return "\\u0001\\u0001"
-    if escape == "\\u0001":
-        return "\\u0001\\u0002"
-    return escape
-
-
-def _encode_text(text: str) -> str:
-    if "\x00" not in text and "\x01" not in text:
-        return text
-    return text.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
-
-
-def _decode_text(text: str) -> str:
-    if "\x01" not in text:
-        return text
-    return _ENCODED.sub(lambda m: "\x00" if m.group(1) == "\x01" else "\x01", text)
+# jsonb keeps numbers as exact decimals; the copy spells each float as the exact value of
+# its binary form, so SQL compares and sums the very numbers Python does.  Filter values
+# go in as the same exact decimals, booleans as 0 and 1.  Text needs nothing: records
+# never hold NUL, the one character jsonb refuses (the model rejects it).
 
 
 def _exact(number: float) -> str:
@@ -193,8 +168,7 @@ def _exact(number: float) -> str:
     return text if "." in text or "E" in text else text + ".0"
 
 
-def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+_dumps: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _doc(data: Mapping[str, Any]) -> str:
@@ -203,8 +177,7 @@ def _doc(data: Mapping[str, Any]) -> str:
     for key, value in data.items():
         rendered = _exact(value) if isinstance(value, float) else _dumps(value)
         parts.append(f"{_dumps(key)}:{rendered}")
-    text = "{" + ",".join(parts) + "}"
-    return _JSON_ESCAPES.sub(_escape_json, text) if "\\u000" in text else text
+    return "{" + ",".join(parts) + "}"
 
 
 def _number(value: decimal.Decimal) -> int | float:
@@ -221,8 +194,6 @@ def _encode_value(info: FieldInfo, value: Any) -> Any:
         return decimal.Decimal(value)
     if info.kind is FieldType.BOOL:
         return int(value)
-    if isinstance(value, str):
-        return _encode_text(value)
     return value
 
 
@@ -741,8 +712,9 @@ class PostgresStore(Store):
         """Rows of a query through a server-side cursor, holding one connection meanwhile."""
         started = False
         for attempt in (1, 2):
+            rows = self._stream_rows(sql, tuple(params))
             try:
-                for row in self._stream_rows(sql, tuple(params)):
+                for row in rows:
                     started = True
                     yield row
             except psycopg.Error as exc:
@@ -751,9 +723,16 @@ class PostgresStore(Store):
                 failure = self._failure(exc, doing)
             else:
                 return
+            finally:
+                # Closing a result left half-read ends its cursor and transaction now,
+                # not in a finalizer; if the connection is gone meanwhile, so are they.
+                with contextlib.suppress(psycopg.Error):
+                    rows.close()
             raise failure
 
-    def _stream_rows(self, sql: str, params: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    def _stream_rows(
+        self, sql: str, params: tuple[Any, ...]
+    ) -> Generator[tuple[Any, ...], None, None]:
         with (
             self._pooled().connection() as connection,
             connection.transaction(),
@@ -935,7 +914,7 @@ class PostgresStore(Store):
 
     def _put(self, cursor: psycopg.Cursor[Any], change: Put) -> Any:
         record = change.record
-        text = _dumps(change.data)
+        text = dumps(change.data)
         doc = _doc(change.data)
         deleted = 0 if record.deleted_at is None else 1
         s = self._s
@@ -999,7 +978,7 @@ class PostgresStore(Store):
 
     def _import(self, cursor: psycopg.Cursor[Any], change: ImportVersion) -> bool:
         record = change.record
-        text = _dumps(change.data)
+        text = dumps(change.data)
         s = self._s
         cursor.execute(
             f"INSERT INTO {s}.versions (id, revision, data) VALUES (%s, %s, %s) "
@@ -1032,9 +1011,7 @@ class PostgresStore(Store):
 
 
 def _scalar(value: Any) -> Any:
-    """A field's value from SQL as it is stored: text decoded, numbers as int or float."""
-    if isinstance(value, str):
-        return _decode_text(value)
+    """A field's value from SQL as it is stored: numbers as the int or float they were."""
     if isinstance(value, decimal.Decimal):
         return _number(value)
     return value
@@ -1058,6 +1035,5 @@ def _measured(measure: BoundMeasure, value: Any) -> Any:
     if isinstance(kind, Sum):
         return float(value)
     if isinstance(kind, Latest):
-        found = json.loads(value)
-        return _decode_text(found) if isinstance(found, str) else found
+        return json.loads(value)
     return _scalar(value)
