@@ -81,7 +81,7 @@ class TestQueryCopy:
     def test_copy_holds_the_same_values(self, record: Any) -> None:
         """The copy of any record reads as its data, floats still floats."""
         data = to_data(record)
-        copy = json.loads(_doc(data))
+        copy = json.loads(_doc(data, json.dumps(data)))
         assert copy == data  # floats written exactly read back as the same float
         for key, value in data.items():
             if isinstance(value, float):
@@ -565,6 +565,38 @@ class TestStreaming:
                 store.count()
             rows.close()
             assert store.count() == 3
+
+
+# --- bulk writes -------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+class TestBulkWrites:
+    """New records in a batch go in a statement at a time, with the same promises."""
+
+    def test_a_taken_id_among_many_is_a_conflict(self, postgres_url: MakeURL) -> None:
+        """One new record whose id is taken stops the whole batch, naming that record."""
+        with _open(postgres_url(), create=True) as store:
+            taken = store.save(Objective(title="Taken", slug="taken"))
+            fresh = [Measurement(metric="visits", value=n) for n in range(2500)]
+            with pytest.raises(ConflictError, match="Again"):
+                store.save_all(
+                    [*fresh[:1200], Objective(title="Again", slug="taken"), *fresh[1200:]]
+                )
+            assert store.count() == 1
+            assert store.get(taken.id).title == "Taken"  # type: ignore[attr-defined]
+            saved = store.save_all(fresh)
+            assert [r.id for r in saved] == [r.id for r in fresh]
+            assert store.count(Measurement) == 2500
+            assert len(store.history(fresh[-1].id)) == 1
+
+    def test_the_same_new_record_twice_in_a_batch(self, postgres_url: MakeURL) -> None:
+        """Saving one new record twice in a batch is a conflict, as it is one at a time."""
+        with _open(postgres_url(), create=True) as store:
+            twin = Objective(title="Twin", slug="twin")
+            with pytest.raises(ConflictError):
+                store.save_all([Objective(title="Other"), twin, twin])
+            assert store.count() == 0
 
 
 # --- data kept exactly --------------------------------------------------------------------------

@@ -146,6 +146,8 @@ _HIDDEN: Final = "***"
 #: SQLSTATEs of a connection that went away mid-way: class 08, and an administrator
 #: or the server shutting the session down.
 _LOST: Final = frozenset({"57P01", "57P02", "57P03"})
+#: New records inserted by one statement at most.
+_CHUNK: Final = 1000
 #: SQLSTATEs meaning another transaction got in the way: retrying is the cure.
 _CONTENDED: Final = frozenset({"40001", "40P01", "55P03"})
 
@@ -171,8 +173,13 @@ def _exact(number: float) -> str:
 _dumps: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _doc(data: Mapping[str, Any]) -> str:
-    """The jsonb copy of a record that queries run on (see the notes above)."""
+def _doc(data: Mapping[str, Any], text: str) -> str:
+    """The jsonb copy of a record that queries run on, given its JSON ``text``.
+
+    Without a float among its fields (most kinds) that is the text itself.
+    """
+    if not any(type(value) is float for value in data.values()):
+        return text
     parts = []
     for key, value in data.items():
         rendered = _exact(value) if isinstance(value, float) else _dumps(value)
@@ -892,15 +899,26 @@ class PostgresStore(Store):
                     connection.cursor() as cursor,
                 ):
                     begun = True
+                    fresh: list[Put] = []  # a run of new records, inserted together
                     for change in changes:
+                        if isinstance(change, Put) and change.expected == 0:
+                            fresh.append(change)
+                            if len(fresh) < _CHUNK:
+                                continue
+                        if fresh:
+                            results.extend(self._insert_many(cursor, fresh))
+                            fresh = []
                         if isinstance(change, Put):
-                            results.append(self._put(cursor, change))
+                            if change.expected != 0:
+                                results.append(self._put(cursor, change))
                         elif isinstance(change, Purge):
                             results.append(self._purge(cursor, change.id))
                         elif isinstance(change, ImportVersion):
                             results.append(self._import(cursor, change))
                         else:  # pragma: no cover - Change admits nothing else
                             raise TypeError(change)
+                    if fresh:
+                        results.extend(self._insert_many(cursor, fresh))
                     committing = True
             except psycopg.Error as exc:
                 # A connection found dead at BEGIN has done nothing: safe to try again.
@@ -912,10 +930,52 @@ class PostgresStore(Store):
             raise failure
         raise AssertionError  # pragma: no cover - the loop returns or raises
 
+    def _insert_many(self, cursor: psycopg.Cursor[Any], puts: list[Put]) -> list[Any]:
+        """New records in one statement per table; on any clash, one by one.
+
+        One round trip instead of two per record: what makes a bulk batch fast on a
+        server across the network.  The one-by-one path raises the precise conflict.
+        """
+        if len(puts) == 1:
+            return [self._put(cursor, puts[0])]
+        s = self._s
+        ids = [put.record.id for put in puts]
+        revisions = [put.record.revision for put in puts]
+        texts = [dumps(put.data) for put in puts]
+        docs = [_doc(put.data, text) for put, text in zip(puts, texts, strict=True)]
+        cursor.execute("SAVEPOINT fresh_records")
+        cursor.execute(
+            f"INSERT INTO {s}.records (id, kind, revision, deleted, data, doc) "
+            # %b: binary arrays; the text format would escape every quote of the JSON.
+            "SELECT i, k, r, d, t, j::jsonb FROM unnest(%b::text[], %b::text[], %b::integer[], "
+            "%b::smallint[], %b::text[], %b::text[]) AS u (i, k, r, d, t, j) "
+            "ON CONFLICT (id) DO NOTHING",
+            (
+                ids,
+                [put.record.kind for put in puts],
+                revisions,
+                [int(put.record.deleted_at is not None) for put in puts],
+                texts,
+                docs,
+            ),
+        )
+        if cursor.rowcount == len(puts):
+            cursor.execute(
+                f"INSERT INTO {s}.versions (id, revision, data) "
+                "SELECT * FROM unnest(%b::text[], %b::integer[], %b::text[]) "
+                "ON CONFLICT DO NOTHING",
+                (ids, revisions, texts),
+            )
+        if cursor.rowcount != len(puts):
+            cursor.execute("ROLLBACK TO SAVEPOINT fresh_records")
+            return [self._put(cursor, put) for put in puts]
+        cursor.execute("RELEASE SAVEPOINT fresh_records")
+        return [put.record for put in puts]
+
     def _put(self, cursor: psycopg.Cursor[Any], change: Put) -> Any:
         record = change.record
         text = dumps(change.data)
-        doc = _doc(change.data)
+        doc = _doc(change.data, text)
         deleted = 0 if record.deleted_at is None else 1
         s = self._s
         if not change.expected:
@@ -1004,7 +1064,7 @@ class PostgresStore(Store):
                 record.revision,
                 int(record.deleted_at is not None),
                 text,
-                _doc(change.data),
+                _doc(change.data, text),
             ),
         )
         return True
