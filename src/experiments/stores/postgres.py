@@ -35,7 +35,7 @@ import random
 import re
 import threading
 import urllib.parse
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 import attrs
@@ -745,7 +745,7 @@ class PostgresStore(Store):
             connection.transaction(),
             connection.cursor(name=f"experiments_{next(self._cursors)}") as cursor,
         ):
-            cursor.itersize = 500
+            cursor.itersize = 2000
             cursor.execute(sql, params)
             yield from cursor
 
@@ -831,7 +831,7 @@ class PostgresStore(Store):
         group_by: list[tuple[str, FieldInfo]],
         measures: dict[str, BoundMeasure],
         include_deleted: bool,
-    ) -> Iterable[dict[str, Any]]:
+    ) -> Iterator[dict[str, Any]]:
         self._ensure()
         sql, params, labels = _sql.aggregate_sql(
             _DIALECT,
@@ -842,15 +842,19 @@ class PostgresStore(Store):
             measures,
             include_deleted,
         )
-        rows = self._fetch("aggregating", sql, params)
-        groups = len(group_by)
-        plan = list(measures.values())
-        result = []
-        for row in rows:
-            values: list[Any] = [_scalar(v) for v in row[:groups]]
-            values.extend(_measured(m, v) for m, v in zip(plan, row[groups:], strict=True))
-            result.append(dict(zip(labels, values, strict=True)))
-        return result
+        # Only numbers, sums and latest values need converting; the rest is as stored.
+        converters = [
+            (index, convert)
+            for index, convert in enumerate(
+                [_group_converter(info) for _, info in group_by]
+                + [_measure_converter(m) for m in measures.values()]
+            )
+            if convert is not None
+        ]
+        rows = self._stream("aggregating", sql, params)
+        if not converters:
+            return (dict(zip(labels, row, strict=True)) for row in rows)
+        return _converted(rows, labels, converters)
 
     def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
         try:
@@ -1070,11 +1074,36 @@ class PostgresStore(Store):
         return True
 
 
-def _scalar(value: Any) -> Any:
-    """A field's value from SQL as it is stored: numbers as the int or float they were."""
-    if isinstance(value, decimal.Decimal):
-        return _number(value)
-    return value
+_Converter = Callable[[Any], Any]
+
+
+def _group_converter(info: FieldInfo) -> _Converter | None:
+    """How a group key comes back as stored: numbers as the int or float they were."""
+    return _number if info.kind is FieldType.NUMBER else None
+
+
+def _measure_converter(measure: BoundMeasure) -> _Converter | None:
+    """How a measure from SQL becomes what the Python fallback computes."""
+    kind = measure.measure
+    if isinstance(kind, Sum):
+        return float
+    if isinstance(kind, Latest):
+        return json.loads
+    if isinstance(kind, Count | CountDistinct):
+        return None
+    assert measure.info is not None
+    return _group_converter(measure.info)
+
+
+def _converted(
+    rows: Iterable[tuple[Any, ...]], labels: list[str], converters: list[tuple[int, _Converter]]
+) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        values = list(row)
+        for index, convert in converters:
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        yield dict(zip(labels, values, strict=True))
 
 
 def _lost(exc: Exception) -> bool:
@@ -1083,17 +1112,3 @@ def _lost(exc: Exception) -> bool:
         return False
     state = exc.sqlstate or ""
     return not state or state.startswith("08") or state in _LOST
-
-
-def _measured(measure: BoundMeasure, value: Any) -> Any:
-    """A measure from SQL as the Python fallback computes it."""
-    if value is None:
-        return None
-    kind = measure.measure
-    if isinstance(kind, Count | CountDistinct):
-        return int(value)
-    if isinstance(kind, Sum):
-        return float(value)
-    if isinstance(kind, Latest):
-        return json.loads(value)
-    return _scalar(value)
