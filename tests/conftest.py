@@ -66,7 +66,7 @@ def postgres_url(postgres_server: PostgresServer) -> Callable[..., str]:
     return postgres_server.url
 
 
-BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+BACKENDS = ["memory", "sqlite", "files", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -77,6 +77,8 @@ def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     if request.param == "postgres":
         return str(request.getfixturevalue("postgres_url")())
     directory = tmp_path_factory.mktemp("store")
+    if request.param == "files":
+        return f"files:///{directory}/experiments"
     return f"sqlite:///{directory}/experiments.db"
 
 

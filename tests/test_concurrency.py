@@ -40,11 +40,13 @@ def run_at_once(*tasks: list[str], timeout: float = 300) -> list[dict[str, objec
     return results
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", "files", pytest.param("postgres", marks=pytest.mark.postgres)])
 def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A store URL that several processes can open."""
     if request.param == "postgres":
         url = str(request.getfixturevalue("postgres_url")())
+    elif request.param == "files":
+        url = f"files:///{tmp_path}/shared"
     else:
         url = f"sqlite:///{tmp_path}/shared.db"
     with connect(url, plugins=Plugins(autoload=False), create=True):

@@ -47,6 +47,26 @@ class TestSQLiteStore(StoreConformance):
         return files
 
 
+class TestFileStore(StoreConformance):
+    """files:/// keeps its promises."""
+
+    @pytest.fixture
+    def make_store(self, tmp_path: Path) -> Callable[..., Store]:
+        def make(name: str = "default") -> Store:
+            return connect(
+                f"files:///{tmp_path}/{name}", plugins=Plugins(autoload=False), create=True
+            )
+
+        return make
+
+    @pytest.fixture
+    def storage_files(self, tmp_path: Path) -> Callable[..., list[Path]]:
+        def files(make: object, name: str) -> list[Path]:
+            return sorted(p for p in (tmp_path / name).rglob("*") if p.is_file())
+
+        return files
+
+
 @pytest.mark.postgres
 class TestPostgresStore(StoreConformance):
     """postgresql:// keeps its promises (each store name is a schema of its own)."""

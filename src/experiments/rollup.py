@@ -83,6 +83,7 @@ DEFAULT_UNTESTED_AFTER: Final = "P30D"
 _STANCES: Final = tuple(Stance)
 _DEPTHS: Final = tuple(Involvement)
 _STANCE_INDEX: Final = {s.value: i for i, s in enumerate(_STANCES)}
+_CRITICAL: Final = _STANCES.index(Stance.CRITICAL)
 _DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
 _STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
 _EVIDENCE: Final = {e.value: e for e in Evidence}
@@ -287,35 +288,41 @@ class Rollup:
 
 @attrs.define
 class _Experiment:
+    """One experiment's facts, and what follows from them alone (derived once)."""
+
     ref: Ref
     status: ExperimentStatus
     objectives: list[str]
-    time_boxed: bool
-    end: pendulum.DateTime | None
-    started: pendulum.DateTime | None
+    time_box: str | None
+    started_key: str | None
     learnings: int = 0
     decision: Outcome | None = None
     participations: list[int] = attrs.field(factory=list)
+    hypotheses: list[_Hypothesis] = attrs.field(factory=list)
+    heard: frozenset[int] = frozenset()
+    critics: frozenset[int] = frozenset()
+    depths: dict[int, int] = attrs.field(factory=dict)
+    overdue: Overdue | None = None
 
 
 @attrs.define
 class _Hypothesis:
+    """One hypothesis's facts, and the findings about it (derived once)."""
+
     ref: Ref
     experiment: str
     status: HypothesisStatus = HypothesisStatus.UNTESTED
     evidence: Evidence | None = None
+    one_sided: OneSidedEvidence | None = None
+    untested: Untested | None = None
+    candidate: Candidate | None = None
 
 
 _LIFECYCLE: Final = ("started_at", "concluded_at", "decided_at", "abandoned_at")
 
 
-def _pack(person: int, stance: int, depth: int) -> int:
-    """A participation in one int: 24 bytes each instead of a tuple's 64."""
-    return person * 16 + stance * 4 + depth
-
-
-def _unpack(code: int) -> tuple[int, int, int]:
-    return code >> 4, (code >> 2) & 3, code & 3
+# A participation is packed into one int, person * 16 + stance * 4 + depth: 28 bytes each
+# instead of a tuple's 64, which matters with hundreds of thousands of them.
 
 
 def _status_at(row: Mapping[str, Any], at_key: str) -> ExperimentStatus:
@@ -359,9 +366,71 @@ class _Facts:
         self._read_hypotheses()
         self._read_people()
         self._read_measurements()
-        self.hypotheses_of: dict[str, list[_Hypothesis]] = defaultdict(list)
         for hypothesis in self.hypotheses.values():
-            self.hypotheses_of[hypothesis.experiment].append(hypothesis)
+            self.experiments[hypothesis.experiment].hypotheses.append(hypothesis)
+
+    def derive(self, untested_after: pendulum.Duration) -> None:
+        """What each experiment and hypothesis shows on its own, worked out once."""
+        for experiment in self.experiments.values():
+            self._derive_experiment(experiment)
+            for hypothesis in experiment.hypotheses:
+                self._derive_hypothesis(experiment, hypothesis, untested_after)
+
+    def _derive_experiment(self, experiment: _Experiment) -> None:
+        codes = experiment.participations
+        if codes:
+            # A person takes part in an experiment once, so every code is a different person.
+            experiment.heard = frozenset(code >> 4 for code in codes)
+            experiment.critics = frozenset(
+                code >> 4 for code in codes if (code >> 2) & 3 == _CRITICAL
+            )
+            experiment.depths = {code >> 4: code & 3 for code in codes}
+        if experiment.status is ExperimentStatus.RUNNING and experiment.time_box:
+            box = parse_timebox(experiment.time_box)
+            anchor = box.start or (
+                parse_datetime(experiment.started_key) if experiment.started_key else None
+            )
+            end = None if anchor is None else anchor + box.duration
+            if end is not None and end < self.at:
+                experiment.overdue = Overdue(experiment.ref, end, days_between(end, self.at))
+
+    def _derive_hypothesis(
+        self, experiment: _Experiment, hypothesis: _Hypothesis, untested_after: pendulum.Duration
+    ) -> None:
+        resting_on = self.voices.get(hypothesis.ref.id)
+        if resting_on:
+            stances = {self.stances.get((experiment.ref.id, p)) for p in resting_on} - {None}
+            if len(stances) == 1:
+                (only,) = stances
+                assert only is not None
+                hypothesis.one_sided = OneSidedEvidence(
+                    hypothesis.ref, experiment.ref, only, len(resting_on)
+                )
+        if (
+            hypothesis.status is HypothesisStatus.UNTESTED
+            and experiment.started_key is not None
+            and experiment.status is not ExperimentStatus.ABANDONED
+        ):
+            started = parse_datetime(experiment.started_key)
+            deadline = started + untested_after
+            if deadline < self.at:
+                hypothesis.untested = Untested(
+                    hypothesis.ref, experiment.ref, started, days_between(deadline, self.at)
+                )
+        if hypothesis.status is HypothesisStatus.SUPPORTED and hypothesis.evidence is not None:
+            served = tuple(
+                Ref(o, self.objectives[o].title)
+                for o in sorted(set(experiment.objectives))
+                if o in self.objectives
+            )
+            hypothesis.candidate = Candidate(
+                hypothesis.ref,
+                experiment.ref,
+                hypothesis.evidence,
+                len(experiment.heard),
+                len(experiment.critics),
+                served,
+            )
 
     def _rows(self, kind: str, group_by: list[str], **options: Any) -> Iterator[dict[str, Any]]:
         options.setdefault("measures", {})
@@ -378,18 +447,12 @@ class _Facts:
 
     def _experiment(self, row: Mapping[str, Any]) -> _Experiment:
         started = row["started_at"]
-        box = parse_timebox(row["time_box"]) if row["time_box"] else None
-        end = None
-        if box is not None:
-            anchor = box.start or (parse_datetime(started) if started else None)
-            end = None if anchor is None else anchor + box.duration
         return _Experiment(
             Ref(row["id"], row["title"]),
             _status_at(row, self._at_key),
             [],
-            box is not None,
-            end,
-            parse_datetime(started) if started and started <= self._at_key else None,
+            row["time_box"],
+            started if started and started <= self._at_key else None,
         )
 
     def _read_outcomes(self) -> None:
@@ -453,22 +516,24 @@ class _Facts:
                     None if department is None else sys.intern(department),
                 )
             )
-        wanted = {
-            (self.hypotheses[h].experiment, p) for h, people in self.voices.items() for p in people
-        }
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for hypothesis_id, people in self.voices.items():
+            wanted[self.hypotheses[hypothesis_id].experiment] |= people
+        experiments, index = self.experiments, self.index
+        stances, depths = _STANCE_INDEX, _DEPTH_INDEX
         for row in self._rows(
             "participation", ["id", "experiment", "participant", "stance", "involvement"]
         ):
-            experiment = self.experiments.get(row["experiment"])
-            person = self.index.get(row["participant"])
+            experiment_id, participant = row["experiment"], row["participant"]
+            experiment = experiments.get(experiment_id)
+            person = index.get(participant)
             if experiment is None or person is None:
                 continue
-            stance = _STANCE_INDEX[row["stance"]]
-            depth = _DEPTH_INDEX[row["involvement"]]
-            experiment.participations.append(_pack(person, stance, depth))
-            pair = (row["experiment"], row["participant"])
-            if pair in wanted:
-                self.stances[pair] = _STANCES[stance]
+            stance = stances[row["stance"]]
+            experiment.participations.append(person * 16 + stance * 4 + depths[row["involvement"]])
+            voices = wanted.get(experiment_id)
+            if voices and participant in voices:
+                self.stances[experiment_id, participant] = _STANCES[stance]
 
     def _read_measurements(self) -> None:
         """The latest value of each key result, as of the moment (late data by its time)."""
@@ -500,112 +565,46 @@ class _Facts:
 # --- summarising ------------------------------------------------------------------------
 
 
-def _summary(
-    facts: _Facts,
-    experiment_ids: Iterable[str],
-    excuses: Sequence[Excuse],
-    untested_after: pendulum.Duration,
-) -> Summary:
-    at = facts.at
+def _summary(facts: _Facts, experiment_ids: Iterable[str], excuses: Sequence[Excuse]) -> Summary:
     experiments = [facts.experiments[i] for i in sorted(set(experiment_ids))]
     by_status = Counter(e.status for e in experiments)
-    hypotheses = [h for e in experiments for h in facts.hypotheses_of.get(e.ref.id, ())]
+    hypotheses = [h for e in experiments for h in e.hypotheses]
     by_hypothesis = Counter(h.status for h in hypotheses)
     decisions = Counter(e.decision for e in experiments if e.decision is not None)
 
-    people: set[int] = set()
-    critical: set[int] = set()
+    people: set[int] = set().union(*(e.heard for e in experiments))
+    critical: set[int] = set().union(*(e.critics for e in experiments))
     deepest: dict[int, int] = {}
-    per_experiment: dict[str, tuple[int, int]] = {}
     for experiment in experiments:
-        heard: set[int] = set()
-        critics: set[int] = set()
-        for code in experiment.participations:
-            person, stance_index, depth = _unpack(code)
-            people.add(person)
-            heard.add(person)
-            if _STANCES[stance_index] is Stance.CRITICAL:
-                critical.add(person)
-                critics.add(person)
+        for person, depth in experiment.depths.items():
             if depth > deepest.get(person, -1):
                 deepest[person] = depth
-        per_experiment[experiment.ref.id] = (len(heard), len(critics))
     attributes = [facts.people[p] for p in people]
-    departments = sorted({a[3] for a in attributes if a[3] is not None})
-    depth_counts = Counter(_DEPTHS[d] for d in deepest.values())
+    depth_counts = Counter(deepest.values())
     profile = InvolvementProfile(
         participants=len(people),
         external=sum(1 for a in attributes if a[0]),
         critical=len(critical),
         frontline=sum(1 for a in attributes if a[1]),
         pseudonymous=sum(1 for a in attributes if a[2]),
-        departments=tuple(departments),
-        depth={level: depth_counts[level] for level in _DEPTHS},
+        departments=tuple(sorted({a[3] for a in attributes if a[3] is not None})),
+        depth={level: depth_counts[index] for index, level in enumerate(_DEPTHS)},
     )
-
-    one_sided = []
-    for hypothesis in hypotheses:
-        resting_on = facts.voices.get(hypothesis.ref.id)
-        if not resting_on:
-            continue
-        stances = {facts.stances.get((hypothesis.experiment, p)) for p in resting_on} - {None}
-        if len(stances) == 1:
-            (only,) = stances
-            assert only is not None
-            one_sided.append(
-                OneSidedEvidence(
-                    hypothesis.ref,
-                    facts.experiments[hypothesis.experiment].ref,
-                    only,
-                    len(resting_on),
-                )
-            )
-
     overdue = sorted(
-        (
-            Overdue(e.ref, e.end, days_between(e.end, at))
-            for e in experiments
-            if e.status is ExperimentStatus.RUNNING and e.end is not None and e.end < at
-        ),
+        (e.overdue for e in experiments if e.overdue is not None),
         key=lambda o: (o.ended_at, o.experiment.id),
     )
     concluded = [
         e for e in experiments if e.status in (ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED)
     ]
-    untested = []
-    for hypothesis in hypotheses:
-        experiment = facts.experiments[hypothesis.experiment]
-        if hypothesis.status is not HypothesisStatus.UNTESTED or experiment.started is None:
-            continue
-        if experiment.status is ExperimentStatus.ABANDONED:
-            continue
-        deadline = experiment.started + untested_after
-        if deadline < at:
-            untested.append(
-                Untested(
-                    hypothesis.ref, experiment.ref, experiment.started, days_between(deadline, at)
-                )
-            )
-    untested.sort(key=lambda u: (-u.days_overdue, u.hypothesis.id))
-
-    candidates = []
-    for hypothesis in hypotheses:
-        if hypothesis.status is not HypothesisStatus.SUPPORTED or hypothesis.evidence is None:
-            continue
-        experiment = facts.experiments[hypothesis.experiment]
-        reach, critical_voices = per_experiment[hypothesis.experiment]
-        served = tuple(
-            Ref(o, facts.objectives[o].title)
-            for o in sorted(set(experiment.objectives))
-            if o in facts.objectives
-        )
-        candidates.append(
-            Candidate(
-                hypothesis.ref, experiment.ref, hypothesis.evidence, reach, critical_voices, served
-            )
-        )
-    candidates.sort(key=lambda c: (tuple(-v for v in c.rank_key()), c.hypothesis.id))
-
+    untested = sorted(
+        (h.untested for h in hypotheses if h.untested is not None),
+        key=lambda u: (-u.days_overdue, u.hypothesis.id),
+    )
+    candidates = sorted(
+        (h.candidate for h in hypotheses if h.candidate is not None),
+        key=lambda c: (tuple(-v for v in c.rank_key()), c.hypothesis.id),
+    )
     return Summary(
         experiments=len(experiments),
         by_status={s: by_status[s] for s in _STATUS_ORDER},
@@ -613,8 +612,8 @@ def _summary(
         learnings=sum(e.learnings for e in experiments),
         decisions={o: decisions[o] for o in Outcome},
         involvement=profile,
-        one_sided=tuple(one_sided),
-        time_boxed=sum(1 for e in experiments if e.time_boxed),
+        one_sided=tuple(h.one_sided for h in hypotheses if h.one_sided is not None),
+        time_boxed=sum(1 for e in experiments if e.time_box),
         overdue=tuple(overdue),
         concluded_without_learning=tuple(e.ref for e in concluded if e.learnings == 0),
         concluded_without_decision=tuple(
@@ -675,6 +674,7 @@ def rollup(
     if objective is not None:
         scope_objective = _find_objective(store, objective)
     facts = _Facts(store, moment, pushdown=pushdown)
+    facts.derive(allowance)
     children = facts.children_of()
     linked: dict[str, list[str]] = defaultdict(list)
     for experiment in facts.experiments.values():
@@ -701,7 +701,7 @@ def rollup(
         unique = list({x.id: x for x in excuses}.values())
         if not experiment_ids:
             empty.append(Ref(node.id, node.title))
-        summary = _summary(facts, experiment_ids, unique, allowance)
+        summary = _summary(facts, experiment_ids, unique)
         result = ObjectiveRollup(
             objective=node,
             key_results=_key_results(facts, node),
@@ -734,7 +734,7 @@ def rollup(
     return Rollup(
         at=moment,
         objectives=tuple(r[0] for r in roots),
-        total=_summary(facts, everything, facts.excuses, allowance),
+        total=_summary(facts, everything, facts.excuses),
         objectives_without_experiments=tuple(sorted(empty, key=lambda r: r.id)),
         unlinked_experiments=tuple(unlinked),
     )

@@ -25,7 +25,7 @@ import cattrs
 import pendulum
 
 from experiments import model
-from experiments.errors import SchemaError, ValidationError
+from experiments.errors import InvalidTypeError, SchemaError, ValidationError
 from experiments.model import KINDS, Record
 from experiments.model._time import (
     TimeBox,
@@ -177,10 +177,13 @@ def _structure_record(data: Mapping[str, Any], cls: type[Record]) -> Record:
     if not issubclass(target, cls):
         raise SchemaError(f"expected a {cls.kind} record, got a {kind} record")
     allowed = attrs.fields_dict(target)
-    unknown = [key for key in fresh if key not in allowed]
+    keys: list[object] = list(fresh)  # JSON keys are text; a dict from Python need not be
+    unknown = sorted(
+        key if isinstance(key, str) else shorten(key) for key in keys if key not in allowed
+    )
     if unknown:
         raise SchemaError(
-            f"{kind} data has fields this version does not know: {', '.join(sorted(unknown))}"
+            f"{kind} data has fields this version does not know: {', '.join(unknown)}"
         )
     try:
         return target(**fresh)
@@ -196,6 +199,11 @@ converter: Final = _make_converter()
 
 def to_data(record: Record) -> dict[str, Any]:
     """JSON-compatible data of a record (dicts, lists, text, numbers, booleans, None)."""
+    given: object = record  # callers are not always typed
+    if not isinstance(given, Record):
+        raise InvalidTypeError(
+            f"to_data() takes a record such as an Experiment; got {shorten(given)}"
+        )
     return converter.unstructure(record, type(record))  # type: ignore[no-any-return]
 
 
@@ -226,6 +234,9 @@ def to_json(record: Record, *, indent: int | None = None) -> str:
 
 def from_json(text: str | bytes) -> Record:
     """The record in JSON text (see :func:`from_data`)."""
+    given: object = text  # callers are not always typed
+    if not isinstance(given, str | bytes | bytearray):
+        raise InvalidTypeError(f"from_json() takes JSON text or bytes; got {shorten(given)}")
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError

@@ -127,17 +127,18 @@ def _open(
     owner: str | None,
     by: str | None,
 ) -> Experiment:
+    # A store that does not exist yet holds nothing to find: the first write creates it.
+    exists = store.exists()
     if isinstance(experiment, Experiment):
-        found = store.find(experiment.id)
-        if found is None:
-            return store.create_if_absent(experiment, by=by)
-        return store.get(experiment.id, Experiment)
+        if exists and store.find(experiment.id) is not None:
+            return store.get(experiment.id, Experiment)
+        return store.create_if_absent(experiment, by=by)
     given: object = experiment
     if not isinstance(given, str) or not given:
         raise ValidationError(
             f"track() needs an experiment, its id or its slug; got {experiment!r}"
         )
-    by_id = store.find(experiment) if ID_PATTERN.fullmatch(experiment) else None
+    by_id = store.find(experiment) if exists and ID_PATTERN.fullmatch(experiment) else None
     if by_id is not None:
         if not isinstance(by_id, Experiment):
             raise ValidationError(f"{experiment!r} is a {by_id.kind}, not an experiment")
@@ -286,8 +287,14 @@ class Run:
     def _key(self, kind: str, prefix: str, *parts: object) -> str:
         return id_for(kind, prefix, "/".join([self._experiment.id, *map(str, parts)]))
 
-    def _transition(self, move: str, **kwargs: Any) -> Experiment:
-        """Apply a lifecycle move, re-reading and retrying if another script got there first."""
+    def move(self, move: str, **kwargs: Any) -> Experiment:
+        """Make the lifecycle ``move`` ("start", "conclude", "abandon") strictly.
+
+        Unlike :meth:`start` and :meth:`conclude`, which do nothing once the experiment is
+        past that point, a move the current status forbids raises
+        :class:`~experiments.errors.TransitionError`.  A save that lost a race is retried
+        on the fresh version.
+        """
         for _ in range(_MAX_TRIES):
             current = self._experiment
             if move not in current.legal_moves:
@@ -310,19 +317,19 @@ class Run:
         """Start the experiment (planned -> running); nothing to do once it has started."""
         if self._experiment.status in _STARTED:
             return self._experiment
-        return self._transition("start", at=at)
+        return self.move("start", at=at)
 
     def conclude(self, *, at: DateTimeLike | None = None) -> Experiment:
         """Conclude the experiment (running -> concluded); nothing to do once it has."""
         if self._experiment.status in _CONCLUDED:
             return self._experiment
-        return self._transition("conclude", at=at)
+        return self.move("conclude", at=at)
 
     def abandon(self, reason: str, *, at: DateTimeLike | None = None) -> Experiment:
         """Abandon the experiment before it concludes, saying why."""
         if self._experiment.status is ExperimentStatus.ABANDONED:
             return self._experiment
-        return self._transition("abandon", reason=reason, at=at)
+        return self.move("abandon", reason=reason, at=at)
 
     def decide(
         self,

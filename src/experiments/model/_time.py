@@ -17,6 +17,8 @@ from typing import Final, TypeAlias
 import attrs
 import pendulum
 
+from experiments.errors import InvalidTypeError, ValidationError
+
 __all__ = [
     "DateLike",
     "DateTimeLike",
@@ -28,6 +30,7 @@ __all__ = [
     "format_date",
     "format_datetime",
     "format_duration",
+    "instant_key",
     "now",
     "parse_date",
     "parse_datetime",
@@ -56,8 +59,10 @@ class TimeError(ValueError):
 def _zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
     if name[:1] in "+-":
         match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", name)
-        if not match:
-            raise TimeError(f"unknown UTC offset {name!r}; write it as +HH:MM")
+        if not match or int(match[2]) > 23 or int(match[3]) > 59:  # noqa: PLR2004 - clock limits
+            raise TimeError(
+                f"unknown UTC offset {name!r}; write it as +HH:MM, from -23:59 to +23:59"
+            )
         sign = -1 if match[1] == "-" else 1
         return pendulum.FixedTimezone(sign * (int(match[2]) * 3600 + int(match[3]) * 60))
     try:
@@ -83,10 +88,23 @@ def now() -> pendulum.DateTime:
     )
 
 
+def _existing(value: pendulum.DateTime) -> pendulum.DateTime:
+    """``value``, or if the clocks of its zone skip its wall time, the time they show instead.
+
+    Python gives such a time (02:30 on the night summer time begins) the offset from
+    before the change, so it names an instant; but the stored form of that instant reads
+    back as 03:30, which a datetime in the same zone would not equal.
+    """
+    shown = value.astimezone(UTC).astimezone(value.tzinfo)
+    if shown.replace(tzinfo=None) != value.replace(tzinfo=None):
+        return shown
+    return value
+
+
 def _from_stdlib(value: dt.datetime) -> pendulum.DateTime:
     tzinfo = value.tzinfo
     if type(value) is pendulum.DateTime and (tzinfo is UTC or type(tzinfo) is pendulum.Timezone):
-        return value
+        return value if tzinfo is UTC else _existing(value)
     if tzinfo is None or value.utcoffset() is None:
         raise TimeError(
             "has no time zone; give an aware time such as "
@@ -106,7 +124,7 @@ def _from_stdlib(value: dt.datetime) -> pendulum.DateTime:
         zone = UTC
     if type(value) is pendulum.DateTime and value.tzinfo is zone:
         return value
-    return pendulum.DateTime(
+    result = pendulum.DateTime(
         value.year,
         value.month,
         value.day,
@@ -117,6 +135,7 @@ def _from_stdlib(value: dt.datetime) -> pendulum.DateTime:
         tzinfo=zone,
         fold=value.fold,
     )
+    return result if zone is UTC or type(zone) is not pendulum.Timezone else _existing(result)
 
 
 _ANNOTATED: Final = re.compile(r"(?P<instant>[^\[\]]+)(?:\[(?P<zone>[^\[\]]+)\])?")
@@ -125,6 +144,11 @@ _ANNOTATED: Final = re.compile(r"(?P<instant>[^\[\]]+)(?:\[(?P<zone>[^\[\]]+)\])
 def _parse_canonical(text: str) -> pendulum.DateTime | None:
     """Fast path for the stored form ``YYYY-MM-DDTHH:MM:SS.ffffffZ[Zone]``."""
     if text[4] + text[7] + text[10] + text[13] + text[16] + text[19] != "--T::.":
+        return None
+    digits = (
+        text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19] + text[20:26]
+    )
+    if not (digits.isascii() and digits.isdigit()):  # int() takes "+1", "1_0" and non-ASCII digits
         return None
     try:
         instant = pendulum.DateTime(
@@ -150,9 +174,25 @@ def _parse_canonical(text: str) -> pendulum.DateTime | None:
 def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     """An aware pendulum DateTime from a DateTime, datetime, date or ISO 8601 text.
 
-    A date means midnight UTC of that day.  Naive times are refused: a time without a
-    zone means different instants to the teams in Copenhagen and Shanghai.
+    A date means midnight UTC of that day, and a time of day with a zone annotation but
+    no offset is the wall-clock time in that zone.  Naive times are refused: a time
+    without a zone means different instants to the teams in Copenhagen and Shanghai.
+    So are times whose UTC instant falls outside the years 1-9999, which could not be
+    stored.
     """
+    try:
+        result = _parse_datetime(value)
+        if result.year in (1, 9999):  # only here can the offset carry UTC out of range
+            result.astimezone(UTC)
+    except OverflowError:
+        raise TimeError(
+            "lies outside the years 1-9999 in UTC; give a time between "
+            "'0001-01-01T00:00:00Z' and '9999-12-31T23:59:59Z'"
+        ) from None
+    return result
+
+
+def _parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     if type(value) is str and len(value) >= _UTC_WIDTH and value[26] == "Z":
         canonical = _parse_canonical(value)
         if canonical is not None:
@@ -182,8 +222,10 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
             parsed = dt.datetime(loose.year, loose.month, loose.day, tzinfo=dt.UTC)
         else:
             raise TimeError("is not a date-time; give e.g. '2026-03-01T10:00:00+01:00'") from None
-    if len(instant_text) == len("2026-03-01") and parsed.tzinfo is None:  # a bare date
+    if parsed.tzinfo is None and _is_date(instant_text):
         parsed = parsed.replace(tzinfo=dt.UTC)
+    if zone_name is not None and parsed.tzinfo is None:
+        parsed = _local_in(parsed, zone_name)
     result = _from_stdlib(parsed)
     if zone_name is not None:
         zone = _zone(zone_name)
@@ -196,6 +238,31 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
 def days_between(since: dt.datetime, until: dt.datetime) -> int:
     """Whole days from one instant to a later one (exact, not calendar arithmetic)."""
     return dt.datetime.__sub__(until, since).days
+
+
+def _is_date(text: str) -> bool:
+    """Whether ISO 8601 text is a date alone (``2026-03-01``, ``20260301``, ``2026-W09-1``)."""
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _local_in(local: dt.datetime, zone_name: str) -> dt.datetime:
+    """A wall-clock time in the annotated zone, e.g. ``2026-03-01T10:00:00[Europe/Oslo]``.
+
+    Of a time the clocks pass twice (when summer time ends) the first is meant; a time
+    they skip (when it begins) is refused, because no instant has it.
+    """
+    zone = _zone(zone_name)
+    aware = local.replace(tzinfo=zone)
+    if aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != local:
+        raise TimeError(
+            f"is a local time that does not exist in {zone_name} (the clocks skip it); "
+            "give the time with its UTC offset, e.g. '2026-03-29T03:30:00+02:00'"
+        )
+    return aware
 
 
 def utc_key(value: pendulum.DateTime) -> str:
@@ -258,17 +325,51 @@ _DURATION: Final = re.compile(
 )
 
 
+_US: Final = 1_000_000  # microseconds in a second
+
+
 def _duration_parts(value: pendulum.Duration) -> tuple[int, int, int, int, int, int, int]:
-    days = value.weeks * 7 + value.remaining_days
-    return (
-        value.years,
-        value.months,
-        days,
-        value.hours,
-        value.minutes,
-        value.remaining_seconds,
-        value.microseconds,
-    )
+    """(years, months, days, hours, minutes, seconds, microseconds) of a duration.
+
+    pendulum adds a duration that has years, months, weeks or days by the calendar and
+    one of hours, minutes and seconds alone by the clock, and tells them apart by the
+    arguments the duration was made with (its signature): across the change to summer
+    time ``PT36H`` is 36 hours, ``P1DT12H`` only 35.  So the parts are taken from that
+    signature, and hours are never carried into days, which keeps the two apart in text
+    and in equality.
+    """
+    signature = getattr(value, "_signature", None)
+    if not isinstance(signature, dict):  # not made by pendulum.Duration()
+        days = value.weeks * 7 + value.remaining_days
+        exact = (value.hours * 3600 + value.minutes * 60 + value.remaining_seconds) * _US
+        exact += value.microseconds
+    else:
+        all_days = signature["weeks"] * 7 + signature["days"]
+        days = int(all_days)
+        clock = (
+            (signature["hours"] * 60 + signature["minutes"]) * 60
+            + signature["seconds"]
+            + (all_days - days) * 86400
+        )
+        exact = clock * _US + signature["microseconds"]
+        if not isinstance(exact, int):  # fractions given: round to the microsecond
+            exact = round(exact)
+    hours, rest = divmod(exact, 3600 * _US)
+    minutes, rest = divmod(rest, 60 * _US)
+    seconds, micro = divmod(rest, _US)
+    return (value.years, value.months, days, hours, minutes, seconds, micro)
+
+
+def instant_key(value: pendulum.DateTime | None) -> pendulum.DateTime | None:
+    """What makes two times equal: the instant they name (in UTC), whatever the zone.
+
+    ``==`` compares two times of one zone by their wall clocks, so the two 02:30s of
+    the night summer time ends would be equal, and it never finds a time in that hour
+    equal to a time in another zone.  Fields of times use this as their equality key.
+    """
+    if value is None or value.tzinfo is UTC:
+        return value
+    return value.astimezone(UTC)
 
 
 def duration_key(value: pendulum.Duration | None) -> tuple[int, ...] | None:
@@ -280,8 +381,12 @@ def parse_duration(value: DurationLike) -> pendulum.Duration:
     """A pendulum Duration from a Duration, timedelta or ISO 8601 text such as ``P2W``."""
     if isinstance(value, str):
         return _parse_duration_text(value)
-    if isinstance(value, pendulum.Duration):
+    if type(value) is pendulum.Duration:
         result = value
+    elif isinstance(value, pendulum.Duration):  # an Interval: its exact length
+        result = pendulum.Duration(
+            seconds=value.days * 86400 + value.seconds, microseconds=value.microseconds
+        )
     elif isinstance(value, dt.timedelta):
         result = pendulum.Duration(
             days=value.days, seconds=value.seconds, microseconds=value.microseconds
@@ -300,16 +405,19 @@ def _parse_duration_text(value: str) -> pendulum.Duration:
     parts = {k: v for k, v in match.groupdict().items() if v is not None}
     seconds_text = parts.pop("seconds", "0").replace(",", ".")
     whole, _, fraction = seconds_text.partition(".")
-    result = pendulum.Duration(
-        years=int(parts.get("years", 0)),
-        months=int(parts.get("months", 0)),
-        weeks=int(parts.get("weeks", 0)),
-        days=int(parts.get("days", 0)),
-        hours=int(parts.get("hours", 0)),
-        minutes=int(parts.get("minutes", 0)),
-        seconds=int(whole),
-        microseconds=int(fraction.ljust(6, "0")) if fraction else 0,
-    )
+    try:
+        result = pendulum.Duration(
+            years=int(parts.get("years", 0)),
+            months=int(parts.get("months", 0)),
+            weeks=int(parts.get("weeks", 0)),
+            days=int(parts.get("days", 0)),
+            hours=int(parts.get("hours", 0)),
+            minutes=int(parts.get("minutes", 0)),
+            seconds=int(whole),
+            microseconds=int(fraction.ljust(6, "0")) if fraction else 0,
+        )
+    except OverflowError:
+        raise TimeError("is too long; a duration can be at most 999999999 days") from None
     return _non_negative(result)
 
 
@@ -340,16 +448,52 @@ def _positive_duration(value: pendulum.Duration) -> pendulum.Duration:
     return value
 
 
+def _field_error(field: str, value: object, exc: Exception) -> ValidationError:
+    from experiments.model._validate import shorten  # noqa: PLC0415 - it imports this module
+
+    error = InvalidTypeError if isinstance(exc, TypeError) else ValidationError
+    return error(f"TimeBox.{field} {exc}; got {shorten(value)}")
+
+
+def _to_timebox_duration(value: DurationLike) -> pendulum.Duration:
+    try:
+        return _positive_duration(parse_duration(value))
+    except (TimeError, TypeError, OverflowError) as exc:
+        raise _field_error("duration", value, exc) from None
+
+
+def _to_timebox_start(value: DateTimeLike | None) -> pendulum.DateTime | None:
+    try:
+        return None if value is None else parse_datetime(value)
+    except (TimeError, TypeError) as exc:
+        raise _field_error("start", value, exc) from None
+
+
 @attrs.frozen
 class TimeBox:
     """The bounded period an experiment or sprint runs for ("start small").
 
     A time box is a duration with an optional start: ``P2W`` says "two weeks from when
     it starts", ``2026-03-01/P2W`` or ``2026-03-01/2026-03-15`` fix the start too.
+    Both are validated like the fields of a record: the duration must be longer than
+    zero, the start an aware time, and the end must fall before the year 10000.
     """
 
-    duration: pendulum.Duration = attrs.field(eq=duration_key)
-    start: pendulum.DateTime | None = None
+    duration: pendulum.Duration = attrs.field(eq=duration_key, converter=_to_timebox_duration)
+    start: pendulum.DateTime | None = attrs.field(
+        default=None, converter=_to_timebox_start, eq=instant_key
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.start is None:
+            return
+        try:
+            self.start + self.duration  # computed only to see that it exists
+        except (OverflowError, ValueError):
+            raise ValidationError(
+                f"TimeBox from {self.start.isoformat()} for {format_duration(self.duration)} "
+                "ends after the year 9999; give an earlier start or a shorter duration"
+            ) from None
 
     @property
     def end(self) -> pendulum.DateTime | None:
@@ -364,6 +508,16 @@ class TimeBox:
         return format_timebox(self)
 
 
+def _same_instant(first: pendulum.DateTime, second: pendulum.DateTime) -> bool:
+    """Whether two times are the same instant.
+
+    ``==`` compares two times of one zone by their wall clocks, so it takes the two
+    02:30s of the night summer time ends for one time, and it never finds a time in
+    that hour equal to one in another zone.
+    """
+    return first.astimezone(UTC) == second.astimezone(UTC)
+
+
 def _timebox_from_parts(
     start: pendulum.DateTime | None, end_or_duration: DateTimeLike | DurationLike
 ) -> TimeBox:
@@ -374,21 +528,27 @@ def _timebox_from_parts(
     end = parse_datetime(end_or_duration)
     if start is None:
         raise TimeError("has an end but no start; give 'start/end' or a duration")
-    if end <= start:
+    if end.astimezone(UTC) <= start.astimezone(UTC):  # not by wall clock: see _same_instant
         raise TimeError(f"ends ({end.isoformat()}) before it starts ({start.isoformat()})")
     interval = end - start
-    duration = pendulum.Duration(
-        years=interval.years,
-        months=interval.months,
-        weeks=interval.weeks,
-        days=interval.remaining_days,
-        hours=interval.hours,
-        minutes=interval.minutes,
-        seconds=interval.remaining_seconds,
-        microseconds=interval.microseconds,
-    )
-    if start + duration != end:  # calendar arithmetic disagreed; keep the exact instant span
-        duration = parse_duration(dt.datetime.__sub__(end, start))
+    parts = {
+        "years": interval.years,
+        "months": interval.months,
+        "weeks": interval.weeks,
+        "days": interval.remaining_days,
+        "hours": interval.hours,
+        "minutes": interval.minutes,
+        "seconds": interval.remaining_seconds,
+        "microseconds": interval.microseconds,
+    }
+    duration = pendulum.Duration(**parts)
+    # pendulum's parts can mix signs between zones (a year less a microsecond), and
+    # calendar arithmetic can disagree with them; then keep the exact instant span.
+    if min(parts.values()) < 0 or not _same_instant(start + duration, end):
+        span = dt.datetime.__sub__(end.astimezone(UTC), start.astimezone(UTC))
+        duration = pendulum.Duration(
+            seconds=span.days * 86400 + span.seconds, microseconds=span.microseconds
+        )
     return TimeBox(_positive_duration(duration), start)
 
 
@@ -435,7 +595,24 @@ def parse_timebox(value: TimeBoxLike) -> TimeBox:
     if first.strip().upper().startswith("P"):
         duration = _positive_duration(parse_duration(first))
         end = parse_datetime(second)
-        return TimeBox(duration, end - duration)
+        years, months, days, hours, minutes, seconds, micro = _duration_parts(duration)
+        try:  # subtract() mirrors how `+` adds; `-` would take days as 24 hours
+            start = end.subtract(
+                years=years,
+                months=months,
+                days=days,
+                hours=hours,
+                minutes=minutes,
+                seconds=seconds,
+                microseconds=micro,
+            )
+        except (OverflowError, ValueError):
+            raise TimeError(
+                f"would start before the year 1 ({format_duration(duration)} before {end})"
+            ) from None
+        if not _same_instant(start + duration, end):  # no 31 February, or the other 02:30
+            return _timebox_from_parts(start, end)
+        return TimeBox(duration, start)
     return _timebox_from_parts(parse_datetime(first), second)
 
 

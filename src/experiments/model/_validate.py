@@ -231,7 +231,10 @@ def slugify(text: str) -> str:
 def to_number(value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return invalid(value, "must be a number", type_error=True)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a whole number beyond the range of a float
+        return invalid(value, "must be a finite number (at most about 1.8e308)")
     if not math.isfinite(number):
         return invalid(value, "must be a finite number")
     return number
@@ -367,13 +370,18 @@ def _freeze_json(value: object, path: str) -> object:
     if isinstance(value, str):
         if (reason := _unfit(value)) is not None:
             raise ValueError(f"{path} {reason}")
+        # A subclass (a StrEnum) becomes its plain value: that is what JSON gives back.
+        return value if type(value) is str else str.__str__(value)
+    # Subclasses (an IntEnum) become their plain base value, and equality tells 1 from
+    # True by the type.
+    if value is None or type(value) in (bool, int):
         return value
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
             raise ValueError(f"{path} is {value}, which JSON cannot hold")
-        return value
+        return float.__float__(value)
     if isinstance(value, Mapping):
         frozen: dict[str, object] = {}
         for key, item in value.items():
@@ -381,7 +389,7 @@ def _freeze_json(value: object, path: str) -> object:
                 raise ValueError(f"{path} has the key {key!r}; JSON keys must be text")  # noqa: TRY004 - reported as a validation error
             if (reason := _unfit(key)) is not None:
                 raise ValueError(f"{path} has a key that {reason}")
-            frozen[key] = _freeze_json(item, f"{path}.{key}")
+            frozen[str.__str__(key)] = _freeze_json(item, f"{path}.{key}")
         return types.MappingProxyType(frozen)
     if isinstance(value, list | tuple):
         return tuple(_freeze_json(item, f"{path}[{i}]") for i, item in enumerate(value))

@@ -8,10 +8,11 @@ from typing import Any, ClassVar, Final
 import attrs
 import pendulum
 
-from experiments.errors import TransitionError, ValidationError
+from experiments.errors import InvalidTypeError, TransitionError, ValidationError
 from experiments.model._record import Record
-from experiments.model._time import DateTimeLike, TimeBox, now
+from experiments.model._time import DateTimeLike, TimeBox, instant_key, now
 from experiments.model._validate import (
+    shorten,
     to_datetime,
     to_enum,
     to_names,
@@ -100,16 +101,16 @@ class Experiment(Record):
         default=ExperimentStatus.PLANNED, converter=_to_status, validator=valid
     )
     started_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid
+        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
     )
     concluded_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid
+        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
     )
     decided_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid
+        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
     )
     abandoned_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid
+        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
     )
     abandon_reason: str = attrs.field(default="", converter=to_text, validator=valid)
 
@@ -125,8 +126,10 @@ class Experiment(Record):
                     "use start(), conclude(), decide() and abandon() to move it"
                 )
         times = [getattr(self, name) for name in _TIME_FIELDS]
-        present_times = [t for t in times if t is not None]
-        if present_times != sorted(present_times):
+        # As instants: two times of one zone compare by wall clock, which puts 02:10 after
+        # 02:30 on the night the clocks go back even when it is 40 minutes later.
+        instants = [t.astimezone(pendulum.UTC) for t in times if t is not None]
+        if instants != sorted(instants):
             raise ValidationError(
                 "Experiment lifecycle times are out of order: started_at <= concluded_at "
                 f"<= decided_at and started_at <= abandoned_at; got {times}"
@@ -180,6 +183,11 @@ class Experiment(Record):
 
     def decide(self, decision: Decision, *, by: str | None = None) -> Experiment:
         """Concluded -> decided, by ``decision`` (which must be about this experiment)."""
+        if not isinstance(decision, Decision):
+            raise InvalidTypeError(
+                f"Experiment.decide() takes a Decision; got {shorten(decision)}; make one "
+                f"with Decision(experiment={self.id!r}, outcome='scale-up')"
+            )
         self._require("decide")
         if decision.experiment != self.id:
             raise ValidationError(
@@ -205,9 +213,10 @@ class Experiment(Record):
     def overdue(self, at: pendulum.DateTime) -> pendulum.Duration | None:
         """How long a running experiment has run past its time box at ``at``, if it has."""
         end = self.time_box.end if self.time_box is not None else None
-        if self.status is not ExperimentStatus.RUNNING or end is None or end >= at:
+        if self.status is not ExperimentStatus.RUNNING or end is None:
             return None
-        return at - end
+        end, at = end.astimezone(pendulum.UTC), at.astimezone(pendulum.UTC)  # instants
+        return None if end >= at else at - end
 
 
 @attrs.frozen(kw_only=True)
@@ -221,5 +230,7 @@ class Decision(Record):
     outcome: Outcome = attrs.field(converter=_to_outcome, validator=valid)
     rationale: str = attrs.field(default="", converter=to_text, validator=valid)
     decided_by: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    decided_at: pendulum.DateTime = attrs.field(factory=now, converter=to_datetime, validator=valid)
+    decided_at: pendulum.DateTime = attrs.field(
+        factory=now, converter=to_datetime, validator=valid, eq=instant_key
+    )
     next_steps: tuple[str, ...] = attrs.field(default=(), converter=to_names, validator=valid)

@@ -13,6 +13,7 @@ import attrs
 from experiments.model._record import Record
 from experiments.model._validate import (
     invalid,
+    shorten,
     to_enum,
     to_number,
     to_optional_enum,
@@ -88,6 +89,14 @@ class Criterion:
     @classmethod
     def parse(cls, text: str) -> Criterion:
         """A criterion from text such as ``"families reached >= 40"``."""
+        given: object = text  # callers are not always typed
+        if not isinstance(given, str):
+            from experiments.errors import InvalidTypeError  # noqa: PLC0415 - error path only
+
+            raise InvalidTypeError(
+                f"Criterion.parse() takes text such as 'families reached >= 40'; "
+                f"got {shorten(given)}"
+            )
         match = cls._TEXT.fullmatch(text)
         if match is None:
             from experiments.errors import ValidationError  # noqa: PLC0415 - error path only
@@ -111,7 +120,10 @@ class Criterion:
         return _COMPARE[self.comparison](value, self.threshold)
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.comparison.value} {self.threshold:g}"
+        # The shortest text that reads back as the same number: 40.0 as 40, but
+        # 1234567.0 in full, which '{:g}' would round to 1.23457e+06.
+        threshold = repr(self.threshold).removesuffix(".0")
+        return f"{self.metric} {self.comparison.value} {threshold}"
 
 
 def _to_criterion(value: Criterion | str | Mapping[str, Any] | None) -> Criterion | None:

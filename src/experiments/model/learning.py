@@ -10,7 +10,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._record import Record
-from experiments.model._time import now
+from experiments.model._time import instant_key, now
 from experiments.model._validate import (
     to_datetime,
     to_enum,
@@ -112,7 +112,7 @@ class Learning(Record):
     participants: tuple[str, ...] = attrs.field(default=(), converter=to_refs, validator=valid)
     next_action: str = attrs.field(default="", converter=to_text, validator=valid)
     observed_at: pendulum.DateTime = attrs.field(
-        factory=now, converter=to_datetime, validator=valid
+        factory=now, converter=to_datetime, validator=valid, eq=instant_key
     )
 
     def __attrs_post_init__(self) -> None:
@@ -129,5 +129,9 @@ class Learning(Record):
             )
 
     def order_key(self) -> tuple[pendulum.DateTime, str]:
-        """How learnings are ordered to find the latest: observation time, then id."""
-        return (self.observed_at, self.id)
+        """How learnings are ordered to find the latest: observation time, then id.
+
+        The time is taken in UTC: compared across zones, a time in the hour the clocks
+        pass twice is never equal to anything, so a tie would not reach the id.
+        """
+        return (self.observed_at.astimezone(pendulum.UTC), self.id)

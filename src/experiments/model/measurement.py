@@ -9,7 +9,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._record import Record
-from experiments.model._time import now
+from experiments.model._time import instant_key, now
 from experiments.model._validate import (
     to_datetime,
     to_number,
@@ -37,7 +37,7 @@ class Measurement(Record):
     metric: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
     unit: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
     measured_at: pendulum.DateTime = attrs.field(
-        factory=now, converter=to_datetime, validator=valid
+        factory=now, converter=to_datetime, validator=valid, eq=instant_key
     )
     experiment: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
     participant: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)

@@ -9,7 +9,7 @@ import attrs
 import pendulum
 
 from experiments.model._record import Record
-from experiments.model._time import now
+from experiments.model._time import instant_key, now
 from experiments.model._validate import to_datetime, to_enum, to_ref, to_text, to_title, valid
 
 __all__ = ["Note", "NoteLevel"]
@@ -42,4 +42,6 @@ class Note(Record):
     text: str = attrs.field(converter=to_title, validator=valid)
     level: NoteLevel = attrs.field(default=NoteLevel.INFO, converter=_to_level, validator=valid)
     details: str = attrs.field(default="", converter=to_text, validator=valid)
-    noted_at: pendulum.DateTime = attrs.field(factory=now, converter=to_datetime, validator=valid)
+    noted_at: pendulum.DateTime = attrs.field(
+        factory=now, converter=to_datetime, validator=valid, eq=instant_key
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from typing import ClassVar, Final
 
 import attrs
@@ -113,9 +114,16 @@ class Participant(Record):
 
     @property
     def display_name(self) -> str:
-        """The name to show: the real one only if given and not pseudonymous."""
+        """The name to show: the real one only if given and not pseudonymous.
+
+        Otherwise the role and six characters that tell participants apart: the end of
+        the id, or for a pseudonymous participant a digest of it, since an id chosen by
+        hand (``par_anna``) may hold the very name that is to stay hidden.
+        """
         if self.name and not self.pseudonymous:
             return self.name
+        if self.pseudonymous:
+            return f"{self.role.value} {hashlib.sha256(self.id.encode()).hexdigest()[:6]}"
         return f"{self.role.value} {self.id[-6:]}"
 
     @property

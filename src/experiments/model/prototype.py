@@ -9,7 +9,7 @@ import attrs
 import pendulum
 
 from experiments.model._record import Record
-from experiments.model._time import DateTimeLike, now
+from experiments.model._time import DateTimeLike, instant_key, now
 from experiments.model._validate import (
     to_enum,
     to_optional_datetime,
@@ -53,7 +53,7 @@ class Prototype(Record):
     link: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
     description: str = attrs.field(default="", converter=to_text, validator=valid)
     shown_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid
+        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
     )
 
     def shown(self, at: DateTimeLike | None = None) -> Prototype:

@@ -95,6 +95,7 @@ __all__ = [
     "Store",
     "conflict",
     "import_conflict",
+    "other_kind",
     "stamp",
 ]
 
@@ -880,6 +881,13 @@ def conflict(record: Record, expected: int, stored: int) -> ConflictError:
         f"{record.label()} was changed by someone else: this save was based on revision "
         f"{expected}, but revision {stored} is stored; get() it again, apply the change "
         "and save that"
+    )
+
+
+def other_kind(record: Record, stored_kind: str) -> ConflictError:
+    """The error for a save over an id that a record of another kind has."""
+    return ConflictError(
+        f"id {record.id!r} belongs to a {stored_kind}; a {record.kind} cannot be saved over it"
     )
 
 

@@ -27,6 +27,19 @@ def _sqlite(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
     return SQLiteStore(url, plugins=plugins, create=create)
 
 
+def _files(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
+    try:
+        from experiments.stores.files import FileStore  # noqa: PLC0415 - loaded when used
+    except ModuleNotFoundError as exc:
+        if exc.name != "fcntl":
+            raise
+        raise StoreError(
+            f"{url.redacted}: the files backend needs the file locks of a POSIX system "
+            "(Linux, macOS); use sqlite:/// here"
+        ) from None
+    return FileStore(url, plugins=plugins, create=create)
+
+
 def _postgres(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
     try:
         from experiments.stores.postgres import PostgresStore  # noqa: PLC0415 - loaded when used
@@ -41,6 +54,7 @@ def _postgres(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
 @hookimpl
 def register_backends(register: RegisterBackend) -> None:
     register("sqlite", _sqlite, description="one SQLite file; the embedded default")
+    register("files", _files, description="a directory of JSON files, one per version")
     register("memory", _memory, description="this process's memory; gone when it ends")
     register(
         "postgresql",

@@ -22,6 +22,7 @@ from experiments.stores.base import (
     Store,
     conflict,
     import_conflict,
+    other_kind,
 )
 
 if TYPE_CHECKING:
@@ -103,9 +104,15 @@ class MemoryStore(Store):
                 if isinstance(change, Put):
                     record = change.record
                     existing = now_current(record.id)
-                    stored = json.loads(existing)["revision"] if existing is not None else 0
-                    if change.expected is None and existing is not None:
-                        results.append(from_data(json.loads(existing)))
+                    stored_data = json.loads(existing) if existing is not None else None
+                    stored = stored_data["revision"] if stored_data is not None else 0
+                    if stored_data is not None and stored_data["kind"] != record.kind:
+                        if change.expected is None:
+                            results.append(from_data(stored_data))
+                            continue
+                        raise other_kind(record, stored_data["kind"])
+                    if change.expected is None and stored_data is not None:
+                        results.append(from_data(stored_data))
                         continue
                     if change.expected is not None and change.expected != stored:
                         raise conflict(record, change.expected, stored)

@@ -41,6 +41,7 @@ from experiments.stores.base import (
     Store,
     conflict,
     import_conflict,
+    other_kind,
 )
 
 if TYPE_CHECKING:
@@ -83,15 +84,17 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
         # Every version's data is written once, in `versions`.  `records` holds one row
         # per record: which revision is current, and its short fields as columns; the
-        # `current` view joins the two.
+        # `current` view joins the two.  Rows are clustered by kind, so reading all
+        # records of one kind reads consecutive pages.
         f"""CREATE TABLE records (
-            id TEXT PRIMARY KEY,
             kind TEXT NOT NULL,
+            id TEXT NOT NULL,
             revision INTEGER NOT NULL,
             deleted INTEGER NOT NULL DEFAULT 0,
-            {", ".join(f'"{name}"' for name in HOT)}
-        )""",
-        "CREATE INDEX records_kind ON records (kind, id)",
+            {", ".join(f'"{name}"' for name in HOT)},
+            PRIMARY KEY (kind, id)
+        ) WITHOUT ROWID""",
+        "CREATE UNIQUE INDEX records_id ON records (id)",
         'CREATE INDEX records_experiment ON records ("experiment") WHERE "experiment" IS NOT NULL',
         """CREATE TABLE versions (
             id TEXT NOT NULL,
@@ -111,16 +114,16 @@ _INSERT_RECORD: Final = (
     f"VALUES (?, ?, ?, ?, {_HOT_MARKS})"
 )
 _UPDATE_RECORD: Final = (
-    "UPDATE records SET revision = ?, deleted = ?, kind = ?, "
+    "UPDATE records SET revision = ?, deleted = ?, "
     + ", ".join(f'"{name}" = ?' for name in HOT)
-    + " WHERE id = ? AND revision = ?"
+    + " WHERE id = ? AND revision = ? AND kind = ?"
 )
 _UPSERT_RECORD: Final = (
     _INSERT_RECORD
-    + " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, revision = excluded.revision, "
+    + " ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, "
     + "deleted = excluded.deleted, "
     + ", ".join(f'"{name}" = excluded."{name}"' for name in HOT)
-    + " WHERE excluded.revision > records.revision"
+    + " WHERE excluded.revision > records.revision AND excluded.kind = records.kind"
 )
 
 
@@ -292,6 +295,7 @@ class SQLiteStore(Store):
             raise self._error(exc) from None
         try:
             connection.execute(f"PRAGMA synchronous={self._synchronous}")
+            connection.execute("PRAGMA cache_size=-8000")  # 8 MB: roll-ups read whole kinds
             connection.execute("PRAGMA secure_delete=ON")
         except sqlite3.Error as exc:
             connection.close()
@@ -602,16 +606,18 @@ class SQLiteStore(Store):
                 (
                     record.revision,
                     deleted,
-                    record.kind,
                     *_hot_values(change.data),
                     record.id,
                     change.expected,
+                    record.kind,
                 ),
             )
             if updated.rowcount != 1:
                 row = connection.execute(
-                    "SELECT revision FROM records WHERE id = ?", (record.id,)
+                    "SELECT revision, kind FROM records WHERE id = ?", (record.id,)
                 ).fetchone()
+                if row is not None and row[1] != record.kind:
+                    raise other_kind(record, row[1])
                 raise conflict(record, change.expected, 0 if row is None else row[0])
         try:
             connection.execute(

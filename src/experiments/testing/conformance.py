@@ -290,6 +290,14 @@ class StoreConformance:
         assert _same(again, made)
         assert store.count(Experiment) == 1
 
+    def test_saving_over_another_kinds_id_is_a_conflict(self, store: Store) -> None:
+        """A record cannot change kind: saving another kind over its id is refused."""
+        objective = store.save(Objective(title="Mine", id="shared-id"))
+        impostor = attrs.evolve(Experiment(title="Impostor", id="shared-id"), revision=1)
+        with pytest.raises(ConflictError, match="objective"):
+            store.save(impostor)
+        assert _same(store.get(objective.id), objective)
+
     def test_create_if_absent_refuses_another_kind(self, store: Store) -> None:
         """An id taken by a record of another kind is a conflict."""
         objective = store.save(Objective(title="Taken", id="shared-id"))

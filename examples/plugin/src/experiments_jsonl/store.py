@@ -1,0 +1,315 @@
+"""The JSON Lines backend: a store in one append-only file, one line per committed batch.
+
+The file starts with a header line; each following line is one batch, a list of steps
+applied in order: ``["version", data]`` adds a version of a record (the highest revision
+is the current one), ``["purge", id]`` removes a record with every version.  A batch is
+appended with a single write and flushed with ``fsync`` before the call returns, so it
+is there whole or not at all: a last line without its newline was cut short by a crash,
+is ignored, and is cut off by the next write.
+
+A purge must leave nothing behind, so it does not append: the file is written anew
+without the purged records (to a temporary file in the same directory, flushed, renamed
+over the old one, and the directory flushed), which also compacts it.
+
+Writers hold an exclusive ``flock`` on ``<file>.lock`` for the whole write, readers a
+shared one; each operation first reads whatever other processes appended, or reloads
+the file if it was rewritten.  Records live in memory as JSON text, so a store is meant
+for thousands of records, not millions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from experiments.errors import SchemaError, StoreError
+from experiments.serialization import from_data
+from experiments.stores import Capability, Change, ImportVersion, Purge, Put, Store
+from experiments.stores.base import conflict, import_conflict, other_kind
+
+if TYPE_CHECKING:
+    from experiments import Plugins
+    from experiments.stores import StoreURL
+
+__all__ = ["JsonlStore"]
+
+FORMAT: Final = "experiments-jsonl"
+VERSION: Final = 1
+_HEADER: Final = json.dumps({"format": FORMAT, "version": VERSION}) + "\n"
+
+Versions = dict[str, dict[int, str]]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class JsonlStore(Store):
+    """Records in one JSON Lines file; see the module documentation."""
+
+    scheme: ClassVar[str] = "jsonl"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.PERSISTENT, Capability.MULTIPROCESS, Capability.THREADSAFE}
+    )
+
+    def __init__(
+        self,
+        url: StoreURL,
+        *,
+        plugins: Plugins | None = None,
+        create: bool | None = None,
+        actor: str | None = None,
+    ) -> None:
+        super().__init__(url, plugins=plugins, actor=actor)
+        if not url.file_path:
+            raise StoreError(f"{url.redacted} names no file; write jsonl:///path/to/file.jsonl")
+        self.path = Path(url.file_path)
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+        self._create = create
+        self._mutex = threading.RLock()
+        self._versions: Versions = {}
+        self._identity: tuple[int, int] | None = None  # (device, inode) of what was read
+        self._offset = 0  # bytes read so far, always at the end of a complete line
+        self._lines = 0  # complete lines read so far
+        if create is False and not self.path.exists():
+            raise self._missing()
+        if create:
+            self._make()
+
+    def _missing(self) -> StoreError:
+        return StoreError(
+            f"there is no store at {str(self.path)!r}; check the path, or create one with "
+            "connect(url, create=True)"
+        )
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    # --- the file -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self, *, exclusive: bool) -> Iterator[None]:
+        self._check_open()
+        with self._mutex:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                yield
+            finally:
+                os.close(fd)
+
+    def _make(self) -> None:
+        """Create the file with its header, once, even when processes race to do it."""
+        if not self.path.parent.is_dir():
+            raise StoreError(f"cannot create {str(self.path)!r}: its directory does not exist")
+        with self._locked(exclusive=True):
+            if not self.path.exists():
+                self._write_file(_HEADER)
+
+    def _write_file(self, text: str) -> None:
+        """Put ``text`` at the path atomically: temporary file, fsync, rename, fsync."""
+        temporary = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            with temporary.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.replace(self.path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        directory = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    def _refresh(self, *, writing: bool) -> None:
+        """Catch up with the file: read what was appended, or all of it if it was rewritten."""
+        try:
+            with self.path.open("rb") as handle:
+                status = os.fstat(handle.fileno())
+                identity = (status.st_dev, status.st_ino)
+                if identity != self._identity or status.st_size < self._offset:
+                    self._versions, self._identity = {}, identity
+                    self._offset = self._lines = 0
+                handle.seek(self._offset)
+                tail = handle.read()
+        except FileNotFoundError:
+            raise self._missing() from None
+        complete = tail[: tail.rfind(b"\n") + 1]
+        for line in complete.splitlines():
+            self._replay(line, self._lines + 1)
+            self._lines += 1
+        self._offset += len(complete)
+        if writing and len(complete) < len(tail):
+            # A line a crashed writer did not finish: cut it off before appending.
+            with self.path.open("r+b") as handle:
+                handle.truncate(self._offset)
+                os.fsync(handle.fileno())
+
+    def _replay(self, line: bytes, number: int) -> None:
+        where = f"{self.path}, line {number},"
+        try:
+            entry = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise StoreError(f"{where} is not valid JSON ({exc}); the file is damaged") from None
+        if number == 1:
+            if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+                raise StoreError(f"{self.path} is not a {FORMAT} store (no header line)")
+            if entry.get("version") != VERSION:
+                raise SchemaError(
+                    f"{self.path} is a {FORMAT} file of version {entry.get('version')!r}; "
+                    f"this plugin reads version {VERSION}: upgrade experiments-jsonl"
+                )
+            return
+        try:
+            for step, value in entry:
+                if step == "version":
+                    self._versions.setdefault(value["id"], {})[value["revision"]] = _dumps(value)
+                elif step == "purge":
+                    self._versions.pop(value, None)
+                else:
+                    raise ValueError(step)  # noqa: TRY301 - reported like any malformed line
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StoreError(f"{where} is not a batch this plugin wrote ({exc!r})") from None
+
+    # --- reading --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Versions]:
+        with self._locked(exclusive=False):
+            if not self.path.exists():
+                raise self._missing()
+            self._refresh(writing=False)
+            yield self._versions
+
+    def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
+        with self._reading() as versions:
+            found = versions.get(id)
+            text = found[max(found)] if found else None
+        return None if text is None else json.loads(text)
+
+    def _load_versions(self, id: str) -> list[Mapping[str, Any]]:  # noqa: A002
+        with self._reading() as versions:
+            found = dict(versions.get(id, {}))
+        return [json.loads(found[revision]) for revision in sorted(found)]
+
+    def _scan(self, kind: str | None) -> Iterator[Mapping[str, Any]]:
+        with self._reading() as versions:
+            texts = [found[max(found)] for _, found in sorted(versions.items())]
+        return (d for d in map(json.loads, texts) if kind is None or d["kind"] == kind)
+
+    def _scan_versions(self) -> Iterator[Mapping[str, Any]]:
+        with self._reading() as versions:
+            texts = [found[r] for _, found in sorted(versions.items()) for r in sorted(found)]
+        return map(json.loads, texts)
+
+    # --- writing --------------------------------------------------------------------
+
+    def _commit(self, changes: Iterable[Change]) -> list[Any]:
+        pending = list(changes)
+        if not pending:
+            return []
+        if not self.path.exists():
+            if self._create is False:
+                raise self._missing()
+            self._make()
+        try:
+            with self._locked(exclusive=True):
+                self._refresh(writing=True)
+                results, steps, working = self._plan(pending)
+                if any(step == "purge" for step, _ in steps):
+                    self._rewrite(working)
+                else:
+                    self._append(_dumps(steps) + "\n")
+                    self._versions.update(working)
+        except OSError as exc:
+            raise StoreError(f"writing to {self.path} failed ({exc}); nothing was written") from exc
+        return results
+
+    def _plan(self, changes: list[Change]) -> tuple[list[Any], list[list[Any]], Versions]:
+        """Results, the steps of the line to write, and the records they change."""
+        working: Versions = {}
+        results: list[Any] = []
+        steps: list[list[Any]] = []
+
+        def versions(record_id: str) -> dict[int, str]:
+            if record_id not in working:
+                working[record_id] = dict(self._versions.get(record_id, {}))
+            return working[record_id]
+
+        for change in changes:
+            if isinstance(change, Put):
+                record = change.record
+                found = versions(record.id)
+                stored = max(found, default=0)
+                if change.expected is None and stored:
+                    results.append(from_data(json.loads(found[stored])))
+                    continue
+                if change.expected is not None and change.expected != stored:
+                    raise conflict(record, change.expected, stored)
+                if stored:
+                    stored_kind = json.loads(found[stored])["kind"]
+                    if stored_kind != record.kind:
+                        raise other_kind(record, stored_kind)
+                found[record.revision] = _dumps(change.data)
+                steps.append(["version", change.data])
+                results.append(record)
+            elif isinstance(change, Purge):
+                found = versions(change.id)
+                results.append(json.loads(found[max(found)])["kind"] if found else None)
+                found.clear()
+                steps.append(["purge", change.id])
+            elif isinstance(change, ImportVersion):
+                record = change.record
+                found = versions(record.id)
+                text = _dumps(change.data)
+                if record.revision in found:
+                    if json.loads(found[record.revision]) != json.loads(text):
+                        raise import_conflict(record)
+                    results.append(False)
+                    continue
+                found[record.revision] = text
+                steps.append(["version", change.data])
+                results.append(True)
+        return results, steps, working
+
+    def _append(self, line: str) -> None:
+        data = line.encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except BaseException:
+                os.ftruncate(fd, self._offset)  # a failed write leaves the file as it was
+                raise
+        finally:
+            os.close(fd)
+        self._offset += len(data)
+        self._lines += 1
+
+    def _rewrite(self, working: Versions) -> None:
+        """Write the whole store anew, without what the batch purged."""
+        merged = {**self._versions, **working}
+        kept = {record_id: found for record_id, found in merged.items() if found}
+        lines = [_HEADER]
+        for record_id in sorted(kept):
+            steps = [["version", json.loads(kept[record_id][r])] for r in sorted(kept[record_id])]
+            lines.append(_dumps(steps) + "\n")
+        self._write_file("".join(lines))
+        status = self.path.stat()
+        self._versions = kept
+        self._identity = (status.st_dev, status.st_ino)
+        self._offset = status.st_size
+        self._lines = len(lines)

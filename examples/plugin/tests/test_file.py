@@ -1,0 +1,69 @@
+"""The file itself: cut lines from crashes, damaged lines, compaction by purge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import experiments_jsonl
+import pytest
+
+from experiments import Objective, Plugins, SchemaError, StoreError, connect
+from experiments.stores import Store
+
+
+def open_store(path: Path, *, create: bool | None = None) -> Store:
+    plugins = Plugins(autoload=False, plugins=[experiments_jsonl])
+    return connect(f"jsonl:///{path}", plugins=plugins, create=create)
+
+
+def test_a_line_cut_by_a_crash_is_ignored_then_removed(tmp_path: Path) -> None:
+    """A last line without its newline is not read, and the next write cuts it off."""
+    path = tmp_path / "store.jsonl"
+    with open_store(path, create=True) as store:
+        kept = store.save(Objective(title="Kept"))
+    whole = path.read_bytes()
+    path.write_bytes(whole + b'[["version",{"kind":"objective","id":"obj_cut"')
+    with open_store(path) as store:
+        assert [r.id for r in store.query()] == [kept.id]
+        store.save(Objective(title="After the crash"))
+        assert store.count() == 2
+    assert b"obj_cut" not in path.read_bytes()
+
+
+def test_a_damaged_line_is_named(tmp_path: Path) -> None:
+    """A complete line that is not JSON is a StoreError naming the file and line."""
+    path = tmp_path / "store.jsonl"
+    with open_store(path, create=True) as store:
+        store.save(Objective(title="Fine"))
+    path.write_bytes(path.read_bytes() + b"garbage\n")
+    with open_store(path) as store, pytest.raises(StoreError, match=r"store\.jsonl, line 3"):
+        store.count()
+
+
+def test_newer_format_is_refused(tmp_path: Path) -> None:
+    """A file of a newer format version is refused with SchemaError."""
+    path = tmp_path / "store.jsonl"
+    path.write_text('{"format": "experiments-jsonl", "version": 2}\n', encoding="utf-8")
+    with open_store(path) as store, pytest.raises(SchemaError, match="version 2"):
+        store.count()
+
+
+def test_purge_compacts_the_file(tmp_path: Path) -> None:
+    """A purge rewrites the file: one line per record, the purged one gone."""
+    path = tmp_path / "store.jsonl"
+    with open_store(path, create=True) as store:
+        first = store.save(Objective(title="First"))
+        store.save(first.evolve(title="First, v2"))
+        gone = store.save(Objective(title="Gone"))
+        store.purge(gone)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2  # the header and the one record left
+    assert gone.id not in path.read_text(encoding="utf-8")
+
+
+def test_reading_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    """Reads of a file that does not exist fail instead of creating it."""
+    path = tmp_path / "typo.jsonl"
+    with open_store(path) as store, pytest.raises(StoreError, match="no store"):
+        store.count()
+    assert not path.exists()

@@ -1,0 +1,5 @@
+"""``python -m experiments`` runs the command line."""
+
+from experiments.cli import main
+
+main()

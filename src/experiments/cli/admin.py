@@ -1,0 +1,248 @@
+"""Commands about the store as a whole: checks, export and import, verify, plugins."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from experiments.cli.app import (
+    EXIT,
+    Context,
+    cli,
+    fail,
+    handle_errors,
+    json_option,
+    pass_context,
+    store_options,
+)
+from experiments.errors import ValidationError
+
+__all__: list[str] = []
+
+
+@cli.command()
+@click.option("--experiment", metavar="EXPERIMENT", help="check one experiment (id or slug)")
+@click.option("--objective", metavar="OBJECTIVE", help="check one objective and its sub-objectives")
+@click.option("--at", metavar="TIME", help="check as of this time (ISO 8601; default now)")
+@click.option(
+    "--disable", "disabled", multiple=True, metavar="CHECK", help="switch a check off (repeat)"
+)
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="CHECK:NAME=VALUE",
+    help="set a threshold, e.g. start-small/long-time-box:max=P8W",
+)
+@store_options
+@json_option
+@pass_context
+@handle_errors
+def check(
+    state: Context,
+    experiment: str | None,
+    objective: str | None,
+    at: str | None,
+    disabled: tuple[str, ...],
+    options: tuple[str, ...],
+) -> None:
+    """Hold the programme to the brave moves; exit 1 if anything is found.
+
+    Checks: no objective, no or too long a time box, no external participant, no
+    critical voice, no frontline employee, no prototype shown, sprints without a
+    facilitator or from one department, concluded without a learning or decision,
+    running past the end.  `experiments plugins` lists them with plugins' own.
+    """
+    from experiments.checks import run_checks  # noqa: PLC0415 - only when checking
+
+    configured: dict[str, dict[str, Any]] = {}
+    for text in options:
+        check_id, colon, setting = text.partition(":")
+        name, equals, value = setting.partition("=")
+        if not colon or not equals:
+            fail(f"--option needs CHECK:NAME=VALUE; got {text!r}")
+        configured.setdefault(check_id, {})[name] = value
+    report = run_checks(
+        state.store(),
+        experiment=experiment,
+        objective=objective,
+        at=at,
+        options=configured,
+        disabled=disabled,
+    )
+    state.emit(
+        {
+            "at": report.at.to_iso8601_string(),
+            "checks": list(report.checks),
+            "findings": [
+                {
+                    "check": f.check,
+                    "severity": f.severity.value,
+                    "message": f.message,
+                    "concerns": [{"id": r.id, "title": r.title} for r in f.concerns],
+                    "plugin": f.plugin,
+                }
+                for f in report.findings
+            ],
+        },
+        lambda: (
+            "\n".join(str(f) for f in report.findings)
+            or f"{len(report.checks)} checks, nothing found"
+        ),
+    )
+    if report.findings:
+        raise SystemExit(EXIT["findings"])
+
+
+@cli.command("export")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="file to write (default: standard output)",
+)
+@store_options
+@pass_context
+@handle_errors
+def export_records(state: Context, output: Path | None) -> None:
+    """Write every version of every record as JSON Lines: a lossless copy of the store.
+
+    Import it into any store, of any backend, with `experiments import`.
+    """
+    from experiments.serialization import to_json  # noqa: PLC0415
+
+    store = state.store()
+    records = state.progress(store.export(), "exporting")
+    if output is None:
+        _write_lines(sys.stdout, (to_json(r) for r in records))
+        return
+    temporary = output.with_name(f".{output.name}.partial")
+    with temporary.open("w", encoding="utf-8", newline="\n") as handle:
+        _write_lines(handle, (to_json(r) for r in records))
+    temporary.replace(output)
+    click.echo(f"exported to {output}", err=True)
+
+
+def _write_lines(handle: TextIO, lines: Iterator[str]) -> None:
+    for line in lines:
+        handle.write(line)
+        handle.write("\n")
+
+
+@cli.command("import")
+@click.argument("source", type=click.File("r", encoding="utf-8"))
+@store_options
+@json_option
+@pass_context
+@handle_errors
+def import_records(state: Context, source: TextIO) -> None:
+    """Import an export (JSON Lines; - for standard input) exactly as it was.
+
+    Ids, revisions, times and authors are kept.  Importing the same file twice changes
+    nothing the second time; a version that contradicts one already stored stops the
+    import, and then nothing is imported.
+    """
+    from experiments.errors import SchemaError  # noqa: PLC0415
+    from experiments.serialization import from_json  # noqa: PLC0415
+
+    def records() -> Iterator[Any]:
+        for number, line in enumerate(state.progress(source, "importing"), start=1):
+            if not line.strip():
+                continue
+            try:
+                yield from_json(line)
+            except (SchemaError, ValidationError) as exc:
+                raise ValidationError(f"{source.name} line {number}: {exc}") from None
+
+    report = state.store().import_records(records())
+    state.emit(
+        {"added": report.added, "unchanged": report.unchanged},
+        f"imported {report.added} version(s); {report.unchanged} were already there",
+    )
+
+
+@cli.command()
+@store_options
+@json_option
+@pass_context
+@handle_errors
+def verify(state: Context) -> None:
+    """List what is damaged in the store, changing nothing; exit 3 if anything is."""
+    damage = state.store().verify()
+    state.emit(
+        [{"location": d.location, "problem": d.problem, "id": d.id} for d in damage],
+        lambda: "\n".join(str(d) for d in damage) or "no damage found",
+    )
+    if damage:
+        raise SystemExit(EXIT["store"])
+
+
+@cli.command()
+@json_option
+@pass_context
+@handle_errors
+def plugins(state: Context) -> None:
+    """The plugins found, and the backends and checks each one brings."""
+    from experiments.plugins import Plugins  # noqa: PLC0415
+
+    found = Plugins()
+    listing = found.plugins()
+    backends = found.backends()
+    checks = found.checks()
+    data = {
+        "plugins": [
+            {
+                "name": p.name,
+                "source": p.source,
+                "distribution": p.distribution,
+                "version": p.version,
+            }
+            for p in listing
+        ],
+        "backends": {
+            s: {"plugin": b.plugin, "description": b.description} for s, b in backends.items()
+        },
+        "checks": {
+            c: {"plugin": i.plugin, "severity": i.check.severity.value, "summary": i.check.summary}
+            for c, i in checks.items()
+        },
+    }
+
+    def text() -> str:
+        lines = ["plugins:"]
+        for plugin in listing:
+            origin = f" ({plugin.distribution} {plugin.version})" if plugin.distribution else ""
+            lines.append(f"  {plugin.name}: {plugin.source}{origin}")
+        lines.append("backends:")
+        lines += [
+            f"  {scheme}:// from {b.plugin}: {b.description}"
+            for scheme, b in sorted(backends.items())
+        ]
+        lines.append("checks:")
+        lines += [
+            f"  {check_id} from {i.plugin}: {i.check.summary}" for check_id, i in checks.items()
+        ]
+        return "\n".join(lines)
+
+    state.emit(data, text)
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL.
+
+    \b
+    bash: eval "$(experiments completion bash)"    (in ~/.bashrc)
+    zsh:  eval "$(experiments completion zsh)"     (in ~/.zshrc)
+    fish: experiments completion fish > ~/.config/fish/completions/experiments.fish
+    """
+    from click.shell_completion import get_completion_class  # noqa: PLC0415
+
+    completer = get_completion_class(shell)
+    assert completer is not None  # the choices above are click's own shells
+    click.echo(completer(cli, {}, "experiments", "_EXPERIMENTS_COMPLETE").source())

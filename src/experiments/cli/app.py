@@ -1,0 +1,201 @@
+"""The ``experiments`` command: shared options, store opening, errors and exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Final, NoReturn, TypeVar
+
+import click
+
+from experiments.errors import (
+    ConflictError,
+    ExperimentsError,
+    NotFoundError,
+    PluginError,
+    SchemaError,
+    StoreError,
+    TransitionError,
+    ValidationError,
+)
+
+__all__ = ["EXIT", "Context", "cli", "fail", "pass_context", "store_options"]
+
+#: The command's exit codes.
+EXIT: Final = {"ok": 0, "findings": 1, "usage": 2, "store": 3}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_BAD_INPUT: Final = (ValidationError, TransitionError, NotFoundError)
+_STORE_TROUBLE: Final = (StoreError, ConflictError, SchemaError, PluginError)
+
+
+class Context:
+    """What every command shares: where the store is, who is writing, how to print."""
+
+    def __init__(self) -> None:
+        self.store_url: str | None = None
+        self.actor: str | None = None
+        self.as_json = False
+        self.debug = False
+        self._store: Any = None
+
+    def store(self, *, create: bool | None = None) -> Any:
+        """The store named by --store, EXPERIMENTS_STORE or the default, opened once."""
+        if self._store is None:
+            from experiments.stores import connect  # noqa: PLC0415 - only when a command runs
+
+            self._store = connect(self.store_url, create=create, actor=self.actor)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def emit(self, data: Any, text: str | Callable[[], str]) -> None:
+        """Print ``data`` as JSON with --json, else ``text``."""
+        if self.as_json:
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        else:
+            click.echo(text() if callable(text) else text)
+
+    def progress(
+        self, items: Iterable[Any], label: str, length: int | None = None
+    ) -> Iterator[Any]:
+        """``items``, with a progress bar on a terminal and none when output is piped."""
+        if not sys.stderr.isatty():
+            yield from items
+            return
+        with click.progressbar(items, label=label, length=length, file=sys.stderr) as bar:
+            yield from bar
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def fail(message: str, code: str = "usage") -> NoReturn:
+    """Stop with one line on stderr and the exit code for ``code``."""
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(EXIT[code])
+
+
+def _set_store(ctx: click.Context, _: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        ctx.ensure_object(Context).store_url = value
+    return value
+
+
+def _set_json(ctx: click.Context, _: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(Context).as_json = True
+    return value
+
+
+def _set_by(ctx: click.Context, _: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        ctx.ensure_object(Context).actor = value
+    return value
+
+
+_STORE_HELP = (
+    "store URL, e.g. sqlite:///programme.db (default: EXPERIMENTS_STORE, else experiments.db)"
+)
+
+
+def store_options(command: F) -> F:
+    """--store and --by, accepted after the subcommand as well as before it."""
+    command = click.option(
+        "--by",
+        metavar="NAME",
+        expose_value=False,
+        callback=_set_by,
+        help="who is making the change (recorded in the history)",
+    )(command)
+    return click.option(
+        "--store",
+        metavar="URL",
+        expose_value=False,
+        callback=_set_store,
+        help=_STORE_HELP,
+    )(command)
+
+
+def json_option(command: F) -> F:
+    """--json: print objects as JSON, for scripts."""
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_json,
+        help="print JSON instead of text, for scripts",
+    )(command)
+
+
+def handle_errors(command: F) -> F:
+    """Turn the library's errors into one line on stderr and the documented exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        state = ctx.ensure_object(Context)
+        try:
+            return command(*args, **kwargs)
+        except _BAD_INPUT as exc:
+            if state.debug:
+                raise
+            fail(str(exc), "usage")
+        except _STORE_TROUBLE as exc:
+            if state.debug:
+                raise
+            fail(str(exc), "store")
+        except ExperimentsError as exc:
+            if state.debug:
+                raise
+            fail(str(exc), "store")
+        finally:
+            state.close()
+
+    return wrapper  # type: ignore[return-value]
+
+
+_EPILOG = """\b
+Exit codes: 0 ok, 1 findings from `check` (or damage from `verify`),
+2 bad usage or bad input (nothing was changed), 3 store error.
+
+\b
+Log an outcome from a shell script:
+  experiments measure --experiment art-for-families "families returning" 7
+  experiments learn art-for-families "Seven families came twice" \\
+      --hypothesis <id> --verdict supports --evidence moderate
+"""
+
+
+@click.group(epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--store", metavar="URL", expose_value=False, callback=_set_store, help=_STORE_HELP)
+@click.option(
+    "--by", metavar="NAME", expose_value=False, callback=_set_by, help="who is making the change"
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_json,
+    help="print JSON, for scripts",
+)
+@click.option("--debug", is_flag=True, help="show tracebacks instead of one-line errors")
+@click.version_option(package_name="strategy-experiments", prog_name="experiments")
+@pass_context
+def cli(state: Context, debug: bool) -> None:
+    """Record "think big, start small" experiments and roll them up into the strategy.
+
+    Every command works on one store: --store URL, else the EXPERIMENTS_STORE
+    environment variable, else experiments.db in the working directory.  Create one with
+    `experiments init`.  Objects are named by their id or their slug.
+    """
+    state.debug = debug or os.environ.get("EXPERIMENTS_DEBUG") == "1"

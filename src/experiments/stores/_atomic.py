@@ -1,0 +1,153 @@
+"""Durable, exclusive and link-refusing file operations for stores kept in files (POSIX).
+
+A file is written under a hidden temporary name in its final directory, flushed to disk,
+and only then given its final name, so that a reader or a crash sees the whole file or
+none of it.  New versions get their name with :func:`os.link`, which fails when the name
+is taken: a version is never overwritten.  Files are opened relative to their
+directory's descriptor with ``O_NOFOLLOW``, so a symbolic link planted in a store is
+reported, never followed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+from experiments.stores._filenames import temporary_name
+
+__all__ = [
+    "LinkError",
+    "create_exclusive",
+    "fsync_directory",
+    "lock",
+    "names",
+    "open_directory",
+    "read_bytes",
+    "replace",
+]
+
+_DIRECTORY: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ: Final = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_WRITE: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+class LinkError(OSError):
+    """A path component is a symbolic link (or not what it should be) and was not followed."""
+
+
+def _refused(exc: OSError, name: str, dir_fd: int | None) -> OSError:
+    """A LinkError naming where a link points, for the errors O_NOFOLLOW produces."""
+    if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+        return exc
+    try:
+        target = os.readlink(name, dir_fd=dir_fd)
+    except OSError:
+        what = "is not a directory" if exc.errno == errno.ENOTDIR else "is a symbolic link"
+        return LinkError(exc.errno, what, name)
+    return LinkError(exc.errno, f"is a symbolic link to {target!r}", name)
+
+
+def open_directory(name: str | Path, dir_fd: int | None = None) -> int:
+    """A descriptor of directory ``name``; LinkError if it is a link or not a directory."""
+    try:
+        return os.open(name, _DIRECTORY, dir_fd=dir_fd)
+    except OSError as exc:
+        raise _refused(exc, os.fspath(name), dir_fd) from None
+
+
+def names(dir_fd: int) -> list[str]:
+    """The names in an open directory."""
+    return os.listdir(dir_fd)
+
+
+def read_bytes(name: str, dir_fd: int) -> bytes:
+    """The content of regular file ``name``; LinkError for a link or anything else."""
+    try:
+        fd = os.open(name, _READ, dir_fd=dir_fd)
+    except OSError as exc:
+        raise _refused(exc, name, dir_fd) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LinkError(errno.EINVAL, "is not a regular file", name)
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _write_temporary(final: str, data: bytes, dir_fd: int) -> str:
+    temporary = temporary_name(final, secrets.token_hex(8))
+    fd = os.open(temporary, _WRITE, 0o666, dir_fd=dir_fd)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=dir_fd)
+        raise
+    os.close(fd)
+    return temporary
+
+
+def create_exclusive(name: str, data: bytes, dir_fd: int) -> None:
+    """Create ``name`` holding ``data``, complete or not at all; FileExistsError if taken.
+
+    The directory entry is durable only after :func:`fsync_directory`.
+    """
+    temporary = _write_temporary(name, data, dir_fd)
+    try:
+        os.link(temporary, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary, dir_fd=dir_fd)
+
+
+def replace(name: str, data: bytes, dir_fd: int) -> None:
+    """Put ``data`` at ``name`` atomically, replacing what is there; then make it durable."""
+    temporary = _write_temporary(name, data, dir_fd)
+    try:
+        os.replace(temporary, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=dir_fd)
+        raise
+    os.fsync(dir_fd)
+
+
+def fsync_directory(dir_fd: int) -> None:
+    """Make the entries of a directory (new, renamed, removed names) durable."""
+    os.fsync(dir_fd)
+
+
+@contextlib.contextmanager
+def lock(path: Path, *, exclusive: bool) -> Iterator[None]:
+    """Hold ``flock`` on the file ``path``, shared or exclusive, for the with-block.
+
+    Each call opens its own descriptor, so threads of one process exclude each other
+    exactly as processes do.  A reader that can neither open nor create the lock file
+    (a read-only checkout) reads without it: nobody can write there either.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        if exclusive or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock

@@ -1,0 +1,609 @@
+"""The JSON directory store: layout, safe names, damage reporting and crash recovery."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import experiments.stores
+from experiments import (
+    ConflictError,
+    Experiment,
+    Hypothesis,
+    Measurement,
+    Objective,
+    Plugins,
+    SchemaError,
+    StoreError,
+    connect,
+)
+from experiments.serialization import to_data
+from experiments.stores import Damage, Store
+from experiments.stores import _atomic as atomic
+from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
+from experiments.stores.files import FileStore
+
+_EXAMPLES = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def open_store(path: Path, **options: object) -> Store:
+    return connect(f"files:///{path}", plugins=Plugins(autoload=False), **options)  # type: ignore[arg-type]
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """Every entry under ``root`` with a digest of its content (link targets for links)."""
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*")):
+        relative = str(path.relative_to(root))
+        if path.is_symlink():
+            found[relative] = f"link:{path.readlink()}"
+        elif path.is_dir():
+            found[relative] = "dir"
+        else:
+            found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def version_file(root: Path, record_id: str, revision: int) -> Path:
+    return root / "records" / encode_id(record_id) / f"{revision:08d}.json"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "programme"
+
+
+@pytest.fixture
+def store(root: Path) -> Iterator[Store]:
+    with open_store(root, create=True) as opened:
+        yield opened
+
+
+class TestLayout:
+    """What the directory looks like: one readable file per version."""
+
+    def test_one_indented_file_per_version(self, store: Store, root: Path) -> None:
+        """Each save adds a file; the earlier one keeps every byte, so git diffs stay small."""
+        first = store.save(Objective(title="Welfare in 100 days", slug="welfare"))
+        before = version_file(root, first.id, 1).read_bytes()
+        second = store.save(first.evolve(title="Welfare in 90 days"))
+        assert version_file(root, first.id, 1).read_bytes() == before
+        text = version_file(root, second.id, 2).read_text(encoding="utf-8")
+        assert text.endswith("}\n")
+        assert text.startswith('{\n  "kind": "objective",\n  "schema": 1,\n  "id": ')
+        assert list(json.loads(text)) == list(to_data(second))
+        assert json.loads(text) == to_data(second)
+
+    def test_text_stays_readable(self, store: Store, root: Path) -> None:
+        """Letters beyond ASCII are written as themselves, not as escapes."""
+        saved = store.save(Objective(title="Børn og unge på Nørrebro"))
+        assert "Nørrebro" in version_file(root, saved.id, 1).read_text(encoding="utf-8")
+
+    def test_marker_and_gitignore(self, store: Store, root: Path) -> None:
+        """A new store holds its format marker and keeps its working files out of git."""
+        marker = json.loads((root / "store.json").read_text(encoding="utf-8"))
+        assert marker["format"] == "strategy-experiments files store"
+        assert marker["version"] == 1
+        ignored = (root / ".gitignore").read_text(encoding="utf-8")
+        assert "/.lock" in ignored
+        assert "/.journal" in ignored
+
+    @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+    def test_git_sees_only_data(self, store: Store, root: Path) -> None:
+        """In a git repository only the marker, .gitignore and version files are tracked."""
+        saved = store.save(Objective(title="Welfare"))
+        store.save(saved.evolve(title="Welfare, revised"))
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        listed = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "--others", "--exclude-standard"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        record = f"records/{encode_id(saved.id)}"
+        assert sorted(listed) == [
+            ".gitignore",
+            f"{record}/00000001.json",
+            f"{record}/00000002.json",
+            "store.json",
+        ]
+
+    def test_purge_leaves_no_directory(self, store: Store, root: Path) -> None:
+        """A purge removes the record's directory with every version in it."""
+        saved = store.save(Objective(title="Gone soon"))
+        store.save(saved.evolve(title="Gone sooner"))
+        store.purge(saved)
+        assert not (root / "records" / encode_id(saved.id)).exists()
+        assert sorted(p.name for p in root.iterdir()) == [
+            ".gitignore",
+            ".lock",
+            "records",
+            "store.json",
+        ]
+
+
+class TestOpening:
+    """Creating and opening: never an empty store at a mistyped path."""
+
+    def test_reading_a_missing_store_creates_nothing(self, root: Path) -> None:
+        """A read of a store that does not exist fails and suggests `experiments init`."""
+        with open_store(root) as store, pytest.raises(StoreError, match="experiments init"):
+            store.find("obj_1")
+        assert not root.exists()
+
+    def test_first_write_creates_it(self, root: Path) -> None:
+        """With create=None the first write makes the directory a store."""
+        with open_store(root) as store:
+            assert not store.exists()
+            store.save(Objective(title="First"))
+            assert store.exists()
+        assert (root / "store.json").is_file()
+
+    def test_create_false_never_creates(self, root: Path) -> None:
+        """create=False refuses a missing store at once."""
+        with pytest.raises(StoreError, match="no store"):
+            open_store(root, create=False)
+        assert not root.exists()
+
+    def test_missing_parent_is_explained(self, tmp_path: Path) -> None:
+        """A store is never created inside a directory that does not exist."""
+        with pytest.raises(StoreError, match="does not exist"):
+            open_store(tmp_path / "no" / "such" / "place", create=True)
+
+    def test_foreign_directory_is_refused(self, root: Path) -> None:
+        """A directory holding other files and no marker is not taken over."""
+        root.mkdir()
+        (root / "notes.txt").write_text("mine", encoding="utf-8")
+        with pytest.raises(StoreError, match="not a strategy-experiments store"):
+            open_store(root, create=True)
+        with pytest.raises(StoreError, match=r"notes\.txt"):
+            open_store(root)
+        assert sorted(p.name for p in root.iterdir()) == ["notes.txt"]
+
+    def test_a_file_is_not_a_store(self, root: Path) -> None:
+        """A path that is a file is refused with a clear message."""
+        root.write_text("x", encoding="utf-8")
+        with pytest.raises(StoreError, match="is a file, not a directory"):
+            open_store(root, create=True)
+
+    def test_empty_directory_becomes_a_store(self, root: Path) -> None:
+        """An existing empty directory is made a store."""
+        root.mkdir()
+        with open_store(root, create=True) as store:
+            store.save(Objective(title="Here"))
+            assert store.count() == 1
+
+    def test_store_removed_while_open(self, store: Store, root: Path) -> None:
+        """A store deleted under an open handle is reported missing, not made again."""
+        saved = store.save(Objective(title="Soon gone"))
+        shutil.rmtree(root)
+        with pytest.raises(StoreError, match="no store"):
+            store.find(saved.id)
+        with pytest.raises(StoreError, match="no store"):
+            store.save(Objective(title="Into the void"))
+        assert not root.exists()
+
+    def test_newer_format_is_refused(self, store: Store, root: Path) -> None:
+        """A store written in a newer layout is refused with SchemaError naming the marker."""
+        marker = root / "store.json"
+        body = json.loads(marker.read_text(encoding="utf-8"))
+        marker.write_text(json.dumps({**body, "version": 2}), encoding="utf-8")
+        with pytest.raises(SchemaError, match=r"store\.json.*newer.*upgrade"):
+            open_store(root)
+
+    def test_damaged_marker_names_the_file(self, store: Store, root: Path) -> None:
+        """A marker that is not ours is a StoreError naming it."""
+        (root / "store.json").write_bytes(b"\xff\xfe not json")
+        with pytest.raises(StoreError, match=r"store\.json"):
+            open_store(root)
+
+    def test_options_are_refused(self, root: Path) -> None:
+        """The backend takes no URL options, and says so."""
+        with pytest.raises(StoreError, match="takes none"):
+            connect(f"files:///{root}?fsync=off", plugins=Plugins(autoload=False))
+
+    def test_no_directory_named(self) -> None:
+        """files:// without a path is explained."""
+        with pytest.raises(StoreError, match="names no directory"):
+            connect("files://", plugins=Plugins(autoload=False))
+
+    def test_needs_posix_file_locks(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without POSIX file locks (Windows) the scheme fails with a StoreError saying so."""
+        for name in ("files", "_atomic"):
+            monkeypatch.delitem(sys.modules, f"experiments.stores.{name}", raising=False)
+            monkeypatch.delattr(experiments.stores, name, raising=False)
+        monkeypatch.setitem(sys.modules, "fcntl", None)
+        with pytest.raises(StoreError, match="POSIX"):
+            open_store(root)
+
+    def test_registered_under_files(self) -> None:
+        """The backend is built in, under the scheme files."""
+        assert "files" in Plugins(autoload=False).backends()
+
+
+class TestNames:
+    """Ids become directory names that cannot escape or collide."""
+
+    @_EXAMPLES
+    @given(record_id=st.text(max_size=140))
+    def test_any_text_is_one_safe_component(self, record_id: str) -> None:
+        """Whatever an id holds, its name is one plain, lowercase, short path component."""
+        name = encode_id(record_id)
+        assert name not in ("", ".", "..")
+        assert not name.startswith(".")
+        assert not name.endswith(".")
+        assert set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789_-.%^~")
+        assert len(name.encode()) <= MAX_NAME + 41
+        assert name.split(".", 1)[0] not in ("con", "nul", "aux", "prn")
+        if "~" not in name:
+            assert decode_id(name) == record_id
+
+    @_EXAMPLES
+    @given(first=st.text(max_size=140), second=st.text(max_size=140))
+    def test_no_two_ids_share_a_name(self, first: str, second: str) -> None:
+        """Distinct ids get distinct names, even where case and accents are folded."""
+        if first != second:
+            assert encode_id(first).casefold() != encode_id(second).casefold()
+
+    def test_examples(self) -> None:
+        """The usual ids read as themselves; the rest is escaped visibly."""
+        assert encode_id("exp_0190ab3f") == "exp_0190ab3f"
+        assert encode_id("..") == "%2e%2e"
+        assert encode_id("../etc/passwd") == "%2e.%2fetc%2fpasswd"
+        assert encode_id("Welfare") == "^welfare"
+        assert encode_id("a\\b\x00") == "a%5cb%00"
+        assert encode_id("con") == "%63on"
+        assert decode_id("%61") is None  # not the canonical name of "a"
+        assert is_temporary(".00000001.json.0123456789abcdef.tmp")
+
+    def test_ids_differing_in_case_are_two_records(self, store: Store) -> None:
+        """'Welfare' and 'welfare' are kept apart, even on case-insensitive file systems."""
+        upper = store.save(Objective(id="Welfare", title="Upper"))
+        lower = store.save(Objective(id="welfare", title="Lower"))
+        assert store.get(upper.id).title == "Upper"  # type: ignore[attr-defined]
+        assert store.get(lower.id).title == "Lower"  # type: ignore[attr-defined]
+
+    def test_longest_ids_fit(self, store: Store) -> None:
+        """An id of 128 capital letters still gets a name the file system accepts."""
+        long_id = "A" * 128
+        saved = store.save(Objective(id=long_id, title="Long"))
+        saved = store.save(saved.evolve(title="Longer"))
+        assert store.get(long_id).title == "Longer"  # type: ignore[attr-defined]
+        assert [r.id for r in store.query(Objective)] == [long_id]
+        assert store.verify() == []
+
+    @_EXAMPLES
+    @given(probe=st.text(min_size=1, max_size=60))
+    def test_reading_odd_ids_touches_nothing(self, tmp_path: Path, probe: str) -> None:
+        """find() of any text finds nothing outside the store and changes nothing."""
+        root = (
+            tmp_path
+            / f"probe-{hashlib.sha256(probe.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+        )
+        with open_store(root, create=True) as store:
+            (root.parent / "outside.json").write_text("{}", encoding="utf-8")
+            before = fingerprint(root)
+            assert store.find(probe) is None
+            assert store.find(f"../{probe}") is None
+            with pytest.raises(LookupError):
+                store.history(probe)
+            assert fingerprint(root) == before
+
+
+def _plant(kind: str, path: Path, outside: Path) -> None:
+    """Damage ``path`` (the current version of a record) in one of the ways files break."""
+    content = path.read_bytes()
+    if kind == "garbage":
+        path.write_bytes(b"<<<<<<< HEAD\n#!%@ this is no record ~~~\n")
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "invalid-utf8":
+        path.write_bytes(content.replace(b'"title": "', b'"title": "\xff\xfe', 1))
+    elif kind == "half-written":
+        path.write_bytes(content[: len(content) // 2])
+    elif kind == "newer-schema":
+        path.write_bytes(content.replace(b'"schema": 1', b'"schema": 99', 1))
+    elif kind == "symlink-outside":
+        target = outside / f"{path.parent.name}.json"
+        target.write_bytes(content)  # readable, were the link followed
+        path.unlink()
+        path.symlink_to(target)
+    else:  # pragma: no cover - the test names every kind
+        raise AssertionError(kind)
+
+
+DAMAGE = ["garbage", "empty", "invalid-utf8", "half-written", "newer-schema", "symlink-outside"]
+MESSAGES = {
+    "garbage": "not valid JSON",
+    "empty": "is empty",
+    "invalid-utf8": "not UTF-8",
+    "half-written": "not valid JSON",
+    "newer-schema": "schema version 99",
+    "symlink-outside": "symbolic link",
+}
+
+
+class TestDamage:
+    """Damaged files are named, never followed, never hide healthy records."""
+
+    def _healthy(self, store: Store) -> dict[str, str]:
+        objective = store.save(Objective(title="Welfare in 100 days"))
+        experiment = store.save(Experiment(title="Art for families", objectives=[objective]))
+        hypothesis = store.save(Hypothesis(experiment=experiment, statement="They come back"))
+        return {"objective": objective.id, "experiment": experiment.id, "hyp": hypothesis.id}
+
+    def test_each_kind_of_damage_is_named_and_listed(
+        self, store: Store, root: Path, tmp_path: Path
+    ) -> None:
+        """Every planted damage gives a StoreError naming its file; verify lists exactly those."""
+        healthy = self._healthy(store)
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        victims: dict[str, tuple[str, Path]] = {}
+        for kind in DAMAGE:
+            first = store.save(Objective(title=f"Victim {kind}"))
+            second = store.save(first.evolve(title=f"Victim {kind}, revised"))
+            path = version_file(root, second.id, 2)
+            _plant(kind, path, outside)
+            victims[kind] = (second.id, path)
+        # A record directory that is a link to a directory outside, holding a valid version.
+        linked = store.save(Objective(title="Linked away"))
+        linked_dir = root / "records" / encode_id(linked.id)
+        shutil.copytree(linked_dir, outside / "linked")
+        shutil.rmtree(linked_dir)
+        linked_dir.symlink_to(outside / "linked")
+        # A temporary file left by a write that was killed, next to a healthy version.
+        stray = version_file(root, healthy["objective"], 1).with_name(
+            ".00000002.json.0123456789abcdef.tmp"
+        )
+        stray.write_bytes(b'{"kind": "obj')
+        # A reference broken by hand: the experiment's directory deleted from the checkout.
+        orphan_experiment = store.save(Experiment(title="Deleted by a bad merge"))
+        orphan = store.save(Hypothesis(experiment=orphan_experiment, statement="Orphaned"))
+        shutil.rmtree(root / "records" / encode_id(orphan_experiment.id))
+
+        before = fingerprint(root)
+        outside_before = fingerprint(outside)
+        for kind, (record_id, path) in victims.items():
+            for read in (store.get, store.history):
+                with pytest.raises(StoreError) as caught:
+                    read(record_id)
+                message = str(caught.value)
+                assert str(path) in message, kind
+                assert MESSAGES[kind] in message, kind
+                assert caught.value.__cause__ is None
+                assert caught.value.__suppress_context__
+        with pytest.raises(StoreError, match="symbolic link"):
+            store.get(linked.id)
+        for record_id in healthy.values():
+            assert store.get(record_id).revision == 1
+        assert store.get(orphan.id).revision == 1
+
+        damage = store.verify()
+        expected = {str(path) for _, path in victims.values()}
+        expected |= {str(linked_dir), str(stray), f"record {orphan.id!r}"}
+        assert sorted(d.location for d in damage) == sorted(expected)
+        by_location = {d.location: d for d in damage}
+        for kind, (record_id, path) in victims.items():
+            assert MESSAGES[kind] in by_location[str(path)].problem
+            assert by_location[str(path)].id == record_id
+        assert "temporary file" in by_location[str(stray)].problem
+        assert orphan_experiment.id in by_location[f"record {orphan.id!r}"].problem
+        assert fingerprint(root) == before
+        assert fingerprint(outside) == outside_before
+
+    def test_queries_name_the_damaged_file(self, store: Store, root: Path, tmp_path: Path) -> None:
+        """A query that meets a damaged record fails naming it rather than skipping it."""
+        saved = store.save(Objective(title="Will break"))
+        path = version_file(root, saved.id, 1)
+        _plant("half-written", path, tmp_path)
+        with pytest.raises(StoreError, match=str(path)):
+            list(store.query(Objective))
+
+    def test_misplaced_file_is_damage(self, store: Store, root: Path) -> None:
+        """A version copied into another record's directory is reported, not read as it."""
+        one = store.save(Objective(title="One"))
+        two = store.save(Objective(title="Two"))
+        misplaced = version_file(root, two.id, 2)
+        shutil.copy(version_file(root, one.id, 1), misplaced)
+        with pytest.raises(StoreError, match="does not belong"):
+            store.get(two.id)
+        assert [d.location for d in store.verify()] == [str(misplaced)]
+
+    def test_unknown_files_in_a_record_are_listed(self, store: Store, root: Path) -> None:
+        """A file that is no version (say a merge leftover) is listed and otherwise ignored."""
+        saved = store.save(Objective(title="Merged"))
+        leftover = version_file(root, saved.id, 1).with_name("00000001.json.orig")
+        leftover.write_text("{}", encoding="utf-8")
+        assert store.get(saved.id).revision == 1
+        assert [d.location for d in store.verify()] == [str(leftover)]
+
+    @_EXAMPLES
+    @given(garbage=st.binary(max_size=300))
+    def test_any_bytes_are_a_named_store_error(self, tmp_path: Path, garbage: bytes) -> None:
+        """Whatever bytes replace a version file, reading it is a StoreError naming it."""
+        root = tmp_path / f"fuzz-{hashlib.sha256(garbage).hexdigest()[:12]}"
+        with open_store(root, create=True) as store:
+            saved = store.save(Objective(title="Fuzzed"))
+            path = version_file(root, saved.id, 1)
+            path.write_bytes(garbage)
+            with pytest.raises(StoreError, match=str(path)):
+                store.get(saved.id)
+            assert [d.location for d in store.verify()] == [str(path)]
+
+    @_EXAMPLES
+    @given(data=st.data())
+    def test_every_cut_is_a_named_store_error(self, tmp_path: Path, data: st.DataObject) -> None:
+        """A version file cut short anywhere (a half-written file) is a StoreError naming it."""
+        root = tmp_path / f"cut-{os.urandom(6).hex()}"
+        with open_store(root, create=True) as store:
+            saved = store.save(Objective(title="A title with ÆØÅ and 🙂 to cut in the middle of"))
+            path = version_file(root, saved.id, 1)
+            content = path.read_bytes()
+            cut = data.draw(st.integers(0, len(content) - 2))
+            path.write_bytes(content[:cut])
+            with pytest.raises(StoreError, match=str(path)):
+                store.get(saved.id)
+
+
+class TestRecovery:
+    """Interrupted batches are undone or finished; failed writes leave no trace."""
+
+    def _journal(
+        self, root: Path, state: str, create: list[list[object]], purge: list[str]
+    ) -> None:
+        body = {"journal": 1, "state": state, "create": create, "purge": purge}
+        (root / ".journal").write_text(json.dumps(body), encoding="utf-8")
+
+    def _interrupted_batch(self, store: Store, root: Path) -> tuple[Objective, Measurement]:
+        """Files as a batch leaves them when killed between two of its versions."""
+        kept = store.save(Objective(title="Kept"))
+        changed = kept.evolve(title="Changed by the lost batch", revision=2)
+        new = Measurement(metric="visits", value=3, revision=1)
+        create = []
+        for record in (changed, new):
+            content = (json.dumps(to_data(record), indent=2, ensure_ascii=False) + "\n").encode()
+            path = version_file(root, record.id, record.revision)
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(content)
+            create.append([record.id, record.revision, hashlib.sha256(content).hexdigest()])
+        self._journal(root, "pending", create, [])
+        return kept, new
+
+    def test_pending_batch_is_invisible_then_rolled_back(self, store: Store, root: Path) -> None:
+        """Readers ignore a pending batch; the next open removes exactly its versions."""
+        kept, new = self._interrupted_batch(store, root)
+        assert store.get(kept.id).title == "Kept"  # type: ignore[attr-defined]
+        assert store.find(new.id) is None
+        assert [r.id for r in store.query()] == [kept.id]
+        assert [d.location for d in store.verify()] == [str(root / ".journal")]
+        with open_store(root) as again:
+            assert again.get(kept.id).revision == 1
+            assert again.verify() == []
+        assert not (root / ".journal").exists()
+        assert not (root / "records" / encode_id(new.id)).exists()
+        assert not version_file(root, kept.id, 2).exists()
+
+    def test_rollback_spares_files_it_did_not_write(self, store: Store, root: Path) -> None:
+        """A version whose content differs from the journal's digest is not removed."""
+        kept = store.save(Objective(title="Kept"))
+        other = store.save(kept.evolve(title="Written by someone else"))
+        self._journal(root, "pending", [[kept.id, 2, "0" * 64]], [])
+        with open_store(root) as again:
+            assert again.get(kept.id).title == other.title  # type: ignore[attr-defined]
+
+    def test_committed_purge_is_finished(self, store: Store, root: Path) -> None:
+        """A purge interrupted after its commit point is finished on the next write."""
+        gone = store.save(Objective(title="To be purged"))
+        store.save(gone.evolve(title="To be purged, v2"))
+        stays = store.save(Objective(title="Stays"))
+        version_file(root, gone.id, 1).unlink()  # killed half-way through the removal
+        self._journal(root, "committed", [], [gone.id])
+        assert store.find(gone.id, include_deleted=True) is None
+        assert [r.id for r in store.query()] == [stays.id]
+        store.save(Objective(title="Another write"))
+        assert not (root / "records" / encode_id(gone.id)).exists()
+        assert not (root / ".journal").exists()
+
+    def test_unreadable_journal_is_named(self, store: Store, root: Path) -> None:
+        """A journal this version cannot read stops reads with an error naming it."""
+        (root / ".journal").write_text("{", encoding="utf-8")
+        with pytest.raises(StoreError, match=r"\.journal"):
+            store.find("obj_1")
+
+    def test_stray_temporary_files_are_swept_by_the_next_write(
+        self, store: Store, root: Path
+    ) -> None:
+        """A temporary file a killed save left is listed, and removed by the next write there."""
+        saved = store.save(Objective(title="Saved"))
+        stray = version_file(root, saved.id, 2).with_name(".00000002.json.00000000deadbeef.tmp")
+        stray.write_bytes(b"{")
+        assert [d.location for d in store.verify()] == [str(stray)]
+        store.save(saved.evolve(title="Saved again"))
+        assert not stray.exists()
+        assert store.verify() == []
+
+    def test_failed_batch_leaves_every_byte(self, store: Store, root: Path) -> None:
+        """A batch that conflicts half-way writes nothing at all."""
+        existing = store.save(Objective(title="Existing"))
+        store.save(existing.evolve(title="Changed elsewhere"))
+        before = fingerprint(root)
+        batch = store.batch()
+        for number in range(5):
+            batch.save(Measurement(metric="visits", value=number))
+        batch.save(existing.evolve(title="Stale"))
+        with pytest.raises(ConflictError):
+            batch.commit()
+        assert fingerprint(root) == before
+
+    @pytest.mark.parametrize("fail_at", [1, 3])
+    def test_failure_while_writing_undoes_the_batch(
+        self, store: Store, root: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int
+    ) -> None:
+        """A disk error in the middle of a batch is a StoreError and leaves the store as it was."""
+        store.save(Objective(title="Before"))
+        before = fingerprint(root)
+        real = atomic.create_exclusive
+        calls = {"n": 0}
+
+        def failing(name: str, data: bytes, dir_fd: int) -> None:
+            calls["n"] += 1
+            if calls["n"] == fail_at:
+                raise OSError(28, "No space left on device")
+            real(name, data, dir_fd)
+
+        monkeypatch.setattr(atomic, "create_exclusive", failing)
+        with pytest.raises(StoreError, match="No space left"):
+            store.save_all(Measurement(metric="visits", value=n) for n in range(4))
+        calls["n"] = fail_at - 1
+        with pytest.raises(StoreError, match="No space left"):
+            store.save(Objective(title="Single"))
+        assert fingerprint(root) == before
+
+    def test_large_batch_stays_within_the_open_file_limit(self, store: Store) -> None:
+        """A batch of hundreds of new records never holds a descriptor per record."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        descriptors = Path("/proc/self/fd")
+        in_use = sum(1 for _ in descriptors.iterdir()) if descriptors.is_dir() else 64
+        resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 48, hard))
+        try:
+            store.save_all(Measurement(metric="visits", value=n) for n in range(300))
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        assert store.count(Measurement) == 300
+
+    def test_verify_changes_nothing(self, store: Store, root: Path) -> None:
+        """verify() on a healthy store finds nothing and changes no byte."""
+        objective = store.save(Objective(title="Welfare"))
+        store.save(Experiment(title="Night bus", objectives=[objective]))
+        before = fingerprint(root)
+        assert store.verify() == []
+        assert fingerprint(root) == before
+
+
+def test_damage_is_printable() -> None:
+    """A Damage prints as location and problem, as the CLI will show it."""
+    assert str(Damage("/x/records/a/00000001.json", "is empty")) == (
+        "/x/records/a/00000001.json: is empty"
+    )
+
+
+def test_store_class_is_exported_for_isinstance_checks(store: Store) -> None:
+    """connect("files:///...") gives a FileStore."""
+    assert isinstance(store, FileStore)
+    assert FileStore.scheme == "files"
