@@ -74,6 +74,7 @@ from experiments.stores.base import (
     Store,
     conflict,
     import_conflict,
+    other_kind,
 )
 
 if TYPE_CHECKING:
@@ -1007,15 +1008,17 @@ class PostgresStore(Store):
                 )
         else:
             cursor.execute(
-                f"UPDATE {s}.records SET revision = %s, deleted = %s, data = %s, doc = %s, "
-                "kind = %s WHERE id = %s AND revision = %s",
-                (record.revision, deleted, text, doc, record.kind, record.id, change.expected),
+                f"UPDATE {s}.records SET revision = %s, deleted = %s, data = %s, doc = %s "
+                "WHERE id = %s AND revision = %s AND kind = %s",
+                (record.revision, deleted, text, doc, record.id, change.expected, record.kind),
             )
             if cursor.rowcount != 1:
                 stored = cursor.execute(
-                    f"SELECT revision FROM {s}.records WHERE id = %s",
+                    f"SELECT revision, kind FROM {s}.records WHERE id = %s",
                     (record.id,),
                 ).fetchone()
+                if stored is not None and stored[1] != record.kind:
+                    raise other_kind(record, stored[1])
                 raise conflict(record, change.expected, 0 if stored is None else stored[0])
         cursor.execute(
             f"INSERT INTO {s}.versions (id, revision, data) VALUES (%s, %s, %s) "
@@ -1060,8 +1063,8 @@ class PostgresStore(Store):
         cursor.execute(
             f"INSERT INTO {s}.records AS r (id, kind, revision, deleted, data, doc) "
             "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
-            "kind = excluded.kind, revision = excluded.revision, deleted = excluded.deleted, "
-            "data = excluded.data, doc = excluded.doc WHERE excluded.revision > r.revision",
+            "revision = excluded.revision, deleted = excluded.deleted, data = excluded.data, "
+            "doc = excluded.doc WHERE excluded.revision > r.revision AND excluded.kind = r.kind",
             (
                 record.id,
                 record.kind,
