@@ -8,7 +8,9 @@ decisions.  Groups that were left out are in the "no bad excuses" register.
 
 Run it with no arguments to record the programme into ``experiments.db`` (the embedded
 SQLite default) and print it; ``--store URL`` records it elsewhere.  Running it again
-records nothing twice.
+records nothing twice.  ``--out DIR`` also writes the reports a board would get into DIR:
+``report.md``, ``report.json``, ``experiments.csv`` and ``report.html``, in the language
+``--lang`` names (en, da, nb or sv).
 
 The script doubles as a module: ``record_programme(store)`` builds the programme in any
 store, which the library's own tests use.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import experiments
@@ -31,6 +34,7 @@ from experiments import (
     Participant,
     Sprint,
     Store,
+    reports,
 )
 from experiments.checks import CheckReport, run_checks
 from experiments.rollup import Rollup, rollup
@@ -410,6 +414,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=AS_OF,
         help="roll up and check as of this ISO 8601 time (default: just after the 100 days)",
     )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        help="also write the reports (Markdown, JSON, CSV and HTML) into this directory",
+    )
+    parser.add_argument(
+        "--lang",
+        default="en",
+        choices=reports.languages(),
+        help="the language of the reports (default: en)",
+    )
     args = parser.parse_args(argv)
     with experiments.connect(args.store) as store:
         programme = record_programme(store)
@@ -419,7 +435,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(describe_rollup(result))
         print()
-        print(describe_findings(run_checks(store, objective=programme["objective"], at=args.at)))
+        findings = run_checks(store, objective=programme["objective"], at=args.at)
+        print(describe_findings(findings))
+        if args.out is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            report = reports.gather(store, result, findings)
+            print(f"\nReports ({args.lang}) written to {args.out.resolve()}:")
+            for name in ("md", "json", "csv", "html"):
+                path = reports.write(report, args.out, name, args.lang, plugins=store.plugins)
+                print(f"  {path.resolve()}")
     return 0
 
 

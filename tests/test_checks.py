@@ -355,6 +355,17 @@ class TestRunningChecks:
         with pytest.raises(PluginError, match="registered by both"):
             plugins.checks()
 
+    def test_plugin_checks_are_listed_after_the_builtin_ones(self) -> None:
+        """Registration follows the order plugins were registered in, built-in ones first."""
+
+        class Budget:
+            @experiments.hookimpl
+            def register_checks(self, register: Callable[[Check], None]) -> None:
+                register(Check("budget/none", "info", "Follow up", "No budget.", lambda c, o: []))
+
+        listed = list(Plugins(autoload=False, plugins=[Budget()]).checks())
+        assert listed == [c.id for c in BUILTIN_CHECKS] + ["budget/none"]
+
 
 class TestDocumentation:
     """docs/checks.md lists every built-in check."""

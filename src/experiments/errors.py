@@ -13,6 +13,7 @@ __all__ = [
     "InvalidTypeError",
     "NotFoundError",
     "PluginError",
+    "ReportError",
     "SchemaError",
     "StoreError",
     "TransitionError",
@@ -58,3 +59,7 @@ class SchemaError(ExperimentsError, ValueError):
 
 class PluginError(ExperimentsError):
     """A plugin failed to load, registered something invalid, or raised inside a hook."""
+
+
+class ReportError(ExperimentsError):
+    """A report could not be rendered or written."""

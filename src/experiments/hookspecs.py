@@ -30,12 +30,14 @@ if TYPE_CHECKING:
     from experiments.checks import Check
     from experiments.model import Decision, Experiment, Learning, Measurement, Record
     from experiments.plugins import Plugins
+    from experiments.reports import ReportFormat
     from experiments.stores import Store, StoreURL
 
 __all__ = [
     "BackendFactory",
     "RegisterBackend",
     "RegisterCheck",
+    "RegisterReportFormat",
     "experiment_abandoned",
     "experiment_concluded",
     "experiment_decided",
@@ -46,6 +48,7 @@ __all__ = [
     "object_saved",
     "register_backends",
     "register_checks",
+    "register_report_formats",
 ]
 
 hookspec = pluggy.HookspecMarker("experiments")
@@ -101,6 +104,30 @@ def register_checks(register: RegisterCheck) -> None:
 
     Args:
         register: callback taking one :class:`~experiments.checks.Check`.
+    """
+
+
+class RegisterReportFormat(Protocol):
+    """The callback handed to :func:`register_report_formats`."""
+
+    def __call__(self, report_format: ReportFormat) -> None: ...
+
+
+@hookspec
+def register_report_formats(register: RegisterReportFormat) -> None:
+    """Register formats that reports can be rendered in.
+
+    Called once per :class:`~experiments.plugins.Plugins`, the first time a report is
+    rendered or the formats are listed.  Call ``register(report_format)`` with an
+    :class:`experiments.reports.ReportFormat` for each format; its ``name`` (what a
+    caller passes as ``format=``) must be unique across all plugins (a clash is a
+    :class:`~experiments.errors.PluginError`).  The built-in Markdown, JSON, CSV and
+    HTML formats come through this same hook.  Keep the import of whatever the format
+    renders with (a template engine, a PDF library) inside its ``render`` function, so
+    that registering stays cheap.  What the hook returns is ignored.
+
+    Args:
+        register: callback taking one :class:`~experiments.reports.ReportFormat`.
     """
 
 

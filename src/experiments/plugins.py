@@ -26,6 +26,7 @@ from experiments.errors import PluginError
 if TYPE_CHECKING:
     from experiments.checks import Check
     from experiments.hookspecs import BackendFactory
+    from experiments.reports import ReportFormat
 
 __all__ = [
     "AUTOLOAD_ENV",
@@ -34,6 +35,7 @@ __all__ = [
     "CheckInfo",
     "PluginInfo",
     "Plugins",
+    "ReportFormatInfo",
     "hookimpl",
 ]
 
@@ -46,7 +48,11 @@ AUTOLOAD_ENV: Final = "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD"
 _log = logging.getLogger("experiments.plugins")
 
 #: The built-in parts, registered through the same hooks as any plugin.
-BUILTIN_PLUGINS: Final = ("experiments.stores.builtin", "experiments.checks.builtin")
+BUILTIN_PLUGINS: Final = (
+    "experiments.stores.builtin",
+    "experiments.checks.builtin",
+    "experiments.reports.builtin",
+)
 
 
 @attrs.frozen
@@ -64,6 +70,14 @@ class CheckInfo:
     """A registered check and the plugin it came from."""
 
     check: Check
+    plugin: str
+
+
+@attrs.frozen
+class ReportFormatInfo:
+    """A registered report format and the plugin it came from."""
+
+    format: ReportFormat
     plugin: str
 
 
@@ -103,6 +117,7 @@ class Plugins:
         self._lock = threading.RLock()
         self._backends: dict[str, BackendInfo] | None = None
         self._checks: dict[str, CheckInfo] | None = None
+        self._report_formats: dict[str, ReportFormatInfo] | None = None
         self._impls: dict[str, list[pluggy.HookImpl]] = {}
         for module_name in BUILTIN_PLUGINS:
             module = importlib.import_module(module_name)
@@ -131,8 +146,13 @@ class Plugins:
                 "check the function names against experiments.hookspecs"
             ) from exc
         self._info[name] = info
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what was collected from the hooks: the set of plugins changed."""
         self._backends = None
         self._checks = None
+        self._report_formats = None
         self._impls.clear()
 
     def _load_entry_points(self) -> None:
@@ -167,9 +187,7 @@ class Plugins:
             if plugin is not None:
                 self._manager.unregister(plugin)
                 self._info.pop(name, None)
-                self._backends = None
-                self._checks = None
-                self._impls.clear()
+                self._forget()
 
     @property
     def manager(self) -> pluggy.PluginManager:
@@ -195,8 +213,12 @@ class Plugins:
         return cached
 
     def collect(self, hook_name: str, make_register: Callable[[str], Callable[..., None]]) -> None:
-        """Call a registration hook, giving each plugin a callback that knows its name."""
-        for impl in self._implementations(hook_name):
+        """Call a registration hook, giving each plugin a callback that knows its name.
+
+        Plugins are called in the order they were registered (built-in parts first), so
+        what they register is listed in that order too.
+        """
+        for impl in reversed(self._implementations(hook_name)):
             register = make_register(impl.plugin_name)
             try:
                 impl.function(**_accepted(impl, {"register": register}))
@@ -292,6 +314,38 @@ class Plugins:
                 self.collect("register_checks", make_register)
                 self._checks = found
             return self._checks
+
+    # --- report formats -----------------------------------------------------------------
+
+    def report_formats(self) -> dict[str, ReportFormatInfo]:
+        """Every registered report format by name, the built-in ones first."""
+        with self._lock:
+            if self._report_formats is None:
+                from experiments.reports import ReportFormat  # noqa: PLC0415 - loaded when used
+
+                found: dict[str, ReportFormatInfo] = {}
+
+                def make_register(plugin_name: str) -> Callable[..., None]:
+                    def register(report_format: ReportFormat) -> None:
+                        if not isinstance(report_format, ReportFormat):
+                            raise PluginError(
+                                f"plugin {plugin_name!r} registered {report_format!r}, which is "
+                                "not an experiments.reports.ReportFormat"
+                            )
+                        name = report_format.name
+                        if name in found:
+                            raise PluginError(
+                                f"report format {name!r} is registered by both "
+                                f"{found[name].plugin!r} and {plugin_name!r}; uninstall one of "
+                                "them, or register the format under another name"
+                            )
+                        found[name] = ReportFormatInfo(report_format, plugin_name)
+
+                    return register
+
+                self.collect("register_report_formats", make_register)
+                self._report_formats = found
+            return self._report_formats
 
 
 def _accepted(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import json
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -122,8 +123,8 @@ def _record_unstructurer(
         # Generated straight-line code, as attrs and cattrs do: one dict display per
         # record instead of a loop, several times faster on the write path.
         hooks = _field_hooks(conv, cls)
-        namespace: dict[str, Any] = {"KIND": cls.kind, "SCHEMA": SCHEMA_VERSION}
-        items = ['"kind": KIND', '"schema": SCHEMA']
+        namespace: dict[str, Any] = {"KIND": cls.kind, "module": sys.modules[__name__]}
+        items = ['"kind": KIND', '"schema": module.SCHEMA_VERSION']
         for index, (name, hook, optional) in enumerate(hooks):
             value = f"r.{name}"
             if hook is not None:

@@ -1,0 +1,97 @@
+"""The CSV experiment list: one row per experiment, for leaders' own spreadsheets.
+
+Conventions, chosen so that the file opens right in Excel, LibreOffice and Numbers:
+
+- UTF-8 with a byte order mark, without which Excel reads "Sølvparken" as Latin-1;
+- the separator the language's spreadsheets expect: ``,`` in English, ``;`` in Danish,
+  Norwegian and Swedish (where the comma is the decimal mark);
+- quoting where a cell holds the separator, a quote or a line break (RFC 4180), and
+  CRLF line ends;
+- dates as ``YYYY-MM-DD``, which every spreadsheet reads as a date, and whole numbers
+  only, so the decimal mark never matters;
+- a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets an
+  apostrophe in front, so that it shows as text and never runs as a formula;
+- the columns in a fixed order, their headings in the report's language.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import TYPE_CHECKING, Final
+
+from experiments.reports import _common as common
+from experiments.reports._escape import spreadsheet
+from experiments.reports._labels import N_
+
+if TYPE_CHECKING:
+    from experiments.reports.data import ExperimentDetail, Report
+    from experiments.reports.i18n import Language
+
+__all__ = ["COLUMNS", "render"]
+
+#: The columns, in order, as (context, heading); the file has them in the report's language.
+COLUMNS: Final = (
+    N_("column", "Objectives"),
+    N_("column", "Experiment"),
+    N_("column", "Owner"),
+    N_("column", "Status"),
+    N_("column", "Time box start"),
+    N_("column", "Time box end"),
+    N_("column", "Started"),
+    N_("column", "Concluded"),
+    N_("column", "Hypotheses and verdicts"),
+    N_("column", "Supported"),
+    N_("column", "Refuted"),
+    N_("column", "Inconclusive"),
+    N_("column", "Untested"),
+    N_("column", "Learnings"),
+    N_("column", "Decision"),
+    N_("column", "Decided"),
+    N_("column", "Participants"),
+    N_("column", "Critical voices"),
+    N_("column", "Id"),
+)
+
+
+def _day(moment: dt.date | None) -> str:
+    return "" if moment is None else f"{moment:%Y-%m-%d}"
+
+
+def _row(experiment: ExperimentDetail, lang: Language) -> list[str]:
+    verdicts = experiment.verdicts
+    decision = experiment.decision
+    return [
+        "; ".join(o.title for o in experiment.objectives),
+        experiment.ref.title,
+        experiment.owner or "",
+        lang.label(experiment.status),
+        _day(experiment.planned_start),
+        _day(experiment.planned_end),
+        _day(experiment.started_at),
+        _day(experiment.concluded_at),
+        "\n".join(f"{h.ref.title} ({lang.label(h.status)})" for h in experiment.hypotheses),
+        *(str(verdicts[status]) for status in common.HYPOTHESIS_ORDER),
+        str(len(experiment.learnings)),
+        "" if decision is None else lang.label(decision.outcome),
+        "" if decision is None else _day(decision.decided_at),
+        str(experiment.participants),
+        str(experiment.critical_voices),
+        experiment.ref.id,
+    ]
+
+
+def render(report: Report, lang: Language) -> bytes:
+    """The experiment list as CSV bytes (UTF-8 with a byte order mark)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(
+        buffer,
+        delimiter="," if lang.code == "en" else ";",
+        quoting=csv.QUOTE_MINIMAL,
+        lineterminator="\r\n",
+    )
+    writer.writerow([lang.pgettext(*column) for column in COLUMNS])
+    for experiment in report.experiments:
+        writer.writerow([spreadsheet(cell) for cell in _row(experiment, lang)])
+    return buffer.getvalue().encode("utf-8-sig")

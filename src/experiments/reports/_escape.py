@@ -1,0 +1,69 @@
+"""Making what users wrote safe for each format: it shows as text, and only as text.
+
+HTML is escaped by Jinja2's autoescaping; this module holds the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = ["markdown", "mermaid", "one_line", "spreadsheet"]
+
+# Control characters other than whitespace show as nothing useful anywhere.
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+# ASCII punctuation that means something to CommonMark, GitHub Flavored Markdown or
+# the renderers around it wherever it stands: emphasis, code, links, raw HTML, entities,
+# table cells, headings, strikethrough, math, mentions.  A backslash makes each literal.
+_MARKDOWN: Final = re.compile(r"([\\`*_{}\[\]<>#|~&$@])")
+# What means something only at the start of a block: list markers, numbered lists.
+_LEADING: Final = re.compile(r"^([-+=]|\d{1,9}(?=[.)]))")
+
+# What a Mermaid label may hold as it is; everything else is written as an entity code.
+_MERMAID_SAFE: Final = re.compile(r"[\w ,.\-/?!()':]", re.UNICODE)
+
+
+def one_line(text: str) -> str:
+    """Text on one line: line breaks and runs of white space become one space."""
+    return " ".join(_CONTROL.sub("", text).split())
+
+
+def markdown(text: str) -> str:
+    """Text for a Markdown paragraph, list item, heading or table cell.
+
+    It is put on one line (a line break would end a table row or a list item) and
+    every character Markdown gives meaning to is escaped with a backslash, so that
+    ``<script>`` stays text, a ``|`` stays inside its cell and ``# x`` is no heading.
+    """
+    escaped = _MARKDOWN.sub(r"\\\1", one_line(text))
+    return _LEADING.sub(lambda m: _escape_leading(m.group(1)), escaped, count=1)
+
+
+def _escape_leading(start: str) -> str:
+    return start + "\\" if start[0].isdigit() else "\\" + start
+
+
+def mermaid(text: str, limit: int = 60) -> str:
+    """Text for a quoted Mermaid node or edge label, shortened to ``limit`` characters.
+
+    Quotes, brackets, ``<``, ``>``, ``#``, ``;``, backticks and anything else that is not
+    a letter, digit, space or plain punctuation becomes a Mermaid entity code
+    (``#34;``), so a label can neither end its node nor the code fence around it.
+    """
+    flat = one_line(text)
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "\u2026"
+    return "".join(c if _MERMAID_SAFE.fullmatch(c) else f"#{ord(c)};" for c in flat)
+
+
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet(text: str) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+    prefixed with an apostrophe, which spreadsheets take as "this is text".
+    """
+    return "'" + text if text.startswith(_FORMULA_START) else text

@@ -1,0 +1,499 @@
+"""The Markdown report: headings, tables and a Mermaid map from objective to decision.
+
+Every piece of user text goes through :func:`~experiments.reports._escape.markdown` (or
+:func:`~experiments.reports._escape.mermaid` inside the diagram); nothing else is
+written that a user typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from experiments.reports import _common as common
+from experiments.reports._escape import markdown as md
+from experiments.reports._escape import mermaid
+
+if TYPE_CHECKING:
+    from experiments.reports.data import ExperimentDetail, Report
+    from experiments.reports.i18n import Language
+
+__all__ = ["render"]
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: int = 0) -> list[str]:
+    """A table of cells already escaped; the last ``numeric`` columns align right."""
+    lines = ["| " + " | ".join(headers) + " |"]
+    rules = ["---"] * (len(headers) - numeric) + ["--:"] * numeric
+    lines.append("| " + " | ".join(rules) + " |")
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return [*lines, ""]
+
+
+class _Writer:
+    def __init__(self, report: Report, lang: Language) -> None:
+        self.report = report
+        self.lang = lang
+        self._ = lang.gettext
+        self.lines: list[str] = []
+
+    def heading(self, level: int, text: str) -> None:
+        self.lines += ["#" * level + " " + text, ""]
+
+    def paragraph(self, text: str) -> None:
+        self.lines += [text, ""]
+
+    def bullets(self, items: Iterable[str]) -> None:
+        self.lines += [f"- {item}" for item in items]
+        self.lines.append("")
+
+    # --- sections -------------------------------------------------------------------
+
+    def header(self) -> None:
+        _, lang, report = self._, self.lang, self.report
+        self.heading(1, md(common.title(report, lang)))
+        line = _("Roll-up as of %(date)s") % {"date": lang.datetime(report.at)}
+        if report.progress is not None:
+            line += " \u00b7 " + _("progress %(share)s") % {"share": lang.percent(report.progress)}
+        self.paragraph(line)
+        if report.scope is not None:
+            description = report.rollup.objectives[0].objective.description
+            if description.strip():
+                self.paragraph(md(description))
+
+    def key_figures(self) -> None:
+        _, lang, total = self._, self.lang, self.report.rollup.total
+        self.heading(2, _("Key figures"))
+        supported = total.hypotheses[common.HYPOTHESIS_ORDER[0]]
+        self.bullets(
+            [
+                lang.counted("%(count)s experiment", "%(count)s experiments", total.experiments),
+                lang.counted(
+                    "%(count)s hypothesis", "%(count)s hypotheses", sum(total.hypotheses.values())
+                )
+                + ", "
+                + _("%(count)s supported") % {"count": lang.number(supported)},
+                lang.counted("%(count)s learning", "%(count)s learnings", total.learnings),
+                lang.counted(
+                    "%(count)s decision", "%(count)s decisions", sum(total.decisions.values())
+                ),
+                lang.counted(
+                    "%(count)s participant",
+                    "%(count)s participants",
+                    total.involvement.participants,
+                ),
+            ]
+        )
+
+    def objectives(self) -> None:
+        _, lang = self._, self.lang
+        nodes = list(self.report.objectives())
+        if len(nodes) < 2:  # noqa: PLR2004 - one objective is the report's own title
+            return
+        self.heading(2, _("Objectives"))
+        self.lines += _table(
+            [_("Objective"), _("Experiments"), _("Progress")],
+            (
+                [
+                    "\u2003" * depth + md(node.objective.title),
+                    lang.number(node.summary.experiments),
+                    common.share(lang, node.progress),
+                ]
+                for depth, node in nodes
+            ),
+            numeric=2,
+        )
+
+    def key_results(self) -> None:
+        _, lang = self._, self.lang
+        results = self.report.key_results()
+        if not results:
+            return
+        self.heading(2, _("Key results"))
+        self.lines += _table(
+            [
+                _("Key result"),
+                _("Due"),
+                _("Baseline"),
+                _("Target"),
+                _("Latest"),
+                _("Progress"),
+            ],
+            (
+                [
+                    md(kr.key_result.metric),
+                    "\u2013" if kr.key_result.due is None else lang.date(kr.key_result.due),
+                    md(common.quantity(lang, kr.key_result.baseline, kr.key_result.unit)),
+                    md(common.quantity(lang, kr.key_result.target, kr.key_result.unit)),
+                    md(common.quantity(lang, kr.latest, kr.key_result.unit)),
+                    common.share(lang, kr.progress),
+                ]
+                for _objective, kr in results
+            ),
+            numeric=4,
+        )
+
+    def statuses(self) -> None:
+        _, lang, total = self._, self.lang, self.report.rollup.total
+        self.heading(2, _("Experiments by status"))
+        self.lines += _table(
+            [_("Status"), _("Experiments")],
+            (
+                [common.upper_first(lang.label(status)), lang.number(n)]
+                for status, n in total.by_status.items()
+            ),
+            numeric=1,
+        )
+        self.heading(2, _("Hypotheses"))
+        self.lines += _table(
+            [_("Status"), _("Hypotheses")],
+            (
+                [common.upper_first(lang.label(status)), lang.number(total.hypotheses[status])]
+                for status in common.HYPOTHESIS_ORDER
+            ),
+            numeric=1,
+        )
+        self.heading(2, _("Decisions"))
+        self.lines += _table(
+            [_("Decision"), _("Experiments")],
+            (
+                [common.upper_first(lang.label(outcome)), lang.number(n)]
+                for outcome, n in total.decisions.items()
+            ),
+            numeric=1,
+        )
+
+    def involvement(self) -> None:
+        _, lang = self._, self.lang
+        total = self.report.rollup.total
+        who = total.involvement
+        self.heading(2, _("Who was let in"))
+
+        def counted(n: int, of: float | None) -> str:
+            return lang.number(n) + ("" if of is None else f" ({lang.percent(of)})")
+
+        departments = lang.number(who.departments_crossed)
+        if who.departments:
+            departments += " (" + ", ".join(md(d) for d in who.departments) + ")"
+        depth = ", ".join(f"{lang.label(level)} {lang.number(n)}" for level, n in who.depth.items())
+        self.bullets(
+            f"{label}: {value}"
+            for label, value in (
+                (_("Participants"), lang.number(who.participants)),
+                (_("External participants"), counted(who.external, who.share_external)),
+                (_("Critical voices"), counted(who.critical, who.share_critical)),
+                (_("Frontline staff"), counted(who.frontline, who.share_frontline)),
+                (_("Taking part under a pseudonym"), lang.number(who.pseudonymous)),
+                (_("Departments crossed"), departments),
+                (_("Deepest involvement"), depth),
+                (_("Time-boxed experiments"), common.share(lang, total.share_time_boxed)),
+            )
+        )
+
+    def candidates(self) -> None:
+        _, lang = self._, self.lang
+        candidates = self.report.rollup.total.candidates
+        self.heading(2, _("Ready to magnify"))
+        if not candidates:
+            self.paragraph(_("No hypothesis is supported yet."))
+            return
+        self.paragraph(_("Supported hypotheses, the strongest evidence and widest voice first."))
+        self.lines += _table(
+            [
+                _("Hypothesis"),
+                _("Experiment"),
+                _("Evidence"),
+                _("Participants"),
+                _("Critical voices"),
+            ],
+            (
+                [
+                    md(c.hypothesis.title),
+                    md(c.experiment.title),
+                    lang.label(c.evidence),
+                    lang.number(c.participants),
+                    lang.number(c.critical_voices),
+                ]
+                for c in candidates
+            ),
+            numeric=2,
+        )
+
+    def follow_up(self) -> None:
+        _, lang, report = self._, self.lang, self.report
+        total = report.rollup.total
+        self.heading(2, _("Needs follow-up"))
+        if not common.has_follow_up(report):
+            self.paragraph(_("Nothing needs following up."))
+            return
+        if total.overdue:
+            self.heading(3, _("Running past the end of the time box"))
+            self.lines += _table(
+                [_("Experiment"), _("Time box ended"), _("Days past")],
+                (
+                    [md(o.experiment.title), lang.date(o.ended_at), lang.number(o.days)]
+                    for o in total.overdue
+                ),
+                numeric=1,
+            )
+        for heading, refs in (
+            (_("Concluded without a learning"), total.concluded_without_learning),
+            (_("Concluded without a decision"), total.concluded_without_decision),
+            (_("Objectives without experiments"), report.rollup.objectives_without_experiments),
+            (_("Experiments linked to no objective"), report.rollup.unlinked_experiments),
+        ):
+            if refs:
+                self.heading(3, heading)
+                self.bullets(md(ref.title) for ref in refs)
+        if total.untested:
+            self.heading(3, _("Hypotheses left untested"))
+            self.lines += _table(
+                [_("Hypothesis"), _("Experiment"), _("Days overdue")],
+                (
+                    [md(u.hypothesis.title), md(u.experiment.title), lang.number(u.days_overdue)]
+                    for u in total.untested
+                ),
+                numeric=1,
+            )
+        if total.one_sided:
+            self.heading(3, _("Evidence from one side only"))
+            self.lines += _table(
+                [_("Hypothesis"), _("Experiment"), _("Only voices that were"), _("Voices")],
+                (
+                    [
+                        md(o.hypothesis.title),
+                        md(o.experiment.title),
+                        lang.label(o.stance),
+                        lang.number(o.voices),
+                    ]
+                    for o in total.one_sided
+                ),
+                numeric=1,
+            )
+
+    def experiment(self, experiment: ExperimentDetail) -> None:
+        _, lang = self._, self.lang
+        self.heading(3, md(experiment.ref.title))
+        facts = [
+            (_("Status"), lang.label(experiment.status)),
+            (_("Owner"), md(experiment.owner or "\u2013")),
+        ]
+        if experiment.facilitators:
+            facts.append((_("Facilitators"), ", ".join(md(f) for f in experiment.facilitators)))
+        if experiment.objectives:
+            facts.append((_("Objectives"), "; ".join(md(o.title) for o in experiment.objectives)))
+        facts.append((_("Time box"), common.time_box(lang, experiment)))
+        for label, moment in (
+            (_("Started"), experiment.started_at),
+            (_("Concluded"), experiment.concluded_at),
+        ):
+            if moment is not None:
+                facts.append((label, lang.date(moment)))
+        if experiment.abandoned_at is not None:
+            text = lang.date(experiment.abandoned_at)
+            if experiment.abandon_reason.strip():
+                text += ": " + md(experiment.abandon_reason)
+            facts.append((_("Abandoned"), text))
+        facts.append(
+            (
+                _("Taking part"),
+                _("%(participants)s, of them %(critical)s critical")
+                % {
+                    "participants": lang.number(experiment.participants),
+                    "critical": lang.number(experiment.critical_voices),
+                },
+            )
+        )
+        self.bullets(f"{label}: {value}" for label, value in facts)
+        self.hypotheses(experiment)
+        self.learnings(experiment)
+        self.decision(experiment)
+
+    def hypotheses(self, experiment: ExperimentDetail) -> None:
+        _, lang = self._, self.lang
+        if experiment.hypotheses:
+            self.paragraph(f"**{_('Hypotheses')}**")
+            items = []
+            for hypothesis in experiment.hypotheses:
+                item = f"{md(hypothesis.ref.title)} \u2014 {lang.label(hypothesis.status)}"
+                details = []
+                if hypothesis.evidence is not None:
+                    strength = lang.label(hypothesis.evidence)
+                    details.append(_("%(strength)s evidence") % {"strength": strength})
+                if hypothesis.criterion:
+                    criterion = md(hypothesis.criterion)
+                    details.append(_("we are right if %(criterion)s") % {"criterion": criterion})
+                if details:
+                    item += " (" + "; ".join(details) + ")"
+                items.append(item)
+            self.bullets(items)
+
+    def learnings(self, experiment: ExperimentDetail) -> None:
+        _, lang = self._, self.lang
+        if experiment.learnings:
+            self.paragraph(f"**{_('Learnings')}**")
+            items = []
+            for learning in experiment.learnings:
+                parts = [f"{lang.date(learning.observed_at)}: {md(learning.ref.title)}"]
+                statement = experiment.statement_of(learning)
+                if learning.verdict is not None and statement is not None:
+                    verdict = _("%(verdict)s \u201c%(hypothesis)s\u201d") % {
+                        "verdict": lang.label(learning.verdict),
+                        "hypothesis": md(statement),
+                    }
+                    strength = _("%(strength)s evidence") % {
+                        "strength": lang.label(learning.evidence)
+                    }
+                    parts.append(f"{verdict} ({strength})")
+                if learning.insight.strip():
+                    parts.append(f"{_('Insight')}: {md(learning.insight)}")
+                if learning.voices:
+                    names = "; ".join(md(common.voice(lang, v)) for v in learning.voices)
+                    parts.append(f"{_('Voices')}: {names}")
+                if learning.next_action.strip():
+                    parts.append(f"{_('Next')}: {md(learning.next_action)}")
+                items.append(" \u2014 ".join(parts))
+            self.bullets(items)
+
+    def decision(self, experiment: ExperimentDetail) -> None:
+        _, lang = self._, self.lang
+        decision = experiment.decision
+        if decision is not None:
+            self.paragraph(f"**{_('Decision')}**")
+            text = f"{common.upper_first(lang.label(decision.outcome))}, "
+            text += lang.date(decision.decided_at)
+            if decision.decided_by:
+                text += " (" + _("by %(name)s") % {"name": md(decision.decided_by)} + ")"
+            if decision.rationale.strip():
+                text += ": " + md(decision.rationale)
+            items = [text]
+            items += [f"{_('Next')}: {md(step)}" for step in decision.next_steps]
+            self.bullets(items)
+
+    def experiments(self) -> None:
+        self.heading(2, self._("Experiments"))
+        if not self.report.experiments:
+            self.paragraph(self._("No experiments yet."))
+        for experiment in self.report.experiments:
+            self.experiment(experiment)
+
+    def excuses(self) -> None:
+        _, lang = self._, self.lang
+        excuses = self.report.rollup.total.excuses
+        if not excuses:
+            return
+        self.heading(2, _("No bad excuses"))
+        self.paragraph(_("Groups that were not let in, and the reason given."))
+        self.lines += _table(
+            [_("Group"), _("Reason"), _("What was said")],
+            ([md(x.group), lang.label(x.reason), md(x.statement) or "\u2013"] for x in excuses),
+        )
+
+    def findings(self) -> None:
+        _, lang = self._, self.lang
+        if self.report.findings is None:
+            return
+        self.heading(2, _("What the checks found"))
+        if not self.report.findings:
+            self.paragraph(_("The checks found nothing to point out."))
+            return
+        for move, group in common.findings_by_move(self.report, lang):
+            self.heading(3, md(move))
+            items = []
+            for finding, text in group:
+                item = f"**{lang.label(finding.severity)}**: {md(text)}"
+                if finding.concerns:
+                    item += " \u2014 " + "; ".join(md(ref.title) for ref in finding.concerns)
+                if lang.code == "en" and finding.summary:
+                    item += f" ({md(finding.message)})"
+                items.append(item)
+            self.bullets(items)
+
+    def diagram(self) -> None:
+        _, lang = self._, self.lang
+        experiments = self.report.experiments[: common.DIAGRAM_LIMIT]
+        if not experiments:
+            return
+        self.heading(2, _("From objective to decision"))
+        if len(self.report.experiments) > len(experiments):
+            self.paragraph(
+                _("The map shows the first %(shown)s of %(total)s experiments.")
+                % {
+                    "shown": lang.number(len(experiments)),
+                    "total": lang.number(len(self.report.experiments)),
+                }
+            )
+        self.lines += ["```mermaid", *_flowchart(experiments, lang), "```", ""]
+
+    def render(self) -> str:
+        _ = self._
+        self.header()
+        self.key_figures()
+        self.objectives()
+        self.key_results()
+        self.candidates()
+        self.follow_up()
+        self.statuses()
+        self.involvement()
+        self.experiments()
+        self.excuses()
+        self.findings()
+        self.diagram()
+        self.paragraph(
+            "*" + _("Participants who take part under a pseudonym are counted, never named.") + "*"
+        )
+        while self.lines and not self.lines[-1]:
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
+
+
+def _flowchart(experiments: Sequence[ExperimentDetail], lang: Language) -> list[str]:
+    """Mermaid lines: objective -> experiment -> hypothesis -> learning -> decision.
+
+    Node ids are made here (O1, E1, H1, ...), never taken from what a user wrote.
+    """
+    lines = ["flowchart LR"]
+    objectives: dict[str, str] = {}
+    counters = {"E": 0, "H": 0, "L": 0, "D": 0}
+
+    def node(kind: str) -> str:
+        counters[kind] += 1
+        return f"{kind}{counters[kind]}"
+
+    for experiment in experiments:
+        e = node("E")
+        label = f"{mermaid(experiment.ref.title, 48)} ({mermaid(lang.label(experiment.status))})"
+        lines.append(f'    {e}["{label}"]')
+        for objective in experiment.objectives:
+            if objective.id not in objectives:
+                o = objectives[objective.id] = f"O{len(objectives) + 1}"
+                lines.append(f'    {o}(["{mermaid(objective.title, 48)}"])')
+            lines.append(f"    {objectives[objective.id]} --> {e}")
+        hypothesis_nodes = {}
+        for hypothesis in experiment.hypotheses:
+            h = hypothesis_nodes[hypothesis.ref.id] = node("H")
+            label = (
+                f"{mermaid(hypothesis.ref.title, 48)} ({mermaid(lang.label(hypothesis.status))})"
+            )
+            lines.append(f'    {h}{{{{"{label}"}}}}')
+            lines.append(f"    {e} --> {h}")
+        learning_nodes = []
+        for learning in experiment.learnings:
+            n = node("L")
+            learning_nodes.append(n)
+            lines.append(f'    {n}>"{mermaid(learning.ref.title, 48)}"]')
+            source = hypothesis_nodes.get(learning.hypothesis or "", e)
+            if learning.verdict is not None and source != e:
+                lines.append(f'    {source} -->|"{mermaid(lang.label(learning.verdict))}"| {n}')
+            else:
+                lines.append(f"    {source} --> {n}")
+        if experiment.decision is not None:
+            d = node("D")
+            lines.append(f'    {d}{{"{mermaid(lang.label(experiment.decision.outcome))}"}}')
+            lines.extend(f"    {source} --> {d}" for source in learning_nodes or [e])
+    return lines
+
+
+def render(report: Report, lang: Language) -> str:
+    """The report as GitHub Flavored Markdown with a Mermaid diagram."""
+    return _Writer(report, lang).render()

@@ -1,0 +1,491 @@
+"""What a report shows: the roll-up, and the detail of each experiment read from the store.
+
+The roll-up holds references and figures; a report also lists each experiment with its
+owner, dates, hypotheses and their verdicts, learnings and decision.  :func:`gather`
+reads that detail for the experiments in the roll-up's scope, current versions only
+(never a record's history), a few hundred ids per query.
+
+Participants appear in a report only through the voices a learning rests on, and then
+only by :attr:`~experiments.Participant.display_name`: a pseudonymous participant is
+counted everywhere but never named.  Every time is given in the time zone of the
+roll-up's ``at``, and everything is as of that moment.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Final, TypeVar
+
+import attrs
+import pendulum
+
+from experiments.checks import CheckReport, Severity
+from experiments.model import (
+    AssumptionKind,
+    Decision,
+    Evidence,
+    Experiment,
+    ExperimentStatus,
+    Hypothesis,
+    HypothesisStatus,
+    Learning,
+    Objective,
+    Outcome,
+    Participant,
+    Participation,
+    Role,
+    Stance,
+    Verdict,
+)
+from experiments.query import Count
+from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Rollup
+
+if TYPE_CHECKING:
+    from experiments.plugins import Plugins
+    from experiments.stores import Store
+
+__all__ = [
+    "DecisionDetail",
+    "ExperimentDetail",
+    "HypothesisDetail",
+    "LearningDetail",
+    "Report",
+    "ReportFinding",
+    "Voice",
+    "gather",
+]
+
+#: How many ids one query asks for at most.
+_CHUNK: Final = 500
+
+T = TypeVar("T", Hypothesis, Learning, Decision)
+
+
+@attrs.frozen
+class Voice:
+    """Someone a learning rests on, as a report may show them.
+
+    ``name`` is the participant's display name, or None when they are pseudonymous or
+    unnamed; reports then show their role and ``number``, which tells two anonymous
+    voices in one report apart without saying who they are.
+    """
+
+    role: Role
+    name: str | None
+    number: int | None
+    external: bool
+    stance: Stance | None
+
+
+@attrs.frozen
+class HypothesisDetail:
+    """A hypothesis with where its evidence stands as of the report's moment."""
+
+    ref: Ref
+    status: HypothesisStatus
+    evidence: Evidence | None
+    criterion: str | None
+    assumption: AssumptionKind | None
+
+
+@attrs.frozen
+class LearningDetail:
+    """What was observed, what it says about which hypothesis, and whose voices it rests on."""
+
+    ref: Ref
+    observed_at: pendulum.DateTime
+    hypothesis: str | None
+    verdict: Verdict | None
+    evidence: Evidence
+    insight: str
+    next_action: str
+    voices: tuple[Voice, ...]
+
+
+@attrs.frozen
+class DecisionDetail:
+    """The latest decision about an experiment as of the report's moment."""
+
+    id: str
+    outcome: Outcome
+    decided_at: pendulum.DateTime
+    decided_by: str | None
+    rationale: str
+    next_steps: tuple[str, ...]
+
+
+@attrs.frozen
+class ExperimentDetail:
+    """One experiment as a report lists it.
+
+    Lifecycle times after the report's moment are left out, so that they agree with
+    ``status``; ``planned_start`` and ``planned_end`` are its time box.
+    """
+
+    ref: Ref
+    slug: str | None
+    objectives: tuple[Ref, ...]
+    owner: str | None
+    facilitators: tuple[str, ...]
+    status: ExperimentStatus
+    time_box_days: int | None
+    planned_start: pendulum.DateTime | None
+    planned_end: pendulum.DateTime | None
+    started_at: pendulum.DateTime | None
+    concluded_at: pendulum.DateTime | None
+    decided_at: pendulum.DateTime | None
+    abandoned_at: pendulum.DateTime | None
+    abandon_reason: str
+    participants: int
+    critical_voices: int
+    hypotheses: tuple[HypothesisDetail, ...]
+    learnings: tuple[LearningDetail, ...]
+    decision: DecisionDetail | None
+    tags: tuple[str, ...]
+
+    @property
+    def verdicts(self) -> Mapping[HypothesisStatus, int]:
+        """How many of its hypotheses stand where, every status present."""
+        counts = Counter(h.status for h in self.hypotheses)
+        return {status: counts[status] for status in HypothesisStatus}
+
+    def statement_of(self, learning: LearningDetail) -> str | None:
+        """The statement of the hypothesis a learning bears on, if it bears on one."""
+        for hypothesis in self.hypotheses:
+            if hypothesis.ref.id == learning.hypothesis:
+                return hypothesis.ref.title
+        return None
+
+
+@attrs.frozen
+class ReportFinding:
+    """A check's finding with what the check is about, so a report can explain it."""
+
+    check: str
+    severity: Severity
+    message: str
+    concerns: tuple[Ref, ...]
+    summary: str
+    move: str
+    plugin: str
+
+
+@attrs.frozen
+class Report:
+    """Everything one report shows, in every format and language alike.
+
+    ``findings`` is None when no checks were run (reports then leave the section
+    out), and empty when the checks found nothing.
+    """
+
+    rollup: Rollup
+    experiments: tuple[ExperimentDetail, ...]
+    findings: tuple[ReportFinding, ...] | None = None
+
+    @property
+    def at(self) -> pendulum.DateTime:
+        return self.rollup.at
+
+    @property
+    def scope(self) -> Ref | None:
+        """The objective reported on, or None for the whole strategy."""
+        return self.rollup.scope
+
+    @property
+    def progress(self) -> float | None:
+        """The objective's progress; None for the whole strategy or without data."""
+        return self.rollup.objectives[0].progress if self.scope is not None else None
+
+    def objectives(self) -> Iterator[tuple[int, ObjectiveRollup]]:
+        """Every objective in the report with its depth in the tree, depth first."""
+
+        def walk(node: ObjectiveRollup, depth: int) -> Iterator[tuple[int, ObjectiveRollup]]:
+            yield depth, node
+            for child in node.children:
+                yield from walk(child, depth + 1)
+
+        for top in self.rollup.objectives:
+            yield from walk(top, 0)
+
+    def key_results(self) -> list[tuple[Ref, KeyResultProgress]]:
+        """Every key result in the report with the objective it measures."""
+        return [
+            (Ref(node.objective.id, node.objective.title), progress)
+            for _, node in self.objectives()
+            for progress in node.key_results
+        ]
+
+
+# --- gathering ------------------------------------------------------------------------
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
+
+
+def _by_experiment(store: Store, kind: type[T], ids: Sequence[str]) -> dict[str, list[T]]:
+    grouped: dict[str, list[T]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        for record in store.query(kind, experiment=chunk):
+            grouped[record.experiment].append(record)
+    return grouped
+
+
+def _status_at(experiment: Experiment, at: pendulum.DateTime) -> ExperimentStatus:
+    for moment, status in (
+        (experiment.abandoned_at, ExperimentStatus.ABANDONED),
+        (experiment.decided_at, ExperimentStatus.DECIDED),
+        (experiment.concluded_at, ExperimentStatus.CONCLUDED),
+        (experiment.started_at, ExperimentStatus.RUNNING),
+    ):
+        if moment is not None and moment <= at:
+            return status
+    return ExperimentStatus.PLANNED
+
+
+class _Reader:
+    """Reads the detail of the experiments in scope, as of one moment, in one time zone."""
+
+    def __init__(self, store: Store, result: Rollup) -> None:
+        self.store = store
+        self.at = result.at
+        self.zone = result.at.timezone or pendulum.UTC
+        self.objective_titles = {
+            node.objective.id: node.objective.title
+            for top in result.objectives
+            for node in top.walk()
+        }
+
+    def local(self, moment: pendulum.DateTime | None) -> pendulum.DateTime | None:
+        """The moment in the report's time zone, or None if it lies after the report's."""
+        if moment is None or moment > self.at:
+            return None
+        return moment.in_timezone(self.zone)
+
+    def experiments(self, result: Rollup) -> list[Experiment]:
+        if result.scope is None:
+            return list(self.store.query(Experiment))
+        found: dict[str, Experiment] = {}
+        for chunk in _chunks(sorted(self.objective_titles)):
+            for experiment in self.store.query(Experiment, objectives=chunk):
+                found[experiment.id] = experiment
+        return list(found.values())
+
+    def objectives_of(self, experiments: Iterable[Experiment]) -> dict[str, str]:
+        """Titles of every objective the experiments serve, in the scope or not."""
+        titles = dict(self.objective_titles)
+        missing = sorted({o for e in experiments for o in e.objectives} - set(titles))
+        for chunk in _chunks(missing):
+            titles.update((o.id, o.title) for o in self.store.query(Objective, id=chunk))
+        return titles
+
+    def participation_counts(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """(participants, critical voices) per experiment."""
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for chunk in _chunks(ids):
+            for row in self.store.aggregate(
+                Participation,
+                group_by=["experiment", "stance"],
+                measures={"n": Count()},
+                experiment=chunk,
+            ):
+                pair = counts[row["experiment"]]
+                pair[0] += int(row["n"])
+                if row["stance"] == Stance.CRITICAL.value:
+                    pair[1] += int(row["n"])
+        return {key: (pair[0], pair[1]) for key, pair in counts.items()}
+
+    def voices(self, learnings: Iterable[Learning]) -> dict[tuple[str, str], Voice]:
+        """Each (experiment, participant) a learning rests on, as a report may show them."""
+        wanted = {(x.experiment, p) for x in learnings for p in x.participants}
+        people_ids = sorted({p for _, p in wanted})
+        people: dict[str, Participant] = {}
+        stances: dict[tuple[str, str], Stance] = {}
+        for chunk in _chunks(people_ids):
+            people.update((p.id, p) for p in self.store.query(Participant, id=chunk))
+            for row in self.store.aggregate(
+                Participation,
+                group_by=["experiment", "participant", "stance"],
+                measures={"n": Count()},
+                participant=chunk,
+            ):
+                key = (row["experiment"], row["participant"])
+                if key in wanted:
+                    stances[key] = Stance(row["stance"])
+        anonymous = sorted(p.id for p in people.values() if p.display_name != p.name)
+        numbers = {person: n for n, person in enumerate(anonymous, start=1)}
+        voices = {}
+        for key in wanted:
+            person = people.get(key[1])
+            if person is None:
+                continue  # purged: nothing left to show
+            shown = person.display_name
+            voices[key] = Voice(
+                role=person.role,
+                name=shown if shown == person.name else None,
+                number=numbers.get(person.id),
+                external=person.external,
+                stance=stances.get(key),
+            )
+        return voices
+
+    def detail(
+        self,
+        experiment: Experiment,
+        titles: Mapping[str, str],
+        hypotheses: list[Hypothesis],
+        learnings: list[Learning],
+        decisions: list[Decision],
+        counts: tuple[int, int],
+        voices: Mapping[tuple[str, str], Voice],
+    ) -> ExperimentDetail:
+        learned = sorted((x for x in learnings if x.observed_at <= self.at), key=Learning.order_key)
+        hypothesis_details = []
+        for hypothesis in sorted(hypotheses, key=lambda h: (h.statement, h.id)):
+            on_it = [x for x in learned if x.hypothesis == hypothesis.id and x.verdict]
+            latest = on_it[-1] if on_it else None
+            hypothesis_details.append(
+                HypothesisDetail(
+                    ref=Ref(hypothesis.id, hypothesis.statement),
+                    status=hypothesis.status_from(on_it),
+                    evidence=None if latest is None else latest.evidence,
+                    criterion=None if hypothesis.criterion is None else str(hypothesis.criterion),
+                    assumption=hypothesis.assumption,
+                )
+            )
+        decided = [d for d in decisions if d.decided_at <= self.at]
+        decision = max(decided, key=lambda d: (d.decided_at, d.id)) if decided else None
+        box = experiment.time_box
+        planned_start = None if box is None else box.start
+        if box is not None and planned_start is None:
+            planned_start = self.local(experiment.started_at)  # a box runs from the start
+        planned_end = None if box is None or planned_start is None else planned_start + box.duration
+        return ExperimentDetail(
+            ref=Ref(experiment.id, experiment.title),
+            slug=experiment.slug,
+            objectives=tuple(
+                sorted(
+                    (Ref(o, titles[o]) for o in experiment.objectives if o in titles),
+                    key=lambda r: (r.title, r.id),
+                )
+            ),
+            owner=experiment.owner,
+            facilitators=experiment.facilitators,
+            status=_status_at(experiment, self.at),
+            time_box_days=None if box is None else box.duration.in_days(),
+            planned_start=None if planned_start is None else planned_start.in_timezone(self.zone),
+            planned_end=None if planned_end is None else planned_end.in_timezone(self.zone),
+            started_at=self.local(experiment.started_at),
+            concluded_at=self.local(experiment.concluded_at),
+            decided_at=self.local(experiment.decided_at),
+            abandoned_at=self.local(experiment.abandoned_at),
+            abandon_reason=experiment.abandon_reason if experiment.abandoned_at else "",
+            participants=counts[0],
+            critical_voices=counts[1],
+            hypotheses=tuple(hypothesis_details),
+            learnings=tuple(
+                LearningDetail(
+                    ref=Ref(x.id, x.observation),
+                    observed_at=x.observed_at.in_timezone(self.zone),
+                    hypothesis=x.hypothesis,
+                    verdict=x.verdict,
+                    evidence=x.evidence,
+                    insight=x.insight,
+                    next_action=x.next_action,
+                    voices=tuple(
+                        sorted(
+                            (
+                                voices[(experiment.id, p)]
+                                for p in x.participants
+                                if (experiment.id, p) in voices
+                            ),
+                            key=lambda v: (
+                                v.name is None,
+                                v.name or "",
+                                v.role.value,
+                                v.number or 0,
+                            ),
+                        )
+                    ),
+                )
+                for x in learned
+            ),
+            decision=None
+            if decision is None
+            else DecisionDetail(
+                id=decision.id,
+                outcome=decision.outcome,
+                decided_at=decision.decided_at.in_timezone(self.zone),
+                decided_by=decision.decided_by,
+                rationale=decision.rationale,
+                next_steps=decision.next_steps,
+            ),
+            tags=tuple(sorted(experiment.tags)),
+        )
+
+
+def _findings(checks: CheckReport, plugins: Plugins) -> tuple[ReportFinding, ...]:
+    registry = plugins.checks()
+    findings = []
+    for finding in checks.findings:
+        registered = registry.get(finding.check)
+        findings.append(
+            ReportFinding(
+                check=finding.check,
+                severity=finding.severity,
+                message=finding.message,
+                concerns=finding.concerns,
+                summary="" if registered is None else registered.check.summary,
+                move="" if registered is None else registered.check.move,
+                plugin=finding.plugin,
+            )
+        )
+    return tuple(findings)
+
+
+def gather(
+    store: Store,
+    result: Rollup,
+    checks: CheckReport | None = None,
+    *,
+    plugins: Plugins | None = None,
+) -> Report:
+    """Read what a report of ``result`` shows beyond the roll-up itself.
+
+    Args:
+        store: the store the roll-up was computed from.
+        result: the roll-up of one objective or of the whole strategy; the report lists
+            the experiments in its scope, as of its ``at``.
+        checks: what :func:`~experiments.checks.run_checks` found, or None to leave the
+            findings out.
+        plugins: where to look up the checks' summaries (default: the store's).
+    """
+    reader = _Reader(store, result)
+    experiments = reader.experiments(result)
+    ids = sorted(e.id for e in experiments)
+    titles = reader.objectives_of(experiments)
+    hypotheses = _by_experiment(store, Hypothesis, ids)
+    learnings = _by_experiment(store, Learning, ids)
+    decisions = _by_experiment(store, Decision, ids)
+    counts = reader.participation_counts(ids)
+    voices = reader.voices(x for group in learnings.values() for x in group)
+    details = [
+        reader.detail(
+            experiment,
+            titles,
+            hypotheses.get(experiment.id, []),
+            learnings.get(experiment.id, []),
+            decisions.get(experiment.id, []),
+            counts.get(experiment.id, (0, 0)),
+            voices,
+        )
+        for experiment in experiments
+    ]
+    details.sort(key=lambda d: (d.ref.title, d.ref.id))
+    return Report(
+        rollup=result,
+        experiments=tuple(details),
+        findings=None if checks is None else _findings(checks, plugins or store.plugins),
+    )

@@ -1,0 +1,666 @@
+"""Reports of the municipality programme in every format and language, and their rules.
+
+Golden files live in tests/golden/<format>/<lang>.<ext>; run with UPDATE_GOLDEN=1 to
+write them again from the current code (and read the difference before committing).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import experiments
+from experiments import (
+    Experiment,
+    Hypothesis,
+    KeyResult,
+    Objective,
+    PluginError,
+    Plugins,
+    ReportError,
+    ValidationError,
+    reports,
+)
+from experiments.reports import Report, ReportFormat, _escape
+from experiments.reports._csv import COLUMNS
+from experiments.reports.builtin import BUILTIN_FORMATS
+from experiments.rollup import rollup
+from experiments.stores import Store
+from report_programmes import (
+    FORMULAS,
+    MARKER,
+    PIPE,
+    SCRIPT,
+    add_marked_participant,
+    build_report,
+    hostile_store,
+    municipality,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+FORMATS = ("md", "json", "csv", "html")
+LANGUAGES = ("en", "da", "nb", "sv")
+EXTENSION = {"md": "md", "json": "json", "csv": "csv", "html": "html"}
+
+
+def text_of(rendered: str | bytes) -> str:
+    return rendered.decode("utf-8-sig") if isinstance(rendered, bytes) else rendered
+
+
+@pytest.fixture(scope="module")
+def programme_store() -> Iterator[Store]:
+    """The municipality programme in a memory store, shared by the read-only tests here."""
+    with experiments.connect("memory://reports-golden", plugins=Plugins(autoload=False)) as store:
+        municipality.record_programme(store)
+        yield store
+
+
+@pytest.fixture(scope="module")
+def report(programme_store: Store) -> Report:
+    return build_report(programme_store)
+
+
+@pytest.fixture(scope="module")
+def schema_validator() -> jsonschema.Draft202012Validator:
+    schema = reports.schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def validate_json(validator: jsonschema.Draft202012Validator, rendered: str | bytes) -> Any:
+    document = json.loads(text_of(rendered))
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+    return document
+
+
+# --- golden files ---------------------------------------------------------------------
+
+
+class TestGolden:
+    """The municipality programme's reports are what tests/golden holds."""
+
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    @pytest.mark.parametrize("format_name", FORMATS)
+    def test_matches_golden_file(
+        self,
+        report: Report,
+        format_name: str,
+        lang: str,
+        schema_validator: jsonschema.Draft202012Validator,
+    ) -> None:
+        """Each format in each language renders exactly as the reviewed golden file."""
+        rendered = reports.render(report, format_name, lang)
+        data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
+        golden = GOLDEN / format_name / f"{lang}.{EXTENSION[format_name]}"
+        if format_name == "json":
+            validate_json(schema_validator, rendered)
+        if os.environ.get("UPDATE_GOLDEN") == "1":
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_bytes(data)
+        assert golden.exists(), f"{golden} is missing; run the tests with UPDATE_GOLDEN=1"
+        assert data == golden.read_bytes(), (
+            f"{golden.relative_to(GOLDEN.parent)} differs; if the change is intended, run "
+            "with UPDATE_GOLDEN=1 and review the difference"
+        )
+
+    def test_both_backends_give_the_same_report(self, any_store: Store, report: Report) -> None:
+        """A programme recorded in SQLite reports exactly as the one in memory."""
+        municipality.record_programme(any_store)
+        assert reports.render(build_report(any_store), "json") == reports.render(report, "json")
+
+
+# --- what a report shows ----------------------------------------------------------------
+
+
+class TestGather:
+    """The detail gathered for each experiment, as of the report's moment."""
+
+    def test_experiments_with_their_detail(self, report: Report) -> None:
+        """Owner, status, hypotheses, learnings, voices and the decision are all there."""
+        by_slug = {e.slug: e for e in report.experiments}
+        assert [e.ref.title for e in report.experiments] == sorted(
+            e.ref.title for e in report.experiments
+        )
+        art = by_slug["art-for-families"]
+        assert art.owner == "Family Services"
+        assert art.status == "decided"
+        assert art.participants == 6
+        assert art.critical_voices == 1
+        assert [h.status for h in art.hypotheses] == ["supported"]
+        assert art.hypotheses[0].evidence == "strong"
+        assert art.hypotheses[0].criterion == "families returning >= 15"
+        assert art.decision is not None
+        assert art.decision.outcome == "scale-up"
+        assert art.planned_end is not None
+        assert art.planned_end.date().isoformat() == "2026-10-05"
+        (learning,) = art.learnings
+        names = {v.name for v in learning.voices}
+        assert "Lise Dahl" in names
+        assert None in names  # two pseudonymous parents
+        assert "Sara M." not in names
+        assert "Jens K." not in names
+        numbers = [v.number for v in learning.voices if v.name is None]
+        assert len(set(numbers)) == len(numbers) == 2
+        booking = by_slug["digital-booking"]
+        assert booking.status == "planned"
+        assert booking.time_box_days == 21
+        assert booking.planned_start is None
+        assert booking.participants == 0
+
+    def test_as_of_an_earlier_moment(self, programme_store: Store) -> None:
+        """Before the art afternoons concluded, no conclusion, learning or decision shows."""
+        result = rollup(programme_store, "welfare-in-100-days", at="2026-10-01T12:00:00+02:00")
+        early = reports.gather(programme_store, result)
+        art = next(e for e in early.experiments if e.slug == "art-for-families")
+        assert art.status == "running"
+        assert art.concluded_at is None
+        assert art.decided_at is None
+        assert art.learnings == ()
+        assert art.decision is None
+        assert [h.status for h in art.hypotheses] == ["untested"]
+        assert early.findings is None
+
+    def test_times_are_in_the_zone_of_the_report(self, report: Report) -> None:
+        """Every time is given with the report's UTC offset."""
+        document = json.loads(reports.render(report, "json"))
+        offsets = set(re.findall(r"T\d\d:\d\d:\d\d([+-]\d\d:\d\d)", json.dumps(document)))
+        assert offsets == {"+01:00"}
+
+    def test_whole_strategy(self, programme_store: Store) -> None:
+        """Without an objective, every experiment is listed, linked or not."""
+        with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+            municipality.record_programme(store)
+            lonely = store.save(Experiment(title="Unlinked pilot", time_box="P2W"))
+            whole = build_report(store, None)
+        assert whole.scope is None
+        assert lonely.id in {e.ref.id for e in whole.experiments}
+        assert len(whole.experiments) == 5
+        markdown = text_of(reports.render(whole, "md", "da"))
+        assert markdown.startswith("# Hele strategien\n")
+        assert "Unlinked pilot" in markdown
+
+    def test_empty_store(self, schema_validator: jsonschema.Draft202012Validator) -> None:
+        """A store with nothing in it still reports, in every format."""
+        with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+            empty = reports.build(store, at=municipality.AS_OF)
+        for format_name in FORMATS:
+            rendered = reports.render(empty, format_name, "sv")
+            assert rendered
+        validate_json(schema_validator, reports.render(empty, "json", "sv"))
+
+    def test_an_objective_tree(self, schema_validator: jsonschema.Draft202012Validator) -> None:
+        """Sub-objectives are listed with their own figures in every format."""
+        with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+            top = store.save(Objective(title="Welfare", slug="welfare"))
+            child = store.save(Objective(title="Families", parent=top))
+            store.save(KeyResult(objective=child, metric="families", baseline=0, target=10))
+            store.save(Experiment(title="Library afternoons", objectives=[child]))
+            tree = reports.build(store, top, at=municipality.AS_OF)
+        document = validate_json(schema_validator, reports.render(tree, "json"))
+        assert document["objectives"][0]["children"][0]["title"] == "Families"
+        assert "| Families |" not in text_of(reports.render(tree, "md"))
+        assert "\u2003Families" in text_of(reports.render(tree, "md"))
+        assert "Families" in text_of(reports.render(tree, "html"))
+
+
+# --- formats, the hook and writing ---------------------------------------------------------
+
+
+class _Plain:
+    """A plugin with a plain-text report format."""
+
+    @experiments.hookimpl
+    def register_report_formats(self, register: Callable[[ReportFormat], None]) -> None:
+        def plain(report: Report, lang: reports.Language) -> str:
+            heading = lang.gettext("Key figures")
+            return f"{heading}: {report.rollup.total.experiments}\n"
+
+        register(ReportFormat("txt", "Plain text", "txt", "text/plain", plain))
+
+
+class TestFormats:
+    """Formats come through the register_report_formats hook, the built-in ones too."""
+
+    def test_builtin_formats_in_order(self, plugins: Plugins) -> None:
+        """Markdown, JSON, CSV and HTML, registered by the built-in plugin."""
+        assert list(reports.formats(plugins)) == list(FORMATS)
+        assert {i.plugin for i in plugins.report_formats().values()} == {
+            "experiments.reports.builtin"
+        }
+        assert tuple(reports.formats(plugins).values()) == BUILTIN_FORMATS
+
+    def test_a_plugin_format_renders_next_to_the_builtin_ones(self, report: Report) -> None:
+        """A plugin's format is listed after the built-in ones and renders in any language."""
+        plugins = Plugins(autoload=False, plugins=[_Plain()])
+        assert list(reports.formats(plugins)) == [*FORMATS, "txt"]
+        assert plugins.report_formats()["txt"].plugin != "experiments.reports.builtin"
+        assert reports.render(report, "txt", "da", plugins=plugins) == "Nøgletal: 4\n"
+        assert reports.render(report, "txt", plugins=plugins) == "Key figures: 4\n"
+
+    def test_a_plugin_format_from_an_installed_package(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report: Report
+    ) -> None:
+        """A format announced through the `experiments` entry point is found and written."""
+        (tmp_path / "board_pack.py").write_text(
+            textwrap.dedent(
+                """
+                import experiments
+                from experiments.reports import ReportFormat
+
+                def _render(report, lang):
+                    return f"{len(report.experiments)} / {lang.code}\\n"
+
+                @experiments.hookimpl
+                def register_report_formats(register):
+                    register(ReportFormat("board", "Board pack", "txt", "text/plain", _render,
+                                          filename="board-pack.txt"))
+                """
+            )
+        )
+        info = tmp_path / "board_pack-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: board-pack\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text("[experiments]\nboard = board_pack\n")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.delenv("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+        plugins = Plugins()
+        assert plugins.report_formats()["board"].plugin == "board"
+        written = reports.write(report, tmp_path, "board", "nb", plugins=plugins)
+        assert written == tmp_path / "board-pack.txt"
+        assert written.read_text() == "4 / nb\n"
+
+    def test_duplicate_format_names_are_refused(self) -> None:
+        """Two plugins cannot register the same format name."""
+
+        class Copycat:
+            @experiments.hookimpl
+            def register_report_formats(self, register: Callable[[ReportFormat], None]) -> None:
+                register(BUILTIN_FORMATS[0])
+
+        plugins = Plugins(autoload=False, plugins=[Copycat()])
+        with pytest.raises(PluginError, match="registered by both"):
+            plugins.report_formats()
+
+    def test_only_report_formats_can_be_registered(self) -> None:
+        """Registering anything else names the plugin."""
+
+        class Confused:
+            @experiments.hookimpl
+            def register_report_formats(self, register: Callable[[Any], None]) -> None:
+                register("pdf")
+
+        plugins = Plugins(autoload=False, plugins=[Confused()])
+        with pytest.raises(PluginError, match=r"not an experiments\.reports\.ReportFormat"):
+            plugins.report_formats()
+
+    @pytest.mark.parametrize(
+        ("render", "match"),
+        [
+            (lambda report, lang: 1 / 0, "ZeroDivisionError"),
+            (lambda report, lang: 42, "returned int"),
+        ],
+        ids=["raises", "returns-a-number"],
+    )
+    def test_a_failing_plugin_format_is_a_plugin_error(
+        self, report: Report, render: Any, match: str
+    ) -> None:
+        """A plugin's broken renderer is reported as the plugin's failure."""
+
+        class Broken:
+            @experiments.hookimpl
+            def register_report_formats(self, register: Callable[[ReportFormat], None]) -> None:
+                register(ReportFormat("broken", "Broken", "txt", "text/plain", render))
+
+        plugins = Plugins(autoload=False, plugins=[Broken()])
+        with pytest.raises(PluginError, match=match):
+            reports.render(report, "broken", plugins=plugins)
+
+    def test_format_names_are_checked(self) -> None:
+        """A format name must be short, lowercase and start with a letter."""
+        with pytest.raises(ValidationError, match="lowercase"):
+            ReportFormat("PDF A4", "PDF", "pdf", "application/pdf", lambda r, lang: b"")
+        with pytest.raises(ValidationError, match="without the dot"):
+            ReportFormat("pdf", "PDF", ".pdf", "application/pdf", lambda r, lang: b"")
+
+    def test_unknown_format_or_language(self, report: Report) -> None:
+        """The error lists what there is to choose from."""
+        with pytest.raises(ValidationError, match="choose one of md, json, csv, html"):
+            reports.render(report, "pdf")
+        with pytest.raises(ValidationError, match="choose one of en, da, nb, sv"):
+            reports.render(report, "md", "fi")
+
+    def test_write_into_a_directory_and_to_a_file(self, report: Report, tmp_path: Path) -> None:
+        """A directory gets the format's file name; a file name's extension picks the format."""
+        written = [reports.write(report, tmp_path, name, "da") for name in FORMATS]
+        assert [p.name for p in written] == [
+            "report.md",
+            "report.json",
+            "experiments.csv",
+            "report.html",
+        ]
+        assert (tmp_path / "experiments.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+        board = reports.write(report, tmp_path / "board.HTML", lang="sv")
+        assert board.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+        assert [p.name for p in tmp_path.glob(".*")] == []  # no temporary files left
+
+    def test_write_refuses_what_it_cannot_do(self, report: Report, tmp_path: Path) -> None:
+        """No format for a directory, an unknown extension, a missing directory."""
+        with pytest.raises(ValidationError, match="give format="):
+            reports.write(report, tmp_path)
+        with pytest.raises(ValidationError, match=r"\.csv, \.html, \.json, \.md"):
+            reports.write(report, tmp_path / "report.pdf")
+        with pytest.raises(ReportError, match="could not write the Markdown report"):
+            reports.write(report, tmp_path / "missing" / "report.md")
+
+    def test_languages_and_their_aliases(self, report: Report) -> None:
+        """Regional codes and 'no' for Norwegian are accepted."""
+        assert reports.languages() == LANGUAGES
+        norwegian = reports.render(report, "md", "nb")
+        assert reports.render(report, "md", "no") == norwegian
+        assert reports.render(report, "md", "nb_NO") == norwegian
+        assert reports.render(report, "md", "da-DK") == reports.render(report, "md", "da")
+
+    def test_importing_stays_light(self) -> None:
+        """Opening a store and listing formats loads neither Jinja2 nor a renderer."""
+        code = (
+            "import sys, experiments\n"
+            "from experiments import reports\n"
+            "with experiments.connect('memory://') as store:\n"
+            "    names = list(reports.formats(store.plugins))\n"
+            "loaded = [m for m in sys.modules if m.startswith(('jinja2', 'babel'))"
+            " or m.startswith('experiments.reports._')]\n"
+            "print(names, loaded)\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert result.stdout.strip() == "['md', 'json', 'csv', 'html'] []"
+
+
+# --- escaping ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_report() -> Report:
+    store = hostile_store()
+    try:
+        return build_report(store, "hostile")
+    finally:
+        store.close()
+
+
+class _Tags(HTMLParser):
+    """Every start tag of a page, and all of its text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += attrs
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def page_parts(page: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+_NODE = r'(?:\(\["[^"]*"\]\)|\["[^"]*"\]|\{\{"[^"]*"\}\}|>"[^"]*"\]|\{"[^"]*"\})'
+_MERMAID_LINE = re.compile(
+    rf'    [OEHLD]\d+{_NODE}|    [OEHLD]\d+ --> [OEHLD]\d+|    [OEHLD]\d+ -->\|"[^"]*"\| [OEHLD]\d+'
+)
+
+
+_MERMAID_LABEL = re.compile(r"(?:[\w ,.\-/?!():']|#\d+;)*")
+
+
+def check_markdown(markdown: str) -> None:
+    """Tables keep their columns, no raw HTML, and the diagram keeps to its grammar."""
+    columns = 0
+    in_diagram = False
+    for line in markdown.splitlines():
+        if line == "```mermaid":
+            in_diagram = True
+            continue
+        if in_diagram:
+            if line == "```":
+                in_diagram = False
+                continue
+            assert line == "flowchart LR" or _MERMAID_LINE.fullmatch(line), line
+            for label in re.findall(r'"([^"]*)"', line):
+                assert _MERMAID_LABEL.fullmatch(label), label
+            continue
+        if line.startswith("| "):
+            cells = len(re.findall(r"(?<!\\)\|", line))
+            if columns == 0:
+                columns = cells
+            assert cells == columns, line
+        else:
+            columns = 0
+        assert not re.search(r"(?<!\\)<", line), line
+    assert not in_diagram
+
+
+class TestHostileText:
+    """Whatever a user wrote shows as text in every format and language."""
+
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_html_shows_markup_as_text(self, hostile_report: Report, lang: str) -> None:
+        """A title '<script>alert(1)</script>' is text; the page holds no script at all."""
+        page = text_of(reports.render(hostile_report, "html", lang))
+        parts = page_parts(page)
+        assert "script" not in parts.tags
+        assert not any(name.startswith("on") for name, _ in parts.attributes)
+        assert SCRIPT in "".join(parts.text)
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        assert "<script" not in page.lower()
+
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_markdown_tables_and_diagram_hold(self, hostile_report: Report, lang: str) -> None:
+        """A '|' or a line break stays inside its cell; no raw HTML; labels cannot escape."""
+        markdown = text_of(reports.render(hostile_report, "md", lang))
+        check_markdown(markdown)
+        assert "left \\| right next line" in markdown
+        assert "\\<script\\>alert(1)\\</script\\>" in markdown
+
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_csv_cells_never_run_as_formulas(self, hostile_report: Report, lang: str) -> None:
+        """Quoting holds, and a cell starting with = + - @ is prefixed with an apostrophe."""
+        data = reports.render(hostile_report, "csv", lang)
+        assert isinstance(data, bytes)
+        assert data.startswith(b"\xef\xbb\xbf")
+        delimiter = "," if lang == "en" else ";"
+        rows = list(
+            csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
+        )
+        assert len(rows) == 1 + len(hostile_report.experiments)
+        assert {len(row) for row in rows} == {len(COLUMNS)}
+        for row in rows:
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+        titles = {row[1] for row in rows[1:]}
+        assert {"'" + f for f in FORMULAS} <= titles
+        assert PIPE in titles
+        assert SCRIPT in titles
+
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_json_keeps_text_exactly(
+        self,
+        hostile_report: Report,
+        lang: str,
+        schema_validator: jsonschema.Draft202012Validator,
+    ) -> None:
+        """JSON carries what was written, unchanged, and still fits its schema."""
+        document = validate_json(schema_validator, reports.render(hostile_report, "json", lang))
+        titles = {e["title"] for e in document["experiments"]}
+        assert {SCRIPT, PIPE, *FORMULAS} <= titles
+
+
+# --- pseudonymity -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def marked() -> Iterator[tuple[Report, Report]]:
+    """The programme's report before and after a pseudonymous marker participant joins."""
+    with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+        municipality.record_programme(store)
+        before = build_report(store)
+        add_marked_participant(store)
+        yield before, build_report(store)
+
+
+class TestPseudonymity:
+    """A pseudonymous participant is counted in every report and named in none."""
+
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    @pytest.mark.parametrize("format_name", FORMATS)
+    def test_never_named_but_counted(
+        self, marked: tuple[Report, Report], format_name: str, lang: str
+    ) -> None:
+        """The marker name appears nowhere, while the participant counts are one higher."""
+        _, after = marked
+        rendered = text_of(reports.render(after, format_name, lang))
+        assert MARKER not in rendered
+        assert MARKER.lower() not in rendered.lower()
+        for name in ("Sara M.", "Jens K.", "Fatima A."):  # the example's pseudonymous people
+            assert name not in rendered
+        assert "Lise Dahl" in rendered or format_name == "csv"
+
+    def test_counts_include_them(self, marked: tuple[Report, Report]) -> None:
+        """Participants, critical voices and pseudonymous ones each count them once."""
+        before, after = marked
+        old, new = before.rollup.total.involvement, after.rollup.total.involvement
+        assert new.participants == old.participants + 1
+        assert new.critical == old.critical + 1
+        assert new.pseudonymous == old.pseudonymous + 1
+        art = next(e for e in after.experiments if e.slug == "art-for-families")
+        assert art.participants == 7
+        voices = [v for x in art.learnings for v in x.voices]
+        assert any(v.name is None and v.stance == "critical" for v in voices)
+
+
+# --- escaping, for any text ---------------------------------------------------------------
+
+#: Any text the model stores: everything but NUL and lone surrogates.
+any_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60
+)
+#: Text with the characters that matter to the formats, often.
+pointed_text = st.text(
+    st.one_of(
+        st.sampled_from(list("<>&\"'|\\`*_[]{}()#+-.!=@~$^:;%\t\r\n\u2028 ")),
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    ),
+    max_size=60,
+)
+
+
+def _unescape_markdown(text: str) -> str:
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
+
+
+def _unescape_mermaid(text: str) -> str:
+    return re.sub(r"#(\d+);", lambda m: chr(int(m.group(1))), text)
+
+
+class TestEscapingFunctions:
+    """The escaping rules hold for any text at all."""
+
+    @given(st.one_of(any_text, pointed_text))
+    def test_markdown_is_one_line_and_literal(self, text: str) -> None:
+        """One line, no unescaped pipe or angle bracket, and it means exactly the text."""
+        escaped = _escape.markdown(text)
+        assert escaped.splitlines() in ([], [escaped])
+        assert not re.search(r"(?<!\\)[|<>`*_\[\]]", escaped.replace("\\\\", ""))
+        assert _unescape_markdown(escaped) == _escape.one_line(text)
+
+    @given(st.one_of(any_text, pointed_text))
+    def test_mermaid_labels_cannot_escape(self, text: str) -> None:
+        """Only plain characters and entity codes; decoded, it is the (shortened) text."""
+        label = _escape.mermaid(text, limit=40)
+        assert re.fullmatch(r"(?:[\w ,.\-/?!():']|#\d+;)*", label)
+        decoded = _unescape_mermaid(label)
+        flat = _escape.one_line(text)
+        assert decoded == flat or (decoded.endswith("\u2026") and len(decoded) <= 40)
+
+    @given(st.one_of(any_text, pointed_text))
+    def test_csv_cells_round_trip_as_text(self, text: str) -> None:
+        """Written and read back, a cell is the text (behind an apostrophe if it could run)."""
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerow(
+            [_escape.spreadsheet(text), "end"]
+        )
+        (row,) = csv.reader(io.StringIO(buffer.getvalue(), newline=""), delimiter=";")
+        cell = row[0]
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert cell == text or cell == "'" + text
+
+    def test_a_whole_report_of_any_text(
+        self, schema_validator: jsonschema.Draft202012Validator
+    ) -> None:
+        """Titles of any text keep every format's structure in every language."""
+
+        @settings(max_examples=15)
+        @given(
+            st.lists(
+                st.one_of(any_text, pointed_text).filter(lambda t: t.strip()),
+                min_size=1,
+                max_size=3,
+            ),
+            st.sampled_from(LANGUAGES),
+        )
+        def check(titles: list[str], lang: str) -> None:
+            with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+                objective = store.save(Objective(title=titles[0], description=titles[-1]))
+                for title in titles:
+                    experiment = store.save(
+                        Experiment(title=title, objectives=[objective], owner=title)
+                    )
+                    store.save(Hypothesis(experiment=experiment, statement=title))
+                report = reports.build(store, objective, at=municipality.AS_OF)
+            page = text_of(reports.render(report, "html", lang))
+            parts = page_parts(page)
+            assert "script" not in parts.tags
+            shown = "".join(parts.text)
+            assert all(t.strip() in shown or "\r" in t for t in titles)
+            check_markdown(text_of(reports.render(report, "md", lang)))
+            data = reports.render(report, "csv", lang)
+            rows = list(
+                csv.reader(
+                    io.StringIO(text_of(data), newline=""), delimiter="," if lang == "en" else ";"
+                )
+            )
+            assert len(rows) == 1 + len(titles)
+            assert {len(row) for row in rows} == {len(COLUMNS)}
+            document = validate_json(schema_validator, reports.render(report, "json", lang))
+            assert sorted(e["title"] for e in document["experiments"]) == sorted(
+                t.strip() for t in titles
+            )
+
+        check()
