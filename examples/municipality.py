@@ -7,10 +7,11 @@ prototypes, learnings with verdicts, measurements (one of them logged late) and
 decisions.  Groups that were left out are in the "no bad excuses" register.
 
 Run it with no arguments to record the programme into ``experiments.db`` (the embedded
-SQLite default) and print it; ``--store URL`` records it elsewhere.  Running it again
-records nothing twice.  ``--out DIR`` also writes the reports a board would get into DIR:
-``report.md``, ``report.json``, ``experiments.csv`` and ``report.html``, in the language
-``--lang`` names (en, da, nb or sv).
+SQLite default), print its roll-up and what the checks find, and write the reports a
+board would get into ``reports/``: ``report.md``, ``report.json``, ``experiments.csv``
+and ``report.html``.  ``--store URL`` records it elsewhere, ``--out DIR`` writes the
+reports elsewhere, ``--lang`` picks their language (en, da, nb or sv).  Running it again
+records nothing twice.
 
 The script doubles as a module: ``record_programme(store)`` builds the programme in any
 store, which the library's own tests use.
@@ -418,7 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out",
         metavar="DIR",
         type=Path,
-        help="also write the reports (Markdown, JSON, CSV and HTML) into this directory",
+        default=Path("reports"),
+        help="where to write the reports: Markdown, JSON, CSV and HTML (default: ./reports)",
     )
     parser.add_argument(
         "--lang",
@@ -437,13 +439,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         findings = run_checks(store, objective=programme["objective"], at=args.at)
         print(describe_findings(findings))
-        if args.out is not None:
-            args.out.mkdir(parents=True, exist_ok=True)
-            report = reports.gather(store, result, findings)
-            print(f"\nReports ({args.lang}) written to {args.out.resolve()}:")
-            for name in ("md", "json", "csv", "html"):
-                path = reports.write(report, args.out, name, args.lang, plugins=store.plugins)
-                print(f"  {path.resolve()}")
+        args.out.mkdir(parents=True, exist_ok=True)
+        report = reports.gather(store, result, findings)
+        print(f"\nReports ({args.lang}) written to {args.out.resolve()}:")
+        for name in ("md", "json", "csv", "html"):
+            path = reports.write(report, args.out, name, args.lang, plugins=store.plugins)
+            print(f"  {path.resolve()}")
     return 0
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import experiments
-from experiments import Plugins
+from experiments import Plugins, reports
 from experiments.serialization import to_json
 
 pytestmark = pytest.mark.slow
@@ -207,6 +207,32 @@ class TestProgrammeFromTheShell:
         )  # fmt: skip
         assert quiet.returncode == 0, quiet.stdout
 
+    def test_report_in_every_format(self, programme: Shell, tmp_path: Path) -> None:
+        """The programme's report, as a board would get it, in each format and language."""
+        jsonschema = pytest.importorskip("jsonschema")
+
+        at = "2026-11-27T12:00:00+01:00"
+        markdown = programme.ok("report", "--objective", "welfare", "--at", at)
+        assert markdown.startswith("# Welfare in 100 days")
+        assert "Sara M." not in markdown
+        page = tmp_path / "board.html"
+        done = programme(
+            "report", "--objective", "welfare", "--at", at, "--lang", "da", "-o", str(page)
+        )
+        assert done.returncode == 0, done.stderr
+        assert "report written to" in done.stderr
+        html = page.read_text(encoding="utf-8")
+        assert 'lang="da"' in html
+        assert "<script" not in html
+        data = json.loads(programme.ok("report", "--format", "json", "--at", at))
+        jsonschema.validate(data, reports.schema())
+        csv_bytes = programme("report", "--format", "csv", "--lang", "sv", "--at", at)
+        assert csv_bytes.returncode == 0
+        assert "Art afternoons for families" in csv_bytes.stdout
+        bad = programme("report", "--format", "pdf")
+        assert bad.returncode == 2
+        assert "md, json, csv, html" in bad.stderr
+
     def test_export_import_across_backends_is_lossless_and_idempotent(
         self, programme: Shell, tmp_path: Path
     ) -> None:
@@ -266,6 +292,7 @@ class TestProgrammeFromTheShell:
             "learn",
             "list",
             "check",
+            "report",
             "export",
             "import",
             "verify",
@@ -335,6 +362,9 @@ BAD_INPUT = [
     ("check", "--disable", "no/such-check"),
     ("check", "--option", "follow-up/overdue"),
     ("import", "-"),
+    ("report", "--lang", "klingon"),
+    ("report", "--objective", "nowhere"),
+    ("report", "--format", "pdf"),
 ]
 
 

@@ -115,9 +115,7 @@ class Plugins:
         self._manager.add_hookspecs(hookspecs)
         self._info: dict[str, PluginInfo] = {}
         self._lock = threading.RLock()
-        self._backends: dict[str, BackendInfo] | None = None
-        self._checks: dict[str, CheckInfo] | None = None
-        self._report_formats: dict[str, ReportFormatInfo] | None = None
+        self._registries: dict[str, dict[str, Any]] = {}
         self._impls: dict[str, list[pluggy.HookImpl]] = {}
         for module_name in BUILTIN_PLUGINS:
             module = importlib.import_module(module_name)
@@ -150,9 +148,7 @@ class Plugins:
 
     def _forget(self) -> None:
         """Drop what was collected from the hooks: the set of plugins changed."""
-        self._backends = None
-        self._checks = None
-        self._report_formats = None
+        self._registries.clear()
         self._impls.clear()
 
     def _load_entry_points(self) -> None:
@@ -247,105 +243,89 @@ class Plugins:
                     exc_info=True,
                 )
 
-    # --- backends ---------------------------------------------------------------------
+    # --- what plugins register -----------------------------------------------------------
+
+    def _registry(self, hook_name: str, noun: str, admit: Callable[..., tuple[str, Any]]) -> Any:
+        """What the plugins register through ``hook_name``, by key, collected once.
+
+        ``admit(plugin_name, *args, **kwargs)`` checks one registration and returns its
+        key and what to keep; a key registered twice is a PluginError naming both plugins.
+        """
+        with self._lock:
+            cached = self._registries.get(hook_name)
+            if cached is None:
+                found: dict[str, Any] = {}
+
+                def make_register(plugin_name: str) -> Callable[..., None]:
+                    def register(*args: Any, **kwargs: Any) -> None:
+                        key, info = admit(plugin_name, *args, **kwargs)
+                        if key in found:
+                            raise PluginError(
+                                f"{noun} {key!r} is registered by both {found[key].plugin!r} "
+                                f"and {plugin_name!r}; uninstall one of them"
+                            )
+                        found[key] = info
+
+                    return register
+
+                self.collect(hook_name, make_register)
+                cached = self._registries[hook_name] = found
+            return cached
 
     def backends(self) -> dict[str, BackendInfo]:
         """Every registered storage backend by URL scheme."""
-        with self._lock:
-            if self._backends is None:
-                found: dict[str, BackendInfo] = {}
-
-                def make_register(plugin_name: str) -> Callable[..., None]:
-                    def register(
-                        scheme: str, factory: BackendFactory, *, description: str = ""
-                    ) -> None:
-                        key = str(scheme).lower().strip()
-                        if (
-                            not key.isidentifier()
-                            and not key.replace("+", "").replace("-", "").isalnum()
-                        ):
-                            raise PluginError(
-                                f"plugin {plugin_name!r} registered an invalid scheme {scheme!r}"
-                            )
-                        if key in found:
-                            raise PluginError(
-                                f"URL scheme {key!r} is registered by both {found[key].plugin!r} "
-                                f"and {plugin_name!r}; uninstall one of them"
-                            )
-                        if not callable(factory):
-                            raise PluginError(
-                                f"plugin {plugin_name!r} registered a backend for {key!r} "
-                                "that is not callable"
-                            )
-                        found[key] = BackendInfo(key, factory, plugin_name, description)
-
-                    return register
-
-                self.collect("register_backends", make_register)
-                self._backends = found
-            return self._backends
-
-    # --- checks -------------------------------------------------------------------------
+        backends: dict[str, BackendInfo] = self._registry(
+            "register_backends", "URL scheme", _admit_backend
+        )
+        return backends
 
     def checks(self) -> dict[str, CheckInfo]:
         """Every registered check by id, the built-in ones first."""
-        with self._lock:
-            if self._checks is None:
-                from experiments.checks import Check  # noqa: PLC0415 - loaded when used
-
-                found: dict[str, CheckInfo] = {}
-
-                def make_register(plugin_name: str) -> Callable[..., None]:
-                    def register(check: Check) -> None:
-                        if not isinstance(check, Check):
-                            raise PluginError(
-                                f"plugin {plugin_name!r} registered {check!r}, which is not an "
-                                "experiments.checks.Check"
-                            )
-                        if check.id in found:
-                            raise PluginError(
-                                f"check {check.id!r} is registered by both "
-                                f"{found[check.id].plugin!r} and {plugin_name!r}"
-                            )
-                        found[check.id] = CheckInfo(check, plugin_name)
-
-                    return register
-
-                self.collect("register_checks", make_register)
-                self._checks = found
-            return self._checks
-
-    # --- report formats -----------------------------------------------------------------
+        checks: dict[str, CheckInfo] = self._registry("register_checks", "check", _admit_check)
+        return checks
 
     def report_formats(self) -> dict[str, ReportFormatInfo]:
         """Every registered report format by name, the built-in ones first."""
-        with self._lock:
-            if self._report_formats is None:
-                from experiments.reports import ReportFormat  # noqa: PLC0415 - loaded when used
+        formats: dict[str, ReportFormatInfo] = self._registry(
+            "register_report_formats", "report format", _admit_report_format
+        )
+        return formats
 
-                found: dict[str, ReportFormatInfo] = {}
 
-                def make_register(plugin_name: str) -> Callable[..., None]:
-                    def register(report_format: ReportFormat) -> None:
-                        if not isinstance(report_format, ReportFormat):
-                            raise PluginError(
-                                f"plugin {plugin_name!r} registered {report_format!r}, which is "
-                                "not an experiments.reports.ReportFormat"
-                            )
-                        name = report_format.name
-                        if name in found:
-                            raise PluginError(
-                                f"report format {name!r} is registered by both "
-                                f"{found[name].plugin!r} and {plugin_name!r}; uninstall one of "
-                                "them, or register the format under another name"
-                            )
-                        found[name] = ReportFormatInfo(report_format, plugin_name)
+def _admit_backend(
+    plugin_name: str, scheme: str, factory: BackendFactory, *, description: str = ""
+) -> tuple[str, BackendInfo]:
+    key = str(scheme).lower().strip()
+    if not key.isidentifier() and not key.replace("+", "").replace("-", "").isalnum():
+        raise PluginError(f"plugin {plugin_name!r} registered an invalid scheme {scheme!r}")
+    if not callable(factory):
+        raise PluginError(
+            f"plugin {plugin_name!r} registered a backend for {key!r} that is not callable"
+        )
+    return key, BackendInfo(key, factory, plugin_name, description)
 
-                    return register
 
-                self.collect("register_report_formats", make_register)
-                self._report_formats = found
-            return self._report_formats
+def _admit_check(plugin_name: str, check: Check) -> tuple[str, CheckInfo]:
+    from experiments.checks import Check  # noqa: PLC0415 - loaded when checks are listed
+
+    if not isinstance(check, Check):
+        raise PluginError(
+            f"plugin {plugin_name!r} registered {check!r}, which is not an experiments.checks.Check"
+        )
+    return check.id, CheckInfo(check, plugin_name)
+
+
+def _admit_report_format(
+    plugin_name: str, report_format: ReportFormat
+) -> tuple[str, ReportFormatInfo]:
+    from experiments.reports import ReportFormat  # noqa: PLC0415 - loaded when formats are listed
+
+    if not isinstance(report_format, ReportFormat):
+        raise PluginError(
+            f"plugin {plugin_name!r} registered {report_format!r}, which is not an "
+            "experiments.reports.ReportFormat"
+        )
+    return report_format.name, ReportFormatInfo(report_format, plugin_name)
 
 
 def _accepted(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> dict[str, Any]:

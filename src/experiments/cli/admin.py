@@ -246,3 +246,70 @@ def completion(shell: str) -> None:
     completer = get_completion_class(shell)
     assert completer is not None  # the choices above are click's own shells
     click.echo(completer(cli, {}, "experiments", "_EXPERIMENTS_COMPLETE").source())
+
+
+@cli.command()
+@click.option(
+    "--objective",
+    metavar="OBJECTIVE",
+    help="report on one objective (id or slug) and its sub-objectives",
+)
+@click.option(
+    "--format",
+    "format_",
+    metavar="FORMAT",
+    help="md, json, csv, html or a plugin's format (default: the -o file's extension, else md)",
+)
+@click.option("--lang", default="en", show_default=True, metavar="LANG", help="en, da, nb or sv")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(writable=True, path_type=Path),
+    help="file or directory to write (default: standard output)",
+)
+@click.option("--at", metavar="TIME", help="report as of this time (ISO 8601; default now)")
+@click.option("--no-checks", is_flag=True, help="leave out what the checks find")
+@store_options
+@pass_context
+@handle_errors
+def report(
+    state: Context,
+    objective: str | None,
+    format_: str | None,
+    lang: str,
+    output: Path | None,
+    at: str | None,
+    no_checks: bool,
+) -> None:
+    """Write the roll-up report of the strategy, or of one objective, for a board.
+
+    \b
+    experiments report --objective welfare-in-100-days --format html --lang da -o board.html
+    experiments report --format csv -o experiments.csv     (the experiment list)
+    experiments report --format json | jq .summary        (for scripts)
+    """
+    from experiments import reports  # noqa: PLC0415 - Jinja2 and friends load only here
+
+    store = state.store()
+    steps = ["rolling up", "checking", "rendering"]
+    built = None
+    rendered: str | bytes = ""
+    for step in state.progress(steps, "report"):
+        if step == "rolling up":
+            built = reports.build(
+                store, objective, at=at, checks=not no_checks, plugins=store.plugins
+            )
+        elif step == "rendering":
+            assert built is not None
+            if output is not None:
+                chosen = format_ or ("md" if output.is_dir() else None)
+                written = reports.write(built, output, chosen, lang, plugins=store.plugins)
+                click.echo(f"report written to {written}", err=True)
+                return
+            rendered = reports.render(built, format_ or "md", lang, plugins=store.plugins)
+    if isinstance(rendered, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(rendered)
+        sys.stdout.buffer.flush()
+    else:
+        click.echo(rendered, nl=not rendered.endswith("\n"))

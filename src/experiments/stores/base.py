@@ -95,6 +95,7 @@ __all__ = [
     "Store",
     "conflict",
     "import_conflict",
+    "missing_store",
     "other_kind",
     "stamp",
 ]
@@ -863,6 +864,14 @@ def _ensure_one_row(
     for label, measure in measures.items():
         empty[label] = 0 if isinstance(measure.measure, Count | CountDistinct) else None
     return iter([empty])
+
+
+def missing_store(path: object) -> StoreError:
+    """The error for reading a file-based store that does not exist (nothing is created)."""
+    return StoreError(
+        f"there is no store at {str(path)!r}; check the path, or create one with "
+        "`experiments init` (or connect(url, create=True))"
+    )
 
 
 def conflict(record: Record, expected: int, stored: int) -> ConflictError:

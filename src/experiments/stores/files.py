@@ -93,6 +93,7 @@ from experiments.stores.base import (
     Store,
     conflict,
     import_conflict,
+    missing_store,
     other_kind,
 )
 
@@ -240,11 +241,7 @@ class FileStore(Store):
                 f"{url.redacted} names no directory; write files:///relative/dir or "
                 "files:////absolute/dir"
             )
-        if url.params:
-            raise StoreError(
-                f"{url.redacted}: unknown option(s) {', '.join(sorted(url.params))}; "
-                "the files backend takes none"
-            )
+        url.options("files")
         self.path = Path(path)
         self._create = create
         self._ready = False
@@ -260,10 +257,7 @@ class FileStore(Store):
         return f"files store {str(self.path)!r}"
 
     def _missing(self) -> StoreError:
-        return StoreError(
-            f"there is no store at {str(self.path)!r}; check the path, or create one with "
-            "`experiments init` (or connect(url, create=True))"
-        )
+        return missing_store(self.path)
 
     def _marker_exists(self) -> bool:
         return (self.path / MARKER).is_file()

@@ -41,6 +41,7 @@ from experiments.stores.base import (
     Store,
     conflict,
     import_conflict,
+    missing_store,
     other_kind,
 )
 
@@ -227,12 +228,7 @@ class SQLiteStore(Store):
             self._timeout = float(url.params.get("timeout", "30"))
         except ValueError:
             raise StoreError(f"{url.redacted}: timeout must be a number of seconds") from None
-        unknown = set(url.params) - {"synchronous", "timeout"}
-        if unknown:
-            raise StoreError(
-                f"{url.redacted}: unknown option(s) {', '.join(sorted(unknown))}; "
-                "the SQLite backend takes synchronous and timeout"
-            )
+        url.options("SQLite", "synchronous", "timeout")
         self._lock = threading.Lock()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -248,10 +244,7 @@ class SQLiteStore(Store):
         return f"SQLite store {str(self.path)!r}"
 
     def _missing(self) -> StoreError:
-        return StoreError(
-            f"there is no store at {str(self.path)!r}; check the path, or create one with "
-            "`experiments init` (or connect(url, create=True))"
-        )
+        return missing_store(self.path)
 
     def exists(self) -> bool:
         return self._ready or self.path.exists()

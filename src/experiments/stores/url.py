@@ -76,6 +76,17 @@ class StoreURL:
     def password(self) -> str | None:
         return urllib.parse.urlsplit(self._raw).password
 
+    def options(self, backend: str, *allowed: str) -> dict[str, str]:
+        """The URL's options, refusing any that ``backend`` does not take."""
+        unknown = set(self.params) - set(allowed)
+        if unknown:
+            takes = f"takes {', '.join(allowed)}" if allowed else "takes none"
+            raise StoreError(
+                f"{self.redacted}: unknown option(s) {', '.join(sorted(unknown))}; "
+                f"the {backend} backend {takes}"
+            )
+        return dict(self.params)
+
     @property
     def redacted(self) -> str:
         """The URL with any password and secret parameters replaced by ``***``."""
