@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from experiments import Plugins, connect
 from experiments.stores import Store
+from pgserver import PostgresServer, find_bin
 
 settings.register_profile(
     "default",
@@ -29,7 +31,42 @@ def plugins() -> Plugins:
     return Plugins(autoload=False)
 
 
-BACKENDS = ["memory", "sqlite", "files"]
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server on loopback for the whole session.
+
+    Without the server binaries or psycopg the tests that need it skip, except under
+    CI=true, where they fail: CI must run them.
+    """
+    bin_dir = find_bin()
+    reason = None
+    if bin_dir is None:
+        reason = (
+            "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin "
+            "(apt-get install postgresql, or set EXPERIMENTS_PG_BIN)"
+        )
+    elif importlib.util.find_spec("psycopg") is None:
+        reason = "psycopg is not installed (pip install 'strategy-experiments[postgres]')"
+    if reason is not None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
+        pytest.skip(reason)
+    assert bin_dir is not None
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Callable[..., str]:
+    """``make(schema=None, **options)``: a store URL on the test server; a new schema each call."""
+    return postgres_server.url
+
+
+BACKENDS = ["memory", "sqlite", "files", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -37,6 +74,8 @@ def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     """A fresh store URL of each backend in turn."""
     if request.param == "memory":
         return f"memory://{uuid.uuid4().hex}"
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url")())
     directory = tmp_path_factory.mktemp("store")
     if request.param == "files":
         return f"files:///{directory}/experiments"

@@ -40,10 +40,12 @@ def run_at_once(*tasks: list[str], timeout: float = 300) -> list[dict[str, objec
     return results
 
 
-@pytest.fixture(params=["sqlite", "files"])
+@pytest.fixture(params=["sqlite", "files", pytest.param("postgres", marks=pytest.mark.postgres)])
 def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A store URL that several processes can open."""
-    if request.param == "files":
+    if request.param == "postgres":
+        url = str(request.getfixturevalue("postgres_url")())
+    elif request.param == "files":
         url = f"files:///{tmp_path}/shared"
     else:
         url = f"sqlite:///{tmp_path}/shared.db"
@@ -52,35 +54,43 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture
+def processes(shared_url: str) -> int:
+    """How many processes write at once: a shared server is asked for 8."""
+    return 8 if shared_url.startswith("postgresql") else 4
+
+
 class TestManyProcesses:
     """Concurrent processes against one store."""
 
-    def test_parallel_saves_are_all_there(self, shared_url: str) -> None:
-        """4 processes x 500 saves: every save present, none twice, no errors."""
-        results = run_at_once(*[["save_many", shared_url, str(w), "500"] for w in range(4)])
+    def test_parallel_saves_are_all_there(self, shared_url: str, processes: int) -> None:
+        """4 (8 on PostgreSQL) processes x 500 saves: every save present, none twice."""
+        tasks = [["save_many", shared_url, str(w), "500"] for w in range(processes)]
+        results = run_at_once(*tasks)
         reported = [i for r in results for i in r["ids"]]  # type: ignore[attr-defined]
-        assert len(reported) == 2000
-        assert len(set(reported)) == 2000
+        assert len(reported) == processes * 500
+        assert len(set(reported)) == processes * 500
         with connect(shared_url, plugins=Plugins(autoload=False)) as store:
             stored = [m.id for m in store.query(Measurement)]
             assert sorted(stored) == sorted(reported)
-            for worker in range(4):
+            for worker in range(processes):
                 assert store.count(Measurement, metric=f"worker-{worker}") == 500
 
-    def test_racing_updates_lose_nothing(self, shared_url: str) -> None:
-        """4 processes racing read-modify-save on 10 objects: every lost race is a conflict."""
+    def test_racing_updates_lose_nothing(self, shared_url: str, processes: int) -> None:
+        """4 (8) processes racing read-modify-save on 10 objects: every lost race a conflict."""
         with connect(shared_url, plugins=Plugins(autoload=False)) as store:
             shared = [store.save(Objective(title=f"Counter {n}", weight=1)).id for n in range(10)]
         attempts = 150
         results = run_at_once(
             *[
                 ["race_updates", shared_url, ",".join(shared), str(attempts), str(w)]
-                for w in range(4)
+                for w in range(processes)
             ]
         )
         won = {i: sum(r["won"][i] for r in results) for i in shared}  # type: ignore[index]
         conflicts = sum(int(r["conflicts"]) for r in results)  # type: ignore[call-overload]
-        assert sum(won.values()) + conflicts == 4 * attempts
+        assert sum(won.values()) + conflicts == processes * attempts
+        assert conflicts > 0  # the races really happened
         with connect(shared_url, plugins=Plugins(autoload=False)) as store:
             for record_id in shared:
                 stored = store.get(record_id, Objective)

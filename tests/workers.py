@@ -70,11 +70,19 @@ def track_same_slug(
         return {"experiment": run.experiment.id, "ids": ids}
 
 
+def open_store(url: str, start_at: str) -> dict[str, object]:
+    """Open (and so create or migrate) a store, all processes at once, and read it."""
+    _wait(float(start_at))
+    with experiments.connect(url, plugins=Plugins(autoload=False), create=True) as store:
+        return {"count": store.count()}
+
+
 TASKS = {
     "save_many": save_many,
     "race_updates": race_updates,
     "same_slug": same_slug,
     "track_same_slug": track_same_slug,
+    "open_store": open_store,
 }
 
 if __name__ == "__main__":

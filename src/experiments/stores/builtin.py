@@ -40,8 +40,25 @@ def _files(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
     return FileStore(url, plugins=plugins, create=create)
 
 
+def _postgres(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
+    try:
+        from experiments.stores.postgres import PostgresStore  # noqa: PLC0415 - loaded when used
+    except ImportError as exc:  # psycopg or psycopg_pool missing, or without libpq
+        raise StoreError(
+            f"{url.redacted} needs the PostgreSQL driver (psycopg 3 and psycopg_pool), which "
+            f"cannot be imported: {exc}; pip install 'strategy-experiments[postgres]'"
+        ) from None
+    return PostgresStore(url, plugins=plugins, create=create)
+
+
 @hookimpl
 def register_backends(register: RegisterBackend) -> None:
     register("sqlite", _sqlite, description="one SQLite file; the embedded default")
     register("files", _files, description="a directory of JSON files, one per version")
     register("memory", _memory, description="this process's memory; gone when it ends")
+    register(
+        "postgresql",
+        _postgres,
+        description="a PostgreSQL server shared by many teams (extra: postgres)",
+    )
+    register("postgres", _postgres, description="the same as postgresql://")

@@ -151,6 +151,7 @@ class _SQLite:
 
     placeholder = "?"
     lateral = ""
+    unlimited = "-1"
 
     def raw_field(self, name: str, table: str = "r") -> str:
         if name in HOT and HOT[name] is not FieldType.DATETIME:
