@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from typing import ClassVar, Final
 
 import attrs
 
+from experiments.errors import ValidationError
 from experiments.model._record import Record
 from experiments.model._validate import (
     invalid,
@@ -68,6 +70,8 @@ class Involvement(enum.StrEnum):
         return _DEPTH[self]
 
 
+_PARTICIPANT_ID: Final = re.compile(r"par_[0-9a-f]{32}")
+
 _DEPTH: Final = {Involvement.INFORMED: 0, Involvement.CONSULTED: 1, Involvement.CO_CREATING: 2}
 
 
@@ -97,6 +101,10 @@ class Participant(Record):
 
     ``name`` is optional and the library works fully without it; a ``pseudonymous``
     participant is counted everywhere but never shown by name.
+
+    Its id is generated, or derived from its slug, and never chosen by hand: other
+    records (learnings, measurements, sprints) keep participant ids in their history,
+    and a purge cannot take a person's name back out of an id like ``par_anna_hansen``.
     """
 
     kind: ClassVar[str] = "participant"
@@ -111,6 +119,15 @@ class Participant(Record):
     department: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
     name: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
     pseudonymous: bool = attrs.field(default=False, converter=to_flag, validator=valid)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        if not _PARTICIPANT_ID.fullmatch(self.id):
+            raise ValidationError(
+                f"Participant.id {self.id!r} was chosen by hand; a participant's id is "
+                "generated, or derived from its slug (give slug= instead), so that the "
+                "records that mention them never hold a name"
+            )
 
     @property
     def display_name(self) -> str:

@@ -630,6 +630,19 @@ class Store(abc.ABC):
         """
         with self.batch() as batch:
             report = batch.purge(record)
+        purged = set(report.purged)
+        while True:
+            # The cascade was worked out before the transaction; a record that came to
+            # refer to the purged ones in between is found and dealt with now.
+            with self.batch() as sweep:
+                late = sweep.sweep(purged)
+            if not late.purged and not late.unlinked:
+                break
+            purged |= set(late.purged)
+            report = PurgeReport(
+                report.purged + late.purged,
+                tuple(dict.fromkeys(report.unlinked + late.unlinked)),
+            )
         return report
 
     # --- export and import ----------------------------------------------------------
@@ -1026,14 +1039,21 @@ class Batch:
             raise ValidationError(f"only records can be saved; got {type(record).__name__}")
         self._put(record, None)
 
+    def find(self, record_id: str) -> Record | None:
+        """The record with ``record_id`` as this batch will store it, if the batch saves it."""
+        return self._pending.get(record_id)
+
     def _current(self, record: Record | str) -> Record:
+        """The latest version: pending in this batch, else stored.
+
+        A record given as itself must be that latest version: acting on a stale copy
+        would undo someone else's change (or silently do nothing), so it is a conflict.
+        """
         record_id = _id_of(record)
-        pending = self._pending.get(record_id)
-        if pending is not None:
-            return pending
-        if isinstance(record, Record) and record.revision > 0:
-            return record
-        return self._store.get(record_id, include_deleted=True)
+        latest = self._pending.get(record_id) or self._store.get(record_id, include_deleted=True)
+        if isinstance(record, Record) and record.revision != latest.revision:
+            raise conflict(record, record.revision, latest.revision)
+        return latest
 
     def delete(self, record: Record | str) -> Record:
         """Add a soft delete (a new version with ``deleted_at`` set)."""
@@ -1060,34 +1080,54 @@ class Batch:
             raise NotFoundError(
                 f"no record with id {target_id!r} to purge in {self._store.url.redacted}"
             )
-        purged: list[str] = []
+        return self._cascade([target], {})
+
+    def sweep(self, purged: set[str]) -> PurgeReport:
+        """Add what still refers to records purged before: purged or unlinked in turn."""
+        self._check()
+        queue: list[Record] = []
         unlinked: dict[str, Record] = {}
-        queue = [target]
+        for record_id in purged:
+            self._referrers_of(record_id, None, queue, unlinked)
+        return self._cascade(queue, unlinked)
+
+    def _referrers_of(
+        self,
+        victim_id: str,
+        victim_kind: str | None,
+        queue: list[Record],
+        unlinked: dict[str, Record],
+    ) -> None:
+        """Queue the records that cannot stand without ``victim_id``; unlink the others."""
+        for kind, fields in REFERENCES.items():
+            for field, (target_kind, cascade) in fields.items():
+                if victim_kind is not None and target_kind != victim_kind:
+                    continue
+                mentions = Condition(field, Op.EQ, victim_id)
+                for referrer in self._store.query(kind, mentions, include_deleted=True):
+                    if referrer.id in self._purged:
+                        continue
+                    if cascade:
+                        queue.append(referrer)
+                        continue
+                    base = unlinked.get(referrer.id, referrer)
+                    value = getattr(base, field)
+                    without = (
+                        tuple(v for v in value if v != victim_id)
+                        if isinstance(value, tuple)
+                        else None
+                    )
+                    unlinked[referrer.id] = base.evolve(**{field: without})
+
+    def _cascade(self, queue: list[Record], unlinked: dict[str, Record]) -> PurgeReport:
+        purged: list[str] = []
         while queue:
             victim = queue.pop()
             if victim.id in self._purged:
                 continue
             self._purged[victim.id] = victim.kind
             purged.append(victim.id)
-            for kind, fields in REFERENCES.items():
-                for field, (target_kind, cascade) in fields.items():
-                    if target_kind != victim.kind:
-                        continue
-                    mentions = Condition(field, Op.EQ, victim.id)
-                    for referrer in self._store.query(kind, mentions, include_deleted=True):
-                        if referrer.id in self._purged:
-                            continue
-                        if cascade:
-                            queue.append(referrer)
-                            continue
-                        base = unlinked.get(referrer.id, referrer)
-                        value = getattr(base, field)
-                        without = (
-                            tuple(v for v in value if v != victim.id)
-                            if isinstance(value, tuple)
-                            else None
-                        )
-                        unlinked[referrer.id] = base.evolve(**{field: without})
+            self._referrers_of(victim.id, victim.kind, queue, unlinked)
         for record_id, cleaned in unlinked.items():
             if record_id not in self._purged:
                 self._put(cleaned, cleaned.revision)
