@@ -164,3 +164,31 @@ def test_first_open_from_many_processes_migrates_once(tmp_path: Path) -> None:
         tables = raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'records'").fetchone()
         assert tables[0] == 1
         assert raw.execute("SELECT count(*) FROM records").fetchone()[0] == 8
+
+
+class TestErasure:
+    """A purge leaves no trace in the database file or its write-ahead log."""
+
+    def test_purge_under_a_reader_is_finished_once_the_reader_lets_go(self, tmp_path: Path) -> None:
+        """With a reader holding an old snapshot, the log is emptied after the next write."""
+        from experiments import Participant  # noqa: PLC0415 - only this test needs it
+
+        path = tmp_path / "erase.db"
+        marker = f"Secret-{os.urandom(8).hex()}"
+        with connect(url(path), plugins=Plugins(autoload=False), create=True) as store:
+            person = store.save(Participant(role="citizen", name=marker))
+            store.save_all(Objective(title=f"Objective {n}") for n in range(100))
+            reader = sqlite3.connect(path)
+            reader.execute("BEGIN")
+            assert reader.execute("SELECT count(*) FROM versions").fetchone()[0] > 100
+            started = time.monotonic()
+            store.purge(person)
+            assert time.monotonic() - started < 5  # it does not wait out the busy timeout
+            reader.execute("COMMIT")
+            reader.close()
+            store.save(Objective(title="A later write"))
+            files = sorted(tmp_path.glob("erase.db*"))
+            assert [p.name for p in files if marker.encode() in p.read_bytes()] == []
+        assert [
+            p.name for p in tmp_path.glob("erase.db*") if marker.encode() in p.read_bytes()
+        ] == []

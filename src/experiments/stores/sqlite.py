@@ -12,7 +12,8 @@ that concurrent writers queue on the busy timeout instead of failing half-way, a
 
 Purged records leave nothing readable behind: the store runs with ``secure_delete``, so
 freed pages are overwritten with zeros, and the write-ahead log is checkpointed and
-truncated after a purge.
+truncated after a purge, or, if a reader still holds a snapshot from before it, after
+the next write or when the store closes.
 """
 
 from __future__ import annotations
@@ -233,6 +234,7 @@ class SQLiteStore(Store):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._ready = False
+        self._erasure_pending = False
         if create is False and not self.path.exists():
             raise self._missing()
         if create or self.path.exists():
@@ -385,6 +387,14 @@ class SQLiteStore(Store):
         return reader
 
     def _close(self) -> None:
+        if self._erasure_pending:
+            connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+            if connection is not None:
+                for reader in self._connections:
+                    if reader is not connection:
+                        with contextlib.suppress(sqlite3.Error):
+                            reader.close()
+                self._forget_purged(connection)
         with self._lock:
             connections, self._connections = self._connections, []
         for connection in connections:
@@ -544,7 +554,7 @@ class SQLiteStore(Store):
             if isinstance(exc, sqlite3.Error):
                 raise self._error(exc) from None
             raise
-        if purged:
+        if purged or self._erasure_pending:
             self._forget_purged(connection)
         return results
 
@@ -657,9 +667,21 @@ class SQLiteStore(Store):
         return True
 
     def _forget_purged(self, connection: sqlite3.Connection) -> None:
-        """Move purged pages out of the write-ahead log, then empty the log."""
-        with contextlib.suppress(sqlite3.Error):  # a reader holds the log; truncated later
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        """Move purged pages out of the write-ahead log, then empty the log.
+
+        The zeroed pages reach the database file and the log is truncated, unless a
+        reader still holds a snapshot from before the purge: then it is tried again
+        after each later write and when the store closes, until it succeeds.
+        """
+        try:
+            connection.execute("PRAGMA busy_timeout = 250")
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            busy = 1
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+        self._erasure_pending = bool(busy)
 
 
 def _uri_path(path: Path) -> str:
