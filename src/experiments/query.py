@@ -426,18 +426,29 @@ def _compare(op: Op, left: Any, right: Any) -> bool:
 
 def _condition(bound: Bound) -> Callable[[Mapping[str, Any]], bool]:
     field, info, op, value = bound.field, bound.info, bound.op, bound.value
+    # In a membership list, None stands for "no value": IN (None, ...) takes records
+    # without one, NOT IN (None, ...) leaves them out (NOT IN always leaves them out).
+    if op in (Op.IN, Op.NOT_IN):
+        with_none = None in value
+        members = {v for v in value if v is not None}
     if info.kind is FieldType.LIST:
-        wanted = set(value) if op in (Op.IN, Op.NOT_IN) else {value}
         if value is None:
             return (lambda d: not d.get(field)) if op is Op.EQ else (lambda d: bool(d.get(field)))
-        if op in (Op.EQ, Op.IN):
+        if op is Op.IN:
+            return lambda d: (
+                (not d.get(field) and with_none) or not members.isdisjoint(d.get(field) or ())
+            )
+        if op is Op.NOT_IN:
+            return lambda d: (
+                not (not d.get(field) and with_none) and members.isdisjoint(d.get(field) or ())
+            )
+        wanted = {value}
+        if op is Op.EQ:
             return lambda d: not wanted.isdisjoint(d.get(field) or ())
         return lambda d: wanted.isdisjoint(d.get(field) or ())
     if op is Op.IN:
-        members = set(value)
-        return lambda d: (v := stored(d, field, info)) is not None and v in members
+        return lambda d: (v := stored(d, field, info)) in members or (v is None and with_none)
     if op is Op.NOT_IN:
-        members = set(value)
         return lambda d: (v := stored(d, field, info)) is not None and v not in members
     if value is None:
         if op is Op.EQ:

@@ -45,6 +45,8 @@ class Dialect(Protocol):
 
     lateral: str
     """What goes before a table function joined to the row it unnests: "" or "LATERAL "."""
+    sum_function: str
+    """An aggregate that sums exactly, rounding once, as :func:`math.fsum` does."""
 
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
         """A FROM item of the elements of a list field, named ``alias``, column ``value``."""
@@ -90,35 +92,37 @@ def _marks(dialect: Dialect, count: int) -> str:
 
 def _condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[Any]]:
     p = dialect.placeholder
+    membership = bound.op in (Op.IN, Op.NOT_IN)
+    values = [v for v in bound.value if v is not None] if membership else []
+    with_none = membership and None in bound.value
     if bound.info.kind is FieldType.LIST:
+        length = dialect.list_length(bound.field, table)
+        empty = f"COALESCE({length}, 0) = 0"
         if bound.value is None:
-            length = dialect.list_length(bound.field, table)
-            sql = f"COALESCE({length}, 0) = 0"
-            return (sql, []) if bound.op is Op.EQ else (f"NOT ({sql})", [])
-        values = list(bound.value) if bound.op in (Op.IN, Op.NOT_IN) else [bound.value]
-        if not values:
-            return (dialect.false(), []) if bound.op is Op.IN else ("1=1", [])
+            return (empty, []) if bound.op is Op.EQ else (f"NOT ({empty})", [])
+        if not membership:
+            values = [bound.value]
         elements = dialect.list_elements(bound.field, "e", table)
         exists = (
             f"EXISTS (SELECT 1 FROM {elements} WHERE e.value IN ({_marks(dialect, len(values))}))"
+            if values
+            else dialect.false()
         )
         if bound.op in (Op.EQ, Op.IN):
-            return exists, values
+            return (f"({exists} OR {empty})" if with_none else exists), values
+        if with_none:
+            return f"(NOT {exists} AND NOT ({empty}))", values
         return f"NOT {exists}", values
     column = dialect.field(bound.field, bound.info, table)
     if bound.op is Op.IN:
-        if not bound.value:
-            return dialect.false(), []
-        return f"COALESCE({column} IN ({_marks(dialect, len(bound.value))}), FALSE)", list(
-            bound.value
-        )
+        inside = f"COALESCE({column} IN ({_marks(dialect, len(values))}), FALSE)" if values else ""
+        if with_none:
+            inside = f"({column} IS NULL OR {inside})" if inside else f"{column} IS NULL"
+        return inside or dialect.false(), values
     if bound.op is Op.NOT_IN:
-        if not bound.value:
+        if not values:
             return f"{column} IS NOT NULL", []
-        return (
-            f"COALESCE({column} NOT IN ({_marks(dialect, len(bound.value))}), FALSE)",
-            list(bound.value),
-        )
+        return f"COALESCE({column} NOT IN ({_marks(dialect, len(values))}), FALSE)", values
     if bound.value is None:
         return (f"{column} IS NULL", []) if bound.op is Op.EQ else (f"{column} IS NOT NULL", [])
     op = "<>" if bound.op is Op.NE else bound.op.value
@@ -234,7 +238,7 @@ def aggregate_sql(
         if isinstance(kind_of, CountDistinct):
             outer.append(f"COUNT(DISTINCT {value})")
         elif isinstance(kind_of, Sum):
-            outer.append(f"SUM({value})")
+            outer.append(f"{dialect.sum_function}({value})")
         elif isinstance(kind_of, Min):
             outer.append(f"MIN({value})")
         elif isinstance(kind_of, Max):

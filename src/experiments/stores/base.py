@@ -65,6 +65,7 @@ from experiments.query import (
     Min,
     Op,
     Order,
+    Sum,
     aggregate_rows,
     bind,
     bind_group_by,
@@ -559,7 +560,7 @@ class Store(abc.ABC):
         if pushdown:
             rows = self._aggregate(kind_name, bound, groups, plan, include_deleted)
             if rows is not None:
-                return _ensure_one_row(_booleans(rows, groups, plan), groups, plan)
+                return _ensure_one_row(_as_python(rows, groups, plan), groups, plan)
         computed = aggregate_rows(self._current(kind_name, bound, include_deleted), groups, plan)
         return _ensure_one_row(iter(computed), groups, plan)
 
@@ -835,12 +836,19 @@ _EVENT_HOOKS = (
 )
 
 
-def _booleans(
+def _as_python(
     rows: Iterable[dict[str, Any]],
     groups: list[tuple[str, FieldInfo]],
     measures: dict[str, BoundMeasure],
 ) -> Iterator[dict[str, Any]]:
-    """Engines that have no boolean type answer 0 and 1; make them False and True again."""
+    """What an engine answers in its own types, as the fallback answers it.
+
+    Sums become floats; engines without a boolean type answer 0 and 1, which become
+    False and True again.
+    """
+    sums = [label for label, m in measures.items() if isinstance(m.measure, Sum)]
+    if sums:
+        rows = _floats(rows, sums)
     flags = [name for name, info in groups if info.kind is FieldType.BOOL]
     flags += [
         label
@@ -852,6 +860,15 @@ def _booleans(
     if not flags:
         return iter(rows)
     return _with_booleans(rows, flags)
+
+
+def _floats(rows: Iterable[dict[str, Any]], labels: list[str]) -> Iterator[dict[str, Any]]:
+    """Sums are floats, whatever type the engine returns them in."""
+    for row in rows:
+        for label in labels:
+            if row[label] is not None:
+                row[label] = float(row[label])
+        yield row
 
 
 def _with_booleans(rows: Iterable[dict[str, Any]], flags: list[str]) -> Iterator[dict[str, Any]]:

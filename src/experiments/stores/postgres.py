@@ -230,6 +230,7 @@ class _PostgreSQL:
 
     placeholder = "%s"
     lateral = "LATERAL "
+    sum_function = "SUM"  # over numeric: exact
     unlimited = "ALL"
 
     def raw_field(self, name: str, table: str = "r") -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -147,11 +148,26 @@ def _hot_values(data: Mapping[str, Any]) -> list[Any]:
 _SYNCHRONOUS: Final = {"full": "FULL", "normal": "NORMAL", "off": "OFF", "extra": "EXTRA"}
 
 
+class _FSum:
+    """SUM as :func:`math.fsum` computes it; SQLite's own sum rounds at every step."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def step(self, value: float | None) -> None:
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        return math.fsum(self.values) if self.values else None
+
+
 class _SQLite:
     """How SQL reads fields in SQLite: hot columns where there are, the JSON otherwise."""
 
     placeholder = "?"
     lateral = ""
+    sum_function = "experiments_fsum"
     unlimited = "-1"
 
     def raw_field(self, name: str, table: str = "r") -> str:
@@ -292,6 +308,8 @@ class SQLiteStore(Store):
             connection.execute(f"PRAGMA synchronous={self._synchronous}")
             connection.execute("PRAGMA cache_size=-8000")  # 8 MB: roll-ups read whole kinds
             connection.execute("PRAGMA secure_delete=ON")
+            # typeshed declares aggregates as int-valued; SQLite takes any SQL value.
+            connection.create_aggregate("experiments_fsum", 1, _FSum)  # type: ignore[arg-type]
         except sqlite3.Error as exc:
             connection.close()
             raise self._error(exc) from None
