@@ -28,6 +28,7 @@ that a purge leaves no trace in the backend's files.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import uuid
 from collections.abc import Callable, Iterator
