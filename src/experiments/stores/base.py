@@ -661,8 +661,19 @@ class Store(abc.ABC):
         under the same id and revision, nothing is imported.
         """
         self._check_open()
-        changes = (ImportVersion(record, to_data(record)) for record in records)
-        results = self._commit(changes)
+
+        def changes() -> Iterator[Change]:
+            for record in records:
+                if not isinstance(record, Record):
+                    raise ValidationError(f"only records can be imported; got {record!r}")
+                if record.revision < 1:
+                    raise ValidationError(
+                        f"{record.label()} has revision {record.revision}; exported versions "
+                        "start at revision 1, so this was never stored"
+                    )
+                yield ImportVersion(record, to_data(record))
+
+        results = self._commit(changes())
         added = sum(1 for r in results if r)
         return ImportReport(added=added, unchanged=len(results) - added)
 

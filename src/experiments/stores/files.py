@@ -990,6 +990,10 @@ class _Planner:
         record = change.record
         self.refuse_reuse(record.id)
         stored_versions = self.versions(record.id)
+        if stored_versions:
+            stored_kind = str(self.data_at(record.id, max(stored_versions))["kind"])
+            if stored_kind != record.kind:
+                raise other_kind(record, stored_kind)
         content = _dumps(change.data)
         if record.revision in stored_versions:
             if self.data_at(record.id, record.revision) != json.loads(content):

@@ -88,64 +88,80 @@ class MemoryStore(Store):
     def _commit(self, changes: Iterable[Change]) -> list[Any]:
         shelf = self._shelf
         with shelf.lock:
-            current: dict[str, str | None] = {}
-            versions: dict[str, list[str]] = {}
-            results: list[Any] = []
-
-            def now_current(record_id: str) -> str | None:
-                return current[record_id] if record_id in current else shelf.current.get(record_id)
-
-            def now_versions(record_id: str) -> list[str]:
-                if record_id not in versions:
-                    versions[record_id] = list(shelf.versions.get(record_id, ()))
-                return versions[record_id]
-
-            for change in changes:
-                if isinstance(change, Put):
-                    record = change.record
-                    existing = now_current(record.id)
-                    stored_data = json.loads(existing) if existing is not None else None
-                    stored = stored_data["revision"] if stored_data is not None else 0
-                    if stored_data is not None and stored_data["kind"] != record.kind:
-                        if change.expected is None:
-                            results.append(from_data(stored_data))
-                            continue
-                        raise other_kind(record, stored_data["kind"])
-                    if change.expected is None and stored_data is not None:
-                        results.append(from_data(stored_data))
-                        continue
-                    if change.expected is not None and change.expected != stored:
-                        raise conflict(record, change.expected, stored)
-                    text = dumps(change.data)
-                    current[record.id] = text
-                    now_versions(record.id).append(text)
-                    results.append(record)
-                elif isinstance(change, Purge):
-                    existing = now_current(change.id)
-                    results.append(None if existing is None else json.loads(existing)["kind"])
-                    current[change.id] = None
-                    versions[change.id] = []
-                elif isinstance(change, ImportVersion):
-                    record = change.record
-                    texts = now_versions(record.id)
-                    same = [t for t in texts if json.loads(t)["revision"] == record.revision]
-                    if same:
-                        if json.loads(same[0]) != json.loads(dumps(change.data)):
-                            raise import_conflict(record)
-                        results.append(False)
-                        continue
-                    texts.append(dumps(change.data))
-                    texts.sort(key=lambda t: json.loads(t)["revision"])
-                    current[record.id] = texts[-1]
-                    results.append(True)
-            for record_id, latest in current.items():
-                if latest is None:
-                    shelf.current.pop(record_id, None)
-                else:
-                    shelf.current[record_id] = latest
-            for record_id, texts in versions.items():
-                if texts:
-                    shelf.versions[record_id] = texts
-                else:
-                    shelf.versions.pop(record_id, None)
+            work = _Work(shelf)
+            results = [work.apply(change) for change in changes]
+            work.keep()
             return results
+
+
+class _Work:
+    """One commit's changes, applied to a copy first and kept only if all of them fit."""
+
+    def __init__(self, shelf: _Shelf) -> None:
+        self.shelf = shelf
+        self.current: dict[str, str | None] = {}
+        self.versions: dict[str, list[str]] = {}
+
+    def now_current(self, record_id: str) -> str | None:
+        if record_id in self.current:
+            return self.current[record_id]
+        return self.shelf.current.get(record_id)
+
+    def now_versions(self, record_id: str) -> list[str]:
+        if record_id not in self.versions:
+            self.versions[record_id] = list(self.shelf.versions.get(record_id, ()))
+        return self.versions[record_id]
+
+    def apply(self, change: Change) -> Any:
+        if isinstance(change, Put):
+            return self.put(change)
+        if isinstance(change, Purge):
+            existing = self.now_current(change.id)
+            self.current[change.id] = None
+            self.versions[change.id] = []
+            return None if existing is None else json.loads(existing)["kind"]
+        return self.import_version(change)
+
+    def put(self, change: Put) -> Any:
+        record = change.record
+        existing = self.now_current(record.id)
+        stored_data = json.loads(existing) if existing is not None else None
+        if stored_data is not None and change.expected is None:
+            return from_data(stored_data)  # create-if-absent finds it there
+        stored = stored_data["revision"] if stored_data is not None else 0
+        if stored_data is not None and stored_data["kind"] != record.kind:
+            raise other_kind(record, stored_data["kind"])
+        if change.expected is not None and change.expected != stored:
+            raise conflict(record, change.expected, stored)
+        text = dumps(change.data)
+        self.current[record.id] = text
+        self.now_versions(record.id).append(text)
+        return record
+
+    def import_version(self, change: ImportVersion) -> bool:
+        record = change.record
+        texts = self.now_versions(record.id)
+        if texts and json.loads(texts[-1])["kind"] != record.kind:
+            raise other_kind(record, json.loads(texts[-1])["kind"])
+        same = [t for t in texts if json.loads(t)["revision"] == record.revision]
+        if same:
+            if json.loads(same[0]) != json.loads(dumps(change.data)):
+                raise import_conflict(record)
+            return False
+        texts.append(dumps(change.data))
+        texts.sort(key=lambda t: json.loads(t)["revision"])
+        self.current[record.id] = texts[-1]
+        return True
+
+    def keep(self) -> None:
+        """Make the changes the shelf's own."""
+        for record_id, latest in self.current.items():
+            if latest is None:
+                self.shelf.current.pop(record_id, None)
+            else:
+                self.shelf.current[record_id] = latest
+        for record_id, texts in self.versions.items():
+            if texts:
+                self.shelf.versions[record_id] = texts
+            else:
+                self.shelf.versions.pop(record_id, None)

@@ -1048,6 +1048,11 @@ class PostgresStore(Store):
         record = change.record
         text = dumps(change.data)
         s = self._s
+        stored = cursor.execute(
+            f"SELECT kind FROM {s}.records WHERE id = %s", (record.id,)
+        ).fetchone()
+        if stored is not None and stored[0] != record.kind:
+            raise other_kind(record, stored[0])
         cursor.execute(
             f"INSERT INTO {s}.versions (id, revision, data) VALUES (%s, %s, %s) "
             "ON CONFLICT DO NOTHING",

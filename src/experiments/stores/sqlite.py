@@ -661,6 +661,11 @@ class SQLiteStore(Store):
     def _import(self, connection: sqlite3.Connection, change: ImportVersion) -> bool:
         record = change.record
         text = dumps(change.data)
+        stored = connection.execute(
+            "SELECT kind FROM records WHERE id = ?", (record.id,)
+        ).fetchone()
+        if stored is not None and stored[0] != record.kind:
+            raise other_kind(record, stored[0])
         row = connection.execute(
             "SELECT data FROM versions WHERE id = ? AND revision = ?", (record.id, record.revision)
         ).fetchone()

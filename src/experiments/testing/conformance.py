@@ -714,6 +714,17 @@ class StoreConformance:
             assert target.find(p["other"].id) is None  # still deleted
             assert target.get(p["experiment"].id, Experiment).status.value == "running"
 
+    def test_import_refuses_another_kind_and_revision_zero(self, store: Store) -> None:
+        """An imported version cannot change a record's kind, nor be a never-saved copy."""
+        objective = store.save(Objective(title="Mine", id="shared-1"))
+        impostor = attrs.evolve(Experiment(title="Impostor", id="shared-1"), revision=2)
+        with pytest.raises(ConflictError, match="objective"):
+            store.import_records([impostor])
+        with pytest.raises(ValidationError, match="revision 0"):
+            store.import_records([Objective(title="Never saved")])
+        assert [to_data(v) for v in store.history(objective.id)] == [to_data(objective)]
+        assert store.count() == 1
+
     def test_import_conflict_imports_nothing(self, make_store: MakeStore) -> None:
         """A version that differs from the stored one with the same revision stops the import."""
         with make_store(f"import-{uuid.uuid4().hex}") as store:

@@ -271,6 +271,10 @@ class JsonlStore(Store):
             elif isinstance(change, ImportVersion):
                 record = change.record
                 found = versions(record.id)
+                if found:
+                    stored_kind = json.loads(found[max(found)])["kind"]
+                    if stored_kind != record.kind:
+                        raise other_kind(record, stored_kind)
                 text = _dumps(change.data)
                 if record.revision in found:
                     if json.loads(found[record.revision]) != json.loads(text):
