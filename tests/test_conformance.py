@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from experiments import Objective, Participant, Plugins, connect
-from experiments.stores import Store
+from experiments.stores import Capability, Store
 from experiments.testing import StoreConformance
 
 
@@ -26,6 +26,20 @@ class TestMemoryStore(StoreConformance):
             return connect(f"memory://{prefix}-{name}", plugins=Plugins(autoload=False))
 
         return make
+
+
+def test_only_a_named_memory_store_outlives_closing() -> None:
+    """memory://name can be opened again; bare memory:// cannot, so it promises less."""
+    plugins = Plugins(autoload=False)
+    name = uuid.uuid4().hex
+    with connect(f"memory://{name}", plugins=plugins) as named:
+        assert Capability.PERSISTENT in named.capabilities
+        saved = named.save(Objective(title="Kept"))
+    with connect(f"memory://{name}", plugins=plugins) as again:
+        assert again.get(saved.id) == saved
+    with connect("memory://", plugins=plugins) as bare:
+        assert Capability.PERSISTENT not in bare.capabilities
+        assert Capability.THREADSAFE in bare.capabilities
 
 
 class TestSQLiteStore(StoreConformance):

@@ -37,6 +37,7 @@ from experiments import (
 from experiments.errors import InvalidTypeError
 from experiments.model import kind_of
 from experiments.model._time import format_timebox, parse_timebox
+from experiments.query import F, parse_where
 from experiments.serialization import from_data, from_json, to_json
 from invalid import MINIMAL, junk, spoiled_arguments, spoiled_data
 
@@ -313,7 +314,48 @@ class TestInvalidInput:
             lambda: Experiment.id_for_slug(data.draw(junk)),
             lambda: kind_of(data.draw(junk)),
             lambda: Criterion.parse(data.draw(junk)),
+            lambda: experiment.evolve(**{data.draw(st.text(min_size=1)): data.draw(junk)}),
+            lambda: KeyResult(objective="obj_1", metric="Visits", baseline=0, target=9).progress(
+                data.draw(junk)
+            ),
         ]
         result = _only_our_errors(data.draw(st.sampled_from(calls)))
         if isinstance(result, experiments.Record):
             assert from_json(to_json(result)) == result
+
+    @settings(max_examples=200)
+    @given(data=st.data())
+    def test_store_and_query_calls(self, data):
+        """Queries, aggregates and lookups given junk raise only our errors."""
+        with connect("memory://", plugins=experiments.Plugins(autoload=False)) as store:
+            store.save(Objective(title="Welfare", slug="welfare"))
+            calls: list[Callable[[], Any]] = [
+                lambda: list(store.query(Objective, order_by=data.draw(junk))),
+                lambda: list(store.aggregate(Objective, group_by=data.draw(junk))),
+                lambda: list(store.aggregate(Objective, measures=data.draw(junk))),
+                lambda: list(store.query(Objective, F.title.in_(data.draw(junk)))),
+                lambda: list(store.query(Objective, F.title.not_in(data.draw(junk)))),
+                lambda: list(store.query(Objective, F(data.draw(junk)) == 1)),
+                lambda: parse_where(data.draw(junk)),
+                lambda: store.get_by_slug(data.draw(junk), "welfare"),
+                lambda: store.get_by_slug(Objective, data.draw(junk)),
+                lambda: store.get(data.draw(junk), data.draw(junk)),
+            ]
+            _only_our_errors(data.draw(st.sampled_from(calls)))
+
+    def test_misuse_gets_a_message_that_says_what_to_write(self, plugins):
+        """The common slips: one name where a list goes, a string as a list, a kind's name."""
+        with connect("memory://", plugins=plugins) as store:
+            saved = store.save(Objective(title="Welfare", slug="welfare"))
+            with pytest.raises(ValidationError, match=r"in_\(\['ab'\]\)"):
+                F.title.in_("ab")
+            with pytest.raises(ValidationError, match="order_by takes a field name"):
+                list(store.query(Objective, order_by=5))
+            with pytest.raises(ValidationError, match="has no field 'nope'"):
+                saved.evolve(nope=1)
+            rows = list(store.aggregate(Objective, group_by="title"))
+            assert rows == [{"title": "Welfare", "count": 1}]
+            assert store.get_by_slug("objective", "welfare") == saved
+            assert store.get(saved.id, "objective") == saved
+            with pytest.raises(NotFoundError):
+                store.get(saved.id, "experiment")

@@ -174,6 +174,27 @@ class TestConnect:
         with pytest.raises(StoreError, match="not a store URL"):
             connect("experiments.db", plugins=plugins)
 
+    @pytest.mark.parametrize(
+        "url",
+        ["files:///tmp/plan#2", "sqlite:///tmp/a#b.db", "postgresql://u:s3#cr3t@host/db"],
+    )
+    def test_hash_is_refused_and_the_password_stays_hidden(
+        self, url: str, plugins: Plugins
+    ) -> None:
+        """'#' would cut the URL short; the error says to write %23 and shows no password."""
+        with pytest.raises(StoreError, match="%23") as info:
+            connect(url, plugins=plugins)
+        assert "s3" not in str(info.value)
+        assert "tmp" not in str(info.value)
+
+    def test_percent_encoded_hash_is_part_of_the_path(
+        self, tmp_path: Path, plugins: Plugins
+    ) -> None:
+        """%23 is how a path holds '#'."""
+        with connect(f"sqlite:///{tmp_path}/plan%232.db", plugins=plugins) as store:
+            store.save(experiments.Objective(title="Hash"))
+        assert (tmp_path / "plan#2.db").exists()
+
     def test_environment_then_default(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plugins: Plugins
     ) -> None:

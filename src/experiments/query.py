@@ -152,10 +152,10 @@ class Field:
 
     def in_(self, values: Iterable[object]) -> Condition:
         """The field equals one of ``values`` (for a list field: contains one of them)."""
-        return Condition(self.name, Op.IN, tuple(values))
+        return Condition(self.name, Op.IN, _members(self.name, "in_", values))
 
     def not_in(self, values: Iterable[object]) -> Condition:
-        return Condition(self.name, Op.NOT_IN, tuple(values))
+        return Condition(self.name, Op.NOT_IN, _members(self.name, "not_in", values))
 
     def contains(self, value: object) -> Condition:
         """A list field (tags, objectives, team, ...) holds ``value``."""
@@ -167,6 +167,28 @@ class Field:
 
     def is_null(self) -> Condition:
         return Condition(self.name, Op.EQ, None)
+
+
+def _members(name: str, method: str, values: object) -> tuple[object, ...]:
+    # A string is iterable too, and would quietly become a list of its letters.
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ValidationError(
+            f"F.{name}.{method}() takes a list of values, got {values!r}; "
+            f"write F.{name}.{method}([{values!r}]) or compare with =="
+        )
+    return tuple(values)
+
+
+def names(value: object, what: str) -> list[str]:
+    """Field names given as one string or a sequence of them, as a list."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise ValidationError(
+        f"{what} takes a field name or a list of them, e.g. 'status' or "
+        f"['status', '-created_at']; got {value!r}"
+    )
 
 
 class _Fields:
@@ -252,13 +274,15 @@ def field_types(kind: str | None) -> dict[str, FieldInfo]:
 def resolve_field(kind: str | None, name: str) -> tuple[str, FieldInfo]:
     """The stored name and type of a field; ``tag`` and ``objective`` find their lists."""
     fields = field_types(kind)
+    if not isinstance(name, str):
+        raise ValidationError(f"a field is named by a string such as 'status'; got {name!r}")
     if name in fields:
         return name, fields[name]
     plural = name + "s"
     if plural in fields and fields[plural].kind is FieldType.LIST:
         return plural, fields[plural]
     usable = ", ".join(n for n, info in fields.items() if info.kind is not FieldType.OTHER)
-    where = f"a {kind}" if kind else "every kind"
+    where = (f"an {kind}" if kind[0] in "aeiou" else f"a {kind}") if kind else "every kind"
     raise ValidationError(f"{where} has no field {name!r} to filter or group on; fields: {usable}")
 
 
@@ -492,9 +516,8 @@ def parse_order(kind: str | None, order_by: str | Sequence[str] | None) -> tuple
     """``"-updated_at"`` or ``["status", "-created_at"]`` as orders; ``-`` means descending."""
     if order_by is None:
         return ()
-    names = [order_by] if isinstance(order_by, str) else list(order_by)
     orders = []
-    for raw in names:
+    for raw in names(order_by, "order_by"):
         text = raw.strip()
         descending = text.startswith("-")
         name, info = resolve_field(kind, text.lstrip("-+"))
@@ -596,6 +619,10 @@ class BoundMeasure:
 
 def bind_measures(kind: str | None, measures: Mapping[str, Measure]) -> dict[str, BoundMeasure]:
     bound: dict[str, BoundMeasure] = {}
+    if not isinstance(measures, Mapping):
+        raise ValidationError(
+            f"measures are a mapping of labels to measures, e.g. {{'n': Count()}}; got {measures!r}"
+        )
     for label, measure in measures.items():
         if isinstance(measure, Count):
             bound[label] = BoundMeasure(measure, None, None)
@@ -617,9 +644,9 @@ def bind_measures(kind: str | None, measures: Mapping[str, Measure]) -> dict[str
     return bound
 
 
-def bind_group_by(kind: str | None, group_by: Sequence[str]) -> list[tuple[str, FieldInfo]]:
+def bind_group_by(kind: str | None, group_by: str | Sequence[str]) -> list[tuple[str, FieldInfo]]:
     fields = []
-    for name in group_by:
+    for name in names(group_by, "group_by"):
         resolved, info = resolve_field(kind, name)
         if info.kind is FieldType.OTHER:
             raise ValidationError(f"cannot group by {resolved}: it holds structured data")
@@ -838,13 +865,19 @@ class _Parser:
         return tuple(values)
 
 
-def parse_where(text: str) -> Expr | None:
+def parse_where(text: str | None) -> Expr | None:
     """A filter from text: ``status = running and (tag = pilot or tag = welfare)``.
 
     Values may be quoted with ``'`` or ``"``; ``null`` means no value; ``in (a, b)``
     and ``not in (a, b)`` test membership; ``and`` binds tighter than ``or``.
     """
-    if not text or not text.strip():
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValidationError(
+            f"a filter in text is a string such as 'status = running'; got {text!r}"
+        )
+    if not text.strip():
         return None
     return _Parser(text).parse()
 

@@ -120,6 +120,13 @@ class Record:
 
     def evolve(self, **changes: Any) -> Self:
         """A copy with ``changes`` applied and validated (``attrs.evolve``)."""
+        fields = attrs.fields_dict(type(self))
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise ValidationError(
+                f"{type(self).__name__} has no field {', '.join(map(repr, unknown))}; "
+                f"its fields: {', '.join(fields)}"
+            )
         return attrs.evolve(self, **changes)
 
     def label(self) -> str:

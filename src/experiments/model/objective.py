@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import attrs
@@ -79,5 +80,10 @@ class KeyResult(Record):
 
     def progress(self, value: float) -> float:
         """Share of the way from baseline to target that ``value`` has come, in [0, 1]."""
+        number: object = value
+        if isinstance(number, bool) or not isinstance(number, int | float) or math.isnan(number):
+            raise ValidationError(
+                f"progress of {self.label()} is measured from a number; got {value!r}"
+            )
         share = (value - self.baseline) / (self.target - self.baseline)
         return min(1.0, max(0.0, share))

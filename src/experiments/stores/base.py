@@ -197,7 +197,8 @@ class Store(abc.ABC):
     """
 
     scheme: ClassVar[str] = ""
-    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    capabilities: frozenset[Capability] = frozenset()
+    """What the backend promises; a class declares them, and one store may promise less."""
 
     def __init__(
         self, url: StoreURL, *, plugins: Plugins | None = None, actor: str | None = None
@@ -342,25 +343,26 @@ class Store(abc.ABC):
         return None if record.deleted and not include_deleted else record
 
     @overload
-    def get(self, id: str, kind: None = None, *, include_deleted: bool = False) -> Record: ...
+    def get(self, id: str, kind: str | None = None, *, include_deleted: bool = False) -> Record: ...
     @overload
     def get(self, id: str, kind: type[R], *, include_deleted: bool = False) -> R: ...
 
     def get(
         self,
         id: str,  # noqa: A002 - it is an id
-        kind: type[Record] | None = None,
+        kind: type[Record] | str | None = None,
         *,
         include_deleted: bool = False,
     ) -> Record:
-        """The current version of ``id``; with ``kind``, only a record of that kind.
+        """The current version of ``id``; with ``kind`` (a class or its name), only that kind.
 
         Raises:
             NotFoundError: no such record (or it is soft deleted and not asked for).
         """
+        cls = _kind_class(kind)
         record = self.find(id, include_deleted=True)
-        if record is None or (kind is not None and not isinstance(record, kind)):
-            what = kind.kind if kind is not None else "record"
+        if record is None or (cls is not None and not isinstance(record, cls)):
+            what = cls.kind if cls is not None else "record"
             raise NotFoundError(
                 f"no {what} with id {_id_of(id)!r} in {self.url.redacted}; "
                 "list what is there with query() or `experiments list`"
@@ -371,9 +373,19 @@ class Store(abc.ABC):
             )
         return record
 
-    def get_by_slug(self, kind: type[R], slug: str, *, include_deleted: bool = False) -> R:
-        """The record of ``kind`` with ``slug``."""
-        return self.get(kind.id_for_slug(slug), kind, include_deleted=include_deleted)
+    @overload
+    def get_by_slug(self, kind: type[R], slug: str, *, include_deleted: bool = False) -> R: ...
+    @overload
+    def get_by_slug(self, kind: str, slug: str, *, include_deleted: bool = False) -> Record: ...
+
+    def get_by_slug(
+        self, kind: type[Record] | str, slug: str, *, include_deleted: bool = False
+    ) -> Record:
+        """The record of ``kind`` (a class or its name) with ``slug``."""
+        cls = _kind_class(kind)
+        if cls is None:
+            raise ValidationError(f"get_by_slug needs a kind; known kinds: {', '.join(KINDS)}")
+        return self.get(cls.id_for_slug(slug), cls, include_deleted=include_deleted)
 
     def history(self, id: str) -> list[Record]:  # noqa: A002 - it is an id
         """Every version of ``id``, oldest first: who changed what, and when.
@@ -522,7 +534,7 @@ class Store(abc.ABC):
         self,
         kind: type[Record] | str | None = None,
         *,
-        group_by: Sequence[str] = (),
+        group_by: str | Sequence[str] = (),
         measures: Mapping[str, Measure] | None = None,
         where: Expr | str | None = None,
         include_deleted: bool = False,
@@ -928,9 +940,9 @@ def conflict(record: Record, expected: int, stored: int) -> ConflictError:
             "store any more (purged); save it as a new record with revision=0"
         )
     return ConflictError(
-        f"{record.label()} was changed by someone else: this save was based on revision "
-        f"{expected}, but revision {stored} is stored; get() it again, apply the change "
-        "and save that"
+        f"{record.label()} has changed since this copy was read: the copy is revision "
+        f"{expected}, but revision {stored} is stored; get() it again (or pass its id), "
+        "apply the change and save that"
     )
 
 
@@ -969,6 +981,11 @@ def _kind_name(kind: object) -> str | None:
     if isinstance(kind, str) and kind in KINDS:
         return kind
     raise ValidationError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
+
+
+def _kind_class(kind: object) -> type[Record] | None:
+    name = _kind_name(kind)
+    return None if name is None else KINDS[name]
 
 
 _FIELD_NAMES: dict[type[Record], tuple[str, ...]] = {}

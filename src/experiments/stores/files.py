@@ -222,7 +222,7 @@ class FileStore(Store):
     """Records as JSON files in a directory; see the module documentation."""
 
     scheme: ClassVar[str] = "files"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {Capability.PERSISTENT, Capability.MULTIPROCESS, Capability.THREADSAFE}
     )
 

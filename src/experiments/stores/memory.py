@@ -49,9 +49,7 @@ class MemoryStore(Store):
     """Records kept in this process's memory, as JSON text so that nothing is shared."""
 
     scheme: ClassVar[str] = "memory"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.PERSISTENT, Capability.THREADSAFE}
-    )
+    capabilities: frozenset[Capability] = frozenset({Capability.PERSISTENT, Capability.THREADSAFE})
 
     def __init__(
         self,
@@ -67,6 +65,8 @@ class MemoryStore(Store):
                 self._shelf = _NAMED.setdefault(name, _Shelf())
         else:
             self._shelf = _Shelf()
+            # Nothing can open this store again once it is closed.
+            self.capabilities = self.capabilities - {Capability.PERSISTENT}
 
     def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
         text = self._shelf.current.get(id)

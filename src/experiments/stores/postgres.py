@@ -367,7 +367,7 @@ class PostgresStore(Store):
     """Records in a PostgreSQL database; see the module documentation for URL options."""
 
     scheme: ClassVar[str] = "postgresql"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {
             Capability.PERSISTENT,
             Capability.MULTIPROCESS,

@@ -208,7 +208,7 @@ class SQLiteStore(Store):
     """Records in one SQLite file; see the module documentation for URL options."""
 
     scheme: ClassVar[str] = "sqlite"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {
             Capability.PERSISTENT,
             Capability.MULTIPROCESS,

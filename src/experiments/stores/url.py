@@ -48,6 +48,13 @@ class StoreURL:
             parts = urllib.parse.urlsplit(text)
         except ValueError as exc:
             raise StoreError(f"{_redact_text(text)!r} is not a valid URL: {exc}") from None
+        if "#" in text:
+            # Everything after '#' would silently fall away, and with it part of a path
+            # or a password: a different store, or a failed login, far from the cause.
+            raise StoreError(
+                f"the {text.partition(':')[0]!r} store URL holds '#', which ends a URL and "
+                "would drop what follows; write it as %23 in a path, user name or password"
+            )
         scheme = parts.scheme.lower()
         params = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
         return cls(scheme, parts.netloc, urllib.parse.unquote(parts.path), params, raw=text)

@@ -392,6 +392,22 @@ class StoreConformance:
         assert _same(store.get(record.id), restored)
         assert [v.deleted for v in store.history(record.id)] == [False, True, False]
 
+    def test_a_stale_copy_cannot_be_deleted_or_restored(self, store: Store) -> None:
+        """Delete or restore through an old copy is a conflict; through the id it works."""
+        record = store.save(Objective(title="Welfare"))
+        changed = store.save(record.evolve(title="Welfare for all"))
+        with pytest.raises(ConflictError, match=r"revision 1.*revision 2"):
+            store.delete(record)
+        assert not store.get(record.id).deleted
+        deleted = store.delete(changed)
+        with pytest.raises(ConflictError, match="pass its id"):
+            store.restore(changed)
+        assert store.get(record.id, include_deleted=True).deleted
+        assert not store.restore(deleted).deleted
+        assert store.delete(record.id).deleted
+        assert not store.restore(record.id).deleted
+        assert [v.revision for v in store.history(record.id)] == [1, 2, 3, 4, 5, 6]
+
     def test_purge_leaves_nothing_readable(self, store: Store) -> None:
         """A purged record and its versions are gone from get, history, queries and export."""
         programme = self._programme(store)

@@ -55,7 +55,7 @@ class JsonlStore(Store):
     """Records in one JSON Lines file; see the module documentation."""
 
     scheme: ClassVar[str] = "jsonl"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: frozenset[Capability] = frozenset(
         {Capability.PERSISTENT, Capability.MULTIPROCESS, Capability.THREADSAFE}
     )
 
