@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -181,9 +182,10 @@ print(json.dumps({"rollup_seconds": elapsed, "peak_rss_mib": peak,
 
 
 def rollup_in_fresh_process(url: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, url], capture_output=True, text=True, check=False
+        [sys.executable, "-c", _CHILD, url], capture_output=True, text=True, check=False, env=env
     )
     wall = time.perf_counter() - started
     if done.returncode != 0:
