@@ -25,6 +25,7 @@ the backend can, streamed otherwise; both give the same result.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections import Counter, defaultdict
@@ -289,10 +290,12 @@ class _Experiment:
     decision: Outcome | None = None
     participations: list[int] = attrs.field(factory=list)
     hypotheses: list[_Hypothesis] = attrs.field(factory=list)
-    heard: frozenset[int] = frozenset()
-    critics: frozenset[int] = frozenset()
-    depths: dict[int, int] = attrs.field(factory=dict)
     overdue: Overdue | None = None
+
+    @property
+    def critics(self) -> int:
+        # A person takes part in an experiment once, so every code is a different person.
+        return sum(1 for code in self.participations if (code >> 2) & 3 == _CRITICAL)
 
 
 @attrs.define
@@ -315,22 +318,25 @@ _LIFECYCLE: Final = ("started_at", "concluded_at", "decided_at", "abandoned_at")
 # instead of a tuple's 64, which matters with hundreds of thousands of them.
 
 
+_REACHED: Final = (
+    ("abandoned_at", ExperimentStatus.ABANDONED),
+    ("decided_at", ExperimentStatus.DECIDED),
+    ("concluded_at", ExperimentStatus.CONCLUDED),
+    ("started_at", ExperimentStatus.RUNNING),
+)
+
+
 def _status_at(row: Mapping[str, Any], at_key: str) -> ExperimentStatus:
     """The status an experiment's lifecycle times give it at the instant ``at_key``."""
-
-    def reached(name: str) -> bool:
+    for name, status in _REACHED:
         value = row.get(name)
-        return value is not None and value <= at_key
-
-    if reached("abandoned_at"):
-        return ExperimentStatus.ABANDONED
-    if reached("decided_at"):
-        return ExperimentStatus.DECIDED
-    if reached("concluded_at"):
-        return ExperimentStatus.CONCLUDED
-    if reached("started_at"):
-        return ExperimentStatus.RUNNING
+        if value is not None and value <= at_key:
+            return status
     return ExperimentStatus.PLANNED
+
+
+# Programmes use a handful of time boxes ("P2W", "P100D"), each parsed once.
+_timebox: Final = functools.lru_cache(maxsize=256)(parse_timebox)
 
 
 class _Facts:
@@ -342,7 +348,10 @@ class _Facts:
         self._store = store
         self._pushdown = pushdown
         self.objectives = {o.id: o for o in store.query(Objective)}
-        self.key_results = [kr for kr in store.query(KeyResult) if kr.objective in self.objectives]
+        self.key_results: dict[str, list[KeyResult]] = defaultdict(list)
+        for kr in store.query(KeyResult):
+            if kr.objective in self.objectives:
+                self.key_results[kr.objective].append(kr)
         self.excuses = list(store.query(Excuse))
         self.experiments: dict[str, _Experiment] = {}
         self.hypotheses: dict[str, _Hypothesis] = {}
@@ -367,16 +376,8 @@ class _Facts:
                 self._derive_hypothesis(experiment, hypothesis, untested_after)
 
     def _derive_experiment(self, experiment: _Experiment) -> None:
-        codes = experiment.participations
-        if codes:
-            # A person takes part in an experiment once, so every code is a different person.
-            experiment.heard = frozenset(code >> 4 for code in codes)
-            experiment.critics = frozenset(
-                code >> 4 for code in codes if (code >> 2) & 3 == _CRITICAL
-            )
-            experiment.depths = {code >> 4: code & 3 for code in codes}
         if experiment.status is ExperimentStatus.RUNNING and experiment.time_box:
-            box = parse_timebox(experiment.time_box)
+            box = _timebox(experiment.time_box)
             anchor = box.start or (
                 parse_datetime(experiment.started_key) if experiment.started_key else None
             )
@@ -417,8 +418,8 @@ class _Facts:
                 hypothesis.ref,
                 experiment.ref,
                 hypothesis.evidence,
-                len(experiment.heard),
-                len(experiment.critics),
+                len(experiment.participations),
+                experiment.critics,
                 served,
             )
 
@@ -562,13 +563,16 @@ def _summary(facts: _Facts, experiment_ids: Iterable[str], excuses: Sequence[Exc
     by_hypothesis = Counter(h.status for h in hypotheses)
     decisions = Counter(e.decision for e in experiments if e.decision is not None)
 
-    people: set[int] = set().union(*(e.heard for e in experiments))
-    critical: set[int] = set().union(*(e.critics for e in experiments))
+    critical: set[int] = set()
     deepest: dict[int, int] = {}
     for experiment in experiments:
-        for person, depth in experiment.depths.items():
+        for code in experiment.participations:
+            person, depth = code >> 4, code & 3
             if depth > deepest.get(person, -1):
                 deepest[person] = depth
+            if (code >> 2) & 3 == _CRITICAL:
+                critical.add(person)
+    people = deepest.keys()
     attributes = [facts.people[p] for p in people]
     depth_counts = Counter(deepest.values())
     profile = InvolvementProfile(
@@ -620,7 +624,7 @@ def _summary(facts: _Facts, experiment_ids: Iterable[str], excuses: Sequence[Exc
 def _key_results(facts: _Facts, objective: Objective) -> tuple[KeyResultProgress, ...]:
     progress = []
     for key_result in sorted(
-        (kr for kr in facts.key_results if kr.objective == objective.id),
+        facts.key_results.get(objective.id, ()),
         key=lambda kr: (kr.metric, kr.id),
     ):
         latest = facts.measurements.get(key_result.id)
@@ -713,12 +717,9 @@ def rollup(
         )
     roots = [build(node) for node in children.get(None, ())]
     everything = set(facts.experiments)
+    known = facts.objectives.keys()
     unlinked = sorted(
-        (
-            e.ref
-            for e in facts.experiments.values()
-            if not set(e.objectives) & set(facts.objectives)
-        ),
+        (e.ref for e in facts.experiments.values() if known.isdisjoint(e.objectives)),
         key=lambda r: (r.title, r.id),
     )
     return Rollup(

@@ -505,7 +505,7 @@ class SQLiteStore(Store):
         sql, params, labels = _sql.aggregate_sql(
             _DIALECT, "current", kind, where, group_by, measures, include_deleted
         )
-        return (dict(zip(labels, row, strict=True)) for row in self._rows(sql, params))
+        return (dict(zip(labels, row)) for row in self._rows(sql, params))  # noqa: B905
 
     def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
         try:
