@@ -9,6 +9,8 @@ from typing import Any
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from experiments import (
     Evidence,
@@ -23,7 +25,9 @@ from experiments import (
     Objective,
     Outcome,
     Stance,
+    ValidationError,
 )
+from experiments.model.objective import parent_cycles
 from experiments.rollup import Rollup, rollup
 from experiments.stores import Store
 
@@ -243,3 +247,85 @@ class TestObjectiveTree:
         any_store.save(Objective(title="Something"))
         with pytest.raises(NotFoundError, match="nope"):
             rollup(any_store, "nope")
+
+
+class TestParentCycles:
+    """Objectives whose parent links loop back on themselves."""
+
+    def _loop(self, store: Store) -> tuple[Objective, Objective]:
+        first = store.save(Objective(title="Welfare", slug="welfare"))
+        second = store.save(Objective(title="Safety", slug="safety", parent=first))
+        first = store.save(first.evolve(parent=second))  # each save is valid on its own
+        return first, second
+
+    def test_the_roll_up_names_the_loop_and_how_to_break_it(self, any_store: Store) -> None:
+        """A loop is a ValidationError naming both objectives and the edit that fixes it."""
+        first, second = self._loop(any_store)
+        for scope in (None, first, second):
+            with pytest.raises(ValidationError) as caught:
+                rollup(any_store, scope)
+            message = str(caught.value)
+            assert first.id in message
+            assert second.id in message
+            assert "--set parent=" in message
+
+    def test_objectives_outside_the_loop_still_roll_up(self, any_store: Store) -> None:
+        """Rolling up an objective in another tree, or hanging below the loop, works."""
+        first, _ = self._loop(any_store)
+        other = any_store.save(Objective(title="Culture", slug="culture"))
+        below = any_store.save(Objective(title="Below", slug="below", parent=first))
+        assert rollup(any_store, other).scope is not None
+        assert rollup(any_store, below).find(below).objective == below
+
+    def test_breaking_the_loop_restores_the_roll_up(self, any_store: Store) -> None:
+        """With one parent cleared the tree rolls up again."""
+        first, second = self._loop(any_store)
+        any_store.save(first.evolve(parent=None))
+        assert [o.objective.id for o in both_ways(any_store).objectives] == [first.id]
+        assert both_ways(any_store).find(second).objective.parent == first.id
+
+    def test_verify_reports_the_loop(self, any_store: Store) -> None:
+        """verify() lists the loop once, at its objective with the smallest id."""
+        first, second = self._loop(any_store)
+        damage = any_store.verify()
+        assert len(damage) == 1
+        assert damage[0].id == min(first.id, second.id)
+        assert "their own ancestors" in damage[0].problem
+        any_store.delete(second)
+        assert any_store.verify() == []
+
+
+class TestParentCyclesFunction:
+    """parent_cycles() on any parent links."""
+
+    @given(st.lists(st.integers(0, 7) | st.none(), min_size=1, max_size=8))
+    def test_finds_exactly_the_objectives_that_are_their_own_ancestors(
+        self, parents: list[int | None]
+    ) -> None:
+        """Each objective in a loop is found once; none outside a loop is."""
+        ids = [f"obj_{n}" for n in range(len(parents))]
+        objectives = [
+            Objective(
+                id=ids[n],
+                title=f"Objective {n}",
+                parent=None if p is None or p == n else f"obj_{p}",
+            )
+            for n, p in enumerate(parents)
+        ]
+        by_id = {o.id: o for o in objectives}
+
+        def own_ancestor(objective: Objective) -> bool:
+            seen, current = set(), objective.parent
+            while current in by_id and current not in seen:
+                if current == objective.id:
+                    return True
+                seen.add(current)
+                current = by_id[current].parent
+            return False
+
+        found = [o.id for cycle in parent_cycles(objectives) for o in cycle]
+        assert sorted(found) == sorted(o.id for o in objectives if own_ancestor(o))
+        for cycle in parent_cycles(objectives):
+            assert cycle[0].id == min(o.id for o in cycle)
+            for child, parent in zip(cycle, cycle[1:] + cycle[:1], strict=True):
+                assert child.parent == parent.id

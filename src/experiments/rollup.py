@@ -58,6 +58,7 @@ from experiments.model._time import (
     parse_timebox,
     utc_key,
 )
+from experiments.model.objective import cycle_message, parent_cycles
 from experiments.query import Count, F, Latest, Max
 from experiments.refs import Ref
 
@@ -657,6 +658,8 @@ def rollup(
 
     Raises:
         NotFoundError: the objective is not in the store.
+        ValidationError: objectives in the roll-up are their own ancestors through their
+            ``parent`` links (a loop); the message names them.
     """
     moment = pendulum.now("UTC") if at is None else parse_datetime(at)
     allowance = parse_duration(untested_after)
@@ -664,6 +667,7 @@ def rollup(
     if objective is not None:
         scope_objective = _find_objective(store, objective)
     facts = _Facts(store, moment, pushdown=pushdown)
+    _refuse_cycles(facts, scope_objective)
     facts.derive(allowance)
     children = facts.children_of()
     linked: dict[str, list[str]] = defaultdict(list)
@@ -728,6 +732,17 @@ def rollup(
         objectives_without_experiments=tuple(sorted(empty, key=lambda r: r.id)),
         unlinked_experiments=tuple(unlinked),
     )
+
+
+def _refuse_cycles(facts: _Facts, scope: Objective | None) -> None:
+    """Objectives that are their own ancestors have no place in a tree: say which, and how."""
+    cycles = parent_cycles(facts.objectives.values())
+    if scope is not None:
+        cycles = [c for c in cycles if any(o.id == scope.id for o in c)]
+    if cycles:
+        raise ValidationError(
+            "cannot roll up: " + "; and ".join(cycle_message(cycle) for cycle in cycles)
+        )
 
 
 def _find_objective(store: Store, objective: Objective | str) -> Objective:
