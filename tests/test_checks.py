@@ -25,6 +25,7 @@ from experiments import (
 )
 from experiments.checks import Check, Finding, Severity, run_checks
 from experiments.checks.builtin import BUILTIN_CHECKS
+from experiments.rollup import rollup
 from experiments.stores import Store
 
 NOW = "2026-06-01T12:00:00Z"
@@ -74,6 +75,18 @@ class TestThinkBigStartSmall:
         found = findings(any_store, "think-big/no-objective")
         assert [f.concerns[0].id for f in found] == [lonely.id]
         assert "link it" in found[0].message
+
+    def test_no_objective_fires_when_every_objective_is_gone(self, any_store: Store) -> None:
+        """Links only to deleted or never-stored objectives count as none, as in the roll-up."""
+        gone = any_store.save(Objective(title="Gone", slug="gone"))
+        dangling = any_store.save(Experiment(title="Dangling", objectives=["obj_missing"]))
+        orphaned = any_store.save(Experiment(title="Orphaned", objectives=[gone]))
+        any_store.delete(gone)
+        found = findings(any_store, "think-big/no-objective")
+        assert sorted(f.concerns[0].id for f in found) == sorted([dangling.id, orphaned.id])
+        assert all("deleted or not in the store" in f.message for f in found)
+        unlinked = rollup(any_store, at=NOW).unlinked_experiments
+        assert sorted(r.id for r in unlinked) == sorted([dangling.id, orphaned.id])
 
     def test_no_objective_quiet(self, any_store: Store) -> None:
         """A linked experiment passes."""

@@ -78,6 +78,40 @@ class TestOpening:
         assert stored.time_box is not None
         assert stored.time_box.start == stored.started_at
 
+    def test_one_objective_by_slug_links_it_not_its_letters(self, any_store: Store) -> None:
+        """objectives= takes a single slug, id or record, and a slug becomes its id."""
+        welfare = any_store.save(Objective(title="Welfare", slug="welfare"))
+        safety = any_store.save(Objective(title="Safety"))
+        with track("by-slug", store=any_store, objectives="welfare") as run:
+            assert run.experiment.objectives == (welfare.id,)
+        with track("by-record", store=any_store, objectives=welfare) as run:
+            assert run.experiment.objectives == (welfare.id,)
+        with track("by-id", store=any_store, objectives=safety.id) as run:
+            assert run.experiment.objectives == (safety.id,)
+        with track("mixed", store=any_store, objectives=["welfare", safety.id, welfare]) as run:
+            assert run.experiment.objectives == (welfare.id, safety.id)
+
+    def test_an_unknown_objective_slug_is_not_found(self, any_store: Store) -> None:
+        """A slug no objective has is refused, saying to create it or fix it; nothing is made."""
+        any_store.save(Objective(title="Welfare", slug="welfare"))
+        with pytest.raises(NotFoundError, match=r"'welfar'.*create it.*fix the slug"):
+            track("typo", store=any_store, objectives=["welfar"])
+        deleted = any_store.delete(any_store.save(Objective(title="Old", slug="old")))
+        with pytest.raises(NotFoundError, match="deleted"):
+            track("stale", store=any_store, objectives="old")
+        assert deleted.deleted
+        assert any_store.count(Experiment) == 0
+
+    @pytest.mark.parametrize("objectives", [b"welfare", 42, ["welfare", 42], [None]])
+    def test_objectives_of_the_wrong_type_are_refused(
+        self, any_store: Store, objectives: Any
+    ) -> None:
+        """Anything but objectives, ids, slugs or a collection of them is a ValidationError."""
+        any_store.save(Objective(title="Welfare", slug="welfare"))
+        with pytest.raises(ValidationError, match="objectives"):
+            track("wrong", store=any_store, objectives=objectives)
+        assert any_store.count(Experiment) == 0
+
     def test_opens_existing_by_id_or_slug_without_changing_it(self, any_store: Store) -> None:
         """An existing experiment is opened as it is, whatever title the script passes."""
         made = any_store.save(Experiment(title="Original", slug="orig"))

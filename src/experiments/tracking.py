@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from experiments.errors import ConflictError, NotFoundError, ValidationError
+from experiments.errors import ConflictError, InvalidTypeError, NotFoundError, ValidationError
 from experiments.model import (
     Decision,
     Evidence,
@@ -79,7 +79,7 @@ def track(
     *,
     store: Store | None = None,
     title: str | None = None,
-    objectives: Iterable[Objective | str] = (),
+    objectives: Objective | str | Iterable[Objective | str] = (),
     time_box: TimeBoxLike | None = None,
     owner: str | None = None,
     start: bool = True,
@@ -91,6 +91,8 @@ def track(
     Args:
         experiment: an Experiment, its id, or its slug.  A slug that names no experiment
             yet creates one (with ``title``, ``objectives``, ``time_box``, ``owner``).
+        objectives: what a new experiment serves: one objective or several, each an
+            Objective, its id or its slug (a slug must name a stored objective).
         store: where to log; None opens the default store (``EXPERIMENTS_STORE``, else
             ``experiments.db``) and closes it when the run ends.
         start: start the experiment if it is still planned.
@@ -99,15 +101,18 @@ def track(
         by: who is logging, recorded on every version written.
 
     Raises:
-        NotFoundError: ``experiment`` is an id (not a slug) that is not in the store.
+        NotFoundError: ``experiment`` is an id (not a slug) that is not in the store, or
+            a new experiment's objective is a slug no stored objective has.
+        ValidationError: ``objectives`` is neither an objective nor a collection of them.
     """
+    wanted = _references(objectives, "objectives")
     owns_store = store is None
     if store is None:
         from experiments.stores import connect  # noqa: PLC0415 - keeps import light
 
         store = connect()
     try:
-        record = _open(store, experiment, title, objectives, time_box, owner, by)
+        record = _open(store, experiment, title, wanted, time_box, owner, by)
         run = Run(store, record, by=by, conclude=conclude, owns_store=owns_store)
         if start and record.status is ExperimentStatus.PLANNED:
             run.start()
@@ -122,7 +127,7 @@ def _open(
     store: Store,
     experiment: Experiment | str,
     title: str | None,
-    objectives: Iterable[Objective | str],
+    objectives: Sequence[Objective | str],
     time_box: TimeBoxLike | None,
     owner: str | None,
     by: str | None,
@@ -151,11 +156,55 @@ def _open(
     fresh = Experiment(
         slug=experiment,
         title=title or experiment.replace("-", " ").capitalize(),
-        objectives=tuple(objectives),
+        objectives=tuple(_place_id(store, o, Objective) for o in objectives),
         time_box=time_box,
         owner=owner,
     )
     return store.create_if_absent(fresh, by=by)
+
+
+def _references(value: object, name: str) -> tuple[Objective | str, ...]:
+    """One objective or a collection of them as a tuple; a text is one, never its letters."""
+    if isinstance(value, Objective | str):
+        return (value,)
+    if isinstance(value, bytes) or not isinstance(value, Iterable):
+        raise InvalidTypeError(
+            f"{name} must be an objective (record, id or slug) or a list of them; got {value!r}"
+        )
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, Objective | str):
+            raise InvalidTypeError(
+                f"{name} holds {item!r}; give objectives as records, ids or slugs"
+            )
+    return items
+
+
+def _place_id(store: Store, reference: Record | str, kind: type[Record]) -> str:
+    """The id ``reference`` stands for: a record's own, an id as it is, a slug's record's.
+
+    A slug (lowercase letters, digits and hyphens) must name a stored record of ``kind``,
+    so that a typo is an error rather than a link to nothing; an id is taken as given.
+    """
+    if isinstance(reference, Record):
+        return reference.id
+    if not SLUG_PATTERN.fullmatch(reference):
+        return reference  # an id such as 'obj_...'; the record's own checks apply
+    exists = store.exists()
+    for candidate in (kind.id_for_slug(reference), reference):
+        found = store.find(candidate, include_deleted=True) if exists else None
+        if not isinstance(found, kind):
+            continue
+        if found.deleted:
+            raise NotFoundError(
+                f"{found.label()} is deleted; restore it (store.restore({found.id!r})) "
+                "or give another"
+            )
+        return found.id
+    raise NotFoundError(
+        f"no {kind.kind} with slug {reference!r} in {store.url.redacted}; create it "
+        f"(e.g. {kind.__name__}(slug={reference!r}, title=...)) or fix the slug"
+    )
 
 
 def record_excuse(

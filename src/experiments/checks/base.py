@@ -16,6 +16,7 @@ from experiments.model import (
     Decision,
     Experiment,
     Learning,
+    Objective,
     Participant,
     Participation,
     Prototype,
@@ -142,6 +143,14 @@ class CheckContext:
     def decisions(self) -> dict[str, list[Decision]]:
         """Decisions by experiment id."""
         return self._by_experiment(Decision)
+
+    @functools.cached_property
+    def objectives(self) -> dict[str, Objective]:
+        """The objectives experiments in scope are linked to, by id (deleted ones left out)."""
+        wanted = {o for experiment in self.experiments for o in experiment.objectives}
+        if not wanted:
+            return {}
+        return {o.id: o for o in self.store.query(Objective, id=sorted(wanted))}
 
     @functools.cached_property
     def participants(self) -> dict[str, Participant]:

@@ -21,8 +21,21 @@ _DONE: Final = ("concluded", "decided")
 
 
 def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    # As in the roll-up: a link to an objective that is deleted or was never stored
+    # rolls nothing up, so an experiment with only such links is unlinked.
     for experiment in context.experiments:
-        if not experiment.objectives and context.status_at(experiment) in _ALIVE:
+        if context.status_at(experiment) not in _ALIVE:
+            continue
+        if any(o in context.objectives for o in experiment.objectives):
+            continue
+        if experiment.objectives:
+            yield NO_OBJECTIVE.finding(
+                "is linked only to objectives that are deleted or not in the store "
+                f"({', '.join(experiment.objectives)}); link it to the strategy objective "
+                "it serves so its learning rolls up",
+                experiment,
+            )
+        else:
             yield NO_OBJECTIVE.finding(
                 "is linked to no objective; link it to the strategy objective it serves "
                 "so its learning rolls up",
