@@ -223,6 +223,33 @@ class TestLogging:
                 assert any_store.count(Measurement) == 0
             assert any_store.count(Measurement) == 10
 
+    def test_bulk_finds_what_it_made_earlier_in_the_block(self, any_store: Store) -> None:
+        """Logging the same thing twice in one bulk block updates it: no duplicate, no conflict."""
+        person = Participant(role="citizen", slug="resident-7")
+        with track("bulk-twice", store=any_store) as run, run.bulk():
+            first = run.measure("visits", 3, at="2026-09-01T12:00:00Z")
+            again = run.measure("visits", 4, at="2026-09-01T12:00:00Z")
+            hypothesis = run.hypothesis("People come back", criterion="visits >= 3")
+            same = run.hypothesis("People come back", criterion="visits >= 4")
+            run.learn("Four came", hypothesis=hypothesis, verdict="supports")
+            run.learn("Four came", hypothesis=hypothesis, verdict="supports", evidence="strong")
+            run.participant(person, stance="supportive")
+            run.participant(person.id, stance="critical")
+            run.prototype("Poster", fidelity="sketch")
+            poster = run.prototype("Poster", fidelity="pilot")
+            run.conclude()
+            decision = run.decide("iterate")
+            assert run.decide("stop") == decision
+        assert (first.id, hypothesis.id) == (again.id, same.id)
+        assert [m.value for m in any_store.query(Measurement)] == [4]
+        assert [str(h.criterion) for h in any_store.query(Hypothesis)] == [str(same.criterion)]
+        assert [x.evidence.value for x in any_store.query(Learning)] == ["strong"]
+        assert [p.stance.value for p in any_store.query(Participation)] == ["critical"]
+        assert any_store.count(Participant) == 1
+        assert [p.version for p in any_store.query(Prototype)] == [poster.version] == [2]
+        assert [d.outcome.value for d in any_store.query(Decision)] == ["iterate"]
+        assert decision.revision == 1
+
     def test_bulk_failure_stores_none_of_it(self, any_store: Store) -> None:
         """A failure inside bulk() discards the whole bulk, nothing else."""
         with pytest.raises(ValidationError), track("bulk-fail", store=any_store) as run:

@@ -313,10 +313,19 @@ class Run:
             return self._batch.save(record)
         return self.store.save(record, by=self._by)
 
+    def _find(self, record_id: str) -> Record | None:
+        """The latest version of ``record_id``: as this run's bulk batch holds it, else stored.
+
+        Inside ``bulk()`` nothing is stored until the block ends, so a record made earlier
+        in the same block is found only in the batch.
+        """
+        pending = self._batch.find(record_id) if self._batch is not None else None
+        return pending or self.store.find(record_id, include_deleted=True)
+
     def _upsert(self, record: R, same: Sequence[str] = ()) -> R:
         """Create ``record``, or give the stored one the values of the fields in ``same``."""
         if self._batch is not None:
-            found = self.store.find(record.id, include_deleted=True)
+            found = self._find(record.id)
             if found is None:
                 return self._batch.save(record)
             stored = found
@@ -390,7 +399,11 @@ class Run:
         at: DateTimeLike | None = None,
     ) -> Decision:
         """Record the decision after the experiment and move it to decided, together."""
+        key = self._key("decision", "dec", "decision")
         if self._experiment.status is ExperimentStatus.DECIDED:
+            pending = self._batch.find(key) if self._batch is not None else None
+            if isinstance(pending, Decision):
+                return pending  # decided earlier in this bulk block
             latest = self.store.query(
                 Decision, experiment=self._experiment.id, order_by="-decided_at", limit=1
             )
@@ -399,7 +412,7 @@ class Run:
                 return found
         extra: dict[str, Any] = {} if at is None else {"decided_at": at}
         decision = Decision(
-            id=self._key("decision", "dec", "decision"),
+            id=key,
             experiment=self._experiment.id,
             outcome=outcome,
             rationale=rationale,
@@ -409,9 +422,9 @@ class Run:
         )
         decided = self._experiment.decide(decision)
         if self._batch is not None:
-            self._batch.save(decision)
+            saved = self._batch.save(decision)
             self._experiment = self._batch.save(decided)
-            return decision
+            return saved
         with self.store.batch(by=self._by) as batch:
             saved = batch.save(decision)
             self._experiment = batch.save(decided)
@@ -522,7 +535,10 @@ class Run:
             stored = self._upsert(participant) if participant.revision == 0 else participant
             participant_id = stored.id
         else:
-            participant_id = self.store.get(participant, Participant).id
+            found = self._find(participant)
+            if not isinstance(found, Participant) or found.deleted:
+                found = self.store.get(participant, Participant)  # says what is wrong
+            participant_id = found.id
         draft = Participation(
             experiment=self._experiment.id,
             participant=participant_id,
@@ -550,7 +566,7 @@ class Run:
             description=description or "",
             shown_at=shown_at,
         )
-        existing = self.store.find(draft.id, include_deleted=True)
+        existing = self._find(draft.id)
         if existing is None:
             return self._upsert(draft)
         if not isinstance(existing, Prototype):
