@@ -11,6 +11,7 @@ from experiments import (
     ConflictError,
     Decision,
     Excuse,
+    ExcuseReason,
     Experiment,
     ExperimentStatus,
     Hypothesis,
@@ -358,6 +359,38 @@ class TestExcuses:
         assert any_store.count(Excuse) == 2
         reasons = sorted(e.reason.value for e in any_store.query(Excuse))
         assert reasons == ["know-what-they-say", "no-time"]
+
+    def test_one_excuse_however_reason_and_place_are_given(self, any_store: Store) -> None:
+        """Reason spellings and place by record, id or slug all make the same one excuse."""
+        welfare = any_store.save(Objective(title="Welfare", slug="welfare"))
+        walks = any_store.save(Experiment(title="Safety walks", slug="safety-walks"))
+        ways = [
+            ("no-time", welfare),
+            ("No time", welfare.id),
+            (ExcuseReason.NO_TIME, "welfare"),
+            ("NO_TIME", welfare),
+        ]
+        made = {
+            record_excuse(any_store, group=" Young people ", reason=reason, objective=place).id
+            for reason, place in ways
+        }
+        for place in (walks, walks.id, "safety-walks"):
+            made.add(
+                record_excuse(
+                    any_store, group="Young people", reason="No time", experiment=place
+                ).id
+            )
+        assert len(made) == 2
+        assert any_store.count(Excuse) == 2
+        stored = {e.objective or e.experiment for e in any_store.query(Excuse)}
+        assert stored == {welfare.id, walks.id}
+
+    def test_a_place_slug_must_exist(self, any_store: Store) -> None:
+        """A slug that names no objective is refused; nothing is recorded."""
+        any_store.save(Objective(title="Welfare", slug="welfare"))
+        with pytest.raises(NotFoundError, match="'welfar'"):
+            record_excuse(any_store, group="Everyone", reason="no-time", objective="welfar")
+        assert any_store.count(Excuse) == 0
 
     def test_unknown_reason_lists_the_reasons(self, any_store: Store) -> None:
         """A reason outside the register says which ones there are."""

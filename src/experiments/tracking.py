@@ -219,18 +219,30 @@ def record_excuse(
 ) -> Excuse:
     """Write down a group that was not let in, and why ("no bad excuses").
 
-    Recording the same group and reason for the same place twice keeps one excuse.
+    ``objective`` or ``experiment`` is the place: a record, its id, or its slug (which
+    must name a stored one).  Recording the same group and reason for the same place
+    twice keeps one excuse, however the reason is spelled (``"no-time"``, ``"No time"``,
+    ``ExcuseReason.NO_TIME``) and the place is named.
+
+    Raises:
+        ValidationError: a reason outside the register, or not exactly one place.
+        NotFoundError: a place given by a slug that no stored record has.
     """
-    place = objective if objective is not None else experiment
-    place_id = place.id if isinstance(place, Record) else place
-    excuse = Excuse(
-        id=id_for("excuse", "exc", f"{place_id}/{group}/{reason}"),
+    # Validated first, so a bad reason is reported before any lookup in the store.
+    draft = Excuse(
         group=group,
         reason=reason,
         statement=statement,
         objective=objective,
         experiment=experiment,
     )
+    places = {
+        "objective": None if objective is None else _place_id(store, objective, Objective),
+        "experiment": None if experiment is None else _place_id(store, experiment, Experiment),
+    }
+    place_id = places["objective"] or places["experiment"]
+    key = f"{place_id}/{draft.group}/{draft.reason.value}"
+    excuse = draft.evolve(id=id_for("excuse", "exc", key), **places)
     return store.create_if_absent(excuse, by=by)
 
 
