@@ -58,6 +58,7 @@ from experiments.model._time import (
     parse_timebox,
     utc_key,
 )
+from experiments.model.experiment import awaits_decision, decision_of
 from experiments.model.objective import cycle_message, parent_cycles
 from experiments.query import Count, F, Latest, Max
 from experiments.refs import Ref
@@ -287,7 +288,7 @@ class _Experiment:
     time_box: str | None
     started_key: str | None
     learnings: int = 0
-    decision: Outcome | None = None
+    decision: Outcome | None = None  # only while decided (decision_of)
     participations: list[int] = attrs.field(factory=list)
     hypotheses: list[_Hypothesis] = attrs.field(factory=list)
     heard: frozenset[int] = frozenset()
@@ -465,7 +466,7 @@ class _Facts:
         ):
             experiment = self.experiments.get(row["experiment"])
             if experiment is not None and row["outcome"] is not None:
-                experiment.decision = _OUTCOME[row["outcome"]]
+                experiment.decision = decision_of(experiment.status, _OUTCOME[row["outcome"]])
 
     def _read_hypotheses(self) -> None:
         """Hypotheses, their status from the latest learning, and whose voices they rest on."""
@@ -607,11 +608,7 @@ def _summary(facts: _Facts, experiment_ids: Iterable[str], excuses: Sequence[Exc
         time_boxed=sum(1 for e in experiments if e.time_box),
         overdue=tuple(overdue),
         concluded_without_learning=tuple(e.ref for e in concluded if e.learnings == 0),
-        concluded_without_decision=tuple(
-            e.ref
-            for e in concluded
-            if e.decision is None and e.status is ExperimentStatus.CONCLUDED
-        ),
+        concluded_without_decision=tuple(e.ref for e in experiments if awaits_decision(e.status)),
         untested=tuple(untested),
         candidates=tuple(candidates),
         excuses=tuple(sorted(excuses, key=lambda x: (x.reason.value, x.group, x.id))),

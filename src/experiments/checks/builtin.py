@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.model import Role, Stance
 from experiments.model._time import days_between, instant, parse_duration
+from experiments.model.experiment import awaits_decision
 from experiments.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -185,7 +186,8 @@ def _no_learning(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
 def _no_decision(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     grace = parse_duration(options["grace"])
     for experiment in context.experiments:
-        if context.status_at(experiment) != "concluded" or experiment.concluded_at is None:
+        status = experiment.status_at(context.at)
+        if not awaits_decision(status) or experiment.concluded_at is None:
             continue
         if not context.reached(experiment.concluded_at + grace):
             continue

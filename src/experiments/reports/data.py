@@ -39,6 +39,7 @@ from experiments.model import (
     Verdict,
 )
 from experiments.model._time import instant
+from experiments.model.experiment import decision_of
 from experiments.query import Count
 from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Rollup
 
@@ -347,8 +348,10 @@ class _Reader:
                     assumption=hypothesis.assumption,
                 )
             )
+        status = experiment.status_at(self.at)
         decided = [d for d in decisions if instant(d.decided_at) <= instant(self.at)]
-        decision = max(decided, key=lambda d: (d.decided_at, d.id)) if decided else None
+        last = max(decided, key=lambda d: (instant(d.decided_at), d.id)) if decided else None
+        decision = decision_of(status, last)
         box = experiment.time_box
         planned_start = None if box is None else box.start
         if box is not None and planned_start is None:
@@ -365,7 +368,7 @@ class _Reader:
             ),
             owner=experiment.owner,
             facilitators=experiment.facilitators,
-            status=experiment.status_at(self.at),
+            status=status,
             time_box_days=None if box is None else box.duration.in_days(),
             planned_start=None if planned_start is None else planned_start.in_timezone(self.zone),
             planned_end=None if planned_end is None else planned_end.in_timezone(self.zone),
