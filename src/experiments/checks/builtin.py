@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from experiments.checks._options import DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.model import Role, Stance
 from experiments.model._time import days_between, instant, parse_duration
@@ -241,6 +242,7 @@ LONG_TIME_BOX = Check(
     "A planned or running experiment time-boxed to longer than a limit.",
     _long_time_box,
     {"max": "P12W"},
+    {"max": DURATION_OPTION},
 )
 NO_EXTERNAL = Check(
     "engine-room/no-external",
@@ -298,6 +300,7 @@ NO_DECISION = Check(
     "A concluded experiment still without a decision after a grace period.",
     _no_decision,
     {"grace": "P14D"},
+    {"grace": DURATION_OPTION},
 )
 OVERDUE = Check(
     "follow-up/overdue",
@@ -306,6 +309,7 @@ OVERDUE = Check(
     "An experiment still running after its time box ended.",
     _overdue,
     {"grace": "P0D"},
+    {"grace": DURATION_OPTION},
 )
 
 #: Every built-in check, in the order they are documented.
