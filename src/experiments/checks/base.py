@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import pendulum
 
+from experiments._grouping import by_experiment
 from experiments.checks._options import OptionKind, inferred
 from experiments.errors import ValidationError
 from experiments.model import (
@@ -152,33 +152,25 @@ class CheckContext:
         self.at = at
         self._ids = {e.id for e in experiments}
 
-    def _by_experiment(self, kind: type[Record]) -> dict[str, list[Any]]:
-        grouped: dict[str, list[Any]] = defaultdict(list)
-        if not self._ids:
-            return grouped
-        for record in self.store.query(kind, experiment=sorted(self._ids)):
-            grouped[record.experiment].append(record)  # type: ignore[attr-defined]
-        return grouped
-
     @functools.cached_property
     def participations(self) -> dict[str, list[Participation]]:
         """Participations by experiment id."""
-        return self._by_experiment(Participation)
+        return by_experiment(self.store, Participation, sorted(self._ids))
 
     @functools.cached_property
     def prototypes(self) -> dict[str, list[Prototype]]:
         """Prototypes by experiment id."""
-        return self._by_experiment(Prototype)
+        return by_experiment(self.store, Prototype, sorted(self._ids))
 
     @functools.cached_property
     def learnings(self) -> dict[str, list[Learning]]:
         """Learnings by experiment id."""
-        return self._by_experiment(Learning)
+        return by_experiment(self.store, Learning, sorted(self._ids))
 
     @functools.cached_property
     def decisions(self) -> dict[str, list[Decision]]:
         """Decisions by experiment id."""
-        return self._by_experiment(Decision)
+        return by_experiment(self.store, Decision, sorted(self._ids))
 
     @functools.cached_property
     def objectives(self) -> dict[str, Objective]:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING
 
 import attrs
 import pendulum
 
+from experiments._grouping import by_experiment, chunks
 from experiments.checks import CheckReport, Severity
 from experiments.model import (
     AssumptionKind,
@@ -57,11 +58,6 @@ __all__ = [
     "Voice",
     "gather",
 ]
-
-#: How many ids one query asks for at most.
-_CHUNK: Final = 500
-
-T = TypeVar("T", Hypothesis, Learning, Decision)
 
 
 @attrs.frozen
@@ -222,19 +218,6 @@ class Report:
 # --- gathering ------------------------------------------------------------------------
 
 
-def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield list(ids[start : start + _CHUNK])
-
-
-def _by_experiment(store: Store, kind: type[T], ids: Sequence[str]) -> dict[str, list[T]]:
-    grouped: dict[str, list[T]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        for record in store.query(kind, experiment=chunk):
-            grouped[record.experiment].append(record)
-    return grouped
-
-
 class _Reader:
     """Reads the detail of the experiments in scope, as of one moment, in one time zone."""
 
@@ -258,7 +241,7 @@ class _Reader:
         if result.scope is None:
             return list(self.store.query(Experiment))
         found: dict[str, Experiment] = {}
-        for chunk in _chunks(sorted(self.objective_titles)):
+        for chunk in chunks(sorted(self.objective_titles)):
             for experiment in self.store.query(Experiment, objectives=chunk):
                 found[experiment.id] = experiment
         return list(found.values())
@@ -267,14 +250,14 @@ class _Reader:
         """Titles of every objective the experiments serve, in the scope or not."""
         titles = dict(self.objective_titles)
         missing = sorted({o for e in experiments for o in e.objectives} - set(titles))
-        for chunk in _chunks(missing):
+        for chunk in chunks(missing):
             titles.update((o.id, o.title) for o in self.store.query(Objective, id=chunk))
         return titles
 
     def participation_counts(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         """(participants, critical voices) per experiment."""
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for row in self.store.aggregate(
                 Participation,
                 group_by=["experiment", "stance"],
@@ -293,7 +276,7 @@ class _Reader:
         people_ids = sorted({p for _, p in wanted})
         people: dict[str, Participant] = {}
         stances: dict[tuple[str, str], Stance] = {}
-        for chunk in _chunks(people_ids):
+        for chunk in chunks(people_ids):
             people.update((p.id, p) for p in self.store.query(Participant, id=chunk))
             for row in self.store.aggregate(
                 Participation,
@@ -461,9 +444,9 @@ def gather(
     experiments = reader.experiments(result)
     ids = sorted(e.id for e in experiments)
     titles = reader.objectives_of(experiments)
-    hypotheses = _by_experiment(store, Hypothesis, ids)
-    learnings = _by_experiment(store, Learning, ids)
-    decisions = _by_experiment(store, Decision, ids)
+    hypotheses = by_experiment(store, Hypothesis, ids)
+    learnings = by_experiment(store, Learning, ids)
+    decisions = by_experiment(store, Decision, ids)
     counts = reader.participation_counts(ids)
     voices = reader.voices(x for group in learnings.values() for x in group)
     details = [
