@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pendulum
 import pytest
 
 import experiments
@@ -23,8 +25,9 @@ from experiments import (
     Sprint,
     ValidationError,
 )
-from experiments.checks import Check, Finding, Severity, run_checks
+from experiments.checks import DURATION_OPTION, Check, Finding, Severity, run_checks
 from experiments.checks.builtin import BUILTIN_CHECKS
+from experiments.rollup import rollup
 from experiments.stores import Store
 
 NOW = "2026-06-01T12:00:00Z"
@@ -74,6 +77,18 @@ class TestThinkBigStartSmall:
         found = findings(any_store, "think-big/no-objective")
         assert [f.concerns[0].id for f in found] == [lonely.id]
         assert "link it" in found[0].message
+
+    def test_no_objective_fires_when_every_objective_is_gone(self, any_store: Store) -> None:
+        """Links only to deleted or never-stored objectives count as none, as in the roll-up."""
+        gone = any_store.save(Objective(title="Gone", slug="gone"))
+        dangling = any_store.save(Experiment(title="Dangling", objectives=["obj_missing"]))
+        orphaned = any_store.save(Experiment(title="Orphaned", objectives=[gone]))
+        any_store.delete(gone)
+        found = findings(any_store, "think-big/no-objective")
+        assert sorted(f.concerns[0].id for f in found) == sorted([dangling.id, orphaned.id])
+        assert all("deleted or not in the store" in f.message for f in found)
+        unlinked = rollup(any_store, at=NOW).unlinked_experiments
+        assert sorted(r.id for r in unlinked) == sorted([dangling.id, orphaned.id])
 
     def test_no_objective_quiet(self, any_store: Store) -> None:
         """A linked experiment passes."""
@@ -279,6 +294,104 @@ class TestRunningChecks:
             run_checks(any_store, disabled={"think-big/typo"})
         with pytest.raises(ValidationError, match="max"):
             run_checks(any_store, options={"start-small/long-time-box": {"maximum": "P1W"}})
+
+    @pytest.mark.parametrize("value", ["14 days", "-P1D", "", 14, None, ["P1D"]])
+    def test_option_values_are_read_before_any_check_runs(
+        self, any_store: Store, value: Any
+    ) -> None:
+        """A duration option of the wrong form names the check, the option and the forms."""
+        any_store.save(Experiment(title="Lonely"))
+        with pytest.raises(ValidationError) as caught:
+            run_checks(any_store, at=NOW, options={"follow-up/no-decision": {"grace": value}})
+        message = str(caught.value)
+        assert "'follow-up/no-decision'" in message
+        assert "'grace'" in message
+        assert "ISO 8601 duration such as 'P14D'" in message
+
+    def test_durations_as_text_or_timedelta(self, any_store: Store) -> None:
+        """ISO 8601 text and a timedelta both set a duration option."""
+        good_experiment(any_store)
+        for limit in ("p4w", dt.timedelta(weeks=4), pendulum.duration(weeks=4)):
+            options = {"start-small/long-time-box": {"max": limit}}
+            assert len(findings(any_store, "start-small/long-time-box", options=options)) == 1
+
+    @pytest.mark.parametrize(
+        ("disabled", "options"),
+        [
+            ("think-big/no-objective", None),
+            (b"think-big/no-objective", None),
+            (42, None),
+            ([42], None),
+            ((), "start-small/long-time-box"),
+            ((), {"start-small/long-time-box": "P4W"}),
+            ((), {"start-small/long-time-box": [("max", "P4W")]}),
+        ],
+    )
+    def test_a_text_is_not_a_collection(
+        self, any_store: Store, disabled: Any, options: Any
+    ) -> None:
+        """One id or one value where a collection belongs is refused, not read letter by letter."""
+        with pytest.raises(ValidationError, match=r"disabled|options") as caught:
+            run_checks(any_store, at=NOW, disabled=disabled, options=options)
+        assert "e.g." in str(caught.value)
+
+    def test_plugin_options_are_read_by_their_kind(self, plugins: Plugins) -> None:
+        """Declared or inferred from the default: numbers, booleans, lists, durations."""
+        seen: list[dict[str, Any]] = []
+
+        def record(context: Any, options: Any) -> list[Finding]:
+            seen.append(dict(options))
+            return []
+
+        check = Check(
+            "budget/limits",
+            "info",
+            "Follow up",
+            "Reads its options.",
+            record,
+            {"limit": 1000, "strict": False, "tags": ["money"], "within": "P7D", "note": "x"},
+            {"within": DURATION_OPTION},
+        )
+
+        class Budget:
+            @experiments.hookimpl
+            def register_checks(self, register: Callable[[Check], None]) -> None:
+                register(check)
+
+        plugins.register(Budget(), name="budget")
+        with experiments.connect("memory://", plugins=plugins) as store:
+            given = {"limit": "2.5", "strict": "yes", "tags": ("a", "b"), "note": 3}
+            run_checks(store, at=NOW, options={"budget/limits": given})
+            assert seen[-1] == {
+                "limit": 2.5,
+                "strict": True,
+                "tags": ("a", "b"),
+                "within": pendulum.duration(days=7),
+                "note": 3,
+            }
+            bad: list[tuple[str, Any, str]] = [
+                ("limit", "lots", "a finite number"),
+                ("limit", float("nan"), "a finite number"),
+                ("limit", True, "a finite number"),
+                ("strict", "maybe", "true or false"),
+                ("tags", "money", "not a single text"),
+            ]
+            for name, value, accepts in bad:
+                with pytest.raises(ValidationError, match=f"'budget/limits'.*'{name}'.*{accepts}"):
+                    run_checks(store, at=NOW, options={"budget/limits": {name: value}})
+        assert len(seen) == 1
+
+    @pytest.mark.parametrize(
+        ("defaults", "message"),
+        [({"within": "soon"}, r"'budget/odd'.*'within'.*ISO 8601"), ({}, "no default")],
+    )
+    def test_a_check_with_an_unreadable_default_is_refused(
+        self, defaults: dict[str, Any], message: str
+    ) -> None:
+        """A default its kind does not accept, or a kind without a default, is refused."""
+        kinds = {"within": DURATION_OPTION}
+        with pytest.raises(ValidationError, match=message):
+            Check("budget/odd", "info", "Follow up", "Odd.", lambda c, o: [], defaults, kinds)
 
     def test_a_check_that_raises_is_reported_and_others_still_run(self, any_store: Store) -> None:
         """The failure becomes a PluginError finding naming the check and its plugin."""

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import math
 import sys
+import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from experiments import (
+    Decision,
     Evidence,
     ExcuseReason,
     Experiment,
@@ -22,8 +27,14 @@ from experiments import (
     NotFoundError,
     Objective,
     Outcome,
+    Plugins,
     Stance,
+    ValidationError,
+    connect,
 )
+from experiments.checks import run_checks
+from experiments.model.objective import parent_cycles
+from experiments.reports import gather
 from experiments.rollup import Rollup, rollup
 from experiments.stores import Store
 
@@ -243,3 +254,155 @@ class TestObjectiveTree:
         any_store.save(Objective(title="Something"))
         with pytest.raises(NotFoundError, match="nope"):
             rollup(any_store, "nope")
+
+
+class TestParentCycles:
+    """Objectives whose parent links loop back on themselves."""
+
+    def _loop(self, store: Store) -> tuple[Objective, Objective]:
+        first = store.save(Objective(title="Welfare", slug="welfare"))
+        second = store.save(Objective(title="Safety", slug="safety", parent=first))
+        first = store.save(first.evolve(parent=second))  # each save is valid on its own
+        return first, second
+
+    def test_the_roll_up_names_the_loop_and_how_to_break_it(self, any_store: Store) -> None:
+        """A loop is a ValidationError naming both objectives and the edit that fixes it."""
+        first, second = self._loop(any_store)
+        for scope in (None, first, second):
+            with pytest.raises(ValidationError) as caught:
+                rollup(any_store, scope)
+            message = str(caught.value)
+            assert first.id in message
+            assert second.id in message
+            assert "--set parent=" in message
+
+    def test_objectives_outside_the_loop_still_roll_up(self, any_store: Store) -> None:
+        """Rolling up an objective in another tree, or hanging below the loop, works."""
+        first, _ = self._loop(any_store)
+        other = any_store.save(Objective(title="Culture", slug="culture"))
+        below = any_store.save(Objective(title="Below", slug="below", parent=first))
+        assert rollup(any_store, other).scope is not None
+        assert rollup(any_store, below).find(below).objective == below
+
+    def test_breaking_the_loop_restores_the_roll_up(self, any_store: Store) -> None:
+        """With one parent cleared the tree rolls up again."""
+        first, second = self._loop(any_store)
+        any_store.save(first.evolve(parent=None))
+        assert [o.objective.id for o in both_ways(any_store).objectives] == [first.id]
+        assert both_ways(any_store).find(second).objective.parent == first.id
+
+    def test_verify_reports_the_loop(self, any_store: Store) -> None:
+        """verify() lists the loop once, at its objective with the smallest id."""
+        first, second = self._loop(any_store)
+        damage = any_store.verify()
+        assert len(damage) == 1
+        assert damage[0].id == min(first.id, second.id)
+        assert "their own ancestors" in damage[0].problem
+        any_store.delete(second)
+        assert any_store.verify() == []
+
+
+class TestParentCyclesFunction:
+    """parent_cycles() on any parent links."""
+
+    @given(st.lists(st.integers(0, 7) | st.none(), min_size=1, max_size=8))
+    def test_finds_exactly_the_objectives_that_are_their_own_ancestors(
+        self, parents: list[int | None]
+    ) -> None:
+        """Each objective in a loop is found once; none outside a loop is."""
+        ids = [f"obj_{n}" for n in range(len(parents))]
+        objectives = [
+            Objective(
+                id=ids[n],
+                title=f"Objective {n}",
+                parent=None if p is None or p == n else f"obj_{p}",
+            )
+            for n, p in enumerate(parents)
+        ]
+        by_id = {o.id: o for o in objectives}
+
+        def own_ancestor(objective: Objective) -> bool:
+            seen, current = set(), objective.parent
+            while current in by_id and current not in seen:
+                if current == objective.id:
+                    return True
+                seen.add(current)
+                current = by_id[current].parent
+            return False
+
+        found = [o.id for cycle in parent_cycles(objectives) for o in cycle]
+        assert sorted(found) == sorted(o.id for o in objectives if own_ancestor(o))
+        for cycle in parent_cycles(objectives):
+            assert cycle[0].id == min(o.id for o in cycle)
+            for child, parent in zip(cycle, cycle[1:] + cycle[:1], strict=True):
+                assert child.parent == parent.id
+
+
+_DAY0 = pendulum.datetime(2026, 5, 1, 9, tz="UTC")
+_STAGES = ("planned", "running", "concluded", "decided", "abandoned")
+_STRAY = st.lists(st.tuples(st.sampled_from(Outcome), st.integers(0, 20)), max_size=2)
+_PROGRAMME = st.lists(
+    st.tuples(st.sampled_from(_STAGES), st.sampled_from(Outcome), _STRAY), min_size=1, max_size=4
+)
+
+
+def _day(n: int) -> pendulum.DateTime:
+    return _DAY0.add(days=n)
+
+
+def _record(store: Store, programme: list[tuple[str, Outcome, list[tuple[Outcome, int]]]]) -> None:
+    """Experiments at each stage, decided on day 12, with decisions saved beside the lifecycle."""
+    objective = store.save(Objective(title="Welfare"))
+    for n, (stage, outcome, strays) in enumerate(programme):
+        experiment = store.save(Experiment(title=f"Experiment {n}", objectives=[objective]))
+        if stage == "abandoned":
+            experiment = store.save(experiment.abandon(at=_day(3)))
+        elif stage != "planned":
+            experiment = store.save(experiment.start(at=_day(1)))
+        if stage in ("concluded", "decided"):
+            experiment = store.save(experiment.conclude(at=_day(8)))
+        if stage == "decided":
+            decision = store.save(
+                Decision(experiment=experiment, outcome=outcome, decided_at=_day(12))
+            )
+            experiment = store.save(experiment.decide(decision))
+        for stray, day in strays:  # saved alone: the experiment does not move with them
+            store.save(Decision(experiment=experiment, outcome=stray, decided_at=_day(day)))
+
+
+class TestDecisionsAgree:
+    """The roll-up, the check and the report count decisions by one definition."""
+
+    @given(programme=_PROGRAMME, day=st.integers(0, 20))
+    def test_roll_up_check_and_report_agree(
+        self, programme: list[tuple[str, Outcome, list[tuple[Outcome, int]]]], day: int
+    ) -> None:
+        """Concluded without decision is what follow-up/no-decision finds; outcomes as reported."""
+        at = _day(day)
+        with connect(f"memory://{uuid.uuid4().hex}", plugins=Plugins(autoload=False)) as store:
+            _record(store, programme)
+            result = rollup(store, at=at)
+            checks = run_checks(store, at=at, options={"follow-up/no-decision": {"grace": "P0D"}})
+            report = gather(store, result)
+        flagged = {f.concerns[0].id for f in checks.findings if f.check == "follow-up/no-decision"}
+        assert {r.id for r in result.total.concluded_without_decision} == flagged
+        shown = Counter(d.decision.outcome for d in report.experiments if d.decision is not None)
+        assert {o: n for o, n in result.total.decisions.items() if n} == dict(shown)
+        for detail in report.experiments:
+            assert (detail.decision is not None) == (detail.status is ExperimentStatus.DECIDED)
+        assert (
+            sum(result.total.decisions.values()) == result.total.by_status[ExperimentStatus.DECIDED]
+        )
+
+    def test_a_decision_saved_without_moving_the_experiment_is_none_yet(
+        self, any_store: Store
+    ) -> None:
+        """A concluded experiment with a decision record beside it still waits for its decision."""
+        _record(any_store, [("concluded", Outcome.STOP, [(Outcome.SCALE_UP, 9)])])
+        at = _day(30)  # past the check's grace of 14 days
+        result = both_ways(any_store, at=at)
+        assert [r.title for r in result.total.concluded_without_decision] == ["Experiment 0"]
+        assert sum(result.total.decisions.values()) == 0
+        found = run_checks(any_store, at=at).by_check()["follow-up/no-decision"]
+        assert [f.concerns[0].title for f in found] == ["Experiment 0"]
+        assert gather(any_store, result).experiments[0].decision is None

@@ -11,6 +11,7 @@ from experiments import (
     ConflictError,
     Decision,
     Excuse,
+    ExcuseReason,
     Experiment,
     ExperimentStatus,
     Hypothesis,
@@ -77,6 +78,40 @@ class TestOpening:
         assert stored.objectives == (objective.id,)
         assert stored.time_box is not None
         assert stored.time_box.start == stored.started_at
+
+    def test_one_objective_by_slug_links_it_not_its_letters(self, any_store: Store) -> None:
+        """objectives= takes a single slug, id or record, and a slug becomes its id."""
+        welfare = any_store.save(Objective(title="Welfare", slug="welfare"))
+        safety = any_store.save(Objective(title="Safety"))
+        with track("by-slug", store=any_store, objectives="welfare") as run:
+            assert run.experiment.objectives == (welfare.id,)
+        with track("by-record", store=any_store, objectives=welfare) as run:
+            assert run.experiment.objectives == (welfare.id,)
+        with track("by-id", store=any_store, objectives=safety.id) as run:
+            assert run.experiment.objectives == (safety.id,)
+        with track("mixed", store=any_store, objectives=["welfare", safety.id, welfare]) as run:
+            assert run.experiment.objectives == (welfare.id, safety.id)
+
+    def test_an_unknown_objective_slug_is_not_found(self, any_store: Store) -> None:
+        """A slug no objective has is refused, saying to create it or fix it; nothing is made."""
+        any_store.save(Objective(title="Welfare", slug="welfare"))
+        with pytest.raises(NotFoundError, match=r"'welfar'.*create it.*fix the slug"):
+            track("typo", store=any_store, objectives=["welfar"])
+        deleted = any_store.delete(any_store.save(Objective(title="Old", slug="old")))
+        with pytest.raises(NotFoundError, match="deleted"):
+            track("stale", store=any_store, objectives="old")
+        assert deleted.deleted
+        assert any_store.count(Experiment) == 0
+
+    @pytest.mark.parametrize("objectives", [b"welfare", 42, ["welfare", 42], [None]])
+    def test_objectives_of_the_wrong_type_are_refused(
+        self, any_store: Store, objectives: Any
+    ) -> None:
+        """Anything but objectives, ids, slugs or a collection of them is a ValidationError."""
+        any_store.save(Objective(title="Welfare", slug="welfare"))
+        with pytest.raises(ValidationError, match="objectives"):
+            track("wrong", store=any_store, objectives=objectives)
+        assert any_store.count(Experiment) == 0
 
     def test_opens_existing_by_id_or_slug_without_changing_it(self, any_store: Store) -> None:
         """An existing experiment is opened as it is, whatever title the script passes."""
@@ -189,6 +224,33 @@ class TestLogging:
                 assert any_store.count(Measurement) == 0
             assert any_store.count(Measurement) == 10
 
+    def test_bulk_finds_what_it_made_earlier_in_the_block(self, any_store: Store) -> None:
+        """Logging the same thing twice in one bulk block updates it: no duplicate, no conflict."""
+        person = Participant(role="citizen", slug="resident-7")
+        with track("bulk-twice", store=any_store) as run, run.bulk():
+            first = run.measure("visits", 3, at="2026-09-01T12:00:00Z")
+            again = run.measure("visits", 4, at="2026-09-01T12:00:00Z")
+            hypothesis = run.hypothesis("People come back", criterion="visits >= 3")
+            same = run.hypothesis("People come back", criterion="visits >= 4")
+            run.learn("Four came", hypothesis=hypothesis, verdict="supports")
+            run.learn("Four came", hypothesis=hypothesis, verdict="supports", evidence="strong")
+            run.participant(person, stance="supportive")
+            run.participant(person.id, stance="critical")
+            run.prototype("Poster", fidelity="sketch")
+            poster = run.prototype("Poster", fidelity="pilot")
+            run.conclude()
+            decision = run.decide("iterate")
+            assert run.decide("stop") == decision
+        assert (first.id, hypothesis.id) == (again.id, same.id)
+        assert [m.value for m in any_store.query(Measurement)] == [4]
+        assert [str(h.criterion) for h in any_store.query(Hypothesis)] == [str(same.criterion)]
+        assert [x.evidence.value for x in any_store.query(Learning)] == ["strong"]
+        assert [p.stance.value for p in any_store.query(Participation)] == ["critical"]
+        assert any_store.count(Participant) == 1
+        assert [p.version for p in any_store.query(Prototype)] == [poster.version] == [2]
+        assert [d.outcome.value for d in any_store.query(Decision)] == ["iterate"]
+        assert decision.revision == 1
+
     def test_bulk_failure_stores_none_of_it(self, any_store: Store) -> None:
         """A failure inside bulk() discards the whole bulk, nothing else."""
         with pytest.raises(ValidationError), track("bulk-fail", store=any_store) as run:
@@ -297,6 +359,38 @@ class TestExcuses:
         assert any_store.count(Excuse) == 2
         reasons = sorted(e.reason.value for e in any_store.query(Excuse))
         assert reasons == ["know-what-they-say", "no-time"]
+
+    def test_one_excuse_however_reason_and_place_are_given(self, any_store: Store) -> None:
+        """Reason spellings and place by record, id or slug all make the same one excuse."""
+        welfare = any_store.save(Objective(title="Welfare", slug="welfare"))
+        walks = any_store.save(Experiment(title="Safety walks", slug="safety-walks"))
+        ways = [
+            ("no-time", welfare),
+            ("No time", welfare.id),
+            (ExcuseReason.NO_TIME, "welfare"),
+            ("NO_TIME", welfare),
+        ]
+        made = {
+            record_excuse(any_store, group=" Young people ", reason=reason, objective=place).id
+            for reason, place in ways
+        }
+        for place in (walks, walks.id, "safety-walks"):
+            made.add(
+                record_excuse(
+                    any_store, group="Young people", reason="No time", experiment=place
+                ).id
+            )
+        assert len(made) == 2
+        assert any_store.count(Excuse) == 2
+        stored = {e.objective or e.experiment for e in any_store.query(Excuse)}
+        assert stored == {welfare.id, walks.id}
+
+    def test_a_place_slug_must_exist(self, any_store: Store) -> None:
+        """A slug that names no objective is refused; nothing is recorded."""
+        any_store.save(Objective(title="Welfare", slug="welfare"))
+        with pytest.raises(NotFoundError, match="'welfar'"):
+            record_excuse(any_store, group="Everyone", reason="no-time", objective="welfar")
+        assert any_store.count(Excuse) == 0
 
     def test_unknown_reason_lists_the_reasons(self, any_store: Store) -> None:
         """A reason outside the register says which ones there are."""

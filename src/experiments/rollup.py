@@ -59,6 +59,8 @@ from experiments.model._time import (
     parse_timebox,
     utc_key,
 )
+from experiments.model.experiment import awaits_decision, decision_of
+from experiments.model.objective import cycle_message, parent_cycles
 from experiments.query import Count, F, Latest, Max
 from experiments.refs import Ref
 
@@ -287,7 +289,7 @@ class _Experiment:
     time_box: str | None
     started_key: str | None
     learnings: int = 0
-    decision: Outcome | None = None
+    decision: Outcome | None = None  # only while decided (decision_of)
     participations: list[int] = attrs.field(factory=list)
     hypotheses: list[_Hypothesis] = attrs.field(factory=list)
     overdue: Overdue | None = None
@@ -465,7 +467,7 @@ class _Facts:
         ):
             experiment = self.experiments.get(row["experiment"])
             if experiment is not None and row["outcome"] is not None:
-                experiment.decision = _OUTCOME[row["outcome"]]
+                experiment.decision = decision_of(experiment.status, _OUTCOME[row["outcome"]])
 
     def _read_hypotheses(self) -> None:
         """Hypotheses, their status from the latest learning, and whose voices they rest on."""
@@ -610,11 +612,7 @@ def _summary(facts: _Facts, experiment_ids: Iterable[str], excuses: Sequence[Exc
         time_boxed=sum(1 for e in experiments if e.time_box),
         overdue=tuple(overdue),
         concluded_without_learning=tuple(e.ref for e in concluded if e.learnings == 0),
-        concluded_without_decision=tuple(
-            e.ref
-            for e in concluded
-            if e.decision is None and e.status is ExperimentStatus.CONCLUDED
-        ),
+        concluded_without_decision=tuple(e.ref for e in experiments if awaits_decision(e.status)),
         untested=tuple(untested),
         candidates=tuple(candidates),
         excuses=tuple(sorted(excuses, key=lambda x: (x.reason.value, x.group, x.id))),
@@ -661,6 +659,8 @@ def rollup(
 
     Raises:
         NotFoundError: the objective is not in the store.
+        ValidationError: objectives in the roll-up are their own ancestors through their
+            ``parent`` links (a loop); the message names them.
     """
     moment = pendulum.now("UTC") if at is None else parse_datetime(at)
     allowance = parse_duration(untested_after)
@@ -668,6 +668,7 @@ def rollup(
     if objective is not None:
         scope_objective = _find_objective(store, objective)
     facts = _Facts(store, moment, pushdown=pushdown)
+    _refuse_cycles(facts, scope_objective)
     facts.derive(allowance)
     children = facts.children_of()
     linked: dict[str, list[str]] = defaultdict(list)
@@ -729,6 +730,17 @@ def rollup(
         objectives_without_experiments=tuple(sorted(empty, key=lambda r: r.id)),
         unlinked_experiments=tuple(unlinked),
     )
+
+
+def _refuse_cycles(facts: _Facts, scope: Objective | None) -> None:
+    """Objectives that are their own ancestors have no place in a tree: say which, and how."""
+    cycles = parent_cycles(facts.objectives.values())
+    if scope is not None:
+        cycles = [c for c in cycles if any(o.id == scope.id for o in c)]
+    if cycles:
+        raise ValidationError(
+            "cannot roll up: " + "; and ".join(cycle_message(cycle) for cycle in cycles)
+        )
 
 
 def _find_objective(store: Store, objective: Objective | str) -> Objective:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from experiments.errors import ConflictError, NotFoundError, ValidationError
+from experiments.errors import ConflictError, InvalidTypeError, NotFoundError, ValidationError
 from experiments.model import (
     Decision,
     Evidence,
@@ -79,7 +79,7 @@ def track(
     *,
     store: Store | None = None,
     title: str | None = None,
-    objectives: Iterable[Objective | str] = (),
+    objectives: Objective | str | Iterable[Objective | str] = (),
     time_box: TimeBoxLike | None = None,
     owner: str | None = None,
     start: bool = True,
@@ -91,6 +91,8 @@ def track(
     Args:
         experiment: an Experiment, its id, or its slug.  A slug that names no experiment
             yet creates one (with ``title``, ``objectives``, ``time_box``, ``owner``).
+        objectives: what a new experiment serves: one objective or several, each an
+            Objective, its id or its slug (a slug must name a stored objective).
         store: where to log; None opens the default store (``EXPERIMENTS_STORE``, else
             ``experiments.db``) and closes it when the run ends.
         start: start the experiment if it is still planned.
@@ -99,15 +101,18 @@ def track(
         by: who is logging, recorded on every version written.
 
     Raises:
-        NotFoundError: ``experiment`` is an id (not a slug) that is not in the store.
+        NotFoundError: ``experiment`` is an id (not a slug) that is not in the store, or
+            a new experiment's objective is a slug no stored objective has.
+        ValidationError: ``objectives`` is neither an objective nor a collection of them.
     """
+    wanted = _references(objectives, "objectives")
     owns_store = store is None
     if store is None:
         from experiments.stores import connect  # noqa: PLC0415 - keeps import light
 
         store = connect()
     try:
-        record = _open(store, experiment, title, objectives, time_box, owner, by)
+        record = _open(store, experiment, title, wanted, time_box, owner, by)
         run = Run(store, record, by=by, conclude=conclude, owns_store=owns_store)
         if start and record.status is ExperimentStatus.PLANNED:
             run.start()
@@ -122,7 +127,7 @@ def _open(
     store: Store,
     experiment: Experiment | str,
     title: str | None,
-    objectives: Iterable[Objective | str],
+    objectives: Sequence[Objective | str],
     time_box: TimeBoxLike | None,
     owner: str | None,
     by: str | None,
@@ -151,11 +156,55 @@ def _open(
     fresh = Experiment(
         slug=experiment,
         title=title or experiment.replace("-", " ").capitalize(),
-        objectives=tuple(objectives),
+        objectives=tuple(_place_id(store, o, Objective) for o in objectives),
         time_box=time_box,
         owner=owner,
     )
     return store.create_if_absent(fresh, by=by)
+
+
+def _references(value: object, name: str) -> tuple[Objective | str, ...]:
+    """One objective or a collection of them as a tuple; a text is one, never its letters."""
+    if isinstance(value, Objective | str):
+        return (value,)
+    if isinstance(value, bytes) or not isinstance(value, Iterable):
+        raise InvalidTypeError(
+            f"{name} must be an objective (record, id or slug) or a list of them; got {value!r}"
+        )
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, Objective | str):
+            raise InvalidTypeError(
+                f"{name} holds {item!r}; give objectives as records, ids or slugs"
+            )
+    return items
+
+
+def _place_id(store: Store, reference: Record | str, kind: type[Record]) -> str:
+    """The id ``reference`` stands for: a record's own, an id as it is, a slug's record's.
+
+    A slug (lowercase letters, digits and hyphens) must name a stored record of ``kind``,
+    so that a typo is an error rather than a link to nothing; an id is taken as given.
+    """
+    if isinstance(reference, Record):
+        return reference.id
+    if not SLUG_PATTERN.fullmatch(reference):
+        return reference  # an id such as 'obj_...'; the record's own checks apply
+    exists = store.exists()
+    for candidate in (kind.id_for_slug(reference), reference):
+        found = store.find(candidate, include_deleted=True) if exists else None
+        if not isinstance(found, kind):
+            continue
+        if found.deleted:
+            raise NotFoundError(
+                f"{found.label()} is deleted; restore it (store.restore({found.id!r})) "
+                "or give another"
+            )
+        return found.id
+    raise NotFoundError(
+        f"no {kind.kind} with slug {reference!r} in {store.url.redacted}; create it "
+        f"(e.g. {kind.__name__}(slug={reference!r}, title=...)) or fix the slug"
+    )
 
 
 def record_excuse(
@@ -170,18 +219,30 @@ def record_excuse(
 ) -> Excuse:
     """Write down a group that was not let in, and why ("no bad excuses").
 
-    Recording the same group and reason for the same place twice keeps one excuse.
+    ``objective`` or ``experiment`` is the place: a record, its id, or its slug (which
+    must name a stored one).  Recording the same group and reason for the same place
+    twice keeps one excuse, however the reason is spelled (``"no-time"``, ``"No time"``,
+    ``ExcuseReason.NO_TIME``) and the place is named.
+
+    Raises:
+        ValidationError: a reason outside the register, or not exactly one place.
+        NotFoundError: a place given by a slug that no stored record has.
     """
-    place = objective if objective is not None else experiment
-    place_id = place.id if isinstance(place, Record) else place
-    excuse = Excuse(
-        id=id_for("excuse", "exc", f"{place_id}/{group}/{reason}"),
+    # Validated first, so a bad reason is reported before any lookup in the store.
+    draft = Excuse(
         group=group,
         reason=reason,
         statement=statement,
         objective=objective,
         experiment=experiment,
     )
+    places = {
+        "objective": None if objective is None else _place_id(store, objective, Objective),
+        "experiment": None if experiment is None else _place_id(store, experiment, Experiment),
+    }
+    place_id = places["objective"] or places["experiment"]
+    key = f"{place_id}/{draft.group}/{draft.reason.value}"
+    excuse = draft.evolve(id=id_for("excuse", "exc", key), **places)
     return store.create_if_absent(excuse, by=by)
 
 
@@ -264,10 +325,19 @@ class Run:
             return self._batch.save(record)
         return self.store.save(record, by=self._by)
 
+    def _find(self, record_id: str) -> Record | None:
+        """The latest version of ``record_id``: as this run's bulk batch holds it, else stored.
+
+        Inside ``bulk()`` nothing is stored until the block ends, so a record made earlier
+        in the same block is found only in the batch.
+        """
+        pending = self._batch.find(record_id) if self._batch is not None else None
+        return pending or self.store.find(record_id, include_deleted=True)
+
     def _upsert(self, record: R, same: Sequence[str] = ()) -> R:
         """Create ``record``, or give the stored one the values of the fields in ``same``."""
         if self._batch is not None:
-            found = self.store.find(record.id, include_deleted=True)
+            found = self._find(record.id)
             if found is None:
                 return self._batch.save(record)
             stored = found
@@ -341,7 +411,11 @@ class Run:
         at: DateTimeLike | None = None,
     ) -> Decision:
         """Record the decision after the experiment and move it to decided, together."""
+        key = self._key("decision", "dec", "decision")
         if self._experiment.status is ExperimentStatus.DECIDED:
+            pending = self._batch.find(key) if self._batch is not None else None
+            if isinstance(pending, Decision):
+                return pending  # decided earlier in this bulk block
             latest = self.store.query(
                 Decision, experiment=self._experiment.id, order_by="-decided_at", limit=1
             )
@@ -350,7 +424,7 @@ class Run:
                 return found
         extra: dict[str, Any] = {} if at is None else {"decided_at": at}
         decision = Decision(
-            id=self._key("decision", "dec", "decision"),
+            id=key,
             experiment=self._experiment.id,
             outcome=outcome,
             rationale=rationale,
@@ -360,9 +434,9 @@ class Run:
         )
         decided = self._experiment.decide(decision)
         if self._batch is not None:
-            self._batch.save(decision)
+            saved = self._batch.save(decision)
             self._experiment = self._batch.save(decided)
-            return decision
+            return saved
         with self.store.batch(by=self._by) as batch:
             saved = batch.save(decision)
             self._experiment = batch.save(decided)
@@ -473,7 +547,10 @@ class Run:
             stored = self._upsert(participant) if participant.revision == 0 else participant
             participant_id = stored.id
         else:
-            participant_id = self.store.get(participant, Participant).id
+            found = self._find(participant)
+            if not isinstance(found, Participant) or found.deleted:
+                found = self.store.get(participant, Participant)  # says what is wrong
+            participant_id = found.id
         draft = Participation(
             experiment=self._experiment.id,
             participant=participant_id,
@@ -501,7 +578,7 @@ class Run:
             description=description or "",
             shown_at=shown_at,
         )
-        existing = self.store.find(draft.id, include_deleted=True)
+        existing = self._find(draft.id)
         if existing is None:
             return self._upsert(draft)
         if not isinstance(existing, Prototype):

@@ -25,8 +25,15 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pendulum
 
+from experiments.checks._options import (
+    BOOLEAN_OPTION,
+    DURATION_OPTION,
+    LIST_OPTION,
+    NUMBER_OPTION,
+    OptionKind,
+)
 from experiments.checks.base import Check, CheckContext, Finding, Severity
-from experiments.errors import PluginError, ValidationError
+from experiments.errors import InvalidTypeError, PluginError, ValidationError
 from experiments.model import Experiment, Objective, Sprint
 from experiments.model._time import DateTimeLike, parse_datetime
 
@@ -34,7 +41,19 @@ if TYPE_CHECKING:
     from experiments.plugins import Plugins
     from experiments.stores import Store
 
-__all__ = ["Check", "CheckContext", "CheckReport", "Finding", "Severity", "run_checks"]
+__all__ = [
+    "BOOLEAN_OPTION",
+    "DURATION_OPTION",
+    "LIST_OPTION",
+    "NUMBER_OPTION",
+    "Check",
+    "CheckContext",
+    "CheckReport",
+    "Finding",
+    "OptionKind",
+    "Severity",
+    "run_checks",
+]
 
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
@@ -100,6 +119,43 @@ def _experiment(store: Store, experiment: Experiment | str) -> Experiment:
     return store.get_by_slug(Experiment, experiment)
 
 
+def _configured(options: object) -> dict[str, Mapping[str, Any]]:
+    """``options`` as given to :func:`run_checks`, its shape checked."""
+    if options is None:
+        return {}
+    example = "e.g. {'start-small/long-time-box': {'max': 'P8W'}}"
+    if not isinstance(options, Mapping):
+        raise InvalidTypeError(
+            f"options must map check ids to their options, {example}; got {options!r}"
+        )
+    for check_id, values in options.items():
+        if not isinstance(values, Mapping):
+            raise InvalidTypeError(
+                f"options for check {check_id!r} must map option names to values, {example}; "
+                f"got {values!r}"
+            )
+    return dict(options)
+
+
+def _ids(disabled: object) -> set[str]:
+    """The check ids in ``disabled``; one text is refused, not taken letter by letter."""
+    if isinstance(disabled, str | bytes) or not isinstance(disabled, Iterable):
+        raise InvalidTypeError(
+            "disabled must be a collection of check ids, e.g. {'frontline/no-frontline'}"
+            f"{' (one id in a set or list)' if isinstance(disabled, str) else ''}; "
+            f"got {disabled!r}"
+        )
+    ids = set()
+    for item in disabled:
+        if not isinstance(item, str):
+            raise InvalidTypeError(
+                f"disabled must hold check ids as text, e.g. {{'frontline/no-frontline'}}; "
+                f"got {item!r}"
+            )
+        ids.add(item)
+    return ids
+
+
 def run_checks(
     store: Store,
     *,
@@ -122,24 +178,25 @@ def run_checks(
         plugins: the plugins whose checks to run (default: the store's).
 
     Raises:
-        ValidationError: an unknown check id or option name.
+        ValidationError: an unknown check id or option name, an option value of a form
+            the check does not accept (named with the forms it does), or ``disabled`` or
+            ``options`` not of the shape above (one id as a text, for instance).
     """
     moment = pendulum.now("UTC") if at is None else parse_datetime(at)
     registry = (plugins or store.plugins).checks()
-    configured = dict(options or {})
-    switched_off = set(disabled)
+    configured = _configured(options)
+    switched_off = _ids(disabled)
     unknown = (set(configured) | switched_off) - set(registry)
     if unknown:
         raise ValidationError(
             f"unknown check(s) {', '.join(sorted(unknown))}; known: {', '.join(registry)}"
         )
-    for check_id, values in configured.items():
-        extra = set(values) - set(registry[check_id].check.defaults)
-        if extra:
-            raise ValidationError(
-                f"check {check_id!r} has no option {', '.join(sorted(extra))}; its options: "
-                f"{', '.join(registry[check_id].check.defaults) or 'none'}"
-            )
+    # Every value is read before any check runs: a mistyped threshold is an error here,
+    # not a check that fails half-way through.
+    settings = {
+        check_id: registered.check.settings(configured.get(check_id, {}))
+        for check_id, registered in registry.items()
+    }
     experiments, sprints = _scope(store, experiment, objective)
     context = CheckContext(store, experiments, sprints, moment)
     findings: list[Finding] = []
@@ -148,11 +205,9 @@ def run_checks(
     for check_id, registered in registry.items():
         if check_id in switched_off:
             continue
-        check = registered.check
-        settings = {**check.defaults, **configured.get(check_id, {})}
         ran.append(check_id)
         try:
-            found = list(check.run(context, settings))
+            found = list(registered.check.run(context, settings[check_id]))
         except Exception as exc:  # noqa: BLE001 - a failing check must not stop the others
             error = PluginError(
                 f"check {check_id!r} from plugin {registered.plugin!r} failed: "

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import pendulum
 
+from experiments._grouping import by_experiment
+from experiments.checks._options import OptionKind, inferred
 from experiments.errors import ValidationError
 from experiments.model import (
     Decision,
     Experiment,
     Learning,
+    Objective,
     Participant,
     Participation,
     Prototype,
@@ -81,6 +83,11 @@ class Check:
     use; ``severity`` how urgent its findings are unless a finding says otherwise;
     ``move`` the brave move of the practice it comes from; ``summary`` one line on what it
     looks for; ``run`` the function that looks; ``defaults`` its thresholds.
+
+    ``kinds`` says how to read each option (an :class:`OptionKind`, such as
+    :data:`DURATION_OPTION`); an option it does not name is read by its default's type:
+    a bool, a number, a ``timedelta`` or a list, tuple or set; any other default takes
+    values as they are given.  ``run`` gets the values as read, defaults included.
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -89,6 +96,36 @@ class Check:
     summary: str
     run: Callable[[CheckContext, Mapping[str, Any]], Iterable[Finding]]
     defaults: Mapping[str, Any] = attrs.field(factory=dict)
+    kinds: Mapping[str, OptionKind] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        unknown = set(self.kinds) - set(self.defaults)
+        if unknown:
+            raise ValidationError(
+                f"check {self.id!r} gives kinds for {', '.join(sorted(unknown))}, which have "
+                "no default; give every option a default"
+            )
+        self.settings({})  # a default the check cannot read is a mistake in the check
+
+    def settings(self, configured: Mapping[str, Any]) -> dict[str, Any]:
+        """The options ``run`` gets: the defaults updated with ``configured``, each read.
+
+        Raises:
+            ValidationError: an option the check does not have, or a value of a form it
+                does not accept (the message names the check, the option and the forms).
+        """
+        extra = set(configured) - set(self.defaults)
+        if extra:
+            raise ValidationError(
+                f"check {self.id!r} has no option {', '.join(sorted(extra))}; its options: "
+                f"{', '.join(self.defaults) or 'none'}"
+            )
+        values = {**self.defaults, **configured}
+        for name, value in values.items():
+            kind = self.kinds.get(name) or inferred(self.defaults[name])
+            if kind is not None:
+                values[name] = kind.read(self.id, name, value)
+        return values
 
     def finding(self, message: str, *concerns: Record, severity: Severity | None = None) -> Finding:
         """A finding of this check about ``concerns``."""
@@ -115,33 +152,33 @@ class CheckContext:
         self.at = at
         self._ids = {e.id for e in experiments}
 
-    def _by_experiment(self, kind: type[Record]) -> dict[str, list[Any]]:
-        grouped: dict[str, list[Any]] = defaultdict(list)
-        if not self._ids:
-            return grouped
-        for record in self.store.query(kind, experiment=sorted(self._ids)):
-            grouped[record.experiment].append(record)  # type: ignore[attr-defined]
-        return grouped
-
     @functools.cached_property
     def participations(self) -> dict[str, list[Participation]]:
         """Participations by experiment id."""
-        return self._by_experiment(Participation)
+        return by_experiment(self.store, Participation, sorted(self._ids))
 
     @functools.cached_property
     def prototypes(self) -> dict[str, list[Prototype]]:
         """Prototypes by experiment id."""
-        return self._by_experiment(Prototype)
+        return by_experiment(self.store, Prototype, sorted(self._ids))
 
     @functools.cached_property
     def learnings(self) -> dict[str, list[Learning]]:
         """Learnings by experiment id."""
-        return self._by_experiment(Learning)
+        return by_experiment(self.store, Learning, sorted(self._ids))
 
     @functools.cached_property
     def decisions(self) -> dict[str, list[Decision]]:
         """Decisions by experiment id."""
-        return self._by_experiment(Decision)
+        return by_experiment(self.store, Decision, sorted(self._ids))
+
+    @functools.cached_property
+    def objectives(self) -> dict[str, Objective]:
+        """The objectives experiments in scope are linked to, by id (deleted ones left out)."""
+        wanted = {o for experiment in self.experiments for o in experiment.objectives}
+        if not wanted:
+            return {}
+        return {o.id: o for o in self.store.query(Objective, id=sorted(wanted))}
 
     @functools.cached_property
     def participants(self) -> dict[str, Participant]:

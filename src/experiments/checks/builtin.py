@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from experiments.checks._options import DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.model import Role, Stance
 from experiments.model._time import days_between, instant, parse_duration
+from experiments.model.experiment import awaits_decision
 from experiments.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -21,8 +23,21 @@ _DONE: Final = ("concluded", "decided")
 
 
 def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    # As in the roll-up: a link to an objective that is deleted or was never stored
+    # rolls nothing up, so an experiment with only such links is unlinked.
     for experiment in context.experiments:
-        if not experiment.objectives and context.status_at(experiment) in _ALIVE:
+        if context.status_at(experiment) not in _ALIVE:
+            continue
+        if any(o in context.objectives for o in experiment.objectives):
+            continue
+        if experiment.objectives:
+            yield NO_OBJECTIVE.finding(
+                "is linked only to objectives that are deleted or not in the store "
+                f"({', '.join(experiment.objectives)}); link it to the strategy objective "
+                "it serves so its learning rolls up",
+                experiment,
+            )
+        else:
             yield NO_OBJECTIVE.finding(
                 "is linked to no objective; link it to the strategy objective it serves "
                 "so its learning rolls up",
@@ -172,7 +187,8 @@ def _no_learning(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
 def _no_decision(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     grace = parse_duration(options["grace"])
     for experiment in context.experiments:
-        if context.status_at(experiment) != "concluded" or experiment.concluded_at is None:
+        status = experiment.status_at(context.at)
+        if not awaits_decision(status) or experiment.concluded_at is None:
             continue
         if not context.reached(experiment.concluded_at + grace):
             continue
@@ -226,6 +242,7 @@ LONG_TIME_BOX = Check(
     "A planned or running experiment time-boxed to longer than a limit.",
     _long_time_box,
     {"max": "P12W"},
+    {"max": DURATION_OPTION},
 )
 NO_EXTERNAL = Check(
     "engine-room/no-external",
@@ -283,6 +300,7 @@ NO_DECISION = Check(
     "A concluded experiment still without a decision after a grace period.",
     _no_decision,
     {"grace": "P14D"},
+    {"grace": DURATION_OPTION},
 )
 OVERDUE = Check(
     "follow-up/overdue",
@@ -291,6 +309,7 @@ OVERDUE = Check(
     "An experiment still running after its time box ended.",
     _overdue,
     {"grace": "P0D"},
+    {"grace": DURATION_OPTION},
 )
 
 #: Every built-in check, in the order they are documented.

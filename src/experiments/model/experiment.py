@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypeVar
 
 import attrs
 import pendulum
@@ -27,7 +27,16 @@ from experiments.model._validate import (
     valid,
 )
 
-__all__ = ["Decision", "Experiment", "ExperimentStatus", "Outcome"]
+__all__ = [
+    "Decision",
+    "Experiment",
+    "ExperimentStatus",
+    "Outcome",
+    "awaits_decision",
+    "decision_of",
+]
+
+T = TypeVar("T")
 
 
 class ExperimentStatus(enum.StrEnum):
@@ -74,6 +83,26 @@ _STATUS_BY_TIME: Final = (
     ("concluded_at", ExperimentStatus.CONCLUDED),
     ("started_at", ExperimentStatus.RUNNING),
 )
+
+
+def awaits_decision(status: ExperimentStatus) -> bool:
+    """Whether an experiment with ``status`` (at some moment) still waits for its decision.
+
+    The status, not the decision records, says whether an experiment is decided: a
+    decision counts once the experiment has moved to decided with it.  The roll-up, the
+    checks and reports all ask here, so that they never disagree.
+    """
+    return status is ExperimentStatus.CONCLUDED
+
+
+def decision_of(status: ExperimentStatus, latest: T | None) -> T | None:
+    """The decision an experiment with ``status`` (at some moment) counts as having.
+
+    ``latest`` is its latest decision dated up to that moment (a record, or just its
+    outcome); it counts only while the experiment is decided.  A decision saved for an
+    experiment that never moved to decided, or is decided only later, is not one yet.
+    """
+    return latest if status is ExperimentStatus.DECIDED else None
 
 
 def _to_status(value: ExperimentStatus | str) -> ExperimentStatus:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 import attrs
@@ -22,7 +23,7 @@ from experiments.model._validate import (
     valid,
 )
 
-__all__ = ["KeyResult", "Objective"]
+__all__ = ["KeyResult", "Objective", "cycle_message", "parent_cycles"]
 
 
 @attrs.frozen(kw_only=True)
@@ -87,3 +88,43 @@ class KeyResult(Record):
             )
         share = (value - self.baseline) / (self.target - self.baseline)
         return min(1.0, max(0.0, share))
+
+
+def parent_cycles(objectives: Iterable[Objective]) -> list[tuple[Objective, ...]]:
+    """Every loop of ``parent`` links among ``objectives``, each once.
+
+    Each save checks one objective alone, so two saves that are fine on their own (A
+    under B, then B under A) can make objectives their own ancestors; whatever walks
+    the tree asks this first.  A loop starts at its objective with the smallest id and
+    follows the parents; loops come in the order of those ids.  A parent that is not
+    among ``objectives`` ends a chain, as the roll-up treats it.
+    """
+    by_id: Mapping[str, Objective] = {o.id: o for o in objectives}
+    done: set[str] = set()
+    cycles: list[tuple[Objective, ...]] = []
+    for start in sorted(by_id):
+        path: list[str] = []
+        on_path: dict[str, int] = {}
+        current: str | None = start
+        while current is not None and current in by_id and current not in done:
+            if current in on_path:
+                loop = path[on_path[current] :]
+                first = loop.index(min(loop))
+                cycles.append(tuple(by_id[i] for i in loop[first:] + loop[:first]))
+                break
+            on_path[current] = len(path)
+            path.append(current)
+            current = by_id[current].parent
+        done.update(path)
+    cycles.sort(key=lambda loop: loop[0].id)
+    return cycles
+
+
+def cycle_message(cycle: tuple[Objective, ...]) -> str:
+    """What is wrong with a loop of parents, and the command that breaks it."""
+    chain = " -> ".join(o.label() for o in (*cycle, cycle[0]))
+    return (
+        f"objectives are their own ancestors through their parents: {chain}; "
+        f"give one of them another parent or none, e.g. "
+        f"`experiments edit {cycle[0].id} --set parent=`"
+    )

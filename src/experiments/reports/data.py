@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING
 
 import attrs
 import pendulum
 
+from experiments._grouping import by_experiment, chunks
 from experiments.checks import CheckReport, Severity
 from experiments.model import (
     AssumptionKind,
@@ -39,6 +40,7 @@ from experiments.model import (
     Verdict,
 )
 from experiments.model._time import instant
+from experiments.model.experiment import decision_of
 from experiments.query import Count
 from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Rollup
 
@@ -56,11 +58,6 @@ __all__ = [
     "Voice",
     "gather",
 ]
-
-#: How many ids one query asks for at most.
-_CHUNK: Final = 500
-
-T = TypeVar("T", Hypothesis, Learning, Decision)
 
 
 @attrs.frozen
@@ -221,19 +218,6 @@ class Report:
 # --- gathering ------------------------------------------------------------------------
 
 
-def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield list(ids[start : start + _CHUNK])
-
-
-def _by_experiment(store: Store, kind: type[T], ids: Sequence[str]) -> dict[str, list[T]]:
-    grouped: dict[str, list[T]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        for record in store.query(kind, experiment=chunk):
-            grouped[record.experiment].append(record)
-    return grouped
-
-
 class _Reader:
     """Reads the detail of the experiments in scope, as of one moment, in one time zone."""
 
@@ -257,7 +241,7 @@ class _Reader:
         if result.scope is None:
             return list(self.store.query(Experiment))
         found: dict[str, Experiment] = {}
-        for chunk in _chunks(sorted(self.objective_titles)):
+        for chunk in chunks(sorted(self.objective_titles)):
             for experiment in self.store.query(Experiment, objectives=chunk):
                 found[experiment.id] = experiment
         return list(found.values())
@@ -266,14 +250,14 @@ class _Reader:
         """Titles of every objective the experiments serve, in the scope or not."""
         titles = dict(self.objective_titles)
         missing = sorted({o for e in experiments for o in e.objectives} - set(titles))
-        for chunk in _chunks(missing):
+        for chunk in chunks(missing):
             titles.update((o.id, o.title) for o in self.store.query(Objective, id=chunk))
         return titles
 
     def participation_counts(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         """(participants, critical voices) per experiment."""
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for row in self.store.aggregate(
                 Participation,
                 group_by=["experiment", "stance"],
@@ -292,7 +276,7 @@ class _Reader:
         people_ids = sorted({p for _, p in wanted})
         people: dict[str, Participant] = {}
         stances: dict[tuple[str, str], Stance] = {}
-        for chunk in _chunks(people_ids):
+        for chunk in chunks(people_ids):
             people.update((p.id, p) for p in self.store.query(Participant, id=chunk))
             for row in self.store.aggregate(
                 Participation,
@@ -347,8 +331,10 @@ class _Reader:
                     assumption=hypothesis.assumption,
                 )
             )
+        status = experiment.status_at(self.at)
         decided = [d for d in decisions if instant(d.decided_at) <= instant(self.at)]
-        decision = max(decided, key=lambda d: (d.decided_at, d.id)) if decided else None
+        last = max(decided, key=lambda d: (instant(d.decided_at), d.id)) if decided else None
+        decision = decision_of(status, last)
         box = experiment.time_box
         planned_start = None if box is None else box.start
         if box is not None and planned_start is None:
@@ -365,7 +351,7 @@ class _Reader:
             ),
             owner=experiment.owner,
             facilitators=experiment.facilitators,
-            status=experiment.status_at(self.at),
+            status=status,
             time_box_days=None if box is None else box.duration.in_days(),
             planned_start=None if planned_start is None else planned_start.in_timezone(self.zone),
             planned_end=None if planned_end is None else planned_end.in_timezone(self.zone),
@@ -458,9 +444,9 @@ def gather(
     experiments = reader.experiments(result)
     ids = sorted(e.id for e in experiments)
     titles = reader.objectives_of(experiments)
-    hypotheses = _by_experiment(store, Hypothesis, ids)
-    learnings = _by_experiment(store, Learning, ids)
-    decisions = _by_experiment(store, Decision, ids)
+    hypotheses = by_experiment(store, Hypothesis, ids)
+    learnings = by_experiment(store, Learning, ids)
+    decisions = by_experiment(store, Decision, ids)
     counts = reader.participation_counts(ids)
     voices = reader.voices(x for group in learnings.values() for x in group)
     details = [

@@ -47,9 +47,18 @@ from experiments.errors import (
     StoreError,
     ValidationError,
 )
-from experiments.model import KINDS, REFERENCES, Decision, Experiment, ExperimentStatus, Record
+from experiments.model import (
+    KINDS,
+    REFERENCES,
+    Decision,
+    Experiment,
+    ExperimentStatus,
+    Objective,
+    Record,
+)
 from experiments.model._time import now
 from experiments.model._validate import checked_name
+from experiments.model.objective import cycle_message, parent_cycles
 from experiments.query import (
     BoundExpr,
     BoundMeasure,
@@ -695,7 +704,9 @@ class Store(abc.ABC):
         """What is damaged in the store, without changing anything.
 
         Lists unreadable or half-written data, unknown schema versions, records that do
-        not validate, and references to records that do not exist.  An empty list means
+        not validate, references to records that do not exist, and objectives that are
+        their own ancestors through their ``parent`` links (each save of such a loop was
+        valid alone; the roll-up refuses them).  An empty list means
         every version reads back.
         """
         self._check_open()
@@ -730,6 +741,10 @@ class Store(abc.ABC):
                                 record.id,
                             )
                         )
+        live = (r for r in current.values() if isinstance(r, Objective) and not r.deleted)
+        for cycle in parent_cycles(live):
+            first = cycle[0].id
+            damage.append(Damage(f"record {first!r}", cycle_message(cycle), first))
         return damage
 
     # --- events ---------------------------------------------------------------------
