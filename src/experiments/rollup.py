@@ -305,8 +305,9 @@ class _Hypothesis:
     """One hypothesis's facts, and the findings about it (derived once)."""
 
     ref: Ref
-    experiment: str
+    experiment: _Experiment
     status: HypothesisStatus = HypothesisStatus.UNTESTED
+    voices: tuple[int, ...] = ()  # the people (by index) whose voice the evidence rests on
     evidence: Evidence | None = None
     one_sided: OneSidedEvidence | None = None
     untested: Untested | None = None
@@ -356,26 +357,22 @@ class _Facts:
                 self.key_results[kr.objective].append(kr)
         self.excuses = list(store.query(Excuse))
         self.experiments: dict[str, _Experiment] = {}
-        self.hypotheses: dict[str, _Hypothesis] = {}
-        self.voices: dict[str, set[str]] = defaultdict(set)
-        self.index: dict[str, int] = {}
         self.people: list[tuple[bool, bool, bool, str | None]] = []
-        self.stances: dict[tuple[str, str], Stance] = {}
         self.measurements: dict[str, tuple[float, pendulum.DateTime, int]] = {}
+        # Read in this order, then dropped: only the packed facts are kept.
+        index = self._read_people()
         self._read_experiments()
         self._read_outcomes()
-        self._read_hypotheses()
-        self._read_people()
+        self._read_hypotheses(index)
+        self._read_participations(index)
         self._read_measurements()
-        for hypothesis in self.hypotheses.values():
-            self.experiments[hypothesis.experiment].hypotheses.append(hypothesis)
 
     def derive(self, untested_after: pendulum.Duration) -> None:
         """What each experiment and hypothesis shows on its own, worked out once."""
         for experiment in self.experiments.values():
             self._derive_experiment(experiment)
             for hypothesis in experiment.hypotheses:
-                self._derive_hypothesis(experiment, hypothesis, untested_after)
+                self._derive_hypothesis(hypothesis, untested_after)
 
     def _derive_experiment(self, experiment: _Experiment) -> None:
         if experiment.status is ExperimentStatus.RUNNING and experiment.time_box:
@@ -388,16 +385,19 @@ class _Facts:
                 experiment.overdue = Overdue(experiment.ref, end, days_between(end, self.at))
 
     def _derive_hypothesis(
-        self, experiment: _Experiment, hypothesis: _Hypothesis, untested_after: pendulum.Duration
+        self, hypothesis: _Hypothesis, untested_after: pendulum.Duration
     ) -> None:
-        resting_on = self.voices.get(hypothesis.ref.id)
+        experiment = hypothesis.experiment
+        resting_on = hypothesis.voices
         if resting_on:
-            stances = {self.stances.get((experiment.ref.id, p)) for p in resting_on} - {None}
+            # The stances those people took part in this experiment with (if they did).
+            stances = {
+                (code >> 2) & 3 for code in experiment.participations if code >> 4 in resting_on
+            }
             if len(stances) == 1:
                 (only,) = stances
-                assert only is not None
                 hypothesis.one_sided = OneSidedEvidence(
-                    hypothesis.ref, experiment.ref, only, len(resting_on)
+                    hypothesis.ref, experiment.ref, _STANCES[only], len(resting_on)
                 )
         if (
             hypothesis.status is HypothesisStatus.UNTESTED
@@ -444,7 +444,7 @@ class _Facts:
             Ref(row["id"], row["title"]),
             _status_at(row, self._at_key),
             [],
-            row["time_box"],
+            None if row["time_box"] is None else sys.intern(row["time_box"]),
             started if started and started <= self._at_key else None,
         )
 
@@ -469,13 +469,15 @@ class _Facts:
             if experiment is not None and row["outcome"] is not None:
                 experiment.decision = decision_of(experiment.status, _OUTCOME[row["outcome"]])
 
-    def _read_hypotheses(self) -> None:
+    def _read_hypotheses(self, index: Mapping[str, int]) -> None:
         """Hypotheses, their status from the latest learning, and whose voices they rest on."""
+        hypotheses: dict[str, _Hypothesis] = {}
         for row in self._rows("hypothesis", ["id", "experiment", "statement"]):
-            if row["experiment"] in self.experiments:
-                self.hypotheses[row["id"]] = _Hypothesis(
-                    Ref(row["id"], row["statement"]), sys.intern(row["experiment"])
-                )
+            experiment = self.experiments.get(row["experiment"])
+            if experiment is not None:
+                made = _Hypothesis(Ref(row["id"], row["statement"]), experiment)
+                hypotheses[made.ref.id] = made
+                experiment.hypotheses.append(made)
         bearing = (F.observed_at <= self._at_key) & (F.hypothesis != None)  # noqa: E711 - null
         for row in self._rows(
             "learning",
@@ -486,20 +488,24 @@ class _Facts:
             },
             where=bearing,
         ):
-            hypothesis = self.hypotheses.get(row["hypothesis"])
+            hypothesis = hypotheses.get(row["hypothesis"])
             if hypothesis is not None and row["verdict"] is not None:
                 hypothesis.status = _STATUS_OF_VERDICT[row["verdict"]]
                 hypothesis.evidence = _EVIDENCE[row["evidence"]]
+        # One row per hypothesis and person, so each person comes once.
         for row in self._rows("learning", ["hypothesis", "participants"], where=bearing):
-            if row["participants"] is not None and row["hypothesis"] in self.hypotheses:
-                self.voices[row["hypothesis"]].add(sys.intern(row["participants"]))
+            hypothesis = hypotheses.get(row["hypothesis"])
+            person = index.get(row["participants"])
+            if hypothesis is not None and person is not None:
+                hypothesis.voices += (person,)
 
-    def _read_people(self) -> None:
-        """Participants (an index each) and every participation, packed into one int."""
+    def _read_people(self) -> dict[str, int]:
+        """Participants: their attributes, and the index each is known by from here on."""
+        index: dict[str, int] = {}
         for row in self._rows(
             "participant", ["id", "role", "external", "pseudonymous", "department"]
         ):
-            self.index[sys.intern(row["id"])] = len(self.people)
+            index[row["id"]] = len(self.people)
             department = row["department"]
             self.people.append(
                 (
@@ -509,24 +515,20 @@ class _Facts:
                     None if department is None else sys.intern(department),
                 )
             )
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for hypothesis_id, people in self.voices.items():
-            wanted[self.hypotheses[hypothesis_id].experiment] |= people
-        experiments, index = self.experiments, self.index
+        return index
+
+    def _read_participations(self, index: Mapping[str, int]) -> None:
+        """Every participation, packed into one int on its experiment."""
+        experiments = self.experiments
         stances, depths = _STANCE_INDEX, _DEPTH_INDEX
         for row in self._rows(
             "participation", ["id", "experiment", "participant", "stance", "involvement"]
         ):
-            experiment_id, participant = row["experiment"], row["participant"]
-            experiment = experiments.get(experiment_id)
-            person = index.get(participant)
-            if experiment is None or person is None:
-                continue
-            stance = stances[row["stance"]]
-            experiment.participations.append(person * 16 + stance * 4 + depths[row["involvement"]])
-            voices = wanted.get(experiment_id)
-            if voices and participant in voices:
-                self.stances[experiment_id, participant] = _STANCES[stance]
+            experiment = experiments.get(row["experiment"])
+            person = index.get(row["participant"])
+            if experiment is not None and person is not None:
+                code = person * 16 + stances[row["stance"]] * 4 + depths[row["involvement"]]
+                experiment.participations.append(code)
 
     def _read_measurements(self) -> None:
         """The latest value of each key result, as of the moment (late data by its time)."""
