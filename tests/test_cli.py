@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -26,20 +29,33 @@ class Shell:
         self.cwd = cwd
 
     def __call__(
-        self, *args: str, stdin: str | None = None, store: bool = True
+        self,
+        *args: str,
+        stdin: str | None = None,
+        store: bool = True,
+        stdout: IO[Any] | int = subprocess.PIPE,
+        env: dict[str, str] | None = None,
+        max_file_size: int | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": "1", "COLUMNS": "120"}
-        env.pop("EXPERIMENTS_STORE", None)
+        environment = {
+            **os.environ,
+            "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "COLUMNS": "120",
+            **(env or {}),
+        }
+        environment.pop("EXPERIMENTS_STORE", None)
         if store:
-            env["EXPERIMENTS_STORE"] = self.url
+            environment["EXPERIMENTS_STORE"] = self.url
         return subprocess.run(
             [sys.executable, "-m", "experiments", *args],
-            capture_output=True,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
             text=True,
             input=stdin,
-            env=env,
+            env=environment,
             cwd=self.cwd,
             check=False,
+            preexec_fn=None if max_file_size is None else _file_size_limit(max_file_size),
         )
 
     def ok(self, *args: str, stdin: str | None = None) -> str:
@@ -53,6 +69,15 @@ class Shell:
     def snapshot(self) -> list[str]:
         with experiments.connect(self.url, plugins=Plugins(autoload=False), create=True) as store:
             return [to_json(r) for r in store.export()]
+
+
+def _file_size_limit(size: int) -> Callable[[], None]:
+    """A child-process hook that makes writing more than ``size`` bytes to a file fail."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
 
 
 @pytest.fixture
@@ -337,6 +362,9 @@ BAD_INPUT = [
     ("edit", "art", "--set", "status=decided"),
     ("edit", "welfare", "--set", "weight=-1"),
     ("edit", "nothing-here", "--set", "owner=x"),
+    ("edit", "art", "--set", "objectives=welfare,nowhere"),
+    ("edit", "welfare", "--set", "parent=nowhere"),
+    ("edit", "art", "--set", "sprint=welfare"),
     ("link", "art", "--objective", "nowhere"),
     ("link", "art"),
     ("unlink", "art", "--participant", "librarian"),
@@ -345,6 +373,9 @@ BAD_INPUT = [
     ("list", "experiments", "--where", "status = finished"),
     ("list", "experiments", "--where", "status = (running"),
     ("list", "experiments", "--filter", "status"),
+    ("list", "experiments", "--filter", "=planned"),
+    ("list", "experiments", "--filter", "limit=3"),
+    ("list", "experiments", "--filter", "colour=red"),
     ("list", "experiments", "--order", "colour"),
     ("history", "nothing-here"),
     ("delete", "nothing-here"),
@@ -390,3 +421,288 @@ class TestBadInput:
         done = programme("--debug", "show", "nothing-here")
         assert done.returncode != 0
         assert "Traceback" in done.stderr
+
+
+def _one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    """The single `error: ...` line a failed command printed, with no traceback."""
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: "), done.stderr
+    return lines[0]
+
+
+class TestPseudonymousParticipants:
+    """A pseudonymous participant's name and slug appear in no output but the export."""
+
+    SECRETS = ("Sara M.", "parent-1", "Ole K.", "ole-k", "Nina Berg", "nina-b")
+
+    def _quiet(self, shell: Shell, *args: str) -> str:
+        done = shell(*args)
+        assert done.returncode == 0, f"{args}: exit {done.returncode}\n{done.stderr}"
+        for secret in self.SECRETS:
+            assert secret not in done.stdout, f"{args} printed {secret!r}:\n{done.stdout}"
+            assert secret not in done.stderr, f"{args} printed {secret!r}:\n{done.stderr}"
+        return done.stdout
+
+    def test_no_command_shows_the_name_or_slug(self, programme: Shell) -> None:
+        """show, list, history, add, edit, link, delete, restore and purge mask them alike."""
+        shell = programme
+        person = json.loads(self._quiet(shell, "--json", "show", "parent-1"))
+        assert person["name"] is None
+        assert person["slug"] is None
+        assert person["pseudonymous"] is True
+        person_id = person["id"]
+        shown = self._quiet(shell, "show", person_id)
+        assert "pseudonymous" in shown
+        listing = json.loads(self._quiet(shell, "--json", "list", "participants"))
+        masked = [p for p in listing if p["pseudonymous"]]
+        assert [(p["name"], p["slug"]) for p in masked] == [(None, None)]
+        assert any(p["name"] == "Lise" for p in listing)  # others keep their names
+        assert person_id in self._quiet(shell, "list", "participants")
+        new = ("add", "participant", "citizen", "--pseudonymous", "--name", "Ole K.")
+        added = json.loads(self._quiet(shell, "--json", *new, "--slug", "ole-k"))
+        assert (added["name"], added["slug"]) == (None, None)
+        self._quiet(shell, *new)
+        self._quiet(shell, "edit", person_id, "--set", "department=Culture")
+        edited = json.loads(self._quiet(shell, "--json", "edit", person_id, "--set", "tags=x"))
+        assert (edited["name"], edited["slug"]) == (None, None)
+        self._quiet(shell, "link", "booking", "--participant", person_id)
+        self._quiet(shell, "--json", "delete", person_id)
+        self._quiet(shell, "--json", "restore", person_id)
+        self._quiet(shell, "delete", person_id)
+        self._quiet(shell, "restore", person_id)
+        self._quiet(shell, "history", person_id)
+        versions = json.loads(self._quiet(shell, "--json", "history", person_id))
+        assert {(v["name"], v["slug"]) for v in versions} == {(None, None)}
+        exported = shell.ok("export")
+        assert "Sara M." in exported  # the backup stays lossless
+        assert "parent-1" in exported
+        self._quiet(shell, "--json", "purge", person_id, "--yes")
+
+    def test_history_hides_versions_from_before_the_participant_became_pseudonymous(
+        self, programme: Shell
+    ) -> None:
+        """Once pseudonymous in any version, no version shows the name or slug."""
+        shell = programme
+        shell.ok(
+            "add", "participant", "citizen", "--name", "Nina Berg", "--slug", "nina-b"
+        )  # fmt: skip
+        person_id = shell.json("show", "nina-b")["id"]
+        self._quiet(shell, "edit", person_id, "--set", "pseudonymous=true")
+        versions = json.loads(self._quiet(shell, "--json", "history", person_id))
+        assert len(versions) == 2
+        assert {(v["name"], v["slug"]) for v in versions} == {(None, None)}
+        assert "revision 2" in self._quiet(shell, "history", person_id)
+
+
+class TestFilesAndText:
+    """Trouble with files and encodings is one line and a documented exit code."""
+
+    def test_unwritable_output_is_a_store_error(self, programme: Shell, tmp_path: Path) -> None:
+        """export -o into a missing directory: exit 3, one line naming the file, no litter."""
+        target = tmp_path / "missing" / "programme.jsonl"
+        done = programme("export", "-o", str(target))
+        assert done.returncode == 3
+        assert str(target) in _one_error_line(done)
+        assert not target.parent.exists()
+
+    def test_export_that_runs_out_of_room_leaves_nothing(self, tmp_path: Path) -> None:
+        """A write that fails half way: exit 3, one line naming the file, no partial file."""
+        sh = Shell(f"files:///{tmp_path}/programme", tmp_path)
+        sh.ok("init")
+        for number in range(5):
+            sh.ok("add", "objective", f"Objective {number} with a title long enough")
+        out = tmp_path / "out"
+        out.mkdir()
+        done = sh("export", "-o", str(out / "programme.jsonl"), max_file_size=1000)
+        assert done.returncode == 3
+        assert str(out / "programme.jsonl") in _one_error_line(done)
+        assert list(out.iterdir()) == []
+
+    def test_full_disk_is_a_store_error(self, programme: Shell) -> None:
+        """Output to a full device: exit 3 and one line, however much was written."""
+        with Path("/dev/full").open("w", encoding="utf-8") as full:
+            for args in (("export",), ("--json", "list", "experiments"), ("show", "art")):
+                done = programme(*args, stdout=full)
+                assert done.returncode == 3, f"{args}: {done.stderr}"
+                assert "No space left" in _one_error_line(done)
+
+    def test_import_of_text_that_is_not_utf8_is_bad_input(
+        self, programme: Shell, tmp_path: Path
+    ) -> None:
+        """An import file in another encoding: exit 2, one line naming it, nothing imported."""
+        source = tmp_path / "latin.jsonl"
+        source.write_bytes('{"kind": "objective", "title": "Velfærd"}\n'.encode("latin-1"))
+        before = programme.snapshot()
+        done = programme("import", str(source))
+        assert done.returncode == 2
+        assert "latin.jsonl" in _one_error_line(done)
+        assert programme.snapshot() == before
+
+    def test_output_the_terminal_cannot_encode_is_bad_input(self, programme: Shell) -> None:
+        """A character the output's encoding lacks: exit 2 and one line saying what to set."""
+        programme.ok("add", "objective", "Velfærd for alle", "--slug", "velfaerd")
+        done = programme(
+            "--json", "list", "objectives", env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"}
+        )
+        assert done.returncode == 2
+        assert "PYTHONIOENCODING" in _one_error_line(done)
+
+    def test_debug_shows_the_traceback_of_a_file_error(
+        self, programme: Shell, tmp_path: Path
+    ) -> None:
+        """--debug trades the line for the traceback here too."""
+        done = programme("--debug", "export", "-o", str(tmp_path / "missing" / "x.jsonl"))
+        assert done.returncode != 0
+        assert "Traceback" in done.stderr
+
+
+class TestListFilters:
+    """--filter builds a filter expression: checked fields, IN for a,b, ANDed with --where."""
+
+    def test_fields_named_like_query_parameters_are_fields(self, programme: Shell) -> None:
+        """--filter kind=... filters on the kind field instead of failing."""
+        listing = programme.json("list", "participants", "--filter", "kind=participant")
+        assert len(listing) == 4
+        assert programme.json("list", "participants", "--filter", "kind=experiment") == []
+
+    def test_unknown_field_is_named_with_the_kinds_fields(self, programme: Shell) -> None:
+        """A field the kind lacks is refused, naming it and listing the fields there are."""
+        done = programme("list", "participants", "--filter", "limit=3")
+        assert done.returncode == 2
+        line = _one_error_line(done)
+        assert "'limit'" in line
+        assert "role" in line
+        assert "pseudonymous" in line
+
+    def test_filters_and_where_are_anded(self, programme: Shell) -> None:
+        """Every --filter and the --where must hold; a,b means one of them."""
+        stances = programme.json(
+            "list", "participations", "--filter", "stance=critical, supportive"
+        )
+        assert len(stances) == 3
+        both = programme.json(
+            "list", "participations", "--filter", "stance=critical,supportive",
+            "--where", "involvement = co-creating",
+        )  # fmt: skip
+        assert sorted(p["stance"] for p in both) == ["critical", "supportive"]
+        assert (
+            programme.json("list", "experiments", "--filter", "tag=none", "--filter", "tag=culture")
+            == []
+        )
+        assert (
+            programme.json(
+                "list", "experiments", "--filter", "tag=culture", "--where", "status = planned"
+            )
+            == []
+        )
+
+
+class TestDeletedRecordsBySlug:
+    """history, restore and purge find a deleted record by its slug; other commands refuse it."""
+
+    def test_history_restore_purge_by_slug(self, programme: Shell) -> None:
+        """A deleted record's slug works where a deleted record makes sense."""
+        shell = programme
+        shell.ok("delete", "booking")
+        refused = shell("show", "booking")
+        assert refused.returncode == 2
+        assert "experiments restore booking" in _one_error_line(refused)
+        versions = shell.json("history", "booking")
+        assert versions[-1]["deleted_at"] is not None
+        assert "(deleted)" in shell.ok("history", "booking")
+        restored = shell.json("restore", "booking")
+        assert restored["deleted_at"] is None
+        assert shell.json("show", "booking")["title"] == "Digital booking"
+        shell.ok("delete", "booking")
+        purged = shell.json("purge", "booking", "--yes")
+        assert restored["id"] in purged["purged"]
+        gone = shell("history", "booking")
+        assert gone.returncode == 2
+        _one_error_line(gone)
+
+
+class TestFind:
+    """resolve.find: ids and slugs, deleted records only when asked for."""
+
+    @pytest.fixture
+    def store(self) -> Any:
+        with experiments.connect(
+            "memory://", plugins=Plugins(autoload=False), create=True
+        ) as store:
+            yield store
+
+    def test_deleted_record_only_with_include_deleted(self, store: Any) -> None:
+        """By id or slug, a deleted record is refused with a hint, or found when asked for."""
+        from experiments.cli.resolve import find  # noqa: PLC0415
+
+        saved = store.save(experiments.Objective(title="Welfare", slug="welfare"))
+        store.delete(saved)
+        for reference in (saved.id, "welfare"):
+            with pytest.raises(experiments.NotFoundError, match="experiments restore"):
+                find(store, reference)
+            assert find(store, reference, include_deleted=True).id == saved.id
+            assert find(store, reference, experiments.Objective, include_deleted=True).deleted
+
+    def test_live_record_beats_a_deleted_one_of_another_kind(self, store: Any) -> None:
+        """Without a kind, a slug shared by a deleted and a live record finds the live one."""
+        from experiments.cli.resolve import find  # noqa: PLC0415
+
+        gone = store.save(experiments.Objective(title="Pilot", slug="pilot"))
+        store.delete(gone)
+        live = store.save(experiments.Experiment(title="Pilot", slug="pilot"))
+        assert find(store, "pilot").id == live.id
+        assert find(store, "pilot", include_deleted=True).id == live.id
+
+
+class TestEditReferences:
+    """Fields that name other records take ids or slugs of the right kind."""
+
+    def test_slugs_in_reference_fields(self, programme: Shell) -> None:
+        """objectives, parent, sprint and a measurement's experiment resolve their slugs."""
+        shell = programme
+        other = shell.json("add", "objective", "Safer streets", "--slug", "streets")["id"]
+        welfare = shell.json("show", "welfare")["id"]
+        edited = shell.json("edit", "booking", "--set", "objectives=welfare,streets")
+        assert edited["objectives"] == [welfare, other]
+        assert shell.json("edit", "streets", "--set", "parent=welfare")["parent"] == welfare
+        assert shell.json("edit", "streets", "--set", "parent=")["parent"] is None
+        sprint = shell.json("show", "sprint")["id"]
+        assert shell.json("edit", "booking", "--set", "sprint=sprint")["sprint"] == sprint
+        by_id = shell.json("edit", "booking", "--set", f"objectives={other}")
+        assert by_id["objectives"] == [other]
+
+    def test_a_slug_of_the_wrong_kind_is_not_found(self, programme: Shell) -> None:
+        """A slug that names a record of another kind is refused: nothing is saved."""
+        before = programme.snapshot()
+        done = programme("edit", "booking", "--set", "objectives=art")
+        assert done.returncode == 2
+        assert "no objective with id or slug 'art'" in _one_error_line(done)
+        assert programme.snapshot() == before
+
+
+class TestExitCodes:
+    """The exit codes in --help are the ones the commands use."""
+
+    @staticmethod
+    def _documented(help_text: str, what: str) -> int:
+        found = re.search(rf"(\d+)[^;\d]*{re.escape(what)}", " ".join(help_text.split()))
+        assert found, f"--help does not document the exit code for {what!r}:\n{help_text}"
+        return int(found.group(1))
+
+    def test_verify_exits_with_the_documented_code(self, tmp_path: Path) -> None:
+        """verify on a damaged store exits with the code --help gives for its damage."""
+        sh = Shell(f"files:///{tmp_path}/programme", tmp_path)
+        sh.ok("init")
+        sh.ok("add", "objective", "Welfare", "--slug", "welfare")
+        [version] = (tmp_path / "programme").glob("records/*/*.json")
+        version.with_name(f"{version.name}.orig").write_text("{}", encoding="utf-8")
+        done = sh("verify")
+        assert done.returncode == self._documented(sh.ok("--help"), "damage found by `verify`")
+        assert "orig" in done.stdout
+
+    def test_check_exits_with_the_documented_code(self, programme: Shell) -> None:
+        """check with findings exits with the code --help gives for findings."""
+        done = programme("check", "--objective", "welfare", "--at", "2026-11-27T12:00:00+01:00")
+        assert done.returncode == self._documented(programme.ok("--help"), "findings from `check`")

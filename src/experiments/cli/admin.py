@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,9 +122,18 @@ def export_records(state: Context, output: Path | None) -> None:
         _write_lines(sys.stdout, (to_json(r) for r in records))
         return
     temporary = output.with_name(f".{output.name}.partial")
-    with temporary.open("w", encoding="utf-8", newline="\n") as handle:
-        _write_lines(handle, (to_json(r) for r in records))
-    temporary.replace(output)
+    try:
+        with temporary.open("w", encoding="utf-8", newline="\n") as handle:
+            _write_lines(handle, (to_json(r) for r in records))
+        temporary.replace(output)
+    except BaseException as exc:
+        # Leave no half-written file behind, and name the file that was asked for.
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            reason = f"cannot write the export: {exc.strerror or exc}"
+            raise OSError(exc.errno, reason, str(output)) from exc
+        raise
     click.echo(f"exported to {output}", err=True)
 
 
@@ -150,13 +160,21 @@ def import_records(state: Context, source: TextIO) -> None:
     from experiments.serialization import from_json  # noqa: PLC0415
 
     def records() -> Iterator[Any]:
-        for number, line in enumerate(state.progress(source, "importing"), start=1):
-            if not line.strip():
-                continue
-            try:
-                yield from_json(line)
-            except (SchemaError, ValidationError) as exc:
-                raise ValidationError(f"{source.name} line {number}: {exc}") from None
+        number = 0
+        try:
+            for number, line in enumerate(state.progress(source, "importing"), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield from_json(line)
+                except (SchemaError, ValidationError) as exc:
+                    raise ValidationError(f"{source.name} line {number}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            where = f" after line {number}" if number else ""
+            raise ValidationError(
+                f"{source.name} is not UTF-8 text{where} ({exc.reason}); "
+                "an export is always UTF-8, so import the file as it was exported"
+            ) from None
 
     report = state.store().import_records(records())
     state.emit(

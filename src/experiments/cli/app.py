@@ -137,14 +137,22 @@ def json_option(command: F) -> F:
 
 
 def handle_errors(command: F) -> F:
-    """Turn the library's errors into one line on stderr and the documented exit code."""
+    """Turn errors into one line on stderr and the documented exit code.
+
+    The library's own errors say what was wrong; an ``OSError`` (a file that cannot be
+    written, a full disk, a closed pipe) is trouble with storage, and a ``UnicodeError``
+    is text that is not in the expected encoding, which is bad input.  Standard output
+    is flushed here, so that a failure to write it is reported like any other.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
         state = ctx.ensure_object(Context)
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            sys.stdout.flush()
+            return result  # noqa: TRY300 - the flush belongs to the command's work
         except _BAD_INPUT as exc:
             if state.debug:
                 raise
@@ -157,15 +165,67 @@ def handle_errors(command: F) -> F:
             if state.debug:
                 raise
             fail(str(exc), "store")
+        except OSError as exc:
+            _forget_stdout()
+            if state.debug:
+                raise
+            fail(_os_message(exc), "store")
+        except UnicodeError as exc:
+            if state.debug:
+                raise
+            fail(_unicode_message(exc), "usage")
         finally:
             state.close()
 
     return wrapper  # type: ignore[return-value]
 
 
-_EPILOG = """\b
-Exit codes: 0 ok, 1 findings from `check` (or damage from `verify`),
-2 bad usage or bad input (nothing was changed), 3 store error.
+def _forget_stdout() -> None:
+    """Send what is left of standard output nowhere if it can no longer be written.
+
+    Without this, Python's own last flush at exit fails again, prints a second message
+    and changes the exit code.
+    """
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+
+def _os_message(exc: OSError) -> str:
+    """What failed, on which file, and what to look at."""
+    if isinstance(exc, BrokenPipeError):
+        return "the output was closed before everything was written (broken pipe)"
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return f"{what}; check where the output goes and that the disk has room"
+    return (
+        f"{what}: {exc.filename}; check that the path exists, may be written, and the disk has room"
+    )
+
+
+def _unicode_message(exc: UnicodeError) -> str:
+    """Which encoding the text did not fit, and how to fix that."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"the input is not {exc.encoding} text ({exc.reason}); save it as UTF-8"
+    if isinstance(exc, UnicodeEncodeError):
+        shown = exc.object[exc.start : exc.end]
+        return (
+            f"{shown!r} cannot be written as {exc.encoding} ({exc.reason}); "
+            "use a UTF-8 locale or set PYTHONIOENCODING=utf-8"
+        )
+    return f"text that is not valid Unicode: {exc}"
+
+
+_EPILOG = f"""\b
+Exit codes: {EXIT["ok"]} ok; {EXIT["findings"]} findings from `check`, or stopped (Ctrl-C, or
+a question answered no); {EXIT["usage"]} bad usage or bad input (nothing was changed);
+{EXIT["store"]} a store or file error, or damage found by `verify`.
 
 \b
 Log an outcome from a shell script:

@@ -15,10 +15,9 @@ from experiments.cli.app import (
     store_options,
 )
 from experiments.cli.resolve import find
-from experiments.cli.text import one_line
+from experiments.cli.text import one_line, shown_data
 from experiments.errors import NotFoundError
 from experiments.model import Experiment, Hypothesis, KeyResult, Participant, Record
-from experiments.serialization import to_data
 from experiments.tracking import Run
 
 __all__: list[str] = []
@@ -32,7 +31,7 @@ def _run(state: Context, experiment: str) -> Run:
 
 
 def _done(state: Context, record: Record, verb: str) -> None:
-    state.emit(to_data(record), lambda: f"{verb} {one_line(record)}")
+    state.emit(shown_data(record), lambda: f"{verb} {one_line(record)}")
 
 
 @cli.command()
@@ -85,7 +84,7 @@ def decide(
         outcome, rationale=rationale, decided_by=decided_by, next_steps=next_steps, at=at
     )
     state.emit(
-        {"experiment": to_data(run.experiment), "decision": to_data(decision)},
+        {"experiment": shown_data(run.experiment), "decision": shown_data(decision)},
         lambda: f"decided {one_line(run.experiment)}: {decision.outcome.value}",
     )
 

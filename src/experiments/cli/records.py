@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import sys
 from typing import Any
 
@@ -16,8 +18,8 @@ from experiments.cli.app import (
     pass_context,
     store_options,
 )
-from experiments.cli.resolve import find, parse_assignment, record_id
-from experiments.cli.text import describe, one_line, table
+from experiments.cli.resolve import find, parse_assignment, record_id, resolve_references
+from experiments.cli.text import describe, hides_identity, one_line, shown_data, table
 from experiments.errors import ValidationError
 from experiments.model import (
     KINDS,
@@ -31,13 +33,13 @@ from experiments.model import (
     Record,
     Sprint,
 )
-from experiments.serialization import to_data
+from experiments.query import Expr, keywords_filter, parse_where
 
 __all__ = ["add"]
 
 
 def _saved(state: Context, record: Record) -> None:
-    state.emit(to_data(record), lambda: f"saved {one_line(record)}")
+    state.emit(shown_data(record), lambda: f"saved {one_line(record)}")
 
 
 def _common(command: Any) -> Any:
@@ -232,7 +234,11 @@ def add_hypothesis(
 @click.option("--name", help="optional; leave out to record nobody's name")
 @click.option("--department", help="department or unit")
 @click.option("--external/--internal", default=None, help="default from the role")
-@click.option("--pseudonymous", is_flag=True, help="never show the name in reports")
+@click.option(
+    "--pseudonymous",
+    is_flag=True,
+    help="never show the name or slug (only `export` keeps them)",
+)
 @_common
 @pass_context
 @handle_errors
@@ -402,8 +408,12 @@ def add_excuse(
 def edit(state: Context, reference: str, assignments: tuple[str, ...]) -> None:
     """Change fields of a record: a new version, kept in its history.
 
+    Fields that name other records (parent, objectives, experiment, hypothesis,
+    participant, team, ...) take their ids or slugs; an empty value clears one.
+
     \b
     experiments edit art-for-families --set owner="Culture" --set tags=culture,families
+    experiments edit art-for-families --set objectives=welfare,culture-for-all
     """
     if not assignments:
         fail("nothing to change; give --set FIELD=VALUE")
@@ -421,6 +431,7 @@ def edit(state: Context, reference: str, assignments: tuple[str, ...]) -> None:
         raise ValidationError(
             "use start, conclude, decide or abandon to move an experiment through its lifecycle"
         )
+    changes = resolve_references(store, record.kind, changes)
     _saved(state, store.save(record.evolve(**changes)))
 
 
@@ -494,7 +505,7 @@ def link(
             )
             saved.append(batch.save(base))
     state.emit(
-        [to_data(r) for r in saved], lambda: "\n".join(f"saved {one_line(r)}" for r in saved)
+        [shown_data(r) for r in saved], lambda: "\n".join(f"saved {one_line(r)}" for r in saved)
     )
 
 
@@ -549,7 +560,7 @@ def unlink(
                 )
             saved.append(batch.delete(participation))
     state.emit(
-        [to_data(r) for r in saved], lambda: "\n".join(f"saved {one_line(r)}" for r in saved)
+        [shown_data(r) for r in saved], lambda: "\n".join(f"saved {one_line(r)}" for r in saved)
     )
 
 
@@ -562,7 +573,7 @@ def unlink(
 def show(state: Context, reference: str) -> None:
     """Show one record, every field."""
     record = find(state.store(), reference)
-    state.emit(to_data(record), lambda: describe(record))
+    state.emit(shown_data(record), lambda: describe(record))
 
 
 _KIND_NAMES = {**{k: k for k in KINDS}, **{f"{k}s": k for k in KINDS}, "hypotheses": "hypothesis"}
@@ -607,14 +618,12 @@ def list_records(
     experiments list measurements --where "measured_at >= 2026-09-01" --order -measured_at
     """
     name = _KIND_NAMES[kind]
-    keywords: dict[str, Any] = {}
-    for text in filters:
-        field, equals, value = text.partition("=")
-        if not equals:
-            fail(f"--filter needs FIELD=VALUE; got {text!r}")
-        keywords[field.strip()] = value.split(",") if "," in value else value
     records = state.store().query(
-        name, where, order_by=order, limit=limit, include_deleted=deleted, **keywords
+        name,
+        _filter_expression(where, filters),
+        order_by=order,
+        limit=limit,
+        include_deleted=deleted,
     )
     if state.as_json:
         import json  # noqa: PLC0415
@@ -623,11 +632,34 @@ def list_records(
         out.write("[")
         for index, record in enumerate(records):
             out.write(
-                ("," if index else "") + "\n  " + json.dumps(to_data(record), ensure_ascii=False)
+                ("," if index else "") + "\n  " + json.dumps(shown_data(record), ensure_ascii=False)
             )
         out.write("\n]\n")
         return
     click.echo(table(records))
+
+
+def _filter_expression(where: str | None, filters: tuple[str, ...]) -> Expr | None:
+    """``--where`` AND every ``--filter FIELD=VALUE`` (``a,b`` meaning one of them).
+
+    The filters become an expression rather than keyword arguments of ``query``, so a
+    field named like one of its parameters (``kind``, ``limit``) is a field like any
+    other, and an unknown one is refused with the fields the kind has.
+    """
+    parts: list[Expr] = []
+    if where is not None and (parsed := parse_where(where)) is not None:
+        parts.append(parsed)
+    for text in filters:
+        field, equals, value = text.partition("=")
+        if not equals or not field.strip():
+            raise ValidationError(
+                f"--filter needs FIELD=VALUE, e.g. --filter stance=critical; got {text!r}"
+            )
+        wanted: object = [v.strip() for v in value.split(",")] if "," in value else value
+        condition = keywords_filter({field.strip(): wanted})
+        if condition is not None:
+            parts.append(condition)
+    return functools.reduce(operator.and_, parts) if parts else None
 
 
 @cli.command()
@@ -637,20 +669,20 @@ def list_records(
 @pass_context
 @handle_errors
 def history(state: Context, reference: str) -> None:
-    """Every version of a record: what changed, when, and by whom."""
+    """Every version of a record, deleted ones too: what changed, when, and by whom.
+
+    If the record is a pseudonymous participant in any version, no version shows its
+    name or slug.
+    """
     store = state.store()
-    record_key = reference
-    try:
-        record_key = find(store, reference).id
-    except Exception:  # noqa: BLE001 - a deleted record still has a history
-        record_key = reference
-    versions = store.history(record_key)
+    versions = store.history(find(store, reference, include_deleted=True).id)
+    hide = any(hides_identity(v) for v in versions)
 
     def text() -> str:
         lines = []
         previous: dict[str, Any] = {}
         for version in versions:
-            data = to_data(version)
+            data = shown_data(version, hide=hide)
             changed = [
                 k
                 for k, v in data.items()
@@ -668,7 +700,7 @@ def history(state: Context, reference: str) -> None:
             previous = data
         return "\n".join(lines)
 
-    state.emit([to_data(v) for v in versions], text)
+    state.emit([shown_data(v, hide=hide) for v in versions], text)
 
 
 @cli.command()
@@ -684,14 +716,15 @@ def delete(state: Context, reference: str) -> None:
 
 
 @cli.command()
-@click.argument("reference", metavar="ID")
+@click.argument("reference", metavar="ID_OR_SLUG")
 @store_options
 @json_option
 @pass_context
 @handle_errors
 def restore(state: Context, reference: str) -> None:
     """Undo a soft delete."""
-    _saved(state, state.store().restore(reference))
+    store = state.store()
+    _saved(state, store.restore(find(store, reference, include_deleted=True)))
 
 
 @cli.command()
@@ -709,7 +742,7 @@ def purge(state: Context, reference: str, yes: bool) -> None:
     unless --yes.
     """
     store = state.store()
-    record = store.find(reference, include_deleted=True) or find(store, reference)
+    record = find(store, reference, include_deleted=True)
     if not yes:
         if not sys.stdin.isatty():
             fail("purge cannot be undone; confirm with --yes")

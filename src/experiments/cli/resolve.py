@@ -7,40 +7,61 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from experiments.errors import NotFoundError, ValidationError
-from experiments.model import KINDS, Record
+from experiments.model import KINDS, REFERENCES, Record
 from experiments.model._validate import ID_PATTERN, SLUG_PATTERN
 from experiments.query import FieldType, resolve_field
 
 if TYPE_CHECKING:
     from experiments.stores import Store
 
-__all__ = ["find", "parse_assignment", "record_id"]
+__all__ = ["find", "parse_assignment", "record_id", "resolve_references"]
 
 R = TypeVar("R", bound=Record)
 
 
 @overload
-def find(store: Store, reference: str, kind: type[R]) -> R: ...
+def find(store: Store, reference: str, kind: type[R], *, include_deleted: bool = False) -> R: ...
 @overload
-def find(store: Store, reference: str, kind: None = None) -> Record: ...
+def find(
+    store: Store, reference: str, kind: None = None, *, include_deleted: bool = False
+) -> Record: ...
 
 
-def find(store: Store, reference: str, kind: type[Record] | None = None) -> Record:
-    """The record ``reference`` names: its id, or the slug of a record of ``kind`` (or any)."""
+def find(
+    store: Store,
+    reference: str,
+    kind: type[Record] | None = None,
+    *,
+    include_deleted: bool = False,
+) -> Record:
+    """The record ``reference`` names: its id, or the slug of a record of ``kind`` (or any).
+
+    A soft-deleted record is found only with ``include_deleted`` (for history, restore
+    and purge); otherwise naming one is a :class:`NotFoundError` that says to restore it.
+    Without ``kind``, a slug that names a live record of one kind and a deleted record
+    of another finds the live one.
+
+    Raises:
+        NotFoundError: nothing has that id or slug, or what has it is deleted.
+    """
     text = reference.strip()
+    matches: list[Record] = []
     if ID_PATTERN.fullmatch(text):
         found = store.find(text, include_deleted=True)
         if found is not None and (kind is None or isinstance(found, kind)):
-            if found.deleted:
-                raise NotFoundError(
-                    f"{found.label()} is deleted; `experiments restore {text}` first"
-                )
-            return found
-    if SLUG_PATTERN.fullmatch(text):
+            matches.append(found)
+    if all(m.deleted for m in matches) and SLUG_PATTERN.fullmatch(text):
         for candidate in [kind] if kind is not None else KINDS.values():
-            found = store.find(candidate.id_for_slug(text))
+            found = store.find(candidate.id_for_slug(text), include_deleted=True)
             if found is not None:
-                return found
+                matches.append(found)
+    live = [m for m in matches if not m.deleted]
+    if live:
+        return live[0]
+    if matches:
+        if include_deleted:
+            return matches[0]
+        raise NotFoundError(f"{matches[0].label()} is deleted; `experiments restore {text}` first")
     what = kind.kind if kind is not None else "record"
     listing = f"experiments list {kind.kind}" if kind is not None else "experiments list"
     raise NotFoundError(f"no {what} with id or slug {reference!r}; see `{listing}`")
@@ -49,6 +70,29 @@ def find(store: Store, reference: str, kind: type[Record] | None = None) -> Reco
 def record_id(store: Store, reference: str, kind: type[Record]) -> str:
     """The id of the record ``reference`` names (see :func:`find`)."""
     return find(store, reference, kind).id
+
+
+def resolve_references(store: Store, kind: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` to a record of ``kind`` with the ids or slugs in reference fields as ids.
+
+    The fields and the kind each refers to come from :data:`experiments.model.REFERENCES`
+    (``parent`` and ``objectives`` name objectives, ``experiment`` an experiment, ...);
+    a list field resolves every item.  An empty value clears a field: None.
+
+    Raises:
+        NotFoundError: a reference names no record of the kind the field refers to.
+    """
+    resolved = dict(changes)
+    for field, (target, _) in REFERENCES.get(kind, {}).items():
+        value = resolved.get(field)
+        if value is None:
+            continue
+        target_kind = KINDS[target]
+        if isinstance(value, str):
+            resolved[field] = record_id(store, value, target_kind) if value.strip() else None
+        else:
+            resolved[field] = [record_id(store, item, target_kind) for item in value]
+    return resolved
 
 
 def parse_assignment(kind: str, assignment: str) -> tuple[str, Any]:

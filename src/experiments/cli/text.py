@@ -1,4 +1,11 @@
-"""How records look on a terminal."""
+"""How records look on a terminal and in the command's JSON.
+
+Every command prints records through :func:`shown_data`, :func:`describe`,
+:func:`one_line` or :func:`table`, and these are the one place where a pseudonymous
+participant is masked: its name and its slug (often made from the name) are never
+printed; it is called by :attr:`~experiments.Participant.display_name`.  Only
+`experiments export`, a lossless backup, writes them.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,40 @@ import enum
 from collections.abc import Iterable
 from typing import Any, Final
 
+import attrs
 import pendulum
 
 from experiments.model import Participant, Record, TimeBox
 from experiments.serialization import to_data
 
-__all__ = ["describe", "one_line", "table"]
+__all__ = ["HIDDEN_FIELDS", "describe", "hides_identity", "one_line", "shown_data", "table"]
 
 _SKIP: Final = frozenset({"kind", "schema", "metadata", "tags", "id", "slug"})
+
+#: What is never printed of a pseudonymous participant; JSON gives null for each.
+HIDDEN_FIELDS: Final = ("name", "slug")
+
+
+def hides_identity(record: Record, *, hide: bool = False) -> bool:
+    """Whether ``record``'s name and slug stay hidden: a pseudonymous participant's do.
+
+    ``hide`` hides them for any participant, e.g. an older version of one who is
+    pseudonymous now.
+    """
+    return isinstance(record, Participant) and (hide or record.pseudonymous)
+
+
+def shown_data(record: Record, *, hide: bool = False) -> dict[str, Any]:
+    """The record's data as commands print it with --json.
+
+    For a pseudonymous participant (see :func:`hides_identity`) ``name`` and ``slug``
+    are null; every other field is as stored, so scripts see the same keys for every
+    participant and can tell a hidden one by ``pseudonymous``.
+    """
+    data = to_data(record)
+    if hides_identity(record, hide=hide):
+        data.update(dict.fromkeys(HIDDEN_FIELDS))
+    return data
 
 
 def _value(value: Any) -> str:
@@ -32,9 +65,15 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def title_of(record: Record) -> str:
-    """What a person calls the record: its title, statement, observation, or name."""
+def title_of(record: Record, *, hide: bool = False) -> str:
+    """What a person calls the record: its title, statement, observation, or name.
+
+    A participant is called by its display name, which leaves out a pseudonymous
+    participant's name; ``hide`` treats a participant as pseudonymous either way.
+    """
     if isinstance(record, Participant):
+        if hides_identity(record, hide=hide) and not record.pseudonymous:
+            record = attrs.evolve(record, pseudonymous=True)
         return record.display_name
     for name in ("title", "statement", "observation", "metric", "group", "text"):
         value = getattr(record, name, None)
@@ -43,23 +82,24 @@ def title_of(record: Record) -> str:
     return record.id
 
 
-def one_line(record: Record) -> str:
+def one_line(record: Record, *, hide: bool = False) -> str:
     """``kind id "title" [status]``."""
     status = getattr(record, "status", None)
     extra = f" [{status.value}]" if status is not None else ""
-    return f"{record.kind} {record.id} {title_of(record)!r}{extra}"
+    return f"{record.kind} {record.id} {title_of(record, hide=hide)!r}{extra}"
 
 
-def describe(record: Record) -> str:
-    """Every field of a record, one per line (pseudonymous names hidden)."""
-    lines = [f"{record.kind} {record.id}" + (f" ({record.slug})" if record.slug else "")]
-    data = to_data(record)
-    for name in data:
+def describe(record: Record, *, hide: bool = False) -> str:
+    """Every field of a record, one per line, hiding what :func:`hides_identity` says."""
+    masked = hides_identity(record, hide=hide)
+    slug = None if masked else record.slug
+    lines = [f"{record.kind} {record.id}" + (f" ({slug})" if slug else "")]
+    for name in to_data(record):
         if name in _SKIP:
             continue
         value = getattr(record, name)
-        if name == "name" and isinstance(record, Participant) and record.pseudonymous:
-            value = "(pseudonymous)"
+        if masked and name in HIDDEN_FIELDS:
+            value = f"(pseudonymous; shown as {title_of(record, hide=True)})"
         lines.append(f"  {name}: {_value(value)}")
     if record.tags:
         lines.append(f"  tags: {', '.join(sorted(record.tags))}")
