@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 import os
 import re
 import subprocess
@@ -445,6 +446,14 @@ class TestKeyResult:
         """Progress is the share of the way from baseline to target, in either direction."""
         key_result = make(KeyResult, baseline=baseline, target=target)
         assert key_result.progress(value) == pytest.approx(expected)
+
+    def test_progress_of_a_number_beyond_float(self):
+        """A whole number too large for a float is past the target, not an OverflowError."""
+        key_result = make(KeyResult, baseline=0, target=40)
+        assert key_result.progress(10**400) == 1.0
+        assert key_result.progress(-(10**400)) == 0.0
+        with pytest.raises(ValidationError, match="nan"):
+            key_result.progress(math.nan)
 
     @given(
         st.floats(-1e6, 1e6),

@@ -9,9 +9,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pendulum
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from experiments import (
@@ -20,6 +21,7 @@ from experiments import (
     ExcuseReason,
     Experiment,
     ExperimentStatus,
+    Hypothesis,
     HypothesisStatus,
     Involvement,
     KeyResult,
@@ -33,10 +35,12 @@ from experiments import (
     connect,
 )
 from experiments.checks import run_checks
+from experiments.model._time import days_between, parse_duration
 from experiments.model.objective import parent_cycles
 from experiments.reports import gather
 from experiments.rollup import Rollup, rollup
 from experiments.stores import Store
+from experiments.testing.strategies import datetimes
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
 import municipality
@@ -406,3 +410,50 @@ class TestDecisionsAgree:
         found = run_checks(any_store, at=at).by_check()["follow-up/no-decision"]
         assert [f.concerns[0].title for f in found] == ["Experiment 0"]
         assert gather(any_store, result).experiments[0].decision is None
+
+
+class TestTimeLimits:
+    """Overdue time boxes and untested hypotheses follow the calendar, in every zone."""
+
+    @settings(max_examples=150, deadline=None)
+    @given(
+        start=datetimes(),
+        length=st.sampled_from(["PT36H", "P1D", "P3DT12H", "P2W", "P1M", "P1Y2M"]),
+        allowance=st.sampled_from(["PT12H", "P30D", "P1M"]),
+        minutes=st.integers(-60 * 24 * 500, 60 * 24 * 500),
+        anchored=st.booleans(),
+    )
+    def test_against_the_definition(
+        self, start: pendulum.DateTime, length: str, allowance: str, minutes: int, anchored: bool
+    ) -> None:
+        """Overdue exactly when start + length < at; untested when start + allowance < at."""
+        with connect("memory://", plugins=Plugins(autoload=False)) as store:
+            started = Experiment(title="Pilot", time_box=length).start(at=start)
+            if not anchored:  # a box without its own start runs from started_at
+                started = attrs.evolve(started, time_box=length)
+            experiment = store.save(started)
+            store.save(Hypothesis(experiment=experiment.id, statement="It helps"))
+            at = start.add(minutes=minutes)
+            total = rollup(store, at=at, untested_after=allowance).total
+        end = start + parse_duration(length)
+        assert [o.days for o in total.overdue] == ([days_between(end, at)] if end < at else [])
+        deadline = start + parse_duration(allowance)
+        assert [u.days_overdue for u in total.untested] == (
+            [days_between(deadline, at)] if deadline < at else []
+        )
+
+
+class TestArguments:
+    @pytest.fixture
+    def store(self) -> Store:
+        return connect("memory://", plugins=Plugins(autoload=False))
+
+    def test_bad_moments_and_allowances_name_the_argument(self, store: Store) -> None:
+        with pytest.raises(ValidationError, match=r"^at "):
+            rollup(store, at="garbage")
+        with pytest.raises(ValidationError, match=r"^untested_after "):
+            rollup(store, untested_after="fortnight")
+
+    def test_find_an_objective_not_in_the_roll_up(self, store: Store) -> None:
+        with pytest.raises(NotFoundError, match="not in this roll-up"):
+            rollup(store).find("obj_nowhere")

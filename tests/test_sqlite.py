@@ -123,6 +123,9 @@ class TestOptions:
         [
             ("?synchronous=sometimes", "synchronous"),
             ("?timeout=soon", "timeout"),
+            ("?timeout=-1", "timeout"),
+            ("?timeout=nan", "timeout"),
+            ("?timeout=inf", "timeout"),
             ("?journal=delete", "unknown option"),
         ],
     )

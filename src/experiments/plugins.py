@@ -10,7 +10,7 @@ and objects passed in code.
 
 from __future__ import annotations
 
-import importlib.metadata
+import importlib
 import logging
 import os
 import threading
@@ -152,6 +152,8 @@ class Plugins:
         self._impls.clear()
 
     def _load_entry_points(self) -> None:
+        import importlib.metadata  # noqa: PLC0415 - 20 ms, and only autoloading needs it
+
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             distribution = entry_point.dist.name if entry_point.dist is not None else None
             version = entry_point.dist.version if entry_point.dist is not None else None

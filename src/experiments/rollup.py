@@ -25,7 +25,9 @@ the backend can, streamed otherwise; both give the same result.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import math
 import sys
 from collections import Counter, defaultdict
@@ -35,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import pendulum
 
-from experiments.errors import ValidationError
+from experiments.errors import NotFoundError, ValidationError
 from experiments.model import (
     Evidence,
     Excuse,
@@ -52,7 +54,9 @@ from experiments.model import (
     Verdict,
 )
 from experiments.model._time import (
+    UTC,
     DurationLike,
+    argument,
     days_between,
     parse_datetime,
     parse_duration,
@@ -273,7 +277,10 @@ class Rollup:
             for node in top.walk():
                 if node.objective.id == wanted:
                     return node
-        raise KeyError(wanted)
+        raise NotFoundError(
+            f"objective {wanted!r} is not in this roll-up; roll up the whole strategy, or "
+            "the objective it sits under"
+        )
 
 
 # --- gathering facts from the store -------------------------------------------------
@@ -305,7 +312,6 @@ class _Hypothesis:
     """One hypothesis's facts, and the findings about it (derived once)."""
 
     ref: Ref
-    experiment: _Experiment
     status: HypothesisStatus = HypothesisStatus.UNTESTED
     voices: tuple[int, ...] = ()  # the people (by index) whose voice the evidence rests on
     evidence: Evidence | None = None
@@ -341,6 +347,9 @@ def _status_at(row: Mapping[str, Any], at_key: str) -> ExperimentStatus:
 # Programmes use a handful of time boxes ("P2W", "P100D"), each parsed once.
 _timebox: Final = functools.lru_cache(maxsize=256)(parse_timebox)
 
+_duration: Final = functools.lru_cache(maxsize=256)(parse_duration)
+_UTC_WIDTH: Final = len("2026-01-01T00:00:00.000000Z")
+
 
 class _Facts:
     """Everything the roll-up needs, read once from the store in compact form."""
@@ -348,6 +357,7 @@ class _Facts:
     def __init__(self, store: Store, at: pendulum.DateTime, *, pushdown: bool) -> None:
         self.at = at
         self._at_key = utc_key(at)
+        self._limits: dict[tuple[pendulum.Duration, int], str] = {}
         self._store = store
         self._pushdown = pushdown
         self.objectives = {o.id: o for o in store.query(Objective)}
@@ -372,22 +382,57 @@ class _Facts:
         for experiment in self.experiments.values():
             self._derive_experiment(experiment)
             for hypothesis in experiment.hypotheses:
-                self._derive_hypothesis(hypothesis, untested_after)
+                self._derive_hypothesis(experiment, hypothesis, untested_after)
+
+    def _past(self, start_key: str, duration: pendulum.Duration, *, slack: int = 0) -> bool:
+        """Whether the UTC instant ``start_key`` plus ``duration`` lies before the moment.
+
+        Most never do, so this answers by comparing text with one limit per duration,
+        and does date arithmetic only for months and years, which vary in length.  With
+        ``slack`` days it answers whether it might (for days counted on a wall clock).
+        """
+        if duration.years or duration.months:
+            return slack > 0 or parse_datetime(start_key) + duration < self.at
+        limit = self._limits.get((duration, slack))
+        if limit is None:
+            moment = self.at.in_tz(UTC) - duration + pendulum.duration(days=slack)
+            limit = self._limits[duration, slack] = utc_key(moment)
+        return start_key < limit
 
     def _derive_experiment(self, experiment: _Experiment) -> None:
-        if experiment.status is ExperimentStatus.RUNNING and experiment.time_box:
-            box = _timebox(experiment.time_box)
-            anchor = box.start or (
-                parse_datetime(experiment.started_key) if experiment.started_key else None
-            )
-            end = None if anchor is None else anchor + box.duration
-            if end is not None and end < self.at:
-                experiment.overdue = Overdue(experiment.ref, end, days_between(end, self.at))
+        text = experiment.time_box
+        if experiment.status is not ExperimentStatus.RUNNING or not text:
+            return
+        start, fixed, duration = text.partition("/")
+        if fixed:
+            # Stored as UTC text first, then the zone; days pass on that zone's clock,
+            # which a change to or from summer time moves by an hour at most.
+            if (
+                len(start) > _UTC_WIDTH
+                and start[_UTC_WIDTH - 1] == "Z"
+                and duration.startswith("P")
+                and not self._past(start[:_UTC_WIDTH], _duration(duration), slack=1)
+            ):
+                return
+            if duration.startswith("P"):
+                end = parse_datetime(start) + _duration(duration)
+            else:  # start/end
+                box = parse_timebox(text)
+                assert box.end is not None
+                end = box.end
+        elif experiment.started_key is not None:
+            length = _timebox(text).duration
+            if not self._past(experiment.started_key, length):
+                return
+            end = parse_datetime(experiment.started_key) + length
+        else:
+            return
+        if end < self.at:
+            experiment.overdue = Overdue(experiment.ref, end, days_between(end, self.at))
 
     def _derive_hypothesis(
-        self, hypothesis: _Hypothesis, untested_after: pendulum.Duration
+        self, experiment: _Experiment, hypothesis: _Hypothesis, untested_after: pendulum.Duration
     ) -> None:
-        experiment = hypothesis.experiment
         resting_on = hypothesis.voices
         if resting_on:
             # The stances those people took part in this experiment with (if they did).
@@ -403,13 +448,13 @@ class _Facts:
             hypothesis.status is HypothesisStatus.UNTESTED
             and experiment.started_key is not None
             and experiment.status is not ExperimentStatus.ABANDONED
+            and self._past(experiment.started_key, untested_after)
         ):
             started = parse_datetime(experiment.started_key)
             deadline = started + untested_after
-            if deadline < self.at:
-                hypothesis.untested = Untested(
-                    hypothesis.ref, experiment.ref, started, days_between(deadline, self.at)
-                )
+            hypothesis.untested = Untested(
+                hypothesis.ref, experiment.ref, started, days_between(deadline, self.at)
+            )
         if hypothesis.status is HypothesisStatus.SUPPORTED and hypothesis.evidence is not None:
             served = tuple(
                 Ref(o, self.objectives[o].title)
@@ -475,7 +520,7 @@ class _Facts:
         for row in self._rows("hypothesis", ["id", "experiment", "statement"]):
             experiment = self.experiments.get(row["experiment"])
             if experiment is not None:
-                made = _Hypothesis(Ref(row["id"], row["statement"]), experiment)
+                made = _Hypothesis(Ref(row["id"], row["statement"]))
                 hypotheses[made.ref.id] = made
                 experiment.hypotheses.append(made)
         bearing = (F.observed_at <= self._at_key) & (F.hypothesis != None)  # noqa: E711 - null
@@ -664,11 +709,41 @@ def rollup(
         ValidationError: objectives in the roll-up are their own ancestors through their
             ``parent`` links (a loop); the message names them.
     """
-    moment = pendulum.now("UTC") if at is None else parse_datetime(at)
-    allowance = parse_duration(untested_after)
+    moment = pendulum.now("UTC") if at is None else argument(at, "at", parse_datetime)
+    allowance = argument(untested_after, "untested_after", parse_duration)
     scope_objective: Objective | None = None
     if objective is not None:
         scope_objective = _find_objective(store, objective)
+    with _collector_paused():
+        return _rollup(store, scope_objective, moment, allowance, pushdown=pushdown)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold back the cyclic garbage collector while the facts pile up.
+
+    The roll-up makes hundreds of thousands of small objects and none of them is
+    garbage until it ends; each full collection would walk them all again, which cost
+    a third of the time at 10,000 experiments and grew with the square beyond.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _rollup(
+    store: Store,
+    scope_objective: Objective | None,
+    moment: pendulum.DateTime,
+    allowance: pendulum.Duration,
+    *,
+    pushdown: bool,
+) -> Rollup:
     facts = _Facts(store, moment, pushdown=pushdown)
     _refuse_cycles(facts, scope_objective)
     facts.derive(allowance)
@@ -748,7 +823,6 @@ def _refuse_cycles(facts: _Facts, scope: Objective | None) -> None:
 def _find_objective(store: Store, objective: Objective | str) -> Objective:
     if isinstance(objective, Objective):
         return store.get(objective.id, Objective)
-    from experiments.errors import NotFoundError  # noqa: PLC0415 - error path only
 
     found = store.find(objective)
     if isinstance(found, Objective):

@@ -43,7 +43,7 @@ class OptionKind:
         """``parse(value)``, or a ValidationError naming the check, the option and the forms."""
         try:
             return self.parse(value)
-        except (ValueError, TypeError) as exc:  # ValidationError is a ValueError
+        except (ValueError, TypeError, OverflowError) as exc:  # ValidationError is a ValueError
             error = InvalidTypeError if isinstance(exc, TypeError) else ValidationError
             raise error(
                 f"check {check_id!r}: option {name!r} must be {self.accepts}; got {shorten(value)}"

@@ -253,7 +253,11 @@ def instant(value: dt.datetime) -> dt.datetime:
 
 def days_between(since: dt.datetime, until: dt.datetime) -> int:
     """Whole days from one instant to a later one (exact, not calendar arithmetic)."""
-    return (instant(until) - instant(since)).days
+    # The stdlib's own methods: pendulum's are several times slower and give the same.
+    utc = dt.UTC
+    return dt.datetime.__sub__(
+        dt.datetime.astimezone(until, utc), dt.datetime.astimezone(since, utc)
+    ).days
 
 
 def argument(value: object, name: str, parse: Callable[[Any], T]) -> T:

@@ -12,6 +12,7 @@ import pendulum
 from experiments.errors import ValidationError
 from experiments.model._record import Record
 from experiments.model._validate import (
+    shorten,
     to_number,
     to_optional_date,
     to_optional_name,
@@ -82,10 +83,16 @@ class KeyResult(Record):
     def progress(self, value: float) -> float:
         """Share of the way from baseline to target that ``value`` has come, in [0, 1]."""
         number: object = value
-        if isinstance(number, bool) or not isinstance(number, int | float) or math.isnan(number):
+        if isinstance(number, bool) or not isinstance(number, int | float):
             raise ValidationError(
-                f"progress of {self.label()} is measured from a number; got {value!r}"
+                f"progress of {self.label()} is measured from a number; got {shorten(value)}"
             )
+        try:
+            value = float(number)
+        except OverflowError:  # a whole number beyond the range of a float
+            value = math.inf if number > 0 else -math.inf
+        if math.isnan(value):
+            raise ValidationError(f"progress of {self.label()} is measured from a number; got nan")
         share = (value - self.baseline) / (self.target - self.baseline)
         return min(1.0, max(0.0, share))
 

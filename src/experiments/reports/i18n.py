@@ -120,7 +120,7 @@ class Language:
 
     def number(self, value: float, decimals: int = 2) -> str:
         """A number with at most ``decimals`` digits after the mark, trailing zeros cut."""
-        if not math.isfinite(value):
+        if not isinstance(value, int) and not math.isfinite(value):
             return str(value)
         mark, group, minus, _ = _NUMBERS[self.code]
         exact = decimal.Decimal(value) if isinstance(value, int) else decimal.Decimal(str(value))

@@ -218,6 +218,8 @@ def aggregate_sql(
     inner_columns = [f"{column} AS k{index}" for index, column in enumerate(group_columns)]
     partition = ", ".join(f"k{i}" for i in range(len(group_columns))) or "NULL"
     outer: list[str] = []
+    # Latest values ordered by the same field share one ranking (one sort, not several).
+    ranking: dict[str, int] = {}
     for index, measure in enumerate(measures.values()):
         kind_of = measure.measure
         value = f"v{index}"
@@ -230,9 +232,11 @@ def aggregate_sql(
             assert measure.by is not None
             assert measure.by_info is not None
             inner_columns.append(f"{dialect.raw_field(measure.field)} AS {value}")
-            inner_columns.append(f"{dialect.field(measure.by, measure.by_info)} AS b{index}")
-            inner_columns.append(f"r.id AS i{index}")
-            outer.append(f"MAX(CASE WHEN n{index} = 1 THEN {value} END)")
+            rank = ranking.setdefault(measure.by, index)
+            if rank == index:
+                inner_columns.append(f"{dialect.field(measure.by, measure.by_info)} AS b{index}")
+                inner_columns.append(f"r.id AS i{index}")
+            outer.append(f"MAX(CASE WHEN n{rank} = 1 THEN {value} END)")
             continue
         inner_columns.append(f"{dialect.field(measure.field, measure.info)} AS {value}")
         if isinstance(kind_of, CountDistinct):
@@ -246,13 +250,11 @@ def aggregate_sql(
         else:  # pragma: no cover - bind_measures admits nothing else
             raise TypeError(kind_of)
     ranked = ""
-    window_columns = []
-    for index, measure in enumerate(measures.values()):
-        if isinstance(measure.measure, Latest):
-            window_columns.append(
-                f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY "
-                f"{dialect.order(f'b{index}', descending=True)}, i{index} DESC) AS n{index}"
-            )
+    window_columns = [
+        f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY "
+        f"{dialect.order(f'b{index}', descending=True)}, i{index} DESC) AS n{index}"
+        for index in ranking.values()
+    ]
     inner = (
         f"SELECT {', '.join(inner_columns) or 'NULL AS k_'} FROM {source} r {' '.join(joins)} "
         f"WHERE {' AND '.join(conditions)}"

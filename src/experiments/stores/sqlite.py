@@ -244,7 +244,11 @@ class SQLiteStore(Store):
         try:
             self._timeout = float(url.params.get("timeout", "30"))
         except ValueError:
-            raise StoreError(f"{url.redacted}: timeout must be a number of seconds") from None
+            self._timeout = math.nan
+        if not 0 <= self._timeout < math.inf:
+            raise StoreError(
+                f"{url.redacted}: timeout must be a number of seconds, 0 or more, such as 30"
+            )
         url.options("SQLite", "synchronous", "timeout")
         self._lock = threading.Lock()
         self._local = threading.local()
