@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 import pendulum
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from experiments import (
@@ -423,10 +423,28 @@ class TestTimeLimits:
         minutes=st.integers(-60 * 24 * 500, 60 * 24 * 500),
         anchored=st.booleans(),
     )
+    @example(  # a box that ends on the wall clock, an hour after UTC days would end it
+        start=pendulum.datetime(2000, 10, 28, 12, tz="Europe/Copenhagen"),
+        length="P2D",
+        allowance="PT12H",
+        minutes=2 * 24 * 60 + 30,
+        anchored=True,
+    )
+    @example(  # untested after 30 UTC days, though the clocks went back in between
+        start=pendulum.datetime(2000, 10, 1, 2, tz="Europe/Copenhagen"),
+        length="PT36H",
+        allowance="P30D",
+        minutes=125 * 24 * 60,
+        anchored=False,
+    )
     def test_against_the_definition(
         self, start: pendulum.DateTime, length: str, allowance: str, minutes: int, anchored: bool
     ) -> None:
-        """Overdue exactly when start + length < at; untested when start + allowance < at."""
+        """Overdue exactly when start + length < at; untested when start + allowance < at.
+
+        A DST change between the start and the end moves the end by an hour when days are
+        counted on a wall clock, which the examples around it find.
+        """
         with connect("memory://", plugins=Plugins(autoload=False)) as store:
             started = Experiment(title="Pilot", time_box=length).start(at=start)
             if not anchored:  # a box without its own start runs from started_at
@@ -435,9 +453,11 @@ class TestTimeLimits:
             store.save(Hypothesis(experiment=experiment.id, statement="It helps"))
             at = start.add(minutes=minutes)
             total = rollup(store, at=at, untested_after=allowance).total
-        end = start + parse_duration(length)
+        # A box that names its start counts on its zone's clock; what runs from started_at
+        # counts from the instant, in UTC (the zone is the box's, not started_at's).
+        end = (start if anchored else start.in_tz("UTC")) + parse_duration(length)
         assert [o.days for o in total.overdue] == ([days_between(end, at)] if end < at else [])
-        deadline = start + parse_duration(allowance)
+        deadline = start.in_tz("UTC") + parse_duration(allowance)
         assert [u.days_overdue for u in total.untested] == (
             [days_between(deadline, at)] if deadline < at else []
         )
