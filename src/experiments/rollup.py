@@ -443,23 +443,23 @@ class _Facts:
         text = experiment.time_box
         if experiment.status is not ExperimentStatus.RUNNING or not text:
             return
-        start, fixed, duration = text.partition("/")
-        if fixed:
-            # Stored as UTC text first, then the zone; days pass on that zone's clock,
-            # which a change to or from summer time moves by an hour at most.
-            if (
-                len(start) > _UTC_WIDTH
-                and start[_UTC_WIDTH - 1] == "Z"
-                and duration.startswith("P")
-                and not self._past(start[:_UTC_WIDTH], _duration(duration), slack=1)
-            ):
+        # "start/duration"; the start's zone ("...Z[Europe/Oslo]") may hold a slash too.
+        start, fixed, duration = text.rpartition("/")
+        if fixed and duration.startswith("P") and start[_UTC_WIDTH - 1 : _UTC_WIDTH] == "Z":
+            # Stored as UTC text, then the zone if it is not UTC; days pass on that
+            # zone's clock, which a change to or from summer time moves by an hour.
+            length = _duration(duration)
+            zoned = len(start) > _UTC_WIDTH
+            if not self._past(start[:_UTC_WIDTH], length, slack=1 if zoned else 0):
                 return
-            if duration.startswith("P"):
-                end = parse_datetime(start) + _duration(duration)
-            else:  # start/end
-                box = parse_timebox(text)
-                assert box.end is not None
-                end = box.end
+            if zoned:
+                end = parse_datetime(start) + length
+            else:
+                end = _utc_plus(parse_datetime(start), length)
+        elif fixed:  # not in the stored form: read in full
+            box = parse_timebox(text)
+            assert box.end is not None
+            end = box.end
         elif experiment.started_key is not None:
             length = _timebox(text).duration
             if not self._past(experiment.started_key, length):
