@@ -257,6 +257,9 @@ class TestProgrammeFromTheShell:
         bad = programme("report", "--format", "pdf")
         assert bad.returncode == 2
         assert "md, json, csv, html" in bad.stderr
+        board = programme.ok("report", "--at", at, "-o", f"{tmp_path}/board/")
+        assert board == ""  # the report went to the file, the note to stderr
+        assert (tmp_path / "board" / "report.md").read_text(encoding="utf-8").startswith("# ")
 
     def test_export_import_across_backends_is_lossless_and_idempotent(
         self, programme: Shell, tmp_path: Path

@@ -361,6 +361,19 @@ class TestFormats:
         assert board.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
         assert [p.name for p in tmp_path.glob(".*")] == []  # no temporary files left
 
+    def test_a_trailing_slash_names_a_directory_to_make(
+        self, report: Report, tmp_path: Path
+    ) -> None:
+        """'board/' is a directory, made if missing, never a file called 'board'."""
+        written = reports.write(report, f"{tmp_path}/board/", format="html", lang="nb")
+        assert written == tmp_path / "board" / "report.html"
+        assert written.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+        pack = reports.write(report, tmp_path / "board" / "pack.csv", lang="sv")
+        assert pack.parent == written.parent
+        with pytest.raises(ValidationError, match="give format="):
+            reports.write(report, f"{tmp_path}/other/")
+        assert not (tmp_path / "other").exists()  # refused before anything was made
+
     def test_write_refuses_what_it_cannot_do(self, report: Report, tmp_path: Path) -> None:
         """No format for a directory, an unknown extension, a missing directory."""
         with pytest.raises(ValidationError, match="give format="):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -282,8 +283,8 @@ def completion(shell: str) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(writable=True, path_type=Path),
-    help="file or directory to write (default: standard output)",
+    type=click.Path(writable=True, path_type=str),  # text, so "board/" keeps its slash
+    help="file or directory to write; 'board/' makes the directory (default: standard output)",
 )
 @click.option("--at", metavar="TIME", help="report as of this time (ISO 8601; default now)")
 @click.option("--no-checks", is_flag=True, help="leave out what the checks find")
@@ -295,7 +296,7 @@ def report(
     objective: str | None,
     format_: str | None,
     lang: str,
-    output: Path | None,
+    output: str | None,
     at: str | None,
     no_checks: bool,
 ) -> None:
@@ -320,7 +321,8 @@ def report(
         elif step == "rendering":
             assert built is not None
             if output is not None:
-                chosen = format_ or ("md" if output.is_dir() else None)
+                directory = output.endswith(("/", os.sep)) or Path(output).is_dir()
+                chosen = format_ or ("md" if directory else None)
                 written = reports.write(built, output, chosen, lang, plugins=store.plugins)
                 click.echo(f"report written to {written}", err=True)
                 return

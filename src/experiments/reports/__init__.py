@@ -234,9 +234,10 @@ def write(
 
     Args:
         report: what :func:`build` or :func:`gather` made.
-        path: the file to write, or an existing directory to write the format's
-            default file name into (``report.md``, ``report.json``, ``experiments.csv``,
-            ``report.html``).
+        path: the file to write, or a directory to write the format's default file
+            name into (``report.md``, ``report.json``, ``experiments.csv``,
+            ``report.html``): one that exists, or one written with a trailing slash
+            (``"board/"``), which is made if it is missing.
         format: the format's name; None takes it from the file's extension.
         lang: the report's language, as for :func:`render`.
         plugins: where to find the format, as for :func:`render`.
@@ -246,10 +247,12 @@ def write(
             directory or an extension no format has.
         ReportError: the file could not be written.
     """
-    target = Path(path)
+    text = os.fspath(path)
+    target = Path(text)
+    as_directory = text.endswith(("/", os.sep)) or target.is_dir()
     registry = _plugins(plugins)
     if format is None:
-        if target.is_dir():
+        if as_directory:
             raise ValidationError(
                 f"{target} is a directory; give format= (one of "
                 f"{', '.join(registry.report_formats())}) to write a report into it"
@@ -267,11 +270,13 @@ def write(
             )
         format = by_extension[extension]  # noqa: A001 - the parameter, filled in
     report_format, _ = _format(format, registry)
-    if target.is_dir():
+    if as_directory:
         target = target / report_format.filename
     rendered = render(report, report_format.name, lang, plugins=registry)
     data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
     try:
+        if as_directory:
+            target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         try:
             with os.fdopen(handle, "wb") as file:

@@ -1,6 +1,7 @@
 """The store interface, and everything a backend gets for free by implementing it.
 
-A backend subclasses :class:`Store` and implements five primitives:
+A backend subclasses :class:`Store` and implements four primitives, and a fifth if it
+holds something to release:
 
 ``_commit(changes)``
     Apply a sequence of :class:`Put`, :class:`Purge` and :class:`ImportVersion` changes
@@ -14,8 +15,8 @@ A backend subclasses :class:`Store` and implements five primitives:
 ``_scan(kind)``
     The stored data of the current version of every record of a kind (or of every kind
     for None), soft-deleted ones included, ordered by id.
-``_close()``
-    Release what the store holds.
+``_close()`` (optional)
+    Release what the store holds: connections, file handles, locks.
 
 Everything else, saving and batches, optimistic concurrency, create-if-absent, soft
 delete, restore, purge with its cascade, history, filtered and ordered queries,
