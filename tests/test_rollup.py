@@ -477,3 +477,20 @@ class TestArguments:
     def test_find_an_objective_not_in_the_roll_up(self, store: Store) -> None:
         with pytest.raises(NotFoundError, match="not in this roll-up"):
             rollup(store).find("obj_nowhere")
+
+    def test_time_limits_at_the_ends_of_the_calendar(self, store: Store) -> None:
+        """Boxes and allowances longer than the calendar reaches, and moments near its end."""
+        long_box = Experiment(title="Long", time_box="2026-01-01T00:00:00Z/P800000D")
+        store.save(long_box.start(at="2026-01-02T00:00:00Z"))
+        oslo = pendulum.datetime(2026, 3, 1, tz="Europe/Oslo")
+        hour = store.save(Experiment(title="Hour", time_box=(oslo, "PT1H")).start(at=oslo))
+        store.save(Hypothesis(experiment=hour.id, statement="It helps"))
+        assert (
+            rollup(store, at="2026-06-01T00:00:00Z", untested_after="P800000D").total.untested == ()
+        )
+        assert (
+            rollup(store, at="2026-06-01T00:00:00Z", untested_after="P20000Y").total.untested == ()
+        )
+        late = rollup(store, at="9999-12-31T12:00:00Z").total
+        assert [o.experiment.title for o in late.overdue] == ["Hour", "Long"]  # by end
+        assert [u.hypothesis.title for u in late.untested] == ["It helps"]

@@ -432,12 +432,27 @@ class _Facts:
         ``slack`` days it answers whether it might (for days counted on a wall clock).
         """
         if duration.years or duration.months:
-            return slack > 0 or parse_datetime(start_key) + duration < self.at
+            if slack > 0:
+                return True
+            try:
+                return parse_datetime(start_key) + duration < self.at
+            except (OverflowError, ValueError):  # ends after the year 9999: not yet
+                return False
         limit = self._limits.get((duration, slack))
         if limit is None:
-            moment = self.at.in_tz(UTC) - duration + pendulum.duration(days=slack)
-            limit = self._limits[duration, slack] = utc_key(moment)
+            limit = self._limits[duration, slack] = self._limit(duration, slack)
         return start_key < limit
+
+    def _limit(self, duration: pendulum.Duration, slack: int) -> str:
+        """The UTC text that starts ``duration`` (less ``slack`` days) past sort before."""
+        try:
+            moment = self.at.in_tz(UTC) - duration
+        except (OverflowError, ValueError):  # before the year 1: nothing has run so long
+            return ""
+        try:
+            return utc_key(moment + pendulum.duration(days=slack))
+        except (OverflowError, ValueError):  # after the year 9999: work it out exactly
+            return "\uffff"
 
     def _derive_experiment(self, experiment: _Experiment) -> None:
         text = experiment.time_box

@@ -236,8 +236,9 @@ def write(
         report: what :func:`build` or :func:`gather` made.
         path: the file to write, or a directory to write the format's default file
             name into (``report.md``, ``report.json``, ``experiments.csv``,
-            ``report.html``): one that exists, or one written with a trailing slash
-            (``"board/"``), which is made if it is missing.
+            ``report.html``): one that exists, or text ending in a slash
+            (``"board/"``), which is made if it is missing (a ``Path`` has no
+            trailing slash, so it names a directory only once that exists).
         format: the format's name; None takes it from the file's extension.
         lang: the report's language, as for :func:`render`.
         plugins: where to find the format, as for :func:`render`.
@@ -254,7 +255,7 @@ def write(
     if format is None:
         if as_directory:
             raise ValidationError(
-                f"{target} is a directory; give format= (one of "
+                f"{text} names a directory; give format= (one of "
                 f"{', '.join(registry.report_formats())}) to write a report into it"
             )
         extension = target.suffix.lstrip(".").lower()
