@@ -369,17 +369,22 @@ class TestRunningChecks:
                 "within": pendulum.duration(days=7),
                 "note": 3,
             }
+            for text, items in [(" a, b ,,c ", ("a", "b", "c")), ("money", ("money",)), ("", ())]:
+                run_checks(store, at=NOW, options={"budget/limits": {"tags": text}})
+                assert seen[-1]["tags"] == items
             bad: list[tuple[str, Any, str]] = [
                 ("limit", "lots", "a finite number"),
                 ("limit", float("nan"), "a finite number"),
                 ("limit", True, "a finite number"),
                 ("strict", "maybe", "true or false"),
-                ("tags", "money", "not a single text"),
+                ("tags", 5, "a list"),
+                ("tags", {"a": 1}, "a list"),
+                ("tags", b"a,b", "a list"),
             ]
             for name, value, accepts in bad:
                 with pytest.raises(ValidationError, match=f"'budget/limits'.*'{name}'.*{accepts}"):
                     run_checks(store, at=NOW, options={"budget/limits": {name: value}})
-        assert len(seen) == 1
+        assert len(seen) == 4
 
     @pytest.mark.parametrize(
         ("defaults", "message"),

@@ -8,6 +8,7 @@ import re
 import resource
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -231,6 +232,51 @@ class TestProgrammeFromTheShell:
             "--disable", "engine-room/no-external",
         )  # fmt: skip
         assert quiet.returncode == 0, quiet.stdout
+
+    def test_a_plugin_check_takes_a_list_option_from_the_shell(
+        self, programme: Shell, tmp_path: Path
+    ) -> None:
+        """--option CHECK:NAME=a,b reaches an installed check's list option as a tuple."""
+        plugin = tmp_path / "plugin"
+        plugin.mkdir()
+        (plugin / "tag_checks.py").write_text(
+            textwrap.dedent(
+                """
+                import experiments
+                from experiments.checks import Check
+
+                def _flagged(context, options):
+                    for experiment in context.experiments:
+                        if set(experiment.tags) & set(options["tags"]):
+                            message = f"tagged {sorted(options['tags'])}"
+                            yield FLAGGED.finding(message, experiment)
+
+                FLAGGED = Check("tags/flagged", "info", "Follow up", "Tagged for review.",
+                                _flagged, {"tags": ["review"]})
+
+                @experiments.hookimpl
+                def register_checks(register):
+                    register(FLAGGED)
+                """
+            ),
+            encoding="utf-8",
+        )
+        info = plugin / "tag_checks-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tag-checks\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text("[experiments]\ntags = tag_checks\n")
+        env = {"EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": "", "PYTHONPATH": str(plugin)}
+        at = "2026-11-27T12:00:00+01:00"
+        args = ("--json", "check", "--experiment", "art", "--at", at, "--disable")
+        quiet = [*args, "engine-room/no-external"]
+        found = programme(*quiet, "--option", "tags/flagged:tags=sport, culture", env=env)
+        assert found.returncode == 1, found.stderr
+        [finding] = json.loads(found.stdout)["findings"]
+        assert finding["check"] == "tags/flagged"
+        assert "['culture', 'sport']" in finding["message"]
+        assert finding["plugin"] == "tags"
+        missed = programme(*quiet, "--option", "tags/flagged:tags=sport", env=env)
+        assert missed.returncode == 0, missed.stdout + missed.stderr
 
     def test_report_in_every_format(self, programme: Shell, tmp_path: Path) -> None:
         """The programme's report, as a board would get it, in each format and language."""

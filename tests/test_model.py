@@ -455,12 +455,15 @@ class TestKeyResult:
         with pytest.raises(ValidationError, match="nan"):
             key_result.progress(math.nan)
 
-    @given(
-        st.floats(-1e6, 1e6),
-        st.floats(-1e6, 1e6),
-        st.floats(-1e7, 1e7),
-        st.floats(-1e7, 1e7),
-    )
+    def test_progress_between_ends_further_apart_than_a_float_reaches(self):
+        """target - baseline overflowing to infinity still gives the share of the way."""
+        key_result = make(KeyResult, baseline=-1e308, target=1e308)
+        assert key_result.progress(0) == pytest.approx(0.5)
+        assert key_result.progress(5e307) == pytest.approx(0.75)
+        assert key_result.progress(math.inf) == 1.0
+        assert key_result.progress(-math.inf) == 0.0
+
+    @given(*[st.floats(allow_nan=False, allow_infinity=False)] * 4)
     def test_progress_is_clamped_and_monotone(self, baseline, target, low, high):
         """Progress stays in [0, 1] and grows as the value moves towards the target."""
         assume(baseline != target)

@@ -86,8 +86,11 @@ def _boolean(value: object) -> bool:
 
 
 def _list(value: object) -> tuple[Any, ...]:
-    # A text is iterable too, but a list of its letters is never what was meant.
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+    # Text is all a command line can give: its items are separated by commas.  Iterating
+    # it would give its letters, which is never what was meant.
+    if isinstance(value, str):
+        return tuple(item for part in value.split(",") if (item := part.strip()))
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
         raise TypeError(type(value).__name__)
     return tuple(value)
 
@@ -102,9 +105,10 @@ DURATION_OPTION: Final = OptionKind(
 NUMBER_OPTION: Final = OptionKind(_number, "a finite number such as 3 or 0.5 (or its text)")
 #: True or false, or the words true/false, yes/no, on/off, 1/0.
 BOOLEAN_OPTION: Final = OptionKind(_boolean, "true or false (or yes/no, on/off, 1/0)")
-#: A list, tuple or set, never one text; the check gets a tuple.
+#: A list, tuple or set, or text with its items separated by commas (``"a, b"``, as
+#: ``experiments check --option`` gives it); the check gets a tuple.
 LIST_OPTION: Final = OptionKind(
-    _list, "a list such as ['a', 'b'], not a single text (give ['a'] for one)"
+    _list, "a list such as ['a', 'b'], or text with commas between its items such as 'a, b'"
 )
 
 

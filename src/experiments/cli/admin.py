@@ -38,7 +38,7 @@ __all__: list[str] = []
     "options",
     multiple=True,
     metavar="CHECK:NAME=VALUE",
-    help="set a threshold, e.g. start-small/long-time-box:max=P8W",
+    help="set a threshold, e.g. start-small/long-time-box:max=P8W (a list: a,b)",
 )
 @store_options
 @json_option

@@ -93,7 +93,11 @@ class KeyResult(Record):
             value = math.inf if number > 0 else -math.inf
         if math.isnan(value):
             raise ValidationError(f"progress of {self.label()} is measured from a number; got nan")
-        share = (value - self.baseline) / (self.target - self.baseline)
+        span = self.target - self.baseline
+        if math.isinf(span):  # the ends are further apart than a float reaches: halve all
+            share = (value / 2 - self.baseline / 2) / (self.target / 2 - self.baseline / 2)
+        else:
+            share = (value - self.baseline) / span
         return min(1.0, max(0.0, share))
 
 
