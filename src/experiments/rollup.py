@@ -25,10 +25,8 @@ the backend can, streamed otherwise; both give the same result.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 import math
 import sys
 from array import array
@@ -39,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import pendulum
 
+from experiments._collector import paused
 from experiments.errors import NotFoundError, ValidationError
 from experiments.model import (
     Evidence,
@@ -790,26 +789,8 @@ def rollup(
     scope_objective: Objective | None = None
     if objective is not None:
         scope_objective = _find_objective(store, objective)
-    with _collector_paused():
+    with paused():
         return _rollup(store, scope_objective, moment, allowance, pushdown=pushdown)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold back the cyclic garbage collector while the facts pile up.
-
-    The roll-up makes hundreds of thousands of small objects and none of them is
-    garbage until it ends; each full collection would walk them all again, which cost
-    a third of the time at 10,000 experiments and grew with the square beyond.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _rollup(

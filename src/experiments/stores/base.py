@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, overload
 
 import attrs
 
+from experiments._collector import paused
 from experiments.errors import (
     ConflictError,
     ExperimentsError,
@@ -609,7 +610,7 @@ class Store(abc.ABC):
 
     def save_all(self, records: Iterable[Record], *, by: str | None = None) -> list[Record]:
         """Save many records in one transaction: all of them, or none if one fails."""
-        with self.batch(by=by) as batch:
+        with paused(), self.batch(by=by) as batch:
             saved = [batch.save(record) for record in records]
         return saved
 
@@ -695,7 +696,8 @@ class Store(abc.ABC):
                     )
                 yield ImportVersion(record, to_data(record))
 
-        results = self._commit(changes())
+        with paused():
+            results = self._commit(changes())
         added = sum(1 for r in results if r)
         return ImportReport(added=added, unchanged=len(results) - added)
 
@@ -1224,7 +1226,8 @@ class Batch:
         self._check()
         self._done = True
         try:
-            self.results = self._store._apply(self._changes)  # noqa: SLF001
+            with paused():
+                self.results = self._store._apply(self._changes)  # noqa: SLF001
         except ExperimentsError:
             raise
         except Exception as exc:  # a backend bug must not look like success
