@@ -33,10 +33,15 @@ def run_at_once(*tasks: list[str], timeout: float = 300) -> list[dict[str, objec
         for task in tasks
     ]
     results = []
-    for process in processes:
-        out, err = process.communicate(timeout=timeout)
-        assert process.returncode == 0, f"worker failed:\n{err}"
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    try:
+        for process in processes:
+            out, err = process.communicate(timeout=timeout)
+            assert process.returncode == 0, f"worker failed:\n{err}"
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for process in processes:  # a failure above leaves none running
+            process.kill()
+            process.communicate()
     return results
 
 

@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -107,6 +108,46 @@ class TestDamagedFiles:
         store.close()
 
 
+class TestFirstOpen:
+    """Making a new file a store waits for whoever else has it open, up to the timeout."""
+
+    @staticmethod
+    def writing(path: Path) -> sqlite3.Connection:
+        """Another opener inside a write transaction, as when it creates the store itself."""
+        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        raw.execute("BEGIN IMMEDIATE")
+        return raw
+
+    def test_waits_for_another_writer_to_finish(self, tmp_path: Path) -> None:
+        """SQLite refuses the switch to WAL at once while another holds the file; we wait."""
+        path = tmp_path / "new.db"
+        path.touch()
+        raw = self.writing(path)
+        release = threading.Timer(0.3, raw.execute, ["COMMIT"])
+        release.start()
+        try:
+            with connect(url(path), plugins=Plugins(autoload=False)) as store:
+                store.save(Objective(title="First"))
+        finally:
+            release.join()
+            raw.close()
+        with sqlite3.connect(path) as check:
+            assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert check.execute("SELECT count(*) FROM records").fetchone()[0] == 1
+
+    def test_gives_up_after_the_timeout_and_leaves_the_file_alone(self, tmp_path: Path) -> None:
+        """A writer that never lets go gets a clear error, and the file is not half made."""
+        path = tmp_path / "new.db"
+        path.touch()
+        raw = self.writing(path)
+        try:
+            with pytest.raises(StoreError, match=r"locked .* more than 0\.2s"):
+                connect(url(path, "?timeout=0.2"), plugins=Plugins(autoload=False))
+        finally:
+            raw.close()
+        assert path.read_bytes() == b""
+
+
 class TestOptions:
     """URL options."""
 
@@ -159,9 +200,14 @@ def test_first_open_from_many_processes_migrates_once(tmp_path: Path) -> None:
         )
         for _ in range(8)
     ]
-    for process in processes:
-        _, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err
+    try:
+        for process in processes:
+            _, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err
+    finally:
+        for process in processes:
+            process.kill()
+            process.communicate()
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         tables = raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'records'").fetchone()

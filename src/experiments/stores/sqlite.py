@@ -24,6 +24,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -364,7 +365,7 @@ class SQLiteStore(Store):
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         """Apply missing migrations; with several processes at once, exactly one does."""
-        connection.execute("PRAGMA journal_mode=WAL")
+        self._enter_wal(connection)
         connection.execute("BEGIN IMMEDIATE")
         try:
             version = self._check_identity(connection)
@@ -380,15 +381,35 @@ class SQLiteStore(Store):
                 connection.execute("ROLLBACK")
             raise
 
+    def _enter_wal(self, connection: sqlite3.Connection) -> None:
+        """Switch the file to WAL, waiting up to the store's timeout for other openers.
+
+        The switch needs the file to itself and SQLite's busy handler does not wait for
+        it, so processes opening a new store at once would fail here without the retry.
+        """
+        deadline = time.monotonic() + self._timeout
+        pause = 0.001
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+            else:
+                return
+
     def _check_identity(self, connection: sqlite3.Connection) -> int:
-        application_id = connection.execute("PRAGMA application_id").fetchone()[0]
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        tables = [
-            row[0]
-            for row in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
+        # One statement reads one snapshot: read apart, another process creating the
+        # store between them looks like a foreign database (tables but no id yet).
+        application_id, version, names = connection.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id),"
+            " (SELECT user_version FROM pragma_user_version),"
+            " (SELECT json_group_array(name) FROM"
+            "  (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name))"
+        ).fetchone()
+        tables: list[str] = json.loads(names)
         if application_id == 0 and not tables:
             return 0
         if application_id != APPLICATION_ID:
