@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from experiments.checks import DURATION_OPTION, Check, Finding, Severity, run_ch
 from experiments.checks.builtin import BUILTIN_CHECKS
 from experiments.rollup import rollup
 from experiments.stores import Store
+from fake_plugins import fake_distribution
 
 NOW = "2026-06-01T12:00:00Z"
 DOCS = Path(__file__).parents[1] / "docs" / "checks.md"
@@ -424,30 +424,28 @@ class TestRunningChecks:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend_url: str
     ) -> None:
         """A check announced through the `experiments` entry point runs beside the built-ins."""
-        (tmp_path / "budget_checks.py").write_text(
-            textwrap.dedent(
-                """
-                import experiments
-                from experiments.checks import Check
+        fake_distribution(
+            tmp_path,
+            "budget-checks",
+            "budget_checks",
+            """
+            import experiments
+            from experiments.checks import Check
 
-                def _needs_budget(context, options):
-                    for experiment in context.experiments:
-                        if "budget" not in experiment.metadata:
-                            yield BUDGET.finding("has no budget; say what it may cost", experiment)
+            def _needs_budget(context, options):
+                for experiment in context.experiments:
+                    if "budget" not in experiment.metadata:
+                        yield BUDGET.finding("has no budget; say what it may cost", experiment)
 
-                BUDGET = Check("budget/missing", "info", "Concrete measures with money behind them",
-                               "An experiment without a budget.", _needs_budget)
+            BUDGET = Check("budget/missing", "info", "Concrete measures with money behind them",
+                           "An experiment without a budget.", _needs_budget)
 
-                @experiments.hookimpl
-                def register_checks(register):
-                    register(BUDGET)
-                """
-            )
+            @experiments.hookimpl
+            def register_checks(register):
+                register(BUDGET)
+            """,
+            entry="budget",
         )
-        info = tmp_path / "budget_checks-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: budget-checks\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text("[experiments]\nbudget = budget_checks\n")
         monkeypatch.syspath_prepend(str(tmp_path))
         monkeypatch.delenv("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", raising=False)
         plugins = Plugins()

@@ -8,7 +8,6 @@ import re
 import resource
 import subprocess
 import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -18,6 +17,7 @@ import pytest
 import experiments
 from experiments import Plugins, reports
 from experiments.serialization import to_json
+from fake_plugins import fake_distribution
 
 pytestmark = pytest.mark.slow
 
@@ -239,32 +239,29 @@ class TestProgrammeFromTheShell:
         """--option CHECK:NAME=a,b reaches an installed check's list option as a tuple."""
         plugin = tmp_path / "plugin"
         plugin.mkdir()
-        (plugin / "tag_checks.py").write_text(
-            textwrap.dedent(
-                """
-                import experiments
-                from experiments.checks import Check
+        fake_distribution(
+            plugin,
+            "tag-checks",
+            "tag_checks",
+            """
+            import experiments
+            from experiments.checks import Check
 
-                def _flagged(context, options):
-                    for experiment in context.experiments:
-                        if set(experiment.tags) & set(options["tags"]):
-                            message = f"tagged {sorted(options['tags'])}"
-                            yield FLAGGED.finding(message, experiment)
+            def _flagged(context, options):
+                for experiment in context.experiments:
+                    if set(experiment.tags) & set(options["tags"]):
+                        message = f"tagged {sorted(options['tags'])}"
+                        yield FLAGGED.finding(message, experiment)
 
-                FLAGGED = Check("tags/flagged", "info", "Follow up", "Tagged for review.",
-                                _flagged, {"tags": ["review"]})
+            FLAGGED = Check("tags/flagged", "info", "Follow up", "Tagged for review.",
+                            _flagged, {"tags": ["review"]})
 
-                @experiments.hookimpl
-                def register_checks(register):
-                    register(FLAGGED)
-                """
-            ),
-            encoding="utf-8",
+            @experiments.hookimpl
+            def register_checks(register):
+                register(FLAGGED)
+            """,
+            entry="tags",
         )
-        info = plugin / "tag_checks-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tag-checks\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text("[experiments]\ntags = tag_checks\n")
         env = {"EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": "", "PYTHONPATH": str(plugin)}
         at = "2026-11-27T12:00:00+01:00"
         args = ("--json", "check", "--experiment", "art", "--at", at, "--disable")

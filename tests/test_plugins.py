@@ -6,7 +6,6 @@ import inspect
 import logging
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,9 @@ import pytest
 import experiments
 from experiments import PluginError, Plugins, StoreError, hookspecs
 from experiments.stores import connect
+from fake_plugins import fake_distribution
 
 DOCS = Path(__file__).parents[1] / "docs"
-
-
-def fake_distribution(
-    root: Path, name: str, module: str, source: str, entry: str | None = None
-) -> None:
-    """A plugin package on sys.path, announced through an ``experiments`` entry point."""
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{name}-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[experiments]\n{entry or name} = {module}\n")
 
 
 def hookspec_names() -> list[str]:

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -41,6 +40,7 @@ from experiments.reports._csv import COLUMNS
 from experiments.reports.builtin import BUILTIN_FORMATS
 from experiments.rollup import rollup
 from experiments.stores import Store
+from fake_plugins import fake_distribution
 from report_programmes import (
     FORMULAS,
     MARKER,
@@ -259,26 +259,24 @@ class TestFormats:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report: Report
     ) -> None:
         """A format announced through the `experiments` entry point is found and written."""
-        (tmp_path / "board_pack.py").write_text(
-            textwrap.dedent(
-                """
-                import experiments
-                from experiments.reports import ReportFormat
+        fake_distribution(
+            tmp_path,
+            "board-pack",
+            "board_pack",
+            """
+            import experiments
+            from experiments.reports import ReportFormat
 
-                def _render(report, lang):
-                    return f"{len(report.experiments)} / {lang.code}\\n"
+            def _render(report, lang):
+                return f"{len(report.experiments)} / {lang.code}\\n"
 
-                @experiments.hookimpl
-                def register_report_formats(register):
-                    register(ReportFormat("board", "Board pack", "txt", "text/plain", _render,
-                                          filename="board-pack.txt"))
-                """
-            )
+            @experiments.hookimpl
+            def register_report_formats(register):
+                register(ReportFormat("board", "Board pack", "txt", "text/plain", _render,
+                                      filename="board-pack.txt"))
+            """,
+            entry="board",
         )
-        info = tmp_path / "board_pack-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: board-pack\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text("[experiments]\nboard = board_pack\n")
         monkeypatch.syspath_prepend(str(tmp_path))
         monkeypatch.delenv("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", raising=False)
         plugins = Plugins()
