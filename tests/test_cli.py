@@ -25,9 +25,10 @@ pytestmark = pytest.mark.slow
 class Shell:
     """Runs `experiments ...` in a subprocess against one store."""
 
-    def __init__(self, url: str, cwd: Path) -> None:
+    def __init__(self, url: str, cwd: Path, names: dict[str, str] | None = None) -> None:
         self.url = url
         self.cwd = cwd
+        self.names = names or {}  # ids of what the programme made, e.g. "parent"
 
     def __call__(
         self,
@@ -97,14 +98,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
 @pytest.fixture
 def programme(built: tuple[Path, dict[str, str]], tmp_path: Path) -> Shell:
     """A shell on a fresh copy of the built programme."""
-    source, _ = built
+    source, names = built
     with experiments.connect(f"sqlite:///{source}", plugins=Plugins(autoload=False)) as store:
         records = list(store.export())
     with experiments.connect(
         f"sqlite:///{tmp_path}/programme.db", plugins=Plugins(autoload=False), create=True
     ) as copy:
         copy.import_records(records)
-    return Shell(f"sqlite:///{tmp_path}/programme.db", tmp_path)
+    return Shell(f"sqlite:///{tmp_path}/programme.db", tmp_path, names)
 
 
 def build_programme(sh: Shell) -> dict[str, str]:
@@ -116,12 +117,15 @@ def build_programme(sh: Shell) -> dict[str, str]:
         "--baseline", "0", "--target", "40", "--unit", "families", "--slug", "families",
     )  # fmt: skip
     for slug, role, extra in (
-        ("parent-1", "citizen", ["--pseudonymous", "--name", "Sara M."]),
         ("worker", "frontline-employee", ["--department", "Family Services", "--name", "Lise"]),
         ("librarian", "frontline-employee", ["--department", "Culture"]),
         ("association", "association", ["--name", "Art Association"]),
     ):
         sh.ok("add", "participant", role, "--slug", slug, *extra)
+    # A pseudonymous participant is referred to by id: a slug would confirm a name.
+    parent = sh.json(
+        "add", "participant", "citizen", "--slug", "parent-1", "--pseudonymous", "--name", "Sara M."
+    )["id"]
     sh.ok(
         "add", "sprint", "100-day sprint", "--slug", "sprint", "--member", "worker",
         "--member", "librarian", "--facilitator", "Mette Holm", "--time-box", "2026-08-17/P100D",
@@ -149,7 +153,7 @@ def build_programme(sh: Shell) -> dict[str, str]:
         "link",
         "art",
         "--participant",
-        "parent-1",
+        parent,
         "--stance",
         "critical",
         "--involvement",
@@ -180,7 +184,7 @@ def build_programme(sh: Shell) -> dict[str, str]:
     )
     sh.ok(
         "learn", "art", "17 families came back at least twice", "--hypothesis", hypothesis,
-        "--verdict", "supports", "--evidence", "strong", "--participant", "parent-1",
+        "--verdict", "supports", "--evidence", "strong", "--participant", parent,
         "--participant", "worker", "--at", "2026-10-06T09:00:00+02:00",
     )  # fmt: skip
     sh.ok("conclude", "art", "--at", "2026-10-05T20:00:00+02:00")
@@ -202,7 +206,7 @@ def build_programme(sh: Shell) -> dict[str, str]:
     sh.ok(
         "add", "excuse", "Home-care users over 80", "know-what-they-say", "--experiment", "booking"
     )
-    return {"hypothesis": hypothesis}
+    return {"hypothesis": hypothesis, "parent": parent}
 
 
 class TestProgrammeFromTheShell:
@@ -219,7 +223,8 @@ class TestProgrammeFromTheShell:
         assert shell.json("list", "participations", "--filter", "stance=critical")[0]["participant"]
         either = shell.json("list", "experiments", "--where", "status = planned or tag = culture")
         assert len(either) == 2
-        shown = shell.ok("show", "parent-1")
+        assert shell("show", "parent-1").returncode == 2  # no name confirmed by its slug
+        shown = shell.ok("show", shell.names["parent"])
         assert "Sara M." not in shown  # pseudonymous: never by name on screen
         history = shell.ok("history", "art")
         assert "status" in history.splitlines()[-1]
@@ -325,12 +330,13 @@ class TestProgrammeFromTheShell:
     def test_purge_asks_unless_told(self, programme: Shell) -> None:
         """Without a terminal and without --yes, purge refuses; with --yes it purges."""
         shell = programme
-        refused = shell("purge", "parent-1")
+        parent = shell.names["parent"]
+        refused = shell("purge", parent)
         assert refused.returncode == 2
         assert "--yes" in refused.stderr
-        result = shell.json("purge", "parent-1", "--yes")
+        result = shell.json("purge", parent, "--yes")
         assert len(result["purged"]) == 2  # the participant and their participation
-        assert shell("show", "parent-1").returncode == 2
+        assert shell("show", parent).returncode == 2
 
     def test_read_of_a_missing_store_suggests_init(self, tmp_path: Path) -> None:
         """Listing a store that does not exist fails, suggests init, and creates nothing."""
@@ -494,7 +500,10 @@ class TestPseudonymousParticipants:
     def test_no_command_shows_the_name_or_slug(self, programme: Shell) -> None:
         """show, list, history, add, edit, link, delete, restore and purge mask them alike."""
         shell = programme
-        person = json.loads(self._quiet(shell, "--json", "show", "parent-1"))
+        refused = shell("show", "parent-1")  # by slug, a pseudonymous person is not found
+        assert refused.returncode == 2
+        assert "parent-1" in refused.stderr  # what was typed, repeated: nothing more
+        person = json.loads(self._quiet(shell, "--json", "show", shell.names["parent"]))
         assert person["name"] is None
         assert person["slug"] is None
         assert person["pseudonymous"] is True
@@ -752,3 +761,40 @@ class TestExitCodes:
         """check with findings exits with the code --help gives for findings."""
         done = programme("check", "--objective", "welfare", "--at", "2026-11-27T12:00:00+01:00")
         assert done.returncode == self._documented(programme.ok("--help"), "findings from `check`")
+
+
+class TestOneTruthFromTheShell:
+    """Decisions change only by revision, and filters take slugs, from the command line too."""
+
+    def test_a_second_decision_needs_revise(self, programme: Shell) -> None:
+        """decide on a decided experiment is refused; with --revise it replaces the one in force."""
+        shell = programme
+        refused = shell("decide", "art", "stop", "--rationale", "changed our mind")
+        assert refused.returncode == 2
+        assert "--revise" in _one_error_line(refused)
+        assert len(shell.json("list", "decisions")) == 1
+        revised = shell.json(
+            "decide", "art", "stop", "--revise", "--rationale", "changed our mind",
+            "--at", "2026-10-20T10:00:00+02:00",
+        )  # fmt: skip
+        assert revised["decision"]["outcome"] == "stop"
+        assert revised["decision"]["revises"]
+        outcomes = sorted(d["outcome"] for d in shell.json("list", "decisions"))
+        assert outcomes == ["scale-up", "stop"]
+        report = shell.json("report", "--format", "json", "--at", "2026-11-01T00:00:00+01:00")
+        art = next(e for e in report["experiments"] if e["slug"] == "art")
+        assert art["decision"]["outcome"] == "stop"
+
+    def test_filters_take_slugs(self, programme: Shell) -> None:
+        """--filter and --where on a reference field take a slug; an unknown one is exit 2."""
+        shell = programme
+        hypothesis = shell.names["hypothesis"]
+        by_filter = shell.json("list", "hypotheses", "--filter", "experiment=art")
+        by_where = shell.json("list", "hypotheses", "--where", "experiment = art")
+        assert [h["id"] for h in by_filter] == [h["id"] for h in by_where] == [hypothesis]
+        missing = shell("list", "hypotheses", "--filter", "experiment=atr")
+        assert missing.returncode == 2
+        line = _one_error_line(missing)
+        assert "no experiment with id or slug 'atr'" in line
+        assert "did you mean 'art'" in line
+        assert "see `experiments list experiments`" in line

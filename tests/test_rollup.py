@@ -355,7 +355,11 @@ def _day(n: int) -> pendulum.DateTime:
 
 
 def _record(store: Store, programme: list[tuple[str, Outcome, list[tuple[Outcome, int]]]]) -> None:
-    """Experiments at each stage, decided on day 12, with decisions saved beside the lifecycle."""
+    """Experiments at each stage, decided on day 12, with decisions saved beside the lifecycle.
+
+    The stray decisions are saved alone (the experiment does not move with them), in the
+    order of their days, each revising the one before it, as the store requires.
+    """
     objective = store.save(Objective(title="Welfare"))
     for n, (stage, outcome, strays) in enumerate(programme):
         experiment = store.save(Experiment(title=f"Experiment {n}", objectives=[objective]))
@@ -365,13 +369,20 @@ def _record(store: Store, programme: list[tuple[str, Outcome, list[tuple[Outcome
             experiment = store.save(experiment.start(at=_day(1)))
         if stage in ("concluded", "decided"):
             experiment = store.save(experiment.conclude(at=_day(8)))
+        dated = [(day, k, stray, False) for k, (stray, day) in enumerate(strays)]
         if stage == "decided":
+            dated.append((12, len(strays), outcome, True))
+        previous: Decision | None = None
+        for day, k, chosen, moves in sorted(dated):
+            moment = _day(day).add(seconds=k)  # distinct times: one order for everyone
             decision = store.save(
-                Decision(experiment=experiment, outcome=outcome, decided_at=_day(12))
+                Decision(experiment=experiment, outcome=chosen, decided_at=moment)
+                if previous is None
+                else previous.revised(chosen, rationale="changed", decided_at=moment)
             )
-            experiment = store.save(experiment.decide(decision))
-        for stray, day in strays:  # saved alone: the experiment does not move with them
-            store.save(Decision(experiment=experiment, outcome=stray, decided_at=_day(day)))
+            if moves:
+                experiment = store.save(experiment.decide(decision))
+            previous = decision
 
 
 class TestDecisionsAgree:
@@ -430,11 +441,18 @@ class TestTimeLimits:
         minutes=2 * 24 * 60 + 30,
         anchored=True,
     )
-    @example(  # untested after 30 UTC days, though the clocks went back in between
+    @example(  # untested after 30 days on the zone's calendar: the clocks went back between
         start=pendulum.datetime(2000, 10, 1, 2, tz="Europe/Copenhagen"),
         length="PT36H",
         allowance="P30D",
         minutes=125 * 24 * 60,
+        anchored=False,
+    )
+    @example(  # a month from 29 February 19:00 in New York ends on 29 March, 19:00 there
+        start=pendulum.datetime(2000, 2, 29, 19, tz="America/New_York"),
+        length="P1M",
+        allowance="P1M",
+        minutes=41_761,
         anchored=False,
     )
     def test_against_the_definition(
@@ -442,8 +460,9 @@ class TestTimeLimits:
     ) -> None:
         """Overdue exactly when start + length < at; untested when start + allowance < at.
 
-        A DST change between the start and the end moves the end by an hour when days are
-        counted on a wall clock, which the examples around it find.
+        Both count on the calendar of the start's zone (docs/rollup.md): a DST change
+        between the start and the end moves the end by an hour, and a month ends on the
+        same day of the next month there, which the examples find.
         """
         with connect("memory://", plugins=Plugins(autoload=False)) as store:
             started = Experiment(title="Pilot", time_box=length).start(at=start)
@@ -453,11 +472,11 @@ class TestTimeLimits:
             store.save(Hypothesis(experiment=experiment.id, statement="It helps"))
             at = start.add(minutes=minutes)
             total = rollup(store, at=at, untested_after=allowance).total
-        # A box that names its start counts on its zone's clock; what runs from started_at
-        # counts from the instant, in UTC (the zone is the box's, not started_at's).
-        end = (start if anchored else start.in_tz("UTC")) + parse_duration(length)
+        # A box that names its start counts on that start's calendar; a bare length counts
+        # from started_at on the calendar of started_at's zone: here both are `start`.
+        end = start + parse_duration(length)
         assert [o.days for o in total.overdue] == ([days_between(end, at)] if end < at else [])
-        deadline = start.in_tz("UTC") + parse_duration(allowance)
+        deadline = start + parse_duration(allowance)
         assert [u.days_overdue for u in total.untested] == (
             [days_between(deadline, at)] if deadline < at else []
         )

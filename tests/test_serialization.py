@@ -10,6 +10,7 @@ from hypothesis import given, settings
 
 import experiments
 from experiments import (
+    Decision,
     Experiment,
     Hypothesis,
     KeyResult,
@@ -103,7 +104,7 @@ class TestLayout:
         ).start(at="2026-03-01T10:00:00[Europe/Copenhagen]", by="Bo")
         expected: dict[str, Any] = {
             "kind": "experiment",
-            "schema": 1,
+            "schema": 2,
             "id": Experiment.id_for_slug("art-afternoons"),
             "slug": "art-afternoons",
             "revision": 0,
@@ -152,7 +153,7 @@ class TestLayout:
         """to_json is compact by default and readable with an indent."""
         record = Objective(title="x")
         assert "\n" not in to_json(record)
-        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 1,')
+        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 2,')
 
 
 def _rename_headline(data: dict[str, Any]) -> dict[str, Any]:
@@ -227,10 +228,18 @@ class TestSchemaVersions:
         with pytest.raises(SchemaError, match="no upgrade from schema version 2 is known"):
             from_data(_old_objective())
 
-    def test_no_older_version_exists_yet(self):
-        """This library writes version 1 and knows no upgrade steps."""
-        assert ser.SCHEMA_VERSION == 1
-        assert ser.UPGRADES == {}
+    def test_the_real_history_of_versions(self):
+        """Version 2 added what a decision revises: a version-1 decision revises nothing."""
+        assert ser.SCHEMA_VERSION == 2
+        assert sorted(ser.UPGRADES) == [1]
+        decision = Decision(experiment="exp_1", outcome="stop", decided_at="2026-05-01T09:00:00Z")
+        old = {k: v for k, v in to_data(decision).items() if k != "revises"} | {"schema": 1}
+        assert from_data(old) == decision
+        assert upgrade(old)["revises"] is None
+        objective = to_data(Objective(title="Welfare")) | {"schema": 1}
+        assert upgrade(objective) == to_data(
+            Objective(**{k: v for k, v in objective.items() if k not in ("kind", "schema")})
+        )  # other kinds are unchanged
 
 
 class TestRefusedData:

@@ -95,7 +95,7 @@ class TestOpening:
     def test_an_unknown_objective_slug_is_not_found(self, any_store: Store) -> None:
         """A slug no objective has is refused, saying to create it or fix it; nothing is made."""
         any_store.save(Objective(title="Welfare", slug="welfare"))
-        with pytest.raises(NotFoundError, match=r"'welfar'.*create it.*fix the slug"):
+        with pytest.raises(NotFoundError, match=r"'welfar'.*did you mean 'welfare'\?"):
             track("typo", store=any_store, objectives=["welfar"])
         deleted = any_store.delete(any_store.save(Objective(title="Old", slug="old")))
         with pytest.raises(NotFoundError, match="deleted"):
@@ -240,7 +240,7 @@ class TestLogging:
             poster = run.prototype("Poster", fidelity="pilot")
             run.conclude()
             decision = run.decide("iterate")
-            assert run.decide("stop") == decision
+            assert run.decide("iterate") == decision
         assert (first.id, hypothesis.id) == (again.id, same.id)
         assert [m.value for m in any_store.query(Measurement)] == [4]
         assert [str(h.criterion) for h in any_store.query(Hypothesis)] == [str(same.criterion)]
@@ -317,7 +317,10 @@ class TestLifecycle:
             "decided life scale-up",
         ]
         with track("life", store=any_store) as again:
-            assert again.decide("stop").id == decision.id  # already decided: the decision stands
+            assert again.decide("scale-up").id == decision.id  # decided so: run again, no change
+            with pytest.raises(ValidationError, match=r"already decided: scale-up.*--revise"):
+                again.decide("stop")  # another decision is never silently dropped
+        assert [d.outcome.value for d in any_store.query(Decision)] == ["scale-up"]
 
     def test_strict_moves_refuse_what_the_state_forbids(self, any_store: Store) -> None:
         """Run.move() raises where start()/conclude() would quietly do nothing."""

@@ -40,6 +40,11 @@ class TransitionError(ExperimentsError, ValueError):
 class NotFoundError(ExperimentsError, LookupError):
     """No object with the requested id (or slug) exists in the store."""
 
+    kind: str | None = None
+    """The kind of record that was looked for, when it was one kind (``"objective"``)."""
+    deleted_id: str | None = None
+    """The id of the record found, when it was found but is soft deleted."""
+
 
 class ConflictError(ExperimentsError):
     """A write was based on a revision that someone else already replaced.

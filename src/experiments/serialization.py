@@ -51,11 +51,21 @@ __all__ = [
 ]
 
 #: The version of the data layout this library writes.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+
+
+def _decisions_revise(data: dict[str, Any]) -> dict[str, Any]:
+    """1 -> 2: a decision says which earlier decision it revises (none before 2)."""
+    if data.get("kind") == "decision":
+        data.setdefault("revises", None)
+    return data
+
 
 #: ``UPGRADES[n]`` turns data of schema version ``n`` into version ``n + 1``.  Adding a
 #: field or renaming one means bumping :data:`SCHEMA_VERSION` and adding a step here.
-UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
+UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    1: _decisions_revise,
+}
 
 _LEADING: Final = ("kind", "schema", "id", "slug", "revision")
 _TRAILING: Final = ("created_at", "updated_at", "changed_by", "deleted_at", "tags", "metadata")

@@ -55,7 +55,7 @@ from experiments.model import (
     id_for,
 )
 from experiments.model._time import DateTimeLike, TimeBoxLike, utc_key
-from experiments.model._validate import ID_PATTERN, SLUG_PATTERN
+from experiments.model._validate import SLUG_PATTERN
 from experiments.model.hypothesis import AssumptionKind, Criterion
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
     from experiments.stores import Batch, Store
 
-__all__ = ["Run", "record_excuse", "track"]
+__all__ = ["Run", "key_result_named", "record_excuse", "track"]
 
 R = TypeVar("R", bound=Record)
 
@@ -132,35 +132,62 @@ def _open(
     owner: str | None,
     by: str | None,
 ) -> Experiment:
-    # A store that does not exist yet holds nothing to find: the first write creates it.
-    exists = store.exists()
     if isinstance(experiment, Experiment):
-        if exists and store.find(experiment.id) is not None:
+        if store.find(experiment.id) is not None:
             return store.get(experiment.id, Experiment)
         return store.create_if_absent(experiment, by=by)
     given: object = experiment
-    if not isinstance(given, str) or not given:
+    if not isinstance(given, str) or not given.strip():
         raise ValidationError(
             f"track() needs an experiment, its id or its slug; got {experiment!r}"
         )
-    by_id = store.find(experiment) if exists and ID_PATTERN.fullmatch(experiment) else None
-    if by_id is not None:
-        if not isinstance(by_id, Experiment):
-            raise ValidationError(f"{experiment!r} is a {by_id.kind}, not an experiment")
-        return by_id
-    if not SLUG_PATTERN.fullmatch(experiment):
-        raise NotFoundError(
-            f"no experiment with id {experiment!r}, and it is not a slug (lowercase letters, "
-            "digits and hyphens) that could name a new one"
-        )
+    text = experiment.strip()
+    try:
+        return store.resolve(text, Experiment)
+    except NotFoundError as missing:
+        # A slug that names no experiment yet makes one; a deleted one is not made again.
+        if _deleted_experiment(store, text):
+            raise
+        if not SLUG_PATTERN.fullmatch(text):
+            raise NotFoundError(
+                f"{missing}; it is not a slug (lowercase letters, digits and hyphens) that "
+                "could name a new experiment either"
+            ) from None
     fresh = Experiment(
-        slug=experiment,
-        title=title or experiment.replace("-", " ").capitalize(),
-        objectives=tuple(_place_id(store, o, Objective) for o in objectives),
+        slug=text,
+        title=title or text.replace("-", " ").capitalize(),
+        objectives=tuple(store.resolve(o, Objective).id for o in objectives),
         time_box=time_box,
         owner=owner,
     )
     return store.create_if_absent(fresh, by=by)
+
+
+def key_result_named(store: Store, metric: KeyResult | str) -> KeyResult | None:
+    """The key result ``metric`` names (the record, its id or slug); None for a metric name.
+
+    A measurement logged for a key result counts towards its progress; any other name is
+    a metric of the experiment alone.
+    """
+    if isinstance(metric, KeyResult):
+        return metric
+    given: object = metric
+    if not isinstance(given, str) or not given.strip():
+        return None  # Measurement says what is wrong with it
+    try:
+        return store.resolve(given, KeyResult)
+    except NotFoundError:
+        return None
+
+
+def _deleted_experiment(store: Store, text: str) -> bool:
+    if not store.exists():
+        return False
+    candidates = [text, Experiment.id_for_slug(text)] if SLUG_PATTERN.fullmatch(text) else [text]
+    return any(
+        isinstance(store.find(candidate, include_deleted=True), Experiment)
+        for candidate in candidates
+    )
 
 
 def _references(value: object, name: str) -> tuple[Objective | str, ...]:
@@ -178,33 +205,6 @@ def _references(value: object, name: str) -> tuple[Objective | str, ...]:
                 f"{name} holds {item!r}; give objectives as records, ids or slugs"
             )
     return items
-
-
-def _place_id(store: Store, reference: Record | str, kind: type[Record]) -> str:
-    """The id ``reference`` stands for: a record's own, an id as it is, a slug's record's.
-
-    A slug (lowercase letters, digits and hyphens) must name a stored record of ``kind``,
-    so that a typo is an error rather than a link to nothing; an id is taken as given.
-    """
-    if isinstance(reference, Record):
-        return reference.id
-    if not SLUG_PATTERN.fullmatch(reference):
-        return reference  # an id such as 'obj_...'; the record's own checks apply
-    exists = store.exists()
-    for candidate in (kind.id_for_slug(reference), reference):
-        found = store.find(candidate, include_deleted=True) if exists else None
-        if not isinstance(found, kind):
-            continue
-        if found.deleted:
-            raise NotFoundError(
-                f"{found.label()} is deleted; restore it (store.restore({found.id!r})) "
-                "or give another"
-            )
-        return found.id
-    raise NotFoundError(
-        f"no {kind.kind} with slug {reference!r} in {store.url.redacted}; create it "
-        f"(e.g. {kind.__name__}(slug={reference!r}, title=...)) or fix the slug"
-    )
 
 
 def record_excuse(
@@ -237,8 +237,8 @@ def record_excuse(
         experiment=experiment,
     )
     places = {
-        "objective": None if objective is None else _place_id(store, objective, Objective),
-        "experiment": None if experiment is None else _place_id(store, experiment, Experiment),
+        "objective": None if objective is None else store.resolve(objective, Objective).id,
+        "experiment": None if experiment is None else store.resolve(experiment, Experiment).id,
     }
     place_id = places["objective"] or places["experiment"]
     key = f"{place_id}/{draft.group}/{draft.reason.value}"
@@ -264,6 +264,7 @@ class Run:
         self._conclude = conclude
         self._owns_store = owns_store
         self._batch: Batch | None = None
+        self._key_results: dict[str, KeyResult | None] = {}
 
     def __repr__(self) -> str:
         return f"<Run {self._experiment.label()} in {self.store.url.redacted}>"
@@ -409,22 +410,22 @@ class Run:
         decided_by: str | None = None,
         next_steps: Iterable[str] = (),
         at: DateTimeLike | None = None,
+        revise: bool = False,
     ) -> Decision:
-        """Record the decision after the experiment and move it to decided, together."""
-        key = self._key("decision", "dec", "decision")
-        if self._experiment.status is ExperimentStatus.DECIDED:
-            pending = self._batch.find(key) if self._batch is not None else None
-            if isinstance(pending, Decision):
-                return pending  # decided earlier in this bulk block
-            latest = self.store.query(
-                Decision, experiment=self._experiment.id, order_by="-decided_at", limit=1
-            )
-            found = next(latest, None)
-            if found is not None:
-                return found
+        """Record the decision after the experiment and move it to decided, together.
+
+        Deciding again the way it was decided changes nothing (a script run twice).  To
+        change a decision, pass ``revise=True`` with a ``rationale``: the new decision
+        revises the one in force, which stays in the record of what was decided when.
+
+        Raises:
+            TransitionError: the experiment is not concluded (nor decided, to revise).
+            ValidationError: a different decision on a decided experiment without
+                ``revise=True``, or a revision without a rationale.
+        """
         extra: dict[str, Any] = {} if at is None else {"decided_at": at}
-        decision = Decision(
-            id=key,
+        draft = Decision(
+            id=self._key("decision", "dec", "decision"),
             experiment=self._experiment.id,
             outcome=outcome,
             rationale=rationale,
@@ -432,15 +433,52 @@ class Run:
             next_steps=tuple(next_steps),
             **extra,
         )
-        decided = self._experiment.decide(decision)
-        if self._batch is not None:
-            saved = self._batch.save(decision)
-            self._experiment = self._batch.save(decided)
+        in_force = self._decision_in_force()
+        if in_force is None:
+            if revise:
+                raise ValidationError(
+                    f"{self._experiment.label()} has no decision to revise; decide without "
+                    "revise=True (`experiments decide` without --revise)"
+                )
+            decided = self._experiment.decide(draft)
+            if self._batch is not None:
+                saved = self._batch.save(draft)
+                self._experiment = self._batch.save(decided)
+                return saved
+            with self.store.batch(by=self._by) as batch:
+                saved = batch.save(draft)
+                self._experiment = batch.save(decided)
             return saved
-        with self.store.batch(by=self._by) as batch:
-            saved = batch.save(decision)
-            self._experiment = batch.save(decided)
-        return saved
+        if in_force.outcome is draft.outcome and (not revise or in_force.rationale == rationale):
+            return in_force  # decided so already: a script run again
+        if not revise:
+            raise ValidationError(
+                f"{self._experiment.label()} is already decided: {in_force.outcome} "
+                f"({in_force.id}); to change the decision, revise it with the reason why: "
+                f"run.decide({draft.outcome.value!r}, rationale=..., revise=True) "
+                f"(`experiments decide {self._experiment.slug or self._experiment.id} "
+                f"{draft.outcome.value} --revise --rationale TEXT`)"
+            )
+        revision = in_force.revised(
+            draft.outcome,
+            rationale=rationale,
+            decided_by=draft.decided_by,
+            next_steps=draft.next_steps,
+            **extra,
+        ).evolve(id=self._key("decision", "dec", "revision", in_force.id))
+        return self._save(revision)
+
+    def _decision_in_force(self) -> Decision | None:
+        """The latest decision about a decided experiment, as this run would store it."""
+        if self._experiment.status is not ExperimentStatus.DECIDED:
+            return None
+        pending = self._batch.latest_decision(self._experiment.id) if self._batch else None
+        if pending is not None:
+            return pending
+        latest = self.store.query(
+            Decision, experiment=self._experiment.id, order_by=["-decided_at", "-id"], limit=1
+        )
+        return next(latest, None)
 
     # --- what a run records ------------------------------------------------------------
 
@@ -455,15 +493,18 @@ class Run:
     ) -> Measurement:
         """Log a value for a key result or a named metric, measured now or at ``at``.
 
+        ``metric`` is a key result (the record, its id or its slug), whose progress the
+        value then counts towards, or else the name of a metric of the experiment.
         Logging the same metric at the same ``at`` again replaces the value (a
         correction) and keeps the old one in the history.
         """
         extra: dict[str, Any] = {} if at is None else {"measured_at": at}
-        if isinstance(metric, KeyResult):
+        key_result = metric if isinstance(metric, KeyResult) else self._key_result(metric)
+        if key_result is not None:
             fields: dict[str, Any] = {
-                "key_result": metric.id,
-                "metric": metric.metric,
-                "unit": unit or metric.unit,
+                "key_result": key_result.id,
+                "metric": key_result.metric,
+                "unit": unit or key_result.unit,
             }
         else:
             fields = {"metric": metric, "unit": unit}
@@ -482,6 +523,11 @@ class Run:
             )
         )
         return self._upsert(keyed, same=("value", "unit", "participant"))
+
+    def _key_result(self, metric: str) -> KeyResult | None:
+        if metric not in self._key_results:
+            self._key_results[metric] = key_result_named(self.store, metric)
+        return self._key_results[metric]
 
     def hypothesis(
         self,
@@ -540,8 +586,9 @@ class Run:
     ) -> Participation:
         """Record that someone takes part, with their stance and how deeply.
 
-        ``participant`` is a Participant (saved first if it is new) or the id of a stored
-        one.  Recording the same person again updates their stance and involvement.
+        ``participant`` is a Participant (saved first if it is new), or a stored one's id
+        or slug (a pseudonymous participant's id only).  Recording the same person again
+        updates their stance and involvement.
         """
         if isinstance(participant, Participant):
             stored = self._upsert(participant) if participant.revision == 0 else participant
@@ -549,7 +596,7 @@ class Run:
         else:
             found = self._find(participant)
             if not isinstance(found, Participant) or found.deleted:
-                found = self.store.get(participant, Participant)  # says what is wrong
+                found = self.store.resolve(participant, Participant)  # says what is wrong
             participant_id = found.id
         draft = Participation(
             experiment=self._experiment.id,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pendulum
 
+from experiments.asof import AsOf
 from experiments.checks._options import (
     BOOLEAN_OPTION,
     DURATION_OPTION,
@@ -34,8 +35,8 @@ from experiments.checks._options import (
 )
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.errors import InvalidTypeError, PluginError, ValidationError
-from experiments.model import Experiment, Objective, Sprint
-from experiments.model._time import DateTimeLike, parse_datetime
+from experiments.model import Experiment, Objective
+from experiments.model._time import DateTimeLike, argument, parse_datetime
 
 if TYPE_CHECKING:
     from experiments.plugins import Plugins
@@ -79,46 +80,6 @@ class CheckReport:
         return grouped
 
 
-def _scope(
-    store: Store, experiment: Experiment | str | None, objective: Objective | str | None
-) -> tuple[list[Experiment], list[Sprint]]:
-    if experiment is not None and objective is not None:
-        raise ValidationError("check one experiment or one objective, not both")
-    if experiment is not None:
-        found = _experiment(store, experiment)
-        sprints = (
-            [s for s in [store.find(found.sprint)] if isinstance(s, Sprint)] if found.sprint else []
-        )
-        return [found], sprints
-    if objective is not None:
-        from experiments.rollup import _find_objective  # noqa: PLC0415 - shares the lookup
-
-        top = _find_objective(store, objective)
-        children: dict[str | None, list[str]] = {}
-        for candidate in store.query(Objective):
-            children.setdefault(candidate.parent, []).append(candidate.id)
-        subtree, queue = set(), [top.id]
-        while queue:
-            current = queue.pop()
-            if current not in subtree:
-                subtree.add(current)
-                queue.extend(children.get(current, ()))
-        experiments = list(store.query(Experiment, objectives=sorted(subtree)))
-        sprint_ids = sorted({e.sprint for e in experiments if e.sprint})
-        sprints = list(store.query(Sprint, id=sprint_ids)) if sprint_ids else []
-        return experiments, sprints
-    return list(store.query(Experiment)), list(store.query(Sprint))
-
-
-def _experiment(store: Store, experiment: Experiment | str) -> Experiment:
-    if isinstance(experiment, Experiment):
-        return store.get(experiment.id, Experiment)
-    found = store.find(experiment)
-    if isinstance(found, Experiment):
-        return found
-    return store.get_by_slug(Experiment, experiment)
-
-
 def _configured(options: object) -> dict[str, Mapping[str, Any]]:
     """``options`` as given to :func:`run_checks`, its shape checked."""
     if options is None:
@@ -157,7 +118,7 @@ def _ids(disabled: object) -> set[str]:
 
 
 def run_checks(
-    store: Store,
+    store: Store | AsOf,
     *,
     experiment: Experiment | str | None = None,
     objective: Objective | str | None = None,
@@ -169,7 +130,9 @@ def run_checks(
     """Run every registered check on one experiment, one objective or the whole store.
 
     Args:
-        store: where the programme is recorded.
+        store: where the programme is recorded, or an :class:`~experiments.asof.AsOf`
+            view of it already made (its scope and moment are then the ones checked,
+            and the roll-up and a report of the same view read the store only once).
         experiment: an experiment (record, id or slug) to check alone.
         objective: an objective (record, id or slug) whose experiments and sprints to check.
         at: the moment to check as of (default now).
@@ -178,12 +141,26 @@ def run_checks(
         plugins: the plugins whose checks to run (default: the store's).
 
     Raises:
+        NotFoundError: the experiment or objective is not in the store.
         ValidationError: an unknown check id or option name, an option value of a form
             the check does not accept (named with the forms it does), or ``disabled`` or
-            ``options`` not of the shape above (one id as a text, for instance).
+            ``options`` not of the shape above (one id as a text, for instance), or both
+            an experiment and an objective.
     """
-    moment = pendulum.now("UTC") if at is None else parse_datetime(at)
-    registry = (plugins or store.plugins).checks()
+    view = store if isinstance(store, AsOf) else None
+    if view is not None and (experiment is not None or objective is not None or at is not None):
+        raise ValidationError(
+            "run_checks() on an AsOf view checks its own scope and moment; give experiment, "
+            "objective and at to AsOf instead"
+        )
+    moment = (
+        view.at
+        if view is not None
+        else (pendulum.now("UTC") if at is None else argument(at, "at", parse_datetime))
+    )
+    owner = view.store if view is not None else store
+    assert not isinstance(owner, AsOf)
+    registry = (plugins or owner.plugins).checks()
     configured = _configured(options)
     switched_off = _ids(disabled)
     unknown = (set(configured) | switched_off) - set(registry)
@@ -197,8 +174,7 @@ def run_checks(
         check_id: registered.check.settings(configured.get(check_id, {}))
         for check_id, registered in registry.items()
     }
-    experiments, sprints = _scope(store, experiment, objective)
-    context = CheckContext(store, experiments, sprints, moment)
+    context = view or AsOf(owner, objective=objective, experiment=experiment, at=moment)
     findings: list[Finding] = []
     errors: list[PluginError] = []
     ran: list[str] = []

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import enum
-import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import attrs
-import pendulum
 
-from experiments._grouping import by_experiment
+from experiments.asof import AsOf
 from experiments.checks._options import OptionKind, inferred
 from experiments.errors import ValidationError
 from experiments.model import (
-    Decision,
-    Experiment,
-    Learning,
-    Objective,
-    Participant,
-    Participation,
-    Prototype,
     Record,
-    Sprint,
 )
-from experiments.model._time import instant
 from experiments.refs import Ref
-
-if TYPE_CHECKING:
-    from experiments.stores import Store
 
 __all__ = ["Check", "CheckContext", "Finding", "Severity"]
 
@@ -132,74 +118,10 @@ class Check:
         return Finding(self.id, severity or self.severity, message, tuple(ref(r) for r in concerns))
 
 
-class CheckContext:
-    """What checks look at: the experiments and sprints in scope, and their records.
-
-    Loaders read the store once and keep the result, so ten checks asking for
-    participations cost one query.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        experiments: list[Experiment],
-        sprints: list[Sprint],
-        at: pendulum.DateTime,
-    ) -> None:
-        self.store = store
-        self.experiments = experiments
-        self.sprints = sprints
-        self.at = at
-        self._ids = {e.id for e in experiments}
-
-    @functools.cached_property
-    def participations(self) -> dict[str, list[Participation]]:
-        """Participations by experiment id."""
-        return by_experiment(self.store, Participation, sorted(self._ids))
-
-    @functools.cached_property
-    def prototypes(self) -> dict[str, list[Prototype]]:
-        """Prototypes by experiment id."""
-        return by_experiment(self.store, Prototype, sorted(self._ids))
-
-    @functools.cached_property
-    def learnings(self) -> dict[str, list[Learning]]:
-        """Learnings by experiment id."""
-        return by_experiment(self.store, Learning, sorted(self._ids))
-
-    @functools.cached_property
-    def decisions(self) -> dict[str, list[Decision]]:
-        """Decisions by experiment id."""
-        return by_experiment(self.store, Decision, sorted(self._ids))
-
-    @functools.cached_property
-    def objectives(self) -> dict[str, Objective]:
-        """The objectives experiments in scope are linked to, by id (deleted ones left out)."""
-        wanted = {o for experiment in self.experiments for o in experiment.objectives}
-        if not wanted:
-            return {}
-        return {o.id: o for o in self.store.query(Objective, id=sorted(wanted))}
-
-    @functools.cached_property
-    def participants(self) -> dict[str, Participant]:
-        """Every participant taking part in an experiment or sprint in scope, by id."""
-        wanted = {p.participant for group in self.participations.values() for p in group}
-        wanted |= {member for sprint in self.sprints for member in sprint.team}
-        if not wanted:
-            return {}
-        return {p.id: p for p in self.store.query(Participant, id=sorted(wanted))}
-
-    def people_in(self, experiment: Experiment) -> Iterator[tuple[Participation, Participant]]:
-        """Each participation in ``experiment`` with its participant (purged ones left out)."""
-        for participation in self.participations.get(experiment.id, ()):
-            person = self.participants.get(participation.participant)
-            if person is not None:
-                yield participation, person
-
-    def status_at(self, experiment: Experiment) -> str:
-        """The experiment's status as of the context's moment, from its lifecycle times."""
-        return experiment.status_at(self.at).value
-
-    def reached(self, moment: pendulum.DateTime | None) -> bool:
-        """Whether ``moment`` lies at or before the context's moment (compared as instants)."""
-        return moment is not None and instant(moment) <= instant(self.at)
+#: What checks look at: the scope of the programme as of the moment checked, an
+#: :class:`~experiments.asof.AsOf` view.  Its detail (``experiments``, ``sprints``,
+#: ``participations``, ``prototypes``, ``learnings``, ``decisions``, ``hypotheses``,
+#: ``objectives``, ``participants``) is read once and shared by every check, and its
+#: rules (``status``, ``overdue_days``, ``awaits_decision``, ``decision``, ...) are the
+#: ones the roll-up and the reports use.
+CheckContext = AsOf

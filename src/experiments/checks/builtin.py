@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from experiments.checks._options import DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding, Severity
-from experiments.model import Role, Stance
+from experiments.model import ExperimentStatus, HypothesisStatus, Role, Stance
 from experiments.model._time import days_between, instant, parse_duration
-from experiments.model.experiment import awaits_decision
+from experiments.model.asof import after
 from experiments.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -17,16 +17,18 @@ if TYPE_CHECKING:
 
 __all__ = ["BUILTIN_CHECKS"]
 
-_OPEN: Final = ("planned", "running")
-_ALIVE: Final = ("planned", "running", "concluded", "decided")
-_DONE: Final = ("concluded", "decided")
+_PLANNED, _RUNNING = ExperimentStatus.PLANNED, ExperimentStatus.RUNNING
+_CONCLUDED, _DECIDED = ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED
+_OPEN: Final = (_PLANNED, _RUNNING)
+_ALIVE: Final = (_PLANNED, _RUNNING, _CONCLUDED, _DECIDED)
+_DONE: Final = (_CONCLUDED, _DECIDED)
 
 
 def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     # As in the roll-up: a link to an objective that is deleted or was never stored
     # rolls nothing up, so an experiment with only such links is unlinked.
     for experiment in context.experiments:
-        if context.status_at(experiment) not in _ALIVE:
+        if context.status(experiment) not in _ALIVE:
             continue
         if any(o in context.objectives for o in experiment.objectives):
             continue
@@ -47,7 +49,7 @@ def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator
 
 def _no_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     for experiment in context.experiments:
-        if experiment.time_box is None and context.status_at(experiment) in _OPEN:
+        if experiment.time_box is None and context.status(experiment) in _OPEN:
             yield NO_TIME_BOX.finding(
                 "has no time box; give it one (e.g. 'P4W') so that it stays small and ends "
                 "in a decision",
@@ -59,10 +61,11 @@ def _long_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterato
     limit = parse_duration(options["max"])
     for experiment in context.experiments:
         box = experiment.time_box
-        if box is None or context.status_at(experiment) not in _OPEN:
+        if box is None or context.status(experiment) not in _OPEN:
             continue
         anchor = box.start or experiment.started_at or experiment.created_at
-        if anchor + box.duration > anchor + limit:
+        end, longest = after(anchor, box.duration), after(anchor, limit)
+        if end is None or (longest is not None and instant(end) > instant(longest)):
             yield LONG_TIME_BOX.finding(
                 f"is time-boxed to {box.duration.in_words()}, longer than {limit.in_words()}; "
                 "cut it into smaller experiments that each end in a decision",
@@ -78,7 +81,7 @@ def _missing_voice(
     test: Any,
 ) -> Iterator[Finding]:
     for experiment in context.experiments:
-        if context.status_at(experiment) not in _ALIVE:
+        if context.status(experiment) not in _ALIVE:
             continue
         if not any(
             test(participation, person) for participation, person in context.people_in(experiment)
@@ -118,8 +121,8 @@ def _no_frontline(context: CheckContext, options: Mapping[str, Any]) -> Iterator
 
 def _no_prototype_shown(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     for experiment in context.experiments:
-        status = context.status_at(experiment)
-        if status not in ("running", *_DONE):
+        status = context.status(experiment)
+        if status not in (_RUNNING, *_DONE):
             continue
         deadline = experiment.concluded_at if status in _DONE else context.at
         shown = [
@@ -131,7 +134,7 @@ def _no_prototype_shown(context: CheckContext, options: Mapping[str, Any]) -> It
         ]
         if shown:
             continue
-        if status == "running":
+        if status is _RUNNING:
             yield NO_PROTOTYPE.finding(
                 "has shown no prototype to participants yet; show them something unfinished "
                 "before concluding",
@@ -170,14 +173,7 @@ def _one_department(context: CheckContext, options: Mapping[str, Any]) -> Iterat
 
 def _no_learning(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     for experiment in context.experiments:
-        if context.status_at(experiment) not in _DONE:
-            continue
-        learned = [
-            learning
-            for learning in context.learnings.get(experiment.id, ())
-            if context.reached(learning.observed_at)
-        ]
-        if not learned:
+        if context.concluded_without_learning(experiment):
             yield NO_LEARNING.finding(
                 "was concluded without a learning; write down what was observed and learned",
                 experiment,
@@ -187,10 +183,7 @@ def _no_learning(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
 def _no_decision(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     grace = parse_duration(options["grace"])
     for experiment in context.experiments:
-        status = experiment.status_at(context.at)
-        if not awaits_decision(status) or experiment.concluded_at is None:
-            continue
-        if not context.reached(experiment.concluded_at + grace):
+        if experiment.concluded_at is None or not context.awaits_decision(experiment, grace):
             continue
         yield NO_DECISION.finding(
             f"was concluded {days_between(experiment.concluded_at, context.at)} days ago without "
@@ -202,15 +195,30 @@ def _no_decision(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
 def _overdue(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     grace = parse_duration(options["grace"])
     for experiment in context.experiments:
-        box = experiment.time_box
-        if context.status_at(experiment) != "running" or box is None:
-            continue
-        end = experiment.ends_at
-        if end is not None and instant(end + grace) < instant(context.at):
+        days = context.overdue_days(experiment, grace)
+        if days is not None:
             yield OVERDUE.finding(
-                f"is still running {days_between(end, context.at)} days after its time box ended; "
+                f"is still running {days} days after its time box ended; "
                 "conclude it, or abandon it, and follow up on what was learned",
                 experiment,
+            )
+
+
+def _criterion_not_met(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    for experiment in context.experiments:
+        if context.status(experiment) is ExperimentStatus.ABANDONED:
+            continue
+        for hypothesis in context.hypotheses.get(experiment.id, ()):
+            if context.hypothesis_status(hypothesis) is not HypothesisStatus.SUPPORTED:
+                continue
+            if context.criterion_met(hypothesis) is not False:
+                continue
+            value = context.criterion_value(hypothesis)
+            yield CRITERION_NOT_MET.finding(
+                f"is judged supported, but its criterion '{hypothesis.criterion}' is not met by "
+                f"the latest measurement ({value:g}); look again before magnifying it, or "
+                "record the learning that says what the measurements miss",
+                hypothesis,
             )
 
 
@@ -220,6 +228,7 @@ _ENGINE_ROOM = "Let customers and citizens into the engine room"
 _FRONTLINE = "Involve frontline employees"
 _SPRINT = "Create and sprint together"
 _FOLLOW_UP = "Follow up on actions and results"
+_MAGNIFY = "Find and magnify what works"
 
 NO_OBJECTIVE = Check(
     "think-big/no-objective",
@@ -312,6 +321,14 @@ OVERDUE = Check(
     {"grace": DURATION_OPTION},
 )
 
+CRITERION_NOT_MET = Check(
+    "magnify/criterion-not-met",
+    "warning",
+    _MAGNIFY,
+    "A hypothesis judged supported whose criterion its latest measurement does not meet.",
+    _criterion_not_met,
+)
+
 #: Every built-in check, in the order they are documented.
 BUILTIN_CHECKS: Final = (
     NO_OBJECTIVE,
@@ -326,6 +343,7 @@ BUILTIN_CHECKS: Final = (
     NO_LEARNING,
     NO_DECISION,
     OVERDUE,
+    CRITERION_NOT_MET,
 )
 
 

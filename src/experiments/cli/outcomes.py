@@ -16,7 +16,6 @@ from experiments.cli.app import (
 )
 from experiments.cli.resolve import find
 from experiments.cli.text import one_line, shown_data
-from experiments.errors import NotFoundError
 from experiments.model import Experiment, Hypothesis, KeyResult, Participant, Record
 from experiments.tracking import Run
 
@@ -64,6 +63,11 @@ def conclude(state: Context, experiment: str, at: str | None) -> None:
 @click.option("--rationale", default="", help="why")
 @click.option("--decided-by", help="who decided")
 @click.option("--next-step", "next_steps", multiple=True, help="what happens next (repeat)")
+@click.option(
+    "--revise",
+    is_flag=True,
+    help="change the decision in force (give --rationale: why it no longer holds)",
+)
 @_AT
 @store_options
 @json_option
@@ -76,12 +80,22 @@ def decide(
     rationale: str,
     decided_by: str | None,
     next_steps: tuple[str, ...],
+    revise: bool,
     at: str | None,
 ) -> None:
-    """Decide what follows a concluded EXPERIMENT: scale-up, iterate, pivot or stop."""
+    """Decide what follows a concluded EXPERIMENT: scale-up, iterate, pivot or stop.
+
+    A decided experiment keeps its decision; to change it, decide again with --revise
+    and a --rationale: the earlier decision stays in the record of what was decided when.
+    """
     run = _run(state, experiment)
     decision = run.decide(
-        outcome, rationale=rationale, decided_by=decided_by, next_steps=next_steps, at=at
+        outcome,
+        rationale=rationale,
+        decided_by=decided_by,
+        next_steps=next_steps,
+        at=at,
+        revise=revise,
     )
     state.emit(
         {"experiment": shown_data(run.experiment), "decision": shown_data(decision)},
@@ -129,18 +143,16 @@ def measure(
     experiments measure "families returning" 17 --experiment art-for-families
     """
     store = state.store()
-    try:
-        target: KeyResult | str = find(store, metric, KeyResult)
-    except NotFoundError:
-        target = metric
     person = find(store, participant, Participant).id if participant else None
     if experiment is not None:
         record = _run(state, experiment).measure(
-            target, value, at=at, unit=unit, participant=person
+            metric, value, at=at, unit=unit, participant=person
         )
     else:
         from experiments.model import Measurement  # noqa: PLC0415
+        from experiments.tracking import key_result_named  # noqa: PLC0415
 
+        target = key_result_named(store, metric) or metric
         fields: dict[str, Any] = (
             {"key_result": target.id, "metric": target.metric, "unit": unit or target.unit}
             if isinstance(target, KeyResult)

@@ -18,9 +18,16 @@ from experiments.cli.app import (
     pass_context,
     store_options,
 )
-from experiments.cli.resolve import find, parse_assignment, record_id, resolve_references
+from experiments.cli.resolve import (
+    cli_words,
+    find,
+    parse_assignment,
+    plural,
+    record_id,
+    resolve_references,
+)
 from experiments.cli.text import describe, hides_identity, one_line, shown_data, table
-from experiments.errors import ValidationError
+from experiments.errors import NotFoundError, ValidationError
 from experiments.model import (
     KINDS,
     Experiment,
@@ -576,7 +583,7 @@ def show(state: Context, reference: str) -> None:
     state.emit(shown_data(record), lambda: describe(record))
 
 
-_KIND_NAMES = {**{k: k for k in KINDS}, **{f"{k}s": k for k in KINDS}, "hypotheses": "hypothesis"}
+_KIND_NAMES = {**{k: k for k in KINDS}, **{plural(k): k for k in KINDS}}
 
 
 @cli.command("list")
@@ -614,13 +621,18 @@ def list_records(
 
     \b
     experiments list experiments --where "status = running or tag = pilot"
-    experiments list participations --filter stance=critical --filter experiment=<id>
+    experiments list participations --filter stance=critical --filter experiment=SLUG
     experiments list measurements --where "measured_at >= 2026-09-01" --order -measured_at
     """
     name = _KIND_NAMES[kind]
-    records = state.store().query(
+    store = state.store()
+    try:
+        expression = store.resolve_where(name, _filter_expression(where, filters))
+    except NotFoundError as exc:
+        raise cli_words(exc) from None
+    records = store.query(
         name,
-        _filter_expression(where, filters),
+        expression,
         order_by=order,
         limit=limit,
         include_deleted=deleted,

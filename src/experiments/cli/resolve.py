@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from experiments.errors import NotFoundError, ValidationError
 from experiments.model import KINDS, REFERENCES, Record
-from experiments.model._validate import ID_PATTERN, SLUG_PATTERN
 from experiments.query import FieldType, resolve_field
 
 if TYPE_CHECKING:
@@ -34,37 +33,37 @@ def find(
     *,
     include_deleted: bool = False,
 ) -> Record:
-    """The record ``reference`` names: its id, or the slug of a record of ``kind`` (or any).
-
-    A soft-deleted record is found only with ``include_deleted`` (for history, restore
-    and purge); otherwise naming one is a :class:`NotFoundError` that says to restore it.
-    Without ``kind``, a slug that names a live record of one kind and a deleted record
-    of another finds the live one.
+    """The record ``reference`` names (see :meth:`Store.resolve`), with errors in CLI words.
 
     Raises:
         NotFoundError: nothing has that id or slug, or what has it is deleted.
     """
-    text = reference.strip()
-    matches: list[Record] = []
-    if ID_PATTERN.fullmatch(text):
-        found = store.find(text, include_deleted=True)
-        if found is not None and (kind is None or isinstance(found, kind)):
-            matches.append(found)
-    if all(m.deleted for m in matches) and SLUG_PATTERN.fullmatch(text):
-        for candidate in [kind] if kind is not None else KINDS.values():
-            found = store.find(candidate.id_for_slug(text), include_deleted=True)
-            if found is not None:
-                matches.append(found)
-    live = [m for m in matches if not m.deleted]
-    if live:
-        return live[0]
-    if matches:
-        if include_deleted:
-            return matches[0]
-        raise NotFoundError(f"{matches[0].label()} is deleted; `experiments restore {text}` first")
-    what = kind.kind if kind is not None else "record"
-    listing = f"experiments list {kind.kind}" if kind is not None else "experiments list"
-    raise NotFoundError(f"no {what} with id or slug {reference!r}; see `{listing}`")
+    try:
+        return store.resolve(reference, kind, include_deleted=include_deleted)
+    except NotFoundError as exc:
+        raise cli_words(exc, reference) from None
+
+
+def cli_words(error: NotFoundError, typed: str | None = None) -> NotFoundError:
+    """A store's not-found error with where to look it up, said for the command line.
+
+    ``typed`` is the reference as the person gave it, which the advice repeats.
+    """
+    text = str(error)
+    if error.deleted_id is not None:
+        again = (typed or "").strip() or error.deleted_id
+        text = text.partition("; ")[0] + f"; `experiments restore {again}` first"
+    else:
+        listing = f"experiments list {plural(error.kind)}" if error.kind else "experiments list"
+        text += f"; see `{listing}`"
+    found = NotFoundError(text)
+    found.kind, found.deleted_id = error.kind, error.deleted_id
+    return found
+
+
+def plural(kind: str) -> str:
+    """How `experiments list` names a kind's records: ``hypotheses``, ``key-results``."""
+    return "hypotheses" if kind == "hypothesis" else f"{kind}s"
 
 
 def record_id(store: Store, reference: str, kind: type[Record]) -> str:

@@ -109,7 +109,7 @@ REFERENCES: Final[dict[str, dict[str, tuple[str, bool]]]] = {
         "experiment": ("experiment", False),
         "participant": ("participant", False),
     },
-    "decision": {"experiment": ("experiment", True)},
+    "decision": {"experiment": ("experiment", True), "revises": ("decision", False)},
     "excuse": {"objective": ("objective", True), "experiment": ("experiment", True)},
     "note": {"experiment": ("experiment", True)},
 }

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import enum
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final
 
 import attrs
 import pendulum
@@ -26,45 +25,15 @@ from experiments.model._validate import (
     to_title,
     valid,
 )
+from experiments.model.asof import overdue_days, status_at, time_box_end
+from experiments.model.lifecycle import (
+    LIFECYCLE_TIMES,
+    ExperimentStatus,
+    Outcome,
+    legal_moves,
+)
 
-__all__ = [
-    "Decision",
-    "Experiment",
-    "ExperimentStatus",
-    "Outcome",
-    "awaits_decision",
-    "decision_of",
-]
-
-T = TypeVar("T")
-
-
-class ExperimentStatus(enum.StrEnum):
-    """Where an experiment is in its life: planned -> running -> concluded -> decided."""
-
-    PLANNED = "planned"
-    RUNNING = "running"
-    CONCLUDED = "concluded"
-    DECIDED = "decided"
-    ABANDONED = "abandoned"
-
-
-class Outcome(enum.StrEnum):
-    """What was decided after an experiment ("find and magnify")."""
-
-    SCALE_UP = "scale-up"
-    ITERATE = "iterate"
-    PIVOT = "pivot"
-    STOP = "stop"
-
-
-_MOVES: Final[dict[ExperimentStatus, tuple[str, ...]]] = {
-    ExperimentStatus.PLANNED: ("start", "abandon"),
-    ExperimentStatus.RUNNING: ("conclude", "abandon"),
-    ExperimentStatus.CONCLUDED: ("decide",),
-    ExperimentStatus.DECIDED: (),
-    ExperimentStatus.ABANDONED: (),
-}
+__all__ = ["Decision", "Experiment", "ExperimentStatus", "Outcome"]
 
 # Which lifecycle times each state must have (True), must not have (False), or may have (None).
 _TIMES: Final[dict[ExperimentStatus, tuple[bool | None, bool, bool, bool]]] = {
@@ -75,34 +44,6 @@ _TIMES: Final[dict[ExperimentStatus, tuple[bool | None, bool, bool, bool]]] = {
     ExperimentStatus.DECIDED: (True, True, True, False),
     ExperimentStatus.ABANDONED: (None, False, False, True),
 }
-_TIME_FIELDS: Final = ("started_at", "concluded_at", "decided_at", "abandoned_at")
-# Which lifecycle time reached first tells the status at a moment, latest step first.
-_STATUS_BY_TIME: Final = (
-    ("abandoned_at", ExperimentStatus.ABANDONED),
-    ("decided_at", ExperimentStatus.DECIDED),
-    ("concluded_at", ExperimentStatus.CONCLUDED),
-    ("started_at", ExperimentStatus.RUNNING),
-)
-
-
-def awaits_decision(status: ExperimentStatus) -> bool:
-    """Whether an experiment with ``status`` (at some moment) still waits for its decision.
-
-    The status, not the decision records, says whether an experiment is decided: a
-    decision counts once the experiment has moved to decided with it.  The roll-up, the
-    checks and reports all ask here, so that they never disagree.
-    """
-    return status is ExperimentStatus.CONCLUDED
-
-
-def decision_of(status: ExperimentStatus, latest: T | None) -> T | None:
-    """The decision an experiment with ``status`` (at some moment) counts as having.
-
-    ``latest`` is its latest decision dated up to that moment (a record, or just its
-    outcome); it counts only while the experiment is decided.  A decision saved for an
-    experiment that never moved to decided, or is decided only later, is not one yet.
-    """
-    return latest if status is ExperimentStatus.DECIDED else None
 
 
 def _to_status(value: ExperimentStatus | str) -> ExperimentStatus:
@@ -153,7 +94,7 @@ class Experiment(Record):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         rules = _TIMES[self.status]
-        for name, rule in zip(_TIME_FIELDS, rules, strict=True):
+        for name, rule in zip(LIFECYCLE_TIMES, rules, strict=True):
             present = getattr(self, name) is not None
             if rule is not None and present != rule:
                 need = "needs" if rule else "cannot have"
@@ -161,7 +102,7 @@ class Experiment(Record):
                     f"Experiment.{name}: a {self.status} experiment {need} {name}; "
                     "use start(), conclude(), decide() and abandon() to move it"
                 )
-        times = [getattr(self, name) for name in _TIME_FIELDS]
+        times = [getattr(self, name) for name in LIFECYCLE_TIMES]
         # As instants: two times of one zone compare by wall clock, which puts 02:10 after
         # 02:30 on the night the clocks go back even when it is 40 minutes later.
         instants = [t.astimezone(pendulum.UTC) for t in times if t is not None]
@@ -183,7 +124,7 @@ class Experiment(Record):
     @property
     def legal_moves(self) -> tuple[str, ...]:
         """The transitions allowed from the current status, by method name."""
-        return _MOVES[self.status]
+        return legal_moves(self.status)
 
     @property
     def is_open(self) -> bool:
@@ -191,8 +132,8 @@ class Experiment(Record):
         return self.status in (ExperimentStatus.PLANNED, ExperimentStatus.RUNNING)
 
     def _require(self, move: str) -> None:
-        if move not in _MOVES[self.status]:
-            allowed = _MOVES[self.status]
+        allowed = legal_moves(self.status)
+        if move not in allowed:
             hint = (
                 f"from {self.status} it can only {' or '.join(allowed)}"
                 if allowed
@@ -255,30 +196,45 @@ class Experiment(Record):
 
     def status_at(self, at: pendulum.DateTime) -> ExperimentStatus:
         """The status its lifecycle times give it at the instant ``at``."""
-        moment = at.astimezone(pendulum.UTC)
-        for name, status in _STATUS_BY_TIME:
-            value = getattr(self, name)
-            if value is not None and value.astimezone(pendulum.UTC) <= moment:
-                return status
-        return ExperimentStatus.PLANNED
+        utc = pendulum.UTC
+        started, concluded, decided, abandoned = (
+            None if t is None else t.astimezone(utc) for t in self.lifecycle_times()
+        )
+        return status_at(started, concluded, decided, abandoned, at.astimezone(utc))
+
+    def lifecycle_times(
+        self,
+    ) -> tuple[
+        pendulum.DateTime | None,
+        pendulum.DateTime | None,
+        pendulum.DateTime | None,
+        pendulum.DateTime | None,
+    ]:
+        """(started_at, concluded_at, decided_at, abandoned_at), None where not reached."""
+        return (self.started_at, self.concluded_at, self.decided_at, self.abandoned_at)
 
     @property
     def ends_at(self) -> pendulum.DateTime | None:
         """When its time box ends, once that is known (a box without a start: at the start)."""
-        return None if self.time_box is None else self.time_box.end
+        box = self.time_box
+        return None if box is None else time_box_end(box.start, box.duration, self.started_at)
 
     def overdue(self, at: pendulum.DateTime) -> pendulum.Duration | None:
         """How long it has run past its time box at ``at``, if it is running past it then."""
         end = self.ends_at
-        if self.status_at(at) is not ExperimentStatus.RUNNING or end is None:
+        if end is None or overdue_days(self.status_at(at), end, at) is None:
             return None
-        end, at = end.astimezone(pendulum.UTC), at.astimezone(pendulum.UTC)  # instants
-        return None if end >= at else at - end
+        return at.astimezone(pendulum.UTC) - end.astimezone(pendulum.UTC)
 
 
 @attrs.frozen(kw_only=True)
 class Decision(Record):
-    """What was decided after an experiment: scale up, iterate, pivot or stop."""
+    """What was decided after an experiment: scale up, iterate, pivot or stop.
+
+    An experiment has one decision in force.  Changing it is explicit: a new decision
+    that ``revises`` the one in force (made by :meth:`revised`), with a rationale for
+    the change; the earlier one stays, so a roll-up of an earlier moment still shows it.
+    """
 
     kind: ClassVar[str] = "decision"
     id_prefix: ClassVar[str] = "dec"
@@ -291,3 +247,35 @@ class Decision(Record):
         factory=now, converter=to_datetime, validator=valid, eq=instant_key
     )
     next_steps: tuple[str, ...] = attrs.field(default=(), converter=to_names, validator=valid)
+    revises: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        if self.revises is not None and self.revises == self.id:
+            raise ValidationError(f"Decision.revises cannot be the decision itself ({self.id!r})")
+        if self.revises is not None and not self.rationale.strip():
+            raise ValidationError(
+                "Decision.rationale is required when a decision revises another: say why "
+                "the earlier decision no longer holds"
+            )
+
+    def revised(
+        self,
+        outcome: Outcome | str,
+        *,
+        rationale: str,
+        decided_by: str | None = None,
+        decided_at: DateTimeLike | None = None,
+        next_steps: tuple[str, ...] = (),
+    ) -> Decision:
+        """A new decision about the same experiment that replaces this one, saying why."""
+        extra: dict[str, Any] = {} if decided_at is None else {"decided_at": decided_at}
+        return Decision(
+            experiment=self.experiment,
+            outcome=outcome,
+            rationale=rationale,
+            decided_by=decided_by,
+            next_steps=next_steps,
+            revises=self.id,
+            **extra,
+        )

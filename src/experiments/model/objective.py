@@ -24,7 +24,7 @@ from experiments.model._validate import (
     valid,
 )
 
-__all__ = ["KeyResult", "Objective", "cycle_message", "parent_cycles"]
+__all__ = ["KeyResult", "Objective", "cycle_message", "parent_cycles", "subtree"]
 
 
 @attrs.frozen(kw_only=True)
@@ -129,6 +129,25 @@ def parent_cycles(objectives: Iterable[Objective]) -> list[tuple[Objective, ...]
         done.update(path)
     cycles.sort(key=lambda loop: loop[0].id)
     return cycles
+
+
+def subtree(objectives: Iterable[Objective], root: str) -> set[str]:
+    """The ids of ``root`` and of every objective below it through ``parent`` links.
+
+    What an objective's roll-up, checks and reports cover.  A loop of parents ends the
+    walk where it closes (the roll-up refuses loops; see :func:`parent_cycles`).
+    """
+    children: dict[str | None, list[str]] = {}
+    for objective in objectives:
+        children.setdefault(objective.parent, []).append(objective.id)
+    found: set[str] = set()
+    queue = [root]
+    while queue:
+        current = queue.pop()
+        if current not in found:
+            found.add(current)
+            queue.extend(children.get(current, ()))
+    return found
 
 
 def cycle_message(cycle: tuple[Objective, ...]) -> str:

@@ -147,21 +147,20 @@ def build(
         checks: run the checks and include what they found.
         plugins: whose checks to run (default: the store's).
 
+    The roll-up, the checks and the detail are all read from one
+    :class:`~experiments.asof.AsOf` view, so they agree and the store is read once.
+
     Raises:
         NotFoundError: the objective is not in the store.
     """
-    import pendulum  # noqa: PLC0415 - already loaded by the model
-
+    from experiments.asof import AsOf  # noqa: PLC0415 - loaded when used
     from experiments.checks import run_checks  # noqa: PLC0415 - loaded when used
-    from experiments.model._time import parse_datetime  # noqa: PLC0415 - loaded when used
     from experiments.reports.data import gather  # noqa: PLC0415 - loaded when used
     from experiments.rollup import rollup  # noqa: PLC0415 - loaded when used
 
-    moment = pendulum.now("UTC") if at is None else parse_datetime(at)
-    result = rollup(store, objective, at=moment)
-    found = None
-    if checks:
-        found = run_checks(store, objective=objective, at=moment, plugins=plugins)
+    view = AsOf(store, objective=objective, at=at)
+    result = rollup(view)
+    found = run_checks(view, plugins=plugins) if checks else None
     return gather(store, result, found, plugins=plugins)
 
 

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Final
 from experiments.model import HypothesisStatus
 
 if TYPE_CHECKING:
+    from experiments.asof import Candidate
     from experiments.reports.data import ExperimentDetail, Report, ReportFinding, Voice
     from experiments.reports.i18n import Language
 
 __all__ = [
     "DIAGRAM_LIMIT",
     "HYPOTHESIS_ORDER",
+    "candidate_groups",
+    "criterion",
     "findings_by_move",
     "has_follow_up",
     "quantity",
@@ -80,6 +83,32 @@ def time_box(lang: Language, experiment: ExperimentDetail) -> str:
         f"{lang.date(experiment.planned_start)} \u2013 {lang.date(experiment.planned_end)} "
         f"({length})"
     )
+
+
+def candidate_groups(report: Report, lang: Language) -> list[tuple[str, tuple[Candidate, ...]]]:
+    """The candidates to magnify, those decided for scale-up apart from those awaiting it.
+
+    Groups without a candidate are left out.
+    """
+    total = report.rollup.total
+    groups = (
+        (lang.gettext("Decided for scale-up"), total.scaling_up),
+        (lang.gettext("Awaiting a decision"), total.awaiting_decision),
+    )
+    return [(heading, candidates) for heading, candidates in groups if candidates]
+
+
+def criterion(lang: Language, candidate: Candidate) -> str:
+    """A candidate's criterion and whether its latest measurement meets it, or a dash."""
+    if candidate.criterion is None:
+        return "\u2013"
+    if candidate.measured is None or candidate.criterion_met is None:
+        verdict = lang.gettext("not measured yet")
+    elif candidate.criterion_met:
+        verdict = lang.gettext("met by %(value)s") % {"value": lang.number(candidate.measured)}
+    else:
+        verdict = lang.gettext("not met: %(value)s") % {"value": lang.number(candidate.measured)}
+    return f"{candidate.criterion} ({verdict})"
 
 
 def has_follow_up(report: Report) -> bool:

@@ -50,4 +50,6 @@ def render(report: Report, lang: Language) -> str:
         charts=charts(report, lang),
         fills=FILLS,
         has_follow_up=common.has_follow_up(report),
+        candidate_groups=common.candidate_groups(report, lang),
+        criterion=lambda candidate: common.criterion(lang, candidate),
     )

@@ -40,7 +40,7 @@ __all__ = ["SCHEMA_VERSION", "render", "to_data"]
 
 #: The version of the report's JSON shape: the minor number grows when keys are added,
 #: the major number when anything is renamed, removed or changes meaning.
-SCHEMA_VERSION: Final = "1.0"
+SCHEMA_VERSION: Final = "1.1"
 
 _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
     ("experiment_status", ExperimentStatus),
@@ -108,6 +108,11 @@ class _Encoder:
                     "participants": c.participants,
                     "critical_voices": c.critical_voices,
                     "objectives": [self.ref(o) for o in c.objectives],
+                    "decision": None if c.decision is None else c.decision.value,
+                    "scaling_up": c.scaling_up,
+                    "criterion": c.criterion,
+                    "measured": c.measured,
+                    "criterion_met": c.criterion_met,
                 }
                 for c in summary.candidates
             ],
@@ -250,6 +255,7 @@ class _Encoder:
                 "decided_by": decision.decided_by,
                 "rationale": decision.rationale,
                 "next_steps": list(decision.next_steps),
+                "revises": decision.revises,
             },
         }
 

@@ -132,6 +132,7 @@ MOVES: Final = (
     N_("brave move", "Involve frontline employees"),
     N_("brave move", "Create and sprint together"),
     N_("brave move", "Follow up on actions and results"),
+    N_("brave move", "Find and magnify what works"),
 )
 
 
@@ -152,6 +153,10 @@ CHECKS: Final = (
     N_("check", "A concluded experiment without a learning."),
     N_("check", "A concluded experiment still without a decision after a grace period."),
     N_("check", "An experiment still running after its time box ended."),
+    N_(
+        "check",
+        "A hypothesis judged supported whose criterion its latest measurement does not meet.",
+    ),
 )
 
 

@@ -192,32 +192,36 @@ class _Writer:
 
     def candidates(self) -> None:
         _, lang = self._, self.lang
-        candidates = self.report.rollup.total.candidates
         self.heading(2, _("Ready to magnify"))
-        if not candidates:
+        groups = common.candidate_groups(self.report, lang)
+        if not groups:
             self.paragraph(_("No hypothesis is supported yet."))
             return
         self.paragraph(_("Supported hypotheses, the strongest evidence and widest voice first."))
-        self.lines += _table(
-            [
-                _("Hypothesis"),
-                _("Experiment"),
-                _("Evidence"),
-                _("Participants"),
-                _("Critical voices"),
-            ],
-            (
+        for heading, candidates in groups:
+            self.heading(3, heading)
+            self.lines += _table(
                 [
-                    md(c.hypothesis.title),
-                    md(c.experiment.title),
-                    lang.label(c.evidence),
-                    lang.number(c.participants),
-                    lang.number(c.critical_voices),
-                ]
-                for c in candidates
-            ),
-            numeric=2,
-        )
+                    _("Hypothesis"),
+                    _("Experiment"),
+                    _("Evidence"),
+                    _("Criterion"),
+                    _("Participants"),
+                    _("Critical voices"),
+                ],
+                (
+                    [
+                        md(c.hypothesis.title),
+                        md(c.experiment.title),
+                        lang.label(c.evidence),
+                        md(common.criterion(lang, c)),
+                        lang.number(c.participants),
+                        lang.number(c.critical_voices),
+                    ]
+                    for c in candidates
+                ),
+                numeric=2,
+            )
 
     def follow_up(self) -> None:
         _, lang, report = self._, self.lang, self.report

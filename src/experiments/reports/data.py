@@ -13,35 +13,28 @@ roll-up's ``at``, and everything is as of that moment.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
 import pendulum
 
-from experiments._grouping import by_experiment, chunks
+from experiments._grouping import chunks
+from experiments.asof import AsOf
 from experiments.checks import CheckReport, Severity
 from experiments.model import (
     AssumptionKind,
-    Decision,
     Evidence,
     Experiment,
     ExperimentStatus,
-    Hypothesis,
     HypothesisStatus,
-    Learning,
-    Objective,
     Outcome,
     Participant,
-    Participation,
     Role,
     Stance,
     Verdict,
 )
-from experiments.model._time import instant
-from experiments.model.experiment import decision_of
-from experiments.query import Count
 from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Rollup
 
 if TYPE_CHECKING:
@@ -103,7 +96,10 @@ class LearningDetail:
 
 @attrs.frozen
 class DecisionDetail:
-    """The latest decision about an experiment as of the report's moment."""
+    """The decision in force about an experiment as of the report's moment.
+
+    ``revises`` is the id of the earlier decision it replaced, if it revised one.
+    """
 
     id: str
     outcome: Outcome
@@ -111,6 +107,7 @@ class DecisionDetail:
     decided_by: str | None
     rationale: str
     next_steps: tuple[str, ...]
+    revises: str | None = None
 
 
 @attrs.frozen
@@ -219,10 +216,10 @@ class Report:
 
 
 class _Reader:
-    """Reads the detail of the experiments in scope, as of one moment, in one time zone."""
+    """Reads the detail of the experiments in scope from the view, in one time zone."""
 
-    def __init__(self, store: Store, result: Rollup) -> None:
-        self.store = store
+    def __init__(self, view: AsOf, result: Rollup) -> None:
+        self.view = view
         self.at = result.at
         self.zone = result.at.timezone or pendulum.UTC
         self.objective_titles = {
@@ -233,60 +230,37 @@ class _Reader:
 
     def local(self, moment: pendulum.DateTime | None) -> pendulum.DateTime | None:
         """The moment in the report's time zone, or None if it lies after the report's."""
-        if moment is None or instant(moment) > instant(self.at):
+        if not self.view.reached(moment):
             return None
+        assert moment is not None
         return moment.in_timezone(self.zone)
-
-    def experiments(self, result: Rollup) -> list[Experiment]:
-        if result.scope is None:
-            return list(self.store.query(Experiment))
-        found: dict[str, Experiment] = {}
-        for chunk in chunks(sorted(self.objective_titles)):
-            for experiment in self.store.query(Experiment, objectives=chunk):
-                found[experiment.id] = experiment
-        return list(found.values())
 
     def objectives_of(self, experiments: Iterable[Experiment]) -> dict[str, str]:
         """Titles of every objective the experiments serve, in the scope or not."""
         titles = dict(self.objective_titles)
-        missing = sorted({o for e in experiments for o in e.objectives} - set(titles))
-        for chunk in chunks(missing):
-            titles.update((o.id, o.title) for o in self.store.query(Objective, id=chunk))
+        titles.update((o.id, o.title) for o in self.view.objectives.values() if o.id not in titles)
         return titles
 
-    def participation_counts(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """(participants, critical voices) per experiment."""
-        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for chunk in chunks(ids):
-            for row in self.store.aggregate(
-                Participation,
-                group_by=["experiment", "stance"],
-                measures={"n": Count()},
-                experiment=chunk,
-            ):
-                pair = counts[row["experiment"]]
-                pair[0] += int(row["n"])
-                if row["stance"] == Stance.CRITICAL.value:
-                    pair[1] += int(row["n"])
-        return {key: (pair[0], pair[1]) for key, pair in counts.items()}
+    def counts(self, experiment: Experiment) -> tuple[int, int]:
+        """(participants, critical voices) of an experiment."""
+        taking_part = self.view.participations.get(experiment.id, ())
+        critical = sum(1 for p in taking_part if p.stance is Stance.CRITICAL)
+        return len(taking_part), critical
 
-    def voices(self, learnings: Iterable[Learning]) -> dict[tuple[str, str], Voice]:
+    def voices(self) -> dict[tuple[str, str], Voice]:
         """Each (experiment, participant) a learning rests on, as a report may show them."""
+        view = self.view
+        learnings = [x for group in view.learnings.values() for x in group]
         wanted = {(x.experiment, p) for x in learnings for p in x.participants}
-        people_ids = sorted({p for _, p in wanted})
-        people: dict[str, Participant] = {}
-        stances: dict[tuple[str, str], Stance] = {}
-        for chunk in chunks(people_ids):
-            people.update((p.id, p) for p in self.store.query(Participant, id=chunk))
-            for row in self.store.aggregate(
-                Participation,
-                group_by=["experiment", "participant", "stance"],
-                measures={"n": Count()},
-                participant=chunk,
-            ):
-                key = (row["experiment"], row["participant"])
-                if key in wanted:
-                    stances[key] = Stance(row["stance"])
+        people = dict(view.participants)
+        missing = sorted({p for _, p in wanted} - set(people))
+        for chunk in chunks(missing):
+            people.update((p.id, p) for p in view.store.query(Participant, id=chunk))
+        stances = {
+            (p.experiment, p.participant): p.stance
+            for group in view.participations.values()
+            for p in group
+        }
         anonymous = sorted(p.id for p in people.values() if p.display_name != p.name)
         numbers = {person: n for n, person in enumerate(anonymous, start=1)}
         voices = {}
@@ -308,38 +282,32 @@ class _Reader:
         self,
         experiment: Experiment,
         titles: Mapping[str, str],
-        hypotheses: list[Hypothesis],
-        learnings: list[Learning],
-        decisions: list[Decision],
-        counts: tuple[int, int],
         voices: Mapping[tuple[str, str], Voice],
     ) -> ExperimentDetail:
-        learned = sorted(
-            (x for x in learnings if instant(x.observed_at) <= instant(self.at)),
-            key=Learning.order_key,
-        )
+        view = self.view
+        learned = view.learnings.get(experiment.id, [])
         hypothesis_details = []
-        for hypothesis in sorted(hypotheses, key=lambda h: (h.statement, h.id)):
+        for hypothesis in sorted(
+            view.hypotheses.get(experiment.id, ()), key=lambda h: (h.statement, h.id)
+        ):
             on_it = [x for x in learned if x.hypothesis == hypothesis.id and x.verdict]
             latest = on_it[-1] if on_it else None
             hypothesis_details.append(
                 HypothesisDetail(
                     ref=Ref(hypothesis.id, hypothesis.statement),
-                    status=hypothesis.status_from(on_it),
+                    status=view.hypothesis_status(hypothesis),
                     evidence=None if latest is None else latest.evidence,
                     criterion=None if hypothesis.criterion is None else str(hypothesis.criterion),
                     assumption=hypothesis.assumption,
                 )
             )
-        status = experiment.status_at(self.at)
-        decided = [d for d in decisions if instant(d.decided_at) <= instant(self.at)]
-        last = max(decided, key=lambda d: (instant(d.decided_at), d.id)) if decided else None
-        decision = decision_of(status, last)
+        decision = view.decision(experiment)
         box = experiment.time_box
         planned_start = None if box is None else box.start
         if box is not None and planned_start is None:
             planned_start = self.local(experiment.started_at)  # a box runs from the start
-        planned_end = None if box is None or planned_start is None else planned_start + box.duration
+        planned_end = None if planned_start is None else view.time_box_end(experiment)
+        participants, critical = self.counts(experiment)
         return ExperimentDetail(
             ref=Ref(experiment.id, experiment.title),
             slug=experiment.slug,
@@ -351,7 +319,7 @@ class _Reader:
             ),
             owner=experiment.owner,
             facilitators=experiment.facilitators,
-            status=status,
+            status=view.status(experiment),
             time_box_days=None if box is None else box.duration.in_days(),
             planned_start=None if planned_start is None else planned_start.in_timezone(self.zone),
             planned_end=None if planned_end is None else planned_end.in_timezone(self.zone),
@@ -360,8 +328,8 @@ class _Reader:
             decided_at=self.local(experiment.decided_at),
             abandoned_at=self.local(experiment.abandoned_at),
             abandon_reason=experiment.abandon_reason if experiment.abandoned_at else "",
-            participants=counts[0],
-            critical_voices=counts[1],
+            participants=participants,
+            critical_voices=critical,
             hypotheses=tuple(hypothesis_details),
             learnings=tuple(
                 LearningDetail(
@@ -399,6 +367,7 @@ class _Reader:
                 decided_by=decision.decided_by,
                 rationale=decision.rationale,
                 next_steps=decision.next_steps,
+                revises=decision.revises,
             ),
             tags=tuple(sorted(experiment.tags)),
         )
@@ -432,6 +401,10 @@ def gather(
 ) -> Report:
     """Read what a report of ``result`` shows beyond the roll-up itself.
 
+    The detail comes from the :class:`~experiments.asof.AsOf` view the roll-up was summed
+    over (or a view of the same scope and moment, for a roll-up made without one), so the
+    report, the roll-up and the checks of one view agree and read the store once.
+
     Args:
         store: the store the roll-up was computed from.
         result: the roll-up of one objective or of the whole strategy; the report lists
@@ -440,27 +413,15 @@ def gather(
             findings out.
         plugins: where to look up the checks' summaries (default: the store's).
     """
-    reader = _Reader(store, result)
-    experiments = reader.experiments(result)
-    ids = sorted(e.id for e in experiments)
+    view = result.view
+    if view is None or view.store is not store:
+        scope = None if result.scope is None else result.scope.id
+        view = AsOf(store, objective=scope, at=result.at)
+    reader = _Reader(view, result)
+    experiments = view.experiments
     titles = reader.objectives_of(experiments)
-    hypotheses = by_experiment(store, Hypothesis, ids)
-    learnings = by_experiment(store, Learning, ids)
-    decisions = by_experiment(store, Decision, ids)
-    counts = reader.participation_counts(ids)
-    voices = reader.voices(x for group in learnings.values() for x in group)
-    details = [
-        reader.detail(
-            experiment,
-            titles,
-            hypotheses.get(experiment.id, []),
-            learnings.get(experiment.id, []),
-            decisions.get(experiment.id, []),
-            counts.get(experiment.id, (0, 0)),
-            voices,
-        )
-        for experiment in experiments
-    ]
+    voices = reader.voices()
+    details = [reader.detail(experiment, titles, voices) for experiment in experiments]
     details.sort(key=lambda d: (d.ref.title, d.ref.id))
     return Report(
         rollup=result,

@@ -30,6 +30,7 @@ conformance suite in :mod:`experiments.testing` checks.
 from __future__ import annotations
 
 import abc
+import difflib
 import enum
 import heapq
 import itertools
@@ -58,10 +59,12 @@ from experiments.model import (
     Objective,
     Record,
 )
-from experiments.model._time import now
-from experiments.model._validate import checked_name
+from experiments.model._time import UTC, now
+from experiments.model._validate import ID_PATTERN, SLUG_PATTERN, checked_name
 from experiments.model.objective import cycle_message, parent_cycles
 from experiments.query import (
+    All,
+    AnyOf,
     BoundExpr,
     BoundMeasure,
     Condition,
@@ -74,6 +77,7 @@ from experiments.query import (
     Max,
     Measure,
     Min,
+    Not,
     Op,
     Order,
     Sum,
@@ -84,9 +88,11 @@ from experiments.query import (
     combine,
     matcher,
     parse_order,
+    resolve_field,
     sort_key,
 )
 from experiments.serialization import SCHEMA_VERSION, from_data, to_data, upgrade
+from experiments.stores._rules import DecisionLedger, check_experiment, history_damage
 
 if TYPE_CHECKING:
     import pendulum
@@ -398,6 +404,142 @@ class Store(abc.ABC):
             raise ValidationError(f"get_by_slug needs a kind; known kinds: {', '.join(KINDS)}")
         return self.get(cls.id_for_slug(slug), cls, include_deleted=include_deleted)
 
+    @overload
+    def resolve(
+        self, reference: Record | str, kind: type[R], *, include_deleted: bool = False
+    ) -> R: ...
+    @overload
+    def resolve(
+        self, reference: Record | str, kind: str | None = None, *, include_deleted: bool = False
+    ) -> Record: ...
+
+    def resolve(
+        self,
+        reference: Record | str,
+        kind: type[Record] | str | None = None,
+        *,
+        include_deleted: bool = False,
+    ) -> Record:
+        """The stored record of ``kind`` that ``reference`` names: a record, its id or its slug.
+
+        This is how every reference a person or a script gives is understood, in the
+        Python API and on the command line alike.  An id is looked up first, then a slug
+        of ``kind`` (of any kind, without one: a live record before a deleted one).  A
+        pseudonymous participant is found by id only: a slug derived from a name must not
+        confirm that the name is there.
+
+        Raises:
+            NotFoundError: nothing (of ``kind``) has that id or slug (the message suggests
+                close slugs), or it is soft deleted and ``include_deleted`` is false.
+            ValidationError: ``reference`` is neither a record nor text, or a record of
+                another kind.
+        """
+        self._check_open()
+        cls = _kind_class(kind)
+        what = cls.kind if cls is not None else "record"
+        given: object = reference  # callers are not always typed
+        if isinstance(given, Record):
+            if cls is not None and not isinstance(given, cls):
+                raise ValidationError(f"{given.label()} is not a {cls.kind}")
+            text = given.id
+        elif isinstance(given, str) and given.strip():
+            text = given.strip()
+        else:
+            raise ValidationError(
+                f"a {what} is named by the record, its id or its slug; got {reference!r}"
+            )
+        found = self._resolved(text, cls) if self.exists() else None
+        if found is None:
+            raise self._not_found(text, cls)
+        if found.deleted and not include_deleted:
+            error = NotFoundError(
+                f"{found.label()} is deleted; restore it first (store.restore({found.id!r}), "
+                f"`experiments restore {found.id}`)"
+            )
+            error.kind, error.deleted_id = found.kind, found.id
+            raise error
+        return found
+
+    def _resolved(self, text: str, cls: type[Record] | None) -> Record | None:
+        """The record ``text`` names by id, then by slug; a live one before a deleted one."""
+        candidates = [text] if ID_PATTERN.fullmatch(text) else []
+        if SLUG_PATTERN.fullmatch(text) and len(text) <= 100:  # noqa: PLR2004 - slug limit
+            kinds = [cls] if cls is not None else list(KINDS.values())
+            candidates += [k.id_for_slug(text) for k in kinds]
+        fallback: Record | None = None
+        for candidate in candidates:
+            data = self._load(candidate)
+            if data is None or (cls is not None and data.get("kind") != cls.kind):
+                continue
+            record = self._decode(data)
+            if candidate != text and getattr(record, "pseudonymous", False):
+                continue  # found by a slug: a pseudonymous person is named by id only
+            if not record.deleted:
+                return record
+            fallback = fallback or record
+        return fallback
+
+    def _not_found(self, text: str, cls: type[Record] | None) -> NotFoundError:
+        kinds = [cls] if cls is not None else list(KINDS.values())
+        slugs = [s for k in kinds for s in self._slugs(k)] if self.exists() else []
+        close = difflib.get_close_matches(text, slugs, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        what = cls.kind if cls is not None else "record"
+        error = NotFoundError(f"no {what} with id or slug {text!r} in {self.url.redacted}{hint}")
+        error.kind = None if cls is None else cls.kind
+        return error
+
+    def _slugs(self, cls: type[Record]) -> list[str]:
+        """The slugs of the live records of ``cls`` a suggestion may name."""
+        group = ["slug", "pseudonymous"] if cls.kind == "participant" else ["slug"]
+        rows = self.aggregate(cls, group_by=group, measures={})
+        return sorted(row["slug"] for row in rows if row["slug"] and not row.get("pseudonymous"))
+
+    def resolve_where(
+        self, kind: type[Record] | str, where: Expr | str | None = None, **filters: object
+    ) -> Expr | None:
+        """``where`` and ``filters`` with every reference given as an id or slug made an id.
+
+        For filters a person typed (``--filter experiment=art-for-families``): a value of
+        a field that refers to other records (``experiment``, ``objectives``, ...) is
+        resolved like :meth:`resolve` does, deleted records included, so that a filter
+        never silently matches nothing because of a slug.
+
+        Raises:
+            NotFoundError: a reference names no record of the kind its field refers to.
+            ValidationError: an unknown field, or a value the field cannot take.
+        """
+        kind_name = _kind_name(kind)
+        expr = combine(where, filters)
+        if expr is None or kind_name is None:
+            return expr
+        bind(kind_name, expr)  # field names and values checked before anything is looked up
+        return self._resolved_expr(kind_name, expr)
+
+    def _resolved_expr(self, kind: str, expr: Expr) -> Expr:
+        if isinstance(expr, All | AnyOf):
+            return type(expr)(tuple(self._resolved_expr(kind, part) for part in expr.parts))
+        if isinstance(expr, Not):
+            return Not(self._resolved_expr(kind, expr.part))
+        if not isinstance(expr, Condition):
+            return expr
+        name, _ = resolve_field(kind, expr.field)
+        target = REFERENCES.get(kind, {}).get(name)
+        if target is None or expr.value is None:
+            return expr
+        cls = KINDS[target[0]]
+
+        def one(value: object) -> object:
+            if value is None:
+                return None
+            given = value if isinstance(value, Record | str) else str(value)
+            return self.resolve(given, cls, include_deleted=True).id
+
+        value = (
+            tuple(one(v) for v in expr.value) if isinstance(expr.value, tuple) else one(expr.value)
+        )
+        return Condition(expr.field, expr.op, value)
+
     def history(self, id: str) -> list[Record]:  # noqa: A002 - it is an id
         """Every version of ``id``, oldest first: who changed what, and when.
 
@@ -707,14 +849,17 @@ class Store(abc.ABC):
         """What is damaged in the store, without changing anything.
 
         Lists unreadable or half-written data, unknown schema versions, records that do
-        not validate, references to records that do not exist, and objectives that are
+        not validate, references to records that do not exist, objectives that are
         their own ancestors through their ``parent`` links (each save of such a loop was
-        valid alone; the roll-up refuses them).  An empty list means
-        every version reads back.
+        valid alone; the roll-up refuses them), experiments whose history makes an
+        illegal lifecycle move, and second decisions that revise nothing (both possible
+        only in stores written before the store enforced these rules, or by hand).  An
+        empty list means every version reads back and every history is legal.
         """
         self._check_open()
         damage: list[Damage] = []
         current: dict[str, Record] = {}
+        histories: dict[str, list[Record]] = {}
         for item in self._verify_storage():
             if isinstance(item, Damage):
                 damage.append(item)
@@ -728,6 +873,8 @@ class Store(abc.ABC):
             known = current.get(record.id)
             if known is None or record.revision > known.revision:
                 current[record.id] = record
+            if isinstance(record, Experiment | Decision):
+                histories.setdefault(record.id, []).append(record)
         for record in current.values():
             for field, (target, _) in REFERENCES[record.kind].items():
                 value = getattr(record, field)
@@ -748,6 +895,9 @@ class Store(abc.ABC):
         for cycle in parent_cycles(live):
             first = cycle[0].id
             damage.append(Damage(f"record {first!r}", cycle_message(cycle), first))
+        for history in histories.values():
+            history.sort(key=lambda r: r.revision)
+        damage += history_damage(histories, current.values())
         return damage
 
     # --- events ---------------------------------------------------------------------
@@ -1077,6 +1227,7 @@ class Batch:
         self._pending: dict[str, Record] = {}
         self._purged: dict[str, str] = {}
         self._reports: list[PurgeReport] = []
+        self._decisions: DecisionLedger | None = None
         self._done = False
         self.results: list[Any] = []
 
@@ -1108,12 +1259,18 @@ class Batch:
         return stamped
 
     def save(self, record: R) -> R:
-        """Add a save of ``record`` (expects its revision to be the stored one)."""
+        """Add a save of ``record`` (expects its revision to be the stored one).
+
+        Raises:
+            ValidationError: an experiment's save that is not a legal lifecycle move from
+                the stored version, or a second decision that does not revise the first.
+        """
         self._check()
         if not isinstance(record, Record):
             raise ValidationError(f"only records can be saved; got {type(record).__name__}")
         if record.id in self._purged:
             raise ValidationError(f"{record.label()} is purged in this batch")
+        self._enforce(record, record.revision)
         return self._put(record, record.revision)
 
     def create_if_absent(self, record: Record) -> None:
@@ -1121,11 +1278,47 @@ class Batch:
         self._check()
         if not isinstance(record, Record):
             raise ValidationError(f"only records can be saved; got {type(record).__name__}")
+        self._enforce(record, None)
         self._put(record, None)
+
+    def _enforce(self, record: Record, expected: int | None) -> None:
+        """The rules a save must keep (see :mod:`experiments.stores._rules`)."""
+        if isinstance(record, Experiment):
+            before = self._prior(record.id, expected)
+            if isinstance(before, Experiment):
+                check_experiment(before, record)
+        elif isinstance(record, Decision):
+            before = self._prior(record.id, expected)
+            if expected and not isinstance(before, Decision):
+                return  # not the stored revision: the commit reports the conflict
+            if self._decisions is None:
+                self._decisions = DecisionLedger(self._store)
+            self._decisions.check(record, before if isinstance(before, Decision) else None)
+
+    def _prior(self, record_id: str, expected: int | None) -> Record | None:
+        """The version a save of revision ``expected`` replaces, if that is what is stored."""
+        if not expected:
+            return None
+        pending = self._pending.get(record_id)
+        if pending is not None:
+            return pending if pending.revision == expected else None
+        data = self._store._load(record_id)  # noqa: SLF001 - the batch belongs to its store
+        if data is None or data.get("revision") != expected:
+            return None
+        return self._store._decode(_plain(data))  # noqa: SLF001
 
     def find(self, record_id: str) -> Record | None:
         """The record with ``record_id`` as this batch will store it, if the batch saves it."""
         return self._pending.get(record_id)
+
+    def latest_decision(self, experiment_id: str) -> Decision | None:
+        """The latest decision about ``experiment_id`` this batch saves, if it saves one."""
+        pending = [
+            r
+            for r in self._pending.values()
+            if isinstance(r, Decision) and r.experiment == experiment_id and not r.deleted
+        ]
+        return max(pending, key=lambda d: (d.decided_at.astimezone(UTC), d.id), default=None)
 
     def _current(self, record: Record | str) -> Record:
         """The latest version: pending in this batch, else stored.

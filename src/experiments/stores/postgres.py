@@ -86,7 +86,8 @@ __all__ = ["MIGRATIONS", "PostgresStore"]
 _log = logging.getLogger(__name__)
 
 #: Scalar fields that refer to other records: the purge cascade and the roll-up look
-#: records up by them, so each gets an index.
+#: records up by them, so each gets an index (these in the first layout; later fields
+#: get theirs in the migration that brings them).
 _REFERENCE_FIELDS: Final = (
     "experiment",
     "objective",
@@ -135,6 +136,10 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE {s}.records ALTER COLUMN data SET STATISTICS 0",
         "ALTER TABLE {s}.records ALTER COLUMN doc SET STATISTICS 0",
         "ALTER TABLE {s}.versions ALTER COLUMN data SET STATISTICS 0",
+    ),
+    (
+        # 2: a decision names the decision it revises; the purge cascade looks it up.
+        _reference_index("revises"),
     ),
 )
 

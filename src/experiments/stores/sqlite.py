@@ -83,7 +83,20 @@ def _hot_fields() -> dict[str, FieldType]:
 #: Hot field name -> how it is stored (times as their fixed-width UTC text, lists as JSON).
 HOT: Final = _hot_fields()
 
+# The hot columns of the first layout, as it was written: a migration never changes.
+_FIRST_HOT: Final = (
+    "abandoned_at", "assumption", "baseline", "changed_by", "concluded_at", "created_at",
+    "decided_at", "deleted_at", "department", "due", "evidence", "experiment", "external",
+    "fidelity", "group", "hypothesis", "involvement", "key_result", "level", "measured_at",
+    "metric", "noted_at", "objective", "objectives", "observed_at", "outcome", "owner",
+    "parent", "participant", "participants", "pseudonymous", "reason", "role", "shown_at",
+    "slug", "sprint", "stance", "started_at", "statement", "status", "tags", "target",
+    "team", "time_box", "title", "unit", "updated_at", "value", "verdict", "version",
+    "weight",
+)  # fmt: skip
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
+#: They run in order, each exactly once, under one write lock (see ``_migrate``).
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
         # Every version's data is written once, in `versions`.  `records` holds one row
@@ -95,7 +108,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             id TEXT NOT NULL,
             revision INTEGER NOT NULL,
             deleted INTEGER NOT NULL DEFAULT 0,
-            {", ".join(f'"{name}"' for name in HOT)},
+            {", ".join(f'"{name}"' for name in _FIRST_HOT)},
             PRIMARY KEY (kind, id)
         ) WITHOUT ROWID""",
         "CREATE UNIQUE INDEX records_id ON records (id)",
@@ -110,7 +123,19 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             SELECT r.*, v.data AS data
             FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
+    (
+        # 2: a decision names the decision it revises.  No stored decision revised one.
+        'ALTER TABLE records ADD COLUMN "revises"',
+        # The view's r.* was expanded when it was made: make it again to see the column.
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    ),
 )
+
+_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"}
+assert set(HOT) == _LAID_OUT, f"a hot column without a migration: {set(HOT) ^ _LAID_OUT}"
 
 
 class _KindSQL(NamedTuple):

@@ -371,6 +371,138 @@ class StoreConformance:
             "decided",
         ]
 
+    def test_illegal_lifecycle_moves_are_refused(self, store: Store) -> None:
+        """A save that is not a legal move from the stored version changes nothing."""
+        experiment = store.save(Experiment(title="Night bus", time_box="P3W"))
+        running = store.save(experiment.start(at="2026-03-01T08:00:00+01:00"))
+        concluded = store.save(running.conclude(at="2026-03-22T08:00:00+01:00"))
+        decision = Decision(
+            experiment=concluded, outcome=Outcome.ITERATE, decided_at="2026-03-25T10:00:00Z"
+        )
+        with store.batch() as batch:
+            batch.save(decision)
+            decided = batch.save(concluded.decide(decision))
+        back = attrs.evolve(decided, status="running", concluded_at=None, decided_at=None)
+        with pytest.raises(ValidationError, match=r"from decided back to running; it is final"):
+            store.save(back)
+        moved = pendulum.parse("2026-03-02T08:00:00+01:00")
+        restarted = attrs.evolve(
+            decided, status="concluded", decided_at=None, revision=decided.revision
+        )
+        with pytest.raises(ValidationError, match=r"back to concluded"):
+            store.save(restarted)
+        with pytest.raises(ValidationError, match="changes its started_at"):
+            store.save(attrs.evolve(store.get(decided.id, Experiment), started_at=moved))
+        assert store.get(decided.id) == decided
+        assert [v.status.value for v in store.history(decided.id)] == [  # type: ignore[attr-defined]
+            "planned",
+            "running",
+            "concluded",
+            "decided",
+        ]
+        edited = store.save(decided.evolve(title="Night bus, the route"))  # not a move: fine
+        assert edited.status.value == "decided"
+        skipped = store.save(Experiment(title="Walks"))
+        done = store.save(
+            skipped.start(at="2026-03-01T08:00:00Z").conclude(at="2026-03-02T08:00:00Z")
+        )
+        assert done.status.value == "concluded"  # two moves in one save are legal moves still
+
+    def test_a_second_decision_must_revise_the_first(self, store: Store) -> None:
+        """Changing a decision is explicit; the earlier one stays, the revision is in force."""
+        experiment = store.save(Experiment(title="Night bus"))
+        experiment = store.save(
+            experiment.start(at="2026-03-01T08:00:00Z").conclude(at="2026-03-22T08:00:00Z")
+        )
+        first = Decision(
+            experiment=experiment, outcome=Outcome.ITERATE, decided_at="2026-03-25T10:00:00Z"
+        )
+        with store.batch() as batch:
+            first = batch.save(first)
+            batch.save(experiment.decide(first))
+        second = Decision(
+            experiment=experiment, outcome=Outcome.STOP, decided_at="2026-04-01T10:00:00Z"
+        )
+        with pytest.raises(
+            ValidationError, match=r"already has a decision in force: iterate.*revise"
+        ):
+            store.save(second)
+        with pytest.raises(ValidationError, match="rationale is required"):
+            attrs.evolve(second, revises=first.id)
+        early = first.revised("stop", rationale="Too costly", decided_at="2026-03-20T10:00:00Z")
+        with pytest.raises(ValidationError, match="before the decision it revises"):
+            store.save(early)
+        with pytest.raises(ValidationError, match="cannot change the outcome"):
+            store.save(first.evolve(outcome="scale-up"))
+        revision = store.save(
+            first.revised("stop", rationale="Too costly", decided_at="2026-04-01T10:00:00Z")
+        )
+        assert revision.revises == first.id
+        assert sorted(d.outcome.value for d in store.query(Decision)) == ["iterate", "stop"]
+        stale = first.revised("pivot", rationale="Another way", decided_at="2026-04-02T10:00:00Z")
+        with pytest.raises(
+            ValidationError, match=f"in force about experiment .* is {revision.id!r}"
+        ):
+            store.save(stale)
+        assert store.verify() == []
+
+    def test_verify_finds_illegal_histories(self, store: Store) -> None:
+        """Imported histories that break the rules are reported, never hidden."""
+        planned = Experiment(title="Night bus", revision=1)
+        running = planned.start(at="2026-03-01T08:00:00Z").evolve(revision=2)
+        back = attrs.evolve(running, status="planned", started_at=None, revision=3)
+        one = Decision(experiment=planned.id, outcome="stop", decided_at="2026-03-25T10:00:00Z")
+        two = Decision(experiment=planned.id, outcome="scale-up", decided_at="2026-03-26T10:00:00Z")
+        store.import_records(
+            [planned, running, back, one.evolve(revision=1), two.evolve(revision=1)]
+        )
+        problems = [str(d) for d in store.verify()]
+        assert any("revision 3" in p and "back to planned" in p for p in problems), problems
+        assert any("second decision" in p and one.id in p for p in problems), problems
+
+    def test_references_resolve_by_record_id_or_slug(self, store: Store) -> None:
+        """One way of naming a record everywhere; a miss is an error that suggests, never empty."""
+        programme = self._programme(store)
+        experiment, citizen = programme["experiment"], programme["citizen"]
+        for reference in (experiment, experiment.id, "art-for-families", " art-for-families "):
+            assert store.resolve(reference, Experiment) == experiment
+        assert store.resolve("art-for-families") == experiment  # any kind, by slug
+        with pytest.raises(
+            NotFoundError, match=r"'art-for-familys'.*did you mean 'art-for-families'"
+        ):
+            store.resolve("art-for-familys", Experiment)
+        with pytest.raises(NotFoundError, match="no objective with id or slug 'art-for-families'"):
+            store.resolve("art-for-families", Objective)
+        with pytest.raises(ValidationError, match="is not a objective"):
+            store.resolve(experiment, Objective)
+        assert store.resolve(citizen.id, Participant) == citizen
+        named = store.save(
+            Participant(role=Role.CITIZEN, name="Bo", slug="bo-b", pseudonymous=True)
+        )
+        with pytest.raises(NotFoundError) as missed:
+            store.resolve("bo-b", Participant)  # a pseudonymous person is named by id only
+        assert "did you mean" not in str(missed.value)
+        assert store.resolve(named.id, Participant) == named
+        deleted = store.delete(programme["other"])
+        with pytest.raises(NotFoundError, match="is deleted") as gone:
+            store.resolve(deleted.id, Experiment)
+        assert gone.value.deleted_id == deleted.id
+        assert store.resolve(deleted.id, Experiment, include_deleted=True).deleted
+
+    def test_filters_resolve_references(self, store: Store) -> None:
+        """A filter on a reference field takes a slug; an unknown one is an error."""
+        programme = self._programme(store)
+        where = store.resolve_where(Hypothesis, "experiment = art-for-families")
+        assert [h.id for h in store.query(Hypothesis, where)] == [programme["hypothesis"].id]
+        where = store.resolve_where(Participation, experiment=["art-for-families"])
+        assert store.count(Participation, where) == 2
+        where = store.resolve_where(Experiment, objective="welfare")
+        assert store.count(Experiment, where) == 2
+        with pytest.raises(NotFoundError, match="no experiment with id or slug 'art-for-famly'"):
+            store.resolve_where(Hypothesis, "experiment = art-for-famly")
+        with pytest.raises(ValidationError, match="no field"):
+            store.resolve_where(Hypothesis, "colour = red")
+
     # --- soft delete, restore, purge ------------------------------------------------
 
     def test_soft_delete_hides_and_restore_brings_back(self, store: Store) -> None:

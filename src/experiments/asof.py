@@ -1,0 +1,951 @@
+"""The programme as of a moment: one scope, read once, the only reader of time rules.
+
+:class:`AsOf` is what the roll-up sums over, what the checks look at (it is their
+:class:`~experiments.checks.CheckContext`) and what a report reads its detail from, so
+the three never disagree.  It reads a scope (one objective with its sub-objectives,
+one experiment, or the whole strategy) at a moment, in two layers, each read once and
+only when first asked for:
+
+- the *facts*: every experiment, hypothesis, participation, learning, decision and
+  measurement in compact form, pushed down into the store's aggregation where the
+  backend can, streamed otherwise; the roll-up needs nothing else, even for a hundred
+  thousand experiments;
+- the *detail*: the current records of the experiments in scope and of what belongs to
+  them, a few hundred ids per query, for checks and reports.
+
+Every question that depends on the moment (an experiment's status, where its time box
+ends, whether it is overdue, the decision in force, where the evidence on a hypothesis
+stands, which hypotheses are left untested or ready to magnify) is answered by the
+rules in :mod:`experiments.model.asof`, called here on either layer.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+import pendulum
+
+from experiments._grouping import chunks
+from experiments.errors import ValidationError
+from experiments.model import (
+    Decision,
+    Evidence,
+    Excuse,
+    Experiment,
+    ExperimentStatus,
+    Hypothesis,
+    HypothesisStatus,
+    Involvement,
+    KeyResult,
+    Learning,
+    Objective,
+    Outcome,
+    Participant,
+    Participation,
+    Prototype,
+    Role,
+    Sprint,
+    Stance,
+    Verdict,
+)
+from experiments.model import asof as rules
+from experiments.model._time import (
+    UTC,
+    DateTimeLike,
+    DurationLike,
+    argument,
+    days_between,
+    parse_datetime,
+    parse_duration,
+    parse_timebox,
+    utc_key,
+)
+from experiments.model.hypothesis import Criterion
+from experiments.model.objective import cycle_message, parent_cycles, subtree
+from experiments.query import Count, F, Latest, Max
+from experiments.refs import Ref
+
+if TYPE_CHECKING:
+    from experiments.stores import Store
+
+__all__ = ["DEFAULT_UNTESTED_AFTER", "AsOf"]
+
+#: How long a started experiment's hypothesis may stay untested before it is flagged.
+DEFAULT_UNTESTED_AFTER: Final = "P30D"
+
+_STANCES: Final = tuple(Stance)
+_DEPTHS: Final = tuple(Involvement)
+_STANCE_INDEX: Final = {s.value: i for i, s in enumerate(_STANCES)}
+_CRITICAL: Final = _STANCES.index(Stance.CRITICAL)
+_DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
+_STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
+_EVIDENCE: Final = {e.value: e for e in Evidence}
+_OUTCOME: Final = {o.value: o for o in Outcome}
+_LIFECYCLE: Final = ("started_at", "concluded_at", "decided_at", "abandoned_at")
+_UTC_WIDTH: Final = len("2026-01-01T00:00:00.000000Z")
+
+#: Bits of a person's flags in :attr:`AsOf.people`.
+EXTERNAL: Final = 1
+FRONTLINE: Final = 2
+PSEUDONYMOUS: Final = 4
+
+# How far a duration counted on a zone's calendar can end from the same duration
+# counted in UTC: a day when the clocks change (Samoa once skipped a whole one), and for
+# months a short month's clamping on top.  Within this of the moment, ends are exact.
+_SLACK_DAYS: Final = 2
+_SLACK_MONTH_DAYS: Final = 7
+
+
+@attrs.frozen
+class OneSidedEvidence:
+    """A hypothesis whose learnings rest only on voices of one stance."""
+
+    hypothesis: Ref
+    experiment: Ref
+    stance: Stance
+    voices: int
+
+
+@attrs.frozen
+class Overdue:
+    """A running experiment past the end of its time box."""
+
+    experiment: Ref
+    ended_at: pendulum.DateTime
+    days: int
+
+
+@attrs.frozen
+class Untested:
+    """A hypothesis of a started experiment with no learning, for longer than allowed."""
+
+    hypothesis: Ref
+    experiment: Ref
+    since: pendulum.DateTime
+    days_overdue: int
+
+
+@attrs.frozen
+class Candidate:
+    """A supported hypothesis that may be ready to magnify ("find and magnify").
+
+    ``decision`` is the decision in force about its experiment (None while it awaits
+    one); ``criterion`` the hypothesis's success criterion, ``measured`` the latest
+    value of the criterion's metric in the experiment, and ``criterion_met`` whether
+    that value meets it (None without a criterion or a measurement).
+    """
+
+    hypothesis: Ref
+    experiment: Ref
+    evidence: Evidence
+    participants: int
+    critical_voices: int
+    objectives: tuple[Ref, ...]
+    decision: Outcome | None = None
+    criterion: str | None = None
+    measured: float | None = None
+    criterion_met: bool | None = None
+
+    @property
+    def scaling_up(self) -> bool:
+        """Whether its experiment is already decided for scale-up."""
+        return self.decision is Outcome.SCALE_UP
+
+    def rank_key(self) -> tuple[int, int, int, int]:
+        """Stronger evidence first, then critical voices heard, breadth, objectives served."""
+        return (
+            self.evidence.rank,
+            1 if self.critical_voices else 0,
+            self.participants,
+            len(self.objectives),
+        )
+
+
+@attrs.define
+class ExperimentFacts:
+    """One experiment's facts at the moment, and what follows from them alone.
+
+    A hundred thousand of these are alive at once, so they hold plain values: tuples
+    shared while empty, participations packed into machine ints (person * 16 + stance *
+    4 + depth), and a ``Ref`` made the first time one is shown.
+    """
+
+    id: str
+    title: str
+    status: ExperimentStatus
+    time_box: str | None
+    started_key: str | None
+    objectives: tuple[str, ...] = ()
+    learnings: int = 0
+    decision: Outcome | None = None  # the decision in force (rules.decision_in_force)
+    participations: array[int] = attrs.field(factory=lambda: array("q"))
+    hypotheses: tuple[HypothesisFacts, ...] = ()
+    overdue: Overdue | None = None
+    _ref: Ref | None = attrs.field(default=None, init=False)
+
+    @property
+    def ref(self) -> Ref:
+        if self._ref is None:
+            self._ref = Ref(self.id, self.title)
+        return self._ref
+
+    @property
+    def critics(self) -> int:
+        # A person takes part in an experiment once, so every code is a different person.
+        return sum(1 for code in self.participations if (code >> 2) & 3 == _CRITICAL)
+
+
+@attrs.define
+class HypothesisFacts:
+    """One hypothesis's facts at the moment, and the findings about it."""
+
+    id: str
+    statement: str
+    status: HypothesisStatus = HypothesisStatus.UNTESTED
+    voices: tuple[int, ...] = ()  # the people (by index) whose voice the evidence rests on
+    evidence: Evidence | None = None
+    one_sided: OneSidedEvidence | None = None
+    untested: Untested | None = None
+    candidate: Candidate | None = None
+    _ref: Ref | None = attrs.field(default=None, init=False)
+
+    @property
+    def ref(self) -> Ref:
+        if self._ref is None:
+            self._ref = Ref(self.id, self.statement)
+        return self._ref
+
+
+# Programmes use a handful of time boxes ("P2W", "P100D"), each parsed once.
+_timebox: Final = functools.lru_cache(maxsize=256)(parse_timebox)
+_duration: Final = functools.lru_cache(maxsize=256)(parse_duration)
+_moment: Final = functools.lru_cache(maxsize=4096)(parse_datetime)
+
+
+class AsOf:
+    """A scope of the programme at a moment; see the module documentation.
+
+    Args:
+        store: where the programme is recorded.
+        objective: an objective (record, id or slug): the scope is it and every
+            objective below it.  None (and no ``experiment``): the whole strategy.
+        experiment: one experiment (record, id or slug) as the scope, for checks.
+        at: the moment (default now).
+        untested_after: how long a started experiment's hypothesis may go without a
+            learning before it counts as left untested (default 30 days).
+        pushdown: let the store aggregate in its engine where it can; False streams
+            every record through Python (the same result, slower).
+
+    Raises:
+        NotFoundError: the objective or experiment is not in the store.
+        ValidationError: both an objective and an experiment, a bad moment or allowance.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        objective: Objective | str | None = None,
+        experiment: Experiment | str | None = None,
+        at: DateTimeLike | None = None,
+        untested_after: DurationLike = DEFAULT_UNTESTED_AFTER,
+        pushdown: bool = True,
+    ) -> None:
+        if objective is not None and experiment is not None:
+            raise ValidationError("give one scope: an objective or an experiment, not both")
+        self.store = store
+        self.at: pendulum.DateTime = (
+            pendulum.now("UTC") if at is None else argument(at, "at", parse_datetime)
+        )
+        self.untested_after = argument(untested_after, "untested_after", parse_duration)
+        self.pushdown = pushdown
+        self._at_key = utc_key(self.at)
+        self._at_utc = self.at.in_tz(UTC)
+        self.scope_objective: Objective | None = (
+            None if objective is None else store.resolve(objective, Objective)
+        )
+        self.scope_experiment: Experiment | None = (
+            None if experiment is None else store.resolve(experiment, Experiment)
+        )
+        self._limits: dict[tuple[pendulum.Duration, int], str] = {}
+
+    def __repr__(self) -> str:
+        return f"<AsOf {self.scope or 'the whole strategy'} at {self.at} in {self.store!r}>"
+
+    @property
+    def scope(self) -> Ref | None:
+        """The objective or experiment in scope, or None for the whole strategy."""
+        if self.scope_objective is not None:
+            return Ref(self.scope_objective.id, self.scope_objective.title)
+        if self.scope_experiment is not None:
+            return Ref(self.scope_experiment.id, self.scope_experiment.title)
+        return None
+
+    # --- the rules, on either layer -------------------------------------------------
+
+    def reached(self, moment: pendulum.DateTime | None) -> bool:
+        """Whether a fact dated ``moment`` counts at the view's moment."""
+        return moment is not None and rules.reached(moment.astimezone(UTC), self._at_utc)
+
+    def status(self, experiment: Experiment | str) -> ExperimentStatus:
+        """An experiment's status at the view's moment."""
+        if isinstance(experiment, str):
+            facts = self.facts.get(experiment)
+            if facts is not None:
+                return facts.status
+            experiment = self.store.get(experiment, Experiment)
+        return experiment.status_at(self.at)
+
+    def status_at(self, experiment: Experiment) -> str:
+        """The experiment's status at the view's moment, as its value (``"running"``)."""
+        return self.status(experiment).value
+
+    def time_box_end(self, experiment: Experiment) -> pendulum.DateTime | None:
+        """Where the experiment's time box ends, once known (see docs/rollup.md)."""
+        return experiment.ends_at
+
+    def overdue_days(self, experiment: Experiment, grace: DurationLike | None = None) -> int | None:
+        """Whole days a running experiment is past its time box (and ``grace``), if it is."""
+        allowance = None if grace is None else argument(grace, "grace", parse_duration)
+        return rules.overdue_days(
+            self.status(experiment), self.time_box_end(experiment), self.at, allowance
+        )
+
+    def awaits_decision(self, experiment: Experiment, grace: DurationLike | None = None) -> bool:
+        """Whether a concluded experiment still has no decision ``grace`` after concluding."""
+        if not rules.awaits_decision(self.status(experiment)):
+            return False
+        if grace is None or experiment.concluded_at is None:
+            return True
+        allowance = argument(grace, "grace", parse_duration)
+        return self.reached(rules.after(experiment.concluded_at, allowance))
+
+    def concluded_without_learning(self, experiment: Experiment) -> bool:
+        """Whether the experiment is concluded (or decided) with no learning that counts."""
+        return rules.concluded_without_learning(
+            self.status(experiment), len(self.learnings.get(experiment.id, ()))
+        )
+
+    def decision(self, experiment: Experiment) -> Decision | None:
+        """The decision in force about the experiment at the view's moment."""
+        decisions = self.decisions.get(experiment.id, ())
+        latest = rules.latest(decisions, ((d.decided_at.astimezone(UTC), d.id) for d in decisions))
+        return rules.decision_in_force(self.status(experiment), latest)
+
+    def hypothesis_status(self, hypothesis: Hypothesis) -> HypothesisStatus:
+        """Where the evidence on a hypothesis stands: the verdict of its latest learning."""
+        return hypothesis.status_from(self.learnings.get(hypothesis.experiment, ()))
+
+    def latest_values(self, experiment_ids: Iterable[str]) -> dict[tuple[str, str], float]:
+        """The latest value of each metric measured in each experiment, as of the moment.
+
+        Keyed by experiment id and :func:`~experiments.model.asof.metric_key` of the
+        metric, which is how a hypothesis's criterion names the metric it is judged by.
+        """
+        found: dict[tuple[str, str], tuple[str, float]] = {}
+        for group in chunks(sorted(set(experiment_ids))):
+            for row in self.store.aggregate(
+                "measurement",
+                group_by=["experiment", "metric"],
+                measures={"value": Latest("value", by="measured_at"), "last": Max("measured_at")},
+                where=(F.measured_at <= self._at_key) & F.experiment.in_(group),
+                pushdown=self.pushdown,
+            ):
+                if row["value"] is None:
+                    continue
+                key = (row["experiment"], rules.metric_key(row["metric"]))
+                candidate = (row["last"], float(row["value"]))
+                if key not in found or candidate > found[key]:  # two spellings: the later
+                    found[key] = candidate
+        return {key: value for key, (_, value) in found.items()}
+
+    @functools.cached_property
+    def _values_in_scope(self) -> dict[tuple[str, str], float]:
+        return self.latest_values(self.experiment_ids)
+
+    def criterion_value(self, hypothesis: Hypothesis) -> float | None:
+        """The latest value of the metric a hypothesis's criterion names, in its experiment."""
+        if hypothesis.criterion is None:
+            return None
+        key = (hypothesis.experiment, rules.metric_key(hypothesis.criterion.metric))
+        return self._values_in_scope.get(key)
+
+    def criterion_met(self, hypothesis: Hypothesis) -> bool | None:
+        """Whether that value meets the criterion; None without a criterion or a value."""
+        if hypothesis.criterion is None:
+            return None
+        return rules.criterion_met(hypothesis.criterion, self.criterion_value(hypothesis))
+
+    # --- the facts: the compact layer -----------------------------------------------
+
+    @functools.cached_property
+    def facts(self) -> dict[str, ExperimentFacts]:
+        """Every experiment's facts, by id (the whole store: the roll-up's tree needs all)."""
+        return self._facts.experiments
+
+    @functools.cached_property
+    def _facts(self) -> _Facts:
+        return _Facts(self)
+
+    @property
+    def objectives(self) -> dict[str, Objective]:
+        """Every objective in the store, by id (deleted ones left out)."""
+        return self._objectives
+
+    @functools.cached_property
+    def _objectives(self) -> dict[str, Objective]:
+        return {o.id: o for o in self.store.query(Objective)}
+
+    @functools.cached_property
+    def key_results(self) -> dict[str, list[KeyResult]]:
+        """Key results by the objective they measure."""
+        found: dict[str, list[KeyResult]] = defaultdict(list)
+        for kr in self.store.query(KeyResult):
+            if kr.objective in self.objectives:
+                found[kr.objective].append(kr)
+        return found
+
+    @functools.cached_property
+    def excuses(self) -> list[Excuse]:
+        """Every excuse recorded for not letting a group in."""
+        return list(self.store.query(Excuse))
+
+    @property
+    def people(self) -> list[int]:
+        """Each participant's flags (:data:`EXTERNAL`, ...), by the index facts use."""
+        return self._facts.people
+
+    @property
+    def departments(self) -> list[str | None]:
+        """Each participant's department, by the index facts use."""
+        return self._facts.departments
+
+    @property
+    def measurements(self) -> dict[str, tuple[float, pendulum.DateTime, int]]:
+        """Per key result: its latest value, when it was measured, how many there are."""
+        return self._facts.measurements
+
+    def cycles(self) -> list[tuple[Objective, ...]]:
+        """Loops of ``parent`` links among the objectives that touch the scope."""
+        found = parent_cycles(self.objectives.values())
+        if self.scope_objective is not None:
+            scope_id = self.scope_objective.id
+            found = [c for c in found if any(o.id == scope_id for o in c)]
+        return found
+
+    def refuse_cycles(self) -> None:
+        """Objectives that are their own ancestors have no place in a tree: say which."""
+        cycles = self.cycles()
+        if cycles:
+            raise ValidationError(
+                "cannot roll up: " + "; and ".join(cycle_message(cycle) for cycle in cycles)
+            )
+
+    def children(self) -> dict[str | None, list[Objective]]:
+        """Objectives by parent (None for the top), each list by title then id."""
+        found: dict[str | None, list[Objective]] = defaultdict(list)
+        for objective in sorted(self.objectives.values(), key=lambda o: (o.title, o.id)):
+            parent = objective.parent if objective.parent in self.objectives else None
+            found[parent].append(objective)
+        return found
+
+    # --- the scope --------------------------------------------------------------------
+
+    @functools.cached_property
+    def experiment_ids(self) -> list[str]:
+        """The ids of the experiments in scope, sorted."""
+        if self.scope_experiment is not None:
+            return [self.scope_experiment.id]
+        if self.scope_objective is None:
+            return sorted(self.facts) if "facts" in self.__dict__ else self._all_ids()
+        inside = subtree(self.objectives.values(), self.scope_objective.id)
+        return (
+            sorted(
+                row["id"]
+                for group in chunks(sorted(inside))
+                for row in self.store.aggregate(
+                    Experiment,
+                    group_by=["id"],
+                    measures={},
+                    objectives=group,
+                    pushdown=self.pushdown,
+                )
+            )
+            if inside
+            else []
+        )
+
+    def _all_ids(self) -> list[str]:
+        return sorted(
+            row["id"]
+            for row in self.store.aggregate(
+                Experiment, group_by=["id"], measures={}, pushdown=self.pushdown
+            )
+        )
+
+    # --- the detail: current records of the experiments in scope ---------------------
+
+    @functools.cached_property
+    def experiments(self) -> list[Experiment]:
+        """The experiments in scope, as records, by id."""
+        if self.scope_experiment is not None:
+            return [self.scope_experiment]
+        if self.scope_objective is None:
+            return list(self.store.query(Experiment))
+        return [
+            experiment
+            for group in chunks(self.experiment_ids)
+            for experiment in self.store.query(Experiment, id=group)
+        ]
+
+    @functools.cached_property
+    def sprints(self) -> list[Sprint]:
+        """The sprints in scope: every sprint, or those the experiments in scope belong to."""
+        if self.scope_objective is None and self.scope_experiment is None:
+            return list(self.store.query(Sprint))
+        wanted = sorted({e.sprint for e in self.experiments if e.sprint})
+        return [s for group in chunks(wanted) for s in self.store.query(Sprint, id=group)]
+
+    def _by_experiment(self, kind: type[Any]) -> dict[str, list[Any]]:
+        grouped: dict[str, list[Any]] = defaultdict(list)
+        if self.scope_objective is None and self.scope_experiment is None:
+            for record in self.store.query(kind):
+                grouped[record.experiment].append(record)
+            return grouped
+        for group in chunks(self.experiment_ids):
+            for record in self.store.query(kind, experiment=group):
+                grouped[record.experiment].append(record)
+        return grouped
+
+    @functools.cached_property
+    def hypotheses(self) -> dict[str, list[Hypothesis]]:
+        """Hypotheses by experiment id."""
+        return self._by_experiment(Hypothesis)
+
+    @functools.cached_property
+    def participations(self) -> dict[str, list[Participation]]:
+        """Participations by experiment id."""
+        return self._by_experiment(Participation)
+
+    @functools.cached_property
+    def prototypes(self) -> dict[str, list[Prototype]]:
+        """Prototypes by experiment id."""
+        return self._by_experiment(Prototype)
+
+    @functools.cached_property
+    def learnings(self) -> dict[str, list[Learning]]:
+        """Learnings that count at the moment (observed by then), by experiment id."""
+        every = self._by_experiment(Learning)
+        return {
+            key: counted
+            for key, group in every.items()
+            if (
+                counted := sorted(
+                    (x for x in group if self.reached(x.observed_at)), key=Learning.order_key
+                )
+            )
+        }
+
+    @functools.cached_property
+    def decisions(self) -> dict[str, list[Decision]]:
+        """Decisions dated up to the moment, by experiment id, oldest first."""
+        every = self._by_experiment(Decision)
+        return {
+            key: counted
+            for key, group in every.items()
+            if (
+                counted := sorted(
+                    (d for d in group if self.reached(d.decided_at)),
+                    key=lambda d: (d.decided_at.astimezone(UTC), d.id),
+                )
+            )
+        }
+
+    @functools.cached_property
+    def participants(self) -> dict[str, Participant]:
+        """Every participant taking part in an experiment or sprint in scope, by id."""
+        wanted = {p.participant for group in self.participations.values() for p in group}
+        wanted |= {member for sprint in self.sprints for member in sprint.team}
+        return {
+            p.id: p
+            for group in chunks(sorted(wanted))
+            for p in self.store.query(Participant, id=group)
+        }
+
+    def people_in(self, experiment: Experiment) -> Iterator[tuple[Participation, Participant]]:
+        """Each participation in ``experiment`` with its participant (purged ones left out)."""
+        for participation in self.participations.get(experiment.id, ()):
+            person = self.participants.get(participation.participant)
+            if person is not None:
+                yield participation, person
+
+
+class _Facts:
+    """The compact layer of an :class:`AsOf`, read in one pass over the store."""
+
+    def __init__(self, view: AsOf) -> None:
+        self.view = view
+        self.at = view.at
+        self._at_key = utc_key(view.at)
+        self._limits: dict[tuple[pendulum.Duration, int], str] = {}
+        self.experiments: dict[str, ExperimentFacts] = {}
+        # Per participant, by index: EXTERNAL | FRONTLINE | PSEUDONYMOUS bits (small ints,
+        # which Python shares) and the department.
+        self.people: list[int] = []
+        self.departments: list[str | None] = []
+        self.measurements: dict[str, tuple[float, pendulum.DateTime, int]] = {}
+        # Read in this order, then dropped: only the packed facts are kept.
+        index = self._read_people()
+        self._read_experiments()
+        self._read_outcomes()
+        hypotheses = self._read_hypotheses(index)
+        self._read_participations(index)
+        self._read_measurements()
+        self._derive(hypotheses)
+
+    def _rows(self, kind: str, group_by: list[str], **options: Any) -> Iterator[dict[str, Any]]:
+        options.setdefault("measures", {})
+        return self.view.store.aggregate(
+            kind, group_by=group_by, pushdown=self.view.pushdown, **options
+        )
+
+    # --- reading ----------------------------------------------------------------------
+
+    def _read_people(self) -> dict[str, int]:
+        """Participants: their attributes, and the index each is known by from here on."""
+        index: dict[str, int] = {}
+        for row in self._rows(
+            "participant", ["id", "role", "external", "pseudonymous", "department"]
+        ):
+            index[row["id"]] = len(self.people)
+            department = row["department"]
+            self.people.append(
+                (EXTERNAL if row["external"] else 0)
+                | (FRONTLINE if row["role"] == Role.FRONTLINE_EMPLOYEE.value else 0)
+                | (PSEUDONYMOUS if row["pseudonymous"] else 0)
+            )
+            self.departments.append(None if department is None else sys.intern(department))
+        return index
+
+    def _read_experiments(self) -> None:
+        fields = ["id", "title", "objectives", "time_box", *_LIFECYCLE]
+        at_key = self._at_key
+        for row in self._rows("experiment", fields):
+            known = self.experiments.get(row["id"])
+            if known is None:
+                started = row["started_at"]
+                known = self.experiments[row["id"]] = ExperimentFacts(
+                    row["id"],
+                    row["title"],
+                    rules.status_at(
+                        started,
+                        row["concluded_at"],
+                        row["decided_at"],
+                        row["abandoned_at"],
+                        at_key,
+                    ),
+                    None if row["time_box"] is None else sys.intern(row["time_box"]),
+                    started if rules.reached(started, at_key) else None,
+                )
+            if row["objectives"] is not None:
+                known.objectives += (sys.intern(row["objectives"]),)
+
+    def _read_outcomes(self) -> None:
+        """Learnings and the decision in force of each experiment, as of the moment."""
+        for row in self._rows(
+            "learning",
+            ["experiment"],
+            measures={"n": Count()},
+            where=F.observed_at <= self._at_key,
+        ):
+            experiment = self.experiments.get(row["experiment"])
+            if experiment is not None:
+                experiment.learnings = row["n"]
+        for row in self._rows(
+            "decision",
+            ["experiment"],
+            measures={"outcome": Latest("outcome", by="decided_at")},
+            where=F.decided_at <= self._at_key,
+        ):
+            experiment = self.experiments.get(row["experiment"])
+            if experiment is not None and row["outcome"] is not None:
+                experiment.decision = rules.decision_in_force(
+                    experiment.status, _OUTCOME[row["outcome"]]
+                )
+
+    def _read_hypotheses(self, index: Mapping[str, int]) -> dict[str, HypothesisFacts]:
+        """Hypotheses, their status from the latest learning, and whose voices they rest on."""
+        hypotheses: dict[str, HypothesisFacts] = {}
+        for row in self._rows("hypothesis", ["id", "experiment", "statement"]):
+            experiment = self.experiments.get(row["experiment"])
+            if experiment is not None:
+                made = hypotheses[row["id"]] = HypothesisFacts(row["id"], row["statement"])
+                experiment.hypotheses += (made,)
+        bearing = (F.observed_at <= self._at_key) & (F.hypothesis != None)  # noqa: E711 - null
+        for row in self._rows(
+            "learning",
+            ["hypothesis"],
+            measures={
+                "verdict": Latest("verdict", by="observed_at"),
+                "evidence": Latest("evidence", by="observed_at"),
+            },
+            where=bearing,
+        ):
+            hypothesis = hypotheses.get(row["hypothesis"])
+            if hypothesis is not None and row["verdict"] is not None:
+                hypothesis.status = _STATUS_OF_VERDICT[row["verdict"]]
+                hypothesis.evidence = _EVIDENCE[row["evidence"]]
+        # One row per hypothesis and person, so each person comes once.
+        for row in self._rows("learning", ["hypothesis", "participants"], where=bearing):
+            hypothesis = hypotheses.get(row["hypothesis"])
+            person = index.get(row["participants"])
+            if hypothesis is not None and person is not None:
+                hypothesis.voices += (person,)
+        return hypotheses
+
+    def _read_participations(self, index: Mapping[str, int]) -> None:
+        """Every participation, packed into one int on its experiment."""
+        experiments = self.experiments
+        stances, depths = _STANCE_INDEX, _DEPTH_INDEX
+        for row in self._rows(
+            "participation", ["id", "experiment", "participant", "stance", "involvement"]
+        ):
+            experiment = experiments.get(row["experiment"])
+            person = index.get(row["participant"])
+            if experiment is not None and person is not None:
+                code = person * 16 + stances[row["stance"]] * 4 + depths[row["involvement"]]
+                experiment.participations.append(code)
+
+    def _read_measurements(self) -> None:
+        """The latest value of each key result, as of the moment (late data by its time)."""
+        for row in self._rows(
+            "measurement",
+            ["key_result"],
+            measures={
+                "value": Latest("value", by="measured_at"),
+                "last": Max("measured_at"),
+                "n": Count(),
+            },
+            where=(F.measured_at <= self._at_key) & (F.key_result != None),  # noqa: E711
+        ):
+            if row["key_result"] is not None and row["value"] is not None:
+                self.measurements[row["key_result"]] = (
+                    float(row["value"]),
+                    parse_datetime(row["last"]),
+                    int(row["n"]),
+                )
+
+    # --- deriving ---------------------------------------------------------------------
+
+    def _derive(self, hypotheses: Mapping[str, HypothesisFacts]) -> None:
+        """What each experiment and hypothesis shows on its own, worked out once."""
+        allowance = self.view.untested_after
+        zones = _StartZones(self)
+        for experiment in self.experiments.values():
+            self._derive_overdue(experiment)
+            for hypothesis in experiment.hypotheses:
+                self._derive_voices(experiment, hypothesis)
+                self._derive_candidate(experiment, hypothesis)
+                if self._might_be_untested(experiment, hypothesis, allowance):
+                    zones.wanted.append((experiment, hypothesis))
+        for experiment, hypothesis, started in zones.resolve():
+            deadline = rules.untested_deadline(
+                experiment.status, started, hypothesis.status, allowance, self.at
+            )
+            if deadline is not None:
+                hypothesis.untested = Untested(
+                    hypothesis.ref, experiment.ref, started, days_between(deadline, self.at)
+                )
+        _Criteria(self, hypotheses).apply()
+
+    def _might_pass(self, start_key: str, duration: pendulum.Duration) -> bool:
+        """Whether ``duration`` after the UTC instant ``start_key`` may lie before the moment.
+
+        Most never do, so this answers by comparing text with one limit per duration,
+        loose enough for any zone's calendar; what it lets through is decided exactly.
+        """
+        slack = _SLACK_MONTH_DAYS if duration.years or duration.months else _SLACK_DAYS
+        limit = self._limits.get((duration, slack))
+        if limit is None:
+            limit = self._limits[duration, slack] = self._limit(duration, slack)
+        return start_key < limit
+
+    def _limit(self, duration: pendulum.Duration, slack: int) -> str:
+        """The UTC text that starts ``duration`` (less ``slack`` days) past sort before."""
+        try:
+            moment = self.at.in_tz(UTC) - duration
+        except (OverflowError, ValueError):  # before the year 1: nothing has run so long
+            return ""
+        try:
+            return utc_key(moment + pendulum.duration(days=slack))
+        except (OverflowError, ValueError):  # after the year 9999: work it out exactly
+            return "\uffff"
+
+    def _derive_overdue(self, experiment: ExperimentFacts) -> None:
+        text = experiment.time_box
+        if experiment.status is not ExperimentStatus.RUNNING or not text:
+            return
+        # "start/duration"; the start's zone ("...Z[Europe/Oslo]") may hold a slash too.
+        start_text, fixed, duration_text = text.rpartition("/")
+        if fixed and duration_text.startswith("P"):
+            duration = _duration(duration_text)
+            if not self._might_pass(start_text[:_UTC_WIDTH], duration):
+                return
+            box_start: pendulum.DateTime | None = _moment(start_text)
+        elif fixed:  # not in the stored form: read in full
+            box = parse_timebox(text)
+            box_start, duration = box.start, box.duration
+        else:
+            duration = _timebox(text).duration
+            if experiment.started_key is None or not self._might_pass(
+                experiment.started_key, duration
+            ):
+                return
+            box_start = None
+        started = None if experiment.started_key is None else _moment(experiment.started_key)
+        end = rules.time_box_end(box_start, duration, started)
+        days = rules.overdue_days(experiment.status, end, self.at)
+        if end is not None and days is not None:
+            experiment.overdue = Overdue(experiment.ref, end, days)
+
+    def _might_be_untested(
+        self, experiment: ExperimentFacts, hypothesis: HypothesisFacts, allowance: pendulum.Duration
+    ) -> bool:
+        return (
+            hypothesis.status is HypothesisStatus.UNTESTED
+            and experiment.started_key is not None
+            and experiment.status is not ExperimentStatus.ABANDONED
+            and self._might_pass(experiment.started_key, allowance)
+        )
+
+    def _derive_voices(self, experiment: ExperimentFacts, hypothesis: HypothesisFacts) -> None:
+        resting_on = hypothesis.voices
+        if not resting_on:
+            return
+        # The stances those people took part in this experiment with (if they did).
+        stances = {(code >> 2) & 3 for code in experiment.participations if code >> 4 in resting_on}
+        if len(stances) == 1:
+            (only,) = stances
+            hypothesis.one_sided = OneSidedEvidence(
+                hypothesis.ref, experiment.ref, _STANCES[only], len(resting_on)
+            )
+
+    def _derive_candidate(self, experiment: ExperimentFacts, hypothesis: HypothesisFacts) -> None:
+        if not rules.is_candidate(
+            hypothesis.status, hypothesis.evidence, experiment.status, experiment.decision
+        ):
+            return
+        assert hypothesis.evidence is not None  # is_candidate says so
+        objectives = self.view.objectives
+        served = tuple(
+            Ref(o, objectives[o].title)
+            for o in sorted(set(experiment.objectives))
+            if o in objectives
+        )
+        hypothesis.candidate = Candidate(
+            hypothesis.ref,
+            experiment.ref,
+            hypothesis.evidence,
+            len(experiment.participations),
+            experiment.critics,
+            served,
+            experiment.decision,
+        )
+
+
+class _StartZones:
+    """When experiments started, in the zone they started in, for the few that need it.
+
+    The facts keep only the UTC instant; a duration from the start counts on the
+    calendar of its zone, which the time box holds when it was anchored at the start,
+    and the record otherwise.
+    """
+
+    def __init__(self, facts: _Facts) -> None:
+        self.facts = facts
+        self.wanted: list[tuple[ExperimentFacts, HypothesisFacts]] = []
+
+    def resolve(self) -> Iterator[tuple[ExperimentFacts, HypothesisFacts, pendulum.DateTime]]:
+        known: dict[str, pendulum.DateTime] = {}
+        missing: set[str] = set()
+        for experiment, _ in self.wanted:
+            started = self._from_box(experiment)
+            if started is None:
+                missing.add(experiment.id)
+            else:
+                known[experiment.id] = started
+        store = self.facts.view.store
+        for group in chunks(sorted(missing)):
+            for record in store.query(Experiment, id=group, include_deleted=True):
+                if record.started_at is not None:
+                    known[record.id] = record.started_at
+        for experiment, hypothesis in self.wanted:
+            started = known.get(experiment.id)
+            if started is not None:
+                yield experiment, hypothesis, started
+
+    @staticmethod
+    def _from_box(experiment: ExperimentFacts) -> pendulum.DateTime | None:
+        text, started = experiment.time_box, experiment.started_key
+        if not text or started is None or text[:_UTC_WIDTH] != started[:_UTC_WIDTH]:
+            return None
+        start_text, fixed, _ = text.rpartition("/")
+        return _moment(start_text) if fixed else None
+
+
+class _Criteria:
+    """Whether each candidate's success criterion is met by its latest measurement."""
+
+    def __init__(self, facts: _Facts, hypotheses: Mapping[str, HypothesisFacts]) -> None:
+        self.facts = facts
+        self.candidates = {h.id: h for h in hypotheses.values() if h.candidate is not None}
+
+    def apply(self) -> None:
+        if not self.candidates:
+            return
+        view = self.facts.view
+        criteria: dict[str, tuple[str, Criterion]] = {}
+        for group in chunks(sorted(self.candidates)):
+            for data in view.store.select_data(Hypothesis, id=group):
+                raw = data.get("criterion")
+                if raw:
+                    criteria[data["id"]] = (data["experiment"], Criterion(**raw))
+        if not criteria:
+            return
+        values = view.latest_values([experiment for experiment, _ in criteria.values()])
+        for hypothesis_id, (experiment_id, criterion) in criteria.items():
+            hypothesis = self.candidates[hypothesis_id]
+            assert hypothesis.candidate is not None
+            value = values.get((experiment_id, rules.metric_key(criterion.metric)))
+            hypothesis.candidate = attrs.evolve(
+                hypothesis.candidate,
+                criterion=str(criterion),
+                measured=value,
+                criterion_met=rules.criterion_met(criterion, value),
+            )
+
+
+def as_of(
+    store: Store,
+    objective: Objective | str | None = None,
+    *,
+    experiment: Experiment | str | None = None,
+    at: DateTimeLike | None = None,
+    untested_after: DurationLike = DEFAULT_UNTESTED_AFTER,
+    pushdown: bool = True,
+) -> AsOf:
+    """The programme in ``store`` as of ``at``: one objective's subtree, one experiment or all."""
+    return AsOf(
+        store,
+        objective=objective,
+        experiment=experiment,
+        at=at,
+        untested_after=untested_after,
+        pushdown=pushdown,
+    )

@@ -1,0 +1,233 @@
+"""The rules of a programme as of a moment: small pure functions on plain values.
+
+Whatever reads a programme at a moment (the as-of view in :mod:`experiments.asof`, and
+through it the roll-up, the checks and the reports) decides these questions here and
+nowhere else: the status of an experiment, where its time box ends, whether it is
+overdue, which decision is in force, where the evidence on a hypothesis stands, when a
+hypothesis counts as left untested, and which supported hypotheses are worth
+magnifying.  The functions take plain values, so a compact representation of a
+hundred thousand experiments calls them as they are.
+
+Moments are compared as instants: callers give either aware times in UTC or the
+fixed-width UTC text of :func:`~experiments.model._time.utc_key`, which sorts like the
+instants it names, never a mix of the two in one call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Final, TypeVar
+
+import pendulum
+
+from experiments.model._time import days_between
+from experiments.model.hypothesis import Criterion, HypothesisStatus
+from experiments.model.lifecycle import ExperimentStatus, Outcome
+
+__all__ = [
+    "after",
+    "awaits_decision",
+    "concluded_without_learning",
+    "counts",
+    "criterion_met",
+    "decision_in_force",
+    "is_candidate",
+    "latest",
+    "metric_key",
+    "overdue_days",
+    "reached",
+    "status_at",
+    "time_box_end",
+    "untested_deadline",
+]
+
+#: A moment as this module compares it: UTC text from ``utc_key``, or an aware time.
+Moment = TypeVar("Moment", str, dt.datetime)
+T = TypeVar("T")
+
+_DONE: Final = frozenset({ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED})
+#: Decisions that end the idea: nothing of the experiment is magnified after them.
+_ENDS_THE_IDEA: Final = frozenset({Outcome.STOP, Outcome.PIVOT})
+
+
+def reached(moment: Moment | None, at: Moment) -> bool:
+    """Whether a dated fact (a learning, a decision, a measurement) counts at ``at``.
+
+    A fact counts from the moment it is dated, inclusive: a learning observed at 10:00
+    is part of a roll-up as of 10:00.
+    """
+    return moment is not None and moment <= at
+
+
+def counts(moments: Iterable[Moment | None], at: Moment) -> int:
+    """How many of the dated facts count at ``at`` (see :func:`reached`)."""
+    return sum(1 for moment in moments if reached(moment, at))
+
+
+def status_at(
+    started: Moment | None,
+    concluded: Moment | None,
+    decided: Moment | None,
+    abandoned: Moment | None,
+    at: Moment,
+) -> ExperimentStatus:
+    """The status an experiment's lifecycle times give it at ``at``: the last step reached.
+
+    An experiment decided (or abandoned) only after ``at`` is still concluded (or
+    running, or planned) at ``at``; one started after ``at`` is still planned.
+    """
+    if reached(abandoned, at):
+        return ExperimentStatus.ABANDONED
+    if reached(decided, at):
+        return ExperimentStatus.DECIDED
+    if reached(concluded, at):
+        return ExperimentStatus.CONCLUDED
+    if reached(started, at):
+        return ExperimentStatus.RUNNING
+    return ExperimentStatus.PLANNED
+
+
+def after(start: pendulum.DateTime, duration: pendulum.Duration) -> pendulum.DateTime | None:
+    """The moment ``duration`` after ``start``, on the calendar of ``start``'s time zone.
+
+    Days, weeks, months and years are counted on that zone's wall clock (a day across
+    the change to summer time is 23 hours; a month from 29 February 19:00 in New York
+    ends on 29 March at 19:00 there); hours, minutes and seconds are exact.  None when
+    the moment falls after the year 9999, where no time can be written.
+    """
+    try:
+        return start + duration
+    except (OverflowError, ValueError):
+        return None
+
+
+def time_box_end(
+    box_start: pendulum.DateTime | None,
+    duration: pendulum.Duration,
+    started_at: pendulum.DateTime | None,
+) -> pendulum.DateTime | None:
+    """Where a time box ends: its own start, or else the experiment's start, plus its length.
+
+    A box that names its own start counts on that start's calendar; a bare length counts
+    from ``started_at`` on the calendar of ``started_at``'s zone (see :func:`after`).
+    None while neither start is known, or when the end falls after the year 9999.
+    """
+    anchor = box_start if box_start is not None else started_at
+    return None if anchor is None else after(anchor, duration)
+
+
+def overdue_days(
+    status: ExperimentStatus,
+    end: pendulum.DateTime | None,
+    at: pendulum.DateTime,
+    grace: pendulum.Duration | None = None,
+) -> int | None:
+    """Whole days a running experiment has run past its time box at ``at``, if it has.
+
+    An experiment is overdue once ``end`` (plus ``grace``, counted like a time box) lies
+    before ``at``; a planned, concluded, decided or abandoned one never is.  The days are
+    counted from the end itself, grace or not.
+    """
+    if status is not ExperimentStatus.RUNNING or end is None:
+        return None
+    limit = end if grace is None else after(end, grace)
+    if limit is None or not _before(limit, at):
+        return None
+    return days_between(end, at)
+
+
+def untested_deadline(
+    status: ExperimentStatus,
+    started_at: pendulum.DateTime | None,
+    hypothesis: HypothesisStatus,
+    allowance: pendulum.Duration,
+    at: pendulum.DateTime,
+) -> pendulum.DateTime | None:
+    """When a hypothesis became overdue for a learning, if it is left untested at ``at``.
+
+    A hypothesis of a started experiment (not abandoned) with no verdict yet is left
+    untested once ``allowance`` has passed since the experiment started, counted on the
+    calendar of ``started_at``'s zone like a time box.
+    """
+    if (
+        hypothesis is not HypothesisStatus.UNTESTED
+        or started_at is None
+        or status in (ExperimentStatus.PLANNED, ExperimentStatus.ABANDONED)
+    ):
+        return None
+    deadline = after(started_at, allowance)
+    return deadline if deadline is not None and _before(deadline, at) else None
+
+
+def awaits_decision(status: ExperimentStatus) -> bool:
+    """Whether an experiment with ``status`` (at some moment) still waits for its decision.
+
+    The status, not the decision records, says whether an experiment is decided: a
+    decision counts once the experiment has moved to decided with it.
+    """
+    return status is ExperimentStatus.CONCLUDED
+
+
+def concluded_without_learning(status: ExperimentStatus, learnings: int) -> bool:
+    """Whether a concluded (or decided) experiment has no learning that counts yet."""
+    return status in _DONE and learnings == 0
+
+
+def latest(items: Iterable[T], key: Iterable[tuple[Moment, str]]) -> T | None:
+    """The item whose (moment, id) key is greatest: the latest, ties broken by id.
+
+    ``key`` gives each item's key, in the same order as ``items``.
+    """
+    best: T | None = None
+    best_key: tuple[Moment, str] | None = None
+    for item, item_key in zip(items, key, strict=True):
+        if best_key is None or item_key > best_key:
+            best, best_key = item, item_key
+    return best
+
+
+def decision_in_force(status: ExperimentStatus, latest_decision: T | None) -> T | None:
+    """The decision an experiment with ``status`` (at some moment) counts as having.
+
+    ``latest_decision`` is its latest decision dated up to that moment (a record, or
+    just its outcome): a revised decision is replaced by the later one that revises it.
+    It counts only while the experiment is decided; a decision saved for an experiment
+    that never moved to decided, or moved only later, is not one yet.
+    """
+    return latest_decision if status is ExperimentStatus.DECIDED else None
+
+
+def is_candidate(
+    hypothesis: HypothesisStatus,
+    evidence: object | None,
+    status: ExperimentStatus,
+    decision: Outcome | None,
+) -> bool:
+    """Whether a hypothesis may be ready to magnify ("find and magnify") at a moment.
+
+    It is supported by its latest learning (with its evidence), and its experiment was
+    neither abandoned nor decided to stop or pivot: what was dropped is not scaled up.
+    """
+    return (
+        hypothesis is HypothesisStatus.SUPPORTED
+        and evidence is not None
+        and status is not ExperimentStatus.ABANDONED
+        and decision not in _ENDS_THE_IDEA
+    )
+
+
+def metric_key(name: str) -> str:
+    """What two names of one metric have in common: case and spacing do not matter."""
+    return " ".join(name.casefold().split())
+
+
+def criterion_met(criterion: Criterion, value: float | None) -> bool | None:
+    """Whether the latest measured ``value`` meets ``criterion``; None without a value."""
+    return None if value is None else criterion.is_met(value)
+
+
+def _before(first: pendulum.DateTime, second: pendulum.DateTime) -> bool:
+    # As instants: two times of one zone compare by wall clock, which goes wrong in the
+    # hour the clocks pass twice.
+    return first.astimezone(pendulum.UTC) < second.astimezone(pendulum.UTC)
