@@ -385,7 +385,7 @@ class StoreConformance:
         back = attrs.evolve(decided, status="running", concluded_at=None, decided_at=None)
         with pytest.raises(ValidationError, match=r"from decided back to running; it is final"):
             store.save(back)
-        moved = pendulum.parse("2026-03-02T08:00:00+01:00")
+        moved = "2026-03-02T08:00:00+01:00"
         restarted = attrs.evolve(
             decided, status="concluded", decided_at=None, revision=decided.revision
         )
