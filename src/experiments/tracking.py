@@ -133,7 +133,7 @@ def _open(
     by: str | None,
 ) -> Experiment:
     if isinstance(experiment, Experiment):
-        if store.find(experiment.id) is not None:
+        if store.exists() and store.find(experiment.id) is not None:
             return store.get(experiment.id, Experiment)
         return store.create_if_absent(experiment, by=by)
     given: object = experiment
@@ -146,7 +146,7 @@ def _open(
         return store.resolve(text, Experiment)
     except NotFoundError as missing:
         # A slug that names no experiment yet makes one; a deleted one is not made again.
-        if _deleted_experiment(store, text):
+        if missing.deleted_id is not None:
             raise
         if not SLUG_PATTERN.fullmatch(text):
             raise NotFoundError(
@@ -160,7 +160,10 @@ def _open(
         time_box=time_box,
         owner=owner,
     )
-    return store.create_if_absent(fresh, by=by)
+    made = store.create_if_absent(fresh, by=by)
+    if made.deleted:  # made and deleted by someone else since we looked
+        return store.resolve(made.id, Experiment)  # says it is deleted
+    return made
 
 
 def key_result_named(store: Store, metric: KeyResult | str) -> KeyResult | None:
@@ -178,16 +181,6 @@ def key_result_named(store: Store, metric: KeyResult | str) -> KeyResult | None:
         return store.resolve(given, KeyResult)
     except NotFoundError:
         return None
-
-
-def _deleted_experiment(store: Store, text: str) -> bool:
-    if not store.exists():
-        return False
-    candidates = [text, Experiment.id_for_slug(text)] if SLUG_PATTERN.fullmatch(text) else [text]
-    return any(
-        isinstance(store.find(candidate, include_deleted=True), Experiment)
-        for candidate in candidates
-    )
 
 
 def _references(value: object, name: str) -> tuple[Objective | str, ...]:
