@@ -96,9 +96,10 @@ FRONTLINE: Final = 2
 PSEUDONYMOUS: Final = 4
 
 # How far a duration counted on a zone's calendar can end from the same duration
-# counted in UTC: a day when the clocks change (Samoa once skipped a whole one), and for
-# months a short month's clamping on top.  Within this of the moment, ends are exact.
-_SLACK_DAYS: Final = 2
+# counted in UTC: up to a day when the clocks change (Samoa once skipped a whole one),
+# and for months a short month's clamping on top.  Within this of the moment, ends are
+# worked out exactly.
+_SLACK_DAYS: Final = 1
 _SLACK_MONTH_DAYS: Final = 7
 
 
@@ -764,13 +765,17 @@ class _Facts:
                 )
         _Criteria(self, hypotheses).apply()
 
-    def _might_pass(self, start_key: str, duration: pendulum.Duration) -> bool:
+    def _might_pass(self, start_key: str, duration: pendulum.Duration, *, zoned: bool) -> bool:
         """Whether ``duration`` after the UTC instant ``start_key`` may lie before the moment.
 
         Most never do, so this answers by comparing text with one limit per duration,
-        loose enough for any zone's calendar; what it lets through is decided exactly.
+        loose enough for a zone's calendar when the start has a zone (``zoned``); what
+        it lets through is decided exactly.
         """
-        slack = _SLACK_MONTH_DAYS if duration.years or duration.months else _SLACK_DAYS
+        if duration.years or duration.months:
+            slack = _SLACK_MONTH_DAYS
+        else:
+            slack = _SLACK_DAYS if zoned else 0
         limit = self._limits.get((duration, slack))
         if limit is None:
             limit = self._limits[duration, slack] = self._limit(duration, slack)
@@ -795,7 +800,8 @@ class _Facts:
         start_text, fixed, duration_text = text.rpartition("/")
         if fixed and duration_text.startswith("P"):
             duration = _duration(duration_text)
-            if not self._might_pass(start_text[:_UTC_WIDTH], duration):
+            zoned = len(start_text) > _UTC_WIDTH
+            if not self._might_pass(start_text[:_UTC_WIDTH], duration, zoned=zoned):
                 return
             box_start: pendulum.DateTime | None = _moment(start_text)
         elif fixed:  # not in the stored form: read in full
@@ -804,7 +810,7 @@ class _Facts:
         else:
             duration = _timebox(text).duration
             if experiment.started_key is None or not self._might_pass(
-                experiment.started_key, duration
+                experiment.started_key, duration, zoned=True
             ):
                 return
             box_start = None
@@ -821,7 +827,7 @@ class _Facts:
             hypothesis.status is HypothesisStatus.UNTESTED
             and experiment.started_key is not None
             and experiment.status is not ExperimentStatus.ABANDONED
-            and self._might_pass(experiment.started_key, allowance)
+            and self._might_pass(experiment.started_key, allowance, zoned=True)
         )
 
     def _derive_voices(self, experiment: ExperimentFacts, hypothesis: HypothesisFacts) -> None:
@@ -911,8 +917,9 @@ class _Criteria:
             return
         view = self.facts.view
         criteria: dict[str, tuple[str, Criterion]] = {}
+        with_criterion = F.criterion != None  # noqa: E711 - set, in the store's own terms
         for group in chunks(sorted(self.candidates)):
-            for data in view.store.select_data(Hypothesis, id=group):
+            for data in view.store.select_data(Hypothesis, with_criterion & F.id.in_(group)):
                 raw = data.get("criterion")
                 if raw:
                     criteria[data["id"]] = (data["experiment"], Criterion(**raw))

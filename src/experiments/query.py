@@ -370,8 +370,11 @@ def bind(kind: str | None, expr: Expr | None) -> BoundExpr | None:
         return None
     if isinstance(expr, Condition):
         name, info = resolve_field(kind, expr.field)
-        if info.kind is FieldType.OTHER:
-            raise ValidationError(f"{kind}.{name} holds structured data and cannot be filtered on")
+        if info.kind is FieldType.OTHER and not (expr.op in (Op.EQ, Op.NE) and expr.value is None):
+            raise ValidationError(
+                f"{kind}.{name} holds structured data: only whether it is set can be filtered "
+                f"on ({name} = None, {name} != None)"
+            )
         if expr.op in _ORDERING and info.kind in (
             FieldType.LIST,
             FieldType.BOOL,

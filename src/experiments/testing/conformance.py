@@ -685,6 +685,16 @@ class StoreConformance:
             list(store.query("nonsense"))
         with pytest.raises(ValidationError):
             list(store.query(Experiment, F.time_box == "P2W"))
+        with pytest.raises(ValidationError, match="only whether it is set"):
+            list(store.query(Hypothesis, F.criterion == "visits >= 3"))
+
+    def test_structured_fields_filter_on_being_set(self, store: Store) -> None:
+        """A structured field (a criterion, metadata) can be asked whether it is set."""
+        judged = store.save(Hypothesis(experiment="exp_1", statement="x", criterion="v >= 3"))
+        open_ended = store.save(Hypothesis(experiment="exp_1", statement="y"))
+        assert [h.id for h in store.query(Hypothesis, F.criterion != None)] == [judged.id]  # noqa: E711
+        assert [h.id for h in store.query(Hypothesis, F.criterion == None)] == [open_ended.id]  # noqa: E711
+        assert store.count(Hypothesis, F.criterion != None) == 1  # noqa: E711
 
     def test_query_orders_limits_and_offsets(self, store: Store) -> None:
         """order_by sorts (None first ascending), ties go by id; limit and offset page."""
