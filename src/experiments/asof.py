@@ -335,8 +335,7 @@ class AsOf:
 
     def decision(self, experiment: Experiment) -> Decision | None:
         """The decision in force about the experiment at the view's moment."""
-        decisions = self.decisions.get(experiment.id, ())
-        latest = rules.latest(decisions, ((d.decided_at.astimezone(UTC), d.id) for d in decisions))
+        latest = rules.latest_decision(self.decisions.get(experiment.id, ()))
         return rules.decision_in_force(self.status(experiment), latest)
 
     def hypothesis_status(self, hypothesis: Hypothesis) -> HypothesisStatus:

@@ -57,6 +57,7 @@ from experiments.model import (
 from experiments.model._time import DateTimeLike, TimeBoxLike, utc_key
 from experiments.model._validate import SLUG_PATTERN
 from experiments.model.hypothesis import AssumptionKind, Criterion
+from experiments.stores._rules import decision_in_store
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -468,10 +469,7 @@ class Run:
         pending = self._batch.latest_decision(self._experiment.id) if self._batch else None
         if pending is not None:
             return pending
-        latest = self.store.query(
-            Decision, experiment=self._experiment.id, order_by=["-decided_at", "-id"], limit=1
-        )
-        return next(latest, None)
+        return decision_in_store(self.store, self._experiment.id)
 
     # --- what a run records ------------------------------------------------------------
 

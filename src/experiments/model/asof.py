@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import pendulum
 
 from experiments.model._time import days_between
 from experiments.model.hypothesis import Criterion, HypothesisStatus
 from experiments.model.lifecycle import ExperimentStatus, Outcome
+
+if TYPE_CHECKING:
+    from experiments.model.experiment import Decision
 
 __all__ = [
     "after",
@@ -34,6 +37,7 @@ __all__ = [
     "decision_in_force",
     "is_candidate",
     "latest",
+    "latest_decision",
     "metric_key",
     "overdue_days",
     "reached",
@@ -189,6 +193,16 @@ def latest(items: Iterable[T], key: Iterable[tuple[Moment, str]]) -> T | None:
         if best_key is None or item_key > best_key:
             best, best_key = item, item_key
     return best
+
+
+def latest_decision(decisions: Iterable[Decision]) -> Decision | None:
+    """The latest of an experiment's decisions: by ``decided_at``, then by id.
+
+    A revision is dated no earlier than the decision it revises, so the latest is the
+    one no other decision has replaced.
+    """
+    items = list(decisions)
+    return latest(items, ((d.decided_at.astimezone(pendulum.UTC), d.id) for d in items))
 
 
 def decision_in_force(status: ExperimentStatus, latest_decision: T | None) -> T | None:

@@ -22,12 +22,13 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model import Decision, Experiment, Record
+from experiments.model.asof import latest_decision
 from experiments.model.lifecycle import LIFECYCLE_TIMES, illegal_change
 
 if TYPE_CHECKING:
     from experiments.stores.base import Damage, Store
 
-__all__ = ["DecisionLedger", "check_experiment", "history_damage"]
+__all__ = ["DecisionLedger", "check_experiment", "decision_in_store", "history_damage"]
 
 
 def _instants(experiment: Experiment) -> dict[str, object]:
@@ -57,6 +58,15 @@ def _decision_change(before: Decision, after: Decision) -> str | None:
         if getattr(before, name) != getattr(after, name):
             return name
     return None
+
+
+def decision_in_store(store: Store, experiment: str) -> Decision | None:
+    """The latest live decision stored about ``experiment``: the one in force now."""
+    return latest_decision(
+        d
+        for d in store.query(Decision, experiment=experiment, include_deleted=True)
+        if not d.deleted
+    )
 
 
 class DecisionLedger:
@@ -96,7 +106,7 @@ class DecisionLedger:
             self._pending[decision.experiment].append(decision)
             return
         others = [d for d in self._known(decision.experiment) if d.id != decision.id]
-        latest = max(others, key=_order, default=None)
+        latest = latest_decision(others)
         if latest is None:
             if decision.revises is not None:
                 raise ValidationError(

@@ -59,8 +59,9 @@ from experiments.model import (
     Objective,
     Record,
 )
-from experiments.model._time import UTC, now
+from experiments.model._time import now
 from experiments.model._validate import ID_PATTERN, SLUG_PATTERN, checked_name
+from experiments.model.asof import latest_decision
 from experiments.model.objective import cycle_message, parent_cycles
 from experiments.query import (
     All,
@@ -92,7 +93,12 @@ from experiments.query import (
     sort_key,
 )
 from experiments.serialization import SCHEMA_VERSION, from_data, to_data, upgrade
-from experiments.stores._rules import DecisionLedger, check_experiment, history_damage
+from experiments.stores._rules import (
+    DecisionLedger,
+    check_experiment,
+    decision_in_store,
+    history_damage,
+)
 
 if TYPE_CHECKING:
     import pendulum
@@ -997,10 +1003,7 @@ class Store(abc.ABC):
                 )
 
     def _latest_decision(self, experiment_id: str) -> Decision | None:
-        found = list(
-            self.query(Decision, experiment=experiment_id, order_by="-decided_at", limit=1)
-        )
-        return found[0] if found else None
+        return decision_in_store(self, experiment_id)
 
     # --- the write path ---------------------------------------------------------------
 
@@ -1313,12 +1316,11 @@ class Batch:
 
     def latest_decision(self, experiment_id: str) -> Decision | None:
         """The latest decision about ``experiment_id`` this batch saves, if it saves one."""
-        pending = [
+        return latest_decision(
             r
             for r in self._pending.values()
             if isinstance(r, Decision) and r.experiment == experiment_id and not r.deleted
-        ]
-        return max(pending, key=lambda d: (d.decided_at.astimezone(UTC), d.id), default=None)
+        )
 
     def _current(self, record: Record | str) -> Record:
         """The latest version: pending in this batch, else stored.
