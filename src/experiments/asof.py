@@ -67,6 +67,7 @@ from experiments.model._time import (
     utc_key,
 )
 from experiments.model.hypothesis import Criterion
+from experiments.model.lifecycle import LIFECYCLE_TIMES
 from experiments.model.objective import cycle_message, parent_cycles, subtree
 from experiments.query import Count, F, Latest, Max
 from experiments.refs import Ref
@@ -87,7 +88,6 @@ _DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
 _STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
 _EVIDENCE: Final = {e.value: e for e in Evidence}
 _OUTCOME: Final = {o.value: o for o in Outcome}
-_LIFECYCLE: Final = ("started_at", "concluded_at", "decided_at", "abandoned_at")
 _UTC_WIDTH: Final = len("2026-01-01T00:00:00.000000Z")
 
 #: Bits of a person's flags in :attr:`AsOf.people`.
@@ -538,34 +538,30 @@ class AsOf:
         """Prototypes by experiment id."""
         return self._by_experiment(Prototype)
 
+    def _counted(self, kind: type[Any], dated_by: str) -> dict[str, list[Any]]:
+        """Records of ``kind`` that count at the moment, by experiment id, oldest first.
+
+        ``dated_by`` names the time a record counts from (see ``rules.reached``); ties
+        are broken by id, so every reader agrees which is the latest.
+        """
+        counted: dict[str, list[Any]] = {}
+        for key, group in self._by_experiment(kind).items():
+            kept = [r for r in group if self.reached(getattr(r, dated_by))]
+            if kept:
+                counted[key] = sorted(
+                    kept, key=lambda r: (getattr(r, dated_by).astimezone(UTC), r.id)
+                )
+        return counted
+
     @functools.cached_property
     def learnings(self) -> dict[str, list[Learning]]:
         """Learnings that count at the moment (observed by then), by experiment id."""
-        every = self._by_experiment(Learning)
-        return {
-            key: counted
-            for key, group in every.items()
-            if (
-                counted := sorted(
-                    (x for x in group if self.reached(x.observed_at)), key=Learning.order_key
-                )
-            )
-        }
+        return self._counted(Learning, "observed_at")
 
     @functools.cached_property
     def decisions(self) -> dict[str, list[Decision]]:
         """Decisions dated up to the moment, by experiment id, oldest first."""
-        every = self._by_experiment(Decision)
-        return {
-            key: counted
-            for key, group in every.items()
-            if (
-                counted := sorted(
-                    (d for d in group if self.reached(d.decided_at)),
-                    key=lambda d: (d.decided_at.astimezone(UTC), d.id),
-                )
-            )
-        }
+        return self._counted(Decision, "decided_at")
 
     @functools.cached_property
     def participants(self) -> dict[str, Participant]:
@@ -634,7 +630,7 @@ class _Facts:
         return index
 
     def _read_experiments(self) -> None:
-        fields = ["id", "title", "objectives", "time_box", *_LIFECYCLE]
+        fields = ["id", "title", "objectives", "time_box", *LIFECYCLE_TIMES]
         at_key = self._at_key
         for row in self._rows("experiment", fields):
             known = self.experiments.get(row["id"])
