@@ -233,3 +233,125 @@ class TestConnect:
             assert store.get(learning.id).revision == 1
         messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert any("'angry'" in m and "learning_recorded" in m for m in messages)
+
+
+class TestPluggyDispatch:
+    """Hooks are called through pluggy: wrappers, order and validation work as it documents."""
+
+    def test_a_wrapper_wraps_the_event_hooks(self, plugins: Plugins) -> None:
+        """A wrapper=True implementation runs around the others and sees their results."""
+        seen: list[str] = []
+
+        class Listener:
+            @experiments.hookimpl
+            def object_saved(self, record: experiments.Record) -> None:
+                seen.append(f"saved {record.kind}")
+
+        class Wrapper:
+            @experiments.hookimpl(wrapper=True)
+            def object_saved(self, record: experiments.Record) -> object:
+                seen.append("before")
+                result = yield
+                seen.append("after")
+                return result
+
+        plugins.register(Listener(), name="listener")
+        plugins.register(Wrapper(), name="wrapper")
+        with connect("memory://", plugins=plugins) as store:
+            store.save(experiments.Objective(title="Welfare"))
+        assert seen == ["before", "saved objective", "after"]
+
+    def test_tryfirst_and_trylast_order_the_plugins(self, plugins: Plugins) -> None:
+        """pluggy's ordering marks decide who hears an event first."""
+        seen: list[str] = []
+
+        def plugin(label: str, **marks: bool) -> object:
+            class Plugin:
+                @experiments.hookimpl(**marks)
+                def object_saved(self) -> None:
+                    seen.append(label)
+
+            return Plugin()
+
+        plugins.register(plugin("last", trylast=True), name="last")
+        plugins.register(plugin("first", tryfirst=True), name="first")
+        plugins.register(plugin("middle"), name="middle")
+        with connect("memory://", plugins=plugins) as store:
+            store.save(experiments.Objective(title="Welfare"))
+        assert seen == ["first", "middle", "last"]
+
+    def test_a_raising_plugin_does_not_silence_the_others(self, plugins: Plugins) -> None:
+        """One plugin's failure is logged; the plugins after it still hear the event."""
+        seen: list[str] = []
+
+        class Angry:
+            @experiments.hookimpl(tryfirst=True)
+            def object_saved(self) -> None:
+                raise RuntimeError("no")
+
+        class Calm:
+            @experiments.hookimpl
+            def object_saved(self) -> None:
+                seen.append("heard")
+
+        plugins.register(Calm(), name="calm")
+        plugins.register(Angry(), name="angry")
+        with connect("memory://", plugins=plugins) as store:
+            store.save(experiments.Objective(title="Welfare"))
+        assert seen == ["heard"]
+
+    def test_on_event_gets_every_event_as_an_object(self, plugins: Plugins) -> None:
+        """on_event(event) hears the frozen events, in the order the write made them."""
+        from experiments.events import ExperimentStarted, ObjectSaved  # noqa: PLC0415
+
+        heard: list[object] = []
+
+        class Trail:
+            @experiments.hookimpl
+            def on_event(self, event: object) -> None:
+                heard.append(event)
+
+        plugins.register(Trail(), name="trail")
+        with connect("memory://", plugins=plugins) as store:
+            walks = store.save(experiments.Experiment(title="Walks"))
+            store.save(walks.start(at="2026-03-01T09:00:00Z"))
+        assert [type(e) for e in heard] == [ObjectSaved, ObjectSaved, ExperimentStarted]
+        assert isinstance(heard[1], ObjectSaved)
+        assert heard[1].previous_revision == 1
+        assert heard[2].arguments()["experiment"].status.value == "running"  # type: ignore[attr-defined]
+
+    def test_a_wrong_signature_is_a_plugin_error_naming_it(self, plugins: Plugins) -> None:
+        """An implementation with an argument its hook does not have is refused by name."""
+
+        class Wrong:
+            @experiments.hookimpl
+            def object_saved(self, record: object, colour: str) -> None:
+                pass
+
+        with pytest.raises(
+            PluginError, match=r"plugin 'wrong' is not valid: .*object_saved.*colour"
+        ):
+            plugins.register(Wrong(), name="wrong")
+        assert "wrong" not in [p.name for p in plugins.plugins()]
+        assert plugins.manager.get_plugin("wrong") is None  # nothing half-registered
+
+    def test_a_misspelt_hook_is_a_plugin_error(self, plugins: Plugins) -> None:
+        """A hook implementation whose name no hook has fails loudly when registered."""
+
+        class Misspelt:
+            @experiments.hookimpl
+            def object_saveed(self, record: object) -> None:
+                pass
+
+        with pytest.raises(
+            PluginError,
+            match=r"plugin 'misspelt' implements a hook that does not exist.*object_saveed",
+        ):
+            plugins.register(Misspelt(), name="misspelt")
+        assert "misspelt" not in [p.name for p in plugins.plugins()]
+
+    def test_no_event_is_made_without_a_listener(self, plugins: Plugins) -> None:
+        """With no plugin listening, a write makes no events at all (nothing to pay for)."""
+        assert not plugins.listening()
+        plugins.register(experiments.Plugins, name="not-a-plugin")  # no hooks at all
+        assert not plugins.listening()

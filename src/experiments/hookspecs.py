@@ -13,11 +13,14 @@ A hook implementation may accept any subset of a hook's arguments, by name.
 ``register`` callback and return nothing.
 
 *Event hooks* are called after a write has committed, never before: the store is
-already changed when they run, and nothing they do can undo it.  An exception raised by
-an event hook is logged as a warning that names the plugin and the hook, and the write
-still succeeds; the other plugins' hooks still run.  Events are not fired for imports
-(:meth:`~experiments.stores.Store.import_records`), which restore history rather than
-make it.
+already changed when they run, and nothing they do can undo it.  Each event is a frozen
+object of :mod:`experiments.events`; its fields are the hook's arguments, and
+:func:`on_event` gets the object itself.  The library calls every hook through pluggy,
+so ``@hookimpl(wrapper=True)``, ``tryfirst`` and ``trylast`` work as pluggy documents.
+An exception raised by an event hook is logged as a warning that names the plugin and
+the hook, and the write still succeeds; the other plugins' hooks still run.  Events are
+not fired for imports (:meth:`~experiments.stores.Store.import_records`), which restore
+history rather than make it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from experiments.checks import Check
+    from experiments.events import Event
     from experiments.model import Decision, Experiment, Learning, Measurement, Record
     from experiments.plugins import Plugins
     from experiments.reports import ReportFormat
@@ -46,6 +50,7 @@ __all__ = [
     "measurement_recorded",
     "object_purged",
     "object_saved",
+    "on_event",
     "register_backends",
     "register_checks",
     "register_report_formats",
@@ -227,4 +232,17 @@ def measurement_recorded(store: Store, measurement: Measurement) -> None:
     Args:
         store: the store written to.
         measurement: the measurement as stored.
+    """
+
+
+@hookspec
+def on_event(event: Event) -> None:
+    """Any event, as the frozen object of :mod:`experiments.events` it is.
+
+    Called for every event, after the event's own hook, for plugins that keep a log of
+    everything (an audit trail, a message queue) and would rather take one typed object
+    than implement every hook.
+
+    Args:
+        event: what happened; ``type(event).hook`` names the hook it also went to.
     """

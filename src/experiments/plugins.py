@@ -10,6 +10,8 @@ and objects passed in code.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import importlib
 import logging
 import os
@@ -22,9 +24,11 @@ import pluggy
 
 from experiments import hookspecs
 from experiments.errors import PluginError
+from experiments.events import EVENTS
 
 if TYPE_CHECKING:
     from experiments.checks import Check
+    from experiments.events import Event
     from experiments.hookspecs import BackendFactory
     from experiments.reports import ReportFormat
 
@@ -116,7 +120,9 @@ class Plugins:
         self._info: dict[str, PluginInfo] = {}
         self._lock = threading.RLock()
         self._registries: dict[str, dict[str, Any]] = {}
-        self._impls: dict[str, list[pluggy.HookImpl]] = {}
+        self._order: dict[str, int] = {}
+        self._originals: dict[int, str] = {}  # id of each plugin object registered -> name
+        self._listening: bool | None = None
         for module_name in BUILTIN_PLUGINS:
             module = importlib.import_module(module_name)
             self._add(module, module_name, PluginInfo(module_name, "builtin"))
@@ -128,28 +134,33 @@ class Plugins:
     # --- registration -------------------------------------------------------------------
 
     def _add(self, plugin: object, name: str, info: PluginInfo) -> None:
-        if self._manager.has_plugin(name) or self._manager.is_registered(plugin):
+        if self._manager.has_plugin(name) or id(plugin) in self._originals:
             return
+        guarded = _Guarded(plugin, name)
         try:
-            self._manager.register(plugin, name=name)
-            self._manager.check_pending()
-        except pluggy.PluginValidationError as exc:
-            self._manager.unregister(plugin)
-            raise PluginError(f"plugin {name!r} is not valid: {exc}") from exc
-        except ValueError as exc:  # a hook implemented that no specification declares
-            if self._manager.is_registered(plugin):
-                self._manager.unregister(plugin)
+            self._manager.register(guarded, name=name)
+        except pluggy.PluginValidationError as exc:  # a hook with arguments it has not
             raise PluginError(
-                f"plugin {name!r} implements a hook that does not exist: {exc}; "
+                f"plugin {name!r} is not valid: {_one_line(exc)}; fix the hook's arguments "
+                "to those experiments.hookspecs gives it"
+            ) from exc
+        try:
+            self._manager.check_pending()
+        except pluggy.PluginValidationError as exc:  # a hook no specification declares
+            self._manager.unregister(guarded)
+            raise PluginError(
+                f"plugin {name!r} implements a hook that does not exist: {_one_line(exc)}; "
                 "check the function names against experiments.hookspecs"
             ) from exc
+        self._order[name] = len(self._order)
+        self._originals[id(plugin)] = name
         self._info[name] = info
         self._forget()
 
     def _forget(self) -> None:
         """Drop what was collected from the hooks: the set of plugins changed."""
         self._registries.clear()
-        self._impls.clear()
+        self._listening = None
 
     def _load_entry_points(self) -> None:
         import importlib.metadata  # noqa: PLC0415 - 20 ms, and only autoloading needs it
@@ -184,6 +195,7 @@ class Plugins:
             plugin = self._manager.get_plugin(name)
             if plugin is not None:
                 self._manager.unregister(plugin)
+                self._originals.pop(id(getattr(plugin, "plugin", plugin)), None)
                 self._info.pop(name, None)
                 self._forget()
 
@@ -198,52 +210,54 @@ class Plugins:
 
     # --- calling hooks ----------------------------------------------------------------
 
-    def _implementations(self, hook_name: str) -> list[pluggy.HookImpl]:
-        cached = self._impls.get(hook_name)
-        if cached is None:
-            hook = getattr(self._manager.hook, hook_name)
-            # pluggy calls the last registered first; keep that order.
-            cached = self._impls[hook_name] = [
-                impl
-                for impl in reversed(hook.get_hookimpls())
-                if not impl.hookwrapper and not impl.wrapper
-            ]
-        return cached
-
-    def collect(self, hook_name: str, make_register: Callable[[str], Callable[..., None]]) -> None:
-        """Call a registration hook, giving each plugin a callback that knows its name.
-
-        Plugins are called in the order they were registered (built-in parts first), so
-        what they register is listed in that order too.
-        """
-        for impl in reversed(self._implementations(hook_name)):
-            register = make_register(impl.plugin_name)
-            try:
-                impl.function(**_accepted(impl, {"register": register}))
-            except PluginError:
-                raise
-            except Exception as exc:
-                raise PluginError(
-                    f"plugin {impl.plugin_name!r} failed in {hook_name}: "
-                    f"{type(exc).__name__}: {exc}"
-                ) from exc
+    def listening(self) -> bool:
+        """Whether any plugin implements an event hook: if none does, no event is made."""
+        if self._listening is None:
+            hooks = self._manager.hook
+            self._listening = any(
+                getattr(hooks, name).get_hookimpls() for name in (*_EVENT_HOOKS, "on_event")
+            )
+        return self._listening
 
     def has_listeners(self, hook_name: str) -> bool:
         """Whether any plugin implements the event hook ``hook_name``."""
-        return bool(self._implementations(hook_name))
+        return bool(getattr(self._manager.hook, hook_name).get_hookimpls())
 
-    def notify(self, hook_name: str, **kwargs: Any) -> None:
-        """Call an event hook on every plugin; a plugin that raises is logged, not fatal."""
-        for impl in self._implementations(hook_name):
+    def dispatch(self, event: Event) -> None:
+        """Deliver ``event`` to its hook and to ``on_event``, through pluggy.
+
+        Wrappers, ``tryfirst`` and ``trylast`` apply as pluggy documents.  A plugin whose
+        hook raises is logged, naming the plugin and the hook, and the others still run:
+        the write the event reports is committed and stays.
+        """
+        hooks = self._manager.hook
+        for call, kwargs in (
+            (getattr(hooks, event.hook), event.arguments()),
+            (hooks.on_event, {"event": event}),
+        ):
             try:
-                impl.function(**_accepted(impl, kwargs))
-            except Exception:  # noqa: BLE001 - any plugin failure is logged, never fatal
+                call(**kwargs)
+            except Exception:  # noqa: BLE001 - a wrapper that raised: logged, never fatal
                 _log.warning(
-                    "plugin %r raised in hook %s; the write it reports is committed and stays",
-                    impl.plugin_name,
-                    hook_name,
+                    "a wrapper of hook %s raised; the write it reports is committed and stays",
+                    call.name,
                     exc_info=True,
                 )
+
+    def _collect(self, hook_name: str, register: Callable[..., None]) -> None:
+        """Call a registration hook through pluggy with ``register``.
+
+        Each plugin's implementation is told apart by :data:`_CALLING` while it runs
+        (set by :func:`_guard`), so what it registers is known to be its own.
+        """
+        try:
+            getattr(self._manager.hook, hook_name)(register=register)
+        except PluginError:
+            raise
+        except Exception as exc:  # a wrapper that raised
+            raise PluginError(
+                f"a wrapper of {hook_name} failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
     # --- what plugins register -----------------------------------------------------------
 
@@ -251,27 +265,30 @@ class Plugins:
         """What the plugins register through ``hook_name``, by key, collected once.
 
         ``admit(plugin_name, *args, **kwargs)`` checks one registration and returns its
-        key and what to keep; a key registered twice is a PluginError naming both plugins.
+        key and what to keep; a key registered twice is a PluginError naming both
+        plugins.  Registrations are listed in the order the plugins were registered,
+        built-in parts first.
         """
         with self._lock:
             cached = self._registries.get(hook_name)
             if cached is None:
                 found: dict[str, Any] = {}
 
-                def make_register(plugin_name: str) -> Callable[..., None]:
-                    def register(*args: Any, **kwargs: Any) -> None:
-                        key, info = admit(plugin_name, *args, **kwargs)
-                        if key in found:
-                            raise PluginError(
-                                f"{noun} {key!r} is registered by both {found[key].plugin!r} "
-                                f"and {plugin_name!r}; uninstall one of them"
-                            )
-                        found[key] = info
+                def register(*args: Any, **kwargs: Any) -> None:
+                    plugin_name = _CALLING.get()
+                    key, info = admit(plugin_name, *args, **kwargs)
+                    if key in found:
+                        raise PluginError(
+                            f"{noun} {key!r} is registered by both {found[key].plugin!r} "
+                            f"and {plugin_name!r}; uninstall one of them"
+                        )
+                    found[key] = info
 
-                    return register
-
-                self.collect(hook_name, make_register)
-                cached = self._registries[hook_name] = found
+                self._collect(hook_name, register)
+                order = self._order
+                cached = self._registries[hook_name] = dict(
+                    sorted(found.items(), key=lambda item: order.get(item[1].plugin, len(order)))
+                )
             return cached
 
     def backends(self) -> dict[str, BackendInfo]:
@@ -330,5 +347,71 @@ def _admit_report_format(
     return report_format.name, ReportFormatInfo(report_format, plugin_name)
 
 
-def _accepted(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {name: kwargs[name] for name in impl.argnames if name in kwargs}
+#: The plugin whose registration hook is running, so that ``register`` knows it.
+_CALLING: Final[contextvars.ContextVar[str]] = contextvars.ContextVar("plugin", default="?")
+_EVENT_HOOKS: Final = frozenset(event.hook for event in EVENTS)
+
+
+class _Guarded:
+    """A plugin as the library registers it with pluggy: the same hooks, wrapped.
+
+    pluggy calls the wrapped functions, in its order and inside any wrappers; the
+    wrapping only makes an event hook that raises a logged warning (so the other plugins
+    still hear the event), and tells a registration hook's ``register`` which plugin is
+    calling.  Wrappers themselves are registered as they are.
+    """
+
+    def __init__(self, plugin: object, name: str) -> None:
+        self.plugin = plugin
+        for attribute in dir(plugin):
+            value = getattr(plugin, attribute, None)
+            options = getattr(value, f"{ENTRY_POINT_GROUP}_impl", None)
+            if not callable(value) or not isinstance(options, dict):
+                continue
+            hook = options.get("specname") or attribute
+            if options.get("wrapper") or options.get("hookwrapper"):
+                wrapped = value
+            elif hook in _EVENT_HOOKS:
+                wrapped = _logged(value, name, hook)
+            else:
+                wrapped = _attributed(value, name, hook)
+            setattr(self, attribute, wrapped)
+
+
+def _logged(function: Callable[..., Any], plugin: str, hook: str) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def call(*args: Any) -> Any:
+        try:
+            return function(*args)
+        except Exception:  # noqa: BLE001 - any plugin failure is logged, never fatal
+            _log.warning(
+                "plugin %r raised in hook %s; the write it reports is committed and stays",
+                plugin,
+                hook,
+                exc_info=True,
+            )
+            return None
+
+    return call
+
+
+def _attributed(function: Callable[..., Any], plugin: str, hook: str) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def call(*args: Any) -> Any:
+        token = _CALLING.set(plugin)
+        try:
+            return function(*args)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {plugin!r} failed in {hook}: {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            _CALLING.reset(token)
+
+    return call
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())

@@ -93,6 +93,7 @@ from experiments.query import (
     sort_key,
 )
 from experiments.serialization import SCHEMA_VERSION, from_data, to_data, upgrade
+from experiments.stores._events import events_of
 from experiments.stores._rules import (
     DecisionLedger,
     check_experiment,
@@ -908,126 +909,28 @@ class Store(abc.ABC):
 
     # --- events ---------------------------------------------------------------------
 
-    def _lifecycle_listeners(self) -> bool:
-        plugins = self.plugins
-        return any(
-            plugins.has_listeners(name)
-            for name in (
-                "experiment_started",
-                "experiment_concluded",
-                "experiment_decided",
-                "experiment_abandoned",
-            )
-        )
-
-    def _prior_statuses(self, changes: Sequence[Change]) -> dict[int, ExperimentStatus | None]:
-        """Status before each experiment put, for lifecycle events (read only if needed)."""
-        priors: dict[int, ExperimentStatus | None] = {}
-        latest: dict[str, ExperimentStatus | None] = {}
-        for index, change in enumerate(changes):
-            if not isinstance(change, Put) or not isinstance(change.record, Experiment):
-                continue
-            record_id = change.record.id
-            if record_id not in latest:
-                if change.expected:
-                    stored = self._load(record_id)
-                    status = stored.get("status") if stored is not None else None
-                    latest[record_id] = ExperimentStatus(status) if status else None
-                else:
-                    latest[record_id] = None
-            priors[index] = latest[record_id]
-            latest[record_id] = change.record.status
-        return priors
-
-    def _announce(
-        self,
-        changes: Sequence[Change],
-        results: Sequence[Any],
-        priors: dict[int, ExperimentStatus | None],
-    ) -> None:
-        plugins = self.plugins
-        if not any(plugins.has_listeners(name) for name in _EVENT_HOOKS):
-            return
-        decisions = {
-            r.experiment: r
-            for c, r in zip(changes, results, strict=True)
-            if isinstance(c, Put) and isinstance(r, Decision)
-        }
-        for index, (change, result) in enumerate(zip(changes, results, strict=True)):
-            if isinstance(change, Purge):
-                if result is not None:
-                    plugins.notify("object_purged", store=self, kind=result, id=change.id)
-                continue
-            if not isinstance(change, Put) or result is not change.record:
-                continue  # an import, or a create-if-absent that found the record there
-            record = change.record
-            previous = (change.expected or 0) if change.expected is not None else 0
-            plugins.notify("object_saved", store=self, record=record, previous_revision=previous)
-            if record.revision == 1 and record.kind == "learning":
-                plugins.notify("learning_recorded", store=self, learning=record)
-            elif record.revision == 1 and record.kind == "measurement":
-                plugins.notify("measurement_recorded", store=self, measurement=record)
-            elif isinstance(record, Experiment) and index in priors:
-                self._announce_lifecycle(record, priors[index], decisions)
-
-    def _announce_lifecycle(
-        self,
-        experiment: Experiment,
-        before: ExperimentStatus | None,
-        decisions: dict[str, Decision],
-    ) -> None:
-        plugins = self.plugins
-        after = experiment.status
-        if after == before:
-            return
-        if after is ExperimentStatus.ABANDONED:
-            plugins.notify("experiment_abandoned", store=self, experiment=experiment)
-            return
-        path = [
-            ExperimentStatus.RUNNING,
-            ExperimentStatus.CONCLUDED,
-            ExperimentStatus.DECIDED,
-        ]
-        if after not in path:
-            return
-        start = path.index(before) + 1 if before in path else 0
-        for status in path[start : path.index(after) + 1]:
-            if status is ExperimentStatus.RUNNING:
-                plugins.notify("experiment_started", store=self, experiment=experiment)
-            elif status is ExperimentStatus.CONCLUDED:
-                plugins.notify("experiment_concluded", store=self, experiment=experiment)
-            else:
-                decision = decisions.get(experiment.id) or self._latest_decision(experiment.id)
-                plugins.notify(
-                    "experiment_decided", store=self, experiment=experiment, decision=decision
-                )
-
     def _latest_decision(self, experiment_id: str) -> Decision | None:
         return decision_in_store(self, experiment_id)
 
     # --- the write path ---------------------------------------------------------------
 
-    def _apply(self, changes: list[Change]) -> list[Any]:
+    def _apply(
+        self, changes: list[Change], priors: Mapping[int, ExperimentStatus | None] | None = None
+    ) -> list[Any]:
+        """Commit ``changes``, then hand the events they made to the plugins.
+
+        ``priors`` holds the status each experiment put (by index) moves from (None for a
+        new experiment), which tells which lifecycle events it makes.
+        """
         self._check_open()
         if not changes:
             return []
-        listen = self._lifecycle_listeners()
-        priors = self._prior_statuses(changes) if listen else {}
         results = self._commit(changes)
-        self._announce(changes, results, priors)
+        plugins = self.plugins
+        if plugins.listening():
+            for event in events_of(self, changes, results, priors or {}, self._latest_decision):
+                plugins.dispatch(event)
         return results
-
-
-_EVENT_HOOKS = (
-    "object_saved",
-    "object_purged",
-    "experiment_started",
-    "experiment_concluded",
-    "experiment_decided",
-    "experiment_abandoned",
-    "learning_recorded",
-    "measurement_recorded",
-)
 
 
 def _as_python(
@@ -1231,6 +1134,7 @@ class Batch:
         self._purged: dict[str, str] = {}
         self._reports: list[PurgeReport] = []
         self._decisions: DecisionLedger | None = None
+        self._priors: dict[int, ExperimentStatus | None] = {}
         self._done = False
         self.results: list[Any] = []
 
@@ -1253,9 +1157,14 @@ class Batch:
         if self._done:
             raise StoreError("this batch is already committed or discarded; start a new one")
 
-    def _put(self, record: R, expected: int | None) -> R:
+    def _put(self, record: R, expected: int | None, before: Record | None = None) -> R:
+        """Add the write of ``record`` over the version ``before`` (None: a new record)."""
         revision = 1 if expected is None else expected + 1
         stamped = stamp(record, revision, self._at, self._by)
+        if isinstance(stamped, Experiment):
+            self._priors[len(self._changes)] = (
+                before.status if isinstance(before, Experiment) else None
+            )
         self._changes.append(Put(stamped, to_data(stamped), expected))
         if expected is not None:
             self._pending[record.id] = stamped
@@ -1273,8 +1182,8 @@ class Batch:
             raise ValidationError(f"only records can be saved; got {type(record).__name__}")
         if record.id in self._purged:
             raise ValidationError(f"{record.label()} is purged in this batch")
-        self._enforce(record, record.revision)
-        return self._put(record, record.revision)
+        before = self._enforce(record, record.revision)
+        return self._put(record, record.revision, before)
 
     def create_if_absent(self, record: Record) -> None:
         """Add a create-if-absent; its result (new or existing) is in ``results``."""
@@ -1284,19 +1193,25 @@ class Batch:
         self._enforce(record, None)
         self._put(record, None)
 
-    def _enforce(self, record: Record, expected: int | None) -> None:
-        """The rules a save must keep (see :mod:`experiments.stores._rules`)."""
+    def _enforce(self, record: Record, expected: int | None) -> Record | None:
+        """The rules a save must keep (see :mod:`experiments.stores._rules`).
+
+        Returns the version the save replaces, where a rule needed to read it.
+        """
         if isinstance(record, Experiment):
             before = self._prior(record.id, expected)
             if isinstance(before, Experiment):
                 check_experiment(before, record)
-        elif isinstance(record, Decision):
+            return before
+        if isinstance(record, Decision):
             before = self._prior(record.id, expected)
             if expected and not isinstance(before, Decision):
-                return  # not the stored revision: the commit reports the conflict
+                return None  # not the stored revision: the commit reports the conflict
             if self._decisions is None:
                 self._decisions = DecisionLedger(self._store)
             self._decisions.check(record, before if isinstance(before, Decision) else None)
+            return before
+        return None
 
     def _prior(self, record_id: str, expected: int | None) -> Record | None:
         """The version a save of revision ``expected`` replaces, if that is what is stored."""
@@ -1340,7 +1255,7 @@ class Batch:
         current = self._current(record)
         if current.deleted:
             return current
-        return self._put(_replace(current, deleted_at=self._at), current.revision)
+        return self._put(_replace(current, deleted_at=self._at), current.revision, current)
 
     def restore(self, record: Record | str) -> Record:
         """Add the undoing of a soft delete."""
@@ -1348,7 +1263,7 @@ class Batch:
         current = self._current(record)
         if not current.deleted:
             return current
-        return self._put(_replace(current, deleted_at=None), current.revision)
+        return self._put(_replace(current, deleted_at=None), current.revision, current)
 
     def purge(self, record: Record | str) -> PurgeReport:
         """Add the purge of a record, with the cascade :meth:`Store.purge` describes."""
@@ -1409,7 +1324,7 @@ class Batch:
             self._referrers_of(victim.id, victim.kind, queue, unlinked)
         for record_id, cleaned in unlinked.items():
             if record_id not in self._purged:
-                self._put(cleaned, cleaned.revision)
+                self._put(cleaned, cleaned.revision, cleaned)
         for record_id in purged:
             self._changes.append(Purge(record_id))
         report = PurgeReport(tuple(purged), tuple(i for i in unlinked if i not in self._purged))
@@ -1422,7 +1337,7 @@ class Batch:
         self._done = True
         try:
             with paused():
-                self.results = self._store._apply(self._changes)  # noqa: SLF001
+                self.results = self._store._apply(self._changes, self._priors)  # noqa: SLF001
         except ExperimentsError:
             raise
         except Exception as exc:  # a backend bug must not look like success

@@ -42,9 +42,11 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
+    MultipleResults,
     RuleBasedStateMachine,
     consumes,
     invariant,
+    multiple,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -1039,10 +1041,21 @@ class StoreConformance:
             def teardown(self) -> None:
                 self.store.close()
 
+            def second_decision(self, record: Record) -> bool:
+                """Whether the store must refuse ``record``: a decision that revises none."""
+                return isinstance(record, Decision) and any(
+                    isinstance(r, Decision) and r.experiment == record.experiment and not r.deleted
+                    for r in self.current.values()
+                )
+
             @rule(target=ids, record=records())
-            def create(self, record: Record) -> str:
+            def create(self, record: Record) -> str | MultipleResults[str]:
                 fresh = _fresh(record)
                 assume(fresh.id not in self.current)
+                if self.second_decision(fresh):
+                    with pytest.raises(ValidationError, match="already has a decision in force"):
+                        self.store.save(fresh)
+                    return multiple()
                 saved = self.store.save(fresh)
                 self.current[saved.id] = saved
                 self.history[saved.id] = [to_data(saved)]
@@ -1095,7 +1108,7 @@ class StoreConformance:
                     self.current[record_id], revision=self.current[record_id].revision - 1
                 )
                 fresh = _fresh(extra)
-                assume(fresh.id not in self.current)
+                assume(fresh.id not in self.current and not self.second_decision(fresh))
                 with pytest.raises(ConflictError), self.store.batch() as batch:
                     batch.save(fresh)
                     batch.save(stale)

@@ -1,0 +1,68 @@
+"""The events a committed write makes, worked out from what it changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from experiments.events import (
+    MOVE_EVENTS,
+    Event,
+    ExperimentDecided,
+    LearningRecorded,
+    MeasurementRecorded,
+    ObjectPurged,
+    ObjectSaved,
+)
+from experiments.model import Decision, Experiment, ExperimentStatus, Learning, Measurement
+from experiments.model.lifecycle import reachable
+
+if TYPE_CHECKING:
+    from experiments.stores.base import Change, Store
+
+__all__ = ["events_of"]
+
+
+def events_of(
+    store: Store,
+    changes: Sequence[Change],
+    results: Sequence[Any],
+    priors: Mapping[int, ExperimentStatus | None],
+    latest_decision: Callable[[str], Decision | None],
+) -> Iterator[Event]:
+    """The events of ``changes`` as committed with ``results``, in order.
+
+    ``priors`` holds the status each experiment put (by its index) moved from, None for
+    a new experiment; ``latest_decision`` finds the decision of an experiment decided
+    without one in the same write.  An import, and a create-if-absent that found the
+    record already there, make no events: they changed no history.
+    """
+    from experiments.stores.base import Purge, Put  # noqa: PLC0415 - base imports this module
+
+    decisions = {
+        r.experiment: r
+        for c, r in zip(changes, results, strict=True)
+        if isinstance(c, Put) and isinstance(r, Decision)
+    }
+    for index, (change, result) in enumerate(zip(changes, results, strict=True)):
+        if isinstance(change, Purge):
+            if result is not None:
+                yield ObjectPurged(store=store, kind=result, id=change.id)
+            continue
+        if not isinstance(change, Put) or result is not change.record:
+            continue
+        record = change.record
+        yield ObjectSaved(store=store, record=record, previous_revision=change.expected or 0)
+        if record.revision == 1 and isinstance(record, Learning):
+            yield LearningRecorded(store=store, learning=record)
+        elif record.revision == 1 and isinstance(record, Measurement):
+            yield MeasurementRecorded(store=store, measurement=record)
+        elif isinstance(record, Experiment) and index in priors:
+            before = priors[index] or ExperimentStatus.PLANNED
+            for move in reachable(before).get(record.status, ()):
+                event = MOVE_EVENTS[move]
+                if event is ExperimentDecided:
+                    decision = decisions.get(record.id) or latest_decision(record.id)
+                    yield ExperimentDecided(store=store, experiment=record, decision=decision)
+                else:
+                    yield event(store=store, experiment=record)  # type: ignore[call-arg]
