@@ -382,6 +382,8 @@ def run_page(page: Path, directory: Path, *, postgres: Any = None) -> PageState:
     document.namespace = module.__dict__
     saved_env = dict(os.environ)
     saved_cwd = Path.cwd()
+    saved_modules = set(sys.modules)
+    sys.path.insert(0, str(directory))  # a page's Python imports the files it wrote
     try:
         os.chdir(directory)
         for example in document:
@@ -390,6 +392,10 @@ def run_page(page: Path, directory: Path, *, postgres: Any = None) -> PageState:
             raise DocError(f"{page.name}: a `doctest:` directive at the end, before no block")
     finally:
         os.chdir(saved_cwd)
+        sys.path.remove(str(directory))
+        for name in set(sys.modules) - saved_modules:
+            if str(getattr(sys.modules[name], "__file__", None) or "").startswith(str(directory)):
+                del sys.modules[name]
         os.environ.clear()
         os.environ.update(saved_env)
         sys.modules.pop(module.__name__, None)

@@ -28,3 +28,84 @@ class TestPages:
         state = run_page(page, tmp_path, postgres=postgres)
         for skipped in state.skipped:
             assert skipped.split(": ", 1)[1].strip(), f"a skip without a reason: {skipped}"
+
+
+def _page(tmp_path: Path, text: str) -> Path:
+    page = tmp_path / "page.md"
+    page.write_text(text, encoding="utf-8")
+    return page
+
+
+class TestHarness:
+    """The doc test harness fails a page that does not do what it shows."""
+
+    def test_output_other_than_shown_fails(self, tmp_path: Path):
+        """A console block whose command prints something else than the page shows fails."""
+        page = _page(tmp_path, "```console\n$ echo hello\ngoodbye\n```\n")
+        with pytest.raises(DocError, match="printed"):
+            run_page(page, tmp_path / "run")
+
+    def test_nonzero_exit_fails_unless_declared(self, tmp_path: Path):
+        """A command exiting 1 fails the page; `doctest: exit 1` before the block allows it."""
+        with pytest.raises(DocError, match="exited with 1"):
+            run_page(_page(tmp_path, "```console\n$ false\n```\n"), tmp_path / "a")
+        allowed = _page(tmp_path, "<!-- doctest: exit 1 -->\n```console\n$ false\n```\n")
+        assert len(run_page(allowed, tmp_path / "b").ran) == 1
+
+    def test_failing_python_fails(self, tmp_path: Path):
+        """An exception in a Python block fails the page."""
+        with pytest.raises(ZeroDivisionError):
+            run_page(_page(tmp_path, "```python\n1 / 0\n```\n"), tmp_path / "run")
+
+    def test_skip_needs_a_reason_and_is_counted(self, tmp_path: Path):
+        """A skip without a reason is refused; with one, the block is listed as skipped."""
+        bare = _page(tmp_path, "<!-- doctest: skip -->\n```console\n$ false\n```\n")
+        with pytest.raises(DocError):
+            run_page(bare, tmp_path / "a")
+        page = _page(tmp_path, "<!-- doctest: skip no network -->\n```console\n$ false\n```\n")
+        state = run_page(page, tmp_path / "b")
+        assert state.ran == []
+        assert state.skipped == ["page.md, line 2 (console): no network"]
+
+    def test_unknown_language_is_refused(self, tmp_path: Path):
+        """A block in a language the harness cannot run fails instead of passing unseen."""
+        with pytest.raises(DocError, match="cannot run"):
+            run_page(_page(tmp_path, "```ruby\nputs 1\n```\n"), tmp_path / "run")
+
+    def test_exports_and_files_carry_over(self, tmp_path: Path):
+        """Exports reach later blocks, Python ones too; a file block is written, then run."""
+        page = _page(
+            tmp_path,
+            "```console\n$ export GREETING=hej\n```\n\n"
+            "```python\nimport os\nassert os.environ['GREETING'] == 'hej'\n```\n\n"
+            "<!-- doctest: file hello.py -->\n```python\nprint('hello from a file')\n```\n\n"
+            "```console\n$ python3 hello.py\nhello from a file\n$ echo $GREETING\nhej\n```\n",
+        )
+        assert len(run_page(page, tmp_path / "run").ran) == 4
+
+    def test_example_host_needs_the_postgres_setup(self, tmp_path: Path):
+        """A page naming the example server without `setup postgres` fails."""
+        page = _page(tmp_path, "```console\n$ echo postgresql://u@db.example.org/x\n```\n")
+        with pytest.raises(DocError, match="setup postgres"):
+            run_page(page, tmp_path / "run")
+
+    def test_commands_keep_continuations_and_output(self):
+        """A backslash continues a command; the lines below it are its output."""
+        found = commands("$ echo a \\\n    b\na b\n\n$ true\n")
+        assert found == [("echo a \\\n    b", ["a b"]), ("true", [])]
+
+    @pytest.mark.parametrize(
+        ("shown", "printed", "same"),
+        [
+            (["a", "b"], ["a", "b"], True),
+            (["a", "..."], ["a", "b", "c"], True),
+            (["...", "c"], ["a", "b", "c"], True),
+            (["a ... c"], ["a bbb c"], True),
+            (["a", "b"], ["a", "c"], False),
+            (["a"], ["a", "b"], False),
+            (["...", "x", "..."], ["a", "b"], False),
+        ],
+    )
+    def test_ellipsis_matches_any_lines_or_text(self, shown, printed, same):
+        """`...` alone matches any lines, within a line any text; everything else exactly."""
+        assert matches(shown, printed) is same
