@@ -9,8 +9,8 @@ written as HTML comments (invisible on GitHub and in the built documentation):
     directory: the page follows the Quick start's main job (its ``experiments.db``).
 ``<!-- doctest: setup postgres -->``
     the page talks to a PostgreSQL server at ``db.example.org``; the test points that
-    host at the test session's server, and runs the page's ``sql`` blocks through psql
-    as its superuser.
+    host at the test session's server, and runs the page's ``sql`` and ``psql`` blocks
+    through psql as its superuser.
 ``<!-- doctest: skip REASON -->``
     the next block is shown but not run; REASON says why (an install from the package
     index, an external host, the test command itself).
@@ -26,9 +26,10 @@ Blocks run by language: ``python`` is executed in one namespace per page; ``cons
 runs each ``$ `` command through bash (``\\`` continues a command on the next line)
 with the installed ``experiments`` command first on the PATH, and compares what it
 prints with the lines shown below it, if any (``...`` alone on a line stands for any
-lines, within a line for any text); ``sql`` runs through psql; ``toml`` must parse.
-``text`` blocks are diagrams and prose, and are not run.  A block in any other language
-is an error, so nothing is left out by accident.
+lines, within a line for any text); ``sql`` runs through psql, and so does ``psql``
+(SQL with psql's backslash commands, such as ``\\connect``); ``toml`` must parse.
+``text`` and ``markdown`` blocks are diagrams, prose and markup, and are not run.  A
+block in any other language is an error, so nothing is left out by accident.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 PAGES: Final = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
 EXAMPLE_HOST: Final = "db.example.org"
 SETUPS: Final = frozenset({"municipality", "postgres"})
-RUN: Final = frozenset({"python", "console", "sql", "toml"})
-NOT_CODE: Final = frozenset({"text"})
+RUN: Final = frozenset({"python", "console", "sql", "psql", "toml"})
+NOT_CODE: Final = frozenset({"text", "markdown"})
 _TIMEOUT: Final = 300
 _SETUP = re.compile(r"<!--\s*doctest:\s*setup\s+(\S+)\s*-->")
 
@@ -93,18 +94,24 @@ class _Parser:
         self.directives = DirectiveInHTMLCommentLexer(directive="doctest", arguments=".+?")
 
     def __call__(self, document: Document) -> Iterator[Region]:
-        for region in self.directives(document):
-            verb, _, argument = region.lexemes["arguments"].strip().partition(" ")
-            region.parsed = (verb, argument.strip())
-            region.evaluator = _directive
-            yield region
+        blocks = []
         for region in self.blocks(document):
             language = region.lexemes["language"].strip()
             if language.startswith("{"):  # a MyST directive such as {eval-rst}, not code
                 continue
             region.parsed = (language, str(region.lexemes["source"]))
             region.evaluator = _block
+            blocks.append(region)
+        # Blocks and directives shown inside a block (as examples of markup) are text.
+        blocks = [r for r in blocks if not any(o.start < r.start < o.end for o in blocks)]
+        for region in self.directives(document):
+            if any(b.start < region.start < b.end for b in blocks):
+                continue  # a directive shown inside a block, as an example of one
+            verb, _, argument = region.lexemes["arguments"].strip().partition(" ")
+            region.parsed = (verb, argument.strip())
+            region.evaluator = _directive
             yield region
+        yield from blocks
 
 
 SYBIL: Final = Sybil(parsers=[_Parser()])
@@ -162,7 +169,7 @@ def _block(example: Example) -> None:
         _python(example, state, source)
     elif language == "console":
         _console(example, state, source, int(pending.get("exit", "0")))
-    elif language == "sql":
+    elif language in ("sql", "psql"):
         _sql(example, state, source)
     elif language == "toml":
         try:
