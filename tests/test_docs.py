@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from doc_pages import PAGES, DocError, commands, matches, run_page, setups_of
+from doc_pages import PAGES, ROOT, DocError, commands, matches, run_page, setups_of
 
 pytestmark = pytest.mark.slow
 
@@ -109,3 +112,101 @@ class TestHarness:
     def test_ellipsis_matches_any_lines_or_text(self, shown, printed, same):
         """`...` alone matches any lines, within a line any text; everything else exactly."""
         assert matches(shown, printed) is same
+
+
+PUBLIC_MODULES = (
+    "experiments",
+    "experiments.checks",
+    "experiments.errors",
+    "experiments.hookspecs",
+    "experiments.plugins",
+    "experiments.query",
+    "experiments.reports",
+    "experiments.rollup",
+    "experiments.stores",
+    "experiments.testing",
+    "experiments.tracking",
+)
+
+
+@pytest.fixture(scope="module")
+def built_docs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The documentation built once, nitpicky: its output directory and its warnings."""
+    out = tmp_path_factory.mktemp("docs")
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "sphinx", "-q", "-n", "--keep-going", "-b", "html",
+            "-d", str(out / "doctrees"), str(ROOT / "docs"), str(out / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out / "html", done.stderr
+
+
+def _inventory(html: Path) -> set[str]:
+    """The names the documentation has an entry for (Python domain)."""
+    from sphinx.util.inventory import InventoryFile  # noqa: PLC0415
+
+    with (html / "objects.inv").open("rb") as stream:
+        inventory = InventoryFile.load(stream, "", lambda *parts: "/".join(parts))
+    return {
+        name
+        for kind, entries in inventory.items()
+        if kind.startswith("py:")
+        for name in (entries.keys() if hasattr(entries, "keys") else entries)
+    }
+
+
+class TestApiReference:
+    """Every public name has an entry in the documentation, and every reference resolves."""
+
+    def test_every_public_name_has_an_entry(self, built_docs: tuple[Path, str]):
+        """Each name in the public modules' __all__ is documented, under it or its home."""
+        html, _ = built_docs
+        names = _inventory(html)
+        documented_ids = set()
+        for name in names:
+            found = _import(name)
+            if found is not None and not isinstance(found, str | int | float | bool | tuple):
+                documented_ids.add(id(found))
+        missing = []
+        for module_name in PUBLIC_MODULES:
+            module = importlib.import_module(module_name)
+            for name in module.__all__:
+                obj = getattr(module, name)
+                full = f"{module_name}.{name}"
+                if full in names or (id(obj) in documented_ids and not isinstance(obj, str)):
+                    continue
+                missing.append(full)
+        assert not missing, f"no entry in docs/ for: {', '.join(missing)}"
+
+    def test_no_unresolved_reference_to_own_names(self, built_docs: tuple[Path, str]):
+        """A nitpicky build has no warnings at all: every reference resolves or is foreign."""
+        _, warnings = built_docs
+        assert warnings.strip() == "", warnings
+
+    def test_attrs_defaults_read_as_written(self, built_docs: tuple[Path, str]):
+        """Signatures show factories and enum defaults, never attrs' NOTHING."""
+        html, _ = built_docs
+        api = (html / "api.html").read_text(encoding="utf-8")
+        assert ">NOTHING<" not in api  # attrs' sentinel as a default value
+        assert ">now()<" in api
+
+
+def _import(path: str) -> object:
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attribute in parts[cut:]:
+            found = getattr(found, attribute, None)
+            if found is None:
+                return None
+        return found
+    return None

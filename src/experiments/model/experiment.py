@@ -187,7 +187,7 @@ class Experiment(Record):
 
     @property
     def is_open(self) -> bool:
-        """Planned or running: still to be concluded or abandoned."""
+        """Whether it is planned or running, so still to be concluded or abandoned."""
         return self.status in (ExperimentStatus.PLANNED, ExperimentStatus.RUNNING)
 
     def _require(self, move: str) -> None:
@@ -264,7 +264,7 @@ class Experiment(Record):
 
     @property
     def ends_at(self) -> pendulum.DateTime | None:
-        """When its time box ends, once that is known (a box without a start: at the start)."""
+        """When its time box ends, once that is known; a box without a start ends at the start."""
         return None if self.time_box is None else self.time_box.end
 
     def overdue(self, at: pendulum.DateTime) -> pendulum.Duration | None:
