@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import enum
 import functools
-import importlib
 import inspect
+import pkgutil
 import re
 import typing
 from typing import Any
@@ -150,19 +150,10 @@ def _attrs_signature(
 
 def _import(path: str) -> Any:
     """The object a dotted path names, or None."""
-    parts = path.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            found: Any = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        try:
-            for attribute in parts[cut:]:
-                found = getattr(found, attribute)
-        except AttributeError:
-            return None
-        return found
-    return None
+    try:
+        return pkgutil.resolve_name(path)
+    except (ImportError, AttributeError, ValueError):
+        return None
 
 
 @functools.cache
