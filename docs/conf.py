@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import enum
 import functools
+import importlib
 import inspect
-import pkgutil
 import re
 import typing
 from typing import Any
@@ -149,11 +149,25 @@ def _attrs_signature(
 
 
 def _import(path: str) -> Any:
-    """The object a dotted path names, or None."""
+    """The object a dotted path names, or None.
+
+    Attributes are looked up before submodules are imported: importing
+    ``experiments.reports.schema`` (a directory of data) would replace the function of
+    that name on its package.
+    """
+    parts = path.split(".")
     try:
-        return pkgutil.resolve_name(path)
-    except (ImportError, AttributeError, ValueError):
+        found: Any = importlib.import_module(parts[0])
+        for depth, part in enumerate(parts[1:], start=2):
+            if hasattr(found, part):
+                found = getattr(found, part)
+            elif inspect.ismodule(found):
+                found = importlib.import_module(".".join(parts[:depth]))
+            else:
+                return None
+    except ImportError:
         return None
+    return found
 
 
 @functools.cache
