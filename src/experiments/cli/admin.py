@@ -294,8 +294,8 @@ def completion(shell: str) -> None:
     "format_",
     metavar="FORMAT",
     help=(
-        "md, json, csv, html or a plugin's format (`experiments plugins` lists them; "
-        "default: the -o file's extension, else md)"
+        "md, json, csv, html, or a format an installed plugin adds "
+        "(default: the -o file's extension, else md)"
     ),
 )
 @click.option("--lang", default="en", show_default=True, metavar="LANG", help="en, da, nb or sv")
