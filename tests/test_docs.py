@@ -208,3 +208,19 @@ def _docs_conf() -> types.ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class TestLinks:
+    """Pages name only pages that exist."""
+
+    def test_docs_paths_in_pages_exist(self):
+        """Every docs/NAME.md a page mentions is a file of the repository."""
+        import re  # noqa: PLC0415
+
+        missing = [
+            f"{page.name}: {path}"
+            for page in PAGES
+            for path in re.findall(r"docs/[\w-]+\.md", page.read_text(encoding="utf-8"))
+            if not (ROOT / path).is_file()
+        ]
+        assert not missing, missing
