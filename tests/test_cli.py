@@ -948,3 +948,11 @@ class TestLinkAndDecisionsInWords:
         """The title column of a decision: its experiment's title and the outcome."""
         listing = programme.ok("list", "decisions")
         assert listing.rstrip().endswith("Art afternoons for families: scale-up")
+
+    def test_list_participations_names_who_and_where(self, programme: Shell) -> None:
+        """A participation is listed as its participant in its experiment, masked as ever."""
+        listing = programme.ok("list", "participations")
+        assert "Lise in Art afternoons for families" in listing
+        assert "Sara" not in listing
+        assert "parent-1" not in listing
+        assert "ppn_" in listing  # the id column stays

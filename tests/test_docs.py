@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import subprocess
 import sys
 import types
@@ -215,8 +216,6 @@ class TestLinks:
 
     def test_docs_paths_in_pages_exist(self):
         """Every docs/NAME.md a page mentions is a file of the repository."""
-        import re  # noqa: PLC0415
-
         missing = [
             f"{page.name}: {path}"
             for page in PAGES

@@ -28,7 +28,7 @@ from experiments.model import (
 if TYPE_CHECKING:
     from experiments.stores import Store
 
-__all__ = ["decision_title", "experiment_detail", "linked"]
+__all__ = ["experiment_detail", "linked", "listed_title"]
 
 
 def _day(record: Record, name: str) -> str:
@@ -120,21 +120,28 @@ def experiment_detail(store: Store, experiment: Experiment) -> tuple[dict[str, A
     return data, "\n".join(lines)
 
 
-def decision_title(store: Store) -> Callable[[Record], str]:
-    """A title for decisions, which have none: their experiment's title and the outcome.
+def listed_title(store: Store) -> Callable[[Record], str]:
+    """A title for records that have none of their own, for `experiments list`.
 
-    Other records keep their own title (:func:`~experiments.cli.text.title_of`).
-    Experiment titles are read once each.
+    A decision is called by its experiment's title and the outcome, a participation by
+    the participant (masked where pseudonymous) and the experiment; other records keep
+    their own title (:func:`~experiments.cli.text.title_of`).  Each record they name is
+    read once.
     """
     titles: dict[str, str] = {}
 
+    def named(record_id: str) -> str:
+        if record_id not in titles:
+            found = store.find(record_id, include_deleted=True)
+            titles[record_id] = title_of(found) if found is not None else record_id
+        return titles[record_id]
+
     def title(record: Record) -> str:
-        if not isinstance(record, Decision):
-            return title_of(record)
-        if record.experiment not in titles:
-            found = store.find(record.experiment, include_deleted=True)
-            titles[record.experiment] = title_of(found) if found else record.experiment
-        return f"{titles[record.experiment]}: {record.outcome.value}"
+        if isinstance(record, Decision):
+            return f"{named(record.experiment)}: {record.outcome.value}"
+        if isinstance(record, Participation):
+            return f"{named(record.participant)} in {named(record.experiment)}"
+        return title_of(record)
 
     return title
 

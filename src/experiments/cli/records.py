@@ -18,7 +18,7 @@ from experiments.cli.app import (
     pass_context,
     store_options,
 )
-from experiments.cli.detail import decision_title, experiment_detail, linked
+from experiments.cli.detail import experiment_detail, linked, listed_title
 from experiments.cli.resolve import find, parse_assignment, record_id, resolve_references
 from experiments.cli.text import describe, hides_identity, one_line, shown_data, table
 from experiments.cli.words import SEE
@@ -675,7 +675,7 @@ def list_records(
             )
         out.write("\n]\n")
         return
-    click.echo(table(records, decision_title(state.store())))
+    click.echo(table(records, listed_title(state.store())))
 
 
 def _filter_expression(where: str | None, filters: tuple[str, ...]) -> Expr | None:
