@@ -797,4 +797,208 @@ class TestOneTruthFromTheShell:
         line = _one_error_line(missing)
         assert "no experiment with id or slug 'atr'" in line
         assert "did you mean 'art'" in line
-        assert "see `experiments list experiments`" in line
+        assert "See `experiments list experiments`" in line
+
+
+class TestShowExperiment:
+    """`show EXPERIMENT` lists the experiment's own records, with the ids commands take."""
+
+    def test_text_lists_every_kind_with_ids(self, programme: Shell) -> None:
+        """Hypotheses with id and status, learnings, decisions, participants, prototypes."""
+        hypothesis = programme.json("list", "hypotheses")[0]["id"]
+        shown = programme.ok("show", "art")
+        assert f"{hypothesis}  supported" in shown
+        for heading in ("hypotheses (1):", "learnings (1):", "decisions (1):", "prototypes (1):"):
+            assert heading in shown
+        assert "participants (3):" in shown
+        assert "17 families came back at least twice" in shown
+        assert "scale-up: Strong support" in shown
+        assert "Leaflet (shown 2026-08-20)" in shown
+        assert "(critical, co-creating)" in shown
+        assert "Sara M." not in shown  # pseudonymous: by display name only
+        assert "parent-1" not in shown
+
+    def test_json_holds_the_same_records(self, programme: Shell) -> None:
+        """--json adds the lists beside the experiment's own fields, masking as the text does."""
+        shown = programme.json("show", "art")
+        assert shown["status"] == "decided"
+        assert [h["status"] for h in shown["hypotheses"]] == ["supported"]
+        assert [d["outcome"] for d in shown["decisions"]] == ["scale-up"]
+        assert len(shown["learnings"]) == 1
+        assert [p["title"] for p in shown["prototypes"]] == ["Leaflet"]
+        people = {p["stance"]: p for p in shown["participants"]}
+        assert (people["critical"]["name"], people["critical"]["slug"]) == (None, None)
+        assert people["critical"]["involvement"] == "co-creating"
+        assert people["critical"]["participation"].startswith("ppn_")
+
+    def test_empty_sections_say_how_to_fill_them(self, programme: Shell) -> None:
+        """An experiment with nothing yet says which command adds each kind."""
+        shown = programme.ok("show", "booking")
+        assert "hypotheses: none; add one with `experiments add hypothesis booking" in shown
+        assert "participants: none; let someone take part with `experiments link booking" in shown
+
+    def test_the_id_shown_is_the_one_learn_takes(self, programme: Shell) -> None:
+        """The id `show` prints for a hypothesis is accepted by `learn --hypothesis`."""
+        programme.ok("add", "hypothesis", "booking", "Relatives book online", "--slug", "online")
+        programme.ok("start", "booking")
+        line = next(
+            row for row in programme.ok("show", "booking").splitlines() if "Relatives" in row
+        )
+        hypothesis = line.split()[0]
+        programme.ok(
+            "learn", "booking", "Half booked online", "--hypothesis", hypothesis,
+            "--verdict", "supports",
+        )  # fmt: skip
+        assert f"{hypothesis}  supported" in programme.ok("show", "booking")
+
+
+class TestCommandLineWords:
+    """Messages name options and commands, never Python arguments or calls."""
+
+    def test_verdict_without_hypothesis_names_the_option_and_where_to_find_it(
+        self, programme: Shell
+    ) -> None:
+        """The library's hypothesis=<id> reads --hypothesis ID with where ids are listed."""
+        line = _one_error_line(programme("learn", "art", "Seen", "--verdict", "supports"))
+        assert "--hypothesis ID (see `experiments show EXPERIMENT`)" in line
+        assert "hypothesis=" not in line
+        assert "Learning." not in line
+
+    def test_hypothesis_without_verdict_lists_the_verdicts_as_typed(self, programme: Shell) -> None:
+        """verdict='supports', ... reads --verdict supports, refutes or inconclusive."""
+        hypothesis = programme.json("list", "hypotheses")[0]["id"]
+        line = _one_error_line(programme("learn", "art", "Seen", "--hypothesis", hypothesis))
+        assert "give --verdict supports, refutes or inconclusive" in line
+
+    def test_missing_store_points_to_init_only(self, tmp_path: Path) -> None:
+        """No connect(url, create=True) for a reader at a terminal."""
+        shell = Shell(f"sqlite:///{tmp_path}/none.db", tmp_path)
+        line = _one_error_line(shell("list", "experiments"))
+        assert "`experiments init`" in line
+        assert "connect(" not in line
+
+    def test_duration_option_speaks_iso_8601_only(self, programme: Shell) -> None:
+        """The check option error leaves out datetime.timedelta."""
+        line = _one_error_line(programme("check", "--option", "follow-up/no-decision:grace=2w"))
+        assert "ISO 8601" in line
+        assert "timedelta" not in line
+
+    def test_existing_slug_says_show_or_edit(self, programme: Shell) -> None:
+        """Adding a slug again points to show and edit, not to get() or create_if_absent()."""
+        line = _one_error_line(programme("add", "objective", "Again", "--slug", "welfare"))
+        assert "`experiments show`" in line
+        assert "create_if_absent" not in line
+
+    def test_edit_keeps_the_field_names_it_was_given(self, programme: Shell) -> None:
+        """`edit --set` errors name fields as --set gives them: no option is invented."""
+        line = _one_error_line(programme("edit", "art", "--set", "time_box=3w"))
+        assert "time_box" in line
+        assert "--time-box" not in line
+
+    def test_help_placeholders_say_where_to_find_values(self, shell: Shell) -> None:
+        """Every option of every command that names a record says which command lists it."""
+        import click  # noqa: PLC0415
+
+        from experiments.cli import cli  # noqa: PLC0415
+
+        def commands(group: click.Group, path: tuple[str, ...]) -> Any:
+            for name, command in group.commands.items():
+                if isinstance(command, click.Group):
+                    yield from commands(command, (*path, name))
+                else:
+                    yield (*path, name), command
+
+        naming = {"OBJECTIVE", "EXPERIMENT", "PARTICIPANT", "SPRINT", "ID", "CHECK"}
+        checked = 0
+        for path, command in commands(cli, ()):
+            for param in command.params:
+                if isinstance(param, click.Option) and param.metavar in naming:
+                    assert "see `experiments " in (param.help or ""), (path, param.opts)
+                    checked += 1
+        assert checked >= 15
+        for args in (("--help",), ("learn", "--help"), ("list", "--help")):
+            assert "<id>" not in shell.ok(*args)
+
+    def test_postgres_refusal_reads_as_sentences(self, tmp_path: Path) -> None:
+        """The driver's refusal and its hint are separate sentences, not run together."""
+        pytest.importorskip("psycopg", reason="needs the postgres extra")
+        import socket  # noqa: PLC0415
+
+        with socket.socket() as probe:  # a port nothing listens on once it is closed
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        shell = Shell(f"postgresql://nobody:pw@127.0.0.1:{port}/none", tmp_path)
+        line = _one_error_line(shell("list", "experiments"))
+        assert "refused. Is the server running" in line
+        assert "connections? Check the host" in line
+
+
+class TestInCliWords:
+    """The one translation of library messages into the command line's words."""
+
+    def test_arguments_become_the_running_commands_options(self) -> None:
+        """name=<id>, name='a' or 'b' and Class.name become options; others stay."""
+        from experiments.cli.words import in_cli_words  # noqa: PLC0415
+
+        options = {"hypothesis": "--hypothesis", "verdict": "--verdict"}
+        assert in_cli_words("Learning.verdict needs hypothesis=<id>", options) == (
+            "--verdict needs --hypothesis ID (see `experiments show EXPERIMENT`)"
+        )
+        assert in_cli_words("give verdict='supports' or 'refutes'", options) == (
+            "give --verdict supports or refutes"
+        )
+        assert in_cli_words("give format=, or a name", options) == "give format=, or a name"
+        assert in_cli_words("Experiment.time_box is wrong", options) == (
+            "Experiment.time_box is wrong"
+        )
+
+    def test_python_calls_become_commands(self) -> None:
+        """connect(url, create=True) becomes `experiments init`; asides for Python go."""
+        from experiments.cli.words import in_cli_words  # noqa: PLC0415
+
+        assert in_cli_words(
+            "create one with `experiments init` (or connect(url, create=True))"
+        ) == ("create one with `experiments init`")
+        assert (
+            in_cli_words(
+                "or create the store with connect(url, create=True) "
+                "(a first write through connect(url) creates it too)"
+            )
+            == "or create the store with `experiments init` (a first write creates it too)"
+        )
+        assert in_cli_words("such as 'P14D' (or a datetime.timedelta); got") == (
+            "such as 'P14D'; got"
+        )
+
+
+class TestLinkAndDecisionsInWords:
+    """`link`, `unlink` and `list decisions` say what they did and what a record is."""
+
+    def test_link_says_who_takes_part_and_what_is_served(self, programme: Shell) -> None:
+        """No ids standing in for titles: names, titles, stance and involvement."""
+        said = programme.ok("link", "booking", "--participant", "worker", "--stance", "critical")
+        assert said.strip() == "Lise takes part in 'Digital booking' (critical, consulted)"
+        said = programme.ok("link", "booking", "--objective", "welfare")
+        assert said.strip() == "'Digital booking' now serves: 'Welfare in 100 days'"
+        said = programme.ok("unlink", "booking", "--participant", "worker")
+        assert said.strip() == "Lise no longer takes part in 'Digital booking'"
+
+    def test_link_masks_a_pseudonymous_participant(self, programme: Shell) -> None:
+        """A pseudonymous participant is named by display name in what link says."""
+        said = programme.ok("link", "booking", "--participant", programme.names["parent"])
+        assert said.startswith("citizen ")
+        assert "Sara" not in said
+        assert "parent-1" not in said
+
+    def test_list_decisions_shows_the_experiment_and_outcome(self, programme: Shell) -> None:
+        """The title column of a decision: its experiment's title and the outcome."""
+        listing = programme.ok("list", "decisions")
+        assert listing.rstrip().endswith("Art afternoons for families: scale-up")
+
+    def test_list_participations_names_who_and_where(self, programme: Shell) -> None:
+        """A participation is listed as its participant in its experiment, masked as ever."""
+        listing = programme.ok("list", "participations")
+        assert "Lise in Art afternoons for families" in listing
+        assert "Sara" not in listing
+        assert "parent-1" not in listing
+        assert "ppn_" in listing  # the id column stays

@@ -386,7 +386,7 @@ class AsOf:
 
     @functools.cached_property
     def facts(self) -> dict[str, ExperimentFacts]:
-        """Every experiment's facts, by id (the whole store: the roll-up's tree needs all)."""
+        """Every experiment's facts by id, for the whole store, which the roll-up's tree needs."""
         return self._facts.experiments
 
     @functools.cached_property
@@ -418,7 +418,7 @@ class AsOf:
 
     @property
     def people(self) -> list[int]:
-        """Each participant's flags (:data:`EXTERNAL`, ...), by the index facts use."""
+        """Each participant's flags (external, frontline, pseudonymous bits), by index."""
         return self._facts.people
 
     @property
@@ -428,7 +428,7 @@ class AsOf:
 
     @property
     def measurements(self) -> dict[str, tuple[float, pendulum.DateTime, int]]:
-        """Per key result: its latest value, when it was measured, how many there are."""
+        """The latest value of each key result, when it was measured and how many there are."""
         return self._facts.measurements
 
     def cycles(self) -> list[tuple[Objective, ...]]:
@@ -506,7 +506,7 @@ class AsOf:
 
     @functools.cached_property
     def sprints(self) -> list[Sprint]:
-        """The sprints in scope: every sprint, or those the experiments in scope belong to."""
+        """The sprints in scope (all of them, or those its experiments belong to)."""
         if self.scope_objective is None and self.scope_experiment is None:
             return list(self.store.query(Sprint))
         wanted = sorted({e.sprint for e in self.experiments if e.sprint})

@@ -43,10 +43,14 @@ __all__ = [
     "hookimpl",
 ]
 
-#: Marks a function as the implementation of a hook: ``@experiments.hookimpl``.
+#: Marks a function as the implementation of a hook (``@experiments.hookimpl``); pluggy's
+#: ``HookimplMarker("experiments")``, so ``@hookimpl(tryfirst=True)`` and the other
+#: options of pluggy work.  Also ``experiments.hookimpl``.
 hookimpl: Final = pluggy.HookimplMarker("experiments")
 
+#: The entry-point group installed plugins announce themselves in.
 ENTRY_POINT_GROUP: Final = "experiments"
+#: The environment variable that, set to ``1``, keeps installed plugins from loading.
 AUTOLOAD_ENV: Final = "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD"
 
 _log = logging.getLogger("experiments.plugins")

@@ -204,7 +204,7 @@ def _structure_record(data: Mapping[str, Any], cls: type[Record]) -> Record:
         raise SchemaError(f"{kind} data is incomplete: {exc}") from None
 
 
-#: The one converter: ``converter.unstructure(record)`` / ``converter.structure(data, Record)``.
+#: The one converter (``converter.unstructure(record)``, ``converter.structure(data, Record)``).
 converter: Final = _make_converter()
 
 

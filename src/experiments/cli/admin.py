@@ -21,24 +21,40 @@ from experiments.cli.app import (
     pass_context,
     store_options,
 )
+from experiments.cli.words import SEE
 from experiments.errors import ValidationError
 
 __all__: list[str] = []
 
 
 @cli.command()
-@click.option("--experiment", metavar="EXPERIMENT", help="check one experiment (id or slug)")
-@click.option("--objective", metavar="OBJECTIVE", help="check one objective and its sub-objectives")
+@click.option(
+    "--experiment",
+    metavar="EXPERIMENT",
+    help=f"check one experiment: its id or slug ({SEE['experiment']})",
+)
+@click.option(
+    "--objective",
+    metavar="OBJECTIVE",
+    help=f"check one objective and its sub-objectives: its id or slug ({SEE['objective']})",
+)
 @click.option("--at", metavar="TIME", help="check as of this time (ISO 8601; default now)")
 @click.option(
-    "--disable", "disabled", multiple=True, metavar="CHECK", help="switch a check off (repeat)"
+    "--disable",
+    "disabled",
+    multiple=True,
+    metavar="CHECK",
+    help=f"switch a check off, e.g. engine-room/no-critical-voice ({SEE['check']}; repeat)",
 )
 @click.option(
     "--option",
     "options",
     multiple=True,
     metavar="CHECK:NAME=VALUE",
-    help="set a threshold, e.g. start-small/long-time-box:max=P8W (a list: a,b)",
+    help=(
+        "set a threshold, e.g. start-small/long-time-box:max=P8W (a list: a,b); the checks "
+        "and their options are in the documentation's Checks page"
+    ),
 )
 @store_options
 @json_option
@@ -271,13 +287,16 @@ def completion(shell: str) -> None:
 @click.option(
     "--objective",
     metavar="OBJECTIVE",
-    help="report on one objective (id or slug) and its sub-objectives",
+    help=f"report on one objective and its sub-objectives: its id or slug ({SEE['objective']})",
 )
 @click.option(
     "--format",
     "format_",
     metavar="FORMAT",
-    help="md, json, csv, html or a plugin's format (default: the -o file's extension, else md)",
+    help=(
+        "md, json, csv, html, or a format an installed plugin adds "
+        "(default: the -o file's extension, else md)"
+    ),
 )
 @click.option("--lang", default="en", show_default=True, metavar="LANG", help="en, da, nb or sv")
 @click.option(

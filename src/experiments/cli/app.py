@@ -11,6 +11,7 @@ from typing import Any, Final, NoReturn, TypeVar
 
 import click
 
+from experiments.cli.words import in_cli_words, options_of
 from experiments.errors import (
     ConflictError,
     ExperimentsError,
@@ -139,7 +140,8 @@ def json_option(command: F) -> F:
 def handle_errors(command: F) -> F:
     """Turn errors into one line on stderr and the documented exit code.
 
-    The library's own errors say what was wrong; an ``OSError`` (a file that cannot be
+    The library's own errors say what was wrong, in the command line's words
+    (:func:`~experiments.cli.words.in_cli_words`); an ``OSError`` (a file that cannot be
     written, a full disk, a closed pipe) is trouble with storage, and a ``UnicodeError``
     is text that is not in the expected encoding, which is bad input.  Standard output
     is flushed here, so that a failure to write it is reported like any other.
@@ -156,15 +158,15 @@ def handle_errors(command: F) -> F:
         except _BAD_INPUT as exc:
             if state.debug:
                 raise
-            fail(str(exc), "usage")
+            fail(in_cli_words(str(exc), options_of(ctx.command)), "usage")
         except _STORE_TROUBLE as exc:
             if state.debug:
                 raise
-            fail(str(exc), "store")
+            fail(in_cli_words(str(exc), options_of(ctx.command)), "store")
         except ExperimentsError as exc:
             if state.debug:
                 raise
-            fail(str(exc), "store")
+            fail(in_cli_words(str(exc), options_of(ctx.command)), "store")
         except OSError as exc:
             _forget_stdout()
             if state.debug:
@@ -230,8 +232,9 @@ a question answered no); {EXIT["usage"]} bad usage or bad input (nothing was cha
 \b
 Log an outcome from a shell script:
   experiments measure --experiment art-for-families "families returning" 7
+  experiments show art-for-families     (its hypotheses, with the ids --hypothesis takes)
   experiments learn art-for-families "Seven families came twice" \\
-      --hypothesis <id> --verdict supports --evidence moderate
+      --hypothesis ID --verdict supports --evidence moderate
 """
 
 
@@ -256,6 +259,9 @@ def cli(state: Context, debug: bool) -> None:
 
     Every command works on one store: --store URL, else the EXPERIMENTS_STORE
     environment variable, else experiments.db in the working directory.  Create one with
-    `experiments init`.  Objects are named by their id or their slug.
+    `experiments init`.  Records are named by their id or their slug: `experiments list
+    KIND` lists them (KIND: experiments, objectives, participants, ...), and
+    `experiments show EXPERIMENT` an experiment's hypotheses, learnings, decisions,
+    participants and prototypes, with their ids.
     """
     state.debug = debug or os.environ.get("EXPERIMENTS_DEBUG") == "1"

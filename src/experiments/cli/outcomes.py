@@ -16,6 +16,7 @@ from experiments.cli.app import (
 )
 from experiments.cli.resolve import find
 from experiments.cli.text import one_line, shown_data
+from experiments.cli.words import SEE
 from experiments.model import Experiment, Hypothesis, KeyResult, Participant, Record
 from experiments.tracking import Run
 
@@ -119,9 +120,17 @@ def abandon(state: Context, experiment: str, reason: str, at: str | None) -> Non
 @cli.command()
 @click.argument("metric")
 @click.argument("value", type=float)
-@click.option("--experiment", metavar="EXPERIMENT", help="the experiment it was measured in")
+@click.option(
+    "--experiment",
+    metavar="EXPERIMENT",
+    help=f"the experiment it was measured in: its id or slug ({SEE['experiment']})",
+)
 @click.option("--unit", help="e.g. families")
-@click.option("--participant", metavar="PARTICIPANT", help="whose value it is")
+@click.option(
+    "--participant",
+    metavar="PARTICIPANT",
+    help=f"whose value it is: their id or slug ({SEE['participant']})",
+)
 @_AT
 @store_options
 @json_option
@@ -166,7 +175,11 @@ def measure(
 @cli.command()
 @click.argument("experiment")
 @click.argument("observation")
-@click.option("--hypothesis", metavar="HYPOTHESIS", help="the hypothesis it bears on (id or slug)")
+@click.option(
+    "--hypothesis",
+    metavar="ID",
+    help=f"the hypothesis it bears on: its id or slug ({SEE['hypothesis']})",
+)
 @click.option(
     "--verdict",
     type=click.Choice(["supports", "refutes", "inconclusive"]),
@@ -184,7 +197,7 @@ def measure(
     "participants",
     multiple=True,
     metavar="PARTICIPANT",
-    help="whose voice it rests on (repeat)",
+    help=f"whose voice it rests on: their id or slug ({SEE['participant']}; repeat)",
 )
 @click.option("--next-action", default="", help="what will be done about it")
 @_AT
@@ -206,9 +219,12 @@ def learn(
 ) -> None:
     """Record a learning in EXPERIMENT: what was observed, and the verdict on a hypothesis.
 
+    EXPERIMENT is an id or slug (see `experiments list experiments`); `experiments show
+    EXPERIMENT` lists its hypotheses with the ids --hypothesis takes.
+
     \b
     experiments learn art-for-families "17 families came back twice" \\
-        --hypothesis <id> --verdict supports --evidence strong --participant parent-3
+        --hypothesis ID --verdict supports --evidence strong --participant parent-3
     """
     run = _run(state, experiment)
     store = run.store

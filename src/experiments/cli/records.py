@@ -18,6 +18,7 @@ from experiments.cli.app import (
     pass_context,
     store_options,
 )
+from experiments.cli.detail import experiment_detail, linked, listed_title
 from experiments.cli.resolve import (
     cli_words,
     find,
@@ -27,6 +28,7 @@ from experiments.cli.resolve import (
     resolve_references,
 )
 from experiments.cli.text import describe, hides_identity, one_line, shown_data, table
+from experiments.cli.words import SEE
 from experiments.errors import NotFoundError, ValidationError
 from experiments.model import (
     KINDS,
@@ -87,7 +89,11 @@ def add() -> None:
 @add.command("objective")
 @click.argument("title")
 @click.option("--description", default="", help="what the objective means")
-@click.option("--parent", metavar="OBJECTIVE", help="the objective this one serves (id or slug)")
+@click.option(
+    "--parent",
+    metavar="OBJECTIVE",
+    help=f"the objective this one serves: its id or slug ({SEE['objective']})",
+)
 @click.option("--owner", help="who is accountable")
 @click.option(
     "--weight", type=float, default=1.0, show_default=True, help="share in the parent's progress"
@@ -166,14 +172,18 @@ def add_key_result(
     "objectives",
     multiple=True,
     metavar="OBJECTIVE",
-    help="objective it serves (repeat for more)",
+    help=f"objective it serves: its id or slug ({SEE['objective']}; repeat for more)",
 )
 @click.option("--time-box", metavar="ISO8601", help="e.g. P4W, or 2026-09-01/P6W")
 @click.option("--owner", help="who runs it")
 @click.option(
     "--facilitator", "facilitators", multiple=True, help="a facilitator (repeat for more)"
 )
-@click.option("--sprint", metavar="SPRINT", help="the sprint it belongs to (id or slug)")
+@click.option(
+    "--sprint",
+    metavar="SPRINT",
+    help=f"the sprint it belongs to: its id or slug ({SEE['sprint']})",
+)
 @click.option("--description", default="")
 @_common
 @pass_context
@@ -319,7 +329,11 @@ def add_prototype(
 @click.option("--challenge", default="", help="the predefined challenge the team works on")
 @click.option("--time-box", metavar="ISO8601", help="e.g. 2026-08-17/P100D")
 @click.option(
-    "--member", "members", multiple=True, metavar="PARTICIPANT", help="team member (repeat)"
+    "--member",
+    "members",
+    multiple=True,
+    metavar="PARTICIPANT",
+    help=f"team member: their id or slug ({SEE['participant']}; repeat)",
 )
 @click.option("--facilitator", "facilitators", multiple=True, help="facilitator (repeat)")
 @_common
@@ -367,8 +381,16 @@ def add_sprint(
         ]
     ),
 )
-@click.option("--objective", metavar="OBJECTIVE", help="the objective the group was left out of")
-@click.option("--experiment", metavar="EXPERIMENT", help="the experiment the group was left out of")
+@click.option(
+    "--objective",
+    metavar="OBJECTIVE",
+    help=f"the objective the group was left out of: its id or slug ({SEE['objective']})",
+)
+@click.option(
+    "--experiment",
+    metavar="EXPERIMENT",
+    help=f"the experiment the group was left out of: its id or slug ({SEE['experiment']})",
+)
 @click.option("--statement", default="", help="the words the reason was given in")
 @store_options
 @json_option
@@ -406,7 +428,10 @@ def add_excuse(
     "assignments",
     multiple=True,
     metavar="FIELD=VALUE",
-    help="a field to change (repeat); lists as a,b,c",
+    help=(
+        "a field to change (repeat); lists as a,b,c; the fields are those "
+        "`experiments show ID_OR_SLUG` prints"
+    ),
 )
 @store_options
 @json_option
@@ -449,14 +474,14 @@ def edit(state: Context, reference: str, assignments: tuple[str, ...]) -> None:
     "objectives",
     multiple=True,
     metavar="OBJECTIVE",
-    help="link to this objective (repeat)",
+    help=f"link to this objective: its id or slug ({SEE['objective']}; repeat)",
 )
 @click.option(
     "--participant",
     "participants",
     multiple=True,
     metavar="PARTICIPANT",
-    help="let this participant take part (repeat)",
+    help=f"let this participant take part: their id or slug ({SEE['participant']}; repeat)",
 )
 @click.option(
     "--stance",
@@ -511,9 +536,7 @@ def link(
                 else draft
             )
             saved.append(batch.save(base))
-    state.emit(
-        [shown_data(r) for r in saved], lambda: "\n".join(f"saved {one_line(r)}" for r in saved)
-    )
+    state.emit([shown_data(r) for r in saved], lambda: linked(store, record, saved, took=False))
 
 
 @cli.command()
@@ -523,14 +546,14 @@ def link(
     "objectives",
     multiple=True,
     metavar="OBJECTIVE",
-    help="unlink from this objective (repeat)",
+    help=f"unlink from this objective: its id or slug ({SEE['objective']}; repeat)",
 )
 @click.option(
     "--participant",
     "participants",
     multiple=True,
     metavar="PARTICIPANT",
-    help="remove this participant from it (repeat)",
+    help=f"take this participant out: their id or slug ({SEE['participant']}; repeat)",
 )
 @store_options
 @json_option
@@ -566,9 +589,7 @@ def unlink(
                     f"{person.display_name} does not take part in {record.label()}"
                 )
             saved.append(batch.delete(participation))
-    state.emit(
-        [shown_data(r) for r in saved], lambda: "\n".join(f"saved {one_line(r)}" for r in saved)
-    )
+    state.emit([shown_data(r) for r in saved], lambda: linked(store, record, saved, took=True))
 
 
 @cli.command()
@@ -578,8 +599,21 @@ def unlink(
 @pass_context
 @handle_errors
 def show(state: Context, reference: str) -> None:
-    """Show one record, every field."""
-    record = find(state.store(), reference)
+    """Show one record, every field.
+
+    An experiment is shown with its hypotheses (with the ids `learn --hypothesis`
+    takes), learnings, decisions, participants and prototypes.
+
+    \b
+    experiments show art-for-families
+    experiments show --json art-for-families
+    """
+    store = state.store()
+    record = find(store, reference)
+    if isinstance(record, Experiment):
+        data, text = experiment_detail(store, record)
+        state.emit(data, text)
+        return
     state.emit(shown_data(record), lambda: describe(record))
 
 
@@ -601,7 +635,12 @@ _KIND_NAMES = {**{k: k for k in KINDS}, **{plural(k): k for k in KINDS}}
     metavar="FIELD=VALUE",
     help="AND-ed equality; a,b means one of them",
 )
-@click.option("--order", "order", metavar="FIELD", help="sort by a field; -field for descending")
+@click.option(
+    "--order",
+    "order",
+    metavar="FIELD",
+    help="sort by a field (those `experiments show ID_OR_SLUG` prints); -field for descending",
+)
 @click.option("--limit", type=click.IntRange(min=0), help="at most this many")
 @click.option("--deleted", is_flag=True, help="include soft-deleted records")
 @store_options
@@ -648,7 +687,7 @@ def list_records(
             )
         out.write("\n]\n")
         return
-    click.echo(table(records))
+    click.echo(table(records, listed_title(state.store())))
 
 
 def _filter_expression(where: str | None, filters: tuple[str, ...]) -> Expr | None:

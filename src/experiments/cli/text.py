@@ -10,7 +10,7 @@ printed; it is called by :attr:`~experiments.Participant.display_name`.  Only
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 import attrs
@@ -19,7 +19,15 @@ import pendulum
 from experiments.model import Participant, Record, TimeBox
 from experiments.serialization import to_data
 
-__all__ = ["HIDDEN_FIELDS", "describe", "hides_identity", "one_line", "shown_data", "table"]
+__all__ = [
+    "HIDDEN_FIELDS",
+    "describe",
+    "hides_identity",
+    "one_line",
+    "shown_data",
+    "table",
+    "title_of",
+]
 
 _SKIP: Final = frozenset({"kind", "schema", "metadata", "tags", "id", "slug"})
 
@@ -108,15 +116,15 @@ def describe(record: Record, *, hide: bool = False) -> str:
     return "\n".join(lines)
 
 
-def table(records: Iterable[Record]) -> str:
-    """Records as aligned columns: id, kind, status, updated, title."""
+def table(records: Iterable[Record], title: Callable[[Record], str] = title_of) -> str:
+    """Records as aligned columns: id, kind, status, updated, and ``title`` of each."""
     rows = [
         (
             record.id,
             record.kind,
             _value(getattr(record, "status", None)) if hasattr(record, "status") else "",
             record.updated_at.format("YYYY-MM-DD HH:mm"),
-            title_of(record),
+            title(record),
         )
         for record in records
     ]

@@ -9,8 +9,8 @@ magnifying.  The functions take plain values, so a compact representation of a
 hundred thousand experiments calls them as they are.
 
 Moments are compared as instants: callers give either aware times in UTC or the
-fixed-width UTC text of :func:`~experiments.model._time.utc_key`, which sorts like the
-instants it names, never a mix of the two in one call.
+fixed-width UTC text that stores keep (``2026-03-01T09:00:00.000000Z``), which sorts
+like the instants it names, never a mix of the two in one call.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ class Experiment(Record):
 
     @property
     def is_open(self) -> bool:
-        """Planned or running: still to be concluded or abandoned."""
+        """Whether it is planned or running, so still to be concluded or abandoned."""
         return self.status in (ExperimentStatus.PLANNED, ExperimentStatus.RUNNING)
 
     def _require(self, move: str) -> None:
@@ -215,7 +215,7 @@ class Experiment(Record):
 
     @property
     def ends_at(self) -> pendulum.DateTime | None:
-        """When its time box ends, once that is known (a box without a start: at the start)."""
+        """When its time box ends, once that is known; a box without a start ends at the start."""
         box = self.time_box
         return None if box is None else time_box_end(box.start, box.duration, self.started_at)
 

@@ -131,7 +131,7 @@ class Participant(Record):
 
     @property
     def display_name(self) -> str:
-        """The name to show: the real one only if given and not pseudonymous.
+        """The name to show, which is the real one only if given and not pseudonymous.
 
         Otherwise the role and six characters that tell participants apart: the end of
         the id, or for a pseudonymous participant a digest of it, since an id chosen by

@@ -61,7 +61,7 @@ class StoreURL:
 
     @property
     def raw(self) -> str:
-        """The URL exactly as given, secrets included: pass it on, never print it."""
+        """The URL exactly as given, secrets included; pass it on, never print it."""
         return self._raw
 
     @property
@@ -72,7 +72,7 @@ class StoreURL:
 
     @property
     def name(self) -> str:
-        """Host and path: what a message names the store by."""
+        """Host and path, by which a message names the store."""
         return self.netloc.rpartition("@")[2] + self.path
 
     @property

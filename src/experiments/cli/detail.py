@@ -1,0 +1,175 @@
+"""What commands say about an experiment's own records, and about links, in words.
+
+`experiments show EXPERIMENT` lists the records that belong to the experiment (its
+hypotheses with their ids and status, learnings, decisions, participants and
+prototypes), so that the ids later commands ask for are one command away.
+Participants are called by :attr:`~experiments.Participant.display_name`, through
+:mod:`experiments.cli.text`, which masks pseudonymous ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from experiments._grouping import by_experiment
+from experiments.cli.text import describe, shown_data, title_of
+from experiments.model import (
+    Decision,
+    Experiment,
+    Hypothesis,
+    Learning,
+    Participant,
+    Participation,
+    Prototype,
+    Record,
+)
+
+if TYPE_CHECKING:
+    from experiments.stores import Store
+
+__all__ = ["experiment_detail", "linked", "listed_title"]
+
+
+def _day(record: Record, name: str) -> str:
+    value = getattr(record, name, None)
+    return "-" if value is None else str(value.format("YYYY-MM-DD"))
+
+
+def _section(name: str, rows: list[str], empty: str) -> list[str]:
+    if not rows:
+        return [f"{name}: none; {empty}"]
+    return [f"{name} ({len(rows)}):", *(f"  {row}" for row in rows)]
+
+
+def experiment_detail(store: Store, experiment: Experiment) -> tuple[dict[str, Any], str]:
+    """The experiment with its own records: the data for --json, and the text."""
+    ids = [experiment.id]
+    hypotheses = by_experiment(store, Hypothesis, ids)[experiment.id]
+    learnings = sorted(by_experiment(store, Learning, ids)[experiment.id], key=Learning.order_key)
+    decisions = sorted(
+        by_experiment(store, Decision, ids)[experiment.id], key=lambda d: (d.decided_at, d.id)
+    )
+    participations = by_experiment(store, Participation, ids)[experiment.id]
+    prototypes = by_experiment(store, Prototype, ids)[experiment.id]
+    people = {
+        p.participant: found
+        for p in participations
+        if isinstance(found := store.find(p.participant), Participant)
+    }
+    taking_part = [(p, people[p.participant]) for p in participations if p.participant in people]
+    status = {h.id: h.status_from(learnings) for h in hypotheses}
+    data = {
+        **shown_data(experiment),
+        "hypotheses": [{**shown_data(h), "status": status[h.id].value} for h in hypotheses],
+        "learnings": [shown_data(item) for item in learnings],
+        "decisions": [shown_data(item) for item in decisions],
+        "participants": [
+            {
+                **shown_data(person),
+                "participation": taking.id,
+                "stance": taking.stance.value,
+                "involvement": taking.involvement.value,
+            }
+            for taking, person in taking_part
+        ],
+        "prototypes": [shown_data(item) for item in prototypes],
+    }
+    name = experiment.slug or experiment.id
+    lines = [describe(experiment)]
+    lines += _section(
+        "hypotheses",
+        [f"{h.id}  {status[h.id].value:<12}  {h.statement}" for h in hypotheses],
+        f'add one with `experiments add hypothesis {name} "We believe that ..."`',
+    )
+    lines += _section(
+        "learnings",
+        [
+            f"{item.id}  {_day(item, 'observed_at')}  "
+            f"{item.verdict.value if item.verdict else '-':<12}  {item.observation}"
+            for item in learnings
+        ],
+        f'record one with `experiments learn {name} "What we saw"`',
+    )
+    lines += _section(
+        "decisions",
+        [
+            f"{item.id}  {_day(item, 'decided_at')}  {item.outcome.value}"
+            + (f": {item.rationale}" if item.rationale else "")
+            for item in decisions
+        ],
+        f"decide with `experiments decide {name} OUTCOME` once it is concluded",
+    )
+    lines += _section(
+        "participants",
+        [
+            f"{person.id}  {title_of(person)}  ({taking.stance.value}, {taking.involvement.value})"
+            for taking, person in taking_part
+        ],
+        f"let someone take part with `experiments link {name} --participant PARTICIPANT`",
+    )
+    lines += _section(
+        "prototypes",
+        [
+            f"{item.id}  {item.fidelity.value}  {item.title}"
+            + (f" (shown {_day(item, 'shown_at')})" if item.shown_at else "")
+            for item in prototypes
+        ],
+        f'add one with `experiments add prototype {name} "Title"`',
+    )
+    return data, "\n".join(lines)
+
+
+def listed_title(store: Store) -> Callable[[Record], str]:
+    """A title for records that have none of their own, for `experiments list`.
+
+    A decision is called by its experiment's title and the outcome, a participation by
+    the participant (masked where pseudonymous) and the experiment; other records keep
+    their own title (:func:`~experiments.cli.text.title_of`).  Each record they name is
+    read once.
+    """
+    titles: dict[str, str] = {}
+
+    def named(record_id: str) -> str:
+        if record_id not in titles:
+            found = store.find(record_id, include_deleted=True)
+            titles[record_id] = title_of(found) if found is not None else record_id
+        return titles[record_id]
+
+    def title(record: Record) -> str:
+        if isinstance(record, Decision):
+            return f"{named(record.experiment)}: {record.outcome.value}"
+        if isinstance(record, Participation):
+            return f"{named(record.participant)} in {named(record.experiment)}"
+        return title_of(record)
+
+    return title
+
+
+def linked(store: Store, experiment: Experiment, saved: Iterable[Record], *, took: bool) -> str:
+    """What `link` (or with ``took``, `unlink`) did, one line per record it saved."""
+    lines = []
+    for record in saved:
+        if isinstance(record, Participation):
+            found = store.find(record.participant, include_deleted=True)
+            who = title_of(found) if found is not None else record.participant
+            lines.append(
+                f"{who} no longer takes part in {experiment.title!r}"
+                if took
+                else f"{who} takes part in {experiment.title!r} "
+                f"({record.stance.value}, {record.involvement.value})"
+            )
+        elif isinstance(record, Experiment):
+            lines.append(
+                f"{record.title!r} now serves: "
+                + (", ".join(_objective_titles(store, record.objectives)) or "no objective")
+            )
+    return "\n".join(lines)
+
+
+def _objective_titles(store: Store, ids: Iterable[str]) -> list[str]:
+    titles = []
+    for objective_id in ids:
+        found = store.find(objective_id, include_deleted=True)
+        titles.append(repr(title_of(found)) if found is not None else objective_id)
+    return titles
