@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 import pendulum
@@ -80,6 +80,9 @@ __all__ = [
     "Untested",
     "rollup",
 ]
+
+T = TypeVar("T")
+F = TypeVar("F")
 
 _DEPTHS: Final = tuple(Involvement)
 _CRITICAL: Final = tuple(Stance).index(Stance.CRITICAL)
@@ -243,45 +246,49 @@ class Rollup:
 # --- summarising ------------------------------------------------------------------------
 
 
+def _counts(values: Iterable[T], order: Iterable[T]) -> dict[T, int]:
+    """How many of ``values`` are each of ``order``, every one of them present."""
+    counted = Counter(values)
+    return {value: counted[value] for value in order}
+
+
+def _found(items: Iterable[F | None], key: Callable[[F], Any]) -> tuple[F, ...]:
+    """The findings among ``items`` (None where there is none), sorted by ``key``."""
+    return tuple(sorted((item for item in items if item is not None), key=key))
+
+
 def _summary(view: AsOf, experiment_ids: Collection[str], excuses: Sequence[Excuse]) -> Summary:
     facts = view.facts
     experiments = [facts[i] for i in sorted(experiment_ids)]
-    by_status = Counter(e.status for e in experiments)
     hypotheses = [h for e in experiments for h in e.hypotheses]
-    by_hypothesis = Counter(h.status for h in hypotheses)
-    decisions = Counter(e.decision for e in experiments if e.decision is not None)
-    overdue = sorted(
-        (e.overdue for e in experiments if e.overdue is not None),
-        key=lambda o: (o.ended_at, o.experiment.id),
-    )
-    untested = sorted(
-        (h.untested for h in hypotheses if h.untested is not None),
-        key=lambda u: (-u.days_overdue, u.hypothesis.id),
-    )
-    candidates = sorted(
-        (h.candidate for h in hypotheses if h.candidate is not None),
-        key=lambda c: (not c.scaling_up, tuple(-v for v in c.rank_key()), c.hypothesis.id),
-    )
     return Summary(
         experiments=len(experiments),
-        by_status={s: by_status[s] for s in _STATUS_ORDER},
-        hypotheses={s: by_hypothesis[s] for s in HypothesisStatus},
+        by_status=_counts((e.status for e in experiments), _STATUS_ORDER),
+        hypotheses=_counts((h.status for h in hypotheses), HypothesisStatus),
         learnings=sum(e.learnings for e in experiments),
-        decisions={o: decisions[o] for o in Outcome},
+        decisions=_counts((e.decision for e in experiments if e.decision), Outcome),
         involvement=_involvement(view, experiments),
         one_sided=tuple(h.one_sided for h in hypotheses if h.one_sided is not None),
         time_boxed=sum(1 for e in experiments if e.time_box),
-        overdue=tuple(overdue),
+        overdue=_found((e.overdue for e in experiments), lambda o: (o.ended_at, o.experiment.id)),
         concluded_without_learning=tuple(
             e.ref for e in experiments if rules.concluded_without_learning(e.status, e.learnings)
         ),
         concluded_without_decision=tuple(
             e.ref for e in experiments if rules.awaits_decision(e.status)
         ),
-        untested=tuple(untested),
-        candidates=tuple(candidates),
+        untested=_found(
+            (h.untested for h in hypotheses), lambda u: (-u.days_overdue, u.hypothesis.id)
+        ),
+        candidates=_found((h.candidate for h in hypotheses), _candidate_order),
         excuses=tuple(sorted(excuses, key=lambda x: (x.reason.value, x.group, x.id))),
     )
+
+
+def _candidate_order(candidate: Candidate) -> tuple[Any, ...]:
+    """Decided for scale-up first, then the strongest; ties by hypothesis id."""
+    ranks = tuple(-value for value in candidate.rank_key())
+    return (not candidate.scaling_up, ranks, candidate.hypothesis.id)
 
 
 # What one participation adds to its person's mark: a bit for its depth, 16 if critical.
