@@ -29,6 +29,7 @@ from experiments.model import (
     Experiment,
     ExperimentStatus,
     HypothesisStatus,
+    Learning,
     Outcome,
     Participant,
     Role,
@@ -278,51 +279,103 @@ class _Reader:
             )
         return voices
 
+    def hypotheses(self, experiment: Experiment) -> tuple[HypothesisDetail, ...]:
+        """The experiment's hypotheses, by statement, with where their evidence stands."""
+        view = self.view
+        learned = view.learnings.get(experiment.id, [])
+        details = []
+        for hypothesis in sorted(
+            view.hypotheses.get(experiment.id, ()), key=lambda h: (h.statement, h.id)
+        ):
+            on_it = [x for x in learned if x.hypothesis == hypothesis.id and x.verdict]
+            details.append(
+                HypothesisDetail(
+                    ref=Ref(hypothesis.id, hypothesis.statement),
+                    status=view.hypothesis_status(hypothesis),
+                    evidence=on_it[-1].evidence if on_it else None,
+                    criterion=None if hypothesis.criterion is None else str(hypothesis.criterion),
+                    assumption=hypothesis.assumption,
+                )
+            )
+        return tuple(details)
+
+    def learnings(
+        self, experiment: Experiment, voices: Mapping[tuple[str, str], Voice]
+    ) -> tuple[LearningDetail, ...]:
+        """The learnings that count at the moment, oldest first, with whose voices they rest on."""
+
+        def heard(learning: Learning) -> tuple[Voice, ...]:
+            keys = [(experiment.id, p) for p in learning.participants]
+            found = [voices[key] for key in keys if key in voices]
+            return tuple(
+                sorted(
+                    found, key=lambda v: (v.name is None, v.name or "", v.role.value, v.number or 0)
+                )
+            )
+
+        return tuple(
+            LearningDetail(
+                ref=Ref(x.id, x.observation),
+                observed_at=x.observed_at.in_timezone(self.zone),
+                hypothesis=x.hypothesis,
+                verdict=x.verdict,
+                evidence=x.evidence,
+                insight=x.insight,
+                next_action=x.next_action,
+                voices=heard(x),
+            )
+            for x in self.view.learnings.get(experiment.id, [])
+        )
+
+    def decision(self, experiment: Experiment) -> DecisionDetail | None:
+        """The decision in force about the experiment at the moment, if any."""
+        decision = self.view.decision(experiment)
+        if decision is None:
+            return None
+        return DecisionDetail(
+            id=decision.id,
+            outcome=decision.outcome,
+            decided_at=decision.decided_at.in_timezone(self.zone),
+            decided_by=decision.decided_by,
+            rationale=decision.rationale,
+            next_steps=decision.next_steps,
+            revises=decision.revises,
+        )
+
+    def planned(
+        self, experiment: Experiment
+    ) -> tuple[pendulum.DateTime | None, pendulum.DateTime | None]:
+        """Where the time box starts and ends, in the report's zone (a box runs from the start)."""
+        box = experiment.time_box
+        if box is None:
+            return None, None
+        start = box.start if box.start is not None else self.local(experiment.started_at)
+        end = None if start is None else self.view.time_box_end(experiment)
+        return (
+            None if start is None else start.in_timezone(self.zone),
+            None if end is None else end.in_timezone(self.zone),
+        )
+
     def detail(
         self,
         experiment: Experiment,
         titles: Mapping[str, str],
         voices: Mapping[tuple[str, str], Voice],
     ) -> ExperimentDetail:
-        view = self.view
-        learned = view.learnings.get(experiment.id, [])
-        hypothesis_details = []
-        for hypothesis in sorted(
-            view.hypotheses.get(experiment.id, ()), key=lambda h: (h.statement, h.id)
-        ):
-            on_it = [x for x in learned if x.hypothesis == hypothesis.id and x.verdict]
-            latest = on_it[-1] if on_it else None
-            hypothesis_details.append(
-                HypothesisDetail(
-                    ref=Ref(hypothesis.id, hypothesis.statement),
-                    status=view.hypothesis_status(hypothesis),
-                    evidence=None if latest is None else latest.evidence,
-                    criterion=None if hypothesis.criterion is None else str(hypothesis.criterion),
-                    assumption=hypothesis.assumption,
-                )
-            )
-        decision = view.decision(experiment)
         box = experiment.time_box
-        planned_start = None if box is None else box.start
-        if box is not None and planned_start is None:
-            planned_start = self.local(experiment.started_at)  # a box runs from the start
-        planned_end = None if planned_start is None else view.time_box_end(experiment)
+        planned_start, planned_end = self.planned(experiment)
         participants, critical = self.counts(experiment)
+        objectives = (Ref(o, titles[o]) for o in experiment.objectives if o in titles)
         return ExperimentDetail(
             ref=Ref(experiment.id, experiment.title),
             slug=experiment.slug,
-            objectives=tuple(
-                sorted(
-                    (Ref(o, titles[o]) for o in experiment.objectives if o in titles),
-                    key=lambda r: (r.title, r.id),
-                )
-            ),
+            objectives=tuple(sorted(objectives, key=lambda r: (r.title, r.id))),
             owner=experiment.owner,
             facilitators=experiment.facilitators,
-            status=view.status(experiment),
+            status=self.view.status(experiment),
             time_box_days=None if box is None else box.duration.in_days(),
-            planned_start=None if planned_start is None else planned_start.in_timezone(self.zone),
-            planned_end=None if planned_end is None else planned_end.in_timezone(self.zone),
+            planned_start=planned_start,
+            planned_end=planned_end,
             started_at=self.local(experiment.started_at),
             concluded_at=self.local(experiment.concluded_at),
             decided_at=self.local(experiment.decided_at),
@@ -330,45 +383,9 @@ class _Reader:
             abandon_reason=experiment.abandon_reason if experiment.abandoned_at else "",
             participants=participants,
             critical_voices=critical,
-            hypotheses=tuple(hypothesis_details),
-            learnings=tuple(
-                LearningDetail(
-                    ref=Ref(x.id, x.observation),
-                    observed_at=x.observed_at.in_timezone(self.zone),
-                    hypothesis=x.hypothesis,
-                    verdict=x.verdict,
-                    evidence=x.evidence,
-                    insight=x.insight,
-                    next_action=x.next_action,
-                    voices=tuple(
-                        sorted(
-                            (
-                                voices[(experiment.id, p)]
-                                for p in x.participants
-                                if (experiment.id, p) in voices
-                            ),
-                            key=lambda v: (
-                                v.name is None,
-                                v.name or "",
-                                v.role.value,
-                                v.number or 0,
-                            ),
-                        )
-                    ),
-                )
-                for x in learned
-            ),
-            decision=None
-            if decision is None
-            else DecisionDetail(
-                id=decision.id,
-                outcome=decision.outcome,
-                decided_at=decision.decided_at.in_timezone(self.zone),
-                decided_by=decision.decided_by,
-                rationale=decision.rationale,
-                next_steps=decision.next_steps,
-                revises=decision.revises,
-            ),
+            hypotheses=self.hypotheses(experiment),
+            learnings=self.learnings(experiment, voices),
+            decision=self.decision(experiment),
             tags=tuple(sorted(experiment.tags)),
         )
 
