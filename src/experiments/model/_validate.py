@@ -2,7 +2,8 @@
 
 Each is a plain function whose annotations say what callers may pass (they type the
 records' ``__init__``); at run time each checks what it is given, since input from
-JSON and the command line is not typed.  :func:`~experiments.model._fields.named_errors`
+JSON and the command line is not typed (``given: object = value`` lets mypy check
+those checks too).  :func:`~experiments.model._fields.named_errors`
 turns an :class:`~experiments.model._fields.Unfit` into the error naming the class and
 the field.
 """
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from experiments.errors import ValidationError
 from experiments.model import _time
 from experiments.model._fields import Unfit
-from experiments.model._fields import shorten as shorten  # noqa: PLC0414 - its home for callers
+from experiments.model._fields import shorten as shorten  # noqa: PLC0414 - re-exported: stores, queries and checks import it here
 
 if TYPE_CHECKING:
     import pendulum
@@ -208,22 +209,20 @@ def to_weight(value: float) -> float:
     return number
 
 
-def to_version(value: int) -> int:
-    given: object = value
-    if isinstance(given, bool) or not isinstance(given, int):
+def _whole(value: object, least: int, expected: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
         raise Unfit("must be a whole number", type_error=True)
-    if given < 1:
-        raise Unfit("must be 1 or more")
-    return given
+    if value < least:
+        raise Unfit(expected)
+    return value
+
+
+def to_version(value: int) -> int:
+    return _whole(value, 1, "must be 1 or more")
 
 
 def to_revision(value: int) -> int:
-    given: object = value
-    if isinstance(given, bool) or not isinstance(given, int):
-        raise Unfit("must be a whole number", type_error=True)
-    if given < 0:
-        raise Unfit("must be 0 (never saved) or more")
-    return given
+    return _whole(value, 0, "must be 0 (never saved) or more")
 
 
 def to_flag(value: bool) -> bool:
