@@ -26,6 +26,7 @@ from experiments import (
     Participant,
     PluginError,
     Prototype,
+    ReportError,
     SchemaError,
     StoreError,
     TimeBox,
@@ -33,6 +34,7 @@ from experiments import (
     ValidationError,
     connect,
     errors,
+    reports,
 )
 from experiments.errors import InvalidTypeError
 from experiments.model import kind_of
@@ -57,11 +59,29 @@ class TestHierarchy:
             (TransitionError, ValueError),
             (SchemaError, ValueError),
             (NotFoundError, LookupError),
+            (ConflictError, RuntimeError),
+            (StoreError, RuntimeError),
+            (PluginError, RuntimeError),
+            (ReportError, OSError),
         ],
     )
     def test_errors_are_also_the_fitting_builtin(self, error, builtin):
         """Callers can catch our errors as the built-in exception they would expect."""
         assert issubclass(error, builtin)
+
+    def test_every_error_is_also_a_builtin(self):
+        """Every error class also derives from a built-in exception narrower than Exception."""
+        for name in errors.__all__:
+            if name != "ExperimentsError":
+                assert _builtins_of(getattr(errors, name)), name
+
+    def test_the_documented_builtins_are_the_real_ones(self):
+        """The table in experiments.errors names each error's built-in bases, all of them."""
+        rows = re.findall(r"^``(\w+)``\s+(.+)$", errors.__doc__ or "", re.MULTILINE)
+        documented = {name: set(re.findall(r"``(\w+)``", rest)) for name, rest in rows}
+        assert set(documented) == set(errors.__all__) - {"ExperimentsError"}
+        for name, builtins in documented.items():
+            assert _builtins_of(getattr(errors, name)) == builtins, name
 
     def test_an_invalid_type_is_a_validation_error(self):
         """A wrong type is a kind of validation error."""
@@ -96,6 +116,49 @@ class TestHierarchy:
         ):
             store.get("obj_missing")
         assert isinstance(caught.value, NotFoundError)
+
+    def test_a_conflict_is_caught_as_a_runtime_error(self, plugins):
+        """``except RuntimeError`` catches a save over a revision someone else replaced."""
+        with connect("memory://errors-conflict", plugins=plugins) as store:
+            saved = store.save(Objective(title="Welfare"))
+            store.save(saved.evolve(title="Welfare for families"))
+            with pytest.raises(RuntimeError, match="has changed since this copy") as caught:
+                store.save(saved.evolve(title="Welfare for all"))
+        assert isinstance(caught.value, ConflictError)
+
+    def test_a_store_failure_is_caught_as_a_runtime_error(self, plugins):
+        """``except RuntimeError`` catches a store that cannot be opened."""
+        with pytest.raises(RuntimeError, match="unknown store scheme") as caught:
+            connect("nosuch://x", plugins=plugins)
+        assert isinstance(caught.value, StoreError)
+
+    def test_a_plugin_failure_is_caught_as_a_runtime_error(self):
+        """``except RuntimeError`` catches a plugin that implements no known hook."""
+
+        class Typo:
+            @experiments.hookimpl
+            def register_backend(self, register: object) -> None:  # the hook ends in "s"
+                pass
+
+        with pytest.raises(RuntimeError, match="register_backend") as caught:
+            experiments.Plugins(autoload=False, plugins=[Typo()])
+        assert isinstance(caught.value, PluginError)
+
+    def test_a_report_that_cannot_be_written_is_caught_as_an_os_error(self, plugins, tmp_path):
+        """``except OSError`` catches a report written into a directory that does not exist."""
+        with connect("memory://errors-report", plugins=plugins) as store:
+            report = reports.build(store, plugins=plugins)
+        target = tmp_path / "missing" / "report.md"
+        with pytest.raises(OSError, match="could not write the Markdown report") as caught:
+            reports.write(report, target, plugins=plugins)
+        assert isinstance(caught.value, ReportError)
+        assert not target.parent.exists()
+
+
+def _builtins_of(error: type[BaseException]) -> set[str]:
+    """The names of the built-in exceptions ``error`` derives from, below Exception."""
+    below = {"BaseException", "Exception"}
+    return {c.__name__ for c in error.__mro__ if c.__module__ == "builtins"} - below - {"object"}
 
 
 LONG = "x y " * 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import inspect
 import math
 import os
 import re
@@ -50,7 +51,7 @@ from experiments.model import KINDS, kind_of
 from experiments.model.participant import INTERNAL_ROLES
 from experiments.serialization import from_json, to_data, to_json
 from experiments.testing.strategies import names, record_of, titles
-from invalid import MINIMAL
+from invalid import MINIMAL, spoiled_arguments
 
 ALL_KINDS = list(KINDS.values())
 kinds = pytest.mark.parametrize("kind", ALL_KINDS, ids=lambda k: k.kind)
@@ -385,6 +386,72 @@ class TestRecord:
         assert record.label() == "objective 'Welfare' (obj_1)"
         person = Participant(role="citizen", slug="resident-1")
         assert person.label() == f"participant {person.id}"
+
+
+class _Opaque:
+    """A value no field takes."""
+
+    def __repr__(self) -> str:
+        return "<opaque>"
+
+
+#: The fewest valid arguments of the validated classes that are not records.
+_PARTS: Final[dict[type, dict[str, Any]]] = {
+    Criterion: {"metric": "families", "comparison": ">=", "threshold": 40},
+    TimeBox: {"duration": "P2W"},
+}
+
+
+class TestFieldErrors:
+    """A field's converter refuses a value with an error naming the class and the field."""
+
+    @pytest.mark.parametrize("kind", [*ALL_KINDS, *_PARTS], ids=lambda k: k.__name__)
+    def test_every_field_names_its_class_and_field(self, kind):
+        """Each field given a value of no fitting type raises InvalidTypeError naming it."""
+        arguments = MINIMAL.get(kind) or _PARTS[kind]
+        for field in attrs.fields(kind):
+            if field.converter is None:
+                continue
+            with pytest.raises(InvalidTypeError) as caught:
+                kind(**{**arguments, field.name: _Opaque()})
+            message = str(caught.value)
+            assert message.startswith(f"{kind.__name__}.{field.name} "), message
+            assert message.endswith("; got <opaque>"), message
+
+    def test_an_inherited_field_is_named_for_the_kind(self):
+        """A field every record has is named for the kind it was given to."""
+        with pytest.raises(ValidationError, match=r"^Experiment\.revision must be 0"):
+            Experiment(title="Art", revision=-1)
+        with pytest.raises(ValidationError, match=r"^Note\.revision must be 0"):
+            Note(experiment="exp_1", text="Started", revision=-1)
+
+    def test_the_error_stands_alone(self):
+        """The error chains to nothing internal: a traceback shows it alone."""
+        with pytest.raises(ValidationError) as caught:
+            Experiment(title=" ")
+        assert caught.value.__cause__ is None
+        assert caught.value.__suppress_context__
+
+    def test_init_is_typed_by_what_the_converters_accept(self):
+        """Each parameter of ``__init__`` carries the type its converter accepts."""
+        experiment = inspect.signature(Experiment).parameters
+        assert experiment["title"].annotation == "str"
+        assert experiment["objectives"].annotation == "Iterable[Any]"
+        assert experiment["status"].annotation == "ExperimentStatus | str"
+        assert inspect.signature(Measurement).parameters["value"].annotation == "float"
+        assert inspect.signature(TimeBox).parameters["start"].annotation == "DateTimeLike | None"
+
+    @settings(max_examples=300)
+    @given(spoiled_arguments())
+    def test_a_refused_record_names_its_kind_first(self, spoiled):
+        """Whatever is wrong with the arguments, the error's message starts with the kind."""
+        kind, arguments = spoiled
+        message = kind.__name__  # what a record that is made would say
+        try:
+            kind(**arguments)
+        except ValidationError as error:
+            message = str(error)
+        assert message.startswith(kind.__name__), message
 
 
 class TestObjective:

@@ -3,6 +3,25 @@
 Each class also inherits the built-in exception a caller would naturally catch, so
 ``except ValueError`` keeps working around our validation and ``except LookupError``
 around a missing object.  Messages say what was wrong and how to fix it.
+
+=====================  ====================================================
+error                  also a
+=====================  ====================================================
+``ValidationError``    ``ValueError``
+``InvalidTypeError``   ``ValueError`` and ``TypeError``
+``TransitionError``    ``ValueError``
+``SchemaError``        ``ValueError``
+``NotFoundError``      ``LookupError``
+``ConflictError``      ``RuntimeError``
+``StoreError``         ``RuntimeError``
+``PluginError``        ``RuntimeError``
+``ReportError``        ``OSError``
+=====================  ====================================================
+
+The values a caller gives are ``ValueError`` and ``TypeError``; what goes wrong
+around them while the program runs (another writer, the store, a plugin) is a
+``RuntimeError``; a report that cannot be written is an ``OSError``, like the file
+error it wraps.
 """
 
 from __future__ import annotations
@@ -46,25 +65,41 @@ class NotFoundError(ExperimentsError, LookupError):
     """The id of the record found, when it was found but is soft deleted."""
 
 
-class ConflictError(ExperimentsError):
+class ConflictError(ExperimentsError, RuntimeError):
     """A write was based on a revision that someone else already replaced.
 
     Nothing was written.  Read the object again, apply the change to the fresh
-    version and save that.
+    version and save that.  A ``RuntimeError``: nothing is wrong with the caller's
+    values, the store changed under them, as a dict does when it changes size during
+    iteration.
     """
 
 
-class StoreError(ExperimentsError):
-    """The store could not be opened, read or written."""
+class StoreError(ExperimentsError, RuntimeError):
+    """The store could not be opened, read or written.
+
+    A ``RuntimeError``, not an ``OSError``: most have no system call behind them (a
+    database locked too long, damaged data, a lost server, an unknown store URL), as
+    the errors of Python's database drivers are not ``OSError`` either; and an
+    ``except OSError`` meant for a file next to the store must not swallow them.
+    """
 
 
 class SchemaError(ExperimentsError, ValueError):
     """Stored data has a schema version or shape this library cannot read."""
 
 
-class PluginError(ExperimentsError):
-    """A plugin failed to load, registered something invalid, or raised inside a hook."""
+class PluginError(ExperimentsError, RuntimeError):
+    """A plugin failed to load, registered something invalid, or raised inside a hook.
+
+    A ``RuntimeError``: the installed plugins are at fault, not the caller's values.
+    """
 
 
-class ReportError(ExperimentsError):
-    """A report could not be rendered or written."""
+class ReportError(ExperimentsError, OSError):
+    """A report could not be rendered or written.
+
+    An ``OSError``, like the file error it wraps (the report's file could not be
+    written, a language's message catalog could not be read), so ``except OSError``
+    around writing a report catches it as it would catch ``open()`` failing.
+    """

@@ -12,10 +12,10 @@ import attrs
 import pendulum
 
 from experiments.errors import ValidationError
+from experiments.model._fields import Unfit, named_errors
 from experiments.model._time import now
 from experiments.model._validate import (
     metadata_key,
-    problem,
     to_metadata,
     to_optional_name,
     to_optional_utc_datetime,
@@ -24,7 +24,6 @@ from experiments.model._validate import (
     to_slug,
     to_tags,
     to_utc_datetime,
-    valid,
 )
 
 __all__ = ["Record", "id_for", "new_id"]
@@ -52,7 +51,7 @@ def _same_as_created(self: Record) -> pendulum.DateTime:
     return self.created_at
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Record:
     """Base of every object the library stores.
 
@@ -65,24 +64,21 @@ class Record:
     kind: ClassVar[str] = "record"
     id_prefix: ClassVar[str] = "rec"
 
-    slug: str | None = attrs.field(default=None, converter=to_slug, validator=valid)
-    id: str = attrs.field(default="", converter=to_own_id, validator=valid)
-    revision: int = attrs.field(default=0, converter=to_revision, validator=valid)
-    created_at: pendulum.DateTime = attrs.field(
-        factory=now, converter=to_utc_datetime, validator=valid
-    )
+    slug: str | None = attrs.field(default=None, converter=to_slug)
+    id: str = attrs.field(default="", converter=to_own_id)
+    revision: int = attrs.field(default=0, converter=to_revision)
+    created_at: pendulum.DateTime = attrs.field(factory=now, converter=to_utc_datetime)
     updated_at: pendulum.DateTime = attrs.field(
         default=attrs.Factory(_same_as_created, takes_self=True),
         converter=to_utc_datetime,
-        validator=valid,
     )
-    changed_by: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
+    changed_by: str | None = attrs.field(default=None, converter=to_optional_name)
     deleted_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_utc_datetime, validator=valid
+        default=None, converter=to_optional_utc_datetime
     )
-    tags: frozenset[str] = attrs.field(factory=frozenset, converter=to_tags, validator=valid)
+    tags: frozenset[str] = attrs.field(factory=frozenset, converter=to_tags)
     metadata: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=to_metadata, validator=valid, eq=metadata_key, hash=False
+        factory=dict, converter=to_metadata, eq=metadata_key, hash=False
     )
 
     def natural_key(self) -> str | None:
@@ -108,10 +104,12 @@ class Record:
     @classmethod
     def id_for_slug(cls, slug: str) -> str:
         """The id an object of this kind with ``slug`` has, in every process."""
-        checked: object = to_slug(slug)
-        reason = problem(checked)
-        if reason is not None or not isinstance(checked, str):
-            raise ValidationError(f"{cls.__name__}.slug {reason or 'is required'}; got {slug!r}")
+        try:
+            checked = to_slug(slug)
+        except Unfit as unfit:
+            raise ValidationError(f"{cls.__name__}.slug {unfit.expected}; got {slug!r}") from None
+        if checked is None:
+            raise ValidationError(f"{cls.__name__}.slug is required; got {slug!r}")
         return id_for(cls.kind, cls.id_prefix, checked)
 
     @property

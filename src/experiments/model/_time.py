@@ -19,6 +19,7 @@ import attrs
 import pendulum
 
 from experiments.errors import InvalidTypeError, ValidationError
+from experiments.model._fields import Unfit, named_errors
 
 T = TypeVar("T")
 
@@ -477,28 +478,21 @@ def _positive_duration(value: pendulum.Duration) -> pendulum.Duration:
     return value
 
 
-def _field_error(field: str, value: object, exc: Exception) -> ValidationError:
-    from experiments.model._validate import shorten  # noqa: PLC0415 - it imports this module
-
-    error = InvalidTypeError if isinstance(exc, TypeError) else ValidationError
-    return error(f"TimeBox.{field} {exc}; got {shorten(value)}")
-
-
 def _to_timebox_duration(value: DurationLike) -> pendulum.Duration:
     try:
         return _positive_duration(parse_duration(value))
     except (TimeError, TypeError, OverflowError) as exc:
-        raise _field_error("duration", value, exc) from None
+        raise Unfit.of(exc) from None
 
 
 def _to_timebox_start(value: DateTimeLike | None) -> pendulum.DateTime | None:
     try:
         return None if value is None else parse_datetime(value)
     except (TimeError, TypeError) as exc:
-        raise _field_error("start", value, exc) from None
+        raise Unfit.of(exc) from None
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=named_errors)
 class TimeBox:
     """The bounded period an experiment or sprint runs for ("start small").
 

@@ -8,8 +8,9 @@ from typing import ClassVar
 import attrs
 
 from experiments.errors import ValidationError
+from experiments.model._fields import named_errors
 from experiments.model._record import Record
-from experiments.model._validate import to_enum, to_optional_ref, to_text, to_title, valid
+from experiments.model._validate import to_enum, to_optional_ref, to_text, to_title
 
 __all__ = ["Excuse", "ExcuseReason"]
 
@@ -32,18 +33,18 @@ def _to_reason(value: ExcuseReason | str) -> ExcuseReason:
     return to_enum(ExcuseReason, value)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Excuse(Record):
     """A group that was not involved in an objective or experiment, and why not."""
 
     kind: ClassVar[str] = "excuse"
     id_prefix: ClassVar[str] = "exc"
 
-    group: str = attrs.field(converter=to_title, validator=valid)
-    reason: ExcuseReason = attrs.field(converter=_to_reason, validator=valid)
-    statement: str = attrs.field(default="", converter=to_text, validator=valid)
-    objective: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
-    experiment: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
+    group: str = attrs.field(converter=to_title)
+    reason: ExcuseReason = attrs.field(converter=_to_reason)
+    statement: str = attrs.field(default="", converter=to_text)
+    objective: str | None = attrs.field(default=None, converter=to_optional_ref)
+    experiment: str | None = attrs.field(default=None, converter=to_optional_ref)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

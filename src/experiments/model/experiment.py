@@ -8,10 +8,10 @@ import attrs
 import pendulum
 
 from experiments.errors import InvalidTypeError, TransitionError, ValidationError
+from experiments.model._fields import Unfit, named_errors, shorten
 from experiments.model._record import Record
 from experiments.model._time import DateTimeLike, TimeBox, instant_key, now
 from experiments.model._validate import (
-    shorten,
     to_datetime,
     to_enum,
     to_names,
@@ -23,7 +23,6 @@ from experiments.model._validate import (
     to_refs,
     to_text,
     to_title,
-    valid,
 )
 from experiments.model.asof import overdue_days, status_at, time_box_end
 from experiments.model.lifecycle import (
@@ -54,7 +53,7 @@ def _to_outcome(value: Outcome | str) -> Outcome:
     return to_enum(Outcome, value)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Experiment(Record):
     """A small, time-boxed test of one or more hypotheses, linked to objectives.
 
@@ -65,31 +64,27 @@ class Experiment(Record):
     kind: ClassVar[str] = "experiment"
     id_prefix: ClassVar[str] = "exp"
 
-    title: str = attrs.field(converter=to_title, validator=valid)
-    description: str = attrs.field(default="", converter=to_text, validator=valid)
-    objectives: tuple[str, ...] = attrs.field(default=(), converter=to_refs, validator=valid)
-    sprint: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
-    time_box: TimeBox | None = attrs.field(
-        default=None, converter=to_optional_timebox, validator=valid
-    )
-    owner: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    facilitators: tuple[str, ...] = attrs.field(default=(), converter=to_names, validator=valid)
-    status: ExperimentStatus = attrs.field(
-        default=ExperimentStatus.PLANNED, converter=_to_status, validator=valid
-    )
+    title: str = attrs.field(converter=to_title)
+    description: str = attrs.field(default="", converter=to_text)
+    objectives: tuple[str, ...] = attrs.field(default=(), converter=to_refs)
+    sprint: str | None = attrs.field(default=None, converter=to_optional_ref)
+    time_box: TimeBox | None = attrs.field(default=None, converter=to_optional_timebox)
+    owner: str | None = attrs.field(default=None, converter=to_optional_name)
+    facilitators: tuple[str, ...] = attrs.field(default=(), converter=to_names)
+    status: ExperimentStatus = attrs.field(default=ExperimentStatus.PLANNED, converter=_to_status)
     started_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
+        default=None, converter=to_optional_datetime, eq=instant_key
     )
     concluded_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
+        default=None, converter=to_optional_datetime, eq=instant_key
     )
     decided_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
+        default=None, converter=to_optional_datetime, eq=instant_key
     )
     abandoned_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
+        default=None, converter=to_optional_datetime, eq=instant_key
     )
-    abandon_reason: str = attrs.field(default="", converter=to_text, validator=valid)
+    abandon_reason: str = attrs.field(default="", converter=to_text)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -142,10 +137,10 @@ class Experiment(Record):
             raise TransitionError(f"cannot {move} {self.label()}: it is {self.status}; {hint}")
 
     def _moment(self, at: DateTimeLike | None, field: str) -> pendulum.DateTime:
-        moment = now() if at is None else to_datetime(at)
-        if not isinstance(moment, pendulum.DateTime):
-            raise ValidationError(f"Experiment.{field} {moment.expected}; got {at!r}")
-        return moment
+        try:
+            return now() if at is None else to_datetime(at)
+        except Unfit as unfit:
+            raise ValidationError(f"Experiment.{field} {unfit.expected}; got {at!r}") from None
 
     def _next(self, by: str | None, **changes: Any) -> Experiment:
         if by is not None:
@@ -227,7 +222,7 @@ class Experiment(Record):
         return at.astimezone(pendulum.UTC) - end.astimezone(pendulum.UTC)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Decision(Record):
     """What was decided after an experiment: scale up, iterate, pivot or stop.
 
@@ -239,15 +234,13 @@ class Decision(Record):
     kind: ClassVar[str] = "decision"
     id_prefix: ClassVar[str] = "dec"
 
-    experiment: str = attrs.field(converter=to_ref, validator=valid)
-    outcome: Outcome = attrs.field(converter=_to_outcome, validator=valid)
-    rationale: str = attrs.field(default="", converter=to_text, validator=valid)
-    decided_by: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    decided_at: pendulum.DateTime = attrs.field(
-        factory=now, converter=to_datetime, validator=valid, eq=instant_key
-    )
-    next_steps: tuple[str, ...] = attrs.field(default=(), converter=to_names, validator=valid)
-    revises: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
+    experiment: str = attrs.field(converter=to_ref)
+    outcome: Outcome = attrs.field(converter=_to_outcome)
+    rationale: str = attrs.field(default="", converter=to_text)
+    decided_by: str | None = attrs.field(default=None, converter=to_optional_name)
+    decided_at: pendulum.DateTime = attrs.field(factory=now, converter=to_datetime, eq=instant_key)
+    next_steps: tuple[str, ...] = attrs.field(default=(), converter=to_names)
+    revises: str | None = attrs.field(default=None, converter=to_optional_ref)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

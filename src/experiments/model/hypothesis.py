@@ -6,20 +6,18 @@ import enum
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
+from experiments.model._fields import Unfit, named_errors, shorten
 from experiments.model._record import Record
 from experiments.model._validate import (
-    invalid,
-    shorten,
     to_enum,
     to_number,
     to_optional_enum,
     to_ref,
     to_title,
-    valid,
 )
 
 if TYPE_CHECKING:
@@ -74,13 +72,13 @@ def _to_comparison(value: Comparison | str) -> Comparison:
     return to_enum(Comparison, value)
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=named_errors)
 class Criterion:
     """ "We are right if <metric> <comparison> <threshold>", e.g. ``families >= 40``."""
 
-    metric: str = attrs.field(converter=to_title, validator=valid)
-    comparison: Comparison = attrs.field(converter=_to_comparison, validator=valid)
-    threshold: float = attrs.field(converter=to_number, validator=valid)
+    metric: str = attrs.field(converter=to_title)
+    comparison: Comparison = attrs.field(converter=_to_comparison)
+    threshold: float = attrs.field(converter=to_number)
 
     _TEXT: ClassVar[re.Pattern[str]] = re.compile(
         r"\s*(?P<metric>.+?)\s*(?P<comparison>>=|<=|==|>|<)\s*(?P<threshold>[-+]?[\d.eE+-]+)\s*"
@@ -138,20 +136,15 @@ def _to_criterion(value: Criterion | str | Mapping[str, Any] | None) -> Criterio
         if isinstance(raw, Mapping):
             return Criterion(raw["metric"], raw["comparison"], raw["threshold"])
     except (ValidationError, KeyError) as exc:
-        return cast("Criterion", invalid(raw, f"is not a criterion ({exc})"))
-    return cast(
-        "Criterion",
-        invalid(
-            raw, "must be a Criterion, a mapping or text like 'families >= 40'", type_error=True
-        ),
-    )
+        raise Unfit(f"is not a criterion ({exc})") from None
+    raise Unfit("must be a Criterion, a mapping or text like 'families >= 40'", type_error=True)
 
 
 def _to_assumption(value: AssumptionKind | str | None) -> AssumptionKind | None:
     return to_optional_enum(AssumptionKind, value)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Hypothesis(Record):
     """ "We believe that <statement>; we are right if <criterion>."
 
@@ -162,14 +155,10 @@ class Hypothesis(Record):
     kind: ClassVar[str] = "hypothesis"
     id_prefix: ClassVar[str] = "hyp"
 
-    experiment: str = attrs.field(converter=to_ref, validator=valid)
-    statement: str = attrs.field(converter=to_title, validator=valid)
-    criterion: Criterion | None = attrs.field(
-        default=None, converter=_to_criterion, validator=valid
-    )
-    assumption: AssumptionKind | None = attrs.field(
-        default=None, converter=_to_assumption, validator=valid
-    )
+    experiment: str = attrs.field(converter=to_ref)
+    statement: str = attrs.field(converter=to_title)
+    criterion: Criterion | None = attrs.field(default=None, converter=_to_criterion)
+    assumption: AssumptionKind | None = attrs.field(default=None, converter=_to_assumption)
 
     def status_from(self, learnings: Iterable[Learning]) -> HypothesisStatus:
         """The status the latest learning on this hypothesis gives it (untested if none).

@@ -9,6 +9,7 @@ import attrs
 import pendulum
 
 from experiments.errors import ValidationError
+from experiments.model._fields import named_errors
 from experiments.model._record import Record
 from experiments.model._time import instant_key, now
 from experiments.model._validate import (
@@ -20,7 +21,6 @@ from experiments.model._validate import (
     to_refs,
     to_text,
     to_title,
-    valid,
 )
 from experiments.model.hypothesis import HypothesisStatus
 
@@ -91,7 +91,7 @@ def _to_evidence(value: Evidence | str) -> Evidence:
     return to_enum(Evidence, value)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Learning(Record):
     """What was observed and learned in an experiment.
 
@@ -103,17 +103,15 @@ class Learning(Record):
     kind: ClassVar[str] = "learning"
     id_prefix: ClassVar[str] = "lrn"
 
-    experiment: str = attrs.field(converter=to_ref, validator=valid)
-    observation: str = attrs.field(converter=to_title, validator=valid)
-    insight: str = attrs.field(default="", converter=to_text, validator=valid)
-    hypothesis: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
-    verdict: Verdict | None = attrs.field(default=None, converter=_to_verdict, validator=valid)
-    evidence: Evidence = attrs.field(default=Evidence.WEAK, converter=_to_evidence, validator=valid)
-    participants: tuple[str, ...] = attrs.field(default=(), converter=to_refs, validator=valid)
-    next_action: str = attrs.field(default="", converter=to_text, validator=valid)
-    observed_at: pendulum.DateTime = attrs.field(
-        factory=now, converter=to_datetime, validator=valid, eq=instant_key
-    )
+    experiment: str = attrs.field(converter=to_ref)
+    observation: str = attrs.field(converter=to_title)
+    insight: str = attrs.field(default="", converter=to_text)
+    hypothesis: str | None = attrs.field(default=None, converter=to_optional_ref)
+    verdict: Verdict | None = attrs.field(default=None, converter=_to_verdict)
+    evidence: Evidence = attrs.field(default=Evidence.WEAK, converter=_to_evidence)
+    participants: tuple[str, ...] = attrs.field(default=(), converter=to_refs)
+    next_action: str = attrs.field(default="", converter=to_text)
+    observed_at: pendulum.DateTime = attrs.field(factory=now, converter=to_datetime, eq=instant_key)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

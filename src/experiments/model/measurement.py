@@ -8,6 +8,7 @@ import attrs
 import pendulum
 
 from experiments.errors import ValidationError
+from experiments.model._fields import named_errors
 from experiments.model._record import Record
 from experiments.model._time import instant_key, now
 from experiments.model._validate import (
@@ -15,13 +16,12 @@ from experiments.model._validate import (
     to_number,
     to_optional_name,
     to_optional_ref,
-    valid,
 )
 
 __all__ = ["Measurement"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Measurement(Record):
     """A value measured at a time, for a key result and/or a named metric.
 
@@ -32,15 +32,13 @@ class Measurement(Record):
     kind: ClassVar[str] = "measurement"
     id_prefix: ClassVar[str] = "msr"
 
-    value: float = attrs.field(converter=to_number, validator=valid)
-    key_result: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
-    metric: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    unit: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    measured_at: pendulum.DateTime = attrs.field(
-        factory=now, converter=to_datetime, validator=valid, eq=instant_key
-    )
-    experiment: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
-    participant: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
+    value: float = attrs.field(converter=to_number)
+    key_result: str | None = attrs.field(default=None, converter=to_optional_ref)
+    metric: str | None = attrs.field(default=None, converter=to_optional_name)
+    unit: str | None = attrs.field(default=None, converter=to_optional_name)
+    measured_at: pendulum.DateTime = attrs.field(factory=now, converter=to_datetime, eq=instant_key)
+    experiment: str | None = attrs.field(default=None, converter=to_optional_ref)
+    participant: str | None = attrs.field(default=None, converter=to_optional_ref)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

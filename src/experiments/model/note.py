@@ -8,9 +8,10 @@ from typing import ClassVar
 import attrs
 import pendulum
 
+from experiments.model._fields import named_errors
 from experiments.model._record import Record
 from experiments.model._time import instant_key, now
-from experiments.model._validate import to_datetime, to_enum, to_ref, to_text, to_title, valid
+from experiments.model._validate import to_datetime, to_enum, to_ref, to_text, to_title
 
 __all__ = ["Note", "NoteLevel"]
 
@@ -27,7 +28,7 @@ def _to_level(value: NoteLevel | str) -> NoteLevel:
     return to_enum(NoteLevel, value)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Note(Record):
     """A dated remark on an experiment's log.
 
@@ -38,10 +39,8 @@ class Note(Record):
     kind: ClassVar[str] = "note"
     id_prefix: ClassVar[str] = "nte"
 
-    experiment: str = attrs.field(converter=to_ref, validator=valid)
-    text: str = attrs.field(converter=to_title, validator=valid)
-    level: NoteLevel = attrs.field(default=NoteLevel.INFO, converter=_to_level, validator=valid)
-    details: str = attrs.field(default="", converter=to_text, validator=valid)
-    noted_at: pendulum.DateTime = attrs.field(
-        factory=now, converter=to_datetime, validator=valid, eq=instant_key
-    )
+    experiment: str = attrs.field(converter=to_ref)
+    text: str = attrs.field(converter=to_title)
+    level: NoteLevel = attrs.field(default=NoteLevel.INFO, converter=_to_level)
+    details: str = attrs.field(default="", converter=to_text)
+    noted_at: pendulum.DateTime = attrs.field(factory=now, converter=to_datetime, eq=instant_key)

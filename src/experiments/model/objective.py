@@ -10,9 +10,9 @@ import attrs
 import pendulum
 
 from experiments.errors import ValidationError
+from experiments.model._fields import named_errors, shorten
 from experiments.model._record import Record
 from experiments.model._validate import (
-    shorten,
     to_number,
     to_optional_date,
     to_optional_name,
@@ -21,13 +21,12 @@ from experiments.model._validate import (
     to_text,
     to_title,
     to_weight,
-    valid,
 )
 
 __all__ = ["KeyResult", "Objective", "cycle_message", "parent_cycles", "subtree"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Objective(Record):
     """A strategy objective that experiments roll up into.
 
@@ -38,11 +37,11 @@ class Objective(Record):
     kind: ClassVar[str] = "objective"
     id_prefix: ClassVar[str] = "obj"
 
-    title: str = attrs.field(converter=to_title, validator=valid)
-    description: str = attrs.field(default="", converter=to_text, validator=valid)
-    parent: str | None = attrs.field(default=None, converter=to_optional_ref, validator=valid)
-    owner: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    weight: float = attrs.field(default=1.0, converter=to_weight, validator=valid)
+    title: str = attrs.field(converter=to_title)
+    description: str = attrs.field(default="", converter=to_text)
+    parent: str | None = attrs.field(default=None, converter=to_optional_ref)
+    owner: str | None = attrs.field(default=None, converter=to_optional_name)
+    weight: float = attrs.field(default=1.0, converter=to_weight)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -50,7 +49,7 @@ class Objective(Record):
             raise ValidationError(f"Objective.parent cannot be the objective itself ({self.id!r})")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class KeyResult(Record):
     """What is measured for an objective: from ``baseline`` towards ``target``.
 
@@ -61,16 +60,14 @@ class KeyResult(Record):
     kind: ClassVar[str] = "key-result"
     id_prefix: ClassVar[str] = "kr"
 
-    objective: str = attrs.field(converter=to_ref, validator=valid)
-    metric: str = attrs.field(converter=to_title, validator=valid)
-    baseline: float = attrs.field(converter=to_number, validator=valid)
-    target: float = attrs.field(converter=to_number, validator=valid)
-    unit: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    due: pendulum.Date | None = attrs.field(
-        default=None, converter=to_optional_date, validator=valid
-    )
-    description: str = attrs.field(default="", converter=to_text, validator=valid)
-    weight: float = attrs.field(default=1.0, converter=to_weight, validator=valid)
+    objective: str = attrs.field(converter=to_ref)
+    metric: str = attrs.field(converter=to_title)
+    baseline: float = attrs.field(converter=to_number)
+    target: float = attrs.field(converter=to_number)
+    unit: str | None = attrs.field(default=None, converter=to_optional_name)
+    due: pendulum.Date | None = attrs.field(default=None, converter=to_optional_date)
+    description: str = attrs.field(default="", converter=to_text)
+    weight: float = attrs.field(default=1.0, converter=to_weight)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

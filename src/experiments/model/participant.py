@@ -10,15 +10,13 @@ from typing import ClassVar, Final
 import attrs
 
 from experiments.errors import ValidationError
+from experiments.model._fields import Unfit, named_errors
 from experiments.model._record import Record
 from experiments.model._validate import (
-    invalid,
-    problem,
     to_enum,
     to_flag,
     to_optional_name,
     to_ref,
-    valid,
 )
 
 __all__ = ["Involvement", "Participant", "Participation", "Role", "Stance"]
@@ -88,14 +86,13 @@ def _to_involvement(value: Involvement | str) -> Involvement:
 
 
 def _external_by_role(self: Participant) -> bool:
-    if problem(self.role) is not None:
-        return False  # the role's own error is raised first
     if self.role is Role.OTHER:
-        return invalid(None, "must be given (True or False) for role 'other'")  # type: ignore[no-any-return]
+        unfit = Unfit("must be given (True or False) for role 'other'")
+        raise unfit.error(f"{type(self).__name__}.external", None)
     return self.role not in INTERNAL_ROLES
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Participant(Record):
     """A person or group that takes part: a citizen, a frontline employee, an association.
 
@@ -110,15 +107,14 @@ class Participant(Record):
     kind: ClassVar[str] = "participant"
     id_prefix: ClassVar[str] = "par"
 
-    role: Role = attrs.field(converter=_to_role, validator=valid)
+    role: Role = attrs.field(converter=_to_role)
     external: bool = attrs.field(
         default=attrs.Factory(_external_by_role, takes_self=True),
         converter=to_flag,
-        validator=valid,
     )
-    department: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    name: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    pseudonymous: bool = attrs.field(default=False, converter=to_flag, validator=valid)
+    department: str | None = attrs.field(default=None, converter=to_optional_name)
+    name: str | None = attrs.field(default=None, converter=to_optional_name)
+    pseudonymous: bool = attrs.field(default=False, converter=to_flag)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -148,7 +144,7 @@ class Participant(Record):
         return self.role is Role.FRONTLINE_EMPLOYEE
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Participation(Record):
     """One participant's taking part in one experiment, with their stance and depth.
 
@@ -159,12 +155,10 @@ class Participation(Record):
     kind: ClassVar[str] = "participation"
     id_prefix: ClassVar[str] = "ppn"
 
-    experiment: str = attrs.field(converter=to_ref, validator=valid)
-    participant: str = attrs.field(converter=to_ref, validator=valid)
-    stance: Stance = attrs.field(default=Stance.NEUTRAL, converter=_to_stance, validator=valid)
-    involvement: Involvement = attrs.field(
-        default=Involvement.CONSULTED, converter=_to_involvement, validator=valid
-    )
+    experiment: str = attrs.field(converter=to_ref)
+    participant: str = attrs.field(converter=to_ref)
+    stance: Stance = attrs.field(default=Stance.NEUTRAL, converter=_to_stance)
+    involvement: Involvement = attrs.field(default=Involvement.CONSULTED, converter=_to_involvement)
 
     def natural_key(self) -> str | None:
         if self.slug is not None:

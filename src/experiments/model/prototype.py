@@ -8,6 +8,7 @@ from typing import ClassVar
 import attrs
 import pendulum
 
+from experiments.model._fields import named_errors
 from experiments.model._record import Record
 from experiments.model._time import DateTimeLike, instant_key, now
 from experiments.model._validate import (
@@ -18,7 +19,6 @@ from experiments.model._validate import (
     to_text,
     to_title,
     to_version,
-    valid,
 )
 
 __all__ = ["Fidelity", "Prototype"]
@@ -37,23 +37,21 @@ def _to_fidelity(value: Fidelity | str) -> Fidelity:
     return to_enum(Fidelity, value)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Prototype(Record):
     """A prototype in an experiment; each new ``version`` is a new revision of it."""
 
     kind: ClassVar[str] = "prototype"
     id_prefix: ClassVar[str] = "pro"
 
-    experiment: str = attrs.field(converter=to_ref, validator=valid)
-    title: str = attrs.field(converter=to_title, validator=valid)
-    fidelity: Fidelity = attrs.field(
-        default=Fidelity.SKETCH, converter=_to_fidelity, validator=valid
-    )
-    version: int = attrs.field(default=1, converter=to_version, validator=valid)
-    link: str | None = attrs.field(default=None, converter=to_optional_name, validator=valid)
-    description: str = attrs.field(default="", converter=to_text, validator=valid)
+    experiment: str = attrs.field(converter=to_ref)
+    title: str = attrs.field(converter=to_title)
+    fidelity: Fidelity = attrs.field(default=Fidelity.SKETCH, converter=_to_fidelity)
+    version: int = attrs.field(default=1, converter=to_version)
+    link: str | None = attrs.field(default=None, converter=to_optional_name)
+    description: str = attrs.field(default="", converter=to_text)
     shown_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=to_optional_datetime, validator=valid, eq=instant_key
+        default=None, converter=to_optional_datetime, eq=instant_key
     )
 
     def shown(self, at: DateTimeLike | None = None) -> Prototype:
