@@ -6,6 +6,7 @@ import importlib.util
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from experiments import Plugins, connect
 from experiments.stores import Store
 from pgserver import PostgresServer, find_bin
+from special_files import SpecialFile
 
 settings.register_profile(
     "default",
@@ -87,3 +89,9 @@ def any_store(backend_url: str, plugins: Plugins) -> Iterator[Store]:
     """An empty store of each backend in turn."""
     with connect(backend_url, plugins=plugins) as store:
         yield store
+
+
+@pytest.fixture(params=["fifo", "device"])
+def special_file(request: pytest.FixtureRequest, tmp_path: Path) -> SpecialFile:
+    """A named pipe with a reader, or a null device node (as root), in the test's directory."""
+    return SpecialFile(request.param, tmp_path / f"special-{request.param}")

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import resource
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,6 +19,7 @@ import experiments
 from experiments import Plugins, reports
 from experiments.serialization import to_json
 from fake_plugins import fake_distribution
+from special_files import SpecialFile
 
 pytestmark = pytest.mark.slow
 
@@ -552,6 +554,45 @@ class TestFilesAndText:
         assert done.returncode == 3
         assert str(target) in _one_error_line(done)
         assert not target.parent.exists()
+
+    def test_export_writes_through_a_pipe_or_device(
+        self, programme: Shell, special_file: SpecialFile
+    ) -> None:
+        """-o naming a named pipe or a device writes into it and leaves it what it was."""
+        exported = programme.snapshot()
+        programme.ok("export", "-o", str(special_file.path))
+        assert special_file.is_intact()
+        received = special_file.received()
+        if received is not None:
+            assert received.decode("utf-8").splitlines() == exported
+
+    def test_report_writes_through_a_pipe_or_device(
+        self, programme: Shell, special_file: SpecialFile
+    ) -> None:
+        """report -o with a format into a pipe or device: written there, not replaced."""
+        programme.ok("report", "--format", "md", "-o", str(special_file.path))
+        assert special_file.is_intact()
+        received = special_file.received()
+        if received is not None:
+            assert received.startswith(b"# ")
+
+    def test_a_dash_is_standard_output(self, programme: Shell) -> None:
+        """-o - writes to standard output, as without -o, and makes no file called '-'."""
+        assert programme.ok("export", "-o", "-") == programme.ok("export")
+        assert programme.ok("report", "-o", "-").startswith("# ")
+        assert not (programme.cwd / "-").exists()
+
+    def test_export_replaces_a_file_keeping_its_permissions(
+        self, programme: Shell, tmp_path: Path
+    ) -> None:
+        """An existing export is replaced whole, with the permissions it had."""
+        target = tmp_path / "programme.jsonl"
+        target.write_text("old\n", encoding="utf-8")
+        target.chmod(0o600)
+        programme.ok("export", "-o", str(target))
+        assert target.read_text(encoding="utf-8").splitlines() == programme.snapshot()
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        assert sorted(p.name for p in tmp_path.glob(".*")) == []
 
     def test_export_that_runs_out_of_room_leaves_nothing(self, tmp_path: Path) -> None:
         """A write that fails half way: exit 3, one line naming the file, no partial file."""
