@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import json
+import logging
 import os
 import resource
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +38,7 @@ from experiments.stores import Damage, Store
 from experiments.stores import _atomic as atomic
 from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
 from experiments.stores.files import FileStore
+from experiments.testing.faults import fail_nth
 
 _EXAMPLES = settings(
     max_examples=60,
@@ -213,9 +219,12 @@ class TestOpening:
             open_store(root)
 
     def test_options_are_refused(self, root: Path) -> None:
-        """The backend takes no URL options, and says so."""
-        with pytest.raises(StoreError, match="takes none"):
+        """The backend takes only ?timeout=, and says so."""
+        with pytest.raises(StoreError, match="takes timeout"):
             connect(f"files:///{root}?fsync=off", plugins=Plugins(autoload=False))
+        for bad in ("-1", "soon", "inf", "nan"):
+            with pytest.raises(StoreError, match="timeout must be a number of seconds"):
+                connect(f"files:///{root}?timeout={bad}", plugins=Plugins(autoload=False))
 
     def test_no_directory_named(self) -> None:
         """files:// without a path is explained."""
@@ -594,6 +603,158 @@ class TestRecovery:
         before = fingerprint(root)
         assert store.verify() == []
         assert fingerprint(root) == before
+
+
+class TestFailedFlushes:
+    """A disk error after a version is in place: taken back, or reported as uncertain."""
+
+    def test_a_failed_flush_takes_the_version_back(self, store: Store, root: Path) -> None:
+        """Each failing flush of a save leaves the store as it was; the retry is no conflict."""
+        first = store.save(Objective(title="First"))
+        for nth in itertools.count(1):
+            before = fingerprint(root)
+            error = ""
+            with fail_nth("fsync", nth) as fault:
+                try:
+                    saved = store.save(first.evolve(title=f"Attempt {nth}"))
+                except StoreError as exc:
+                    error = str(exc)
+            if fault.struck:
+                assert "nothing was written" in error, f"fsync {nth}: {error}"
+            else:
+                assert saved.revision == 2
+                break
+            assert fingerprint(root) == before, f"fsync {nth}"
+            assert store.get(first.id).revision == 1
+        assert nth > 2  # the flushes after the version was linked were among those failed
+
+    def test_a_failed_flush_of_a_batch_takes_it_back(self, store: Store, root: Path) -> None:
+        """Each failing flush or removal in a batch: done whole, or the store as it was."""
+        first = store.save(Objective(title="First"))
+        for call in ("fsync", "unlink"):
+            for nth in itertools.count(1):
+                before = fingerprint(root)
+                error = ""
+                with fail_nth(call, nth) as fault:
+                    try:
+                        store.save_all(
+                            [first.evolve(title=f"{call} {nth}"), Objective(title="New")]
+                        )
+                    except StoreError as exc:
+                        error = str(exc)
+                if error:
+                    assert "nothing was written" in error or "is undone" in error, error
+                    assert fingerprint(root) == before, f"{call} {nth}"
+                    continue
+                first = store.get(first.id)  # type: ignore[assignment]
+                assert first.title == f"{call} {nth}"
+                if not fault.struck:
+                    break
+            assert nth > 3
+
+    def test_a_version_that_cannot_be_taken_back_is_reported_as_uncertain(
+        self, store: Store, root: Path
+    ) -> None:
+        """Flush and removal both failing: the error says it may be stored and what to look up."""
+        first = store.save(Objective(title="First"))
+        with fail_nth("fsync", 2), fail_nth("unlink", 2), pytest.raises(StoreError) as raised:
+            store.save(first.evolve(title="Second"))
+        message = str(raised.value)
+        assert "nothing was written" not in message
+        assert "may or may not have been stored" in message
+        assert repr(first.id) in message
+        assert "history" in message
+        assert store.get(first.id).revision == 2  # it was, in fact, stored
+
+    def test_a_committed_purge_whose_removal_fails_stands(
+        self, store: Store, root: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Removing a purged record's files fails after the commit: purged, and finished later."""
+        gone = store.save(Objective(title="To be purged"))
+        stays = store.save(Objective(title="Stays"))
+        with fail_nth("unlink", 1), caplog.at_level(logging.WARNING):
+            report = store.purge(gone)
+        assert report.purged == (gone.id,)
+        assert "is committed" in caplog.text
+        assert store.find(gone.id, include_deleted=True) is None
+        assert [r.id for r in store.query()] == [stays.id]
+        store.save(Objective(title="Another write"))
+        assert not (root / "records" / encode_id(gone.id)).exists()
+        assert not (root / ".journal").exists()
+
+
+class TestLock:
+    """The store's lock is waited for up to ?timeout=, then named in a StoreError."""
+
+    @contextlib.contextmanager
+    def _held(self, lock: Path) -> Iterator[subprocess.Popen[str]]:
+        """Another process holding the lock exclusively until the block ends (or it is killed)."""
+        code = (
+            "import fcntl, os, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(120)\n"
+        )
+        with subprocess.Popen(
+            [sys.executable, "-c", code, str(lock)], stdout=subprocess.PIPE, text=True
+        ) as holder:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "locked"
+            try:
+                yield holder
+            finally:
+                holder.kill()
+
+    def test_a_held_lock_times_out_naming_its_holder(self, store: Store, root: Path) -> None:
+        """Reads and writes give up after the timeout, naming the process that holds the lock."""
+        saved = store.save(Objective(title="Saved"))
+        with (
+            self._held(root / ".lock") as holder,
+            open_store(Path(f"{root}?timeout=0.2")) as waiting,
+        ):
+            for attempt in (
+                lambda: waiting.find(saved.id),
+                lambda: waiting.save(Objective(title="Blocked")),
+            ):
+                started = time.monotonic()
+                with pytest.raises(StoreError) as raised:
+                    attempt()
+                assert time.monotonic() - started < 10
+                message = str(raised.value)
+                assert f"process {holder.pid}" in message
+                assert "stayed taken for more than 0.2s" in message
+                assert "?timeout=" in message
+        assert store.get(saved.id) == saved
+        assert store.count() == 1
+
+    def test_a_lock_let_go_in_time_is_taken(self, store: Store, root: Path) -> None:
+        """A writer waits for a lock released within the timeout, and writes."""
+        with self._held(root / ".lock") as holder:
+            threading.Timer(0.3, holder.kill).start()
+            saved = store.save(Objective(title="After the wait"))
+        assert store.get(saved.id) == saved
+
+    def test_holders_are_read_from_the_lock_table(self, root: Path) -> None:
+        """A /proc/locks line on the file's device and inode names the process; waiters do not."""
+        root.mkdir()
+        lock = root / ".lock"
+        lock.touch()
+        fd = os.open(lock, os.O_RDONLY)
+        try:
+            status = os.fstat(fd)
+            where = f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}:{status.st_ino}"
+            table = (
+                f"1: FLOCK  ADVISORY  WRITE {os.getppid()} {where} 0 EOF\n"
+                f"1: -> FLOCK  ADVISORY  READ 999999 {where} 0 EOF\n"
+                f"2: POSIX  ADVISORY  READ 4242 00:00:{status.st_ino + 1} 0 EOF\n"
+                "garbage line\n"
+            )
+            found = atomic.holders(fd, table)
+        finally:
+            os.close(fd)
+        assert len(found) == 1
+        assert found[0].startswith(f"process {os.getppid()} (")
 
 
 def test_damage_is_printable() -> None:

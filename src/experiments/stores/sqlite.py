@@ -48,6 +48,7 @@ from experiments.stores.base import (
     missing_store,
     other_kind,
 )
+from experiments.stores.url import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from experiments.model import Record
@@ -265,14 +266,7 @@ class SQLiteStore(Store):
                 f"{', '.join(_SYNCHRONOUS)}"
             )
         self._synchronous = _SYNCHRONOUS[synchronous]
-        try:
-            self._timeout = float(url.params.get("timeout", "30"))
-        except ValueError:
-            self._timeout = math.nan
-        if not 0 <= self._timeout < math.inf:
-            raise StoreError(
-                f"{url.redacted}: timeout must be a number of seconds, 0 or more, such as 30"
-            )
+        self._timeout = url.seconds("timeout", DEFAULT_TIMEOUT)
         url.options("SQLite", "synchronous", "timeout")
         self._lock = threading.Lock()
         self._local = threading.local()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import urllib.parse
 from typing import Final
 
@@ -9,7 +10,11 @@ import attrs
 
 from experiments.errors import StoreError
 
-__all__ = ["StoreURL"]
+__all__ = ["DEFAULT_TIMEOUT", "StoreURL"]
+
+#: Seconds a store waits for a lock another process holds (the ``?timeout=`` option of
+#: the SQLite and JSON directory stores) before it gives up with a StoreError.
+DEFAULT_TIMEOUT: Final = 30.0
 
 _HIDDEN: Final = "***"
 _SECRET_PARAMS: Final = frozenset({"password", "passwd", "pass", "secret", "token", "sslpassword"})
@@ -93,6 +98,26 @@ class StoreURL:
                 f"the {backend} backend {takes}"
             )
         return dict(self.params)
+
+    def seconds(self, name: str, default: float) -> float:
+        """The option ``name`` as a number of seconds (0 or more), or ``default``.
+
+        Raises:
+            StoreError: the option is not such a number.
+        """
+        text = self.params.get(name)
+        if text is None:
+            return default
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0 <= value < math.inf:
+            raise StoreError(
+                f"{self.redacted}: {name} must be a number of seconds, 0 or more, such as "
+                f"{default:g}"
+            )
+        return value
 
     @property
     def redacted(self) -> str:
