@@ -33,6 +33,7 @@ import abc
 import enum
 import heapq
 import itertools
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -114,6 +115,10 @@ __all__ = [
 
 R = TypeVar("R", bound=Record)
 
+_log = logging.getLogger("experiments.stores")
+#: How often a purge looks again for late referrers that keep changing under it.
+_SWEEP_TRIES = 5
+
 
 class Capability(enum.StrEnum):
     """What a backend promises beyond the interface every store keeps."""
@@ -188,10 +193,16 @@ class ImportReport:
 
 @attrs.frozen
 class PurgeReport:
-    """What a purge removed for good, and which records only lost a reference."""
+    """What a purge removed for good, and which records only lost a reference.
+
+    ``warnings`` says what went wrong after the purge was committed (it stands): the
+    search for records that came to refer to the purged ones while it ran failed, and
+    :meth:`Store.verify` lists any that still do.
+    """
 
     purged: tuple[str, ...]
     unlinked: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def _plain(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -654,20 +665,38 @@ class Store(abc.ABC):
         """
         with self.batch() as batch:
             report = batch.purge(record)
+        # The purge is committed: nothing below may make it look as if it failed.
         purged = set(report.purged)
+        conflicts = 0
         while True:
             # The cascade was worked out before the transaction; a record that came to
             # refer to the purged ones in between is found and dealt with now.
-            with self.batch() as sweep:
-                late = sweep.sweep(purged)
-            if not late.purged and not late.unlinked:
-                break
-            purged |= set(late.purged)
-            report = PurgeReport(
-                report.purged + late.purged,
-                tuple(dict.fromkeys(report.unlinked + late.unlinked)),
+            try:
+                with self.batch() as sweep:
+                    late = sweep.sweep(purged)
+            except ConflictError:
+                conflicts += 1  # a referrer changed meanwhile: look again
+                if conflicts < _SWEEP_TRIES:
+                    continue
+                problem = "its referrers kept changing"
+            except Exception as exc:  # noqa: BLE001 - the purge stands whatever fails here
+                problem = str(exc) or type(exc).__name__
+            else:
+                if not late.purged and not late.unlinked:
+                    return report
+                purged |= set(late.purged)
+                report = PurgeReport(
+                    report.purged + late.purged,
+                    tuple(dict.fromkeys(report.unlinked + late.unlinked)),
+                )
+                continue
+            warning = (
+                f"{', '.join(report.purged)} purged; looking for records that came to refer "
+                f"to them during the purge failed ({problem}): run verify() (`experiments "
+                "verify`) to list any that still do, and purge or edit them"
             )
-        return report
+            _log.warning("%s", warning)
+            return attrs.evolve(report, warnings=(*report.warnings, warning))
 
     # --- export and import ----------------------------------------------------------
 
