@@ -12,6 +12,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -38,7 +39,7 @@ from experiments.stores import Damage, Store
 from experiments.stores import _atomic as atomic
 from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
 from experiments.stores.files import FileStore
-from experiments.testing.faults import fail_nth
+from experiments.testing.faults import fail_nth, unprivileged
 
 _EXAMPLES = settings(
     max_examples=60,
@@ -239,6 +240,46 @@ class TestOpening:
         monkeypatch.setitem(sys.modules, "fcntl", None)
         with pytest.raises(StoreError, match="POSIX"):
             open_store(root)
+
+    def test_another_users_store_is_read_and_refuses_writes_saying_why(self) -> None:
+        """As another user: reads work, a write names the directory it may not write in."""
+        with tempfile.TemporaryDirectory() as scratch:
+            Path(scratch).chmod(0o755)
+            root = Path(scratch) / "theirs"
+            with open_store(root, create=True) as theirs:
+                saved = theirs.save(Objective(title="Theirs"))
+
+            def use() -> tuple[int, str]:
+                with open_store(root) as store:
+                    count = store.count()
+                    try:
+                        store.save(Objective(title="Mine"))
+                    except StoreError as exc:
+                        return count, str(exc)
+                return count, "written"
+
+            count, message = unprivileged(use)
+            assert count == 1
+            assert f"may not write in {str(root)!r}" in message
+            assert "nothing was written" in message
+            with open_store(root) as store:
+                assert [r.id for r in store.query()] == [saved.id]
+
+    def test_a_store_behind_a_closed_directory_is_a_store_error(self, root: Path) -> None:
+        """A directory this user may not enter on the way: a StoreError, not PermissionError."""
+        with open_store(root, create=True) as store:
+            store.save(Objective(title="Hidden"))
+        root.parent.chmod(0o700)
+
+        def read() -> str:
+            try:
+                with open_store(root) as store:
+                    store.count()
+            except StoreError as exc:
+                return str(exc)
+            return "read"
+
+        assert "cannot be reached (Permission denied)" in unprivileged(read)
 
     def test_registered_under_files(self) -> None:
         """The backend is built in, under the scheme files."""

@@ -83,7 +83,7 @@ from experiments.errors import ConflictError, SchemaError, StoreError
 from experiments.model import KINDS
 from experiments.model._validate import ID_PATTERN
 from experiments.serialization import SCHEMA_VERSION, from_data
-from experiments.stores import _atomic
+from experiments.stores import _access, _atomic
 from experiments.stores._filenames import (
     decode_id,
     encode_id,
@@ -272,7 +272,7 @@ class FileStore(Store):
         self._pid = os.getpid()
         if create is False and not self._marker_exists():
             raise self._missing()
-        if create or self.path.exists():
+        if create or _access.present(self.path):
             self._prepare(create=bool(create))
 
     # --- the directory ------------------------------------------------------------------
@@ -284,7 +284,8 @@ class FileStore(Store):
         return missing_store(self.path)
 
     def _marker_exists(self) -> bool:
-        return (self.path / MARKER).is_file()
+        marker = self.path / MARKER
+        return _access.present(marker) and marker.is_file()
 
     def exists(self) -> bool:
         return self._ready or self._marker_exists()
@@ -298,6 +299,8 @@ class FileStore(Store):
                 f"store never follows; {_RESTORE}"
             )
         reason = exc.strerror or str(exc)
+        if exc.errno in _UNWRITABLE:
+            reason = _access.cause(self.path / MARKER) or reason
         return StoreError(f"{self._where()}: {doing} failed: {reason}")
 
     def _check_process(self) -> None:
@@ -846,8 +849,9 @@ class FileStore(Store):
         fails before that is taken back, so the error can say that nothing was written.
         """
         assert dirs.records is not None
-        if not plan.purge and len(plan.create) == 1:
-            self._write_one(dirs.records, plan.create)
+        if not plan.purge and len(plan.create) <= 1:
+            if plan.create:
+                self._write_one(dirs.records, plan.create)
             return
         created = tuple((i, r, _digest(c)) for (i, r), c in plan.create.items())
         purges = tuple(plan.purge)
