@@ -10,6 +10,7 @@ import logging
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -775,6 +776,49 @@ class TestLock:
             threading.Timer(0.3, holder.kill).start()
             saved = store.save(Objective(title="After the wait"))
         assert store.get(saved.id) == saved
+
+    def test_a_child_of_fork_does_not_keep_a_lock_a_thread_held(
+        self, store: Store, root: Path
+    ) -> None:
+        """Fork while another thread holds the lock: once that thread lets go, it is free."""
+        store.save(Objective(title="Saved"))
+        taken, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with atomic.lock(root / ".lock", exclusive=True, timeout=5):
+                taken.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        taken.wait(10)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child lives on, touching nothing
+            time.sleep(5)
+            os._exit(0)
+        try:
+            release.set()
+            holder.join()
+            probe = (
+                "import fcntl, os, sys\n"
+                "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+                "try:\n"
+                "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+                "except BlockingIOError:\n"
+                "    print('held')\n"
+                "else:\n"
+                "    print('free')\n"
+            )
+            done = subprocess.run(
+                [sys.executable, "-c", probe, str(root / ".lock")],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert done.stdout.strip() == "free"
+        finally:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
     def test_holders_are_read_from_the_lock_table(self, root: Path) -> None:
         """A /proc/locks line on the file's device and inode names the process; waiters do not."""
