@@ -40,15 +40,11 @@ class Shell:
         env: dict[str, str] | None = None,
         max_file_size: int | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        environment = {
-            **os.environ,
-            "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "COLUMNS": "120",
-            **(env or {}),
-        }
+        environment = {**os.environ, "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": "1", "COLUMNS": "120"}
         environment.pop("EXPERIMENTS_STORE", None)
         if store:
             environment["EXPERIMENTS_STORE"] = self.url
+        environment.update(env or {})
         return subprocess.run(
             [sys.executable, "-m", "experiments", *args],
             stdout=stdout,
@@ -444,6 +440,19 @@ BAD_INPUT = [
     ("report", "--lang", "klingon"),
     ("report", "--objective", "nowhere"),
     ("report", "--format", "pdf"),
+    ("list", "experiments", "--bogus"),
+    ("list", "experiments", "--limit", "many"),
+    ("list",),
+    ("add",),
+    ("frobnicate",),
+    ("completion", "tcsh"),
+    ("--store", "programme.db", "list", "experiments"),
+    ("--store", "sqlite:///programme.db?cache=big", "list", "experiments"),
+    ("--store", "sqlite:///programme.db?timeout=-1", "list", "experiments"),
+    ("--store", "mongodb://localhost/x", "list", "experiments"),
+    ("--store", "files:///plan#2", "list", "experiments"),
+    ("list", "experiments", "--limit", str(2**70)),
+    ("list", "experiments", "--where", "title = '\udcff'"),
 ]
 
 
@@ -458,11 +467,35 @@ class TestBadInput:
         done = programme(*args, stdin=stdin)
         assert done.returncode == 2, f"exit {done.returncode}: {done.stdout}{done.stderr}"
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        assert lines, "nothing said on stderr"
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith("error: "), done.stderr
         assert "Traceback" not in done.stderr
-        if lines[0].startswith("error:"):
-            assert len(lines) == 1, done.stderr
         assert programme.snapshot() == before
+
+    def test_a_file_that_cannot_be_opened_is_a_file_error(
+        self, programme: Shell, tmp_path: Path
+    ) -> None:
+        """import of a file that is not there: one line, exit 3 as for every file error."""
+        done = programme("import", str(tmp_path / "missing.jsonl"))
+        assert done.returncode == 3
+        assert "missing.jsonl" in _one_error_line(done)
+
+    def test_store_errors_say_the_url_came_from_the_environment(
+        self, programme: Shell, tmp_path: Path
+    ) -> None:
+        """EXPERIMENTS_STORE naming a missing or malformed store: the error names the variable."""
+        missing = {"EXPERIMENTS_STORE": f"sqlite:///{tmp_path}/missing.db"}
+        done = programme("list", "experiments", store=False, env=missing)
+        assert done.returncode == 3
+        assert "EXPERIMENTS_STORE" in _one_error_line(done)
+        done = programme("list", "experiments", store=False, env={"EXPERIMENTS_STORE": "nope"})
+        assert done.returncode == 2
+        assert "EXPERIMENTS_STORE" in _one_error_line(done)
+        given = programme(
+            "--store", f"sqlite:///{tmp_path}/missing.db", "list", "experiments", store=False
+        )
+        assert given.returncode == 3
+        assert "EXPERIMENTS_STORE" not in _one_error_line(given)
 
     def test_debug_shows_the_traceback(self, programme: Shell) -> None:
         """--debug trades the one line for the full traceback."""

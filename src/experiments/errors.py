@@ -16,6 +16,7 @@ __all__ = [
     "ReportError",
     "SchemaError",
     "StoreError",
+    "StoreURLError",
     "TransitionError",
     "ValidationError",
 ]
@@ -51,6 +52,14 @@ class ConflictError(ExperimentsError):
 
 class StoreError(ExperimentsError):
     """The store could not be opened, read or written."""
+
+
+class StoreURLError(StoreError, ValidationError):
+    """A store URL is malformed, has a scheme no backend takes, or an option it does not.
+
+    Both a :class:`StoreError` (the store cannot be opened) and a
+    :class:`ValidationError` (the URL given is wrong: fix it, nothing was touched).
+    """
 
 
 class SchemaError(ExperimentsError, ValueError):

@@ -96,6 +96,10 @@ def _unfit(text: str) -> str | None:
     return None
 
 
+#: The rule, for code outside the model that checks text before it reaches a store.
+unfit_text = _unfit
+
+
 def to_title(value: str) -> str:
     if not isinstance(value, str):
         return invalid(value, "must be text", type_error=True)

@@ -34,6 +34,7 @@ import enum
 import heapq
 import itertools
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -60,7 +61,7 @@ from experiments.model import (
     Record,
 )
 from experiments.model._time import now
-from experiments.model._validate import checked_name
+from experiments.model._validate import checked_name, shorten, unfit_text
 from experiments.model.objective import cycle_message, parent_cycles
 from experiments.query import (
     BoundExpr,
@@ -1008,26 +1009,37 @@ def import_conflict(record: Record) -> ConflictError:
 
 
 def _check_count(name: str, value: object) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ValidationError(f"{name} must be a whole number of 0 or more; got {value!r}")
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= sys.maxsize
+    ):
+        raise ValidationError(
+            f"{name} must be a whole number from 0 to {sys.maxsize}; got {shorten(value)}"
+        )
 
 
 def _id_of(record: object) -> str:
     if isinstance(record, Record):
         return record.id
     if not isinstance(record, str) or not record:
-        raise ValidationError(f"expected a record or its id; got {record!r}")
+        raise ValidationError(f"expected a record or its id; got {shorten(record)}")
+    if (problem := unfit_text(record)) is not None:
+        raise ValidationError(f"an id {problem}; got {shorten(record)}")
     return record
 
 
 def _kind_name(kind: object) -> str | None:
     if kind is None:
         return None
-    if isinstance(kind, type) and issubclass(kind, Record):
+    if isinstance(kind, type) and issubclass(kind, Record) and KINDS.get(kind.kind) is kind:
         return kind.kind
     if isinstance(kind, str) and kind in KINDS:
         return kind
-    raise ValidationError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    if kind is Record:
+        raise ValidationError(
+            "Record is what every kind has in common, not a kind; give one (Objective, "
+            "Experiment, ...) or None for records of every kind"
+        )
+    raise ValidationError(f"unknown kind {shorten(kind)}; known kinds: {', '.join(KINDS)}")
 
 
 def _kind_class(kind: object) -> type[Record] | None:

@@ -79,7 +79,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
-from experiments.errors import ConflictError, SchemaError, StoreError
+from experiments.errors import ConflictError, SchemaError, StoreError, StoreURLError
 from experiments.model import KINDS
 from experiments.model._validate import ID_PATTERN
 from experiments.serialization import SCHEMA_VERSION, from_data
@@ -259,7 +259,7 @@ class FileStore(Store):
         super().__init__(url, plugins=plugins, actor=actor)
         path = url.file_path
         if not path:
-            raise StoreError(
+            raise StoreURLError(
                 f"{url.redacted} names no directory; write files:///relative/dir or "
                 "files:////absolute/dir"
             )

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 
-from experiments.errors import ConflictError, SchemaError, StoreError
+from experiments.errors import ConflictError, SchemaError, StoreError, StoreURLError
 from experiments.model import KINDS
 from experiments.query import BoundExpr, BoundMeasure, FieldInfo, FieldType, Order, field_types
 from experiments.serialization import dumps, from_data
@@ -266,14 +266,14 @@ class SQLiteStore(Store):
         super().__init__(url, plugins=plugins, actor=actor)
         path = url.file_path
         if not path or path == ":memory:":
-            raise StoreError(
+            raise StoreURLError(
                 f"{url.redacted} names no file; write sqlite:///relative/path.db or "
                 "sqlite:////absolute/path.db (use memory:// for a store in memory)"
             )
         self.path = Path(path)
         synchronous = url.params.get("synchronous", "full").lower()
         if synchronous not in _SYNCHRONOUS:
-            raise StoreError(
+            raise StoreURLError(
                 f"{url.redacted}: synchronous={synchronous!r} is not one of "
                 f"{', '.join(_SYNCHRONOUS)}"
             )
