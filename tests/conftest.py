@@ -95,3 +95,17 @@ def any_store(backend_url: str, plugins: Plugins) -> Iterator[Store]:
 def special_file(request: pytest.FixtureRequest, tmp_path: Path) -> SpecialFile:
     """A named pipe with a reader, or a null device node (as root), in the test's directory."""
     return SpecialFile(request.param, tmp_path / f"special-{request.param}")
+
+
+@pytest.fixture(params=["sqlite", "files", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL that several processes can open, the store made."""
+    if request.param == "postgres":
+        url = str(request.getfixturevalue("postgres_url")())
+    elif request.param == "files":
+        url = f"files:///{tmp_path}/shared"
+    else:
+        url = f"sqlite:///{tmp_path}/shared.db"
+    with connect(url, plugins=Plugins(autoload=False), create=True):
+        pass
+    return url

@@ -10,6 +10,7 @@ import json
 import random
 import sys
 import time
+from multiprocessing.synchronize import Barrier
 
 import experiments
 from experiments import ConflictError, Experiment, Measurement, Objective, Plugins
@@ -88,3 +89,37 @@ TASKS = {
 if __name__ == "__main__":
     task, *arguments = sys.argv[1:]
     print(json.dumps(TASKS[task](*arguments)))  # noqa: T201 - the parent reads it
+
+
+# --- tasks for racing.at_once: each takes the barrier first ---------------------------
+
+
+def measure_at_once(
+    barrier: Barrier, url: str, slug: str, metric: str, at: str, value: float
+) -> dict[str, object]:
+    """Log one value for one metric at one time, all processes at the same moment."""
+    with experiments.connect(url, plugins=Plugins(autoload=False)) as store:
+        with experiments.track(slug, store=store, title="Racing measurements") as run:
+            barrier.wait()
+            try:
+                measured = run.measure(metric, value, at=at)
+            except ConflictError as exc:
+                return {"conflict": str(exc)}
+        return {"id": measured.id, "revision": measured.revision}
+
+
+def race_rounds(barrier: Barrier, url: str, record_id: str, rounds: int) -> dict[str, int]:
+    """Read one objective, wait for all, then save it: every round exactly one wins."""
+    won = conflicts = 0
+    with experiments.connect(url, plugins=Plugins(autoload=False)) as store:
+        for _ in range(rounds):
+            current = store.get(record_id, Objective)
+            barrier.wait()  # everyone holds the same revision now
+            try:
+                store.save(current.evolve(weight=current.weight + 1))
+            except ConflictError:
+                conflicts += 1
+            else:
+                won += 1
+            barrier.wait()  # every save of this round is over
+    return {"won": won, "conflicts": conflicts}

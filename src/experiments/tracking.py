@@ -23,6 +23,8 @@ the same script twice records nothing twice.
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
@@ -68,6 +70,9 @@ __all__ = ["Run", "record_excuse", "track"]
 R = TypeVar("R", bound=Record)
 
 _MAX_TRIES = 5
+#: How often an upsert is tried on the fresh version after losing a race: each loss means
+#: another writer's save went through, so only a crowd this large could exhaust it.
+_UPSERT_TRIES = 200
 _STARTED = frozenset(
     {ExperimentStatus.RUNNING, ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED}
 )
@@ -335,14 +340,35 @@ class Run:
         return pending or self.store.find(record_id, include_deleted=True)
 
     def _upsert(self, record: R, same: Sequence[str] = ()) -> R:
-        """Create ``record``, or give the stored one the values of the fields in ``same``."""
+        """Create ``record``, or give the stored one the values of the fields in ``same``.
+
+        Callers racing on one id each either create it or replace those values: a save
+        that lost the race is made again on the fresh version, so none of them sees a
+        :class:`~experiments.errors.ConflictError` (the last one's values stay).
+        """
         if self._batch is not None:
             found = self._find(record.id)
             if found is None:
                 return self._batch.save(record)
-            stored = found
-        else:
-            stored = self.store.create_if_absent(record, by=self._by)
+            return self._changed(found, record, same)
+        stored: Record | None = self.store.create_if_absent(record, by=self._by)
+        for attempt in range(_UPSERT_TRIES):
+            if stored is None:  # purged since: make it again
+                stored = self.store.create_if_absent(record, by=self._by)
+            try:
+                return self._changed(stored, record, same)
+            except ConflictError:
+                # Someone else saved it first; back off a little, so that a crowd of
+                # writers does not collide again at once, and apply ours on theirs.
+                time.sleep(random.uniform(0, 0.001 * (attempt + 1)))  # noqa: S311 - jitter
+                stored = self.store.find(record.id, include_deleted=True)
+        raise ConflictError(
+            f"{record.label()} was changed by others {_UPSERT_TRIES} times while this "
+            "run tried to save it; try again"
+        )
+
+    def _changed(self, stored: Record, record: R, same: Sequence[str]) -> R:
+        """``stored`` with the values of ``record`` in ``same``, saved if any differ."""
         if not isinstance(stored, type(record)):
             raise ValidationError(f"id {record.id!r} is taken by a {stored.kind}")
         changes = {
@@ -456,7 +482,8 @@ class Run:
         """Log a value for a key result or a named metric, measured now or at ``at``.
 
         Logging the same metric at the same ``at`` again replaces the value (a
-        correction) and keeps the old one in the history.
+        correction) and keeps the old one in the history, even from several processes at
+        once: each either writes the value or replaces it, none gets a conflict.
         """
         extra: dict[str, Any] = {} if at is None else {"measured_at": at}
         if isinstance(metric, KeyResult):
