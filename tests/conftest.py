@@ -26,6 +26,8 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 os.environ.setdefault("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", "1")
 
+pytest_plugins = ["reliability_table"]
+
 
 @pytest.fixture
 def plugins() -> Plugins:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -188,39 +186,6 @@ class TestOptions:
 
 
 @pytest.mark.slow
-def test_first_open_from_many_processes_migrates_once(tmp_path: Path) -> None:
-    """8 processes opening a new store at once all succeed, and the schema is applied once."""
-    path = tmp_path / "fresh.db"
-    start_at = time.time() + 1.5
-    code = (
-        "import sys, time, experiments\n"
-        "while time.time() < float(sys.argv[2]): time.sleep(0.001)\n"
-        "with experiments.connect(sys.argv[1], plugins=experiments.Plugins(autoload=False)) as s:\n"
-        "    s.save(experiments.Objective(title='from a child'))\n"
-    )
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, url(path), str(start_at)],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(8)
-    ]
-    try:
-        for process in processes:
-            _, err = process.communicate(timeout=120)
-            assert process.returncode == 0, err
-    finally:
-        for process in processes:
-            process.kill()
-            process.communicate()
-    with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        tables = raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'records'").fetchone()
-        assert tables[0] == 1
-        assert raw.execute("SELECT count(*) FROM records").fetchone()[0] == 8
-
-
 class TestErasure:
     """A purge leaves no trace in the database file or its write-ahead log."""
 
