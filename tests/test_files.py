@@ -714,7 +714,7 @@ class TestFailedFlushes:
         """Removing a purged record's files fails after the commit: purged, and finished later."""
         gone = store.save(Objective(title="To be purged"))
         stays = store.save(Objective(title="Stays"))
-        with fail_nth("unlink", 1), caplog.at_level(logging.WARNING):
+        with fail_nth("unlink", 1, times=100), caplog.at_level(logging.WARNING):
             report = store.purge(gone)
         assert report.purged == (gone.id,)
         assert "is committed" in caplog.text

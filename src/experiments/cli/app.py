@@ -313,9 +313,7 @@ Log an outcome from a shell script:
 """
 
 
-@click.group(
-    cls=_Command, epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
-)
+@click.group(cls=_Command, epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--store", metavar="URL", expose_value=False, callback=_set_store, help=_STORE_HELP)
 @click.option(
     "--by", metavar="NAME", expose_value=False, callback=_set_by, help="who is making the change"

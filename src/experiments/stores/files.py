@@ -888,21 +888,32 @@ class FileStore(Store):
             ) from exc
 
     def _finish_purge(self, dirs: _Dirs, purges: tuple[str, ...]) -> None:
-        """Remove what a committed purge took; what fails is finished on the next open or write."""
+        """Remove what a committed purge took; what fails is finished on the next open or write.
+
+        A failure is tried once more at once (a passing fault), then left to the roll
+        forward and logged.
+        """
         assert dirs.records is not None
-        try:
-            self._remove_records(dirs.records, purges)
-            os.unlink(JOURNAL, dir_fd=dirs.root)
-            _atomic.fsync_directory(dirs.root)
-        except OSError as exc:
-            _log.warning(
-                "%s: the purge of %s is committed and hidden from every reader, but removing "
-                "its files failed (%s); they are removed when the store is next opened or "
-                "written",
-                self._where(),
-                ", ".join(purges),
-                _reason(exc),
-            )
+        for attempt in range(2):
+            try:
+                self._remove_records(dirs.records, purges)
+                with contextlib.suppress(FileNotFoundError):  # removed by the first attempt
+                    os.unlink(JOURNAL, dir_fd=dirs.root)
+                _atomic.fsync_directory(dirs.root)
+            except OSError as exc:
+                if attempt == 0:
+                    continue
+                failure = exc
+            else:
+                return
+        _log.warning(
+            "%s: the purge of %s is committed and hidden from every reader, but removing "
+            "its files failed (%s); they are removed when the store is next opened or "
+            "written",
+            self._where(),
+            ", ".join(purges),
+            _reason(failure),
+        )
 
     def _uncertain(self, plan: _Plan, exc: BaseException, failed: OSError) -> str:
         """The message for a write that failed where it cannot tell what is stored."""

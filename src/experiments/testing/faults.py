@@ -97,12 +97,13 @@ class Fault:
 
 
 @contextlib.contextmanager
-def fail_nth(call: str, nth: int, error: int = errno.EIO) -> Iterator[Fault]:
+def fail_nth(call: str, nth: int, error: int = errno.EIO, *, times: int = 1) -> Iterator[Fault]:
     """Make the ``nth`` call of ``call`` (a key of :data:`CALLS`) fail with ``error``.
 
     Every call before it goes through; so does every call after it, as after a passing
-    fault.  The :class:`Fault` yielded counts the calls, so a sweep knows when ``nth``
-    went past the last one (``fault.struck`` stays False).
+    fault, unless ``times`` makes that many calls in a row fail (a lasting fault).  The
+    :class:`Fault` yielded counts the calls, so a sweep knows when ``nth`` went past the
+    last one (``fault.struck`` stays False).
     """
     if call not in CALLS:
         raise ValueError(f"cannot fail {call!r}; choose one of {', '.join(CALLS)}")
@@ -112,7 +113,7 @@ def fail_nth(call: str, nth: int, error: int = errno.EIO) -> Iterator[Fault]:
     def failing(original: Callable[..., Any]) -> Callable[..., Any]:
         def replacement(*args: Any, **kwargs: Any) -> Any:
             fault.calls += 1
-            if fault.calls == nth:
+            if nth <= fault.calls < nth + times:
                 fault.struck = True
                 raise OSError(error, os.strerror(error))
             return original(*args, **kwargs)
