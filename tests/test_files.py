@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import json
@@ -693,6 +694,18 @@ class TestFailedFlushes:
                 if not fault.struck:
                     break
             assert nth > 3
+
+    def test_a_batch_refused_by_a_full_disk_is_taken_back_without_writing(
+        self, store: Store, root: Path
+    ) -> None:
+        """Every write failing from the 3rd on (a full disk): the batch undone, nothing written."""
+        store.save(Objective(title="Before"))
+        before = fingerprint(root)
+        with fail_nth("write", 3, errno.ENOSPC, times=1000), pytest.raises(StoreError) as raised:
+            store.save_all(Objective(title=f"Batch {n}") for n in range(5))
+        assert "nothing was written" in str(raised.value)
+        assert fingerprint(root) == before
+        assert store.verify() == []
 
     def test_a_version_that_cannot_be_taken_back_is_reported_as_uncertain(
         self, store: Store, root: Path

@@ -873,9 +873,25 @@ class FileStore(Store):
             self._finish_purge(dirs, purges)
 
     def _take_back(self, dirs: _Dirs, undo: _Journal, exc: BaseException, plan: _Plan) -> None:
-        """Undo a batch that failed before its commit was on disk; raise if that fails too."""
+        """Undo a batch that failed before its commit was on disk; raise if that fails too.
+
+        What to undo depends on how far it got, which the journal on disk tells: still
+        pending (the usual case), already removed or said committed (a flush after the
+        commit failed), or never written.  Undoing only removes files, so it works on a
+        full disk too.
+        """
+        assert dirs.records is not None
         try:
-            _atomic.replace(JOURNAL, undo.to_bytes(), dirs.root)
+            journal: _Journal | None = self._journal(dirs.root)
+        except (OSError, StoreError):
+            journal = _Journal("unknown", (), ())
+        try:
+            if journal is None:  # never written, or removed as the commit
+                self._undo(dirs.records, undo.create)
+                _atomic.fsync_directory(dirs.root)
+                return
+            if journal != undo:
+                _atomic.replace(JOURNAL, undo.to_bytes(), dirs.root)
         except OSError as failed:
             raise _Uncertain(self._uncertain(plan, exc, failed)) from exc
         try:

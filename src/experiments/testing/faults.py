@@ -49,6 +49,7 @@ __all__ = [
     "Fault",
     "fail_nth",
     "file_size_limit",
+    "in_child",
     "needs_root",
     "remount",
     "tmpfs",
@@ -184,19 +185,29 @@ def unprivileged(function: Callable[..., T], *args: Any, user: int = NOBODY) -> 
     """Call ``function(*args)`` in a forked child that runs as ``user``, not as root.
 
     As root, permissions stop nothing; a child that gives root up meets them as any user
-    would.  The child's return value (or exception) comes back pickled: return plain
-    values, and raise exceptions that pickle.
+    would.  See :func:`in_child` for what comes back.
     """
     needs_root("running as another user")
+    return in_child(function, *args, user=user)
+
+
+def in_child(function: Callable[..., T], *args: Any, user: int | None = None) -> T:
+    """Call ``function(*args)`` in a forked child (as ``user``, if given) and return its result.
+
+    For what must not touch the test process: a file size limit, another user.  The
+    child's return value (or exception) comes back pickled: return plain values, and
+    raise exceptions that pickle.
+    """
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child; its outcome is what the parent checks
         os.close(read_end)
         outcome: tuple[str, Any]
         try:
-            os.setgroups([])
-            os.setgid(user)
-            os.setuid(user)
+            if user is not None:
+                os.setgroups([])
+                os.setgid(user)
+                os.setuid(user)
             outcome = ("returned", function(*args))
         except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
             outcome = ("raised", _picklable(exc))
@@ -210,7 +221,7 @@ def unprivileged(function: Callable[..., T], *args: Any, user: int = NOBODY) -> 
         raw = pipe.read()
     os.waitpid(pid, 0)
     if not raw:
-        raise RuntimeError("the unprivileged child died without reporting")
+        raise RuntimeError("the child process died without reporting")
     kind, value = pickle.loads(raw)  # noqa: S301 - from our own child
     if kind == "raised":
         raise value
