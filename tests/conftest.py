@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -111,3 +112,18 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     with connect(url, plugins=Plugins(autoload=False), create=True):
         pass
     return url
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Iterator[Path]:
+    """Where the sweep copies stores: memory (/dev/shm) where there is one, for speed.
+
+    Every flush the sweep makes would otherwise wait for the disk, hundreds of times;
+    the faults are injected, so what the disk does is beside the point here.
+    """
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    with tempfile.TemporaryDirectory(dir=shm, prefix="experiments-sweep-") as made:
+        yield Path(made)

@@ -71,6 +71,18 @@ class TestDamagedFiles:
         assert damage
         assert all("zeroed.db" in d.location for d in damage)
 
+    def test_text_that_is_not_utf8(self, tmp_path: Path) -> None:
+        """Bytes that are not UTF-8 where text belongs: a StoreError saying it is damaged."""
+        path = tmp_path / "scribbled.db"
+        healthy(path)
+        with contextlib.closing(sqlite3.connect(path)) as raw:
+            raw.execute("UPDATE versions SET data = CAST(x'7b22ff227d' AS TEXT)")
+            raw.commit()
+        with pytest.raises(StoreError, match="damaged: it holds text that is not UTF-8"):
+            read_everything(path)
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            assert any("not UTF-8" in d.problem for d in store.verify())
+
     def test_newer_schema_version(self, tmp_path: Path) -> None:
         """A store written by a newer version is refused with a SchemaError saying so."""
         path = tmp_path / "newer.db"

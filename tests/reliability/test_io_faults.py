@@ -14,10 +14,8 @@ from __future__ import annotations
 import errno
 import functools
 import itertools
-import os
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,21 +76,6 @@ OPERATIONS: dict[str, Operation] = {
     "purge with its cascade": lambda s: s.purge(Participant.id_for_slug("erase-me")),
     "import versions": lambda s: s.import_records(_imported()),
 }
-
-
-@pytest.fixture
-def scratch(tmp_path: Path) -> Iterator[Path]:
-    """Where the sweep copies stores: memory (/dev/shm) where there is one, for speed.
-
-    Every flush the sweep makes would otherwise wait for the disk, hundreds of times;
-    the faults are injected, so what the disk does is beside the point here.
-    """
-    shm = Path("/dev/shm")
-    if not (shm.is_dir() and os.access(shm, os.W_OK)):
-        yield tmp_path
-        return
-    with tempfile.TemporaryDirectory(dir=shm, prefix="experiments-sweep-") as made:
-        yield Path(made)
 
 
 def _open(root: Path) -> Store:

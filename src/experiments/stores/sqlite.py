@@ -182,6 +182,9 @@ def _hot_values(plan: tuple[tuple[str, FieldType], ...], data: Mapping[str, Any]
     return values
 
 
+#: What the driver raises: its own errors, and text it cannot decode from a damaged file.
+_DRIVER_ERRORS: Final = (sqlite3.Error, UnicodeDecodeError)
+
 _SYNCHRONOUS: Final = {"full": "FULL", "normal": "NORMAL", "off": "OFF", "extra": "EXTRA"}
 
 
@@ -306,8 +309,13 @@ class SQLiteStore(Store):
     def exists(self) -> bool:
         return self._ready or _access.present(self.path)
 
-    def _error(self, exc: sqlite3.Error) -> StoreError:
+    def _error(self, exc: sqlite3.Error | UnicodeDecodeError) -> StoreError:
         message = str(exc)
+        if isinstance(exc, UnicodeDecodeError) or "decode to UTF-8" in message:
+            return StoreError(  # text SQLite hands back is not UTF-8
+                f"{self._where()} is damaged: it holds text that is not UTF-8; restore it "
+                "from a backup, or see what can still be read with `experiments verify`"
+            )
         if "file is not a database" in message or "not a database" in message:
             return StoreError(
                 f"{str(self.path)!r} is not a strategy-experiments store: it is not a "
@@ -429,7 +437,7 @@ class SQLiteStore(Store):
                 self._migrate(connection)
         except BaseException as exc:
             self._discard(connection)  # or it keeps -wal and -shm files next to the store
-            if isinstance(exc, sqlite3.Error):
+            if isinstance(exc, _DRIVER_ERRORS):
                 raise self._error(exc) from None
             raise
         self._local.connection = connection
@@ -588,7 +596,7 @@ class SQLiteStore(Store):
                 if not rows:
                     return
                 yield from rows
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
 
     def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
@@ -598,7 +606,7 @@ class SQLiteStore(Store):
                 .execute("SELECT data FROM current WHERE id = ?", (id,))
                 .fetchone()
             )
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
         return None if row is None else self._decode_row(row[0], f"record {id!r}")
 
@@ -611,7 +619,7 @@ class SQLiteStore(Store):
                 )
                 .fetchall()
             )
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
         return [self._decode_row(data, f"record {id!r} revision {rev}") for rev, data in rows]
 
@@ -661,7 +669,7 @@ class SQLiteStore(Store):
         try:
             connection = self._connection()
             problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
-        except (sqlite3.Error, StoreError) as exc:
+        except (*_DRIVER_ERRORS, StoreError) as exc:
             message = str(exc) if isinstance(exc, StoreError) else str(self._error(exc))
             yield Damage(str(self.path), message)
             return
@@ -693,7 +701,7 @@ class SQLiteStore(Store):
         purged = False
         try:
             connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
         try:
             fresh: list[Put] = []  # a run of new records, inserted with executemany
@@ -719,7 +727,7 @@ class SQLiteStore(Store):
         except BaseException as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
+            if isinstance(exc, _DRIVER_ERRORS):
                 raise self._error(exc) from None
             raise
         if purged or self._erasure_pending:
