@@ -266,6 +266,20 @@ class TestLogging:
 class TestFailures:
     """An exception inside a run loses nothing, is written down, and propagates."""
 
+    def test_text_that_is_no_text_is_a_validation_error(self, any_store: Store) -> None:
+        """None or a number as a statement, observation or title names the field; nothing saved."""
+        with track("typed", store=any_store) as run:
+            before = any_store.count()
+            for call, field in (
+                (lambda: run.hypothesis(None), "Hypothesis.statement"),  # type: ignore[arg-type]
+                (lambda: run.learn(7), "Learning.observation"),  # type: ignore[arg-type]
+                (lambda: run.learn("Seen", participants=5), "Learning.participants"),  # type: ignore[arg-type]
+                (lambda: run.prototype(None), "Prototype.title"),  # type: ignore[arg-type]
+            ):
+                with pytest.raises(ValidationError, match=field):
+                    call()
+            assert any_store.count() == before
+
     def test_exception_is_recorded_and_propagates(self, any_store: Store) -> None:
         """What was logged before stays; an error note says what went wrong."""
         with (

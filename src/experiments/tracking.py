@@ -518,13 +518,13 @@ class Run:
         assumption: AssumptionKind | str | None = None,
     ) -> Hypothesis:
         """The experiment's hypothesis with this statement, created if it is new."""
-        draft = Hypothesis(
-            id=self._key("hypothesis", "hyp", statement.strip()),
+        draft = Hypothesis(  # checked first: the id is made from what it holds
             experiment=self._experiment.id,
             statement=statement,
             criterion=criterion,
             assumption=assumption,
         )
+        draft = draft.evolve(id=self._key("hypothesis", "hyp", draft.statement.strip()))
         return self._upsert(draft, same=("criterion", "assumption"))
 
     def learn(
@@ -542,17 +542,19 @@ class Run:
         """Record what was observed and learned, and the verdict on a hypothesis."""
         hypothesis_id = hypothesis.id if isinstance(hypothesis, Record) else hypothesis
         extra: dict[str, Any] = {} if at is None else {"observed_at": at}
-        draft = Learning(
-            id=self._key("learning", "lrn", hypothesis_id, observation.strip()),
+        draft = Learning(  # checked first: the id is made from what it holds
             experiment=self._experiment.id,
             observation=observation,
             hypothesis=hypothesis_id,
             verdict=verdict,
             evidence=evidence,
             insight=insight,
-            participants=tuple(participants),
+            participants=participants,
             next_action=next_action,
             **extra,
+        )
+        draft = draft.evolve(
+            id=self._key("learning", "lrn", draft.hypothesis, draft.observation.strip())
         )
         return self._upsert(
             draft, same=("verdict", "evidence", "insight", "participants", "next_action")
@@ -596,8 +598,7 @@ class Run:
         shown_at: DateTimeLike | None = None,
     ) -> Prototype:
         """The experiment's prototype with this title; a changed one becomes its next version."""
-        draft = Prototype(
-            id=self._key("prototype", "pro", title.strip()),
+        draft = Prototype(  # checked first: the id is made from what it holds
             experiment=self._experiment.id,
             title=title,
             fidelity=fidelity or Fidelity.SKETCH,
@@ -605,6 +606,7 @@ class Run:
             description=description or "",
             shown_at=shown_at,
         )
+        draft = draft.evolve(id=self._key("prototype", "pro", draft.title.strip()))
         existing = self._find(draft.id)
         if existing is None:
             return self._upsert(draft)
