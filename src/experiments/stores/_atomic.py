@@ -16,6 +16,7 @@ import fcntl
 import os
 import secrets
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,9 +152,13 @@ class LockTimeoutError(OSError):
         """Who holds the lock, as far as the system tells: ``process 123 (python3 x.py)``."""
 
 
-#: Descriptors of the locks this process holds now; a child made by fork() closes its
-#: copies, or a lock taken by another thread would stay held until the child exits.
+#: Descriptors opened for locks in this process, held or about to be.  A child made by
+#: fork() closes its copies: a lock belongs to the open file, so a copy left open in the
+#: child would keep a lock another thread takes or holds until the child exits.  Opening
+#: and registering happen under ``_HELD_MUTEX``, which fork() waits for, so no copy slips
+#: through between the two.
 _HELD: set[int] = set()
+_HELD_MUTEX = threading.Lock()
 
 
 def _forget_held_locks() -> None:
@@ -161,9 +166,14 @@ def _forget_held_locks() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)  # the parent's copy keeps the lock; the child drops its own
     _HELD.clear()
+    _HELD_MUTEX.release()
 
 
-os.register_at_fork(after_in_child=_forget_held_locks)
+os.register_at_fork(
+    before=_HELD_MUTEX.acquire,
+    after_in_parent=_HELD_MUTEX.release,
+    after_in_child=_forget_held_locks,
+)
 
 
 @contextlib.contextmanager
@@ -177,7 +187,9 @@ def lock(path: Path, *, exclusive: bool, timeout: float) -> Iterator[None]:
     read-only checkout) reads without it: nobody can write there either.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        with _HELD_MUTEX:
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+            _HELD.add(fd)
     except OSError as exc:
         if exclusive or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise
@@ -185,11 +197,11 @@ def lock(path: Path, *, exclusive: bool, timeout: float) -> Iterator[None]:
         return
     try:
         _acquire(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, timeout, path)
-        _HELD.add(fd)
         yield
     finally:
-        _HELD.discard(fd)
-        os.close(fd)  # closing the last descriptor releases the lock
+        with _HELD_MUTEX:
+            _HELD.discard(fd)
+            os.close(fd)  # closing the last descriptor releases the lock
 
 
 def _acquire(fd: int, operation: int, timeout: float, path: Path) -> None:
