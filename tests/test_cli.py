@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -479,6 +480,27 @@ class TestBadInput:
         done = programme("import", str(tmp_path / "missing.jsonl"))
         assert done.returncode == 3
         assert "missing.jsonl" in _one_error_line(done)
+
+    def test_a_usage_error_closes_the_file_an_argument_opened(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """import FILE extra: one error line, and FILE closed again (no ResourceWarning)."""
+        from click.testing import CliRunner  # noqa: PLC0415 - in this process, for gc
+
+        from experiments.cli import cli  # noqa: PLC0415
+
+        source = tmp_path / "programme.jsonl"
+        source.write_text("", encoding="utf-8")
+        monkeypatch.setenv("EXPERIMENTS_STORE", f"sqlite:///{tmp_path}/programme.db")
+        left_open: list[object] = []
+        monkeypatch.setattr(sys, "unraisablehook", lambda raised: left_open.append(raised.object))
+        result = CliRunner().invoke(cli, ["import", str(source), "extra"])
+        code, stderr = result.exit_code, result.stderr
+        del result  # with its traceback, which holds the command's context
+        gc.collect()  # an unclosed file is reported here
+        assert code == 2
+        assert stderr.startswith("error: Got unexpected extra argument")
+        assert left_open == []
 
     def test_store_errors_say_the_url_came_from_the_environment(
         self, programme: Shell, tmp_path: Path

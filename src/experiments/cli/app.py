@@ -51,8 +51,10 @@ class _FileLineError(_OneLineError):
 
 
 def _one_line(error: click.ClickException) -> _OneLineError:
-    """The one-line error for one of click's own."""
+    """The one-line error for one of click's own, closing what its command had opened."""
     context = getattr(error, "ctx", None)
+    if isinstance(context, click.Context):
+        context.close()  # a file an argument opened before the error came would stay open
     if isinstance(error, _NO_ARGUMENTS) and context is not None:
         command = context.command
         if isinstance(command, click.Group):
