@@ -359,7 +359,10 @@ class Store(abc.ABC):
     def find(self, id: str, *, include_deleted: bool = False) -> Record | None:  # noqa: A002
         """The current version of ``id``, or None if there is none (or it is deleted)."""
         self._check_open()
-        data = self._load(_id_of(id))
+        record_id = _id_of(id)
+        if unfit_text(record_id) is not None:
+            return None  # no store holds such an id, and some cannot even be asked
+        data = self._load(record_id)
         if data is None:
             return None
         record = self._decode(data)
@@ -417,7 +420,8 @@ class Store(abc.ABC):
             NotFoundError: no record with that id was ever stored (or it was purged).
         """
         self._check_open()
-        versions = self._load_versions(_id_of(id))
+        record_id = _id_of(id)
+        versions = [] if unfit_text(record_id) is not None else self._load_versions(record_id)
         if not versions:
             raise NotFoundError(f"no history for id {_id_of(id)!r} in {self.url.redacted}")
         return [self._decode(data) for data in versions]
@@ -1022,8 +1026,6 @@ def _id_of(record: object) -> str:
         return record.id
     if not isinstance(record, str) or not record:
         raise ValidationError(f"expected a record or its id; got {shorten(record)}")
-    if (problem := unfit_text(record)) is not None:
-        raise ValidationError(f"an id {problem}; got {shorten(record)}")
     return record
 
 
