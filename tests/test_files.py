@@ -41,7 +41,7 @@ from experiments.stores import Damage, Store
 from experiments.stores import _atomic as atomic
 from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
 from experiments.stores.files import FileStore
-from experiments.testing.faults import fail_nth, unprivileged
+from experiments.testing.faults import error_of, fail_nth, unprivileged
 
 _EXAMPLES = settings(
     max_examples=60,
@@ -251,17 +251,13 @@ class TestOpening:
             with open_store(root, create=True) as theirs:
                 saved = theirs.save(Objective(title="Theirs"))
 
-            def use() -> tuple[int, str]:
+            def use() -> tuple[int, str | None]:
                 with open_store(root) as store:
-                    count = store.count()
-                    try:
-                        store.save(Objective(title="Mine"))
-                    except StoreError as exc:
-                        return count, str(exc)
-                return count, "written"
+                    return store.count(), error_of(store.save, Objective(title="Mine"))
 
             count, message = unprivileged(use)
             assert count == 1
+            assert message is not None
             assert f"may not write in {str(root)!r}" in message
             assert "nothing was written" in message
             with open_store(root) as store:
@@ -272,16 +268,9 @@ class TestOpening:
         with open_store(root, create=True) as store:
             store.save(Objective(title="Hidden"))
         root.parent.chmod(0o700)
-
-        def read() -> str:
-            try:
-                with open_store(root) as store:
-                    store.count()
-            except StoreError as exc:
-                return str(exc)
-            return "read"
-
-        assert "cannot be reached (Permission denied)" in unprivileged(read)
+        message = unprivileged(error_of, lambda: open_store(root).count())
+        assert message is not None
+        assert "cannot be reached (Permission denied)" in message
 
     def test_registered_under_files(self) -> None:
         """The backend is built in, under the scheme files."""

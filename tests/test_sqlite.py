@@ -15,7 +15,7 @@ import pytest
 from experiments import Objective, Plugins, SchemaError, StoreError, connect
 from experiments.stores import _mounts
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
-from experiments.testing.faults import remount, tmpfs, unprivileged
+from experiments.testing.faults import error_of, remount, tmpfs, unprivileged
 
 
 def url(path: Path, options: str = "") -> str:
@@ -327,15 +327,8 @@ class TestReadOnly:
             Path(scratch).chmod(0o755)
             path = Path(scratch) / "store.db"
             healthy(path)
-
-            def read() -> str:
-                try:
-                    read_everything(path)
-                except StoreError as exc:
-                    return str(exc)
-                return "read"
-
-            message = unprivileged(read)
+            message = unprivileged(error_of, read_everything, path)
+        assert message is not None
         assert "may not write in" in message
         assert "-shm" in message
 
@@ -344,15 +337,9 @@ class TestReadOnly:
         path = tmp_path / "store.db"
         healthy(path)
         tmp_path.chmod(0o700)
-
-        def read() -> str:
-            try:
-                read_everything(path)
-            except StoreError as exc:
-                return str(exc)
-            return "read"
-
-        assert "cannot be reached (Permission denied)" in unprivileged(read)
+        message = unprivileged(error_of, read_everything, path)
+        assert message is not None
+        assert "cannot be reached (Permission denied)" in message
 
 
 class TestFork:

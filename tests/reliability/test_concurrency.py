@@ -60,7 +60,6 @@ class TestWritersAndReaders:
             "concurrent writers with a reader",
             _backend(shared_url),
             tried=processes * batches,
-            passed=processes * batches,
             failed=reader["half_batches"] + reader["went_back"],
             figures=(
                 f"{processes} writers x {batches} batches of {size}; {reader['reads']} reads "
@@ -99,7 +98,6 @@ class TestRaces:
             "racing updates",
             _backend(shared_url),
             tried=processes * attempts,
-            passed=processes * attempts - int(lost),
             failed=int(lost),
             figures=f"{sum(won.values())} saved, {conflicts} conflicts, 0 silently lost",
         )
@@ -126,7 +124,6 @@ class TestRaces:
             "certain races (barrier)",
             _backend(shared_url),
             tried=rounds,
-            passed=rounds,
             figures=f"{processes} processes x {rounds} rounds: 1 winner, "
             f"{processes - 1} conflicts each round",
         )
@@ -149,7 +146,6 @@ class TestRaces:
             "get-or-create races",
             _backend(shared_url),
             tried=len(slugs),
-            passed=made,
             figures=f"8 processes x {len(slugs)} slugs: 1 record each, 0 duplicates",
         )
 
@@ -171,7 +167,6 @@ class TestRaces:
             "measure upserts racing",
             _backend(shared_url),
             tried=8,
-            passed=8 - len(conflicts),
             failed=len(conflicts),
             figures="8 processes, 1 metric, 1 time: 8 versions, 0 conflicts",
         )
@@ -206,7 +201,6 @@ class TestFirstOpen:
             "concurrent first open and migration",
             _backend(urls[0]),
             tried=stores,
-            passed=stores,
             figures=f"8 processes x {stores} new stores: each made once, 8 writes each",
         )
 

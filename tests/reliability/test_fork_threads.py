@@ -75,7 +75,6 @@ class TestThreads:
             "threads sharing a store",
             backend_url.partition(":")[0],
             tried=threads * saves,
-            passed=threads * saves,
             figures=(
                 f"{threads} threads: {threads * saves} saves all there, {len(won)} racing "
                 f"updates kept, {len(conflicts)} conflicts, 0 lost; {len(reads)} reads"
@@ -186,7 +185,6 @@ class TestFork:
             "fork while threads write" if writing else "fork beside threads",
             scheme,
             tried=children,
-            passed=children - len(failures),
             failed=len(failures),
             figures=(
                 f"{children} children x {each} writes, {len(by_threads)} by 2 parent threads: "

@@ -243,7 +243,6 @@ class TestPythonAPI:
             "fuzzed Python API",
             backend,
             tried=sum(tried.values()),
-            passed=sum(tried.values()),
             figures=(
                 f"{len(tried)} entry points; {sum(refused.values())} refused with an "
                 "ExperimentsError, the store unchanged; 0 untyped"
@@ -381,7 +380,6 @@ class TestCommandLine:
             "fuzzed command line",
             backend,
             tried=total,
-            passed=total,
             figures=(
                 f"{len(COMMANDS)} commands; exit 0: {codes[0]}, 1: {codes[1]}, 2: {codes[2]}, "
                 f"3: {codes[3]}; every failure one line, the store unchanged"

@@ -120,7 +120,6 @@ class TestFilesStoreSweep:
             f"I/O fault sweep: {operation}",
             "files",
             tried=tried,
-            passed=passed,
             failed=len(problems),
             figures=f"{errors} typed errors, store as before; {uncertain} said it may be stored",
         )
@@ -204,7 +203,6 @@ class TestOutputFileSweep:
             "I/O fault sweep: replace an output file",
             "output file",
             tried=tried,
-            passed=passed,
             failed=len(problems),
             figures="each fault: the old file or the new one, whole; no temporary file left",
         )

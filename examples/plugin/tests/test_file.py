@@ -10,7 +10,7 @@ import pytest
 
 from experiments import Objective, Plugins, SchemaError, StoreError, connect
 from experiments.stores import Store
-from experiments.testing.faults import unprivileged
+from experiments.testing.faults import error_of, unprivileged
 
 
 def open_store(path: Path, *, create: bool | None = None) -> Store:
@@ -80,29 +80,18 @@ def test_another_users_store_is_read_and_a_write_is_a_store_error() -> None:
             saved = store.save(Objective(title="Theirs"))
         (Path(scratch) / "theirs.jsonl.lock").unlink()  # so a reader cannot take the lock
 
-        def use() -> tuple[int, str]:
+        def use() -> tuple[int, str | None]:
             with open_store(path) as store:
-                count = store.count()
-                try:
-                    store.save(Objective(title="Mine"))
-                except StoreError as exc:
-                    return count, str(exc)
-            return count, "written"
+                return store.count(), error_of(store.save, Objective(title="Mine"))
 
         count, message = unprivileged(use)
         assert count == 1
+        assert message is not None
         assert "theirs.jsonl" in message
         assert "Permission denied" in message
         path.chmod(0o600)
-
-        def read() -> str:
-            try:
-                with open_store(path) as store:
-                    store.count()
-            except StoreError as exc:
-                return str(exc)
-            return "read"
-
-        assert "Permission denied" in unprivileged(read)
+        message = unprivileged(error_of, lambda: open_store(path).count())
+        assert message is not None
+        assert "Permission denied" in message
         with open_store(path) as store:
             assert [r.id for r in store.query()] == [saved.id]

@@ -44,9 +44,12 @@ from typing import Any, Final, TypeVar
 import attrs
 import pytest
 
+from experiments.errors import ExperimentsError
+
 __all__ = [
     "CALLS",
     "Fault",
+    "error_of",
     "fail_nth",
     "file_size_limit",
     "in_child",
@@ -227,6 +230,19 @@ def in_child(function: Callable[..., T], *args: Any, user: int | None = None) ->
         raise value
     result: T = value
     return result
+
+
+def error_of(function: Callable[..., object], *args: Any) -> str | None:
+    """The message of the ExperimentsError ``function(*args)`` raises; None if it returns.
+
+    Made to run in a child (``unprivileged(error_of, store_call, ...)``) and to tell the
+    test what a user would have read.
+    """
+    try:
+        function(*args)
+    except ExperimentsError as exc:
+        return str(exc)
+    return None
 
 
 def _picklable(exc: BaseException) -> BaseException:
