@@ -76,8 +76,8 @@ class TestThreads:
             backend_url.partition(":")[0],
             tried=threads * saves,
             figures=(
-                f"{threads} threads: {threads * saves} saves all there, {len(won)} racing "
-                f"updates kept, {len(conflicts)} conflicts, 0 lost; {len(reads)} reads"
+                f"{threads} threads: {threads * saves} saves all there; racing updates: "
+                f"{len(won)} kept, conflicts: {len(conflicts)}, lost: 0; {len(reads)} reads"
             ),
         )
 
