@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from experiments import Plugins, connect
 from experiments.stores import Store
 from pgserver import PostgresServer, find_bin
+from special_files import SpecialFile
 
 settings.register_profile(
     "default",
@@ -23,6 +26,8 @@ settings.register_profile("ci", parent=settings.get_profile("default"), print_bl
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 os.environ.setdefault("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+pytest_plugins = ["reliability_table"]
 
 
 @pytest.fixture
@@ -87,3 +92,38 @@ def any_store(backend_url: str, plugins: Plugins) -> Iterator[Store]:
     """An empty store of each backend in turn."""
     with connect(backend_url, plugins=plugins) as store:
         yield store
+
+
+@pytest.fixture(params=["fifo", "device"])
+def special_file(request: pytest.FixtureRequest, tmp_path: Path) -> SpecialFile:
+    """A named pipe with a reader, or a null device node (as root), in the test's directory."""
+    return SpecialFile(request.param, tmp_path / f"special-{request.param}")
+
+
+@pytest.fixture(params=["sqlite", "files", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL that several processes can open, the store made."""
+    if request.param == "postgres":
+        url = str(request.getfixturevalue("postgres_url")())
+    elif request.param == "files":
+        url = f"files:///{tmp_path}/shared"
+    else:
+        url = f"sqlite:///{tmp_path}/shared.db"
+    with connect(url, plugins=Plugins(autoload=False), create=True):
+        pass
+    return url
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Iterator[Path]:
+    """Where the sweep copies stores: memory (/dev/shm) where there is one, for speed.
+
+    Every flush the sweep makes would otherwise wait for the disk, hundreds of times;
+    the faults are injected, so what the disk does is beside the point here.
+    """
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    with tempfile.TemporaryDirectory(dir=shm, prefix="experiments-sweep-") as made:
+        yield Path(made)

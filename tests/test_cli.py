@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
 import resource
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,6 +20,7 @@ import experiments
 from experiments import Plugins, reports
 from experiments.serialization import to_json
 from fake_plugins import fake_distribution
+from special_files import SpecialFile
 
 pytestmark = pytest.mark.slow
 
@@ -39,15 +42,11 @@ class Shell:
         env: dict[str, str] | None = None,
         max_file_size: int | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        environment = {
-            **os.environ,
-            "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "COLUMNS": "120",
-            **(env or {}),
-        }
+        environment = {**os.environ, "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": "1", "COLUMNS": "120"}
         environment.pop("EXPERIMENTS_STORE", None)
         if store:
             environment["EXPERIMENTS_STORE"] = self.url
+        environment.update(env or {})
         return subprocess.run(
             [sys.executable, "-m", "experiments", *args],
             stdout=stdout,
@@ -448,6 +447,19 @@ BAD_INPUT = [
     ("report", "--lang", "klingon"),
     ("report", "--objective", "nowhere"),
     ("report", "--format", "pdf"),
+    ("list", "experiments", "--bogus"),
+    ("list", "experiments", "--limit", "many"),
+    ("list",),
+    ("add",),
+    ("frobnicate",),
+    ("completion", "tcsh"),
+    ("--store", "programme.db", "list", "experiments"),
+    ("--store", "sqlite:///programme.db?cache=big", "list", "experiments"),
+    ("--store", "sqlite:///programme.db?timeout=-1", "list", "experiments"),
+    ("--store", "mongodb://localhost/x", "list", "experiments"),
+    ("--store", "files:///plan#2", "list", "experiments"),
+    ("list", "experiments", "--limit", str(2**70)),
+    ("list", "experiments", "--where", "title = '\udcff'"),
 ]
 
 
@@ -462,11 +474,56 @@ class TestBadInput:
         done = programme(*args, stdin=stdin)
         assert done.returncode == 2, f"exit {done.returncode}: {done.stdout}{done.stderr}"
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        assert lines, "nothing said on stderr"
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith("error: "), done.stderr
         assert "Traceback" not in done.stderr
-        if lines[0].startswith("error:"):
-            assert len(lines) == 1, done.stderr
         assert programme.snapshot() == before
+
+    def test_a_file_that_cannot_be_opened_is_a_file_error(
+        self, programme: Shell, tmp_path: Path
+    ) -> None:
+        """import of a file that is not there: one line, exit 3 as for every file error."""
+        done = programme("import", str(tmp_path / "missing.jsonl"))
+        assert done.returncode == 3
+        assert "missing.jsonl" in _one_error_line(done)
+
+    def test_a_usage_error_closes_the_file_an_argument_opened(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """import FILE extra: one error line, and FILE closed again (no ResourceWarning)."""
+        from click.testing import CliRunner  # noqa: PLC0415 - in this process, for gc
+
+        from experiments.cli import cli  # noqa: PLC0415
+
+        source = tmp_path / "programme.jsonl"
+        source.write_text("", encoding="utf-8")
+        monkeypatch.setenv("EXPERIMENTS_STORE", f"sqlite:///{tmp_path}/programme.db")
+        left_open: list[object] = []
+        monkeypatch.setattr(sys, "unraisablehook", lambda raised: left_open.append(raised.object))
+        result = CliRunner().invoke(cli, ["import", str(source), "extra"])
+        code, stderr = result.exit_code, result.stderr
+        del result  # with its traceback, which holds the command's context
+        gc.collect()  # an unclosed file is reported here
+        assert code == 2
+        assert stderr.startswith("error: Got unexpected extra argument")
+        assert left_open == []
+
+    def test_store_errors_say_the_url_came_from_the_environment(
+        self, programme: Shell, tmp_path: Path
+    ) -> None:
+        """EXPERIMENTS_STORE naming a missing or malformed store: the error names the variable."""
+        missing = {"EXPERIMENTS_STORE": f"sqlite:///{tmp_path}/missing.db"}
+        done = programme("list", "experiments", store=False, env=missing)
+        assert done.returncode == 3
+        assert "EXPERIMENTS_STORE" in _one_error_line(done)
+        done = programme("list", "experiments", store=False, env={"EXPERIMENTS_STORE": "nope"})
+        assert done.returncode == 2
+        assert "EXPERIMENTS_STORE" in _one_error_line(done)
+        given = programme(
+            "--store", f"sqlite:///{tmp_path}/missing.db", "list", "experiments", store=False
+        )
+        assert given.returncode == 3
+        assert "EXPERIMENTS_STORE" not in _one_error_line(given)
 
     def test_debug_shows_the_traceback(self, programme: Shell) -> None:
         """--debug trades the one line for the full traceback."""
@@ -561,6 +618,45 @@ class TestFilesAndText:
         assert done.returncode == 3
         assert str(target) in _one_error_line(done)
         assert not target.parent.exists()
+
+    def test_export_writes_through_a_pipe_or_device(
+        self, programme: Shell, special_file: SpecialFile
+    ) -> None:
+        """-o naming a named pipe or a device writes into it and leaves it what it was."""
+        exported = programme.snapshot()
+        programme.ok("export", "-o", str(special_file.path))
+        assert special_file.is_intact()
+        received = special_file.received()
+        if received is not None:
+            assert received.decode("utf-8").splitlines() == exported
+
+    def test_report_writes_through_a_pipe_or_device(
+        self, programme: Shell, special_file: SpecialFile
+    ) -> None:
+        """report -o with a format into a pipe or device: written there, not replaced."""
+        programme.ok("report", "--format", "md", "-o", str(special_file.path))
+        assert special_file.is_intact()
+        received = special_file.received()
+        if received is not None:
+            assert received.startswith(b"# ")
+
+    def test_a_dash_is_standard_output(self, programme: Shell) -> None:
+        """-o - writes to standard output, as without -o, and makes no file called '-'."""
+        assert programme.ok("export", "-o", "-") == programme.ok("export")
+        assert programme.ok("report", "-o", "-").startswith("# ")
+        assert not (programme.cwd / "-").exists()
+
+    def test_export_replaces_a_file_keeping_its_permissions(
+        self, programme: Shell, tmp_path: Path
+    ) -> None:
+        """An existing export is replaced whole, with the permissions it had."""
+        target = tmp_path / "programme.jsonl"
+        target.write_text("old\n", encoding="utf-8")
+        target.chmod(0o600)
+        programme.ok("export", "-o", str(target))
+        assert target.read_text(encoding="utf-8").splitlines() == programme.snapshot()
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        assert sorted(p.name for p in tmp_path.glob(".*")) == []
 
     def test_export_that_runs_out_of_room_leaves_nothing(self, tmp_path: Path) -> None:
         """A write that fails half way: exit 3, one line naming the file, no partial file."""

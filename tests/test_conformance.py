@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import logging
+import sqlite3
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from experiments import Objective, Participant, Plugins, connect
+import experiments
+from experiments import Learning, Objective, Participant, Plugins, connect
 from experiments.stores import Capability, Store
 from experiments.testing import StoreConformance
 
@@ -116,3 +121,61 @@ class TestPostgresStore(StoreConformance):
                 (f"%{marker}%",),
             )
             assert rows == [(0,)]
+
+
+def _damage_a_file_store(store: Store, person_id: str) -> None:
+    """Garble a learning's version file: reading learnings fails from now on."""
+    root = Path(store.url.file_path)
+    victim = next((root / "records").glob("lrn_*/00000001.json"))
+    victim.write_bytes(b"{ not json")
+
+
+def _damage_a_sqlite_store(store: Store, person_id: str) -> None:
+    """Add a learning citing the person whose stored data is not JSON."""
+    with contextlib.closing(sqlite3.connect(store.url.file_path)) as raw:
+        raw.execute(
+            "INSERT INTO records (kind, id, revision, deleted, participants) "
+            "VALUES ('learning', 'lrn_damaged', 1, 0, ?)",
+            (json.dumps([person_id]),),
+        )
+        raw.execute("INSERT INTO versions (id, revision, data) VALUES ('lrn_damaged', 1, '{')")
+        raw.commit()
+
+
+class TestPurgeAfterItsCommit:
+    """What fails after a purge is committed never makes it look as if it failed."""
+
+    @pytest.mark.parametrize(
+        ("scheme", "damage"),
+        [("files", _damage_a_file_store), ("sqlite", _damage_a_sqlite_store)],
+    )
+    def test_a_failing_sweep_is_a_warning_in_the_report(
+        self,
+        scheme: str,
+        damage: Callable[[Store, str], None],
+        tmp_path: Path,
+        plugins: Plugins,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """The store is damaged right after the commit: the person is erased, and it says so."""
+        person_id: list[str] = []
+
+        class DamageAfterCommit:
+            @experiments.hookimpl
+            def object_purged(self, store: Store, kind: str, id: str) -> None:  # noqa: A002
+                if id in person_id:
+                    damage(store, id)
+
+        plugins.register(DamageAfterCommit(), name="damage-after-commit")
+        url = f"{scheme}:///{tmp_path}/store" + (".db" if scheme == "sqlite" else "")
+        with connect(url, plugins=plugins, create=True) as store:
+            person = store.save(Participant(role="citizen", name="Erase Me"))
+            person_id.append(person.id)
+            store.save(Learning(experiment="exp_1", observation="Other voices", participants=[]))
+            with caplog.at_level(logging.WARNING):
+                report = store.purge(person)
+            assert report.purged == (person.id,)
+            assert len(report.warnings) == 1
+            assert "verify" in report.warnings[0]
+            assert report.warnings[0] in caplog.text
+            assert store.find(person.id, include_deleted=True) is None

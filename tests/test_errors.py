@@ -26,6 +26,7 @@ from experiments import (
     Participant,
     PluginError,
     Prototype,
+    Record,
     ReportError,
     SchemaError,
     StoreError,
@@ -95,7 +96,8 @@ class TestHierarchy:
     def test_the_package_exports_the_errors(self):
         """The errors a caller catches are importable from the package itself."""
         for name in errors.__all__:
-            if name != "InvalidTypeError":  # reached as ValidationError or TypeError
+            # Reached as ValidationError or TypeError, StoreError or ValidationError.
+            if name not in ("InvalidTypeError", "StoreURLError"):
                 assert getattr(experiments, name) is getattr(errors, name)
 
     def test_a_validation_error_is_caught_as_a_value_error(self):
@@ -422,3 +424,52 @@ class TestInvalidInput:
             assert store.get(saved.id, "objective") == saved
             with pytest.raises(NotFoundError):
                 store.get(saved.id, "experiment")
+
+
+class TestStoreCallsWithImpossibleValues:
+    """Values no store can hold are ValidationErrors on every backend, never raw errors."""
+
+    @pytest.mark.parametrize("text", ["\ud800", "a\udcffb", "x\x00y"], ids=["high", "low", "nul"])
+    def test_text_no_store_can_hold(self, any_store, text):
+        """A lone surrogate or NUL: an id nothing has, a slug or filter value refused."""
+        any_store.save(Objective(title="Welfare", slug="welfare"))
+        assert any_store.find(text) is None
+        for call in (
+            lambda: any_store.get(text),
+            lambda: any_store.history(text),
+            lambda: any_store.delete(text),
+            lambda: any_store.purge(text),
+        ):
+            with pytest.raises(NotFoundError):
+                call()
+        for call in (
+            lambda: any_store.get_by_slug(Objective, text),
+            lambda: list(any_store.query(Objective, title=text)),
+            lambda: list(any_store.query(Objective, f"title = '{text}' or slug = welfare")),
+            lambda: any_store.count(Objective, F.title.in_(["Welfare", text])),
+        ):
+            with pytest.raises(ValidationError):
+                call()
+        assert [o.slug for o in any_store.query(Objective)] == ["welfare"]
+
+    def test_record_is_no_kind(self, any_store):
+        """Record, the common base of the kinds, is refused as a kind, saying what to give."""
+        saved = any_store.save(Objective(title="Welfare"))
+        for call in (
+            lambda: list(any_store.query(Record)),
+            lambda: any_store.count(Record),
+            lambda: any_store.get(saved.id, Record),
+            lambda: list(any_store.aggregate(Record)),
+            lambda: any_store.get_by_slug(Record, "welfare"),
+        ):
+            with pytest.raises(ValidationError, match="not a kind"):
+                call()
+
+    @pytest.mark.parametrize("count", [2**63, 10**30, -1])
+    def test_limits_no_store_can_take(self, any_store, count):
+        """A limit or offset beyond what an index can be is refused before the store is asked."""
+        any_store.save(Objective(title="Welfare"))
+        for arguments in ({"limit": count}, {"offset": count}):
+            with pytest.raises(ValidationError, match="whole number from 0 to"):
+                list(any_store.query(Objective, **arguments))
+        assert len(list(any_store.query(Objective, limit=2**63 - 1, offset=0))) == 1

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import itertools
 import json
+import logging
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +41,7 @@ from experiments.stores import Damage, Store
 from experiments.stores import _atomic as atomic
 from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
 from experiments.stores.files import FileStore
+from experiments.testing.faults import error_of, fail_nth, unprivileged
 
 _EXAMPLES = settings(
     max_examples=60,
@@ -213,9 +222,12 @@ class TestOpening:
             open_store(root)
 
     def test_options_are_refused(self, root: Path) -> None:
-        """The backend takes no URL options, and says so."""
-        with pytest.raises(StoreError, match="takes none"):
+        """The backend takes only ?timeout=, and says so."""
+        with pytest.raises(StoreError, match="takes timeout"):
             connect(f"files:///{root}?fsync=off", plugins=Plugins(autoload=False))
+        for bad in ("-1", "soon", "inf", "nan"):
+            with pytest.raises(StoreError, match="timeout must be a number of seconds"):
+                connect(f"files:///{root}?timeout={bad}", plugins=Plugins(autoload=False))
 
     def test_no_directory_named(self) -> None:
         """files:// without a path is explained."""
@@ -230,6 +242,35 @@ class TestOpening:
         monkeypatch.setitem(sys.modules, "fcntl", None)
         with pytest.raises(StoreError, match="POSIX"):
             open_store(root)
+
+    def test_another_users_store_is_read_and_refuses_writes_saying_why(self) -> None:
+        """As another user: reads work, a write names the directory it may not write in."""
+        with tempfile.TemporaryDirectory() as scratch:
+            Path(scratch).chmod(0o755)
+            root = Path(scratch) / "theirs"
+            with open_store(root, create=True) as theirs:
+                saved = theirs.save(Objective(title="Theirs"))
+
+            def use() -> tuple[int, str | None]:
+                with open_store(root) as store:
+                    return store.count(), error_of(store.save, Objective(title="Mine"))
+
+            count, message = unprivileged(use)
+            assert count == 1
+            assert message is not None
+            assert f"may not write in {str(root)!r}" in message
+            assert "nothing was written" in message
+            with open_store(root) as store:
+                assert [r.id for r in store.query()] == [saved.id]
+
+    def test_a_store_behind_a_closed_directory_is_a_store_error(self, root: Path) -> None:
+        """A directory this user may not enter on the way: a StoreError, not PermissionError."""
+        with open_store(root, create=True) as store:
+            store.save(Objective(title="Hidden"))
+        root.parent.chmod(0o700)
+        message = unprivileged(error_of, lambda: open_store(root).count())
+        assert message is not None
+        assert "cannot be reached (Permission denied)" in message
 
     def test_registered_under_files(self) -> None:
         """The backend is built in, under the scheme files."""
@@ -594,6 +635,213 @@ class TestRecovery:
         before = fingerprint(root)
         assert store.verify() == []
         assert fingerprint(root) == before
+
+
+class TestFailedFlushes:
+    """A disk error after a version is in place: taken back, or reported as uncertain."""
+
+    def test_a_failed_flush_takes_the_version_back(self, store: Store, root: Path) -> None:
+        """Each failing flush of a save leaves the store as it was; the retry is no conflict."""
+        first = store.save(Objective(title="First"))
+        for nth in itertools.count(1):
+            before = fingerprint(root)
+            error = ""
+            with fail_nth("fsync", nth) as fault:
+                try:
+                    saved = store.save(first.evolve(title=f"Attempt {nth}"))
+                except StoreError as exc:
+                    error = str(exc)
+            if fault.struck:
+                assert "nothing was written" in error, f"fsync {nth}: {error}"
+            else:
+                assert saved.revision == 2
+                break
+            assert fingerprint(root) == before, f"fsync {nth}"
+            assert store.get(first.id).revision == 1
+        assert nth > 2  # the flushes after the version was linked were among those failed
+
+    def test_a_failed_flush_of_a_batch_takes_it_back(self, store: Store, root: Path) -> None:
+        """Each failing flush or removal in a batch: done whole, or the store as it was."""
+        first = store.save(Objective(title="First"))
+        for call in ("fsync", "unlink"):
+            for nth in itertools.count(1):
+                before = fingerprint(root)
+                error = ""
+                with fail_nth(call, nth) as fault:
+                    try:
+                        store.save_all(
+                            [first.evolve(title=f"{call} {nth}"), Objective(title="New")]
+                        )
+                    except StoreError as exc:
+                        error = str(exc)
+                if error:
+                    assert "nothing was written" in error or "is undone" in error, error
+                    assert fingerprint(root) == before, f"{call} {nth}"
+                    continue
+                first = store.get(first.id)  # type: ignore[assignment]
+                assert first.title == f"{call} {nth}"
+                if not fault.struck:
+                    break
+            assert nth > 3
+
+    def test_a_batch_refused_by_a_full_disk_is_taken_back_without_writing(
+        self, store: Store, root: Path
+    ) -> None:
+        """Every write failing from the 3rd on (a full disk): the batch undone, nothing written."""
+        store.save(Objective(title="Before"))
+        before = fingerprint(root)
+        with fail_nth("write", 3, errno.ENOSPC, times=1000), pytest.raises(StoreError) as raised:
+            store.save_all(Objective(title=f"Batch {n}") for n in range(5))
+        assert "nothing was written" in str(raised.value)
+        assert fingerprint(root) == before
+        assert store.verify() == []
+
+    def test_a_version_that_cannot_be_taken_back_is_reported_as_uncertain(
+        self, store: Store, root: Path
+    ) -> None:
+        """Flush and removal both failing: the error says it may be stored and what to look up."""
+        first = store.save(Objective(title="First"))
+        with fail_nth("fsync", 2), fail_nth("unlink", 2), pytest.raises(StoreError) as raised:
+            store.save(first.evolve(title="Second"))
+        message = str(raised.value)
+        assert "nothing was written" not in message
+        assert "may or may not have been stored" in message
+        assert repr(first.id) in message
+        assert "history" in message
+        assert store.get(first.id).revision == 2  # it was, in fact, stored
+
+    def test_a_committed_purge_whose_removal_fails_stands(
+        self, store: Store, root: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Removing a purged record's files fails after the commit: purged, and finished later."""
+        gone = store.save(Objective(title="To be purged"))
+        stays = store.save(Objective(title="Stays"))
+        with fail_nth("unlink", 1, times=100), caplog.at_level(logging.WARNING):
+            report = store.purge(gone)
+        assert report.purged == (gone.id,)
+        assert "is committed" in caplog.text
+        assert store.find(gone.id, include_deleted=True) is None
+        assert [r.id for r in store.query()] == [stays.id]
+        store.save(Objective(title="Another write"))
+        assert not (root / "records" / encode_id(gone.id)).exists()
+        assert not (root / ".journal").exists()
+
+
+class TestLock:
+    """The store's lock is waited for up to ?timeout=, then named in a StoreError."""
+
+    @contextlib.contextmanager
+    def _held(self, lock: Path) -> Iterator[subprocess.Popen[str]]:
+        """Another process holding the lock exclusively until the block ends (or it is killed)."""
+        code = (
+            "import fcntl, os, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(120)\n"
+        )
+        with subprocess.Popen(
+            [sys.executable, "-c", code, str(lock)], stdout=subprocess.PIPE, text=True
+        ) as holder:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "locked"
+            try:
+                yield holder
+            finally:
+                holder.kill()
+
+    def test_a_held_lock_times_out_naming_its_holder(self, store: Store, root: Path) -> None:
+        """Reads and writes give up after the timeout, naming the process that holds the lock."""
+        saved = store.save(Objective(title="Saved"))
+        with (
+            self._held(root / ".lock") as holder,
+            open_store(Path(f"{root}?timeout=0.2")) as waiting,
+        ):
+            for attempt in (
+                lambda: waiting.find(saved.id),
+                lambda: waiting.save(Objective(title="Blocked")),
+            ):
+                started = time.monotonic()
+                with pytest.raises(StoreError) as raised:
+                    attempt()
+                assert time.monotonic() - started < 10
+                message = str(raised.value)
+                assert f"process {holder.pid}" in message
+                assert "stayed taken for more than 0.2s" in message
+                assert "?timeout=" in message
+        assert store.get(saved.id) == saved
+        assert store.count() == 1
+
+    def test_a_lock_let_go_in_time_is_taken(self, store: Store, root: Path) -> None:
+        """A writer waits for a lock released within the timeout, and writes."""
+        with self._held(root / ".lock") as holder:
+            threading.Timer(0.3, holder.kill).start()
+            saved = store.save(Objective(title="After the wait"))
+        assert store.get(saved.id) == saved
+
+    def test_a_child_of_fork_does_not_keep_a_lock_a_thread_held(
+        self, store: Store, root: Path
+    ) -> None:
+        """Fork while another thread holds the lock: once that thread lets go, it is free."""
+        store.save(Objective(title="Saved"))
+        taken, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with atomic.lock(root / ".lock", exclusive=True, timeout=5):
+                taken.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        taken.wait(10)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child lives on, touching nothing
+            time.sleep(5)
+            os._exit(0)
+        try:
+            release.set()
+            holder.join()
+            probe = (
+                "import fcntl, os, sys\n"
+                "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+                "try:\n"
+                "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+                "except BlockingIOError:\n"
+                "    print('held')\n"
+                "else:\n"
+                "    print('free')\n"
+            )
+            done = subprocess.run(
+                [sys.executable, "-c", probe, str(root / ".lock")],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert done.stdout.strip() == "free"
+        finally:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+    def test_holders_are_read_from_the_lock_table(self, root: Path) -> None:
+        """A /proc/locks line on the file's device and inode names the process; waiters do not."""
+        root.mkdir()
+        lock = root / ".lock"
+        lock.touch()
+        fd = os.open(lock, os.O_RDONLY)
+        try:
+            status = os.fstat(fd)
+            where = f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}:{status.st_ino}"
+            table = (
+                f"1: FLOCK  ADVISORY  WRITE {os.getppid()} {where} 0 EOF\n"
+                f"1: -> FLOCK  ADVISORY  READ 999999 {where} 0 EOF\n"
+                f"2: POSIX  ADVISORY  READ 4242 00:00:{status.st_ino + 1} 0 EOF\n"
+                "garbage line\n"
+            )
+            found = atomic.holders(fd, table)
+        finally:
+            os.close(fd)
+        assert len(found) == 1
+        assert found[0].startswith(f"process {os.getppid()} (")
 
 
 def test_damage_is_printable() -> None:

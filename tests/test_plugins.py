@@ -7,11 +7,13 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import experiments
-from experiments import PluginError, Plugins, StoreError, hookspecs
+from experiments import PluginError, Plugins, StoreError, ValidationError, hookspecs
+from experiments.errors import StoreURLError
 from experiments.stores import connect
 from fake_plugins import fake_distribution
 
@@ -157,6 +159,52 @@ class TestConnect:
         with pytest.raises(StoreError, match=r"installed: .*memory.*sqlite") as info:
             connect("mongodb://localhost/x", plugins=plugins)
         assert "plugin" in str(info.value)
+
+    @pytest.mark.parametrize(
+        "url",
+        ["experiments.db", "sqlite:///x.db?cache=big", "mongodb://host/x", "sqlite:///\ud800.db"],
+    )
+    def test_a_malformed_url_is_bad_input(self, url: str, plugins: Plugins) -> None:
+        """A URL that cannot be right is a StoreURLError: a StoreError and a ValidationError."""
+        with pytest.raises(StoreURLError) as info:
+            connect(url, plugins=plugins)
+        assert isinstance(info.value, StoreError)
+        assert isinstance(info.value, ValidationError)
+
+    def test_errors_say_the_url_came_from_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch, plugins: Plugins
+    ) -> None:
+        """Without a URL given, an error opening the store names EXPERIMENTS_STORE, once."""
+        monkeypatch.setenv("EXPERIMENTS_STORE", "sqlite:///x.db?cache=big")
+        with pytest.raises(StoreURLError) as info:
+            connect(plugins=plugins)
+        assert str(info.value).count("EXPERIMENTS_STORE") == 1
+        with pytest.raises(StoreURLError) as given:
+            connect("sqlite:///x.db?cache=big", plugins=plugins)
+        assert "EXPERIMENTS_STORE" not in str(given.value)
+
+    @pytest.mark.parametrize(
+        ("factory", "match"),
+        [
+            (lambda url, **_: (_ for _ in ()).throw(RuntimeError("socket gone")), "socket gone"),
+            (lambda url, **_: object(), "gave object, not a Store"),
+        ],
+        ids=["raises", "wrong-type"],
+    )
+    def test_a_backend_that_fails_its_own_way_is_a_plugin_error(
+        self, factory: Any, match: str, plugins: Plugins
+    ) -> None:
+        """A factory raising something of its own, or returning no Store: a PluginError."""
+
+        class Broken:
+            @experiments.hookimpl
+            def register_backends(self, register: Any) -> None:
+                register("broken", factory)
+
+        plugins.register(Broken(), name="broken-backend")
+        with pytest.raises(PluginError, match=match) as info:
+            connect("broken://x", plugins=plugins)
+        assert "'broken-backend'" in str(info.value)
 
     def test_not_a_url(self, plugins: Plugins) -> None:
         """Something that is no URL at all is a clear error."""

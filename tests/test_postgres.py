@@ -45,9 +45,10 @@ from experiments.testing.strategies import records
 if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):  # in CI, fail instead
     pytest.importorskip("psycopg", reason="pip install 'strategy-experiments[postgres]'")
 
+import workers
 from experiments.stores.postgres import MIGRATIONS, _doc, _exact  # after the check
 from pgserver import DATABASE, PostgresServer
-from test_concurrency import run_at_once
+from racing import at_once
 
 MakeURL = Callable[..., str]
 
@@ -237,8 +238,8 @@ class TestMigrations:
     ) -> None:
         """8 processes opening a new schema at the same moment: one migration, no error."""
         url = postgres_url()
-        results = run_at_once(*[["open_store", url] for _ in range(8)])
-        assert results == [{"count": 0}] * 8
+        results = at_once(workers.open_stores, *[(url,) for _ in range(8)])
+        assert all(len(result["ids"]) == 1 for result in results)
         applied = postgres_server.query(
             f'SELECT version, count(*) FROM "{_schema_of(url)}".experiments_migrations '  # noqa: S608 - our schema
             "GROUP BY version ORDER BY version"

@@ -51,6 +51,7 @@ from report_programmes import (
     hostile_store,
     municipality,
 )
+from special_files import SpecialFile
 
 GOLDEN = Path(__file__).parent / "golden"
 FORMATS = ("md", "json", "csv", "html")
@@ -371,6 +372,17 @@ class TestFormats:
         with pytest.raises(ValidationError, match="give format="):
             reports.write(report, f"{tmp_path}/other/")
         assert not (tmp_path / "other").exists()  # refused before anything was made
+
+    def test_write_into_a_pipe_or_device_keeps_it(
+        self, report: Report, special_file: SpecialFile
+    ) -> None:
+        """A named pipe or a device is written into, never replaced by a regular file."""
+        written = reports.write(report, special_file.path, "json", "da")
+        assert written == special_file.path
+        assert special_file.is_intact()
+        received = special_file.received()
+        if received is not None:
+            assert json.loads(received)["language"] == "da"
 
     def test_write_refuses_what_it_cannot_do(self, report: Report, tmp_path: Path) -> None:
         """No format for a directory, an unknown extension, a missing directory."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-import subprocess
-import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from experiments import Objective, Plugins, SchemaError, StoreError, connect
+from experiments.stores import _mounts
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
+from experiments.testing.faults import error_of, remount, tmpfs, unprivileged
 
 
 def url(path: Path, options: str = "") -> str:
@@ -68,6 +70,18 @@ class TestDamagedFiles:
             damage = store.verify()
         assert damage
         assert all("zeroed.db" in d.location for d in damage)
+
+    def test_text_that_is_not_utf8(self, tmp_path: Path) -> None:
+        """Bytes that are not UTF-8 where text belongs: a StoreError saying it is damaged."""
+        path = tmp_path / "scribbled.db"
+        healthy(path)
+        with contextlib.closing(sqlite3.connect(path)) as raw:
+            raw.execute("UPDATE versions SET data = CAST(x'7b22ff227d' AS TEXT)")
+            raw.commit()
+        with pytest.raises(StoreError, match="damaged: it holds text that is not UTF-8"):
+            read_everything(path)
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            assert any("not UTF-8" in d.problem for d in store.verify())
 
     def test_newer_schema_version(self, tmp_path: Path) -> None:
         """A store written by a newer version is refused with a SchemaError saying so."""
@@ -140,10 +154,12 @@ class TestFirstOpen:
         path = tmp_path / "new.db"
         path.touch()
         raw = self.writing(path)
+        store = connect(url(path, "?timeout=0.2"), plugins=Plugins(autoload=False))
         try:
             with pytest.raises(StoreError, match=r"locked .* more than 0\.2s"):
-                connect(url(path, "?timeout=0.2"), plugins=Plugins(autoload=False))
+                store.save(Objective(title="First"))
         finally:
+            store.close()
             raw.close()
         assert path.read_bytes() == b""
 
@@ -182,39 +198,6 @@ class TestOptions:
 
 
 @pytest.mark.slow
-def test_first_open_from_many_processes_migrates_once(tmp_path: Path) -> None:
-    """8 processes opening a new store at once all succeed, and the schema is applied once."""
-    path = tmp_path / "fresh.db"
-    start_at = time.time() + 1.5
-    code = (
-        "import sys, time, experiments\n"
-        "while time.time() < float(sys.argv[2]): time.sleep(0.001)\n"
-        "with experiments.connect(sys.argv[1], plugins=experiments.Plugins(autoload=False)) as s:\n"
-        "    s.save(experiments.Objective(title='from a child'))\n"
-    )
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, url(path), str(start_at)],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(8)
-    ]
-    try:
-        for process in processes:
-            _, err = process.communicate(timeout=120)
-            assert process.returncode == 0, err
-    finally:
-        for process in processes:
-            process.kill()
-            process.communicate()
-    with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        tables = raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'records'").fetchone()
-        assert tables[0] == 1
-        assert raw.execute("SELECT count(*) FROM records").fetchone()[0] == 8
-
-
 class TestErasure:
     """A purge leaves no trace in the database file or its write-ahead log."""
 
@@ -241,3 +224,206 @@ class TestErasure:
         assert [
             p.name for p in tmp_path.glob("erase.db*") if marker.encode() in p.read_bytes()
         ] == []
+
+
+class TestEmptyFiles:
+    """Reading never makes a store of a file that is not one yet."""
+
+    def test_reading_an_empty_file_changes_nothing(self, tmp_path: Path) -> None:
+        """A 0-byte file: reads and verify() say it is no store, and it stays 0 bytes."""
+        path = tmp_path / "empty.db"
+        path.touch()
+        with pytest.raises(StoreError, match=r"empty\.db' is empty, not a .* store yet"):
+            connect(url(path), plugins=Plugins(autoload=False), create=False)
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            with pytest.raises(StoreError, match="is empty"):
+                store.count()
+            with pytest.raises(StoreError, match="is empty"):
+                list(store.query(Objective))
+            damage = store.verify()
+            assert [d.location for d in damage] == [str(path)]
+            assert "is empty" in damage[0].problem
+        assert path.read_bytes() == b""
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+
+    def test_an_empty_database_is_no_store_either(self, tmp_path: Path) -> None:
+        """A SQLite file with no tables (made by another tool) is not migrated by a read."""
+        path = tmp_path / "blank.db"
+        with contextlib.closing(sqlite3.connect(path)) as raw:
+            raw.execute("PRAGMA journal_mode=WAL")
+        before = path.read_bytes()
+        with pytest.raises(StoreError, match="not a strategy-experiments store yet"):
+            connect(url(path), plugins=Plugins(autoload=False), create=False)
+        assert path.read_bytes() == before
+
+
+class TestFailedOpens:
+    """An open that fails closes what it opened: no -wal or -shm file is left behind."""
+
+    @staticmethod
+    def _wal_database(path: Path, *, application_id: int, user_version: int) -> None:
+        with contextlib.closing(sqlite3.connect(path)) as raw:
+            raw.execute("PRAGMA journal_mode=WAL")
+            raw.execute("CREATE TABLE things (name TEXT)")
+            raw.execute(f"PRAGMA application_id={application_id}")
+            raw.execute(f"PRAGMA user_version={user_version}")
+            raw.commit()
+
+    @pytest.mark.parametrize(
+        ("application_id", "user_version", "error"),
+        [(0x1234, 0, StoreError), (APPLICATION_ID, len(MIGRATIONS) + 1, SchemaError)],
+        ids=["another-program", "newer-schema"],
+    )
+    def test_a_refused_file_keeps_no_companions(
+        self, tmp_path: Path, application_id: int, user_version: int, error: type[Exception]
+    ) -> None:
+        """Another program's database or a newer schema: refused, and left as it was found."""
+        path = tmp_path / "refused.db"
+        self._wal_database(path, application_id=application_id, user_version=user_version)
+        before = path.read_bytes()
+        with pytest.raises(error):
+            connect(url(path), plugins=Plugins(autoload=False))
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["refused.db"]
+        assert path.read_bytes() == before
+
+
+class TestReadOnly:
+    """A store on a read-only file system is read; writing it says why it cannot be."""
+
+    def test_a_read_only_file_system_is_read(self, tmp_path: Path) -> None:
+        """Mounted read-only: every read works, and a write names the read-only mount."""
+        with tmpfs(tmp_path / "mount", "1m") as mount:
+            path = mount / "store.db"
+            with connect(url(path), plugins=Plugins(autoload=False), create=True) as store:
+                saved = store.save(Objective(title="Kept"))
+            remount(mount, read_only=True)
+            with connect(url(path), plugins=Plugins(autoload=False)) as store:
+                assert store.get(saved.id) == saved
+                assert [o.id for o in store.query(Objective)] == [saved.id]
+                assert store.verify() == []
+                with pytest.raises(StoreError, match="mounted read-only"):
+                    store.save(Objective(title="Refused"))
+            assert sorted(p.name for p in mount.iterdir()) == ["store.db"]
+
+    def test_changes_still_in_the_log_are_not_read_past(self, tmp_path: Path) -> None:
+        """A write-ahead log with changes in it cannot be read there: the error says what to do."""
+        path = tmp_path / "busy.db"
+        with connect(url(path), plugins=Plugins(autoload=False), create=True) as store:
+            store.save(Objective(title="In the file"))
+        with contextlib.closing(sqlite3.connect(path)) as holder:
+            holder.execute("SELECT count(*) FROM records").fetchall()  # keeps the log alive
+            with connect(url(path), plugins=Plugins(autoload=False)) as store:
+                store.save(Objective(title="Only in the log"))
+            with tmpfs(tmp_path / "mount", "1m") as mount:
+                for name in ("busy.db", "busy.db-wal"):
+                    (mount / name).write_bytes((tmp_path / name).read_bytes())
+                remount(mount, read_only=True)
+                with pytest.raises(StoreError, match=r"write-ahead log \(busy\.db-wal\)"):
+                    connect(url(mount / "busy.db"), plugins=Plugins(autoload=False))
+
+    def test_a_directory_this_user_may_not_write_is_named(self) -> None:
+        """Another user's store in their directory: the error says this user may not write there."""
+        with tempfile.TemporaryDirectory() as scratch:
+            Path(scratch).chmod(0o755)
+            path = Path(scratch) / "store.db"
+            healthy(path)
+            message = unprivileged(error_of, read_everything, path)
+        assert message is not None
+        assert "may not write in" in message
+        assert "-shm" in message
+
+    def test_a_store_this_user_may_not_reach_is_a_store_error(self, tmp_path: Path) -> None:
+        """A path behind a directory this user may not enter: a StoreError saying so."""
+        path = tmp_path / "store.db"
+        healthy(path)
+        tmp_path.chmod(0o700)
+        message = unprivileged(error_of, read_everything, path)
+        assert message is not None
+        assert "cannot be reached (Permission denied)" in message
+
+
+class TestFork:
+    """A store opened before fork() gets connections of its own in the child."""
+
+    def test_a_child_writes_through_its_own_connection(self, tmp_path: Path) -> None:
+        """The parent closes (and so checkpoints) while the child writes: nothing is lost."""
+        path = tmp_path / "forked.db"
+        store = connect(url(path), plugins=Plugins(autoload=False), create=True)
+        first = store.save(Objective(title="Before the fork"))
+        go_read, go_write = os.pipe()
+        done_read, done_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            code = 1
+            try:
+                os.close(go_write)
+                os.read(go_read, 1)  # the parent has closed its store by now
+                ids = [store.save(Objective(title=f"Child {n}")).id for n in range(5)]
+                assert store.get(first.id) == first
+                os.write(done_write, ",".join(ids).encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(go_read)
+        os.close(done_write)
+        store.close()  # the last connection of the parent: checkpoints, may remove the log
+        os.write(go_write, b"1")
+        os.close(go_write)
+        with os.fdopen(done_read, "rb") as done:
+            reported = done.read().decode().split(",")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        with connect(url(path), plugins=Plugins(autoload=False)) as again:
+            assert {o.id for o in again.query(Objective)} == {first.id, *reported}
+            assert again.verify() == []
+
+
+class TestNetworkFileSystems:
+    """A store on a file system shared over the network is refused, saying why."""
+
+    TABLE = (
+        "22 1 0:21 / / rw,relatime - ext4 /dev/vda rw\n"
+        "35 22 0:50 / {point} {options} shared:7 - {type} server:/export rw,vers=4.2\n"
+    )
+
+    def _table(self, point: Path, kind: str, options: str = "rw,relatime") -> str:
+        escaped = str(point).replace(" ", "\\040")
+        return self.TABLE.format(point=escaped, type=kind, options=options)
+
+    @pytest.mark.parametrize(
+        ("kind", "networked"),
+        [("nfs4", True), ("cifs", True), ("9p", True), ("fuse.sshfs", True), ("ext4", False)],
+    )
+    def test_the_mount_holding_a_path_is_found(
+        self, tmp_path: Path, kind: str, networked: bool
+    ) -> None:
+        """The longest mount point containing the path decides; its type tells the rest."""
+        point = tmp_path.resolve() / "with space"
+        mount = _mounts.mount_of(point / "deep" / "store.db", self._table(point, kind))
+        assert mount is not None
+        assert mount.point == str(point)
+        assert mount.type == kind
+        assert mount.networked is networked
+        outside = _mounts.mount_of(tmp_path / "other.db", self._table(point, kind))
+        assert outside is not None
+        assert outside.type == "ext4"
+        assert _mounts.mount_of("/x", "garbage\n\n1 2 3 - \n") is None
+
+    def test_sqlite_refuses_a_network_file_system(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Told the directory is NFS, no store is made there; read-only NFS is read."""
+        path = tmp_path / "store.db"
+        with connect(url(path), plugins=Plugins(autoload=False), create=True) as store:
+            saved = store.save(Objective(title="Made on a local disk"))
+        table = tmp_path / "mountinfo"
+        monkeypatch.setattr(_mounts, "MOUNTINFO", table)
+        table.write_text(self._table(tmp_path.resolve(), "nfs4"), encoding="utf-8")
+        with pytest.raises(StoreError, match=r"network file system \(nfs4 at .*PostgreSQL"):
+            connect(url(tmp_path / "new.db"), plugins=Plugins(autoload=False), create=True)
+        with pytest.raises(StoreError, match="network file system"):
+            connect(url(path), plugins=Plugins(autoload=False))
+        assert not (tmp_path / "new.db").exists()
+        table.write_text(self._table(tmp_path.resolve(), "nfs4", "ro"), encoding="utf-8")
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            assert store.get(saved.id) == saved

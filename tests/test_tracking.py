@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import experiments
+import workers
 from experiments import (
     ConflictError,
     Decision,
@@ -30,6 +31,7 @@ from experiments import (
 )
 from experiments.stores import Store
 from experiments.tracking import Run, record_excuse, track
+from racing import at_once
 
 
 class Recorder:
@@ -264,6 +266,20 @@ class TestLogging:
 class TestFailures:
     """An exception inside a run loses nothing, is written down, and propagates."""
 
+    def test_text_that_is_no_text_is_a_validation_error(self, any_store: Store) -> None:
+        """None or a number as a statement, observation or title names the field; nothing saved."""
+        with track("typed", store=any_store) as run:
+            before = any_store.count()
+            for call, field in (
+                (lambda: run.hypothesis(None), "Hypothesis.statement"),  # type: ignore[arg-type]
+                (lambda: run.learn(7), "Learning.observation"),  # type: ignore[arg-type]
+                (lambda: run.learn("Seen", participants=5), "Learning.participants"),  # type: ignore[arg-type]
+                (lambda: run.prototype(None), "Prototype.title"),  # type: ignore[arg-type]
+            ):
+                with pytest.raises(ValidationError, match=field):
+                    call()
+            assert any_store.count() == before
+
     def test_exception_is_recorded_and_propagates(self, any_store: Store) -> None:
         """What was logged before stays; an error note says what went wrong."""
         with (
@@ -399,3 +415,23 @@ class TestExcuses:
         """A reason outside the register says which ones there are."""
         with pytest.raises(ValidationError, match="already-asked"):
             record_excuse(any_store, group="Everyone", reason="because", objective="obj_x")
+
+
+@pytest.mark.slow
+class TestRacingScripts:
+    """Scripts logging into one experiment at the same moment, from processes of their own."""
+
+    def test_one_metric_at_one_time_from_many_processes(self, shared_url: str) -> None:
+        """8 processes measure one metric at one time at once: each writes or replaces."""
+        values = [float(worker) for worker in range(8)]
+        results = at_once(
+            workers.measure_at_once,
+            *[(shared_url, "racing", "visitors", "2026-09-14T12:00:00Z", v) for v in values],
+        )
+        assert [r for r in results if "conflict" in r] == []
+        assert len({r["id"] for r in results}) == 1
+        with experiments.connect(shared_url, plugins=experiments.Plugins(autoload=False)) as store:
+            history = store.history(results[0]["id"])
+        # Every value was written once: as the first version, or over another's.
+        assert sorted(m.value for m in history) == values  # type: ignore[attr-defined]
+        assert [m.revision for m in history] == list(range(1, 9))

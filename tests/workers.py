@@ -1,45 +1,69 @@
-"""Child processes for the concurrency tests: ``python workers.py <task> <url> ...``.
+"""Tasks for processes racing on one store: ``racing.at_once(task, args, ...)``.
 
-Each task waits until the start time it is given, so that the processes really run at
-once, then prints one JSON object with what it did.
+Each task takes the barrier first and waits at it right before the step that races,
+then returns what it did as plain values.
 """
 
 from __future__ import annotations
 
-import json
 import random
-import sys
 import time
+from multiprocessing.synchronize import Barrier
 
 import experiments
 from experiments import ConflictError, Experiment, Measurement, Objective, Plugins
 
 
-def _wait(start_at: float) -> None:
-    while time.time() < start_at:
-        time.sleep(0.001)
+def _connect(url: str, *, create: bool | None = None) -> experiments.Store:
+    return experiments.connect(url, plugins=Plugins(autoload=False), create=create)
 
 
-def save_many(url: str, worker: str, count: str, start_at: str) -> dict[str, object]:
-    """Save ``count`` new records, one transaction each."""
-    with experiments.connect(url, plugins=Plugins(autoload=False)) as store:
-        _wait(float(start_at))
-        ids = [
-            store.save(Measurement(metric=f"worker-{worker}", value=number)).id
-            for number in range(int(count))
-        ]
-    return {"ids": ids}
+def write_batches_or_read(
+    barrier: Barrier, url: str, role: str, count: int, size: int
+) -> dict[str, object]:
+    """A writer saves ``count`` batches of ``size``; the reader reads until all are there.
+
+    The reader (``count`` is then the number of records to wait for) counts the batches
+    it sees in part (never allowed) and the times a count went down (a write undone).
+    """
+    with _connect(url) as store:
+        if role != "reader":
+            barrier.wait()
+            ids: list[str] = []
+            for number in range(count):
+                tag = {"batch": f"{role}-{number}"}
+                saved = store.save_all(
+                    Measurement(metric=role, value=value, metadata=tag) for value in range(size)
+                )
+                ids += [m.id for m in saved]
+            return {"ids": ids}
+        expected, reads, half, went_back, seen = count, 0, 0, 0, 0
+        barrier.wait()
+        deadline = time.monotonic() + 240
+        while seen < expected and time.monotonic() < deadline:
+            sizes: dict[str, int] = {}
+            for measurement in store.query(Measurement):
+                batch = str(measurement.metadata["batch"])
+                sizes[batch] = sizes.get(batch, 0) + 1
+            total = sum(sizes.values())
+            half += sum(1 for n in sizes.values() if n != size)
+            went_back += total < seen
+            seen = max(seen, total)
+            reads += 1
+        return {"reads": reads, "half_batches": half, "went_back": went_back, "seen": seen}
 
 
-def race_updates(url: str, ids: str, attempts: str, seed: str, start_at: str) -> dict[str, object]:
+def race_updates(
+    barrier: Barrier, url: str, ids: str, attempts: int, seed: int
+) -> dict[str, object]:
     """Read-modify-save random shared objectives, counting wins and lost races."""
     shared = ids.split(",")
-    chooser = random.Random(int(seed))  # noqa: S311 - picks test targets, not secrets
+    chooser = random.Random(seed)  # noqa: S311 - picks test targets, not secrets
     won: dict[str, int] = dict.fromkeys(shared, 0)
     conflicts = 0
-    with experiments.connect(url, plugins=Plugins(autoload=False)) as store:
-        _wait(float(start_at))
-        for _ in range(int(attempts)):
+    with _connect(url) as store:
+        barrier.wait()
+        for _ in range(attempts):
             target = chooser.choice(shared)
             current = store.get(target, Objective)
             try:
@@ -51,40 +75,55 @@ def race_updates(url: str, ids: str, attempts: str, seed: str, start_at: str) ->
     return {"won": won, "conflicts": conflicts}
 
 
-def same_slug(url: str, slug: str, start_at: str) -> dict[str, object]:
-    """Create the experiment with ``slug`` unless it exists, all processes at once."""
-    with experiments.connect(url, plugins=Plugins(autoload=False)) as store:
-        _wait(float(start_at))
-        made = store.create_if_absent(Experiment(slug=slug, title=f"Created by {id(store)}"))
-    return {"id": made.id, "title": made.title}
+def race_rounds(barrier: Barrier, url: str, record_id: str, rounds: int) -> dict[str, int]:
+    """Read one objective, wait for all, then save it: every round exactly one wins."""
+    won = conflicts = 0
+    with _connect(url) as store:
+        for _ in range(rounds):
+            current = store.get(record_id, Objective)
+            barrier.wait()  # everyone holds the same revision now
+            try:
+                store.save(current.evolve(weight=current.weight + 1))
+            except ConflictError:
+                conflicts += 1
+            else:
+                won += 1
+            barrier.wait()  # every save of this round is over
+    return {"won": won, "conflicts": conflicts}
 
 
-def track_same_slug(
-    url: str, slug: str, worker: str, count: str, start_at: str
+def same_slugs(barrier: Barrier, url: str, slugs: str) -> dict[str, list[str]]:
+    """Create each experiment unless it exists, every process at the same moment."""
+    ids: list[str] = []
+    titles: list[str] = []
+    with _connect(url) as store:
+        for slug in slugs.split(","):
+            barrier.wait()
+            made = store.create_if_absent(Experiment(slug=slug, title=f"Made by {id(store)}"))
+            ids.append(made.id)
+            titles.append(made.title)
+    return {"ids": ids, "titles": titles}
+
+
+def open_stores(barrier: Barrier, urls: str) -> dict[str, list[str]]:
+    """Open (so create and migrate) each new store, every process at once, and write."""
+    ids: list[str] = []
+    for url in urls.split(","):
+        barrier.wait()
+        with _connect(url, create=True) as store:
+            ids.append(store.save(Objective(title="Written at the first open")).id)
+    return {"ids": ids}
+
+
+def measure_at_once(
+    barrier: Barrier, url: str, slug: str, metric: str, at: str, value: float
 ) -> dict[str, object]:
-    """Open one experiment by slug from many processes and log measurements into it."""
-    with experiments.connect(url, plugins=Plugins(autoload=False)) as store:
-        _wait(float(start_at))
-        with experiments.track(slug, store=store, title="Shared experiment") as run:
-            ids = [run.measure(f"worker-{worker}", number).id for number in range(int(count))]
-        return {"experiment": run.experiment.id, "ids": ids}
-
-
-def open_store(url: str, start_at: str) -> dict[str, object]:
-    """Open (and so create or migrate) a store, all processes at once, and read it."""
-    _wait(float(start_at))
-    with experiments.connect(url, plugins=Plugins(autoload=False), create=True) as store:
-        return {"count": store.count()}
-
-
-TASKS = {
-    "save_many": save_many,
-    "race_updates": race_updates,
-    "same_slug": same_slug,
-    "track_same_slug": track_same_slug,
-    "open_store": open_store,
-}
-
-if __name__ == "__main__":
-    task, *arguments = sys.argv[1:]
-    print(json.dumps(TASKS[task](*arguments)))  # noqa: T201 - the parent reads it
+    """Log one value for one metric at one time, every process at the same moment."""
+    with _connect(url) as store:
+        with experiments.track(slug, store=store, title="Racing measurements") as run:
+            barrier.wait()
+            try:
+                measured = run.measure(metric, value, at=at)
+            except ConflictError as exc:
+                return {"conflict": str(exc)}
+        return {"id": measured.id, "revision": measured.revision}

@@ -14,6 +14,7 @@ error                  also a
 ``NotFoundError``      ``LookupError``
 ``ConflictError``      ``RuntimeError``
 ``StoreError``         ``RuntimeError``
+``StoreURLError``      ``RuntimeError`` and ``ValueError``
 ``PluginError``        ``RuntimeError``
 ``ReportError``        ``OSError``
 =====================  ====================================================
@@ -35,6 +36,7 @@ __all__ = [
     "ReportError",
     "SchemaError",
     "StoreError",
+    "StoreURLError",
     "TransitionError",
     "ValidationError",
 ]
@@ -82,6 +84,14 @@ class StoreError(ExperimentsError, RuntimeError):
     database locked too long, damaged data, a lost server, an unknown store URL), as
     the errors of Python's database drivers are not ``OSError`` either; and an
     ``except OSError`` meant for a file next to the store must not swallow them.
+    """
+
+
+class StoreURLError(StoreError, ValidationError):
+    """A store URL is malformed, has a scheme no backend takes, or an option it does not.
+
+    Both a :class:`StoreError` (the store cannot be opened) and a
+    :class:`ValidationError` (the URL given is wrong: fix it, nothing was touched).
     """
 
 

@@ -33,7 +33,7 @@ import pendulum
 from experiments.errors import ValidationError
 from experiments.model import KINDS, Record, TimeBox
 from experiments.model._time import TimeError, parse_date, parse_datetime, utc_key
-from experiments.model._validate import shorten
+from experiments.model._validate import shorten, unfit_text
 
 __all__ = [
     "All",
@@ -291,13 +291,16 @@ def normalise(kind: str | None, name: str, info: FieldInfo, value: object) -> ob
     if value is None:
         return None
     try:
-        return _normalise(info, value)
+        normalised = _normalise(info, value)
+        if isinstance(normalised, str) and (problem := unfit_text(normalised)) is not None:
+            raise ValueError(f"it {problem}")  # noqa: TRY301 - reported as every other
     except (TimeError, TypeError, ValueError, OverflowError) as exc:
         detail = f" ({exc})" if str(exc) else ""
         where = f"{kind}." if kind else ""
         raise ValidationError(
             f"{where}{name} cannot be compared with {shorten(value)}{detail}"
         ) from None
+    return normalised
 
 
 def _normalise(info: FieldInfo, value: object) -> object:

@@ -23,6 +23,8 @@ the same script twice records nothing twice.
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
@@ -69,6 +71,9 @@ __all__ = ["Run", "key_result_named", "record_excuse", "track"]
 R = TypeVar("R", bound=Record)
 
 _MAX_TRIES = 5
+#: How often an upsert is tried on the fresh version after losing a race: each loss means
+#: another writer's save went through, so only a crowd this large could exhaust it.
+_UPSERT_TRIES = 200
 _STARTED = frozenset(
     {ExperimentStatus.RUNNING, ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED}
 )
@@ -330,14 +335,35 @@ class Run:
         return pending or self.store.find(record_id, include_deleted=True)
 
     def _upsert(self, record: R, same: Sequence[str] = ()) -> R:
-        """Create ``record``, or give the stored one the values of the fields in ``same``."""
+        """Create ``record``, or give the stored one the values of the fields in ``same``.
+
+        Callers racing on one id each either create it or replace those values: a save
+        that lost the race is made again on the fresh version, so none of them sees a
+        :class:`~experiments.errors.ConflictError` (the last one's values stay).
+        """
         if self._batch is not None:
             found = self._find(record.id)
             if found is None:
                 return self._batch.save(record)
-            stored = found
-        else:
-            stored = self.store.create_if_absent(record, by=self._by)
+            return self._changed(found, record, same)
+        stored: Record | None = self.store.create_if_absent(record, by=self._by)
+        for attempt in range(_UPSERT_TRIES):
+            if stored is None:  # purged since: make it again
+                stored = self.store.create_if_absent(record, by=self._by)
+            try:
+                return self._changed(stored, record, same)
+            except ConflictError:
+                # Someone else saved it first; back off a little, so that a crowd of
+                # writers does not collide again at once, and apply ours on theirs.
+                time.sleep(random.uniform(0, 0.001 * (attempt + 1)))  # noqa: S311 - jitter
+                stored = self.store.find(record.id, include_deleted=True)
+        raise ConflictError(
+            f"{record.label()} was changed by others {_UPSERT_TRIES} times while this "
+            "run tried to save it; try again"
+        )
+
+    def _changed(self, stored: Record, record: R, same: Sequence[str]) -> R:
+        """``stored`` with the values of ``record`` in ``same``, saved if any differ."""
         if not isinstance(stored, type(record)):
             raise ValidationError(f"id {record.id!r} is taken by a {stored.kind}")
         changes = {
@@ -487,7 +513,8 @@ class Run:
         ``metric`` is a key result (the record, its id or its slug), whose progress the
         value then counts towards, or else the name of a metric of the experiment.
         Logging the same metric at the same ``at`` again replaces the value (a
-        correction) and keeps the old one in the history.
+        correction) and keeps the old one in the history, even from several processes at
+        once: each either writes the value or replaces it, none gets a conflict.
         """
         extra: dict[str, Any] = {} if at is None else {"measured_at": at}
         key_result = metric if isinstance(metric, KeyResult) else self._key_result(metric)
@@ -516,6 +543,9 @@ class Run:
         return self._upsert(keyed, same=("value", "unit", "participant"))
 
     def _key_result(self, metric: str) -> KeyResult | None:
+        given: object = metric
+        if not isinstance(given, str):
+            return None  # Measurement says what is wrong with it
         if metric not in self._key_results:
             self._key_results[metric] = key_result_named(self.store, metric)
         return self._key_results[metric]
@@ -528,13 +558,13 @@ class Run:
         assumption: AssumptionKind | str | None = None,
     ) -> Hypothesis:
         """The experiment's hypothesis with this statement, created if it is new."""
-        draft = Hypothesis(
-            id=self._key("hypothesis", "hyp", statement.strip()),
+        draft = Hypothesis(  # checked first: the id is made from what it holds
             experiment=self._experiment.id,
             statement=statement,
             criterion=criterion,
             assumption=assumption,
         )
+        draft = draft.evolve(id=self._key("hypothesis", "hyp", draft.statement.strip()))
         return self._upsert(draft, same=("criterion", "assumption"))
 
     def learn(
@@ -552,17 +582,19 @@ class Run:
         """Record what was observed and learned, and the verdict on a hypothesis."""
         hypothesis_id = hypothesis.id if isinstance(hypothesis, Record) else hypothesis
         extra: dict[str, Any] = {} if at is None else {"observed_at": at}
-        draft = Learning(
-            id=self._key("learning", "lrn", hypothesis_id, observation.strip()),
+        draft = Learning(  # checked first: the id is made from what it holds
             experiment=self._experiment.id,
             observation=observation,
             hypothesis=hypothesis_id,
             verdict=verdict,
             evidence=evidence,
             insight=insight,
-            participants=tuple(participants),
+            participants=participants,
             next_action=next_action,
             **extra,
+        )
+        draft = draft.evolve(
+            id=self._key("learning", "lrn", draft.hypothesis, draft.observation.strip())
         )
         return self._upsert(
             draft, same=("verdict", "evidence", "insight", "participants", "next_action")
@@ -607,8 +639,7 @@ class Run:
         shown_at: DateTimeLike | None = None,
     ) -> Prototype:
         """The experiment's prototype with this title; a changed one becomes its next version."""
-        draft = Prototype(
-            id=self._key("prototype", "pro", title.strip()),
+        draft = Prototype(  # checked first: the id is made from what it holds
             experiment=self._experiment.id,
             title=title,
             fidelity=fidelity or Fidelity.SKETCH,
@@ -616,6 +647,7 @@ class Run:
             description=description or "",
             shown_at=shown_at,
         )
+        draft = draft.evolve(id=self._key("prototype", "pro", draft.title.strip()))
         existing = self._find(draft.id)
         if existing is None:
             return self._upsert(draft)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import experiments_jsonl
@@ -9,6 +10,7 @@ import pytest
 
 from experiments import Objective, Plugins, SchemaError, StoreError, connect
 from experiments.stores import Store
+from experiments.testing.faults import error_of, unprivileged
 
 
 def open_store(path: Path, *, create: bool | None = None) -> Store:
@@ -67,3 +69,29 @@ def test_reading_a_missing_store_creates_nothing(tmp_path: Path) -> None:
     with open_store(path) as store, pytest.raises(StoreError, match="no store"):
         store.count()
     assert not path.exists()
+
+
+def test_another_users_store_is_read_and_a_write_is_a_store_error() -> None:
+    """As another user: read without the lock; a write or an unreadable file is a StoreError."""
+    with tempfile.TemporaryDirectory() as scratch:
+        Path(scratch).chmod(0o755)
+        path = Path(scratch) / "theirs.jsonl"
+        with open_store(path, create=True) as store:
+            saved = store.save(Objective(title="Theirs"))
+        (Path(scratch) / "theirs.jsonl.lock").unlink()  # so a reader cannot take the lock
+
+        def use() -> tuple[int, str | None]:
+            with open_store(path) as store:
+                return store.count(), error_of(store.save, Objective(title="Mine"))
+
+        count, message = unprivileged(use)
+        assert count == 1
+        assert message is not None
+        assert "theirs.jsonl" in message
+        assert "Permission denied" in message
+        path.chmod(0o600)
+        message = unprivileged(error_of, lambda: open_store(path).count())
+        assert message is not None
+        assert "Permission denied" in message
+        with open_store(path) as store:
+            assert [r.id for r in store.query()] == [saved.id]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -120,8 +119,8 @@ def check(
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="file to write (default: standard output)",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
+    help="file to write (default, or -: standard output)",
 )
 @store_options
 @pass_context
@@ -131,26 +130,21 @@ def export_records(state: Context, output: Path | None) -> None:
 
     Import it into any store, of any backend, with `experiments import`.
     """
+    from experiments._output import output_file  # noqa: PLC0415
     from experiments.serialization import to_json  # noqa: PLC0415
 
     store = state.store()
     records = state.progress(store.export(), "exporting")
-    if output is None:
+    if output is None or str(output) == "-":
         _write_lines(sys.stdout, (to_json(r) for r in records))
         return
-    temporary = output.with_name(f".{output.name}.partial")
     try:
-        with temporary.open("w", encoding="utf-8", newline="\n") as handle:
-            _write_lines(handle, (to_json(r) for r in records))
-        temporary.replace(output)
-    except BaseException as exc:
-        # Leave no half-written file behind, and name the file that was asked for.
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            reason = f"cannot write the export: {exc.strerror or exc}"
-            raise OSError(exc.errno, reason, str(output)) from exc
-        raise
+        with output_file(output) as handle:
+            for record in records:
+                handle.write(to_json(record).encode("utf-8") + b"\n")
+    except OSError as exc:
+        reason = f"cannot write the export: {exc.strerror or exc}"
+        raise OSError(exc.errno, reason, str(output)) from exc
     click.echo(f"exported to {output}", err=True)
 
 
@@ -302,8 +296,9 @@ def completion(shell: str) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(writable=True, path_type=str),  # text, so "board/" keeps its slash
-    help="file or directory to write; 'board/' makes the directory (default: standard output)",
+    type=click.Path(writable=True, allow_dash=True, path_type=str),  # "board/" keeps its slash
+    help="file or directory to write; 'board/' makes the directory (default, or -: standard "
+    "output)",
 )
 @click.option("--at", metavar="TIME", help="report as of this time (ISO 8601; default now)")
 @click.option("--no-checks", is_flag=True, help="leave out what the checks find")
@@ -339,7 +334,7 @@ def report(
             )
         elif step == "rendering":
             assert built is not None
-            if output is not None:
+            if output is not None and output != "-":
                 directory = output.endswith(("/", os.sep)) or Path(output).is_dir()
                 chosen = format_ or ("md" if directory else None)
                 written = reports.write(built, output, chosen, lang, plugins=store.plugins)

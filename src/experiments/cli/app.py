@@ -34,6 +34,72 @@ _BAD_INPUT: Final = (ValidationError, TransitionError, NotFoundError)
 _STORE_TROUBLE: Final = (StoreError, ConflictError, SchemaError, PluginError)
 
 
+class _OneLineError(click.ClickException):
+    """One of click's own errors (a misspelt option, a missing argument) as one line.
+
+    Usage errors are bad input (exit 2); a file click could not open is a file error
+    (exit 3), as for every other error of the command.
+    """
+
+    exit_code = EXIT["usage"]
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.message}", err=True, file=file)
+
+
+class _FileLineError(_OneLineError):
+    exit_code = EXIT["store"]
+
+
+def _one_line(error: click.ClickException) -> _OneLineError:
+    """The one-line error for one of click's own, closing what its command had opened."""
+    context = getattr(error, "ctx", None)
+    if isinstance(context, click.Context):
+        context.close()  # a file an argument opened before the error came would stay open
+    if isinstance(error, _NO_ARGUMENTS) and context is not None:
+        command = context.command
+        if isinstance(command, click.Group):
+            names = ", ".join(command.list_commands(context))
+            message = f"{context.command_path} needs a command: {names}"
+        else:
+            message = f"{context.command_path} needs arguments"
+    else:
+        message = " ".join(error.format_message().split())
+    if isinstance(error, click.UsageError) and context is not None:
+        message += f" (see '{context.command_path} --help')"
+    opening = isinstance(error, click.FileError) or isinstance(error.__context__, OSError)
+    return (_FileLineError if opening else _OneLineError)(message)
+
+
+_NO_ARGUMENTS: Final = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class _Command(click.Group):
+    """The `experiments` group: click's own errors are one `error:` line too."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _OneLineError:
+            raise
+        except click.ClickException as error:
+            raise _one_line(error) from error
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _OneLineError:
+            raise
+        except click.ClickException as error:
+            raise _one_line(error) from error
+
+
 class Context:
     """What every command shares: where the store is, who is writing, how to print."""
 
@@ -51,6 +117,20 @@ class Context:
 
             self._store = connect(self.store_url, create=create, actor=self.actor)
         return self._store
+
+    def about_the_store(self, error: ExperimentsError) -> ExperimentsError:
+        """``error``, saying that the store URL came from EXPERIMENTS_STORE if it is about
+        the store and the URL did."""
+        from experiments.stores._connect import (  # noqa: PLC0415 - only on an error
+            STORE_ENV,
+            named_by_environment,
+        )
+
+        if not isinstance(error, StoreError | SchemaError):
+            return error
+        if self.store_url is not None or not os.environ.get(STORE_ENV):
+            return error
+        return named_by_environment(error)
 
     def close(self) -> None:
         if self._store is not None:
@@ -80,7 +160,7 @@ pass_context = click.make_pass_decorator(Context, ensure=True)
 
 def fail(message: str, code: str = "usage") -> NoReturn:
     """Stop with one line on stderr and the exit code for ``code``."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {' '.join(message.split())}", err=True)
     raise SystemExit(EXIT[code])
 
 
@@ -158,11 +238,11 @@ def handle_errors(command: F) -> F:
         except _BAD_INPUT as exc:
             if state.debug:
                 raise
-            fail(in_cli_words(str(exc), options_of(ctx.command)), "usage")
+            fail(in_cli_words(str(state.about_the_store(exc)), options_of(ctx.command)), "usage")
         except _STORE_TROUBLE as exc:
             if state.debug:
                 raise
-            fail(in_cli_words(str(exc), options_of(ctx.command)), "store")
+            fail(in_cli_words(str(state.about_the_store(exc)), options_of(ctx.command)), "store")
         except ExperimentsError as exc:
             if state.debug:
                 raise
@@ -238,7 +318,7 @@ Log an outcome from a shell script:
 """
 
 
-@click.group(epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Command, epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--store", metavar="URL", expose_value=False, callback=_set_store, help=_STORE_HELP)
 @click.option(
     "--by", metavar="NAME", expose_value=False, callback=_set_by, help="who is making the change"

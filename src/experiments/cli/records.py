@@ -801,8 +801,14 @@ def purge(state: Context, reference: str, yes: bool) -> None:
             f"Purge {record.label()} and all its versions for good?", abort=True, err=True
         )
     report = store.purge(record)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     state.emit(
-        {"purged": list(report.purged), "unlinked": list(report.unlinked)},
+        {
+            "purged": list(report.purged),
+            "unlinked": list(report.unlinked),
+            "warnings": list(report.warnings),
+        },
         lambda: (
             f"purged {len(report.purged)} record(s): {', '.join(report.purged)}"
             + (f"; removed the reference from {len(report.unlinked)}" if report.unlinked else "")

@@ -52,6 +52,10 @@ def _unstorable(text: str) -> str | None:
     return None
 
 
+#: The rule, for code outside the model that checks text before it reaches a store.
+unfit_text = _unstorable
+
+
 def to_title(value: str) -> str:
     given: object = value
     if not isinstance(given, str):

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import importlib
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from experiments._output import write_output
 from experiments.errors import ExperimentsError, PluginError, ReportError, ValidationError
 from experiments.reports.format import ReportFormat
 
@@ -229,7 +229,8 @@ def write(
 ) -> Path:
     """Render the report and write it to a file; return the file's path.
 
-    The file is replaced whole or not at all: a failed write leaves no half report.
+    A file is replaced whole or not at all: a failed write leaves no half report.  A
+    device or a named pipe is written as it is, never replaced by a file.
 
     Args:
         report: what :func:`build` or :func:`gather` made.
@@ -277,15 +278,7 @@ def write(
     try:
         if as_directory:
             target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                os.fchmod(file.fileno(), 0o644)  # a report is there to be read by others
-                file.write(data)
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_output(target, data)
     except OSError as exc:
         raise ReportError(
             f"could not write the {report_format.title} report to {target}: {exc.strerror or exc}; "

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Final
 
-from experiments.errors import StoreError
+from experiments.errors import ExperimentsError, PluginError, StoreURLError
 from experiments.model._validate import checked_name
 from experiments.stores.url import StoreURL
 
 if TYPE_CHECKING:
-    from experiments.plugins import Plugins
+    from experiments.plugins import BackendInfo, Plugins
     from experiments.stores.base import Store
 
-__all__ = ["DEFAULT_URL", "STORE_ENV", "connect"]
+__all__ = ["DEFAULT_URL", "STORE_ENV", "connect", "named_by_environment"]
 
 #: The environment variable naming the store when no URL is given.
 STORE_ENV: Final = "EXPERIMENTS_STORE"
@@ -48,10 +48,30 @@ def connect(
             through this store unless a call says otherwise with ``by=``.
 
     Raises:
-        StoreError: the URL is malformed, its scheme has no backend, or the store cannot
-            be opened.
-        PluginError: an installed plugin failed to load.
+        StoreURLError: the URL is malformed, its scheme has no backend, or it has an
+            option its backend does not take (also a StoreError and a ValidationError).
+        StoreError: the store cannot be opened.
+        PluginError: an installed plugin failed to load, or its backend failed to open
+            the store in a way of its own.
+
+    Errors name the ``EXPERIMENTS_STORE`` variable when the URL came from it.
     """
+    from_environment = url is None and bool(os.environ.get(STORE_ENV))
+    try:
+        return _connect(url, plugins=plugins, create=create, actor=actor)
+    except ExperimentsError as exc:
+        if from_environment:
+            raise named_by_environment(exc) from exc
+        raise
+
+
+def _connect(
+    url: str | StoreURL | None,
+    *,
+    plugins: Plugins | None,
+    create: bool | None,
+    actor: str | None,
+) -> Store:
     if isinstance(url, StoreURL):
         parsed = url
     else:
@@ -70,10 +90,44 @@ def connect(
             parsed.scheme,
             f"install a plugin package that registers the {parsed.scheme!r} scheme",
         )
-        raise StoreError(
+        raise StoreURLError(
             f"unknown store scheme {parsed.scheme!r} in {parsed.redacted}; installed: "
             f"{installed}; {hint}"
         )
-    store = backend.factory(parsed, plugins=plugins, create=create)
+    store = _open(backend, parsed, plugins, create)
     store.actor = checked_actor
     return store
+
+
+def _open(backend: BackendInfo, url: StoreURL, plugins: Plugins, create: bool | None) -> Store:
+    """The backend's store for ``url``; a PluginError if the backend fails in its own way."""
+    from experiments.stores.base import Store  # noqa: PLC0415 - base imports this module's users
+
+    whose = f"the {url.scheme!r} backend of the plugin {backend.plugin!r}"
+    try:
+        store: object = backend.factory(url, plugins=plugins, create=create)
+    except ExperimentsError:
+        raise
+    except Exception as exc:
+        raise PluginError(
+            f"{whose} failed to open {url.redacted}: {type(exc).__name__}: {exc}; "
+            "report this to the plugin's authors"
+        ) from exc
+    if not isinstance(store, Store):
+        raise PluginError(
+            f"{whose} gave {type(store).__name__}, not a Store, for {url.redacted}; report "
+            "this to the plugin's authors"
+        )
+    return store
+
+
+def named_by_environment(exc: ExperimentsError) -> ExperimentsError:
+    """``exc`` saying that the store URL came from ``EXPERIMENTS_STORE`` (once)."""
+    if STORE_ENV in str(exc):
+        return exc
+    try:
+        named = type(exc)(f"{exc} (the store URL came from the {STORE_ENV} environment variable)")
+    except TypeError:  # an error class of a plugin's that takes other arguments
+        return exc
+    named.__cause__ = exc.__cause__
+    return named

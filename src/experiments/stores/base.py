@@ -34,6 +34,8 @@ import difflib
 import enum
 import heapq
 import itertools
+import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -60,7 +62,13 @@ from experiments.model import (
     Record,
 )
 from experiments.model._time import now
-from experiments.model._validate import ID_PATTERN, SLUG_PATTERN, checked_name
+from experiments.model._validate import (
+    ID_PATTERN,
+    SLUG_PATTERN,
+    checked_name,
+    shorten,
+    unfit_text,
+)
 from experiments.model.asof import latest_decision
 from experiments.model.objective import cycle_message, parent_cycles
 from experiments.query import (
@@ -126,6 +134,10 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=Record)
+
+_log = logging.getLogger("experiments.stores")
+#: How often a purge looks again for late referrers that keep changing under it.
+_SWEEP_TRIES = 5
 
 
 class Capability(enum.StrEnum):
@@ -201,10 +213,16 @@ class ImportReport:
 
 @attrs.frozen
 class PurgeReport:
-    """What a purge removed for good, and which records only lost a reference."""
+    """What a purge removed for good, and which records only lost a reference.
+
+    ``warnings`` says what went wrong after the purge was committed (it stands): the
+    search for records that came to refer to the purged ones while it ran failed, and
+    :meth:`Store.verify` lists any that still do.
+    """
 
     purged: tuple[str, ...]
     unlinked: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def _plain(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -360,7 +378,10 @@ class Store(abc.ABC):
     def find(self, id: str, *, include_deleted: bool = False) -> Record | None:  # noqa: A002
         """The current version of ``id``, or None if there is none (or it is deleted)."""
         self._check_open()
-        data = self._load(_id_of(id))
+        record_id = _id_of(id)
+        if unfit_text(record_id) is not None:
+            return None  # no store holds such an id, and some cannot even be asked
+        data = self._load(record_id)
         if data is None:
             return None
         record = self._decode(data)
@@ -554,7 +575,8 @@ class Store(abc.ABC):
             NotFoundError: no record with that id was ever stored (or it was purged).
         """
         self._check_open()
-        versions = self._load_versions(_id_of(id))
+        record_id = _id_of(id)
+        versions = [] if unfit_text(record_id) is not None else self._load_versions(record_id)
         if not versions:
             raise NotFoundError(f"no history for id {_id_of(id)!r} in {self.url.redacted}")
         return [self._decode(data) for data in versions]
@@ -803,20 +825,38 @@ class Store(abc.ABC):
         """
         with self.batch() as batch:
             report = batch.purge(record)
+        # The purge is committed: nothing below may make it look as if it failed.
         purged = set(report.purged)
+        conflicts = 0
         while True:
             # The cascade was worked out before the transaction; a record that came to
             # refer to the purged ones in between is found and dealt with now.
-            with self.batch() as sweep:
-                late = sweep.sweep(purged)
-            if not late.purged and not late.unlinked:
-                break
-            purged |= set(late.purged)
-            report = PurgeReport(
-                report.purged + late.purged,
-                tuple(dict.fromkeys(report.unlinked + late.unlinked)),
+            try:
+                with self.batch() as sweep:
+                    late = sweep.sweep(purged)
+            except ConflictError:
+                conflicts += 1  # a referrer changed meanwhile: look again
+                if conflicts < _SWEEP_TRIES:
+                    continue
+                problem = "its referrers kept changing"
+            except Exception as exc:  # noqa: BLE001 - the purge stands whatever fails here
+                problem = str(exc) or type(exc).__name__
+            else:
+                if not late.purged and not late.unlinked:
+                    return report
+                purged |= set(late.purged)
+                report = PurgeReport(
+                    report.purged + late.purged,
+                    tuple(dict.fromkeys(report.unlinked + late.unlinked)),
+                )
+                continue
+            warning = (
+                f"{', '.join(report.purged)} purged; looking for records that came to refer "
+                f"to them during the purge failed ({problem}): run verify() (`experiments "
+                "verify`) to list any that still do, and purge or edit them"
             )
-        return report
+            _log.warning("%s", warning)
+            return attrs.evolve(report, warnings=(*report.warnings, warning))
 
     # --- export and import ----------------------------------------------------------
 
@@ -1035,26 +1075,35 @@ def import_conflict(record: Record) -> ConflictError:
 
 
 def _check_count(name: str, value: object) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ValidationError(f"{name} must be a whole number of 0 or more; got {value!r}")
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= sys.maxsize
+    ):
+        raise ValidationError(
+            f"{name} must be a whole number from 0 to {sys.maxsize}; got {shorten(value)}"
+        )
 
 
 def _id_of(record: object) -> str:
     if isinstance(record, Record):
         return record.id
     if not isinstance(record, str) or not record:
-        raise ValidationError(f"expected a record or its id; got {record!r}")
+        raise ValidationError(f"expected a record or its id; got {shorten(record)}")
     return record
 
 
 def _kind_name(kind: object) -> str | None:
     if kind is None:
         return None
-    if isinstance(kind, type) and issubclass(kind, Record):
+    if isinstance(kind, type) and issubclass(kind, Record) and KINDS.get(kind.kind) is kind:
         return kind.kind
     if isinstance(kind, str) and kind in KINDS:
         return kind
-    raise ValidationError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    if kind is Record:
+        raise ValidationError(
+            "Record is what every kind has in common, not a kind; give one (Objective, "
+            "Experiment, ...) or None for records of every kind"
+        )
+    raise ValidationError(f"unknown kind {shorten(kind)}; known kinds: {', '.join(KINDS)}")
 
 
 def _kind_class(kind: object) -> type[Record] | None:

@@ -26,7 +26,14 @@ Writing
     while it checks the revisions it builds on and writes; readers hold a shared one.
     Two saves racing on one record therefore never both succeed: the second finds the
     revision it was based on replaced and raises
-    :class:`~experiments.errors.ConflictError`.
+    :class:`~experiments.errors.ConflictError`.  A lock another process holds is waited
+    for up to ``?timeout=`` seconds (30 by default, as for SQLite); then a
+    :class:`~experiments.errors.StoreError` names the process that holds it.
+
+    A write that fails is taken back before the error is raised, so the error can say
+    that nothing was written.  Only when taking it back fails too (the disk refusing
+    every change) does the error say that the write may or may not be stored, and which
+    records to look up.
 
 The commit protocol for batches
     A write that touches one file (a single save) needs nothing more.  A batch that
@@ -61,6 +68,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -71,11 +79,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
-from experiments.errors import ConflictError, SchemaError, StoreError
+from experiments.errors import ConflictError, SchemaError, StoreError, StoreURLError
 from experiments.model import KINDS
 from experiments.model._validate import ID_PATTERN
 from experiments.serialization import SCHEMA_VERSION, from_data
-from experiments.stores import _atomic
+from experiments.stores import _access, _atomic
 from experiments.stores._filenames import (
     decode_id,
     encode_id,
@@ -96,6 +104,7 @@ from experiments.stores.base import (
     missing_store,
     other_kind,
 )
+from experiments.stores.url import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from experiments.plugins import Plugins
@@ -124,6 +133,11 @@ _RESTORE: Final = (
     "restore it from version control or a backup, or list all damage with `experiments verify`"
 )
 _UNWRITABLE: Final = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+#: Records named in a message about a batch; the rest are "...".
+_NAMED: Final = 3
+
+_log = logging.getLogger(__name__)
 _CUT_NAME: Final = re.compile(r"[a-z0-9_.%^-]{150}~[0-9a-f]{40}")
 
 
@@ -139,6 +153,14 @@ def _dumps(data: Mapping[str, Any]) -> bytes:
 
 def _digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
+
+
+class _Uncertain(Exception):  # noqa: N818 - internal signal, never leaves this module
+    """A write failed where it cannot tell whether it is stored; the message says so."""
+
+
+def _reason(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
 
 
 class _Unreadable(Exception):  # noqa: N818 - internal signal, never leaves this module
@@ -237,18 +259,20 @@ class FileStore(Store):
         super().__init__(url, plugins=plugins, actor=actor)
         path = url.file_path
         if not path:
-            raise StoreError(
+            raise StoreURLError(
                 f"{url.redacted} names no directory; write files:///relative/dir or "
                 "files:////absolute/dir"
             )
-        url.options("files")
+        url.options("files", "timeout")
+        self._timeout = url.seconds("timeout", DEFAULT_TIMEOUT)
         self.path = Path(path)
         self._create = create
         self._ready = False
         self._ready_lock = threading.Lock()
+        self._pid = os.getpid()
         if create is False and not self._marker_exists():
             raise self._missing()
-        if create or self.path.exists():
+        if create or _access.present(self.path):
             self._prepare(create=bool(create))
 
     # --- the directory ------------------------------------------------------------------
@@ -260,7 +284,8 @@ class FileStore(Store):
         return missing_store(self.path)
 
     def _marker_exists(self) -> bool:
-        return (self.path / MARKER).is_file()
+        marker = self.path / MARKER
+        return _access.present(marker) and marker.is_file()
 
     def exists(self) -> bool:
         return self._ready or self._marker_exists()
@@ -274,10 +299,35 @@ class FileStore(Store):
                 f"store never follows; {_RESTORE}"
             )
         reason = exc.strerror or str(exc)
+        if exc.errno in _UNWRITABLE:
+            reason = _access.cause(self.path / MARKER) or reason
         return StoreError(f"{self._where()}: {doing} failed: {reason}")
+
+    def _check_process(self) -> None:
+        """In a child of fork(), a new thread lock: another thread may have held the old one."""
+        if self._pid != os.getpid():
+            self._ready_lock = threading.Lock()
+            self._pid = os.getpid()
+
+    @contextlib.contextmanager
+    def _locked(self, *, exclusive: bool) -> Iterator[None]:
+        """The store's lock, shared or exclusive; StoreError if it stays taken too long."""
+        self._check_process()
+        try:
+            with _atomic.lock(self.path / LOCK, exclusive=exclusive, timeout=self._timeout):
+                yield
+        except _atomic.LockTimeoutError as exc:
+            held = "; held by " + ", ".join(exc.holders) if exc.holders else ""
+            doing = "write" if exclusive else "read"
+            raise StoreError(
+                f"{self._where()}: could not {doing}: its lock ({self.path / LOCK}) stayed "
+                f"taken for more than {exc.timeout:g}s{held}; wait for that program to "
+                "finish and try again, stop it if it hangs, or raise ?timeout= in the URL"
+            ) from None
 
     def _prepare(self, *, create: bool) -> None:
         """Check the directory is a store (making it one if asked), and finish any batch."""
+        self._check_process()
         with self._ready_lock:
             if self._ready:
                 return
@@ -325,7 +375,7 @@ class FileStore(Store):
             finally:
                 os.close(parent_fd)
         self._check_adoptable()
-        with _atomic.lock(self.path / LOCK, exclusive=True), self._open_dirs() as dirs:
+        with self._locked(exclusive=True), self._open_dirs() as dirs:
             if self._marker_exists():
                 return  # another process made it while we waited for the lock
             with contextlib.suppress(FileExistsError):
@@ -423,7 +473,7 @@ class FileStore(Store):
         if not (self.path / JOURNAL).exists():
             return
         try:
-            with _atomic.lock(self.path / LOCK, exclusive=True), self._open_dirs() as dirs:
+            with self._locked(exclusive=True), self._open_dirs() as dirs:
                 self._recover(dirs)
         except OSError as exc:
             if exc.errno not in _UNWRITABLE:
@@ -485,7 +535,7 @@ class FileStore(Store):
         """The open store under a shared lock, and what an interrupted batch hides."""
         self._ensure(write=False)
         try:
-            with _atomic.lock(self.path / LOCK, exclusive=False), self._open_dirs() as dirs:
+            with self._locked(exclusive=False), self._open_dirs() as dirs:
                 yield dirs, _View.of(self._journal(dirs.root))
         except OSError as exc:
             raise self._failed("reading", exc) from None
@@ -764,13 +814,15 @@ class FileStore(Store):
         self._ensure(write=True)
         try:
             with (
-                _atomic.lock(self.path / LOCK, exclusive=True),
+                self._locked(exclusive=True),
                 self._open_dirs(make_records=True) as dirs,
             ):
                 self._recover(dirs)
                 assert dirs.records is not None
                 plan = self._plan(dirs.records, pending)
                 self._write(dirs, plan)
+        except _Uncertain as exc:
+            raise StoreError(str(exc)) from exc.__cause__
         except OSError as exc:
             raise self._failed("writing (nothing was written)", exc) from None
         return plan.results
@@ -790,34 +842,146 @@ class FileStore(Store):
         return planner.plan
 
     def _write(self, dirs: _Dirs, plan: _Plan) -> None:
-        """Write a checked plan; a single new version needs no journal."""
+        """Write a checked plan: all of it, or (after taking back what was done) nothing.
+
+        A single new version needs no journal.  A batch is committed when its journal is
+        removed, or, if it purges, when the journal says ``committed`` on disk; whatever
+        fails before that is taken back, so the error can say that nothing was written.
+        """
         assert dirs.records is not None
-        if not plan.purge and len(plan.create) == 1:
-            self._create_versions(dirs.records, plan.create)
+        if not plan.purge and len(plan.create) <= 1:
+            if plan.create:
+                self._write_one(dirs.records, plan.create)
             return
         created = tuple((i, r, _digest(c)) for (i, r), c in plan.create.items())
         purges = tuple(plan.purge)
-        state = "pending" if created else "committed"
-        _atomic.replace(JOURNAL, _Journal(state, created, purges).to_bytes(), dirs.root)
+        undo = _Journal("pending", created, purges)
         try:
-            self._create_versions(dirs.records, plan.create)
-        except BaseException as exc:
-            try:
-                self._recover(dirs)  # undoes exactly what the journal names
-            except OSError as undo:
-                raise StoreError(
-                    f"{self._where()}: a batch failed ({exc}) and could not be undone at "
-                    f"once ({undo.strerror}); it is undone when the store is next opened "
-                    "or written"
-                ) from exc
-            raise
-        if purges:
             if created:
+                _atomic.replace(JOURNAL, undo.to_bytes(), dirs.root)
+                self._create_versions(dirs.records, plan.create)
+            if purges:
                 journal = _Journal("committed", created, purges)
                 _atomic.replace(JOURNAL, journal.to_bytes(), dirs.root)
-            self._remove_records(dirs.records, purges)
-        os.unlink(JOURNAL, dir_fd=dirs.root)
-        _atomic.fsync_directory(dirs.root)
+            else:
+                os.unlink(JOURNAL, dir_fd=dirs.root)
+                _atomic.fsync_directory(dirs.root)
+        except BaseException as exc:
+            self._take_back(dirs, undo, exc, plan)
+            raise
+        if purges:
+            self._finish_purge(dirs, purges)
+
+    def _take_back(self, dirs: _Dirs, undo: _Journal, exc: BaseException, plan: _Plan) -> None:
+        """Undo a batch that failed before its commit was on disk; raise if that fails too.
+
+        What to undo depends on how far it got, which the journal on disk tells: still
+        pending (the usual case), already removed or said committed (a flush after the
+        commit failed), or never written.  Undoing only removes files, so it works on a
+        full disk too.
+        """
+        assert dirs.records is not None
+        try:
+            journal: _Journal | None = self._journal(dirs.root)
+        except (OSError, StoreError):
+            journal = _Journal("unknown", (), ())
+        try:
+            if journal is None:  # never written, or removed as the commit
+                self._undo(dirs.records, undo.create)
+                _atomic.fsync_directory(dirs.root)
+                return
+            if journal != undo:
+                _atomic.replace(JOURNAL, undo.to_bytes(), dirs.root)
+        except OSError as failed:
+            raise _Uncertain(self._uncertain(plan, exc, failed)) from exc
+        try:
+            self._recover(dirs)  # undoes exactly what the journal names
+        except OSError as failed:
+            raise StoreError(
+                f"{self._where()}: a batch failed ({_reason(exc)}) and could not be undone "
+                f"at once ({_reason(failed)}); nothing of it is read meanwhile, and it is "
+                "undone when the store is next opened or written"
+            ) from exc
+
+    def _finish_purge(self, dirs: _Dirs, purges: tuple[str, ...]) -> None:
+        """Remove what a committed purge took; what fails is finished on the next open or write.
+
+        A failure is tried once more at once (a passing fault), then left to the roll
+        forward and logged.
+        """
+        assert dirs.records is not None
+        for attempt in range(2):
+            try:
+                self._remove_records(dirs.records, purges)
+                with contextlib.suppress(FileNotFoundError):  # removed by the first attempt
+                    os.unlink(JOURNAL, dir_fd=dirs.root)
+                _atomic.fsync_directory(dirs.root)
+            except OSError as exc:
+                if attempt == 0:
+                    continue
+                failure = exc
+            else:
+                return
+        _log.warning(
+            "%s: the purge of %s is committed and hidden from every reader, but removing "
+            "its files failed (%s); they are removed when the store is next opened or "
+            "written",
+            self._where(),
+            ", ".join(purges),
+            _reason(failure),
+        )
+
+    def _uncertain(self, plan: _Plan, exc: BaseException, failed: OSError) -> str:
+        """The message for a write that failed where it cannot tell what is stored."""
+        ids = [repr(i) for i in dict.fromkeys([i for i, _ in plan.create] + plan.purge)]
+        shown = ", ".join(ids[:_NAMED]) + (", ..." if len(ids) > _NAMED else "")
+        return (
+            f"{self._where()}: a write failed ({_reason(exc)}) after it had begun to take "
+            f"effect, and taking it back failed too ({_reason(failed)}): it may or may not "
+            f"have been stored; look up {shown} (get() or history(), or `experiments "
+            "history ID`) before writing it again"
+        )
+
+    def _write_one(self, records: int, create: Mapping[tuple[str, int], bytes]) -> None:
+        """Create one version, and flush it; if the flush fails, remove it again."""
+        ((record_id, revision), content) = next(iter(create.items()))
+        name = encode_id(record_id)
+        made: list[str] = []
+        fd = self._make_record_dir(records, name, made)
+        linked = False
+        try:
+            _sweep(fd)
+            self._link_version(fd, record_id, revision, content)
+            linked = True
+            if made:
+                _atomic.fsync_directory(records)
+            _atomic.fsync_directory(fd)
+        except BaseException as exc:
+            try:
+                if linked:
+                    os.unlink(version_name(revision), dir_fd=fd)
+                    _atomic.fsync_directory(fd)
+                for directory in made:
+                    os.rmdir(directory, dir_fd=records)
+                    _atomic.fsync_directory(records)
+            except OSError as failed:
+                if linked:
+                    plan = _Plan(create=dict(create))
+                    raise _Uncertain(self._uncertain(plan, exc, failed)) from exc
+            raise
+        finally:
+            os.close(fd)
+
+    def _link_version(self, fd: int, record_id: str, revision: int, content: bytes) -> None:
+        """Create a version file; ConflictError if the name is taken."""
+        try:
+            _atomic.create_exclusive(version_name(revision), content, fd)
+        except FileExistsError:
+            raise ConflictError(
+                f"revision {revision} of {record_id!r} appeared in {self._where()} "
+                "while this batch was being written: a program wrote there without "
+                "taking its lock; nothing was written"
+            ) from None
 
     def _make_record_dir(self, records: int, name: str, made: list[str]) -> int:
         """Open (making it if need be) a record's directory; note in ``made`` if made."""
@@ -835,10 +999,11 @@ class FileStore(Store):
         return fd
 
     def _create_versions(self, records: int, create: Mapping[tuple[str, int], bytes]) -> None:
-        """Create each version exclusively, then flush the directories that changed.
+        """Create the versions of a batch, then flush the directories that changed.
 
         One directory is open at a time, so a batch of any size stays within the
-        process's limit of open files.
+        process's limit of open files.  On failure the journal takes back the versions;
+        this removes the directories it made.
         """
         made: list[str] = []
         touched: dict[str, None] = {}  # record directories to flush, in order
@@ -850,13 +1015,7 @@ class FileStore(Store):
                     if name not in touched:
                         _sweep(fd)
                         touched[name] = None
-                    _atomic.create_exclusive(version_name(revision), content, fd)
-                except FileExistsError:
-                    raise ConflictError(
-                        f"revision {revision} of {record_id!r} appeared in {self._where()} "
-                        "while this batch was being written: a program wrote there without "
-                        "taking its lock; nothing was written"
-                    ) from None
+                    self._link_version(fd, record_id, revision, content)
                 finally:
                     os.close(fd)
             if made:

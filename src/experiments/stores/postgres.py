@@ -45,7 +45,13 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from experiments import __version__
-from experiments.errors import ConflictError, ExperimentsError, SchemaError, StoreError
+from experiments.errors import (
+    ConflictError,
+    ExperimentsError,
+    SchemaError,
+    StoreError,
+    StoreURLError,
+)
 from experiments.query import (
     All,
     AnyOf,
@@ -314,7 +320,7 @@ def _settings(url: StoreURL) -> _Settings:
     conninfo = f"postgresql://{parts.netloc}{parts.path}" + (f"?{query}" if query else "")
     schema = ours.get("schema", "public")
     if not _SCHEMA_NAME.fullmatch(schema) or schema.lower().startswith("pg_"):
-        raise StoreError(
+        raise StoreURLError(
             f"{url.redacted}: schema={schema!r} is not a usable schema name; use letters, "
             "digits, _ and -, at most 63, not starting with a digit or pg_"
         )
@@ -325,13 +331,13 @@ def _settings(url: StoreURL) -> _Settings:
         except ValueError:
             value = low - 1
         if not low <= value < float("inf"):
-            raise StoreError(f"{url.redacted}: {name} must be a number of at least {low:g}")
+            raise StoreURLError(f"{url.redacted}: {name} must be a number of at least {low:g}")
         return value
 
     pool_min = int(number("pool_min", "1", 0))
     pool_max = int(number("pool_max", "10", 1))
     if pool_max < pool_min:
-        raise StoreError(f"{url.redacted}: pool_max must be at least pool_min ({pool_min})")
+        raise StoreURLError(f"{url.redacted}: pool_max must be at least pool_min ({pool_min})")
     kwargs: dict[str, Any] = {"client_encoding": "UTF8"}
     given = {k for k, _ in theirs}
     if "application_name" not in given:

@@ -14,6 +14,17 @@ Purged records leave nothing readable behind: the store runs with ``secure_delet
 freed pages are overwritten with zeros, and the write-ahead log is checkpointed and
 truncated after a purge, or, if a reader still holds a snapshot from before it, after
 the next write or when the store closes.
+
+Reading never makes a store: an empty file (or a SQLite file with no tables yet) is an
+error for reads and :meth:`~experiments.stores.Store.verify`, and becomes a store on the
+first write (or with ``create=True``).  A store on a file system mounted read-only is
+read as it is (SQLite's immutable mode), unless its write-ahead log holds changes not
+yet in the file; errors name the cause: a read-only mount, or a file or directory this
+user may not write.  A store on a network file system (NFS, SMB, 9p, sshfs, ...) is
+refused unless that is mounted read-only: WAL mode needs memory shared by every process
+that opens the file, which machines sharing a file over a network do not share.  A
+store opened before :func:`os.fork` gets connections of its own in the child; the
+parent's are never used there, as SQLite requires.
 """
 
 from __future__ import annotations
@@ -25,16 +36,17 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 
-from experiments.errors import ConflictError, SchemaError, StoreError
+from experiments.errors import ConflictError, SchemaError, StoreError, StoreURLError
 from experiments.model import KINDS
 from experiments.query import BoundExpr, BoundMeasure, FieldInfo, FieldType, Order, field_types
 from experiments.serialization import dumps, from_data
-from experiments.stores import _sql
+from experiments.stores import _access, _mounts, _sql
 from experiments.stores.base import (
     Capability,
     Change,
@@ -48,6 +60,7 @@ from experiments.stores.base import (
     missing_store,
     other_kind,
 )
+from experiments.stores.url import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from experiments.model import Record
@@ -194,6 +207,9 @@ def _hot_values(plan: tuple[tuple[str, FieldType], ...], data: Mapping[str, Any]
     return values
 
 
+#: What the driver raises: its own errors, and text it cannot decode from a damaged file.
+_DRIVER_ERRORS: Final = (sqlite3.Error, UnicodeDecodeError)
+
 _SYNCHRONOUS: Final = {"full": "FULL", "normal": "NORMAL", "off": "OFF", "extra": "EXTRA"}
 
 
@@ -278,36 +294,34 @@ class SQLiteStore(Store):
         super().__init__(url, plugins=plugins, actor=actor)
         path = url.file_path
         if not path or path == ":memory:":
-            raise StoreError(
+            raise StoreURLError(
                 f"{url.redacted} names no file; write sqlite:///relative/path.db or "
                 "sqlite:////absolute/path.db (use memory:// for a store in memory)"
             )
         self.path = Path(path)
         synchronous = url.params.get("synchronous", "full").lower()
         if synchronous not in _SYNCHRONOUS:
-            raise StoreError(
+            raise StoreURLError(
                 f"{url.redacted}: synchronous={synchronous!r} is not one of "
                 f"{', '.join(_SYNCHRONOUS)}"
             )
         self._synchronous = _SYNCHRONOUS[synchronous]
-        try:
-            self._timeout = float(url.params.get("timeout", "30"))
-        except ValueError:
-            self._timeout = math.nan
-        if not 0 <= self._timeout < math.inf:
-            raise StoreError(
-                f"{url.redacted}: timeout must be a number of seconds, 0 or more, such as 30"
-            )
+        self._timeout = url.seconds("timeout", DEFAULT_TIMEOUT)
         url.options("SQLite", "synchronous", "timeout")
+        self._create = create
         self._lock = threading.Lock()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+        self._immutable = False  # read as it is, on a read-only file system
         self._ready = False
         self._erasure_pending = False
-        if create is False and not self.path.exists():
+        _OPEN.add(self)
+        if create is False and not _access.present(self.path):
             raise self._missing()
-        if create or self.path.exists():
-            self._prepare(create=bool(create))
+        # An empty file is no store yet: like a missing one, the first write makes it one.
+        if create is not None or _has_content(self.path):
+            self._prepare(create=create)
 
     # --- files and connections ----------------------------------------------------
 
@@ -318,10 +332,15 @@ class SQLiteStore(Store):
         return missing_store(self.path)
 
     def exists(self) -> bool:
-        return self._ready or self.path.exists()
+        return self._ready or _access.present(self.path)
 
-    def _error(self, exc: sqlite3.Error) -> StoreError:
+    def _error(self, exc: sqlite3.Error | UnicodeDecodeError) -> StoreError:
         message = str(exc)
+        if isinstance(exc, UnicodeDecodeError) or "decode to UTF-8" in message:
+            return StoreError(  # text SQLite hands back is not UTF-8
+                f"{self._where()} is damaged: it holds text that is not UTF-8; restore it "
+                "from a backup, or see what can still be read with `experiments verify`"
+            )
         if "file is not a database" in message or "not a database" in message:
             return StoreError(
                 f"{str(self.path)!r} is not a strategy-experiments store: it is not a "
@@ -337,13 +356,26 @@ class SQLiteStore(Store):
                 f"{self._where()} stayed locked by another writer for more than "
                 f"{self._timeout:g}s; try again, or raise ?timeout= in the URL"
             )
-        if "readonly" in message or "read-only" in message:
-            return StoreError(f"{self._where()} cannot be written: {message}")
+        if "readonly" in message or "read-only" in message or "unable to open" in message:
+            cause = _access.cause(
+                self.path,
+                in_directory=getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY_DIRECTORY",
+                companions="SQLite keeps the store's -wal and -shm files next to it",
+            )
+            return StoreError(f"{self._where()}: {cause or message}")
         return StoreError(f"{self._where()}: {message}")
+
+    def _not_a_store_yet(self) -> StoreError:
+        return StoreError(
+            f"{str(self.path)!r} is empty, not a strategy-experiments store yet; create one "
+            "there with `experiments init` (or connect(url, create=True)), or check the path"
+        )
 
     def _open(self, *, create: bool) -> sqlite3.Connection:
         mode = "rwc" if create else "rw"
         uri = f"file:{_uri_path(self.path)}?mode={mode}"
+        if self._immutable:
+            uri = f"file:{_uri_path(self.path)}?mode=ro&immutable=1"
         try:
             connection = sqlite3.connect(
                 uri,
@@ -354,7 +386,7 @@ class SQLiteStore(Store):
                 cached_statements=256,
             )
         except sqlite3.Error as exc:
-            if not self.path.exists():
+            if not _access.present(self.path):
                 raise self._missing() from None
             raise self._error(exc) from None
         try:
@@ -365,28 +397,89 @@ class SQLiteStore(Store):
             connection.create_aggregate("experiments_fsum", 1, _FSum)  # type: ignore[arg-type]
         except sqlite3.Error as exc:
             connection.close()
+            if not create and not self._immutable and self._readable_as_it_is(exc):
+                self._immutable = True
+                return self._open(create=False)
             raise self._error(exc) from None
         with self._lock:
             self._connections.append(connection)
         return connection
 
-    def _prepare(self, *, create: bool) -> None:
-        """Check the file is ours (or empty), and bring its schema up to date, once."""
-        if not create and not self.path.exists():
+    def _readable_as_it_is(self, exc: sqlite3.Error) -> bool:
+        """Whether a store that cannot be opened is on a read-only file system, whole.
+
+        Reading a store in WAL mode needs its ``-shm`` file, which a read-only file system
+        cannot make.  Nobody can write the store there either, so it is read as it is
+        (SQLite's immutable mode), unless its write-ahead log holds changes not yet in
+        the file: those would be missed, so that is an error saying what to do.
+        """
+        if getattr(exc, "sqlite_errorname", "") != "SQLITE_CANTOPEN":
+            return False
+        if not _access.read_only_file_system(self.path):
+            return False
+        log = self.path.with_name(self.path.name + "-wal")
+        if _has_content(log):
+            raise StoreError(
+                f"{self._where()} is on a read-only file system, and its write-ahead log "
+                f"({log.name}) holds changes not yet in the file, which cannot be read "
+                "there; open it once where it can be written (or copy the .db and "
+                "-wal files to such a place)"
+            ) from None
+        return True
+
+    def _discard(self, connection: sqlite3.Connection) -> None:
+        """Close a connection of a failed open, so it leaves nothing behind."""
+        with self._lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        with contextlib.suppress(sqlite3.Error):
+            connection.close()
+
+    def _prepare(self, *, create: bool | None) -> None:
+        """Check the file is ours (or empty), and bring its schema up to date, once.
+
+        A file with no schema yet is made a store only with ``create``; without it that
+        is an error (reading never makes a store), and with None it is left for the
+        first write.
+        """
+        if not create and not _access.present(self.path):
             raise self._missing()
-        if not self.path.parent.exists():
+        if not _access.present(self.path.parent):
             raise StoreError(
                 f"cannot create {str(self.path)!r}: the directory "
                 f"{str(self.path.parent)!r} does not exist"
             )
-        connection = self._open(create=create)
+        self._refuse_network_file_system()
+        connection = self._open(create=bool(create))
         try:
-            if self._check_identity(connection) < len(MIGRATIONS):
+            version = self._check_identity(connection)
+            if version == 0 and not create:
+                if create is None:
+                    self._discard(connection)
+                    return
+                raise self._not_a_store_yet()  # noqa: TRY301 - cleaned up as any failure
+            if version < len(MIGRATIONS):
                 self._migrate(connection)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
+        except BaseException as exc:
+            self._discard(connection)  # or it keeps -wal and -shm files next to the store
+            if isinstance(exc, _DRIVER_ERRORS):
+                raise self._error(exc) from None
+            raise
         self._local.connection = connection
         self._ready = True
+
+    def _refuse_network_file_system(self) -> None:
+        table = _mounts.mount_table()
+        mount = None if table is None else _mounts.mount_of(self.path, table)
+        if mount is not None and mount.networked and not mount.read_only:
+            raise StoreError(
+                f"{str(self.path)!r} is on a network file system ({mount.type} at "
+                f"{mount.point}), where a SQLite store can be damaged without any error: "
+                "its write-ahead log needs memory that processes on different machines "
+                "do not share, and such file systems' locks are unreliable; keep the "
+                "store on a local disk, or use a PostgreSQL store (postgresql://) that "
+                "many machines share"
+            )
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         """Apply missing migrations; with several processes at once, exactly one does."""
@@ -451,8 +544,23 @@ class SQLiteStore(Store):
             )
         return int(version)
 
+    def _after_fork(self) -> None:
+        """In a child of fork(): connections of its own; the parent's are never touched.
+
+        SQLite forbids using a connection in a child process, closing it included: the
+        parent's are kept (never used, never closed) until the child ends.
+        """
+        if self._pid == os.getpid():
+            return
+        _INHERITED.extend(self._connections)
+        self._connections = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
     def _connection(self, *, write: bool = False) -> sqlite3.Connection:
         self._check_open()
+        self._after_fork()
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is not None:
             return connection
@@ -460,9 +568,9 @@ class SQLiteStore(Store):
             with self._lock:
                 ready = self._ready
             if not ready:
-                if not write and not self.path.exists():
+                if not write and not _access.present(self.path):
                     raise self._missing()
-                self._prepare(create=write)
+                self._prepare(create=write and self._create is not False)
                 return self._local.connection  # type: ignore[no-any-return]
         connection = self._open(create=False)
         self._local.connection = connection
@@ -470,6 +578,7 @@ class SQLiteStore(Store):
 
     def _reader(self) -> sqlite3.Connection:
         """A second connection per thread for streaming reads, so writes can go on."""
+        self._after_fork()
         reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
         if reader is None:
             self._connection()
@@ -478,6 +587,7 @@ class SQLiteStore(Store):
         return reader
 
     def _close(self) -> None:
+        self._after_fork()
         if self._erasure_pending:
             connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
             if connection is not None:
@@ -511,7 +621,7 @@ class SQLiteStore(Store):
                 if not rows:
                     return
                 yield from rows
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
 
     def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
@@ -521,7 +631,7 @@ class SQLiteStore(Store):
                 .execute("SELECT data FROM current WHERE id = ?", (id,))
                 .fetchone()
             )
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
         return None if row is None else self._decode_row(row[0], f"record {id!r}")
 
@@ -534,7 +644,7 @@ class SQLiteStore(Store):
                 )
                 .fetchall()
             )
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
         return [self._decode_row(data, f"record {id!r} revision {rev}") for rev, data in rows]
 
@@ -584,7 +694,7 @@ class SQLiteStore(Store):
         try:
             connection = self._connection()
             problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
-        except (sqlite3.Error, StoreError) as exc:
+        except (*_DRIVER_ERRORS, StoreError) as exc:
             message = str(exc) if isinstance(exc, StoreError) else str(self._error(exc))
             yield Damage(str(self.path), message)
             return
@@ -616,7 +726,7 @@ class SQLiteStore(Store):
         purged = False
         try:
             connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
         try:
             fresh: list[Put] = []  # a run of new records, inserted with executemany
@@ -642,7 +752,7 @@ class SQLiteStore(Store):
         except BaseException as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
+            if isinstance(exc, _DRIVER_ERRORS):
                 raise self._error(exc) from None
             raise
         if purged or self._erasure_pending:
@@ -790,6 +900,27 @@ class SQLiteStore(Store):
             with contextlib.suppress(sqlite3.Error):
                 connection.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
         self._erasure_pending = bool(busy)
+
+
+#: Every open SQLite store, so that a child of fork() leaves its parent's connections be.
+_OPEN: Final[weakref.WeakSet[SQLiteStore]] = weakref.WeakSet()
+#: Connections a child of fork() inherited: kept so that they are never closed there.
+_INHERITED: Final[list[sqlite3.Connection]] = []
+
+
+def _forget_parents_connections() -> None:
+    for store in list(_OPEN):
+        store._after_fork()  # noqa: SLF001 - the module's own class
+
+
+os.register_at_fork(after_in_child=_forget_parents_connections)
+
+
+def _has_content(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _uri_path(path: Path) -> str:

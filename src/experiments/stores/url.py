@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import urllib.parse
 from typing import Final
 
 import attrs
 
-from experiments.errors import StoreError
+from experiments.errors import StoreURLError
+from experiments.model._validate import unfit_text
 
-__all__ = ["StoreURL"]
+__all__ = ["DEFAULT_TIMEOUT", "StoreURL"]
+
+#: Seconds a store waits for a lock another process holds (the ``?timeout=`` option of
+#: the SQLite and JSON directory stores) before it gives up with a StoreError.
+DEFAULT_TIMEOUT: Final = 30.0
 
 _HIDDEN: Final = "***"
 _SECRET_PARAMS: Final = frozenset({"password", "passwd", "pass", "secret", "token", "sslpassword"})
@@ -35,23 +41,25 @@ class StoreURL:
         """A StoreURL from text.
 
         Raises:
-            StoreError: the text is not a URL with a scheme.
+            StoreURLError: the text is not a URL with a scheme.
         """
         candidate: object = text
         if not isinstance(candidate, str) or "://" not in candidate:
-            raise StoreError(
+            raise StoreURLError(
                 f"{_redact_text(str(text))!r} is not a store URL; write e.g. "
                 "'sqlite:///experiments.db', 'files:///experiments', 'memory://' "
                 "or 'postgresql://host/db'"
             )
+        if (problem := unfit_text(text)) is not None:
+            raise StoreURLError(f"the store URL {problem}; got {_redact_text(text)!r}")
         try:
             parts = urllib.parse.urlsplit(text)
         except ValueError as exc:
-            raise StoreError(f"{_redact_text(text)!r} is not a valid URL: {exc}") from None
+            raise StoreURLError(f"{_redact_text(text)!r} is not a valid URL: {exc}") from None
         if "#" in text:
             # Everything after '#' would silently fall away, and with it part of a path
             # or a password: a different store, or a failed login, far from the cause.
-            raise StoreError(
+            raise StoreURLError(
                 f"the {text.partition(':')[0]!r} store URL holds '#', which ends a URL and "
                 "would drop what follows; write it as %23 in a path, user name or password"
             )
@@ -88,11 +96,31 @@ class StoreURL:
         unknown = set(self.params) - set(allowed)
         if unknown:
             takes = f"takes {', '.join(allowed)}" if allowed else "takes none"
-            raise StoreError(
+            raise StoreURLError(
                 f"{self.redacted}: unknown option(s) {', '.join(sorted(unknown))}; "
                 f"the {backend} backend {takes}"
             )
         return dict(self.params)
+
+    def seconds(self, name: str, default: float) -> float:
+        """The option ``name`` as a number of seconds (0 or more), or ``default``.
+
+        Raises:
+            StoreURLError: the option is not such a number.
+        """
+        text = self.params.get(name)
+        if text is None:
+            return default
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0 <= value < math.inf:
+            raise StoreURLError(
+                f"{self.redacted}: {name} must be a number of seconds, 0 or more, such as "
+                f"{default:g}"
+            )
+        return value
 
     @property
     def redacted(self) -> str:

@@ -13,13 +13,20 @@ over the old one, and the directory flushed), which also compacts it.
 
 Writers hold an exclusive ``flock`` on ``<file>.lock`` for the whole write, readers a
 shared one; each operation first reads whatever other processes appended, or reloads
-the file if it was rewritten.  Records live in memory as JSON text, so a store is meant
-for thousands of records, not millions.
+the file if it was rewritten.  A reader that can neither open nor create the lock file
+(a read-only directory, another user's store) reads without it: nobody can write there
+either.  Records live in memory as JSON text, so a store is meant for thousands of
+records, not millions.
+
+Every failure of the file system is a :class:`~experiments.errors.StoreError` naming the
+file and the cause; a write that fails leaves the file as it was, and says so only when
+that is certain.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -45,6 +52,10 @@ VERSION: Final = 1
 _HEADER: Final = json.dumps({"format": FORMAT, "version": VERSION}) + "\n"
 
 Versions = dict[str, dict[int, str]]
+
+
+class _Unconfirmed(Exception):  # noqa: N818 - internal signal, never leaves this module
+    """A rewrite is in place, but flushing its directory failed."""
 
 
 def _dumps(value: Any) -> str:
@@ -90,7 +101,15 @@ class JsonlStore(Store):
         )
 
     def exists(self) -> bool:
-        return self.path.exists()
+        try:
+            return self.path.exists()
+        except OSError as exc:
+            raise self._failed("looking for", exc) from None
+
+    def _failed(self, doing: str, exc: OSError) -> StoreError:
+        """A StoreError naming what failed, on which file, and the system's reason."""
+        where = exc.filename if exc.filename is not None else self.path
+        return StoreError(f"{doing} {where} failed: {exc.strerror or exc}")
 
     # --- the file -------------------------------------------------------------------
 
@@ -98,7 +117,13 @@ class JsonlStore(Store):
     def _locked(self, *, exclusive: bool) -> Iterator[None]:
         self._check_open()
         with self._mutex:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            try:
+                fd = os.open(self._lock_path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            except OSError as exc:
+                if exclusive or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                    raise self._failed("opening the lock", exc) from None
+                yield  # read-only here: nobody can write, so there is nothing to wait for
+                return
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
                 yield
@@ -111,7 +136,10 @@ class JsonlStore(Store):
             raise StoreError(f"cannot create {str(self.path)!r}: its directory does not exist")
         with self._locked(exclusive=True):
             if not self.path.exists():
-                self._write_file(_HEADER)
+                try:
+                    self._write_file(_HEADER)
+                except OSError as exc:
+                    raise self._failed("creating", exc) from None
 
     def _write_file(self, text: str) -> None:
         """Put ``text`` at the path atomically: temporary file, fsync, rename, fsync."""
@@ -123,11 +151,14 @@ class JsonlStore(Store):
                 os.fsync(handle.fileno())
             temporary.replace(self.path)
         except BaseException:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
             raise
         directory = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(directory)
+        except OSError as exc:
+            raise _Unconfirmed(exc.strerror or str(exc)) from exc
         finally:
             os.close(directory)
 
@@ -186,9 +217,12 @@ class JsonlStore(Store):
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Versions]:
         with self._locked(exclusive=False):
-            if not self.path.exists():
+            if not self.exists():
                 raise self._missing()
-            self._refresh(writing=False)
+            try:
+                self._refresh(writing=False)
+            except OSError as exc:
+                raise self._failed("reading", exc) from None
             yield self._versions
 
     def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
@@ -218,7 +252,7 @@ class JsonlStore(Store):
         pending = list(changes)
         if not pending:
             return []
-        if not self.path.exists():
+        if not self.exists():
             if self._create is False:
                 raise self._missing()
             self._make()
@@ -231,8 +265,14 @@ class JsonlStore(Store):
                 else:
                     self._append(_dumps(steps) + "\n")
                     self._versions.update(working)
+        except _Unconfirmed as exc:
+            raise StoreError(
+                f"{self.path} was rewritten, but the disk did not confirm it ({exc}); the "
+                "write may be lost if the machine stops now: look up what it changed "
+                "before writing it again"
+            ) from exc
         except OSError as exc:
-            raise StoreError(f"writing to {self.path} failed ({exc}); nothing was written") from exc
+            raise self._failed("writing (nothing was written) to", exc) from exc
         return results
 
     def _plan(self, changes: list[Change]) -> tuple[list[Any], list[list[Any]], Versions]:
