@@ -19,6 +19,8 @@ from experiments.cli.app import (
     handle_errors,
     json_option,
     pass_context,
+    record_option,
+    store_command,
     store_options,
 )
 from experiments.cli.words import SEE
@@ -28,16 +30,8 @@ __all__: list[str] = []
 
 
 @cli.command()
-@click.option(
-    "--experiment",
-    metavar="EXPERIMENT",
-    help=f"check one experiment: its id or slug ({SEE['experiment']})",
-)
-@click.option(
-    "--objective",
-    metavar="OBJECTIVE",
-    help=f"check one objective and its sub-objectives: its id or slug ({SEE['objective']})",
-)
+@record_option("--experiment", kind="experiment", what="check one experiment")
+@record_option("--objective", kind="objective", what="check one objective and its sub-objectives")
 @click.option("--at", metavar="TIME", help="check as of this time (ISO 8601; default now)")
 @click.option(
     "--disable",
@@ -56,10 +50,7 @@ __all__: list[str] = []
         "and their options are in the documentation's Checks page"
     ),
 )
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def check(
     state: Context,
     experiment: str | None,
@@ -162,10 +153,7 @@ def _write_lines(handle: TextIO, lines: Iterator[str]) -> None:
 
 @cli.command("import")
 @click.argument("source", type=click.File("r", encoding="utf-8"))
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def import_records(state: Context, source: TextIO) -> None:
     """Import an export (JSON Lines; - for standard input) exactly as it was.
 
@@ -201,10 +189,7 @@ def import_records(state: Context, source: TextIO) -> None:
 
 
 @cli.command()
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def verify(state: Context) -> None:
     """List what is damaged in the store, changing nothing; exit 3 if anything is."""
     damage = state.store().verify()
@@ -284,10 +269,8 @@ def completion(shell: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--objective",
-    metavar="OBJECTIVE",
-    help=f"report on one objective and its sub-objectives: its id or slug ({SEE['objective']})",
+@record_option(
+    "--objective", kind="objective", what="report on one objective and its sub-objectives"
 )
 @click.option(
     "--format",
