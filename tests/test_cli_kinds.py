@@ -100,9 +100,7 @@ def values_not_offered(enums: Iterable[type[enum.Enum]]) -> list[str]:
             if (path, param.name) not in NOT_THE_MODELS
             and (
                 getattr(param.type, "enum", None) is offered
-                or (
-                    not isinstance(param.type, EnumChoice) and values & set(param.type.choices)
-                )
+                or (not isinstance(param.type, EnumChoice) and values & set(param.type.choices))
             )
         ]
         if not offering and offered not in NOT_CHOSEN:
@@ -173,12 +171,14 @@ class TestChoices:
             for path, param in _choices()
             if getattr(param, "show_default", False)
         }
+        model = experiments.model
         assert shown == {
-            ("add prototype", "fidelity"): default_of(experiments.model.Prototype, "fidelity"),
-            ("link", "stance"): "neutral",
-            ("link", "involvement"): "consulted",
-            ("learn", "evidence"): "weak",
+            ("add prototype", "fidelity"): default_of(model.Prototype, "fidelity"),
+            ("link", "stance"): default_of(model.Participation, "stance"),
+            ("link", "involvement"): default_of(model.Participation, "involvement"),
+            ("learn", "evidence"): default_of(model.Learning, "evidence"),
         }
+        assert sorted(shown.values()) == ["consulted", "neutral", "sketch", "weak"]
 
 
 class TestAddTable:
@@ -200,8 +200,8 @@ class TestAddTable:
             if info.kind is FieldType.ENUM and info.enum not in NOT_CHOSEN:
                 assert isinstance(param.type, EnumChoice), param.field
                 assert param.type.enum is info.enum
-            if param.field in REFERENCES[kind]:
-                assert not param.argument or fields[param.field].default is attrs.NOTHING
+            if info.kind is FieldType.BOOL:
+                assert param.is_flag or "/" in param.option, param.field
 
     def test_references_name_their_kind(self) -> None:
         """An option naming another record shows that kind and says where to find it."""

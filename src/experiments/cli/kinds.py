@@ -26,26 +26,8 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import click
 
-from experiments.model import (
-    KINDS,
-    AssumptionKind,
-    Comparison,
-    Excuse,
-    ExcuseReason,
-    Experiment,
-    ExperimentStatus,
-    Fidelity,
-    Hypothesis,
-    HypothesisStatus,
-    KeyResult,
-    NoteLevel,
-    Objective,
-    Participant,
-    Prototype,
-    Record,
-    Role,
-    Sprint,
-)
+from experiments import model
+from experiments.model import KINDS, Record
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -160,7 +142,7 @@ class Adds:
 #: The `experiments add` commands, one for each kind they make.
 ADD: Final[tuple[Adds, ...]] = (
     Adds(
-        kind=Objective,
+        kind=model.Objective,
         help='Add a strategy objective ("think big").',
         params=(
             argument("title"),
@@ -171,7 +153,7 @@ ADD: Final[tuple[Adds, ...]] = (
         ),
     ),
     Adds(
-        kind=KeyResult,
+        kind=model.KeyResult,
         help="Add a key result measuring OBJECTIVE: METRIC from --baseline to --target.",
         params=(
             argument("objective"),
@@ -184,7 +166,7 @@ ADD: Final[tuple[Adds, ...]] = (
         ),
     ),
     Adds(
-        kind=Experiment,
+        kind=model.Experiment,
         help='Add a planned experiment ("start small").',
         params=(
             argument("title"),
@@ -208,17 +190,17 @@ ADD: Final[tuple[Adds, ...]] = (
         ),
     ),
     Adds(
-        kind=Hypothesis,
+        kind=model.Hypothesis,
         help='Add a hypothesis to EXPERIMENT: "we believe that STATEMENT".',
         params=(
             argument("experiment"),
             argument("statement"),
             option("criterion", help='when it holds, e.g. "families returning >= 15"'),
-            option("assumption", type=EnumChoice(AssumptionKind)),
+            option("assumption", type=EnumChoice(model.AssumptionKind)),
         ),
     ),
     Adds(
-        kind=Participant,
+        kind=model.Participant,
         help="Add a participant with ROLE: citizen, customer, user, frontline-employee, ...",
         params=(
             argument("role"),
@@ -233,19 +215,19 @@ ADD: Final[tuple[Adds, ...]] = (
         ),
     ),
     Adds(
-        kind=Prototype,
+        kind=model.Prototype,
         help='Add a prototype shown in EXPERIMENT ("invite into the unfinished").',
         params=(
             argument("experiment"),
             argument("title"),
-            option("fidelity", type=EnumChoice(Fidelity), show_default=True),
+            option("fidelity", type=EnumChoice(model.Fidelity), show_default=True),
             option("link", help="where it can be seen"),
             option("shown_at", metavar="TIME", help="when it was first shown to participants"),
             option("description"),
         ),
     ),
     Adds(
-        kind=Sprint,
+        kind=model.Sprint,
         help="Add a sprint: a short intensive period for a cross-cutting team.",
         params=(
             argument("title"),
@@ -256,11 +238,11 @@ ADD: Final[tuple[Adds, ...]] = (
         ),
     ),
     Adds(
-        kind=Excuse,
+        kind=model.Excuse,
         help='Write down a GROUP that was not let in, and the REASON given ("no bad excuses").',
         params=(
             argument("group"),
-            argument("reason", EnumChoice(ExcuseReason)),
+            argument("reason", EnumChoice(model.ExcuseReason)),
             option("objective", help="the objective the group was left out of"),
             option("experiment", help="the experiment the group was left out of"),
             option("statement", help="the words the reason was given in"),
@@ -282,9 +264,9 @@ MADE_ELSEWHERE: Final[dict[str, str]] = {
 
 #: The model's enumerations that no option offers as a choice, and why not.
 NOT_CHOSEN: Final[dict[type[enum.Enum], str]] = {
-    ExperimentStatus: "`start`, `conclude`, `decide` and `abandon` move an experiment on",
-    HypothesisStatus: "it follows from the verdicts of the hypothesis's learnings",
-    Comparison: "it is read from the text of a hypothesis's --criterion",
-    Role: "`add participant ROLE` takes it as text, in any spelling the model accepts",
-    NoteLevel: "notes are written by scripts",
+    model.ExperimentStatus: "`start`, `conclude`, `decide` and `abandon` move an experiment on",
+    model.HypothesisStatus: "it follows from the verdicts of the hypothesis's learnings",
+    model.Comparison: "it is read from the text of a hypothesis's --criterion",
+    model.Role: "`add participant ROLE` takes it as text, in any spelling the model accepts",
+    model.NoteLevel: "notes are written by scripts",
 }
