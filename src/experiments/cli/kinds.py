@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import attrs
 import click
@@ -77,8 +77,7 @@ LIST_NAMES: Final[dict[str, str]] = {
 }
 
 
-@attrs.frozen(kw_only=True)
-class Param:
+class Param(NamedTuple):
     """One argument or option of an `add` command: the field it fills, and how it asks.
 
     An option is ``--`` and the field's name with ``-`` for ``_`` unless ``flag`` says
@@ -122,8 +121,7 @@ def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
     return record_excuse(store, **fields)
 
 
-@attrs.frozen(kw_only=True)
-class Adds:
+class Adds(NamedTuple):
     """How `experiments add KIND` makes a record of one kind.
 
     ``named`` commands take ``--slug`` and ``--tag``; of the options in ``one_of`` exactly
