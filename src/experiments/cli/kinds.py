@@ -28,6 +28,7 @@ import click
 
 from experiments import model
 from experiments.model import KINDS, Record
+from experiments.tracking import record_excuse
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -116,8 +117,6 @@ def option(field: str, flag: str | None = None, **how: Any) -> Param:
 
 def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
     """An excuse is kept once per group, reason and place, however often it is given."""
-    from experiments.tracking import record_excuse  # noqa: PLC0415 - keeps startup light
-
     return record_excuse(store, **fields)
 
 

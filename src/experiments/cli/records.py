@@ -1,4 +1,4 @@
-"""Commands that change, link, show, list and remove records (`add` makes them)."""
+"""Commands that change, link, show, list and remove records (`experiments add` is in add.py)."""
 
 from __future__ import annotations
 
