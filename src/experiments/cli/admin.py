@@ -18,6 +18,8 @@ from experiments.cli.app import (
     handle_errors,
     json_option,
     pass_context,
+    record_option,
+    store_command,
     store_options,
 )
 from experiments.cli.words import SEE
@@ -27,16 +29,8 @@ __all__: list[str] = []
 
 
 @cli.command()
-@click.option(
-    "--experiment",
-    metavar="EXPERIMENT",
-    help=f"check one experiment: its id or slug ({SEE['experiment']})",
-)
-@click.option(
-    "--objective",
-    metavar="OBJECTIVE",
-    help=f"check one objective and its sub-objectives: its id or slug ({SEE['objective']})",
-)
+@record_option("--experiment", kind="experiment", what="check one experiment")
+@record_option("--objective", kind="objective", what="check one objective and its sub-objectives")
 @click.option("--at", metavar="TIME", help="check as of this time (ISO 8601; default now)")
 @click.option(
     "--disable",
@@ -55,10 +49,7 @@ __all__: list[str] = []
         "and their options are in the documentation's Checks page"
     ),
 )
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def check(
     state: Context,
     experiment: str | None,
@@ -156,10 +147,7 @@ def _write_lines(handle: TextIO, lines: Iterator[str]) -> None:
 
 @cli.command("import")
 @click.argument("source", type=click.File("r", encoding="utf-8"))
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def import_records(state: Context, source: TextIO) -> None:
     """Import an export (JSON Lines; - for standard input) exactly as it was.
 
@@ -195,10 +183,7 @@ def import_records(state: Context, source: TextIO) -> None:
 
 
 @cli.command()
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def verify(state: Context) -> None:
     """List what is damaged in the store, changing nothing; exit 3 if anything is."""
     damage = state.store().verify()
@@ -278,10 +263,8 @@ def completion(shell: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--objective",
-    metavar="OBJECTIVE",
-    help=f"report on one objective and its sub-objectives: its id or slug ({SEE['objective']})",
+@record_option(
+    "--objective", kind="objective", what="report on one objective and its sub-objectives"
 )
 @click.option(
     "--format",

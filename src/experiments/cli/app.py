@@ -7,11 +7,12 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Final, NoReturn, TypeVar
+from typing import Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
 
 import click
 
-from experiments.cli.words import in_cli_words, options_of
+from experiments.cli.text import one_line, shown_data
+from experiments.cli.words import in_cli_words, names, options_of
 from experiments.errors import (
     ConflictError,
     ExperimentsError,
@@ -22,13 +23,27 @@ from experiments.errors import (
     TransitionError,
     ValidationError,
 )
+from experiments.model import Record
 
-__all__ = ["EXIT", "Context", "cli", "fail", "pass_context", "store_options"]
+__all__ = [
+    "EXIT",
+    "Context",
+    "cli",
+    "fail",
+    "handle_errors",
+    "json_option",
+    "pass_context",
+    "record_option",
+    "store_command",
+    "store_options",
+]
 
 #: The command's exit codes.
 EXIT: Final = {"ok": 0, "findings": 1, "usage": 2, "store": 3}
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _BAD_INPUT: Final = (ValidationError, TransitionError, NotFoundError)
 _STORE_TROUBLE: Final = (StoreError, ConflictError, SchemaError, PluginError)
@@ -144,6 +159,10 @@ class Context:
         else:
             click.echo(text() if callable(text) else text)
 
+    def wrote(self, record: Record, verb: str = "saved") -> None:
+        """Print a record just written: its data with --json, else ``verb`` and its line."""
+        self.emit(shown_data(record), lambda: f"{verb} {one_line(record)}")
+
     def progress(
         self, items: Iterable[Any], label: str, length: int | None = None
     ) -> Iterator[Any]:
@@ -215,6 +234,36 @@ def json_option(command: F) -> F:
         callback=_set_json,
         help="print JSON instead of text, for scripts",
     )(command)
+
+
+def record_option(
+    *decls: str,
+    kind: str,
+    what: str,
+    multiple: bool = False,
+    repeat: str = "repeat",
+    metavar: str | None = None,
+) -> Callable[[F], F]:
+    """An option that names a record of ``kind`` by its id or slug.
+
+    Its placeholder is the kind (``OBJECTIVE``) and its help says where to find a value
+    (:func:`~experiments.cli.words.names`); an option given more than once says so.
+    """
+    return click.option(
+        *decls,
+        multiple=multiple,
+        metavar=metavar or kind.upper(),
+        help=names(what, kind, repeat if multiple else ""),
+    )
+
+
+def store_command(command: Callable[Concatenate[Context, P], R]) -> Callable[P, R]:
+    """What a command on the store takes: --store, --by, --json and the shared Context.
+
+    Its errors become one line on stderr and the documented exit code
+    (:func:`handle_errors`).
+    """
+    return store_options(json_option(pass_context(handle_errors(command))))
 
 
 def handle_errors(command: F) -> F:

@@ -9,15 +9,22 @@ import click
 from experiments.cli.app import (
     Context,
     cli,
-    handle_errors,
-    json_option,
-    pass_context,
-    store_options,
+    record_option,
+    store_command,
 )
+from experiments.cli.kinds import EnumChoice, default_of
 from experiments.cli.resolve import find
 from experiments.cli.text import one_line, shown_data
-from experiments.cli.words import SEE
-from experiments.model import Experiment, Hypothesis, KeyResult, Participant, Record
+from experiments.model import (
+    Evidence,
+    Experiment,
+    Hypothesis,
+    KeyResult,
+    Learning,
+    Outcome,
+    Participant,
+    Verdict,
+)
 from experiments.tracking import Run
 
 __all__: list[str] = []
@@ -30,37 +37,27 @@ def _run(state: Context, experiment: str) -> Run:
     return Run(store, find(store, experiment, Experiment), by=state.actor)
 
 
-def _done(state: Context, record: Record, verb: str) -> None:
-    state.emit(shown_data(record), lambda: f"{verb} {one_line(record)}")
-
-
 @cli.command()
 @click.argument("experiment")
 @_AT
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def start(state: Context, experiment: str, at: str | None) -> None:
     """Start a planned EXPERIMENT (its time box starts now, or at --at)."""
-    _done(state, _run(state, experiment).move("start", at=at), "started")
+    state.wrote(_run(state, experiment).move("start", at=at), "started")
 
 
 @cli.command()
 @click.argument("experiment")
 @_AT
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def conclude(state: Context, experiment: str, at: str | None) -> None:
     """Conclude a running EXPERIMENT: the test is over; learn and decide next."""
-    _done(state, _run(state, experiment).move("conclude", at=at), "concluded")
+    state.wrote(_run(state, experiment).move("conclude", at=at), "concluded")
 
 
 @cli.command()
 @click.argument("experiment")
-@click.argument("outcome", type=click.Choice(["scale-up", "iterate", "pivot", "stop"]))
+@click.argument("outcome", type=EnumChoice(Outcome))
 @click.option("--rationale", default="", help="why")
 @click.option("--decided-by", help="who decided")
 @click.option("--next-step", "next_steps", multiple=True, help="what happens next (repeat)")
@@ -70,10 +67,7 @@ def conclude(state: Context, experiment: str, at: str | None) -> None:
     help="change the decision in force (give --rationale: why it no longer holds)",
 )
 @_AT
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def decide(
     state: Context,
     experiment: str,
@@ -108,34 +102,20 @@ def decide(
 @click.argument("experiment")
 @click.option("--reason", required=True, help="why it is abandoned")
 @_AT
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def abandon(state: Context, experiment: str, reason: str, at: str | None) -> None:
     """Abandon a planned or running EXPERIMENT, saying why."""
-    _done(state, _run(state, experiment).move("abandon", reason=reason, at=at), "abandoned")
+    state.wrote(_run(state, experiment).move("abandon", reason=reason, at=at), "abandoned")
 
 
 @cli.command()
 @click.argument("metric")
 @click.argument("value", type=float)
-@click.option(
-    "--experiment",
-    metavar="EXPERIMENT",
-    help=f"the experiment it was measured in: its id or slug ({SEE['experiment']})",
-)
+@record_option("--experiment", kind="experiment", what="the experiment it was measured in")
 @click.option("--unit", help="e.g. families")
-@click.option(
-    "--participant",
-    metavar="PARTICIPANT",
-    help=f"whose value it is: their id or slug ({SEE['participant']})",
-)
+@record_option("--participant", kind="participant", what="whose value it is")
 @_AT
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def measure(
     state: Context,
     metric: str,
@@ -169,42 +149,31 @@ def measure(
         )
         extra: dict[str, Any] = {} if at is None else {"measured_at": at}
         record = store.save(Measurement(value=value, participant=person, **fields, **extra))
-    _done(state, record, "measured")
+    state.wrote(record, "measured")
 
 
 @cli.command()
 @click.argument("experiment")
 @click.argument("observation")
-@click.option(
-    "--hypothesis",
-    metavar="ID",
-    help=f"the hypothesis it bears on: its id or slug ({SEE['hypothesis']})",
-)
-@click.option(
-    "--verdict",
-    type=click.Choice(["supports", "refutes", "inconclusive"]),
-    help="needed with --hypothesis",
-)
+@record_option("--hypothesis", kind="hypothesis", what="the hypothesis it bears on", metavar="ID")
+@click.option("--verdict", type=EnumChoice(Verdict), help="needed with --hypothesis")
 @click.option(
     "--evidence",
-    type=click.Choice(["weak", "moderate", "strong"]),
-    default="weak",
+    type=EnumChoice(Evidence),
+    default=default_of(Learning, "evidence"),
     show_default=True,
 )
 @click.option("--insight", default="", help="what it means")
-@click.option(
+@record_option(
     "--participant",
     "participants",
+    kind="participant",
+    what="whose voice it rests on",
     multiple=True,
-    metavar="PARTICIPANT",
-    help=f"whose voice it rests on: their id or slug ({SEE['participant']}; repeat)",
 )
 @click.option("--next-action", default="", help="what will be done about it")
 @_AT
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def learn(
     state: Context,
     experiment: str,
@@ -238,4 +207,4 @@ def learn(
         next_action=next_action,
         at=at,
     )
-    _done(state, learning, "learned")
+    state.wrote(learning, "learned")

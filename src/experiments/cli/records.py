@@ -1,4 +1,4 @@
-"""Commands that create, change, show and remove records."""
+"""Commands that change, link, show, list and remove records (`experiments add` is in add.py)."""
 
 from __future__ import annotations
 
@@ -14,52 +14,34 @@ from experiments.cli.app import (
     cli,
     fail,
     handle_errors,
-    json_option,
     pass_context,
+    record_option,
+    store_command,
     store_options,
 )
 from experiments.cli.detail import experiment_detail, linked, listed_title
+from experiments.cli.kinds import LIST_NAMES, EnumChoice, default_of
 from experiments.cli.resolve import (
     cli_words,
     find,
     parse_assignment,
-    plural,
     record_id,
     resolve_references,
 )
-from experiments.cli.text import describe, hides_identity, one_line, shown_data, table
-from experiments.cli.words import SEE
+from experiments.cli.text import describe, hides_identity, shown_data, table
 from experiments.errors import NotFoundError, ValidationError
 from experiments.model import (
-    KINDS,
     Experiment,
-    Hypothesis,
-    KeyResult,
+    Involvement,
     Objective,
     Participant,
     Participation,
-    Prototype,
     Record,
-    Sprint,
+    Stance,
 )
 from experiments.query import Expr, keywords_filter, parse_where
 
-__all__ = ["add"]
-
-
-def _saved(state: Context, record: Record) -> None:
-    state.emit(shown_data(record), lambda: f"saved {one_line(record)}")
-
-
-def _common(command: Any) -> Any:
-    command = click.option("--slug", help="a stable name for scripts, e.g. art-for-families")(
-        command
-    )
-    command = click.option("--tag", "tags", multiple=True, help="a free tag (repeat for more)")(
-        command
-    )
-    command = store_options(command)
-    return json_option(command)
+__all__: list[str] = []
 
 
 @cli.command()
@@ -76,351 +58,6 @@ def init(state: Context) -> None:
     click.echo(f"store ready at {store.url.redacted}")
 
 
-@cli.group()
-def add() -> None:
-    """Add an objective, key result, experiment, hypothesis, participant, ...
-
-    Each prints the saved record (with --json: its data).  Give --slug to name it
-    for later commands; running the same `add` with the same slug again is refused
-    instead of making a second one.
-    """
-
-
-@add.command("objective")
-@click.argument("title")
-@click.option("--description", default="", help="what the objective means")
-@click.option(
-    "--parent",
-    metavar="OBJECTIVE",
-    help=f"the objective this one serves: its id or slug ({SEE['objective']})",
-)
-@click.option("--owner", help="who is accountable")
-@click.option(
-    "--weight", type=float, default=1.0, show_default=True, help="share in the parent's progress"
-)
-@_common
-@pass_context
-@handle_errors
-def add_objective(
-    state: Context,
-    title: str,
-    description: str,
-    parent: str | None,
-    owner: str | None,
-    weight: float,
-    slug: str | None,
-    tags: tuple[str, ...],
-) -> None:
-    """Add a strategy objective ("think big")."""
-    store = state.store()
-    parent_id = record_id(store, parent, Objective) if parent else None
-    record = Objective(
-        title=title,
-        description=description,
-        parent=parent_id,
-        owner=owner,
-        weight=weight,
-        slug=slug,
-        tags=tags,
-    )
-    _saved(state, store.save(record))
-
-
-@add.command("key-result")
-@click.argument("objective")
-@click.argument("metric")
-@click.option("--baseline", type=float, required=True, help="where the metric starts")
-@click.option("--target", type=float, required=True, help="where it should get to")
-@click.option("--unit", help="e.g. families, incidents, %")
-@click.option("--due", metavar="DATE", help="by when, e.g. 2026-11-25")
-@click.option("--weight", type=float, default=1.0, show_default=True)
-@_common
-@pass_context
-@handle_errors
-def add_key_result(
-    state: Context,
-    objective: str,
-    metric: str,
-    baseline: float,
-    target: float,
-    unit: str | None,
-    due: str | None,
-    weight: float,
-    slug: str | None,
-    tags: tuple[str, ...],
-) -> None:
-    """Add a key result measuring OBJECTIVE: METRIC from --baseline to --target."""
-    store = state.store()
-    record = KeyResult(
-        objective=record_id(store, objective, Objective),
-        metric=metric,
-        baseline=baseline,
-        target=target,
-        unit=unit,
-        due=due,
-        weight=weight,
-        slug=slug,
-        tags=tags,
-    )
-    _saved(state, store.save(record))
-
-
-@add.command("experiment")
-@click.argument("title")
-@click.option(
-    "--objective",
-    "objectives",
-    multiple=True,
-    metavar="OBJECTIVE",
-    help=f"objective it serves: its id or slug ({SEE['objective']}; repeat for more)",
-)
-@click.option("--time-box", metavar="ISO8601", help="e.g. P4W, or 2026-09-01/P6W")
-@click.option("--owner", help="who runs it")
-@click.option(
-    "--facilitator", "facilitators", multiple=True, help="a facilitator (repeat for more)"
-)
-@click.option(
-    "--sprint",
-    metavar="SPRINT",
-    help=f"the sprint it belongs to: its id or slug ({SEE['sprint']})",
-)
-@click.option("--description", default="")
-@_common
-@pass_context
-@handle_errors
-def add_experiment(
-    state: Context,
-    title: str,
-    objectives: tuple[str, ...],
-    time_box: str | None,
-    owner: str | None,
-    facilitators: tuple[str, ...],
-    sprint: str | None,
-    description: str,
-    slug: str | None,
-    tags: tuple[str, ...],
-) -> None:
-    """Add a planned experiment ("start small")."""
-    store = state.store()
-    record = Experiment(
-        title=title,
-        objectives=[record_id(store, o, Objective) for o in objectives],
-        time_box=time_box,
-        owner=owner,
-        facilitators=facilitators,
-        sprint=record_id(store, sprint, Sprint) if sprint else None,
-        description=description,
-        slug=slug,
-        tags=tags,
-    )
-    _saved(state, store.save(record))
-
-
-@add.command("hypothesis")
-@click.argument("experiment")
-@click.argument("statement")
-@click.option("--criterion", help='when it holds, e.g. "families returning >= 15"')
-@click.option("--assumption", type=click.Choice(["desirability", "feasibility", "viability"]))
-@_common
-@pass_context
-@handle_errors
-def add_hypothesis(
-    state: Context,
-    experiment: str,
-    statement: str,
-    criterion: str | None,
-    assumption: str | None,
-    slug: str | None,
-    tags: tuple[str, ...],
-) -> None:
-    """Add a hypothesis to EXPERIMENT: "we believe that STATEMENT"."""
-    store = state.store()
-    record = Hypothesis(
-        experiment=record_id(store, experiment, Experiment),
-        statement=statement,
-        criterion=criterion,
-        assumption=assumption,
-        slug=slug,
-        tags=tags,
-    )
-    _saved(state, store.save(record))
-
-
-@add.command("participant")
-@click.argument("role")
-@click.option("--name", help="optional; leave out to record nobody's name")
-@click.option("--department", help="department or unit")
-@click.option("--external/--internal", default=None, help="default from the role")
-@click.option(
-    "--pseudonymous",
-    is_flag=True,
-    help="never show the name or slug (only `export` keeps them)",
-)
-@_common
-@pass_context
-@handle_errors
-def add_participant(
-    state: Context,
-    role: str,
-    name: str | None,
-    department: str | None,
-    external: bool | None,
-    pseudonymous: bool,
-    slug: str | None,
-    tags: tuple[str, ...],
-) -> None:
-    """Add a participant with ROLE: citizen, customer, user, frontline-employee, ..."""
-    fields: dict[str, Any] = {} if external is None else {"external": external}
-    record = Participant(
-        role=role,
-        name=name,
-        department=department,
-        pseudonymous=pseudonymous,
-        slug=slug,
-        tags=tags,
-        **fields,
-    )
-    _saved(state, state.store().save(record))
-
-
-@add.command("prototype")
-@click.argument("experiment")
-@click.argument("title")
-@click.option(
-    "--fidelity",
-    type=click.Choice(["sketch", "mock-up", "working-prototype", "pilot"]),
-    default="sketch",
-    show_default=True,
-)
-@click.option("--link", help="where it can be seen")
-@click.option("--shown-at", metavar="TIME", help="when it was first shown to participants")
-@click.option("--description", default="")
-@_common
-@pass_context
-@handle_errors
-def add_prototype(
-    state: Context,
-    experiment: str,
-    title: str,
-    fidelity: str,
-    link: str | None,
-    shown_at: str | None,
-    description: str,
-    slug: str | None,
-    tags: tuple[str, ...],
-) -> None:
-    """Add a prototype shown in EXPERIMENT ("invite into the unfinished")."""
-    store = state.store()
-    record = Prototype(
-        experiment=record_id(store, experiment, Experiment),
-        title=title,
-        fidelity=fidelity,
-        link=link,
-        shown_at=shown_at,
-        description=description,
-        slug=slug,
-        tags=tags,
-    )
-    _saved(state, store.save(record))
-
-
-@add.command("sprint")
-@click.argument("title")
-@click.option("--challenge", default="", help="the predefined challenge the team works on")
-@click.option("--time-box", metavar="ISO8601", help="e.g. 2026-08-17/P100D")
-@click.option(
-    "--member",
-    "members",
-    multiple=True,
-    metavar="PARTICIPANT",
-    help=f"team member: their id or slug ({SEE['participant']}; repeat)",
-)
-@click.option("--facilitator", "facilitators", multiple=True, help="facilitator (repeat)")
-@_common
-@pass_context
-@handle_errors
-def add_sprint(
-    state: Context,
-    title: str,
-    challenge: str,
-    time_box: str | None,
-    members: tuple[str, ...],
-    facilitators: tuple[str, ...],
-    slug: str | None,
-    tags: tuple[str, ...],
-) -> None:
-    """Add a sprint: a short intensive period for a cross-cutting team."""
-    store = state.store()
-    record = Sprint(
-        title=title,
-        challenge=challenge,
-        time_box=time_box,
-        team=[record_id(store, m, Participant) for m in members],
-        facilitators=facilitators,
-        slug=slug,
-        tags=tags,
-    )
-    _saved(state, store.save(record))
-
-
-@add.command("excuse")
-@click.argument("group")
-@click.argument(
-    "reason",
-    type=click.Choice(
-        [
-            "already-asked",
-            "know-what-they-say",
-            "no-time",
-            "rules-forbid",
-            "disturbs-work",
-            "nothing-good-comes",
-            "bad-timing",
-            "not-ready",
-            "other",
-        ]
-    ),
-)
-@click.option(
-    "--objective",
-    metavar="OBJECTIVE",
-    help=f"the objective the group was left out of: its id or slug ({SEE['objective']})",
-)
-@click.option(
-    "--experiment",
-    metavar="EXPERIMENT",
-    help=f"the experiment the group was left out of: its id or slug ({SEE['experiment']})",
-)
-@click.option("--statement", default="", help="the words the reason was given in")
-@store_options
-@json_option
-@pass_context
-@handle_errors
-def add_excuse(
-    state: Context,
-    group: str,
-    reason: str,
-    objective: str | None,
-    experiment: str | None,
-    statement: str,
-) -> None:
-    """Write down a GROUP that was not let in, and the REASON given ("no bad excuses")."""
-    from experiments.tracking import record_excuse  # noqa: PLC0415 - keeps startup light
-
-    store = state.store()
-    if (objective is None) == (experiment is None):
-        raise ValidationError("give exactly one of --objective or --experiment")
-    excuse = record_excuse(
-        store,
-        group=group,
-        reason=reason,
-        statement=statement,
-        objective=record_id(store, objective, Objective) if objective else None,
-        experiment=record_id(store, experiment, Experiment) if experiment else None,
-    )
-    _saved(state, excuse)
-
-
 @cli.command()
 @click.argument("reference", metavar="ID_OR_SLUG")
 @click.option(
@@ -433,10 +70,7 @@ def add_excuse(
         "`experiments show ID_OR_SLUG` prints"
     ),
 )
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def edit(state: Context, reference: str, assignments: tuple[str, ...]) -> None:
     """Change fields of a record: a new version, kept in its history.
 
@@ -464,43 +98,40 @@ def edit(state: Context, reference: str, assignments: tuple[str, ...]) -> None:
             "use start, conclude, decide or abandon to move an experiment through its lifecycle"
         )
     changes = resolve_references(store, record.kind, changes)
-    _saved(state, store.save(record.evolve(**changes)))
+    state.wrote(store.save(record.evolve(**changes)))
 
 
 @cli.command()
 @click.argument("experiment")
-@click.option(
+@record_option(
     "--objective",
     "objectives",
+    kind="objective",
+    what="link to this objective",
     multiple=True,
-    metavar="OBJECTIVE",
-    help=f"link to this objective: its id or slug ({SEE['objective']}; repeat)",
 )
-@click.option(
+@record_option(
     "--participant",
     "participants",
+    kind="participant",
+    what="let this participant take part",
     multiple=True,
-    metavar="PARTICIPANT",
-    help=f"let this participant take part: their id or slug ({SEE['participant']}; repeat)",
 )
 @click.option(
     "--stance",
-    type=click.Choice(["supportive", "neutral", "critical"]),
-    default="neutral",
+    type=EnumChoice(Stance),
+    default=default_of(Participation, "stance"),
     show_default=True,
     help="for --participant",
 )
 @click.option(
     "--involvement",
-    type=click.Choice(["informed", "consulted", "co-creating"]),
-    default="consulted",
+    type=EnumChoice(Involvement),
+    default=default_of(Participation, "involvement"),
     show_default=True,
     help="for --participant",
 )
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def link(
     state: Context,
     experiment: str,
@@ -541,24 +172,21 @@ def link(
 
 @cli.command()
 @click.argument("experiment")
-@click.option(
+@record_option(
     "--objective",
     "objectives",
+    kind="objective",
+    what="unlink from this objective",
     multiple=True,
-    metavar="OBJECTIVE",
-    help=f"unlink from this objective: its id or slug ({SEE['objective']}; repeat)",
 )
-@click.option(
+@record_option(
     "--participant",
     "participants",
+    kind="participant",
+    what="take this participant out",
     multiple=True,
-    metavar="PARTICIPANT",
-    help=f"take this participant out: their id or slug ({SEE['participant']}; repeat)",
 )
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def unlink(
     state: Context, experiment: str, objectives: tuple[str, ...], participants: tuple[str, ...]
 ) -> None:
@@ -594,10 +222,7 @@ def unlink(
 
 @cli.command()
 @click.argument("reference", metavar="ID_OR_SLUG")
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def show(state: Context, reference: str) -> None:
     """Show one record, every field.
 
@@ -617,11 +242,8 @@ def show(state: Context, reference: str) -> None:
     state.emit(shown_data(record), lambda: describe(record))
 
 
-_KIND_NAMES = {**{k: k for k in KINDS}, **{plural(k): k for k in KINDS}}
-
-
 @cli.command("list")
-@click.argument("kind", type=click.Choice(sorted(_KIND_NAMES)), metavar="KIND")
+@click.argument("kind", type=click.Choice(sorted(LIST_NAMES)), metavar="KIND")
 @click.option(
     "--where",
     "where",
@@ -643,10 +265,7 @@ _KIND_NAMES = {**{k: k for k in KINDS}, **{plural(k): k for k in KINDS}}
 )
 @click.option("--limit", type=click.IntRange(min=0), help="at most this many")
 @click.option("--deleted", is_flag=True, help="include soft-deleted records")
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def list_records(
     state: Context,
     kind: str,
@@ -663,7 +282,7 @@ def list_records(
     experiments list participations --filter stance=critical --filter experiment=SLUG
     experiments list measurements --where "measured_at >= 2026-09-01" --order -measured_at
     """
-    name = _KIND_NAMES[kind]
+    name = LIST_NAMES[kind]
     store = state.store()
     try:
         expression = store.resolve_where(name, _filter_expression(where, filters))
@@ -715,10 +334,7 @@ def _filter_expression(where: str | None, filters: tuple[str, ...]) -> Expr | No
 
 @cli.command()
 @click.argument("reference", metavar="ID_OR_SLUG")
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def history(state: Context, reference: str) -> None:
     """Every version of a record, deleted ones too: what changed, when, and by whom.
 
@@ -756,35 +372,26 @@ def history(state: Context, reference: str) -> None:
 
 @cli.command()
 @click.argument("reference", metavar="ID_OR_SLUG")
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def delete(state: Context, reference: str) -> None:
     """Soft delete: hidden from lists and reports, kept in history, undone by `restore`."""
     store = state.store()
-    _saved(state, store.delete(find(store, reference)))
+    state.wrote(store.delete(find(store, reference)))
 
 
 @cli.command()
 @click.argument("reference", metavar="ID_OR_SLUG")
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def restore(state: Context, reference: str) -> None:
     """Undo a soft delete."""
     store = state.store()
-    _saved(state, store.restore(find(store, reference, include_deleted=True)))
+    state.wrote(store.restore(find(store, reference, include_deleted=True)))
 
 
 @cli.command()
 @click.argument("reference", metavar="ID_OR_SLUG")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
-@store_options
-@json_option
-@pass_context
-@handle_errors
+@store_command
 def purge(state: Context, reference: str, yes: bool) -> None:
     """Remove a record and every version of it for good (the right to erasure).
 

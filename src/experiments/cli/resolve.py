@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from experiments.cli.kinds import plural
 from experiments.errors import NotFoundError, ValidationError
 from experiments.model import KINDS, REFERENCES, Record
 from experiments.query import FieldType, resolve_field
@@ -13,7 +14,7 @@ from experiments.query import FieldType, resolve_field
 if TYPE_CHECKING:
     from experiments.stores import Store
 
-__all__ = ["find", "parse_assignment", "record_id", "resolve_references"]
+__all__ = ["cli_words", "find", "parse_assignment", "plural", "record_id", "resolve_references"]
 
 R = TypeVar("R", bound=Record)
 
@@ -59,11 +60,6 @@ def cli_words(error: NotFoundError, typed: str | None = None) -> NotFoundError:
     found = NotFoundError(text)
     found.kind, found.deleted_id = error.kind, error.deleted_id
     return found
-
-
-def plural(kind: str) -> str:
-    """How `experiments list` names a kind's records: ``hypotheses``, ``key-results``."""
-    return "hypotheses" if kind == "hypothesis" else f"{kind}s"
 
 
 def record_id(store: Store, reference: str, kind: type[Record]) -> str:

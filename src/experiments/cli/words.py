@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["PHRASES", "SEE", "WHERE_TO_FIND", "in_cli_words", "options_of"]
+__all__ = ["PHRASES", "SEE", "WHERE_TO_FIND", "in_cli_words", "names", "options_of"]
 
 #: Where to find the value of a placeholder that names a record or a check, for help
 #: texts and messages alike.
@@ -28,6 +28,17 @@ SEE: Final[dict[str, str]] = {
     "check": "see `experiments plugins`",
     "record": "see `experiments list KIND`",
 }
+
+
+def names(what: str, kind: str, more: str = "") -> str:
+    """The help of an option that names a record of ``kind``: what it is, where to find one.
+
+    >>> names("the sprint it belongs to", "sprint")
+    'the sprint it belongs to: its id or slug (see `experiments list sprints`)'
+    """
+    whose = "their" if kind == "participant" else "its"
+    return f"{what}: {whose} id or slug ({SEE[kind]}{'; ' + more if more else ''})"
+
 
 #: The value an option that names a record takes, as messages write it.
 WHERE_TO_FIND: Final[dict[str, str]] = {

@@ -1,0 +1,269 @@
+"""The model as the command line offers it: its kinds, its choices and its `add` commands.
+
+The commands take what they offer from here, and this table takes it from the model,
+so that nothing is typed twice:
+
+- a choice offers the values of one of the model's enumerations (:class:`EnumChoice`),
+  and shows the model's default (:func:`default_of`);
+- `experiments list KIND` takes every kind by its name and its plural (:data:`LIST_NAMES`);
+- each `experiments add KIND` is made from one entry of :data:`ADD`: the fields it fills,
+  in order, and how it asks for each.  Which of them name other records, and of which
+  kind, comes from :data:`experiments.model.REFERENCES`: those take an id or a slug,
+  and their help says where to find one.
+
+A kind that `add` does not make is in :data:`MADE_ELSEWHERE`, and an enumeration that
+no option offers is in :data:`NOT_CHOSEN`, each with the reason.  A new field is one
+entry here; ``tests/test_cli_kinds.py`` fails when the model has a kind or an
+enumeration value that the command line neither offers nor explains.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+import attrs
+import click
+
+from experiments import model
+from experiments.model import KINDS, Record
+from experiments.tracking import record_excuse
+
+if TYPE_CHECKING:
+    from experiments.stores import Store
+
+__all__ = [
+    "ADD",
+    "LIST_NAMES",
+    "MADE_ELSEWHERE",
+    "NOT_CHOSEN",
+    "Adds",
+    "EnumChoice",
+    "Param",
+    "default_of",
+    "plural",
+]
+
+
+if TYPE_CHECKING:
+    _Choice = click.Choice[str]
+else:  # click.Choice takes a type argument only from click 8.2
+    _Choice = click.Choice
+
+
+class EnumChoice(_Choice):
+    """A choice of the values of one of the model's enumerations, which it remembers."""
+
+    def __init__(self, offered: type[enum.Enum]) -> None:
+        super().__init__([str(member.value) for member in offered])
+        self.enum = offered
+
+
+def default_of(kind: type[Record], field: str) -> Any:
+    """The model's default for ``field`` of ``kind``, as an option shows it."""
+    default = attrs.fields_dict(kind)[field].default
+    return default.value if isinstance(default, enum.Enum) else default
+
+
+def plural(kind: str) -> str:
+    """How `experiments list` names a kind's records: ``hypotheses``, ``key-results``."""
+    return "hypotheses" if kind == "hypothesis" else f"{kind}s"
+
+
+#: What `experiments list KIND` takes: each kind by its name and by its plural.
+LIST_NAMES: Final[dict[str, str]] = {
+    **{kind: kind for kind in KINDS},
+    **{plural(kind): kind for kind in KINDS},
+}
+
+
+class Param(NamedTuple):
+    """One argument or option of an `add` command: the field it fills, and how it asks.
+
+    An option is ``--`` and the field's name with ``-`` for ``_`` unless ``flag`` says
+    otherwise.  For an option that names other records, ``help`` says what the record
+    is to this one, and the command adds where to find one and, for a list,
+    ``repeat``.  An option with ``show_default`` shows the model's default; one for a
+    field the model has no default for is required.
+    """
+
+    field: str
+    argument: bool = False
+    flag: str | None = None
+    help: str | None = None
+    type: EnumChoice | type[float] | None = None
+    metavar: str | None = None
+    multiple: bool = False
+    is_flag: bool = False
+    show_default: bool = False
+    repeat: str = "repeat"
+
+    @property
+    def option(self) -> str:
+        """The option as a person types it: ``--time-box``."""
+        return self.flag or "--" + self.field.replace("_", "-")
+
+
+def argument(field: str, type: EnumChoice | None = None) -> Param:  # noqa: A002 - click's word
+    """A positional argument for ``field``, named like it (``TITLE``)."""
+    return Param(field=field, argument=True, type=type)
+
+
+def option(field: str, flag: str | None = None, **how: Any) -> Param:
+    """An option for ``field``; ``how`` as :class:`Param` takes it."""
+    return Param(field=field, flag=flag, **how)
+
+
+def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
+    """An excuse is kept once per group, reason and place, however often it is given."""
+    return record_excuse(store, **fields)
+
+
+class Adds(NamedTuple):
+    """How `experiments add KIND` makes a record of one kind.
+
+    ``named`` commands take ``--slug`` and ``--tag``; of the options in ``one_of`` exactly
+    one must be given; ``write`` saves the fields, when saving the record they make is
+    not enough.
+    """
+
+    kind: type[Record]
+    help: str
+    params: tuple[Param, ...]
+    named: bool = True
+    one_of: tuple[str, ...] = ()
+    write: Callable[[Store, dict[str, Any]], Record] | None = None
+
+
+#: The `experiments add` commands, one for each kind they make.
+ADD: Final[tuple[Adds, ...]] = (
+    Adds(
+        kind=model.Objective,
+        help='Add a strategy objective ("think big").',
+        params=(
+            argument("title"),
+            option("description", help="what the objective means"),
+            option("parent", help="the objective this one serves"),
+            option("owner", help="who is accountable"),
+            option("weight", type=float, show_default=True, help="share in the parent's progress"),
+        ),
+    ),
+    Adds(
+        kind=model.KeyResult,
+        help="Add a key result measuring OBJECTIVE: METRIC from --baseline to --target.",
+        params=(
+            argument("objective"),
+            argument("metric"),
+            option("baseline", type=float, help="where the metric starts"),
+            option("target", type=float, help="where it should get to"),
+            option("unit", help="e.g. families, incidents, %"),
+            option("due", metavar="DATE", help="by when, e.g. 2026-11-25"),
+            option("weight", type=float, show_default=True),
+        ),
+    ),
+    Adds(
+        kind=model.Experiment,
+        help='Add a planned experiment ("start small").',
+        params=(
+            argument("title"),
+            option(
+                "objectives",
+                "--objective",
+                multiple=True,
+                help="objective it serves",
+                repeat="repeat for more",
+            ),
+            option("time_box", metavar="ISO8601", help="e.g. P4W, or 2026-09-01/P6W"),
+            option("owner", help="who runs it"),
+            option(
+                "facilitators",
+                "--facilitator",
+                multiple=True,
+                help="a facilitator (repeat for more)",
+            ),
+            option("sprint", help="the sprint it belongs to"),
+            option("description"),
+        ),
+    ),
+    Adds(
+        kind=model.Hypothesis,
+        help='Add a hypothesis to EXPERIMENT: "we believe that STATEMENT".',
+        params=(
+            argument("experiment"),
+            argument("statement"),
+            option("criterion", help='when it holds, e.g. "families returning >= 15"'),
+            option("assumption", type=EnumChoice(model.AssumptionKind)),
+        ),
+    ),
+    Adds(
+        kind=model.Participant,
+        help="Add a participant with ROLE: citizen, customer, user, frontline-employee, ...",
+        params=(
+            argument("role"),
+            option("name", help="optional; leave out to record nobody's name"),
+            option("department", help="department or unit"),
+            option("external", "--external/--internal", help="default from the role"),
+            option(
+                "pseudonymous",
+                is_flag=True,
+                help="never show the name or slug (only `export` keeps them)",
+            ),
+        ),
+    ),
+    Adds(
+        kind=model.Prototype,
+        help='Add a prototype shown in EXPERIMENT ("invite into the unfinished").',
+        params=(
+            argument("experiment"),
+            argument("title"),
+            option("fidelity", type=EnumChoice(model.Fidelity), show_default=True),
+            option("link", help="where it can be seen"),
+            option("shown_at", metavar="TIME", help="when it was first shown to participants"),
+            option("description"),
+        ),
+    ),
+    Adds(
+        kind=model.Sprint,
+        help="Add a sprint: a short intensive period for a cross-cutting team.",
+        params=(
+            argument("title"),
+            option("challenge", help="the predefined challenge the team works on"),
+            option("time_box", metavar="ISO8601", help="e.g. 2026-08-17/P100D"),
+            option("team", "--member", multiple=True, help="team member"),
+            option("facilitators", "--facilitator", multiple=True, help="facilitator (repeat)"),
+        ),
+    ),
+    Adds(
+        kind=model.Excuse,
+        help='Write down a GROUP that was not let in, and the REASON given ("no bad excuses").',
+        params=(
+            argument("group"),
+            argument("reason", EnumChoice(model.ExcuseReason)),
+            option("objective", help="the objective the group was left out of"),
+            option("experiment", help="the experiment the group was left out of"),
+            option("statement", help="the words the reason was given in"),
+        ),
+        named=False,
+        one_of=("objective", "experiment"),
+        write=_record_excuse,
+    ),
+)
+
+#: The kinds `experiments add` does not make, and what makes each instead.
+MADE_ELSEWHERE: Final[dict[str, str]] = {
+    "participation": "`experiments link EXPERIMENT --participant PARTICIPANT`",
+    "learning": "`experiments learn EXPERIMENT OBSERVATION`",
+    "measurement": "`experiments measure METRIC VALUE`",
+    "decision": "`experiments decide EXPERIMENT OUTCOME`",
+    "note": "scripts: `Run.note()`, and `track()` when the script fails",
+}
+
+#: The model's enumerations that no option offers as a choice, and why not.
+NOT_CHOSEN: Final[dict[type[enum.Enum], str]] = {
+    model.ExperimentStatus: "`start`, `conclude`, `decide` and `abandon` move an experiment on",
+    model.HypothesisStatus: "it follows from the verdicts of the hypothesis's learnings",
+    model.Comparison: "it is read from the text of a hypothesis's --criterion",
+    model.Role: "`add participant ROLE` takes it as text, in any spelling the model accepts",
+    model.NoteLevel: "notes are written by scripts",
+}
