@@ -374,10 +374,11 @@ class FileStore(Store):
                 _atomic.fsync_directory(parent_fd)
             finally:
                 os.close(parent_fd)
-        self._check_adoptable()
         with self._locked(exclusive=True), self._open_dirs() as dirs:
             if self._marker_exists():
                 return  # another process made it while we waited for the lock
+            # Under the lock: what another process is making right now is not foreign.
+            self._check_adoptable()
             with contextlib.suppress(FileExistsError):
                 _atomic.create_exclusive(GITIGNORE, _GITIGNORE_TEXT.encode(), dirs.root)
             with contextlib.suppress(FileExistsError):
