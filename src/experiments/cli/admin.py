@@ -277,7 +277,10 @@ def completion(shell: str) -> None:
     "--format",
     "format_",
     metavar="FORMAT",
-    help="md, json, csv, html or a plugin's format (default: the -o file's extension, else md)",
+    help=(
+        "md, json, csv, csv-comma, html or a plugin's format "
+        "(default: the -o file's extension, else md)"
+    ),
 )
 @click.option("--lang", default="en", show_default=True, metavar="LANG", help="en, da, nb or sv")
 @click.option(
