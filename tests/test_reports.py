@@ -177,6 +177,15 @@ class TestGather:
         assert booking.planned_start is None
         assert booking.participants == 0
 
+    def test_the_example_says_who_takes_part_in_nothing(
+        self, programme_store: Store, report: Report
+    ) -> None:
+        """Recorded people who are in no experiment are told apart from those let in."""
+        objective = programme_store.get_by_slug(Objective, "welfare-in-100-days")
+        told = municipality.describe(programme_store, objective)
+        assert "Recorded: 14 participants (2 of them take part in no experiment)," in told
+        assert report.rollup.total.involvement.participants == 12
+
     def test_as_of_an_earlier_moment(self, programme_store: Store) -> None:
         """Before the art afternoons concluded, no conclusion, learning or decision shows."""
         result = rollup(programme_store, "welfare-in-100-days", at="2026-10-01T12:00:00+02:00")
