@@ -26,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import experiments
+import needs
 from experiments import (
     Experiment,
     Hypothesis,
@@ -557,6 +558,27 @@ class TestLargeProgramme:
         assert findings.count("<li ") <= LIST_LIMIT * 6
         assert len(large.findings or ()) > LIST_LIMIT * 6
         assert page.count('<p class="more">') >= 2
+
+
+class TestOutsideTools:
+    """A browser test without its browser or tools skips on a laptop and fails in CI."""
+
+    @pytest.mark.parametrize(
+        ("ci", "outcome"), [("", pytest.skip.Exception), ("true", pytest.fail.Exception)]
+    )
+    def test_missing_tools(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str, outcome: type
+    ) -> None:
+        """No axe-core where the tests look: a skip saying how to install it, or a failure."""
+        monkeypatch.setenv("CI", ci)
+        monkeypatch.setattr(needs, "NODE_MODULES", tmp_path)
+        with pytest.raises(outcome, match="npm ci --ignore-scripts"):
+            needs.axe_source()
+        with pytest.raises(outcome, match="mermaid-cli"):
+            needs.mermaid_cli(tmp_path)
+        monkeypatch.setattr(needs, "CHROMIUM", tmp_path / "no-chromium")
+        with pytest.raises(outcome, match="apt-get install chromium"):
+            needs.chromium()
 
 
 # --- escaping ---------------------------------------------------------------------------
