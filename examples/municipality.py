@@ -395,9 +395,16 @@ def describe(store: Store, objective: Objective) -> str:
         taking_part = store.count("participation", experiment=experiment.id)
         critical = store.count("participation", experiment=experiment.id, stance="critical")
         lines.append(f"    {taking_part} taking part, {critical} of them critical")
+    people = store.count("participant")
+    taking_part = sum(1 for _ in store.aggregate("participation", group_by="participant"))
+    idle = people - taking_part
+    aside = f" ({idle} of them take part in no experiment)" if idle else ""
     counts = ", ".join(
-        f"{store.count(kind)} {kind}s"
-        for kind in ("participant", "measurement", "learning", "decision", "excuse")
+        [f"{people} participants{aside}"]
+        + [
+            f"{store.count(kind)} {kind}s"
+            for kind in ("measurement", "learning", "decision", "excuse")
+        ]
     )
     lines.append(f"Recorded: {counts}")
     return "\n".join(lines)

@@ -271,7 +271,7 @@ def completion(shell: str) -> None:
     "format_",
     metavar="FORMAT",
     help=(
-        "md, json, csv, html, or a format an installed plugin adds "
+        "md, json, csv, csv-comma, html or a plugin's format "
         "(default: the -o file's extension, else md)"
     ),
 )

@@ -106,7 +106,7 @@ def _plugins(plugins: Plugins | None) -> Plugins:
 
 
 def formats(plugins: Plugins | None = None) -> dict[str, ReportFormat]:
-    """Every report format by name, the built-in ones (md, json, csv, html) first.
+    """Every report format by name, the built-in ones (md, json, csv, csv-comma, html) first.
 
     Args:
         plugins: whose formats to list (default: the built-in ones and those of
@@ -185,8 +185,8 @@ def render(
 
     Args:
         report: what :func:`build` or :func:`gather` made.
-        format: a registered format's name: ``"md"``, ``"json"``, ``"csv"``, ``"html"``
-            or a plugin's.
+        format: a registered format's name: ``"md"``, ``"json"``, ``"csv"``,
+            ``"csv-comma"``, ``"html"`` or a plugin's.
         lang: ``"en"``, ``"da"``, ``"nb"`` (also ``"no"``) or ``"sv"``; regions such as
             ``"da-DK"`` are accepted.
         plugins: where to find the format (default: the built-in formats and those of
@@ -236,7 +236,7 @@ def write(
         report: what :func:`build` or :func:`gather` made.
         path: the file to write, or a directory to write the format's default file
             name into (``report.md``, ``report.json``, ``experiments.csv``,
-            ``report.html``): one that exists, or text ending in a slash
+            ``experiments-comma.csv``, ``report.html``): one that exists, or text ending in a slash
             (``"board/"``), which is made if it is missing (a ``Path`` has no
             trailing slash, so it names a directory only once that exists).
         format: the format's name; None takes it from the file's extension.

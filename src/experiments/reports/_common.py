@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from experiments.model import HypothesisStatus
+from experiments.model import HypothesisStatus, Involvement
 
 if TYPE_CHECKING:
     from experiments.asof import Candidate
     from experiments.reports.data import ExperimentDetail, Report, ReportFinding, Voice
     from experiments.reports.i18n import Language
+    from experiments.rollup import InvolvementProfile
 
 __all__ = [
     "DIAGRAM_LIMIT",
     "HYPOTHESIS_ORDER",
     "candidate_groups",
     "criterion",
+    "depth",
     "findings_by_move",
     "has_follow_up",
     "quantity",
@@ -70,6 +72,16 @@ def voice(lang: Language, person: Voice) -> str:
     if person.stance is None:
         return who
     return f"{who} ({lang.label(person.stance)})"
+
+
+def depth(lang: Language, who: InvolvementProfile) -> str:
+    """How many participants went how deep: "informed 0, consulted 3, co-creating 9".
+
+    A no-break space holds each word to its figure.
+    """
+    return ", ".join(
+        f"{lang.label(level)}\u00a0{lang.number(who.depth.get(level, 0))}" for level in Involvement
+    )
 
 
 def time_box(lang: Language, experiment: ExperimentDetail) -> str:

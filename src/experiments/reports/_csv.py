@@ -4,7 +4,9 @@ Conventions, chosen so that the file opens right in Excel, LibreOffice and Numbe
 
 - UTF-8 with a byte order mark, without which Excel reads "Sølvparken" as Latin-1;
 - the separator the language's spreadsheets expect: ``,`` in English, ``;`` in Danish,
-  Norwegian and Swedish (where the comma is the decimal mark);
+  Norwegian and Swedish (where the comma is the decimal mark and Excel's list separator
+  is the semicolon); the ``csv-comma`` format always separates with a comma, which
+  LibreOffice, Numbers and Google Sheets take without asking;
 - quoting where a cell holds the separator, a quote or a line break (RFC 4180), and
   CRLF line ends;
 - dates as ``YYYY-MM-DD``, which every spreadsheet reads as a date, and whole numbers
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from experiments.reports.data import ExperimentDetail, Report
     from experiments.reports.i18n import Language
 
-__all__ = ["COLUMNS", "render"]
+__all__ = ["COLUMNS", "delimiter", "render"]
 
 #: The columns, in order, as (context, heading); the file has them in the report's language.
 COLUMNS: Final = (
@@ -82,12 +84,20 @@ def _row(experiment: ExperimentDetail, lang: Language) -> list[str]:
     ]
 
 
-def render(report: Report, lang: Language) -> bytes:
-    """The experiment list as CSV bytes (UTF-8 with a byte order mark)."""
+def delimiter(lang: Language) -> str:
+    """The separator a spreadsheet in the language's countries expects."""
+    return "," if lang.code == "en" else ";"
+
+
+def render(report: Report, lang: Language, separator: str | None = None) -> bytes:
+    """The experiment list as CSV bytes (UTF-8 with a byte order mark).
+
+    ``separator`` is the language's (:func:`delimiter`) unless one is given.
+    """
     buffer = io.StringIO(newline="")
     writer = csv.writer(
         buffer,
-        delimiter="," if lang.code == "en" else ";",
+        delimiter=delimiter(lang) if separator is None else separator,
         quoting=csv.QUOTE_MINIMAL,
         lineterminator="\r\n",
     )

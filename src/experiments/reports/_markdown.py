@@ -175,7 +175,6 @@ class _Writer:
         departments = lang.number(who.departments_crossed)
         if who.departments:
             departments += " (" + ", ".join(md(d) for d in who.departments) + ")"
-        depth = ", ".join(f"{lang.label(level)} {lang.number(n)}" for level, n in who.depth.items())
         self.bullets(
             f"{label}: {value}"
             for label, value in (
@@ -185,7 +184,7 @@ class _Writer:
                 (_("Frontline staff"), counted(who.frontline, who.share_frontline)),
                 (_("Taking part under a pseudonym"), lang.number(who.pseudonymous)),
                 (_("Departments crossed"), departments),
-                (_("Deepest involvement"), depth),
+                (_("Deepest involvement"), common.depth(lang, who)),
                 (_("Time-boxed experiments"), common.share(lang, total.share_time_boxed)),
             )
         )
@@ -466,26 +465,24 @@ def _flowchart(experiments: Sequence[ExperimentDetail], lang: Language) -> list[
 
     for experiment in experiments:
         e = node("E")
-        label = f"{mermaid(experiment.ref.title, 48)} ({mermaid(lang.label(experiment.status))})"
+        label = f"{mermaid(experiment.ref.title)} ({mermaid(lang.label(experiment.status))})"
         lines.append(f'    {e}["{label}"]')
         for objective in experiment.objectives:
             if objective.id not in objectives:
                 o = objectives[objective.id] = f"O{len(objectives) + 1}"
-                lines.append(f'    {o}(["{mermaid(objective.title, 48)}"])')
+                lines.append(f'    {o}(["{mermaid(objective.title)}"])')
             lines.append(f"    {objectives[objective.id]} --> {e}")
         hypothesis_nodes = {}
         for hypothesis in experiment.hypotheses:
             h = hypothesis_nodes[hypothesis.ref.id] = node("H")
-            label = (
-                f"{mermaid(hypothesis.ref.title, 48)} ({mermaid(lang.label(hypothesis.status))})"
-            )
+            label = f"{mermaid(hypothesis.ref.title)} ({mermaid(lang.label(hypothesis.status))})"
             lines.append(f'    {h}{{{{"{label}"}}}}')
             lines.append(f"    {e} --> {h}")
         learning_nodes = []
         for learning in experiment.learnings:
             n = node("L")
             learning_nodes.append(n)
-            lines.append(f'    {n}>"{mermaid(learning.ref.title, 48)}"]')
+            lines.append(f'    {n}>"{mermaid(learning.ref.title)}"]')
             source = hypothesis_nodes.get(learning.hypothesis or "", e)
             if learning.verdict is not None and source != e:
                 lines.append(f'    {source} -->|"{mermaid(lang.label(learning.verdict))}"| {n}')

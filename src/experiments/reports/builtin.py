@@ -37,6 +37,12 @@ def _csv(report: Report, lang: Language) -> bytes:
     return render(report, lang)
 
 
+def _csv_comma(report: Report, lang: Language) -> bytes:
+    from experiments.reports._csv import render  # noqa: PLC0415 - loaded when used
+
+    return render(report, lang, ",")
+
+
 def _html(report: Report, lang: Language) -> str:
     from experiments.reports._html import render  # noqa: PLC0415 - loaded when used
 
@@ -67,8 +73,20 @@ BUILTIN_FORMATS: Final = (
         "csv",
         "text/csv; charset=utf-8",
         _csv,
-        "the experiment list, one row per experiment, for spreadsheets",
+        "the experiment list, one row per experiment, for spreadsheets: separated by "
+        "commas in English, by semicolons in Danish, Norwegian and Swedish (as Excel there "
+        "expects)",
         filename="experiments.csv",
+    ),
+    ReportFormat(
+        "csv-comma",
+        "CSV (comma-separated)",
+        "csv",
+        "text/csv; charset=utf-8",
+        _csv_comma,
+        "the same experiment list, separated by commas in every language (for LibreOffice, "
+        "Numbers, Google Sheets and Excel in English)",
+        filename="experiments-comma.csv",
     ),
     ReportFormat(
         "html",
