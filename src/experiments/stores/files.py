@@ -352,7 +352,7 @@ class FileStore(Store):
             )
         with os.scandir(self.path) as entries:
             foreign = [entry.name for entry in entries if not _made_by_us(entry)]
-        if foreign:
+        if foreign and not self._marker_exists():  # made by another process meanwhile: fine
             shown = ", ".join(sorted(foreign)[:5])
             raise StoreError(
                 f"{str(self.path)!r} is not a strategy-experiments store: it has no {MARKER} "
@@ -374,11 +374,10 @@ class FileStore(Store):
                 _atomic.fsync_directory(parent_fd)
             finally:
                 os.close(parent_fd)
+        self._check_adoptable()  # before the lock, so a foreign directory gets no lock file
         with self._locked(exclusive=True), self._open_dirs() as dirs:
             if self._marker_exists():
                 return  # another process made it while we waited for the lock
-            # Under the lock: what another process is making right now is not foreign.
-            self._check_adoptable()
             with contextlib.suppress(FileExistsError):
                 _atomic.create_exclusive(GITIGNORE, _GITIGNORE_TEXT.encode(), dirs.root)
             with contextlib.suppress(FileExistsError):
