@@ -35,6 +35,7 @@ from experiments.stores._files_layout import (
     RECORDS,
     RESTORE,
     Dirs,
+    link_refused,
     version_number,
 )
 from experiments.stores.changes import missing_store
@@ -132,10 +133,8 @@ class Directory:
                     _atomic.fsync_directory(root)
                     records = _atomic.open_directory(RECORDS, root)
             except _atomic.LinkError as exc:
-                raise StoreError(
-                    f"{self.path / RECORDS} {exc.strerror}; the store never follows links: "
-                    f"put the records directory itself there; {RESTORE}"
-                ) from None
+                advice = f"put the records directory itself there; {RESTORE}"
+                raise link_refused(self.path / RECORDS, exc, advice) from None
             yield Dirs(root, records)
         finally:
             if records is not None:
@@ -151,10 +150,7 @@ class Directory:
         except _atomic.LinkError as exc:
             if exc.errno == errno.ENOTDIR and not (self.path / RECORDS / name).is_symlink():
                 return None  # a plain file where no record is: verify() reports it
-            raise StoreError(
-                f"{self.path / RECORDS / name} {exc.strerror}; the store never follows "
-                f"links: {RESTORE}"
-            ) from None
+            raise link_refused(self.path / RECORDS / name, exc) from None
 
     # --- opening and making it -------------------------------------------------------
 
@@ -198,7 +194,7 @@ class Directory:
         except FileNotFoundError:
             raise self.missing() from None
         except _atomic.LinkError as exc:
-            raise StoreError(f"{where} {exc.strerror}; the store never follows links") from None
+            raise link_refused(where, exc, advice=None) from None
         try:
             body = json.loads(raw)
         except (ValueError, RecursionError):

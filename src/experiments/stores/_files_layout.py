@@ -3,7 +3,8 @@
 :mod:`experiments.stores.files` describes the layout to users; this module holds its
 names once (the marker, ``records/``, the lock, the journal, ``.gitignore``), what the
 marker says, which names under ``records/`` are records, what counts as a version
-number, and the pair of open directories that reading and writing go through.  It is
+number, the pair of open directories that reading and writing go through, and what a
+message about a damaged or linked file tells the user.  It is
 the bottom of the files store: the journal (``_files_journal``), the directory
 (``_files_directory``), the reader (``_files_reader``), the plan (``_files_plan``) and
 the writer (``_files_writer``) all import it, and it imports none of them.
@@ -16,6 +17,7 @@ from typing import Final
 
 import attrs
 
+from experiments.errors import StoreError
 from experiments.model._validate import ID_PATTERN
 from experiments.stores._filenames import decode_id
 
@@ -31,6 +33,7 @@ __all__ = [
     "RESTORE",
     "Dirs",
     "Unreadable",
+    "link_refused",
     "record_name",
     "version_number",
 ]
@@ -71,6 +74,12 @@ class Dirs:
 
     root: int
     records: int | None
+
+
+def link_refused(path: object, exc: OSError, advice: str | None = RESTORE) -> StoreError:
+    """The error for a symbolic link met where the store reads: it is never followed."""
+    told = f": {advice}" if advice else ""
+    return StoreError(f"{path} {exc.strerror}; the store never follows links{told}")
 
 
 def record_name(name: str) -> tuple[bool, str | None]:

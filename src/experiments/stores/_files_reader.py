@@ -31,6 +31,7 @@ from experiments.stores._files_layout import (
     RESTORE,
     Dirs,
     Unreadable,
+    link_refused,
     record_name,
     version_number,
 )
@@ -84,9 +85,7 @@ class Reader:
         try:
             return parse_version(_atomic.read_bytes(version_name(revision), fd), name, revision)
         except _atomic.LinkError as exc:
-            raise StoreError(
-                f"{path} {exc.strerror}; the store never follows links: {RESTORE}"
-            ) from None
+            raise link_refused(path, exc) from None
         except Unreadable as exc:
             raise StoreError(f"{path} {exc}; {RESTORE}") from None
 
@@ -227,39 +226,44 @@ class Reader:
             fd = _atomic.open_directory(name, records)
             entries = sorted(_atomic.names(fd))
         except OSError as exc:
-            problem = f"cannot be read ({exc.strerror}); {RESTORE}"
-            yield Damage(str(self.path / RECORDS / name), problem, record_id)
+            yield Damage(str(self.path / RECORDS / name), _cannot_read(exc), record_id)
             return
         try:
             for entry in entries:
-                path = self.path / RECORDS / name / entry
-                revision = revision_of(entry)
-                if is_temporary(entry):
-                    yield _stray(path)
-                elif entry.startswith("."):
-                    continue  # hidden files of other tools (.DS_Store) are no versions
-                elif revision is None:
-                    yield Damage(
-                        str(path),
-                        "is not a version file (its name is not <revision>.json); the "
-                        "store ignores it: move it out",
-                        record_id,
-                    )
-                elif (name, revision) in view.hidden or name in view.gone:
-                    continue
-                else:
-                    try:
-                        yield parse_version(_atomic.read_bytes(entry, fd), name, revision)
-                    except _atomic.LinkError as exc:
-                        problem = f"{exc.strerror}, which the store never follows: {RESTORE}"
-                        yield Damage(str(path), problem, record_id)
-                    except Unreadable as exc:
-                        yield Damage(str(path), f"{exc}; {RESTORE}", record_id)
-                    except OSError as exc:
-                        problem = f"cannot be read ({exc.strerror}); {RESTORE}"
-                        yield Damage(str(path), problem, record_id)
+                found = self._inspect_entry(fd, name, entry, record_id, view)
+                if found is not None:
+                    yield found
         finally:
             os.close(fd)
+
+    def _inspect_entry(
+        self, fd: int, name: str, entry: str, record_id: str | None, view: View
+    ) -> Damage | Mapping[str, Any] | None:
+        """A visible version's data, the damage of a file in a record's directory, or None."""
+        path = self.path / RECORDS / name / entry
+        revision = revision_of(entry)
+        if is_temporary(entry):
+            return _stray(path)
+        if entry.startswith("."):
+            return None  # hidden files of other tools (.DS_Store) are no versions
+        if revision is None:
+            return Damage(
+                str(path),
+                "is not a version file (its name is not <revision>.json); the "
+                "store ignores it: move it out",
+                record_id,
+            )
+        if (name, revision) in view.hidden or name in view.gone:
+            return None
+        try:
+            return parse_version(_atomic.read_bytes(entry, fd), name, revision)
+        except _atomic.LinkError as exc:
+            problem = f"{exc.strerror}, which the store never follows: {RESTORE}"
+            return Damage(str(path), problem, record_id)
+        except Unreadable as exc:
+            return Damage(str(path), f"{exc}; {RESTORE}", record_id)
+        except OSError as exc:
+            return Damage(str(path), _cannot_read(exc), record_id)
 
 
 def parse_version(raw: bytes, name: str, revision: int) -> dict[str, Any]:
@@ -301,6 +305,10 @@ def parse_version(raw: bytes, name: str, revision: int) -> dict[str, Any]:
     if type(data.get("revision")) is not int or data["revision"] != revision:
         raise Unreadable(f"holds revision {data.get('revision')!r}, but its name says {revision}")
     return data
+
+
+def _cannot_read(exc: OSError) -> str:
+    return f"cannot be read ({exc.strerror}); {RESTORE}"
 
 
 def _chosen(revisions: list[int], *, every: bool) -> list[int]:
