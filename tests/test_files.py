@@ -236,9 +236,10 @@ class TestOpening:
 
     def test_needs_posix_file_locks(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """Without POSIX file locks (Windows) the scheme fails with a StoreError saying so."""
-        for name in ("files", "_atomic"):
-            monkeypatch.delitem(sys.modules, f"experiments.stores.{name}", raising=False)
-            monkeypatch.delattr(experiments.stores, name, raising=False)
+        parts = [m for m in sys.modules if m.startswith("experiments.stores._files_")]
+        for module in ["experiments.stores.files", "experiments.stores._atomic", *parts]:
+            monkeypatch.delitem(sys.modules, module, raising=False)
+            monkeypatch.delattr(experiments.stores, module.rpartition(".")[2], raising=False)
         monkeypatch.setitem(sys.modules, "fcntl", None)
         with pytest.raises(StoreError, match="POSIX"):
             open_store(root)
