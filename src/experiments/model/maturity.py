@@ -57,7 +57,8 @@ _CODE_RULE: Final = (
     "must be a code of 1-64 letters, digits, '_', '.' or '-', starting with a letter or "
     "digit, as a survey tool's column is headed (e.g. 'L1', 'lead.2')"
 )
-_SCALE_TEXT: Final = re.compile(r"\s*(-?\d+)\s*(?:-|–|—|\.\.|to)\s*(-?\d+)\s*")
+# The ends of a scale, joined by a hyphen, an en or em dash, "..", or "to".
+_SCALE_TEXT: Final = re.compile(r"\s*(-?\d+)\s*(?:-|\u2013|\u2014|\.\.|to)\s*(-?\d+)\s*")
 
 
 def to_code(value: str) -> str:
@@ -103,8 +104,9 @@ class Scale:
 
     @classmethod
     def parse(cls, text: str) -> Scale:
-        """A scale from text such as ``"1-5"``, ``"1–7"`` or ``"0..10"``."""
-        match = _SCALE_TEXT.fullmatch(text) if isinstance(text, str) else None
+        """A scale from text such as ``"1-5"``, ``"1-7"`` (a dash will do) or ``"0..10"``."""
+        given: object = text  # callers are not always typed
+        match = _SCALE_TEXT.fullmatch(given) if isinstance(given, str) else None
         if match is None:
             raise ValidationError(
                 f"scale {shorten(text)} is not '<lowest>-<highest>', e.g. '1-5' or '0-10'"
@@ -113,7 +115,9 @@ class Scale:
 
     def __contains__(self, value: object) -> bool:
         return (
-            isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and self.low <= value <= self.high
         )
 
     @property
@@ -138,7 +142,9 @@ def _to_scale(value: Scale | str | Mapping[str, Any] | tuple[int, int]) -> Scale
             return Scale(raw[0], raw[1])
     except (ValidationError, TypeError) as exc:
         raise Unfit(f"is not a scale ({exc})") from None
-    raise Unfit("must be a Scale, text like '1-5', a (low, high) pair or a mapping", type_error=True)
+    raise Unfit(
+        "must be a Scale, text like '1-5', a (low, high) pair or a mapping", type_error=True
+    )
 
 
 def _to_answers(value: Mapping[str, int]) -> Mapping[str, int]:
@@ -251,16 +257,16 @@ class SurveyRound(Record):
 
     def asks(self, department: str, level: str | None) -> str | None:
         """Why a response from ``department`` and ``level`` does not belong here, if not."""
-        if self.departments and name_key(department) not in {
-            name_key(d) for d in self.departments
-        }:
+        if self.departments and name_key(department) not in {name_key(d) for d in self.departments}:
             return (
                 f"department {department!r} was not asked in round {self.title!r} "
                 f"(asked: {', '.join(self.departments)})"
             )
-        if self.levels and level is not None and name_key(level) not in {
-            name_key(x) for x in self.levels
-        }:
+        if (
+            self.levels
+            and level is not None
+            and name_key(level) not in {name_key(x) for x in self.levels}
+        ):
             return (
                 f"level {level!r} was not asked in round {self.title!r} "
                 f"(asked: {', '.join(self.levels)})"
@@ -287,9 +293,7 @@ class Response(Record):
     department: str = attrs.field(converter=to_title)
     level: str | None = attrs.field(default=None, converter=to_optional_name)
     answers: Mapping[str, int] = attrs.field(converter=_to_answers, eq=_answers_key)
-    answered_at: pendulum.DateTime = attrs.field(
-        factory=now, converter=to_datetime, eq=instant_key
-    )
+    answered_at: pendulum.DateTime = attrs.field(factory=now, converter=to_datetime, eq=instant_key)
     participant: str | None = attrs.field(default=None, converter=to_optional_ref)
     source_key: str | None = attrs.field(default=None, converter=to_optional_name)
 

@@ -93,7 +93,7 @@ def action_overdue_days(
     if due is None or action_done(done_at, at):
         return None
     zone = at.tzinfo or pendulum.UTC
-    due_day = pendulum.datetime(due.year, due.month, due.day, tz=zone)  # type: ignore[arg-type]
+    due_day = pendulum.datetime(due.year, due.month, due.day, tz=zone)
     limit = after(due_day, _A_DAY if grace is None else _A_DAY + grace)
     if limit is None or instant(at) < instant(limit):
         return None

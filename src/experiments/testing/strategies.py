@@ -369,7 +369,7 @@ def _name_key(name: str) -> str:
 def _survey_rounds(draw: st.DrawFn) -> SurveyRound:
     opened = draw(datetimes())
     closed = draw(st.one_of(st.none(), durations().map(lambda d: opened + d)))
-    if closed is not None and closed.year > 9999:  # noqa: PLR2004 - the last year a time has
+    if closed is not None and closed.year > 9999:
         closed = None
     return draw(
         st.builds(
@@ -409,7 +409,7 @@ def _workshop_actions(draw: st.DrawFn) -> WorkshopAction:
     agreed = draw(datetimes())
     on_objective = draw(st.booleans())
     done = draw(st.one_of(st.none(), durations().map(lambda d: agreed + d)))
-    if done is not None and done.year > 9999:  # noqa: PLR2004 - the last year a time has
+    if done is not None and done.year > 9999:
         done = None
     return draw(
         st.builds(
