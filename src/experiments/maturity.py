@@ -66,6 +66,8 @@ __all__ = [
     "Score",
     "Spread",
     "analyse",
+    "checked",
+    "of_view",
 ]
 
 #: The name of the group the small groups are merged into.
@@ -568,12 +570,19 @@ def _actions(models: MentalModels) -> tuple[ActionDetail, ...]:
     return tuple(detail(action) for action in models.actions)
 
 
-def _to_group_by(value: GroupBy | str) -> GroupBy:
+def checked(group_by: GroupBy | str, min_group_size: int) -> tuple[GroupBy, int]:
+    """The grouping and the minimum group size of an analysis, or the error naming them.
+
+    Raises:
+        ValidationError: a grouping other than those of :class:`GroupBy`, or a minimum
+            below 2; InvalidTypeError: a minimum that is not a whole number.
+    """
     try:
-        return to_enum(GroupBy, value)
+        by = to_enum(GroupBy, group_by)
     except Exception:  # noqa: BLE001 - any unfit value is the same mistake
         choices = ", ".join(repr(g.value) for g in GroupBy)
-        raise ValidationError(f"group_by must be one of {choices}; got {value!r}") from None
+        raise ValidationError(f"group_by must be one of {choices}; got {group_by!r}") from None
+    return by, check_minimum(min_group_size)
 
 
 def of_view(
@@ -583,8 +592,7 @@ def of_view(
     min_group_size: int = DEFAULT_MIN_GROUP,
 ) -> Maturity:
     """The maturity analysis of an :class:`~experiments.asof.AsOf` view's scope and moment."""
-    by = _to_group_by(group_by)
-    minimum = check_minimum(min_group_size)
+    by, minimum = checked(group_by, min_group_size)
     models = mental_models(view)
     titles = {item.id: item.statement for items in models.items.values() for item in items}
     notes: dict[str, list[Ref]] = {}
