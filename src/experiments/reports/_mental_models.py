@@ -84,9 +84,9 @@ def change(lang: Language, value: float | None) -> str:
 def group(lang: Language, name: str) -> str:
     """A group's name: a department or level as written, or "Other" and "All shown"."""
     if name == OTHER:
-        return lang.gettext("Other")
+        return lang.pgettext("group", "Other")
     if name == ALL:
-        return lang.gettext("All shown")
+        return lang.pgettext("group", "All shown")
     return name
 
 
