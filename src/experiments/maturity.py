@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 import pendulum
@@ -298,6 +298,132 @@ class Maturity:
     def overdue_actions(self) -> tuple[ActionDetail, ...]:
         """The workshop actions past their due date at the moment."""
         return tuple(a for a in self.actions if a.overdue_days is not None)
+
+    def to_data(self) -> dict[str, Any]:
+        """The analysis as JSON-compatible data: the JSON report's ``maturity`` section.
+
+        Times are ISO 8601 with the offset of the moment's zone, means rounded to six
+        decimals; ``reports/schema/report.schema.json`` describes the shape.
+        """
+        return {
+            "group_by": self.group_by.value,
+            "min_group_size": self.min_group_size,
+            "questionnaires": [_questionnaire_data(q) for q in self.questionnaires],
+            "interviews": [
+                {
+                    "id": note.ref.id,
+                    "text": note.ref.title,
+                    "interviewed_at": note.interviewed_at.isoformat(),
+                    "items": [_ref_data(r) for r in note.items],
+                }
+                for note in self.interviews
+            ],
+            "actions": [_action_data(a) for a in self.actions],
+        }
+
+
+# --- as data ----------------------------------------------------------------------------
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def _ref_data(ref: Ref) -> dict[str, str]:
+    return {"id": ref.id, "title": ref.title}
+
+
+def _score_data(score: Score | None) -> dict[str, Any] | None:
+    if score is None:
+        return None
+    return {
+        "group": score.group,
+        "mean": _number(score.mean),
+        "respondents": score.respondents,
+        "members": list(score.members),
+        "previous": _number(score.previous),
+        "change": _number(score.change),
+    }
+
+
+def _spread_data(spread: Spread | None) -> dict[str, Any] | None:
+    if spread is None:
+        return None
+    return {"points": _number(spread.points), "highest": spread.highest, "lowest": spread.lowest}
+
+
+def _item_data(item: ItemScores) -> dict[str, Any]:
+    return {
+        "id": item.item.id,
+        "code": item.code,
+        "dimension": item.dimension,
+        "statement": item.item.title,
+        "scores": [_score_data(s) for s in item.scores],
+        "other": _score_data(item.other),
+        "merged": list(item.merged),
+        "suppressed": item.suppressed,
+        "total": _score_data(item.total),
+        "spread": _spread_data(item.spread),
+        "interviews": [_ref_data(r) for r in item.interviews],
+    }
+
+
+def _dimension_data(dimension: DimensionScores) -> dict[str, Any]:
+    return {
+        "dimension": dimension.dimension,
+        "items": dimension.items,
+        "scores": [_score_data(s) for s in dimension.scores],
+        "other": _score_data(dimension.other),
+        "total": _score_data(dimension.total),
+        "spread": _spread_data(dimension.spread),
+    }
+
+
+def _round_data(analysis: RoundAnalysis) -> dict[str, Any]:
+    return {
+        "id": analysis.round.id,
+        "title": analysis.round.title,
+        "opened_at": analysis.opened_at.isoformat(),
+        "closed_at": None if analysis.closed_at is None else analysis.closed_at.isoformat(),
+        "open": analysis.open,
+        "previous": None if analysis.previous is None else _ref_data(analysis.previous),
+        "respondents": analysis.respondents,
+        "groups": list(analysis.groups),
+        "items": [_item_data(i) for i in analysis.items],
+        "dimensions": [_dimension_data(d) for d in analysis.dimensions],
+        "ranking": [i.item.id for i in analysis.ranking],
+    }
+
+
+def _questionnaire_data(analysis: QuestionnaireAnalysis) -> dict[str, Any]:
+    scale = analysis.scale
+    return {
+        "id": analysis.questionnaire.id,
+        "title": analysis.questionnaire.title,
+        "description": analysis.description,
+        "scale": {
+            "low": scale.low,
+            "high": scale.high,
+            "low_label": scale.low_label,
+            "high_label": scale.high_label,
+        },
+        "rounds": [_round_data(r) for r in analysis.rounds],
+    }
+
+
+def _action_data(action: ActionDetail) -> dict[str, Any]:
+    return {
+        "id": action.ref.id,
+        "title": action.ref.title,
+        "workshop": action.workshop,
+        "owner": action.owner,
+        "due": None if action.due is None else action.due.isoformat(),
+        "agreed_at": action.agreed_at.isoformat(),
+        "done_at": None if action.done_at is None else action.done_at.isoformat(),
+        "overdue_days": action.overdue_days,
+        "objectives": [_ref_data(r) for r in action.objectives],
+        "experiments": [_ref_data(r) for r in action.experiments],
+    }
 
 
 # --- grouping ---------------------------------------------------------------------------

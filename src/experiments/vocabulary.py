@@ -24,7 +24,7 @@ roll-up, the checks and the reports.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pendulum
@@ -134,6 +134,44 @@ class Glossary:
     def contested(self) -> tuple[GlossaryEntry, ...]:
         """Terms whose departments' readings compete, nothing agreed yet."""
         return tuple(e for e in self.entries if e.competing)
+
+    def to_data(self) -> dict[str, Any]:
+        """The glossary as JSON-compatible data: the JSON report's ``vocabulary`` section."""
+        return {
+            "terms": [_entry_data(e) for e in self.entries],
+            "missing": [
+                {"id": term, "used_by": [_ref_data(r) for r in users]}
+                for term, users in self.missing
+            ],
+        }
+
+
+def _ref_data(ref: Ref) -> dict[str, str]:
+    return {"id": ref.id, "title": ref.title}
+
+
+def _entry_data(entry: GlossaryEntry) -> dict[str, Any]:
+    return {
+        "id": entry.term.id,
+        "slug": entry.slug,
+        "word": entry.word,
+        "description": entry.description,
+        "agreed": entry.agreed,
+        "definitions": dict(entry.definitions),
+        "agreed_by": list(entry.agreed_by),
+        "agreed_at": None if entry.agreed_at is None else entry.agreed_at.isoformat(),
+        "readings": [
+            {
+                "department": r.department,
+                "language": r.language.value,
+                "text": r.text,
+                "stated_at": r.stated_at.isoformat(),
+            }
+            for r in entry.readings
+        ],
+        "competing": list(entry.competing),
+        "used_by": [_ref_data(r) for r in entry.used_by],
+    }
 
 
 def _ref(record: Record) -> Ref:

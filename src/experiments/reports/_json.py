@@ -33,20 +33,9 @@ from experiments.model import (
 from experiments.reports import _common as common
 
 if TYPE_CHECKING:
-    from experiments.maturity import (
-        ActionDetail,
-        DimensionScores,
-        ItemScores,
-        Maturity,
-        QuestionnaireAnalysis,
-        RoundAnalysis,
-        Score,
-        Spread,
-    )
     from experiments.reports.data import ExperimentDetail, Report, Voice
     from experiments.reports.i18n import Language
     from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Summary
-    from experiments.vocabulary import Glossary, GlossaryEntry
 
 __all__ = ["SCHEMA_VERSION", "render", "to_data"]
 
@@ -288,155 +277,6 @@ class _Encoder:
             for f in self.report.findings
         ]
 
-    # --- the maturity analysis and the vocabulary -------------------------------------
-
-    @staticmethod
-    def number(value: float | None) -> float | None:
-        return None if value is None else round(value, 6)
-
-    def score(self, score: Score | None) -> dict[str, Any] | None:
-        if score is None:
-            return None
-        return {
-            "group": score.group,
-            "mean": self.number(score.mean),
-            "respondents": score.respondents,
-            "members": list(score.members),
-            "previous": self.number(score.previous),
-            "change": self.number(score.change),
-        }
-
-    def spread(self, spread: Spread | None) -> dict[str, Any] | None:
-        if spread is None:
-            return None
-        return {
-            "points": self.number(spread.points),
-            "highest": spread.highest,
-            "lowest": spread.lowest,
-        }
-
-    def item(self, item: ItemScores) -> dict[str, Any]:
-        return {
-            "id": item.item.id,
-            "code": item.code,
-            "dimension": item.dimension,
-            "statement": item.item.title,
-            "scores": [self.score(s) for s in item.scores],
-            "other": self.score(item.other),
-            "merged": list(item.merged),
-            "suppressed": item.suppressed,
-            "total": self.score(item.total),
-            "spread": self.spread(item.spread),
-            "interviews": [self.ref(r) for r in item.interviews],
-        }
-
-    def dimension(self, dimension: DimensionScores) -> dict[str, Any]:
-        return {
-            "dimension": dimension.dimension,
-            "items": dimension.items,
-            "scores": [self.score(s) for s in dimension.scores],
-            "other": self.score(dimension.other),
-            "total": self.score(dimension.total),
-            "spread": self.spread(dimension.spread),
-        }
-
-    def survey_round(self, analysis: RoundAnalysis) -> dict[str, Any]:
-        return {
-            "id": analysis.round.id,
-            "title": analysis.round.title,
-            "opened_at": self.time(analysis.opened_at),
-            "closed_at": self.time(analysis.closed_at),
-            "open": analysis.open,
-            "previous": None if analysis.previous is None else self.ref(analysis.previous),
-            "respondents": analysis.respondents,
-            "groups": list(analysis.groups),
-            "items": [self.item(i) for i in analysis.items],
-            "dimensions": [self.dimension(d) for d in analysis.dimensions],
-            "ranking": [i.item.id for i in analysis.ranking],
-        }
-
-    def questionnaire(self, analysis: QuestionnaireAnalysis) -> dict[str, Any]:
-        scale = analysis.scale
-        return {
-            "id": analysis.questionnaire.id,
-            "title": analysis.questionnaire.title,
-            "description": analysis.description,
-            "scale": {
-                "low": scale.low,
-                "high": scale.high,
-                "low_label": scale.low_label,
-                "high_label": scale.high_label,
-            },
-            "rounds": [self.survey_round(r) for r in analysis.rounds],
-        }
-
-    def action(self, action: ActionDetail) -> dict[str, Any]:
-        return {
-            "id": action.ref.id,
-            "title": action.ref.title,
-            "workshop": action.workshop,
-            "owner": action.owner,
-            "due": None if action.due is None else action.due.isoformat(),
-            "agreed_at": self.time(action.agreed_at),
-            "done_at": self.time(action.done_at),
-            "overdue_days": action.overdue_days,
-            "objectives": [self.ref(r) for r in action.objectives],
-            "experiments": [self.ref(r) for r in action.experiments],
-        }
-
-    def maturity(self, maturity: Maturity | None) -> dict[str, Any] | None:
-        if maturity is None:
-            return None
-        return {
-            "group_by": maturity.group_by.value,
-            "min_group_size": maturity.min_group_size,
-            "questionnaires": [self.questionnaire(q) for q in maturity.questionnaires],
-            "interviews": [
-                {
-                    "id": note.ref.id,
-                    "text": note.ref.title,
-                    "interviewed_at": self.time(note.interviewed_at),
-                    "items": [self.ref(r) for r in note.items],
-                }
-                for note in maturity.interviews
-            ],
-            "actions": [self.action(a) for a in maturity.actions],
-        }
-
-    def term(self, entry: GlossaryEntry) -> dict[str, Any]:
-        return {
-            "id": entry.term.id,
-            "slug": entry.slug,
-            "word": entry.word,
-            "description": entry.description,
-            "agreed": entry.agreed,
-            "definitions": dict(entry.definitions),
-            "agreed_by": list(entry.agreed_by),
-            "agreed_at": self.time(entry.agreed_at),
-            "readings": [
-                {
-                    "department": r.department,
-                    "language": r.language.value,
-                    "text": r.text,
-                    "stated_at": self.time(r.stated_at),
-                }
-                for r in entry.readings
-            ],
-            "competing": list(entry.competing),
-            "used_by": [self.ref(r) for r in entry.used_by],
-        }
-
-    def vocabulary(self, glossary: Glossary | None) -> dict[str, Any] | None:
-        if glossary is None:
-            return None
-        return {
-            "terms": [self.term(e) for e in glossary.entries],
-            "missing": [
-                {"id": term, "used_by": [self.ref(r) for r in users]}
-                for term, users in glossary.missing
-            ],
-        }
-
     def labels(self) -> dict[str, dict[str, str]]:
         return {
             name: {member.value: self.lang.label(member) for member in family}
@@ -460,8 +300,8 @@ class _Encoder:
             "unlinked_experiments": [self.ref(r) for r in rollup.unlinked_experiments],
             "experiments": [self.experiment(e) for e in report.experiments],
             "findings": self.findings(),
-            "maturity": self.maturity(report.maturity),
-            "vocabulary": self.vocabulary(report.glossary),
+            "maturity": None if report.maturity is None else report.maturity.to_data(),
+            "vocabulary": None if report.glossary is None else report.glossary.to_data(),
             "labels": self.labels(),
         }
 
