@@ -348,7 +348,9 @@ class TestFormats:
 
     def test_unknown_format_or_language(self, report: Report) -> None:
         """The error lists what there is to choose from."""
-        with pytest.raises(ValidationError, match="choose one of md, json, csv, html, maturity-csv"):
+        with pytest.raises(
+            ValidationError, match="choose one of md, json, csv, html, maturity-csv"
+        ):
             reports.render(report, "pdf")
         with pytest.raises(ValidationError, match="choose one of en, da, nb, sv"):
             reports.render(report, "md", "fi")

@@ -496,7 +496,7 @@ def _spread(scores: Sequence[Score]) -> Spread | None:
     if len(scores) < 2:  # noqa: PLR2004 - a spread is between two groups at least
         return None
     highest = max(scores, key=lambda s: s.mean)
-    lowest = min(scores, key=lambda s: s.mean)
+    lowest = min(reversed(scores), key=lambda s: s.mean)  # the last of equals: not the highest
     return Spread(highest.mean - lowest.mean, highest.group, lowest.group)
 
 

@@ -379,8 +379,8 @@ class _Reader:
             return None
         values = {field: cell.strip() for field, cell in zip(fields, row, strict=True) if field}
         answers: dict[str, int] = {}
-        for code in self.codes.values():
-            if code not in values or values[code].casefold() in self.blank:
+        for code in fields:
+            if code is None or code in COLUMNS or values[code].casefold() in self.blank:
                 continue
             answer = self._answer(values[code])
             if answer is None:
@@ -425,18 +425,22 @@ class _Reader:
             return self.round.opened_at
         moment = text.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", text) else text
         try:
-            parsed = parse_datetime(moment)
+            return parse_datetime(moment)
         except (TimeError, ValueError) as exc:
-            if self.zone is not None and "no time zone" in str(exc):
+            naive = "no time zone" in str(exc)
+            if naive and self.zone is not None:
                 try:
                     return parse_datetime(f"{moment}[{self.zone}]")
                 except (TimeError, ValueError) as again:
-                    problems.append(f"answered_at {text!r} {again}")
-                    return self.round.opened_at
-            hint = "" if self.zone is not None else " (give zone= for times without an offset)"
-            problems.append(f"answered_at {text!r} {exc}{hint}")
-            return self.round.opened_at
-        return parsed
+                    problems.append(f"answered_at {text!r} {_clause(again)}")
+            elif naive:
+                problems.append(
+                    f"answered_at {text!r} has no time zone (give zone=, e.g. 'Europe/Oslo', "
+                    "or times with an offset)"
+                )
+            else:
+                problems.append(f"answered_at {text!r} {_clause(exc)}")
+        return self.round.opened_at
 
     def _participant(self, text: str, problems: list[str]) -> str | None:
         if not text:
@@ -477,6 +481,11 @@ class _Reader:
         digest = hashlib.sha256(said.encode()).hexdigest()[:24]
         seen[digest] += 1
         return f"row-{digest}#{seen[digest]}"
+
+
+def _clause(error: Exception) -> str:
+    """An error's message as a clause of a row's problems, which a '; ' would split."""
+    return str(error).replace("; ", ", ")
 
 
 def _heading(text: str) -> str:
