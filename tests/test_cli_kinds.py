@@ -183,9 +183,11 @@ class TestChoices:
             ("add interpretation", "language"): default_of(model.Interpretation, "language"),
             ("glossary", "lang"): model.LanguageCode.EN.value,
             ("maturity", "group_by"): grouping.value,
+            ("report", "group_by"): grouping.value,
         }
         assert sorted(shown.values()) == [
             "consulted",
+            "department",
             "department",
             "en",
             "en",

@@ -291,7 +291,7 @@ class Maturity:
 
     @property
     def empty(self) -> bool:
-        """Whether there is nothing to show: no questionnaire, interview or action."""
+        """Whether there is nothing to show (no questionnaire, interview or action)."""
         return not (self.questionnaires or self.interviews or self.actions)
 
     @property

@@ -86,7 +86,7 @@ class MentalModels:
 
     @functools.cached_property
     def objective_ids(self) -> frozenset[str]:
-        """The objectives in scope: the subtree of the view's objective, or all of them.
+        """The objectives in scope, the subtree of the view's objective or all of them.
 
         An experiment's scope holds the objectives it serves.
         """
@@ -222,7 +222,7 @@ class MentalModels:
 
     @functools.cached_property
     def users(self) -> dict[str, tuple[Record, ...]]:
-        """The records in scope that use each term, by term id: objectives, experiments, items."""
+        """The records in scope (objectives, experiments, items) that use each term, by its id."""
         found: dict[str, list[Record]] = defaultdict(list)
         objectives = self.view.objectives
         users: list[Any] = sorted(

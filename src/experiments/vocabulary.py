@@ -94,7 +94,7 @@ class GlossaryEntry:
 
     @property
     def defined(self) -> bool:
-        """Whether anything says what it means: an agreed definition or a department's."""
+        """Whether anything says what it means (an agreed definition or a department's)."""
         return self.agreed or bool(self.readings)
 
     def definition(self, language: str) -> tuple[str, str] | None:

@@ -22,8 +22,11 @@ from experiments.cli.app import (
     store_command,
     store_options,
 )
+from experiments.cli.kinds import EnumChoice
 from experiments.cli.words import SEE
 from experiments.errors import ValidationError
+from experiments.maturity import GroupBy
+from experiments.model.small_groups import DEFAULT_MIN_GROUP
 
 __all__: list[str] = []
 
@@ -271,7 +274,7 @@ def completion(shell: str) -> None:
     "format_",
     metavar="FORMAT",
     help=(
-        "md, json, csv, html, or a format an installed plugin adds "
+        "md, json, csv, html, maturity-csv, glossary-csv, or a format an installed plugin adds "
         "(default: the -o file's extension, else md)"
     ),
 )
@@ -285,6 +288,21 @@ def completion(shell: str) -> None:
 )
 @click.option("--at", metavar="TIME", help="report as of this time (ISO 8601; default now)")
 @click.option("--no-checks", is_flag=True, help="leave out what the checks find")
+@click.option(
+    "--group-by",
+    "group_by",
+    type=EnumChoice(GroupBy),
+    default=GroupBy.DEPARTMENT.value,
+    show_default=True,
+    help="what the maturity analysis groups respondents by",
+)
+@click.option(
+    "--min-group-size",
+    type=int,
+    default=DEFAULT_MIN_GROUP,
+    show_default=True,
+    help="the fewest respondents whose figures the analysis shows for a group",
+)
 @store_options
 @pass_context
 @handle_errors
@@ -296,6 +314,8 @@ def report(
     output: str | None,
     at: str | None,
     no_checks: bool,
+    group_by: str,
+    min_group_size: int,
 ) -> None:
     """Write the roll-up report of the strategy, or of one objective, for a board.
 
@@ -313,7 +333,13 @@ def report(
     for step in state.progress(steps, "report"):
         if step == "rolling up":
             built = reports.build(
-                store, objective, at=at, checks=not no_checks, plugins=store.plugins
+                store,
+                objective,
+                at=at,
+                checks=not no_checks,
+                plugins=store.plugins,
+                group_by=group_by,
+                min_group_size=min_group_size,
             )
         elif step == "rendering":
             assert built is not None

@@ -18,6 +18,7 @@ from experiments.cli.kinds import EnumChoice
 from experiments.cli.resolve import find
 from experiments.maturity import GroupBy
 from experiments.model import LanguageCode, SurveyRound, WorkshopAction
+from experiments.model.small_groups import DEFAULT_MIN_GROUP
 
 if TYPE_CHECKING:
     from experiments.maturity import Maturity, RoundAnalysis, Score
@@ -213,14 +214,14 @@ def _maturity_text(maturity: Maturity, survey_round: str | None) -> str:
     "--group-by",
     "group_by",
     type=EnumChoice(GroupBy),
-    default="department",
+    default=GroupBy.DEPARTMENT.value,
     show_default=True,
     help="what respondents are grouped by",
 )
 @click.option(
     "--min-group-size",
     type=int,
-    default=3,
+    default=DEFAULT_MIN_GROUP,
     show_default=True,
     help="the fewest respondents a group's figures are shown for",
 )

@@ -27,7 +27,7 @@ SEE: Final[dict[str, str]] = {
     "sprint": "see `experiments list sprints`",
     "term": "see `experiments list terms`, or `experiments glossary`",
     "questionnaire": "see `experiments list questionnaires`",
-    "item": "see `experiments list items`",
+    "item": "see `experiments list items`, or QUESTIONNAIRE/CODE",
     "survey-round": "see `experiments list survey-rounds`",
     "workshop-action": "see `experiments list workshop-actions`",
     "check": "see `experiments plugins`",

@@ -23,7 +23,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._fields import Unfit, named_errors, shorten
-from experiments.model._record import Record
+from experiments.model._record import Record, id_for
 from experiments.model._time import DateTimeLike, instant, instant_key, now
 from experiments.model._validate import (
     to_datetime,
@@ -122,7 +122,7 @@ class Scale:
 
     @property
     def points(self) -> int:
-        """How many points the scale has: 5 for 1-5."""
+        """How many points the scale has (5 for 1-5)."""
         return self.high - self.low + 1
 
     def __str__(self) -> str:
@@ -217,6 +217,15 @@ class Item(Record):
         if self.slug is not None:
             return self.slug
         return f"{self.questionnaire}/{self.code}"
+
+    @classmethod
+    def id_of(cls, questionnaire: str, code: str) -> str:
+        """The id of the item of ``questionnaire`` (its id) with ``code``, in every process."""
+        try:
+            checked = to_code(code)
+        except Unfit as unfit:
+            raise ValidationError(f"Item.code {unfit.expected}; got {shorten(code)}") from None
+        return id_for(cls.kind, cls.id_prefix, f"{to_ref(questionnaire)}/{checked}")
 
 
 @attrs.frozen(kw_only=True, field_transformer=named_errors)

@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_MIN_GROUP", "SMALLEST_MIN_GROUP", "Protected", "check_minimu
 
 #: The smallest group of respondents whose figures are shown, unless configured.
 DEFAULT_MIN_GROUP: Final = 3
-#: The least a minimum may be: a group of one is one person's answers.
+#: The least a minimum may be, since a group of one is one person's answers.
 SMALLEST_MIN_GROUP: Final = 2
 
 K = TypeVar("K", bound=Hashable)
@@ -54,7 +54,7 @@ class Protected(Generic[K, V]):
 
     @property
     def values(self) -> tuple[V, ...]:
-        """Every value shown (the groups and "other"): what a total may be taken over."""
+        """Every value shown, in the groups and in "other", which is what a total is taken over."""
         found = [value for _, values in self.shown for value in values]
         return (*found, *(self.other or ()))
 

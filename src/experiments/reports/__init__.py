@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from experiments._output import write_output
 from experiments.errors import ExperimentsError, PluginError, ReportError, ValidationError
+from experiments.model.small_groups import DEFAULT_MIN_GROUP
 from experiments.reports.format import ReportFormat
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ def build(
     checks: bool = True,
     plugins: Plugins | None = None,
     group_by: str = "department",
-    min_group_size: int = 3,
+    min_group_size: int = DEFAULT_MIN_GROUP,
 ) -> Report:
     """Roll up, run the checks and gather each experiment's detail: a report to render.
 
