@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import attrs
 import pendulum
 
+from experiments._maturity_data import maturity_data
 from experiments.errors import ValidationError
 from experiments.mental_models import MentalModels, mental_models
 from experiments.model import (
@@ -105,6 +106,18 @@ class Score:
     change: float | None = None
 
 
+def _score_of(
+    scores: Sequence[Score], other: Score | None, total: Score | None, group: str
+) -> Score | None:
+    """The score shown for ``group`` among ``scores``, "other" and the total, if any."""
+    if group == OTHER:
+        return other
+    if group == ALL:
+        return total
+    key = name_key(group)
+    return next((s for s in scores if name_key(s.group) == key), None)
+
+
 @attrs.frozen
 class Spread:
     """How far apart the groups shown on their own are: the highest mean minus the lowest."""
@@ -139,12 +152,7 @@ class ItemScores:
 
     def score(self, group: str) -> Score | None:
         """The score of ``group`` (a name, :data:`OTHER` or :data:`ALL`), if it is shown."""
-        if group == OTHER:
-            return self.other
-        if group == ALL:
-            return self.total
-        key = name_key(group)
-        return next((s for s in self.scores if name_key(s.group) == key), None)
+        return _score_of(self.scores, self.other, self.total, group)
 
 
 @attrs.frozen
@@ -164,12 +172,7 @@ class DimensionScores:
 
     def score(self, group: str) -> Score | None:
         """The score of ``group`` (a name, :data:`OTHER` or :data:`ALL`), if it is shown."""
-        if group == OTHER:
-            return self.other
-        if group == ALL:
-            return self.total
-        key = name_key(group)
-        return next((s for s in self.scores if name_key(s.group) == key), None)
+        return _score_of(self.scores, self.other, self.total, group)
 
 
 _Ranked = TypeVar("_Ranked", ItemScores, DimensionScores)
@@ -305,125 +308,7 @@ class Maturity:
         Times are ISO 8601 with the offset of the moment's zone, means rounded to six
         decimals; ``reports/schema/report.schema.json`` describes the shape.
         """
-        return {
-            "group_by": self.group_by.value,
-            "min_group_size": self.min_group_size,
-            "questionnaires": [_questionnaire_data(q) for q in self.questionnaires],
-            "interviews": [
-                {
-                    "id": note.ref.id,
-                    "text": note.ref.title,
-                    "interviewed_at": note.interviewed_at.isoformat(),
-                    "items": [_ref_data(r) for r in note.items],
-                }
-                for note in self.interviews
-            ],
-            "actions": [_action_data(a) for a in self.actions],
-        }
-
-
-# --- as data ----------------------------------------------------------------------------
-
-
-def _number(value: float | None) -> float | None:
-    return None if value is None else round(value, 6)
-
-
-def _ref_data(ref: Ref) -> dict[str, str]:
-    return {"id": ref.id, "title": ref.title}
-
-
-def _score_data(score: Score | None) -> dict[str, Any] | None:
-    if score is None:
-        return None
-    return {
-        "group": score.group,
-        "mean": _number(score.mean),
-        "respondents": score.respondents,
-        "members": list(score.members),
-        "previous": _number(score.previous),
-        "change": _number(score.change),
-    }
-
-
-def _spread_data(spread: Spread | None) -> dict[str, Any] | None:
-    if spread is None:
-        return None
-    return {"points": _number(spread.points), "highest": spread.highest, "lowest": spread.lowest}
-
-
-def _item_data(item: ItemScores) -> dict[str, Any]:
-    return {
-        "id": item.item.id,
-        "code": item.code,
-        "dimension": item.dimension,
-        "statement": item.item.title,
-        "scores": [_score_data(s) for s in item.scores],
-        "other": _score_data(item.other),
-        "merged": list(item.merged),
-        "suppressed": item.suppressed,
-        "total": _score_data(item.total),
-        "spread": _spread_data(item.spread),
-        "interviews": [_ref_data(r) for r in item.interviews],
-    }
-
-
-def _dimension_data(dimension: DimensionScores) -> dict[str, Any]:
-    return {
-        "dimension": dimension.dimension,
-        "items": dimension.items,
-        "scores": [_score_data(s) for s in dimension.scores],
-        "other": _score_data(dimension.other),
-        "total": _score_data(dimension.total),
-        "spread": _spread_data(dimension.spread),
-    }
-
-
-def _round_data(analysis: RoundAnalysis) -> dict[str, Any]:
-    return {
-        "id": analysis.round.id,
-        "title": analysis.round.title,
-        "opened_at": analysis.opened_at.isoformat(),
-        "closed_at": None if analysis.closed_at is None else analysis.closed_at.isoformat(),
-        "open": analysis.open,
-        "previous": None if analysis.previous is None else _ref_data(analysis.previous),
-        "respondents": analysis.respondents,
-        "groups": list(analysis.groups),
-        "items": [_item_data(i) for i in analysis.items],
-        "dimensions": [_dimension_data(d) for d in analysis.dimensions],
-        "ranking": [i.item.id for i in analysis.ranking],
-    }
-
-
-def _questionnaire_data(analysis: QuestionnaireAnalysis) -> dict[str, Any]:
-    scale = analysis.scale
-    return {
-        "id": analysis.questionnaire.id,
-        "title": analysis.questionnaire.title,
-        "description": analysis.description,
-        "scale": {
-            "low": scale.low,
-            "high": scale.high,
-            "low_label": scale.low_label,
-            "high_label": scale.high_label,
-        },
-        "rounds": [_round_data(r) for r in analysis.rounds],
-    }
-
-
-def _action_data(action: ActionDetail) -> dict[str, Any]:
-    return {
-        "id": action.ref.id,
-        "title": action.ref.title,
-        "workshop": action.workshop,
-        "owner": action.owner,
-        "due": None if action.due is None else action.due.isoformat(),
-        "agreed_at": action.agreed_at.isoformat(),
-        "done_at": None if action.done_at is None else action.done_at.isoformat(),
-        "overdue_days": action.overdue_days,
-        "objectives": [_ref_data(r) for r in action.objectives],
-        "experiments": [_ref_data(r) for r in action.experiments],
-    }
+        return maturity_data(self)
 
 
 # --- grouping ---------------------------------------------------------------------------

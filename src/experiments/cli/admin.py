@@ -22,11 +22,9 @@ from experiments.cli.app import (
     store_command,
     store_options,
 )
-from experiments.cli.kinds import EnumChoice
+from experiments.cli.mental_models import analysis_options
 from experiments.cli.words import SEE
 from experiments.errors import ValidationError
-from experiments.maturity import GroupBy
-from experiments.model.small_groups import DEFAULT_MIN_GROUP
 
 __all__: list[str] = []
 
@@ -288,21 +286,7 @@ def completion(shell: str) -> None:
 )
 @click.option("--at", metavar="TIME", help="report as of this time (ISO 8601; default now)")
 @click.option("--no-checks", is_flag=True, help="leave out what the checks find")
-@click.option(
-    "--group-by",
-    "group_by",
-    type=EnumChoice(GroupBy),
-    default=GroupBy.DEPARTMENT.value,
-    show_default=True,
-    help="what the maturity analysis groups respondents by",
-)
-@click.option(
-    "--min-group-size",
-    type=int,
-    default=DEFAULT_MIN_GROUP,
-    show_default=True,
-    help="the fewest respondents whose figures the analysis shows for a group",
-)
+@analysis_options
 @store_options
 @pass_context
 @handle_errors

@@ -116,6 +116,11 @@ def option(field: str, flag: str | None = None, **how: Any) -> Param:
     return Param(field=field, flag=flag, **how)
 
 
+def many(field: str, flag: str, help: str) -> Param:  # noqa: A002 - click's word
+    """An option naming records, given once for each: ``--objective``, ``--term``, ..."""
+    return Param(field=field, flag=flag, help=help, multiple=True, repeat="repeat for more")
+
+
 def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
     """An excuse is kept once per group, reason and place, however often it is given."""
     return record_excuse(store, **fields)
@@ -181,13 +186,7 @@ ADD: Final[tuple[Adds, ...]] = (
         help='Add a planned experiment ("start small").',
         params=(
             argument("title"),
-            option(
-                "objectives",
-                "--objective",
-                multiple=True,
-                help="objective it serves",
-                repeat="repeat for more",
-            ),
+            many("objectives", "--objective", "objective it serves"),
             option("time_box", metavar="ISO8601", help="e.g. P4W, or 2026-09-01/P6W"),
             option("owner", help="who runs it"),
             option(
@@ -296,13 +295,7 @@ ADD: Final[tuple[Adds, ...]] = (
                 multiple=True,
                 help="a dimension its items are grouped in, in the order shown (repeat)",
             ),
-            option(
-                "objectives",
-                "--objective",
-                multiple=True,
-                help="objective the analysis serves",
-                repeat="repeat for more",
-            ),
+            many("objectives", "--objective", "objective the analysis serves"),
             option("description"),
         ),
     ),
@@ -314,20 +307,8 @@ ADD: Final[tuple[Adds, ...]] = (
             argument("code"),
             argument("statement"),
             option("dimension", help="the dimension it belongs to, e.g. Leadership"),
-            option(
-                "objectives",
-                "--objective",
-                multiple=True,
-                help="objective it serves, if not its questionnaire's",
-                repeat="repeat for more",
-            ),
-            option(
-                "terms",
-                "--term",
-                multiple=True,
-                help="term of the shared vocabulary it uses",
-                repeat="repeat for more",
-            ),
+            many("objectives", "--objective", "objective it serves, if not its questionnaire's"),
+            many("terms", "--term", "term of the shared vocabulary it uses"),
         ),
         named=False,
     ),
@@ -354,13 +335,7 @@ ADD: Final[tuple[Adds, ...]] = (
         help="Write down what a trigger interview brought up (TEXT), tied to --item.",
         params=(
             argument("text"),
-            option(
-                "items",
-                "--item",
-                multiple=True,
-                help="item it bears on",
-                repeat="repeat for more",
-            ),
+            many("items", "--item", "item it bears on"),
             option("round", help="the survey round it followed"),
             option("department", help="whose perspective: the department"),
             option("level", help="whose perspective: the level, e.g. leaders"),
@@ -375,27 +350,9 @@ ADD: Final[tuple[Adds, ...]] = (
         "`experiments done` marks it done.",
         params=(
             argument("title"),
-            option(
-                "objectives",
-                "--objective",
-                multiple=True,
-                help="objective it serves",
-                repeat="repeat for more",
-            ),
-            option(
-                "experiments",
-                "--experiment",
-                multiple=True,
-                help="experiment it serves",
-                repeat="repeat for more",
-            ),
-            option(
-                "items",
-                "--item",
-                multiple=True,
-                help="item of the analysis it answers",
-                repeat="repeat for more",
-            ),
+            many("objectives", "--objective", "objective it serves"),
+            many("experiments", "--experiment", "experiment it serves"),
+            many("items", "--item", "item of the analysis it answers"),
             option("owner", help="who does it"),
             option("due", metavar="DATE", help="by when, e.g. 2026-12-31"),
             option("workshop", help="the workshop that agreed it"),

@@ -8,8 +8,9 @@ done, and `glossary` lists the terms with what they mean.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -24,9 +25,30 @@ if TYPE_CHECKING:
     from experiments.maturity import Maturity, RoundAnalysis, Score
     from experiments.vocabulary import Glossary
 
-__all__: list[str] = []
+__all__ = ["analysis_options"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _DASH = "-"
+
+
+def analysis_options(command: F) -> F:
+    """--group-by and --min-group-size: how the maturity analysis groups and protects."""
+    command = click.option(
+        "--min-group-size",
+        type=int,
+        default=DEFAULT_MIN_GROUP,
+        show_default=True,
+        help="the fewest respondents whose figures are shown for a group",
+    )(command)
+    return click.option(
+        "--group-by",
+        "group_by",
+        type=EnumChoice(GroupBy),
+        default=GroupBy.DEPARTMENT.value,
+        show_default=True,
+        help="what the maturity analysis groups respondents by",
+    )(command)
 
 
 def _pairs(values: tuple[str, ...], option: str, example: str) -> dict[str, str]:
@@ -210,21 +232,7 @@ def _maturity_text(maturity: Maturity, survey_round: str | None) -> str:
     "--round", "survey_round", kind="survey-round", what="show this round (default: the latest)"
 )
 @click.option("--at", metavar="TIME", help="as of this time (ISO 8601; default now)")
-@click.option(
-    "--group-by",
-    "group_by",
-    type=EnumChoice(GroupBy),
-    default=GroupBy.DEPARTMENT.value,
-    show_default=True,
-    help="what respondents are grouped by",
-)
-@click.option(
-    "--min-group-size",
-    type=int,
-    default=DEFAULT_MIN_GROUP,
-    show_default=True,
-    help="the fewest respondents a group's figures are shown for",
-)
+@analysis_options
 @store_command
 def maturity(
     state: Context,
