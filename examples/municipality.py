@@ -128,7 +128,12 @@ READINGS = (
 ITEMS = (
     ("L1", "Leadership", "Our leaders talk about what citizens experience every week", ()),
     ("L2", "Leadership", "Leaders give us time to try new things with citizens", ()),
-    ("C1", "Culture", "Citizens help shape our services before they are finished", ("co-creation",)),
+    (
+        "C1",
+        "Culture",
+        "Citizens help shape our services before they are finished",
+        ("co-creation",),
+    ),
     ("C2", "Culture", "We invite critical citizens, not only the satisfied ones", ("citizen",)),
     ("F1", "Follow-up", "We follow up on what we agreed to change", ()),
     ("F2", "Follow-up", "We know what citizens think of what we deliver", ("citizen",)),
@@ -177,7 +182,9 @@ def _people(store: Store) -> dict[str, Participant]:
 
 
 def _terms(store: Store) -> dict[str, Term]:
-    terms = {slug: store.create_if_absent(Term(slug=slug, **fields)) for slug, fields in TERMS.items()}
+    terms = {
+        slug: store.create_if_absent(Term(slug=slug, **fields)) for slug, fields in TERMS.items()
+    }
     for department, text in READINGS:
         store.create_if_absent(
             Interpretation(
@@ -205,9 +212,7 @@ def _responses_csv(round_slug: str) -> str:
                 min(5, max(1, score + lift + _SPREAD[(number + 2 * index) % len(_SPREAD)]))
                 for index, score in enumerate(scores)
             ]
-            lines.append(
-                f"{department};{level};{spec['answered']};" + ";".join(map(str, answers))
-            )
+            lines.append(f"{department};{level};{spec['answered']};" + ";".join(map(str, answers)))
     return "\r\n".join(lines) + "\r\n"
 
 
@@ -218,7 +223,9 @@ def record_maturity(store: Store, programme: dict[str, Any], terms: dict[str, Te
         Questionnaire(
             slug="citizen-orientation",
             title="Citizen orientation",
-            description="How far each department has come in letting citizens into the engine room.",
+            description=(
+                "How far each department has come in letting citizens into the engine room."
+            ),
             scale={
                 "low": 1,
                 "high": 5,
