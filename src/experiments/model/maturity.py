@@ -292,7 +292,7 @@ class Response(Record):
     either.  ``answers`` maps item codes to whole numbers on the questionnaire's scale;
     an item not answered is left out.  ``source_key`` is what the survey tool calls
     the response (or a digest of its row), from which its id derives, so importing the
-    same export again changes nothing.
+    same export again changes nothing; it must not be a name or an e-mail address.
     """
 
     kind: ClassVar[str] = "response"
