@@ -103,7 +103,6 @@ class TestLoggingBenchmark:
         assert "***" in figures["store"]
 
 
-@pytest.mark.slow
 class TestFloor:
     def test_floor_fills_the_columns_the_store_fills(self, tmp_path: Path, bench_path: Any) -> None:
         """For every kind, the floor's records rows hold values in the store's columns."""
@@ -273,3 +272,22 @@ class TestOtherBenchmarks:
             assert_spread(row["ours"]["seconds"])
             assert "skipped" in row["mlflow"]
             assert "skipped" in row["sacred"]
+
+    def test_all_prints_the_table_and_skips_postgresql_without_a_server(
+        self, tmp_path: Path
+    ) -> None:
+        """Every row is measured in turn; without --postgres that row says why it is missing."""
+        done = subprocess.run(
+            [sys.executable, str(BENCHMARKS / "run_all.py"), "--quick", "--rounds", "1"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        assert {"logging", "rollup", "cli", "postgresql"} <= set(figures)
+        assert "no PostgreSQL server given" in figures["postgresql"]["skipped"]
+        assert "| per-call save |" in done.stdout
+        assert "| PostgreSQL per call and bulk | raw psycopg | skipped" in done.stdout
