@@ -48,6 +48,9 @@ class Floor(Protocol):
     def rows(self) -> dict[str, int]:
         """Rows in the floor's ``records`` and ``versions``."""
 
+    def durability(self) -> dict[str, str]:
+        """The settings a commit's durability rests on, for both sides."""
+
     def close(self) -> None:
         """Close the connection and remove the floor's tables."""
 
@@ -172,6 +175,12 @@ class SQLiteFloor:
     def rows(self) -> dict[str, int]:
         return _count(self.connection.execute, "")
 
+    def durability(self) -> dict[str, str]:
+        (journal,) = self.connection.execute("PRAGMA journal_mode").fetchone()
+        (synchronous,) = self.connection.execute("PRAGMA synchronous").fetchone()
+        levels = ("OFF", "NORMAL", "FULL", "EXTRA")
+        return {"journal_mode": journal, "synchronous": levels[synchronous]}
+
     def close(self) -> None:
         self.connection.close()
         self._remove()
@@ -268,6 +277,12 @@ class PostgresFloor:
 
     def rows(self) -> dict[str, int]:
         return _count(self.connection.execute, f"{_quote(self.schema)}.")
+
+    def durability(self) -> dict[str, str]:
+        return {
+            setting: str(self.connection.execute(f"SHOW {setting}").fetchone()[0])
+            for setting in ("fsync", "synchronous_commit", "full_page_writes")
+        }
 
     def close(self) -> None:
         self._drop()

@@ -159,6 +159,7 @@ def measure(url: StoreURL, options: Any, rounds: int) -> dict[str, Any]:
         }
         after = rows_in_store(url)
         floor_after = floor.rows()
+        durability = floor.durability()
     finally:
         store.close()
         floor.close()
@@ -170,7 +171,7 @@ def measure(url: StoreURL, options: Any, rounds: int) -> dict[str, Any]:
             "longer writes what the store does; bring benchmarks/_floor.py and "
             "_workload.py up to date with the store's layout"
         )
-    return {"rows_written": written, **rows}
+    return {"rows_written": written, "durability": durability, **rows}
 
 
 def main() -> None:
