@@ -245,7 +245,7 @@ MESSAGES: list[tuple[str, Callable[[], Any], list[str]]] = [
     (
         "newer schema",
         lambda: from_data({"kind": "objective", "schema": 99}),
-        ["schema version 99", "newer than the 2", "pip install --upgrade strategy-experiments"],
+        ["schema version 99", "newer than the 3", "pip install --upgrade strategy-experiments"],
     ),
 ]
 

@@ -94,7 +94,7 @@ class TestLayout:
         assert version_file(root, first.id, 1).read_bytes() == before
         text = version_file(root, second.id, 2).read_text(encoding="utf-8")
         assert text.endswith("}\n")
-        assert text.startswith('{\n  "kind": "objective",\n  "schema": 2,\n  "id": ')
+        assert text.startswith('{\n  "kind": "objective",\n  "schema": 3,\n  "id": ')
         assert list(json.loads(text)) == list(to_data(second))
         assert json.loads(text) == to_data(second)
 
@@ -358,7 +358,7 @@ def _plant(kind: str, path: Path, outside: Path) -> None:
     elif kind == "half-written":
         path.write_bytes(content[: len(content) // 2])
     elif kind == "newer-schema":
-        path.write_bytes(content.replace(b'"schema": 2', b'"schema": 99', 1))
+        path.write_bytes(content.replace(b'"schema": 3', b'"schema": 99', 1))
     elif kind == "symlink-outside":
         target = outside / f"{path.parent.name}.json"
         target.write_bytes(content)  # readable, were the link followed

@@ -32,6 +32,7 @@ from experiments import (
     KeyResult,
     Learning,
     Measurement,
+    NextStep,
     Note,
     Objective,
     Outcome,
@@ -879,14 +880,40 @@ class TestDecision:
         ):
             Decision(experiment="e", outcome="magnify")
 
-    def test_next_steps_are_names(self):
-        """Next steps are a list of non-empty texts."""
-        assert Decision(experiment="e", outcome="stop", next_steps=["a", "b"]).next_steps == (
-            "a",
-            "b",
+    def test_next_steps_are_steps_made_from_text_or_mappings(self):
+        """Next steps are given as text, NextSteps or mappings, and become NextSteps."""
+        decision = Decision(
+            experiment="e",
+            outcome="stop",
+            next_steps=["a", {"action": "b", "owner": "Bo", "due": "2026-12-01"}],
         )
-        with pytest.raises(InvalidTypeError, match="must be a list of names"):
+        assert decision.next_steps == (
+            NextStep("a"),
+            NextStep("b", owner="Bo", due="2026-12-01"),
+        )
+        assert not decision.next_steps[0].tracked
+        assert decision.next_steps[1].tracked
+        with pytest.raises(InvalidTypeError, match="must be a list of next steps"):
             Decision(experiment="e", outcome="stop", next_steps="a")
+
+    def test_a_next_step_is_given_once(self):
+        """The same action twice is refused: each next step is followed up once."""
+        with pytest.raises(ValidationError, match="holds the action 'a' twice"):
+            Decision(experiment="e", outcome="stop", next_steps=["a", {"action": "a"}])
+
+    def test_a_bad_next_step_names_its_part(self):
+        """A next step with a due date that is no date says which part is wrong."""
+        with pytest.raises(ValidationError, match=r"Decision\.next_steps .*whose due"):
+            Decision(experiment="e", outcome="stop", next_steps=[{"action": "a", "due": "soon"}])
+
+    def test_with_step_replaces_one_step(self):
+        """with_step(n, step) replaces the n-th step, counted from 1, and refuses others."""
+        decision = Decision(experiment="e", outcome="stop", next_steps=["a", "b"])
+        done = decision.with_step(2, decision.next_steps[1].done(at="2026-12-01T10:00:00Z"))
+        assert done.next_steps[0] == NextStep("a")
+        assert done.next_steps[1].done_at is not None
+        with pytest.raises(ValidationError, match="number 3 is not one of them"):
+            decision.with_step(3, NextStep("c"))
 
 
 class TestCriterion:

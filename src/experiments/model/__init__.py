@@ -18,11 +18,15 @@ from experiments.model.hypothesis import (
 )
 from experiments.model.learning import Evidence, Learning, Verdict
 from experiments.model.measurement import Measurement
+from experiments.model.next_step import NextStep
 from experiments.model.note import Note, NoteLevel
 from experiments.model.objective import KeyResult, Objective
 from experiments.model.participant import Involvement, Participant, Participation, Role, Stance
+from experiments.model.phase import Phase
 from experiments.model.prototype import Fidelity, Prototype
+from experiments.model.scope import Scope
 from experiments.model.sprint import Sprint
+from experiments.model.template import Requirement, Template
 
 __all__ = [
     "KINDS",
@@ -43,17 +47,22 @@ __all__ = [
     "KeyResult",
     "Learning",
     "Measurement",
+    "NextStep",
     "Note",
     "NoteLevel",
     "Objective",
     "Outcome",
     "Participant",
     "Participation",
+    "Phase",
     "Prototype",
     "Record",
+    "Requirement",
     "Role",
+    "Scope",
     "Sprint",
     "Stance",
+    "Template",
     "TimeBox",
     "Verdict",
     "id_for",
@@ -68,7 +77,9 @@ KINDS: Final[dict[str, type[Record]]] = {
     for cls in (
         Objective,
         KeyResult,
+        Template,
         Sprint,
+        Phase,
         Participant,
         Experiment,
         Hypothesis,
@@ -90,9 +101,15 @@ KINDS: Final[dict[str, type[Record]]] = {
 REFERENCES: Final[dict[str, dict[str, tuple[str, bool]]]] = {
     "objective": {"parent": ("objective", False)},
     "key-result": {"objective": ("objective", True)},
+    "template": {"mandatory_for": ("objective", False)},
     "sprint": {"team": ("participant", False)},
+    "phase": {"sprint": ("sprint", True), "participants": ("participant", False)},
     "participant": {},
-    "experiment": {"objectives": ("objective", False), "sprint": ("sprint", False)},
+    "experiment": {
+        "objectives": ("objective", False),
+        "sprint": ("sprint", False),
+        "template": ("template", False),
+    },
     "hypothesis": {"experiment": ("experiment", True)},
     "prototype": {"experiment": ("experiment", True)},
     "participation": {

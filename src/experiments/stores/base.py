@@ -38,7 +38,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, overload
 
 import attrs
@@ -104,6 +104,7 @@ from experiments.serialization import SCHEMA_VERSION, from_data, to_data, upgrad
 from experiments.stores._events import events_of
 from experiments.stores._rules import (
     DecisionLedger,
+    TemplateRule,
     check_experiment,
     decision_in_store,
     history_damage,
@@ -1183,6 +1184,7 @@ class Batch:
         self._purged: dict[str, str] = {}
         self._reports: list[PurgeReport] = []
         self._decisions: DecisionLedger | None = None
+        self._templates: TemplateRule | None = None
         self._priors: dict[int, ExperimentStatus | None] = {}
         self._done = False
         self.results: list[Any] = []
@@ -1224,7 +1226,9 @@ class Batch:
 
         Raises:
             ValidationError: an experiment's save that is not a legal lifecycle move from
-                the stored version, or a second decision that does not revise the first.
+                the stored version, one that starts or concludes it while a template
+                mandatory for its objectives is not satisfied, or a second decision
+                that does not revise the first.
         """
         self._check()
         if not isinstance(record, Record):
@@ -1251,6 +1255,10 @@ class Batch:
             before = self._prior(record.id, expected)
             if isinstance(before, Experiment):
                 check_experiment(before, record)
+            if record.started_at is not None and self._moves_as_saved(record.id, expected, before):
+                if self._templates is None:
+                    self._templates = TemplateRule(self._store, self._pending)
+                self._templates.check(before if isinstance(before, Experiment) else None, record)
             return before
         if isinstance(record, Decision):
             before = self._prior(record.id, expected)
@@ -1261,6 +1269,20 @@ class Batch:
             self._decisions.check(record, before if isinstance(before, Decision) else None)
             return before
         return None
+
+    def _moves_as_saved(self, record_id: str, expected: int | None, before: Record | None) -> bool:
+        """Whether a save goes ahead from the version it was read from, so its move counts.
+
+        A save over a revision that is not the stored one is a conflict the commit
+        reports, and a create-if-absent of a stored id writes nothing.
+        """
+        if expected:
+            return before is not None
+        if expected is None:
+            return record_id not in self._pending and (
+                not self._store.exists() or self._store._load(record_id) is None  # noqa: SLF001
+            )
+        return True
 
     def _prior(self, record_id: str, expected: int | None) -> Record | None:
         """The version a save of revision ``expected`` replaces, if that is what is stored."""
@@ -1277,6 +1299,11 @@ class Batch:
     def find(self, record_id: str) -> Record | None:
         """The record with ``record_id`` as this batch will store it, if the batch saves it."""
         return self._pending.get(record_id)
+
+    @property
+    def pending(self) -> Mapping[str, Record]:
+        """The records this batch saves, by id, as it will store them (read-only)."""
+        return MappingProxyType(self._pending)
 
     def latest_decision(self, experiment_id: str) -> Decision | None:
         """The latest decision about ``experiment_id`` this batch saves, if it saves one."""

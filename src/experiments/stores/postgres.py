@@ -147,6 +147,16 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # 2: a decision names the decision it revises; the purge cascade looks it up.
         _reference_index("revises"),
     ),
+    (
+        # 3: an experiment names the template it was made from, and a phase its sprint
+        # (the sprint index covers every kind already).  The query copy of a prototype
+        # shown before 3 gets the fidelity it was first shown at, as reading it gives.
+        _reference_index("template"),
+        """UPDATE {s}.records
+            SET doc = jsonb_set(doc, '{{shown_as}}', doc -> 'fidelity')
+            WHERE kind = 'prototype' AND doc ->> 'shown_at' IS NOT NULL
+            AND doc ->> 'shown_as' IS NULL""",
+    ),
 )
 
 #: URL options this backend reads; every other query parameter goes to libpq.

@@ -83,7 +83,7 @@ def _hot_fields() -> dict[str, FieldType]:
     left_out = {
         "id", "kind", "revision", "metadata", "criterion", "abandon_reason", "challenge",
         "description", "details", "insight", "link", "name", "next_action", "observation",
-        "rationale", "text", "next_steps", "facilitators", "decided_by",
+        "rationale", "text", "next_steps", "facilitators", "decided_by", "scaffold",
     }  # fmt: skip
     hot: dict[str, FieldType] = {}
     for kind in KINDS:
@@ -107,6 +107,16 @@ _FIRST_HOT: Final = (
     "team", "time_box", "title", "unit", "updated_at", "value", "verdict", "version",
     "weight",
 )  # fmt: skip
+
+# The hot columns layout 3 adds, as it was written.
+_THIRD_HOT: Final = (
+    "template", "since", "shown_as", "roles", "stances", "min_departments", "min_external",
+    "to_start", "to_conclude", "mandatory_for", "position",
+)  # fmt: skip
+
+_CURRENT_VIEW: Final = """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision"""
 
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
 #: They run in order, each exactly once, under one write lock (see ``_migrate``).
@@ -132,22 +142,28 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             data TEXT NOT NULL,
             PRIMARY KEY (id, revision)
         )""",
-        """CREATE VIEW current AS
-            SELECT r.*, v.data AS data
-            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+        _CURRENT_VIEW,
     ),
     (
         # 2: a decision names the decision it revises.  No stored decision revised one.
         'ALTER TABLE records ADD COLUMN "revises"',
         # The view's r.* was expanded when it was made: make it again to see the column.
         "DROP VIEW current",
-        """CREATE VIEW current AS
-            SELECT r.*, v.data AS data
-            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+        _CURRENT_VIEW,
+    ),
+    (
+        # 3: templates and sprint phases; an experiment's template, a key result's start,
+        # the fidelity a prototype was first shown at.  Only the last has stored values:
+        # a prototype shown before 3 was shown as finished as it is (as the schema says).
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _THIRD_HOT),
+        """UPDATE records SET "shown_as" = "fidelity"
+            WHERE kind = 'prototype' AND "shown_at" IS NOT NULL""",
+        "DROP VIEW current",
+        _CURRENT_VIEW,
     ),
 )
 
-_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"}
+_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT)
 assert set(HOT) == _LAID_OUT, f"a hot column without a migration: {set(HOT) ^ _LAID_OUT}"
 
 
