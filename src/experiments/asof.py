@@ -73,7 +73,7 @@ from experiments.model._time import (
 from experiments.model.hypothesis import Criterion
 from experiments.model.lifecycle import LIFECYCLE_TIMES
 from experiments.model.objective import cycle_message, parent_cycles, subtree
-from experiments.model.template import Move, templates_for
+from experiments.model.template import Gap, Move, templates_for
 from experiments.query import Count, F, Latest, Max, Min
 from experiments.refs import Ref
 
@@ -168,7 +168,7 @@ class TemplateGaps:
     template: Ref
     mandatory: bool
     move: Move
-    missing: tuple[str, ...]
+    missing: tuple[Gap, ...]
 
 
 @attrs.frozen
@@ -433,14 +433,14 @@ class AsOf:
 
         As of the view's moment, or of ``by`` if that is earlier (when it concluded).
         """
-        moment = self._at_utc if by is None else min(by.astimezone(UTC), self._at_utc)
-        return rules.first_exposure(
-            (
-                (p.shown_at.astimezone(UTC) if p.shown_at else None, p.shown_as)
-                for p in self.prototypes.get(experiment.id, ())
-            ),
-            moment,
-        )
+        moment = self._at_utc if by is None else min(by.in_timezone(UTC), self._at_utc)
+        showings = [
+            (p.shown_at.in_timezone(UTC) if p.shown_at else None, p.shown_as)
+            for p in self.prototypes.get(experiment.id, ())
+        ]
+        first = rules.first_exposure(showings, moment)
+        # The moment is one of the showings' own DateTimes, as given.
+        return None if first is None else (pendulum.instance(first[0]), first[1])
 
     def progress(self, key_result: KeyResult) -> float | None:
         """How far a key result has come by the moment, from its latest measurement then."""

@@ -116,10 +116,12 @@ def follow_up(
         current = _named(store, record)
         label = current.label()
         if isinstance(current, Learning):
-            steps = () if current.next_action is None else (current.next_action,)
+            steps: tuple[NextStep, ...] = (
+                () if current.next_action is None else (current.next_action,)
+            )
             number = _number(steps, step, label)
             changed: Learning | Decision = current.evolve(
-                next_action=_changed(steps[0], owner, due, done, at)
+                next_action=_changed(steps[number - 1], owner, due, done, at)
             )
         else:
             number = _number(current.next_steps, step, label)

@@ -71,7 +71,7 @@ from experiments.model import (
 from experiments.model._time import DateTimeLike, TimeBoxLike, utc_key
 from experiments.model._validate import SLUG_PATTERN
 from experiments.model.hypothesis import AssumptionKind, Criterion
-from experiments.model.template import Move
+from experiments.model.template import Gap, Move
 from experiments.stores._rules import TemplateRule, decision_in_store
 
 if TYPE_CHECKING:
@@ -470,7 +470,7 @@ class Run:
             for item in missing
         )
 
-    def _gaps(self) -> list[tuple[Template, bool, tuple[str, ...]]]:
+    def _gaps(self) -> list[tuple[Template, bool, tuple[Gap, ...]]]:
         move = {
             ExperimentStatus.PLANNED: Move.START,
             ExperimentStatus.RUNNING: Move.CONCLUDE,
@@ -490,7 +490,7 @@ class Run:
             return
         what = "; ".join(
             f"{'mandatory ' if mandatory else ''}template {template.title!r} needs "
-            + ", ".join(missing)
+            + ", ".join(map(str, missing))
             for template, mandatory, missing in gaps
         )
         text = (
@@ -846,7 +846,7 @@ class Run:
         """The id of a participant given as a record (saved if new), an id or a slug."""
         if isinstance(participant, Participant):
             return (self._upsert(participant) if participant.revision == 0 else participant).id
-        found = self._find(participant) if isinstance(participant, str) else None
+        found = self._find(participant)
         if not isinstance(found, Participant) or found.deleted:
             found = self.store.resolve(participant, Participant)  # says what is wrong
         return found.id
@@ -870,12 +870,13 @@ class Run:
         it had, and ``participants`` (records, ids or slugs) join it.
         """
         target = self._sprint(sprint, None) if sprint is not None else self._own_sprint()
+        wanted_roles = tuple(roles)
         draft = Phase(  # checked first: the id is made from what it holds
             sprint=target.id,
             title=title,
             position=position or 1,
             time_box=time_box,
-            roles=tuple(roles),
+            roles=wanted_roles,
             involvement=involvement or Involvement.CO_CREATING,
             description=description or "",
         )
@@ -897,7 +898,7 @@ class Run:
         ):
             if given is not None:
                 changes[name] = getattr(draft, name)
-        if roles:
+        if wanted_roles:
             changes["roles"] = draft.roles
         return self._changed(existing, existing.evolve(**changes), list(changes))
 

@@ -42,7 +42,7 @@ def _template_unsatisfied(context: CheckContext, options: Mapping[str, Any]) -> 
             kind = "mandatory template" if gaps.mandatory else "template"
             yield TEMPLATE_UNSATISFIED.finding(
                 f"cannot {gaps.move} as its {kind} {gaps.template.title!r} asks: it still "
-                f"needs {', '.join(gaps.missing)}",
+                f"needs {', '.join(map(str, gaps.missing))}",
                 experiment,
                 severity=Severity.WARNING if gaps.mandatory else Severity.INFO,
             )

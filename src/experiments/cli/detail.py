@@ -141,7 +141,7 @@ def _practice(store: Store, experiment: Experiment) -> tuple[dict[str, Any], lis
                 "template": {"id": g.template.id, "title": g.template.title},
                 "mandatory": g.mandatory,
                 "move": g.move.value,
-                "missing": list(g.missing),
+                "missing": [str(gap) for gap in g.missing],
             }
             for g in gaps
         ],
@@ -158,7 +158,7 @@ def _practice(store: Store, experiment: Experiment) -> tuple[dict[str, Any], lis
     }
     lines = [
         f"to {g.move}: {'mandatory ' if g.mandatory else ''}template {g.template.title!r} "
-        f"still needs {', '.join(g.missing)}"
+        f"still needs {', '.join(map(str, g.missing))}"
         for g in gaps
     ]
     lines += _section(

@@ -21,7 +21,7 @@ import pendulum
 from experiments.errors import ValidationError
 from experiments.model._fields import named_errors
 from experiments.model._record import Record
-from experiments.model._time import TimeBox, format_duration
+from experiments.model._time import TimeBox, duration_key, format_duration
 from experiments.model._validate import (
     to_count,
     to_enums,
@@ -50,7 +50,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SCAFFOLD",
+    "Gap",
     "Move",
+    "Need",
     "Requirement",
     "Template",
     "ancestors",
@@ -81,6 +83,57 @@ class Move(enum.StrEnum):
 
     START = "start"
     CONCLUDE = "conclude"
+
+
+class Need(enum.StrEnum):
+    """The kinds of thing a template can find missing (see :class:`Gap`)."""
+
+    ROLE = "role"
+    STANCE = "stance"
+    DEPARTMENTS = "departments"
+    EXTERNAL = "external"
+    SHORT_TIME_BOX = "short-time-box"
+    REQUIREMENT = "requirement"
+
+
+@attrs.frozen
+class Gap:
+    """One thing an experiment lacks under a template, e.g. a citizen taking part.
+
+    ``need`` says what kind of thing; the other fields the particulars: the ``role``
+    or ``stance`` missing, how many departments or external participants are
+    ``wanted`` and how many it ``have``s, the time box ``limit`` (and the length
+    ``given``), or the field a ``requirement`` asks for.  ``str()`` says it in words.
+    """
+
+    need: Need
+    role: Role | None = None
+    stance: Stance | None = None
+    requirement: Requirement | None = None
+    wanted: int | None = None
+    have: int | None = None
+    limit: pendulum.Duration | None = attrs.field(default=None, eq=duration_key)
+    given: pendulum.Duration | None = attrs.field(default=None, eq=duration_key)
+
+    def __str__(self) -> str:
+        if self.role is not None:
+            return f"{role_words(self.role)} taking part"
+        if self.stance is not None:
+            return f"a {self.stance.value} voice"
+        if self.need is Need.DEPARTMENTS:
+            return f"participants from at least {self.wanted} departments (now {self.have})"
+        if self.need is Need.EXTERNAL:
+            if self.wanted == 1:
+                return "an external participant"
+            return f"at least {self.wanted} external participants (now {self.have})"
+        if self.need is Need.SHORT_TIME_BOX:
+            assert self.limit is not None
+            words = f"a time box of at most {format_duration(self.limit)}"
+            return (
+                words if self.given is None else f"{words} (it has {format_duration(self.given)})"
+            )
+        assert self.requirement is not None
+        return _WANTED[self.requirement]
 
 
 #: What each requirement asks for, as :meth:`Template.missing` says it is missing.
@@ -185,53 +238,47 @@ class Template(Record):
         prototypes: Iterable[Prototype] = (),
         sprint: Sprint | None = None,
         at: pendulum.DateTime | None = None,
-    ) -> tuple[str, ...]:
+    ) -> tuple[Gap, ...]:
         """What ``experiment`` still lacks before it may make ``move``; empty when satisfied.
 
         ``people`` are its participations with their participants, ``hypotheses`` and
         ``prototypes`` its own, ``sprint`` the sprint it belongs to (whose facilitators
         count as its own), and ``at`` the moment of the move (a prototype counts as
-        shown if it was shown by then; default: whenever it was).  Each item says what
-        is missing in words, e.g. ``"a citizen taking part"``.
+        shown if it was shown by then; default: whenever it was).  Each
+        :class:`Gap` says in words what is missing (``str(gap)``: "a citizen taking
+        part").
         """
         wanted = Move(move)
         taking_part = list(people)
-        found: list[str] = []
+        found: list[Gap] = []
         roles = {person.role for _, person in taking_part}
-        found += [f"{role_words(role)} taking part" for role in self.roles if role not in roles]
+        found += [Gap(Need.ROLE, role=role) for role in self.roles if role not in roles]
         stances = {participation.stance for participation, _ in taking_part}
-        found += [f"a {stance.value} voice" for stance in self.stances if stance not in stances]
-        departments = departments_of(person for _, person in taking_part)
-        if len(departments) < self.min_departments:
-            now = ", ".join(sorted(departments)) or "none named"
-            found.append(
-                f"participants from at least {self.min_departments} departments (now "
-                f"{len(departments)}: {now})"
-            )
+        found += [Gap(Need.STANCE, stance=s) for s in self.stances if s not in stances]
+        departments = len(departments_of(person for _, person in taking_part))
+        if departments < self.min_departments:
+            found.append(Gap(Need.DEPARTMENTS, wanted=self.min_departments, have=departments))
         external = sum(1 for _, person in taking_part if person.external)
         if external < self.min_external:
-            found.append(
-                "an external participant"
-                if self.min_external == 1
-                else f"at least {self.min_external} external participants (now {external})"
-            )
+            found.append(Gap(Need.EXTERNAL, wanted=self.min_external, have=external))
         found += self._time_box_missing(experiment)
-        for requirement in self.requirements(wanted):
-            if not _has(requirement, experiment, hypotheses, prototypes, sprint, at):
-                found.append(_WANTED[requirement])
+        found += [
+            Gap(Need.REQUIREMENT, requirement=requirement)
+            for requirement in self.requirements(wanted)
+            if not _has(requirement, experiment, hypotheses, prototypes, sprint, at)
+        ]
         return tuple(found)
 
-    def _time_box_missing(self, experiment: Experiment) -> list[str]:
+    def _time_box_missing(self, experiment: Experiment) -> list[Gap]:
         limit = self.max_time_box
         if limit is None:
             return []
         box = experiment.time_box
-        words = format_duration(limit)
         if box is None:
-            return [f"a time box of at most {words}"]
+            return [Gap(Need.SHORT_TIME_BOX, limit=limit)]
         anchor = box.start or experiment.started_at or experiment.created_at
         if longer_than(anchor, box.duration, limit):
-            return [f"a time box of at most {words} (it has {format_duration(box.duration)})"]
+            return [Gap(Need.SHORT_TIME_BOX, limit=limit, given=box.duration)]
         return []
 
 

@@ -13,6 +13,7 @@ import gettext
 from typing import TYPE_CHECKING
 
 import jinja2
+import pendulum
 
 from experiments.reports import _common as common
 from experiments.reports._charts import FILLS, charts
@@ -52,4 +53,5 @@ def render(report: Report, lang: Language) -> str:
         has_follow_up=common.has_follow_up(report),
         candidate_groups=common.candidate_groups(report, lang),
         criterion=lambda candidate: common.criterion(lang, candidate),
+        zone=report.at.timezone or pendulum.UTC,
     )

@@ -41,7 +41,7 @@ from experiments.model import (
 from experiments.model._time import now
 from experiments.model.asof import latest_decision
 from experiments.model.lifecycle import LIFECYCLE_TIMES, illegal_change
-from experiments.model.template import Move, templates_for
+from experiments.model.template import Gap, Move, templates_for
 
 if TYPE_CHECKING:
     from experiments.stores.base import Damage, Store
@@ -232,7 +232,7 @@ class TemplateRule:
         gaps = [(t, missing) for t, mandatory, missing in self.gaps(after, move) if mandatory]
         if gaps:
             needs = "; ".join(
-                f"template {t.title!r} ({t.slug or t.id}) needs {', '.join(missing)}"
+                f"template {t.title!r} ({t.slug or t.id}) needs {', '.join(map(str, missing))}"
                 for t, missing in gaps
             )
             raise ValidationError(
@@ -243,7 +243,7 @@ class TemplateRule:
 
     def gaps(
         self, experiment: Experiment, move: Move, *, own: bool = False
-    ) -> list[tuple[Template, bool, tuple[str, ...]]]:
+    ) -> list[tuple[Template, bool, tuple[Gap, ...]]]:
         """What each template ``experiment`` is held to still needs for ``move``.
 
         Each template comes with whether it is mandatory (for the objectives it serves,

@@ -136,9 +136,10 @@ def _template_refuses(records: Iterable[Record], record: Record) -> bool:
         return False
     owned = [r for r in live.values() if getattr(r, "experiment", None) == record.id]
     people = [
-        (p, live[p.participant])
+        (p, person)
         for p in owned
-        if isinstance(p, Participation) and isinstance(live.get(p.participant), Participant)
+        if isinstance(p, Participation)
+        and isinstance(person := live.get(p.participant), Participant)
     ]
     sprint = live.get(record.sprint or "")
     concluding = record.concluded_at is not None

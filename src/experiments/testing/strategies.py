@@ -195,7 +195,7 @@ next_steps: Final = st.builds(
 @st.composite
 def scopes(draw: st.DrawFn) -> Scope:
     """A planned scope: some of participants, sites and a budget (with a currency)."""
-    parts = draw(
+    parts: dict[str, Any] = draw(
         st.fixed_dictionaries(
             {},
             optional={
