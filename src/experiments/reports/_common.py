@@ -153,7 +153,9 @@ def expected(lang: Language, progress: KeyResultProgress) -> str:
     if progress.expected is None:
         return "\u2013"
     text = lang.percent(progress.expected)
-    return f"{text} ({lang.gettext('behind')})" if progress.behind else text
+    if not progress.behind:
+        return text
+    return lang.gettext("%(share)s (behind)") % {"share": text}
 
 
 def step(lang: Language, item: StepDetail) -> str:
