@@ -45,9 +45,9 @@ from experiments import (
     templates,
 )
 from experiments.checks import CheckReport, run_checks
-from experiments.errors import TemplateWarning
 from experiments.follow_up import follow_up
 from experiments.rollup import Rollup, rollup
+from experiments.tracking import TemplateWarning
 
 #: When the programme's story is told from: shortly after its 100 days ended.
 AS_OF = "2026-11-27T12:00:00+01:00"

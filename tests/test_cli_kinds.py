@@ -221,7 +221,7 @@ class TestAddTable:
                 assert param.metavar == target[0].upper()
                 assert f"`experiments list {plural(target[0])}`" in (param.help or "")
                 checked += 1
-        assert checked == 6
+        assert checked == 9  # the references every `add` asks for as options
 
 
 class TestAddCommands:

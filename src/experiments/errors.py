@@ -37,7 +37,6 @@ __all__ = [
     "SchemaError",
     "StoreError",
     "StoreURLError",
-    "TemplateWarning",
     "TransitionError",
     "ValidationError",
 ]
@@ -113,12 +112,4 @@ class ReportError(ExperimentsError, OSError):
     An ``OSError``, like the file error it wraps (the report's file could not be
     written, a language's message catalog could not be read), so ``except OSError``
     around writing a report catches it as it would catch ``open()`` failing.
-    """
-
-
-class TemplateWarning(UserWarning):
-    """An experiment lacks what its template asks for before its next move.
-
-    :func:`experiments.track` warns with it when it leaves an experiment planned because
-    a mandatory template is not satisfied, or starts one whose own template is not.
     """

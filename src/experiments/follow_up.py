@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from experiments.asof import AsOf, FollowUp
 from experiments.errors import ConflictError, ValidationError
-from experiments.model import Decision, Learning, NextStep, Record
+from experiments.model import Decision, Experiment, Learning, NextStep, Record
 
 if TYPE_CHECKING:
     from experiments.model import Objective
@@ -83,7 +83,7 @@ def _changed(
 
 def follow_up(
     store: Store,
-    record: Learning | Decision | str,
+    record: Learning | Decision | Experiment | str,
     step: int | str | None = None,
     *,
     owner: str | None = None,
@@ -96,7 +96,10 @@ def follow_up(
 
     Args:
         store: where the learning or decision is.
-        record: the learning or decision (the record, its id or its slug).
+        record: the learning or decision (the record, its id or its slug), or an
+            experiment, to follow up one of the next steps of its learnings and of its
+            decision in force (numbered in that order, as :func:`follow_ups` lists
+            them).
         step: which of its next steps: its number (1 for the first) or its action; a
             learning's one next action, or a decision's only step, needs none.
         owner: who will do it.
@@ -112,6 +115,10 @@ def follow_up(
         NotFoundError: no learning or decision is named ``record``.
         ValidationError: it has no such step, or a value the step does not take.
     """
+    if not isinstance(record, Learning | Decision):
+        found = store.resolve(record) if not isinstance(record, Experiment) else record
+        if isinstance(found, Experiment):
+            record, step = _of_experiment(store, found, step)
     for _ in range(_TRIES):
         current = _named(store, record)
         label = current.label()
@@ -134,6 +141,15 @@ def follow_up(
         except ConflictError:
             record = current.id  # someone changed it meanwhile: apply this to theirs
     raise ConflictError(f"{record!r} kept changing; following its next step up gave up")
+
+
+def _of_experiment(store: Store, experiment: Experiment, step: int | str | None) -> tuple[str, int]:
+    """The learning or decision, and its step number, of an experiment's next step ``step``."""
+    view = AsOf(store, experiment=experiment)
+    items = view.follow_ups(view.experiments[0])
+    number = _number(tuple(item.step for item in items), step, experiment.label())
+    item = items[number - 1]
+    return item.source.id, item.number
 
 
 def _named(store: Store, record: Learning | Decision | str) -> Learning | Decision:

@@ -35,7 +35,6 @@ from experiments.errors import (
     ConflictError,
     InvalidTypeError,
     NotFoundError,
-    TemplateWarning,
     ValidationError,
 )
 from experiments.model import (
@@ -79,7 +78,7 @@ if TYPE_CHECKING:
 
     from experiments.stores import Batch, Store
 
-__all__ = ["Run", "key_result_named", "record_excuse", "track"]
+__all__ = ["Run", "TemplateWarning", "key_result_named", "record_excuse", "track"]
 
 R = TypeVar("R", bound=Record)
 
@@ -91,6 +90,14 @@ _STARTED = frozenset(
     {ExperimentStatus.RUNNING, ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED}
 )
 _CONCLUDED = frozenset({ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED})
+
+
+class TemplateWarning(UserWarning):
+    """An experiment lacks what its template asks for before its next move.
+
+    :func:`track` warns with it when it leaves an experiment planned because a
+    mandatory template is not satisfied, or starts one whose own template is not.
+    """
 
 
 def track(
@@ -121,7 +128,7 @@ def track(
         start: start the experiment if it is still planned.  A template that is
             mandatory for its objectives and not satisfied yet leaves it planned
             instead: :attr:`Run.missing` says what is missing, a warning note on the
-            experiment and a :class:`~experiments.errors.TemplateWarning` say so too.
+            experiment and a :class:`TemplateWarning` say so too.
         conclude: conclude the experiment when the ``with`` block ends without an
             exception.  Never done unless asked: experiments run for weeks.
         by: who is logging, recorded on every version written.

@@ -28,7 +28,7 @@ import click
 
 from experiments import model
 from experiments.model import KINDS, Record
-from experiments.model.template import Move
+from experiments.model.template import Move, Need
 from experiments.tracking import record_excuse
 
 if TYPE_CHECKING:
@@ -368,4 +368,5 @@ NOT_CHOSEN: Final[dict[type[enum.Enum], str]] = {
     model.NoteLevel: "notes are written by scripts",
     Move: "templates hold experiments to starting and concluding, the moves of `start` and "
     "`conclude`",
+    Need: "it sorts what a template finds missing, which `show` and the checks say in words",
 }

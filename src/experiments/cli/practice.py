@@ -94,7 +94,7 @@ def install(state: Context, names: tuple[str, ...], mandatory_for: tuple[str, ..
 
 
 @cli.command("follow-up")
-@click.argument("record", metavar="LEARNING_OR_DECISION")
+@click.argument("record", metavar="RECORD")
 @click.argument("step", required=False, metavar="[STEP]")
 @click.option("--owner", help="who will do it")
 @click.option("--due", metavar="DATE", help="by when, e.g. 2026-12-15")
@@ -112,12 +112,14 @@ def follow_up(
 ) -> None:
     """Follow up a next step: give it an owner or a due date, or mark it done.
 
-    STEP is the step's number (1 for the first) or its action; a learning's next action,
-    or a decision's only step, needs none.  `experiments next-steps` lists them.
+    RECORD is the learning or decision the step belongs to, or an experiment (its
+    learnings' and decision's steps, in the order `experiments show` lists them).  STEP
+    is the step's number (1 for the first) or its action; a record with one step needs
+    none.  `experiments next-steps` lists them.
 
     \b
-    experiments follow-up dec_... 1 --owner "Karin Vestergaard" --due 2026-12-15
-    experiments follow-up lrn_... --done --at 2026-12-10
+    experiments follow-up safety-walks "Evening walks" --owner "Karin Vestergaard" --due 2026-12-15
+    experiments follow-up dec_... 1 --done --at 2026-12-10
     """
     from experiments.follow_up import follow_up as following  # noqa: PLC0415
 

@@ -620,7 +620,9 @@ class SQLiteStore(Store):
 
     # --- reading ------------------------------------------------------------------
 
-    def _decode_row(self, text: str, where: str) -> Mapping[str, Any]:
+    def _decode_row(self, text: str | None, where: str) -> Mapping[str, Any]:
+        if not isinstance(text, str | bytes):  # a current revision with no version stored
+            raise StoreError(f"{self._where()}: {where} has no data for its current revision")
         try:
             data = json.loads(text)
         except ValueError as exc:
