@@ -30,14 +30,19 @@ import experiments
 from experiments import (
     ConflictError,
     Experiment,
+    Fidelity,
+    Learning,
     Measurement,
+    NextStep,
     Objective,
     Participant,
     Plugins,
+    Prototype,
     SchemaError,
     StoreError,
 )
 from experiments.query import Count, CountDistinct, F, Latest, Max, Min, Sum
+from experiments.rollup import rollup
 from experiments.serialization import to_data
 from experiments.stores import Store
 from experiments.testing.strategies import records
@@ -47,6 +52,7 @@ if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):  # in CI, fail 
 
 import workers
 from experiments.stores.postgres import MIGRATIONS, _doc, _exact  # after the check
+from old_stores import postgres_layout_2
 from pgserver import DATABASE, PostgresServer
 from racing import at_once
 
@@ -245,6 +251,36 @@ class TestMigrations:
             "GROUP BY version ORDER BY version"
         )
         assert applied == [(number, 1) for number in range(1, len(MIGRATIONS) + 1)]
+
+    def test_eight_processes_migrate_a_layout_2_store_once(
+        self, postgres_url: MakeURL, postgres_server: PostgresServer
+    ) -> None:
+        """Layout 3 is applied once; schema-2 data reads upgraded, in SQL and in Python alike."""
+        url = postgres_url()
+        schema = _schema_of(url)
+        postgres_layout_2(url, schema)
+        results = at_once(workers.open_stores, *[(url,) for _ in range(8)])
+        assert all(len(result["ids"]) == 1 for result in results)
+        applied = postgres_server.query(
+            f'SELECT version, count(*) FROM "{schema}".experiments_migrations '  # noqa: S608 - our schema
+            "GROUP BY version ORDER BY version"
+        )
+        assert (
+            applied == [(1, 1), (2, 1), (3, 1)] == [(n, 1) for n in range(1, len(MIGRATIONS) + 1)]
+        )
+        with _open(url) as store:
+            assert store.verify() == []
+            assert store.count(Objective) == 9
+            (prototype,) = store.query(Prototype)
+            assert prototype.shown_as is Fidelity.MOCK_UP
+            for pushdown in (True, False):
+                rows = list(store.aggregate(Prototype, group_by="shown_as", pushdown=pushdown))
+                assert rows == [{"shown_as": "mock-up", "count": 1}]
+            (learning,) = store.query(Learning)
+            assert learning.next_action == NextStep("Call the families")
+            summary = rollup(store, "welfare", at="2026-06-01T00:00:00Z").total
+            assert summary.first_shown[Fidelity.MOCK_UP] == 1
+            assert summary.open_next_steps == 3
 
     def test_newer_store_is_refused(
         self, postgres_url: MakeURL, postgres_server: PostgresServer
