@@ -131,6 +131,15 @@ class TestFollowUp:
         changed = follow_up(any_store, learning, owner="Ahmed", due="2026-06-10")
         assert changed.next_action == NextStep("Ask the bakery", owner="Ahmed", due="2026-06-10")  # type: ignore[union-attr]
 
+    def test_an_experiment_names_its_steps(self, any_store: Store) -> None:
+        """Given the experiment, a step is found among its learnings' and decision's steps."""
+        decision = decided(any_store, "Evening walks", "Youth club")
+        changed = follow_up(any_store, decision.experiment, "Youth club", owner="Karin")
+        assert changed.id == decision.id
+        assert changed.next_steps[1].owner == "Karin"  # type: ignore[union-attr]
+        with pytest.raises(ValidationError, match="has 2 next steps; say which"):
+            follow_up(any_store, decision.experiment, owner="Karin")
+
     def test_which_step_must_be_clear(self, any_store: Store) -> None:
         """Several steps need a number or an action; an unknown one lists those there are."""
         decision = decided(any_store, "Evening walks", "Youth club")

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from experiments.model._time import DateLike, DateTimeLike
     from experiments.stores import Store
 
-__all__ = ["FollowUp", "follow_up", "follow_ups"]
+__all__ = ["follow_up", "follow_ups"]
 
 _TRIES = 5
 
@@ -115,12 +115,16 @@ def follow_up(
         NotFoundError: no learning or decision is named ``record``.
         ValidationError: it has no such step, or a value the step does not take.
     """
-    if not isinstance(record, Learning | Decision):
-        found = store.resolve(record) if not isinstance(record, Experiment) else record
+    target: Learning | Decision | str
+    if isinstance(record, Learning | Decision):
+        target = record
+    else:
+        found = record if isinstance(record, Experiment) else store.resolve(record)
+        target = found.id
         if isinstance(found, Experiment):
-            record, step = _of_experiment(store, found, step)
+            target, step = _of_experiment(store, found, step)
     for _ in range(_TRIES):
-        current = _named(store, record)
+        current = _named(store, target)
         label = current.label()
         if isinstance(current, Learning):
             steps: tuple[NextStep, ...] = (
@@ -139,8 +143,8 @@ def follow_up(
         try:
             return store.save(changed, by=by)
         except ConflictError:
-            record = current.id  # someone changed it meanwhile: apply this to theirs
-    raise ConflictError(f"{record!r} kept changing; following its next step up gave up")
+            target = current.id  # someone changed it meanwhile: apply this to theirs
+    raise ConflictError(f"{target!r} kept changing; following its next step up gave up")
 
 
 def _of_experiment(store: Store, experiment: Experiment, step: int | str | None) -> tuple[str, int]:

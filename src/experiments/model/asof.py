@@ -160,11 +160,11 @@ def longer_than(
 
     Both are counted on the calendar of ``anchor``'s zone (see :func:`after`), so "P6W"
     and "P1M" compare as the dates they end on; one that ends after the year 9999 is
-    longer than any that does not.
+    longer than any limit.
     """
     end, longest = after(anchor, duration), after(anchor, limit)
     if end is None:
-        return longest is not None
+        return True
     return longest is not None and _before(longest, end)
 
 

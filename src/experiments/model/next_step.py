@@ -43,7 +43,7 @@ class NextStep:
 
     @property
     def tracked(self) -> bool:
-        """Whether someone owns it and it has a due date: what following it up needs."""
+        """Whether someone owns it and it has a due date, which following it up needs."""
         return self.owner is not None and self.due is not None
 
     def done(self, at: DateTimeLike | None = None) -> NextStep:

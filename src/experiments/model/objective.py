@@ -87,7 +87,7 @@ class KeyResult(Record):
 
     @property
     def starts(self) -> pendulum.Date:
-        """The day progress is counted from: ``since``, or the day it was recorded (UTC)."""
+        """The day progress is counted from, ``since`` or else the day it was recorded (UTC)."""
         if self.since is not None:
             return self.since
         created = self.created_at

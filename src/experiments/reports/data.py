@@ -196,7 +196,7 @@ class ExperimentDetail:
 
     @property
     def next_steps(self) -> tuple[StepDetail, ...]:
-        """Its next steps: of its learnings, then of its decision in force."""
+        """The next steps of its learnings, then those of its decision in force."""
         from_learnings = tuple(x.next_action for x in self.learnings if x.next_action)
         decided = self.decision.next_steps if self.decision is not None else ()
         return from_learnings + decided
