@@ -14,10 +14,19 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from experiments import Decision, Experiment, Learning, Objective, Prototype
+from experiments import (
+    Decision,
+    Experiment,
+    Fidelity,
+    Learning,
+    NextStep,
+    Objective,
+    Prototype,
+)
 from experiments.query import field_types
+from experiments.rollup import rollup
 from experiments.serialization import dumps, to_data
-from experiments.stores import postgres, sqlite
+from experiments.stores import Store, postgres, sqlite
 
 #: The layout the stores below are in.
 LAYOUT = 2
@@ -109,3 +118,24 @@ def postgres_layout_2(url: str, schema: str) -> None:
                 f"INSERT INTO {quoted}.versions (id, revision, data) VALUES (%s, 1, %s)",
                 (data["id"], text),
             )
+
+
+def assert_upgraded(store: Store) -> None:
+    """What :func:`schema_2_records` holds reads as schema 3, in SQL and in Python alike.
+
+    Eight processes opened the store, each writing an objective.
+    """
+    assert store.verify() == []
+    assert store.count(Objective) == 9
+    (prototype,) = store.query(Prototype)
+    assert prototype.shown_as is Fidelity.MOCK_UP
+    for pushdown in (True, False):
+        rows = list(store.aggregate(Prototype, group_by="shown_as", pushdown=pushdown))
+        assert rows == [{"shown_as": "mock-up", "count": 1}]
+    (learning,) = store.query(Learning)
+    assert learning.next_action == NextStep("Call the families")
+    (decision,) = store.query(Decision)
+    assert [s.action for s in decision.next_steps] == ["Evening walks", "Invite the youth club"]
+    summary = rollup(store, "welfare", at="2026-06-01T00:00:00Z").total
+    assert summary.first_shown[Fidelity.MOCK_UP] == 1
+    assert summary.open_next_steps == 3

@@ -8,7 +8,6 @@ import pendulum
 import pytest
 
 from experiments import (
-    Decision,
     Experiment,
     KeyResult,
     Learning,
@@ -22,25 +21,9 @@ from experiments.follow_up import follow_up, follow_ups
 from experiments.model import asof as rules
 from experiments.rollup import rollup
 from experiments.stores import Store
+from practice_programmes import decided
 
 AT = "2026-06-01T12:00:00+02:00"
-
-
-def decided(store: Store, *steps: NextStep | str, title: str = "Walks") -> Decision:
-    objective = store.create_if_absent(Objective(title="Welfare", slug="welfare"))
-    experiment = store.save(Experiment(title=title, objectives=[objective]))
-    experiment = store.save(experiment.start(at="2026-05-01T00:00:00Z"))
-    experiment = store.save(experiment.conclude(at="2026-05-10T00:00:00Z"))
-    decision = store.save(
-        Decision(
-            experiment=experiment,
-            outcome="iterate",
-            next_steps=steps,
-            decided_at="2026-05-12T00:00:00Z",
-        )
-    )
-    store.save(experiment.decide(decision))
-    return decision
 
 
 class TestNextStep:

@@ -30,19 +30,14 @@ import experiments
 from experiments import (
     ConflictError,
     Experiment,
-    Fidelity,
-    Learning,
     Measurement,
-    NextStep,
     Objective,
     Participant,
     Plugins,
-    Prototype,
     SchemaError,
     StoreError,
 )
 from experiments.query import Count, CountDistinct, F, Latest, Max, Min, Sum
-from experiments.rollup import rollup
 from experiments.serialization import to_data
 from experiments.stores import Store
 from experiments.testing.strategies import records
@@ -52,7 +47,7 @@ if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):  # in CI, fail 
 
 import workers
 from experiments.stores.postgres import MIGRATIONS, _doc, _exact  # after the check
-from old_stores import postgres_layout_2
+from old_stores import assert_upgraded, postgres_layout_2
 from pgserver import DATABASE, PostgresServer
 from racing import at_once
 
@@ -269,18 +264,7 @@ class TestMigrations:
             applied == [(1, 1), (2, 1), (3, 1)] == [(n, 1) for n in range(1, len(MIGRATIONS) + 1)]
         )
         with _open(url) as store:
-            assert store.verify() == []
-            assert store.count(Objective) == 9
-            (prototype,) = store.query(Prototype)
-            assert prototype.shown_as is Fidelity.MOCK_UP
-            for pushdown in (True, False):
-                rows = list(store.aggregate(Prototype, group_by="shown_as", pushdown=pushdown))
-                assert rows == [{"shown_as": "mock-up", "count": 1}]
-            (learning,) = store.query(Learning)
-            assert learning.next_action == NextStep("Call the families")
-            summary = rollup(store, "welfare", at="2026-06-01T00:00:00Z").total
-            assert summary.first_shown[Fidelity.MOCK_UP] == 1
-            assert summary.open_next_steps == 3
+            assert_upgraded(store)
 
     def test_newer_store_is_refused(
         self, postgres_url: MakeURL, postgres_server: PostgresServer

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from experiments import (
-    Decision,
     Experiment,
     KeyResult,
     Learning,
@@ -23,6 +22,7 @@ from experiments import (
 )
 from experiments.checks import Finding, Severity, run_checks
 from experiments.stores import Store
+from practice_programmes import decided, running
 
 NOW = "2026-06-01T12:00:00Z"
 
@@ -34,27 +34,6 @@ def findings(store: Store, check_id: str, **options: Any) -> list[Finding]:
 
 def concerned(store: Store, check_id: str, **options: Any) -> list[str]:
     return [f.concerns[0].id for f in findings(store, check_id, **options)]
-
-
-def running(store: Store, title: str = "Walks", **fields: Any) -> Experiment:
-    objective = store.create_if_absent(Objective(title="Welfare", slug="welfare"))
-    experiment = store.save(Experiment(title=title, objectives=[objective], **fields))
-    return store.save(experiment.start(at="2026-05-01T00:00:00Z"))
-
-
-def decided(store: Store, steps: list[Any]) -> Decision:
-    experiment = running(store)
-    experiment = store.save(experiment.conclude(at="2026-05-10T00:00:00Z"))
-    decision = store.save(
-        Decision(
-            experiment=experiment,
-            outcome="iterate",
-            next_steps=steps,
-            decided_at="2026-05-12T00:00:00Z",
-        )
-    )
-    store.save(experiment.decide(decision))
-    return decision
 
 
 class TestTemplateUnsatisfied:
@@ -204,7 +183,7 @@ class TestNextSteps:
 
     def test_an_overdue_step_fires(self, any_store: Store) -> None:
         """A step due in May and not done by June is overdue, with its days and owner."""
-        decided(any_store, [NextStep("Evening walks", owner="Karin", due="2026-05-20")])
+        decided(any_store, NextStep("Evening walks", owner="Karin", due="2026-05-20"))
         found = findings(any_store, "follow-up/overdue-next-step")
         assert len(found) == 1
         assert "12 days past its due date 2026-05-20" in found[0].message
@@ -214,12 +193,10 @@ class TestNextSteps:
         """Done before the moment, or due after it: not overdue."""
         decided(
             any_store,
-            [
-                NextStep(
-                    "Evening walks", owner="Karin", due="2026-05-20", done_at="2026-05-25T10:00:00Z"
-                ),
-                NextStep("Youth club", owner="Karin", due="2026-06-15"),
-            ],
+            NextStep(
+                "Evening walks", owner="Karin", due="2026-05-20", done_at="2026-05-25T10:00:00Z"
+            ),
+            NextStep("Youth club", owner="Karin", due="2026-06-15"),
         )
         assert findings(any_store, "follow-up/overdue-next-step") == []
         assert findings(any_store, "follow-up/untracked-next-step") == []
@@ -228,7 +205,7 @@ class TestNextSteps:
         """As of June, a step done in July was still overdue."""
         decided(
             any_store,
-            [NextStep("Walks", owner="Karin", due="2026-05-20", done_at="2026-07-01T10:00:00Z")],
+            NextStep("Walks", owner="Karin", due="2026-05-20", done_at="2026-07-01T10:00:00Z"),
         )
         assert len(findings(any_store, "follow-up/overdue-next-step")) == 1
 

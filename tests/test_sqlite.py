@@ -14,22 +14,16 @@ import pytest
 
 import workers
 from experiments import (
-    Decision,
-    Fidelity,
-    Learning,
-    NextStep,
     Objective,
     Plugins,
-    Prototype,
     SchemaError,
     StoreError,
     connect,
 )
-from experiments.rollup import rollup
 from experiments.stores import _mounts
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
 from experiments.testing.faults import error_of, remount, tmpfs, unprivileged
-from old_stores import sqlite_layout_2
+from old_stores import assert_upgraded, sqlite_layout_2
 from racing import at_once
 
 
@@ -459,20 +453,4 @@ class TestOlderLayouts:
             columns = {row[1] for row in raw.execute("PRAGMA table_info(records)")}
         assert {"template", "shown_as", "since", "mandatory_for", "position"} <= columns
         with connect(url(path), plugins=Plugins(autoload=False)) as store:
-            assert store.verify() == []
-            assert store.count(Objective) == 9
-            (prototype,) = store.query(Prototype)
-            assert prototype.shown_as is Fidelity.MOCK_UP
-            for pushdown in (True, False):
-                rows = list(store.aggregate(Prototype, group_by="shown_as", pushdown=pushdown))
-                assert rows == [{"shown_as": "mock-up", "count": 1}]
-            (learning,) = store.query(Learning)
-            assert learning.next_action == NextStep("Call the families")
-            (decision,) = store.query(Decision)
-            assert [s.action for s in decision.next_steps] == [
-                "Evening walks",
-                "Invite the youth club",
-            ]
-            summary = rollup(store, "welfare", at="2026-06-01T00:00:00Z").total
-            assert summary.first_shown[Fidelity.MOCK_UP] == 1
-            assert summary.open_next_steps == 3
+            assert_upgraded(store)

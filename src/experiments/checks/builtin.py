@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from experiments.checks._found import open_without
 from experiments.checks._options import DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.checks.practice import PRACTICE_CHECKS
@@ -50,13 +51,12 @@ def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator
 
 
 def _no_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    for experiment in context.experiments:
-        if experiment.time_box is None and context.status(experiment) in _OPEN:
-            yield NO_TIME_BOX.finding(
-                "has no time box; give it one (e.g. 'P4W') so that it stays small and ends "
-                "in a decision",
-                experiment,
-            )
+    yield from open_without(
+        NO_TIME_BOX,
+        context,
+        "time_box",
+        "has no time box; give it one (e.g. 'P4W') so that it stays small and ends in a decision",
+    )
 
 
 def _long_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:

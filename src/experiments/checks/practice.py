@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from experiments.checks._found import open_without
 from experiments.checks._options import NUMBER_OPTION, OptionKind
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.model import ExperimentStatus, Fidelity
@@ -87,13 +88,13 @@ def _no_outsider(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
 
 
 def _no_scope(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    for experiment in context.experiments:
-        if experiment.scope is None and context.status(experiment) in _OPEN:
-            yield NO_SCOPE.finding(
-                "has no planned scope; say how many participants, sites or units and what "
-                "budget it starts with (e.g. 'participants=20, sites=1')",
-                experiment,
-            )
+    yield from open_without(
+        NO_SCOPE,
+        context,
+        "scope",
+        "has no planned scope; say how many participants, sites or units and what budget "
+        "it starts with (e.g. 'participants=20, sites=1')",
+    )
 
 
 def _too_big(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
