@@ -174,7 +174,7 @@ class TestScope:
         options = {"start-small/too-big": {"max_participants": 500, "max_budget": "100000"}}
         found = findings(any_store, "start-small/too-big", options=options)
         assert len(found) == 1
-        assert "budget 9e+06 (more than 100000)" in found[0].message
+        assert "budget 9,000,000 (more than 100,000)" in found[0].message
         assert "participants" not in found[0].message
 
 

@@ -73,7 +73,7 @@ from experiments.model._time import (
 from experiments.model.hypothesis import Criterion
 from experiments.model.lifecycle import LIFECYCLE_TIMES
 from experiments.model.objective import cycle_message, parent_cycles, subtree
-from experiments.model.template import Gap, Move, templates_for
+from experiments.model.template import Gap, Move, next_move, templates_for
 from experiments.query import Count, F, Latest, Max, Min
 from experiments.refs import Ref
 
@@ -94,8 +94,6 @@ _STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
 _EVIDENCE: Final = {e.value: e for e in Evidence}
 _OUTCOME: Final = {o.value: o for o in Outcome}
 _FIDELITY: Final = {f.value: f for f in Fidelity}
-#: The move a template holds an experiment to next, by its status.
-_NEXT_MOVE: Final = {ExperimentStatus.PLANNED: Move.START, ExperimentStatus.RUNNING: Move.CONCLUDE}
 _UTC_WIDTH: Final = len("2026-01-01T00:00:00.000000Z")
 
 #: Bits of a person's flags in :attr:`AsOf.people`.
@@ -465,7 +463,7 @@ class AsOf:
         ]
         decision = self.decision(experiment)
         if decision is not None:
-            source = Ref(decision.id, f"{experiment.title}: {decision.outcome.value}")
+            source = _decision_ref(decision, experiment.title)
             found += [
                 self._follow_up(step, source, number, ref)
                 for number, step in enumerate(decision.next_steps, start=1)
@@ -473,6 +471,7 @@ class AsOf:
         return found
 
     def _follow_up(self, step: NextStep, source: Ref, number: int, experiment: Ref) -> FollowUp:
+        """Where ``step`` stands at the view's moment: done, or how many days overdue."""
         return FollowUp(
             step,
             source,
@@ -502,7 +501,7 @@ class AsOf:
         Only templates that still need something are listed; an experiment that is
         concluded, decided or abandoned has no move left that a template holds.
         """
-        move = _NEXT_MOVE.get(self.status(experiment))
+        move = next_move(self.status(experiment))
         templates = self.templates_of(experiment) if move is not None else []
         if not templates:
             return []
@@ -958,21 +957,18 @@ class _Facts:
             in_force = rules.decision_in_force(experiment.status, rules.latest_decision(decisions))
             if in_force is None:
                 continue
-            source = Ref(in_force.id, f"{experiment.title}: {in_force.outcome.value}")
+            source = _decision_ref(in_force, experiment.title)
             for number, step in enumerate(in_force.next_steps, start=1):
                 self._count_step(experiment, step, source, number)
 
     def _count_step(
         self, experiment: ExperimentFacts, step: NextStep, source: Ref, number: int
     ) -> None:
-        if self.view.reached(step.done_at):
-            return
-        experiment.open_steps += 1
-        days = rules.step_overdue_days(step.due, step.done_at, self.at)
-        if days is not None:
-            experiment.overdue_steps += (
-                FollowUp(step, source, number, experiment.ref, done=False, overdue_days=days),
-            )
+        follow_up = self.view._follow_up(step, source, number, experiment.ref)  # noqa: SLF001
+        if not follow_up.done:
+            experiment.open_steps += 1
+            if follow_up.overdue:
+                experiment.overdue_steps += (follow_up,)
 
     # --- deriving ---------------------------------------------------------------------
 
@@ -1168,6 +1164,11 @@ class _Criteria:
                 measured=value,
                 criterion_met=rules.criterion_met(criterion, value),
             )
+
+
+def _decision_ref(decision: Decision, title: str) -> Ref:
+    """A decision as findings and follow-ups name it: its experiment and its outcome."""
+    return Ref(decision.id, f"{title}: {decision.outcome.value}")
 
 
 def as_of(

@@ -70,7 +70,7 @@ from experiments.model import (
 from experiments.model._time import DateTimeLike, TimeBoxLike, utc_key
 from experiments.model._validate import SLUG_PATTERN
 from experiments.model.hypothesis import AssumptionKind, Criterion
-from experiments.model.template import Gap, Move
+from experiments.model.template import Gap, next_move
 from experiments.stores._rules import TemplateRule, decision_in_store
 
 if TYPE_CHECKING:
@@ -478,10 +478,7 @@ class Run:
         )
 
     def _gaps(self) -> list[tuple[Template, bool, tuple[Gap, ...]]]:
-        move = {
-            ExperimentStatus.PLANNED: Move.START,
-            ExperimentStatus.RUNNING: Move.CONCLUDE,
-        }.get(self._experiment.status)
+        move = next_move(self._experiment.status)
         if move is None:
             return []
         pending = self._batch.pending if self._batch is not None else {}

@@ -108,7 +108,7 @@ def _too_big(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Find
         if scope is None or context.status(experiment) not in _OPEN:
             continue
         over = [
-            f"{words} {getattr(scope, name):g} (more than {limit:g})"
+            f"{words} {getattr(scope, name):,.10g} (more than {limit:,.10g})"
             for name, limit, words in limits
             if limit and getattr(scope, name) is not None and getattr(scope, name) > limit
         ]

@@ -33,6 +33,7 @@ from experiments.model._validate import (
 )
 from experiments.model.asof import first_exposure, longer_than
 from experiments.model.experiment import Experiment
+from experiments.model.lifecycle import ExperimentStatus
 from experiments.model.participant import (
     Participant,
     Participation,
@@ -57,6 +58,7 @@ __all__ = [
     "Template",
     "ancestors",
     "mandatory_templates",
+    "next_move",
     "templates_for",
 ]
 
@@ -83,6 +85,9 @@ class Move(enum.StrEnum):
 
     START = "start"
     CONCLUDE = "conclude"
+
+
+_NEXT_MOVE: Final = {ExperimentStatus.PLANNED: Move.START, ExperimentStatus.RUNNING: Move.CONCLUDE}
 
 
 class Need(enum.StrEnum):
@@ -134,6 +139,15 @@ class Gap:
             )
         assert self.requirement is not None
         return _WANTED[self.requirement]
+
+
+def next_move(status: ExperimentStatus) -> Move | None:
+    """The move a template holds an experiment with ``status`` to next, if any.
+
+    A planned experiment is to start and a running one to conclude; a concluded,
+    decided or abandoned one has no move left that a template holds.
+    """
+    return _NEXT_MOVE.get(status)
 
 
 #: What each requirement asks for, as :meth:`Template.missing` says it is missing.
