@@ -41,6 +41,7 @@ from experiments import (
     Prototype,
     Record,
     Role,
+    Scope,
     Sprint,
     TimeBox,
     TransitionError,
@@ -1278,3 +1279,43 @@ class TestNote:
         """A note is information unless said otherwise."""
         assert make(Note).level.value == "info"
         assert make(Note, level="ERROR").level.value == "error"
+
+
+class TestScope:
+    """Scope: the planned size of an experiment, from text, a mapping or its parts."""
+
+    def test_text_round_trips(self) -> None:
+        """Its text form reads back as the same scope, currency and all."""
+        scope = Scope.parse("participants=40; sites=2, budget=50000.5 DKK")
+        assert (scope.participants, scope.sites, scope.budget, scope.currency) == (
+            40,
+            2,
+            50000.5,
+            "DKK",
+        )
+        assert Scope.parse(str(scope)) == scope
+        assert str(Scope(budget=1000)) == "budget=1000"
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("people=4", "'people=4' is not one of those"),
+            ("participants=four", "participants 'four' is not a number"),
+            ("participants=0", "must be 1 or more"),
+            ("", "plans nothing"),
+            ("sites=1, currency=DKK", "needs the budget it counts"),
+            ("budget=-5", "must be zero or more"),
+        ],
+    )
+    def test_what_is_refused(self, text: str, message: str) -> None:
+        """Unknown parts, words for numbers, nothing planned: each says what is wrong."""
+        with pytest.raises(ValidationError, match=message):
+            Scope.parse(text) if text else Scope()
+
+    def test_an_experiment_takes_text_or_a_mapping(self) -> None:
+        """The field reads text and mappings; blank text is no scope."""
+        assert Experiment(title="E", scope="sites=3").scope == Scope(sites=3)
+        assert Experiment(title="E", scope={"participants": 9}).scope == Scope(participants=9)
+        assert Experiment(title="E", scope="  ").scope is None
+        with pytest.raises(ValidationError, match=r"Experiment\.scope .*has no part wards"):
+            Experiment(title="E", scope={"wards": 2})

@@ -21,6 +21,7 @@ from experiments import (
     ValidationError,
 )
 from experiments.checks import Finding, Severity, run_checks
+from experiments.rollup import rollup
 from experiments.stores import Store
 from practice_programmes import decided, running
 
@@ -167,6 +168,13 @@ class TestScope:
         assert [f.concerns[0].id for f in found] == [experiment.id]
         assert "participants 400 (more than 50)" in found[0].message
         assert "budget" not in found[0].message
+
+    def test_the_rollup_counts_planned_scopes(self, any_store: Store) -> None:
+        """Of two experiments one plans its scope: half are scoped."""
+        running(any_store, scope="participants=20")
+        running(any_store, title="Other")
+        total = rollup(any_store, "welfare", at=NOW).total
+        assert (total.scoped, total.share_scoped) == (1, 0.5)
 
     def test_limits_are_configurable(self, any_store: Store) -> None:
         """max_budget set, a large budget is too big; max_participants raised, 400 is fine."""
