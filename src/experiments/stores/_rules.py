@@ -264,20 +264,19 @@ class TemplateRule:
         ]
         if not binding:
             return []
-        after = experiment
         people = []
-        for participation in self._owned(Participation, after.id):
+        for participation in self._owned(Participation, experiment.id):
             person = self._find(participation.participant)
             if isinstance(person, Participant):
                 people.append((participation, person))
-        sprint = self._find(after.sprint) if after.sprint else None
-        moment = after.concluded_at if move is Move.CONCLUDE else after.started_at
-        hypotheses = self._owned(Hypothesis, after.id)
-        prototypes = self._owned(Prototype, after.id)
+        sprint = self._find(experiment.sprint) if experiment.sprint else None
+        moment = experiment.concluded_at if move is Move.CONCLUDE else experiment.started_at
+        hypotheses = self._owned(Hypothesis, experiment.id)
+        prototypes = self._owned(Prototype, experiment.id)
         found = []
         for template, mandatory in binding:
             missing = template.missing(
-                after,
+                experiment,
                 move,
                 people=people,
                 hypotheses=hypotheses,
