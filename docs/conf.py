@@ -221,5 +221,10 @@ def _resolve_own_names(app: Any, env: Any, node: Any, contnode: Any) -> Any:
 
 
 def setup(app: Any) -> None:
+    # Mermaid diagrams are shown as their text here (GitHub draws them); no lexer needed.
+    from pygments.lexers.special import TextLexer  # noqa: PLC0415
+    from sphinx.highlighting import lexers  # noqa: PLC0415
+
+    lexers["mermaid"] = TextLexer()
     app.connect("autodoc-process-signature", _attrs_signature)
     app.connect("missing-reference", _resolve_own_names)

@@ -13,8 +13,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from experiments import Plugins, connect
+from experiments.reports import Report
 from experiments.stores import Store
+from needs import missing
 from pgserver import PostgresServer, find_bin
+from report_programmes import large_report
 from special_files import SpecialFile
 
 settings.register_profile(
@@ -40,8 +43,8 @@ def plugins() -> Plugins:
 def postgres_server() -> Iterator[PostgresServer]:
     """A throwaway PostgreSQL server on loopback for the whole session.
 
-    Without the server binaries or psycopg the tests that need it skip, except under
-    CI=true, where they fail: CI must run them.
+    Without the server binaries or psycopg the tests that need it skip, except in CI,
+    where they fail: CI must run them.
     """
     bin_dir = find_bin()
     reason = None
@@ -53,9 +56,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     elif importlib.util.find_spec("psycopg") is None:
         reason = "psycopg is not installed (pip install 'strategy-experiments[postgres]')"
     if reason is not None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
-        pytest.skip(reason)
+        missing(reason)
     assert bin_dir is not None
     server = PostgresServer(bin_dir)
     try:
@@ -127,3 +128,9 @@ def scratch(tmp_path: Path) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(dir=shm, prefix="experiments-sweep-") as made:
         yield Path(made)
+
+
+@pytest.fixture(scope="session")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """A report of ten thousand experiments, made once per test process."""
+    return large_report(tmp_path_factory.mktemp("large"))

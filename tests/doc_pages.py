@@ -28,7 +28,8 @@ with the installed ``experiments`` command first on the PATH, and compares what 
 prints with the lines shown below it, if any (``...`` alone on a line stands for any
 lines, within a line for any text); ``sql`` runs through psql, and so does ``psql``
 (SQL with psql's backslash commands, such as ``\\connect``); ``toml`` must parse.
-``text`` and ``markdown`` blocks are diagrams, prose and markup, and are not run.  A
+``text``, ``markdown`` and ``mermaid`` blocks are diagrams, prose and markup, and are not
+run.  A
 block in any other language is an error, so nothing is left out by accident.
 """
 
@@ -56,7 +57,7 @@ PAGES: Final = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
 EXAMPLE_HOST: Final = "db.example.org"
 SETUPS: Final = frozenset({"municipality", "postgres"})
 RUN: Final = frozenset({"python", "console", "sql", "psql", "toml"})
-NOT_CODE: Final = frozenset({"text", "markdown"})
+NOT_CODE: Final = frozenset({"text", "markdown", "mermaid"})
 _TIMEOUT: Final = 300
 _SETUP = re.compile(r"<!--\s*doctest:\s*setup\s+(\S+)\s*-->")
 

@@ -26,7 +26,7 @@ from experiments import (
 from experiments.query import field_types
 from experiments.rollup import rollup
 from experiments.serialization import dumps, to_data
-from experiments.stores import Store, postgres, sqlite
+from experiments.stores import Store, _postgres_layout, _sqlite_layout, postgres, sqlite
 
 #: The layout the stores below are in.
 LAYOUT = 2
@@ -64,7 +64,7 @@ def schema_2_records() -> list[dict[str, Any]]:
 
 def sqlite_layout_2(path: Path) -> None:
     """A SQLite store of layout 2 at ``path`` holding :func:`schema_2_records`."""
-    columns = set(sqlite.HOT) - set(sqlite._THIRD_HOT)
+    columns = set(sqlite.HOT) - set(_sqlite_layout._THIRD_HOT) - set(_sqlite_layout._FOURTH_HOT)
     with contextlib.closing(sqlite3.connect(path)) as raw:
         for migration in sqlite.MIGRATIONS[:LAYOUT]:
             for statement in migration:
@@ -112,7 +112,7 @@ def postgres_layout_2(url: str, schema: str) -> None:
             connection.execute(
                 f"INSERT INTO {quoted}.records (id, kind, revision, deleted, data, doc) "
                 "VALUES (%s, %s, 1, 0, %s, %s::jsonb)",
-                (data["id"], data["kind"], text, postgres._doc(data, text)),
+                (data["id"], data["kind"], text, _postgres_layout.query_copy(data, text)),
             )
             connection.execute(
                 f"INSERT INTO {quoted}.versions (id, revision, data) VALUES (%s, 1, %s)",

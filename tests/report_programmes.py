@@ -1,4 +1,5 @@
-"""Programmes that report tests record: hostile text, a pseudonymous marker, the example's."""
+"""Programmes that report tests record: hostile text, a pseudonymous marker, the example's,
+and a large one of ten thousand experiments."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from experiments.rollup import rollup
 from experiments.stores import Store
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+import bench_rollup
 import municipality
 
 #: The name of a pseudonymous participant: it must appear in no report, anywhere.
@@ -116,3 +119,21 @@ def hostile_store() -> Store:
         store.save(experiment.decide(decision))
     store.save(Excuse(group=SCRIPT, reason="other", statement=PIPE, objective=objective))
     return store
+
+
+#: How many experiments the large programme has.
+LARGE = 10_000
+#: When the large programme is reported on: after all of its experiments began.
+LARGE_AS_OF = "2027-01-01T00:00:00Z"
+
+
+def large_report(directory: Path, n: int = LARGE) -> Report:
+    """The roll-up benchmark's programme of ``n`` experiments, reported with its findings.
+
+    It is recorded in a SQLite file in ``directory``: the memory store scans every
+    record for each query of a few hundred ids, which takes minutes at this size.
+    """
+    url = f"sqlite:///{directory}/large.db"
+    bench_rollup.fill(url, n)
+    with experiments.connect(url, plugins=Plugins(autoload=False), create=False) as store:
+        return reports.build(store, at=LARGE_AS_OF)

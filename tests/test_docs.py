@@ -123,6 +123,8 @@ PUBLIC_MODULES = (
     "experiments.errors",
     "experiments.follow_up",
     "experiments.hookspecs",
+    "experiments.maturity",
+    "experiments.mental_models",
     "experiments.plugins",
     "experiments.query",
     "experiments.reports",
@@ -130,8 +132,10 @@ PUBLIC_MODULES = (
     "experiments.sprints",
     "experiments.stores",
     "experiments.templates",
+    "experiments.surveys",
     "experiments.testing",
     "experiments.tracking",
+    "experiments.vocabulary",
 )
 
 

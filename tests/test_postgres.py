@@ -46,7 +46,8 @@ if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):  # in CI, fail 
     pytest.importorskip("psycopg", reason="pip install 'strategy-experiments[postgres]'")
 
 import workers
-from experiments.stores.postgres import MIGRATIONS, _doc, _exact  # after the check
+from experiments.stores._postgres_layout import _exact, query_copy  # after the check
+from experiments.stores.postgres import MIGRATIONS
 from old_stores import assert_upgraded, postgres_layout_2
 from pgserver import DATABASE, PostgresServer
 from racing import at_once
@@ -83,7 +84,7 @@ class TestQueryCopy:
     def test_copy_holds_the_same_values(self, record: Any) -> None:
         """The copy of any record reads as its data, floats still floats."""
         data = to_data(record)
-        copy = json.loads(_doc(data, json.dumps(data)))
+        copy = json.loads(query_copy(data, json.dumps(data)))
         assert copy == data  # floats written exactly read back as the same float
         for key, value in data.items():
             if isinstance(value, float):

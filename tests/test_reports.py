@@ -6,7 +6,9 @@ write them again from the current code (and read the difference before committin
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import json
 import os
@@ -24,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import experiments
+import needs
 from experiments import (
     Experiment,
     Hypothesis,
@@ -37,12 +40,22 @@ from experiments import (
 )
 from experiments.reports import Report, ReportFormat, _escape
 from experiments.reports._csv import COLUMNS
+from experiments.reports._html import (
+    DETAIL_LIMIT,
+    LIST_LIMIT,
+    OPEN_LIMIT,
+    groups,
+    policy,
+    spread,
+)
+from experiments.reports._html import script as html_script
 from experiments.reports.builtin import BUILTIN_FORMATS
 from experiments.rollup import rollup
 from experiments.stores import Store
 from fake_plugins import fake_distribution
 from report_programmes import (
     FORMULAS,
+    LARGE,
     MARKER,
     PIPE,
     SCRIPT,
@@ -54,9 +67,17 @@ from report_programmes import (
 from special_files import SpecialFile
 
 GOLDEN = Path(__file__).parent / "golden"
-FORMATS = ("md", "json", "csv", "html")
+FORMATS = ("md", "json", "csv", "csv-comma", "html", "maturity-csv", "glossary-csv")
 LANGUAGES = ("en", "da", "nb", "sv")
-EXTENSION = {"md": "md", "json": "json", "csv": "csv", "html": "html"}
+EXTENSION = {
+    "md": "md",
+    "json": "json",
+    "csv": "csv",
+    "csv-comma": "csv",
+    "html": "html",
+    "maturity-csv": "csv",
+    "glossary-csv": "csv",
+}
 
 
 def text_of(rendered: str | bytes) -> str:
@@ -166,6 +187,15 @@ class TestGather:
         assert booking.planned_start is None
         assert booking.participants == 0
 
+    def test_the_example_says_who_takes_part_in_nothing(
+        self, programme_store: Store, report: Report
+    ) -> None:
+        """Recorded people who are in no experiment are told apart from those let in."""
+        objective = programme_store.get_by_slug(Objective, "welfare-in-100-days")
+        told = municipality.describe(programme_store, objective)
+        assert "Recorded: 14 participants (2 of them take part in no experiment)," in told
+        assert report.rollup.total.involvement.participants == 12
+
     def test_as_of_an_earlier_moment(self, programme_store: Store) -> None:
         """Before the art afternoons concluded, no conclusion, learning or decision shows."""
         result = rollup(programme_store, "welfare-in-100-days", at="2026-10-01T12:00:00+02:00")
@@ -241,7 +271,7 @@ class TestFormats:
     """Formats come through the register_report_formats hook, the built-in ones too."""
 
     def test_builtin_formats_in_order(self, plugins: Plugins) -> None:
-        """Markdown, JSON, CSV and HTML, registered by the built-in plugin."""
+        """Markdown, JSON, CSV, HTML, and the maturity and glossary tables, built in."""
         assert list(reports.formats(plugins)) == list(FORMATS)
         assert {i.plugin for i in plugins.report_formats().values()} == {
             "experiments.reports.builtin"
@@ -341,7 +371,9 @@ class TestFormats:
 
     def test_unknown_format_or_language(self, report: Report) -> None:
         """The error lists what there is to choose from."""
-        with pytest.raises(ValidationError, match="choose one of md, json, csv, html"):
+        with pytest.raises(
+            ValidationError, match="choose one of md, json, csv, csv-comma, html, maturity-csv"
+        ):
             reports.render(report, "pdf")
         with pytest.raises(ValidationError, match="choose one of en, da, nb, sv"):
             reports.render(report, "md", "fi")
@@ -353,7 +385,10 @@ class TestFormats:
             "report.md",
             "report.json",
             "experiments.csv",
+            "experiments-comma.csv",
             "report.html",
+            "maturity.csv",
+            "glossary.csv",
         ]
         assert (tmp_path / "experiments.csv").read_bytes().startswith(b"\xef\xbb\xbf")
         board = reports.write(report, tmp_path / "board.HTML", lang="sv")
@@ -415,7 +450,159 @@ class TestFormats:
         result = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
-        assert result.stdout.strip() == "['md', 'json', 'csv', 'html'] []"
+        assert result.stdout.strip() == f"{list(FORMATS)} []"
+
+
+# --- the spreadsheet and the page ------------------------------------------------------
+
+
+def _rows(data: str | bytes, delimiter: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text_of(data), newline=""), delimiter=delimiter))
+
+
+class TestCsv:
+    """The experiment list opens in one column per field wherever it is opened."""
+
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_comma_variant_holds_the_same_cells(self, report: Report, lang: str) -> None:
+        """csv-comma is the csv list, separated by commas in every language."""
+        native = reports.render(report, "csv", lang)
+        comma = reports.render(report, "csv-comma", lang)
+        assert isinstance(comma, bytes)
+        assert comma.startswith(b"\xef\xbb\xbf")
+        expected = _rows(native, "," if lang == "en" else ";")
+        assert _rows(comma, ",") == expected
+        assert {len(row) for row in expected} == {len(COLUMNS)}
+        assert comma == native if lang == "en" else comma != native
+
+    def test_a_csv_file_name_means_the_language_separator(
+        self, report: Report, tmp_path: Path
+    ) -> None:
+        """Written by extension, .csv is the csv format; csv-comma has a file name of its own."""
+        written = reports.write(report, tmp_path / "list.csv", lang="da")
+        assert written.read_bytes() == reports.render(report, "csv", "da")
+        assert reports.formats()["csv-comma"].filename == "experiments-comma.csv"
+
+
+def _experiment_rows(page: str) -> int:
+    table = page.split('id="experiment-table"', 1)[1]
+    body = table.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return body.count("<tr")
+
+
+class TestHtmlPage:
+    """The page's structure: a table of every experiment, details, one script by hash."""
+
+    def test_the_policy_names_the_one_script_by_its_hash(self, report: Report) -> None:
+        """The CSP allows exactly the inline script's SHA-256, and nothing to load or send."""
+        page = text_of(reports.render(report, "html", "da"))
+        source = page.split("<script>", 1)[1].split("</script>", 1)[0]
+        digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
+        assert ("content", policy()) in page_parts(page).attributes
+        assert f"script-src 'sha256-{digest}'" in policy()
+        for directive in ("default-src 'none'", "base-uri 'none'", "form-action 'none'"):
+            assert directive in policy()
+        assert "unsafe-eval" not in policy()
+        assert "script-src 'unsafe-inline'" not in policy()
+
+    def test_every_experiment_in_the_table_and_in_detail(self, report: Report) -> None:
+        """A small programme: a row and an open detail section for each experiment."""
+        page = text_of(reports.render(report, "html", "en"))
+        assert _experiment_rows(page) == len(report.experiments) <= OPEN_LIMIT
+        assert page.count('<article class="experiment"') == len(report.experiments)
+        assert page.count('<details class="objective"') == 1
+        assert '<details class="objective" id="' in page
+        assert " open>" in page
+        for experiment in report.experiments:
+            assert f'<a href="#{experiment.ref.id}">' in page
+            assert f'<article class="experiment" id="{experiment.ref.id}">' in page
+
+    @pytest.mark.parametrize("format_name", ["html", "md"])
+    def test_deepest_involvement_shows_its_figures(self, report: Report, format_name: str) -> None:
+        """How many went how deep is written out, in the chart as in the Markdown."""
+        depth = "informeret\u00a00, h\u00f8rt\u00a03, medskabende\u00a09"
+        assert depth in text_of(reports.render(report, format_name, "da"))
+
+    def test_charts_are_never_scaled(self, report: Report) -> None:
+        """Charts have no viewBox: their text keeps its size on any screen."""
+        page = text_of(reports.render(report, "html", "en"))
+        assert "viewBox" not in page
+        assert page.count('<svg width="100%" height="') == 4
+
+
+class TestDetailGroups:
+    """Which experiments the page shows in full, and under which objective."""
+
+    def test_each_experiment_once_under_its_first_objective(self) -> None:
+        """An experiment of two objectives is under the first in the report's tree."""
+        with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+            top = store.save(Objective(title="Welfare", slug="welfare"))
+            child = store.save(Objective(title="Families", parent=top))
+            store.save(Experiment(title="Both", objectives=[child, top]))
+            store.save(Experiment(title="Families only", objectives=[child]))
+            store.save(Experiment(title="Unlinked"))
+            whole = reports.build(store, at=municipality.AS_OF)
+        found = [
+            (None if g.objective is None else g.objective.objective.title, g.total)
+            for g in groups(whole)
+        ]
+        assert found == [("Welfare", 1), ("Families", 1), (None, 1)]
+        page = text_of(reports.render(whole, "html", "en"))
+        assert "Linked to no objective" in page
+        assert page.count('<article class="experiment"') == 3
+
+    @given(st.lists(st.integers(0, 60), max_size=30), st.integers(0, 200))
+    def test_the_detail_limit_is_shared_fairly(self, sizes: list[int], limit: int) -> None:
+        """As many as the limit allows; groups not shown whole differ by one at most."""
+        kept = spread(sizes, limit)
+        assert sum(kept) == min(limit, sum(sizes))
+        assert all(0 <= k <= size for k, size in zip(kept, sizes, strict=True))
+        for k, size in zip(kept, sizes, strict=True):
+            if k < size:
+                assert max(kept) <= k + 1
+
+
+@pytest.mark.slow
+class TestLargeProgramme:
+    """Ten thousand experiments still make a page one can mail and read."""
+
+    @pytest.mark.parametrize("lang", ["en", "da"])
+    def test_html_stays_under_three_megabytes(self, large: Report, lang: str) -> None:
+        """Every experiment a row, a few hundred in detail, each list cut, under 3 MB."""
+        page = text_of(reports.render(large, "html", lang))
+        size = len(page.encode("utf-8"))
+        print(f"{len(large.experiments)} experiments, {lang}: {size / 1e6:.2f} MB")  # noqa: T201
+        assert size < 3_000_000
+        assert _experiment_rows(page) == len(large.experiments) == LARGE
+        assert page.count('<article class="experiment"') == DETAIL_LIMIT
+        assert page.count('<details class="objective"') > 50
+        assert '<details class="objective" id="' in page
+        assert " open>" not in page
+        findings = page.split('<section id="findings">', 1)[1].split("</section>", 1)[0]
+        assert findings.count("<li ") <= LIST_LIMIT * 6
+        assert len(large.findings or ()) > LIST_LIMIT * 6
+        assert page.count('<p class="more">') >= 2
+
+
+class TestOutsideTools:
+    """A browser test without its browser or tools skips on a laptop and fails in CI."""
+
+    @pytest.mark.parametrize(
+        ("ci", "outcome"), [("", pytest.skip.Exception), ("true", pytest.fail.Exception)]
+    )
+    def test_missing_tools(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str, outcome: type
+    ) -> None:
+        """No axe-core where the tests look: a skip saying how to install it, or a failure."""
+        monkeypatch.setenv("CI", ci)
+        monkeypatch.setattr(needs, "NODE_MODULES", tmp_path)
+        with pytest.raises(outcome, match="npm ci --ignore-scripts"):
+            needs.axe_source()
+        with pytest.raises(outcome, match="mermaid-cli"):
+            needs.mermaid_cli(tmp_path)
+        monkeypatch.setattr(needs, "CHROMIUM", tmp_path / "no-chromium")
+        with pytest.raises(outcome, match="apt-get install chromium"):
+            needs.chromium()
 
 
 # --- escaping ---------------------------------------------------------------------------
@@ -495,14 +682,15 @@ class TestHostileText:
 
     @pytest.mark.parametrize("lang", LANGUAGES)
     def test_html_shows_markup_as_text(self, hostile_report: Report, lang: str) -> None:
-        """A title '<script>alert(1)</script>' is text; the page holds no script at all."""
+        """A title '<script>alert(1)</script>' is text; the page holds only its own script."""
         page = text_of(reports.render(hostile_report, "html", lang))
         parts = page_parts(page)
-        assert "script" not in parts.tags
+        assert parts.tags.count("script") == 1
         assert not any(name.startswith("on") for name, _ in parts.attributes)
         assert SCRIPT in "".join(parts.text)
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-        assert "<script" not in page.lower()
+        assert page.lower().count("<script") == 1
+        assert f"<script>{html_script()}</script>" in page
 
     @pytest.mark.parametrize("lang", LANGUAGES)
     def test_markdown_tables_and_diagram_hold(self, hostile_report: Report, lang: str) -> None:
@@ -573,7 +761,7 @@ class TestPseudonymity:
         assert MARKER.lower() not in rendered.lower()
         for name in ("Sara M.", "Jens K.", "Fatima A."):  # the example's pseudonymous people
             assert name not in rendered
-        assert "Lise Dahl" in rendered or format_name == "csv"
+        assert "Lise Dahl" in rendered or format_name.endswith("csv")
 
     def test_counts_include_them(self, marked: tuple[Report, Report]) -> None:
         """Participants, critical voices and pseudonymous ones each count them once."""
@@ -628,9 +816,48 @@ class TestEscapingFunctions:
         """Only plain characters and entity codes; decoded, it is the (shortened) text."""
         label = _escape.mermaid(text, limit=40)
         assert re.fullmatch(r"(?:[\w ,.\-/?!():']|#\d+;)*", label)
-        decoded = _unescape_mermaid(label)
+        assert _unescape_mermaid(label) == _escape.shorten(text, 40)
+
+    @given(st.one_of(any_text, pointed_text, st.text(" ab", max_size=80)), st.integers(2, 50))
+    def test_shortening_cuts_after_a_word(self, text: str, limit: int) -> None:
+        """Short text stays whole; long text is cut after a word, with an ellipsis."""
         flat = _escape.one_line(text)
-        assert decoded == flat or (decoded.endswith("\u2026") and len(decoded) <= 40)
+        short = _escape.shorten(text, limit)
+        assert len(short) <= limit
+        if len(flat) <= limit:
+            assert short == flat
+            return
+        assert short.endswith("\u2026")
+        kept = short[:-1]
+        assert flat.startswith(kept)
+        first_word = flat.split(" ")[0]
+        assert len(first_word) >= limit or flat[len(kept)] == " " or kept == ""
+
+    def test_shortening_examples(self) -> None:
+        """Whole words up to the limit; a single long word is cut inside."""
+        title = "Families offered art afternoons with their children come back"
+        assert _escape.shorten(title, 100) == title
+        assert _escape.shorten(title, 30) == "Families offered art\u2026"
+        assert _escape.shorten("Supercalifragilisticexpialidocious", 10) == "Supercali\u2026"
+        assert _escape.mermaid(title) == title  # Mermaid wraps it itself
+
+    @given(st.one_of(any_text, pointed_text), st.integers(4, 40), st.integers(1, 3))
+    def test_wrapped_lines(self, text: str, width: int, most: int) -> None:
+        """At most ``most`` lines of at most ``width`` characters, the text in its order."""
+        wrapped = _escape.lines(text, width, most)
+        assert 1 <= len(wrapped) <= most
+        assert all(len(line) <= width for line in wrapped)
+        shown = "".join(wrapped).replace(" ", "")
+        whole = _escape.one_line(text).replace(" ", "")
+        assert shown == whole or (shown.endswith("\u2026") and whole.startswith(shown[:-1]))
+
+    def test_no_break_spaces_hold(self) -> None:
+        """A figure and its unit stay together where a line may break."""
+        assert _escape.one_line("1\u00a0234 \n  families") == "1\u00a0234 families"
+        assert _escape.lines("consulted\u00a03, co-creating\u00a09", 14, 3) == [
+            "consulted\u00a03,",
+            "co-creating\u00a09",
+        ]
 
     @given(st.one_of(any_text, pointed_text))
     def test_csv_cells_round_trip_as_text(self, text: str) -> None:
@@ -669,7 +896,7 @@ class TestEscapingFunctions:
                 report = reports.build(store, objective, at=municipality.AS_OF)
             page = text_of(reports.render(report, "html", lang))
             parts = page_parts(page)
-            assert "script" not in parts.tags
+            assert parts.tags.count("script") == 1
             shown = "".join(parts.text)
             assert all(t.strip() in shown or "\r" in t for t in titles)
             check_markdown(text_of(reports.render(report, "md", lang)))

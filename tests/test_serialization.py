@@ -108,7 +108,7 @@ class TestLayout:
         ).start(at="2026-03-01T10:00:00[Europe/Copenhagen]", by="Bo")
         expected: dict[str, Any] = {
             "kind": "experiment",
-            "schema": 3,
+            "schema": 4,
             "id": Experiment.id_for_slug("art-afternoons"),
             "slug": "art-afternoons",
             "revision": 0,
@@ -127,6 +127,7 @@ class TestLayout:
             "abandon_reason": "",
             "template": None,
             "scope": None,
+            "terms": [],
             "created_at": "2026-02-01T09:00:00.000000Z",
             "updated_at": "2026-02-01T09:00:00.000000Z",
             "changed_by": "Bo",
@@ -159,7 +160,7 @@ class TestLayout:
         """to_json is compact by default and readable with an indent."""
         record = Objective(title="x")
         assert "\n" not in to_json(record)
-        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 3,')
+        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 4,')
 
 
 def _rename_headline(data: dict[str, Any]) -> dict[str, Any]:
@@ -229,27 +230,32 @@ class TestSchemaVersions:
 
     def test_a_missing_step_is_an_error(self, monkeypatch):
         """Without a step from the data's version the data cannot be read."""
-        monkeypatch.setattr(ser, "SCHEMA_VERSION", 3)
+        monkeypatch.setattr(ser, "SCHEMA_VERSION", 4)
         monkeypatch.setitem(ser.UPGRADES, 1, _rename_headline)
-        monkeypatch.delitem(ser.UPGRADES, 2)
-        with pytest.raises(SchemaError, match="no upgrade from schema version 2 is known"):
+        monkeypatch.delitem(ser.UPGRADES, 3)
+        with pytest.raises(SchemaError, match="no upgrade from schema version 3 is known"):
             from_data(_old_objective())
 
     def test_the_real_history_of_versions(self):
-        """Version 2 added what a decision revises: a version-1 decision revises nothing."""
-        assert ser.SCHEMA_VERSION == 3
-        assert sorted(ser.UPGRADES) == [1, 2]
+        """2: what a decision revises; 3: the terms used; 4: next steps followed up."""
+        assert ser.SCHEMA_VERSION == 4
+        assert sorted(ser.UPGRADES) == [1, 2, 3]
         decision = Decision(experiment="exp_1", outcome="stop", decided_at="2026-05-01T09:00:00Z")
         old = {k: v for k, v in to_data(decision).items() if k != "revises"} | {"schema": 1}
         assert from_data(old) == decision
         assert upgrade(old)["revises"] is None
-        objective = to_data(Objective(title="Welfare")) | {"schema": 1}
-        assert upgrade(objective) == to_data(
-            Objective(**{k: v for k, v in objective.items() if k not in ("kind", "schema")})
+        for record in (Objective(title="Welfare"), Experiment(title="Art afternoons")):
+            data = {k: v for k, v in to_data(record).items() if k != "terms"}
+            for version in (1, 2):
+                assert upgrade(data | {"schema": version})["terms"] == []
+                assert from_data(data | {"schema": version}) == record
+        learning = to_data(Learning(experiment="exp_1", observation="x")) | {"schema": 2}
+        assert upgrade(learning) == to_data(
+            Learning(**{k: v for k, v in learning.items() if k not in ("kind", "schema")})
         )  # other kinds are unchanged
 
     def test_version_2_next_steps_become_untracked_steps(self):
-        """Version 3 follows next steps up: the text of version 2 becomes steps without owners."""
+        """Version 4 follows next steps up: older text becomes steps without owners."""
         learning = to_data(Learning(experiment="exp_1", observation="Seen", id="lrn_1"))
         old = learning | {"schema": 2, "next_action": "Call the families"}
         assert from_data(old).next_action == NextStep("Call the families")

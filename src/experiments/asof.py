@@ -61,6 +61,7 @@ from experiments.model import (
 from experiments.model import asof as rules
 from experiments.model._time import (
     UTC,
+    UTC_WIDTH,
     DateTimeLike,
     DurationLike,
     argument,
@@ -94,7 +95,6 @@ _STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
 _EVIDENCE: Final = {e.value: e for e in Evidence}
 _OUTCOME: Final = {o.value: o for o in Outcome}
 _FIDELITY: Final = {f.value: f for f in Fidelity}
-_UTC_WIDTH: Final = len("2026-01-01T00:00:00.000000Z")
 
 #: Bits of a person's flags in :attr:`AsOf.people`.
 EXTERNAL: Final = 1
@@ -1028,8 +1028,8 @@ class _Facts:
         start_text, fixed, duration_text = text.rpartition("/")
         if fixed and duration_text.startswith("P"):
             duration = _duration(duration_text)
-            zoned = len(start_text) > _UTC_WIDTH
-            if not self._might_pass(start_text[:_UTC_WIDTH], duration, zoned=zoned):
+            zoned = len(start_text) > UTC_WIDTH
+            if not self._might_pass(start_text[:UTC_WIDTH], duration, zoned=zoned):
                 return
             box_start: pendulum.DateTime | None = _moment(start_text)
         elif fixed:  # not in the stored form: read in full
@@ -1127,7 +1127,7 @@ class _StartZones:
     @staticmethod
     def _from_box(experiment: ExperimentFacts) -> pendulum.DateTime | None:
         text, started = experiment.time_box, experiment.started_key
-        if not text or started is None or text[:_UTC_WIDTH] != started[:_UTC_WIDTH]:
+        if not text or started is None or text[:UTC_WIDTH] != started[:UTC_WIDTH]:
             return None
         start_text, fixed, _ = text.rpartition("/")
         return _moment(start_text) if fixed else None

@@ -32,7 +32,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model import KINDS, Record, TimeBox
-from experiments.model._time import TimeError, parse_date, parse_datetime, utc_key
+from experiments.model._time import UTC_WIDTH, TimeError, parse_date, parse_datetime, utc_key
 from experiments.model._validate import shorten, unfit_text
 
 __all__ = [
@@ -439,7 +439,7 @@ def stored(data: Mapping[str, Any], field: str, info: FieldInfo) -> Any:
     """A field's stored value in comparable form: times as their UTC instant text."""
     value = data.get(field)
     if info.kind is FieldType.DATETIME and value is not None:
-        return value[:27]
+        return value[:UTC_WIDTH]
     return value
 
 

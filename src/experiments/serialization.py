@@ -37,6 +37,7 @@ from experiments.model._time import (
 )
 from experiments.model._validate import shorten, thaw
 from experiments.model.hypothesis import Criterion
+from experiments.model.maturity import Scale
 from experiments.model.next_step import NextStep
 from experiments.model.scope import Scope
 
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 #: The version of the data layout this library writes.
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 
 def _decisions_revise(data: dict[str, Any]) -> dict[str, Any]:
@@ -63,18 +64,29 @@ def _decisions_revise(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _terms_used(data: dict[str, Any]) -> dict[str, Any]:
+    """2 -> 3: objectives and experiments name the terms they use (none before 3).
+
+    The kinds of the maturity analysis and the shared vocabulary are new in 3, so no
+    older data holds them.
+    """
+    if data.get("kind") in ("objective", "experiment"):
+        data.setdefault("terms", [])
+    return data
+
+
 def _untracked(action: object) -> dict[str, Any]:
     return {"action": action, "owner": None, "due": None, "done_at": None}
 
 
 def _next_steps_tracked(data: dict[str, Any]) -> dict[str, Any]:
-    """2 -> 3: next steps can be followed up; templates, scopes and first showings.
+    """3 -> 4: next steps can be followed up; templates, scopes and first showings.
 
     A learning's ``next_action`` text becomes a next step with no owner or due date
     yet (none for empty text), and so does each of a decision's ``next_steps``.  A
-    prototype shown before 3 was first shown as finished as its version says
+    prototype shown before 4 was first shown as finished as its version says
     (``shown_as``).  Experiments gain ``template`` and ``scope``, key results ``since``,
-    none of which data before 3 has.
+    none of which data before 4 has.
     """
     kind = data.get("kind")
     if kind == "learning":
@@ -102,7 +114,8 @@ def _next_steps_tracked(data: dict[str, Any]) -> dict[str, Any]:
 #: field or renaming one means bumping :data:`SCHEMA_VERSION` and adding a step here.
 UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     1: _decisions_revise,
-    2: _next_steps_tracked,
+    2: _terms_used,
+    3: _next_steps_tracked,
 }
 
 _LEADING: Final = ("kind", "schema", "id", "slug", "revision")
@@ -149,6 +162,15 @@ def _make_converter() -> cattrs.Converter:
             "sites": s.sites,
             "budget": s.budget,
             "currency": s.currency,
+        },
+    )
+    conv.register_unstructure_hook(
+        Scale,
+        lambda s: {
+            "low": s.low,
+            "high": s.high,
+            "low_label": s.low_label,
+            "high_label": s.high_label,
         },
     )
     conv.register_unstructure_hook_factory(

@@ -44,10 +44,10 @@ class Finding:
 
 def ref(record: Record) -> Ref:
     """A record named in a finding."""
-    for name in ("title", "statement", "metric"):
-        text = getattr(record, name, None)
-        if text:
-            return Ref(record.id, str(text))
+    for name in ("title", "statement", "metric", "word", "text"):
+        shown = getattr(record, name, None)
+        if shown:
+            return Ref(record.id, str(shown))
     return Ref(record.id, record.id)
 
 

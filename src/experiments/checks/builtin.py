@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from experiments.checks._found import open_without
+from experiments.checks._mental_models import MENTAL_MODEL_CHECKS
 from experiments.checks._options import DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.checks.practice import PRACTICE_CHECKS
@@ -339,6 +340,7 @@ BUILTIN_CHECKS: Final = (
     OVERDUE,
     CRITERION_NOT_MET,
     *PRACTICE_CHECKS,
+    *MENTAL_MODEL_CHECKS,
 )
 
 

@@ -26,6 +26,11 @@ SEE: Final[dict[str, str]] = {
     "hypothesis": "see `experiments show EXPERIMENT`",
     "sprint": "see `experiments list sprints`",
     "template": "see `experiments list templates`",
+    "term": "see `experiments list terms`, or `experiments glossary`",
+    "questionnaire": "see `experiments list questionnaires`",
+    "item": "see `experiments list items`, or QUESTIONNAIRE/CODE",
+    "survey-round": "see `experiments list survey-rounds`",
+    "workshop-action": "see `experiments list workshop-actions`",
     "check": "see `experiments plugins`",
     "record": "see `experiments list KIND`",
 }
@@ -65,10 +70,8 @@ PHRASES: Final[tuple[tuple[str, str], ...]] = (
     ),
 )
 
-#: Sentences the PostgreSQL driver writes on lines of their own, which the store's message
-#: joins with a space ("Connection refused Is the server running ..."): each is
-#: started as a sentence of its own again.
-_DRIVER_SENTENCE = re.compile(r"(?<=[\w.]) (?=(?:Is the server running|HINT|DETAIL)\b)")
+#: A question the driver asks ("... accepting TCP/IP connections?") before the store's
+#: advice: the advice starts a sentence of its own.
 _AFTER_QUESTION = re.compile(r"\?; (\w)")
 
 _RECORD_FIELD = re.compile(r"\b[A-Z][A-Za-z]+\.([a-z_]+)\b")
@@ -114,7 +117,6 @@ def in_cli_words(message: str, options: Mapping[str, str] | None = None) -> str:
     def field(match: re.Match[str]) -> str:
         return options.get(match.group(1), match.group(0))
 
-    message = _DRIVER_SENTENCE.sub(". ", message)
     message = _AFTER_QUESTION.sub(lambda m: f"? {m.group(1).upper()}", message)
     message = _CHOICES.sub(choices, message)
     message = _VALUE.sub(value, message)

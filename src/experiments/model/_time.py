@@ -24,6 +24,7 @@ from experiments.model._fields import Unfit, named_errors
 T = TypeVar("T")
 
 __all__ = [
+    "UTC_WIDTH",
     "DateLike",
     "DateTimeLike",
     "DurationLike",
@@ -52,7 +53,10 @@ TimeBoxLike: TypeAlias = (
 )
 
 UTC: Final = pendulum.UTC
-_UTC_WIDTH: Final = 27  # len("2026-03-01T09:00:00.000000Z")
+#: How many characters the UTC text of an instant has (``2026-03-01T09:00:00.000000Z``):
+#: stored times begin with it, so this much of one compares as the instant does.
+UTC_WIDTH: Final = len("2026-03-01T09:00:00.000000Z")
+_UTC_WIDTH: Final = UTC_WIDTH
 
 
 class TimeError(ValidationError):

@@ -64,6 +64,7 @@ class Experiment(Record):
     and :meth:`abandon`; each returns the next version and leaves this one untouched.
     ``template`` is the template it was made from, and ``scope`` how large it is
     planned to be ("start small").
+    ``terms`` are the words of the shared vocabulary it uses.
     """
 
     kind: ClassVar[str] = "experiment"
@@ -92,6 +93,7 @@ class Experiment(Record):
     abandon_reason: str = attrs.field(default="", converter=to_text)
     template: str | None = attrs.field(default=None, converter=to_optional_ref)
     scope: Scope | None = attrs.field(default=None, converter=to_optional_scope)
+    terms: tuple[str, ...] = attrs.field(default=(), converter=to_refs)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

@@ -4,6 +4,11 @@ Every chart is a list of labelled horizontal bars: a label above each bar, the b
 segments, and its figure written beside it, so that it reads without colour.  Each
 fill is a colour with a pattern (solid, hatched, dotted, ...), and a legend names the
 fills that need it.  The templates only place what is computed here.
+
+A chart is as wide as its column and is never scaled: its text is set in CSS pixels,
+so it keeps its size on a phone and on a wall screen alike.  Heights and text lines are
+in pixels, bars in percentages of the width; labels and notes are wrapped to fit the
+narrowest column (a 320 px screen), and the figures have the last fifth of the width.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import attrs
 
 from experiments.model import Evidence, ExperimentStatus, HypothesisStatus, Involvement
 from experiments.reports import _common as common
+from experiments.reports._escape import lines
 
 if TYPE_CHECKING:
     from experiments.reports.data import Report
@@ -23,15 +29,18 @@ if TYPE_CHECKING:
 
 __all__ = ["FILLS", "Chart", "charts"]
 
-#: Width of every chart in SVG user units; the page scales it to the column.
-WIDTH: Final = 560
-_BAR_WIDTH: Final = 420
-_ROW: Final = 40
-_LABEL_GAP: Final = 16
+#: How much of the width, in percent, the longest bar takes; the figures have the rest.
+BAR_SHARE: Final = 78
+#: A line of text, in pixels (the text itself is 13 px).
+LINE: Final = 16
+_BASELINE: Final = 12
 _BAR_HEIGHT: Final = 16
-_LEGEND_ROW: Final = 22
-_LABEL_CHARACTERS: Final = 64
-_NOTE: Final = 14
+_BAR_GAP: Final = 4
+_ROW_GAP: Final = 12
+#: Characters per line of a label or note: what 13 px text fits in 280 px.
+_CHARACTERS: Final = 36
+_LABEL_LINES: Final = 2
+_NOTE_LINES: Final = 2
 
 
 @attrs.frozen
@@ -79,6 +88,8 @@ _EVIDENCE_ORDER: Final = (Evidence.STRONG, Evidence.MODERATE, Evidence.WEAK)
 
 @attrs.frozen
 class Segment:
+    """Part of a bar: where it starts and how long it is, in percent of the width."""
+
     x: float
     width: float
     fill: str
@@ -86,29 +97,35 @@ class Segment:
 
 
 @attrs.frozen
+class Text:
+    """A line of text and the pixel height of its baseline."""
+
+    y: float
+    text: str
+
+
+@attrs.frozen
 class Row:
-    label: str
-    note: str
-    note_y: float
-    label_y: float
+    """One bar with its label above it, its figure beside it and a note below it."""
+
+    label: tuple[Text, ...]
+    note: tuple[Text, ...]
     bar_y: float
     segments: tuple[Segment, ...]
-    track: float | None
+    track: bool
     value: str
     value_x: float
 
 
 @attrs.frozen
 class LegendItem:
-    x: float
-    y: float
     fill: str
     label: str
 
 
 @attrs.frozen
 class Chart:
-    """One chart: its id (for the page), title, height, rows and legend."""
+    """One chart: its id (for the page), title, height in pixels, rows and legend."""
 
     id: str
     title: str
@@ -116,19 +133,12 @@ class Chart:
     height: float
     rows: tuple[Row, ...]
     legend: tuple[LegendItem, ...]
-    width: int = WIDTH
     bar_height: int = _BAR_HEIGHT
+    bar_share: int = BAR_SHARE
 
     @property
     def empty(self) -> bool:
         return not self.rows
-
-
-def _shorten(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    return flat[: max(limit - 1, 1)].rstrip() + "\u2026"
 
 
 @attrs.frozen
@@ -142,44 +152,41 @@ class _Bar:
     note: str = ""
 
 
-def _layout(
-    bars: Sequence[_Bar], scale: float, legend: Sequence[tuple[str, str]]
-) -> tuple[tuple[Row, ...], tuple[LegendItem, ...], float]:
-    """Rows and a legend placed one under the other; bars are ``value / scale`` long."""
-    step = _ROW + (_NOTE if any(bar.note for bar in bars) else 0)
+def _texts(text: str, top: float, most: int) -> tuple[Text, ...]:
+    if not text.strip():
+        return ()
+    wrapped = lines(text, _CHARACTERS, most)
+    return tuple(Text(top + _BASELINE + LINE * i, line) for i, line in enumerate(wrapped))
+
+
+def _layout(bars: Sequence[_Bar], scale: float) -> tuple[tuple[Row, ...], float]:
+    """Rows placed one under the other; bars are ``value / scale`` of the bars' width."""
     rows = []
-    for index, bar in enumerate(bars):
-        top = index * step
+    top = 0.0
+    for bar in bars:
+        label = _texts(bar.label, top, _LABEL_LINES)
+        bar_y = top + LINE * len(label) + _BAR_GAP
+        note = _texts(bar.note, bar_y + _BAR_HEIGHT + _BAR_GAP, _NOTE_LINES)
         x = 0.0
         segments = []
         for value, fill, title in bar.parts:
-            width = 0.0 if scale <= 0 else _BAR_WIDTH * value / scale
+            width = 0.0 if scale <= 0 else BAR_SHARE * value / scale
             if width > 0:
                 segments.append(Segment(round(x, 2), round(width, 2), fill, title))
             x += width
         rows.append(
             Row(
-                label=_shorten(bar.label, _LABEL_CHARACTERS),
-                note=_shorten(bar.note, _LABEL_CHARACTERS),
-                note_y=top + _LABEL_GAP + _BAR_HEIGHT + 13,
-                label_y=top + 12,
-                bar_y=top + _LABEL_GAP,
+                label=label,
+                note=note,
+                bar_y=bar_y,
                 segments=tuple(segments),
-                track=float(_BAR_WIDTH) if bar.track else None,
+                track=bar.track,
                 value=bar.figure,
-                value_x=round((_BAR_WIDTH if bar.track else x) + 8, 2),
+                value_x=round(BAR_SHARE if bar.track else x, 2),
             )
         )
-    items = []
-    x, y = 0.0, len(bars) * step + 8
-    for fill, text in legend:
-        width = 22 + 7 * len(text) + 16
-        if x > 0 and x + width > WIDTH:
-            x, y = 0.0, y + _LEGEND_ROW
-        items.append(LegendItem(round(x, 2), y, fill, text))
-        x += width
-    height = (y + _LEGEND_ROW) if legend else len(bars) * step + 4
-    return tuple(rows), tuple(items), height
+        top = bar_y + _BAR_HEIGHT + _BAR_GAP + LINE * len(note) + _ROW_GAP
+    return tuple(rows), max(top - _ROW_GAP + _BAR_GAP, 0.0)
 
 
 def _status_chart(report: Report, lang: Language) -> Chart:
@@ -192,14 +199,14 @@ def _status_chart(report: Report, lang: Language) -> Chart:
         )
         for status, n in by_status.items()
     ]
-    rows, legend, height = _layout(bars, max(by_status.values(), default=0), ())
+    rows, height = _layout(bars, max(by_status.values(), default=0))
     return Chart(
         "chart-status",
         lang.gettext("Experiments by status"),
         lang.gettext("How many experiments are at each stage of their life."),
         height,
         rows,
-        legend,
+        (),
     )
 
 
@@ -230,8 +237,8 @@ def _hypothesis_chart(report: Report, lang: Language) -> Chart:
                 for evidence in _EVIDENCE_ORDER
             ]
         bars.append(_Bar(common.upper_first(word), parts, lang.number(totals[status])))
-    legend = [(f"legend-{e.value}", _evidence(lang, e)) for e in _EVIDENCE_ORDER]
-    rows, items, height = _layout(bars, max(totals.values(), default=0), legend)
+    legend = tuple(LegendItem(f"legend-{e.value}", _evidence(lang, e)) for e in _EVIDENCE_ORDER)
+    rows, height = _layout(bars, max(totals.values(), default=0))
     return Chart(
         "chart-hypotheses",
         lang.gettext("Hypotheses and their evidence"),
@@ -241,7 +248,7 @@ def _hypothesis_chart(report: Report, lang: Language) -> Chart:
         ),
         height,
         rows,
-        items,
+        legend,
     )
 
 
@@ -257,7 +264,7 @@ def _involvement_chart(report: Report, lang: Language) -> Chart:
         note = lang.counted("%(count)s participant", "%(count)s participants", count)
         title = f"{label}: {figure} ({note})"
         bars.append(_Bar(label, [(part or 0.0, "share", title)], figure, track=True, note=note))
-    legend: list[tuple[str, str]] = []
+    legend: tuple[LegendItem, ...] = ()
     if who.participants:
         depth = [
             (
@@ -267,9 +274,19 @@ def _involvement_chart(report: Report, lang: Language) -> Chart:
             )
             for level in Involvement
         ]
-        bars.append(_Bar(lang.gettext("Deepest involvement"), depth, "", track=True))
-        legend = [(f"depth-{level.value}", lang.label(level)) for level in Involvement]
-    rows, items, height = _layout(bars, 1.0, legend)
+        bars.append(
+            _Bar(
+                lang.gettext("Deepest involvement"),
+                depth,
+                "",
+                track=True,
+                note=common.depth(lang, who),
+            )
+        )
+        legend = tuple(
+            LegendItem(f"depth-{level.value}", lang.label(level)) for level in Involvement
+        )
+    rows, height = _layout(bars, 1.0)
     return Chart(
         "chart-involvement",
         lang.gettext("Who was let in"),
@@ -280,7 +297,7 @@ def _involvement_chart(report: Report, lang: Language) -> Chart:
         ),
         height,
         rows,
-        items,
+        legend,
     )
 
 
@@ -307,14 +324,14 @@ def _key_result_chart(report: Report, lang: Language) -> Chart:
                 note=note,
             )
         )
-    rows, items, height = _layout(bars, 1.0, ())
+    rows, height = _layout(bars, 1.0)
     return Chart(
         "chart-key-results",
         lang.gettext("Key-result progress"),
         lang.gettext("How far each key result has come from its baseline towards its target."),
         height,
         rows,
-        items,
+        (),
     )
 
 

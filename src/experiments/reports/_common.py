@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from experiments.model import HypothesisStatus, Scope, TimeBox
+from experiments.model import HypothesisStatus, Involvement, Scope, TimeBox
 from experiments.model.template import Gap, Need
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         Voice,
     )
     from experiments.reports.i18n import Language
-    from experiments.rollup import KeyResultProgress
+    from experiments.rollup import InvolvementProfile, KeyResultProgress
     from experiments.sprints import Member
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "HYPOTHESIS_ORDER",
     "candidate_groups",
     "criterion",
+    "depth",
     "expected",
     "findings_by_move",
     "gap",
@@ -93,6 +94,16 @@ def voice(lang: Language, person: Voice) -> str:
     return f"{who} ({lang.label(person.stance)})"
 
 
+def depth(lang: Language, who: InvolvementProfile) -> str:
+    """How many participants went how deep: "informed 0, consulted 3, co-creating 9".
+
+    A no-break space holds each word to its figure.
+    """
+    return ", ".join(
+        f"{lang.label(level)}\u00a0{lang.number(who.depth.get(level, 0))}" for level in Involvement
+    )
+
+
 def time_box(lang: Language, experiment: ExperimentDetail) -> str:
     """The experiment's time box: its dates and length, or its length alone."""
     if experiment.time_box_days is None:
@@ -136,7 +147,8 @@ def has_follow_up(report: Report) -> bool:
     """Whether anything in the report needs following up."""
     total = report.rollup.total
     return bool(
-        total.overdue
+        (report.maturity is not None and report.maturity.overdue_actions)
+        or total.overdue
         or total.concluded_without_learning
         or total.concluded_without_decision
         or total.untested

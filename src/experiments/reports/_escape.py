@@ -6,12 +6,15 @@ HTML is escaped by Jinja2's autoescaping; this module holds the rest.
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Final
 
-__all__ = ["markdown", "mermaid", "one_line", "spreadsheet"]
+__all__ = ["lines", "markdown", "mermaid", "one_line", "shorten", "spreadsheet"]
 
 # Control characters other than whitespace show as nothing useful anywhere.
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# White space that may break a line; no-break spaces (in "1 234", "45 %") stay as they are.
+_BREAKING: Final = re.compile(r"[^\S\u00a0\u2007\u202f]+")
 
 # ASCII punctuation that means something to CommonMark, GitHub Flavored Markdown or
 # the renderers around it wherever it stands: emphasis, code, links, raw HTML, entities,
@@ -25,8 +28,34 @@ _MERMAID_SAFE: Final = re.compile(r"[\w ,.\-/?!()':]", re.UNICODE)
 
 
 def one_line(text: str) -> str:
-    """Text on one line: line breaks and runs of white space become one space."""
-    return " ".join(_CONTROL.sub("", text).split())
+    """Text on one line: line breaks and runs of white space become one space.
+
+    No-break spaces stay: they hold a number together with its unit or thousands.
+    """
+    return " ".join(part for part in _BREAKING.split(_CONTROL.sub("", text)) if part)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Text on one line of at most ``limit`` characters, cut after a word, with an ellipsis.
+
+    Only a first word longer than the limit is cut inside the word.
+    """
+    flat = one_line(text)
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: max(limit - 1, 1)]
+    if flat[len(cut)] != " ":
+        space = cut.rfind(" ")
+        cut = cut[:space] if space > 0 else cut
+    return cut.rstrip() + "\u2026"
+
+
+def lines(text: str, width: int, most: int) -> list[str]:
+    """Text wrapped into at most ``most`` lines of ``width`` characters, cut as :func:`shorten`."""
+    wrapped = textwrap.wrap(one_line(text), width) or [""]
+    if len(wrapped) > most:
+        wrapped[most - 1 :] = [shorten(" ".join(wrapped[most - 1 :]), width)]
+    return wrapped
 
 
 def markdown(text: str) -> str:
@@ -44,16 +73,18 @@ def _escape_leading(start: str) -> str:
     return start + "\\" if start[0].isdigit() else "\\" + start
 
 
-def mermaid(text: str, limit: int = 60) -> str:
-    """Text for a quoted Mermaid node or edge label, shortened to ``limit`` characters.
+#: How long a Mermaid label may be; Mermaid wraps it in lines itself.
+MERMAID_LIMIT: Final = 100
+
+
+def mermaid(text: str, limit: int = MERMAID_LIMIT) -> str:
+    """Text for a quoted Mermaid node or edge label, shortened after a word to ``limit``.
 
     Quotes, brackets, ``<``, ``>``, ``#``, ``;``, backticks and anything else that is not
     a letter, digit, space or plain punctuation becomes a Mermaid entity code
     (``#34;``), so a label can neither end its node nor the code fence around it.
     """
-    flat = one_line(text)
-    if len(flat) > limit:
-        flat = flat[: limit - 1].rstrip() + "\u2026"
+    flat = shorten(text, limit)
     return "".join(c if _MERMAID_SAFE.fullmatch(c) else f"#{ord(c)};" for c in flat)
 
 

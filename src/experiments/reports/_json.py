@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pendulum
 
 from experiments.checks import Severity
+from experiments.maturity import GroupBy
 from experiments.model import (
     AssumptionKind,
     Evidence,
@@ -46,7 +47,7 @@ __all__ = ["SCHEMA_VERSION", "render", "to_data"]
 
 #: The version of the report's JSON shape: the minor number grows when keys are added,
 #: the major number when anything is renamed, removed or changes meaning.
-SCHEMA_VERSION: Final = "1.2"
+SCHEMA_VERSION: Final = "1.3"
 
 _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
     ("experiment_status", ExperimentStatus),
@@ -62,6 +63,7 @@ _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
     ("assumption", AssumptionKind),
     ("fidelity", Fidelity),
     ("requirement", Requirement),
+    ("grouping", GroupBy),
 )
 
 
@@ -438,6 +440,8 @@ class _Encoder:
             "experiments": [self.experiment(e) for e in report.experiments],
             "sprints": [self.sprint(s) for s in rollup.sprints],
             "findings": self.findings(),
+            "maturity": None if report.maturity is None else report.maturity.to_data(),
+            "vocabulary": None if report.glossary is None else report.glossary.to_data(),
             "labels": self.labels(),
         }
 

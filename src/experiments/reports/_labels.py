@@ -11,6 +11,7 @@ import enum
 from typing import Final
 
 from experiments.checks import Severity
+from experiments.maturity import GroupBy
 from experiments.model import (
     AssumptionKind,
     Evidence,
@@ -126,6 +127,11 @@ LABELS: Final[dict[type[enum.Enum], dict[str, tuple[str, str]]]] = {
         "hypothesis": N_("requirement", "a hypothesis with a success criterion"),
         "prototype-shown": N_("requirement", "a prototype shown to participants"),
     },
+    GroupBy: {
+        "department": N_("grouping", "department"),
+        "level": N_("grouping", "level"),
+        "department-and-level": N_("grouping", "department and level"),
+    },
 }
 
 MONTHS: Final = (
@@ -153,6 +159,7 @@ MOVES: Final = (
     N_("brave move", "Follow up on actions and results"),
     N_("brave move", "Find and magnify what works"),
     N_("brave move", "Start from the organisation's template"),
+    N_("brave move", "Build shared mental models"),
 )
 
 
@@ -189,6 +196,9 @@ CHECKS: Final = (
     N_("check", "A next step of a learning or decision past its due date and not done."),
     N_("check", "A next step without an owner or a due date."),
     N_("check", "A key result whose progress lags what its due date expects by now."),
+    N_("check", "A workshop action not done by its due date."),
+    N_("check", "A term the scope uses that nobody has defined."),
+    N_("check", "A term departments define differently, with no definition agreed."),
 )
 
 

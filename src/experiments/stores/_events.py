@@ -18,7 +18,8 @@ from experiments.model import Decision, Experiment, ExperimentStatus, Learning, 
 from experiments.model.lifecycle import reachable
 
 if TYPE_CHECKING:
-    from experiments.stores.base import Change, Store
+    from experiments.stores.base import Store
+    from experiments.stores.changes import Change
 
 __all__ = ["events_of"]
 
@@ -37,7 +38,7 @@ def events_of(
     without one in the same write.  An import, and a create-if-absent that found the
     record already there, make no events: they changed no history.
     """
-    from experiments.stores.base import Purge, Put  # noqa: PLC0415 - base imports this module
+    from experiments.stores.changes import Purge, Put  # noqa: PLC0415 - keeps this module light to import
 
     decisions = {
         r.experiment: r

@@ -42,9 +42,10 @@ from experiments.model._time import now
 from experiments.model.asof import latest_decision
 from experiments.model.lifecycle import LIFECYCLE_TIMES, illegal_change
 from experiments.model.template import Gap, Move, templates_for
+from experiments.stores.changes import Damage
 
 if TYPE_CHECKING:
-    from experiments.stores.base import Damage, Store
+    from experiments.stores.base import Store
 
 __all__ = [
     "DecisionLedger",
@@ -299,7 +300,6 @@ def history_damage(versions: Mapping[str, list[Record]], current: Iterable[Recor
     ``versions`` holds every version of each experiment and decision, by id, oldest
     first; ``current`` every record's current version.
     """
-    from experiments.stores.base import Damage  # noqa: PLC0415 - base imports this module
 
     found: list[Damage] = []
     for record_id, history in versions.items():

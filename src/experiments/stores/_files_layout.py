@@ -1,0 +1,97 @@
+"""The names in a files store's directory, and the facts about them every part needs.
+
+:mod:`experiments.stores.files` describes the layout to users; this module holds its
+names once (the marker, ``records/``, the lock, the journal, ``.gitignore``), what the
+marker says, which names under ``records/`` are records, what counts as a version
+number, the pair of open directories that reading and writing go through, and what a
+message about a damaged or linked file tells the user.  It is
+the bottom of the files store: the journal (``_files_journal``), the directory
+(``_files_directory``), the reader (``_files_reader``), the plan (``_files_plan``) and
+the writer (``_files_writer``) all import it, and it imports none of them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import attrs
+
+from experiments.errors import StoreError
+from experiments.model._validate import ID_PATTERN
+from experiments.stores._filenames import decode_id
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "GITIGNORE",
+    "GITIGNORE_TEXT",
+    "JOURNAL",
+    "LOCK",
+    "MARKER",
+    "RECORDS",
+    "RESTORE",
+    "Dirs",
+    "Unreadable",
+    "link_refused",
+    "record_name",
+    "version_number",
+]
+
+#: What ``store.json`` says this directory is.
+FORMAT: Final = "strategy-experiments files store"
+#: The layout version this library writes and reads (``store.json``'s ``version``).
+FORMAT_VERSION: Final = 1
+
+MARKER: Final = "store.json"
+RECORDS: Final = "records"
+LOCK: Final = ".lock"
+JOURNAL: Final = ".journal"
+GITIGNORE: Final = ".gitignore"
+
+#: The ``.gitignore`` a new store gets: its working files stay out of git.
+GITIGNORE_TEXT: Final = (
+    "# Working files of strategy-experiments: never data, never to be committed.\n"
+    "/.lock\n"
+    "/.journal\n"
+    ".*.tmp\n"
+)
+#: What a message about a damaged file tells the user to do.
+RESTORE: Final = (
+    "restore it from version control or a backup, or list all damage with `experiments verify`"
+)
+
+_CUT_NAME: Final = re.compile(r"[a-z0-9_.%^-]{150}~[0-9a-f]{40}")
+
+
+class Unreadable(Exception):  # noqa: N818 - internal signal, never leaves the files store
+    """A stored file that does not hold what it should; the message says what is wrong."""
+
+
+@attrs.frozen
+class Dirs:
+    """Open descriptors of the store directory and of ``records/`` (None if absent)."""
+
+    root: int
+    records: int | None
+
+
+def link_refused(path: object, exc: OSError, advice: str | None = RESTORE) -> StoreError:
+    """The error for a symbolic link met where the store reads: it is never followed."""
+    told = f": {advice}" if advice else ""
+    return StoreError(f"{path} {exc.strerror}; the store never follows links{told}")
+
+
+def record_name(name: str) -> tuple[bool, str | None]:
+    """Whether ``name`` is a record's directory, and its id unless the name is cut."""
+    if _CUT_NAME.fullmatch(name):
+        return True, None
+    record_id = decode_id(name)
+    return (record_id is not None and ID_PATTERN.fullmatch(record_id) is not None), record_id
+
+
+def version_number(value: object) -> int | None:
+    """``value`` as a format or schema version (a whole number from 1 up), or None."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return None
+    return value

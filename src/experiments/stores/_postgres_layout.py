@@ -1,0 +1,269 @@
+"""How a PostgreSQL store lays out its schema: tables, migrations, the query copy, SQL.
+
+``records`` holds each record's current version: its exact JSON text (``data``, the
+source of truth) and a ``jsonb`` copy (``doc``) that queries and aggregation run on;
+``versions`` every version; ``experiments_migrations`` the layout versions applied.
+The copy spells each float as the exact value of its binary form, so SQL compares and
+sums the very numbers Python does.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Final, cast
+
+import attrs
+
+from experiments.model._time import UTC_WIDTH
+from experiments.query import (
+    All,
+    AnyOf,
+    Bound,
+    BoundExpr,
+    BoundMeasure,
+    Count,
+    CountDistinct,
+    Expr,
+    FieldInfo,
+    FieldType,
+    Latest,
+    Not,
+    Sum,
+)
+
+__all__ = [
+    "DIALECT",
+    "MIGRATIONS",
+    "converted",
+    "encode_filter",
+    "group_converter",
+    "measure_converter",
+    "query_copy",
+]
+
+
+#: Scalar fields that refer to other records: the purge cascade and the roll-up look
+#: records up by them, so each gets an index (these in the first layout; later fields
+#: get theirs in the migration that brings them).
+_REFERENCE_FIELDS: Final = (
+    "experiment",
+    "objective",
+    "participant",
+    "hypothesis",
+    "key_result",
+    "parent",
+    "sprint",
+)
+
+
+def _reference_index(field: str) -> str:
+    value = f"((doc ->> '{field}') COLLATE \"C\")"
+    return (
+        f"CREATE INDEX records_{field} ON {{s}}.records (kind, {value}) WHERE {value} IS NOT NULL"
+    )
+
+
+#: Store schema migrations: ``MIGRATIONS[n - 1]`` takes a schema from version n-1 to n.
+#: ``{s}`` stands for the quoted schema name.  Statistics are off for the data columns:
+#: the planner never needs them, and a histogram would keep samples of purged records.
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        """CREATE TABLE {s}.experiments_migrations (
+            version integer PRIMARY KEY,
+            applied_at timestamptz NOT NULL DEFAULT now(),
+            applied_by text NOT NULL DEFAULT current_user,
+            library text NOT NULL
+        )""",
+        """CREATE TABLE {s}.records (
+            id text COLLATE "C" PRIMARY KEY,
+            kind text COLLATE "C" NOT NULL,
+            revision integer NOT NULL,
+            deleted smallint NOT NULL DEFAULT 0,
+            data text NOT NULL,
+            doc jsonb NOT NULL
+        )""",
+        "CREATE INDEX records_kind ON {s}.records (kind, id)",
+        *(_reference_index(field) for field in _REFERENCE_FIELDS),
+        """CREATE TABLE {s}.versions (
+            id text COLLATE "C" NOT NULL,
+            revision integer NOT NULL,
+            data text NOT NULL,
+            PRIMARY KEY (id, revision)
+        )""",
+        "ALTER TABLE {s}.records ALTER COLUMN data SET STATISTICS 0",
+        "ALTER TABLE {s}.records ALTER COLUMN doc SET STATISTICS 0",
+        "ALTER TABLE {s}.versions ALTER COLUMN data SET STATISTICS 0",
+    ),
+    (
+        # 2: a decision names the decision it revises; the purge cascade looks it up.
+        _reference_index("revises"),
+    ),
+    (
+        # 3: the maturity analysis and the shared vocabulary.  Items and rounds name
+        # their questionnaire, responses their round, interpretations their term.
+        _reference_index("questionnaire"),
+        _reference_index("round"),
+        _reference_index("term"),
+    ),
+    (
+        # 4: an experiment names the template it was made from, and a phase its sprint
+        # (the sprint index covers every kind already).  The query copy of a prototype
+        # shown before 4 gets the fidelity it was first shown at, as reading it gives.
+        _reference_index("template"),
+        """UPDATE {s}.records
+            SET doc = jsonb_set(doc, '{{shown_as}}', doc -> 'fidelity')
+            WHERE kind = 'prototype' AND doc ->> 'shown_at' IS NOT NULL
+            AND doc ->> 'shown_as' IS NULL""",
+    ),
+)
+
+# The query copy:
+#
+# jsonb keeps numbers as exact decimals; the copy spells each float as the exact value of
+# its binary form, so SQL compares and sums the very numbers Python does.  Filter values
+# go in as the same exact decimals, booleans as 0 and 1.  Text needs nothing: records
+# never hold NUL, the one character jsonb refuses (the model rejects it).
+
+
+def _exact(number: float) -> str:
+    """A float as the exact decimal value of its binary form, as JSON.
+
+    Summing these as ``numeric`` is exact, so a pushed-down sum rounds once, like
+    :func:`math.fsum`; a trailing ".0" keeps floats apart from integers.
+    """
+    text = str(decimal.Decimal(number))
+    return text if "." in text or "E" in text else text + ".0"
+
+
+_dumps: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def query_copy(data: Mapping[str, Any], text: str) -> str:
+    """The jsonb copy of a record that queries run on, given its JSON ``text``.
+
+    Without a float among its fields (most kinds) that is the text itself.
+    """
+    if not any(type(value) is float for value in data.values()):
+        return text
+    parts = []
+    for key, value in data.items():
+        rendered = _exact(value) if isinstance(value, float) else _dumps(value)
+        parts.append(f"{_dumps(key)}:{rendered}")
+    return "{" + ",".join(parts) + "}"
+
+
+def _number(value: decimal.Decimal) -> int | float:
+    """A numeric from the query copy as the int or float it was stored as."""
+    return int(value) if int(value.as_tuple().exponent) >= 0 else float(value)
+
+
+def _encode_value(info: FieldInfo, value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_encode_value(info, v) for v in value)
+    if value is None:
+        return None
+    if info.kind is FieldType.NUMBER:
+        return decimal.Decimal(value)
+    if info.kind is FieldType.BOOL:
+        return int(value)
+    return value
+
+
+def encode_filter(expr: BoundExpr | None) -> BoundExpr | None:
+    """Filter values in the form the query copy stores them in."""
+    return None if expr is None else cast("BoundExpr", _encoded(expr))
+
+
+def _encoded(expr: Expr) -> Expr:
+    if isinstance(expr, Bound):
+        return attrs.evolve(expr, value=_encode_value(expr.info, expr.value))
+    if isinstance(expr, All | AnyOf):
+        return type(expr)(tuple(_encoded(part) for part in expr.parts))
+    if isinstance(expr, Not):
+        return Not(_encoded(expr.part))
+    return expr
+
+
+class _PostgreSQL:
+    """How SQL reads fields out of the ``doc`` column in PostgreSQL.
+
+    Text compares under the "C" collation, which is code point order in UTF-8, as in
+    Python; numbers compare as exact ``numeric``; booleans as 0 and 1 (PostgreSQL has
+    no MIN or MAX of booleans).
+    """
+
+    placeholder = "%s"
+    lateral = "LATERAL "
+    sum_function = "SUM"  # over numeric: exact
+    unlimited = "ALL"
+
+    def raw_field(self, name: str, table: str = "r") -> str:
+        # JSON text of the value, decoded in Python: there is no MAX(jsonb).
+        return f"(({table}.doc -> '{name}')::text)"
+
+    def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
+        if name == "id":
+            return f"{table}.id"
+        if name == "kind":
+            return f"{table}.kind"
+        text = f"({table}.doc ->> '{name}')"
+        if info.kind is FieldType.NUMBER:
+            return f"({text}::numeric)"
+        if info.kind is FieldType.BOOL:
+            return f"({text}::boolean::integer)"
+        if info.kind is FieldType.DATETIME:
+            return f'(left({text}, {UTC_WIDTH}) COLLATE "C")'
+        return f'({text} COLLATE "C")'
+
+    def _array(self, name: str, table: str) -> str:
+        value = f"{table}.doc -> '{name}'"
+        return f"(CASE WHEN jsonb_typeof({value}) = 'array' THEN {value} END)"
+
+    def list_elements(self, name: str, alias: str, table: str = "r") -> str:
+        return f"jsonb_array_elements_text({self._array(name, table)}) AS {alias}(value)"
+
+    def list_length(self, name: str, table: str = "r") -> str:
+        return f"jsonb_array_length({self._array(name, table)})"
+
+    def false(self) -> str:
+        return "FALSE"
+
+    def order(self, expression: str, *, descending: bool) -> str:
+        return f"{expression} DESC NULLS LAST" if descending else f"{expression} ASC NULLS FIRST"
+
+
+DIALECT: Final = _PostgreSQL()
+
+
+_Converter = Callable[[Any], Any]
+
+
+def group_converter(info: FieldInfo) -> _Converter | None:
+    """How a group key comes back as stored: numbers as the int or float they were."""
+    return _number if info.kind is FieldType.NUMBER else None
+
+
+def measure_converter(measure: BoundMeasure) -> _Converter | None:
+    """How a measure from SQL becomes what the Python fallback computes."""
+    kind = measure.measure
+    if isinstance(kind, Sum):
+        return float
+    if isinstance(kind, Latest):
+        return json.loads
+    if isinstance(kind, Count | CountDistinct):
+        return None
+    assert measure.info is not None
+    return group_converter(measure.info)
+
+
+def converted(
+    rows: Iterable[tuple[Any, ...]], labels: list[str], converters: list[tuple[int, _Converter]]
+) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        values = list(row)
+        for index, convert in converters:
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        yield dict(zip(labels, values, strict=True))

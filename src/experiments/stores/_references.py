@@ -1,0 +1,119 @@
+"""How a reference a person or a script gives is understood: a record, its id or its slug.
+
+One way everywhere: the Python API (``track``, ``run.measure``, the roll-up, the checks),
+filters typed on the command line, and every command-line argument all come here
+through :meth:`Store.resolve <experiments.stores.Store.resolve>` and
+:meth:`Store.resolve_where <experiments.stores.Store.resolve_where>`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from experiments.errors import NotFoundError, ValidationError
+from experiments.model import KINDS, REFERENCES, Record
+from experiments.model._validate import ID_PATTERN, SLUG_PATTERN
+from experiments.query import All, AnyOf, Condition, Expr, Not, bind, resolve_field
+
+if TYPE_CHECKING:
+    from experiments.stores.base import Store
+
+__all__ = ["resolve", "resolve_expr"]
+
+#: The longest slug there is (see ``model._validate.to_slug``).
+_SLUG_LIMIT = 100
+
+
+def resolve(
+    store: Store, reference: object, cls: type[Record] | None, *, include_deleted: bool
+) -> Record:
+    """The stored record of ``cls`` (any kind for None) that ``reference`` names."""
+    what = cls.kind if cls is not None else "record"
+    if isinstance(reference, Record):
+        if cls is not None and not isinstance(reference, cls):
+            raise ValidationError(f"{reference.label()} is not a {cls.kind}")
+        text = reference.id
+    elif isinstance(reference, str) and reference.strip():
+        text = reference.strip()
+    else:
+        raise ValidationError(
+            f"a {what} is named by the record, its id or its slug; got {reference!r}"
+        )
+    found = _found(store, text, cls) if store.exists() else None
+    if found is None:
+        raise _not_found(store, text, cls)
+    if found.deleted and not include_deleted:
+        error = NotFoundError(
+            f"{found.label()} is deleted; restore it first (store.restore({found.id!r}), "
+            f"`experiments restore {found.id}`)"
+        )
+        error.kind, error.deleted_id = found.kind, found.id
+        raise error
+    return found
+
+
+def _found(store: Store, text: str, cls: type[Record] | None) -> Record | None:
+    """The record ``text`` names by id, then by slug; a live one before a deleted one."""
+    candidates = [text] if ID_PATTERN.fullmatch(text) else []
+    if SLUG_PATTERN.fullmatch(text) and len(text) <= _SLUG_LIMIT:
+        kinds = [cls] if cls is not None else list(KINDS.values())
+        candidates += [k.id_for_slug(text) for k in kinds]
+    fallback: Record | None = None
+    for candidate in candidates:
+        record = store.find(candidate, include_deleted=True)
+        if record is None or (cls is not None and not isinstance(record, cls)):
+            continue
+        if candidate != text and getattr(record, "pseudonymous", False):
+            continue  # found by a slug: a pseudonymous person is named by id only
+        if not record.deleted:
+            return record
+        fallback = fallback or record
+    return fallback
+
+
+def _not_found(store: Store, text: str, cls: type[Record] | None) -> NotFoundError:
+    kinds = [cls] if cls is not None else list(KINDS.values())
+    slugs = [s for k in kinds for s in _slugs(store, k)] if store.exists() else []
+    close = difflib.get_close_matches(text, slugs, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    what = cls.kind if cls is not None else "record"
+    error = NotFoundError(f"no {what} with id or slug {text!r} in {store.url.redacted}{hint}")
+    error.kind = None if cls is None else cls.kind
+    return error
+
+
+def _slugs(store: Store, cls: type[Record]) -> list[str]:
+    """The slugs of the live records of ``cls`` a suggestion may name."""
+    group = ["slug", "pseudonymous"] if cls.kind == "participant" else ["slug"]
+    rows = store.aggregate(cls, group_by=group, measures={})
+    return sorted(row["slug"] for row in rows if row["slug"] and not row.get("pseudonymous"))
+
+
+def resolve_expr(store: Store, kind: str, expr: Expr) -> Expr:
+    """``expr`` with the value of every condition on a reference field made an id."""
+    bind(kind, expr)  # field names and values checked before anything is looked up
+    return _resolved(store, kind, expr)
+
+
+def _resolved(store: Store, kind: str, expr: Expr) -> Expr:
+    if isinstance(expr, All | AnyOf):
+        return type(expr)(tuple(_resolved(store, kind, part) for part in expr.parts))
+    if isinstance(expr, Not):
+        return Not(_resolved(store, kind, expr.part))
+    if not isinstance(expr, Condition):
+        return expr
+    name, _ = resolve_field(kind, expr.field)
+    target = REFERENCES.get(kind, {}).get(name)
+    if target is None or expr.value is None:
+        return expr
+    cls = KINDS[target[0]]
+
+    def one(value: object) -> object:
+        if value is None:
+            return None
+        given = value if isinstance(value, Record | str) else str(value)
+        return resolve(store, given, cls, include_deleted=True).id
+
+    value = tuple(one(v) for v in expr.value) if isinstance(expr.value, tuple) else one(expr.value)
+    return Condition(expr.field, expr.op, value)

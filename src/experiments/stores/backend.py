@@ -1,0 +1,143 @@
+"""The interface a storage backend implements: a handful of primitives.
+
+A backend subclasses :class:`~experiments.stores.Store` (whose first base is
+:class:`Backend`) and implements four primitives, and a fifth if it holds something to
+release:
+
+``_commit(changes)``
+    Apply a sequence of :class:`~experiments.stores.changes.Put`,
+    :class:`~experiments.stores.changes.Purge` and
+    :class:`~experiments.stores.changes.ImportVersion` changes all-or-nothing, in
+    order, in one transaction.  A ``Put`` whose ``expected`` revision is not the stored
+    one raises :class:`~experiments.errors.ConflictError` and nothing of the batch is
+    written.
+``_load(id)``
+    The stored data of the current version of a record, or None.
+``_load_versions(id)``
+    The stored data of every version of a record, oldest first.
+``_scan(kind)``
+    The stored data of the current version of every record of a kind (or of every kind
+    for None), soft-deleted ones included, ordered by id.
+``_close()`` (optional)
+    Release what the store holds: connections, file handles, locks.
+
+Everything else, saving and batches, optimistic concurrency, create-if-absent, soft
+delete, restore, purge with its cascade, history, filtered and ordered queries,
+aggregation, export and import, verification and event hooks, is built on those by
+:class:`~experiments.stores.Store`.  A backend that can do better overrides the
+optional ``_select`` (filters and ordering in its engine) and ``_aggregate`` (grouping
+in its engine) and declares the matching :class:`Capability`; the results must equal
+the Python fallback's, which the conformance suite in :mod:`experiments.testing`
+checks.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from experiments.errors import StoreError
+from experiments.query import BoundExpr, BoundMeasure, FieldInfo, Order
+from experiments.stores.changes import Change, Damage
+
+if TYPE_CHECKING:
+    from experiments.stores.url import StoreURL
+
+__all__ = ["Backend", "Capability"]
+
+
+class Capability(enum.StrEnum):
+    """What a backend promises beyond the interface every store keeps."""
+
+    PERSISTENT = "persistent"
+    """Data survives closing the store and opening it again."""
+    MULTIPROCESS = "multiprocess"
+    """Several processes may open the store and write at once."""
+    THREADSAFE = "threadsafe"
+    """One store object may be shared between threads."""
+    QUERY_PUSHDOWN = "query-pushdown"
+    """Filters and ordering run in the backend's engine."""
+    AGGREGATION_PUSHDOWN = "aggregation-pushdown"
+    """Grouping and measures run in the backend's engine."""
+
+
+class Backend(abc.ABC):
+    """The primitives a storage backend implements (see the module documentation)."""
+
+    scheme: ClassVar[str] = ""
+    capabilities: frozenset[Capability] = frozenset()
+    """What the backend promises; a class declares them, and one store may promise less."""
+    url: StoreURL
+
+    @abc.abstractmethod
+    def _commit(self, changes: Iterable[Change]) -> list[Any]:
+        """Apply ``changes`` all-or-nothing; one result per change.
+
+        A :class:`Put` returns ``change.record`` itself when it was written, and for a
+        create-if-absent that found the id taken, the record already stored.  A
+        :class:`Purge` returns the purged record's kind, or None when no such id was
+        stored.  An :class:`ImportVersion` returns True when it added the version and
+        False when the same version was already stored.
+        """
+
+    @abc.abstractmethod
+    def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
+        """Stored data of the current version of ``id``, or None."""
+
+    @abc.abstractmethod
+    def _load_versions(self, id: str) -> list[Mapping[str, Any]]:  # noqa: A002 - it is an id
+        """Stored data of every version of ``id``, oldest first; empty when unknown."""
+
+    @abc.abstractmethod
+    def _scan(self, kind: str | None) -> Iterator[Mapping[str, Any]]:
+        """Stored data of current versions (deleted included), of ``kind`` or all, by id."""
+
+    def _close(self) -> None:  # noqa: B027 - optional for backends with nothing to release
+        """Release connections, files and locks."""
+
+    # --- optional primitives ------------------------------------------------------
+
+    def _scan_versions(self) -> Iterator[Mapping[str, Any]]:
+        """Every version of every record, by id then revision."""
+        for data in self._scan(None):
+            yield from self._load_versions(data["id"])
+
+    def _select(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        orders: tuple[Order, ...],
+        limit: int | None,
+        offset: int,
+        include_deleted: bool,
+    ) -> Iterator[Mapping[str, Any]] | None:
+        """Filtered, ordered current data from the engine; None to use the fallback."""
+        return None
+
+    def _aggregate(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        group_by: list[tuple[str, FieldInfo]],
+        measures: dict[str, BoundMeasure],
+        include_deleted: bool,
+    ) -> Iterable[dict[str, Any]] | None:
+        """Groups computed by the engine; None to use the fallback."""
+        return None
+
+    def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
+        """Every stored version's data, or a Damage where one cannot be read.
+
+        The default reads through :meth:`_scan_versions` and stops at the first error;
+        backends that keep versions apart override it to report each bad one and go on.
+        """
+        try:
+            yield from self._scan_versions()
+        except StoreError as exc:
+            yield Damage(self.url.redacted, str(exc))
+
+    def exists(self) -> bool:
+        """Whether the store exists yet (file stores are created by their first write)."""
+        return True

@@ -1,0 +1,141 @@
+"""What the store and its backend exchange: changes to commit, and what they did.
+
+A :class:`~experiments.stores.Store` turns every write into :data:`Change` values
+(:class:`Put`, :class:`Purge`, :class:`ImportVersion`) for its backend's ``_commit``;
+the reports and errors here are what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from experiments.errors import ConflictError, StoreError
+from experiments.model import Record
+
+__all__ = [
+    "Change",
+    "Damage",
+    "ImportReport",
+    "ImportVersion",
+    "Purge",
+    "PurgeReport",
+    "Put",
+    "conflict",
+    "import_conflict",
+    "missing_store",
+    "other_kind",
+]
+
+
+@attrs.frozen
+class Put:
+    """Write ``record`` as the new current version.
+
+    ``expected`` is the revision that must be current for the write to go ahead: 0 means
+    the id must not exist yet; None means "create if absent": write only if the id does
+    not exist, and otherwise leave the store as it is and return what is stored.
+    """
+
+    record: Record
+    data: Mapping[str, Any]
+    expected: int | None
+
+
+@attrs.frozen
+class Purge:
+    """Remove the record with ``id`` and every one of its versions, leaving no trace."""
+
+    id: str
+
+
+@attrs.frozen
+class ImportVersion:
+    """Insert a version exactly as exported: same id, revision and times.
+
+    A version already stored with the same data is skipped; one stored with different
+    data is a conflict.  The record's current version is its highest revision.
+    """
+
+    record: Record
+    data: Mapping[str, Any]
+
+
+Change = Put | Purge | ImportVersion
+
+
+@attrs.frozen
+class Damage:
+    """Something :meth:`Store.verify` found wrong: where, what, and the record if known."""
+
+    location: str
+    problem: str
+    id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.problem}"
+
+
+@attrs.frozen
+class ImportReport:
+    """How many versions an import added, and how many were already there unchanged."""
+
+    added: int
+    unchanged: int
+
+
+@attrs.frozen
+class PurgeReport:
+    """What a purge removed for good, and which records only lost a reference.
+
+    ``warnings`` says what went wrong after the purge was committed (it stands): the
+    search for records that came to refer to the purged ones while it ran failed, and
+    :meth:`Store.verify` lists any that still do.
+    """
+
+    purged: tuple[str, ...]
+    unlinked: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def missing_store(path: object) -> StoreError:
+    """The error for reading a file-based store that does not exist (nothing is created)."""
+    return StoreError(
+        f"there is no store at {str(path)!r}; check the path, or create one with "
+        "`experiments init` (or connect(url, create=True))"
+    )
+
+
+def conflict(record: Record, expected: int, stored: int) -> ConflictError:
+    """The error for a save based on a revision that is no longer the stored one."""
+    if expected == 0:
+        return ConflictError(
+            f"{record.label()} already exists (revision {stored}); "
+            "get() the stored one, or use create_if_absent()"
+        )
+    if stored == 0:
+        return ConflictError(
+            f"{record.label()} was saved over revision {expected}, but it is not in the "
+            "store any more (purged); save it as a new record with revision=0"
+        )
+    return ConflictError(
+        f"{record.label()} has changed since this copy was read: the copy is revision "
+        f"{expected}, but revision {stored} is stored; get() it again (or pass its id), "
+        "apply the change and save that"
+    )
+
+
+def other_kind(record: Record, stored_kind: str) -> ConflictError:
+    """The error for a save over an id that a record of another kind has."""
+    return ConflictError(
+        f"id {record.id!r} belongs to a {stored_kind}; a {record.kind} cannot be saved over it"
+    )
+
+
+def import_conflict(record: Record) -> ConflictError:
+    return ConflictError(
+        f"{record.label()} revision {record.revision} is already stored with different "
+        "content; an import never overwrites history (nothing was imported)"
+    )
