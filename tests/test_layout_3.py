@@ -96,6 +96,7 @@ class TestPostgres:
     ) -> None:
         """Migration 3 is applied once, and every process reads and writes."""
         from experiments.stores import postgres  # noqa: PLC0415 - needs psycopg
+        from experiments.stores._postgres_layout import query_copy  # noqa: PLC0415
 
         url = postgres_url()
         schema = url.split("schema=")[1].split("&")[0]
@@ -110,7 +111,7 @@ class TestPostgres:
         )
         postgres_server.query(
             f'UPDATE "{schema}".records SET data = %s, doc = %s::jsonb WHERE id = %s',  # noqa: S608
-            (text, postgres._doc(json.loads(text), text), OLD["id"]),
+            (text, query_copy(json.loads(text), text), OLD["id"]),
         )
         applied = f'SELECT version, count(*) FROM "{schema}".experiments_migrations GROUP BY version ORDER BY version'  # noqa: S608, E501
         assert postgres_server.query(applied) == [(1, 1), (2, 1)]
