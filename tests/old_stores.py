@@ -64,7 +64,9 @@ def schema_2_records() -> list[dict[str, Any]]:
 
 def sqlite_layout_2(path: Path) -> None:
     """A SQLite store of layout 2 at ``path`` holding :func:`schema_2_records`."""
-    columns = set(sqlite.HOT) - set(_sqlite_layout._THIRD_HOT) - set(_sqlite_layout._FOURTH_HOT)
+    columns = (
+        set(_sqlite_layout.HOT) - set(_sqlite_layout._THIRD_HOT) - set(_sqlite_layout._FOURTH_HOT)
+    )
     with contextlib.closing(sqlite3.connect(path)) as raw:
         for migration in sqlite.MIGRATIONS[:LAYOUT]:
             for statement in migration:
@@ -74,8 +76,8 @@ def sqlite_layout_2(path: Path) -> None:
         raw.execute("PRAGMA journal_mode=WAL")
         for data in schema_2_records():
             names = [n for n in field_types(data["kind"]) if n in columns and n in data]
-            plan = tuple((n, sqlite.HOT[n]) for n in names)
-            values = sqlite._hot_values(plan, data)
+            plan = tuple((n, _sqlite_layout.HOT[n]) for n in names)
+            values = _sqlite_layout.hot_values(plan, data)
             quoted = "".join(f', "{n}"' for n in names)
             raw.execute(
                 f"INSERT INTO records (kind, id, revision, deleted{quoted}) "
