@@ -82,7 +82,7 @@ class TestSQLite:
             columns = {row[1] for row in raw.execute("PRAGMA table_info(records)")}
         raw.close()
         assert {"terms", "round", "questionnaire", "answered_at"} <= columns
-        assert len(MIGRATIONS) == 3
+        assert len(MIGRATIONS) >= 3
         _check_migrated(url, results)
 
 
@@ -116,7 +116,9 @@ class TestPostgres:
         applied = f'SELECT version, count(*) FROM "{schema}".experiments_migrations GROUP BY version ORDER BY version'  # noqa: S608, E501
         assert postgres_server.query(applied) == [(1, 1), (2, 1)]
         results = at_once(workers.open_old_store, *[(url, n) for n in range(8)])
-        assert postgres_server.query(applied) == [(1, 1), (2, 1), (3, 1)]
+        assert postgres_server.query(applied) == [
+            (n, 1) for n in range(1, len(postgres.MIGRATIONS) + 1)
+        ]
         indexes = {
             row[0]
             for row in postgres_server.query(

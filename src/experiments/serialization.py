@@ -38,6 +38,8 @@ from experiments.model._time import (
 from experiments.model._validate import shorten, thaw
 from experiments.model.hypothesis import Criterion
 from experiments.model.maturity import Scale
+from experiments.model.next_step import NextStep
+from experiments.model.scope import Scope
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 #: The version of the data layout this library writes.
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 
 def _decisions_revise(data: dict[str, Any]) -> dict[str, Any]:
@@ -73,11 +75,47 @@ def _terms_used(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _untracked(action: object) -> dict[str, Any]:
+    return {"action": action, "owner": None, "due": None, "done_at": None}
+
+
+def _next_steps_tracked(data: dict[str, Any]) -> dict[str, Any]:
+    """3 -> 4: next steps can be followed up; templates, scopes and first showings.
+
+    A learning's ``next_action`` text becomes a next step with no owner or due date
+    yet (none for empty text), and so does each of a decision's ``next_steps``.  A
+    prototype shown before 4 was first shown as finished as its version says
+    (``shown_as``).  Experiments gain ``template`` and ``scope``, key results ``since``,
+    none of which data before 4 has.
+    """
+    kind = data.get("kind")
+    if kind == "learning":
+        text = data.get("next_action")
+        data["next_action"] = _untracked(text) if isinstance(text, str) and text.strip() else None
+    elif kind == "decision":
+        steps = data.get("next_steps")
+        if isinstance(steps, list):
+            data["next_steps"] = [
+                _untracked(step) if isinstance(step, str) else step for step in steps
+            ]
+    elif kind == "prototype":
+        data.setdefault(
+            "shown_as", data.get("fidelity") if data.get("shown_at") is not None else None
+        )
+    elif kind == "experiment":
+        data.setdefault("template", None)
+        data.setdefault("scope", None)
+    elif kind == "key-result":
+        data.setdefault("since", None)
+    return data
+
+
 #: ``UPGRADES[n]`` turns data of schema version ``n`` into version ``n + 1``.  Adding a
 #: field or renaming one means bumping :data:`SCHEMA_VERSION` and adding a step here.
 UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     1: _decisions_revise,
     2: _terms_used,
+    3: _next_steps_tracked,
 }
 
 _LEADING: Final = ("kind", "schema", "id", "slug", "revision")
@@ -107,6 +145,24 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         Criterion,
         lambda c: {"metric": c.metric, "comparison": c.comparison.value, "threshold": c.threshold},
+    )
+    conv.register_unstructure_hook(
+        NextStep,
+        lambda n: {
+            "action": n.action,
+            "owner": n.owner,
+            "due": None if n.due is None else format_date(n.due),
+            "done_at": None if n.done_at is None else format_datetime(n.done_at),
+        },
+    )
+    conv.register_unstructure_hook(
+        Scope,
+        lambda s: {
+            "participants": s.participants,
+            "sites": s.sites,
+            "budget": s.budget,
+            "currency": s.currency,
+        },
     )
     conv.register_unstructure_hook(
         Scale,

@@ -44,7 +44,7 @@ class Finding:
 
 def ref(record: Record) -> Ref:
     """A record named in a finding."""
-    for name in ("title", "statement", "word", "text"):
+    for name in ("title", "statement", "metric", "word", "text"):
         shown = getattr(record, name, None)
         if shown:
             return Ref(record.id, str(shown))

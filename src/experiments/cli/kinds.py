@@ -28,6 +28,7 @@ import click
 
 from experiments import model
 from experiments.model import KINDS, Record
+from experiments.model.template import Move, Need
 from experiments.tracking import record_excuse
 from experiments.vocabulary import interpret
 
@@ -93,7 +94,7 @@ class Param(NamedTuple):
     argument: bool = False
     flag: str | None = None
     help: str | None = None
-    type: EnumChoice | type[float] | None = None
+    type: EnumChoice | type[float] | type[int] | None = None
     metavar: str | None = None
     multiple: bool = False
     is_flag: bool = False
@@ -124,6 +125,14 @@ def many(field: str, flag: str, help: str) -> Param:  # noqa: A002 - click's wor
 def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
     """An excuse is kept once per group, reason and place, however often it is given."""
     return record_excuse(store, **fields)
+
+
+def _experiment(store: Store, fields: dict[str, Any]) -> Record:
+    """An experiment, from its template's defaults where it names one."""
+    if "template" not in fields:
+        return store.save(model.Experiment(**fields))
+    template = store.get(fields["template"], model.Template)
+    return store.save(template.new_experiment(**fields))
 
 
 def _interpret(store: Store, fields: dict[str, Any]) -> Record:
@@ -179,6 +188,56 @@ ADD: Final[tuple[Adds, ...]] = (
             option("unit", help="e.g. families, incidents, %"),
             option("due", metavar="DATE", help="by when, e.g. 2026-11-25"),
             option("weight", type=float, show_default=True),
+            option(
+                "since",
+                metavar="DATE",
+                help="when the baseline held (default: today); progress is expected from it",
+            ),
+        ),
+    ),
+    Adds(
+        kind=model.Template,
+        help="Add an experiment template: defaults, and what an experiment needs to move on.",
+        params=(
+            argument("title"),
+            option("description", help="what the template is for"),
+            option("scaffold", help='the hypothesis to fill in, e.g. "We believe that ..."'),
+            option("time_box", metavar="ISO8601", help="default time box, e.g. P4W"),
+            option("max_time_box", metavar="ISO8601", help="longest time box allowed, e.g. P6W"),
+            option("scope", metavar="SCOPE", help="default planned scope, e.g. 'participants=30'"),
+            option(
+                "roles",
+                "--role",
+                multiple=True,
+                help="a role that must take part before it starts, e.g. citizen (repeat)",
+            ),
+            option(
+                "stances",
+                "--stance",
+                type=EnumChoice(model.Stance),
+                multiple=True,
+                help="a stance that must be heard before it starts, e.g. critical (repeat)",
+            ),
+            option("min_departments", type=int, help="departments its participants come from"),
+            option("min_external", type=int, help="participants from outside, at least"),
+            option(
+                "to_start",
+                type=EnumChoice(model.Requirement),
+                multiple=True,
+                help="what it must have before it starts (repeat)",
+            ),
+            option(
+                "to_conclude",
+                type=EnumChoice(model.Requirement),
+                multiple=True,
+                help="what it must have before it concludes (repeat)",
+            ),
+            option(
+                "mandatory_for",
+                multiple=True,
+                help="an objective whose experiments must satisfy it",
+                repeat="repeat for more",
+            ),
         ),
     ),
     Adds(
@@ -197,7 +256,18 @@ ADD: Final[tuple[Adds, ...]] = (
             ),
             option("sprint", help="the sprint it belongs to"),
             option("description"),
+            option(
+                "template",
+                help="the template it starts from (its time box, scope and hypothesis "
+                "scaffold where not given)",
+            ),
+            option(
+                "scope",
+                metavar="SCOPE",
+                help="planned scope, e.g. 'participants=40, sites=2, budget=50000 DKK'",
+            ),
         ),
+        write=_experiment,
     ),
     Adds(
         kind=model.Hypothesis,
@@ -245,6 +315,35 @@ ADD: Final[tuple[Adds, ...]] = (
             option("time_box", metavar="ISO8601", help="e.g. 2026-08-17/P100D"),
             option("team", "--member", multiple=True, help="team member"),
             option("facilitators", "--facilitator", multiple=True, help="facilitator (repeat)"),
+        ),
+    ),
+    Adds(
+        kind=model.Phase,
+        help="Add a phase to SPRINT's process design: who takes part in it, and when.",
+        params=(
+            argument("sprint"),
+            argument("title"),
+            option("position", type=int, help="its place in the process: 1 first"),
+            option("time_box", metavar="ISO8601", help="when, e.g. 2026-09-07/P1W"),
+            option(
+                "participants",
+                "--participant",
+                multiple=True,
+                help="someone who takes part in it",
+                repeat="repeat for more",
+            ),
+            option(
+                "roles",
+                "--role",
+                multiple=True,
+                help="a kind of people invited in, e.g. citizen (repeat)",
+            ),
+            option(
+                "involvement",
+                type=EnumChoice(model.Involvement),
+                help="how deeply those taking part are involved (default co-creating)",
+            ),
+            option("description", help="what happens in it"),
         ),
     ),
     Adds(
@@ -377,6 +476,10 @@ NOT_CHOSEN: Final[dict[type[enum.Enum], str]] = {
     model.ExperimentStatus: "`start`, `conclude`, `decide` and `abandon` move an experiment on",
     model.HypothesisStatus: "it follows from the verdicts of the hypothesis's learnings",
     model.Comparison: "it is read from the text of a hypothesis's --criterion",
-    model.Role: "`add participant ROLE` takes it as text, in any spelling the model accepts",
+    model.Role: "`add participant ROLE`, `add template --role` and `add phase --role` take "
+    "it as text, in any spelling the model accepts",
     model.NoteLevel: "notes are written by scripts",
+    Move: "templates hold experiments to starting and concluding, the moves of `start` and "
+    "`conclude`",
+    Need: "it sorts what a template finds missing, which `show` and the checks say in words",
 }

@@ -27,11 +27,15 @@ from experiments.model.maturity import (
     WorkshopAction,
 )
 from experiments.model.measurement import Measurement
+from experiments.model.next_step import NextStep
 from experiments.model.note import Note, NoteLevel
 from experiments.model.objective import KeyResult, Objective
 from experiments.model.participant import Involvement, Participant, Participation, Role, Stance
+from experiments.model.phase import Phase
 from experiments.model.prototype import Fidelity, Prototype
+from experiments.model.scope import Scope
 from experiments.model.sprint import Sprint
+from experiments.model.template import Requirement, Template
 from experiments.model.vocabulary import Interpretation, LanguageCode, Term
 
 __all__ = [
@@ -57,21 +61,26 @@ __all__ = [
     "LanguageCode",
     "Learning",
     "Measurement",
+    "NextStep",
     "Note",
     "NoteLevel",
     "Objective",
     "Outcome",
     "Participant",
     "Participation",
+    "Phase",
     "Prototype",
     "Questionnaire",
     "Record",
+    "Requirement",
     "Response",
     "Role",
     "Scale",
+    "Scope",
     "Sprint",
     "Stance",
     "SurveyRound",
+    "Template",
     "Term",
     "TimeBox",
     "Verdict",
@@ -88,7 +97,9 @@ KINDS: Final[dict[str, type[Record]]] = {
     for cls in (
         Objective,
         KeyResult,
+        Template,
         Sprint,
+        Phase,
         Participant,
         Experiment,
         Hypothesis,
@@ -118,11 +129,14 @@ KINDS: Final[dict[str, type[Record]]] = {
 REFERENCES: Final[dict[str, dict[str, tuple[str, bool]]]] = {
     "objective": {"parent": ("objective", False), "terms": ("term", False)},
     "key-result": {"objective": ("objective", True)},
+    "template": {"mandatory_for": ("objective", False)},
     "sprint": {"team": ("participant", False)},
+    "phase": {"sprint": ("sprint", True), "participants": ("participant", False)},
     "participant": {},
     "experiment": {
         "objectives": ("objective", False),
         "sprint": ("sprint", False),
+        "template": ("template", False),
         "terms": ("term", False),
     },
     "hypothesis": {"experiment": ("experiment", True)},

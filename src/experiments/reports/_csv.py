@@ -31,6 +31,7 @@ from experiments.reports._escape import spreadsheet
 from experiments.reports._labels import N_
 
 if TYPE_CHECKING:
+    from experiments.model import Scope
     from experiments.reports.data import ExperimentDetail, Report
     from experiments.reports.i18n import Language
 
@@ -56,6 +57,16 @@ COLUMNS: Final = (
     N_("column", "Decided"),
     N_("column", "Participants"),
     N_("column", "Critical voices"),
+    N_("column", "Template"),
+    N_("column", "Still needed for the next move"),
+    N_("column", "Sprint"),
+    N_("column", "Planned participants"),
+    N_("column", "Planned sites or units"),
+    N_("column", "Planned budget"),
+    N_("column", "First prototype shown as"),
+    N_("column", "Prototypes"),
+    N_("column", "Open next steps"),
+    N_("column", "Overdue next steps"),
     N_("column", "Id"),
 )
 
@@ -75,9 +86,23 @@ def day(moment: dt.date | None) -> str:
     return "" if moment is None else f"{moment:%Y-%m-%d}"
 
 
+def _whole(number: float | None) -> str:
+    return "" if number is None else str(round(number))
+
+
+def _budget(scope: Scope | None) -> str:
+    """A planned budget as a whole number, with its currency."""
+    if scope is None or scope.budget is None:
+        return ""
+    amount = _whole(scope.budget)
+    return f"{amount} {scope.currency}" if scope.currency else amount
+
+
 def _row(experiment: ExperimentDetail, lang: Language) -> list[str]:
     verdicts = experiment.verdicts
     decision = experiment.decision
+    scope = experiment.scope
+    steps = experiment.next_steps
     return [
         "; ".join(o.title for o in experiment.objectives),
         experiment.ref.title,
@@ -94,6 +119,16 @@ def _row(experiment: ExperimentDetail, lang: Language) -> list[str]:
         "" if decision is None else day(decision.decided_at),
         str(experiment.participants),
         str(experiment.critical_voices),
+        "" if experiment.template is None else experiment.template.title,
+        "\n".join(common.gap(lang, g) for gaps in experiment.template_gaps for g in gaps.missing),
+        "" if experiment.sprint is None else experiment.sprint.title,
+        _whole(None if scope is None else scope.participants),
+        _whole(None if scope is None else scope.sites),
+        _budget(scope),
+        "" if experiment.first_shown is None else lang.label(experiment.first_shown),
+        "\n".join(common.prototype(lang, p) for p in experiment.prototypes),
+        "\n".join(common.step(lang, s) for s in steps if s.done_at is None),
+        str(sum(1 for s in steps if s.overdue_days is not None)),
         experiment.ref.id,
     ]
 

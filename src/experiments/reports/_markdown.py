@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+import pendulum
+
 from experiments.reports import _common as common
 from experiments.reports import _mental_models as minds
 from experiments.reports._escape import markdown as md
@@ -84,6 +86,9 @@ class _Writer:
                     "%(count)s participants",
                     total.involvement.participants,
                 ),
+                lang.counted(
+                    "%(count)s open next step", "%(count)s open next steps", total.open_next_steps
+                ),
             ]
         )
 
@@ -120,6 +125,7 @@ class _Writer:
                 _("Target"),
                 _("Latest"),
                 _("Progress"),
+                _("Expected by now"),
             ],
             (
                 [
@@ -129,10 +135,11 @@ class _Writer:
                     md(common.quantity(lang, kr.key_result.target, kr.key_result.unit)),
                     md(common.quantity(lang, kr.latest, kr.key_result.unit)),
                     common.share(lang, kr.progress),
+                    common.expected(lang, kr),
                 ]
                 for _objective, kr in results
             ),
-            numeric=4,
+            numeric=5,
         )
 
     def statuses(self) -> None:
@@ -188,8 +195,96 @@ class _Writer:
                 (_("Departments crossed"), departments),
                 (_("Deepest involvement"), common.depth(lang, who)),
                 (_("Time-boxed experiments"), common.share(lang, total.share_time_boxed)),
+                (_("Experiments with a planned scope"), common.share(lang, total.share_scoped)),
             )
         )
+
+    def unfinished(self) -> None:
+        _, lang = self._, self.lang
+        shown = self.report.rollup.total.first_shown
+        self.heading(2, _("Invite into the unfinished"))
+        if not any(shown.values()):
+            self.paragraph(_("No prototype has been shown to participants yet."))
+            return
+        self.paragraph(
+            _("Experiments by how finished the first prototype their participants saw was.")
+        )
+        self.lines += _table(
+            [_("First shown as"), _("Experiments")],
+            ([common.upper_first(lang.label(f)), lang.number(n)] for f, n in shown.items()),
+            numeric=1,
+        )
+
+    def sprints(self) -> None:
+        _, lang = self._, self.lang
+        sprints = self.report.rollup.sprints
+        if not sprints:
+            return
+        zone = self.report.at.timezone or pendulum.UTC
+        self.heading(2, _("Sprints"))
+        for sprint in sprints:
+            self.heading(3, md(sprint.ref.title))
+            facts = []
+            if sprint.challenge.strip():
+                facts.append((_("Challenge"), md(sprint.challenge)))
+            facts += [
+                (_("Time box"), common.period(lang, sprint.time_box, zone)),
+                (_("Facilitators"), ", ".join(md(f) for f in sprint.facilitators) or "\u2013"),
+                (
+                    _("Team"),
+                    "; ".join(md(m) for m in common.members(lang, sprint.team)) or "\u2013",
+                ),
+                (
+                    _("Departments crossed"),
+                    lang.number(len(sprint.departments))
+                    + (
+                        f" ({', '.join(md(d) for d in sprint.departments)})"
+                        if sprint.departments
+                        else ""
+                    ),
+                ),
+                (
+                    _("From outside"),
+                    "; ".join(md(m) for m in common.members(lang, sprint.external)) or "\u2013",
+                ),
+            ]
+            self.bullets(f"{label}: {value}" for label, value in facts)
+            if sprint.phases:
+                self.paragraph(f"**{_('Process design')}**")
+                self.lines += _table(
+                    [
+                        "#",
+                        _("Phase"),
+                        _("When"),
+                        _("Taking part"),
+                        _("Also invited"),
+                        _("Involvement"),
+                    ],
+                    (
+                        [
+                            lang.number(phase.position),
+                            md(phase.ref.title),
+                            common.period(lang, phase.time_box, zone),
+                            "; ".join(md(m) for m in common.members(lang, phase.members))
+                            or "\u2013",
+                            ", ".join(lang.label(role) for role in phase.roles) or "\u2013",
+                            lang.label(phase.involvement),
+                        ]
+                        for phase in sprint.phases
+                    ),
+                )
+            if sprint.experiments:
+                self.paragraph(f"**{_('Experiments')}**")
+                self.bullets(
+                    f"{md(ref.title)} \u2014 {lang.label(status)}"
+                    for ref, status in sprint.experiments
+                )
+            if sprint.learnings:
+                self.paragraph(f"**{_('Learnings')}**")
+                self.bullets(
+                    f"{md(ref.title)} ({md(experiment.title)})"
+                    for ref, experiment in sprint.learnings
+                )
 
     def candidates(self) -> None:
         _, lang = self._, self.lang
@@ -260,6 +355,37 @@ class _Writer:
                 ),
                 numeric=1,
             )
+        if total.overdue_next_steps:
+            self.heading(3, _("Next steps past their due date"))
+            self.lines += _table(
+                [_("Next step"), _("Owner"), _("Due"), _("Experiment"), _("Days past")],
+                (
+                    [
+                        md(f.step.action),
+                        md(f.step.owner or "\u2013"),
+                        lang.date(f.step.due) if f.step.due else "\u2013",
+                        md(f.experiment.title),
+                        lang.number(f.overdue_days or 0),
+                    ]
+                    for f in total.overdue_next_steps
+                ),
+                numeric=1,
+            )
+        if report.rollup.behind:
+            self.heading(3, _("Key results behind schedule"))
+            self.lines += _table(
+                [_("Key result"), _("Due"), _("Progress"), _("Expected by now")],
+                (
+                    [
+                        md(kr.key_result.metric),
+                        lang.date(kr.key_result.due) if kr.key_result.due else "\u2013",
+                        common.share(lang, kr.progress),
+                        common.share(lang, kr.expected),
+                    ]
+                    for kr in report.rollup.behind
+                ),
+                numeric=2,
+            )
         overdue = minds.overdue_actions(report)
         if overdue:
             self.heading(3, _("Workshop actions past their due date"))
@@ -303,7 +429,13 @@ class _Writer:
             facts.append((_("Facilitators"), ", ".join(md(f) for f in experiment.facilitators)))
         if experiment.objectives:
             facts.append((_("Objectives"), "; ".join(md(o.title) for o in experiment.objectives)))
+        if experiment.template is not None:
+            facts.append((_("Template"), md(experiment.template.title)))
+        if experiment.sprint is not None:
+            facts.append((_("Sprint"), md(experiment.sprint.title)))
         facts.append((_("Time box"), common.time_box(lang, experiment)))
+        if experiment.scope is not None:
+            facts.append((_("Planned scope"), md(common.scope(lang, experiment.scope))))
         for label, moment in (
             (_("Started"), experiment.started_at),
             (_("Concluded"), experiment.concluded_at),
@@ -326,9 +458,24 @@ class _Writer:
             )
         )
         self.bullets(f"{label}: {value}" for label, value in facts)
+        for gaps in experiment.template_gaps:
+            words = (
+                _("Still needed to start, as template %(template)s asks")
+                if gaps.move == "start"
+                else _("Still needed to conclude, as template %(template)s asks")
+            ) % {"template": md(gaps.template.title)}
+            self.paragraph(
+                f"**{words}**: " + "; ".join(md(common.gap(lang, g)) for g in gaps.missing)
+            )
         self.hypotheses(experiment)
+        self.prototypes(experiment)
         self.learnings(experiment)
         self.decision(experiment)
+
+    def prototypes(self, experiment: ExperimentDetail) -> None:
+        if experiment.prototypes:
+            self.paragraph(f"**{self._('Prototypes')}**")
+            self.bullets(md(common.prototype(self.lang, p)) for p in experiment.prototypes)
 
     def hypotheses(self, experiment: ExperimentDetail) -> None:
         _, lang = self._, self.lang
@@ -371,8 +518,8 @@ class _Writer:
                 if learning.voices:
                     names = "; ".join(md(common.voice(lang, v)) for v in learning.voices)
                     parts.append(f"{_('Voices')}: {names}")
-                if learning.next_action.strip():
-                    parts.append(f"{_('Next')}: {md(learning.next_action)}")
+                if learning.next_action is not None:
+                    parts.append(f"{_('Next')}: {md(common.step(lang, learning.next_action))}")
                 items.append(" \u2014 ".join(parts))
             self.bullets(items)
 
@@ -388,7 +535,7 @@ class _Writer:
             if decision.rationale.strip():
                 text += ": " + md(decision.rationale)
             items = [text]
-            items += [f"{_('Next')}: {md(step)}" for step in decision.next_steps]
+            items += [f"{_('Next')}: {md(common.step(lang, step))}" for step in decision.next_steps]
             self.bullets(items)
 
     def experiments(self) -> None:
@@ -591,6 +738,8 @@ class _Writer:
         self.follow_up()
         self.statuses()
         self.involvement()
+        self.unfinished()
+        self.sprints()
         self.maturity()
         self.experiments()
         self.excuses()

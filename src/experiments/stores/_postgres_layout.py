@@ -107,6 +107,16 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         _reference_index("round"),
         _reference_index("term"),
     ),
+    (
+        # 4: an experiment names the template it was made from, and a phase its sprint
+        # (the sprint index covers every kind already).  The query copy of a prototype
+        # shown before 4 gets the fidelity it was first shown at, as reading it gives.
+        _reference_index("template"),
+        """UPDATE {s}.records
+            SET doc = jsonb_set(doc, '{{shown_as}}', doc -> 'fidelity')
+            WHERE kind = 'prototype' AND doc ->> 'shown_at' IS NOT NULL
+            AND doc ->> 'shown_as' IS NULL""",
+    ),
 )
 
 # The query copy:

@@ -48,7 +48,7 @@ def _hot_fields() -> dict[str, FieldType]:
         "id", "kind", "revision", "metadata", "criterion", "abandon_reason", "challenge",
         "description", "details", "insight", "link", "name", "next_action", "observation",
         "rationale", "text", "next_steps", "facilitators", "decided_by", "agreed_by",
-        "stated_by", "interviewer",
+        "stated_by", "interviewer", "scaffold",
     }  # fmt: skip
     hot: dict[str, FieldType] = {}
     for kind in KINDS:
@@ -79,6 +79,12 @@ _THIRD_HOT: Final = (
     "dimensions", "done_at", "experiments", "interviewed_at", "items", "language", "levels",
     "opened_at", "questionnaire", "round", "source_key", "stated_at", "term", "terms",
     "word", "workshop",
+)  # fmt: skip
+
+# The hot columns templates, sprint phases and trackable next steps brought in layout 4.
+_FOURTH_HOT: Final = (
+    "template", "since", "shown_as", "roles", "stances", "min_departments", "min_external",
+    "to_start", "to_conclude", "mandatory_for", "position",
 )  # fmt: skip
 
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
@@ -129,9 +135,21 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             SELECT r.*, v.data AS data
             FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
+    (
+        # 4: templates and sprint phases; an experiment's template, a key result's start,
+        # the fidelity a prototype was first shown at.  Only the last has stored values:
+        # a prototype shown before 4 was shown as finished as it is (as the schema says).
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _FOURTH_HOT),
+        """UPDATE records SET "shown_as" = "fidelity"
+            WHERE kind = 'prototype' AND "shown_at" IS NOT NULL""",
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    ),
 )
 
-_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT)
+_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT) | set(_FOURTH_HOT)
 assert set(HOT) == _LAID_OUT, f"a hot column without a migration: {set(HOT) ^ _LAID_OUT}"
 
 

@@ -31,7 +31,7 @@ import logging
 import math
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,15 +71,19 @@ from experiments.model import (
     Outcome,
     Participant,
     Participation,
+    Prototype,
     Questionnaire,
     Record,
     Response,
     Role,
+    Sprint,
     Stance,
     SurveyRound,
+    Template,
     Term,
     WorkshopAction,
 )
+from experiments.model.template import Move, ancestors, mandatory_templates
 from experiments.plugins import hookimpl
 from experiments.query import (
     All,
@@ -122,6 +126,43 @@ def _same(a: Record, b: Record) -> bool:
 def _fresh(record: Record) -> Record:
     """A copy of a drawn record that has never been saved, with a fresh id."""
     return attrs.evolve(record, id="", slug=None, revision=0, deleted_at=None)
+
+
+def _template_refuses(records: Iterable[Record], record: Record) -> bool:
+    """Whether a store holding ``records`` must refuse to save ``record`` as new.
+
+    It must when ``record`` is an experiment saved started (or concluded) while a
+    template mandatory for its objectives is not satisfied by the live records.
+    """
+    if not isinstance(record, Experiment) or record.started_at is None:
+        return False
+    live = {r.id: r for r in records if not r.deleted}
+    parents = {i: r.parent for i, r in live.items() if isinstance(r, Objective)}
+    templates = [r for r in live.values() if isinstance(r, Template)]
+    binding = mandatory_templates(templates, ancestors(parents, record.objectives))
+    if not binding or not record.objectives:
+        return False
+    owned = [r for r in live.values() if getattr(r, "experiment", None) == record.id]
+    people = [
+        (p, person)
+        for p in owned
+        if isinstance(p, Participation)
+        and isinstance(person := live.get(p.participant), Participant)
+    ]
+    sprint = live.get(record.sprint or "")
+    concluding = record.concluded_at is not None
+    return any(
+        template.missing(
+            record,
+            Move.CONCLUDE if concluding else Move.START,
+            people=people,
+            hypotheses=[r for r in owned if isinstance(r, Hypothesis)],
+            prototypes=[r for r in owned if isinstance(r, Prototype)],
+            sprint=sprint if isinstance(sprint, Sprint) else None,
+            at=record.concluded_at if concluding else record.started_at,
+        )
+        for template in binding
+    )
 
 
 def _fresh_all(drawn: list[Record]) -> list[Record]:
@@ -1140,12 +1181,20 @@ class StoreConformance:
                     for r in self.current.values()
                 )
 
+            def unsatisfied(self, record: Record) -> bool:
+                """Whether the store must refuse ``record``: a start a template forbids."""
+                return _template_refuses(self.current.values(), record)
+
             @rule(target=ids, record=records())
             def create(self, record: Record) -> str | MultipleResults[str]:
                 fresh = _fresh(record)
                 assume(fresh.id not in self.current)
                 if self.second_decision(fresh):
                     with pytest.raises(ValidationError, match="already has a decision in force"):
+                        self.store.save(fresh)
+                    return multiple()
+                if self.unsatisfied(fresh):
+                    with pytest.raises(ValidationError, match="a template is mandatory"):
                         self.store.save(fresh)
                     return multiple()
                 saved = self.store.save(fresh)
@@ -1201,6 +1250,7 @@ class StoreConformance:
                 )
                 fresh = _fresh(extra)
                 assume(fresh.id not in self.current and not self.second_decision(fresh))
+                assume(not self.unsatisfied(fresh))
                 with pytest.raises(ConflictError), self.store.batch() as batch:
                     batch.save(fresh)
                     batch.save(stale)

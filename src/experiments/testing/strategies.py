@@ -36,21 +36,26 @@ from experiments.model import (
     LanguageCode,
     Learning,
     Measurement,
+    NextStep,
     Note,
     NoteLevel,
     Objective,
     Outcome,
     Participant,
     Participation,
+    Phase,
     Prototype,
     Questionnaire,
     Record,
+    Requirement,
     Response,
     Role,
     Scale,
+    Scope,
     Sprint,
     Stance,
     SurveyRound,
+    Template,
     Term,
     TimeBox,
     Verdict,
@@ -63,9 +68,11 @@ __all__ = [
     "durations",
     "ids",
     "metadata",
+    "next_steps",
     "record_of",
     "records",
     "scales",
+    "scopes",
     "slugs",
     "texts",
     "time_boxes",
@@ -132,6 +139,13 @@ dates: Final = st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2200, 1
 )
 
 
+def _dates_until(last: dt.date) -> st.SearchStrategy[pendulum.Date]:
+    """Days up to ``last``, as :data:`dates` draws them."""
+    return st.dates(
+        min_value=dt.date(1970, 1, 1), max_value=dt.date(last.year, last.month, last.day)
+    ).map(lambda d: pendulum.Date(d.year, d.month, d.day))
+
+
 @st.composite
 def durations(draw: st.DrawFn) -> pendulum.Duration:
     """A positive duration, with calendar parts (years, months) or without."""
@@ -179,6 +193,36 @@ metadata: Final = st.dictionaries(
 )
 
 
+#: Next steps as they are followed up: text alone, or with an owner, a due date, done.
+next_steps: Final = st.builds(
+    NextStep,
+    titles,
+    owner=st.one_of(st.none(), names),
+    due=st.one_of(st.none(), dates),
+    done_at=st.one_of(st.none(), datetimes()),
+)
+
+
+@st.composite
+def scopes(draw: st.DrawFn) -> Scope:
+    """A planned scope: some of participants, sites and a budget (with a currency)."""
+    parts: dict[str, Any] = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "participants": st.integers(1, 10_000),
+                "sites": st.integers(1, 200),
+                "budget": st.floats(0, 1e9),
+            },
+        )
+    )
+    if not parts:
+        parts["participants"] = draw(st.integers(1, 100))
+    if "budget" in parts and draw(st.booleans()):
+        parts["currency"] = draw(st.sampled_from(["DKK", "NOK", "SEK", "EUR"]))
+    return Scope(**parts)
+
+
 def _common() -> dict[str, Any]:
     return {
         "tags": tags,
@@ -221,6 +265,8 @@ def _experiments(draw: st.DrawFn) -> Experiment:
             facilitators=st.lists(names, max_size=2, unique=True).map(tuple),
             terms=_refs(),
             slug=st.one_of(st.none(), slugs),
+            template=st.one_of(st.none(), refs),
+            scope=st.one_of(st.none(), scopes()),
             **_common(),
         )
     )
@@ -273,7 +319,7 @@ def _learnings(draw: st.DrawFn) -> Learning:
             verdict=st.just(verdict),
             evidence=_enum(Evidence),
             participants=st.lists(refs, max_size=3, unique=True).map(tuple),
-            next_action=texts,
+            next_action=st.one_of(st.none(), texts, next_steps),
             observed_at=datetimes(),
             **_common(),
         )
@@ -301,6 +347,7 @@ def _measurements(draw: st.DrawFn) -> Measurement:
 
 @st.composite
 def _key_results(draw: st.DrawFn) -> KeyResult:
+    due = draw(st.one_of(st.none(), dates))
     baseline = draw(st.floats(-1e6, 1e6))
     target = draw(st.floats(-1e6, 1e6))
     if target == baseline:  # moved rather than filtered: Hypothesis often draws both alike
@@ -313,9 +360,36 @@ def _key_results(draw: st.DrawFn) -> KeyResult:
             baseline=st.just(baseline),
             target=st.just(target),
             unit=st.one_of(st.none(), names),
-            due=st.one_of(st.none(), dates),
+            due=st.just(due),
+            since=st.one_of(st.none(), dates if due is None else _dates_until(due)),
             description=texts,
             weight=st.floats(0.01, 100),
+            **_common(),
+        )
+    )
+
+
+@st.composite
+def _templates(draw: st.DrawFn) -> Template:
+    limit = draw(st.one_of(st.none(), durations()))
+    box = None if limit is not None else draw(st.one_of(st.none(), time_boxes))
+    return draw(
+        st.builds(
+            Template,
+            title=titles,
+            description=texts,
+            scaffold=texts,
+            time_box=st.just(box),
+            max_time_box=st.just(limit),
+            scope=st.one_of(st.none(), scopes()),
+            roles=st.lists(_enum(Role), max_size=3, unique=True).map(tuple),
+            stances=st.lists(_enum(Stance), max_size=2, unique=True).map(tuple),
+            min_departments=st.integers(0, 4),
+            min_external=st.integers(0, 3),
+            to_start=st.lists(_enum(Requirement), max_size=3, unique=True).map(tuple),
+            to_conclude=st.lists(_enum(Requirement), max_size=3, unique=True).map(tuple),
+            mandatory_for=st.lists(refs, max_size=2, unique=True).map(tuple),
+            slug=st.one_of(st.none(), slugs),
             **_common(),
         )
     )
@@ -443,6 +517,7 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         **_common(),
     ),
     KeyResult: _key_results(),
+    Template: _templates(),
     Sprint: st.builds(
         Sprint,
         title=titles,
@@ -450,6 +525,18 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         time_box=st.one_of(st.none(), time_boxes),
         team=st.lists(refs, max_size=3, unique=True).map(tuple),
         facilitators=st.lists(names, max_size=2, unique=True).map(tuple),
+        **_common(),
+    ),
+    Phase: st.builds(
+        Phase,
+        sprint=refs,
+        title=titles,
+        position=st.integers(1, 12),
+        time_box=st.one_of(st.none(), time_boxes),
+        participants=st.lists(refs, max_size=3, unique=True).map(tuple),
+        roles=st.lists(_enum(Role), max_size=3, unique=True).map(tuple),
+        involvement=_enum(Involvement),
+        description=texts,
         **_common(),
     ),
     Participant: _participants(),
@@ -475,6 +562,12 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         description=texts,
         shown_at=st.one_of(st.none(), datetimes()),
         **_common(),
+    ).flatmap(
+        lambda p: (
+            st.just(p)
+            if p.shown_at is None
+            else st.sampled_from(list(Fidelity)).map(lambda f: p.evolve(shown_as=f))
+        )
     ),
     Participation: st.builds(
         Participation,
@@ -493,7 +586,7 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         rationale=texts,
         decided_by=st.one_of(st.none(), names),
         decided_at=datetimes(),
-        next_steps=st.lists(names, max_size=3, unique=True).map(tuple),
+        next_steps=st.lists(next_steps, max_size=3, unique_by=lambda n: n.action).map(tuple),
         **_common(),
     ),
     Excuse: _excuses(),
