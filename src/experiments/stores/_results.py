@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "as_python",
+    "as_python_tuples",
     "check_count",
     "current",
     "ensure_one_row",
@@ -127,6 +128,51 @@ def _with_booleans(rows: Iterable[dict[str, Any]], flags: list[str]) -> Iterator
             if row[name] is not None:
                 row[name] = bool(row[name])
         yield row
+
+
+def as_python_tuples(
+    rows: Iterable[tuple[Any, ...]],
+    groups: list[tuple[str, FieldInfo]],
+    measures: dict[str, BoundMeasure],
+) -> Iterator[tuple[Any, ...]]:
+    """:func:`as_python` and :func:`ensure_one_row` for rows that are tuples.
+
+    Each row holds the ``groups`` fields, then the ``measures``, in order; only the
+    positions that need converting are touched.
+    """
+    plan = list(measures.values())
+    width = len(groups)
+    sums = [width + i for i, m in enumerate(plan) if isinstance(m.measure, Sum)]
+    flags = [i for i, (_, info) in enumerate(groups) if info.kind is FieldType.BOOL]
+    flags += [
+        width + i
+        for i, m in enumerate(plan)
+        if m.info is not None
+        and m.info.kind is FieldType.BOOL
+        and isinstance(m.measure, Min | Max | Latest)
+    ]
+    found = iter(rows)
+    if not groups:
+        first = next(found, None)
+        empty = tuple(0 if isinstance(m.measure, Count | CountDistinct) else None for m in plan)
+        found = itertools.chain([empty if first is None else first], found)
+    if not sums and not flags:
+        return found
+    return _converted_tuples(found, sums, flags)
+
+
+def _converted_tuples(
+    rows: Iterator[tuple[Any, ...]], sums: list[int], flags: list[int]
+) -> Iterator[tuple[Any, ...]]:
+    for row in rows:
+        values = list(row)
+        for index in sums:
+            if values[index] is not None:
+                values[index] = float(values[index])
+        for index in flags:
+            if values[index] is not None:
+                values[index] = bool(values[index])
+        yield tuple(values)
 
 
 def ensure_one_row(

@@ -380,6 +380,20 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         )
         return (dict(zip(labels, row)) for row in self._rows(sql, params))  # noqa: B905
 
+    def _aggregate_tuples(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        group_by: list[tuple[str, FieldInfo]],
+        measures: dict[str, BoundMeasure],
+        include_deleted: bool,
+    ) -> Iterable[tuple[Any, ...]]:
+        self._connection()
+        sql, params, _ = _sql.aggregate_sql(
+            DIALECT, "current", kind, where, group_by, measures, include_deleted
+        )
+        return self._rows(sql, params)
+
     def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
         try:
             connection = self._connection()
