@@ -115,7 +115,13 @@ def _condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[An
         return f"NOT {exists}", values
     column = dialect.field(bound.field, bound.info, table)
     if bound.op is Op.IN:
-        inside = f"COALESCE({column} IN ({_marks(dialect, len(values))}), FALSE)" if values else ""
+        # Two-valued (the values hold no NULL), and written so that a planner can
+        # serve it from an index on the field, as comparisons are below.
+        inside = (
+            f"({column} IN ({_marks(dialect, len(values))}) AND {column} IS NOT NULL)"
+            if values
+            else ""
+        )
         if with_none:
             inside = f"({column} IS NULL OR {inside})" if inside else f"{column} IS NULL"
         return inside or dialect.false(), values
