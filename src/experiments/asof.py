@@ -888,13 +888,14 @@ class _Facts:
             if hypothesis is not None and verdict is not None:
                 hypothesis.status = _STATUS_OF_VERDICT[verdict]
                 hypothesis.evidence = _EVIDENCE[evidence]
-        # One row per hypothesis and person, so each person comes once.
-        for hypothesis_id, participant in self._rows(
-            "learning", ["hypothesis", "participants"], where=bearing
+        # One row per learning and person (grouped by id: a projection, without a sort);
+        # a person heard in two learnings on a hypothesis counts once.
+        for _, hypothesis_id, participant in self._rows(
+            "learning", ["id", "hypothesis", "participants"], where=bearing
         ):
             hypothesis = hypotheses.get(hypothesis_id)
             person = index.get(participant)
-            if hypothesis is not None and person is not None:
+            if hypothesis is not None and person is not None and person not in hypothesis.voices:
                 hypothesis.voices += (person,)
         return hypotheses
 
