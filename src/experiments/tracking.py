@@ -71,6 +71,7 @@ from experiments.model._time import DateTimeLike, TimeBoxLike, utc_key
 from experiments.model._validate import SLUG_PATTERN
 from experiments.model.hypothesis import AssumptionKind, Criterion
 from experiments.model.template import Gap, next_move
+from experiments.stores._references import lookup
 from experiments.stores._rules import TemplateRule, decision_in_store
 
 if TYPE_CHECKING:
@@ -180,13 +181,16 @@ def _open(
             f"track() needs an experiment, its id or its slug; got {experiment!r}"
         )
     text = experiment.strip()
-    try:
-        return _made_from(store, store.resolve(text, Experiment), template, by)
-    except NotFoundError as missing:
-        # A slug that names no experiment yet makes one; a deleted one is not made again.
-        if missing.deleted_id is not None:
-            raise
-        if not SLUG_PATTERN.fullmatch(text):
+    found = lookup(store, text, Experiment)
+    if isinstance(found, Experiment) and not found.deleted:
+        return _made_from(store, found, template, by)
+    if found is not None or not SLUG_PATTERN.fullmatch(text):
+        try:
+            return _made_from(store, store.resolve(text, Experiment), template, by)
+        except NotFoundError as missing:
+            # A slug that names no experiment yet makes one; a deleted one is not made again.
+            if missing.deleted_id is not None:
+                raise
             raise NotFoundError(
                 f"{missing}; it is not a slug (lowercase letters, digits and hyphens) that "
                 "could name a new experiment either"
@@ -241,10 +245,8 @@ def key_result_named(store: Store, metric: KeyResult | str) -> KeyResult | None:
     given: object = metric
     if not isinstance(given, str) or not given.strip():
         return None  # Measurement says what is wrong with it
-    try:
-        return store.resolve(given, KeyResult)
-    except NotFoundError:
-        return None
+    found = lookup(store, given.strip(), KeyResult)
+    return found if isinstance(found, KeyResult) and not found.deleted else None
 
 
 def _references(value: object, name: str) -> tuple[Objective | str, ...]:
