@@ -775,6 +775,7 @@ class _Facts:
         self._read_outcomes()
         hypotheses = self._read_hypotheses(index)
         self._read_participations(index)
+        del index  # a string and an int per person: what follows can use the memory
         self._read_measurements()
         self._read_prototypes()
         self._read_scopes()
