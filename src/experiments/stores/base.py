@@ -415,12 +415,25 @@ class Store(Backend):
         Backends with :attr:`Capability.AGGREGATION_PUSHDOWN` compute this in their
         engine, the others stream every matching record once.
         """
+        kind_name, bound, groups, plan = self._bind_aggregate(
+            kind, group_by, measures, combine(where, filters)
+        )
+        return self._grouped(kind_name, bound, groups, plan, include_deleted, pushdown=pushdown)
+
+    def _bind_aggregate(
+        self,
+        kind: type[Record] | str | None,
+        group_by: str | Sequence[str],
+        measures: Mapping[str, Measure] | None,
+        where: Expr | None,
+    ) -> tuple[str | None, BoundExpr | None, list[tuple[str, FieldInfo]], dict[str, BoundMeasure]]:
+        """An aggregation's kind, filter, groups and measures, checked against the kind."""
         self._check_open()
         kind_name = kind_name_of(kind)
-        bound = bind(kind_name, combine(where, filters))
+        bound = bind(kind_name, where)
         groups = bind_group_by(kind_name, group_by)
         plan = bind_measures(kind_name, measures if measures is not None else {"count": Count()})
-        return self._grouped(kind_name, bound, groups, plan, include_deleted, pushdown=pushdown)
+        return kind_name, bound, groups, plan
 
     def aggregate_tuples(
         self,
@@ -438,11 +451,9 @@ class Store(Backend):
         The same groups and values, in that order in each row; reading a hundred
         thousand groups, tuples cost much less than dicts.
         """
-        self._check_open()
-        kind_name = kind_name_of(kind)
-        bound = bind(kind_name, combine(where, filters))
-        groups = bind_group_by(kind_name, group_by)
-        plan = bind_measures(kind_name, measures if measures is not None else {"count": Count()})
+        kind_name, bound, groups, plan = self._bind_aggregate(
+            kind, group_by, measures, combine(where, filters)
+        )
         if pushdown:
             rows = self._aggregate_tuples(kind_name, bound, groups, plan, include_deleted)
             if rows is not None:

@@ -374,11 +374,9 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         measures: dict[str, BoundMeasure],
         include_deleted: bool,
     ) -> Iterable[dict[str, Any]]:
-        self._connection()
-        sql, params, labels = _sql.aggregate_sql(
-            DIALECT, "current", kind, where, group_by, measures, include_deleted
-        )
-        return (dict(zip(labels, row)) for row in self._rows(sql, params))  # noqa: B905
+        labels = [name for name, _ in group_by] + list(measures)
+        rows = self._aggregate_tuples(kind, where, group_by, measures, include_deleted)
+        return (dict(zip(labels, row)) for row in rows)  # noqa: B905
 
     def _aggregate_tuples(
         self,
