@@ -128,8 +128,7 @@ def describe(record: Record, *, hide: bool = False) -> str:
 def _minute(moment: pendulum.DateTime) -> str:
     """``YYYY-MM-DD HH:mm``, as pendulum's ``format`` writes it, at a fiftieth of its cost."""
     return (
-        f"{moment.year}-{moment.month:02d}-{moment.day:02d} "
-        f"{moment.hour:02d}:{moment.minute:02d}"
+        f"{moment.year}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}"
     )
 
 
