@@ -27,7 +27,7 @@ import attrs
 import click
 
 from experiments import model
-from experiments.model import KINDS, Record
+from experiments.model import KINDS, Record, plural
 from experiments.tracking import record_excuse
 
 if TYPE_CHECKING:
@@ -64,11 +64,6 @@ def default_of(kind: type[Record], field: str) -> Any:
     """The model's default for ``field`` of ``kind``, as an option shows it."""
     default = attrs.fields_dict(kind)[field].default
     return default.value if isinstance(default, enum.Enum) else default
-
-
-def plural(kind: str) -> str:
-    """How `experiments list` names a kind's records: ``hypotheses``, ``key-results``."""
-    return "hypotheses" if kind == "hypothesis" else f"{kind}s"
 
 
 #: What `experiments list KIND` takes: each kind by its name and by its plural.

@@ -59,6 +59,7 @@ __all__ = [
     "id_for",
     "kind_of",
     "new_id",
+    "plural",
     "slugify",
 ]
 
@@ -113,6 +114,14 @@ REFERENCES: Final[dict[str, dict[str, tuple[str, bool]]]] = {
     "excuse": {"objective": ("objective", True), "experiment": ("experiment", True)},
     "note": {"experiment": ("experiment", True)},
 }
+
+
+def plural(kind: str) -> str:
+    """A kind's name for many of its records: ``hypotheses``, ``key-results``.
+
+    The command line lists records by it, and the SQL views are named by it.
+    """
+    return "hypotheses" if kind == "hypothesis" else f"{kind}s"
 
 
 def kind_of(name: str) -> type[Record]:

@@ -4,7 +4,10 @@
 source of truth) and a ``jsonb`` copy (``doc``) that queries and aggregation run on;
 ``versions`` every version; ``experiments_migrations`` the layout versions applied.
 The copy spells each float as the exact value of its binary form, so SQL compares and
-sums the very numbers Python does.
+sums the very numbers Python does.  ``records`` also holds where a record's time box
+starts and ends (``time_box_start``, ``time_box_end``), computed on write.  The analyst's
+views (``experiments``, ``key_results``, ...) are made by ``_views`` after every
+migration.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 import decimal
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import attrs
 
+from experiments.errors import ExperimentsError
 from experiments.model._time import UTC_WIDTH
 from experiments.query import (
     All,
@@ -32,10 +36,19 @@ from experiments.query import (
     Not,
     Sum,
 )
+from experiments.stores import _views
+from experiments.stores._derived import BOUNDS, time_box_bounds
+from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = [
     "DIALECT",
     "MIGRATIONS",
+    "VIEWS",
+    "VIEWS_FINGERPRINT",
+    "Step",
     "converted",
     "encode_filter",
     "group_converter",
@@ -65,10 +78,75 @@ def _reference_index(field: str) -> str:
     )
 
 
+#: A step of a migration: a SQL statement (``{s}`` standing for the quoted schema
+#: name), or a function that changes the schema in Python, given the connection and
+#: the quoted schema name.
+Step = str | Callable[["psycopg.Connection[Any]", str], None]
+
+
+def _fill_time_box_bounds(connection: psycopg.Connection[Any], schema: str) -> None:
+    """Where each stored time box starts and ends (layout 3 stores them on write)."""
+    rows = connection.execute(
+        f"SELECT id, data FROM {schema}.records WHERE doc ? 'time_box'"
+    ).fetchall()
+    filled = []
+    for record_id, text in rows:
+        try:
+            bounds = time_box_bounds(json.loads(text))
+        except (ExperimentsError, TypeError, ValueError):
+            continue  # damaged: `experiments verify` reports it; the view shows no bounds
+        filled.append((*bounds, record_id))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {schema}.records SET time_box_start = %s::timestamptz, "
+            "time_box_end = %s::timestamptz WHERE id = %s",
+            filled,
+        )
+
+
+def _field_index(field: str, expression: str, *, ordered: bool = False) -> tuple[str, ...]:
+    """An index of (kind, a field); without statistics, which would sample values."""
+    if ordered:  # every record of the kind, in the order a query sorts in
+        made = f"CREATE INDEX records_{field} ON {{s}}.records (kind, {expression} NULLS FIRST, id)"
+    else:
+        made = (
+            f"CREATE INDEX records_{field} ON {{s}}.records (kind, {expression}) "
+            f"WHERE {expression} IS NOT NULL"
+        )
+    return (made, f"ALTER INDEX {{s}}.records_{field} ALTER COLUMN 2 SET STATISTICS 0")
+
+
+def _third_layout() -> tuple[Step, ...]:
+    """Layout 3: time box bounds, and an index for every documented filter and order."""
+    done = {*_REFERENCE_FIELDS, "revises"}  # indexed in layouts 1 and 2
+    return (
+        "ALTER TABLE {s}.records "
+        + ", ".join(f"ADD COLUMN {name} timestamptz" for name in BOUNDS),
+        _fill_time_box_bounds,
+        *(
+            statement
+            for field in SCALAR_FIELDS
+            if field not in done
+            for statement in _field_index(field, f"((doc ->> '{field}') COLLATE \"C\")")
+        ),
+        *(
+            statement
+            for field in ORDERED_FIELDS
+            for statement in _field_index(
+                field, f"(left(doc ->> '{field}', {UTC_WIDTH}) COLLATE \"C\")", ordered=True
+            )
+        ),
+        *(
+            f"CREATE INDEX records_{field} ON {{s}}.records USING gin ((doc -> '{field}'))"
+            for field in LIST_FIELDS
+        ),
+    )
+
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes a schema from version n-1 to n.
 #: ``{s}`` stands for the quoted schema name.  Statistics are off for the data columns:
 #: the planner never needs them, and a histogram would keep samples of purged records.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     (
         """CREATE TABLE {s}.experiments_migrations (
             version integer PRIMARY KEY,
@@ -100,7 +178,14 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # 2: a decision names the decision it revises; the purge cascade looks it up.
         _reference_index("revises"),
     ),
+    _third_layout(),
 )
+
+#: The analyst's views, made afresh after every migration (see ``_views``).
+VIEWS: Final = _views.postgres_views()
+
+#: The views as of the latest layout version; see ``_sqlite_layout.VIEWS_FINGERPRINT``.
+VIEWS_FINGERPRINT: Final = "to-be-set"
 
 # The query copy:
 #
@@ -206,6 +291,15 @@ class _PostgreSQL:
 
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
         return f"jsonb_array_elements_text({self._array(name, table)}) AS {alias}(value)"
+
+    def list_contains(self, name: str, marks: str, table: str = "r") -> str:
+        # "?|" is what a GIN index of the list answers; the second clause keeps the
+        # condition two-valued where the record has no such list.
+        value = f"{table}.doc -> '{name}'"
+        return (
+            f"({value} ?| ARRAY[{marks}]::text[] "
+            f"AND COALESCE(jsonb_typeof({value}) = 'array', FALSE))"
+        )
 
     def list_length(self, name: str, table: str = "r") -> str:
         return f"jsonb_array_length({self._array(name, table)})"

@@ -51,6 +51,10 @@ class Dialect(Protocol):
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
         """A FROM item of the elements of a list field, named ``alias``, column ``value``."""
 
+    def list_contains(self, name: str, marks: str, table: str = "r") -> str:
+        """A condition, never NULL, that a list field holds one of the values ``marks``
+        stand for (a filter's parameters)."""
+
     def list_length(self, name: str, table: str = "r") -> str:
         """SQL for the number of elements of a list field (NULL when absent)."""
 
@@ -102,9 +106,8 @@ def _condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[An
             return (empty, []) if bound.op is Op.EQ else (f"NOT ({empty})", [])
         if not membership:
             values = [bound.value]
-        elements = dialect.list_elements(bound.field, "e", table)
         exists = (
-            f"EXISTS (SELECT 1 FROM {elements} WHERE e.value IN ({_marks(dialect, len(values))}))"
+            dialect.list_contains(bound.field, _marks(dialect, len(values)), table)
             if values
             else dialect.false()
         )

@@ -1,22 +1,31 @@
 """How a SQLite store lays out its file: tables, migrations, hot columns, SQL dialect.
 
 ``records`` holds one row per record (which revision is current, and its short fields
-as columns, the *hot* fields, so that queries need not parse JSON), ``versions`` one
-row per version (its JSON), and the ``current`` view joins the two.  The layout has a
-version (``PRAGMA user_version``); :data:`MIGRATIONS` take a file from each version to
-the next, in order, each exactly once.
+as columns, the *hot* fields, so that queries need not parse JSON, and where its time
+box starts and ends), ``versions`` one row per version (its JSON), and the ``current``
+view joins the two.  ``elements`` holds the elements of the list fields of
+``_indexes.LIST_FIELDS``, kept by triggers, so that a filter on a tag uses an index.
+The analyst's views (``experiments``, ``key_results``, ...) are made by ``_views``.
+The layout has a version (``PRAGMA user_version``); :data:`MIGRATIONS` take a file from
+each version to the next, in order, each exactly once, and the views are made afresh
+after them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
+from experiments.errors import ExperimentsError
 from experiments.model import KINDS
 from experiments.model._time import UTC_WIDTH
 from experiments.query import FieldInfo, FieldType, field_types
 from experiments.serialization import dumps
+from experiments.stores import _views
+from experiments.stores._derived import BOUNDS, time_box_bounds
+from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
 
 if TYPE_CHECKING:
     from experiments.model import Record
@@ -26,7 +35,10 @@ __all__ = [
     "DIALECT",
     "HOT",
     "MIGRATIONS",
+    "VIEWS",
+    "VIEWS_FINGERPRINT",
     "FSum",
+    "Step",
     "KindSQL",
     "hot_values",
     "sql_for",
@@ -72,9 +84,82 @@ _FIRST_HOT: Final = (
     "weight",
 )  # fmt: skip
 
+#: A step of a migration: a SQL statement, or a function that changes the file in
+#: Python (for what SQL cannot compute), given the connection.
+Step = str | Callable[[sqlite3.Connection], None]
+
+
+def _fill_time_box_bounds(connection: sqlite3.Connection) -> None:
+    """Where each stored time box starts and ends (layout 3 stores them on write)."""
+    rows = connection.execute(
+        "SELECT r.id, r.time_box, json_extract(v.data, '$.started_at') FROM records r "
+        "JOIN versions v ON v.id = r.id AND v.revision = r.revision "
+        "WHERE r.time_box IS NOT NULL"
+    ).fetchall()
+    filled = []
+    for record_id, time_box, started_at in rows:
+        try:
+            bounds = time_box_bounds({"time_box": time_box, "started_at": started_at})
+        except (ExperimentsError, TypeError, ValueError):
+            continue  # damaged: `experiments verify` reports it; the view shows no bounds
+        filled.append((*bounds, record_id))
+    connection.executemany(
+        "UPDATE records SET time_box_start = ?, time_box_end = ? WHERE id = ?", filled
+    )
+
+
+def _element_rows(row: str) -> str:
+    """SELECT of the list elements of a ``records`` row (``NEW`` or ``r``) by field."""
+    return " UNION ALL ".join(
+        f"SELECT '{field}', j.value, {row}.id FROM json_each({row}.\"{field}\") AS j"
+        for field in LIST_FIELDS
+    )
+
+
+def _third_layout() -> tuple[Step, ...]:
+    """Layout 3: time box bounds, list elements, and an index for every documented filter."""
+    watched = ", ".join(f'"{field}"' for field in LIST_FIELDS)
+    scalar = [field for field in SCALAR_FIELDS if field != "experiment"]  # indexed in 1
+    return (
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in BOUNDS),
+        _fill_time_box_bounds,
+        """CREATE TABLE elements (
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            id TEXT NOT NULL,
+            PRIMARY KEY (field, value, id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX elements_id ON elements (id)",
+        f"INSERT OR IGNORE INTO elements (field, value, id) {_element_rows('r')}".replace(
+            "FROM json_each", "FROM records r, json_each"
+        ),
+        f"""CREATE TRIGGER records_elements_insert AFTER INSERT ON records BEGIN
+            INSERT OR IGNORE INTO elements (field, value, id) {_element_rows("NEW")};
+        END""",
+        f"""CREATE TRIGGER records_elements_update AFTER UPDATE OF {watched} ON records BEGIN
+            DELETE FROM elements WHERE id = OLD.id;
+            INSERT OR IGNORE INTO elements (field, value, id) {_element_rows("NEW")};
+        END""",
+        """CREATE TRIGGER records_elements_delete AFTER DELETE ON records BEGIN
+            DELETE FROM elements WHERE id = OLD.id;
+        END""",
+        *(
+            f'CREATE INDEX records_{field} ON records (kind, "{field}") '
+            f'WHERE "{field}" IS NOT NULL'
+            for field in scalar
+        ),
+        *(f'CREATE INDEX records_{field} ON records (kind, "{field}")' for field in ORDERED_FIELDS),
+        # The view's r.* was expanded when it was made: make it again to see the columns.
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    )
+
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
 #: They run in order, each exactly once, under one write lock (see ``_migrate``).
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     (
         # Every version's data is written once, in `versions`.  `records` holds one row
         # per record: which revision is current, and its short fields as columns; the
@@ -109,10 +194,21 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             SELECT r.*, v.data AS data
             FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
+    _third_layout(),
 )
 
 _LAID_OUT: Final = set(_FIRST_HOT) | {"revises"}
 assert set(HOT) == _LAID_OUT, f"a hot column without a migration: {set(HOT) ^ _LAID_OUT}"
+
+#: The analyst's views, made afresh after every migration (see ``_views``).
+VIEWS: Final = _views.sqlite_views(frozenset(HOT))
+
+#: The views as of the latest layout version.  A kind or a field added to the model
+#: changes them: add the next layout version (a migration, with no statement if the
+#: fields need no column) and set this to ``_views.fingerprint(VIEWS)``, so that every
+#: store migrated to it gets the new views.  ``tests/test_sql_views.py`` holds the two
+#: in step.
+VIEWS_FINGERPRINT: Final = "to-be-set"
 
 
 class KindSQL(NamedTuple):
@@ -127,7 +223,10 @@ class KindSQL(NamedTuple):
 def _kind_sql(names: Iterable[str]) -> KindSQL:
     # Only the kind's own columns are named: the others stay NULL for its rows, and
     # binding fifty-odd NULLs made every insert three times slower.
+    names = list(names)
     plan = tuple((name, HOT[name]) for name in names if name in HOT)
+    if "time_box" in names:
+        plan += tuple((name, FieldType.DATETIME) for name in BOUNDS)
     columns = "".join(f', "{name}"' for name, _ in plan)
     marks = ", ?" * len(plan)
     insert = (
@@ -159,6 +258,9 @@ def sql_for(record: Record) -> KindSQL:
 def hot_values(plan: tuple[tuple[str, FieldType], ...], data: Mapping[str, Any]) -> list[Any]:
     values: list[Any] = []
     for name, kind in plan:
+        if name == BOUNDS[0]:  # the bounds come last, together
+            values.extend(time_box_bounds(data))
+            break
         value = data.get(name)
         if value is not None:
             if kind is FieldType.DATETIME:
@@ -210,6 +312,15 @@ class _SQLite:
         if name in HOT:
             return f'json_each({table}."{name}") AS {alias}'
         return f"json_each({table}.data, '$.\"{name}\"') AS {alias}"
+
+    def list_contains(self, name: str, marks: str, table: str = "r") -> str:
+        if name in LIST_FIELDS:  # through the index of the elements
+            return (
+                f"{table}.id IN (SELECT id FROM elements WHERE field = '{name}' "
+                f"AND value IN ({marks}))"
+            )
+        elements = self.list_elements(name, "e", table)
+        return f"EXISTS (SELECT 1 FROM {elements} WHERE e.value IN ({marks}))"
 
     def list_length(self, name: str, table: str = "r") -> str:
         if name in HOT:

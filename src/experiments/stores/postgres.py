@@ -65,6 +65,7 @@ from experiments.stores._postgres_connect import (
 from experiments.stores._postgres_layout import (
     DIALECT,
     MIGRATIONS,
+    VIEWS,
     converted,
     encode_filter,
     group_converter,
@@ -312,13 +313,18 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
                 connection.execute(f"CREATE SCHEMA {self.schema_sql}")
             for number in range(version + 1, len(MIGRATIONS) + 1):
                 _log.debug("applying store schema %d to %s", number, self._where())
-                for statement in MIGRATIONS[number - 1]:
-                    connection.execute(statement.format(s=self.schema_sql))
+                for step in MIGRATIONS[number - 1]:
+                    if callable(step):
+                        step(connection, self.schema_sql)
+                    else:
+                        connection.execute(step.format(s=self.schema_sql))
                 connection.execute(
                     f"INSERT INTO {self.schema_sql}.experiments_migrations (version, library) "
                     "VALUES (%s, %s)",
                     (number, __version__),
                 )
+            for statement in VIEWS:  # the analyst's views, as this release makes them
+                connection.execute(statement.format(s=self.schema_sql))
 
     def _ensure(self, *, write: bool = False) -> None:
         """Fail now if the store is closed or missing; create it for a first write."""
