@@ -47,7 +47,7 @@ __all__ = [
     "DIALECT",
     "MIGRATIONS",
     "VIEWS",
-    "VIEWS_FINGERPRINT",
+    "VIEWS_AS_OF",
     "Step",
     "converted",
     "encode_filter",
@@ -120,8 +120,7 @@ def _third_layout() -> tuple[Step, ...]:
     """Layout 3: time box bounds, and an index for every documented filter and order."""
     done = {*_REFERENCE_FIELDS, "revises"}  # indexed in layouts 1 and 2
     return (
-        "ALTER TABLE {s}.records "
-        + ", ".join(f"ADD COLUMN {name} timestamptz" for name in BOUNDS),
+        "ALTER TABLE {s}.records " + ", ".join(f"ADD COLUMN {name} timestamptz" for name in BOUNDS),
         _fill_time_box_bounds,
         *(
             statement
@@ -184,8 +183,8 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
 #: The analyst's views, made afresh after every migration (see ``_views``).
 VIEWS: Final = _views.postgres_views()
 
-#: The views as of the latest layout version; see ``_sqlite_layout.VIEWS_FINGERPRINT``.
-VIEWS_FINGERPRINT: Final = "to-be-set"
+#: The views each layout version makes; see ``_sqlite_layout.VIEWS_AS_OF``.
+VIEWS_AS_OF: Final = {3: "3b892d0837085e58"}
 
 # The query copy:
 #

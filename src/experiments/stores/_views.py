@@ -15,7 +15,7 @@ The views show each record's current version and leave soft-deleted records out;
 ``deleted`` lists those.  A pseudonymous participant's name and slug are NULL.  The
 views are derived from :data:`experiments.model.KINDS`, and made again whenever a
 store's layout is migrated, so a new kind or field comes with its view in the layout
-version that brings it (``VIEWS_FINGERPRINT`` in each layout holds them in step).
+version that brings it (``VIEWS_AS_OF`` in each layout holds them in step).
 """
 
 from __future__ import annotations
@@ -62,15 +62,15 @@ def view_name(kind: str) -> str:
 
 
 def view_columns(kind: str) -> tuple[Column, ...]:
-    """The columns of a kind's view: every field but ``kind`` and ``deleted_at``.
+    """The columns of a kind's view: ``id``, then every field but ``deleted_at``.
 
     After ``time_box`` come ``time_box_start`` and ``time_box_end``.
     """
     hints = typing.get_type_hints(KINDS[kind])
     infos = field_types(kind)
-    columns: list[Column] = []
+    columns = [Column("id", FieldType.TEXT)]
     for field in attrs.fields(KINDS[kind]):
-        if field.name == "deleted_at":
+        if field.name in ("id", "deleted_at"):
             continue
         info = infos[field.name]
         columns.append(Column(field.name, info.kind, hints[field.name] is int))
@@ -108,7 +108,8 @@ def sqlite_views(hot: frozenset[str]) -> tuple[str, ...]:
     statements: list[str] = []
     for kind in KINDS:
         columns = ",\n    ".join(
-            f"{_masked(kind, c.name, _sqlite_column(c, hot), 'r.pseudonymous')} AS {_quoted(c.name)}"
+            f"{_masked(kind, c.name, _sqlite_column(c, hot), 'r.pseudonymous')} "
+            f"AS {_quoted(c.name)}"
             for c in view_columns(kind)
         )
         statements.append(_create(
