@@ -144,7 +144,7 @@ def _directive(example: Example) -> None:
         return  # applied by run_page() before the first block
     if verb == "sql":
         targets = argument.split()
-        if len(targets) != 2:  # noqa: PLR2004 - a file and a database
+        if len(targets) != 2:
             raise DocError(f"{_where(example)}: `doctest: sql` takes SQLITE_FILE DATABASE")
         state.sql = (targets[0], targets[1])
         return

@@ -97,7 +97,10 @@ class TestHarness:
 
     def test_analyst_queries_run_on_sqlite(self, tmp_path: Path):
         """With `doctest: sql`, a query that SQLite refuses fails the page; one it runs passes."""
-        made = "```python\nimport sqlite3\nsqlite3.connect('s.db').execute('CREATE TABLE t (a)')\n```\n"
+        made = (
+            "```python\nimport sqlite3\n"
+            "sqlite3.connect('s.db').execute('CREATE TABLE t (a)')\n```\n"
+        )
         good = _page(
             tmp_path,
             made + "<!-- doctest: sql s.db x -->\n<!-- doctest: on sqlite -->\n"
