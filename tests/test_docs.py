@@ -140,6 +140,7 @@ class TestHarness:
 PUBLIC_MODULES = (
     "experiments",
     "experiments.checks",
+    "experiments.dataframes",
     "experiments.errors",
     "experiments.hookspecs",
     "experiments.plugins",

@@ -17,6 +17,7 @@ error                  also a
 ``StoreURLError``      ``RuntimeError`` and ``ValueError``
 ``PluginError``        ``RuntimeError``
 ``ReportError``        ``OSError``
+``MissingExtraError``  ``ImportError``
 =====================  ====================================================
 
 The values a caller gives are ``ValueError`` and ``TypeError``; what goes wrong
@@ -31,6 +32,7 @@ __all__ = [
     "ConflictError",
     "ExperimentsError",
     "InvalidTypeError",
+    "MissingExtraError",
     "NotFoundError",
     "PluginError",
     "ReportError",
@@ -104,6 +106,11 @@ class PluginError(ExperimentsError, RuntimeError):
 
     A ``RuntimeError``: the installed plugins are at fault, not the caller's values.
     """
+
+
+class MissingExtraError(ExperimentsError, ImportError):
+    """A part of the library needs a package that is not installed; the message says
+    which extra brings it (``pip install 'strategy-experiments[dataframes]'``)."""
 
 
 class ReportError(ExperimentsError, OSError):
