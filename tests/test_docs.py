@@ -147,6 +147,7 @@ PUBLIC_MODULES = (
     "experiments.query",
     "experiments.reports",
     "experiments.rollup",
+    "experiments.spreadsheets",
     "experiments.stores",
     "experiments.testing",
     "experiments.tracking",

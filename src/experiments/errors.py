@@ -8,6 +8,7 @@ around a missing object.  Messages say what was wrong and how to fix it.
 error                  also a
 =====================  ====================================================
 ``ValidationError``    ``ValueError``
+``CSVError``           ``ValueError``
 ``InvalidTypeError``   ``ValueError`` and ``TypeError``
 ``TransitionError``    ``ValueError``
 ``SchemaError``        ``ValueError``
@@ -29,6 +30,7 @@ error it wraps.
 from __future__ import annotations
 
 __all__ = [
+    "CSVError",
     "ConflictError",
     "ExperimentsError",
     "InvalidTypeError",
@@ -50,6 +52,17 @@ class ExperimentsError(Exception):
 
 class ValidationError(ExperimentsError, ValueError):
     """A value does not fit the field it was given for."""
+
+
+class CSVError(ValidationError):
+    """Rows of a CSV file could not be imported; nothing was.
+
+    ``problems`` holds each bad row's line number and the reason, in file order.
+    """
+
+    def __init__(self, message: str, problems: tuple[tuple[int, str], ...]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class InvalidTypeError(ValidationError, TypeError):

@@ -28,6 +28,7 @@ import click
 
 from experiments import model
 from experiments.model import KINDS, Record, plural
+from experiments.spreadsheets import COLUMNS as CSV_COLUMNS
 from experiments.tracking import record_excuse
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADD",
+    "CSV_NAMES",
     "LIST_NAMES",
     "MADE_ELSEWHERE",
     "NOT_CHOSEN",
@@ -70,6 +72,13 @@ def default_of(kind: type[Record], field: str) -> Any:
 LIST_NAMES: Final[dict[str, str]] = {
     **{kind: kind for kind in KINDS},
     **{plural(kind): kind for kind in KINDS},
+}
+
+
+#: What `experiments import-csv KIND` takes: each kind a sheet can hold, and its plural.
+CSV_NAMES: Final[dict[str, str]] = {
+    **{kind: kind for kind in CSV_COLUMNS},
+    **{plural(kind): kind for kind in CSV_COLUMNS},
 }
 
 
