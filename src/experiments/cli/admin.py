@@ -20,7 +20,6 @@ from experiments.cli.app import (
     pass_context,
     record_option,
     store_command,
-    store_options,
 )
 from experiments.cli.words import SEE
 from experiments.errors import ValidationError
@@ -113,13 +112,12 @@ def check(
     type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
     help="file to write (default, or -: standard output)",
 )
-@store_options
-@pass_context
-@handle_errors
+@store_command
 def export_records(state: Context, output: Path | None) -> None:
     """Write every version of every record as JSON Lines: a lossless copy of the store.
 
-    Import it into any store, of any backend, with `experiments import`.
+    Import it into any store, of any backend, with `experiments import`.  With -o,
+    --json prints where it went and how many versions as JSON.
     """
     from experiments._output import output_file  # noqa: PLC0415
     from experiments.serialization import to_json  # noqa: PLC0415
@@ -129,14 +127,15 @@ def export_records(state: Context, output: Path | None) -> None:
     if output is None or str(output) == "-":
         _write_lines(sys.stdout, (to_json(r) for r in records))
         return
+    written = 0
     try:
         with output_file(output) as handle:
-            for record in records:
+            for written, record in enumerate(records, start=1):  # noqa: B007 - counted
                 handle.write(to_json(record).encode("utf-8") + b"\n")
     except OSError as exc:
         reason = f"cannot write the export: {exc.strerror or exc}"
         raise OSError(exc.errno, reason, str(output)) from exc
-    click.echo(f"exported to {output}", err=True)
+    state.done({"output": str(output), "versions": written}, f"exported to {output}")
 
 
 def _write_lines(handle: TextIO, lines: Iterator[str]) -> None:
@@ -247,7 +246,9 @@ def plugins(state: Context) -> None:
 
 @cli.command()
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
-def completion(shell: str) -> None:
+@json_option
+@pass_context
+def completion(state: Context, shell: str) -> None:
     """Print the shell completion script for SHELL.
 
     \b
@@ -259,7 +260,8 @@ def completion(shell: str) -> None:
 
     completer = get_completion_class(shell)
     assert completer is not None  # the choices above are click's own shells
-    click.echo(completer(cli, {}, "experiments", "_EXPERIMENTS_COMPLETE").source())
+    script = completer(cli, {}, "experiments", "_EXPERIMENTS_COMPLETE").source()
+    state.emit({"shell": shell, "script": script}, script)
 
 
 @cli.command()
@@ -285,9 +287,7 @@ def completion(shell: str) -> None:
 )
 @click.option("--at", metavar="TIME", help="report as of this time (ISO 8601; default now)")
 @click.option("--no-checks", is_flag=True, help="leave out what the checks find")
-@store_options
-@pass_context
-@handle_errors
+@store_command
 def report(
     state: Context,
     objective: str | None,
@@ -303,9 +303,20 @@ def report(
     experiments report --objective welfare-in-100-days --format html --lang da -o board.html
     experiments report --format csv -o experiments.csv     (the experiment list)
     experiments report --format json | jq .summary        (for scripts)
+
+    With --json the format is json unless --format or the -o file's extension says
+    otherwise; with -o, --json prints where the report went as JSON.
     """
     from experiments import reports  # noqa: PLC0415 - Jinja2 and friends load only here
 
+    to_stdout = output is None or output == "-"
+    if state.as_json and to_stdout and format_ not in (None, "json"):
+        fail(
+            f"--json prints the report as JSON, not {format_}; leave out --format {format_}, "
+            "or --json, or write the report to a file with -o"
+        )
+    if state.as_json and format_ is None and (to_stdout or _is_directory(output)):
+        format_ = "json"
     store = state.store()
     steps = ["rolling up", "checking", "rendering"]
     built = None
@@ -317,11 +328,10 @@ def report(
             )
         elif step == "rendering":
             assert built is not None
-            if output is not None and output != "-":
-                directory = output.endswith(("/", os.sep)) or Path(output).is_dir()
-                chosen = format_ or ("md" if directory else None)
+            if output is not None and not to_stdout:
+                chosen = format_ or ("md" if _is_directory(output) else None)
                 written = reports.write(built, output, chosen, lang, plugins=store.plugins)
-                click.echo(f"report written to {written}", err=True)
+                state.done({"report": str(written)}, f"report written to {written}")
                 return
             rendered = reports.render(built, format_ or "md", lang, plugins=store.plugins)
     if isinstance(rendered, bytes):
@@ -330,3 +340,8 @@ def report(
         sys.stdout.buffer.flush()
     else:
         click.echo(rendered, nl=not rendered.endswith("\n"))
+
+
+def _is_directory(output: str | None) -> bool:
+    """Whether -o names a directory: one that exists, or written with a trailing slash."""
+    return output is not None and (output.endswith(("/", os.sep)) or Path(output).is_dir())

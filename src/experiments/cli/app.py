@@ -159,6 +159,14 @@ class Context:
         else:
             click.echo(text() if callable(text) else text)
 
+    def done(self, data: Any, text: str) -> None:
+        """Say what a command that wrote a file did: JSON on stdout with --json, else
+        ``text`` on stderr (standard output may be what was written)."""
+        if self.as_json:
+            self.emit(data, text)
+        else:
+            click.echo(text, err=True)
+
     def wrote(self, record: Record, verb: str = "saved") -> None:
         """Print a record just written: its data with --json, else ``verb`` and its line."""
         self.emit(shown_data(record), lambda: f"{verb} {one_line(record)}")

@@ -13,11 +13,8 @@ from experiments.cli.app import (
     Context,
     cli,
     fail,
-    handle_errors,
-    pass_context,
     record_option,
     store_command,
-    store_options,
 )
 from experiments.cli.detail import experiment_detail, linked, listed_title
 from experiments.cli.kinds import LIST_NAMES, EnumChoice, default_of
@@ -45,9 +42,7 @@ __all__: list[str] = []
 
 
 @cli.command()
-@store_options
-@pass_context
-@handle_errors
+@store_command
 def init(state: Context) -> None:
     """Create the store (if it does not exist yet) and say where it is.
 
@@ -55,7 +50,7 @@ def init(state: Context) -> None:
     experiments init --store sqlite:///programme.db
     """
     store = state.store(create=True)
-    click.echo(f"store ready at {store.url.redacted}")
+    state.emit({"store": store.url.redacted}, f"store ready at {store.url.redacted}")
 
 
 @cli.command()
