@@ -21,12 +21,13 @@ import csv
 import datetime as dt
 import io
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
 import attrs
 
+from experiments._progress import ProgressHook
 from experiments.errors import CSVError, ExperimentsError, NotFoundError
 from experiments.model import (
     Experiment,
@@ -82,7 +83,7 @@ def import_csv(
     dry_run: bool = False,
     zone: str | None = None,
     by: str | None = None,
-    progress: Callable[[Iterator[Any], int], Iterator[Any]] | None = None,
+    progress: ProgressHook | None = None,
 ) -> CSVImport:
     """Import the rows of a CSV file as records of ``kind``: all of them, or none.
 
@@ -94,8 +95,9 @@ def import_csv(
         zone: the time zone of times written without one (``2026-09-14 10:00``), as
             spreadsheets write them, e.g. ``"Europe/Copenhagen"``.
         by: who made the change, for the history.
-        progress: wraps the rows as they are read, given how many lines follow the
-            header (the command line shows a count and the time left).
+        progress: for a progress bar: a function given the rows and how many lines
+            follow the header, returning the same rows as they are read, e.g.
+            ``lambda rows, total: tqdm(rows, total=total)``.
 
     Raises:
         CSVError: a row is bad (every one is listed); nothing was imported.
@@ -197,7 +199,7 @@ class _Rows:
         self,
         where: str,
         text: str,
-        progress: Callable[[Iterator[Any], int], Iterator[Any]] | None,
+        progress: ProgressHook | None,
     ) -> list[Record]:
         header = text.split("\n", 1)[0]
         self.separator = _separator(header)
@@ -206,9 +208,9 @@ class _Rows:
         self._check_headings(where, headings)
         made: list[Record] = []
         line = reader.line_num + 1
-        rows: Iterator[list[str]] = iter(reader)
+        rows: Iterable[list[str]] = reader
         if progress is not None:
-            rows = progress(rows, max(text.rstrip("\r\n").count("\n"), 0))
+            rows = progress(reader, max(text.rstrip("\r\n").count("\n"), 0))
         for cells in rows:
             first, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in cells):

@@ -21,6 +21,7 @@ from experiments.cli.app import (
     record_option,
     store_command,
 )
+from experiments.cli.progress import Progress, lines_in
 from experiments.cli.words import SEE
 from experiments.errors import ValidationError
 
@@ -73,14 +74,16 @@ def check(
         if not colon or not equals:
             fail(f"--option needs CHECK:NAME=VALUE; got {text!r}")
         configured.setdefault(check_id, {})[name] = value
-    report = run_checks(
-        state.store(),
-        experiment=experiment,
-        objective=objective,
-        at=at,
-        options=configured,
-        disabled=disabled,
-    )
+    with state.progress("checking") as progress:
+        report = run_checks(
+            state.store(),
+            experiment=experiment,
+            objective=objective,
+            at=at,
+            options=configured,
+            disabled=disabled,
+            progress=progress.over,
+        )
     state.emit(
         {
             "at": report.at.to_iso8601_string(),
@@ -123,18 +126,19 @@ def export_records(state: Context, output: Path | None) -> None:
     from experiments.serialization import to_json  # noqa: PLC0415
 
     store = state.store()
-    records = state.progress(store.export(), "exporting")
-    if output is None or str(output) == "-":
-        _write_lines(sys.stdout, (to_json(r) for r in records))
-        return
-    written = 0
-    try:
-        with output_file(output) as handle:
-            for written, record in enumerate(records, start=1):  # noqa: B007 - counted
-                handle.write(to_json(record).encode("utf-8") + b"\n")
-    except OSError as exc:
-        reason = f"cannot write the export: {exc.strerror or exc}"
-        raise OSError(exc.errno, reason, str(output)) from exc
+    with state.progress("exporting") as progress:
+        records = progress.over(store.export(), store.count_versions)
+        if output is None or str(output) == "-":
+            _write_lines(sys.stdout, (to_json(r) for r in records))
+            return
+        written = 0
+        try:
+            with output_file(output) as handle:
+                for written, record in enumerate(records, start=1):  # noqa: B007 - counted
+                    handle.write(to_json(record).encode("utf-8") + b"\n")
+        except OSError as exc:
+            reason = f"cannot write the export: {exc.strerror or exc}"
+            raise OSError(exc.errno, reason, str(output)) from exc
     state.done({"output": str(output), "versions": written}, f"exported to {output}")
 
 
@@ -157,10 +161,11 @@ def import_records(state: Context, source: TextIO) -> None:
     from experiments.errors import SchemaError  # noqa: PLC0415
     from experiments.serialization import from_json  # noqa: PLC0415
 
-    def records() -> Iterator[Any]:
+    def records(progress: Progress) -> Iterator[Any]:
         number = 0
         try:
-            for number, line in enumerate(state.progress(source, "importing"), start=1):
+            lines = progress.over(source, lambda: lines_in(source))
+            for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
                 try:
@@ -174,7 +179,8 @@ def import_records(state: Context, source: TextIO) -> None:
                 "an export is always UTF-8, so import the file as it was exported"
             ) from None
 
-    report = state.store().import_records(records())
+    with state.progress("importing") as progress:
+        report = state.store().import_records(records(progress))
     state.emit(
         {"added": report.added, "unchanged": report.unchanged},
         f"imported {report.added} version(s); {report.unchanged} were already there",
@@ -318,23 +324,27 @@ def report(
     if state.as_json and format_ is None and (to_stdout or _is_directory(output)):
         format_ = "json"
     store = state.store()
-    steps = ["rolling up", "checking", "rendering"]
-    built = None
-    rendered: str | bytes = ""
-    for step in state.progress(steps, "report"):
-        if step == "rolling up":
-            built = reports.build(
-                store, objective, at=at, checks=not no_checks, plugins=store.plugins
-            )
-        elif step == "rendering":
-            assert built is not None
-            if output is not None and not to_stdout:
-                chosen = format_ or ("md" if _is_directory(output) else None)
-                written = reports.write(built, output, chosen, lang, plugins=store.plugins)
-                state.done({"report": str(written)}, f"report written to {written}")
-                return
+    with state.progress("report") as progress:
+        progress.expect(1)  # the rendering, after what build() counts in
+        built = reports.build(
+            store,
+            objective,
+            at=at,
+            checks=not no_checks,
+            plugins=store.plugins,
+            progress=progress.over,
+        )
+        written: Path | None = None
+        rendered: str | bytes = ""
+        if output is not None and not to_stdout:
+            chosen = format_ or ("md" if _is_directory(output) else None)
+            written = reports.write(built, output, chosen, lang, plugins=store.plugins)
+        else:
             rendered = reports.render(built, format_ or "md", lang, plugins=store.plugins)
-    if isinstance(rendered, bytes):
+        progress.step()
+    if written is not None:
+        state.done({"report": str(written)}, f"report written to {written}")
+    elif isinstance(rendered, bytes):
         sys.stdout.flush()
         sys.stdout.buffer.write(rendered)
         sys.stdout.buffer.flush()

@@ -6,11 +6,12 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
 
 import click
 
+from experiments.cli.progress import Progress
 from experiments.cli.text import one_line, shown_data
 from experiments.cli.words import in_cli_words, names, options_of
 from experiments.errors import (
@@ -171,15 +172,9 @@ class Context:
         """Print a record just written: its data with --json, else ``verb`` and its line."""
         self.emit(shown_data(record), lambda: f"{verb} {one_line(record)}")
 
-    def progress(
-        self, items: Iterable[Any], label: str, length: int | None = None
-    ) -> Iterator[Any]:
-        """``items``, with a progress bar on a terminal and none when output is piped."""
-        if not sys.stderr.isatty():
-            yield from items
-            return
-        with click.progressbar(items, label=label, length=length, file=sys.stderr) as bar:
-            yield from bar
+    def progress(self, label: str) -> Progress:
+        """A progress bar for the command's work: on a terminal only, never when piped."""
+        return Progress(label)
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)

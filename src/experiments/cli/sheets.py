@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO
 
 import click
 
@@ -34,18 +34,16 @@ def import_csv(
     """
     from experiments.spreadsheets import import_csv as run  # noqa: PLC0415
 
-    def progress(rows: Any, total: int) -> Any:
-        return state.progress(rows, "reading rows", length=total)
-
-    done = run(
-        state.store(),
-        source,
-        CSV_NAMES[kind],
-        dry_run=dry_run,
-        zone=zone,
-        by=state.actor,
-        progress=progress,
-    )
+    with state.progress("reading rows") as progress:
+        done = run(
+            state.store(),
+            source,
+            CSV_NAMES[kind],
+            dry_run=dry_run,
+            zone=zone,
+            by=state.actor,
+            progress=progress.over,
+        )
     counts = f"{done.added} added, {done.updated} updated, {done.unchanged} unchanged"
     state.emit(
         {

@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from experiments._output import write_output
+from experiments._progress import ProgressHook, counted
 from experiments.errors import ExperimentsError, PluginError, ReportError, ValidationError
 from experiments.reports.format import ReportFormat
 
 if TYPE_CHECKING:
+    from experiments.checks import CheckReport
     from experiments.model import Objective
     from experiments.model._time import DateTimeLike
     from experiments.plugins import Plugins
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
         gather,
     )
     from experiments.reports.i18n import LANGUAGES, Language
+    from experiments.rollup import Rollup
     from experiments.stores import Store
 
 __all__ = [
@@ -136,6 +139,7 @@ def build(
     at: DateTimeLike | None = None,
     checks: bool = True,
     plugins: Plugins | None = None,
+    progress: ProgressHook | None = None,
 ) -> Report:
     """Roll up, run the checks and gather each experiment's detail: a report to render.
 
@@ -146,6 +150,11 @@ def build(
         at: the moment to report as of (default now).
         checks: run the checks and include what they found.
         plugins: whose checks to run (default: the store's).
+        progress: for a progress bar: a function given the steps (the roll-up, the
+            checks, the detail) and their number, returning the same steps as they are
+            taken, e.g. ``lambda steps, total: tqdm(steps, total=total)``; the checks
+            pass their own steps through it too (see
+            :func:`~experiments.checks.run_checks`).
 
     The roll-up, the checks and the detail are all read from one
     :class:`~experiments.asof.AsOf` view, so they agree and the store is read once.
@@ -159,9 +168,21 @@ def build(
     from experiments.rollup import rollup  # noqa: PLC0415 - loaded when used
 
     view = AsOf(store, objective=objective, at=at)
-    result = rollup(view)
-    found = run_checks(view, plugins=plugins) if checks else None
-    return gather(store, result, found, plugins=plugins)
+    result: Rollup | None = None
+    found: CheckReport | None = None
+    report: Report | None = None
+    steps = ["roll-up", "checks", "detail"] if checks else ["roll-up", "detail"]
+    for step in counted(progress, steps):
+        if step == "roll-up":
+            result = rollup(view)
+        elif step == "checks":
+            found = run_checks(view, plugins=plugins, progress=progress)
+        else:
+            assert result is not None  # the roll-up is the first step
+            report = gather(store, result, found, plugins=plugins)
+    if report is None:
+        raise ValidationError("progress must return every step it is given; it left some out")
+    return report
 
 
 def _format(name: str, plugins: Plugins) -> tuple[ReportFormat, str]:

@@ -112,6 +112,10 @@ class Reader:
         """The records as of now, by id, read lazily: current versions, or ``every`` one."""
         return self._stream(self._listing(), every=every, kind=kind)
 
+    def count_versions(self) -> int:
+        """How many versions :meth:`scan` yields with ``every``, from the file names alone."""
+        return sum(len(revisions) for _, _, revisions in self._listing())
+
     def _listing(self) -> Listing:
         """(id, directory name, visible revisions) of every record, by id, as of now."""
         listed: Listing = []

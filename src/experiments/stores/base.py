@@ -513,6 +513,14 @@ class Store(Backend):
         self._check_open()
         return (self._decode(data) for data in self._scan_versions())
 
+    def count_versions(self) -> int:
+        """How many versions :meth:`export` yields, counted without reading them.
+
+        For a count of the work ahead, e.g. a progress bar over an export.
+        """
+        self._check_open()
+        return self._count_versions()
+
     def import_records(self, records: Iterable[Record]) -> ImportReport:
         """Add exported versions exactly as they were (ids, revisions, times, who).
 

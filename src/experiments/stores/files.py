@@ -149,5 +149,8 @@ class FileStore(Store):
     def _scan_versions(self) -> Iterator[Mapping[str, Any]]:
         return self._reader.scan(None, every=True)
 
+    def _count_versions(self) -> int:
+        return self._reader.count_versions()
+
     def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
         return self._reader.verify()

@@ -456,6 +456,11 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
             for record_id, revision, text in rows
         )
 
+    def _count_versions(self) -> int:
+        self._ensure()
+        rows = self._fetch("counting versions", f"SELECT count(*) FROM {self.schema_sql}.versions")
+        return int(rows[0][0])
+
     def _select(
         self,
         kind: str | None,

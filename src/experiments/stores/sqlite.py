@@ -351,6 +351,9 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         for record_id, revision, text in rows:
             yield self._decode_row(text, f"record {record_id!r} revision {revision}")
 
+    def _count_versions(self) -> int:
+        return int(next(self._rows("SELECT count(*) FROM versions"))[0])
+
     def _select(
         self,
         kind: str | None,
