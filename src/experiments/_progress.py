@@ -12,14 +12,14 @@ done as it is.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 __all__ = ["ProgressHook", "counted"]
 
 T = TypeVar("T")
 
 #: A function given the work and how many pieces it has, returning the same pieces.
-ProgressHook = Callable[[Iterable[Any], int], Iterable[Any]]
+ProgressHook: TypeAlias = "Callable[[Iterable[Any], int], Iterable[Any]]"
 
 
 def counted(progress: ProgressHook | None, work: Sequence[T]) -> Iterable[T]:
