@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from experiments._version import __version__
 from experiments.errors import (
     ConflictError,
+    CSVError,
     ExperimentsError,
+    MissingExtraError,
     NotFoundError,
     PluginError,
     ReportError,
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AssumptionKind",
+    "CSVError",
     "Capability",
     "Comparison",
     "ConflictError",
@@ -82,6 +85,7 @@ __all__ = [
     "KeyResult",
     "Learning",
     "Measurement",
+    "MissingExtraError",
     "NotFoundError",
     "Note",
     "NoteLevel",
