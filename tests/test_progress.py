@@ -66,7 +66,7 @@ def _expected_total(command: str, root: Path) -> int:
         return {
             "export": store.count_versions(),
             "import": store.count_versions(),
-            "import-csv": 25,
+            "import-csv": 25 + 25,  # the lines, then the records compared with the store
             "check": checks,
             "report": 1 + checks + 2 + 1,  # roll-up, checks, detail, rendering
         }[command]
@@ -176,6 +176,16 @@ class TestProgressBar:
                     assert list(progress.over(["a", "b"], lambda: 2)) == ["a", "b"]
             progress.step()
         assert _BAR.findall(shown())[-1] == ("6", "6")
+
+    def test_a_part_after_the_others_are_done(self, terminal):
+        """A part that joins once the bar was full counts on from there, not at 100%."""
+        stream, shown = terminal
+        with Progress("importing", stream) as progress:
+            list(progress.over(range(2), 2))
+            for n in progress.over(range(2), 2):
+                if n == 0:
+                    assert re.search(r"3/4\s+75%", shown()) is None
+            assert re.search(r"3/4\s+75%", shown())
 
     def test_time_left_once_a_second_has_passed(self, terminal):
         """After a second of work the bar shows the time left, as hh:mm:ss."""

@@ -108,6 +108,28 @@ class TestGoodFiles:
         stances = sorted(p.stance.value for p in store.query(Participation))
         assert stances == ["critical", "neutral"]
 
+    def test_old_mac_line_endings(self, store, tmp_path):
+        """Lines ended by a carriage return alone, as old Excel for Mac wrote them."""
+        sheet = _sheet(tmp_path / "p.csv", "slug;role\ranna;citizen\rlise;user\r")
+        assert import_csv(store, sheet, "participant").added == 2
+
+    def test_progress_sees_every_line_then_every_record(self, store, tmp_path):
+        """A progress function is given the lines after the header, then the records."""
+        sheet = _sheet(
+            tmp_path / "p.csv", 'slug,role,name\nanna,citizen,"Anna\nHansen"\n\nlise,user,\n'
+        )
+        seen: list[tuple[int, int]] = []
+
+        def progress(work, total):
+            count = 0
+            for piece in work:
+                count += 1
+                yield piece
+            seen.append((total, count))
+
+        assert import_csv(store, sheet, "participant", progress=progress).added == 2
+        assert seen == [(4, 4), (2, 2)]
+
     def test_importing_twice_changes_nothing(self, store, tmp_path):
         """The same file again: every row unchanged, no new version anywhere."""
         sheet = _sheet(
@@ -204,6 +226,13 @@ class TestBadRows:
         sheet = _sheet(tmp_path / "p.csv", "slug,role\nanna,citizen\nanna,user\n")
         with pytest.raises(CSVError, match="line 3: the same participant as line 2"):
             import_csv(store, sheet, "participant")
+
+    def test_a_cell_the_csv_reader_refuses(self, store, tmp_path):
+        """A cell larger than CSV allows is its line's error; nothing is written."""
+        sheet = _sheet(tmp_path / "p.csv", f"slug,role\nanna,citizen\n{'x' * 200_000},user\n")
+        with pytest.raises(CSVError, match=r"p.csv: line 3: field larger than field limit"):
+            import_csv(store, sheet, "participant")
+        assert list(store.query(Participant)) == []
 
     def test_not_utf8(self, store, tmp_path):
         """A sheet saved in Latin-1 is refused with how to save it as UTF-8."""

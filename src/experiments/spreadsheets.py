@@ -21,13 +21,14 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
 import attrs
 
-from experiments._progress import ProgressHook
+from experiments._progress import ProgressHook, counted
 from experiments.errors import CSVError, ExperimentsError, NotFoundError
 from experiments.model import (
     Experiment,
@@ -95,9 +96,10 @@ def import_csv(
         zone: the time zone of times written without one (``2026-09-14 10:00``), as
             spreadsheets write them, e.g. ``"Europe/Copenhagen"``.
         by: who made the change, for the history.
-        progress: for a progress bar: a function given the rows and how many lines
-            follow the header, returning the same rows as they are read, e.g.
-            ``lambda rows, total: tqdm(rows, total=total)``.
+        progress: for a progress bar: a function given the work and its size, returning
+            the same work as it is done, e.g. ``lambda work, total: tqdm(work,
+            total=total)``; it is given the lines after the header as they are read,
+            then the records as each is compared with the store.
 
     Raises:
         CSVError: a row is bad (every one is listed); nothing was imported.
@@ -116,7 +118,7 @@ def import_csv(
     records = rows.records(where, text, progress)
     changes: list[Record] = []
     added = updated = unchanged = 0
-    for record in records:
+    for record in counted(progress, records):
         stored = store.find(record.id, include_deleted=True)
         if stored is None:
             changes.append(record)
@@ -172,13 +174,17 @@ def _separator(header: str) -> str:
     """``,`` or ``;``: whichever splits the first line into more known columns."""
     best, known = ",", -1
     for separator in (",", ";"):
-        names = next(csv.reader([header], delimiter=separator), [])
+        try:
+            names = next(csv.reader([header], delimiter=separator), [])
+        except csv.Error:
+            names = []  # the reading of the whole file says what is wrong
         found = sum(1 for n in names if _column(n) in _ALL_COLUMNS)
         if found > known:
             best, known = separator, found
     return best
 
 
+_LINE_END: Final = re.compile(r"\r\n|\r|\n")
 _ALL_COLUMNS: Final = frozenset(column for columns in COLUMNS.values() for column in columns)
 
 
@@ -201,17 +207,30 @@ class _Rows:
         text: str,
         progress: ProgressHook | None,
     ) -> list[Record]:
-        header = text.split("\n", 1)[0]
-        self.separator = _separator(header)
+        lines = _LINE_END.split(text.rstrip("\r\n"))
+        self.separator = _separator(lines[0])
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.separator)
-        headings = [_column(h) for h in next(reader, [])]
-        self._check_headings(where, headings)
+        try:
+            headings = [_column(h) for h in next(reader, [])]
+            self._check_headings(where, headings)
+            made = self._rows(reader, headings, counted(progress, lines[1:]))
+        except csv.Error as exc:  # a cell the csv module cannot read at all
+            raise CSVError(
+                f"{where}: line {reader.line_num}: {exc}; save the sheet again as CSV; "
+                "nothing was imported",
+                ((reader.line_num, str(exc)),),
+            ) from None
+        self.refuse(where)
+        return made
+
+    def _rows(self, reader: Any, headings: list[str], lines: Iterable[str]) -> list[Record]:
+        """The records of the rows ``reader`` gives, counting ``lines`` as they go."""
         made: list[Record] = []
         line = reader.line_num + 1
-        rows: Iterable[list[str]] = reader
-        if progress is not None:
-            rows = progress(reader, max(text.rstrip("\r\n").count("\n"), 0))
-        for cells in rows:
+        counter = iter(lines)
+        for cells in reader:
+            for _ in range(reader.line_num + 1 - line):
+                next(counter, None)
             first, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 continue
@@ -222,7 +241,8 @@ class _Rows:
             record = self._record(first, values)
             if record is not None:
                 made.append(record)
-        self.refuse(where)
+        for _ in counter:
+            pass  # the lines after the last row (none, or blank ones)
         return made
 
     def bad(self, record: Record, reason: str) -> None:

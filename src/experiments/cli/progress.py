@@ -94,6 +94,7 @@ class Progress:
             self._bar.length = None
         else:
             self._bar.length += length
+        self._bar.finished = False  # a part that joins after the others were done
 
 
 def lines_in(source: IO[Any]) -> int | None:

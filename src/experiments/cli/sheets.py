@@ -34,7 +34,7 @@ def import_csv(
     """
     from experiments.spreadsheets import import_csv as run  # noqa: PLC0415
 
-    with state.progress("reading rows") as progress:
+    with state.progress("importing") as progress:
         done = run(
             state.store(),
             source,
