@@ -278,6 +278,47 @@ class TestProperties:
 
         imports()
 
+    def test_bad_rows_are_named_by_their_first_line(self, store, tmp_path):
+        """Bad rows among good ones, cells over several lines: exactly their lines, none kept."""
+
+        @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(
+            st.lists(
+                st.tuples(
+                    st.one_of(slugs, st.sampled_from(["Not A Slug", "-dash", "æøå"])),
+                    st.sampled_from(["citizen", "user", "wizard", "Citizen "]),
+                    st.sampled_from(["", "Anna", "Anna\nHansen", "Line one\r\nline two\nthree"]),
+                ),
+                min_size=1,
+                max_size=8,
+                unique_by=lambda row: row[0],
+            ),
+            st.sampled_from([",", ";"]),
+            st.booleans(),
+        )
+        def reports(rows, separator, bom):
+            text = io.StringIO()
+            writer = csv.writer(text, delimiter=separator, lineterminator="\r\n")
+            writer.writerow(["slug", "role", "name"])
+            writer.writerows(rows)
+            sheet = _sheet(tmp_path / "p.csv", text.getvalue(), bom=bom)
+            expected, line = [], 2
+            for slug, role, name in rows:
+                valid = slug[0].isalnum() and slug.isascii() and slug == slug.lower()
+                if not valid or role.strip().lower() not in ("citizen", "user"):
+                    expected.append(line)
+                line += 1 + name.count("\n")
+            before = _snapshot(store)
+            if expected:
+                with pytest.raises(CSVError) as caught:
+                    import_csv(store, sheet, "participant")
+                assert [number for number, _ in caught.value.problems] == expected
+            else:
+                assert import_csv(store, sheet, "participant", dry_run=True).rows == len(rows)
+            assert _snapshot(store) == before
+
+        reports()
+
 
 class TestCommand:
     """`experiments import-csv` as a person or a script runs it."""
