@@ -40,8 +40,9 @@ __all__ = [
 
 #: What ``store.json`` says this directory is.
 FORMAT: Final = "strategy-experiments files store"
-#: The layout version this library writes and reads (``store.json``'s ``version``).
-FORMAT_VERSION: Final = 1
+#: The layout version this library writes and reads (``store.json``'s ``version``); 2
+#: writes times in RFC 3339 with their offset (see ``_files_migrate``).
+FORMAT_VERSION: Final = 2
 
 MARKER: Final = "store.json"
 RECORDS: Final = "records"

@@ -10,12 +10,14 @@ sums the very numbers Python does.
 from __future__ import annotations
 
 import decimal
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import attrs
 
+from experiments.model import KINDS
 from experiments.model._time import UTC_WIDTH
 from experiments.query import (
     All,
@@ -31,7 +33,13 @@ from experiments.query import (
     Latest,
     Not,
     Sum,
+    comparable,
+    field_types,
 )
+from experiments.serialization import dumps, rewritten
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = [
     "DIALECT",
@@ -65,10 +73,47 @@ def _reference_index(field: str) -> str:
     )
 
 
+def _times_in_rfc3339(connection: psycopg.Connection[Any], schema: str) -> None:
+    """3: every version's data in record schema 3 (times in RFC 3339), read in pages.
+
+    The query copy of each current version is made again: it holds each time as its
+    UTC key, where before it held the written text, which began with that key.
+    """
+    after: tuple[str, int] = ("", 0)
+    while True:
+        page = connection.execute(
+            f"SELECT v.id, v.revision, v.data, r.revision FROM {schema}.versions v "  # noqa: S608 - our schema
+            f"LEFT JOIN {schema}.records r ON r.id = v.id "
+            "WHERE (v.id, v.revision) > (%s, %s) ORDER BY v.id, v.revision LIMIT 500",
+            after,
+        ).fetchall()
+        if not page:
+            return
+        after = page[-1][0], page[-1][1]
+        for record_id, revision, text, current in page:
+            data = rewritten(text)
+            if data is None:
+                continue
+            fresh = dumps(data)
+            connection.execute(
+                f"UPDATE {schema}.versions SET data = %s WHERE id = %s AND revision = %s",  # noqa: S608
+                (fresh, record_id, revision),
+            )
+            if current == revision:
+                connection.execute(
+                    f"UPDATE {schema}.records SET data = %s, doc = %s::jsonb WHERE id = %s",  # noqa: S608
+                    (fresh, query_copy(data, fresh), record_id),
+                )
+
+
+#: A migration step: SQL, with ``{s}`` for the quoted schema name, or a function that
+#: changes the data itself, given a connection and that name.
+Step = str | Callable[["psycopg.Connection[Any]", str], None]
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes a schema from version n-1 to n.
-#: ``{s}`` stands for the quoted schema name.  Statistics are off for the data columns:
-#: the planner never needs them, and a histogram would keep samples of purged records.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+#: Statistics are off for the data columns: the planner never needs them, and a
+#: histogram would keep samples of purged records.
+MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     (
         """CREATE TABLE {s}.experiments_migrations (
             version integer PRIMARY KEY,
@@ -100,6 +145,10 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # 2: a decision names the decision it revises; the purge cascade looks it up.
         _reference_index("revises"),
     ),
+    (
+        # 3: times in RFC 3339 with their offset, zone names in fields of their own.
+        _times_in_rfc3339,
+    ),
 )
 
 # The query copy:
@@ -123,17 +172,42 @@ def _exact(number: float) -> str:
 _dumps: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+@functools.cache
+def _time_fields(kind: object) -> tuple[tuple[str, FieldType], ...]:
+    """The fields of ``kind`` whose copy is their comparable form: times and time boxes."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        return ()
+    return tuple(
+        (name, info.kind)
+        for name, info in field_types(kind).items()
+        if info.kind in (FieldType.DATETIME, FieldType.TIMEBOX)
+    )
+
+
 def query_copy(data: Mapping[str, Any], text: str) -> str:
     """The jsonb copy of a record that queries run on, given its JSON ``text``.
 
-    Without a float among its fields (most kinds) that is the text itself.
+    Times and time boxes are in the form queries compare (fixed-width UTC text, see
+    :func:`~experiments.query.comparable`), floats exact.  A record with neither a
+    float nor a time written otherwise (most records: a time with microseconds in UTC
+    is its key already) is copied as its text itself.
     """
-    if not any(type(value) is float for value in data.values()):
+    keys = {}
+    for name, kind in _time_fields(data.get("kind")):
+        value = data.get(name)
+        if value is not None:
+            key = comparable(data, name, kind)
+            if key != value:
+                keys[name] = key
+    if not keys and not any(type(value) is float for value in data.values()):
         return text
     parts = []
-    for key, value in data.items():
-        rendered = _exact(value) if isinstance(value, float) else _dumps(value)
-        parts.append(f"{_dumps(key)}:{rendered}")
+    for name, value in data.items():
+        if name in keys:
+            rendered = _dumps(keys[name])
+        else:
+            rendered = _exact(value) if isinstance(value, float) else _dumps(value)
+        parts.append(f"{_dumps(name)}:{rendered}")
     return "{" + ",".join(parts) + "}"
 
 
@@ -197,6 +271,7 @@ class _PostgreSQL:
         if info.kind is FieldType.BOOL:
             return f"({text}::boolean::integer)"
         if info.kind is FieldType.DATETIME:
+            # The copy holds the time's UTC key (see query_copy): this is that key.
             return f'(left({text}, {UTC_WIDTH}) COLLATE "C")'
         return f'({text} COLLATE "C")'
 

@@ -111,8 +111,11 @@ def migrate(connection: sqlite3.Connection, path: Path, timeout: float) -> None:
     try:
         version = check_identity(connection, path)
         for number in range(version + 1, len(MIGRATIONS) + 1):
-            for statement in MIGRATIONS[number - 1]:
-                connection.execute(statement)
+            for step in MIGRATIONS[number - 1]:
+                if isinstance(step, str):
+                    connection.execute(step)
+                else:
+                    step(connection)
         if version < len(MIGRATIONS):
             connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
             connection.execute(f"PRAGMA user_version={len(MIGRATIONS)}")

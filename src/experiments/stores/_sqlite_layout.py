@@ -10,13 +10,13 @@ the next, in order, each exactly once.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from experiments.model import KINDS
-from experiments.model._time import UTC_WIDTH
-from experiments.query import FieldInfo, FieldType, field_types
-from experiments.serialization import dumps
+from experiments.query import FieldInfo, FieldType, comparable, field_types
+from experiments.serialization import dumps, rewritten
 
 if TYPE_CHECKING:
     from experiments.model import Record
@@ -57,7 +57,8 @@ def _hot_fields() -> dict[str, FieldType]:
     return dict(sorted(hot.items()))
 
 
-#: Hot field name -> how it is stored (times as their fixed-width UTC text, lists as JSON).
+#: Hot field name -> how it is stored: times and time boxes in the form queries compare
+#: (:func:`~experiments.query.comparable`: fixed-width UTC text), lists as JSON.
 HOT: Final = _hot_fields()
 
 # The hot columns of the first layout, as it was written: a migration never changes.
@@ -72,9 +73,55 @@ _FIRST_HOT: Final = (
     "weight",
 )  # fmt: skip
 
+#: The hot columns that hold times and time boxes in layout 3, as it was written.
+_TIME_COLUMNS: Final = (
+    "abandoned_at", "concluded_at", "created_at", "decided_at", "deleted_at", "measured_at",
+    "noted_at", "observed_at", "shown_at", "started_at", "time_box", "updated_at",
+)  # fmt: skip
+
+
+def _times_in_rfc3339(connection: sqlite3.Connection) -> None:
+    """3: every version's data in record schema 3 (times in RFC 3339), read in pages.
+
+    The hot columns are set again from the current versions; they hold the same UTC
+    text as before, which the written form no longer begins with.
+    """
+    update_hot = (
+        "UPDATE records SET "
+        + ", ".join(f'"{name}" = ?' for name in _TIME_COLUMNS)
+        + " WHERE id = ? AND revision = ?"
+    )
+    after: tuple[str, int] = ("", 0)
+    while True:
+        page = connection.execute(
+            "SELECT id, revision, data FROM versions WHERE (id, revision) > (?, ?) "
+            "ORDER BY id, revision LIMIT 500",
+            after,
+        ).fetchall()
+        if not page:
+            return
+        after = page[-1][0], page[-1][1]
+        for record_id, revision, text in page:
+            data = rewritten(text)
+            if data is None:
+                continue
+            connection.execute(
+                "UPDATE versions SET data = ? WHERE id = ? AND revision = ?",
+                (dumps(data), record_id, revision),
+            )
+            times = [
+                comparable(data, name, HOT[name]) if name in data else None
+                for name in _TIME_COLUMNS
+            ]
+            connection.execute(update_hot, (*times, record_id, revision))
+
+
+#: A migration step: SQL, or a function that changes the data itself.
+Step = str | Callable[[sqlite3.Connection], None]
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
 #: They run in order, each exactly once, under one write lock (see ``_migrate``).
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     (
         # Every version's data is written once, in `versions`.  `records` holds one row
         # per record: which revision is current, and its short fields as columns; the
@@ -109,10 +156,15 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             SELECT r.*, v.data AS data
             FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
+    (
+        # 3: times in RFC 3339 with their offset, zone names in fields of their own.
+        _times_in_rfc3339,
+    ),
 )
 
 _LAID_OUT: Final = set(_FIRST_HOT) | {"revises"}
 assert set(HOT) == _LAID_OUT, f"a hot column without a migration: {set(HOT) ^ _LAID_OUT}"
+assert set(_TIME_COLUMNS) <= set(HOT), "migration 3 sets a column that is not hot"
 
 
 class KindSQL(NamedTuple):
@@ -161,8 +213,8 @@ def hot_values(plan: tuple[tuple[str, FieldType], ...], data: Mapping[str, Any])
     for name, kind in plan:
         value = data.get(name)
         if value is not None:
-            if kind is FieldType.DATETIME:
-                value = value[:UTC_WIDTH]
+            if kind is FieldType.DATETIME or kind is FieldType.TIMEBOX:
+                value = comparable(data, name, kind)
             elif kind is FieldType.LIST:
                 value = dumps(value) if value else "[]"  # most tags lists are empty
             elif kind is FieldType.BOOL:
@@ -194,17 +246,19 @@ class _SQLite:
     unlimited = "-1"
 
     def raw_field(self, name: str, table: str = "r") -> str:
-        if name in HOT and HOT[name] is not FieldType.DATETIME:
+        if name in HOT:
             return f'{table}."{name}"'
         if name in ("id", "kind", "revision"):
             return f"{table}.{name}"
         return f"json_extract({table}.data, '$.\"{name}\"')"
 
     def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
+        # Every time and time box is hot (the assertion on HOT above keeps it so): the
+        # JSON holds their written text, which does not sort like the instants.
+        assert name in HOT or info.kind not in (FieldType.DATETIME, FieldType.TIMEBOX), name
         if name in HOT or name in ("id", "kind", "revision"):
             return f'{table}."{name}"'
-        raw = self.raw_field(name, table)
-        return f"substr({raw}, 1, {UTC_WIDTH})" if info.kind is FieldType.DATETIME else raw
+        return self.raw_field(name, table)
 
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
         if name in HOT:

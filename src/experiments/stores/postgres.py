@@ -312,8 +312,11 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
                 connection.execute(f"CREATE SCHEMA {self.schema_sql}")
             for number in range(version + 1, len(MIGRATIONS) + 1):
                 _log.debug("applying store schema %d to %s", number, self._where())
-                for statement in MIGRATIONS[number - 1]:
-                    connection.execute(statement.format(s=self.schema_sql))
+                for step in MIGRATIONS[number - 1]:
+                    if isinstance(step, str):
+                        connection.execute(step.format(s=self.schema_sql))
+                    else:
+                        step(connection, self.schema_sql)
                 connection.execute(
                     f"INSERT INTO {self.schema_sql}.experiments_migrations (version, library) "
                     "VALUES (%s, %s)",
