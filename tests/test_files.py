@@ -36,11 +36,11 @@ from experiments import (
     StoreError,
     connect,
 )
-from experiments.serialization import to_data
+from experiments.serialization import SCHEMA_VERSION, to_data
 from experiments.stores import Damage, Store
 from experiments.stores import _atomic as atomic
 from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
-from experiments.stores.files import FileStore
+from experiments.stores.files import FORMAT_VERSION, FileStore
 from experiments.testing.faults import error_of, fail_nth, unprivileged
 
 _EXAMPLES = settings(
@@ -94,7 +94,7 @@ class TestLayout:
         assert version_file(root, first.id, 1).read_bytes() == before
         text = version_file(root, second.id, 2).read_text(encoding="utf-8")
         assert text.endswith("}\n")
-        assert text.startswith('{\n  "kind": "objective",\n  "schema": 2,\n  "id": ')
+        assert text.startswith(f'{{\n  "kind": "objective",\n  "schema": {SCHEMA_VERSION},\n  "id": ')
         assert list(json.loads(text)) == list(to_data(second))
         assert json.loads(text) == to_data(second)
 
@@ -107,7 +107,8 @@ class TestLayout:
         """A new store holds its format marker and keeps its working files out of git."""
         marker = json.loads((root / "store.json").read_text(encoding="utf-8"))
         assert marker["format"] == "strategy-experiments files store"
-        assert marker["version"] == 1
+        assert marker["version"] == FORMAT_VERSION
+        assert "migrations" not in marker  # made new, never migrated
         ignored = (root / ".gitignore").read_text(encoding="utf-8")
         assert "/.lock" in ignored
         assert "/.journal" in ignored
@@ -211,7 +212,7 @@ class TestOpening:
         """A store written in a newer layout is refused with SchemaError naming the marker."""
         marker = root / "store.json"
         body = json.loads(marker.read_text(encoding="utf-8"))
-        marker.write_text(json.dumps({**body, "version": 2}), encoding="utf-8")
+        marker.write_text(json.dumps({**body, "version": FORMAT_VERSION + 1}), encoding="utf-8")
         with pytest.raises(SchemaError, match=r"store\.json.*newer.*upgrade"):
             open_store(root)
 
@@ -359,7 +360,7 @@ def _plant(kind: str, path: Path, outside: Path) -> None:
     elif kind == "half-written":
         path.write_bytes(content[: len(content) // 2])
     elif kind == "newer-schema":
-        path.write_bytes(content.replace(b'"schema": 2', b'"schema": 99', 1))
+        path.write_bytes(content.replace(f'"schema": {SCHEMA_VERSION}'.encode(), b'"schema": 99', 1))
     elif kind == "symlink-outside":
         target = outside / f"{path.parent.name}.json"
         target.write_bytes(content)  # readable, were the link followed
