@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pendulum
 
+import pgserver
 from experiments.model import KINDS
 from experiments.model._time import (
     _zone_label,
@@ -23,6 +24,9 @@ from experiments.model._time import (
     with_zone,
 )
 from experiments.serialization import _time_fields, zone_field
+
+if TYPE_CHECKING:
+    from pgserver import PostgresServer
 
 #: The programme as 0.1.0 wrote it: record schema 2, SQLite and PostgreSQL layout 2,
 #: files store format 1.
@@ -63,11 +67,53 @@ def export_data() -> list[dict[str, Any]]:
     return [json.loads(line) for line in export_lines()]
 
 
-def copy_of(name: str, target: Path) -> Path:
-    """A copy of the fixture ``name`` (``store.sqlite``, ``files``) at ``target``."""
-    source = RELEASE_0_1 / name
-    if source.is_dir():
-        shutil.copytree(source, target)
-    else:
-        shutil.copyfile(source, target)
-    return target
+def old_sqlite(path: Path) -> str:
+    """The URL of a copy at ``path`` of the SQLite store 0.1.0 wrote."""
+    shutil.copyfile(RELEASE_0_1 / "store.sqlite", path)
+    return f"sqlite:///{path}"
+
+
+def old_files(path: Path) -> str:
+    """The URL of a copy at ``path`` of the files store 0.1.0 wrote."""
+    shutil.copytree(RELEASE_0_1 / "files", path)
+    return f"files:///{path}"
+
+
+def old_postgres(server: PostgresServer, schema: str) -> str:
+    """The URL of a new schema holding what 0.1.0 wrote: its tables at layout 2, its rows.
+
+    The tables are made by the first two migrations, which never change, as the test
+    role, which owns them as it would own a store it made.
+    """
+    import psycopg  # noqa: PLC0415 - only with a server
+
+    from experiments.stores._postgres_layout import MIGRATIONS  # noqa: PLC0415
+
+    rows = json.loads((RELEASE_0_1 / "postgres.json").read_text(encoding="utf-8"))
+    quoted = f'"{schema}"'
+    conninfo = (
+        f"host=127.0.0.1 port={server.port} user={pgserver.ROLE} "
+        f"password={pgserver.PASSWORD} dbname={pgserver.DATABASE}"
+    )
+    with psycopg.connect(conninfo) as connection:
+        connection.execute(f"CREATE SCHEMA {quoted}")
+        for number, steps in enumerate(MIGRATIONS[:2], start=1):
+            for step in steps:
+                assert isinstance(step, str)
+                connection.execute(step.format(s=quoted))
+            connection.execute(
+                f"INSERT INTO {quoted}.experiments_migrations (version, library) "  # noqa: S608 - ours
+                "VALUES (%s, '0.1.0')",
+                (number,),
+            )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {quoted}.records (id, kind, revision, deleted, data, doc) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s, %s::jsonb)",
+                rows["records"],
+            )
+            cursor.executemany(
+                f"INSERT INTO {quoted}.versions (id, revision, data) VALUES (%s, %s, %s)",  # noqa: S608
+                rows["versions"],
+            )
+    return server.url(schema)
