@@ -86,10 +86,14 @@ class TestExport:
         runner = CliRunner()
         environment = {"EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": "1"}
         if scheme != "memory":
-            first = runner.invoke(cli, ["--json", "--store", url, "import", export], env=environment)
+            first = runner.invoke(
+                cli, ["--json", "--store", url, "import", export], env=environment
+            )
             assert first.exit_code == 0, first.output
             assert json.loads(first.output) == {"added": 26, "unchanged": 0}
-            again = runner.invoke(cli, ["--json", "--store", url, "import", export], env=environment)
+            again = runner.invoke(
+                cli, ["--json", "--store", url, "import", export], env=environment
+            )
             assert json.loads(again.output) == {"added": 0, "unchanged": 26}
         with _open(url) as store:
             if scheme == "memory":

@@ -273,11 +273,11 @@ class TestTimes:
         assert zoned["measured_at"] == "2026-09-14T10:00:00+02:00"
         assert zoned["measured_at_zone"] == "Europe/Oslo"
         assert keys.index("measured_at_zone") == keys.index("measured_at") + 1
-        for given, written in (
+        for text, written in (
             ("2026-09-14T08:00:00Z", "2026-09-14T08:00:00Z"),
             ("2026-09-14T10:00:00.25+02:00", "2026-09-14T10:00:00.250000+02:00"),
         ):
-            plain = to_data(Measurement(metric="m", value=1, measured_at=given))
+            plain = to_data(Measurement(metric="m", value=1, measured_at=text))
             assert plain["measured_at"] == written
             assert "measured_at_zone" not in plain
 
@@ -307,10 +307,11 @@ class TestTimes:
                     assert value == zone_name(moment) is not None
                     continue
                 moment = getattr(record, name, None)
+                text = value
                 if isinstance(moment, TimeBox) and moment.start is not None:
-                    moment, value = moment.start, value.partition("/")[0]
+                    moment, text = moment.start, value.partition("/")[0]
                 if isinstance(moment, dt.datetime):
-                    read = dt.datetime.fromisoformat(value)
+                    read = dt.datetime.fromisoformat(text)
                     assert read.utcoffset() is not None
                     assert read.astimezone(dt.UTC) == moment.astimezone(dt.UTC)
                     if zone_name(moment) is None:

@@ -322,7 +322,9 @@ class TestDurations:
         assert by_clock != by_calendar
         for box in (by_clock, by_calendar):
             assert parse_timebox(str(box)).end == box.end
-            assert format_timebox(box) == f"2026-03-28T12:00:00+01:00/{format_duration(box.duration)}"
+            assert (
+                format_timebox(box) == f"2026-03-28T12:00:00+01:00/{format_duration(box.duration)}"
+            )
 
     @pytest.mark.parametrize(
         ("given", "reason"),

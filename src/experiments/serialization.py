@@ -17,12 +17,11 @@ next save.
 from __future__ import annotations
 
 import enum
-import functools
 import json
 import sys
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Final
 
@@ -159,12 +158,21 @@ _PLAIN: Final = (str, int, float, bool)
 _UTC_ONLY: Final = (to_utc_datetime, to_optional_utc_datetime)
 
 
-@functools.cache
+_TIME_FIELDS: Final[dict[type[Record], dict[str, tuple[bool, bool]]]] = {}
+
+
 def _time_fields(cls: type[Record]) -> dict[str, tuple[bool, bool]]:
     """The fields of ``cls`` that hold times: name -> (a time box?, may it have a zone?).
 
     A field its converter turns into UTC (``created_at``, ...) never has a zone.
     """
+    known = _TIME_FIELDS.get(cls)
+    if known is None:
+        known = _TIME_FIELDS[cls] = _find_time_fields(cls)
+    return known
+
+
+def _find_time_fields(cls: type[Record]) -> dict[str, tuple[bool, bool]]:
     hints = typing.get_type_hints(cls)
     result = {}
     for field in attrs.fields(cls):
@@ -311,10 +319,9 @@ def _structure_record(data: Mapping[str, Any], cls: type[Record]) -> Record:
         raise SchemaError(f"{kind} data is incomplete: {exc}") from None
 
 
-@functools.cache
-def _zone_fields(cls: type[Record]) -> tuple[tuple[str, str], ...]:
+def _zone_fields(cls: type[Record]) -> Iterator[tuple[str, str]]:
     """(zone key, time field) of each time of ``cls`` that may have a zone."""
-    return tuple((zone_field(name), name) for name, (_, zoned) in _time_fields(cls).items() if zoned)
+    return ((zone_field(name), name) for name, (_, zoned) in _time_fields(cls).items() if zoned)
 
 
 def _join_zones(cls: type[Record], data: dict[str, Any]) -> None:

@@ -47,12 +47,11 @@ def old_form(data: dict[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         if key in zones:
             continue
-        if key in times and isinstance(value, str):
-            zone = data.get(zone_field(key))
-            is_box, _ = times[key]
-            text = with_zone(value, zone)
-            value = timebox_key(text) if is_box else old_text(parse_datetime(text))
         old[key] = value
+        if key in times and isinstance(value, str):
+            is_box, _ = times[key]
+            text = with_zone(value, data.get(zone_field(key)))
+            old[key] = timebox_key(text) if is_box else old_text(parse_datetime(text))
     old["schema"] = 2
     return old
 

@@ -15,7 +15,6 @@ from experiments.serialization import SCHEMA_VERSION, to_data, upgrade
 from experiments.stores import Store
 from experiments.testing.faults import error_of, unprivileged
 
-
 #: A store the first version of this plugin wrote, with strategy-experiments 0.1.0.
 VERSION_1 = Path(__file__).parent / "version-1.jsonl"
 

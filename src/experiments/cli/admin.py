@@ -24,6 +24,7 @@ from experiments.cli.app import (
 )
 from experiments.cli.words import SEE
 from experiments.errors import ValidationError
+from experiments.model._time import format_datetime
 
 __all__: list[str] = []
 
@@ -84,7 +85,7 @@ def check(
     )
     state.emit(
         {
-            "at": report.at.to_iso8601_string(),
+            "at": format_datetime(report.at),
             "checks": list(report.checks),
             "findings": [
                 {

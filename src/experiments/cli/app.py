@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
 
 import click
+import pendulum
 
 from experiments.cli.text import one_line, shown_data
 from experiments.cli.words import in_cli_words, names, options_of
@@ -24,6 +25,7 @@ from experiments.errors import (
     ValidationError,
 )
 from experiments.model import Record
+from experiments.model._time import format_datetime
 
 __all__ = [
     "EXIT",
@@ -155,7 +157,7 @@ class Context:
     def emit(self, data: Any, text: str | Callable[[], str]) -> None:
         """Print ``data`` as JSON with --json, else ``text``."""
         if self.as_json:
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_value))
         else:
             click.echo(text() if callable(text) else text)
 
@@ -172,6 +174,13 @@ class Context:
             return
         with click.progressbar(items, label=label, length=length, file=sys.stderr) as bar:
             yield from bar
+
+
+def _json_value(value: object) -> str:
+    """What --json prints for a value JSON has no type for: times in RFC 3339."""
+    if isinstance(value, pendulum.DateTime):
+        return format_datetime(value)
+    return str(value)
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)

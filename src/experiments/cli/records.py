@@ -39,6 +39,7 @@ from experiments.model import (
     Record,
     Stance,
 )
+from experiments.model._time import format_datetime
 from experiments.query import Expr, keywords_filter, parse_where
 
 __all__: list[str] = []
@@ -361,7 +362,7 @@ def history(state: Context, reference: str) -> None:
             what = f": {', '.join(changed)}" if changed else (": created" if not previous else "")
             deleted = " (deleted)" if version.deleted else ""
             lines.append(
-                f"revision {version.revision} at {version.updated_at.to_iso8601_string()}"
+                f"revision {version.revision} at {format_datetime(version.updated_at)}"
                 f"{who}{what}{deleted}"
             )
             previous = data

@@ -17,6 +17,7 @@ import attrs
 import pendulum
 
 from experiments.model import Participant, Record, TimeBox
+from experiments.model._time import zoned_text
 from experiments.serialization import to_data
 
 __all__ = [
@@ -63,7 +64,7 @@ def _value(value: Any) -> str:
     if isinstance(value, enum.Enum):
         return str(value.value)
     if isinstance(value, pendulum.DateTime):
-        return value.to_iso8601_string()
+        return zoned_text(value)
     if isinstance(value, TimeBox):
         return str(value)
     if isinstance(value, frozenset):

@@ -696,7 +696,9 @@ class TimeBox:
 
     def __str__(self) -> str:
         """The time box as one text, the zone of its start included (see :func:`zoned_text`)."""
-        return with_zone(format_timebox(self), None if self.start is None else zone_name(self.start))
+        return with_zone(
+            format_timebox(self), None if self.start is None else zone_name(self.start)
+        )
 
 
 def _same_instant(first: pendulum.DateTime, second: pendulum.DateTime) -> bool:

@@ -82,7 +82,7 @@ def _times_in_rfc3339(connection: psycopg.Connection[Any], schema: str) -> None:
     after: tuple[str, int] = ("", 0)
     while True:
         page = connection.execute(
-            f"SELECT v.id, v.revision, v.data, r.revision FROM {schema}.versions v "  # noqa: S608 - our schema
+            f"SELECT v.id, v.revision, v.data, r.revision FROM {schema}.versions v "
             f"LEFT JOIN {schema}.records r ON r.id = v.id "
             "WHERE (v.id, v.revision) > (%s, %s) ORDER BY v.id, v.revision LIMIT 500",
             after,
@@ -96,12 +96,12 @@ def _times_in_rfc3339(connection: psycopg.Connection[Any], schema: str) -> None:
                 continue
             fresh = dumps(data)
             connection.execute(
-                f"UPDATE {schema}.versions SET data = %s WHERE id = %s AND revision = %s",  # noqa: S608
+                f"UPDATE {schema}.versions SET data = %s WHERE id = %s AND revision = %s",
                 (fresh, record_id, revision),
             )
             if current == revision:
                 connection.execute(
-                    f"UPDATE {schema}.records SET data = %s, doc = %s::jsonb WHERE id = %s",  # noqa: S608
+                    f"UPDATE {schema}.records SET data = %s, doc = %s::jsonb WHERE id = %s",
                     (fresh, query_copy(data, fresh), record_id),
                 )
 
