@@ -103,8 +103,9 @@ def describe(record: Record, *, hide: bool = False) -> str:
     masked = hides_identity(record, hide=hide)
     slug = None if masked else record.slug
     lines = [f"{record.kind} {record.id}" + (f" ({slug})" if slug else "")]
+    fields = attrs.fields_dict(type(record))
     for name in to_data(record):
-        if name in _SKIP:
+        if name in _SKIP or name not in fields:  # a zone field: shown with its time
             continue
         value = getattr(record, name)
         if masked and name in HIDDEN_FIELDS:
