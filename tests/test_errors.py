@@ -245,7 +245,11 @@ MESSAGES: list[tuple[str, Callable[[], Any], list[str]]] = [
     (
         "newer schema",
         lambda: from_data({"kind": "objective", "schema": 99}),
-        ["schema version 99", f"newer than the {SCHEMA_VERSION}", "pip install --upgrade strategy-experiments"],
+        [
+            "schema version 99",
+            f"newer than the {SCHEMA_VERSION}",
+            "pip install --upgrade strategy-experiments",
+        ],
     ),
 ]
 

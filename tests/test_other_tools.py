@@ -86,10 +86,12 @@ def _read_by_every_tool(texts: list[str]) -> list[dt.datetime]:
     python = [dt.datetime.fromisoformat(text) for text in texts]
     assert all(moment.utcoffset() is not None for moment in python)
     frame = pd.to_datetime(pd.Series(texts), format="ISO8601", utc=True)
-    assert str(frame.dtype).startswith("datetime64") and frame.dt.tz is not None
+    assert str(frame.dtype).startswith("datetime64")
+    assert frame.dt.tz is not None
     assert not frame.isna().any()
     series = pl.Series(texts, dtype=pl.String).str.to_datetime(time_unit="us")
-    assert isinstance(series.dtype, pl.Datetime) and series.dtype.time_zone is not None
+    assert isinstance(series.dtype, pl.Datetime)
+    assert series.dtype.time_zone is not None
     assert series.null_count() == 0
     instants = [moment.astimezone(dt.UTC) for moment in python]
     assert [t.to_pydatetime() for t in frame] == instants
