@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import errno
 import hashlib
 import itertools
@@ -25,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import experiments.stores
+import needs
 from experiments import (
     ConflictError,
     Experiment,
@@ -69,6 +71,12 @@ def fingerprint(root: Path) -> dict[str, str]:
 
 
 def version_file(root: Path, record_id: str, revision: int) -> Path:
+    """The file that holds a revision: in the history, or current.json while it is current."""
+    history = history_file(root, record_id, revision)
+    return history if history.exists() else history.with_name("current.json")
+
+
+def history_file(root: Path, record_id: str, revision: int) -> Path:
     return root / "records" / encode_id(record_id) / f"{revision:08d}.json"
 
 
@@ -86,13 +94,16 @@ def store(root: Path) -> Iterator[Store]:
 class TestLayout:
     """What the directory looks like: one readable file per version."""
 
-    def test_one_indented_file_per_version(self, store: Store, root: Path) -> None:
-        """Each save adds a file; the earlier one keeps every byte, so git diffs stay small."""
+    def test_current_file_and_history(self, store: Store, root: Path) -> None:
+        """A save rewrites current.json; the earlier version keeps every byte in the history."""
         first = store.save(Objective(title="Welfare in 100 days", slug="welfare"))
-        before = version_file(root, first.id, 1).read_bytes()
+        current = root / "records" / encode_id(first.id) / "current.json"
+        before = current.read_bytes()
+        assert not history_file(root, first.id, 1).exists()
         second = store.save(first.evolve(title="Welfare in 90 days"))
-        assert version_file(root, first.id, 1).read_bytes() == before
-        text = version_file(root, second.id, 2).read_text(encoding="utf-8")
+        assert history_file(root, first.id, 1).read_bytes() == before
+        assert sorted(p.name for p in current.parent.iterdir()) == ["00000001.json", "current.json"]
+        text = current.read_text(encoding="utf-8")
         assert text.endswith("}\n")
         assert text.startswith(
             f'{{\n  "kind": "objective",\n  "schema": {SCHEMA_VERSION},\n  "id": '
@@ -115,12 +126,11 @@ class TestLayout:
         assert "/.lock" in ignored
         assert "/.journal" in ignored
 
-    @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
     def test_git_sees_only_data(self, store: Store, root: Path) -> None:
         """In a git repository only the marker, .gitignore and version files are tracked."""
         saved = store.save(Objective(title="Welfare"))
         store.save(saved.evolve(title="Welfare, revised"))
-        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        subprocess.run([needs.git(), "init", "-q", str(root)], check=True)
         listed = subprocess.run(
             ["git", "-C", str(root), "ls-files", "--others", "--exclude-standard"],
             check=True,
@@ -129,9 +139,10 @@ class TestLayout:
         ).stdout.split()
         record = f"records/{encode_id(saved.id)}"
         assert sorted(listed) == [
+            ".gitattributes",
             ".gitignore",
             f"{record}/00000001.json",
-            f"{record}/00000002.json",
+            f"{record}/current.json",
             "store.json",
         ]
 
@@ -142,10 +153,99 @@ class TestLayout:
         store.purge(saved)
         assert not (root / "records" / encode_id(saved.id)).exists()
         assert sorted(p.name for p in root.iterdir()) == [
+            ".gitattributes",
             ".gitignore",
             ".lock",
             "records",
             "store.json",
+        ]
+
+
+def _git(root: Path, *arguments: str) -> str:
+    """Run git in the store's directory, on its own settings alone; its output."""
+    environment = {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Strategy office",
+        "GIT_AUTHOR_EMAIL": "office@example.org",
+        "GIT_COMMITTER_NAME": "Strategy office",
+        "GIT_COMMITTER_EMAIL": "office@example.org",
+    }
+    done = subprocess.run(
+        [needs.git(), "-C", str(root), *arguments],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    return done.stdout
+
+
+def _changed_lines(diff: str) -> list[str]:
+    """The lines a diff removes and adds, without its headers."""
+    return [
+        line
+        for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++ ", "--- "))
+    ]
+
+
+class TestGitDiff:
+    """A store kept in git: a change shows as the lines that changed, before and after git add."""
+
+    def test_an_edit_shows_as_the_lines_that_changed(self, store: Store, root: Path) -> None:
+        """Editing one field: git diff, and git diff --cached after git add, show those lines."""
+        saved = store.save(
+            Objective(title="Welfare in 100 days", description="Families first", slug="welfare")
+        )
+        store.save(Experiment(title="Art for families", objectives=[saved]))
+        _git(root, "init", "-q")
+        _git(root, "add", "-A")
+        _git(root, "commit", "-q", "-m", "The programme")
+        current = Path("records") / encode_id(saved.id) / "current.json"
+        before = (root / current).read_text(encoding="utf-8").splitlines()
+
+        edited = store.save(saved.evolve(title="Welfare in 90 days"))
+
+        after = (root / current).read_text(encoding="utf-8").splitlines()
+        expected = [
+            line
+            for line in difflib.unified_diff(before, after, lineterm="")
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        ]
+        changed_keys = {line[1:].strip().partition(":")[0] for line in expected}
+        assert changed_keys == {'"revision"', '"title"', '"updated_at"'}
+        assert len(expected) == 6
+        assert _git(root, "diff", "--name-only").split() == [str(current)]
+        assert _changed_lines(_git(root, "diff")) == expected
+
+        _git(root, "add", "-A")
+        staged = _git(root, "diff", "--cached")
+        assert _changed_lines(staged) == expected
+        history = str(current.with_name("00000001.json"))
+        assert _git(root, "diff", "--cached", "--name-status").splitlines() == [
+            f"A\t{history}",
+            f"M\t{current}",
+        ]
+        assert f"Binary files /dev/null and b/{history} differ" in staged
+        _git(root, "commit", "-q", "-m", "Ninety days")
+        assert _git(root, "status", "--porcelain") == ""
+        assert store.get(saved.id) == edited
+        assert [v.revision for v in store.history(saved.id)] == [1, 2]
+
+    def test_history_is_the_versions_before(self, store: Store, root: Path) -> None:
+        """Each history file is, byte for byte, what current.json held before the next save."""
+        saved = store.save(Objective(title="Version 1"))
+        current = root / "records" / encode_id(saved.id) / "current.json"
+        held = [current.read_bytes()]
+        for number in range(2, 5):
+            saved = store.save(saved.evolve(title=f"Version {number}"))
+            held.append(current.read_bytes())
+        for revision, content in enumerate(held[:-1], start=1):
+            assert history_file(root, saved.id, revision).read_bytes() == content
+        assert [v.title for v in store.history(saved.id)] == [  # type: ignore[attr-defined]
+            f"Version {n}" for n in range(1, 5)
         ]
 
 
@@ -523,9 +623,11 @@ class TestRecovery:
         changed = kept.evolve(title="Changed by the lost batch", revision=2)
         new = Measurement(metric="visits", value=3, revision=1)
         create = []
+        kept_current = version_file(root, kept.id, 1)
+        shutil.copy(kept_current, history_file(root, kept.id, 1))  # a save keeps it first
         for record in (changed, new):
             content = (json.dumps(to_data(record), indent=2, ensure_ascii=False) + "\n").encode()
-            path = version_file(root, record.id, record.revision)
+            path = root / "records" / encode_id(record.id) / "current.json"
             path.parent.mkdir(exist_ok=True)
             path.write_bytes(content)
             create.append([record.id, record.revision, hashlib.sha256(content).hexdigest()])
@@ -544,7 +646,10 @@ class TestRecovery:
             assert again.verify() == []
         assert not (root / ".journal").exists()
         assert not (root / "records" / encode_id(new.id)).exists()
-        assert not version_file(root, kept.id, 2).exists()
+        assert sorted(p.name for p in version_file(root, kept.id, 1).parent.iterdir()) == [
+            "current.json"
+        ]
+        assert json.loads(version_file(root, kept.id, 1).read_text())["title"] == "Kept"
 
     def test_rollback_spares_files_it_did_not_write(self, store: Store, root: Path) -> None:
         """A version whose content differs from the journal's digest is not removed."""
@@ -707,7 +812,9 @@ class TestFailedFlushes:
     ) -> None:
         """Flush and removal both failing: the error says it may be stored and what to look up."""
         first = store.save(Objective(title="First"))
-        with fail_nth("fsync", 2), fail_nth("unlink", 2), pytest.raises(StoreError) as raised:
+        # The 4th flush is of the record directory once current.json is renamed into place;
+        # the 2nd removal is of that current.json, taking the save back.
+        with fail_nth("fsync", 4), fail_nth("unlink", 2), pytest.raises(StoreError) as raised:
             store.save(first.evolve(title="Second"))
         message = str(raised.value)
         assert "nothing was written" not in message

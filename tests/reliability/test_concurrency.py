@@ -274,6 +274,12 @@ def _assert_migrated_once(
     elif scheme == "files":
         marker = json.loads((path / "store.json").read_text(encoding="utf-8"))
         assert [m["version"] for m in marker["migrations"]] == [FORMAT_VERSION]
+        for record in (path / "records").iterdir():  # the last version is current.json
+            current = (record / "current.json").read_bytes()
+            revision = json.loads(current)["revision"]
+            history = sorted(p.name for p in record.iterdir() if p.name != "current.json")
+            assert history == [f"{r:08d}.json" for r in range(1, revision)]
+        assert (path / ".gitattributes").is_file()
     else:
         with contextlib.closing(sqlite3.connect(path.with_suffix(".db"))) as raw:
             assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)

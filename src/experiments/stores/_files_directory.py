@@ -25,6 +25,8 @@ from experiments.stores._filenames import is_temporary
 from experiments.stores._files_journal import recover
 from experiments.stores._files_layout import (
     FORMAT_VERSION,
+    GITATTRIBUTES,
+    GITATTRIBUTES_TEXT,
     GITIGNORE,
     GITIGNORE_TEXT,
     JOURNAL,
@@ -249,8 +251,9 @@ class Directory:
         with self.locked(exclusive=True), self.open_dirs() as dirs:
             if self.marker_exists():
                 return  # another process made it while we waited for the lock
-            with contextlib.suppress(FileExistsError):
-                _atomic.create_exclusive(GITIGNORE, GITIGNORE_TEXT.encode(), dirs.root)
+            for name, text in ((GITIGNORE, GITIGNORE_TEXT), (GITATTRIBUTES, GITATTRIBUTES_TEXT)):
+                with contextlib.suppress(FileExistsError):
+                    _atomic.create_exclusive(name, text.encode(), dirs.root)
             with contextlib.suppress(FileExistsError):
                 os.mkdir(RECORDS, dir_fd=dirs.root)
             _atomic.create_exclusive(MARKER, marker(FORMAT_VERSION), dirs.root)
@@ -287,9 +290,10 @@ def _made_by_us(entry: os.DirEntry[str]) -> bool:
     """Whether an entry of a directory with no marker yet was left by making a store there."""
     if entry.name in (LOCK, MARKER) or is_temporary(entry.name):
         return True
-    if entry.name == GITIGNORE and entry.is_file(follow_symlinks=False):
+    ours = {GITIGNORE: GITIGNORE_TEXT, GITATTRIBUTES: GITATTRIBUTES_TEXT}.get(entry.name)
+    if ours is not None and entry.is_file(follow_symlinks=False):
         try:
-            return Path(entry.path).read_text(encoding="utf-8") == GITIGNORE_TEXT
+            return Path(entry.path).read_text(encoding="utf-8") == ours
         except (OSError, ValueError):
             return False
     if entry.name == RECORDS and entry.is_dir(follow_symlinks=False):

@@ -1,8 +1,11 @@
 """Bringing a files store written in an older format up to date, once.
 
 Format 2 writes times in RFC 3339 with their offset (record schema 3), where format 1
-wrote UTC text with the zone in brackets.  :func:`migrate` rewrites every version file
-that still holds the old form, each one atomically, and then the marker, which names
+wrote UTC text with the zone in brackets, and keeps each record's current version in
+``current.json``, edited in place, where format 1 had only a file per revision.
+:func:`migrate` rewrites every version file that still holds the old form, each one
+atomically, renames each record's last version to ``current.json`` (``_files_record``),
+adds the ``.gitattributes`` a new store gets, and then rewrites the marker, which names
 the new format and records the migration in its ``migrations`` list.  It runs under
 the store's exclusive lock and looks at the marker again first, so of several
 processes opening the store at once exactly one migrates it; one that is interrupted
@@ -12,6 +15,7 @@ rewritten is left alone).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from typing import Any, Final
@@ -22,8 +26,11 @@ from experiments.serialization import rewritten
 from experiments.stores import _atomic
 from experiments.stores._filenames import revision_of
 from experiments.stores._files_layout import (
+    CURRENT,
     FORMAT,
     FORMAT_VERSION,
+    GITATTRIBUTES,
+    GITATTRIBUTES_TEXT,
     MARKER,
     Dirs,
     Unreadable,
@@ -31,11 +38,15 @@ from experiments.stores._files_layout import (
     version_number,
 )
 from experiments.stores._files_plan import dumps
+from experiments.stores._files_record import settle
 
 __all__ = ["marker", "migrate", "read_marker"]
 
 #: What the marker says about the layout, for a person who opens it.
-_LAYOUT: Final = "records/<id>/<revision>.json; see the strategy-experiments docs"
+_LAYOUT: Final = (
+    "records/<id>/current.json, the current version, and records/<id>/<revision>.json, "
+    "the earlier ones; see the strategy-experiments docs"
+)
 
 
 def marker(version: int, migrations: list[dict[str, Any]] | None = None) -> bytes:
@@ -79,6 +90,8 @@ def migrate(dirs: Dirs) -> bool:
         for name in _atomic.names(dirs.records):
             if record_name(name)[0]:
                 _rewrite_record(dirs.records, name)
+    with contextlib.suppress(FileExistsError):  # the user's own is left as it is
+        _atomic.create_exclusive(GITATTRIBUTES, GITATTRIBUTES_TEXT.encode(), dirs.root)
     done = body.get("migrations")
     history = list(done) if isinstance(done, list) else []
     history.append(
@@ -89,14 +102,14 @@ def migrate(dirs: Dirs) -> bool:
 
 
 def _rewrite_record(records: int, name: str) -> None:
-    """Every version file of one record in the current format (2: RFC 3339 times)."""
+    """One record's directory in format 2: RFC 3339 times, its last version current.json."""
     try:
         fd = _atomic.open_directory(name, records)
     except _atomic.LinkError:
         return  # not a record's directory: verify() reports it
     try:
         for entry in _atomic.names(fd):
-            if revision_of(entry) is None:
+            if revision_of(entry) is None and entry != CURRENT:
                 continue
             try:
                 data = rewritten(_atomic.read_bytes(entry, fd))
@@ -105,5 +118,7 @@ def _rewrite_record(records: int, name: str) -> None:
             if data is not None:
                 _atomic.replace(entry, dumps(data), fd, sync_directory=False)
         _atomic.fsync_directory(fd)
+        with contextlib.suppress(_atomic.LinkError):  # verify() reports it
+            settle(fd)
     finally:
         os.close(fd)
