@@ -9,6 +9,7 @@ written by 0.1.0 itself.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from experiments.cli import cli
 from experiments.query import FieldType, comparable, field_types
 from experiments.rollup import rollup
 from experiments.serialization import SCHEMA_VERSION, dumps, from_data, to_data, upgrade
-from experiments.stores._files_plan import dumps as file_bytes
+from experiments.stores._files_record import dumps as file_bytes
 from experiments.stores._postgres_layout import query_copy
 from experiments.stores._sqlite_layout import HOT
 from experiments.stores.files import FORMAT_VERSION
@@ -159,6 +160,11 @@ class TestFiles:
         for path in files:
             data = json.loads(path.read_bytes())
             assert path.read_bytes() == file_bytes(upgraded[data["id"], data["revision"]])
+        for record in (root / "records").iterdir():  # the last version became current.json
+            last = max(revision for record_id, revision in upgraded if record_id == record.name)
+            assert json.loads((record / "current.json").read_bytes())["revision"] == last
+            assert not (record / f"{last:08d}.json").exists()
+        assert (root / ".gitattributes").is_file()
 
     def test_a_migrated_store_is_left_as_it_is(self, tmp_path: Path) -> None:
         """Opening it again rewrites no file and records no second migration."""
@@ -179,8 +185,19 @@ class TestFiles:
         for path in done:  # as a migration that stopped half-way left them
             data = json.loads(path.read_bytes())
             path.write_bytes(file_bytes(upgraded[data["id"], data["revision"]]))
+        records = sorted((root / "records").iterdir())
+        for number, record in enumerate(records[:6]):  # the last version renamed, or copied
+            last = max(record.glob("*.json"))
+            if number % 2:
+                last.rename(last.with_name("current.json"))
+            else:
+                shutil.copy(last, last.with_name("current.json"))
         with _open(f"files:///{root}") as store:
             _check_migrated(store, reference)
+        for record in records:
+            assert (record / "current.json").is_file()
+            current = json.loads((record / "current.json").read_bytes())
+            assert not (record / f"{current['revision']:08d}.json").exists()
 
 
 @pytest.mark.postgres

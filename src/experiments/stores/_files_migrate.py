@@ -37,8 +37,7 @@ from experiments.stores._files_layout import (
     record_name,
     version_number,
 )
-from experiments.stores._files_plan import dumps
-from experiments.stores._files_record import settle
+from experiments.stores._files_record import dumps, settle
 
 __all__ = ["marker", "migrate", "read_marker"]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -34,7 +34,17 @@ from experiments.stores._files_layout import CURRENT, RESTORE, version_number
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["Current", "history", "place", "read_current", "settle"]
+__all__ = ["Current", "dumps", "history", "place", "read_current", "settle"]
+
+
+def dumps(data: Mapping[str, Any]) -> bytes:
+    """A version's bytes: one field a line, in the converter's key order, newline at the end."""
+    try:
+        return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise StoreError(
+            f"record {data.get('id')!r} holds text that cannot be written as UTF-8 ({exc})"
+        ) from None
 
 
 @attrs.frozen

@@ -15,7 +15,7 @@ it, indented one field per line, in a fixed key order, with a final newline.  A 
 rewrites ``current.json`` in place, after keeping the version it held in the history
 under its revision's name, so a change shows in ``git diff`` as the lines of
 ``current.json`` that changed; a history file is never changed after it is written (see
-:mod:`experiments.stores._files_record`).  An id becomes a directory name that cannot
+``_files_record``).  An id becomes a directory name that cannot
 leave ``records/`` and cannot collide with another id, even on a case-insensitive file
 system (see :mod:`experiments.stores._filenames`).
 
