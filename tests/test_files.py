@@ -234,6 +234,21 @@ class TestGitDiff:
         assert store.get(saved.id) == edited
         assert [v.revision for v in store.history(saved.id)] == [1, 2]
 
+    def test_an_older_version_imported_joins_the_history(self, store: Store, root: Path) -> None:
+        """Importing revision 1 after revision 2 leaves revision 2 in current.json."""
+        first = store.save(Objective(title="First"))
+        second = store.save(first.evolve(title="Second"))
+        versions = list(store.history(first.id))
+        with open_store(root.with_name("other"), create=True) as other:
+            other.import_records([versions[1]])
+            other.import_records(versions)
+            assert other.history(first.id) == versions
+            assert other.get(first.id) == second
+            assert other.verify() == []
+        moved = root.with_name("other") / "records" / encode_id(first.id)
+        assert sorted(p.name for p in moved.iterdir()) == ["00000001.json", "current.json"]
+        assert json.loads((moved / "current.json").read_bytes())["title"] == "Second"
+
     def test_history_is_the_versions_before(self, store: Store, root: Path) -> None:
         """Each history file is, byte for byte, what current.json held before the next save."""
         saved = store.save(Objective(title="Version 1"))
@@ -671,6 +686,32 @@ class TestRecovery:
         store.save(Objective(title="Another write"))
         assert not (root / "records" / encode_id(gone.id)).exists()
         assert not (root / ".journal").exists()
+
+    def test_a_save_cut_off_after_keeping_the_version_before(
+        self, store: Store, root: Path
+    ) -> None:
+        """A history file repeating current.json (a save killed half-way) is read once."""
+        first = store.save(Objective(title="First"))
+        shutil.copy(version_file(root, first.id, 1), history_file(root, first.id, 1))
+        assert [v.revision for v in store.history(first.id)] == [1]
+        assert store.get(first.id) == first
+        assert store.verify() == []
+        second = store.save(first.evolve(title="Second"))
+        assert [v.title for v in store.history(first.id)] == ["First", "Second"]  # type: ignore[attr-defined]
+        assert store.get(first.id) == second
+
+    def test_a_history_file_unlike_current_json_is_damage(self, store: Store, root: Path) -> None:
+        """A history file of the current revision holding something else is listed, and a
+        save on top of it refused without writing anything."""
+        first = store.save(Objective(title="First"))
+        other = json.loads(version_file(root, first.id, 1).read_bytes())
+        other["title"] = "Changed by hand"
+        history_file(root, first.id, 1).write_text(json.dumps(other), encoding="utf-8")
+        assert [d.location for d in store.verify()] == [str(history_file(root, first.id, 1))]
+        before = fingerprint(root)
+        with pytest.raises(StoreError, match="not the same data"):
+            store.save(first.evolve(title="Second"))
+        assert fingerprint(root) == before
 
     def test_unreadable_journal_is_named(self, store: Store, root: Path) -> None:
         """A journal this version cannot read stops reads with an error naming it."""
