@@ -369,7 +369,11 @@ def _local_in(local: dt.datetime, zone_name: str) -> dt.datetime:
 
 def utc_key(value: pendulum.DateTime) -> str:
     """The fixed-width UTC text of an instant; sorts like the instants themselves."""
-    u = value.astimezone(UTC) if value.tzinfo is not UTC else value
+    return _utc_text(value.astimezone(UTC) if value.tzinfo is not UTC else value)
+
+
+def _utc_text(u: dt.datetime) -> str:
+    """The text of :func:`utc_key` for a time already in UTC."""
     return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 - several times faster than strftime
         u.year,
         u.month,
@@ -400,16 +404,7 @@ def utc_key_of(text: str) -> str:
             pass
         else:
             if moment.tzinfo is not None:
-                u = moment.astimezone(dt.UTC)
-                return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 - as above
-                    u.year,
-                    u.month,
-                    u.day,
-                    u.hour,
-                    u.minute,
-                    u.second,
-                    u.microsecond,
-                )
+                return _utc_text(moment.astimezone(dt.UTC))
     return utc_key(parse_datetime(text))
 
 
