@@ -12,6 +12,7 @@ nothing.  The plan of a write (``_files_plan``) reads the stored versions throug
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -46,8 +47,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Listing", "Reader", "parse_version"]
 
-#: (id, directory name, visible revisions) of each record.
-Listing = list[tuple[str, str, list[int]]]
+#: (id, directory name, visible revisions and the file each was in) of each record.
+Listing = list[tuple[str, str, dict[int, str]]]
 
 
 class Reader:
@@ -90,23 +91,29 @@ class Reader:
         """The visible revisions in the record directory ``fd`` (named ``name``), in order."""
         return list(self.found(fd, name, view)[0])
 
-    def read(self, fd: int, name: str, revision: int) -> dict[str, Any]:
+    def read(
+        self, fd: int, name: str, revision: int, *, current_first: bool = False
+    ) -> dict[str, Any]:
         """A version's data; StoreError naming the file if it cannot be read.
 
-        The version is in the history, or in ``current.json`` while it is current (a
-        save moves it to the history before it replaces it, so the history is looked at
-        again).  FileNotFoundError if the record has no such version any more.
+        The version is in the history, or in ``current.json`` while it is current;
+        ``current_first`` looks there first, for a version that was current when it was
+        listed.  A save keeps the current version in the history before it replaces
+        it, so a version not found in one place is looked for in the other, and in the
+        first again.  FileNotFoundError if the record has no such version any more.
         """
-        for attempt in range(2):
+        places = [CURRENT, version_name(revision)] * 2
+        for entry in places[0:3] if current_first else places[1:4]:
+            if entry == CURRENT:
+                current = self._current(fd, name)
+                if current is not None and current["revision"] == revision:
+                    return current
+                continue
             try:
-                return self._parse(fd, name, version_name(revision), revision)
+                return self._parse(fd, name, entry, revision)
             except FileNotFoundError:
-                if attempt:
-                    raise
-            current = self._current(fd, name)
-            if current is not None and current["revision"] == revision:
-                return current
-        raise AssertionError  # pragma: no cover - the loop returns or raises
+                continue
+        raise FileNotFoundError(errno.ENOENT, "no such version", version_name(revision))
 
     def _current(self, fd: int, name: str) -> dict[str, Any] | None:
         """The data of ``current.json`` in a record's directory, or None if there is none."""
@@ -170,8 +177,8 @@ class Reader:
                 finally:
                     os.close(fd)
                 if files and record_id is not None:
-                    listed.append((record_id, name, list(files)))
-        listed.sort()
+                    listed.append((record_id, name, files))
+        listed.sort(key=lambda item: item[0])
         return listed
 
     def _stream(
@@ -182,16 +189,18 @@ class Reader:
             with self.directory.open_dirs() as dirs:
                 if dirs.records is None:
                     return
-                for _, name, revisions in listed:
+                for _, name, files in listed:
                     self.directory.check_open()
                     try:
                         fd = _atomic.open_directory(name, dirs.records)
                     except FileNotFoundError:
                         continue
                     try:
-                        for revision in _chosen(revisions, every=every):
+                        for revision in _chosen(list(files), every=every):
                             try:
-                                data = self.read(fd, name, revision)
+                                data = self.read(
+                                    fd, name, revision, current_first=files[revision] == CURRENT
+                                )
                             except FileNotFoundError:
                                 break  # purged since the listing
                             if kind is None or data["kind"] == kind:
