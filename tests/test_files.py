@@ -127,7 +127,7 @@ class TestLayout:
         assert "/.journal" in ignored
 
     def test_git_sees_only_data(self, store: Store, root: Path) -> None:
-        """In a git repository only the marker, .gitignore and version files are tracked."""
+        """In git only the marker, .gitignore, .gitattributes and versions are tracked."""
         saved = store.save(Objective(title="Welfare"))
         store.save(saved.evolve(title="Welfare, revised"))
         subprocess.run([needs.git(), "init", "-q", str(root)], check=True)
