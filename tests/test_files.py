@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -34,6 +35,7 @@ from experiments import (
     Measurement,
     Objective,
     Plugins,
+    Record,
     SchemaError,
     StoreError,
     connect,
@@ -248,6 +250,43 @@ class TestGitDiff:
         moved = root.with_name("other") / "records" / encode_id(first.id)
         assert sorted(p.name for p in moved.iterdir()) == ["00000001.json", "current.json"]
         assert json.loads((moved / "current.json").read_bytes())["title"] == "Second"
+
+    @settings(_EXAMPLES, max_examples=15)
+    @given(
+        steps=st.lists(
+            st.tuples(st.integers(0, 2), st.integers(1, 3), st.booleans()), min_size=1, max_size=8
+        ),
+        order=st.randoms(use_true_random=False),
+    )
+    def test_every_directory_holds_its_last_version_in_current_json(
+        self, tmp_path: Path, steps: list[tuple[int, int, bool]], order: Any
+    ) -> None:
+        """Saves, batches and imports in any order: current.json is the last, the rest history."""
+        root = tmp_path / f"layout-{os.urandom(6).hex()}"
+        with open_store(root, create=True) as store:
+            records: list[Record] = [
+                store.save(Objective(title=f"Objective {n}")) for n in range(3)
+            ]
+            for which, times, batched in steps:
+                if batched:  # one new version of several records, and a new record
+                    changed = [r.evolve(title=f"{r.title}+") for r in records[:times]]  # type: ignore[attr-defined]
+                    saved = store.save_all([*changed, Objective(title=f"New {len(records)}")])
+                    records[:times] = saved[:times]
+                    records.append(saved[-1])
+                    continue
+                for _ in range(times):
+                    records[which] = store.save(records[which].evolve(title="+"))
+            versions = list(store.export())
+            order.shuffle(versions)
+        with open_store(root.with_name(f"{root.name}-imported"), create=True) as other:
+            for start in range(0, len(versions), 4):  # in batches, out of order
+                other.import_records(versions[start : start + 4])
+            assert other.verify() == []
+        for directory in (root, root.with_name(f"{root.name}-imported")):
+            for record in (directory / "records").iterdir():
+                last = json.loads((record / "current.json").read_bytes())["revision"]
+                names = sorted(p.name for p in record.iterdir())
+                assert names == [f"{r:08d}.json" for r in range(1, last)] + ["current.json"]
 
     def test_history_is_the_versions_before(self, store: Store, root: Path) -> None:
         """Each history file is, byte for byte, what current.json held before the next save."""
