@@ -121,14 +121,21 @@ PUBLIC_MODULES = (
     "experiments",
     "experiments.checks",
     "experiments.errors",
+    "experiments.follow_up",
     "experiments.hookspecs",
+    "experiments.maturity",
+    "experiments.mental_models",
     "experiments.plugins",
     "experiments.query",
     "experiments.reports",
     "experiments.rollup",
+    "experiments.sprints",
     "experiments.stores",
+    "experiments.templates",
+    "experiments.surveys",
     "experiments.testing",
     "experiments.tracking",
+    "experiments.vocabulary",
 )
 
 

@@ -516,9 +516,8 @@ def _plant(kind: str, path: Path, outside: Path) -> None:
     elif kind == "half-written":
         path.write_bytes(content[: len(content) // 2])
     elif kind == "newer-schema":
-        path.write_bytes(
-            content.replace(f'"schema": {SCHEMA_VERSION}'.encode(), b'"schema": 99', 1)
-        )
+        current = f'"schema": {SCHEMA_VERSION}'.encode()
+        path.write_bytes(content.replace(current, b'"schema": 99', 1))
     elif kind == "symlink-outside":
         target = outside / f"{path.parent.name}.json"
         target.write_bytes(content)  # readable, were the link followed

@@ -119,7 +119,7 @@ class TestSQLite:
             _check_migrated(store, reference)
         upgraded = _upgraded()
         with sqlite3.connect(path) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 5
             for record_id, revision, text in raw.execute("SELECT id, revision, data FROM versions"):
                 assert text == dumps(upgraded[record_id, revision])
             raw.row_factory = sqlite3.Row
@@ -230,4 +230,4 @@ class TestPostgres:
             f"SELECT version, count(*) FROM {quoted}.experiments_migrations "  # noqa: S608
             "GROUP BY version ORDER BY version"
         )
-        assert applied == [(1, 1), (2, 1), (3, 1)]
+        assert applied == [(n, 1) for n in range(1, 6)]

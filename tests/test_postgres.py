@@ -60,6 +60,7 @@ if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):  # in CI, fail 
 import workers
 from experiments.stores._postgres_layout import _exact, query_copy  # after the check
 from experiments.stores.postgres import MIGRATIONS
+from old_stores import assert_upgraded, postgres_layout_2
 from pgserver import DATABASE, PostgresServer
 from racing import at_once
 
@@ -266,6 +267,27 @@ class TestMigrations:
             "GROUP BY version ORDER BY version"
         )
         assert applied == [(number, 1) for number in range(1, len(MIGRATIONS) + 1)]
+
+    def test_eight_processes_migrate_a_layout_2_store_once(
+        self, postgres_url: MakeURL, postgres_server: PostgresServer
+    ) -> None:
+        """Layout 3 is applied once; schema-2 data reads upgraded, in SQL and in Python alike."""
+        url = postgres_url()
+        schema = _schema_of(url)
+        postgres_layout_2(url, schema)
+        results = at_once(workers.open_stores, *[(url,) for _ in range(8)])
+        assert all(len(result["ids"]) == 1 for result in results)
+        applied = postgres_server.query(
+            f'SELECT version, count(*) FROM "{schema}".experiments_migrations '  # noqa: S608 - our schema
+            "GROUP BY version ORDER BY version"
+        )
+        assert (
+            applied
+            == [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1)]
+            == [(n, 1) for n in range(1, len(MIGRATIONS) + 1)]
+        )
+        with _open(url) as store:
+            assert_upgraded(store)
 
     def test_newer_store_is_refused(
         self, postgres_url: MakeURL, postgres_server: PostgresServer

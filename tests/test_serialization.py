@@ -13,10 +13,14 @@ import experiments
 from experiments import (
     Decision,
     Experiment,
+    Fidelity,
     Hypothesis,
     KeyResult,
+    Learning,
     Measurement,
+    NextStep,
     Objective,
+    Prototype,
     Record,
     SchemaError,
     TimeBox,
@@ -117,7 +121,7 @@ class TestLayout:
         ).start(at="2026-03-01T10:00:00[Europe/Copenhagen]", by="Bo")
         expected: dict[str, Any] = {
             "kind": "experiment",
-            "schema": 3,
+            "schema": 5,
             "id": Experiment.id_for_slug("art-afternoons"),
             "slug": "art-afternoons",
             "revision": 0,
@@ -136,6 +140,9 @@ class TestLayout:
             "decided_at": None,
             "abandoned_at": None,
             "abandon_reason": "",
+            "template": None,
+            "scope": None,
+            "terms": [],
             "created_at": "2026-02-01T09:00:00Z",
             "updated_at": "2026-02-01T09:00:00Z",
             "changed_by": "Bo",
@@ -168,7 +175,7 @@ class TestLayout:
         """to_json is compact by default and readable with an indent."""
         record = Objective(title="x")
         assert "\n" not in to_json(record)
-        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 3,')
+        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 5,')
 
 
 def _rename_headline(data: dict[str, Any]) -> dict[str, Any]:
@@ -245,15 +252,25 @@ class TestSchemaVersions:
             from_data(_old_objective())
 
     def test_the_real_history_of_versions(self):
-        """2 added what a decision revises; 3 wrote times in RFC 3339 with their offset."""
-        assert ser.SCHEMA_VERSION == 3
-        assert sorted(ser.UPGRADES) == [1, 2]
+        """2: what a decision revises; 3: the terms used; 4: next steps followed up; 5:
+        times in RFC 3339 with their offset."""
+        assert ser.SCHEMA_VERSION == 5
+        assert sorted(ser.UPGRADES) == [1, 2, 3, 4]
         decision = Decision(experiment="exp_1", outcome="stop", decided_at="2026-05-01T09:00:00Z")
         old = {k: v for k, v in old_form(to_data(decision)).items() if k != "revises"}
         old["schema"] = 1
         assert from_data(old) == decision
         assert upgrade(old)["revises"] is None
         assert upgrade(old) == to_data(decision)
+        for record in (Objective(title="Welfare"), Experiment(title="Art afternoons")):
+            data = {k: v for k, v in to_data(record).items() if k != "terms"}
+            for version in (1, 2):
+                assert upgrade(data | {"schema": version})["terms"] == []
+                assert from_data(data | {"schema": version}) == record
+        learning = to_data(Learning(experiment="exp_1", observation="x")) | {"schema": 2}
+        assert upgrade(learning) == to_data(
+            Learning(**{k: v for k, v in learning.items() if k not in ("kind", "schema")})
+        )  # other kinds are unchanged
         objective = old_form(to_data(Objective(title="Welfare"))) | {"schema": 1}
         assert upgrade(objective) == to_data(
             Objective(**{k: v for k, v in objective.items() if k not in ("kind", "schema")})
@@ -407,6 +424,38 @@ class TestTimes:
         """A zone field of null is read as none."""
         data = to_data(Measurement(metric="m", value=1, measured_at="2026-09-14T08:00:00Z"))
         assert from_data(data | {"measured_at_zone": None}) == from_data(data)
+
+    def test_version_2_next_steps_become_untracked_steps(self):
+        """Version 4 follows next steps up: older text becomes steps without owners."""
+        learning = to_data(Learning(experiment="exp_1", observation="Seen", id="lrn_1"))
+        old = learning | {"schema": 2, "next_action": "Call the families"}
+        assert from_data(old).next_action == NextStep("Call the families")
+        assert from_data(learning | {"schema": 2, "next_action": ""}).next_action is None
+        decision = to_data(Decision(experiment="exp_1", outcome="iterate", id="dec_1"))
+        old = decision | {"schema": 2, "next_steps": ["Evening walks", "Invite the youth club"]}
+        steps = from_data(old).next_steps  # type: ignore[attr-defined]
+        assert steps == (NextStep("Evening walks"), NextStep("Invite the youth club"))
+        assert not any(step.tracked for step in steps)
+
+    def test_version_2_prototypes_were_first_shown_as_finished_as_they_are(self):
+        """A prototype shown before version 3 keeps its fidelity as the one it was shown at."""
+        shown = Prototype(
+            experiment="exp_1", title="Leaflet", fidelity="mock-up", shown_at="2026-08-20T10:00:00Z"
+        )
+        old = {k: v for k, v in to_data(shown).items() if k != "shown_as"} | {"schema": 2}
+        assert from_data(old).shown_as is Fidelity.MOCK_UP  # type: ignore[attr-defined]
+        unshown = to_data(Prototype(experiment="exp_1", title="Leaflet")) | {"schema": 2}
+        del unshown["shown_as"]
+        assert from_data(unshown).shown_as is None  # type: ignore[attr-defined]
+
+    def test_version_2_experiments_and_key_results_gain_empty_fields(self):
+        """Experiments of version 2 have no template or scope, key results no start day."""
+        experiment = to_data(Experiment(title="Walks"))
+        old = {k: v for k, v in experiment.items() if k not in ("template", "scope")}
+        assert from_data(old | {"schema": 2}) == from_data(experiment)
+        key_result = to_data(KeyResult(objective="obj_1", metric="m", baseline=0, target=1))
+        old = {k: v for k, v in key_result.items() if k != "since"} | {"schema": 2}
+        assert upgrade(old)["since"] is None
 
 
 class TestRefusedData:

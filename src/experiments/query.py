@@ -243,6 +243,9 @@ def _classify(hint: Any) -> FieldInfo:
         hint = args[0]
     origin = typing.get_origin(hint)
     if origin in (tuple, frozenset):
+        items = [a for a in typing.get_args(hint) if a is not Ellipsis]
+        if any(attrs.has(item) for item in items):  # next steps: structured, not filterable
+            return FieldInfo(FieldType.OTHER)
         return FieldInfo(FieldType.LIST)
     simple = {
         str: FieldType.TEXT,

@@ -16,6 +16,7 @@ next save.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import sys
@@ -47,6 +48,9 @@ from experiments.model._time import (
 )
 from experiments.model._validate import shorten, thaw, to_optional_utc_datetime, to_utc_datetime
 from experiments.model.hypothesis import Criterion
+from experiments.model.maturity import Scale
+from experiments.model.next_step import NextStep
+from experiments.model.scope import Scope
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -62,7 +66,7 @@ __all__ = [
 ]
 
 #: The version of the data layout this library writes.
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 5
 
 
 def _decisions_revise(data: dict[str, Any]) -> dict[str, Any]:
@@ -77,11 +81,57 @@ def zone_field(name: str) -> str:
     return f"{name}_zone"
 
 
-def _times_in_rfc3339(data: dict[str, Any]) -> dict[str, Any]:
-    """2 -> 3: times in RFC 3339 with their offset, zone names in fields of their own.
+def _terms_used(data: dict[str, Any]) -> dict[str, Any]:
+    """2 -> 3: objectives and experiments name the terms they use (none before 3).
 
-    Up to 2, a time was its UTC instant with the zone in brackets,
-    ``2026-09-14T08:00:00.000000Z[Europe/Oslo]``; from 3 it is
+    The kinds of the maturity analysis and the shared vocabulary are new in 3, so no
+    older data holds them.
+    """
+    if data.get("kind") in ("objective", "experiment"):
+        data.setdefault("terms", [])
+    return data
+
+
+def _untracked(action: object) -> dict[str, Any]:
+    return {"action": action, "owner": None, "due": None, "done_at": None}
+
+
+def _next_steps_tracked(data: dict[str, Any]) -> dict[str, Any]:
+    """3 -> 4: next steps can be followed up; templates, scopes and first showings.
+
+    A learning's ``next_action`` text becomes a next step with no owner or due date
+    yet (none for empty text), and so does each of a decision's ``next_steps``.  A
+    prototype shown before 4 was first shown as finished as its version says
+    (``shown_as``).  Experiments gain ``template`` and ``scope``, key results ``since``,
+    none of which data before 4 has.
+    """
+    kind = data.get("kind")
+    if kind == "learning":
+        text = data.get("next_action")
+        data["next_action"] = _untracked(text) if isinstance(text, str) and text.strip() else None
+    elif kind == "decision":
+        steps = data.get("next_steps")
+        if isinstance(steps, list):
+            data["next_steps"] = [
+                _untracked(step) if isinstance(step, str) else step for step in steps
+            ]
+    elif kind == "prototype":
+        data.setdefault(
+            "shown_as", data.get("fidelity") if data.get("shown_at") is not None else None
+        )
+    elif kind == "experiment":
+        data.setdefault("template", None)
+        data.setdefault("scope", None)
+    elif kind == "key-result":
+        data.setdefault("since", None)
+    return data
+
+
+def _times_in_rfc3339(data: dict[str, Any]) -> dict[str, Any]:
+    """4 -> 5: times in RFC 3339 with their offset, zone names in fields of their own.
+
+    Up to 4, a time was its UTC instant with the zone in brackets,
+    ``2026-09-14T08:00:00.000000Z[Europe/Oslo]``; from 5 it is
     ``2026-09-14T10:00:00+02:00``, followed by ``"started_at_zone": "Europe/Oslo"``.
     A value that is not a time is left as it is, for reading it to report.
     """
@@ -90,8 +140,10 @@ def _times_in_rfc3339(data: dict[str, Any]) -> dict[str, Any]:
         return data
     times = _time_fields(cls)
     result: dict[str, Any] = {}
-    for key, value in data.items():
-        result[key] = value
+    # In the order data is written now, so that what earlier steps added sits in place.
+    order = ["kind", "schema", *_stored_order(cls)]
+    for key in [*(k for k in order if k in data), *(k for k in data if k not in order)]:
+        value = result[key] = data[key]
         field = times.get(key)
         if field is None or not isinstance(value, str):
             continue
@@ -104,18 +156,35 @@ def _times_in_rfc3339(data: dict[str, Any]) -> dict[str, Any]:
         zone = zone_name(moment) if zoned else None
         if zone is not None:
             result[zone_field(key)] = zone
+    for step in _next_steps_in(result):
+        done = step.get("done_at")
+        with contextlib.suppress(TimeError, TypeError):
+            step["done_at"] = format_datetime(parse_datetime(done)) if done else done
     return result
+
+
+def _next_steps_in(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The next steps a learning's or decision's data holds, copied in place to change."""
+    if data.get("kind") == "decision" and isinstance(data.get("next_steps"), list):
+        data["next_steps"] = [dict(s) if isinstance(s, dict) else s for s in data["next_steps"]]
+        return [s for s in data["next_steps"] if isinstance(s, dict)]
+    if data.get("kind") == "learning" and isinstance(data.get("next_action"), dict):
+        data["next_action"] = dict(data["next_action"])
+        return [data["next_action"]]
+    return []
 
 
 #: ``UPGRADES[n]`` turns data of schema version ``n`` into version ``n + 1``.  Adding a
 #: field or renaming one means bumping :data:`SCHEMA_VERSION` and adding a step here.
 UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     1: _decisions_revise,
-    2: _times_in_rfc3339,
+    2: _terms_used,
+    3: _next_steps_tracked,
+    4: _times_in_rfc3339,
 }
 
 #: The first schema version that writes times in RFC 3339 with their offset.
-RFC3339_SCHEMA: Final = 3
+RFC3339_SCHEMA: Final = 5
 
 _LEADING: Final = ("kind", "schema", "id", "slug", "revision")
 _TRAILING: Final = ("created_at", "updated_at", "changed_by", "deleted_at", "tags", "metadata")
@@ -144,6 +213,33 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         Criterion,
         lambda c: {"metric": c.metric, "comparison": c.comparison.value, "threshold": c.threshold},
+    )
+    conv.register_unstructure_hook(
+        NextStep,
+        lambda n: {
+            "action": n.action,
+            "owner": n.owner,
+            "due": None if n.due is None else format_date(n.due),
+            "done_at": None if n.done_at is None else format_datetime(n.done_at),
+        },
+    )
+    conv.register_unstructure_hook(
+        Scope,
+        lambda s: {
+            "participants": s.participants,
+            "sites": s.sites,
+            "budget": s.budget,
+            "currency": s.currency,
+        },
+    )
+    conv.register_unstructure_hook(
+        Scale,
+        lambda s: {
+            "low": s.low,
+            "high": s.high,
+            "low_label": s.low_label,
+            "high_label": s.high_label,
+        },
     )
     conv.register_unstructure_hook_factory(
         lambda t: isinstance(t, type) and issubclass(t, Record), _record_unstructurer(conv)
@@ -188,14 +284,19 @@ def _timebox_zone(box: TimeBox | None) -> str | None:
     return None if box is None else zone_name(box.start)
 
 
+def _stored_order(cls: type[Record]) -> list[str]:
+    """The fields of ``cls`` in the order its data is written, after kind and schema."""
+    names = [f.name for f in attrs.fields(cls)]
+    middle = [n for n in names if n not in _LEADING and n not in _TRAILING]
+    return [n for n in _LEADING if n not in ("kind", "schema")] + middle + list(_TRAILING)
+
+
 def _field_hooks(
     conv: cattrs.Converter, cls: type[Record]
 ) -> list[tuple[str, Callable[[Any], Any] | None, bool]]:
     """(name, hook or None for plain values, optional) for each field, in stored order."""
     hints = typing.get_type_hints(cls)
-    names = [f.name for f in attrs.fields(cls)]
-    middle = [n for n in names if n not in _LEADING and n not in _TRAILING]
-    order = [n for n in _LEADING if n not in ("kind", "schema")] + middle + list(_TRAILING)
+    order = _stored_order(cls)
     hooks: list[tuple[str, Callable[[Any], Any] | None, bool]] = []
     for name in order:
         hint = hints[name]

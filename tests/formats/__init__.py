@@ -40,7 +40,7 @@ def old_text(moment: pendulum.DateTime) -> str:
 
 
 def old_form(data: dict[str, Any]) -> dict[str, Any]:
-    """Record data of today's schema as schema 2 wrote it."""
+    """Record data of today's schema as schema 4, the last before RFC 3339, wrote it."""
     times = _time_fields(KINDS[data["kind"]])
     zones = {zone_field(name) for name in times}
     old: dict[str, Any] = {}
@@ -52,8 +52,22 @@ def old_form(data: dict[str, Any]) -> dict[str, Any]:
             is_box, _ = times[key]
             text = with_zone(value, data.get(zone_field(key)))
             old[key] = timebox_key(text) if is_box else old_text(parse_datetime(text))
-    old["schema"] = 2
+    for step in _steps(old):
+        if isinstance(step.get("done_at"), str):
+            step["done_at"] = old_text(parse_datetime(step["done_at"]))
+    old["schema"] = 4
     return old
+
+
+def _steps(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The next steps in a learning's or decision's data, copied in place to change."""
+    if data.get("kind") == "decision" and isinstance(data.get("next_steps"), list):
+        data["next_steps"] = [dict(s) if isinstance(s, dict) else s for s in data["next_steps"]]
+        return [s for s in data["next_steps"] if isinstance(s, dict)]
+    if data.get("kind") == "learning" and isinstance(data.get("next_action"), dict):
+        data["next_action"] = dict(data["next_action"])
+        return [data["next_action"]]
+    return []
 
 
 def export_lines() -> list[str]:

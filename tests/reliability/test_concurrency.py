@@ -229,7 +229,7 @@ class TestMigration:
         for number in range(stores):
             url = _old_url(scheme, tmp_path / f"old-{number}", request)
             results = at_once(
-                workers.open_old_store, *[(url, f"Written by process {p}") for p in range(8)]
+                workers.open_old_store_titled, *[(url, f"Written by process {p}") for p in range(8)]
             )
             # 18 records were there (and one deleted); each process sees them, and some
             # of the others' writes.

@@ -146,7 +146,24 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
         _reference_index("revises"),
     ),
     (
-        # 3: times in RFC 3339 with their offset, zone names in fields of their own.
+        # 3: the maturity analysis and the shared vocabulary.  Items and rounds name
+        # their questionnaire, responses their round, interpretations their term.
+        _reference_index("questionnaire"),
+        _reference_index("round"),
+        _reference_index("term"),
+    ),
+    (
+        # 4: an experiment names the template it was made from, and a phase its sprint
+        # (the sprint index covers every kind already).  The query copy of a prototype
+        # shown before 4 gets the fidelity it was first shown at, as reading it gives.
+        _reference_index("template"),
+        """UPDATE {s}.records
+            SET doc = jsonb_set(doc, '{{shown_as}}', doc -> 'fidelity')
+            WHERE kind = 'prototype' AND doc ->> 'shown_at' IS NOT NULL
+            AND doc ->> 'shown_as' IS NULL""",
+    ),
+    (
+        # 5: times in RFC 3339 with their offset, zone names in fields of their own.
         _times_in_rfc3339,
     ),
 )

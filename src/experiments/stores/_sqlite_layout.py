@@ -47,7 +47,8 @@ def _hot_fields() -> dict[str, FieldType]:
     left_out = {
         "id", "kind", "revision", "metadata", "criterion", "abandon_reason", "challenge",
         "description", "details", "insight", "link", "name", "next_action", "observation",
-        "rationale", "text", "next_steps", "facilitators", "decided_by",
+        "rationale", "text", "next_steps", "facilitators", "decided_by", "agreed_by",
+        "stated_by", "interviewer", "scaffold",
     }  # fmt: skip
     hot: dict[str, FieldType] = {}
     for kind in KINDS:
@@ -73,15 +74,31 @@ _FIRST_HOT: Final = (
     "weight",
 )  # fmt: skip
 
-#: The hot columns that hold times and time boxes in layout 3, as it was written.
+# The hot columns the maturity analysis and the shared vocabulary brought in layout 3.
+_THIRD_HOT: Final = (
+    "agreed_at", "answered_at", "closed_at", "code", "departments", "dimension",
+    "dimensions", "done_at", "experiments", "interviewed_at", "items", "language", "levels",
+    "opened_at", "questionnaire", "round", "source_key", "stated_at", "term", "terms",
+    "word", "workshop",
+)  # fmt: skip
+
+# The hot columns templates, sprint phases and trackable next steps brought in layout 4.
+_FOURTH_HOT: Final = (
+    "template", "since", "shown_as", "roles", "stances", "min_departments", "min_external",
+    "to_start", "to_conclude", "mandatory_for", "position",
+)  # fmt: skip
+
+#: The hot columns that hold times and time boxes in layout 5, as it was written.
 _TIME_COLUMNS: Final = (
-    "abandoned_at", "concluded_at", "created_at", "decided_at", "deleted_at", "measured_at",
-    "noted_at", "observed_at", "shown_at", "started_at", "time_box", "updated_at",
+    "abandoned_at", "agreed_at", "answered_at", "closed_at", "concluded_at", "created_at",
+    "decided_at", "deleted_at", "done_at", "interviewed_at", "measured_at", "noted_at",
+    "observed_at", "opened_at", "shown_at", "started_at", "stated_at", "time_box",
+    "updated_at",
 )  # fmt: skip
 
 
 def _times_in_rfc3339(connection: sqlite3.Connection) -> None:
-    """3: every version's data in record schema 3 (times in RFC 3339), read in pages.
+    """5: every version's data in record schema 5 (times in RFC 3339), read in pages.
 
     The hot columns are set again from the current versions; they hold the same UTC
     text as before, which the written form no longer begins with.
@@ -157,14 +174,37 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
             FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
     (
-        # 3: times in RFC 3339 with their offset, zone names in fields of their own.
+        # 3: questionnaires, items, survey rounds, responses, interview notes, workshop
+        # actions, terms and interpretations; objectives and experiments name terms.
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _THIRD_HOT),
+        # A round's responses are read together, and there are many of them.
+        'CREATE INDEX records_round ON records ("round") WHERE "round" IS NOT NULL',
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    ),
+    (
+        # 4: templates and sprint phases; an experiment's template, a key result's start,
+        # the fidelity a prototype was first shown at.  Only the last has stored values:
+        # a prototype shown before 4 was shown as finished as it is (as the schema says).
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _FOURTH_HOT),
+        """UPDATE records SET "shown_as" = "fidelity"
+            WHERE kind = 'prototype' AND "shown_at" IS NOT NULL""",
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    ),
+    (
+        # 5: times in RFC 3339 with their offset, zone names in fields of their own.
         _times_in_rfc3339,
     ),
 )
 
-_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"}
+_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT) | set(_FOURTH_HOT)
 assert set(HOT) == _LAID_OUT, f"a hot column without a migration: {set(HOT) ^ _LAID_OUT}"
-assert set(_TIME_COLUMNS) <= set(HOT), "migration 3 sets a column that is not hot"
+assert set(_TIME_COLUMNS) <= set(HOT), "migration 5 sets a column that is not hot"
 
 
 class KindSQL(NamedTuple):

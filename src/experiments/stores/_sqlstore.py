@@ -83,8 +83,10 @@ class SQLStore(Store, Generic[Tx]):
             results.extend(self._insert_many(tx, fresh))
         return results
 
-    def _decode_row(self, text: str, where: str) -> Mapping[str, Any]:
+    def _decode_row(self, text: str | None, where: str) -> Mapping[str, Any]:
         """A version's stored JSON as data, or a StoreError saying where it is damaged."""
+        if not isinstance(text, str | bytes):  # a current revision with no version stored
+            raise StoreError(f"{self._where()}: {where} has no data for its current revision")
         try:
             data = json.loads(text)
         except ValueError as exc:

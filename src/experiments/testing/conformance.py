@@ -31,7 +31,7 @@ import logging
 import math
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +62,28 @@ from experiments.model import (
     Decision,
     Experiment,
     Hypothesis,
+    Interpretation,
+    InterviewNote,
+    Item,
     Learning,
     Measurement,
     Objective,
     Outcome,
     Participant,
     Participation,
+    Prototype,
+    Questionnaire,
     Record,
+    Response,
     Role,
+    Sprint,
     Stance,
+    SurveyRound,
+    Template,
+    Term,
+    WorkshopAction,
 )
+from experiments.model.template import Move, ancestors, mandatory_templates
 from experiments.plugins import hookimpl
 from experiments.query import (
     All,
@@ -114,6 +126,43 @@ def _same(a: Record, b: Record) -> bool:
 def _fresh(record: Record) -> Record:
     """A copy of a drawn record that has never been saved, with a fresh id."""
     return attrs.evolve(record, id="", slug=None, revision=0, deleted_at=None)
+
+
+def _template_refuses(records: Iterable[Record], record: Record) -> bool:
+    """Whether a store holding ``records`` must refuse to save ``record`` as new.
+
+    It must when ``record`` is an experiment saved started (or concluded) while a
+    template mandatory for its objectives is not satisfied by the live records.
+    """
+    if not isinstance(record, Experiment) or record.started_at is None:
+        return False
+    live = {r.id: r for r in records if not r.deleted}
+    parents = {i: r.parent for i, r in live.items() if isinstance(r, Objective)}
+    templates = [r for r in live.values() if isinstance(r, Template)]
+    binding = mandatory_templates(templates, ancestors(parents, record.objectives))
+    if not binding or not record.objectives:
+        return False
+    owned = [r for r in live.values() if getattr(r, "experiment", None) == record.id]
+    people = [
+        (p, person)
+        for p in owned
+        if isinstance(p, Participation)
+        and isinstance(person := live.get(p.participant), Participant)
+    ]
+    sprint = live.get(record.sprint or "")
+    concluding = record.concluded_at is not None
+    return any(
+        template.missing(
+            record,
+            Move.CONCLUDE if concluding else Move.START,
+            people=people,
+            hypotheses=[r for r in owned if isinstance(r, Hypothesis)],
+            prototypes=[r for r in owned if isinstance(r, Prototype)],
+            sprint=sprint if isinstance(sprint, Sprint) else None,
+            at=record.concluded_at if concluding else record.started_at,
+        )
+        for template in binding
+    )
 
 
 def _fresh_all(drawn: list[Record]) -> list[Record]:
@@ -598,6 +647,90 @@ class StoreConformance:
         assert store.find(programme["objective"].id) is not None
         assert store.verify() == []
 
+    def _survey(self, store: Store) -> dict[str, Record]:
+        """A questionnaire with an item, a round with responses, a note, a term in use."""
+        term = store.save(Term(slug="citizen", word="citizen"))
+        objective = store.save(Objective(title="Welfare", terms=[term]))
+        questionnaire = store.save(Questionnaire(title="Maturity", objectives=[objective]))
+        item = store.save(
+            Item(
+                questionnaire=questionnaire,
+                code="L1",
+                dimension="Leadership",
+                statement="Leaders talk about citizens",
+                terms=[term],
+            )
+        )
+        survey_round = store.save(SurveyRound(questionnaire=questionnaire, title="Spring"))
+        person = store.save(Participant(role=Role.EMPLOYEE, pseudonymous=True))
+        named = store.save(
+            Response(
+                round=survey_round, department="Home Care", answers={"L1": 4}, participant=person
+            )
+        )
+        anonymous = store.save(
+            Response(round=survey_round, department="Culture", answers={"L1": 2})
+        )
+        note = store.save(InterviewNote(text="Citizens are the call centre's", items=[item]))
+        action = store.save(
+            WorkshopAction(title="Agree what a citizen is", objectives=[objective], items=[item])
+        )
+        reading = store.save(
+            Interpretation(term=term, department="Home Care", text="Whoever we visit")
+        )
+        return {
+            "term": term,
+            "objective": objective,
+            "questionnaire": questionnaire,
+            "item": item,
+            "round": survey_round,
+            "person": person,
+            "named": named,
+            "anonymous": anonymous,
+            "note": note,
+            "action": action,
+            "reading": reading,
+        }
+
+    def test_responses_are_found_by_round(self, store: Store) -> None:
+        """A round's responses, and the items of a questionnaire, are found by reference."""
+        survey = self._survey(store)
+        found = {r.id for r in store.query(Response, round=survey["round"].id)}
+        assert found == {survey["named"].id, survey["anonymous"].id}
+        assert [i.id for i in store.query(Item, questionnaire=survey["questionnaire"].id)] == [
+            survey["item"].id
+        ]
+        assert [o.id for o in store.query(Objective, terms=survey["term"].id)] == [
+            survey["objective"].id
+        ]
+
+    def test_purge_of_a_respondent_takes_their_responses(self, store: Store) -> None:
+        """Purging a pseudonymous participant purges the responses that name them."""
+        survey = self._survey(store)
+        report = store.purge(survey["person"])
+        assert survey["named"].id in report.purged
+        assert store.find(survey["anonymous"].id) is not None
+        assert store.verify() == []
+
+    def test_purge_of_a_questionnaire_takes_its_analysis(self, store: Store) -> None:
+        """Items, rounds and responses go with their questionnaire; notes and actions let go."""
+        survey = self._survey(store)
+        report = store.purge(survey["questionnaire"])
+        for name in ("questionnaire", "item", "round", "named", "anonymous"):
+            assert survey[name].id in report.purged
+        assert store.get(survey["note"].id, InterviewNote).items == ()
+        assert store.get(survey["action"].id, WorkshopAction).items == ()
+        assert store.verify() == []
+
+    def test_purge_of_a_term_unlinks_it(self, store: Store) -> None:
+        """A purged term leaves the records using it, and takes departments' readings."""
+        survey = self._survey(store)
+        report = store.purge(survey["term"])
+        assert survey["reading"].id in report.purged
+        assert store.get(survey["objective"].id, Objective).terms == ()
+        assert store.get(survey["item"].id, Item).terms == ()
+        assert store.verify() == []
+
     # --- batches --------------------------------------------------------------------
 
     def test_batch_is_all_or_nothing(self, store: Store) -> None:
@@ -1048,12 +1181,20 @@ class StoreConformance:
                     for r in self.current.values()
                 )
 
+            def unsatisfied(self, record: Record) -> bool:
+                """Whether the store must refuse ``record``: a start a template forbids."""
+                return _template_refuses(self.current.values(), record)
+
             @rule(target=ids, record=records())
             def create(self, record: Record) -> str | MultipleResults[str]:
                 fresh = _fresh(record)
                 assume(fresh.id not in self.current)
                 if self.second_decision(fresh):
                     with pytest.raises(ValidationError, match="already has a decision in force"):
+                        self.store.save(fresh)
+                    return multiple()
+                if self.unsatisfied(fresh):
+                    with pytest.raises(ValidationError, match="a template is mandatory"):
                         self.store.save(fresh)
                     return multiple()
                 saved = self.store.save(fresh)
@@ -1109,6 +1250,7 @@ class StoreConformance:
                 )
                 fresh = _fresh(extra)
                 assume(fresh.id not in self.current and not self.second_decision(fresh))
+                assume(not self.unsatisfied(fresh))
                 with pytest.raises(ConflictError), self.store.batch() as batch:
                     batch.save(fresh)
                     batch.save(stale)
