@@ -99,18 +99,13 @@ def _condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[An
     return _comparison(dialect, column, bound)
 
 
-def _members(bound: Bound) -> tuple[list[Any], bool]:
-    """The values of an ``in`` / ``not in`` test, and whether None (no value) is one."""
-    return [v for v in bound.value if v is not None], None in bound.value
-
-
 def _list_condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[Any]]:
     """A list field: ``=`` and ``in`` ask whether it holds a value, None whether it is empty."""
     empty = f"COALESCE({dialect.list_length(bound.field, table)}, 0) = 0"
     if bound.value is None:
         return (empty, []) if bound.op is Op.EQ else (f"NOT ({empty})", [])
     if bound.op in (Op.IN, Op.NOT_IN):
-        values, with_none = _members(bound)
+        values, with_none = bound.members()
     else:
         values, with_none = [bound.value], False
     holds = _holds_any(dialect, bound.field, values, table)
@@ -131,7 +126,7 @@ def _holds_any(dialect: Dialect, field: str, values: list[Any], table: str) -> s
 
 def _membership(dialect: Dialect, column: str, bound: Bound) -> tuple[str, list[Any]]:
     """A scalar field ``in`` / ``not in`` a list, where None in an ``in`` list means unset."""
-    values, with_none = _members(bound)
+    values, with_none = bound.members()
     if bound.op is Op.NOT_IN:  # leaves out records without a value, None listed or not
         if not values:
             return f"{column} IS NOT NULL", []
