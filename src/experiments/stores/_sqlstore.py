@@ -5,18 +5,23 @@ current, and fields to filter on) and one row per version (its JSON), and commit
 the same way: runs of new records inserted together, everything else one change at a
 time, in order, in one transaction.  :class:`SQLStore` holds that protocol; each
 backend writes the statements of its dialect (``_insert_many``, ``_put``, ``_purge``,
-``_import``) and runs the transaction.
+``_import``) and runs the transaction.  Queries and aggregation run in SQL the same way
+too: the SQL comes from :mod:`~experiments.stores._sql` in the backend's dialect, and
+the backend runs it (``_read``).
 """
 
 from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
 
 from experiments.errors import StoreError
 from experiments.model import Record
+from experiments.query import BoundExpr, BoundMeasure, FieldInfo, Order
+from experiments.stores import _sql
+from experiments.stores.backend import Capability
 from experiments.stores.base import Store
 from experiments.stores.changes import Change, ImportVersion, Purge, Put
 
@@ -32,7 +37,21 @@ def record_head(record: Record) -> tuple[str, str, int, int]:
 
 
 class SQLStore(Store, Generic[Tx]):
-    """A store whose backend is SQL: the shared write protocol and row decoding."""
+    """A store whose backend is SQL: the shared write protocol, queries and row decoding."""
+
+    capabilities: frozenset[Capability] = frozenset(
+        {
+            Capability.PERSISTENT,
+            Capability.MULTIPROCESS,
+            Capability.THREADSAFE,
+            Capability.QUERY_PUSHDOWN,
+            Capability.AGGREGATION_PUSHDOWN,
+        }
+    )
+    dialect: ClassVar[_sql.Dialect]
+    """How the backend's SQL reads fields, unnests lists, sorts and sums."""
+    current_table: str
+    """The table of current versions as the backend's SQL names it."""
 
     @abc.abstractmethod
     def _where(self) -> str:
@@ -57,6 +76,14 @@ class SQLStore(Store, Generic[Tx]):
     @abc.abstractmethod
     def _import(self, tx: Tx, change: ImportVersion) -> bool:
         """Insert an exported version as it was; False when it was already there."""
+
+    @abc.abstractmethod
+    def _read(self, doing: str, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """The rows a query reads, streamed.
+
+        Fails at once, not at the first row, when the store is closed or does not
+        exist; ``doing`` names the read in error messages.
+        """
 
     def _apply_changes(self, tx: Tx, changes: Iterable[Change], *, run: int) -> list[Any]:
         """Every change in order, runs of up to ``run`` new records inserted together."""
@@ -92,3 +119,61 @@ class SQLStore(Store, Generic[Tx]):
         if not isinstance(data, dict):
             raise StoreError(f"{self._where()}: {where} holds data that is not a record")
         return data
+
+    # --- queries and aggregation in SQL ---------------------------------------------
+
+    def _select(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        orders: tuple[Order, ...],
+        limit: int | None,
+        offset: int,
+        include_deleted: bool,
+    ) -> Iterator[Mapping[str, Any]]:
+        sql, params = _sql.select_sql(
+            self.dialect,
+            self.current_table,
+            kind,
+            self._encode_filter(where),
+            orders,
+            limit,
+            offset,
+            include_deleted,
+        )
+        rows = self._read("running a query", sql, params)
+        return (self._decode_row(row[0], "a record") for row in rows)
+
+    def _aggregate(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        group_by: list[tuple[str, FieldInfo]],
+        measures: dict[str, BoundMeasure],
+        include_deleted: bool,
+    ) -> Iterable[dict[str, Any]]:
+        sql, params, labels = _sql.aggregate_sql(
+            self.dialect,
+            self.current_table,
+            kind,
+            self._encode_filter(where),
+            group_by,
+            measures,
+            include_deleted,
+        )
+        rows = self._read("aggregating", sql, params)
+        return self._groups(rows, labels, group_by, measures)
+
+    def _encode_filter(self, where: BoundExpr | None) -> BoundExpr | None:
+        """A filter's values as the engine compares them; as they are by default."""
+        return where
+
+    def _groups(
+        self,
+        rows: Iterator[tuple[Any, ...]],
+        labels: list[str],
+        group_by: list[tuple[str, FieldInfo]],
+        measures: dict[str, BoundMeasure],
+    ) -> Iterable[dict[str, Any]]:
+        """Aggregated rows as labelled groups, in the types the engine returned."""
+        return (dict(zip(labels, row, strict=True)) for row in rows)

@@ -30,7 +30,7 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import psycopg
@@ -46,9 +46,8 @@ from experiments.query import (
     BoundExpr,
     BoundMeasure,
     FieldInfo,
-    Order,
 )
-from experiments.stores import _postgres_writes, _sql
+from experiments.stores import _postgres_writes
 from experiments.stores._postgres_connect import (
     MIN_SERVER,
     OPTIONS,
@@ -72,7 +71,6 @@ from experiments.stores._postgres_layout import (
 )
 from experiments.stores._sqlstore import SQLStore
 from experiments.stores.base import (
-    Capability,
     Change,
     Damage,
     ImportVersion,
@@ -95,15 +93,7 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
     """Records in a PostgreSQL database; see the module documentation for URL options."""
 
     scheme: ClassVar[str] = "postgresql"
-    capabilities: frozenset[Capability] = frozenset(
-        {
-            Capability.PERSISTENT,
-            Capability.MULTIPROCESS,
-            Capability.THREADSAFE,
-            Capability.QUERY_PUSHDOWN,
-            Capability.AGGREGATION_PUSHDOWN,
-        }
-    )
+    dialect = DIALECT
 
     def __init__(
         self,
@@ -118,6 +108,7 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
         self.schema = self.settings.schema
         self.schema_sql = quote_ident(self.schema)
         """The schema's name as SQL writes it (quoted)."""
+        self.current_table = f"{self.schema_sql}.records"
         self._create = create
         self._lock = threading.Lock()
         self._pool: Pool | None = None
@@ -450,47 +441,20 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
             for record_id, revision, text in rows
         )
 
-    def _select(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        orders: tuple[Order, ...],
-        limit: int | None,
-        offset: int,
-        include_deleted: bool,
-    ) -> Iterator[Mapping[str, Any]]:
+    def _read(self, doing: str, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         self._ensure()
-        sql, params = _sql.select_sql(
-            DIALECT,
-            f"{self.schema_sql}.records",
-            kind,
-            encode_filter(where),
-            orders,
-            limit,
-            offset,
-            include_deleted,
-        )
-        rows = self._stream("running a query", sql, params)
-        return (self._decode_row(row[0], "a record") for row in rows)
+        return self._stream(doing, sql, params)
 
-    def _aggregate(
+    def _encode_filter(self, where: BoundExpr | None) -> BoundExpr | None:
+        return encode_filter(where)
+
+    def _groups(
         self,
-        kind: str | None,
-        where: BoundExpr | None,
+        rows: Iterator[tuple[Any, ...]],
+        labels: list[str],
         group_by: list[tuple[str, FieldInfo]],
         measures: dict[str, BoundMeasure],
-        include_deleted: bool,
-    ) -> Iterator[dict[str, Any]]:
-        self._ensure()
-        sql, params, labels = _sql.aggregate_sql(
-            DIALECT,
-            f"{self.schema_sql}.records",
-            kind,
-            encode_filter(where),
-            group_by,
-            measures,
-            include_deleted,
-        )
+    ) -> Iterable[dict[str, Any]]:
         # Only numbers, sums and latest values need converting; the rest is as stored.
         converters = [
             (index, convert)
@@ -500,7 +464,6 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
             )
             if convert is not None
         ]
-        rows = self._stream("aggregating", sql, params)
         if not converters:
             return (dict(zip(labels, row, strict=True)) for row in rows)
         return converted(rows, labels, converters)
