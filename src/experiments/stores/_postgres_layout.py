@@ -12,24 +12,16 @@ from __future__ import annotations
 import decimal
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Final, cast
-
-import attrs
+from typing import Any, Final
 
 from experiments.model._time import UTC_WIDTH
 from experiments.query import (
-    All,
-    AnyOf,
-    Bound,
-    BoundExpr,
     BoundMeasure,
     Count,
     CountDistinct,
-    Expr,
     FieldInfo,
     FieldType,
     Latest,
-    Not,
     Sum,
 )
 
@@ -37,7 +29,6 @@ __all__ = [
     "DIALECT",
     "MIGRATIONS",
     "converted",
-    "encode_filter",
     "group_converter",
     "measure_converter",
     "query_copy",
@@ -142,33 +133,6 @@ def _number(value: decimal.Decimal) -> int | float:
     return int(value) if int(value.as_tuple().exponent) >= 0 else float(value)
 
 
-def _encode_value(info: FieldInfo, value: Any) -> Any:
-    if isinstance(value, tuple):
-        return tuple(_encode_value(info, v) for v in value)
-    if value is None:
-        return None
-    if info.kind is FieldType.NUMBER:
-        return decimal.Decimal(value)
-    if info.kind is FieldType.BOOL:
-        return int(value)
-    return value
-
-
-def encode_filter(expr: BoundExpr | None) -> BoundExpr | None:
-    """Filter values in the form the query copy stores them in."""
-    return None if expr is None else cast("BoundExpr", _encoded(expr))
-
-
-def _encoded(expr: Expr) -> Expr:
-    if isinstance(expr, Bound):
-        return attrs.evolve(expr, value=_encode_value(expr.info, expr.value))
-    if isinstance(expr, All | AnyOf):
-        return type(expr)(tuple(_encoded(part) for part in expr.parts))
-    if isinstance(expr, Not):
-        return Not(_encoded(expr.part))
-    return expr
-
-
 class _PostgreSQL:
     """How SQL reads fields out of the ``doc`` column in PostgreSQL.
 
@@ -215,6 +179,14 @@ class _PostgreSQL:
 
     def order(self, expression: str, *, descending: bool) -> str:
         return f"{expression} DESC NULLS LAST" if descending else f"{expression} ASC NULLS FIRST"
+
+    def parameter(self, info: FieldInfo, value: Any) -> Any:
+        # As the query copy holds them: numbers as exact decimals, booleans as 0 and 1.
+        if info.kind is FieldType.NUMBER:
+            return decimal.Decimal(value)
+        if info.kind is FieldType.BOOL:
+            return int(value)
+        return value
 
 
 DIALECT: Final = _PostgreSQL()

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import attrs
+
 from experiments.query import (
     All,
     AnyOf,
@@ -63,6 +65,9 @@ class Dialect(Protocol):
     unlimited: str
     """What LIMIT takes to mean "no limit", for an OFFSET without one: "-1" or "ALL"."""
 
+    def parameter(self, info: FieldInfo, value: Any) -> Any:
+        """A filter's value (never None) as the engine compares it with the field."""
+
 
 def where_sql(dialect: Dialect, expr: BoundExpr | None, table: str = "r") -> tuple[str, list[Any]]:
     """A two-valued SQL condition (never NULL) for a bound filter, and its parameters."""
@@ -91,12 +96,23 @@ def _marks(dialect: Dialect, count: int) -> str:
 
 
 def _condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[Any]]:
+    bound = _parameters(dialect, bound)
     if bound.info.kind is FieldType.LIST:
         return _list_condition(dialect, bound, table)
     column = dialect.field(bound.field, bound.info, table)
     if bound.op in (Op.IN, Op.NOT_IN):
         return _membership(dialect, column, bound)
     return _comparison(dialect, column, bound)
+
+
+def _parameters(dialect: Dialect, bound: Bound) -> Bound:
+    """``bound`` with its values as the engine compares them (None stays None)."""
+    if bound.value is None:
+        return bound
+    if isinstance(bound.value, tuple):
+        value = tuple(v if v is None else dialect.parameter(bound.info, v) for v in bound.value)
+        return attrs.evolve(bound, value=value)
+    return attrs.evolve(bound, value=dialect.parameter(bound.info, bound.value))
 
 
 def _list_condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[Any]]:

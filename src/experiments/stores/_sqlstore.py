@@ -135,7 +135,7 @@ class SQLStore(Store, Generic[Tx]):
             self.dialect,
             self.current_table,
             kind,
-            self._encode_filter(where),
+            where,
             orders,
             limit,
             offset,
@@ -156,17 +156,13 @@ class SQLStore(Store, Generic[Tx]):
             self.dialect,
             self.current_table,
             kind,
-            self._encode_filter(where),
+            where,
             group_by,
             measures,
             include_deleted,
         )
         rows = self._read("aggregating", sql, params)
         return self._groups(rows, labels, group_by, measures)
-
-    def _encode_filter(self, where: BoundExpr | None) -> BoundExpr | None:
-        """A filter's values as the engine compares them; as they are by default."""
-        return where
 
     def _groups(
         self,

@@ -43,7 +43,6 @@ from experiments.errors import (
     StoreError,
 )
 from experiments.query import (
-    BoundExpr,
     BoundMeasure,
     FieldInfo,
 )
@@ -65,7 +64,6 @@ from experiments.stores._postgres_layout import (
     DIALECT,
     MIGRATIONS,
     converted,
-    encode_filter,
     group_converter,
     measure_converter,
 )
@@ -444,9 +442,6 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
     def _read(self, doing: str, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         self._ensure()
         return self._stream(doing, sql, params)
-
-    def _encode_filter(self, where: BoundExpr | None) -> BoundExpr | None:
-        return encode_filter(where)
 
     def _groups(
         self,
