@@ -727,6 +727,11 @@ def aggregate_rows(
     return result
 
 
+def empty_group(measures: Mapping[str, BoundMeasure]) -> dict[str, Any]:
+    """The measures of a group of no records: counts are 0, every other measure None."""
+    return {label: _final(measure, _initial(measure)) for label, measure in measures.items()}
+
+
 def _initial(measure: BoundMeasure) -> Any:
     if isinstance(measure.measure, Count):
         return 0

@@ -19,8 +19,6 @@ from experiments.model._validate import shorten
 from experiments.query import (
     BoundExpr,
     BoundMeasure,
-    Count,
-    CountDistinct,
     FieldInfo,
     FieldType,
     Latest,
@@ -28,6 +26,7 @@ from experiments.query import (
     Min,
     Order,
     Sum,
+    empty_group,
     matcher,
     sort_key,
 )
@@ -134,10 +133,7 @@ def ensure_one_row(
     first = next(rows, None)
     if first is not None:
         return itertools.chain([first], rows)
-    empty: dict[str, Any] = {}
-    for label, measure in measures.items():
-        empty[label] = 0 if isinstance(measure.measure, Count | CountDistinct) else None
-    return iter([empty])
+    return iter([empty_group(measures)])
 
 
 def check_count(name: str, value: object) -> None:
