@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import decimal
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from experiments.model._time import UTC_WIDTH
@@ -28,9 +28,7 @@ from experiments.query import (
 __all__ = [
     "DIALECT",
     "MIGRATIONS",
-    "converted",
-    "group_converter",
-    "measure_converter",
+    "converters",
     "query_copy",
 ]
 
@@ -195,12 +193,24 @@ DIALECT: Final = _PostgreSQL()
 _Converter = Callable[[Any], Any]
 
 
-def group_converter(info: FieldInfo) -> _Converter | None:
+def converters(
+    group_by: list[tuple[str, FieldInfo]], measures: dict[str, BoundMeasure]
+) -> list[tuple[int, _Converter]]:
+    """The columns of an aggregate that need converting to what the fallback computes.
+
+    Only numbers, sums and latest values do; the rest comes back as stored.
+    """
+    found = [_group_converter(info) for _, info in group_by]
+    found += [_measure_converter(m) for m in measures.values()]
+    return [(index, convert) for index, convert in enumerate(found) if convert is not None]
+
+
+def _group_converter(info: FieldInfo) -> _Converter | None:
     """How a group key comes back as stored: numbers as the int or float they were."""
     return _number if info.kind is FieldType.NUMBER else None
 
 
-def measure_converter(measure: BoundMeasure) -> _Converter | None:
+def _measure_converter(measure: BoundMeasure) -> _Converter | None:
     """How a measure from SQL becomes what the Python fallback computes."""
     kind = measure.measure
     if isinstance(kind, Sum):
@@ -210,15 +220,4 @@ def measure_converter(measure: BoundMeasure) -> _Converter | None:
     if isinstance(kind, Count | CountDistinct):
         return None
     assert measure.info is not None
-    return group_converter(measure.info)
-
-
-def converted(
-    rows: Iterable[tuple[Any, ...]], labels: list[str], converters: list[tuple[int, _Converter]]
-) -> Iterator[dict[str, Any]]:
-    for row in rows:
-        values = list(row)
-        for index, convert in converters:
-            if values[index] is not None:
-                values[index] = convert(values[index])
-        yield dict(zip(labels, values, strict=True))
+    return _group_converter(measure.info)

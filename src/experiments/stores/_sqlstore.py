@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from experiments.errors import StoreError
@@ -25,10 +25,12 @@ from experiments.stores.backend import Capability
 from experiments.stores.base import Store
 from experiments.stores.changes import Change, ImportVersion, Purge, Put
 
-__all__ = ["SQLStore", "record_head"]
+__all__ = ["Converter", "SQLStore", "record_head"]
 
 #: What a backend writes through: a connection (SQLite) or a cursor (PostgreSQL).
 Tx = TypeVar("Tx")
+#: Turns a value an engine answers into the one the Python fallback computes.
+Converter = Callable[[Any], Any]
 
 
 def record_head(record: Record) -> tuple[str, str, int, int]:
@@ -162,14 +164,28 @@ class SQLStore(Store, Generic[Tx]):
             include_deleted,
         )
         rows = self._read("aggregating", sql, params)
-        return self._groups(rows, labels, group_by, measures)
+        converters = self._converters(group_by, measures)
+        if not converters:
+            return (dict(zip(labels, row, strict=True)) for row in rows)
+        return _labelled(rows, labels, converters)
 
-    def _groups(
-        self,
-        rows: Iterator[tuple[Any, ...]],
-        labels: list[str],
-        group_by: list[tuple[str, FieldInfo]],
-        measures: dict[str, BoundMeasure],
-    ) -> Iterable[dict[str, Any]]:
-        """Aggregated rows as labelled groups, in the types the engine returned."""
-        return (dict(zip(labels, row, strict=True)) for row in rows)
+    def _converters(
+        self, group_by: list[tuple[str, FieldInfo]], measures: dict[str, BoundMeasure]
+    ) -> list[tuple[int, Converter]]:
+        """Which aggregate columns (by index) need converting to the fallback's types, and how.
+
+        None by default: the engine answers in the types the fallback computes.
+        """
+        return []
+
+
+def _labelled(
+    rows: Iterable[tuple[Any, ...]], labels: list[str], converters: list[tuple[int, Converter]]
+) -> Iterator[dict[str, Any]]:
+    """Rows as groups by label, with the values ``converters`` name converted (not None)."""
+    for row in rows:
+        values = list(row)
+        for index, convert in converters:
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        yield dict(zip(labels, values, strict=True))

@@ -63,11 +63,9 @@ from experiments.stores._postgres_connect import (
 from experiments.stores._postgres_layout import (
     DIALECT,
     MIGRATIONS,
-    converted,
-    group_converter,
-    measure_converter,
+    converters,
 )
-from experiments.stores._sqlstore import SQLStore
+from experiments.stores._sqlstore import Converter, SQLStore
 from experiments.stores.base import (
     Change,
     Damage,
@@ -443,25 +441,10 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
         self._ensure()
         return self._stream(doing, sql, params)
 
-    def _groups(
-        self,
-        rows: Iterator[tuple[Any, ...]],
-        labels: list[str],
-        group_by: list[tuple[str, FieldInfo]],
-        measures: dict[str, BoundMeasure],
-    ) -> Iterable[dict[str, Any]]:
-        # Only numbers, sums and latest values need converting; the rest is as stored.
-        converters = [
-            (index, convert)
-            for index, convert in enumerate(
-                [group_converter(info) for _, info in group_by]
-                + [measure_converter(m) for m in measures.values()]
-            )
-            if convert is not None
-        ]
-        if not converters:
-            return (dict(zip(labels, row, strict=True)) for row in rows)
-        return converted(rows, labels, converters)
+    def _converters(
+        self, group_by: list[tuple[str, FieldInfo]], measures: dict[str, BoundMeasure]
+    ) -> list[tuple[int, Converter]]:
+        return converters(group_by, measures)
 
     def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
         try:
