@@ -66,7 +66,7 @@ from experiments.stores._postgres_layout import (
     converters,
 )
 from experiments.stores._sqlstore import Converter, SQLStore
-from experiments.stores.base import (
+from experiments.stores.changes import (
     Change,
     Damage,
     ImportVersion,

@@ -62,7 +62,7 @@ from experiments.stores._sqlite_layout import (
     sql_for,
 )
 from experiments.stores._sqlstore import SQLStore, record_head
-from experiments.stores.base import (
+from experiments.stores.changes import (
     Change,
     Damage,
     ImportVersion,
