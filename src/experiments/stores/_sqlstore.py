@@ -17,20 +17,30 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from experiments.errors import StoreError
+from experiments.errors import ConflictError, StoreError
 from experiments.model import Record
 from experiments.query import BoundExpr, BoundMeasure, FieldInfo, Order
 from experiments.stores import _sql
 from experiments.stores.backend import Capability
 from experiments.stores.base import Store
-from experiments.stores.changes import Change, ImportVersion, Purge, Put
+from experiments.stores.changes import Change, ImportVersion, Purge, Put, conflict, other_kind
 
-__all__ = ["Converter", "SQLStore", "record_head"]
+__all__ = ["Converter", "SQLStore", "record_head", "refused_update"]
 
 #: What a backend writes through: a connection (SQLite) or a cursor (PostgreSQL).
 Tx = TypeVar("Tx")
 #: Turns a value an engine answers into the one the Python fallback computes.
 Converter = Callable[[Any], Any]
+
+
+def refused_update(record: Record, expected: int, stored: tuple[int, str] | None) -> ConflictError:
+    """The error for an update over revision ``expected`` that changed no row.
+
+    ``stored`` is the revision and kind now stored under the record's id, None if none is.
+    """
+    if stored is not None and stored[1] != record.kind:
+        return other_kind(record, stored[1])
+    return conflict(record, expected, 0 if stored is None else stored[0])
 
 
 def record_head(record: Record) -> tuple[str, str, int, int]:

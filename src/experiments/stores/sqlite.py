@@ -61,7 +61,7 @@ from experiments.stores._sqlite_layout import (
     hot_values,
     sql_for,
 )
-from experiments.stores._sqlstore import SQLStore, record_head
+from experiments.stores._sqlstore import SQLStore, record_head, refused_update
 from experiments.stores.changes import (
     Change,
     Damage,
@@ -461,9 +461,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
                 row = connection.execute(
                     "SELECT revision, kind FROM records WHERE id = ?", (record.id,)
                 ).fetchone()
-                if row is not None and row[1] != record.kind:
-                    raise other_kind(record, row[1])
-                raise conflict(record, change.expected, 0 if row is None else row[0])
+                raise refused_update(record, change.expected, row)
         try:
             connection.execute(
                 "INSERT INTO versions (id, revision, data) VALUES (?, ?, ?)",
