@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import operator
 import sys
@@ -122,6 +123,17 @@ def _link_options(objective: str, participant: str) -> Callable[[F], F]:
     return decorate
 
 
+def _participation_option(field: str, choices: type[enum.Enum]) -> Callable[[F], F]:
+    """``--stance`` or ``--involvement``: a field of the participations link makes."""
+    return click.option(
+        f"--{field}",
+        type=EnumChoice(choices),
+        default=default_of(Participation, field),
+        show_default=True,
+        help="for --participant",
+    )
+
+
 def _experiment_to_link(
     state: Context, experiment: str, *links: tuple[str, ...], verb: str
 ) -> tuple[Store, Experiment]:
@@ -134,20 +146,8 @@ def _experiment_to_link(
 
 @cli.command()
 @_link_options("link to this objective", "let this participant take part")
-@click.option(
-    "--stance",
-    type=EnumChoice(Stance),
-    default=default_of(Participation, "stance"),
-    show_default=True,
-    help="for --participant",
-)
-@click.option(
-    "--involvement",
-    type=EnumChoice(Involvement),
-    default=default_of(Participation, "involvement"),
-    show_default=True,
-    help="for --participant",
-)
+@_participation_option("stance", Stance)
+@_participation_option("involvement", Involvement)
 @store_command
 def link(
     state: Context,
