@@ -39,7 +39,6 @@ from psycopg.conninfo import conninfo_to_dict
 from experiments import __version__
 from experiments.errors import (
     ExperimentsError,
-    SchemaError,
     StoreError,
 )
 from experiments.query import (
@@ -71,6 +70,7 @@ from experiments.stores.changes import (
     Damage,
     ImportVersion,
     Put,
+    newer_layout,
 )
 
 if TYPE_CHECKING:
@@ -278,11 +278,8 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
         ).fetchone()
         version = int(found[0]) if found is not None else 0
         if version > len(MIGRATIONS):
-            raise SchemaError(
-                f"schema {self.schema!r} of {self.url.redacted} was written by a newer "
-                f"strategy-experiments (store schema {version}; this version reads up to "
-                f"{len(MIGRATIONS)}); upgrade: pip install --upgrade strategy-experiments"
-            )
+            where = f"schema {self.schema!r} of {self.url.redacted}"
+            raise newer_layout(where, "store schema", version, len(MIGRATIONS))
         return version
 
     def _migrate(self, connection: psycopg.Connection[Any]) -> None:
