@@ -122,13 +122,17 @@ PUBLIC_MODULES = (
     "experiments.checks",
     "experiments.errors",
     "experiments.hookspecs",
+    "experiments.maturity",
+    "experiments.mental_models",
     "experiments.plugins",
     "experiments.query",
     "experiments.reports",
     "experiments.rollup",
     "experiments.stores",
+    "experiments.surveys",
     "experiments.testing",
     "experiments.tracking",
+    "experiments.vocabulary",
 )
 
 

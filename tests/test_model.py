@@ -29,6 +29,8 @@ from experiments import (
     ExperimentStatus,
     Hypothesis,
     HypothesisStatus,
+    Interpretation,
+    Item,
     KeyResult,
     Learning,
     Measurement,
@@ -54,6 +56,9 @@ from experiments.testing.strategies import names, record_of, titles
 from invalid import MINIMAL, spoiled_arguments
 
 ALL_KINDS = list(KINDS.values())
+#: Kinds whose id derives from what they link: one per experiment and participant, per
+#: questionnaire and code, per term, department and language.
+DERIVED = (Participation, Item, Interpretation)
 kinds = pytest.mark.parametrize("kind", ALL_KINDS, ids=lambda k: k.kind)
 
 
@@ -133,7 +138,7 @@ class TestRecord:
         """Without an id or a natural key, each new record gets a fresh id of its kind."""
         first, second = make(kind), make(kind)
         assert first.id.startswith(f"{kind.id_prefix}_")
-        if kind is not Participation:  # its id derives from what it links
+        if kind not in DERIVED:  # their ids derive from what they link
             assert first.id != second.id
 
     def test_generated_ids_sort_by_creation_time(self, monkeypatch):
@@ -147,13 +152,14 @@ class TestRecord:
 
     @pytest.mark.parametrize(
         "kind",
-        [k for k in ALL_KINDS if k not in (Participation, Participant)],
+        [k for k in ALL_KINDS if k not in (*DERIVED, Participant)],
         ids=lambda k: k.kind,
     )
     def test_a_given_id_is_kept(self, kind):
         """A valid id given is the record's id.
 
-        A participation's id derives from its links; a participant's is never chosen.
+        The ids of participations, items and interpretations derive from their links; a
+        participant's is never chosen.
         """
         assert make(kind, id="my-own.id_1").id == "my-own.id_1"
 

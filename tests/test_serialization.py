@@ -14,6 +14,7 @@ from experiments import (
     Experiment,
     Hypothesis,
     KeyResult,
+    Learning,
     Objective,
     Record,
     SchemaError,
@@ -104,7 +105,7 @@ class TestLayout:
         ).start(at="2026-03-01T10:00:00[Europe/Copenhagen]", by="Bo")
         expected: dict[str, Any] = {
             "kind": "experiment",
-            "schema": 2,
+            "schema": 3,
             "id": Experiment.id_for_slug("art-afternoons"),
             "slug": "art-afternoons",
             "revision": 0,
@@ -121,6 +122,7 @@ class TestLayout:
             "decided_at": None,
             "abandoned_at": None,
             "abandon_reason": "",
+            "terms": [],
             "created_at": "2026-02-01T09:00:00.000000Z",
             "updated_at": "2026-02-01T09:00:00.000000Z",
             "changed_by": "Bo",
@@ -153,7 +155,7 @@ class TestLayout:
         """to_json is compact by default and readable with an indent."""
         record = Objective(title="x")
         assert "\n" not in to_json(record)
-        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 2,')
+        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 3,')
 
 
 def _rename_headline(data: dict[str, Any]) -> dict[str, Any]:
@@ -223,22 +225,27 @@ class TestSchemaVersions:
 
     def test_a_missing_step_is_an_error(self, monkeypatch):
         """Without a step from the data's version the data cannot be read."""
-        monkeypatch.setattr(ser, "SCHEMA_VERSION", 3)
+        monkeypatch.setattr(ser, "SCHEMA_VERSION", 4)
         monkeypatch.setitem(ser.UPGRADES, 1, _rename_headline)
-        with pytest.raises(SchemaError, match="no upgrade from schema version 2 is known"):
+        with pytest.raises(SchemaError, match="no upgrade from schema version 3 is known"):
             from_data(_old_objective())
 
     def test_the_real_history_of_versions(self):
-        """Version 2 added what a decision revises: a version-1 decision revises nothing."""
-        assert ser.SCHEMA_VERSION == 2
-        assert sorted(ser.UPGRADES) == [1]
+        """2 added what a decision revises; 3 the terms objectives and experiments use."""
+        assert ser.SCHEMA_VERSION == 3
+        assert sorted(ser.UPGRADES) == [1, 2]
         decision = Decision(experiment="exp_1", outcome="stop", decided_at="2026-05-01T09:00:00Z")
         old = {k: v for k, v in to_data(decision).items() if k != "revises"} | {"schema": 1}
         assert from_data(old) == decision
         assert upgrade(old)["revises"] is None
-        objective = to_data(Objective(title="Welfare")) | {"schema": 1}
-        assert upgrade(objective) == to_data(
-            Objective(**{k: v for k, v in objective.items() if k not in ("kind", "schema")})
+        for record in (Objective(title="Welfare"), Experiment(title="Art afternoons")):
+            data = {k: v for k, v in to_data(record).items() if k != "terms"}
+            for version in (1, 2):
+                assert upgrade(data | {"schema": version})["terms"] == []
+                assert from_data(data | {"schema": version}) == record
+        learning = to_data(Learning(experiment="exp_1", observation="x")) | {"schema": 2}
+        assert upgrade(learning) == to_data(
+            Learning(**{k: v for k, v in learning.items() if k not in ("kind", "schema")})
         )  # other kinds are unchanged
 
 

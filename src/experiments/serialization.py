@@ -37,6 +37,7 @@ from experiments.model._time import (
 )
 from experiments.model._validate import shorten, thaw
 from experiments.model.hypothesis import Criterion
+from experiments.model.maturity import Scale
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 #: The version of the data layout this library writes.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 
 def _decisions_revise(data: dict[str, Any]) -> dict[str, Any]:
@@ -61,10 +62,22 @@ def _decisions_revise(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _terms_used(data: dict[str, Any]) -> dict[str, Any]:
+    """2 -> 3: objectives and experiments name the terms they use (none before 3).
+
+    The kinds of the maturity analysis and the shared vocabulary are new in 3, so no
+    older data holds them.
+    """
+    if data.get("kind") in ("objective", "experiment"):
+        data.setdefault("terms", [])
+    return data
+
+
 #: ``UPGRADES[n]`` turns data of schema version ``n`` into version ``n + 1``.  Adding a
 #: field or renaming one means bumping :data:`SCHEMA_VERSION` and adding a step here.
 UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     1: _decisions_revise,
+    2: _terms_used,
 }
 
 _LEADING: Final = ("kind", "schema", "id", "slug", "revision")
@@ -94,6 +107,15 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         Criterion,
         lambda c: {"metric": c.metric, "comparison": c.comparison.value, "threshold": c.threshold},
+    )
+    conv.register_unstructure_hook(
+        Scale,
+        lambda s: {
+            "low": s.low,
+            "high": s.high,
+            "low_label": s.low_label,
+            "high_label": s.high_label,
+        },
     )
     conv.register_unstructure_hook_factory(
         lambda t: isinstance(t, type) and issubclass(t, Record), _record_unstructurer(conv)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from experiments.checks._mental_models import MENTAL_MODEL_CHECKS
 from experiments.checks._options import DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.model import ExperimentStatus, HypothesisStatus, Role, Stance
@@ -344,6 +345,7 @@ BUILTIN_CHECKS: Final = (
     NO_DECISION,
     OVERDUE,
     CRITERION_NOT_MET,
+    *MENTAL_MODEL_CHECKS,
 )
 
 

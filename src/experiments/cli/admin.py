@@ -22,6 +22,7 @@ from experiments.cli.app import (
     store_command,
     store_options,
 )
+from experiments.cli.mental_models import analysis_options
 from experiments.cli.words import SEE
 from experiments.errors import ValidationError
 
@@ -271,7 +272,7 @@ def completion(shell: str) -> None:
     "format_",
     metavar="FORMAT",
     help=(
-        "md, json, csv, csv-comma, html or a plugin's format "
+        "md, json, csv, csv-comma, html, maturity-csv, glossary-csv or a plugin's format "
         "(default: the -o file's extension, else md)"
     ),
 )
@@ -285,6 +286,7 @@ def completion(shell: str) -> None:
 )
 @click.option("--at", metavar="TIME", help="report as of this time (ISO 8601; default now)")
 @click.option("--no-checks", is_flag=True, help="leave out what the checks find")
+@analysis_options
 @store_options
 @pass_context
 @handle_errors
@@ -296,6 +298,8 @@ def report(
     output: str | None,
     at: str | None,
     no_checks: bool,
+    group_by: str,
+    min_group_size: int,
 ) -> None:
     """Write the roll-up report of the strategy, or of one objective, for a board.
 
@@ -313,7 +317,13 @@ def report(
     for step in state.progress(steps, "report"):
         if step == "rolling up":
             built = reports.build(
-                store, objective, at=at, checks=not no_checks, plugins=store.plugins
+                store,
+                objective,
+                at=at,
+                checks=not no_checks,
+                plugins=store.plugins,
+                group_by=group_by,
+                min_group_size=min_group_size,
             )
         elif step == "rendering":
             assert built is not None

@@ -29,6 +29,7 @@ import click
 from experiments import model
 from experiments.model import KINDS, Record
 from experiments.tracking import record_excuse
+from experiments.vocabulary import interpret
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -115,9 +116,27 @@ def option(field: str, flag: str | None = None, **how: Any) -> Param:
     return Param(field=field, flag=flag, **how)
 
 
+def many(field: str, flag: str, help: str) -> Param:  # noqa: A002 - click's word
+    """An option naming records, given once for each: ``--objective``, ``--term``, ..."""
+    return Param(field=field, flag=flag, help=help, multiple=True, repeat="repeat for more")
+
+
 def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
     """An excuse is kept once per group, reason and place, however often it is given."""
     return record_excuse(store, **fields)
+
+
+def _interpret(store: Store, fields: dict[str, Any]) -> Record:
+    """A department's reading of a term: a new version only if it says something new."""
+    return interpret(
+        store,
+        fields.pop("term"),
+        fields.pop("department"),
+        fields.pop("text"),
+        language=fields.pop("language", model.LanguageCode.EN),
+        at=fields.pop("stated_at", None),
+        by=fields.pop("stated_by", None),
+    )
 
 
 class Adds(NamedTuple):
@@ -167,13 +186,7 @@ ADD: Final[tuple[Adds, ...]] = (
         help='Add a planned experiment ("start small").',
         params=(
             argument("title"),
-            option(
-                "objectives",
-                "--objective",
-                multiple=True,
-                help="objective it serves",
-                repeat="repeat for more",
-            ),
+            many("objectives", "--objective", "objective it serves"),
             option("time_box", metavar="ISO8601", help="e.g. P4W, or 2026-09-01/P6W"),
             option("owner", help="who runs it"),
             option(
@@ -248,6 +261,105 @@ ADD: Final[tuple[Adds, ...]] = (
         one_of=("objective", "experiment"),
         write=_record_excuse,
     ),
+    Adds(
+        kind=model.Term,
+        help="Add a WORD of the shared vocabulary; `experiments agree` records its meaning.",
+        params=(
+            argument("word"),
+            option("description", help="where the word is used, what it is not"),
+        ),
+    ),
+    Adds(
+        kind=model.Interpretation,
+        help="Write down what DEPARTMENT means by TERM, in its own words (TEXT).",
+        params=(
+            argument("term"),
+            argument("department"),
+            argument("text"),
+            option("language", type=EnumChoice(model.LanguageCode), show_default=True),
+            option("stated_at", metavar="TIME", help="when it was said (default now)"),
+            option("stated_by", metavar="NAME", help="who said it"),
+        ),
+        named=False,
+        write=_interpret,
+    ),
+    Adds(
+        kind=model.Questionnaire,
+        help="Add a questionnaire for a maturity analysis: statements on one --scale.",
+        params=(
+            argument("title"),
+            option("scale", metavar="LOW-HIGH", help="the answers' scale, e.g. 1-5 (default 1-5)"),
+            option(
+                "dimensions",
+                "--dimension",
+                multiple=True,
+                help="a dimension its items are grouped in, in the order shown (repeat)",
+            ),
+            many("objectives", "--objective", "objective the analysis serves"),
+            option("description"),
+        ),
+    ),
+    Adds(
+        kind=model.Item,
+        help="Add a statement (item) to QUESTIONNAIRE, headed CODE in the survey tool.",
+        params=(
+            argument("questionnaire"),
+            argument("code"),
+            argument("statement"),
+            option("dimension", help="the dimension it belongs to, e.g. Leadership"),
+            many("objectives", "--objective", "objective it serves, if not its questionnaire's"),
+            many("terms", "--term", "term of the shared vocabulary it uses"),
+        ),
+        named=False,
+    ),
+    Adds(
+        kind=model.SurveyRound,
+        help="Add a round in which QUESTIONNAIRE is asked; import its responses with "
+        "`experiments import-responses`.",
+        params=(
+            argument("questionnaire"),
+            argument("title"),
+            option("opened_at", metavar="TIME", help="when it opened (default now)"),
+            option("closed_at", metavar="TIME", help="when it closed; later answers do not count"),
+            option(
+                "departments",
+                "--department",
+                multiple=True,
+                help="a department asked (repeat; responses must come from these)",
+            ),
+            option("levels", "--level", multiple=True, help="a level asked, e.g. leaders (repeat)"),
+        ),
+    ),
+    Adds(
+        kind=model.InterviewNote,
+        help="Write down what a trigger interview brought up (TEXT), tied to --item.",
+        params=(
+            argument("text"),
+            many("items", "--item", "item it bears on"),
+            option("round", help="the survey round it followed"),
+            option("department", help="whose perspective: the department"),
+            option("level", help="whose perspective: the level, e.g. leaders"),
+            option("interviewer", metavar="NAME"),
+            option("interviewed_at", metavar="TIME", help="when (default now)"),
+            option("details"),
+        ),
+    ),
+    Adds(
+        kind=model.WorkshopAction,
+        help="Add an action a workshop agreed, for --objective or --experiment; "
+        "`experiments done` marks it done.",
+        params=(
+            argument("title"),
+            many("objectives", "--objective", "objective it serves"),
+            many("experiments", "--experiment", "experiment it serves"),
+            many("items", "--item", "item of the analysis it answers"),
+            option("owner", help="who does it"),
+            option("due", metavar="DATE", help="by when, e.g. 2026-12-31"),
+            option("workshop", help="the workshop that agreed it"),
+            option("agreed_at", metavar="TIME", help="when it was agreed (default now)"),
+            option("description"),
+        ),
+    ),
 )
 
 #: The kinds `experiments add` does not make, and what makes each instead.
@@ -257,6 +369,7 @@ MADE_ELSEWHERE: Final[dict[str, str]] = {
     "measurement": "`experiments measure METRIC VALUE`",
     "decision": "`experiments decide EXPERIMENT OUTCOME`",
     "note": "scripts: `Run.note()`, and `track()` when the script fails",
+    "response": "`experiments import-responses ROUND FILE`, from a survey tool's CSV export",
 }
 
 #: The model's enumerations that no option offers as a choice, and why not.

@@ -74,7 +74,7 @@ def _value(value: Any) -> str:
 
 
 def title_of(record: Record, *, hide: bool = False) -> str:
-    """What a person calls the record: its title, statement, observation, or name.
+    """What a person calls the record: its title, statement, observation, word, or name.
 
     A participant is called by its display name, which leaves out a pseudonymous
     participant's name; ``hide`` treats a participant as pseudonymous either way.
@@ -83,7 +83,16 @@ def title_of(record: Record, *, hide: bool = False) -> str:
         if hides_identity(record, hide=hide) and not record.pseudonymous:
             record = attrs.evolve(record, pseudonymous=True)
         return record.display_name
-    for name in ("title", "statement", "observation", "metric", "group", "text"):
+    for name in (
+        "title",
+        "statement",
+        "observation",
+        "metric",
+        "group",
+        "text",
+        "word",
+        "department",
+    ):
         value = getattr(record, name, None)
         if value:
             return str(value)

@@ -25,6 +25,11 @@ SEE: Final[dict[str, str]] = {
     "participant": "see `experiments list participants`",
     "hypothesis": "see `experiments show EXPERIMENT`",
     "sprint": "see `experiments list sprints`",
+    "term": "see `experiments list terms`, or `experiments glossary`",
+    "questionnaire": "see `experiments list questionnaires`",
+    "item": "see `experiments list items`, or QUESTIONNAIRE/CODE",
+    "survey-round": "see `experiments list survey-rounds`",
+    "workshop-action": "see `experiments list workshop-actions`",
     "check": "see `experiments plugins`",
     "record": "see `experiments list KIND`",
 }

@@ -59,6 +59,7 @@ class Experiment(Record):
 
     Moves through its lifecycle only by :meth:`start`, :meth:`conclude`, :meth:`decide`
     and :meth:`abandon`; each returns the next version and leaves this one untouched.
+    ``terms`` are the words of the shared vocabulary it uses.
     """
 
     kind: ClassVar[str] = "experiment"
@@ -85,6 +86,7 @@ class Experiment(Record):
         default=None, converter=to_optional_datetime, eq=instant_key
     )
     abandon_reason: str = attrs.field(default="", converter=to_text)
+    terms: tuple[str, ...] = attrs.field(default=(), converter=to_refs)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

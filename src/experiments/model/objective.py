@@ -18,6 +18,7 @@ from experiments.model._validate import (
     to_optional_name,
     to_optional_ref,
     to_ref,
+    to_refs,
     to_text,
     to_title,
     to_weight,
@@ -31,7 +32,8 @@ class Objective(Record):
     """A strategy objective that experiments roll up into.
 
     Objectives nest through ``parent``; ``weight`` is the objective's share in its
-    parent's progress relative to its siblings and key results.
+    parent's progress relative to its siblings and key results.  ``terms`` are the
+    words of the shared vocabulary it uses (:class:`~experiments.model.Term`).
     """
 
     kind: ClassVar[str] = "objective"
@@ -42,6 +44,7 @@ class Objective(Record):
     parent: str | None = attrs.field(default=None, converter=to_optional_ref)
     owner: str | None = attrs.field(default=None, converter=to_optional_name)
     weight: float = attrs.field(default=1.0, converter=to_weight)
+    terms: tuple[str, ...] = attrs.field(default=(), converter=to_refs)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from experiments._lazy import lazy_attributes
 from experiments._output import write_output
 from experiments.errors import ExperimentsError, PluginError, ReportError, ValidationError
+from experiments.model.small_groups import DEFAULT_MIN_GROUP
 from experiments.reports.format import ReportFormat
 
 if TYPE_CHECKING:
@@ -130,6 +131,8 @@ def build(
     at: DateTimeLike | None = None,
     checks: bool = True,
     plugins: Plugins | None = None,
+    group_by: str = "department",
+    min_group_size: int = DEFAULT_MIN_GROUP,
 ) -> Report:
     """Roll up, run the checks and gather each experiment's detail: a report to render.
 
@@ -140,22 +143,38 @@ def build(
         at: the moment to report as of (default now).
         checks: run the checks and include what they found.
         plugins: whose checks to run (default: the store's).
+        group_by: how the maturity analysis groups respondents: ``"department"``,
+            ``"level"`` or ``"department-and-level"``.
+        min_group_size: the fewest respondents whose figures a report shows for a group
+            (default 3): smaller groups are merged into "other", and an "other" still
+            smaller is left out (see :func:`experiments.maturity.analyse`).
 
-    The roll-up, the checks and the detail are all read from one
+    The roll-up, the checks, the detail, the maturity analysis and the glossary are
+    all read from one
     :class:`~experiments.asof.AsOf` view, so they agree and the store is read once.
 
     Raises:
         NotFoundError: the objective is not in the store.
+        ValidationError: an unknown grouping, or a minimum group size below 2.
     """
     from experiments.asof import AsOf  # noqa: PLC0415 - loaded when used
     from experiments.checks import run_checks  # noqa: PLC0415 - loaded when used
+    from experiments.maturity import checked  # noqa: PLC0415 - loaded when used
     from experiments.reports.data import gather  # noqa: PLC0415 - loaded when used
     from experiments.rollup import rollup  # noqa: PLC0415 - loaded when used
 
+    checked(group_by, min_group_size)
     view = AsOf(store, objective=objective, at=at)
     result = rollup(view)
     found = run_checks(view, plugins=plugins) if checks else None
-    return gather(store, result, found, plugins=plugins)
+    return gather(
+        store,
+        result,
+        found,
+        plugins=plugins,
+        group_by=group_by,
+        min_group_size=min_group_size,
+    )
 
 
 def _format(name: str, plugins: Plugins) -> tuple[ReportFormat, str]:

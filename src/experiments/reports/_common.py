@@ -127,7 +127,8 @@ def has_follow_up(report: Report) -> bool:
     """Whether anything in the report needs following up."""
     total = report.rollup.total
     return bool(
-        total.overdue
+        (report.maturity is not None and report.maturity.overdue_actions)
+        or total.overdue
         or total.concluded_without_learning
         or total.concluded_without_decision
         or total.untested

@@ -1,6 +1,7 @@
 """The CSV experiment list: one row per experiment, for leaders' own spreadsheets.
 
-Conventions, chosen so that the file opens right in Excel, LibreOffice and Numbers:
+Conventions, which the maturity and glossary tables (:mod:`._mental_models_csv`) share,
+chosen so that the file opens right in Excel, LibreOffice and Numbers:
 
 - UTF-8 with a byte order mark, without which Excel reads "Sølvparken" as Latin-1;
 - the separator the language's spreadsheets expect: ``,`` in English, ``;`` in Danish,
@@ -9,10 +10,11 @@ Conventions, chosen so that the file opens right in Excel, LibreOffice and Numbe
   LibreOffice, Numbers and Google Sheets take without asking;
 - quoting where a cell holds the separator, a quote or a line break (RFC 4180), and
   CRLF line ends;
-- dates as ``YYYY-MM-DD``, which every spreadsheet reads as a date, and whole numbers
-  only, so the decimal mark never matters;
-- a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets an
-  apostrophe in front, so that it shows as text and never runs as a formula;
+- dates as ``YYYY-MM-DD``, which every spreadsheet reads as a date; numbers with the
+  decimal mark of the language, whose separator is never that mark;
+- a cell of text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+  gets an apostrophe in front, so that it shows as text and never runs as a formula
+  (numbers the library writes keep their minus sign);
 - the columns in a fixed order, their headings in the report's language.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from experiments.reports import _common as common
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
     from experiments.reports.data import ExperimentDetail, Report
     from experiments.reports.i18n import Language
 
-__all__ = ["COLUMNS", "delimiter", "render"]
+__all__ = ["COLUMNS", "day", "decimal", "delimiter", "render", "table"]
 
 #: The columns, in order, as (context, heading); the file has them in the report's language.
 COLUMNS: Final = (
@@ -57,7 +60,18 @@ COLUMNS: Final = (
 )
 
 
-def _day(moment: dt.date | None) -> str:
+def decimal(lang: Language, value: float | None, places: int = 2) -> str:
+    """A number with ``places`` decimals and the language's decimal mark, as spreadsheets
+    read it in that language: no thousands separator, a plain minus sign.
+    """
+    if value is None:
+        return ""
+    text = f"{value:.{places}f}"
+    return text if lang.code == "en" else text.replace(".", ",")
+
+
+def day(moment: dt.date | None) -> str:
+    """A date as every spreadsheet reads it, ``YYYY-MM-DD``; empty for none."""
     return "" if moment is None else f"{moment:%Y-%m-%d}"
 
 
@@ -69,15 +83,15 @@ def _row(experiment: ExperimentDetail, lang: Language) -> list[str]:
         experiment.ref.title,
         experiment.owner or "",
         lang.label(experiment.status),
-        _day(experiment.planned_start),
-        _day(experiment.planned_end),
-        _day(experiment.started_at),
-        _day(experiment.concluded_at),
+        day(experiment.planned_start),
+        day(experiment.planned_end),
+        day(experiment.started_at),
+        day(experiment.concluded_at),
         "\n".join(f"{h.ref.title} ({lang.label(h.status)})" for h in experiment.hypotheses),
         *(str(verdicts[status]) for status in common.HYPOTHESIS_ORDER),
         str(len(experiment.learnings)),
         "" if decision is None else lang.label(decision.outcome),
-        "" if decision is None else _day(decision.decided_at),
+        "" if decision is None else day(decision.decided_at),
         str(experiment.participants),
         str(experiment.critical_voices),
         experiment.ref.id,
@@ -89,10 +103,18 @@ def delimiter(lang: Language) -> str:
     return "," if lang.code == "en" else ";"
 
 
-def render(report: Report, lang: Language, separator: str | None = None) -> bytes:
-    """The experiment list as CSV bytes (UTF-8 with a byte order mark).
+def table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    lang: Language,
+    numeric: Collection[int] = (),
+    separator: str | None = None,
+) -> bytes:
+    """A table as CSV bytes in the conventions above: BOM, a separator, CRLF.
 
-    ``separator`` is the language's (:func:`delimiter`) unless one is given.
+    ``separator`` is the language's (:func:`delimiter`) unless one is given.  The columns
+    numbered in ``numeric`` hold numbers written here (:func:`decimal`), which keep their
+    minus sign; every other cell is guarded against running as a formula.
     """
     buffer = io.StringIO(newline="")
     writer = csv.writer(
@@ -101,7 +123,17 @@ def render(report: Report, lang: Language, separator: str | None = None) -> byte
         quoting=csv.QUOTE_MINIMAL,
         lineterminator="\r\n",
     )
-    writer.writerow([lang.pgettext(*column) for column in COLUMNS])
-    for experiment in report.experiments:
-        writer.writerow([spreadsheet(cell) for cell in _row(experiment, lang)])
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([cell if n in numeric else spreadsheet(cell) for n, cell in enumerate(row)])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def render(report: Report, lang: Language, separator: str | None = None) -> bytes:
+    """The experiment list as CSV bytes (UTF-8 with a byte order mark)."""
+    return table(
+        [lang.pgettext(*column) for column in COLUMNS],
+        (_row(experiment, lang) for experiment in report.experiments),
+        lang,
+        separator=separator,
+    )

@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from experiments.model import ExperimentStatus
 from experiments.reports import _common as common
+from experiments.reports import _mental_models as minds
 from experiments.reports._charts import FILLS, charts
 
 if TYPE_CHECKING:
@@ -168,6 +169,7 @@ def render(report: Report, lang: Language) -> str:
         report=report,
         lang=lang,
         common=common,
+        minds=minds,
         charts=charts(report, lang),
         fills=FILLS,
         has_follow_up=common.has_follow_up(report),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pendulum
 
 from experiments.checks import Severity
+from experiments.maturity import GroupBy
 from experiments.model import (
     AssumptionKind,
     Evidence,
@@ -40,7 +41,7 @@ __all__ = ["SCHEMA_VERSION", "render", "to_data"]
 
 #: The version of the report's JSON shape: the minor number grows when keys are added,
 #: the major number when anything is renamed, removed or changes meaning.
-SCHEMA_VERSION: Final = "1.1"
+SCHEMA_VERSION: Final = "1.2"
 
 _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
     ("experiment_status", ExperimentStatus),
@@ -54,6 +55,7 @@ _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
     ("severity", Severity),
     ("excuse_reason", ExcuseReason),
     ("assumption", AssumptionKind),
+    ("grouping", GroupBy),
 )
 
 
@@ -298,6 +300,8 @@ class _Encoder:
             "unlinked_experiments": [self.ref(r) for r in rollup.unlinked_experiments],
             "experiments": [self.experiment(e) for e in report.experiments],
             "findings": self.findings(),
+            "maturity": None if report.maturity is None else report.maturity.to_data(),
+            "vocabulary": None if report.glossary is None else report.glossary.to_data(),
             "labels": self.labels(),
         }
 

@@ -11,6 +11,7 @@ import enum
 from typing import Final
 
 from experiments.checks import Severity
+from experiments.maturity import GroupBy
 from experiments.model import (
     AssumptionKind,
     Evidence,
@@ -107,6 +108,11 @@ LABELS: Final[dict[type[enum.Enum], dict[str, tuple[str, str]]]] = {
         "feasibility": N_("assumption", "feasibility"),
         "viability": N_("assumption", "viability"),
     },
+    GroupBy: {
+        "department": N_("grouping", "department"),
+        "level": N_("grouping", "level"),
+        "department-and-level": N_("grouping", "department and level"),
+    },
 }
 
 MONTHS: Final = (
@@ -133,6 +139,7 @@ MOVES: Final = (
     N_("brave move", "Create and sprint together"),
     N_("brave move", "Follow up on actions and results"),
     N_("brave move", "Find and magnify what works"),
+    N_("brave move", "Build shared mental models"),
 )
 
 
@@ -157,6 +164,9 @@ CHECKS: Final = (
         "check",
         "A hypothesis judged supported whose criterion its latest measurement does not meet.",
     ),
+    N_("check", "A workshop action not done by its due date."),
+    N_("check", "A term the scope uses that nobody has defined."),
+    N_("check", "A term departments define differently, with no definition agreed."),
 )
 
 

@@ -11,10 +11,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from experiments.reports import _common as common
+from experiments.reports import _mental_models as minds
 from experiments.reports._escape import markdown as md
 from experiments.reports._escape import mermaid
 
 if TYPE_CHECKING:
+    from experiments.maturity import Maturity, QuestionnaireAnalysis, RoundAnalysis
     from experiments.reports.data import ExperimentDetail, Report
     from experiments.reports.i18n import Language
 
@@ -258,6 +260,22 @@ class _Writer:
                 ),
                 numeric=1,
             )
+        overdue = minds.overdue_actions(report)
+        if overdue:
+            self.heading(3, _("Workshop actions past their due date"))
+            self.lines += _table(
+                [_("Action"), _("Owner"), _("Due"), _("Days past")],
+                (
+                    [
+                        md(a.ref.title),
+                        md(a.owner or "\u2013"),
+                        "\u2013" if a.due is None else lang.date(a.due),
+                        lang.number(a.overdue_days or 0),
+                    ]
+                    for a in overdue
+                ),
+                numeric=1,
+            )
         if total.one_sided:
             self.heading(3, _("Evidence from one side only"))
             self.lines += _table(
@@ -428,6 +446,141 @@ class _Writer:
             )
         self.lines += ["```mermaid", *_flowchart(experiments, lang), "```", ""]
 
+    def maturity(self) -> None:
+        _, report = self._, self.report
+        maturity = report.maturity
+        if maturity is None or not minds.has_maturity(report):
+            return
+        self.heading(2, _("How the parts see it"))
+        self.paragraph(
+            _(
+                "Mean scores by %(grouping)s; a group of fewer than %(minimum)s respondents is "
+                "never shown on its own."
+            )
+            % {
+                "grouping": self.lang.label(maturity.group_by),
+                "minimum": self.lang.number(maturity.min_group_size),
+            }
+        )
+        for questionnaire in maturity.questionnaires:
+            self.questionnaire(maturity, questionnaire)
+        self.interviews(maturity)
+        self.actions(maturity)
+
+    def questionnaire(self, maturity: Maturity, questionnaire: QuestionnaireAnalysis) -> None:
+        _, lang = self._, self.lang
+        self.heading(3, md(questionnaire.questionnaire.title))
+        if questionnaire.description.strip():
+            self.paragraph(md(questionnaire.description))
+        latest = questionnaire.latest
+        if latest is None:
+            self.paragraph(_("No round has been asked yet."))
+            return
+        self.paragraph(
+            minds.round_line(lang, latest, md)
+            + " \u00b7 "
+            + _("scale %(scale)s") % {"scale": md(minds.scale_text(questionnaire.scale))}
+        )
+        self.heat_table(latest)
+        if latest.previous is not None:
+            self.paragraph(
+                _("In brackets: the change since %(round)s.") % {"round": md(latest.previous.title)}
+            )
+        for sentence in minds.notes(lang, maturity, latest, md):
+            self.paragraph(sentence)
+        ranking = latest.ranking[:5]
+        if ranking:
+            self.paragraph(f"**{_('Where perceptions differ most')}**")
+            self.bullets(
+                f"{md(item.code)} {md(item.item.title)}: {minds.spread(lang, item, md)}"
+                for item in ranking
+            )
+        earlier = questionnaire.rounds[:-1]
+        if earlier:
+            self.paragraph(
+                _("Earlier rounds: %(rounds)s.")
+                % {"rounds": "; ".join(minds.round_line(lang, r, md) for r in earlier)}
+            )
+
+    def heat_table(self, analysis: RoundAnalysis) -> None:
+        _, lang = self._, self.lang
+        columns = minds.columns(analysis)
+        rows: list[list[str]] = []
+        by_dimension = {d.dimension: d for d in analysis.dimensions}
+        current = None
+        for item in analysis.items:
+            if item.dimension != current:
+                current = item.dimension
+                dimension = by_dimension[current]
+                rows.append(
+                    [f"**{md(current)}**"]
+                    + [f"**{minds.cell(lang, dimension.score(c))}**" for c in columns]
+                    + [f"**{minds.points(lang, dimension.spread)}**"]
+                )
+            rows.append(
+                [f"{md(item.code)} {md(item.item.title)}"]
+                + [minds.cell(lang, item.score(c)) for c in columns]
+                + [minds.points(lang, item.spread)]
+            )
+        self.lines += _table(
+            [_("Item"), *(md(minds.group(lang, c)) for c in columns), _("Spread")],
+            rows,
+            numeric=len(columns) + 1,
+        )
+
+    def interviews(self, maturity: Maturity) -> None:
+        _, lang = self._, self.lang
+        if not maturity.interviews:
+            return
+        self.heading(3, _("What the interviews brought up"))
+        items = []
+        for note in maturity.interviews:
+            text = f"{lang.date(note.interviewed_at)}: {md(note.ref.title)}"
+            if note.items:
+                text += " (" + ", ".join(md(i.title) for i in note.items) + ")"
+            items.append(text)
+        self.bullets(items)
+
+    def actions(self, maturity: Maturity) -> None:
+        _, lang = self._, self.lang
+        if not maturity.actions:
+            return
+        self.heading(3, _("Workshop actions"))
+        self.lines += _table(
+            [_("Action"), _("Serves"), _("Owner"), _("Status")],
+            (
+                [
+                    md(a.ref.title),
+                    "; ".join(md(r.title) for r in (*a.objectives, *a.experiments)) or "\u2013",
+                    md(a.owner or "\u2013"),
+                    minds.action_status(lang, a),
+                ]
+                for a in maturity.actions
+            ),
+        )
+
+    def glossary(self) -> None:
+        _, lang = self._, self.lang
+        glossary = self.report.glossary
+        if glossary is None or not glossary.entries:
+            return
+        self.heading(2, _("Glossary"))
+        for entry in glossary.entries:
+            text = f"**{md(entry.word)}**: {md(minds.definition(lang, entry))}"
+            agreed = minds.agreed(lang, entry)
+            if agreed:
+                text += f" *({md(agreed)})*"
+            items = [text]
+            if not entry.agreed:
+                items += [
+                    f"{md(r.department)}: {md(r.text)}"
+                    + ("" if r.language.value == lang.code else f" [{r.language.value}]")
+                    for r in entry.readings
+                ]
+            self.lines.append(f"- {items[0]}")
+            self.lines += [f"  - {item}" for item in items[1:]]
+        self.lines.append("")
+
     def render(self) -> str:
         _ = self._
         self.header()
@@ -438,10 +591,12 @@ class _Writer:
         self.follow_up()
         self.statuses()
         self.involvement()
+        self.maturity()
         self.experiments()
         self.excuses()
         self.findings()
         self.diagram()
+        self.glossary()
         self.paragraph(
             "*" + _("Participants who take part under a pseudonym are counted, never named.") + "*"
         )

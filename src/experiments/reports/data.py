@@ -23,6 +23,8 @@ import pendulum
 from experiments._grouping import chunks
 from experiments.asof import AsOf
 from experiments.checks import CheckReport, Severity
+from experiments.maturity import GroupBy, Maturity
+from experiments.maturity import of_view as maturity_of
 from experiments.model import (
     AssumptionKind,
     Evidence,
@@ -36,7 +38,10 @@ from experiments.model import (
     Stance,
     Verdict,
 )
+from experiments.model.small_groups import DEFAULT_MIN_GROUP
 from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Rollup
+from experiments.vocabulary import Glossary
+from experiments.vocabulary import of_view as glossary_of
 
 if TYPE_CHECKING:
     from experiments.plugins import Plugins
@@ -172,12 +177,16 @@ class Report:
     """Everything one report shows, in every format and language alike.
 
     ``findings`` is None when no checks were run (reports then leave the section
-    out), and empty when the checks found nothing.
+    out), and empty when the checks found nothing.  ``maturity`` is the maturity
+    analysis of the scope (every figure through the small-group rule) and ``glossary``
+    the terms the scope uses; None in a report made without them.
     """
 
     rollup: Rollup
     experiments: tuple[ExperimentDetail, ...]
     findings: tuple[ReportFinding, ...] | None = None
+    maturity: Maturity | None = None
+    glossary: Glossary | None = None
 
     @property
     def at(self) -> pendulum.DateTime:
@@ -415,6 +424,8 @@ def gather(
     checks: CheckReport | None = None,
     *,
     plugins: Plugins | None = None,
+    group_by: GroupBy | str = GroupBy.DEPARTMENT,
+    min_group_size: int = DEFAULT_MIN_GROUP,
 ) -> Report:
     """Read what a report of ``result`` shows beyond the roll-up itself.
 
@@ -429,6 +440,10 @@ def gather(
         checks: what :func:`~experiments.checks.run_checks` found, or None to leave the
             findings out.
         plugins: where to look up the checks' summaries (default: the store's).
+        group_by: how the maturity analysis groups respondents: ``"department"``,
+            ``"level"`` or ``"department-and-level"``.
+        min_group_size: the fewest respondents a group's figures are shown for
+            (default 3); see :func:`experiments.maturity.analyse`.
     """
     view = result.view
     if view is None or view.store is not store:
@@ -444,4 +459,6 @@ def gather(
         rollup=result,
         experiments=tuple(details),
         findings=None if checks is None else _findings(checks, plugins or store.plugins),
+        maturity=maturity_of(view, group_by=group_by, min_group_size=min_group_size),
+        glossary=glossary_of(view),
     )

@@ -89,6 +89,13 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # 2: a decision names the decision it revises; the purge cascade looks it up.
         _reference_index("revises"),
     ),
+    (
+        # 3: the maturity analysis and the shared vocabulary.  Items and rounds name
+        # their questionnaire, responses their round, interpretations their term.
+        _reference_index("questionnaire"),
+        _reference_index("round"),
+        _reference_index("term"),
+    ),
 )
 
 # The query copy:

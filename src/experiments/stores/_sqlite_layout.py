@@ -47,7 +47,8 @@ def _hot_fields() -> dict[str, FieldType]:
     left_out = {
         "id", "kind", "revision", "metadata", "criterion", "abandon_reason", "challenge",
         "description", "details", "insight", "link", "name", "next_action", "observation",
-        "rationale", "text", "next_steps", "facilitators", "decided_by",
+        "rationale", "text", "next_steps", "facilitators", "decided_by", "agreed_by",
+        "stated_by", "interviewer",
     }  # fmt: skip
     hot: dict[str, FieldType] = {}
     for kind in KINDS:
@@ -70,6 +71,14 @@ _FIRST_HOT: Final = (
     "slug", "sprint", "stance", "started_at", "statement", "status", "tags", "target",
     "team", "time_box", "title", "unit", "updated_at", "value", "verdict", "version",
     "weight",
+)  # fmt: skip
+
+# The hot columns the maturity analysis and the shared vocabulary brought in layout 3.
+_THIRD_HOT: Final = (
+    "agreed_at", "answered_at", "closed_at", "code", "departments", "dimension",
+    "dimensions", "done_at", "experiments", "interviewed_at", "items", "language", "levels",
+    "opened_at", "questionnaire", "round", "source_key", "stated_at", "term", "terms",
+    "word", "workshop",
 )  # fmt: skip
 
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
@@ -109,9 +118,20 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             SELECT r.*, v.data AS data
             FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
+    (
+        # 3: questionnaires, items, survey rounds, responses, interview notes, workshop
+        # actions, terms and interpretations; objectives and experiments name terms.
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _THIRD_HOT),
+        # A round's responses are read together, and there are many of them.
+        'CREATE INDEX records_round ON records ("round") WHERE "round" IS NOT NULL',
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    ),
 )
 
-_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"}
+_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT)
 assert set(HOT) == _LAID_OUT, f"a hot column without a migration: {set(HOT) ^ _LAID_OUT}"
 
 

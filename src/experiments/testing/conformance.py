@@ -62,15 +62,23 @@ from experiments.model import (
     Decision,
     Experiment,
     Hypothesis,
+    Interpretation,
+    InterviewNote,
+    Item,
     Learning,
     Measurement,
     Objective,
     Outcome,
     Participant,
     Participation,
+    Questionnaire,
     Record,
+    Response,
     Role,
     Stance,
+    SurveyRound,
+    Term,
+    WorkshopAction,
 )
 from experiments.plugins import hookimpl
 from experiments.query import (
@@ -603,6 +611,90 @@ class StoreConformance:
             assert programme[name].id in report.purged
         assert store.find(programme["citizen"].id) is not None
         assert store.find(programme["objective"].id) is not None
+        assert store.verify() == []
+
+    def _survey(self, store: Store) -> dict[str, Record]:
+        """A questionnaire with an item, a round with responses, a note, a term in use."""
+        term = store.save(Term(slug="citizen", word="citizen"))
+        objective = store.save(Objective(title="Welfare", terms=[term]))
+        questionnaire = store.save(Questionnaire(title="Maturity", objectives=[objective]))
+        item = store.save(
+            Item(
+                questionnaire=questionnaire,
+                code="L1",
+                dimension="Leadership",
+                statement="Leaders talk about citizens",
+                terms=[term],
+            )
+        )
+        survey_round = store.save(SurveyRound(questionnaire=questionnaire, title="Spring"))
+        person = store.save(Participant(role=Role.EMPLOYEE, pseudonymous=True))
+        named = store.save(
+            Response(
+                round=survey_round, department="Home Care", answers={"L1": 4}, participant=person
+            )
+        )
+        anonymous = store.save(
+            Response(round=survey_round, department="Culture", answers={"L1": 2})
+        )
+        note = store.save(InterviewNote(text="Citizens are the call centre's", items=[item]))
+        action = store.save(
+            WorkshopAction(title="Agree what a citizen is", objectives=[objective], items=[item])
+        )
+        reading = store.save(
+            Interpretation(term=term, department="Home Care", text="Whoever we visit")
+        )
+        return {
+            "term": term,
+            "objective": objective,
+            "questionnaire": questionnaire,
+            "item": item,
+            "round": survey_round,
+            "person": person,
+            "named": named,
+            "anonymous": anonymous,
+            "note": note,
+            "action": action,
+            "reading": reading,
+        }
+
+    def test_responses_are_found_by_round(self, store: Store) -> None:
+        """A round's responses, and the items of a questionnaire, are found by reference."""
+        survey = self._survey(store)
+        found = {r.id for r in store.query(Response, round=survey["round"].id)}
+        assert found == {survey["named"].id, survey["anonymous"].id}
+        assert [i.id for i in store.query(Item, questionnaire=survey["questionnaire"].id)] == [
+            survey["item"].id
+        ]
+        assert [o.id for o in store.query(Objective, terms=survey["term"].id)] == [
+            survey["objective"].id
+        ]
+
+    def test_purge_of_a_respondent_takes_their_responses(self, store: Store) -> None:
+        """Purging a pseudonymous participant purges the responses that name them."""
+        survey = self._survey(store)
+        report = store.purge(survey["person"])
+        assert survey["named"].id in report.purged
+        assert store.find(survey["anonymous"].id) is not None
+        assert store.verify() == []
+
+    def test_purge_of_a_questionnaire_takes_its_analysis(self, store: Store) -> None:
+        """Items, rounds and responses go with their questionnaire; notes and actions let go."""
+        survey = self._survey(store)
+        report = store.purge(survey["questionnaire"])
+        for name in ("questionnaire", "item", "round", "named", "anonymous"):
+            assert survey[name].id in report.purged
+        assert store.get(survey["note"].id, InterviewNote).items == ()
+        assert store.get(survey["action"].id, WorkshopAction).items == ()
+        assert store.verify() == []
+
+    def test_purge_of_a_term_unlinks_it(self, store: Store) -> None:
+        """A purged term leaves the records using it, and takes departments' readings."""
+        survey = self._survey(store)
+        report = store.purge(survey["term"])
+        assert survey["reading"].id in report.purged
+        assert store.get(survey["objective"].id, Objective).terms == ()
+        assert store.get(survey["item"].id, Item).terms == ()
         assert store.verify() == []
 
     # --- batches --------------------------------------------------------------------

@@ -28,8 +28,12 @@ from experiments.model import (
     ExperimentStatus,
     Fidelity,
     Hypothesis,
+    Interpretation,
+    InterviewNote,
     Involvement,
+    Item,
     KeyResult,
+    LanguageCode,
     Learning,
     Measurement,
     Note,
@@ -39,12 +43,18 @@ from experiments.model import (
     Participant,
     Participation,
     Prototype,
+    Questionnaire,
     Record,
+    Response,
     Role,
+    Scale,
     Sprint,
     Stance,
+    SurveyRound,
+    Term,
     TimeBox,
     Verdict,
+    WorkshopAction,
 )
 
 __all__ = [
@@ -55,6 +65,7 @@ __all__ = [
     "metadata",
     "record_of",
     "records",
+    "scales",
     "slugs",
     "texts",
     "time_boxes",
@@ -180,6 +191,22 @@ def _enum(kind: type[enum.Enum]) -> st.SearchStrategy[Any]:
     return st.sampled_from(list(kind))
 
 
+def _refs(max_size: int = 3) -> st.SearchStrategy[tuple[str, ...]]:
+    return st.lists(refs, max_size=max_size, unique=True).map(tuple)
+
+
+#: Codes of questionnaire items, as survey tools head their columns.
+codes: Final = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,10}", fullmatch=True)
+
+
+@st.composite
+def scales(draw: st.DrawFn) -> Scale:
+    """A scale of 2 to 101 points, with or without labels for its ends."""
+    low = draw(st.integers(-10, 10))
+    high = draw(st.integers(low + 1, low + 100))
+    return Scale(low, high, draw(texts), draw(texts))
+
+
 @st.composite
 def _experiments(draw: st.DrawFn) -> Experiment:
     experiment = draw(
@@ -192,6 +219,7 @@ def _experiments(draw: st.DrawFn) -> Experiment:
             time_box=st.one_of(st.none(), time_boxes),
             owner=st.one_of(st.none(), names),
             facilitators=st.lists(names, max_size=2, unique=True).map(tuple),
+            terms=_refs(),
             slug=st.one_of(st.none(), slugs),
             **_common(),
         )
@@ -309,6 +337,98 @@ def _excuses(draw: st.DrawFn) -> Excuse:
     )
 
 
+@st.composite
+def _terms(draw: st.DrawFn) -> Term:
+    agreed = draw(st.booleans())
+    definitions = (
+        draw(st.dictionaries(_enum(LanguageCode).map(str), titles, min_size=1, max_size=4))
+        if agreed
+        else {}
+    )
+    return draw(
+        st.builds(
+            Term,
+            word=titles,
+            description=texts,
+            definitions=st.just(definitions),
+            agreed_by=st.lists(names, max_size=2, unique=True).map(tuple)
+            if agreed
+            else st.just(()),
+            agreed_at=datetimes() if agreed else st.none(),
+            slug=st.one_of(st.none(), slugs),
+            **_common(),
+        )
+    )
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+@st.composite
+def _survey_rounds(draw: st.DrawFn) -> SurveyRound:
+    opened = draw(datetimes())
+    closed = draw(st.one_of(st.none(), durations().map(lambda d: opened + d)))
+    if closed is not None and closed.year > 9999:
+        closed = None
+    return draw(
+        st.builds(
+            SurveyRound,
+            questionnaire=refs,
+            title=titles,
+            opened_at=st.just(opened),
+            closed_at=st.just(closed),
+            departments=st.lists(names, max_size=3, unique_by=_name_key).map(tuple),
+            levels=st.lists(names, max_size=2, unique_by=_name_key).map(tuple),
+            slug=st.one_of(st.none(), slugs),
+            **_common(),
+        )
+    )
+
+
+@st.composite
+def _responses(draw: st.DrawFn) -> Response:
+    keyed = draw(st.booleans())
+    return draw(
+        st.builds(
+            Response,
+            round=refs,
+            department=names,
+            level=st.one_of(st.none(), names),
+            answers=st.dictionaries(codes, st.integers(-10, 110), min_size=1, max_size=5),
+            answered_at=datetimes(),
+            participant=st.one_of(st.none(), refs),
+            source_key=names if keyed else st.none(),
+            **_common(),
+        )
+    )
+
+
+@st.composite
+def _workshop_actions(draw: st.DrawFn) -> WorkshopAction:
+    agreed = draw(datetimes())
+    on_objective = draw(st.booleans())
+    done = draw(st.one_of(st.none(), durations().map(lambda d: agreed + d)))
+    if done is not None and done.year > 9999:
+        done = None
+    return draw(
+        st.builds(
+            WorkshopAction,
+            title=titles,
+            description=texts,
+            objectives=_refs().filter(bool) if on_objective else _refs(),
+            experiments=_refs() if on_objective else _refs().filter(bool),
+            items=_refs(),
+            workshop=st.one_of(st.none(), names),
+            owner=st.one_of(st.none(), names),
+            due=st.one_of(st.none(), dates),
+            agreed_at=st.just(agreed),
+            done_at=st.just(done),
+            **_common(),
+        )
+    )
+
+
 #: A strategy for valid records of each kind.
 RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
     Objective: st.builds(
@@ -318,6 +438,7 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         parent=st.one_of(st.none(), refs),
         owner=st.one_of(st.none(), names),
         weight=st.floats(0.01, 100),
+        terms=_refs(),
         slug=st.one_of(st.none(), slugs),
         **_common(),
     ),
@@ -385,6 +506,53 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         noted_at=datetimes(),
         **_common(),
     ),
+    Term: _terms(),
+    Interpretation: st.builds(
+        Interpretation,
+        term=refs,
+        department=names,
+        text=titles,
+        language=_enum(LanguageCode),
+        stated_at=datetimes(),
+        stated_by=st.one_of(st.none(), names),
+        **_common(),
+    ),
+    Questionnaire: st.builds(
+        Questionnaire,
+        title=titles,
+        description=texts,
+        scale=scales(),
+        dimensions=st.lists(names, max_size=3, unique=True).map(tuple),
+        objectives=_refs(),
+        slug=st.one_of(st.none(), slugs),
+        **_common(),
+    ),
+    Item: st.builds(
+        Item,
+        questionnaire=refs,
+        code=codes,
+        dimension=names,
+        statement=titles,
+        objectives=_refs(),
+        terms=_refs(),
+        **_common(),
+    ),
+    SurveyRound: _survey_rounds(),
+    Response: _responses(),
+    InterviewNote: st.builds(
+        InterviewNote,
+        text=titles,
+        details=texts,
+        items=_refs(),
+        round=st.one_of(st.none(), refs),
+        department=st.one_of(st.none(), names),
+        level=st.one_of(st.none(), names),
+        interviewer=st.one_of(st.none(), names),
+        participant=st.one_of(st.none(), refs),
+        interviewed_at=datetimes(),
+        **_common(),
+    ),
+    WorkshopAction: _workshop_actions(),
 }
 
 _MISSING = set(model.KINDS.values()) - set(RECORD_STRATEGIES)
