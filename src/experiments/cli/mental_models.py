@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from experiments.cli.app import Context, cli, fail, record_option, store_command
+from experiments.cli.app import Context, at_option, cli, fail, record_option, store_command
 from experiments.cli.kinds import EnumChoice
 from experiments.cli.resolve import find
 from experiments.maturity import GroupBy
@@ -260,7 +260,7 @@ def _maturity_text(maturity: Maturity, survey_round: str | None) -> str:
 @record_option(
     "--round", "survey_round", kind="survey-round", what="show this round (default: the latest)"
 )
-@click.option("--at", metavar="TIME", help="as of this time (ISO 8601; default now)")
+@at_option("as of this time")
 @analysis_options
 @store_command
 def maturity(
@@ -310,7 +310,7 @@ def _glossary_text(glossary: Glossary, language: str) -> str:
 
 @cli.command()
 @record_option("--objective", kind="objective", what="the terms one objective's scope uses")
-@click.option("--at", metavar="TIME", help="as of this time (ISO 8601; default now)")
+@at_option("as of this time")
 @click.option(
     "--lang",
     type=EnumChoice(LanguageCode),
@@ -341,7 +341,7 @@ def glossary(state: Context, objective: str | None, at: str | None, lang: str) -
 @click.option(
     "--agreed-by", "agreed_by", multiple=True, metavar="NAME", help="who agreed it (repeat)"
 )
-@click.option("--at", metavar="TIME", help="when it was agreed (ISO 8601; default now)")
+@at_option("when it was agreed")
 @store_command
 def agree(
     state: Context,
@@ -362,7 +362,7 @@ def agree(
 
 @cli.command()
 @click.argument("action")
-@click.option("--at", metavar="TIME", help="when it was done (ISO 8601; default now)")
+@at_option("when it was done")
 @store_command
 def done(state: Context, action: str, at: str | None) -> None:
     """Mark a workshop ACTION done (see `experiments list workshop-actions`)."""
