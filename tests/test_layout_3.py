@@ -96,7 +96,7 @@ class TestPostgres:
     ) -> None:
         """Migration 3 is applied once, and every process reads and writes."""
         from experiments.stores import postgres  # noqa: PLC0415 - needs psycopg
-        from experiments.stores._postgres_layout import query_copy  # noqa: PLC0415 - likewise
+        from experiments.stores._postgres_layout import query_copy  # noqa: PLC0415
 
         url = postgres_url()
         schema = url.split("schema=")[1].split("&")[0]

@@ -761,7 +761,7 @@ class TestPseudonymity:
         assert MARKER.lower() not in rendered.lower()
         for name in ("Sara M.", "Jens K.", "Fatima A."):  # the example's pseudonymous people
             assert name not in rendered
-        assert "Lise Dahl" in rendered or format_name.endswith("csv")
+        assert "Lise Dahl" in rendered or "csv" in format_name
 
     def test_counts_include_them(self, marked: tuple[Report, Report]) -> None:
         """Participants, critical voices and pseudonymous ones each count them once."""
