@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
-from experiments.errors import SchemaError, StoreError
+from experiments.errors import StoreError
 from experiments.stores import _access, _atomic
 from experiments.stores._filenames import is_temporary
 from experiments.stores._files_journal import recover
@@ -38,7 +38,7 @@ from experiments.stores._files_layout import (
     link_refused,
     version_number,
 )
-from experiments.stores.changes import missing_store
+from experiments.stores.changes import missing_store, newer_layout
 
 __all__ = ["Directory"]
 
@@ -208,11 +208,7 @@ class Directory:
         if version is None:
             raise StoreError(f"{where} holds no valid format version; {RESTORE}")
         if version > FORMAT_VERSION:
-            raise SchemaError(
-                f"{where}: the store was written by a newer strategy-experiments (files "
-                f"store format {version}; this version reads up to {FORMAT_VERSION}); "
-                "upgrade: pip install --upgrade strategy-experiments"
-            )
+            raise newer_layout(f"{where}: the store", "files store format", version, FORMAT_VERSION)
 
     def _check_process(self) -> None:
         """In a child of fork(), a new thread lock: another thread may have held the old one."""
