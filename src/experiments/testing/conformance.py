@@ -142,6 +142,11 @@ def _template_refuses(records: Iterable[Record], record: Record) -> bool:
     binding = mandatory_templates(templates, ancestors(parents, record.objectives))
     if not binding or not record.objectives:
         return False
+    return any(_missing(template, record, live) for template in binding)
+
+
+def _missing(template: Template, record: Experiment, live: dict[str, Record]) -> bool:
+    """Whether ``template`` finds something missing for ``record``'s move, given ``live``."""
     owned = [r for r in live.values() if getattr(r, "experiment", None) == record.id]
     people = [
         (p, person)
@@ -151,7 +156,7 @@ def _template_refuses(records: Iterable[Record], record: Record) -> bool:
     ]
     sprint = live.get(record.sprint or "")
     concluding = record.concluded_at is not None
-    return any(
+    return bool(
         template.missing(
             record,
             Move.CONCLUDE if concluding else Move.START,
@@ -161,7 +166,6 @@ def _template_refuses(records: Iterable[Record], record: Record) -> bool:
             sprint=sprint if isinstance(sprint, Sprint) else None,
             at=record.concluded_at if concluding else record.started_at,
         )
-        for template in binding
     )
 
 
