@@ -13,6 +13,7 @@ import click
 from experiments.cli.app import (
     EXIT,
     Context,
+    at_option,
     cli,
     fail,
     handle_errors,
@@ -33,7 +34,7 @@ __all__: list[str] = []
 @cli.command()
 @record_option("--experiment", kind="experiment", what="check one experiment")
 @record_option("--objective", kind="objective", what="check one objective and its sub-objectives")
-@click.option("--at", metavar="TIME", help="check as of this time (ISO 8601; default now)")
+@at_option("check as of this time")
 @click.option(
     "--disable",
     "disabled",
@@ -285,7 +286,7 @@ def completion(shell: str) -> None:
     help="file or directory to write; 'board/' makes the directory (default, or -: standard "
     "output)",
 )
-@click.option("--at", metavar="TIME", help="report as of this time (ISO 8601; default now)")
+@at_option("report as of this time")
 @click.option("--no-checks", is_flag=True, help="leave out what the checks find")
 @analysis_options
 @store_options

@@ -30,6 +30,7 @@ from experiments.model._time import format_datetime
 __all__ = [
     "EXIT",
     "Context",
+    "at_option",
     "cli",
     "fail",
     "handle_errors",
@@ -243,6 +244,11 @@ def json_option(command: F) -> F:
         callback=_set_json,
         help="print JSON instead of text, for scripts",
     )(command)
+
+
+def at_option(what: str) -> Callable[[F], F]:
+    """``--at TIME``: the moment a command reads as of, or when what it records happened."""
+    return click.option("--at", metavar="TIME", help=f"{what} (ISO 8601; default now)")
 
 
 def record_option(

@@ -18,11 +18,11 @@ renderers are imported only when a report is rendered.
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from experiments._lazy import lazy_attributes
 from experiments._output import write_output
 from experiments.errors import ExperimentsError, PluginError, ReportError, ValidationError
 from experiments.model.small_groups import DEFAULT_MIN_GROUP
@@ -95,13 +95,7 @@ _LAZY: Final = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'experiments.reports' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 def _plugins(plugins: Plugins | None) -> Plugins:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from experiments.maturity import Maturity, QuestionnaireAnalysis, RoundAnalysis
     from experiments.reports.data import ExperimentDetail, Report
     from experiments.reports.i18n import Language
+    from experiments.sprints import SprintRollup
 
 __all__ = ["render"]
 
@@ -216,75 +217,84 @@ class _Writer:
         )
 
     def sprints(self) -> None:
-        _, lang = self._, self.lang
+        _ = self._
         sprints = self.report.rollup.sprints
         if not sprints:
             return
         zone = self.report.at.timezone or pendulum.UTC
         self.heading(2, _("Sprints"))
         for sprint in sprints:
-            self.heading(3, md(sprint.ref.title))
-            facts = []
-            if sprint.challenge.strip():
-                facts.append((_("Challenge"), md(sprint.challenge)))
-            facts += [
-                (_("Time box"), common.period(lang, sprint.time_box, zone)),
-                (_("Facilitators"), ", ".join(md(f) for f in sprint.facilitators) or "\u2013"),
-                (
-                    _("Team"),
-                    "; ".join(md(m) for m in common.members(lang, sprint.team)) or "\u2013",
+            self._sprint(sprint, zone)
+
+    def _sprint(
+        self, sprint: SprintRollup, zone: pendulum.Timezone | pendulum.FixedTimezone
+    ) -> None:
+        _, lang = self._, self.lang
+        self.heading(3, md(sprint.ref.title))
+        facts = []
+        if sprint.challenge.strip():
+            facts.append((_("Challenge"), md(sprint.challenge)))
+        facts += [
+            (_("Time box"), common.period(lang, sprint.time_box, zone)),
+            (_("Facilitators"), ", ".join(md(f) for f in sprint.facilitators) or "\u2013"),
+            (
+                _("Team"),
+                "; ".join(md(m) for m in common.members(lang, sprint.team)) or "\u2013",
+            ),
+            (
+                _("Departments crossed"),
+                lang.number(len(sprint.departments))
+                + (
+                    f" ({', '.join(md(d) for d in sprint.departments)})"
+                    if sprint.departments
+                    else ""
                 ),
-                (
-                    _("Departments crossed"),
-                    lang.number(len(sprint.departments))
-                    + (
-                        f" ({', '.join(md(d) for d in sprint.departments)})"
-                        if sprint.departments
-                        else ""
-                    ),
-                ),
-                (
-                    _("From outside"),
-                    "; ".join(md(m) for m in common.members(lang, sprint.external)) or "\u2013",
-                ),
-            ]
-            self.bullets(f"{label}: {value}" for label, value in facts)
-            if sprint.phases:
-                self.paragraph(f"**{_('Process design')}**")
-                self.lines += _table(
-                    [
-                        "#",
-                        _("Phase"),
-                        _("When"),
-                        _("Taking part"),
-                        _("Also invited"),
-                        _("Involvement"),
-                    ],
-                    (
-                        [
-                            lang.number(phase.position),
-                            md(phase.ref.title),
-                            common.period(lang, phase.time_box, zone),
-                            "; ".join(md(m) for m in common.members(lang, phase.members))
-                            or "\u2013",
-                            ", ".join(lang.label(role) for role in phase.roles) or "\u2013",
-                            lang.label(phase.involvement),
-                        ]
-                        for phase in sprint.phases
-                    ),
-                )
-            if sprint.experiments:
-                self.paragraph(f"**{_('Experiments')}**")
-                self.bullets(
-                    f"{md(ref.title)} \u2014 {lang.label(status)}"
-                    for ref, status in sprint.experiments
-                )
-            if sprint.learnings:
-                self.paragraph(f"**{_('Learnings')}**")
-                self.bullets(
-                    f"{md(ref.title)} ({md(experiment.title)})"
-                    for ref, experiment in sprint.learnings
-                )
+            ),
+            (
+                _("From outside"),
+                "; ".join(md(m) for m in common.members(lang, sprint.external)) or "\u2013",
+            ),
+        ]
+        self.bullets(f"{label}: {value}" for label, value in facts)
+        if sprint.phases:
+            self._phases(sprint, zone)
+        if sprint.experiments:
+            self.paragraph(f"**{_('Experiments')}**")
+            self.bullets(
+                f"{md(ref.title)} \u2014 {lang.label(status)}" for ref, status in sprint.experiments
+            )
+        if sprint.learnings:
+            self.paragraph(f"**{_('Learnings')}**")
+            self.bullets(
+                f"{md(ref.title)} ({md(experiment.title)})" for ref, experiment in sprint.learnings
+            )
+
+    def _phases(
+        self, sprint: SprintRollup, zone: pendulum.Timezone | pendulum.FixedTimezone
+    ) -> None:
+        _, lang = self._, self.lang
+        self.paragraph(f"**{_('Process design')}**")
+        self.lines += _table(
+            [
+                "#",
+                _("Phase"),
+                _("When"),
+                _("Taking part"),
+                _("Also invited"),
+                _("Involvement"),
+            ],
+            (
+                [
+                    lang.number(phase.position),
+                    md(phase.ref.title),
+                    common.period(lang, phase.time_box, zone),
+                    "; ".join(md(m) for m in common.members(lang, phase.members)) or "\u2013",
+                    ", ".join(lang.label(role) for role in phase.roles) or "\u2013",
+                    lang.label(phase.involvement),
+                ]
+                for phase in sprint.phases
+            ),
+        )
 
     def candidates(self) -> None:
         _, lang = self._, self.lang
@@ -355,6 +365,27 @@ class _Writer:
                 ),
                 numeric=1,
             )
+        self._follow_up_practice()
+        if total.one_sided:
+            self.heading(3, _("Evidence from one side only"))
+            self.lines += _table(
+                [_("Hypothesis"), _("Experiment"), _("Only voices that were"), _("Voices")],
+                (
+                    [
+                        md(o.hypothesis.title),
+                        md(o.experiment.title),
+                        lang.label(o.stance),
+                        lang.number(o.voices),
+                    ]
+                    for o in total.one_sided
+                ),
+                numeric=1,
+            )
+
+    def _follow_up_practice(self) -> None:
+        """Next steps, key results and workshop actions behind their dates."""
+        _, lang, report = self._, self.lang, self.report
+        total = report.rollup.total
         if total.overdue_next_steps:
             self.heading(3, _("Next steps past their due date"))
             self.lines += _table(
@@ -399,21 +430,6 @@ class _Writer:
                         lang.number(a.overdue_days or 0),
                     ]
                     for a in overdue
-                ),
-                numeric=1,
-            )
-        if total.one_sided:
-            self.heading(3, _("Evidence from one side only"))
-            self.lines += _table(
-                [_("Hypothesis"), _("Experiment"), _("Only voices that were"), _("Voices")],
-                (
-                    [
-                        md(o.hypothesis.title),
-                        md(o.experiment.title),
-                        lang.label(o.stance),
-                        lang.number(o.voices),
-                    ]
-                    for o in total.one_sided
                 ),
                 numeric=1,
             )

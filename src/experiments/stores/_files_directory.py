@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
-from experiments.errors import SchemaError, StoreError
+from experiments.errors import StoreError
 from experiments.stores import _access, _atomic
 from experiments.stores._filenames import is_temporary
 from experiments.stores._files_journal import recover
@@ -39,7 +39,7 @@ from experiments.stores._files_layout import (
     link_refused,
 )
 from experiments.stores._files_migrate import marker, migrate, read_marker
-from experiments.stores.changes import missing_store
+from experiments.stores.changes import missing_store, newer_layout
 
 __all__ = ["Directory"]
 
@@ -203,11 +203,7 @@ class Directory:
         except Unreadable as exc:
             raise StoreError(f"{where} {exc}; {RESTORE}") from None
         if version > FORMAT_VERSION:
-            raise SchemaError(
-                f"{where}: the store was written by a newer strategy-experiments (files "
-                f"store format {version}; this version reads up to {FORMAT_VERSION}); "
-                "upgrade: pip install --upgrade strategy-experiments"
-            )
+            raise newer_layout(f"{where}: the store", "files store format", version, FORMAT_VERSION)
         return version
 
     def _check_process(self) -> None:

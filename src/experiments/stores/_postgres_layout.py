@@ -12,26 +12,18 @@ from __future__ import annotations
 import decimal
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final, cast
-
-import attrs
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from experiments.model import KINDS
 from experiments.model._time import UTC_WIDTH
 from experiments.query import (
-    All,
-    AnyOf,
-    Bound,
-    BoundExpr,
     BoundMeasure,
     Count,
     CountDistinct,
-    Expr,
     FieldInfo,
     FieldType,
     Latest,
-    Not,
     Sum,
     comparable,
     field_types,
@@ -44,10 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DIALECT",
     "MIGRATIONS",
-    "converted",
-    "encode_filter",
-    "group_converter",
-    "measure_converter",
+    "converters",
     "query_copy",
 ]
 
@@ -233,33 +222,6 @@ def _number(value: decimal.Decimal) -> int | float:
     return int(value) if int(value.as_tuple().exponent) >= 0 else float(value)
 
 
-def _encode_value(info: FieldInfo, value: Any) -> Any:
-    if isinstance(value, tuple):
-        return tuple(_encode_value(info, v) for v in value)
-    if value is None:
-        return None
-    if info.kind is FieldType.NUMBER:
-        return decimal.Decimal(value)
-    if info.kind is FieldType.BOOL:
-        return int(value)
-    return value
-
-
-def encode_filter(expr: BoundExpr | None) -> BoundExpr | None:
-    """Filter values in the form the query copy stores them in."""
-    return None if expr is None else cast("BoundExpr", _encoded(expr))
-
-
-def _encoded(expr: Expr) -> Expr:
-    if isinstance(expr, Bound):
-        return attrs.evolve(expr, value=_encode_value(expr.info, expr.value))
-    if isinstance(expr, All | AnyOf):
-        return type(expr)(tuple(_encoded(part) for part in expr.parts))
-    if isinstance(expr, Not):
-        return Not(_encoded(expr.part))
-    return expr
-
-
 class _PostgreSQL:
     """How SQL reads fields out of the ``doc`` column in PostgreSQL.
 
@@ -308,6 +270,14 @@ class _PostgreSQL:
     def order(self, expression: str, *, descending: bool) -> str:
         return f"{expression} DESC NULLS LAST" if descending else f"{expression} ASC NULLS FIRST"
 
+    def parameter(self, info: FieldInfo, value: Any) -> Any:
+        # As the query copy holds them: numbers as exact decimals, booleans as 0 and 1.
+        if info.kind is FieldType.NUMBER:
+            return decimal.Decimal(value)
+        if info.kind is FieldType.BOOL:
+            return int(value)
+        return value
+
 
 DIALECT: Final = _PostgreSQL()
 
@@ -315,12 +285,24 @@ DIALECT: Final = _PostgreSQL()
 _Converter = Callable[[Any], Any]
 
 
-def group_converter(info: FieldInfo) -> _Converter | None:
+def converters(
+    group_by: list[tuple[str, FieldInfo]], measures: dict[str, BoundMeasure]
+) -> list[tuple[int, _Converter]]:
+    """The columns of an aggregate that need converting to what the fallback computes.
+
+    Only numbers, sums and latest values do; the rest comes back as stored.
+    """
+    found = [_group_converter(info) for _, info in group_by]
+    found += [_measure_converter(m) for m in measures.values()]
+    return [(index, convert) for index, convert in enumerate(found) if convert is not None]
+
+
+def _group_converter(info: FieldInfo) -> _Converter | None:
     """How a group key comes back as stored: numbers as the int or float they were."""
     return _number if info.kind is FieldType.NUMBER else None
 
 
-def measure_converter(measure: BoundMeasure) -> _Converter | None:
+def _measure_converter(measure: BoundMeasure) -> _Converter | None:
     """How a measure from SQL becomes what the Python fallback computes."""
     kind = measure.measure
     if isinstance(kind, Sum):
@@ -330,15 +312,4 @@ def measure_converter(measure: BoundMeasure) -> _Converter | None:
     if isinstance(kind, Count | CountDistinct):
         return None
     assert measure.info is not None
-    return group_converter(measure.info)
-
-
-def converted(
-    rows: Iterable[tuple[Any, ...]], labels: list[str], converters: list[tuple[int, _Converter]]
-) -> Iterator[dict[str, Any]]:
-    for row in rows:
-        values = list(row)
-        for index, convert in converters:
-            if values[index] is not None:
-                values[index] = convert(values[index])
-        yield dict(zip(labels, values, strict=True))
+    return _group_converter(measure.info)

@@ -317,5 +317,8 @@ class _SQLite:
         # SQLite sorts NULL first ascending and last descending: what we promise.
         return f"{expression} DESC" if descending else expression
 
+    def parameter(self, info: FieldInfo, value: Any) -> Any:
+        return value
+
 
 DIALECT: Final = _SQLite()
