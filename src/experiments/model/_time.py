@@ -194,39 +194,16 @@ def _parse_canonical(text: str) -> pendulum.DateTime | None:
 
     None for anything else, which the full parser then reads.
     """
-    zone_text = None
-    if text[-1] == "]":
-        opening = text.find("[")
-        if opening < 0:
-            return None
-        zone_text, text = text[opening + 1 : -1], text[:opening]
-        if not zone_text or "[" in zone_text or "]" in zone_text:
-            return None
+    split = _split_zone(text)
+    if split is None:
+        return None
+    text, zone_text = split
     length = len(text)
-    if length not in _WRITTEN_LENGTHS:
+    if length not in _WRITTEN_LENGTHS or not _written_digits(text, length in _FRACTION_LENGTHS):
         return None
     fraction = length in _FRACTION_LENGTHS
-    offset_at = 26 if fraction else 19
-    if text[4] + text[7] + text[10] + text[13] + text[16] != "--T::" or (
-        fraction and text[19] != "."
-    ):
-        return None
-    digits = text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
-    if fraction:
-        digits += text[20:26]
-    if not (digits.isascii() and digits.isdigit()):  # int() takes "+1", "1_0" and non-ASCII digits
-        return None
-    offset = text[offset_at:]
-    if offset == "Z":
-        tz: pendulum.Timezone | pendulum.FixedTimezone = UTC
-    elif len(offset) == 6 and offset[0] in "+-":  # noqa: PLR2004 - "+HH:MM"
-        try:
-            tz = _zone(offset)
-        except TimeError:
-            return None
-        if tz.offset == 0:  # type: ignore[union-attr]
-            tz = UTC
-    else:
+    tz = _written_offset(text[26 if fraction else 19 :])
+    if tz is None:
         return None
     try:
         moment = pendulum.DateTime(
@@ -241,8 +218,51 @@ def _parse_canonical(text: str) -> pendulum.DateTime | None:
         )
     except ValueError:
         return None
-    if zone_text is None:
-        return moment
+    return moment if zone_text is None else _shown_in(moment, tz, zone_text)
+
+
+def _split_zone(text: str) -> tuple[str, str | None] | None:
+    """The text before a ``[Zone]`` annotation and the zone's name; None if malformed."""
+    if text[-1] != "]":
+        return text, None
+    opening = text.find("[")
+    if opening < 0:
+        return None
+    zone_text = text[opening + 1 : -1]
+    if not zone_text or "[" in zone_text or "]" in zone_text:
+        return None
+    return text[:opening], zone_text
+
+
+def _written_digits(text: str, fraction: bool) -> bool:
+    """Whether ``text`` has the separators and ASCII digits of the written form."""
+    if text[4] + text[7] + text[10] + text[13] + text[16] != "--T::" or (
+        fraction and text[19] != "."
+    ):
+        return False
+    digits = text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
+    if fraction:
+        digits += text[20:26]
+    return digits.isascii() and digits.isdigit()  # int() takes "+1", "1_0" and other digits
+
+
+def _written_offset(offset: str) -> pendulum.Timezone | pendulum.FixedTimezone | None:
+    """The zone of a written ``Z`` or ``+HH:MM``, UTC for a zero offset; None otherwise."""
+    if offset == "Z":
+        return UTC
+    if len(offset) != 6 or offset[0] not in "+-":  # noqa: PLR2004 - "+HH:MM"
+        return None
+    try:
+        tz = _zone(offset)
+    except TimeError:
+        return None
+    return UTC if tz.offset == 0 else tz  # type: ignore[union-attr]
+
+
+def _shown_in(
+    moment: pendulum.DateTime, tz: pendulum.Timezone | pendulum.FixedTimezone, zone_text: str
+) -> pendulum.DateTime:
+    """``moment`` in the annotated zone, the instant unchanged."""
     zone = _zone(zone_text)
     if zone is tz:
         return moment
