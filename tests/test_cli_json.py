@@ -29,32 +29,48 @@ _BUILD: tuple[tuple[str, ...], ...] = (
     ("start", "cafe"),
     ("start", "club"),
     ("conclude", "club"),
+    ("learn", "cafe", "Families came", "--next-action", "Call the families"),
+    ("add", "sprint", "Autumn", "--slug", "autumn"),
+    ("add", "questionnaire", "Citizen orientation", "--slug", "co", "--dimension", "Asking"),
+    ("add", "item", "co", "Q1", "We ask citizens first", "--dimension", "Asking"),
+    ("add", "survey-round", "co", "Spring", "--slug", "spring", "--department", "Culture"),
+    ("add", "term", "co-creation", "--slug", "cocreation"),
+    ("add", "workshop-action", "Invite citizens", "--slug", "invite", "--objective", "welfare"),
 )
 
 #: Each command, and the arguments that make it do its work, as a script runs it.
 COMMANDS: dict[str, tuple[str, ...]] = {
     "abandon": ("abandon", "walks", "--reason", "no room"),
+    "agree": ("agree", "cocreation", "--definition", "en=Making it with citizens"),
     "check": ("check",),
     "completion": ("completion", "bash"),
     "conclude": ("conclude", "cafe"),
     "decide": ("decide", "club", "scale-up", "--rationale", "families came"),
     "delete": ("delete", "anna"),
+    "done": ("done", "invite"),
     "edit": ("edit", "walks", "--set", "title=Evening walks"),
     "export": ("export",),
+    "follow-up": ("follow-up", "cafe", "1", "--owner", "Bo", "--due", "2026-12-15"),
+    "glossary": ("glossary",),
     "history": ("history", "walks"),
     "import": ("import", "programme.jsonl"),
     "import-csv": ("import-csv", "participants", "panel.csv"),
+    "import-responses": ("import-responses", "spring", "answers.csv"),
     "init": ("init",),
     "learn": ("learn", "cafe", "Seven families came twice"),
     "link": ("link", "walks", "--participant", "anna"),
     "list": ("list", "experiments"),
+    "maturity": ("maturity",),
     "measure": ("measure", "families", "7", "--experiment", "cafe"),
+    "next-steps": ("next-steps",),
     "plugins": ("plugins",),
     "purge": ("purge", "anna", "--yes"),
     "report": ("report",),
     "restore": ("restore", "gone"),
     "show": ("show", "walks"),
+    "sprints": ("sprints",),
     "start": ("start", "walks"),
+    "templates": ("templates",),
     "unlink": ("unlink", "walks", "--objective", "culture"),
     "verify": ("verify",),
 }
@@ -64,11 +80,20 @@ ADDS: dict[str, tuple[str, ...]] = {
     "excuse": ("excuse", "pupils", "already-asked", "--objective", "welfare"),
     "experiment": ("experiment", "Library nights"),
     "hypothesis": ("hypothesis", "walks", "Families walk together"),
+    "interpretation": ("interpretation", "cocreation", "Culture", "Inviting artists in"),
+    "interview-note": ("interview-note", "People want to be asked"),
+    "item": ("item", "co", "Q2", "We listen to what they say", "--dimension", "Asking"),
     "key-result": ("key-result", "welfare", "visits", "--baseline", "0", "--target", "9"),
     "objective": ("objective", "Health"),
     "participant": ("participant", "user"),
+    "phase": ("phase", "autumn", "Explore"),
     "prototype": ("prototype", "walks", "A map"),
-    "sprint": ("sprint", "Autumn"),
+    "questionnaire": ("questionnaire", "Trust"),
+    "sprint": ("sprint", "Spring"),
+    "survey-round": ("survey-round", "co", "Autumn"),
+    "template": ("template", "Frontline"),
+    "term": ("term", "prototype"),
+    "workshop-action": ("workshop-action", "Map the services", "--objective", "welfare"),
 }
 
 #: What a command may exit with and still have done its work: `check` finds things.
@@ -104,6 +129,7 @@ def workdir(built: Path, tmp_path: Path) -> Path:
     for name in ("programme.db", "programme.jsonl"):
         shutil.copy(built / name, tmp_path / name)
     (tmp_path / "panel.csv").write_bytes(b"\xef\xbb\xbfslug;role\r\nole;citizen\r\n")
+    (tmp_path / "answers.csv").write_bytes(b"department;Q1\r\nCulture;4\r\n")
     return tmp_path
 
 

@@ -142,15 +142,22 @@ PUBLIC_MODULES = (
     "experiments.checks",
     "experiments.dataframes",
     "experiments.errors",
+    "experiments.follow_up",
     "experiments.hookspecs",
+    "experiments.maturity",
+    "experiments.mental_models",
     "experiments.plugins",
     "experiments.query",
     "experiments.reports",
     "experiments.rollup",
     "experiments.spreadsheets",
+    "experiments.sprints",
     "experiments.stores",
+    "experiments.templates",
+    "experiments.surveys",
     "experiments.testing",
     "experiments.tracking",
+    "experiments.vocabulary",
 )
 
 

@@ -168,7 +168,7 @@ def _query(side: SQLSide, kind: str, where: str | None, order: str | None, ids: 
         _postgres_layout.DIALECT,
         "records",
         kind,
-        _postgres_layout.encode_filter(bound),
+        bound,
         parse_order(kind, order),
         limit,
         0,

@@ -217,7 +217,7 @@ def _box_end(sprint: Sprint) -> object:
 
 
 def _downgrade(side: SQLSide) -> None:
-    """Take a store back to layout 2, as the release before the views left it."""
+    """Take a store back to layout 5, the last before the views, as it left it."""
     if side.backend == "sqlite":
         assert side.path is not None
         with sqlite3.connect(side.path) as connection:
@@ -239,7 +239,7 @@ def _downgrade(side: SQLSide) -> None:
                 "CREATE VIEW current AS SELECT r.*, v.data AS data FROM records r "
                 "LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision"
             )
-            connection.execute("PRAGMA user_version = 2")
+            connection.execute("PRAGMA user_version = 5")
         return
     views = [f"DROP VIEW {name}" for name in side.views()]
     indexes = [
@@ -258,7 +258,7 @@ def _downgrade(side: SQLSide) -> None:
         *views,
         *indexes,
         "ALTER TABLE records DROP COLUMN time_box_start, DROP COLUMN time_box_end",
-        "DELETE FROM experiments_migrations WHERE version > 2",
+        "DELETE FROM experiments_migrations WHERE version > 5",
     )
 
 
@@ -285,7 +285,7 @@ class TestMigration:
 
     @pytest.mark.slow
     def test_eight_processes_migrate_an_older_store_once(self, sql_side: SQLSide):
-        """8 processes opening a store of layout 2 at once: one migration, no error."""
+        """8 processes opening a store of layout 5 at once: one migration, no error."""
         with _open(sql_side, create=True) as store:
             store.save(Experiment(title="Walks", tags=["pilot"]))
         _downgrade(sql_side)

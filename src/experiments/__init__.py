@@ -6,9 +6,9 @@ used, so that ``import experiments`` stays about as cheap as importing its depen
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from experiments._lazy import lazy_attributes
 from experiments._version import __version__
 from experiments.errors import (
     ConflictError,
@@ -36,23 +36,38 @@ from experiments.model import (
     Fidelity,
     Hypothesis,
     HypothesisStatus,
+    Interpretation,
+    InterviewNote,
     Involvement,
+    Item,
     KeyResult,
+    LanguageCode,
     Learning,
     Measurement,
+    NextStep,
     Note,
     NoteLevel,
     Objective,
     Outcome,
     Participant,
     Participation,
+    Phase,
     Prototype,
+    Questionnaire,
     Record,
+    Requirement,
+    Response,
     Role,
+    Scale,
+    Scope,
     Sprint,
     Stance,
+    SurveyRound,
+    Template,
+    Term,
     TimeBox,
     Verdict,
+    WorkshopAction,
     slugify,
 )
 
@@ -81,11 +96,16 @@ __all__ = [
     "Field",
     "Hypothesis",
     "HypothesisStatus",
+    "Interpretation",
+    "InterviewNote",
     "Involvement",
+    "Item",
     "KeyResult",
+    "LanguageCode",
     "Learning",
     "Measurement",
     "MissingExtraError",
+    "NextStep",
     "NotFoundError",
     "Note",
     "NoteLevel",
@@ -93,22 +113,32 @@ __all__ = [
     "Outcome",
     "Participant",
     "Participation",
+    "Phase",
     "PluginError",
     "Plugins",
     "Prototype",
+    "Questionnaire",
     "Record",
     "ReportError",
+    "Requirement",
+    "Response",
     "Role",
+    "Scale",
     "SchemaError",
+    "Scope",
     "Sprint",
     "Stance",
     "Store",
     "StoreError",
     "StoreURL",
+    "SurveyRound",
+    "Template",
+    "Term",
     "TimeBox",
     "TransitionError",
     "ValidationError",
     "Verdict",
+    "WorkshopAction",
     "__version__",
     "connect",
     "hookimpl",
@@ -133,10 +163,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'experiments' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())

@@ -13,6 +13,7 @@ import click
 from experiments.cli.app import (
     EXIT,
     Context,
+    at_option,
     cli,
     fail,
     handle_errors,
@@ -21,9 +22,11 @@ from experiments.cli.app import (
     record_option,
     store_command,
 )
+from experiments.cli.mental_models import analysis_options
 from experiments.cli.progress import Progress, lines_in
 from experiments.cli.words import SEE
 from experiments.errors import ValidationError
+from experiments.model._time import format_datetime
 
 __all__: list[str] = []
 
@@ -31,7 +34,7 @@ __all__: list[str] = []
 @cli.command()
 @record_option("--experiment", kind="experiment", what="check one experiment")
 @record_option("--objective", kind="objective", what="check one objective and its sub-objectives")
-@click.option("--at", metavar="TIME", help="check as of this time (ISO 8601; default now)")
+@at_option("check as of this time")
 @click.option(
     "--disable",
     "disabled",
@@ -86,7 +89,7 @@ def check(
         )
     state.emit(
         {
-            "at": report.at.to_iso8601_string(),
+            "at": format_datetime(report.at),
             "checks": list(report.checks),
             "findings": [
                 {
@@ -279,7 +282,7 @@ def completion(state: Context, shell: str) -> None:
     "format_",
     metavar="FORMAT",
     help=(
-        "md, json, csv, csv-comma, html or a plugin's format "
+        "md, json, csv, csv-comma, html, maturity-csv, glossary-csv or a plugin's format "
         "(default: the -o file's extension, else md)"
     ),
 )
@@ -291,8 +294,9 @@ def completion(state: Context, shell: str) -> None:
     help="file or directory to write; 'board/' makes the directory (default, or -: standard "
     "output)",
 )
-@click.option("--at", metavar="TIME", help="report as of this time (ISO 8601; default now)")
+@at_option("report as of this time")
 @click.option("--no-checks", is_flag=True, help="leave out what the checks find")
+@analysis_options
 @store_command
 def report(
     state: Context,
@@ -302,6 +306,8 @@ def report(
     output: str | None,
     at: str | None,
     no_checks: bool,
+    group_by: str,
+    min_group_size: int,
 ) -> None:
     """Write the roll-up report of the strategy, or of one objective, for a board.
 
@@ -332,6 +338,8 @@ def report(
             at=at,
             checks=not no_checks,
             plugins=store.plugins,
+            group_by=group_by,
+            min_group_size=min_group_size,
             progress=progress.over,
         )
         written: Path | None = None

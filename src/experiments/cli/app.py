@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
 
 import click
+import pendulum
 
 from experiments.cli.progress import Progress
 from experiments.cli.text import one_line, shown_data
@@ -25,10 +26,12 @@ from experiments.errors import (
     ValidationError,
 )
 from experiments.model import Record
+from experiments.model._time import format_datetime
 
 __all__ = [
     "EXIT",
     "Context",
+    "at_option",
     "cli",
     "fail",
     "handle_errors",
@@ -156,7 +159,7 @@ class Context:
     def emit(self, data: Any, text: str | Callable[[], str]) -> None:
         """Print ``data`` as JSON with --json, else ``text``."""
         if self.as_json:
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_value))
         else:
             click.echo(text() if callable(text) else text)
 
@@ -175,6 +178,13 @@ class Context:
     def progress(self, label: str) -> Progress:
         """A progress bar for the command's work: on a terminal only, never when piped."""
         return Progress(label)
+
+
+def _json_value(value: object) -> str:
+    """What --json prints for a value JSON has no type for: times in RFC 3339."""
+    if isinstance(value, pendulum.DateTime):
+        return format_datetime(value)
+    return str(value)
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
@@ -237,6 +247,11 @@ def json_option(command: F) -> F:
         callback=_set_json,
         help="print JSON instead of text, for scripts",
     )(command)
+
+
+def at_option(what: str) -> Callable[[F], F]:
+    """``--at TIME``: the moment a command reads as of, or when what it records happened."""
+    return click.option("--at", metavar="TIME", help=f"{what} (ISO 8601; default now)")
 
 
 def record_option(

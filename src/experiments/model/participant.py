@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from typing import ClassVar, Final
+from collections.abc import Iterable
+from typing import ClassVar, Final, Protocol
 
 import attrs
 
@@ -26,6 +27,9 @@ __all__ = [
     "Participation",
     "Role",
     "Stance",
+    "departments_of",
+    "is_external_role",
+    "role_words",
 ]
 
 
@@ -95,11 +99,19 @@ def _to_involvement(value: Involvement | str) -> Involvement:
     return to_enum(Involvement, value)
 
 
+def is_external_role(role: Role) -> bool:
+    """Whether people of ``role`` come from outside the organisation unless said otherwise.
+
+    Someone of role ``other`` is neither: whether they are external must be said.
+    """
+    return role is not Role.OTHER and role not in INTERNAL_ROLES
+
+
 def _external_by_role(self: Participant) -> bool:
     if self.role is Role.OTHER:
         unfit = Unfit("must be given (True or False) for role 'other'")
         raise unfit.error(f"{type(self).__name__}.external", None)
-    return self.role not in INTERNAL_ROLES
+    return is_external_role(self.role)
 
 
 @attrs.frozen(kw_only=True, field_transformer=named_errors)
@@ -174,3 +186,29 @@ class Participation(Record):
         if self.slug is not None:
             return self.slug
         return f"{self.experiment}/{self.participant}"
+
+
+class _Placed(Protocol):
+    """Anyone with a place in the organisation, or outside it."""
+
+    @property
+    def external(self) -> bool: ...
+    @property
+    def department(self) -> str | None: ...
+
+
+def departments_of(people: Iterable[_Placed]) -> set[str]:
+    """The departments or units of the organisation that ``people`` come from.
+
+    Only internal participants count: a team "across silos" crosses the organisation's
+    own departments, whatever the people from outside call theirs.
+    """
+    return {p.department for p in people if not p.external and p.department}
+
+
+def role_words(role: Role) -> str:
+    """A role as a phrase with its article: ``"a citizen"``, ``"an expert"``."""
+    if role is Role.OTHER:
+        return "someone in another role"
+    words = role.value.replace("-", " ")
+    return f"{'an' if words[0] in 'aeio' else 'a'} {words}"

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import pendulum
 
-from experiments.model._time import parse_datetime, parse_timebox, utc_key
+from experiments.model._time import parse_datetime, parse_timebox, utc_key, with_zone
 from experiments.model.asof import time_box_end, time_box_start
 
 __all__ = ["BOUNDS", "time_box_bounds", "time_box_instants"]
@@ -40,9 +40,21 @@ def time_box_instants(
 
 
 def time_box_bounds(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The start and end of a record's time box as fixed-width UTC text, or None."""
-    start, end = time_box_instants(data.get("time_box"), data.get("started_at"))
+    """The start and end of a record's time box as fixed-width UTC text, or None.
+
+    The times are read in the zones their own fields name, whose calendar the box ends on.
+    """
+    start, end = time_box_instants(_zoned(data, "time_box"), _zoned(data, "started_at"))
     return (
         None if start is None else utc_key(start),
         None if end is None else utc_key(end),
     )
+
+
+def _zoned(data: Mapping[str, Any], name: str) -> object:
+    """The stored text of time field ``name`` with the zone its ``_zone`` field names."""
+    text = data.get(name)
+    zone = data.get(f"{name}_zone")
+    if isinstance(text, str) and isinstance(zone, str):
+        return with_zone(text, zone)
+    return text

@@ -13,29 +13,26 @@ migration.
 from __future__ import annotations
 
 import decimal
+import functools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final, cast
-
-import attrs
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from experiments.errors import ExperimentsError
+from experiments.model import KINDS
 from experiments.model._time import UTC_WIDTH
 from experiments.query import (
-    All,
-    AnyOf,
-    Bound,
-    BoundExpr,
     BoundMeasure,
     Count,
     CountDistinct,
-    Expr,
     FieldInfo,
     FieldType,
     Latest,
-    Not,
     Sum,
+    comparable,
+    field_types,
 )
+from experiments.serialization import dumps, rewritten
 from experiments.stores import _views
 from experiments.stores._derived import BOUNDS, time_box_bounds
 from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
@@ -49,10 +46,7 @@ __all__ = [
     "VIEWS",
     "VIEWS_AS_OF",
     "Step",
-    "converted",
-    "encode_filter",
-    "group_converter",
-    "measure_converter",
+    "converters",
     "query_copy",
 ]
 
@@ -78,14 +72,46 @@ def _reference_index(field: str) -> str:
     )
 
 
-#: A step of a migration: a SQL statement (``{s}`` standing for the quoted schema
-#: name), or a function that changes the schema in Python, given the connection and
-#: the quoted schema name.
+def _times_in_rfc3339(connection: psycopg.Connection[Any], schema: str) -> None:
+    """5: every version's data in record schema 5 (times in RFC 3339), read in pages.
+
+    The query copy of each current version is made again: it holds each time as its
+    UTC key, where before it held the written text, which began with that key.
+    """
+    after: tuple[str, int] = ("", 0)
+    while True:
+        page = connection.execute(
+            f"SELECT v.id, v.revision, v.data, r.revision FROM {schema}.versions v "
+            f"LEFT JOIN {schema}.records r ON r.id = v.id "
+            "WHERE (v.id, v.revision) > (%s, %s) ORDER BY v.id, v.revision LIMIT 500",
+            after,
+        ).fetchall()
+        if not page:
+            return
+        after = page[-1][0], page[-1][1]
+        for record_id, revision, text, current in page:
+            data = rewritten(text)
+            if data is None:
+                continue
+            fresh = dumps(data)
+            connection.execute(
+                f"UPDATE {schema}.versions SET data = %s WHERE id = %s AND revision = %s",
+                (fresh, record_id, revision),
+            )
+            if current == revision:
+                connection.execute(
+                    f"UPDATE {schema}.records SET data = %s, doc = %s::jsonb WHERE id = %s",
+                    (fresh, query_copy(data, fresh), record_id),
+                )
+
+
+#: A migration step: SQL, with ``{s}`` for the quoted schema name, or a function that
+#: changes the data itself, given a connection and that name.
 Step = str | Callable[["psycopg.Connection[Any]", str], None]
 
 
 def _fill_time_box_bounds(connection: psycopg.Connection[Any], schema: str) -> None:
-    """Where each stored time box starts and ends (layout 3 stores them on write)."""
+    """Where each stored time box starts and ends (layout 6 stores them on write)."""
     rows = connection.execute(
         f"SELECT id, data FROM {schema}.records WHERE doc ? 'time_box'"
     ).fetchall()
@@ -116,8 +142,8 @@ def _field_index(field: str, expression: str, *, ordered: bool = False) -> tuple
     return (made, f"ALTER INDEX {{s}}.records_{field} ALTER COLUMN 2 SET STATISTICS 0")
 
 
-def _third_layout() -> tuple[Step, ...]:
-    """Layout 3: time box bounds, and an index for every documented filter and order."""
+def _sixth_layout() -> tuple[Step, ...]:
+    """Layout 6: time box bounds, and an index for every documented filter and order."""
     done = {*_REFERENCE_FIELDS, "revises"}  # indexed in layouts 1 and 2
     return (
         "ALTER TABLE {s}.records " + ", ".join(f"ADD COLUMN {name} timestamptz" for name in BOUNDS),
@@ -143,8 +169,8 @@ def _third_layout() -> tuple[Step, ...]:
 
 
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes a schema from version n-1 to n.
-#: ``{s}`` stands for the quoted schema name.  Statistics are off for the data columns:
-#: the planner never needs them, and a histogram would keep samples of purged records.
+#: Statistics are off for the data columns: the planner never needs them, and a
+#: histogram would keep samples of purged records.
 MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     (
         """CREATE TABLE {s}.experiments_migrations (
@@ -177,14 +203,35 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
         # 2: a decision names the decision it revises; the purge cascade looks it up.
         _reference_index("revises"),
     ),
-    _third_layout(),
+    (
+        # 3: the maturity analysis and the shared vocabulary.  Items and rounds name
+        # their questionnaire, responses their round, interpretations their term.
+        _reference_index("questionnaire"),
+        _reference_index("round"),
+        _reference_index("term"),
+    ),
+    (
+        # 4: an experiment names the template it was made from, and a phase its sprint
+        # (the sprint index covers every kind already).  The query copy of a prototype
+        # shown before 4 gets the fidelity it was first shown at, as reading it gives.
+        _reference_index("template"),
+        """UPDATE {s}.records
+            SET doc = jsonb_set(doc, '{{shown_as}}', doc -> 'fidelity')
+            WHERE kind = 'prototype' AND doc ->> 'shown_at' IS NOT NULL
+            AND doc ->> 'shown_as' IS NULL""",
+    ),
+    (
+        # 5: times in RFC 3339 with their offset, zone names in fields of their own.
+        _times_in_rfc3339,
+    ),
+    _sixth_layout(),
 )
 
 #: The analyst's views, made afresh after every migration (see ``_views``).
 VIEWS: Final = _views.postgres_views()
 
 #: The views each layout version makes; see ``_sqlite_layout.VIEWS_AS_OF``.
-VIEWS_AS_OF: Final = {3: "3b892d0837085e58"}
+VIEWS_AS_OF: Final = {6: "c22657405de7ebc2"}
 
 # The query copy:
 #
@@ -207,50 +254,48 @@ def _exact(number: float) -> str:
 _dumps: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+@functools.cache
+def _time_fields(kind: object) -> tuple[tuple[str, FieldType], ...]:
+    """The fields of ``kind`` whose copy is their comparable form: times and time boxes."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        return ()
+    return tuple(
+        (name, info.kind)
+        for name, info in field_types(kind).items()
+        if info.kind in (FieldType.DATETIME, FieldType.TIMEBOX)
+    )
+
+
 def query_copy(data: Mapping[str, Any], text: str) -> str:
     """The jsonb copy of a record that queries run on, given its JSON ``text``.
 
-    Without a float among its fields (most kinds) that is the text itself.
+    Times and time boxes are in the form queries compare (fixed-width UTC text, see
+    :func:`~experiments.query.comparable`), floats exact.  A record with neither a
+    float nor a time written otherwise (most records: a time with microseconds in UTC
+    is its key already) is copied as its text itself.
     """
-    if not any(type(value) is float for value in data.values()):
+    keys = {}
+    for name, kind in _time_fields(data.get("kind")):
+        value = data.get(name)
+        if value is not None:
+            key = comparable(data, name, kind)
+            if key != value:
+                keys[name] = key
+    if not keys and not any(type(value) is float for value in data.values()):
         return text
     parts = []
-    for key, value in data.items():
-        rendered = _exact(value) if isinstance(value, float) else _dumps(value)
-        parts.append(f"{_dumps(key)}:{rendered}")
+    for name, value in data.items():
+        if name in keys:
+            rendered = _dumps(keys[name])
+        else:
+            rendered = _exact(value) if isinstance(value, float) else _dumps(value)
+        parts.append(f"{_dumps(name)}:{rendered}")
     return "{" + ",".join(parts) + "}"
 
 
 def _number(value: decimal.Decimal) -> int | float:
     """A numeric from the query copy as the int or float it was stored as."""
     return int(value) if int(value.as_tuple().exponent) >= 0 else float(value)
-
-
-def _encode_value(info: FieldInfo, value: Any) -> Any:
-    if isinstance(value, tuple):
-        return tuple(_encode_value(info, v) for v in value)
-    if value is None:
-        return None
-    if info.kind is FieldType.NUMBER:
-        return decimal.Decimal(value)
-    if info.kind is FieldType.BOOL:
-        return int(value)
-    return value
-
-
-def encode_filter(expr: BoundExpr | None) -> BoundExpr | None:
-    """Filter values in the form the query copy stores them in."""
-    return None if expr is None else cast("BoundExpr", _encoded(expr))
-
-
-def _encoded(expr: Expr) -> Expr:
-    if isinstance(expr, Bound):
-        return attrs.evolve(expr, value=_encode_value(expr.info, expr.value))
-    if isinstance(expr, All | AnyOf):
-        return type(expr)(tuple(_encoded(part) for part in expr.parts))
-    if isinstance(expr, Not):
-        return Not(_encoded(expr.part))
-    return expr
 
 
 class _PostgreSQL:
@@ -281,6 +326,7 @@ class _PostgreSQL:
         if info.kind is FieldType.BOOL:
             return f"({text}::boolean::integer)"
         if info.kind is FieldType.DATETIME:
+            # The copy holds the time's UTC key (see query_copy): this is that key.
             return f'(left({text}, {UTC_WIDTH}) COLLATE "C")'
         return f'({text} COLLATE "C")'
 
@@ -312,6 +358,14 @@ class _PostgreSQL:
     def order(self, expression: str, *, descending: bool) -> str:
         return f"{expression} DESC NULLS LAST" if descending else f"{expression} ASC NULLS FIRST"
 
+    def parameter(self, info: FieldInfo, value: Any) -> Any:
+        # As the query copy holds them: numbers as exact decimals, booleans as 0 and 1.
+        if info.kind is FieldType.NUMBER:
+            return decimal.Decimal(value)
+        if info.kind is FieldType.BOOL:
+            return int(value)
+        return value
+
 
 DIALECT: Final = _PostgreSQL()
 
@@ -319,12 +373,24 @@ DIALECT: Final = _PostgreSQL()
 _Converter = Callable[[Any], Any]
 
 
-def group_converter(info: FieldInfo) -> _Converter | None:
+def converters(
+    group_by: list[tuple[str, FieldInfo]], measures: dict[str, BoundMeasure]
+) -> list[tuple[int, _Converter]]:
+    """The columns of an aggregate that need converting to what the fallback computes.
+
+    Only numbers, sums and latest values do; the rest comes back as stored.
+    """
+    found = [_group_converter(info) for _, info in group_by]
+    found += [_measure_converter(m) for m in measures.values()]
+    return [(index, convert) for index, convert in enumerate(found) if convert is not None]
+
+
+def _group_converter(info: FieldInfo) -> _Converter | None:
     """How a group key comes back as stored: numbers as the int or float they were."""
     return _number if info.kind is FieldType.NUMBER else None
 
 
-def measure_converter(measure: BoundMeasure) -> _Converter | None:
+def _measure_converter(measure: BoundMeasure) -> _Converter | None:
     """How a measure from SQL becomes what the Python fallback computes."""
     kind = measure.measure
     if isinstance(kind, Sum):
@@ -334,15 +400,4 @@ def measure_converter(measure: BoundMeasure) -> _Converter | None:
     if isinstance(kind, Count | CountDistinct):
         return None
     assert measure.info is not None
-    return group_converter(measure.info)
-
-
-def converted(
-    rows: Iterable[tuple[Any, ...]], labels: list[str], converters: list[tuple[int, _Converter]]
-) -> Iterator[dict[str, Any]]:
-    for row in rows:
-        values = list(row)
-        for index, convert in converters:
-            if values[index] is not None:
-                values[index] = convert(values[index])
-        yield dict(zip(labels, values, strict=True))
+    return _group_converter(measure.info)

@@ -14,6 +14,7 @@ from experiments.errors import ConflictError
 from experiments.serialization import dumps, from_data
 from experiments.stores._derived import time_box_bounds
 from experiments.stores._postgres_layout import query_copy
+from experiments.stores._sqlstore import refused_update
 from experiments.stores.changes import ImportVersion, Put, conflict, import_conflict, other_kind
 
 if TYPE_CHECKING:
@@ -118,9 +119,7 @@ def put_one(store: PostgresStore, cursor: psycopg.Cursor[Any], change: Put) -> A
                 f"SELECT revision, kind FROM {s}.records WHERE id = %s",
                 (record.id,),
             ).fetchone()
-            if stored is not None and stored[1] != record.kind:
-                raise other_kind(record, stored[1])
-            raise conflict(record, change.expected, 0 if stored is None else stored[0])
+            raise refused_update(record, change.expected, stored)
     cursor.execute(
         f"INSERT INTO {s}.versions (id, revision, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
         (record.id, record.revision, text),

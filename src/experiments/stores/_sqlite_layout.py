@@ -13,6 +13,7 @@ after them.
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
@@ -20,9 +21,8 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from experiments.errors import ExperimentsError
 from experiments.model import KINDS
-from experiments.model._time import UTC_WIDTH
-from experiments.query import FieldInfo, FieldType, field_types
-from experiments.serialization import dumps
+from experiments.query import FieldInfo, FieldType, comparable, field_types
+from experiments.serialization import dumps, rewritten
 from experiments.stores import _views
 from experiments.stores._derived import BOUNDS, time_box_bounds
 from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
@@ -59,7 +59,8 @@ def _hot_fields() -> dict[str, FieldType]:
     left_out = {
         "id", "kind", "revision", "metadata", "criterion", "abandon_reason", "challenge",
         "description", "details", "insight", "link", "name", "next_action", "observation",
-        "rationale", "text", "next_steps", "facilitators", "decided_by",
+        "rationale", "text", "next_steps", "facilitators", "decided_by", "agreed_by",
+        "stated_by", "interviewer", "scaffold",
     }  # fmt: skip
     hot: dict[str, FieldType] = {}
     for kind in KINDS:
@@ -69,7 +70,8 @@ def _hot_fields() -> dict[str, FieldType]:
     return dict(sorted(hot.items()))
 
 
-#: Hot field name -> how it is stored (times as their fixed-width UTC text, lists as JSON).
+#: Hot field name -> how it is stored: times and time boxes in the form queries compare
+#: (:func:`~experiments.query.comparable`: fixed-width UTC text), lists as JSON.
 HOT: Final = _hot_fields()
 
 # The hot columns of the first layout, as it was written: a migration never changes.
@@ -89,17 +91,76 @@ _FIRST_HOT: Final = (
 Step = str | Callable[[sqlite3.Connection], None]
 
 
+# The hot columns the maturity analysis and the shared vocabulary brought in layout 3.
+_THIRD_HOT: Final = (
+    "agreed_at", "answered_at", "closed_at", "code", "departments", "dimension",
+    "dimensions", "done_at", "experiments", "interviewed_at", "items", "language", "levels",
+    "opened_at", "questionnaire", "round", "source_key", "stated_at", "term", "terms",
+    "word", "workshop",
+)  # fmt: skip
+
+# The hot columns templates, sprint phases and trackable next steps brought in layout 4.
+_FOURTH_HOT: Final = (
+    "template", "since", "shown_as", "roles", "stances", "min_departments", "min_external",
+    "to_start", "to_conclude", "mandatory_for", "position",
+)  # fmt: skip
+
+#: The hot columns that hold times and time boxes in layout 5, as it was written.
+_TIME_COLUMNS: Final = (
+    "abandoned_at", "agreed_at", "answered_at", "closed_at", "concluded_at", "created_at",
+    "decided_at", "deleted_at", "done_at", "interviewed_at", "measured_at", "noted_at",
+    "observed_at", "opened_at", "shown_at", "started_at", "stated_at", "time_box",
+    "updated_at",
+)  # fmt: skip
+
+
+def _times_in_rfc3339(connection: sqlite3.Connection) -> None:
+    """5: every version's data in record schema 5 (times in RFC 3339), read in pages.
+
+    The hot columns are set again from the current versions; they hold the same UTC
+    text as before, which the written form no longer begins with.
+    """
+    update_hot = (
+        "UPDATE records SET "
+        + ", ".join(f'"{name}" = ?' for name in _TIME_COLUMNS)
+        + " WHERE id = ? AND revision = ?"
+    )
+    after: tuple[str, int] = ("", 0)
+    while True:
+        page = connection.execute(
+            "SELECT id, revision, data FROM versions WHERE (id, revision) > (?, ?) "
+            "ORDER BY id, revision LIMIT 500",
+            after,
+        ).fetchall()
+        if not page:
+            return
+        after = page[-1][0], page[-1][1]
+        for record_id, revision, text in page:
+            data = rewritten(text)
+            if data is None:
+                continue
+            connection.execute(
+                "UPDATE versions SET data = ? WHERE id = ? AND revision = ?",
+                (dumps(data), record_id, revision),
+            )
+            times = [
+                comparable(data, name, HOT[name]) if name in data else None
+                for name in _TIME_COLUMNS
+            ]
+            connection.execute(update_hot, (*times, record_id, revision))
+
+
 def _fill_time_box_bounds(connection: sqlite3.Connection) -> None:
-    """Where each stored time box starts and ends (layout 3 stores them on write)."""
+    """Where each stored time box starts and ends (layout 6 stores them on write)."""
     rows = connection.execute(
-        "SELECT r.id, r.time_box, json_extract(v.data, '$.started_at') FROM records r "
+        "SELECT r.id, v.data FROM records r "
         "JOIN versions v ON v.id = r.id AND v.revision = r.revision "
         "WHERE r.time_box IS NOT NULL"
     ).fetchall()
     filled = []
-    for record_id, time_box, started_at in rows:
+    for record_id, text in rows:
         try:
-            bounds = time_box_bounds({"time_box": time_box, "started_at": started_at})
+            bounds = time_box_bounds(json.loads(text))
         except (ExperimentsError, TypeError, ValueError):
             continue  # damaged: `experiments verify` reports it; the view shows no bounds
         filled.append((*bounds, record_id))
@@ -139,8 +200,8 @@ def _planner_statistics(connection: sqlite3.Connection) -> None:
     connection.executemany("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", rows)
 
 
-def _third_layout() -> tuple[Step, ...]:
-    """Layout 3: time box bounds, list elements, and an index for every documented filter."""
+def _sixth_layout() -> tuple[Step, ...]:
+    """Layout 6: time box bounds, list elements, and an index for every documented filter."""
     watched = ", ".join(f'"{field}"' for field in LIST_FIELDS)
     scalar = [field for field in SCALAR_FIELDS if field != "experiment"]  # indexed in 1
     return (
@@ -222,11 +283,39 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
             SELECT r.*, v.data AS data
             FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
-    _third_layout(),
+    (
+        # 3: questionnaires, items, survey rounds, responses, interview notes, workshop
+        # actions, terms and interpretations; objectives and experiments name terms.
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _THIRD_HOT),
+        # A round's responses are read together, and there are many of them.
+        'CREATE INDEX records_round ON records ("round") WHERE "round" IS NOT NULL',
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    ),
+    (
+        # 4: templates and sprint phases; an experiment's template, a key result's start,
+        # the fidelity a prototype was first shown at.  Only the last has stored values:
+        # a prototype shown before 4 was shown as finished as it is (as the schema says).
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _FOURTH_HOT),
+        """UPDATE records SET "shown_as" = "fidelity"
+            WHERE kind = 'prototype' AND "shown_at" IS NOT NULL""",
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    ),
+    (
+        # 5: times in RFC 3339 with their offset, zone names in fields of their own.
+        _times_in_rfc3339,
+    ),
+    _sixth_layout(),
 )
 
-_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"}
+_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT) | set(_FOURTH_HOT)
 assert set(HOT) == _LAID_OUT, f"a hot column without a migration: {set(HOT) ^ _LAID_OUT}"
+assert set(_TIME_COLUMNS) <= set(HOT), "migration 5 sets a column that is not hot"
 
 #: The analyst's views, made afresh after every migration (see ``_views``).
 VIEWS: Final = _views.sqlite_views(frozenset(HOT))
@@ -236,7 +325,7 @@ VIEWS: Final = _views.sqlite_views(frozenset(HOT))
 #: views: add the next layout version (a migration, with no statement if the fields need
 #: no column) and its entry here, so that every store migrated to it gets the new views.
 #: ``tests/test_sql_views.py`` fails while the latest version has no entry for them.
-VIEWS_AS_OF: Final = {3: "b9cb23f3aa35a5b1"}
+VIEWS_AS_OF: Final = {6: "51b19ec22d45e7f4"}
 
 
 class KindSQL(NamedTuple):
@@ -291,8 +380,8 @@ def hot_values(plan: tuple[tuple[str, FieldType], ...], data: Mapping[str, Any])
             break
         value = data.get(name)
         if value is not None:
-            if kind is FieldType.DATETIME:
-                value = value[:UTC_WIDTH]
+            if kind is FieldType.DATETIME or kind is FieldType.TIMEBOX:
+                value = comparable(data, name, kind)
             elif kind is FieldType.LIST:
                 value = dumps(value) if value else "[]"  # most tags lists are empty
             elif kind is FieldType.BOOL:
@@ -324,17 +413,19 @@ class _SQLite:
     unlimited = "-1"
 
     def raw_field(self, name: str, table: str = "r") -> str:
-        if name in HOT and HOT[name] is not FieldType.DATETIME:
+        if name in HOT:
             return f'{table}."{name}"'
         if name in ("id", "kind", "revision"):
             return f"{table}.{name}"
         return f"json_extract({table}.data, '$.\"{name}\"')"
 
     def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
+        # Every time and time box is hot (the assertion on HOT above keeps it so): the
+        # JSON holds their written text, which does not sort like the instants.
+        assert name in HOT or info.kind not in (FieldType.DATETIME, FieldType.TIMEBOX), name
         if name in HOT or name in ("id", "kind", "revision"):
             return f'{table}."{name}"'
-        raw = self.raw_field(name, table)
-        return f"substr({raw}, 1, {UTC_WIDTH})" if info.kind is FieldType.DATETIME else raw
+        return self.raw_field(name, table)
 
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
         if name in HOT:
@@ -364,6 +455,9 @@ class _SQLite:
     def order(self, expression: str, *, descending: bool) -> str:
         # SQLite sorts NULL first ascending and last descending: what we promise.
         return f"{expression} DESC" if descending else expression
+
+    def parameter(self, info: FieldInfo, value: Any) -> Any:
+        return value
 
 
 DIALECT: Final = _SQLite()

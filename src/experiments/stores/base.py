@@ -409,7 +409,8 @@ class Store(Backend):
         Latest("verdict", by="observed_at")})`` gives one row per hypothesis with the
         verdict of its latest learning.  A list field in ``group_by`` puts a record in
         one group per element (an empty list in the group None).  Values come as they
-        are stored (enum values, ids); minima and maxima of times as UTC instant text.
+        are stored (enum values, ids), times (in groups, minima, maxima and latest
+        values) as UTC instant text, ``2026-09-14T08:00:00.000000Z``.
         Rows come in no particular order; without ``group_by`` there is exactly one.
         Backends with :attr:`Capability.AGGREGATION_PUSHDOWN` compute this in their
         engine, the others stream every matching record once.

@@ -13,13 +13,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from experiments.serialization import dumps, from_data
-from experiments.stores.base import (
-    Capability,
+from experiments.stores.base import Capability, Store
+from experiments.stores.changes import (
     Change,
     ImportVersion,
     Purge,
     Put,
-    Store,
     conflict,
     import_conflict,
     other_kind,
