@@ -12,7 +12,9 @@ from experiments._lazy import lazy_attributes
 from experiments._version import __version__
 from experiments.errors import (
     ConflictError,
+    CSVError,
     ExperimentsError,
+    MissingExtraError,
     NotFoundError,
     PluginError,
     ReportError,
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AssumptionKind",
+    "CSVError",
     "Capability",
     "Comparison",
     "ConflictError",
@@ -101,6 +104,7 @@ __all__ = [
     "LanguageCode",
     "Learning",
     "Measurement",
+    "MissingExtraError",
     "NextStep",
     "NotFoundError",
     "Note",

@@ -32,8 +32,16 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model import KINDS, Record, TimeBox
-from experiments.model._time import UTC_WIDTH, TimeError, parse_date, parse_datetime, utc_key
+from experiments.model._time import (
+    TimeError,
+    parse_date,
+    parse_datetime,
+    timebox_key,
+    utc_key,
+    utc_key_of,
+)
 from experiments.model._validate import shorten, unfit_text
+from experiments.serialization import zone_field
 
 __all__ = [
     "All",
@@ -447,13 +455,31 @@ def combine(where: Expr | str | None, filters: Mapping[str, object]) -> Expr | N
 
 # --- evaluation over stored JSON data --------------------------------------------------
 
+_KEYED: Final = frozenset({FieldType.DATETIME, FieldType.TIMEBOX})
+
 
 def stored(data: Mapping[str, Any], field: str, info: FieldInfo) -> Any:
-    """A field's stored value in comparable form: times as their UTC instant text."""
+    """A field's stored value in comparable form (see :func:`comparable`)."""
+    return comparable(data, field, info.kind)
+
+
+def comparable(data: Mapping[str, Any], field: str, kind: FieldType) -> Any:
+    """A field's stored value in the form filters, orders and groups compare.
+
+    Times as their UTC key (fixed-width UTC text, which sorts like the instants), time
+    boxes as :func:`~experiments.model._time.timebox_key` (the start's UTC key, its zone
+    and the duration), everything else as it is stored.  SQL backends keep these
+    forms in the columns they query, so every backend compares the same values.
+    """
     value = data.get(field)
-    if info.kind is FieldType.DATETIME and value is not None:
-        return value[:UTC_WIDTH]
-    return value
+    if value is None or kind not in _KEYED or not isinstance(value, str):
+        return value
+    try:
+        if kind is FieldType.DATETIME:
+            return utc_key_of(value)
+        return timebox_key(value, data.get(zone_field(field)))
+    except (TimeError, TypeError, ValueError, OverflowError):
+        return value  # not a time: compared as the text it is, as reading it will report
 
 
 def _compare(op: Op, left: Any, right: Any) -> bool:
@@ -633,7 +659,10 @@ class Max:
 
 @attrs.frozen
 class Latest:
-    """``field`` of the group's record with the latest ``by`` (ties: the greatest id)."""
+    """``field`` of the group's record with the latest ``by`` (ties: the greatest id).
+
+    A time comes as UTC instant text, as from :class:`Min` and :class:`Max`.
+    """
 
     field: str
     by: str
@@ -758,7 +787,7 @@ def _step(measure: BoundMeasure, state: Any, data: Mapping[str, Any]) -> Any:
         by = stored(data, measure.by, measure.by_info)
         rank = ((0, 0) if by is None else (1, by), data["id"])
         if state is None or rank > state[0]:
-            return (rank, data.get(measure.field))
+            return (rank, value)
         return state
     if value is None:
         return state

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pendulum
 
+from experiments._progress import ProgressHook, counted
 from experiments.asof import AsOf
 from experiments.checks._options import (
     BOOLEAN_OPTION,
@@ -126,6 +127,7 @@ def run_checks(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     disabled: Iterable[str] = (),
     plugins: Plugins | None = None,
+    progress: ProgressHook | None = None,
 ) -> CheckReport:
     """Run every registered check on one experiment, one objective or the whole store.
 
@@ -139,6 +141,9 @@ def run_checks(
         options: per check id, values for its thresholds (see each check's ``defaults``).
         disabled: ids of checks not to run.
         plugins: the plugins whose checks to run (default: the store's).
+        progress: for a progress bar: a function given the steps (reading the scope,
+            then each check) and their number, returning the same steps as they are
+            taken, e.g. ``lambda steps, total: tqdm(steps, total=total)``.
 
     Raises:
         NotFoundError: the experiment or objective is not in the store.
@@ -178,9 +183,12 @@ def run_checks(
     findings: list[Finding] = []
     errors: list[PluginError] = []
     ran: list[str] = []
-    for check_id, registered in registry.items():
-        if check_id in switched_off:
+    to_run = [check_id for check_id in registry if check_id not in switched_off]
+    for check_id in counted(progress, [None, *to_run]):
+        if check_id is None:
+            context.experiments  # noqa: B018 - the scope's records, read as a step of its own
             continue
+        registered = registry[check_id]
         ran.append(check_id)
         try:
             found = list(registered.check.run(context, settings[check_id]))

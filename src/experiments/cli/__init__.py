@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from experiments.cli import add, admin, mental_models, outcomes, practice, records
+from experiments.cli import add, admin, mental_models, outcomes, practice, records, sheets
 from experiments.cli.app import EXIT, cli
 
 __all__ = ["EXIT", "cli", "main"]
 
-del add, admin, mental_models, outcomes, practice, records  # imported for the commands they add
+del add, admin, mental_models, outcomes, practice, records, sheets  # for the commands they add
 
 
 def main() -> None:

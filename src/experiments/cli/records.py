@@ -15,11 +15,8 @@ from experiments.cli.app import (
     Context,
     cli,
     fail,
-    handle_errors,
-    pass_context,
     record_option,
     store_command,
-    store_options,
 )
 from experiments.cli.detail import experiment_detail, linked, listed_title
 from experiments.cli.kinds import LIST_NAMES, EnumChoice, default_of
@@ -41,6 +38,7 @@ from experiments.model import (
     Record,
     Stance,
 )
+from experiments.model._time import format_datetime
 from experiments.query import Expr, keywords_filter, parse_where
 
 if TYPE_CHECKING:
@@ -52,9 +50,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @cli.command()
-@store_options
-@pass_context
-@handle_errors
+@store_command
 def init(state: Context) -> None:
     """Create the store (if it does not exist yet) and say where it is.
 
@@ -62,7 +58,7 @@ def init(state: Context) -> None:
     experiments init --store sqlite:///programme.db
     """
     store = state.store(create=True)
-    click.echo(f"store ready at {store.url.redacted}")
+    state.emit({"store": store.url.redacted}, f"store ready at {store.url.redacted}")
 
 
 @cli.command()
@@ -358,7 +354,7 @@ def history(state: Context, reference: str) -> None:
             what = f": {', '.join(changed)}" if changed else (": created" if not previous else "")
             deleted = " (deleted)" if version.deleted else ""
             lines.append(
-                f"revision {version.revision} at {version.updated_at.to_iso8601_string()}"
+                f"revision {version.revision} at {format_datetime(version.updated_at)}"
                 f"{who}{what}{deleted}"
             )
             previous = data

@@ -51,6 +51,7 @@ __all__ = [
     "status_at",
     "step_overdue_days",
     "time_box_end",
+    "time_box_start",
     "untested_deadline",
 ]
 
@@ -118,18 +119,25 @@ def after(start: pendulum.DateTime, duration: pendulum.Duration) -> pendulum.Dat
         return None
 
 
+def time_box_start(
+    box_start: pendulum.DateTime | None, started_at: pendulum.DateTime | None
+) -> pendulum.DateTime | None:
+    """Where a time box starts: its own start, or else when its experiment started."""
+    return box_start if box_start is not None else started_at
+
+
 def time_box_end(
     box_start: pendulum.DateTime | None,
     duration: pendulum.Duration,
     started_at: pendulum.DateTime | None,
 ) -> pendulum.DateTime | None:
-    """Where a time box ends: its own start, or else the experiment's start, plus its length.
+    """Where a time box ends: its start (see :func:`time_box_start`) plus its length.
 
     A box that names its own start counts on that start's calendar; a bare length counts
     from ``started_at`` on the calendar of ``started_at``'s zone (see :func:`after`).
     None while neither start is known, or when the end falls after the year 9999.
     """
-    anchor = box_start if box_start is not None else started_at
+    anchor = time_box_start(box_start, started_at)
     return None if anchor is None else after(anchor, duration)
 
 

@@ -34,6 +34,7 @@ from experiments.model import (
     TimeBox,
     Verdict,
 )
+from experiments.model._time import format_datetime, parse_datetime, zone_name
 from experiments.reports import _common as common
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ __all__ = ["SCHEMA_VERSION", "render", "to_data"]
 
 #: The version of the report's JSON shape: the minor number grows when keys are added,
 #: the major number when anything is renamed, removed or changes meaning.
-SCHEMA_VERSION: Final = "1.3"
+SCHEMA_VERSION: Final = "1.4"
 
 _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
     ("experiment_status", ExperimentStatus),
@@ -74,11 +75,10 @@ class _Encoder:
         self.zone = report.at.timezone or pendulum.UTC
 
     def time(self, moment: dt.datetime | None) -> str | None:
+        """A time in RFC 3339, in the zone of the report's ``at``."""
         if moment is None:
             return None
-        if isinstance(moment, pendulum.DateTime):
-            return moment.in_timezone(self.zone).isoformat()
-        return moment.isoformat()
+        return format_datetime(parse_datetime(moment).in_timezone(self.zone))
 
     @staticmethod
     def ref(ref: Ref) -> dict[str, Any]:
@@ -428,6 +428,7 @@ class _Encoder:
             "schema_version": SCHEMA_VERSION,
             "language": self.lang.code,
             "at": self.time(report.at),
+            "at_zone": zone_name(report.at),
             "scope": None if report.scope is None else self.ref(report.scope),
             "title": common.title(report, self.lang),
             "progress": self.share(report.progress),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from experiments.errors import StoreError
 from experiments.stores import _access, _mounts
-from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS
+from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, VIEWS
 from experiments.stores.changes import newer_layout
 
 __all__ = [
@@ -112,9 +112,14 @@ def migrate(connection: sqlite3.Connection, path: Path, timeout: float) -> None:
     try:
         version = check_identity(connection, path)
         for number in range(version + 1, len(MIGRATIONS) + 1):
-            for statement in MIGRATIONS[number - 1]:
-                connection.execute(statement)
+            for step in MIGRATIONS[number - 1]:
+                if isinstance(step, str):
+                    connection.execute(step)
+                else:
+                    step(connection)
         if version < len(MIGRATIONS):
+            for statement in VIEWS:  # the analyst's views, as this release makes them
+                connection.execute(statement)
             connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
             connection.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
         connection.execute("COMMIT")

@@ -84,6 +84,10 @@ class MemoryStore(Store):
             if kind is None or data["kind"] == kind:
                 yield data
 
+    def _count_versions(self) -> int:
+        with self._shelf.lock:
+            return sum(len(texts) for texts in self._shelf.versions.values())
+
     def _commit(self, changes: Iterable[Change]) -> list[Any]:
         shelf = self._shelf
         with shelf.lock:

@@ -62,6 +62,7 @@ from experiments.stores._postgres_connect import (
 from experiments.stores._postgres_layout import (
     DIALECT,
     MIGRATIONS,
+    VIEWS,
     converters,
 )
 from experiments.stores._sqlstore import Converter, SQLStore
@@ -296,13 +297,18 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
                 connection.execute(f"CREATE SCHEMA {self.schema_sql}")
             for number in range(version + 1, len(MIGRATIONS) + 1):
                 _log.debug("applying store schema %d to %s", number, self._where())
-                for statement in MIGRATIONS[number - 1]:
-                    connection.execute(statement.format(s=self.schema_sql))
+                for step in MIGRATIONS[number - 1]:
+                    if isinstance(step, str):
+                        connection.execute(step.format(s=self.schema_sql))
+                    else:
+                        step(connection, self.schema_sql)
                 connection.execute(
                     f"INSERT INTO {self.schema_sql}.experiments_migrations (version, library) "
                     "VALUES (%s, %s)",
                     (number, __version__),
                 )
+            for statement in VIEWS:  # the analyst's views, as this release makes them
+                connection.execute(statement.format(s=self.schema_sql))
 
     def _ensure(self, *, write: bool = False) -> None:
         """Fail now if the store is closed or missing; create it for a first write."""
@@ -433,6 +439,11 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
             self._decode_row(text, f"record {record_id!r} revision {revision}")
             for record_id, revision, text in rows
         )
+
+    def _count_versions(self) -> int:
+        self._ensure()
+        rows = self._fetch("counting versions", f"SELECT count(*) FROM {self.schema_sql}.versions")
+        return int(rows[0][0])
 
     def _read(self, doing: str, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         self._ensure()

@@ -342,6 +342,9 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         for record_id, revision, text in rows:
             yield self._decode_row(text, f"record {record_id!r} revision {revision}")
 
+    def _count_versions(self) -> int:
+        return int(next(self._rows("SELECT count(*) FROM versions"))[0])
+
     def _read(self, doing: str, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         self._connection()  # fail now, not at the first next(), when there is no store
         return self._rows(sql, params)

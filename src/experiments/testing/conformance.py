@@ -1022,6 +1022,14 @@ class StoreConformance:
             assert target.find(p["other"].id) is None  # still deleted
             assert target.get(p["experiment"].id, Experiment).status.value == "running"
 
+    def test_count_versions_is_what_export_yields(self, store: Store) -> None:
+        """count_versions() counts every version export() yields, deleted records' too."""
+        assert store.count_versions() == 0
+        p = self._programme(store)
+        store.save(p["experiment"].start())
+        store.delete(p["other"])
+        assert store.count_versions() == len(list(store.export()))
+
     def test_import_refuses_another_kind_and_revision_zero(self, store: Store) -> None:
         """An imported version cannot change a record's kind, nor be a never-saved copy."""
         objective = store.save(Objective(title="Mine", id="shared-1"))
