@@ -26,6 +26,7 @@ import attrs
 import pendulum
 
 from experiments.asof import AsOf
+from experiments.checks._message import Message, Share, plural
 from experiments.checks._options import (
     BOOLEAN_OPTION,
     DURATION_OPTION,
@@ -51,8 +52,11 @@ __all__ = [
     "CheckContext",
     "CheckReport",
     "Finding",
+    "Message",
     "OptionKind",
     "Severity",
+    "Share",
+    "plural",
     "run_checks",
 ]
 
@@ -191,7 +195,17 @@ def run_checks(
             )
             error.__cause__ = exc
             errors.append(error)
-            findings.append(Finding(check_id, Severity.ERROR, str(error), (), registered.plugin))
+            wording = Message(
+                "check '%(check)s' from plugin '%(plugin)s' failed: %(error)s",
+                check=check_id,
+                plugin=registered.plugin,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            findings.append(
+                Finding(
+                    check_id, Severity.ERROR, str(error), (), registered.plugin, wording=wording
+                )
+            )
             continue
         findings += [attrs.evolve(f, plugin=registered.plugin) for f in found]
     findings.sort(key=lambda f: (_ORDER[f.severity], f.check, [r.title for r in f.concerns]))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
+import pendulum
+
+from experiments.checks import Message, Share
 from experiments.model import HypothesisStatus, Involvement, Scope, TimeBox
 from experiments.model.template import Gap, Need
 
@@ -30,7 +34,9 @@ __all__ = [
     "candidate_groups",
     "criterion",
     "depth",
+    "duration",
     "expected",
+    "finding_text",
     "findings_by_move",
     "gap",
     "has_follow_up",
@@ -39,6 +45,7 @@ __all__ = [
     "period",
     "prototype",
     "quantity",
+    "say",
     "scope",
     "share",
     "step",
@@ -281,17 +288,68 @@ def members(lang: Language, people: Sequence[Member]) -> list[str]:
     return named
 
 
+def say(lang: Language, message: Message) -> str:
+    """A message in the report's language, its values written as the language writes them.
+
+    The message id is looked up in the catalogs (a plural by its ``count``); a message
+    no catalog has stays in English, its values still written the language's way.
+    """
+    if message.plural:
+        text = lang.ngettext(message.text, message.plural, message.count or 0)
+    else:
+        text = lang.gettext(message.text)
+    return text % {name: _value(lang, value) for name, value in message.values}
+
+
+def _value(lang: Language, value: object) -> str:
+    if isinstance(value, Message):
+        return say(lang, value)
+    if isinstance(value, Share):
+        return lang.percent(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return lang.number(value, 4)
+    if isinstance(value, dt.date):
+        return lang.date(value)
+    if isinstance(value, dt.timedelta):
+        return duration(lang, value)
+    if isinstance(value, enum.Enum):
+        return lang.label(value)
+    if isinstance(value, Gap):
+        return gap(lang, value)
+    if isinstance(value, tuple):
+        return ", ".join(_value(lang, item) for item in value)
+    return str(value)
+
+
+def duration(lang: Language, value: dt.timedelta) -> str:
+    """A length of time in words: "16 weeks", "16 uger", "12 uger 6 dage"."""
+    length = (
+        value
+        if isinstance(value, pendulum.Duration)
+        else pendulum.duration(seconds=value.total_seconds())
+    )
+    return length.in_words(locale=lang.code)
+
+
+def finding_text(lang: Language, finding: ReportFinding) -> str:
+    """What a finding says, in the report's language (through its plugin's catalogs too)."""
+    if finding.wording is None:
+        return finding.message
+    return say(lang.with_catalogs(finding.catalogs), finding.wording)
+
+
 def findings_by_move(
     report: Report, lang: Language
 ) -> list[tuple[str, list[tuple[ReportFinding, str]]]]:
-    """The findings under the brave move their check comes from, each with its wording.
+    """The findings under the brave move their check comes from, each with its words.
 
-    A finding of a known check is worded by the check's summary in the report's
-    language; one the catalogs do not know keeps the check's own words.
+    The move is named in the report's language, and each finding's message is
+    translated with its figures, dates and advice (:func:`finding_text`); a finding
+    made with an English message alone keeps it.
     """
     grouped: dict[str, list[tuple[ReportFinding, str]]] = {}
     for finding in report.findings or ():
-        move = lang.pgettext("brave move", finding.move) if finding.move else lang.gettext("Other")
-        text = lang.pgettext("check", finding.summary) if finding.summary else finding.message
-        grouped.setdefault(move, []).append((finding, text))
+        local = lang.with_catalogs(finding.catalogs)
+        move = local.pgettext("brave move", finding.move) if finding.move else lang.gettext("Other")
+        grouped.setdefault(move, []).append((finding, finding_text(lang, finding)))
     return list(grouped.items())

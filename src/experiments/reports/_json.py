@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pendulum
 
-from experiments.checks import Severity
+from experiments.checks import Message, Severity
 from experiments.maturity import GroupBy
 from experiments.model import (
     AssumptionKind,
@@ -34,6 +34,7 @@ from experiments.model import (
     TimeBox,
     Verdict,
 )
+from experiments.model._time import format_duration
 from experiments.reports import _common as common
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ __all__ = ["SCHEMA_VERSION", "render", "to_data"]
 
 #: The version of the report's JSON shape: the minor number grows when keys are added,
 #: the major number when anything is renamed, removed or changes meaning.
-SCHEMA_VERSION: Final = "1.3"
+SCHEMA_VERSION: Final = "1.4"
 
 _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
     ("experiment_status", ExperimentStatus),
@@ -87,6 +88,29 @@ class _Encoder:
     @staticmethod
     def share(value: float | None) -> float | None:
         return None if value is None else round(value, 6)
+
+    def values(self, message: Message) -> dict[str, Any]:
+        """A message's values as data: dates and durations in ISO 8601, enums by value."""
+        return {name: self.value(value) for name, value in message.values}
+
+    def value(self, value: object) -> Any:
+        if isinstance(value, Message):
+            return {"message_id": value.text, "values": self.values(value)}
+        if isinstance(value, bool | int | float | str) or value is None:
+            return value
+        if isinstance(value, dt.datetime):
+            return self.time(value)
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, pendulum.Duration):
+            return format_duration(value)
+        if isinstance(value, dt.timedelta):
+            return format_duration(pendulum.duration(seconds=value.total_seconds()))
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(value, tuple):
+            return [self.value(item) for item in value]
+        return str(value)
 
     def summary(self, summary: Summary) -> dict[str, Any]:
         who = summary.involvement
@@ -410,6 +434,9 @@ class _Encoder:
                 "move": f.move,
                 "summary": f.summary,
                 "message": f.message,
+                "text": common.finding_text(self.lang, f),
+                "message_id": None if f.wording is None else f.wording.text,
+                "values": None if f.wording is None else self.values(f.wording),
                 "concerns": [self.ref(r) for r in f.concerns],
                 "plugin": f.plugin,
             }

@@ -569,11 +569,10 @@ class _Writer:
             self.heading(3, md(move))
             items = []
             for finding, text in group:
-                item = f"**{lang.label(finding.severity)}**: {md(text)}"
-                if finding.concerns:
-                    item += " \u2014 " + "; ".join(md(ref.title) for ref in finding.concerns)
-                if lang.code == "en" and finding.summary:
-                    item += f" ({md(finding.message)})"
+                about = "; ".join(md(ref.title) for ref in finding.concerns)
+                item = f"**{lang.label(finding.severity)}**: " + (
+                    f"*{about}* {md(text)}" if about else md(text)
+                )
                 items.append(item)
             self.bullets(items)
 

@@ -22,7 +22,7 @@ import pendulum
 
 from experiments._grouping import chunks
 from experiments.asof import AsOf, TemplateGaps
-from experiments.checks import CheckReport, Severity
+from experiments.checks import CheckReport, Message, Severity
 from experiments.maturity import GroupBy, Maturity
 from experiments.maturity import of_view as maturity_of
 from experiments.model import (
@@ -43,6 +43,7 @@ from experiments.model import (
 )
 from experiments.model import asof as rules
 from experiments.model.small_groups import DEFAULT_MIN_GROUP
+from experiments.plugins import CatalogInfo
 from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Rollup
 from experiments.vocabulary import Glossary
 from experiments.vocabulary import of_view as glossary_of
@@ -222,7 +223,12 @@ class ExperimentDetail:
 
 @attrs.frozen
 class ReportFinding:
-    """A check's finding with what the check is about, so a report can explain it."""
+    """A check's finding with what the check is about, so a report can explain it.
+
+    ``wording`` is the finding's message id and values (None for a finding made with
+    an English ``message`` alone); ``catalogs`` the gettext catalogs the plugin of the
+    check registered, in which reports look its words up before the library's own.
+    """
 
     check: str
     severity: Severity
@@ -231,6 +237,8 @@ class ReportFinding:
     summary: str
     move: str
     plugin: str
+    wording: Message | None = None
+    catalogs: tuple[CatalogInfo, ...] = ()
 
 
 @attrs.frozen
@@ -506,6 +514,9 @@ class _Reader:
 
 def _findings(checks: CheckReport, plugins: Plugins) -> tuple[ReportFinding, ...]:
     registry = plugins.checks()
+    catalogs: dict[str, list[CatalogInfo]] = {}
+    for catalog in plugins.catalogs().values():
+        catalogs.setdefault(catalog.plugin, []).append(catalog)
     findings = []
     for finding in checks.findings:
         registered = registry.get(finding.check)
@@ -518,6 +529,8 @@ def _findings(checks: CheckReport, plugins: Plugins) -> tuple[ReportFinding, ...
                 summary="" if registered is None else registered.check.summary,
                 move="" if registered is None else registered.check.move,
                 plugin=finding.plugin,
+                wording=finding.wording,
+                catalogs=tuple(catalogs.get(finding.plugin, ())),
             )
         )
     return tuple(findings)
