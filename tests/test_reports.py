@@ -914,3 +914,32 @@ class TestEscapingFunctions:
             )
 
         check()
+
+
+class TestTimeBoxDays:
+    """A time box's dates and its count of days agree in every format and language."""
+
+    @pytest.fixture
+    def boxed(self) -> Iterator[Report]:
+        with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+            objective = store.save(Objective(title="Welfare", slug="welfare"))
+            for title, box in (
+                ("April, to midnight", "2026-04-01T00:00:00+00:00/2026-04-30T00:00:00+00:00"),
+                ("April, to the evening", "2026-04-01T09:00:00+00:00/2026-04-30T17:00:00+00:00"),
+            ):
+                store.save(Experiment(title=title, objectives=[objective], time_box=box))
+            yield reports.build(store, at="2026-03-01T00:00:00Z")
+
+    def test_a_box_to_midnight_shows_its_last_day(self, boxed: Report) -> None:
+        """1 April 00:00 to 30 April 00:00 shows 1 to 29 April and 29 days."""
+        english = str(reports.render(boxed, "md"))
+        assert "Time box: 1 April 2026 \u2013 29 April 2026 (29 days)" in english
+        assert "Time box: 1 April 2026 \u2013 30 April 2026 (30 days)" in english
+        danish = str(reports.render(boxed, "html", "da"))
+        assert "1. april 2026 \u2013 29. april 2026 (29 dage)" in danish
+
+    def test_the_csv_ends_on_the_day_shown(self, boxed: Report) -> None:
+        """The CSV's time box end is the last day the other formats show."""
+        rows = list(csv.DictReader(io.StringIO(text_of(reports.render(boxed, "csv-comma")))))
+        ends = {row["Experiment"]: row["Time box end"] for row in rows}
+        assert ends == {"April, to midnight": "2026-04-29", "April, to the evening": "2026-04-30"}

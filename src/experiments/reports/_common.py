@@ -12,6 +12,7 @@ import pendulum
 
 from experiments.checks import Message, Share
 from experiments.model import HypothesisStatus, Involvement, Scope, TimeBox
+from experiments.model import asof as rules
 from experiments.model.template import Gap, Need
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ __all__ = [
     "HYPOTHESIS_ORDER",
     "candidate_groups",
     "criterion",
+    "days",
     "depth",
     "duration",
     "expected",
@@ -40,6 +42,7 @@ __all__ = [
     "findings_by_move",
     "gap",
     "has_follow_up",
+    "last_day",
     "member",
     "members",
     "period",
@@ -115,13 +118,27 @@ def time_box(lang: Language, experiment: ExperimentDetail) -> str:
     """The experiment's time box: its dates and length, or its length alone."""
     if experiment.time_box_days is None:
         return lang.gettext("none")
-    length = lang.counted("%(count)s day", "%(count)s days", experiment.time_box_days)
     if experiment.planned_start is None or experiment.planned_end is None:
-        return length
-    return (
-        f"{lang.date(experiment.planned_start)} \u2013 {lang.date(experiment.planned_end)} "
-        f"({length})"
-    )
+        return lang.counted("%(count)s day", "%(count)s days", experiment.time_box_days)
+    return days(lang, experiment.planned_start, experiment.planned_end)
+
+
+def last_day(experiment: ExperimentDetail) -> dt.date | None:
+    """The last day an experiment's time box covers, as :func:`days` shows it."""
+    if experiment.planned_start is None or experiment.planned_end is None:
+        return None
+    return rules.days_covered(experiment.planned_start, experiment.planned_end)[1]
+
+
+def days(lang: Language, start: dt.datetime, end: dt.datetime) -> str:
+    """A time box's first and last day and how many days that is, both days counted.
+
+    A box from 1 April 00:00 to 30 April 00:00 is shown from 1 April to 29 April, 29
+    days: the dates and the count agree (:func:`~experiments.model.asof.days_covered`).
+    """
+    first, last, count = rules.days_covered(start, end)
+    length = lang.counted("%(count)s day", "%(count)s days", count)
+    return f"{lang.date(first)} \u2013 {lang.date(last)} ({length})"
 
 
 def candidate_groups(report: Report, lang: Language) -> list[tuple[str, tuple[Candidate, ...]]]:
@@ -256,17 +273,14 @@ def prototype(lang: Language, item: PrototypeDetail) -> str:
     return text + ")"
 
 
-def period(lang: Language, box: TimeBox | None, zone: dt.tzinfo) -> str:
-    """A sprint's or phase's time box: its dates in the report's zone and its length."""
+def period(lang: Language, box: TimeBox | None) -> str:
+    """A sprint's or phase's time box: its days on its own calendar and how many."""
     if box is None:
         return "\u2013"
-    length = lang.counted("%(count)s day", "%(count)s days", box.duration.in_days())
     end = box.end
     if box.start is None or end is None:
-        return length
-    first = box.start.astimezone(zone)
-    last = end.astimezone(zone)
-    return f"{lang.date(first)} \u2013 {lang.date(last)} ({length})"
+        return lang.counted("%(count)s day", "%(count)s days", box.duration.in_days())
+    return days(lang, box.start, end)
 
 
 def member(lang: Language, person: Member) -> str:

@@ -109,7 +109,7 @@ def _row(experiment: ExperimentDetail, lang: Language) -> list[str]:
         experiment.owner or "",
         lang.label(experiment.status),
         day(experiment.planned_start),
-        day(experiment.planned_end),
+        day(common.last_day(experiment)),
         day(experiment.started_at),
         day(experiment.concluded_at),
         "\n".join(f"{h.ref.title} ({lang.label(h.status)})" for h in experiment.hypotheses),

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 import jinja2
-import pendulum
 from markupsafe import Markup
 
 from experiments.model import ExperimentStatus
@@ -176,7 +175,6 @@ def render(report: Report, lang: Language) -> str:
         has_follow_up=common.has_follow_up(report),
         candidate_groups=common.candidate_groups(report, lang),
         criterion=lambda candidate: common.criterion(lang, candidate),
-        zone=report.at.timezone or pendulum.UTC,
         policy=policy(),
         script=script(),
         limit=LIST_LIMIT,

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-import pendulum
-
 from experiments.reports import _common as common
 from experiments.reports import _mental_models as minds
 from experiments.reports._escape import markdown as md
@@ -220,7 +218,6 @@ class _Writer:
         sprints = self.report.rollup.sprints
         if not sprints:
             return
-        zone = self.report.at.timezone or pendulum.UTC
         self.heading(2, _("Sprints"))
         for sprint in sprints:
             self.heading(3, md(sprint.ref.title))
@@ -228,7 +225,7 @@ class _Writer:
             if sprint.challenge.strip():
                 facts.append((_("Challenge"), md(sprint.challenge)))
             facts += [
-                (_("Time box"), common.period(lang, sprint.time_box, zone)),
+                (_("Time box"), common.period(lang, sprint.time_box)),
                 (_("Facilitators"), ", ".join(md(f) for f in sprint.facilitators) or "\u2013"),
                 (
                     _("Team"),
@@ -264,7 +261,7 @@ class _Writer:
                         [
                             lang.number(phase.position),
                             md(phase.ref.title),
-                            common.period(lang, phase.time_box, zone),
+                            common.period(lang, phase.time_box),
                             "; ".join(md(m) for m in common.members(lang, phase.members))
                             or "\u2013",
                             ", ".join(lang.label(role) for role in phase.roles) or "\u2013",

@@ -458,16 +458,21 @@ class _Reader:
     def planned(
         self, experiment: Experiment
     ) -> tuple[pendulum.DateTime | None, pendulum.DateTime | None]:
-        """Where the time box starts and ends, in the report's zone (a box runs from the start)."""
+        """Where the time box starts and ends (a bare length runs from the start).
+
+        Both are in the zone whose calendar the box counts on, its start's, so that its
+        days are counted as it was made (:func:`~experiments.model.asof.days_covered`).
+        """
         box = experiment.time_box
         if box is None:
             return None, None
-        start = box.start if box.start is not None else self.local(experiment.started_at)
-        end = None if start is None else self.view.time_box_end(experiment)
-        return (
-            None if start is None else start.in_timezone(self.zone),
-            None if end is None else end.in_timezone(self.zone),
-        )
+        start = box.start
+        if start is None and self.view.reached(experiment.started_at):
+            start = experiment.started_at
+        if start is None:
+            return None, None
+        end = self.view.time_box_end(experiment)
+        return start, None if end is None else end.in_timezone(start.timezone or self.zone)
 
     def detail(
         self,
