@@ -32,6 +32,8 @@ from experiments import (
     Hypothesis,
     KeyResult,
     Objective,
+    Participant,
+    Participation,
     PluginError,
     Plugins,
     ReportError,
@@ -943,3 +945,75 @@ class TestTimeBoxDays:
         rows = list(csv.DictReader(io.StringIO(text_of(reports.render(boxed, "csv-comma")))))
         ends = {row["Experiment"]: row["Time box end"] for row in rows}
         assert ends == {"April, to midnight": "2026-04-29", "April, to the evening": "2026-04-30"}
+
+
+class TestWhoTookPart:
+    """Each experiment says who took part, and the report where everyone recorded is."""
+
+    ART = "Art and culture afternoons for vulnerable families"
+
+    def test_each_experiment_counts_outsiders_frontline_critics_and_departments(
+        self, report: Report
+    ) -> None:
+        """The detail splits an experiment's participants as the roll-up splits them all."""
+        art = next(e for e in report.experiments if e.ref.title == self.ART)
+        assert (art.participants, art.external, art.frontline, art.critical_voices) == (6, 4, 2, 1)
+        assert art.departments == ("Culture and Libraries", "Family Services")
+
+    def test_every_format_shows_the_split(
+        self, report: Report, schema_validator: jsonschema.Draft202012Validator
+    ) -> None:
+        """Markdown and HTML facts, JSON keys and CSV columns all carry it."""
+        words = "6, of them 4 from outside, 2 from the front line and 1 with a critical stance"
+        assert words in str(reports.render(report, "md"))
+        assert words in str(reports.render(report, "html"))
+        assert "Departments taking part: Culture and Libraries, Family Services" in str(
+            reports.render(report, "md")
+        )
+        document = validate_json(schema_validator, reports.render(report, "json"))
+        art = next(e for e in document["experiments"] if e["title"] == self.ART)
+        assert (art["external"], art["frontline"], art["departments"]) == (
+            4,
+            2,
+            ["Culture and Libraries", "Family Services"],
+        )
+        rows = csv.DictReader(io.StringIO(text_of(reports.render(report, "csv-comma"))))
+        row = next(r for r in rows if r["Experiment"] == self.ART)
+        assert (row["From outside"], row["From the front line"]) == ("4", "2")
+        assert row["Departments taking part"] == "Culture and Libraries; Family Services"
+
+    def test_recorded_participants_say_where_the_others_are(
+        self, report: Report, schema_validator: jsonschema.Draft202012Validator
+    ) -> None:
+        """14 recorded beside 12 taking part: the report says 2 take part in no experiment."""
+        assert report.rollup.total.involvement.participants == 12
+        assert report.recorded is not None
+        assert (report.recorded.recorded, report.recorded.in_no_experiment) == (14, 2)
+        markdown = str(reports.render(report, "md"))
+        assert "- Participants: 12\n- Participants recorded: 14\n" in markdown
+        assert "- Recorded, but taking part in no experiment: 2\n" in markdown
+        danish = str(reports.render(report, "html", "da"))
+        assert "Registreret, men ikke med i noget eksperiment</dt><dd>2<" in danish
+        document = validate_json(schema_validator, reports.render(report, "json"))
+        assert document["participants_recorded"] == {
+            "recorded": 14,
+            "in_no_experiment": 2,
+            "only_elsewhere": 0,
+        }
+
+    def test_people_only_elsewhere_are_counted_apart(self) -> None:
+        """In a report on one objective, those only in other objectives' experiments add up."""
+        with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+            here = store.save(Objective(title="Here", slug="here"))
+            there = store.save(Objective(title="There", slug="there"))
+            people = [store.save(Participant(role="citizen")) for _ in range(5)]
+            for objective, taking_part in ((here, people[:2]), (there, people[1:4])):
+                experiment = store.save(Experiment(title=objective.title, objectives=[objective]))
+                for person in taking_part:
+                    store.save(Participation(experiment=experiment, participant=person))
+            scoped = reports.build(store, "here", at="2026-06-01T00:00:00Z")
+            whole = reports.build(store, at="2026-06-01T00:00:00Z")
+        assert scoped.recorded == reports.RecordedPeople(5, 1, 2)
+        assert whole.recorded == reports.RecordedPeople(5, 1, 0)
+        assert "Taking part only outside this objective: 2" in str(reports.render(scoped, "md"))
+        assert "only outside" not in str(reports.render(whole, "md"))

@@ -195,11 +195,12 @@ def run_checks(
             )
             error.__cause__ = exc
             errors.append(error)
+            cause = f"{type(exc).__name__}: {exc}"
             wording = Message(
                 "check '%(check)s' from plugin '%(plugin)s' failed: %(error)s",
                 check=check_id,
                 plugin=registered.plugin,
-                error=f"{type(exc).__name__}: {exc}",
+                error=cause,
             )
             findings.append(
                 Finding(

@@ -34,6 +34,7 @@ __all__ = [
     "HYPOTHESIS_ORDER",
     "candidate_groups",
     "criterion",
+    "day_range",
     "days",
     "depth",
     "duration",
@@ -48,10 +49,13 @@ __all__ = [
     "period",
     "prototype",
     "quantity",
+    "recorded",
     "say",
     "scope",
     "share",
+    "spread",
     "step",
+    "taking_part",
     "time_box",
     "title",
     "upper_first",
@@ -136,9 +140,49 @@ def days(lang: Language, start: dt.datetime, end: dt.datetime) -> str:
     A box from 1 April 00:00 to 30 April 00:00 is shown from 1 April to 29 April, 29
     days: the dates and the count agree (:func:`~experiments.model.asof.days_covered`).
     """
-    first, last, count = rules.days_covered(start, end)
+    first, last, _ = rules.days_covered(start, end)
+    return day_range(lang, first, last)
+
+
+def day_range(lang: Language, first: dt.date, last: dt.date) -> str:
+    """Two days and how many days they span, both counted: "1 April - 29 April (29 days)"."""
+    count = (last - first).days + 1
     length = lang.counted("%(count)s day", "%(count)s days", count)
     return f"{lang.date(first)} \u2013 {lang.date(last)} ({length})"
+
+
+def taking_part(lang: Language, experiment: ExperimentDetail) -> str:
+    """Who took part in an experiment: how many, from outside, from the front line, critical."""
+    return lang.gettext(
+        "%(participants)s, of them %(external)s from outside, %(frontline)s from the front "
+        "line and %(critical)s with a critical stance"
+    ) % {
+        "participants": lang.number(experiment.participants),
+        "external": lang.number(experiment.external),
+        "frontline": lang.number(experiment.frontline),
+        "critical": lang.number(experiment.critical_voices),
+    }
+
+
+def recorded(lang: Language, report: Report) -> list[tuple[str, str]]:
+    """Everyone recorded beside those taking part, as (label, value) facts to show.
+
+    "Participants recorded: 14" next to "Participants: 12" says where the other two are:
+    in no experiment, or (in a report on one objective) only in experiments elsewhere.
+    """
+    people = report.recorded
+    if people is None:
+        return []
+    _ = lang.gettext
+    facts = [
+        (_("Participants recorded"), lang.number(people.recorded)),
+        (_("Recorded, but taking part in no experiment"), lang.number(people.in_no_experiment)),
+    ]
+    if report.scope is not None:
+        facts.append(
+            (_("Taking part only outside this objective"), lang.number(people.only_elsewhere))
+        )
+    return facts
 
 
 def candidate_groups(report: Report, lang: Language) -> list[tuple[str, tuple[Candidate, ...]]]:
@@ -367,3 +411,21 @@ def findings_by_move(
         move = local.pgettext("brave move", finding.move) if finding.move else lang.gettext("Other")
         grouped.setdefault(move, []).append((finding, finding_text(lang, finding)))
     return list(grouped.items())
+
+
+def spread(sizes: Sequence[int], limit: int) -> list[int]:
+    """How many of each group to keep so that at most ``limit`` are kept, fairly."""
+    kept = [0] * len(sizes)
+    left = limit
+    while left > 0:
+        open_groups = [i for i, size in enumerate(sizes) if kept[i] < size]
+        if not open_groups:
+            break
+        share = max(left // len(open_groups), 1)
+        for i in open_groups:
+            more = min(share, sizes[i] - kept[i], left)
+            kept[i] += more
+            left -= more
+            if left == 0:
+                break
+    return kept

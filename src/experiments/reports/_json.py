@@ -367,6 +367,9 @@ class _Encoder:
             "abandon_reason": experiment.abandon_reason,
             "participants": experiment.participants,
             "critical_voices": experiment.critical_voices,
+            "external": experiment.external,
+            "frontline": experiment.frontline,
+            "departments": list(experiment.departments),
             "hypotheses": [
                 {
                     "id": h.ref.id,
@@ -424,6 +427,16 @@ class _Encoder:
             ],
         }
 
+    def recorded(self) -> dict[str, int] | None:
+        people = self.report.recorded
+        if people is None:
+            return None
+        return {
+            "recorded": people.recorded,
+            "in_no_experiment": people.in_no_experiment,
+            "only_elsewhere": people.only_elsewhere,
+        }
+
     def findings(self) -> list[dict[str, Any]] | None:
         if self.report.findings is None:
             return None
@@ -466,6 +479,7 @@ class _Encoder:
             "unlinked_experiments": [self.ref(r) for r in rollup.unlinked_experiments],
             "experiments": [self.experiment(e) for e in report.experiments],
             "sprints": [self.sprint(s) for s in rollup.sprints],
+            "participants_recorded": self.recorded(),
             "findings": self.findings(),
             "maturity": None if report.maturity is None else report.maturity.to_data(),
             "vocabulary": None if report.glossary is None else report.glossary.to_data(),

@@ -7,13 +7,16 @@ written that a user typed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from experiments.model import ExperimentStatus
 from experiments.reports import _common as common
 from experiments.reports import _mental_models as minds
 from experiments.reports._escape import markdown as md
 from experiments.reports._escape import mermaid
+from experiments.reports._timeline import Timeline, state, timeline
 
 if TYPE_CHECKING:
     from experiments.maturity import Maturity, QuestionnaireAnalysis, RoundAnalysis
@@ -186,6 +189,7 @@ class _Writer:
             f"{label}: {value}"
             for label, value in (
                 (_("Participants"), lang.number(who.participants)),
+                *common.recorded(lang, self.report),
                 (_("External participants"), counted(who.external, who.share_external)),
                 (_("Critical voices"), counted(who.critical, who.share_critical)),
                 (_("Frontline staff"), counted(who.frontline, who.share_frontline)),
@@ -444,14 +448,11 @@ class _Writer:
             if experiment.abandon_reason.strip():
                 text += ": " + md(experiment.abandon_reason)
             facts.append((_("Abandoned"), text))
+        facts.append((_("Taking part"), common.taking_part(lang, experiment)))
         facts.append(
             (
-                _("Taking part"),
-                _("%(participants)s, of them %(critical)s critical")
-                % {
-                    "participants": lang.number(experiment.participants),
-                    "critical": lang.number(experiment.critical_voices),
-                },
+                _("Departments taking part"),
+                ", ".join(md(d) for d in experiment.departments) or "\u2013",
             )
         )
         self.bullets(f"{label}: {value}" for label, value in facts)
@@ -588,6 +589,31 @@ class _Writer:
                 }
             )
         self.lines += ["```mermaid", *_flowchart(experiments, lang), "```", ""]
+
+    def timeline(self) -> None:
+        _, lang = self._, self.lang
+        line = timeline(self.report, lang)
+        if line is None:
+            return
+        self.heading(2, _("Timeline"))
+        self.paragraph(
+            _(
+                "Each experiment's time box and each sprint's, by objective: a critical bar is "
+                "time over the time box; the milestone is the report's day."
+            )
+        )
+        if line.total > line.shown:
+            self.paragraph(
+                _(
+                    "The timeline shows %(shown)s of %(total)s; the JSON report lists every "
+                    "experiment's dates."
+                )
+                % {"shown": lang.number(line.shown), "total": lang.number(line.total)}
+            )
+        self.lines += ["```mermaid", *_gantt(line, lang), "```", ""]
+        for lane in line.lanes:
+            self.paragraph(f"**{md(lane.title)}**")
+            self.bullets(f"{md(span.ref.title)}: {state(lang, span)}" for span in lane.spans)
 
     def maturity(self) -> None:
         _, report = self._, self.report
@@ -736,6 +762,7 @@ class _Writer:
         self.involvement()
         self.unfinished()
         self.sprints()
+        self.timeline()
         self.maturity()
         self.experiments()
         self.excuses()
@@ -748,6 +775,58 @@ class _Writer:
         while self.lines and not self.lines[-1]:
             self.lines.pop()
         return "\n".join(self.lines) + "\n"
+
+
+def _gantt_text(text: str) -> str:
+    """Text for a Gantt task or section: a colon would end the task's name."""
+    return mermaid(text).replace(":", "#58;")
+
+
+def _gantt(line: Timeline, lang: Language) -> list[str]:
+    """Mermaid Gantt lines: a section per objective, a task per span, the report's day.
+
+    Tasks end the day after their last day (Mermaid's end is exclusive); a running or
+    late experiment's time over its box is a critical task of its own.  Task ids are
+    made here (t1, t2, ...), never taken from what a user wrote.
+    """
+    one = dt.timedelta(days=1)
+    lines = [
+        "gantt",
+        f"    title {_gantt_text(lang.gettext('When experiments and sprints ran'))}",
+        "    dateFormat YYYY-MM-DD",
+        "    axisFormat %Y-%m-%d",
+        "    todayMarker off",
+    ]
+    number = 0
+    for lane in line.lanes:
+        lines.append(f"    section {_gantt_text(lane.title)}")
+        for span in lane.spans:
+            number += 1
+            tags = []
+            if span.status is ExperimentStatus.RUNNING:
+                tags.append("active")
+            elif span.status is not None and span.status is not ExperimentStatus.PLANNED:
+                tags.append("done")
+            name = _gantt_text(span.ref.title)
+            if span.upcoming:
+                name += " (" + _gantt_text(lang.gettext("upcoming")) + ")"
+            when = f"{span.first.isoformat()}, {(span.last + one).isoformat()}"
+            lines.append(f"    {name} :{''.join(t + ', ' for t in tags)}t{number}, {when}")
+            if span.overrun is not None:
+                over = lang.counted(
+                    "%(count)s day over its time box",
+                    "%(count)s days over its time box",
+                    span.overrun_days,
+                )
+                lines.append(
+                    f"    {_gantt_text(span.ref.title)} ({_gantt_text(over)}) :crit, "
+                    f"t{number}x, {(span.last + one).isoformat()}, "
+                    f"{(span.overrun + one).isoformat()}"
+                )
+    lines.append(
+        f"    {_gantt_text(lang.date(line.today))} :milestone, today, {line.today.isoformat()}, 0d"
+    )
+    return lines
 
 
 def _flowchart(experiments: Sequence[ExperimentDetail], lang: Language) -> list[str]:
