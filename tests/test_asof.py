@@ -454,6 +454,15 @@ class TestReferences:
         assert any_store.count(Measurement) == 0
 
 
+#: A wall-clock start, a number of whole days and a part of a further day in seconds.
+_WALL_CLOCK = st.datetimes(
+    min_value=pendulum.datetime(2000, 1, 1).naive(),
+    max_value=pendulum.datetime(2090, 1, 1).naive(),
+)
+_DAYS = st.integers(min_value=1, max_value=800)
+_PART_OF_A_DAY = st.integers(min_value=0, max_value=86_399)
+
+
 class TestDaysCovered:
     """A time box's days as reports show them: the dates and the count agree."""
 
@@ -488,12 +497,9 @@ class TestDaysCovered:
     @settings(deadline=None)
     @given(
         zone=st.sampled_from(ZONES),
-        start=st.datetimes(
-            min_value=pendulum.datetime(2000, 1, 1).naive(),
-            max_value=pendulum.datetime(2090, 1, 1).naive(),
-        ),
-        days=st.integers(min_value=1, max_value=800),
-        extra=st.integers(min_value=0, max_value=86_399),
+        start=_WALL_CLOCK,
+        days=_DAYS,
+        extra=_PART_OF_A_DAY,
     )
     def test_the_dates_shown_give_the_count_shown(
         self, zone: str, start: Any, days: int, extra: int
@@ -508,12 +514,9 @@ class TestDaysCovered:
         assert days <= count <= days + 1
 
     @given(
-        start=st.datetimes(
-            min_value=pendulum.datetime(2000, 1, 1).naive(),
-            max_value=pendulum.datetime(2090, 1, 1).naive(),
-        ),
-        days=st.integers(min_value=1, max_value=800),
-        extra=st.integers(min_value=0, max_value=86_399),
+        start=_WALL_CLOCK,
+        days=_DAYS,
+        extra=_PART_OF_A_DAY,
     )
     def test_whole_days_count_as_themselves_and_a_part_as_one(
         self, start: Any, days: int, extra: int

@@ -16,7 +16,7 @@ from experiments.reports import _common as common
 from experiments.reports import _mental_models as minds
 from experiments.reports._escape import markdown as md
 from experiments.reports._escape import mermaid
-from experiments.reports._timeline import Timeline, state, timeline
+from experiments.reports._timeline import Timeline, overrun, state, timeline
 
 if TYPE_CHECKING:
     from experiments.maturity import Maturity, QuestionnaireAnalysis, RoundAnalysis
@@ -813,11 +813,7 @@ def _gantt(line: Timeline, lang: Language) -> list[str]:
             when = f"{span.first.isoformat()}, {(span.last + one).isoformat()}"
             lines.append(f"    {name} :{''.join(t + ', ' for t in tags)}t{number}, {when}")
             if span.overrun is not None:
-                over = lang.counted(
-                    "%(count)s day over its time box",
-                    "%(count)s days over its time box",
-                    span.overrun_days,
-                )
+                over = overrun(lang, span)
                 lines.append(
                     f"    {_gantt_text(span.ref.title)} ({_gantt_text(over)}) :crit, "
                     f"t{number}x, {(span.last + one).isoformat()}, "

@@ -199,17 +199,22 @@ def timeline(report: Report, lang: Language, limit: int = TIMELINE_LIMIT) -> Tim
 def state(lang: Language, span: Span) -> str:
     """What a span is, in words: its days, its status, an overrun, or that it is upcoming."""
     words = [lang.gettext("sprint") if span.status is None else lang.label(span.status)]
-    if span.overrun is not None:
-        words.append(
-            lang.counted(
-                "%(count)s day over its time box",
-                "%(count)s days over its time box",
-                span.overrun_days,
-            )
-        )
-    if span.upcoming:
-        words.append(lang.gettext("upcoming"))
-    return f"{common.day_range(lang, span.first, span.last)}: {', '.join(words)}"
+    return (
+        f"{common.day_range(lang, span.first, span.last)}: {', '.join(words + marks(lang, span))}"
+    )
+
+
+def overrun(lang: Language, span: Span) -> str:
+    """The time a span ran over its time box, in words: "45 days over its time box"."""
+    return lang.counted(
+        "%(count)s day over its time box", "%(count)s days over its time box", span.overrun_days
+    )
+
+
+def marks(lang: Language, span: Span) -> list[str]:
+    """What the timeline marks on a span: its overrun, or that it is upcoming."""
+    found = [] if span.overrun is None else [overrun(lang, span)]
+    return found + ([lang.gettext("upcoming")] if span.upcoming else [])
 
 
 # --- the HTML report's drawing ---------------------------------------------------------
@@ -323,20 +328,10 @@ def draw(timeline: Timeline, lang: Language) -> Drawing:
         bars = []
         for span in lane.spans:
             start, end = x(span.first), x(span.last) + per_day
-            marks = []
-            if span.overrun is not None:
-                marks.append(
-                    lang.counted(
-                        "%(count)s day over its time box",
-                        "%(count)s days over its time box",
-                        span.overrun_days,
-                    )
-                )
-            if span.upcoming:
-                marks.append(lang.gettext("upcoming"))
+            marked = marks(lang, span)
             label = shorten(span.ref.title, _LABEL)
-            if marks:
-                label += f" ({', '.join(marks)})"
+            if marked:
+                label += f" ({', '.join(marked)})"
             fill = _fill(span)
             used.add(fill)
             over_x = end
