@@ -650,21 +650,37 @@ _MERMAID_LINE = re.compile(
 
 
 _MERMAID_LABEL = re.compile(r"(?:[\w ,.\-/?!():']|#\d+;)*")
+#: Text in the timeline's Gantt chart: what a label may hold, less the colon.
+_GANTT_TEXT = r"(?:[\w ,.\-/?!()']|#\d+;)+"
+_DAY = r"\d{4}-\d\d-\d\d"
+_GANTT_LINE = re.compile(
+    rf"    title {_GANTT_TEXT}|    dateFormat YYYY-MM-DD|    axisFormat %Y-%m-%d"
+    rf"|    todayMarker off|    section {_GANTT_TEXT}"
+    rf"|    {_GANTT_TEXT} :(?:(?:active|done|crit), )*t\d+x?, {_DAY}, {_DAY}"
+    rf"|    {_GANTT_TEXT} :milestone, today, {_DAY}, 0d"
+)
 
 
 def check_markdown(markdown: str) -> None:
-    """Tables keep their columns, no raw HTML, and the diagram keeps to its grammar."""
+    """Tables keep their columns, no raw HTML, and the diagrams keep to their grammar."""
     columns = 0
-    in_diagram = False
+    diagram = ""
     for line in markdown.splitlines():
         if line == "```mermaid":
-            in_diagram = True
+            diagram = "starting"
             continue
-        if in_diagram:
+        if diagram:
             if line == "```":
-                in_diagram = False
+                diagram = ""
                 continue
-            assert line == "flowchart LR" or _MERMAID_LINE.fullmatch(line), line
+            if diagram == "starting":
+                assert line in ("flowchart LR", "gantt"), line
+                diagram = line
+                continue
+            if diagram == "gantt":
+                assert _GANTT_LINE.fullmatch(line), line
+                continue
+            assert _MERMAID_LINE.fullmatch(line), line
             for label in re.findall(r'"([^"]*)"', line):
                 assert _MERMAID_LABEL.fullmatch(label), label
             continue
@@ -676,7 +692,7 @@ def check_markdown(markdown: str) -> None:
         else:
             columns = 0
         assert not re.search(r"(?<!\\)<", line), line
-    assert not in_diagram
+    assert not diagram
 
 
 class TestHostileText:
