@@ -68,6 +68,8 @@ class Message:
     def __str__(self) -> str:
         """The message filled in plain English."""
         text = self.text if not self.plural or self.count == 1 else self.plural
+        if not self.values:
+            return text  # no placeholders to fill: a "%" in it is a percent sign
         return text % {name: _plain(value) for name, value in self.values}
 
 

@@ -356,6 +356,8 @@ def say(lang: Language, message: Message) -> str:
         text = lang.ngettext(message.text, message.plural, message.count or 0)
     else:
         text = lang.gettext(message.text)
+    if not message.values:
+        return text  # no placeholders to fill: a "%" in it is a percent sign
     return text % {name: _value(lang, value) for name, value in message.values}
 
 
