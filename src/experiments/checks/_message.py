@@ -106,7 +106,7 @@ def _plain(value: object) -> str:
         )
         return duration.in_words()
     if isinstance(value, enum.Enum):
-        return str(value.value).replace("-", " ")
+        return str(value.value)  # as options and the command line name it
     if isinstance(value, tuple):
         return ", ".join(_plain(item) for item in value)
     return str(value)
