@@ -114,32 +114,46 @@ def _cell(value: Any, kind: FieldType) -> Any:
 
 def _records_table(records: Iterable[Record], kind: str | None) -> list[_Column]:
     rows = list(records)
+    kind = _one_kind(rows, kind)
+    if kind is None:
+        return []
+    infos = field_types(kind)
+    columns = []
+    for column in view_columns(kind):
+        values = _column_values(rows, kind, column.name, column.type)
+        enum_class = infos[column.name].enum if column.name in infos else None
+        categories = tuple(str(m.value) for m in enum_class) if enum_class else ()
+        columns.append(_Column(column.name, column.type, values, categories, column.integer))
+    return columns
+
+
+def _one_kind(rows: list[Record], kind: str | None) -> str | None:
+    """The one kind of ``rows`` (``kind`` if given); None for no rows and no kind."""
     kinds = {record.kind for record in rows}
     if kind is None and len(kinds) == 1:
-        kind = kinds.pop()
-    elif kind is None and not rows:
-        return []
+        return kinds.pop()
+    if kind is None and not rows:
+        return None
     if kind is None or kinds - {kind}:
         found = ", ".join(sorted(kinds | ({kind} if kind else set())))
         raise ValidationError(
             f"a DataFrame holds records of one kind; these are of {found}: query one kind at a time"
         )
-    infos = field_types(kind)
-    columns = []
-    for column in view_columns(kind):
-        values: list[Any]
-        if column.name in ("time_box_start", "time_box_end"):
-            values = [_bound(record, column.name) for record in rows]
-        elif column.type is FieldType.OTHER:
-            values = [_json(to_data(record).get(column.name)) for record in rows]
-        else:
-            values = [_cell(getattr(record, column.name), column.type) for record in rows]
-        if kind == Participant.kind and column.name in PERSONAL_FIELDS:
-            values = [None if r.pseudonymous else v for r, v in zip(rows, values, strict=True)]  # type: ignore[attr-defined]
-        enum_class = infos[column.name].enum if column.name in infos else None
-        categories = tuple(str(m.value) for m in enum_class) if enum_class else ()
-        columns.append(_Column(column.name, column.type, values, categories, column.integer))
-    return columns
+    return kind
+
+
+def _column_values(rows: list[Record], kind: str, name: str, type_: FieldType) -> list[Any]:
+    """One column's cells, as the analyst's view shows them (personal fields masked)."""
+    values: list[Any]
+    if name in ("time_box_start", "time_box_end"):
+        values = [_bound(record, name) for record in rows]
+    elif type_ is FieldType.OTHER:
+        values = [_json(to_data(record).get(name)) for record in rows]
+    else:
+        values = [_cell(getattr(record, name), type_) for record in rows]
+    if kind == Participant.kind and name in PERSONAL_FIELDS:
+        values = [None if r.pseudonymous else v for r, v in zip(rows, values, strict=True)]  # type: ignore[attr-defined]
+    return values
 
 
 def _json(value: Any) -> str | None:

@@ -37,6 +37,7 @@ __all__ = [
     "concluded_without_learning",
     "counts",
     "criterion_met",
+    "days_covered",
     "decision_in_force",
     "expected_progress",
     "first_exposure",
@@ -139,6 +140,25 @@ def time_box_end(
     """
     anchor = time_box_start(box_start, started_at)
     return None if anchor is None else after(anchor, duration)
+
+
+def days_covered(start: dt.datetime, end: dt.datetime) -> tuple[dt.date, dt.date, int]:
+    """The first and last day of a time box, and how many days that is, both counted.
+
+    Days are counted on the wall clock of the start's zone, the calendar the box counts
+    on (:func:`after`), from the start's time of day: a box from 1 April 00:00 to 30 April 00:00 has
+    29 days, 1 to 29 April; from 17 August 09:00 to 25 November 09:00 it has 100, the
+    last on 24 November; a box that ends later in its last day than it began in its
+    first (09:00 to 17:00) has that last day too.  A reader who counts the dates shown,
+    both of them, gets the count shown.
+    """
+    end = end.astimezone(start.tzinfo)
+    first = _day_of(start)
+    count = (_day_of(end) - first).days
+    if end.time() > start.time():
+        count += 1
+    count = max(count, 1)
+    return first, first + dt.timedelta(days=count - 1), count
 
 
 def overdue_days(
