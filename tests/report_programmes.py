@@ -19,7 +19,9 @@ from experiments import (
     Participation,
     Plugins,
     Sprint,
+    Term,
     reports,
+    track,
 )
 from experiments.checks import run_checks
 from experiments.reports import Report
@@ -137,3 +139,49 @@ def large_report(directory: Path, n: int = LARGE) -> Report:
     bench_rollup.fill(url, n)
     with experiments.connect(url, plugins=Plugins(autoload=False), create=False) as store:
         return reports.build(store, at=LARGE_AS_OF)
+
+
+#: The moment the programme that trips every check is reported as of.
+EVERY_CHECK_AT = "2026-06-01T12:00:00Z"
+
+
+def every_check_store() -> Store:
+    """A programme that, with the municipality's, trips every built-in check.
+
+    What the example keeps to (an objective and a time box for each experiment, a
+    facilitated sprint across departments, defined terms ...) is broken here once each.
+    """
+    store = experiments.connect("memory://every-check", plugins=Plugins(autoload=False))
+    term = store.save(Term(slug="resident", word="resident"))
+    welfare = store.save(Objective(title="Welfare", slug="welfare", terms=[term]))
+    unlinked = store.save(Experiment(title="Street parties"))  # no objective, time box, scope
+    store.save(unlinked)
+    with track(
+        "long-pilot",
+        store=store,
+        title="A long pilot",
+        objectives=welfare,
+        time_box="2026-05-01T00:00:00Z/P20W",
+        start=False,
+    ) as run:
+        run.start(at="2026-05-01T00:00:00Z")
+    with track("quiet", store=store, title="Quiet ending", objectives=welfare, start=False) as run:
+        run.start(at="2026-03-01T00:00:00Z")
+        run.conclude(at="2026-03-20T00:00:00Z")
+    with track("visits", store=store, title="More visits", objectives=welfare, start=False) as run:
+        run.start(at="2026-03-01T09:00:00Z")
+        hypothesis = run.hypothesis("More visits help", criterion="visits >= 10")
+        run.measure("visits", 4, at="2026-03-10T09:00:00Z")
+        run.learn(
+            "Visits helped",
+            hypothesis=hypothesis,
+            verdict="supports",
+            evidence="strong",
+            at="2026-03-11T09:00:00Z",
+        )
+    staff = [
+        store.save(Participant(role="employee", name=name, department="Home Care"))
+        for name in ("Ane", "Bo")
+    ]
+    store.save(Sprint(title="A sprint in one silo", team=staff))
+    return store

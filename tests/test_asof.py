@@ -33,6 +33,7 @@ from experiments import (
 )
 from experiments.asof import AsOf
 from experiments.checks import run_checks
+from experiments.model import asof as rules
 from experiments.reports import build
 from experiments.rollup import rollup
 from experiments.stores import Store
@@ -451,3 +452,76 @@ class TestReferences:
             run.participant(hidden.id)
         assert any_store.count(Participation) == 2
         assert any_store.count(Measurement) == 0
+
+
+#: A wall-clock start, a number of whole days and a part of a further day in seconds.
+_WALL_CLOCK = st.datetimes(
+    min_value=pendulum.datetime(2000, 1, 1).naive(),
+    max_value=pendulum.datetime(2090, 1, 1).naive(),
+)
+_DAYS = st.integers(min_value=1, max_value=800)
+_PART_OF_A_DAY = st.integers(min_value=0, max_value=86_399)
+
+
+class TestDaysCovered:
+    """A time box's days as reports show them: the dates and the count agree."""
+
+    def test_a_box_ending_at_midnight_ends_the_day_before(self) -> None:
+        """1 April 00:00 to 30 April 00:00 is 1 to 29 April: 29 days, both counted."""
+        start = pendulum.datetime(2026, 4, 1, tz="Europe/Copenhagen")
+        end = pendulum.datetime(2026, 4, 30, tz="Europe/Copenhagen")
+        assert rules.days_covered(start, end) == (
+            pendulum.date(2026, 4, 1),
+            pendulum.date(2026, 4, 29),
+            29,
+        )
+
+    def test_a_box_ending_later_in_the_day_covers_that_day(self) -> None:
+        """Ending at 17:00 on 30 April after starting at 09:00 covers 30 April: 30 days."""
+        start = pendulum.datetime(2026, 4, 1, 9, tz="UTC")
+        end = pendulum.datetime(2026, 4, 30, 17, tz="UTC")
+        assert rules.days_covered(start, end)[1:] == (pendulum.date(2026, 4, 30), 30)
+
+    def test_days_count_on_the_box_s_own_calendar(self) -> None:
+        """100 days across the end of summer time are 100 days, seen from any zone."""
+        start = pendulum.datetime(2026, 8, 17, 8, tz="Europe/Copenhagen")
+        end = rules.after(start, pendulum.duration(days=100))
+        assert end is not None
+        first, last, count = rules.days_covered(start, end.in_timezone("UTC"))
+        assert (first, last, count) == (
+            pendulum.date(2026, 8, 17),
+            pendulum.date(2026, 11, 24),
+            100,
+        )
+
+    @settings(deadline=None)
+    @given(
+        zone=st.sampled_from(ZONES),
+        start=_WALL_CLOCK,
+        days=_DAYS,
+        extra=_PART_OF_A_DAY,
+    )
+    def test_the_dates_shown_give_the_count_shown(
+        self, zone: str, start: Any, days: int, extra: int
+    ) -> None:
+        """In any zone the first day is the start's and both shown days are counted."""
+        begin = pendulum.instance(start, tz=zone)
+        end = rules.after(begin, pendulum.duration(days=days, seconds=extra))
+        assert end is not None
+        first, last, count = rules.days_covered(begin, end)
+        assert first == begin.date()
+        assert count == (last - first).days + 1
+        assert days <= count <= days + 1
+
+    @given(
+        start=_WALL_CLOCK,
+        days=_DAYS,
+        extra=_PART_OF_A_DAY,
+    )
+    def test_whole_days_count_as_themselves_and_a_part_as_one(
+        self, start: Any, days: int, extra: int
+    ) -> None:
+        """A box of whole days has that many; any part of a further day adds one."""
+        begin = pendulum.instance(start, tz="UTC")
+        end = begin + pendulum.duration(days=days, seconds=extra)
+        assert rules.days_covered(begin, end)[2] == (days if extra == 0 else days + 1)

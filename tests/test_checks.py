@@ -24,7 +24,16 @@ from experiments import (
     Sprint,
     ValidationError,
 )
-from experiments.checks import DURATION_OPTION, Check, Finding, Severity, run_checks
+from experiments.checks import (
+    DURATION_OPTION,
+    Check,
+    Finding,
+    Message,
+    Severity,
+    Share,
+    plural,
+    run_checks,
+)
 from experiments.checks.builtin import BUILTIN_CHECKS
 from experiments.rollup import rollup
 from experiments.stores import Store
@@ -494,3 +503,38 @@ class TestDocumentation:
         assert check.move in text
         for option in check.defaults:
             assert f"`{option}`" in text
+
+
+class TestMessages:
+    """A finding's words: a message id and its values, English by default."""
+
+    def test_a_message_without_values_keeps_its_percent_signs(self) -> None:
+        """A plugin's plain message with a "%" is shown as written, in reports too."""
+        check = Check("budget/over", "warning", "Move", "Over budget.", lambda c, o: [])
+        finding = check.finding("is 50% over budget")
+        assert finding.message == "is 50% over budget"
+        assert finding.wording == Message("is 50% over budget")
+
+    def test_values_fill_the_placeholders_in_plain_english(self) -> None:
+        """Numbers, shares, dates, durations and lists are written out for the message."""
+        message = Message(
+            "%(n)s, %(share)s, %(day)s, %(length)s, %(names)s",
+            n=1234,
+            share=Share(0.25),
+            day=pendulum.date(2026, 4, 1),
+            length=pendulum.duration(weeks=2),
+            names=["a", "b"],
+        )
+        assert str(message) == "1,234, 25%, 2026-04-01, 2 weeks, a, b"
+
+    def test_a_plural_is_chosen_by_its_count(self) -> None:
+        """``count`` picks the singular or the plural form."""
+        one = plural("%(count)s day late", "%(count)s days late", count=1)
+        many = plural("%(count)s day late", "%(count)s days late", count=3)
+        assert (str(one), str(many)) == ("1 day late", "3 days late")
+
+    def test_values_go_to_the_message_or_to_finding_not_both(self) -> None:
+        """Giving a made Message and values as well is refused."""
+        check = Check("budget/over", "warning", "Move", "Over budget.", lambda c, o: [])
+        with pytest.raises(ValidationError, match="not to finding"):
+            check.finding(Message("is %(n)s over", n=1), n=2)

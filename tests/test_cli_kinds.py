@@ -33,7 +33,7 @@ from experiments.model import KINDS, REFERENCES, Role
 from experiments.query import FieldType, field_types
 
 #: The choices that are not the model's values: click's shells, and the kinds (below).
-NOT_THE_MODELS = {("completion", "shell"), ("list", "kind")}
+NOT_THE_MODELS = {("completion", "shell"), ("list", "kind"), ("import-csv", "kind")}
 
 
 def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:

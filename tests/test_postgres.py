@@ -37,7 +37,19 @@ from experiments import (
     SchemaError,
     StoreError,
 )
-from experiments.query import Count, CountDistinct, F, Latest, Max, Min, Sum
+from experiments.model._time import utc_key
+from experiments.query import (
+    Count,
+    CountDistinct,
+    F,
+    FieldType,
+    Latest,
+    Max,
+    Min,
+    Sum,
+    comparable,
+    field_types,
+)
 from experiments.serialization import to_data
 from experiments.stores import Store
 from experiments.testing.strategies import records
@@ -82,13 +94,21 @@ class TestQueryCopy:
     @settings(max_examples=100, deadline=None)
     @given(record=records())
     def test_copy_holds_the_same_values(self, record: Any) -> None:
-        """The copy of any record reads as its data, floats still floats."""
+        """The copy of any record reads as its data, floats still floats, and times
+        (time boxes too) in the form queries compare."""
         data = to_data(record)
         copy = json.loads(query_copy(data, json.dumps(data)))
-        assert copy == data  # floats written exactly read back as the same float
+        fields = field_types(record.kind)
+        compared = {
+            key: comparable(data, key, fields[key].kind) if key in fields else value
+            for key, value in data.items()
+        }
+        assert copy == compared  # floats written exactly read back as the same float
         for key, value in data.items():
             if isinstance(value, float):
                 assert type(copy[key]) is float
+            if key in fields and fields[key].kind is FieldType.DATETIME and value is not None:
+                assert copy[key] == utc_key(getattr(record, key))
 
     @given(number=st.floats(allow_nan=False, allow_infinity=False))
     def test_exact_numbers(self, number: float) -> None:
@@ -263,7 +283,7 @@ class TestMigrations:
         )
         assert (
             applied
-            == [(1, 1), (2, 1), (3, 1), (4, 1)]
+            == [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1)]
             == [(n, 1) for n in range(1, len(MIGRATIONS) + 1)]
         )
         with _open(url) as store:

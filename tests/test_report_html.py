@@ -421,3 +421,36 @@ class TestHeatMap:
         page.locator("#maturity").screenshot(path=str(tmp_path / f"heatmap-{lang}.png"))
         assert seen.requests == [seen.url]
         assert seen.console_errors == []
+
+
+TIMELINE_TEXT = """() => Array.from(document.querySelectorAll('#timeline-chart svg text')).map(
+  (node) => [node.textContent.trim(), parseFloat(getComputedStyle(node).fontSize)
+    * node.getScreenCTM().a])"""
+
+
+class TestTimeline:
+    """The timeline reads on a phone by scrolling in its own box, and on a desktop."""
+
+    @pytest.mark.parametrize("width", [390, 1280])
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_scrolls_in_its_box_with_readable_text(
+        self, visit: Any, axe: str, report: Report, tmp_path: Path, lang: str, width: int
+    ) -> None:
+        """The page never scrolls sideways; the drawing keeps its size and 13 px text."""
+        path = reports.write(report, tmp_path / f"report-{lang}.html", lang=lang)
+        seen = visit(path, width, bypass_csp=True)
+        page = seen.page
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.evaluate(OUTSIDE, ["#timeline"]) == []
+        box = page.locator("#timeline div.scroll")
+        inner, outer = box.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        if width == 390:
+            assert inner > outer  # the drawing is wider than a phone: it scrolls inside
+        else:
+            assert inner <= outer  # and fits a desktop column
+        texts = page.evaluate(TIMELINE_TEXT)
+        assert len(texts) == 9  # 3 months, the day, the objective, 4 spans
+        assert [t for t, size in texts if size < 12] == []
+        assert box.get_attribute("tabindex") == "0"
+        page.add_script_tag(content=axe)
+        assert page.evaluate(AXE_RUN) == []

@@ -5,23 +5,38 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import html
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import read_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments import ValidationError
+import experiments
+from experiments import (
+    Experiment,
+    Objective,
+    PluginError,
+    Plugins,
+    ValidationError,
+    hookimpl,
+    reports,
+)
+from experiments.checks import Check, Message, plural
 from experiments.checks.builtin import BUILTIN_CHECKS
-from experiments.reports import Language
+from experiments.reports import Language, Report
+from experiments.reports._common import finding_text
 from experiments.reports._labels import CHECKS, LABELS, MOVES
 from experiments.reports.i18n import LOCALE_DIR
+from report_programmes import EVERY_CHECK_AT, build_report, every_check_store, municipality
 
 ROOT = Path(__file__).parents[1]
 TRANSLATED = ("da", "nb", "sv")
@@ -34,6 +49,9 @@ KEYWORDS = {
     "pgettext": ((1, "c"), 2),
     "N_": ((1, "c"), 2),
     "counted": (1, 2),
+    "finding": None,
+    "Message": None,
+    "plural": (1, 2),
 }
 
 
@@ -72,6 +90,7 @@ class TestCatalogs:
         """The template is what extracting the sources gives; re-extract after changes."""
         method_map = [
             ("src/experiments/reports/**.py", "python"),
+            ("src/experiments/checks/**.py", "python"),
             ("src/experiments/reports/templates/**.j2", "jinja2"),
         ]
         options = {"src/experiments/reports/templates/**.j2": {"extensions": "jinja2.ext.i18n"}}
@@ -215,3 +234,178 @@ class TestNumbersAndDates:
         """The error says which languages there are."""
         with pytest.raises(ValidationError, match="choose one of en, da, nb, sv"):
             Language.load("de")
+
+
+def _untranslated(lang: Language, message: Message) -> list[str]:
+    """The message ids in ``message`` (nested ones too) the language's catalogs lack."""
+    if message.plural:
+        found = lang.ngettext(message.text, message.plural, 1) != message.text
+    else:
+        found = lang.gettext(message.text) != message.text
+    missing = [] if found else [message.text]
+    for _, value in message.values:
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Message):
+                missing += _untranslated(lang, item)
+    return missing
+
+
+@pytest.fixture(scope="module")
+def programmes() -> Iterator[list[Report]]:
+    """The municipality's report and the report of a programme that trips the other checks."""
+    with (
+        experiments.connect("memory://i18n-example", plugins=Plugins(autoload=False)) as example,
+        every_check_store() as others,
+    ):
+        municipality.record_programme(example)
+        yield [build_report(example), reports.build(others, at=EVERY_CHECK_AT)]
+
+
+class TestTranslatedFindings:
+    """Every finding of a built-in check is written in the report's language, in full."""
+
+    def test_the_programmes_trip_every_builtin_check(self, programmes: list[Report]) -> None:
+        """Between them the two programmes give a finding of each built-in check."""
+        tripped = {f.check for report in programmes for f in report.findings or ()}
+        assert {c.id for c in BUILTIN_CHECKS} <= tripped
+
+    @pytest.mark.parametrize("lang", TRANSLATED)
+    def test_no_finding_falls_back_to_english(self, programmes: list[Report], lang: str) -> None:
+        """Each finding's message and every message in its values has a translation."""
+        language = Language.load(lang)
+        for report in programmes:
+            for finding in report.findings or ():
+                assert finding.wording is not None, finding.check
+                assert _untranslated(language, finding.wording) == [], finding.check
+
+    @pytest.mark.parametrize("lang", TRANSLATED)
+    @pytest.mark.parametrize("format_name", ["md", "html"])
+    def test_reports_show_the_translation_not_the_english(
+        self, programmes: list[Report], lang: str, format_name: str
+    ) -> None:
+        """The page holds each finding's translated text and none of its English message."""
+        language = Language.load(lang)
+        for report in programmes:
+            page = html.unescape(str(reports.render(report, format_name, lang)))
+            page = page.replace("\\", "")  # Markdown's escapes
+            for finding in report.findings or ():
+                assert finding_text(language, finding).replace("\\", "") in page
+                assert finding.message not in page, finding.check
+
+    def test_figures_and_dates_are_written_the_language_s_way(
+        self, programmes: list[Report]
+    ) -> None:
+        """Percentages, dates and day counts follow the language; plurals agree."""
+        behind = next(
+            f for f in programmes[0].findings or () if f.check == "follow-up/key-result-behind"
+        )
+        assert "33%" in finding_text(Language.load("en"), behind)
+        assert "33\u00a0%" in finding_text(Language.load("da"), behind)
+        assert "25. november 2026" in finding_text(Language.load("da"), behind)
+        overdue = next(f for f in programmes[0].findings or () if f.check == "follow-up/overdue")
+        assert "45 dage efter" in finding_text(Language.load("da"), overdue)
+        assert "45 dagar efter" in finding_text(Language.load("sv"), overdue)
+        assert "45 dager etter" in finding_text(Language.load("nb"), overdue)
+
+    def test_english_message_is_the_wording_filled_in(self, programmes: list[Report]) -> None:
+        """A finding's ``message`` is its wording in plain English, for API users and logs."""
+        for report in programmes:
+            for finding in report.findings or ():
+                assert finding.wording is not None
+                assert finding.message == str(finding.wording)
+
+
+#: A plugin's check, whose words its own catalog translates into Danish.
+_PLUGIN_MESSAGE = "has %(count)s open question"
+_PLUGIN_PLURAL = "has %(count)s open questions"
+
+
+class _CatalogPlugin:
+    """A check plugin that ships a gettext catalog of its own."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @hookimpl
+    def register_catalogs(self, register: Any) -> None:
+        register(self.directory, "questions_checks")
+
+    @hookimpl
+    def register_checks(self, register: Any) -> None:
+        def run(context: Any, options: Any) -> Any:
+            for experiment in context.experiments:
+                yield QUESTIONS.finding(
+                    plural(_PLUGIN_MESSAGE, _PLUGIN_PLURAL, count=3, since=experiment.created_at),
+                    experiment,
+                )
+
+        QUESTIONS = Check(  # noqa: N806 - a check, named as the built-in ones are
+            "questions/open",
+            "warning",
+            "Ask open questions",
+            "An experiment with open questions.",
+            run,
+        )
+        register(QUESTIONS)
+
+
+def _write_catalog(directory: Path) -> None:
+    """The plugin's Danish catalog, compiled to a .mo file as ``pybabel compile`` does."""
+    catalog = Catalog(locale="da", domain="questions_checks")
+    catalog.add(
+        (_PLUGIN_MESSAGE, _PLUGIN_PLURAL),
+        ("har %(count)s åbent spørgsmål", "har %(count)s åbne spørgsmål"),
+    )
+    catalog.add(
+        "An experiment with open questions.", "Et eksperiment med åbne spørgsmål.", context="check"
+    )
+    catalog.add("Ask open questions", "Stil åbne spørgsmål", context="brave move")
+    target = directory / "da" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with (target / "questions_checks.mo").open("wb") as file:
+        write_mo(file, catalog)
+
+
+class TestPluginCatalogs:
+    """A check plugin translates its own findings through the register_catalogs hook."""
+
+    def test_a_plugin_s_findings_are_translated_by_its_catalog(self, tmp_path: Path) -> None:
+        """The plugin's .mo translates its message, summary and move."""
+        _write_catalog(tmp_path)
+        plugins = Plugins(autoload=False, plugins=[_CatalogPlugin(tmp_path)])
+        with experiments.connect("memory://catalogs", plugins=plugins) as store:
+            objective = store.save(Objective(title="Welfare", slug="welfare"))
+            store.save(Experiment(title="Walks", objectives=[objective]))
+            report = reports.build(store, at="2026-06-01T00:00:00Z")
+            danish = str(reports.render(report, "md", "da", plugins=plugins))
+            english = str(reports.render(report, "md", "en", plugins=plugins))
+            swedish = str(reports.render(report, "md", "sv", plugins=plugins))
+        assert "*Walks* har 3 åbne spørgsmål" in danish
+        assert "### Stil åbne spørgsmål" in danish
+        assert "*Walks* has 3 open questions" in english
+        assert "*Walks* has 3 open questions" in swedish  # no Swedish catalog: its English
+        (finding,) = [f for f in report.findings or () if f.check == "questions/open"]
+        assert [c.domain for c in finding.catalogs] == ["questions_checks"]
+
+    def test_the_built_in_catalog_still_translates_the_rest(self, tmp_path: Path) -> None:
+        """A plugin's catalog comes first, and the library's own catalog still answers."""
+        _write_catalog(tmp_path)
+        plugins = Plugins(autoload=False, plugins=[_CatalogPlugin(tmp_path)])
+        (catalog,) = plugins.catalogs().values()
+        danish = Language.load("da").with_catalogs([catalog])
+        assert danish.gettext("What the checks found") == "Hvad tjekkene fandt"
+        assert (
+            danish.ngettext(_PLUGIN_MESSAGE, _PLUGIN_PLURAL, 1) == "har %(count)s åbent spørgsmål"
+        )
+
+    def test_a_missing_directory_or_a_clash_is_a_plugin_error(self, tmp_path: Path) -> None:
+        """A catalog directory that does not exist, or a domain taken twice, is refused."""
+        plugins = Plugins(autoload=False, plugins=[_CatalogPlugin(tmp_path / "missing")])
+        with pytest.raises(PluginError, match="does not exist"):
+            plugins.catalogs()
+        _write_catalog(tmp_path)
+        twice = Plugins(
+            autoload=False, plugins=[_CatalogPlugin(tmp_path), _CatalogPlugin(tmp_path)]
+        )
+        with pytest.raises(PluginError, match="gettext domain 'questions_checks' is registered"):
+            twice.catalogs()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import experiments
-from experiments import Plugins, reports
+from experiments import Experiment, Objective, Plugins, reports
 from experiments.reports import Report
 from needs import mermaid_cli
 from report_programmes import SCRIPT, build_report, hostile_store, municipality
@@ -64,8 +64,17 @@ class TestMermaid:
         markdown = str(reports.render(report, "md", lang))
         done, drawn = render_diagrams(markdown, tmp_path)
         assert done.returncode == 0, done.stderr
-        assert len(drawn) == markdown.count("```mermaid") == 1
-        words = shown_text(drawn[0])
+        assert len(drawn) == markdown.count("```mermaid") == 2  # the timeline, the map
+        timeline, flowchart = drawn
+        language = reports.Language.load(lang)
+        shown = shown_text(timeline)
+        assert language.gettext("When experiments and sprints ran") in shown
+        assert "100-day welfare sprint" in shown
+        over = language.counted(
+            "%(count)s day over its time box", "%(count)s days over its time box", 45
+        )
+        assert f"Homework café with local businesses ({over})" in shown
+        words = shown_text(flowchart)
         for experiment in report.experiments:
             assert experiment.ref.title in words
             for hypothesis in experiment.hypotheses:
@@ -80,11 +89,31 @@ class TestMermaid:
             hostile = build_report(store, "hostile")
         finally:
             store.close()
-        done, drawn = render_diagrams(str(reports.render(hostile, "md", "da")), tmp_path)
+        markdown = str(reports.render(hostile, "md", "da"))
+        done, drawn = render_diagrams(markdown, tmp_path)
         assert done.returncode == 0, done.stderr
-        assert len(drawn) == 1
-        assert SCRIPT in shown_text(drawn[0])
-        assert "<script>" not in drawn[0]
+        assert len(drawn) == markdown.count("```mermaid") >= 1
+        assert all(SCRIPT in shown_text(svg) for svg in drawn)
+        assert all("<script>" not in svg for svg in drawn)
+
+    def test_a_gantt_with_colons_and_quotes_renders(self, tmp_path: Path) -> None:
+        """Titles with colons, quotes and hashes make a timeline that parses and shows them."""
+        with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+            objective = store.save(Objective(title='Plan: "B" #1; <b>', slug="plan"))
+            store.save(
+                Experiment(
+                    title="Walks: 10:30 sharp; #2 'x' <i>",
+                    objectives=[objective],
+                    time_box="2026-04-01T00:00:00Z/P4W",
+                )
+            )
+            markdown = str(reports.render(reports.build(store, at="2026-06-01T00:00:00Z"), "md"))
+        done, drawn = render_diagrams(markdown, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "gantt" in markdown
+        shown = " ".join(shown_text(svg) for svg in drawn)
+        assert "Walks: 10:30 sharp; #2 'x' <i>" in shown
+        assert 'Plan: "B" #1; <b>' in shown
 
     def test_a_diagram_that_does_not_parse_fails(self, tmp_path: Path) -> None:
         """A broken diagram makes mermaid-cli fail, so these tests can fail."""

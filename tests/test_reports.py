@@ -32,6 +32,8 @@ from experiments import (
     Hypothesis,
     KeyResult,
     Objective,
+    Participant,
+    Participation,
     PluginError,
     Plugins,
     ReportError,
@@ -648,21 +650,37 @@ _MERMAID_LINE = re.compile(
 
 
 _MERMAID_LABEL = re.compile(r"(?:[\w ,.\-/?!():']|#\d+;)*")
+#: Text in the timeline's Gantt chart: what a label may hold, less the colon.
+_GANTT_TEXT = r"(?:[\w ,.\-/?!()']|#\d+;)+"
+_DAY = r"\d{4}-\d\d-\d\d"
+_GANTT_LINE = re.compile(
+    rf"    title {_GANTT_TEXT}|    dateFormat YYYY-MM-DD|    axisFormat %Y-%m-%d"
+    rf"|    todayMarker off|    section {_GANTT_TEXT}"
+    rf"|    {_GANTT_TEXT} :(?:(?:active|done|crit), )*t\d+x?, {_DAY}, {_DAY}"
+    rf"|    {_GANTT_TEXT} :milestone, today, {_DAY}, 0d"
+)
 
 
 def check_markdown(markdown: str) -> None:
-    """Tables keep their columns, no raw HTML, and the diagram keeps to its grammar."""
+    """Tables keep their columns, no raw HTML, and the diagrams keep to their grammar."""
     columns = 0
-    in_diagram = False
+    diagram = ""
     for line in markdown.splitlines():
         if line == "```mermaid":
-            in_diagram = True
+            diagram = "starting"
             continue
-        if in_diagram:
+        if diagram:
             if line == "```":
-                in_diagram = False
+                diagram = ""
                 continue
-            assert line == "flowchart LR" or _MERMAID_LINE.fullmatch(line), line
+            if diagram == "starting":
+                assert line in ("flowchart LR", "gantt"), line
+                diagram = line
+                continue
+            if diagram == "gantt":
+                assert _GANTT_LINE.fullmatch(line), line
+                continue
+            assert _MERMAID_LINE.fullmatch(line), line
             for label in re.findall(r'"([^"]*)"', line):
                 assert _MERMAID_LABEL.fullmatch(label), label
             continue
@@ -674,7 +692,7 @@ def check_markdown(markdown: str) -> None:
         else:
             columns = 0
         assert not re.search(r"(?<!\\)<", line), line
-    assert not in_diagram
+    assert not diagram
 
 
 class TestHostileText:
@@ -914,3 +932,104 @@ class TestEscapingFunctions:
             )
 
         check()
+
+
+class TestTimeBoxDays:
+    """A time box's dates and its count of days agree in every format and language."""
+
+    @pytest.fixture
+    def boxed(self) -> Iterator[Report]:
+        with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+            objective = store.save(Objective(title="Welfare", slug="welfare"))
+            for title, box in (
+                ("April, to midnight", "2026-04-01T00:00:00+00:00/2026-04-30T00:00:00+00:00"),
+                ("April, to the evening", "2026-04-01T09:00:00+00:00/2026-04-30T17:00:00+00:00"),
+            ):
+                store.save(Experiment(title=title, objectives=[objective], time_box=box))
+            yield reports.build(store, at="2026-03-01T00:00:00Z")
+
+    def test_a_box_to_midnight_shows_its_last_day(self, boxed: Report) -> None:
+        """1 April 00:00 to 30 April 00:00 shows 1 to 29 April and 29 days."""
+        english = str(reports.render(boxed, "md"))
+        assert "Time box: 1 April 2026 \u2013 29 April 2026 (29 days)" in english
+        assert "Time box: 1 April 2026 \u2013 30 April 2026 (30 days)" in english
+        danish = str(reports.render(boxed, "html", "da"))
+        assert "1. april 2026 \u2013 29. april 2026 (29 dage)" in danish
+
+    def test_the_csv_ends_on_the_day_shown(self, boxed: Report) -> None:
+        """The CSV's time box end is the last day the other formats show."""
+        rows = list(csv.DictReader(io.StringIO(text_of(reports.render(boxed, "csv-comma")))))
+        ends = {row["Experiment"]: row["Time box end"] for row in rows}
+        assert ends == {"April, to midnight": "2026-04-29", "April, to the evening": "2026-04-30"}
+
+
+class TestWhoTookPart:
+    """Each experiment says who took part, and the report where everyone recorded is."""
+
+    ART = "Art and culture afternoons for vulnerable families"
+
+    def test_each_experiment_counts_outsiders_frontline_critics_and_departments(
+        self, report: Report
+    ) -> None:
+        """The detail splits an experiment's participants as the roll-up splits them all."""
+        art = next(e for e in report.experiments if e.ref.title == self.ART)
+        assert (art.participants, art.external, art.frontline, art.critical_voices) == (6, 4, 2, 1)
+        assert art.departments == ("Culture and Libraries", "Family Services")
+
+    def test_every_format_shows_the_split(
+        self, report: Report, schema_validator: jsonschema.Draft202012Validator
+    ) -> None:
+        """Markdown and HTML facts, JSON keys and CSV columns all carry it."""
+        words = "6, of them 4 from outside, 2 from the front line and 1 with a critical stance"
+        assert words in str(reports.render(report, "md"))
+        assert words in str(reports.render(report, "html"))
+        assert "Departments taking part: Culture and Libraries, Family Services" in str(
+            reports.render(report, "md")
+        )
+        document = validate_json(schema_validator, reports.render(report, "json"))
+        art = next(e for e in document["experiments"] if e["title"] == self.ART)
+        assert (art["external"], art["frontline"], art["departments"]) == (
+            4,
+            2,
+            ["Culture and Libraries", "Family Services"],
+        )
+        rows = csv.DictReader(io.StringIO(text_of(reports.render(report, "csv-comma"))))
+        row = next(r for r in rows if r["Experiment"] == self.ART)
+        assert (row["From outside"], row["From the front line"]) == ("4", "2")
+        assert row["Departments taking part"] == "Culture and Libraries; Family Services"
+
+    def test_recorded_participants_say_where_the_others_are(
+        self, report: Report, schema_validator: jsonschema.Draft202012Validator
+    ) -> None:
+        """14 recorded beside 12 taking part: the report says 2 take part in no experiment."""
+        assert report.rollup.total.involvement.participants == 12
+        assert report.recorded is not None
+        assert (report.recorded.recorded, report.recorded.in_no_experiment) == (14, 2)
+        markdown = str(reports.render(report, "md"))
+        assert "- Participants: 12\n- Participants recorded: 14\n" in markdown
+        assert "- Recorded, but taking part in no experiment: 2\n" in markdown
+        danish = str(reports.render(report, "html", "da"))
+        assert "Registreret, men ikke med i noget eksperiment</dt><dd>2<" in danish
+        document = validate_json(schema_validator, reports.render(report, "json"))
+        assert document["participants_recorded"] == {
+            "recorded": 14,
+            "in_no_experiment": 2,
+            "only_elsewhere": 0,
+        }
+
+    def test_people_only_elsewhere_are_counted_apart(self) -> None:
+        """In a report on one objective, those only in other objectives' experiments add up."""
+        with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+            here = store.save(Objective(title="Here", slug="here"))
+            there = store.save(Objective(title="There", slug="there"))
+            people = [store.save(Participant(role="citizen")) for _ in range(5)]
+            for objective, taking_part in ((here, people[:2]), (there, people[1:4])):
+                experiment = store.save(Experiment(title=objective.title, objectives=[objective]))
+                for person in taking_part:
+                    store.save(Participation(experiment=experiment, participant=person))
+            scoped = reports.build(store, "here", at="2026-06-01T00:00:00Z")
+            whole = reports.build(store, at="2026-06-01T00:00:00Z")
+        assert scoped.recorded == reports.RecordedPeople(5, 1, 2)
+        assert whole.recorded == reports.RecordedPeople(5, 1, 0)
+        assert "Taking part only outside this objective: 2" in str(reports.render(scoped, "md"))
+        assert "only outside" not in str(reports.render(whole, "md"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -16,18 +17,30 @@ from experiments import (
     Hypothesis,
     KeyResult,
     Learning,
+    Measurement,
     NextStep,
     Objective,
     Prototype,
     Record,
     SchemaError,
+    TimeBox,
     ValidationError,
 )
 from experiments import serialization as ser
 from experiments.errors import InvalidTypeError
 from experiments.model import KINDS
-from experiments.serialization import converter, from_data, from_json, to_data, to_json, upgrade
-from experiments.testing.strategies import record_of
+from experiments.model._time import parse_datetime, utc_key, zone_name, zoned_text
+from experiments.serialization import (
+    converter,
+    from_data,
+    from_json,
+    to_data,
+    to_json,
+    upgrade,
+    zone_field,
+)
+from experiments.testing.strategies import datetimes, record_of, records
+from formats import export_data, old_form, old_text
 from invalid import MINIMAL
 
 #: Every public record class, found by walking what the package exports.
@@ -108,7 +121,7 @@ class TestLayout:
         ).start(at="2026-03-01T10:00:00[Europe/Copenhagen]", by="Bo")
         expected: dict[str, Any] = {
             "kind": "experiment",
-            "schema": 4,
+            "schema": 5,
             "id": Experiment.id_for_slug("art-afternoons"),
             "slug": "art-afternoons",
             "revision": 0,
@@ -116,11 +129,13 @@ class TestLayout:
             "description": "",
             "objectives": ["obj_1"],
             "sprint": "spr_1",
-            "time_box": "2026-03-01T09:00:00.000000Z[Europe/Copenhagen]/P14D",
+            "time_box": "2026-03-01T10:00:00+01:00/P14D",
+            "time_box_zone": "Europe/Copenhagen",
             "owner": "Anna",
             "facilitators": ["Bo"],
             "status": "running",
-            "started_at": "2026-03-01T09:00:00.000000Z[Europe/Copenhagen]",
+            "started_at": "2026-03-01T10:00:00+01:00",
+            "started_at_zone": "Europe/Copenhagen",
             "concluded_at": None,
             "decided_at": None,
             "abandoned_at": None,
@@ -128,8 +143,8 @@ class TestLayout:
             "template": None,
             "scope": None,
             "terms": [],
-            "created_at": "2026-02-01T09:00:00.000000Z",
-            "updated_at": "2026-02-01T09:00:00.000000Z",
+            "created_at": "2026-02-01T09:00:00Z",
+            "updated_at": "2026-02-01T09:00:00Z",
             "changed_by": "Bo",
             "deleted_at": None,
             "tags": ["pilot", "welfare"],
@@ -160,7 +175,7 @@ class TestLayout:
         """to_json is compact by default and readable with an indent."""
         record = Objective(title="x")
         assert "\n" not in to_json(record)
-        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 4,')
+        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 5,')
 
 
 def _rename_headline(data: dict[str, Any]) -> dict[str, Any]:
@@ -230,20 +245,23 @@ class TestSchemaVersions:
 
     def test_a_missing_step_is_an_error(self, monkeypatch):
         """Without a step from the data's version the data cannot be read."""
-        monkeypatch.setattr(ser, "SCHEMA_VERSION", 4)
+        monkeypatch.setattr(ser, "SCHEMA_VERSION", ser.SCHEMA_VERSION + 1)
         monkeypatch.setitem(ser.UPGRADES, 1, _rename_headline)
-        monkeypatch.delitem(ser.UPGRADES, 3)
-        with pytest.raises(SchemaError, match="no upgrade from schema version 3 is known"):
+        missing = f"no upgrade from schema version {ser.SCHEMA_VERSION - 1} is known"
+        with pytest.raises(SchemaError, match=missing):
             from_data(_old_objective())
 
     def test_the_real_history_of_versions(self):
-        """2: what a decision revises; 3: the terms used; 4: next steps followed up."""
-        assert ser.SCHEMA_VERSION == 4
-        assert sorted(ser.UPGRADES) == [1, 2, 3]
+        """2: what a decision revises; 3: the terms used; 4: next steps followed up; 5:
+        times in RFC 3339 with their offset."""
+        assert ser.SCHEMA_VERSION == 5
+        assert sorted(ser.UPGRADES) == [1, 2, 3, 4]
         decision = Decision(experiment="exp_1", outcome="stop", decided_at="2026-05-01T09:00:00Z")
-        old = {k: v for k, v in to_data(decision).items() if k != "revises"} | {"schema": 1}
+        old = {k: v for k, v in old_form(to_data(decision)).items() if k != "revises"}
+        old["schema"] = 1
         assert from_data(old) == decision
         assert upgrade(old)["revises"] is None
+        assert upgrade(old) == to_data(decision)
         for record in (Objective(title="Welfare"), Experiment(title="Art afternoons")):
             data = {k: v for k, v in to_data(record).items() if k != "terms"}
             for version in (1, 2):
@@ -253,6 +271,159 @@ class TestSchemaVersions:
         assert upgrade(learning) == to_data(
             Learning(**{k: v for k, v in learning.items() if k not in ("kind", "schema")})
         )  # other kinds are unchanged
+        objective = old_form(to_data(Objective(title="Welfare"))) | {"schema": 1}
+        assert upgrade(objective) == to_data(
+            Objective(**{k: v for k, v in objective.items() if k not in ("kind", "schema")})
+        )  # other kinds are unchanged, but for their times
+
+
+class TestTimes:
+    """Times as RFC 3339 with their offset, zone names in fields of their own."""
+
+    def test_the_zone_is_written_next_to_its_time_when_there_is_one(self):
+        """A time in a named zone gets a *_zone field right after it; one in UTC or at an
+        offset does not."""
+        zoned = to_data(
+            Measurement(metric="m", value=1, measured_at="2026-09-14T10:00:00[Europe/Oslo]")
+        )
+        keys = list(zoned)
+        assert zoned["measured_at"] == "2026-09-14T10:00:00+02:00"
+        assert zoned["measured_at_zone"] == "Europe/Oslo"
+        assert keys.index("measured_at_zone") == keys.index("measured_at") + 1
+        for text, written in (
+            ("2026-09-14T08:00:00Z", "2026-09-14T08:00:00Z"),
+            ("2026-09-14T10:00:00.25+02:00", "2026-09-14T10:00:00.250000+02:00"),
+        ):
+            plain = to_data(Measurement(metric="m", value=1, measured_at=text))
+            assert plain["measured_at"] == written
+            assert "measured_at_zone" not in plain
+
+    def test_a_time_box_keeps_the_zone_of_its_start(self):
+        """A time box is start/duration in RFC 3339, the start's zone in time_box_zone."""
+        data = to_data(
+            Experiment(title="x", time_box="2026-09-14T10:00:00[America/Argentina/Salta]/P6W")
+        )
+        assert data["time_box"] == "2026-09-14T10:00:00-03:00/P42D"
+        assert data["time_box_zone"] == "America/Argentina/Salta"
+        assert "time_box_zone" not in to_data(Experiment(title="x", time_box="P6W"))
+
+    @by_kind
+    def test_every_time_is_read_by_the_standard_library(self, kind):
+        """Each time field is text datetime.fromisoformat reads as the same instant, and
+        its zone field names the zone the record's time is in."""
+
+        @settings(max_examples=25)
+        @given(record_of(kind))
+        def check(record):
+            data = to_data(record)
+            for name, value in data.items():
+                if name.endswith("_zone"):
+                    field = name.removesuffix("_zone")
+                    moment = getattr(record, field)
+                    moment = moment.start if isinstance(moment, TimeBox) else moment
+                    assert value == zone_name(moment) is not None
+                    continue
+                moment = getattr(record, name, None)
+                text = value
+                if isinstance(moment, TimeBox) and moment.start is not None:
+                    moment, text = moment.start, value.partition("/")[0]
+                if isinstance(moment, dt.datetime):
+                    read = dt.datetime.fromisoformat(text)
+                    assert read.utcoffset() is not None
+                    assert read.astimezone(dt.UTC) == moment.astimezone(dt.UTC)
+                    if zone_name(moment) is None:
+                        assert zone_field(name) not in data
+
+        check()
+
+    @given(datetimes())
+    def test_equal_times_are_written_identically(self, moment):
+        """However a time is given (objects, RFC 3339, RFC 9557, the old form), it is
+        written as one text."""
+        forms = [
+            moment,
+            dt.datetime.fromtimestamp(moment.timestamp(), moment.tzinfo),
+            zoned_text(moment),
+            old_text(moment),
+        ]
+        written = {
+            json.dumps(
+                to_data(
+                    Measurement(
+                        metric="m",
+                        value=1,
+                        measured_at=form,
+                        id="msr_1",
+                        created_at="2026-01-01T00:00:00Z",
+                    )
+                )
+            )
+            for form in forms
+        }
+        assert len(written) == 1
+
+    @given(records())
+    def test_old_data_upgrades_to_what_is_written_now(self, record):
+        """Data schema 2 wrote upgrades to exactly the data written now, keys in order."""
+        data = to_data(record)
+        upgraded = upgrade(old_form(data))
+        assert upgraded == data
+        assert list(upgraded) == list(data)
+        assert ser.rewritten(json.dumps(old_form(data))) == data
+        assert ser.rewritten(json.dumps(data)) is None
+
+    def test_the_export_of_0_1_reads_as_it_was_written(self):
+        """Every version 0.1.0 exported reads back, its times and zones as they were."""
+        versions = export_data()
+        assert {d["schema"] for d in versions} == {2}
+        for old in versions:
+            record = from_data(old)
+            assert upgrade(old) == to_data(record)
+            assert list(upgrade(old)) == list(to_data(record))
+            for name, value in old.items():
+                if name.endswith("_at") and isinstance(value, str):
+                    assert zoned_text(getattr(record, name)) == zoned_text(parse_datetime(value))
+        art = next(from_data(d) for d in reversed(versions) if d.get("slug") == "art-for-families")
+        assert str(art.time_box) == (
+            "2026-08-17T08:00:00-03:00[America/Argentina/Buenos_Aires]/P42D"
+        )
+        assert zoned_text(art.started_at) == "2026-08-17T10:15:30.250000+02:00[Europe/Oslo]"
+        assert zoned_text(art.concluded_at) == "2026-09-30T18:00:00+05:30"
+
+    def test_an_offset_that_disagrees_with_the_zone(self):
+        """The offset says which instant; the zone how to show it (the zone's rules may
+        have changed since the time was written)."""
+        data = to_data(Measurement(metric="m", value=1))
+        data["measured_at"], data["measured_at_zone"] = "2026-09-14T10:00:00+02:00", "Asia/Tokyo"
+        measured = from_data(data).measured_at  # type: ignore[attr-defined]
+        assert utc_key(measured) == "2026-09-14T08:00:00.000000Z"
+        assert zoned_text(measured) == "2026-09-14T17:00:00+09:00[Asia/Tokyo]"
+
+    @pytest.mark.parametrize(
+        ("changes", "error", "message"),
+        [
+            ({"measured_at_zone": 2}, InvalidTypeError, r"Measurement\.measured_at_zone must be"),
+            ({"measured_at_zone": "+02:00"}, ValidationError, "is a UTC offset"),
+            ({"measured_at_zone": "Mars/Base"}, ValidationError, "unknown time zone 'Mars/Base'"),
+            (
+                {"measured_at": None, "measured_at_zone": "Europe/Oslo"},
+                ValidationError,
+                "names the zone of measured_at, which must then be a time",
+            ),
+            ({"created_at_zone": "Europe/Oslo"}, SchemaError, "does not know: created_at_zone"),
+            ({"measured_at": "2026-09-14T10:00:00"}, ValidationError, "has no time zone"),
+        ],
+    )
+    def test_bad_times_and_zones_are_refused(self, changes, error, message):
+        """A zone field that is not a zone's name, or has no time, is refused by name."""
+        data = to_data(Measurement(metric="m", value=1)) | changes
+        with pytest.raises(error, match=message):
+            from_data(data)
+
+    def test_a_null_zone_is_no_zone(self):
+        """A zone field of null is read as none."""
+        data = to_data(Measurement(metric="m", value=1, measured_at="2026-09-14T08:00:00Z"))
+        assert from_data(data | {"measured_at_zone": None}) == from_data(data)
 
     def test_version_2_next_steps_become_untracked_steps(self):
         """Version 4 follows next steps up: older text becomes steps without owners."""

@@ -124,6 +124,15 @@ def open_old_store(barrier: Barrier, url: str, number: int) -> dict[str, object]
         return {"objective": objective.id, "term": term.id}
 
 
+def open_old_store_titled(barrier: Barrier, url: str, title: str) -> dict[str, object]:
+    """Open a store of an older layout (so migrate it), every process at once; read, write."""
+    barrier.wait()
+    with _connect(url) as store:
+        seen = store.count()
+        saved = store.save(Objective(title=title))
+        return {"seen": seen, "id": saved.id}
+
+
 def measure_at_once(
     barrier: Barrier, url: str, slug: str, metric: str, at: str, value: float
 ) -> dict[str, object]:

@@ -6,13 +6,15 @@ used, so that ``import experiments`` stays about as cheap as importing its depen
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from experiments._lazy import lazy_attributes
 from experiments._version import __version__
 from experiments.errors import (
     ConflictError,
+    CSVError,
     ExperimentsError,
+    MissingExtraError,
     NotFoundError,
     PluginError,
     ReportError,
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AssumptionKind",
+    "CSVError",
     "Capability",
     "Comparison",
     "ConflictError",
@@ -101,6 +104,7 @@ __all__ = [
     "LanguageCode",
     "Learning",
     "Measurement",
+    "MissingExtraError",
     "NextStep",
     "NotFoundError",
     "Note",
@@ -159,10 +163,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'experiments' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())

@@ -563,6 +563,13 @@ class AsOf:
         """Each participant's flags (external, frontline, pseudonymous bits), by index."""
         return self._facts.people
 
+    def taking_part_nowhere(self) -> int:
+        """How many recorded participants take part in no experiment at all, in any scope."""
+        involved = {
+            code >> 4 for facts in self._facts.experiments.values() for code in facts.participations
+        }
+        return len(self.people) - len(involved)
+
     @property
     def departments(self) -> list[str | None]:
         """Each participant's department, by the index facts use."""

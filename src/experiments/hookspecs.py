@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Protocol
 import pluggy
 
 if TYPE_CHECKING:
+    import os
+
     from experiments.checks import Check
     from experiments.events import Event
     from experiments.model import Decision, Experiment, Learning, Measurement, Record
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BackendFactory",
     "RegisterBackend",
+    "RegisterCatalog",
     "RegisterCheck",
     "RegisterReportFormat",
     "experiment_abandoned",
@@ -52,6 +55,7 @@ __all__ = [
     "object_saved",
     "on_event",
     "register_backends",
+    "register_catalogs",
     "register_checks",
     "register_report_formats",
 ]
@@ -133,6 +137,33 @@ def register_report_formats(register: RegisterReportFormat) -> None:
 
     Args:
         register: callback taking one :class:`~experiments.reports.ReportFormat`.
+    """
+
+
+class RegisterCatalog(Protocol):
+    """The callback handed to :func:`register_catalogs`."""
+
+    def __call__(self, directory: str | os.PathLike[str], domain: str) -> None: ...
+
+
+@hookspec
+def register_catalogs(register: RegisterCatalog) -> None:
+    """Register gettext catalogs that translate a plugin's checks into report languages.
+
+    Called once per :class:`~experiments.plugins.Plugins`, the first time a report is
+    gathered with findings.  Call ``register(directory, domain)`` with the directory
+    holding ``<language>/LC_MESSAGES/<domain>.mo`` (the layout ``pybabel compile``
+    writes) and the catalog's gettext domain; the domain must be unique across plugins
+    (a clash is a :class:`~experiments.errors.PluginError`), and the directory must
+    exist.  A report in Danish, Norwegian or Swedish looks each finding of the plugin's
+    checks up in its catalogs first, then in the library's own: the message ids are the
+    English texts the checks give :meth:`~experiments.checks.Check.finding` (and
+    :class:`~experiments.checks.Message`), a check's ``summary`` under the context
+    ``"check"`` and its ``move`` under ``"brave move"``.  A message no catalog has is
+    shown in English.
+
+    Args:
+        register: callback taking the catalog directory and the gettext domain.
     """
 
 

@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -36,6 +37,7 @@ __all__ = [
     "AUTOLOAD_ENV",
     "ENTRY_POINT_GROUP",
     "BackendInfo",
+    "CatalogInfo",
     "CheckInfo",
     "PluginInfo",
     "Plugins",
@@ -86,6 +88,15 @@ class ReportFormatInfo:
     """A registered report format and the plugin it came from."""
 
     format: ReportFormat
+    plugin: str
+
+
+@attrs.frozen
+class CatalogInfo:
+    """A gettext catalog a plugin registered: its directory, its domain, its plugin."""
+
+    directory: Path
+    domain: str
     plugin: str
 
 
@@ -307,6 +318,13 @@ class Plugins:
         checks: dict[str, CheckInfo] = self._registry("register_checks", "check", _admit_check)
         return checks
 
+    def catalogs(self) -> dict[str, CatalogInfo]:
+        """Every gettext catalog the plugins registered, by domain."""
+        catalogs: dict[str, CatalogInfo] = self._registry(
+            "register_catalogs", "gettext domain", _admit_catalog
+        )
+        return catalogs
+
     def report_formats(self) -> dict[str, ReportFormatInfo]:
         """Every registered report format by name, the built-in ones first."""
         formats: dict[str, ReportFormatInfo] = self._registry(
@@ -336,6 +354,28 @@ def _admit_check(plugin_name: str, check: Check) -> tuple[str, CheckInfo]:
             f"plugin {plugin_name!r} registered {check!r}, which is not an experiments.checks.Check"
         )
     return check.id, CheckInfo(check, plugin_name)
+
+
+def _admit_catalog(
+    plugin_name: str, directory: str | os.PathLike[str], domain: object
+) -> tuple[str, CatalogInfo]:
+    if not isinstance(domain, str) or not domain.strip() or "/" in domain:
+        raise PluginError(
+            f"plugin {plugin_name!r} registered the gettext domain {domain!r}; give its "
+            "name as text, e.g. 'my_checks'"
+        )
+    try:
+        path = Path(directory)
+    except TypeError:
+        raise PluginError(
+            f"plugin {plugin_name!r} registered {directory!r} as a catalog directory; give a path"
+        ) from None
+    if not path.is_dir():
+        raise PluginError(
+            f"plugin {plugin_name!r} registered the catalog directory {path}, which does not "
+            "exist; give the directory that holds <language>/LC_MESSAGES/<domain>.mo"
+        )
+    return domain, CatalogInfo(path, domain, plugin_name)
 
 
 def _admit_report_format(

@@ -49,6 +49,7 @@ from experiments.asof import (
     Candidate,
     ExperimentFacts,
     FollowUp,
+    HypothesisFacts,
     OneSidedEvidence,
     Overdue,
     Untested,
@@ -313,28 +314,46 @@ def _summary(view: AsOf, experiment_ids: Collection[str], excuses: Sequence[Excu
         learnings=sum(e.learnings for e in experiments),
         decisions=_counts((e.decision for e in experiments if e.decision), Outcome),
         involvement=_involvement(view, experiments),
-        one_sided=tuple(h.one_sided for h in hypotheses if h.one_sided is not None),
         time_boxed=sum(1 for e in experiments if e.time_box),
-        overdue=_found((e.overdue for e in experiments), lambda o: (o.ended_at, o.experiment.id)),
-        concluded_without_learning=tuple(
+        excuses=tuple(sorted(excuses, key=lambda x: (x.reason.value, x.group, x.id))),
+        **_to_follow_up(experiments, hypotheses),
+        **_practice(experiments),
+    )
+
+
+def _to_follow_up(
+    experiments: Sequence[ExperimentFacts], hypotheses: Sequence[HypothesisFacts]
+) -> dict[str, Any]:
+    """The summary's lists of what needs attention: overdue, unconcluded, untested, ready."""
+    return {
+        "one_sided": tuple(h.one_sided for h in hypotheses if h.one_sided is not None),
+        "overdue": _found(
+            (e.overdue for e in experiments), lambda o: (o.ended_at, o.experiment.id)
+        ),
+        "concluded_without_learning": tuple(
             e.ref for e in experiments if rules.concluded_without_learning(e.status, e.learnings)
         ),
-        concluded_without_decision=tuple(
+        "concluded_without_decision": tuple(
             e.ref for e in experiments if rules.awaits_decision(e.status)
         ),
-        untested=_found(
+        "untested": _found(
             (h.untested for h in hypotheses), lambda u: (-u.days_overdue, u.hypothesis.id)
         ),
-        candidates=_found((h.candidate for h in hypotheses), _candidate_order),
-        excuses=tuple(sorted(excuses, key=lambda x: (x.reason.value, x.group, x.id))),
-        scoped=sum(1 for e in experiments if e.scoped),
-        first_shown=_counts((e.first_shown for e in experiments if e.first_shown), Fidelity),
-        open_next_steps=sum(e.open_steps for e in experiments),
-        overdue_next_steps=_found(
+        "candidates": _found((h.candidate for h in hypotheses), _candidate_order),
+    }
+
+
+def _practice(experiments: Sequence[ExperimentFacts]) -> dict[str, Any]:
+    """The summary's figures of the practice: scopes, first showings, next steps."""
+    return {
+        "scoped": sum(1 for e in experiments if e.scoped),
+        "first_shown": _counts((e.first_shown for e in experiments if e.first_shown), Fidelity),
+        "open_next_steps": sum(e.open_steps for e in experiments),
+        "overdue_next_steps": _found(
             (step for e in experiments for step in e.overdue_steps),
             lambda f: (-(f.overdue_days or 0), f.source.id, f.number),
         ),
-    )
+    }
 
 
 def _candidate_order(candidate: Candidate) -> tuple[Any, ...]:

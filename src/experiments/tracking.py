@@ -79,7 +79,14 @@ if TYPE_CHECKING:
 
     from experiments.stores import Batch, Store
 
-__all__ = ["Run", "TemplateWarning", "key_result_named", "record_excuse", "track"]
+__all__ = [
+    "Run",
+    "TemplateWarning",
+    "key_result_named",
+    "measurement_id",
+    "record_excuse",
+    "track",
+]
 
 R = TypeVar("R", bound=Record)
 
@@ -91,6 +98,17 @@ _STARTED = frozenset(
     {ExperimentStatus.RUNNING, ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED}
 )
 _CONCLUDED = frozenset({ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED})
+
+
+def measurement_id(measurement: Measurement) -> str:
+    """The id of a value measured at a known moment: one per experiment, metric and moment.
+
+    Logging the same metric of the same experiment at the same moment again (a script
+    run twice, a spreadsheet imported twice) finds the same record, and corrects it.
+    """
+    what = measurement.key_result or measurement.metric
+    key = "/".join([measurement.experiment or "", str(what), utc_key(measurement.measured_at)])
+    return id_for("measurement", "msr", key)
 
 
 class TemplateWarning(UserWarning):
@@ -672,11 +690,7 @@ class Run:
         )
         if at is None:
             return self._save(draft)
-        keyed = draft.evolve(
-            id=self._key(
-                "measurement", "msr", draft.key_result or draft.metric, utc_key(draft.measured_at)
-            )
-        )
+        keyed = draft.evolve(id=measurement_id(draft))
         return self._upsert(keyed, same=("value", "unit", "participant"))
 
     def _key_result(self, metric: str) -> KeyResult | None:

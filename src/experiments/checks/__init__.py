@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pendulum
 
+from experiments._progress import ProgressHook, counted
 from experiments.asof import AsOf
+from experiments.checks._message import Message, Share, plural
 from experiments.checks._options import (
     BOOLEAN_OPTION,
     DURATION_OPTION,
@@ -51,8 +53,11 @@ __all__ = [
     "CheckContext",
     "CheckReport",
     "Finding",
+    "Message",
     "OptionKind",
     "Severity",
+    "Share",
+    "plural",
     "run_checks",
 ]
 
@@ -126,6 +131,7 @@ def run_checks(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     disabled: Iterable[str] = (),
     plugins: Plugins | None = None,
+    progress: ProgressHook | None = None,
 ) -> CheckReport:
     """Run every registered check on one experiment, one objective or the whole store.
 
@@ -139,6 +145,9 @@ def run_checks(
         options: per check id, values for its thresholds (see each check's ``defaults``).
         disabled: ids of checks not to run.
         plugins: the plugins whose checks to run (default: the store's).
+        progress: for a progress bar: a function given the steps (reading the scope,
+            then each check) and their number, returning the same steps as they are
+            taken, e.g. ``lambda steps, total: tqdm(steps, total=total)``.
 
     Raises:
         NotFoundError: the experiment or objective is not in the store.
@@ -147,20 +156,60 @@ def run_checks(
             ``options`` not of the shape above (one id as a text, for instance), or both
             an experiment and an objective.
     """
-    view = store if isinstance(store, AsOf) else None
-    if view is not None and (experiment is not None or objective is not None or at is not None):
-        raise ValidationError(
-            "run_checks() on an AsOf view checks its own scope and moment; give experiment, "
-            "objective and at to AsOf instead"
-        )
-    moment = (
-        view.at
-        if view is not None
-        else (pendulum.now("UTC") if at is None else argument(at, "at", parse_datetime))
-    )
-    owner = view.store if view is not None else store
-    assert not isinstance(owner, AsOf)
-    registry = (plugins or owner.plugins).checks()
+    context = _scope(store, experiment, objective, at)
+    moment = context.at
+    registry = (plugins or context.store.plugins).checks()
+    settings, switched_off = _settings(registry, options, disabled)
+    findings: list[Finding] = []
+    errors: list[PluginError] = []
+    ran: list[str] = []
+    to_run = [check_id for check_id in registry if check_id not in switched_off]
+    for check_id in counted(progress, [None, *to_run]):
+        if check_id is None:
+            context.experiments  # noqa: B018 - the scope's records, read as a step of its own
+            continue
+        registered = registry[check_id]
+        ran.append(check_id)
+        try:
+            found = list(registered.check.run(context, settings[check_id]))
+        except Exception as exc:  # noqa: BLE001 - a failing check must not stop the others
+            error, finding = _failed(check_id, registered.plugin, exc)
+            errors.append(error)
+            findings.append(finding)
+            continue
+        findings += [attrs.evolve(f, plugin=registered.plugin) for f in found]
+    findings.sort(key=lambda f: (_ORDER[f.severity], f.check, [r.title for r in f.concerns]))
+    return CheckReport(moment, tuple(findings), tuple(ran), tuple(errors))
+
+
+def _scope(
+    store: Store | AsOf,
+    experiment: Experiment | str | None,
+    objective: Objective | str | None,
+    at: DateTimeLike | None,
+) -> AsOf:
+    """The view the checks look at: the one given, or one of the store's scope and moment."""
+    if isinstance(store, AsOf):
+        if experiment is not None or objective is not None or at is not None:
+            raise ValidationError(
+                "run_checks() on an AsOf view checks its own scope and moment; give "
+                "experiment, objective and at to AsOf instead"
+            )
+        return store
+    moment = pendulum.now("UTC") if at is None else argument(at, "at", parse_datetime)
+    return AsOf(store, objective=objective, experiment=experiment, at=moment)
+
+
+def _settings(
+    registry: Mapping[str, Any],
+    options: Mapping[str, Mapping[str, Any]] | None,
+    disabled: Iterable[str],
+) -> tuple[dict[str, Any], set[str]]:
+    """Each check's settings, and the checks switched off; unknown ids are refused.
+
+    Every value is read before any check runs: a mistyped threshold is an error here,
+    not a check that fails half-way through.
+    """
     configured = _configured(options)
     switched_off = _ids(disabled)
     unknown = (set(configured) | switched_off) - set(registry)
@@ -168,31 +217,22 @@ def run_checks(
         raise ValidationError(
             f"unknown check(s) {', '.join(sorted(unknown))}; known: {', '.join(registry)}"
         )
-    # Every value is read before any check runs: a mistyped threshold is an error here,
-    # not a check that fails half-way through.
     settings = {
         check_id: registered.check.settings(configured.get(check_id, {}))
         for check_id, registered in registry.items()
     }
-    context = view or AsOf(owner, objective=objective, experiment=experiment, at=moment)
-    findings: list[Finding] = []
-    errors: list[PluginError] = []
-    ran: list[str] = []
-    for check_id, registered in registry.items():
-        if check_id in switched_off:
-            continue
-        ran.append(check_id)
-        try:
-            found = list(registered.check.run(context, settings[check_id]))
-        except Exception as exc:  # noqa: BLE001 - a failing check must not stop the others
-            error = PluginError(
-                f"check {check_id!r} from plugin {registered.plugin!r} failed: "
-                f"{type(exc).__name__}: {exc}"
-            )
-            error.__cause__ = exc
-            errors.append(error)
-            findings.append(Finding(check_id, Severity.ERROR, str(error), (), registered.plugin))
-            continue
-        findings += [attrs.evolve(f, plugin=registered.plugin) for f in found]
-    findings.sort(key=lambda f: (_ORDER[f.severity], f.check, [r.title for r in f.concerns]))
-    return CheckReport(moment, tuple(findings), tuple(ran), tuple(errors))
+    return settings, switched_off
+
+
+def _failed(check_id: str, plugin: str, exc: Exception) -> tuple[PluginError, Finding]:
+    """A check that raised: the error for the report, and the finding that says so."""
+    cause = f"{type(exc).__name__}: {exc}"
+    error = PluginError(f"check {check_id!r} from plugin {plugin!r} failed: {cause}")
+    error.__cause__ = exc
+    wording = Message(
+        "check '%(check)s' from plugin '%(plugin)s' failed: %(error)s",
+        check=check_id,
+        plugin=plugin,
+        error=cause,
+    )
+    return error, Finding(check_id, Severity.ERROR, str(error), (), plugin, wording=wording)

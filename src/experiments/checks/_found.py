@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
-from experiments.checks.base import Check, CheckContext, Finding
+from experiments.checks.base import Check, CheckContext, Finding, Message
 from experiments.model import ExperimentStatus
 
 __all__ = ["open_without"]
@@ -14,7 +14,7 @@ _OPEN: Final = (ExperimentStatus.PLANNED, ExperimentStatus.RUNNING)
 
 
 def open_without(
-    check: Check, context: CheckContext, field: str, message: str
+    check: Check, context: CheckContext, field: str, message: Message
 ) -> Iterator[Finding]:
     """A finding of ``check`` for each planned or running experiment with no ``field``."""
     for experiment in context.experiments:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from experiments.checks._message import plural
 from experiments.checks._options import DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding
 from experiments.mental_models import mental_models
@@ -25,30 +26,45 @@ def _action_overdue(context: CheckContext, options: Mapping[str, Any]) -> Iterat
         days = models.overdue_days(action, grace)
         if days is None:
             continue
-        owner = f" (owner: {action.owner})" if action.owner else " and has no owner"
-        yield ACTION_OVERDUE.finding(
-            f"is {days} day{'' if days == 1 else 's'} past its due date {action.due}{owner}; "
-            "do it, or agree a new date and say why, so the workshop's plan is followed up",
-            action,
-        )
+        if action.owner:
+            message = plural(
+                "is %(count)s day past its due date %(due)s (owner: %(owner)s); do it, or "
+                "agree a new date and say why, so the workshop's plan is followed up",
+                "is %(count)s days past its due date %(due)s (owner: %(owner)s); do it, or "
+                "agree a new date and say why, so the workshop's plan is followed up",
+                count=days,
+                due=action.due,
+                owner=action.owner,
+            )
+        else:
+            message = plural(
+                "is %(count)s day past its due date %(due)s and has no owner; do it, or "
+                "agree a new date and say why, so the workshop's plan is followed up",
+                "is %(count)s days past its due date %(due)s and has no owner; do it, or "
+                "agree a new date and say why, so the workshop's plan is followed up",
+                count=days,
+                due=action.due,
+            )
+        yield ACTION_OVERDUE.finding(message, action)
 
 
 def _undefined_term(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     glossary = of_view(context)
     models = mental_models(context)
     for entry in glossary.undefined:
-        users = ", ".join(ref.title for ref in entry.used_by)
         yield UNDEFINED_TERM.finding(
-            f"is used ({users}) but nobody has said what it means; let each department "
+            "is used (%(users)s) but nobody has said what it means; let each department "
             "write down what it means by it, then agree one definition in a workshop",
             *(t for t in models.terms if t.id == entry.term.id),
+            users=[ref.title for ref in entry.used_by],
         )
     for term, _ in glossary.missing:
         records = models.users.get(term, ())
         yield UNDEFINED_TERM.finding(
-            f"uses the term {term}, which is deleted or not in the store; restore the term "
+            "uses the term %(term)s, which is deleted or not in the store; restore the term "
             "or name another",
             *records,
+            term=term,
         )
 
 
@@ -57,9 +73,10 @@ def _competing(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Fi
     terms = {t.id: t for t in models.terms}
     for entry in of_view(context).contested:
         yield COMPETING_DEFINITIONS.finding(
-            f"means different things to {', '.join(entry.competing)}; bring their readings "
-            "to a workshop and agree one definition",
+            "means different things to %(departments)s; bring their readings to a workshop "
+            "and agree one definition",
             terms[entry.term.id],
+            departments=entry.competing,
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from experiments.asof import AsOf
+from experiments.checks._message import Message
 from experiments.checks._options import OptionKind, inferred
 from experiments.errors import ValidationError
 from experiments.model import (
@@ -16,7 +17,7 @@ from experiments.model import (
 )
 from experiments.refs import Ref
 
-__all__ = ["Check", "CheckContext", "Finding", "Severity"]
+__all__ = ["Check", "CheckContext", "Finding", "Message", "Severity"]
 
 
 class Severity(enum.StrEnum):
@@ -29,13 +30,19 @@ class Severity(enum.StrEnum):
 
 @attrs.frozen
 class Finding:
-    """Something a check found: which check, how urgent, about what, and what to do."""
+    """Something a check found: which check, how urgent, about what, and what to do.
+
+    ``message`` says it in English; ``wording`` is the same as a :class:`Message` (its
+    id and values), which reports translate into their language.  A finding made
+    without a wording is shown by its ``message`` in every language.
+    """
 
     check: str
     severity: Severity
     message: str
     concerns: tuple[Ref, ...] = ()
     plugin: str = ""
+    wording: Message | None = attrs.field(default=None, kw_only=True)
 
     def __str__(self) -> str:
         about = ", ".join(ref.title for ref in self.concerns)
@@ -115,9 +122,31 @@ class Check:
                 values[name] = kind.read(self.id, name, value)
         return values
 
-    def finding(self, message: str, *concerns: Record, severity: Severity | None = None) -> Finding:
-        """A finding of this check about ``concerns``."""
-        return Finding(self.id, severity or self.severity, message, tuple(ref(r) for r in concerns))
+    def finding(
+        self,
+        message: str | Message,
+        *concerns: Record,
+        severity: Severity | None = None,
+        **values: object,
+    ) -> Finding:
+        """A finding of this check about ``concerns``.
+
+        ``message`` is a message id with ``%(name)s`` placeholders filled by ``values``
+        (``check.finding("is %(days)s days late", experiment, days=3)``), or a
+        :class:`Message` made already (for a plural, see
+        :func:`~experiments.checks.plural`).  Its English wording is the finding's
+        ``message``; reports look the id up in their language's catalog.
+        """
+        wording = message if isinstance(message, Message) else Message(message, **values)
+        if isinstance(message, Message) and values:
+            raise ValidationError("give the values to Message(...), not to finding(...) as well")
+        return Finding(
+            self.id,
+            severity or self.severity,
+            str(wording),
+            tuple(ref(r) for r in concerns),
+            wording=wording,
+        )
 
 
 #: What checks look at: the scope of the programme as of the moment checked, an

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from experiments.checks._found import open_without
 from experiments.checks._mental_models import MENTAL_MODEL_CHECKS
+from experiments.checks._message import Message, plural
 from experiments.checks._options import DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.checks.practice import PRACTICE_CHECKS
@@ -39,9 +40,10 @@ def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator
         if experiment.objectives:
             yield NO_OBJECTIVE.finding(
                 "is linked only to objectives that are deleted or not in the store "
-                f"({', '.join(experiment.objectives)}); link it to the strategy objective "
-                "it serves so its learning rolls up",
+                "(%(objectives)s); link it to the strategy objective it serves so its "
+                "learning rolls up",
                 experiment,
+                objectives=experiment.objectives,
             )
         else:
             yield NO_OBJECTIVE.finding(
@@ -56,7 +58,10 @@ def _no_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
         NO_TIME_BOX,
         context,
         "time_box",
-        "has no time box; give it one (e.g. 'P4W') so that it stays small and ends in a decision",
+        Message(
+            "has no time box; give it one (e.g. 'P4W') so that it stays small and ends in a "
+            "decision"
+        ),
     )
 
 
@@ -69,18 +74,16 @@ def _long_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterato
         anchor = box.start or experiment.started_at or experiment.created_at
         if longer_than(anchor, box.duration, limit):
             yield LONG_TIME_BOX.finding(
-                f"is time-boxed to {box.duration.in_words()}, longer than {limit.in_words()}; "
-                "cut it into smaller experiments that each end in a decision",
+                "is time-boxed to %(length)s, longer than %(limit)s; cut it into smaller "
+                "experiments that each end in a decision",
                 experiment,
+                length=box.duration,
+                limit=limit,
             )
 
 
 def _missing_voice(
-    check: Check,
-    context: CheckContext,
-    wanted: str,
-    advice: str,
-    test: Any,
+    check: Check, context: CheckContext, message: Message, test: Any
 ) -> Iterator[Finding]:
     for experiment in context.experiments:
         if context.status(experiment) not in _ALIVE:
@@ -88,15 +91,17 @@ def _missing_voice(
         if not any(
             test(participation, person) for participation, person in context.people_in(experiment)
         ):
-            yield check.finding(f"has no {wanted} taking part; {advice}", experiment)
+            yield check.finding(message, experiment)
 
 
 def _no_external(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     yield from _missing_voice(
         NO_EXTERNAL,
         context,
-        "citizen, customer, user or other external participant",
-        "invite the people it is for into the engine room",
+        Message(
+            "has no citizen, customer, user or other external participant taking part; invite "
+            "the people it is for into the engine room"
+        ),
         lambda _, person: person.external,
     )
 
@@ -105,8 +110,10 @@ def _no_critical(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
     yield from _missing_voice(
         NO_CRITICAL,
         context,
-        "critical voice",
-        "invite someone who is sceptical of the idea, not only those who like it",
+        Message(
+            "has no critical voice taking part; invite someone who is sceptical of the idea, "
+            "not only those who like it"
+        ),
         lambda participation, _: participation.stance is Stance.CRITICAL,
     )
 
@@ -115,8 +122,10 @@ def _no_frontline(context: CheckContext, options: Mapping[str, Any]) -> Iterator
     yield from _missing_voice(
         NO_FRONTLINE,
         context,
-        "frontline employee",
-        "involve the staff who meet the citizens and customers every day",
+        Message(
+            "has no frontline employee taking part; involve the staff who meet the citizens "
+            "and customers every day"
+        ),
         lambda _, person: person.role is Role.FRONTLINE_EMPLOYEE,
     )
 
@@ -157,11 +166,19 @@ def _one_department(context: CheckContext, options: Mapping[str, Any]) -> Iterat
     for sprint in context.sprints:
         members = [context.participants[m] for m in sprint.team if m in context.participants]
         departments = departments_of(members)
-        if len(departments) < 2:  # noqa: PLR2004 - "across silos" means at least two
-            where = f"only {next(iter(departments))}" if departments else "no named department"
+        if len(departments) >= 2:  # noqa: PLR2004 - "across silos" means at least two
+            continue
+        if departments:
             yield ONE_DEPARTMENT.finding(
-                f"has a team from {where}; add people from other departments, levels and "
-                "functions, and from outside",
+                "has a team from only %(department)s; add people from other departments, "
+                "levels and functions, and from outside",
+                sprint,
+                department=next(iter(departments)),
+            )
+        else:
+            yield ONE_DEPARTMENT.finding(
+                "has a team from no named department; add people from other departments, "
+                "levels and functions, and from outside",
                 sprint,
             )
 
@@ -181,8 +198,13 @@ def _no_decision(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
         if experiment.concluded_at is None or not context.awaits_decision(experiment, grace):
             continue
         yield NO_DECISION.finding(
-            f"was concluded {days_between(experiment.concluded_at, context.at)} days ago without "
-            "a decision; decide to scale it up, iterate, pivot or stop",
+            plural(
+                "was concluded %(count)s day ago without a decision; decide to scale it up, "
+                "iterate, pivot or stop",
+                "was concluded %(count)s days ago without a decision; decide to scale it up, "
+                "iterate, pivot or stop",
+                count=days_between(experiment.concluded_at, context.at),
+            ),
             experiment,
         )
 
@@ -193,8 +215,13 @@ def _overdue(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Find
         days = context.overdue_days(experiment, grace)
         if days is not None:
             yield OVERDUE.finding(
-                f"is still running {days} days after its time box ended; "
-                "conclude it, or abandon it, and follow up on what was learned",
+                plural(
+                    "is still running %(count)s day after its time box ended; conclude it, "
+                    "or abandon it, and follow up on what was learned",
+                    "is still running %(count)s days after its time box ended; conclude it, "
+                    "or abandon it, and follow up on what was learned",
+                    count=days,
+                ),
                 experiment,
             )
 
@@ -210,10 +237,12 @@ def _criterion_not_met(context: CheckContext, options: Mapping[str, Any]) -> Ite
                 continue
             value = context.criterion_value(hypothesis)
             yield CRITERION_NOT_MET.finding(
-                f"is judged supported, but its criterion '{hypothesis.criterion}' is not met by "
-                f"the latest measurement ({value:g}); look again before magnifying it, or "
-                "record the learning that says what the measurements miss",
+                "is judged supported, but its criterion '%(criterion)s' is not met by the "
+                "latest measurement (%(value)s); look again before magnifying it, or record "
+                "the learning that says what the measurements miss",
                 hypothesis,
+                criterion=hypothesis.criterion,
+                value=value,
             )
 
 

@@ -11,12 +11,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from experiments.checks._found import open_without
+from experiments.checks._message import Message, Share, plural
 from experiments.checks._options import NUMBER_OPTION, OptionKind
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.model import ExperimentStatus, Fidelity
 from experiments.model import asof as rules
 from experiments.model.objective import subtree
 from experiments.model.participant import is_external_role
+from experiments.model.template import Move
 
 __all__ = ["FIDELITY_OPTION", "PRACTICE_CHECKS"]
 
@@ -40,10 +42,32 @@ FIDELITY_OPTION: Final = OptionKind(
 def _template_unsatisfied(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     for experiment in context.experiments:
         for gaps in context.template_gaps(experiment):
-            kind = "mandatory template" if gaps.mandatory else "template"
+            values = {"template": gaps.template.title, "missing": gaps.missing}
+            if gaps.move is Move.START and gaps.mandatory:
+                message = Message(
+                    "cannot start as its mandatory template '%(template)s' asks: it still "
+                    "needs %(missing)s",
+                    **values,
+                )
+            elif gaps.move is Move.START:
+                message = Message(
+                    "cannot start as its template '%(template)s' asks: it still needs %(missing)s",
+                    **values,
+                )
+            elif gaps.mandatory:
+                message = Message(
+                    "cannot conclude as its mandatory template '%(template)s' asks: it still "
+                    "needs %(missing)s",
+                    **values,
+                )
+            else:
+                message = Message(
+                    "cannot conclude as its template '%(template)s' asks: it still needs "
+                    "%(missing)s",
+                    **values,
+                )
             yield TEMPLATE_UNSATISFIED.finding(
-                f"cannot {gaps.move} as its {kind} {gaps.template.title!r} asks: it still "
-                f"needs {', '.join(map(str, gaps.missing))}",
+                message,
                 experiment,
                 severity=Severity.WARNING if gaps.mandatory else Severity.INFO,
             )
@@ -55,9 +79,12 @@ def _polished_first(context: CheckContext, options: Mapping[str, Any]) -> Iterat
         first = context.first_exposure(experiment)
         if first is not None and rules.polished_first(first[1], most):
             yield POLISHED_FIRST.finding(
-                f"first showed participants a {first[1].value} (on {first[0].date()}), more "
-                f"finished than a {most.value}; show something they can still change first",
+                "first showed participants a %(shown)s (on %(date)s), more finished than a "
+                "%(limit)s; show something they can still change first",
                 experiment,
+                shown=first[1],
+                date=first[0],
+                limit=most,
             )
 
 
@@ -92,31 +119,48 @@ def _no_scope(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Fin
         NO_SCOPE,
         context,
         "scope",
-        "has no planned scope; say how many participants, sites or units and what budget "
-        "it starts with (e.g. 'participants=20, sites=1')",
+        Message(
+            "has no planned scope; say how many participants, sites or units and what "
+            "budget it starts with (e.g. 'participants=20, sites=1')"
+        ),
     )
 
 
 def _too_big(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    limits = (
-        ("participants", options["max_participants"], "participants"),
-        ("sites", options["max_sites"], "sites or units"),
-        ("budget", options["max_budget"], "budget"),
-    )
     for experiment in context.experiments:
         scope = experiment.scope
         if scope is None or context.status(experiment) not in _OPEN:
             continue
+        planned = (
+            Message(
+                "participants %(value)s (more than %(limit)s)",
+                value=scope.participants,
+                limit=options["max_participants"],
+            ),
+            Message(
+                "sites or units %(value)s (more than %(limit)s)",
+                value=scope.sites,
+                limit=options["max_sites"],
+            ),
+            Message(
+                "budget %(value)s (more than %(limit)s)",
+                value=scope.budget,
+                limit=options["max_budget"],
+            ),
+        )
         over = [
-            f"{words} {getattr(scope, name):,.10g} (more than {limit:,.10g})"
-            for name, limit, words in limits
-            if limit and getattr(scope, name) is not None and getattr(scope, name) > limit
+            part
+            for part in planned
+            if part.arguments["limit"]
+            and part.arguments["value"] is not None
+            and part.arguments["value"] > part.arguments["limit"]
         ]
         if over:
             yield TOO_BIG.finding(
-                f"is planned big: {'; '.join(over)}; start smaller, with a concrete part "
-                "close to people's everyday life, and grow it once it works",
+                "is planned big: %(over)s; start smaller, with a concrete part close to "
+                "people's everyday life, and grow it once it works",
                 experiment,
+                over=over,
             )
 
 
@@ -126,12 +170,28 @@ def _overdue_next_step(context: CheckContext, options: Mapping[str, Any]) -> Ite
             if follow_up.overdue_days is None:
                 continue
             step = follow_up.step
-            owner = f" ({step.owner})" if step.owner else ""
-            yield OVERDUE_NEXT_STEP.finding(
-                f"has a next step {follow_up.overdue_days} days past its due date "
-                f"{step.due}: {step.action!r}{owner}; do it, or give it a new date",
-                experiment,
-            )
+            if step.owner:
+                message = plural(
+                    "has a next step %(count)s day past its due date %(due)s: '%(action)s' "
+                    "(%(owner)s); do it, or give it a new date",
+                    "has a next step %(count)s days past its due date %(due)s: '%(action)s' "
+                    "(%(owner)s); do it, or give it a new date",
+                    count=follow_up.overdue_days,
+                    due=step.due,
+                    action=step.action,
+                    owner=step.owner,
+                )
+            else:
+                message = plural(
+                    "has a next step %(count)s day past its due date %(due)s: '%(action)s'; "
+                    "do it, or give it a new date",
+                    "has a next step %(count)s days past its due date %(due)s: '%(action)s'; "
+                    "do it, or give it a new date",
+                    count=follow_up.overdue_days,
+                    due=step.due,
+                    action=step.action,
+                )
+            yield OVERDUE_NEXT_STEP.finding(message, experiment)
 
 
 def _untracked_next_step(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
@@ -140,19 +200,25 @@ def _untracked_next_step(context: CheckContext, options: Mapping[str, Any]) -> I
             step = follow_up.step
             if follow_up.done or step.tracked:
                 continue
-            lacking = " and ".join(
-                word
-                for word, missing in (
-                    ("an owner", step.owner is None),
-                    ("a due date", step.due is None),
+            if step.owner is None and step.due is None:
+                message = Message(
+                    "has a next step without an owner and a due date: '%(action)s'; give it "
+                    "both, so that it is followed up (`experiments follow-up`)",
+                    action=step.action,
                 )
-                if missing
-            )
-            yield UNTRACKED_NEXT_STEP.finding(
-                f"has a next step without {lacking}: {step.action!r}; give it both, so that "
-                "it is followed up (`experiments follow-up`)",
-                experiment,
-            )
+            elif step.owner is None:
+                message = Message(
+                    "has a next step without an owner: '%(action)s'; give it one, so that it "
+                    "is followed up (`experiments follow-up`)",
+                    action=step.action,
+                )
+            else:
+                message = Message(
+                    "has a next step without a due date: '%(action)s'; give it one, so that "
+                    "it is followed up (`experiments follow-up`)",
+                    action=step.action,
+                )
+            yield UNTRACKED_NEXT_STEP.finding(message, experiment)
 
 
 def _behind(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
@@ -167,12 +233,22 @@ def _behind(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Findi
             actual = context.progress(key_result)
             if rules.behind_schedule(actual, expected, tolerance):
                 assert expected is not None
-                shown = "no measurement yet" if actual is None else f"{actual:.0%}"
-                yield KEY_RESULT_BEHIND.finding(
-                    f"is at {shown} where {expected:.0%} is expected by now on the way to "
-                    f"its due date {key_result.due}; look at what holds it back",
-                    key_result,
-                )
+                if actual is None:
+                    message = Message(
+                        "has no measurement yet where %(expected)s is expected by now on the "
+                        "way to its due date %(due)s; look at what holds it back",
+                        expected=Share(expected),
+                        due=key_result.due,
+                    )
+                else:
+                    message = Message(
+                        "is at %(actual)s where %(expected)s is expected by now on the way to "
+                        "its due date %(due)s; look at what holds it back",
+                        actual=Share(actual),
+                        expected=Share(expected),
+                        due=key_result.due,
+                    )
+                yield KEY_RESULT_BEHIND.finding(message, key_result)
 
 
 _TEMPLATES = "Start from the organisation's template"

@@ -7,10 +7,11 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
 
 import click
+import pendulum
 
 from experiments._version import __version__
 from experiments.cli.text import one_line, shown_data
@@ -26,10 +27,15 @@ from experiments.errors import (
     ValidationError,
 )
 from experiments.model import Record
+from experiments.model._time import format_datetime
+
+if TYPE_CHECKING:
+    from experiments.cli.progress import Progress
 
 __all__ = [
     "EXIT",
     "Context",
+    "at_option",
     "cli",
     "fail",
     "handle_errors",
@@ -101,6 +107,7 @@ COMMAND_MODULES: Final = {
     **dict.fromkeys(("agree", "done", "glossary", "import-responses", "maturity"), "mental_models"),
     **dict.fromkeys(("abandon", "conclude", "decide", "learn", "measure", "start"), "outcomes"),
     **dict.fromkeys(("follow-up", "next-steps", "sprints", "templates"), "practice"),
+    "import-csv": "sheets",
     **dict.fromkeys(
         (
             "delete", "edit", "history", "init", "link", "list", "purge", "restore", "show",
@@ -229,23 +236,34 @@ class Context:
     def emit(self, data: Any, text: str | Callable[[], str]) -> None:
         """Print ``data`` as JSON with --json, else ``text``."""
         if self.as_json:
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_value))
         else:
             click.echo(text() if callable(text) else text)
+
+    def done(self, data: Any, text: str) -> None:
+        """Say what a command that wrote a file did: JSON on stdout with --json, else
+        ``text`` on stderr (standard output may be what was written)."""
+        if self.as_json:
+            self.emit(data, text)
+        else:
+            click.echo(text, err=True)
 
     def wrote(self, record: Record, verb: str = "saved") -> None:
         """Print a record just written: its data with --json, else ``verb`` and its line."""
         self.emit(shown_data(record), lambda: f"{verb} {one_line(record)}")
 
-    def progress(
-        self, items: Iterable[Any], label: str, length: int | None = None
-    ) -> Iterator[Any]:
-        """``items``, with a progress bar on a terminal and none when output is piped."""
-        if not sys.stderr.isatty():
-            yield from items
-            return
-        with click.progressbar(items, label=label, length=length, file=sys.stderr) as bar:
-            yield from bar
+    def progress(self, label: str) -> Progress:
+        """A progress bar for the command's work: on a terminal only, never when piped."""
+        from experiments.cli.progress import Progress  # noqa: PLC0415 - only for long commands
+
+        return Progress(label)
+
+
+def _json_value(value: object) -> str:
+    """What --json prints for a value JSON has no type for: times in RFC 3339."""
+    if isinstance(value, pendulum.DateTime):
+        return format_datetime(value)
+    return str(value)
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
@@ -308,6 +326,11 @@ def json_option(command: F) -> F:
         callback=_set_json,
         help="print JSON instead of text, for scripts",
     )(command)
+
+
+def at_option(what: str) -> Callable[[F], F]:
+    """``--at TIME``: the moment a command reads as of, or when what it records happened."""
+    return click.option("--at", metavar="TIME", help=f"{what} (ISO 8601; default now)")
 
 
 def record_option(

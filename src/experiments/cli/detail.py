@@ -77,6 +77,22 @@ def experiment_detail(store: Store, experiment: Experiment) -> tuple[dict[str, A
         ],
         "prototypes": [shown_data(item) for item in prototypes],
     }
+    lines = _lines(experiment, status, hypotheses, learnings, decisions, taking_part, prototypes)
+    practice, more = _practice(store, experiment)
+    data.update(practice)
+    return data, "\n".join(lines + more)
+
+
+def _lines(
+    experiment: Experiment,
+    status: dict[str, Any],
+    hypotheses: list[Hypothesis],
+    learnings: list[Learning],
+    decisions: list[Decision],
+    taking_part: list[tuple[Participation, Participant]],
+    prototypes: list[Prototype],
+) -> list[str]:
+    """The text of ``experiments show``: the experiment, then each kind of its records."""
     name = experiment.slug or experiment.id
     lines = [describe(experiment)]
     lines += _section(
@@ -123,9 +139,7 @@ def experiment_detail(store: Store, experiment: Experiment) -> tuple[dict[str, A
         ],
         f'add one with `experiments add prototype {name} "Title"`',
     )
-    practice, more = _practice(store, experiment)
-    data.update(practice)
-    return data, "\n".join(lines + more)
+    return lines
 
 
 def _practice(store: Store, experiment: Experiment) -> tuple[dict[str, Any], list[str]]:

@@ -27,8 +27,9 @@ import attrs
 import click
 
 from experiments import model
-from experiments.model import KINDS, Record
+from experiments.model import KINDS, Record, plural
 from experiments.model.template import Move, Need
+from experiments.spreadsheets import COLUMNS as CSV_COLUMNS
 from experiments.tracking import record_excuse
 from experiments.vocabulary import interpret
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADD",
+    "CSV_NAMES",
     "LIST_NAMES",
     "MADE_ELSEWHERE",
     "NOT_CHOSEN",
@@ -68,15 +70,17 @@ def default_of(kind: type[Record], field: str) -> Any:
     return default.value if isinstance(default, enum.Enum) else default
 
 
-def plural(kind: str) -> str:
-    """How `experiments list` names a kind's records: ``hypotheses``, ``key-results``."""
-    return "hypotheses" if kind == "hypothesis" else f"{kind}s"
-
-
 #: What `experiments list KIND` takes: each kind by its name and by its plural.
 LIST_NAMES: Final[dict[str, str]] = {
     **{kind: kind for kind in KINDS},
     **{plural(kind): kind for kind in KINDS},
+}
+
+
+#: What `experiments import-csv KIND` takes: each kind a sheet can hold, and its plural.
+CSV_NAMES: Final[dict[str, str]] = {
+    **{kind: kind for kind in CSV_COLUMNS},
+    **{plural(kind): kind for kind in CSV_COLUMNS},
 }
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from experiments.cli.app import Context, cli, fail, record_option, store_command
+from experiments.cli.app import Context, at_option, cli, fail, record_option, store_command
 from experiments.cli.kinds import EnumChoice
 from experiments.cli.resolve import find
 from experiments.maturity import GroupBy
@@ -22,7 +22,7 @@ from experiments.model import LanguageCode, SurveyRound, WorkshopAction
 from experiments.model.small_groups import DEFAULT_MIN_GROUP
 
 if TYPE_CHECKING:
-    from experiments.maturity import Maturity, RoundAnalysis, Score
+    from experiments.maturity import Maturity, RoundAnalysis, Score, Spread
     from experiments.vocabulary import Glossary
 
 __all__ = ["analysis_options"]
@@ -143,21 +143,26 @@ def _cell(score: Score | None) -> str:
     return text
 
 
-def _round_text(maturity: Maturity, title: str, analysis: RoundAnalysis) -> list[str]:
-    from experiments.maturity import ALL, OTHER  # noqa: PLC0415 - when used
+def _spread_cell(spread: Spread | None) -> str:
+    return _DASH if spread is None else f"{spread.points:.1f}"
 
+
+def _round_heading(maturity: Maturity, title: str, analysis: RoundAnalysis) -> str:
+    """The round's line: when it was asked, how many responses, the grouping."""
     when = f"opened {analysis.opened_at.to_date_string()}"
     if analysis.closed_at is not None:
         when += f", closed {analysis.closed_at.to_date_string()}"
     elif analysis.open:
         when += ", still open"
-    lines = [
+    return (
         f"{title}: {analysis.round.title} ({when}), {analysis.respondents} responses shown, "
         f"by {maturity.group_by.value}"
         + (f"; change since {analysis.previous.title}" if analysis.previous else "")
-    ]
-    columns = [*analysis.groups, *([OTHER] if analysis.has_other else []), ALL]
-    header = ["", *columns, "spread"]
+    )
+
+
+def _score_rows(analysis: RoundAnalysis, columns: list[str]) -> list[list[str]]:
+    """A row per dimension, each followed by a row per item of it."""
     rows: list[list[str]] = []
     dimensions = {d.dimension: d for d in analysis.dimensions}
     current = None
@@ -165,25 +170,35 @@ def _round_text(maturity: Maturity, title: str, analysis: RoundAnalysis) -> list
         if item.dimension != current:
             current = item.dimension
             dimension = dimensions[current]
-            spread = dimension.spread
             rows.append(
                 [current]
                 + [_cell(dimension.score(c)) for c in columns]
-                + [_DASH if spread is None else f"{spread.points:.1f}"]
+                + [_spread_cell(dimension.spread)]
             )
         rows.append(
             [f"  {item.code}"]
             + [_cell(item.score(c)) for c in columns]
-            + [_DASH if item.spread is None else f"{item.spread.points:.1f}"]
+            + [_spread_cell(item.spread)]
         )
-    widths = [max(len(row[n]) for row in [header, *rows]) for n in range(len(header))]
-    lines.extend(
+    return rows
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """The rows as lines: the first column left-aligned, the figures right-aligned."""
+    widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]))]
+    return [
         "  "
         + row[0].ljust(widths[0])
         + "".join("  " + cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True))
-        for row in [header, *rows]
-    )
-    lines += [f"  {item.code}: {item.item.title}" for item in analysis.items]
+        for row in rows
+    ]
+
+
+def _round_notes(maturity: Maturity, analysis: RoundAnalysis) -> list[str]:
+    """Which small groups were merged or left out, and where the groups differ most."""
+    from experiments.maturity import OTHER  # noqa: PLC0415 - when used
+
+    lines: list[str] = []
     for merged, suppressed, items in analysis.notes():
         where = (
             "every item" if len(items) == len(analysis.items) else ", ".join(i.code for i in items)
@@ -200,6 +215,20 @@ def _round_text(maturity: Maturity, title: str, analysis: RoundAnalysis) -> list
         if item.spread is not None
     )
     return lines
+
+
+def _round_text(maturity: Maturity, title: str, analysis: RoundAnalysis) -> list[str]:
+    """One round as text: its heading, the table of scores, the items' titles, notes."""
+    from experiments.maturity import ALL, OTHER  # noqa: PLC0415 - when used
+
+    columns = [*analysis.groups, *([OTHER] if analysis.has_other else []), ALL]
+    header = ["", *columns, "spread"]
+    return [
+        _round_heading(maturity, title, analysis),
+        *_aligned([header, *_score_rows(analysis, columns)]),
+        *(f"  {item.code}: {item.item.title}" for item in analysis.items),
+        *_round_notes(maturity, analysis),
+    ]
 
 
 def _maturity_text(maturity: Maturity, survey_round: str | None) -> str:
@@ -231,7 +260,7 @@ def _maturity_text(maturity: Maturity, survey_round: str | None) -> str:
 @record_option(
     "--round", "survey_round", kind="survey-round", what="show this round (default: the latest)"
 )
-@click.option("--at", metavar="TIME", help="as of this time (ISO 8601; default now)")
+@at_option("as of this time")
 @analysis_options
 @store_command
 def maturity(
@@ -281,7 +310,7 @@ def _glossary_text(glossary: Glossary, language: str) -> str:
 
 @cli.command()
 @record_option("--objective", kind="objective", what="the terms one objective's scope uses")
-@click.option("--at", metavar="TIME", help="as of this time (ISO 8601; default now)")
+@at_option("as of this time")
 @click.option(
     "--lang",
     type=EnumChoice(LanguageCode),
@@ -312,7 +341,7 @@ def glossary(state: Context, objective: str | None, at: str | None, lang: str) -
 @click.option(
     "--agreed-by", "agreed_by", multiple=True, metavar="NAME", help="who agreed it (repeat)"
 )
-@click.option("--at", metavar="TIME", help="when it was agreed (ISO 8601; default now)")
+@at_option("when it was agreed")
 @store_command
 def agree(
     state: Context,
@@ -333,7 +362,7 @@ def agree(
 
 @cli.command()
 @click.argument("action")
-@click.option("--at", metavar="TIME", help="when it was done (ISO 8601; default now)")
+@at_option("when it was done")
 @store_command
 def done(state: Context, action: str, at: str | None) -> None:
     """Mark a workshop ACTION done (see `experiments list workshop-actions`)."""

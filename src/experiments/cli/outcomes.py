@@ -8,6 +8,7 @@ import click
 
 from experiments.cli.app import (
     Context,
+    at_option,
     cli,
     record_option,
     store_command,
@@ -31,7 +32,7 @@ from experiments.tracking import Run
 
 __all__: list[str] = []
 
-_AT = click.option("--at", metavar="TIME", help="when it happened (ISO 8601; default now)")
+_AT = at_option("when it happened")
 
 
 def _run(state: Context, experiment: str) -> Run:

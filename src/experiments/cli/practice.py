@@ -196,74 +196,80 @@ def sprints(state: Context, objective: str | None, at: str | None) -> None:
     from experiments.rollup import rollup  # noqa: PLC0415 - only when showing
 
     result = rollup(state.store(), objective, at=at)
-
-    def member(m: Any) -> str:
-        who = m.name or m.role.value
-        where = m.department or ("outside" if m.external else "")
-        return f"{who} ({where})" if where else who
-
-    lines: list[str] = []
-    for sprint in result.sprints:
-        lines.append(f"sprint {sprint.ref.id} {sprint.ref.title!r}")
-        if sprint.challenge:
-            lines.append(f"  challenge: {sprint.challenge}")
-        if sprint.time_box is not None:
-            lines.append(f"  time box: {sprint.time_box}")
-        lines.append(f"  facilitators: {', '.join(sprint.facilitators) or 'none'}")
-        lines.append(f"  team: {', '.join(member(m) for m in sprint.team) or 'nobody'}")
-        lines.append(f"  departments crossed: {', '.join(sprint.departments) or 'none named'}")
-        lines.append(f"  from outside: {', '.join(member(m) for m in sprint.external) or 'nobody'}")
-        lines.append(f"  process design ({len(sprint.phases)} phases):")
-        for phase in sprint.phases:
-            who = [member(m) for m in phase.members] + [r.value for r in phase.roles]
-            when = f" [{phase.time_box}]" if phase.time_box is not None else ""
-            lines.append(
-                f"    {phase.position}. {phase.ref.title}{when}: "
-                f"{', '.join(who) or 'nobody named'} ({phase.involvement.value})"
-            )
-        lines.append(f"  experiments ({len(sprint.experiments)}):")
-        lines += [f"    {ref.title} [{status.value}]" for ref, status in sprint.experiments]
-        lines.append(f"  learnings ({len(sprint.learnings)}):")
-        lines += [f"    {ref.title} [{experiment.title}]" for ref, experiment in sprint.learnings]
+    lines = [line for sprint in result.sprints for line in _sprint_lines(sprint)]
     state.emit(
-        [
-            {
-                "id": s.ref.id,
-                "title": s.ref.title,
-                "challenge": s.challenge,
-                "time_box": None if s.time_box is None else str(s.time_box),
-                "facilitators": list(s.facilitators),
-                "departments": list(s.departments),
-                "team": [
-                    {
-                        "role": m.role.value,
-                        "name": m.name,
-                        "department": m.department,
-                        "external": m.external,
-                    }
-                    for m in s.team
-                ],
-                "phases": [
-                    {
-                        "id": p.ref.id,
-                        "title": p.ref.title,
-                        "position": p.position,
-                        "time_box": None if p.time_box is None else str(p.time_box),
-                        "people": [m.name or m.role.value for m in p.members],
-                        "roles": [r.value for r in p.roles],
-                        "involvement": p.involvement.value,
-                    }
-                    for p in s.phases
-                ],
-                "experiments": [
-                    {"id": r.id, "title": r.title, "status": status.value}
-                    for r, status in s.experiments
-                ],
-                "learnings": [
-                    {"id": r.id, "observation": r.title, "experiment": e.id} for r, e in s.learnings
-                ],
-            }
-            for s in result.sprints
-        ],
+        [_sprint_data(s) for s in result.sprints],
         lambda: "\n".join(lines) or "no sprints",
     )
+
+
+def _member(m: Any) -> str:
+    """A team member as the sprint listing names them: who, and from where."""
+    who = m.name or m.role.value
+    where = m.department or ("outside" if m.external else "")
+    return f"{who} ({where})" if where else who
+
+
+def _sprint_lines(sprint: Any) -> list[str]:
+    """One sprint rolled up, as the lines of ``experiments sprints``."""
+    lines = [f"sprint {sprint.ref.id} {sprint.ref.title!r}"]
+    if sprint.challenge:
+        lines.append(f"  challenge: {sprint.challenge}")
+    if sprint.time_box is not None:
+        lines.append(f"  time box: {sprint.time_box}")
+    lines.append(f"  facilitators: {', '.join(sprint.facilitators) or 'none'}")
+    lines.append(f"  team: {', '.join(_member(m) for m in sprint.team) or 'nobody'}")
+    lines.append(f"  departments crossed: {', '.join(sprint.departments) or 'none named'}")
+    lines.append(f"  from outside: {', '.join(_member(m) for m in sprint.external) or 'nobody'}")
+    lines.append(f"  process design ({len(sprint.phases)} phases):")
+    for phase in sprint.phases:
+        who = [_member(m) for m in phase.members] + [r.value for r in phase.roles]
+        when = f" [{phase.time_box}]" if phase.time_box is not None else ""
+        lines.append(
+            f"    {phase.position}. {phase.ref.title}{when}: "
+            f"{', '.join(who) or 'nobody named'} ({phase.involvement.value})"
+        )
+    lines.append(f"  experiments ({len(sprint.experiments)}):")
+    lines += [f"    {ref.title} [{status.value}]" for ref, status in sprint.experiments]
+    lines.append(f"  learnings ({len(sprint.learnings)}):")
+    lines += [f"    {ref.title} [{experiment.title}]" for ref, experiment in sprint.learnings]
+    return lines
+
+
+def _sprint_data(s: Any) -> dict[str, Any]:
+    """One sprint rolled up, as ``experiments --json sprints`` prints it."""
+    return {
+        "id": s.ref.id,
+        "title": s.ref.title,
+        "challenge": s.challenge,
+        "time_box": None if s.time_box is None else str(s.time_box),
+        "facilitators": list(s.facilitators),
+        "departments": list(s.departments),
+        "team": [
+            {
+                "role": m.role.value,
+                "name": m.name,
+                "department": m.department,
+                "external": m.external,
+            }
+            for m in s.team
+        ],
+        "phases": [
+            {
+                "id": p.ref.id,
+                "title": p.ref.title,
+                "position": p.position,
+                "time_box": None if p.time_box is None else str(p.time_box),
+                "people": [m.name or m.role.value for m in p.members],
+                "roles": [r.value for r in p.roles],
+                "involvement": p.involvement.value,
+            }
+            for p in s.phases
+        ],
+        "experiments": [
+            {"id": r.id, "title": r.title, "status": status.value} for r, status in s.experiments
+        ],
+        "learnings": [
+            {"id": r.id, "observation": r.title, "experiment": e.id} for r, e in s.learnings
+        ],
+    }

@@ -17,6 +17,8 @@ import attrs
 import pendulum
 
 from experiments.model import Participant, Record, TimeBox
+from experiments.model._time import zoned_text
+from experiments.model.participant import PERSONAL_FIELDS
 from experiments.serialization import to_data
 
 __all__ = [
@@ -32,7 +34,7 @@ __all__ = [
 _SKIP: Final = frozenset({"kind", "schema", "metadata", "tags", "id", "slug"})
 
 #: What is never printed of a pseudonymous participant; JSON gives null for each.
-HIDDEN_FIELDS: Final = ("name", "slug")
+HIDDEN_FIELDS: Final = PERSONAL_FIELDS
 
 
 def hides_identity(record: Record, *, hide: bool = False) -> bool:
@@ -63,7 +65,7 @@ def _value(value: Any) -> str:
     if isinstance(value, enum.Enum):
         return str(value.value)
     if isinstance(value, pendulum.DateTime):
-        return value.to_iso8601_string()
+        return zoned_text(value)
     if isinstance(value, TimeBox):
         return str(value)
     if isinstance(value, frozenset):
@@ -111,8 +113,9 @@ def describe(record: Record, *, hide: bool = False) -> str:
     masked = hides_identity(record, hide=hide)
     slug = None if masked else record.slug
     lines = [f"{record.kind} {record.id}" + (f" ({slug})" if slug else "")]
+    fields = attrs.fields_dict(type(record))
     for name in to_data(record):
-        if name in _SKIP:
+        if name in _SKIP or name not in fields:  # a zone field: shown with its time
             continue
         value = getattr(record, name)
         if masked and name in HIDDEN_FIELDS:

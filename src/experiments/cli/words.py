@@ -64,6 +64,7 @@ PHRASES: Final[tuple[tuple[str, str], ...]] = (
     ("connect(url, create=True)", "`experiments init`"),
     (" through connect(url)", ""),
     (" (or a datetime.timedelta)", ""),
+    ("restore() it first", "restore it first with `experiments restore`"),
     (
         "get() the stored one, or use create_if_absent()",
         "see it with `experiments show`, or change it with `experiments edit`",

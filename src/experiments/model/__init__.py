@@ -88,6 +88,7 @@ __all__ = [
     "id_for",
     "kind_of",
     "new_id",
+    "plural",
     "slugify",
 ]
 
@@ -179,6 +180,14 @@ REFERENCES: Final[dict[str, dict[str, tuple[str, bool]]]] = {
         "items": ("item", False),
     },
 }
+
+
+def plural(kind: str) -> str:
+    """A kind's name for many of its records: ``hypotheses``, ``key-results``.
+
+    The command line lists records by it, and the SQL views are named by it.
+    """
+    return "hypotheses" if kind == "hypothesis" else f"{kind}s"
 
 
 def kind_of(name: str) -> type[Record]:

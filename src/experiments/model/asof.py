@@ -37,6 +37,7 @@ __all__ = [
     "concluded_without_learning",
     "counts",
     "criterion_met",
+    "days_covered",
     "decision_in_force",
     "expected_progress",
     "first_exposure",
@@ -51,6 +52,7 @@ __all__ = [
     "status_at",
     "step_overdue_days",
     "time_box_end",
+    "time_box_start",
     "untested_deadline",
 ]
 
@@ -118,19 +120,45 @@ def after(start: pendulum.DateTime, duration: pendulum.Duration) -> pendulum.Dat
         return None
 
 
+def time_box_start(
+    box_start: pendulum.DateTime | None, started_at: pendulum.DateTime | None
+) -> pendulum.DateTime | None:
+    """Where a time box starts: its own start, or else when its experiment started."""
+    return box_start if box_start is not None else started_at
+
+
 def time_box_end(
     box_start: pendulum.DateTime | None,
     duration: pendulum.Duration,
     started_at: pendulum.DateTime | None,
 ) -> pendulum.DateTime | None:
-    """Where a time box ends: its own start, or else the experiment's start, plus its length.
+    """Where a time box ends: its start (see :func:`time_box_start`) plus its length.
 
     A box that names its own start counts on that start's calendar; a bare length counts
     from ``started_at`` on the calendar of ``started_at``'s zone (see :func:`after`).
     None while neither start is known, or when the end falls after the year 9999.
     """
-    anchor = box_start if box_start is not None else started_at
+    anchor = time_box_start(box_start, started_at)
     return None if anchor is None else after(anchor, duration)
+
+
+def days_covered(start: dt.datetime, end: dt.datetime) -> tuple[dt.date, dt.date, int]:
+    """The first and last day of a time box, and how many days that is, both counted.
+
+    Days are counted on the wall clock of the start's zone, the calendar the box counts
+    on (:func:`after`), from the start's time of day: a box from 1 April 00:00 to 30 April 00:00 has
+    29 days, 1 to 29 April; from 17 August 09:00 to 25 November 09:00 it has 100, the
+    last on 24 November; a box that ends later in its last day than it began in its
+    first (09:00 to 17:00) has that last day too.  A reader who counts the dates shown,
+    both of them, gets the count shown.
+    """
+    end = end.astimezone(start.tzinfo)
+    first = _day_of(start)
+    count = (_day_of(end) - first).days
+    if end.time() > start.time():
+        count += 1
+    count = max(count, 1)
+    return first, first + dt.timedelta(days=count - 1), count
 
 
 def overdue_days(

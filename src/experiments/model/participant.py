@@ -21,6 +21,7 @@ from experiments.model._validate import (
 )
 
 __all__ = [
+    "PERSONAL_FIELDS",
     "Involvement",
     "Participant",
     "Participation",
@@ -77,6 +78,9 @@ class Involvement(enum.StrEnum):
         """0 for informed, 1 for consulted, 2 for co-creating."""
         return _DEPTH[self]
 
+
+#: What names a person: never shown of a pseudonymous participant (null in JSON and SQL).
+PERSONAL_FIELDS: Final = ("name", "slug")
 
 _PARTICIPANT_ID: Final = re.compile(r"par_[0-9a-f]{32}")
 

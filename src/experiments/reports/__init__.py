@@ -18,17 +18,19 @@ renderers are imported only when a report is rendered.
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from experiments._lazy import lazy_attributes
 from experiments._output import write_output
+from experiments._progress import ProgressHook, counted
 from experiments.errors import ExperimentsError, PluginError, ReportError, ValidationError
 from experiments.model.small_groups import DEFAULT_MIN_GROUP
 from experiments.reports.format import ReportFormat
 
 if TYPE_CHECKING:
+    from experiments.checks import CheckReport
     from experiments.model import Objective
     from experiments.model._time import DateTimeLike
     from experiments.plugins import Plugins
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
         HypothesisDetail,
         LearningDetail,
         PrototypeDetail,
+        RecordedPeople,
         Report,
         ReportFinding,
         StepDetail,
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
         gather,
     )
     from experiments.reports.i18n import LANGUAGES, Language
+    from experiments.rollup import Rollup
     from experiments.stores import Store
 
 __all__ = [
@@ -58,6 +62,7 @@ __all__ = [
     "Language",
     "LearningDetail",
     "PrototypeDetail",
+    "RecordedPeople",
     "Report",
     "ReportFinding",
     "ReportFormat",
@@ -84,6 +89,7 @@ _LAZY: Final = {
     "HypothesisDetail": "experiments.reports.data",
     "LearningDetail": "experiments.reports.data",
     "PrototypeDetail": "experiments.reports.data",
+    "RecordedPeople": "experiments.reports.data",
     "StepDetail": "experiments.reports.data",
     "Report": "experiments.reports.data",
     "ReportFinding": "experiments.reports.data",
@@ -95,13 +101,7 @@ _LAZY: Final = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'experiments.reports' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 def _plugins(plugins: Plugins | None) -> Plugins:
@@ -145,6 +145,7 @@ def build(
     plugins: Plugins | None = None,
     group_by: str = "department",
     min_group_size: int = DEFAULT_MIN_GROUP,
+    progress: ProgressHook | None = None,
 ) -> Report:
     """Roll up, run the checks and gather each experiment's detail: a report to render.
 
@@ -160,6 +161,11 @@ def build(
         min_group_size: the fewest respondents whose figures a report shows for a group
             (default 3): smaller groups are merged into "other", and an "other" still
             smaller is left out (see :func:`experiments.maturity.analyse`).
+        progress: for a progress bar: a function given the steps (the roll-up, the
+            checks, the detail) and their number, returning the same steps as they are
+            taken, e.g. ``lambda steps, total: tqdm(steps, total=total)``; the checks
+            pass their own steps through it too (see
+            :func:`~experiments.checks.run_checks`).
 
     The roll-up, the checks, the detail, the maturity analysis and the glossary are
     all read from one
@@ -177,16 +183,28 @@ def build(
 
     checked(group_by, min_group_size)
     view = AsOf(store, objective=objective, at=at)
-    result = rollup(view)
-    found = run_checks(view, plugins=plugins) if checks else None
-    return gather(
-        store,
-        result,
-        found,
-        plugins=plugins,
-        group_by=group_by,
-        min_group_size=min_group_size,
-    )
+    result: Rollup | None = None
+    found: CheckReport | None = None
+    report: Report | None = None
+    steps = ["roll-up", "checks", "detail"] if checks else ["roll-up", "detail"]
+    for step in counted(progress, steps):
+        if step == "roll-up":
+            result = rollup(view)
+        elif step == "checks":
+            found = run_checks(view, plugins=plugins, progress=progress)
+        else:
+            assert result is not None  # the roll-up is the first step
+            report = gather(
+                store,
+                result,
+                found,
+                plugins=plugins,
+                group_by=group_by,
+                min_group_size=min_group_size,
+            )
+    if report is None:
+        raise ValidationError("progress must return every step it is given; it left some out")
+    return report
 
 
 def _format(name: str, plugins: Plugins) -> tuple[ReportFormat, str]:

@@ -80,6 +80,9 @@ FILLS: Final = (
     Fill("legend-strong", "#555555", "solid"),
     Fill("legend-moderate", "#555555", "hatch"),
     Fill("legend-weak", "#555555", "dots"),
+    Fill("sprint", _TEAL, "lines"),
+    Fill("upcoming", _GREY, "light"),
+    Fill("overrun", _RED, "hatch"),
 )
 
 _STATUS_FILL: Final = {status: f"status-{status.value}" for status in ExperimentStatus}

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
+import pendulum
+
+from experiments.checks import Message, Share
 from experiments.model import HypothesisStatus, Involvement, Scope, TimeBox
+from experiments.model import asof as rules
 from experiments.model.template import Gap, Need
 
 if TYPE_CHECKING:
@@ -29,19 +34,28 @@ __all__ = [
     "HYPOTHESIS_ORDER",
     "candidate_groups",
     "criterion",
+    "day_range",
+    "days",
     "depth",
+    "duration",
     "expected",
+    "finding_text",
     "findings_by_move",
     "gap",
     "has_follow_up",
+    "last_day",
     "member",
     "members",
     "period",
     "prototype",
     "quantity",
+    "recorded",
+    "say",
     "scope",
     "share",
+    "spread",
     "step",
+    "taking_part",
     "time_box",
     "title",
     "upper_first",
@@ -108,13 +122,67 @@ def time_box(lang: Language, experiment: ExperimentDetail) -> str:
     """The experiment's time box: its dates and length, or its length alone."""
     if experiment.time_box_days is None:
         return lang.gettext("none")
-    length = lang.counted("%(count)s day", "%(count)s days", experiment.time_box_days)
     if experiment.planned_start is None or experiment.planned_end is None:
-        return length
-    return (
-        f"{lang.date(experiment.planned_start)} \u2013 {lang.date(experiment.planned_end)} "
-        f"({length})"
-    )
+        return lang.counted("%(count)s day", "%(count)s days", experiment.time_box_days)
+    return days(lang, experiment.planned_start, experiment.planned_end)
+
+
+def last_day(experiment: ExperimentDetail) -> dt.date | None:
+    """The last day an experiment's time box covers, as :func:`days` shows it."""
+    if experiment.planned_start is None or experiment.planned_end is None:
+        return None
+    return rules.days_covered(experiment.planned_start, experiment.planned_end)[1]
+
+
+def days(lang: Language, start: dt.datetime, end: dt.datetime) -> str:
+    """A time box's first and last day and how many days that is, both days counted.
+
+    A box from 1 April 00:00 to 30 April 00:00 is shown from 1 April to 29 April, 29
+    days: the dates and the count agree (:func:`~experiments.model.asof.days_covered`).
+    """
+    first, last, _ = rules.days_covered(start, end)
+    return day_range(lang, first, last)
+
+
+def day_range(lang: Language, first: dt.date, last: dt.date) -> str:
+    """Two days and how many days they span, both counted: "1 April - 29 April (29 days)"."""
+    count = (last - first).days + 1
+    length = lang.counted("%(count)s day", "%(count)s days", count)
+    return f"{lang.date(first)} \u2013 {lang.date(last)} ({length})"
+
+
+def taking_part(lang: Language, experiment: ExperimentDetail) -> str:
+    """Who took part in an experiment: how many, from outside, from the front line, critical."""
+    return lang.gettext(
+        "%(participants)s, of them %(external)s from outside, %(frontline)s from the front "
+        "line and %(critical)s with a critical stance"
+    ) % {
+        "participants": lang.number(experiment.participants),
+        "external": lang.number(experiment.external),
+        "frontline": lang.number(experiment.frontline),
+        "critical": lang.number(experiment.critical_voices),
+    }
+
+
+def recorded(lang: Language, report: Report) -> list[tuple[str, str]]:
+    """Everyone recorded beside those taking part, as (label, value) facts to show.
+
+    "Participants recorded: 14" next to "Participants: 12" says where the other two are:
+    in no experiment, or (in a report on one objective) only in experiments elsewhere.
+    """
+    people = report.recorded
+    if people is None:
+        return []
+    _ = lang.gettext
+    facts = [
+        (_("Participants recorded"), lang.number(people.recorded)),
+        (_("Recorded, but taking part in no experiment"), lang.number(people.in_no_experiment)),
+    ]
+    if report.scope is not None:
+        facts.append(
+            (_("Taking part only outside this objective"), lang.number(people.only_elsewhere))
+        )
+    return facts
 
 
 def candidate_groups(report: Report, lang: Language) -> list[tuple[str, tuple[Candidate, ...]]]:
@@ -249,17 +317,14 @@ def prototype(lang: Language, item: PrototypeDetail) -> str:
     return text + ")"
 
 
-def period(lang: Language, box: TimeBox | None, zone: dt.tzinfo) -> str:
-    """A sprint's or phase's time box: its dates in the report's zone and its length."""
+def period(lang: Language, box: TimeBox | None) -> str:
+    """A sprint's or phase's time box: its days on its own calendar and how many."""
     if box is None:
         return "\u2013"
-    length = lang.counted("%(count)s day", "%(count)s days", box.duration.in_days())
     end = box.end
     if box.start is None or end is None:
-        return length
-    first = box.start.astimezone(zone)
-    last = end.astimezone(zone)
-    return f"{lang.date(first)} \u2013 {lang.date(last)} ({length})"
+        return lang.counted("%(count)s day", "%(count)s days", box.duration.in_days())
+    return days(lang, box.start, end)
 
 
 def member(lang: Language, person: Member) -> str:
@@ -281,17 +346,88 @@ def members(lang: Language, people: Sequence[Member]) -> list[str]:
     return named
 
 
+def say(lang: Language, message: Message) -> str:
+    """A message in the report's language, its values written as the language writes them.
+
+    The message id is looked up in the catalogs (a plural by its ``count``); a message
+    no catalog has stays in English, its values still written the language's way.
+    """
+    if message.plural:
+        text = lang.ngettext(message.text, message.plural, message.count or 0)
+    else:
+        text = lang.gettext(message.text)
+    if not message.values:
+        return text  # no placeholders to fill: a "%" in it is a percent sign
+    return text % {name: _value(lang, value) for name, value in message.values}
+
+
+def _value(lang: Language, value: object) -> str:
+    if isinstance(value, Message):
+        return say(lang, value)
+    if isinstance(value, Share):
+        return lang.percent(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return lang.number(value, 4)
+    if isinstance(value, dt.date):
+        return lang.date(value)
+    if isinstance(value, dt.timedelta):
+        return duration(lang, value)
+    if isinstance(value, enum.Enum):
+        return lang.label(value)
+    if isinstance(value, Gap):
+        return gap(lang, value)
+    if isinstance(value, tuple):
+        return ", ".join(_value(lang, item) for item in value)
+    return str(value)
+
+
+def duration(lang: Language, value: dt.timedelta) -> str:
+    """A length of time in words: "16 weeks", "16 uger", "12 uger 6 dage"."""
+    length = (
+        value
+        if isinstance(value, pendulum.Duration)
+        else pendulum.duration(seconds=value.total_seconds())
+    )
+    return length.in_words(locale=lang.code)
+
+
+def finding_text(lang: Language, finding: ReportFinding) -> str:
+    """What a finding says, in the report's language (through its plugin's catalogs too)."""
+    if finding.wording is None:
+        return finding.message
+    return say(lang.with_catalogs(finding.catalogs), finding.wording)
+
+
 def findings_by_move(
     report: Report, lang: Language
 ) -> list[tuple[str, list[tuple[ReportFinding, str]]]]:
-    """The findings under the brave move their check comes from, each with its wording.
+    """The findings under the brave move their check comes from, each with its words.
 
-    A finding of a known check is worded by the check's summary in the report's
-    language; one the catalogs do not know keeps the check's own words.
+    The move is named in the report's language, and each finding's message is
+    translated with its figures, dates and advice (:func:`finding_text`); a finding
+    made with an English message alone keeps it.
     """
     grouped: dict[str, list[tuple[ReportFinding, str]]] = {}
     for finding in report.findings or ():
-        move = lang.pgettext("brave move", finding.move) if finding.move else lang.gettext("Other")
-        text = lang.pgettext("check", finding.summary) if finding.summary else finding.message
-        grouped.setdefault(move, []).append((finding, text))
+        local = lang.with_catalogs(finding.catalogs)
+        move = local.pgettext("brave move", finding.move) if finding.move else lang.gettext("Other")
+        grouped.setdefault(move, []).append((finding, finding_text(lang, finding)))
     return list(grouped.items())
+
+
+def spread(sizes: Sequence[int], limit: int) -> list[int]:
+    """How many of each group to keep so that at most ``limit`` are kept, fairly."""
+    kept = [0] * len(sizes)
+    left = limit
+    while left > 0:
+        open_groups = [i for i, size in enumerate(sizes) if kept[i] < size]
+        if not open_groups:
+            break
+        share = max(left // len(open_groups), 1)
+        for i in open_groups:
+            more = min(share, sizes[i] - kept[i], left)
+            kept[i] += more
+            left -= more
+            if left == 0:
+                break
+    return kept

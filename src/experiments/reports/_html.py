@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 import jinja2
-import pendulum
 from markupsafe import Markup
 
 from experiments.model import ExperimentStatus
 from experiments.reports import _common as common
 from experiments.reports import _mental_models as minds
 from experiments.reports._charts import FILLS, charts
+from experiments.reports._common import spread
+from experiments.reports._timeline import draw, state, timeline
 
 if TYPE_CHECKING:
     from experiments.reports.data import ExperimentDetail, Report
@@ -115,22 +116,13 @@ def groups(report: Report) -> tuple[Group, ...]:
     )
 
 
-def spread(sizes: Sequence[int], limit: int) -> list[int]:
-    """How many of each group to keep so that at most ``limit`` are kept, fairly."""
-    kept = [0] * len(sizes)
-    left = limit
-    while left > 0:
-        open_groups = [i for i, size in enumerate(sizes) if kept[i] < size]
-        if not open_groups:
-            break
-        share = max(left // len(open_groups), 1)
-        for i in open_groups:
-            more = min(share, sizes[i] - kept[i], left)
-            kept[i] += more
-            left -= more
-            if left == 0:
-                break
-    return kept
+def timeline_legend(lang: Language) -> dict[str, str]:
+    """The words for each fill the timeline can use."""
+    words = {f"status-{s.value}": common.upper_first(lang.label(s)) for s in ExperimentStatus}
+    words["sprint"] = lang.gettext("Sprint")
+    words["upcoming"] = lang.gettext("Upcoming")
+    words["overrun"] = lang.gettext("Over its time box")
+    return words
 
 
 def objective_options(report: Report) -> list[Ref]:
@@ -166,6 +158,7 @@ def render(report: Report, lang: Language) -> str:
     template = _environment(lang.translations).get_template("report.html.j2")
     options = objective_options(report)
     detail = groups(report)
+    line = timeline(report, lang)
     return template.render(
         report=report,
         lang=lang,
@@ -176,11 +169,14 @@ def render(report: Report, lang: Language) -> str:
         has_follow_up=common.has_follow_up(report),
         candidate_groups=common.candidate_groups(report, lang),
         criterion=lambda candidate: common.criterion(lang, candidate),
-        zone=report.at.timezone or pendulum.UTC,
         policy=policy(),
         script=script(),
         limit=LIST_LIMIT,
         groups=detail,
+        timeline=line,
+        timeline_drawing=None if line is None else draw(line, lang),
+        timeline_legend=timeline_legend(lang),
+        timeline_state=state,
         detailed={e.ref.id for group in detail for e in group.experiments},
         open_details=len(report.experiments) <= OPEN_LIMIT,
         objective_options=options if len(options) > 1 else [],

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pendulum
 
-from experiments.checks import Severity
+from experiments.checks import Message, Severity
 from experiments.maturity import GroupBy
 from experiments.model import (
     AssumptionKind,
@@ -34,6 +34,7 @@ from experiments.model import (
     TimeBox,
     Verdict,
 )
+from experiments.model._time import format_datetime, format_duration, parse_datetime, zone_name
 from experiments.reports import _common as common
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ __all__ = ["SCHEMA_VERSION", "render", "to_data"]
 
 #: The version of the report's JSON shape: the minor number grows when keys are added,
 #: the major number when anything is renamed, removed or changes meaning.
-SCHEMA_VERSION: Final = "1.3"
+SCHEMA_VERSION: Final = "1.5"
 
 _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
     ("experiment_status", ExperimentStatus),
@@ -74,11 +75,10 @@ class _Encoder:
         self.zone = report.at.timezone or pendulum.UTC
 
     def time(self, moment: dt.datetime | None) -> str | None:
+        """A time in RFC 3339, in the zone of the report's ``at``."""
         if moment is None:
             return None
-        if isinstance(moment, pendulum.DateTime):
-            return moment.in_timezone(self.zone).isoformat()
-        return moment.isoformat()
+        return format_datetime(parse_datetime(moment).in_timezone(self.zone))
 
     @staticmethod
     def ref(ref: Ref) -> dict[str, Any]:
@@ -87,6 +87,29 @@ class _Encoder:
     @staticmethod
     def share(value: float | None) -> float | None:
         return None if value is None else round(value, 6)
+
+    def values(self, message: Message) -> dict[str, Any]:
+        """A message's values as data: dates and durations in ISO 8601, enums by value."""
+        return {name: self.value(value) for name, value in message.values}
+
+    def value(self, value: object) -> Any:
+        if isinstance(value, Message):
+            return {"message_id": value.text, "values": self.values(value)}
+        if isinstance(value, bool | int | float | str) or value is None:
+            return value
+        if isinstance(value, dt.datetime):
+            return self.time(value)
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, pendulum.Duration):
+            return format_duration(value)
+        if isinstance(value, dt.timedelta):
+            return format_duration(pendulum.duration(seconds=value.total_seconds()))
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(value, tuple):
+            return [self.value(item) for item in value]
+        return str(value)
 
     def summary(self, summary: Summary) -> dict[str, Any]:
         who = summary.involvement
@@ -343,6 +366,9 @@ class _Encoder:
             "abandon_reason": experiment.abandon_reason,
             "participants": experiment.participants,
             "critical_voices": experiment.critical_voices,
+            "external": experiment.external,
+            "frontline": experiment.frontline,
+            "departments": list(experiment.departments),
             "hypotheses": [
                 {
                     "id": h.ref.id,
@@ -400,6 +426,16 @@ class _Encoder:
             ],
         }
 
+    def recorded(self) -> dict[str, int] | None:
+        people = self.report.recorded
+        if people is None:
+            return None
+        return {
+            "recorded": people.recorded,
+            "in_no_experiment": people.in_no_experiment,
+            "only_elsewhere": people.only_elsewhere,
+        }
+
     def findings(self) -> list[dict[str, Any]] | None:
         if self.report.findings is None:
             return None
@@ -410,6 +446,9 @@ class _Encoder:
                 "move": f.move,
                 "summary": f.summary,
                 "message": f.message,
+                "text": common.finding_text(self.lang, f),
+                "message_id": None if f.wording is None else f.wording.text,
+                "values": None if f.wording is None else self.values(f.wording),
                 "concerns": [self.ref(r) for r in f.concerns],
                 "plugin": f.plugin,
             }
@@ -428,6 +467,7 @@ class _Encoder:
             "schema_version": SCHEMA_VERSION,
             "language": self.lang.code,
             "at": self.time(report.at),
+            "at_zone": zone_name(report.at),
             "scope": None if report.scope is None else self.ref(report.scope),
             "title": common.title(report, self.lang),
             "progress": self.share(report.progress),
@@ -439,6 +479,7 @@ class _Encoder:
             "unlinked_experiments": [self.ref(r) for r in rollup.unlinked_experiments],
             "experiments": [self.experiment(e) for e in report.experiments],
             "sprints": [self.sprint(s) for s in rollup.sprints],
+            "participants_recorded": self.recorded(),
             "findings": self.findings(),
             "maturity": None if report.maturity is None else report.maturity.to_data(),
             "vocabulary": None if report.glossary is None else report.glossary.to_data(),

@@ -7,20 +7,22 @@ written that a user typed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-import pendulum
-
+from experiments.model import ExperimentStatus
 from experiments.reports import _common as common
 from experiments.reports import _mental_models as minds
 from experiments.reports._escape import markdown as md
 from experiments.reports._escape import mermaid
+from experiments.reports._timeline import Timeline, overrun, state, timeline
 
 if TYPE_CHECKING:
     from experiments.maturity import Maturity, QuestionnaireAnalysis, RoundAnalysis
     from experiments.reports.data import ExperimentDetail, Report
     from experiments.reports.i18n import Language
+    from experiments.sprints import SprintRollup
 
 __all__ = ["render"]
 
@@ -188,6 +190,7 @@ class _Writer:
             f"{label}: {value}"
             for label, value in (
                 (_("Participants"), lang.number(who.participants)),
+                *common.recorded(lang, self.report),
                 (_("External participants"), counted(who.external, who.share_external)),
                 (_("Critical voices"), counted(who.critical, who.share_critical)),
                 (_("Frontline staff"), counted(who.frontline, who.share_frontline)),
@@ -216,75 +219,79 @@ class _Writer:
         )
 
     def sprints(self) -> None:
-        _, lang = self._, self.lang
+        _ = self._
         sprints = self.report.rollup.sprints
         if not sprints:
             return
-        zone = self.report.at.timezone or pendulum.UTC
         self.heading(2, _("Sprints"))
         for sprint in sprints:
-            self.heading(3, md(sprint.ref.title))
-            facts = []
-            if sprint.challenge.strip():
-                facts.append((_("Challenge"), md(sprint.challenge)))
-            facts += [
-                (_("Time box"), common.period(lang, sprint.time_box, zone)),
-                (_("Facilitators"), ", ".join(md(f) for f in sprint.facilitators) or "\u2013"),
-                (
-                    _("Team"),
-                    "; ".join(md(m) for m in common.members(lang, sprint.team)) or "\u2013",
+            self._sprint(sprint)
+
+    def _sprint(self, sprint: SprintRollup) -> None:
+        _, lang = self._, self.lang
+        self.heading(3, md(sprint.ref.title))
+        facts = []
+        if sprint.challenge.strip():
+            facts.append((_("Challenge"), md(sprint.challenge)))
+        facts += [
+            (_("Time box"), common.period(lang, sprint.time_box)),
+            (_("Facilitators"), ", ".join(md(f) for f in sprint.facilitators) or "\u2013"),
+            (
+                _("Team"),
+                "; ".join(md(m) for m in common.members(lang, sprint.team)) or "\u2013",
+            ),
+            (
+                _("Departments crossed"),
+                lang.number(len(sprint.departments))
+                + (
+                    f" ({', '.join(md(d) for d in sprint.departments)})"
+                    if sprint.departments
+                    else ""
                 ),
-                (
-                    _("Departments crossed"),
-                    lang.number(len(sprint.departments))
-                    + (
-                        f" ({', '.join(md(d) for d in sprint.departments)})"
-                        if sprint.departments
-                        else ""
-                    ),
-                ),
-                (
-                    _("From outside"),
-                    "; ".join(md(m) for m in common.members(lang, sprint.external)) or "\u2013",
-                ),
-            ]
-            self.bullets(f"{label}: {value}" for label, value in facts)
-            if sprint.phases:
-                self.paragraph(f"**{_('Process design')}**")
-                self.lines += _table(
-                    [
-                        "#",
-                        _("Phase"),
-                        _("When"),
-                        _("Taking part"),
-                        _("Also invited"),
-                        _("Involvement"),
-                    ],
-                    (
-                        [
-                            lang.number(phase.position),
-                            md(phase.ref.title),
-                            common.period(lang, phase.time_box, zone),
-                            "; ".join(md(m) for m in common.members(lang, phase.members))
-                            or "\u2013",
-                            ", ".join(lang.label(role) for role in phase.roles) or "\u2013",
-                            lang.label(phase.involvement),
-                        ]
-                        for phase in sprint.phases
-                    ),
-                )
-            if sprint.experiments:
-                self.paragraph(f"**{_('Experiments')}**")
-                self.bullets(
-                    f"{md(ref.title)} \u2014 {lang.label(status)}"
-                    for ref, status in sprint.experiments
-                )
-            if sprint.learnings:
-                self.paragraph(f"**{_('Learnings')}**")
-                self.bullets(
-                    f"{md(ref.title)} ({md(experiment.title)})"
-                    for ref, experiment in sprint.learnings
-                )
+            ),
+            (
+                _("From outside"),
+                "; ".join(md(m) for m in common.members(lang, sprint.external)) or "\u2013",
+            ),
+        ]
+        self.bullets(f"{label}: {value}" for label, value in facts)
+        if sprint.phases:
+            self._phases(sprint)
+        if sprint.experiments:
+            self.paragraph(f"**{_('Experiments')}**")
+            self.bullets(
+                f"{md(ref.title)} \u2014 {lang.label(status)}" for ref, status in sprint.experiments
+            )
+        if sprint.learnings:
+            self.paragraph(f"**{_('Learnings')}**")
+            self.bullets(
+                f"{md(ref.title)} ({md(experiment.title)})" for ref, experiment in sprint.learnings
+            )
+
+    def _phases(self, sprint: SprintRollup) -> None:
+        _, lang = self._, self.lang
+        self.paragraph(f"**{_('Process design')}**")
+        self.lines += _table(
+            [
+                "#",
+                _("Phase"),
+                _("When"),
+                _("Taking part"),
+                _("Also invited"),
+                _("Involvement"),
+            ],
+            (
+                [
+                    lang.number(phase.position),
+                    md(phase.ref.title),
+                    common.period(lang, phase.time_box),
+                    "; ".join(md(m) for m in common.members(lang, phase.members)) or "\u2013",
+                    ", ".join(lang.label(role) for role in phase.roles) or "\u2013",
+                    lang.label(phase.involvement),
+                ]
+                for phase in sprint.phases
+            ),
+        )
 
     def candidates(self) -> None:
         _, lang = self._, self.lang
@@ -355,6 +362,27 @@ class _Writer:
                 ),
                 numeric=1,
             )
+        self._follow_up_practice()
+        if total.one_sided:
+            self.heading(3, _("Evidence from one side only"))
+            self.lines += _table(
+                [_("Hypothesis"), _("Experiment"), _("Only voices that were"), _("Voices")],
+                (
+                    [
+                        md(o.hypothesis.title),
+                        md(o.experiment.title),
+                        lang.label(o.stance),
+                        lang.number(o.voices),
+                    ]
+                    for o in total.one_sided
+                ),
+                numeric=1,
+            )
+
+    def _follow_up_practice(self) -> None:
+        """Next steps, key results and workshop actions behind their dates."""
+        _, lang, report = self._, self.lang, self.report
+        total = report.rollup.total
         if total.overdue_next_steps:
             self.heading(3, _("Next steps past their due date"))
             self.lines += _table(
@@ -402,21 +430,6 @@ class _Writer:
                 ),
                 numeric=1,
             )
-        if total.one_sided:
-            self.heading(3, _("Evidence from one side only"))
-            self.lines += _table(
-                [_("Hypothesis"), _("Experiment"), _("Only voices that were"), _("Voices")],
-                (
-                    [
-                        md(o.hypothesis.title),
-                        md(o.experiment.title),
-                        lang.label(o.stance),
-                        lang.number(o.voices),
-                    ]
-                    for o in total.one_sided
-                ),
-                numeric=1,
-            )
 
     def experiment(self, experiment: ExperimentDetail) -> None:
         _, lang = self._, self.lang
@@ -447,14 +460,11 @@ class _Writer:
             if experiment.abandon_reason.strip():
                 text += ": " + md(experiment.abandon_reason)
             facts.append((_("Abandoned"), text))
+        facts.append((_("Taking part"), common.taking_part(lang, experiment)))
         facts.append(
             (
-                _("Taking part"),
-                _("%(participants)s, of them %(critical)s critical")
-                % {
-                    "participants": lang.number(experiment.participants),
-                    "critical": lang.number(experiment.critical_voices),
-                },
+                _("Departments taking part"),
+                ", ".join(md(d) for d in experiment.departments) or "\u2013",
             )
         )
         self.bullets(f"{label}: {value}" for label, value in facts)
@@ -569,11 +579,10 @@ class _Writer:
             self.heading(3, md(move))
             items = []
             for finding, text in group:
-                item = f"**{lang.label(finding.severity)}**: {md(text)}"
-                if finding.concerns:
-                    item += " \u2014 " + "; ".join(md(ref.title) for ref in finding.concerns)
-                if lang.code == "en" and finding.summary:
-                    item += f" ({md(finding.message)})"
+                about = "; ".join(md(ref.title) for ref in finding.concerns)
+                item = f"**{lang.label(finding.severity)}**: " + (
+                    f"*{about}* {md(text)}" if about else md(text)
+                )
                 items.append(item)
             self.bullets(items)
 
@@ -592,6 +601,31 @@ class _Writer:
                 }
             )
         self.lines += ["```mermaid", *_flowchart(experiments, lang), "```", ""]
+
+    def timeline(self) -> None:
+        _, lang = self._, self.lang
+        line = timeline(self.report, lang)
+        if line is None:
+            return
+        self.heading(2, _("Timeline"))
+        self.paragraph(
+            _(
+                "Each experiment's time box and each sprint's, by objective: a critical bar is "
+                "time over the time box; the milestone is the report's day."
+            )
+        )
+        if line.total > line.shown:
+            self.paragraph(
+                _(
+                    "The timeline shows %(shown)s of %(total)s; the JSON report lists every "
+                    "experiment's dates."
+                )
+                % {"shown": lang.number(line.shown), "total": lang.number(line.total)}
+            )
+        self.lines += ["```mermaid", *_gantt(line, lang), "```", ""]
+        for lane in line.lanes:
+            self.paragraph(f"**{md(lane.title)}**")
+            self.bullets(f"{md(span.ref.title)}: {state(lang, span)}" for span in lane.spans)
 
     def maturity(self) -> None:
         _, report = self._, self.report
@@ -740,6 +774,7 @@ class _Writer:
         self.involvement()
         self.unfinished()
         self.sprints()
+        self.timeline()
         self.maturity()
         self.experiments()
         self.excuses()
@@ -752,6 +787,54 @@ class _Writer:
         while self.lines and not self.lines[-1]:
             self.lines.pop()
         return "\n".join(self.lines) + "\n"
+
+
+def _gantt_text(text: str) -> str:
+    """Text for a Gantt task or section: a colon would end the task's name."""
+    return mermaid(text).replace(":", "#58;")
+
+
+def _gantt(line: Timeline, lang: Language) -> list[str]:
+    """Mermaid Gantt lines: a section per objective, a task per span, the report's day.
+
+    Tasks end the day after their last day (Mermaid's end is exclusive); a running or
+    late experiment's time over its box is a critical task of its own.  Task ids are
+    made here (t1, t2, ...), never taken from what a user wrote.
+    """
+    one = dt.timedelta(days=1)
+    lines = [
+        "gantt",
+        f"    title {_gantt_text(lang.gettext('When experiments and sprints ran'))}",
+        "    dateFormat YYYY-MM-DD",
+        "    axisFormat %Y-%m-%d",
+        "    todayMarker off",
+    ]
+    number = 0
+    for lane in line.lanes:
+        lines.append(f"    section {_gantt_text(lane.title)}")
+        for span in lane.spans:
+            number += 1
+            tags = []
+            if span.status is ExperimentStatus.RUNNING:
+                tags.append("active")
+            elif span.status is not None and span.status is not ExperimentStatus.PLANNED:
+                tags.append("done")
+            name = _gantt_text(span.ref.title)
+            if span.upcoming:
+                name += " (" + _gantt_text(lang.gettext("upcoming")) + ")"
+            when = f"{span.first.isoformat()}, {(span.last + one).isoformat()}"
+            lines.append(f"    {name} :{''.join(t + ', ' for t in tags)}t{number}, {when}")
+            if span.overrun is not None:
+                over = overrun(lang, span)
+                lines.append(
+                    f"    {_gantt_text(span.ref.title)} ({_gantt_text(over)}) :crit, "
+                    f"t{number}x, {(span.last + one).isoformat()}, "
+                    f"{(span.overrun + one).isoformat()}"
+                )
+    lines.append(
+        f"    {_gantt_text(lang.date(line.today))} :milestone, today, {line.today.isoformat()}, 0d"
+    )
+    return lines
 
 
 def _flowchart(experiments: Sequence[ExperimentDetail], lang: Language) -> list[str]:

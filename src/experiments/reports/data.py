@@ -22,7 +22,7 @@ import pendulum
 
 from experiments._grouping import chunks
 from experiments.asof import AsOf, TemplateGaps
-from experiments.checks import CheckReport, Severity
+from experiments.checks import CheckReport, Message, Severity
 from experiments.maturity import GroupBy, Maturity
 from experiments.maturity import of_view as maturity_of
 from experiments.model import (
@@ -42,7 +42,9 @@ from experiments.model import (
     Verdict,
 )
 from experiments.model import asof as rules
+from experiments.model.participant import departments_of
 from experiments.model.small_groups import DEFAULT_MIN_GROUP
+from experiments.plugins import CatalogInfo
 from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Rollup
 from experiments.vocabulary import Glossary
 from experiments.vocabulary import of_view as glossary_of
@@ -57,6 +59,7 @@ __all__ = [
     "HypothesisDetail",
     "LearningDetail",
     "PrototypeDetail",
+    "RecordedPeople",
     "Report",
     "ReportFinding",
     "StepDetail",
@@ -170,6 +173,9 @@ class ExperimentDetail:
     the template it was made from, ``template_gaps`` what its templates still need for
     its next move, ``scope`` its planned scope, ``sprint`` the sprint it belongs to,
     and ``first_shown`` the fidelity of the first prototype its participants saw.
+    Who took part: ``participants`` in all, of them ``external`` from outside the
+    organisation, ``frontline`` frontline employees and ``critical_voices`` with a
+    critical stance; ``departments`` the organisation's own departments they came from.
     """
 
     ref: Ref
@@ -198,6 +204,9 @@ class ExperimentDetail:
     sprint: Ref | None = None
     prototypes: tuple[PrototypeDetail, ...] = ()
     first_shown: Fidelity | None = None
+    external: int = 0
+    frontline: int = 0
+    departments: tuple[str, ...] = ()
 
     @property
     def next_steps(self) -> tuple[StepDetail, ...]:
@@ -222,7 +231,12 @@ class ExperimentDetail:
 
 @attrs.frozen
 class ReportFinding:
-    """A check's finding with what the check is about, so a report can explain it."""
+    """A check's finding with what the check is about, so a report can explain it.
+
+    ``wording`` is the finding's message id and values (None for a finding made with
+    an English ``message`` alone); ``catalogs`` the gettext catalogs the plugin of the
+    check registered, in which reports look its words up before the library's own.
+    """
 
     check: str
     severity: Severity
@@ -231,6 +245,22 @@ class ReportFinding:
     summary: str
     move: str
     plugin: str
+    wording: Message | None = None
+    catalogs: tuple[CatalogInfo, ...] = ()
+
+
+@attrs.frozen
+class RecordedPeople:
+    """Everyone recorded as a participant, beside those a report counts as taking part.
+
+    ``recorded`` participants are in the store; ``in_no_experiment`` of them take part
+    in no experiment at all, and ``only_elsewhere`` only in experiments outside the
+    report's scope.  With the scope's participants they add up to ``recorded``.
+    """
+
+    recorded: int
+    in_no_experiment: int
+    only_elsewhere: int
 
 
 @attrs.frozen
@@ -240,7 +270,8 @@ class Report:
     ``findings`` is None when no checks were run (reports then leave the section
     out), and empty when the checks found nothing.  ``maturity`` is the maturity
     analysis of the scope (every figure through the small-group rule) and ``glossary``
-    the terms the scope uses; None in a report made without them.
+    the terms the scope uses; None in a report made without them.  ``recorded`` says how
+    many participants are recorded beside those taking part in the scope.
     """
 
     rollup: Rollup
@@ -248,6 +279,7 @@ class Report:
     findings: tuple[ReportFinding, ...] | None = None
     maturity: Maturity | None = None
     glossary: Glossary | None = None
+    recorded: RecordedPeople | None = None
 
     @property
     def at(self) -> pendulum.DateTime:
@@ -317,6 +349,13 @@ class _Reader:
         taking_part = self.view.participations.get(experiment.id, ())
         critical = sum(1 for p in taking_part if p.stance is Stance.CRITICAL)
         return len(taking_part), critical
+
+    def who(self, experiment: Experiment) -> tuple[int, int, tuple[str, ...]]:
+        """(external, frontline, departments) of the people taking part in an experiment."""
+        people = [person for _, person in self.view.people_in(experiment)]
+        external = sum(1 for person in people if person.external)
+        frontline = sum(1 for person in people if person.role is Role.FRONTLINE_EMPLOYEE)
+        return external, frontline, tuple(sorted(departments_of(people)))
 
     def voices(self) -> dict[tuple[str, str], Voice]:
         """Each (experiment, participant) a learning rests on, as a report may show them."""
@@ -450,16 +489,21 @@ class _Reader:
     def planned(
         self, experiment: Experiment
     ) -> tuple[pendulum.DateTime | None, pendulum.DateTime | None]:
-        """Where the time box starts and ends, in the report's zone (a box runs from the start)."""
+        """Where the time box starts and ends (a bare length runs from the start).
+
+        Both are in the zone whose calendar the box counts on, its start's, so that its
+        days are counted as it was made (:func:`~experiments.model.asof.days_covered`).
+        """
         box = experiment.time_box
         if box is None:
             return None, None
-        start = box.start if box.start is not None else self.local(experiment.started_at)
-        end = None if start is None else self.view.time_box_end(experiment)
-        return (
-            None if start is None else start.in_timezone(self.zone),
-            None if end is None else end.in_timezone(self.zone),
-        )
+        start = box.start
+        if start is None and self.view.reached(experiment.started_at):
+            start = experiment.started_at
+        if start is None:
+            return None, None
+        end = self.view.time_box_end(experiment)
+        return start, None if end is None else end.in_timezone(start.timezone or self.zone)
 
     def detail(
         self,
@@ -470,6 +514,7 @@ class _Reader:
         box = experiment.time_box
         planned_start, planned_end = self.planned(experiment)
         participants, critical = self.counts(experiment)
+        external, frontline, departments = self.who(experiment)
         objectives = (Ref(o, titles[o]) for o in experiment.objectives if o in titles)
         template = self.view.templates.get(experiment.template or "")
         sprint = next((s for s in self.view.sprints if s.id == experiment.sprint), None)
@@ -501,11 +546,17 @@ class _Reader:
             sprint=None if sprint is None else Ref(sprint.id, sprint.title),
             prototypes=self.prototypes(experiment),
             first_shown=None if first is None else first[1],
+            external=external,
+            frontline=frontline,
+            departments=departments,
         )
 
 
 def _findings(checks: CheckReport, plugins: Plugins) -> tuple[ReportFinding, ...]:
     registry = plugins.checks()
+    catalogs: dict[str, list[CatalogInfo]] = {}
+    for catalog in plugins.catalogs().values():
+        catalogs.setdefault(catalog.plugin, []).append(catalog)
     findings = []
     for finding in checks.findings:
         registered = registry.get(finding.check)
@@ -518,6 +569,8 @@ def _findings(checks: CheckReport, plugins: Plugins) -> tuple[ReportFinding, ...
                 summary="" if registered is None else registered.check.summary,
                 move="" if registered is None else registered.check.move,
                 plugin=finding.plugin,
+                wording=finding.wording,
+                catalogs=tuple(catalogs.get(finding.plugin, ())),
             )
         )
     return tuple(findings)
@@ -566,4 +619,11 @@ def gather(
         findings=None if checks is None else _findings(checks, plugins or store.plugins),
         maturity=maturity_of(view, group_by=group_by, min_group_size=min_group_size),
         glossary=glossary_of(view),
+        recorded=_recorded(view, result.total.involvement.participants),
     )
+
+
+def _recorded(view: AsOf, taking_part: int) -> RecordedPeople:
+    recorded = len(view.people)
+    idle = view.taking_part_nowhere()
+    return RecordedPeople(recorded, idle, max(recorded - idle - taking_part, 0))

@@ -14,11 +14,15 @@ import enum
 import functools
 import gettext
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from experiments.errors import ReportError, ValidationError
 from experiments.reports._labels import MONTHS, label_of
+
+if TYPE_CHECKING:
+    from experiments.plugins import CatalogInfo
 
 __all__ = ["DOMAIN", "LANGUAGES", "LOCALE_DIR", "Language"]
 
@@ -71,6 +75,22 @@ def _translations(code: str) -> gettext.NullTranslations:
         ) from exc
 
 
+@functools.cache
+def _chained(code: str, catalogs: tuple[tuple[str, str], ...]) -> gettext.NullTranslations:
+    """The library's catalog for ``code`` behind the plugins' catalogs (directory, domain)."""
+    own = _translations(code)
+    if code == "en" or not catalogs:
+        return own
+    chain = [
+        gettext.translation(domain, localedir=directory, languages=[code], fallback=True)
+        for directory, domain in catalogs
+    ]
+    first = chain[0]  # gettext.translation returns a fresh copy: chaining changes no cache
+    for later in (*chain[1:], own):
+        first.add_fallback(later)
+    return first
+
+
 class Language:
     """One language of reports: its messages, and how it writes numbers and dates.
 
@@ -95,6 +115,16 @@ class Language:
 
     def __repr__(self) -> str:
         return f"Language({self.code!r})"
+
+    def with_catalogs(self, catalogs: Iterable[CatalogInfo]) -> Language:
+        """This language, looking messages up in ``catalogs`` first, then in its own.
+
+        ``catalogs`` are what plugins registered through the ``register_catalogs`` hook
+        (:meth:`experiments.plugins.Plugins.catalogs`); a catalog without this language
+        is passed over.
+        """
+        keys = tuple((str(c.directory), c.domain) for c in catalogs)
+        return self if not keys else Language(self.code, _chained(self.code, keys))
 
     # --- messages -------------------------------------------------------------------
 

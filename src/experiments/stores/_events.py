@@ -66,4 +66,4 @@ def events_of(
                     decision = decisions.get(record.id) or latest_decision(record.id)
                     yield ExperimentDecided(store=store, experiment=record, decision=decision)
                 else:
-                    yield event(store=store, experiment=record)  # type: ignore[call-arg]
+                    yield event(store=store, experiment=record)

@@ -27,7 +27,8 @@ from experiments.errors import StoreError
 from experiments.model._validate import ID_PATTERN
 from experiments.stores import _atomic
 from experiments.stores._filenames import encode_id, is_temporary, version_name
-from experiments.stores._files_layout import JOURNAL, Dirs, Unreadable
+from experiments.stores._files_layout import CURRENT, JOURNAL, Dirs, Unreadable
+from experiments.stores._files_record import read_current, settle
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -138,10 +139,15 @@ def recover(dirs: Dirs, store: Path) -> None:
 
 
 def undo(records: int, created: Iterable[tuple[str, int, str]]) -> None:
-    """Remove versions a batch created (only if they hold what it wrote)."""
-    by_name: dict[str, list[tuple[int, str]]] = {}
+    """Remove versions a write created (only if they hold what it wrote).
+
+    A ``current.json`` the write put in place goes too, and the record's directory is
+    settled (``_files_record``): the version it had before, which the write copied into
+    the history first, is current again.  Only renames and removals.
+    """
+    by_name: dict[str, set[tuple[int, str]]] = {}
     for record_id, revision, wrote in created:
-        by_name.setdefault(encode_id(record_id), []).append((revision, wrote))
+        by_name.setdefault(encode_id(record_id), set()).add((revision, wrote))
     for name, versions in by_name.items():
         try:
             fd = _atomic.open_directory(name, records)
@@ -155,8 +161,12 @@ def undo(records: int, created: Iterable[tuple[str, int, str]]) -> None:
                     continue
                 if digest(content) == wrote:
                     os.unlink(version_name(revision), dir_fd=fd)
+            current = read_current(fd)
+            if current is not None and (current.revision, digest(current.content)) in versions:
+                os.unlink(CURRENT, dir_fd=fd)
             sweep(fd)
             _atomic.fsync_directory(fd)
+            settle(fd)
         finally:
             os.close(fd)
         with contextlib.suppress(OSError):  # left alone unless empty

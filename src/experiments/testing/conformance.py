@@ -142,6 +142,11 @@ def _template_refuses(records: Iterable[Record], record: Record) -> bool:
     binding = mandatory_templates(templates, ancestors(parents, record.objectives))
     if not binding or not record.objectives:
         return False
+    return any(_missing(template, record, live) for template in binding)
+
+
+def _missing(template: Template, record: Experiment, live: dict[str, Record]) -> bool:
+    """Whether ``template`` finds something missing for ``record``'s move, given ``live``."""
     owned = [r for r in live.values() if getattr(r, "experiment", None) == record.id]
     people = [
         (p, person)
@@ -151,7 +156,7 @@ def _template_refuses(records: Iterable[Record], record: Record) -> bool:
     ]
     sprint = live.get(record.sprint or "")
     concluding = record.concluded_at is not None
-    return any(
+    return bool(
         template.missing(
             record,
             Move.CONCLUDE if concluding else Move.START,
@@ -161,8 +166,14 @@ def _template_refuses(records: Iterable[Record], record: Record) -> bool:
             sprint=sprint if isinstance(sprint, Sprint) else None,
             at=record.concluded_at if concluding else record.started_at,
         )
-        for template in binding
     )
+
+
+def _ids(
+    store: Store, kind: type[Record], where: Expr | str | None = None, **filters: object
+) -> set[str]:
+    """The ids of the records of ``kind`` that ``where`` and ``filters`` select."""
+    return {r.id for r in store.query(kind, combine(where, filters))}
 
 
 def _fresh_all(drawn: list[Record]) -> list[Record]:
@@ -769,46 +780,50 @@ class StoreConformance:
     # --- queries --------------------------------------------------------------------
 
     def test_query_filters(self, store: Store) -> None:
-        """Equality, IN, OR, NOT, list membership, None and time ranges select the right records."""
+        """Equality, IN, OR, NOT, list membership and text filters select the right records."""
         p = self._programme(store)
         experiment, other = p["experiment"].id, p["other"].id
-
-        def ids(kind: type[Record], where: Expr | str | None = None, **filters: object) -> set[str]:
-            return {r.id for r in store.query(kind, combine(where, filters))}
-
-        assert ids(Experiment, objective=p["objective"].id) == {experiment, other}
-        assert ids(Experiment, tag="culture") == {experiment}
-        assert ids(Experiment, F.tags.contains("nope")) == set()
-        assert ids(Experiment, (F.tags == "culture") | (F.title == "Safer stairwells")) == {
+        assert _ids(store, Experiment, objective=p["objective"].id) == {experiment, other}
+        assert _ids(store, Experiment, tag="culture") == {experiment}
+        assert _ids(store, Experiment, F.tags.contains("nope")) == set()
+        assert _ids(store, Experiment, (F.tags == "culture") | (F.title == "Safer stairwells")) == {
             experiment,
             other,
         }
-        assert ids(Experiment, ~(F.tags == "culture")) == {other}
-        assert ids(Participation, stance="critical") == {p["critical"].id}
-        assert ids(Participation, stance=["critical", "supportive"]) == {
+        assert _ids(store, Experiment, ~(F.tags == "culture")) == {other}
+        assert _ids(store, Participation, stance="critical") == {p["critical"].id}
+        assert _ids(store, Participation, stance=["critical", "supportive"]) == {
             p["critical"].id,
             p["friendly"].id,
         }
-        assert ids(Participant, role="frontline-employee") == {p["nurse"].id}
-        assert ids(Participant, F.department == None) == {p["citizen"].id}  # noqa: E711 - None means absent
-        assert ids(Participant, F.department != None) == {p["nurse"].id}  # noqa: E711
-        assert ids(Participant, F.department != "Health") == set()
-        assert ids(
-            Learning, F.observed_at.between("2026-03-20T10:00:00Z", "2026-03-20T12:00:00Z")
+        assert _ids(store, Participant, role="frontline-employee") == {p["nurse"].id}
+        assert _ids(
+            store, Hypothesis, f"experiment = '{experiment}' and not (statement = 'x')"
+        ) == {p["hypothesis"].id}
+        assert _ids(store, Experiment, F.status.not_in(["running"])) == {experiment, other}
+
+    def test_query_filters_on_absent_values_and_times(self, store: Store) -> None:
+        """None compares as "no value"; times compare as instants over half-open ranges."""
+        p = self._programme(store)
+        assert _ids(store, Participant, F.department == None) == {p["citizen"].id}  # noqa: E711 - None means absent
+        assert _ids(store, Participant, F.department != None) == {p["nurse"].id}  # noqa: E711
+        assert _ids(store, Participant, F.department != "Health") == set()
+        assert _ids(
+            store, Learning, F.observed_at.between("2026-03-20T10:00:00Z", "2026-03-20T12:00:00Z")
         ) == {p["learning"].id}
-        assert ids(Learning, F.observed_at < "2026-03-20T11:00:00Z") == set()
-        assert ids(Hypothesis, f"experiment = '{experiment}' and not (statement = 'x')") == {
-            p["hypothesis"].id
-        }
-        assert ids(Experiment, F.status.not_in(["running"])) == {experiment, other}
-        # None in a membership list stands for "no value".
+        assert _ids(store, Learning, F.observed_at < "2026-03-20T11:00:00Z") == set()
+
+    def test_query_membership_lists_with_none(self, store: Store) -> None:
+        """None in an IN list takes records without a value; NOT IN always leaves them out."""
+        p = self._programme(store)
+        other = p["other"].id
         both = {p["citizen"].id, p["nurse"].id}
-        assert ids(Participant, F.department.in_([None, "Health"])) == both
-        assert ids(Participant, F.department.in_([None])) == {p["citizen"].id}
-        assert ids(Participant, F.department.not_in([None, "Nowhere"])) == {p["nurse"].id}
-        assert ids(Experiment, F.tags.in_([None])) == {other}
-        assert ids(Experiment, F.tags.not_in([None, "culture"])) == set()
-        assert ids(Experiment, F.tags.not_in(["families"])) == {other}
+        assert _ids(store, Participant, F.department.in_([None, "Health"])) == both
+        assert _ids(store, Participant, F.department.in_([None])) == {p["citizen"].id}
+        assert _ids(store, Participant, F.department.not_in([None, "Nowhere"])) == {p["nurse"].id}
+        assert _ids(store, Experiment, F.tags.in_([None])) == {other}
+        assert _ids(store, Experiment, F.tags.not_in([None, "culture"])) == set()
+        assert _ids(store, Experiment, F.tags.not_in(["families"])) == {other}
 
     def test_query_refuses_bad_filters(self, store: Store) -> None:
         """Unknown fields and impossible values are clear validation errors."""
@@ -1027,6 +1042,14 @@ class StoreConformance:
             assert [to_data(r) for r in target.export()] == [to_data(r) for r in exported]
             assert target.find(p["other"].id) is None  # still deleted
             assert target.get(p["experiment"].id, Experiment).status.value == "running"
+
+    def test_count_versions_is_what_export_yields(self, store: Store) -> None:
+        """count_versions() counts every version export() yields, deleted records' too."""
+        assert store.count_versions() == 0
+        p = self._programme(store)
+        store.save(p["experiment"].start())
+        store.delete(p["other"])
+        assert store.count_versions() == len(list(store.export()))
 
     def test_import_refuses_another_kind_and_revision_zero(self, store: Store) -> None:
         """An imported version cannot change a record's kind, nor be a never-saved copy."""
