@@ -102,6 +102,7 @@ class TestPostgres:
         schema = url.split("schema=")[1].split("&")[0]
         with monkeypatch.context() as patched:
             patched.setattr(postgres, "MIGRATIONS", postgres.MIGRATIONS[:2])
+            patched.setattr(postgres, "VIEWS", ())  # the views come with layout 6
             with experiments.connect(url, plugins=Plugins(autoload=False), create=True) as store:
                 store.save(Objective(slug="welfare", title="Welfare"))
         text = dumps(OLD)
