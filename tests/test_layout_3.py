@@ -100,19 +100,7 @@ class TestPostgres:
 
         url = postgres_url()
         schema = url.split("schema=")[1].split("&")[0]
-        with monkeypatch.context() as patched:
-            patched.setattr(postgres, "MIGRATIONS", postgres.MIGRATIONS[:2])
-            with experiments.connect(url, plugins=Plugins(autoload=False), create=True) as store:
-                store.save(Objective(slug="welfare", title="Welfare"))
-        text = dumps(OLD)
-        postgres_server.query(
-            f'UPDATE "{schema}".versions SET data = %s WHERE id = %s',  # noqa: S608 - our schema
-            (text, OLD["id"]),
-        )
-        postgres_server.query(
-            f'UPDATE "{schema}".records SET data = %s, doc = %s::jsonb WHERE id = %s',  # noqa: S608
-            (text, query_copy(json.loads(text), text), OLD["id"]),
-        )
+        _postgres_layout_2(url, schema, dumps(OLD), query_copy)
         applied = f'SELECT version, count(*) FROM "{schema}".experiments_migrations GROUP BY version ORDER BY version'  # noqa: S608, E501
         assert postgres_server.query(applied) == [(1, 1), (2, 1)]
         results = at_once(workers.open_old_store, *[(url, n) for n in range(8)])
@@ -127,3 +115,33 @@ class TestPostgres:
         }
         assert {"records_questionnaire", "records_round", "records_term"} <= indexes
         _check_migrated(url, results)
+
+
+def _postgres_layout_2(url: str, schema: str, text: str, query_copy: Any) -> None:
+    """A PostgreSQL schema of layout 2, as a release of that layout made it, holding OLD."""
+    import psycopg  # noqa: PLC0415 - only with a server
+
+    from experiments.stores import postgres  # noqa: PLC0415 - needs psycopg
+
+    quoted = f'"{schema}"'
+    with psycopg.connect(url.split("?", 1)[0], autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {quoted}")
+        for migration in postgres.MIGRATIONS[:2]:
+            for statement in migration:
+                assert isinstance(statement, str)
+                connection.execute(statement.format(s=quoted))
+        for number in (1, 2):
+            connection.execute(
+                f"INSERT INTO {quoted}.experiments_migrations (version, library) "  # noqa: S608
+                "VALUES (%s, %s)",
+                (number, "a release of layout 2"),
+            )
+        connection.execute(
+            f"INSERT INTO {quoted}.records (id, kind, revision, deleted, data, doc) "  # noqa: S608
+            "VALUES (%s, %s, 1, 0, %s, %s::jsonb)",
+            (OLD["id"], OLD["kind"], text, query_copy(json.loads(text), text)),
+        )
+        connection.execute(
+            f"INSERT INTO {quoted}.versions (id, revision, data) VALUES (%s, 1, %s)",  # noqa: S608
+            (OLD["id"], text),
+        )
