@@ -1104,3 +1104,84 @@ class TestLinkAndDecisionsInWords:
         assert "Sara" not in listing
         assert "parent-1" not in listing
         assert "ppn_" in listing  # the id column stays
+
+
+_MODULES_OF_COMMANDS = """
+import importlib, json, pkgutil
+import experiments.cli
+from experiments.cli import cli
+for module in pkgutil.iter_modules(experiments.cli.__path__):
+    importlib.import_module(f"experiments.cli.{module.name}")
+print(json.dumps({
+    name: command.callback.__module__.rpartition(".")[2]
+    for name, command in dict.items(cli.commands)
+}))
+"""
+
+_IMPORTED_BY = """
+import sys
+from experiments.cli import main
+sys.argv = ["experiments", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print(" ".join(sorted(m for m in sys.modules if m.startswith("experiments.cli."))))
+"""
+
+
+class TestCommandModules:
+    """Only the module of the command that runs is imported."""
+
+    def test_the_table_names_the_module_of_every_command(self) -> None:
+        """COMMAND_MODULES says, for every command, the module that defines it."""
+        from experiments.cli.app import COMMAND_MODULES  # noqa: PLC0415 - what is tested
+
+        done = subprocess.run(
+            [sys.executable, "-c", _MODULES_OF_COMMANDS], capture_output=True, text=True, check=True
+        )
+        assert json.loads(done.stdout) == COMMAND_MODULES
+
+    def test_version_imports_no_command(self, tmp_path: Path) -> None:
+        """`experiments --version` imports none of the commands' modules."""
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORTED_BY, "--version"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+        )
+        imported = done.stdout.splitlines()[-1].split()
+        assert set(imported) == {
+            "experiments.cli.app",
+            "experiments.cli.text",
+            "experiments.cli.words",
+        }
+
+    def test_a_command_imports_its_own_module(self, tmp_path: Path) -> None:
+        """`experiments list` imports the records commands, not add, the reports or others."""
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORTED_BY, "--store", "memory://", "list", "experiments"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+        )
+        imported = set(done.stdout.splitlines()[-1].split())
+        assert "experiments.cli.records" in imported
+        assert not imported & {
+            "experiments.cli.add",
+            "experiments.cli.admin",
+            "experiments.cli.mental_models",
+            "experiments.cli.outcomes",
+            "experiments.cli.practice",
+        }
+
+    def test_every_command_is_listed(self) -> None:
+        """The group lists every command of every module, as help and completion need."""
+        import click  # noqa: PLC0415
+
+        from experiments.cli import cli  # noqa: PLC0415 - what is tested
+        from experiments.cli.app import COMMAND_MODULES  # noqa: PLC0415
+
+        assert cli.list_commands(click.Context(cli)) == sorted(COMMAND_MODULES)

@@ -30,7 +30,7 @@ from experiments import (
     ValidationError,
 )
 from experiments.stores import Store
-from experiments.tracking import Run, record_excuse, track
+from experiments.tracking import Run, _create_started, record_excuse, track
 from racing import at_once
 
 
@@ -80,6 +80,29 @@ class TestOpening:
         assert stored.objectives == (objective.id,)
         assert stored.time_box is not None
         assert stored.time_box.start == stored.started_at
+
+    def test_a_new_experiment_keeps_its_planned_version(self, any_store: Store) -> None:
+        """Made and started at once, it has two versions; none changed before it started."""
+        with track("walk-and-talk", store=any_store, time_box="P4W") as run:
+            made = run.experiment
+        history = any_store.history(made.id)
+        assert [(v.revision, v.status) for v in history] == [  # type: ignore[attr-defined]
+            (1, ExperimentStatus.PLANNED),
+            (2, ExperimentStatus.RUNNING),
+        ]
+        assert history[-1] == made
+        assert made.started_at is not None
+        assert made.created_at <= made.started_at <= made.updated_at
+
+    def test_made_elsewhere_first_it_is_not_made_again(self, any_store: Store) -> None:
+        """When another script made the slug first, nothing of ours is written over it."""
+        theirs = any_store.save(Experiment(slug="walk-and-talk", title="Theirs"))
+        ours = Experiment(slug="walk-and-talk", title="Ours")
+        assert _create_started(any_store, ours, None) is None
+        assert any_store.history(theirs.id) == [theirs]
+        with track("walk-and-talk", store=any_store, title="Ours") as run:
+            assert run.experiment.title == "Theirs"
+            assert run.experiment.status is ExperimentStatus.RUNNING
 
     def test_one_objective_by_slug_links_it_not_its_letters(self, any_store: Store) -> None:
         """objectives= takes a single slug, id or record, and a slug becomes its id."""

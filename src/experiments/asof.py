@@ -72,11 +72,11 @@ from experiments.model._time import (
     utc_key,
 )
 from experiments.model.hypothesis import Criterion
-from experiments.model.lifecycle import LIFECYCLE_TIMES
 from experiments.model.objective import cycle_message, parent_cycles, subtree
 from experiments.model.template import Gap, Move, next_move, templates_for
 from experiments.query import Count, F, Latest, Max, Min
 from experiments.refs import Ref
+from experiments.serialization import from_data
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -775,21 +775,24 @@ class _Facts:
         self.people: list[int] = []
         self.departments: list[str | None] = []
         self.measurements: dict[str, tuple[float, pendulum.DateTime, int]] = {}
+        self._in_force: set[str] = set()  # the ids of the decisions in force
         # Read in this order, then dropped: only the packed facts are kept.
         index = self._read_people()
         self._read_experiments()
         self._read_outcomes()
         hypotheses = self._read_hypotheses(index)
         self._read_participations(index)
+        del index  # a string and an int per person: what follows can use the memory
         self._read_measurements()
         self._read_prototypes()
         self._read_scopes()
         self._read_next_steps()
         self._derive(hypotheses)
 
-    def _rows(self, kind: str, group_by: list[str], **options: Any) -> Iterator[dict[str, Any]]:
+    def _rows(self, kind: str, group_by: list[str], **options: Any) -> Iterator[tuple[Any, ...]]:
+        """Rows as tuples: the ``group_by`` fields, then the measures (none unless given)."""
         options.setdefault("measures", {})
-        return self.view.store.aggregate(
+        return self.view.store.aggregate_tuples(
             kind, group_by=group_by, pushdown=self.view.pushdown, **options
         )
 
@@ -798,76 +801,89 @@ class _Facts:
     def _read_people(self) -> dict[str, int]:
         """Participants: their attributes, and the index each is known by from here on."""
         index: dict[str, int] = {}
-        for row in self._rows(
+        people, departments = self.people, self.departments
+        frontline = Role.FRONTLINE_EMPLOYEE.value
+        for person, role, external, pseudonymous, department in self._rows(
             "participant", ["id", "role", "external", "pseudonymous", "department"]
         ):
-            index[row["id"]] = len(self.people)
-            department = row["department"]
-            self.people.append(
-                (EXTERNAL if row["external"] else 0)
-                | (FRONTLINE if row["role"] == Role.FRONTLINE_EMPLOYEE.value else 0)
-                | (PSEUDONYMOUS if row["pseudonymous"] else 0)
+            index[person] = len(people)
+            people.append(
+                (EXTERNAL if external else 0)
+                | (FRONTLINE if role == frontline else 0)
+                | (PSEUDONYMOUS if pseudonymous else 0)
             )
-            self.departments.append(None if department is None else sys.intern(department))
+            departments.append(None if department is None else sys.intern(department))
         return index
 
     def _read_experiments(self) -> None:
-        fields = ["id", "title", "objectives", "time_box", "sprint", *LIFECYCLE_TIMES]
-        at_key = self._at_key
-        for row in self._rows("experiment", fields):
-            known = self.experiments.get(row["id"])
+        fields = ["id", "title", "objectives", "time_box", "sprint"]
+        fields += ["started_at", "concluded_at", "decided_at", "abandoned_at"]
+        at_key, experiments = self._at_key, self.experiments
+        status_at, reached, intern = rules.status_at, rules.reached, sys.intern
+        for (
+            experiment_id,
+            title,
+            objective,
+            time_box,
+            sprint,
+            started,
+            concluded,
+            decided,
+            abandoned,
+        ) in self._rows("experiment", fields):
+            known = experiments.get(experiment_id)
             if known is None:
-                started = row["started_at"]
-                known = self.experiments[row["id"]] = ExperimentFacts(
-                    row["id"],
-                    row["title"],
-                    rules.status_at(
-                        started,
-                        row["concluded_at"],
-                        row["decided_at"],
-                        row["abandoned_at"],
-                        at_key,
-                    ),
-                    None if row["time_box"] is None else sys.intern(row["time_box"]),
-                    started if rules.reached(started, at_key) else None,
-                    sprint=row["sprint"],
+                known = experiments[experiment_id] = ExperimentFacts(
+                    experiment_id,
+                    title,
+                    status_at(started, concluded, decided, abandoned, at_key),
+                    None if time_box is None else intern(time_box),
+                    started if reached(started, at_key) else None,
+                    sprint=sprint,
                 )
-            if row["objectives"] is not None:
-                known.objectives += (sys.intern(row["objectives"]),)
+            if objective is not None:
+                known.objectives += (intern(objective),)
 
     def _read_outcomes(self) -> None:
         """Learnings and the decision in force of each experiment, as of the moment."""
-        for row in self._rows(
+        experiments = self.experiments
+        for experiment_id, count in self._rows(
             "learning",
             ["experiment"],
             measures={"n": Count()},
             where=F.observed_at <= self._at_key,
         ):
-            experiment = self.experiments.get(row["experiment"])
+            experiment = experiments.get(experiment_id)
             if experiment is not None:
-                experiment.learnings = row["n"]
-        for row in self._rows(
+                experiment.learnings = count
+        for experiment_id, outcome, decision_id in self._rows(
             "decision",
             ["experiment"],
-            measures={"outcome": Latest("outcome", by="decided_at")},
+            measures={
+                "outcome": Latest("outcome", by="decided_at"),
+                "id": Latest("id", by="decided_at"),
+            },
             where=F.decided_at <= self._at_key,
         ):
-            experiment = self.experiments.get(row["experiment"])
-            if experiment is not None and row["outcome"] is not None:
-                experiment.decision = rules.decision_in_force(
-                    experiment.status, _OUTCOME[row["outcome"]]
-                )
+            experiment = experiments.get(experiment_id)
+            if experiment is not None and outcome is not None:
+                experiment.decision = rules.decision_in_force(experiment.status, _OUTCOME[outcome])
+                if experiment.decision is not None:
+                    self._in_force.add(decision_id)
 
     def _read_hypotheses(self, index: Mapping[str, int]) -> dict[str, HypothesisFacts]:
         """Hypotheses, their status from the latest learning, and whose voices they rest on."""
         hypotheses: dict[str, HypothesisFacts] = {}
-        for row in self._rows("hypothesis", ["id", "experiment", "statement"]):
-            experiment = self.experiments.get(row["experiment"])
+        experiments = self.experiments
+        for hypothesis_id, experiment_id, statement in self._rows(
+            "hypothesis", ["id", "experiment", "statement"]
+        ):
+            experiment = experiments.get(experiment_id)
             if experiment is not None:
-                made = hypotheses[row["id"]] = HypothesisFacts(row["id"], row["statement"])
+                made = hypotheses[hypothesis_id] = HypothesisFacts(hypothesis_id, statement)
                 experiment.hypotheses += (made,)
         bearing = (F.observed_at <= self._at_key) & (F.hypothesis != None)  # noqa: E711 - null
-        for row in self._rows(
+        for hypothesis_id, verdict, evidence in self._rows(
             "learning",
             ["hypothesis"],
             measures={
@@ -876,15 +892,18 @@ class _Facts:
             },
             where=bearing,
         ):
-            hypothesis = hypotheses.get(row["hypothesis"])
-            if hypothesis is not None and row["verdict"] is not None:
-                hypothesis.status = _STATUS_OF_VERDICT[row["verdict"]]
-                hypothesis.evidence = _EVIDENCE[row["evidence"]]
-        # One row per hypothesis and person, so each person comes once.
-        for row in self._rows("learning", ["hypothesis", "participants"], where=bearing):
-            hypothesis = hypotheses.get(row["hypothesis"])
-            person = index.get(row["participants"])
-            if hypothesis is not None and person is not None:
+            hypothesis = hypotheses.get(hypothesis_id)
+            if hypothesis is not None and verdict is not None:
+                hypothesis.status = _STATUS_OF_VERDICT[verdict]
+                hypothesis.evidence = _EVIDENCE[evidence]
+        # One row per learning and person (grouped by id: a projection, without a sort);
+        # a person heard in two learnings on a hypothesis counts once.
+        for _, hypothesis_id, participant in self._rows(
+            "learning", ["id", "hypothesis", "participants"], where=bearing
+        ):
+            hypothesis = hypotheses.get(hypothesis_id)
+            person = index.get(participant)
+            if hypothesis is not None and person is not None and person not in hypothesis.voices:
                 hypothesis.voices += (person,)
         return hypotheses
 
@@ -892,18 +911,19 @@ class _Facts:
         """Every participation, packed into one int on its experiment."""
         experiments = self.experiments
         stances, depths = _STANCE_INDEX, _DEPTH_INDEX
-        for row in self._rows(
+        # Grouped by id too, so that every participation is a row of its own.
+        for _, experiment_id, participant, stance, involvement in self._rows(
             "participation", ["id", "experiment", "participant", "stance", "involvement"]
         ):
-            experiment = experiments.get(row["experiment"])
-            person = index.get(row["participant"])
+            experiment = experiments.get(experiment_id)
+            person = index.get(participant)
             if experiment is not None and person is not None:
-                code = person * 16 + stances[row["stance"]] * 4 + depths[row["involvement"]]
+                code = person * 16 + stances[stance] * 4 + depths[involvement]
                 experiment.participations.append(code)
 
     def _read_measurements(self) -> None:
         """The latest value of each key result, as of the moment (late data by its time)."""
-        for row in self._rows(
+        for key_result, value, last, count in self._rows(
             "measurement",
             ["key_result"],
             measures={
@@ -913,24 +933,20 @@ class _Facts:
             },
             where=(F.measured_at <= self._at_key) & (F.key_result != None),  # noqa: E711
         ):
-            if row["key_result"] is not None and row["value"] is not None:
-                self.measurements[row["key_result"]] = (
-                    float(row["value"]),
-                    parse_datetime(row["last"]),
-                    int(row["n"]),
-                )
+            if key_result is not None and value is not None:
+                self.measurements[key_result] = (float(value), parse_datetime(last), int(count))
 
     def _read_prototypes(self) -> None:
         """The fidelity each experiment's participants first saw, as of the moment."""
         showings: dict[str, list[tuple[str, Fidelity | None]]] = defaultdict(list)
-        for row in self._rows(
+        for experiment_id, shown_as, first in self._rows(
             "prototype",
             ["experiment", "shown_as"],
             measures={"first": Min("shown_at")},
             where=F.shown_at <= self._at_key,
         ):
-            if row["first"] is not None and row["shown_as"] is not None:
-                showings[row["experiment"]].append((row["first"], _FIDELITY[row["shown_as"]]))
+            if first is not None and shown_as is not None:
+                showings[experiment_id].append((first, _FIDELITY[shown_as]))
         for experiment_id, shown in showings.items():
             experiment = self.experiments.get(experiment_id)
             first = rules.first_exposure(shown, self._at_key)
@@ -939,8 +955,8 @@ class _Facts:
 
     def _read_scopes(self) -> None:
         """Which experiments have a planned scope."""
-        for row in self._rows("experiment", ["id"], where=F.scope != None):  # noqa: E711
-            experiment = self.experiments.get(row["id"])
+        for (experiment_id,) in self._rows("experiment", ["id"], where=F.scope != None):  # noqa: E711
+            experiment = self.experiments.get(experiment_id)
             if experiment is not None:
                 experiment.scoped = True
 
@@ -954,18 +970,15 @@ class _Facts:
                 self._count_step(
                     experiment, learning.next_action, Ref(learning.id, learning.observation), 1
                 )
-        dated: dict[str, list[Decision]] = defaultdict(list)
-        for decision in store.query(Decision, F.decided_at <= at_key):
-            dated[decision.experiment].append(decision)
-        for experiment_id, decisions in dated.items():
-            experiment = self.experiments.get(experiment_id)
-            if experiment is None:
+        # Only the decisions in force (found with the outcomes) with steps are read whole.
+        for data in store.select_data(Decision, F.decided_at <= at_key):
+            if data["id"] not in self._in_force or not data.get("next_steps"):
                 continue
-            in_force = rules.decision_in_force(experiment.status, rules.latest_decision(decisions))
-            if in_force is None:
-                continue
-            source = _decision_ref(in_force, experiment.title)
-            for number, step in enumerate(in_force.next_steps, start=1):
+            decision = from_data(data)
+            assert isinstance(decision, Decision)
+            experiment = self.experiments[decision.experiment]
+            source = _decision_ref(decision, experiment.title)
+            for number, step in enumerate(decision.next_steps, start=1):
                 self._count_step(experiment, step, source, number)
 
     def _count_step(

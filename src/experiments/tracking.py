@@ -67,10 +67,11 @@ from experiments.model import (
     Verdict,
     id_for,
 )
-from experiments.model._time import DateTimeLike, TimeBoxLike, utc_key
+from experiments.model._time import DateTimeLike, TimeBoxLike, now, utc_key
 from experiments.model._validate import SLUG_PATTERN
 from experiments.model.hypothesis import AssumptionKind, Criterion
-from experiments.model.template import Gap, next_move
+from experiments.model.template import Gap, Move, next_move
+from experiments.stores._references import lookup
 from experiments.stores._rules import TemplateRule, decision_in_store
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def track(
         store = connect()
     try:
         chosen = None if template is None else store.resolve(template, Template)
-        record = _open(store, experiment, title, wanted, time_box, owner, by, chosen)
+        record = _open(store, experiment, title, wanted, time_box, owner, by, chosen, start=start)
         run = Run(store, record, by=by, conclude=conclude, owns_store=owns_store)
         if start and record.status is ExperimentStatus.PLANNED:
             run._start_as_templates_allow()  # noqa: SLF001 - the run's own step
@@ -185,6 +186,8 @@ def _open(
     owner: str | None,
     by: str | None,
     template: Template | None = None,
+    *,
+    start: bool = False,
 ) -> Experiment:
     if isinstance(experiment, Experiment):
         if store.exists() and store.find(experiment.id) is not None:
@@ -198,13 +201,16 @@ def _open(
             f"track() needs an experiment, its id or its slug; got {experiment!r}"
         )
     text = experiment.strip()
-    try:
-        return _made_from(store, store.resolve(text, Experiment), template, by)
-    except NotFoundError as missing:
-        # A slug that names no experiment yet makes one; a deleted one is not made again.
-        if missing.deleted_id is not None:
-            raise
-        if not SLUG_PATTERN.fullmatch(text):
+    found = lookup(store, text, Experiment)
+    if isinstance(found, Experiment) and not found.deleted:
+        return _made_from(store, found, template, by)
+    if found is not None or not SLUG_PATTERN.fullmatch(text):
+        try:
+            return _made_from(store, store.resolve(text, Experiment), template, by)
+        except NotFoundError as missing:
+            # A slug that names no experiment yet makes one; a deleted one is not made again.
+            if missing.deleted_id is not None:
+                raise
             raise NotFoundError(
                 f"{missing}; it is not a slug (lowercase letters, digits and hyphens) that "
                 "could name a new experiment either"
@@ -217,10 +223,31 @@ def _open(
         "owner": owner,
     }
     fresh = Experiment(**fields) if template is None else template.new_experiment(**fields)
+    started = _create_started(store, fresh, by) if start else None
+    if started is not None:
+        return started
     made = store.create_if_absent(fresh, by=by)
     if made.deleted:  # made and deleted by someone else since we looked
         return store.resolve(made.id, Experiment)  # says it is deleted
     return _made_from(store, made, template, by)
+
+
+def _create_started(store: Store, fresh: Experiment, by: str | None) -> Experiment | None:
+    """``fresh`` saved and started in one transaction: its two versions, one commit.
+
+    None, and nothing written, when a template would hold its start back or finds
+    something missing (the caller creates it, then starts it as the templates allow and
+    says what is missing), or when someone else created it first.
+    """
+    if TemplateRule(store, {}).gaps(fresh, Move.START, own=True):
+        return None
+    moment = now()  # before the batch's own time: no version is changed before it started
+    try:
+        with store.batch(by=by) as batch:
+            started = batch.save(batch.save(fresh).start(at=moment))
+    except ConflictError:
+        return None
+    return started
 
 
 def _made_from(
@@ -259,10 +286,8 @@ def key_result_named(store: Store, metric: KeyResult | str) -> KeyResult | None:
     given: object = metric
     if not isinstance(given, str) or not given.strip():
         return None  # Measurement says what is wrong with it
-    try:
-        return store.resolve(given, KeyResult)
-    except NotFoundError:
-        return None
+    found = lookup(store, given.strip(), KeyResult)
+    return found if isinstance(found, KeyResult) and not found.deleted else None
 
 
 def _references(value: object, name: str) -> tuple[Objective | str, ...]:

@@ -1,13 +1,14 @@
-"""The ``experiments`` command line, on click; imported only when the command runs."""
+"""The ``experiments`` command line, on click; imported only when the command runs.
+
+Each command's module is imported when the command is (see ``COMMAND_MODULES``), so
+``experiments --version`` does not pay for the reports and ``list`` not for ``add``.
+"""
 
 from __future__ import annotations
 
-from experiments.cli import add, admin, mental_models, outcomes, practice, records, sheets
 from experiments.cli.app import EXIT, cli
 
 __all__ = ["EXIT", "cli", "main"]
-
-del add, admin, mental_models, outcomes, practice, records, sheets  # for the commands they add
 
 
 def main() -> None:

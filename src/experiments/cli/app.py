@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 import sys
-from collections.abc import Callable
-from typing import Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
 
 import click
 import pendulum
 
-from experiments.cli.progress import Progress
+from experiments._version import __version__
 from experiments.cli.text import one_line, shown_data
 from experiments.cli.words import in_cli_words, names, options_of
 from experiments.errors import (
@@ -27,6 +28,9 @@ from experiments.errors import (
 )
 from experiments.model import Record
 from experiments.model._time import format_datetime
+
+if TYPE_CHECKING:
+    from experiments.cli.progress import Progress
 
 __all__ = [
     "EXIT",
@@ -93,8 +97,81 @@ def _one_line(error: click.ClickException) -> _OneLineError:
 _NO_ARGUMENTS: Final = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
+#: The module of :mod:`experiments.cli` that defines each command: a command line
+#: imports only the module of the command it runs (tests/test_cli.py checks the table).
+COMMAND_MODULES: Final = {
+    "add": "add",
+    **dict.fromkeys(
+        ("check", "completion", "export", "import", "plugins", "report", "verify"), "admin"
+    ),
+    **dict.fromkeys(("agree", "done", "glossary", "import-responses", "maturity"), "mental_models"),
+    **dict.fromkeys(("abandon", "conclude", "decide", "learn", "measure", "start"), "outcomes"),
+    **dict.fromkeys(("follow-up", "next-steps", "sprints", "templates"), "practice"),
+    "import-csv": "sheets",
+    **dict.fromkeys(
+        (
+            "delete", "edit", "history", "init", "link", "list", "purge", "restore", "show",
+            "unlink",
+        ),
+        "records",
+    ),
+}  # fmt: skip
+
+
+class _Commands(dict[str, click.Command]):
+    """The group's commands, each module imported when one of its commands is first wanted.
+
+    Looking up one command imports its module; listing them imports every module.
+    """
+
+    def _load(self, name: object = None) -> None:
+        module = COMMAND_MODULES.get(name) if isinstance(name, str) else None
+        if module is not None:
+            if not dict.__contains__(self, name):
+                importlib.import_module(f"experiments.cli.{module}")
+            return
+        for each in dict.fromkeys(COMMAND_MODULES.values()):
+            importlib.import_module(f"experiments.cli.{each}")
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self._load(name)
+        return super().get(name, default)
+
+    def __getitem__(self, name: str) -> click.Command:
+        self._load(name)
+        return super().__getitem__(name)
+
+    def __contains__(self, name: object) -> bool:
+        self._load(name)
+        return super().__contains__(name)
+
+    def __iter__(self) -> Iterator[str]:
+        self._load()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._load()
+        return super().__len__()
+
+    def keys(self) -> Any:
+        self._load()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._load()
+        return super().values()
+
+    def items(self) -> Any:
+        self._load()
+        return super().items()
+
+
 class _Command(click.Group):
     """The `experiments` group: click's own errors are one `error:` line too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands(self.commands)
 
     def make_context(
         self,
@@ -177,6 +254,8 @@ class Context:
 
     def progress(self, label: str) -> Progress:
         """A progress bar for the command's work: on a terminal only, never when piped."""
+        from experiments.cli.progress import Progress  # noqa: PLC0415 - only for long commands
+
         return Progress(label)
 
 
@@ -399,7 +478,7 @@ Log an outcome from a shell script:
     help="print JSON, for scripts",
 )
 @click.option("--debug", is_flag=True, help="show tracebacks instead of one-line errors")
-@click.version_option(package_name="strategy-experiments", prog_name="experiments")
+@click.version_option(__version__, prog_name="experiments")
 @pass_context
 def cli(state: Context, debug: bool) -> None:
     """Record "think big, start small" experiments and roll them up into the strategy.

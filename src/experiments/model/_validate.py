@@ -244,6 +244,10 @@ def to_enum(kind: type[E], value: E | str) -> E:
     if isinstance(value, kind):
         return value
     if isinstance(value, str):
+        # Most values come exactly as stored: one dict lookup; the others are normalised.
+        member = kind._value2member_map_.get(value)
+        if member is not None:
+            return member  # type: ignore[return-value]
         key = value.strip().lower().replace("_", "-").replace(" ", "-")
         for member in kind:
             if member.value == key:

@@ -19,7 +19,7 @@ from experiments.query import All, AnyOf, Condition, Expr, Not, bind, resolve_fi
 if TYPE_CHECKING:
     from experiments.stores.base import Store
 
-__all__ = ["resolve", "resolve_expr"]
+__all__ = ["lookup", "resolve", "resolve_expr"]
 
 #: The longest slug there is (see ``model._validate.to_slug``).
 _SLUG_LIMIT = 100
@@ -51,6 +51,15 @@ def resolve(
         error.kind, error.deleted_id = found.kind, found.id
         raise error
     return found
+
+
+def lookup(store: Store, text: str, cls: type[Record] | None) -> Record | None:
+    """What :func:`resolve` finds for ``text`` (deleted or not), or None: never an error.
+
+    For callers to whom "none" is an answer (a new slug that makes a record, a metric
+    that names no key result): the suggestions of a not-found error read every slug.
+    """
+    return _found(store, text, cls) if store.exists() else None
 
 
 def _found(store: Store, text: str, cls: type[Record] | None) -> Record | None:

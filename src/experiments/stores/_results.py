@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "as_python",
+    "as_python_tuples",
     "check_count",
     "current",
     "ensure_one_row",
@@ -120,6 +121,51 @@ def _converted(
             if row[label] is not None:
                 row[label] = convert(row[label])
         yield row
+
+
+def as_python_tuples(
+    rows: Iterable[tuple[Any, ...]],
+    groups: list[tuple[str, FieldInfo]],
+    measures: dict[str, BoundMeasure],
+) -> Iterator[tuple[Any, ...]]:
+    """:func:`as_python` and :func:`ensure_one_row` for rows that are tuples.
+
+    Each row holds the ``groups`` fields, then the ``measures``, in order; only the
+    positions that need converting are touched.
+    """
+    plan = list(measures.values())
+    width = len(groups)
+    sums = [width + i for i, m in enumerate(plan) if isinstance(m.measure, Sum)]
+    flags = [i for i, (_, info) in enumerate(groups) if info.kind is FieldType.BOOL]
+    flags += [
+        width + i
+        for i, m in enumerate(plan)
+        if m.info is not None
+        and m.info.kind is FieldType.BOOL
+        and isinstance(m.measure, Min | Max | Latest)
+    ]
+    found = iter(rows)
+    if not groups:
+        first = next(found, None)
+        empty = tuple(empty_group(measures).values())
+        found = itertools.chain([empty if first is None else first], found)
+    if not sums and not flags:
+        return found
+    return _converted_tuples(found, sums, flags)
+
+
+def _converted_tuples(
+    rows: Iterator[tuple[Any, ...]], sums: list[int], flags: list[int]
+) -> Iterator[tuple[Any, ...]]:
+    for row in rows:
+        values = list(row)
+        for index in sums:
+            if values[index] is not None:
+                values[index] = float(values[index])
+        for index in flags:
+            if values[index] is not None:
+                values[index] = bool(values[index])
+        yield tuple(values)
 
 
 def ensure_one_row(

@@ -166,6 +166,28 @@ class SQLStore(Store, Generic[Tx]):
         measures: dict[str, BoundMeasure],
         include_deleted: bool,
     ) -> Iterable[dict[str, Any]]:
+        rows, labels = self._aggregate_rows(kind, where, group_by, measures, include_deleted)
+        return (dict(zip(labels, row, strict=True)) for row in rows)
+
+    def _aggregate_tuples(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        group_by: list[tuple[str, FieldInfo]],
+        measures: dict[str, BoundMeasure],
+        include_deleted: bool,
+    ) -> Iterable[tuple[Any, ...]]:
+        return self._aggregate_rows(kind, where, group_by, measures, include_deleted)[0]
+
+    def _aggregate_rows(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        group_by: list[tuple[str, FieldInfo]],
+        measures: dict[str, BoundMeasure],
+        include_deleted: bool,
+    ) -> tuple[Iterable[tuple[Any, ...]], list[str]]:
+        """The groups the engine computes, as tuples in the fallback's types, and their labels."""
         sql, params, labels = _sql.aggregate_sql(
             self.dialect,
             self.current_table,
@@ -177,9 +199,7 @@ class SQLStore(Store, Generic[Tx]):
         )
         rows = self._read("aggregating", sql, params)
         converters = self._converters(group_by, measures)
-        if not converters:
-            return (dict(zip(labels, row, strict=True)) for row in rows)
-        return _labelled(rows, labels, converters)
+        return (rows if not converters else _converted(rows, converters)), labels
 
     def _converters(
         self, group_by: list[tuple[str, FieldInfo]], measures: dict[str, BoundMeasure]
@@ -191,13 +211,13 @@ class SQLStore(Store, Generic[Tx]):
         return []
 
 
-def _labelled(
-    rows: Iterable[tuple[Any, ...]], labels: list[str], converters: list[tuple[int, Converter]]
-) -> Iterator[dict[str, Any]]:
-    """Rows as groups by label, with the values ``converters`` name converted (not None)."""
+def _converted(
+    rows: Iterable[tuple[Any, ...]], converters: list[tuple[int, Converter]]
+) -> Iterator[tuple[Any, ...]]:
+    """Rows with the values ``converters`` name converted (not None)."""
     for row in rows:
         values = list(row)
         for index, convert in converters:
             if values[index] is not None:
                 values[index] = convert(values[index])
-        yield dict(zip(labels, values, strict=True))
+        yield tuple(values)

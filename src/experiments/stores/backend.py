@@ -25,10 +25,10 @@ Everything else, saving and batches, optimistic concurrency, create-if-absent, s
 delete, restore, purge with its cascade, history, filtered and ordered queries,
 aggregation, export and import, verification and event hooks, is built on those by
 :class:`~experiments.stores.Store`.  A backend that can do better overrides the
-optional ``_select`` (filters and ordering in its engine) and ``_aggregate`` (grouping
-in its engine) and declares the matching :class:`Capability`; the results must equal
-the Python fallback's, which the conformance suite in :mod:`experiments.testing`
-checks.
+optional ``_select`` (filters and ordering in its engine), ``_aggregate`` (grouping in
+its engine) and ``_aggregate_tuples`` (the same groups as tuples) and declares the
+matching :class:`Capability`; the results must equal the Python fallback's, which the
+conformance suite in :mod:`experiments.testing` checks.
 """
 
 from __future__ import annotations
@@ -129,6 +129,17 @@ class Backend(abc.ABC):
         include_deleted: bool,
     ) -> Iterable[dict[str, Any]] | None:
         """Groups computed by the engine; None to use the fallback."""
+        return None
+
+    def _aggregate_tuples(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        group_by: list[tuple[str, FieldInfo]],
+        measures: dict[str, BoundMeasure],
+        include_deleted: bool,
+    ) -> Iterable[tuple[Any, ...]] | None:
+        """:meth:`_aggregate`'s groups as tuples (group fields, then measures); None: dicts."""
         return None
 
     def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:

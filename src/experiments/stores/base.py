@@ -46,6 +46,7 @@ from experiments.stores._events import events_of
 from experiments.stores._integrity import verify
 from experiments.stores._results import (
     as_python,
+    as_python_tuples,
     check_count,
     current,
     ensure_one_row,
@@ -415,12 +416,52 @@ class Store(Backend):
         Backends with :attr:`Capability.AGGREGATION_PUSHDOWN` compute this in their
         engine, the others stream every matching record once.
         """
+        kind_name, bound, groups, plan = self._bind_aggregate(
+            kind, group_by, measures, combine(where, filters)
+        )
+        return self._grouped(kind_name, bound, groups, plan, include_deleted, pushdown=pushdown)
+
+    def _bind_aggregate(
+        self,
+        kind: type[Record] | str | None,
+        group_by: str | Sequence[str],
+        measures: Mapping[str, Measure] | None,
+        where: Expr | None,
+    ) -> tuple[str | None, BoundExpr | None, list[tuple[str, FieldInfo]], dict[str, BoundMeasure]]:
+        """An aggregation's kind, filter, groups and measures, checked against the kind."""
         self._check_open()
         kind_name = kind_name_of(kind)
-        bound = bind(kind_name, combine(where, filters))
+        bound = bind(kind_name, where)
         groups = bind_group_by(kind_name, group_by)
         plan = bind_measures(kind_name, measures if measures is not None else {"count": Count()})
-        return self._grouped(kind_name, bound, groups, plan, include_deleted, pushdown=pushdown)
+        return kind_name, bound, groups, plan
+
+    def aggregate_tuples(
+        self,
+        kind: type[Record] | str | None = None,
+        *,
+        group_by: str | Sequence[str] = (),
+        measures: Mapping[str, Measure] | None = None,
+        where: Expr | str | None = None,
+        include_deleted: bool = False,
+        pushdown: bool = True,
+        **filters: object,
+    ) -> Iterator[tuple[Any, ...]]:
+        """:meth:`aggregate`'s rows as tuples: the ``group_by`` fields, then the measures.
+
+        The same groups and values, in that order in each row; reading a hundred
+        thousand groups, tuples cost much less than dicts.
+        """
+        kind_name, bound, groups, plan = self._bind_aggregate(
+            kind, group_by, measures, combine(where, filters)
+        )
+        if pushdown:
+            rows = self._aggregate_tuples(kind_name, bound, groups, plan, include_deleted)
+            if rows is not None:
+                return as_python_tuples(rows, groups, plan)
+        labels = [name for name, _ in groups] + list(plan)
+        found = self._grouped(kind_name, bound, groups, plan, include_deleted, pushdown=pushdown)
+        return (tuple([row[label] for label in labels]) for row in found)
 
     def _grouped(
         self,

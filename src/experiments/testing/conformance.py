@@ -999,8 +999,29 @@ class StoreConformance:
                     )
                 )
                 assert _canonical(engine) == _canonical(python)
+                labels = [*group_by, *measures]
+                tuples = store.aggregate_tuples(
+                    kind, group_by=group_by, measures=measures, where=where
+                )
+                as_dicts = [dict(zip(labels, row, strict=True)) for row in tuples]
+                assert _canonical(as_dicts) == _canonical(python)
 
         check()
+
+    def test_aggregate_tuples_hold_the_fields_then_the_measures(self, store: Store) -> None:
+        """Aggregated rows as tuples: the grouped fields, then the measures, in order."""
+        p = self._programme(store)
+        rows = list(
+            store.aggregate_tuples(
+                Learning,
+                group_by=["hypothesis"],
+                measures={"n": Count(), "last": Max("observed_at")},
+            )
+        )
+        assert rows == [(p["hypothesis"].id, 1, "2026-03-20T11:00:00.000000Z")]
+        empty = store.aggregate_tuples(Measurement, measures={"total": Sum("value"), "n": Count()})
+        assert list(empty) == [(None, 0)]
+        assert list(store.aggregate_tuples(Measurement, pushdown=False)) == [(0,)]
 
     # --- export and import ----------------------------------------------------------
 
