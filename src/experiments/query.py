@@ -34,6 +34,7 @@ from experiments.errors import ValidationError
 from experiments.model import KINDS, Record, TimeBox
 from experiments.model._time import UTC_WIDTH, TimeError, parse_date, parse_datetime, utc_key
 from experiments.model._validate import shorten, unfit_text
+from experiments.model.participant import PERSONAL_FIELDS
 
 __all__ = [
     "All",
@@ -59,6 +60,7 @@ __all__ = [
     "matcher",
     "parse_order",
     "parse_where",
+    "refuse_oracle",
     "sort_key",
 ]
 
@@ -402,6 +404,62 @@ def bind(kind: str | None, expr: Expr | None) -> BoundExpr | None:
         inner = bind(kind, expr.part)
         return None if inner is None else Not(inner)
     raise ValidationError(f"not a filter: {shorten(expr)}; build one with F.<field> == value")
+
+
+def _bound_fields(expr: Expr | None) -> Iterator[str]:
+    if isinstance(expr, Bound):
+        yield expr.field
+    elif isinstance(expr, All | AnyOf):
+        for part in expr.parts:
+            yield from _bound_fields(part)
+    elif isinstance(expr, Not):
+        yield from _bound_fields(expr.part)
+
+
+def _only_named(expr: Expr | None) -> bool:
+    """Whether ``expr`` keeps pseudonymous participants out (``pseudonymous = false``)."""
+    if isinstance(expr, All):
+        return any(_only_named(part) for part in expr.parts)
+    if not isinstance(expr, Bound) or expr.field != "pseudonymous":
+        return False
+    return (expr.op is Op.EQ and expr.value is False) or (expr.op is Op.NE and expr.value is True)
+
+
+def refuse_oracle(kind: str | None, where: BoundExpr | None, *used: Iterable[str]) -> None:
+    """Refuse a query whose answer could tell a pseudonymous participant's name or slug.
+
+    Filtering, ordering, grouping or aggregating participants on a personal field
+    (:data:`~experiments.model.participant.PERSONAL_FIELDS`) would confirm whether a
+    guessed name is there, so it is allowed only among participants who are not
+    pseudonymous (``pseudonymous = false`` in the filter).  ``used`` are the other
+    fields the query reads: its orders, groups and measures.
+
+    Raises:
+        ValidationError: the query reads a personal field where a pseudonymous
+            participant could match.
+    """
+    if kind not in (None, "participant"):
+        return
+    touched = sorted(
+        {*_bound_fields(where), *(name for names in used for name in names)}.intersection(
+            PERSONAL_FIELDS
+        )
+    )
+    if not touched or (kind is not None and _only_named(where)):
+        return
+    fields = " or ".join(touched)
+    if kind is None:
+        raise ValidationError(
+            f"a query over every kind may not filter, order or group on {fields}: it would "
+            "tell whether a pseudonymous participant has that name or slug; query one "
+            "kind, or participants with pseudonymous = false"
+        )
+    raise ValidationError(
+        f"participants may not be filtered, ordered or grouped on {fields} where a "
+        "pseudonymous participant could match: it would tell whether one has that name "
+        "or slug; add pseudonymous = false to the filter, or name a pseudonymous "
+        "participant by id"
+    )
 
 
 def keywords_filter(filters: Mapping[str, object]) -> Expr | None:

@@ -17,6 +17,7 @@ import attrs
 import pendulum
 
 from experiments.model import Participant, Record, TimeBox
+from experiments.model.participant import PERSONAL_FIELDS
 from experiments.serialization import to_data
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
 _SKIP: Final = frozenset({"kind", "schema", "metadata", "tags", "id", "slug"})
 
 #: What is never printed of a pseudonymous participant; JSON gives null for each.
-HIDDEN_FIELDS: Final = ("name", "slug")
+HIDDEN_FIELDS: Final = PERSONAL_FIELDS
 
 
 def hides_identity(record: Record, *, hide: bool = False) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -19,7 +19,16 @@ from experiments.model._validate import (
     to_ref,
 )
 
-__all__ = ["Involvement", "Participant", "Participation", "Role", "Stance"]
+__all__ = ["PERSONAL_FIELDS", "Involvement", "Participant", "Participation", "Role", "Stance"]
+
+#: A participant's fields that can tell who they are.  They are never shown for a
+#: pseudonymous participant (``repr``, errors, logs, command output, reports), a query
+#: may not filter, order or group on them where a pseudonymous participant could match,
+#: ``experiments export --redact`` leaves them out, and erasure removes them.
+PERSONAL_FIELDS: Final = ("name", "slug")
+
+#: What ``repr`` and ``str`` show instead of a pseudonymous participant's personal field.
+MASK: Final = "<pseudonymous>"
 
 
 class Role(enum.StrEnum):
@@ -92,7 +101,7 @@ def _external_by_role(self: Participant) -> bool:
     return self.role not in INTERNAL_ROLES
 
 
-@attrs.frozen(kw_only=True, field_transformer=named_errors)
+@attrs.frozen(kw_only=True, field_transformer=named_errors, repr=False)
 class Participant(Record):
     """A person or group that takes part: a citizen, a frontline employee, an association.
 
@@ -106,6 +115,7 @@ class Participant(Record):
 
     kind: ClassVar[str] = "participant"
     id_prefix: ClassVar[str] = "par"
+    personal_fields: ClassVar[tuple[str, ...]] = PERSONAL_FIELDS
 
     role: Role = attrs.field(converter=_to_role)
     external: bool = attrs.field(
@@ -125,6 +135,30 @@ class Participant(Record):
                 "records that mention them never hold a name"
             )
 
+    def __repr__(self) -> str:
+        """The fields as attrs shows them, personal ones masked if pseudonymous.
+
+        A repr reaches tracebacks, log records and debuggers: it must not carry the name
+        that is to stay hidden.
+        """
+        shown = []
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            masked = self.pseudonymous and field.name in PERSONAL_FIELDS and value is not None
+            shown.append(f"{field.name}={MASK if masked else repr(value)}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    def redacted(self) -> Participant:
+        """This version with its personal fields (:data:`PERSONAL_FIELDS`) left out.
+
+        What an export for sharing holds (``experiments export --redact``): counted,
+        with role, department and stances, but not named.
+        """
+        unnamed: dict[str, Any] = dict.fromkeys(PERSONAL_FIELDS)
+        return attrs.evolve(self, **unnamed)
+
     @property
     def display_name(self) -> str:
         """The name to show, which is the real one only if given and not pseudonymous.
@@ -136,8 +170,13 @@ class Participant(Record):
         if self.name and not self.pseudonymous:
             return self.name
         if self.pseudonymous:
-            return f"{self.role.value} {hashlib.sha256(self.id.encode()).hexdigest()[:6]}"
+            return self.anonymous_name
         return f"{self.role.value} {self.id[-6:]}"
+
+    @property
+    def anonymous_name(self) -> str:
+        """The role and six characters of a digest of the id: what stands for the name."""
+        return f"{self.role.value} {hashlib.sha256(self.id.encode()).hexdigest()[:6]}"
 
     @property
     def frontline(self) -> bool:

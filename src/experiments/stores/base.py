@@ -39,9 +39,10 @@ from experiments.query import (
     bind_measures,
     combine,
     parse_order,
+    refuse_oracle,
 )
 from experiments.serialization import from_data, to_data
-from experiments.stores import _references
+from experiments.stores import _privacy, _references
 from experiments.stores._events import events_of
 from experiments.stores._integrity import verify
 from experiments.stores._results import (
@@ -368,6 +369,7 @@ class Store(Backend):
         kind_name = kind_name_of(kind)
         bound = bind(kind_name, combine(where, filters))
         orders = parse_order(kind_name, order_by)
+        refuse_oracle(kind_name, bound, (order.field for order in orders))
         check_count("limit", limit)
         check_count("offset", offset)
         if pushdown:
@@ -388,6 +390,7 @@ class Store(Backend):
         self._check_open()
         kind_name = kind_name_of(kind)
         bound = bind(kind_name, combine(where, filters))
+        refuse_oracle(kind_name, bound)
         plan = bind_measures(kind_name, {"n": Count()})
         rows = list(self._grouped(kind_name, bound, [], plan, include_deleted, pushdown=True))
         return int(rows[0]["n"]) if rows else 0
@@ -419,6 +422,13 @@ class Store(Backend):
         bound = bind(kind_name, combine(where, filters))
         groups = bind_group_by(kind_name, group_by)
         plan = bind_measures(kind_name, measures if measures is not None else {"count": Count()})
+        refuse_oracle(
+            kind_name,
+            bound,
+            (name for name, _ in groups),
+            (m.field for m in plan.values() if m.field is not None),
+            (m.by for m in plan.values() if m.by is not None),
+        )
         return self._grouped(kind_name, bound, groups, plan, include_deleted, pushdown=pushdown)
 
     def _grouped(
@@ -508,9 +518,18 @@ class Store(Backend):
 
     # --- export and import ----------------------------------------------------------
 
-    def export(self) -> Iterator[Record]:
-        """Every version of every record, by id and revision: a lossless copy."""
+    def export(self, *, redact: bool = False) -> Iterator[Record]:
+        """Every version of every record, by id and revision: a lossless copy.
+
+        With ``redact`` every participant's personal fields (name, slug) are left out of
+        every version, and free text that quotes a participant's name (an observation, a
+        facilitator) has it replaced by the role and a digest that stands for the person:
+        for sharing the programme with someone who must not know who took part.  Such an
+        export is no backup.
+        """
         self._check_open()
+        if redact:
+            return _privacy.redacted_export(self)
         return (self._decode(data) for data in self._scan_versions())
 
     def import_records(self, records: Iterable[Record]) -> ImportReport:
