@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -15,10 +15,20 @@ from click.testing import CliRunner
 import experiments
 from experiments import Participant, Plugins, reports
 from experiments.cli import cli
-from experiments.errors import ConflictError, ValidationError
+from experiments.errors import (
+    ConflictError,
+    ExperimentsError,
+    StoreError,
+    StoreURLError,
+    ValidationError,
+)
+from experiments.plugins import hookimpl
 from experiments.query import Count, F, Max
 from experiments.serialization import from_json, to_json
 from experiments.stores import Store
+from experiments.stores.changes import Damage
+from experiments.stores.memory import MemoryStore
+from experiments.stores.url import StoreURL
 from report_programmes import build_report, municipality
 
 #: The names of the example's pseudonymous participants: they must appear nowhere.
@@ -307,3 +317,87 @@ class TestNoNameLeaks:
         store.close()
         shown = json.loads(_run(url, "--json", "show", person).stdout)
         assert (shown["name"], shown["slug"], shown["pseudonymous"]) == (None, None, True)
+
+
+#: A password no message may hold.
+CANARY: Final = "Canary-Pw-4711"
+
+
+class _LeakyBackends:
+    """Plugin backends whose own messages quote the URL they were given, password and all."""
+
+    @hookimpl
+    def register_backends(self, register: Any) -> None:
+        def crashing(url: StoreURL, **_: Any) -> Store:
+            message = f"cannot reach {url.raw}"
+            raise RuntimeError(message)
+
+        def refusing(url: StoreURL, **_: Any) -> Store:
+            message = f"{url.raw} refused the login"
+            raise StoreError(message)
+
+        def damaged(url: StoreURL, *, plugins: Plugins, **_: Any) -> Store:
+            return _DamagedStore(url, plugins=plugins)
+
+        register("crashing", crashing)
+        register("refusing", refusing)
+        register("damaged", damaged)
+
+
+class _DamagedStore(MemoryStore):
+    def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
+        yield Damage(self.url.raw, f"the server at {self.url.raw} sent garbage")
+
+
+class TestURLSecrets:
+    """Credentials in a store URL are never printed, or refused where they make no sense."""
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            f"sqlite://alice:{CANARY}@/tmp/programme.db",
+            f"files://alice:{CANARY}@/tmp/programme",
+            f"memory://alice:{CANARY}@scratch",
+            "sqlite://alice@/tmp/programme.db",
+        ],
+    )
+    def test_refused_where_the_backend_has_no_use_for_them(self, url, plugins) -> None:
+        """SQLite, files and memory stores refuse a user part, naming no password."""
+        with pytest.raises(StoreURLError, match="takes no user name or password") as caught:
+            experiments.connect(url, plugins=plugins)
+        assert CANARY not in str(caught.value)
+
+    def test_the_command_line_refuses_them_without_printing_them(self) -> None:
+        """The refusal on the command line is one line, exit 2, and shows no password."""
+        done = _run(f"sqlite://alice:{CANARY}@/tmp/programme.db", "list", "experiments")
+        assert done.exit_code == 2, done.output
+        assert "takes no user name or password" in done.stderr
+        assert CANARY not in done.output
+
+    @pytest.mark.parametrize("scheme", ["crashing", "refusing"])
+    def test_a_plugins_message_quoting_the_url_is_masked(self, scheme) -> None:
+        """A plugin's failure that quotes the URL reaches the caller masked, unchained."""
+        plugins = Plugins(autoload=False)
+        plugins.register(_LeakyBackends(), "leaky")
+        with pytest.raises(ExperimentsError) as caught:
+            experiments.connect(f"{scheme}://alice:{CANARY}@host/db", plugins=plugins)
+        text = "".join(traceback.format_exception(caught.value))
+        assert CANARY not in text
+        assert "***" in str(caught.value)
+
+    def test_verify_masks_what_the_backend_reports(self) -> None:
+        """Damage a backend describes with the URL in it shows no password."""
+        plugins = Plugins(autoload=False)
+        plugins.register(_LeakyBackends(), "leaky")
+        with experiments.connect(f"damaged://alice:{CANARY}@host/db", plugins=plugins) as store:
+            damage = store.verify()
+        assert damage
+        assert all(CANARY not in str(d) for d in damage)
+
+    def test_one_masking_for_every_url(self) -> None:
+        """The password, as written or percent-encoded, and secret parameters are masked."""
+        url = StoreURL.parse("plug://bob:p%40ss-word-9@host/db?token=tok-1234&colour=red")
+        text = "bob:p@ss-word-9, p%40ss-word-9, token=tok-1234 and colour=red"
+        assert url.mask(text) == "bob:***, ***, token=*** and colour=red"
+        assert "p%40ss" not in url.redacted
+        assert "tok-1234" not in url.redacted
