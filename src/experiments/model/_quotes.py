@@ -21,7 +21,7 @@ __all__ = ["quotes", "unquoted"]
 R = TypeVar("R", bound=Record)
 
 #: Fields that name or identify records rather than say something about them.
-_NOT_TEXT: Final = frozenset({"id", "slug", "changed_by"})
+_NOT_TEXT: Final = frozenset({"id", "slug"})
 
 
 def _key(text: str) -> str:

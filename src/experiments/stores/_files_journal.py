@@ -36,11 +36,14 @@ __all__ = [
     "Journal",
     "View",
     "digest",
+    "finish_rewrite",
     "read_journal",
     "recover",
     "remove_records",
+    "staged_name",
     "sweep",
     "undo",
+    "unstage",
 ]
 
 
@@ -56,14 +59,19 @@ class Journal:
     state: str
     create: tuple[tuple[str, int, str], ...]
     purge: tuple[str, ...]
+    #: Versions an erasure replaces: staged beside them (:func:`staged_name`), renamed
+    #: over them once ``committed``.  Only journal version 2 has them.
+    rewrite: tuple[tuple[str, int, str], ...] = ()
 
     def to_bytes(self) -> bytes:
-        body = {
-            "journal": 1,
+        body: dict[str, object] = {
+            "journal": 2 if self.rewrite else 1,
             "state": self.state,
             "create": [list(item) for item in self.create],
             "purge": list(self.purge),
         }
+        if self.rewrite:
+            body["rewrite"] = [list(item) for item in self.rewrite]
         return (json.dumps(body, indent=2) + "\n").encode()
 
     @classmethod
@@ -76,17 +84,21 @@ class Journal:
                 for record_id, revision, sha in body["create"]
             )
             purge = tuple(str(record_id) for record_id in body["purge"])
-        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            rewrite = tuple(
+                (str(record_id), int(revision), str(sha))
+                for record_id, revision, sha in body.get("rewrite", [])
+            )
+        except (ValueError, TypeError, KeyError, RecursionError, AttributeError) as exc:
             raise Unreadable(f"is not a journal this version can read ({exc!r})") from None
-        if body.get("journal") != 1 or state not in ("pending", "committed"):
+        if body.get("journal") not in (1, 2) or state not in ("pending", "committed"):
             raise Unreadable("is a journal of an unknown version or state")
-        for record_id, revision, _ in create:
+        for record_id, revision, _ in create + rewrite:
             if not ID_PATTERN.fullmatch(record_id) or revision < 1:
                 raise Unreadable(f"names an impossible version ({record_id!r}, {revision})")
         for record_id in purge:
             if not ID_PATTERN.fullmatch(record_id):
                 raise Unreadable(f"names an impossible record ({record_id!r})")
-        return cls(state, create, purge)
+        return cls(state, create, purge, rewrite)
 
 
 @attrs.frozen
@@ -131,7 +143,9 @@ def recover(dirs: Dirs, store: Path) -> None:
     if dirs.records is not None:
         if journal.state == "pending":
             undo(dirs.records, journal.create)
+            unstage(dirs.records, journal.rewrite)
         else:
+            finish_rewrite(dirs.records, journal.rewrite)
             remove_records(dirs.records, journal.purge)
     os.unlink(JOURNAL, dir_fd=dirs.root)
     _atomic.fsync_directory(dirs.root)
@@ -162,6 +176,50 @@ def undo(records: int, created: Iterable[tuple[str, int, str]]) -> None:
         with contextlib.suppress(OSError):  # left alone unless empty
             os.rmdir(name, dir_fd=records)
     _atomic.fsync_directory(records)
+
+
+def staged_name(revision: int) -> str:
+    """Where an erasure stages the new content of a version: hidden, next to it."""
+    return f".{version_name(revision)}.rewrite"
+
+
+def _each_record_dir(
+    records: int, versions: Iterable[tuple[str, int, str]]
+) -> Iterable[tuple[int, list[int]]]:
+    by_name: dict[str, list[int]] = {}
+    for record_id, revision, _ in versions:
+        by_name.setdefault(encode_id(record_id), []).append(revision)
+    for name, revisions in by_name.items():
+        try:
+            fd = _atomic.open_directory(name, records)
+        except FileNotFoundError:
+            continue
+        try:
+            yield fd, revisions
+            _atomic.fsync_directory(fd)
+        finally:
+            os.close(fd)
+
+
+def unstage(records: int, rewrite: Iterable[tuple[str, int, str]]) -> None:
+    """Remove what an erasure staged and did not commit: the old versions stand."""
+    for fd, revisions in _each_record_dir(records, rewrite):
+        for revision in revisions:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(staged_name(revision), dir_fd=fd)
+
+
+def finish_rewrite(records: int, rewrite: Iterable[tuple[str, int, str]]) -> None:
+    """Rename what a committed erasure staged over the versions it replaces.
+
+    A staged file already renamed is gone: that version is done.
+    """
+    for fd, revisions in _each_record_dir(records, rewrite):
+        for revision in revisions:
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(
+                    staged_name(revision), version_name(revision), src_dir_fd=fd, dst_dir_fd=fd
+                )
 
 
 def remove_records(records: int, ids: Iterable[str]) -> None:

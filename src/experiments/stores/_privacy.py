@@ -7,7 +7,7 @@ export build on :func:`names_held`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from experiments.model import REFERENCES, Participant, Record
@@ -32,7 +32,7 @@ def names_held(store: Store, ids: set[str] | None = None) -> dict[str, str]:
     return names
 
 
-def without_quotes(record: Record, names: dict[str, str]) -> Record:
+def without_quotes(record: Record, names: Mapping[str, str]) -> Record:
     """``record`` with the ``names`` its free text quotes replaced."""
     return unquoted(record, names, REFERENCES.get(record.kind, {}))
 

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from experiments.errors import StoreError
 from experiments.model import Record
 from experiments.stores.base import Store
-from experiments.stores.changes import Change, ImportVersion, Purge, Put
+from experiments.stores.changes import Change, ImportVersion, Purge, Put, Rewrite, conflict
 
 __all__ = ["SQLStore", "record_head"]
 
@@ -58,6 +58,23 @@ class SQLStore(Store, Generic[Tx]):
     def _import(self, tx: Tx, change: ImportVersion) -> bool:
         """Insert an exported version as it was; False when it was already there."""
 
+    @abc.abstractmethod
+    def _current_revision(self, tx: Tx, record_id: str) -> int | None:
+        """The stored current revision of ``record_id``, locked for this transaction."""
+
+    def _rewrite(self, tx: Tx, change: Rewrite) -> None:
+        """Every version of a record replaced: the old rows deleted, the new ones inserted.
+
+        Deleting, not updating, frees the old rows, which each backend then overwrites or
+        vacuums (see the privacy documentation).
+        """
+        stored = self._current_revision(tx, change.id) or 0
+        if stored != change.expected:
+            raise conflict(change.versions[-1][0], change.expected, stored)
+        self._purge(tx, change.id)
+        for record, data in change.versions:
+            self._import(tx, ImportVersion(record, data))
+
     def _apply_changes(self, tx: Tx, changes: Iterable[Change], *, run: int) -> list[Any]:
         """Every change in order, runs of up to ``run`` new records inserted together."""
         results: list[Any] = []
@@ -77,6 +94,9 @@ class SQLStore(Store, Generic[Tx]):
                 results.append(self._purge(tx, change.id))
             elif isinstance(change, ImportVersion):
                 results.append(self._import(tx, change))
+            elif isinstance(change, Rewrite):
+                self._rewrite(tx, change)
+                results.append(None)
             else:  # pragma: no cover - Change admits nothing else
                 raise TypeError(change)
         if fresh:

@@ -24,7 +24,7 @@ from experiments.errors import (
     StoreError,
     ValidationError,
 )
-from experiments.model import KINDS, Decision, ExperimentStatus, Record
+from experiments.model import KINDS, Decision, ExperimentStatus, Participant, Record
 from experiments.model._validate import checked_name, unfit_text
 from experiments.query import (
     BoundExpr,
@@ -42,7 +42,7 @@ from experiments.query import (
     refuse_oracle,
 )
 from experiments.serialization import from_data, to_data
-from experiments.stores import _privacy, _references
+from experiments.stores import _erasure, _privacy, _references
 from experiments.stores._events import events_of
 from experiments.stores._integrity import verify
 from experiments.stores._results import (
@@ -61,11 +61,13 @@ from experiments.stores.batch import Batch, purge, stamp
 from experiments.stores.changes import (
     Change,
     Damage,
+    ErasureReport,
     ImportReport,
     ImportVersion,
     Purge,
     PurgeReport,
     Put,
+    Rewrite,
     conflict,
     import_conflict,
     missing_store,
@@ -81,11 +83,13 @@ __all__ = [
     "Capability",
     "Change",
     "Damage",
+    "ErasureReport",
     "ImportReport",
     "ImportVersion",
     "Purge",
     "PurgeReport",
     "Put",
+    "Rewrite",
     "Store",
     "conflict",
     "import_conflict",
@@ -515,6 +519,29 @@ class Store(Backend):
         """
         self._check_open()
         return purge(self, record)
+
+    def erase(self, participant: Participant | str, *, vacuum: bool = False) -> ErasureReport:
+        """Erase a person from every version in the store, keeping what the roll-up counts.
+
+        Every version of the participant loses its name, slug, tags and metadata, and
+        every version of every other record loses the free text that quotes the name or
+        slug (it reads ``[citizen]`` instead).  What stays is the anonymous remainder:
+        the role, internal or external, the department, whether they took part under a
+        pseudonym, and each participation with its stance and depth, so the roll-up,
+        the checks and the reports give the same figures before and after.  All of it
+        is one transaction; the backend then frees the old data (see
+        :attr:`ErasureReport.freed`), and ``vacuum`` asks PostgreSQL to rewrite its
+        tables at once (``VACUUM FULL`` and ``CHECKPOINT``, which lock the tables).
+
+        Raises:
+            NotFoundError: no participant has that id.
+            StoreError: the backend cannot rewrite history (no
+                :attr:`Capability.ERASURE`).
+            ConflictError: other writers kept changing the records to rewrite; nothing
+                was erased, try again.
+        """
+        self._check_open()
+        return _erasure.erase(self, participant, vacuum=vacuum)
 
     # --- export and import ----------------------------------------------------------
 

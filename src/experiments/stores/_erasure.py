@@ -1,0 +1,119 @@
+"""Erasure that keeps the counts: a person's personal data out of every version.
+
+What is personal is the model's (``Participant.personal_fields``, tags and metadata,
+which may hold a contact); what quotes a person is found by
+:mod:`experiments.model._quotes`.  What stays is the anonymous remainder the roll-up,
+the checks and the reports count: role, internal or external, department, whether the
+person took part under a pseudonym, and every participation with its stance and depth.
+Everything is rewritten in one transaction through
+:class:`~experiments.stores.changes.Rewrite`; the backend then frees the old data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from experiments.errors import ConflictError, StoreError
+from experiments.model import Participant, Record
+from experiments.serialization import to_data
+from experiments.stores._privacy import without_quotes
+from experiments.stores.backend import Capability
+from experiments.stores.changes import Change, ErasureReport, Rewrite
+
+if TYPE_CHECKING:
+    from experiments.stores.base import Store
+
+__all__ = ["KEPT", "erase"]
+
+#: What an erasure keeps of a participant: what the roll-up counts.
+KEPT: Final = ("role", "external", "department", "pseudonymous", "participations")
+#: What an erasure takes out of every version of the participant, besides quotes.
+_REMOVED: Final = (*Participant.personal_fields, "tags", "metadata")
+#: What the remainder's metadata says, so that nobody erases it twice.
+ERASED: Final = "erased"
+#: Attempts when other writers keep changing what the erasure rewrites.
+_TRIES: Final = 5
+
+
+def erased(person: Participant) -> bool:
+    """Whether ``person`` is the remainder of an erasure."""
+    return bool(person.metadata.get(ERASED))
+
+
+def _remainder(version: Participant, names: Mapping[str, str]) -> Participant:
+    kept = without_quotes(version, names)
+    assert isinstance(kept, Participant)
+    blank: dict[str, Any] = dict.fromkeys(Participant.personal_fields)
+    return attrs.evolve(kept, **blank, tags=frozenset(), metadata={ERASED: True})
+
+
+def _versions_by_id(store: Store) -> Iterator[list[Record]]:
+    """Every record's versions, one record at a time, from one scan of the store."""
+    group: list[Record] = []
+    for data in store._scan_versions():  # noqa: SLF001 - erasure reads the raw history
+        record = store._decode(data)  # noqa: SLF001
+        if group and group[0].id != record.id:
+            yield group
+            group = []
+        group.append(record)
+    if group:
+        yield group
+
+
+def _plan(store: Store, person: Participant) -> tuple[list[Change], ErasureReport]:
+    history = [v for v in store.history(person.id) if isinstance(v, Participant)]
+    names = {
+        text: f"[{person.role.value}]"
+        for version in history
+        for text in (version.name, version.slug)
+        if text
+    }
+    removed = [f for f in _REMOVED if any(getattr(v, f) for v in history)]
+    remainder = [_remainder(v, names) for v in history]
+    changes: list[Change] = [
+        Rewrite(person.id, history[-1].revision, tuple((v, to_data(v)) for v in remainder))
+    ]
+    quoted: list[str] = []
+    for versions in _versions_by_id(store):
+        if versions[0].id == person.id:
+            continue
+        rewritten = [without_quotes(v, names) for v in versions]
+        if rewritten != versions:
+            quoted.append(versions[0].id)
+            pairs = tuple((v, to_data(v)) for v in rewritten)
+            changes.append(Rewrite(versions[0].id, versions[-1].revision, pairs))
+    report = ErasureReport(
+        participant=person.id,
+        removed=tuple(removed),
+        kept=KEPT,
+        versions=len(history),
+        quoted_in=tuple(quoted),
+        freed="",
+    )
+    return changes, report
+
+
+def erase(store: Store, reference: Participant | str, *, vacuum: bool = False) -> ErasureReport:
+    """Erase a participant, keeping the counts: see :meth:`Store.erase`."""
+    if Capability.ERASURE not in store.capabilities:
+        raise StoreError(
+            f"the {store.url.scheme!r} backend cannot rewrite history, so it cannot erase a "
+            "person and keep the counts; copy the store to one that can (`experiments "
+            "export` and `import` into sqlite:///), or purge the participant instead"
+        )
+    for attempt in range(_TRIES):
+        person = store.resolve(reference, Participant, include_deleted=True)
+        assert isinstance(person, Participant)
+        changes, report = _plan(store, person)
+        try:
+            store._commit(changes)  # noqa: SLF001 - one transaction of rewrites
+        except ConflictError:
+            if attempt == _TRIES - 1:
+                raise
+            continue  # someone wrote meanwhile: plan again from what is stored now
+        freed = store._free_erased(vacuum=vacuum)  # noqa: SLF001 - the backend's own step
+        return attrs.evolve(report, freed=freed)
+    raise AssertionError  # pragma: no cover - the loop returns or raises
