@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from experiments.cli import add, admin, outcomes, records
+from experiments.cli import add, admin, outcomes, privacy, records
 from experiments.cli.app import EXIT, cli
 
 __all__ = ["EXIT", "cli", "main"]
 
-del add, admin, outcomes, records  # imported for the commands they add to `cli`
+del add, admin, outcomes, privacy, records  # imported for the commands they add to `cli`
 
 
 def main() -> None:

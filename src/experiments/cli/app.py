@@ -194,6 +194,18 @@ class Context:
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
 
+def confirm(yes: bool, question: str, what: str) -> None:
+    """Ask ``question`` unless ``yes``; without a terminal to ask on, demand --yes.
+
+    ``what`` names the command that cannot be undone, for the refusal.
+    """
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail(f"{what} cannot be undone; confirm with --yes")
+    click.confirm(question, abort=True, err=True)
+
+
 def fail(message: str, code: str = "usage") -> NoReturn:
     """Stop with one line on stderr and the exit code for ``code``."""
     click.echo(f"error: {' '.join(message.split())}", err=True)

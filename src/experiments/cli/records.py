@@ -12,6 +12,7 @@ import click
 from experiments.cli.app import (
     Context,
     cli,
+    confirm,
     fail,
     handle_errors,
     pass_context,
@@ -401,12 +402,7 @@ def purge(state: Context, reference: str, yes: bool) -> None:
     """
     store = state.store()
     record = find(store, reference, include_deleted=True)
-    if not yes:
-        if not sys.stdin.isatty():
-            fail("purge cannot be undone; confirm with --yes")
-        click.confirm(
-            f"Purge {record.label()} and all its versions for good?", abort=True, err=True
-        )
+    confirm(yes, f"Purge {record.label()} and all its versions for good?", "purge")
     report = store.purge(record)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -66,7 +66,7 @@ def _versions_by_id(store: Store) -> Iterator[list[Record]]:
 def _plan(store: Store, person: Participant) -> tuple[list[Change], ErasureReport]:
     history = [v for v in store.history(person.id) if isinstance(v, Participant)]
     names = {
-        text: f"[{person.role.value}]"
+        text: f"erased {person.role.value}"
         for version in history
         for text in (version.name, version.slug)
         if text

@@ -525,7 +525,7 @@ class Store(Backend):
 
         Every version of the participant loses its name, slug, tags and metadata, and
         every version of every other record loses the free text that quotes the name or
-        slug (it reads ``[citizen]`` instead).  What stays is the anonymous remainder:
+        slug (it reads ``erased citizen`` instead).  What stays is the anonymous remainder:
         the role, internal or external, the department, whether they took part under a
         pseudonym, and each participation with its stance and depth, so the roll-up,
         the checks and the reports give the same figures before and after.  All of it

@@ -1,0 +1,217 @@
+"""Erasure that keeps the counts, on every backend, down to the bytes the store keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+import experiments
+from experiments import Learning, Note, Participant, Plugins, reports
+from experiments.checks import run_checks
+from experiments.cli import cli
+from experiments.errors import NotFoundError, StoreError
+from experiments.rollup import rollup
+from experiments.serialization import to_json
+from experiments.stores import Capability, Store
+from experiments.stores.url import StoreURL
+from report_programmes import build_report, municipality
+from test_privacy import _run
+
+#: The critical, external, pseudonymous citizen who asks to be erased.
+NAME: Final = "Jens K."
+SLUG: Final = "parent-3"
+#: How every quote of the name reads afterwards.
+INSTEAD: Final = "erased citizen"
+#: Text about them that only quotes them (and must lose the name only).
+NOTE: Final = f"{NAME} asked for sessions in the evening"
+
+
+def _record(store: Store) -> str:
+    """The example programme, with free text quoting the person; their id."""
+    municipality.record_programme(store)
+    person = store.get_by_slug(Participant, SLUG)
+    art = store.get_by_slug("experiment", "art-for-families")
+    store.save(Note(experiment=art, text=NOTE, details=f"Call {NAME} after six"))
+    learning = next(store.query(Learning, experiment=art.id))
+    store.save(learning.evolve(insight=f"{learning.insight} ({NAME} brought two neighbours)"))
+    return person.id
+
+
+def _figures(store: Store) -> dict[str, Any]:
+    """Roll-ups, what the checks find, and every report in every format."""
+    objective = "welfare-in-100-days"
+    report = build_report(store)
+    rendered = {}
+    for name in reports.formats(plugins=store.plugins):
+        page = reports.render(report, name, "en", plugins=store.plugins)
+        rendered[name] = page.decode("utf-8") if isinstance(page, bytes) else page
+    return {
+        "rollup": repr(rollup(store, objective, at=municipality.AS_OF)),
+        "strategy": repr(rollup(store, None, at=municipality.AS_OF)),
+        "checks": [str(f) for f in run_checks(store, at=municipality.AS_OF).findings],
+        **rendered,
+    }
+
+
+def _raw(url: str, store: Store, server: Any) -> bytes:
+    """Every byte the store keeps: the SQLite file and log, the directory, the tables."""
+    parsed = StoreURL.parse(url)
+    if parsed.scheme == "sqlite":
+        path = Path(parsed.file_path)
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    if parsed.scheme == "files":
+        root = Path(parsed.file_path)
+        return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+    if parsed.scheme == "postgresql":
+        return _postgres_files(store, server)
+    return b"".join(to_json(r).encode() for r in store.export())  # memory: what it holds
+
+
+def _postgres_files(store: Store, server: Any) -> bytes:
+    """The files of every table, index and TOAST table of the store's schema."""
+    schema = store.schema  # type: ignore[attr-defined]
+    server.query("CHECKPOINT")  # what is in shared memory reaches the files
+    rows = server.query(
+        "SELECT pg_relation_filepath(c.oid) FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+        "UNION SELECT pg_relation_filepath(c.reltoastrelid) FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.reltoastrelid <> 0",
+        (schema, schema),
+    )
+    found = b""
+    for (relative,) in rows:
+        if relative is None:
+            continue
+        base = Path(server.data) / str(relative)
+        for segment in base.parent.glob(base.name + "*"):
+            found += segment.read_bytes()
+    return found
+
+
+@pytest.fixture
+def erasing(
+    backend_url: str, plugins: Plugins, request: pytest.FixtureRequest
+) -> Iterator[tuple[str, Store, Any]]:
+    server = request.getfixturevalue("postgres_server") if "postgresql" in backend_url else None
+    with experiments.connect(backend_url, plugins=plugins, create=True) as store:
+        yield backend_url, store, server
+
+
+class TestEraseKeepsTheCounts:
+    """Erasing a critical, external participant changes no figure and leaves no byte."""
+
+    def test_figures_identical_and_no_byte_left(self, erasing) -> None:
+        """Roll-ups, checks and every report are the same; the raw store holds no name."""
+        url, store, server = erasing
+        person = _record(store)
+        before = _figures(store)
+        if store.url.scheme != "memory":
+            assert NAME.encode() in _raw(url, store, server)  # the check below can fail
+        report = store.erase(person, vacuum=True)
+        after = _figures(store)
+        for name, figure in before.items():
+            expected = figure.replace(NAME, INSTEAD) if isinstance(figure, str) else figure
+            if name == "checks":
+                expected = [f.replace(NAME, INSTEAD) for f in figure]
+            assert after[name] == expected, name
+        raw = _raw(url, store, server)
+        assert NAME.encode() not in raw
+        assert b"Jens" not in raw
+        assert f'"{SLUG}"'.encode() not in raw
+        assert report.participant == person
+        assert set(report.removed) == {"name", "slug"}
+        assert "department" in report.kept
+        assert len(report.quoted_in) == 2  # the note and the learning
+        assert report.freed
+
+    def test_the_remainder_is_counted_and_names_nobody(self, any_store) -> None:
+        """Every version keeps role, external, department; participations stay as they were."""
+        store = any_store
+        person = _record(store)
+        participations = sorted(
+            to_json(p) for p in store.query("participation", participant=person)
+        )
+        store.erase(person)
+        versions = store.history(person)
+        assert all(isinstance(v, Participant) for v in versions)
+        for version in versions:
+            assert (version.name, version.slug, version.tags) == (None, None, frozenset())
+            assert (version.role.value, version.external, version.pseudonymous) == (
+                "citizen",
+                True,
+                True,
+            )
+            assert version.metadata == {"erased": True}
+        after = sorted(to_json(p) for p in store.query("participation", participant=person))
+        assert after == participations
+        note = next(n for n in store.query(Note) if n.text.endswith("in the evening"))
+        assert note.text == f"{INSTEAD} asked for sessions in the evening"
+        assert note.details == f"Call {INSTEAD} after six"
+        assert store.verify() == []
+        with pytest.raises(NotFoundError):
+            store.resolve(SLUG, Participant)
+
+    def test_every_version_is_rewritten(self, any_store) -> None:
+        """A name changed over time is gone from every version, and so is its slug."""
+        store = any_store
+        first = store.save(Participant(role="user", name="Ada Quist", slug="ada-quist"))
+        store.save(first.evolve(name="Ada Q. Lind", department="Library"))
+        store.save(
+            Note(experiment=store.save(experiments.Experiment(title="Ada Quist's idea")), text="x")
+        )
+        store.erase(first.id)
+        held = "".join(to_json(r) for r in store.export())
+        assert "Ada" not in held
+        assert "ada-quist" not in held
+        assert "erased user's idea" in held
+        assert [v.department for v in store.history(first.id)] == [None, "Library"]
+
+
+class TestEraseRefuses:
+    """Erasure that cannot be done says so and changes nothing."""
+
+    def test_a_record_that_is_no_participant(self, plugins) -> None:
+        """Only a participant can be erased; a slug of a pseudonymous one is not found."""
+        with experiments.connect("memory://", plugins=plugins) as store:
+            experiment = store.save(experiments.Experiment(title="Art", slug="art"))
+            with pytest.raises(Exception, match="participant"):
+                store.erase(experiment.id)
+            with pytest.raises(NotFoundError):
+                store.erase("par_" + "0" * 32)
+
+    def test_a_backend_that_cannot_rewrite_history(self, plugins) -> None:
+        """A backend without the erasure capability refuses, and nothing is written."""
+        with experiments.connect("memory://", plugins=plugins) as store:
+            person = store.save(Participant(role="citizen", name="Bo"))
+            store.capabilities = store.capabilities - {Capability.ERASURE}
+            with pytest.raises(StoreError, match="cannot rewrite history"):
+                store.erase(person)
+            assert store.get(person.id).name == "Bo"
+
+
+class TestEraseCommand:
+    """`experiments erase` asks, erases, and says what was removed and kept."""
+
+    def test_text_and_json(self, tmp_path: Path, plugins: Plugins) -> None:
+        """The text names what was removed and kept; --json has the same as fields."""
+        url = f"sqlite:///{tmp_path}/programme.db"
+        with experiments.connect(url, plugins=plugins, create=True) as store:
+            person = _record(store)
+        refused = _run(url, "erase", person)
+        assert refused.exit_code == 2
+        assert "--yes" in refused.stderr
+        done = _run(url, "--json", "erase", person, "--yes")
+        assert done.exit_code == 0, done.output
+        told = __import__("json").loads(done.stdout)
+        assert told["removed"] == ["name", "slug"]
+        assert "role" in told["kept"]
+        assert len(told["quoted_in"]) == 2
+        assert "secure_delete" in told["freed"]
+        text = _run(url, "erase", person, "--yes").stdout
+        assert f"erased participant {person}" in text
+        assert NAME not in text
+        assert "erase" in cli.commands
