@@ -429,7 +429,7 @@ def refuse_oracle(kind: str | None, where: BoundExpr | None, *used: Iterable[str
     """Refuse a query whose answer could tell a pseudonymous participant's name or slug.
 
     Filtering, ordering, grouping or aggregating participants on a personal field
-    (:data:`~experiments.model.participant.PERSONAL_FIELDS`) would confirm whether a
+    (``Participant.personal_fields``) would confirm whether a
     guessed name is there, so it is allowed only among participants who are not
     pseudonymous (``pseudonymous = false`` in the filter).  ``used`` are the other
     fields the query reads: its orders, groups and measures.

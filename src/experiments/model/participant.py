@@ -151,7 +151,7 @@ class Participant(Record):
     __str__ = __repr__
 
     def redacted(self) -> Participant:
-        """This version with its personal fields (:data:`PERSONAL_FIELDS`) left out.
+        """This version with its personal fields (``personal_fields``) left out.
 
         What an export for sharing holds (``experiments export --redact``): counted,
         with role, department and stances, but not named.
@@ -175,7 +175,7 @@ class Participant(Record):
 
     @property
     def anonymous_name(self) -> str:
-        """The role and six characters of a digest of the id: what stands for the name."""
+        """The role and six characters of a digest of the id, which stand for the name."""
         return f"{self.role.value} {hashlib.sha256(self.id.encode()).hexdigest()[:6]}"
 
     @property

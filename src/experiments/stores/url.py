@@ -98,7 +98,7 @@ class StoreURL:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """The password and secret parameters, as written and decoded: never to be printed."""
+        """The password and secret parameters as written and decoded, never to be printed."""
         parts = urllib.parse.urlsplit(self._raw)
         pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         found = {v for k, v in pairs if k.lower() in SECRET_PARAMS and v}
