@@ -24,6 +24,7 @@ from experiments.errors import (
 from experiments.model import (
     AssumptionKind,
     Comparison,
+    Consent,
     Criterion,
     Decision,
     Evidence,
@@ -65,6 +66,7 @@ __all__ = [
     "Capability",
     "Comparison",
     "ConflictError",
+    "Consent",
     "Criterion",
     "Decision",
     "Evidence",

@@ -36,6 +36,7 @@ from experiments.model._time import (
     format_timebox,
 )
 from experiments.model._validate import shorten, thaw
+from experiments.model.consent import Consent
 from experiments.model.hypothesis import Criterion
 
 __all__ = [
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 #: The version of the data layout this library writes.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 
 def _decisions_revise(data: dict[str, Any]) -> dict[str, Any]:
@@ -61,10 +62,19 @@ def _decisions_revise(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _participants_consent(data: dict[str, Any]) -> dict[str, Any]:
+    """2 -> 3: a participant may carry consent and a retention period (none before 3)."""
+    if data.get("kind") == "participant":
+        data.setdefault("consent", None)
+        data.setdefault("retention", None)
+    return data
+
+
 #: ``UPGRADES[n]`` turns data of schema version ``n`` into version ``n + 1``.  Adding a
 #: field or renaming one means bumping :data:`SCHEMA_VERSION` and adding a step here.
 UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     1: _decisions_revise,
+    2: _participants_consent,
 }
 
 _LEADING: Final = ("kind", "schema", "id", "slug", "revision")
@@ -94,6 +104,16 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         Criterion,
         lambda c: {"metric": c.metric, "comparison": c.comparison.value, "threshold": c.threshold},
+    )
+    conv.register_unstructure_hook(
+        Consent,
+        lambda c: {
+            "purpose": c.purpose,
+            "given_at": format_datetime(c.given_at),
+            "how": c.how,
+            "recorded_by": c.recorded_by,
+            "withdrawn_at": None if c.withdrawn_at is None else format_datetime(c.withdrawn_at),
+        },
     )
     conv.register_unstructure_hook_factory(
         lambda t: isinstance(t, type) and issubclass(t, Record), _record_unstructurer(conv)

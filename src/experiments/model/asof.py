@@ -21,17 +21,20 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 import pendulum
 
-from experiments.model._time import days_between
+from experiments.model._time import days_between, instant
 from experiments.model.hypothesis import Criterion, HypothesisStatus
 from experiments.model.lifecycle import ExperimentStatus, Outcome
 
 if TYPE_CHECKING:
+    from experiments.model.consent import Consent
     from experiments.model.experiment import Decision
 
 __all__ = [
     "after",
     "awaits_decision",
     "concluded_without_learning",
+    "consent_in_force",
+    "consent_withdrawn",
     "counts",
     "criterion_met",
     "decision_in_force",
@@ -41,6 +44,7 @@ __all__ = [
     "metric_key",
     "overdue_days",
     "reached",
+    "retention_passed",
     "status_at",
     "time_box_end",
     "untested_deadline",
@@ -249,3 +253,32 @@ def _before(first: pendulum.DateTime, second: pendulum.DateTime) -> bool:
     # As instants: two times of one zone compare by wall clock, which goes wrong in the
     # hour the clocks pass twice.
     return first.astimezone(pendulum.UTC) < second.astimezone(pendulum.UTC)
+
+
+def consent_in_force(consent: Consent | None, at: pendulum.DateTime) -> bool:
+    """Whether a consent was given by ``at`` and not withdrawn by then."""
+    if consent is None or instant(consent.given_at) > instant(at):
+        return False
+    withdrawn = consent.withdrawn_at
+    return withdrawn is None or instant(withdrawn) > instant(at)
+
+
+def consent_withdrawn(consent: Consent | None, at: pendulum.DateTime) -> bool:
+    """Whether a consent was withdrawn by ``at``."""
+    withdrawn = None if consent is None else consent.withdrawn_at
+    return withdrawn is not None and instant(withdrawn) <= instant(at)
+
+
+def retention_passed(
+    recorded_at: pendulum.DateTime, retention: pendulum.Duration | None, at: pendulum.DateTime
+) -> bool:
+    """Whether data recorded at ``recorded_at`` is past its retention period at ``at``.
+
+    The period runs from when the person was first recorded, on that moment's calendar
+    (:func:`after`); a period that ends after the year 9999 never passes, and no period
+    means no limit.
+    """
+    if retention is None:
+        return False
+    end = after(recorded_at, retention)
+    return end is not None and instant(end) <= instant(at)

@@ -8,16 +8,19 @@ import re
 from typing import Any, ClassVar, Final
 
 import attrs
+import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._fields import Unfit, named_errors
 from experiments.model._record import Record
+from experiments.model._time import duration_key, parse_duration
 from experiments.model._validate import (
     to_enum,
     to_flag,
     to_optional_name,
     to_ref,
 )
+from experiments.model.consent import Consent, to_optional_consent
 
 __all__ = ["PERSONAL_FIELDS", "Involvement", "Participant", "Participation", "Role", "Stance"]
 
@@ -94,6 +97,15 @@ def _to_involvement(value: Involvement | str) -> Involvement:
     return to_enum(Involvement, value)
 
 
+def _to_optional_duration(value: pendulum.Duration | str | None) -> pendulum.Duration | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except (ValueError, TypeError) as exc:
+        raise Unfit.of(exc) from None
+
+
 def _external_by_role(self: Participant) -> bool:
     if self.role is Role.OTHER:
         unfit = Unfit("must be given (True or False) for role 'other'")
@@ -106,7 +118,10 @@ class Participant(Record):
     """A person or group that takes part: a citizen, a frontline employee, an association.
 
     ``name`` is optional and the library works fully without it; a ``pseudonymous``
-    participant is counted everywhere but never shown by name.
+    participant is counted everywhere but never shown by name.  ``consent`` is what they
+    agreed to (see :class:`~experiments.Consent`); ``retention`` how long their personal
+    data may be kept after they were recorded (an ISO 8601 duration such as ``P2Y``),
+    after which ``experiments erase --due`` erases them.
 
     Its id is generated, or derived from its slug, and never chosen by hand: other
     records (learnings, measurements, sprints) keep participant ids in their history,
@@ -125,6 +140,10 @@ class Participant(Record):
     department: str | None = attrs.field(default=None, converter=to_optional_name)
     name: str | None = attrs.field(default=None, converter=to_optional_name)
     pseudonymous: bool = attrs.field(default=False, converter=to_flag)
+    consent: Consent | None = attrs.field(default=None, converter=to_optional_consent)
+    retention: pendulum.Duration | None = attrs.field(
+        default=None, converter=_to_optional_duration, eq=duration_key
+    )
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

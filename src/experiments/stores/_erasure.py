@@ -18,6 +18,8 @@ import attrs
 
 from experiments.errors import ConflictError, StoreError
 from experiments.model import Participant, Record
+from experiments.model._time import DateTimeLike, argument, now, parse_datetime
+from experiments.model.asof import consent_withdrawn, retention_passed
 from experiments.serialization import to_data
 from experiments.stores._privacy import without_quotes
 from experiments.stores.backend import Capability
@@ -26,7 +28,7 @@ from experiments.stores.changes import Change, ErasureReport, Rewrite
 if TYPE_CHECKING:
     from experiments.stores.base import Store
 
-__all__ = ["KEPT", "erase"]
+__all__ = ["KEPT", "due", "erase", "erased"]
 
 #: What an erasure keeps of a participant: what the roll-up counts.
 KEPT: Final = ("role", "external", "department", "pseudonymous", "participations")
@@ -117,3 +119,20 @@ def erase(store: Store, reference: Participant | str, *, vacuum: bool = False) -
         freed = store._free_erased(vacuum=vacuum)  # noqa: SLF001 - the backend's own step
         return attrs.evolve(report, freed=freed)
     raise AssertionError  # pragma: no cover - the loop returns or raises
+
+
+def due(store: Store, at: DateTimeLike | None = None) -> list[Participant]:
+    """The participants to erase at ``at``: consent withdrawn, or retention passed.
+
+    Those already erased are not due again.
+    """
+    moment = now() if at is None else argument(at, "at", parse_datetime)
+    return [
+        person
+        for person in store.query(Participant, include_deleted=True)
+        if not erased(person)
+        and (
+            consent_withdrawn(person.consent, moment)
+            or retention_passed(person.created_at, person.retention, moment)
+        )
+    ]

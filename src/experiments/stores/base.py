@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
+import attrs
+
 from experiments._collector import paused
 from experiments.errors import (
     ConflictError,
@@ -25,6 +27,7 @@ from experiments.errors import (
     ValidationError,
 )
 from experiments.model import KINDS, Decision, ExperimentStatus, Participant, Record
+from experiments.model._time import DateTimeLike
 from experiments.model._validate import checked_name, unfit_text
 from experiments.query import (
     BoundExpr,
@@ -542,6 +545,30 @@ class Store(Backend):
         """
         self._check_open()
         return _erasure.erase(self, participant, vacuum=vacuum)
+
+    def due_for_erasure(self, at: DateTimeLike | None = None) -> list[Participant]:
+        """The participants to erase at ``at`` (default now), as :meth:`erase_due` would.
+
+        Those whose consent was withdrawn by then, and those past their retention
+        period (counted from when they were first recorded); not those already erased.
+        """
+        self._check_open()
+        return _erasure.due(self, at)
+
+    def erase_due(
+        self, at: DateTimeLike | None = None, *, vacuum: bool = False
+    ) -> list[ErasureReport]:
+        """Erase everyone :meth:`due_for_erasure` lists, one :meth:`erase` each.
+
+        Each erasure is its own transaction: one that fails leaves those before it
+        erased and raises; run it again to erase the rest.
+        """
+        people = self.due_for_erasure(at)
+        reports = [_erasure.erase(self, person) for person in people]
+        if vacuum and reports:
+            freed = self._free_erased(vacuum=True)
+            reports[-1] = attrs.evolve(reports[-1], freed=freed)
+        return reports
 
     # --- export and import ----------------------------------------------------------
 
