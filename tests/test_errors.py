@@ -41,7 +41,7 @@ from experiments.errors import InvalidTypeError
 from experiments.model import kind_of
 from experiments.model._time import format_timebox, parse_timebox
 from experiments.query import F, parse_where
-from experiments.serialization import from_data, from_json, to_json
+from experiments.serialization import SCHEMA_VERSION, from_data, from_json, to_json
 from invalid import MINIMAL, junk, spoiled_arguments, spoiled_data
 
 
@@ -245,7 +245,11 @@ MESSAGES: list[tuple[str, Callable[[], Any], list[str]]] = [
     (
         "newer schema",
         lambda: from_data({"kind": "objective", "schema": 99}),
-        ["schema version 99", "newer than the 2", "pip install --upgrade strategy-experiments"],
+        [
+            "schema version 99",
+            f"newer than the {SCHEMA_VERSION}",
+            "pip install --upgrade strategy-experiments",
+        ],
     ),
 ]
 

@@ -36,7 +36,7 @@ from experiments import (
     StoreError,
     connect,
 )
-from experiments.serialization import to_data
+from experiments.serialization import SCHEMA_VERSION, to_data
 from experiments.stores import Damage, Store
 from experiments.stores import _atomic as atomic
 from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
@@ -94,7 +94,9 @@ class TestLayout:
         assert version_file(root, first.id, 1).read_bytes() == before
         text = version_file(root, second.id, 2).read_text(encoding="utf-8")
         assert text.endswith("}\n")
-        assert text.startswith('{\n  "kind": "objective",\n  "schema": 2,\n  "id": ')
+        assert text.startswith(
+            f'{{\n  "kind": "objective",\n  "schema": {SCHEMA_VERSION},\n  "id": '
+        )
         assert list(json.loads(text)) == list(to_data(second))
         assert json.loads(text) == to_data(second)
 
@@ -359,7 +361,9 @@ def _plant(kind: str, path: Path, outside: Path) -> None:
     elif kind == "half-written":
         path.write_bytes(content[: len(content) // 2])
     elif kind == "newer-schema":
-        path.write_bytes(content.replace(b'"schema": 2', b'"schema": 99', 1))
+        path.write_bytes(
+            content.replace(f'"schema": {SCHEMA_VERSION}'.encode(), b'"schema": 99', 1)
+        )
     elif kind == "symlink-outside":
         target = outside / f"{path.parent.name}.json"
         target.write_bytes(content)  # readable, were the link followed

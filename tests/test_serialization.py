@@ -15,6 +15,7 @@ from experiments import (
     Hypothesis,
     KeyResult,
     Objective,
+    Participant,
     Record,
     SchemaError,
     ValidationError,
@@ -104,7 +105,7 @@ class TestLayout:
         ).start(at="2026-03-01T10:00:00[Europe/Copenhagen]", by="Bo")
         expected: dict[str, Any] = {
             "kind": "experiment",
-            "schema": 2,
+            "schema": ser.SCHEMA_VERSION,
             "id": Experiment.id_for_slug("art-afternoons"),
             "slug": "art-afternoons",
             "revision": 0,
@@ -153,7 +154,8 @@ class TestLayout:
         """to_json is compact by default and readable with an indent."""
         record = Objective(title="x")
         assert "\n" not in to_json(record)
-        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 2,')
+        head = f'{{\n  "kind": "objective",\n  "schema": {ser.SCHEMA_VERSION},'
+        assert to_json(record, indent=2).startswith(head)
 
 
 def _rename_headline(data: dict[str, Any]) -> dict[str, Any]:
@@ -225,13 +227,14 @@ class TestSchemaVersions:
         """Without a step from the data's version the data cannot be read."""
         monkeypatch.setattr(ser, "SCHEMA_VERSION", 3)
         monkeypatch.setitem(ser.UPGRADES, 1, _rename_headline)
+        monkeypatch.delitem(ser.UPGRADES, 2)
         with pytest.raises(SchemaError, match="no upgrade from schema version 2 is known"):
             from_data(_old_objective())
 
     def test_the_real_history_of_versions(self):
         """Version 2 added what a decision revises: a version-1 decision revises nothing."""
-        assert ser.SCHEMA_VERSION == 2
-        assert sorted(ser.UPGRADES) == [1]
+        assert ser.SCHEMA_VERSION == 3
+        assert sorted(ser.UPGRADES) == [1, 2]
         decision = Decision(experiment="exp_1", outcome="stop", decided_at="2026-05-01T09:00:00Z")
         old = {k: v for k, v in to_data(decision).items() if k != "revises"} | {"schema": 1}
         assert from_data(old) == decision
@@ -240,6 +243,13 @@ class TestSchemaVersions:
         assert upgrade(objective) == to_data(
             Objective(**{k: v for k, v in objective.items() if k not in ("kind", "schema")})
         )  # other kinds are unchanged
+
+    def test_version_3_gave_participants_consent_and_retention(self):
+        """A version-2 participant has no consent and no retention."""
+        person = Participant(role="citizen", name="Bo")
+        old = {k: v for k, v in to_data(person).items() if k not in ("consent", "retention")}
+        assert from_data(old | {"schema": 2}) == person
+        assert upgrade(old | {"schema": 2})["consent"] is None
 
 
 class TestRefusedData:
