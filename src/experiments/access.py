@@ -23,6 +23,7 @@ from experiments.model import REFERENCES, Participant
 from experiments.model._quotes import quotes
 from experiments.model._time import format_datetime, now
 from experiments.serialization import to_data
+from experiments.stores._privacy import names_held, without_quotes
 
 if TYPE_CHECKING:
     from experiments.model import Record
@@ -55,7 +56,9 @@ def gather(store: Store, participant: Participant | str) -> dict[str, Any]:
 
     ``records`` lists every other record that refers to the person in any version
     (with the fields that do, in ``fields``) or quotes their name or slug in its free
-    text (``quotes``), each with every version.
+    text (``quotes``), each with every version.  Other people's names quoted there are
+    replaced by what stands for them: the document is the person's, not a way to learn
+    who else took part.
 
     Raises:
         NotFoundError: no participant has that id.
@@ -65,6 +68,7 @@ def gather(store: Store, participant: Participant | str) -> dict[str, Any]:
     names = sorted(
         {t for v in versions if isinstance(v, Participant) for t in (v.name, v.slug) if t}
     )
+    others = {n: r for n, r in names_held(store).items() if n not in names}
     records: list[dict[str, Any]] = []
     group: list[Record] = []
 
@@ -80,7 +84,7 @@ def gather(store: Store, participant: Participant | str) -> dict[str, Any]:
                     "kind": group[0].kind,
                     "fields": fields,
                     "quotes": quoted,
-                    "versions": [to_data(v) for v in group],
+                    "versions": [to_data(without_quotes(v, others)) for v in group],
                 }
             )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,7 +14,7 @@ from experiments.cli.text import one_line, shown_data
 from experiments.model import Consent, Participant
 from experiments.stores.changes import ErasureReport
 
-__all__ = ["consent", "erase"]
+__all__ = ["access", "consent", "erase"]
 
 
 def _told(report: ErasureReport) -> dict[str, Any]:
@@ -116,3 +118,30 @@ def consent(
         changed = person.evolve(consent=given)
     saved = store.save(changed)
     state.emit(shown_data(saved), lambda: f"saved {one_line(saved)}")
+
+
+@cli.command()
+@click.argument("participant", metavar="PARTICIPANT_ID")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
+    help="file to write (default, or -: standard output)",
+)
+@store_command
+def access(state: Context, participant: str, output: Path | None) -> None:
+    """Write everything held on one person as one JSON document (a right of access).
+
+    Their record in every version, and every version of every record that refers to
+    them or quotes their name.  Like `export`, it holds their name: it is for them.
+    """
+    from experiments import access as documents  # noqa: PLC0415 - only when asked
+
+    store = state.store()
+    person = find(store, participant, Participant, include_deleted=True)
+    document = documents.gather(store, person)
+    if output is None or str(output) == "-":
+        sys.stdout.write(documents.render(document))
+        return
+    documents.write(document, output)
+    click.echo(f"access document written to {output}", err=True)
