@@ -12,10 +12,10 @@ import experiments
 from experiments import Learning, Note, Participant, Plugins, reports
 from experiments.checks import run_checks
 from experiments.cli import cli
-from experiments.errors import NotFoundError, StoreError
+from experiments.errors import ConflictError, NotFoundError, StoreError
 from experiments.rollup import rollup
-from experiments.serialization import to_json
-from experiments.stores import Capability, Store
+from experiments.serialization import to_data, to_json
+from experiments.stores import Capability, Rewrite, Store, _erasure
 from experiments.stores.url import StoreURL
 from report_programmes import build_report, municipality
 from test_privacy import _run
@@ -191,6 +191,47 @@ class TestEraseRefuses:
             with pytest.raises(StoreError, match="cannot rewrite history"):
                 store.erase(person)
             assert store.get(person.id).name == "Bo"
+
+
+class TestRewriteIsAllOrNothing:
+    """The change erasure commits: all its rewrites, or none, on every backend."""
+
+    def test_one_stale_rewrite_stops_them_all(self, any_store) -> None:
+        """A rewrite over a revision no longer current is a conflict; nothing changes."""
+        store = any_store
+        person = store.save(Participant(role="citizen", name="Kim Kept"))
+        idea = store.save(experiments.Objective(title="Kim Kept's idea"))
+        before = [to_json(r) for r in store.export()]
+        fine = Rewrite(person.id, 1, ((person, to_data(person.evolve(name=None))),))
+        stale = Rewrite(idea.id, 7, ((idea, to_data(idea)),))
+        with pytest.raises(ConflictError):
+            store._commit([fine, stale])
+        assert [to_json(r) for r in store.export()] == before
+
+    def test_erasure_plans_again_when_someone_wrote_meanwhile(
+        self, any_store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A record changed between planning and committing is rewritten as it is now."""
+        store = any_store
+        person = store.save(Participant(role="citizen", name="Kim Late"))
+        note_on = store.save(experiments.Experiment(title="Walks"))
+        note = store.save(Note(experiment=note_on, text="Kim Late came"))
+        planned = _erasure._plan
+        calls = []
+
+        def racing(store_: Store, who: Participant) -> Any:
+            result = planned(store_, who)
+            if not calls:  # a writer gets in between, once: the race is certain
+                store.save(store.get(note.id).evolve(details="Kim Late came again"))
+            calls.append(who.id)
+            return result
+
+        monkeypatch.setattr(_erasure, "_plan", racing)
+        store.erase(person)
+        assert len(calls) == 2
+        latest = store.get(note.id)
+        assert (latest.text, latest.details) == ("erased citizen came", "erased citizen came again")
+        assert "Kim" not in "".join(to_json(r) for r in store.export())
 
 
 class TestEraseCommand:

@@ -31,13 +31,14 @@ from experiments import (
     Hypothesis,
     Measurement,
     Objective,
+    Participant,
     Plugins,
     SchemaError,
     StoreError,
     connect,
 )
 from experiments.serialization import SCHEMA_VERSION, to_data
-from experiments.stores import Damage, Store
+from experiments.stores import Damage, Rewrite, Store
 from experiments.stores import _atomic as atomic
 from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
 from experiments.stores.files import FileStore
@@ -565,6 +566,53 @@ class TestRecovery:
         store.save(Objective(title="Another write"))
         assert not (root / "records" / encode_id(gone.id)).exists()
         assert not (root / ".journal").exists()
+
+    def _staged_erasure(self, store: Store, root: Path, state: str) -> tuple[str, bytes]:
+        """Files as an erasure leaves them when killed after staging its new version."""
+        person = store.save(Participant(role="citizen", name="Kim Erased"))
+        new = (json.dumps(to_data(person.evolve(name=None)), indent=2) + "\n").encode()
+        staged = version_file(root, person.id, 1).with_name(".00000001.json.rewrite")
+        staged.write_bytes(new)
+        body = {
+            "journal": 2,
+            "state": state,
+            "create": [],
+            "purge": [],
+            "rewrite": [[person.id, 1, hashlib.sha256(new).hexdigest()]],
+        }
+        (root / ".journal").write_text(json.dumps(body), encoding="utf-8")
+        return person.id, new
+
+    def test_pending_erasure_is_undone(self, store: Store, root: Path) -> None:
+        """An erasure killed before its commit point leaves the old version, staging gone."""
+        person, _ = self._staged_erasure(store, root, "pending")
+        assert store.get(person).name == "Kim Erased"  # type: ignore[attr-defined]
+        with open_store(root) as again:
+            assert again.get(person).name == "Kim Erased"  # type: ignore[attr-defined]
+            assert again.verify() == []
+        assert list(version_file(root, person, 1).parent.iterdir()) == [
+            version_file(root, person, 1)
+        ]
+
+    def test_committed_erasure_is_finished(self, store: Store, root: Path) -> None:
+        """An erasure killed after its commit point is finished when the store is opened."""
+        person, new = self._staged_erasure(store, root, "committed")
+        with open_store(root) as again:
+            assert again.get(person).name is None  # type: ignore[attr-defined]
+            assert again.verify() == []
+        assert version_file(root, person, 1).read_bytes() == new
+        assert b"Kim" not in b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
+
+    def test_an_erasure_failing_half_way_leaves_every_byte(self, store: Store, root: Path) -> None:
+        """A batch of rewrites with one stale rewrite writes no byte of any."""
+        person = store.save(Participant(role="citizen", name="Kim Kept"))
+        other = store.save(Objective(title="Kim Kept's idea"))
+        before = fingerprint(root)
+        stale = Rewrite(other.id, 7, ((other, to_data(other)),))
+        fine = Rewrite(person.id, 1, ((person, to_data(person.evolve(name=None))),))
+        with pytest.raises(ConflictError):
+            store._commit([fine, stale])
+        assert fingerprint(root) == before
 
     def test_unreadable_journal_is_named(self, store: Store, root: Path) -> None:
         """A journal this version cannot read stops reads with an error naming it."""
