@@ -13,6 +13,7 @@ from experiments import Learning, Note, Participant, Plugins, reports
 from experiments.checks import run_checks
 from experiments.cli import cli
 from experiments.errors import ConflictError, NotFoundError, StoreError
+from experiments.plugins import hookimpl
 from experiments.rollup import rollup
 from experiments.serialization import to_data, to_json
 from experiments.stores import Capability, Rewrite, Store, _erasure
@@ -169,6 +170,30 @@ class TestEraseKeepsTheCounts:
         assert "ada-quist" not in held
         assert "erased user's idea" in held
         assert [v.department for v in store.history(first.id)] == [None, "Library"]
+
+
+class _Listener:
+    def __init__(self) -> None:
+        self.rewritten: list[tuple[str, str]] = []
+
+    @hookimpl
+    def object_rewritten(self, kind: str, id: str) -> None:  # noqa: A002 - the hook's name
+        self.rewritten.append((kind, id))
+
+
+class TestEraseEvents:
+    """Plugins hear of every record an erasure rewrote, after it committed."""
+
+    def test_object_rewritten_for_each(self, plugins: Plugins) -> None:
+        """The participant and each record quoting them: one event each."""
+        listener = _Listener()
+        plugins.register(listener, "listener")
+        with experiments.connect("memory://", plugins=plugins) as store:
+            person = _record(store)
+            store.erase(person)
+        kinds = sorted(kind for kind, _ in listener.rewritten)
+        assert kinds == ["learning", "note", "participant"]
+        assert ("participant", person) in listener.rewritten
 
 
 class TestEraseRefuses:

@@ -111,7 +111,7 @@ def erase(store: Store, reference: Participant | str, *, vacuum: bool = False) -
         assert isinstance(person, Participant)
         changes, report = _plan(store, person)
         try:
-            store._commit(changes)  # noqa: SLF001 - one transaction of rewrites
+            store._apply(changes)  # noqa: SLF001 - one transaction of rewrites, then events
         except ConflictError:
             if attempt == _TRIES - 1:
                 raise

@@ -12,6 +12,7 @@ from experiments.events import (
     LearningRecorded,
     MeasurementRecorded,
     ObjectPurged,
+    ObjectRewritten,
     ObjectSaved,
 )
 from experiments.model import Decision, Experiment, ExperimentStatus, Learning, Measurement
@@ -38,7 +39,7 @@ def events_of(
     without one in the same write.  An import, and a create-if-absent that found the
     record already there, make no events: they changed no history.
     """
-    from experiments.stores.changes import Purge, Put  # noqa: PLC0415 - keeps this module light to import
+    from experiments.stores.changes import Purge, Put, Rewrite  # noqa: PLC0415 - keeps this module light to import
 
     decisions = {
         r.experiment: r
@@ -49,6 +50,9 @@ def events_of(
         if isinstance(change, Purge):
             if result is not None:
                 yield ObjectPurged(store=store, kind=result, id=change.id)
+            continue
+        if isinstance(change, Rewrite):
+            yield ObjectRewritten(store=store, kind=change.versions[-1][0].kind, id=change.id)
             continue
         if not isinstance(change, Put) or result is not change.record:
             continue
