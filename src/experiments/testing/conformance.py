@@ -491,6 +491,30 @@ class StoreConformance:
         assert gone.value.deleted_id == deleted.id
         assert store.resolve(deleted.id, Experiment, include_deleted=True).deleted
 
+    def test_erase_keeps_the_counts(self, store: Store) -> None:
+        """An erasure removes the name from every version and keeps what is counted."""
+        self.require(store, Capability.ERASURE)
+        programme = self._programme(store)
+        citizen = programme["citizen"]
+        learning = programme["learning"]
+        store.save(store.get(learning.id).evolve(insight="Anna came with her neighbour"))
+        counted = store.count("participation", stance="critical")
+        report = store.erase(citizen.id)
+        assert report.participant == citizen.id
+        assert "name" in report.removed
+        remainder = store.get(citizen.id)
+        assert isinstance(remainder, Participant)
+        assert (remainder.name, remainder.role, remainder.pseudonymous) == (
+            None,
+            Role.CITIZEN,
+            True,
+        )
+        assert store.count("participation", stance="critical") == counted
+        held = [to_data(r) for r in store.export()]
+        assert "Anna" not in repr(held)
+        assert learning.id in report.quoted_in
+        assert store.verify() == []
+
     def test_filters_resolve_references(self, store: Store) -> None:
         """A filter on a reference field takes a slug; an unknown one is an error."""
         programme = self._programme(store)
