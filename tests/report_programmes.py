@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+import jsonschema
 
 import experiments
 from experiments import (
@@ -37,6 +40,14 @@ MARKER = "Zyxwvu-Pseudonym-7Q3"
 SCRIPT = "<script>alert(1)</script>"
 PIPE = "left | right\nnext line"
 FORMULAS = ('=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A9)")
+
+
+def validator_for(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """A validator of documents against ``schema`` (draft 2020-12), formats checked."""
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def build_report(store: Store, objective: str | None = "welfare-in-100-days") -> Report:

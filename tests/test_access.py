@@ -13,17 +13,13 @@ import experiments
 from experiments import Learning, Participant, Participation, Plugins, access
 from experiments.errors import NotFoundError
 from experiments.stores import Store
-from report_programmes import municipality
+from report_programmes import municipality, validator_for
 from test_privacy import _run
 
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft202012Validator:
-    schema = access.schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
+    return validator_for(access.schema())
 
 
 def _listed(document: dict[str, Any]) -> set[tuple[str, str, tuple[str, ...], bool]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from experiments.checks._options import BOOLEAN_OPTION, DURATION_OPTION
@@ -257,16 +257,25 @@ def _consent_missing(context: CheckContext, options: Mapping[str, Any]) -> Itera
             )
 
 
-def _consent_withdrawn(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+def _once_each(
+    context: CheckContext, check: Check, due: Callable[[Participant], bool], message: str
+) -> Iterator[Finding]:
+    """A finding of ``check`` for each person taking part for whom ``due`` holds, once."""
     seen: set[str] = set()
     for _, person in _taking_part(context):
-        if person.id not in seen and consent_withdrawn(person.consent, context.at):
+        if person.id not in seen and due(person):
             seen.add(person.id)
-            yield CONSENT_WITHDRAWN.finding(
-                "withdrew their consent; erase their personal data (`experiments erase "
-                "--due`), which keeps the counts",
-                person,
-            )
+            yield check.finding(message, person)
+
+
+def _consent_withdrawn(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    yield from _once_each(
+        context,
+        CONSENT_WITHDRAWN,
+        lambda person: consent_withdrawn(person.consent, context.at),
+        "withdrew their consent; erase their personal data (`experiments erase --due`), "
+        "which keeps the counts",
+    )
 
 
 def _consent_other_purpose(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
@@ -288,18 +297,13 @@ def _consent_other_purpose(context: CheckContext, options: Mapping[str, Any]) ->
 
 
 def _retention_passed(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    seen: set[str] = set()
-    for _, person in _taking_part(context):
-        if person.id in seen or not retention_passed(
-            person.created_at, person.retention, context.at
-        ):
-            continue
-        seen.add(person.id)
-        yield RETENTION_PASSED.finding(
-            "is kept past their retention period; erase their personal data "
-            "(`experiments erase --due`), which keeps the counts",
-            person,
-        )
+    yield from _once_each(
+        context,
+        RETENTION_PASSED,
+        lambda person: retention_passed(person.created_at, person.retention, context.at),
+        "is kept past their retention period; erase their personal data (`experiments "
+        "erase --due`), which keeps the counts",
+    )
 
 
 _THINK_BIG = "Think big, start small"

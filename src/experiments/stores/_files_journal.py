@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import attrs
@@ -153,29 +153,15 @@ def recover(dirs: Dirs, store: Path) -> None:
 
 def undo(records: int, created: Iterable[tuple[str, int, str]]) -> None:
     """Remove versions a batch created (only if they hold what it wrote)."""
-    by_name: dict[str, list[tuple[int, str]]] = {}
-    for record_id, revision, wrote in created:
-        by_name.setdefault(encode_id(record_id), []).append((revision, wrote))
-    for name, versions in by_name.items():
-        try:
-            fd = _atomic.open_directory(name, records)
-        except FileNotFoundError:
-            continue
-        try:
-            for revision, wrote in versions:
-                try:
-                    content = _atomic.read_bytes(version_name(revision), fd)
-                except FileNotFoundError:
-                    continue
-                if digest(content) == wrote:
-                    os.unlink(version_name(revision), dir_fd=fd)
-            sweep(fd)
-            _atomic.fsync_directory(fd)
-        finally:
-            os.close(fd)
-        with contextlib.suppress(OSError):  # left alone unless empty
-            os.rmdir(name, dir_fd=records)
-    _atomic.fsync_directory(records)
+    for fd, versions in _each_record_dir(records, created, remove_empty=True):
+        for revision, wrote in versions:
+            try:
+                content = _atomic.read_bytes(version_name(revision), fd)
+            except FileNotFoundError:
+                continue
+            if digest(content) == wrote:
+                os.unlink(version_name(revision), dir_fd=fd)
+        sweep(fd)
 
 
 def staged_name(revision: int) -> str:
@@ -184,27 +170,36 @@ def staged_name(revision: int) -> str:
 
 
 def _each_record_dir(
-    records: int, versions: Iterable[tuple[str, int, str]]
-) -> Iterable[tuple[int, list[int]]]:
-    by_name: dict[str, list[int]] = {}
-    for record_id, revision, _ in versions:
-        by_name.setdefault(encode_id(record_id), []).append(revision)
-    for name, revisions in by_name.items():
+    records: int, versions: Iterable[tuple[str, int, str]], *, remove_empty: bool = False
+) -> Iterator[tuple[int, list[tuple[int, str]]]]:
+    """Each record directory that ``versions`` name, open, with its (revision, digest) pairs.
+
+    Each is flushed after the caller is done with it, then (``remove_empty``) removed if
+    nothing is left in it; the records directory is flushed at the end.
+    """
+    by_name: dict[str, list[tuple[int, str]]] = {}
+    for record_id, revision, sha in versions:
+        by_name.setdefault(encode_id(record_id), []).append((revision, sha))
+    for name, pairs in by_name.items():
         try:
             fd = _atomic.open_directory(name, records)
         except FileNotFoundError:
             continue
         try:
-            yield fd, revisions
+            yield fd, pairs
             _atomic.fsync_directory(fd)
         finally:
             os.close(fd)
+        if remove_empty:
+            with contextlib.suppress(OSError):  # left alone unless empty
+                os.rmdir(name, dir_fd=records)
+    _atomic.fsync_directory(records)
 
 
 def unstage(records: int, rewrite: Iterable[tuple[str, int, str]]) -> None:
     """Remove what an erasure staged and did not commit: the old versions stand."""
-    for fd, revisions in _each_record_dir(records, rewrite):
-        for revision in revisions:
+    for fd, versions in _each_record_dir(records, rewrite):
+        for revision, _ in versions:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(staged_name(revision), dir_fd=fd)
 
@@ -214,8 +209,8 @@ def finish_rewrite(records: int, rewrite: Iterable[tuple[str, int, str]]) -> Non
 
     A staged file already renamed is gone: that version is done.
     """
-    for fd, revisions in _each_record_dir(records, rewrite):
-        for revision in revisions:
+    for fd, versions in _each_record_dir(records, rewrite):
+        for revision, _ in versions:
             with contextlib.suppress(FileNotFoundError):
                 os.replace(
                     staged_name(revision), version_name(revision), src_dir_fd=fd, dst_dir_fd=fd
