@@ -189,6 +189,9 @@ class TestEraseDue:
         before = repr(rollup(store, None, at=AT))
         reports = store.erase_due(AT)
         assert {r.participant for r in reports} == due
+        assert all("consent" in r.removed for r in reports)
+        for version in store.history(people["expired"].id):
+            assert (version.consent, version.retention, version.name) == (None, None, None)
         assert repr(rollup(store, None, at=AT)) == before
         assert store.due_for_erasure(AT) == []
         held = "".join(to_json(r) for r in store.export())

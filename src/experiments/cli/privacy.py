@@ -48,12 +48,12 @@ def erase(
 ) -> None:
     """Erase a person from every version, keeping what the roll-up counts.
 
-    Removes the participant's name, slug, tags and metadata from every version, and
-    their name from the free text of every other record; keeps role, internal or
-    external, department and each participation's stance and depth, so the figures
-    stay.  Says what was removed, what was kept, and what the backend did with the old
-    data.  --due erases everyone whose consent is withdrawn or retention has passed.
-    Asks first, unless --yes.
+    Removes the participant's name, slug, consent, retention, tags and metadata from
+    every version, and their name from the free text of every other record; keeps
+    role, internal or external, department and each participation's stance and depth,
+    so the figures stay.  Says what was removed, what was kept, and what the backend
+    did with the old data.  --due erases everyone whose consent is withdrawn or
+    retention has passed.  Asks first, unless --yes.
     """
     if due == (participant is not None):
         fail("give a PARTICIPANT_ID or --due, not both and not neither")

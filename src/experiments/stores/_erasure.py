@@ -32,8 +32,10 @@ __all__ = ["KEPT", "due", "erase", "erased"]
 
 #: What an erasure keeps of a participant: what the roll-up counts.
 KEPT: Final = ("role", "external", "department", "pseudonymous", "participations")
-#: What an erasure takes out of every version of the participant, besides quotes.
-_REMOVED: Final = (*Participant.personal_fields, "tags", "metadata")
+#: What an erasure takes out of every version of the participant, besides quotes: the
+#: personal fields, the consent and retention that were about them, and tags and
+#: metadata, which may hold anything (a phone number, a case number).
+_REMOVED: Final = (*Participant.personal_fields, "consent", "retention", "tags", "metadata")
 #: What the remainder's metadata says, so that nobody erases it twice.
 ERASED: Final = "erased"
 #: Attempts when other writers keep changing what the erasure rewrites.
@@ -48,7 +50,7 @@ def erased(person: Participant) -> bool:
 def _remainder(version: Participant, names: Mapping[str, str]) -> Participant:
     kept = without_quotes(version, names)
     assert isinstance(kept, Participant)
-    blank: dict[str, Any] = dict.fromkeys(Participant.personal_fields)
+    blank: dict[str, Any] = dict.fromkeys((*Participant.personal_fields, "consent", "retention"))
     return attrs.evolve(kept, **blank, tags=frozenset(), metadata={ERASED: True})
 
 

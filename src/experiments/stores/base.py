@@ -526,14 +526,14 @@ class Store(Backend):
     def erase(self, participant: Participant | str, *, vacuum: bool = False) -> ErasureReport:
         """Erase a person from every version in the store, keeping what the roll-up counts.
 
-        Every version of the participant loses its name, slug, tags and metadata, and
-        every version of every other record loses the free text that quotes the name or
-        slug (it reads ``erased citizen`` instead).  What stays is the anonymous remainder:
-        the role, internal or external, the department, whether they took part under a
-        pseudonym, and each participation with its stance and depth, so the roll-up,
-        the checks and the reports give the same figures before and after.  All of it
-        is one transaction; the backend then frees the old data (see
-        :attr:`ErasureReport.freed`), and ``vacuum`` asks PostgreSQL to rewrite its
+        Every version of the participant loses its name, slug, consent, retention, tags
+        and metadata, and every version of every other record loses the free text that
+        quotes the name or slug (it reads ``erased citizen`` instead).  What stays is the
+        anonymous remainder: the role, internal or external, the department, whether
+        they took part under a pseudonym, and each participation with its stance and
+        depth, so the roll-up, the checks and the reports give the same figures before
+        and after.  All of it is one transaction; the backend then frees the old data
+        (see :attr:`ErasureReport.freed`), and ``vacuum`` asks PostgreSQL to rewrite its
         tables at once (``VACUUM FULL`` and ``CHECKPOINT``, which lock the tables).
 
         Raises:
