@@ -259,6 +259,31 @@ class TestRewriteIsAllOrNothing:
         assert "Kim" not in "".join(to_json(r) for r in store.export())
 
 
+class TestEraseSweeps:
+    """A record that came to quote the person while the erasure ran is rewritten too."""
+
+    def test_a_note_written_between_the_scan_and_the_commit(
+        self, any_store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The note a writer adds after the scan is found and rewritten after the commit."""
+        store = any_store
+        person = store.save(Participant(role="citizen", name="Kim Late"))
+        walks = store.save(experiments.Experiment(title="Walks"))
+        scan = _erasure._versions_by_id
+        added: list[str] = []
+
+        def scanning(store_: Store) -> Iterator[list[Any]]:
+            yield from scan(store_)
+            if not added:  # the writer gets in right after the first scan: certain
+                added.append(store.save(Note(experiment=walks, text="Kim Late came")).id)
+
+        monkeypatch.setattr(_erasure, "_versions_by_id", scanning)
+        report = store.erase(person)
+        assert added[0] in report.quoted_in
+        assert report.warnings == ()
+        assert "Kim" not in "".join(to_json(r) for r in store.export())
+
+
 class TestEraseCommand:
     """`experiments erase` asks, erases, and says what was removed and kept."""
 

@@ -25,6 +25,7 @@ def _told(report: ErasureReport) -> dict[str, Any]:
         "versions": report.versions,
         "quoted_in": list(report.quoted_in),
         "freed": report.freed,
+        "warnings": list(report.warnings),
     }
 
 
@@ -65,6 +66,8 @@ def erase(
         if people:
             confirm(yes, f"Erase the personal data of {len(people)} participant(s)?", "erase")
         reports = store.erase_due(at, vacuum=vacuum)
+        for warning in (w for r in reports for w in r.warnings):
+            click.echo(f"warning: {warning}", err=True)
         state.emit(
             [_told(r) for r in reports],
             lambda: "\n".join(str(r) for r in reports) or "nobody is due for erasure",
@@ -78,6 +81,8 @@ def erase(
         "erase",
     )
     report = store.erase(person, vacuum=vacuum)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     state.emit(_told(report), str(report))
 
 

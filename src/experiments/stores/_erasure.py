@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from experiments.errors import ConflictError, StoreError
+from experiments.errors import ConflictError, ExperimentsError, StoreError
 from experiments.model import Participant, Record
 from experiments.model._time import DateTimeLike, argument, now, parse_datetime
 from experiments.model.asof import consent_withdrawn, retention_passed
@@ -67,7 +67,22 @@ def _versions_by_id(store: Store) -> Iterator[list[Record]]:
         yield group
 
 
-def _plan(store: Store, person: Participant) -> tuple[list[Change], ErasureReport]:
+def _quoting(store: Store, person: str, names: Mapping[str, str]) -> tuple[list[Change], list[str]]:
+    """Rewrites of every other record whose free text quotes ``names``, and their ids."""
+    changes: list[Change] = []
+    quoted: list[str] = []
+    for versions in _versions_by_id(store):
+        if versions[0].id == person:
+            continue
+        rewritten = [without_quotes(v, names) for v in versions]
+        if rewritten != versions:
+            quoted.append(versions[0].id)
+            pairs = tuple((v, to_data(v)) for v in rewritten)
+            changes.append(Rewrite(versions[0].id, versions[-1].revision, pairs))
+    return changes, quoted
+
+
+def _plan(store: Store, person: Participant) -> tuple[list[Change], ErasureReport, dict[str, str]]:
     history = [v for v in store.history(person.id) if isinstance(v, Participant)]
     names = {
         text: f"erased {person.role.value}"
@@ -80,15 +95,7 @@ def _plan(store: Store, person: Participant) -> tuple[list[Change], ErasureRepor
     changes: list[Change] = [
         Rewrite(person.id, history[-1].revision, tuple((v, to_data(v)) for v in remainder))
     ]
-    quoted: list[str] = []
-    for versions in _versions_by_id(store):
-        if versions[0].id == person.id:
-            continue
-        rewritten = [without_quotes(v, names) for v in versions]
-        if rewritten != versions:
-            quoted.append(versions[0].id)
-            pairs = tuple((v, to_data(v)) for v in rewritten)
-            changes.append(Rewrite(versions[0].id, versions[-1].revision, pairs))
+    quoting, quoted = _quoting(store, person.id, names)
     report = ErasureReport(
         participant=person.id,
         removed=tuple(removed),
@@ -97,7 +104,35 @@ def _plan(store: Store, person: Participant) -> tuple[list[Change], ErasureRepor
         quoted_in=tuple(quoted),
         freed="",
     )
-    return changes, report
+    return changes + quoting, report, names
+
+
+def _sweep(store: Store, person: str, names: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """Rewrite what came to quote the person while the erasure ran: (ids, warnings).
+
+    The erasure is committed by then: nothing here may make it look as if it failed.
+    """
+    swept: list[str] = []
+    for _ in range(_TRIES):
+        try:
+            changes, quoted = _quoting(store, person, names)
+            if not changes:
+                return swept, []
+            store._apply(changes)  # noqa: SLF001 - rewrites, as the erasure itself
+        except ConflictError:
+            continue  # a quoting record changed meanwhile: look again
+        except ExperimentsError as exc:
+            failed = (
+                "the erasure is done, but looking for records that came to quote the person "
+                f"while it ran failed ({exc}); run the erasure again to rewrite them"
+            )
+            return swept, [failed]
+        swept += quoted
+    busy = (
+        "the erasure is done, but records that quote the person kept changing while it "
+        "ran; run the erasure again to rewrite them"
+    )
+    return swept, [busy]
 
 
 def erase(store: Store, reference: Participant | str, *, vacuum: bool = False) -> ErasureReport:
@@ -111,15 +146,17 @@ def erase(store: Store, reference: Participant | str, *, vacuum: bool = False) -
     for attempt in range(_TRIES):
         person = store.resolve(reference, Participant, include_deleted=True)
         assert isinstance(person, Participant)
-        changes, report = _plan(store, person)
+        changes, report, names = _plan(store, person)
         try:
             store._apply(changes)  # noqa: SLF001 - one transaction of rewrites, then events
         except ConflictError:
             if attempt == _TRIES - 1:
                 raise
             continue  # someone wrote meanwhile: plan again from what is stored now
+        swept, warnings = _sweep(store, person.id, names)
         freed = store._free_erased(vacuum=vacuum)  # noqa: SLF001 - the backend's own step
-        return attrs.evolve(report, freed=freed)
+        quoted = tuple(dict.fromkeys([*report.quoted_in, *swept]))
+        return attrs.evolve(report, quoted_in=quoted, freed=freed, warnings=tuple(warnings))
     raise AssertionError  # pragma: no cover - the loop returns or raises
 
 

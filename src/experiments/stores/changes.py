@@ -125,7 +125,8 @@ class ErasureReport:
     name the fields; ``versions`` counts the participant's versions rewritten;
     ``quoted_in`` lists the other records whose free text quoted the person and was
     rewritten (every version); ``freed`` says what the backend did with the space the
-    old data took.
+    old data took; ``warnings`` what went wrong after the erasure was committed (it
+    stands), such as records that came to quote the person while it ran.
     """
 
     participant: str
@@ -134,6 +135,7 @@ class ErasureReport:
     versions: int
     quoted_in: tuple[str, ...]
     freed: str
+    warnings: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         removed = ", ".join(self.removed) or "nothing (no personal field was set)"
