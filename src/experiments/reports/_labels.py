@@ -133,6 +133,7 @@ MOVES: Final = (
     N_("brave move", "Create and sprint together"),
     N_("brave move", "Follow up on actions and results"),
     N_("brave move", "Find and magnify what works"),
+    N_("brave move", "Respect the people let in"),
 )
 
 
@@ -157,6 +158,18 @@ CHECKS: Final = (
         "check",
         "A hypothesis judged supported whose criterion its latest measurement does not meet.",
     ),
+    N_(
+        "check",
+        "An external participant taking part without recorded consent, where the programme "
+        "requires it (option external, off by default).",
+    ),
+    N_("check", "A participant who withdrew their consent and is not erased."),
+    N_(
+        "check",
+        "A participant whose consent is for another purpose than an experiment they take "
+        "part in (its slug or id, an objective's, or one of its tags).",
+    ),
+    N_("check", "A participant kept past their retention period and not erased."),
 )
 
 
