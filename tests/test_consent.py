@@ -203,6 +203,24 @@ class TestEraseDue:
         assert not [f for f in found if f.check.startswith("privacy/retention-passed")]
 
 
+class TestEraseReachesConsents:
+    """A name in another participant's consent (who recorded it) is erased too."""
+
+    def test_recorded_by_is_rewritten(self, plugins: Plugins) -> None:
+        """Erasing the worker who recorded a consent leaves their role in its place."""
+        with experiments.connect("memory://", plugins=plugins) as store:
+            worker = store.save(Participant(role="frontline-employee", name="Rita Recorder"))
+            citizen = store.save(
+                Participant(role="citizen", consent=_consent(recorded_by="Rita Recorder"))
+            )
+            report = store.erase(worker)
+            assert citizen.id in report.quoted_in
+            consent = store.get(citizen.id).consent
+            assert consent is not None
+            assert consent.recorded_by == "erased frontline-employee"
+            assert consent.purpose == "art-for-families"
+
+
 class TestCommands:
     """`experiments consent` records and withdraws; `erase --due` erases who is due."""
 

@@ -50,6 +50,14 @@ class _Quotes:
             return frozenset(self.replace(v) for v in value)
         if isinstance(value, Mapping):
             return {k: self.replace(v) for k, v in value.items()}
+        if attrs.has(type(value)):  # a consent, a criterion: text in their fields too
+            changed = {}
+            for field in attrs.fields(type(value)):
+                before = getattr(value, field.name)
+                after = self.replace(before)
+                if after != before:
+                    changed[field.name] = after
+            return attrs.evolve(value, **changed) if changed else value
         return value
 
 
@@ -71,7 +79,8 @@ def unquoted(record: R, replacements: Mapping[str, str], references: Iterable[st
     """``record`` with every whole-word mention of a name replaced as ``replacements`` say.
 
     Ids, slugs, the fields in ``references`` (ids of other records) and enum values are
-    left as they are; strings in lists, tags and metadata are text too.
+    left as they are; strings in lists, tags, metadata and nested values (a consent's
+    ``recorded_by``) are text too.
     """
     found = _Quotes(replacements)
     if found.pattern is None:
