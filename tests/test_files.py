@@ -595,8 +595,12 @@ class TestRecovery:
         ]
 
     def test_committed_erasure_is_finished(self, store: Store, root: Path) -> None:
-        """An erasure killed after its commit point is finished when the store is opened."""
+        """An erasure killed after its commit point reads as done, and is finished on open."""
         person, new = self._staged_erasure(store, root, "committed")
+        assert store.get(person).name is None  # type: ignore[attr-defined]  # read at once
+        assert store.history(person)[0].name is None  # type: ignore[attr-defined]
+        assert [to_data(r)["name"] for r in store.export() if r.id == person] == [None]
+        assert [d.location for d in store.verify()] == [str(root / ".journal")]
         with open_store(root) as again:
             assert again.get(person).name is None  # type: ignore[attr-defined]
             assert again.verify() == []

@@ -107,6 +107,9 @@ class View:
 
     hidden: frozenset[tuple[str, int]] = frozenset()
     gone: frozenset[str] = frozenset()
+    #: Versions a committed erasure replaces: read from their staged file while it is
+    #: still there (see :func:`staged_name`), so readers see the erasure at once.
+    rewritten: frozenset[tuple[str, int]] = frozenset()
 
     @classmethod
     def of(cls, journal: Journal | None) -> View:
@@ -114,7 +117,10 @@ class View:
             return cls()
         if journal.state == "pending":
             return cls(hidden=frozenset((encode_id(i), r) for i, r, _ in journal.create))
-        return cls(gone=frozenset(encode_id(i) for i in journal.purge))
+        return cls(
+            gone=frozenset(encode_id(i) for i in journal.purge),
+            rewritten=frozenset((encode_id(i), r) for i, r, _ in journal.rewrite),
+        )
 
 
 def read_journal(root: int, store: Path) -> Journal | None:

@@ -23,7 +23,7 @@ from experiments.model._validate import ID_PATTERN
 from experiments.serialization import SCHEMA_VERSION
 from experiments.stores import _atomic
 from experiments.stores._filenames import encode_id, is_temporary, revision_of, version_name
-from experiments.stores._files_journal import View, read_journal
+from experiments.stores._files_journal import View, read_journal, staged_name
 from experiments.stores._files_layout import (
     JOURNAL,
     MARKER,
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["Listing", "Reader", "parse_version"]
 
 #: (id, directory name, visible revisions) of each record.
-Listing = list[tuple[str, str, list[int]]]
+Listing = list[tuple[str, str, list[int], frozenset[int]]]
 
 
 class Reader:
@@ -79,11 +79,23 @@ class Reader:
                 found.append(revision)
         return sorted(found)
 
-    def read(self, fd: int, name: str, revision: int) -> dict[str, Any]:
-        """A version's data; StoreError naming the file if it cannot be read."""
-        path = self.path / RECORDS / name / version_name(revision)
+    def read(self, fd: int, name: str, revision: int, *, staged: bool = False) -> dict[str, Any]:
+        """A version's data; StoreError naming the file if it cannot be read.
+
+        ``staged``: a committed erasure replaces this version, and its new content is
+        read from where it was staged until it is renamed in place.
+        """
+        if staged:
+            try:
+                return self._read_file(fd, name, revision, staged_name(revision))
+            except FileNotFoundError:
+                pass  # renamed in place already
+        return self._read_file(fd, name, revision, version_name(revision))
+
+    def _read_file(self, fd: int, name: str, revision: int, entry: str) -> dict[str, Any]:
+        path = self.path / RECORDS / name / entry
         try:
-            return parse_version(_atomic.read_bytes(version_name(revision), fd), name, revision)
+            return parse_version(_atomic.read_bytes(entry, fd), name, revision)
         except _atomic.LinkError as exc:
             raise link_refused(path, exc) from None
         except Unreadable as exc:
@@ -102,7 +114,10 @@ class Reader:
                 return []
             try:
                 revisions = self.revisions(fd, name, view)
-                return [self.read(fd, name, r) for r in _chosen(revisions, every=every)]
+                return [
+                    self.read(fd, name, r, staged=(name, r) in view.rewritten)
+                    for r in _chosen(revisions, every=every)
+                ]
             finally:
                 os.close(fd)
 
@@ -132,7 +147,8 @@ class Reader:
                 finally:
                     os.close(fd)
                 if revisions and record_id is not None:
-                    listed.append((record_id, name, revisions))
+                    staged = frozenset(r for r in revisions if (name, r) in view.rewritten)
+                    listed.append((record_id, name, revisions, staged))
         listed.sort()
         return listed
 
@@ -144,7 +160,7 @@ class Reader:
             with self.directory.open_dirs() as dirs:
                 if dirs.records is None:
                     return
-                for _, name, revisions in listed:
+                for _, name, revisions, staged in listed:
                     self.directory.check_open()
                     try:
                         fd = _atomic.open_directory(name, dirs.records)
@@ -153,7 +169,7 @@ class Reader:
                     try:
                         for revision in _chosen(revisions, every=every):
                             try:
-                                data = self.read(fd, name, revision)
+                                data = self.read(fd, name, revision, staged=revision in staged)
                             except FileNotFoundError:
                                 break  # purged since the listing
                             if kind is None or data["kind"] == kind:
@@ -255,6 +271,8 @@ class Reader:
             )
         if (name, revision) in view.hidden or name in view.gone:
             return None
+        if (name, revision) in view.rewritten and _present(staged_name(revision), fd):
+            entry, path = staged_name(revision), path.with_name(staged_name(revision))
         try:
             return parse_version(_atomic.read_bytes(entry, fd), name, revision)
         except _atomic.LinkError as exc:
@@ -264,6 +282,15 @@ class Reader:
             return Damage(str(path), f"{exc}; {RESTORE}", record_id)
         except OSError as exc:
             return Damage(str(path), _cannot_read(exc), record_id)
+
+
+def _present(entry: str, fd: int) -> bool:
+    """Whether the directory ``fd`` holds ``entry`` (a committed erasure's staged file)."""
+    try:
+        os.stat(entry, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def parse_version(raw: bytes, name: str, revision: int) -> dict[str, Any]:
