@@ -218,6 +218,12 @@ class TestEraseRefuses:
             assert store.get(person.id).name == "Bo"
 
 
+def _late_kim(store: Store) -> tuple[Participant, experiments.Experiment]:
+    """A person to erase, and an experiment that notes about them are written on."""
+    person = store.save(Participant(role="citizen", name="Kim Late"))
+    return person, store.save(experiments.Experiment(title="Walks"))
+
+
 class TestRewriteIsAllOrNothing:
     """The change erasure commits: all its rewrites, or none, on every backend."""
 
@@ -238,9 +244,8 @@ class TestRewriteIsAllOrNothing:
     ) -> None:
         """A record changed between planning and committing is rewritten as it is now."""
         store = any_store
-        person = store.save(Participant(role="citizen", name="Kim Late"))
-        note_on = store.save(experiments.Experiment(title="Walks"))
-        note = store.save(Note(experiment=note_on, text="Kim Late came"))
+        person, walks = _late_kim(store)
+        note = store.save(Note(experiment=walks, text="Kim Late came"))
         planned = _erasure._plan
         calls = []
 
@@ -267,8 +272,7 @@ class TestEraseSweeps:
     ) -> None:
         """The note a writer adds after the scan is found and rewritten after the commit."""
         store = any_store
-        person = store.save(Participant(role="citizen", name="Kim Late"))
-        walks = store.save(experiments.Experiment(title="Walks"))
+        person, walks = _late_kim(store)
         scan = _erasure._versions_by_id
         added: list[str] = []
 
