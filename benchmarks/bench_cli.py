@@ -1,10 +1,16 @@
-"""How long `experiments list` takes as a whole process on a store of N experiments.
+"""How long the shell waits for `experiments`, as a ratio to importing the library alone.
 
 A person at a terminal and a cron job both pay for the interpreter, the imports,
-opening the store and printing.  This fills a store with N experiments (once), then
-runs `experiments list experiments` (text, and --json) several times and reports the
-median and the fastest run of each.
+opening the store and printing.  The floor is ``python -c "import experiments"``: the
+least any command of the library can cost.  In turns, several times a round, fresh
+processes run the floor, ``experiments --version`` and ``experiments list experiments``
+on a store of N experiments (filled once; a store already holding N is used as it is).
 
+``ratio`` is a command's time over the floor's in the same round.  The command is the
+``experiments`` script installed next to this Python (``python -m experiments`` when
+there is none), as users run it.
+
+    python benchmarks/bench_cli.py
     python benchmarks/bench_cli.py --store sqlite:///cli.db --n 1000
 
 The last line printed is one JSON object with the figures.
@@ -12,87 +18,112 @@ The last line printed is one JSON object with the figures.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import statistics
 import subprocess
 import sys
-import time
+import tempfile
+from pathlib import Path
 from typing import Any
+
+import _measure
 
 import experiments
 from experiments import Experiment, Objective, Plugins
 from experiments.stores import StoreURL
 
+#: The ratio to the floor each command should stay at or under.
+GOALS = {"version": 1.1, "list": 1.3}
+RUNS_PER_ROUND = 3
+
 
 def fill(url: str, n: int) -> None:
+    """N experiments in the store, unless it holds N already."""
     with experiments.connect(url, plugins=Plugins(autoload=False), create=True) as store:
-        if store.count(Experiment) >= n:
+        held = store.count(Experiment)
+        if held >= n:
             return
         objective = store.create_if_absent(Objective(title="Welfare", slug="welfare"))
         store.save_all(
             Experiment(
                 title=f"Experiment {k}", objectives=[objective], time_box="P4W", owner="Culture"
             )
-            for k in range(n - store.count(Experiment))
+            for k in range(held, n)
         )
 
 
-def timed(url: str, *args: str, repeat: int) -> dict[str, Any]:
-    env = {**os.environ, "EXPERIMENTS_STORE": url, "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    # An installed package has its bytecode compiled; a source checkout gets it on the
-    # first (uncounted) run, unless bytecode writing is off.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    seconds = []
-    lines = 0
-    for run in range(repeat + 1):
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "experiments", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        if run:
-            seconds.append(time.perf_counter() - started)
+def command() -> list[str]:
+    """How users start the command line: the installed script, else ``python -m``."""
+    script = Path(sys.executable).parent / "experiments"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "experiments"]
+
+
+def run(argv: list[str], url: str) -> float:
+    """Seconds one fresh process takes (it must succeed)."""
+    environment = _measure.process_environment(EXPERIMENTS_STORE=url)
+
+    def go() -> None:
+        done = subprocess.run(argv, capture_output=True, text=True, env=environment, check=False)
         if done.returncode != 0:
-            raise SystemExit(f"experiments {' '.join(args)} failed:\n{done.stderr}")
-        lines = len(done.stdout.splitlines())
-    return {
-        "median_seconds": statistics.median(seconds),
-        "best_seconds": min(seconds),
-        "lines": lines,
-    }
+            raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
+
+    return _measure.timed(go)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", required=True, help="store URL")
-    parser.add_argument("--n", type=int, default=1000, help="experiments (default 1000)")
-    parser.add_argument("--repeat", type=int, default=7, help="runs of each command")
-    args = parser.parse_args()
-    fill(args.store, args.n)
-    text = timed(args.store, "list", "experiments", repeat=args.repeat)
-    as_json = timed(args.store, "--json", "list", "experiments", repeat=args.repeat)
-    baseline = timed(args.store, "--version", repeat=args.repeat)
-    figures = {
-        "n": args.n,
-        "store": StoreURL.parse(args.store).redacted,
-        "list_median_seconds": round(text["median_seconds"], 3),
-        "list_best_seconds": round(text["best_seconds"], 3),
-        "list_json_median_seconds": round(as_json["median_seconds"], 3),
-        "version_median_seconds": round(baseline["median_seconds"], 3),
-        "lines": text["lines"],
-        "runs": args.repeat,
+    parser = _measure.parser(__doc__)
+    parser.add_argument("--n", type=int, help="experiments in the store (default 1000)")
+    options = parser.parse_args()
+    rounds = _measure.rounds_of(options)
+    n = options.n or (12 if options.quick else 1000)
+    runs_per_round = 1 if options.quick else RUNS_PER_ROUND
+    load_before = _measure.load()
+    with tempfile.TemporaryDirectory() as scratch:
+        url = options.store or f"sqlite:///{Path(scratch) / 'cli.db'}"
+        fill(url, n)
+        contenders = {
+            "floor": [sys.executable, "-c", "import experiments"],
+            "version": [*command(), "--version"],
+            "list": [*command(), "list", "experiments"],
+        }
+        for argv in contenders.values():  # bytecode written, files in the page cache
+            run(argv, url)
+        seconds = _measure.interleaved(
+            rounds,
+            {name: (lambda _, __, argv=argv: run(argv, url)) for name, argv in contenders.items()},
+            runs_per_round,
+        )
+    rows: dict[str, Any] = {
+        name: _measure.against_floor(
+            seconds[name],
+            seconds["floor"],
+            work=runs_per_round,
+            unit="runs/s",
+            goal=GOALS[name],
+        )
+        for name in ("version", "list")
     }
-    print(
-        f"`experiments list experiments` on {args.n}: {figures['list_median_seconds']}s median "
-        f"(--json {figures['list_json_median_seconds']}s; startup alone "
-        f"{figures['version_median_seconds']}s)"
+    for name, row in rows.items():
+        row["seconds"] = _measure.spread([s / runs_per_round for s in seconds[name]])
+    figures = {
+        "benchmark": "cli",
+        "store": StoreURL.parse(url).redacted,
+        "n": n,
+        "rounds": rounds,
+        "runs_per_round": runs_per_round,
+        "command": " ".join(Path(part).name for part in command()),
+        "load_before": load_before,
+        "load_after": _measure.load(),
+        "floor_seconds": _measure.spread([s / runs_per_round for s in seconds["floor"]]),
+        **rows,
+    }
+    version, listing = rows["version"], rows["list"]
+    _measure.report(
+        figures,
+        f"`experiments --version`: {version['ratio']['median']}x the import's time "
+        f"({version['ratio']['min']}-{version['ratio']['max']}); "
+        f"`experiments list experiments` on {n}: {listing['seconds']['median']}s, "
+        f"{listing['ratio']['median']}x ({listing['ratio']['min']}-{listing['ratio']['max']}); "
+        f"{rounds} rounds of {runs_per_round}",
     )
-    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

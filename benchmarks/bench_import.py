@@ -2,93 +2,81 @@
 
 Each measurement is a whole fresh process, ``python -c "import experiments"`` against
 ``python -c "import attrs, cattrs, pendulum, pluggy"``, so interpreter start-up is in
-both and cancels out of the comparison as far as it can.  The two are run in turns
-(alternating which goes first) so that a busy machine slows both alike; one warm-up
-run of each fills the bytecode caches first.  The target is a ratio of at most 1.5.
+both and cancels out of the comparison as far as it can.  The two run in turns, several
+times a round, the order alternating, so that a busy machine slows both alike; one
+warm-up run of each fills the bytecode caches first.  The goal is a ratio of at most
+1.5.
 
-Usage::
+    python benchmarks/bench_import.py [--rounds 5] [--python /path/to/python]
 
-    python benchmarks/bench_import.py [--runs 15] [--python /path/to/python]
-
-The last line printed is one JSON object with the medians in milliseconds, the ratio
-and the number of runs, for scripts to read.
+The last line printed is one JSON object with the figures.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import statistics
 import subprocess
 import sys
-import time
+
+import _measure
 
 LIBRARY = "import experiments"
 DEPENDENCIES = "import attrs, cattrs, pendulum, pluggy"
-TARGET = 1.5
+GOAL = 1.5
+RUNS_PER_ROUND = 3
 
 
 def run_once(python: str, code: str) -> float:
-    """Milliseconds one fresh process takes to run ``code`` (which must succeed)."""
-    # Bytecode as an installed package has it: written by the warm-up run if need be.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    start = time.perf_counter()
-    subprocess.run([python, "-c", code], check=True, env=env)
-    return (time.perf_counter() - start) * 1000
+    """Seconds one fresh process takes to run ``code`` (which must succeed)."""
+    environment = _measure.process_environment()
+    return _measure.timed(lambda: subprocess.run([python, "-c", code], check=True, env=environment))
 
 
-def measure(python: str, runs: int) -> tuple[list[float], list[float]]:
-    """``runs`` timings of the library import and of the dependencies' import, in turns."""
-    run_once(python, LIBRARY)
-    run_once(python, DEPENDENCIES)
-    library: list[float] = []
-    dependencies: list[float] = []
-    for index in range(runs):
-        if index % 2 == 0:
-            library.append(run_once(python, LIBRARY))
-            dependencies.append(run_once(python, DEPENDENCIES))
-        else:
-            dependencies.append(run_once(python, DEPENDENCIES))
-            library.append(run_once(python, LIBRARY))
-    return library, dependencies
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="runs of each (default 15)")
+def main() -> None:
+    parser = _measure.parser(__doc__, store=False)
     parser.add_argument(
         "--python", default=sys.executable, help="interpreter to measure (default: this one)"
     )
-    args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
-
-    library, dependencies = measure(args.python, args.runs)
-    library_ms = statistics.median(library)
-    dependencies_ms = statistics.median(dependencies)
-    ratio = library_ms / dependencies_ms
-    for code, timings, median in (
-        (LIBRARY, library, library_ms),
-        (DEPENDENCIES, dependencies, dependencies_ms),
-    ):
-        print(
-            f"{code:<40} median {median:7.1f} ms  (min {min(timings):.1f}, max {max(timings):.1f})"
-        )
-    verdict = "within" if ratio <= TARGET else "ABOVE"
-    print(f"ratio {ratio:.2f}, {verdict} the target of {TARGET} ({args.runs} runs each)")
-    print(
-        json.dumps(
-            {
-                "import_experiments_ms": round(library_ms, 1),
-                "import_dependencies_ms": round(dependencies_ms, 1),
-                "ratio": round(ratio, 3),
-                "runs": args.runs,
-            }
-        )
+    options = parser.parse_args()
+    rounds = _measure.rounds_of(options)
+    runs_per_round = 1 if options.quick else RUNS_PER_ROUND
+    load_before = _measure.load()
+    run_once(options.python, LIBRARY)
+    run_once(options.python, DEPENDENCIES)
+    seconds = _measure.interleaved(
+        rounds,
+        {
+            "library": lambda _, __: run_once(options.python, LIBRARY),
+            "dependencies": lambda _, __: run_once(options.python, DEPENDENCIES),
+        },
+        runs_per_round,
     )
-    return 0
+    row = _measure.against_floor(
+        seconds["library"], seconds["dependencies"], work=runs_per_round, unit="runs/s", goal=GOAL
+    )
+    figures = {
+        "benchmark": "import",
+        "rounds": rounds,
+        "runs_per_round": runs_per_round,
+        "load_before": load_before,
+        "load_after": _measure.load(),
+        "import_experiments_ms": _measure.spread(
+            [s / runs_per_round * 1000 for s in seconds["library"]], 1
+        ),
+        "import_dependencies_ms": _measure.spread(
+            [s / runs_per_round * 1000 for s in seconds["dependencies"]], 1
+        ),
+        "ratio": row["ratio"],
+        "goal_ratio": GOAL,
+        "meets_goal": row["meets_goal"],
+    }
+    _measure.report(
+        figures,
+        f"{LIBRARY}: {figures['import_experiments_ms']['median']} ms, "
+        f"{DEPENDENCIES}: {figures['import_dependencies_ms']['median']} ms; ratio "
+        f"{row['ratio']['median']} ({row['ratio']['min']}-{row['ratio']['max']}), goal "
+        f"{GOAL}; {rounds} rounds of {runs_per_round}",
+    )
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

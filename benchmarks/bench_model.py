@@ -1,9 +1,9 @@
 """How fast records are built: every field converted and checked, as a bulk save needs.
 
 Builds N experiments (a title, a time box, an objective, an owner) and N measurements
-(a value, a metric, an experiment, a time), each kind ``--repeat`` times; the fastest
-round counts, as one run of a fraction of a second is at the mercy of the machine.
-Time is the process's CPU time, so other work on a shared machine does not count.
+(a value, a metric, an experiment, a time), each kind once a round; the median and the
+range over the rounds are reported.  Time is the process's CPU time, so other work on
+a shared machine counts as little as it can.
 
     python benchmarks/bench_model.py --n 10000
 
@@ -12,12 +12,10 @@ The last line printed is one JSON object with the figures (microseconds per reco
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-import timeit
 from collections.abc import Callable
 
+import _measure
 import pendulum
 
 from experiments import Experiment, Measurement, Record
@@ -53,19 +51,37 @@ def measurements(n: int) -> Callable[[], list[Record]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000, help="records of each kind")
-    parser.add_argument("--repeat", type=int, default=5, help="rounds; the fastest counts")
+    parser = _measure.parser(__doc__, store=False)
+    parser.add_argument("--n", type=int, help="records of each kind (default 10000)")
     options = parser.parse_args()
-    figures = {}
-    for name, build in (
-        ("experiment", experiments(options.n)),
-        ("measurement", measurements(options.n)),
-    ):
-        best = min(timeit.repeat(build, number=1, repeat=options.repeat, timer=time.process_time))
-        figures[f"{name}_us"] = round(best / options.n * 1e6, 3)
-        print(f"{name}: {figures[f'{name}_us']:.2f} µs per record")
-    print(json.dumps({"n": options.n, **figures}))
+    rounds = _measure.rounds_of(options)
+    n = options.n or (100 if options.quick else 10_000)
+    builders = {"experiment": experiments(n), "measurement": measurements(n)}
+
+    def one(name: str) -> Callable[[int, int], float]:
+        def build(_: int, __: int) -> float:
+            started = time.process_time()
+            builders[name]()
+            return time.process_time() - started
+
+        return build
+
+    cpu = _measure.interleaved(rounds, {name: one(name) for name in builders})
+    figures = {
+        "benchmark": "model",
+        "n": n,
+        "rounds": rounds,
+        **{
+            f"{name}_us": _measure.spread([s / n * 1e6 for s in seconds])
+            for name, seconds in cpu.items()
+        },
+    }
+    _measure.report(
+        figures,
+        "; ".join(
+            f"{name}: {figures[f'{name}_us']['median']:.2f} µs per record" for name in builders
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -68,9 +68,13 @@ _FOREIGN = (
     "jinja2",
     "json",
     "os",
+    "pandas",
     "pathlib",
+    "pd",  # pandas, as annotations import it
     "pendulum",
+    "pl",  # polars, as annotations import it
     "pluggy",
+    "polars",
     "psycopg",
     "pytest",
     "_pytest",

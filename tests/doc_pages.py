@@ -21,6 +21,12 @@ written as HTML comments (invisible on GitHub and in the built documentation):
     the last command of the next console block exits with CODE (``experiments check``
     exits with 1 when it finds something), and the others with 0 or CODE; without it,
     every command of a console block must exit with 0.
+``<!-- doctest: sql SQLITE_FILE DATABASE -->``
+    from here on, the page's ``sql`` blocks are an analyst's queries of a store: each
+    runs on SQLite, against SQLITE_FILE in the page's directory, and through psql in
+    the PostgreSQL DATABASE (with ``setup postgres``).
+``<!-- doctest: on sqlite -->`` (or ``on postgres``)
+    the next ``sql`` block runs on that backend only (its SQL is that backend's own).
 
 Blocks run by language: ``python`` is executed in one namespace per page; ``console``
 runs each ``$ `` command through bash (``\\`` continues a command on the next line)
@@ -39,6 +45,7 @@ import os
 import re
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -74,6 +81,7 @@ class PageState:
     env: dict[str, str]
     postgres: Any = None
     pending: dict[str, str] = field(default_factory=dict)
+    sql: tuple[str, str] | None = None
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
@@ -134,7 +142,15 @@ def _directive(example: Example) -> None:
     verb, argument = example.parsed
     if verb == "setup":
         return  # applied by run_page() before the first block
-    if verb not in ("skip", "file", "exit"):
+    if verb == "sql":
+        targets = argument.split()
+        if len(targets) != 2:
+            raise DocError(f"{_where(example)}: `doctest: sql` takes SQLITE_FILE DATABASE")
+        state.sql = (targets[0], targets[1])
+        return
+    if verb == "on" and argument not in ("sqlite", "postgres"):
+        raise DocError(f"{_where(example)}: `doctest: on` takes sqlite or postgres")
+    if verb not in ("skip", "file", "exit", "on"):
         raise DocError(f"{_where(example)}: unknown directive {verb!r}; see docs/contributing.md")
     if not argument:
         raise DocError(f"{_where(example)}: `doctest: {verb}` needs an argument")
@@ -170,6 +186,8 @@ def _block(example: Example) -> None:
         _python(example, state, source)
     elif language == "console":
         _console(example, state, source, int(pending.get("exit", "0")))
+    elif language == "sql" and state.sql is not None:
+        _queries(example, state, source, pending.get("on"))
     elif language in ("sql", "psql"):
         _sql(example, state, source)
     elif language == "toml":
@@ -313,7 +331,28 @@ def matches(expected: list[str], actual: list[str]) -> bool:
     return from_here(0, 0)
 
 
-def _sql(example: Example, state: PageState, source: str) -> None:
+def _queries(example: Example, state: PageState, source: str, only: str | None) -> None:
+    """An analyst's queries, on SQLite and on PostgreSQL (or on the one ``only`` names)."""
+    assert state.sql is not None
+    sqlite_file, database = state.sql
+    if only in (None, "sqlite"):
+        statement = ""
+        with sqlite3.connect(f"file:{state.directory / sqlite_file}?mode=ro", uri=True) as db:
+            for line in source.splitlines(keepends=True):
+                statement += line
+                if sqlite3.complete_statement(statement):
+                    try:
+                        db.execute(statement).fetchall()
+                    except sqlite3.Error as exc:
+                        raise DocError(f"{_where(example)}: SQLite: {exc}\n{statement}") from None
+                    statement = ""
+        if statement.strip():
+            raise DocError(f"{_where(example)}: a statement without its `;`: {statement}")
+    if only in (None, "postgres"):
+        _sql(example, state, source, database)
+
+
+def _sql(example: Example, state: PageState, source: str, database: str = "postgres") -> None:
     if state.postgres is None:
         raise DocError(f"{_where(example)}: sql blocks run only on a page with `setup postgres`")
     server = state.postgres
@@ -331,7 +370,7 @@ def _sql(example: Example, state: PageState, source: str) -> None:
             "-U",
             "postgres",
             "-d",
-            "postgres",
+            database,
         ],
         input=source,
         capture_output=True,

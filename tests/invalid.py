@@ -29,7 +29,9 @@ MINIMAL: Final[dict[type[Record], dict[str, Any]]] = {
         "baseline": 0,
         "target": 40,
     },
+    model.Template: {"title": "Citizen co-creation sprint"},
     model.Sprint: {"title": "100-day sprint"},
+    model.Phase: {"sprint": "spr_1", "title": "Test day with citizens"},
     model.Participant: {"role": "citizen"},
     model.Experiment: {"title": "Art afternoons for families"},
     model.Hypothesis: {"experiment": "exp_1", "statement": "Families come when invited"},
@@ -40,6 +42,23 @@ MINIMAL: Final[dict[type[Record], dict[str, Any]]] = {
     model.Decision: {"experiment": "exp_1", "outcome": "scale-up"},
     model.Excuse: {"group": "Frontline staff", "reason": "no-time", "objective": "obj_1"},
     model.Note: {"experiment": "exp_1", "text": "Script started"},
+    model.Term: {"word": "customer orientation"},
+    model.Interpretation: {
+        "term": "trm_1",
+        "department": "Home Care",
+        "text": "Being kind to the citizens we visit",
+    },
+    model.Questionnaire: {"title": "Customer orientation maturity"},
+    model.Item: {
+        "questionnaire": "qst_1",
+        "code": "L1",
+        "dimension": "Leadership",
+        "statement": "Our leaders talk about the citizens every week",
+    },
+    model.SurveyRound: {"questionnaire": "qst_1", "title": "Spring 2026"},
+    model.Response: {"round": "rnd_1", "department": "Home Care", "answers": {"L1": 4}},
+    model.InterviewNote: {"text": "Customer service is the call centre's job"},
+    model.WorkshopAction: {"title": "Agree what a citizen is", "objectives": ["obj_1"]},
 }
 
 

@@ -93,3 +93,11 @@ def mermaid_cli(directory: Path) -> list[str]:
         encoding="utf-8",
     )
     return [str(program), "--puppeteerConfigFile", str(config), "--quiet"]
+
+
+def git() -> str:
+    """The ``git`` command, or a skip (a failure in CI) saying how to install it."""
+    found = shutil.which("git")
+    if found is None:
+        missing("git is not installed (apt-get install git)")
+    return found

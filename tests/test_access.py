@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 import experiments
-from experiments import Learning, Participant, Participation, Plugins, access
+from experiments import Learning, Participant, Participation, Phase, Plugins, access
 from experiments.errors import NotFoundError
 from experiments.stores import Store
 from report_programmes import municipality, validator_for
@@ -30,22 +30,29 @@ class TestGather:
     """The document lists exactly what refers to the person, every version of it."""
 
     def test_the_family_worker_against_a_hand_made_list(self, any_store, validator) -> None:
-        """Lise Dahl: the sprint team, her participation, a learning, and a facilitator quote."""
+        """Lise Dahl: the sprint team, two of its phases, her participation, a learning
+        that also quotes her, and a facilitator quote."""
         store: Store = any_store
         municipality.record_programme(store)
         lise = store.get_by_slug(Participant, "family-worker")
         art = store.get_by_slug("experiment", "art-for-families")
         sprint = store.get_by_slug("sprint", "welfare-sprint")
         learning = next(store.query(Learning, experiment=art.id))
+        phases = {p.position: p.id for p in store.query(Phase, sprint=sprint.id)}
         # By hand, from examples/municipality.py: the sprint's team (line "people[p] for p
-        # in ('family-worker', ..."), the art experiment's facilitators=["Lise Dahl"], her
-        # participation in it, and the learning she was heard in.
+        # in ('family-worker', ..."), the phases "Kick-off with the sprint team and the
+        # council" (1) and "Design days with citizens and associations" (2) she takes
+        # part in, the art experiment's facilitators=["Lise Dahl"], her participation in
+        # it, and the learning she was heard in, whose next step she owns
+        # (owner="Lise Dahl").
         taking_part = Participation(experiment=art, participant=lise).id
         expected = {
             ("sprint", sprint.id, ("team",), False),
+            ("phase", phases[1], ("participants",), False),
+            ("phase", phases[2], ("participants",), False),
             ("experiment", art.id, (), True),
             ("participation", taking_part, ("participant",), False),
-            ("learning", learning.id, ("participants",), False),
+            ("learning", learning.id, ("participants",), True),
         }
         store.save(sprint.evolve(challenge="Welfare with citizens, in 100 days"))
         document = access.gather(store, lise.id)
@@ -102,6 +109,8 @@ class TestAccessCommand:
         written = _run(url, "access", person, "-o", str(tmp_path / "access.json"))
         assert written.exit_code == 0, written.output
         assert "access document written to" in written.stderr
+        told = _run(url, "--json", "access", person, "-o", str(tmp_path / "again.json"))
+        assert json.loads(told.stdout) == {"output": str(tmp_path / "again.json")}
         on_disk = json.loads((tmp_path / "access.json").read_text(encoding="utf-8"))
         assert _listed(on_disk) == _listed(shown)
-        assert len(shown["records"]) == 2
+        assert {r["kind"] for r in shown["records"]} == {"learning", "participation", "phase"}

@@ -130,6 +130,10 @@ def build_programme(sh: Shell) -> dict[str, str]:
         "--member", "librarian", "--facilitator", "Mette Holm", "--time-box", "2026-08-17/P100D",
     )  # fmt: skip
     sh.ok(
+        "add", "phase", "sprint", "Design days with citizens", "--position", "1",
+        "--participant", "association", "--role", "citizen",
+    )  # fmt: skip
+    sh.ok(
         "add", "experiment", "Art afternoons for families", "--slug", "art", "--objective",
         "welfare", "--time-box", "P6W", "--owner", "Family Services", "--sprint", "sprint",
         "--tag", "culture",
@@ -187,10 +191,11 @@ def build_programme(sh: Shell) -> dict[str, str]:
         "--participant", "worker", "--at", "2026-10-06T09:00:00+02:00",
     )  # fmt: skip
     sh.ok("conclude", "art", "--at", "2026-10-05T20:00:00+02:00")
-    sh.ok(
+    decision = sh.json(
         "decide", "art", "scale-up", "--rationale", "Strong support", "--decided-by", "Board",
         "--next-step", "Two more libraries", "--at", "2026-10-12T10:00:00+02:00",
-    )  # fmt: skip
+    )["decision"]["id"]  # fmt: skip
+    sh.ok("follow-up", decision, "--owner", "Family Services", "--due", "2027-01-15")
     sh.ok(
         "add",
         "experiment",
@@ -909,7 +914,8 @@ class TestShowExperiment:
         assert "participants (3):" in shown
         assert "17 families came back at least twice" in shown
         assert "scale-up: Strong support" in shown
-        assert "Leaflet (shown 2026-08-20)" in shown
+        assert "Leaflet (first shown 2026-08-20 as a mock-up)" in shown
+        assert "Two more libraries (Family Services, due 2027-01-15)" in shown
         assert "(critical, co-creating)" in shown
         assert "Sara M." not in shown  # pseudonymous: by display name only
         assert "parent-1" not in shown

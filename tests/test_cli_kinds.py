@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import inspect
 import json
 import pkgutil
 import re
@@ -27,11 +28,12 @@ from experiments.cli.kinds import (
     default_of,
     plural,
 )
+from experiments.maturity import analyse
 from experiments.model import KINDS, REFERENCES, Role
 from experiments.query import FieldType, field_types
 
 #: The choices that are not the model's values: click's shells, and the kinds (below).
-NOT_THE_MODELS = {("completion", "shell"), ("list", "kind")}
+NOT_THE_MODELS = {("completion", "shell"), ("list", "kind"), ("import-csv", "kind")}
 
 
 def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
@@ -165,20 +167,34 @@ class TestChoices:
         ]
 
     def test_defaults_are_the_models(self) -> None:
-        """An option that shows a default shows the model's default for the field."""
+        """An option that shows a default shows the model's (or the analysis's) default."""
         shown = {
             (path, param.name): param.default
             for path, param in _choices()
             if getattr(param, "show_default", False)
         }
         model = experiments.model
+        grouping = inspect.signature(analyse).parameters["group_by"].default
         assert shown == {
             ("add prototype", "fidelity"): default_of(model.Prototype, "fidelity"),
             ("link", "stance"): default_of(model.Participation, "stance"),
             ("link", "involvement"): default_of(model.Participation, "involvement"),
             ("learn", "evidence"): default_of(model.Learning, "evidence"),
+            ("add interpretation", "language"): default_of(model.Interpretation, "language"),
+            ("glossary", "lang"): model.LanguageCode.EN.value,
+            ("maturity", "group_by"): grouping.value,
+            ("report", "group_by"): grouping.value,
         }
-        assert sorted(shown.values()) == ["consulted", "neutral", "sketch", "weak"]
+        assert sorted(shown.values()) == [
+            "consulted",
+            "department",
+            "department",
+            "en",
+            "en",
+            "neutral",
+            "sketch",
+            "weak",
+        ]
 
 
 class TestAddTable:
@@ -196,7 +212,11 @@ class TestAddTable:
         for param in spec.params:
             info = types[param.field]
             assert param.multiple == (info.kind is FieldType.LIST), param.field
-            assert (param.type is float) == (info.kind is FieldType.NUMBER), param.field
+            number = param.type in (float, int)
+            assert number == (info.kind is FieldType.NUMBER), param.field
+            if number:  # whole numbers of things are asked as whole numbers
+                whole = attrs.fields_dict(spec.kind)[param.field].type in ("int", int)
+                assert (param.type is int) == whole, param.field
             if info.kind is FieldType.ENUM and info.enum not in NOT_CHOSEN:
                 assert isinstance(param.type, EnumChoice), param.field
                 assert param.type.enum is info.enum
@@ -217,7 +237,7 @@ class TestAddTable:
                 assert param.metavar == target[0].upper()
                 assert f"`experiments list {plural(target[0])}`" in (param.help or "")
                 checked += 1
-        assert checked == 6
+        assert checked == 17  # the references every `add` asks for as options
 
 
 class TestAddCommands:

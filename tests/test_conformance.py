@@ -126,7 +126,7 @@ class TestPostgresStore(StoreConformance):
 def _damage_a_file_store(store: Store, person_id: str) -> None:
     """Garble a learning's version file: reading learnings fails from now on."""
     root = Path(store.url.file_path)
-    victim = next((root / "records").glob("lrn_*/00000001.json"))
+    victim = next((root / "records").glob("lrn_*/current.json"))
     victim.write_bytes(b"{ not json")
 
 

@@ -95,6 +95,26 @@ class TestHarness:
         with pytest.raises(DocError, match="setup postgres"):
             run_page(page, tmp_path / "run")
 
+    def test_analyst_queries_run_on_sqlite(self, tmp_path: Path):
+        """With `doctest: sql`, a query that SQLite refuses fails the page; one it runs passes."""
+        made = (
+            "```python\nimport sqlite3\n"
+            "sqlite3.connect('s.db').execute('CREATE TABLE t (a)')\n```\n"
+        )
+        good = _page(
+            tmp_path,
+            made + "<!-- doctest: sql s.db x -->\n<!-- doctest: on sqlite -->\n"
+            "```sql\nSELECT a\nFROM t;\n```\n",
+        )
+        assert len(run_page(good, tmp_path / "a").ran) == 2
+        bad = _page(
+            tmp_path,
+            made + "<!-- doctest: sql s.db x -->\n<!-- doctest: on sqlite -->\n"
+            "```sql\nSELECT b FROM t;\n```\n",
+        )
+        with pytest.raises(DocError, match="SQLite: no such column"):
+            run_page(bad, tmp_path / "b")
+
     def test_commands_keep_continuations_and_output(self):
         """A backslash continues a command; the lines below it are its output."""
         found = commands("$ echo a \\\n    b\na b\n\n$ true\n")
@@ -120,15 +140,24 @@ class TestHarness:
 PUBLIC_MODULES = (
     "experiments",
     "experiments.checks",
+    "experiments.dataframes",
     "experiments.errors",
+    "experiments.follow_up",
     "experiments.hookspecs",
+    "experiments.maturity",
+    "experiments.mental_models",
     "experiments.plugins",
     "experiments.query",
     "experiments.reports",
     "experiments.rollup",
+    "experiments.spreadsheets",
+    "experiments.sprints",
     "experiments.stores",
+    "experiments.templates",
+    "experiments.surveys",
     "experiments.testing",
     "experiments.tracking",
+    "experiments.vocabulary",
 )
 
 

@@ -310,3 +310,40 @@ class TestEraseCommand:
         assert f"erased participant {person}" in text
         assert NAME not in text
         assert "erase" in cli.commands
+
+
+class TestEraseRewritesDerivedData:
+    """What an SQL store derives from a version (list elements, hot columns) is rewritten."""
+
+    def test_sqlite_elements_and_columns(self, tmp_path: Path, plugins: Plugins) -> None:
+        """The erased person's tags leave the elements table, their name the columns."""
+        import sqlite3  # noqa: PLC0415 - this test alone reads the file
+
+        url = f"sqlite:///{tmp_path}/programme.db"
+        with experiments.connect(url, plugins=plugins, create=True) as store:
+            person = store.get(_record(store))
+            store.save(person.evolve(tags={"jens-from-the-library"}))
+            art = store.get_by_slug("experiment", "art-for-families")
+            art = store.save(art.evolve(description=f"Asked for by {NAME}"))
+            report = store.erase(person.id)
+        assert report.versions >= 2
+        assert art.id in report.quoted_in
+        with sqlite3.connect(tmp_path / "programme.db") as connection:
+            elements = connection.execute("SELECT field, value, id FROM elements").fetchall()
+            bounds = connection.execute(
+                "SELECT time_box_start, time_box_end FROM records WHERE id = ?", (art.id,)
+            ).fetchone()
+            erased_art = connection.execute(
+                "SELECT description, time_box_start, time_box_end FROM experiments WHERE id = ?",
+                (art.id,),
+            ).fetchone()
+            names = connection.execute(
+                "SELECT name, slug FROM participants WHERE id = ?", (person.id,)
+            ).fetchone()
+        assert not [row for row in elements if "jens" in str(row[1]).casefold()]
+        assert [row for row in elements if row[2] == person.id] == []
+        assert bounds is not None
+        assert bounds[0] is not None  # the time box's bounds, written again with the row
+        assert erased_art[0] == f"Asked for by {INSTEAD}"
+        assert erased_art[1:] == bounds
+        assert names == (None, None)

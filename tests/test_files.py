@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import errno
 import hashlib
 import itertools
@@ -19,12 +20,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import experiments.stores
+import needs
 from experiments import (
     ConflictError,
     Experiment,
@@ -33,6 +36,7 @@ from experiments import (
     Objective,
     Participant,
     Plugins,
+    Record,
     SchemaError,
     StoreError,
     connect,
@@ -41,7 +45,7 @@ from experiments.serialization import SCHEMA_VERSION, to_data
 from experiments.stores import Damage, Rewrite, Store
 from experiments.stores import _atomic as atomic
 from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
-from experiments.stores.files import FileStore
+from experiments.stores.files import FORMAT_VERSION, FileStore
 from experiments.testing.faults import error_of, fail_nth, unprivileged
 
 _EXAMPLES = settings(
@@ -70,6 +74,12 @@ def fingerprint(root: Path) -> dict[str, str]:
 
 
 def version_file(root: Path, record_id: str, revision: int) -> Path:
+    """The file that holds a revision: in the history, or current.json while it is current."""
+    history = history_file(root, record_id, revision)
+    return history if history.exists() else history.with_name("current.json")
+
+
+def history_file(root: Path, record_id: str, revision: int) -> Path:
     return root / "records" / encode_id(record_id) / f"{revision:08d}.json"
 
 
@@ -87,13 +97,16 @@ def store(root: Path) -> Iterator[Store]:
 class TestLayout:
     """What the directory looks like: one readable file per version."""
 
-    def test_one_indented_file_per_version(self, store: Store, root: Path) -> None:
-        """Each save adds a file; the earlier one keeps every byte, so git diffs stay small."""
+    def test_current_file_and_history(self, store: Store, root: Path) -> None:
+        """A save rewrites current.json; the earlier version keeps every byte in the history."""
         first = store.save(Objective(title="Welfare in 100 days", slug="welfare"))
-        before = version_file(root, first.id, 1).read_bytes()
+        current = root / "records" / encode_id(first.id) / "current.json"
+        before = current.read_bytes()
+        assert not history_file(root, first.id, 1).exists()
         second = store.save(first.evolve(title="Welfare in 90 days"))
-        assert version_file(root, first.id, 1).read_bytes() == before
-        text = version_file(root, second.id, 2).read_text(encoding="utf-8")
+        assert history_file(root, first.id, 1).read_bytes() == before
+        assert sorted(p.name for p in current.parent.iterdir()) == ["00000001.json", "current.json"]
+        text = current.read_text(encoding="utf-8")
         assert text.endswith("}\n")
         assert text.startswith(
             f'{{\n  "kind": "objective",\n  "schema": {SCHEMA_VERSION},\n  "id": '
@@ -110,17 +123,17 @@ class TestLayout:
         """A new store holds its format marker and keeps its working files out of git."""
         marker = json.loads((root / "store.json").read_text(encoding="utf-8"))
         assert marker["format"] == "strategy-experiments files store"
-        assert marker["version"] == 1
+        assert marker["version"] == FORMAT_VERSION
+        assert "migrations" not in marker  # made new, never migrated
         ignored = (root / ".gitignore").read_text(encoding="utf-8")
         assert "/.lock" in ignored
         assert "/.journal" in ignored
 
-    @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
     def test_git_sees_only_data(self, store: Store, root: Path) -> None:
-        """In a git repository only the marker, .gitignore and version files are tracked."""
+        """In git only the marker, .gitignore, .gitattributes and versions are tracked."""
         saved = store.save(Objective(title="Welfare"))
         store.save(saved.evolve(title="Welfare, revised"))
-        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        subprocess.run([needs.git(), "init", "-q", str(root)], check=True)
         listed = subprocess.run(
             ["git", "-C", str(root), "ls-files", "--others", "--exclude-standard"],
             check=True,
@@ -129,9 +142,10 @@ class TestLayout:
         ).stdout.split()
         record = f"records/{encode_id(saved.id)}"
         assert sorted(listed) == [
+            ".gitattributes",
             ".gitignore",
             f"{record}/00000001.json",
-            f"{record}/00000002.json",
+            f"{record}/current.json",
             "store.json",
         ]
 
@@ -142,10 +156,151 @@ class TestLayout:
         store.purge(saved)
         assert not (root / "records" / encode_id(saved.id)).exists()
         assert sorted(p.name for p in root.iterdir()) == [
+            ".gitattributes",
             ".gitignore",
             ".lock",
             "records",
             "store.json",
+        ]
+
+
+def _git(root: Path, *arguments: str) -> str:
+    """Run git in the store's directory, on its own settings alone; its output."""
+    environment = {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Strategy office",
+        "GIT_AUTHOR_EMAIL": "office@example.org",
+        "GIT_COMMITTER_NAME": "Strategy office",
+        "GIT_COMMITTER_EMAIL": "office@example.org",
+    }
+    done = subprocess.run(
+        [needs.git(), "-C", str(root), *arguments],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    return done.stdout
+
+
+def _changed_lines(diff: str) -> list[str]:
+    """The lines a diff removes and adds, without its headers."""
+    return [
+        line
+        for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++ ", "--- "))
+    ]
+
+
+class TestGitDiff:
+    """A store kept in git: a change shows as the lines that changed, before and after git add."""
+
+    def test_an_edit_shows_as_the_lines_that_changed(self, store: Store, root: Path) -> None:
+        """Editing one field: git diff, and git diff --cached after git add, show those lines."""
+        saved = store.save(
+            Objective(title="Welfare in 100 days", description="Families first", slug="welfare")
+        )
+        store.save(Experiment(title="Art for families", objectives=[saved]))
+        _git(root, "init", "-q")
+        _git(root, "add", "-A")
+        _git(root, "commit", "-q", "-m", "The programme")
+        current = Path("records") / encode_id(saved.id) / "current.json"
+        before = (root / current).read_text(encoding="utf-8").splitlines()
+
+        edited = store.save(saved.evolve(title="Welfare in 90 days"))
+
+        after = (root / current).read_text(encoding="utf-8").splitlines()
+        expected = [
+            line
+            for line in difflib.unified_diff(before, after, lineterm="")
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        ]
+        changed_keys = {line[1:].strip().partition(":")[0] for line in expected}
+        assert changed_keys == {'"revision"', '"title"', '"updated_at"'}
+        assert len(expected) == 6
+        assert _git(root, "diff", "--name-only").split() == [str(current)]
+        assert _changed_lines(_git(root, "diff")) == expected
+
+        _git(root, "add", "-A")
+        staged = _git(root, "diff", "--cached")
+        assert _changed_lines(staged) == expected
+        history = str(current.with_name("00000001.json"))
+        assert _git(root, "diff", "--cached", "--name-status").splitlines() == [
+            f"A\t{history}",
+            f"M\t{current}",
+        ]
+        assert f"Binary files /dev/null and b/{history} differ" in staged
+        _git(root, "commit", "-q", "-m", "Ninety days")
+        assert _git(root, "status", "--porcelain") == ""
+        assert store.get(saved.id) == edited
+        assert [v.revision for v in store.history(saved.id)] == [1, 2]
+
+    def test_an_older_version_imported_joins_the_history(self, store: Store, root: Path) -> None:
+        """Importing revision 1 after revision 2 leaves revision 2 in current.json."""
+        first = store.save(Objective(title="First"))
+        second = store.save(first.evolve(title="Second"))
+        versions = list(store.history(first.id))
+        with open_store(root.with_name("other"), create=True) as other:
+            other.import_records([versions[1]])
+            other.import_records(versions)
+            assert other.history(first.id) == versions
+            assert other.get(first.id) == second
+            assert other.verify() == []
+        moved = root.with_name("other") / "records" / encode_id(first.id)
+        assert sorted(p.name for p in moved.iterdir()) == ["00000001.json", "current.json"]
+        assert json.loads((moved / "current.json").read_bytes())["title"] == "Second"
+
+    @settings(_EXAMPLES, max_examples=15)
+    @given(
+        steps=st.lists(
+            st.tuples(st.integers(0, 2), st.integers(1, 3), st.booleans()), min_size=1, max_size=8
+        ),
+        order=st.randoms(use_true_random=False),
+    )
+    def test_every_directory_holds_its_last_version_in_current_json(
+        self, tmp_path: Path, steps: list[tuple[int, int, bool]], order: Any
+    ) -> None:
+        """Saves, batches and imports in any order: current.json is the last, the rest history."""
+        root = tmp_path / f"layout-{os.urandom(6).hex()}"
+        with open_store(root, create=True) as store:
+            records: list[Record] = [
+                store.save(Objective(title=f"Objective {n}")) for n in range(3)
+            ]
+            for which, times, batched in steps:
+                if batched:  # one new version of several records, and a new record
+                    changed = [r.evolve(title=f"{r.title}+") for r in records[:times]]  # type: ignore[attr-defined]
+                    saved = store.save_all([*changed, Objective(title=f"New {len(records)}")])
+                    records[:times] = saved[:times]
+                    records.append(saved[-1])
+                    continue
+                for _ in range(times):
+                    records[which] = store.save(records[which].evolve(title="+"))
+            versions = list(store.export())
+            order.shuffle(versions)
+        with open_store(root.with_name(f"{root.name}-imported"), create=True) as other:
+            for start in range(0, len(versions), 4):  # in batches, out of order
+                other.import_records(versions[start : start + 4])
+            assert other.verify() == []
+        for directory in (root, root.with_name(f"{root.name}-imported")):
+            for record in (directory / "records").iterdir():
+                last = json.loads((record / "current.json").read_bytes())["revision"]
+                names = sorted(p.name for p in record.iterdir())
+                assert names == [f"{r:08d}.json" for r in range(1, last)] + ["current.json"]
+
+    def test_history_is_the_versions_before(self, store: Store, root: Path) -> None:
+        """Each history file is, byte for byte, what current.json held before the next save."""
+        saved = store.save(Objective(title="Version 1"))
+        current = root / "records" / encode_id(saved.id) / "current.json"
+        held = [current.read_bytes()]
+        for number in range(2, 5):
+            saved = store.save(saved.evolve(title=f"Version {number}"))
+            held.append(current.read_bytes())
+        for revision, content in enumerate(held[:-1], start=1):
+            assert history_file(root, saved.id, revision).read_bytes() == content
+        assert [v.title for v in store.history(saved.id)] == [  # type: ignore[attr-defined]
+            f"Version {n}" for n in range(1, 5)
         ]
 
 
@@ -214,7 +369,7 @@ class TestOpening:
         """A store written in a newer layout is refused with SchemaError naming the marker."""
         marker = root / "store.json"
         body = json.loads(marker.read_text(encoding="utf-8"))
-        marker.write_text(json.dumps({**body, "version": 2}), encoding="utf-8")
+        marker.write_text(json.dumps({**body, "version": FORMAT_VERSION + 1}), encoding="utf-8")
         with pytest.raises(SchemaError, match=r"store\.json.*newer.*upgrade"):
             open_store(root)
 
@@ -362,9 +517,8 @@ def _plant(kind: str, path: Path, outside: Path) -> None:
     elif kind == "half-written":
         path.write_bytes(content[: len(content) // 2])
     elif kind == "newer-schema":
-        path.write_bytes(
-            content.replace(f'"schema": {SCHEMA_VERSION}'.encode(), b'"schema": 99', 1)
-        )
+        current = f'"schema": {SCHEMA_VERSION}'.encode()
+        path.write_bytes(content.replace(current, b'"schema": 99', 1))
     elif kind == "symlink-outside":
         target = outside / f"{path.parent.name}.json"
         target.write_bytes(content)  # readable, were the link followed
@@ -523,9 +677,11 @@ class TestRecovery:
         changed = kept.evolve(title="Changed by the lost batch", revision=2)
         new = Measurement(metric="visits", value=3, revision=1)
         create = []
+        kept_current = version_file(root, kept.id, 1)
+        shutil.copy(kept_current, history_file(root, kept.id, 1))  # a save keeps it first
         for record in (changed, new):
             content = (json.dumps(to_data(record), indent=2, ensure_ascii=False) + "\n").encode()
-            path = version_file(root, record.id, record.revision)
+            path = root / "records" / encode_id(record.id) / "current.json"
             path.parent.mkdir(exist_ok=True)
             path.write_bytes(content)
             create.append([record.id, record.revision, hashlib.sha256(content).hexdigest()])
@@ -544,7 +700,10 @@ class TestRecovery:
             assert again.verify() == []
         assert not (root / ".journal").exists()
         assert not (root / "records" / encode_id(new.id)).exists()
-        assert not version_file(root, kept.id, 2).exists()
+        assert sorted(p.name for p in version_file(root, kept.id, 1).parent.iterdir()) == [
+            "current.json"
+        ]
+        assert json.loads(version_file(root, kept.id, 1).read_text())["title"] == "Kept"
 
     def test_rollback_spares_files_it_did_not_write(self, store: Store, root: Path) -> None:
         """A version whose content differs from the journal's digest is not removed."""
@@ -616,6 +775,32 @@ class TestRecovery:
         fine = Rewrite(person.id, 1, ((person, to_data(person.evolve(name=None))),))
         with pytest.raises(ConflictError):
             store._commit([fine, stale])
+        assert fingerprint(root) == before
+
+    def test_a_save_cut_off_after_keeping_the_version_before(
+        self, store: Store, root: Path
+    ) -> None:
+        """A history file repeating current.json (a save killed half-way) is read once."""
+        first = store.save(Objective(title="First"))
+        shutil.copy(version_file(root, first.id, 1), history_file(root, first.id, 1))
+        assert [v.revision for v in store.history(first.id)] == [1]
+        assert store.get(first.id) == first
+        assert store.verify() == []
+        second = store.save(first.evolve(title="Second"))
+        assert [v.title for v in store.history(first.id)] == ["First", "Second"]  # type: ignore[attr-defined]
+        assert store.get(first.id) == second
+
+    def test_a_history_file_unlike_current_json_is_damage(self, store: Store, root: Path) -> None:
+        """A history file of the current revision holding something else is listed, and a
+        save on top of it refused without writing anything."""
+        first = store.save(Objective(title="First"))
+        other = json.loads(version_file(root, first.id, 1).read_bytes())
+        other["title"] = "Changed by hand"
+        history_file(root, first.id, 1).write_text(json.dumps(other), encoding="utf-8")
+        assert [d.location for d in store.verify()] == [str(history_file(root, first.id, 1))]
+        before = fingerprint(root)
+        with pytest.raises(StoreError, match="not the same data"):
+            store.save(first.evolve(title="Second"))
         assert fingerprint(root) == before
 
     def test_unreadable_journal_is_named(self, store: Store, root: Path) -> None:
@@ -758,7 +943,9 @@ class TestFailedFlushes:
     ) -> None:
         """Flush and removal both failing: the error says it may be stored and what to look up."""
         first = store.save(Objective(title="First"))
-        with fail_nth("fsync", 2), fail_nth("unlink", 2), pytest.raises(StoreError) as raised:
+        # The 4th flush is of the record directory once current.json is renamed into place;
+        # the 2nd removal is of that current.json, taking the save back.
+        with fail_nth("fsync", 4), fail_nth("unlink", 2), pytest.raises(StoreError) as raised:
             store.save(first.evolve(title="Second"))
         message = str(raised.value)
         assert "nothing was written" not in message

@@ -29,9 +29,12 @@ from experiments import (
     ExperimentStatus,
     Hypothesis,
     HypothesisStatus,
+    Interpretation,
+    Item,
     KeyResult,
     Learning,
     Measurement,
+    NextStep,
     Note,
     Objective,
     Outcome,
@@ -40,6 +43,7 @@ from experiments import (
     Prototype,
     Record,
     Role,
+    Scope,
     Sprint,
     TimeBox,
     TransitionError,
@@ -54,6 +58,9 @@ from experiments.testing.strategies import names, record_of, titles
 from invalid import MINIMAL, spoiled_arguments
 
 ALL_KINDS = list(KINDS.values())
+#: Kinds whose id derives from what they link: one per experiment and participant, per
+#: questionnaire and code, per term, department and language.
+DERIVED = (Participation, Item, Interpretation)
 kinds = pytest.mark.parametrize("kind", ALL_KINDS, ids=lambda k: k.kind)
 
 
@@ -133,7 +140,7 @@ class TestRecord:
         """Without an id or a natural key, each new record gets a fresh id of its kind."""
         first, second = make(kind), make(kind)
         assert first.id.startswith(f"{kind.id_prefix}_")
-        if kind is not Participation:  # its id derives from what it links
+        if kind not in DERIVED:  # their ids derive from what they link
             assert first.id != second.id
 
     def test_generated_ids_sort_by_creation_time(self, monkeypatch):
@@ -147,13 +154,14 @@ class TestRecord:
 
     @pytest.mark.parametrize(
         "kind",
-        [k for k in ALL_KINDS if k not in (Participation, Participant)],
+        [k for k in ALL_KINDS if k not in (*DERIVED, Participant)],
         ids=lambda k: k.kind,
     )
     def test_a_given_id_is_kept(self, kind):
         """A valid id given is the record's id.
 
-        A participation's id derives from its links; a participant's is never chosen.
+        The ids of participations, items and interpretations derive from their links; a
+        participant's is never chosen.
         """
         assert make(kind, id="my-own.id_1").id == "my-own.id_1"
 
@@ -881,14 +889,40 @@ class TestDecision:
         ):
             Decision(experiment="e", outcome="magnify")
 
-    def test_next_steps_are_names(self):
-        """Next steps are a list of non-empty texts."""
-        assert Decision(experiment="e", outcome="stop", next_steps=["a", "b"]).next_steps == (
-            "a",
-            "b",
+    def test_next_steps_are_steps_made_from_text_or_mappings(self):
+        """Next steps are given as text, NextSteps or mappings, and become NextSteps."""
+        decision = Decision(
+            experiment="e",
+            outcome="stop",
+            next_steps=["a", {"action": "b", "owner": "Bo", "due": "2026-12-01"}],
         )
-        with pytest.raises(InvalidTypeError, match="must be a list of names"):
+        assert decision.next_steps == (
+            NextStep("a"),
+            NextStep("b", owner="Bo", due="2026-12-01"),
+        )
+        assert not decision.next_steps[0].tracked
+        assert decision.next_steps[1].tracked
+        with pytest.raises(InvalidTypeError, match="must be a list of next steps"):
             Decision(experiment="e", outcome="stop", next_steps="a")
+
+    def test_a_next_step_is_given_once(self):
+        """The same action twice is refused: each next step is followed up once."""
+        with pytest.raises(ValidationError, match="holds the action 'a' twice"):
+            Decision(experiment="e", outcome="stop", next_steps=["a", {"action": "a"}])
+
+    def test_a_bad_next_step_names_its_part(self):
+        """A next step with a due date that is no date says which part is wrong."""
+        with pytest.raises(ValidationError, match=r"Decision\.next_steps .*whose due"):
+            Decision(experiment="e", outcome="stop", next_steps=[{"action": "a", "due": "soon"}])
+
+    def test_with_step_replaces_one_step(self):
+        """with_step(n, step) replaces the n-th step, counted from 1, and refuses others."""
+        decision = Decision(experiment="e", outcome="stop", next_steps=["a", "b"])
+        done = decision.with_step(2, decision.next_steps[1].done(at="2026-12-01T10:00:00Z"))
+        assert done.next_steps[0] == NextStep("a")
+        assert done.next_steps[1].done_at is not None
+        with pytest.raises(ValidationError, match="number 3 is not one of them"):
+            decision.with_step(3, NextStep("c"))
 
 
 class TestCriterion:
@@ -1253,3 +1287,43 @@ class TestNote:
         """A note is information unless said otherwise."""
         assert make(Note).level.value == "info"
         assert make(Note, level="ERROR").level.value == "error"
+
+
+class TestScope:
+    """Scope: the planned size of an experiment, from text, a mapping or its parts."""
+
+    def test_text_round_trips(self) -> None:
+        """Its text form reads back as the same scope, currency and all."""
+        scope = Scope.parse("participants=40; sites=2, budget=50000.5 DKK")
+        assert (scope.participants, scope.sites, scope.budget, scope.currency) == (
+            40,
+            2,
+            50000.5,
+            "DKK",
+        )
+        assert Scope.parse(str(scope)) == scope
+        assert str(Scope(budget=1000)) == "budget=1000"
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("people=4", "'people=4' is not one of those"),
+            ("participants=four", "participants 'four' is not a number"),
+            ("participants=0", "must be 1 or more"),
+            ("", "plans nothing"),
+            ("sites=1, currency=DKK", "needs the budget it counts"),
+            ("budget=-5", "must be zero or more"),
+        ],
+    )
+    def test_what_is_refused(self, text: str, message: str) -> None:
+        """Unknown parts, words for numbers, nothing planned: each says what is wrong."""
+        with pytest.raises(ValidationError, match=message):
+            Scope.parse(text) if text else Scope()
+
+    def test_an_experiment_takes_text_or_a_mapping(self) -> None:
+        """The field reads text and mappings; blank text is no scope."""
+        assert Experiment(title="E", scope="sites=3").scope == Scope(sites=3)
+        assert Experiment(title="E", scope={"participants": 9}).scope == Scope(participants=9)
+        assert Experiment(title="E", scope="  ").scope is None
+        with pytest.raises(ValidationError, match=r"Experiment\.scope .*has no part wards"):
+            Experiment(title="E", scope={"wards": 2})

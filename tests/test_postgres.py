@@ -37,7 +37,19 @@ from experiments import (
     SchemaError,
     StoreError,
 )
-from experiments.query import Count, CountDistinct, F, Latest, Max, Min, Sum
+from experiments.model._time import utc_key
+from experiments.query import (
+    Count,
+    CountDistinct,
+    F,
+    FieldType,
+    Latest,
+    Max,
+    Min,
+    Sum,
+    comparable,
+    field_types,
+)
 from experiments.serialization import to_data
 from experiments.stores import Store
 from experiments.testing.strategies import records
@@ -48,6 +60,7 @@ if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):  # in CI, fail 
 import workers
 from experiments.stores._postgres_layout import _exact, query_copy  # after the check
 from experiments.stores.postgres import MIGRATIONS
+from old_stores import assert_upgraded, postgres_layout_2
 from pgserver import DATABASE, PostgresServer
 from racing import at_once
 
@@ -81,13 +94,21 @@ class TestQueryCopy:
     @settings(max_examples=100, deadline=None)
     @given(record=records())
     def test_copy_holds_the_same_values(self, record: Any) -> None:
-        """The copy of any record reads as its data, floats still floats."""
+        """The copy of any record reads as its data, floats still floats, and times
+        (time boxes too) in the form queries compare."""
         data = to_data(record)
         copy = json.loads(query_copy(data, json.dumps(data)))
-        assert copy == data  # floats written exactly read back as the same float
+        fields = field_types(record.kind)
+        compared = {
+            key: comparable(data, key, fields[key].kind) if key in fields else value
+            for key, value in data.items()
+        }
+        assert copy == compared  # floats written exactly read back as the same float
         for key, value in data.items():
             if isinstance(value, float):
                 assert type(copy[key]) is float
+            if key in fields and fields[key].kind is FieldType.DATETIME and value is not None:
+                assert copy[key] == utc_key(getattr(record, key))
 
     @given(number=st.floats(allow_nan=False, allow_infinity=False))
     def test_exact_numbers(self, number: float) -> None:
@@ -246,6 +267,27 @@ class TestMigrations:
             "GROUP BY version ORDER BY version"
         )
         assert applied == [(number, 1) for number in range(1, len(MIGRATIONS) + 1)]
+
+    def test_eight_processes_migrate_a_layout_2_store_once(
+        self, postgres_url: MakeURL, postgres_server: PostgresServer
+    ) -> None:
+        """Layout 3 is applied once; schema-2 data reads upgraded, in SQL and in Python alike."""
+        url = postgres_url()
+        schema = _schema_of(url)
+        postgres_layout_2(url, schema)
+        results = at_once(workers.open_stores, *[(url,) for _ in range(8)])
+        assert all(len(result["ids"]) == 1 for result in results)
+        applied = postgres_server.query(
+            f'SELECT version, count(*) FROM "{schema}".experiments_migrations '  # noqa: S608 - our schema
+            "GROUP BY version ORDER BY version"
+        )
+        assert (
+            applied
+            == [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1)]
+            == [(n, 1) for n in range(1, len(MIGRATIONS) + 1)]
+        )
+        with _open(url) as store:
+            assert_upgraded(store)
 
     def test_newer_store_is_refused(
         self, postgres_url: MakeURL, postgres_server: PostgresServer

@@ -255,7 +255,27 @@ class TestNoNameLeaks:
             ("erase", "--due", "--yes"),
         ]
         commands += [("report", "--format", f) for f in ("md", "json", "csv", "csv-comma", "html")]
-        return commands
+        return commands + self._practice_commands(store, person)
+
+    def _practice_commands(self, store: Store, person: str) -> list[tuple[str, ...]]:
+        """The commands of the practice and the maturity analysis, and the CSV imports."""
+        where = Path(store.url.file_path).parent
+        panel = where / "panel.csv"  # a pseudonymous person, named in the sheet
+        panel.write_text("slug;role;name;pseudonymous\r\nresident-9;citizen;Fatima A.;true\r\n")
+        answers = where / "answers.csv"
+        answers.write_text(f"department;participant;L1\r\nFamily Services;{person};4\r\n")
+        return [
+            ("agree", "co-creation", "--definition", "en=Making it with citizens"),
+            ("done", "agree-citizen"),
+            ("follow-up", "art-for-families", "1", "--owner", "Bo", "--due", "2026-12-15"),
+            ("glossary",),
+            ("import-csv", "participants", str(panel)),
+            ("import-responses", "citizen-orientation-spring-2026", str(answers)),
+            ("maturity",),
+            ("next-steps",),
+            ("sprints",),
+            ("templates",),
+        ]
 
     def test_every_command_text_and_json(self, programme, caplog) -> None:
         """Each command's text and --json output, and every log record, hold no hidden name."""

@@ -371,3 +371,53 @@ class TestLargeProgramme:
             f"at 390 px in {opened:.2f} s, searched in {searched:.2f} s, "
             f"sorted twice in {sorted_twice:.2f} s"
         )
+
+
+# --- the maturity heat map on a phone -------------------------------------------------
+
+#: What of the sections reaches past the screen's right edge, outside a scrolling box.
+OUTSIDE = """(sections) => {
+  const width = document.documentElement.clientWidth;
+  const found = [];
+  for (const selector of sections) {
+    for (const element of document.querySelectorAll(selector + ", " + selector + " *")) {
+      if (element.closest(".scroll") && !element.matches(".scroll")) continue;
+      const right = element.getBoundingClientRect().right;
+      if (right > width + 0.5) found.push(element.tagName + " " + Math.round(right));
+    }
+  }
+  return found;
+}"""
+
+
+class TestHeatMap:
+    """The heat map reads on a phone and without colour."""
+
+    @pytest.mark.parametrize("lang", ["en", "nb"])
+    def test_readable_at_390_pixels(
+        self, visit: Any, report: Report, tmp_path: Path, lang: str
+    ) -> None:
+        """Nothing past the screen's edge; the table scrolls in its box; cells in text."""
+        path = reports.write(report, tmp_path / f"report-{lang}.html", lang=lang)
+        seen = visit(path, 390)
+        page = seen.page
+        beyond = page.evaluate(OUTSIDE, ["#maturity", "#glossary"])
+        assert beyond == [], f"past the edge of a 390 px screen: {beyond}"
+        box = page.locator("#maturity div.scroll").first
+        assert box.get_attribute("role") == "region"
+        assert box.get_attribute("tabindex") == "0"
+        assert box.get_attribute("aria-label")
+        inside = box.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert inside[1] <= 390
+        table = page.locator("table.heatmap")
+        assert table.locator("caption").inner_text().strip()
+        cells = table.locator("td.heat")
+        assert cells.count() > 0
+        texts = cells.all_inner_texts()
+        assert all(any(c.isdigit() for c in text) for text in texts)
+        assert table.locator("th[scope=row]").count() == 9  # 3 dimensions, 6 items
+        hidden = table.locator("td.empty .visually-hidden")
+        assert hidden.count() == 0  # every department has three or more in autumn
+        page.locator("#maturity").screenshot(path=str(tmp_path / f"heatmap-{lang}.png"))
+        assert seen.requests == [seen.url]
+        assert seen.console_errors == []

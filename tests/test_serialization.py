@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -10,21 +11,38 @@ from hypothesis import given, settings
 
 import experiments
 from experiments import (
+    Consent,
     Decision,
     Experiment,
+    Fidelity,
     Hypothesis,
     KeyResult,
+    Learning,
+    Measurement,
+    NextStep,
     Objective,
     Participant,
+    Prototype,
     Record,
     SchemaError,
+    TimeBox,
     ValidationError,
 )
 from experiments import serialization as ser
 from experiments.errors import InvalidTypeError
 from experiments.model import KINDS
-from experiments.serialization import converter, from_data, from_json, to_data, to_json, upgrade
-from experiments.testing.strategies import record_of
+from experiments.model._time import parse_datetime, utc_key, zone_name, zoned_text
+from experiments.serialization import (
+    converter,
+    from_data,
+    from_json,
+    to_data,
+    to_json,
+    upgrade,
+    zone_field,
+)
+from experiments.testing.strategies import datetimes, record_of, records
+from formats import export_data, old_form, old_text
 from invalid import MINIMAL
 
 #: Every public record class, found by walking what the package exports.
@@ -105,7 +123,7 @@ class TestLayout:
         ).start(at="2026-03-01T10:00:00[Europe/Copenhagen]", by="Bo")
         expected: dict[str, Any] = {
             "kind": "experiment",
-            "schema": ser.SCHEMA_VERSION,
+            "schema": 6,
             "id": Experiment.id_for_slug("art-afternoons"),
             "slug": "art-afternoons",
             "revision": 0,
@@ -113,17 +131,22 @@ class TestLayout:
             "description": "",
             "objectives": ["obj_1"],
             "sprint": "spr_1",
-            "time_box": "2026-03-01T09:00:00.000000Z[Europe/Copenhagen]/P14D",
+            "time_box": "2026-03-01T10:00:00+01:00/P14D",
+            "time_box_zone": "Europe/Copenhagen",
             "owner": "Anna",
             "facilitators": ["Bo"],
             "status": "running",
-            "started_at": "2026-03-01T09:00:00.000000Z[Europe/Copenhagen]",
+            "started_at": "2026-03-01T10:00:00+01:00",
+            "started_at_zone": "Europe/Copenhagen",
             "concluded_at": None,
             "decided_at": None,
             "abandoned_at": None,
             "abandon_reason": "",
-            "created_at": "2026-02-01T09:00:00.000000Z",
-            "updated_at": "2026-02-01T09:00:00.000000Z",
+            "template": None,
+            "scope": None,
+            "terms": [],
+            "created_at": "2026-02-01T09:00:00Z",
+            "updated_at": "2026-02-01T09:00:00Z",
             "changed_by": "Bo",
             "deleted_at": None,
             "tags": ["pilot", "welfare"],
@@ -154,8 +177,7 @@ class TestLayout:
         """to_json is compact by default and readable with an indent."""
         record = Objective(title="x")
         assert "\n" not in to_json(record)
-        head = f'{{\n  "kind": "objective",\n  "schema": {ser.SCHEMA_VERSION},'
-        assert to_json(record, indent=2).startswith(head)
+        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 6,')
 
 
 def _rename_headline(data: dict[str, Any]) -> dict[str, Any]:
@@ -225,31 +247,240 @@ class TestSchemaVersions:
 
     def test_a_missing_step_is_an_error(self, monkeypatch):
         """Without a step from the data's version the data cannot be read."""
-        monkeypatch.setattr(ser, "SCHEMA_VERSION", 3)
+        monkeypatch.setattr(ser, "SCHEMA_VERSION", ser.SCHEMA_VERSION + 1)
         monkeypatch.setitem(ser.UPGRADES, 1, _rename_headline)
-        monkeypatch.delitem(ser.UPGRADES, 2)
-        with pytest.raises(SchemaError, match="no upgrade from schema version 2 is known"):
+        missing = f"no upgrade from schema version {ser.SCHEMA_VERSION - 1} is known"
+        with pytest.raises(SchemaError, match=missing):
             from_data(_old_objective())
 
     def test_the_real_history_of_versions(self):
-        """Version 2 added what a decision revises: a version-1 decision revises nothing."""
-        assert ser.SCHEMA_VERSION == 3
-        assert sorted(ser.UPGRADES) == [1, 2]
+        """2: what a decision revises; 3: the terms used; 4: next steps followed up; 5:
+        times in RFC 3339 with their offset; 6: a participant's consent and retention."""
+        assert ser.SCHEMA_VERSION == 6
+        assert sorted(ser.UPGRADES) == [1, 2, 3, 4, 5]
         decision = Decision(experiment="exp_1", outcome="stop", decided_at="2026-05-01T09:00:00Z")
-        old = {k: v for k, v in to_data(decision).items() if k != "revises"} | {"schema": 1}
+        old = {k: v for k, v in old_form(to_data(decision)).items() if k != "revises"}
+        old["schema"] = 1
         assert from_data(old) == decision
         assert upgrade(old)["revises"] is None
-        objective = to_data(Objective(title="Welfare")) | {"schema": 1}
+        assert upgrade(old) == to_data(decision)
+        for record in (Objective(title="Welfare"), Experiment(title="Art afternoons")):
+            data = {k: v for k, v in to_data(record).items() if k != "terms"}
+            for version in (1, 2):
+                assert upgrade(data | {"schema": version})["terms"] == []
+                assert from_data(data | {"schema": version}) == record
+        learning = to_data(Learning(experiment="exp_1", observation="x")) | {"schema": 2}
+        assert upgrade(learning) == to_data(
+            Learning(**{k: v for k, v in learning.items() if k not in ("kind", "schema")})
+        )  # other kinds are unchanged
+        objective = old_form(to_data(Objective(title="Welfare"))) | {"schema": 1}
         assert upgrade(objective) == to_data(
             Objective(**{k: v for k, v in objective.items() if k not in ("kind", "schema")})
-        )  # other kinds are unchanged
+        )  # other kinds are unchanged, but for their times
 
-    def test_version_3_gave_participants_consent_and_retention(self):
-        """A version-2 participant has no consent and no retention."""
+
+class TestTimes:
+    """Times as RFC 3339 with their offset, zone names in fields of their own."""
+
+    def test_the_zone_is_written_next_to_its_time_when_there_is_one(self):
+        """A time in a named zone gets a *_zone field right after it; one in UTC or at an
+        offset does not."""
+        zoned = to_data(
+            Measurement(metric="m", value=1, measured_at="2026-09-14T10:00:00[Europe/Oslo]")
+        )
+        keys = list(zoned)
+        assert zoned["measured_at"] == "2026-09-14T10:00:00+02:00"
+        assert zoned["measured_at_zone"] == "Europe/Oslo"
+        assert keys.index("measured_at_zone") == keys.index("measured_at") + 1
+        for text, written in (
+            ("2026-09-14T08:00:00Z", "2026-09-14T08:00:00Z"),
+            ("2026-09-14T10:00:00.25+02:00", "2026-09-14T10:00:00.250000+02:00"),
+        ):
+            plain = to_data(Measurement(metric="m", value=1, measured_at=text))
+            assert plain["measured_at"] == written
+            assert "measured_at_zone" not in plain
+
+    def test_a_time_box_keeps_the_zone_of_its_start(self):
+        """A time box is start/duration in RFC 3339, the start's zone in time_box_zone."""
+        data = to_data(
+            Experiment(title="x", time_box="2026-09-14T10:00:00[America/Argentina/Salta]/P6W")
+        )
+        assert data["time_box"] == "2026-09-14T10:00:00-03:00/P42D"
+        assert data["time_box_zone"] == "America/Argentina/Salta"
+        assert "time_box_zone" not in to_data(Experiment(title="x", time_box="P6W"))
+
+    @by_kind
+    def test_every_time_is_read_by_the_standard_library(self, kind):
+        """Each time field is text datetime.fromisoformat reads as the same instant, and
+        its zone field names the zone the record's time is in."""
+
+        @settings(max_examples=25)
+        @given(record_of(kind))
+        def check(record):
+            data = to_data(record)
+            for name, value in data.items():
+                if name.endswith("_zone"):
+                    field = name.removesuffix("_zone")
+                    moment = getattr(record, field)
+                    moment = moment.start if isinstance(moment, TimeBox) else moment
+                    assert value == zone_name(moment) is not None
+                    continue
+                moment = getattr(record, name, None)
+                text = value
+                if isinstance(moment, TimeBox) and moment.start is not None:
+                    moment, text = moment.start, value.partition("/")[0]
+                if isinstance(moment, dt.datetime):
+                    read = dt.datetime.fromisoformat(text)
+                    assert read.utcoffset() is not None
+                    assert read.astimezone(dt.UTC) == moment.astimezone(dt.UTC)
+                    if zone_name(moment) is None:
+                        assert zone_field(name) not in data
+
+        check()
+
+    @given(datetimes())
+    def test_equal_times_are_written_identically(self, moment):
+        """However a time is given (objects, RFC 3339, RFC 9557, the old form), it is
+        written as one text."""
+        forms = [
+            moment,
+            dt.datetime.fromtimestamp(moment.timestamp(), moment.tzinfo),
+            zoned_text(moment),
+            old_text(moment),
+        ]
+        written = {
+            json.dumps(
+                to_data(
+                    Measurement(
+                        metric="m",
+                        value=1,
+                        measured_at=form,
+                        id="msr_1",
+                        created_at="2026-01-01T00:00:00Z",
+                    )
+                )
+            )
+            for form in forms
+        }
+        assert len(written) == 1
+
+    @given(records())
+    def test_old_data_upgrades_to_what_is_written_now(self, record):
+        """Data schema 2 wrote upgrades to exactly the data written now, keys in order."""
+        data = to_data(record)
+        upgraded = upgrade(old_form(data))
+        assert upgraded == data
+        assert list(upgraded) == list(data)
+        assert ser.rewritten(json.dumps(old_form(data))) == data
+        assert ser.rewritten(json.dumps(data)) is None
+
+    def test_the_export_of_0_1_reads_as_it_was_written(self):
+        """Every version 0.1.0 exported reads back, its times and zones as they were."""
+        versions = export_data()
+        assert {d["schema"] for d in versions} == {2}
+        for old in versions:
+            record = from_data(old)
+            assert upgrade(old) == to_data(record)
+            assert list(upgrade(old)) == list(to_data(record))
+            for name, value in old.items():
+                if name.endswith("_at") and isinstance(value, str):
+                    assert zoned_text(getattr(record, name)) == zoned_text(parse_datetime(value))
+        art = next(from_data(d) for d in reversed(versions) if d.get("slug") == "art-for-families")
+        assert str(art.time_box) == (
+            "2026-08-17T08:00:00-03:00[America/Argentina/Buenos_Aires]/P42D"
+        )
+        assert zoned_text(art.started_at) == "2026-08-17T10:15:30.250000+02:00[Europe/Oslo]"
+        assert zoned_text(art.concluded_at) == "2026-09-30T18:00:00+05:30"
+
+    def test_an_offset_that_disagrees_with_the_zone(self):
+        """The offset says which instant; the zone how to show it (the zone's rules may
+        have changed since the time was written)."""
+        data = to_data(Measurement(metric="m", value=1))
+        data["measured_at"], data["measured_at_zone"] = "2026-09-14T10:00:00+02:00", "Asia/Tokyo"
+        measured = from_data(data).measured_at  # type: ignore[attr-defined]
+        assert utc_key(measured) == "2026-09-14T08:00:00.000000Z"
+        assert zoned_text(measured) == "2026-09-14T17:00:00+09:00[Asia/Tokyo]"
+
+    @pytest.mark.parametrize(
+        ("changes", "error", "message"),
+        [
+            ({"measured_at_zone": 2}, InvalidTypeError, r"Measurement\.measured_at_zone must be"),
+            ({"measured_at_zone": "+02:00"}, ValidationError, "is a UTC offset"),
+            ({"measured_at_zone": "Mars/Base"}, ValidationError, "unknown time zone 'Mars/Base'"),
+            (
+                {"measured_at": None, "measured_at_zone": "Europe/Oslo"},
+                ValidationError,
+                "names the zone of measured_at, which must then be a time",
+            ),
+            ({"created_at_zone": "Europe/Oslo"}, SchemaError, "does not know: created_at_zone"),
+            ({"measured_at": "2026-09-14T10:00:00"}, ValidationError, "has no time zone"),
+        ],
+    )
+    def test_bad_times_and_zones_are_refused(self, changes, error, message):
+        """A zone field that is not a zone's name, or has no time, is refused by name."""
+        data = to_data(Measurement(metric="m", value=1)) | changes
+        with pytest.raises(error, match=message):
+            from_data(data)
+
+    def test_a_null_zone_is_no_zone(self):
+        """A zone field of null is read as none."""
+        data = to_data(Measurement(metric="m", value=1, measured_at="2026-09-14T08:00:00Z"))
+        assert from_data(data | {"measured_at_zone": None}) == from_data(data)
+
+    def test_version_2_next_steps_become_untracked_steps(self):
+        """Version 4 follows next steps up: older text becomes steps without owners."""
+        learning = to_data(Learning(experiment="exp_1", observation="Seen", id="lrn_1"))
+        old = learning | {"schema": 2, "next_action": "Call the families"}
+        assert from_data(old).next_action == NextStep("Call the families")
+        assert from_data(learning | {"schema": 2, "next_action": ""}).next_action is None
+        decision = to_data(Decision(experiment="exp_1", outcome="iterate", id="dec_1"))
+        old = decision | {"schema": 2, "next_steps": ["Evening walks", "Invite the youth club"]}
+        steps = from_data(old).next_steps  # type: ignore[attr-defined]
+        assert steps == (NextStep("Evening walks"), NextStep("Invite the youth club"))
+        assert not any(step.tracked for step in steps)
+
+    def test_version_2_prototypes_were_first_shown_as_finished_as_they_are(self):
+        """A prototype shown before version 3 keeps its fidelity as the one it was shown at."""
+        shown = Prototype(
+            experiment="exp_1", title="Leaflet", fidelity="mock-up", shown_at="2026-08-20T10:00:00Z"
+        )
+        old = {k: v for k, v in to_data(shown).items() if k != "shown_as"} | {"schema": 2}
+        assert from_data(old).shown_as is Fidelity.MOCK_UP  # type: ignore[attr-defined]
+        unshown = to_data(Prototype(experiment="exp_1", title="Leaflet")) | {"schema": 2}
+        del unshown["shown_as"]
+        assert from_data(unshown).shown_as is None  # type: ignore[attr-defined]
+
+    def test_version_2_experiments_and_key_results_gain_empty_fields(self):
+        """Experiments of version 2 have no template or scope, key results no start day."""
+        experiment = to_data(Experiment(title="Walks"))
+        old = {k: v for k, v in experiment.items() if k not in ("template", "scope")}
+        assert from_data(old | {"schema": 2}) == from_data(experiment)
+        key_result = to_data(KeyResult(objective="obj_1", metric="m", baseline=0, target=1))
+        old = {k: v for k, v in key_result.items() if k != "since"} | {"schema": 2}
+        assert upgrade(old)["since"] is None
+
+    def test_version_6_gave_participants_consent_and_retention(self):
+        """An older participant has no consent and no retention, written where they go."""
         person = Participant(role="citizen", name="Bo")
         old = {k: v for k, v in to_data(person).items() if k not in ("consent", "retention")}
-        assert from_data(old | {"schema": 2}) == person
-        assert upgrade(old | {"schema": 2})["consent"] is None
+        assert from_data(old | {"schema": 5}) == person
+        assert upgrade(old | {"schema": 5}) == to_data(person)  # the same keys, in order
+        assert list(upgrade(old | {"schema": 5})) == list(to_data(person))
+        first = old_form(old) | {"schema": 1}
+        assert upgrade(first) == to_data(person)
+
+    def test_consent_times_are_rfc_3339_with_their_offset(self):
+        """A consent's times are written in RFC 3339 with their offset, as every time is."""
+        consent = Consent(
+            purpose="art-afternoons",
+            given_at="2026-09-14T10:00:00[Europe/Oslo]",
+            how="signed form",
+            withdrawn_at="2026-10-01T08:00:00Z",
+        )
+        data = to_data(Participant(role="citizen", consent=consent))
+        assert data["consent"]["given_at"] == "2026-09-14T10:00:00+02:00"
+        assert data["consent"]["withdrawn_at"] == "2026-10-01T08:00:00Z"
+        assert from_data(data).consent == consent  # type: ignore[attr-defined]
 
 
 class TestRefusedData:

@@ -12,10 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from experiments import Objective, Plugins, SchemaError, StoreError, connect
+import workers
+from experiments import (
+    Objective,
+    Plugins,
+    SchemaError,
+    StoreError,
+    connect,
+)
 from experiments.stores import _mounts
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
 from experiments.testing.faults import error_of, remount, tmpfs, unprivileged
+from old_stores import assert_upgraded, sqlite_layout_2
+from racing import at_once
 
 
 def url(path: Path, options: str = "") -> str:
@@ -427,3 +436,21 @@ class TestNetworkFileSystems:
         table.write_text(self._table(tmp_path.resolve(), "nfs4", "ro"), encoding="utf-8")
         with connect(url(path), plugins=Plugins(autoload=False)) as store:
             assert store.get(saved.id) == saved
+
+
+class TestOlderLayouts:
+    """A store of layout 2 is migrated once, by however many processes open it at once."""
+
+    @pytest.mark.slow
+    def test_eight_processes_migrate_a_layout_2_store_once(self, tmp_path: Path) -> None:
+        """Layout 3 is applied once; schema-2 data reads upgraded, in SQL and in Python alike."""
+        path = tmp_path / "layout-2.db"
+        sqlite_layout_2(path)
+        results = at_once(workers.open_stores, *[(url(path),) for _ in range(8)])
+        assert all(len(result["ids"]) == 1 for result in results)
+        with contextlib.closing(sqlite3.connect(path)) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 7
+            columns = {row[1] for row in raw.execute("PRAGMA table_info(records)")}
+        assert {"template", "shown_as", "since", "mandatory_for", "position"} <= columns
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            assert_upgraded(store)

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from experiments import Experiment, Objective, TimeBox, ValidationError
 from experiments.errors import InvalidTypeError
 from experiments.model._time import (
+    UTC_WIDTH,
     TimeError,
+    check_zone_name,
     duration_key,
     format_datetime,
     format_duration,
@@ -23,7 +25,12 @@ from experiments.model._time import (
     parse_datetime,
     parse_duration,
     parse_timebox,
+    timebox_key,
     utc_key,
+    utc_key_of,
+    with_zone,
+    zone_name,
+    zoned_text,
 )
 from experiments.serialization import from_json, to_json
 from experiments.testing.strategies import datetimes, durations, time_boxes
@@ -168,24 +175,53 @@ class TestParseDatetime:
 
 
 class TestFormatDatetime:
-    def test_the_stored_form(self):
-        """Stored text is the fixed-width UTC instant plus the zone it was given in."""
-        assert format_datetime(parse_datetime("2026-03-01T10:00:00+01:00[Europe/Copenhagen]")) == (
-            "2026-03-01T09:00:00.000000Z[Europe/Copenhagen]"
-        )
-        assert format_datetime(pendulum.datetime(2026, 3, 1, 9)) == "2026-03-01T09:00:00.000000Z"
-        assert format_datetime(parse_datetime("2026-03-01T10:00:00+01:00")) == (
-            "2026-03-01T09:00:00.000000Z[+01:00]"
-        )
+    @pytest.mark.parametrize(
+        ("given", "written", "zone"),
+        [
+            ("2026-03-01T10:00:00+01:00[Europe/Copenhagen]", "2026-03-01T10:00:00+01:00", CPH),
+            ("2026-07-01T10:00:00[Europe/Copenhagen]", "2026-07-01T10:00:00+02:00", CPH),
+            ("2026-03-01T09:00:00Z", "2026-03-01T09:00:00Z", None),
+            ("2026-03-01T09:00:00.000000Z", "2026-03-01T09:00:00Z", None),
+            ("2026-03-01T09:00:00.5Z", "2026-03-01T09:00:00.500000Z", None),
+            ("2026-03-01T10:00:00+01:00", "2026-03-01T10:00:00+01:00", None),
+            ("2026-03-01T10:00:00.000001-05:30", "2026-03-01T10:00:00.000001-05:30", None),
+            ("2026-03-01T09:00:00+00:00", "2026-03-01T09:00:00Z", None),
+            ("2026-01-14T10:00:00[Europe/London]", "2026-01-14T10:00:00+00:00", "Europe/London"),
+            # Local mean time, 19 minutes 32 seconds ahead: no RFC 3339 offset, so UTC.
+            ("1890-05-01T12:00:00[Europe/Amsterdam]", "1890-05-01T11:40:28Z", "Europe/Amsterdam"),
+            # The second 02:30 of the night summer time ends.
+            ("2026-10-25T01:30:00Z[Europe/Copenhagen]", "2026-10-25T02:30:00+01:00", CPH),
+        ],
+    )
+    def test_the_written_form(self, given, written, zone):
+        """RFC 3339 with the offset, Z for UTC, a fraction only when there is one."""
+        moment = parse_datetime(given)
+        assert format_datetime(moment) == written
+        assert zone_name(moment) == zone
+        assert zoned_text(moment) == (written if zone is None else f"{written}[{zone}]")
 
     @given(wide_datetimes)
     def test_round_trip(self, moment):
-        """Parsing the stored text gives the same instant in the same zone."""
+        """The written text and the zone name give back the same instant in the same zone."""
         text = format_datetime(moment)
-        back = parse_datetime(text)
+        back = parse_datetime(with_zone(text, zone_name(moment)))
         assert back == moment
         assert back.utcoffset() == moment.utcoffset()
         assert format_datetime(back) == text
+        assert zoned_text(back) == zoned_text(moment)
+        assert parse_datetime(zoned_text(moment)) == moment
+
+    @given(wide_datetimes)
+    def test_other_tools_read_the_written_form(self, moment):
+        """datetime.fromisoformat reads the written text as the same instant."""
+        read = dt.datetime.fromisoformat(format_datetime(moment))
+        assert read.utcoffset() is not None
+        # As instants: `==` across zones is never true for a time the clocks pass twice.
+        assert read.astimezone(dt.UTC) == moment.astimezone(dt.UTC)
+        if format_datetime(moment).endswith("Z"):
+            assert read.utcoffset() == dt.timedelta(0)
+        else:
+            assert read.utcoffset() == moment.utcoffset()
 
     @given(wide_datetimes)
     def test_utc_key_has_a_fixed_width(self, moment):
@@ -195,18 +231,36 @@ class TestFormatDatetime:
         assert key.endswith("Z")
         # As instants: `==` across zones is never true for a time the clocks pass twice.
         assert parse_datetime(key) == moment.astimezone(pendulum.UTC)
+        assert utc_key_of(format_datetime(moment)) == key
+        assert utc_key_of(zoned_text(moment)) == key
+        assert utc_key_of(key) == key
 
     @given(st.lists(wide_datetimes, min_size=2, max_size=8))
-    def test_stored_text_sorts_like_the_instants(self, moments):
-        """Sorting the stored text orders the times as sorting the instants does."""
+    def test_utc_keys_sort_like_the_instants(self, moments):
+        """Sorting the UTC keys orders the times as sorting the instants does."""
         by_instant = sorted(moments, key=lambda m: (m.timestamp(), m.microsecond))
-        by_text = sorted(moments, key=format_datetime)
+        by_text = sorted(moments, key=lambda m: utc_key_of(format_datetime(m)))
         assert [utc_key(m) for m in by_text] == [utc_key(m) for m in by_instant]
         for earlier, later in itertools.pairwise(by_instant):
             assert (earlier < later) == (utc_key(earlier) < utc_key(later))
             assert (earlier == later) == (utc_key(earlier) == utc_key(later))
-            if earlier < later:
-                assert format_datetime(earlier) < format_datetime(later)
+
+    @pytest.mark.parametrize(
+        ("zone", "reason"),
+        [
+            ("Mars/Olympus", "unknown time zone"),
+            ("+02:00", "is a UTC offset"),
+            ("", "unknown time zone"),
+            (5, "must be the name of a time zone"),
+        ],
+    )
+    def test_zone_names_are_checked(self, zone, reason):
+        """A zone field holds the name of a zone, not an offset or anything else."""
+        with pytest.raises((TimeError, InvalidTypeError), match=reason):
+            check_zone_name(zone)
+        assert check_zone_name("America/Argentina/Buenos_Aires") == (
+            "America/Argentina/Buenos_Aires"
+        )
 
 
 class TestParseDate:
@@ -267,7 +321,10 @@ class TestDurations:
         assert (by_calendar.end - start).in_hours() == 35
         assert by_clock != by_calendar
         for box in (by_clock, by_calendar):
-            assert parse_timebox(format_timebox(box)).end == box.end
+            assert parse_timebox(str(box)).end == box.end
+            assert (
+                format_timebox(box) == f"2026-03-28T12:00:00+01:00/{format_duration(box.duration)}"
+            )
 
     @pytest.mark.parametrize(
         ("given", "reason"),
@@ -309,12 +366,13 @@ class TestTimeBox:
         assert started.end == pendulum.datetime(2026, 3, 15)
         assert started.starting(pendulum.datetime(2027, 1, 1)) is started
 
-    def test_str_is_the_stored_form(self):
-        """str() of a time box is its ISO 8601 text."""
+    def test_str_is_the_whole_text(self):
+        """str() of a time box is its ISO 8601 text, with the zone of its start (RFC 9557)."""
         assert str(TimeBox("P2W")) == "P14D"
-        assert str(TimeBox("P2W", "2026-03-01T10:00:00+01:00[Europe/Copenhagen]")) == (
-            "2026-03-01T09:00:00.000000Z[Europe/Copenhagen]/P14D"
-        )
+        box = TimeBox("P2W", "2026-03-01T10:00:00+01:00[Europe/Copenhagen]")
+        assert str(box) == "2026-03-01T10:00:00+01:00[Europe/Copenhagen]/P14D"
+        assert format_timebox(box) == "2026-03-01T10:00:00+01:00/P14D"
+        assert str(TimeBox("P2W", "2026-03-01T09:00:00Z")) == "2026-03-01T09:00:00Z/P14D"
 
     @pytest.mark.parametrize(
         ("arguments", "error", "message"),
@@ -334,10 +392,27 @@ class TestTimeBox:
 
     @given(time_boxes)
     def test_round_trip(self, box):
-        """A time box's text reads back as an equal time box with the same end."""
-        back = parse_timebox(format_timebox(box))
-        assert back == box
-        assert back.end is None if box.end is None else utc_key(back.end) == utc_key(box.end)
+        """A time box's text and zone read back as an equal time box with the same end."""
+        zone = None if box.start is None else zone_name(box.start)
+        for text in (str(box), with_zone(format_timebox(box), zone)):
+            back = parse_timebox(text)
+            assert back == box
+            assert back.end is None if box.end is None else utc_key(back.end) == utc_key(box.end)
+            assert str(back) == str(box)
+        assert "[" not in format_timebox(box)
+
+    @given(time_boxes)
+    def test_the_key_sorts_by_the_start_and_keeps_the_zone(self, box):
+        """A time box's key begins with its start's UTC key and reads back as the box."""
+        zone = None if box.start is None else zone_name(box.start)
+        key = timebox_key(format_timebox(box), zone)
+        if box.start is None:
+            assert key == format_duration(box.duration)
+        else:
+            assert key[:UTC_WIDTH] == utc_key(box.start)
+            back = parse_timebox(key)
+            assert back == box
+            assert utc_key(back.end) == utc_key(box.end)  # type: ignore[arg-type]
 
 
 class TestParseTimebox:
@@ -388,13 +463,13 @@ class TestParseTimebox:
             (
                 "2026-03-28T10:00:00[Europe/Copenhagen]",
                 "2026-03-30T10:00:00[Europe/Copenhagen]",
-                "2026-03-28T09:00:00.000000Z[Europe/Copenhagen]/P2D",
+                "2026-03-28T10:00:00+01:00[Europe/Copenhagen]/P2D",
             ),
             # 24 hours that are not a calendar day when summer time ends.
             (
                 "2022-10-29T04:00:00[Europe/Copenhagen]",
                 "2022-10-30T03:00:00[Europe/Copenhagen]",
-                "2022-10-29T02:00:00.000000Z[Europe/Copenhagen]/PT24H",
+                "2022-10-29T04:00:00+02:00[Europe/Copenhagen]/PT24H",
             ),
             # Across the change, into another zone.
             (
@@ -408,8 +483,8 @@ class TestParseTimebox:
         """An interval across a change of summer time keeps its start and its end."""
         box = parse_timebox(f"{start}/{end}")
         if stored is not None:
-            assert format_timebox(box) == stored
-        back = parse_timebox(format_timebox(box))
+            assert str(box) == stored
+        back = parse_timebox(str(box))
         assert (back.start, back.end) == (parse_datetime(start), parse_datetime(end))
         experiment = Experiment(title="x", time_box=f"{start}/{end}")
         assert from_json(to_json(experiment)).time_box.end == parse_datetime(end)
@@ -420,7 +495,7 @@ class TestParseTimebox:
         parsed = parse_datetime(skipped)
         assert parsed.timestamp() == skipped.timestamp()
         assert (parsed.hour, parsed.minute) == (3, 30)
-        assert parse_datetime(format_datetime(parsed)) == parsed
+        assert parse_datetime(zoned_text(parsed)) == parsed
 
     @pytest.mark.parametrize(
         ("given", "reason"),
@@ -460,16 +535,16 @@ class TestParseTimebox:
         box = parse_timebox((start, end))
         assert box.start is start
         assert utc_key(box.end) == utc_key(end)
-        back = parse_timebox(format_timebox(box))
+        back = parse_timebox(str(box))
         assert back == box
         assert utc_key(back.end) == utc_key(end)
 
     @given(durations(), datetimes())
     def test_duration_then_end_keeps_the_end(self, duration, end):
         """duration/end ends at the end given, even when the calendar has no such start."""
-        box = parse_timebox(f"{format_duration(duration)}/{format_datetime(end)}")
+        box = parse_timebox(f"{format_duration(duration)}/{zoned_text(end)}")
         assert utc_key(box.end) == utc_key(end)
-        assert utc_key(parse_timebox(format_timebox(box)).end) == utc_key(end)
+        assert utc_key(parse_timebox(str(box)).end) == utc_key(end)
 
     @pytest.mark.parametrize("duration", ["P1D", "PT24H", "P1M", "PT1H", "P1DT1H"])
     @pytest.mark.parametrize("end", ["00:30:00Z", "01:30:00Z"], ids=["first-02:30", "second-02:30"])
@@ -478,5 +553,5 @@ class TestParseTimebox:
         text = f"{duration}/2026-10-25T{end}[Europe/Copenhagen]"
         wanted = f"2026-10-25T{end[:-1]}.000000Z"
         assert utc_key(parse_timebox(text).end) == wanted
-        start = format_datetime(parse_timebox(text).start)
+        start = zoned_text(parse_timebox(text).start)
         assert utc_key(parse_timebox(f"{start}/2026-10-25T{end}[Europe/Copenhagen]").end) == wanted

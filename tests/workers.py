@@ -11,7 +11,7 @@ import time
 from multiprocessing.synchronize import Barrier
 
 import experiments
-from experiments import ConflictError, Experiment, Measurement, Objective, Plugins
+from experiments import ConflictError, Experiment, Measurement, Objective, Plugins, Term
 
 
 def _connect(url: str, *, create: bool | None = None) -> experiments.Store:
@@ -113,6 +113,24 @@ def open_stores(barrier: Barrier, urls: str) -> dict[str, list[str]]:
         with _connect(url, create=True) as store:
             ids.append(store.save(Objective(title="Written at the first open")).id)
     return {"ids": ids}
+
+
+def open_old_store(barrier: Barrier, url: str, number: int) -> dict[str, object]:
+    """Open a store of an older layout at the same moment as the others, read, and write."""
+    barrier.wait()
+    with _connect(url) as store:
+        objective = store.get_by_slug(Objective, "welfare")
+        term = store.save(Term(slug=f"term-{number}", word=f"term {number}"))
+        return {"objective": objective.id, "term": term.id}
+
+
+def open_old_store_titled(barrier: Barrier, url: str, title: str) -> dict[str, object]:
+    """Open a store of an older layout (so migrate it), every process at once; read, write."""
+    barrier.wait()
+    with _connect(url) as store:
+        seen = store.count()
+        saved = store.save(Objective(title=title))
+        return {"seen": seen, "id": saved.id}
 
 
 def measure_at_once(

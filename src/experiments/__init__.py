@@ -6,13 +6,15 @@ used, so that ``import experiments`` stays about as cheap as importing its depen
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from experiments._lazy import lazy_attributes
 from experiments._version import __version__
 from experiments.errors import (
     ConflictError,
+    CSVError,
     ExperimentsError,
+    MissingExtraError,
     NotFoundError,
     PluginError,
     ReportError,
@@ -35,23 +37,38 @@ from experiments.model import (
     Fidelity,
     Hypothesis,
     HypothesisStatus,
+    Interpretation,
+    InterviewNote,
     Involvement,
+    Item,
     KeyResult,
+    LanguageCode,
     Learning,
     Measurement,
+    NextStep,
     Note,
     NoteLevel,
     Objective,
     Outcome,
     Participant,
     Participation,
+    Phase,
     Prototype,
+    Questionnaire,
     Record,
+    Requirement,
+    Response,
     Role,
+    Scale,
+    Scope,
     Sprint,
     Stance,
+    SurveyRound,
+    Template,
+    Term,
     TimeBox,
     Verdict,
+    WorkshopAction,
     slugify,
 )
 
@@ -63,6 +80,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AssumptionKind",
+    "CSVError",
     "Capability",
     "Comparison",
     "ConflictError",
@@ -80,10 +98,16 @@ __all__ = [
     "Field",
     "Hypothesis",
     "HypothesisStatus",
+    "Interpretation",
+    "InterviewNote",
     "Involvement",
+    "Item",
     "KeyResult",
+    "LanguageCode",
     "Learning",
     "Measurement",
+    "MissingExtraError",
+    "NextStep",
     "NotFoundError",
     "Note",
     "NoteLevel",
@@ -91,22 +115,32 @@ __all__ = [
     "Outcome",
     "Participant",
     "Participation",
+    "Phase",
     "PluginError",
     "Plugins",
     "Prototype",
+    "Questionnaire",
     "Record",
     "ReportError",
+    "Requirement",
+    "Response",
     "Role",
+    "Scale",
     "SchemaError",
+    "Scope",
     "Sprint",
     "Stance",
     "Store",
     "StoreError",
     "StoreURL",
+    "SurveyRound",
+    "Template",
+    "Term",
     "TimeBox",
     "TransitionError",
     "ValidationError",
     "Verdict",
+    "WorkshopAction",
     "__version__",
     "connect",
     "hookimpl",
@@ -131,10 +165,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'experiments' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())

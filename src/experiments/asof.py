@@ -39,19 +39,23 @@ from experiments.model import (
     Excuse,
     Experiment,
     ExperimentStatus,
+    Fidelity,
     Hypothesis,
     HypothesisStatus,
     Involvement,
     KeyResult,
     Learning,
+    NextStep,
     Objective,
     Outcome,
     Participant,
     Participation,
+    Phase,
     Prototype,
     Role,
     Sprint,
     Stance,
+    Template,
     Verdict,
 )
 from experiments.model import asof as rules
@@ -70,13 +74,14 @@ from experiments.model._time import (
 from experiments.model.hypothesis import Criterion
 from experiments.model.lifecycle import LIFECYCLE_TIMES
 from experiments.model.objective import cycle_message, parent_cycles, subtree
-from experiments.query import Count, F, Latest, Max
+from experiments.model.template import Gap, Move, next_move, templates_for
+from experiments.query import Count, F, Latest, Max, Min
 from experiments.refs import Ref
 
 if TYPE_CHECKING:
     from experiments.stores import Store
 
-__all__ = ["DEFAULT_UNTESTED_AFTER", "AsOf"]
+__all__ = ["DEFAULT_UNTESTED_AFTER", "AsOf", "FollowUp", "TemplateGaps"]
 
 #: How long a started experiment's hypothesis may stay untested before it is flagged.
 DEFAULT_UNTESTED_AFTER: Final = "P30D"
@@ -89,6 +94,7 @@ _DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
 _STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
 _EVIDENCE: Final = {e.value: e for e in Evidence}
 _OUTCOME: Final = {o.value: o for o in Outcome}
+_FIDELITY: Final = {f.value: f for f in Fidelity}
 
 #: Bits of a person's flags in :attr:`AsOf.people`.
 EXTERNAL: Final = 1
@@ -130,6 +136,37 @@ class Untested:
     experiment: Ref
     since: pendulum.DateTime
     days_overdue: int
+
+
+@attrs.frozen
+class FollowUp:
+    """A next step of a learning or a decision, where it stands at the moment.
+
+    ``source`` is the learning or decision it comes from, ``number`` its place there
+    (1 for the first); ``done`` says whether it was done by the moment, and
+    ``overdue_days`` how many whole days it is past its due date, if it is.
+    """
+
+    step: NextStep
+    source: Ref
+    number: int
+    experiment: Ref
+    done: bool
+    overdue_days: int | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_days is not None
+
+
+@attrs.frozen
+class TemplateGaps:
+    """What a template still needs before an experiment may make its next move."""
+
+    template: Ref
+    mandatory: bool
+    move: Move
+    missing: tuple[Gap, ...]
 
 
 @attrs.frozen
@@ -188,6 +225,11 @@ class ExperimentFacts:
     participations: array[int] = attrs.field(factory=lambda: array("q"))
     hypotheses: tuple[HypothesisFacts, ...] = ()
     overdue: Overdue | None = None
+    sprint: str | None = None
+    scoped: bool = False
+    first_shown: Fidelity | None = None  # rules.first_exposure
+    open_steps: int = 0
+    overdue_steps: tuple[FollowUp, ...] = ()
     _ref: Ref | None = attrs.field(default=None, init=False)
 
     @property
@@ -382,6 +424,106 @@ class AsOf:
             return None
         return rules.criterion_met(hypothesis.criterion, self.criterion_value(hypothesis))
 
+    def first_exposure(
+        self, experiment: Experiment, *, by: pendulum.DateTime | None = None
+    ) -> tuple[pendulum.DateTime, Fidelity] | None:
+        """When participants first saw a prototype of the experiment, and how finished.
+
+        As of the view's moment, or of ``by`` if that is earlier (when it concluded).
+        """
+        moment = self._at_utc if by is None else min(by.in_timezone(UTC), self._at_utc)
+        showings = [
+            (p.shown_at.in_timezone(UTC) if p.shown_at else None, p.shown_as)
+            for p in self.prototypes.get(experiment.id, ())
+        ]
+        first = rules.first_exposure(showings, moment)
+        # The moment is one of the showings' own DateTimes, as given.
+        return None if first is None else (pendulum.instance(first[0]), first[1])
+
+    def progress(self, key_result: KeyResult) -> float | None:
+        """How far a key result has come by the moment, from its latest measurement then."""
+        latest = self.measurements.get(key_result.id)
+        return None if latest is None else key_result.progress(latest[0])
+
+    def expected_progress(self, key_result: KeyResult) -> float | None:
+        """How far a key result should have come by the moment (None without a due date)."""
+        return rules.expected_progress(key_result.starts, key_result.due, self.at)
+
+    def follow_ups(self, experiment: Experiment) -> list[FollowUp]:
+        """The next steps of the experiment's learnings and of its decision in force.
+
+        Learnings that count at the moment, oldest first, then the decision in force; a
+        revised decision's steps are replaced by those of the decision that revises it.
+        """
+        ref = Ref(experiment.id, experiment.title)
+        found = [
+            self._follow_up(learning.next_action, Ref(learning.id, learning.observation), 1, ref)
+            for learning in self.learnings.get(experiment.id, ())
+            if learning.next_action is not None
+        ]
+        decision = self.decision(experiment)
+        if decision is not None:
+            source = _decision_ref(decision, experiment.title)
+            found += [
+                self._follow_up(step, source, number, ref)
+                for number, step in enumerate(decision.next_steps, start=1)
+            ]
+        return found
+
+    def _follow_up(self, step: NextStep, source: Ref, number: int, experiment: Ref) -> FollowUp:
+        """Where ``step`` stands at the view's moment: done, or how many days overdue."""
+        return FollowUp(
+            step,
+            source,
+            number,
+            experiment,
+            done=self.reached(step.done_at),
+            overdue_days=rules.step_overdue_days(step.due, step.done_at, self.at),
+        )
+
+    @functools.cached_property
+    def templates(self) -> dict[str, Template]:
+        """Every template in the store (deleted ones left out), by id."""
+        return {t.id: t for t in self.store.query(Template)}
+
+    def templates_of(self, experiment: Experiment) -> list[tuple[Template, bool]]:
+        """The templates an experiment is held to, each with whether it is mandatory.
+
+        Those mandatory for the objectives it serves (or objectives above them), then the
+        one it was made from, if that is another.
+        """
+        parents = {o.id: o.parent for o in self.objectives.values()}
+        return templates_for(experiment, self.templates.values(), parents)
+
+    def template_gaps(self, experiment: Experiment) -> list[TemplateGaps]:
+        """What each of its templates still needs before its next move (start or conclude).
+
+        Only templates that still need something are listed; an experiment that is
+        concluded, decided or abandoned has no move left that a template holds.
+        """
+        move = next_move(self.status(experiment))
+        templates = self.templates_of(experiment) if move is not None else []
+        if not templates:
+            return []
+        assert move is not None
+        sprint = self.store.find(experiment.sprint) if experiment.sprint else None
+        found = []
+        for template, mandatory in templates:
+            missing = template.missing(
+                experiment,
+                move,
+                people=list(self.people_in(experiment)),
+                hypotheses=self.hypotheses.get(experiment.id, ()),
+                prototypes=self.prototypes.get(experiment.id, ()),
+                sprint=sprint if isinstance(sprint, Sprint) else None,
+                at=self.at,
+            )
+            if missing:
+                found.append(
+                    TemplateGaps(Ref(template.id, template.title), mandatory, move, missing)
+                )
+        return found
+
     # --- the facts: the compact layer -----------------------------------------------
 
     @functools.cached_property
@@ -512,6 +654,33 @@ class AsOf:
         wanted = sorted({e.sprint for e in self.experiments if e.sprint})
         return [s for group in chunks(wanted) for s in self.store.query(Sprint, id=group)]
 
+    @functools.cached_property
+    def phases(self) -> dict[str, list[Phase]]:
+        """The phases of each sprint in scope (its process design), in order."""
+        found: dict[str, list[Phase]] = defaultdict(list)
+        wanted = sorted(s.id for s in self.sprints)
+        for group in chunks(wanted):
+            for phase in self.store.query(Phase, sprint=group):
+                found[phase.sprint].append(phase)
+        for phases in found.values():
+            phases.sort(key=Phase.order_key)
+        return found
+
+    def learnings_of(self, experiment_ids: Iterable[str]) -> dict[str, list[Learning]]:
+        """The learnings that count at the moment of a few experiments, by experiment id.
+
+        For parts of a report that need only some experiments' learnings, whatever the
+        scope: read for those ids alone, oldest first.
+        """
+        found: dict[str, list[Learning]] = defaultdict(list)
+        for group in chunks(sorted(set(experiment_ids))):
+            for learning in self.store.query(Learning, experiment=group):
+                if self.reached(learning.observed_at):
+                    found[learning.experiment].append(learning)
+        for learnings in found.values():
+            learnings.sort(key=Learning.order_key)
+        return found
+
     def _by_experiment(self, kind: type[Any]) -> dict[str, list[Any]]:
         grouped: dict[str, list[Any]] = defaultdict(list)
         if self.scope_objective is None and self.scope_experiment is None:
@@ -568,6 +737,9 @@ class AsOf:
         """Every participant taking part in an experiment or sprint in scope, by id."""
         wanted = {p.participant for group in self.participations.values() for p in group}
         wanted |= {member for sprint in self.sprints for member in sprint.team}
+        wanted |= {
+            p for phases in self.phases.values() for phase in phases for p in phase.participants
+        }
         return {
             p.id: p
             for group in chunks(sorted(wanted))
@@ -603,6 +775,9 @@ class _Facts:
         hypotheses = self._read_hypotheses(index)
         self._read_participations(index)
         self._read_measurements()
+        self._read_prototypes()
+        self._read_scopes()
+        self._read_next_steps()
         self._derive(hypotheses)
 
     def _rows(self, kind: str, group_by: list[str], **options: Any) -> Iterator[dict[str, Any]]:
@@ -630,7 +805,7 @@ class _Facts:
         return index
 
     def _read_experiments(self) -> None:
-        fields = ["id", "title", "objectives", "time_box", *LIFECYCLE_TIMES]
+        fields = ["id", "title", "objectives", "time_box", "sprint", *LIFECYCLE_TIMES]
         at_key = self._at_key
         for row in self._rows("experiment", fields):
             known = self.experiments.get(row["id"])
@@ -648,6 +823,7 @@ class _Facts:
                     ),
                     None if row["time_box"] is None else sys.intern(row["time_box"]),
                     started if rules.reached(started, at_key) else None,
+                    sprint=row["sprint"],
                 )
             if row["objectives"] is not None:
                 known.objectives += (sys.intern(row["objectives"]),)
@@ -736,6 +912,63 @@ class _Facts:
                     parse_datetime(row["last"]),
                     int(row["n"]),
                 )
+
+    def _read_prototypes(self) -> None:
+        """The fidelity each experiment's participants first saw, as of the moment."""
+        showings: dict[str, list[tuple[str, Fidelity | None]]] = defaultdict(list)
+        for row in self._rows(
+            "prototype",
+            ["experiment", "shown_as"],
+            measures={"first": Min("shown_at")},
+            where=F.shown_at <= self._at_key,
+        ):
+            if row["first"] is not None and row["shown_as"] is not None:
+                showings[row["experiment"]].append((row["first"], _FIDELITY[row["shown_as"]]))
+        for experiment_id, shown in showings.items():
+            experiment = self.experiments.get(experiment_id)
+            first = rules.first_exposure(shown, self._at_key)
+            if experiment is not None and first is not None:
+                experiment.first_shown = first[1]
+
+    def _read_scopes(self) -> None:
+        """Which experiments have a planned scope."""
+        for row in self._rows("experiment", ["id"], where=F.scope != None):  # noqa: E711
+            experiment = self.experiments.get(row["id"])
+            if experiment is not None:
+                experiment.scoped = True
+
+    def _read_next_steps(self) -> None:
+        """Open and overdue next steps: of learnings that count, and of decisions in force."""
+        store, at_key = self.view.store, self._at_key
+        with_action = (F.next_action != None) & (F.observed_at <= at_key)  # noqa: E711
+        for learning in store.query(Learning, with_action):
+            experiment = self.experiments.get(learning.experiment)
+            if experiment is not None and learning.next_action is not None:
+                self._count_step(
+                    experiment, learning.next_action, Ref(learning.id, learning.observation), 1
+                )
+        dated: dict[str, list[Decision]] = defaultdict(list)
+        for decision in store.query(Decision, F.decided_at <= at_key):
+            dated[decision.experiment].append(decision)
+        for experiment_id, decisions in dated.items():
+            experiment = self.experiments.get(experiment_id)
+            if experiment is None:
+                continue
+            in_force = rules.decision_in_force(experiment.status, rules.latest_decision(decisions))
+            if in_force is None:
+                continue
+            source = _decision_ref(in_force, experiment.title)
+            for number, step in enumerate(in_force.next_steps, start=1):
+                self._count_step(experiment, step, source, number)
+
+    def _count_step(
+        self, experiment: ExperimentFacts, step: NextStep, source: Ref, number: int
+    ) -> None:
+        follow_up = self.view._follow_up(step, source, number, experiment.ref)  # noqa: SLF001
+        if not follow_up.done:
+            experiment.open_steps += 1
+            if follow_up.overdue:
+                experiment.overdue_steps += (follow_up,)
 
     # --- deriving ---------------------------------------------------------------------
 
@@ -931,6 +1164,11 @@ class _Criteria:
                 measured=value,
                 criterion_met=rules.criterion_met(criterion, value),
             )
+
+
+def _decision_ref(decision: Decision, title: str) -> Ref:
+    """A decision as findings and follow-ups name it: its experiment and its outcome."""
+    return Ref(decision.id, f"{title}: {decision.outcome.value}")
 
 
 def as_of(

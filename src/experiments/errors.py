@@ -8,6 +8,7 @@ around a missing object.  Messages say what was wrong and how to fix it.
 error                  also a
 =====================  ====================================================
 ``ValidationError``    ``ValueError``
+``CSVError``           ``ValueError``
 ``InvalidTypeError``   ``ValueError`` and ``TypeError``
 ``TransitionError``    ``ValueError``
 ``SchemaError``        ``ValueError``
@@ -17,6 +18,7 @@ error                  also a
 ``StoreURLError``      ``RuntimeError`` and ``ValueError``
 ``PluginError``        ``RuntimeError``
 ``ReportError``        ``OSError``
+``MissingExtraError``  ``ImportError``
 =====================  ====================================================
 
 The values a caller gives are ``ValueError`` and ``TypeError``; what goes wrong
@@ -28,9 +30,11 @@ error it wraps.
 from __future__ import annotations
 
 __all__ = [
+    "CSVError",
     "ConflictError",
     "ExperimentsError",
     "InvalidTypeError",
+    "MissingExtraError",
     "NotFoundError",
     "PluginError",
     "ReportError",
@@ -48,6 +52,17 @@ class ExperimentsError(Exception):
 
 class ValidationError(ExperimentsError, ValueError):
     """A value does not fit the field it was given for."""
+
+
+class CSVError(ValidationError):
+    """Rows of a CSV file could not be imported; nothing was.
+
+    ``problems`` holds each bad row's line number and the reason, in file order.
+    """
+
+    def __init__(self, message: str, problems: tuple[tuple[int, str], ...]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class InvalidTypeError(ValidationError, TypeError):
@@ -104,6 +119,11 @@ class PluginError(ExperimentsError, RuntimeError):
 
     A ``RuntimeError``: the installed plugins are at fault, not the caller's values.
     """
+
+
+class MissingExtraError(ExperimentsError, ImportError):
+    """A part of the library needs a package that is not installed; the message says
+    which extra brings it (``pip install 'strategy-experiments[dataframes]'``)."""
 
 
 class ReportError(ExperimentsError, OSError):

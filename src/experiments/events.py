@@ -73,36 +73,39 @@ class ObjectRewritten(Event):
 
 
 @attrs.frozen(kw_only=True)
-class ExperimentStarted(Event):
+class _ExperimentMoved(Event):
+    """An experiment made a move of its lifecycle; ``experiment`` is its version after it."""
+
+    experiment: Experiment
+
+
+@attrs.frozen(kw_only=True)
+class ExperimentStarted(_ExperimentMoved):
     """An experiment moved from planned to running (or was stored already running)."""
 
     hook: ClassVar[str] = "experiment_started"
-    experiment: Experiment
 
 
 @attrs.frozen(kw_only=True)
-class ExperimentConcluded(Event):
+class ExperimentConcluded(_ExperimentMoved):
     """An experiment moved to concluded."""
 
     hook: ClassVar[str] = "experiment_concluded"
-    experiment: Experiment
 
 
 @attrs.frozen(kw_only=True)
-class ExperimentDecided(Event):
+class ExperimentDecided(_ExperimentMoved):
     """An experiment moved from concluded to decided, by ``decision`` (None if unrecorded)."""
 
     hook: ClassVar[str] = "experiment_decided"
-    experiment: Experiment
     decision: Decision | None
 
 
 @attrs.frozen(kw_only=True)
-class ExperimentAbandoned(Event):
+class ExperimentAbandoned(_ExperimentMoved):
     """An experiment was abandoned before it concluded."""
 
     hook: ClassVar[str] = "experiment_abandoned"
-    experiment: Experiment
 
 
 @attrs.frozen(kw_only=True)
@@ -135,7 +138,7 @@ EVENTS: Final[tuple[type[Event], ...]] = (
 )
 
 #: The lifecycle move each experiment event announces (see ``model.lifecycle.MOVES``).
-MOVE_EVENTS: Final[dict[str, type[Event]]] = {
+MOVE_EVENTS: Final[dict[str, type[_ExperimentMoved]]] = {
     "start": ExperimentStarted,
     "conclude": ExperimentConcluded,
     "decide": ExperimentDecided,

@@ -32,9 +32,17 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model import KINDS, Record, TimeBox
-from experiments.model._time import UTC_WIDTH, TimeError, parse_date, parse_datetime, utc_key
+from experiments.model._time import (
+    TimeError,
+    parse_date,
+    parse_datetime,
+    timebox_key,
+    utc_key,
+    utc_key_of,
+)
 from experiments.model._validate import shorten, unfit_text
 from experiments.model.participant import PERSONAL_FIELDS
+from experiments.serialization import zone_field
 
 __all__ = [
     "All",
@@ -237,6 +245,9 @@ def _classify(hint: Any) -> FieldInfo:
         hint = args[0]
     origin = typing.get_origin(hint)
     if origin in (tuple, frozenset):
+        items = [a for a in typing.get_args(hint) if a is not Ellipsis]
+        if any(attrs.has(item) for item in items):  # next steps: structured, not filterable
+            return FieldInfo(FieldType.OTHER)
         return FieldInfo(FieldType.LIST)
     simple = {
         str: FieldType.TEXT,
@@ -360,6 +371,14 @@ class Bound(Expr):
     op: Op
     value: Any
 
+    def members(self) -> tuple[list[Any], bool]:
+        """The values of an ``in`` / ``not in`` test, and whether None is one of them.
+
+        In a membership list None stands for "no value": ``in (None, ...)`` takes
+        records without one; ``not in`` always leaves them out.
+        """
+        return [v for v in self.value if v is not None], None in self.value
+
 
 BoundExpr: TypeAlias = "Bound | All | AnyOf | Not"
 
@@ -374,28 +393,7 @@ def bind(kind: str | None, expr: Expr | None) -> BoundExpr | None:
     if expr is None:
         return None
     if isinstance(expr, Condition):
-        name, info = resolve_field(kind, expr.field)
-        if info.kind is FieldType.OTHER and not (expr.op in (Op.EQ, Op.NE) and expr.value is None):
-            raise ValidationError(
-                f"{kind}.{name} holds structured data: only whether it is set can be filtered "
-                f"on ({name} = None, {name} != None)"
-            )
-        if expr.op in _ORDERING and info.kind in (
-            FieldType.LIST,
-            FieldType.BOOL,
-            FieldType.TIMEBOX,
-        ):
-            raise ValidationError(f"{kind}.{name} cannot be compared with {expr.op.value}")
-        if expr.op in (Op.IN, Op.NOT_IN):
-            values = expr.value
-            if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-                raise ValidationError(f"'{expr.op.value}' needs a list of values for {name}")
-            value: Any = tuple(normalise(kind, name, info, v) for v in values)
-        else:
-            value = normalise(kind, name, info, expr.value)
-            if value is None and expr.op in _ORDERING:
-                raise ValidationError(f"{name} {expr.op.value} None compares nothing; use = None")
-        return Bound(name, info, expr.op, value)
+        return _bind_condition(kind, expr)
     if isinstance(expr, All):
         return All(tuple(b for part in expr.parts if (b := bind(kind, part)) is not None))
     if isinstance(expr, AnyOf):
@@ -404,6 +402,32 @@ def bind(kind: str | None, expr: Expr | None) -> BoundExpr | None:
         inner = bind(kind, expr.part)
         return None if inner is None else Not(inner)
     raise ValidationError(f"not a filter: {shorten(expr)}; build one with F.<field> == value")
+
+
+def _bind_condition(kind: str | None, condition: Condition) -> Bound:
+    name, info = resolve_field(kind, condition.field)
+    _check_operator(kind, name, info, condition.op, condition.value)
+    op = condition.op
+    if op in (Op.IN, Op.NOT_IN):
+        values = condition.value
+        if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+            raise ValidationError(f"'{op.value}' needs a list of values for {name}")
+        return Bound(name, info, op, tuple(normalise(kind, name, info, v) for v in values))
+    value = normalise(kind, name, info, condition.value)
+    if value is None and op in _ORDERING:
+        raise ValidationError(f"{name} {op.value} None compares nothing; use = None")
+    return Bound(name, info, op, value)
+
+
+def _check_operator(kind: str | None, name: str, info: FieldInfo, op: Op, value: object) -> None:
+    """Refuse an operator that the field's type cannot answer."""
+    if info.kind is FieldType.OTHER and not (op in (Op.EQ, Op.NE) and value is None):
+        raise ValidationError(
+            f"{kind}.{name} holds structured data: only whether it is set can be filtered "
+            f"on ({name} = None, {name} != None)"
+        )
+    if op in _ORDERING and info.kind in (FieldType.LIST, FieldType.BOOL, FieldType.TIMEBOX):
+        raise ValidationError(f"{kind}.{name} cannot be compared with {op.value}")
 
 
 def _bound_fields(expr: Expr | None) -> Iterator[str]:
@@ -489,13 +513,31 @@ def combine(where: Expr | str | None, filters: Mapping[str, object]) -> Expr | N
 
 # --- evaluation over stored JSON data --------------------------------------------------
 
+_KEYED: Final = frozenset({FieldType.DATETIME, FieldType.TIMEBOX})
+
 
 def stored(data: Mapping[str, Any], field: str, info: FieldInfo) -> Any:
-    """A field's stored value in comparable form: times as their UTC instant text."""
+    """A field's stored value in comparable form (see :func:`comparable`)."""
+    return comparable(data, field, info.kind)
+
+
+def comparable(data: Mapping[str, Any], field: str, kind: FieldType) -> Any:
+    """A field's stored value in the form filters, orders and groups compare.
+
+    Times as their UTC key (fixed-width UTC text, which sorts like the instants), time
+    boxes as :func:`~experiments.model._time.timebox_key` (the start's UTC key, its zone
+    and the duration), everything else as it is stored.  SQL backends keep these
+    forms in the columns they query, so every backend compares the same values.
+    """
     value = data.get(field)
-    if info.kind is FieldType.DATETIME and value is not None:
-        return value[:UTC_WIDTH]
-    return value
+    if value is None or kind not in _KEYED or not isinstance(value, str):
+        return value
+    try:
+        if kind is FieldType.DATETIME:
+            return utc_key_of(value)
+        return timebox_key(value, data.get(zone_field(field)))
+    except (TimeError, TypeError, ValueError, OverflowError):
+        return value  # not a time: compared as the text it is, as reading it will report
 
 
 def _compare(op: Op, left: Any, right: Any) -> bool:
@@ -513,31 +555,45 @@ def _compare(op: Op, left: Any, right: Any) -> bool:
 
 
 def _condition(bound: Bound) -> Callable[[Mapping[str, Any]], bool]:
-    field, info, op, value = bound.field, bound.info, bound.op, bound.value
-    # In a membership list, None stands for "no value": IN (None, ...) takes records
-    # without one, NOT IN (None, ...) leaves them out (NOT IN always leaves them out).
+    if bound.info.kind is FieldType.LIST:
+        return _list_test(bound)
+    if bound.op in (Op.IN, Op.NOT_IN):
+        return _membership_test(bound)
+    return _comparison_test(bound)
+
+
+def _list_test(bound: Bound) -> Callable[[Mapping[str, Any]], bool]:
+    """A list field: ``=`` and ``in`` ask whether it holds a value, None whether it is empty."""
+    field, op = bound.field, bound.op
+    if bound.value is None:
+        return (lambda d: not d.get(field)) if op is Op.EQ else (lambda d: bool(d.get(field)))
     if op in (Op.IN, Op.NOT_IN):
-        with_none = None in value
-        members = {v for v in value if v is not None}
-    if info.kind is FieldType.LIST:
-        if value is None:
-            return (lambda d: not d.get(field)) if op is Op.EQ else (lambda d: bool(d.get(field)))
-        if op is Op.IN:
-            return lambda d: (
-                (not d.get(field) and with_none) or not members.isdisjoint(d.get(field) or ())
-            )
-        if op is Op.NOT_IN:
-            return lambda d: (
-                not (not d.get(field) and with_none) and members.isdisjoint(d.get(field) or ())
-            )
-        wanted = {value}
-        if op is Op.EQ:
-            return lambda d: not wanted.isdisjoint(d.get(field) or ())
-        return lambda d: wanted.isdisjoint(d.get(field) or ())
-    if op is Op.IN:
-        return lambda d: (v := stored(d, field, info)) in members or (v is None and with_none)
-    if op is Op.NOT_IN:
-        return lambda d: (v := stored(d, field, info)) is not None and v not in members
+        values, with_none = bound.members()
+    else:
+        values, with_none = [bound.value], False
+    wanted = set(values)
+
+    def holds(d: Mapping[str, Any]) -> bool:
+        items = d.get(field)
+        return (not items and with_none) or not wanted.isdisjoint(items or ())
+
+    return holds if op in (Op.EQ, Op.IN) else lambda d: not holds(d)
+
+
+def _membership_test(bound: Bound) -> Callable[[Mapping[str, Any]], bool]:
+    """A scalar field ``in`` / ``not in`` a list, where None in an ``in`` list means unset."""
+    field, info = bound.field, bound.info
+    values, with_none = bound.members()
+    wanted = set(values)
+    if bound.op is Op.IN:
+        return lambda d: (v := stored(d, field, info)) in wanted or (v is None and with_none)
+    # NOT IN leaves out records without a value, None listed or not.
+    return lambda d: (v := stored(d, field, info)) is not None and v not in wanted
+
+
+def _comparison_test(bound: Bound) -> Callable[[Mapping[str, Any]], bool]:
+    """A scalar field compared with one value; ``= None`` and ``!= None`` ask if it is set."""
+    field, info, op, value = bound.field, bound.info, bound.op, bound.value
     if value is None:
         if op is Op.EQ:
             return lambda d: d.get(field) is None
@@ -661,7 +717,10 @@ class Max:
 
 @attrs.frozen
 class Latest:
-    """``field`` of the group's record with the latest ``by`` (ties: the greatest id)."""
+    """``field`` of the group's record with the latest ``by`` (ties: the greatest id).
+
+    A time comes as UTC instant text, as from :class:`Min` and :class:`Max`.
+    """
 
     field: str
     by: str
@@ -758,6 +817,11 @@ def aggregate_rows(
     return result
 
 
+def empty_group(measures: Mapping[str, BoundMeasure]) -> dict[str, Any]:
+    """The measures of a group of no records: counts are 0, every other measure None."""
+    return {label: _final(measure, _initial(measure)) for label, measure in measures.items()}
+
+
 def _initial(measure: BoundMeasure) -> Any:
     if isinstance(measure.measure, Count):
         return 0
@@ -781,7 +845,7 @@ def _step(measure: BoundMeasure, state: Any, data: Mapping[str, Any]) -> Any:
         by = stored(data, measure.by, measure.by_info)
         rank = ((0, 0) if by is None else (1, by), data["id"])
         if state is None or rank > state[0]:
-            return (rank, data.get(measure.field))
+            return (rank, value)
         return state
     if value is None:
         return state

@@ -9,14 +9,20 @@ strategy, as of a given time:
 - who was let into the engine room: the share of external participants, of critical
   voices and of frontline staff, the departments crossed, how deep the involvement
   went, and hypotheses whose evidence rests on voices of one stance only;
-- "start small" health: time-boxed experiments, and those running past their end;
+- "start small" health: time-boxed experiments, those with a planned scope, and those
+  running past their end;
+- "invite into the unfinished": experiments by the fidelity of the first prototype
+  their participants saw;
 - "follow-up" health: experiments concluded without a learning or a decision,
-  objectives without experiments, hypotheses left untested too long;
+  objectives without experiments, hypotheses left untested too long, next steps past
+  their due date, and key results behind what their due date expects;
 - candidates to magnify ("find and magnify"): supported hypotheses of experiments not
   abandoned, stopped or pivoted, those decided for scale-up apart from those awaiting a
   decision, ranked by evidence strength, breadth of involvement (critical voices
   included) and objectives served, each with whether its criterion is met;
-- excuses for not letting a group in, by reason.
+- excuses for not letting a group in, by reason;
+- each sprint in scope: its challenge, team, facilitators, process design, experiments
+  and learnings (:mod:`experiments.sprints`).
 
 The result is a tree of typed, frozen objects, summed over an
 :class:`~experiments.asof.AsOf` view of the programme: every rule that depends on the
@@ -42,6 +48,8 @@ from experiments.asof import (
     AsOf,
     Candidate,
     ExperimentFacts,
+    FollowUp,
+    HypothesisFacts,
     OneSidedEvidence,
     Overdue,
     Untested,
@@ -51,6 +59,7 @@ from experiments.model import (
     Excuse,
     ExcuseReason,
     ExperimentStatus,
+    Fidelity,
     HypothesisStatus,
     Involvement,
     KeyResult,
@@ -62,6 +71,7 @@ from experiments.model import (
 from experiments.model import asof as rules
 from experiments.model._time import DurationLike
 from experiments.refs import Ref
+from experiments.sprints import Member, PhaseRollup, SprintRollup, sprint_rollups
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -69,13 +79,17 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_UNTESTED_AFTER",
     "Candidate",
+    "FollowUp",
     "InvolvementProfile",
     "KeyResultProgress",
+    "Member",
     "ObjectiveRollup",
     "OneSidedEvidence",
     "Overdue",
+    "PhaseRollup",
     "Ref",
     "Rollup",
+    "SprintRollup",
     "Summary",
     "Untested",
     "rollup",
@@ -91,17 +105,27 @@ _STATUS_ORDER: Final = tuple(ExperimentStatus)
 
 @attrs.frozen
 class KeyResultProgress:
-    """How far a key result has come: its latest measurement against baseline and target."""
+    """How far a key result has come: its latest measurement against baseline and target.
+
+    ``expected`` is how far it should have come by the roll-up's moment on a straight
+    line from ``since`` to its due date (None without a due date).
+    """
 
     key_result: KeyResult
     latest: float | None
     measured_at: pendulum.DateTime | None
     measurements: int
+    expected: float | None = None
 
     @property
     def progress(self) -> float | None:
         """(latest - baseline) / (target - baseline), clamped to [0, 1]; None without data."""
         return None if self.latest is None else self.key_result.progress(self.latest)
+
+    @property
+    def behind(self) -> bool:
+        """Whether its progress (none without a measurement) lags what is expected by now."""
+        return rules.behind_schedule(self.progress, self.expected)
 
 
 @attrs.frozen
@@ -159,6 +183,10 @@ class Summary:
     untested: tuple[Untested, ...]
     candidates: tuple[Candidate, ...]
     excuses: tuple[Excuse, ...]
+    scoped: int = 0
+    first_shown: Mapping[Fidelity, int] = attrs.field(factory=dict)
+    open_next_steps: int = 0
+    overdue_next_steps: tuple[FollowUp, ...] = ()
 
     @property
     def scaling_up(self) -> tuple[Candidate, ...]:
@@ -174,6 +202,11 @@ class Summary:
     def share_time_boxed(self) -> float | None:
         """Share of the experiments that have a time box ("start small")."""
         return None if self.experiments == 0 else self.time_boxed / self.experiments
+
+    @property
+    def share_scoped(self) -> float | None:
+        """Share of the experiments that have a planned scope ("start small")."""
+        return None if self.experiments == 0 else self.scoped / self.experiments
 
     @property
     def excuses_by_reason(self) -> Mapping[ExcuseReason, int]:
@@ -221,6 +254,19 @@ class Rollup:
     scope: Ref | None = None
     view: AsOf | None = attrs.field(default=None, eq=False, repr=False)
     """The view it was summed over, for reports to read their detail from."""
+    sprints: tuple[SprintRollup, ...] = ()
+    """The sprints in scope, each with its team, process design, experiments and learnings."""
+
+    @property
+    def behind(self) -> tuple[KeyResultProgress, ...]:
+        """Every key result in the roll-up that is behind what its due date expects."""
+        return tuple(
+            kr
+            for top in self.objectives
+            for node in top.walk()
+            for kr in node.key_results
+            if kr.behind
+        )
 
     def find(self, objective: Objective | str) -> ObjectiveRollup:
         """The roll-up of one objective in the tree, by record, id or slug."""
@@ -268,21 +314,46 @@ def _summary(view: AsOf, experiment_ids: Collection[str], excuses: Sequence[Excu
         learnings=sum(e.learnings for e in experiments),
         decisions=_counts((e.decision for e in experiments if e.decision), Outcome),
         involvement=_involvement(view, experiments),
-        one_sided=tuple(h.one_sided for h in hypotheses if h.one_sided is not None),
         time_boxed=sum(1 for e in experiments if e.time_box),
-        overdue=_found((e.overdue for e in experiments), lambda o: (o.ended_at, o.experiment.id)),
-        concluded_without_learning=tuple(
+        excuses=tuple(sorted(excuses, key=lambda x: (x.reason.value, x.group, x.id))),
+        **_to_follow_up(experiments, hypotheses),
+        **_practice(experiments),
+    )
+
+
+def _to_follow_up(
+    experiments: Sequence[ExperimentFacts], hypotheses: Sequence[HypothesisFacts]
+) -> dict[str, Any]:
+    """The summary's lists of what needs attention: overdue, unconcluded, untested, ready."""
+    return {
+        "one_sided": tuple(h.one_sided for h in hypotheses if h.one_sided is not None),
+        "overdue": _found(
+            (e.overdue for e in experiments), lambda o: (o.ended_at, o.experiment.id)
+        ),
+        "concluded_without_learning": tuple(
             e.ref for e in experiments if rules.concluded_without_learning(e.status, e.learnings)
         ),
-        concluded_without_decision=tuple(
+        "concluded_without_decision": tuple(
             e.ref for e in experiments if rules.awaits_decision(e.status)
         ),
-        untested=_found(
+        "untested": _found(
             (h.untested for h in hypotheses), lambda u: (-u.days_overdue, u.hypothesis.id)
         ),
-        candidates=_found((h.candidate for h in hypotheses), _candidate_order),
-        excuses=tuple(sorted(excuses, key=lambda x: (x.reason.value, x.group, x.id))),
-    )
+        "candidates": _found((h.candidate for h in hypotheses), _candidate_order),
+    }
+
+
+def _practice(experiments: Sequence[ExperimentFacts]) -> dict[str, Any]:
+    """The summary's figures of the practice: scopes, first showings, next steps."""
+    return {
+        "scoped": sum(1 for e in experiments if e.scoped),
+        "first_shown": _counts((e.first_shown for e in experiments if e.first_shown), Fidelity),
+        "open_next_steps": sum(e.open_steps for e in experiments),
+        "overdue_next_steps": _found(
+            (step for e in experiments for step in e.overdue_steps),
+            lambda f: (-(f.overdue_days or 0), f.source.id, f.number),
+        ),
+    }
 
 
 def _candidate_order(candidate: Candidate) -> tuple[Any, ...]:
@@ -348,6 +419,7 @@ def _key_results(view: AsOf, objective: Objective) -> tuple[KeyResultProgress, .
                 None if latest is None else latest[0],
                 None if latest is None else latest[1],
                 0 if latest is None else latest[2],
+                view.expected_progress(key_result),
             )
         )
     return tuple(progress)
@@ -429,7 +501,7 @@ def _rollup(view: AsOf) -> Rollup:
 
     scope = view.scope_objective
     if scope is not None:
-        tree, _, _ = build(scope)
+        tree, in_scope, _ = build(scope)
         return Rollup(
             at=view.at,
             objectives=(tree,),
@@ -438,6 +510,7 @@ def _rollup(view: AsOf) -> Rollup:
             unlinked_experiments=(),
             scope=Ref(scope.id, scope.title),
             view=view,
+            sprints=sprint_rollups(view, in_scope),
         )
     # Only the trees are kept: each root's set of experiment ids was needed by no parent.
     roots = [build(node)[0] for node in children.get(None, ())]
@@ -453,4 +526,5 @@ def _rollup(view: AsOf) -> Rollup:
         objectives_without_experiments=tuple(sorted(empty, key=lambda r: r.id)),
         unlinked_experiments=tuple(unlinked),
         view=view,
+        sprints=sprint_rollups(view, facts.keys()),
     )

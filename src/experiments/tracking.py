@@ -26,11 +26,17 @@ import contextlib
 import random
 import time
 import traceback
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from experiments.errors import ConflictError, InvalidTypeError, NotFoundError, ValidationError
+from experiments.errors import (
+    ConflictError,
+    InvalidTypeError,
+    NotFoundError,
+    ValidationError,
+)
 from experiments.model import (
     Decision,
     Evidence,
@@ -44,29 +50,42 @@ from experiments.model import (
     KeyResult,
     Learning,
     Measurement,
+    NextStep,
     Note,
     NoteLevel,
     Objective,
     Outcome,
     Participant,
     Participation,
+    Phase,
     Prototype,
     Record,
+    Role,
+    Sprint,
     Stance,
+    Template,
     Verdict,
     id_for,
 )
 from experiments.model._time import DateTimeLike, TimeBoxLike, utc_key
 from experiments.model._validate import SLUG_PATTERN
 from experiments.model.hypothesis import AssumptionKind, Criterion
-from experiments.stores._rules import decision_in_store
+from experiments.model.template import Gap, next_move
+from experiments.stores._rules import TemplateRule, decision_in_store
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from experiments.stores import Batch, Store
 
-__all__ = ["Run", "key_result_named", "record_excuse", "track"]
+__all__ = [
+    "Run",
+    "TemplateWarning",
+    "key_result_named",
+    "measurement_id",
+    "record_excuse",
+    "track",
+]
 
 R = TypeVar("R", bound=Record)
 
@@ -80,6 +99,25 @@ _STARTED = frozenset(
 _CONCLUDED = frozenset({ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED})
 
 
+def measurement_id(measurement: Measurement) -> str:
+    """The id of a value measured at a known moment: one per experiment, metric and moment.
+
+    Logging the same metric of the same experiment at the same moment again (a script
+    run twice, a spreadsheet imported twice) finds the same record, and corrects it.
+    """
+    what = measurement.key_result or measurement.metric
+    key = "/".join([measurement.experiment or "", str(what), utc_key(measurement.measured_at)])
+    return id_for("measurement", "msr", key)
+
+
+class TemplateWarning(UserWarning):
+    """An experiment lacks what its template asks for before its next move.
+
+    :func:`track` warns with it when it leaves an experiment planned because a
+    mandatory template is not satisfied, or starts one whose own template is not.
+    """
+
+
 def track(
     experiment: Experiment | str,
     *,
@@ -88,6 +126,7 @@ def track(
     objectives: Objective | str | Iterable[Objective | str] = (),
     time_box: TimeBoxLike | None = None,
     owner: str | None = None,
+    template: Template | str | None = None,
     start: bool = True,
     conclude: bool = False,
     by: str | None = None,
@@ -99,17 +138,24 @@ def track(
             yet creates one (with ``title``, ``objectives``, ``time_box``, ``owner``).
         objectives: what a new experiment serves: one objective or several, each an
             Objective, its id or its slug (a slug must name a stored objective).
+        template: the template (record, id or slug) the experiment starts from: a new
+            one takes its time box, scope and hypothesis scaffold where not given, and
+            one made before without a template is marked as made from it.
         store: where to log; None opens the default store (``EXPERIMENTS_STORE``, else
             ``experiments.db``) and closes it when the run ends.
-        start: start the experiment if it is still planned.
+        start: start the experiment if it is still planned.  A template that is
+            mandatory for its objectives and not satisfied yet leaves it planned
+            instead: :attr:`Run.missing` says what is missing, a warning note on the
+            experiment and a :class:`TemplateWarning` say so too.
         conclude: conclude the experiment when the ``with`` block ends without an
             exception.  Never done unless asked: experiments run for weeks.
         by: who is logging, recorded on every version written.
 
     Raises:
         NotFoundError: ``experiment`` is an id (not a slug) that is not in the store, or
-            a new experiment's objective is a slug no stored objective has.
-        ValidationError: ``objectives`` is neither an objective nor a collection of them.
+            a new experiment's objective or template is a slug no stored one has.
+        ValidationError: ``objectives`` is neither an objective nor a collection of
+            them, or the experiment was made from another template than ``template``.
     """
     wanted = _references(objectives, "objectives")
     owns_store = store is None
@@ -118,10 +164,11 @@ def track(
 
         store = connect()
     try:
-        record = _open(store, experiment, title, wanted, time_box, owner, by)
+        chosen = None if template is None else store.resolve(template, Template)
+        record = _open(store, experiment, title, wanted, time_box, owner, by, chosen)
         run = Run(store, record, by=by, conclude=conclude, owns_store=owns_store)
         if start and record.status is ExperimentStatus.PLANNED:
-            run.start()
+            run._start_as_templates_allow()  # noqa: SLF001 - the run's own step
     except BaseException:
         if owns_store:
             store.close()
@@ -137,11 +184,14 @@ def _open(
     time_box: TimeBoxLike | None,
     owner: str | None,
     by: str | None,
+    template: Template | None = None,
 ) -> Experiment:
     if isinstance(experiment, Experiment):
         if store.exists() and store.find(experiment.id) is not None:
-            return store.get(experiment.id, Experiment)
-        return store.create_if_absent(experiment, by=by)
+            return _made_from(store, store.get(experiment.id, Experiment), template, by)
+        if template is not None and experiment.template is None:
+            experiment = experiment.evolve(template=template.id)
+        return _made_from(store, store.create_if_absent(experiment, by=by), template, by)
     given: object = experiment
     if not isinstance(given, str) or not given.strip():
         raise ValidationError(
@@ -149,7 +199,7 @@ def _open(
         )
     text = experiment.strip()
     try:
-        return store.resolve(text, Experiment)
+        return _made_from(store, store.resolve(text, Experiment), template, by)
     except NotFoundError as missing:
         # A slug that names no experiment yet makes one; a deleted one is not made again.
         if missing.deleted_id is not None:
@@ -159,17 +209,43 @@ def _open(
                 f"{missing}; it is not a slug (lowercase letters, digits and hyphens) that "
                 "could name a new experiment either"
             ) from None
-    fresh = Experiment(
-        slug=text,
-        title=title or text.replace("-", " ").capitalize(),
-        objectives=tuple(store.resolve(o, Objective).id for o in objectives),
-        time_box=time_box,
-        owner=owner,
-    )
+    fields: dict[str, Any] = {
+        "slug": text,
+        "title": title or text.replace("-", " ").capitalize(),
+        "objectives": tuple(store.resolve(o, Objective).id for o in objectives),
+        "time_box": time_box,
+        "owner": owner,
+    }
+    fresh = Experiment(**fields) if template is None else template.new_experiment(**fields)
     made = store.create_if_absent(fresh, by=by)
     if made.deleted:  # made and deleted by someone else since we looked
         return store.resolve(made.id, Experiment)  # says it is deleted
-    return made
+    return _made_from(store, made, template, by)
+
+
+def _made_from(
+    store: Store, experiment: Experiment, template: Template | None, by: str | None
+) -> Experiment:
+    """``experiment``, marked as made from ``template`` if it was made from none.
+
+    Raises:
+        ValidationError: it was made from another template.
+    """
+    if template is None or experiment.template == template.id:
+        return experiment
+    if experiment.template is not None:
+        raise ValidationError(
+            f"{experiment.label()} was made from template {experiment.template!r}, not "
+            f"{template.label()}; leave template out, or track another experiment"
+        )
+    for _ in range(_MAX_TRIES):
+        try:
+            return store.save(experiment.evolve(template=template.id), by=by)
+        except ConflictError:
+            experiment = store.get(experiment.id, Experiment)
+            if experiment.template is not None:
+                return _made_from(store, experiment, template, by)
+    raise ConflictError(f"{experiment.label()} kept changing; marking its template gave up")
 
 
 def key_result_named(store: Store, metric: KeyResult | str) -> KeyResult | None:
@@ -402,6 +478,57 @@ class Run:
             return self._experiment
         raise ConflictError(f"{self._experiment.label()} kept changing; {move} gave up")
 
+    # --- templates -----------------------------------------------------------------------
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """What the experiment still lacks for its next move under its templates.
+
+        Read from the store each time it is asked, so it empties as the script records
+        what was missing.  Empty once every template it is held to (mandatory for its
+        objectives, or the one it was made from) is satisfied, or when it has no move
+        left that a template holds (it is concluded, decided or abandoned).
+        """
+        return tuple(
+            f"{item} (template {template.title!r})"
+            for template, _, missing in self._gaps()
+            for item in missing
+        )
+
+    def _gaps(self) -> list[tuple[Template, bool, tuple[Gap, ...]]]:
+        move = next_move(self._experiment.status)
+        if move is None:
+            return []
+        pending = self._batch.pending if self._batch is not None else {}
+        return TemplateRule(self.store, pending).gaps(self._experiment, move, own=True)
+
+    def _start_as_templates_allow(self) -> None:
+        """Start the experiment unless a mandatory template forbids it; say what is missing."""
+        gaps = self._gaps()
+        blocked = any(mandatory for _, mandatory, _ in gaps)
+        if not blocked:
+            self.start()
+        if not gaps:
+            return
+        what = "; ".join(
+            f"{'mandatory ' if mandatory else ''}template {template.title!r} needs "
+            + ", ".join(map(str, missing))
+            for template, mandatory, missing in gaps
+        )
+        text = (
+            f"not started: {what}; record what is missing, then start it"
+            if blocked
+            else f"started without what its {what}"
+        )
+        note = Note(
+            id=self._key("note", "nte", "template", text),
+            experiment=self._experiment.id,
+            text=text[:500],
+            level=NoteLevel.WARNING,
+        )
+        self.store.create_if_absent(note, by=self._by)
+        warnings.warn(f"{self._experiment.label()} {text}", TemplateWarning, stacklevel=3)
+
     # --- lifecycle -----------------------------------------------------------------------
 
     def start(self, *, at: DateTimeLike | None = None) -> Experiment:
@@ -428,11 +555,14 @@ class Run:
         *,
         rationale: str = "",
         decided_by: str | None = None,
-        next_steps: Iterable[str] = (),
+        next_steps: Iterable[NextStep | str] = (),
         at: DateTimeLike | None = None,
         revise: bool = False,
     ) -> Decision:
         """Record the decision after the experiment and move it to decided, together.
+
+        ``next_steps`` are what follows, each as text or a
+        :class:`~experiments.NextStep` with its owner and due date.
 
         Deciding again the way it was decided changes nothing (a script run twice).  To
         change a decision, pass ``revise=True`` with a ``rationale``: the new decision
@@ -535,11 +665,7 @@ class Run:
         )
         if at is None:
             return self._save(draft)
-        keyed = draft.evolve(
-            id=self._key(
-                "measurement", "msr", draft.key_result or draft.metric, utc_key(draft.measured_at)
-            )
-        )
+        keyed = draft.evolve(id=measurement_id(draft))
         return self._upsert(keyed, same=("value", "unit", "participant"))
 
     def _key_result(self, metric: str) -> KeyResult | None:
@@ -576,10 +702,14 @@ class Run:
         evidence: Evidence | str = Evidence.WEAK,
         insight: str = "",
         participants: Iterable[Participant | str] = (),
-        next_action: str = "",
+        next_action: NextStep | str | None = None,
         at: DateTimeLike | None = None,
     ) -> Learning:
-        """Record what was observed and learned, and the verdict on a hypothesis."""
+        """Record what was observed and learned, and the verdict on a hypothesis.
+
+        ``next_action`` is what will be done about it: text, or a
+        :class:`~experiments.NextStep` with an owner and a due date to follow it up by.
+        """
         hypothesis_id = hypothesis.id if isinstance(hypothesis, Record) else hypothesis
         extra: dict[str, Any] = {} if at is None else {"observed_at": at}
         draft = Learning(  # checked first: the id is made from what it holds
@@ -666,6 +796,140 @@ class Run:
         if shown_at is not None and stored.shown_at is None:
             stored = self._save(stored.shown(shown_at))
         return stored
+
+    def sprint(
+        self,
+        sprint: Sprint | str,
+        *,
+        title: str | None = None,
+        challenge: str | None = None,
+        time_box: TimeBoxLike | None = None,
+        team: Iterable[Participant | str] = (),
+        facilitators: Iterable[str] = (),
+    ) -> Sprint:
+        """Put the experiment in a sprint, made if it is new, and return the sprint.
+
+        ``sprint`` is a Sprint (saved first if it is new), or a stored one's id or slug;
+        a slug that names no sprint yet makes one (with ``title``, default from the
+        slug).  ``challenge`` and ``time_box`` replace the sprint's when given; the
+        people in ``team`` (records, ids or slugs) and ``facilitators`` join it, and
+        nobody leaves it: running the script again changes nothing.
+        """
+        stored = self._sprint(sprint, title)
+        members = [self._person(p) for p in team]
+        changes: dict[str, Any] = {}
+        if challenge is not None and challenge != stored.challenge:
+            changes["challenge"] = challenge
+        if time_box is not None:
+            changes["time_box"] = time_box
+        joined = tuple(dict.fromkeys((*stored.team, *members)))
+        if joined != stored.team:
+            changes["team"] = joined
+        named = tuple(dict.fromkeys((*stored.facilitators, *facilitators)))
+        if named != stored.facilitators:
+            changes["facilitators"] = named
+        if changes:
+            draft = stored.evolve(**changes)
+            if draft != stored:
+                stored = self._save(draft)
+        if self._experiment.sprint != stored.id:
+            self._experiment = self._save(self._experiment.evolve(sprint=stored.id))
+        return stored
+
+    def _sprint(self, sprint: Sprint | str, title: str | None) -> Sprint:
+        """The sprint ``sprint`` names, made if it is new."""
+        if isinstance(sprint, Sprint):
+            found = self._find(sprint.id)
+            if isinstance(found, Sprint):
+                return found
+            return self._upsert(sprint)
+        given: object = sprint
+        if not isinstance(given, str) or not given.strip():
+            raise ValidationError(
+                f"run.sprint() needs a sprint, its id or its slug; got {sprint!r}"
+            )
+        text = sprint.strip()
+        if SLUG_PATTERN.fullmatch(text):
+            found = self._find(Sprint.id_for_slug(text))
+            if isinstance(found, Sprint) and not found.deleted:
+                return found
+        try:
+            return self.store.resolve(text, Sprint)
+        except NotFoundError as missing:
+            if missing.deleted_id is not None or not SLUG_PATTERN.fullmatch(text):
+                raise
+        return self._upsert(Sprint(slug=text, title=title or text.replace("-", " ").capitalize()))
+
+    def _person(self, participant: Participant | str) -> str:
+        """The id of a participant given as a record (saved if new), an id or a slug."""
+        if isinstance(participant, Participant):
+            return (self._upsert(participant) if participant.revision == 0 else participant).id
+        found = self._find(participant)
+        if not isinstance(found, Participant) or found.deleted:
+            found = self.store.resolve(participant, Participant)  # says what is wrong
+        return found.id
+
+    def phase(
+        self,
+        title: str,
+        *,
+        sprint: Sprint | str | None = None,
+        position: int | None = None,
+        time_box: TimeBoxLike | None = None,
+        participants: Iterable[Participant | str] = (),
+        roles: Iterable[Role | str] = (),
+        involvement: Involvement | str | None = None,
+        description: str | None = None,
+    ) -> Phase:
+        """A phase of the sprint's process design: when it is, who takes part, how deeply.
+
+        ``sprint`` is the run's sprint unless given (see :meth:`sprint`).  The phase
+        with this title in that sprint is made if it is new; what is given replaces what
+        it had, and ``participants`` (records, ids or slugs) join it.
+        """
+        target = self._sprint(sprint, None) if sprint is not None else self._own_sprint()
+        wanted_roles = tuple(roles)
+        draft = Phase(  # checked first: the id is made from what it holds
+            sprint=target.id,
+            title=title,
+            position=position or 1,
+            time_box=time_box,
+            roles=wanted_roles,
+            involvement=involvement or Involvement.CO_CREATING,
+            description=description or "",
+        )
+        draft = draft.evolve(
+            id=id_for("phase", "phs", f"{target.id}/{draft.title.strip()}"),
+            participants=tuple(self._person(p) for p in participants),
+        )
+        existing = self._find(draft.id)
+        if not isinstance(existing, Phase) or existing.deleted:
+            return self._upsert(draft)
+        changes: dict[str, Any] = {
+            "participants": tuple(dict.fromkeys((*existing.participants, *draft.participants)))
+        }
+        for name, given in (
+            ("position", position),
+            ("time_box", time_box),
+            ("involvement", involvement),
+            ("description", description),
+        ):
+            if given is not None:
+                changes[name] = getattr(draft, name)
+        if wanted_roles:
+            changes["roles"] = draft.roles
+        return self._changed(existing, existing.evolve(**changes), list(changes))
+
+    def _own_sprint(self) -> Sprint:
+        if self._experiment.sprint is None:
+            raise ValidationError(
+                f"{self._experiment.label()} is in no sprint; give sprint=, or put it in "
+                "one first with run.sprint()"
+            )
+        found = self._find(self._experiment.sprint)
+        if isinstance(found, Sprint) and not found.deleted:
+            return found
+        return self.store.resolve(self._experiment.sprint, Sprint)
 
     def note(
         self, text: str, *, level: NoteLevel | str = NoteLevel.INFO, details: str = ""

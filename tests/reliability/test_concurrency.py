@@ -7,6 +7,7 @@ before the step that races (see ``racing.py``).
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -16,7 +17,11 @@ import pytest
 
 import workers
 from experiments import Experiment, Measurement, Objective, Plugins, connect
+from experiments.serialization import to_data, upgrade
+from experiments.stores.files import FORMAT_VERSION
+from experiments.stores.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
 from experiments.stores.sqlite import MIGRATIONS
+from formats import export_data, old_files, old_postgres, old_sqlite
 from racing import at_once
 from reliability_table import Figures
 
@@ -203,6 +208,81 @@ class TestFirstOpen:
             tried=stores,
             figures=f"8 processes x {stores} new stores: each made once, 8 writes each",
         )
+
+
+class TestMigration:
+    """Many processes opening, at once, a store an older release wrote."""
+
+    @pytest.mark.parametrize(
+        "scheme", ["sqlite", "files", pytest.param("postgres", marks=pytest.mark.postgres)]
+    )
+    def test_old_store_opened_by_many_processes_is_migrated_once(
+        self,
+        scheme: str,
+        tmp_path: Path,
+        request: pytest.FixtureRequest,
+        reliability: Figures,
+    ) -> None:
+        """8 processes open a store of 0.1.0 at once, 3 times: each migration runs once."""
+        stores, versions = 3, len(export_data())
+        expected = {(d["id"], d["revision"]): upgrade(d) for d in export_data()}
+        for number in range(stores):
+            url = _old_url(scheme, tmp_path / f"old-{number}", request)
+            results = at_once(
+                workers.open_old_store_titled, *[(url, f"Written by process {p}") for p in range(8)]
+            )
+            # 18 records were there (and one deleted); each process sees them, and some
+            # of the others' writes.
+            assert all(18 <= r["seen"] < 18 + 8 for r in results)
+            with connect(url, plugins=Plugins(autoload=False)) as store:
+                assert store.verify() == []
+                exported = {(r.id, r.revision): to_data(r) for r in store.export()}
+                assert {key: exported[key] for key in expected} == expected
+                assert {r["id"] for r in results} <= {i for i, _ in exported}
+                assert len(exported) == versions + 8
+            _assert_migrated_once(scheme, url, tmp_path / f"old-{number}", request)
+        reliability.record(
+            "concurrent first open of an older layout",
+            scheme,
+            tried=stores,
+            figures=f"8 processes x {stores} stores of 0.1.0: each migrated once, nothing lost",
+        )
+
+
+def _old_url(scheme: str, path: Path, request: pytest.FixtureRequest) -> str:
+    if scheme == "postgres":
+        make: Callable[..., str] = request.getfixturevalue("postgres_url")
+        schema = f"old_{uuid.uuid4().hex[:12]}"
+        make(schema)  # the fixture's server, which the schema is made on
+        return old_postgres(request.getfixturevalue("postgres_server"), schema)
+    if scheme == "files":
+        return old_files(path)
+    return old_sqlite(path.with_suffix(".db"))
+
+
+def _assert_migrated_once(
+    scheme: str, url: str, path: Path, request: pytest.FixtureRequest
+) -> None:
+    if scheme == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        schema = url.rpartition("schema=")[2]
+        applied = server.query(
+            f'SELECT version, count(*) FROM "{schema}".experiments_migrations '  # noqa: S608 - ours
+            "GROUP BY version ORDER BY version"
+        )
+        assert applied == [(n, 1) for n in range(1, len(POSTGRES_MIGRATIONS) + 1)]
+    elif scheme == "files":
+        marker = json.loads((path / "store.json").read_text(encoding="utf-8"))
+        assert [m["version"] for m in marker["migrations"]] == [FORMAT_VERSION]
+        for record in (path / "records").iterdir():  # the last version is current.json
+            current = (record / "current.json").read_bytes()
+            revision = json.loads(current)["revision"]
+            history = sorted(p.name for p in record.iterdir() if p.name != "current.json")
+            assert history == [f"{r:08d}.json" for r in range(1, revision)]
+        assert (path / ".gitattributes").is_file()
+    else:
+        with contextlib.closing(sqlite3.connect(path.with_suffix(".db"))) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
 def _fresh_url(scheme: str, path: Path, request: pytest.FixtureRequest) -> str:

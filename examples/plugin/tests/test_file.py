@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -9,8 +11,12 @@ import experiments_jsonl
 import pytest
 
 from experiments import Objective, Plugins, SchemaError, StoreError, connect
+from experiments.serialization import SCHEMA_VERSION, to_data, upgrade
 from experiments.stores import Store
 from experiments.testing.faults import error_of, unprivileged
+
+#: A store the first version of this plugin wrote, with strategy-experiments 0.1.0.
+VERSION_1 = Path(__file__).parent / "version-1.jsonl"
 
 
 def open_store(path: Path, *, create: bool | None = None) -> Store:
@@ -45,9 +51,35 @@ def test_a_damaged_line_is_named(tmp_path: Path) -> None:
 def test_newer_format_is_refused(tmp_path: Path) -> None:
     """A file of a newer format version is refused with SchemaError."""
     path = tmp_path / "store.jsonl"
-    path.write_text('{"format": "experiments-jsonl", "version": 2}\n', encoding="utf-8")
-    with open_store(path) as store, pytest.raises(SchemaError, match="version 2"):
+    path.write_text('{"format": "experiments-jsonl", "version": 3}\n', encoding="utf-8")
+    with open_store(path) as store, pytest.raises(SchemaError, match="version 3"):
         store.count()
+
+
+def test_a_file_of_version_1_is_rewritten_once(tmp_path: Path) -> None:
+    """A file the first version wrote (times as UTC text, zones in brackets) is rewritten
+    in today's form when first read, and left alone after that."""
+    path = tmp_path / "store.jsonl"
+    shutil.copyfile(VERSION_1, path)
+    old = [data for line in VERSION_1.read_text().splitlines()[1:] for _, data in json.loads(line)]
+    assert {data["schema"] for data in old} == {2}
+    with open_store(path) as store:
+        assert [to_data(r) for r in store.export()] == [
+            upgrade(d) for d in sorted(old, key=lambda d: (d["id"], d["revision"]))
+        ]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[0]) == {"format": "experiments-jsonl", "version": 2}
+    written = [data for line in lines[1:] for _, data in json.loads(line)]
+    assert {data["schema"] for data in written} == {SCHEMA_VERSION}
+    art = next(d for d in written if d.get("slug") == "art-for-families" and d["revision"] == 2)
+    assert (art["started_at"], art["started_at_zone"]) == (
+        "2026-08-17T10:15:30.250000+02:00",
+        "Europe/Oslo",
+    )
+    before = path.read_bytes()
+    with open_store(path) as store:
+        store.count()
+    assert path.read_bytes() == before
 
 
 def test_purge_compacts_the_file(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pendulum
 
+from experiments._progress import ProgressHook, counted
 from experiments.asof import AsOf
 from experiments.checks._options import (
     BOOLEAN_OPTION,
@@ -117,6 +118,16 @@ def _ids(disabled: object) -> set[str]:
     return ids
 
 
+def _moment_and_store(
+    store: Store | AsOf, at: DateTimeLike | None
+) -> tuple[pendulum.DateTime, Store]:
+    """The moment checks are run as of, and the store they read."""
+    if isinstance(store, AsOf):
+        return store.at, store.store
+    moment = pendulum.now("UTC") if at is None else argument(at, "at", parse_datetime)
+    return moment, store
+
+
 def run_checks(
     store: Store | AsOf,
     *,
@@ -126,6 +137,7 @@ def run_checks(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     disabled: Iterable[str] = (),
     plugins: Plugins | None = None,
+    progress: ProgressHook | None = None,
 ) -> CheckReport:
     """Run every registered check on one experiment, one objective or the whole store.
 
@@ -139,6 +151,9 @@ def run_checks(
         options: per check id, values for its thresholds (see each check's ``defaults``).
         disabled: ids of checks not to run.
         plugins: the plugins whose checks to run (default: the store's).
+        progress: for a progress bar: a function given the steps (reading the scope,
+            then each check) and their number, returning the same steps as they are
+            taken, e.g. ``lambda steps, total: tqdm(steps, total=total)``.
 
     Raises:
         NotFoundError: the experiment or objective is not in the store.
@@ -153,13 +168,7 @@ def run_checks(
             "run_checks() on an AsOf view checks its own scope and moment; give experiment, "
             "objective and at to AsOf instead"
         )
-    moment = (
-        view.at
-        if view is not None
-        else (pendulum.now("UTC") if at is None else argument(at, "at", parse_datetime))
-    )
-    owner = view.store if view is not None else store
-    assert not isinstance(owner, AsOf)
+    moment, owner = _moment_and_store(store, at)
     registry = (plugins or owner.plugins).checks()
     configured = _configured(options)
     switched_off = _ids(disabled)
@@ -178,9 +187,12 @@ def run_checks(
     findings: list[Finding] = []
     errors: list[PluginError] = []
     ran: list[str] = []
-    for check_id, registered in registry.items():
-        if check_id in switched_off:
+    to_run = [check_id for check_id in registry if check_id not in switched_off]
+    for check_id in counted(progress, [None, *to_run]):
+        if check_id is None:
+            context.experiments  # noqa: B018 - the scope's records, read as a step of its own
             continue
+        registered = registry[check_id]
         ran.append(check_id)
         try:
             found = list(registered.check.run(context, settings[check_id]))

@@ -44,9 +44,11 @@ class Finding:
 
 def ref(record: Record) -> Ref:
     """A record named in a finding."""
-    return Ref(
-        record.id, str(getattr(record, "title", None) or getattr(record, "statement", record.id))
-    )
+    for name in ("title", "statement", "metric", "word", "text"):
+        shown = getattr(record, name, None)
+        if shown:
+            return Ref(record.id, str(shown))
+    return Ref(record.id, record.id)
 
 
 def _check_id(_: object, __: attrs.Attribute[str], value: object) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from experiments.checks._found import open_without
+from experiments.checks._mental_models import MENTAL_MODEL_CHECKS
 from experiments.checks._options import BOOLEAN_OPTION, DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding, Severity
+from experiments.checks.practice import PRACTICE_CHECKS
 from experiments.model import (
     Experiment,
     ExperimentStatus,
@@ -15,13 +18,14 @@ from experiments.model import (
     Role,
     Stance,
 )
-from experiments.model._time import days_between, instant, parse_duration
+from experiments.model._time import days_between, parse_duration
 from experiments.model.asof import (
-    after,
     consent_in_force,
     consent_withdrawn,
+    longer_than,
     retention_passed,
 )
+from experiments.model.participant import departments_of
 from experiments.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -60,13 +64,12 @@ def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator
 
 
 def _no_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    for experiment in context.experiments:
-        if experiment.time_box is None and context.status(experiment) in _OPEN:
-            yield NO_TIME_BOX.finding(
-                "has no time box; give it one (e.g. 'P4W') so that it stays small and ends "
-                "in a decision",
-                experiment,
-            )
+    yield from open_without(
+        NO_TIME_BOX,
+        context,
+        "time_box",
+        "has no time box; give it one (e.g. 'P4W') so that it stays small and ends in a decision",
+    )
 
 
 def _long_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
@@ -76,8 +79,7 @@ def _long_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterato
         if box is None or context.status(experiment) not in _OPEN:
             continue
         anchor = box.start or experiment.started_at or experiment.created_at
-        end, longest = after(anchor, box.duration), after(anchor, limit)
-        if end is None or (longest is not None and instant(end) > instant(longest)):
+        if longer_than(anchor, box.duration, limit):
             yield LONG_TIME_BOX.finding(
                 f"is time-boxed to {box.duration.in_words()}, longer than {limit.in_words()}; "
                 "cut it into smaller experiments that each end in a decision",
@@ -136,15 +138,8 @@ def _no_prototype_shown(context: CheckContext, options: Mapping[str, Any]) -> It
         status = context.status(experiment)
         if status not in (_RUNNING, *_DONE):
             continue
-        deadline = experiment.concluded_at if status in _DONE else context.at
-        shown = [
-            p
-            for p in context.prototypes.get(experiment.id, ())
-            if p.shown_at is not None
-            and deadline is not None
-            and instant(p.shown_at) <= instant(deadline)
-        ]
-        if shown:
+        by = experiment.concluded_at if status in _DONE else None
+        if context.first_exposure(experiment, by=by) is not None:
             continue
         if status is _RUNNING:
             yield NO_PROTOTYPE.finding(
@@ -173,7 +168,7 @@ def _no_facilitator(context: CheckContext, options: Mapping[str, Any]) -> Iterat
 def _one_department(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     for sprint in context.sprints:
         members = [context.participants[m] for m in sprint.team if m in context.participants]
-        departments = {m.department for m in members if not m.external and m.department}
+        departments = departments_of(members)
         if len(departments) < 2:  # noqa: PLR2004 - "across silos" means at least two
             where = f"only {next(iter(departments))}" if departments else "no named department"
             yield ONE_DEPARTMENT.finding(
@@ -466,6 +461,8 @@ BUILTIN_CHECKS: Final = (
     CONSENT_WITHDRAWN,
     CONSENT_OTHER_PURPOSE,
     RETENTION_PASSED,
+    *PRACTICE_CHECKS,
+    *MENTAL_MODEL_CHECKS,
 )
 
 

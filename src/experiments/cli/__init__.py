@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from experiments.cli import add, admin, outcomes, privacy, records
+from experiments.cli import (
+    add,
+    admin,
+    mental_models,
+    outcomes,
+    practice,
+    privacy,
+    records,
+    sheets,
+)
 from experiments.cli.app import EXIT, cli
 
 __all__ = ["EXIT", "cli", "main"]
 
-del add, admin, outcomes, privacy, records  # imported for the commands they add to `cli`
+del add, admin, mental_models, outcomes, practice, privacy, records, sheets  # they add commands
 
 
 def main() -> None:

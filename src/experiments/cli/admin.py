@@ -13,6 +13,7 @@ import click
 from experiments.cli.app import (
     EXIT,
     Context,
+    at_option,
     cli,
     fail,
     handle_errors,
@@ -20,10 +21,12 @@ from experiments.cli.app import (
     pass_context,
     record_option,
     store_command,
-    store_options,
 )
+from experiments.cli.mental_models import analysis_options
+from experiments.cli.progress import Progress, lines_in
 from experiments.cli.words import SEE
 from experiments.errors import ValidationError
+from experiments.model._time import format_datetime
 
 __all__: list[str] = []
 
@@ -31,7 +34,7 @@ __all__: list[str] = []
 @cli.command()
 @record_option("--experiment", kind="experiment", what="check one experiment")
 @record_option("--objective", kind="objective", what="check one objective and its sub-objectives")
-@click.option("--at", metavar="TIME", help="check as of this time (ISO 8601; default now)")
+@at_option("check as of this time")
 @click.option(
     "--disable",
     "disabled",
@@ -74,17 +77,19 @@ def check(
         if not colon or not equals:
             fail(f"--option needs CHECK:NAME=VALUE; got {text!r}")
         configured.setdefault(check_id, {})[name] = value
-    report = run_checks(
-        state.store(),
-        experiment=experiment,
-        objective=objective,
-        at=at,
-        options=configured,
-        disabled=disabled,
-    )
+    with state.progress("checking") as progress:
+        report = run_checks(
+            state.store(),
+            experiment=experiment,
+            objective=objective,
+            at=at,
+            options=configured,
+            disabled=disabled,
+            progress=progress.over,
+        )
     state.emit(
         {
-            "at": report.at.to_iso8601_string(),
+            "at": format_datetime(report.at),
             "checks": list(report.checks),
             "findings": [
                 {
@@ -118,31 +123,32 @@ def check(
     is_flag=True,
     help="leave out every participant's name and slug, for sharing; no backup then",
 )
-@store_options
-@pass_context
-@handle_errors
+@store_command
 def export_records(state: Context, output: Path | None, redact: bool) -> None:
     """Write every version of every record as JSON Lines: a lossless copy of the store.
 
     Import it into any store, of any backend, with `experiments import`.  With --redact
-    no participant's name or slug is written: for a consultant, not for a backup.
+    no participant's name or slug is written: for a consultant, not for a backup.  With
+    -o, --json prints where it went and how many versions as JSON.
     """
     from experiments._output import output_file  # noqa: PLC0415
     from experiments.serialization import to_json  # noqa: PLC0415
 
     store = state.store()
-    records = state.progress(store.export(redact=redact), "exporting")
-    if output is None or str(output) == "-":
-        _write_lines(sys.stdout, (to_json(r) for r in records))
-        return
-    try:
-        with output_file(output) as handle:
-            for record in records:
-                handle.write(to_json(record).encode("utf-8") + b"\n")
-    except OSError as exc:
-        reason = f"cannot write the export: {exc.strerror or exc}"
-        raise OSError(exc.errno, reason, str(output)) from exc
-    click.echo(f"exported to {output}", err=True)
+    with state.progress("exporting") as progress:
+        records = progress.over(store.export(redact=redact), store.count_versions)
+        if output is None or str(output) == "-":
+            _write_lines(sys.stdout, (to_json(r) for r in records))
+            return
+        written = 0
+        try:
+            with output_file(output) as handle:
+                for written, record in enumerate(records, start=1):  # noqa: B007 - counted
+                    handle.write(to_json(record).encode("utf-8") + b"\n")
+        except OSError as exc:
+            reason = f"cannot write the export: {exc.strerror or exc}"
+            raise OSError(exc.errno, reason, str(output)) from exc
+    state.done({"output": str(output), "versions": written}, f"exported to {output}")
 
 
 def _write_lines(handle: TextIO, lines: Iterator[str]) -> None:
@@ -164,10 +170,11 @@ def import_records(state: Context, source: TextIO) -> None:
     from experiments.errors import SchemaError  # noqa: PLC0415
     from experiments.serialization import from_json  # noqa: PLC0415
 
-    def records() -> Iterator[Any]:
+    def records(progress: Progress) -> Iterator[Any]:
         number = 0
         try:
-            for number, line in enumerate(state.progress(source, "importing"), start=1):
+            lines = progress.over(source, lambda: lines_in(source))
+            for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
                 try:
@@ -181,7 +188,8 @@ def import_records(state: Context, source: TextIO) -> None:
                 "an export is always UTF-8, so import the file as it was exported"
             ) from None
 
-    report = state.store().import_records(records())
+    with state.progress("importing") as progress:
+        report = state.store().import_records(records(progress))
     state.emit(
         {"added": report.added, "unchanged": report.unchanged},
         f"imported {report.added} version(s); {report.unchanged} were already there",
@@ -253,7 +261,9 @@ def plugins(state: Context) -> None:
 
 @cli.command()
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
-def completion(shell: str) -> None:
+@json_option
+@pass_context
+def completion(state: Context, shell: str) -> None:
     """Print the shell completion script for SHELL.
 
     \b
@@ -265,7 +275,8 @@ def completion(shell: str) -> None:
 
     completer = get_completion_class(shell)
     assert completer is not None  # the choices above are click's own shells
-    click.echo(completer(cli, {}, "experiments", "_EXPERIMENTS_COMPLETE").source())
+    script = completer(cli, {}, "experiments", "_EXPERIMENTS_COMPLETE").source()
+    state.emit({"shell": shell, "script": script}, script)
 
 
 @cli.command()
@@ -277,7 +288,7 @@ def completion(shell: str) -> None:
     "format_",
     metavar="FORMAT",
     help=(
-        "md, json, csv, csv-comma, html or a plugin's format "
+        "md, json, csv, csv-comma, html, maturity-csv, glossary-csv or a plugin's format "
         "(default: the -o file's extension, else md)"
     ),
 )
@@ -289,11 +300,10 @@ def completion(shell: str) -> None:
     help="file or directory to write; 'board/' makes the directory (default, or -: standard "
     "output)",
 )
-@click.option("--at", metavar="TIME", help="report as of this time (ISO 8601; default now)")
+@at_option("report as of this time")
 @click.option("--no-checks", is_flag=True, help="leave out what the checks find")
-@store_options
-@pass_context
-@handle_errors
+@analysis_options
+@store_command
 def report(
     state: Context,
     objective: str | None,
@@ -302,6 +312,8 @@ def report(
     output: str | None,
     at: str | None,
     no_checks: bool,
+    group_by: str,
+    min_group_size: int,
 ) -> None:
     """Write the roll-up report of the strategy, or of one objective, for a board.
 
@@ -309,30 +321,51 @@ def report(
     experiments report --objective welfare-in-100-days --format html --lang da -o board.html
     experiments report --format csv -o experiments.csv     (the experiment list)
     experiments report --format json | jq .summary        (for scripts)
+
+    With --json the format is json unless --format or the -o file's extension says
+    otherwise; with -o, --json prints where the report went as JSON.
     """
     from experiments import reports  # noqa: PLC0415 - Jinja2 and friends load only here
 
+    to_stdout = output is None or output == "-"
+    if state.as_json and to_stdout and format_ not in (None, "json"):
+        fail(
+            f"--json prints the report as JSON, not {format_}; leave out --format {format_}, "
+            "or --json, or write the report to a file with -o"
+        )
+    if state.as_json and format_ is None and (to_stdout or _is_directory(output)):
+        format_ = "json"
     store = state.store()
-    steps = ["rolling up", "checking", "rendering"]
-    built = None
-    rendered: str | bytes = ""
-    for step in state.progress(steps, "report"):
-        if step == "rolling up":
-            built = reports.build(
-                store, objective, at=at, checks=not no_checks, plugins=store.plugins
-            )
-        elif step == "rendering":
-            assert built is not None
-            if output is not None and output != "-":
-                directory = output.endswith(("/", os.sep)) or Path(output).is_dir()
-                chosen = format_ or ("md" if directory else None)
-                written = reports.write(built, output, chosen, lang, plugins=store.plugins)
-                click.echo(f"report written to {written}", err=True)
-                return
+    with state.progress("report") as progress:
+        progress.expect(1)  # the rendering, after what build() counts in
+        built = reports.build(
+            store,
+            objective,
+            at=at,
+            checks=not no_checks,
+            plugins=store.plugins,
+            group_by=group_by,
+            min_group_size=min_group_size,
+            progress=progress.over,
+        )
+        written: Path | None = None
+        rendered: str | bytes = ""
+        if output is not None and not to_stdout:
+            chosen = format_ or ("md" if _is_directory(output) else None)
+            written = reports.write(built, output, chosen, lang, plugins=store.plugins)
+        else:
             rendered = reports.render(built, format_ or "md", lang, plugins=store.plugins)
-    if isinstance(rendered, bytes):
+        progress.step()
+    if written is not None:
+        state.done({"report": str(written)}, f"report written to {written}")
+    elif isinstance(rendered, bytes):
         sys.stdout.flush()
         sys.stdout.buffer.write(rendered)
         sys.stdout.buffer.flush()
     else:
         click.echo(rendered, nl=not rendered.endswith("\n"))
+
+
+def _is_directory(output: str | None) -> bool:
+    """Whether -o names a directory: one that exists, or written with a trailing slash."""
+    return output is not None and (output.endswith(("/", os.sep)) or Path(output).is_dir())

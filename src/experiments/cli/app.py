@@ -6,11 +6,13 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
 
 import click
+import pendulum
 
+from experiments.cli.progress import Progress
 from experiments.cli.text import one_line, shown_data
 from experiments.cli.words import in_cli_words, names, options_of
 from experiments.errors import (
@@ -24,10 +26,12 @@ from experiments.errors import (
     ValidationError,
 )
 from experiments.model import Record
+from experiments.model._time import format_datetime
 
 __all__ = [
     "EXIT",
     "Context",
+    "at_option",
     "cli",
     "fail",
     "handle_errors",
@@ -172,23 +176,32 @@ class Context:
     def emit(self, data: Any, text: str | Callable[[], str]) -> None:
         """Print ``data`` as JSON with --json, else ``text``."""
         if self.as_json:
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_value))
         else:
             click.echo(text() if callable(text) else text)
+
+    def done(self, data: Any, text: str) -> None:
+        """Say what a command that wrote a file did: JSON on stdout with --json, else
+        ``text`` on stderr (standard output may be what was written)."""
+        if self.as_json:
+            self.emit(data, text)
+        else:
+            click.echo(text, err=True)
 
     def wrote(self, record: Record, verb: str = "saved") -> None:
         """Print a record just written: its data with --json, else ``verb`` and its line."""
         self.emit(shown_data(record), lambda: f"{verb} {one_line(record)}")
 
-    def progress(
-        self, items: Iterable[Any], label: str, length: int | None = None
-    ) -> Iterator[Any]:
-        """``items``, with a progress bar on a terminal and none when output is piped."""
-        if not sys.stderr.isatty():
-            yield from items
-            return
-        with click.progressbar(items, label=label, length=length, file=sys.stderr) as bar:
-            yield from bar
+    def progress(self, label: str) -> Progress:
+        """A progress bar for the command's work: on a terminal only, never when piped."""
+        return Progress(label)
+
+
+def _json_value(value: object) -> str:
+    """What --json prints for a value JSON has no type for: times in RFC 3339."""
+    if isinstance(value, pendulum.DateTime):
+        return format_datetime(value)
+    return str(value)
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
@@ -263,6 +276,11 @@ def json_option(command: F) -> F:
         callback=_set_json,
         help="print JSON instead of text, for scripts",
     )(command)
+
+
+def at_option(what: str) -> Callable[[F], F]:
+    """``--at TIME``: the moment a command reads as of, or when what it records happened."""
+    return click.option("--at", metavar="TIME", help=f"{what} (ISO 8601; default now)")
 
 
 def record_option(

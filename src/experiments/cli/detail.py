@@ -19,11 +19,13 @@ from experiments.model import (
     Experiment,
     Hypothesis,
     Learning,
+    NextStep,
     Participant,
     Participation,
     Prototype,
     Record,
 )
+from experiments.serialization import converter
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -75,6 +77,22 @@ def experiment_detail(store: Store, experiment: Experiment) -> tuple[dict[str, A
         ],
         "prototypes": [shown_data(item) for item in prototypes],
     }
+    lines = _lines(experiment, status, hypotheses, learnings, decisions, taking_part, prototypes)
+    practice, more = _practice(store, experiment)
+    data.update(practice)
+    return data, "\n".join(lines + more)
+
+
+def _lines(
+    experiment: Experiment,
+    status: dict[str, Any],
+    hypotheses: list[Hypothesis],
+    learnings: list[Learning],
+    decisions: list[Decision],
+    taking_part: list[tuple[Participation, Participant]],
+    prototypes: list[Prototype],
+) -> list[str]:
+    """The text of ``experiments show``: the experiment, then each kind of its records."""
     name = experiment.slug or experiment.id
     lines = [describe(experiment)]
     lines += _section(
@@ -112,12 +130,61 @@ def experiment_detail(store: Store, experiment: Experiment) -> tuple[dict[str, A
         "prototypes",
         [
             f"{item.id}  {item.fidelity.value}  {item.title}"
-            + (f" (shown {_day(item, 'shown_at')})" if item.shown_at else "")
+            + (
+                f" (first shown {_day(item, 'shown_at')} as a {item.shown_as.value})"
+                if item.shown_at and item.shown_as
+                else ""
+            )
             for item in prototypes
         ],
         f'add one with `experiments add prototype {name} "Title"`',
     )
-    return data, "\n".join(lines)
+    return lines
+
+
+def _practice(store: Store, experiment: Experiment) -> tuple[dict[str, Any], list[str]]:
+    """What the experiment's templates still need, and its next steps, now."""
+    from experiments.asof import AsOf  # noqa: PLC0415 - only when showing an experiment
+
+    view = AsOf(store, experiment=experiment)
+    gaps = view.template_gaps(experiment)
+    follow_ups = view.follow_ups(experiment)
+    data = {
+        "template_gaps": [
+            {
+                "template": {"id": g.template.id, "title": g.template.title},
+                "mandatory": g.mandatory,
+                "move": g.move.value,
+                "missing": [str(gap) for gap in g.missing],
+            }
+            for g in gaps
+        ],
+        "next_steps": [
+            {
+                "source": f.source.id,
+                "number": f.number,
+                **to_data_of(f.step),
+                "done": f.done,
+                "overdue_days": f.overdue_days,
+            }
+            for f in follow_ups
+        ],
+    }
+    lines = [
+        f"to {g.move}: {'mandatory ' if g.mandatory else ''}template {g.template.title!r} "
+        f"still needs {', '.join(map(str, g.missing))}"
+        for g in gaps
+    ]
+    lines += _section(
+        "next steps",
+        [
+            f"{f.source.id} {f.number}  {'done' if f.done else 'open':<4}  {f.step}"
+            + (f"  ({f.overdue_days} days overdue)" if f.overdue else "")
+            for f in follow_ups
+        ],
+        "give a learning a --next-action, or a decision --next-step",
+    )
+    return data, lines
 
 
 def listed_title(store: Store) -> Callable[[Record], str]:
@@ -173,3 +240,9 @@ def _objective_titles(store: Store, ids: Iterable[str]) -> list[str]:
         found = store.find(objective_id, include_deleted=True)
         titles.append(repr(title_of(found)) if found is not None else objective_id)
     return titles
+
+
+def to_data_of(step: NextStep) -> dict[str, Any]:
+    """A next step as the JSON of records writes it."""
+    data: dict[str, Any] = converter.unstructure(step, NextStep)
+    return data

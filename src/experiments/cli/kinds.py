@@ -27,14 +27,18 @@ import attrs
 import click
 
 from experiments import model
-from experiments.model import KINDS, Record
+from experiments.model import KINDS, Record, plural
+from experiments.model.template import Move, Need
+from experiments.spreadsheets import COLUMNS as CSV_COLUMNS
 from experiments.tracking import record_excuse
+from experiments.vocabulary import interpret
 
 if TYPE_CHECKING:
     from experiments.stores import Store
 
 __all__ = [
     "ADD",
+    "CSV_NAMES",
     "LIST_NAMES",
     "MADE_ELSEWHERE",
     "NOT_CHOSEN",
@@ -66,15 +70,17 @@ def default_of(kind: type[Record], field: str) -> Any:
     return default.value if isinstance(default, enum.Enum) else default
 
 
-def plural(kind: str) -> str:
-    """How `experiments list` names a kind's records: ``hypotheses``, ``key-results``."""
-    return "hypotheses" if kind == "hypothesis" else f"{kind}s"
-
-
 #: What `experiments list KIND` takes: each kind by its name and by its plural.
 LIST_NAMES: Final[dict[str, str]] = {
     **{kind: kind for kind in KINDS},
     **{plural(kind): kind for kind in KINDS},
+}
+
+
+#: What `experiments import-csv KIND` takes: each kind a sheet can hold, and its plural.
+CSV_NAMES: Final[dict[str, str]] = {
+    **{kind: kind for kind in CSV_COLUMNS},
+    **{plural(kind): kind for kind in CSV_COLUMNS},
 }
 
 
@@ -92,7 +98,7 @@ class Param(NamedTuple):
     argument: bool = False
     flag: str | None = None
     help: str | None = None
-    type: EnumChoice | type[float] | None = None
+    type: EnumChoice | type[float] | type[int] | None = None
     metavar: str | None = None
     multiple: bool = False
     is_flag: bool = False
@@ -115,9 +121,35 @@ def option(field: str, flag: str | None = None, **how: Any) -> Param:
     return Param(field=field, flag=flag, **how)
 
 
+def many(field: str, flag: str, help: str) -> Param:  # noqa: A002 - click's word
+    """An option naming records, given once for each: ``--objective``, ``--term``, ..."""
+    return Param(field=field, flag=flag, help=help, multiple=True, repeat="repeat for more")
+
+
 def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
     """An excuse is kept once per group, reason and place, however often it is given."""
     return record_excuse(store, **fields)
+
+
+def _experiment(store: Store, fields: dict[str, Any]) -> Record:
+    """An experiment, from its template's defaults where it names one."""
+    if "template" not in fields:
+        return store.save(model.Experiment(**fields))
+    template = store.get(fields["template"], model.Template)
+    return store.save(template.new_experiment(**fields))
+
+
+def _interpret(store: Store, fields: dict[str, Any]) -> Record:
+    """A department's reading of a term: a new version only if it says something new."""
+    return interpret(
+        store,
+        fields.pop("term"),
+        fields.pop("department"),
+        fields.pop("text"),
+        language=fields.pop("language", model.LanguageCode.EN),
+        at=fields.pop("stated_at", None),
+        by=fields.pop("stated_by", None),
+    )
 
 
 class Adds(NamedTuple):
@@ -160,6 +192,56 @@ ADD: Final[tuple[Adds, ...]] = (
             option("unit", help="e.g. families, incidents, %"),
             option("due", metavar="DATE", help="by when, e.g. 2026-11-25"),
             option("weight", type=float, show_default=True),
+            option(
+                "since",
+                metavar="DATE",
+                help="when the baseline held (default: today); progress is expected from it",
+            ),
+        ),
+    ),
+    Adds(
+        kind=model.Template,
+        help="Add an experiment template: defaults, and what an experiment needs to move on.",
+        params=(
+            argument("title"),
+            option("description", help="what the template is for"),
+            option("scaffold", help='the hypothesis to fill in, e.g. "We believe that ..."'),
+            option("time_box", metavar="ISO8601", help="default time box, e.g. P4W"),
+            option("max_time_box", metavar="ISO8601", help="longest time box allowed, e.g. P6W"),
+            option("scope", metavar="SCOPE", help="default planned scope, e.g. 'participants=30'"),
+            option(
+                "roles",
+                "--role",
+                multiple=True,
+                help="a role that must take part before it starts, e.g. citizen (repeat)",
+            ),
+            option(
+                "stances",
+                "--stance",
+                type=EnumChoice(model.Stance),
+                multiple=True,
+                help="a stance that must be heard before it starts, e.g. critical (repeat)",
+            ),
+            option("min_departments", type=int, help="departments its participants come from"),
+            option("min_external", type=int, help="participants from outside, at least"),
+            option(
+                "to_start",
+                type=EnumChoice(model.Requirement),
+                multiple=True,
+                help="what it must have before it starts (repeat)",
+            ),
+            option(
+                "to_conclude",
+                type=EnumChoice(model.Requirement),
+                multiple=True,
+                help="what it must have before it concludes (repeat)",
+            ),
+            option(
+                "mandatory_for",
+                multiple=True,
+                help="an objective whose experiments must satisfy it",
+                repeat="repeat for more",
+            ),
         ),
     ),
     Adds(
@@ -167,13 +249,7 @@ ADD: Final[tuple[Adds, ...]] = (
         help='Add a planned experiment ("start small").',
         params=(
             argument("title"),
-            option(
-                "objectives",
-                "--objective",
-                multiple=True,
-                help="objective it serves",
-                repeat="repeat for more",
-            ),
+            many("objectives", "--objective", "objective it serves"),
             option("time_box", metavar="ISO8601", help="e.g. P4W, or 2026-09-01/P6W"),
             option("owner", help="who runs it"),
             option(
@@ -184,7 +260,18 @@ ADD: Final[tuple[Adds, ...]] = (
             ),
             option("sprint", help="the sprint it belongs to"),
             option("description"),
+            option(
+                "template",
+                help="the template it starts from (its time box, scope and hypothesis "
+                "scaffold where not given)",
+            ),
+            option(
+                "scope",
+                metavar="SCOPE",
+                help="planned scope, e.g. 'participants=40, sites=2, budget=50000 DKK'",
+            ),
         ),
+        write=_experiment,
     ),
     Adds(
         kind=model.Hypothesis,
@@ -235,6 +322,35 @@ ADD: Final[tuple[Adds, ...]] = (
         ),
     ),
     Adds(
+        kind=model.Phase,
+        help="Add a phase to SPRINT's process design: who takes part in it, and when.",
+        params=(
+            argument("sprint"),
+            argument("title"),
+            option("position", type=int, help="its place in the process: 1 first"),
+            option("time_box", metavar="ISO8601", help="when, e.g. 2026-09-07/P1W"),
+            option(
+                "participants",
+                "--participant",
+                multiple=True,
+                help="someone who takes part in it",
+                repeat="repeat for more",
+            ),
+            option(
+                "roles",
+                "--role",
+                multiple=True,
+                help="a kind of people invited in, e.g. citizen (repeat)",
+            ),
+            option(
+                "involvement",
+                type=EnumChoice(model.Involvement),
+                help="how deeply those taking part are involved (default co-creating)",
+            ),
+            option("description", help="what happens in it"),
+        ),
+    ),
+    Adds(
         kind=model.Excuse,
         help='Write down a GROUP that was not let in, and the REASON given ("no bad excuses").',
         params=(
@@ -248,6 +364,105 @@ ADD: Final[tuple[Adds, ...]] = (
         one_of=("objective", "experiment"),
         write=_record_excuse,
     ),
+    Adds(
+        kind=model.Term,
+        help="Add a WORD of the shared vocabulary; `experiments agree` records its meaning.",
+        params=(
+            argument("word"),
+            option("description", help="where the word is used, what it is not"),
+        ),
+    ),
+    Adds(
+        kind=model.Interpretation,
+        help="Write down what DEPARTMENT means by TERM, in its own words (TEXT).",
+        params=(
+            argument("term"),
+            argument("department"),
+            argument("text"),
+            option("language", type=EnumChoice(model.LanguageCode), show_default=True),
+            option("stated_at", metavar="TIME", help="when it was said (default now)"),
+            option("stated_by", metavar="NAME", help="who said it"),
+        ),
+        named=False,
+        write=_interpret,
+    ),
+    Adds(
+        kind=model.Questionnaire,
+        help="Add a questionnaire for a maturity analysis: statements on one --scale.",
+        params=(
+            argument("title"),
+            option("scale", metavar="LOW-HIGH", help="the answers' scale, e.g. 1-5 (default 1-5)"),
+            option(
+                "dimensions",
+                "--dimension",
+                multiple=True,
+                help="a dimension its items are grouped in, in the order shown (repeat)",
+            ),
+            many("objectives", "--objective", "objective the analysis serves"),
+            option("description"),
+        ),
+    ),
+    Adds(
+        kind=model.Item,
+        help="Add a statement (item) to QUESTIONNAIRE, headed CODE in the survey tool.",
+        params=(
+            argument("questionnaire"),
+            argument("code"),
+            argument("statement"),
+            option("dimension", help="the dimension it belongs to, e.g. Leadership"),
+            many("objectives", "--objective", "objective it serves, if not its questionnaire's"),
+            many("terms", "--term", "term of the shared vocabulary it uses"),
+        ),
+        named=False,
+    ),
+    Adds(
+        kind=model.SurveyRound,
+        help="Add a round in which QUESTIONNAIRE is asked; import its responses with "
+        "`experiments import-responses`.",
+        params=(
+            argument("questionnaire"),
+            argument("title"),
+            option("opened_at", metavar="TIME", help="when it opened (default now)"),
+            option("closed_at", metavar="TIME", help="when it closed; later answers do not count"),
+            option(
+                "departments",
+                "--department",
+                multiple=True,
+                help="a department asked (repeat; responses must come from these)",
+            ),
+            option("levels", "--level", multiple=True, help="a level asked, e.g. leaders (repeat)"),
+        ),
+    ),
+    Adds(
+        kind=model.InterviewNote,
+        help="Write down what a trigger interview brought up (TEXT), tied to --item.",
+        params=(
+            argument("text"),
+            many("items", "--item", "item it bears on"),
+            option("round", help="the survey round it followed"),
+            option("department", help="whose perspective: the department"),
+            option("level", help="whose perspective: the level, e.g. leaders"),
+            option("interviewer", metavar="NAME"),
+            option("interviewed_at", metavar="TIME", help="when (default now)"),
+            option("details"),
+        ),
+    ),
+    Adds(
+        kind=model.WorkshopAction,
+        help="Add an action a workshop agreed, for --objective or --experiment; "
+        "`experiments done` marks it done.",
+        params=(
+            argument("title"),
+            many("objectives", "--objective", "objective it serves"),
+            many("experiments", "--experiment", "experiment it serves"),
+            many("items", "--item", "item of the analysis it answers"),
+            option("owner", help="who does it"),
+            option("due", metavar="DATE", help="by when, e.g. 2026-12-31"),
+            option("workshop", help="the workshop that agreed it"),
+            option("agreed_at", metavar="TIME", help="when it was agreed (default now)"),
+            option("description"),
+        ),
+    ),
 )
 
 #: The kinds `experiments add` does not make, and what makes each instead.
@@ -257,6 +472,7 @@ MADE_ELSEWHERE: Final[dict[str, str]] = {
     "measurement": "`experiments measure METRIC VALUE`",
     "decision": "`experiments decide EXPERIMENT OUTCOME`",
     "note": "scripts: `Run.note()`, and `track()` when the script fails",
+    "response": "`experiments import-responses ROUND FILE`, from a survey tool's CSV export",
 }
 
 #: The model's enumerations that no option offers as a choice, and why not.
@@ -264,6 +480,10 @@ NOT_CHOSEN: Final[dict[type[enum.Enum], str]] = {
     model.ExperimentStatus: "`start`, `conclude`, `decide` and `abandon` move an experiment on",
     model.HypothesisStatus: "it follows from the verdicts of the hypothesis's learnings",
     model.Comparison: "it is read from the text of a hypothesis's --criterion",
-    model.Role: "`add participant ROLE` takes it as text, in any spelling the model accepts",
+    model.Role: "`add participant ROLE`, `add template --role` and `add phase --role` take "
+    "it as text, in any spelling the model accepts",
     model.NoteLevel: "notes are written by scripts",
+    Move: "templates hold experiments to starting and concluding, the moves of `start` and "
+    "`conclude`",
+    Need: "it sorts what a template finds missing, which `show` and the checks say in words",
 }

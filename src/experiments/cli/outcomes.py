@@ -8,6 +8,7 @@ import click
 
 from experiments.cli.app import (
     Context,
+    at_option,
     cli,
     record_option,
     store_command,
@@ -15,12 +16,14 @@ from experiments.cli.app import (
 from experiments.cli.kinds import EnumChoice, default_of
 from experiments.cli.resolve import find
 from experiments.cli.text import one_line, shown_data
+from experiments.errors import ValidationError
 from experiments.model import (
     Evidence,
     Experiment,
     Hypothesis,
     KeyResult,
     Learning,
+    NextStep,
     Outcome,
     Participant,
     Verdict,
@@ -29,7 +32,7 @@ from experiments.tracking import Run
 
 __all__: list[str] = []
 
-_AT = click.option("--at", metavar="TIME", help="when it happened (ISO 8601; default now)")
+_AT = at_option("when it happened")
 
 
 def _run(state: Context, experiment: str) -> Run:
@@ -60,7 +63,12 @@ def conclude(state: Context, experiment: str, at: str | None) -> None:
 @click.argument("outcome", type=EnumChoice(Outcome))
 @click.option("--rationale", default="", help="why")
 @click.option("--decided-by", help="who decided")
-@click.option("--next-step", "next_steps", multiple=True, help="what happens next (repeat)")
+@click.option(
+    "--next-step",
+    "next_steps",
+    multiple=True,
+    help="what happens next (repeat); give each an owner and a due date with `follow-up`",
+)
 @click.option(
     "--revise",
     is_flag=True,
@@ -172,6 +180,8 @@ def measure(
     multiple=True,
 )
 @click.option("--next-action", default="", help="what will be done about it")
+@click.option("--next-owner", help="who will do the next action")
+@click.option("--next-due", metavar="DATE", help="by when, e.g. 2026-12-15")
 @_AT
 @store_command
 def learn(
@@ -184,6 +194,8 @@ def learn(
     insight: str,
     participants: tuple[str, ...],
     next_action: str,
+    next_owner: str | None,
+    next_due: str | None,
     at: str | None,
 ) -> None:
     """Record a learning in EXPERIMENT: what was observed, and the verdict on a hypothesis.
@@ -195,6 +207,9 @@ def learn(
     experiments learn art-for-families "17 families came back twice" \\
         --hypothesis ID --verdict supports --evidence strong --participant parent-3
     """
+    if (next_owner or next_due) and not next_action.strip():
+        raise ValidationError("--next-owner and --next-due need the --next-action they are for")
+    action = NextStep(next_action, owner=next_owner, due=next_due) if next_action.strip() else None
     run = _run(state, experiment)
     store = run.store
     learning = run.learn(
@@ -204,7 +219,7 @@ def learn(
         evidence=evidence,
         insight=insight,
         participants=[find(store, p, Participant) for p in participants],
-        next_action=next_action,
+        next_action=action,
         at=at,
     )
     state.wrote(learning, "learned")

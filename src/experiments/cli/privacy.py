@@ -10,7 +10,6 @@ import click
 
 from experiments.cli.app import Context, cli, confirm, fail, store_command
 from experiments.cli.resolve import find
-from experiments.cli.text import one_line, shown_data
 from experiments.model import Consent, Participant
 from experiments.stores.changes import ErasureReport
 
@@ -122,7 +121,7 @@ def consent(
         )
         changed = person.evolve(consent=given)
     saved = store.save(changed)
-    state.emit(shown_data(saved), lambda: f"saved {one_line(saved)}")
+    state.wrote(saved)
 
 
 @cli.command()
@@ -139,6 +138,7 @@ def access(state: Context, participant: str, output: Path | None) -> None:
 
     Their record in every version, and every version of every record that refers to
     them or quotes their name.  Like `export`, it holds their name: it is for them.
+    With -o, --json prints where it went as JSON.
     """
     from experiments import access as documents  # noqa: PLC0415 - only when asked
 
@@ -149,4 +149,4 @@ def access(state: Context, participant: str, output: Path | None) -> None:
         sys.stdout.write(documents.render(document))
         return
     documents.write(document, output)
-    click.echo(f"access document written to {output}", err=True)
+    state.done({"output": str(output)}, f"access document written to {output}")

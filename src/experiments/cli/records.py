@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import operator
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,11 +16,8 @@ from experiments.cli.app import (
     cli,
     confirm,
     fail,
-    handle_errors,
-    pass_context,
     record_option,
     store_command,
-    store_options,
 )
 from experiments.cli.detail import experiment_detail, linked, listed_title
 from experiments.cli.kinds import LIST_NAMES, EnumChoice, default_of
@@ -40,15 +39,19 @@ from experiments.model import (
     Record,
     Stance,
 )
+from experiments.model._time import format_datetime
 from experiments.query import Expr, keywords_filter, parse_where
+
+if TYPE_CHECKING:
+    from experiments.stores import Store
 
 __all__: list[str] = []
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 @cli.command()
-@store_options
-@pass_context
-@handle_errors
+@store_command
 def init(state: Context) -> None:
     """Create the store (if it does not exist yet) and say where it is.
 
@@ -56,7 +59,7 @@ def init(state: Context) -> None:
     experiments init --store sqlite:///programme.db
     """
     store = state.store(create=True)
-    click.echo(f"store ready at {store.url.redacted}")
+    state.emit({"store": store.url.redacted}, f"store ready at {store.url.redacted}")
 
 
 @cli.command()
@@ -102,36 +105,46 @@ def edit(state: Context, reference: str, assignments: tuple[str, ...]) -> None:
     state.wrote(store.save(record.evolve(**changes)))
 
 
+def _link_options(objective: str, participant: str) -> Callable[[F], F]:
+    """EXPERIMENT and the repeatable --objective and --participant of link and unlink."""
+
+    def decorate(command: F) -> F:
+        command = record_option(
+            "--participant", "participants", kind="participant", what=participant, multiple=True
+        )(command)
+        command = record_option(
+            "--objective", "objectives", kind="objective", what=objective, multiple=True
+        )(command)
+        return click.argument("experiment")(command)
+
+    return decorate
+
+
+def _participation_option(field: str, choices: type[enum.Enum]) -> Callable[[F], F]:
+    """``--stance`` or ``--involvement``: a field of the participations link makes."""
+    return click.option(
+        f"--{field}",
+        type=EnumChoice(choices),
+        default=default_of(Participation, field),
+        show_default=True,
+        help="for --participant",
+    )
+
+
+def _experiment_to_link(
+    state: Context, experiment: str, *links: tuple[str, ...], verb: str
+) -> tuple[Store, Experiment]:
+    """The store and the experiment to ``verb``, once there is something to (un)link."""
+    if not any(links):
+        fail(f"nothing to {verb}; give --objective or --participant")
+    store = state.store()
+    return store, find(store, experiment, Experiment)
+
+
 @cli.command()
-@click.argument("experiment")
-@record_option(
-    "--objective",
-    "objectives",
-    kind="objective",
-    what="link to this objective",
-    multiple=True,
-)
-@record_option(
-    "--participant",
-    "participants",
-    kind="participant",
-    what="let this participant take part",
-    multiple=True,
-)
-@click.option(
-    "--stance",
-    type=EnumChoice(Stance),
-    default=default_of(Participation, "stance"),
-    show_default=True,
-    help="for --participant",
-)
-@click.option(
-    "--involvement",
-    type=EnumChoice(Involvement),
-    default=default_of(Participation, "involvement"),
-    show_default=True,
-    help="for --participant",
-)
+@_link_options("link to this objective", "let this participant take part")
+@_participation_option("stance", Stance)
+@_participation_option("involvement", Involvement)
 @store_command
 def link(
     state: Context,
@@ -147,10 +160,7 @@ def link(
     experiments link safety-walks --objective welfare-in-100-days
     experiments link safety-walks --participant resident-2 --stance critical
     """
-    if not objectives and not participants:
-        fail("nothing to link; give --objective or --participant")
-    store = state.store()
-    record = find(store, experiment, Experiment)
+    store, record = _experiment_to_link(state, experiment, objectives, participants, verb="link")
     saved: list[Record] = []
     with store.batch() as batch:
         if objectives:
@@ -172,30 +182,13 @@ def link(
 
 
 @cli.command()
-@click.argument("experiment")
-@record_option(
-    "--objective",
-    "objectives",
-    kind="objective",
-    what="unlink from this objective",
-    multiple=True,
-)
-@record_option(
-    "--participant",
-    "participants",
-    kind="participant",
-    what="take this participant out",
-    multiple=True,
-)
+@_link_options("unlink from this objective", "take this participant out")
 @store_command
 def unlink(
     state: Context, experiment: str, objectives: tuple[str, ...], participants: tuple[str, ...]
 ) -> None:
     """Unlink EXPERIMENT from objectives, or take participants out of it."""
-    if not objectives and not participants:
-        fail("nothing to unlink; give --objective or --participant")
-    store = state.store()
-    record = find(store, experiment, Experiment)
+    store, record = _experiment_to_link(state, experiment, objectives, participants, verb="unlink")
     saved: list[Record] = []
     with store.batch() as batch:
         if objectives:
@@ -362,7 +355,7 @@ def history(state: Context, reference: str) -> None:
             what = f": {', '.join(changed)}" if changed else (": created" if not previous else "")
             deleted = " (deleted)" if version.deleted else ""
             lines.append(
-                f"revision {version.revision} at {version.updated_at.to_iso8601_string()}"
+                f"revision {version.revision} at {format_datetime(version.updated_at)}"
                 f"{who}{what}{deleted}"
             )
             previous = data

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from experiments.cli.kinds import plural
 from experiments.errors import NotFoundError, ValidationError
-from experiments.model import KINDS, REFERENCES, Record
+from experiments.model import KINDS, REFERENCES, Item, Questionnaire, Record
 from experiments.query import FieldType, resolve_field
 
 if TYPE_CHECKING:
@@ -36,10 +36,17 @@ def find(
 ) -> Record:
     """The record ``reference`` names (see :meth:`Store.resolve`), with errors in CLI words.
 
+    An item may also be named by its questionnaire (id or slug) and its code:
+    ``citizen-orientation/L1``.
+
     Raises:
         NotFoundError: nothing has that id or slug, or what has it is deleted.
     """
     try:
+        if kind is Item and "/" in reference:  # QUESTIONNAIRE/CODE
+            questionnaire, _, code = reference.rpartition("/")
+            owner = store.resolve(questionnaire, Questionnaire)
+            reference = Item.id_of(owner.id, code)
         return store.resolve(reference, kind, include_deleted=include_deleted)
     except NotFoundError as exc:
         raise cli_words(exc, reference) from None

@@ -17,6 +17,7 @@ import attrs
 import pendulum
 
 from experiments.model import Participant, Record, TimeBox
+from experiments.model._time import zoned_text
 from experiments.model.participant import PERSONAL_FIELDS
 from experiments.serialization import to_data
 
@@ -64,7 +65,7 @@ def _value(value: Any) -> str:
     if isinstance(value, enum.Enum):
         return str(value.value)
     if isinstance(value, pendulum.DateTime):
-        return value.to_iso8601_string()
+        return zoned_text(value)
     if isinstance(value, TimeBox):
         return str(value)
     if isinstance(value, frozenset):
@@ -75,7 +76,7 @@ def _value(value: Any) -> str:
 
 
 def title_of(record: Record, *, hide: bool = False) -> str:
-    """What a person calls the record: its title, statement, observation, or name.
+    """What a person calls the record: its title, statement, observation, word, or name.
 
     A participant is called by its display name, which leaves out a pseudonymous
     participant's name; ``hide`` treats a participant as pseudonymous either way.
@@ -84,7 +85,16 @@ def title_of(record: Record, *, hide: bool = False) -> str:
         if hides_identity(record, hide=hide) and not record.pseudonymous:
             record = attrs.evolve(record, pseudonymous=True)
         return record.display_name
-    for name in ("title", "statement", "observation", "metric", "group", "text"):
+    for name in (
+        "title",
+        "statement",
+        "observation",
+        "metric",
+        "group",
+        "text",
+        "word",
+        "department",
+    ):
         value = getattr(record, name, None)
         if value:
             return str(value)
@@ -103,8 +113,9 @@ def describe(record: Record, *, hide: bool = False) -> str:
     masked = hides_identity(record, hide=hide)
     slug = None if masked else record.slug
     lines = [f"{record.kind} {record.id}" + (f" ({slug})" if slug else "")]
+    fields = attrs.fields_dict(type(record))
     for name in to_data(record):
-        if name in _SKIP:
+        if name in _SKIP or name not in fields:  # a zone field: shown with its time
             continue
         value = getattr(record, name)
         if masked and name in HIDDEN_FIELDS:

@@ -25,6 +25,12 @@ SEE: Final[dict[str, str]] = {
     "participant": "see `experiments list participants`",
     "hypothesis": "see `experiments show EXPERIMENT`",
     "sprint": "see `experiments list sprints`",
+    "template": "see `experiments list templates`",
+    "term": "see `experiments list terms`, or `experiments glossary`",
+    "questionnaire": "see `experiments list questionnaires`",
+    "item": "see `experiments list items`, or QUESTIONNAIRE/CODE",
+    "survey-round": "see `experiments list survey-rounds`",
+    "workshop-action": "see `experiments list workshop-actions`",
     "check": "see `experiments plugins`",
     "record": "see `experiments list KIND`",
 }
@@ -48,6 +54,8 @@ WHERE_TO_FIND: Final[dict[str, str]] = {
     "objective": f"OBJECTIVE ({SEE['objective']})",
     "objectives": f"OBJECTIVE ({SEE['objective']})",
     "experiment": f"EXPERIMENT ({SEE['experiment']})",
+    "template": f"TEMPLATE ({SEE['template']})",
+    "sprint": f"SPRINT ({SEE['sprint']})",
 }
 
 #: Python phrases -> the command line's, applied in this order.
@@ -56,6 +64,7 @@ PHRASES: Final[tuple[tuple[str, str], ...]] = (
     ("connect(url, create=True)", "`experiments init`"),
     (" through connect(url)", ""),
     (" (or a datetime.timedelta)", ""),
+    ("restore() it first", "restore it first with `experiments restore`"),
     (
         "get() the stored one, or use create_if_absent()",
         "see it with `experiments show`, or change it with `experiments edit`",

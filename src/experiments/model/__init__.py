@@ -18,12 +18,26 @@ from experiments.model.hypothesis import (
     HypothesisStatus,
 )
 from experiments.model.learning import Evidence, Learning, Verdict
+from experiments.model.maturity import (
+    InterviewNote,
+    Item,
+    Questionnaire,
+    Response,
+    Scale,
+    SurveyRound,
+    WorkshopAction,
+)
 from experiments.model.measurement import Measurement
+from experiments.model.next_step import NextStep
 from experiments.model.note import Note, NoteLevel
 from experiments.model.objective import KeyResult, Objective
 from experiments.model.participant import Involvement, Participant, Participation, Role, Stance
+from experiments.model.phase import Phase
 from experiments.model.prototype import Fidelity, Prototype
+from experiments.model.scope import Scope
 from experiments.model.sprint import Sprint
+from experiments.model.template import Requirement, Template
+from experiments.model.vocabulary import Interpretation, LanguageCode, Term
 
 __all__ = [
     "KINDS",
@@ -41,26 +55,42 @@ __all__ = [
     "Fidelity",
     "Hypothesis",
     "HypothesisStatus",
+    "Interpretation",
+    "InterviewNote",
     "Involvement",
+    "Item",
     "KeyResult",
+    "LanguageCode",
     "Learning",
     "Measurement",
+    "NextStep",
     "Note",
     "NoteLevel",
     "Objective",
     "Outcome",
     "Participant",
     "Participation",
+    "Phase",
     "Prototype",
+    "Questionnaire",
     "Record",
+    "Requirement",
+    "Response",
     "Role",
+    "Scale",
+    "Scope",
     "Sprint",
     "Stance",
+    "SurveyRound",
+    "Template",
+    "Term",
     "TimeBox",
     "Verdict",
+    "WorkshopAction",
     "id_for",
     "kind_of",
     "new_id",
+    "plural",
     "slugify",
 ]
 
@@ -70,7 +100,9 @@ KINDS: Final[dict[str, type[Record]]] = {
     for cls in (
         Objective,
         KeyResult,
+        Template,
         Sprint,
+        Phase,
         Participant,
         Experiment,
         Hypothesis,
@@ -81,6 +113,14 @@ KINDS: Final[dict[str, type[Record]]] = {
         Decision,
         Excuse,
         Note,
+        Term,
+        Interpretation,
+        Questionnaire,
+        Item,
+        SurveyRound,
+        Response,
+        InterviewNote,
+        WorkshopAction,
     )
 }
 
@@ -90,11 +130,18 @@ KINDS: Final[dict[str, type[Record]]] = {
 #: reference), False only removes the reference.  Verify follows these as well; a list
 #: field refers to every id it holds.
 REFERENCES: Final[dict[str, dict[str, tuple[str, bool]]]] = {
-    "objective": {"parent": ("objective", False)},
+    "objective": {"parent": ("objective", False), "terms": ("term", False)},
     "key-result": {"objective": ("objective", True)},
+    "template": {"mandatory_for": ("objective", False)},
     "sprint": {"team": ("participant", False)},
+    "phase": {"sprint": ("sprint", True), "participants": ("participant", False)},
     "participant": {},
-    "experiment": {"objectives": ("objective", False), "sprint": ("sprint", False)},
+    "experiment": {
+        "objectives": ("objective", False),
+        "sprint": ("sprint", False),
+        "template": ("template", False),
+        "terms": ("term", False),
+    },
     "hypothesis": {"experiment": ("experiment", True)},
     "prototype": {"experiment": ("experiment", True)},
     "participation": {
@@ -114,7 +161,35 @@ REFERENCES: Final[dict[str, dict[str, tuple[str, bool]]]] = {
     "decision": {"experiment": ("experiment", True), "revises": ("decision", False)},
     "excuse": {"objective": ("objective", True), "experiment": ("experiment", True)},
     "note": {"experiment": ("experiment", True)},
+    "term": {},
+    "interpretation": {"term": ("term", True)},
+    "questionnaire": {"objectives": ("objective", False)},
+    "item": {
+        "questionnaire": ("questionnaire", True),
+        "objectives": ("objective", False),
+        "terms": ("term", False),
+    },
+    "survey-round": {"questionnaire": ("questionnaire", True)},
+    "response": {"round": ("survey-round", True), "participant": ("participant", True)},
+    "interview-note": {
+        "items": ("item", False),
+        "round": ("survey-round", False),
+        "participant": ("participant", True),
+    },
+    "workshop-action": {
+        "objectives": ("objective", False),
+        "experiments": ("experiment", False),
+        "items": ("item", False),
+    },
 }
+
+
+def plural(kind: str) -> str:
+    """A kind's name for many of its records: ``hypotheses``, ``key-results``.
+
+    The command line lists records by it, and the SQL views are named by it.
+    """
+    return "hypotheses" if kind == "hypothesis" else f"{kind}s"
 
 
 def kind_of(name: str) -> type[Record]:

@@ -1,10 +1,15 @@
 """Times, durations and time boxes: parsing, normalising and their text form.
 
-Stored times are written as the UTC instant with a fixed width, followed by the
-time zone they were given in as an RFC 9557 annotation, e.g.
-``2026-03-01T09:00:00.000000Z[Europe/Copenhagen]``.  The fixed-width UTC prefix sorts
-and compares as text, which lets SQL backends filter and order on it without parsing,
-and the annotation keeps the zone so nothing is lost on the way back.
+Times are written in RFC 3339 (``2026-09-14T10:00:00+02:00``): the wall-clock time in
+the zone the time was given in, with that zone's UTC offset at that moment, ``Z`` for
+UTC, and six digits of fraction only when there is one.  That is what
+``datetime.fromisoformat``, pandas and polars read.  The name of the zone, where one was
+given (``Europe/Oslo``), is not part of the text: :func:`zone_name` gives it, and the
+stored data keeps it in a field of its own (see :mod:`experiments.serialization`).
+
+Inside the stores, times are compared as their *UTC keys* (:func:`utc_key`): the UTC
+instant in fixed-width text, ``2026-09-14T08:00:00.000000Z``, which sorts and compares
+as text the way the instants do, so SQL can filter and order on it without parsing.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ __all__ = [
     "TimeBox",
     "TimeBoxLike",
     "TimeError",
+    "check_zone_name",
     "duration_key",
     "format_date",
     "format_datetime",
@@ -41,7 +47,12 @@ __all__ = [
     "parse_datetime",
     "parse_duration",
     "parse_timebox",
+    "timebox_key",
     "utc_key",
+    "utc_key_of",
+    "with_zone",
+    "zone_name",
+    "zoned_text",
 ]
 
 DateTimeLike: TypeAlias = "pendulum.DateTime | dt.datetime | dt.date | str"
@@ -56,7 +67,6 @@ UTC: Final = pendulum.UTC
 #: How many characters the UTC text of an instant has (``2026-03-01T09:00:00.000000Z``):
 #: stored times begin with it, so this much of one compares as the instant does.
 UTC_WIDTH: Final = len("2026-03-01T09:00:00.000000Z")
-_UTC_WIDTH: Final = UTC_WIDTH
 
 
 class TimeError(ValidationError):
@@ -69,7 +79,7 @@ class TimeError(ValidationError):
 
 @functools.lru_cache(maxsize=256)
 def _zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
-    if name[:1] in "+-":
+    if name[:1] and name[0] in "+-":
         match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", name)
         if not match or int(match[2]) > 23 or int(match[3]) > 59:  # noqa: PLR2004 - clock limits
             raise TimeError(
@@ -83,6 +93,27 @@ def _zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
         raise TimeError(
             f"unknown time zone {name!r}; use an IANA name such as 'Europe/Oslo'"
         ) from exc
+
+
+def check_zone_name(name: object) -> str:
+    """``name`` if it names a time zone, such as ``Europe/Oslo``.
+
+    Raises:
+        TimeError: it is no zone's name (an offset such as ``+02:00`` included: that
+            belongs in the time itself).
+        InvalidTypeError: it is not text.
+    """
+    if not isinstance(name, str):
+        raise InvalidTypeError(
+            f"must be the name of a time zone such as 'Europe/Oslo', not {type(name).__name__}"
+        )
+    if name[:1] and name[0] in "+-":
+        raise TimeError(
+            "is a UTC offset, not the name of a time zone; the offset belongs in the time, "
+            "and a zone is named as in 'Europe/Oslo'"
+        )
+    _zone(name)
+    return name
 
 
 def now() -> pendulum.DateTime:
@@ -152,35 +183,92 @@ def _from_stdlib(value: dt.datetime) -> pendulum.DateTime:
 
 _ANNOTATED: Final = re.compile(r"(?P<instant>[^\[\]]+)(?:\[(?P<zone>[^\[\]]+)\])?")
 
+# The lengths of RFC 3339 text as this module writes it: with or without a fraction,
+# with "Z" or an offset ("+02:00").
+_WRITTEN_LENGTHS: Final = frozenset({20, 25, 27, 32})
+_FRACTION_LENGTHS: Final = frozenset({27, 32})
+
 
 def _parse_canonical(text: str) -> pendulum.DateTime | None:
-    """Fast path for the stored form ``YYYY-MM-DDTHH:MM:SS.ffffffZ[Zone]``."""
-    if text[4] + text[7] + text[10] + text[13] + text[16] + text[19] != "--T::.":
+    """Fast path for the written form, ``YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM)[Zone]``.
+
+    None for anything else, which the full parser then reads.
+    """
+    split = _split_zone(text)
+    if split is None:
         return None
-    digits = (
-        text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19] + text[20:26]
-    )
-    if not (digits.isascii() and digits.isdigit()):  # int() takes "+1", "1_0" and non-ASCII digits
+    text, zone_text = split
+    length = len(text)
+    if length not in _WRITTEN_LENGTHS or not _written_digits(text, length in _FRACTION_LENGTHS):
+        return None
+    fraction = length in _FRACTION_LENGTHS
+    tz = _written_offset(text[26 if fraction else 19 :])
+    if tz is None:
         return None
     try:
-        instant = pendulum.DateTime(
+        moment = pendulum.DateTime(
             int(text[0:4]),
             int(text[5:7]),
             int(text[8:10]),
             int(text[11:13]),
             int(text[14:16]),
             int(text[17:19]),
-            int(text[20:26]),
-            tzinfo=UTC,
+            int(text[20:26]) if fraction else 0,
+            tzinfo=tz,
         )
     except ValueError:
         return None
-    if len(text) == _UTC_WIDTH:
-        return instant
-    if text[_UTC_WIDTH] == "[" and text[-1] == "]":
-        zone = _zone(text[_UTC_WIDTH + 1 : -1])
-        return instant if zone is UTC else instant.astimezone(zone)
-    return None
+    return moment if zone_text is None else _shown_in(moment, tz, zone_text)
+
+
+def _split_zone(text: str) -> tuple[str, str | None] | None:
+    """The text before a ``[Zone]`` annotation and the zone's name; None if malformed."""
+    if text[-1] != "]":
+        return text, None
+    opening = text.find("[")
+    if opening < 0:
+        return None
+    zone_text = text[opening + 1 : -1]
+    if not zone_text or "[" in zone_text or "]" in zone_text:
+        return None
+    return text[:opening], zone_text
+
+
+def _written_digits(text: str, fraction: bool) -> bool:
+    """Whether ``text`` has the separators and ASCII digits of the written form."""
+    if text[4] + text[7] + text[10] + text[13] + text[16] != "--T::" or (
+        fraction and text[19] != "."
+    ):
+        return False
+    digits = text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
+    if fraction:
+        digits += text[20:26]
+    return digits.isascii() and digits.isdigit()  # int() takes "+1", "1_0" and other digits
+
+
+def _written_offset(offset: str) -> pendulum.Timezone | pendulum.FixedTimezone | None:
+    """The zone of a written ``Z`` or ``+HH:MM``, UTC for a zero offset; None otherwise."""
+    if offset == "Z":
+        return UTC
+    if len(offset) != 6 or offset[0] not in "+-":  # noqa: PLR2004 - "+HH:MM"
+        return None
+    try:
+        tz = _zone(offset)
+    except TimeError:
+        return None
+    return UTC if tz.offset == 0 else tz  # type: ignore[union-attr]
+
+
+def _shown_in(
+    moment: pendulum.DateTime, tz: pendulum.Timezone | pendulum.FixedTimezone, zone_text: str
+) -> pendulum.DateTime:
+    """``moment`` in the annotated zone, the instant unchanged."""
+    zone = _zone(zone_text)
+    if zone is tz:
+        return moment
+    if isinstance(zone, pendulum.FixedTimezone) and zone.offset == 0:
+        return moment if tz is UTC else moment.astimezone(UTC)
+    return moment.astimezone(zone)
 
 
 def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
@@ -205,7 +293,7 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
 
 
 def _parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
-    if type(value) is str and len(value) >= _UTC_WIDTH and value[26] == "Z":
+    if type(value) is str and len(value) >= 20:  # noqa: PLR2004 - the shortest written form
         canonical = _parse_canonical(value)
         if canonical is not None:
             return canonical
@@ -301,7 +389,11 @@ def _local_in(local: dt.datetime, zone_name: str) -> dt.datetime:
 
 def utc_key(value: pendulum.DateTime) -> str:
     """The fixed-width UTC text of an instant; sorts like the instants themselves."""
-    u = value.astimezone(UTC) if value.tzinfo is not UTC else value
+    return _utc_text(value.astimezone(UTC) if value.tzinfo is not UTC else value)
+
+
+def _utc_text(u: dt.datetime) -> str:
+    """The text of :func:`utc_key` for a time already in UTC."""
     return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 - several times faster than strftime
         u.year,
         u.month,
@@ -313,21 +405,107 @@ def utc_key(value: pendulum.DateTime) -> str:
     )
 
 
+def utc_key_of(text: str) -> str:
+    """The :func:`utc_key` of a time in text, read straight from the text where it can be.
+
+    Raises:
+        TimeError: ``text`` is not a time.
+    """
+    if text[-1:] == "Z":
+        length = len(text)
+        if length == UTC_WIDTH and text[19] == ".":
+            return text
+        if length == 20:  # noqa: PLR2004 - whole seconds: "2026-09-14T08:00:00Z"
+            return text[:19] + ".000000Z"
+    if text[-1:] != "]":
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return _utc_text(moment.astimezone(dt.UTC))
+    return utc_key(parse_datetime(text))
+
+
+def zone_name(value: pendulum.DateTime | None) -> str | None:
+    """The name of the time zone ``value`` was given in (``Europe/Oslo``), if it has one.
+
+    None for UTC and for a fixed offset, which the written text holds in full.
+    """
+    tz = None if value is None else value.tzinfo
+    if tz is None or tz is UTC or type(tz) is not pendulum.Timezone:
+        return None
+    name = tz.name
+    return None if name == "UTC" else str(name)
+
+
 def _zone_label(value: pendulum.DateTime) -> str | None:
+    """The zone of a time as :func:`timebox_key` writes it: a name, an offset or None."""
     tz = value.tzinfo
     if tz is UTC or tz is None:
         return None
     if isinstance(tz, pendulum.FixedTimezone):
         return None if tz.offset == 0 else tz.name
-    name = getattr(tz, "name", None) or getattr(tz, "key", None)
-    return None if name in (None, "UTC") else str(name)
+    return zone_name(value)
 
 
 def format_datetime(value: pendulum.DateTime) -> str:
-    """The stored text of a time: UTC instant plus the zone it was given in."""
-    label = _zone_label(value)
-    key = utc_key(value)
-    return key if label is None else f"{key}[{label}]"
+    """The RFC 3339 text of a time: its wall clock and UTC offset, ``Z`` for UTC.
+
+    ``2026-09-14T10:00:00+02:00``; six digits of fraction only when the time has one.
+    An offset of whole minutes is written as it is, ``+00:00`` in a named zone that
+    is on UTC at that moment; the few others (a zone's local mean time before 1900 or
+    so, ``+00:19:32`` in Amsterdam) have no RFC 3339 form, and are written in UTC.
+    """
+    tz = value.tzinfo
+    if tz is not UTC:
+        offset = value.utcoffset()
+        seconds = 0 if offset is None else offset.days * 86400 + offset.seconds
+        if seconds % 60 or (seconds == 0 and zone_name(value) is None):
+            value = value.astimezone(UTC)
+            tz = UTC
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (  # noqa: UP031 - several times faster than strftime
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+    )
+    if value.microsecond:
+        text += ".%06d" % value.microsecond  # noqa: UP031 - as above
+    if tz is UTC:
+        return text + "Z"
+    minutes = seconds // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{text}{sign}{hours:02d}:{minutes:02d}"
+
+
+def zoned_text(value: pendulum.DateTime) -> str:
+    """The whole of a time as one text: RFC 3339 with the zone name after it (RFC 9557).
+
+    ``2026-09-14T10:00:00+02:00[Europe/Oslo]``, or :func:`format_datetime`'s text where
+    the time has no zone name; :func:`parse_datetime` reads it back as it was.
+    """
+    return with_zone(format_datetime(value), zone_name(value))
+
+
+def with_zone(text: str, zone: str | None) -> str:
+    """Written text of a time or time box, with ``zone`` (from its own field) added back.
+
+    ``with_zone("2026-09-14T10:00:00+02:00", "Europe/Oslo")`` is
+    ``"2026-09-14T10:00:00+02:00[Europe/Oslo]"`` (RFC 9557), which
+    :func:`parse_datetime` reads as that instant shown in that zone.  A time box gets
+    the zone on its start: ``2026-09-14T10:00:00+02:00[Europe/Oslo]/P6W``.
+    """
+    if zone is None:
+        return text
+    first, slash, second = text.partition("/")
+    if slash and first.strip().upper().startswith("P"):  # "duration/end"
+        return f"{first}/{second}[{zone}]"
+    return f"{first}[{zone}]{slash}{second}"
 
 
 def parse_date(value: DateLike) -> pendulum.Date:
@@ -532,7 +710,10 @@ class TimeBox:
         return self if self.start is not None else TimeBox(self.duration, at)
 
     def __str__(self) -> str:
-        return format_timebox(self)
+        """The time box as one text, the zone of its start included (see :func:`zoned_text`)."""
+        return with_zone(
+            format_timebox(self), None if self.start is None else zone_name(self.start)
+        )
 
 
 def _same_instant(first: pendulum.DateTime, second: pendulum.DateTime) -> bool:
@@ -644,5 +825,31 @@ def parse_timebox(value: TimeBoxLike) -> TimeBox:
 
 
 def format_timebox(value: TimeBox) -> str:
+    """ISO 8601 text of a time box: ``P6W``, or its start in RFC 3339 and its duration.
+
+    ``2026-09-14T10:00:00+02:00/P42D``; the zone of the start is
+    ``zone_name(box.start)``.
+    """
     duration = format_duration(value.duration)
     return duration if value.start is None else f"{format_datetime(value.start)}/{duration}"
+
+
+@functools.lru_cache(maxsize=4096)
+def timebox_key(text: str, zone: str | None = None) -> str:
+    """How stores keep a time box to compare and group by, from its written text and zone.
+
+    The :func:`utc_key` of the start, its zone or offset in brackets, and the duration:
+    ``2026-09-14T08:00:00.000000Z[Europe/Oslo]/P42D`` (``P42D`` alone without a start).
+    Its first :data:`UTC_WIDTH` characters sort like the starts, and it holds all the
+    roll-up needs to find the end on the calendar of the start's zone.
+
+    Raises:
+        TimeError: ``text`` is not a time box.
+    """
+    box = parse_timebox(with_zone(text, zone))
+    duration = format_duration(box.duration)
+    if box.start is None:
+        return duration
+    label = _zone_label(box.start)
+    start = utc_key(box.start) if label is None else f"{utc_key(box.start)}[{label}]"
+    return f"{start}/{duration}"

@@ -252,6 +252,20 @@ def to_enum(kind: type[E], value: E | str) -> E:
     raise Unfit(f"must be one of {choices}", type_error=not isinstance(value, str))
 
 
+def to_enums(kind: type[E], value: Iterable[E | str]) -> tuple[E, ...]:
+    """Distinct members of an enum, in the order given, each as :func:`to_enum` takes it."""
+    example = ", ".join(repr(m.value) for m in list(kind)[:2])
+    result: list[E] = []
+    for item in _items(value, f"must be a list, e.g. [{example}]"):
+        try:
+            member = to_enum(kind, item)  # type: ignore[arg-type]
+        except Unfit as unfit:
+            raise Unfit(f"holds {shorten(item)}, which {unfit.expected}") from None
+        if member not in result:
+            result.append(member)
+    return tuple(result)
+
+
 def to_optional_enum(kind: type[E], value: E | str | None) -> E | None:
     return None if value is None else to_enum(kind, value)
 
@@ -286,6 +300,24 @@ def to_optional_date(value: _time.DateLike | None) -> pendulum.Date | None:
         return _time.parse_date(value)
     except (_time.TimeError, TypeError, ValueError) as exc:
         raise Unfit.of(exc) from None
+
+
+def to_optional_duration(value: _time.DurationLike | None) -> pendulum.Duration | None:
+    """An optional length of time longer than zero, e.g. ``"P6W"``."""
+    if value is None:
+        return None
+    try:
+        duration = _time.parse_duration(value)
+    except (_time.TimeError, TypeError, ValueError, OverflowError) as exc:
+        raise Unfit.of(exc) from None
+    if duration.total_seconds() <= 0:
+        raise Unfit("must be longer than zero, e.g. 'P6W'")
+    return duration
+
+
+def to_count(value: int) -> int:
+    """A whole number of things, zero or more."""
+    return _whole(value, 0, "must be 0 or more")
 
 
 def to_optional_timebox(value: _time.TimeBoxLike | None) -> _time.TimeBox | None:

@@ -4,9 +4,10 @@ Whatever reads a programme at a moment (the as-of view in :mod:`experiments.asof
 through it the roll-up, the checks and the reports) decides these questions here and
 nowhere else: the status of an experiment, where its time box ends, whether it is
 overdue, which decision is in force, where the evidence on a hypothesis stands, when a
-hypothesis counts as left untested, and which supported hypotheses are worth
-magnifying.  The functions take plain values, so a compact representation of a
-hundred thousand experiments calls them as they are.
+hypothesis counts as left untested, which supported hypotheses are worth magnifying,
+which prototype participants were first shown, whether a next step is overdue, and
+how far a key result is expected to have come.  The functions take plain values, so a
+compact representation of a hundred thousand experiments calls them as they are.
 
 Moments are compared as instants: callers give either aware times in UTC or the
 fixed-width UTC text that stores keep (``2026-03-01T09:00:00.000000Z``), which sorts
@@ -28,25 +29,33 @@ from experiments.model.lifecycle import ExperimentStatus, Outcome
 if TYPE_CHECKING:
     from experiments.model.consent import Consent
     from experiments.model.experiment import Decision
+    from experiments.model.prototype import Fidelity
 
 __all__ = [
     "after",
     "awaits_decision",
+    "behind_schedule",
     "concluded_without_learning",
     "consent_in_force",
     "consent_withdrawn",
     "counts",
     "criterion_met",
     "decision_in_force",
+    "expected_progress",
+    "first_exposure",
     "is_candidate",
     "latest",
     "latest_decision",
+    "longer_than",
     "metric_key",
     "overdue_days",
+    "polished_first",
     "reached",
     "retention_passed",
     "status_at",
+    "step_overdue_days",
     "time_box_end",
+    "time_box_start",
     "untested_deadline",
 ]
 
@@ -114,18 +123,25 @@ def after(start: pendulum.DateTime, duration: pendulum.Duration) -> pendulum.Dat
         return None
 
 
+def time_box_start(
+    box_start: pendulum.DateTime | None, started_at: pendulum.DateTime | None
+) -> pendulum.DateTime | None:
+    """Where a time box starts: its own start, or else when its experiment started."""
+    return box_start if box_start is not None else started_at
+
+
 def time_box_end(
     box_start: pendulum.DateTime | None,
     duration: pendulum.Duration,
     started_at: pendulum.DateTime | None,
 ) -> pendulum.DateTime | None:
-    """Where a time box ends: its own start, or else the experiment's start, plus its length.
+    """Where a time box ends: its start (see :func:`time_box_start`) plus its length.
 
     A box that names its own start counts on that start's calendar; a bare length counts
     from ``started_at`` on the calendar of ``started_at``'s zone (see :func:`after`).
     None while neither start is known, or when the end falls after the year 9999.
     """
-    anchor = box_start if box_start is not None else started_at
+    anchor = time_box_start(box_start, started_at)
     return None if anchor is None else after(anchor, duration)
 
 
@@ -147,6 +163,21 @@ def overdue_days(
     if limit is None or not _before(limit, at):
         return None
     return days_between(end, at)
+
+
+def longer_than(
+    anchor: pendulum.DateTime, duration: pendulum.Duration, limit: pendulum.Duration
+) -> bool:
+    """Whether a time box of ``duration`` from ``anchor`` ends after one of ``limit`` would.
+
+    Both are counted on the calendar of ``anchor``'s zone (see :func:`after`), so "P6W"
+    and "P1M" compare as the dates they end on; one that ends after the year 9999 is
+    longer than any limit.
+    """
+    end, longest = after(anchor, duration), after(anchor, limit)
+    if end is None:
+        return True
+    return longest is not None and _before(longest, end)
 
 
 def untested_deadline(
@@ -239,6 +270,79 @@ def is_candidate(
     )
 
 
+def first_exposure(
+    showings: Iterable[tuple[Moment | None, Fidelity | None]], at: Moment
+) -> tuple[Moment, Fidelity] | None:
+    """When participants first saw a prototype, and how finished it was, as of ``at``.
+
+    ``showings`` holds each prototype's first showing (``shown_at``) and its fidelity
+    then (``shown_as``).  The earliest showing that counts at ``at`` is the first
+    exposure; of two at the same moment, the less finished one.  None while nothing
+    has been shown.
+    """
+    first: tuple[Moment, Fidelity] | None = None
+    for moment, fidelity in showings:
+        if moment is None or fidelity is None or not reached(moment, at):
+            continue
+        if first is None or (moment, fidelity.rank) < (first[0], first[1].rank):
+            first = (moment, fidelity)
+    return first
+
+
+def polished_first(first: Fidelity | None, most: Fidelity) -> bool:
+    """Whether the first prototype shown was more finished than ``most`` allows.
+
+    "Invite into the unfinished": participants should first see something that can
+    still change.  Nothing shown yet is not polished.
+    """
+    return first is not None and first.rank > most.rank
+
+
+def _day_of(at: dt.datetime) -> dt.date:
+    """The calendar day of a moment, in the moment's own time zone."""
+    return dt.date(at.year, at.month, at.day)
+
+
+def step_overdue_days(
+    due: dt.date | None, done_at: pendulum.DateTime | None, at: pendulum.DateTime
+) -> int | None:
+    """Whole days a next step is past its due date at ``at``, if it is not done by then.
+
+    A step is due by the end of its due day, on the calendar of ``at``'s time zone: it
+    is overdue from the day after, if it was not done by ``at``.  A step without a due
+    date is never overdue (it is untracked).
+    """
+    if due is None or (done_at is not None and _before_or_at(done_at, at)):
+        return None
+    days = (_day_of(at) - due).days
+    return days if days > 0 else None
+
+
+def expected_progress(since: dt.date, due: dt.date | None, at: dt.datetime) -> float | None:
+    """How far a key result should have come by ``at``: a straight line to its due date.
+
+    From 0 on ``since`` (when its baseline held) to 1 on ``due``, in whole days on the
+    calendar of ``at``'s time zone, clamped to [0, 1].  None without a due date.
+    """
+    if due is None:
+        return None
+    today = _day_of(at)
+    span = (due - since).days
+    if span <= 0:
+        return 1.0 if today >= due else 0.0
+    return min(1.0, max(0.0, (today - since).days / span))
+
+
+def behind_schedule(actual: float | None, expected: float | None, tolerance: float = 0.0) -> bool:
+    """Whether a key result's progress lags what its due date expects by more than ``tolerance``.
+
+    A key result with a due date and no measurement yet has shown no progress at all.
+    """
+    if expected is None:
+        return False
+    return (actual or 0.0) + tolerance < expected
+
+
 def metric_key(name: str) -> str:
     """What two names of one metric have in common: case and spacing do not matter."""
     return " ".join(name.casefold().split())
@@ -247,6 +351,10 @@ def metric_key(name: str) -> str:
 def criterion_met(criterion: Criterion, value: float | None) -> bool | None:
     """Whether the latest measured ``value`` meets ``criterion``; None without a value."""
     return None if value is None else criterion.is_met(value)
+
+
+def _before_or_at(first: dt.datetime, second: dt.datetime) -> bool:
+    return first.astimezone(pendulum.UTC) <= second.astimezone(pendulum.UTC)
 
 
 def _before(first: pendulum.DateTime, second: pendulum.DateTime) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar, Final
 
 import attrs
@@ -31,6 +32,8 @@ from experiments.model.lifecycle import (
     Outcome,
     legal_moves,
 )
+from experiments.model.next_step import NextStep, to_next_steps
+from experiments.model.scope import Scope, to_optional_scope
 
 __all__ = ["Decision", "Experiment", "ExperimentStatus", "Outcome"]
 
@@ -59,6 +62,9 @@ class Experiment(Record):
 
     Moves through its lifecycle only by :meth:`start`, :meth:`conclude`, :meth:`decide`
     and :meth:`abandon`; each returns the next version and leaves this one untouched.
+    ``template`` is the template it was made from, and ``scope`` how large it is
+    planned to be ("start small").
+    ``terms`` are the words of the shared vocabulary it uses.
     """
 
     kind: ClassVar[str] = "experiment"
@@ -85,6 +91,9 @@ class Experiment(Record):
         default=None, converter=to_optional_datetime, eq=instant_key
     )
     abandon_reason: str = attrs.field(default="", converter=to_text)
+    template: str | None = attrs.field(default=None, converter=to_optional_ref)
+    scope: Scope | None = attrs.field(default=None, converter=to_optional_scope)
+    terms: tuple[str, ...] = attrs.field(default=(), converter=to_refs)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -229,6 +238,8 @@ class Decision(Record):
     An experiment has one decision in force.  Changing it is explicit: a new decision
     that ``revises`` the one in force (made by :meth:`revised`), with a rationale for
     the change; the earlier one stays, so a roll-up of an earlier moment still shows it.
+    Its ``next_steps`` are followed up (an owner, a due date, done or not) in new
+    versions of it (:meth:`with_step`); they are the one part of a decision that changes.
     """
 
     kind: ClassVar[str] = "decision"
@@ -239,7 +250,7 @@ class Decision(Record):
     rationale: str = attrs.field(default="", converter=to_text)
     decided_by: str | None = attrs.field(default=None, converter=to_optional_name)
     decided_at: pendulum.DateTime = attrs.field(factory=now, converter=to_datetime, eq=instant_key)
-    next_steps: tuple[str, ...] = attrs.field(default=(), converter=to_names)
+    next_steps: tuple[NextStep, ...] = attrs.field(default=(), converter=to_next_steps)
     revises: str | None = attrs.field(default=None, converter=to_optional_ref)
 
     def __attrs_post_init__(self) -> None:
@@ -252,6 +263,10 @@ class Decision(Record):
                 "the earlier decision no longer holds"
             )
 
+    def with_step(self, number: int, step: NextStep) -> Decision:
+        """A copy with next step ``number`` (1 for the first) replaced by ``step``."""
+        return self.evolve(next_steps=_replaced(self.next_steps, number, step, self.label()))
+
     def revised(
         self,
         outcome: Outcome | str,
@@ -259,7 +274,7 @@ class Decision(Record):
         rationale: str,
         decided_by: str | None = None,
         decided_at: DateTimeLike | None = None,
-        next_steps: tuple[str, ...] = (),
+        next_steps: Iterable[NextStep | str] = (),
     ) -> Decision:
         """A new decision about the same experiment that replaces this one, saying why."""
         extra: dict[str, Any] = {} if decided_at is None else {"decided_at": decided_at}
@@ -268,7 +283,22 @@ class Decision(Record):
             outcome=outcome,
             rationale=rationale,
             decided_by=decided_by,
-            next_steps=next_steps,
+            next_steps=tuple(next_steps),
             revises=self.id,
             **extra,
         )
+
+
+def _replaced(
+    steps: tuple[NextStep, ...], number: int, step: NextStep, label: str
+) -> tuple[NextStep, ...]:
+    """``steps`` with step ``number`` (counted from 1) replaced by ``step``."""
+    given: object = number
+    if isinstance(given, bool) or not isinstance(given, int) or not 1 <= given <= len(steps):
+        raise ValidationError(
+            f"{label} has {len(steps)} next step(s); number {given!r} is not one of them "
+            f"(1 to {len(steps)})"
+            if steps
+            else f"{label} has no next steps; record them with the decision"
+        )
+    return (*steps[: number - 1], step, *steps[number:])

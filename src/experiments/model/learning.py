@@ -23,6 +23,7 @@ from experiments.model._validate import (
     to_title,
 )
 from experiments.model.hypothesis import HypothesisStatus
+from experiments.model.next_step import NextStep, to_optional_next_step
 
 __all__ = ["Evidence", "Learning", "Verdict"]
 
@@ -98,6 +99,8 @@ class Learning(Record):
     A learning that bears on a hypothesis carries a verdict; the hypothesis's status is
     the verdict of its latest learning.  ``participants`` are the people whose voices
     the learning rests on, so a roll-up can tell evidence from one camp only.
+    ``next_action`` is what will be done about it: a next step to follow up (text
+    alone is one without an owner or a due date yet).
     """
 
     kind: ClassVar[str] = "learning"
@@ -110,7 +113,7 @@ class Learning(Record):
     verdict: Verdict | None = attrs.field(default=None, converter=_to_verdict)
     evidence: Evidence = attrs.field(default=Evidence.WEAK, converter=_to_evidence)
     participants: tuple[str, ...] = attrs.field(default=(), converter=to_refs)
-    next_action: str = attrs.field(default="", converter=to_text)
+    next_action: NextStep | None = attrs.field(default=None, converter=to_optional_next_step)
     observed_at: pendulum.DateTime = attrs.field(factory=now, converter=to_datetime, eq=instant_key)
 
     def __attrs_post_init__(self) -> None:

@@ -18,6 +18,7 @@ from experiments.model._validate import (
     to_optional_name,
     to_optional_ref,
     to_ref,
+    to_refs,
     to_text,
     to_title,
     to_weight,
@@ -31,7 +32,8 @@ class Objective(Record):
     """A strategy objective that experiments roll up into.
 
     Objectives nest through ``parent``; ``weight`` is the objective's share in its
-    parent's progress relative to its siblings and key results.
+    parent's progress relative to its siblings and key results.  ``terms`` are the
+    words of the shared vocabulary it uses (:class:`~experiments.model.Term`).
     """
 
     kind: ClassVar[str] = "objective"
@@ -42,6 +44,7 @@ class Objective(Record):
     parent: str | None = attrs.field(default=None, converter=to_optional_ref)
     owner: str | None = attrs.field(default=None, converter=to_optional_name)
     weight: float = attrs.field(default=1.0, converter=to_weight)
+    terms: tuple[str, ...] = attrs.field(default=(), converter=to_refs)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -55,6 +58,8 @@ class KeyResult(Record):
 
     Progress is ``(latest - baseline) / (target - baseline)`` clamped to [0, 1], so a
     target below the baseline (fewer complaints, shorter waits) works the same way.
+    ``since`` is the day the baseline held (by default the day the key result was
+    recorded): from it to ``due``, progress is expected to grow in a straight line.
     """
 
     kind: ClassVar[str] = "key-result"
@@ -68,14 +73,28 @@ class KeyResult(Record):
     due: pendulum.Date | None = attrs.field(default=None, converter=to_optional_date)
     description: str = attrs.field(default="", converter=to_text)
     weight: float = attrs.field(default=1.0, converter=to_weight)
+    since: pendulum.Date | None = attrs.field(default=None, converter=to_optional_date)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
+        if self.since is not None and self.due is not None and self.since > self.due:
+            raise ValidationError(
+                f"KeyResult.since ({self.since}) is after its due date ({self.due}); "
+                "since is when the baseline held, due when the target should be reached"
+            )
         if self.target == self.baseline:
             raise ValidationError(
                 f"KeyResult.target equals its baseline ({self.baseline:g}); "
                 "a key result needs somewhere to go: give a target above or below the baseline"
             )
+
+    @property
+    def starts(self) -> pendulum.Date:
+        """The day progress is counted from, ``since`` or else the day it was recorded (UTC)."""
+        if self.since is not None:
+            return self.since
+        created = self.created_at
+        return pendulum.Date(created.year, created.month, created.day)
 
     def progress(self, value: float) -> float:
         """Share of the way from baseline to target that ``value`` has come, in [0, 1]."""

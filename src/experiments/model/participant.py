@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from typing import Any, ClassVar, Final
+from collections.abc import Iterable
+from typing import Any, ClassVar, Final, Protocol
 
 import attrs
 import pendulum
@@ -22,13 +23,17 @@ from experiments.model._validate import (
 )
 from experiments.model.consent import Consent, to_optional_consent
 
-__all__ = ["PERSONAL_FIELDS", "Involvement", "Participant", "Participation", "Role", "Stance"]
-
-#: A participant's fields that can tell who they are.  They are never shown for a
-#: pseudonymous participant (``repr``, errors, logs, command output, reports), a query
-#: may not filter, order or group on them where a pseudonymous participant could match,
-#: ``experiments export --redact`` leaves them out, and erasure removes them.
-PERSONAL_FIELDS: Final = ("name", "slug")
+__all__ = [
+    "PERSONAL_FIELDS",
+    "Involvement",
+    "Participant",
+    "Participation",
+    "Role",
+    "Stance",
+    "departments_of",
+    "is_external_role",
+    "role_words",
+]
 
 #: What ``repr`` and ``str`` show instead of a pseudonymous participant's personal field.
 MASK: Final = "<pseudonymous>"
@@ -80,6 +85,13 @@ class Involvement(enum.StrEnum):
         return _DEPTH[self]
 
 
+#: A participant's fields that can tell who they are.  They are never shown for a
+#: pseudonymous participant (``repr``, errors, logs, command output and its JSON, reports,
+#: the SQL views and DataFrames give null), a query may not filter, order or group on
+#: them where a pseudonymous participant could match, ``experiments export --redact``
+#: leaves them out, and erasure removes them.
+PERSONAL_FIELDS: Final = ("name", "slug")
+
 _PARTICIPANT_ID: Final = re.compile(r"par_[0-9a-f]{32}")
 
 _DEPTH: Final = {Involvement.INFORMED: 0, Involvement.CONSULTED: 1, Involvement.CO_CREATING: 2}
@@ -106,11 +118,19 @@ def _to_optional_duration(value: pendulum.Duration | str | None) -> pendulum.Dur
         raise Unfit.of(exc) from None
 
 
+def is_external_role(role: Role) -> bool:
+    """Whether people of ``role`` come from outside the organisation unless said otherwise.
+
+    Someone of role ``other`` is neither: whether they are external must be said.
+    """
+    return role is not Role.OTHER and role not in INTERNAL_ROLES
+
+
 def _external_by_role(self: Participant) -> bool:
     if self.role is Role.OTHER:
         unfit = Unfit("must be given (True or False) for role 'other'")
         raise unfit.error(f"{type(self).__name__}.external", None)
-    return self.role not in INTERNAL_ROLES
+    return is_external_role(self.role)
 
 
 @attrs.frozen(kw_only=True, field_transformer=named_errors, repr=False)
@@ -163,11 +183,19 @@ class Participant(Record):
         shown = []
         for field in attrs.fields(type(self)):
             value = getattr(self, field.name)
-            masked = self.pseudonymous and field.name in PERSONAL_FIELDS and value is not None
+            masked = self.hides(field.name) and value is not None
             shown.append(f"{field.name}={MASK if masked else repr(value)}")
         return f"{type(self).__name__}({', '.join(shown)})"
 
     __str__ = __repr__
+
+    def hides(self, field: str) -> bool:
+        """Whether ``field`` is never shown: a personal field of a pseudonymous participant.
+
+        The one rule every output follows: ``repr``, command output, the SQL views (its
+        SQL form) and DataFrames give the field as null or masked.
+        """
+        return self.pseudonymous and field in PERSONAL_FIELDS
 
     def redacted(self) -> Participant:
         """This version with its personal fields (``personal_fields``) left out.
@@ -222,3 +250,29 @@ class Participation(Record):
         if self.slug is not None:
             return self.slug
         return f"{self.experiment}/{self.participant}"
+
+
+class _Placed(Protocol):
+    """Anyone with a place in the organisation, or outside it."""
+
+    @property
+    def external(self) -> bool: ...
+    @property
+    def department(self) -> str | None: ...
+
+
+def departments_of(people: Iterable[_Placed]) -> set[str]:
+    """The departments or units of the organisation that ``people`` come from.
+
+    Only internal participants count: a team "across silos" crosses the organisation's
+    own departments, whatever the people from outside call theirs.
+    """
+    return {p.department for p in people if not p.external and p.department}
+
+
+def role_words(role: Role) -> str:
+    """A role as a phrase with its article: ``"a citizen"``, ``"an expert"``."""
+    if role is Role.OTHER:
+        return "someone in another role"
+    words = role.value.replace("-", " ")
+    return f"{'an' if words[0] in 'aeio' else 'a'} {words}"

@@ -18,16 +18,19 @@ renderers are imported only when a report is rendered.
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from experiments._lazy import lazy_attributes
 from experiments._output import write_output
+from experiments._progress import ProgressHook, counted
 from experiments.errors import ExperimentsError, PluginError, ReportError, ValidationError
+from experiments.model.small_groups import DEFAULT_MIN_GROUP
 from experiments.reports.format import ReportFormat
 
 if TYPE_CHECKING:
+    from experiments.checks import CheckReport
     from experiments.model import Objective
     from experiments.model._time import DateTimeLike
     from experiments.plugins import Plugins
@@ -37,12 +40,15 @@ if TYPE_CHECKING:
         ExperimentDetail,
         HypothesisDetail,
         LearningDetail,
+        PrototypeDetail,
         Report,
         ReportFinding,
+        StepDetail,
         Voice,
         gather,
     )
     from experiments.reports.i18n import LANGUAGES, Language
+    from experiments.rollup import Rollup
     from experiments.stores import Store
 
 __all__ = [
@@ -54,9 +60,11 @@ __all__ = [
     "HypothesisDetail",
     "Language",
     "LearningDetail",
+    "PrototypeDetail",
     "Report",
     "ReportFinding",
     "ReportFormat",
+    "StepDetail",
     "Voice",
     "build",
     "formats",
@@ -78,6 +86,8 @@ _LAZY: Final = {
     "ExperimentDetail": "experiments.reports.data",
     "HypothesisDetail": "experiments.reports.data",
     "LearningDetail": "experiments.reports.data",
+    "PrototypeDetail": "experiments.reports.data",
+    "StepDetail": "experiments.reports.data",
     "Report": "experiments.reports.data",
     "ReportFinding": "experiments.reports.data",
     "Voice": "experiments.reports.data",
@@ -88,13 +98,7 @@ _LAZY: Final = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'experiments.reports' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 def _plugins(plugins: Plugins | None) -> Plugins:
@@ -136,6 +140,9 @@ def build(
     at: DateTimeLike | None = None,
     checks: bool = True,
     plugins: Plugins | None = None,
+    group_by: str = "department",
+    min_group_size: int = DEFAULT_MIN_GROUP,
+    progress: ProgressHook | None = None,
 ) -> Report:
     """Roll up, run the checks and gather each experiment's detail: a report to render.
 
@@ -146,22 +153,55 @@ def build(
         at: the moment to report as of (default now).
         checks: run the checks and include what they found.
         plugins: whose checks to run (default: the store's).
+        group_by: how the maturity analysis groups respondents: ``"department"``,
+            ``"level"`` or ``"department-and-level"``.
+        min_group_size: the fewest respondents whose figures a report shows for a group
+            (default 3): smaller groups are merged into "other", and an "other" still
+            smaller is left out (see :func:`experiments.maturity.analyse`).
+        progress: for a progress bar: a function given the steps (the roll-up, the
+            checks, the detail) and their number, returning the same steps as they are
+            taken, e.g. ``lambda steps, total: tqdm(steps, total=total)``; the checks
+            pass their own steps through it too (see
+            :func:`~experiments.checks.run_checks`).
 
-    The roll-up, the checks and the detail are all read from one
+    The roll-up, the checks, the detail, the maturity analysis and the glossary are
+    all read from one
     :class:`~experiments.asof.AsOf` view, so they agree and the store is read once.
 
     Raises:
         NotFoundError: the objective is not in the store.
+        ValidationError: an unknown grouping, or a minimum group size below 2.
     """
     from experiments.asof import AsOf  # noqa: PLC0415 - loaded when used
     from experiments.checks import run_checks  # noqa: PLC0415 - loaded when used
+    from experiments.maturity import checked  # noqa: PLC0415 - loaded when used
     from experiments.reports.data import gather  # noqa: PLC0415 - loaded when used
     from experiments.rollup import rollup  # noqa: PLC0415 - loaded when used
 
+    checked(group_by, min_group_size)
     view = AsOf(store, objective=objective, at=at)
-    result = rollup(view)
-    found = run_checks(view, plugins=plugins) if checks else None
-    return gather(store, result, found, plugins=plugins)
+    result: Rollup | None = None
+    found: CheckReport | None = None
+    report: Report | None = None
+    steps = ["roll-up", "checks", "detail"] if checks else ["roll-up", "detail"]
+    for step in counted(progress, steps):
+        if step == "roll-up":
+            result = rollup(view)
+        elif step == "checks":
+            found = run_checks(view, plugins=plugins, progress=progress)
+        else:
+            assert result is not None  # the roll-up is the first step
+            report = gather(
+                store,
+                result,
+                found,
+                plugins=plugins,
+                group_by=group_by,
+                min_group_size=min_group_size,
+            )
+    if report is None:
+        raise ValidationError("progress must return every step it is given; it left some out")
+    return report
 
 
 def _format(name: str, plugins: Plugins) -> tuple[ReportFormat, str]:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from experiments.model import HypothesisStatus, Involvement
+from experiments.model import HypothesisStatus, Involvement, Scope, TimeBox
+from experiments.model.template import Gap, Need
 
 if TYPE_CHECKING:
     from experiments.asof import Candidate
-    from experiments.reports.data import ExperimentDetail, Report, ReportFinding, Voice
+    from experiments.reports.data import (
+        ExperimentDetail,
+        PrototypeDetail,
+        Report,
+        ReportFinding,
+        StepDetail,
+        Voice,
+    )
     from experiments.reports.i18n import Language
-    from experiments.rollup import InvolvementProfile
+    from experiments.rollup import InvolvementProfile, KeyResultProgress
+    from experiments.sprints import Member
 
 __all__ = [
     "DIAGRAM_LIMIT",
@@ -18,10 +30,18 @@ __all__ = [
     "candidate_groups",
     "criterion",
     "depth",
+    "expected",
     "findings_by_move",
+    "gap",
     "has_follow_up",
+    "member",
+    "members",
+    "period",
+    "prototype",
     "quantity",
+    "scope",
     "share",
+    "step",
     "time_box",
     "title",
     "upper_first",
@@ -127,14 +147,138 @@ def has_follow_up(report: Report) -> bool:
     """Whether anything in the report needs following up."""
     total = report.rollup.total
     return bool(
-        total.overdue
+        (report.maturity is not None and report.maturity.overdue_actions)
+        or total.overdue
         or total.concluded_without_learning
         or total.concluded_without_decision
         or total.untested
         or total.one_sided
+        or total.overdue_next_steps
+        or report.rollup.behind
         or report.rollup.objectives_without_experiments
         or report.rollup.unlinked_experiments
     )
+
+
+def expected(lang: Language, progress: KeyResultProgress) -> str:
+    """How far a key result should have come by now, and whether it lags behind that."""
+    if progress.expected is None:
+        return "\u2013"
+    text = lang.percent(progress.expected)
+    if not progress.behind:
+        return text
+    return lang.gettext("%(share)s (behind)") % {"share": text}
+
+
+def step(lang: Language, item: StepDetail) -> str:
+    """A next step: what, who, by when, and where it stands at the report's moment."""
+    _ = lang.gettext
+    details = [item.owner] if item.owner else []
+    if item.due is not None:
+        details.append(_("due %(date)s") % {"date": lang.date(item.due)})
+    if item.done_at is not None:
+        details.append(_("done %(date)s") % {"date": lang.date(item.done_at)})
+    elif item.overdue_days is not None:
+        details.append(
+            lang.counted("%(count)s day overdue", "%(count)s days overdue", item.overdue_days)
+        )
+    elif not item.tracked:
+        details.append(_("no owner or due date yet"))
+    return item.action + (f" ({'; '.join(details)})" if details else "")
+
+
+def gap(lang: Language, missing: Gap) -> str:
+    """What a template finds missing, in the report's language."""
+    _ = lang.gettext
+    if missing.role is not None:
+        return _("taking part: %(role)s") % {"role": lang.label(missing.role)}
+    if missing.stance is not None:
+        return _("a voice that is %(stance)s") % {"stance": lang.label(missing.stance)}
+    if missing.need is Need.DEPARTMENTS:
+        return _("participants from at least %(wanted)s departments (now %(have)s)") % {
+            "wanted": lang.number(missing.wanted or 0),
+            "have": lang.number(missing.have or 0),
+        }
+    if missing.need is Need.EXTERNAL:
+        return lang.counted(
+            "at least %(count)s participant from outside",
+            "at least %(count)s participants from outside",
+            missing.wanted or 0,
+        )
+    if missing.need is Need.SHORT_TIME_BOX:
+        assert missing.limit is not None
+        days = lang.counted("%(count)s day", "%(count)s days", missing.limit.in_days())
+        return _("a time box of at most %(length)s") % {"length": days}
+    assert missing.requirement is not None
+    return lang.label(missing.requirement)
+
+
+def scope(lang: Language, planned: Scope | None) -> str:
+    """A planned scope: participants, sites or units, budget; a dash when none is planned."""
+    if planned is None:
+        return "\u2013"
+    parts = []
+    if planned.participants is not None:
+        parts.append(
+            lang.counted("%(count)s participant", "%(count)s participants", planned.participants)
+        )
+    if planned.sites is not None:
+        parts.append(
+            lang.counted("%(count)s site or unit", "%(count)s sites or units", planned.sites)
+        )
+    if planned.budget is not None:
+        amount = lang.number(planned.budget)
+        budget = f"{amount} {planned.currency}" if planned.currency else amount
+        parts.append(lang.gettext("budget %(amount)s") % {"amount": budget})
+    return ", ".join(parts)
+
+
+def prototype(lang: Language, item: PrototypeDetail) -> str:
+    """A prototype: how finished it is now, and how finished it was when first shown."""
+    _ = lang.gettext
+    text = f"{item.ref.title} ({lang.label(item.fidelity)}, " + (
+        _("version %(number)s") % {"number": lang.number(item.version)}
+    )
+    if item.shown_at is not None and item.shown_as is not None:
+        text += "; " + _("first shown %(date)s as a %(fidelity)s") % {
+            "date": lang.date(item.shown_at),
+            "fidelity": lang.label(item.shown_as),
+        }
+    else:
+        text += "; " + _("not shown yet")
+    return text + ")"
+
+
+def period(lang: Language, box: TimeBox | None, zone: dt.tzinfo) -> str:
+    """A sprint's or phase's time box: its dates in the report's zone and its length."""
+    if box is None:
+        return "\u2013"
+    length = lang.counted("%(count)s day", "%(count)s days", box.duration.in_days())
+    end = box.end
+    if box.start is None or end is None:
+        return length
+    first = box.start.astimezone(zone)
+    last = end.astimezone(zone)
+    return f"{lang.date(first)} \u2013 {lang.date(last)} ({length})"
+
+
+def member(lang: Language, person: Member) -> str:
+    """Someone on a sprint's team or in a phase: name (or role) and department."""
+    who = person.name if person.name is not None else lang.label(person.role)
+    if person.department:
+        return f"{who} ({person.department})"
+    return who
+
+
+def members(lang: Language, people: Sequence[Member]) -> list[str]:
+    """People by name (and department); those not named counted by role: "citizen (2)"."""
+    named = [member(lang, m) for m in people if m.name is not None]
+    unnamed = Counter(m.role for m in people if m.name is None)
+    named += [
+        lang.label(role) + (f" ({lang.number(n)})" if n > 1 else "")
+        for role, n in sorted(unnamed.items(), key=lambda item: item[0].value)
+    ]
+    return named
 
 
 def findings_by_move(

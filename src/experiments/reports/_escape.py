@@ -6,7 +6,6 @@ HTML is escaped by Jinja2's autoescaping; this module holds the rest.
 from __future__ import annotations
 
 import re
-import textwrap
 from typing import Final
 
 __all__ = ["lines", "markdown", "mermaid", "one_line", "shorten", "spreadsheet"]
@@ -52,9 +51,38 @@ def shorten(text: str, limit: int) -> str:
 
 def lines(text: str, width: int, most: int) -> list[str]:
     """Text wrapped into at most ``most`` lines of ``width`` characters, cut as :func:`shorten`."""
-    wrapped = textwrap.wrap(one_line(text), width) or [""]
+    wrapped = _wrap(one_line(text), width)
     if len(wrapped) > most:
         wrapped[most - 1 :] = [shorten(" ".join(wrapped[most - 1 :]), width)]
+    return wrapped
+
+
+def _wrap(flat: str, width: int) -> list[str]:
+    """Words of one line filled into lines of ``width``; a longer word is cut inside.
+
+    Breaks only at plain spaces: :mod:`textwrap` also breaks at, and drops, no-break
+    spaces, which would part a figure from its unit or lose a label made of one.
+    """
+    wrapped: list[str] = []
+    line = ""
+    for whole in flat.split(" "):
+        word = whole
+        while len(word) > width:
+            if line:
+                wrapped.append(line)
+                line = ""
+            wrapped.append(word[:width])
+            word = word[width:]
+        if not word:
+            continue
+        if line and len(line) + 1 + len(word) <= width:
+            line = f"{line} {word}"
+        else:
+            if line:
+                wrapped.append(line)
+            line = word
+    if line or not wrapped:
+        wrapped.append(line)
     return wrapped
 
 

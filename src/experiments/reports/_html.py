@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 import jinja2
+import pendulum
 from markupsafe import Markup
 
 from experiments.model import ExperimentStatus
 from experiments.reports import _common as common
+from experiments.reports import _mental_models as minds
 from experiments.reports._charts import FILLS, charts
 
 if TYPE_CHECKING:
@@ -168,11 +170,13 @@ def render(report: Report, lang: Language) -> str:
         report=report,
         lang=lang,
         common=common,
+        minds=minds,
         charts=charts(report, lang),
         fills=FILLS,
         has_follow_up=common.has_follow_up(report),
         candidate_groups=common.candidate_groups(report, lang),
         criterion=lambda candidate: common.criterion(lang, candidate),
+        zone=report.at.timezone or pendulum.UTC,
         policy=policy(),
         script=script(),
         limit=LIST_LIMIT,

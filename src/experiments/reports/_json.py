@@ -17,30 +17,38 @@ from typing import TYPE_CHECKING, Any, Final
 import pendulum
 
 from experiments.checks import Severity
+from experiments.maturity import GroupBy
 from experiments.model import (
     AssumptionKind,
     Evidence,
     ExcuseReason,
     ExperimentStatus,
+    Fidelity,
     HypothesisStatus,
     Involvement,
     Outcome,
+    Requirement,
     Role,
+    Scope,
     Stance,
+    TimeBox,
     Verdict,
 )
+from experiments.model._time import format_datetime, parse_datetime, zone_name
 from experiments.reports import _common as common
 
 if TYPE_CHECKING:
-    from experiments.reports.data import ExperimentDetail, Report, Voice
+    from experiments.asof import FollowUp, TemplateGaps
+    from experiments.reports.data import ExperimentDetail, Report, StepDetail, Voice
     from experiments.reports.i18n import Language
     from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Summary
+    from experiments.sprints import Member, SprintRollup
 
 __all__ = ["SCHEMA_VERSION", "render", "to_data"]
 
 #: The version of the report's JSON shape: the minor number grows when keys are added,
 #: the major number when anything is renamed, removed or changes meaning.
-SCHEMA_VERSION: Final = "1.1"
+SCHEMA_VERSION: Final = "1.4"
 
 _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
     ("experiment_status", ExperimentStatus),
@@ -54,6 +62,9 @@ _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
     ("severity", Severity),
     ("excuse_reason", ExcuseReason),
     ("assumption", AssumptionKind),
+    ("fidelity", Fidelity),
+    ("requirement", Requirement),
+    ("grouping", GroupBy),
 )
 
 
@@ -64,11 +75,10 @@ class _Encoder:
         self.zone = report.at.timezone or pendulum.UTC
 
     def time(self, moment: dt.datetime | None) -> str | None:
+        """A time in RFC 3339, in the zone of the report's ``at``."""
         if moment is None:
             return None
-        if isinstance(moment, pendulum.DateTime):
-            return moment.in_timezone(self.zone).isoformat()
-        return moment.isoformat()
+        return format_datetime(parse_datetime(moment).in_timezone(self.zone))
 
     @staticmethod
     def ref(ref: Ref) -> dict[str, Any]:
@@ -155,6 +165,115 @@ class _Encoder:
                 }
                 for x in summary.excuses
             ],
+            "scoped": summary.scoped,
+            "share_scoped": self.share(summary.share_scoped),
+            "first_shown": {f.value: n for f, n in summary.first_shown.items()},
+            "open_next_steps": summary.open_next_steps,
+            "overdue_next_steps": [self.follow_up(f) for f in summary.overdue_next_steps],
+        }
+
+    def follow_up(self, item: FollowUp) -> dict[str, Any]:
+        step = item.step
+        return {
+            "action": step.action,
+            "owner": step.owner,
+            "due": None if step.due is None else step.due.isoformat(),
+            "overdue_days": item.overdue_days,
+            "source": self.ref(item.source),
+            "number": item.number,
+            "experiment": self.ref(item.experiment),
+        }
+
+    def step(self, step: StepDetail) -> dict[str, Any]:
+        return {
+            "action": step.action,
+            "owner": step.owner,
+            "due": None if step.due is None else step.due.isoformat(),
+            "done": step.done_at is not None,
+            "done_at": self.time(step.done_at),
+            "overdue_days": step.overdue_days,
+            "tracked": step.tracked,
+        }
+
+    @staticmethod
+    def scope(scope: Scope | None) -> dict[str, Any] | None:
+        if scope is None:
+            return None
+        return {
+            "participants": scope.participants,
+            "sites": scope.sites,
+            "budget": scope.budget,
+            "currency": scope.currency,
+        }
+
+    @staticmethod
+    def gaps(gaps: TemplateGaps) -> dict[str, Any]:
+        return {
+            "template": {"id": gaps.template.id, "title": gaps.template.title},
+            "mandatory": gaps.mandatory,
+            "move": gaps.move.value,
+            "missing": [
+                {
+                    "need": g.need.value,
+                    "role": None if g.role is None else g.role.value,
+                    "stance": None if g.stance is None else g.stance.value,
+                    "requirement": None if g.requirement is None else g.requirement.value,
+                    "wanted": g.wanted,
+                    "have": g.have,
+                    "limit_days": None if g.limit is None else g.limit.in_days(),
+                    "text": str(g),
+                }
+                for g in gaps.missing
+            ],
+        }
+
+    def time_box(self, box: TimeBox | None) -> dict[str, Any] | None:
+        if box is None:
+            return None
+        return {
+            "start": self.time(box.start),
+            "end": self.time(box.end),
+            "days": box.duration.in_days(),
+        }
+
+    @staticmethod
+    def member(member: Member) -> dict[str, Any]:
+        return {
+            "name": member.name,
+            "role": member.role.value,
+            "department": member.department,
+            "external": member.external,
+        }
+
+    def sprint(self, sprint: SprintRollup) -> dict[str, Any]:
+        return {
+            "id": sprint.ref.id,
+            "title": sprint.ref.title,
+            "challenge": sprint.challenge,
+            "time_box": self.time_box(sprint.time_box),
+            "facilitators": list(sprint.facilitators),
+            "departments": list(sprint.departments),
+            "team": [self.member(m) for m in sprint.team],
+            "phases": [
+                {
+                    "id": phase.ref.id,
+                    "title": phase.ref.title,
+                    "position": phase.position,
+                    "time_box": self.time_box(phase.time_box),
+                    "members": [self.member(m) for m in phase.members],
+                    "roles": [role.value for role in phase.roles],
+                    "involvement": phase.involvement.value,
+                    "description": phase.description,
+                }
+                for phase in sprint.phases
+            ],
+            "experiments": [
+                {**self.ref(ref), "status": status.value} for ref, status in sprint.experiments
+            ],
+            "learnings": [
+                {"id": ref.id, "observation": ref.title, "experiment": self.ref(experiment)}
+                for ref, experiment in sprint.learnings
+            ],
         }
 
     def key_result(self, progress: KeyResultProgress) -> dict[str, Any]:
@@ -171,6 +290,9 @@ class _Encoder:
             "measured_at": self.time(progress.measured_at),
             "measurements": progress.measurements,
             "progress": self.share(progress.progress),
+            "since": kr.starts.isoformat(),
+            "expected": self.share(progress.expected),
+            "behind": progress.behind,
         }
 
     def objective(self, node: ObjectiveRollup) -> dict[str, Any]:
@@ -241,7 +363,8 @@ class _Encoder:
                     "verdict": None if x.verdict is None else x.verdict.value,
                     "evidence": x.evidence.value,
                     "insight": x.insight,
-                    "next_action": x.next_action,
+                    "next_action": "" if x.next_action is None else x.next_action.action,
+                    "next_step": None if x.next_action is None else self.step(x.next_action),
                     "voices": [self.voice(v) for v in x.voices],
                 }
                 for x in experiment.learnings
@@ -254,9 +377,27 @@ class _Encoder:
                 "decided_at": self.time(decision.decided_at),
                 "decided_by": decision.decided_by,
                 "rationale": decision.rationale,
-                "next_steps": list(decision.next_steps),
+                "next_steps": [step.action for step in decision.next_steps],
+                "next_step_details": [self.step(step) for step in decision.next_steps],
                 "revises": decision.revises,
             },
+            "template": None if experiment.template is None else self.ref(experiment.template),
+            "template_gaps": [self.gaps(g) for g in experiment.template_gaps],
+            "scope": self.scope(experiment.scope),
+            "sprint": None if experiment.sprint is None else self.ref(experiment.sprint),
+            "first_shown": None if experiment.first_shown is None else experiment.first_shown.value,
+            "prototypes": [
+                {
+                    "id": p.ref.id,
+                    "title": p.ref.title,
+                    "fidelity": p.fidelity.value,
+                    "version": p.version,
+                    "shown_at": self.time(p.shown_at),
+                    "shown_as": None if p.shown_as is None else p.shown_as.value,
+                    "link": p.link,
+                }
+                for p in experiment.prototypes
+            ],
         }
 
     def findings(self) -> list[dict[str, Any]] | None:
@@ -287,6 +428,7 @@ class _Encoder:
             "schema_version": SCHEMA_VERSION,
             "language": self.lang.code,
             "at": self.time(report.at),
+            "at_zone": zone_name(report.at),
             "scope": None if report.scope is None else self.ref(report.scope),
             "title": common.title(report, self.lang),
             "progress": self.share(report.progress),
@@ -297,7 +439,10 @@ class _Encoder:
             ],
             "unlinked_experiments": [self.ref(r) for r in rollup.unlinked_experiments],
             "experiments": [self.experiment(e) for e in report.experiments],
+            "sprints": [self.sprint(s) for s in rollup.sprints],
             "findings": self.findings(),
+            "maturity": None if report.maturity is None else report.maturity.to_data(),
+            "vocabulary": None if report.glossary is None else report.glossary.to_data(),
             "labels": self.labels(),
         }
 

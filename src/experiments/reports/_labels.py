@@ -11,14 +11,17 @@ import enum
 from typing import Final
 
 from experiments.checks import Severity
+from experiments.maturity import GroupBy
 from experiments.model import (
     AssumptionKind,
     Evidence,
     ExcuseReason,
     ExperimentStatus,
+    Fidelity,
     HypothesisStatus,
     Involvement,
     Outcome,
+    Requirement,
     Role,
     Stance,
     Verdict,
@@ -107,6 +110,28 @@ LABELS: Final[dict[type[enum.Enum], dict[str, tuple[str, str]]]] = {
         "feasibility": N_("assumption", "feasibility"),
         "viability": N_("assumption", "viability"),
     },
+    Fidelity: {
+        "sketch": N_("fidelity", "sketch"),
+        "mock-up": N_("fidelity", "mock-up"),
+        "working-prototype": N_("fidelity", "working prototype"),
+        "pilot": N_("fidelity", "pilot"),
+    },
+    Requirement: {
+        "owner": N_("requirement", "an owner"),
+        "time-box": N_("requirement", "a time box"),
+        "scope": N_("requirement", "a planned scope"),
+        "facilitator": N_("requirement", "a facilitator"),
+        "sprint": N_("requirement", "a sprint"),
+        "objective": N_("requirement", "an objective it serves"),
+        "description": N_("requirement", "a description"),
+        "hypothesis": N_("requirement", "a hypothesis with a success criterion"),
+        "prototype-shown": N_("requirement", "a prototype shown to participants"),
+    },
+    GroupBy: {
+        "department": N_("grouping", "department"),
+        "level": N_("grouping", "level"),
+        "department-and-level": N_("grouping", "department and level"),
+    },
 }
 
 MONTHS: Final = (
@@ -133,6 +158,8 @@ MOVES: Final = (
     N_("brave move", "Create and sprint together"),
     N_("brave move", "Follow up on actions and results"),
     N_("brave move", "Find and magnify what works"),
+    N_("brave move", "Start from the organisation's template"),
+    N_("brave move", "Build shared mental models"),
     N_("brave move", "Respect the people let in"),
 )
 
@@ -158,6 +185,21 @@ CHECKS: Final = (
         "check",
         "A hypothesis judged supported whose criterion its latest measurement does not meet.",
     ),
+    N_(
+        "check",
+        "A planned or running experiment that lacks what its template requires for its next move.",
+    ),
+    N_("check", "The first prototype participants saw was already more finished than a limit."),
+    N_("check", "A sprint without a process design: no phases saying who takes part when."),
+    N_("check", "A sprint with nobody from outside the organisation on its team or in its phases."),
+    N_("check", "A planned or running experiment without a planned scope."),
+    N_("check", "A planned or running experiment whose planned scope is larger than a limit."),
+    N_("check", "A next step of a learning or decision past its due date and not done."),
+    N_("check", "A next step without an owner or a due date."),
+    N_("check", "A key result whose progress lags what its due date expects by now."),
+    N_("check", "A workshop action not done by its due date."),
+    N_("check", "A term the scope uses that nobody has defined."),
+    N_("check", "A term departments define differently, with no definition agreed."),
     N_(
         "check",
         "An external participant taking part without recorded consent, where the programme "

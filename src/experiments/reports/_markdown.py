@@ -10,13 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+import pendulum
+
 from experiments.reports import _common as common
+from experiments.reports import _mental_models as minds
 from experiments.reports._escape import markdown as md
 from experiments.reports._escape import mermaid
 
 if TYPE_CHECKING:
+    from experiments.maturity import Maturity, QuestionnaireAnalysis, RoundAnalysis
     from experiments.reports.data import ExperimentDetail, Report
     from experiments.reports.i18n import Language
+    from experiments.sprints import SprintRollup
 
 __all__ = ["render"]
 
@@ -82,6 +87,9 @@ class _Writer:
                     "%(count)s participants",
                     total.involvement.participants,
                 ),
+                lang.counted(
+                    "%(count)s open next step", "%(count)s open next steps", total.open_next_steps
+                ),
             ]
         )
 
@@ -118,6 +126,7 @@ class _Writer:
                 _("Target"),
                 _("Latest"),
                 _("Progress"),
+                _("Expected by now"),
             ],
             (
                 [
@@ -127,10 +136,11 @@ class _Writer:
                     md(common.quantity(lang, kr.key_result.target, kr.key_result.unit)),
                     md(common.quantity(lang, kr.latest, kr.key_result.unit)),
                     common.share(lang, kr.progress),
+                    common.expected(lang, kr),
                 ]
                 for _objective, kr in results
             ),
-            numeric=4,
+            numeric=5,
         )
 
     def statuses(self) -> None:
@@ -186,7 +196,104 @@ class _Writer:
                 (_("Departments crossed"), departments),
                 (_("Deepest involvement"), common.depth(lang, who)),
                 (_("Time-boxed experiments"), common.share(lang, total.share_time_boxed)),
+                (_("Experiments with a planned scope"), common.share(lang, total.share_scoped)),
             )
+        )
+
+    def unfinished(self) -> None:
+        _, lang = self._, self.lang
+        shown = self.report.rollup.total.first_shown
+        self.heading(2, _("Invite into the unfinished"))
+        if not any(shown.values()):
+            self.paragraph(_("No prototype has been shown to participants yet."))
+            return
+        self.paragraph(
+            _("Experiments by how finished the first prototype their participants saw was.")
+        )
+        self.lines += _table(
+            [_("First shown as"), _("Experiments")],
+            ([common.upper_first(lang.label(f)), lang.number(n)] for f, n in shown.items()),
+            numeric=1,
+        )
+
+    def sprints(self) -> None:
+        _ = self._
+        sprints = self.report.rollup.sprints
+        if not sprints:
+            return
+        zone = self.report.at.timezone or pendulum.UTC
+        self.heading(2, _("Sprints"))
+        for sprint in sprints:
+            self._sprint(sprint, zone)
+
+    def _sprint(
+        self, sprint: SprintRollup, zone: pendulum.Timezone | pendulum.FixedTimezone
+    ) -> None:
+        _, lang = self._, self.lang
+        self.heading(3, md(sprint.ref.title))
+        facts = []
+        if sprint.challenge.strip():
+            facts.append((_("Challenge"), md(sprint.challenge)))
+        facts += [
+            (_("Time box"), common.period(lang, sprint.time_box, zone)),
+            (_("Facilitators"), ", ".join(md(f) for f in sprint.facilitators) or "\u2013"),
+            (
+                _("Team"),
+                "; ".join(md(m) for m in common.members(lang, sprint.team)) or "\u2013",
+            ),
+            (
+                _("Departments crossed"),
+                lang.number(len(sprint.departments))
+                + (
+                    f" ({', '.join(md(d) for d in sprint.departments)})"
+                    if sprint.departments
+                    else ""
+                ),
+            ),
+            (
+                _("From outside"),
+                "; ".join(md(m) for m in common.members(lang, sprint.external)) or "\u2013",
+            ),
+        ]
+        self.bullets(f"{label}: {value}" for label, value in facts)
+        if sprint.phases:
+            self._phases(sprint, zone)
+        if sprint.experiments:
+            self.paragraph(f"**{_('Experiments')}**")
+            self.bullets(
+                f"{md(ref.title)} \u2014 {lang.label(status)}" for ref, status in sprint.experiments
+            )
+        if sprint.learnings:
+            self.paragraph(f"**{_('Learnings')}**")
+            self.bullets(
+                f"{md(ref.title)} ({md(experiment.title)})" for ref, experiment in sprint.learnings
+            )
+
+    def _phases(
+        self, sprint: SprintRollup, zone: pendulum.Timezone | pendulum.FixedTimezone
+    ) -> None:
+        _, lang = self._, self.lang
+        self.paragraph(f"**{_('Process design')}**")
+        self.lines += _table(
+            [
+                "#",
+                _("Phase"),
+                _("When"),
+                _("Taking part"),
+                _("Also invited"),
+                _("Involvement"),
+            ],
+            (
+                [
+                    lang.number(phase.position),
+                    md(phase.ref.title),
+                    common.period(lang, phase.time_box, zone),
+                    "; ".join(md(m) for m in common.members(lang, phase.members)) or "\u2013",
+                    ", ".join(lang.label(role) for role in phase.roles) or "\u2013",
+                    lang.label(phase.involvement),
+                ]
+                for phase in sprint.phases
+            ),
         )
 
     def candidates(self) -> None:
@@ -258,6 +365,7 @@ class _Writer:
                 ),
                 numeric=1,
             )
+        self._follow_up_practice()
         if total.one_sided:
             self.heading(3, _("Evidence from one side only"))
             self.lines += _table(
@@ -274,6 +382,58 @@ class _Writer:
                 numeric=1,
             )
 
+    def _follow_up_practice(self) -> None:
+        """Next steps, key results and workshop actions behind their dates."""
+        _, lang, report = self._, self.lang, self.report
+        total = report.rollup.total
+        if total.overdue_next_steps:
+            self.heading(3, _("Next steps past their due date"))
+            self.lines += _table(
+                [_("Next step"), _("Owner"), _("Due"), _("Experiment"), _("Days past")],
+                (
+                    [
+                        md(f.step.action),
+                        md(f.step.owner or "\u2013"),
+                        lang.date(f.step.due) if f.step.due else "\u2013",
+                        md(f.experiment.title),
+                        lang.number(f.overdue_days or 0),
+                    ]
+                    for f in total.overdue_next_steps
+                ),
+                numeric=1,
+            )
+        if report.rollup.behind:
+            self.heading(3, _("Key results behind schedule"))
+            self.lines += _table(
+                [_("Key result"), _("Due"), _("Progress"), _("Expected by now")],
+                (
+                    [
+                        md(kr.key_result.metric),
+                        lang.date(kr.key_result.due) if kr.key_result.due else "\u2013",
+                        common.share(lang, kr.progress),
+                        common.share(lang, kr.expected),
+                    ]
+                    for kr in report.rollup.behind
+                ),
+                numeric=2,
+            )
+        overdue = minds.overdue_actions(report)
+        if overdue:
+            self.heading(3, _("Workshop actions past their due date"))
+            self.lines += _table(
+                [_("Action"), _("Owner"), _("Due"), _("Days past")],
+                (
+                    [
+                        md(a.ref.title),
+                        md(a.owner or "\u2013"),
+                        "\u2013" if a.due is None else lang.date(a.due),
+                        lang.number(a.overdue_days or 0),
+                    ]
+                    for a in overdue
+                ),
+                numeric=1,
+            )
+
     def experiment(self, experiment: ExperimentDetail) -> None:
         _, lang = self._, self.lang
         self.heading(3, md(experiment.ref.title))
@@ -285,7 +445,13 @@ class _Writer:
             facts.append((_("Facilitators"), ", ".join(md(f) for f in experiment.facilitators)))
         if experiment.objectives:
             facts.append((_("Objectives"), "; ".join(md(o.title) for o in experiment.objectives)))
+        if experiment.template is not None:
+            facts.append((_("Template"), md(experiment.template.title)))
+        if experiment.sprint is not None:
+            facts.append((_("Sprint"), md(experiment.sprint.title)))
         facts.append((_("Time box"), common.time_box(lang, experiment)))
+        if experiment.scope is not None:
+            facts.append((_("Planned scope"), md(common.scope(lang, experiment.scope))))
         for label, moment in (
             (_("Started"), experiment.started_at),
             (_("Concluded"), experiment.concluded_at),
@@ -308,9 +474,24 @@ class _Writer:
             )
         )
         self.bullets(f"{label}: {value}" for label, value in facts)
+        for gaps in experiment.template_gaps:
+            words = (
+                _("Still needed to start, as template %(template)s asks")
+                if gaps.move == "start"
+                else _("Still needed to conclude, as template %(template)s asks")
+            ) % {"template": md(gaps.template.title)}
+            self.paragraph(
+                f"**{words}**: " + "; ".join(md(common.gap(lang, g)) for g in gaps.missing)
+            )
         self.hypotheses(experiment)
+        self.prototypes(experiment)
         self.learnings(experiment)
         self.decision(experiment)
+
+    def prototypes(self, experiment: ExperimentDetail) -> None:
+        if experiment.prototypes:
+            self.paragraph(f"**{self._('Prototypes')}**")
+            self.bullets(md(common.prototype(self.lang, p)) for p in experiment.prototypes)
 
     def hypotheses(self, experiment: ExperimentDetail) -> None:
         _, lang = self._, self.lang
@@ -353,8 +534,8 @@ class _Writer:
                 if learning.voices:
                     names = "; ".join(md(common.voice(lang, v)) for v in learning.voices)
                     parts.append(f"{_('Voices')}: {names}")
-                if learning.next_action.strip():
-                    parts.append(f"{_('Next')}: {md(learning.next_action)}")
+                if learning.next_action is not None:
+                    parts.append(f"{_('Next')}: {md(common.step(lang, learning.next_action))}")
                 items.append(" \u2014 ".join(parts))
             self.bullets(items)
 
@@ -370,7 +551,7 @@ class _Writer:
             if decision.rationale.strip():
                 text += ": " + md(decision.rationale)
             items = [text]
-            items += [f"{_('Next')}: {md(step)}" for step in decision.next_steps]
+            items += [f"{_('Next')}: {md(common.step(lang, step))}" for step in decision.next_steps]
             self.bullets(items)
 
     def experiments(self) -> None:
@@ -428,6 +609,141 @@ class _Writer:
             )
         self.lines += ["```mermaid", *_flowchart(experiments, lang), "```", ""]
 
+    def maturity(self) -> None:
+        _, report = self._, self.report
+        maturity = report.maturity
+        if maturity is None or not minds.has_maturity(report):
+            return
+        self.heading(2, _("How the parts see it"))
+        self.paragraph(
+            _(
+                "Mean scores by %(grouping)s; a group of fewer than %(minimum)s respondents is "
+                "never shown on its own."
+            )
+            % {
+                "grouping": self.lang.label(maturity.group_by),
+                "minimum": self.lang.number(maturity.min_group_size),
+            }
+        )
+        for questionnaire in maturity.questionnaires:
+            self.questionnaire(maturity, questionnaire)
+        self.interviews(maturity)
+        self.actions(maturity)
+
+    def questionnaire(self, maturity: Maturity, questionnaire: QuestionnaireAnalysis) -> None:
+        _, lang = self._, self.lang
+        self.heading(3, md(questionnaire.questionnaire.title))
+        if questionnaire.description.strip():
+            self.paragraph(md(questionnaire.description))
+        latest = questionnaire.latest
+        if latest is None:
+            self.paragraph(_("No round has been asked yet."))
+            return
+        self.paragraph(
+            minds.round_line(lang, latest, md)
+            + " \u00b7 "
+            + _("scale %(scale)s") % {"scale": md(minds.scale_text(questionnaire.scale))}
+        )
+        self.heat_table(latest)
+        if latest.previous is not None:
+            self.paragraph(
+                _("In brackets: the change since %(round)s.") % {"round": md(latest.previous.title)}
+            )
+        for sentence in minds.notes(lang, maturity, latest, md):
+            self.paragraph(sentence)
+        ranking = latest.ranking[:5]
+        if ranking:
+            self.paragraph(f"**{_('Where perceptions differ most')}**")
+            self.bullets(
+                f"{md(item.code)} {md(item.item.title)}: {minds.spread(lang, item, md)}"
+                for item in ranking
+            )
+        earlier = questionnaire.rounds[:-1]
+        if earlier:
+            self.paragraph(
+                _("Earlier rounds: %(rounds)s.")
+                % {"rounds": "; ".join(minds.round_line(lang, r, md) for r in earlier)}
+            )
+
+    def heat_table(self, analysis: RoundAnalysis) -> None:
+        _, lang = self._, self.lang
+        columns = minds.columns(analysis)
+        rows: list[list[str]] = []
+        by_dimension = {d.dimension: d for d in analysis.dimensions}
+        current = None
+        for item in analysis.items:
+            if item.dimension != current:
+                current = item.dimension
+                dimension = by_dimension[current]
+                rows.append(
+                    [f"**{md(current)}**"]
+                    + [f"**{minds.cell(lang, dimension.score(c))}**" for c in columns]
+                    + [f"**{minds.points(lang, dimension.spread)}**"]
+                )
+            rows.append(
+                [f"{md(item.code)} {md(item.item.title)}"]
+                + [minds.cell(lang, item.score(c)) for c in columns]
+                + [minds.points(lang, item.spread)]
+            )
+        self.lines += _table(
+            [_("Item"), *(md(minds.group(lang, c)) for c in columns), _("Spread")],
+            rows,
+            numeric=len(columns) + 1,
+        )
+
+    def interviews(self, maturity: Maturity) -> None:
+        _, lang = self._, self.lang
+        if not maturity.interviews:
+            return
+        self.heading(3, _("What the interviews brought up"))
+        items = []
+        for note in maturity.interviews:
+            text = f"{lang.date(note.interviewed_at)}: {md(note.ref.title)}"
+            if note.items:
+                text += " (" + ", ".join(md(i.title) for i in note.items) + ")"
+            items.append(text)
+        self.bullets(items)
+
+    def actions(self, maturity: Maturity) -> None:
+        _, lang = self._, self.lang
+        if not maturity.actions:
+            return
+        self.heading(3, _("Workshop actions"))
+        self.lines += _table(
+            [_("Action"), _("Serves"), _("Owner"), _("Status")],
+            (
+                [
+                    md(a.ref.title),
+                    "; ".join(md(r.title) for r in (*a.objectives, *a.experiments)) or "\u2013",
+                    md(a.owner or "\u2013"),
+                    minds.action_status(lang, a),
+                ]
+                for a in maturity.actions
+            ),
+        )
+
+    def glossary(self) -> None:
+        _, lang = self._, self.lang
+        glossary = self.report.glossary
+        if glossary is None or not glossary.entries:
+            return
+        self.heading(2, _("Glossary"))
+        for entry in glossary.entries:
+            text = f"**{md(entry.word)}**: {md(minds.definition(lang, entry))}"
+            agreed = minds.agreed(lang, entry)
+            if agreed:
+                text += f" *({md(agreed)})*"
+            items = [text]
+            if not entry.agreed:
+                items += [
+                    f"{md(r.department)}: {md(r.text)}"
+                    + ("" if r.language.value == lang.code else f" [{r.language.value}]")
+                    for r in entry.readings
+                ]
+            self.lines.append(f"- {items[0]}")
+            self.lines += [f"  - {item}" for item in items[1:]]
+        self.lines.append("")
+
     def render(self) -> str:
         _ = self._
         self.header()
@@ -438,10 +754,14 @@ class _Writer:
         self.follow_up()
         self.statuses()
         self.involvement()
+        self.unfinished()
+        self.sprints()
+        self.maturity()
         self.experiments()
         self.excuses()
         self.findings()
         self.diagram()
+        self.glossary()
         self.paragraph(
             "*" + _("Participants who take part under a pseudonym are counted, never named.") + "*"
         )

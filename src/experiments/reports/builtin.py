@@ -43,6 +43,18 @@ def _csv_comma(report: Report, lang: Language) -> bytes:
     return render(report, lang, ",")
 
 
+def _maturity_csv(report: Report, lang: Language) -> bytes:
+    from experiments.reports._mental_models_csv import render_maturity  # noqa: PLC0415
+
+    return render_maturity(report, lang)
+
+
+def _glossary_csv(report: Report, lang: Language) -> bytes:
+    from experiments.reports._mental_models_csv import render_glossary  # noqa: PLC0415
+
+    return render_glossary(report, lang)
+
+
 def _html(report: Report, lang: Language) -> str:
     from experiments.reports._html import render  # noqa: PLC0415 - loaded when used
 
@@ -95,6 +107,24 @@ BUILTIN_FORMATS: Final = (
         "text/html; charset=utf-8",
         _html,
         "one self-contained page with charts, to open, print or mail",
+    ),
+    ReportFormat(
+        "maturity-csv",
+        "Maturity CSV",
+        "csv",
+        "text/csv; charset=utf-8",
+        _maturity_csv,
+        "the maturity analysis, one row per score shown, for spreadsheets",
+        filename="maturity.csv",
+    ),
+    ReportFormat(
+        "glossary-csv",
+        "Glossary CSV",
+        "csv",
+        "text/csv; charset=utf-8",
+        _glossary_csv,
+        "the terms the scope uses and their definitions, for spreadsheets",
+        filename="glossary.csv",
     ),
 )
 

@@ -21,22 +21,31 @@ import attrs
 import pendulum
 
 from experiments._grouping import chunks
-from experiments.asof import AsOf
+from experiments.asof import AsOf, TemplateGaps
 from experiments.checks import CheckReport, Severity
+from experiments.maturity import GroupBy, Maturity
+from experiments.maturity import of_view as maturity_of
 from experiments.model import (
     AssumptionKind,
     Evidence,
     Experiment,
     ExperimentStatus,
+    Fidelity,
     HypothesisStatus,
     Learning,
+    NextStep,
     Outcome,
     Participant,
     Role,
+    Scope,
     Stance,
     Verdict,
 )
+from experiments.model import asof as rules
+from experiments.model.small_groups import DEFAULT_MIN_GROUP
 from experiments.rollup import KeyResultProgress, ObjectiveRollup, Ref, Rollup
+from experiments.vocabulary import Glossary
+from experiments.vocabulary import of_view as glossary_of
 
 if TYPE_CHECKING:
     from experiments.plugins import Plugins
@@ -47,8 +56,10 @@ __all__ = [
     "ExperimentDetail",
     "HypothesisDetail",
     "LearningDetail",
+    "PrototypeDetail",
     "Report",
     "ReportFinding",
+    "StepDetail",
     "Voice",
     "gather",
 ]
@@ -82,8 +93,47 @@ class HypothesisDetail:
 
 
 @attrs.frozen
+class StepDetail:
+    """A next step as of the report's moment: who, by when, done, overdue.
+
+    ``done_at`` is when it was done, in the report's time zone, if it was done by the
+    report's moment; ``overdue_days`` how many whole days it is past its due date.
+    """
+
+    action: str
+    owner: str | None
+    due: pendulum.Date | None
+    done_at: pendulum.DateTime | None
+    overdue_days: int | None
+
+    @property
+    def tracked(self) -> bool:
+        """Whether it has an owner and a due date."""
+        return self.owner is not None and self.due is not None
+
+
+@attrs.frozen
+class PrototypeDetail:
+    """A prototype of an experiment: how finished it is, and when participants first saw it.
+
+    ``shown_at`` (in the report's time zone) and ``shown_as`` are left out if it was
+    first shown after the report's moment.
+    """
+
+    ref: Ref
+    fidelity: Fidelity
+    version: int
+    shown_at: pendulum.DateTime | None
+    shown_as: Fidelity | None
+    link: str | None
+
+
+@attrs.frozen
 class LearningDetail:
-    """What was observed, what it says about which hypothesis, and whose voices it rests on."""
+    """What was observed, what it says about which hypothesis, and whose voices it rests on.
+
+    ``next_action`` is what will be done about it, as of the report's moment.
+    """
 
     ref: Ref
     observed_at: pendulum.DateTime
@@ -91,7 +141,7 @@ class LearningDetail:
     verdict: Verdict | None
     evidence: Evidence
     insight: str
-    next_action: str
+    next_action: StepDetail | None
     voices: tuple[Voice, ...]
 
 
@@ -107,7 +157,7 @@ class DecisionDetail:
     decided_at: pendulum.DateTime
     decided_by: str | None
     rationale: str
-    next_steps: tuple[str, ...]
+    next_steps: tuple[StepDetail, ...]
     revises: str | None = None
 
 
@@ -116,7 +166,10 @@ class ExperimentDetail:
     """One experiment as a report lists it.
 
     Lifecycle times after the report's moment are left out, so that they agree with
-    ``status``; ``planned_start`` and ``planned_end`` are its time box.
+    ``status``; ``planned_start`` and ``planned_end`` are its time box.  ``template`` is
+    the template it was made from, ``template_gaps`` what its templates still need for
+    its next move, ``scope`` its planned scope, ``sprint`` the sprint it belongs to,
+    and ``first_shown`` the fidelity of the first prototype its participants saw.
     """
 
     ref: Ref
@@ -139,6 +192,19 @@ class ExperimentDetail:
     learnings: tuple[LearningDetail, ...]
     decision: DecisionDetail | None
     tags: tuple[str, ...]
+    template: Ref | None = None
+    template_gaps: tuple[TemplateGaps, ...] = ()
+    scope: Scope | None = None
+    sprint: Ref | None = None
+    prototypes: tuple[PrototypeDetail, ...] = ()
+    first_shown: Fidelity | None = None
+
+    @property
+    def next_steps(self) -> tuple[StepDetail, ...]:
+        """The next steps of its learnings, then those of its decision in force."""
+        from_learnings = tuple(x.next_action for x in self.learnings if x.next_action)
+        decided = self.decision.next_steps if self.decision is not None else ()
+        return from_learnings + decided
 
     @property
     def verdicts(self) -> Mapping[HypothesisStatus, int]:
@@ -172,12 +238,16 @@ class Report:
     """Everything one report shows, in every format and language alike.
 
     ``findings`` is None when no checks were run (reports then leave the section
-    out), and empty when the checks found nothing.
+    out), and empty when the checks found nothing.  ``maturity`` is the maturity
+    analysis of the scope (every figure through the small-group rule) and ``glossary``
+    the terms the scope uses; None in a report made without them.
     """
 
     rollup: Rollup
     experiments: tuple[ExperimentDetail, ...]
     findings: tuple[ReportFinding, ...] | None = None
+    maturity: Maturity | None = None
+    glossary: Glossary | None = None
 
     @property
     def at(self) -> pendulum.DateTime:
@@ -321,10 +391,45 @@ class _Reader:
                 verdict=x.verdict,
                 evidence=x.evidence,
                 insight=x.insight,
-                next_action=x.next_action,
+                next_action=None if x.next_action is None else self.step(x.next_action),
                 voices=heard(x),
             )
             for x in self.view.learnings.get(experiment.id, [])
+        )
+
+    def step(self, step: NextStep) -> StepDetail:
+        """A next step as of the report's moment, in the report's time zone."""
+        return StepDetail(
+            action=step.action,
+            owner=step.owner,
+            due=step.due,
+            done_at=self.local(step.done_at),
+            overdue_days=rules.step_overdue_days(step.due, step.done_at, self.at),
+        )
+
+    def prototypes(self, experiment: Experiment) -> tuple[PrototypeDetail, ...]:
+        """The experiment's prototypes: those shown first, by when, then by title."""
+        found = [
+            PrototypeDetail(
+                ref=Ref(p.id, p.title),
+                fidelity=p.fidelity,
+                version=p.version,
+                shown_at=self.local(p.shown_at),
+                shown_as=p.shown_as if self.view.reached(p.shown_at) else None,
+                link=p.link,
+            )
+            for p in self.view.prototypes.get(experiment.id, ())
+        ]
+        return tuple(
+            sorted(
+                found,
+                key=lambda p: (
+                    p.shown_at is None,
+                    p.shown_at.in_timezone(pendulum.UTC) if p.shown_at else pendulum.DateTime.min,
+                    p.ref.title,
+                    p.ref.id,
+                ),
+            )
         )
 
     def decision(self, experiment: Experiment) -> DecisionDetail | None:
@@ -338,7 +443,7 @@ class _Reader:
             decided_at=decision.decided_at.in_timezone(self.zone),
             decided_by=decision.decided_by,
             rationale=decision.rationale,
-            next_steps=decision.next_steps,
+            next_steps=tuple(self.step(step) for step in decision.next_steps),
             revises=decision.revises,
         )
 
@@ -366,6 +471,9 @@ class _Reader:
         planned_start, planned_end = self.planned(experiment)
         participants, critical = self.counts(experiment)
         objectives = (Ref(o, titles[o]) for o in experiment.objectives if o in titles)
+        template = self.view.templates.get(experiment.template or "")
+        sprint = next((s for s in self.view.sprints if s.id == experiment.sprint), None)
+        first = self.view.first_exposure(experiment)
         return ExperimentDetail(
             ref=Ref(experiment.id, experiment.title),
             slug=experiment.slug,
@@ -387,6 +495,12 @@ class _Reader:
             learnings=self.learnings(experiment, voices),
             decision=self.decision(experiment),
             tags=tuple(sorted(experiment.tags)),
+            template=None if template is None else Ref(template.id, template.title),
+            template_gaps=tuple(self.view.template_gaps(experiment)),
+            scope=experiment.scope,
+            sprint=None if sprint is None else Ref(sprint.id, sprint.title),
+            prototypes=self.prototypes(experiment),
+            first_shown=None if first is None else first[1],
         )
 
 
@@ -415,6 +529,8 @@ def gather(
     checks: CheckReport | None = None,
     *,
     plugins: Plugins | None = None,
+    group_by: GroupBy | str = GroupBy.DEPARTMENT,
+    min_group_size: int = DEFAULT_MIN_GROUP,
 ) -> Report:
     """Read what a report of ``result`` shows beyond the roll-up itself.
 
@@ -429,6 +545,10 @@ def gather(
         checks: what :func:`~experiments.checks.run_checks` found, or None to leave the
             findings out.
         plugins: where to look up the checks' summaries (default: the store's).
+        group_by: how the maturity analysis groups respondents: ``"department"``,
+            ``"level"`` or ``"department-and-level"``.
+        min_group_size: the fewest respondents a group's figures are shown for
+            (default 3); see :func:`experiments.maturity.analyse`.
     """
     view = result.view
     if view is None or view.store is not store:
@@ -444,4 +564,6 @@ def gather(
         rollup=result,
         experiments=tuple(details),
         findings=None if checks is None else _findings(checks, plugins or store.plugins),
+        maturity=maturity_of(view, group_by=group_by, min_group_size=min_group_size),
+        glossary=glossary_of(view),
     )

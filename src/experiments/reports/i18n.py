@@ -135,6 +135,15 @@ class Language:
         text = group.join(groups) + (mark + fraction if fraction else "")
         return minus + text if rounded < 0 else text
 
+    def fixed(self, value: float, decimals: int) -> str:
+        """A number with exactly ``decimals`` digits after the mark: "3.0", "3,5", "-0,3"."""
+        mark, _, minus, _ = _NUMBERS[self.code]
+        exact = decimal.Decimal(str(value))
+        rounded = exact.quantize(decimal.Decimal(1).scaleb(-decimals), context=_CONTEXT)
+        whole, _, fraction = f"{abs(rounded):f}".partition(".")
+        text = self.number(int(whole)) + (mark + fraction if decimals else "")
+        return minus + text if rounded < 0 else text
+
     def percent(self, share: float) -> str:
         """A share (0.25) as a whole percentage ("25 %" in Danish, "25%" in English)."""
         value = decimal.Decimal(str(share)) * 100

@@ -125,8 +125,12 @@ def create_exclusive(name: str, data: bytes, dir_fd: int) -> None:
             os.unlink(temporary, dir_fd=dir_fd)
 
 
-def replace(name: str, data: bytes, dir_fd: int) -> None:
-    """Put ``data`` at ``name`` atomically, replacing what is there; then make it durable."""
+def replace(name: str, data: bytes, dir_fd: int, *, sync_directory: bool = True) -> None:
+    """Put ``data`` at ``name`` atomically, replacing what is there; then make it durable.
+
+    Without ``sync_directory`` the new name is durable only after
+    :func:`fsync_directory`, which one call can do for many files.
+    """
     temporary = _write_temporary(name, data, dir_fd)
     try:
         os.replace(temporary, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
@@ -134,7 +138,8 @@ def replace(name: str, data: bytes, dir_fd: int) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary, dir_fd=dir_fd)
         raise
-    os.fsync(dir_fd)
+    if sync_directory:
+        os.fsync(dir_fd)
 
 
 def fsync_directory(dir_fd: int) -> None:

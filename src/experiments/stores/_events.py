@@ -64,10 +64,26 @@ def events_of(
             yield MeasurementRecorded(store=store, measurement=record)
         elif isinstance(record, Experiment) and index in priors:
             before = priors[index] or ExperimentStatus.PLANNED
-            for move in reachable(before).get(record.status, ()):
-                event = MOVE_EVENTS[move]
-                if event is ExperimentDecided:
-                    decision = decisions.get(record.id) or latest_decision(record.id)
-                    yield ExperimentDecided(store=store, experiment=record, decision=decision)
-                else:
-                    yield event(store=store, experiment=record)  # type: ignore[call-arg]
+            decided = decisions.get(record.id)
+            yield from _moves(store, record, before, decided, latest_decision)
+
+
+def _moves(
+    store: Store,
+    record: Experiment,
+    before: ExperimentStatus,
+    decided: Decision | None,
+    latest_decision: Callable[[str], Decision | None],
+) -> Iterator[Event]:
+    """The events of an experiment's moves from ``before`` to its status now, in order.
+
+    ``decided`` is the decision saved in the same write, if any; else the latest one is
+    looked up, only if the experiment was decided.
+    """
+    for move in reachable(before).get(record.status, ()):
+        event = MOVE_EVENTS[move]
+        if event is ExperimentDecided:
+            decision = decided or latest_decision(record.id)
+            yield ExperimentDecided(store=store, experiment=record, decision=decision)
+        else:
+            yield event(store=store, experiment=record)

@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
-from experiments.errors import SchemaError, StoreError
+from experiments.errors import StoreError
 from experiments.stores import _access, _atomic
 from experiments.stores._filenames import is_temporary
 from experiments.stores._files_journal import recover
 from experiments.stores._files_layout import (
-    FORMAT,
     FORMAT_VERSION,
+    GITATTRIBUTES,
+    GITATTRIBUTES_TEXT,
     GITIGNORE,
     GITIGNORE_TEXT,
     JOURNAL,
@@ -35,10 +35,11 @@ from experiments.stores._files_layout import (
     RECORDS,
     RESTORE,
     Dirs,
+    Unreadable,
     link_refused,
-    version_number,
 )
-from experiments.stores.changes import missing_store
+from experiments.stores._files_migrate import marker, migrate, read_marker
+from experiments.stores.changes import missing_store, newer_layout
 
 __all__ = ["Directory"]
 
@@ -179,14 +180,16 @@ class Directory:
                         self._check_adoptable()
                         return
                     self._make()
-                self.check_marker()
+                version = self.check_marker()
                 self._recover_on_open()
+                if version < FORMAT_VERSION:
+                    self._migrate_on_open()
             except OSError as exc:
                 raise self.failed("opening it", exc) from None
             self._ready = True
 
-    def check_marker(self) -> None:
-        """StoreError unless ``store.json`` marks a files store this version can read."""
+    def check_marker(self) -> int:
+        """The format ``store.json`` names; StoreError unless this version can read it."""
         where = str(self.path / MARKER)
         try:
             with self.open_dirs() as dirs:
@@ -196,23 +199,12 @@ class Directory:
         except _atomic.LinkError as exc:
             raise link_refused(where, exc, advice=None) from None
         try:
-            body = json.loads(raw)
-        except (ValueError, RecursionError):
-            body = None
-        if not isinstance(body, dict) or body.get("format") != FORMAT:
-            raise StoreError(
-                f"{where} is not the marker of a strategy-experiments files store "
-                f'(it should say "format": "{FORMAT}"); {RESTORE}'
-            )
-        version = version_number(body.get("version"))
-        if version is None:
-            raise StoreError(f"{where} holds no valid format version; {RESTORE}")
+            version, _ = read_marker(raw)
+        except Unreadable as exc:
+            raise StoreError(f"{where} {exc}; {RESTORE}") from None
         if version > FORMAT_VERSION:
-            raise SchemaError(
-                f"{where}: the store was written by a newer strategy-experiments (files "
-                f"store format {version}; this version reads up to {FORMAT_VERSION}); "
-                "upgrade: pip install --upgrade strategy-experiments"
-            )
+            raise newer_layout(f"{where}: the store", "files store format", version, FORMAT_VERSION)
+        return version
 
     def _check_process(self) -> None:
         """In a child of fork(), a new thread lock: another thread may have held the old one."""
@@ -255,18 +247,28 @@ class Directory:
         with self.locked(exclusive=True), self.open_dirs() as dirs:
             if self.marker_exists():
                 return  # another process made it while we waited for the lock
-            with contextlib.suppress(FileExistsError):
-                _atomic.create_exclusive(GITIGNORE, GITIGNORE_TEXT.encode(), dirs.root)
+            for name, text in ((GITIGNORE, GITIGNORE_TEXT), (GITATTRIBUTES, GITATTRIBUTES_TEXT)):
+                with contextlib.suppress(FileExistsError):
+                    _atomic.create_exclusive(name, text.encode(), dirs.root)
             with contextlib.suppress(FileExistsError):
                 os.mkdir(RECORDS, dir_fd=dirs.root)
-            marker = {
-                "format": FORMAT,
-                "version": FORMAT_VERSION,
-                "layout": "records/<id>/<revision>.json; see the strategy-experiments docs",
-            }
-            body = (json.dumps(marker, indent=2) + "\n").encode()
-            _atomic.create_exclusive(MARKER, body, dirs.root)
+            _atomic.create_exclusive(MARKER, marker(FORMAT_VERSION), dirs.root)
             _atomic.fsync_directory(dirs.root)
+
+    def _migrate_on_open(self) -> None:
+        """Bring a store of an older format up to date (see ``_files_migrate``).
+
+        Where the store cannot be written, it is read as it is: reading upgrades what
+        it reads.
+        """
+        try:
+            with self.locked(exclusive=True), self.open_dirs() as dirs:
+                migrate(dirs)
+        except Unreadable as exc:
+            raise StoreError(f"{self.path / MARKER} {exc}; {RESTORE}") from None
+        except OSError as exc:
+            if exc.errno not in _UNWRITABLE:
+                raise
 
     def _recover_on_open(self) -> None:
         if not (self.path / JOURNAL).exists():
@@ -284,9 +286,10 @@ def _made_by_us(entry: os.DirEntry[str]) -> bool:
     """Whether an entry of a directory with no marker yet was left by making a store there."""
     if entry.name in (LOCK, MARKER) or is_temporary(entry.name):
         return True
-    if entry.name == GITIGNORE and entry.is_file(follow_symlinks=False):
+    ours = {GITIGNORE: GITIGNORE_TEXT, GITATTRIBUTES: GITATTRIBUTES_TEXT}.get(entry.name)
+    if ours is not None and entry.is_file(follow_symlinks=False):
         try:
-            return Path(entry.path).read_text(encoding="utf-8") == GITIGNORE_TEXT
+            return Path(entry.path).read_text(encoding="utf-8") == ours
         except (OSError, ValueError):
             return False
     if entry.name == RECORDS and entry.is_dir(follow_symlinks=False):

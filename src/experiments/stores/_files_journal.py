@@ -27,7 +27,8 @@ from experiments.errors import StoreError
 from experiments.model._validate import ID_PATTERN
 from experiments.stores import _atomic
 from experiments.stores._filenames import encode_id, is_temporary, version_name
-from experiments.stores._files_layout import JOURNAL, Dirs, Unreadable
+from experiments.stores._files_layout import CURRENT, JOURNAL, Dirs, Unreadable
+from experiments.stores._files_record import read_current, settle
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -158,8 +159,14 @@ def recover(dirs: Dirs, store: Path) -> None:
 
 
 def undo(records: int, created: Iterable[tuple[str, int, str]]) -> None:
-    """Remove versions a batch created (only if they hold what it wrote)."""
-    for fd, versions in _each_record_dir(records, created, remove_empty=True):
+    """Remove versions a write created (only if they hold what it wrote).
+
+    A ``current.json`` the write put in place goes too, and the record's directory is
+    settled (``_files_record``): the version it had before, which the write copied into
+    the history first, is current again.  Only renames and removals.
+    """
+    for fd, pairs in _each_record_dir(records, created, remove_empty=True):
+        versions = set(pairs)
         for revision, wrote in versions:
             try:
                 content = _atomic.read_bytes(version_name(revision), fd)
@@ -167,11 +174,20 @@ def undo(records: int, created: Iterable[tuple[str, int, str]]) -> None:
                 continue
             if digest(content) == wrote:
                 os.unlink(version_name(revision), dir_fd=fd)
+        current = read_current(fd)
+        if current is not None and (current.revision, digest(current.content)) in versions:
+            os.unlink(CURRENT, dir_fd=fd)
         sweep(fd)
+        _atomic.fsync_directory(fd)
+        settle(fd)
 
 
 def staged_name(revision: int) -> str:
-    """Where an erasure stages the new content of a version: hidden, next to it."""
+    """Where an erasure stages the new content of a version: hidden, next to it.
+
+    Named for the revision, wherever the version is (``current.json`` or its history
+    file): :func:`finish_rewrite` renames it over the file that holds that revision.
+    """
     return f".{version_name(revision)}.rewrite"
 
 
@@ -213,13 +229,20 @@ def unstage(records: int, rewrite: Iterable[tuple[str, int, str]]) -> None:
 def finish_rewrite(records: int, rewrite: Iterable[tuple[str, int, str]]) -> None:
     """Rename what a committed erasure staged over the versions it replaces.
 
-    A staged file already renamed is gone: that version is done.
+    The current revision's staged file replaces ``current.json``, every other one its
+    history file.  A staged file already renamed is gone: that version is done.
     """
     for fd, versions in _each_record_dir(records, rewrite):
+        settle(fd)  # a history file repeating current.json goes: it would keep the old data
+        current = read_current(fd)
         for revision, _ in versions:
+            held = current is not None and current.revision == revision
             with contextlib.suppress(FileNotFoundError):
                 os.replace(
-                    staged_name(revision), version_name(revision), src_dir_fd=fd, dst_dir_fd=fd
+                    staged_name(revision),
+                    CURRENT if held else version_name(revision),
+                    src_dir_fd=fd,
+                    dst_dir_fd=fd,
                 )
 
 

@@ -1,7 +1,8 @@
 """The names in a files store's directory, and the facts about them every part needs.
 
 :mod:`experiments.stores.files` describes the layout to users; this module holds its
-names once (the marker, ``records/``, the lock, the journal, ``.gitignore``), what the
+names once (the marker, ``records/``, ``current.json``, the lock, the journal,
+``.gitignore`` and ``.gitattributes``), what the
 marker says, which names under ``records/`` are records, what counts as a version
 number, the pair of open directories that reading and writing go through, and what a
 message about a damaged or linked file tells the user.  It is
@@ -22,8 +23,11 @@ from experiments.model._validate import ID_PATTERN
 from experiments.stores._filenames import decode_id
 
 __all__ = [
+    "CURRENT",
     "FORMAT",
     "FORMAT_VERSION",
+    "GITATTRIBUTES",
+    "GITATTRIBUTES_TEXT",
     "GITIGNORE",
     "GITIGNORE_TEXT",
     "JOURNAL",
@@ -40,14 +44,19 @@ __all__ = [
 
 #: What ``store.json`` says this directory is.
 FORMAT: Final = "strategy-experiments files store"
-#: The layout version this library writes and reads (``store.json``'s ``version``).
-FORMAT_VERSION: Final = 1
+#: The layout version this library writes and reads (``store.json``'s ``version``); 2
+#: writes times in RFC 3339 with their offset and keeps each record's current version
+#: in ``current.json`` (see ``_files_migrate``).
+FORMAT_VERSION: Final = 2
 
 MARKER: Final = "store.json"
 RECORDS: Final = "records"
 LOCK: Final = ".lock"
 JOURNAL: Final = ".journal"
 GITIGNORE: Final = ".gitignore"
+GITATTRIBUTES: Final = ".gitattributes"
+#: The file in a record's directory that holds its current version (``_files_record``).
+CURRENT: Final = "current.json"
 
 #: The ``.gitignore`` a new store gets: its working files stay out of git.
 GITIGNORE_TEXT: Final = (
@@ -55,6 +64,13 @@ GITIGNORE_TEXT: Final = (
     "/.lock\n"
     "/.journal\n"
     ".*.tmp\n"
+)
+#: The ``.gitattributes`` a store gets: a history file is a copy of what ``current.json``
+#: held, so git shows a change as the lines of ``current.json`` that changed, once.
+GITATTRIBUTES_TEXT: Final = (
+    "# strategy-experiments: an earlier version is a copy of what current.json held;\n"
+    "# git shows a change as the lines of current.json that changed.\n"
+    "/records/*/[0-9]*.json -diff\n"
 )
 #: What a message about a damaged file tells the user to do.
 RESTORE: Final = (

@@ -23,6 +23,7 @@ from experiments.serialization import from_data
 from experiments.stores import _atomic
 from experiments.stores._filenames import encode_id
 from experiments.stores._files_journal import View
+from experiments.stores._files_record import dumps
 from experiments.stores.changes import (
     Change,
     ImportVersion,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from experiments.model import Record
     from experiments.stores._files_reader import Reader
 
-__all__ = ["Plan", "dumps", "make_plan"]
+__all__ = ["Plan", "make_plan"]
 
 
 @attrs.define
@@ -66,16 +67,6 @@ def make_plan(reader: Reader, records: int, changes: Iterable[Change]) -> Plan:
         else:  # pragma: no cover - Change admits nothing else
             raise TypeError(change)
     return planner.plan
-
-
-def dumps(data: Mapping[str, Any]) -> bytes:
-    """A version file's bytes: indented, in the converter's key order, newline at the end."""
-    try:
-        return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise StoreError(
-            f"record {data.get('id')!r} holds text that cannot be written as UTF-8 ({exc})"
-        ) from None
 
 
 class _Planner:

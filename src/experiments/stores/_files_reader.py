@@ -12,6 +12,7 @@ nothing.  The plan of a write (``_files_plan``) reads the stored versions throug
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -25,6 +26,7 @@ from experiments.stores import _atomic
 from experiments.stores._filenames import encode_id, is_temporary, revision_of, version_name
 from experiments.stores._files_journal import View, read_journal, staged_name
 from experiments.stores._files_layout import (
+    CURRENT,
     JOURNAL,
     MARKER,
     RECORDS,
@@ -35,6 +37,7 @@ from experiments.stores._files_layout import (
     record_name,
     version_number,
 )
+from experiments.stores._files_record import history
 from experiments.stores.changes import Damage
 
 if TYPE_CHECKING:
@@ -44,8 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Listing", "Reader", "parse_version"]
 
-#: (id, directory name, visible revisions) of each record.
-Listing = list[tuple[str, str, list[int], frozenset[int]]]
+#: (id, directory name, visible revisions and the file each was in, revisions read from
+#: where a committed erasure staged them) of each record.
+Listing = list[tuple[str, str, dict[int, str], frozenset[int]]]
 
 
 class Reader:
@@ -67,32 +71,75 @@ class Reader:
 
     # --- versions -------------------------------------------------------------------
 
-    @staticmethod
-    def revisions(fd: int, name: str, view: View) -> list[int]:
-        """The visible revisions in the record directory ``fd`` (named ``name``), in order."""
-        if name in view.gone:
-            return []
-        found = []
-        for entry in _atomic.names(fd):
-            revision = revision_of(entry)
-            if revision is not None and (name, revision) not in view.hidden:
-                found.append(revision)
-        return sorted(found)
+    def found(self, fd: int, name: str, view: View) -> tuple[dict[int, str], dict[str, Any] | None]:
+        """The visible versions in the record directory ``fd`` (named ``name``).
 
-    def read(self, fd: int, name: str, revision: int, *, staged: bool = False) -> dict[str, Any]:
+        Revision -> file, in order (``current.json`` for the revision it holds), and
+        the data of ``current.json`` if it is visible.  A store written before
+        ``current.json`` existed has only history files: the last is current.
+        """
+        if name in view.gone:
+            return {}, None
+        files = {r: f for r, f in history(fd).items() if (name, r) not in view.hidden}
+        current = self._current(fd, name)
+        if current is not None and (name, current["revision"]) not in view.hidden:
+            files[current["revision"]] = CURRENT
+            if (name, current["revision"]) in view.rewritten:
+                current = self.read(fd, name, current["revision"], current_first=True, staged=True)
+        else:
+            current = None
+        return dict(sorted(files.items())), current
+
+    def revisions(self, fd: int, name: str, view: View) -> list[int]:
+        """The visible revisions in the record directory ``fd`` (named ``name``), in order."""
+        return list(self.found(fd, name, view)[0])
+
+    def read(
+        self,
+        fd: int,
+        name: str,
+        revision: int,
+        *,
+        current_first: bool = False,
+        staged: bool = False,
+    ) -> dict[str, Any]:
         """A version's data; StoreError naming the file if it cannot be read.
+
+        The version is in the history, or in ``current.json`` while it is current;
+        ``current_first`` looks there first, for a version that was current when it was
+        listed.  A save keeps the current version in the history before it replaces
+        it, so a version not found in one place is looked for in the other, and in the
+        first again.  FileNotFoundError if the record has no such version any more.
 
         ``staged``: a committed erasure replaces this version, and its new content is
         read from where it was staged until it is renamed in place.
         """
         if staged:
             try:
-                return self._read_file(fd, name, revision, staged_name(revision))
+                return self._parse(fd, name, staged_name(revision), revision)
             except FileNotFoundError:
                 pass  # renamed in place already
-        return self._read_file(fd, name, revision, version_name(revision))
+        places = [CURRENT, version_name(revision)] * 2
+        for entry in places[0:3] if current_first else places[1:4]:
+            if entry == CURRENT:
+                current = self._current(fd, name)
+                if current is not None and current["revision"] == revision:
+                    return current
+                continue
+            try:
+                return self._parse(fd, name, entry, revision)
+            except FileNotFoundError:
+                continue
+        raise FileNotFoundError(errno.ENOENT, "no such version", version_name(revision))
 
-    def _read_file(self, fd: int, name: str, revision: int, entry: str) -> dict[str, Any]:
+    def _current(self, fd: int, name: str) -> dict[str, Any] | None:
+        """The data of ``current.json`` in a record's directory, or None if there is none."""
+        try:
+            return self._parse(fd, name, CURRENT, None)
+        except FileNotFoundError:
+            return None
+
+    def _parse(self, fd: int, name: str, entry: str, revision: int | None) -> dict[str, Any]:
         path = self.path / RECORDS / name / entry
         try:
             return parse_version(_atomic.read_bytes(entry, fd), name, revision)
@@ -113,10 +160,12 @@ class Reader:
             if fd is None:
                 return []
             try:
-                revisions = self.revisions(fd, name, view)
+                files, current = self.found(fd, name, view)
                 return [
-                    self.read(fd, name, r, staged=(name, r) in view.rewritten)
-                    for r in _chosen(revisions, every=every)
+                    current
+                    if files[r] == CURRENT and current
+                    else self.read(fd, name, r, staged=(name, r) in view.rewritten)
+                    for r in _chosen(list(files), every=every)
                 ]
             finally:
                 os.close(fd)
@@ -126,6 +175,10 @@ class Reader:
     def scan(self, kind: str | None, *, every: bool) -> Iterator[Mapping[str, Any]]:
         """The records as of now, by id, read lazily: current versions, or ``every`` one."""
         return self._stream(self._listing(), every=every, kind=kind)
+
+    def count_versions(self) -> int:
+        """How many versions :meth:`scan` yields with ``every``, from the file names alone."""
+        return sum(len(files) for _, _, files, _ in self._listing())
 
     def _listing(self) -> Listing:
         """(id, directory name, visible revisions) of every record, by id, as of now."""
@@ -141,35 +194,41 @@ class Reader:
                 if fd is None:
                     continue
                 try:
-                    revisions = self.revisions(fd, name, view)
-                    if revisions and record_id is None:  # a cut name: the file knows
-                        record_id = self.read(fd, name, revisions[-1])["id"]
+                    files, current = self.found(fd, name, view)
+                    if files and record_id is None:  # a cut name: the file knows
+                        record_id = (current or self.read(fd, name, max(files)))["id"]
                 finally:
                     os.close(fd)
-                if revisions and record_id is not None:
-                    staged = frozenset(r for r in revisions if (name, r) in view.rewritten)
-                    listed.append((record_id, name, revisions, staged))
-        listed.sort()
+                if files and record_id is not None:
+                    staged = frozenset(r for r in files if (name, r) in view.rewritten)
+                    listed.append((record_id, name, files, staged))
+        listed.sort(key=lambda item: item[0])
         return listed
 
     def _stream(
         self, listed: Listing, *, every: bool, kind: str | None
     ) -> Iterator[Mapping[str, Any]]:
-        """Read what a listing names, lazily; records purged since are left out."""
+        """Read the versions a listing names, lazily; records purged since are left out."""
         try:
             with self.directory.open_dirs() as dirs:
                 if dirs.records is None:
                     return
-                for _, name, revisions, staged in listed:
+                for _, name, files, staged in listed:
                     self.directory.check_open()
                     try:
                         fd = _atomic.open_directory(name, dirs.records)
                     except FileNotFoundError:
                         continue
                     try:
-                        for revision in _chosen(revisions, every=every):
+                        for revision in _chosen(list(files), every=every):
                             try:
-                                data = self.read(fd, name, revision, staged=revision in staged)
+                                data = self.read(
+                                    fd,
+                                    name,
+                                    revision,
+                                    current_first=files[revision] == CURRENT,
+                                    staged=revision in staged,
+                                )
                             except FileNotFoundError:
                                 break  # purged since the listing
                             if kind is None or data["kind"] == kind:
@@ -245,8 +304,17 @@ class Reader:
             yield Damage(str(self.path / RECORDS / name), _cannot_read(exc), record_id)
             return
         try:
+            current = None
+            if CURRENT in entries:  # first, to tell a history file that repeats it
+                current = self._inspect_entry(fd, name, CURRENT, record_id, view)
+                if current is not None:
+                    yield current
             for entry in entries:
+                if entry == CURRENT:
+                    continue
                 found = self._inspect_entry(fd, name, entry, record_id, view)
+                if isinstance(found, dict) and isinstance(current, dict):
+                    found = _against_current(found, current, self.path / RECORDS / name / entry)
                 if found is not None:
                     yield found
         finally:
@@ -262,26 +330,39 @@ class Reader:
             return _stray(path)
         if entry.startswith("."):
             return None  # hidden files of other tools (.DS_Store) are no versions
-        if revision is None:
+        if revision is None and entry != CURRENT:
             return Damage(
                 str(path),
-                "is not a version file (its name is not <revision>.json); the "
-                "store ignores it: move it out",
+                f"is not a version file (its name is not {CURRENT} or <revision>.json); "
+                "the store ignores it: move it out",
                 record_id,
             )
         if (name, revision) in view.hidden or name in view.gone:
             return None
-        if (name, revision) in view.rewritten and _present(staged_name(revision), fd):
-            entry, path = staged_name(revision), path.with_name(staged_name(revision))
-        try:
-            return parse_version(_atomic.read_bytes(entry, fd), name, revision)
-        except _atomic.LinkError as exc:
-            problem = f"{exc.strerror}, which the store never follows: {RESTORE}"
-            return Damage(str(path), problem, record_id)
-        except Unreadable as exc:
-            return Damage(str(path), f"{exc}; {RESTORE}", record_id)
-        except OSError as exc:
-            return Damage(str(path), _cannot_read(exc), record_id)
+        found = _checked(fd, name, entry, revision, path, record_id)
+        if isinstance(found, Damage):
+            return found
+        staged = staged_name(found["revision"])
+        if (name, found["revision"]) in view.rewritten and _present(staged, fd):
+            found = _checked(fd, name, staged, found["revision"], path.with_name(staged), record_id)
+            if isinstance(found, Damage):
+                return found
+        return None if (name, found["revision"]) in view.hidden else found
+
+
+def _checked(
+    fd: int, name: str, entry: str, revision: int | None, path: Path, record_id: str | None
+) -> Damage | dict[str, Any]:
+    """The data of the version file ``entry``, or the damage it is."""
+    try:
+        return parse_version(_atomic.read_bytes(entry, fd), name, revision)
+    except _atomic.LinkError as exc:
+        problem = f"{exc.strerror}, which the store never follows: {RESTORE}"
+        return Damage(str(path), problem, record_id)
+    except Unreadable as exc:
+        return Damage(str(path), f"{exc}; {RESTORE}", record_id)
+    except OSError as exc:
+        return Damage(str(path), _cannot_read(exc), record_id)
 
 
 def _present(entry: str, fd: int) -> bool:
@@ -293,8 +374,27 @@ def _present(entry: str, fd: int) -> bool:
     return True
 
 
-def parse_version(raw: bytes, name: str, revision: int) -> dict[str, Any]:
-    """The data in a version file, checked to be what its place says it is."""
+def _against_current(
+    data: dict[str, Any], current: dict[str, Any], path: Path
+) -> Damage | dict[str, Any] | None:
+    """A history file's data, None if it repeats ``current.json``, or the damage it is."""
+    if data["revision"] != current["revision"]:
+        return data
+    if data == current:
+        return None  # the copy a save makes first, left by a crash: history once saved again
+    return Damage(
+        str(path),
+        f"holds revision {data['revision']}, as {CURRENT} next to it does, but not the same "
+        "record: keep the right one and remove the other",
+        data["id"],
+    )
+
+
+def parse_version(raw: bytes, name: str, revision: int | None) -> dict[str, Any]:
+    """The data in a version file, checked to be what its place says it is.
+
+    ``revision`` is the one its name says; None for ``current.json``, which holds any.
+    """
     if not raw:
         raise Unreadable("is empty (a write was cut off, or the file was truncated)")
     try:
@@ -329,7 +429,9 @@ def parse_version(raw: bytes, name: str, revision: int) -> dict[str, Any]:
     record_id = data.get("id")
     if not isinstance(record_id, str) or encode_id(record_id) != name:
         raise Unreadable(f"holds the record {record_id!r}, which does not belong in this directory")
-    if type(data.get("revision")) is not int or data["revision"] != revision:
+    if version_number(data.get("revision")) is None:
+        raise Unreadable(f"holds no valid revision (got {data.get('revision')!r})")
+    if revision is not None and data["revision"] != revision:
         raise Unreadable(f"holds revision {data.get('revision')!r}, but its name says {revision}")
     return data
 

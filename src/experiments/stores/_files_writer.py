@@ -14,12 +14,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from experiments.errors import ConflictError, StoreError
 from experiments.stores import _atomic
-from experiments.stores._filenames import encode_id, version_name
+from experiments.stores._filenames import encode_id
 from experiments.stores._files_journal import (
     Journal,
     digest,
@@ -33,6 +33,7 @@ from experiments.stores._files_journal import (
 )
 from experiments.stores._files_layout import JOURNAL, RECORDS, Dirs
 from experiments.stores._files_plan import Plan, make_plan
+from experiments.stores._files_record import place
 
 if TYPE_CHECKING:
     from experiments.stores._files_directory import Directory
@@ -95,11 +96,11 @@ class Writer:
         fails before that is taken back, so the error can say that nothing was written.
         """
         assert dirs.records is not None
+        created = tuple((i, r, digest(c)) for (i, r), c in plan.create.items())
         if not plan.purge and not plan.rewrite and len(plan.create) <= 1:
             if plan.create:
-                self._write_one(dirs.records, plan.create)
+                self._write_one(dirs.records, plan.create, created)
             return
-        created = tuple((i, r, digest(c)) for (i, r), c in plan.create.items())
         purges = tuple(plan.purge)
         rewrites = tuple((i, r, digest(c)) for (i, r), c in plan.rewrite.items())
         pending = Journal("pending", created, purges, rewrites)
@@ -214,60 +215,51 @@ class Writer:
 
     # --- versions -------------------------------------------------------------------
 
-    def _write_one(self, records: int, create: Mapping[tuple[str, int], bytes]) -> None:
-        """Create one version, and flush it; if the flush fails, remove it again."""
-        ((record_id, revision), content) = next(iter(create.items()))
-        name = encode_id(record_id)
-        made: list[str] = []
-        fd = self._make_record_dir(records, name, made)
-        linked = False
+    def _write_one(
+        self,
+        records: int,
+        create: Mapping[tuple[str, int], bytes],
+        created: tuple[tuple[str, int, str], ...],
+    ) -> None:
+        """Write one version and flush it; if that fails, take it back (no journal needed).
+
+        A save is done once ``current.json`` is renamed into place: before that the
+        version it replaces is current, after it the new one is.
+        """
         try:
-            sweep(fd)
-            self._link_version(fd, record_id, revision, content)
-            linked = True
-            if made:
-                _atomic.fsync_directory(records)
-            _atomic.fsync_directory(fd)
+            self._create_versions(records, create)
         except BaseException as exc:
             try:
-                if linked:
-                    os.unlink(version_name(revision), dir_fd=fd)
-                    _atomic.fsync_directory(fd)
-                for directory in made:
-                    os.rmdir(directory, dir_fd=records)
-                    _atomic.fsync_directory(records)
+                undo(records, created)
             except OSError as failed:
-                if linked:
-                    written = Plan(create=dict(create))
-                    raise _Uncertain(self._uncertain(written, exc, failed)) from exc
+                raise _Uncertain(self._uncertain(Plan(create=dict(create)), exc, failed)) from exc
             raise
-        finally:
-            os.close(fd)
 
     def _create_versions(self, records: int, create: Mapping[tuple[str, int], bytes]) -> None:
-        """Create the versions of a batch, then flush the directories that changed.
+        """Create the versions of a write, then flush the directories that changed.
 
-        One directory is open at a time, so a batch of any size stays within the
-        process's limit of open files.  On failure the journal takes back the versions;
-        this removes the directories it made.
+        Each record's directory is open once, one at a time, so a batch of any size stays
+        within the process's limit of open files.  On failure the journal (or, for a
+        single version, :meth:`_write_one`) takes back the versions; this removes the
+        directories it made.
         """
         made: list[str] = []
-        touched: dict[str, None] = {}  # record directories to flush, in order
+        by_record: dict[str, dict[int, bytes]] = {}
+        for (record_id, revision), content in create.items():
+            by_record.setdefault(record_id, {})[revision] = content
         try:
-            for (record_id, revision), content in create.items():
+            for record_id, versions in by_record.items():
                 name = encode_id(record_id)
                 fd = self._make_record_dir(records, name, made)
                 try:
-                    if name not in touched:
-                        sweep(fd)
-                        touched[name] = None
-                    self._link_version(fd, record_id, revision, content)
+                    sweep(fd)
+                    place(fd, self.path / RECORDS / name, versions, self._conflict(record_id))
                 finally:
                     os.close(fd)
             if made:
                 _atomic.fsync_directory(records)
-            for name in touched:
-                fd = _atomic.open_directory(name, records)
+            for record_id in by_record:
+                fd = _atomic.open_directory(encode_id(record_id), records)
                 try:
                     _atomic.fsync_directory(fd)
                 finally:
@@ -293,13 +285,14 @@ class Writer:
             )
         return fd
 
-    def _link_version(self, fd: int, record_id: str, revision: int, content: bytes) -> None:
-        """Create a version file; ConflictError if the name is taken."""
-        try:
-            _atomic.create_exclusive(version_name(revision), content, fd)
-        except FileExistsError:
-            raise ConflictError(
+    def _conflict(self, record_id: str) -> Callable[[int], ConflictError]:
+        """The error for a version whose name another program took meanwhile."""
+
+        def conflict(revision: int) -> ConflictError:
+            return ConflictError(
                 f"revision {revision} of {record_id!r} appeared in {self.directory.where()} "
-                "while this batch was being written: a program wrote there without "
-                "taking its lock; nothing was written"
-            ) from None
+                "while this write was being made: a program wrote there without taking its "
+                "lock; nothing was written"
+            )
+
+        return conflict

@@ -4,42 +4,49 @@
 source of truth) and a ``jsonb`` copy (``doc``) that queries and aggregation run on;
 ``versions`` every version; ``experiments_migrations`` the layout versions applied.
 The copy spells each float as the exact value of its binary form, so SQL compares and
-sums the very numbers Python does.
+sums the very numbers Python does.  ``records`` also holds where a record's time box
+starts and ends (``time_box_start``, ``time_box_end``), computed on write.  The analyst's
+views (``experiments``, ``key_results``, ...) are made by ``_views`` after every
+migration.
 """
 
 from __future__ import annotations
 
 import decimal
+import functools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Final, cast
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final
 
-import attrs
-
+from experiments.errors import ExperimentsError
+from experiments.model import KINDS
 from experiments.model._time import UTC_WIDTH
 from experiments.query import (
-    All,
-    AnyOf,
-    Bound,
-    BoundExpr,
     BoundMeasure,
     Count,
     CountDistinct,
-    Expr,
     FieldInfo,
     FieldType,
     Latest,
-    Not,
     Sum,
+    comparable,
+    field_types,
 )
+from experiments.serialization import dumps, rewritten
+from experiments.stores import _views
+from experiments.stores._derived import BOUNDS, time_box_bounds
+from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = [
     "DIALECT",
     "MIGRATIONS",
-    "converted",
-    "encode_filter",
-    "group_converter",
-    "measure_converter",
+    "VIEWS",
+    "VIEWS_AS_OF",
+    "Step",
+    "converters",
     "query_copy",
 ]
 
@@ -65,10 +72,106 @@ def _reference_index(field: str) -> str:
     )
 
 
+def _times_in_rfc3339(connection: psycopg.Connection[Any], schema: str) -> None:
+    """5: every version's data in record schema 5 (times in RFC 3339), read in pages.
+
+    The query copy of each current version is made again: it holds each time as its
+    UTC key, where before it held the written text, which began with that key.
+    """
+    after: tuple[str, int] = ("", 0)
+    while True:
+        page = connection.execute(
+            f"SELECT v.id, v.revision, v.data, r.revision FROM {schema}.versions v "
+            f"LEFT JOIN {schema}.records r ON r.id = v.id "
+            "WHERE (v.id, v.revision) > (%s, %s) ORDER BY v.id, v.revision LIMIT 500",
+            after,
+        ).fetchall()
+        if not page:
+            return
+        after = page[-1][0], page[-1][1]
+        for record_id, revision, text, current in page:
+            data = rewritten(text)
+            if data is None:
+                continue
+            fresh = dumps(data)
+            connection.execute(
+                f"UPDATE {schema}.versions SET data = %s WHERE id = %s AND revision = %s",
+                (fresh, record_id, revision),
+            )
+            if current == revision:
+                connection.execute(
+                    f"UPDATE {schema}.records SET data = %s, doc = %s::jsonb WHERE id = %s",
+                    (fresh, query_copy(data, fresh), record_id),
+                )
+
+
+#: A migration step: SQL, with ``{s}`` for the quoted schema name, or a function that
+#: changes the data itself, given a connection and that name.
+Step = str | Callable[["psycopg.Connection[Any]", str], None]
+
+
+def _fill_time_box_bounds(connection: psycopg.Connection[Any], schema: str) -> None:
+    """Where each stored time box starts and ends (layout 6 stores them on write)."""
+    rows = connection.execute(
+        f"SELECT id, data FROM {schema}.records WHERE doc ? 'time_box'"
+    ).fetchall()
+    filled = []
+    for record_id, text in rows:
+        try:
+            bounds = time_box_bounds(json.loads(text))
+        except (ExperimentsError, TypeError, ValueError):
+            continue  # damaged: `experiments verify` reports it; the view shows no bounds
+        filled.append((*bounds, record_id))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {schema}.records SET time_box_start = %s::timestamptz, "
+            "time_box_end = %s::timestamptz WHERE id = %s",
+            filled,
+        )
+
+
+def _field_index(field: str, expression: str, *, ordered: bool = False) -> tuple[str, ...]:
+    """An index of (kind, a field); without statistics, which would sample values."""
+    if ordered:  # every record of the kind, in the order a query sorts in
+        made = f"CREATE INDEX records_{field} ON {{s}}.records (kind, {expression} NULLS FIRST, id)"
+    else:
+        made = (
+            f"CREATE INDEX records_{field} ON {{s}}.records (kind, {expression}) "
+            f"WHERE {expression} IS NOT NULL"
+        )
+    return (made, f"ALTER INDEX {{s}}.records_{field} ALTER COLUMN 2 SET STATISTICS 0")
+
+
+def _sixth_layout() -> tuple[Step, ...]:
+    """Layout 6: time box bounds, and an index for every documented filter and order."""
+    done = {*_REFERENCE_FIELDS, "revises"}  # indexed in layouts 1 and 2
+    return (
+        "ALTER TABLE {s}.records " + ", ".join(f"ADD COLUMN {name} timestamptz" for name in BOUNDS),
+        _fill_time_box_bounds,
+        *(
+            statement
+            for field in SCALAR_FIELDS
+            if field not in done
+            for statement in _field_index(field, f"((doc ->> '{field}') COLLATE \"C\")")
+        ),
+        *(
+            statement
+            for field in ORDERED_FIELDS
+            for statement in _field_index(
+                field, f"(left(doc ->> '{field}', {UTC_WIDTH}) COLLATE \"C\")", ordered=True
+            )
+        ),
+        *(
+            f"CREATE INDEX records_{field} ON {{s}}.records USING gin ((doc -> '{field}'))"
+            for field in LIST_FIELDS
+        ),
+    )
+
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes a schema from version n-1 to n.
-#: ``{s}`` stands for the quoted schema name.  Statistics are off for the data columns:
-#: the planner never needs them, and a histogram would keep samples of purged records.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+#: Statistics are off for the data columns: the planner never needs them, and a
+#: histogram would keep samples of purged records.
+MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     (
         """CREATE TABLE {s}.experiments_migrations (
             version integer PRIMARY KEY,
@@ -100,7 +203,38 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # 2: a decision names the decision it revises; the purge cascade looks it up.
         _reference_index("revises"),
     ),
+    (
+        # 3: the maturity analysis and the shared vocabulary.  Items and rounds name
+        # their questionnaire, responses their round, interpretations their term.
+        _reference_index("questionnaire"),
+        _reference_index("round"),
+        _reference_index("term"),
+    ),
+    (
+        # 4: an experiment names the template it was made from, and a phase its sprint
+        # (the sprint index covers every kind already).  The query copy of a prototype
+        # shown before 4 gets the fidelity it was first shown at, as reading it gives.
+        _reference_index("template"),
+        """UPDATE {s}.records
+            SET doc = jsonb_set(doc, '{{shown_as}}', doc -> 'fidelity')
+            WHERE kind = 'prototype' AND doc ->> 'shown_at' IS NOT NULL
+            AND doc ->> 'shown_as' IS NULL""",
+    ),
+    (
+        # 5: times in RFC 3339 with their offset, zone names in fields of their own.
+        _times_in_rfc3339,
+    ),
+    _sixth_layout(),
+    # 7: a participant's consent and retention, read from the stored JSON: no column;
+    # the participants view gains them, made afresh after every migration.
+    (),
 )
+
+#: The analyst's views, made afresh after every migration (see ``_views``).
+VIEWS: Final = _views.postgres_views()
+
+#: The views each layout version makes; see ``_sqlite_layout.VIEWS_AS_OF``.
+VIEWS_AS_OF: Final = {6: "c22657405de7ebc2", 7: "d6695250cec0ac86"}
 
 # The query copy:
 #
@@ -123,50 +257,48 @@ def _exact(number: float) -> str:
 _dumps: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+@functools.cache
+def _time_fields(kind: object) -> tuple[tuple[str, FieldType], ...]:
+    """The fields of ``kind`` whose copy is their comparable form: times and time boxes."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        return ()
+    return tuple(
+        (name, info.kind)
+        for name, info in field_types(kind).items()
+        if info.kind in (FieldType.DATETIME, FieldType.TIMEBOX)
+    )
+
+
 def query_copy(data: Mapping[str, Any], text: str) -> str:
     """The jsonb copy of a record that queries run on, given its JSON ``text``.
 
-    Without a float among its fields (most kinds) that is the text itself.
+    Times and time boxes are in the form queries compare (fixed-width UTC text, see
+    :func:`~experiments.query.comparable`), floats exact.  A record with neither a
+    float nor a time written otherwise (most records: a time with microseconds in UTC
+    is its key already) is copied as its text itself.
     """
-    if not any(type(value) is float for value in data.values()):
+    keys = {}
+    for name, kind in _time_fields(data.get("kind")):
+        value = data.get(name)
+        if value is not None:
+            key = comparable(data, name, kind)
+            if key != value:
+                keys[name] = key
+    if not keys and not any(type(value) is float for value in data.values()):
         return text
     parts = []
-    for key, value in data.items():
-        rendered = _exact(value) if isinstance(value, float) else _dumps(value)
-        parts.append(f"{_dumps(key)}:{rendered}")
+    for name, value in data.items():
+        if name in keys:
+            rendered = _dumps(keys[name])
+        else:
+            rendered = _exact(value) if isinstance(value, float) else _dumps(value)
+        parts.append(f"{_dumps(name)}:{rendered}")
     return "{" + ",".join(parts) + "}"
 
 
 def _number(value: decimal.Decimal) -> int | float:
     """A numeric from the query copy as the int or float it was stored as."""
     return int(value) if int(value.as_tuple().exponent) >= 0 else float(value)
-
-
-def _encode_value(info: FieldInfo, value: Any) -> Any:
-    if isinstance(value, tuple):
-        return tuple(_encode_value(info, v) for v in value)
-    if value is None:
-        return None
-    if info.kind is FieldType.NUMBER:
-        return decimal.Decimal(value)
-    if info.kind is FieldType.BOOL:
-        return int(value)
-    return value
-
-
-def encode_filter(expr: BoundExpr | None) -> BoundExpr | None:
-    """Filter values in the form the query copy stores them in."""
-    return None if expr is None else cast("BoundExpr", _encoded(expr))
-
-
-def _encoded(expr: Expr) -> Expr:
-    if isinstance(expr, Bound):
-        return attrs.evolve(expr, value=_encode_value(expr.info, expr.value))
-    if isinstance(expr, All | AnyOf):
-        return type(expr)(tuple(_encoded(part) for part in expr.parts))
-    if isinstance(expr, Not):
-        return Not(_encoded(expr.part))
-    return expr
 
 
 class _PostgreSQL:
@@ -197,6 +329,7 @@ class _PostgreSQL:
         if info.kind is FieldType.BOOL:
             return f"({text}::boolean::integer)"
         if info.kind is FieldType.DATETIME:
+            # The copy holds the time's UTC key (see query_copy): this is that key.
             return f'(left({text}, {UTC_WIDTH}) COLLATE "C")'
         return f'({text} COLLATE "C")'
 
@@ -207,14 +340,34 @@ class _PostgreSQL:
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
         return f"jsonb_array_elements_text({self._array(name, table)}) AS {alias}(value)"
 
+    def list_contains(self, name: str, marks: str, table: str = "r") -> str:
+        # "?|" is what a GIN index of the list answers; the second clause keeps the
+        # condition two-valued where the record has no such list.
+        value = f"{table}.doc -> '{name}'"
+        return (
+            f"({value} ?| ARRAY[{marks}]::text[] "
+            f"AND COALESCE(jsonb_typeof({value}) = 'array', FALSE))"
+        )
+
     def list_length(self, name: str, table: str = "r") -> str:
         return f"jsonb_array_length({self._array(name, table)})"
 
     def false(self) -> str:
         return "FALSE"
 
+    def narrow(self, comparison: str) -> str:
+        return comparison  # its planner weighs a range by its own estimate
+
     def order(self, expression: str, *, descending: bool) -> str:
         return f"{expression} DESC NULLS LAST" if descending else f"{expression} ASC NULLS FIRST"
+
+    def parameter(self, info: FieldInfo, value: Any) -> Any:
+        # As the query copy holds them: numbers as exact decimals, booleans as 0 and 1.
+        if info.kind is FieldType.NUMBER:
+            return decimal.Decimal(value)
+        if info.kind is FieldType.BOOL:
+            return int(value)
+        return value
 
 
 DIALECT: Final = _PostgreSQL()
@@ -223,12 +376,24 @@ DIALECT: Final = _PostgreSQL()
 _Converter = Callable[[Any], Any]
 
 
-def group_converter(info: FieldInfo) -> _Converter | None:
+def converters(
+    group_by: list[tuple[str, FieldInfo]], measures: dict[str, BoundMeasure]
+) -> list[tuple[int, _Converter]]:
+    """The columns of an aggregate that need converting to what the fallback computes.
+
+    Only numbers, sums and latest values do; the rest comes back as stored.
+    """
+    found = [_group_converter(info) for _, info in group_by]
+    found += [_measure_converter(m) for m in measures.values()]
+    return [(index, convert) for index, convert in enumerate(found) if convert is not None]
+
+
+def _group_converter(info: FieldInfo) -> _Converter | None:
     """How a group key comes back as stored: numbers as the int or float they were."""
     return _number if info.kind is FieldType.NUMBER else None
 
 
-def measure_converter(measure: BoundMeasure) -> _Converter | None:
+def _measure_converter(measure: BoundMeasure) -> _Converter | None:
     """How a measure from SQL becomes what the Python fallback computes."""
     kind = measure.measure
     if isinstance(kind, Sum):
@@ -238,15 +403,4 @@ def measure_converter(measure: BoundMeasure) -> _Converter | None:
     if isinstance(kind, Count | CountDistinct):
         return None
     assert measure.info is not None
-    return group_converter(measure.info)
-
-
-def converted(
-    rows: Iterable[tuple[Any, ...]], labels: list[str], converters: list[tuple[int, _Converter]]
-) -> Iterator[dict[str, Any]]:
-    for row in rows:
-        values = list(row)
-        for index, convert in converters:
-            if values[index] is not None:
-                values[index] = convert(values[index])
-        yield dict(zip(labels, values, strict=True))
+    return _group_converter(measure.info)

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from experiments.errors import ConflictError
 from experiments.serialization import dumps, from_data
+from experiments.stores._derived import time_box_bounds
 from experiments.stores._postgres_layout import query_copy
+from experiments.stores._sqlstore import refused_update
 from experiments.stores.changes import ImportVersion, Put, conflict, import_conflict, other_kind
 
 if TYPE_CHECKING:
@@ -36,12 +38,15 @@ def insert_many(store: PostgresStore, cursor: psycopg.Cursor[Any], puts: list[Pu
     revisions = [put.record.revision for put in puts]
     texts = [dumps(put.data) for put in puts]
     docs = [query_copy(put.data, text) for put, text in zip(puts, texts, strict=True)]
+    bounds = [time_box_bounds(put.data) for put in puts]
     cursor.execute("SAVEPOINT fresh_records")
     cursor.execute(
-        f"INSERT INTO {s}.records (id, kind, revision, deleted, data, doc) "
+        f"INSERT INTO {s}.records (id, kind, revision, deleted, data, doc, time_box_start, "
+        "time_box_end) "
         # %b: binary arrays; the text format would escape every quote of the JSON.
-        "SELECT i, k, r, d, t, j::jsonb FROM unnest(%b::text[], %b::text[], %b::integer[], "
-        "%b::smallint[], %b::text[], %b::text[]) AS u (i, k, r, d, t, j) "
+        "SELECT i, k, r, d, t, j::jsonb, b::timestamptz, e::timestamptz FROM unnest(%b::text[], "
+        "%b::text[], %b::integer[], %b::smallint[], %b::text[], %b::text[], %b::text[], "
+        "%b::text[]) AS u (i, k, r, d, t, j, b, e) "
         "ON CONFLICT (id) DO NOTHING",
         (
             ids,
@@ -50,6 +55,8 @@ def insert_many(store: PostgresStore, cursor: psycopg.Cursor[Any], puts: list[Pu
             [int(put.record.deleted_at is not None) for put in puts],
             texts,
             docs,
+            [start for start, _ in bounds],
+            [end for _, end in bounds],
         ),
     )
     if cursor.rowcount == len(puts):
@@ -70,14 +77,16 @@ def put_one(store: PostgresStore, cursor: psycopg.Cursor[Any], change: Put) -> A
     record = change.record
     text = dumps(change.data)
     doc = query_copy(change.data, text)
+    start, end = time_box_bounds(change.data)
     deleted = 0 if record.deleted_at is None else 1
     s = store.schema_sql
     if not change.expected:
         for _ in range(3):  # a record purged between the insert and the read: again
             cursor.execute(
-                f"INSERT INTO {s}.records (id, kind, revision, deleted, data, doc) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                (record.id, record.kind, record.revision, deleted, text, doc),
+                f"INSERT INTO {s}.records (id, kind, revision, deleted, data, doc, "
+                "time_box_start, time_box_end) VALUES (%s, %s, %s, %s, %s, %s, "
+                "%s::timestamptz, %s::timestamptz) ON CONFLICT (id) DO NOTHING",
+                (record.id, record.kind, record.revision, deleted, text, doc, start, end),
             )
             if cursor.rowcount == 1:
                 break
@@ -97,18 +106,20 @@ def put_one(store: PostgresStore, cursor: psycopg.Cursor[Any], change: Put) -> A
             )
     else:
         cursor.execute(
-            f"UPDATE {s}.records SET revision = %s, deleted = %s, data = %s, doc = %s "
+            f"UPDATE {s}.records SET revision = %s, deleted = %s, data = %s, doc = %s, "
+            "time_box_start = %s::timestamptz, time_box_end = %s::timestamptz "
             "WHERE id = %s AND revision = %s AND kind = %s",
-            (record.revision, deleted, text, doc, record.id, change.expected, record.kind),
+            (
+                *(record.revision, deleted, text, doc, start, end),
+                *(record.id, change.expected, record.kind),
+            ),
         )
         if cursor.rowcount != 1:
             stored = cursor.execute(
                 f"SELECT revision, kind FROM {s}.records WHERE id = %s",
                 (record.id,),
             ).fetchone()
-            if stored is not None and stored[1] != record.kind:
-                raise other_kind(record, stored[1])
-            raise conflict(record, change.expected, 0 if stored is None else stored[0])
+            raise refused_update(record, change.expected, stored)
     cursor.execute(
         f"INSERT INTO {s}.versions (id, revision, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
         (record.id, record.revision, text),
@@ -155,10 +166,13 @@ def import_version(
             raise import_conflict(record)
         return False
     cursor.execute(
-        f"INSERT INTO {s}.records AS r (id, kind, revision, deleted, data, doc) "
-        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+        f"INSERT INTO {s}.records AS r (id, kind, revision, deleted, data, doc, "
+        "time_box_start, time_box_end) VALUES (%s, %s, %s, %s, %s, %s, %s::timestamptz, "
+        "%s::timestamptz) ON CONFLICT (id) DO UPDATE SET "
         "revision = excluded.revision, deleted = excluded.deleted, data = excluded.data, "
-        "doc = excluded.doc WHERE excluded.revision > r.revision AND excluded.kind = r.kind",
+        "doc = excluded.doc, time_box_start = excluded.time_box_start, "
+        "time_box_end = excluded.time_box_end "
+        "WHERE excluded.revision > r.revision AND excluded.kind = r.kind",
         (
             record.id,
             record.kind,
@@ -166,6 +180,7 @@ def import_version(
             int(record.deleted_at is not None),
             text,
             query_copy(change.data, text),
+            *time_box_bounds(change.data),
         ),
     )
     return True

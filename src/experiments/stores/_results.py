@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from experiments.errors import ValidationError
@@ -19,8 +19,6 @@ from experiments.model._validate import shorten
 from experiments.query import (
     BoundExpr,
     BoundMeasure,
-    Count,
-    CountDistinct,
     FieldInfo,
     FieldType,
     Latest,
@@ -28,6 +26,7 @@ from experiments.query import (
     Min,
     Order,
     Sum,
+    empty_group,
     matcher,
     sort_key,
 )
@@ -97,8 +96,6 @@ def as_python(
     False and True again.
     """
     sums = [label for label, m in measures.items() if isinstance(m.measure, Sum)]
-    if sums:
-        rows = _floats(rows, sums)
     flags = [name for name, info in groups if info.kind is FieldType.BOOL]
     flags += [
         label
@@ -107,25 +104,21 @@ def as_python(
         and m.info.kind is FieldType.BOOL
         and isinstance(m.measure, Min | Max | Latest)
     ]
+    if sums:
+        rows = _converted(rows, sums, float)
     if not flags:
         return iter(rows)
-    return _with_booleans(rows, flags)
+    return _converted(rows, flags, bool)
 
 
-def _floats(rows: Iterable[dict[str, Any]], labels: list[str]) -> Iterator[dict[str, Any]]:
-    """Sums are floats, whatever type the engine returns them in."""
+def _converted(
+    rows: Iterable[dict[str, Any]], labels: list[str], convert: Callable[[Any], Any]
+) -> Iterator[dict[str, Any]]:
+    """Each row with the values under ``labels`` converted, None left as it is."""
     for row in rows:
         for label in labels:
             if row[label] is not None:
-                row[label] = float(row[label])
-        yield row
-
-
-def _with_booleans(rows: Iterable[dict[str, Any]], flags: list[str]) -> Iterator[dict[str, Any]]:
-    for row in rows:
-        for name in flags:
-            if row[name] is not None:
-                row[name] = bool(row[name])
+                row[label] = convert(row[label])
         yield row
 
 
@@ -140,10 +133,7 @@ def ensure_one_row(
     first = next(rows, None)
     if first is not None:
         return itertools.chain([first], rows)
-    empty: dict[str, Any] = {}
-    for label, measure in measures.items():
-        empty[label] = 0 if isinstance(measure.measure, Count | CountDistinct) else None
-    return iter([empty])
+    return iter([empty_group(measures)])
 
 
 def check_count(name: str, value: object) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import attrs
+
 from experiments.query import (
     All,
     AnyOf,
@@ -51,17 +53,31 @@ class Dialect(Protocol):
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
         """A FROM item of the elements of a list field, named ``alias``, column ``value``."""
 
+    def list_contains(self, name: str, marks: str, table: str = "r") -> str:
+        """A condition, never NULL, that a list field holds one of the values ``marks``
+        stand for (a filter's parameters)."""
+
     def list_length(self, name: str, table: str = "r") -> str:
         """SQL for the number of elements of a list field (NULL when absent)."""
 
     def false(self) -> str:
         """SQL for a false condition."""
 
+    def narrow(self, comparison: str) -> str:
+        """A range comparison, weighed by the planner as matching few records.
+
+        A range filter mostly asks for a slice (the last week's measurements); a
+        planner without statistics of the values may take it for a quarter of the kind.
+        """
+
     def order(self, expression: str, *, descending: bool) -> str:
         """ORDER BY term with NULLs first when ascending and last when descending."""
 
     unlimited: str
     """What LIMIT takes to mean "no limit", for an OFFSET without one: "-1" or "ALL"."""
+
+    def parameter(self, info: FieldInfo, value: Any) -> Any:
+        """A filter's value (never None) as the engine compares it with the field."""
 
 
 def where_sql(dialect: Dialect, expr: BoundExpr | None, table: str = "r") -> tuple[str, list[Any]]:
@@ -91,44 +107,77 @@ def _marks(dialect: Dialect, count: int) -> str:
 
 
 def _condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[Any]]:
-    p = dialect.placeholder
-    membership = bound.op in (Op.IN, Op.NOT_IN)
-    values = [v for v in bound.value if v is not None] if membership else []
-    with_none = membership and None in bound.value
+    bound = _parameters(dialect, bound)
     if bound.info.kind is FieldType.LIST:
-        length = dialect.list_length(bound.field, table)
-        empty = f"COALESCE({length}, 0) = 0"
-        if bound.value is None:
-            return (empty, []) if bound.op is Op.EQ else (f"NOT ({empty})", [])
-        if not membership:
-            values = [bound.value]
-        elements = dialect.list_elements(bound.field, "e", table)
-        exists = (
-            f"EXISTS (SELECT 1 FROM {elements} WHERE e.value IN ({_marks(dialect, len(values))}))"
-            if values
-            else dialect.false()
-        )
-        if bound.op in (Op.EQ, Op.IN):
-            return (f"({exists} OR {empty})" if with_none else exists), values
-        if with_none:
-            return f"(NOT {exists} AND NOT ({empty}))", values
-        return f"NOT {exists}", values
+        return _list_condition(dialect, bound, table)
     column = dialect.field(bound.field, bound.info, table)
-    if bound.op is Op.IN:
-        inside = f"COALESCE({column} IN ({_marks(dialect, len(values))}), FALSE)" if values else ""
-        if with_none:
-            inside = f"({column} IS NULL OR {inside})" if inside else f"{column} IS NULL"
-        return inside or dialect.false(), values
-    if bound.op is Op.NOT_IN:
+    if bound.op in (Op.IN, Op.NOT_IN):
+        return _membership(dialect, column, bound)
+    return _comparison(dialect, column, bound)
+
+
+def _parameters(dialect: Dialect, bound: Bound) -> Bound:
+    """``bound`` with its values as the engine compares them (None stays None)."""
+    if bound.value is None:
+        return bound
+    if isinstance(bound.value, tuple):
+        value = tuple(v if v is None else dialect.parameter(bound.info, v) for v in bound.value)
+        return attrs.evolve(bound, value=value)
+    return attrs.evolve(bound, value=dialect.parameter(bound.info, bound.value))
+
+
+def _list_condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[Any]]:
+    """A list field: ``=`` and ``in`` ask whether it holds a value, None whether it is empty."""
+    empty = f"COALESCE({dialect.list_length(bound.field, table)}, 0) = 0"
+    if bound.value is None:
+        return (empty, []) if bound.op is Op.EQ else (f"NOT ({empty})", [])
+    if bound.op in (Op.IN, Op.NOT_IN):
+        values, with_none = bound.members()
+    else:
+        values, with_none = [bound.value], False
+    holds = _holds_any(dialect, bound.field, values, table)
+    if bound.op in (Op.EQ, Op.IN):
+        return (f"({holds} OR {empty})" if with_none else holds), values
+    if with_none:
+        return f"(NOT {holds} AND NOT ({empty}))", values
+    return f"NOT {holds}", values
+
+
+def _holds_any(dialect: Dialect, field: str, values: list[Any], table: str) -> str:
+    """SQL for: the list field holds at least one of ``values``."""
+    if not values:
+        return dialect.false()
+    return dialect.list_contains(field, _marks(dialect, len(values)), table)
+
+
+def _membership(dialect: Dialect, column: str, bound: Bound) -> tuple[str, list[Any]]:
+    """A scalar field ``in`` / ``not in`` a list, where None in an ``in`` list means unset."""
+    values, with_none = bound.members()
+    if bound.op is Op.NOT_IN:  # leaves out records without a value, None listed or not
         if not values:
             return f"{column} IS NOT NULL", []
         return f"COALESCE({column} NOT IN ({_marks(dialect, len(values))}), FALSE)", values
+    # Two-valued like COALESCE(..., FALSE), as the values are never NULL, and written so
+    # that a planner can serve it from an index on the field.
+    inside = (
+        f"({column} IN ({_marks(dialect, len(values))}) AND {column} IS NOT NULL)" if values else ""
+    )
+    if with_none:
+        inside = f"({column} IS NULL OR {inside})" if inside else f"{column} IS NULL"
+    return inside or dialect.false(), values
+
+
+def _comparison(dialect: Dialect, column: str, bound: Bound) -> tuple[str, list[Any]]:
+    """A scalar field compared with one value; ``= None`` and ``!= None`` ask if it is set."""
     if bound.value is None:
         return (f"{column} IS NULL", []) if bound.op is Op.EQ else (f"{column} IS NOT NULL", [])
     op = "<>" if bound.op is Op.NE else bound.op.value
+    comparison = f"{column} {op} {dialect.placeholder}"
+    if bound.op in (Op.LT, Op.LE, Op.GT, Op.GE):
+        comparison = dialect.narrow(comparison)
     # Two-valued like COALESCE(..., FALSE), since the value is never NULL here, but
     # written so that a planner can serve it from an index on the field.
-    return f"({column} {op} {p} AND {column} IS NOT NULL)", [bound.value]
+    return f"({comparison} AND {column} IS NOT NULL)", [bound.value]
 
 
 def order_sql(dialect: Dialect, orders: Sequence[Order], table: str = "r") -> str:
@@ -151,13 +200,9 @@ def select_sql(
     include_deleted: bool,
 ) -> tuple[str, list[Any]]:
     """SELECT of the current data of matching records, ordered, limited."""
-    conditions, params = _scope(dialect, kind, include_deleted)
-    sql, values = where_sql(dialect, where)
-    conditions.append(f"({sql})")
-    params.extend(values)
+    conditions, params = _conditions(dialect, kind, where, include_deleted)
     query = (
-        f"SELECT r.data FROM {source} r WHERE {' AND '.join(conditions)} "
-        f"ORDER BY {order_sql(dialect, orders)}"
+        f"SELECT r.data FROM {source} r WHERE {conditions} ORDER BY {order_sql(dialect, orders)}"
     )
     if limit is not None:
         query += f" LIMIT {int(limit)}"
@@ -170,9 +215,10 @@ def select_sql(
     return query, params
 
 
-def _scope(
-    dialect: Dialect, kind: str | None, include_deleted: bool
-) -> tuple[list[str], list[Any]]:
+def _conditions(
+    dialect: Dialect, kind: str | None, where: BoundExpr | None, include_deleted: bool
+) -> tuple[str, list[Any]]:
+    """The WHERE clause of a query: the kind, deleted records left out or not, the filter."""
     conditions: list[str] = []
     params: list[Any] = []
     if kind is not None:
@@ -180,7 +226,10 @@ def _scope(
         params.append(kind)
     if not include_deleted:
         conditions.append("r.deleted = 0")
-    return conditions, params
+    sql, values = where_sql(dialect, where)
+    conditions.append(f"({sql})")
+    params.extend(values)
+    return " AND ".join(conditions), params
 
 
 def aggregate_sql(
@@ -192,79 +241,101 @@ def aggregate_sql(
     measures: dict[str, BoundMeasure],
     include_deleted: bool,
 ) -> tuple[str, list[Any], list[str]]:
-    """Grouped measures as SQL; returns the query, its parameters and the column labels."""
-    conditions, params = _scope(dialect, kind, include_deleted)
-    sql, values = where_sql(dialect, where)
-    conditions.append(f"({sql})")
-    params.extend(values)
-    joins: list[str] = []
-    group_columns: list[str] = []
-    for index, (name, info) in enumerate(group_by):
-        if info.kind is FieldType.LIST:
-            alias = f"g{index}"
-            joins.append(f"LEFT JOIN {dialect.lateral}{dialect.list_elements(name, alias)} ON TRUE")
-            group_columns.append(f"{alias}.value")
-        else:
-            group_columns.append(dialect.field(name, info))
+    """Grouped measures as SQL; returns the query, its parameters and the column labels.
+
+    The innermost query reads one row per record (per element of a list field grouped
+    on) with the group keys ``k0, k1, ...`` and the measured values ``v0, v1, ...``; a
+    ranking ``n<i>`` is added for each order a :class:`~experiments.query.Latest` uses;
+    the outer query groups by the keys and aggregates.
+    """
+    conditions, params = _conditions(dialect, kind, where, include_deleted)
+    joins, keys = _group_keys(dialect, group_by)
+    rows = f"FROM {source} r {' '.join(joins)} WHERE {conditions}"
     labels = [name for name, _ in group_by] + list(measures)
     if not measures and any(name == "id" for name, _ in group_by):
         # Grouping by id gives every record its own group (one per element of a list
         # field, whose elements are distinct): a plain projection, without the sort.
-        columns = ", ".join(group_columns)
-        query = (
-            f"SELECT {columns} FROM {source} r {' '.join(joins)} WHERE {' AND '.join(conditions)}"
-        )
-        return query, params, labels
-    inner_columns = [f"{column} AS k{index}" for index, column in enumerate(group_columns)]
-    partition = ", ".join(f"k{i}" for i in range(len(group_columns))) or "NULL"
-    outer: list[str] = []
-    # Latest values ordered by the same field share one ranking (one sort, not several).
-    ranking: dict[str, int] = {}
+        return f"SELECT {', '.join(keys)} {rows}", params, labels
+    key_names = [f"k{index}" for index in range(len(keys))]
+    values, results, rankings = _measure_columns(dialect, measures)
+    columns = [f"{key} AS {name}" for key, name in zip(keys, key_names, strict=True)] + values
+    inner = f"SELECT {', '.join(columns) or 'NULL AS k_'} {rows}"
+    if rankings:
+        partition = ", ".join(key_names) or "NULL"
+        windows = ", ".join(_ranking(dialect, partition, index) for index in rankings)
+        inner = f"SELECT *, {windows} FROM ({inner}) AS ranked_input"
+    query = f"SELECT {', '.join(key_names + results)} FROM ({inner}) AS grouped_input"
+    if key_names:
+        query += f" GROUP BY {', '.join(key_names)}"
+    return query, params, labels
+
+
+def _group_keys(
+    dialect: Dialect, group_by: list[tuple[str, FieldInfo]]
+) -> tuple[list[str], list[str]]:
+    """The joins that unnest list fields grouped on, and the SQL of each group key."""
+    joins: list[str] = []
+    keys: list[str] = []
+    for index, (name, info) in enumerate(group_by):
+        if info.kind is FieldType.LIST:
+            alias = f"g{index}"
+            joins.append(f"LEFT JOIN {dialect.lateral}{dialect.list_elements(name, alias)} ON TRUE")
+            keys.append(f"{alias}.value")
+        else:
+            keys.append(dialect.field(name, info))
+    return joins, keys
+
+
+def _measure_columns(
+    dialect: Dialect, measures: dict[str, BoundMeasure]
+) -> tuple[list[str], list[str], list[int]]:
+    """What each measure reads per row, what it computes per group, and the rankings.
+
+    Latest values ordered by the same field share one ranking (one sort, not several),
+    named by the index of the first measure that orders by it.
+    """
+    values: list[str] = []
+    results: list[str] = []
+    rankings: dict[str, int] = {}
     for index, measure in enumerate(measures.values()):
         kind_of = measure.measure
         value = f"v{index}"
         if isinstance(kind_of, Count):
-            outer.append("COUNT(*)")
+            results.append("COUNT(*)")
             continue
         assert measure.field is not None
         assert measure.info is not None
         if isinstance(kind_of, Latest):
             assert measure.by is not None
             assert measure.by_info is not None
-            inner_columns.append(f"{dialect.raw_field(measure.field)} AS {value}")
-            rank = ranking.setdefault(measure.by, index)
+            values.append(f"{dialect.raw_field(measure.field)} AS {value}")
+            rank = rankings.setdefault(measure.by, index)
             if rank == index:
-                inner_columns.append(f"{dialect.field(measure.by, measure.by_info)} AS b{index}")
-                inner_columns.append(f"r.id AS i{index}")
-            outer.append(f"MAX(CASE WHEN n{rank} = 1 THEN {value} END)")
+                values.append(f"{dialect.field(measure.by, measure.by_info)} AS b{index}")
+                values.append(f"r.id AS i{index}")
+            results.append(f"MAX(CASE WHEN n{rank} = 1 THEN {value} END)")
             continue
-        inner_columns.append(f"{dialect.field(measure.field, measure.info)} AS {value}")
-        if isinstance(kind_of, CountDistinct):
-            outer.append(f"COUNT(DISTINCT {value})")
-        elif isinstance(kind_of, Sum):
-            outer.append(f"{dialect.sum_function}({value})")
-        elif isinstance(kind_of, Min):
-            outer.append(f"MIN({value})")
-        elif isinstance(kind_of, Max):
-            outer.append(f"MAX({value})")
-        else:  # pragma: no cover - bind_measures admits nothing else
-            raise TypeError(kind_of)
-    ranked = ""
-    window_columns = [
+        values.append(f"{dialect.field(measure.field, measure.info)} AS {value}")
+        results.append(_aggregate(dialect, kind_of, value))
+    return values, results, list(rankings.values())
+
+
+def _aggregate(dialect: Dialect, kind_of: CountDistinct | Sum | Min | Max, value: str) -> str:
+    """The SQL aggregate of a measure over the column ``value``."""
+    if isinstance(kind_of, CountDistinct):
+        return f"COUNT(DISTINCT {value})"
+    if isinstance(kind_of, Sum):
+        return f"{dialect.sum_function}({value})"
+    if isinstance(kind_of, Min):
+        return f"MIN({value})"
+    if isinstance(kind_of, Max):
+        return f"MAX({value})"
+    raise TypeError(kind_of)  # pragma: no cover - bind_measures admits nothing else
+
+
+def _ranking(dialect: Dialect, partition: str, index: int) -> str:
+    """``n<index>``: 1 for the row of its group with the latest ``b<index>``, ties by id."""
+    return (
         f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY "
         f"{dialect.order(f'b{index}', descending=True)}, i{index} DESC) AS n{index}"
-        for index in ranking.values()
-    ]
-    inner = (
-        f"SELECT {', '.join(inner_columns) or 'NULL AS k_'} FROM {source} r {' '.join(joins)} "
-        f"WHERE {' AND '.join(conditions)}"
     )
-    if window_columns:
-        ranked = f"SELECT *, {', '.join(window_columns)} FROM ({inner}) AS ranked_input"
-        inner = ranked
-    group_list = ", ".join(f"k{i}" for i in range(len(group_columns)))
-    select_list = [f"k{i}" for i in range(len(group_columns))] + outer
-    query = f"SELECT {', '.join(select_list)} FROM ({inner}) AS grouped_input"
-    if group_list:
-        query += f" GROUP BY {group_list}"
-    return query, params, labels

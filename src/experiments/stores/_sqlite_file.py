@@ -15,9 +15,10 @@ import sqlite3
 import time
 from pathlib import Path
 
-from experiments.errors import SchemaError, StoreError
+from experiments.errors import StoreError
 from experiments.stores import _access, _mounts
-from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS
+from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, VIEWS
+from experiments.stores.changes import newer_layout
 
 __all__ = [
     "check_identity",
@@ -111,9 +112,14 @@ def migrate(connection: sqlite3.Connection, path: Path, timeout: float) -> None:
     try:
         version = check_identity(connection, path)
         for number in range(version + 1, len(MIGRATIONS) + 1):
-            for statement in MIGRATIONS[number - 1]:
-                connection.execute(statement)
+            for step in MIGRATIONS[number - 1]:
+                if isinstance(step, str):
+                    connection.execute(step)
+                else:
+                    step(connection)
         if version < len(MIGRATIONS):
+            for statement in VIEWS:  # the analyst's views, as this release makes them
+                connection.execute(statement)
             connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
             connection.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
         connection.execute("COMMIT")
@@ -163,11 +169,7 @@ def check_identity(connection: sqlite3.Connection, path: Path) -> int:
             f"{shown}), not a strategy-experiments store; choose another path"
         )
     if version > len(MIGRATIONS):
-        raise SchemaError(
-            f"{str(path)!r} was written by a newer strategy-experiments (store "
-            f"schema {version}; this version reads up to {len(MIGRATIONS)}); upgrade: "
-            "pip install --upgrade strategy-experiments"
-        )
+        raise newer_layout(repr(str(path)), "store schema", version, len(MIGRATIONS))
     return int(version)
 
 

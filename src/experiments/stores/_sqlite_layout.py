@@ -1,22 +1,31 @@
 """How a SQLite store lays out its file: tables, migrations, hot columns, SQL dialect.
 
 ``records`` holds one row per record (which revision is current, and its short fields
-as columns, the *hot* fields, so that queries need not parse JSON), ``versions`` one
-row per version (its JSON), and the ``current`` view joins the two.  The layout has a
-version (``PRAGMA user_version``); :data:`MIGRATIONS` take a file from each version to
-the next, in order, each exactly once.
+as columns, the *hot* fields, so that queries need not parse JSON, and where its time
+box starts and ends), ``versions`` one row per version (its JSON), and the ``current``
+view joins the two.  ``elements`` holds the elements of the list fields of
+``_indexes.LIST_FIELDS``, kept by triggers, so that a filter on a tag uses an index.
+The analyst's views (``experiments``, ``key_results``, ...) are made by ``_views``.
+The layout has a version (``PRAGMA user_version``); :data:`MIGRATIONS` take a file from
+each version to the next, in order, each exactly once, and the views are made afresh
+after them.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable, Mapping
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
+from experiments.errors import ExperimentsError
 from experiments.model import KINDS
-from experiments.model._time import UTC_WIDTH
-from experiments.query import FieldInfo, FieldType, field_types
-from experiments.serialization import dumps
+from experiments.query import FieldInfo, FieldType, comparable, field_types
+from experiments.serialization import dumps, rewritten
+from experiments.stores import _views
+from experiments.stores._derived import BOUNDS, time_box_bounds
+from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
 
 if TYPE_CHECKING:
     from experiments.model import Record
@@ -26,8 +35,11 @@ __all__ = [
     "DIALECT",
     "HOT",
     "MIGRATIONS",
+    "VIEWS",
+    "VIEWS_AS_OF",
     "FSum",
     "KindSQL",
+    "Step",
     "hot_values",
     "sql_for",
 ]
@@ -47,7 +59,8 @@ def _hot_fields() -> dict[str, FieldType]:
     left_out = {
         "id", "kind", "revision", "metadata", "criterion", "abandon_reason", "challenge",
         "description", "details", "insight", "link", "name", "next_action", "observation",
-        "rationale", "text", "next_steps", "facilitators", "decided_by",
+        "rationale", "text", "next_steps", "facilitators", "decided_by", "agreed_by",
+        "stated_by", "interviewer", "scaffold",
     }  # fmt: skip
     hot: dict[str, FieldType] = {}
     for kind in KINDS:
@@ -57,7 +70,8 @@ def _hot_fields() -> dict[str, FieldType]:
     return dict(sorted(hot.items()))
 
 
-#: Hot field name -> how it is stored (times as their fixed-width UTC text, lists as JSON).
+#: Hot field name -> how it is stored: times and time boxes in the form queries compare
+#: (:func:`~experiments.query.comparable`: fixed-width UTC text), lists as JSON.
 HOT: Final = _hot_fields()
 
 # The hot columns of the first layout, as it was written: a migration never changes.
@@ -72,9 +86,169 @@ _FIRST_HOT: Final = (
     "weight",
 )  # fmt: skip
 
+#: A step of a migration: a SQL statement, or a function that changes the file in
+#: Python (for what SQL cannot compute), given the connection.
+Step = str | Callable[[sqlite3.Connection], None]
+
+
+# The hot columns the maturity analysis and the shared vocabulary brought in layout 3.
+_THIRD_HOT: Final = (
+    "agreed_at", "answered_at", "closed_at", "code", "departments", "dimension",
+    "dimensions", "done_at", "experiments", "interviewed_at", "items", "language", "levels",
+    "opened_at", "questionnaire", "round", "source_key", "stated_at", "term", "terms",
+    "word", "workshop",
+)  # fmt: skip
+
+# The hot columns templates, sprint phases and trackable next steps brought in layout 4.
+_FOURTH_HOT: Final = (
+    "template", "since", "shown_as", "roles", "stances", "min_departments", "min_external",
+    "to_start", "to_conclude", "mandatory_for", "position",
+)  # fmt: skip
+
+#: The hot columns that hold times and time boxes in layout 5, as it was written.
+_TIME_COLUMNS: Final = (
+    "abandoned_at", "agreed_at", "answered_at", "closed_at", "concluded_at", "created_at",
+    "decided_at", "deleted_at", "done_at", "interviewed_at", "measured_at", "noted_at",
+    "observed_at", "opened_at", "shown_at", "started_at", "stated_at", "time_box",
+    "updated_at",
+)  # fmt: skip
+
+
+def _times_in_rfc3339(connection: sqlite3.Connection) -> None:
+    """5: every version's data in record schema 5 (times in RFC 3339), read in pages.
+
+    The hot columns are set again from the current versions; they hold the same UTC
+    text as before, which the written form no longer begins with.
+    """
+    update_hot = (
+        "UPDATE records SET "
+        + ", ".join(f'"{name}" = ?' for name in _TIME_COLUMNS)
+        + " WHERE id = ? AND revision = ?"
+    )
+    after: tuple[str, int] = ("", 0)
+    while True:
+        page = connection.execute(
+            "SELECT id, revision, data FROM versions WHERE (id, revision) > (?, ?) "
+            "ORDER BY id, revision LIMIT 500",
+            after,
+        ).fetchall()
+        if not page:
+            return
+        after = page[-1][0], page[-1][1]
+        for record_id, revision, text in page:
+            data = rewritten(text)
+            if data is None:
+                continue
+            connection.execute(
+                "UPDATE versions SET data = ? WHERE id = ? AND revision = ?",
+                (dumps(data), record_id, revision),
+            )
+            times = [
+                comparable(data, name, HOT[name]) if name in data else None
+                for name in _TIME_COLUMNS
+            ]
+            connection.execute(update_hot, (*times, record_id, revision))
+
+
+def _fill_time_box_bounds(connection: sqlite3.Connection) -> None:
+    """Where each stored time box starts and ends (layout 6 stores them on write)."""
+    rows = connection.execute(
+        "SELECT r.id, v.data FROM records r "
+        "JOIN versions v ON v.id = r.id AND v.revision = r.revision "
+        "WHERE r.time_box IS NOT NULL"
+    ).fetchall()
+    filled = []
+    for record_id, text in rows:
+        try:
+            bounds = time_box_bounds(json.loads(text))
+        except (ExperimentsError, TypeError, ValueError):
+            continue  # damaged: `experiments verify` reports it; the view shows no bounds
+        filled.append((*bounds, record_id))
+    connection.executemany(
+        "UPDATE records SET time_box_start = ?, time_box_end = ? WHERE id = ?", filled
+    )
+
+
+def _element_rows(row: str) -> str:
+    """SELECT of the list elements of a ``records`` row (``NEW`` or ``r``) by field."""
+    return " UNION ALL ".join(
+        f"SELECT '{field}', j.value, {row}.id FROM json_each({row}.\"{field}\") AS j"
+        for field in LIST_FIELDS
+    )
+
+
+def _planner_statistics(connection: sqlite3.Connection) -> None:
+    """Tell SQLite's planner how selective each index is, as ``ANALYZE`` would.
+
+    Without statistics SQLite takes ``kind = ?`` for a handful of rows and scans a whole
+    kind rather than use the index of the field a filter names.  These are the shape
+    of a large programme (counts only: ``sqlite_stat1`` holds no values), written once;
+    an ``ANALYZE`` replaces them with the store's own.
+    """
+    connection.execute("ANALYZE sqlite_schema")  # makes sqlite_stat1 without reading rows
+    rows = [
+        ("records", None, "1000000"),
+        ("records", "records", "1000000 100000 1"),
+        ("records", "records_id", "1000000 1"),
+        ("versions", "sqlite_autoindex_versions_1", "2000000 2 1"),
+        ("elements", "elements", "400000 100000 10 1"),
+        ("elements", "elements_id", "400000 4"),
+        *(("records", f"records_{field}", "100000 10000 10") for field in SCALAR_FIELDS),
+        *(("records", f"records_{field}", "1000000 100000 2 2 1") for field in ORDERED_FIELDS),
+    ]
+    connection.execute("DELETE FROM sqlite_stat1 WHERE tbl IN ('records', 'versions', 'elements')")
+    connection.executemany("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", rows)
+
+
+def _sixth_layout() -> tuple[Step, ...]:
+    """Layout 6: time box bounds, list elements, and an index for every documented filter."""
+    watched = ", ".join(f'"{field}"' for field in LIST_FIELDS)
+    scalar = [field for field in SCALAR_FIELDS if field != "experiment"]  # indexed in 1
+    return (
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in BOUNDS),
+        _fill_time_box_bounds,
+        """CREATE TABLE elements (
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            id TEXT NOT NULL,
+            PRIMARY KEY (field, value, id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX elements_id ON elements (id)",
+        f"INSERT OR IGNORE INTO elements (field, value, id) {_element_rows('r')}".replace(
+            "FROM json_each", "FROM records r, json_each"
+        ),
+        f"""CREATE TRIGGER records_elements_insert AFTER INSERT ON records BEGIN
+            INSERT OR IGNORE INTO elements (field, value, id) {_element_rows("NEW")};
+        END""",
+        f"""CREATE TRIGGER records_elements_update AFTER UPDATE OF {watched} ON records BEGIN
+            DELETE FROM elements WHERE id = OLD.id;
+            INSERT OR IGNORE INTO elements (field, value, id) {_element_rows("NEW")};
+        END""",
+        """CREATE TRIGGER records_elements_delete AFTER DELETE ON records BEGIN
+            DELETE FROM elements WHERE id = OLD.id;
+        END""",
+        *(
+            f'CREATE INDEX records_{field} ON records (kind, "{field}") WHERE "{field}" IS NOT NULL'
+            for field in scalar
+        ),
+        # With what a query reads of `records` besides: a range of the field is read
+        # from the index alone, which SQLite's planner prefers to a scan of the kind.
+        *(
+            f'CREATE INDEX records_{field} ON records (kind, "{field}", deleted, revision)'
+            for field in ORDERED_FIELDS
+        ),
+        _planner_statistics,
+        # The view's r.* was expanded when it was made: make it again to see the columns.
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    )
+
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
 #: They run in order, each exactly once, under one write lock (see ``_migrate``).
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     (
         # Every version's data is written once, in `versions`.  `records` holds one row
         # per record: which revision is current, and its short fields as columns; the
@@ -109,10 +283,52 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             SELECT r.*, v.data AS data
             FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
     ),
+    (
+        # 3: questionnaires, items, survey rounds, responses, interview notes, workshop
+        # actions, terms and interpretations; objectives and experiments name terms.
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _THIRD_HOT),
+        # A round's responses are read together, and there are many of them.
+        'CREATE INDEX records_round ON records ("round") WHERE "round" IS NOT NULL',
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    ),
+    (
+        # 4: templates and sprint phases; an experiment's template, a key result's start,
+        # the fidelity a prototype was first shown at.  Only the last has stored values:
+        # a prototype shown before 4 was shown as finished as it is (as the schema says).
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _FOURTH_HOT),
+        """UPDATE records SET "shown_as" = "fidelity"
+            WHERE kind = 'prototype' AND "shown_at" IS NOT NULL""",
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    ),
+    (
+        # 5: times in RFC 3339 with their offset, zone names in fields of their own.
+        _times_in_rfc3339,
+    ),
+    _sixth_layout(),
+    # 7: a participant's consent and retention, read from the stored JSON: no column;
+    # the participants view gains them, made afresh after every migration.
+    (),
 )
 
-_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"}
+_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT) | set(_FOURTH_HOT)
 assert set(HOT) == _LAID_OUT, f"a hot column without a migration: {set(HOT) ^ _LAID_OUT}"
+assert set(_TIME_COLUMNS) <= set(HOT), "migration 5 sets a column that is not hot"
+
+#: The analyst's views, made afresh after every migration (see ``_views``).
+VIEWS: Final = _views.sqlite_views(frozenset(HOT))
+
+#: The views each layout version makes (``_views.fingerprint``), from the first that
+#: has them; an entry never changes.  A kind or a field added to the model changes the
+#: views: add the next layout version (a migration, with no statement if the fields need
+#: no column) and its entry here, so that every store migrated to it gets the new views.
+#: ``tests/test_sql_views.py`` fails while the latest version has no entry for them.
+VIEWS_AS_OF: Final = {6: "51b19ec22d45e7f4", 7: "5a3a1f8c48e1f617"}
 
 
 class KindSQL(NamedTuple):
@@ -127,7 +343,10 @@ class KindSQL(NamedTuple):
 def _kind_sql(names: Iterable[str]) -> KindSQL:
     # Only the kind's own columns are named: the others stay NULL for its rows, and
     # binding fifty-odd NULLs made every insert three times slower.
+    names = list(names)
     plan = tuple((name, HOT[name]) for name in names if name in HOT)
+    if "time_box" in names:
+        plan += tuple((name, FieldType.DATETIME) for name in BOUNDS)
     columns = "".join(f', "{name}"' for name, _ in plan)
     marks = ", ?" * len(plan)
     insert = (
@@ -159,10 +378,13 @@ def sql_for(record: Record) -> KindSQL:
 def hot_values(plan: tuple[tuple[str, FieldType], ...], data: Mapping[str, Any]) -> list[Any]:
     values: list[Any] = []
     for name, kind in plan:
+        if name == BOUNDS[0]:  # the bounds come last, together
+            values.extend(time_box_bounds(data))
+            break
         value = data.get(name)
         if value is not None:
-            if kind is FieldType.DATETIME:
-                value = value[:UTC_WIDTH]
+            if kind is FieldType.DATETIME or kind is FieldType.TIMEBOX:
+                value = comparable(data, name, kind)
             elif kind is FieldType.LIST:
                 value = dumps(value) if value else "[]"  # most tags lists are empty
             elif kind is FieldType.BOOL:
@@ -194,22 +416,33 @@ class _SQLite:
     unlimited = "-1"
 
     def raw_field(self, name: str, table: str = "r") -> str:
-        if name in HOT and HOT[name] is not FieldType.DATETIME:
+        if name in HOT:
             return f'{table}."{name}"'
         if name in ("id", "kind", "revision"):
             return f"{table}.{name}"
         return f"json_extract({table}.data, '$.\"{name}\"')"
 
     def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
+        # Every time and time box is hot (the assertion on HOT above keeps it so): the
+        # JSON holds their written text, which does not sort like the instants.
+        assert name in HOT or info.kind not in (FieldType.DATETIME, FieldType.TIMEBOX), name
         if name in HOT or name in ("id", "kind", "revision"):
             return f'{table}."{name}"'
-        raw = self.raw_field(name, table)
-        return f"substr({raw}, 1, {UTC_WIDTH})" if info.kind is FieldType.DATETIME else raw
+        return self.raw_field(name, table)
 
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
         if name in HOT:
             return f'json_each({table}."{name}") AS {alias}'
         return f"json_each({table}.data, '$.\"{name}\"') AS {alias}"
+
+    def list_contains(self, name: str, marks: str, table: str = "r") -> str:
+        if name in LIST_FIELDS:  # through the index of the elements
+            return (
+                f"{table}.id IN (SELECT id FROM elements WHERE field = '{name}' "
+                f"AND value IN ({marks}))"
+            )
+        elements = self.list_elements(name, "e", table)
+        return f"EXISTS (SELECT 1 FROM {elements} WHERE e.value IN ({marks}))"
 
     def list_length(self, name: str, table: str = "r") -> str:
         if name in HOT:
@@ -219,9 +452,15 @@ class _SQLite:
     def false(self) -> str:
         return "0"
 
+    def narrow(self, comparison: str) -> str:
+        return f"likelihood({comparison}, 0.05)"  # a hint; SQLite still compares as written
+
     def order(self, expression: str, *, descending: bool) -> str:
         # SQLite sorts NULL first ascending and last descending: what we promise.
         return f"{expression} DESC" if descending else expression
+
+    def parameter(self, info: FieldInfo, value: Any) -> Any:
+        return value
 
 
 DIALECT: Final = _SQLite()

@@ -5,25 +5,50 @@ current, and fields to filter on) and one row per version (its JSON), and commit
 the same way: runs of new records inserted together, everything else one change at a
 time, in order, in one transaction.  :class:`SQLStore` holds that protocol; each
 backend writes the statements of its dialect (``_insert_many``, ``_put``, ``_purge``,
-``_import``) and runs the transaction.
+``_import``) and runs the transaction.  Queries and aggregation run in SQL the same way
+too: the SQL comes from :mod:`~experiments.stores._sql` in the backend's dialect, and
+the backend runs it (``_read``).
 """
 
 from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
 
-from experiments.errors import StoreError
+from experiments.errors import ConflictError, StoreError
 from experiments.model import Record
+from experiments.query import BoundExpr, BoundMeasure, FieldInfo, Order
+from experiments.stores import _sql
+from experiments.stores.backend import Capability
 from experiments.stores.base import Store
-from experiments.stores.changes import Change, ImportVersion, Purge, Put, Rewrite, conflict
+from experiments.stores.changes import (
+    Change,
+    ImportVersion,
+    Purge,
+    Put,
+    Rewrite,
+    conflict,
+    other_kind,
+)
 
-__all__ = ["SQLStore", "record_head"]
+__all__ = ["Converter", "SQLStore", "record_head", "refused_update"]
 
 #: What a backend writes through: a connection (SQLite) or a cursor (PostgreSQL).
 Tx = TypeVar("Tx")
+#: Turns a value an engine answers into the one the Python fallback computes.
+Converter = Callable[[Any], Any]
+
+
+def refused_update(record: Record, expected: int, stored: tuple[int, str] | None) -> ConflictError:
+    """The error for an update over revision ``expected`` that changed no row.
+
+    ``stored`` is the revision and kind now stored under the record's id, None if none is.
+    """
+    if stored is not None and stored[1] != record.kind:
+        return other_kind(record, stored[1])
+    return conflict(record, expected, 0 if stored is None else stored[0])
 
 
 def record_head(record: Record) -> tuple[str, str, int, int]:
@@ -32,7 +57,22 @@ def record_head(record: Record) -> tuple[str, str, int, int]:
 
 
 class SQLStore(Store, Generic[Tx]):
-    """A store whose backend is SQL: the shared write protocol and row decoding."""
+    """A store whose backend is SQL: the shared write protocol, queries and row decoding."""
+
+    capabilities: frozenset[Capability] = frozenset(
+        {
+            Capability.PERSISTENT,
+            Capability.MULTIPROCESS,
+            Capability.THREADSAFE,
+            Capability.QUERY_PUSHDOWN,
+            Capability.AGGREGATION_PUSHDOWN,
+            Capability.ERASURE,
+        }
+    )
+    dialect: ClassVar[_sql.Dialect]
+    """How the backend's SQL reads fields, unnests lists, sorts and sums."""
+    current_table: str
+    """The table of current versions as the backend's SQL names it."""
 
     @abc.abstractmethod
     def _where(self) -> str:
@@ -61,6 +101,14 @@ class SQLStore(Store, Generic[Tx]):
     @abc.abstractmethod
     def _current_revision(self, tx: Tx, record_id: str) -> int | None:
         """The stored current revision of ``record_id``, locked for this transaction."""
+
+    @abc.abstractmethod
+    def _read(self, doing: str, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """The rows a query reads, streamed.
+
+        Fails at once, not at the first row, when the store is closed or does not
+        exist; ``doing`` names the read in error messages.
+        """
 
     def _rewrite(self, tx: Tx, change: Rewrite) -> None:
         """Every version of a record replaced: the old rows deleted, the new ones inserted.
@@ -103,8 +151,10 @@ class SQLStore(Store, Generic[Tx]):
             results.extend(self._insert_many(tx, fresh))
         return results
 
-    def _decode_row(self, text: str, where: str) -> Mapping[str, Any]:
+    def _decode_row(self, text: str | None, where: str) -> Mapping[str, Any]:
         """A version's stored JSON as data, or a StoreError saying where it is damaged."""
+        if not isinstance(text, str | bytes):  # a current revision with no version stored
+            raise StoreError(f"{self._where()}: {where} has no data for its current revision")
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -112,3 +162,71 @@ class SQLStore(Store, Generic[Tx]):
         if not isinstance(data, dict):
             raise StoreError(f"{self._where()}: {where} holds data that is not a record")
         return data
+
+    # --- queries and aggregation in SQL ---------------------------------------------
+
+    def _select(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        orders: tuple[Order, ...],
+        limit: int | None,
+        offset: int,
+        include_deleted: bool,
+    ) -> Iterator[Mapping[str, Any]]:
+        sql, params = _sql.select_sql(
+            self.dialect,
+            self.current_table,
+            kind,
+            where,
+            orders,
+            limit,
+            offset,
+            include_deleted,
+        )
+        rows = self._read("running a query", sql, params)
+        return (self._decode_row(row[0], "a record") for row in rows)
+
+    def _aggregate(
+        self,
+        kind: str | None,
+        where: BoundExpr | None,
+        group_by: list[tuple[str, FieldInfo]],
+        measures: dict[str, BoundMeasure],
+        include_deleted: bool,
+    ) -> Iterable[dict[str, Any]]:
+        sql, params, labels = _sql.aggregate_sql(
+            self.dialect,
+            self.current_table,
+            kind,
+            where,
+            group_by,
+            measures,
+            include_deleted,
+        )
+        rows = self._read("aggregating", sql, params)
+        converters = self._converters(group_by, measures)
+        if not converters:
+            return (dict(zip(labels, row, strict=True)) for row in rows)
+        return _labelled(rows, labels, converters)
+
+    def _converters(
+        self, group_by: list[tuple[str, FieldInfo]], measures: dict[str, BoundMeasure]
+    ) -> list[tuple[int, Converter]]:
+        """Which aggregate columns (by index) need converting to the fallback's types, and how.
+
+        None by default: the engine answers in the types the fallback computes.
+        """
+        return []
+
+
+def _labelled(
+    rows: Iterable[tuple[Any, ...]], labels: list[str], converters: list[tuple[int, Converter]]
+) -> Iterator[dict[str, Any]]:
+    """Rows as groups by label, with the values ``converters`` name converted (not None)."""
+    for row in rows:
+        values = list(row)
+        for index, convert in converters:
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        yield dict(zip(labels, values, strict=True))

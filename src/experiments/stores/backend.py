@@ -111,6 +111,10 @@ class Backend(abc.ABC):
         for data in self._scan(None):
             yield from self._load_versions(data["id"])
 
+    def _count_versions(self) -> int:
+        """How many versions :meth:`_scan_versions` yields; backends count without reading."""
+        return sum(1 for _ in self._scan_versions())
+
     def _select(
         self,
         kind: str | None,

@@ -419,7 +419,8 @@ class Store(Backend):
         Latest("verdict", by="observed_at")})`` gives one row per hypothesis with the
         verdict of its latest learning.  A list field in ``group_by`` puts a record in
         one group per element (an empty list in the group None).  Values come as they
-        are stored (enum values, ids); minima and maxima of times as UTC instant text.
+        are stored (enum values, ids), times (in groups, minima, maxima and latest
+        values) as UTC instant text, ``2026-09-14T08:00:00.000000Z``.
         Rows come in no particular order; without ``group_by`` there is exactly one.
         Backends with :attr:`Capability.AGGREGATION_PUSHDOWN` compute this in their
         engine, the others stream every matching record once.
@@ -585,6 +586,14 @@ class Store(Backend):
         if redact:
             return _privacy.redacted_export(self)
         return (self._decode(data) for data in self._scan_versions())
+
+    def count_versions(self) -> int:
+        """How many versions :meth:`export` yields, counted without reading them.
+
+        For a count of the work ahead, e.g. a progress bar over an export.
+        """
+        self._check_open()
+        return self._count_versions()
 
     def import_records(self, records: Iterable[Record]) -> ImportReport:
         """Add exported versions exactly as they were (ids, revisions, times, who).

@@ -9,8 +9,8 @@ changes to the backend's ``_commit`` in one transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from types import TracebackType
+from collections.abc import Callable, Mapping
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import attrs
@@ -30,7 +30,7 @@ from experiments.model.asof import latest_decision
 from experiments.query import Condition, Op
 from experiments.serialization import to_data
 from experiments.stores._results import id_of, plain
-from experiments.stores._rules import DecisionLedger, check_experiment
+from experiments.stores._rules import DecisionLedger, TemplateRule, check_experiment
 from experiments.stores.changes import Change, Purge, PurgeReport, Put, conflict
 
 if TYPE_CHECKING:
@@ -122,6 +122,7 @@ class Batch:
         self._purged: dict[str, str] = {}
         self._reports: list[PurgeReport] = []
         self._decisions: DecisionLedger | None = None
+        self._templates: TemplateRule | None = None
         self._priors: dict[int, ExperimentStatus | None] = {}
         self._done = False
         self.results: list[Any] = []
@@ -163,7 +164,9 @@ class Batch:
 
         Raises:
             ValidationError: an experiment's save that is not a legal lifecycle move from
-                the stored version, or a second decision that does not revise the first.
+                the stored version, one that starts or concludes it while a template
+                mandatory for its objectives is not satisfied, or a second decision
+                that does not revise the first.
         """
         self._check()
         if not isinstance(record, Record):
@@ -190,6 +193,10 @@ class Batch:
             before = self._prior(record.id, expected)
             if isinstance(before, Experiment):
                 check_experiment(before, record)
+            if record.started_at is not None and self._moves_as_saved(record.id, expected, before):
+                if self._templates is None:
+                    self._templates = TemplateRule(self._store, self._pending)
+                self._templates.check(before if isinstance(before, Experiment) else None, record)
             return before
         if isinstance(record, Decision):
             before = self._prior(record.id, expected)
@@ -200,6 +207,20 @@ class Batch:
             self._decisions.check(record, before if isinstance(before, Decision) else None)
             return before
         return None
+
+    def _moves_as_saved(self, record_id: str, expected: int | None, before: Record | None) -> bool:
+        """Whether a save goes ahead from the version it was read from, so its move counts.
+
+        A save over a revision that is not the stored one is a conflict the commit
+        reports, and a create-if-absent of a stored id writes nothing.
+        """
+        if expected:
+            return before is not None
+        if expected is None:
+            return record_id not in self._pending and (
+                not self._store.exists() or self._store._load(record_id) is None  # noqa: SLF001
+            )
+        return True
 
     def _prior(self, record_id: str, expected: int | None) -> Record | None:
         """The version a save of revision ``expected`` replaces, if that is what is stored."""
@@ -216,6 +237,11 @@ class Batch:
     def find(self, record_id: str) -> Record | None:
         """The record with ``record_id`` as this batch will store it, if the batch saves it."""
         return self._pending.get(record_id)
+
+    @property
+    def pending(self) -> Mapping[str, Record]:
+        """The records this batch saves, by id, as it will store them (read-only)."""
+        return MappingProxyType(self._pending)
 
     def latest_decision(self, experiment_id: str) -> Decision | None:
         """The latest decision about ``experiment_id`` this batch saves, if it saves one."""

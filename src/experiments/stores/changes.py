@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from experiments.errors import ConflictError, StoreError
+from experiments.errors import ConflictError, SchemaError, StoreError
 from experiments.model import Record
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "conflict",
     "import_conflict",
     "missing_store",
+    "newer_layout",
     "other_kind",
 ]
 
@@ -151,6 +152,17 @@ def missing_store(path: object) -> StoreError:
     return StoreError(
         f"there is no store at {str(path)!r}; check the path, or create one with "
         "`experiments init` (or connect(url, create=True))"
+    )
+
+
+def newer_layout(where: str, what: str, version: int, supported: int) -> SchemaError:
+    """The error for a store laid out by a newer version of the library than this one.
+
+    ``where`` names the store, ``what`` its layout's version number (``store schema``).
+    """
+    return SchemaError(
+        f"{where} was written by a newer strategy-experiments ({what} {version}; this "
+        f"version reads up to {supported}); upgrade: pip install --upgrade strategy-experiments"
     )
 
 

@@ -1,19 +1,22 @@
-"""The JSON directory store: one readable file per version, made to be kept in git.
+"""The JSON directory store: one readable file per record, made to be kept in git.
 
 ``files:///relative/dir`` or ``files:////absolute/dir`` names a directory laid out as::
 
     store.json                      format marker: what this directory is, which layout
     .gitignore                      keeps the working files below out of git
-    records/<id>/00000001.json      revision 1 of the record <id>
-    records/<id>/00000002.json      revision 2, and so on: the highest is the current one
+    .gitattributes                  tells git that the history files are copies
+    records/<id>/current.json       the current version of the record <id>
+    records/<id>/00000001.json      revision 1, once revision 2 is current; and so on
     .lock                           working file: taken by every reader and writer
     .journal                        working file: only while a batch is being written
 
-Each version file is the record's data as :func:`~experiments.serialization.to_data`
-gives it, indented, in a fixed key order, with a final newline, so that a change shows
-in ``git diff`` as the lines that changed.  A version file is never changed after it is
-written; a save adds the next one.  An id becomes a directory name that cannot leave
-``records/`` and cannot collide with another id, even on a case-insensitive file
+Each version is the record's data as :func:`~experiments.serialization.to_data` gives
+it, indented one field per line, in a fixed key order, with a final newline.  A save
+rewrites ``current.json`` in place, after keeping the version it held in the history
+under its revision's name, so a change shows in ``git diff`` as the lines of
+``current.json`` that changed; a history file is never changed after it is written (see
+``_files_record``).  An id becomes a directory name that cannot
+leave ``records/`` and cannot collide with another id, even on a case-insensitive file
 system (see :mod:`experiments.stores._filenames`).
 
 Writing
@@ -21,9 +24,12 @@ Writing
     then given its final name, and the directory is flushed too: a crash leaves the
     whole file or none of it (at worst a stray ``.*.tmp`` file, which
     :meth:`~experiments.stores.Store.verify` lists and the next write there removes).
-    A version gets its final name by a hard link, which fails if the name is taken, so a
-    version is never overwritten.  Every write holds an exclusive ``flock`` on ``.lock``
-    while it checks the revisions it builds on and writes; readers hold a shared one.
+    A history file, and the ``current.json`` of a new record, get their final name by a
+    hard link, which fails if the name is taken, so neither is ever overwritten; a save
+    of the next revision renames its ``current.json`` over the old one once the old one
+    is in the history, so a crash leaves one of the two versions current, never a
+    mix.  Every write holds an exclusive ``flock`` on ``.lock`` while it checks the
+    revisions it builds on and writes; readers hold a shared one.
     Two saves racing on one record therefore never both succeed: the second finds the
     revision it was based on replaced and raises
     :class:`~experiments.errors.ConflictError`.  A lock another process holds is waited
@@ -36,19 +42,20 @@ Writing
     records to look up.
 
 The commit protocol for batches
-    A write that touches one file (a single save) needs nothing more.  A batch that
-    creates several files, or purges, first writes ``.journal`` atomically: the versions
-    it is about to create (id, revision and a SHA-256 of the content) and the records it
+    A write of one version (a single save) needs nothing more.  A batch that creates
+    several versions, or purges, first writes ``.journal`` atomically: the versions it
+    is about to create (id, revision and a SHA-256 of the content) and the records it
     will purge, in the state ``pending``.  Then it creates the versions.  If it purges,
     it rewrites the journal in the state ``committed``, and only then removes the purged
     records' directories.  Removing the journal is the end of the batch.
 
     A batch interrupted in ``pending`` is rolled back: the versions it created (those
-    whose content matches the journal's digest) are removed.  One interrupted in
-    ``committed`` is rolled forward: the purges are finished.  This happens when the
-    store is next opened or written, under the exclusive lock; until then readers in
-    processes that opened the store earlier ignore what the journal says is not
-    committed.  So no reader ever sees part of a batch, and a crash at any moment
+    whose content matches the journal's digest) are removed, and where it replaced a
+    ``current.json``, the version it kept in the history is renamed back into place.
+    One interrupted in ``committed`` is rolled forward: the purges are finished.  This
+    happens when the store is next opened or written, under the exclusive lock; until
+    then readers in processes that opened the store earlier ignore what the journal
+    says is not committed.  So no reader ever sees part of a batch, and a crash at any moment
     loses no write that had returned.
 
 Reading
@@ -161,6 +168,9 @@ class FileStore(Store):
 
     def _scan_versions(self) -> Iterator[Mapping[str, Any]]:
         return self._reader.scan(None, every=True)
+
+    def _count_versions(self) -> int:
+        return self._reader.count_versions()
 
     def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
         return self._reader.verify()

@@ -13,14 +13,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from experiments.serialization import dumps, from_data
-from experiments.stores.base import (
-    Capability,
+from experiments.stores.base import Capability, Store
+from experiments.stores.changes import (
     Change,
     ImportVersion,
     Purge,
     Put,
     Rewrite,
-    Store,
     conflict,
     import_conflict,
     other_kind,
@@ -87,6 +86,10 @@ class MemoryStore(Store):
             data = json.loads(text)
             if kind is None or data["kind"] == kind:
                 yield data
+
+    def _count_versions(self) -> int:
+        with self._shelf.lock:
+            return sum(len(texts) for texts in self._shelf.versions.values())
 
     def _commit(self, changes: Iterable[Change]) -> list[Any]:
         shelf = self._shelf

@@ -30,7 +30,7 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import psycopg
@@ -39,16 +39,13 @@ from psycopg.conninfo import conninfo_to_dict
 from experiments import __version__
 from experiments.errors import (
     ExperimentsError,
-    SchemaError,
     StoreError,
 )
 from experiments.query import (
-    BoundExpr,
     BoundMeasure,
     FieldInfo,
-    Order,
 )
-from experiments.stores import _postgres_writes, _sql
+from experiments.stores import _postgres_writes
 from experiments.stores._postgres_connect import (
     MIN_SERVER,
     OPTIONS,
@@ -65,18 +62,16 @@ from experiments.stores._postgres_connect import (
 from experiments.stores._postgres_layout import (
     DIALECT,
     MIGRATIONS,
-    converted,
-    encode_filter,
-    group_converter,
-    measure_converter,
+    VIEWS,
+    converters,
 )
-from experiments.stores._sqlstore import SQLStore
-from experiments.stores.base import (
-    Capability,
+from experiments.stores._sqlstore import Converter, SQLStore
+from experiments.stores.changes import (
     Change,
     Damage,
     ImportVersion,
     Put,
+    newer_layout,
 )
 
 if TYPE_CHECKING:
@@ -95,16 +90,7 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
     """Records in a PostgreSQL database; see the module documentation for URL options."""
 
     scheme: ClassVar[str] = "postgresql"
-    capabilities: frozenset[Capability] = frozenset(
-        {
-            Capability.PERSISTENT,
-            Capability.MULTIPROCESS,
-            Capability.THREADSAFE,
-            Capability.QUERY_PUSHDOWN,
-            Capability.AGGREGATION_PUSHDOWN,
-            Capability.ERASURE,
-        }
-    )
+    dialect = DIALECT
 
     def __init__(
         self,
@@ -119,6 +105,7 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
         self.schema = self.settings.schema
         self.schema_sql = quote_ident(self.schema)
         """The schema's name as SQL writes it (quoted)."""
+        self.current_table = f"{self.schema_sql}.records"
         self._create = create
         self._lock = threading.Lock()
         self._pool: Pool | None = None
@@ -292,11 +279,8 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
         ).fetchone()
         version = int(found[0]) if found is not None else 0
         if version > len(MIGRATIONS):
-            raise SchemaError(
-                f"schema {self.schema!r} of {self.url.redacted} was written by a newer "
-                f"strategy-experiments (store schema {version}; this version reads up to "
-                f"{len(MIGRATIONS)}); upgrade: pip install --upgrade strategy-experiments"
-            )
+            where = f"schema {self.schema!r} of {self.url.redacted}"
+            raise newer_layout(where, "store schema", version, len(MIGRATIONS))
         return version
 
     def _migrate(self, connection: psycopg.Connection[Any]) -> None:
@@ -313,13 +297,18 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
                 connection.execute(f"CREATE SCHEMA {self.schema_sql}")
             for number in range(version + 1, len(MIGRATIONS) + 1):
                 _log.debug("applying store schema %d to %s", number, self._where())
-                for statement in MIGRATIONS[number - 1]:
-                    connection.execute(statement.format(s=self.schema_sql))
+                for step in MIGRATIONS[number - 1]:
+                    if isinstance(step, str):
+                        connection.execute(step.format(s=self.schema_sql))
+                    else:
+                        step(connection, self.schema_sql)
                 connection.execute(
                     f"INSERT INTO {self.schema_sql}.experiments_migrations (version, library) "
                     "VALUES (%s, %s)",
                     (number, __version__),
                 )
+            for statement in VIEWS:  # the analyst's views, as this release makes them
+                connection.execute(statement.format(s=self.schema_sql))
 
     def _ensure(self, *, write: bool = False) -> None:
         """Fail now if the store is closed or missing; create it for a first write."""
@@ -451,60 +440,19 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
             for record_id, revision, text in rows
         )
 
-    def _select(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        orders: tuple[Order, ...],
-        limit: int | None,
-        offset: int,
-        include_deleted: bool,
-    ) -> Iterator[Mapping[str, Any]]:
+    def _count_versions(self) -> int:
         self._ensure()
-        sql, params = _sql.select_sql(
-            DIALECT,
-            f"{self.schema_sql}.records",
-            kind,
-            encode_filter(where),
-            orders,
-            limit,
-            offset,
-            include_deleted,
-        )
-        rows = self._stream("running a query", sql, params)
-        return (self._decode_row(row[0], "a record") for row in rows)
+        rows = self._fetch("counting versions", f"SELECT count(*) FROM {self.schema_sql}.versions")
+        return int(rows[0][0])
 
-    def _aggregate(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        group_by: list[tuple[str, FieldInfo]],
-        measures: dict[str, BoundMeasure],
-        include_deleted: bool,
-    ) -> Iterator[dict[str, Any]]:
+    def _read(self, doing: str, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         self._ensure()
-        sql, params, labels = _sql.aggregate_sql(
-            DIALECT,
-            f"{self.schema_sql}.records",
-            kind,
-            encode_filter(where),
-            group_by,
-            measures,
-            include_deleted,
-        )
-        # Only numbers, sums and latest values need converting; the rest is as stored.
-        converters = [
-            (index, convert)
-            for index, convert in enumerate(
-                [group_converter(info) for _, info in group_by]
-                + [measure_converter(m) for m in measures.values()]
-            )
-            if convert is not None
-        ]
-        rows = self._stream("aggregating", sql, params)
-        if not converters:
-            return (dict(zip(labels, row, strict=True)) for row in rows)
-        return converted(rows, labels, converters)
+        return self._stream(doing, sql, params)
+
+    def _converters(
+        self, group_by: list[tuple[str, FieldInfo]], measures: dict[str, BoundMeasure]
+    ) -> list[tuple[int, Converter]]:
+        return converters(group_by, measures)
 
     def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
         try:

@@ -37,14 +37,13 @@ import sys
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from experiments.errors import ConflictError, StoreError, StoreURLError
-from experiments.query import BoundExpr, BoundMeasure, FieldInfo, Order
 from experiments.serialization import dumps, from_data
-from experiments.stores import _access, _sql
+from experiments.stores import _access
 from experiments.stores._sqlite_file import (
     check_identity,
     error_for,
@@ -62,9 +61,8 @@ from experiments.stores._sqlite_layout import (
     hot_values,
     sql_for,
 )
-from experiments.stores._sqlstore import SQLStore, record_head
-from experiments.stores.base import (
-    Capability,
+from experiments.stores._sqlstore import SQLStore, record_head, refused_update
+from experiments.stores.changes import (
     Change,
     Damage,
     ImportVersion,
@@ -95,16 +93,8 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
     """Records in one SQLite file; see the module documentation for URL options."""
 
     scheme: ClassVar[str] = "sqlite"
-    capabilities: frozenset[Capability] = frozenset(
-        {
-            Capability.PERSISTENT,
-            Capability.MULTIPROCESS,
-            Capability.THREADSAFE,
-            Capability.QUERY_PUSHDOWN,
-            Capability.AGGREGATION_PUSHDOWN,
-            Capability.ERASURE,
-        }
-    )
+    dialect = DIALECT
+    current_table = "current"
 
     def __init__(
         self,
@@ -353,34 +343,12 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         for record_id, revision, text in rows:
             yield self._decode_row(text, f"record {record_id!r} revision {revision}")
 
-    def _select(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        orders: tuple[Order, ...],
-        limit: int | None,
-        offset: int,
-        include_deleted: bool,
-    ) -> Iterator[Mapping[str, Any]]:
-        self._connection()  # fail now, not at the first next(), when there is no store
-        sql, params = _sql.select_sql(
-            DIALECT, "current", kind, where, orders, limit, offset, include_deleted
-        )
-        return (self._decode_row(row[0], "a record") for row in self._rows(sql, params))
+    def _count_versions(self) -> int:
+        return int(next(self._rows("SELECT count(*) FROM versions"))[0])
 
-    def _aggregate(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        group_by: list[tuple[str, FieldInfo]],
-        measures: dict[str, BoundMeasure],
-        include_deleted: bool,
-    ) -> Iterable[dict[str, Any]]:
-        self._connection()
-        sql, params, labels = _sql.aggregate_sql(
-            DIALECT, "current", kind, where, group_by, measures, include_deleted
-        )
-        return (dict(zip(labels, row)) for row in self._rows(sql, params))  # noqa: B905
+    def _read(self, doing: str, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        self._connection()  # fail now, not at the first next(), when there is no store
+        return self._rows(sql, params)
 
     def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
         try:
@@ -497,9 +465,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
                 row = connection.execute(
                     "SELECT revision, kind FROM records WHERE id = ?", (record.id,)
                 ).fetchone()
-                if row is not None and row[1] != record.kind:
-                    raise other_kind(record, row[1])
-                raise conflict(record, change.expected, 0 if row is None else row[0])
+                raise refused_update(record, change.expected, row)
         try:
             connection.execute(
                 "INSERT INTO versions (id, revision, data) VALUES (?, ?, ?)",

@@ -31,7 +31,7 @@ import logging
 import math
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +62,28 @@ from experiments.model import (
     Decision,
     Experiment,
     Hypothesis,
+    Interpretation,
+    InterviewNote,
+    Item,
     Learning,
     Measurement,
     Objective,
     Outcome,
     Participant,
     Participation,
+    Prototype,
+    Questionnaire,
     Record,
+    Response,
     Role,
+    Sprint,
     Stance,
+    SurveyRound,
+    Template,
+    Term,
+    WorkshopAction,
 )
+from experiments.model.template import Move, ancestors, mandatory_templates
 from experiments.plugins import hookimpl
 from experiments.query import (
     All,
@@ -114,6 +126,54 @@ def _same(a: Record, b: Record) -> bool:
 def _fresh(record: Record) -> Record:
     """A copy of a drawn record that has never been saved, with a fresh id."""
     return attrs.evolve(record, id="", slug=None, revision=0, deleted_at=None)
+
+
+def _template_refuses(records: Iterable[Record], record: Record) -> bool:
+    """Whether a store holding ``records`` must refuse to save ``record`` as new.
+
+    It must when ``record`` is an experiment saved started (or concluded) while a
+    template mandatory for its objectives is not satisfied by the live records.
+    """
+    if not isinstance(record, Experiment) or record.started_at is None:
+        return False
+    live = {r.id: r for r in records if not r.deleted}
+    parents = {i: r.parent for i, r in live.items() if isinstance(r, Objective)}
+    templates = [r for r in live.values() if isinstance(r, Template)]
+    binding = mandatory_templates(templates, ancestors(parents, record.objectives))
+    if not binding or not record.objectives:
+        return False
+    return any(_missing(template, record, live) for template in binding)
+
+
+def _missing(template: Template, record: Experiment, live: dict[str, Record]) -> bool:
+    """Whether ``template`` finds something missing for ``record``'s move, given ``live``."""
+    owned = [r for r in live.values() if getattr(r, "experiment", None) == record.id]
+    people = [
+        (p, person)
+        for p in owned
+        if isinstance(p, Participation)
+        and isinstance(person := live.get(p.participant), Participant)
+    ]
+    sprint = live.get(record.sprint or "")
+    concluding = record.concluded_at is not None
+    return bool(
+        template.missing(
+            record,
+            Move.CONCLUDE if concluding else Move.START,
+            people=people,
+            hypotheses=[r for r in owned if isinstance(r, Hypothesis)],
+            prototypes=[r for r in owned if isinstance(r, Prototype)],
+            sprint=sprint if isinstance(sprint, Sprint) else None,
+            at=record.concluded_at if concluding else record.started_at,
+        )
+    )
+
+
+def _ids(
+    store: Store, kind: type[Record], where: Expr | str | None = None, **filters: object
+) -> set[str]:
+    """The ids of the records of ``kind`` that ``where`` and ``filters`` select."""
+    return {r.id for r in store.query(kind, combine(where, filters))}
 
 
 def _fresh_all(drawn: list[Record]) -> list[Record]:
@@ -622,6 +682,90 @@ class StoreConformance:
         assert store.find(programme["objective"].id) is not None
         assert store.verify() == []
 
+    def _survey(self, store: Store) -> dict[str, Record]:
+        """A questionnaire with an item, a round with responses, a note, a term in use."""
+        term = store.save(Term(slug="citizen", word="citizen"))
+        objective = store.save(Objective(title="Welfare", terms=[term]))
+        questionnaire = store.save(Questionnaire(title="Maturity", objectives=[objective]))
+        item = store.save(
+            Item(
+                questionnaire=questionnaire,
+                code="L1",
+                dimension="Leadership",
+                statement="Leaders talk about citizens",
+                terms=[term],
+            )
+        )
+        survey_round = store.save(SurveyRound(questionnaire=questionnaire, title="Spring"))
+        person = store.save(Participant(role=Role.EMPLOYEE, pseudonymous=True))
+        named = store.save(
+            Response(
+                round=survey_round, department="Home Care", answers={"L1": 4}, participant=person
+            )
+        )
+        anonymous = store.save(
+            Response(round=survey_round, department="Culture", answers={"L1": 2})
+        )
+        note = store.save(InterviewNote(text="Citizens are the call centre's", items=[item]))
+        action = store.save(
+            WorkshopAction(title="Agree what a citizen is", objectives=[objective], items=[item])
+        )
+        reading = store.save(
+            Interpretation(term=term, department="Home Care", text="Whoever we visit")
+        )
+        return {
+            "term": term,
+            "objective": objective,
+            "questionnaire": questionnaire,
+            "item": item,
+            "round": survey_round,
+            "person": person,
+            "named": named,
+            "anonymous": anonymous,
+            "note": note,
+            "action": action,
+            "reading": reading,
+        }
+
+    def test_responses_are_found_by_round(self, store: Store) -> None:
+        """A round's responses, and the items of a questionnaire, are found by reference."""
+        survey = self._survey(store)
+        found = {r.id for r in store.query(Response, round=survey["round"].id)}
+        assert found == {survey["named"].id, survey["anonymous"].id}
+        assert [i.id for i in store.query(Item, questionnaire=survey["questionnaire"].id)] == [
+            survey["item"].id
+        ]
+        assert [o.id for o in store.query(Objective, terms=survey["term"].id)] == [
+            survey["objective"].id
+        ]
+
+    def test_purge_of_a_respondent_takes_their_responses(self, store: Store) -> None:
+        """Purging a pseudonymous participant purges the responses that name them."""
+        survey = self._survey(store)
+        report = store.purge(survey["person"])
+        assert survey["named"].id in report.purged
+        assert store.find(survey["anonymous"].id) is not None
+        assert store.verify() == []
+
+    def test_purge_of_a_questionnaire_takes_its_analysis(self, store: Store) -> None:
+        """Items, rounds and responses go with their questionnaire; notes and actions let go."""
+        survey = self._survey(store)
+        report = store.purge(survey["questionnaire"])
+        for name in ("questionnaire", "item", "round", "named", "anonymous"):
+            assert survey[name].id in report.purged
+        assert store.get(survey["note"].id, InterviewNote).items == ()
+        assert store.get(survey["action"].id, WorkshopAction).items == ()
+        assert store.verify() == []
+
+    def test_purge_of_a_term_unlinks_it(self, store: Store) -> None:
+        """A purged term leaves the records using it, and takes departments' readings."""
+        survey = self._survey(store)
+        report = store.purge(survey["term"])
+        assert survey["reading"].id in report.purged
+        assert store.get(survey["objective"].id, Objective).terms == ()
+        assert store.get(survey["item"].id, Item).terms == ()
+        assert store.verify() == []
+
     # --- batches --------------------------------------------------------------------
 
     def test_batch_is_all_or_nothing(self, store: Store) -> None:
@@ -660,46 +804,50 @@ class StoreConformance:
     # --- queries --------------------------------------------------------------------
 
     def test_query_filters(self, store: Store) -> None:
-        """Equality, IN, OR, NOT, list membership, None and time ranges select the right records."""
+        """Equality, IN, OR, NOT, list membership and text filters select the right records."""
         p = self._programme(store)
         experiment, other = p["experiment"].id, p["other"].id
-
-        def ids(kind: type[Record], where: Expr | str | None = None, **filters: object) -> set[str]:
-            return {r.id for r in store.query(kind, combine(where, filters))}
-
-        assert ids(Experiment, objective=p["objective"].id) == {experiment, other}
-        assert ids(Experiment, tag="culture") == {experiment}
-        assert ids(Experiment, F.tags.contains("nope")) == set()
-        assert ids(Experiment, (F.tags == "culture") | (F.title == "Safer stairwells")) == {
+        assert _ids(store, Experiment, objective=p["objective"].id) == {experiment, other}
+        assert _ids(store, Experiment, tag="culture") == {experiment}
+        assert _ids(store, Experiment, F.tags.contains("nope")) == set()
+        assert _ids(store, Experiment, (F.tags == "culture") | (F.title == "Safer stairwells")) == {
             experiment,
             other,
         }
-        assert ids(Experiment, ~(F.tags == "culture")) == {other}
-        assert ids(Participation, stance="critical") == {p["critical"].id}
-        assert ids(Participation, stance=["critical", "supportive"]) == {
+        assert _ids(store, Experiment, ~(F.tags == "culture")) == {other}
+        assert _ids(store, Participation, stance="critical") == {p["critical"].id}
+        assert _ids(store, Participation, stance=["critical", "supportive"]) == {
             p["critical"].id,
             p["friendly"].id,
         }
-        assert ids(Participant, role="frontline-employee") == {p["nurse"].id}
-        assert ids(Participant, F.department == None) == {p["citizen"].id}  # noqa: E711 - None means absent
-        assert ids(Participant, F.department != None) == {p["nurse"].id}  # noqa: E711
-        assert ids(Participant, F.department != "Health") == set()
-        assert ids(
-            Learning, F.observed_at.between("2026-03-20T10:00:00Z", "2026-03-20T12:00:00Z")
+        assert _ids(store, Participant, role="frontline-employee") == {p["nurse"].id}
+        assert _ids(
+            store, Hypothesis, f"experiment = '{experiment}' and not (statement = 'x')"
+        ) == {p["hypothesis"].id}
+        assert _ids(store, Experiment, F.status.not_in(["running"])) == {experiment, other}
+
+    def test_query_filters_on_absent_values_and_times(self, store: Store) -> None:
+        """None compares as "no value"; times compare as instants over half-open ranges."""
+        p = self._programme(store)
+        assert _ids(store, Participant, F.department == None) == {p["citizen"].id}  # noqa: E711 - None means absent
+        assert _ids(store, Participant, F.department != None) == {p["nurse"].id}  # noqa: E711
+        assert _ids(store, Participant, F.department != "Health") == set()
+        assert _ids(
+            store, Learning, F.observed_at.between("2026-03-20T10:00:00Z", "2026-03-20T12:00:00Z")
         ) == {p["learning"].id}
-        assert ids(Learning, F.observed_at < "2026-03-20T11:00:00Z") == set()
-        assert ids(Hypothesis, f"experiment = '{experiment}' and not (statement = 'x')") == {
-            p["hypothesis"].id
-        }
-        assert ids(Experiment, F.status.not_in(["running"])) == {experiment, other}
-        # None in a membership list stands for "no value".
+        assert _ids(store, Learning, F.observed_at < "2026-03-20T11:00:00Z") == set()
+
+    def test_query_membership_lists_with_none(self, store: Store) -> None:
+        """None in an IN list takes records without a value; NOT IN always leaves them out."""
+        p = self._programme(store)
+        other = p["other"].id
         both = {p["citizen"].id, p["nurse"].id}
-        assert ids(Participant, F.department.in_([None, "Health"])) == both
-        assert ids(Participant, F.department.in_([None])) == {p["citizen"].id}
-        assert ids(Participant, F.department.not_in([None, "Nowhere"])) == {p["nurse"].id}
-        assert ids(Experiment, F.tags.in_([None])) == {other}
-        assert ids(Experiment, F.tags.not_in([None, "culture"])) == set()
-        assert ids(Experiment, F.tags.not_in(["families"])) == {other}
+        assert _ids(store, Participant, F.department.in_([None, "Health"])) == both
+        assert _ids(store, Participant, F.department.in_([None])) == {p["citizen"].id}
+        assert _ids(store, Participant, F.department.not_in([None, "Nowhere"])) == {p["nurse"].id}
+        assert _ids(store, Experiment, F.tags.in_([None])) == {other}
+        assert _ids(store, Experiment, F.tags.not_in([None, "culture"])) == set()
+        assert _ids(store, Experiment, F.tags.not_in(["families"])) == {other}
 
     def test_query_refuses_bad_filters(self, store: Store) -> None:
         """Unknown fields and impossible values are clear validation errors."""
@@ -902,6 +1050,14 @@ class StoreConformance:
             assert target.find(p["other"].id) is None  # still deleted
             assert target.get(p["experiment"].id, Experiment).status.value == "running"
 
+    def test_count_versions_is_what_export_yields(self, store: Store) -> None:
+        """count_versions() counts every version export() yields, deleted records' too."""
+        assert store.count_versions() == 0
+        p = self._programme(store)
+        store.save(p["experiment"].start())
+        store.delete(p["other"])
+        assert store.count_versions() == len(list(store.export()))
+
     def test_import_refuses_another_kind_and_revision_zero(self, store: Store) -> None:
         """An imported version cannot change a record's kind, nor be a never-saved copy."""
         objective = store.save(Objective(title="Mine", id="shared-1"))
@@ -1076,12 +1232,20 @@ class StoreConformance:
                     for r in self.current.values()
                 )
 
+            def unsatisfied(self, record: Record) -> bool:
+                """Whether the store must refuse ``record``: a start a template forbids."""
+                return _template_refuses(self.current.values(), record)
+
             @rule(target=ids, record=records())
             def create(self, record: Record) -> str | MultipleResults[str]:
                 fresh = _fresh(record)
                 assume(fresh.id not in self.current)
                 if self.second_decision(fresh):
                     with pytest.raises(ValidationError, match="already has a decision in force"):
+                        self.store.save(fresh)
+                    return multiple()
+                if self.unsatisfied(fresh):
+                    with pytest.raises(ValidationError, match="a template is mandatory"):
                         self.store.save(fresh)
                     return multiple()
                 saved = self.store.save(fresh)
@@ -1137,6 +1301,7 @@ class StoreConformance:
                 )
                 fresh = _fresh(extra)
                 assume(fresh.id not in self.current and not self.second_decision(fresh))
+                assume(not self.unsatisfied(fresh))
                 with pytest.raises(ConflictError), self.store.batch() as batch:
                     batch.save(fresh)
                     batch.save(stale)

@@ -145,24 +145,53 @@ def _operations(reported: list[dict[str, Any]]) -> int:
 
 
 def _check(store: Store, reported: list[dict[str, Any]], seed: int) -> int:
-    expected: dict[str, dict[int, float]] = {}
-    purged: set[str] = set()
-    measurements: list[str] = []
-    purging: str | None = None
-    for op in reported:
-        if op["op"] == "purging":
-            purging = op["id"]
-            continue
-        if op["op"] == "purge":
-            purged.add(op["id"])
-            expected.pop(op["id"], None)
-            purging = None
-            continue
-        expected.setdefault(op["id"], {})[op["revision"]] = op["weight"]
-        measurements.extend(op.get("measurements", ()))
-    if purging is not None:
-        expected.pop(purging)  # the purge under way when the kill came: either outcome
-    for record_id, versions in expected.items():
+    """Check the store against the child's reports; returns the number of batches found."""
+    outcome = _Outcome.of(reported)
+    _check_saved(store, outcome.saved, seed)
+    for record_id in outcome.purged:
+        if store.find(record_id, include_deleted=True) is not None:
+            raise _fail(seed, f"{record_id} was purged and reported, but is still there")
+    for record_id in outcome.measurements:
+        if store.find(record_id) is None:
+            raise _fail(seed, f"{record_id} was saved in a reported batch, but is missing")
+    return _check_batches(store, outcome.batches, seed)
+
+
+@attrs.define
+class _Outcome:
+    """What the child's reports say the store must hold."""
+
+    saved: dict[str, dict[int, float]] = attrs.Factory(dict)
+    """Record id to the weight of each revision reported saved (and not purged since)."""
+    purged: set[str] = attrs.Factory(set)
+    measurements: list[str] = attrs.Factory(list)
+    """Measurements written by reported batches."""
+    batches: set[str] = attrs.Factory(set)
+
+    @classmethod
+    def of(cls, reported: list[dict[str, Any]]) -> _Outcome:
+        outcome = cls()
+        purging: str | None = None
+        for op in reported:
+            if op["op"] == "purging":
+                purging = op["id"]
+            elif op["op"] == "purge":
+                outcome.purged.add(op["id"])
+                outcome.saved.pop(op["id"], None)
+                purging = None
+            else:
+                outcome.saved.setdefault(op["id"], {})[op["revision"]] = op["weight"]
+                outcome.measurements.extend(op.get("measurements", ()))
+                if op["op"] == "batch":
+                    outcome.batches.add(op["batch"])
+        if purging is not None:
+            outcome.saved.pop(purging)  # the purge under way when the kill came: either outcome
+        return outcome
+
+
+def _check_saved(store: Store, saved: dict[str, dict[int, float]], seed: int) -> None:
+    """Every reported revision is there as reported; at most one unreported one follows."""
+    for record_id, versions in saved.items():
         try:
             history = {v.revision: v for v in store.history(record_id)}
         except NotFoundError:
@@ -173,12 +202,10 @@ def _check(store: Store, reported: list[dict[str, Any]], seed: int) -> int:
                 raise _fail(seed, f"{record_id} revision {revision} is not as reported")
         if not max(versions) <= max(history) <= max(versions) + 1:
             raise _fail(seed, f"{record_id} has revisions {sorted(history)}, reported {versions}")
-    for record_id in purged:
-        if store.find(record_id, include_deleted=True) is not None:
-            raise _fail(seed, f"{record_id} was purged and reported, but is still there")
-    for record_id in measurements:
-        if store.find(record_id) is None:
-            raise _fail(seed, f"{record_id} was saved in a reported batch, but is missing")
+
+
+def _check_batches(store: Store, reported: set[str], seed: int) -> int:
+    """Every batch in the store is whole, and every reported one is there."""
     sizes: dict[str, int] = {}
     found: collections.Counter[str] = collections.Counter()
     for version in store.export():
@@ -189,7 +216,7 @@ def _check(store: Store, reported: list[dict[str, Any]], seed: int) -> int:
     for batch, count in found.items():
         if count != sizes[batch]:
             raise _fail(seed, f"batch {batch} is half there: {count} of {sizes[batch]} writes")
-    missing = {op["batch"] for op in reported if op["op"] == "batch"} - set(found)
+    missing = reported - set(found)
     if missing:
         raise _fail(seed, f"reported batches are missing: {sorted(missing)}")
     return len(found)

@@ -28,23 +28,38 @@ from experiments.model import (
     ExperimentStatus,
     Fidelity,
     Hypothesis,
+    Interpretation,
+    InterviewNote,
     Involvement,
+    Item,
     KeyResult,
+    LanguageCode,
     Learning,
     Measurement,
+    NextStep,
     Note,
     NoteLevel,
     Objective,
     Outcome,
     Participant,
     Participation,
+    Phase,
     Prototype,
+    Questionnaire,
     Record,
+    Requirement,
+    Response,
     Role,
+    Scale,
+    Scope,
     Sprint,
     Stance,
+    SurveyRound,
+    Template,
+    Term,
     TimeBox,
     Verdict,
+    WorkshopAction,
 )
 
 __all__ = [
@@ -53,8 +68,11 @@ __all__ = [
     "durations",
     "ids",
     "metadata",
+    "next_steps",
     "record_of",
     "records",
+    "scales",
+    "scopes",
     "slugs",
     "texts",
     "time_boxes",
@@ -121,6 +139,13 @@ dates: Final = st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2200, 1
 )
 
 
+def _dates_until(last: dt.date) -> st.SearchStrategy[pendulum.Date]:
+    """Days up to ``last``, as :data:`dates` draws them."""
+    return st.dates(
+        min_value=dt.date(1970, 1, 1), max_value=dt.date(last.year, last.month, last.day)
+    ).map(lambda d: pendulum.Date(d.year, d.month, d.day))
+
+
 @st.composite
 def durations(draw: st.DrawFn) -> pendulum.Duration:
     """A positive duration, with calendar parts (years, months) or without."""
@@ -168,6 +193,36 @@ metadata: Final = st.dictionaries(
 )
 
 
+#: Next steps as they are followed up: text alone, or with an owner, a due date, done.
+next_steps: Final = st.builds(
+    NextStep,
+    titles,
+    owner=st.one_of(st.none(), names),
+    due=st.one_of(st.none(), dates),
+    done_at=st.one_of(st.none(), datetimes()),
+)
+
+
+@st.composite
+def scopes(draw: st.DrawFn) -> Scope:
+    """A planned scope: some of participants, sites and a budget (with a currency)."""
+    parts: dict[str, Any] = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "participants": st.integers(1, 10_000),
+                "sites": st.integers(1, 200),
+                "budget": st.floats(0, 1e9),
+            },
+        )
+    )
+    if not parts:
+        parts["participants"] = draw(st.integers(1, 100))
+    if "budget" in parts and draw(st.booleans()):
+        parts["currency"] = draw(st.sampled_from(["DKK", "NOK", "SEK", "EUR"]))
+    return Scope(**parts)
+
+
 def _common() -> dict[str, Any]:
     return {
         "tags": tags,
@@ -178,6 +233,22 @@ def _common() -> dict[str, Any]:
 
 def _enum(kind: type[enum.Enum]) -> st.SearchStrategy[Any]:
     return st.sampled_from(list(kind))
+
+
+def _refs(max_size: int = 3) -> st.SearchStrategy[tuple[str, ...]]:
+    return st.lists(refs, max_size=max_size, unique=True).map(tuple)
+
+
+#: Codes of questionnaire items, as survey tools head their columns.
+codes: Final = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,10}", fullmatch=True)
+
+
+@st.composite
+def scales(draw: st.DrawFn) -> Scale:
+    """A scale of 2 to 101 points, with or without labels for its ends."""
+    low = draw(st.integers(-10, 10))
+    high = draw(st.integers(low + 1, low + 100))
+    return Scale(low, high, draw(texts), draw(texts))
 
 
 @st.composite
@@ -192,7 +263,10 @@ def _experiments(draw: st.DrawFn) -> Experiment:
             time_box=st.one_of(st.none(), time_boxes),
             owner=st.one_of(st.none(), names),
             facilitators=st.lists(names, max_size=2, unique=True).map(tuple),
+            terms=_refs(),
             slug=st.one_of(st.none(), slugs),
+            template=st.one_of(st.none(), refs),
+            scope=st.one_of(st.none(), scopes()),
             **_common(),
         )
     )
@@ -245,7 +319,7 @@ def _learnings(draw: st.DrawFn) -> Learning:
             verdict=st.just(verdict),
             evidence=_enum(Evidence),
             participants=st.lists(refs, max_size=3, unique=True).map(tuple),
-            next_action=texts,
+            next_action=st.one_of(st.none(), texts, next_steps),
             observed_at=datetimes(),
             **_common(),
         )
@@ -273,6 +347,7 @@ def _measurements(draw: st.DrawFn) -> Measurement:
 
 @st.composite
 def _key_results(draw: st.DrawFn) -> KeyResult:
+    due = draw(st.one_of(st.none(), dates))
     baseline = draw(st.floats(-1e6, 1e6))
     target = draw(st.floats(-1e6, 1e6))
     if target == baseline:  # moved rather than filtered: Hypothesis often draws both alike
@@ -285,9 +360,36 @@ def _key_results(draw: st.DrawFn) -> KeyResult:
             baseline=st.just(baseline),
             target=st.just(target),
             unit=st.one_of(st.none(), names),
-            due=st.one_of(st.none(), dates),
+            due=st.just(due),
+            since=st.one_of(st.none(), dates if due is None else _dates_until(due)),
             description=texts,
             weight=st.floats(0.01, 100),
+            **_common(),
+        )
+    )
+
+
+@st.composite
+def _templates(draw: st.DrawFn) -> Template:
+    limit = draw(st.one_of(st.none(), durations()))
+    box = None if limit is not None else draw(st.one_of(st.none(), time_boxes))
+    return draw(
+        st.builds(
+            Template,
+            title=titles,
+            description=texts,
+            scaffold=texts,
+            time_box=st.just(box),
+            max_time_box=st.just(limit),
+            scope=st.one_of(st.none(), scopes()),
+            roles=st.lists(_enum(Role), max_size=3, unique=True).map(tuple),
+            stances=st.lists(_enum(Stance), max_size=2, unique=True).map(tuple),
+            min_departments=st.integers(0, 4),
+            min_external=st.integers(0, 3),
+            to_start=st.lists(_enum(Requirement), max_size=3, unique=True).map(tuple),
+            to_conclude=st.lists(_enum(Requirement), max_size=3, unique=True).map(tuple),
+            mandatory_for=st.lists(refs, max_size=2, unique=True).map(tuple),
+            slug=st.one_of(st.none(), slugs),
             **_common(),
         )
     )
@@ -309,6 +411,98 @@ def _excuses(draw: st.DrawFn) -> Excuse:
     )
 
 
+@st.composite
+def _terms(draw: st.DrawFn) -> Term:
+    agreed = draw(st.booleans())
+    definitions = (
+        draw(st.dictionaries(_enum(LanguageCode).map(str), titles, min_size=1, max_size=4))
+        if agreed
+        else {}
+    )
+    return draw(
+        st.builds(
+            Term,
+            word=titles,
+            description=texts,
+            definitions=st.just(definitions),
+            agreed_by=st.lists(names, max_size=2, unique=True).map(tuple)
+            if agreed
+            else st.just(()),
+            agreed_at=datetimes() if agreed else st.none(),
+            slug=st.one_of(st.none(), slugs),
+            **_common(),
+        )
+    )
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+@st.composite
+def _survey_rounds(draw: st.DrawFn) -> SurveyRound:
+    opened = draw(datetimes())
+    closed = draw(st.one_of(st.none(), durations().map(lambda d: opened + d)))
+    if closed is not None and closed.year > 9999:
+        closed = None
+    return draw(
+        st.builds(
+            SurveyRound,
+            questionnaire=refs,
+            title=titles,
+            opened_at=st.just(opened),
+            closed_at=st.just(closed),
+            departments=st.lists(names, max_size=3, unique_by=_name_key).map(tuple),
+            levels=st.lists(names, max_size=2, unique_by=_name_key).map(tuple),
+            slug=st.one_of(st.none(), slugs),
+            **_common(),
+        )
+    )
+
+
+@st.composite
+def _responses(draw: st.DrawFn) -> Response:
+    keyed = draw(st.booleans())
+    return draw(
+        st.builds(
+            Response,
+            round=refs,
+            department=names,
+            level=st.one_of(st.none(), names),
+            answers=st.dictionaries(codes, st.integers(-10, 110), min_size=1, max_size=5),
+            answered_at=datetimes(),
+            participant=st.one_of(st.none(), refs),
+            source_key=names if keyed else st.none(),
+            **_common(),
+        )
+    )
+
+
+@st.composite
+def _workshop_actions(draw: st.DrawFn) -> WorkshopAction:
+    agreed = draw(datetimes())
+    on_objective = draw(st.booleans())
+    done = draw(st.one_of(st.none(), durations().map(lambda d: agreed + d)))
+    if done is not None and done.year > 9999:
+        done = None
+    return draw(
+        st.builds(
+            WorkshopAction,
+            title=titles,
+            description=texts,
+            objectives=_refs().filter(bool) if on_objective else _refs(),
+            experiments=_refs() if on_objective else _refs().filter(bool),
+            items=_refs(),
+            workshop=st.one_of(st.none(), names),
+            owner=st.one_of(st.none(), names),
+            due=st.one_of(st.none(), dates),
+            agreed_at=st.just(agreed),
+            done_at=st.just(done),
+            **_common(),
+        )
+    )
+
+
 #: A strategy for valid records of each kind.
 RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
     Objective: st.builds(
@@ -318,10 +512,12 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         parent=st.one_of(st.none(), refs),
         owner=st.one_of(st.none(), names),
         weight=st.floats(0.01, 100),
+        terms=_refs(),
         slug=st.one_of(st.none(), slugs),
         **_common(),
     ),
     KeyResult: _key_results(),
+    Template: _templates(),
     Sprint: st.builds(
         Sprint,
         title=titles,
@@ -329,6 +525,18 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         time_box=st.one_of(st.none(), time_boxes),
         team=st.lists(refs, max_size=3, unique=True).map(tuple),
         facilitators=st.lists(names, max_size=2, unique=True).map(tuple),
+        **_common(),
+    ),
+    Phase: st.builds(
+        Phase,
+        sprint=refs,
+        title=titles,
+        position=st.integers(1, 12),
+        time_box=st.one_of(st.none(), time_boxes),
+        participants=st.lists(refs, max_size=3, unique=True).map(tuple),
+        roles=st.lists(_enum(Role), max_size=3, unique=True).map(tuple),
+        involvement=_enum(Involvement),
+        description=texts,
         **_common(),
     ),
     Participant: _participants(),
@@ -354,6 +562,12 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         description=texts,
         shown_at=st.one_of(st.none(), datetimes()),
         **_common(),
+    ).flatmap(
+        lambda p: (
+            st.just(p)
+            if p.shown_at is None
+            else st.sampled_from(list(Fidelity)).map(lambda f: p.evolve(shown_as=f))
+        )
     ),
     Participation: st.builds(
         Participation,
@@ -372,7 +586,7 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         rationale=texts,
         decided_by=st.one_of(st.none(), names),
         decided_at=datetimes(),
-        next_steps=st.lists(names, max_size=3, unique=True).map(tuple),
+        next_steps=st.lists(next_steps, max_size=3, unique_by=lambda n: n.action).map(tuple),
         **_common(),
     ),
     Excuse: _excuses(),
@@ -385,6 +599,53 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         noted_at=datetimes(),
         **_common(),
     ),
+    Term: _terms(),
+    Interpretation: st.builds(
+        Interpretation,
+        term=refs,
+        department=names,
+        text=titles,
+        language=_enum(LanguageCode),
+        stated_at=datetimes(),
+        stated_by=st.one_of(st.none(), names),
+        **_common(),
+    ),
+    Questionnaire: st.builds(
+        Questionnaire,
+        title=titles,
+        description=texts,
+        scale=scales(),
+        dimensions=st.lists(names, max_size=3, unique=True).map(tuple),
+        objectives=_refs(),
+        slug=st.one_of(st.none(), slugs),
+        **_common(),
+    ),
+    Item: st.builds(
+        Item,
+        questionnaire=refs,
+        code=codes,
+        dimension=names,
+        statement=titles,
+        objectives=_refs(),
+        terms=_refs(),
+        **_common(),
+    ),
+    SurveyRound: _survey_rounds(),
+    Response: _responses(),
+    InterviewNote: st.builds(
+        InterviewNote,
+        text=titles,
+        details=texts,
+        items=_refs(),
+        round=st.one_of(st.none(), refs),
+        department=st.one_of(st.none(), names),
+        level=st.one_of(st.none(), names),
+        interviewer=st.one_of(st.none(), names),
+        participant=st.one_of(st.none(), refs),
+        interviewed_at=datetimes(),
+        **_common(),
+    ),
+    WorkshopAction: _workshop_actions(),
 }
 
 _MISSING = set(model.KINDS.values()) - set(RECORD_STRATEGIES)

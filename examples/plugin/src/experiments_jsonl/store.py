@@ -11,6 +11,11 @@ A purge must leave nothing behind, so it does not append: the file is written an
 without the purged records (to a temporary file in the same directory, flushed, renamed
 over the old one, and the directory flushed), which also compacts it.
 
+A file of the first version (written before strategy-experiments wrote times in RFC
+3339) is rewritten in today's form, as a purge rewrites it, the first time a store
+object reads or writes it where it can be written; where it cannot, it is read as it
+is, and strategy-experiments upgrades what it reads.
+
 Writers hold an exclusive ``flock`` on ``<file>.lock`` for the whole write, readers a
 shared one; each operation first reads whatever other processes appended, or reloads
 the file if it was rewritten.  A reader that can neither open nor create the lock file
@@ -37,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from experiments.errors import SchemaError, StoreError
-from experiments.serialization import from_data
+from experiments.serialization import from_data, upgrade
 from experiments.stores import Capability, Change, ImportVersion, Purge, Put, Store
 from experiments.stores.base import conflict, import_conflict, other_kind
 
@@ -48,7 +53,11 @@ if TYPE_CHECKING:
 __all__ = ["JsonlStore"]
 
 FORMAT: Final = "experiments-jsonl"
-VERSION: Final = 1
+#: The file's version: 2 holds the data as strategy-experiments writes it since it wrote
+#: times in RFC 3339 (record schema 3); version 1 files are rewritten when opened.
+VERSION: Final = 2
+#: The versions of the file this plugin reads.
+READS: Final = (1, 2)
 _HEADER: Final = json.dumps({"format": FORMAT, "version": VERSION}) + "\n"
 
 Versions = dict[str, dict[int, str]]
@@ -89,6 +98,8 @@ class JsonlStore(Store):
         self._identity: tuple[int, int] | None = None  # (device, inode) of what was read
         self._offset = 0  # bytes read so far, always at the end of a complete line
         self._lines = 0  # complete lines read so far
+        self._version = VERSION  # of the file, as its header says
+        self._current = False  # whether the file is known to be of VERSION (or read-only)
         if create is False and not self.path.exists():
             raise self._missing()
         if create:
@@ -195,11 +206,12 @@ class JsonlStore(Store):
         if number == 1:
             if not isinstance(entry, dict) or entry.get("format") != FORMAT:
                 raise StoreError(f"{self.path} is not a {FORMAT} store (no header line)")
-            if entry.get("version") != VERSION:
+            if entry.get("version") not in READS:
                 raise SchemaError(
                     f"{self.path} is a {FORMAT} file of version {entry.get('version')!r}; "
-                    f"this plugin reads version {VERSION}: upgrade experiments-jsonl"
+                    f"this plugin reads versions up to {VERSION}: upgrade experiments-jsonl"
                 )
+            self._version = entry["version"]
             return
         try:
             for step, value in entry:
@@ -214,8 +226,30 @@ class JsonlStore(Store):
 
     # --- reading --------------------------------------------------------------------
 
+    def _bring_up_to_date(self) -> None:
+        """Rewrite a file of an older version in today's form, once, if it can be written."""
+        if self._current or not self.path.exists():
+            return
+        if not os.access(self.path.parent, os.W_OK):
+            self._current = True  # read as it is: strategy-experiments upgrades what it reads
+            return
+        try:
+            with self._locked(exclusive=True):
+                self._refresh(writing=True)
+                if self._version < VERSION:
+                    self._rewrite({}, upgraded=True)
+        except _Unconfirmed as exc:
+            raise StoreError(
+                f"{self.path} was rewritten in version {VERSION} of its format, but the disk "
+                f"did not confirm it ({exc}); open it again to make sure"
+            ) from exc
+        except OSError as exc:
+            raise self._failed("rewriting in the current format", exc) from exc
+        self._current = True
+
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Versions]:
+        self._bring_up_to_date()
         with self._locked(exclusive=False):
             if not self.exists():
                 raise self._missing()
@@ -256,6 +290,7 @@ class JsonlStore(Store):
             if self._create is False:
                 raise self._missing()
             self._make()
+        self._bring_up_to_date()
         try:
             with self._locked(exclusive=True):
                 self._refresh(writing=True)
@@ -343,10 +378,18 @@ class JsonlStore(Store):
         self._offset += len(data)
         self._lines += 1
 
-    def _rewrite(self, working: Versions) -> None:
-        """Write the whole store anew, without what the batch purged."""
+    def _rewrite(self, working: Versions, *, upgraded: bool = False) -> None:
+        """Write the whole store anew, without what the batch purged.
+
+        With ``upgraded`` every version is brought to the record schema of today.
+        """
         merged = {**self._versions, **working}
         kept = {record_id: found for record_id, found in merged.items() if found}
+        if upgraded:
+            kept = {
+                record_id: {r: _dumps(upgrade(json.loads(text))) for r, text in found.items()}
+                for record_id, found in kept.items()
+            }
         lines = [_HEADER]
         for record_id in sorted(kept):
             steps = [["version", json.loads(kept[record_id][r])] for r in sorted(kept[record_id])]
@@ -357,3 +400,4 @@ class JsonlStore(Store):
         self._identity = (status.st_dev, status.st_ino)
         self._offset = status.st_size
         self._lines = len(lines)
+        self._version = VERSION
