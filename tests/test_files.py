@@ -45,6 +45,7 @@ from experiments.serialization import SCHEMA_VERSION, to_data
 from experiments.stores import Damage, Rewrite, Store
 from experiments.stores import _atomic as atomic
 from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
+from experiments.stores._files_record import dumps as dumps_version
 from experiments.stores.files import FORMAT_VERSION, FileStore
 from experiments.testing.faults import error_of, fail_nth, unprivileged
 
@@ -764,6 +765,32 @@ class TestRecovery:
             assert again.get(person).name is None  # type: ignore[attr-defined]
             assert again.verify() == []
         assert version_file(root, person, 1).read_bytes() == new
+        assert b"Kim" not in b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
+
+    def test_committed_erasure_replaces_current_json_and_the_history(
+        self, store: Store, root: Path
+    ) -> None:
+        """Each staged version goes over the file holding its revision; a history file
+        repeating current.json (a save cut off) goes, so no old copy is left."""
+        first = store.save(Participant(role="citizen", name="Kim Erased"))
+        second = store.save(first.evolve(department="Culture"))
+        directory = root / "records" / encode_id(first.id)
+        shutil.copy(directory / "current.json", history_file(root, first.id, 2))  # a repeat
+        body: dict[str, Any] = {"journal": 2, "state": "committed", "create": [], "purge": []}
+        body["rewrite"] = []
+        news = {}
+        for version in (first, second):
+            news[version.revision] = new = dumps_version(to_data(version.evolve(name=None)))
+            (directory / f".{version.revision:08d}.json.rewrite").write_bytes(new)
+            body["rewrite"].append([first.id, version.revision, hashlib.sha256(new).hexdigest()])
+        (root / ".journal").write_text(json.dumps(body), encoding="utf-8")
+        assert [v.name for v in store.history(first.id)] == [None, None]  # type: ignore[attr-defined]
+        with open_store(root) as again:
+            assert again.verify() == []
+            assert again.get(first.id) == second.evolve(name=None)
+        assert sorted(p.name for p in directory.iterdir()) == ["00000001.json", "current.json"]
+        assert (directory / "current.json").read_bytes() == news[2]
+        assert history_file(root, first.id, 1).read_bytes() == news[1]
         assert b"Kim" not in b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
 
     def test_an_erasure_failing_half_way_leaves_every_byte(self, store: Store, root: Path) -> None:
