@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+import jsonschema
 
 import experiments
 from experiments import (
@@ -24,6 +27,7 @@ from experiments import (
     track,
 )
 from experiments.checks import run_checks
+from experiments.model.participant import Consent
 from experiments.reports import Report
 from experiments.rollup import rollup
 from experiments.stores import Store
@@ -39,6 +43,14 @@ MARKER = "Zyxwvu-Pseudonym-7Q3"
 SCRIPT = "<script>alert(1)</script>"
 PIPE = "left | right\nnext line"
 FORMULAS = ('=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A9)")
+
+
+def validator_for(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """A validator of documents against ``schema`` (draft 2020-12), formats checked."""
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def build_report(store: Store, objective: str | None = "welfare-in-100-days") -> Report:
@@ -184,4 +196,40 @@ def every_check_store() -> Store:
         for name in ("Ane", "Bo")
     ]
     store.save(Sprint(title="A sprint in one silo", team=staff))
+    _people_whose_data_is_due(store, welfare)
     return store
+
+
+#: The options under which the programme that trips every check is checked: a check
+#: off by default is switched on.
+EVERY_CHECK_OPTIONS = {"privacy/consent-missing": {"external": True}}
+
+
+def _people_whose_data_is_due(store: Store, welfare: Objective) -> None:
+    """Citizens in a running experiment whose consent or retention the privacy checks flag."""
+    experiment = store.get_by_slug(Experiment, "long-pilot")
+    given = "2026-04-01T00:00:00Z"
+    people = [
+        Participant(role="citizen", name="Cato", external=True),  # no consent recorded
+        Participant(
+            role="citizen",
+            name="Dina",
+            consent=Consent(
+                purpose="welfare", given_at=given, how="form", withdrawn_at="2026-05-15T00:00:00Z"
+            ),
+        ),
+        Participant(
+            role="citizen",
+            name="Eli",
+            consent=Consent(purpose="libraries", given_at=given, how="form"),
+        ),
+        Participant(
+            role="citizen",
+            name="Fin",
+            consent=Consent(purpose="welfare", given_at=given, how="form"),
+            created_at="2026-01-01T00:00:00Z",
+            retention="P30D",
+        ),
+    ]
+    for person in people:
+        store.save(Participation(experiment=experiment, participant=store.save(person)))

@@ -41,14 +41,17 @@ _BUILD: tuple[tuple[str, ...], ...] = (
 #: Each command, and the arguments that make it do its work, as a script runs it.
 COMMANDS: dict[str, tuple[str, ...]] = {
     "abandon": ("abandon", "walks", "--reason", "no room"),
+    "access": ("access", "anna"),
     "agree": ("agree", "cocreation", "--definition", "en=Making it with citizens"),
     "check": ("check",),
     "completion": ("completion", "bash"),
     "conclude": ("conclude", "cafe"),
+    "consent": ("consent", "anna", "--purpose", "walks", "--how", "signed form"),
     "decide": ("decide", "club", "scale-up", "--rationale", "families came"),
     "delete": ("delete", "anna"),
     "done": ("done", "invite"),
     "edit": ("edit", "walks", "--set", "title=Evening walks"),
+    "erase": ("erase", "anna", "--yes"),
     "export": ("export",),
     "follow-up": ("follow-up", "cafe", "1", "--owner", "Bo", "--due", "2026-12-15"),
     "glossary": ("glossary",),

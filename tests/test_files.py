@@ -34,6 +34,7 @@ from experiments import (
     Hypothesis,
     Measurement,
     Objective,
+    Participant,
     Plugins,
     Record,
     SchemaError,
@@ -41,9 +42,10 @@ from experiments import (
     connect,
 )
 from experiments.serialization import SCHEMA_VERSION, to_data
-from experiments.stores import Damage, Store
+from experiments.stores import Damage, Rewrite, Store
 from experiments.stores import _atomic as atomic
 from experiments.stores._filenames import MAX_NAME, decode_id, encode_id, is_temporary
+from experiments.stores._files_record import dumps as dumps_version
 from experiments.stores.files import FORMAT_VERSION, FileStore
 from experiments.testing.faults import error_of, fail_nth, unprivileged
 
@@ -724,6 +726,83 @@ class TestRecovery:
         store.save(Objective(title="Another write"))
         assert not (root / "records" / encode_id(gone.id)).exists()
         assert not (root / ".journal").exists()
+
+    def _staged_erasure(self, store: Store, root: Path, state: str) -> tuple[str, bytes]:
+        """Files as an erasure leaves them when killed after staging its new version."""
+        person = store.save(Participant(role="citizen", name="Kim Erased"))
+        new = (json.dumps(to_data(person.evolve(name=None)), indent=2) + "\n").encode()
+        staged = version_file(root, person.id, 1).with_name(".00000001.json.rewrite")
+        staged.write_bytes(new)
+        body = {
+            "journal": 2,
+            "state": state,
+            "create": [],
+            "purge": [],
+            "rewrite": [[person.id, 1, hashlib.sha256(new).hexdigest()]],
+        }
+        (root / ".journal").write_text(json.dumps(body), encoding="utf-8")
+        return person.id, new
+
+    def test_pending_erasure_is_undone(self, store: Store, root: Path) -> None:
+        """An erasure killed before its commit point leaves the old version, staging gone."""
+        person, _ = self._staged_erasure(store, root, "pending")
+        assert store.get(person).name == "Kim Erased"  # type: ignore[attr-defined]
+        with open_store(root) as again:
+            assert again.get(person).name == "Kim Erased"  # type: ignore[attr-defined]
+            assert again.verify() == []
+        assert list(version_file(root, person, 1).parent.iterdir()) == [
+            version_file(root, person, 1)
+        ]
+
+    def test_committed_erasure_is_finished(self, store: Store, root: Path) -> None:
+        """An erasure killed after its commit point reads as done, and is finished on open."""
+        person, new = self._staged_erasure(store, root, "committed")
+        assert store.get(person).name is None  # type: ignore[attr-defined]  # read at once
+        assert store.history(person)[0].name is None  # type: ignore[attr-defined]
+        assert [to_data(r)["name"] for r in store.export() if r.id == person] == [None]
+        assert [d.location for d in store.verify()] == [str(root / ".journal")]
+        with open_store(root) as again:
+            assert again.get(person).name is None  # type: ignore[attr-defined]
+            assert again.verify() == []
+        assert version_file(root, person, 1).read_bytes() == new
+        assert b"Kim" not in b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
+
+    def test_committed_erasure_replaces_current_json_and_the_history(
+        self, store: Store, root: Path
+    ) -> None:
+        """Each staged version goes over the file holding its revision; a history file
+        repeating current.json (a save cut off) goes, so no old copy is left."""
+        first = store.save(Participant(role="citizen", name="Kim Erased"))
+        second = store.save(first.evolve(department="Culture"))
+        directory = root / "records" / encode_id(first.id)
+        shutil.copy(directory / "current.json", history_file(root, first.id, 2))  # a repeat
+        body: dict[str, Any] = {"journal": 2, "state": "committed", "create": [], "purge": []}
+        body["rewrite"] = []
+        news = {}
+        for version in (first, second):
+            news[version.revision] = new = dumps_version(to_data(version.evolve(name=None)))
+            (directory / f".{version.revision:08d}.json.rewrite").write_bytes(new)
+            body["rewrite"].append([first.id, version.revision, hashlib.sha256(new).hexdigest()])
+        (root / ".journal").write_text(json.dumps(body), encoding="utf-8")
+        assert [v.name for v in store.history(first.id)] == [None, None]  # type: ignore[attr-defined]
+        with open_store(root) as again:
+            assert again.verify() == []
+            assert again.get(first.id) == second.evolve(name=None)
+        assert sorted(p.name for p in directory.iterdir()) == ["00000001.json", "current.json"]
+        assert (directory / "current.json").read_bytes() == news[2]
+        assert history_file(root, first.id, 1).read_bytes() == news[1]
+        assert b"Kim" not in b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
+
+    def test_an_erasure_failing_half_way_leaves_every_byte(self, store: Store, root: Path) -> None:
+        """A batch of rewrites with one stale rewrite writes no byte of any."""
+        person = store.save(Participant(role="citizen", name="Kim Kept"))
+        other = store.save(Objective(title="Kim Kept's idea"))
+        before = fingerprint(root)
+        stale = Rewrite(other.id, 7, ((other, to_data(other)),))
+        fine = Rewrite(person.id, 1, ((person, to_data(person.evolve(name=None))),))
+        with pytest.raises(ConflictError):
+            store._commit([fine, stale])
+        assert fingerprint(root) == before
 
     def test_a_save_cut_off_after_keeping_the_version_before(
         self, store: Store, root: Path

@@ -24,6 +24,7 @@ from experiments.query import FieldType, comparable, field_types
 from experiments.rollup import rollup
 from experiments.serialization import SCHEMA_VERSION, dumps, from_data, to_data, upgrade
 from experiments.stores._files_record import dumps as file_bytes
+from experiments.stores._postgres_layout import MIGRATIONS as POSTGRES_MIGRATIONS
 from experiments.stores._postgres_layout import query_copy
 from experiments.stores._sqlite_layout import HOT
 from experiments.stores.files import FORMAT_VERSION
@@ -119,7 +120,7 @@ class TestSQLite:
             _check_migrated(store, reference)
         upgraded = _upgraded()
         with sqlite3.connect(path) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 6
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 7
             for record_id, revision, text in raw.execute("SELECT id, revision, data FROM versions"):
                 assert text == dumps(upgraded[record_id, revision])
             raw.row_factory = sqlite3.Row
@@ -230,4 +231,4 @@ class TestPostgres:
             f"SELECT version, count(*) FROM {quoted}.experiments_migrations "  # noqa: S608
             "GROUP BY version ORDER BY version"
         )
-        assert applied == [(n, 1) for n in range(1, 7)]
+        assert applied == [(n, 1) for n in range(1, len(POSTGRES_MIGRATIONS) + 1)]

@@ -30,13 +30,21 @@ from experiments import (
     hookimpl,
     reports,
 )
-from experiments.checks import Check, Message, plural
+from experiments.asof import AsOf
+from experiments.checks import Check, Message, plural, run_checks
 from experiments.checks.builtin import BUILTIN_CHECKS
 from experiments.reports import Language, Report
 from experiments.reports._common import finding_text
 from experiments.reports._labels import CHECKS, LABELS, MOVES
 from experiments.reports.i18n import LOCALE_DIR
-from report_programmes import EVERY_CHECK_AT, build_report, every_check_store, municipality
+from experiments.rollup import rollup
+from report_programmes import (
+    EVERY_CHECK_AT,
+    EVERY_CHECK_OPTIONS,
+    build_report,
+    every_check_store,
+    municipality,
+)
 
 ROOT = Path(__file__).parents[1]
 TRANSLATED = ("da", "nb", "sv")
@@ -258,7 +266,9 @@ def programmes() -> Iterator[list[Report]]:
         every_check_store() as others,
     ):
         municipality.record_programme(example)
-        yield [build_report(example), reports.build(others, at=EVERY_CHECK_AT)]
+        view = AsOf(others, at=EVERY_CHECK_AT)
+        found = run_checks(view, options=EVERY_CHECK_OPTIONS)
+        yield [build_report(example), reports.gather(others, rollup(view), found)]
 
 
 class TestTranslatedFindings:

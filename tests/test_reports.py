@@ -65,6 +65,7 @@ from report_programmes import (
     build_report,
     hostile_store,
     municipality,
+    validator_for,
 )
 from special_files import SpecialFile
 
@@ -101,11 +102,7 @@ def report(programme_store: Store) -> Report:
 
 @pytest.fixture(scope="module")
 def schema_validator() -> jsonschema.Draft202012Validator:
-    schema = reports.schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
+    return validator_for(reports.schema())
 
 
 def validate_json(validator: jsonschema.Draft202012Validator, rendered: str | bytes) -> Any:

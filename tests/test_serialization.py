@@ -11,6 +11,7 @@ from hypothesis import given, settings
 
 import experiments
 from experiments import (
+    Consent,
     Decision,
     Experiment,
     Fidelity,
@@ -20,6 +21,7 @@ from experiments import (
     Measurement,
     NextStep,
     Objective,
+    Participant,
     Prototype,
     Record,
     SchemaError,
@@ -121,7 +123,7 @@ class TestLayout:
         ).start(at="2026-03-01T10:00:00[Europe/Copenhagen]", by="Bo")
         expected: dict[str, Any] = {
             "kind": "experiment",
-            "schema": 5,
+            "schema": 6,
             "id": Experiment.id_for_slug("art-afternoons"),
             "slug": "art-afternoons",
             "revision": 0,
@@ -175,7 +177,7 @@ class TestLayout:
         """to_json is compact by default and readable with an indent."""
         record = Objective(title="x")
         assert "\n" not in to_json(record)
-        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 5,')
+        assert to_json(record, indent=2).startswith('{\n  "kind": "objective",\n  "schema": 6,')
 
 
 def _rename_headline(data: dict[str, Any]) -> dict[str, Any]:
@@ -253,9 +255,9 @@ class TestSchemaVersions:
 
     def test_the_real_history_of_versions(self):
         """2: what a decision revises; 3: the terms used; 4: next steps followed up; 5:
-        times in RFC 3339 with their offset."""
-        assert ser.SCHEMA_VERSION == 5
-        assert sorted(ser.UPGRADES) == [1, 2, 3, 4]
+        times in RFC 3339 with their offset; 6: a participant's consent and retention."""
+        assert ser.SCHEMA_VERSION == 6
+        assert sorted(ser.UPGRADES) == [1, 2, 3, 4, 5]
         decision = Decision(experiment="exp_1", outcome="stop", decided_at="2026-05-01T09:00:00Z")
         old = {k: v for k, v in old_form(to_data(decision)).items() if k != "revises"}
         old["schema"] = 1
@@ -456,6 +458,29 @@ class TestTimes:
         key_result = to_data(KeyResult(objective="obj_1", metric="m", baseline=0, target=1))
         old = {k: v for k, v in key_result.items() if k != "since"} | {"schema": 2}
         assert upgrade(old)["since"] is None
+
+    def test_version_6_gave_participants_consent_and_retention(self):
+        """An older participant has no consent and no retention, written where they go."""
+        person = Participant(role="citizen", name="Bo")
+        old = {k: v for k, v in to_data(person).items() if k not in ("consent", "retention")}
+        assert from_data(old | {"schema": 5}) == person
+        assert upgrade(old | {"schema": 5}) == to_data(person)  # the same keys, in order
+        assert list(upgrade(old | {"schema": 5})) == list(to_data(person))
+        first = old_form(old) | {"schema": 1}
+        assert upgrade(first) == to_data(person)
+
+    def test_consent_times_are_rfc_3339_with_their_offset(self):
+        """A consent's times are written in RFC 3339 with their offset, as every time is."""
+        consent = Consent(
+            purpose="art-afternoons",
+            given_at="2026-09-14T10:00:00[Europe/Oslo]",
+            how="signed form",
+            withdrawn_at="2026-10-01T08:00:00Z",
+        )
+        data = to_data(Participant(role="citizen", consent=consent))
+        assert data["consent"]["given_at"] == "2026-09-14T10:00:00+02:00"
+        assert data["consent"]["withdrawn_at"] == "2026-10-01T08:00:00Z"
+        assert from_data(data).consent == consent  # type: ignore[attr-defined]
 
 
 class TestRefusedData:

@@ -26,6 +26,7 @@ from experiments.errors import (
 from experiments.model import (
     AssumptionKind,
     Comparison,
+    Consent,
     Criterion,
     Decision,
     Evidence,
@@ -83,6 +84,7 @@ __all__ = [
     "Capability",
     "Comparison",
     "ConflictError",
+    "Consent",
     "Criterion",
     "Decision",
     "Evidence",

@@ -40,10 +40,9 @@ from experiments.model import (
     Record,
 )
 from experiments.model.asof import time_box_end, time_box_start
-from experiments.model.participant import PERSONAL_FIELDS
 from experiments.query import FieldType, field_types
 from experiments.serialization import to_data
-from experiments.stores._views import view_columns
+from experiments.stores._views import Column, view_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,7 +119,12 @@ def _records_table(records: Iterable[Record], kind: str | None) -> list[_Column]
     infos = field_types(kind)
     columns = []
     for column in view_columns(kind):
-        values = _column_values(rows, kind, column.name, column.type)
+        values = _column_values(rows, column)
+        if kind == Participant.kind:
+            values = [
+                None if r.hides(column.name) else v  # type: ignore[attr-defined]
+                for r, v in zip(rows, values, strict=True)
+            ]
         enum_class = infos[column.name].enum if column.name in infos else None
         categories = tuple(str(m.value) for m in enum_class) if enum_class else ()
         columns.append(_Column(column.name, column.type, values, categories, column.integer))
@@ -128,7 +132,7 @@ def _records_table(records: Iterable[Record], kind: str | None) -> list[_Column]
 
 
 def _one_kind(rows: list[Record], kind: str | None) -> str | None:
-    """The one kind of ``rows`` (``kind`` if given); None for no rows and no kind."""
+    """The one kind of ``rows`` (``kind`` if given); None for no rows of no given kind."""
     kinds = {record.kind for record in rows}
     if kind is None and len(kinds) == 1:
         return kinds.pop()
@@ -142,18 +146,13 @@ def _one_kind(rows: list[Record], kind: str | None) -> str | None:
     return kind
 
 
-def _column_values(rows: list[Record], kind: str, name: str, type_: FieldType) -> list[Any]:
-    """One column's cells, as the analyst's view shows them (personal fields masked)."""
-    values: list[Any]
-    if name in ("time_box_start", "time_box_end"):
-        values = [_bound(record, name) for record in rows]
-    elif type_ is FieldType.OTHER:
-        values = [_json(to_data(record).get(name)) for record in rows]
-    else:
-        values = [_cell(getattr(record, name), type_) for record in rows]
-    if kind == Participant.kind and name in PERSONAL_FIELDS:
-        values = [None if r.pseudonymous else v for r, v in zip(rows, values, strict=True)]  # type: ignore[attr-defined]
-    return values
+def _column_values(rows: list[Record], column: Column) -> list[Any]:
+    """The cells of one column of the kind's view, a row per record."""
+    if column.name in ("time_box_start", "time_box_end"):
+        return [_bound(record, column.name) for record in rows]
+    if column.type is FieldType.OTHER:
+        return [_json(to_data(record).get(column.name)) for record in rows]
+    return [_cell(getattr(record, column.name), column.type) for record in rows]
 
 
 def _json(value: Any) -> str | None:

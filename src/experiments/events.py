@@ -28,6 +28,7 @@ __all__ = [
     "LearningRecorded",
     "MeasurementRecorded",
     "ObjectPurged",
+    "ObjectRewritten",
     "ObjectSaved",
 ]
 
@@ -58,6 +59,15 @@ class ObjectPurged(Event):
     """A record and every one of its versions were removed for good."""
 
     hook: ClassVar[str] = "object_purged"
+    kind: str
+    id: str
+
+
+@attrs.frozen(kw_only=True)
+class ObjectRewritten(Event):
+    """Every version of a record was rewritten in place to erase a person from it."""
+
+    hook: ClassVar[str] = "object_rewritten"
     kind: str
     id: str
 
@@ -118,6 +128,7 @@ class MeasurementRecorded(Event):
 EVENTS: Final[tuple[type[Event], ...]] = (
     ObjectSaved,
     ObjectPurged,
+    ObjectRewritten,
     LearningRecorded,
     MeasurementRecorded,
     ExperimentStarted,

@@ -52,6 +52,7 @@ __all__ = [
     "learning_recorded",
     "measurement_recorded",
     "object_purged",
+    "object_rewritten",
     "object_saved",
     "on_event",
     "register_backends",
@@ -196,6 +197,22 @@ def object_purged(store: Store, kind: str, id: str) -> None:  # noqa: A002 - the
         store: the store purged from.
         kind: the purged record's kind, e.g. ``"participant"``.
         id: the purged record's id; nothing else about it is left to read.
+    """
+
+
+@hookspec
+def object_rewritten(store: Store, kind: str, id: str) -> None:  # noqa: A002 - the record's id
+    """Every version of a record was rewritten in place to erase a person from it.
+
+    Called after the erasure committed (:meth:`Store.erase
+    <experiments.stores.Store.erase>`), once per record rewritten: the participant and
+    each record that quoted them.  Copies the plugin keeps of the record's versions
+    hold data that is gone: replace them from ``store.history(id)``.
+
+    Args:
+        store: the store the erasure was committed to.
+        kind: the rewritten record's kind, e.g. ``"participant"``.
+        id: the rewritten record's id, which stays.
     """
 
 

@@ -41,6 +41,7 @@ from experiments.model._time import (
     utc_key_of,
 )
 from experiments.model._validate import shorten, unfit_text
+from experiments.model.participant import PERSONAL_FIELDS
 from experiments.serialization import zone_field
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "matcher",
     "parse_order",
     "parse_where",
+    "refuse_oracle",
     "sort_key",
 ]
 
@@ -426,6 +428,62 @@ def _check_operator(kind: str | None, name: str, info: FieldInfo, op: Op, value:
         )
     if op in _ORDERING and info.kind in (FieldType.LIST, FieldType.BOOL, FieldType.TIMEBOX):
         raise ValidationError(f"{kind}.{name} cannot be compared with {op.value}")
+
+
+def _bound_fields(expr: Expr | None) -> Iterator[str]:
+    if isinstance(expr, Bound):
+        yield expr.field
+    elif isinstance(expr, All | AnyOf):
+        for part in expr.parts:
+            yield from _bound_fields(part)
+    elif isinstance(expr, Not):
+        yield from _bound_fields(expr.part)
+
+
+def _only_named(expr: Expr | None) -> bool:
+    """Whether ``expr`` keeps pseudonymous participants out (``pseudonymous = false``)."""
+    if isinstance(expr, All):
+        return any(_only_named(part) for part in expr.parts)
+    if not isinstance(expr, Bound) or expr.field != "pseudonymous":
+        return False
+    return (expr.op is Op.EQ and expr.value is False) or (expr.op is Op.NE and expr.value is True)
+
+
+def refuse_oracle(kind: str | None, where: BoundExpr | None, *used: Iterable[str]) -> None:
+    """Refuse a query whose answer could tell a pseudonymous participant's name or slug.
+
+    Filtering, ordering, grouping or aggregating participants on a personal field
+    (``Participant.personal_fields``) would confirm whether a
+    guessed name is there, so it is allowed only among participants who are not
+    pseudonymous (``pseudonymous = false`` in the filter).  ``used`` are the other
+    fields the query reads: its orders, groups and measures.
+
+    Raises:
+        ValidationError: the query reads a personal field where a pseudonymous
+            participant could match.
+    """
+    if kind not in (None, "participant"):
+        return
+    touched = sorted(
+        {*_bound_fields(where), *(name for names in used for name in names)}.intersection(
+            PERSONAL_FIELDS
+        )
+    )
+    if not touched or (kind is not None and _only_named(where)):
+        return
+    fields = " or ".join(touched)
+    if kind is None:
+        raise ValidationError(
+            f"a query over every kind may not filter, order or group on {fields}: it would "
+            "tell whether a pseudonymous participant has that name or slug; query one "
+            "kind, or participants with pseudonymous = false"
+        )
+    raise ValidationError(
+        f"participants may not be filtered, ordered or grouped on {fields} where a "
+        "pseudonymous participant could match: it would tell whether one has that name "
+        "or slug; add pseudonymous = false to the filter, or name a pseudonymous "
+        "participant by id"
+    )
 
 
 def keywords_filter(filters: Mapping[str, object]) -> Expr | None:

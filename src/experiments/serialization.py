@@ -47,6 +47,7 @@ from experiments.model._time import (
     zone_name,
 )
 from experiments.model._validate import shorten, thaw, to_optional_utc_datetime, to_utc_datetime
+from experiments.model.consent import Consent
 from experiments.model.hypothesis import Criterion
 from experiments.model.maturity import Scale
 from experiments.model.next_step import NextStep
@@ -66,7 +67,7 @@ __all__ = [
 ]
 
 #: The version of the data layout this library writes.
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 
 
 def _decisions_revise(data: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +175,23 @@ def _next_steps_in(data: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
+def _participants_consent(data: dict[str, Any]) -> dict[str, Any]:
+    """5 -> 6: a participant may carry consent and a retention period (none before 6).
+
+    Both are added where a participant's data writes them now, so that upgraded data
+    reads as data written today does; neither holds a time to write in RFC 3339.
+    """
+    if data.get("kind") != "participant":
+        return data
+    added = {name: data.get(name) for name in ("consent", "retention")}
+    order = ["kind", "schema", *_stored_order(KINDS["participant"])]
+    known = [key for key in order if key in data or key in added]
+    return {
+        **{key: data[key] if key in data else added[key] for key in known},
+        **{key: value for key, value in data.items() if key not in known},
+    }
+
+
 #: ``UPGRADES[n]`` turns data of schema version ``n`` into version ``n + 1``.  Adding a
 #: field or renaming one means bumping :data:`SCHEMA_VERSION` and adding a step here.
 UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
@@ -181,6 +199,7 @@ UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     2: _terms_used,
     3: _next_steps_tracked,
     4: _times_in_rfc3339,
+    5: _participants_consent,
 }
 
 #: The first schema version that writes times in RFC 3339 with their offset.
@@ -213,6 +232,16 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         Criterion,
         lambda c: {"metric": c.metric, "comparison": c.comparison.value, "threshold": c.threshold},
+    )
+    conv.register_unstructure_hook(
+        Consent,
+        lambda c: {
+            "purpose": c.purpose,
+            "given_at": format_datetime(c.given_at),
+            "how": c.how,
+            "recorded_by": c.recorded_by,
+            "withdrawn_at": None if c.withdrawn_at is None else format_datetime(c.withdrawn_at),
+        },
     )
     conv.register_unstructure_hook(
         NextStep,

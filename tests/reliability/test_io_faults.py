@@ -74,6 +74,7 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "soft delete": lambda s: s.delete("obj_a"),
     "purge with its cascade": lambda s: s.purge(Participant.id_for_slug("erase-me")),
+    "erase keeping the counts": lambda s: s.erase(Participant.id_for_slug("erase-me")),
     "import versions": lambda s: s.import_records(_imported()),
 }
 

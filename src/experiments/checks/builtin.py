@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from experiments.checks._found import open_without
 from experiments.checks._mental_models import MENTAL_MODEL_CHECKS
 from experiments.checks._message import Message, plural
-from experiments.checks._options import DURATION_OPTION
+from experiments.checks._options import BOOLEAN_OPTION, DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.checks.practice import PRACTICE_CHECKS
-from experiments.model import ExperimentStatus, HypothesisStatus, Role, Stance
+from experiments.model import (
+    Experiment,
+    ExperimentStatus,
+    HypothesisStatus,
+    Participant,
+    Role,
+    Stance,
+)
 from experiments.model._time import days_between, parse_duration
-from experiments.model.asof import longer_than
+from experiments.model.asof import (
+    consent_in_force,
+    consent_withdrawn,
+    longer_than,
+    retention_passed,
+)
 from experiments.model.participant import departments_of
 from experiments.plugins import hookimpl
 
@@ -246,6 +258,83 @@ def _criterion_not_met(context: CheckContext, options: Mapping[str, Any]) -> Ite
             )
 
 
+def _taking_part(context: CheckContext) -> Iterator[tuple[Experiment, Participant]]:
+    """Each alive experiment in scope with each person taking part, erased ones left out."""
+    for experiment in context.experiments:
+        if context.status(experiment) not in _ALIVE:
+            continue
+        for _, person in context.people_in(experiment):
+            if not person.metadata.get("erased"):
+                yield experiment, person
+
+
+def _consent_missing(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    if not options["external"]:
+        return
+    for experiment, person in _taking_part(context):
+        if person.external and person.consent is None:
+            yield CONSENT_MISSING.finding(
+                "takes part without recorded consent, which this programme requires of "
+                "external participants; record it (Participant.consent) or take them out",
+                person,
+                experiment,
+            )
+
+
+def _once_each(
+    context: CheckContext, check: Check, due: Callable[[Participant], bool], message: Message
+) -> Iterator[Finding]:
+    """A finding of ``check`` for each person taking part for whom ``due`` holds, once."""
+    seen: set[str] = set()
+    for _, person in _taking_part(context):
+        if person.id not in seen and due(person):
+            seen.add(person.id)
+            yield check.finding(message, person)
+
+
+def _consent_withdrawn(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    yield from _once_each(
+        context,
+        CONSENT_WITHDRAWN,
+        lambda person: consent_withdrawn(person.consent, context.at),
+        Message(
+            "withdrew their consent; erase their personal data (`experiments erase --due`), "
+            "which keeps the counts"
+        ),
+    )
+
+
+def _consent_other_purpose(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    for experiment, person in _taking_part(context):
+        consent = person.consent
+        if consent is None or not consent_in_force(consent, context.at):
+            continue
+        names = [experiment.id, experiment.slug or "", *experiment.tags]
+        for objective_id in experiment.objectives:
+            objective = context.objectives.get(objective_id)
+            names += [objective_id, (objective.slug or "") if objective else ""]
+        if not consent.covers(names):
+            yield CONSENT_OTHER_PURPOSE.finding(
+                "consented to '%(purpose)s', not to this experiment; ask for their consent "
+                "to it, or take them out of it",
+                person,
+                experiment,
+                purpose=consent.purpose,
+            )
+
+
+def _retention_passed(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+    yield from _once_each(
+        context,
+        RETENTION_PASSED,
+        lambda person: retention_passed(person.created_at, person.retention, context.at),
+        Message(
+            "is kept past their retention period; erase their personal data (`experiments "
+            "erase --due`), which keeps the counts"
+        ),
+    )
+
+
 _THINK_BIG = "Think big, start small"
 _UNFINISHED = "Invite into the unfinished"
 _ENGINE_ROOM = "Let customers and citizens into the engine room"
@@ -253,6 +342,7 @@ _FRONTLINE = "Involve frontline employees"
 _SPRINT = "Create and sprint together"
 _FOLLOW_UP = "Follow up on actions and results"
 _MAGNIFY = "Find and magnify what works"
+_PRIVACY = "Respect the people let in"
 
 NO_OBJECTIVE = Check(
     "think-big/no-objective",
@@ -353,6 +443,39 @@ CRITERION_NOT_MET = Check(
     _criterion_not_met,
 )
 
+CONSENT_MISSING = Check(
+    "privacy/consent-missing",
+    "warning",
+    _PRIVACY,
+    "An external participant taking part without recorded consent, where the programme "
+    "requires it (option external, off by default).",
+    _consent_missing,
+    {"external": False},
+    {"external": BOOLEAN_OPTION},
+)
+CONSENT_WITHDRAWN = Check(
+    "privacy/consent-withdrawn",
+    "error",
+    _PRIVACY,
+    "A participant who withdrew their consent and is not erased.",
+    _consent_withdrawn,
+)
+CONSENT_OTHER_PURPOSE = Check(
+    "privacy/consent-other-purpose",
+    "warning",
+    _PRIVACY,
+    "A participant whose consent is for another purpose than an experiment they take "
+    "part in (its slug or id, an objective's, or one of its tags).",
+    _consent_other_purpose,
+)
+RETENTION_PASSED = Check(
+    "privacy/retention-passed",
+    "error",
+    _PRIVACY,
+    "A participant kept past their retention period and not erased.",
+    _retention_passed,
+)
+
 #: Every built-in check, in the order they are documented.
 BUILTIN_CHECKS: Final = (
     NO_OBJECTIVE,
@@ -368,6 +491,10 @@ BUILTIN_CHECKS: Final = (
     NO_DECISION,
     OVERDUE,
     CRITERION_NOT_MET,
+    CONSENT_MISSING,
+    CONSENT_WITHDRAWN,
+    CONSENT_OTHER_PURPOSE,
+    RETENTION_PASSED,
     *PRACTICE_CHECKS,
     *MENTAL_MODEL_CHECKS,
 )

@@ -118,19 +118,25 @@ def check(
     type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
     help="file to write (default, or -: standard output)",
 )
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="leave out every participant's name and slug, for sharing; no backup then",
+)
 @store_command
-def export_records(state: Context, output: Path | None) -> None:
+def export_records(state: Context, output: Path | None, redact: bool) -> None:
     """Write every version of every record as JSON Lines: a lossless copy of the store.
 
-    Import it into any store, of any backend, with `experiments import`.  With -o,
-    --json prints where it went and how many versions as JSON.
+    Import it into any store, of any backend, with `experiments import`.  With --redact
+    no participant's name or slug is written: for a consultant, not for a backup.  With
+    -o, --json prints where it went and how many versions as JSON.
     """
     from experiments._output import output_file  # noqa: PLC0415
     from experiments.serialization import to_json  # noqa: PLC0415
 
     store = state.store()
     with state.progress("exporting") as progress:
-        records = progress.over(store.export(), store.count_versions)
+        records = progress.over(store.export(redact=redact), store.count_versions)
         if output is None or str(output) == "-":
             _write_lines(sys.stdout, (to_json(r) for r in records))
             return

@@ -108,6 +108,7 @@ COMMAND_MODULES: Final = {
     **dict.fromkeys(("abandon", "conclude", "decide", "learn", "measure", "start"), "outcomes"),
     **dict.fromkeys(("follow-up", "next-steps", "sprints", "templates"), "practice"),
     "import-csv": "sheets",
+    **dict.fromkeys(("access", "consent", "erase"), "privacy"),
     **dict.fromkeys(
         (
             "delete", "edit", "history", "init", "link", "list", "purge", "restore", "show",
@@ -228,6 +229,23 @@ class Context:
             return error
         return named_by_environment(error)
 
+    def mask(self, text: str) -> str:
+        """``text`` with the store URL's password and secret parameters masked.
+
+        The last line of defence: every error a command prints passes through here, so a
+        plugin's or a driver's message that quotes the URL shows no secret.
+        """
+        from experiments.stores._connect import STORE_ENV  # noqa: PLC0415 - on an error only
+        from experiments.stores.url import StoreURL  # noqa: PLC0415
+
+        raw = self.store_url or os.environ.get(STORE_ENV)
+        if not raw:
+            return text
+        try:
+            return StoreURL.parse(raw).mask(text)
+        except ExperimentsError:
+            return text
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -267,6 +285,18 @@ def _json_value(value: object) -> str:
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def confirm(yes: bool, question: str, what: str) -> None:
+    """Ask ``question`` unless ``yes``; without a terminal to ask on, demand --yes.
+
+    ``what`` names the command that cannot be undone, for the refusal.
+    """
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail(f"{what} cannot be undone; confirm with --yes")
+    click.confirm(question, abort=True, err=True)
 
 
 def fail(message: str, code: str = "usage") -> NoReturn:
@@ -384,20 +414,22 @@ def handle_errors(command: F) -> F:
         except _BAD_INPUT as exc:
             if state.debug:
                 raise
-            fail(in_cli_words(str(state.about_the_store(exc)), options_of(ctx.command)), "usage")
+            told = in_cli_words(str(state.about_the_store(exc)), options_of(ctx.command))
+            fail(state.mask(told), "usage")
         except _STORE_TROUBLE as exc:
             if state.debug:
                 raise
-            fail(in_cli_words(str(state.about_the_store(exc)), options_of(ctx.command)), "store")
+            told = in_cli_words(str(state.about_the_store(exc)), options_of(ctx.command))
+            fail(state.mask(told), "store")
         except ExperimentsError as exc:
             if state.debug:
                 raise
-            fail(in_cli_words(str(exc), options_of(ctx.command)), "store")
+            fail(state.mask(in_cli_words(str(exc), options_of(ctx.command))), "store")
         except OSError as exc:
             _forget_stdout()
             if state.debug:
                 raise
-            fail(_os_message(exc), "store")
+            fail(state.mask(_os_message(exc)), "store")
         except UnicodeError as exc:
             if state.debug:
                 raise

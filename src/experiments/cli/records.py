@@ -14,6 +14,7 @@ import click
 from experiments.cli.app import (
     Context,
     cli,
+    confirm,
     fail,
     record_option,
     store_command,
@@ -394,12 +395,7 @@ def purge(state: Context, reference: str, yes: bool) -> None:
     """
     store = state.store()
     record = find(store, reference, include_deleted=True)
-    if not yes:
-        if not sys.stdin.isatty():
-            fail("purge cannot be undone; confirm with --yes")
-        click.confirm(
-            f"Purge {record.label()} and all its versions for good?", abort=True, err=True
-        )
+    confirm(yes, f"Purge {record.label()} and all its versions for good?", "purge")
     report = store.purge(record)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -7,6 +7,7 @@ from typing import Final
 from experiments.model._record import Record, id_for, new_id
 from experiments.model._time import TimeBox
 from experiments.model._validate import slugify
+from experiments.model.consent import Consent
 from experiments.model.excuse import Excuse, ExcuseReason
 from experiments.model.experiment import Decision, Experiment, ExperimentStatus, Outcome
 from experiments.model.hypothesis import (
@@ -43,6 +44,7 @@ __all__ = [
     "REFERENCES",
     "AssumptionKind",
     "Comparison",
+    "Consent",
     "Criterion",
     "Decision",
     "Evidence",

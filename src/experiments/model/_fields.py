@@ -43,23 +43,35 @@ class Unfit(Exception):  # noqa: N818 - never seen by callers: it becomes a Vali
     :class:`~experiments.errors.InvalidTypeError` (also a ``TypeError``).
     """
 
-    def __init__(self, expected: str, *, type_error: bool = False) -> None:
+    def __init__(self, expected: str, *, type_error: bool = False, example: str = "") -> None:
         super().__init__(expected)
         self.expected = expected
         self.type_error = type_error
+        self.example = example  # made from the value given: left out for a personal one
+
+    @property
+    def described(self) -> str:
+        """What was expected, with the example if there is one."""
+        return f"{self.expected}, e.g. {self.example}" if self.example else self.expected
 
     @classmethod
     def of(cls, error: Exception) -> Unfit:
         """A parser's error as what the field expected; a ``TypeError`` stays a type error."""
         return cls(str(error), type_error=isinstance(error, TypeError))
 
-    def error(self, what: str, value: object) -> ValidationError:
-        """The error the caller gets: ``what`` (``Class.field``) cannot take ``value``."""
+    def error(self, what: str, value: object, *, personal: bool = False) -> ValidationError:
+        """The error the caller gets: ``what`` (``Class.field``) cannot take ``value``.
+
+        A ``personal`` value (a participant's name) is not repeated: the message may
+        reach a log or a shared terminal.
+        """
         kind = InvalidTypeError if self.type_error else ValidationError
-        return kind(f"{what} {self.expected}; got {shorten(value)}")
+        if personal:
+            return kind(f"{what} {self.expected}; got a {type(value).__name__} not shown here")
+        return kind(f"{what} {self.described}; got {shorten(value)}")
 
 
-def _named(what: str, convert: Callable[[Any], T]) -> Callable[[Any], T]:
+def _named(what: str, convert: Callable[[Any], T], *, personal: bool) -> Callable[[Any], T]:
     # functools.wraps keeps the plain converter's signature, from which attrs types
     # __init__, and its __wrapped__, from which a subclass names the field again.
     @functools.wraps(convert)
@@ -67,7 +79,7 @@ def _named(what: str, convert: Callable[[Any], T]) -> Callable[[Any], T]:
         try:
             return convert(value)
         except Unfit as unfit:
-            raise unfit.error(what, value) from None
+            raise unfit.error(what, value, personal=personal) from None
 
     return named
 
@@ -76,13 +88,16 @@ def named_errors(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.At
     """Each field's converter, made to raise the error that names ``cls`` and the field.
 
     The ``field_transformer`` of every validated class.  Inherited fields are named
-    again for ``cls``: ``Experiment.slug``, not ``Record.slug``.
+    again for ``cls``: ``Experiment.slug``, not ``Record.slug``.  The class's
+    ``personal_fields`` never have their value repeated in an error.
     """
+    personal = getattr(cls, "personal_fields", ())
     named = []
     for field in fields:
         convert: Any = field.converter
         if convert is not None:
             plain = getattr(convert, "__wrapped__", convert)
-            field = field.evolve(converter=_named(f"{cls.__name__}.{field.name}", plain))  # noqa: PLW2901 - the field as named
+            checked = _named(f"{cls.__name__}.{field.name}", plain, personal=field.name in personal)
+            field = field.evolve(converter=checked)  # noqa: PLW2901 - the field as named
         named.append(field)
     return named

@@ -107,7 +107,7 @@ class Record:
         try:
             checked = to_slug(slug)
         except Unfit as unfit:
-            raise ValidationError(f"{cls.__name__}.slug {unfit.expected}; got {slug!r}") from None
+            raise ValidationError(f"{cls.__name__}.slug {unfit.described}; got {slug!r}") from None
         if checked is None:
             raise ValidationError(f"{cls.__name__}.slug is required; got {slug!r}")
         return id_for(cls.kind, cls.id_prefix, checked)

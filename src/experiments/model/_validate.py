@@ -33,7 +33,7 @@ def checked_name(value: object, what: str) -> str | None:
     try:
         return to_optional_name(value)  # type: ignore[arg-type]
     except Unfit as unfit:
-        raise ValidationError(f"{what} {unfit.expected}; got {shorten(value)}") from None
+        raise ValidationError(f"{what} {unfit.described}; got {shorten(value)}") from None
 
 
 # --- text ----------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def to_refs(value: Iterable[Any]) -> tuple[str, ...]:
         try:
             ref = to_ref(item)
         except Unfit as unfit:
-            raise Unfit(f"holds {shorten(item)}, which {unfit.expected}") from None
+            raise Unfit(f"holds {shorten(item)}, which {unfit.described}") from None
         if ref not in result:
             result.append(ref)
     return tuple(result)
@@ -170,8 +170,8 @@ def to_slug(value: str | None) -> str | None:
         raise Unfit("must be text", type_error=True)
     if len(given) > 100 or not SLUG_PATTERN.fullmatch(given):  # noqa: PLR2004 - slug limit
         raise Unfit(
-            "must be a slug of lowercase letters, digits and single hyphens (at most 100), "
-            f"e.g. {slugify(given) or 'art-for-families'!r}"
+            "must be a slug of lowercase letters, digits and single hyphens (at most 100)",
+            example=repr(slugify(given) or "art-for-families"),
         )
     return given
 

@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 import pendulum
 
-from experiments.model._time import days_between
+from experiments.model._time import days_between, instant
 from experiments.model.hypothesis import Criterion, HypothesisStatus
 from experiments.model.lifecycle import ExperimentStatus, Outcome
 
 if TYPE_CHECKING:
+    from experiments.model.consent import Consent
     from experiments.model.experiment import Decision
     from experiments.model.prototype import Fidelity
 
@@ -35,6 +36,8 @@ __all__ = [
     "awaits_decision",
     "behind_schedule",
     "concluded_without_learning",
+    "consent_in_force",
+    "consent_withdrawn",
     "counts",
     "criterion_met",
     "days_covered",
@@ -49,6 +52,7 @@ __all__ = [
     "overdue_days",
     "polished_first",
     "reached",
+    "retention_passed",
     "status_at",
     "step_overdue_days",
     "time_box_end",
@@ -377,3 +381,32 @@ def _before(first: pendulum.DateTime, second: pendulum.DateTime) -> bool:
     # As instants: two times of one zone compare by wall clock, which goes wrong in the
     # hour the clocks pass twice.
     return first.astimezone(pendulum.UTC) < second.astimezone(pendulum.UTC)
+
+
+def consent_in_force(consent: Consent | None, at: pendulum.DateTime) -> bool:
+    """Whether a consent was given by ``at`` and not withdrawn by then."""
+    if consent is None or instant(consent.given_at) > instant(at):
+        return False
+    withdrawn = consent.withdrawn_at
+    return withdrawn is None or instant(withdrawn) > instant(at)
+
+
+def consent_withdrawn(consent: Consent | None, at: pendulum.DateTime) -> bool:
+    """Whether a consent was withdrawn by ``at``."""
+    withdrawn = None if consent is None else consent.withdrawn_at
+    return withdrawn is not None and instant(withdrawn) <= instant(at)
+
+
+def retention_passed(
+    recorded_at: pendulum.DateTime, retention: pendulum.Duration | None, at: pendulum.DateTime
+) -> bool:
+    """Whether data recorded at ``recorded_at`` is past its retention period at ``at``.
+
+    The period runs from when the person was first recorded, on that moment's calendar
+    (:func:`after`); a period that ends after the year 9999 never passes, and no period
+    means no limit.
+    """
+    if retention is None:
+        return False
+    end = after(recorded_at, retention)
+    return end is not None and instant(end) <= instant(at)

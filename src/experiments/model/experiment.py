@@ -149,7 +149,7 @@ class Experiment(Record):
         try:
             return now() if at is None else to_datetime(at)
         except Unfit as unfit:
-            raise ValidationError(f"Experiment.{field} {unfit.expected}; got {at!r}") from None
+            raise ValidationError(f"Experiment.{field} {unfit.described}; got {at!r}") from None
 
     def _next(self, by: str | None, **changes: Any) -> Experiment:
         if by is not None:

@@ -6,19 +6,22 @@ import enum
 import hashlib
 import re
 from collections.abc import Iterable
-from typing import ClassVar, Final, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
 import attrs
+import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._fields import Unfit, named_errors
 from experiments.model._record import Record
+from experiments.model._time import duration_key, parse_duration
 from experiments.model._validate import (
     to_enum,
     to_flag,
     to_optional_name,
     to_ref,
 )
+from experiments.model.consent import Consent, to_optional_consent
 
 __all__ = [
     "PERSONAL_FIELDS",
@@ -31,6 +34,9 @@ __all__ = [
     "is_external_role",
     "role_words",
 ]
+
+#: What ``repr`` and ``str`` show instead of a pseudonymous participant's personal field.
+MASK: Final = "<pseudonymous>"
 
 
 class Role(enum.StrEnum):
@@ -79,7 +85,11 @@ class Involvement(enum.StrEnum):
         return _DEPTH[self]
 
 
-#: What names a person: never shown of a pseudonymous participant (null in JSON and SQL).
+#: A participant's fields that can tell who they are.  They are never shown for a
+#: pseudonymous participant (``repr``, errors, logs, command output and its JSON, reports,
+#: the SQL views and DataFrames give null), a query may not filter, order or group on
+#: them where a pseudonymous participant could match, ``experiments export --redact``
+#: leaves them out, and erasure removes them.
 PERSONAL_FIELDS: Final = ("name", "slug")
 
 _PARTICIPANT_ID: Final = re.compile(r"par_[0-9a-f]{32}")
@@ -99,6 +109,15 @@ def _to_involvement(value: Involvement | str) -> Involvement:
     return to_enum(Involvement, value)
 
 
+def _to_optional_duration(value: pendulum.Duration | str | None) -> pendulum.Duration | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except (ValueError, TypeError) as exc:
+        raise Unfit.of(exc) from None
+
+
 def is_external_role(role: Role) -> bool:
     """Whether people of ``role`` come from outside the organisation unless said otherwise.
 
@@ -114,12 +133,15 @@ def _external_by_role(self: Participant) -> bool:
     return is_external_role(self.role)
 
 
-@attrs.frozen(kw_only=True, field_transformer=named_errors)
+@attrs.frozen(kw_only=True, field_transformer=named_errors, repr=False)
 class Participant(Record):
     """A person or group that takes part: a citizen, a frontline employee, an association.
 
     ``name`` is optional and the library works fully without it; a ``pseudonymous``
-    participant is counted everywhere but never shown by name.
+    participant is counted everywhere but never shown by name.  ``consent`` is what they
+    agreed to (see :class:`~experiments.Consent`); ``retention`` how long their personal
+    data may be kept after they were recorded (an ISO 8601 duration such as ``P2Y``),
+    after which ``experiments erase --due`` erases them.
 
     Its id is generated, or derived from its slug, and never chosen by hand: other
     records (learnings, measurements, sprints) keep participant ids in their history,
@@ -128,6 +150,7 @@ class Participant(Record):
 
     kind: ClassVar[str] = "participant"
     id_prefix: ClassVar[str] = "par"
+    personal_fields: ClassVar[tuple[str, ...]] = PERSONAL_FIELDS
 
     role: Role = attrs.field(converter=_to_role)
     external: bool = attrs.field(
@@ -137,6 +160,10 @@ class Participant(Record):
     department: str | None = attrs.field(default=None, converter=to_optional_name)
     name: str | None = attrs.field(default=None, converter=to_optional_name)
     pseudonymous: bool = attrs.field(default=False, converter=to_flag)
+    consent: Consent | None = attrs.field(default=None, converter=to_optional_consent)
+    retention: pendulum.Duration | None = attrs.field(
+        default=None, converter=_to_optional_duration, eq=duration_key
+    )
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -146,6 +173,38 @@ class Participant(Record):
                 "generated, or derived from its slug (give slug= instead), so that the "
                 "records that mention them never hold a name"
             )
+
+    def __repr__(self) -> str:
+        """The fields as attrs shows them, personal ones masked if pseudonymous.
+
+        A repr reaches tracebacks, log records and debuggers: it must not carry the name
+        that is to stay hidden.
+        """
+        shown = []
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            masked = self.hides(field.name) and value is not None
+            shown.append(f"{field.name}={MASK if masked else repr(value)}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    def hides(self, field: str) -> bool:
+        """Whether ``field`` is never shown: a personal field of a pseudonymous participant.
+
+        The one rule every output follows: ``repr``, command output, the SQL views (its
+        SQL form) and DataFrames give the field as null or masked.
+        """
+        return self.pseudonymous and field in PERSONAL_FIELDS
+
+    def redacted(self) -> Participant:
+        """This version with its personal fields (``personal_fields``) left out.
+
+        What an export for sharing holds (``experiments export --redact``): counted,
+        with role, department and stances, but not named.
+        """
+        unnamed: dict[str, Any] = dict.fromkeys(PERSONAL_FIELDS)
+        return attrs.evolve(self, **unnamed)
 
     @property
     def display_name(self) -> str:
@@ -158,8 +217,13 @@ class Participant(Record):
         if self.name and not self.pseudonymous:
             return self.name
         if self.pseudonymous:
-            return f"{self.role.value} {hashlib.sha256(self.id.encode()).hexdigest()[:6]}"
+            return self.anonymous_name
         return f"{self.role.value} {self.id[-6:]}"
+
+    @property
+    def anonymous_name(self) -> str:
+        """The role and six characters of a digest of the id, which stand for the name."""
+        return f"{self.role.value} {hashlib.sha256(self.id.encode()).hexdigest()[:6]}"
 
     @property
     def frontline(self) -> bool:

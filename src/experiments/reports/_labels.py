@@ -160,6 +160,7 @@ MOVES: Final = (
     N_("brave move", "Find and magnify what works"),
     N_("brave move", "Start from the organisation's template"),
     N_("brave move", "Build shared mental models"),
+    N_("brave move", "Respect the people let in"),
 )
 
 
@@ -199,6 +200,18 @@ CHECKS: Final = (
     N_("check", "A workshop action not done by its due date."),
     N_("check", "A term the scope uses that nobody has defined."),
     N_("check", "A term departments define differently, with no definition agreed."),
+    N_(
+        "check",
+        "An external participant taking part without recorded consent, where the programme "
+        "requires it (option external, off by default).",
+    ),
+    N_("check", "A participant who withdrew their consent and is not erased."),
+    N_(
+        "check",
+        "A participant whose consent is for another purpose than an experiment they take "
+        "part in (its slug or id, an objective's, or one of its tags).",
+    ),
+    N_("check", "A participant kept past their retention period and not erased."),
 )
 
 

@@ -106,13 +106,19 @@ def _open(backend: BackendInfo, url: StoreURL, plugins: Plugins, create: bool | 
     whose = f"the {url.scheme!r} backend of the plugin {backend.plugin!r}"
     try:
         store: object = backend.factory(url, plugins=plugins, create=create)
-    except ExperimentsError:
-        raise
-    except Exception as exc:
-        raise PluginError(
-            f"{whose} failed to open {url.redacted}: {type(exc).__name__}: {exc}; "
+    except ExperimentsError as exc:
+        masked = url.mask(str(exc))
+        if masked == str(exc):
+            raise
+        raise _retold(exc, masked) from None  # not chained: its text held a secret
+    except Exception as exc:  # noqa: BLE001 - any failure of a plugin becomes a PluginError
+        masked = url.mask(str(exc))
+        error = PluginError(
+            f"{whose} failed to open {url.redacted}: {type(exc).__name__}: {masked}; "
             "report this to the plugin's authors"
-        ) from exc
+        )
+        # An error whose text held a secret is not chained: a traceback would print it.
+        raise error from (exc if masked == str(exc) else None)
     if not isinstance(store, Store):
         raise PluginError(
             f"{whose} gave {type(store).__name__}, not a Store, for {url.redacted}; report "
@@ -125,9 +131,14 @@ def named_by_environment(exc: ExperimentsError) -> ExperimentsError:
     """``exc`` saying that the store URL came from ``EXPERIMENTS_STORE`` (once)."""
     if STORE_ENV in str(exc):
         return exc
+    return _retold(exc, f"{exc} (the store URL came from the {STORE_ENV} environment variable)")
+
+
+def _retold(exc: ExperimentsError, text: str) -> ExperimentsError:
+    """``exc`` as an error of its class saying ``text``, with its cause."""
     try:
-        named = type(exc)(f"{exc} (the store URL came from the {STORE_ENV} environment variable)")
+        told = type(exc)(text)
     except TypeError:  # an error class of a plugin's that takes other arguments
         return exc
-    named.__cause__ = exc.__cause__
-    return named
+    told.__cause__ = exc.__cause__
+    return told

@@ -12,6 +12,7 @@ from experiments.events import (
     LearningRecorded,
     MeasurementRecorded,
     ObjectPurged,
+    ObjectRewritten,
     ObjectSaved,
 )
 from experiments.model import Decision, Experiment, ExperimentStatus, Learning, Measurement
@@ -38,7 +39,7 @@ def events_of(
     without one in the same write.  An import, and a create-if-absent that found the
     record already there, make no events: they changed no history.
     """
-    from experiments.stores.changes import Purge, Put  # noqa: PLC0415 - keeps this module light to import
+    from experiments.stores.changes import Purge, Put, Rewrite  # noqa: PLC0415 - keeps this module light to import
 
     decisions = {
         r.experiment: r
@@ -50,6 +51,9 @@ def events_of(
             if result is not None:
                 yield ObjectPurged(store=store, kind=result, id=change.id)
             continue
+        if isinstance(change, Rewrite):
+            yield ObjectRewritten(store=store, kind=change.versions[-1][0].kind, id=change.id)
+            continue
         if not isinstance(change, Put) or result is not change.record:
             continue
         record = change.record
@@ -60,10 +64,26 @@ def events_of(
             yield MeasurementRecorded(store=store, measurement=record)
         elif isinstance(record, Experiment) and index in priors:
             before = priors[index] or ExperimentStatus.PLANNED
-            for move in reachable(before).get(record.status, ()):
-                event = MOVE_EVENTS[move]
-                if event is ExperimentDecided:
-                    decision = decisions.get(record.id) or latest_decision(record.id)
-                    yield ExperimentDecided(store=store, experiment=record, decision=decision)
-                else:
-                    yield event(store=store, experiment=record)
+            decided = decisions.get(record.id)
+            yield from _moves(store, record, before, decided, latest_decision)
+
+
+def _moves(
+    store: Store,
+    record: Experiment,
+    before: ExperimentStatus,
+    decided: Decision | None,
+    latest_decision: Callable[[str], Decision | None],
+) -> Iterator[Event]:
+    """The events of an experiment's moves from ``before`` to its status now, in order.
+
+    ``decided`` is the decision saved in the same write, if any; else the latest one is
+    looked up, only if the experiment was decided.
+    """
+    for move in reachable(before).get(record.status, ()):
+        event = MOVE_EVENTS[move]
+        if event is ExperimentDecided:
+            decision = decided or latest_decision(record.id)
+            yield ExperimentDecided(store=store, experiment=record, decision=decision)
+        else:
+            yield event(store=store, experiment=record)

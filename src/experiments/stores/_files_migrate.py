@@ -1,6 +1,6 @@
 """Bringing a files store written in an older format up to date, once.
 
-Format 2 writes times in RFC 3339 with their offset (record schema 3), where format 1
+Format 2 writes times in RFC 3339 with their offset (record schema 5 and later), where format 1
 wrote UTC text with the zone in brackets, and keeps each record's current version in
 ``current.json``, edited in place, where format 1 had only a file per revision.
 :func:`migrate` rewrites every version file that still holds the old form, each one

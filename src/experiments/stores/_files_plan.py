@@ -29,6 +29,7 @@ from experiments.stores.changes import (
     ImportVersion,
     Purge,
     Put,
+    Rewrite,
     conflict,
     import_conflict,
     other_kind,
@@ -48,6 +49,7 @@ class Plan:
     results: list[Any] = attrs.Factory(list)
     create: dict[tuple[str, int], bytes] = attrs.Factory(dict)
     purge: list[str] = attrs.Factory(list)
+    rewrite: dict[tuple[str, int], bytes] = attrs.Factory(dict)
 
 
 def make_plan(reader: Reader, records: int, changes: Iterable[Change]) -> Plan:
@@ -60,6 +62,8 @@ def make_plan(reader: Reader, records: int, changes: Iterable[Change]) -> Plan:
             planner.purge(change)
         elif isinstance(change, ImportVersion):
             planner.import_version(change)
+        elif isinstance(change, Rewrite):
+            planner.rewrite(change)
         else:  # pragma: no cover - Change admits nothing else
             raise TypeError(change)
     return planner.plan
@@ -163,3 +167,23 @@ class _Planner:
             return
         self.add(record, content)
         self.plan.results.append(True)
+
+    def rewrite(self, change: Rewrite) -> None:
+        """Plan new content for every stored version of a record (an erasure)."""
+        self.refuse_reuse(change.id)
+        stored_versions = self.versions(change.id)
+        stored = max(stored_versions, default=0)
+        record = change.versions[-1][0]
+        if stored != change.expected:
+            raise conflict(record, change.expected, stored)
+        given = sorted(r.revision for r, _ in change.versions)
+        if given != sorted(stored_versions) or any(c is not None for c in stored_versions.values()):
+            raise StoreError(
+                f"{record.label()}: an erasure rewrites every stored version and only those, "
+                "in a batch of its own; nothing was written"
+            )
+        for version, data in change.versions:
+            content = dumps(data)
+            stored_versions[version.revision] = content
+            self.plan.rewrite[change.id, version.revision] = content
+        self.plan.results.append(None)

@@ -24,7 +24,7 @@ from experiments.model._validate import ID_PATTERN
 from experiments.serialization import SCHEMA_VERSION
 from experiments.stores import _atomic
 from experiments.stores._filenames import encode_id, is_temporary, revision_of, version_name
-from experiments.stores._files_journal import View, read_journal
+from experiments.stores._files_journal import View, read_journal, staged_name
 from experiments.stores._files_layout import (
     CURRENT,
     JOURNAL,
@@ -47,8 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Listing", "Reader", "parse_version"]
 
-#: (id, directory name, visible revisions and the file each was in) of each record.
-Listing = list[tuple[str, str, dict[int, str]]]
+#: (id, directory name, visible revisions and the file each was in, revisions read from
+#: where a committed erasure staged them) of each record.
+Listing = list[tuple[str, str, dict[int, str], frozenset[int]]]
 
 
 class Reader:
@@ -83,6 +84,8 @@ class Reader:
         current = self._current(fd, name)
         if current is not None and (name, current["revision"]) not in view.hidden:
             files[current["revision"]] = CURRENT
+            if (name, current["revision"]) in view.rewritten:
+                current = self.read(fd, name, current["revision"], current_first=True, staged=True)
         else:
             current = None
         return dict(sorted(files.items())), current
@@ -92,7 +95,13 @@ class Reader:
         return list(self.found(fd, name, view)[0])
 
     def read(
-        self, fd: int, name: str, revision: int, *, current_first: bool = False
+        self,
+        fd: int,
+        name: str,
+        revision: int,
+        *,
+        current_first: bool = False,
+        staged: bool = False,
     ) -> dict[str, Any]:
         """A version's data; StoreError naming the file if it cannot be read.
 
@@ -101,7 +110,15 @@ class Reader:
         listed.  A save keeps the current version in the history before it replaces
         it, so a version not found in one place is looked for in the other, and in the
         first again.  FileNotFoundError if the record has no such version any more.
+
+        ``staged``: a committed erasure replaces this version, and its new content is
+        read from where it was staged until it is renamed in place.
         """
+        if staged:
+            try:
+                return self._parse(fd, name, staged_name(revision), revision)
+            except FileNotFoundError:
+                pass  # renamed in place already
         places = [CURRENT, version_name(revision)] * 2
         for entry in places[0:3] if current_first else places[1:4]:
             if entry == CURRENT:
@@ -145,7 +162,9 @@ class Reader:
             try:
                 files, current = self.found(fd, name, view)
                 return [
-                    current if files[r] == CURRENT and current else self.read(fd, name, r)
+                    current
+                    if files[r] == CURRENT and current
+                    else self.read(fd, name, r, staged=(name, r) in view.rewritten)
                     for r in _chosen(list(files), every=every)
                 ]
             finally:
@@ -159,7 +178,7 @@ class Reader:
 
     def count_versions(self) -> int:
         """How many versions :meth:`scan` yields with ``every``, from the file names alone."""
-        return sum(len(revisions) for _, _, revisions in self._listing())
+        return sum(len(files) for _, _, files, _ in self._listing())
 
     def _listing(self) -> Listing:
         """(id, directory name, visible revisions) of every record, by id, as of now."""
@@ -181,7 +200,8 @@ class Reader:
                 finally:
                     os.close(fd)
                 if files and record_id is not None:
-                    listed.append((record_id, name, files))
+                    staged = frozenset(r for r in files if (name, r) in view.rewritten)
+                    listed.append((record_id, name, files, staged))
         listed.sort(key=lambda item: item[0])
         return listed
 
@@ -193,7 +213,7 @@ class Reader:
             with self.directory.open_dirs() as dirs:
                 if dirs.records is None:
                     return
-                for _, name, files in listed:
+                for _, name, files, staged in listed:
                     self.directory.check_open()
                     try:
                         fd = _atomic.open_directory(name, dirs.records)
@@ -203,7 +223,11 @@ class Reader:
                         for revision in _chosen(list(files), every=every):
                             try:
                                 data = self.read(
-                                    fd, name, revision, current_first=files[revision] == CURRENT
+                                    fd,
+                                    name,
+                                    revision,
+                                    current_first=files[revision] == CURRENT,
+                                    staged=revision in staged,
                                 )
                             except FileNotFoundError:
                                 break  # purged since the listing
@@ -315,16 +339,39 @@ class Reader:
             )
         if (name, revision) in view.hidden or name in view.gone:
             return None
-        try:
-            data = parse_version(_atomic.read_bytes(entry, fd), name, revision)
-        except _atomic.LinkError as exc:
-            problem = f"{exc.strerror}, which the store never follows: {RESTORE}"
-            return Damage(str(path), problem, record_id)
-        except Unreadable as exc:
-            return Damage(str(path), f"{exc}; {RESTORE}", record_id)
-        except OSError as exc:
-            return Damage(str(path), _cannot_read(exc), record_id)
-        return None if (name, data["revision"]) in view.hidden else data
+        found = _checked(fd, name, entry, revision, path, record_id)
+        if isinstance(found, Damage):
+            return found
+        staged = staged_name(found["revision"])
+        if (name, found["revision"]) in view.rewritten and _present(staged, fd):
+            found = _checked(fd, name, staged, found["revision"], path.with_name(staged), record_id)
+            if isinstance(found, Damage):
+                return found
+        return None if (name, found["revision"]) in view.hidden else found
+
+
+def _checked(
+    fd: int, name: str, entry: str, revision: int | None, path: Path, record_id: str | None
+) -> Damage | dict[str, Any]:
+    """The data of the version file ``entry``, or the damage it is."""
+    try:
+        return parse_version(_atomic.read_bytes(entry, fd), name, revision)
+    except _atomic.LinkError as exc:
+        problem = f"{exc.strerror}, which the store never follows: {RESTORE}"
+        return Damage(str(path), problem, record_id)
+    except Unreadable as exc:
+        return Damage(str(path), f"{exc}; {RESTORE}", record_id)
+    except OSError as exc:
+        return Damage(str(path), _cannot_read(exc), record_id)
+
+
+def _present(entry: str, fd: int) -> bool:
+    """Whether the directory ``fd`` holds ``entry`` (a committed erasure's staged file)."""
+    try:
+        os.stat(entry, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _against_current(

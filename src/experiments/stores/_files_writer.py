@@ -23,9 +23,11 @@ from experiments.stores._filenames import encode_id
 from experiments.stores._files_journal import (
     Journal,
     digest,
+    finish_rewrite,
     read_journal,
     recover,
     remove_records,
+    staged_name,
     sweep,
     undo,
 )
@@ -95,18 +97,20 @@ class Writer:
         """
         assert dirs.records is not None
         created = tuple((i, r, digest(c)) for (i, r), c in plan.create.items())
-        if not plan.purge and len(plan.create) <= 1:
+        if not plan.purge and not plan.rewrite and len(plan.create) <= 1:
             if plan.create:
                 self._write_one(dirs.records, plan.create, created)
             return
         purges = tuple(plan.purge)
-        pending = Journal("pending", created, purges)
+        rewrites = tuple((i, r, digest(c)) for (i, r), c in plan.rewrite.items())
+        pending = Journal("pending", created, purges, rewrites)
         try:
-            if created:
+            if created or rewrites:
                 _atomic.replace(JOURNAL, pending.to_bytes(), dirs.root)
                 self._create_versions(dirs.records, plan.create)
-            if purges:
-                journal = Journal("committed", created, purges)
+                self._stage_rewrites(dirs.records, plan.rewrite)
+            if purges or rewrites:
+                journal = Journal("committed", created, purges, rewrites)
                 _atomic.replace(JOURNAL, journal.to_bytes(), dirs.root)
             else:
                 os.unlink(JOURNAL, dir_fd=dirs.root)
@@ -114,8 +118,8 @@ class Writer:
         except BaseException as exc:
             self._take_back(dirs, pending, exc, plan)
             raise
-        if purges:
-            self._finish_purge(dirs, purges)
+        if purges or rewrites:
+            self._finish_purge(dirs, purges, rewrites)
 
     def _take_back(self, dirs: Dirs, pending: Journal, exc: BaseException, plan: Plan) -> None:
         """Undo a batch that failed before its commit was on disk; raise if that fails too.
@@ -148,15 +152,32 @@ class Writer:
                 "is undone when the store is next opened or written"
             ) from exc
 
-    def _finish_purge(self, dirs: Dirs, purges: tuple[str, ...]) -> None:
-        """Remove what a committed purge took; what fails is finished on the next open or write.
+    def _stage_rewrites(self, records: int, rewrite: Mapping[tuple[str, int], bytes]) -> None:
+        """Write an erasure's new versions beside the old ones, flushed, not yet in place."""
+        for (record_id, revision), content in rewrite.items():
+            fd = self.directory.record_dir(records, encode_id(record_id))
+            if fd is None:
+                raise StoreError(f"record {record_id!r} vanished while it was being erased")
+            try:
+                _atomic.replace(staged_name(revision), content, fd)
+            finally:
+                os.close(fd)
 
-        A failure is tried once more at once (a passing fault), then left to the roll
-        forward and logged.
+    def _finish_purge(
+        self,
+        dirs: Dirs,
+        purges: tuple[str, ...],
+        rewrites: tuple[tuple[str, int, str], ...] = (),
+    ) -> None:
+        """Finish a committed batch: staged versions renamed in place, purged ones removed.
+
+        What fails is finished on the next open or write.  A failure is tried once more
+        at once (a passing fault), then left to the roll forward and logged.
         """
         assert dirs.records is not None
         for attempt in range(2):
             try:
+                finish_rewrite(dirs.records, rewrites)
                 remove_records(dirs.records, purges)
                 with contextlib.suppress(FileNotFoundError):  # removed by the first attempt
                     os.unlink(JOURNAL, dir_fd=dirs.root)
@@ -168,17 +189,22 @@ class Writer:
             else:
                 return
         _log.warning(
-            "%s: the purge of %s is committed and hidden from every reader, but removing "
-            "its files failed (%s); they are removed when the store is next opened or "
+            "%s: the purge or erasure of %s is committed, but removing or replacing "
+            "its files failed (%s); that is finished when the store is next opened or "
             "written",
             self.directory.where(),
-            ", ".join(purges),
+            ", ".join([*purges, *dict.fromkeys(i for i, _, _ in rewrites)]),
             _reason(failure),
         )
 
     def _uncertain(self, plan: Plan, exc: BaseException, failed: OSError) -> str:
         """The message for a write that failed where it cannot tell what is stored."""
-        ids = [repr(i) for i in dict.fromkeys([i for i, _ in plan.create] + plan.purge)]
+        ids = [
+            repr(i)
+            for i in dict.fromkeys(
+                [i for i, _ in plan.create] + plan.purge + [i for i, _ in plan.rewrite]
+            )
+        ]
         shown = ", ".join(ids[:_NAMED]) + (", ..." if len(ids) > _NAMED else "")
         return (
             f"{self.directory.where()}: a write failed ({_reason(exc)}) after it had begun to "

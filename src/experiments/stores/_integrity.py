@@ -61,4 +61,5 @@ def verify(store: Backend) -> list[Damage]:
     for history in histories.values():
         history.sort(key=lambda r: r.revision)
     damage += history_damage(histories, current.values())
-    return damage
+    mask = store.url.mask  # a driver's or a plugin's text may quote the URL's password
+    return [Damage(mask(d.location), mask(d.problem), d.id) for d in damage]

@@ -19,6 +19,7 @@ from psycopg import IsolationLevel
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from experiments.errors import ConflictError, ExperimentsError, StoreError, StoreURLError
+from experiments.stores.url import mask_secrets
 
 if TYPE_CHECKING:
     from experiments.stores.postgres import PostgresStore
@@ -26,10 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTENDED",
-    "HIDDEN",
     "MIN_SERVER",
     "OPTIONS",
-    "WHOLE_SECRET",
     "Pool",
     "Settings",
     "configure",
@@ -47,10 +46,6 @@ __all__ = [
 OPTIONS: Final = frozenset({"schema", "pool_min", "pool_max", "pool_timeout"})
 SCHEMA_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_$-]{0,62}")
 MIN_SERVER: Final = 120000
-SECRET_PARAMS: Final = frozenset({"password", "passwd", "pass", "secret", "token", "sslpassword"})
-HIDDEN: Final = "***"
-#: A secret at least this long is masked wherever it stands in a message.
-WHOLE_SECRET: Final = 4
 #: SQLSTATEs of a connection that went away mid-way: class 08, and an administrator
 #: or the server shutting the session down.
 LOST: Final = frozenset({"57P01", "57P02", "57P03"})
@@ -86,11 +81,6 @@ def settings(url: StoreURL) -> Settings:
     pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     ours = {k: v for k, v in pairs if k in OPTIONS}
     theirs = [(k, v) for k, v in pairs if k not in OPTIONS]
-    secrets = {v for k, v in pairs if k.lower() in SECRET_PARAMS}
-    secrets.update(urllib.parse.quote(s, safe="") for s in list(secrets))
-    if parts.password:
-        secrets.add(parts.password)
-        secrets.add(urllib.parse.unquote(parts.password))
     # Spelled out: urlunsplit() would drop the // of a URL without a host (a socket).
     query = urllib.parse.urlencode(theirs)
     conninfo = f"postgresql://{parts.netloc}{parts.path}" + (f"?{query}" if query else "")
@@ -123,7 +113,7 @@ def settings(url: StoreURL) -> Settings:
     return Settings(
         conninfo=conninfo,
         kwargs=kwargs,
-        secrets=tuple(sorted((s for s in secrets if s), key=len, reverse=True)),
+        secrets=url.secrets,
         schema=schema,
         pool_min=pool_min,
         pool_max=pool_max,
@@ -159,17 +149,8 @@ def lost(exc: Exception) -> bool:
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """Driver text on one line, its lines as sentences, every secret of the URL masked.
-
-    A secret too short to mask wherever it stands (``p`` would blank every ``p`` of
-    the message) is masked where the driver writes a value: after ``=`` or a quote.
-    """
-    for secret in secrets:
-        if len(secret) >= WHOLE_SECRET:
-            text = text.replace(secret, HIDDEN)
-        else:
-            pattern = rf"(?<=[=:'\"]){re.escape(secret)}(?=[\s'\"@&;,]|$)"
-            text = re.sub(pattern, HIDDEN, text)
+    """Driver text on one line, its lines as sentences, every secret of the URL masked."""
+    text = mask_secrets(text, secrets)
     lines = [" ".join(line.split()) for line in text.splitlines()]
     sentences = [line for line in lines if line]
     return " ".join(

@@ -225,13 +225,16 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
         _times_in_rfc3339,
     ),
     _sixth_layout(),
+    # 7: a participant's consent and retention, read from the stored JSON: no column;
+    # the participants view gains them, made afresh after every migration.
+    (),
 )
 
 #: The analyst's views, made afresh after every migration (see ``_views``).
 VIEWS: Final = _views.postgres_views()
 
 #: The views each layout version makes; see ``_sqlite_layout.VIEWS_AS_OF``.
-VIEWS_AS_OF: Final = {6: "c22657405de7ebc2"}
+VIEWS_AS_OF: Final = {6: "c22657405de7ebc2", 7: "d6695250cec0ac86"}
 
 # The query copy:
 #

@@ -94,9 +94,9 @@ def _not_found(store: Store, text: str, cls: type[Record] | None) -> NotFoundErr
 
 def _slugs(store: Store, cls: type[Record]) -> list[str]:
     """The slugs of the live records of ``cls`` a suggestion may name."""
-    group = ["slug", "pseudonymous"] if cls.kind == "participant" else ["slug"]
-    rows = store.aggregate(cls, group_by=group, measures={})
-    return sorted(row["slug"] for row in rows if row["slug"] and not row.get("pseudonymous"))
+    named = "pseudonymous = false" if cls.kind == "participant" else None
+    rows = store.aggregate(cls, group_by=["slug"], measures={}, where=named)
+    return sorted(row["slug"] for row in rows if row["slug"])
 
 
 def resolve_expr(store: Store, kind: str, expr: Expr) -> Expr:

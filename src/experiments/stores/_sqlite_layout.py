@@ -311,6 +311,9 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
         _times_in_rfc3339,
     ),
     _sixth_layout(),
+    # 7: a participant's consent and retention, read from the stored JSON: no column;
+    # the participants view gains them, made afresh after every migration.
+    (),
 )
 
 _LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT) | set(_FOURTH_HOT)
@@ -325,7 +328,7 @@ VIEWS: Final = _views.sqlite_views(frozenset(HOT))
 #: views: add the next layout version (a migration, with no statement if the fields need
 #: no column) and its entry here, so that every store migrated to it gets the new views.
 #: ``tests/test_sql_views.py`` fails while the latest version has no entry for them.
-VIEWS_AS_OF: Final = {6: "51b19ec22d45e7f4"}
+VIEWS_AS_OF: Final = {6: "51b19ec22d45e7f4", 7: "5a3a1f8c48e1f617"}
 
 
 class KindSQL(NamedTuple):

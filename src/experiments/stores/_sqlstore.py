@@ -23,7 +23,15 @@ from experiments.query import BoundExpr, BoundMeasure, FieldInfo, Order
 from experiments.stores import _sql
 from experiments.stores.backend import Capability
 from experiments.stores.base import Store
-from experiments.stores.changes import Change, ImportVersion, Purge, Put, conflict, other_kind
+from experiments.stores.changes import (
+    Change,
+    ImportVersion,
+    Purge,
+    Put,
+    Rewrite,
+    conflict,
+    other_kind,
+)
 
 __all__ = ["Converter", "SQLStore", "record_head", "refused_update"]
 
@@ -58,6 +66,7 @@ class SQLStore(Store, Generic[Tx]):
             Capability.THREADSAFE,
             Capability.QUERY_PUSHDOWN,
             Capability.AGGREGATION_PUSHDOWN,
+            Capability.ERASURE,
         }
     )
     dialect: ClassVar[_sql.Dialect]
@@ -90,12 +99,29 @@ class SQLStore(Store, Generic[Tx]):
         """Insert an exported version as it was; False when it was already there."""
 
     @abc.abstractmethod
+    def _current_revision(self, tx: Tx, record_id: str) -> int | None:
+        """The stored current revision of ``record_id``, locked for this transaction."""
+
+    @abc.abstractmethod
     def _read(self, doing: str, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         """The rows a query reads, streamed.
 
         Fails at once, not at the first row, when the store is closed or does not
         exist; ``doing`` names the read in error messages.
         """
+
+    def _rewrite(self, tx: Tx, change: Rewrite) -> None:
+        """Every version of a record replaced: the old rows deleted, the new ones inserted.
+
+        Deleting, not updating, frees the old rows, which each backend then overwrites or
+        vacuums (see the privacy documentation).
+        """
+        stored = self._current_revision(tx, change.id) or 0
+        if stored != change.expected:
+            raise conflict(change.versions[-1][0], change.expected, stored)
+        self._purge(tx, change.id)
+        for record, data in change.versions:
+            self._import(tx, ImportVersion(record, data))
 
     def _apply_changes(self, tx: Tx, changes: Iterable[Change], *, run: int) -> list[Any]:
         """Every change in order, runs of up to ``run`` new records inserted together."""
@@ -116,6 +142,9 @@ class SQLStore(Store, Generic[Tx]):
                 results.append(self._purge(tx, change.id))
             elif isinstance(change, ImportVersion):
                 results.append(self._import(tx, change))
+            elif isinstance(change, Rewrite):
+                self._rewrite(tx, change)
+                results.append(None)
             else:  # pragma: no cover - Change admits nothing else
                 raise TypeError(change)
         if fresh:

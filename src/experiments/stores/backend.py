@@ -6,8 +6,10 @@ release:
 
 ``_commit(changes)``
     Apply a sequence of :class:`~experiments.stores.changes.Put`,
-    :class:`~experiments.stores.changes.Purge` and
-    :class:`~experiments.stores.changes.ImportVersion` changes all-or-nothing, in
+    :class:`~experiments.stores.changes.Purge`,
+    :class:`~experiments.stores.changes.ImportVersion` and (with
+    :attr:`Capability.ERASURE`) :class:`~experiments.stores.changes.Rewrite` changes
+    all-or-nothing, in
     order, in one transaction.  A ``Put`` whose ``expected`` revision is not the stored
     one raises :class:`~experiments.errors.ConflictError` and nothing of the batch is
     written.
@@ -61,6 +63,9 @@ class Capability(enum.StrEnum):
     """Filters and ordering run in the backend's engine."""
     AGGREGATION_PUSHDOWN = "aggregation-pushdown"
     """Grouping and measures run in the backend's engine."""
+    ERASURE = "erasure"
+    """Versions can be rewritten in place (:class:`~experiments.stores.changes.Rewrite`),
+    so that a person can be erased while the counts stay."""
 
 
 class Backend(abc.ABC):
@@ -79,7 +84,9 @@ class Backend(abc.ABC):
         create-if-absent that found the id taken, the record already stored.  A
         :class:`Purge` returns the purged record's kind, or None when no such id was
         stored.  An :class:`ImportVersion` returns True when it added the version and
-        False when the same version was already stored.
+        False when the same version was already stored.  A :class:`Rewrite` returns None,
+        or raises :class:`~experiments.errors.ConflictError` if the record's current
+        revision is not the expected one.
         """
 
     @abc.abstractmethod
@@ -152,6 +159,15 @@ class Backend(abc.ABC):
             yield from self._scan_versions()
         except StoreError as exc:
             yield Damage(self.url.redacted, str(exc))
+
+    def _free_erased(self, *, vacuum: bool) -> str:
+        """Free the space erased data took, as far as the backend can; say what was done.
+
+        Called after an erasure committed.  ``vacuum`` asks for the slow, thorough
+        steps a backend only takes when told (PostgreSQL's ``VACUUM FULL``).
+        """
+        del vacuum
+        return "the backend keeps no copy of the old data it was given"
 
     def exists(self) -> bool:
         """Whether the store exists yet (file stores are created by their first write)."""

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
+import attrs
+
 from experiments._collector import paused
 from experiments.errors import (
     ConflictError,
@@ -24,7 +26,8 @@ from experiments.errors import (
     StoreError,
     ValidationError,
 )
-from experiments.model import KINDS, Decision, ExperimentStatus, Record
+from experiments.model import KINDS, Decision, ExperimentStatus, Participant, Record
+from experiments.model._time import DateTimeLike
 from experiments.model._validate import checked_name, unfit_text
 from experiments.query import (
     BoundExpr,
@@ -39,9 +42,10 @@ from experiments.query import (
     bind_measures,
     combine,
     parse_order,
+    refuse_oracle,
 )
 from experiments.serialization import from_data, to_data
-from experiments.stores import _references
+from experiments.stores import _erasure, _privacy, _references
 from experiments.stores._events import events_of
 from experiments.stores._integrity import verify
 from experiments.stores._results import (
@@ -61,11 +65,13 @@ from experiments.stores.batch import Batch, purge, stamp
 from experiments.stores.changes import (
     Change,
     Damage,
+    ErasureReport,
     ImportReport,
     ImportVersion,
     Purge,
     PurgeReport,
     Put,
+    Rewrite,
     conflict,
     import_conflict,
     missing_store,
@@ -81,11 +87,13 @@ __all__ = [
     "Capability",
     "Change",
     "Damage",
+    "ErasureReport",
     "ImportReport",
     "ImportVersion",
     "Purge",
     "PurgeReport",
     "Put",
+    "Rewrite",
     "Store",
     "conflict",
     "import_conflict",
@@ -369,6 +377,7 @@ class Store(Backend):
         kind_name = kind_name_of(kind)
         bound = bind(kind_name, combine(where, filters))
         orders = parse_order(kind_name, order_by)
+        refuse_oracle(kind_name, bound, (order.field for order in orders))
         check_count("limit", limit)
         check_count("offset", offset)
         if pushdown:
@@ -389,6 +398,7 @@ class Store(Backend):
         self._check_open()
         kind_name = kind_name_of(kind)
         bound = bind(kind_name, combine(where, filters))
+        refuse_oracle(kind_name, bound)
         plan = bind_measures(kind_name, {"n": Count()})
         rows = list(self._grouped(kind_name, bound, [], plan, include_deleted, pushdown=True))
         return int(rows[0]["n"]) if rows else 0
@@ -434,6 +444,13 @@ class Store(Backend):
         bound = bind(kind_name, where)
         groups = bind_group_by(kind_name, group_by)
         plan = bind_measures(kind_name, measures if measures is not None else {"count": Count()})
+        refuse_oracle(
+            kind_name,
+            bound,
+            (name for name, _ in groups),
+            (m.field for m in plan.values() if m.field is not None),
+            (m.by for m in plan.values() if m.by is not None),
+        )
         return kind_name, bound, groups, plan
 
     def aggregate_tuples(
@@ -548,11 +565,67 @@ class Store(Backend):
         self._check_open()
         return purge(self, record)
 
+    def erase(self, participant: Participant | str, *, vacuum: bool = False) -> ErasureReport:
+        """Erase a person from every version in the store, keeping what the roll-up counts.
+
+        Every version of the participant loses its name, slug, consent, retention, tags
+        and metadata, and every version of every other record loses the free text that
+        quotes the name or slug (it reads ``erased citizen`` instead).  What stays is the
+        anonymous remainder: the role, internal or external, the department, whether
+        they took part under a pseudonym, and each participation with its stance and
+        depth, so the roll-up, the checks and the reports give the same figures before
+        and after.  All of it is one transaction; the backend then frees the old data
+        (see :attr:`ErasureReport.freed`), and ``vacuum`` asks PostgreSQL to rewrite its
+        tables at once (``VACUUM FULL`` and ``CHECKPOINT``, which lock the tables).
+
+        Raises:
+            NotFoundError: no participant has that id.
+            StoreError: the backend cannot rewrite history (no
+                :attr:`Capability.ERASURE`).
+            ConflictError: other writers kept changing the records to rewrite; nothing
+                was erased, try again.
+        """
+        self._check_open()
+        return _erasure.erase(self, participant, vacuum=vacuum)
+
+    def due_for_erasure(self, at: DateTimeLike | None = None) -> list[Participant]:
+        """The participants to erase at ``at`` (default now), as :meth:`erase_due` would.
+
+        Those whose consent was withdrawn by then, and those past their retention
+        period (counted from when they were first recorded); not those already erased.
+        """
+        self._check_open()
+        return _erasure.due(self, at)
+
+    def erase_due(
+        self, at: DateTimeLike | None = None, *, vacuum: bool = False
+    ) -> list[ErasureReport]:
+        """Erase everyone :meth:`due_for_erasure` lists, one :meth:`erase` each.
+
+        Each erasure is its own transaction: one that fails leaves those before it
+        erased and raises; run it again to erase the rest.
+        """
+        people = self.due_for_erasure(at)
+        reports = [_erasure.erase(self, person) for person in people]
+        if vacuum and reports:
+            freed = self._free_erased(vacuum=True)
+            reports[-1] = attrs.evolve(reports[-1], freed=freed)
+        return reports
+
     # --- export and import ----------------------------------------------------------
 
-    def export(self) -> Iterator[Record]:
-        """Every version of every record, by id and revision: a lossless copy."""
+    def export(self, *, redact: bool = False) -> Iterator[Record]:
+        """Every version of every record, by id and revision: a lossless copy.
+
+        With ``redact`` every participant's personal fields (name, slug) are left out of
+        every version, and free text that quotes a participant's name (an observation, a
+        facilitator) has it replaced by the role and a digest that stands for the person:
+        for sharing the programme with someone who must not know who took part.  Such an
+        export is no backup.
+        """
         self._check_open()
+        if redact:
+            return _privacy.redacted_export(self)
         return (self._decode(data) for data in self._scan_versions())
 
     def count_versions(self) -> int:

@@ -18,16 +18,19 @@ def _memory(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
     from experiments.stores.memory import MemoryStore  # noqa: PLC0415 - loaded when used
 
     del create  # a memory store always exists
+    url.refuse_credentials("memory")
     return MemoryStore(url, plugins=plugins)
 
 
 def _sqlite(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
     from experiments.stores.sqlite import SQLiteStore  # noqa: PLC0415 - loaded when used
 
+    url.refuse_credentials("sqlite")
     return SQLiteStore(url, plugins=plugins, create=create)
 
 
 def _files(url: StoreURL, *, plugins: Plugins, create: bool | None) -> Store:
+    url.refuse_credentials("files")
     try:
         from experiments.stores.files import FileStore  # noqa: PLC0415 - loaded when used
     except ModuleNotFoundError as exc:

@@ -18,11 +18,13 @@ from experiments.model import Record
 __all__ = [
     "Change",
     "Damage",
+    "ErasureReport",
     "ImportReport",
     "ImportVersion",
     "Purge",
     "PurgeReport",
     "Put",
+    "Rewrite",
     "conflict",
     "import_conflict",
     "missing_store",
@@ -64,7 +66,22 @@ class ImportVersion:
     data: Mapping[str, Any]
 
 
-Change = Put | Purge | ImportVersion
+@attrs.frozen
+class Rewrite:
+    """Replace every version of the record ``id`` in place: same revisions, new data.
+
+    Only erasure rewrites history.  ``expected`` is the revision that must be current,
+    as for a :class:`Put`; ``versions`` are every version, oldest first, as
+    ``(record, data)`` pairs.  The old data must be gone from the store afterwards,
+    not merely hidden.
+    """
+
+    id: str
+    expected: int
+    versions: tuple[tuple[Record, Mapping[str, Any]], ...]
+
+
+Change = Put | Purge | ImportVersion | Rewrite
 
 
 @attrs.frozen
@@ -99,6 +116,35 @@ class PurgeReport:
     purged: tuple[str, ...]
     unlinked: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ErasureReport:
+    """What an erasure took out, what it kept so that the counts stay, and where.
+
+    ``participant`` is the id of the anonymous remainder; ``removed`` and ``kept``
+    name the fields; ``versions`` counts the participant's versions rewritten;
+    ``quoted_in`` lists the other records whose free text quoted the person and was
+    rewritten (every version); ``freed`` says what the backend did with the space the
+    old data took; ``warnings`` what went wrong after the erasure was committed (it
+    stands), such as records that came to quote the person while it ran.
+    """
+
+    participant: str
+    removed: tuple[str, ...]
+    kept: tuple[str, ...]
+    versions: int
+    quoted_in: tuple[str, ...]
+    freed: str
+    warnings: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        removed = ", ".join(self.removed) or "nothing (no personal field was set)"
+        quoted = f"; the quotes in {len(self.quoted_in)} other record(s)" if self.quoted_in else ""
+        return (
+            f"erased participant {self.participant} in {self.versions} version(s): removed "
+            f"{removed}{quoted}; kept {', '.join(self.kept)}; {self.freed}"
+        )
 
 
 def missing_store(path: object) -> StoreError:

@@ -104,7 +104,12 @@ class FileStore(Store):
 
     scheme: ClassVar[str] = "files"
     capabilities: frozenset[Capability] = frozenset(
-        {Capability.PERSISTENT, Capability.MULTIPROCESS, Capability.THREADSAFE}
+        {
+            Capability.PERSISTENT,
+            Capability.MULTIPROCESS,
+            Capability.THREADSAFE,
+            Capability.ERASURE,
+        }
     )
 
     def __init__(
@@ -139,6 +144,14 @@ class FileStore(Store):
 
     def exists(self) -> bool:
         return self._directory.exists()
+
+    def _free_erased(self, *, vacuum: bool) -> str:
+        del vacuum
+        return (
+            "every old version file was replaced by a new one; the file system frees the "
+            "old blocks but does not overwrite them, and backups, snapshots and git "
+            "history keep what they copied"
+        )
 
     def _commit(self, changes: Iterable[Change]) -> list[Any]:
         return self._writer.commit(changes)

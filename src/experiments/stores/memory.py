@@ -19,6 +19,7 @@ from experiments.stores.changes import (
     ImportVersion,
     Purge,
     Put,
+    Rewrite,
     conflict,
     import_conflict,
     other_kind,
@@ -48,7 +49,9 @@ class MemoryStore(Store):
     """Records kept in this process's memory, as JSON text so that nothing is shared."""
 
     scheme: ClassVar[str] = "memory"
-    capabilities: frozenset[Capability] = frozenset({Capability.PERSISTENT, Capability.THREADSAFE})
+    capabilities: frozenset[Capability] = frozenset(
+        {Capability.PERSISTENT, Capability.THREADSAFE, Capability.ERASURE}
+    )
 
     def __init__(
         self,
@@ -123,7 +126,18 @@ class _Work:
             self.current[change.id] = None
             self.versions[change.id] = []
             return None if existing is None else json.loads(existing)["kind"]
+        if isinstance(change, Rewrite):
+            return self.rewrite(change)
         return self.import_version(change)
+
+    def rewrite(self, change: Rewrite) -> None:
+        existing = self.now_current(change.id)
+        stored = 0 if existing is None else json.loads(existing)["revision"]
+        if stored != change.expected:
+            raise conflict(change.versions[-1][0], change.expected, stored)
+        texts = [dumps(data) for _, data in change.versions]
+        self.versions[change.id] = texts
+        self.current[change.id] = texts[-1]
 
     def put(self, change: Put) -> Any:
         record = change.record

@@ -515,11 +515,59 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
             raise failure
         raise AssertionError  # pragma: no cover - the loop returns or raises
 
+    def vacuum_statements(self) -> tuple[str, ...]:
+        """What an operator runs after an erasure so that no old row holds erased data.
+
+        ``VACUUM FULL`` rewrites the tables (and their TOAST tables and indexes) without
+        the dead rows; ``CHECKPOINT`` lets the server recycle the write-ahead log that
+        still holds them.  Both lock or load the server: run them in a quiet moment.
+        """
+        tables = ", ".join(f"{self.schema_sql}.{t}" for t in ("records", "versions"))
+        return (f"VACUUM (FULL, ANALYZE) {tables}", "CHECKPOINT")
+
+    def _free_erased(self, *, vacuum: bool) -> str:
+        statements = self.vacuum_statements()
+        if not vacuum:
+            return (
+                "PostgreSQL keeps the old rows in the table files until they are vacuumed, "
+                f"and in its write-ahead log until it is recycled: run {'; '.join(statements)} "
+                "(or `experiments erase --vacuum`)"
+            )
+        vacuum_full, checkpoint = statements
+        try:
+            with self._pooled().connection() as connection:
+                connection.execute(vacuum_full)
+                try:
+                    connection.execute(checkpoint)
+                except psycopg.errors.InsufficientPrivilege:
+                    checkpointed = False
+                else:
+                    checkpointed = True
+        except psycopg.Error as exc:
+            raise failure_of(self, exc, "vacuuming after the erasure, which is committed") from None
+        done = (
+            "the server checkpointed"
+            if checkpointed
+            else f"a superuser (or a role with pg_checkpoint) must still run {checkpoint}"
+        )
+        return (
+            f"the tables were rewritten without the old rows ({vacuum_full}) and {done}; old "
+            "write-ahead log segments are recycled by the server, and backups, archives and "
+            "replicas still hold what they copied"
+        )
+
     def _insert_many(self, cursor: psycopg.Cursor[Any], puts: list[Put]) -> list[Any]:
         return _postgres_writes.insert_many(self, cursor, puts)
 
     def _put(self, cursor: psycopg.Cursor[Any], change: Put) -> Any:
         return _postgres_writes.put_one(self, cursor, change)
+
+    def _current_revision(self, cursor: psycopg.Cursor[Any], record_id: str) -> int | None:
+        row = cursor.execute(
+            f"SELECT revision FROM {self.schema_sql}.records WHERE id = %s FOR UPDATE",
+            (record_id,),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def _purge(self, cursor: psycopg.Cursor[Any], record_id: str) -> str | None:
         return _postgres_writes.purge(self, cursor, record_id)

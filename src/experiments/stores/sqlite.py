@@ -68,6 +68,7 @@ from experiments.stores.changes import (
     ImportVersion,
     Purge,
     Put,
+    Rewrite,
     conflict,
     import_conflict,
     missing_store,
@@ -385,7 +386,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
 
         def noting_purges() -> Iterator[Change]:  # an import streams: nothing is kept
             for change in changes:
-                if isinstance(change, Purge):
+                if isinstance(change, Purge | Rewrite):
                     purges.append(change.id)
                 yield change
 
@@ -477,6 +478,12 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
             ) from None
         return record
 
+    def _current_revision(self, connection: sqlite3.Connection, record_id: str) -> int | None:
+        row = connection.execute(
+            "SELECT revision FROM records WHERE id = ?", (record_id,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     def _purge(self, connection: sqlite3.Connection, record_id: str) -> str | None:
         row = connection.execute("SELECT kind FROM records WHERE id = ?", (record_id,)).fetchone()
         connection.execute("DELETE FROM versions WHERE id = ?", (record_id,))
@@ -505,6 +512,19 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         sql = sql_for(record)
         connection.execute(sql.upsert, (*record_head(record), *hot_values(sql.plan, change.data)))
         return True
+
+    def _free_erased(self, *, vacuum: bool) -> str:
+        del vacuum  # secure_delete already overwrote the freed pages
+        if self._erasure_pending:
+            return (
+                "the freed pages are overwritten with zeros; a reader still holds an older "
+                "snapshot, so the write-ahead log is emptied after the next write or when "
+                "the store closes"
+            )
+        return (
+            "the freed pages are overwritten with zeros (secure_delete) and the write-ahead "
+            "log is checkpointed and truncated"
+        )
 
     def _forget_purged(self, connection: sqlite3.Connection) -> None:
         """Move purged pages out of the write-ahead log, then empty the log.

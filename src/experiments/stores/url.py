@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import urllib.parse
 from typing import Final
 
@@ -11,14 +12,18 @@ import attrs
 from experiments.errors import StoreURLError
 from experiments.model._validate import unfit_text
 
-__all__ = ["DEFAULT_TIMEOUT", "StoreURL"]
+__all__ = ["DEFAULT_TIMEOUT", "HIDDEN", "SECRET_PARAMS", "StoreURL", "mask_secrets"]
 
 #: Seconds a store waits for a lock another process holds (the ``?timeout=`` option of
 #: the SQLite and JSON directory stores) before it gives up with a StoreError.
 DEFAULT_TIMEOUT: Final = 30.0
 
-_HIDDEN: Final = "***"
-_SECRET_PARAMS: Final = frozenset({"password", "passwd", "pass", "secret", "token", "sslpassword"})
+#: What stands in the place of a secret in every message.
+HIDDEN: Final = "***"
+#: Query parameters whose value is a secret, whatever the backend.
+SECRET_PARAMS: Final = frozenset({"password", "passwd", "pass", "secret", "token", "sslpassword"})
+#: A secret at least this long is masked wherever it stands in a message.
+_WHOLE_SECRET: Final = 4
 
 
 @attrs.frozen(repr=False)
@@ -91,6 +96,36 @@ class StoreURL:
     def password(self) -> str | None:
         return urllib.parse.urlsplit(self._raw).password
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The password and secret parameters as written and decoded, never to be printed."""
+        parts = urllib.parse.urlsplit(self._raw)
+        pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        found = {v for k, v in pairs if k.lower() in SECRET_PARAMS and v}
+        found.update(urllib.parse.quote(s, safe="") for s in list(found))
+        if parts.password:
+            found.update({parts.password, urllib.parse.unquote(parts.password)})
+        return tuple(sorted(found, key=len, reverse=True))
+
+    def mask(self, text: str) -> str:
+        """``text`` (a driver's or a plugin's message) with this URL's secrets masked."""
+        return mask_secrets(text, self.secrets)
+
+    def refuse_credentials(self, backend: str) -> None:
+        """Refuse a user name or password, which ``backend`` has no use for.
+
+        A file or memory store does not log in: credentials in its URL can only be a
+        mistake, and would end up in paths and messages.
+
+        Raises:
+            StoreURLError: the URL has a user part.
+        """
+        if "@" in self.netloc:
+            raise StoreURLError(
+                f"{self.redacted}: the {backend} backend takes no user name or password; "
+                f"remove the part before '@' (write {self.scheme}:///path)"
+            )
+
     def options(self, backend: str, *allowed: str) -> dict[str, str]:
         """The URL's options, refusing any that ``backend`` does not take."""
         unknown = set(self.params) - set(allowed)
@@ -139,22 +174,37 @@ def _redact_text(text: str) -> str:
     try:
         urllib.parse.urlsplit(text)
     except ValueError:  # too malformed to tell what is secret: show nothing
-        return _HIDDEN
+        return HIDDEN
     head, separator, rest = text.partition("://")
     if not separator:
-        return text if "@" not in text else _HIDDEN
+        return text if "@" not in text else HIDDEN
     authority, slash, tail = rest.partition("/")
     if "@" in authority:
         userinfo, _, host = authority.rpartition("@")
         user = userinfo.partition(":")[0]
-        authority = f"{user}:{_HIDDEN}@{host}" if ":" in userinfo else f"{user}@{host}"
+        authority = f"{user}:{HIDDEN}@{host}" if ":" in userinfo else f"{user}@{host}"
     path_part, question, query = tail.partition("?")
     if question:
         query, hash_mark, fragment = query.partition("#")
         pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-        if any(k.lower() in _SECRET_PARAMS for k, _ in pairs):
+        if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
             query = urllib.parse.urlencode(
-                [(k, _HIDDEN if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*"
+                [(k, HIDDEN if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="*"
             )
         query = query + hash_mark + fragment
     return f"{head}://{authority}{slash}{path_part}{question}{query}"
+
+
+def mask_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with every one of ``secrets`` replaced by ``***``.
+
+    A secret too short to mask wherever it stands (``p`` would blank every ``p`` of
+    the message) is masked where a driver writes a value: after ``=``, ``:`` or a quote.
+    """
+    for secret in secrets:
+        if len(secret) >= _WHOLE_SECRET:
+            text = text.replace(secret, HIDDEN)
+        elif secret:
+            pattern = rf"(?<=[=:'\"]){re.escape(secret)}(?=[\s'\"@&;,]|$)"
+            text = re.sub(pattern, HIDDEN, text)
+    return text
