@@ -91,8 +91,9 @@ def sqlite_layout_2(path: Path) -> None:
         raw.commit()
 
 
-def postgres_layout_2(url: str, schema: str) -> None:
-    """A PostgreSQL store of layout 2 in ``schema`` holding :func:`schema_2_records`.
+def postgres_layout_2(url: str, schema: str, records: list[dict[str, Any]] | None = None) -> None:
+    """A PostgreSQL store of layout 2 in ``schema`` holding ``records`` (by default
+    :func:`schema_2_records`), written as a release of that layout wrote them.
 
     ``url`` is a store URL of the role that will own it (its ``schema`` option aside).
     """
@@ -109,7 +110,7 @@ def postgres_layout_2(url: str, schema: str) -> None:
                 f"INSERT INTO {quoted}.experiments_migrations (version, library) VALUES (%s, %s)",
                 (number, "a release of layout 2"),
             )
-        for data in schema_2_records():
+        for data in schema_2_records() if records is None else records:
             text = dumps(data)
             connection.execute(
                 f"INSERT INTO {quoted}.records (id, kind, revision, deleted, data, doc) "

@@ -8,7 +8,6 @@ every one reads the old records and writes the new kinds.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from experiments import Objective, Plugins
 from experiments.serialization import dumps, to_data
 from experiments.stores import Store
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
+from old_stores import postgres_layout_2
 from racing import at_once
 
 #: An objective as record schema 2 stored it: no terms.
@@ -96,11 +96,10 @@ class TestPostgres:
     ) -> None:
         """Migration 3 is applied once, and every process reads and writes."""
         from experiments.stores import postgres  # noqa: PLC0415 - needs psycopg
-        from experiments.stores._postgres_layout import query_copy  # noqa: PLC0415
 
         url = postgres_url()
         schema = url.split("schema=")[1].split("&")[0]
-        _postgres_layout_2(url, schema, dumps(OLD), query_copy)
+        postgres_layout_2(url, schema, [OLD])
         applied = f'SELECT version, count(*) FROM "{schema}".experiments_migrations GROUP BY version ORDER BY version'  # noqa: S608, E501
         assert postgres_server.query(applied) == [(1, 1), (2, 1)]
         results = at_once(workers.open_old_store, *[(url, n) for n in range(8)])
@@ -115,33 +114,3 @@ class TestPostgres:
         }
         assert {"records_questionnaire", "records_round", "records_term"} <= indexes
         _check_migrated(url, results)
-
-
-def _postgres_layout_2(url: str, schema: str, text: str, query_copy: Any) -> None:
-    """A PostgreSQL schema of layout 2, as a release of that layout made it, holding OLD."""
-    import psycopg  # noqa: PLC0415 - only with a server
-
-    from experiments.stores import postgres  # noqa: PLC0415 - needs psycopg
-
-    quoted = f'"{schema}"'
-    with psycopg.connect(url.split("?", 1)[0], autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA {quoted}")
-        for migration in postgres.MIGRATIONS[:2]:
-            for statement in migration:
-                assert isinstance(statement, str)
-                connection.execute(statement.format(s=quoted))
-        for number in (1, 2):
-            connection.execute(
-                f"INSERT INTO {quoted}.experiments_migrations (version, library) "  # noqa: S608
-                "VALUES (%s, %s)",
-                (number, "a release of layout 2"),
-            )
-        connection.execute(
-            f"INSERT INTO {quoted}.records (id, kind, revision, deleted, data, doc) "  # noqa: S608
-            "VALUES (%s, %s, 1, 0, %s, %s::jsonb)",
-            (OLD["id"], OLD["kind"], text, query_copy(json.loads(text), text)),
-        )
-        connection.execute(
-            f"INSERT INTO {quoted}.versions (id, revision, data) VALUES (%s, 1, %s)",  # noqa: S608
-            (OLD["id"], text),
-        )

@@ -23,7 +23,7 @@ from experiments.model._time import (
     utc_key,
     with_zone,
 )
-from experiments.serialization import _time_fields, zone_field
+from experiments.serialization import _next_steps_in, _time_fields, zone_field
 
 if TYPE_CHECKING:
     from pgserver import PostgresServer
@@ -52,22 +52,11 @@ def old_form(data: dict[str, Any]) -> dict[str, Any]:
             is_box, _ = times[key]
             text = with_zone(value, data.get(zone_field(key)))
             old[key] = timebox_key(text) if is_box else old_text(parse_datetime(text))
-    for step in _steps(old):
+    for step in _next_steps_in(old):  # the same steps the upgrade to RFC 3339 reads
         if isinstance(step.get("done_at"), str):
             step["done_at"] = old_text(parse_datetime(step["done_at"]))
     old["schema"] = 4
     return old
-
-
-def _steps(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The next steps in a learning's or decision's data, copied in place to change."""
-    if data.get("kind") == "decision" and isinstance(data.get("next_steps"), list):
-        data["next_steps"] = [dict(s) if isinstance(s, dict) else s for s in data["next_steps"]]
-        return [s for s in data["next_steps"] if isinstance(s, dict)]
-    if data.get("kind") == "learning" and isinstance(data.get("next_action"), dict):
-        data["next_action"] = dict(data["next_action"])
-        return [data["next_action"]]
-    return []
 
 
 def export_lines() -> list[str]:

@@ -17,6 +17,7 @@ import pendulum
 
 from experiments.model._time import parse_datetime, parse_timebox, utc_key, with_zone
 from experiments.model.asof import time_box_end, time_box_start
+from experiments.serialization import zone_field
 
 __all__ = ["BOUNDS", "time_box_bounds", "time_box_instants"]
 
@@ -54,7 +55,7 @@ def time_box_bounds(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
 def _zoned(data: Mapping[str, Any], name: str) -> object:
     """The stored text of time field ``name`` with the zone its ``_zone`` field names."""
     text = data.get(name)
-    zone = data.get(f"{name}_zone")
+    zone = data.get(zone_field(name))
     if isinstance(text, str) and isinstance(zone, str):
         return with_zone(text, zone)
     return text
