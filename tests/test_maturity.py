@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pendulum
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,8 +21,10 @@ from experiments import (
     Response,
     SurveyRound,
     ValidationError,
+    reports,
 )
 from experiments.asof import AsOf
+from experiments.cli import cli
 from experiments.errors import InvalidTypeError
 from experiments.maturity import ALL, OTHER, Maturity, analyse
 from experiments.model.shared_asof import (
@@ -356,6 +360,55 @@ class TestScope:
         theirs = analyse(any_store, other, at=AT).questionnaires[0]
         assert [i.code for i in mine.rounds[0].items] == ["L1", "C1"]
         assert [i.code for i in theirs.rounds[0].items] == ["L2"]
+
+
+class TestDimensions:
+    """Each dimension is shown once, followed by its items, however its items spell it."""
+
+    def test_items_by_dimension(self, analysed: Maturity) -> None:
+        """by_dimension() gives each dimension's scores with its items, in the order shown."""
+        first = analysed.questionnaires[0].rounds[0]
+        assert [
+            (dimension.dimension, [item.code for item in items])
+            for dimension, items in first.by_dimension()
+        ] == [("Lead", ["L1", "L2"]), ("Cult", ["C1"])]
+
+    def test_a_dimension_spelled_two_ways_is_one(self) -> None:
+        """Items naming one dimension in two spellings show under it once, in every format."""
+        with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:
+            made = record(store)
+            item = store.get(_item_id(made, "L2"), Item)
+            store.save(item.evolve(dimension="LEAD"))
+            analysis = analyse(store, at=AT).questionnaires[0].rounds[0]
+            grouped = [
+                (dimension.dimension, [item.code for item in items])
+                for dimension, items in analysis.by_dimension()
+            ]
+            assert grouped == [("Lead", ["L1", "L2"]), ("Cult", ["C1"])]
+            report = reports.build(store, at=AT)
+            markdown = reports.render(report, "md")
+            assert markdown.count("**Lead**") == 1
+            assert "**LEAD**" not in markdown
+            page = reports.render(report, "html")
+            heatmap = page[page.index('<table class="heatmap">') :]
+            heatmap = heatmap[: heatmap.index("</table>")]
+            assert '<span class="code">L2</span>' in heatmap
+            sheet = reports.render(report, "maturity-csv").decode("utf-8-sig")
+            assert "LEAD" in sheet  # the item's own row keeps its spelling
+
+    def test_the_command_shows_a_dimension_spelled_two_ways_once(self, tmp_path: Path) -> None:
+        """`experiments maturity` lists the dimension once, both of its items under it."""
+        url = f"sqlite:///{tmp_path}/store.db"
+        with experiments.connect(url, plugins=Plugins(autoload=False)) as store:
+            made = record(store)
+            item = store.get(_item_id(made, "L2"), Item)
+            store.save(item.evolve(dimension="LEAD"))
+        result = CliRunner().invoke(cli, ["--store", url, "maturity", "--at", AT])
+        assert result.exit_code == 0, result.output
+        lines = [line.split()[0] for line in result.output.splitlines() if line.strip()]
+        assert lines.count("Lead") == 1
+        assert "LEAD" not in lines
+        assert lines.index("Lead") < lines.index("L1") < lines.index("L2") < lines.index("Cult")
 
 
 def _item_id(made: dict[str, Any], code: str) -> str:

@@ -959,8 +959,11 @@ class TestCriterion:
             Criterion.parse("a >= 1-2")
 
     def test_parse_refuses_non_text(self):
-        """parse() of something other than text is a type error."""
-        with pytest.raises(InvalidTypeError, match="takes text"):
+        """parse() of something other than text is a type error that shows the form."""
+        with pytest.raises(
+            InvalidTypeError,
+            match=r"Criterion\.parse\(\) takes text such as 'families reached >= 40'; got 40",
+        ):
             Criterion.parse(40)
 
     @pytest.mark.parametrize(
@@ -1319,6 +1322,14 @@ class TestScope:
         """Unknown parts, words for numbers, nothing planned: each says what is wrong."""
         with pytest.raises(ValidationError, match=message):
             Scope.parse(text) if text else Scope()
+
+    def test_parse_refuses_non_text(self) -> None:
+        """parse() of something other than text is a type error that shows the form."""
+        with pytest.raises(
+            InvalidTypeError,
+            match=r"Scope\.parse\(\) takes text such as 'participants=40, sites=2'; got 40",
+        ):
+            Scope.parse(40)
 
     def test_an_experiment_takes_text_or_a_mapping(self) -> None:
         """The field reads text and mappings; blank text is no scope."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
@@ -208,6 +208,12 @@ class RoundAnalysis:
     def dimension_ranking(self) -> tuple[DimensionScores, ...]:
         """The dimensions with a spread, where the groups differ most first."""
         return _ranked(self.dimensions)
+
+    def by_dimension(self) -> Iterator[tuple[DimensionScores, tuple[ItemScores, ...]]]:
+        """Each dimension with its items, in the order shown: the dimension, then its items."""
+        dimensions = {name_key(d.dimension): d for d in self.dimensions}
+        for name, items in _by_dimension(self.items):
+            yield dimensions[name_key(name)], tuple(items)
 
     @property
     def has_other(self) -> bool:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Final
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
 
 from experiments.checks.base import Check, CheckContext, Finding, Message
 from experiments.model import ExperimentStatus
@@ -14,9 +14,19 @@ _OPEN: Final = (ExperimentStatus.PLANNED, ExperimentStatus.RUNNING)
 
 
 def open_without(
-    check: Check, context: CheckContext, field: str, message: Message
-) -> Iterator[Finding]:
-    """A finding of ``check`` for each planned or running experiment with no ``field``."""
-    for experiment in context.experiments:
-        if getattr(experiment, field) is None and context.status(experiment) in _OPEN:
-            yield check.finding(message, experiment)
+    check_id: str,
+    severity: str,
+    move: str,
+    summary: str,
+    field: str,
+    message: Message,
+) -> Check:
+    """A check finding each planned or running experiment with no ``field``."""
+
+    def run(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+        for experiment in context.experiments:
+            if getattr(experiment, field) is None and context.status(experiment) in _OPEN:
+                yield check.finding(message, experiment)
+
+    check = Check(check_id, severity, move, summary, run)
+    return check

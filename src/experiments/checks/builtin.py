@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+import pendulum
+
 from experiments.checks._found import open_without
 from experiments.checks._mental_models import MENTAL_MODEL_CHECKS
 from experiments.checks._message import Message, plural
@@ -16,6 +18,7 @@ from experiments.model import (
     ExperimentStatus,
     HypothesisStatus,
     Participant,
+    Participation,
     Role,
     Stance,
 )
@@ -65,18 +68,6 @@ def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator
             )
 
 
-def _no_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    yield from open_without(
-        NO_TIME_BOX,
-        context,
-        "time_box",
-        Message(
-            "has no time box; give it one (e.g. 'P4W') so that it stays small and ends in a "
-            "decision"
-        ),
-    )
-
-
 def _long_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     limit = parse_duration(options["max"])
     for experiment in context.experiments:
@@ -95,51 +86,23 @@ def _long_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterato
 
 
 def _missing_voice(
-    check: Check, context: CheckContext, message: Message, test: Any
-) -> Iterator[Finding]:
-    for experiment in context.experiments:
-        if context.status(experiment) not in _ALIVE:
-            continue
-        if not any(
-            test(participation, person) for participation, person in context.people_in(experiment)
-        ):
-            yield check.finding(message, experiment)
+    check_id: str,
+    move: str,
+    summary: str,
+    message: Message,
+    heard: Callable[[Participation, Participant], bool],
+) -> Check:
+    """A check finding each experiment in which nobody taking part is ``heard``."""
 
+    def run(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+        for experiment in context.experiments:
+            if context.status(experiment) not in _ALIVE:
+                continue
+            if not any(heard(*taking_part) for taking_part in context.people_in(experiment)):
+                yield check.finding(message, experiment)
 
-def _no_external(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    yield from _missing_voice(
-        NO_EXTERNAL,
-        context,
-        Message(
-            "has no citizen, customer, user or other external participant taking part; invite "
-            "the people it is for into the engine room"
-        ),
-        lambda _, person: person.external,
-    )
-
-
-def _no_critical(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    yield from _missing_voice(
-        NO_CRITICAL,
-        context,
-        Message(
-            "has no critical voice taking part; invite someone who is sceptical of the idea, "
-            "not only those who like it"
-        ),
-        lambda participation, _: participation.stance is Stance.CRITICAL,
-    )
-
-
-def _no_frontline(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    yield from _missing_voice(
-        NO_FRONTLINE,
-        context,
-        Message(
-            "has no frontline employee taking part; involve the staff who meet the citizens "
-            "and customers every day"
-        ),
-        lambda _, person: person.role is Role.FRONTLINE_EMPLOYEE,
-    )
+    check = Check(check_id, "warning", move, summary, run)
+    return check
 
 
 def _no_prototype_shown(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
@@ -282,26 +245,22 @@ def _consent_missing(context: CheckContext, options: Mapping[str, Any]) -> Itera
 
 
 def _once_each(
-    context: CheckContext, check: Check, due: Callable[[Participant], bool], message: Message
-) -> Iterator[Finding]:
-    """A finding of ``check`` for each person taking part for whom ``due`` holds, once."""
-    seen: set[str] = set()
-    for _, person in _taking_part(context):
-        if person.id not in seen and due(person):
-            seen.add(person.id)
-            yield check.finding(message, person)
+    check_id: str,
+    summary: str,
+    due: Callable[[Participant, pendulum.DateTime], bool],
+    message: Message,
+) -> Check:
+    """A check of privacy finding each person taking part who is ``due`` at the moment, once."""
 
+    def run(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+        seen: set[str] = set()
+        for _, person in _taking_part(context):
+            if person.id not in seen and due(person, context.at):
+                seen.add(person.id)
+                yield check.finding(message, person)
 
-def _consent_withdrawn(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    yield from _once_each(
-        context,
-        CONSENT_WITHDRAWN,
-        lambda person: consent_withdrawn(person.consent, context.at),
-        Message(
-            "withdrew their consent; erase their personal data (`experiments erase --due`), "
-            "which keeps the counts"
-        ),
-    )
+    check = Check(check_id, "error", _PRIVACY, summary, run)
+    return check
 
 
 def _consent_other_purpose(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
@@ -323,18 +282,6 @@ def _consent_other_purpose(context: CheckContext, options: Mapping[str, Any]) ->
             )
 
 
-def _retention_passed(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    yield from _once_each(
-        context,
-        RETENTION_PASSED,
-        lambda person: retention_passed(person.created_at, person.retention, context.at),
-        Message(
-            "is kept past their retention period; erase their personal data (`experiments "
-            "erase --due`), which keeps the counts"
-        ),
-    )
-
-
 _THINK_BIG = "Think big, start small"
 _UNFINISHED = "Invite into the unfinished"
 _ENGINE_ROOM = "Let customers and citizens into the engine room"
@@ -351,12 +298,15 @@ NO_OBJECTIVE = Check(
     "An experiment linked to no strategy objective.",
     _no_objective,
 )
-NO_TIME_BOX = Check(
+NO_TIME_BOX = open_without(
     "start-small/no-time-box",
     "warning",
     _THINK_BIG,
     "A planned or running experiment without a time box.",
-    _no_time_box,
+    "time_box",
+    Message(
+        "has no time box; give it one (e.g. 'P4W') so that it stays small and ends in a decision"
+    ),
 )
 LONG_TIME_BOX = Check(
     "start-small/long-time-box",
@@ -367,26 +317,35 @@ LONG_TIME_BOX = Check(
     {"max": "P12W"},
     {"max": DURATION_OPTION},
 )
-NO_EXTERNAL = Check(
+NO_EXTERNAL = _missing_voice(
     "engine-room/no-external",
-    "warning",
     _ENGINE_ROOM,
     "An experiment with no external participant (citizen, customer, user, partner ...).",
-    _no_external,
+    Message(
+        "has no citizen, customer, user or other external participant taking part; invite "
+        "the people it is for into the engine room"
+    ),
+    lambda _, person: person.external,
 )
-NO_CRITICAL = Check(
+NO_CRITICAL = _missing_voice(
     "engine-room/no-critical-voice",
-    "warning",
     _ENGINE_ROOM,
     "An experiment in which nobody took a critical stance.",
-    _no_critical,
+    Message(
+        "has no critical voice taking part; invite someone who is sceptical of the idea, "
+        "not only those who like it"
+    ),
+    lambda participation, _: participation.stance is Stance.CRITICAL,
 )
-NO_FRONTLINE = Check(
+NO_FRONTLINE = _missing_voice(
     "frontline/no-frontline",
-    "warning",
     _FRONTLINE,
     "An experiment with no frontline employee taking part.",
-    _no_frontline,
+    Message(
+        "has no frontline employee taking part; involve the staff who meet the citizens "
+        "and customers every day"
+    ),
+    lambda _, person: person.role is Role.FRONTLINE_EMPLOYEE,
 )
 NO_PROTOTYPE = Check(
     "unfinished/no-prototype-shown",
@@ -453,12 +412,14 @@ CONSENT_MISSING = Check(
     {"external": False},
     {"external": BOOLEAN_OPTION},
 )
-CONSENT_WITHDRAWN = Check(
+CONSENT_WITHDRAWN = _once_each(
     "privacy/consent-withdrawn",
-    "error",
-    _PRIVACY,
     "A participant who withdrew their consent and is not erased.",
-    _consent_withdrawn,
+    lambda person, at: consent_withdrawn(person.consent, at),
+    Message(
+        "withdrew their consent; erase their personal data (`experiments erase --due`), "
+        "which keeps the counts"
+    ),
 )
 CONSENT_OTHER_PURPOSE = Check(
     "privacy/consent-other-purpose",
@@ -468,12 +429,14 @@ CONSENT_OTHER_PURPOSE = Check(
     "part in (its slug or id, an objective's, or one of its tags).",
     _consent_other_purpose,
 )
-RETENTION_PASSED = Check(
+RETENTION_PASSED = _once_each(
     "privacy/retention-passed",
-    "error",
-    _PRIVACY,
     "A participant kept past their retention period and not erased.",
-    _retention_passed,
+    lambda person, at: retention_passed(person.created_at, person.retention, at),
+    Message(
+        "is kept past their retention period; erase their personal data (`experiments "
+        "erase --due`), which keeps the counts"
+    ),
 )
 
 #: Every built-in check, in the order they are documented.

@@ -114,18 +114,6 @@ def _no_outsider(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
         )
 
 
-def _no_scope(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    yield from open_without(
-        NO_SCOPE,
-        context,
-        "scope",
-        Message(
-            "has no planned scope; say how many participants, sites or units and what "
-            "budget it starts with (e.g. 'participants=20, sites=1')"
-        ),
-    )
-
-
 def _too_big(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     for experiment in context.experiments:
         scope = experiment.scope
@@ -287,12 +275,16 @@ NO_OUTSIDER = Check(
     "A sprint with nobody from outside the organisation on its team or in its phases.",
     _no_outsider,
 )
-NO_SCOPE = Check(
+NO_SCOPE = open_without(
     "start-small/no-scope",
     "info",
     _THINK_BIG,
     "A planned or running experiment without a planned scope.",
-    _no_scope,
+    "scope",
+    Message(
+        "has no planned scope; say how many participants, sites or units and what "
+        "budget it starts with (e.g. 'participants=20, sites=1')"
+    ),
 )
 TOO_BIG = Check(
     "start-small/too-big",

@@ -164,21 +164,17 @@ def _round_heading(maturity: Maturity, title: str, analysis: RoundAnalysis) -> s
 def _score_rows(analysis: RoundAnalysis, columns: list[str]) -> list[list[str]]:
     """A row per dimension, each followed by a row per item of it."""
     rows: list[list[str]] = []
-    dimensions = {d.dimension: d for d in analysis.dimensions}
-    current = None
-    for item in analysis.items:
-        if item.dimension != current:
-            current = item.dimension
-            dimension = dimensions[current]
-            rows.append(
-                [current]
-                + [_cell(dimension.score(c)) for c in columns]
-                + [_spread_cell(dimension.spread)]
-            )
+    for dimension, items in analysis.by_dimension():
         rows.append(
+            [dimension.dimension]
+            + [_cell(dimension.score(c)) for c in columns]
+            + [_spread_cell(dimension.spread)]
+        )
+        rows.extend(
             [f"  {item.code}"]
             + [_cell(item.score(c)) for c in columns]
             + [_spread_cell(item.spread)]
+            for item in items
         )
     return rows
 

@@ -17,7 +17,7 @@ import types
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from experiments.errors import ValidationError
+from experiments.errors import InvalidTypeError, ValidationError
 from experiments.model import _time
 from experiments.model._fields import Unfit
 from experiments.model._fields import shorten as shorten  # noqa: PLC0414 - re-exported: stores, queries and checks import it here
@@ -34,6 +34,18 @@ def checked_name(value: object, what: str) -> str | None:
         return to_optional_name(value)  # type: ignore[arg-type]
     except Unfit as unfit:
         raise ValidationError(f"{what} {unfit.described}; got {shorten(value)}") from None
+
+
+def text_to_parse(text: str, parser: str, example: str) -> str:
+    """``text`` given to ``parser``, such as ``"Scope.parse()"``, or an InvalidTypeError.
+
+    The error says that ``parser`` takes text such as ``example``: callers are not always
+    typed.
+    """
+    given: object = text
+    if not isinstance(given, str):
+        raise InvalidTypeError(f"{parser} takes text such as {example!r}; got {shorten(given)}")
+    return given
 
 
 # --- text ----------------------------------------------------------------------------

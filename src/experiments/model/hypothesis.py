@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
-from experiments.model._fields import Unfit, named_errors, shorten
+from experiments.model._fields import Unfit, named_errors
 from experiments.model._record import Record
 from experiments.model._validate import (
+    text_to_parse,
     to_enum,
     to_number,
     to_optional_enum,
@@ -87,15 +88,9 @@ class Criterion:
     @classmethod
     def parse(cls, text: str) -> Criterion:
         """A criterion from text such as ``"families reached >= 40"``."""
-        given: object = text  # callers are not always typed
-        if not isinstance(given, str):
-            from experiments.errors import InvalidTypeError  # noqa: PLC0415 - error path only
-
-            raise InvalidTypeError(
-                f"Criterion.parse() takes text such as 'families reached >= 40'; "
-                f"got {shorten(given)}"
-            )
-        match = cls._TEXT.fullmatch(text)
+        match = cls._TEXT.fullmatch(
+            text_to_parse(text, "Criterion.parse()", "families reached >= 40")
+        )
         if match is None:
             from experiments.errors import ValidationError  # noqa: PLC0415 - error path only
 

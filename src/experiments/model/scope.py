@@ -13,9 +13,9 @@ from typing import Any, Final
 
 import attrs
 
-from experiments.errors import InvalidTypeError, ValidationError
-from experiments.model._fields import Unfit, named_errors, shorten
-from experiments.model._validate import to_number, to_optional_name
+from experiments.errors import ValidationError
+from experiments.model._fields import Unfit, named_errors
+from experiments.model._validate import text_to_parse, to_number, to_optional_name
 
 __all__ = ["Scope", "to_optional_scope"]
 
@@ -73,13 +73,9 @@ class Scope:
     @classmethod
     def parse(cls, text: str) -> Scope:
         """A scope from text such as ``"participants=40, sites=2, budget=50000 DKK"``."""
-        given: object = text  # callers are not always typed
-        if not isinstance(given, str):
-            raise InvalidTypeError(
-                f"Scope.parse() takes text such as 'participants=40, sites=2'; got {shorten(given)}"
-            )
+        parts = re.split(r"[,;]", text_to_parse(text, "Scope.parse()", "participants=40, sites=2"))
         fields: dict[str, Any] = {}
-        for part in filter(str.strip, re.split(r"[,;]", text)):
+        for part in filter(str.strip, parts):
             match = _PART.fullmatch(part)
             if match is None or match["key"] not in _KEYS:
                 raise ValidationError(

@@ -687,21 +687,17 @@ class _Writer:
         _, lang = self._, self.lang
         columns = minds.columns(analysis)
         rows: list[list[str]] = []
-        by_dimension = {d.dimension: d for d in analysis.dimensions}
-        current = None
-        for item in analysis.items:
-            if item.dimension != current:
-                current = item.dimension
-                dimension = by_dimension[current]
-                rows.append(
-                    [f"**{md(current)}**"]
-                    + [f"**{minds.cell(lang, dimension.score(c))}**" for c in columns]
-                    + [f"**{minds.points(lang, dimension.spread)}**"]
-                )
+        for dimension, items in analysis.by_dimension():
             rows.append(
+                [f"**{md(dimension.dimension)}**"]
+                + [f"**{minds.cell(lang, dimension.score(c))}**" for c in columns]
+                + [f"**{minds.points(lang, dimension.spread)}**"]
+            )
+            rows.extend(
                 [f"{md(item.code)} {md(item.item.title)}"]
                 + [minds.cell(lang, item.score(c)) for c in columns]
                 + [minds.points(lang, item.spread)]
+                for item in items
             )
         self.lines += _table(
             [_("Item"), *(md(minds.group(lang, c)) for c in columns), _("Spread")],

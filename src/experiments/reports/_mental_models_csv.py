@@ -73,26 +73,22 @@ def _rows(
 ) -> Iterator[list[str]]:
     start = [questionnaire.questionnaire.title, analysis.round.title, day(analysis.opened_at)]
     end = [analysis.round.id]
-    dimensions = {d.dimension: d for d in analysis.dimensions}
-    done: set[str] = set()
-    for item in analysis.items:
-        if item.dimension not in done:
-            done.add(item.dimension)
-            dimension = dimensions[item.dimension]
-            spread = "" if dimension.spread is None else decimal(lang, dimension.spread.points)
-            for score in _scores(dimension):
-                yield [*start, item.dimension, "", "", *_score(lang, score), spread, *end]
-        spread = "" if item.spread is None else decimal(lang, item.spread.points)
-        for score in _scores(item):
-            yield [
-                *start,
-                item.dimension,
-                item.code,
-                item.item.title,
-                *_score(lang, score),
-                spread,
-                *end,
-            ]
+    for dimension, items in analysis.by_dimension():
+        spread = "" if dimension.spread is None else decimal(lang, dimension.spread.points)
+        for score in _scores(dimension):
+            yield [*start, dimension.dimension, "", "", *_score(lang, score), spread, *end]
+        for item in items:
+            spread = "" if item.spread is None else decimal(lang, item.spread.points)
+            for score in _scores(item):
+                yield [
+                    *start,
+                    item.dimension,
+                    item.code,
+                    item.item.title,
+                    *_score(lang, score),
+                    spread,
+                    *end,
+                ]
 
 
 def _score(lang: Language, score: Score) -> list[str]:

@@ -6,6 +6,8 @@ registered: listing formats never loads Jinja2.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from experiments.plugins import hookimpl
@@ -18,47 +20,21 @@ if TYPE_CHECKING:
 
 __all__ = ["BUILTIN_FORMATS"]
 
-
-def _markdown(report: Report, lang: Language) -> str:
-    from experiments.reports._markdown import render  # noqa: PLC0415 - loaded when used
-
-    return render(report, lang)
+_Renderer = Callable[["Report", "Language"], str | bytes]
 
 
-def _json(report: Report, lang: Language) -> str:
-    from experiments.reports._json import render  # noqa: PLC0415 - loaded when used
+def _loaded_when_used(module: str, function: str = "render", *extra: str) -> _Renderer:
+    """``function`` of ``experiments.reports.<module>``, imported when a report is rendered.
 
-    return render(report, lang)
+    It is called with the report, the language and ``extra``.
+    """
 
+    def render(report: Report, lang: Language) -> str | bytes:
+        renderer = getattr(importlib.import_module(f"experiments.reports.{module}"), function)
+        document: str | bytes = renderer(report, lang, *extra)
+        return document
 
-def _csv(report: Report, lang: Language) -> bytes:
-    from experiments.reports._csv import render  # noqa: PLC0415 - loaded when used
-
-    return render(report, lang)
-
-
-def _csv_comma(report: Report, lang: Language) -> bytes:
-    from experiments.reports._csv import render  # noqa: PLC0415 - loaded when used
-
-    return render(report, lang, ",")
-
-
-def _maturity_csv(report: Report, lang: Language) -> bytes:
-    from experiments.reports._mental_models_csv import render_maturity  # noqa: PLC0415
-
-    return render_maturity(report, lang)
-
-
-def _glossary_csv(report: Report, lang: Language) -> bytes:
-    from experiments.reports._mental_models_csv import render_glossary  # noqa: PLC0415
-
-    return render_glossary(report, lang)
-
-
-def _html(report: Report, lang: Language) -> str:
-    from experiments.reports._html import render  # noqa: PLC0415 - loaded when used
-
-    return render(report, lang)
+    return render
 
 
 #: The built-in formats, in the order they are listed.
@@ -68,7 +44,7 @@ BUILTIN_FORMATS: Final = (
         "Markdown",
         "md",
         "text/markdown; charset=utf-8",
-        _markdown,
+        _loaded_when_used("_markdown"),
         "headings, tables and a Mermaid map from objective to decision",
     ),
     ReportFormat(
@@ -76,7 +52,7 @@ BUILTIN_FORMATS: Final = (
         "JSON",
         "json",
         "application/json",
-        _json,
+        _loaded_when_used("_json"),
         "every figure and experiment, in the shape of report.schema.json",
     ),
     ReportFormat(
@@ -84,7 +60,7 @@ BUILTIN_FORMATS: Final = (
         "CSV",
         "csv",
         "text/csv; charset=utf-8",
-        _csv,
+        _loaded_when_used("_csv"),
         "the experiment list, one row per experiment, for spreadsheets: separated by "
         "commas in English, by semicolons in Danish, Norwegian and Swedish (as Excel there "
         "expects)",
@@ -95,7 +71,7 @@ BUILTIN_FORMATS: Final = (
         "CSV (comma-separated)",
         "csv",
         "text/csv; charset=utf-8",
-        _csv_comma,
+        _loaded_when_used("_csv", "render", ","),
         "the same experiment list, separated by commas in every language (for LibreOffice, "
         "Numbers, Google Sheets and Excel in English)",
         filename="experiments-comma.csv",
@@ -105,7 +81,7 @@ BUILTIN_FORMATS: Final = (
         "HTML",
         "html",
         "text/html; charset=utf-8",
-        _html,
+        _loaded_when_used("_html"),
         "one self-contained page with charts, to open, print or mail",
     ),
     ReportFormat(
@@ -113,7 +89,7 @@ BUILTIN_FORMATS: Final = (
         "Maturity CSV",
         "csv",
         "text/csv; charset=utf-8",
-        _maturity_csv,
+        _loaded_when_used("_mental_models_csv", "render_maturity"),
         "the maturity analysis, one row per score shown, for spreadsheets",
         filename="maturity.csv",
     ),
@@ -122,7 +98,7 @@ BUILTIN_FORMATS: Final = (
         "Glossary CSV",
         "csv",
         "text/csv; charset=utf-8",
-        _glossary_csv,
+        _loaded_when_used("_mental_models_csv", "render_glossary"),
         "the terms the scope uses and their definitions, for spreadsheets",
         filename="glossary.csv",
     ),

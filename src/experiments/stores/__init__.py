@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from experiments.stores._connect import DEFAULT_URL, STORE_ENV, connect
-from experiments.stores.base import (
-    Batch,
-    Capability,
+from experiments.stores.base import Batch, Capability, Store
+from experiments.stores.changes import (
     Change,
     Damage,
     ErasureReport,
@@ -15,7 +14,6 @@ from experiments.stores.base import (
     PurgeReport,
     Put,
     Rewrite,
-    Store,
 )
 from experiments.stores.url import StoreURL
 

@@ -10,16 +10,18 @@ them as they are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import pendulum
 
+from experiments.errors import ExperimentsError
 from experiments.model._time import parse_datetime, parse_timebox, utc_key, with_zone
 from experiments.model.asof import time_box_end, time_box_start
 from experiments.serialization import zone_field
 
-__all__ = ["BOUNDS", "time_box_bounds", "time_box_instants"]
+__all__ = ["BOUNDS", "stored_bounds", "time_box_bounds", "time_box_instants"]
 
 #: The columns every ``records`` row has for its time box, start and end.
 BOUNDS: Final = ("time_box_start", "time_box_end")
@@ -50,6 +52,22 @@ def time_box_bounds(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
         None if start is None else utc_key(start),
         None if end is None else utc_key(end),
     )
+
+
+def stored_bounds(rows: Iterable[tuple[str, str]]) -> list[tuple[str | None, str | None, str]]:
+    """``(start, end, id)`` of each stored ``(id, JSON text)`` row, to fill the bounds in.
+
+    A row that cannot be read is passed over: ``experiments verify`` reports it, and the
+    views show no bounds for it.
+    """
+    filled = []
+    for record_id, text in rows:
+        try:
+            bounds = time_box_bounds(json.loads(text))
+        except (ExperimentsError, TypeError, ValueError):
+            continue
+        filled.append((*bounds, record_id))
+    return filled
 
 
 def _zoned(data: Mapping[str, Any], name: str) -> object:

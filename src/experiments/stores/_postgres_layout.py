@@ -18,7 +18,6 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from experiments.errors import ExperimentsError
 from experiments.model import KINDS
 from experiments.model._time import UTC_WIDTH
 from experiments.query import (
@@ -34,7 +33,7 @@ from experiments.query import (
 )
 from experiments.serialization import dumps, rewritten
 from experiments.stores import _views
-from experiments.stores._derived import BOUNDS, time_box_bounds
+from experiments.stores._derived import BOUNDS, stored_bounds
 from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
 
 if TYPE_CHECKING:
@@ -115,18 +114,11 @@ def _fill_time_box_bounds(connection: psycopg.Connection[Any], schema: str) -> N
     rows = connection.execute(
         f"SELECT id, data FROM {schema}.records WHERE doc ? 'time_box'"
     ).fetchall()
-    filled = []
-    for record_id, text in rows:
-        try:
-            bounds = time_box_bounds(json.loads(text))
-        except (ExperimentsError, TypeError, ValueError):
-            continue  # damaged: `experiments verify` reports it; the view shows no bounds
-        filled.append((*bounds, record_id))
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {schema}.records SET time_box_start = %s::timestamptz, "
             "time_box_end = %s::timestamptz WHERE id = %s",
-            filled,
+            stored_bounds(rows),
         )
 
 

@@ -13,18 +13,16 @@ after them.
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from experiments.errors import ExperimentsError
 from experiments.model import KINDS
 from experiments.query import FieldInfo, FieldType, comparable, field_types
 from experiments.serialization import dumps, rewritten
 from experiments.stores import _views
-from experiments.stores._derived import BOUNDS, time_box_bounds
+from experiments.stores._derived import BOUNDS, stored_bounds, time_box_bounds
 from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
 
 if TYPE_CHECKING:
@@ -157,15 +155,9 @@ def _fill_time_box_bounds(connection: sqlite3.Connection) -> None:
         "JOIN versions v ON v.id = r.id AND v.revision = r.revision "
         "WHERE r.time_box IS NOT NULL"
     ).fetchall()
-    filled = []
-    for record_id, text in rows:
-        try:
-            bounds = time_box_bounds(json.loads(text))
-        except (ExperimentsError, TypeError, ValueError):
-            continue  # damaged: `experiments verify` reports it; the view shows no bounds
-        filled.append((*bounds, record_id))
     connection.executemany(
-        "UPDATE records SET time_box_start = ?, time_box_end = ? WHERE id = ?", filled
+        "UPDATE records SET time_box_start = ?, time_box_end = ? WHERE id = ?",
+        stored_bounds(rows),
     )
 
 

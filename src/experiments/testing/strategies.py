@@ -16,51 +16,6 @@ import pendulum
 from hypothesis import strategies as st
 
 from experiments import model
-from experiments.model import (
-    AssumptionKind,
-    Comparison,
-    Criterion,
-    Decision,
-    Evidence,
-    Excuse,
-    ExcuseReason,
-    Experiment,
-    ExperimentStatus,
-    Fidelity,
-    Hypothesis,
-    Interpretation,
-    InterviewNote,
-    Involvement,
-    Item,
-    KeyResult,
-    LanguageCode,
-    Learning,
-    Measurement,
-    NextStep,
-    Note,
-    NoteLevel,
-    Objective,
-    Outcome,
-    Participant,
-    Participation,
-    Phase,
-    Prototype,
-    Questionnaire,
-    Record,
-    Requirement,
-    Response,
-    Role,
-    Scale,
-    Scope,
-    Sprint,
-    Stance,
-    SurveyRound,
-    Template,
-    Term,
-    TimeBox,
-    Verdict,
-    WorkshopAction,
-)
 
 __all__ = [
     "RECORD_STRATEGIES",
@@ -79,7 +34,8 @@ __all__ = [
     "titles",
 ]
 
-R = TypeVar("R", bound=Record)
+R = TypeVar("R", bound=model.Record)
+T = TypeVar("T")
 
 ZONES: Final = (
     "UTC",
@@ -170,7 +126,7 @@ def durations(draw: st.DrawFn) -> pendulum.Duration:
     return duration
 
 
-time_boxes: Final = st.builds(TimeBox, durations(), st.one_of(st.none(), datetimes()))
+time_boxes: Final = st.builds(model.TimeBox, durations(), st.one_of(st.none(), datetimes()))
 
 _json_scalars: Final = st.one_of(
     st.none(),
@@ -195,7 +151,7 @@ metadata: Final = st.dictionaries(
 
 #: Next steps as they are followed up: text alone, or with an owner, a due date, done.
 next_steps: Final = st.builds(
-    NextStep,
+    model.NextStep,
     titles,
     owner=st.one_of(st.none(), names),
     due=st.one_of(st.none(), dates),
@@ -204,7 +160,7 @@ next_steps: Final = st.builds(
 
 
 @st.composite
-def scopes(draw: st.DrawFn) -> Scope:
+def scopes(draw: st.DrawFn) -> model.Scope:
     """A planned scope: some of participants, sites and a budget (with a currency)."""
     parts: dict[str, Any] = draw(
         st.fixed_dictionaries(
@@ -220,7 +176,7 @@ def scopes(draw: st.DrawFn) -> Scope:
         parts["participants"] = draw(st.integers(1, 100))
     if "budget" in parts and draw(st.booleans()):
         parts["currency"] = draw(st.sampled_from(["DKK", "NOK", "SEK", "EUR"]))
-    return Scope(**parts)
+    return model.Scope(**parts)
 
 
 def _common() -> dict[str, Any]:
@@ -235,8 +191,11 @@ def _enum(kind: type[enum.Enum]) -> st.SearchStrategy[Any]:
     return st.sampled_from(list(kind))
 
 
-def _refs(max_size: int = 3) -> st.SearchStrategy[tuple[str, ...]]:
-    return st.lists(refs, max_size=max_size, unique=True).map(tuple)
+def _distinct(
+    elements: st.SearchStrategy[T], max_size: int = 3
+) -> st.SearchStrategy[tuple[T, ...]]:
+    """Up to ``max_size`` distinct values, as a record's tuple fields hold them."""
+    return st.lists(elements, max_size=max_size, unique=True).map(tuple)
 
 
 #: Codes of questionnaire items, as survey tools head their columns.
@@ -244,26 +203,26 @@ codes: Final = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,10}", fullmatch=True
 
 
 @st.composite
-def scales(draw: st.DrawFn) -> Scale:
+def scales(draw: st.DrawFn) -> model.Scale:
     """A scale of 2 to 101 points, with or without labels for its ends."""
     low = draw(st.integers(-10, 10))
     high = draw(st.integers(low + 1, low + 100))
-    return Scale(low, high, draw(texts), draw(texts))
+    return model.Scale(low, high, draw(texts), draw(texts))
 
 
 @st.composite
-def _experiments(draw: st.DrawFn) -> Experiment:
+def _experiments(draw: st.DrawFn) -> model.Experiment:
     experiment = draw(
         st.builds(
-            Experiment,
+            model.Experiment,
             title=titles,
             description=texts,
-            objectives=st.lists(refs, max_size=3, unique=True).map(tuple),
+            objectives=_distinct(refs),
             sprint=st.one_of(st.none(), refs),
             time_box=st.one_of(st.none(), time_boxes),
             owner=st.one_of(st.none(), names),
-            facilitators=st.lists(names, max_size=2, unique=True).map(tuple),
-            terms=_refs(),
+            facilitators=_distinct(names, 2),
+            terms=_distinct(refs),
             slug=st.one_of(st.none(), slugs),
             template=st.one_of(st.none(), refs),
             scope=st.one_of(st.none(), scopes()),
@@ -271,30 +230,32 @@ def _experiments(draw: st.DrawFn) -> Experiment:
         )
     )
     start = draw(datetimes())
-    steps = draw(st.sampled_from(list(ExperimentStatus)))
+    steps = draw(st.sampled_from(list(model.ExperimentStatus)))
     moments = sorted(draw(st.lists(datetimes(), min_size=3, max_size=3)))
-    if steps is ExperimentStatus.PLANNED:
+    if steps is model.ExperimentStatus.PLANNED:
         return experiment
-    if steps is ExperimentStatus.ABANDONED:
+    if steps is model.ExperimentStatus.ABANDONED:
         return experiment.abandon(reason=draw(texts), at=start)
     experiment = experiment.start(at=moments[0])
-    if steps is ExperimentStatus.RUNNING:
+    if steps is model.ExperimentStatus.RUNNING:
         return experiment
     experiment = experiment.conclude(at=moments[1])
-    if steps is ExperimentStatus.CONCLUDED:
+    if steps is model.ExperimentStatus.CONCLUDED:
         return experiment
-    decision = Decision(experiment=experiment.id, outcome=Outcome.ITERATE, decided_at=moments[2])
+    decision = model.Decision(
+        experiment=experiment.id, outcome=model.Outcome.ITERATE, decided_at=moments[2]
+    )
     return experiment.decide(decision)
 
 
 @st.composite
-def _participants(draw: st.DrawFn) -> Participant:
-    role = draw(_enum(Role))
-    external = draw(st.booleans()) if role is Role.OTHER or draw(st.booleans()) else None
+def _participants(draw: st.DrawFn) -> model.Participant:
+    role = draw(_enum(model.Role))
+    external = draw(st.booleans()) if role is model.Role.OTHER or draw(st.booleans()) else None
     extra = {} if external is None else {"external": st.just(external)}
     return draw(
         st.builds(
-            Participant,
+            model.Participant,
             role=st.just(role),
             department=st.one_of(st.none(), names),
             name=st.one_of(st.none(), names),
@@ -306,19 +267,19 @@ def _participants(draw: st.DrawFn) -> Participant:
 
 
 @st.composite
-def _learnings(draw: st.DrawFn) -> Learning:
+def _learnings(draw: st.DrawFn) -> model.Learning:
     hypothesis = draw(st.one_of(st.none(), refs))
-    verdict = None if hypothesis is None else draw(_enum(Verdict))
+    verdict = None if hypothesis is None else draw(_enum(model.Verdict))
     return draw(
         st.builds(
-            Learning,
+            model.Learning,
             experiment=refs,
             observation=titles,
             insight=texts,
             hypothesis=st.just(hypothesis),
             verdict=st.just(verdict),
-            evidence=_enum(Evidence),
-            participants=st.lists(refs, max_size=3, unique=True).map(tuple),
+            evidence=_enum(model.Evidence),
+            participants=_distinct(refs),
             next_action=st.one_of(st.none(), texts, next_steps),
             observed_at=datetimes(),
             **_common(),
@@ -327,12 +288,12 @@ def _learnings(draw: st.DrawFn) -> Learning:
 
 
 @st.composite
-def _measurements(draw: st.DrawFn) -> Measurement:
+def _measurements(draw: st.DrawFn) -> model.Measurement:
     key_result = draw(st.one_of(st.none(), refs))
     metric = draw(st.one_of(st.none(), names)) if key_result else draw(names)
     return draw(
         st.builds(
-            Measurement,
+            model.Measurement,
             value=st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
             key_result=st.just(key_result),
             metric=st.just(metric),
@@ -346,7 +307,7 @@ def _measurements(draw: st.DrawFn) -> Measurement:
 
 
 @st.composite
-def _key_results(draw: st.DrawFn) -> KeyResult:
+def _key_results(draw: st.DrawFn) -> model.KeyResult:
     due = draw(st.one_of(st.none(), dates))
     baseline = draw(st.floats(-1e6, 1e6))
     target = draw(st.floats(-1e6, 1e6))
@@ -354,7 +315,7 @@ def _key_results(draw: st.DrawFn) -> KeyResult:
         target = baseline + draw(st.sampled_from([1.0, -1.0]))
     return draw(
         st.builds(
-            KeyResult,
+            model.KeyResult,
             objective=refs,
             metric=names,
             baseline=st.just(baseline),
@@ -370,25 +331,25 @@ def _key_results(draw: st.DrawFn) -> KeyResult:
 
 
 @st.composite
-def _templates(draw: st.DrawFn) -> Template:
+def _templates(draw: st.DrawFn) -> model.Template:
     limit = draw(st.one_of(st.none(), durations()))
     box = None if limit is not None else draw(st.one_of(st.none(), time_boxes))
     return draw(
         st.builds(
-            Template,
+            model.Template,
             title=titles,
             description=texts,
             scaffold=texts,
             time_box=st.just(box),
             max_time_box=st.just(limit),
             scope=st.one_of(st.none(), scopes()),
-            roles=st.lists(_enum(Role), max_size=3, unique=True).map(tuple),
-            stances=st.lists(_enum(Stance), max_size=2, unique=True).map(tuple),
+            roles=_distinct(_enum(model.Role)),
+            stances=_distinct(_enum(model.Stance), 2),
             min_departments=st.integers(0, 4),
             min_external=st.integers(0, 3),
-            to_start=st.lists(_enum(Requirement), max_size=3, unique=True).map(tuple),
-            to_conclude=st.lists(_enum(Requirement), max_size=3, unique=True).map(tuple),
-            mandatory_for=st.lists(refs, max_size=2, unique=True).map(tuple),
+            to_start=_distinct(_enum(model.Requirement)),
+            to_conclude=_distinct(_enum(model.Requirement)),
+            mandatory_for=_distinct(refs, 2),
             slug=st.one_of(st.none(), slugs),
             **_common(),
         )
@@ -396,13 +357,13 @@ def _templates(draw: st.DrawFn) -> Template:
 
 
 @st.composite
-def _excuses(draw: st.DrawFn) -> Excuse:
+def _excuses(draw: st.DrawFn) -> model.Excuse:
     on_objective = draw(st.booleans())
     return draw(
         st.builds(
-            Excuse,
+            model.Excuse,
             group=titles,
-            reason=_enum(ExcuseReason),
+            reason=_enum(model.ExcuseReason),
             statement=texts,
             objective=st.just("ref_0") if on_objective else st.none(),
             experiment=st.none() if on_objective else refs,
@@ -412,22 +373,20 @@ def _excuses(draw: st.DrawFn) -> Excuse:
 
 
 @st.composite
-def _terms(draw: st.DrawFn) -> Term:
+def _terms(draw: st.DrawFn) -> model.Term:
     agreed = draw(st.booleans())
     definitions = (
-        draw(st.dictionaries(_enum(LanguageCode).map(str), titles, min_size=1, max_size=4))
+        draw(st.dictionaries(_enum(model.LanguageCode).map(str), titles, min_size=1, max_size=4))
         if agreed
         else {}
     )
     return draw(
         st.builds(
-            Term,
+            model.Term,
             word=titles,
             description=texts,
             definitions=st.just(definitions),
-            agreed_by=st.lists(names, max_size=2, unique=True).map(tuple)
-            if agreed
-            else st.just(()),
+            agreed_by=_distinct(names, 2) if agreed else st.just(()),
             agreed_at=datetimes() if agreed else st.none(),
             slug=st.one_of(st.none(), slugs),
             **_common(),
@@ -440,14 +399,14 @@ def _name_key(name: str) -> str:
 
 
 @st.composite
-def _survey_rounds(draw: st.DrawFn) -> SurveyRound:
+def _survey_rounds(draw: st.DrawFn) -> model.SurveyRound:
     opened = draw(datetimes())
     closed = draw(st.one_of(st.none(), durations().map(lambda d: opened + d)))
     if closed is not None and closed.year > 9999:
         closed = None
     return draw(
         st.builds(
-            SurveyRound,
+            model.SurveyRound,
             questionnaire=refs,
             title=titles,
             opened_at=st.just(opened),
@@ -461,11 +420,11 @@ def _survey_rounds(draw: st.DrawFn) -> SurveyRound:
 
 
 @st.composite
-def _responses(draw: st.DrawFn) -> Response:
+def _responses(draw: st.DrawFn) -> model.Response:
     keyed = draw(st.booleans())
     return draw(
         st.builds(
-            Response,
+            model.Response,
             round=refs,
             department=names,
             level=st.one_of(st.none(), names),
@@ -479,7 +438,7 @@ def _responses(draw: st.DrawFn) -> Response:
 
 
 @st.composite
-def _workshop_actions(draw: st.DrawFn) -> WorkshopAction:
+def _workshop_actions(draw: st.DrawFn) -> model.WorkshopAction:
     agreed = draw(datetimes())
     on_objective = draw(st.booleans())
     done = draw(st.one_of(st.none(), durations().map(lambda d: agreed + d)))
@@ -487,12 +446,12 @@ def _workshop_actions(draw: st.DrawFn) -> WorkshopAction:
         done = None
     return draw(
         st.builds(
-            WorkshopAction,
+            model.WorkshopAction,
             title=titles,
             description=texts,
-            objectives=_refs().filter(bool) if on_objective else _refs(),
-            experiments=_refs() if on_objective else _refs().filter(bool),
-            items=_refs(),
+            objectives=_distinct(refs).filter(bool) if on_objective else _distinct(refs),
+            experiments=_distinct(refs) if on_objective else _distinct(refs).filter(bool),
+            items=_distinct(refs),
             workshop=st.one_of(st.none(), names),
             owner=st.one_of(st.none(), names),
             due=st.one_of(st.none(), dates),
@@ -504,59 +463,59 @@ def _workshop_actions(draw: st.DrawFn) -> WorkshopAction:
 
 
 #: A strategy for valid records of each kind.
-RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
-    Objective: st.builds(
-        Objective,
+RECORD_STRATEGIES: Final[dict[type[model.Record], st.SearchStrategy[Any]]] = {
+    model.Objective: st.builds(
+        model.Objective,
         title=titles,
         description=texts,
         parent=st.one_of(st.none(), refs),
         owner=st.one_of(st.none(), names),
         weight=st.floats(0.01, 100),
-        terms=_refs(),
+        terms=_distinct(refs),
         slug=st.one_of(st.none(), slugs),
         **_common(),
     ),
-    KeyResult: _key_results(),
-    Template: _templates(),
-    Sprint: st.builds(
-        Sprint,
+    model.KeyResult: _key_results(),
+    model.Template: _templates(),
+    model.Sprint: st.builds(
+        model.Sprint,
         title=titles,
         challenge=texts,
         time_box=st.one_of(st.none(), time_boxes),
-        team=st.lists(refs, max_size=3, unique=True).map(tuple),
-        facilitators=st.lists(names, max_size=2, unique=True).map(tuple),
+        team=_distinct(refs),
+        facilitators=_distinct(names, 2),
         **_common(),
     ),
-    Phase: st.builds(
-        Phase,
+    model.Phase: st.builds(
+        model.Phase,
         sprint=refs,
         title=titles,
         position=st.integers(1, 12),
         time_box=st.one_of(st.none(), time_boxes),
-        participants=st.lists(refs, max_size=3, unique=True).map(tuple),
-        roles=st.lists(_enum(Role), max_size=3, unique=True).map(tuple),
-        involvement=_enum(Involvement),
+        participants=_distinct(refs),
+        roles=_distinct(_enum(model.Role)),
+        involvement=_enum(model.Involvement),
         description=texts,
         **_common(),
     ),
-    Participant: _participants(),
-    Experiment: _experiments(),
-    Hypothesis: st.builds(
-        Hypothesis,
+    model.Participant: _participants(),
+    model.Experiment: _experiments(),
+    model.Hypothesis: st.builds(
+        model.Hypothesis,
         experiment=refs,
         statement=titles,
         criterion=st.one_of(
             st.none(),
-            st.builds(Criterion, names, _enum(Comparison), st.floats(-1e6, 1e6)),
+            st.builds(model.Criterion, names, _enum(model.Comparison), st.floats(-1e6, 1e6)),
         ),
-        assumption=st.one_of(st.none(), _enum(AssumptionKind)),
+        assumption=st.one_of(st.none(), _enum(model.AssumptionKind)),
         **_common(),
     ),
-    Prototype: st.builds(
-        Prototype,
+    model.Prototype: st.builds(
+        model.Prototype,
         experiment=refs,
         title=titles,
-        fidelity=_enum(Fidelity),
+        fidelity=_enum(model.Fidelity),
         version=st.integers(1, 20),
         link=st.one_of(st.none(), st.just("https://example.org/p?x=1&y=<2>")),
         description=texts,
@@ -566,77 +525,77 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         lambda p: (
             st.just(p)
             if p.shown_at is None
-            else st.sampled_from(list(Fidelity)).map(lambda f: p.evolve(shown_as=f))
+            else st.sampled_from(list(model.Fidelity)).map(lambda f: p.evolve(shown_as=f))
         )
     ),
-    Participation: st.builds(
-        Participation,
+    model.Participation: st.builds(
+        model.Participation,
         experiment=refs,
         participant=refs,
-        stance=_enum(Stance),
-        involvement=_enum(Involvement),
+        stance=_enum(model.Stance),
+        involvement=_enum(model.Involvement),
         **_common(),
     ),
-    Learning: _learnings(),
-    Measurement: _measurements(),
-    Decision: st.builds(
-        Decision,
+    model.Learning: _learnings(),
+    model.Measurement: _measurements(),
+    model.Decision: st.builds(
+        model.Decision,
         experiment=refs,
-        outcome=_enum(Outcome),
+        outcome=_enum(model.Outcome),
         rationale=texts,
         decided_by=st.one_of(st.none(), names),
         decided_at=datetimes(),
         next_steps=st.lists(next_steps, max_size=3, unique_by=lambda n: n.action).map(tuple),
         **_common(),
     ),
-    Excuse: _excuses(),
-    Note: st.builds(
-        Note,
+    model.Excuse: _excuses(),
+    model.Note: st.builds(
+        model.Note,
         experiment=refs,
         text=titles,
-        level=_enum(NoteLevel),
+        level=_enum(model.NoteLevel),
         details=texts,
         noted_at=datetimes(),
         **_common(),
     ),
-    Term: _terms(),
-    Interpretation: st.builds(
-        Interpretation,
+    model.Term: _terms(),
+    model.Interpretation: st.builds(
+        model.Interpretation,
         term=refs,
         department=names,
         text=titles,
-        language=_enum(LanguageCode),
+        language=_enum(model.LanguageCode),
         stated_at=datetimes(),
         stated_by=st.one_of(st.none(), names),
         **_common(),
     ),
-    Questionnaire: st.builds(
-        Questionnaire,
+    model.Questionnaire: st.builds(
+        model.Questionnaire,
         title=titles,
         description=texts,
         scale=scales(),
-        dimensions=st.lists(names, max_size=3, unique=True).map(tuple),
-        objectives=_refs(),
+        dimensions=_distinct(names),
+        objectives=_distinct(refs),
         slug=st.one_of(st.none(), slugs),
         **_common(),
     ),
-    Item: st.builds(
-        Item,
+    model.Item: st.builds(
+        model.Item,
         questionnaire=refs,
         code=codes,
         dimension=names,
         statement=titles,
-        objectives=_refs(),
-        terms=_refs(),
+        objectives=_distinct(refs),
+        terms=_distinct(refs),
         **_common(),
     ),
-    SurveyRound: _survey_rounds(),
-    Response: _responses(),
-    InterviewNote: st.builds(
-        InterviewNote,
+    model.SurveyRound: _survey_rounds(),
+    model.Response: _responses(),
+    model.InterviewNote: st.builds(
+        model.InterviewNote,
         text=titles,
         details=texts,
-        items=_refs(),
+        items=_distinct(refs),
         round=st.one_of(st.none(), refs),
         department=st.one_of(st.none(), names),
         level=st.one_of(st.none(), names),
@@ -645,7 +604,7 @@ RECORD_STRATEGIES: Final[dict[type[Record], st.SearchStrategy[Any]]] = {
         interviewed_at=datetimes(),
         **_common(),
     ),
-    WorkshopAction: _workshop_actions(),
+    model.WorkshopAction: _workshop_actions(),
 }
 
 _MISSING = set(model.KINDS.values()) - set(RECORD_STRATEGIES)
@@ -657,6 +616,6 @@ def record_of(kind: type[R]) -> st.SearchStrategy[R]:
     return RECORD_STRATEGIES[kind]
 
 
-def records() -> st.SearchStrategy[Record]:
+def records() -> st.SearchStrategy[model.Record]:
     """Valid records of any kind."""
     return st.one_of(*RECORD_STRATEGIES.values())
