@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 import experiments
 from experiments import PluginError, Plugins, StoreError, ValidationError, hookspecs
 from experiments.errors import StoreURLError
+from experiments.plugins import BUILTIN_PLUGINS
 from experiments.stores import connect
 from fake_plugins import fake_distribution
 
@@ -45,6 +47,43 @@ class TestHookDocumentation:
     def test_there_are_hooks(self) -> None:
         """The list checked above is not empty by accident."""
         assert {"register_backends", "register_checks", "object_saved"} <= set(hookspec_names())
+
+
+class TestBuiltins:
+    """The built-in parts: registered like plugins, each module imported when it is needed."""
+
+    @pytest.mark.parametrize("module_name", sorted(BUILTIN_PLUGINS))
+    def test_the_table_names_the_one_hook_of_each_part(self, module_name: str) -> None:
+        """Each built-in module implements exactly the hook the table names, plainly."""
+        module = importlib.import_module(module_name)
+        implemented = {
+            name: value.experiments_impl
+            for name, value in vars(module).items()
+            if callable(value) and hasattr(value, "experiments_impl")
+        }
+        assert list(implemented) == [BUILTIN_PLUGINS[module_name]]
+        options = next(iter(implemented.values()))
+        assert not any(options.get(o) for o in ("wrapper", "hookwrapper", "tryfirst", "trylast"))
+
+    def test_a_part_is_imported_when_its_hook_is_called(self) -> None:
+        """Opening plugins imports no check; asking for the checks imports them."""
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORTS_OF_CHECKS],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout.split() == ["False", "True", "True"]
+
+
+_IMPORTS_OF_CHECKS = """
+import sys
+from experiments import Plugins
+plugins = Plugins(autoload=False)
+print("experiments.checks.builtin" in sys.modules)
+print("think-big/no-objective" in plugins.checks())
+print("experiments.checks.builtin" in sys.modules)
+"""
 
 
 class TestDiscovery:

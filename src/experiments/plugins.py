@@ -57,12 +57,14 @@ AUTOLOAD_ENV: Final = "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD"
 
 _log = logging.getLogger("experiments.plugins")
 
-#: The built-in parts, registered through the same hooks as any plugin.
-BUILTIN_PLUGINS: Final = (
-    "experiments.stores.builtin",
-    "experiments.checks.builtin",
-    "experiments.reports.builtin",
-)
+#: The built-in parts, registered through the same hooks as any plugin, each with the
+#: one hook it implements: its module is imported when that hook is first called, so
+#: that opening a store to list records imports no checks and no report formats.
+BUILTIN_PLUGINS: Final = {
+    "experiments.stores.builtin": "register_backends",
+    "experiments.checks.builtin": "register_checks",
+    "experiments.reports.builtin": "register_report_formats",
+}
 
 
 @attrs.frozen
@@ -138,9 +140,8 @@ class Plugins:
         self._order: dict[str, int] = {}
         self._originals: dict[int, str] = {}  # id of each plugin object registered -> name
         self._listening: bool | None = None
-        for module_name in BUILTIN_PLUGINS:
-            module = importlib.import_module(module_name)
-            self._add(module, module_name, PluginInfo(module_name, "builtin"))
+        for module_name, hook in BUILTIN_PLUGINS.items():
+            self._add(_Builtin(module_name, hook), module_name, PluginInfo(module_name, "builtin"))
         if autoload if autoload is not None else not autoload_disabled():
             self._load_entry_points()
         for plugin in plugins:
@@ -420,6 +421,17 @@ class _Guarded:
             else:
                 wrapped = _attributed(value, name, hook)
             setattr(self, attribute, wrapped)
+
+
+class _Builtin:
+    """A built-in part as a plugin: its one hook imports its module when first called."""
+
+    def __init__(self, module_name: str, hook: str) -> None:
+        def call(register: Callable[..., None]) -> None:
+            getattr(importlib.import_module(module_name), hook)(register)
+
+        call.__name__ = call.__qualname__ = hook
+        setattr(self, hook, hookimpl(call))
 
 
 def _logged(function: Callable[..., Any], plugin: str, hook: str) -> Callable[..., Any]:
