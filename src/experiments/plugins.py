@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import importlib
-import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -25,7 +24,6 @@ import pluggy
 
 from experiments import hookspecs
 from experiments.errors import PluginError
-from experiments.events import EVENTS
 
 if TYPE_CHECKING:
     from experiments.checks import Check
@@ -55,7 +53,8 @@ ENTRY_POINT_GROUP: Final = "experiments"
 #: The environment variable that, set to ``1``, keeps installed plugins from loading.
 AUTOLOAD_ENV: Final = "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD"
 
-_log = logging.getLogger("experiments.plugins")
+#: The name of the logger plugins' failures in event hooks are logged to.
+_LOGGER: Final = "experiments.plugins"
 
 #: The built-in parts, registered through the same hooks as any plugin, each with the
 #: one hook it implements: its module is imported when that hook is first called, so
@@ -231,7 +230,7 @@ class Plugins:
         if self._listening is None:
             hooks = self._manager.hook
             self._listening = any(
-                getattr(hooks, name).get_hookimpls() for name in (*_EVENT_HOOKS, "on_event")
+                getattr(hooks, name).get_hookimpls() for name in (*_event_hooks(), "on_event")
             )
         return self._listening
 
@@ -253,11 +252,11 @@ class Plugins:
         ):
             try:
                 call(**kwargs)
-            except Exception:  # noqa: BLE001 - a wrapper that raised: logged, never fatal
-                _log.warning(
+            except Exception as exc:  # noqa: BLE001 - a wrapper that raised: logged, never fatal
+                _warn(
+                    exc,
                     "a wrapper of hook %s raised; the write it reports is committed and stays",
                     call.name,
-                    exc_info=True,
                 )
 
     def _collect(self, hook_name: str, register: Callable[..., None]) -> None:
@@ -394,7 +393,23 @@ def _admit_report_format(
 
 #: The plugin whose registration hook is running, so that ``register`` knows it.
 _CALLING: Final[contextvars.ContextVar[str]] = contextvars.ContextVar("plugin", default="?")
-_EVENT_HOOKS: Final = frozenset(event.hook for event in EVENTS)
+_EVENT_HOOKS: list[frozenset[str]] = []
+
+
+def _event_hooks() -> frozenset[str]:
+    """The hook of every kind of event, known once the events are first asked about."""
+    if not _EVENT_HOOKS:
+        from experiments.events import EVENTS  # noqa: PLC0415 - only a plugin's hooks need it
+
+        _EVENT_HOOKS.append(frozenset(event.hook for event in EVENTS))
+    return _EVENT_HOOKS[0]
+
+
+def _warn(error: Exception, message: str, *args: object) -> None:
+    """Log a plugin's failure as a warning, with the error's traceback."""
+    import logging  # noqa: PLC0415 - 4 ms with what it imports, and only a failure needs it
+
+    logging.getLogger(_LOGGER).warning(message, *args, exc_info=error)
 
 
 class _Guarded:
@@ -416,7 +431,7 @@ class _Guarded:
             hook = options.get("specname") or attribute
             if options.get("wrapper") or options.get("hookwrapper"):
                 wrapped = value
-            elif hook in _EVENT_HOOKS:
+            elif not isinstance(plugin, _Builtin) and hook in _event_hooks():  # none built in
                 wrapped = _logged(value, name, hook)
             else:
                 wrapped = _attributed(value, name, hook)
@@ -439,12 +454,12 @@ def _logged(function: Callable[..., Any], plugin: str, hook: str) -> Callable[..
     def call(*args: Any) -> Any:
         try:
             return function(*args)
-        except Exception:  # noqa: BLE001 - any plugin failure is logged, never fatal
-            _log.warning(
+        except Exception as exc:  # noqa: BLE001 - any plugin failure is logged, never fatal
+            _warn(
+                exc,
                 "plugin %r raised in hook %s; the write it reports is committed and stays",
                 plugin,
                 hook,
-                exc_info=True,
             )
             return None
 
