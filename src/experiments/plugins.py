@@ -23,6 +23,7 @@ import attrs
 import pluggy
 
 from experiments import hookspecs
+from experiments._announced import may_announce
 from experiments.errors import PluginError
 
 if TYPE_CHECKING:
@@ -178,7 +179,9 @@ class Plugins:
         self._listening = None
 
     def _load_entry_points(self) -> None:
-        import importlib.metadata  # noqa: PLC0415 - 20 ms, and only autoloading needs it
+        if not may_announce(ENTRY_POINT_GROUP):
+            return
+        import importlib.metadata  # noqa: PLC0415 - 10 ms, and only a plugin installed needs it
 
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             distribution = entry_point.dist.name if entry_point.dist is not None else None
