@@ -168,22 +168,35 @@ def data_table(rows: Iterable[Mapping[str, Any]]) -> str:
     Listing a thousand records this way skips building and validating each one, which
     is most of what `experiments list` costs; what is printed is the same.
     """
-    status: dict[str, bool] = {}
+    plans: dict[str, tuple[bool, tuple[str, ...]]] = {}
     lines = []
     for stored in rows:
         data = stored if stored.get("schema") == SCHEMA_VERSION else upgrade(stored)
         kind = data["kind"]
-        if kind not in status:
-            status[kind] = hasattr(KINDS[kind], "status")
+        plan = plans.get(kind)
+        if plan is None:
+            plan = plans[kind] = _plan(kind)
+        has_status, titles = plan
         updated = dt.datetime.fromisoformat(data["updated_at"]).astimezone(dt.UTC)
+        title = data["id"]
+        for name in titles:
+            if data.get(name):
+                title = str(data[name])
+                break
         lines.append((
             data["id"],
             kind,
-            _value(data.get("status")) if status[kind] else "",
+            _value(data.get("status")) if has_status else "",
             _minute(updated),
-            next((str(data[name]) for name in _TITLE_FIELDS if data.get(name)), data["id"]),
+            title,
         ))  # fmt: skip
     return _aligned(lines)
+
+
+def _plan(kind: str) -> tuple[bool, tuple[str, ...]]:
+    """Whether ``kind`` has a status column, and the fields its title may come from."""
+    cls = KINDS[kind]
+    return hasattr(cls, "status"), tuple(n for n in _TITLE_FIELDS if hasattr(cls, n))
 
 
 def _aligned(rows: Iterable[tuple[str, str, str, str, str]]) -> str:
