@@ -1136,6 +1136,18 @@ print(" ".join(sorted(sys.modules)))
 """
 
 
+def _run_importing(cwd: Path, *argv: str) -> list[str]:
+    """What `experiments ARGV` prints, then the command line's modules and every module."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_BY, *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+    )
+    return done.stdout.splitlines()
+
+
 class TestCommandModules:
     """Only the module of the command that runs is imported."""
 
@@ -1150,26 +1162,13 @@ class TestCommandModules:
 
     def test_version_imports_no_command(self, tmp_path: Path) -> None:
         """`experiments --version` imports none of the commands' modules."""
-        done = subprocess.run(
-            [sys.executable, "-c", _IMPORTED_BY, "--version"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-        )
-        imported = done.stdout.splitlines()[-2].split()
+        imported = _run_importing(tmp_path, "--version")[-2].split()
         assert set(imported) == {"experiments.cli.app", "experiments.cli.words"}
 
     def test_a_command_imports_its_own_module(self, tmp_path: Path) -> None:
         """`experiments list` imports the records commands, not add, the reports or others."""
-        done = subprocess.run(
-            [sys.executable, "-c", _IMPORTED_BY, "--store", "memory://", "list", "experiments"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-        )
-        imported = set(done.stdout.splitlines()[-2].split())
+        lines = _run_importing(tmp_path, "--store", "memory://", "list", "experiments")
+        imported = set(lines[-2].split())
         assert "experiments.cli.records" in imported
         assert not imported & {
             "experiments.cli.add",
@@ -1184,15 +1183,9 @@ class TestCommandModules:
         url = f"sqlite:///{tmp_path / 'programme.db'}"
         with experiments.connect(url, create=True, plugins=Plugins(autoload=False)) as store:
             store.save(experiments.Experiment(title="Art afternoons for families"))
-        done = subprocess.run(
-            [sys.executable, "-c", _IMPORTED_BY, "--store", url, "list", "experiments"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-        )
-        assert "Art afternoons for families" in done.stdout
-        imported = set(done.stdout.splitlines()[-1].split())
+        lines = _run_importing(tmp_path, "--store", url, "list", "experiments")
+        assert "Art afternoons for families" in lines[0]
+        imported = set(lines[-1].split())
         assert "experiments.stores.sqlite" in imported
         assert not imported & {
             "cattrs",
