@@ -204,8 +204,8 @@ def _aligned(rows: Iterable[tuple[str, str, str, str, str]]) -> str:
     rows = list(rows)
     if not rows:
         return "(nothing)"
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    a, b, c, d = (max(map(len, column)) for column in list(zip(*rows, strict=True))[:4])
     return "\n".join(
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
-        for row in rows
+        f"{id_:<{a}}  {kind:<{b}}  {status:<{c}}  {updated:<{d}}  {title}"
+        for id_, kind, status, updated, title in rows
     )
