@@ -1231,6 +1231,16 @@ class TestListFromData:
             assert not titled_by_itself(kind)
         assert titled_by_itself("experiment")
 
+    def test_columns_are_aligned(self) -> None:
+        """Each column is as wide as its widest cell, two spaces apart; the title last."""
+        walks = experiments.Experiment(title="Walks", created_at="2026-09-14T10:05:00Z")
+        welfare = experiments.Objective(title="Welfare", created_at="2026-09-15T08:30:59Z")
+        width = max(len(walks.id), len(welfare.id))
+        assert table([walks, welfare]).splitlines() == [
+            walks.id.ljust(width) + "  experiment  planned  2026-09-14 10:05  Walks",
+            welfare.id.ljust(width) + "  objective" + " " * 12 + "2026-09-15 08:30  Welfare",
+        ]
+
     def test_nothing_to_list(self) -> None:
         """No rows are "(nothing)", from data as from records."""
         assert data_table([]) == table([]) == "(nothing)"
