@@ -15,11 +15,16 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from hypothesis import assume, given
 
 import experiments
-from experiments import Plugins, reports
-from experiments.serialization import to_json
+from experiments import Plugins, Record, reports
+from experiments.cli.detail import titled_by_itself
+from experiments.cli.text import data_table, table
+from experiments.serialization import from_data, to_data, to_json
+from experiments.testing.strategies import records
 from fake_plugins import fake_distribution
+from old_stores import schema_2_records
 from special_files import SpecialFile
 
 pytestmark = pytest.mark.slow
@@ -1127,7 +1132,20 @@ try:
 except SystemExit:
     pass
 print(" ".join(sorted(m for m in sys.modules if m.startswith("experiments.cli."))))
+print(" ".join(sorted(sys.modules)))
 """
+
+
+def _run_importing(cwd: Path, *argv: str) -> list[str]:
+    """What `experiments ARGV` prints, then the command line's modules and every module."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_BY, *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+    )
+    return done.stdout.splitlines()
 
 
 class TestCommandModules:
@@ -1144,30 +1162,13 @@ class TestCommandModules:
 
     def test_version_imports_no_command(self, tmp_path: Path) -> None:
         """`experiments --version` imports none of the commands' modules."""
-        done = subprocess.run(
-            [sys.executable, "-c", _IMPORTED_BY, "--version"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-        )
-        imported = done.stdout.splitlines()[-1].split()
-        assert set(imported) == {
-            "experiments.cli.app",
-            "experiments.cli.text",
-            "experiments.cli.words",
-        }
+        imported = _run_importing(tmp_path, "--version")[-2].split()
+        assert set(imported) == {"experiments.cli.app", "experiments.cli.words"}
 
     def test_a_command_imports_its_own_module(self, tmp_path: Path) -> None:
         """`experiments list` imports the records commands, not add, the reports or others."""
-        done = subprocess.run(
-            [sys.executable, "-c", _IMPORTED_BY, "--store", "memory://", "list", "experiments"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-        )
-        imported = set(done.stdout.splitlines()[-1].split())
+        lines = _run_importing(tmp_path, "--store", "memory://", "list", "experiments")
+        imported = set(lines[-2].split())
         assert "experiments.cli.records" in imported
         assert not imported & {
             "experiments.cli.add",
@@ -1175,6 +1176,23 @@ class TestCommandModules:
             "experiments.cli.mental_models",
             "experiments.cli.outcomes",
             "experiments.cli.practice",
+        }
+
+    def test_listing_imports_no_checks_reports_or_converter(self, tmp_path: Path) -> None:
+        """`experiments list` on a SQLite store imports no checks, report formats or cattrs."""
+        url = f"sqlite:///{tmp_path / 'programme.db'}"
+        with experiments.connect(url, create=True, plugins=Plugins(autoload=False)) as store:
+            store.save(experiments.Experiment(title="Art afternoons for families"))
+        lines = _run_importing(tmp_path, "--store", url, "list", "experiments")
+        assert "Art afternoons for families" in lines[0]
+        imported = set(lines[-1].split())
+        assert "experiments.stores.sqlite" in imported
+        assert not imported & {
+            "cattrs",
+            "experiments.checks",
+            "experiments.checks.builtin",
+            "experiments.reports",
+            "experiments.reports.builtin",
         }
 
     def test_every_command_is_listed(self) -> None:
@@ -1185,3 +1203,44 @@ class TestCommandModules:
         from experiments.cli.app import COMMAND_MODULES  # noqa: PLC0415
 
         assert cli.list_commands(click.Context(cli)) == sorted(COMMAND_MODULES)
+
+
+class TestListFromData:
+    """`experiments list` prints a kind titled by itself from stored data, as from records."""
+
+    @given(records())
+    def test_a_row_from_data_is_the_records_row(self, record: Record) -> None:
+        """A record's stored data lists as the record itself does, for every such kind."""
+        assume(titled_by_itself(record.kind))
+        assert data_table([to_data(record)]) == table([record])
+
+    def test_data_of_an_older_schema_lists_as_its_records(self) -> None:
+        """Data of an older schema version is upgraded before it is listed."""
+        listed = [data for data in schema_2_records() if titled_by_itself(data["kind"])]
+        assert {data["kind"] for data in listed} == {
+            "objective",
+            "experiment",
+            "prototype",
+            "learning",
+        }
+        assert data_table(listed) == table([from_data(data) for data in listed])
+
+    def test_kinds_titled_by_others_come_from_records(self) -> None:
+        """Participants (masked by name), participations and decisions come from records."""
+        for kind in ("participant", "participation", "decision"):
+            assert not titled_by_itself(kind)
+        assert titled_by_itself("experiment")
+
+    def test_columns_are_aligned(self) -> None:
+        """Each column is as wide as its widest cell, two spaces apart; the title last."""
+        walks = experiments.Experiment(title="Walks", created_at="2026-09-14T10:05:00Z")
+        welfare = experiments.Objective(title="Welfare", created_at="2026-09-15T08:30:59Z")
+        width = max(len(walks.id), len(welfare.id))
+        assert table([walks, welfare]).splitlines() == [
+            walks.id.ljust(width) + "  experiment  planned  2026-09-14 10:05  Walks",
+            welfare.id.ljust(width) + "  objective" + " " * 12 + "2026-09-15 08:30  Welfare",
+        ]
+
+    def test_nothing_to_list(self) -> None:
+        """No rows are "(nothing)", from data as from records."""
+        assert data_table([]) == table([]) == "(nothing)"

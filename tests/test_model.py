@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import typing
 import zoneinfo
 from typing import Any, Final
 
@@ -52,6 +53,7 @@ from experiments import (
 )
 from experiments.errors import InvalidTypeError
 from experiments.model import KINDS, kind_of
+from experiments.model._hints import field_hints
 from experiments.model.participant import INTERNAL_ROLES
 from experiments.serialization import from_json, to_data, to_json
 from experiments.testing.strategies import names, record_of, titles
@@ -130,6 +132,16 @@ class TestPublicNames:
         """kind_of() refuses an unknown name and lists the known ones."""
         with pytest.raises(ValidationError, match="known kinds: objective, key-result"):
             kind_of(name)
+
+
+class TestFieldHints:
+    """The types of a record class's fields, evaluated once per class."""
+
+    @pytest.mark.parametrize("cls", [Record, *KINDS.values()], ids=lambda c: c.__name__)
+    def test_as_typing_gives_them(self, cls: type[Record]) -> None:
+        """Every field's type is the one typing.get_type_hints gives."""
+        every = typing.get_type_hints(cls)
+        assert field_hints(cls) == {f.name: every[f.name] for f in attrs.fields(cls)}
 
 
 class TestRecord:

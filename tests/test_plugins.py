@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,9 @@ import pytest
 
 import experiments
 from experiments import PluginError, Plugins, StoreError, ValidationError, hookspecs
+from experiments._announced import may_announce
 from experiments.errors import StoreURLError
+from experiments.plugins import BUILTIN_PLUGINS
 from experiments.stores import connect
 from fake_plugins import fake_distribution
 
@@ -45,6 +49,93 @@ class TestHookDocumentation:
     def test_there_are_hooks(self) -> None:
         """The list checked above is not empty by accident."""
         assert {"register_backends", "register_checks", "object_saved"} <= set(hookspec_names())
+
+
+class TestBuiltins:
+    """The built-in parts: registered like plugins, each module imported when it is needed."""
+
+    @pytest.mark.parametrize("module_name", sorted(BUILTIN_PLUGINS))
+    def test_the_table_names_the_one_hook_of_each_part(self, module_name: str) -> None:
+        """Each built-in module implements exactly the hook the table names, plainly."""
+        module = importlib.import_module(module_name)
+        implemented = {
+            name: value.experiments_impl
+            for name, value in vars(module).items()
+            if callable(value) and hasattr(value, "experiments_impl")
+        }
+        assert list(implemented) == [BUILTIN_PLUGINS[module_name]]
+        options = next(iter(implemented.values()))
+        assert not any(options.get(o) for o in ("wrapper", "hookwrapper", "tryfirst", "trylast"))
+
+    def test_a_part_is_imported_when_its_hook_is_called(self) -> None:
+        """Opening plugins imports no check; asking for the checks imports them."""
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORTS_OF_CHECKS],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout.split() == ["False", "True", "True"]
+
+
+_IMPORTS_OF_CHECKS = """
+import sys
+from experiments import Plugins
+plugins = Plugins(autoload=False)
+print("experiments.checks.builtin" in sys.modules)
+print("think-big/no-objective" in plugins.checks())
+print("experiments.checks.builtin" in sys.modules)
+"""
+
+
+class TestAnnounced:
+    """The cheap look for distributions announcing an entry point group."""
+
+    def test_a_dist_info_announcing_the_group_is_found(self, tmp_path: Path) -> None:
+        """A distribution whose entry_points.txt has the group's section is found."""
+        fake_distribution(tmp_path, "scratch-store", "scratch_store", "")
+        assert may_announce("experiments", [str(tmp_path)])
+        assert not may_announce("other", [str(tmp_path)])
+
+    @pytest.mark.parametrize(
+        "where", ["legacy-1.0.egg-info", "Legacy-1.0.EGG-INFO", "legacy-1.0.egg/EGG-INFO"]
+    )
+    def test_egg_info_and_eggs_are_looked_into(self, tmp_path: Path, where: str) -> None:
+        """Older installs, egg-info directories and eggs, are found as importlib finds them."""
+        info = tmp_path / where
+        info.mkdir(parents=True)
+        (info / "entry_points.txt").write_text("[console_scripts]\nx = y\n\n [experiments] \n")
+        assert may_announce("experiments", [str(tmp_path)])
+
+    def test_nothing_announced_is_nothing_found(self, tmp_path: Path) -> None:
+        """Distributions without entry points, or with other groups', announce nothing."""
+        (tmp_path / "plain-1.0.dist-info").mkdir()
+        other = tmp_path / "tool-1.0.dist-info"
+        other.mkdir()
+        (other / "entry_points.txt").write_text("[console_scripts]\nexperiments = tool:main\n")
+        (tmp_path / "module.py").write_text("")
+        missing = tmp_path / "missing"
+        assert not may_announce("experiments", [str(tmp_path), str(missing)])
+
+    def test_a_zip_file_on_the_path_is_left_to_importlib(self, tmp_path: Path) -> None:
+        """A zip file may hold distributions: the answer is "maybe", and importlib decides."""
+        archive = tmp_path / "bundle.zip"
+        with zipfile.ZipFile(archive, "w") as bundle:
+            bundle.writestr("plain.py", "")
+        assert may_announce("experiments", [str(archive)])
+
+    def test_another_finder_of_distributions_is_left_to_importlib(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A finder of distributions on sys.meta_path may know of more: "maybe"."""
+
+        class Finder:
+            @staticmethod
+            def find_distributions(*args: object, **kwargs: object) -> list[object]:
+                return []
+
+        monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder()])
+        assert may_announce("experiments", [str(tmp_path)])
 
 
 class TestDiscovery:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import importlib
-import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -24,8 +23,8 @@ import attrs
 import pluggy
 
 from experiments import hookspecs
+from experiments._announced import may_announce
 from experiments.errors import PluginError
-from experiments.events import EVENTS
 
 if TYPE_CHECKING:
     from experiments.checks import Check
@@ -55,14 +54,17 @@ ENTRY_POINT_GROUP: Final = "experiments"
 #: The environment variable that, set to ``1``, keeps installed plugins from loading.
 AUTOLOAD_ENV: Final = "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD"
 
-_log = logging.getLogger("experiments.plugins")
+#: The name of the logger plugins' failures in event hooks are logged to.
+_LOGGER: Final = "experiments.plugins"
 
-#: The built-in parts, registered through the same hooks as any plugin.
-BUILTIN_PLUGINS: Final = (
-    "experiments.stores.builtin",
-    "experiments.checks.builtin",
-    "experiments.reports.builtin",
-)
+#: The built-in parts, registered through the same hooks as any plugin, each with the
+#: one hook it implements: its module is imported when that hook is first called, so
+#: that opening a store to list records imports no checks and no report formats.
+BUILTIN_PLUGINS: Final = {
+    "experiments.stores.builtin": "register_backends",
+    "experiments.checks.builtin": "register_checks",
+    "experiments.reports.builtin": "register_report_formats",
+}
 
 
 @attrs.frozen
@@ -138,9 +140,8 @@ class Plugins:
         self._order: dict[str, int] = {}
         self._originals: dict[int, str] = {}  # id of each plugin object registered -> name
         self._listening: bool | None = None
-        for module_name in BUILTIN_PLUGINS:
-            module = importlib.import_module(module_name)
-            self._add(module, module_name, PluginInfo(module_name, "builtin"))
+        for module_name, hook in BUILTIN_PLUGINS.items():
+            self._add(_Builtin(module_name, hook), module_name, PluginInfo(module_name, "builtin"))
         if autoload if autoload is not None else not autoload_disabled():
             self._load_entry_points()
         for plugin in plugins:
@@ -178,7 +179,9 @@ class Plugins:
         self._listening = None
 
     def _load_entry_points(self) -> None:
-        import importlib.metadata  # noqa: PLC0415 - 20 ms, and only autoloading needs it
+        if not may_announce(ENTRY_POINT_GROUP):
+            return
+        import importlib.metadata  # noqa: PLC0415 - 10 ms, and only a plugin installed needs it
 
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             distribution = entry_point.dist.name if entry_point.dist is not None else None
@@ -230,7 +233,7 @@ class Plugins:
         if self._listening is None:
             hooks = self._manager.hook
             self._listening = any(
-                getattr(hooks, name).get_hookimpls() for name in (*_EVENT_HOOKS, "on_event")
+                getattr(hooks, name).get_hookimpls() for name in (*_event_hooks(), "on_event")
             )
         return self._listening
 
@@ -252,11 +255,11 @@ class Plugins:
         ):
             try:
                 call(**kwargs)
-            except Exception:  # noqa: BLE001 - a wrapper that raised: logged, never fatal
-                _log.warning(
+            except Exception as exc:  # noqa: BLE001 - a wrapper that raised: logged, never fatal
+                _warn(
+                    exc,
                     "a wrapper of hook %s raised; the write it reports is committed and stays",
                     call.name,
-                    exc_info=True,
                 )
 
     def _collect(self, hook_name: str, register: Callable[..., None]) -> None:
@@ -393,7 +396,23 @@ def _admit_report_format(
 
 #: The plugin whose registration hook is running, so that ``register`` knows it.
 _CALLING: Final[contextvars.ContextVar[str]] = contextvars.ContextVar("plugin", default="?")
-_EVENT_HOOKS: Final = frozenset(event.hook for event in EVENTS)
+_EVENT_HOOKS: list[frozenset[str]] = []
+
+
+def _event_hooks() -> frozenset[str]:
+    """The hook of every kind of event, known once the events are first asked about."""
+    if not _EVENT_HOOKS:
+        from experiments.events import EVENTS  # noqa: PLC0415 - only a plugin's hooks need it
+
+        _EVENT_HOOKS.append(frozenset(event.hook for event in EVENTS))
+    return _EVENT_HOOKS[0]
+
+
+def _warn(error: Exception, message: str, *args: object) -> None:
+    """Log a plugin's failure as a warning, with the error's traceback."""
+    import logging  # noqa: PLC0415 - 4 ms with what it imports, and only a failure needs it
+
+    logging.getLogger(_LOGGER).warning(message, *args, exc_info=error)
 
 
 class _Guarded:
@@ -415,11 +434,22 @@ class _Guarded:
             hook = options.get("specname") or attribute
             if options.get("wrapper") or options.get("hookwrapper"):
                 wrapped = value
-            elif hook in _EVENT_HOOKS:
+            elif not isinstance(plugin, _Builtin) and hook in _event_hooks():  # none built in
                 wrapped = _logged(value, name, hook)
             else:
                 wrapped = _attributed(value, name, hook)
             setattr(self, attribute, wrapped)
+
+
+class _Builtin:
+    """A built-in part as a plugin: its one hook imports its module when first called."""
+
+    def __init__(self, module_name: str, hook: str) -> None:
+        def call(register: Callable[..., None]) -> None:
+            getattr(importlib.import_module(module_name), hook)(register)
+
+        call.__name__ = call.__qualname__ = hook
+        setattr(self, hook, hookimpl(call))
 
 
 def _logged(function: Callable[..., Any], plugin: str, hook: str) -> Callable[..., Any]:
@@ -427,12 +457,12 @@ def _logged(function: Callable[..., Any], plugin: str, hook: str) -> Callable[..
     def call(*args: Any) -> Any:
         try:
             return function(*args)
-        except Exception:  # noqa: BLE001 - any plugin failure is logged, never fatal
-            _log.warning(
+        except Exception as exc:  # noqa: BLE001 - any plugin failure is logged, never fatal
+            _warn(
+                exc,
                 "plugin %r raised in hook %s; the write it reports is committed and stays",
                 plugin,
                 hook,
-                exc_info=True,
             )
             return None
 

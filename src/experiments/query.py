@@ -32,6 +32,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model import KINDS, Record, TimeBox
+from experiments.model._hints import field_hints
 from experiments.model._time import (
     TimeError,
     parse_date,
@@ -277,7 +278,7 @@ def field_types(kind: str | None) -> dict[str, FieldInfo]:
     cls = Record if kind is None else KINDS.get(kind)
     if cls is None:
         raise ValidationError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
-    hints = typing.get_type_hints(cls)
+    hints = field_hints(cls)
     result = {"kind": FieldInfo(FieldType.TEXT)}
     result.update({f.name: _classify(hints[f.name]) for f in attrs.fields(cls)})
     _FIELD_CACHE[kind] = result

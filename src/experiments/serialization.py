@@ -20,19 +20,20 @@ import contextlib
 import enum
 import json
 import sys
+import threading
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
-import cattrs
 import pendulum
 
 from experiments import model
 from experiments.errors import InvalidTypeError, SchemaError, ValidationError
 from experiments.model import KINDS, Record
+from experiments.model._hints import field_hints
 from experiments.model._time import (
     TimeBox,
     TimeError,
@@ -52,6 +53,9 @@ from experiments.model.hypothesis import Criterion
 from experiments.model.maturity import Scale
 from experiments.model.next_step import NextStep
 from experiments.model.scope import Scope
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -221,6 +225,8 @@ def _enum_value(member: enum.Enum) -> Any:
 
 
 def _make_converter() -> cattrs.Converter:
+    import cattrs  # noqa: PLC0415 - 7 ms; a command that only reads stored data never needs it
+
     conv = cattrs.Converter(unstruct_collection_overrides={AbstractSet: sorted, Sequence: list})
     conv.register_unstructure_hook(pendulum.DateTime, format_datetime)
     conv.register_unstructure_hook(pendulum.Date, format_date)
@@ -298,7 +304,7 @@ def _time_fields(cls: type[Record]) -> dict[str, tuple[bool, bool]]:
 
 
 def _find_time_fields(cls: type[Record]) -> dict[str, tuple[bool, bool]]:
-    hints = typing.get_type_hints(cls)
+    hints = field_hints(cls)
     result = {}
     for field in attrs.fields(cls):
         args = [a for a in typing.get_args(hints[field.name]) if a is not type(None)]
@@ -324,7 +330,7 @@ def _field_hooks(
     conv: cattrs.Converter, cls: type[Record]
 ) -> list[tuple[str, Callable[[Any], Any] | None, bool]]:
     """(name, hook or None for plain values, optional) for each field, in stored order."""
-    hints = typing.get_type_hints(cls)
+    hints = field_hints(cls)
     order = _stored_order(cls)
     hooks: list[tuple[str, Callable[[Any], Any] | None, bool]] = []
     for name in order:
@@ -477,8 +483,28 @@ def _join_zones(cls: type[Record], data: dict[str, Any]) -> None:
         data[name] = with_zone(value, zone)
 
 
-#: The one converter (``converter.unstructure(record)``, ``converter.structure(data, Record)``).
-converter: Final = _make_converter()
+#: The one converter (``converter.unstructure(record)``, ``converter.structure(data, Record)``),
+#: made when first asked for: importing cattrs is most of what importing this module costs.
+converter: cattrs.Converter
+
+_made: list[cattrs.Converter] = []
+_making = threading.Lock()
+
+
+def _converter() -> cattrs.Converter:
+    """The one converter, made on first use (see :data:`converter`)."""
+    if not _made:
+        with _making:
+            if not _made:
+                _made.append(_make_converter())
+    return _made[0]
+
+
+def __getattr__(name: str) -> Any:
+    """:data:`converter`, made on first use."""
+    if name == "converter":
+        return _converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_data(record: Record) -> dict[str, Any]:
@@ -488,7 +514,7 @@ def to_data(record: Record) -> dict[str, Any]:
         raise InvalidTypeError(
             f"to_data() takes a record such as an Experiment; got {shorten(given)}"
         )
-    return converter.unstructure(record, type(record))  # type: ignore[no-any-return]
+    return _converter().unstructure(record, type(record))  # type: ignore[no-any-return]
 
 
 def from_data(data: Mapping[str, Any]) -> Record:
@@ -498,7 +524,7 @@ def from_data(data: Mapping[str, Any]) -> Record:
         SchemaError: the data is of a newer or unknown schema, kind or shape.
         ValidationError: a field holds a value the record does not accept.
     """
-    return converter.structure(data, Record)
+    return _converter().structure(data, Record)
 
 
 _COMPACT: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

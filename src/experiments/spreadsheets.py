@@ -39,7 +39,6 @@ from experiments.model import (
     Record,
 )
 from experiments.model._time import _is_date, argument, parse_datetime
-from experiments.tracking import measurement_id
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -376,6 +375,8 @@ def _flag(column: str, text: str) -> bool:
 
 
 def _measurement(fields: dict[str, Any]) -> Measurement:
+    from experiments.tracking import measurement_id  # noqa: PLC0415 - `list` imports COLUMNS
+
     draft = Measurement(**fields)
     return draft.evolve(id=measurement_id(draft))
 

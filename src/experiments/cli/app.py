@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -14,7 +13,6 @@ import click
 import pendulum
 
 from experiments._version import __version__
-from experiments.cli.text import one_line, shown_data
 from experiments.cli.words import in_cli_words, names, options_of
 from experiments.errors import (
     ConflictError,
@@ -254,6 +252,8 @@ class Context:
     def emit(self, data: Any, text: str | Callable[[], str]) -> None:
         """Print ``data`` as JSON with --json, else ``text``."""
         if self.as_json:
+            import json  # noqa: PLC0415 - only for --json
+
             click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_value))
         else:
             click.echo(text() if callable(text) else text)
@@ -268,6 +268,8 @@ class Context:
 
     def wrote(self, record: Record, verb: str = "saved") -> None:
         """Print a record just written: its data with --json, else ``verb`` and its line."""
+        from experiments.cli.text import one_line, shown_data  # noqa: PLC0415 - on a write only
+
         self.emit(shown_data(record), lambda: f"{verb} {one_line(record)}")
 
     def progress(self, label: str) -> Progress:

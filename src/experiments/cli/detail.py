@@ -10,11 +10,12 @@ Participants are called by :attr:`~experiments.Participant.display_name`, throug
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from experiments._grouping import by_experiment
-from experiments.cli.text import describe, shown_data, title_of
+from experiments.cli.text import describe, listed_from_data, shown_data, title_of
 from experiments.model import (
+    KINDS,
     Decision,
     Experiment,
     Hypothesis,
@@ -25,12 +26,14 @@ from experiments.model import (
     Prototype,
     Record,
 )
-from experiments.serialization import converter
 
 if TYPE_CHECKING:
     from experiments.stores import Store
 
-__all__ = ["experiment_detail", "linked", "listed_title"]
+__all__ = ["experiment_detail", "linked", "listed_title", "titled_by_itself"]
+
+#: The kinds :func:`listed_title` calls by the records they name.
+_NAMED_BY_OTHERS: Final = (Decision, Participation)
 
 
 def _day(record: Record, name: str) -> str:
@@ -204,13 +207,22 @@ def listed_title(store: Store) -> Callable[[Record], str]:
         return titles[record_id]
 
     def title(record: Record) -> str:
+        if not isinstance(record, _NAMED_BY_OTHERS):
+            return title_of(record)
         if isinstance(record, Decision):
             return f"{named(record.experiment)}: {record.outcome.value}"
-        if isinstance(record, Participation):
-            return f"{named(record.participant)} in {named(record.experiment)}"
-        return title_of(record)
+        return f"{named(record.participant)} in {named(record.experiment)}"
 
     return title
+
+
+def titled_by_itself(kind: str) -> bool:
+    """Whether `experiments list` prints ``kind`` from stored data alone, not records.
+
+    So it does for every kind :func:`listed_title` does not call by other records and
+    :func:`~experiments.cli.text.listed_from_data` can show.
+    """
+    return not issubclass(KINDS[kind], _NAMED_BY_OTHERS) and listed_from_data(kind)
 
 
 def linked(store: Store, experiment: Experiment, saved: Iterable[Record], *, took: bool) -> str:
@@ -244,5 +256,7 @@ def _objective_titles(store: Store, ids: Iterable[str]) -> list[str]:
 
 def to_data_of(step: NextStep) -> dict[str, Any]:
     """A next step as the JSON of records writes it."""
+    from experiments.serialization import converter  # noqa: PLC0415 - made when first used
+
     data: dict[str, Any] = converter.unstructure(step, NextStep)
     return data

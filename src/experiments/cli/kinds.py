@@ -30,8 +30,6 @@ from experiments import model
 from experiments.model import KINDS, Record, plural
 from experiments.model.template import Move, Need
 from experiments.spreadsheets import COLUMNS as CSV_COLUMNS
-from experiments.tracking import record_excuse
-from experiments.vocabulary import interpret
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -128,6 +126,8 @@ def many(field: str, flag: str, help: str) -> Param:  # noqa: A002 - click's wor
 
 def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
     """An excuse is kept once per group, reason and place, however often it is given."""
+    from experiments.tracking import record_excuse  # noqa: PLC0415 - only `add excuse` needs it
+
     return record_excuse(store, **fields)
 
 
@@ -141,6 +141,8 @@ def _experiment(store: Store, fields: dict[str, Any]) -> Record:
 
 def _interpret(store: Store, fields: dict[str, Any]) -> Record:
     """A department's reading of a term: a new version only if it says something new."""
+    from experiments.vocabulary import interpret  # noqa: PLC0415 - only `add interpretation`
+
     return interpret(
         store,
         fields.pop("term"),

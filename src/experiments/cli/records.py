@@ -19,7 +19,7 @@ from experiments.cli.app import (
     record_option,
     store_command,
 )
-from experiments.cli.detail import experiment_detail, linked, listed_title
+from experiments.cli.detail import experiment_detail, linked, listed_title, titled_by_itself
 from experiments.cli.kinds import LIST_NAMES, EnumChoice, default_of
 from experiments.cli.resolve import (
     cli_words,
@@ -28,7 +28,7 @@ from experiments.cli.resolve import (
     record_id,
     resolve_references,
 )
-from experiments.cli.text import describe, hides_identity, shown_data, table
+from experiments.cli.text import data_table, describe, hides_identity, shown_data, table
 from experiments.errors import NotFoundError, ValidationError
 from experiments.model import (
     Experiment,
@@ -282,13 +282,11 @@ def list_records(
         expression = store.resolve_where(name, _filter_expression(where, filters))
     except NotFoundError as exc:
         raise cli_words(exc) from None
-    records = store.query(
-        name,
-        expression,
-        order_by=order,
-        limit=limit,
-        include_deleted=deleted,
-    )
+    chosen = {"order_by": order, "limit": limit, "include_deleted": deleted}
+    if not state.as_json and titled_by_itself(name):
+        click.echo(data_table(store.select_data(name, expression, **chosen)))
+        return
+    records = store.query(name, expression, **chosen)
     if state.as_json:
         import json  # noqa: PLC0415
 

@@ -5,20 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from experiments.events import (
-    MOVE_EVENTS,
-    Event,
-    ExperimentDecided,
-    LearningRecorded,
-    MeasurementRecorded,
-    ObjectPurged,
-    ObjectRewritten,
-    ObjectSaved,
-)
 from experiments.model import Decision, Experiment, ExperimentStatus, Learning, Measurement
 from experiments.model.lifecycle import reachable
 
 if TYPE_CHECKING:
+    from experiments.events import Event
     from experiments.stores.base import Store
     from experiments.stores.changes import Change
 
@@ -39,7 +30,16 @@ def events_of(
     without one in the same write.  An import, and a create-if-absent that found the
     record already there, make no events: they changed no history.
     """
-    from experiments.stores.changes import Purge, Put, Rewrite  # noqa: PLC0415 - keeps this module light to import
+    # Imported here, as the events are: this module stays light to import, and a store
+    # opened only to read never builds an event class.
+    from experiments.events import (  # noqa: PLC0415
+        LearningRecorded,
+        MeasurementRecorded,
+        ObjectPurged,
+        ObjectRewritten,
+        ObjectSaved,
+    )
+    from experiments.stores.changes import Purge, Put, Rewrite  # noqa: PLC0415
 
     decisions = {
         r.experiment: r
@@ -80,6 +80,8 @@ def _moves(
     ``decided`` is the decision saved in the same write, if any; else the latest one is
     looked up, only if the experiment was decided.
     """
+    from experiments.events import MOVE_EVENTS, ExperimentDecided  # noqa: PLC0415 - as above
+
     for move in reachable(before).get(record.status, ()):
         event = MOVE_EVENTS[move]
         if event is ExperimentDecided:

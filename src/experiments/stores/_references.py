@@ -8,7 +8,6 @@ through :meth:`Store.resolve <experiments.stores.Store.resolve>` and
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING
 
 from experiments.errors import NotFoundError, ValidationError
@@ -84,6 +83,8 @@ def _found(store: Store, text: str, cls: type[Record] | None) -> Record | None:
 def _not_found(store: Store, text: str, cls: type[Record] | None) -> NotFoundError:
     kinds = [cls] if cls is not None else list(KINDS.values())
     slugs = [s for k in kinds for s in _slugs(store, k)] if store.exists() else []
+    import difflib  # noqa: PLC0415 - only a reference not found asks for suggestions
+
     close = difflib.get_close_matches(text, slugs, n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     what = cls.kind if cls is not None else "record"

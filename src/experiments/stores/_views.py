@@ -21,13 +21,13 @@ version that brings it (``VIEWS_AS_OF`` in each layout holds them in step).
 from __future__ import annotations
 
 import hashlib
-import typing
 from collections.abc import Callable, Iterator
 from typing import Final, NamedTuple
 
 import attrs
 
 from experiments.model import KINDS, plural
+from experiments.model._hints import field_hints
 from experiments.model._time import UTC_WIDTH
 from experiments.model.participant import PERSONAL_FIELDS
 from experiments.query import FieldType, field_types
@@ -66,7 +66,7 @@ def view_columns(kind: str) -> tuple[Column, ...]:
 
     After ``time_box`` come ``time_box_start`` and ``time_box_end``.
     """
-    hints = typing.get_type_hints(KINDS[kind])
+    hints = field_hints(KINDS[kind])
     infos = field_types(kind)
     columns = [Column("id", FieldType.TEXT)]
     for field in attrs.fields(KINDS[kind]):

@@ -8,7 +8,6 @@ changes to the backend's ``_commit`` in one transaction.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
@@ -42,7 +41,6 @@ __all__ = ["Batch", "copy", "purge", "stamp"]
 
 R = TypeVar("R", bound=Record)
 
-_log = logging.getLogger("experiments.stores")
 #: How often a purge looks again for late referrers that keep changing under it.
 _SWEEP_TRIES: Final = 5
 
@@ -404,5 +402,7 @@ def purge(store: Store, record: Record | str) -> PurgeReport:
             f"to them during the purge failed ({problem}): run verify() (`experiments "
             "verify`) to list any that still do, and purge or edit them"
         )
-        _log.warning("%s", warning)
+        import logging  # noqa: PLC0415 - only a failed purge logs
+
+        logging.getLogger("experiments.stores").warning("%s", warning)
         return attrs.evolve(report, warnings=(*report.warnings, warning))

@@ -1,0 +1,75 @@
+"""Whether any installed distribution announces entry points in a group, found cheaply.
+
+``importlib.metadata`` costs about 10 ms to import (it brings the ``email`` package,
+``zipfile`` and ``csv``), which is most of what opening a store with plugin autoloading
+costs when no plugin is installed, as on most machines.  So :func:`may_announce`
+first looks where ``importlib.metadata`` looks: each directory on ``sys.path`` and
+its ``*.dist-info``, ``*.egg-info`` and ``*.egg`` entries, reading their
+``entry_points.txt`` for the group's section.  Only when one has it, or when the
+search cannot be sure (a zip file on the path, a finder of distributions other than
+the standard one), does the caller ask ``importlib.metadata``, which then decides.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+__all__ = ["may_announce"]
+
+_INFO_SUFFIXES = (".dist-info", ".egg-info")
+
+
+def may_announce(group: str, path: Iterable[str] | None = None) -> bool:
+    """False only if surely no distribution on ``path`` (``sys.path``) announces ``group``."""
+    if any(_other_finder(finder) for finder in sys.meta_path):
+        return True
+    header = f"[{group}]"
+    for entry in sys.path if path is None else path:
+        files = _entry_point_files(entry or ".")
+        if files is None:
+            return True
+        for file in files:
+            if _has_section(file, header):
+                return True
+    return False
+
+
+def _other_finder(finder: object) -> bool:
+    """Whether ``finder`` may find distributions somewhere this module does not look."""
+    if finder is importlib.machinery.PathFinder:
+        return False
+    return callable(getattr(finder, "find_distributions", None))
+
+
+def _entry_point_files(entry: str) -> Iterator[Path] | None:
+    """The ``entry_points.txt`` files of the distributions in the directory ``entry``.
+
+    None when ``entry`` is something else that may hold distributions (a zip file).
+    """
+    try:
+        children = list(Path(entry).iterdir())
+    except NotADirectoryError:
+        return None
+    except OSError:  # missing or unreadable: importlib.metadata finds nothing there either
+        return iter(())
+    return _files_in(children)
+
+
+def _files_in(children: list[Path]) -> Iterator[Path]:
+    for child in children:
+        folded = child.name.lower()
+        if folded.endswith(_INFO_SUFFIXES):
+            yield child / "entry_points.txt"
+        elif folded.endswith(".egg"):
+            yield child / "EGG-INFO" / "entry_points.txt"
+
+
+def _has_section(file: Path, header: str) -> bool:
+    try:
+        with file.open(encoding="utf-8", errors="replace") as text:
+            return any(line.strip() == header for line in text)
+    except OSError:  # no such file (most distributions have no entry points), or unreadable
+        return False
