@@ -251,7 +251,9 @@ class HypothesisFacts:
     id: str
     statement: str
     status: HypothesisStatus = HypothesisStatus.UNTESTED
-    voices: tuple[int, ...] = ()  # the people (by index) whose voice the evidence rests on
+    # The people (by index) whose voice the evidence rests on, until ``one_sided`` is
+    # worked out from them.
+    voices: tuple[int, ...] = ()
     evidence: Evidence | None = None
     one_sided: OneSidedEvidence | None = None
     untested: Untested | None = None
@@ -769,6 +771,7 @@ class _Facts:
         self.at = view.at
         self._at_key = utc_key(view.at)
         self._limits: dict[tuple[pendulum.Duration, int], str] = {}
+        self._box_ends: dict[str, tuple[pendulum.DateTime, int] | None] = {}
         self.experiments: dict[str, ExperimentFacts] = {}
         # Per participant, by index: EXTERNAL | FRONTLINE | PSEUDONYMOUS bits (small ints,
         # which Python shares) and the department.
@@ -820,6 +823,8 @@ class _Facts:
         fields += ["started_at", "concluded_at", "decided_at", "abandoned_at"]
         at_key, experiments = self._at_key, self.experiments
         status_at, reached, intern = rules.status_at, rules.reached, sys.intern
+        # Most experiments serve the same few objectives: their tuples are shared.
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {}
         for (
             experiment_id,
             title,
@@ -842,7 +847,8 @@ class _Facts:
                     sprint=sprint,
                 )
             if objective is not None:
-                known.objectives += (intern(objective),)
+                linked = (*known.objectives, objective)
+                known.objectives = shared.setdefault(linked, linked)
 
     def _read_outcomes(self) -> None:
         """Learnings and the decision in force of each experiment, as of the moment."""
@@ -980,6 +986,7 @@ class _Facts:
             source = _decision_ref(decision, experiment.title)
             for number, step in enumerate(decision.next_steps, start=1):
                 self._count_step(experiment, step, source, number)
+        self._in_force.clear()  # needed no more
 
     def _count_step(
         self, experiment: ExperimentFacts, step: NextStep, source: Ref, number: int
@@ -1047,12 +1054,16 @@ class _Facts:
         # "start/duration"; the start's zone ("...Z[Europe/Oslo]") may hold a slash too.
         start_text, fixed, duration_text = text.rpartition("/")
         if fixed and duration_text.startswith("P"):
-            duration = _duration(duration_text)
-            zoned = len(start_text) > UTC_WIDTH
-            if not self._might_pass(start_text[:UTC_WIDTH], duration, zoned=zoned):
-                return
-            box_start: pendulum.DateTime | None = _moment(start_text)
-        elif fixed:  # not in the stored form: read in full
+            # A box with its own start ends where it ends whoever runs it: worked out once
+            # for all the experiments that share it.
+            if text not in self._box_ends:
+                self._box_ends[text] = self._anchored_overdue(start_text, duration_text)
+            found = self._box_ends[text]
+            if found is not None:
+                experiment.overdue = Overdue(experiment.ref, *found)
+            return
+        box_start: pendulum.DateTime | None
+        if fixed:  # not in the stored form: read in full
             box = parse_timebox(text)
             box_start, duration = box.start, box.duration
         else:
@@ -1068,6 +1079,19 @@ class _Facts:
         if end is not None and days is not None:
             experiment.overdue = Overdue(experiment.ref, end, days)
 
+    def _anchored_overdue(
+        self, start_text: str, duration_text: str
+    ) -> tuple[pendulum.DateTime, int] | None:
+        """Where a box with its own start ends, and the days a running experiment in it is
+        overdue at the moment; None unless it is."""
+        duration = _duration(duration_text)
+        zoned = len(start_text) > UTC_WIDTH
+        if not self._might_pass(start_text[:UTC_WIDTH], duration, zoned=zoned):
+            return None
+        end = rules.time_box_end(_moment(start_text), duration, None)
+        days = rules.overdue_days(ExperimentStatus.RUNNING, end, self.at)
+        return None if end is None or days is None else (end, days)
+
     def _might_be_untested(
         self, experiment: ExperimentFacts, hypothesis: HypothesisFacts, allowance: pendulum.Duration
     ) -> bool:
@@ -1082,6 +1106,7 @@ class _Facts:
         resting_on = hypothesis.voices
         if not resting_on:
             return
+        hypothesis.voices = ()  # what they show is kept; the roll-up needs no more of them
         # The stances those people took part in this experiment with (if they did).
         stances = {(code >> 2) & 3 for code in experiment.participations if code >> 4 in resting_on}
         if len(stances) == 1:
