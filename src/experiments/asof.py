@@ -91,6 +91,12 @@ _DEPTHS: Final = tuple(Involvement)
 _STANCE_INDEX: Final = {s.value: i for i, s in enumerate(_STANCES)}
 _CRITICAL: Final = _STANCES.index(Stance.CRITICAL)
 _DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
+# A participation's stance and depth as the low four bits of its code (stance * 4 + depth).
+_LOW_CODE: Final = {
+    (stance, depth): s * 4 + d
+    for stance, s in _STANCE_INDEX.items()
+    for depth, d in _DEPTH_INDEX.items()
+}
 _STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
 _EVIDENCE: Final = {e.value: e for e in Evidence}
 _OUTCOME: Final = {o.value: o for o in Outcome}
@@ -916,7 +922,6 @@ class _Facts:
     def _read_participations(self, index: Mapping[str, int]) -> None:
         """Every participation, packed into one int on its experiment."""
         experiments = self.experiments
-        stances, depths = _STANCE_INDEX, _DEPTH_INDEX
         # Grouped by id too, so that every participation is a row of its own.
         for _, experiment_id, participant, stance, involvement in self._rows(
             "participation", ["id", "experiment", "participant", "stance", "involvement"]
@@ -924,8 +929,7 @@ class _Facts:
             experiment = experiments.get(experiment_id)
             person = index.get(participant)
             if experiment is not None and person is not None:
-                code = person * 16 + stances[stance] * 4 + depths[involvement]
-                experiment.participations.append(code)
+                experiment.participations.append(person * 16 + _LOW_CODE[stance, involvement])
 
     def _read_measurements(self) -> None:
         """The latest value of each key result, as of the moment (late data by its time)."""
