@@ -91,6 +91,8 @@ _DEPTHS: Final = tuple(Involvement)
 _STANCE_INDEX: Final = {s.value: i for i, s in enumerate(_STANCES)}
 _CRITICAL: Final = _STANCES.index(Stance.CRITICAL)
 _DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
+# Participation codes (person * 16 + ...) fit in four bytes up to this many people.
+_PEOPLE_IN_32_BITS: Final = 2**27
 # A participation's stance and depth as the low four bits of its code (stance * 4 + depth).
 _LOW_CODE: Final = {
     (stance, depth): s * 4 + d
@@ -211,7 +213,7 @@ class Candidate:
         )
 
 
-@attrs.define
+@attrs.define(weakref_slot=False)
 class ExperimentFacts:
     """One experiment's facts at the moment, and what follows from them alone.
 
@@ -228,7 +230,7 @@ class ExperimentFacts:
     objectives: tuple[str, ...] = ()
     learnings: int = 0
     decision: Outcome | None = None  # the decision in force (rules.decision_in_force)
-    participations: array[int] = attrs.field(factory=lambda: array("q"))
+    participations: array[int] = attrs.field(factory=lambda: array("i"))
     hypotheses: tuple[HypothesisFacts, ...] = ()
     overdue: Overdue | None = None
     sprint: str | None = None
@@ -250,7 +252,7 @@ class ExperimentFacts:
         return sum(1 for code in self.participations if (code >> 2) & 3 == _CRITICAL)
 
 
-@attrs.define
+@attrs.define(weakref_slot=False)
 class HypothesisFacts:
     """One hypothesis's facts at the moment, and the findings about it."""
 
@@ -785,17 +787,17 @@ class _Facts:
         self.departments: list[str | None] = []
         self.measurements: dict[str, tuple[float, pendulum.DateTime, int]] = {}
         self._in_force: set[str] = set()  # the ids of the decisions in force
-        # Read in this order, then dropped: only the packed facts are kept.
-        index = self._read_people()
         self._read_experiments()
         self._read_outcomes()
-        hypotheses = self._read_hypotheses(index)
-        self._read_participations(index)
-        del index  # a string and an int per person: what follows can use the memory
+        self._read_next_steps()  # the ids of the decisions in force are let go here
         self._read_measurements()
         self._read_prototypes()
         self._read_scopes()
-        self._read_next_steps()
+        # The people last, and dropped right after: a string and an int per person.
+        index = self._read_people()
+        hypotheses = self._read_hypotheses(index)
+        self._read_participations(index)
+        del index
         self._derive(hypotheses)
 
     def _rows(self, kind: str, group_by: list[str], **options: Any) -> Iterator[tuple[Any, ...]]:
@@ -849,7 +851,7 @@ class _Facts:
                     title,
                     status_at(started, concluded, decided, abandoned, at_key),
                     None if time_box is None else intern(time_box),
-                    started if reached(started, at_key) else None,
+                    intern(started) if reached(started, at_key) else None,  # shared by many
                     sprint=sprint,
                 )
             if objective is not None:
@@ -922,6 +924,9 @@ class _Facts:
     def _read_participations(self, index: Mapping[str, int]) -> None:
         """Every participation, packed into one int on its experiment."""
         experiments = self.experiments
+        if len(self.people) > _PEOPLE_IN_32_BITS:  # codes too large for four bytes
+            for facts in experiments.values():
+                facts.participations = array("q")
         # Grouped by id too, so that every participation is a row of its own.
         for _, experiment_id, participant, stance, involvement in self._rows(
             "participation", ["id", "experiment", "participant", "stance", "involvement"]
