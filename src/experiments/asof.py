@@ -780,6 +780,7 @@ class _Facts:
         self._at_key = utc_key(view.at)
         self._limits: dict[tuple[pendulum.Duration, int], str] = {}
         self._box_ends: dict[str, tuple[pendulum.DateTime, int] | None] = {}
+        self._refs: dict[tuple[str, ...], tuple[Ref, ...]] = {}
         self.experiments: dict[str, ExperimentFacts] = {}
         # Per participant, by index: EXTERNAL | FRONTLINE | PSEUDONYMOUS bits (small ints,
         # which Python shares) and the department.
@@ -1130,21 +1131,25 @@ class _Facts:
         ):
             return
         assert hypothesis.evidence is not None  # is_candidate says so
-        objectives = self.view.objectives
-        served = tuple(
-            Ref(o, objectives[o].title)
-            for o in sorted(set(experiment.objectives))
-            if o in objectives
-        )
         hypothesis.candidate = Candidate(
             hypothesis.ref,
             experiment.ref,
             hypothesis.evidence,
             len(experiment.participations),
             experiment.critics,
-            served,
+            self._served(experiment.objectives),
             experiment.decision,
         )
+
+    def _served(self, linked: tuple[str, ...]) -> tuple[Ref, ...]:
+        """The objectives an experiment serves, as candidates name them (shared, once each)."""
+        served = self._refs.get(linked)
+        if served is None:
+            objectives = self.view.objectives
+            served = self._refs[linked] = tuple(
+                Ref(o, objectives[o].title) for o in sorted(set(linked)) if o in objectives
+            )
+        return served
 
 
 class _StartZones:
