@@ -91,6 +91,14 @@ _DEPTHS: Final = tuple(Involvement)
 _STANCE_INDEX: Final = {s.value: i for i, s in enumerate(_STANCES)}
 _CRITICAL: Final = _STANCES.index(Stance.CRITICAL)
 _DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
+# Participation codes (person * 16 + ...) fit in four bytes up to this many people.
+_PEOPLE_IN_32_BITS: Final = 2**27
+# A participation's stance and depth as the low four bits of its code (stance * 4 + depth).
+_LOW_CODE: Final = {
+    (stance, depth): s * 4 + d
+    for stance, s in _STANCE_INDEX.items()
+    for depth, d in _DEPTH_INDEX.items()
+}
 _STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
 _EVIDENCE: Final = {e.value: e for e in Evidence}
 _OUTCOME: Final = {o.value: o for o in Outcome}
@@ -205,7 +213,7 @@ class Candidate:
         )
 
 
-@attrs.define
+@attrs.define(weakref_slot=False)
 class ExperimentFacts:
     """One experiment's facts at the moment, and what follows from them alone.
 
@@ -222,7 +230,7 @@ class ExperimentFacts:
     objectives: tuple[str, ...] = ()
     learnings: int = 0
     decision: Outcome | None = None  # the decision in force (rules.decision_in_force)
-    participations: array[int] = attrs.field(factory=lambda: array("q"))
+    participations: array[int] = attrs.field(factory=lambda: array("i"))
     hypotheses: tuple[HypothesisFacts, ...] = ()
     overdue: Overdue | None = None
     sprint: str | None = None
@@ -244,14 +252,16 @@ class ExperimentFacts:
         return sum(1 for code in self.participations if (code >> 2) & 3 == _CRITICAL)
 
 
-@attrs.define
+@attrs.define(weakref_slot=False)
 class HypothesisFacts:
     """One hypothesis's facts at the moment, and the findings about it."""
 
     id: str
     statement: str
     status: HypothesisStatus = HypothesisStatus.UNTESTED
-    voices: tuple[int, ...] = ()  # the people (by index) whose voice the evidence rests on
+    # The people (by index) whose voice the evidence rests on, until ``one_sided`` is
+    # worked out from them.
+    voices: tuple[int, ...] = ()
     evidence: Evidence | None = None
     one_sided: OneSidedEvidence | None = None
     untested: Untested | None = None
@@ -769,6 +779,8 @@ class _Facts:
         self.at = view.at
         self._at_key = utc_key(view.at)
         self._limits: dict[tuple[pendulum.Duration, int], str] = {}
+        self._box_ends: dict[str, tuple[pendulum.DateTime, int] | None] = {}
+        self._refs: dict[tuple[str, ...], tuple[Ref, ...]] = {}
         self.experiments: dict[str, ExperimentFacts] = {}
         # Per participant, by index: EXTERNAL | FRONTLINE | PSEUDONYMOUS bits (small ints,
         # which Python shares) and the department.
@@ -776,17 +788,17 @@ class _Facts:
         self.departments: list[str | None] = []
         self.measurements: dict[str, tuple[float, pendulum.DateTime, int]] = {}
         self._in_force: set[str] = set()  # the ids of the decisions in force
-        # Read in this order, then dropped: only the packed facts are kept.
-        index = self._read_people()
         self._read_experiments()
         self._read_outcomes()
-        hypotheses = self._read_hypotheses(index)
-        self._read_participations(index)
-        del index  # a string and an int per person: what follows can use the memory
+        self._read_next_steps()  # the ids of the decisions in force are let go here
         self._read_measurements()
         self._read_prototypes()
         self._read_scopes()
-        self._read_next_steps()
+        # The people last, and dropped right after: a string and an int per person.
+        index = self._read_people()
+        hypotheses = self._read_hypotheses(index)
+        self._read_participations(index)
+        del index
         self._derive(hypotheses)
 
     def _rows(self, kind: str, group_by: list[str], **options: Any) -> Iterator[tuple[Any, ...]]:
@@ -820,6 +832,8 @@ class _Facts:
         fields += ["started_at", "concluded_at", "decided_at", "abandoned_at"]
         at_key, experiments = self._at_key, self.experiments
         status_at, reached, intern = rules.status_at, rules.reached, sys.intern
+        # Most experiments serve the same few objectives: their tuples are shared.
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {}
         for (
             experiment_id,
             title,
@@ -838,11 +852,12 @@ class _Facts:
                     title,
                     status_at(started, concluded, decided, abandoned, at_key),
                     None if time_box is None else intern(time_box),
-                    started if reached(started, at_key) else None,
+                    intern(started) if reached(started, at_key) else None,  # shared by many
                     sprint=sprint,
                 )
             if objective is not None:
-                known.objectives += (intern(objective),)
+                linked = (*known.objectives, objective)
+                known.objectives = shared.setdefault(linked, linked)
 
     def _read_outcomes(self) -> None:
         """Learnings and the decision in force of each experiment, as of the moment."""
@@ -910,7 +925,9 @@ class _Facts:
     def _read_participations(self, index: Mapping[str, int]) -> None:
         """Every participation, packed into one int on its experiment."""
         experiments = self.experiments
-        stances, depths = _STANCE_INDEX, _DEPTH_INDEX
+        if len(self.people) > _PEOPLE_IN_32_BITS:  # codes too large for four bytes
+            for facts in experiments.values():
+                facts.participations = array("q")
         # Grouped by id too, so that every participation is a row of its own.
         for _, experiment_id, participant, stance, involvement in self._rows(
             "participation", ["id", "experiment", "participant", "stance", "involvement"]
@@ -918,8 +935,7 @@ class _Facts:
             experiment = experiments.get(experiment_id)
             person = index.get(participant)
             if experiment is not None and person is not None:
-                code = person * 16 + stances[stance] * 4 + depths[involvement]
-                experiment.participations.append(code)
+                experiment.participations.append(person * 16 + _LOW_CODE[stance, involvement])
 
     def _read_measurements(self) -> None:
         """The latest value of each key result, as of the moment (late data by its time)."""
@@ -980,6 +996,7 @@ class _Facts:
             source = _decision_ref(decision, experiment.title)
             for number, step in enumerate(decision.next_steps, start=1):
                 self._count_step(experiment, step, source, number)
+        self._in_force.clear()  # needed no more
 
     def _count_step(
         self, experiment: ExperimentFacts, step: NextStep, source: Ref, number: int
@@ -1047,12 +1064,16 @@ class _Facts:
         # "start/duration"; the start's zone ("...Z[Europe/Oslo]") may hold a slash too.
         start_text, fixed, duration_text = text.rpartition("/")
         if fixed and duration_text.startswith("P"):
-            duration = _duration(duration_text)
-            zoned = len(start_text) > UTC_WIDTH
-            if not self._might_pass(start_text[:UTC_WIDTH], duration, zoned=zoned):
-                return
-            box_start: pendulum.DateTime | None = _moment(start_text)
-        elif fixed:  # not in the stored form: read in full
+            # A box with its own start ends where it ends whoever runs it: worked out once
+            # for all the experiments that share it.
+            if text not in self._box_ends:
+                self._box_ends[text] = self._anchored_overdue(start_text, duration_text)
+            found = self._box_ends[text]
+            if found is not None:
+                experiment.overdue = Overdue(experiment.ref, *found)
+            return
+        box_start: pendulum.DateTime | None
+        if fixed:  # not in the stored form: read in full
             box = parse_timebox(text)
             box_start, duration = box.start, box.duration
         else:
@@ -1068,6 +1089,19 @@ class _Facts:
         if end is not None and days is not None:
             experiment.overdue = Overdue(experiment.ref, end, days)
 
+    def _anchored_overdue(
+        self, start_text: str, duration_text: str
+    ) -> tuple[pendulum.DateTime, int] | None:
+        """Where a box with its own start ends, and the days a running experiment in it is
+        overdue at the moment; None unless it is."""
+        duration = _duration(duration_text)
+        zoned = len(start_text) > UTC_WIDTH
+        if not self._might_pass(start_text[:UTC_WIDTH], duration, zoned=zoned):
+            return None
+        end = rules.time_box_end(_moment(start_text), duration, None)
+        days = rules.overdue_days(ExperimentStatus.RUNNING, end, self.at)
+        return None if end is None or days is None else (end, days)
+
     def _might_be_untested(
         self, experiment: ExperimentFacts, hypothesis: HypothesisFacts, allowance: pendulum.Duration
     ) -> bool:
@@ -1082,6 +1116,7 @@ class _Facts:
         resting_on = hypothesis.voices
         if not resting_on:
             return
+        hypothesis.voices = ()  # what they show is kept; the roll-up needs no more of them
         # The stances those people took part in this experiment with (if they did).
         stances = {(code >> 2) & 3 for code in experiment.participations if code >> 4 in resting_on}
         if len(stances) == 1:
@@ -1096,21 +1131,25 @@ class _Facts:
         ):
             return
         assert hypothesis.evidence is not None  # is_candidate says so
-        objectives = self.view.objectives
-        served = tuple(
-            Ref(o, objectives[o].title)
-            for o in sorted(set(experiment.objectives))
-            if o in objectives
-        )
         hypothesis.candidate = Candidate(
             hypothesis.ref,
             experiment.ref,
             hypothesis.evidence,
             len(experiment.participations),
             experiment.critics,
-            served,
+            self._served(experiment.objectives),
             experiment.decision,
         )
+
+    def _served(self, linked: tuple[str, ...]) -> tuple[Ref, ...]:
+        """The objectives an experiment serves, as candidates name them (shared, once each)."""
+        served = self._refs.get(linked)
+        if served is None:
+            objectives = self.view.objectives
+            served = self._refs[linked] = tuple(
+                Ref(o, objectives[o].title) for o in sorted(set(linked)) if o in objectives
+            )
+        return served
 
 
 class _StartZones:

@@ -31,10 +31,11 @@ moment is the view's (see docs/rollup.md for each definition).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import pendulum
@@ -49,7 +50,6 @@ from experiments.asof import (
     Candidate,
     ExperimentFacts,
     FollowUp,
-    HypothesisFacts,
     OneSidedEvidence,
     Overdue,
     Untested,
@@ -95,8 +95,6 @@ __all__ = [
     "rollup",
 ]
 
-T = TypeVar("T")
-F = TypeVar("F")
 
 _DEPTHS: Final = tuple(Involvement)
 _CRITICAL: Final = tuple(Stance).index(Stance.CRITICAL)
@@ -292,68 +290,96 @@ class Rollup:
 # --- summarising ------------------------------------------------------------------------
 
 
-def _counts(values: Iterable[T], order: Iterable[T]) -> dict[T, int]:
-    """How many of ``values`` are each of ``order``, every one of them present."""
-    counted = Counter(values)
-    return {value: counted[value] for value in order}
-
-
-def _found(items: Iterable[F | None], key: Callable[[F], Any]) -> tuple[F, ...]:
-    """The findings among ``items`` (None where there is none), sorted by ``key``."""
-    return tuple(sorted((item for item in items if item is not None), key=key))
-
-
-def _summary(view: AsOf, experiment_ids: Collection[str], excuses: Sequence[Excuse]) -> Summary:
+def _summary(
+    view: AsOf,
+    experiment_ids: Collection[str],
+    excuses: Sequence[Excuse],
+    candidate_rank: Mapping[str, int],
+) -> Summary:
+    """The figures of ``experiment_ids``; ``candidate_rank`` orders candidates by hypothesis id."""
     facts = view.facts
     experiments = [facts[i] for i in sorted(experiment_ids)]
-    hypotheses = [h for e in experiments for h in e.hypotheses]
     return Summary(
         experiments=len(experiments),
-        by_status=_counts((e.status for e in experiments), _STATUS_ORDER),
-        hypotheses=_counts((h.status for h in hypotheses), HypothesisStatus),
-        learnings=sum(e.learnings for e in experiments),
-        decisions=_counts((e.decision for e in experiments if e.decision), Outcome),
         involvement=_involvement(view, experiments),
-        time_boxed=sum(1 for e in experiments if e.time_box),
         excuses=tuple(sorted(excuses, key=lambda x: (x.reason.value, x.group, x.id))),
-        **_to_follow_up(experiments, hypotheses),
-        **_practice(experiments),
+        **_tally(experiments, candidate_rank),
     )
 
 
-def _to_follow_up(
-    experiments: Sequence[ExperimentFacts], hypotheses: Sequence[HypothesisFacts]
+def _tally(
+    experiments: Sequence[ExperimentFacts], candidate_rank: Mapping[str, int]
 ) -> dict[str, Any]:
-    """The summary's lists of what needs attention: overdue, unconcluded, untested, ready."""
+    """The summary's counts and lists of what needs attention, in one pass."""
+    by_status = dict.fromkeys(_STATUS_ORDER, 0)
+    hypotheses = dict.fromkeys(HypothesisStatus, 0)
+    decisions = dict.fromkeys(Outcome, 0)
+    first_shown = dict.fromkeys(Fidelity, 0)
+    learnings = time_boxed = scoped = open_steps = 0
+    one_sided: list[OneSidedEvidence] = []
+    overdue: list[Overdue] = []
+    without_learning: list[Ref] = []
+    without_decision: list[Ref] = []
+    untested: list[Untested] = []
+    candidates: list[Candidate] = []
+    steps: list[FollowUp] = []
+    for e in experiments:
+        by_status[e.status] += 1
+        learnings += e.learnings
+        time_boxed += 1 if e.time_box else 0
+        scoped += e.scoped
+        open_steps += e.open_steps
+        if e.decision:
+            decisions[e.decision] += 1
+        if e.first_shown:
+            first_shown[e.first_shown] += 1
+        if e.overdue is not None:
+            overdue.append(e.overdue)
+        if rules.concluded_without_learning(e.status, e.learnings):
+            without_learning.append(e.ref)
+        if rules.awaits_decision(e.status):
+            without_decision.append(e.ref)
+        steps += e.overdue_steps
+        for h in e.hypotheses:
+            hypotheses[h.status] += 1
+            if h.one_sided is not None:
+                one_sided.append(h.one_sided)
+            if h.untested is not None:
+                untested.append(h.untested)
+            if h.candidate is not None:
+                candidates.append(h.candidate)
+    overdue.sort(key=lambda o: (o.ended_at, o.experiment.id))
+    untested.sort(key=lambda u: (-u.days_overdue, u.hypothesis.id))
+    candidates.sort(key=lambda c: candidate_rank[c.hypothesis.id])
+    steps.sort(key=lambda f: (-(f.overdue_days or 0), f.source.id, f.number))
     return {
-        "one_sided": tuple(h.one_sided for h in hypotheses if h.one_sided is not None),
-        "overdue": _found(
-            (e.overdue for e in experiments), lambda o: (o.ended_at, o.experiment.id)
-        ),
-        "concluded_without_learning": tuple(
-            e.ref for e in experiments if rules.concluded_without_learning(e.status, e.learnings)
-        ),
-        "concluded_without_decision": tuple(
-            e.ref for e in experiments if rules.awaits_decision(e.status)
-        ),
-        "untested": _found(
-            (h.untested for h in hypotheses), lambda u: (-u.days_overdue, u.hypothesis.id)
-        ),
-        "candidates": _found((h.candidate for h in hypotheses), _candidate_order),
+        "by_status": by_status,
+        "hypotheses": hypotheses,
+        "learnings": learnings,
+        "decisions": decisions,
+        "time_boxed": time_boxed,
+        "one_sided": tuple(one_sided),
+        "overdue": tuple(overdue),
+        "concluded_without_learning": tuple(without_learning),
+        "concluded_without_decision": tuple(without_decision),
+        "untested": tuple(untested),
+        "candidates": tuple(candidates),
+        "scoped": scoped,
+        "first_shown": first_shown,
+        "open_next_steps": open_steps,
+        "overdue_next_steps": tuple(steps),
     }
 
 
-def _practice(experiments: Sequence[ExperimentFacts]) -> dict[str, Any]:
-    """The summary's figures of the practice: scopes, first showings, next steps."""
-    return {
-        "scoped": sum(1 for e in experiments if e.scoped),
-        "first_shown": _counts((e.first_shown for e in experiments if e.first_shown), Fidelity),
-        "open_next_steps": sum(e.open_steps for e in experiments),
-        "overdue_next_steps": _found(
-            (step for e in experiments for step in e.overdue_steps),
-            lambda f: (-(f.overdue_days or 0), f.source.id, f.number),
-        ),
-    }
+def _candidate_ranks(facts: Iterable[ExperimentFacts]) -> dict[str, int]:
+    """Every candidate's place in the order summaries list them, by hypothesis id.
+
+    Worked out once for the whole roll-up: each summary then sorts its candidates by
+    that place, which is the same order (:func:`_candidate_order` breaks ties by id).
+    """
+    found = [h.candidate for e in facts for h in e.hypotheses if h.candidate is not None]
+    found.sort(key=_candidate_order)
+    return {candidate.hypothesis.id: place for place, candidate in enumerate(found)}
 
 
 def _candidate_order(candidate: Candidate) -> tuple[Any, ...]:
@@ -372,7 +398,8 @@ def _involvement(view: AsOf, experiments: Sequence[ExperimentFacts]) -> Involvem
     """Who took part in ``experiments``: each person once, at the deepest they went."""
     # Each person's mark ORs together what their participations add.  A few experiments'
     # people are marked in a dict; a whole strategy's in one byte per person, which
-    # takes a hundredth of the memory of a dict of them all.
+    # takes a hundredth of the memory of a dict of them all.  The people marked are then
+    # counted by their mark, their flags and their department in C, not one by one.
     people, departments = view.people, view.departments
     codes = sum(len(e.participations) for e in experiments)
     marks: bytearray | defaultdict[int, int]
@@ -380,28 +407,28 @@ def _involvement(view: AsOf, experiments: Sequence[ExperimentFacts]) -> Involvem
     for experiment in experiments:
         for code in experiment.participations:
             marks[code >> 4] |= _MARK[code & 15]
-    marked = (
-        ((p, m) for p, m in enumerate(marks) if m)
-        if isinstance(marks, bytearray)
-        else marks.items()
-    )
-    flags: Counter[int] = Counter()
+    by_mark: Counter[int]
+    if isinstance(marks, bytearray):
+        by_mark = Counter(marks)
+        del by_mark[0]  # the people not marked
+        flags = Counter(itertools.compress(people, marks))
+        crossed = set(itertools.compress(departments, marks))
+    else:
+        by_mark = Counter(marks.values())
+        flags = Counter(map(people.__getitem__, marks))
+        crossed = set(map(departments.__getitem__, marks))
     depths = [0] * len(_DEPTHS)
     critical = 0
-    crossed: set[str] = set()
-    for person, mark in marked:
-        flags[people[person]] += 1
-        depths[(mark & 15).bit_length() - 1] += 1
-        critical += mark >> 4
-        if (department := departments[person]) is not None:
-            crossed.add(department)
+    for mark, count in by_mark.items():
+        depths[(mark & 15).bit_length() - 1] += count
+        critical += (mark >> 4) * count
     return InvolvementProfile(
         participants=sum(depths),
         external=sum(n for bits, n in flags.items() if bits & EXTERNAL),
         critical=critical,
         frontline=sum(n for bits, n in flags.items() if bits & FRONTLINE),
         pseudonymous=sum(n for bits, n in flags.items() if bits & PSEUDONYMOUS),
-        departments=tuple(sorted(crossed)),
+        departments=tuple(sorted(d for d in crossed if d is not None)),
         depth=dict(zip(_DEPTHS, depths, strict=True)),
     )
 
@@ -464,6 +491,7 @@ def rollup(
 def _rollup(view: AsOf) -> Rollup:
     view.refuse_cycles()
     facts = view.facts
+    ranks = _candidate_ranks(facts.values())
     children = view.children()
     linked: dict[str, list[str]] = defaultdict(list)
     for experiment in facts.values():
@@ -494,7 +522,7 @@ def _rollup(view: AsOf) -> Rollup:
             objective=node,
             key_results=_key_results(view, node),
             children=tuple(b[0] for b in built),
-            summary=_summary(view, experiment_ids, unique),
+            summary=_summary(view, experiment_ids, unique, ranks),
             direct_experiments=len(set(linked.get(node.id, ()))),
         )
         return result, experiment_ids, unique
@@ -522,7 +550,7 @@ def _rollup(view: AsOf) -> Rollup:
     return Rollup(
         at=view.at,
         objectives=tuple(roots),
-        total=_summary(view, facts.keys(), view.excuses),
+        total=_summary(view, facts.keys(), view.excuses, ranks),
         objectives_without_experiments=tuple(sorted(empty, key=lambda r: r.id)),
         unlinked_experiments=tuple(unlinked),
         view=view,

@@ -246,7 +246,8 @@ def aggregate_sql(
     The innermost query reads one row per record (per element of a list field grouped
     on) with the group keys ``k0, k1, ...`` and the measured values ``v0, v1, ...``; a
     ranking ``n<i>`` is added for each order a :class:`~experiments.query.Latest` uses;
-    the outer query groups by the keys and aggregates.
+    the outer query groups by the keys and aggregates, or, when every measure is a latest
+    value by one order, keeps the first row of each group.
     """
     conditions, params = _conditions(dialect, kind, where, include_deleted)
     joins, keys = _group_keys(dialect, group_by)
@@ -264,6 +265,16 @@ def aggregate_sql(
         partition = ", ".join(key_names) or "NULL"
         windows = ", ".join(_ranking(dialect, partition, index) for index in rankings)
         inner = f"SELECT *, {windows} FROM ({inner}) AS ranked_input"
+    only_latest = all(isinstance(m.measure, Latest) for m in measures.values())
+    if key_names and len(rankings) == 1 and only_latest:
+        # Only latest values, all by one order: each group's first row holds them, picked
+        # out without grouping (and sorting) the rows a second time.
+        latest = [f"v{index}" for index in range(len(measures))]
+        query = (
+            f"SELECT {', '.join(key_names + latest)} FROM ({inner}) AS grouped_input "
+            f"WHERE n{rankings[0]} = 1"
+        )
+        return query, params, labels
     query = f"SELECT {', '.join(key_names + results)} FROM ({inner}) AS grouped_input"
     if key_names:
         query += f" GROUP BY {', '.join(key_names)}"

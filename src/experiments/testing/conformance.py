@@ -982,6 +982,43 @@ class StoreConformance:
             store.aggregate(Measurement, measures={"total": Sum("value"), "n": Count()})
         ) == [{"total": None, "n": 0}]
 
+    def test_latest_values_by_one_order_come_from_one_record(self, store: Store) -> None:
+        """Latest values by the same time come from each group's latest record, ties by id."""
+        p = self._programme(store)
+        second = store.save(Hypothesis(experiment=p["experiment"], statement="Neighbours join"))
+        later, *tied = store.save_all(
+            Learning(
+                experiment=p["experiment"],
+                hypothesis=hypothesis,
+                observation=text,
+                verdict=verdict,
+                evidence=evidence,
+                observed_at=moment,
+            )
+            for hypothesis, text, verdict, evidence, moment in (
+                (p["hypothesis"], "Quieter in April", "refutes", "strong", "2026-04-20T12:00Z"),
+                (second, "Neighbours came", "supports", "weak", "2026-04-01T10:00:00+02:00"),
+                (second, "Neighbours stayed away", "refutes", "weak", "2026-04-01T10:00:00+02:00"),
+            )
+        )
+        winner = max(tied, key=lambda learning: learning.id)
+        assert isinstance(winner, Learning)
+        assert winner.verdict is not None
+        measures = {
+            "verdict": Latest("verdict", by="observed_at"),
+            "evidence": Latest("evidence", by="observed_at"),
+            "id": Latest("id", by="observed_at"),
+        }
+        expected = {
+            (p["hypothesis"].id, "refutes", "strong", later.id),
+            (second.id, winner.verdict.value, "weak", winner.id),
+        }
+        for pushdown in (True, False):
+            rows = store.aggregate_tuples(
+                Learning, group_by=["hypothesis"], measures=measures, pushdown=pushdown
+            )
+            assert set(rows) == expected
+
     def test_sums_round_once(self, store: Store) -> None:
         """A sum is exact until one final rounding, as math.fsum gives it, and a float."""
         values = [1e16, 1.0, -1e16, 0.1, 0.1, 0.1]
