@@ -19,6 +19,7 @@ from experiments.model.asof import after, consent_in_force, consent_withdrawn, r
 from experiments.rollup import rollup
 from experiments.serialization import from_data, to_data, to_json
 from experiments.stores import Store
+from people import person as stored_person
 from report_programmes import municipality
 from test_privacy import _run
 
@@ -172,7 +173,7 @@ class TestChecks:
         assert self._found(store, "privacy/consent-missing") == set()
         required = {"privacy/consent-missing": {"external": True}}
         found = self._found(store, "privacy/consent-missing", **required)
-        parent = store.get_by_slug(Participant, "parent-3").id
+        parent = stored_person(store, "parent-3").id
         assert parent in found
 
 
