@@ -154,7 +154,7 @@ class TestFiles:
             _check_migrated(store, reference)
         marker = json.loads((root / "store.json").read_text(encoding="utf-8"))
         assert marker["version"] == FORMAT_VERSION == 3
-        assert [m["version"] for m in marker["migrations"]] == [2]
+        assert [m["version"] for m in marker["migrations"]] == [3]
         upgraded = _upgraded()
         files = sorted((root / "records").glob("*/*.json"))
         assert len(files) == len(upgraded)

@@ -8,9 +8,9 @@ the slug: the same in every process that opens the store, so creating by slug st
 race-free, and unrelated between two stores.
 
 A store laid out before it had a key is re-keyed once, by its migration: every
-participant gets an id derived with the new key (from their slug, or from their old id
-if they have none), every participation whose id derived from a participant's id is
-derived again, and every reference in every version of every record follows.  The
+participant with a slug gets the id the new key derives from it (one without has a
+random id, which reveals nothing), every participation whose id derived from such an id
+is derived again, and every reference in every version of every record follows.  The
 backends call :func:`plan` and :func:`rekeyed` so that this is one rule, whatever they
 store.
 """
@@ -22,7 +22,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Container, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
@@ -85,27 +85,21 @@ def id_for_slug(key: str | None, slug: str) -> str:
     return _derived(key, f"participant:{slug}")
 
 
-def plan(
-    key: str, current: Iterable[Mapping[str, Any]], *, kept: Container[str] = ()
-) -> dict[str, str]:
-    """The new id of every participant and derived participation, from current versions.
+def plan(key: str, current: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The new id of every participant with a slug, and of participations derived from it.
 
     ``current`` is the current version's data of every record (of any kind: the others
     are passed over).  A participant with a slug gets :func:`id_for_slug`; one without
-    (never given one, or erased) keeps their id if it is in ``kept``, and otherwise gets
-    an id the key derives from their old one, which can no more be guessed than the
-    key.  Ids that stay as they are are left out.
+    has a random id already, which reveals nothing, and keeps it.  Ids that stay as
+    they are are left out.
     """
     people: dict[str, str] = {}
     participations: list[Mapping[str, Any]] = []
     for data in current:
         if data.get("kind") == "participant":
             slug = data.get("slug")
-            old = str(data["id"])
             if slug:
-                people[old] = id_for_slug(key, slug)
-            else:
-                people[old] = old if old in kept else _derived(key, f"id:{old}")
+                people[str(data["id"])] = id_for_slug(key, slug)
         elif data.get("kind") == "participation" and not data.get("slug"):
             participations.append(data)
     mapping = dict(people)
@@ -159,9 +153,8 @@ def imported(store: Store, records: Iterable[Record]) -> Iterator[Record]:
 
     An export of another store holds ids derived with that store's key: its
     participants get the ids this store's key gives them, so that they are found by
-    slug and created by slug as one.  A participant without a slug who is here already
-    keeps their id (a backup restored where it came from).  Every record is read
-    before the first is given, since references come before what they name.
+    slug and created by slug as one.  Every record is read before the first is given,
+    since references come before what they name.
     """
     key = store._participant_key(create=True)  # noqa: SLF001 - the key stays in the store
     if key is None:
@@ -174,12 +167,7 @@ def imported(store: Store, records: Iterable[Record]) -> Iterator[Record]:
             held = latest.get(record.id)
             if held is None or held.revision < record.revision:
                 latest[record.id] = record
-    kept = {
-        i
-        for i, r in latest.items()
-        if r.kind == "participant" and store.find(i, include_deleted=True)
-    }
-    mapping = plan(key, (to_data(r) for r in latest.values()), kept=kept)
+    mapping = plan(key, (to_data(r) for r in latest.values()))
     for record in given:
         if not mapping:
             yield record
