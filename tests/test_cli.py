@@ -20,7 +20,6 @@ import experiments
 from experiments import Plugins, reports
 from experiments.serialization import to_json
 from fake_plugins import fake_distribution
-from people import person as stored_person
 from special_files import SpecialFile
 
 pytestmark = pytest.mark.slow
@@ -105,8 +104,6 @@ def programme(built: tuple[Path, dict[str, str]], tmp_path: Path) -> Shell:
         f"sqlite:///{tmp_path}/programme.db", plugins=Plugins(autoload=False), create=True
     ) as copy:
         copy.import_records(records)
-        # The copy has a key of its own, so the parent has the id it gives them.
-        names = {**names, "parent": stored_person(copy, "parent-1").id}
     return Shell(f"sqlite:///{tmp_path}/programme.db", tmp_path, names)
 
 

@@ -176,6 +176,17 @@ class TestChecks:
         parent = stored_person(store, "parent-3").id
         assert parent in found
 
+    def test_the_store_setting_requires_it(self, store) -> None:
+        """require-consent-for-external on the store turns the check on; the option wins."""
+        store, _ = store
+        store.configure("require-consent-for-external", True)
+        parent = stored_person(store, "parent-3").id
+        assert parent in self._found(store, "privacy/consent-missing")
+        off = {"privacy/consent-missing": {"external": False}}
+        assert self._found(store, "privacy/consent-missing", **off) == set()
+        store.configure("require-consent-for-external", None)
+        assert self._found(store, "privacy/consent-missing") == set()
+
 
 class TestEraseDue:
     """`erase --due` erases exactly the withdrawn and the expired, on every backend."""

@@ -19,6 +19,7 @@ import workers
 from experiments import Learning, Participant, Participation, Plugins
 from experiments.errors import NotFoundError, ValidationError
 from experiments.model._record import id_for
+from experiments.serialization import from_json, to_data, to_json
 from experiments.stores import Store
 from experiments.stores._keys import KEY, id_for_slug
 from people import person as stored_person
@@ -83,30 +84,68 @@ class TestKeyedIds:
         assert any_store.get(saved.id).slug is None
 
 
+class TestSettings:
+    """A store's settings: shown, set, refused when unknown or of the wrong form."""
+
+    def test_set_shown_and_removed(self, any_store: Store) -> None:
+        """A setting set is shown as stored; None removes it; the key is never shown."""
+        assert any_store.configuration() == {"require-consent-for-external": None}
+        any_store.configure("require-consent-for-external", "yes")
+        assert any_store.configuration() == {"require-consent-for-external": "true"}
+        any_store.configure("require-consent-for-external", None)
+        assert any_store.configuration() == {"require-consent-for-external": None}
+
+    @pytest.mark.parametrize(
+        ("name", "value", "said"),
+        [
+            ("participant-key", "00", "unknown setting"),
+            ("require-consent-for-external", "maybe", "true or false"),
+        ],
+    )
+    def test_refused(self, any_store: Store, name: str, value: str, said: str) -> None:
+        """An unknown setting, the key among them, or a value of the wrong form."""
+        with pytest.raises(ValidationError, match=said):
+            any_store.configure(name, value)
+
+
 class TestImport:
-    """An export of another store is imported with this store's ids."""
+    """An export is imported with its ids; only ids a guessed slug gives are re-keyed."""
 
     @pytest.mark.usefixtures("random_keys")
-    def test_references_follow_and_a_second_import_changes_nothing(self, any_store: Store) -> None:
-        """Found by slug, referred to by the new ids; importing again adds nothing."""
+    def test_an_export_keeps_its_ids(self, any_store: Store) -> None:
+        """Another store's keyed ids stay, and are found by slug; importing again adds nothing."""
         with _connect("memory://") as source:
             municipality.record_programme(source)
             exported = list(source.export())
-            old = source.get_by_slug(Participant, "family-worker").id
+            worker = source.get_by_slug(Participant, "family-worker").id
         first = any_store.import_records(exported)
-        worker = any_store.get_by_slug(Participant, "family-worker")
-        assert worker.id != old
-        learnings = list(any_store.query(Learning))
-        assert any(worker.id in learning.participants for learning in learnings)
-        assert not any(old in learning.participants for learning in learnings)
-        taking_part = list(any_store.query(Participation, participant=worker.id))
-        assert taking_part
-        assert all(
-            p.id == Participation(experiment=p.experiment, participant=worker.id).id
-            for p in taking_part
-        )
+        assert any_store.get_by_slug(Participant, "family-worker").id == worker
+        again = any_store.create_if_absent(Participant(role="employee", slug="family-worker"))
+        assert again.id == worker
+        assert [to_data(r) for r in any_store.export()] == [to_data(r) for r in exported]
         second = any_store.import_records(exported)
         assert (second.added, second.unchanged) == (0, first.added + first.unchanged)
+
+    def test_ids_from_plain_slugs_are_rekeyed(self, any_store: Store) -> None:
+        """An export made before keys: slug-derived ids get this store's; references follow."""
+        with _connect("memory://") as source:
+            municipality.record_programme(source)
+            back = _legacy(source)
+            texts = [to_json(r) for r in source.export()]
+        for new, old in back.items():
+            texts = [text.replace(new, old) for text in texts]
+        any_store.import_records(from_json(text) for text in texts)
+        worker = any_store.get_by_slug(Participant, "family-worker")
+        assert worker.id not in back.values()
+        assert worker.id == id_for_slug(any_store._setting(KEY), "family-worker")
+        learnings = list(any_store.query(Learning))
+        assert any(worker.id in learning.participants for learning in learnings)
+        every = "\n".join(to_json(r) for r in any_store.export())
+        assert [old for old in back.values() if old in every] == []
+        taking_part = list(any_store.query(Participation, participant=worker.id))
+        assert taking_part
+        for p in taking_part:
+            assert p.id == Participation(experiment=p.experiment, participant=worker.id).id
 
 
 # --- the migration that re-keys a store laid out before it had a key --------------------

@@ -40,6 +40,7 @@ R = TypeVar("R", bound="Record")
 
 __all__ = [
     "KEY",
+    "REQUIRE_CONSENT",
     "SETTINGS",
     "id_for_slug",
     "imported",
@@ -53,9 +54,11 @@ __all__ = [
 
 #: The setting that holds a store's key, as hex.
 KEY: Final = "participant-key"
+#: Whether an external participant must have recorded consent to take part.
+REQUIRE_CONSENT: Final = "require-consent-for-external"
 #: The settings a person may change, with what each one does.
 SETTINGS: Final = {
-    "require-consent-for-external": (
+    REQUIRE_CONSENT: (
         "whether an external participant must have recorded consent to take part "
         "(the check privacy/consent-missing); true or false"
     ),
@@ -86,19 +89,19 @@ def id_for_slug(key: str | None, slug: str) -> str:
 
 
 def plan(key: str, current: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """The new id of every participant with a slug, and of participations derived from it.
+    """New ids for the participants whose id a guessed slug gives, and what derives from them.
 
     ``current`` is the current version's data of every record (of any kind: the others
-    are passed over).  A participant with a slug gets :func:`id_for_slug`; one without
-    has a random id already, which reveals nothing, and keeps it.  Ids that stay as
-    they are are left out.
+    are passed over).  A participant whose id is their slug's plain digest (as stores
+    gave before they had keys) gets :func:`id_for_slug`; any other id reveals nothing
+    (a random one, or one another store's key gave) and stays.
     """
     people: dict[str, str] = {}
     participations: list[Mapping[str, Any]] = []
     for data in current:
         if data.get("kind") == "participant":
             slug = data.get("slug")
-            if slug:
+            if slug and data.get("id") == id_for_slug(None, slug):
                 people[str(data["id"])] = id_for_slug(key, slug)
         elif data.get("kind") == "participation" and not data.get("slug"):
             participations.append(data)
@@ -149,12 +152,13 @@ def setting_flag(text: str | None) -> bool:
 
 
 def imported(store: Store, records: Iterable[Record]) -> Iterator[Record]:
-    """``records`` of an export, with participant ids re-keyed for ``store``.
+    """``records`` of an export, with the ids a guessed slug gives re-keyed for ``store``.
 
-    An export of another store holds ids derived with that store's key: its
-    participants get the ids this store's key gives them, so that they are found by
-    slug and created by slug as one.  Every record is read before the first is given,
-    since references come before what they name.
+    An export made before stores had keys holds participant ids anyone can compute from
+    a slug: they get the ids this store's key gives (see :func:`plan`).  Every other id
+    is kept, so an export of a store with a key is imported exactly as it was.  Every
+    record is read before the first is given, since references come before what they
+    name.
     """
     key = store._participant_key(create=True)  # noqa: SLF001 - the key stays in the store
     if key is None:

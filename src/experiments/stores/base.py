@@ -708,11 +708,22 @@ class Store(Backend):
     def _participant_id(self, slug: str, *, create: bool = False) -> str:
         """The id of the participant with ``slug`` here (see ``stores/_keys.py``).
 
+        The id of the stored participant with that slug if there is one (an import
+        keeps the ids another store gave), else the one this store's key derives.
         ``create`` makes the store first if it does not exist yet, as the write that
         asks would: its key is made with it.
         """
         checked = Participant.checked_slug(slug)
-        return _keys.id_for_slug(self._participant_key(create=create), checked)
+        keyed = _keys.id_for_slug(self._participant_key(create=create), checked)
+        if not self.exists():
+            return keyed
+        bound = bind("participant", combine(None, {"slug": checked}))
+        every = True  # deleted ones too: their id stays theirs
+        rows = self._select("participant", bound, (), 1, 0, every)
+        if rows is None:
+            rows = fallback_select(self, "participant", bound, (), 1, 0, every)
+        found = [str(data["id"]) for data in rows]
+        return found[0] if found else keyed
 
     def _participant_key(self, *, create: bool = False) -> str | None:
         """The store's key (None for a backend without settings); see ``_participant_id``."""
