@@ -246,6 +246,7 @@ class TestNoNameLeaks:
             ("abandon", "benches", "--reason", "No money"),
             ("check",),
             ("verify",),
+            ("settings", "require-consent-for-external", "true"),
             ("plugins",),
             ("delete", person),
             ("restore", person),

@@ -17,6 +17,7 @@ from experiments.stores.base import (
     Rewrite,
     Store,
 )
+from experiments.stores.changes import SetSetting
 from experiments.stores.url import StoreURL
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "PurgeReport",
     "Put",
     "Rewrite",
+    "SetSetting",
     "Store",
     "StoreURL",
     "connect",

@@ -176,8 +176,8 @@ class Backend(abc.ABC):
         """The store's setting ``name``, or None when it has none.
 
         A backend that keeps no settings returns None for all, and its participant ids
-        derive from their slugs alone (see :mod:`experiments.stores._keys`); one that
-        keeps them makes the key :data:`~experiments.stores._keys.KEY` when it lays a
+        derive from their slugs alone; one that keeps them makes the key (the setting
+        ``participant-key``, from ``experiments.stores._keys.new_key``) when it lays a
         store out, and re-keys a store laid out before.
         """
         del name
