@@ -88,6 +88,23 @@ def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     return f"sqlite:///{directory}/experiments.db"
 
 
+#: The key every store made in a test gets (see ``same_key``).
+TEST_KEY = "5e" * 32
+
+
+@pytest.fixture(autouse=True, scope="session")
+def same_key() -> Iterator[None]:
+    """Every store made in this process gets one key, so reports come out the same.
+
+    A store's key is random, and a pseudonymous person's anonymous name derives from
+    their id: the golden files and the comparisons of one programme in two stores need
+    one key.  The tests of the keys themselves put the random one back.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("experiments.stores._keys.new_key", lambda: TEST_KEY)
+        yield
+
+
 @pytest.fixture
 def any_store(backend_url: str, plugins: Plugins) -> Iterator[Store]:
     """An empty store of each backend in turn."""

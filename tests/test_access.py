@@ -13,6 +13,7 @@ import experiments
 from experiments import Learning, Participant, Participation, Phase, Plugins, access
 from experiments.errors import NotFoundError
 from experiments.stores import Store
+from people import person as stored_person
 from report_programmes import municipality, validator_for
 from test_privacy import _run
 
@@ -70,8 +71,8 @@ class TestGather:
         """A record about two people shows the other one by what stands for them."""
         with experiments.connect("memory://", plugins=plugins) as store:
             municipality.record_programme(store)
-            sara = store.get_by_slug(Participant, "parent-1")
-            jens = store.get_by_slug(Participant, "parent-3")
+            sara = stored_person(store, "parent-1")
+            jens = stored_person(store, "parent-3")
             learning = next(r for r in store.query(Learning) if sara.id in r.participants)
             store.save(learning.evolve(insight="Jens K. brought Sara M. along"))
             document = access.gather(store, sara.id)
@@ -101,7 +102,7 @@ class TestAccessCommand:
         url = f"sqlite:///{tmp_path}/programme.db"
         with experiments.connect(url, plugins=plugins, create=True) as store:
             municipality.record_programme(store)
-            person = store.get_by_slug(Participant, "parent-3").id
+            person = stored_person(store, "parent-3").id
         done = _run(url, "access", person)
         assert done.exit_code == 0, done.output
         shown = json.loads(done.stdout)

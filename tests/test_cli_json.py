@@ -70,6 +70,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "purge": ("purge", "anna", "--yes"),
     "report": ("report",),
     "restore": ("restore", "gone"),
+    "settings": ("settings", "require-consent-for-external", "true"),
     "show": ("show", "walks"),
     "sprints": ("sprints",),
     "start": ("start", "walks"),

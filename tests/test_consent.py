@@ -19,6 +19,7 @@ from experiments.model.asof import after, consent_in_force, consent_withdrawn, r
 from experiments.rollup import rollup
 from experiments.serialization import from_data, to_data, to_json
 from experiments.stores import Store
+from people import person as stored_person
 from report_programmes import municipality
 from test_privacy import _run
 
@@ -172,8 +173,19 @@ class TestChecks:
         assert self._found(store, "privacy/consent-missing") == set()
         required = {"privacy/consent-missing": {"external": True}}
         found = self._found(store, "privacy/consent-missing", **required)
-        parent = store.get_by_slug(Participant, "parent-3").id
+        parent = stored_person(store, "parent-3").id
         assert parent in found
+
+    def test_the_store_setting_requires_it(self, store) -> None:
+        """require-consent-for-external on the store turns the check on; the option wins."""
+        store, _ = store
+        store.configure("require-consent-for-external", True)
+        parent = stored_person(store, "parent-3").id
+        assert parent in self._found(store, "privacy/consent-missing")
+        off = {"privacy/consent-missing": {"external": False}}
+        assert self._found(store, "privacy/consent-missing", **off) == set()
+        store.configure("require-consent-for-external", None)
+        assert self._found(store, "privacy/consent-missing") == set()
 
 
 class TestEraseDue:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+import secrets
 import subprocess
 import sys
 import types
@@ -159,6 +160,12 @@ PUBLIC_MODULES = (
     "experiments.tracking",
     "experiments.vocabulary",
 )
+
+
+@pytest.fixture(autouse=True)
+def random_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The docs run as a reader runs them: every store with a random key of its own."""
+    monkeypatch.setattr("experiments.stores._keys.new_key", lambda: secrets.token_hex(32))
 
 
 @pytest.fixture(scope="module")

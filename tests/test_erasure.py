@@ -18,6 +18,7 @@ from experiments.rollup import rollup
 from experiments.serialization import to_data, to_json
 from experiments.stores import Capability, Rewrite, Store, _erasure
 from experiments.stores.url import StoreURL
+from people import person as stored_person
 from report_programmes import build_report, municipality
 from test_privacy import _run
 
@@ -33,7 +34,7 @@ NOTE: Final = f"{NAME} asked for sessions in the evening"
 def _record(store: Store) -> str:
     """The example programme, with free text quoting the person; their id."""
     municipality.record_programme(store)
-    person = store.get_by_slug(Participant, SLUG)
+    person = stored_person(store, SLUG)
     art = store.get_by_slug("experiment", "art-for-families")
     store.save(Note(experiment=art, text=NOTE, details=f"Call {NAME} after six"))
     learning = next(store.query(Learning, experiment=art.id))

@@ -120,7 +120,7 @@ class TestSQLite:
             _check_migrated(store, reference)
         upgraded = _upgraded()
         with sqlite3.connect(path) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 7
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 8
             for record_id, revision, text in raw.execute("SELECT id, revision, data FROM versions"):
                 assert text == dumps(upgraded[record_id, revision])
             raw.row_factory = sqlite3.Row
@@ -153,8 +153,8 @@ class TestFiles:
         with _open(old_files(root)) as store:
             _check_migrated(store, reference)
         marker = json.loads((root / "store.json").read_text(encoding="utf-8"))
-        assert marker["version"] == FORMAT_VERSION == 2
-        assert [m["version"] for m in marker["migrations"]] == [2]
+        assert marker["version"] == FORMAT_VERSION == 3
+        assert [m["version"] for m in marker["migrations"]] == [3]
         upgraded = _upgraded()
         files = sorted((root / "records").glob("*/*.json"))
         assert len(files) == len(upgraded)

@@ -283,7 +283,7 @@ class TestMigrations:
         )
         assert (
             applied
-            == [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1)]
+            == [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (8, 1)]
             == [(n, 1) for n in range(1, len(MIGRATIONS) + 1)]
         )
         with _open(url) as store:

@@ -29,6 +29,7 @@ from experiments.stores import Store
 from experiments.stores.changes import Damage
 from experiments.stores.memory import MemoryStore
 from experiments.stores.url import StoreURL
+from people import person as stored_person
 from report_programmes import build_report, municipality
 
 #: The names of the example's pseudonymous participants: they must appear nowhere.
@@ -193,7 +194,7 @@ class TestNoNameLeaks:
 
     def _commands(self, store: Store) -> list[tuple[str, ...]]:
         """Every command, run on or around a pseudonymous participant."""
-        person = store.get_by_slug(Participant, "parent-3").id
+        person = stored_person(store, "parent-3").id
         art, cafe = "art-for-families", "homework-cafe"
         hypothesis = next(store.query("hypothesis", experiment=store.resolve(art).id)).id
         commands: list[tuple[str, ...]] = [
@@ -245,6 +246,7 @@ class TestNoNameLeaks:
             ("abandon", "benches", "--reason", "No money"),
             ("check",),
             ("verify",),
+            ("settings", "require-consent-for-external", "true"),
             ("plugins",),
             ("delete", person),
             ("restore", person),
@@ -338,7 +340,7 @@ class TestNoNameLeaks:
     def test_json_output_keys_stay_for_scripts(self, programme) -> None:
         """A masked participant keeps every key in --json output, with null name and slug."""
         url, store = programme
-        person = store.get_by_slug(Participant, "parent-3").id
+        person = stored_person(store, "parent-3").id
         store.close()
         shown = json.loads(_run(url, "--json", "show", person).stdout)
         assert (shown["name"], shown["slug"], shown["pseudonymous"]) == (None, None, True)

@@ -26,6 +26,7 @@ from experiments.cli import cli
 from experiments.errors import CSVError, ValidationError
 from experiments.spreadsheets import CSVImport, import_csv
 from experiments.testing.strategies import names, slugs
+from people import person as stored_person
 
 
 @pytest.fixture
@@ -69,9 +70,9 @@ class TestGoodFiles:
         )
         done = import_csv(store, sheet, "participant")
         assert done == CSVImport("participant", 2, 2, 0, 0)
-        anna = store.get(Participant.id_for_slug("anna"), Participant)
+        anna = stored_person(store, "anna")  # pseudonymous: not found by slug
         assert (anna.name, anna.pseudonymous, anna.external) == ("Anna Hansen", True, True)
-        lise = store.get(Participant.id_for_slug("lise"), Participant)
+        lise = store.get_by_slug(Participant, "lise")
         assert (lise.department, lise.external) == ("Family Services", False)
 
     def test_measurements_with_semicolons_bom_and_decimal_commas(self, store, tmp_path):
@@ -271,7 +272,7 @@ class TestProperties:
             sheet = _sheet(tmp_path / "p.csv", text.getvalue(), bom=bom)
             import_csv(store, sheet, "participant")
             for slug, role, name in rows:
-                stored = store.get(Participant.id_for_slug(slug), Participant)
+                stored = store.get_by_slug(Participant, slug)
                 assert (stored.role.value, stored.name) == (role, name.strip() or None)
             again = import_csv(store, sheet, "participant")
             assert (again.added, again.updated, again.unchanged) == (0, 0, len(rows))

@@ -233,6 +233,7 @@ def _downgrade(side: SQLSide) -> None:
                 kind = "TRIGGER" if name.startswith("records_elements") else "INDEX"
                 connection.execute(f"DROP {kind} {name}")
             connection.execute("DROP TABLE elements")
+            connection.execute("DROP TABLE settings")
             connection.execute("DROP VIEW current")
             connection.execute("ALTER TABLE records DROP COLUMN time_box_start")
             connection.execute("ALTER TABLE records DROP COLUMN time_box_end")
@@ -259,6 +260,7 @@ def _downgrade(side: SQLSide) -> None:
         *views,
         *indexes,
         "ALTER TABLE records DROP COLUMN time_box_start, DROP COLUMN time_box_end",
+        "DROP TABLE settings",
         "DELETE FROM experiments_migrations WHERE version > 5",
     )
 

@@ -235,8 +235,8 @@ class TestLogging:
         """Recording a person again changes their stance; they are still counted once."""
         person = any_store.save(Participant(role="user"))
         with track("stance", store=any_store) as run:
-            run.participant(person, stance="supportive")
-            run.participant(person.id, stance="critical")
+            taking_part = run.participant(person, stance="supportive")
+            run.participant(taking_part.participant, stance="critical")
         assert any_store.count(Participation) == 1
         assert next(any_store.query(Participation)).stance.value == "critical"
 
@@ -259,8 +259,8 @@ class TestLogging:
             same = run.hypothesis("People come back", criterion="visits >= 4")
             run.learn("Four came", hypothesis=hypothesis, verdict="supports")
             run.learn("Four came", hypothesis=hypothesis, verdict="supports", evidence="strong")
-            run.participant(person, stance="supportive")
-            run.participant(person.id, stance="critical")
+            taking_part = run.participant(person, stance="supportive")
+            run.participant(taking_part.participant, stance="critical")
             run.prototype("Poster", fidelity="sketch")
             poster = run.prototype("Poster", fidelity="pilot")
             run.conclude()

@@ -39,6 +39,7 @@ from experiments.model import (
     Record,
 )
 from experiments.model._time import _is_date, argument, parse_datetime
+from experiments.stores._keys import own_id
 
 if TYPE_CHECKING:
     from experiments.stores import Store
@@ -284,7 +285,7 @@ class _Rows:
     def _record(self, line: int, values: dict[str, str]) -> Record | None:
         try:
             fields = self._fields(values)
-            record = _MAKERS[self.kind](fields)
+            record = own_id(self.store, _MAKERS[self.kind](fields))
         except (ExperimentsError, ValueError, TypeError) as exc:
             self.problems.append((line, str(exc)))
             return None

@@ -71,6 +71,7 @@ from experiments.model._time import DateTimeLike, TimeBoxLike, now, utc_key
 from experiments.model._validate import SLUG_PATTERN
 from experiments.model.hypothesis import AssumptionKind, Criterion
 from experiments.model.template import Gap, Move, next_move
+from experiments.stores._keys import own_id
 from experiments.stores._references import lookup
 from experiments.stores._rules import TemplateRule, decision_in_store
 
@@ -290,6 +291,16 @@ def key_result_named(store: Store, metric: KeyResult | str) -> KeyResult | None:
     return found if isinstance(found, KeyResult) and not found.deleted else None
 
 
+def _as_stored(store: Store, people: Any) -> Any:
+    """``people``, each new participant in it with the id the store gives them.
+
+    Anything else is left for the record's own validation to name.
+    """
+    if isinstance(people, str) or not isinstance(people, Iterable):
+        return people
+    return [own_id(store, p) if isinstance(p, Participant) else p for p in people]
+
+
 def _references(value: object, name: str) -> tuple[Objective | str, ...]:
     """One objective or a collection of them as a tuple; a text is one, never its letters."""
     if isinstance(value, Objective | str):
@@ -442,6 +453,7 @@ class Run:
         that lost the race is made again on the fresh version, so none of them sees a
         :class:`~experiments.errors.ConflictError` (the last one's values stay).
         """
+        record = own_id(self.store, record)  # a participant's id is the store's to give
         if self._batch is not None:
             found = self._find(record.id)
             if found is None:
@@ -744,7 +756,7 @@ class Run:
             verdict=verdict,
             evidence=evidence,
             insight=insight,
-            participants=participants,
+            participants=_as_stored(self.store, participants),
             next_action=next_action,
             **extra,
         )

@@ -105,6 +105,16 @@ DURATION_OPTION: Final = OptionKind(
 NUMBER_OPTION: Final = OptionKind(_number, "a finite number such as 3 or 0.5 (or its text)")
 #: True or false, or the words true/false, yes/no, on/off, 1/0.
 BOOLEAN_OPTION: Final = OptionKind(_boolean, "true or false (or yes/no, on/off, 1/0)")
+
+
+def _optional_boolean(value: object) -> bool | None:
+    return None if value is None else _boolean(value)
+
+
+#: Like :data:`BOOLEAN_OPTION`; None (the default) leaves it to a setting of the store.
+OPTIONAL_BOOLEAN_OPTION: Final = OptionKind(
+    _optional_boolean, "true or false (or yes/no, on/off, 1/0); unset, the store's setting"
+)
 #: A list, tuple or set, or text with its items separated by commas (``"a, b"``, as
 #: ``experiments check --option`` gives it); the check gets a tuple.
 LIST_OPTION: Final = OptionKind(

@@ -10,7 +10,7 @@ import pendulum
 from experiments.checks._found import open_without
 from experiments.checks._mental_models import MENTAL_MODEL_CHECKS
 from experiments.checks._message import Message, plural
-from experiments.checks._options import BOOLEAN_OPTION, DURATION_OPTION
+from experiments.checks._options import DURATION_OPTION, OPTIONAL_BOOLEAN_OPTION
 from experiments.checks.base import Check, CheckContext, Finding, Severity
 from experiments.checks.practice import PRACTICE_CHECKS
 from experiments.model import (
@@ -31,6 +31,7 @@ from experiments.model.asof import (
 )
 from experiments.model.participant import departments_of
 from experiments.plugins import hookimpl
+from experiments.stores._keys import REQUIRE_CONSENT, setting_flag
 
 if TYPE_CHECKING:
     from experiments.hookspecs import RegisterCheck
@@ -232,7 +233,10 @@ def _taking_part(context: CheckContext) -> Iterator[tuple[Experiment, Participan
 
 
 def _consent_missing(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    if not options["external"]:
+    required = options["external"]
+    if required is None:  # the store says, as `experiments settings` set it
+        required = setting_flag(context.store.configuration()[REQUIRE_CONSENT])
+    if not required:
         return
     for experiment, person in _taking_part(context):
         if person.external and person.consent is None:
@@ -407,10 +411,11 @@ CONSENT_MISSING = Check(
     "warning",
     _PRIVACY,
     "An external participant taking part without recorded consent, where the programme "
-    "requires it (option external, off by default).",
+    "requires it (option external; by default the store's setting "
+    "require-consent-for-external, off unless set).",
     _consent_missing,
-    {"external": False},
-    {"external": BOOLEAN_OPTION},
+    {"external": None},
+    {"external": OPTIONAL_BOOLEAN_OPTION},
 )
 CONSENT_WITHDRAWN = _once_each(
     "privacy/consent-withdrawn",

@@ -197,6 +197,33 @@ def import_records(state: Context, source: TextIO) -> None:
 
 
 @cli.command()
+@click.argument("name", required=False)
+@click.argument("value", required=False)
+@click.option("--unset", is_flag=True, help="remove the setting NAME")
+@store_command
+def settings(state: Context, name: str | None, value: str | None, unset: bool) -> None:
+    """Show the store's settings, or set NAME to VALUE (or --unset it).
+
+    require-consent-for-external: whether an external participant must have recorded
+    consent to take part (the check privacy/consent-missing); true or false.
+    """
+    from experiments.errors import ValidationError as Invalid  # noqa: PLC0415
+
+    store = state.store()
+    if name is not None:
+        if value is None and not unset:
+            raise Invalid(f"give {name} a VALUE (true or false), or --unset it")
+        if value is not None and unset:
+            raise Invalid("give a VALUE or --unset, not both")
+        store.configure(name, None if unset else value)
+    shown = store.configuration()
+    state.emit(
+        shown,
+        lambda: "\n".join(f"{key}: {'(not set)' if v is None else v}" for key, v in shown.items()),
+    )
+
+
+@cli.command()
 @store_command
 def verify(state: Context) -> None:
     """List what is damaged in the store, changing nothing; exit 3 if anything is."""

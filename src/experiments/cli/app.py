@@ -100,7 +100,8 @@ _NO_ARGUMENTS: Final = getattr(click.exceptions, "NoArgsIsHelpError", ())
 COMMAND_MODULES: Final = {
     "add": "add",
     **dict.fromkeys(
-        ("check", "completion", "export", "import", "plugins", "report", "verify"), "admin"
+        ("check", "completion", "export", "import", "plugins", "report", "settings", "verify"),
+        "admin",
     ),
     **dict.fromkeys(("agree", "done", "glossary", "import-responses", "maturity"), "mental_models"),
     **dict.fromkeys(("abandon", "conclude", "decide", "learn", "measure", "start"), "outcomes"),

@@ -104,13 +104,18 @@ class Record:
     @classmethod
     def id_for_slug(cls, slug: str) -> str:
         """The id an object of this kind with ``slug`` has, in every process."""
+        return id_for(cls.kind, cls.id_prefix, cls.checked_slug(slug))
+
+    @classmethod
+    def checked_slug(cls, slug: str) -> str:
+        """``slug`` as the field holds it, or a ValidationError saying what is wrong."""
         try:
             checked = to_slug(slug)
         except Unfit as unfit:
             raise ValidationError(f"{cls.__name__}.slug {unfit.described}; got {slug!r}") from None
         if checked is None:
             raise ValidationError(f"{cls.__name__}.slug is required; got {slug!r}")
-        return id_for(cls.kind, cls.id_prefix, checked)
+        return checked
 
     @property
     def deleted(self) -> bool:

@@ -143,9 +143,11 @@ class Participant(Record):
     data may be kept after they were recorded (an ISO 8601 duration such as ``P2Y``),
     after which ``experiments erase --due`` erases them.
 
-    Its id is generated, or derived from its slug, and never chosen by hand: other
-    records (learnings, measurements, sprints) keep participant ids in their history,
-    and a purge cannot take a person's name back out of an id like ``par_anna_hansen``.
+    Its id is generated, and never chosen by hand: other records (learnings,
+    measurements, sprints) keep participant ids in their history, and a purge cannot
+    take a person's name back out of an id like ``par_anna_hansen``.  One created with a
+    slug gets, when first saved, the id the store derives from the slug with a key of
+    its own, so that nobody outside the store can compute it from a guessed name.
     """
 
     kind: ClassVar[str] = "participant"
@@ -170,9 +172,22 @@ class Participant(Record):
         if not _PARTICIPANT_ID.fullmatch(self.id):
             raise ValidationError(
                 f"Participant.id {self.id!r} was chosen by hand; a participant's id is "
-                "generated, or derived from its slug (give slug= instead), so that the "
-                "records that mention them never hold a name"
+                "generated, or derived from its slug by the store (give slug= instead), "
+                "so that the records that mention them never hold a name"
             )
+
+    def natural_key(self) -> str | None:
+        """None: the id a slug gives is the store's to derive, with its key."""
+        return None
+
+    @classmethod
+    def id_for_slug(cls, slug: str) -> str:
+        """Refused: a participant's id by slug is known only to a store (its key)."""
+        raise ValidationError(
+            f"a participant's id cannot be computed from a slug ({slug!r}) outside a "
+            "store; look them up with store.resolve(slug, Participant) or "
+            "store.get_by_slug(Participant, slug)"
+        )
 
     def __repr__(self) -> str:
         """The fields as attrs shows them, personal ones masked if pseudonymous.

@@ -203,7 +203,8 @@ CHECKS: Final = (
     N_(
         "check",
         "An external participant taking part without recorded consent, where the programme "
-        "requires it (option external, off by default).",
+        "requires it (option external; by default the store's setting "
+        "require-consent-for-external, off unless set).",
     ),
     N_("check", "A participant who withdrew their consent and is not erased."),
     N_(

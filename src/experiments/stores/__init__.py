@@ -14,6 +14,7 @@ from experiments.stores.changes import (
     PurgeReport,
     Put,
     Rewrite,
+    SetSetting,
 )
 from experiments.stores.url import StoreURL
 
@@ -31,6 +32,7 @@ __all__ = [
     "PurgeReport",
     "Put",
     "Rewrite",
+    "SetSetting",
     "Store",
     "StoreURL",
     "connect",

@@ -38,7 +38,7 @@ from experiments.stores._files_layout import (
     Unreadable,
     link_refused,
 )
-from experiments.stores._files_migrate import marker, migrate, read_marker
+from experiments.stores._files_migrate import marker, migrate, read_marker, settings_of
 from experiments.stores.changes import missing_store, newer_layout
 
 __all__ = ["Directory"]
@@ -187,6 +187,29 @@ class Directory:
             except OSError as exc:
                 raise self.failed("opening it", exc) from None
             self._ready = True
+
+    def settings(self) -> dict[str, str]:
+        """The settings ``store.json`` holds."""
+        with self.open_dirs() as dirs:
+            _, body = read_marker(_atomic.read_bytes(MARKER, dirs.root))
+        return settings_of(body)
+
+    def put_setting(self, name: str, value: str | None) -> None:
+        """Set (None: remove) one setting in ``store.json``, under the exclusive lock."""
+        self.ensure(write=True)
+        try:
+            with self.locked(exclusive=True), self.open_dirs() as dirs:
+                version, body = read_marker(_atomic.read_bytes(MARKER, dirs.root))
+                settings = settings_of(body)
+                if value is None:
+                    settings.pop(name, None)
+                else:
+                    settings[name] = value
+                done = body.get("migrations")
+                history = list(done) if isinstance(done, list) else None
+                _atomic.replace(MARKER, marker(version, history, settings=settings), dirs.root)
+        except OSError as exc:
+            raise self.failed("writing its settings", exc) from None
 
     def check_marker(self) -> int:
         """The format ``store.json`` names; StoreError unless this version can read it."""

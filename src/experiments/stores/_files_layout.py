@@ -47,7 +47,7 @@ FORMAT: Final = "strategy-experiments files store"
 #: The layout version this library writes and reads (``store.json``'s ``version``); 2
 #: writes times in RFC 3339 with their offset and keeps each record's current version
 #: in ``current.json`` (see ``_files_migrate``).
-FORMAT_VERSION: Final = 2
+FORMAT_VERSION: Final = 3
 
 MARKER: Final = "store.json"
 RECORDS: Final = "records"

@@ -32,7 +32,7 @@ from experiments.query import (
     field_types,
 )
 from experiments.serialization import dumps, rewritten
-from experiments.stores import _views
+from experiments.stores import _keys, _views
 from experiments.stores._derived import BOUNDS, stored_bounds
 from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
 
@@ -160,6 +160,46 @@ def _sixth_layout() -> tuple[Step, ...]:
     )
 
 
+def _participant_keys(connection: psycopg.Connection[Any], schema: str) -> None:
+    """8: the store's settings, its participant key, and every participant id re-keyed.
+
+    See :mod:`experiments.stores._keys`: the rows that mention a participant, found by
+    their text, are written again with the new ids, the query copy with them.
+    """
+    connection.execute(
+        f'CREATE TABLE {schema}.settings (name text COLLATE "C" PRIMARY KEY, value text NOT NULL)'
+    )
+    key = _keys.new_key()
+    connection.execute(
+        f"INSERT INTO {schema}.settings (name, value) VALUES (%s, %s)", (_keys.KEY, key)
+    )
+    people = connection.execute(
+        f"SELECT data FROM {schema}.records WHERE kind IN ('participant', 'participation')"
+    ).fetchall()
+    mapping = _keys.plan(key, (json.loads(text) for (text,) in people))
+    if not mapping:
+        return
+    mentions = "strpos(data, 'par_') > 0 OR strpos(data, 'ppn_') > 0"
+    records = connection.execute(
+        f"SELECT id, data, doc::text FROM {schema}.records WHERE {mentions}"
+    ).fetchall()
+    versions = connection.execute(
+        f"SELECT id, revision, data FROM {schema}.versions WHERE {mentions}"
+    ).fetchall()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {schema}.records SET id = %s, data = %s, doc = %s::jsonb WHERE id = %s",
+            [
+                (_keys.rekeyed(i, mapping), _keys.rekeyed(d, mapping), _keys.rekeyed(q, mapping), i)
+                for i, d, q in records
+            ],
+        )
+        cursor.executemany(
+            f"UPDATE {schema}.versions SET id = %s, data = %s WHERE id = %s AND revision = %s",
+            [(_keys.rekeyed(i, mapping), _keys.rekeyed(d, mapping), i, r) for i, r, d in versions],
+        )
+
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes a schema from version n-1 to n.
 #: Statistics are off for the data columns: the planner never needs them, and a
 #: histogram would keep samples of purged records.
@@ -220,13 +260,15 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     # 7: a participant's consent and retention, read from the stored JSON: no column;
     # the participants view gains them, made afresh after every migration.
     (),
+    # 8: participant ids derived with a key of the store's own.
+    (_participant_keys,),
 )
 
 #: The analyst's views, made afresh after every migration (see ``_views``).
 VIEWS: Final = _views.postgres_views()
 
 #: The views each layout version makes; see ``_sqlite_layout.VIEWS_AS_OF``.
-VIEWS_AS_OF: Final = {6: "c22657405de7ebc2", 7: "d6695250cec0ac86"}
+VIEWS_AS_OF: Final = {6: "c22657405de7ebc2", 7: "d6695250cec0ac86", 8: "d6695250cec0ac86"}
 
 # The query copy:
 #

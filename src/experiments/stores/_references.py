@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from experiments.errors import NotFoundError, ValidationError
-from experiments.model import KINDS, REFERENCES, Record
+from experiments.model import KINDS, REFERENCES, Participant, Record
 from experiments.model._validate import ID_PATTERN, SLUG_PATTERN
 from experiments.query import All, AnyOf, Condition, Expr, Not, bind, resolve_field
 
 if TYPE_CHECKING:
     from experiments.stores.base import Store
 
-__all__ = ["lookup", "resolve", "resolve_expr"]
+__all__ = ["by_slug", "lookup", "resolve", "resolve_expr", "slug_id"]
 
 #: The longest slug there is (see ``model._validate.to_slug``).
 _SLUG_LIMIT = 100
@@ -61,18 +61,54 @@ def lookup(store: Store, text: str, cls: type[Record] | None) -> Record | None:
     return _found(store, text, cls) if store.exists() else None
 
 
+def slug_id(store: Store, cls: type[Record], slug: str) -> str:
+    """The id the record of ``cls`` with ``slug`` has in ``store``.
+
+    A participant's derives with the store's key (:mod:`experiments.stores._keys`);
+    every other kind's from the slug alone, the same in every store.
+    """
+    if issubclass(cls, Participant):
+        return store._participant_id(slug)  # noqa: SLF001 - the store's key stays inside
+    return cls.id_for_slug(slug)
+
+
+def by_slug(store: Store, cls: type[Record], slug: str, *, include_deleted: bool) -> Record:
+    """The record of ``cls`` with ``slug``; never a pseudonymous participant.
+
+    A pseudonymous person is named by id only: finding them by a slug made from their
+    name would confirm that the name is there.
+    """
+    record = store.find(slug_id(store, cls, slug), include_deleted=True)
+    if record is not None and isinstance(record, cls) and not _hidden(record):
+        if record.deleted and not include_deleted:
+            raise NotFoundError(
+                f"{record.label()} is deleted (at {record.deleted_at}); restore() it first"
+            )
+        return record
+    error = NotFoundError(
+        f"no {cls.kind} with slug {slug!r} in {store.url.redacted}; list what is there "
+        "with query() or `experiments list`"
+    )
+    error.kind = cls.kind
+    raise error
+
+
+def _hidden(record: Record) -> bool:
+    return bool(getattr(record, "pseudonymous", False))
+
+
 def _found(store: Store, text: str, cls: type[Record] | None) -> Record | None:
     """The record ``text`` names by id, then by slug; a live one before a deleted one."""
     candidates = [text] if ID_PATTERN.fullmatch(text) else []
     if SLUG_PATTERN.fullmatch(text) and len(text) <= _SLUG_LIMIT:
         kinds = [cls] if cls is not None else list(KINDS.values())
-        candidates += [k.id_for_slug(text) for k in kinds]
+        candidates += [slug_id(store, k, text) for k in kinds]
     fallback: Record | None = None
     for candidate in candidates:
         record = store.find(candidate, include_deleted=True)
         if record is None or (cls is not None and not isinstance(record, cls)):
             continue
-        if candidate != text and getattr(record, "pseudonymous", False):
+        if candidate != text and _hidden(record):
             continue  # found by a slug: a pseudonymous person is named by id only
         if not record.deleted:
             return record

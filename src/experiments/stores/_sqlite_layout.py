@@ -13,6 +13,7 @@ after them.
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from experiments.model import KINDS
 from experiments.query import FieldInfo, FieldType, comparable, field_types
 from experiments.serialization import dumps, rewritten
-from experiments.stores import _views
+from experiments.stores import _keys, _views
 from experiments.stores._derived import BOUNDS, stored_bounds, time_box_bounds
 from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
 
@@ -238,6 +239,41 @@ def _sixth_layout() -> tuple[Step, ...]:
     )
 
 
+def _participant_keys(connection: sqlite3.Connection) -> None:
+    """8: the store's settings, its participant key, and every participant id re-keyed.
+
+    See :mod:`experiments.stores._keys`.  The records that mention a participant are
+    found by their versions; their columns are set again from the new text, which also
+    sets their list elements again (the triggers of layout 6).
+    """
+    connection.execute(
+        "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
+    )
+    key = _keys.new_key()
+    connection.execute("INSERT INTO settings (name, value) VALUES (?, ?)", (_keys.KEY, key))
+    rows = connection.execute(
+        "SELECT v.data FROM records r JOIN versions v ON v.id = r.id AND v.revision = r.revision "
+        "WHERE r.kind IN ('participant', 'participation')"
+    )
+    mapping = _keys.plan(key, (json.loads(text) for (text,) in rows))
+    if not mapping:
+        return
+
+    def rekeyed(value: str | float | None) -> str | float | None:
+        return _keys.rekeyed(value, mapping) if isinstance(value, str) else value
+
+    connection.create_function("rekeyed", 1, rekeyed, deterministic=True)
+    mentions = "instr(data, 'par_') > 0 OR instr(data, 'ppn_') > 0"
+    columns = ", ".join(f'"{name}" = rekeyed("{name}")' for name in HOT)
+    connection.execute(
+        f"UPDATE records SET id = rekeyed(id), {columns} "
+        f"WHERE id IN (SELECT id FROM versions WHERE {mentions})"
+    )
+    connection.execute(
+        f"UPDATE versions SET id = rekeyed(id), data = rekeyed(data) WHERE {mentions}"
+    )
+
+
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
 #: They run in order, each exactly once, under one write lock (see ``_migrate``).
 MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
@@ -306,6 +342,8 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     # 7: a participant's consent and retention, read from the stored JSON: no column;
     # the participants view gains them, made afresh after every migration.
     (),
+    # 8: participant ids derived with a key of the store's own.
+    (_participant_keys,),
 )
 
 _LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT) | set(_FOURTH_HOT)
@@ -320,7 +358,7 @@ VIEWS: Final = _views.sqlite_views(frozenset(HOT))
 #: views: add the next layout version (a migration, with no statement if the fields need
 #: no column) and its entry here, so that every store migrated to it gets the new views.
 #: ``tests/test_sql_views.py`` fails while the latest version has no entry for them.
-VIEWS_AS_OF: Final = {6: "51b19ec22d45e7f4", 7: "5a3a1f8c48e1f617"}
+VIEWS_AS_OF: Final = {6: "51b19ec22d45e7f4", 7: "5a3a1f8c48e1f617", 8: "5a3a1f8c48e1f617"}
 
 
 class KindSQL(NamedTuple):

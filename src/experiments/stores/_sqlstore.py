@@ -29,6 +29,7 @@ from experiments.stores.changes import (
     Purge,
     Put,
     Rewrite,
+    SetSetting,
     conflict,
     other_kind,
 )
@@ -110,6 +111,13 @@ class SQLStore(Store, Generic[Tx]):
         exist; ``doing`` names the read in error messages.
         """
 
+    @abc.abstractmethod
+    def _store_setting(self, tx: Tx, change: SetSetting) -> None:
+        """Write (or remove) one row of the settings table."""
+
+    def _put_setting(self, name: str, value: str | None) -> None:
+        self._commit([SetSetting(name, value)])
+
     def _rewrite(self, tx: Tx, change: Rewrite) -> None:
         """Every version of a record replaced: the old rows deleted, the new ones inserted.
 
@@ -144,6 +152,9 @@ class SQLStore(Store, Generic[Tx]):
                 results.append(self._import(tx, change))
             elif isinstance(change, Rewrite):
                 self._rewrite(tx, change)
+                results.append(None)
+            elif isinstance(change, SetSetting):
+                self._store_setting(tx, change)
                 results.append(None)
             else:  # pragma: no cover - Change admits nothing else
                 raise TypeError(change)

@@ -169,6 +169,28 @@ class Backend(abc.ABC):
         del vacuum
         return "the backend keeps no copy of the old data it was given"
 
+    def _make_now(self) -> None:  # noqa: B027 - optional for backends that always exist
+        """Make the store now, as its first write would (for stores made by a write)."""
+
+    def _setting(self, name: str) -> str | None:
+        """The store's setting ``name``, or None when it has none.
+
+        A backend that keeps no settings returns None for all, and its participant ids
+        derive from their slugs alone; one that keeps them makes the key (the setting
+        ``participant-key``, from ``experiments.stores._keys.new_key``) when it lays a
+        store out, and re-keys a store laid out before.
+        """
+        del name
+        return None
+
+    def _put_setting(self, name: str, value: str | None) -> None:
+        """Set (or with None, remove) the setting ``name``, in a transaction of its own."""
+        del value
+        raise StoreError(
+            f"the {self.url.scheme!r} backend keeps no settings, so {name!r} cannot be set "
+            "on this store"
+        )
+
     def exists(self) -> bool:
         """Whether the store exists yet (file stores are created by their first write)."""
         return True

@@ -45,7 +45,7 @@ from experiments.query import (
     refuse_oracle,
 )
 from experiments.serialization import from_data, to_data
-from experiments.stores import _erasure, _privacy, _references
+from experiments.stores import _erasure, _keys, _privacy, _references
 from experiments.stores._events import events_of
 from experiments.stores._integrity import verify
 from experiments.stores._results import (
@@ -107,6 +107,7 @@ class Store(Backend):
         self.url = url
         self._plugins = plugins
         self.actor = checked_name(actor, "actor")
+        self._key: str | None = None
         self._closed = False
         self._plugins_lock = threading.Lock()
 
@@ -212,11 +213,15 @@ class Store(Backend):
     def get_by_slug(
         self, kind: type[Record] | str, slug: str, *, include_deleted: bool = False
     ) -> Record:
-        """The record of ``kind`` (a class or its name) with ``slug``."""
+        """The record of ``kind`` (a class or its name) with ``slug``.
+
+        A pseudonymous participant is not found by slug (see :meth:`resolve`).
+        """
         cls = kind_class(kind)
         if cls is None:
             raise ValidationError(f"get_by_slug needs a kind; known kinds: {', '.join(KINDS)}")
-        return self.get(cls.id_for_slug(slug), cls, include_deleted=include_deleted)
+        self._check_open()
+        return _references.by_slug(self, cls, slug, include_deleted=include_deleted)
 
     @overload
     def resolve(
@@ -629,12 +634,14 @@ class Store(Backend):
 
         Importing the same export twice changes nothing the second time.  The import is
         one transaction: if any version conflicts with a different one already stored
-        under the same id and revision, nothing is imported.
+        under the same id and revision, nothing is imported.  Participants exported from
+        another store get the ids this store's key gives them (see ``stores/_keys.py``),
+        and every reference to them follows.
         """
         self._check_open()
 
         def changes() -> Iterator[Change]:
-            for record in records:
+            for record in _keys.imported(self, records):
                 if not isinstance(record, Record):
                     raise ValidationError(f"only records can be imported; got {record!r}")
                 if record.revision < 1:
@@ -664,6 +671,55 @@ class Store(Backend):
         """
         self._check_open()
         return verify(self)
+
+    # --- settings -------------------------------------------------------------------
+
+    def configuration(self) -> dict[str, str | None]:
+        """The settings a person may change (:meth:`configure`), with their values.
+
+        ``require-consent-for-external``: whether an external participant must have
+        recorded consent to take part (the check ``privacy/consent-missing``).
+        """
+        self._check_open()
+        return {name: self._setting(name) for name in _keys.SETTINGS}
+
+    def configure(self, name: str, value: str | bool | None) -> None:
+        """Set the setting ``name`` (None removes it); see :meth:`configuration`."""
+        self._check_open()
+        if name not in _keys.SETTINGS:
+            raise ValidationError(
+                f"unknown setting {name!r}; the settings are: {', '.join(_keys.SETTINGS)}"
+            )
+        text = _keys.setting_text(name, value)
+        self._put_setting(name, text)
+
+    def _participant_id(self, slug: str, *, create: bool = False) -> str:
+        """The id of the participant with ``slug`` here (see ``stores/_keys.py``).
+
+        The id of the stored participant with that slug if there is one (an import
+        keeps the ids another store gave), else the one this store's key derives.
+        ``create`` makes the store first if it does not exist yet, as the write that
+        asks would: its key is made with it.
+        """
+        checked = Participant.checked_slug(slug)
+        keyed = _keys.id_for_slug(self._participant_key(create=create), checked)
+        if not self.exists():
+            return keyed
+        bound = bind("participant", combine(None, {"slug": checked}))
+        every = True  # deleted ones too: their id stays theirs
+        rows = self._select("participant", bound, (), 1, 0, every)
+        if rows is None:
+            rows = fallback_select(self, "participant", bound, (), 1, 0, every)
+        found = [str(data["id"]) for data in rows]
+        return found[0] if found else keyed
+
+    def _participant_key(self, *, create: bool = False) -> str | None:
+        """The store's key (None for a backend without settings); see ``_participant_id``."""
+        if self._key is None:
+            if create and not self.exists():
+                self._make_now()
+            self._key = self._setting(_keys.KEY)
+        return self._key
 
     # --- events ---------------------------------------------------------------------
 

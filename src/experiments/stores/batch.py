@@ -22,12 +22,19 @@ from experiments.errors import (
     StoreError,
     ValidationError,
 )
-from experiments.model import REFERENCES, Decision, Experiment, ExperimentStatus, Record
+from experiments.model import (
+    REFERENCES,
+    Decision,
+    Experiment,
+    ExperimentStatus,
+    Record,
+)
 from experiments.model._time import now
 from experiments.model._validate import checked_name
 from experiments.model.asof import latest_decision
 from experiments.query import Condition, Op
 from experiments.serialization import to_data
+from experiments.stores._keys import own_id
 from experiments.stores._results import id_of, plain
 from experiments.stores._rules import DecisionLedger, TemplateRule, check_experiment
 from experiments.stores.changes import Change, Purge, PurgeReport, Put, conflict
@@ -169,6 +176,7 @@ class Batch:
         self._check()
         if not isinstance(record, Record):
             raise ValidationError(f"only records can be saved; got {type(record).__name__}")
+        record = self._own_id(record)
         if record.id in self._purged:
             raise ValidationError(f"{record.label()} is purged in this batch")
         before = self._enforce(record, record.revision)
@@ -179,8 +187,12 @@ class Batch:
         self._check()
         if not isinstance(record, Record):
             raise ValidationError(f"only records can be saved; got {type(record).__name__}")
+        record = self._own_id(record)
         self._enforce(record, None)
         self._put(record, None)
+
+    def _own_id(self, record: R) -> R:
+        return own_id(self._store, record)
 
     def _enforce(self, record: Record, expected: int | None) -> Record | None:
         """The rules a save must keep (see ``stores/_rules.py``).

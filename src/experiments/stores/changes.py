@@ -25,6 +25,7 @@ __all__ = [
     "PurgeReport",
     "Put",
     "Rewrite",
+    "SetSetting",
     "conflict",
     "import_conflict",
     "missing_store",
@@ -45,6 +46,14 @@ class Put:
     record: Record
     data: Mapping[str, Any]
     expected: int | None
+
+
+@attrs.frozen
+class SetSetting:
+    """Set the store's setting ``name`` to ``value``; None removes it."""
+
+    name: str
+    value: str | None
 
 
 @attrs.frozen
@@ -81,7 +90,7 @@ class Rewrite:
     versions: tuple[tuple[Record, Mapping[str, Any]], ...]
 
 
-Change = Put | Purge | ImportVersion | Rewrite
+Change = Put | Purge | ImportVersion | Rewrite | SetSetting
 
 
 @attrs.frozen

@@ -145,6 +145,18 @@ class FileStore(Store):
     def exists(self) -> bool:
         return self._directory.exists()
 
+    def _make_now(self) -> None:
+        self._directory.ensure(write=True)
+
+    def _setting(self, name: str) -> str | None:
+        if not self.exists():
+            return None
+        self._directory.ensure(write=False)
+        return self._directory.settings().get(name)
+
+    def _put_setting(self, name: str, value: str | None) -> None:
+        self._directory.put_setting(name, value)
+
     def _free_erased(self, *, vacuum: bool) -> str:
         del vacuum
         return (

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from experiments.serialization import dumps, from_data
+from experiments.stores import _keys
 from experiments.stores.base import Capability, Store
 from experiments.stores.changes import (
     Change,
@@ -39,6 +40,7 @@ class _Shelf:
         self.lock = threading.RLock()
         self.current: dict[str, str] = {}
         self.versions: dict[str, list[str]] = {}
+        self.settings: dict[str, str] = {_keys.KEY: _keys.new_key()}
 
 
 _NAMED: dict[str, _Shelf] = {}
@@ -87,6 +89,16 @@ class MemoryStore(Store):
             if kind is None or data["kind"] == kind:
                 yield data
 
+    def _setting(self, name: str) -> str | None:
+        return self._shelf.settings.get(name)
+
+    def _put_setting(self, name: str, value: str | None) -> None:
+        with self._shelf.lock:
+            if value is None:
+                self._shelf.settings.pop(name, None)
+            else:
+                self._shelf.settings[name] = value
+
     def _count_versions(self) -> int:
         with self._shelf.lock:
             return sum(len(texts) for texts in self._shelf.versions.values())
@@ -128,7 +140,9 @@ class _Work:
             return None if existing is None else json.loads(existing)["kind"]
         if isinstance(change, Rewrite):
             return self.rewrite(change)
-        return self.import_version(change)
+        if isinstance(change, ImportVersion):
+            return self.import_version(change)
+        raise TypeError(change)  # a setting is set by _put_setting, never committed
 
     def rewrite(self, change: Rewrite) -> None:
         existing = self.now_current(change.id)

@@ -71,6 +71,7 @@ from experiments.stores.changes import (
     Damage,
     ImportVersion,
     Put,
+    SetSetting,
     newer_layout,
 )
 
@@ -571,6 +572,31 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
 
     def _purge(self, cursor: psycopg.Cursor[Any], record_id: str) -> str | None:
         return _postgres_writes.purge(self, cursor, record_id)
+
+    def _make_now(self) -> None:
+        self._ensure(write=True)
+
+    def _setting(self, name: str) -> str | None:
+        if not self.exists():
+            return None
+        rows = self._fetch(
+            "reading its settings",
+            f"SELECT value FROM {self.schema_sql}.settings WHERE name = %s",
+            (name,),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def _store_setting(self, cursor: psycopg.Cursor[Any], change: SetSetting) -> None:
+        if change.value is None:
+            cursor.execute(
+                f"DELETE FROM {self.schema_sql}.settings WHERE name = %s", (change.name,)
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO {self.schema_sql}.settings (name, value) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                (change.name, change.value),
+            )
 
     def _import(self, cursor: psycopg.Cursor[Any], change: ImportVersion) -> bool:
         return _postgres_writes.import_version(self, cursor, change)

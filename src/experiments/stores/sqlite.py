@@ -69,6 +69,7 @@ from experiments.stores.changes import (
     Purge,
     Put,
     Rewrite,
+    SetSetting,
     conflict,
     import_conflict,
     missing_store,
@@ -492,6 +493,26 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
             "SELECT revision FROM records WHERE id = ?", (record_id,)
         ).fetchone()
         return None if row is None else int(row[0])
+
+    def _make_now(self) -> None:
+        self._connection(write=True)
+
+    def _setting(self, name: str) -> str | None:
+        if not self.exists():
+            return None
+        sql = "SELECT value FROM settings WHERE name = ?"
+        rows = self._read("reading its settings", sql, [name])
+        values = [str(value) for (value,) in rows]
+        return values[0] if values else None
+
+    def _store_setting(self, connection: sqlite3.Connection, change: SetSetting) -> None:
+        if change.value is None:
+            connection.execute("DELETE FROM settings WHERE name = ?", (change.name,))
+        else:
+            connection.execute(
+                "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)",
+                (change.name, change.value),
+            )
 
     def _purge(self, connection: sqlite3.Connection, record_id: str) -> str | None:
         row = connection.execute("SELECT kind FROM records WHERE id = ?", (record_id,)).fetchone()

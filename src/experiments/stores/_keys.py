@@ -1,0 +1,200 @@
+"""Participant ids that reveal nothing: derived with a key that only the store holds.
+
+An id derived from a slug alone (``sha256("participant:anna-hansen")``) lets anyone who
+guesses a name compute the id and look for it in a report, an export or a log.  Each
+store therefore keeps a random key of its own (the setting :data:`KEY`), made when the
+store is laid out, and a participant created by slug gets the id this key derives from
+the slug: the same in every process that opens the store, so creating by slug stays
+race-free, and unrelated between two stores.
+
+A store laid out before it had a key is re-keyed once, by its migration: every
+participant with a slug gets the id the new key derives from it (one without has a
+random id, which reveals nothing), every participation whose id derived from such an id
+is derived again, and every reference in every version of every record follows.  The
+backends call :func:`plan` and :func:`rekeyed` so that this is one rule, whatever they
+store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import attrs
+
+from experiments.errors import ValidationError
+from experiments.model import Participant
+from experiments.model._record import id_for
+from experiments.serialization import from_data, to_data
+
+if TYPE_CHECKING:
+    from experiments.model import Record
+    from experiments.stores.base import Store
+
+R = TypeVar("R", bound="Record")
+
+__all__ = [
+    "KEY",
+    "REQUIRE_CONSENT",
+    "SETTINGS",
+    "id_for_slug",
+    "imported",
+    "new_key",
+    "own_id",
+    "plan",
+    "rekeyed",
+    "setting_flag",
+    "setting_text",
+]
+
+#: The setting that holds a store's key, as hex.
+KEY: Final = "participant-key"
+#: Whether an external participant must have recorded consent to take part.
+REQUIRE_CONSENT: Final = "require-consent-for-external"
+#: The settings a person may change, with what each one does.
+SETTINGS: Final = {
+    REQUIRE_CONSENT: (
+        "whether an external participant must have recorded consent to take part "
+        "(the check privacy/consent-missing); true or false"
+    ),
+}
+#: Ids a re-keying may change: participants, and participations derived from them.
+_IDS: Final = re.compile(r"\b(?:par|ppn)_[0-9a-f]{32}\b")
+
+
+def new_key() -> str:
+    """A fresh key for a store, as hex."""
+    return secrets.token_hex(32)
+
+
+def _derived(key: str, text: str) -> str:
+    digest = hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
+    return f"par_{digest[:32]}"
+
+
+def id_for_slug(key: str | None, slug: str) -> str:
+    """The id of the participant with ``slug`` in a store whose key is ``key``.
+
+    A store whose backend keeps no settings (``key`` None) derives it from the slug
+    alone, as every store did before stores had keys.
+    """
+    if key is None:
+        return id_for("participant", "par", slug)
+    return _derived(key, f"participant:{slug}")
+
+
+def plan(key: str, current: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """New ids for the participants whose id a guessed slug gives, and what derives from them.
+
+    ``current`` is the current version's data of every record (of any kind: the others
+    are passed over).  A participant whose id is their slug's plain digest (as stores
+    gave before they had keys) gets :func:`id_for_slug`; any other id reveals nothing
+    (a random one, or one another store's key gave) and stays.
+    """
+    people: dict[str, str] = {}
+    participations: list[Mapping[str, Any]] = []
+    for data in current:
+        if data.get("kind") == "participant":
+            slug = data.get("slug")
+            if slug and data.get("id") == id_for_slug(None, slug):
+                people[str(data["id"])] = id_for_slug(key, slug)
+        elif data.get("kind") == "participation" and not data.get("slug"):
+            participations.append(data)
+    mapping = dict(people)
+    for data in participations:
+        experiment, person = data.get("experiment"), data.get("participant")
+        if person not in people:
+            continue
+        if data.get("id") == id_for("participation", "ppn", f"{experiment}/{person}"):
+            new = id_for("participation", "ppn", f"{experiment}/{people[str(person)]}")
+            mapping[str(data["id"])] = new
+    return {old: new for old, new in mapping.items() if old != new}
+
+
+def rekeyed(text: str, mapping: Mapping[str, str]) -> str:
+    """``text`` (JSON, or a column's value) with every id in ``mapping`` replaced.
+
+    Ids are 36 characters of a fixed shape, so a replacement cannot touch anything but
+    an id: not a part of another id, not a word of free text.
+    """
+    if not mapping or ("par_" not in text and "ppn_" not in text):
+        return text
+    return _IDS.sub(lambda found: mapping.get(found.group(), found.group()), text)
+
+
+def rekeyed_data(data: Mapping[str, Any], mapping: Mapping[str, str]) -> Any:
+    """A version's data with every id in ``mapping`` replaced (see :func:`rekeyed`)."""
+    text = json.dumps(data, ensure_ascii=False)
+    changed = rekeyed(text, mapping)
+    return data if changed == text else json.loads(changed)
+
+
+def setting_text(name: str, value: object) -> str | None:
+    """``value`` of the setting ``name`` as stored, or a ValidationError saying why not."""
+    if value is None:
+        return None
+    flags = {"true": "true", "yes": "true", "on": "true", "1": "true"}
+    flags |= {"false": "false", "no": "false", "off": "false", "0": "false"}
+    text = str(value).strip().lower() if not isinstance(value, bool) else str(value).lower()
+    if text not in flags:
+        raise ValidationError(f"the setting {name!r} is true or false; got {value!r}")
+    return flags[text]
+
+
+def setting_flag(text: str | None) -> bool:
+    """A stored true-or-false setting as a bool; unset is false."""
+    return text == "true"
+
+
+def imported(store: Store, records: Iterable[Record]) -> Iterator[Record]:
+    """``records`` of an export, with the ids a guessed slug gives re-keyed for ``store``.
+
+    An export made before stores had keys holds participant ids anyone can compute from
+    a slug: they get the ids this store's key gives (see :func:`plan`).  Every other id
+    is kept, so an export of a store with a key is imported exactly as it was.  Every
+    record is read before the first is given, since references come before what they
+    name.
+    """
+    key = store._participant_key(create=True)  # noqa: SLF001 - the key stays in the store
+    if key is None:
+        yield from records
+        return
+    given = list(records)
+    latest: dict[str, Record] = {}
+    for record in given:
+        if record.kind in ("participant", "participation"):
+            held = latest.get(record.id)
+            if held is None or held.revision < record.revision:
+                latest[record.id] = record
+    mapping = plan(key, (to_data(r) for r in latest.values()))
+    for record in given:
+        if not mapping:
+            yield record
+            continue
+        data = to_data(record)
+        changed = rekeyed_data(data, mapping)
+        yield record if changed is data else from_data(changed)
+
+
+def own_id(store: Store, record: R) -> R:
+    """``record`` with the id ``store`` gives it: a participant's derives from their slug.
+
+    A new participant with a slug gets it here, on the way into the store; a stored
+    one has it already, since a slug cannot be added or changed once the id is made.
+    """
+    if not isinstance(record, Participant) or record.slug is None:
+        return record
+    keyed = store._participant_id(record.slug, create=True)  # noqa: SLF001
+    if record.id == keyed:
+        return record
+    if record.revision == 0:
+        return attrs.evolve(record, id=keyed)
+    raise ValidationError(
+        f"{record.label()} was saved without this slug, and its id cannot change; a "
+        "participant's slug is given when they are first saved, or never"
+    )
