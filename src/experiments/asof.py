@@ -218,8 +218,10 @@ class ExperimentFacts:
     """One experiment's facts at the moment, and what follows from them alone.
 
     A hundred thousand of these are alive at once, so they hold plain values: tuples
-    shared while empty, participations packed into machine ints (person * 16 + stance *
-    4 + depth), and a ``Ref`` made the first time one is shown.
+    shared while empty (and ``objectives`` among experiments that serve the same), time
+    texts shared among those that start at the same moment, participations packed into
+    four-byte ints (person * 16 + stance * 4 + depth; eight bytes past 2**27 people), and
+    a ``Ref`` made the first time one is shown.
     """
 
     id: str
@@ -852,7 +854,7 @@ class _Facts:
                     title,
                     status_at(started, concluded, decided, abandoned, at_key),
                     None if time_box is None else intern(time_box),
-                    intern(started) if reached(started, at_key) else None,  # shared by many
+                    intern(started) if reached(started, at_key) else None,
                     sprint=sprint,
                 )
             if objective is not None:

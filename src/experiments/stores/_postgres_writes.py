@@ -15,14 +15,21 @@ from experiments.serialization import dumps, from_data
 from experiments.stores._derived import time_box_bounds
 from experiments.stores._postgres_layout import query_copy
 from experiments.stores._sqlstore import refused_update
-from experiments.stores.changes import ImportVersion, Put, conflict, import_conflict, other_kind
+from experiments.stores.changes import (
+    ImportVersion,
+    Put,
+    SetSetting,
+    conflict,
+    import_conflict,
+    other_kind,
+)
 
 if TYPE_CHECKING:
     import psycopg
 
     from experiments.stores.postgres import PostgresStore
 
-__all__ = ["import_version", "insert_many", "purge", "put_one"]
+__all__ = ["import_version", "insert_many", "purge", "put_one", "store_setting"]
 
 
 def insert_many(store: PostgresStore, cursor: psycopg.Cursor[Any], puts: list[Put]) -> list[Any]:
@@ -184,3 +191,15 @@ def import_version(
         ),
     )
     return True
+
+
+def store_setting(store: PostgresStore, cursor: psycopg.Cursor[Any], change: SetSetting) -> None:
+    """Write (or with None, remove) one row of the store's settings."""
+    if change.value is None:
+        cursor.execute(f"DELETE FROM {store.schema_sql}.settings WHERE name = %s", (change.name,))
+    else:
+        cursor.execute(
+            f"INSERT INTO {store.schema_sql}.settings (name, value) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+            (change.name, change.value),
+        )

@@ -587,16 +587,7 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
         return str(rows[0][0]) if rows else None
 
     def _store_setting(self, cursor: psycopg.Cursor[Any], change: SetSetting) -> None:
-        if change.value is None:
-            cursor.execute(
-                f"DELETE FROM {self.schema_sql}.settings WHERE name = %s", (change.name,)
-            )
-        else:
-            cursor.execute(
-                f"INSERT INTO {self.schema_sql}.settings (name, value) VALUES (%s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
-                (change.name, change.value),
-            )
+        _postgres_writes.store_setting(self, cursor, change)
 
     def _import(self, cursor: psycopg.Cursor[Any], change: ImportVersion) -> bool:
         return _postgres_writes.import_version(self, cursor, change)
