@@ -2,7 +2,8 @@
 
 ``files:///relative/dir`` or ``files:////absolute/dir`` names a directory laid out as::
 
-    store.json                      format marker: what this directory is, which layout
+    store.json                      format marker: what this directory is, which layout,
+                                    and the store's settings (its participant key)
     .gitignore                      keeps the working files below out of git
     .gitattributes                  tells git that the history files are copies
     records/<id>/current.json       the current version of the record <id>
