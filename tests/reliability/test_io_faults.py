@@ -73,8 +73,8 @@ OPERATIONS: dict[str, Operation] = {
         + [s.get("obj_a").evolve(title="Changed in a batch")]
     ),
     "soft delete": lambda s: s.delete("obj_a"),
-    "purge with its cascade": lambda s: s.purge(Participant.id_for_slug("erase-me")),
-    "erase keeping the counts": lambda s: s.erase(Participant.id_for_slug("erase-me")),
+    "purge with its cascade": lambda s: s.purge(s.get_by_slug(Participant, "erase-me")),
+    "erase keeping the counts": lambda s: s.erase(s.get_by_slug(Participant, "erase-me")),
     "import versions": lambda s: s.import_records(_imported()),
 }
 

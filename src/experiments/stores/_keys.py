@@ -28,15 +28,14 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import attrs
 
 from experiments.errors import ValidationError
-from experiments.model import Participant
+from experiments.model import Participant, Participation, Record
 from experiments.model._record import id_for
 from experiments.serialization import from_data, to_data
 
 if TYPE_CHECKING:
-    from experiments.model import Record
     from experiments.stores.base import Store
 
-R = TypeVar("R", bound="Record")
+R = TypeVar("R", bound=Record)
 
 __all__ = [
     "KEY",
@@ -167,13 +166,13 @@ def imported(store: Store, records: Iterable[Record]) -> Iterator[Record]:
     given = list(records)
     latest: dict[str, Record] = {}
     for record in given:
-        if record.kind in ("participant", "participation"):
+        if isinstance(record, Participant | Participation):  # others are checked later
             held = latest.get(record.id)
             if held is None or held.revision < record.revision:
                 latest[record.id] = record
     mapping = plan(key, (to_data(r) for r in latest.values()))
     for record in given:
-        if not mapping:
+        if not mapping or not isinstance(record, Record):
             yield record
             continue
         data = to_data(record)

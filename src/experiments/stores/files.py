@@ -153,7 +153,10 @@ class FileStore(Store):
         if not self.exists():
             return None
         self._directory.ensure(write=False)
-        return self._directory.settings().get(name)
+        try:
+            return self._directory.settings().get(name)
+        except OSError as exc:
+            raise self._directory.failed("reading its settings", exc) from None
 
     def _put_setting(self, name: str, value: str | None) -> None:
         self._directory.put_setting(name, value)
