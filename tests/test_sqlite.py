@@ -20,7 +20,7 @@ from experiments import (
     StoreError,
     connect,
 )
-from experiments.stores import _mounts
+from experiments.stores import _mounts, _sqlite_layout
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
 from experiments.testing.faults import error_of, remount, tmpfs, unprivileged
 from old_stores import assert_upgraded, sqlite_layout_2
@@ -436,6 +436,24 @@ class TestNetworkFileSystems:
         table.write_text(self._table(tmp_path.resolve(), "nfs4", "ro"), encoding="utf-8")
         with connect(url(path), plugins=Plugins(autoload=False)) as store:
             assert store.get(saved.id) == saved
+
+
+class TestHotColumns:
+    """The hot columns are the model's short fields, each added by a migration."""
+
+    def test_every_hot_column_is_added_by_a_migration(self) -> None:
+        """The columns the model asks for are those the migrations add, no more, no fewer."""
+        _sqlite_layout.hot.cache_clear()
+        assert set(_sqlite_layout.hot()) == _sqlite_layout._LAID_OUT
+
+    def test_every_time_column_of_migration_5_is_hot(self) -> None:
+        """Each column migration 5 rewrites as an instant is still a hot column."""
+        assert set(_sqlite_layout._TIME_COLUMNS) <= set(_sqlite_layout.hot())
+
+    def test_the_views_are_worked_out_once(self) -> None:
+        """views() gives the same statements each time, worked out on the first call."""
+        assert _sqlite_layout.views() is _sqlite_layout.views()
+        assert any("CREATE VIEW" in statement for statement in _sqlite_layout.views())
 
 
 class TestOlderLayouts:
