@@ -29,8 +29,7 @@ from experiments.model._time import DateTimeLike
 from experiments.model._validate import checked_name
 from experiments.query import Expr, Measure, combine
 from experiments.serialization import from_data
-from experiments.stores import _erasure, _events, _keys, _queries, _references, _transfer
-from experiments.stores._integrity import verify
+from experiments.stores import _events, _keys, _queries, _references
 from experiments.stores._results import kind_class
 from experiments.stores._results import kind_name as kind_name_of
 from experiments.stores.backend import Backend, Capability
@@ -470,6 +469,8 @@ class Store(Backend):
                 was erased, try again.
         """
         self._check_open()
+        from experiments.stores import _erasure  # noqa: PLC0415 - a read never needs it
+
         return _erasure.erase(self, participant, vacuum=vacuum)
 
     def due_for_erasure(self, at: DateTimeLike | None = None) -> list[Participant]:
@@ -479,6 +480,8 @@ class Store(Backend):
         period (counted from when they were first recorded); not those already erased.
         """
         self._check_open()
+        from experiments.stores import _erasure  # noqa: PLC0415 - a read never needs it
+
         return _erasure.due(self, at)
 
     def erase_due(
@@ -489,6 +492,8 @@ class Store(Backend):
         Each erasure is its own transaction: one that fails leaves those before it
         erased and raises; run it again to erase the rest.
         """
+        from experiments.stores import _erasure  # noqa: PLC0415 - a read never needs it
+
         return _erasure.erase_due(self, at, vacuum=vacuum)
 
     # --- export and import ----------------------------------------------------------
@@ -503,6 +508,8 @@ class Store(Backend):
         export is no backup.
         """
         self._check_open()
+        from experiments.stores import _transfer  # noqa: PLC0415 - only an export needs it
+
         return _transfer.export(self, redact=redact)
 
     def count_versions(self) -> int:
@@ -523,6 +530,8 @@ class Store(Backend):
         and every reference to them follows.
         """
         self._check_open()
+        from experiments.stores import _transfer  # noqa: PLC0415 - only an import needs it
+
         return _transfer.import_records(self, records)
 
     # --- verification ---------------------------------------------------------------
@@ -539,6 +548,8 @@ class Store(Backend):
         empty list means every version reads back and every history is legal.
         """
         self._check_open()
+        from experiments.stores._integrity import verify  # noqa: PLC0415 - only verify() needs it
+
         return verify(self)
 
     # --- settings -------------------------------------------------------------------
