@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from experiments.model import KINDS
 from experiments.query import FieldInfo, FieldType, comparable, field_types
 from experiments.serialization import dumps, rewritten
-from experiments.stores import _keys, _views
+from experiments.stores import _keys
 from experiments.stores._derived import BOUNDS, stored_bounds, time_box_bounds
 from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
 
@@ -366,6 +366,8 @@ def hot() -> dict[str, FieldType]:
 @functools.cache
 def views() -> tuple[str, ...]:
     """The analyst's views, made afresh after every migration (see ``_views``)."""
+    from experiments.stores import _views  # noqa: PLC0415 - only a migration makes views
+
     return _views.sqlite_views(frozenset(hot()))
 
 
