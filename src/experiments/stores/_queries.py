@@ -42,10 +42,17 @@ if TYPE_CHECKING:
     from experiments.model import Record
     from experiments.stores.base import Store
 
-__all__ = ["aggregate", "aggregate_tuples", "count", "select_data"]
+__all__ = [
+    "Aggregation",
+    "aggregate",
+    "aggregate_tuples",
+    "bind_aggregation",
+    "count",
+    "select_data",
+]
 
 #: An aggregation's kind, filter, groups and measures, bound to the kind.
-_Bound: TypeAlias = (
+Aggregation: TypeAlias = (
     "tuple[str | None, BoundExpr | None, list[tuple[str, FieldInfo]], dict[str, BoundMeasure]]"
 )
 
@@ -92,30 +99,18 @@ def count(
 
 
 def aggregate(
-    store: Store,
-    kind: type[Record] | str | None,
-    where: Expr | None,
-    group_by: str | Sequence[str],
-    measures: Mapping[str, Measure] | None,
-    include_deleted: bool,
-    pushdown: bool,
+    store: Store, aggregation: Aggregation, include_deleted: bool, pushdown: bool
 ) -> Iterator[dict[str, Any]]:
-    """Rows of groups and their measures, as ``Store.aggregate``; ``where`` is combined."""
-    name, bound, groups, plan = _bind_aggregate(kind, group_by, measures, where)
+    """Rows of groups and their measures, as ``Store.aggregate``."""
+    name, bound, groups, plan = aggregation
     return _grouped(store, name, bound, groups, plan, include_deleted, pushdown=pushdown)
 
 
 def aggregate_tuples(
-    store: Store,
-    kind: type[Record] | str | None,
-    where: Expr | None,
-    group_by: str | Sequence[str],
-    measures: Mapping[str, Measure] | None,
-    include_deleted: bool,
-    pushdown: bool,
+    store: Store, aggregation: Aggregation, include_deleted: bool, pushdown: bool
 ) -> Iterator[tuple[Any, ...]]:
     """:func:`aggregate`'s rows as tuples, as ``Store.aggregate_tuples``."""
-    name, bound, groups, plan = _bind_aggregate(kind, group_by, measures, where)
+    name, bound, groups, plan = aggregation
     if pushdown:
         rows = store._aggregate_tuples(name, bound, groups, plan, include_deleted)  # noqa: SLF001 - the engine's own aggregation
         if rows is not None:
@@ -125,12 +120,12 @@ def aggregate_tuples(
     return (tuple([row[label] for label in labels]) for row in found)
 
 
-def _bind_aggregate(
+def bind_aggregation(
     kind: type[Record] | str | None,
     group_by: str | Sequence[str],
     measures: Mapping[str, Measure] | None,
     where: Expr | None,
-) -> _Bound:
+) -> Aggregation:
     """An aggregation's kind, filter, groups and measures, checked against the kind."""
     name = kind_name(kind)
     bound = bind(name, where)

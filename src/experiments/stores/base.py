@@ -356,7 +356,8 @@ class Store(Backend):
         """
         expr = combine(where, filters)
         self._check_open()
-        return _queries.aggregate(self, kind, expr, group_by, measures, include_deleted, pushdown)
+        aggregation = _queries.bind_aggregation(kind, group_by, measures, expr)
+        return _queries.aggregate(self, aggregation, include_deleted, pushdown)
 
     def aggregate_tuples(
         self,
@@ -376,9 +377,8 @@ class Store(Backend):
         """
         expr = combine(where, filters)
         self._check_open()
-        return _queries.aggregate_tuples(
-            self, kind, expr, group_by, measures, include_deleted, pushdown
-        )
+        aggregation = _queries.bind_aggregation(kind, group_by, measures, expr)
+        return _queries.aggregate_tuples(self, aggregation, include_deleted, pushdown)
 
     # --- writing ------------------------------------------------------------------
 
