@@ -36,17 +36,27 @@ def import_records(store: Store, records: Iterable[Record]) -> ImportReport:
     """Add exported versions to ``store`` exactly as they were, as ``Store.import_records``."""
 
     def changes() -> Iterator[Change]:
-        for record in _keys.imported(store, records):
-            if not isinstance(record, Record):
-                raise ValidationError(f"only records can be imported; got {record!r}")
-            if record.revision < 1:
-                raise ValidationError(
-                    f"{record.label()} has revision {record.revision}; exported versions "
-                    "start at revision 1, so this was never stored"
-                )
+        for record in _keys.imported(store, _exported(records)):
             yield ImportVersion(record, to_data(record))
 
     with paused():
         results = store._commit(changes())  # noqa: SLF001 - one transaction, as an import promises
     added = sum(1 for r in results if r)
     return ImportReport(added=added, unchanged=len(results) - added)
+
+
+def _exported(records: Iterable[object]) -> Iterator[Record]:
+    """``records``, each checked to be a version an export holds, in order.
+
+    Checked before anything reads them (re-keying reads every one first), so that
+    something else than a record is refused in the caller's words.
+    """
+    for record in records:
+        if not isinstance(record, Record):
+            raise ValidationError(f"only records can be imported; got {record!r}")
+        if record.revision < 1:
+            raise ValidationError(
+                f"{record.label()} has revision {record.revision}; exported versions "
+                "start at revision 1, so this was never stored"
+            )
+        yield record
