@@ -65,7 +65,7 @@ def schema_2_records() -> list[dict[str, Any]]:
 def sqlite_layout_2(path: Path) -> None:
     """A SQLite store of layout 2 at ``path`` holding :func:`schema_2_records`."""
     columns = (
-        set(_sqlite_layout.HOT) - set(_sqlite_layout._THIRD_HOT) - set(_sqlite_layout._FOURTH_HOT)
+        set(_sqlite_layout.hot()) - set(_sqlite_layout._THIRD_HOT) - set(_sqlite_layout._FOURTH_HOT)
     )
     with contextlib.closing(sqlite3.connect(path)) as raw:
         for migration in sqlite.MIGRATIONS[:LAYOUT]:
@@ -76,7 +76,7 @@ def sqlite_layout_2(path: Path) -> None:
         raw.execute("PRAGMA journal_mode=WAL")
         for data in schema_2_records():
             names = [n for n in field_types(data["kind"]) if n in columns and n in data]
-            plan = tuple((n, _sqlite_layout.HOT[n]) for n in names)
+            plan = tuple((n, _sqlite_layout.hot()[n]) for n in names)
             values = _sqlite_layout.hot_values(plan, data)
             quoted = "".join(f', "{n}"' for n in names)
             raw.execute(

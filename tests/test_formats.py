@@ -26,7 +26,7 @@ from experiments.serialization import SCHEMA_VERSION, dumps, from_data, to_data,
 from experiments.stores._files_record import dumps as file_bytes
 from experiments.stores._postgres_layout import MIGRATIONS as POSTGRES_MIGRATIONS
 from experiments.stores._postgres_layout import query_copy
-from experiments.stores._sqlite_layout import HOT
+from experiments.stores._sqlite_layout import hot
 from experiments.stores.files import FORMAT_VERSION
 from experiments.stores.sqlite import MIGRATIONS
 from formats import RELEASE_0_1, export_data, old_files, old_postgres, old_sqlite
@@ -126,7 +126,7 @@ class TestSQLite:
             raw.row_factory = sqlite3.Row
             for row in raw.execute("SELECT * FROM current"):
                 data = json.loads(row["data"])
-                for name, kind in HOT.items():
+                for name, kind in hot().items():
                     if kind in (FieldType.DATETIME, FieldType.TIMEBOX):
                         assert row[name] == comparable(data, name, kind), name
 

@@ -70,7 +70,7 @@ class TestLayout:
     def test_latest_layout_version_makes_these_views(self, layout):
         """A kind or field added without the next layout version fails here, saying what to do."""
         latest = len(layout.MIGRATIONS)
-        made = _views.fingerprint(layout.VIEWS)
+        made = _views.fingerprint(layout.views())
         assert layout.VIEWS_AS_OF.get(latest) == made, (
             f"the views changed ({made}) but layout {latest} records "
             f"{layout.VIEWS_AS_OF.get(latest)}: add the next layout version to MIGRATIONS "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import tempfile
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import workers
 from experiments import (
@@ -20,7 +23,7 @@ from experiments import (
     StoreError,
     connect,
 )
-from experiments.stores import _mounts
+from experiments.stores import _mounts, _sqlite_layout, _sqlstore
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
 from experiments.testing.faults import error_of, remount, tmpfs, unprivileged
 from old_stores import assert_upgraded, sqlite_layout_2
@@ -436,6 +439,60 @@ class TestNetworkFileSystems:
         table.write_text(self._table(tmp_path.resolve(), "nfs4", "ro"), encoding="utf-8")
         with connect(url(path), plugins=Plugins(autoload=False)) as store:
             assert store.get(saved.id) == saved
+
+
+def _outcome(parse, text):
+    """What ``parse`` makes of ``text``: its value, or its error's type and message."""
+    try:
+        return "value", parse(text)
+    except ValueError as exc:
+        return type(exc).__name__, str(exc)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+class TestStoredJSON:
+    """A SQL store parses each version's JSON as json.loads does, faster."""
+
+    @given(
+        value=_JSON_VALUES,
+        before=st.sampled_from(["", " ", "\n", "\ufeff"]),
+        after=st.sampled_from(["", " ", "\n", "x", "}", "{}"]),
+    )
+    def test_same_value_or_same_error_as_json_loads(self, value, before, after):
+        """Any text, whole, padded or followed by garbage, gives json.loads's value or error."""
+        text = before + json.dumps(value, ensure_ascii=False) + after
+        assert _outcome(_sqlstore._parsed, text) == _outcome(json.loads, text)
+        data = text.encode()
+        assert _outcome(_sqlstore._parsed, data) == _outcome(json.loads, data)
+
+    @given(text=st.text(max_size=40))
+    def test_any_text_parses_as_json_loads_would(self, text):
+        """Text that is mostly not JSON is refused with json.loads's own error."""
+        assert _outcome(_sqlstore._parsed, text) == _outcome(json.loads, text)
+
+
+class TestHotColumns:
+    """The hot columns are the model's short fields, each added by a migration."""
+
+    def test_every_hot_column_is_added_by_a_migration(self) -> None:
+        """The columns the model asks for are those the migrations add, no more, no fewer."""
+        _sqlite_layout.hot.cache_clear()
+        assert set(_sqlite_layout.hot()) == _sqlite_layout._LAID_OUT
+
+    def test_every_time_column_of_migration_5_is_hot(self) -> None:
+        """Each column migration 5 rewrites as an instant is still a hot column."""
+        assert set(_sqlite_layout._TIME_COLUMNS) <= set(_sqlite_layout.hot())
+
+    def test_the_views_are_worked_out_once(self) -> None:
+        """views() gives the same statements each time, worked out on the first call."""
+        assert _sqlite_layout.views() is _sqlite_layout.views()
+        assert any("CREATE VIEW" in statement for statement in _sqlite_layout.views())
 
 
 class TestOlderLayouts:

@@ -57,12 +57,13 @@ def _programme(store: Store) -> None:
 
 
 @functools.cache
-def _imported() -> list[Any]:
+def _imported() -> tuple[Any, ...]:
+    """An export of another store, made once: the sweep faults the import, not the export."""
     with connect("memory://", plugins=Plugins(autoload=False)) as source:
         first = source.save(Objective(id="obj_i", title="Imported"))
         source.save(first.evolve(title="Imported, v2"))
         source.save(Measurement(id="msr_i", metric="visits", value=3, measured_at=AT))
-        return list(source.export())
+        return tuple(source.export())
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -73,8 +74,8 @@ OPERATIONS: dict[str, Operation] = {
         + [s.get("obj_a").evolve(title="Changed in a batch")]
     ),
     "soft delete": lambda s: s.delete("obj_a"),
-    "purge with its cascade": lambda s: s.purge(s.get_by_slug(Participant, "erase-me")),
-    "erase keeping the counts": lambda s: s.erase(s.get_by_slug(Participant, "erase-me")),
+    "purge with its cascade": lambda s: s.purge(s.resolve("erase-me", Participant)),
+    "erase keeping the counts": lambda s: s.erase("erase-me"),
     "import versions": lambda s: s.import_records(_imported()),
 }
 

@@ -28,7 +28,7 @@ from experiments.stores.changes import Change, ErasureReport, Rewrite
 if TYPE_CHECKING:
     from experiments.stores.base import Store
 
-__all__ = ["KEPT", "due", "erase", "erased"]
+__all__ = ["KEPT", "due", "erase", "erase_due", "erased"]
 
 #: What an erasure keeps of a participant: what the roll-up counts.
 KEPT: Final = ("role", "external", "department", "pseudonymous", "participations")
@@ -175,3 +175,13 @@ def due(store: Store, at: DateTimeLike | None = None) -> list[Participant]:
             or retention_passed(person.created_at, person.retention, moment)
         )
     ]
+
+
+def erase_due(store: Store, at: DateTimeLike | None, *, vacuum: bool) -> list[ErasureReport]:
+    """Erase everyone due at ``at``, one transaction each: see :meth:`Store.erase_due`."""
+    people = store.due_for_erasure(at)
+    reports = [erase(store, person) for person in people]
+    if vacuum and reports:
+        freed = store._free_erased(vacuum=True)  # noqa: SLF001 - once, after the last
+        reports[-1] = attrs.evolve(reports[-1], freed=freed)
+    return reports

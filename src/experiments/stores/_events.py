@@ -7,13 +7,34 @@ from typing import TYPE_CHECKING, Any
 
 from experiments.model import Decision, Experiment, ExperimentStatus, Learning, Measurement
 from experiments.model.lifecycle import reachable
+from experiments.stores._rules import decision_in_store
 
 if TYPE_CHECKING:
     from experiments.events import Event
     from experiments.stores.base import Store
     from experiments.stores.changes import Change
 
-__all__ = ["events_of"]
+__all__ = ["dispatch", "events_of"]
+
+
+def dispatch(
+    store: Store,
+    changes: Sequence[Change],
+    results: Sequence[Any],
+    priors: Mapping[int, ExperimentStatus | None],
+) -> None:
+    """Hand the plugins the events of ``changes``, committed with ``results``, in order.
+
+    Nothing is worked out when no plugin listens.
+    """
+    plugins = store.plugins
+    if plugins.listening():
+
+        def latest(experiment_id: str) -> Decision | None:
+            return decision_in_store(store, experiment_id)
+
+        for event in events_of(store, changes, results, priors, latest):
+            plugins.dispatch(event)
 
 
 def events_of(

@@ -190,8 +190,11 @@ class Directory:
 
     def settings(self) -> dict[str, str]:
         """The settings ``store.json`` holds."""
-        with self.open_dirs() as dirs:
-            _, body = read_marker(_atomic.read_bytes(MARKER, dirs.root))
+        try:
+            with self.open_dirs() as dirs:
+                _, body = read_marker(_atomic.read_bytes(MARKER, dirs.root))
+        except OSError as exc:
+            raise self.failed("reading its settings", exc) from None
         return settings_of(body)
 
     def put_setting(self, name: str, value: str | None) -> None:

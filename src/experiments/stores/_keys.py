@@ -28,27 +28,34 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import attrs
 
 from experiments.errors import ValidationError
-from experiments.model import Participant, Participation, Record
+from experiments.model import Participant
 from experiments.model._record import id_for
+from experiments.query import bind, combine
 from experiments.serialization import from_data, to_data
+from experiments.stores._results import fallback_select
 
 if TYPE_CHECKING:
+    from experiments.model import Record
     from experiments.stores.base import Store
 
-R = TypeVar("R", bound=Record)
+R = TypeVar("R", bound="Record")
 
 __all__ = [
     "KEY",
     "REQUIRE_CONSENT",
     "SETTINGS",
+    "configuration",
+    "configure",
     "id_for_slug",
     "imported",
     "new_key",
     "own_id",
+    "participant_id",
     "plan",
     "rekeyed",
     "setting_flag",
     "setting_text",
+    "stored_key",
 ]
 
 #: The setting that holds a store's key, as hex.
@@ -150,6 +157,51 @@ def setting_flag(text: str | None) -> bool:
     return text == "true"
 
 
+def configuration(store: Store) -> dict[str, str | None]:
+    """The settings of ``store`` a person may change, with their values."""
+    return {name: store._setting(name) for name in SETTINGS}  # noqa: SLF001 - the backend's own
+
+
+def configure(store: Store, name: str, value: str | bool | None) -> None:
+    """Set the setting ``name`` of ``store`` (None removes it), as ``Store.configure``."""
+    if name not in SETTINGS:
+        raise ValidationError(f"unknown setting {name!r}; the settings are: {', '.join(SETTINGS)}")
+    text = setting_text(name, value)
+    store._put_setting(name, text)  # noqa: SLF001 - a transaction of its own
+
+
+def stored_key(store: Store, *, create: bool) -> str | None:
+    """The key ``store`` keeps (None for a backend without settings).
+
+    ``create`` makes the store first if it does not exist yet, as the write that asks
+    would: its key is made with it.
+    """
+    if create and not store.exists():
+        store._make_now()  # noqa: SLF001 - as the first write would
+    return store._setting(KEY)  # noqa: SLF001
+
+
+def participant_id(store: Store, slug: str, *, create: bool) -> str:
+    """The id of the participant with ``slug`` in ``store``.
+
+    The id of the stored participant with that slug if there is one (an import keeps
+    the ids another store gave), else the one the store's key derives.  ``create``
+    makes the store first if it does not exist yet, as the write that asks would: its
+    key is made with it.
+    """
+    checked = Participant.checked_slug(slug)
+    keyed = id_for_slug(store._participant_key(create=create), checked)  # noqa: SLF001
+    if not store.exists():
+        return keyed
+    bound = bind("participant", combine(None, {"slug": checked}))
+    every = True  # deleted ones too: their id stays theirs
+    rows = store._select("participant", bound, (), 1, 0, every)  # noqa: SLF001
+    if rows is None:
+        rows = fallback_select(store, "participant", bound, (), 1, 0, every)
+    found = [str(data["id"]) for data in rows]
+    return found[0] if found else keyed
+
+
 def imported(store: Store, records: Iterable[Record]) -> Iterator[Record]:
     """``records`` of an export, with the ids a guessed slug gives re-keyed for ``store``.
 
@@ -166,13 +218,13 @@ def imported(store: Store, records: Iterable[Record]) -> Iterator[Record]:
     given = list(records)
     latest: dict[str, Record] = {}
     for record in given:
-        if isinstance(record, Participant | Participation):  # others are checked later
+        if record.kind in ("participant", "participation"):
             held = latest.get(record.id)
             if held is None or held.revision < record.revision:
                 latest[record.id] = record
     mapping = plan(key, (to_data(r) for r in latest.values()))
     for record in given:
-        if not mapping or not isinstance(record, Record):
+        if not mapping:
             yield record
             continue
         data = to_data(record)

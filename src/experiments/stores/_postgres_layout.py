@@ -42,11 +42,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DIALECT",
     "MIGRATIONS",
-    "VIEWS",
     "VIEWS_AS_OF",
     "Step",
     "converters",
     "query_copy",
+    "views",
 ]
 
 
@@ -264,8 +264,12 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     (_participant_keys,),
 )
 
-#: The analyst's views, made afresh after every migration (see ``_views``).
-VIEWS: Final = _views.postgres_views()
+
+@functools.cache
+def views() -> tuple[str, ...]:
+    """The analyst's views, made afresh after every migration (see ``_views``)."""
+    return _views.postgres_views()
+
 
 #: The views each layout version makes; see ``_sqlite_layout.VIEWS_AS_OF``.
 VIEWS_AS_OF: Final = {6: "c22657405de7ebc2", 7: "d6695250cec0ac86", 8: "d6695250cec0ac86"}

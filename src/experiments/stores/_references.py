@@ -12,16 +12,69 @@ from typing import TYPE_CHECKING
 
 from experiments.errors import NotFoundError, ValidationError
 from experiments.model import KINDS, REFERENCES, Participant, Record
-from experiments.model._validate import ID_PATTERN, SLUG_PATTERN
+from experiments.model._validate import ID_PATTERN, SLUG_PATTERN, unfit_text
 from experiments.query import All, AnyOf, Condition, Expr, Not, bind, resolve_field
+from experiments.stores._results import id_of
 
 if TYPE_CHECKING:
     from experiments.stores.base import Store
 
-__all__ = ["by_slug", "lookup", "resolve", "resolve_expr", "slug_id"]
+__all__ = [
+    "by_id",
+    "by_slug",
+    "lookup",
+    "of_kind",
+    "resolve",
+    "resolve_expr",
+    "slug_id",
+    "versions",
+]
 
 #: The longest slug there is (see ``model._validate.to_slug``).
 _SLUG_LIMIT = 100
+
+
+def by_id(store: Store, id: str, *, include_deleted: bool) -> Record | None:  # noqa: A002
+    """The current version of ``id``, or None: as ``Store.find``."""
+    record_id = id_of(id)
+    if unfit_text(record_id) is not None:
+        return None  # no store holds such an id, and some cannot even be asked
+    data = store._load(record_id)  # noqa: SLF001 - the backend's own read
+    if data is None:
+        return None
+    record = store._decode(data)  # noqa: SLF001
+    return None if record.deleted and not include_deleted else record
+
+
+def of_kind(
+    store: Store,
+    id: str,  # noqa: A002 - it is an id
+    cls: type[Record] | None,
+    *,
+    include_deleted: bool,
+) -> Record:
+    """The current version of ``id``, of ``cls`` if given: as ``Store.get``."""
+    record = store.find(id, include_deleted=True)
+    if record is None or (cls is not None and not isinstance(record, cls)):
+        what = cls.kind if cls is not None else "record"
+        raise NotFoundError(
+            f"no {what} with id {id_of(id)!r} in {store.url.redacted}; "
+            "list what is there with query() or `experiments list`"
+        )
+    if record.deleted and not include_deleted:
+        raise NotFoundError(
+            f"{record.label()} is deleted (at {record.deleted_at}); restore() it first"
+        )
+    return record
+
+
+def versions(store: Store, id: str) -> list[Record]:  # noqa: A002 - it is an id
+    """Every version of ``id``, oldest first: as ``Store.history``."""
+    record_id = id_of(id)
+    found = [] if unfit_text(record_id) is not None else store._load_versions(record_id)  # noqa: SLF001
+    if not found:
+        raise NotFoundError(f"no history for id {id_of(id)!r} in {store.url.redacted}")
+    return [store._decode(data) for data in found]  # noqa: SLF001
 
 
 def resolve(

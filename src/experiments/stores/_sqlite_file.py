@@ -17,7 +17,7 @@ from pathlib import Path
 
 from experiments.errors import StoreError
 from experiments.stores import _access, _mounts
-from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, VIEWS
+from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, views
 from experiments.stores.changes import newer_layout
 
 __all__ = [
@@ -118,7 +118,7 @@ def migrate(connection: sqlite3.Connection, path: Path, timeout: float) -> None:
                 else:
                     step(connection)
         if version < len(MIGRATIONS):
-            for statement in VIEWS:  # the analyst's views, as this release makes them
+            for statement in views():  # the analyst's views, as this release makes them
                 connection.execute(statement)
             connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
             connection.execute(f"PRAGMA user_version={len(MIGRATIONS)}")

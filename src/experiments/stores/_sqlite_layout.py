@@ -8,11 +8,14 @@ view joins the two.  ``elements`` holds the elements of the list fields of
 The analyst's views (``experiments``, ``key_results``, ...) are made by ``_views``.
 The layout has a version (``PRAGMA user_version``); :data:`MIGRATIONS` take a file from
 each version to the next, in order, each exactly once, and the views are made afresh
-after them.
+after them.  What the model's fields decide (the hot columns, the statements that
+write each kind, the views) is worked out when first needed, once: a process that
+only reads a store of the current layout never works out the views.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sqlite3
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from experiments.model import KINDS
 from experiments.query import FieldInfo, FieldType, comparable, field_types
 from experiments.serialization import dumps, rewritten
-from experiments.stores import _keys, _views
+from experiments.stores import _keys
 from experiments.stores._derived import BOUNDS, stored_bounds, time_box_bounds
 from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
 
@@ -32,15 +35,15 @@ if TYPE_CHECKING:
 __all__ = [
     "APPLICATION_ID",
     "DIALECT",
-    "HOT",
     "MIGRATIONS",
-    "VIEWS",
     "VIEWS_AS_OF",
     "FSum",
     "KindSQL",
     "Step",
+    "hot",
     "hot_values",
     "sql_for",
+    "views",
 ]
 
 
@@ -68,10 +71,6 @@ def _hot_fields() -> dict[str, FieldType]:
                 hot[name] = info.kind
     return dict(sorted(hot.items()))
 
-
-#: Hot field name -> how it is stored: times and time boxes in the form queries compare
-#: (:func:`~experiments.query.comparable`: fixed-width UTC text), lists as JSON.
-HOT: Final = _hot_fields()
 
 # The hot columns of the first layout, as it was written: a migration never changes.
 _FIRST_HOT: Final = (
@@ -143,7 +142,7 @@ def _times_in_rfc3339(connection: sqlite3.Connection) -> None:
                 (dumps(data), record_id, revision),
             )
             times = [
-                comparable(data, name, HOT[name]) if name in data else None
+                comparable(data, name, hot()[name]) if name in data else None
                 for name in _TIME_COLUMNS
             ]
             connection.execute(update_hot, (*times, record_id, revision))
@@ -264,7 +263,7 @@ def _participant_keys(connection: sqlite3.Connection) -> None:
 
     connection.create_function("rekeyed", 1, rekeyed, deterministic=True)
     mentions = "instr(data, 'par_') > 0 OR instr(data, 'ppn_') > 0"
-    columns = ", ".join(f'"{name}" = rekeyed("{name}")' for name in HOT)
+    columns = ", ".join(f'"{name}" = rekeyed("{name}")' for name in hot())
     connection.execute(
         f"UPDATE records SET id = rekeyed(id), {columns} "
         f"WHERE id IN (SELECT id FROM versions WHERE {mentions})"
@@ -347,11 +346,30 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
 )
 
 _LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT) | set(_FOURTH_HOT)
-assert set(HOT) == _LAID_OUT, f"a hot column without a migration: {set(HOT) ^ _LAID_OUT}"
-assert set(_TIME_COLUMNS) <= set(HOT), "migration 5 sets a column that is not hot"
 
-#: The analyst's views, made afresh after every migration (see ``_views``).
-VIEWS: Final = _views.sqlite_views(frozenset(HOT))
+
+@functools.cache
+def hot() -> dict[str, FieldType]:
+    """Hot field name -> how it is stored: times and time boxes in the form queries
+    compare (:func:`~experiments.query.comparable`: fixed-width UTC text), lists as JSON.
+
+    Every hot column has a migration that adds it, and every column migration 5 sets
+    is hot: a field added to the model without its migration fails here, at once.
+    """
+    fields = _hot_fields()
+    missing = set(fields) ^ _LAID_OUT
+    assert not missing, f"a hot column without a migration: {missing}"
+    assert set(_TIME_COLUMNS) <= set(fields), "migration 5 sets a column that is not hot"
+    return fields
+
+
+@functools.cache
+def views() -> tuple[str, ...]:
+    """The analyst's views, made afresh after every migration (see ``_views``)."""
+    from experiments.stores import _views  # noqa: PLC0415 - only a migration makes views
+
+    return _views.sqlite_views(frozenset(hot()))
+
 
 #: The views each layout version makes (``_views.fingerprint``), from the first that
 #: has them; an entry never changes.  A kind or a field added to the model changes the
@@ -374,7 +392,8 @@ def _kind_sql(names: Iterable[str]) -> KindSQL:
     # Only the kind's own columns are named: the others stay NULL for its rows, and
     # binding fifty-odd NULLs made every insert three times slower.
     names = list(names)
-    plan = tuple((name, HOT[name]) for name in names if name in HOT)
+    fields = hot()
+    plan = tuple((name, fields[name]) for name in names if name in fields)
     if "time_box" in names:
         plan += tuple((name, FieldType.DATETIME) for name in BOUNDS)
     columns = "".join(f', "{name}"' for name, _ in plan)
@@ -397,12 +416,14 @@ def _kind_sql(names: Iterable[str]) -> KindSQL:
     return KindSQL(plan, insert, update, upsert)
 
 
-_KIND_SQL: Final = {kind: _kind_sql(field_types(kind)) for kind in KINDS}
-_ANY_KIND_SQL: Final = _kind_sql(HOT)
+@functools.cache
+def _sql_of(kind: str) -> KindSQL:
+    """:class:`KindSQL` of ``kind``; of every hot column for a kind the model lacks."""
+    return _kind_sql(field_types(kind) if kind in KINDS else hot())
 
 
 def sql_for(record: Record) -> KindSQL:
-    return _KIND_SQL.get(record.kind, _ANY_KIND_SQL)
+    return _sql_of(record.kind)
 
 
 def hot_values(plan: tuple[tuple[str, FieldType], ...], data: Mapping[str, Any]) -> list[Any]:
@@ -446,22 +467,23 @@ class _SQLite:
     unlimited = "-1"
 
     def raw_field(self, name: str, table: str = "r") -> str:
-        if name in HOT:
+        if name in hot():
             return f'{table}."{name}"'
         if name in ("id", "kind", "revision"):
             return f"{table}.{name}"
         return f"json_extract({table}.data, '$.\"{name}\"')"
 
     def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
-        # Every time and time box is hot (the assertion on HOT above keeps it so): the
+        # Every time and time box is hot (the assertions of hot() keep it so): the
         # JSON holds their written text, which does not sort like the instants.
-        assert name in HOT or info.kind not in (FieldType.DATETIME, FieldType.TIMEBOX), name
-        if name in HOT or name in ("id", "kind", "revision"):
+        fields = hot()
+        assert name in fields or info.kind not in (FieldType.DATETIME, FieldType.TIMEBOX), name
+        if name in fields or name in ("id", "kind", "revision"):
             return f'{table}."{name}"'
         return self.raw_field(name, table)
 
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
-        if name in HOT:
+        if name in hot():
             return f'json_each({table}."{name}") AS {alias}'
         return f"json_each({table}.data, '$.\"{name}\"') AS {alias}"
 
@@ -475,7 +497,7 @@ class _SQLite:
         return f"EXISTS (SELECT 1 FROM {elements} WHERE e.value IN ({marks}))"
 
     def list_length(self, name: str, table: str = "r") -> str:
-        if name in HOT:
+        if name in hot():
             return f'json_array_length({table}."{name}")'
         return f"json_array_length({table}.data, '$.\"{name}\"')"
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import abc
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 from experiments.errors import ConflictError, StoreError
 from experiments.model import Record
@@ -55,6 +55,29 @@ def refused_update(record: Record, expected: int, stored: tuple[int, str] | None
 def record_head(record: Record) -> tuple[str, str, int, int]:
     """The columns every row of ``records`` starts with: id, kind, revision, deleted."""
     return (record.id, record.kind, record.revision, int(record.deleted_at is not None))
+
+
+#: Parses one JSON value at the start of a text; :func:`_parsed` checks it is all.
+_DECODE: Final = json.JSONDecoder().raw_decode
+
+
+def _parsed(text: str | bytes) -> Any:
+    """``json.loads(text)``, without its checks around the common case.
+
+    A query reads a thousand versions at a time, and ``json.loads`` costs a third
+    more than parsing them.  Text that is one JSON value and nothing else is parsed
+    directly; anything else (bytes, whitespace around it, a damaged value) goes to
+    ``json.loads``, which gives the same value or the same error.
+    """
+    if isinstance(text, str):
+        try:
+            data, end = _DECODE(text)
+        except ValueError:
+            pass
+        else:
+            if end == len(text):
+                return data
+    return json.loads(text)
 
 
 class SQLStore(Store, Generic[Tx]):
@@ -167,7 +190,7 @@ class SQLStore(Store, Generic[Tx]):
         if not isinstance(text, str | bytes):  # a current revision with no version stored
             raise StoreError(f"{self._where()}: {where} has no data for its current revision")
         try:
-            data = json.loads(text)
+            data = _parsed(text)
         except ValueError as exc:
             raise StoreError(f"{self._where()}: {where} holds unreadable data ({exc})") from None
         if not isinstance(data, dict):

@@ -3,11 +3,12 @@
 :class:`Store` is what :func:`experiments.connect` returns: reading and queries,
 writing through batches, export and import, verification and references, all built
 on the few primitives of :class:`~experiments.stores.backend.Backend` that each
-backend implements.  The parts live in modules of their own: batches, purge and the
-rules a write keeps in ``batch`` and ``_rules``, the results of
-queries in ``_results``, references in ``_references``, ``verify()`` in
-``_integrity``, events in ``_events``.
-"""
+backend implements.  The parts live in modules of their own, each method handing its
+work to one: batches, purge and the rules a write keeps in ``batch`` and ``_rules``;
+queries and aggregation in ``_queries``, their results in ``_results``; references
+in ``_references``; export and import in ``_transfer``; settings and participant
+keys in ``_keys``; erasure in ``_erasure``; ``verify()`` in ``_integrity``; events
+in ``_events``."""
 
 from __future__ import annotations
 
@@ -16,50 +17,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
-import attrs
-
 from experiments._collector import paused
 from experiments.errors import (
     ConflictError,
-    NotFoundError,
     SchemaError,
     StoreError,
     ValidationError,
 )
-from experiments.model import KINDS, Decision, ExperimentStatus, Participant, Record
+from experiments.model import KINDS, ExperimentStatus, Participant, Record
 from experiments.model._time import DateTimeLike
-from experiments.model._validate import checked_name, unfit_text
-from experiments.query import (
-    BoundExpr,
-    BoundMeasure,
-    Count,
-    Expr,
-    FieldInfo,
-    Measure,
-    aggregate_rows,
-    bind,
-    bind_group_by,
-    bind_measures,
-    combine,
-    parse_order,
-    refuse_oracle,
-)
-from experiments.serialization import from_data, to_data
-from experiments.stores import _erasure, _keys, _privacy, _references
-from experiments.stores._events import events_of
-from experiments.stores._integrity import verify
-from experiments.stores._results import (
-    as_python,
-    as_python_tuples,
-    check_count,
-    current,
-    ensure_one_row,
-    fallback_select,
-    id_of,
-    kind_class,
-)
+from experiments.model._validate import checked_name
+from experiments.query import Expr, Measure, combine
+from experiments.serialization import from_data
+from experiments.stores import _events, _keys, _queries, _references
+from experiments.stores._results import kind_class
 from experiments.stores._results import kind_name as kind_name_of
-from experiments.stores._rules import decision_in_store
 from experiments.stores.backend import Backend, Capability
 from experiments.stores.batch import Batch, purge, stamp
 from experiments.stores.changes import (
@@ -67,7 +39,6 @@ from experiments.stores.changes import (
     Damage,
     ErasureReport,
     ImportReport,
-    ImportVersion,
     PurgeReport,
     conflict,
     import_conflict,
@@ -165,14 +136,7 @@ class Store(Backend):
     def find(self, id: str, *, include_deleted: bool = False) -> Record | None:  # noqa: A002
         """The current version of ``id``, or None if there is none (or it is deleted)."""
         self._check_open()
-        record_id = id_of(id)
-        if unfit_text(record_id) is not None:
-            return None  # no store holds such an id, and some cannot even be asked
-        data = self._load(record_id)
-        if data is None:
-            return None
-        record = self._decode(data)
-        return None if record.deleted and not include_deleted else record
+        return _references.by_id(self, id, include_deleted=include_deleted)
 
     @overload
     def get(self, id: str, kind: str | None = None, *, include_deleted: bool = False) -> Record: ...
@@ -191,19 +155,7 @@ class Store(Backend):
         Raises:
             NotFoundError: no such record (or it is soft deleted and not asked for).
         """
-        cls = kind_class(kind)
-        record = self.find(id, include_deleted=True)
-        if record is None or (cls is not None and not isinstance(record, cls)):
-            what = cls.kind if cls is not None else "record"
-            raise NotFoundError(
-                f"no {what} with id {id_of(id)!r} in {self.url.redacted}; "
-                "list what is there with query() or `experiments list`"
-            )
-        if record.deleted and not include_deleted:
-            raise NotFoundError(
-                f"{record.label()} is deleted (at {record.deleted_at}); restore() it first"
-            )
-        return record
+        return _references.of_kind(self, id, kind_class(kind), include_deleted=include_deleted)
 
     @overload
     def get_by_slug(self, kind: type[R], slug: str, *, include_deleted: bool = False) -> R: ...
@@ -285,11 +237,7 @@ class Store(Backend):
             NotFoundError: no record with that id was ever stored (or it was purged).
         """
         self._check_open()
-        record_id = id_of(id)
-        versions = [] if unfit_text(record_id) is not None else self._load_versions(record_id)
-        if not versions:
-            raise NotFoundError(f"no history for id {id_of(id)!r} in {self.url.redacted}")
-        return [self._decode(data) for data in versions]
+        return _references.versions(self, id)
 
     @overload
     def query(
@@ -367,17 +315,9 @@ class Store(Backend):
     ) -> Iterator[Mapping[str, Any]]:
         """Like :meth:`query`, but the stored JSON data instead of records (faster)."""
         self._check_open()
-        kind_name = kind_name_of(kind)
-        bound = bind(kind_name, combine(where, filters))
-        orders = parse_order(kind_name, order_by)
-        refuse_oracle(kind_name, bound, (order.field for order in orders))
-        check_count("limit", limit)
-        check_count("offset", offset)
-        if pushdown:
-            rows = self._select(kind_name, bound, orders, limit, offset, include_deleted)
-            if rows is not None:
-                return rows
-        return fallback_select(self, kind_name, bound, orders, limit, offset, include_deleted)
+        return _queries.select_data(
+            self, kind, where, filters, order_by, limit, offset, include_deleted, pushdown
+        )
 
     def count(
         self,
@@ -389,12 +329,7 @@ class Store(Backend):
     ) -> int:
         """How many records of ``kind`` match (see :meth:`query` for the filters)."""
         self._check_open()
-        kind_name = kind_name_of(kind)
-        bound = bind(kind_name, combine(where, filters))
-        refuse_oracle(kind_name, bound)
-        plan = bind_measures(kind_name, {"n": Count()})
-        rows = list(self._grouped(kind_name, bound, [], plan, include_deleted, pushdown=True))
-        return int(rows[0]["n"]) if rows else 0
+        return _queries.count(self, kind, where, filters, include_deleted)
 
     def aggregate(
         self,
@@ -419,32 +354,10 @@ class Store(Backend):
         Backends with :attr:`Capability.AGGREGATION_PUSHDOWN` compute this in their
         engine, the others stream every matching record once.
         """
-        kind_name, bound, groups, plan = self._bind_aggregate(
-            kind, group_by, measures, combine(where, filters)
-        )
-        return self._grouped(kind_name, bound, groups, plan, include_deleted, pushdown=pushdown)
-
-    def _bind_aggregate(
-        self,
-        kind: type[Record] | str | None,
-        group_by: str | Sequence[str],
-        measures: Mapping[str, Measure] | None,
-        where: Expr | None,
-    ) -> tuple[str | None, BoundExpr | None, list[tuple[str, FieldInfo]], dict[str, BoundMeasure]]:
-        """An aggregation's kind, filter, groups and measures, checked against the kind."""
+        expr = combine(where, filters)
         self._check_open()
-        kind_name = kind_name_of(kind)
-        bound = bind(kind_name, where)
-        groups = bind_group_by(kind_name, group_by)
-        plan = bind_measures(kind_name, measures if measures is not None else {"count": Count()})
-        refuse_oracle(
-            kind_name,
-            bound,
-            (name for name, _ in groups),
-            (m.field for m in plan.values() if m.field is not None),
-            (m.by for m in plan.values() if m.by is not None),
-        )
-        return kind_name, bound, groups, plan
+        aggregation = _queries.bind_aggregation(kind, group_by, measures, expr)
+        return _queries.aggregate(self, aggregation, include_deleted, pushdown)
 
     def aggregate_tuples(
         self,
@@ -462,33 +375,10 @@ class Store(Backend):
         The same groups and values, in that order in each row; reading a hundred
         thousand groups, tuples cost much less than dicts.
         """
-        kind_name, bound, groups, plan = self._bind_aggregate(
-            kind, group_by, measures, combine(where, filters)
-        )
-        if pushdown:
-            rows = self._aggregate_tuples(kind_name, bound, groups, plan, include_deleted)
-            if rows is not None:
-                return as_python_tuples(rows, groups, plan)
-        labels = [name for name, _ in groups] + list(plan)
-        found = self._grouped(kind_name, bound, groups, plan, include_deleted, pushdown=pushdown)
-        return (tuple([row[label] for label in labels]) for row in found)
-
-    def _grouped(
-        self,
-        kind_name: str | None,
-        bound: BoundExpr | None,
-        groups: list[tuple[str, FieldInfo]],
-        plan: dict[str, BoundMeasure],
-        include_deleted: bool,
-        *,
-        pushdown: bool,
-    ) -> Iterator[dict[str, Any]]:
-        if pushdown:
-            rows = self._aggregate(kind_name, bound, groups, plan, include_deleted)
-            if rows is not None:
-                return ensure_one_row(as_python(rows, groups, plan), groups, plan)
-        computed = aggregate_rows(current(self, kind_name, bound, include_deleted), groups, plan)
-        return ensure_one_row(iter(computed), groups, plan)
+        expr = combine(where, filters)
+        self._check_open()
+        aggregation = _queries.bind_aggregation(kind, group_by, measures, expr)
+        return _queries.aggregate_tuples(self, aggregation, include_deleted, pushdown)
 
     # --- writing ------------------------------------------------------------------
 
@@ -579,6 +469,8 @@ class Store(Backend):
                 was erased, try again.
         """
         self._check_open()
+        from experiments.stores import _erasure  # noqa: PLC0415 - a read never needs it
+
         return _erasure.erase(self, participant, vacuum=vacuum)
 
     def due_for_erasure(self, at: DateTimeLike | None = None) -> list[Participant]:
@@ -588,6 +480,8 @@ class Store(Backend):
         period (counted from when they were first recorded); not those already erased.
         """
         self._check_open()
+        from experiments.stores import _erasure  # noqa: PLC0415 - a read never needs it
+
         return _erasure.due(self, at)
 
     def erase_due(
@@ -598,12 +492,9 @@ class Store(Backend):
         Each erasure is its own transaction: one that fails leaves those before it
         erased and raises; run it again to erase the rest.
         """
-        people = self.due_for_erasure(at)
-        reports = [_erasure.erase(self, person) for person in people]
-        if vacuum and reports:
-            freed = self._free_erased(vacuum=True)
-            reports[-1] = attrs.evolve(reports[-1], freed=freed)
-        return reports
+        from experiments.stores import _erasure  # noqa: PLC0415 - a read never needs it
+
+        return _erasure.erase_due(self, at, vacuum=vacuum)
 
     # --- export and import ----------------------------------------------------------
 
@@ -617,9 +508,9 @@ class Store(Backend):
         export is no backup.
         """
         self._check_open()
-        if redact:
-            return _privacy.redacted_export(self)
-        return (self._decode(data) for data in self._scan_versions())
+        from experiments.stores import _transfer  # noqa: PLC0415 - only an export needs it
+
+        return _transfer.export(self, redact=redact)
 
     def count_versions(self) -> int:
         """How many versions :meth:`export` yields, counted without reading them.
@@ -639,22 +530,9 @@ class Store(Backend):
         and every reference to them follows.
         """
         self._check_open()
+        from experiments.stores import _transfer  # noqa: PLC0415 - only an import needs it
 
-        def changes() -> Iterator[Change]:
-            for record in _keys.imported(self, records):
-                if not isinstance(record, Record):
-                    raise ValidationError(f"only records can be imported; got {record!r}")
-                if record.revision < 1:
-                    raise ValidationError(
-                        f"{record.label()} has revision {record.revision}; exported versions "
-                        "start at revision 1, so this was never stored"
-                    )
-                yield ImportVersion(record, to_data(record))
-
-        with paused():
-            results = self._commit(changes())
-        added = sum(1 for r in results if r)
-        return ImportReport(added=added, unchanged=len(results) - added)
+        return _transfer.import_records(self, records)
 
     # --- verification ---------------------------------------------------------------
 
@@ -670,6 +548,8 @@ class Store(Backend):
         empty list means every version reads back and every history is legal.
         """
         self._check_open()
+        from experiments.stores._integrity import verify  # noqa: PLC0415 - only verify() needs it
+
         return verify(self)
 
     # --- settings -------------------------------------------------------------------
@@ -681,50 +561,22 @@ class Store(Backend):
         recorded consent to take part (the check ``privacy/consent-missing``).
         """
         self._check_open()
-        return {name: self._setting(name) for name in _keys.SETTINGS}
+        return _keys.configuration(self)
 
     def configure(self, name: str, value: str | bool | None) -> None:
         """Set the setting ``name`` (None removes it); see :meth:`configuration`."""
         self._check_open()
-        if name not in _keys.SETTINGS:
-            raise ValidationError(
-                f"unknown setting {name!r}; the settings are: {', '.join(_keys.SETTINGS)}"
-            )
-        text = _keys.setting_text(name, value)
-        self._put_setting(name, text)
+        _keys.configure(self, name, value)
 
     def _participant_id(self, slug: str, *, create: bool = False) -> str:
-        """The id of the participant with ``slug`` here (see ``stores/_keys.py``).
-
-        The id of the stored participant with that slug if there is one (an import
-        keeps the ids another store gave), else the one this store's key derives.
-        ``create`` makes the store first if it does not exist yet, as the write that
-        asks would: its key is made with it.
-        """
-        checked = Participant.checked_slug(slug)
-        keyed = _keys.id_for_slug(self._participant_key(create=create), checked)
-        if not self.exists():
-            return keyed
-        bound = bind("participant", combine(None, {"slug": checked}))
-        every = True  # deleted ones too: their id stays theirs
-        rows = self._select("participant", bound, (), 1, 0, every)
-        if rows is None:
-            rows = fallback_select(self, "participant", bound, (), 1, 0, every)
-        found = [str(data["id"]) for data in rows]
-        return found[0] if found else keyed
+        """The id of the participant with ``slug`` here; see ``_keys.participant_id``."""
+        return _keys.participant_id(self, slug, create=create)
 
     def _participant_key(self, *, create: bool = False) -> str | None:
         """The store's key (None for a backend without settings); see ``_participant_id``."""
         if self._key is None:
-            if create and not self.exists():
-                self._make_now()
-            self._key = self._setting(_keys.KEY)
+            self._key = _keys.stored_key(self, create=create)
         return self._key
-
-    # --- events ---------------------------------------------------------------------
-
-    def _latest_decision(self, experiment_id: str) -> Decision | None:
-        return decision_in_store(self, experiment_id)
 
     # --- the write path ---------------------------------------------------------------
 
@@ -740,8 +592,5 @@ class Store(Backend):
         if not changes:
             return []
         results = self._commit(changes)
-        plugins = self.plugins
-        if plugins.listening():
-            for event in events_of(self, changes, results, priors or {}, self._latest_decision):
-                plugins.dispatch(event)
+        _events.dispatch(self, changes, results, priors or {})
         return results

@@ -153,10 +153,7 @@ class FileStore(Store):
         if not self.exists():
             return None
         self._directory.ensure(write=False)
-        try:
-            return self._directory.settings().get(name)
-        except OSError as exc:
-            raise self._directory.failed("reading its settings", exc) from None
+        return self._directory.settings().get(name)
 
     def _put_setting(self, name: str, value: str | None) -> None:
         self._directory.put_setting(name, value)

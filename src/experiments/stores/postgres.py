@@ -59,12 +59,7 @@ from experiments.stores._postgres_connect import (
     scrub,
     settings,
 )
-from experiments.stores._postgres_layout import (
-    DIALECT,
-    MIGRATIONS,
-    VIEWS,
-    converters,
-)
+from experiments.stores._postgres_layout import DIALECT, MIGRATIONS, converters, views
 from experiments.stores._sqlstore import Converter, SQLStore
 from experiments.stores.changes import (
     Change,
@@ -308,7 +303,7 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
                     "VALUES (%s, %s)",
                     (number, __version__),
                 )
-            for statement in VIEWS:  # the analyst's views, as this release makes them
+            for statement in views():  # the analyst's views, as this release makes them
                 connection.execute(statement.format(s=self.schema_sql))
 
     def _ensure(self, *, write: bool = False) -> None:

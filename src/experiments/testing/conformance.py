@@ -1117,13 +1117,16 @@ class StoreConformance:
         assert store.count_versions() == len(list(store.export()))
 
     def test_import_refuses_another_kind_and_revision_zero(self, store: Store) -> None:
-        """An imported version cannot change a record's kind, nor be a never-saved copy."""
+        """An imported version cannot change a record's kind, be a never-saved copy or
+        something else than a record."""
         objective = store.save(Objective(title="Mine", id="shared-1"))
         impostor = attrs.evolve(Experiment(title="Impostor", id="shared-1"), revision=2)
         with pytest.raises(ConflictError, match="objective"):
             store.import_records([impostor])
         with pytest.raises(ValidationError, match="revision 0"):
             store.import_records([Objective(title="Never saved")])
+        with pytest.raises(ValidationError, match="only records can be imported"):
+            store.import_records([objective, None])  # type: ignore[list-item]
         assert [to_data(v) for v in store.history(objective.id)] == [to_data(objective)]
         assert store.count() == 1
 

@@ -1,0 +1,159 @@
+"""Queries and aggregation over a store: checked against the kind, then computed.
+
+A filter, an order, groups and measures are bound to the kind's fields (an unknown
+field is refused before anything is read), then handed to the backend's engine
+(``_select``, ``_aggregate``, ``_aggregate_tuples``); a backend that answers None, or a
+caller who asks for no pushdown, gets the Python fallback of
+:mod:`experiments.stores._results`, with the same results.  ``Store.select_data``,
+``Store.count``, ``Store.aggregate`` and ``Store.aggregate_tuples`` are these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from experiments.query import (
+    BoundExpr,
+    BoundMeasure,
+    Count,
+    Expr,
+    FieldInfo,
+    Measure,
+    aggregate_rows,
+    bind,
+    bind_group_by,
+    bind_measures,
+    combine,
+    parse_order,
+    refuse_oracle,
+)
+from experiments.stores._results import (
+    as_python,
+    as_python_tuples,
+    check_count,
+    current,
+    ensure_one_row,
+    fallback_select,
+    kind_name,
+)
+
+if TYPE_CHECKING:
+    from experiments.model import Record
+    from experiments.stores.base import Store
+
+__all__ = [
+    "Aggregation",
+    "aggregate",
+    "aggregate_tuples",
+    "bind_aggregation",
+    "count",
+    "select_data",
+]
+
+#: An aggregation's kind, filter, groups and measures, bound to the kind.
+Aggregation: TypeAlias = (
+    "tuple[str | None, BoundExpr | None, list[tuple[str, FieldInfo]], dict[str, BoundMeasure]]"
+)
+
+
+def select_data(
+    store: Store,
+    kind: type[Record] | str | None,
+    where: Expr | str | None,
+    filters: Mapping[str, object],
+    order_by: str | Sequence[str] | None,
+    limit: int | None,
+    offset: int,
+    include_deleted: bool,
+    pushdown: bool,
+) -> Iterator[Mapping[str, Any]]:
+    """The stored data of the records of ``kind`` that match, as ``Store.select_data``."""
+    name = kind_name(kind)
+    bound = bind(name, combine(where, filters))
+    orders = parse_order(name, order_by)
+    refuse_oracle(name, bound, (order.field for order in orders))
+    check_count("limit", limit)
+    check_count("offset", offset)
+    if pushdown:
+        rows = store._select(name, bound, orders, limit, offset, include_deleted)  # noqa: SLF001 - the engine's own query
+        if rows is not None:
+            return rows
+    return fallback_select(store, name, bound, orders, limit, offset, include_deleted)
+
+
+def count(
+    store: Store,
+    kind: type[Record] | str | None,
+    where: Expr | str | None,
+    filters: Mapping[str, object],
+    include_deleted: bool,
+) -> int:
+    """How many records of ``kind`` match, as ``Store.count``."""
+    name = kind_name(kind)
+    bound = bind(name, combine(where, filters))
+    refuse_oracle(name, bound)
+    plan = bind_measures(name, {"n": Count()})
+    rows = list(_grouped(store, name, bound, [], plan, include_deleted, pushdown=True))
+    return int(rows[0]["n"]) if rows else 0
+
+
+def aggregate(
+    store: Store, aggregation: Aggregation, include_deleted: bool, pushdown: bool
+) -> Iterator[dict[str, Any]]:
+    """Rows of groups and their measures, as ``Store.aggregate``."""
+    name, bound, groups, plan = aggregation
+    return _grouped(store, name, bound, groups, plan, include_deleted, pushdown=pushdown)
+
+
+def aggregate_tuples(
+    store: Store, aggregation: Aggregation, include_deleted: bool, pushdown: bool
+) -> Iterator[tuple[Any, ...]]:
+    """:func:`aggregate`'s rows as tuples, as ``Store.aggregate_tuples``."""
+    name, bound, groups, plan = aggregation
+    if pushdown:
+        rows = store._aggregate_tuples(name, bound, groups, plan, include_deleted)  # noqa: SLF001 - the engine's own aggregation
+        if rows is not None:
+            return as_python_tuples(rows, groups, plan)
+    labels = [label for label, _ in groups] + list(plan)
+    found = _grouped(store, name, bound, groups, plan, include_deleted, pushdown=pushdown)
+    return (tuple([row[label] for label in labels]) for row in found)
+
+
+def bind_aggregation(
+    kind: type[Record] | str | None,
+    group_by: str | Sequence[str],
+    measures: Mapping[str, Measure] | None,
+    where: Expr | None,
+) -> Aggregation:
+    """An aggregation's kind, filter, groups and measures, checked against the kind."""
+    name = kind_name(kind)
+    bound = bind(name, where)
+    groups = bind_group_by(name, group_by)
+    plan = bind_measures(name, measures if measures is not None else {"count": Count()})
+    refuse_oracle(
+        name,
+        bound,
+        (label for label, _ in groups),
+        (m.field for m in plan.values() if m.field is not None),
+        (m.by for m in plan.values() if m.by is not None),
+    )
+    return name, bound, groups, plan
+
+
+def _grouped(
+    store: Store,
+    name: str | None,
+    bound: BoundExpr | None,
+    groups: list[tuple[str, FieldInfo]],
+    plan: dict[str, BoundMeasure],
+    include_deleted: bool,
+    *,
+    pushdown: bool,
+) -> Iterator[dict[str, Any]]:
+    if pushdown:
+        rows = store._aggregate(name, bound, groups, plan, include_deleted)  # noqa: SLF001 - the engine's own aggregation
+        if rows is not None:
+            return ensure_one_row(as_python(rows, groups, plan), groups, plan)
+    computed = aggregate_rows(current(store, name, bound, include_deleted), groups, plan)
+    return ensure_one_row(iter(computed), groups, plan)
