@@ -39,6 +39,7 @@ from experiments.model import (
     Record,
 )
 from experiments.model._time import _is_date, argument, parse_datetime
+from experiments.model._validate import flag_word
 from experiments.stores._keys import own_id
 
 if TYPE_CHECKING:
@@ -60,8 +61,6 @@ _REQUIRED: Final = {
     "participation": ("experiment", "participant"),
     "measurement": ("value", "measured_at"),
 }
-_TRUE: Final = frozenset({"true", "yes", "1"})
-_FALSE: Final = frozenset({"false", "no", "0"})
 
 
 @attrs.frozen
@@ -367,12 +366,12 @@ class _Rows:
 
 
 def _flag(column: str, text: str) -> bool:
-    folded = text.strip().lower()
-    if folded in _TRUE:
-        return True
-    if folded in _FALSE:
-        return False
-    raise ValueError(f"{column} {text!r} is not true or false (also: yes, no, 1, 0)")
+    try:
+        return flag_word(text)
+    except ValueError:
+        raise ValueError(
+            f"{column} {text!r} is not true or false (also: yes, no, on, off, 1, 0)"
+        ) from None
 
 
 def _measurement(fields: dict[str, Any]) -> Measurement:

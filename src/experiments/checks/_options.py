@@ -12,7 +12,7 @@ import pendulum
 
 from experiments.errors import InvalidTypeError, ValidationError
 from experiments.model._time import parse_duration
-from experiments.model._validate import shorten
+from experiments.model._validate import flag_word, shorten
 
 __all__ = [
     "BOOLEAN_OPTION",
@@ -70,19 +70,8 @@ def _number(value: object) -> int | float:
     return value
 
 
-_TRUE: Final = frozenset({"true", "yes", "on", "1"})
-_FALSE: Final = frozenset({"false", "no", "off", "0"})
-
-
 def _boolean(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if not isinstance(value, str):
-        raise TypeError(type(value).__name__)
-    word = value.strip().lower()
-    if word not in _TRUE | _FALSE:
-        raise ValueError(value)
-    return word in _TRUE
+    return flag_word(value)
 
 
 def _list(value: object) -> tuple[Any, ...]:

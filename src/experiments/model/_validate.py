@@ -241,6 +241,31 @@ def to_revision(value: int) -> int:
     return _whole(value, 0, "must be 0 (never saved) or more")
 
 
+#: The words a person may write for true and for false, wherever text stands for a flag
+#: (a CSV column, a check's option on the command line, a store setting).
+FLAG_WORDS: Final = {
+    **dict.fromkeys(("true", "yes", "on", "1"), True),
+    **dict.fromkeys(("false", "no", "off", "0"), False),
+}
+
+
+def flag_word(value: object) -> bool:
+    """``value`` as a flag: a bool, or one of :data:`FLAG_WORDS` in any case.
+
+    Raises:
+        TypeError: neither a bool nor text.
+        ValueError: text that is none of the words.
+    """
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(type(value).__name__)
+    word = FLAG_WORDS.get(value.strip().lower())
+    if word is None:
+        raise ValueError(value)
+    return word
+
+
 def to_flag(value: bool) -> bool:
     given: object = value
     if not isinstance(given, bool):

@@ -30,6 +30,7 @@ import attrs
 from experiments.errors import ValidationError
 from experiments.model import Participant
 from experiments.model._record import id_for
+from experiments.model._validate import flag_word
 from experiments.query import bind, combine
 from experiments.serialization import from_data, to_data
 from experiments.stores._results import fallback_select
@@ -144,12 +145,12 @@ def setting_text(name: str, value: object) -> str | None:
     """``value`` of the setting ``name`` as stored, or a ValidationError saying why not."""
     if value is None:
         return None
-    flags = {"true": "true", "yes": "true", "on": "true", "1": "true"}
-    flags |= {"false": "false", "no": "false", "off": "false", "0": "false"}
-    text = str(value).strip().lower() if not isinstance(value, bool) else str(value).lower()
-    if text not in flags:
-        raise ValidationError(f"the setting {name!r} is true or false; got {value!r}")
-    return flags[text]
+    try:
+        return "true" if flag_word(value) else "false"
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"the setting {name!r} is true or false (also: yes, no, on, off, 1, 0); got {value!r}"
+        ) from None
 
 
 def setting_flag(text: str | None) -> bool:
