@@ -64,9 +64,7 @@ def schema_2_records() -> list[dict[str, Any]]:
 
 def sqlite_layout_2(path: Path) -> None:
     """A SQLite store of layout 2 at ``path`` holding :func:`schema_2_records`."""
-    columns = (
-        set(_sqlite_layout.hot()) - set(_sqlite_layout._THIRD_HOT) - set(_sqlite_layout._FOURTH_HOT)
-    )
+    columns = {*_sqlite_layout._FIRST_HOT, "revises"}  # the hot columns of layout 2
     with contextlib.closing(sqlite3.connect(path)) as raw:
         for migration in sqlite.MIGRATIONS[:LAYOUT]:
             for statement in migration:
@@ -89,6 +87,17 @@ def sqlite_layout_2(path: Path) -> None:
                 (data["id"], dumps(data)),
             )
         raw.commit()
+
+
+def undo_layout_9(connection: sqlite3.Connection) -> None:
+    """Take away what SQLite layout 9 added (its columns), as a store of layout 8 had it."""
+    connection.execute("DROP VIEW current")
+    for name in _sqlite_layout._STRUCTURED_HOT:
+        connection.execute(f'ALTER TABLE records DROP COLUMN "{name}"')
+    connection.execute(
+        "CREATE VIEW current AS SELECT r.*, v.data AS data FROM records r "
+        "LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision"
+    )
 
 
 def postgres_layout_2(url: str, schema: str, records: list[dict[str, Any]] | None = None) -> None:

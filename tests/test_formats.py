@@ -26,7 +26,7 @@ from experiments.serialization import SCHEMA_VERSION, dumps, from_data, to_data,
 from experiments.stores._files_record import dumps as file_bytes
 from experiments.stores._postgres_layout import MIGRATIONS as POSTGRES_MIGRATIONS
 from experiments.stores._postgres_layout import query_copy
-from experiments.stores._sqlite_layout import hot
+from experiments.stores._sqlite_layout import hot, hot_values, sql_for
 from experiments.stores.files import FORMAT_VERSION
 from experiments.stores.sqlite import MIGRATIONS
 from formats import RELEASE_0_1, export_data, old_files, old_postgres, old_sqlite
@@ -113,14 +113,14 @@ class TestSQLite:
     """A SQLite store 0.1.0 wrote (layout 2) is migrated to the current layout when opened."""
 
     def test_opening_migrates_it(self, tmp_path: Path, reference: Store) -> None:
-        """The versions are rewritten in today's form, the hot columns hold their UTC keys."""
+        """The versions are rewritten in today's form, the hot columns hold what a write would."""
         path = tmp_path / "old.db"
         url = old_sqlite(path)
         with _open(url) as store:
             _check_migrated(store, reference)
         upgraded = _upgraded()
         with sqlite3.connect(path) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 8
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 9
             for record_id, revision, text in raw.execute("SELECT id, revision, data FROM versions"):
                 assert text == dumps(upgraded[record_id, revision])
             raw.row_factory = sqlite3.Row
@@ -129,6 +129,13 @@ class TestSQLite:
                 for name, kind in hot().items():
                     if kind in (FieldType.DATETIME, FieldType.TIMEBOX):
                         assert row[name] == comparable(data, name, kind), name
+                # Every column as a write of today's version would set it; a list column
+                # a later layout added is NULL where a write puts "[]" (queries read both
+                # as empty).
+                plan = sql_for(from_data(data)).plan
+                for (name, kind), written in zip(plan, hot_values(plan, data), strict=True):
+                    unset_list = kind is FieldType.LIST and written == "[]" and row[name] is None
+                    assert row[name] == written or unset_list, (data["id"], name)
 
     def test_a_migrated_store_is_left_as_it_is(self, tmp_path: Path) -> None:
         """Opening it again rewrites nothing."""

@@ -22,6 +22,7 @@ from experiments.model._record import id_for
 from experiments.serialization import from_json, to_data, to_json
 from experiments.stores import Store
 from experiments.stores._keys import KEY, id_for_slug
+from old_stores import undo_layout_9
 from people import person as stored_person
 from pgserver import PostgresServer
 from racing import at_once
@@ -186,6 +187,7 @@ def _sqlite_layout_7(path: Path, back: dict[str, str]) -> None:
                 sets = ", ".join(f'"{c}" = ' + text.format(c=c) for c in columns)
                 raw.execute(f"UPDATE {table} SET {sets}", [new, old] * len(columns))  # noqa: S608
         raw.execute("DROP TABLE settings")
+        undo_layout_9(raw)
         raw.execute("PRAGMA user_version = 7")
 
 

@@ -26,6 +26,7 @@ from experiments import (
 from experiments.model import KINDS, new_id
 from experiments.stores import _postgres_layout, _sqlite_layout, _views
 from experiments.testing.strategies import record_of
+from old_stores import undo_layout_9
 from racing import at_once
 from sql_stores import SQL_BACKENDS, SQLSide, make_side
 
@@ -234,6 +235,7 @@ def _downgrade(side: SQLSide) -> None:
                 connection.execute(f"DROP {kind} {name}")
             connection.execute("DROP TABLE elements")
             connection.execute("DROP TABLE settings")
+            undo_layout_9(connection)
             connection.execute("DROP VIEW current")
             connection.execute("ALTER TABLE records DROP COLUMN time_box_start")
             connection.execute("ALTER TABLE records DROP COLUMN time_box_end")

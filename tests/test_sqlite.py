@@ -506,7 +506,7 @@ class TestOlderLayouts:
         results = at_once(workers.open_stores, *[(url(path),) for _ in range(8)])
         assert all(len(result["ids"]) == 1 for result in results)
         with contextlib.closing(sqlite3.connect(path)) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 8
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 9
             columns = {row[1] for row in raw.execute("PRAGMA table_info(records)")}
         assert {"template", "shown_as", "since", "mandatory_for", "position"} <= columns
         with connect(url(path), plugins=Plugins(autoload=False)) as store:

@@ -56,20 +56,30 @@ def _hot_fields() -> dict[str, FieldType]:
     """Fields copied into ``records`` at write time, so queries need not parse JSON.
 
     Every short field any kind has; long free text (descriptions, observations, notes),
-    personal names and structured data stay in the JSON of ``versions`` only.
+    personal names and structured data stay in the JSON of ``versions`` only, but for
+    the structured fields of :data:`_STRUCTURED_HOT`, whose compact JSON is a column
+    so that the roll-up finds the records that have them without parsing every record.
     """
     left_out = {
         "id", "kind", "revision", "metadata", "criterion", "abandon_reason", "challenge",
-        "description", "details", "insight", "link", "name", "next_action", "observation",
+        "description", "details", "insight", "link", "name", "observation",
         "rationale", "text", "next_steps", "facilitators", "decided_by", "agreed_by",
         "stated_by", "interviewer", "scaffold",
     }  # fmt: skip
     hot: dict[str, FieldType] = {}
     for kind in KINDS:
         for name, info in field_types(kind).items():
-            if name not in left_out and info.kind is not FieldType.OTHER:
+            if name in left_out:
+                continue
+            if info.kind is not FieldType.OTHER or name in _STRUCTURED_HOT:
                 hot[name] = info.kind
     return dict(sorted(hot.items()))
+
+
+#: The structured fields held as a column too (their compact JSON; NULL where the
+#: record has none), since layout 9: an experiment's planned scope and a learning's
+#: next step, which the roll-up looks for among all experiments and learnings.
+_STRUCTURED_HOT: Final = ("next_action", "scope")
 
 
 # The hot columns of the first layout, as it was written: a migration never changes.
@@ -102,6 +112,9 @@ _FOURTH_HOT: Final = (
     "template", "since", "shown_as", "roles", "stances", "min_departments", "min_external",
     "to_start", "to_conclude", "mandatory_for", "position",
 )  # fmt: skip
+
+#: The hot columns of layouts 4 to 8, as they were written (migration 8 sets them all).
+_EIGHTH_HOT: Final = tuple(sorted({*_FIRST_HOT, "revises", *_THIRD_HOT, *_FOURTH_HOT}))
 
 #: The hot columns that hold times and time boxes in layout 5, as it was written.
 _TIME_COLUMNS: Final = (
@@ -263,13 +276,32 @@ def _participant_keys(connection: sqlite3.Connection) -> None:
 
     connection.create_function("rekeyed", 1, rekeyed, deterministic=True)
     mentions = "instr(data, 'par_') > 0 OR instr(data, 'ppn_') > 0"
-    columns = ", ".join(f'"{name}" = rekeyed("{name}")' for name in hot())
+    columns = ", ".join(f'"{name}" = rekeyed("{name}")' for name in _EIGHTH_HOT)
     connection.execute(
         f"UPDATE records SET id = rekeyed(id), {columns} "
         f"WHERE id IN (SELECT id FROM versions WHERE {mentions})"
     )
     connection.execute(
         f"UPDATE versions SET id = rekeyed(id), data = rekeyed(data) WHERE {mentions}"
+    )
+
+
+def _fill_structured(connection: sqlite3.Connection) -> None:
+    """9: the structured hot columns set from each record's current version."""
+    plan = tuple((name, FieldType.OTHER) for name in _STRUCTURED_HOT)
+    rows = connection.execute(
+        "SELECT r.id, v.data FROM records r "
+        "JOIN versions v ON v.id = r.id AND v.revision = r.revision "
+        "WHERE r.kind IN ('experiment', 'learning')"
+    )
+    assignments = ", ".join(f'"{name}" = ?' for name in _STRUCTURED_HOT)
+    connection.executemany(
+        f"UPDATE records SET {assignments} WHERE id = ?",
+        (
+            (*values, record_id)
+            for record_id, text in rows
+            if any(values := hot_values(plan, json.loads(text)))
+        ),
     )
 
 
@@ -343,9 +375,18 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
     (),
     # 8: participant ids derived with a key of the store's own.
     (_participant_keys,),
+    (
+        # 9: an experiment's scope and a learning's next step as columns too.
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _STRUCTURED_HOT),
+        _fill_structured,
+        "DROP VIEW current",
+        """CREATE VIEW current AS
+            SELECT r.*, v.data AS data
+            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+    ),
 )
 
-_LAID_OUT: Final = set(_FIRST_HOT) | {"revises"} | set(_THIRD_HOT) | set(_FOURTH_HOT)
+_LAID_OUT: Final = set(_EIGHTH_HOT) | set(_STRUCTURED_HOT)
 
 
 @functools.cache
@@ -376,7 +417,12 @@ def views() -> tuple[str, ...]:
 #: views: add the next layout version (a migration, with no statement if the fields need
 #: no column) and its entry here, so that every store migrated to it gets the new views.
 #: ``tests/test_sql_views.py`` fails while the latest version has no entry for them.
-VIEWS_AS_OF: Final = {6: "51b19ec22d45e7f4", 7: "5a3a1f8c48e1f617", 8: "5a3a1f8c48e1f617"}
+VIEWS_AS_OF: Final = {
+    6: "51b19ec22d45e7f4",
+    7: "5a3a1f8c48e1f617",
+    8: "5a3a1f8c48e1f617",
+    9: "5a3a1f8c48e1f617",
+}
 
 
 class KindSQL(NamedTuple):
@@ -440,6 +486,8 @@ def hot_values(plan: tuple[tuple[str, FieldType], ...], data: Mapping[str, Any])
                 value = dumps(value) if value else "[]"  # most tags lists are empty
             elif kind is FieldType.BOOL:
                 value = int(value)
+            elif kind is FieldType.OTHER:
+                value = dumps(value)
         values.append(value)
     return values
 

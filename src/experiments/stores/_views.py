@@ -93,7 +93,7 @@ def _sqlite_column(column: Column, hot: frozenset[str]) -> str:
     name = column.name
     if name in ("id", "revision") or name in BOUNDS:
         return f"r.{_quoted(name)}"
-    if name in hot:
+    if name in hot and column.type is not FieldType.OTHER:  # structured: as SQLite writes it
         return f"r.{_quoted(name)}"
     value = f"json_extract(v.data, '$.\"{name}\"')"
     return f"substr({value}, 1, {UTC_WIDTH})" if column.type is FieldType.DATETIME else value
