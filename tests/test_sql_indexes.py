@@ -29,7 +29,16 @@ from experiments import (
     Plugins,
     Sprint,
 )
-from experiments.query import bind, parse_order, parse_where
+from experiments.query import (
+    CountDistinct,
+    F,
+    Latest,
+    bind,
+    bind_group_by,
+    bind_measures,
+    parse_order,
+    parse_where,
+)
 from experiments.stores import _indexes, _postgres_layout, _sql, _sqlite_layout
 from sql_stores import SQL_BACKENDS, SQLSide, make_side
 
@@ -227,3 +236,71 @@ class TestIndexes:
         for kind, where, order, _ in QUERIES:
             shown = where.split(" ")[0] if where else f"--order {order}"
             assert f"`{shown}`" in page, f"docs/sql.md does not list {kind}: {shown}"
+
+
+#: The roll-up's "latest by time" of each group: kind, group, measures, the filter, and
+#: the index that answers it alone.
+LATEST: Final = (
+    (
+        "measurement",
+        "key_result",
+        {"value": Latest("value", by="measured_at")},
+        (F.measured_at <= "2027-01-01T00:00:00Z") & (F.key_result != None),  # noqa: E711
+        "key_result",
+    ),
+    (
+        "learning",
+        "hypothesis",
+        {
+            "verdict": Latest("verdict", by="observed_at"),
+            "evidence": Latest("evidence", by="observed_at"),
+        },
+        (F.observed_at <= "2027-01-01T00:00:00Z") & (F.hypothesis != None),  # noqa: E711
+        "hypothesis",
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def sqlite_programme(tmp_path_factory: pytest.TempPathFactory) -> SQLSide:
+    """A SQLite store holding the programme."""
+    path = tmp_path_factory.mktemp("latest") / "store.db"
+    side = SQLSide("sqlite", f"sqlite:///{path}", path=path)
+    with experiments.connect(side.url, plugins=Plugins(autoload=False), create=True) as store:
+        _programme(store)
+    return side
+
+
+class TestLatestFromIndexes:
+    """SQLite reads the roll-up's latest value of each group from an index, not the table."""
+
+    @pytest.mark.parametrize(("kind", "group", "measures", "where", "field"), LATEST)
+    def test_latest_of_each_group_reads_the_index_alone(
+        self, sqlite_programme, kind, group, measures, where, field
+    ):
+        """The plan searches the field's index as a covering index: no row of the table."""
+        sql, params, _ = _sql.aggregate_sql(
+            _sqlite_layout.DIALECT,
+            "current",
+            kind,
+            bind(kind, where),
+            bind_group_by(kind, [group]),
+            bind_measures(kind, measures),
+            False,
+        )
+        plan = _plan(sqlite_programme, sql, params)
+        assert f"COVERING INDEX records_{field}" in plan, plan
+
+    def test_an_aggregation_of_the_json_still_reads_it(self):
+        """A measure of a field that has no column reads the records' JSON."""
+        sql, _, _ = _sql.aggregate_sql(
+            _sqlite_layout.DIALECT,
+            "current",
+            "learning",
+            None,
+            bind_group_by("learning", ["experiment"]),
+            bind_measures("learning", {"n": CountDistinct("observation")}),
+            False,
+        )
+        assert "FROM current r" in sql
+        assert "json_extract(r.data" in sql

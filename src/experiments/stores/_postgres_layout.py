@@ -349,6 +349,7 @@ class _PostgreSQL:
 
     placeholder = "%s"
     lateral = "LATERAL "
+    columns_only: str | None = None  # one table, which holds the jsonb
     sum_function = "SUM"  # over numeric: exact
     unlimited = "ALL"
 

@@ -47,6 +47,10 @@ class Dialect(Protocol):
 
     lateral: str
     """What goes before a table function joined to the row it unnests: "" or "LATERAL "."""
+    columns_only: str | None
+    """A table of the records' columns without their JSON, which an aggregation that
+    reads no JSON reads instead of the one it is given (so that an index holding every
+    column it reads answers it alone); None where there is no such table."""
     sum_function: str
     """An aggregate that sums exactly, rounding once, as :func:`math.fsum` does."""
 
@@ -251,6 +255,11 @@ def aggregate_sql(
     """
     conditions, params = _conditions(dialect, kind, where, include_deleted)
     joins, keys = _group_keys(dialect, group_by)
+    values, results, rankings = _measure_columns(dialect, measures)
+    if dialect.columns_only is not None and ".data" not in " ".join(
+        [conditions, *joins, *keys, *values]
+    ):
+        source = dialect.columns_only
     rows = f"FROM {source} r {' '.join(joins)} WHERE {conditions}"
     labels = [name for name, _ in group_by] + list(measures)
     if not measures and any(name == "id" for name, _ in group_by):
@@ -258,7 +267,6 @@ def aggregate_sql(
         # field, whose elements are distinct): a plain projection, without the sort.
         return f"SELECT {', '.join(keys)} {rows}", params, labels
     key_names = [f"k{index}" for index in range(len(keys))]
-    values, results, rankings = _measure_columns(dialect, measures)
     columns = [f"{key} AS {name}" for key, name in zip(keys, key_names, strict=True)] + values
     inner = f"SELECT {', '.join(columns) or 'NULL AS k_'} {rows}"
     if rankings:

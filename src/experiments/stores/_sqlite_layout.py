@@ -286,6 +286,32 @@ def _participant_keys(connection: sqlite3.Connection) -> None:
     )
 
 
+#: Layout 9's indexes of a key result's measurements and a hypothesis's learnings,
+#: which replace layout 6's (kind, field) ones: what the latest of each group needs
+#: follows the field, so the roll-up's "latest by time" reads neither the table nor a
+#: sort of it.  Name -> columns, condition, planner statistics (as ``_planner_statistics``).
+_LATEST_INDEXES: Final = {
+    "records_key_result": (
+        'kind, "key_result", "measured_at", id, "value", deleted',
+        '"key_result" IS NOT NULL',
+        "100000 10000 10 1 1 1 1",
+    ),
+    "records_hypothesis": (
+        'kind, "hypothesis", "observed_at", id, "verdict", "evidence", deleted',
+        '"hypothesis" IS NOT NULL',
+        "100000 10000 10 1 1 1 1 1",
+    ),
+}
+
+
+def _latest_statistics(connection: sqlite3.Connection) -> None:
+    """The planner's statistics of the indexes of layout 9 (dropping an index drops its)."""
+    connection.executemany(
+        "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('records', ?, ?)",
+        [(name, stat) for name, (_, _, stat) in _LATEST_INDEXES.items()],
+    )
+
+
 def _fill_structured(connection: sqlite3.Connection) -> None:
     """9: the structured hot columns set from each record's current version."""
     plan = tuple((name, FieldType.OTHER) for name in _STRUCTURED_HOT)
@@ -379,6 +405,14 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
         # 9: an experiment's scope and a learning's next step as columns too.
         *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _STRUCTURED_HOT),
         _fill_structured,
+        # The latest value of each key result and the latest verdict on each hypothesis
+        # are read from these indexes alone (see `_LATEST_INDEXES`).
+        *(f"DROP INDEX {name}" for name in _LATEST_INDEXES),
+        *(
+            f"CREATE INDEX {name} ON records ({columns}) WHERE {where}"
+            for name, (columns, where, _) in _LATEST_INDEXES.items()
+        ),
+        _latest_statistics,
         "DROP VIEW current",
         """CREATE VIEW current AS
             SELECT r.*, v.data AS data
@@ -511,6 +545,7 @@ class _SQLite:
 
     placeholder = "?"
     lateral = ""
+    columns_only: str | None = "records"  # `current` joins each row to its JSON
     sum_function = "experiments_fsum"
     unlimited = "-1"
 
