@@ -524,7 +524,9 @@ def from_data(data: Mapping[str, Any]) -> Record:
         SchemaError: the data is of a newer or unknown schema, kind or shape.
         ValidationError: a field holds a value the record does not accept.
     """
-    return _converter().structure(data, Record)
+    # What the converter's hook for records does, without making the converter (and
+    # importing cattrs): a process that only reads records never needs it.
+    return _structure_record(data, Record)
 
 
 _COMPACT: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
