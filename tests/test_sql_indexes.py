@@ -39,7 +39,7 @@ from experiments.query import (
     parse_order,
     parse_where,
 )
-from experiments.stores import _indexes, _postgres_layout, _sql, _sqlite_layout
+from experiments.stores import _indexes, _postgres_layout, _sql, _sqlite_dialect
 from sql_stores import SQL_BACKENDS, SQLSide, make_side
 
 #: (kind, filter, order, the field whose index must serve it), as docs/sql.md lists them.
@@ -164,7 +164,7 @@ def _query(side: SQLSide, kind: str, where: str | None, order: str | None, ids: 
     limit = None if order is None else 20  # a page in order, as `--order F --limit 20` reads
     if side.backend == "sqlite":
         return _sql.select_sql(
-            _sqlite_layout.DIALECT,
+            _sqlite_dialect.DIALECT,
             "current",
             kind,
             bound,
@@ -280,7 +280,7 @@ class TestLatestFromIndexes:
     ):
         """The plan searches the field's index as a covering index: no row of the table."""
         sql, params, _ = _sql.aggregate_sql(
-            _sqlite_layout.DIALECT,
+            _sqlite_dialect.DIALECT,
             "current",
             kind,
             bind(kind, where),
@@ -294,7 +294,7 @@ class TestLatestFromIndexes:
     def test_an_aggregation_of_the_json_still_reads_it(self):
         """A measure of a field that has no column reads the records' JSON."""
         sql, _, _ = _sql.aggregate_sql(
-            _sqlite_layout.DIALECT,
+            _sqlite_dialect.DIALECT,
             "current",
             "learning",
             None,

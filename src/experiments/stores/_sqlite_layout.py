@@ -1,4 +1,4 @@
-"""How a SQLite store lays out its file: tables, migrations, hot columns, SQL dialect.
+"""How a SQLite store lays out its file: tables, migrations and hot columns.
 
 ``records`` holds one row per record (which revision is current, and its short fields
 as columns, the *hot* fields, so that queries need not parse JSON, and where its time
@@ -10,20 +10,20 @@ The layout has a version (``PRAGMA user_version``); :data:`MIGRATIONS` take a fi
 each version to the next, in order, each exactly once, and the views are made afresh
 after them.  What the model's fields decide (the hot columns, the statements that
 write each kind, the views) is worked out when first needed, once: a process that
-only reads a store of the current layout never works out the views.
+only reads a store of the current layout never works out the views.  How queries read
+the fields is ``_sqlite_dialect``'s.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import math
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from experiments.model import KINDS
-from experiments.query import FieldInfo, FieldType, comparable, field_types
+from experiments.query import FieldType, comparable, field_types
 from experiments.serialization import dumps, rewritten
 from experiments.stores import _keys
 from experiments.stores._derived import BOUNDS, stored_bounds, time_box_bounds
@@ -34,10 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APPLICATION_ID",
-    "DIALECT",
     "MIGRATIONS",
     "VIEWS_AS_OF",
-    "FSum",
     "KindSQL",
     "Step",
     "hot",
@@ -524,78 +522,3 @@ def hot_values(plan: tuple[tuple[str, FieldType], ...], data: Mapping[str, Any])
                 value = dumps(value)
         values.append(value)
     return values
-
-
-class FSum:
-    """SUM as :func:`math.fsum` computes it; SQLite's own sum rounds at every step."""
-
-    def __init__(self) -> None:
-        self.values: list[float] = []
-
-    def step(self, value: float | None) -> None:
-        if value is not None:
-            self.values.append(value)
-
-    def finalize(self) -> float | None:
-        return math.fsum(self.values) if self.values else None
-
-
-class _SQLite:
-    """How SQL reads fields in SQLite: hot columns where there are, the JSON otherwise."""
-
-    placeholder = "?"
-    lateral = ""
-    columns_only: str | None = "records"  # `current` joins each row to its JSON
-    sum_function = "experiments_fsum"
-    unlimited = "-1"
-
-    def raw_field(self, name: str, table: str = "r") -> str:
-        if name in hot():
-            return f'{table}."{name}"'
-        if name in ("id", "kind", "revision"):
-            return f"{table}.{name}"
-        return f"json_extract({table}.data, '$.\"{name}\"')"
-
-    def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
-        # Every time and time box is hot (the assertions of hot() keep it so): the
-        # JSON holds their written text, which does not sort like the instants.
-        fields = hot()
-        assert name in fields or info.kind not in (FieldType.DATETIME, FieldType.TIMEBOX), name
-        if name in fields or name in ("id", "kind", "revision"):
-            return f'{table}."{name}"'
-        return self.raw_field(name, table)
-
-    def list_elements(self, name: str, alias: str, table: str = "r") -> str:
-        if name in hot():
-            return f'json_each({table}."{name}") AS {alias}'
-        return f"json_each({table}.data, '$.\"{name}\"') AS {alias}"
-
-    def list_contains(self, name: str, marks: str, table: str = "r") -> str:
-        if name in LIST_FIELDS:  # through the index of the elements
-            return (
-                f"{table}.id IN (SELECT id FROM elements WHERE field = '{name}' "
-                f"AND value IN ({marks}))"
-            )
-        elements = self.list_elements(name, "e", table)
-        return f"EXISTS (SELECT 1 FROM {elements} WHERE e.value IN ({marks}))"
-
-    def list_length(self, name: str, table: str = "r") -> str:
-        if name in hot():
-            return f'json_array_length({table}."{name}")'
-        return f"json_array_length({table}.data, '$.\"{name}\"')"
-
-    def false(self) -> str:
-        return "0"
-
-    def narrow(self, comparison: str) -> str:
-        return f"likelihood({comparison}, 0.05)"  # a hint; SQLite still compares as written
-
-    def order(self, expression: str, *, descending: bool) -> str:
-        # SQLite sorts NULL first ascending and last descending: what we promise.
-        return f"{expression} DESC" if descending else expression
-
-    def parameter(self, info: FieldInfo, value: Any) -> Any:
-        return value
-
-
-DIALECT: Final = _SQLite()

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from experiments.errors import ConflictError, StoreError, StoreURLError
 from experiments.serialization import dumps, from_data
 from experiments.stores import _access
+from experiments.stores._sqlite_dialect import DIALECT, FSum
 from experiments.stores._sqlite_file import (
     check_identity,
     error_for,
@@ -53,14 +54,7 @@ from experiments.stores._sqlite_file import (
     refuse_network_file_system,
     uri_path,
 )
-from experiments.stores._sqlite_layout import (
-    APPLICATION_ID,
-    DIALECT,
-    MIGRATIONS,
-    FSum,
-    hot_values,
-    sql_for,
-)
+from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, hot_values, sql_for
 from experiments.stores._sqlstore import SQLStore, record_head, refused_update
 from experiments.stores.changes import (
     Change,
