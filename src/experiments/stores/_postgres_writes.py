@@ -14,7 +14,7 @@ from experiments.errors import ConflictError
 from experiments.serialization import dumps, from_data
 from experiments.stores._derived import time_box_bounds
 from experiments.stores._postgres_layout import query_copy
-from experiments.stores._sqlstore import refused_update
+from experiments.stores._sqlstore import latest_puts, refused_update
 from experiments.stores.changes import (
     ImportVersion,
     Put,
@@ -44,8 +44,10 @@ def insert_many(store: PostgresStore, cursor: psycopg.Cursor[Any], puts: list[Pu
     ids = [put.record.id for put in puts]
     revisions = [put.record.revision for put in puts]
     texts = [dumps(put.data) for put in puts]
-    docs = [query_copy(put.data, text) for put, text in zip(puts, texts, strict=True)]
-    bounds = [time_box_bounds(put.data) for put in puts]
+    rows = latest_puts(puts)  # a record's row as its last revision in the run has it
+    last = {put.record.id: text for put, text in zip(puts, texts, strict=True)}
+    docs = [query_copy(put.data, last[put.record.id]) for put in rows]
+    bounds = [time_box_bounds(put.data) for put in rows]
     cursor.execute("SAVEPOINT fresh_records")
     cursor.execute(
         f"INSERT INTO {s}.records (id, kind, revision, deleted, data, doc, time_box_start, "
@@ -56,17 +58,17 @@ def insert_many(store: PostgresStore, cursor: psycopg.Cursor[Any], puts: list[Pu
         "%b::text[]) AS u (i, k, r, d, t, j, b, e) "
         "ON CONFLICT (id) DO NOTHING",
         (
-            ids,
-            [put.record.kind for put in puts],
-            revisions,
-            [int(put.record.deleted_at is not None) for put in puts],
-            texts,
+            [put.record.id for put in rows],
+            [put.record.kind for put in rows],
+            [put.record.revision for put in rows],
+            [int(put.record.deleted_at is not None) for put in rows],
+            [last[put.record.id] for put in rows],
             docs,
             [start for start, _ in bounds],
             [end for _, end in bounds],
         ),
     )
-    if cursor.rowcount == len(puts):
+    if cursor.rowcount == len(rows):
         cursor.execute(
             f"INSERT INTO {s}.versions (id, revision, data) "
             "SELECT * FROM unnest(%b::text[], %b::integer[], %b::text[]) "

@@ -34,7 +34,7 @@ from experiments.stores.changes import (
     other_kind,
 )
 
-__all__ = ["Converter", "SQLStore", "record_head", "refused_update"]
+__all__ = ["Converter", "SQLStore", "latest_puts", "record_head", "refused_update"]
 
 #: What a backend writes through: a connection (SQLite) or a cursor (PostgreSQL).
 Tx = TypeVar("Tx")
@@ -78,6 +78,13 @@ def _parsed(text: str | bytes) -> Any:
             if end == len(text):
                 return data
     return json.loads(text)
+
+
+def latest_puts(puts: list[Put]) -> list[Put]:
+    """The last put of each record among ``puts`` (a run of new records and their later
+    revisions), in the order the records first come: the rows to write."""
+    last = {put.record.id: put for put in puts}
+    return list(last.values()) if len(last) < len(puts) else puts
 
 
 class SQLStore(Store, Generic[Tx]):
@@ -155,20 +162,31 @@ class SQLStore(Store, Generic[Tx]):
             self._import(tx, ImportVersion(record, data))
 
     def _apply_changes(self, tx: Tx, changes: Iterable[Change], *, run: int) -> list[Any]:
-        """Every change in order, runs of up to ``run`` new records inserted together."""
+        """Every change in order, runs of up to ``run`` new records inserted together.
+
+        A run takes the later revisions of its own new records too (a record made and
+        started in one batch): the row of each is written once, as its last revision
+        has it, and every version beside it (see :func:`latest_puts`).
+        """
         results: list[Any] = []
         fresh: list[Put] = []
+        made: dict[str, tuple[int, str]] = {}  # the run's records: id -> revision, kind
         for change in changes:
-            if isinstance(change, Put) and change.expected == 0:
+            if isinstance(change, Put) and (
+                change.expected == 0
+                or made.get(change.record.id) == (change.expected, change.record.kind)
+            ):
                 fresh.append(change)
-                if len(fresh) < run:
-                    continue
+                made[change.record.id] = (change.record.revision, change.record.kind)
+                if len(fresh) >= run:
+                    results.extend(self._insert_many(tx, fresh))
+                    fresh, made = [], {}
+                continue
             if fresh:
                 results.extend(self._insert_many(tx, fresh))
-                fresh = []
+                fresh, made = [], {}
             if isinstance(change, Put):
-                if change.expected != 0:
-                    results.append(self._put(tx, change))
+                results.append(self._put(tx, change))
             elif isinstance(change, Purge):
                 results.append(self._purge(tx, change.id))
             elif isinstance(change, ImportVersion):

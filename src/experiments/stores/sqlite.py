@@ -55,7 +55,7 @@ from experiments.stores._sqlite_file import (
     uri_path,
 )
 from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, hot_values, sql_for
-from experiments.stores._sqlstore import SQLStore, record_head, refused_update
+from experiments.stores._sqlstore import SQLStore, latest_puts, record_head, refused_update
 from experiments.stores.changes import (
     Change,
     Damage,
@@ -417,7 +417,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         if len(puts) == 1:
             return [self._put(connection, puts[0])]
         pointers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)  # by statement
-        for put in puts:
+        for put in latest_puts(puts):
             record = put.record
             sql = sql_for(record)
             pointers[sql.insert].append((*record_head(record), *hot_values(sql.plan, put.data)))

@@ -795,6 +795,35 @@ class StoreConformance:
         assert started.revision == 2
         assert [v.status.value for v in store.history(saved.id)] == ["planned", "running"]  # type: ignore[attr-defined]
 
+    def test_batch_writes_the_last_of_a_new_records_revisions(self, store: Store) -> None:
+        """A record made, started and concluded in a batch among others is found as its
+        last revision by every query, with each revision in its history."""
+        with store.batch() as batch:
+            for number in range(5):
+                batch.save(Objective(title=f"Objective {number}"))
+            made = batch.save(Experiment(title="Three steps", tags=["draft"]))
+            started = batch.save(made.start(at="2026-05-01T10:00:00Z").evolve(tags=["pilot"]))
+            batch.save(Objective(title="Between"))
+            batch.save(started.conclude(at="2026-05-20T10:00:00Z"))
+        assert store.get(made.id, Experiment).revision == 3
+        assert _ids(store, Experiment, status="concluded") == {made.id}
+        assert _ids(store, Experiment, tag="pilot") == {made.id}
+        assert _ids(store, Experiment, tag="draft") == set()
+        assert [v.revision for v in store.history(made.id)] == [1, 2, 3]
+        assert store.count(Objective) == 6
+        assert store.verify() == []
+
+    def test_batch_with_a_new_record_already_stored_writes_nothing(self, store: Store) -> None:
+        """A batch that makes a record whose id is taken, and changes it, writes nothing."""
+        taken = store.save(Objective(title="Taken", slug="taken"))
+        before = [to_data(r) for r in store.export()]
+        with pytest.raises(ConflictError), store.batch() as batch:
+            batch.save(Objective(title="Fresh"))
+            again = batch.save(Objective(title="Again", slug="taken"))
+            assert again.id == taken.id
+            batch.save(again.evolve(title="Again, changed"))
+        assert [to_data(r) for r in store.export()] == before
+
     def test_save_all_many(self, store: Store) -> None:
         """save_all stores hundreds of records in one go."""
         saved = store.save_all(Measurement(metric="visits", value=n) for n in range(500))
