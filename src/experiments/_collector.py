@@ -6,7 +6,7 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-__all__ = ["paused"]
+__all__ = ["paused", "settled"]
 
 
 @contextlib.contextmanager
@@ -27,3 +27,16 @@ def paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def settled() -> None:
+    """Leave every object the program holds now out of the collector's later walks.
+
+    A program that imported the library holds some hundred thousand objects made by
+    the imports (classes, functions, their code), which live until it ends: every full
+    collection walks them all again, and so does the last one as the interpreter
+    exits, a tenth of what a short command costs.  Frozen (:func:`gc.freeze`), they are
+    skipped; objects made afterwards are collected as always.  For a program's entry
+    point, never for a library call: what is frozen is never collected.
+    """
+    gc.freeze()
