@@ -292,4 +292,5 @@ class TestOtherBenchmarks:
         assert {"logging", "rollup", "cli", "postgresql"} <= set(figures)
         assert "no PostgreSQL server given" in figures["postgresql"]["skipped"]
         assert "| per-call save |" in done.stdout
+        assert "s; by CPU time " in done.stdout  # the command line's rows say both
         assert "| PostgreSQL per call and bulk | raw psycopg | skipped" in done.stdout
