@@ -6,7 +6,9 @@ least any command of the library can cost.  In turns, several times a round, fre
 processes run the floor, ``experiments --version`` and ``experiments list experiments``
 on a store of N experiments (filled once; a store already holding N is used as it is).
 
-``ratio`` is a command's time over the floor's in the same round.  The command is the
+``ratio`` is a command's time over the floor's in the same round, by the wall clock;
+``cpu_ratio`` the same by the CPU time the processes took, which other work on a busy
+machine disturbs less (a process waiting for a core uses none).  The command is the
 ``experiments`` script installed next to this Python (``python -m experiments`` when
 there is none), as users run it.
 
@@ -18,6 +20,7 @@ The last line printed is one JSON object with the figures.
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
 import tempfile
@@ -56,16 +59,21 @@ def command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "experiments"]
 
 
-def run(argv: list[str], url: str) -> float:
-    """Seconds one fresh process takes (it must succeed)."""
+def run(argv: list[str], url: str, cpu: list[float] | None = None) -> float:
+    """Seconds one fresh process takes (it must succeed); its CPU seconds onto ``cpu``."""
     environment = _measure.process_environment(EXPERIMENTS_STORE=url)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def go() -> None:
         done = subprocess.run(argv, capture_output=True, text=True, env=environment, check=False)
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
 
-    return _measure.timed(go)
+    seconds = _measure.timed(go)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return seconds
 
 
 def main() -> None:
@@ -86,11 +94,19 @@ def main() -> None:
         }
         for argv in contenders.values():  # bytecode written, files in the page cache
             run(argv, url)
+        cpu: dict[str, list[float]] = {name: [] for name in contenders}
         seconds = _measure.interleaved(
             rounds,
-            {name: (lambda _, __, argv=argv: run(argv, url)) for name, argv in contenders.items()},
+            {
+                name: (lambda _, __, argv=argv, spent=cpu[name]: run(argv, url, spent))
+                for name, argv in contenders.items()
+            },
             runs_per_round,
         )
+    cpu_per_round = {
+        name: [sum(spent[k : k + runs_per_round]) for k in range(0, len(spent), runs_per_round)]
+        for name, spent in cpu.items()
+    }
     rows: dict[str, Any] = {
         name: _measure.against_floor(
             seconds[name],
@@ -103,6 +119,9 @@ def main() -> None:
     }
     for name, row in rows.items():
         row["seconds"] = _measure.spread([s / runs_per_round for s in seconds[name]])
+        row["cpu_ratio"] = _measure.spread(
+            _measure.ratios(cpu_per_round[name], cpu_per_round["floor"])
+        )
     figures = {
         "benchmark": "cli",
         "store": StoreURL.parse(url).redacted,
@@ -122,6 +141,7 @@ def main() -> None:
         f"({version['ratio']['min']}-{version['ratio']['max']}); "
         f"`experiments list experiments` on {n}: {listing['seconds']['median']}s, "
         f"{listing['ratio']['median']}x ({listing['ratio']['min']}-{listing['ratio']['max']}); "
+        f"by CPU time {version['cpu_ratio']['median']}x and {listing['cpu_ratio']['median']}x; "
         f"{rounds} rounds of {runs_per_round}",
     )
 

@@ -231,7 +231,8 @@ class TestOtherBenchmarks:
         assert "{n}" in done.stderr
 
     def test_cli_against_importing_the_library(self, tmp_path: Path) -> None:
-        """--version and list each come with a ratio to `python -c "import experiments"`."""
+        """--version and list each come with a ratio to `python -c "import experiments"`,
+        by the wall clock and by CPU time."""
         url = f"sqlite:///{tmp_path}/cli.db"
         figures = last_json_line(
             str(BENCHMARKS / "bench_cli.py"), "--quick", "--store", url, cwd=tmp_path
@@ -240,6 +241,7 @@ class TestOtherBenchmarks:
         for name in ("version", "list"):
             assert_row(figures[name])
             assert_spread(figures[name]["seconds"])
+            assert_spread(figures[name]["cpu_ratio"])
 
     def test_import_against_its_dependencies(self, tmp_path: Path) -> None:
         """The import costs a ratio of the dependencies' import."""
@@ -290,4 +292,5 @@ class TestOtherBenchmarks:
         assert {"logging", "rollup", "cli", "postgresql"} <= set(figures)
         assert "no PostgreSQL server given" in figures["postgresql"]["skipped"]
         assert "| per-call save |" in done.stdout
+        assert "s; by CPU time " in done.stdout  # the command line's rows say both
         assert "| PostgreSQL per call and bulk | raw psycopg | skipped" in done.stdout

@@ -1,8 +1,11 @@
-"""Bulk writes and roll-ups hold back the cyclic collector, and always let it go again."""
+"""Bulk writes and roll-ups hold back the cyclic collector, and always let it go again;
+the command line leaves what its imports made to the end of the process."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,3 +76,39 @@ class TestPaused:
         rollup(any_store)
         assert seen == [False]
         assert not gc.isenabled()
+
+
+_SETTLING = """
+import gc, sys, weakref
+from experiments._collector import settled
+if sys.argv[1] == "cli":
+    from experiments.cli import main
+    sys.argv[1:] = ["--version"]
+    try:
+        main()
+    except SystemExit:
+        pass
+else:
+    settled()
+frozen = gc.get_freeze_count()
+class Node:
+    pass
+node = Node()
+node.itself = node
+gone = weakref.ref(node)
+del node
+gc.collect()
+print(frozen > 1000, gone() is None, gc.isenabled())
+"""
+
+
+class TestSettled:
+    """What exists when a program settles is frozen; what comes after is collected."""
+
+    @pytest.mark.parametrize("how", ["call", "cli"])
+    def test_later_cycles_are_still_collected(self, how: str) -> None:
+        """After settled() (which the command line calls first), a new cycle is freed."""
+        done = subprocess.run(
+            [sys.executable, "-c", _SETTLING, how], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.split()[-3:] == ["True", "True", "True"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+import os
 import subprocess
 import sys
 import zipfile
@@ -17,8 +18,9 @@ import experiments
 from experiments import PluginError, Plugins, StoreError, ValidationError, hookspecs
 from experiments._announced import may_announce
 from experiments.errors import StoreURLError
-from experiments.plugins import BUILTIN_PLUGINS
+from experiments.plugins import BUILTIN_PLUGINS, BackendInfo
 from experiments.stores import connect
+from experiments.stores._openers import BUILTIN_BACKENDS, REGISTERED_BY
 from fake_plugins import fake_distribution
 
 DOCS = Path(__file__).parents[1] / "docs"
@@ -240,6 +242,82 @@ class TestDiscovery:
 
         with pytest.raises(PluginError, match="registered by both"):
             Plugins(autoload=False, plugins=[Second()]).backends()
+
+
+class TestBuiltinBackends:
+    """With no installed plugin to load, a store opens without the plugin manager."""
+
+    def test_the_table_is_what_the_hook_registers(self) -> None:
+        """The openers connect uses directly are the backends the built-in part registers."""
+        registered = Plugins(autoload=False).backends()
+        assert registered == {
+            scheme: BackendInfo(scheme, opener, REGISTERED_BY, description)
+            for scheme, (opener, description) in BUILTIN_BACKENDS.items()
+        }
+
+    @pytest.mark.parametrize("switch", ["1", ""], ids=["autoload-off", "nothing-announced"])
+    def test_opening_imports_no_plugin_manager(self, tmp_path: Path, switch: str) -> None:
+        """The store reads, and its plugins are the built-in parts, made on first use."""
+        done = subprocess.run(
+            [sys.executable, "-c", _OPENING_WITHOUT_MANAGER, str(tmp_path / "p.db")],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD": switch},
+        )
+        assert done.stdout.split() == [
+            "False",
+            "0",
+            "False",
+            "experiments.checks.builtin,experiments.reports.builtin,experiments.stores.builtin",
+            "True",
+        ]
+
+    def test_an_unknown_scheme_is_told_the_same_way(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without plugins given, the error names the same backends as with the built-in parts."""
+        monkeypatch.setenv("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", "1")
+        with pytest.raises(StoreURLError) as alone:
+            connect("mongodb://localhost/x")
+        with pytest.raises(StoreURLError) as managed:
+            connect("mongodb://localhost/x", plugins=Plugins(autoload=False))
+        assert str(alone.value) == str(managed.value)
+        assert "installed: files, memory, postgres, postgresql, sqlite;" in str(alone.value)
+
+    def test_an_installed_plugin_still_hears_the_writes(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When an installed plugin announces itself, a store opened without plugins calls it."""
+        fake_distribution(
+            tmp_path,
+            "saved-log",
+            "saved_log",
+            """
+            import experiments
+
+            SAVED = []
+
+            @experiments.hookimpl
+            def object_saved(record):
+                SAVED.append(record.title)
+            """,
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.delenv("EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+        with connect(f"sqlite:///{tmp_path / 'p.db'}", create=True) as store:
+            store.save(experiments.Objective(title="Heard"))
+        assert importlib.import_module("saved_log").SAVED == ["Heard"]
+
+
+_OPENING_WITHOUT_MANAGER = """
+import sys
+import experiments
+with experiments.connect(f"sqlite:///{sys.argv[1]}", create=True) as store:
+    print("pluggy" in sys.modules)
+    print(store.count(experiments.Objective))
+    print("pluggy" in sys.modules)
+    print(",".join(sorted(p.name for p in store.plugins.plugins())))
+    print("pluggy" in sys.modules)
+"""
 
 
 class TestConnect:

@@ -1,4 +1,4 @@
-"""Whether any installed distribution announces entry points in a group, found cheaply.
+"""Whether an installed plugin may load, and whether any distribution announces one, cheaply.
 
 ``importlib.metadata`` costs about 10 ms to import (it brings the ``email`` package,
 ``zipfile`` and ``csv``), which is most of what opening a store with plugin autoloading
@@ -13,13 +13,40 @@ the standard one), does the caller ask ``importlib.metadata``, which then decide
 from __future__ import annotations
 
 import importlib.machinery
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Final
 
-__all__ = ["may_announce"]
+__all__ = [
+    "AUTOLOAD_ENV",
+    "ENTRY_POINT_GROUP",
+    "autoload_disabled",
+    "installed_may_load",
+    "may_announce",
+]
+
+#: The entry-point group installed plugins announce themselves in.
+ENTRY_POINT_GROUP: Final = "experiments"
+#: The environment variable that, set to ``1``, keeps installed plugins from loading.
+AUTOLOAD_ENV: Final = "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD"
 
 _INFO_SUFFIXES = (".dist-info", ".egg-info")
+
+
+def autoload_disabled() -> bool:
+    """Whether ``EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD`` turns entry-point discovery off."""
+    return os.environ.get(AUTOLOAD_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def installed_may_load() -> bool:
+    """Whether plugins made with autoloading as the environment says may load an installed one.
+
+    False when autoloading is off or no distribution announces the group: such plugins
+    are the built-in parts alone, known without asking pluggy.
+    """
+    return not autoload_disabled() and may_announce(ENTRY_POINT_GROUP)
 
 
 def may_announce(group: str, path: Iterable[str] | None = None) -> bool:

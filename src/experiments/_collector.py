@@ -6,7 +6,7 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-__all__ = ["paused"]
+__all__ = ["paused", "settled"]
 
 
 @contextlib.contextmanager
@@ -27,3 +27,17 @@ def paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def settled() -> None:
+    """Leave every object the program holds now to the end of the process.
+
+    A program that imported the library holds some twenty-five thousand objects made by
+    the imports (classes, functions, their code), which live until it ends.  As the
+    interpreter exits it collects them and frees them one by one, about 10 ms of a
+    command that takes 100; frozen (:func:`gc.freeze`), they are left to the operating
+    system, which frees the process's memory at once, and no collection walks them
+    again.  Objects made afterwards are collected as always.  For a program's entry
+    point, never for a library call: what is frozen is never collected.
+    """
+    gc.freeze()

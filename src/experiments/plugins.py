@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import pluggy
 
-from experiments import hookspecs
-from experiments._announced import may_announce
+from experiments import _announced, hookspecs
+from experiments._announced import autoload_disabled, may_announce
 from experiments.errors import PluginError
 
 if TYPE_CHECKING:
@@ -50,9 +50,9 @@ __all__ = [
 hookimpl: Final = pluggy.HookimplMarker("experiments")
 
 #: The entry-point group installed plugins announce themselves in.
-ENTRY_POINT_GROUP: Final = "experiments"
+ENTRY_POINT_GROUP: Final = _announced.ENTRY_POINT_GROUP
 #: The environment variable that, set to ``1``, keeps installed plugins from loading.
-AUTOLOAD_ENV: Final = "EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD"
+AUTOLOAD_ENV: Final = _announced.AUTOLOAD_ENV
 
 #: The name of the logger plugins' failures in event hooks are logged to.
 _LOGGER: Final = "experiments.plugins"
@@ -110,11 +110,6 @@ class BackendInfo:
     factory: BackendFactory
     plugin: str
     description: str = ""
-
-
-def autoload_disabled() -> bool:
-    """Whether ``EXPERIMENTS_DISABLE_PLUGIN_AUTOLOAD`` turns entry-point discovery off."""
-    return os.environ.get(AUTOLOAD_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 class Plugins:

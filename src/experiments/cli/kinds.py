@@ -29,14 +29,12 @@ import click
 from experiments import model
 from experiments.model import KINDS, Record, plural
 from experiments.model.template import Move, Need
-from experiments.spreadsheets import COLUMNS as CSV_COLUMNS
 
 if TYPE_CHECKING:
     from experiments.stores import Store
 
 __all__ = [
     "ADD",
-    "CSV_NAMES",
     "LIST_NAMES",
     "MADE_ELSEWHERE",
     "NOT_CHOSEN",
@@ -72,13 +70,6 @@ def default_of(kind: type[Record], field: str) -> Any:
 LIST_NAMES: Final[dict[str, str]] = {
     **{kind: kind for kind in KINDS},
     **{plural(kind): kind for kind in KINDS},
-}
-
-
-#: What `experiments import-csv KIND` takes: each kind a sheet can hold, and its plural.
-CSV_NAMES: Final[dict[str, str]] = {
-    **{kind: kind for kind in CSV_COLUMNS},
-    **{plural(kind): kind for kind in CSV_COLUMNS},
 }
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, Final
 
 import click
 
+from experiments import spreadsheets
 from experiments.cli.app import Context, cli, store_command
-from experiments.cli.kinds import CSV_NAMES
+from experiments.model import plural
 
 __all__: list[str] = []
+
+#: What `experiments import-csv KIND` takes: each kind a sheet can hold, and its plural.
+CSV_NAMES: Final[dict[str, str]] = {
+    **{kind: kind for kind in spreadsheets.COLUMNS},
+    **{plural(kind): kind for kind in spreadsheets.COLUMNS},
+}
 
 
 @cli.command("import-csv")
@@ -32,10 +39,8 @@ def import_csv(
     checked first: if one is bad, every bad row is listed and nothing is imported.
     Importing the same file again changes nothing.
     """
-    from experiments.spreadsheets import import_csv as run  # noqa: PLC0415
-
     with state.progress("importing") as progress:
-        done = run(
+        done = spreadsheets.import_csv(
             state.store(),
             source,
             CSV_NAMES[kind],

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Final, TypeVar
 
+from experiments._announced import installed_may_load
 from experiments.errors import ExperimentsError, PluginError, StoreURLError
 from experiments.model._validate import checked_name
 from experiments.stores.url import StoreURL
 
 if TYPE_CHECKING:
-    from experiments.plugins import BackendInfo, Plugins
+    from experiments.plugins import Plugins
     from experiments.stores.base import Store
 
 __all__ = ["DEFAULT_URL", "STORE_ENV", "connect", "named_by_environment"]
@@ -19,6 +21,8 @@ __all__ = ["DEFAULT_URL", "STORE_ENV", "connect", "named_by_environment"]
 STORE_ENV: Final = "EXPERIMENTS_STORE"
 #: The embedded default: ``experiments.db`` in the working directory.
 DEFAULT_URL: Final = "sqlite:///experiments.db"
+
+T = TypeVar("T")
 
 _HINTS: Final = {
     "postgresql": "pip install 'strategy-experiments[postgres]'",
@@ -78,34 +82,58 @@ def _connect(
         text = url if url is not None else (os.environ.get(STORE_ENV) or DEFAULT_URL)
         parsed = StoreURL.parse(text)
     checked_actor = checked_name(actor, "actor")
-    if plugins is None:
-        from experiments.plugins import Plugins  # noqa: PLC0415 - loaded when a store opens
+    if plugins is None and not installed_may_load():
+        # The plugins would be the built-in parts alone: the backend is found without
+        # them, and the store makes them when one of their hooks is first called.
+        from experiments.stores._openers import (  # noqa: PLC0415 - loaded when a store opens
+            BUILTIN_BACKENDS,
+            REGISTERED_BY,
+        )
 
-        plugins = Plugins()
-    backends = plugins.backends()
-    backend = backends.get(parsed.scheme)
-    if backend is None:
-        installed = ", ".join(sorted(backends)) or "none"
-        hint = _HINTS.get(
-            parsed.scheme,
-            f"install a plugin package that registers the {parsed.scheme!r} scheme",
+        openers = {scheme: opener for scheme, (opener, _) in BUILTIN_BACKENDS.items()}
+        opener = _found(parsed, openers)
+        store = _open(parsed, REGISTERED_BY, lambda: opener(parsed, plugins=None, create=create))
+    else:
+        if plugins is None:
+            from experiments.plugins import Plugins  # noqa: PLC0415 - loaded when a store opens
+
+            plugins = Plugins()
+        chosen = plugins
+        backend = _found(parsed, chosen.backends())
+        store = _open(
+            parsed,
+            backend.plugin,
+            lambda: backend.factory(parsed, plugins=chosen, create=create),
         )
-        raise StoreURLError(
-            f"unknown store scheme {parsed.scheme!r} in {parsed.redacted}; installed: "
-            f"{installed}; {hint}"
-        )
-    store = _open(backend, parsed, plugins, create)
     store.actor = checked_actor
     return store
 
 
-def _open(backend: BackendInfo, url: StoreURL, plugins: Plugins, create: bool | None) -> Store:
-    """The backend's store for ``url``; a PluginError if the backend fails in its own way."""
+def _found(url: StoreURL, backends: Mapping[str, T]) -> T:
+    """The backend of ``url``'s scheme; a StoreURLError naming those there are if none."""
+    backend = backends.get(url.scheme)
+    if backend is None:
+        installed = ", ".join(sorted(backends)) or "none"
+        hint = _HINTS.get(
+            url.scheme,
+            f"install a plugin package that registers the {url.scheme!r} scheme",
+        )
+        raise StoreURLError(
+            f"unknown store scheme {url.scheme!r} in {url.redacted}; installed: {installed}; {hint}"
+        )
+    return backend
+
+
+def _open(url: StoreURL, plugin: str, opening: Callable[[], object]) -> Store:
+    """The store ``opening`` opens for ``url`` with a backend of ``plugin``.
+
+    A PluginError if the backend fails in its own way.
+    """
     from experiments.stores.base import Store  # noqa: PLC0415 - base imports this module's users
 
-    whose = f"the {url.scheme!r} backend of the plugin {backend.plugin!r}"
+    whose = f"the {url.scheme!r} backend of the plugin {plugin!r}"
     try:
-        store: object = backend.factory(url, plugins=plugins, create=create)
+        store = opening()
     except ExperimentsError as exc:
         masked = url.mask(str(exc))
         if masked == str(exc):
