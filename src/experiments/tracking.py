@@ -28,9 +28,9 @@ import time
 import traceback
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from experiments._scoped import Scoped
 from experiments.errors import (
     ConflictError,
     InvalidTypeError,
@@ -357,7 +357,7 @@ def record_excuse(
     return store.create_if_absent(excuse, by=by)
 
 
-class Run:
+class Run(Scoped):
     """An experiment open for logging; see :func:`track`."""
 
     def __init__(
@@ -387,15 +387,7 @@ class Run:
 
     # --- context manager -------------------------------------------------------------
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _leave(self, exc: BaseException | None) -> None:
         try:
             if exc is None:
                 if self._conclude and self._experiment.status is ExperimentStatus.RUNNING:

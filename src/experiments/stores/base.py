@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from experiments._collector import paused
+from experiments._scoped import Scoped
 from experiments.errors import (
     ConflictError,
     SchemaError,
@@ -64,7 +64,7 @@ __all__ = [
 R = TypeVar("R", bound=Record)
 
 
-class Store(Backend):
+class Store(Backend, Scoped):
     """A place where records live, with history, queries and optimistic concurrency.
 
     Open one with :func:`experiments.connect`.  Use it as a context manager, or call
@@ -112,15 +112,7 @@ class Store(Backend):
         if self._closed:
             raise StoreError(f"store {self.url.redacted} is closed; open it again with connect()")
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _leave(self, exc: BaseException | None) -> None:
         self.close()
 
     # --- reading ------------------------------------------------------------------

@@ -9,12 +9,13 @@ changes to the backend's ``_commit`` in one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 
 from experiments._collector import paused
+from experiments._scoped import Scoped
 from experiments.errors import (
     ConflictError,
     ExperimentsError,
@@ -108,7 +109,7 @@ def stamp(record: R, revision: int, at: pendulum.DateTime, by: str | None) -> R:
     return copy(record, revision=revision, updated_at=max(at, record.created_at), changed_by=by)
 
 
-class Batch:
+class Batch(Scoped):
     """Writes collected and committed together: all of them, or none.
 
     Use it as a context manager (``with store.batch() as batch: ...``); it commits when
@@ -132,16 +133,8 @@ class Batch:
         self._done = False
         self.results: list[Any] = []
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
+    def _leave(self, exc: BaseException | None) -> None:
+        if exc is None:
             self.commit()
         else:
             self._changes.clear()
