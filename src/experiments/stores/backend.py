@@ -20,6 +20,9 @@ release:
 ``_scan(kind)``
     The stored data of the current version of every record of a kind (or of every kind
     for None), soft-deleted ones included, ordered by id.
+``_setup(create)`` (optional)
+    Open what the store keeps at its URL, called by the constructor: check it, and make
+    it where ``create`` says so.
 ``_close()`` (optional)
     Release what the store holds: connections, file handles, locks.
 

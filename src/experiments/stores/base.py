@@ -73,7 +73,12 @@ class Store(Backend, Scoped):
     """
 
     def __init__(
-        self, url: StoreURL, *, plugins: Plugins | None = None, actor: str | None = None
+        self,
+        url: StoreURL,
+        *,
+        plugins: Plugins | None = None,
+        create: bool | None = None,
+        actor: str | None = None,
     ) -> None:
         self.url = url
         self._plugins = plugins
@@ -81,6 +86,16 @@ class Store(Backend, Scoped):
         self._key: str | None = None
         self._closed = False
         self._plugins_lock = threading.Lock()
+        self._setup(create)
+
+    def _setup(self, create: bool | None) -> None:
+        """Open what the store keeps at :attr:`url`: a file, a directory, a server.
+
+        ``create`` True makes the store if it is missing, False refuses a missing one
+        (a StoreError), None makes it on the first write.  A backend overrides this
+        rather than the constructor; the base has nothing to open.
+        """
+        del create
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url.redacted}>"

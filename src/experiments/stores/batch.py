@@ -365,15 +365,8 @@ class Batch(Scoped):
 def purge(store: Store, record: Record | str) -> PurgeReport:
     """Purge ``record`` with its cascade, then sweep up what came to refer to it meanwhile.
 
-    See :meth:`Store.purge <experiments.stores.Store.purge>`.
-
-    Records that cannot stand without it (a participant's participations, an
-    experiment's hypotheses and learnings, ...) are purged with it; records that
-    merely mention it (a learning resting on a purged participant's voice) get a
-    new version without the reference.  All of it happens in one transaction.
-
-    Raises:
-        NotFoundError: no record with that id exists.
+    What is purged with it and what gets a new version, and the errors: see
+    :meth:`Store.purge <experiments.stores.Store.purge>`.
     """
     with store.batch() as batch:
         report = batch.purge(record)

@@ -31,7 +31,7 @@ import json
 import logging
 import threading
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -70,10 +70,6 @@ from experiments.stores.changes import (
     newer_layout,
 )
 
-if TYPE_CHECKING:
-    from experiments.plugins import Plugins
-    from experiments.stores.url import StoreURL
-
 __all__ = ["MIGRATIONS", "PostgresStore"]
 
 #: New records inserted by one statement at most.
@@ -88,15 +84,8 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
     scheme: ClassVar[str] = "postgresql"
     dialect = DIALECT
 
-    def __init__(
-        self,
-        url: StoreURL,
-        *,
-        plugins: Plugins | None = None,
-        create: bool | None = None,
-        actor: str | None = None,
-    ) -> None:
-        super().__init__(url, plugins=plugins, actor=actor)
+    def _setup(self, create: bool | None) -> None:
+        url = self.url
         self.settings = settings(url)
         self.schema = self.settings.schema
         self.schema_sql = quote_ident(self.schema)

@@ -39,7 +39,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from experiments.errors import ConflictError, StoreError, StoreURLError
 from experiments.serialization import dumps, from_data
@@ -77,10 +77,6 @@ from experiments.stores.changes import (
 )
 from experiments.stores.url import DEFAULT_TIMEOUT
 
-if TYPE_CHECKING:
-    from experiments.plugins import Plugins
-    from experiments.stores.url import StoreURL
-
 #: The store's layout, for tools that look inside a file (see ``_sqlite_layout``).
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SQLiteStore"]
 
@@ -106,15 +102,8 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
     dialect = DIALECT
     current_table = "current"
 
-    def __init__(
-        self,
-        url: StoreURL,
-        *,
-        plugins: Plugins | None = None,
-        create: bool | None = None,
-        actor: str | None = None,
-    ) -> None:
-        super().__init__(url, plugins=plugins, actor=actor)
+    def _setup(self, create: bool | None) -> None:
+        url = self.url
         path = url.file_path
         if not path or path == ":memory:":
             raise StoreURLError(
