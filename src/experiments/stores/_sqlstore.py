@@ -25,6 +25,7 @@ from experiments.stores.backend import Capability
 from experiments.stores.base import Store
 from experiments.stores.changes import (
     Change,
+    Damage,
     ImportVersion,
     Purge,
     Put,
@@ -34,7 +35,7 @@ from experiments.stores.changes import (
     other_kind,
 )
 
-__all__ = ["Converter", "SQLStore", "record_head", "refused_update"]
+__all__ = ["Converter", "SQLStore", "record_head", "refused_update", "versions_read"]
 
 #: What a backend writes through: a connection (SQLite) or a cursor (PostgreSQL).
 Tx = TypeVar("Tx")
@@ -272,6 +273,25 @@ class SQLStore(Store, Generic[Tx]):
         None by default: the engine answers in the types the fallback computes.
         """
         return []
+
+
+def versions_read(
+    rows: Iterable[tuple[str, int, str]], where: str
+) -> Iterator[Damage | Mapping[str, Any]]:
+    """Each stored version's data from its ``(id, revision, JSON)`` row, as a verification
+    reads them: a Damage (located in ``where``) for one whose JSON cannot be read.
+    """
+    for record_id, revision, text in rows:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            yield Damage(
+                f"{where}: record {record_id!r} revision {revision}",
+                f"unreadable JSON ({exc})",
+                record_id,
+            )
+            continue
+        yield data
 
 
 def _converted(

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import logging
 import threading
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
@@ -60,7 +59,7 @@ from experiments.stores._postgres_connect import (
     settings,
 )
 from experiments.stores._postgres_layout import DIALECT, MIGRATIONS, converters, views
-from experiments.stores._sqlstore import Converter, SQLStore
+from experiments.stores._sqlstore import Converter, SQLStore, versions_read
 from experiments.stores.changes import (
     Change,
     Damage,
@@ -459,17 +458,7 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
                     f"its current version (revision {revision}) is not the one in its history",
                     record_id,
                 )
-            for record_id, revision, text in rows:
-                try:
-                    data = json.loads(text)
-                except ValueError as exc:
-                    yield Damage(
-                        f"{self._where()}: record {record_id!r} revision {revision}",
-                        f"unreadable JSON ({exc})",
-                        record_id,
-                    )
-                    continue
-                yield data
+            yield from versions_read(rows, self._where())
         except StoreError as exc:
             yield Damage(self._where(), str(exc))
 

@@ -61,7 +61,7 @@ from experiments.stores._sqlite_layout import (
     hot_values,
     sql_for,
 )
-from experiments.stores._sqlstore import SQLStore, record_head, refused_update
+from experiments.stores._sqlstore import SQLStore, record_head, refused_update, versions_read
 from experiments.stores.changes import (
     Change,
     Damage,
@@ -365,17 +365,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         except StoreError as exc:
             yield Damage(str(self.path), str(exc))
             return
-        for record_id, revision, text in rows:
-            try:
-                data = json.loads(text)
-            except ValueError as exc:
-                yield Damage(
-                    f"{self.path}: record {record_id!r} revision {revision}",
-                    f"unreadable JSON ({exc})",
-                    record_id,
-                )
-                continue
-            yield data
+        yield from versions_read(rows, str(self.path))
 
     # --- writing ------------------------------------------------------------------
 
