@@ -89,13 +89,8 @@ class Store(Backend, Scoped):
         self._setup(create)
 
     def _setup(self, create: bool | None) -> None:
-        """Open what the store keeps at :attr:`url`: a file, a directory, a server.
-
-        ``create`` True makes the store if it is missing, False refuses a missing one
-        (a StoreError), None makes it on the first write.  A backend overrides this
-        rather than the constructor; the base has nothing to open.
-        """
-        del create
+        """Open what is kept at :attr:`url`; ``create`` as :func:`~experiments.connect`'s."""
+        del create  # nothing to open here; a backend overrides this, not the constructor
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url.redacted}>"
