@@ -30,7 +30,6 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from experiments._scoped import Scoped
 from experiments.errors import (
     ConflictError,
     InvalidTypeError,
@@ -74,6 +73,7 @@ from experiments.model.template import Gap, Move, next_move
 from experiments.stores._keys import own_id
 from experiments.stores._references import lookup
 from experiments.stores._rules import TemplateRule, decision_in_store
+from experiments.stores.batch import Scoped
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from experiments._collector import paused
-from experiments._scoped import Scoped
 from experiments.errors import (
     ConflictError,
     SchemaError,
@@ -33,7 +32,7 @@ from experiments.stores import _events, _keys, _queries, _references
 from experiments.stores._results import kind_class
 from experiments.stores._results import kind_name as kind_name_of
 from experiments.stores.backend import Backend, Capability
-from experiments.stores.batch import Batch, purge, stamp
+from experiments.stores.batch import Batch, Scoped, purge, stamp
 from experiments.stores.changes import (
     Change,
     Damage,

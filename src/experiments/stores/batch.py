@@ -3,19 +3,19 @@
 Every write of a :class:`~experiments.stores.Store` goes through a :class:`Batch`: it
 stamps each record with its next revision, time and author, keeps the rules of
 ``stores/_rules.py``, works out what a purge takes with it, and hands the
-changes to the backend's ``_commit`` in one transaction.
+changes to the backend's ``_commit`` in one transaction.  A batch is used in a ``with``
+block, as a store and a run are: :class:`Scoped` is what the three share.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import attrs
 
 from experiments._collector import paused
-from experiments._scoped import Scoped
 from experiments.errors import (
     ConflictError,
     ExperimentsError,
@@ -41,11 +41,13 @@ from experiments.stores._rules import DecisionLedger, TemplateRule, check_experi
 from experiments.stores.changes import Change, Purge, PurgeReport, Put, conflict
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     import pendulum
 
     from experiments.stores.base import Store
 
-__all__ = ["Batch", "copy", "purge", "stamp"]
+__all__ = ["Batch", "Scoped", "copy", "purge", "stamp"]
 
 R = TypeVar("R", bound=Record)
 
@@ -107,6 +109,31 @@ def copy(record: R, **given: Any) -> R:
 def stamp(record: R, revision: int, at: pendulum.DateTime, by: str | None) -> R:
     """``record`` as revision ``revision``, changed at ``at`` by ``by``."""
     return copy(record, revision=revision, updated_at=max(at, record.created_at), changed_by=by)
+
+
+class Scoped:
+    """An object a ``with`` block gives as itself, and tells how the block ended.
+
+    Stores close, batches commit (or discard on an error) and runs conclude (or note
+    the failure); each says only what it does on the way out, in :meth:`_leave`.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._leave(exc)
+
+    def _leave(self, exc: BaseException | None) -> None:
+        """What leaving the block does; ``exc`` is what ended it early, or None."""
+        raise NotImplementedError
 
 
 class Batch(Scoped):
