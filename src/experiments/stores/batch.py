@@ -10,7 +10,7 @@ block, as a store and a run are: :class:`Scoped` is what the three share.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import attrs
@@ -41,8 +41,6 @@ from experiments.stores._rules import DecisionLedger, TemplateRule, check_experi
 from experiments.stores.changes import Change, Purge, PurgeReport, Put, conflict
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     import pendulum
 
     from experiments.stores.base import Store
