@@ -209,17 +209,23 @@ class TestAddTable:
         asked = {param.field for param in spec.params}
         required = {name for name, field in fields.items() if field.default is attrs.NOTHING}
         assert required <= asked
+        add = cli.commands["add"]
+        assert isinstance(add, click.Group)
+        asking = {param.name: param for param in add.commands[kind].params}
         for param in spec.params:
             info = types[param.field]
-            assert param.multiple == (info.kind is FieldType.LIST), param.field
-            number = param.type in (float, int)
+            asked = asking[param.field]
+            assert asked.multiple == (info.kind is FieldType.LIST), param.field
+            number = asked.type in (click.FLOAT, click.INT)
             assert number == (info.kind is FieldType.NUMBER), param.field
             if number:  # whole numbers of things are asked as whole numbers
                 whole = attrs.fields_dict(spec.kind)[param.field].type in ("int", int)
-                assert (param.type is int) == whole, param.field
+                assert (asked.type is click.INT) == whole, param.field
             if info.kind is FieldType.ENUM and info.enum not in NOT_CHOSEN:
-                assert isinstance(param.type, EnumChoice), param.field
-                assert param.type.enum is info.enum
+                assert isinstance(asked.type, EnumChoice), param.field
+                assert asked.type.enum is info.enum
+            if info.kind is FieldType.DATETIME:
+                assert asked.metavar == "TIME", param.field
             if info.kind is FieldType.BOOL:
                 assert param.is_flag or "/" in param.option, param.field
 

@@ -28,7 +28,6 @@ import time
 import traceback
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from experiments.errors import (
@@ -74,6 +73,7 @@ from experiments.model.template import Gap, Move, next_move
 from experiments.stores._keys import own_id
 from experiments.stores._references import lookup
 from experiments.stores._rules import TemplateRule, decision_in_store
+from experiments.stores.batch import Scoped
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -357,7 +357,7 @@ def record_excuse(
     return store.create_if_absent(excuse, by=by)
 
 
-class Run:
+class Run(Scoped):
     """An experiment open for logging; see :func:`track`."""
 
     def __init__(
@@ -387,15 +387,7 @@ class Run:
 
     # --- context manager -------------------------------------------------------------
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _leave(self, exc: BaseException | None) -> None:
         try:
             if exc is None:
                 if self._conclude and self._experiment.status is ExperimentStatus.RUNNING:

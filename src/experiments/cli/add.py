@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import click
@@ -21,10 +21,18 @@ from experiments.cli.kinds import ADD, Adds, Param, default_of
 from experiments.cli.resolve import record_id
 from experiments.errors import ValidationError
 from experiments.model import KINDS, REFERENCES
+from experiments.query import FieldType, field_types
 
 __all__ = ["add"]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+#: How an option shows the value it takes, by how the model stores the field.
+_METAVARS: Final = {
+    FieldType.DATE: "DATE",
+    FieldType.DATETIME: "TIME",
+    FieldType.TIMEBOX: "ISO8601",
+}
 
 
 @cli.group()
@@ -46,6 +54,21 @@ def _named(command: Callable[..., Any]) -> Callable[..., Any]:
         command
     )
     return json_option(store_options(command))
+
+
+def _as_modelled(spec: Adds, param: Param) -> Param:
+    """``param`` with what the model says of its field: a list repeats, a number is
+    typed (whole or not), a date, time or time box shows so (where the entry is silent).
+    """
+    info = field_types(spec.kind.kind)[param.field]
+    number: type[float | int] | None = None
+    if info.kind is FieldType.NUMBER:
+        number = int if attrs.fields_dict(spec.kind)[param.field].type in ("int", int) else float
+    return param._replace(
+        multiple=info.kind is FieldType.LIST,
+        type=param.type or number,
+        metavar=param.metavar or _METAVARS.get(info.kind),
+    )
 
 
 def _asks(spec: Adds, param: Param) -> Decorator:
@@ -83,7 +106,9 @@ def _asks(spec: Adds, param: Param) -> Decorator:
     return click.option(param.option, param.field, **how)
 
 
-def _fields(spec: Adds, given: dict[str, Any], state: Context) -> dict[str, Any]:
+def _fields(
+    spec: Adds, params: tuple[Param, ...], given: dict[str, Any], state: Context
+) -> dict[str, Any]:
     """The record's fields from what was given, with the records it names by their ids.
 
     What was not given is left to the model's default; an empty option that names a
@@ -91,10 +116,10 @@ def _fields(spec: Adds, given: dict[str, Any], state: Context) -> dict[str, Any]
     """
     fields = dict(given)
     if spec.one_of and sum(fields[name] is not None for name in spec.one_of) != 1:
-        options = [param.option for param in spec.params if param.field in spec.one_of]
+        options = [param.option for param in params if param.field in spec.one_of]
         raise ValidationError(f"give exactly one of {' or '.join(options)}")
     references = REFERENCES[spec.kind.kind]
-    for param in spec.params:
+    for param in params:
         value = fields[param.field]
         if param.field not in references or value is None:
             continue
@@ -109,13 +134,14 @@ def _fields(spec: Adds, given: dict[str, Any], state: Context) -> dict[str, Any]
 
 def _command(spec: Adds) -> click.Command:
     """The `add` command ``spec`` describes."""
+    params = tuple(_as_modelled(spec, param) for param in spec.params)
 
     @pass_context
     @handle_errors
     def run(state: Context, /, **given: Any) -> None:
         if REFERENCES[spec.kind.kind]:
             state.store()  # open first: the records a kind names are looked up in it
-        fields = _fields(spec, given, state)
+        fields = _fields(spec, params, given, state)
         if spec.write is not None:
             state.wrote(spec.write(state.store(), fields))
             return
@@ -123,7 +149,7 @@ def _command(spec: Adds) -> click.Command:
         state.wrote(state.store().save(record))
 
     command: Callable[..., Any] = _named(run) if spec.named else store_options(json_option(run))
-    for param in reversed(spec.params):
+    for param in reversed(params):
         command = _asks(spec, param)(command)
     return add.command(spec.kind.kind, help=spec.help)(command)
 

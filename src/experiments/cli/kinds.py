@@ -77,6 +77,9 @@ class Param(NamedTuple):
     """One argument or option of an `add` command: the field it fills, and how it asks.
 
     An option is ``--`` and the field's name with ``-`` for ``_`` unless ``flag`` says
+    otherwise.  What the model says of the field is not repeated here: the command
+    makes a list field repeat, a number field take a number, and shows a date, time or
+    time box field as ``DATE``, ``TIME`` or ``ISO8601`` unless ``metavar`` says
     otherwise.  For an option that names other records, ``help`` says what the record
     is to this one, and the command adds where to find one and, for a list,
     ``repeat``.  An option with ``show_default`` shows the model's default; one for a
@@ -89,7 +92,7 @@ class Param(NamedTuple):
     help: str | None = None
     type: EnumChoice | type[float] | type[int] | None = None
     metavar: str | None = None
-    multiple: bool = False
+    multiple: bool = False  # from the model: see experiments.cli.add
     is_flag: bool = False
     show_default: bool = False
     repeat: str = "repeat"
@@ -112,7 +115,7 @@ def option(field: str, flag: str | None = None, **how: Any) -> Param:
 
 def many(field: str, flag: str, help: str) -> Param:  # noqa: A002 - click's word
     """An option naming records, given once for each: ``--objective``, ``--term``, ..."""
-    return Param(field=field, flag=flag, help=help, multiple=True, repeat="repeat for more")
+    return Param(field=field, flag=flag, help=help, repeat="repeat for more")
 
 
 def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
@@ -171,7 +174,7 @@ ADD: Final[tuple[Adds, ...]] = (
             option("description", help="what the objective means"),
             option("parent", help="the objective this one serves"),
             option("owner", help="who is accountable"),
-            option("weight", type=float, show_default=True, help="share in the parent's progress"),
+            option("weight", show_default=True, help="share in the parent's progress"),
         ),
     ),
     Adds(
@@ -180,14 +183,13 @@ ADD: Final[tuple[Adds, ...]] = (
         params=(
             argument("objective"),
             argument("metric"),
-            option("baseline", type=float, help="where the metric starts"),
-            option("target", type=float, help="where it should get to"),
+            option("baseline", help="where the metric starts"),
+            option("target", help="where it should get to"),
             option("unit", help="e.g. families, incidents, %"),
-            option("due", metavar="DATE", help="by when, e.g. 2026-11-25"),
-            option("weight", type=float, show_default=True),
+            option("due", help="by when, e.g. 2026-11-25"),
+            option("weight", show_default=True),
             option(
                 "since",
-                metavar="DATE",
                 help="when the baseline held (default: today); progress is expected from it",
             ),
         ),
@@ -199,39 +201,34 @@ ADD: Final[tuple[Adds, ...]] = (
             argument("title"),
             option("description", help="what the template is for"),
             option("scaffold", help='the hypothesis to fill in, e.g. "We believe that ..."'),
-            option("time_box", metavar="ISO8601", help="default time box, e.g. P4W"),
+            option("time_box", help="default time box, e.g. P4W"),
             option("max_time_box", metavar="ISO8601", help="longest time box allowed, e.g. P6W"),
             option("scope", metavar="SCOPE", help="default planned scope, e.g. 'participants=30'"),
             option(
                 "roles",
                 "--role",
-                multiple=True,
                 help="a role that must take part before it starts, e.g. citizen (repeat)",
             ),
             option(
                 "stances",
                 "--stance",
                 type=EnumChoice(model.Stance),
-                multiple=True,
                 help="a stance that must be heard before it starts, e.g. critical (repeat)",
             ),
-            option("min_departments", type=int, help="departments its participants come from"),
-            option("min_external", type=int, help="participants from outside, at least"),
+            option("min_departments", help="departments its participants come from"),
+            option("min_external", help="participants from outside, at least"),
             option(
                 "to_start",
                 type=EnumChoice(model.Requirement),
-                multiple=True,
                 help="what it must have before it starts (repeat)",
             ),
             option(
                 "to_conclude",
                 type=EnumChoice(model.Requirement),
-                multiple=True,
                 help="what it must have before it concludes (repeat)",
             ),
             option(
                 "mandatory_for",
-                multiple=True,
                 help="an objective whose experiments must satisfy it",
                 repeat="repeat for more",
             ),
@@ -243,12 +240,11 @@ ADD: Final[tuple[Adds, ...]] = (
         params=(
             argument("title"),
             many("objectives", "--objective", "objective it serves"),
-            option("time_box", metavar="ISO8601", help="e.g. P4W, or 2026-09-01/P6W"),
+            option("time_box", help="e.g. P4W, or 2026-09-01/P6W"),
             option("owner", help="who runs it"),
             option(
                 "facilitators",
                 "--facilitator",
-                multiple=True,
                 help="a facilitator (repeat for more)",
             ),
             option("sprint", help="the sprint it belongs to"),
@@ -299,7 +295,7 @@ ADD: Final[tuple[Adds, ...]] = (
             argument("title"),
             option("fidelity", type=EnumChoice(model.Fidelity), show_default=True),
             option("link", help="where it can be seen"),
-            option("shown_at", metavar="TIME", help="when it was first shown to participants"),
+            option("shown_at", help="when it was first shown to participants"),
             option("description"),
         ),
     ),
@@ -309,9 +305,9 @@ ADD: Final[tuple[Adds, ...]] = (
         params=(
             argument("title"),
             option("challenge", help="the predefined challenge the team works on"),
-            option("time_box", metavar="ISO8601", help="e.g. 2026-08-17/P100D"),
-            option("team", "--member", multiple=True, help="team member"),
-            option("facilitators", "--facilitator", multiple=True, help="facilitator (repeat)"),
+            option("time_box", help="e.g. 2026-08-17/P100D"),
+            option("team", "--member", help="team member"),
+            option("facilitators", "--facilitator", help="facilitator (repeat)"),
         ),
     ),
     Adds(
@@ -320,19 +316,17 @@ ADD: Final[tuple[Adds, ...]] = (
         params=(
             argument("sprint"),
             argument("title"),
-            option("position", type=int, help="its place in the process: 1 first"),
-            option("time_box", metavar="ISO8601", help="when, e.g. 2026-09-07/P1W"),
+            option("position", help="its place in the process: 1 first"),
+            option("time_box", help="when, e.g. 2026-09-07/P1W"),
             option(
                 "participants",
                 "--participant",
-                multiple=True,
                 help="someone who takes part in it",
                 repeat="repeat for more",
             ),
             option(
                 "roles",
                 "--role",
-                multiple=True,
                 help="a kind of people invited in, e.g. citizen (repeat)",
             ),
             option(
@@ -373,7 +367,7 @@ ADD: Final[tuple[Adds, ...]] = (
             argument("department"),
             argument("text"),
             option("language", type=EnumChoice(model.LanguageCode), show_default=True),
-            option("stated_at", metavar="TIME", help="when it was said (default now)"),
+            option("stated_at", help="when it was said (default now)"),
             option("stated_by", metavar="NAME", help="who said it"),
         ),
         named=False,
@@ -388,7 +382,6 @@ ADD: Final[tuple[Adds, ...]] = (
             option(
                 "dimensions",
                 "--dimension",
-                multiple=True,
                 help="a dimension its items are grouped in, in the order shown (repeat)",
             ),
             many("objectives", "--objective", "objective the analysis serves"),
@@ -415,15 +408,14 @@ ADD: Final[tuple[Adds, ...]] = (
         params=(
             argument("questionnaire"),
             argument("title"),
-            option("opened_at", metavar="TIME", help="when it opened (default now)"),
-            option("closed_at", metavar="TIME", help="when it closed; later answers do not count"),
+            option("opened_at", help="when it opened (default now)"),
+            option("closed_at", help="when it closed; later answers do not count"),
             option(
                 "departments",
                 "--department",
-                multiple=True,
                 help="a department asked (repeat; responses must come from these)",
             ),
-            option("levels", "--level", multiple=True, help="a level asked, e.g. leaders (repeat)"),
+            option("levels", "--level", help="a level asked, e.g. leaders (repeat)"),
         ),
     ),
     Adds(
@@ -436,7 +428,7 @@ ADD: Final[tuple[Adds, ...]] = (
             option("department", help="whose perspective: the department"),
             option("level", help="whose perspective: the level, e.g. leaders"),
             option("interviewer", metavar="NAME"),
-            option("interviewed_at", metavar="TIME", help="when (default now)"),
+            option("interviewed_at", help="when (default now)"),
             option("details"),
         ),
     ),
@@ -450,9 +442,9 @@ ADD: Final[tuple[Adds, ...]] = (
             many("experiments", "--experiment", "experiment it serves"),
             many("items", "--item", "item of the analysis it answers"),
             option("owner", help="who does it"),
-            option("due", metavar="DATE", help="by when, e.g. 2026-12-31"),
+            option("due", help="by when, e.g. 2026-12-31"),
             option("workshop", help="the workshop that agreed it"),
-            option("agreed_at", metavar="TIME", help="when it was agreed (default now)"),
+            option("agreed_at", help="when it was agreed (default now)"),
             option("description"),
         ),
     ),

@@ -40,22 +40,25 @@ def _run(state: Context, experiment: str) -> Run:
     return Run(store, find(store, experiment, Experiment), by=state.actor)
 
 
-@cli.command()
-@click.argument("experiment")
-@_AT
-@store_command
-def start(state: Context, experiment: str, at: str | None) -> None:
-    """Start a planned EXPERIMENT (its time box starts now, or at --at)."""
-    state.wrote(_run(state, experiment).move("start", at=at), "started")
+def _move_command(move: str, done: str, help: str) -> None:  # noqa: A002 - click's word
+    """`experiments MOVE EXPERIMENT [--at]`: a move that needs nothing but its moment."""
+
+    @cli.command(move, help=help)
+    @click.argument("experiment")
+    @_AT
+    @store_command
+    def command(state: Context, experiment: str, at: str | None) -> None:
+        state.wrote(_run(state, experiment).move(move, at=at), done)
 
 
-@cli.command()
-@click.argument("experiment")
-@_AT
-@store_command
-def conclude(state: Context, experiment: str, at: str | None) -> None:
-    """Conclude a running EXPERIMENT: the test is over; learn and decide next."""
-    state.wrote(_run(state, experiment).move("conclude", at=at), "concluded")
+_move_command(
+    "start", "started", "Start a planned EXPERIMENT (its time box starts now, or at --at)."
+)
+_move_command(
+    "conclude",
+    "concluded",
+    "Conclude a running EXPERIMENT: the test is over; learn and decide next.",
+)
 
 
 @cli.command()

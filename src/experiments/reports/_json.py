@@ -12,30 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import re
 from typing import TYPE_CHECKING, Any, Final
 
 import pendulum
 
-from experiments.checks import Message, Severity
+from experiments.checks import Message
 from experiments.maturity import GroupBy
-from experiments.model import (
-    AssumptionKind,
-    Evidence,
-    ExcuseReason,
-    ExperimentStatus,
-    Fidelity,
-    HypothesisStatus,
-    Involvement,
-    Outcome,
-    Requirement,
-    Role,
-    Scope,
-    Stance,
-    TimeBox,
-    Verdict,
-)
+from experiments.model import AssumptionKind, Scope, TimeBox
 from experiments.model._time import format_datetime, format_duration, parse_datetime, zone_name
 from experiments.reports import _common as common
+from experiments.reports._labels import LABELS
 
 if TYPE_CHECKING:
     from experiments.asof import FollowUp, TemplateGaps
@@ -50,21 +37,13 @@ __all__ = ["SCHEMA_VERSION", "render", "to_data"]
 #: the major number when anything is renamed, removed or changes meaning.
 SCHEMA_VERSION: Final = "1.5"
 
-_LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = (
-    ("experiment_status", ExperimentStatus),
-    ("hypothesis_status", HypothesisStatus),
-    ("verdict", Verdict),
-    ("evidence", Evidence),
-    ("outcome", Outcome),
-    ("stance", Stance),
-    ("involvement", Involvement),
-    ("role", Role),
-    ("severity", Severity),
-    ("excuse_reason", ExcuseReason),
-    ("assumption", AssumptionKind),
-    ("fidelity", Fidelity),
-    ("requirement", Requirement),
-    ("grouping", GroupBy),
+#: The key under ``labels`` of each family of values :data:`LABELS` names: the
+#: enumeration's name in snake case, but for these.
+_KEY_OF: Final[dict[type[enum.Enum], str]] = {AssumptionKind: "assumption", GroupBy: "grouping"}
+
+_LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = tuple(
+    (_KEY_OF.get(family) or re.sub(r"(?<=.)(?=[A-Z])", "_", family.__name__).lower(), family)
+    for family in LABELS
 )
 
 

@@ -34,6 +34,7 @@ from experiments.model._validate import flag_word
 from experiments.query import bind, combine
 from experiments.serialization import from_data, to_data
 from experiments.stores._results import fallback_select
+from experiments.stores.backend import Selection
 
 if TYPE_CHECKING:
     from experiments.model import Record
@@ -196,9 +197,10 @@ def participant_id(store: Store, slug: str, *, create: bool) -> str:
         return keyed
     bound = bind("participant", combine(None, {"slug": checked}))
     every = True  # deleted ones too: their id stays theirs
-    rows = store._select("participant", bound, (), 1, 0, every)  # noqa: SLF001
+    selection = Selection("participant", bound, (), 1, 0, every)
+    rows = store._select(selection)  # noqa: SLF001
     if rows is None:
-        rows = fallback_select(store, "participant", bound, (), 1, 0, every)
+        rows = fallback_select(store, selection)
     found = [str(data["id"]) for data in rows]
     return found[0] if found else keyed
 

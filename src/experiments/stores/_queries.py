@@ -37,6 +37,7 @@ from experiments.stores._results import (
     fallback_select,
     kind_name,
 )
+from experiments.stores.backend import Grouping, Selection
 
 if TYPE_CHECKING:
     from experiments.model import Record
@@ -75,11 +76,12 @@ def select_data(
     refuse_oracle(name, bound, (order.field for order in orders))
     check_count("limit", limit)
     check_count("offset", offset)
+    selection = Selection(name, bound, orders, limit, offset, include_deleted)
     if pushdown:
-        rows = store._select(name, bound, orders, limit, offset, include_deleted)  # noqa: SLF001 - the engine's own query
+        rows = store._select(selection)  # noqa: SLF001 - the engine's own query
         if rows is not None:
             return rows
-    return fallback_select(store, name, bound, orders, limit, offset, include_deleted)
+    return fallback_select(store, selection)
 
 
 def count(
@@ -112,7 +114,8 @@ def aggregate_tuples(
     """:func:`aggregate`'s rows as tuples, as ``Store.aggregate_tuples``."""
     name, bound, groups, plan = aggregation
     if pushdown:
-        rows = store._aggregate_tuples(name, bound, groups, plan, include_deleted)  # noqa: SLF001 - the engine's own aggregation
+        grouping = Grouping(name, bound, groups, plan, include_deleted)
+        rows = store._aggregate_tuples(grouping)  # noqa: SLF001 - the engine's own aggregation
         if rows is not None:
             return as_python_tuples(rows, groups, plan)
     labels = [label for label, _ in groups] + list(plan)
@@ -152,7 +155,8 @@ def _grouped(
     pushdown: bool,
 ) -> Iterator[dict[str, Any]]:
     if pushdown:
-        rows = store._aggregate(name, bound, groups, plan, include_deleted)  # noqa: SLF001 - the engine's own aggregation
+        grouping = Grouping(name, bound, groups, plan, include_deleted)
+        rows = store._aggregate(grouping)  # noqa: SLF001 - the engine's own aggregation
         if rows is not None:
             return ensure_one_row(as_python(rows, groups, plan), groups, plan)
     computed = aggregate_rows(current(store, name, bound, include_deleted), groups, plan)

@@ -24,7 +24,6 @@ from experiments.query import (
     Latest,
     Max,
     Min,
-    Order,
     Sum,
     empty_group,
     matcher,
@@ -33,7 +32,7 @@ from experiments.query import (
 from experiments.serialization import SCHEMA_VERSION, upgrade
 
 if TYPE_CHECKING:
-    from experiments.stores.backend import Backend
+    from experiments.stores.backend import Backend, Selection
 
 __all__ = [
     "as_python",
@@ -65,16 +64,9 @@ def current(
             yield data
 
 
-def fallback_select(
-    store: Backend,
-    kind: str | None,
-    where: BoundExpr | None,
-    orders: tuple[Order, ...],
-    limit: int | None,
-    offset: int,
-    include_deleted: bool,
-) -> Iterator[Mapping[str, Any]]:
+def fallback_select(store: Backend, selection: Selection) -> Iterator[Mapping[str, Any]]:
     """A query computed in Python, as every engine must answer it."""
+    kind, where, orders, limit, offset, include_deleted = selection
     rows: Iterable[Mapping[str, Any]] = current(store, kind, where, include_deleted)
     if orders:
         key = sort_key(orders)

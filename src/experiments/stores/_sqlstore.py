@@ -19,12 +19,13 @@ from typing import Any, ClassVar, Final, Generic, TypeVar
 
 from experiments.errors import ConflictError, StoreError
 from experiments.model import Record
-from experiments.query import BoundExpr, BoundMeasure, FieldInfo, Order
+from experiments.query import BoundMeasure, FieldInfo
 from experiments.stores import _sql
-from experiments.stores.backend import Capability
+from experiments.stores.backend import Capability, Grouping, Selection
 from experiments.stores.base import Store
 from experiments.stores.changes import (
     Change,
+    Damage,
     ImportVersion,
     Purge,
     Put,
@@ -34,7 +35,14 @@ from experiments.stores.changes import (
     other_kind,
 )
 
-__all__ = ["Converter", "SQLStore", "latest_puts", "record_head", "refused_update"]
+__all__ = [
+    "Converter",
+    "SQLStore",
+    "latest_puts",
+    "record_head",
+    "refused_update",
+    "versions_read",
+]
 
 #: What a backend writes through: a connection (SQLite) or a cursor (PostgreSQL).
 Tx = TypeVar("Tx")
@@ -217,69 +225,23 @@ class SQLStore(Store, Generic[Tx]):
 
     # --- queries and aggregation in SQL ---------------------------------------------
 
-    def _select(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        orders: tuple[Order, ...],
-        limit: int | None,
-        offset: int,
-        include_deleted: bool,
-    ) -> Iterator[Mapping[str, Any]]:
-        sql, params = _sql.select_sql(
-            self.dialect,
-            self.current_table,
-            kind,
-            where,
-            orders,
-            limit,
-            offset,
-            include_deleted,
-        )
+    def _select(self, selection: Selection) -> Iterator[Mapping[str, Any]]:
+        sql, params = _sql.select_sql(self.dialect, self.current_table, *selection)
         rows = self._read("running a query", sql, params)
         return (self._decode_row(row[0], "a record") for row in rows)
 
-    def _aggregate(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        group_by: list[tuple[str, FieldInfo]],
-        measures: dict[str, BoundMeasure],
-        include_deleted: bool,
-    ) -> Iterable[dict[str, Any]]:
-        rows, labels = self._aggregate_rows(kind, where, group_by, measures, include_deleted)
+    def _aggregate(self, grouping: Grouping) -> Iterable[dict[str, Any]]:
+        rows, labels = self._aggregate_rows(grouping)
         return (dict(zip(labels, row, strict=True)) for row in rows)
 
-    def _aggregate_tuples(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        group_by: list[tuple[str, FieldInfo]],
-        measures: dict[str, BoundMeasure],
-        include_deleted: bool,
-    ) -> Iterable[tuple[Any, ...]]:
-        return self._aggregate_rows(kind, where, group_by, measures, include_deleted)[0]
+    def _aggregate_tuples(self, grouping: Grouping) -> Iterable[tuple[Any, ...]]:
+        return self._aggregate_rows(grouping)[0]
 
-    def _aggregate_rows(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        group_by: list[tuple[str, FieldInfo]],
-        measures: dict[str, BoundMeasure],
-        include_deleted: bool,
-    ) -> tuple[Iterable[tuple[Any, ...]], list[str]]:
+    def _aggregate_rows(self, grouping: Grouping) -> tuple[Iterable[tuple[Any, ...]], list[str]]:
         """The groups the engine computes, as tuples in the fallback's types, and their labels."""
-        sql, params, labels = _sql.aggregate_sql(
-            self.dialect,
-            self.current_table,
-            kind,
-            where,
-            group_by,
-            measures,
-            include_deleted,
-        )
+        sql, params, labels = _sql.aggregate_sql(self.dialect, self.current_table, *grouping)
         rows = self._read("aggregating", sql, params)
-        converters = self._converters(group_by, measures)
+        converters = self._converters(grouping.group_by, grouping.measures)
         return (rows if not converters else _converted(rows, converters)), labels
 
     def _converters(
@@ -290,6 +252,25 @@ class SQLStore(Store, Generic[Tx]):
         None by default: the engine answers in the types the fallback computes.
         """
         return []
+
+
+def versions_read(
+    rows: Iterable[tuple[str, int, str]], where: str
+) -> Iterator[Damage | Mapping[str, Any]]:
+    """Each stored version's data from its ``(id, revision, JSON)`` row, as a verification
+    reads them: a Damage (located in ``where``) for one whose JSON cannot be read.
+    """
+    for record_id, revision, text in rows:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            yield Damage(
+                f"{where}: record {record_id!r} revision {revision}",
+                f"unreadable JSON ({exc})",
+                record_id,
+            )
+            continue
+        yield data
 
 
 def _converted(

@@ -20,6 +20,9 @@ release:
 ``_scan(kind)``
     The stored data of the current version of every record of a kind (or of every kind
     for None), soft-deleted ones included, ordered by id.
+``_setup(create)`` (optional)
+    Open what the store keeps at its URL, called by the constructor: check it, and make
+    it where ``create`` says so.
 ``_close()`` (optional)
     Release what the store holds: connections, file handles, locks.
 
@@ -38,7 +41,7 @@ from __future__ import annotations
 import abc
 import enum
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from experiments.errors import StoreError
 from experiments.query import BoundExpr, BoundMeasure, FieldInfo, Order
@@ -47,7 +50,7 @@ from experiments.stores.changes import Change, Damage
 if TYPE_CHECKING:
     from experiments.stores.url import StoreURL
 
-__all__ = ["Backend", "Capability"]
+__all__ = ["Backend", "Capability", "Grouping", "Selection"]
 
 
 class Capability(enum.StrEnum):
@@ -66,6 +69,35 @@ class Capability(enum.StrEnum):
     ERASURE = "erasure"
     """Versions can be rewritten in place (:class:`~experiments.stores.changes.Rewrite`),
     so that a person can be erased while the counts stay."""
+
+
+class Selection(NamedTuple):
+    """A query as a store hands it to its engine (:meth:`Backend._select`).
+
+    The current data of ``kind`` (every kind for None) that matches ``where``, ordered
+    by ``orders`` (by id without), ``limit`` of it (all for None) from ``offset`` on.
+    """
+
+    kind: str | None
+    where: BoundExpr | None
+    orders: tuple[Order, ...]
+    limit: int | None
+    offset: int
+    include_deleted: bool
+
+
+class Grouping(NamedTuple):
+    """An aggregation as a store hands it to its engine (:meth:`Backend._aggregate`).
+
+    The current data of ``kind`` that matches ``where``, grouped by the ``group_by``
+    fields, with a value of each of ``measures`` for every group.
+    """
+
+    kind: str | None
+    where: BoundExpr | None
+    group_by: list[tuple[str, FieldInfo]]
+    measures: dict[str, BoundMeasure]
+    include_deleted: bool
 
 
 class Backend(abc.ABC):
@@ -115,37 +147,15 @@ class Backend(abc.ABC):
         """How many versions :meth:`_scan_versions` yields; backends count without reading."""
         return sum(1 for _ in self._scan_versions())
 
-    def _select(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        orders: tuple[Order, ...],
-        limit: int | None,
-        offset: int,
-        include_deleted: bool,
-    ) -> Iterator[Mapping[str, Any]] | None:
+    def _select(self, selection: Selection) -> Iterator[Mapping[str, Any]] | None:
         """Filtered, ordered current data from the engine; None to use the fallback."""
         return None
 
-    def _aggregate(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        group_by: list[tuple[str, FieldInfo]],
-        measures: dict[str, BoundMeasure],
-        include_deleted: bool,
-    ) -> Iterable[dict[str, Any]] | None:
+    def _aggregate(self, grouping: Grouping) -> Iterable[dict[str, Any]] | None:
         """Groups computed by the engine; None to use the fallback."""
         return None
 
-    def _aggregate_tuples(
-        self,
-        kind: str | None,
-        where: BoundExpr | None,
-        group_by: list[tuple[str, FieldInfo]],
-        measures: dict[str, BoundMeasure],
-        include_deleted: bool,
-    ) -> Iterable[tuple[Any, ...]] | None:
+    def _aggregate_tuples(self, grouping: Grouping) -> Iterable[tuple[Any, ...]] | None:
         """:meth:`_aggregate`'s groups as tuples (group fields, then measures); None: dicts."""
         return None
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from experiments._collector import paused
 from experiments.errors import (
@@ -33,7 +32,7 @@ from experiments.stores import _events, _keys, _queries, _references
 from experiments.stores._results import kind_class
 from experiments.stores._results import kind_name as kind_name_of
 from experiments.stores.backend import Backend, Capability
-from experiments.stores.batch import Batch, purge, stamp
+from experiments.stores.batch import Batch, Scoped, purge, stamp
 from experiments.stores.changes import (
     Change,
     Damage,
@@ -64,7 +63,7 @@ __all__ = [
 R = TypeVar("R", bound=Record)
 
 
-class Store(Backend):
+class Store(Backend, Scoped):
     """A place where records live, with history, queries and optimistic concurrency.
 
     Open one with :func:`experiments.connect`.  Use it as a context manager, or call
@@ -73,7 +72,12 @@ class Store(Backend):
     """
 
     def __init__(
-        self, url: StoreURL, *, plugins: Plugins | None = None, actor: str | None = None
+        self,
+        url: StoreURL,
+        *,
+        plugins: Plugins | None = None,
+        create: bool | None = None,
+        actor: str | None = None,
     ) -> None:
         self.url = url
         self._plugins = plugins
@@ -81,6 +85,11 @@ class Store(Backend):
         self._key: str | None = None
         self._closed = False
         self._plugins_lock = threading.Lock()
+        self._setup(create)
+
+    def _setup(self, create: bool | None) -> None:
+        """Open what is kept at :attr:`url`; ``create`` as :func:`~experiments.connect`'s."""
+        del create  # nothing to open here; a backend overrides this, not the constructor
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url.redacted}>"
@@ -112,15 +121,7 @@ class Store(Backend):
         if self._closed:
             raise StoreError(f"store {self.url.redacted} is closed; open it again with connect()")
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _leave(self, exc: BaseException | None) -> None:
         self.close()
 
     # --- reading ------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Every write of a :class:`~experiments.stores.Store` goes through a :class:`Batch`: it
 stamps each record with its next revision, time and author, keeps the rules of
 ``stores/_rules.py``, works out what a purge takes with it, and hands the
-changes to the backend's ``_commit`` in one transaction.
+changes to the backend's ``_commit`` in one transaction.  A batch is used in a ``with``
+block, as a store and a run are: :class:`Scoped` is what the three share.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
     from experiments.stores.base import Store
 
-__all__ = ["Batch", "copy", "purge", "stamp"]
+__all__ = ["Batch", "Scoped", "copy", "purge", "stamp"]
 
 R = TypeVar("R", bound=Record)
 
@@ -108,7 +109,32 @@ def stamp(record: R, revision: int, at: pendulum.DateTime, by: str | None) -> R:
     return copy(record, revision=revision, updated_at=max(at, record.created_at), changed_by=by)
 
 
-class Batch:
+class Scoped:
+    """An object a ``with`` block gives as itself, and tells how the block ended.
+
+    Stores close, batches commit (or discard on an error) and runs conclude (or note
+    the failure); each says only what it does on the way out, in :meth:`_leave`.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._leave(exc)
+
+    def _leave(self, exc: BaseException | None) -> None:
+        """What leaving the block does; ``exc`` is what ended it early, or None."""
+        raise NotImplementedError
+
+
+class Batch(Scoped):
     """Writes collected and committed together: all of them, or none.
 
     Use it as a context manager (``with store.batch() as batch: ...``); it commits when
@@ -132,16 +158,8 @@ class Batch:
         self._done = False
         self.results: list[Any] = []
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
+    def _leave(self, exc: BaseException | None) -> None:
+        if exc is None:
             self.commit()
         else:
             self._changes.clear()
@@ -372,15 +390,8 @@ class Batch:
 def purge(store: Store, record: Record | str) -> PurgeReport:
     """Purge ``record`` with its cascade, then sweep up what came to refer to it meanwhile.
 
-    See :meth:`Store.purge <experiments.stores.Store.purge>`.
-
-    Records that cannot stand without it (a participant's participations, an
-    experiment's hypotheses and learnings, ...) are purged with it; records that
-    merely mention it (a learning resting on a purged participant's voice) get a
-    new version without the reference.  All of it happens in one transaction.
-
-    Raises:
-        NotFoundError: no record with that id exists.
+    What is purged with it and what gets a new version, and the errors: see
+    :meth:`Store.purge <experiments.stores.Store.purge>`.
     """
     with store.batch() as batch:
         report = batch.purge(record)

@@ -87,9 +87,7 @@ from experiments.stores.url import DEFAULT_TIMEOUT
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
-    from experiments.plugins import Plugins
     from experiments.stores.changes import Change, Damage
-    from experiments.stores.url import StoreURL
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "FileStore"]
 
@@ -113,15 +111,8 @@ class FileStore(Store):
         }
     )
 
-    def __init__(
-        self,
-        url: StoreURL,
-        *,
-        plugins: Plugins | None = None,
-        create: bool | None = None,
-        actor: str | None = None,
-    ) -> None:
-        super().__init__(url, plugins=plugins, actor=actor)
+    def _setup(self, create: bool | None) -> None:
+        url = self.url
         path = url.file_path
         if not path:
             raise StoreURLError(

@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import logging
 import threading
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -60,7 +59,7 @@ from experiments.stores._postgres_connect import (
     settings,
 )
 from experiments.stores._postgres_layout import DIALECT, MIGRATIONS, converters, views
-from experiments.stores._sqlstore import Converter, SQLStore
+from experiments.stores._sqlstore import Converter, SQLStore, versions_read
 from experiments.stores.changes import (
     Change,
     Damage,
@@ -69,10 +68,6 @@ from experiments.stores.changes import (
     SetSetting,
     newer_layout,
 )
-
-if TYPE_CHECKING:
-    from experiments.plugins import Plugins
-    from experiments.stores.url import StoreURL
 
 __all__ = ["MIGRATIONS", "PostgresStore"]
 
@@ -88,15 +83,8 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
     scheme: ClassVar[str] = "postgresql"
     dialect = DIALECT
 
-    def __init__(
-        self,
-        url: StoreURL,
-        *,
-        plugins: Plugins | None = None,
-        create: bool | None = None,
-        actor: str | None = None,
-    ) -> None:
-        super().__init__(url, plugins=plugins, actor=actor)
+    def _setup(self, create: bool | None) -> None:
+        url = self.url
         self.settings = settings(url)
         self.schema = self.settings.schema
         self.schema_sql = quote_ident(self.schema)
@@ -470,17 +458,7 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
                     f"its current version (revision {revision}) is not the one in its history",
                     record_id,
                 )
-            for record_id, revision, text in rows:
-                try:
-                    data = json.loads(text)
-                except ValueError as exc:
-                    yield Damage(
-                        f"{self._where()}: record {record_id!r} revision {revision}",
-                        f"unreadable JSON ({exc})",
-                        record_id,
-                    )
-                    continue
-                yield data
+            yield from versions_read(rows, self._where())
         except StoreError as exc:
             yield Damage(self._where(), str(exc))
 

@@ -39,7 +39,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from experiments.errors import ConflictError, StoreError, StoreURLError
 from experiments.serialization import dumps, from_data
@@ -55,7 +55,13 @@ from experiments.stores._sqlite_file import (
     uri_path,
 )
 from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, hot_values, sql_for
-from experiments.stores._sqlstore import SQLStore, latest_puts, record_head, refused_update
+from experiments.stores._sqlstore import (
+    SQLStore,
+    latest_puts,
+    record_head,
+    refused_update,
+    versions_read,
+)
 from experiments.stores.changes import (
     Change,
     Damage,
@@ -70,10 +76,6 @@ from experiments.stores.changes import (
     other_kind,
 )
 from experiments.stores.url import DEFAULT_TIMEOUT
-
-if TYPE_CHECKING:
-    from experiments.plugins import Plugins
-    from experiments.stores.url import StoreURL
 
 #: The store's layout, for tools that look inside a file (see ``_sqlite_layout``).
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SQLiteStore"]
@@ -100,15 +102,8 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
     dialect = DIALECT
     current_table = "current"
 
-    def __init__(
-        self,
-        url: StoreURL,
-        *,
-        plugins: Plugins | None = None,
-        create: bool | None = None,
-        actor: str | None = None,
-    ) -> None:
-        super().__init__(url, plugins=plugins, actor=actor)
+    def _setup(self, create: bool | None) -> None:
+        url = self.url
         path = url.file_path
         if not path or path == ":memory:":
             raise StoreURLError(
@@ -370,17 +365,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         except StoreError as exc:
             yield Damage(str(self.path), str(exc))
             return
-        for record_id, revision, text in rows:
-            try:
-                data = json.loads(text)
-            except ValueError as exc:
-                yield Damage(
-                    f"{self.path}: record {record_id!r} revision {revision}",
-                    f"unreadable JSON ({exc})",
-                    record_id,
-                )
-                continue
-            yield data
+        yield from versions_read(rows, str(self.path))
 
     # --- writing ------------------------------------------------------------------
 
