@@ -16,7 +16,7 @@ import pytest
 
 import experiments
 from experiments import Learning, Objective, Participant, Plugins, connect
-from experiments.stores import Capability, Store
+from experiments.stores import Capability, Store, StoreURL
 from experiments.testing import StoreConformance
 
 
@@ -179,3 +179,35 @@ class TestPurgeAfterItsCommit:
             assert "verify" in report.warnings[0]
             assert report.warnings[0] in caplog.text
             assert store.find(person.id, include_deleted=True) is None
+
+
+class TestEngineHooksTakingParts:
+    """A backend whose engine hooks take the query's parts, as before, still works."""
+
+    def test_it_is_warned_and_answered(self) -> None:
+        """Defining it warns once; its hooks are then handed the parts, and queries answer."""
+        from experiments.stores.memory import MemoryStore  # noqa: PLC0415 - the base here
+
+        heard: list[tuple[Any, ...]] = []
+        with pytest.warns(DeprecationWarning, match=r"_select takes the parts.*Selection"):
+
+            class PartsStore(MemoryStore):
+                def _select(self, kind, where, orders, limit, offset, include_deleted):  # type: ignore[no-untyped-def, override]
+                    heard.append((kind, limit, offset, include_deleted))
+                    # the fallback answers
+
+        store = PartsStore(StoreURL.parse("memory://"), plugins=Plugins(autoload=False))
+        store.save(Objective(title="Welfare"))
+        assert [o.title for o in store.query(Objective, limit=5)] == ["Welfare"]
+        assert heard == [("objective", 5, 0, False)]
+
+    def test_hooks_written_today_are_not_warned(self) -> None:
+        """A hook taking one value is left as it is."""
+        from experiments.stores.memory import MemoryStore  # noqa: PLC0415 - the base here
+
+        class OneValueStore(MemoryStore):
+            def _select(self, selection):  # type: ignore[no-untyped-def]
+                return None
+
+        assert OneValueStore.__dict__["_select"].__name__ == "_select"
+        assert not hasattr(OneValueStore.__dict__["_select"], "__wrapped__")

@@ -40,8 +40,11 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+import functools
+import inspect
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 
 from experiments.errors import StoreError
 from experiments.query import BoundExpr, BoundMeasure, FieldInfo, Order
@@ -100,8 +103,54 @@ class Grouping(NamedTuple):
     include_deleted: bool
 
 
+#: The parameters of an engine hook written today: self and the one value.
+_ONE_VALUE: Final = 2
+#: The engine hooks that take one Selection or Grouping since they took its parts.
+_ENGINE_HOOKS: tuple[tuple[str, type[tuple[Any, ...]]], ...] = (
+    ("_select", Selection),
+    ("_aggregate", Grouping),
+    ("_aggregate_tuples", Grouping),
+)
+
+
+def _takes_parts(hook: Callable[..., Any]) -> bool:
+    """Whether an engine hook is written the earlier way, taking the query's parts."""
+    try:
+        parameters = inspect.signature(hook).parameters
+    except (TypeError, ValueError):  # not introspectable: taken to be written today
+        return False
+    return len(parameters) > _ONE_VALUE
+
+
+def _given_parts(hook: Callable[..., Any]) -> Callable[..., Any]:
+    """``hook`` called with the parts of the Selection or Grouping it is handed."""
+
+    @functools.wraps(hook)
+    def unpacked(self: Any, value: tuple[Any, ...]) -> Any:
+        return hook(self, *value)
+
+    return unpacked
+
+
 class Backend(abc.ABC):
     """The primitives a storage backend implements (see the module documentation)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A backend written before the engine hooks took one value keeps working, with
+        # a warning, for this release.
+        super().__init_subclass__(**kwargs)
+        for name, value in _ENGINE_HOOKS:
+            hook = cls.__dict__.get(name)
+            if callable(hook) and _takes_parts(hook):
+                warnings.warn(
+                    f"{cls.__qualname__}.{name} takes the parts of the query; take one "
+                    f"experiments.stores.backend.{value.__name__} instead (its fields are "
+                    "the parts, in the same order); the parts are passed until the next "
+                    "release",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                setattr(cls, name, _given_parts(hook))
 
     scheme: ClassVar[str] = ""
     capabilities: frozenset[Capability] = frozenset()
