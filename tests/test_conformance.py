@@ -189,13 +189,14 @@ class TestEngineHooksTakingParts:
         from experiments.stores.memory import MemoryStore  # noqa: PLC0415 - the base here
 
         heard: list[tuple[Any, ...]] = []
-        with pytest.warns(DeprecationWarning, match=r"_select takes the parts.*Selection"):
+        with pytest.warns(DeprecationWarning, match=r"_select takes the parts.*Selection") as told:
 
             class PartsStore(MemoryStore):
                 def _select(self, kind, where, orders, limit, offset, include_deleted):  # type: ignore[no-untyped-def, override]
                     heard.append((kind, limit, offset, include_deleted))
                     # the fallback answers
 
+        assert told[0].filename == __file__  # the class statement, shown by default there
         store = PartsStore(StoreURL.parse("memory://"), plugins=Plugins(autoload=False))
         store.save(Objective(title="Welfare"))
         assert [o.title for o in store.query(Objective, limit=5)] == ["Welfare"]
@@ -211,3 +212,22 @@ class TestEngineHooksTakingParts:
 
         assert OneValueStore.__dict__["_select"].__name__ == "_select"
         assert not hasattr(OneValueStore.__dict__["_select"], "__wrapped__")
+
+    def test_a_hook_behind_a_plain_decorator_is_taken_as_written_today(self) -> None:
+        """``(self, *args, **kwargs)`` is one value passed on, not the parts."""
+        from experiments.stores.memory import MemoryStore  # noqa: PLC0415 - the base here
+
+        def logged(hook):  # type: ignore[no-untyped-def]
+            def wrapper(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+                return hook(self, *args, **kwargs)
+
+            return wrapper
+
+        class DecoratedStore(MemoryStore):
+            @logged
+            def _select(self, selection):  # type: ignore[no-untyped-def]
+                return None
+
+        store = DecoratedStore(StoreURL.parse("memory://"), plugins=Plugins(autoload=False))
+        store.save(Objective(title="Welfare"))
+        assert [o.title for o in store.query(Objective)] == ["Welfare"]

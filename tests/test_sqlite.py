@@ -17,16 +17,20 @@ from hypothesis import strategies as st
 
 import workers
 from experiments import (
+    Experiment,
+    Learning,
     Objective,
     Plugins,
     SchemaError,
     StoreError,
+    Template,
     connect,
 )
+from experiments.query import F
 from experiments.stores import _mounts, _sqlite_layout, _sqlstore
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
 from experiments.testing.faults import error_of, remount, tmpfs, unprivileged
-from old_stores import assert_upgraded, sqlite_layout_2
+from old_stores import assert_upgraded, sqlite_layout_2, undo_layout_9
 from racing import at_once
 
 
@@ -511,3 +515,60 @@ class TestOlderLayouts:
         assert {"template", "shown_as", "since", "mandatory_for", "position"} <= columns
         with connect(url(path), plugins=Plugins(autoload=False)) as store:
             assert_upgraded(store)
+
+
+class TestLayout9:
+    """Layout 9's columns are filled from what a layout 8 store holds, once."""
+
+    @staticmethod
+    def _layout_8(path: Path) -> dict[str, str]:
+        """A store as layout 8 left it, with a scope, a template's scope and a next step."""
+        with connect(url(path), plugins=Plugins(autoload=False), create=True) as store:
+            template = store.save(Template(title="Pilot", slug="pilot", scope="participants=30"))
+            experiment = store.save(Experiment(title="Walks", scope="participants=12"))
+            plain = store.save(Experiment(title="Talks"))
+            learning = store.save(
+                Learning(experiment=experiment, observation="Came", next_action="Call them")
+            )
+            damaged = store.save(Learning(experiment=plain, observation="Lost"))
+        with contextlib.closing(sqlite3.connect(path)) as raw, raw:
+            undo_layout_9(raw)
+            raw.execute("PRAGMA user_version = 8")
+            raw.execute("UPDATE versions SET data = '{not json' WHERE id = ?", (damaged.id,))
+        return {
+            "template": template.id,
+            "experiment": experiment.id,
+            "learning": learning.id,
+            "damaged": damaged.id,
+        }
+
+    def test_the_columns_hold_what_a_write_would(self, tmp_path: Path) -> None:
+        """Experiments' and templates' scopes and learnings' next steps are found by query."""
+        path = tmp_path / "layout-8.db"
+        ids = self._layout_8(path)
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            assert [t.id for t in store.query(Template, F.scope != None)] == [ids["template"]]  # noqa: E711
+            assert [e.id for e in store.query(Experiment, F.scope != None)] == [ids["experiment"]]  # noqa: E711
+            assert [
+                item.id
+                for item in store.query(Learning, F.next_action != None)  # noqa: E711
+            ] == [ids["learning"]]
+        with contextlib.closing(sqlite3.connect(path)) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == 9
+            assert "COVERING INDEX records_key_result" in " ".join(
+                str(row[3])
+                for row in raw.execute(
+                    "EXPLAIN QUERY PLAN SELECT kind, key_result, measured_at, id, value "
+                    "FROM records WHERE kind = 'measurement' AND key_result IS NOT NULL"
+                )
+            )
+
+    def test_a_damaged_version_is_left_for_verify(self, tmp_path: Path) -> None:
+        """The migration passes over a version it cannot read; the store opens and verify
+        names it."""
+        path = tmp_path / "layout-8.db"
+        ids = self._layout_8(path)
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            problems = store.verify()
+        assert len(problems) == 1
+        assert ids["damaged"] in str(problems[0])

@@ -21,7 +21,7 @@ from experiments.model._time import parse_datetime, parse_timebox, utc_key, with
 from experiments.model.asof import time_box_end, time_box_start
 from experiments.serialization import zone_field
 
-__all__ = ["BOUNDS", "stored_bounds", "time_box_bounds", "time_box_instants"]
+__all__ = ["BOUNDS", "readable_data", "stored_bounds", "time_box_bounds", "time_box_instants"]
 
 #: The columns every ``records`` row has for its time box, start and end.
 BOUNDS: Final = ("time_box_start", "time_box_end")
@@ -62,12 +62,25 @@ def stored_bounds(rows: Iterable[tuple[str, str]]) -> list[tuple[str | None, str
     """
     filled = []
     for record_id, text in rows:
+        data = readable_data(text)
+        if data is None:
+            continue
         try:
-            bounds = time_box_bounds(json.loads(text))
+            bounds = time_box_bounds(data)
         except (ExperimentsError, TypeError, ValueError):
             continue
         filled.append((*bounds, record_id))
     return filled
+
+
+def readable_data(text: str | bytes) -> dict[str, Any] | None:
+    """A stored version's data, or None where it is damaged (for ``verify`` to report):
+    what a migration that fills columns from the stored JSON passes over."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _zoned(data: Mapping[str, Any], name: str) -> object:

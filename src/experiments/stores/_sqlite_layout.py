@@ -26,7 +26,7 @@ from experiments.model import KINDS
 from experiments.query import FieldType, comparable, field_types
 from experiments.serialization import dumps, rewritten
 from experiments.stores import _keys
-from experiments.stores._derived import BOUNDS, stored_bounds, time_box_bounds
+from experiments.stores._derived import BOUNDS, readable_data, stored_bounds, time_box_bounds
 from experiments.stores._indexes import LIST_FIELDS, ORDERED_FIELDS, SCALAR_FIELDS
 
 if TYPE_CHECKING:
@@ -304,6 +304,11 @@ _LATEST_INDEXES: Final = {
 
 def _latest_statistics(connection: sqlite3.Connection) -> None:
     """The planner's statistics of the indexes of layout 9 (dropping an index drops its)."""
+    connection.execute("ANALYZE sqlite_schema")  # makes sqlite_stat1 if it was dropped
+    connection.executemany(
+        "DELETE FROM sqlite_stat1 WHERE tbl = 'records' AND idx = ?",
+        [(name,) for name in _LATEST_INDEXES],
+    )
     connection.executemany(
         "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('records', ?, ?)",
         [(name, stat) for name, (_, _, stat) in _LATEST_INDEXES.items()],
@@ -311,12 +316,15 @@ def _latest_statistics(connection: sqlite3.Connection) -> None:
 
 
 def _fill_structured(connection: sqlite3.Connection) -> None:
-    """9: the structured hot columns set from each record's current version."""
+    """9: the structured hot columns set from each record's current version.
+
+    A version whose JSON cannot be read is left as it is, for ``verify`` to report.
+    """
     plan = tuple((name, FieldType.OTHER) for name in _STRUCTURED_HOT)
     rows = connection.execute(
         "SELECT r.id, v.data FROM records r "
         "JOIN versions v ON v.id = r.id AND v.revision = r.revision "
-        "WHERE r.kind IN ('experiment', 'learning')"
+        "WHERE r.kind IN ('experiment', 'learning', 'template')"  # the kinds with them
     )
     assignments = ", ".join(f'"{name}" = ?' for name in _STRUCTURED_HOT)
     connection.executemany(
@@ -324,7 +332,7 @@ def _fill_structured(connection: sqlite3.Connection) -> None:
         (
             (*values, record_id)
             for record_id, text in rows
-            if any(values := hot_values(plan, json.loads(text)))
+            if (data := readable_data(text)) is not None and any(values := hot_values(plan, data))
         ),
     )
 
@@ -405,7 +413,7 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
         _fill_structured,
         # The latest value of each key result and the latest verdict on each hypothesis
         # are read from these indexes alone (see `_LATEST_INDEXES`).
-        *(f"DROP INDEX {name}" for name in _LATEST_INDEXES),
+        *(f"DROP INDEX IF EXISTS {name}" for name in _LATEST_INDEXES),
         *(
             f"CREATE INDEX {name} ON records ({columns}) WHERE {where}"
             for name, (columns, where, _) in _LATEST_INDEXES.items()

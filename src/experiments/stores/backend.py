@@ -116,10 +116,11 @@ _ENGINE_HOOKS: tuple[tuple[str, type[tuple[Any, ...]]], ...] = (
 def _takes_parts(hook: Callable[..., Any]) -> bool:
     """Whether an engine hook is written the earlier way, taking the query's parts."""
     try:
-        parameters = inspect.signature(hook).parameters
+        parameters = inspect.signature(hook).parameters.values()
     except (TypeError, ValueError):  # not introspectable: taken to be written today
         return False
-    return len(parameters) > _ONE_VALUE
+    named = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(named) > _ONE_VALUE
 
 
 def _given_parts(hook: Callable[..., Any]) -> Callable[..., Any]:
@@ -148,7 +149,7 @@ class Backend(abc.ABC):
                     "the parts, in the same order); the parts are passed until the next "
                     "release",
                     DeprecationWarning,
-                    stacklevel=2,
+                    stacklevel=3,  # past abc's __new__: the class statement
                 )
                 setattr(cls, name, _given_parts(hook))
 
