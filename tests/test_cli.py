@@ -14,11 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+import click
 import pytest
+from click.testing import CliRunner
 from hypothesis import assume, given
 
 import experiments
 from experiments import Plugins, Record, reports
+from experiments.cli import cli as experiments_cli
+from experiments.cli.app import TRIED_INSTEAD
 from experiments.cli.detail import titled_by_itself
 from experiments.cli.text import data_table, table
 from experiments.serialization import from_data, to_data, to_json
@@ -1244,3 +1248,23 @@ class TestListFromData:
     def test_nothing_to_list(self) -> None:
         """No rows are "(nothing)", from data as from records."""
         assert data_table([]) == table([]) == "(nothing)"
+
+
+class TestCommandsTriedInstead:
+    """A command people try that is not one of ours is answered with the one that is."""
+
+    @pytest.mark.parametrize(("tried", "ours"), sorted(TRIED_INSTEAD.items()))
+    def test_the_error_names_our_command(self, tried: str, ours: str) -> None:
+        """Exit 2, one line naming the command that does it, which exists."""
+        done = CliRunner().invoke(experiments_cli, [tried], prog_name="experiments")
+        assert done.exit_code == 2
+        assert f"`experiments {ours}` does that" in done.output
+        assert ours in experiments_cli.list_commands(click.Context(experiments_cli))
+        assert tried not in experiments_cli.list_commands(click.Context(experiments_cli))
+
+    def test_another_unknown_command_keeps_clicks_words(self) -> None:
+        """A word not in the table gets click's own error and suggestion."""
+        done = CliRunner().invoke(experiments_cli, ["rport"], prog_name="experiments")
+        assert done.exit_code == 2
+        assert "No such command 'rport'" in done.output
+        assert "does that" not in done.output

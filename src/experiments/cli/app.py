@@ -166,12 +166,34 @@ class _Commands(dict[str, click.Command]):
         return super().items()
 
 
+#: Commands people try that are not ours, and the one that does what they want.
+TRIED_INSTEAD: Final = {
+    "rollup": "report",
+    "roll-up": "report",
+    "ls": "list",
+    "rm": "delete",
+    "new": "add",
+    "create": "add",
+}
+
+
 class _Command(click.Group):
     """The `experiments` group: click's own errors are one `error:` line too."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.commands = _Commands(self.commands)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            ours = TRIED_INSTEAD.get(args[0]) if args else None
+            if ours is None:
+                raise
+            ctx.fail(f"No such command {args[0]!r}; `{ctx.command_path} {ours}` does that.")
 
     def make_context(
         self,
