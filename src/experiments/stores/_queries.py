@@ -11,14 +11,11 @@ caller who asks for no pushdown, gets the Python fallback of
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 from experiments.query import (
-    BoundExpr,
-    BoundMeasure,
     Count,
     Expr,
-    FieldInfo,
     Measure,
     aggregate_rows,
     bind,
@@ -44,18 +41,12 @@ if TYPE_CHECKING:
     from experiments.stores.base import Store
 
 __all__ = [
-    "Aggregation",
     "aggregate",
     "aggregate_tuples",
     "bind_aggregation",
     "count",
     "select_data",
 ]
-
-#: An aggregation's kind, filter, groups and measures, bound to the kind.
-Aggregation: TypeAlias = (
-    "tuple[str | None, BoundExpr | None, list[tuple[str, FieldInfo]], dict[str, BoundMeasure]]"
-)
 
 
 def select_data(
@@ -96,30 +87,23 @@ def count(
     bound = bind(name, combine(where, filters))
     refuse_oracle(name, bound)
     plan = bind_measures(name, {"n": Count()})
-    rows = list(_grouped(store, name, bound, [], plan, include_deleted, pushdown=True))
+    rows = list(_grouped(store, Grouping(name, bound, [], plan, include_deleted), pushdown=True))
     return int(rows[0]["n"]) if rows else 0
 
 
-def aggregate(
-    store: Store, aggregation: Aggregation, include_deleted: bool, pushdown: bool
-) -> Iterator[dict[str, Any]]:
+def aggregate(store: Store, grouping: Grouping, pushdown: bool) -> Iterator[dict[str, Any]]:
     """Rows of groups and their measures, as ``Store.aggregate``."""
-    name, bound, groups, plan = aggregation
-    return _grouped(store, name, bound, groups, plan, include_deleted, pushdown=pushdown)
+    return _grouped(store, grouping, pushdown=pushdown)
 
 
-def aggregate_tuples(
-    store: Store, aggregation: Aggregation, include_deleted: bool, pushdown: bool
-) -> Iterator[tuple[Any, ...]]:
+def aggregate_tuples(store: Store, grouping: Grouping, pushdown: bool) -> Iterator[tuple[Any, ...]]:
     """:func:`aggregate`'s rows as tuples, as ``Store.aggregate_tuples``."""
-    name, bound, groups, plan = aggregation
     if pushdown:
-        grouping = Grouping(name, bound, groups, plan, include_deleted)
         rows = store._aggregate_tuples(grouping)  # noqa: SLF001 - the engine's own aggregation
         if rows is not None:
-            return as_python_tuples(rows, groups, plan)
-    labels = [label for label, _ in groups] + list(plan)
-    found = _grouped(store, name, bound, groups, plan, include_deleted, pushdown=pushdown)
+            return as_python_tuples(rows, grouping.group_by, grouping.measures)
+    labels = [label for label, _ in grouping.group_by] + list(grouping.measures)
+    found = _grouped(store, grouping, pushdown=pushdown)
     return (tuple([row[label] for label in labels]) for row in found)
 
 
@@ -128,7 +112,8 @@ def bind_aggregation(
     group_by: str | Sequence[str],
     measures: Mapping[str, Measure] | None,
     where: Expr | None,
-) -> Aggregation:
+    include_deleted: bool,
+) -> Grouping:
     """An aggregation's kind, filter, groups and measures, checked against the kind."""
     name = kind_name(kind)
     bound = bind(name, where)
@@ -141,21 +126,12 @@ def bind_aggregation(
         (m.field for m in plan.values() if m.field is not None),
         (m.by for m in plan.values() if m.by is not None),
     )
-    return name, bound, groups, plan
+    return Grouping(name, bound, groups, plan, include_deleted)
 
 
-def _grouped(
-    store: Store,
-    name: str | None,
-    bound: BoundExpr | None,
-    groups: list[tuple[str, FieldInfo]],
-    plan: dict[str, BoundMeasure],
-    include_deleted: bool,
-    *,
-    pushdown: bool,
-) -> Iterator[dict[str, Any]]:
+def _grouped(store: Store, grouping: Grouping, *, pushdown: bool) -> Iterator[dict[str, Any]]:
+    name, bound, groups, plan, include_deleted = grouping
     if pushdown:
-        grouping = Grouping(name, bound, groups, plan, include_deleted)
         rows = store._aggregate(grouping)  # noqa: SLF001 - the engine's own aggregation
         if rows is not None:
             return ensure_one_row(as_python(rows, groups, plan), groups, plan)

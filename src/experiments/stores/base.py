@@ -357,8 +357,8 @@ class Store(Backend, Scoped):
         """
         expr = combine(where, filters)
         self._check_open()
-        aggregation = _queries.bind_aggregation(kind, group_by, measures, expr)
-        return _queries.aggregate(self, aggregation, include_deleted, pushdown)
+        grouping = _queries.bind_aggregation(kind, group_by, measures, expr, include_deleted)
+        return _queries.aggregate(self, grouping, pushdown)
 
     def aggregate_tuples(
         self,
@@ -378,8 +378,8 @@ class Store(Backend, Scoped):
         """
         expr = combine(where, filters)
         self._check_open()
-        aggregation = _queries.bind_aggregation(kind, group_by, measures, expr)
-        return _queries.aggregate_tuples(self, aggregation, include_deleted, pushdown)
+        grouping = _queries.bind_aggregation(kind, group_by, measures, expr, include_deleted)
+        return _queries.aggregate_tuples(self, grouping, pushdown)
 
     # --- writing ------------------------------------------------------------------
 
