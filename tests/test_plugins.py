@@ -119,6 +119,12 @@ class TestAnnounced:
         missing = tmp_path / "missing"
         assert not may_announce("experiments", [str(tmp_path), str(missing)])
 
+    def test_a_distribution_installed_after_an_answer_is_found(self, tmp_path: Path) -> None:
+        """The answer kept for a path is asked again once a directory on it changes."""
+        assert not may_announce("experiments", [str(tmp_path)])
+        fake_distribution(tmp_path, "later-store", "later_store", "")
+        assert may_announce("experiments", [str(tmp_path)])
+
     def test_a_zip_file_on_the_path_is_left_to_importlib(self, tmp_path: Path) -> None:
         """A zip file may hold distributions: the answer is "maybe", and importlib decides."""
         archive = tmp_path / "bundle.zip"

@@ -50,11 +50,36 @@ def installed_may_load() -> bool:
 
 
 def may_announce(group: str, path: Iterable[str] | None = None) -> bool:
-    """False only if surely no distribution on ``path`` (``sys.path``) announces ``group``."""
+    """False only if surely no distribution on ``path`` (``sys.path``) announces ``group``.
+
+    The answer is kept while no directory on the path changes (installing or removing a
+    distribution changes its directory's modification time): a script that opens many
+    stores reads the directories once.
+    """
     if any(_other_finder(finder) for finder in sys.meta_path):
         return True
+    entries = tuple(sys.path if path is None else path)
+    key = (group, tuple((entry, _modified(entry or ".")) for entry in entries))
+    known = _ANSWERS.get(key)
+    if known is None:
+        known = _ANSWERS[key] = _announces(group, entries)
+    return known
+
+
+#: ``may_announce``'s answers, by group and the path's directories as they were.
+_ANSWERS: dict[tuple[str, tuple[tuple[str, int], ...]], bool] = {}
+
+
+def _modified(entry: str) -> int:
+    try:
+        return Path(entry).stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _announces(group: str, entries: Iterable[str]) -> bool:
     header = f"[{group}]"
-    for entry in sys.path if path is None else path:
+    for entry in entries:
         files = _entry_point_files(entry or ".")
         if files is None:
             return True
