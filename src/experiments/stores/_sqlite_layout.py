@@ -172,6 +172,14 @@ def _fill_time_box_bounds(connection: sqlite3.Connection) -> None:
     )
 
 
+#: The view that joins each record's row to its current version.
+_CURRENT: Final = """CREATE VIEW current AS
+    SELECT r.*, v.data AS data
+    FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision"""
+#: The view made again after columns are added: its ``r.*`` was expanded when made.
+_CURRENT_AGAIN: Final = ("DROP VIEW current", _CURRENT)
+
+
 def _element_rows(row: str) -> str:
     """SELECT of the list elements of a ``records`` row (``NEW`` or ``r``) by field."""
     return " UNION ALL ".join(
@@ -242,10 +250,7 @@ def _sixth_layout() -> tuple[Step, ...]:
         ),
         _planner_statistics,
         # The view's r.* was expanded when it was made: make it again to see the columns.
-        "DROP VIEW current",
-        """CREATE VIEW current AS
-            SELECT r.*, v.data AS data
-            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+        *_CURRENT_AGAIN,
     )
 
 
@@ -361,18 +366,13 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
             data TEXT NOT NULL,
             PRIMARY KEY (id, revision)
         )""",
-        """CREATE VIEW current AS
-            SELECT r.*, v.data AS data
-            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+        _CURRENT,
     ),
     (
         # 2: a decision names the decision it revises.  No stored decision revised one.
         'ALTER TABLE records ADD COLUMN "revises"',
         # The view's r.* was expanded when it was made: make it again to see the column.
-        "DROP VIEW current",
-        """CREATE VIEW current AS
-            SELECT r.*, v.data AS data
-            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+        *_CURRENT_AGAIN,
     ),
     (
         # 3: questionnaires, items, survey rounds, responses, interview notes, workshop
@@ -380,10 +380,7 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
         *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _THIRD_HOT),
         # A round's responses are read together, and there are many of them.
         'CREATE INDEX records_round ON records ("round") WHERE "round" IS NOT NULL',
-        "DROP VIEW current",
-        """CREATE VIEW current AS
-            SELECT r.*, v.data AS data
-            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+        *_CURRENT_AGAIN,
     ),
     (
         # 4: templates and sprint phases; an experiment's template, a key result's start,
@@ -392,10 +389,7 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
         *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _FOURTH_HOT),
         """UPDATE records SET "shown_as" = "fidelity"
             WHERE kind = 'prototype' AND "shown_at" IS NOT NULL""",
-        "DROP VIEW current",
-        """CREATE VIEW current AS
-            SELECT r.*, v.data AS data
-            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+        *_CURRENT_AGAIN,
     ),
     (
         # 5: times in RFC 3339 with their offset, zone names in fields of their own.
@@ -419,10 +413,7 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
             for name, (columns, where, _) in _LATEST_INDEXES.items()
         ),
         _latest_statistics,
-        "DROP VIEW current",
-        """CREATE VIEW current AS
-            SELECT r.*, v.data AS data
-            FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision""",
+        *_CURRENT_AGAIN,
     ),
 )
 
