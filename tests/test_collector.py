@@ -6,12 +6,14 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from experiments import ConflictError, Experiment, Objective, ValidationError
+from experiments._collector import paused
 from experiments.rollup import rollup
 from experiments.stores import Store
 
@@ -76,6 +78,48 @@ class TestPaused:
         rollup(any_store)
         assert seen == [False]
         assert not gc.isenabled()
+
+    def test_what_the_block_kept_goes_to_the_oldest_generation(self) -> None:
+        """Objects made and kept in the block are not walked by the next young collection."""
+        with paused():
+            kept = [_Node() for _ in range(100)]
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        assert all(id(node) in oldest for node in kept)
+        assert gc.get_count()[0] < 100
+
+    def test_cycles_made_in_the_block_are_still_collected(self) -> None:
+        """A cycle the block made and dropped is freed by the next full collection."""
+        with paused():
+            node = _Node()
+            node.itself = node
+            gone = weakref.ref(node)
+            del node
+        gc.collect()
+        assert gone() is None
+
+
+class _Node:
+    itself: object = None
+
+
+_KEEPS_ITS_OWN = """
+import gc
+from experiments._collector import paused
+gc.freeze()
+frozen = gc.get_freeze_count()
+with paused():
+    made = [[] for _ in range(100)]
+print(frozen > 0, gc.get_freeze_count() == frozen)
+"""
+
+
+class TestPausedInAProgramThatFroze:
+    def test_its_frozen_objects_stay_frozen_and_ours_are_not(self) -> None:
+        """A program that froze its objects (before it forks) finds exactly those frozen."""
+        done = subprocess.run(
+            [sys.executable, "-c", _KEEPS_ITS_OWN], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.split() == ["True", "True"]
 
 
 _SETTLING = """
