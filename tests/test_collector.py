@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from experiments import ConflictError, Experiment, Objective, ValidationError
-from experiments._collector import paused
+from experiments._collector import MANY, paused
 from experiments.rollup import rollup
 from experiments.stores import Store
 
@@ -79,13 +79,21 @@ class TestPaused:
         assert seen == [False]
         assert not gc.isenabled()
 
-    def test_what_the_block_kept_goes_to_the_oldest_generation(self) -> None:
-        """Objects made and kept in the block are not walked by the next young collection."""
+    def test_a_great_many_kept_go_to_the_oldest_generation(self) -> None:
+        """Objects made and kept by the thousand are not walked by the next young collection."""
+        with paused():
+            kept = [_Node() for _ in range(MANY + 1)]
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        assert all(id(node) in oldest for node in kept)
+        assert gc.get_count()[0] < MANY
+
+    def test_a_few_kept_stay_young(self) -> None:
+        """A small block (one save) leaves the generations as they were."""
+        gc.collect()
         with paused():
             kept = [_Node() for _ in range(100)]
         oldest = {id(o) for o in gc.get_objects(generation=2)}
-        assert all(id(node) in oldest for node in kept)
-        assert gc.get_count()[0] < 100
+        assert not any(id(node) in oldest for node in kept)
 
     def test_cycles_made_in_the_block_are_still_collected(self) -> None:
         """A cycle the block made and dropped is freed by the next full collection."""
@@ -104,11 +112,11 @@ class _Node:
 
 _KEEPS_ITS_OWN = """
 import gc
-from experiments._collector import paused
+from experiments._collector import MANY, paused
 gc.freeze()
 frozen = gc.get_freeze_count()
 with paused():
-    made = [[] for _ in range(100)]
+    made = [[] for _ in range(MANY + 1)]
 print(frozen > 0, gc.get_freeze_count() == frozen)
 """
 
