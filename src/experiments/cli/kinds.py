@@ -214,7 +214,11 @@ ADD: Final[tuple[Adds, ...]] = (
         option("min_external", "participants from outside, at least"),
         option("to_start", "what it must have before it starts (repeat)"),
         option("to_conclude", "what it must have before it concludes (repeat)"),
-        many("mandatory_for", "--mandatory-for", "an objective whose experiments must satisfy it"),
+        option(
+            "mandatory_for",
+            "an objective whose experiments must satisfy it",
+            repeat="repeat for more",
+        ),
     ),
     adds(
         model.Experiment,
