@@ -91,7 +91,7 @@ class Param(NamedTuple):
     argument: bool = False
     flag: str | None = None
     help: str | None = None
-    type: EnumChoice | type[float] | type[int] | None = None  # from the model: see add
+    type: EnumChoice | type[float] | type[int] | None = None  # from the model, as multiple
     metavar: str | None = None
     multiple: bool = False  # from the model: see experiments.cli.add
     is_flag: bool = False
