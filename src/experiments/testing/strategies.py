@@ -198,10 +198,11 @@ def _record(kind: type[R], *usual: str, **fields: object) -> st.SearchStrategy[R
 def _usual(kind: type[model.Record], name: str) -> st.SearchStrategy[Any]:
     """How a field is drawn when its kind says nothing else, from what the model says of it.
 
-    A field naming another record (:data:`~experiments.model.REFERENCES`) holds an id;
-    text the model requires is a title (non-blank), text it may leave empty is any text;
-    an enumeration's field one of its members; a time, a day, a time box or a scope as
-    drawn here; ``None`` or a tuple of distinct values where the field's type says so.
+    A field naming another record (:data:`~experiments.model.REFERENCES`) holds an id,
+    a slug a slug; text the model may leave empty is any text, other text (required,
+    optional or in a list) is non-blank, as a title; an enumeration's field one of its
+    members; a time, a day, a time box or a scope as drawn here; ``None`` or a tuple of
+    distinct values where the field's type says so.
     """
     hint = field_hints(kind)[name]
     args = [a for a in typing.get_args(hint) if a is not Ellipsis]
