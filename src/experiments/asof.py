@@ -1230,23 +1230,3 @@ class _Criteria:
 def _decision_ref(decision: Decision, title: str) -> Ref:
     """A decision as findings and follow-ups name it: its experiment and its outcome."""
     return Ref(decision.id, f"{title}: {decision.outcome.value}")
-
-
-def as_of(
-    store: Store,
-    objective: Objective | str | None = None,
-    *,
-    experiment: Experiment | str | None = None,
-    at: DateTimeLike | None = None,
-    untested_after: DurationLike = DEFAULT_UNTESTED_AFTER,
-    pushdown: bool = True,
-) -> AsOf:
-    """The programme in ``store`` as of ``at``: one objective's subtree, one experiment or all."""
-    return AsOf(
-        store,
-        objective=objective,
-        experiment=experiment,
-        at=at,
-        untested_after=untested_after,
-        pushdown=pushdown,
-    )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pendulum
 
-from experiments.checks._found import open_without
+from experiments.checks._found import each_found, experiments, open_without, sprints
 from experiments.checks._mental_models import MENTAL_MODEL_CHECKS
 from experiments.checks._message import Message, plural
 from experiments.checks._options import DURATION_OPTION, OPTIONAL_BOOLEAN_OPTION
@@ -129,15 +129,6 @@ def _no_prototype_shown(context: CheckContext, options: Mapping[str, Any]) -> It
             )
 
 
-def _no_facilitator(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    for sprint in context.sprints:
-        if not sprint.facilitators:
-            yield NO_FACILITATOR.finding(
-                "has no facilitator; name who runs the process and decides who is involved when",
-                sprint,
-            )
-
-
 def _one_department(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
     for sprint in context.sprints:
         members = [context.participants[m] for m in sprint.team if m in context.participants]
@@ -156,15 +147,6 @@ def _one_department(context: CheckContext, options: Mapping[str, Any]) -> Iterat
                 "has a team from no named department; add people from other departments, "
                 "levels and functions, and from outside",
                 sprint,
-            )
-
-
-def _no_learning(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    for experiment in context.experiments:
-        if context.concluded_without_learning(experiment):
-            yield NO_LEARNING.finding(
-                "was concluded without a learning; write down what was observed and learned",
-                experiment,
             )
 
 
@@ -358,12 +340,14 @@ NO_PROTOTYPE = Check(
     "No prototype shown to participants before the experiment concluded.",
     _no_prototype_shown,
 )
-NO_FACILITATOR = Check(
+NO_FACILITATOR = each_found(
     "sprint/no-facilitator",
     "warning",
     _SPRINT,
     "A sprint without a named facilitator.",
-    _no_facilitator,
+    sprints,
+    lambda _, sprint: not sprint.facilitators,
+    Message("has no facilitator; name who runs the process and decides who is involved when"),
 )
 ONE_DEPARTMENT = Check(
     "sprint/single-department",
@@ -372,12 +356,14 @@ ONE_DEPARTMENT = Check(
     "A sprint whose team comes from one department (or none named).",
     _one_department,
 )
-NO_LEARNING = Check(
+NO_LEARNING = each_found(
     "follow-up/no-learning",
     "warning",
     _FOLLOW_UP,
     "A concluded experiment without a learning.",
-    _no_learning,
+    experiments,
+    lambda context, experiment: context.concluded_without_learning(experiment),
+    Message("was concluded without a learning; write down what was observed and learned"),
 )
 NO_DECISION = Check(
     "follow-up/no-decision",

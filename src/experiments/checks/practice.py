@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from experiments.checks._found import open_without
+from experiments.checks._found import each_found, open_without, sprints
 from experiments.checks._message import Message, Share, plural
 from experiments.checks._options import NUMBER_OPTION, OptionKind
 from experiments.checks.base import Check, CheckContext, Finding, Severity
-from experiments.model import ExperimentStatus, Fidelity
+from experiments.model import ExperimentStatus, Fidelity, Sprint
 from experiments.model import asof as rules
 from experiments.model.objective import subtree
 from experiments.model.participant import is_external_role
@@ -88,30 +88,14 @@ def _polished_first(context: CheckContext, options: Mapping[str, Any]) -> Iterat
             )
 
 
-def _no_process_design(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    for sprint in context.sprints:
-        if not context.phases.get(sprint.id):
-            yield NO_PROCESS_DESIGN.finding(
-                "has no process design; add its phases and who takes part in each "
-                "(`experiments add phase`, Run.phase())",
-                sprint,
-            )
-
-
-def _no_outsider(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
+def _no_outsider(context: CheckContext, sprint: Sprint) -> bool:
+    """Nobody on the sprint's team or in its phases is from outside, nor invited as such."""
     people = context.participants
-    for sprint in context.sprints:
-        phases = context.phases.get(sprint.id, ())
-        ids = {*sprint.team, *(p for phase in phases for p in phase.participants)}
-        if any(people[i].external for i in ids if i in people):
-            continue
-        if any(is_external_role(role) for phase in phases for role in phase.roles):
-            continue
-        yield NO_OUTSIDER.finding(
-            "has nobody from outside the organisation on its team or in its phases; "
-            "invite citizens, customers or other stakeholders into the sprint",
-            sprint,
-        )
+    phases = context.phases.get(sprint.id, ())
+    ids = {*sprint.team, *(p for phase in phases for p in phase.participants)}
+    if any(people[i].external for i in ids if i in people):
+        return False
+    return not any(is_external_role(role) for phase in phases for role in phase.roles)
 
 
 def _too_big(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
@@ -261,19 +245,29 @@ POLISHED_FIRST = Check(
     {"max_first_fidelity": "mock-up"},
     {"max_first_fidelity": FIDELITY_OPTION},
 )
-NO_PROCESS_DESIGN = Check(
+NO_PROCESS_DESIGN = each_found(
     "sprint/no-process-design",
     "warning",
     _SPRINT,
     "A sprint without a process design: no phases saying who takes part when.",
-    _no_process_design,
+    sprints,
+    lambda context, sprint: not context.phases.get(sprint.id),
+    Message(
+        "has no process design; add its phases and who takes part in each "
+        "(`experiments add phase`, Run.phase())"
+    ),
 )
-NO_OUTSIDER = Check(
+NO_OUTSIDER = each_found(
     "sprint/no-external-stakeholder",
     "warning",
     _SPRINT,
     "A sprint with nobody from outside the organisation on its team or in its phases.",
+    sprints,
     _no_outsider,
+    Message(
+        "has nobody from outside the organisation on its team or in its phases; "
+        "invite citizens, customers or other stakeholders into the sprint"
+    ),
 )
 NO_SCOPE = open_without(
     "start-small/no-scope",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import typing
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -17,10 +19,11 @@ from experiments.cli.app import (
     record_option,
     store_options,
 )
-from experiments.cli.kinds import ADD, Adds, Param, default_of
+from experiments.cli.kinds import ADD, NOT_CHOSEN, Adds, EnumChoice, Param, default_of
 from experiments.cli.resolve import record_id
 from experiments.errors import ValidationError
-from experiments.model import KINDS, REFERENCES
+from experiments.model import KINDS, REFERENCES, Record
+from experiments.model._hints import field_hints
 from experiments.query import FieldType, field_types
 
 __all__ = ["add"]
@@ -58,7 +61,9 @@ def _named(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _as_modelled(spec: Adds, param: Param) -> Param:
     """``param`` with what the model says of its field: a list repeats, a number is
-    typed (whole or not), a date, time or time box shows so (where the entry is silent).
+    typed (whole or not), an enumeration is a choice of its values (unless it is one of
+    :data:`~experiments.cli.kinds.NOT_CHOSEN`), a date, time or time box shows so (where
+    the entry is silent).
     """
     info = field_types(spec.kind.kind)[param.field]
     number: type[float | int] | None = None
@@ -66,9 +71,19 @@ def _as_modelled(spec: Adds, param: Param) -> Param:
         number = int if attrs.fields_dict(spec.kind)[param.field].type in ("int", int) else float
     return param._replace(
         multiple=info.kind is FieldType.LIST,
-        type=param.type or number,
+        type=number or _choice(spec.kind, param.field),
         metavar=param.metavar or _METAVARS.get(info.kind),
     )
+
+
+def _choice(kind: type[Record], field: str) -> EnumChoice | None:
+    """The choice a field offers: its enumeration's values, or each item's for a list."""
+    hint = field_hints(kind)[field]
+    items = [a for a in typing.get_args(hint) if a not in (Ellipsis, type(None))]
+    offered = items[0] if len(items) == 1 else hint
+    if isinstance(offered, type) and issubclass(offered, enum.Enum) and offered not in NOT_CHOSEN:
+        return EnumChoice(offered)
+    return None
 
 
 def _asks(spec: Adds, param: Param) -> Decorator:

@@ -78,8 +78,9 @@ class Param(NamedTuple):
 
     An option is ``--`` and the field's name with ``-`` for ``_`` unless ``flag`` says
     otherwise.  What the model says of the field is not repeated here: the command
-    makes a list field repeat, a number field take a number, and shows a date, time or
-    time box field as ``DATE``, ``TIME`` or ``ISO8601`` unless ``metavar`` says
+    makes a list field repeat, a number field take a number, an enumeration's field a
+    choice of its values (unless :data:`NOT_CHOSEN` says why not), and shows a date,
+    time or time box field as ``DATE``, ``TIME`` or ``ISO8601`` unless ``metavar`` says
     otherwise.  For an option that names other records, ``help`` says what the record
     is to this one, and the command adds where to find one and, for a list,
     ``repeat``.  An option with ``show_default`` shows the model's default; one for a
@@ -90,7 +91,7 @@ class Param(NamedTuple):
     argument: bool = False
     flag: str | None = None
     help: str | None = None
-    type: EnumChoice | type[float] | type[int] | None = None
+    type: EnumChoice | type[float] | type[int] | None = None  # from the model, as multiple
     metavar: str | None = None
     multiple: bool = False  # from the model: see experiments.cli.add
     is_flag: bool = False
@@ -103,19 +104,19 @@ class Param(NamedTuple):
         return self.flag or "--" + self.field.replace("_", "-")
 
 
-def argument(field: str, type: EnumChoice | None = None) -> Param:  # noqa: A002 - click's word
+def argument(field: str) -> Param:
     """A positional argument for ``field``, named like it (``TITLE``)."""
-    return Param(field=field, argument=True, type=type)
+    return Param(field=field, argument=True)
 
 
-def option(field: str, flag: str | None = None, **how: Any) -> Param:
-    """An option for ``field``; ``how`` as :class:`Param` takes it."""
-    return Param(field=field, flag=flag, **how)
+def option(field: str, help: str | None = None, **how: Any) -> Param:  # noqa: A002 - click's word
+    """An option for ``field``, and what it is; ``how`` as :class:`Param` takes it."""
+    return Param(field=field, help=help, **how)
 
 
-def many(field: str, flag: str, help: str) -> Param:  # noqa: A002 - click's word
-    """An option naming records, given once for each: ``--objective``, ``--term``, ..."""
-    return Param(field=field, flag=flag, help=help, repeat="repeat for more")
+def many(field: str, flag: str, help: str, repeat: str = "repeat for more") -> Param:  # noqa: A002
+    """An option given once for each value of a list: ``--objective``, ``--role``, ..."""
+    return Param(field=field, flag=flag, help=help, repeat=repeat)
 
 
 def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
@@ -164,289 +165,227 @@ class Adds(NamedTuple):
     write: Callable[[Store, dict[str, Any]], Record] | None = None
 
 
+def adds(kind: type[Record], help: str, *params: Param, **how: Any) -> Adds:  # noqa: A002
+    """The entry for `experiments add KIND`: what it says it does, then what it asks."""
+    return Adds(kind, help, params, **how)
+
+
 #: The `experiments add` commands, one for each kind they make.
 ADD: Final[tuple[Adds, ...]] = (
-    Adds(
-        kind=model.Objective,
-        help='Add a strategy objective ("think big").',
-        params=(
-            argument("title"),
-            option("description", help="what the objective means"),
-            option("parent", help="the objective this one serves"),
-            option("owner", help="who is accountable"),
-            option("weight", show_default=True, help="share in the parent's progress"),
+    adds(
+        model.Objective,
+        'Add a strategy objective ("think big").',
+        argument("title"),
+        option("description", "what the objective means"),
+        option("parent", "the objective this one serves"),
+        option("owner", "who is accountable"),
+        option("weight", "share in the parent's progress", show_default=True),
+    ),
+    adds(
+        model.KeyResult,
+        "Add a key result measuring OBJECTIVE: METRIC from --baseline to --target.",
+        argument("objective"),
+        argument("metric"),
+        option("baseline", "where the metric starts"),
+        option("target", "where it should get to"),
+        option("unit", "e.g. families, incidents, %"),
+        option("due", "by when, e.g. 2026-11-25"),
+        option("weight", show_default=True),
+        option("since", "when the baseline held (default: today); progress is expected from it"),
+    ),
+    adds(
+        model.Template,
+        "Add an experiment template: defaults, and what an experiment needs to move on.",
+        argument("title"),
+        option("description", "what the template is for"),
+        option("scaffold", 'the hypothesis to fill in, e.g. "We believe that ..."'),
+        option("time_box", "default time box, e.g. P4W"),
+        option("max_time_box", "longest time box allowed, e.g. P6W", metavar="ISO8601"),
+        option("scope", "default planned scope, e.g. 'participants=30'", metavar="SCOPE"),
+        many(
+            "roles", "--role", "a role that must take part before it starts, e.g. citizen (repeat)"
+        ),
+        many(
+            "stances",
+            "--stance",
+            "a stance that must be heard before it starts, e.g. critical (repeat)",
+        ),
+        option("min_departments", "departments its participants come from"),
+        option("min_external", "participants from outside, at least"),
+        option("to_start", "what it must have before it starts (repeat)"),
+        option("to_conclude", "what it must have before it concludes (repeat)"),
+        option(
+            "mandatory_for",
+            "an objective whose experiments must satisfy it",
+            repeat="repeat for more",
         ),
     ),
-    Adds(
-        kind=model.KeyResult,
-        help="Add a key result measuring OBJECTIVE: METRIC from --baseline to --target.",
-        params=(
-            argument("objective"),
-            argument("metric"),
-            option("baseline", help="where the metric starts"),
-            option("target", help="where it should get to"),
-            option("unit", help="e.g. families, incidents, %"),
-            option("due", help="by when, e.g. 2026-11-25"),
-            option("weight", show_default=True),
-            option(
-                "since",
-                help="when the baseline held (default: today); progress is expected from it",
-            ),
+    adds(
+        model.Experiment,
+        'Add a planned experiment ("start small").',
+        argument("title"),
+        many("objectives", "--objective", "objective it serves"),
+        option("time_box", "e.g. P4W, or 2026-09-01/P6W"),
+        option("owner", "who runs it"),
+        many("facilitators", "--facilitator", "a facilitator (repeat for more)"),
+        option("sprint", "the sprint it belongs to"),
+        option("description"),
+        option(
+            "template",
+            "the template it starts from (its time box, scope and hypothesis "
+            "scaffold where not given)",
         ),
-    ),
-    Adds(
-        kind=model.Template,
-        help="Add an experiment template: defaults, and what an experiment needs to move on.",
-        params=(
-            argument("title"),
-            option("description", help="what the template is for"),
-            option("scaffold", help='the hypothesis to fill in, e.g. "We believe that ..."'),
-            option("time_box", help="default time box, e.g. P4W"),
-            option("max_time_box", metavar="ISO8601", help="longest time box allowed, e.g. P6W"),
-            option("scope", metavar="SCOPE", help="default planned scope, e.g. 'participants=30'"),
-            option(
-                "roles",
-                "--role",
-                help="a role that must take part before it starts, e.g. citizen (repeat)",
-            ),
-            option(
-                "stances",
-                "--stance",
-                type=EnumChoice(model.Stance),
-                help="a stance that must be heard before it starts, e.g. critical (repeat)",
-            ),
-            option("min_departments", help="departments its participants come from"),
-            option("min_external", help="participants from outside, at least"),
-            option(
-                "to_start",
-                type=EnumChoice(model.Requirement),
-                help="what it must have before it starts (repeat)",
-            ),
-            option(
-                "to_conclude",
-                type=EnumChoice(model.Requirement),
-                help="what it must have before it concludes (repeat)",
-            ),
-            option(
-                "mandatory_for",
-                help="an objective whose experiments must satisfy it",
-                repeat="repeat for more",
-            ),
-        ),
-    ),
-    Adds(
-        kind=model.Experiment,
-        help='Add a planned experiment ("start small").',
-        params=(
-            argument("title"),
-            many("objectives", "--objective", "objective it serves"),
-            option("time_box", help="e.g. P4W, or 2026-09-01/P6W"),
-            option("owner", help="who runs it"),
-            option(
-                "facilitators",
-                "--facilitator",
-                help="a facilitator (repeat for more)",
-            ),
-            option("sprint", help="the sprint it belongs to"),
-            option("description"),
-            option(
-                "template",
-                help="the template it starts from (its time box, scope and hypothesis "
-                "scaffold where not given)",
-            ),
-            option(
-                "scope",
-                metavar="SCOPE",
-                help="planned scope, e.g. 'participants=40, sites=2, budget=50000 DKK'",
-            ),
+        option(
+            "scope",
+            "planned scope, e.g. 'participants=40, sites=2, budget=50000 DKK'",
+            metavar="SCOPE",
         ),
         write=_experiment,
     ),
-    Adds(
-        kind=model.Hypothesis,
-        help='Add a hypothesis to EXPERIMENT: "we believe that STATEMENT".',
-        params=(
-            argument("experiment"),
-            argument("statement"),
-            option("criterion", help='when it holds, e.g. "families returning >= 15"'),
-            option("assumption", type=EnumChoice(model.AssumptionKind)),
+    adds(
+        model.Hypothesis,
+        'Add a hypothesis to EXPERIMENT: "we believe that STATEMENT".',
+        argument("experiment"),
+        argument("statement"),
+        option("criterion", 'when it holds, e.g. "families returning >= 15"'),
+        option("assumption"),
+    ),
+    adds(
+        model.Participant,
+        "Add a participant with ROLE: citizen, customer, user, frontline-employee, ...",
+        argument("role"),
+        option("name", "optional; leave out to record nobody's name"),
+        option("department", "department or unit"),
+        option("external", "default from the role", flag="--external/--internal"),
+        option(
+            "pseudonymous", "never show the name or slug (only `export` keeps them)", is_flag=True
         ),
     ),
-    Adds(
-        kind=model.Participant,
-        help="Add a participant with ROLE: citizen, customer, user, frontline-employee, ...",
-        params=(
-            argument("role"),
-            option("name", help="optional; leave out to record nobody's name"),
-            option("department", help="department or unit"),
-            option("external", "--external/--internal", help="default from the role"),
-            option(
-                "pseudonymous",
-                is_flag=True,
-                help="never show the name or slug (only `export` keeps them)",
-            ),
-        ),
+    adds(
+        model.Prototype,
+        'Add a prototype shown in EXPERIMENT ("invite into the unfinished").',
+        argument("experiment"),
+        argument("title"),
+        option("fidelity", show_default=True),
+        option("link", "where it can be seen"),
+        option("shown_at", "when it was first shown to participants"),
+        option("description"),
     ),
-    Adds(
-        kind=model.Prototype,
-        help='Add a prototype shown in EXPERIMENT ("invite into the unfinished").',
-        params=(
-            argument("experiment"),
-            argument("title"),
-            option("fidelity", type=EnumChoice(model.Fidelity), show_default=True),
-            option("link", help="where it can be seen"),
-            option("shown_at", help="when it was first shown to participants"),
-            option("description"),
-        ),
+    adds(
+        model.Sprint,
+        "Add a sprint: a short intensive period for a cross-cutting team.",
+        argument("title"),
+        option("challenge", "the predefined challenge the team works on"),
+        option("time_box", "e.g. 2026-08-17/P100D"),
+        many("team", "--member", "team member", repeat="repeat"),
+        many("facilitators", "--facilitator", "facilitator (repeat)"),
     ),
-    Adds(
-        kind=model.Sprint,
-        help="Add a sprint: a short intensive period for a cross-cutting team.",
-        params=(
-            argument("title"),
-            option("challenge", help="the predefined challenge the team works on"),
-            option("time_box", help="e.g. 2026-08-17/P100D"),
-            option("team", "--member", help="team member"),
-            option("facilitators", "--facilitator", help="facilitator (repeat)"),
-        ),
+    adds(
+        model.Phase,
+        "Add a phase to SPRINT's process design: who takes part in it, and when.",
+        argument("sprint"),
+        argument("title"),
+        option("position", "its place in the process: 1 first"),
+        option("time_box", "when, e.g. 2026-09-07/P1W"),
+        many("participants", "--participant", "someone who takes part in it"),
+        many("roles", "--role", "a kind of people invited in, e.g. citizen (repeat)"),
+        option("involvement", "how deeply those taking part are involved (default co-creating)"),
+        option("description", "what happens in it"),
     ),
-    Adds(
-        kind=model.Phase,
-        help="Add a phase to SPRINT's process design: who takes part in it, and when.",
-        params=(
-            argument("sprint"),
-            argument("title"),
-            option("position", help="its place in the process: 1 first"),
-            option("time_box", help="when, e.g. 2026-09-07/P1W"),
-            option(
-                "participants",
-                "--participant",
-                help="someone who takes part in it",
-                repeat="repeat for more",
-            ),
-            option(
-                "roles",
-                "--role",
-                help="a kind of people invited in, e.g. citizen (repeat)",
-            ),
-            option(
-                "involvement",
-                type=EnumChoice(model.Involvement),
-                help="how deeply those taking part are involved (default co-creating)",
-            ),
-            option("description", help="what happens in it"),
-        ),
-    ),
-    Adds(
-        kind=model.Excuse,
-        help='Write down a GROUP that was not let in, and the REASON given ("no bad excuses").',
-        params=(
-            argument("group"),
-            argument("reason", EnumChoice(model.ExcuseReason)),
-            option("objective", help="the objective the group was left out of"),
-            option("experiment", help="the experiment the group was left out of"),
-            option("statement", help="the words the reason was given in"),
-        ),
+    adds(
+        model.Excuse,
+        'Write down a GROUP that was not let in, and the REASON given ("no bad excuses").',
+        argument("group"),
+        argument("reason"),
+        option("objective", "the objective the group was left out of"),
+        option("experiment", "the experiment the group was left out of"),
+        option("statement", "the words the reason was given in"),
         named=False,
         one_of=("objective", "experiment"),
         write=_record_excuse,
     ),
-    Adds(
-        kind=model.Term,
-        help="Add a WORD of the shared vocabulary; `experiments agree` records its meaning.",
-        params=(
-            argument("word"),
-            option("description", help="where the word is used, what it is not"),
-        ),
+    adds(
+        model.Term,
+        "Add a WORD of the shared vocabulary; `experiments agree` records its meaning.",
+        argument("word"),
+        option("description", "where the word is used, what it is not"),
     ),
-    Adds(
-        kind=model.Interpretation,
-        help="Write down what DEPARTMENT means by TERM, in its own words (TEXT).",
-        params=(
-            argument("term"),
-            argument("department"),
-            argument("text"),
-            option("language", type=EnumChoice(model.LanguageCode), show_default=True),
-            option("stated_at", help="when it was said (default now)"),
-            option("stated_by", metavar="NAME", help="who said it"),
-        ),
+    adds(
+        model.Interpretation,
+        "Write down what DEPARTMENT means by TERM, in its own words (TEXT).",
+        argument("term"),
+        argument("department"),
+        argument("text"),
+        option("language", show_default=True),
+        option("stated_at", "when it was said (default now)"),
+        option("stated_by", "who said it", metavar="NAME"),
         named=False,
         write=_interpret,
     ),
-    Adds(
-        kind=model.Questionnaire,
-        help="Add a questionnaire for a maturity analysis: statements on one --scale.",
-        params=(
-            argument("title"),
-            option("scale", metavar="LOW-HIGH", help="the answers' scale, e.g. 1-5 (default 1-5)"),
-            option(
-                "dimensions",
-                "--dimension",
-                help="a dimension its items are grouped in, in the order shown (repeat)",
-            ),
-            many("objectives", "--objective", "objective the analysis serves"),
-            option("description"),
+    adds(
+        model.Questionnaire,
+        "Add a questionnaire for a maturity analysis: statements on one --scale.",
+        argument("title"),
+        option("scale", "the answers' scale, e.g. 1-5 (default 1-5)", metavar="LOW-HIGH"),
+        many(
+            "dimensions",
+            "--dimension",
+            "a dimension its items are grouped in, in the order shown (repeat)",
         ),
+        many("objectives", "--objective", "objective the analysis serves"),
+        option("description"),
     ),
-    Adds(
-        kind=model.Item,
-        help="Add a statement (item) to QUESTIONNAIRE, headed CODE in the survey tool.",
-        params=(
-            argument("questionnaire"),
-            argument("code"),
-            argument("statement"),
-            option("dimension", help="the dimension it belongs to, e.g. Leadership"),
-            many("objectives", "--objective", "objective it serves, if not its questionnaire's"),
-            many("terms", "--term", "term of the shared vocabulary it uses"),
-        ),
+    adds(
+        model.Item,
+        "Add a statement (item) to QUESTIONNAIRE, headed CODE in the survey tool.",
+        argument("questionnaire"),
+        argument("code"),
+        argument("statement"),
+        option("dimension", "the dimension it belongs to, e.g. Leadership"),
+        many("objectives", "--objective", "objective it serves, if not its questionnaire's"),
+        many("terms", "--term", "term of the shared vocabulary it uses"),
         named=False,
     ),
-    Adds(
-        kind=model.SurveyRound,
-        help="Add a round in which QUESTIONNAIRE is asked; import its responses with "
+    adds(
+        model.SurveyRound,
+        "Add a round in which QUESTIONNAIRE is asked; import its responses with "
         "`experiments import-responses`.",
-        params=(
-            argument("questionnaire"),
-            argument("title"),
-            option("opened_at", help="when it opened (default now)"),
-            option("closed_at", help="when it closed; later answers do not count"),
-            option(
-                "departments",
-                "--department",
-                help="a department asked (repeat; responses must come from these)",
-            ),
-            option("levels", "--level", help="a level asked, e.g. leaders (repeat)"),
+        argument("questionnaire"),
+        argument("title"),
+        option("opened_at", "when it opened (default now)"),
+        option("closed_at", "when it closed; later answers do not count"),
+        many(
+            "departments",
+            "--department",
+            "a department asked (repeat; responses must come from these)",
         ),
+        many("levels", "--level", "a level asked, e.g. leaders (repeat)"),
     ),
-    Adds(
-        kind=model.InterviewNote,
-        help="Write down what a trigger interview brought up (TEXT), tied to --item.",
-        params=(
-            argument("text"),
-            many("items", "--item", "item it bears on"),
-            option("round", help="the survey round it followed"),
-            option("department", help="whose perspective: the department"),
-            option("level", help="whose perspective: the level, e.g. leaders"),
-            option("interviewer", metavar="NAME"),
-            option("interviewed_at", help="when (default now)"),
-            option("details"),
-        ),
+    adds(
+        model.InterviewNote,
+        "Write down what a trigger interview brought up (TEXT), tied to --item.",
+        argument("text"),
+        many("items", "--item", "item it bears on"),
+        option("round", "the survey round it followed"),
+        option("department", "whose perspective: the department"),
+        option("level", "whose perspective: the level, e.g. leaders"),
+        option("interviewer", metavar="NAME"),
+        option("interviewed_at", "when (default now)"),
+        option("details"),
     ),
-    Adds(
-        kind=model.WorkshopAction,
-        help="Add an action a workshop agreed, for --objective or --experiment; "
+    adds(
+        model.WorkshopAction,
+        "Add an action a workshop agreed, for --objective or --experiment; "
         "`experiments done` marks it done.",
-        params=(
-            argument("title"),
-            many("objectives", "--objective", "objective it serves"),
-            many("experiments", "--experiment", "experiment it serves"),
-            many("items", "--item", "item of the analysis it answers"),
-            option("owner", help="who does it"),
-            option("due", help="by when, e.g. 2026-12-31"),
-            option("workshop", help="the workshop that agreed it"),
-            option("agreed_at", help="when it was agreed (default now)"),
-            option("description"),
-        ),
+        argument("title"),
+        many("objectives", "--objective", "objective it serves"),
+        many("experiments", "--experiment", "experiment it serves"),
+        many("items", "--item", "item of the analysis it answers"),
+        option("owner", "who does it"),
+        option("due", "by when, e.g. 2026-12-31"),
+        option("workshop", "the workshop that agreed it"),
+        option("agreed_at", "when it was agreed (default now)"),
+        option("description"),
     ),
 )
 

@@ -47,6 +47,11 @@ _LABELLED: Final[tuple[tuple[str, type[enum.Enum]], ...]] = tuple(
 )
 
 
+def _plain(thing: object, *fields: str) -> dict[str, Any]:
+    """Fields of ``thing`` whose values JSON shows as they are (text, numbers, ids)."""
+    return {name: getattr(thing, name) for name in fields}
+
+
 class _Encoder:
     def __init__(self, report: Report, lang: Language) -> None:
         self.report = report
@@ -201,12 +206,7 @@ class _Encoder:
     def scope(scope: Scope | None) -> dict[str, Any] | None:
         if scope is None:
             return None
-        return {
-            "participants": scope.participants,
-            "sites": scope.sites,
-            "budget": scope.budget,
-            "currency": scope.currency,
-        }
+        return _plain(scope, "participants", "sites", "budget", "currency")
 
     @staticmethod
     def gaps(gaps: TemplateGaps) -> dict[str, Any]:
@@ -281,11 +281,7 @@ class _Encoder:
     def key_result(self, progress: KeyResultProgress) -> dict[str, Any]:
         kr = progress.key_result
         return {
-            "id": kr.id,
-            "metric": kr.metric,
-            "unit": kr.unit,
-            "baseline": kr.baseline,
-            "target": kr.target,
+            **_plain(kr, "id", "metric", "unit", "baseline", "target"),
             "due": None if kr.due is None else kr.due.isoformat(),
             "weight": kr.weight,
             "latest": progress.latest,
@@ -300,13 +296,7 @@ class _Encoder:
     def objective(self, node: ObjectiveRollup) -> dict[str, Any]:
         objective = node.objective
         return {
-            "id": objective.id,
-            "slug": objective.slug,
-            "title": objective.title,
-            "description": objective.description,
-            "owner": objective.owner,
-            "parent": objective.parent,
-            "weight": objective.weight,
+            **_plain(objective, "id", "slug", "title", "description", "owner", "parent", "weight"),
             "progress": self.share(node.progress),
             "direct_experiments": node.direct_experiments,
             "key_results": [self.key_result(kr) for kr in node.key_results],
@@ -409,11 +399,7 @@ class _Encoder:
         people = self.report.recorded
         if people is None:
             return None
-        return {
-            "recorded": people.recorded,
-            "in_no_experiment": people.in_no_experiment,
-            "only_elsewhere": people.only_elsewhere,
-        }
+        return _plain(people, "recorded", "in_no_experiment", "only_elsewhere")
 
     def findings(self) -> list[dict[str, Any]] | None:
         if self.report.findings is None:

@@ -39,7 +39,7 @@ from experiments.stores._files_layout import (
     link_refused,
 )
 from experiments.stores._files_migrate import marker, migrate, read_marker, settings_of
-from experiments.stores.changes import missing_store, newer_layout
+from experiments.stores._refusals import missing_store, newer_layout
 
 __all__ = ["Directory"]
 

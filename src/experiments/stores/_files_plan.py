@@ -24,16 +24,8 @@ from experiments.stores import _atomic
 from experiments.stores._filenames import encode_id
 from experiments.stores._files_journal import View
 from experiments.stores._files_record import dumps
-from experiments.stores.changes import (
-    Change,
-    ImportVersion,
-    Purge,
-    Put,
-    Rewrite,
-    conflict,
-    import_conflict,
-    other_kind,
-)
+from experiments.stores._refusals import conflict, import_conflict, other_kind
+from experiments.stores.changes import Change, ImportVersion, Purge, Put, Rewrite
 
 if TYPE_CHECKING:
     from experiments.model import Record

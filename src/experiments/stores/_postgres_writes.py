@@ -14,15 +14,9 @@ from experiments.errors import ConflictError
 from experiments.serialization import dumps, from_data
 from experiments.stores._derived import time_box_bounds
 from experiments.stores._postgres_layout import query_copy
+from experiments.stores._refusals import conflict, import_conflict, other_kind
 from experiments.stores._sqlstore import latest_puts, refused_update
-from experiments.stores.changes import (
-    ImportVersion,
-    Put,
-    SetSetting,
-    conflict,
-    import_conflict,
-    other_kind,
-)
+from experiments.stores.changes import ImportVersion, Put, SetSetting
 
 if TYPE_CHECKING:
     import psycopg

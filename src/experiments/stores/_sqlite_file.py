@@ -17,8 +17,8 @@ from pathlib import Path
 
 from experiments.errors import StoreError
 from experiments.stores import _access, _mounts
+from experiments.stores._refusals import newer_layout
 from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, views
-from experiments.stores.changes import newer_layout
 
 __all__ = [
     "check_identity",

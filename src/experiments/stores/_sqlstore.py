@@ -21,6 +21,7 @@ from experiments.errors import ConflictError, StoreError
 from experiments.model import Record
 from experiments.query import BoundMeasure, FieldInfo
 from experiments.stores import _sql
+from experiments.stores._refusals import conflict, other_kind
 from experiments.stores.backend import Capability, Grouping, Selection
 from experiments.stores.base import Store
 from experiments.stores.changes import (
@@ -31,8 +32,6 @@ from experiments.stores.changes import (
     Put,
     Rewrite,
     SetSetting,
-    conflict,
-    other_kind,
 )
 
 __all__ = [

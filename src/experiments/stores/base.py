@@ -29,21 +29,12 @@ from experiments.model._validate import checked_name
 from experiments.query import Expr, Measure, combine
 from experiments.serialization import from_data
 from experiments.stores import _events, _keys, _queries, _references
+from experiments.stores._refusals import conflict, import_conflict, missing_store, other_kind
 from experiments.stores._results import kind_class
 from experiments.stores._results import kind_name as kind_name_of
 from experiments.stores.backend import Backend, Capability
 from experiments.stores.batch import Batch, Scoped, purge, stamp
-from experiments.stores.changes import (
-    Change,
-    Damage,
-    ErasureReport,
-    ImportReport,
-    PurgeReport,
-    conflict,
-    import_conflict,
-    missing_store,
-    other_kind,
-)
+from experiments.stores.changes import Change, Damage, ErasureReport, ImportReport, PurgeReport
 
 if TYPE_CHECKING:
     from experiments.plugins import Plugins

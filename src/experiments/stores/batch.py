@@ -36,9 +36,10 @@ from experiments.model.asof import latest_decision
 from experiments.query import Condition, Op
 from experiments.serialization import to_data
 from experiments.stores._keys import own_id
+from experiments.stores._refusals import conflict
 from experiments.stores._results import id_of, plain
 from experiments.stores._rules import DecisionLedger, TemplateRule, check_experiment
-from experiments.stores.changes import Change, Purge, PurgeReport, Put, conflict
+from experiments.stores.changes import Change, Purge, PurgeReport, Put
 
 if TYPE_CHECKING:
     import pendulum

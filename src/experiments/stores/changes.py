@@ -12,7 +12,6 @@ from typing import Any
 
 import attrs
 
-from experiments.errors import ConflictError, SchemaError, StoreError
 from experiments.model import Record
 
 __all__ = [
@@ -26,11 +25,6 @@ __all__ = [
     "Put",
     "Rewrite",
     "SetSetting",
-    "conflict",
-    "import_conflict",
-    "missing_store",
-    "newer_layout",
-    "other_kind",
 ]
 
 
@@ -154,55 +148,3 @@ class ErasureReport:
             f"erased participant {self.participant} in {self.versions} version(s): removed "
             f"{removed}{quoted}; kept {', '.join(self.kept)}; {self.freed}"
         )
-
-
-def missing_store(path: object) -> StoreError:
-    """The error for reading a file-based store that does not exist (nothing is created)."""
-    return StoreError(
-        f"there is no store at {str(path)!r}; check the path, or create one with "
-        "`experiments init` (or connect(url, create=True))"
-    )
-
-
-def newer_layout(where: str, what: str, version: int, supported: int) -> SchemaError:
-    """The error for a store laid out by a newer version of the library than this one.
-
-    ``where`` names the store, ``what`` its layout's version number (``store schema``).
-    """
-    return SchemaError(
-        f"{where} was written by a newer strategy-experiments ({what} {version}; this "
-        f"version reads up to {supported}); upgrade: pip install --upgrade strategy-experiments"
-    )
-
-
-def conflict(record: Record, expected: int, stored: int) -> ConflictError:
-    """The error for a save based on a revision that is no longer the stored one."""
-    if expected == 0:
-        return ConflictError(
-            f"{record.label()} already exists (revision {stored}); "
-            "get() the stored one, or use create_if_absent()"
-        )
-    if stored == 0:
-        return ConflictError(
-            f"{record.label()} was saved over revision {expected}, but it is not in the "
-            "store any more (purged); save it as a new record with revision=0"
-        )
-    return ConflictError(
-        f"{record.label()} has changed since this copy was read: the copy is revision "
-        f"{expected}, but revision {stored} is stored; get() it again (or pass its id), "
-        "apply the change and save that"
-    )
-
-
-def other_kind(record: Record, stored_kind: str) -> ConflictError:
-    """The error for a save over an id that a record of another kind has."""
-    return ConflictError(
-        f"id {record.id!r} belongs to a {stored_kind}; a {record.kind} cannot be saved over it"
-    )
-
-
-def import_conflict(record: Record) -> ConflictError:
-    return ConflictError(
-        f"{record.label()} revision {record.revision} is already stored with different "
-        "content; an import never overwrites history (nothing was imported)"
-    )

@@ -14,17 +14,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from experiments.serialization import dumps, from_data
 from experiments.stores import _keys
+from experiments.stores._refusals import conflict, import_conflict, other_kind
 from experiments.stores.base import Capability, Store
-from experiments.stores.changes import (
-    Change,
-    ImportVersion,
-    Purge,
-    Put,
-    Rewrite,
-    conflict,
-    import_conflict,
-    other_kind,
-)
+from experiments.stores.changes import Change, ImportVersion, Purge, Put, Rewrite
 
 if TYPE_CHECKING:
     from experiments.plugins import Plugins

@@ -59,15 +59,9 @@ from experiments.stores._postgres_connect import (
     settings,
 )
 from experiments.stores._postgres_layout import DIALECT, MIGRATIONS, converters, views
+from experiments.stores._refusals import newer_layout
 from experiments.stores._sqlstore import Converter, SQLStore, versions_read
-from experiments.stores.changes import (
-    Change,
-    Damage,
-    ImportVersion,
-    Put,
-    SetSetting,
-    newer_layout,
-)
+from experiments.stores.changes import Change, Damage, ImportVersion, Put, SetSetting
 
 __all__ = ["MIGRATIONS", "PostgresStore"]
 

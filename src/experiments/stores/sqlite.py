@@ -45,6 +45,7 @@ from typing import Any, ClassVar, Final
 from experiments.errors import ConflictError, StoreError, StoreURLError
 from experiments.serialization import dumps, from_data
 from experiments.stores import _access
+from experiments.stores._refusals import conflict, import_conflict, missing_store, other_kind
 from experiments.stores._sqlite_dialect import DIALECT, FSum
 from experiments.stores._sqlite_file import (
     check_identity,
@@ -71,10 +72,6 @@ from experiments.stores.changes import (
     Put,
     Rewrite,
     SetSetting,
-    conflict,
-    import_conflict,
-    missing_store,
-    other_kind,
 )
 from experiments.stores.url import DEFAULT_TIMEOUT
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import string
+import typing
 from typing import Any, Final, TypeVar
 
+import attrs
 import pendulum
 from hypothesis import strategies as st
 
 from experiments import model
+from experiments.model._hints import field_hints
 
 __all__ = [
     "RECORD_STRATEGIES",
@@ -126,7 +129,7 @@ def durations(draw: st.DrawFn) -> pendulum.Duration:
     return duration
 
 
-time_boxes: Final = st.builds(model.TimeBox, durations(), st.one_of(st.none(), datetimes()))
+time_boxes: Final = st.builds(model.TimeBox, durations(), st.none() | datetimes())
 
 _json_scalars: Final = st.one_of(
     st.none(),
@@ -153,9 +156,9 @@ metadata: Final = st.dictionaries(
 next_steps: Final = st.builds(
     model.NextStep,
     titles,
-    owner=st.one_of(st.none(), names),
-    due=st.one_of(st.none(), dates),
-    done_at=st.one_of(st.none(), datetimes()),
+    owner=st.none() | names,
+    due=st.none() | dates,
+    done_at=st.none() | datetimes(),
 )
 
 
@@ -179,12 +182,47 @@ def scopes(draw: st.DrawFn) -> model.Scope:
     return model.Scope(**parts)
 
 
-def _common() -> dict[str, Any]:
-    return {
-        "tags": tags,
-        "metadata": metadata,
-        "changed_by": st.one_of(st.none(), names),
-    }
+def _record(kind: type[R], *usual: str, **fields: object) -> st.SearchStrategy[R]:
+    """Records of ``kind``, with what every record has (tags, metadata, an author).
+
+    The fields named in ``usual`` are drawn as their type says (:func:`_usual`); each
+    of ``fields`` is a strategy, or a value drawn already.  Fields named in neither
+    keep the model's default.
+    """
+    drawn = {name: _usual(kind, name) for name in usual}
+    for name, value in fields.items():
+        drawn[name] = value if isinstance(value, st.SearchStrategy) else st.just(value)
+    return st.builds(kind, **drawn, tags=tags, metadata=metadata, changed_by=st.none() | names)
+
+
+def _usual(kind: type[model.Record], name: str) -> st.SearchStrategy[Any]:
+    """How a field is drawn when its kind says nothing else, from what the model says of it.
+
+    A field naming another record (:data:`~experiments.model.REFERENCES`) holds an id,
+    a slug a slug; text the model may leave empty is any text, other text (required,
+    optional or in a list) is non-blank, as a title; an enumeration's field one of its
+    members; a time, a day, a time box or a scope as drawn here; ``None`` or a tuple of
+    distinct values where the field's type says so.
+    """
+    hint = field_hints(kind)[name]
+    args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+    optional = type(None) in args
+    many = typing.get_origin(hint) is tuple
+    one = next(a for a in args if a is not type(None)) if optional or many else hint
+    if name in model.REFERENCES[kind.kind]:
+        value = refs
+    elif name == "slug":
+        value = slugs
+    elif isinstance(one, type) and issubclass(one, enum.Enum):
+        value = _enum(one)
+    elif one is str:
+        required = attrs.fields_dict(kind)[name].default is attrs.NOTHING
+        value = titles if optional or many or required else texts
+    else:
+        value = _TYPED[one]
+    if many:
+        return _distinct(value)
+    return st.none() | value if optional else value
 
 
 def _enum(kind: type[enum.Enum]) -> st.SearchStrategy[Any]:
@@ -202,6 +240,15 @@ def _distinct(
 codes: Final = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,10}", fullmatch=True)
 
 
+#: How a field of each of these types is drawn where its kind says nothing else.
+_TYPED: Final[dict[object, st.SearchStrategy[Any]]] = {
+    pendulum.DateTime: datetimes(),
+    pendulum.Date: dates,
+    model.TimeBox: time_boxes,
+    model.Scope: scopes(),
+}
+
+
 @st.composite
 def scales(draw: st.DrawFn) -> model.Scale:
     """A scale of 2 to 101 points, with or without labels for its ends."""
@@ -213,20 +260,19 @@ def scales(draw: st.DrawFn) -> model.Scale:
 @st.composite
 def _experiments(draw: st.DrawFn) -> model.Experiment:
     experiment = draw(
-        st.builds(
+        _record(
             model.Experiment,
-            title=titles,
-            description=texts,
-            objectives=_distinct(refs),
-            sprint=st.one_of(st.none(), refs),
-            time_box=st.one_of(st.none(), time_boxes),
-            owner=st.one_of(st.none(), names),
+            "title",
+            "description",
+            "objectives",
+            "sprint",
+            "time_box",
+            "owner",
+            "terms",
+            "template",
+            "scope",
             facilitators=_distinct(names, 2),
-            terms=_distinct(refs),
-            slug=st.one_of(st.none(), slugs),
-            template=st.one_of(st.none(), refs),
-            scope=st.one_of(st.none(), scopes()),
-            **_common(),
+            slug=st.none() | slugs,
         )
     )
     start = draw(datetimes())
@@ -252,106 +298,101 @@ def _experiments(draw: st.DrawFn) -> model.Experiment:
 def _participants(draw: st.DrawFn) -> model.Participant:
     role = draw(_enum(model.Role))
     external = draw(st.booleans()) if role is model.Role.OTHER or draw(st.booleans()) else None
-    extra = {} if external is None else {"external": st.just(external)}
+    extra = {} if external is None else {"external": external}
     return draw(
-        st.builds(
+        _record(
             model.Participant,
-            role=st.just(role),
-            department=st.one_of(st.none(), names),
-            name=st.one_of(st.none(), names),
+            "department",
+            "name",
+            role=role,
             pseudonymous=st.booleans(),
             **extra,
-            **_common(),
         )
     )
 
 
 @st.composite
 def _learnings(draw: st.DrawFn) -> model.Learning:
-    hypothesis = draw(st.one_of(st.none(), refs))
+    hypothesis = draw(st.none() | refs)
     verdict = None if hypothesis is None else draw(_enum(model.Verdict))
     return draw(
-        st.builds(
+        _record(
             model.Learning,
-            experiment=refs,
-            observation=titles,
-            insight=texts,
-            hypothesis=st.just(hypothesis),
-            verdict=st.just(verdict),
-            evidence=_enum(model.Evidence),
-            participants=_distinct(refs),
+            "experiment",
+            "observation",
+            "insight",
+            "evidence",
+            "participants",
+            "observed_at",
+            hypothesis=hypothesis,
+            verdict=verdict,
             next_action=st.one_of(st.none(), texts, next_steps),
-            observed_at=datetimes(),
-            **_common(),
         )
     )
 
 
 @st.composite
 def _measurements(draw: st.DrawFn) -> model.Measurement:
-    key_result = draw(st.one_of(st.none(), refs))
-    metric = draw(st.one_of(st.none(), names)) if key_result else draw(names)
+    key_result = draw(st.none() | refs)
+    metric = draw(st.none() | names) if key_result else draw(names)
     return draw(
-        st.builds(
+        _record(
             model.Measurement,
+            "unit",
+            "measured_at",
+            "experiment",
+            "participant",
             value=st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
-            key_result=st.just(key_result),
-            metric=st.just(metric),
-            unit=st.one_of(st.none(), names),
-            measured_at=datetimes(),
-            experiment=st.one_of(st.none(), refs),
-            participant=st.one_of(st.none(), refs),
-            **_common(),
+            key_result=key_result,
+            metric=metric,
         )
     )
 
 
 @st.composite
 def _key_results(draw: st.DrawFn) -> model.KeyResult:
-    due = draw(st.one_of(st.none(), dates))
+    due = draw(st.none() | dates)
     baseline = draw(st.floats(-1e6, 1e6))
     target = draw(st.floats(-1e6, 1e6))
     if target == baseline:  # moved rather than filtered: Hypothesis often draws both alike
         target = baseline + draw(st.sampled_from([1.0, -1.0]))
     return draw(
-        st.builds(
+        _record(
             model.KeyResult,
-            objective=refs,
-            metric=names,
-            baseline=st.just(baseline),
-            target=st.just(target),
-            unit=st.one_of(st.none(), names),
-            due=st.just(due),
-            since=st.one_of(st.none(), dates if due is None else _dates_until(due)),
-            description=texts,
+            "objective",
+            "metric",
+            "unit",
+            "description",
+            baseline=baseline,
+            target=target,
+            due=due,
+            since=st.none() | (dates if due is None else _dates_until(due)),
             weight=st.floats(0.01, 100),
-            **_common(),
         )
     )
 
 
 @st.composite
 def _templates(draw: st.DrawFn) -> model.Template:
-    limit = draw(st.one_of(st.none(), durations()))
-    box = None if limit is not None else draw(st.one_of(st.none(), time_boxes))
+    limit = draw(st.none() | durations())
+    box = None if limit is not None else draw(st.none() | time_boxes)
     return draw(
-        st.builds(
+        _record(
             model.Template,
-            title=titles,
-            description=texts,
-            scaffold=texts,
-            time_box=st.just(box),
-            max_time_box=st.just(limit),
-            scope=st.one_of(st.none(), scopes()),
-            roles=_distinct(_enum(model.Role)),
+            "title",
+            "description",
+            "scaffold",
+            "scope",
+            "roles",
+            "to_start",
+            "to_conclude",
+            time_box=box,
+            max_time_box=limit,
             stances=_distinct(_enum(model.Stance), 2),
             min_departments=st.integers(0, 4),
             min_external=st.integers(0, 3),
-            to_start=_distinct(_enum(model.Requirement)),
-            to_conclude=_distinct(_enum(model.Requirement)),
             mandatory_for=_distinct(refs, 2),
-            slug=st.one_of(st.none(), slugs),
-            **_common(),
+            slug=st.none() | slugs,
         )
     )
 
@@ -360,14 +401,13 @@ def _templates(draw: st.DrawFn) -> model.Template:
 def _excuses(draw: st.DrawFn) -> model.Excuse:
     on_objective = draw(st.booleans())
     return draw(
-        st.builds(
+        _record(
             model.Excuse,
-            group=titles,
-            reason=_enum(model.ExcuseReason),
-            statement=texts,
-            objective=st.just("ref_0") if on_objective else st.none(),
+            "group",
+            "reason",
+            "statement",
+            objective="ref_0" if on_objective else None,
             experiment=st.none() if on_objective else refs,
-            **_common(),
         )
     )
 
@@ -381,17 +421,22 @@ def _terms(draw: st.DrawFn) -> model.Term:
         else {}
     )
     return draw(
-        st.builds(
+        _record(
             model.Term,
-            word=titles,
-            description=texts,
-            definitions=st.just(definitions),
-            agreed_by=_distinct(names, 2) if agreed else st.just(()),
-            agreed_at=datetimes() if agreed else st.none(),
-            slug=st.one_of(st.none(), slugs),
-            **_common(),
+            "word",
+            "description",
+            definitions=definitions,
+            agreed_by=_distinct(names, 2) if agreed else (),
+            agreed_at=datetimes() if agreed else None,
+            slug=st.none() | slugs,
         )
     )
+
+
+def _until_after(start: pendulum.DateTime) -> st.SearchStrategy[pendulum.DateTime | None]:
+    """None, or a moment some duration after ``start`` (None past the year 9999)."""
+    ends = durations().map(lambda d: start + d)
+    return st.none() | ends.map(lambda end: None if end.year > 9999 else end)
 
 
 def _name_key(name: str) -> str:
@@ -401,38 +446,17 @@ def _name_key(name: str) -> str:
 @st.composite
 def _survey_rounds(draw: st.DrawFn) -> model.SurveyRound:
     opened = draw(datetimes())
-    closed = draw(st.one_of(st.none(), durations().map(lambda d: opened + d)))
-    if closed is not None and closed.year > 9999:
-        closed = None
+    closed = draw(_until_after(opened))
     return draw(
-        st.builds(
+        _record(
             model.SurveyRound,
-            questionnaire=refs,
-            title=titles,
-            opened_at=st.just(opened),
-            closed_at=st.just(closed),
+            "questionnaire",
+            "title",
+            opened_at=opened,
+            closed_at=closed,
             departments=st.lists(names, max_size=3, unique_by=_name_key).map(tuple),
             levels=st.lists(names, max_size=2, unique_by=_name_key).map(tuple),
-            slug=st.one_of(st.none(), slugs),
-            **_common(),
-        )
-    )
-
-
-@st.composite
-def _responses(draw: st.DrawFn) -> model.Response:
-    keyed = draw(st.booleans())
-    return draw(
-        st.builds(
-            model.Response,
-            round=refs,
-            department=names,
-            level=st.one_of(st.none(), names),
-            answers=st.dictionaries(codes, st.integers(-10, 110), min_size=1, max_size=5),
-            answered_at=datetimes(),
-            participant=st.one_of(st.none(), refs),
-            source_key=names if keyed else st.none(),
-            **_common(),
+            slug=st.none() | slugs,
         )
     )
 
@@ -441,86 +465,76 @@ def _responses(draw: st.DrawFn) -> model.Response:
 def _workshop_actions(draw: st.DrawFn) -> model.WorkshopAction:
     agreed = draw(datetimes())
     on_objective = draw(st.booleans())
-    done = draw(st.one_of(st.none(), durations().map(lambda d: agreed + d)))
-    if done is not None and done.year > 9999:
-        done = None
+    done = draw(_until_after(agreed))
     return draw(
-        st.builds(
+        _record(
             model.WorkshopAction,
-            title=titles,
-            description=texts,
+            "title",
+            "description",
+            "items",
+            "workshop",
+            "owner",
+            "due",
             objectives=_distinct(refs).filter(bool) if on_objective else _distinct(refs),
             experiments=_distinct(refs) if on_objective else _distinct(refs).filter(bool),
-            items=_distinct(refs),
-            workshop=st.one_of(st.none(), names),
-            owner=st.one_of(st.none(), names),
-            due=st.one_of(st.none(), dates),
-            agreed_at=st.just(agreed),
-            done_at=st.just(done),
-            **_common(),
+            agreed_at=agreed,
+            done_at=done,
         )
     )
 
 
 #: A strategy for valid records of each kind.
 RECORD_STRATEGIES: Final[dict[type[model.Record], st.SearchStrategy[Any]]] = {
-    model.Objective: st.builds(
+    model.Objective: _record(
         model.Objective,
-        title=titles,
-        description=texts,
-        parent=st.one_of(st.none(), refs),
-        owner=st.one_of(st.none(), names),
+        "title",
+        "description",
+        "parent",
+        "owner",
+        "terms",
         weight=st.floats(0.01, 100),
-        terms=_distinct(refs),
-        slug=st.one_of(st.none(), slugs),
-        **_common(),
+        slug=st.none() | slugs,
     ),
     model.KeyResult: _key_results(),
     model.Template: _templates(),
-    model.Sprint: st.builds(
+    model.Sprint: _record(
         model.Sprint,
-        title=titles,
-        challenge=texts,
-        time_box=st.one_of(st.none(), time_boxes),
-        team=_distinct(refs),
+        "title",
+        "challenge",
+        "time_box",
+        "team",
         facilitators=_distinct(names, 2),
-        **_common(),
     ),
-    model.Phase: st.builds(
+    model.Phase: _record(
         model.Phase,
-        sprint=refs,
-        title=titles,
+        "sprint",
+        "title",
+        "time_box",
+        "participants",
+        "roles",
+        "involvement",
+        "description",
         position=st.integers(1, 12),
-        time_box=st.one_of(st.none(), time_boxes),
-        participants=_distinct(refs),
-        roles=_distinct(_enum(model.Role)),
-        involvement=_enum(model.Involvement),
-        description=texts,
-        **_common(),
     ),
     model.Participant: _participants(),
     model.Experiment: _experiments(),
-    model.Hypothesis: st.builds(
+    model.Hypothesis: _record(
         model.Hypothesis,
-        experiment=refs,
-        statement=titles,
-        criterion=st.one_of(
-            st.none(),
-            st.builds(model.Criterion, names, _enum(model.Comparison), st.floats(-1e6, 1e6)),
-        ),
-        assumption=st.one_of(st.none(), _enum(model.AssumptionKind)),
-        **_common(),
+        "experiment",
+        "statement",
+        "assumption",
+        criterion=st.none()
+        | st.builds(model.Criterion, names, _enum(model.Comparison), st.floats(-1e6, 1e6)),
     ),
-    model.Prototype: st.builds(
+    model.Prototype: _record(
         model.Prototype,
-        experiment=refs,
-        title=titles,
-        fidelity=_enum(model.Fidelity),
+        "experiment",
+        "title",
+        "fidelity",
+        "description",
+        "shown_at",
         version=st.integers(1, 20),
-        link=st.one_of(st.none(), st.just("https://example.org/p?x=1&y=<2>")),
-        description=texts,
-        shown_at=st.one_of(st.none(), datetimes()),
-        **_common(),
+        link=st.none() | st.just("https://example.org/p?x=1&y=<2>"),
     ).flatmap(
         lambda p: (
             st.just(p)
@@ -528,81 +542,72 @@ RECORD_STRATEGIES: Final[dict[type[model.Record], st.SearchStrategy[Any]]] = {
             else st.sampled_from(list(model.Fidelity)).map(lambda f: p.evolve(shown_as=f))
         )
     ),
-    model.Participation: st.builds(
-        model.Participation,
-        experiment=refs,
-        participant=refs,
-        stance=_enum(model.Stance),
-        involvement=_enum(model.Involvement),
-        **_common(),
+    model.Participation: _record(
+        model.Participation, "experiment", "participant", "stance", "involvement"
     ),
     model.Learning: _learnings(),
     model.Measurement: _measurements(),
-    model.Decision: st.builds(
+    model.Decision: _record(
         model.Decision,
-        experiment=refs,
-        outcome=_enum(model.Outcome),
-        rationale=texts,
-        decided_by=st.one_of(st.none(), names),
-        decided_at=datetimes(),
+        "experiment",
+        "outcome",
+        "rationale",
+        "decided_by",
+        "decided_at",
         next_steps=st.lists(next_steps, max_size=3, unique_by=lambda n: n.action).map(tuple),
-        **_common(),
     ),
     model.Excuse: _excuses(),
-    model.Note: st.builds(
-        model.Note,
-        experiment=refs,
-        text=titles,
-        level=_enum(model.NoteLevel),
-        details=texts,
-        noted_at=datetimes(),
-        **_common(),
-    ),
+    model.Note: _record(model.Note, "experiment", "text", "level", "details", "noted_at"),
     model.Term: _terms(),
-    model.Interpretation: st.builds(
+    model.Interpretation: _record(
         model.Interpretation,
-        term=refs,
-        department=names,
-        text=titles,
-        language=_enum(model.LanguageCode),
-        stated_at=datetimes(),
-        stated_by=st.one_of(st.none(), names),
-        **_common(),
+        "term",
+        "department",
+        "text",
+        "language",
+        "stated_at",
+        "stated_by",
     ),
-    model.Questionnaire: st.builds(
+    model.Questionnaire: _record(
         model.Questionnaire,
-        title=titles,
-        description=texts,
+        "title",
+        "description",
+        "dimensions",
+        "objectives",
         scale=scales(),
-        dimensions=_distinct(names),
-        objectives=_distinct(refs),
-        slug=st.one_of(st.none(), slugs),
-        **_common(),
+        slug=st.none() | slugs,
     ),
-    model.Item: st.builds(
+    model.Item: _record(
         model.Item,
-        questionnaire=refs,
+        "questionnaire",
+        "dimension",
+        "statement",
+        "objectives",
+        "terms",
         code=codes,
-        dimension=names,
-        statement=titles,
-        objectives=_distinct(refs),
-        terms=_distinct(refs),
-        **_common(),
     ),
     model.SurveyRound: _survey_rounds(),
-    model.Response: _responses(),
-    model.InterviewNote: st.builds(
+    model.Response: _record(
+        model.Response,
+        "round",
+        "department",
+        "level",
+        "answered_at",
+        "participant",
+        "source_key",
+        answers=st.dictionaries(codes, st.integers(-10, 110), min_size=1, max_size=5),
+    ),
+    model.InterviewNote: _record(
         model.InterviewNote,
-        text=titles,
-        details=texts,
-        items=_distinct(refs),
-        round=st.one_of(st.none(), refs),
-        department=st.one_of(st.none(), names),
-        level=st.one_of(st.none(), names),
-        interviewer=st.one_of(st.none(), names),
-        participant=st.one_of(st.none(), refs),
-        interviewed_at=datetimes(),
-        **_common(),
+        "text",
+        "details",
+        "items",
+        "round",
+        "department",
+        "level",
+        "interviewer",
+        "participant",
+        "interviewed_at",
     ),
     model.WorkshopAction: _workshop_actions(),
 }
