@@ -36,40 +36,23 @@ from experiments.errors import (
     NotFoundError,
     ValidationError,
 )
-from experiments.model import (
-    Decision,
-    Evidence,
-    Excuse,
-    ExcuseReason,
-    Experiment,
-    ExperimentStatus,
-    Fidelity,
-    Hypothesis,
-    Involvement,
-    KeyResult,
-    Learning,
-    Measurement,
-    NextStep,
-    Note,
-    NoteLevel,
-    Objective,
-    Outcome,
-    Participant,
-    Participation,
-    Phase,
-    Prototype,
-    Record,
-    Role,
-    Sprint,
-    Stance,
-    Template,
-    Verdict,
-    id_for,
-)
+from experiments.model._record import Record, id_for
 from experiments.model._time import DateTimeLike, TimeBoxLike, now, utc_key
 from experiments.model._validate import SLUG_PATTERN
-from experiments.model.hypothesis import AssumptionKind, Criterion
-from experiments.model.template import Gap, Move, next_move
+from experiments.model.excuse import Excuse, ExcuseReason
+from experiments.model.experiment import Decision, Experiment
+from experiments.model.hypothesis import AssumptionKind, Criterion, Hypothesis
+from experiments.model.learning import Evidence, Learning, Verdict
+from experiments.model.lifecycle import ExperimentStatus, Outcome
+from experiments.model.measurement import Measurement
+from experiments.model.next_step import NextStep
+from experiments.model.note import Note, NoteLevel
+from experiments.model.objective import KeyResult, Objective
+from experiments.model.participant import Involvement, Participant, Participation, Role, Stance
+from experiments.model.phase import Phase
+from experiments.model.prototype import Fidelity, Prototype
+from experiments.model.sprint import Sprint
+from experiments.model.template import Gap, Move, Template, next_move
 from experiments.stores._keys import own_id
 from experiments.stores._references import lookup
 from experiments.stores._rules import TemplateRule, decision_in_store
