@@ -33,31 +33,6 @@ import pendulum
 
 from experiments._grouping import chunks
 from experiments.errors import ValidationError
-from experiments.model import (
-    Decision,
-    Evidence,
-    Excuse,
-    Experiment,
-    ExperimentStatus,
-    Fidelity,
-    Hypothesis,
-    HypothesisStatus,
-    Involvement,
-    KeyResult,
-    Learning,
-    NextStep,
-    Objective,
-    Outcome,
-    Participant,
-    Participation,
-    Phase,
-    Prototype,
-    Role,
-    Sprint,
-    Stance,
-    Template,
-    Verdict,
-)
 from experiments.model import asof as rules
 from experiments.model._time import (
     UTC,
@@ -71,9 +46,18 @@ from experiments.model._time import (
     parse_timebox,
     utc_key,
 )
-from experiments.model.hypothesis import Criterion
-from experiments.model.objective import cycle_message, parent_cycles, subtree
-from experiments.model.template import Gap, Move, next_move, templates_for
+from experiments.model.excuse import Excuse
+from experiments.model.experiment import Decision, Experiment
+from experiments.model.hypothesis import Criterion, Hypothesis, HypothesisStatus
+from experiments.model.learning import Evidence, Learning, Verdict
+from experiments.model.lifecycle import ExperimentStatus, Outcome
+from experiments.model.next_step import NextStep
+from experiments.model.objective import KeyResult, Objective, cycle_message, parent_cycles, subtree
+from experiments.model.participant import Involvement, Participant, Participation, Role, Stance
+from experiments.model.phase import Phase
+from experiments.model.prototype import Fidelity, Prototype
+from experiments.model.sprint import Sprint
+from experiments.model.template import Gap, Move, Template, next_move, templates_for
 from experiments.query import Count, F, Latest, Max, Min
 from experiments.refs import Ref
 from experiments.serialization import from_data

@@ -30,18 +30,10 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import attrs
 import pendulum
 
+from experiments import model
 from experiments._maturity_data import maturity_data
 from experiments.errors import ValidationError
 from experiments.mental_models import MentalModels, mental_models
-from experiments.model import (
-    Experiment,
-    Item,
-    Questionnaire,
-    Response,
-    Scale,
-    SurveyRound,
-    WorkshopAction,
-)
 from experiments.model._time import DateTimeLike
 from experiments.model._validate import to_enum
 from experiments.model.small_groups import DEFAULT_MIN_GROUP, check_minimum, protect
@@ -50,7 +42,6 @@ from experiments.refs import Ref
 
 if TYPE_CHECKING:
     from experiments.asof import AsOf
-    from experiments.model import Objective
     from experiments.stores import Store
 
 __all__ = [
@@ -245,7 +236,7 @@ class QuestionnaireAnalysis:
 
     questionnaire: Ref
     description: str
-    scale: Scale
+    scale: model.Scale
     rounds: tuple[RoundAnalysis, ...]
 
     @property
@@ -324,7 +315,7 @@ class _Groups:
     """Which group each response belongs to, its name, and the order groups are shown in."""
 
     def __init__(
-        self, survey_round: SurveyRound, responses: Sequence[Response], by: GroupBy
+        self, survey_round: model.SurveyRound, responses: Sequence[model.Response], by: GroupBy
     ) -> None:
         self.by = by
         departments = _spellings(survey_round.departments, (r.department for r in responses))
@@ -336,7 +327,7 @@ class _Groups:
         self.departments = departments
         self.levels = levels
 
-    def key(self, response: Response) -> tuple[str, ...] | None:
+    def key(self, response: model.Response) -> tuple[str, ...] | None:
         department = name_key(response.department)
         level = None if response.level is None else name_key(response.level)
         if self.by is GroupBy.DEPARTMENT:
@@ -408,8 +399,8 @@ class _RoundReader:
     def __init__(
         self,
         models: MentalModels,
-        questionnaire: Questionnaire,
-        items: Sequence[Item],
+        questionnaire: model.Questionnaire,
+        items: Sequence[model.Item],
         by: GroupBy,
         minimum: int,
         notes: Mapping[str, tuple[Ref, ...]],
@@ -421,10 +412,10 @@ class _RoundReader:
         self.minimum = minimum
         self.notes = notes
 
-    def read(self, survey_round: SurveyRound, before: RoundAnalysis | None) -> RoundAnalysis:
+    def read(self, survey_round: model.SurveyRound, before: RoundAnalysis | None) -> RoundAnalysis:
         responses = self.models.responses(survey_round)
         groups = _Groups(survey_round, responses, self.by)
-        members: dict[tuple[str, ...], list[Response]] = {}
+        members: dict[tuple[str, ...], list[model.Response]] = {}
         for response in sorted(responses, key=lambda r: r.id):
             key = groups.key(response)
             if key is not None:
@@ -460,8 +451,8 @@ class _RoundReader:
 
     def _item(
         self,
-        item: Item,
-        members: Mapping[tuple[str, ...], Sequence[Response]],
+        item: model.Item,
+        members: Mapping[tuple[str, ...], Sequence[model.Response]],
         groups: _Groups,
         before: ItemScores | None,
     ) -> ItemScores:
@@ -561,12 +552,12 @@ def _actions(models: MentalModels) -> tuple[ActionDetail, ...]:
     objectives = view.objectives
     experiment_titles = {e.id: e.title for e in view.experiments}
 
-    def detail(action: WorkshopAction) -> ActionDetail:
+    def detail(action: model.WorkshopAction) -> ActionDetail:
         done = action.done_at if models.done(action) else None
         missing = [e for e in action.experiments if e not in experiment_titles]
         if missing:
             experiment_titles.update(
-                (e.id, e.title) for e in models.store.query(Experiment, id=missing)
+                (e.id, e.title) for e in models.store.query(model.Experiment, id=missing)
             )
         return ActionDetail(
             ref=Ref(action.id, action.title),
@@ -654,7 +645,7 @@ def of_view(
 
 def analyse(
     source: AsOf | Store,
-    objective: Objective | str | None = None,
+    objective: model.Objective | str | None = None,
     *,
     at: DateTimeLike | None = None,
     group_by: GroupBy | str = GroupBy.DEPARTMENT,

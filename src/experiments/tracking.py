@@ -36,40 +36,23 @@ from experiments.errors import (
     NotFoundError,
     ValidationError,
 )
-from experiments.model import (
-    Decision,
-    Evidence,
-    Excuse,
-    ExcuseReason,
-    Experiment,
-    ExperimentStatus,
-    Fidelity,
-    Hypothesis,
-    Involvement,
-    KeyResult,
-    Learning,
-    Measurement,
-    NextStep,
-    Note,
-    NoteLevel,
-    Objective,
-    Outcome,
-    Participant,
-    Participation,
-    Phase,
-    Prototype,
-    Record,
-    Role,
-    Sprint,
-    Stance,
-    Template,
-    Verdict,
-    id_for,
-)
+from experiments.model._record import Record, id_for
 from experiments.model._time import DateTimeLike, TimeBoxLike, now, utc_key
 from experiments.model._validate import SLUG_PATTERN
-from experiments.model.hypothesis import AssumptionKind, Criterion
-from experiments.model.template import Gap, Move, next_move
+from experiments.model.excuse import Excuse, ExcuseReason
+from experiments.model.experiment import Decision, Experiment
+from experiments.model.hypothesis import AssumptionKind, Criterion, Hypothesis
+from experiments.model.learning import Evidence, Learning, Verdict
+from experiments.model.lifecycle import ExperimentStatus, Outcome
+from experiments.model.measurement import Measurement
+from experiments.model.next_step import NextStep
+from experiments.model.note import Note, NoteLevel
+from experiments.model.objective import KeyResult, Objective
+from experiments.model.participant import Involvement, Participant, Participation, Role, Stance
+from experiments.model.phase import Phase
+from experiments.model.prototype import Fidelity, Prototype
+from experiments.model.sprint import Sprint
+from experiments.model.template import Gap, Move, Template, next_move
 from experiments.stores._keys import own_id
 from experiments.stores._references import lookup
 from experiments.stores._rules import TemplateRule, decision_in_store
@@ -101,6 +84,11 @@ _STARTED = frozenset(
 _CONCLUDED = frozenset({ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED})
 
 
+def _id_of(kind: type[Record], key: str) -> str:
+    """The id a record of ``kind`` with this natural key gets, the same in every process."""
+    return id_for(kind.kind, kind.id_prefix, key)
+
+
 def measurement_id(measurement: Measurement) -> str:
     """The id of a value measured at a known moment: one per experiment, metric and moment.
 
@@ -109,7 +97,7 @@ def measurement_id(measurement: Measurement) -> str:
     """
     what = measurement.key_result or measurement.metric
     key = "/".join([measurement.experiment or "", str(what), utc_key(measurement.measured_at)])
-    return id_for("measurement", "msr", key)
+    return _id_of(Measurement, key)
 
 
 class TemplateWarning(UserWarning):
@@ -353,7 +341,7 @@ def record_excuse(
     }
     place_id = places["objective"] or places["experiment"]
     key = f"{place_id}/{draft.group}/{draft.reason.value}"
-    excuse = draft.evolve(id=id_for("excuse", "exc", key), **places)
+    excuse = draft.evolve(id=_id_of(Excuse, key), **places)
     return store.create_if_absent(excuse, by=by)
 
 
@@ -480,8 +468,8 @@ class Run(Scoped):
             return self._save(stored.evolve(**changes))
         return stored
 
-    def _key(self, kind: str, prefix: str, *parts: object) -> str:
-        return id_for(kind, prefix, "/".join([self._experiment.id, *map(str, parts)]))
+    def _key(self, kind: type[Record], *parts: object) -> str:
+        return _id_of(kind, "/".join([self._experiment.id, *map(str, parts)]))
 
     def move(self, move: str, **kwargs: Any) -> Experiment:
         """Make the lifecycle ``move`` ("start", "conclude", "abandon") strictly.
@@ -550,7 +538,7 @@ class Run(Scoped):
             else f"started without what its {what}"
         )
         note = Note(
-            id=self._key("note", "nte", "template", text),
+            id=self._key(Note, "template", text),
             experiment=self._experiment.id,
             text=text[:500],
             level=NoteLevel.WARNING,
@@ -604,7 +592,7 @@ class Run(Scoped):
         """
         extra: dict[str, Any] = {} if at is None else {"decided_at": at}
         draft = Decision(
-            id=self._key("decision", "dec", "decision"),
+            id=self._key(Decision, "decision"),
             experiment=self._experiment.id,
             outcome=outcome,
             rationale=rationale,
@@ -644,7 +632,7 @@ class Run(Scoped):
             decided_by=draft.decided_by,
             next_steps=draft.next_steps,
             **extra,
-        ).evolve(id=self._key("decision", "dec", "revision", in_force.id))
+        ).evolve(id=self._key(Decision, "revision", in_force.id))
         return self._save(revision)
 
     def _decision_in_force(self) -> Decision | None:
@@ -719,7 +707,7 @@ class Run(Scoped):
             criterion=criterion,
             assumption=assumption,
         )
-        draft = draft.evolve(id=self._key("hypothesis", "hyp", draft.statement.strip()))
+        draft = draft.evolve(id=self._key(Hypothesis, draft.statement.strip()))
         return self._upsert(draft, same=("criterion", "assumption"))
 
     def learn(
@@ -752,9 +740,7 @@ class Run(Scoped):
             next_action=next_action,
             **extra,
         )
-        draft = draft.evolve(
-            id=self._key("learning", "lrn", draft.hypothesis, draft.observation.strip())
-        )
+        draft = draft.evolve(id=self._key(Learning, draft.hypothesis, draft.observation.strip()))
         return self._upsert(
             draft, same=("verdict", "evidence", "insight", "participants", "next_action")
         )
@@ -772,17 +758,9 @@ class Run(Scoped):
         or slug (a pseudonymous participant's id only).  Recording the same person again
         updates their stance and involvement.
         """
-        if isinstance(participant, Participant):
-            stored = self._upsert(participant) if participant.revision == 0 else participant
-            participant_id = stored.id
-        else:
-            found = self._find(participant)
-            if not isinstance(found, Participant) or found.deleted:
-                found = self.store.resolve(participant, Participant)  # says what is wrong
-            participant_id = found.id
         draft = Participation(
             experiment=self._experiment.id,
-            participant=participant_id,
+            participant=self._person(participant),
             stance=stance,
             involvement=involvement,
         )
@@ -806,7 +784,7 @@ class Run(Scoped):
             description=description or "",
             shown_at=shown_at,
         )
-        draft = draft.evolve(id=self._key("prototype", "pro", draft.title.strip()))
+        draft = draft.evolve(id=self._key(Prototype, draft.title.strip()))
         existing = self._find(draft.id)
         if existing is None:
             return self._upsert(draft)
@@ -928,7 +906,7 @@ class Run(Scoped):
             description=description or "",
         )
         draft = draft.evolve(
-            id=id_for("phase", "phs", f"{target.id}/{draft.title.strip()}"),
+            id=_id_of(Phase, f"{target.id}/{draft.title.strip()}"),
             participants=tuple(self._person(p) for p in participants),
         )
         existing = self._find(draft.id)

@@ -10,6 +10,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._fields import named_errors
+from experiments.model._ranked import Ranked
 from experiments.model._record import Record
 from experiments.model._time import instant_key, now
 from experiments.model._validate import (
@@ -48,7 +49,7 @@ _STATUS = {
 }
 
 
-class Evidence(enum.StrEnum):
+class Evidence(Ranked, enum.StrEnum):
     """How strong the evidence behind a learning is: weak < moderate < strong."""
 
     WEAK = "weak"
@@ -59,26 +60,6 @@ class Evidence(enum.StrEnum):
     def rank(self) -> int:
         """0 for weak, 1 for moderate, 2 for strong."""
         return _RANK[self]
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, Evidence):
-            return self.rank < other.rank
-        return NotImplemented
-
-    def __le__(self, other: object) -> bool:
-        if isinstance(other, Evidence):
-            return self.rank <= other.rank
-        return NotImplemented
-
-    def __gt__(self, other: object) -> bool:
-        if isinstance(other, Evidence):
-            return self.rank > other.rank
-        return NotImplemented
-
-    def __ge__(self, other: object) -> bool:
-        if isinstance(other, Evidence):
-            return self.rank >= other.rank
-        return NotImplemented
 
 
 _RANK = {Evidence.WEAK: 0, Evidence.MODERATE: 1, Evidence.STRONG: 2}

@@ -10,6 +10,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._fields import named_errors
+from experiments.model._ranked import Ranked
 from experiments.model._record import Record
 from experiments.model._time import DateTimeLike, instant_key, now
 from experiments.model._validate import (
@@ -26,7 +27,7 @@ from experiments.model._validate import (
 __all__ = ["Fidelity", "Prototype"]
 
 
-class Fidelity(enum.StrEnum):
+class Fidelity(Ranked, enum.StrEnum):
     """How finished a prototype is, from a sketch on paper to a pilot in the field.
 
     Fidelities compare by how finished they are: sketch < mock-up < working-prototype
@@ -42,26 +43,6 @@ class Fidelity(enum.StrEnum):
     def rank(self) -> int:
         """0 for a sketch, 1 for a mock-up, 2 for a working prototype, 3 for a pilot."""
         return _RANK[self]
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, Fidelity):
-            return self.rank < other.rank
-        return NotImplemented
-
-    def __le__(self, other: object) -> bool:
-        if isinstance(other, Fidelity):
-            return self.rank <= other.rank
-        return NotImplemented
-
-    def __gt__(self, other: object) -> bool:
-        if isinstance(other, Fidelity):
-            return self.rank > other.rank
-        return NotImplemented
-
-    def __ge__(self, other: object) -> bool:
-        if isinstance(other, Fidelity):
-            return self.rank >= other.rank
-        return NotImplemented
 
 
 _RANK: Final = {member: rank for rank, member in enumerate(Fidelity)}
