@@ -11,24 +11,27 @@ __all__ = ["paused", "settled"]
 
 
 @contextlib.contextmanager
-def paused() -> Iterator[None]:
+def paused(*, lasting: bool = False) -> Iterator[None]:
     """Hold back the cyclic collector for the ``with`` block, if it is running.
 
     A roll-up or a bulk write makes tens of thousands of small objects that reference
-    counting frees (none of them is in a cycle), yet each full collection walks every
-    object the program holds: a tenth to a third of the time of a large batch or
-    roll-up went there.  The collector comes back on when the block ends, whatever
-    happens in it; if it was off already, it stays off.
+    counting frees, yet each full collection walks every object the program holds: a
+    tenth to a third of the time of a large batch or roll-up went there.  The collector
+    comes back on when the block ends, whatever happens in it; if it was off already,
+    it stays off.
 
-    When the block made and kept a great many objects (a roll-up's facts and findings),
-    the first young collection after it would walk them all at once, and the next
-    middle one again: 0.2 s and 0.25 s after a roll-up of a hundred thousand
-    experiments.  They are handed to the oldest generation instead (:func:`gc.freeze`
-    then :func:`gc.unfreeze`, which moves objects without looking at them), where full
-    collections, which are rare, look at them as at every long-lived object; so are
-    the program's own young objects, which full collections then collect as always.
-    Not when the program has frozen objects of its own (a server before it forks):
-    those stay frozen.
+    ``lasting``: the block makes what its caller keeps, in no reference cycle (a
+    roll-up's facts and findings; tests/test_collector.py checks that it leaves no
+    cycle).  When it made a great many objects, the first young collection after it
+    would walk them all at once, and the next middle one again: 0.2 s and 0.25 s after
+    a roll-up of a hundred thousand experiments.  They go to the oldest generation
+    instead (:func:`gc.freeze` then :func:`gc.unfreeze`, which moves objects without
+    looking at them), where full collections, which are rare, look at them as at every
+    long-lived object, and so do the program's young objects, which full collections
+    then collect as always.  Not when the program has frozen objects of its own (a
+    server before it forks): those stay frozen.  Not for writes: a files store's
+    indented JSON is encoded by closures that refer to each other, a cycle per record,
+    which a young collection frees at once.
     """
     if not gc.isenabled():
         yield
@@ -37,14 +40,14 @@ def paused() -> Iterator[None]:
     try:
         yield
     finally:
-        if gc.get_count()[0] > MANY and not gc.get_freeze_count():
+        if lasting and gc.get_count()[0] > MANY and not gc.get_freeze_count():
             gc.freeze()
             gc.unfreeze()
         gc.enable()
 
 
-#: How many young objects a paused block leaves before they go to the oldest generation
-#: (walking fewer takes a few milliseconds).
+#: How many young objects a lasting block leaves before they go to the oldest
+#: generation (walking fewer takes a few milliseconds).
 MANY: Final = 50_000
 
 

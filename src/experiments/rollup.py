@@ -484,64 +484,29 @@ def rollup(
         view = AsOf(
             store, objective=objective, at=at, untested_after=untested_after, pushdown=pushdown
         )
-    with paused():
+    with paused(lasting=True):
         return _rollup(view)
 
 
 def _rollup(view: AsOf) -> Rollup:
     view.refuse_cycles()
     facts = view.facts
-    ranks = _candidate_ranks(facts.values())
-    children = view.children()
-    linked: dict[str, list[str]] = defaultdict(list)
-    for experiment in facts.values():
-        for objective_id in set(experiment.objectives):
-            linked[objective_id].append(experiment.id)
-    excuses_by_objective: dict[str, list[Excuse]] = defaultdict(list)
-    excuses_by_experiment: dict[str, list[Excuse]] = defaultdict(list)
-    for excuse in view.excuses:
-        if excuse.objective is not None:
-            excuses_by_objective[excuse.objective].append(excuse)
-        elif excuse.experiment is not None:
-            excuses_by_experiment[excuse.experiment].append(excuse)
-
-    empty: list[Ref] = []
-
-    def build(node: Objective) -> tuple[ObjectiveRollup, set[str], list[Excuse]]:
-        built = [build(child) for child in children.get(node.id, ())]
-        experiment_ids = set(linked.get(node.id, ()))
-        excuses = list(excuses_by_objective.get(node.id, ()))
-        for _, ids, child_excuses in built:
-            experiment_ids |= ids
-            excuses += child_excuses
-        excuses += [x for e in sorted(experiment_ids) for x in excuses_by_experiment.get(e, ())]
-        unique = list({x.id: x for x in excuses}.values())
-        if not experiment_ids:
-            empty.append(Ref(node.id, node.title))
-        result = ObjectiveRollup(
-            objective=node,
-            key_results=_key_results(view, node),
-            children=tuple(b[0] for b in built),
-            summary=_summary(view, experiment_ids, unique, ranks),
-            direct_experiments=len(set(linked.get(node.id, ()))),
-        )
-        return result, experiment_ids, unique
-
+    tree = _Tree(view)
     scope = view.scope_objective
     if scope is not None:
-        tree, in_scope, _ = build(scope)
+        top, in_scope, _ = tree.build(scope)
         return Rollup(
             at=view.at,
-            objectives=(tree,),
-            total=tree.summary,
-            objectives_without_experiments=tuple(sorted(empty, key=lambda r: r.id)),
+            objectives=(top,),
+            total=top.summary,
+            objectives_without_experiments=tree.without_experiments(),
             unlinked_experiments=(),
             scope=Ref(scope.id, scope.title),
             view=view,
             sprints=sprint_rollups(view, in_scope),
         )
     # Only the trees are kept: each root's set of experiment ids was needed by no parent.
-    roots = [build(node)[0] for node in children.get(None, ())]
+    roots = [tree.build(node)[0] for node in tree.children.get(None, ())]
     known = view.objectives.keys()
     unlinked = sorted(
         (e.ref for e in facts.values() if known.isdisjoint(e.objectives)),
@@ -550,9 +515,63 @@ def _rollup(view: AsOf) -> Rollup:
     return Rollup(
         at=view.at,
         objectives=tuple(roots),
-        total=_summary(view, facts.keys(), view.excuses, ranks),
-        objectives_without_experiments=tuple(sorted(empty, key=lambda r: r.id)),
+        total=_summary(view, facts.keys(), view.excuses, tree.ranks),
+        objectives_without_experiments=tree.without_experiments(),
         unlinked_experiments=tuple(unlinked),
         view=view,
         sprints=sprint_rollups(view, facts.keys()),
     )
+
+
+class _Tree:
+    """Each objective's roll-up, built from its children's, down the tree from a root.
+
+    A class and not a function nested in :func:`_rollup` that calls itself: such a
+    function is in a reference cycle with its own closure, which would have kept the
+    links and excuses below alive until the cyclic collector came by.
+    """
+
+    def __init__(self, view: AsOf) -> None:
+        self.view = view
+        facts = view.facts
+        self.ranks = _candidate_ranks(facts.values())
+        self.children = view.children()
+        self.linked: dict[str, list[str]] = defaultdict(list)
+        for experiment in facts.values():
+            for objective_id in set(experiment.objectives):
+                self.linked[objective_id].append(experiment.id)
+        self.excuses_by_objective: dict[str, list[Excuse]] = defaultdict(list)
+        self.excuses_by_experiment: dict[str, list[Excuse]] = defaultdict(list)
+        for excuse in view.excuses:
+            if excuse.objective is not None:
+                self.excuses_by_objective[excuse.objective].append(excuse)
+            elif excuse.experiment is not None:
+                self.excuses_by_experiment[excuse.experiment].append(excuse)
+        self.empty: list[Ref] = []
+
+    def build(self, node: Objective) -> tuple[ObjectiveRollup, set[str], list[Excuse]]:
+        """``node``'s roll-up, the ids of the experiments under it, and their excuses."""
+        built = [self.build(child) for child in self.children.get(node.id, ())]
+        direct = set(self.linked.get(node.id, ()))
+        experiment_ids = set(direct)
+        excuses = list(self.excuses_by_objective.get(node.id, ()))
+        for _, ids, child_excuses in built:
+            experiment_ids |= ids
+            excuses += child_excuses
+        by_experiment = self.excuses_by_experiment
+        excuses += [x for e in sorted(experiment_ids) for x in by_experiment.get(e, ())]
+        unique = list({x.id: x for x in excuses}.values())
+        if not experiment_ids:
+            self.empty.append(Ref(node.id, node.title))
+        result = ObjectiveRollup(
+            objective=node,
+            key_results=_key_results(self.view, node),
+            children=tuple(b[0] for b in built),
+            summary=_summary(self.view, experiment_ids, unique, self.ranks),
+            direct_experiments=len(direct),
+        )
+        return result, experiment_ids, unique
+
+    def without_experiments(self) -> tuple[Ref, ...]:
+        """The objectives built so far with no experiment under them, by id."""
+        return tuple(sorted(self.empty, key=lambda r: r.id))
