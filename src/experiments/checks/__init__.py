@@ -164,20 +164,21 @@ def run_checks(
     errors: list[PluginError] = []
     ran: list[str] = []
     to_run = [check_id for check_id in registry if check_id not in switched_off]
-    for check_id in counted(progress, [None, *to_run]):
-        if check_id is None:
-            context.experiments  # noqa: B018 - the scope's records, read as a step of its own
-            continue
-        registered = registry[check_id]
-        ran.append(check_id)
-        try:
-            found = list(registered.check.run(context, settings[check_id]))
-        except Exception as exc:  # noqa: BLE001 - a failing check must not stop the others
-            error, finding = _failed(check_id, registered.plugin, exc)
-            errors.append(error)
-            findings.append(finding)
-            continue
-        findings += [attrs.evolve(f, plugin=registered.plugin) for f in found]
+    with context.store.reading():  # every check sees one state of the store
+        for check_id in counted(progress, [None, *to_run]):
+            if check_id is None:
+                context.experiments  # noqa: B018 - the scope's records, read as a step
+                continue
+            registered = registry[check_id]
+            ran.append(check_id)
+            try:
+                found = list(registered.check.run(context, settings[check_id]))
+            except Exception as exc:  # noqa: BLE001 - a failing check must not stop the others
+                error, finding = _failed(check_id, registered.plugin, exc)
+                errors.append(error)
+                findings.append(finding)
+                continue
+            findings += [attrs.evolve(f, plugin=registered.plugin) for f in found]
     findings.sort(key=lambda f: (_ORDER[f.severity], f.check, [r.title for r in f.concerns]))
     return CheckReport(moment, tuple(findings), tuple(ran), tuple(errors))
 

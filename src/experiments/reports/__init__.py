@@ -182,26 +182,27 @@ def build(
     from experiments.rollup import rollup  # noqa: PLC0415 - loaded when used
 
     checked(group_by, min_group_size)
-    view = AsOf(store, objective=objective, at=at)
     result: Rollup | None = None
     found: CheckReport | None = None
     report: Report | None = None
     steps = ["roll-up", "checks", "detail"] if checks else ["roll-up", "detail"]
-    for step in counted(progress, steps):
-        if step == "roll-up":
-            result = rollup(view)
-        elif step == "checks":
-            found = run_checks(view, plugins=plugins, progress=progress)
-        else:
-            assert result is not None  # the roll-up is the first step
-            report = gather(
-                store,
-                result,
-                found,
-                plugins=plugins,
-                group_by=group_by,
-                min_group_size=min_group_size,
-            )
+    with store.reading():  # the roll-up, the checks and the detail of one state
+        view = AsOf(store, objective=objective, at=at)
+        for step in counted(progress, steps):
+            if step == "roll-up":
+                result = rollup(view)
+            elif step == "checks":
+                found = run_checks(view, plugins=plugins, progress=progress)
+            else:
+                assert result is not None  # the roll-up is the first step
+                report = gather(
+                    store,
+                    result,
+                    found,
+                    plugins=plugins,
+                    group_by=group_by,
+                    min_group_size=min_group_size,
+                )
     if report is None:
         raise ValidationError("progress must return every step it is given; it left some out")
     return report

@@ -603,6 +603,18 @@ def gather(
         min_group_size: the fewest respondents a group's figures are shown for
             (default 3); see :func:`experiments.maturity.analyse`.
     """
+    with store.reading():
+        return _gathered(store, result, checks, plugins, group_by, min_group_size)
+
+
+def _gathered(
+    store: Store,
+    result: Rollup,
+    checks: CheckReport | None,
+    plugins: Plugins | None,
+    group_by: GroupBy | str,
+    min_group_size: int,
+) -> Report:
     view = result.view
     if view is None or view.store is not store:
         scope = None if result.scope is None else result.scope.id

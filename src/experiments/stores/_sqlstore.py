@@ -105,6 +105,7 @@ class SQLStore(Store, Generic[Tx]):
             Capability.QUERY_PUSHDOWN,
             Capability.AGGREGATION_PUSHDOWN,
             Capability.ERASURE,
+            Capability.SNAPSHOT,
         }
     )
     dialect: ClassVar[_sql.Dialect]

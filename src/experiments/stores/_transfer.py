@@ -16,7 +16,7 @@ from experiments._collector import paused
 from experiments.errors import ValidationError
 from experiments.model import Record
 from experiments.serialization import to_data
-from experiments.stores import _keys, _privacy
+from experiments.stores import _keys, _privacy, _snapshots
 from experiments.stores.changes import Change, ImportReport, ImportVersion
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ def export(store: Store, *, redact: bool) -> Iterator[Record]:
 
 def import_records(store: Store, records: Iterable[Record]) -> ImportReport:
     """Add exported versions to ``store`` exactly as they were, as ``Store.import_records``."""
+    _snapshots.refuse_write(store, store._reading)  # noqa: SLF001 - the store's own depth
 
     def changes() -> Iterator[Change]:
         for record in _keys.imported(store, _exported(records)):

@@ -33,12 +33,15 @@ aggregation, export and import, verification and event hooks, is built on those 
 optional ``_select`` (filters and ordering in its engine), ``_aggregate`` (grouping in
 its engine) and ``_aggregate_tuples`` (the same groups as tuples) and declares the
 matching :class:`Capability`; the results must equal the Python fallback's, which the
-conformance suite in :mod:`experiments.testing` checks.
+conformance suite in :mod:`experiments.testing` checks.  One that can hold one state of
+the store for a block of reads (a read transaction, a shared lock) implements
+``_snapshot`` and declares :attr:`Capability.SNAPSHOT`.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import enum
 import functools
 import inspect
@@ -72,6 +75,9 @@ class Capability(enum.StrEnum):
     ERASURE = "erasure"
     """Versions can be rewritten in place (:class:`~experiments.stores.changes.Rewrite`),
     so that a person can be erased while the counts stay."""
+    SNAPSHOT = "snapshot"
+    """Every read inside :meth:`~experiments.stores.Store.reading` sees one state of the
+    store, whatever others write meanwhile."""
 
 
 class Selection(NamedTuple):
@@ -228,6 +234,15 @@ class Backend(abc.ABC):
         """
         del vacuum
         return "the backend keeps no copy of the old data it was given"
+
+    def _snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """Hold one state of the store for this thread's reads until the block ends.
+
+        With :attr:`Capability.SNAPSHOT`: the reads of the block, in this thread, see the
+        store as the first of them found it (a read transaction, a shared lock).  The
+        store refuses writes inside it.  The default holds nothing.
+        """
+        return contextlib.nullcontext()
 
     def _make_now(self) -> None:  # noqa: B027 - optional for backends that always exist
         """Make the store now, as its first write would (for stores made by a write)."""

@@ -8,27 +8,23 @@ work to one: batches, purge and the rules a write keeps in ``batch`` and ``_rule
 queries and aggregation in ``_queries``, their results in ``_results``; references
 in ``_references``; export and import in ``_transfer``; settings and participant
 keys in ``_keys``; erasure in ``_erasure``; ``verify()`` in ``_integrity``; events
-in ``_events``."""
+in ``_events``; reading one state in ``_snapshots``."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from experiments._collector import paused
-from experiments.errors import (
-    ConflictError,
-    SchemaError,
-    StoreError,
-    ValidationError,
-)
+from experiments.errors import ConflictError, SchemaError, StoreError, ValidationError
 from experiments.model import KINDS, ExperimentStatus, Participant, Record
 from experiments.model._time import DateTimeLike
 from experiments.model._validate import checked_name
 from experiments.query import Expr, Measure, combine
 from experiments.serialization import from_data
-from experiments.stores import _events, _keys, _queries, _references
+from experiments.stores import _events, _keys, _queries, _references, _snapshots
 from experiments.stores._refusals import conflict, import_conflict, missing_store, other_kind
 from experiments.stores._results import kind_class
 from experiments.stores._results import kind_name as kind_name_of
@@ -76,6 +72,7 @@ class Store(Backend, Scoped):
         self._key: str | None = None
         self._closed = False
         self._plugins_lock = threading.Lock()
+        self._reading = _snapshots.Depth()
         self._setup(create)
 
     def _setup(self, create: bool | None) -> None:
@@ -221,6 +218,17 @@ class Store(Backend, Scoped):
         if expr is None or name is None:
             return expr
         return _references.resolve_expr(self, name, expr)
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Read one state of the store in the ``with`` block, in this thread.
+
+        Every read inside sees the store as the first found it, whatever others write
+        meanwhile, on backends with :attr:`Capability.SNAPSHOT` (every built-in one).
+        Blocks nest; a write inside raises :class:`StoreError`.  A roll-up, the checks
+        and a report each read this way.
+        """
+        self._check_open()
+        return _snapshots.within(self, self._reading)
 
     def history(self, id: str) -> list[Record]:  # noqa: A002 - it is an id
         """Every version of ``id``, oldest first: who changed what, and when.
@@ -558,6 +566,7 @@ class Store(Backend, Scoped):
     def configure(self, name: str, value: str | bool | None) -> None:
         """Set the setting ``name`` (None removes it); see :meth:`configuration`."""
         self._check_open()
+        _snapshots.refuse_write(self, self._reading)
         _keys.configure(self, name, value)
 
     def _participant_id(self, slug: str, *, create: bool = False) -> str:
@@ -583,6 +592,7 @@ class Store(Backend, Scoped):
         self._check_open()
         if not changes:
             return []
+        _snapshots.refuse_write(self, self._reading)
         results = self._commit(changes)
         _events.dispatch(self, changes, results, priors or {})
         return results

@@ -72,6 +72,7 @@ The store runs on POSIX systems (Linux, macOS), whose file locks and links it re
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -108,6 +109,7 @@ class FileStore(Store):
             Capability.MULTIPROCESS,
             Capability.THREADSAFE,
             Capability.ERASURE,
+            Capability.SNAPSHOT,
         }
     )
 
@@ -159,6 +161,12 @@ class FileStore(Store):
 
     def _commit(self, changes: Iterable[Change]) -> list[Any]:
         return self._writer.commit(changes)
+
+    def _snapshot(self) -> contextlib.AbstractContextManager[None]:
+        # The shared lock, held for the block: writers, who take it exclusive, wait.
+        if not self._directory.exists():
+            return contextlib.nullcontext()
+        return self._directory.locked(exclusive=False)
 
     def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
         current = self._reader.versions(id, every=False)

@@ -7,6 +7,7 @@ like a file would; it lasts until the process ends.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -44,7 +45,7 @@ class MemoryStore(Store):
 
     scheme: ClassVar[str] = "memory"
     capabilities: frozenset[Capability] = frozenset(
-        {Capability.PERSISTENT, Capability.THREADSAFE, Capability.ERASURE}
+        {Capability.PERSISTENT, Capability.THREADSAFE, Capability.ERASURE, Capability.SNAPSHOT}
     )
 
     def __init__(
@@ -63,6 +64,12 @@ class MemoryStore(Store):
             self._shelf = _Shelf()
             # Nothing can open this store again once it is closed.
             self.capabilities = self.capabilities - {Capability.PERSISTENT}
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        # The shelf's lock, held for the block: other threads' writes wait for it.
+        with self._shelf.lock:
+            yield
 
     def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
         text = self._shelf.current.get(id)

@@ -89,6 +89,7 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
         self._pool: Pool | None = None
         self._ready = False
         self._cursors = itertools.count()
+        self._held = threading.local()  # .connection: the one a snapshot holds, or None
         failure: StoreError | None
         try:
             conninfo_to_dict(self.settings.conninfo)
@@ -323,8 +324,32 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
                 pool.check()
         return True
 
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One pooled connection in a repeatable-read transaction, for every read of the thread."""
+        if not self.exists():  # nothing to read yet, nor to hold
+            yield
+            return
+        try:
+            with self._pooled().connection() as connection, connection.transaction():
+                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                connection.execute(f"SELECT 1 FROM {self.current_table} LIMIT 1")  # taken now
+                self._held.connection = connection
+                try:
+                    yield
+                finally:
+                    self._held.connection = None
+        except psycopg.Error as exc:
+            raise failure_of(self, exc, "reading one state of the store") from None
+
     def _fetch(self, doing: str, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        """Every row of a short query, on a pooled connection."""
+        """Every row of a short query, on a pooled connection (the snapshot's, if held)."""
+        held: psycopg.Connection[Any] | None = getattr(self._held, "connection", None)
+        if held is not None:
+            try:
+                return held.execute(sql, tuple(params)).fetchall()
+            except psycopg.Error as exc:
+                raise failure_of(self, exc, doing) from None
         for attempt in (1, 2):
             try:
                 with self._pooled().connection() as connection:
@@ -365,6 +390,13 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
     def _stream_rows(
         self, sql: str, params: tuple[Any, ...]
     ) -> Generator[tuple[Any, ...], None, None]:
+        held: psycopg.Connection[Any] | None = getattr(self._held, "connection", None)
+        if held is not None:  # inside the snapshot's transaction
+            with held.cursor(name=f"experiments_{next(self._cursors)}") as cursor:
+                cursor.itersize = 2000
+                cursor.execute(sql, params)
+                yield from cursor
+            return
         with (
             self._pooled().connection() as connection,
             connection.transaction(),

@@ -305,10 +305,39 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
 
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """A read transaction on this thread's reading connection, which every read uses.
+
+        In WAL mode it sees the database as its first read found it, writers going on.
+        """
+        if not self.exists():  # nothing to read yet, nor to hold
+            yield
+            return
+        reader = self._reader()
+        try:
+            reader.execute("BEGIN")
+            reader.execute("SELECT 1 FROM records LIMIT 1").fetchall()  # the state is taken
+        except _DRIVER_ERRORS as exc:
+            with contextlib.suppress(sqlite3.Error):
+                reader.execute("ROLLBACK")
+            raise self._error(exc) from None
+        self._local.pinned = True
+        try:
+            yield
+        finally:
+            self._local.pinned = False
+            with contextlib.suppress(sqlite3.Error):  # a read: nothing to lose in ending it
+                reader.execute("ROLLBACK")
+
+    def _looking_up(self) -> sqlite3.Connection:
+        """The connection for a look-up: the reading one while a snapshot is held."""
+        return self._reader() if getattr(self._local, "pinned", False) else self._connection()
+
     def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
         try:
             row = (
-                self._connection()
+                self._looking_up()
                 .execute("SELECT data FROM current WHERE id = ?", (id,))
                 .fetchone()
             )
@@ -319,7 +348,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
     def _load_versions(self, id: str) -> list[Mapping[str, Any]]:  # noqa: A002
         try:
             rows = (
-                self._connection()
+                self._looking_up()
                 .execute(
                     "SELECT revision, data FROM versions WHERE id = ? ORDER BY revision", (id,)
                 )

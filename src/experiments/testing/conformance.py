@@ -1198,6 +1198,42 @@ class StoreConformance:
             assert [to_data(r) for r in again.export()] == exported
             assert _same(again.get(programme["learning"].id), programme["learning"])
 
+    def test_reading_sees_one_state(self, store: Store) -> None:
+        """A save another thread makes inside ``reading()`` shows only after the block.
+
+        A backend that holds writers back meanwhile (a lock) passes as one that lets
+        them commit unseen (a snapshot).
+        """
+        self.require(store, Capability.SNAPSHOT)
+        self.require(store, Capability.THREADSAFE)
+        first = store.save(Experiment(title="First"))
+        second = Experiment(title="Second")
+        committed = threading.Event()
+
+        def write() -> None:
+            store.save(second)
+            committed.set()
+
+        thread = threading.Thread(target=write)
+        with store.reading():
+            before = [e.id for e in store.query(Experiment)]
+            thread.start()
+            committed.wait(0.5)  # committed, or held back until the block ends
+            inside = [e.id for e in store.query(Experiment)]
+            assert store.find(second.id) is None
+            assert store.count(Experiment) == 1
+        thread.join(30)
+        assert committed.is_set()
+        assert before == inside == [first.id]
+        assert store.find(second.id) is not None
+
+    def test_a_write_inside_reading_is_refused(self, store: Store) -> None:
+        """A write inside ``reading()`` raises StoreError and writes nothing."""
+        store.save(Experiment(title="Before"))
+        with store.reading(), pytest.raises(StoreError, match="nothing was written"):
+            store.save(Experiment(title="Inside"))
+        assert [e.title for e in store.query(Experiment)] == ["Before"]
+
     def test_shared_between_threads(self, store: Store) -> None:
         """One store object shared by threads loses no save and no update goes unnoticed."""
         self.require(store, Capability.THREADSAFE)
