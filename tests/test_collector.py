@@ -130,6 +130,37 @@ class TestPausedInAProgramThatFroze:
         assert done.stdout.split() == ["True", "True"]
 
 
+_LOOPING = """
+import collections, gc, weakref
+from experiments._collector import MANY, paused
+class Node:
+    itself = None
+held = [[] for _ in range(200_000)]  # what a long-running program keeps
+recent = collections.deque(maxlen=100)
+gone = []
+for _ in range(300):
+    node = Node()
+    node.itself = node  # cyclic garbage of the program's own
+    gone.append(weakref.ref(node))
+    del node
+    with paused():
+        kept = [[] for _ in range(2 * MANY)]  # what a large roll-up makes and keeps
+    for _ in range(3000):  # the program's other work
+        recent.append([])
+    del kept
+print(sum(ref() is not None for ref in gone[:200]))
+"""
+
+
+class TestPausedInALoop:
+    def test_the_programs_cyclic_garbage_is_still_collected(self) -> None:
+        """Large blocks called in a loop leave the collector collecting the program's cycles."""
+        done = subprocess.run(
+            [sys.executable, "-c", _LOOPING], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.split() == ["0"]
+
+
 _SETTLING = """
 import gc, sys, weakref
 from experiments._collector import settled

@@ -23,12 +23,12 @@ def paused() -> Iterator[None]:
     When the block made and kept a great many objects (a roll-up's facts and findings),
     the first young collection after it would walk them all at once, and the next
     middle one again: 0.2 s and 0.25 s after a roll-up of a hundred thousand
-    experiments.  They are handed to the oldest generation instead (:func:`gc.freeze`
-    then :func:`gc.unfreeze`, which moves objects without looking at them), where full
-    collections, which are rare, look at them as at every long-lived object; so are
-    the program's own young objects, which full collections then collect as always.
-    Not when the program has frozen objects of its own (a server before it forks):
-    those stay frozen.
+    experiments.  The block ends with the middle collection instead, which walks them
+    once and hands what lives on to the oldest generation.  It is an ordinary
+    collection, counted as the collector counts its own: moving the objects unseen
+    (:func:`gc.freeze` then :func:`gc.unfreeze`) would also reset the collector's
+    counts and leave them out of what makes a full collection due, so a program
+    that rolls up in a loop would never again collect its cycles.
     """
     if not gc.isenabled():
         yield
@@ -37,13 +37,12 @@ def paused() -> Iterator[None]:
     try:
         yield
     finally:
-        if gc.get_count()[0] > MANY and not gc.get_freeze_count():
-            gc.freeze()
-            gc.unfreeze()
+        if gc.get_count()[0] > MANY:
+            gc.collect(1)
         gc.enable()
 
 
-#: How many young objects a paused block leaves before they go to the oldest generation
+#: How many young objects a paused block leaves before it ends with a middle collection
 #: (walking fewer takes a few milliseconds).
 MANY: Final = 50_000
 
