@@ -105,6 +105,17 @@ class TestPaused:
         gc.collect()
         assert gone() is None
 
+    def test_a_large_block_collects_the_cycles_it_dropped(self) -> None:
+        """A cycle a large block made and dropped is gone when the block ends, unasked."""
+        with paused():
+            node = _Node()
+            node.itself = node
+            gone = weakref.ref(node)
+            del node
+            kept = [_Node() for _ in range(2 * MANY)]
+        assert gone() is None
+        assert len(kept) == 2 * MANY
+
 
 class _Node:
     itself: object = None
