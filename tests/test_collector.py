@@ -163,6 +163,28 @@ print(sum(ref() is not None for ref in gone[:200]))
 """
 
 
+_OUTLIVING = """
+import collections, gc, weakref
+from experiments._collector import MANY, paused
+class Node:
+    itself = None
+held = [[] for _ in range(200_000)]  # what a long-running program keeps
+lately = collections.deque(maxlen=3)  # each cycle outlives a few blocks, then is dropped
+gone = []
+for _ in range(300):
+    node = Node()
+    node.itself = node
+    gone.append(weakref.ref(node))
+    lately.append(node)
+    del node
+    with paused():
+        kept = [[] for _ in range(2 * MANY)]  # what a large roll-up makes and keeps
+    del kept
+print(sum(ref() is not None for ref in gone[:200]))
+"""
+
+
+@pytest.mark.usefixtures("collector_on")
 class TestPausedInALoop:
     def test_the_programs_cyclic_garbage_is_still_collected(self) -> None:
         """Large blocks called in a loop leave the collector collecting the program's cycles."""
@@ -170,6 +192,25 @@ class TestPausedInALoop:
             [sys.executable, "-c", _LOOPING], capture_output=True, text=True, check=True
         )
         assert done.stdout.split() == ["0"]
+
+    def test_cycles_that_outlive_a_few_blocks_are_still_collected(self) -> None:
+        """Garbage that reached the oldest generation is freed by the full collections."""
+        done = subprocess.run(
+            [sys.executable, "-c", _OUTLIVING], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.split() == ["0"]
+
+    def test_a_program_that_set_no_thresholds_is_left_to_itself(self) -> None:
+        """With the thresholds at 0 (no automatic collection), a block collects nothing."""
+        thresholds = gc.get_threshold()
+        gc.set_threshold(0)
+        try:
+            with paused():
+                kept = [_Node() for _ in range(2 * MANY)]
+            assert gc.get_count()[0] > MANY
+        finally:
+            gc.set_threshold(*thresholds)
+        assert len(kept) == 2 * MANY
 
 
 _SETTLING = """
