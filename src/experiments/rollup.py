@@ -484,7 +484,7 @@ def rollup(
         view = AsOf(
             store, objective=objective, at=at, untested_after=untested_after, pushdown=pushdown
         )
-    with view.store.reading(), paused(lasting=True):
+    with view.store.reading(), paused():
         return _rollup(view)
 
 
