@@ -52,7 +52,7 @@ from experiments import (
     Verdict,
 )
 from experiments.errors import InvalidTypeError
-from experiments.model import KINDS, kind_of
+from experiments.model import KINDS, _values, kind_of
 from experiments.model._hints import field_hints
 from experiments.model.participant import INTERNAL_ROLES
 from experiments.serialization import from_json, to_data, to_json
@@ -103,8 +103,11 @@ class TestPublicNames:
             assert getattr(experiments, name) is not None, name
 
     def test_all_is_sorted(self):
-        """``__all__`` is sorted, so a new name has one obvious place."""
-        assert experiments.__all__ == sorted(experiments.__all__)
+        """The package's own names, then the model's, each in order: one place for a new one."""
+        own = [name for name in experiments.__all__ if name not in _values.__all__]
+        assert own == sorted(own)
+        assert _values.__all__ == sorted(_values.__all__)
+        assert experiments.__all__ == own + _values.__all__
 
     def test_an_unknown_name_is_an_attribute_error(self):
         """Asking the package for a name it does not have is an AttributeError."""

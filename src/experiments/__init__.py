@@ -57,8 +57,7 @@ __all__ = [
     "record_excuse",
     "track",
 ]
-__all__ += _values.__all__
-__all__.sort()  # in order as a whole, like every other __all__ of the package
+__all__ += _values.__all__  # the model's names, in order there
 
 _LAZY = {
     "Capability": "experiments.stores",

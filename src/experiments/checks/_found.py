@@ -8,7 +8,7 @@ from typing import Any, Final, TypeVar
 from experiments.checks.base import Check, CheckContext, Finding, Message
 from experiments.model import Experiment, ExperimentStatus, Record, Sprint
 
-__all__ = ["each_found", "experiments", "open_without", "sprints"]
+__all__ = ["each_found", "experiments_in_scope", "open_without", "sprints_in_scope"]
 
 R = TypeVar("R", bound=Record)
 
@@ -48,14 +48,14 @@ def open_without(
     def found(context: CheckContext, experiment: Experiment) -> bool:
         return getattr(experiment, field) is None and context.status(experiment) in _OPEN
 
-    return each_found(check_id, severity, move, summary, experiments, found, message)
+    return each_found(check_id, severity, move, summary, experiments_in_scope, found, message)
 
 
-def experiments(context: CheckContext) -> Iterable[Experiment]:
+def experiments_in_scope(context: CheckContext) -> Iterable[Experiment]:
     """The experiments in the scope checked."""
     return context.experiments
 
 
-def sprints(context: CheckContext) -> Iterable[Sprint]:
+def sprints_in_scope(context: CheckContext) -> Iterable[Sprint]:
     """The sprints in the scope checked."""
     return context.sprints

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pendulum
 
-from experiments.checks._found import each_found, experiments, open_without, sprints
+from experiments.checks._found import (
+    each_found,
+    experiments_in_scope,
+    open_without,
+    sprints_in_scope,
+)
 from experiments.checks._mental_models import MENTAL_MODEL_CHECKS
 from experiments.checks._message import Message, plural
 from experiments.checks._options import DURATION_OPTION, OPTIONAL_BOOLEAN_OPTION
@@ -345,7 +350,7 @@ NO_FACILITATOR = each_found(
     "warning",
     _SPRINT,
     "A sprint without a named facilitator.",
-    sprints,
+    sprints_in_scope,
     lambda _, sprint: not sprint.facilitators,
     Message("has no facilitator; name who runs the process and decides who is involved when"),
 )
@@ -361,7 +366,7 @@ NO_LEARNING = each_found(
     "warning",
     _FOLLOW_UP,
     "A concluded experiment without a learning.",
-    experiments,
+    experiments_in_scope,
     lambda context, experiment: context.concluded_without_learning(experiment),
     Message("was concluded without a learning; write down what was observed and learned"),
 )

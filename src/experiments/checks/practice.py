@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from experiments.checks._found import each_found, open_without, sprints
+from experiments.checks._found import each_found, open_without, sprints_in_scope
 from experiments.checks._message import Message, Share, plural
 from experiments.checks._options import NUMBER_OPTION, OptionKind
 from experiments.checks.base import Check, CheckContext, Finding, Severity
@@ -250,7 +250,7 @@ NO_PROCESS_DESIGN = each_found(
     "warning",
     _SPRINT,
     "A sprint without a process design: no phases saying who takes part when.",
-    sprints,
+    sprints_in_scope,
     lambda context, sprint: not context.phases.get(sprint.id),
     Message(
         "has no process design; add its phases and who takes part in each "
@@ -262,7 +262,7 @@ NO_OUTSIDER = each_found(
     "warning",
     _SPRINT,
     "A sprint with nobody from outside the organisation on its team or in its phases.",
-    sprints,
+    sprints_in_scope,
     _no_outsider,
     Message(
         "has nobody from outside the organisation on its team or in its phases; "
