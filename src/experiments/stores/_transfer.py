@@ -34,7 +34,7 @@ def export(store: Store, *, redact: bool) -> Iterator[Record]:
 
 def import_records(store: Store, records: Iterable[Record]) -> ImportReport:
     """Add exported versions to ``store`` exactly as they were, as ``Store.import_records``."""
-    _snapshots.refuse_write(store, store._reading)  # noqa: SLF001 - the store's own depth
+    _snapshots.refuse_write(store)
 
     def changes() -> Iterator[Change]:
         for record in _keys.imported(store, _exported(records)):

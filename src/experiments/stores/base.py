@@ -72,7 +72,6 @@ class Store(Backend, Scoped):
         self._key: str | None = None
         self._closed = False
         self._plugins_lock = threading.Lock()
-        self._reading = _snapshots.Depth()
         self._setup(create)
 
     def _setup(self, create: bool | None) -> None:
@@ -228,7 +227,7 @@ class Store(Backend, Scoped):
         and a report each read this way.
         """
         self._check_open()
-        return _snapshots.within(self, self._reading)
+        return _snapshots.within(self)
 
     def history(self, id: str) -> list[Record]:  # noqa: A002 - it is an id
         """Every version of ``id``, oldest first: who changed what, and when.
@@ -566,7 +565,7 @@ class Store(Backend, Scoped):
     def configure(self, name: str, value: str | bool | None) -> None:
         """Set the setting ``name`` (None removes it); see :meth:`configuration`."""
         self._check_open()
-        _snapshots.refuse_write(self, self._reading)
+        _snapshots.refuse_write(self)
         _keys.configure(self, name, value)
 
     def _participant_id(self, slug: str, *, create: bool = False) -> str:
@@ -592,7 +591,7 @@ class Store(Backend, Scoped):
         self._check_open()
         if not changes:
             return []
-        _snapshots.refuse_write(self, self._reading)
+        _snapshots.refuse_write(self)
         results = self._commit(changes)
         _events.dispatch(self, changes, results, priors or {})
         return results
