@@ -526,11 +526,6 @@ _DURATION: Final = re.compile(
 _US: Final = 1_000_000  # microseconds in a second
 
 
-#: The parts of a duration :func:`_duration_parts` gives, in its order, by the names
-#: pendulum's ``add()`` and ``subtract()`` take them.
-_PARTS: Final = ("years", "months", "days", "hours", "minutes", "seconds", "microseconds")
-
-
 def _duration_parts(value: pendulum.Duration) -> tuple[int, int, int, int, int, int, int]:
     """(years, months, days, hours, minutes, seconds, microseconds) of a duration.
 
@@ -794,9 +789,17 @@ def parse_timebox(value: TimeBoxLike) -> TimeBox:
     if first.strip().upper().startswith("P"):
         duration = _positive_duration(parse_duration(first))
         end = parse_datetime(second)
-        parts = dict(zip(_PARTS, _duration_parts(duration), strict=True))
+        years, months, days, hours, minutes, seconds, micro = _duration_parts(duration)
         try:  # subtract() mirrors how `+` adds; `-` would take days as 24 hours
-            start = end.subtract(**parts)
+            start = end.subtract(
+                years=years,
+                months=months,
+                days=days,
+                hours=hours,
+                minutes=minutes,
+                seconds=seconds,
+                microseconds=micro,
+            )
         except (OverflowError, ValueError):
             raise TimeError(
                 f"would start before the year 1 ({format_duration(duration)} before {end})"

@@ -36,19 +36,13 @@ def _depth(store: Backend) -> _Depth:
 def within(store: Backend) -> Iterator[None]:
     """The outermost block holds the backend's snapshot; blocks inside it share it."""
     depth = _depth(store)
-    if depth.blocks:
+    held = store._snapshot() if not depth.blocks else contextlib.nullcontext()  # noqa: SLF001
+    with held:
         depth.blocks += 1
         try:
             yield
         finally:
             depth.blocks -= 1
-        return
-    with store._snapshot():  # noqa: SLF001 - the backend's own primitive
-        depth.blocks = 1
-        try:
-            yield
-        finally:
-            depth.blocks = 0
 
 
 def refuse_write(store: Backend) -> None:
