@@ -357,6 +357,9 @@ class _PostgreSQL:
         # JSON text of the value, decoded in Python: there is no MAX(jsonb).
         return f"(({table}.doc -> '{name}')::text)"
 
+    def latest_key(self, time: str, id: str) -> str | None:  # noqa: A002 - the id column
+        return None  # no column is taken from the row of a MAX(): a window numbers them
+
     def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
         if name == "id":
             return f"{table}.id"

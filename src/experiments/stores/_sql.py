@@ -77,6 +77,11 @@ class Dialect(Protocol):
     def order(self, expression: str, *, descending: bool) -> str:
         """ORDER BY term with NULLs first when ascending and last when descending."""
 
+    def latest_key(self, time: str, id: str) -> str | None:  # noqa: A002 - the id column
+        """An expression whose greatest value is in the row with the latest ``time`` (NULL
+        last, ties by ``id``), where the engine takes a query's other columns from the row
+        holding its single ``MAX()``; None where it does not."""
+
     unlimited: str
     """What LIMIT takes to mean "no limit", for an OFFSET without one: "-1" or "ALL"."""
 
@@ -269,6 +274,29 @@ def aggregate_sql(
     key_names = [f"k{index}" for index in range(len(keys))]
     columns = [f"{key} AS {name}" for key, name in zip(keys, key_names, strict=True)] + values
     inner = f"SELECT {', '.join(columns) or 'NULL AS k_'} {rows}"
+    return _grouped(dialect, inner, key_names, measures, results, rankings), params, labels
+
+
+def _grouped(
+    dialect: Dialect,
+    inner: str,
+    key_names: list[str],
+    measures: dict[str, BoundMeasure],
+    results: list[str],
+    rankings: list[int],
+) -> str:
+    """The query grouping the rows of ``inner`` by ``key_names`` into the measures."""
+    if key_names and len(rankings) == 1:
+        picked = _latest_by_max(dialect, measures, rankings[0], results)
+        if picked is not None:
+            key = dialect.latest_key(f"b{rankings[0]}", f"i{rankings[0]}")
+            named = [f"{sql} AS m{index}" for index, sql in enumerate(picked)]
+            grouped = ", ".join([*key_names, *named, f"MAX({key}) AS latest_"])
+            return (
+                f"SELECT {', '.join(key_names + [f'm{i}' for i in range(len(picked))])} "
+                f"FROM (SELECT {grouped} FROM ({inner}) AS grouped_input "
+                f"GROUP BY {', '.join(key_names)}) AS latest_rows"
+            )
     if rankings:
         partition = ", ".join(key_names) or "NULL"
         windows = ", ".join(_ranking(dialect, partition, index) for index in rankings)
@@ -278,15 +306,14 @@ def aggregate_sql(
         # Only latest values, all by one order: each group's first row holds them, picked
         # out without grouping (and sorting) the rows a second time.
         latest = [f"v{index}" for index in range(len(measures))]
-        query = (
+        return (
             f"SELECT {', '.join(key_names + latest)} FROM ({inner}) AS grouped_input "
             f"WHERE n{rankings[0]} = 1"
         )
-        return query, params, labels
     query = f"SELECT {', '.join(key_names + results)} FROM ({inner}) AS grouped_input"
     if key_names:
         query += f" GROUP BY {', '.join(key_names)}"
-    return query, params, labels
+    return query
 
 
 def _group_keys(
@@ -350,6 +377,33 @@ def _aggregate(dialect: Dialect, kind_of: CountDistinct | Sum | Min | Max, value
     if isinstance(kind_of, Max):
         return f"MAX({value})"
     raise TypeError(kind_of)  # pragma: no cover - bind_measures admits nothing else
+
+
+def _latest_by_max(
+    dialect: Dialect, measures: dict[str, BoundMeasure], rank: int, results: list[str]
+) -> list[str] | None:
+    """Each measure's SQL when one ``MAX()`` picks every group's latest row, or None.
+
+    That takes one pass over the rows in the order of the groups (an index's, often),
+    where numbering the rows of each group by time takes a window and a sort. It needs
+    an engine that takes the other columns of the row holding the single ``MAX()`` of a
+    query (:meth:`Dialect.latest_key`), latest values by a time, and no other minimum or
+    maximum but of that time (which the latest row holds).
+    """
+    ranking = list(measures.values())[rank]
+    if ranking.by_info is None or ranking.by_info.kind is not FieldType.DATETIME:
+        return None
+    if dialect.latest_key("b", "i") is None:
+        return None
+    picked = list(results)
+    for index, measure in enumerate(measures.values()):
+        if isinstance(measure.measure, Latest) or (
+            isinstance(measure.measure, Max) and measure.field == ranking.by
+        ):
+            picked[index] = f"v{index}"
+        elif isinstance(measure.measure, Min | Max):
+            return None
+    return picked
 
 
 def _ranking(dialect: Dialect, partition: str, index: int) -> str:

@@ -85,6 +85,12 @@ class _SQLite:
         # SQLite sorts NULL first ascending and last descending: what we promise.
         return f"{expression} DESC" if descending else expression
 
+    def latest_key(self, time: str, id: str) -> str | None:  # noqa: A002 - the id column
+        # A time's UTC text sorts as the instant; the separator, below any character of
+        # it, keeps a shorter text first; the "0"/"1" puts a missing time last.
+        latest = f"'1' || {time} || char(1) || {id}"
+        return f"CASE WHEN {time} IS NULL THEN '0' || {id} ELSE {latest} END"
+
     def parameter(self, info: FieldInfo, value: Any) -> Any:
         return value
 
