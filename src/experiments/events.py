@@ -55,21 +55,25 @@ class ObjectSaved(Event):
 
 
 @attrs.frozen(kw_only=True)
-class ObjectPurged(Event):
-    """A record and every one of its versions were removed for good."""
+class _EveryVersion(Event):
+    """Something done to every version of a record, which is named by ``kind`` and ``id``."""
 
-    hook: ClassVar[str] = "object_purged"
     kind: str
     id: str
 
 
 @attrs.frozen(kw_only=True)
-class ObjectRewritten(Event):
+class ObjectPurged(_EveryVersion):
+    """A record and every one of its versions were removed for good."""
+
+    hook: ClassVar[str] = "object_purged"
+
+
+@attrs.frozen(kw_only=True)
+class ObjectRewritten(_EveryVersion):
     """Every version of a record was rewritten in place to erase a person from it."""
 
     hook: ClassVar[str] = "object_rewritten"
-    kind: str
-    id: str
 
 
 @attrs.frozen(kw_only=True)

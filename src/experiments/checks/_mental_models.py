@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from experiments.checks._message import plural
 from experiments.checks._options import DURATION_OPTION
 from experiments.checks.base import Check, CheckContext, Finding
 from experiments.mental_models import mental_models
-from experiments.model._time import parse_duration
 from experiments.vocabulary import of_view
+
+if TYPE_CHECKING:
+    import pendulum
 
 __all__ = ["ACTION_OVERDUE", "COMPETING_DEFINITIONS", "MENTAL_MODEL_CHECKS", "UNDEFINED_TERM"]
 
@@ -20,7 +22,7 @@ _FOLLOW_UP: Final = "Follow up on actions and results"
 
 
 def _action_overdue(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    grace = parse_duration(options["grace"])
+    grace: pendulum.Duration = options["grace"]  # read by DURATION_OPTION
     models = mental_models(context)
     for action in models.actions:
         days = models.overdue_days(action, grace)

@@ -27,7 +27,7 @@ from experiments.model import (
     Role,
     Stance,
 )
-from experiments.model._time import days_between, parse_duration
+from experiments.model._time import days_between
 from experiments.model.asof import (
     consent_in_force,
     consent_withdrawn,
@@ -75,7 +75,7 @@ def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator
 
 
 def _long_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    limit = parse_duration(options["max"])
+    limit: pendulum.Duration = options["max"]  # read by DURATION_OPTION
     for experiment in context.experiments:
         box = experiment.time_box
         if box is None or context.status(experiment) not in _OPEN:
@@ -156,7 +156,7 @@ def _one_department(context: CheckContext, options: Mapping[str, Any]) -> Iterat
 
 
 def _no_decision(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    grace = parse_duration(options["grace"])
+    grace: pendulum.Duration = options["grace"]  # read by DURATION_OPTION
     for experiment in context.experiments:
         if experiment.concluded_at is None or not context.awaits_decision(experiment, grace):
             continue
@@ -173,7 +173,7 @@ def _no_decision(context: CheckContext, options: Mapping[str, Any]) -> Iterator[
 
 
 def _overdue(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-    grace = parse_duration(options["grace"])
+    grace: pendulum.Duration = options["grace"]  # read by DURATION_OPTION
     for experiment in context.experiments:
         days = context.overdue_days(experiment, grace)
         if days is not None:

@@ -17,6 +17,7 @@ from experiments.model._record import Record
 from experiments.model._time import duration_key, parse_duration
 from experiments.model._validate import (
     to_enum,
+    to_enums,
     to_flag,
     to_optional_name,
     to_ref,
@@ -33,6 +34,11 @@ __all__ = [
     "departments_of",
     "is_external_role",
     "role_words",
+    "to_involvement",
+    "to_role",
+    "to_roles",
+    "to_stance",
+    "to_stances",
 ]
 
 #: What ``repr`` and ``str`` show instead of a pseudonymous participant's personal field.
@@ -97,15 +103,28 @@ _PARTICIPANT_ID: Final = re.compile(r"par_[0-9a-f]{32}")
 _DEPTH: Final = {Involvement.INFORMED: 0, Involvement.CONSULTED: 1, Involvement.CO_CREATING: 2}
 
 
-def _to_role(value: Role | str) -> Role:
+def to_role(value: Role | str) -> Role:
+    """A role from itself or its word: the converter of every field holding one."""
     return to_enum(Role, value)
 
 
-def _to_stance(value: Stance | str) -> Stance:
+def to_roles(value: Iterable[Role | str]) -> tuple[Role, ...]:
+    """Distinct roles, in the order given: the converter of every field listing them."""
+    return to_enums(Role, value)
+
+
+def to_stance(value: Stance | str) -> Stance:
+    """A stance from itself or its word."""
     return to_enum(Stance, value)
 
 
-def _to_involvement(value: Involvement | str) -> Involvement:
+def to_stances(value: Iterable[Stance | str]) -> tuple[Stance, ...]:
+    """Distinct stances, in the order given."""
+    return to_enums(Stance, value)
+
+
+def to_involvement(value: Involvement | str) -> Involvement:
+    """An involvement from itself or its word."""
     return to_enum(Involvement, value)
 
 
@@ -154,7 +173,7 @@ class Participant(Record):
     id_prefix: ClassVar[str] = "par"
     personal_fields: ClassVar[tuple[str, ...]] = PERSONAL_FIELDS
 
-    role: Role = attrs.field(converter=_to_role)
+    role: Role = attrs.field(converter=to_role)
     external: bool = attrs.field(
         default=attrs.Factory(_external_by_role, takes_self=True),
         converter=to_flag,
@@ -258,8 +277,8 @@ class Participation(Record):
 
     experiment: str = attrs.field(converter=to_ref)
     participant: str = attrs.field(converter=to_ref)
-    stance: Stance = attrs.field(default=Stance.NEUTRAL, converter=_to_stance)
-    involvement: Involvement = attrs.field(default=Involvement.CONSULTED, converter=_to_involvement)
+    stance: Stance = attrs.field(default=Stance.NEUTRAL, converter=to_stance)
+    involvement: Involvement = attrs.field(default=Involvement.CONSULTED, converter=to_involvement)
 
     def natural_key(self) -> str | None:
         if self.slug is not None:

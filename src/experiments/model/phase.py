@@ -8,7 +8,6 @@ Each phase names the people on it (participants) and the kinds of people invited
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import ClassVar
 
 import attrs
@@ -17,8 +16,6 @@ from experiments.model._fields import named_errors
 from experiments.model._record import Record
 from experiments.model._time import TimeBox
 from experiments.model._validate import (
-    to_enum,
-    to_enums,
     to_optional_timebox,
     to_ref,
     to_refs,
@@ -26,17 +23,9 @@ from experiments.model._validate import (
     to_title,
     to_version,
 )
-from experiments.model.participant import Involvement, Role
+from experiments.model.participant import Involvement, Role, to_involvement, to_roles
 
 __all__ = ["Phase"]
-
-
-def _to_roles(value: Iterable[Role | str]) -> tuple[Role, ...]:
-    return to_enums(Role, value)
-
-
-def _to_involvement(value: Involvement | str) -> Involvement:
-    return to_enum(Involvement, value)
 
 
 @attrs.frozen(kw_only=True, field_transformer=named_errors)
@@ -57,9 +46,9 @@ class Phase(Record):
     position: int = attrs.field(default=1, converter=to_version)
     time_box: TimeBox | None = attrs.field(default=None, converter=to_optional_timebox)
     participants: tuple[str, ...] = attrs.field(default=(), converter=to_refs)
-    roles: tuple[Role, ...] = attrs.field(default=(), converter=_to_roles)
+    roles: tuple[Role, ...] = attrs.field(default=(), converter=to_roles)
     involvement: Involvement = attrs.field(
-        default=Involvement.CO_CREATING, converter=_to_involvement
+        default=Involvement.CO_CREATING, converter=to_involvement
     )
     description: str = attrs.field(default="", converter=to_text)
 

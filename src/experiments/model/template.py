@@ -41,6 +41,8 @@ from experiments.model.participant import (
     Stance,
     departments_of,
     role_words,
+    to_roles,
+    to_stances,
 )
 from experiments.model.scope import Scope, to_optional_scope
 
@@ -168,14 +170,6 @@ def _to_requirements(value: Iterable[Requirement | str]) -> tuple[Requirement, .
     return to_enums(Requirement, value)
 
 
-def _to_roles(value: Iterable[Role | str]) -> tuple[Role, ...]:
-    return to_enums(Role, value)
-
-
-def _to_stances(value: Iterable[Stance | str]) -> tuple[Stance, ...]:
-    return to_enums(Stance, value)
-
-
 @attrs.frozen(kw_only=True, field_transformer=named_errors)
 class Template(Record):
     """An experiment template: defaults to start from, and what an experiment must have.
@@ -202,8 +196,8 @@ class Template(Record):
         default=None, converter=to_optional_duration
     )
     scope: Scope | None = attrs.field(default=None, converter=to_optional_scope)
-    roles: tuple[Role, ...] = attrs.field(default=(), converter=_to_roles)
-    stances: tuple[Stance, ...] = attrs.field(default=(), converter=_to_stances)
+    roles: tuple[Role, ...] = attrs.field(default=(), converter=to_roles)
+    stances: tuple[Stance, ...] = attrs.field(default=(), converter=to_stances)
     min_departments: int = attrs.field(default=0, converter=to_count)
     min_external: int = attrs.field(default=0, converter=to_count)
     to_start: tuple[Requirement, ...] = attrs.field(default=(), converter=_to_requirements)

@@ -33,7 +33,8 @@ __all__ = ["FILLS", "Chart", "charts"]
 BAR_SHARE: Final = 78
 #: A line of text, in pixels (the text itself is 13 px).
 LINE: Final = 16
-_BASELINE: Final = 12
+#: Where the text of a line stands: its baseline, this many pixels below the line's top.
+BASELINE: Final = 12
 _BAR_HEIGHT: Final = 16
 _BAR_GAP: Final = 4
 _ROW_GAP: Final = 12
@@ -159,7 +160,7 @@ def _texts(text: str, top: float, most: int) -> tuple[Text, ...]:
     if not text.strip():
         return ()
     wrapped = lines(text, _CHARACTERS, most)
-    return tuple(Text(top + _BASELINE + LINE * i, line) for i, line in enumerate(wrapped))
+    return tuple(Text(top + BASELINE + LINE * i, line) for i, line in enumerate(wrapped))
 
 
 def _layout(bars: Sequence[_Bar], scale: float) -> tuple[tuple[Row, ...], float]:

@@ -20,6 +20,7 @@ from experiments.model import ExperimentStatus
 from experiments.model import asof as rules
 from experiments.model._time import days_between
 from experiments.reports import _common as common
+from experiments.reports._charts import BASELINE, LINE
 from experiments.reports._escape import shorten
 
 if TYPE_CHECKING:
@@ -233,7 +234,6 @@ _MOST_PER_DAY: Final = 12.0
 _LEAST_PER_DAY: Final = 1.0
 _AXIS: Final = 44
 _LANE: Final = 26
-_LINE: Final = 16
 _BAR: Final = 14
 _GAP: Final = 10
 _TICK_SPACE: Final = 120
@@ -349,8 +349,8 @@ def draw(timeline: Timeline, lang: Language) -> Drawing:
                     span,
                     label,
                     max(_PAD, min(start, width - _LABEL_ROOM)),
-                    top + 12,
-                    top + _LINE + 2,
+                    top + BASELINE,
+                    top + LINE + 2,
                     start,
                     round(end - start, 1),
                     fill,
@@ -359,7 +359,7 @@ def draw(timeline: Timeline, lang: Language) -> Drawing:
                     state(lang, span),
                 )
             )
-            top += _LINE + 2 + _BAR + _GAP
+            top += LINE + 2 + _BAR + _GAP
         lanes.append(DrawnLane(lane.title, title_y, tuple(bars), lane.total - len(lane.spans)))
     order = ("sprint", *(f"status-{s.value}" for s in ExperimentStatus), "upcoming", "overrun")
     return Drawing(

@@ -227,7 +227,7 @@ class Directory:
         try:
             version, _ = read_marker(raw)
         except Unreadable as exc:
-            raise StoreError(f"{where} {exc}; {RESTORE}") from None
+            raise exc.refused(where) from None
         if version > FORMAT_VERSION:
             raise newer_layout(f"{where}: the store", "files store format", version, FORMAT_VERSION)
         return version
@@ -291,7 +291,7 @@ class Directory:
             with self.locked(exclusive=True), self.open_dirs() as dirs:
                 migrate(dirs)
         except Unreadable as exc:
-            raise StoreError(f"{self.path / MARKER} {exc}; {RESTORE}") from None
+            raise exc.refused(self.path / MARKER) from None
         except OSError as exc:
             if exc.errno not in _UNWRITABLE:
                 raise

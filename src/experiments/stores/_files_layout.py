@@ -83,6 +83,15 @@ _CUT_NAME: Final = re.compile(r"[a-z0-9_.%^-]{150}~[0-9a-f]{40}")
 class Unreadable(Exception):  # noqa: N818 - internal signal, never leaves the files store
     """A stored file that does not hold what it should; the message says what is wrong."""
 
+    @property
+    def problem(self) -> str:
+        """What is wrong with the file, and how to set it right."""
+        return f"{self}; {RESTORE}"
+
+    def refused(self, path: object) -> StoreError:
+        """The error a caller gets for the file at ``path``."""
+        return StoreError(f"{path} {self.problem}")
+
 
 @attrs.frozen
 class Dirs:

@@ -146,7 +146,7 @@ class Reader:
         except _atomic.LinkError as exc:
             raise link_refused(path, exc) from None
         except Unreadable as exc:
-            raise StoreError(f"{path} {exc}; {RESTORE}") from None
+            raise exc.refused(path) from None
 
     def versions(self, record_id: str, *, every: bool) -> list[Mapping[str, Any]]:
         """Every visible version of a record, oldest first, or (``every=False``) the last."""
@@ -360,7 +360,7 @@ def _checked(
         problem = f"{exc.strerror}, which the store never follows: {RESTORE}"
         return Damage(str(path), problem, record_id)
     except Unreadable as exc:
-        return Damage(str(path), f"{exc}; {RESTORE}", record_id)
+        return Damage(str(path), exc.problem, record_id)
     except OSError as exc:
         return Damage(str(path), _cannot_read(exc), record_id)
 
