@@ -973,8 +973,9 @@ class _Facts:
                     experiment, learning.next_action, Ref(learning.id, learning.observation), 1
                 )
         # Only the decisions in force (found with the outcomes) with steps are read whole.
-        for data in store.select_data(Decision, F.decided_at <= at_key):
-            if data["id"] not in self._in_force or not data.get("next_steps"):
+        with_steps = (F.decided_at <= at_key) & (F.next_steps != None)  # noqa: E711 - any
+        for data in store.select_data(Decision, with_steps):
+            if data["id"] not in self._in_force:
                 continue
             decision = from_data(data)
             assert isinstance(decision, Decision)

@@ -234,10 +234,20 @@ class FieldType(enum.Enum):
 
 @attrs.frozen
 class FieldInfo:
-    """How a field is stored and compared; ``enum`` is its enum class, if it has one."""
+    """How a field is stored and compared; ``enum`` is its enum class, if it has one.
+
+    ``listed`` marks a list of structured values (a decision's next steps): like a
+    list field's, its ``= None`` asks whether it is empty.
+    """
 
     kind: FieldType
     enum: type[enum.Enum] | None = None
+    listed: bool = False
+
+    @property
+    def empty_when_none(self) -> bool:
+        """Whether ``= None`` asks if the field is empty rather than absent."""
+        return self.kind is FieldType.LIST or self.listed
 
 
 def _classify(hint: Any) -> FieldInfo:
@@ -247,8 +257,8 @@ def _classify(hint: Any) -> FieldInfo:
     origin = typing.get_origin(hint)
     if origin in (tuple, frozenset):
         items = [a for a in typing.get_args(hint) if a is not Ellipsis]
-        if any(attrs.has(item) for item in items):  # next steps: structured, not filterable
-            return FieldInfo(FieldType.OTHER)
+        if any(attrs.has(item) for item in items):  # next steps: filtered on being empty
+            return FieldInfo(FieldType.OTHER, listed=True)
         return FieldInfo(FieldType.LIST)
     simple = {
         str: FieldType.TEXT,
@@ -556,7 +566,7 @@ def _compare(op: Op, left: Any, right: Any) -> bool:
 
 
 def _condition(bound: Bound) -> Callable[[Mapping[str, Any]], bool]:
-    if bound.info.kind is FieldType.LIST:
+    if bound.info.empty_when_none:
         return _list_test(bound)
     if bound.op in (Op.IN, Op.NOT_IN):
         return _membership_test(bound)

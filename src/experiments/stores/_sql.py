@@ -117,7 +117,7 @@ def _marks(dialect: Dialect, count: int) -> str:
 
 def _condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[Any]]:
     bound = _parameters(dialect, bound)
-    if bound.info.kind is FieldType.LIST:
+    if bound.info.empty_when_none:
         return _list_condition(dialect, bound, table)
     column = dialect.field(bound.field, bound.info, table)
     if bound.op in (Op.IN, Op.NOT_IN):

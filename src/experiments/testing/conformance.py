@@ -899,6 +899,18 @@ class StoreConformance:
         assert [h.id for h in store.query(Hypothesis, F.criterion == None)] == [open_ended.id]  # noqa: E711
         assert store.count(Hypothesis, F.criterion != None) == 1  # noqa: E711
 
+    def test_next_steps_filter_on_there_being_any(self, store: Store) -> None:
+        """A decision's next steps are set, as a list is, when there is at least one."""
+        acting = store.save(
+            Decision(experiment="exp_1", outcome="scale-up", next_steps=["Tell the board"])
+        )
+        done = store.save(Decision(experiment="exp_2", outcome="stop"))
+        for pushdown in (True, False):
+            with_steps = store.query(Decision, F.next_steps != None, pushdown=pushdown)  # noqa: E711
+            without = store.query(Decision, F.next_steps == None, pushdown=pushdown)  # noqa: E711
+            assert [d.id for d in with_steps] == [acting.id]
+            assert [d.id for d in without] == [done.id]
+
     def test_query_orders_limits_and_offsets(self, store: Store) -> None:
         """order_by sorts (None first ascending), ties go by id; limit and offset page."""
         for number, owner in enumerate(["b", None, "a", "c", None, "a"]):
