@@ -323,11 +323,16 @@ def _tally(
     untested: list[Untested] = []
     candidates: list[Candidate] = []
     steps: list[FollowUp] = []
+    # The rules on a status are asked once per status, not once per experiment.
+    awaiting = {status: rules.awaits_decision(status) for status in by_status}
     for e in experiments:
-        by_status[e.status] += 1
+        status = e.status
+        by_status[status] += 1
         learnings += e.learnings
-        time_boxed += 1 if e.time_box else 0
-        scoped += e.scoped
+        if e.time_box:
+            time_boxed += 1
+        if e.scoped:
+            scoped += 1
         open_steps += e.open_steps
         if e.decision:
             decisions[e.decision] += 1
@@ -335,11 +340,12 @@ def _tally(
             first_shown[e.first_shown] += 1
         if e.overdue is not None:
             overdue.append(e.overdue)
-        if rules.concluded_without_learning(e.status, e.learnings):
+        if rules.concluded_without_learning(status, e.learnings):
             without_learning.append(e.ref)
-        if rules.awaits_decision(e.status):
+        if awaiting[status]:
             without_decision.append(e.ref)
-        steps += e.overdue_steps
+        if e.overdue_steps:
+            steps += e.overdue_steps
         for h in e.hypotheses:
             hypotheses[h.status] += 1
             if h.one_sided is not None:
