@@ -664,7 +664,7 @@ def describe_rollup(result: Rollup) -> str:
     total = tree.summary
     who = total.involvement
     lines = [
-        f"Roll-up as of {result.at.to_day_datetime_string()} (progress {_share(tree.progress)})",
+        f"Roll-up as of {result.at.format('ddd D MMM YYYY HH:mm Z')} (progress {_share(tree.progress)})",
         "  experiments: "
         + ", ".join(f"{n} {status}" for status, n in total.by_status.items() if n),
         "  hypotheses: "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -521,6 +522,22 @@ class TestHtmlPage:
         """How many went how deep is written out, in the chart as in the Markdown."""
         depth = "informeret\u00a00, h\u00f8rt\u00a03, medskabende\u00a09"
         assert depth in text_of(reports.render(report, format_name, "da"))
+
+    @pytest.mark.parametrize("lang", ["en", "nb"])
+    def test_every_time_says_its_moment_in_rfc_3339(self, report: Report, lang: str) -> None:
+        """Each <time> has a datetime a machine reads: a date, or a time with its offset."""
+        page = text_of(reports.render(report, "html", lang))
+        times = re.findall(r"<time( [^>]*)?>", page)
+        assert len(times) > 3
+        for attributes in times:
+            found = re.fullmatch(r' datetime="([^"]+)"', attributes)
+            assert found is not None, attributes
+            moment = found.group(1)
+            assert (
+                re.fullmatch(r"\d{4}-\d{2}-\d{2}", moment)
+                or dt.datetime.fromisoformat(moment).utcoffset() is not None
+            ), moment
+        assert f'<time datetime="{report.at.isoformat()}">' in page
 
     def test_charts_are_never_scaled(self, report: Report) -> None:
         """Charts have no viewBox: their text keeps its size on any screen."""
