@@ -183,6 +183,10 @@ ROUNDS: dict[str, dict[str, Any]] = {
 }
 
 
+#: How the roll-up's moment is printed: a day, a 24-hour time and its offset.
+_MOMENT = "ddd D MMM YYYY HH:mm Z"
+
+
 def _people(store: Store) -> dict[str, Participant]:
     return {
         slug: store.create_if_absent(Participant(slug=slug, **fields))
@@ -664,7 +668,7 @@ def describe_rollup(result: Rollup) -> str:
     total = tree.summary
     who = total.involvement
     lines = [
-        f"Roll-up as of {result.at.format('ddd D MMM YYYY HH:mm Z')} (progress {_share(tree.progress)})",
+        f"Roll-up as of {result.at.format(_MOMENT)} (progress {_share(tree.progress)})",
         "  experiments: "
         + ", ".join(f"{n} {status}" for status, n in total.by_status.items() if n),
         "  hypotheses: "
