@@ -19,7 +19,17 @@ from hypothesis import strategies as st
 
 import experiments
 from experiments import Experiment, Learning, Plugins
-from experiments.query import Count, F, Latest, Max, Min, bind, bind_group_by, bind_measures
+from experiments.query import (
+    Count,
+    CountDistinct,
+    F,
+    Latest,
+    Max,
+    Min,
+    bind,
+    bind_group_by,
+    bind_measures,
+)
 from experiments.stores import _sql, _sqlite_dialect
 from experiments.stores._postgres_layout import DIALECT as POSTGRES
 
@@ -95,7 +105,7 @@ class TestLatestByOneMax:
         assert rows == [("e", "lrn_9", 3)]
 
     @settings(
-        max_examples=60,
+        max_examples=80,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture],
     )
@@ -104,29 +114,39 @@ class TestLatestByOneMax:
             st.tuples(
                 st.sampled_from(["Culture", "Schools", None]),
                 st.one_of(st.none(), st.sampled_from(MOMENTS)),
+                st.sampled_from([(), ("pilot",), ("pilot", "welfare")]),
+                st.sampled_from(["e1", "e22", "e333"]),
             ),
             min_size=1,
             max_size=12,
-        )
+        ),
+        group_by=st.sampled_from([["owner"], ["owner", "status"], ["tags"], ["status"]]),
+        beside=st.lists(st.sampled_from(["last", "n", "owners", "first"]), unique=True, max_size=3),
     )
     def test_what_sqlite_picks_is_what_the_fallback_picks(
-        self, store: experiments.Store, plans: list[tuple[str | None, pendulum.DateTime | None]]
+        self,
+        store: experiments.Store,
+        plans: list[tuple[str | None, pendulum.DateTime | None, tuple[str, ...], str]],
+        group_by: list[str],
+        beside: list[str],
     ) -> None:
-        """Latest title and last start by owner, started or not: the engine equals Python."""
-        for experiment in store.query(Experiment):
+        """Latest title by start, beside other measures and under other groups: as Python."""
+        for experiment in store.query(Experiment, include_deleted=True):
             store.purge(experiment)
         made = []
-        for number, (owner, started) in enumerate(plans):
-            experiment = Experiment(title=f"Walk {number}", owner=owner)
+        for number, (owner, started, tags, prefix) in enumerate(plans):
+            experiment = Experiment(
+                id=f"{prefix}-{number}", title=f"Walk {number}", owner=owner, tags=tags
+            )
             made.append(experiment if started is None else experiment.start(at=started))
         store.save_all(made)
-        engine, python = _both(
-            store,
-            group_by=["owner"],
-            measures={
-                "title": Latest("title", by="started_at"),
-                "last": Max("started_at"),
-                "n": Count(),
-            },
-        )
+        others = {
+            "last": Max("started_at"),
+            "n": Count(),
+            "owners": CountDistinct("owner"),
+            "first": Min("started_at"),  # a second minimum: SQLite keeps its window
+        }
+        measures = {"title": Latest("title", by="started_at")}
+        measures.update({name: others[name] for name in beside})
+        engine, python = _both(store, group_by=group_by, measures=measures)
         assert engine == python

@@ -229,7 +229,7 @@ class FieldType(enum.Enum):
     LIST = "list"
     ENUM = "enum"
     TIMEBOX = "timebox"  # grouped by its stored text; filtered only on being there or not
-    OTHER = "other"  # criteria, metadata: stored, not filterable
+    OTHER = "other"  # criteria, metadata: filtered only on being set (or, listed, any)
 
 
 @attrs.frozen
@@ -237,7 +237,8 @@ class FieldInfo:
     """How a field is stored and compared; ``enum`` is its enum class, if it has one.
 
     ``listed`` marks a list of structured values (a decision's next steps): like a
-    list field's, its ``= None`` asks whether it is empty.
+    list field's, its ``= None`` asks whether it is empty. Other structured values (a
+    criterion, a mapping such as ``metadata``) are set unless absent, empty or not.
     """
 
     kind: FieldType
@@ -433,8 +434,9 @@ def _bind_condition(kind: str | None, condition: Condition) -> Bound:
 def _check_operator(kind: str | None, name: str, info: FieldInfo, op: Op, value: object) -> None:
     """Refuse an operator that the field's type cannot answer."""
     if info.kind is FieldType.OTHER and not (op in (Op.EQ, Op.NE) and value is None):
+        asked = "it has any" if info.listed else "it is set"
         raise ValidationError(
-            f"{kind}.{name} holds structured data: only whether it is set can be filtered "
+            f"{kind}.{name} holds structured data: only whether {asked} can be filtered "
             f"on ({name} = None, {name} != None)"
         )
     if op in _ORDERING and info.kind in (FieldType.LIST, FieldType.BOOL, FieldType.TIMEBOX):
@@ -977,8 +979,8 @@ class _Parser:
         return self.condition()
 
     def value(self) -> object:
-        kind, text = self.take("word", "text", "null")
-        return None if kind == "null" or (kind == "word" and text.lower() == "none") else text
+        kind, text = self.take("word", "text", "null", "none")
+        return None if kind in ("null", "none") else text
 
     def condition(self) -> Expr:
         _, name = self.take("word")

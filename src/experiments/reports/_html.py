@@ -28,6 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from experiments.model import ExperimentStatus
+from experiments.model._time import format_datetime
 from experiments.reports import _common as common
 from experiments.reports import _mental_models as minds
 from experiments.reports._charts import FILLS, charts
@@ -150,6 +151,7 @@ def _environment(translations: gettext.NullTranslations) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    environment.filters["rfc3339"] = format_datetime  # a <time>'s datetime, as JSON writes it
     return environment
 
 

@@ -1,7 +1,9 @@
 """Filters, ordering and aggregation as SQL over a table of JSON documents.
 
 Shared by the SQLite and PostgreSQL backends.  A dialect says how to read a field out
-of the JSON column and how to unnest a list; everything else is the same SQL.  The
+of the JSON column, how to unnest a list and whether one ``MAX()`` can pick each
+group's latest row (SQLite's) or a window must number them; everything else is the
+same SQL.  The
 meaning must equal the Python fallback in :mod:`experiments.query` exactly: comparisons
 with a missing value are false, ``None`` sorts first, ties go by id.
 """
@@ -256,7 +258,9 @@ def aggregate_sql(
     on) with the group keys ``k0, k1, ...`` and the measured values ``v0, v1, ...``; a
     ranking ``n<i>`` is added for each order a :class:`~experiments.query.Latest` uses;
     the outer query groups by the keys and aggregates, or, when every measure is a latest
-    value by one order, keeps the first row of each group.
+    value by one order, keeps the first row of each group. Where the dialect has a
+    ``latest_key``, latest values by one time are read from the row holding
+    each group's ``MAX()`` of it instead, without the ranking.
     """
     conditions, params = _conditions(dialect, kind, where, include_deleted)
     joins, keys = _group_keys(dialect, group_by)
@@ -287,10 +291,12 @@ def _grouped(
 ) -> str:
     """The query grouping the rows of ``inner`` by ``key_names`` into the measures."""
     if key_names and len(rankings) == 1:
-        picked = _latest_by_max(dialect, measures, rankings[0], results)
+        key = dialect.latest_key(f"b{rankings[0]}", f"i{rankings[0]}")
+        picked = None if key is None else _latest_by_max(measures, rankings[0], results)
         if picked is not None:
-            key = dialect.latest_key(f"b{rankings[0]}", f"i{rankings[0]}")
             named = [f"{sql} AS m{index}" for index, sql in enumerate(picked)]
+            # The outer query reads no latest_; SQLite keeps every column of an aggregate
+            # subquery all the same, and that MAX() is what picks the row the others are.
             grouped = ", ".join([*key_names, *named, f"MAX({key}) AS latest_"])
             return (
                 f"SELECT {', '.join(key_names + [f'm{i}' for i in range(len(picked))])} "
@@ -380,20 +386,18 @@ def _aggregate(dialect: Dialect, kind_of: CountDistinct | Sum | Min | Max, value
 
 
 def _latest_by_max(
-    dialect: Dialect, measures: dict[str, BoundMeasure], rank: int, results: list[str]
+    measures: dict[str, BoundMeasure], rank: int, results: list[str]
 ) -> list[str] | None:
     """Each measure's SQL when one ``MAX()`` picks every group's latest row, or None.
 
     That takes one pass over the rows in the order of the groups (an index's, often),
     where numbering the rows of each group by time takes a window and a sort. It needs
     an engine that takes the other columns of the row holding the single ``MAX()`` of a
-    query (:meth:`Dialect.latest_key`), latest values by a time, and no other minimum or
+    query (``Dialect.latest_key``), latest values by a time, and no other minimum or
     maximum but of that time (which the latest row holds).
     """
     ranking = list(measures.values())[rank]
     if ranking.by_info is None or ranking.by_info.kind is not FieldType.DATETIME:
-        return None
-    if dialect.latest_key("b", "i") is None:
         return None
     picked = list(results)
     for index, measure in enumerate(measures.values()):
