@@ -58,7 +58,7 @@ from experiments.model.phase import Phase
 from experiments.model.prototype import Fidelity, Prototype
 from experiments.model.sprint import Sprint
 from experiments.model.template import Gap, Move, Template, next_move, templates_for
-from experiments.query import Count, F, Latest, Max, Min
+from experiments.query import Count, Expr, F, Latest, Max, Min
 from experiments.refs import Ref
 from experiments.serialization import from_data
 
@@ -198,7 +198,24 @@ class Candidate:
 
 
 @attrs.define(weakref_slot=False)
-class ExperimentFacts:
+class _Shown:
+    """Facts that findings name: each by a ``Ref`` made the first time it is shown."""
+
+    _ref: Ref | None = attrs.field(default=None, init=False)
+
+    @property
+    def ref(self) -> Ref:
+        if self._ref is None:
+            self._ref = Ref(*self._named())
+        return self._ref
+
+    def _named(self) -> tuple[str, str]:
+        """The id and the words a finding names these facts by."""
+        raise NotImplementedError
+
+
+@attrs.define(weakref_slot=False)
+class ExperimentFacts(_Shown):
     """One experiment's facts at the moment, and what follows from them alone.
 
     A hundred thousand of these are alive at once, so they hold plain values: tuples
@@ -224,13 +241,9 @@ class ExperimentFacts:
     first_shown: Fidelity | None = None  # rules.first_exposure
     open_steps: int = 0
     overdue_steps: tuple[FollowUp, ...] = ()
-    _ref: Ref | None = attrs.field(default=None, init=False)
 
-    @property
-    def ref(self) -> Ref:
-        if self._ref is None:
-            self._ref = Ref(self.id, self.title)
-        return self._ref
+    def _named(self) -> tuple[str, str]:
+        return self.id, self.title
 
     @property
     def critics(self) -> int:
@@ -239,7 +252,7 @@ class ExperimentFacts:
 
 
 @attrs.define(weakref_slot=False)
-class HypothesisFacts:
+class HypothesisFacts(_Shown):
     """One hypothesis's facts at the moment, and the findings about it."""
 
     id: str
@@ -252,13 +265,9 @@ class HypothesisFacts:
     one_sided: OneSidedEvidence | None = None
     untested: Untested | None = None
     candidate: Candidate | None = None
-    _ref: Ref | None = attrs.field(default=None, init=False)
 
-    @property
-    def ref(self) -> Ref:
-        if self._ref is None:
-            self._ref = Ref(self.id, self.statement)
-        return self._ref
+    def _named(self) -> tuple[str, str]:
+        return self.id, self.statement
 
 
 # Programmes use a handful of time boxes ("P2W", "P100D"), each parsed once.
@@ -794,6 +803,18 @@ class _Facts:
             kind, group_by=group_by, pushdown=self.view.pushdown, **options
         )
 
+    def _latest(
+        self, kind: str, group: str, fields: tuple[str, ...], by: str, where: Expr | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Each ``group``'s latest ``fields`` by the time ``by``, of the records ``where``
+        picks (by default those of ``by`` up to the moment)."""
+        return self._rows(
+            kind,
+            [group],
+            measures={field: Latest(field, by=by) for field in fields},
+            where=(F(by) <= self._at_key) if where is None else where,
+        )
+
     # --- reading ----------------------------------------------------------------------
 
     def _read_people(self) -> dict[str, int]:
@@ -857,14 +878,8 @@ class _Facts:
             experiment = experiments.get(experiment_id)
             if experiment is not None:
                 experiment.learnings = count
-        for experiment_id, outcome, decision_id in self._rows(
-            "decision",
-            ["experiment"],
-            measures={
-                "outcome": Latest("outcome", by="decided_at"),
-                "id": Latest("id", by="decided_at"),
-            },
-            where=F.decided_at <= self._at_key,
+        for experiment_id, outcome, decision_id in self._latest(
+            "decision", "experiment", ("outcome", "id"), by="decided_at"
         ):
             experiment = experiments.get(experiment_id)
             if experiment is not None and outcome is not None:
@@ -884,14 +899,8 @@ class _Facts:
                 made = hypotheses[hypothesis_id] = HypothesisFacts(hypothesis_id, statement)
                 experiment.hypotheses += (made,)
         bearing = (F.observed_at <= self._at_key) & (F.hypothesis != None)  # noqa: E711 - null
-        for hypothesis_id, verdict, evidence in self._rows(
-            "learning",
-            ["hypothesis"],
-            measures={
-                "verdict": Latest("verdict", by="observed_at"),
-                "evidence": Latest("evidence", by="observed_at"),
-            },
-            where=bearing,
+        for hypothesis_id, verdict, evidence in self._latest(
+            "learning", "hypothesis", ("verdict", "evidence"), by="observed_at", where=bearing
         ):
             hypothesis = hypotheses.get(hypothesis_id)
             if hypothesis is not None and verdict is not None:
