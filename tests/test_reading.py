@@ -19,11 +19,14 @@ from experiments import (
     Learning,
     NotFoundError,
     Objective,
+    Participant,
+    Plugins,
     StoreError,
     connect,
 )
 from experiments.rollup import rollup
-from experiments.stores import Store
+from experiments.stores import Store, StoreURL
+from experiments.stores.memory import MemoryStore
 
 #: Backends that hold others' writes back while a block reads (a lock, not a snapshot).
 HOLD_WRITERS = {"memory", "files"}
@@ -114,8 +117,10 @@ class TestOneState:
             lambda store: store.import_records(
                 connect("memory://").save_all([Experiment(title="Inside")])
             ),
+            lambda store: store.delete(store.query(Experiment, limit=1).__next__()),
+            lambda store: store.purge(store.query(Experiment, limit=1).__next__()),
         ],
-        ids=["save", "save_all", "configure", "import"],
+        ids=["save", "save_all", "configure", "import", "delete", "purge"],
     )
     def test_a_write_inside_is_refused_and_writes_nothing(
         self, any_store: Store, write: Callable[[Store], object]
@@ -128,6 +133,45 @@ class TestOneState:
         assert [e.title for e in any_store.query(Experiment)] == ["Before"]
         assert any_store.configuration() == settings
         any_store.save(Experiment(title="After"))  # and writes again once it is over
+
+    def test_a_store_not_made_yet_is_not_made_by_a_refused_write(self, backend_url: str) -> None:
+        """A participant's slug needs the store's key: refused first, nothing is made."""
+        with connect(backend_url, plugins=Plugins(autoload=False)) as store:
+            made = store.exists()
+            with store.reading(), pytest.raises(StoreError, match="nothing was written"):
+                store.save(Participant(slug="ann", role="citizen"))
+            assert store.exists() == made
+            assert not made or store.count(Participant) == 0
+
+    def test_a_store_that_defines_equality_reads_one_state(self) -> None:
+        """Blocks are kept by the store's identity, not its equality (nor its hash)."""
+
+        class Equal(MemoryStore):
+            def __eq__(self, other: object) -> bool:
+                return isinstance(other, Equal)
+
+            __hash__ = None  # type: ignore[assignment]
+
+        one, two = (Equal(StoreURL.parse(f"memory://{n}")) for n in ("one", "two"))
+        one.save(Experiment(title="Walks"))
+        with one.reading():
+            two.save(Experiment(title="Visits"))  # another store: not refused
+            assert one.count(Experiment) == 1
+
+    @pytest.mark.postgres
+    def test_postgres_refuses_rows_read_after_the_block(
+        self, postgres_url: Callable[..., str]
+    ) -> None:
+        """Rows still unread when the block ends are refused; the next block reads on."""
+        with connect(postgres_url(), plugins=Plugins(autoload=False), create=True) as store:
+            store.save_all([Experiment(title=f"Walk {n}") for n in range(2500)])
+            with store.reading():
+                rows = store.query(Experiment)
+                next(rows)
+            with pytest.raises(StoreError, match="read on after the block ended"):
+                list(rows)
+            with store.reading():
+                assert store.count(Experiment) == 2500
 
     def test_the_block_ends_when_its_reads_fail(self, any_store: Store) -> None:
         """An error inside the block ends it: writes work again afterwards."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import weakref
 from collections.abc import Iterator
 
 from experiments.errors import StoreError
@@ -13,42 +12,43 @@ from experiments.stores.backend import Backend
 __all__ = ["refuse_write", "within"]
 
 
-class _Depth(threading.local):
-    """How deep this thread is in a store's ``reading()`` blocks (0: in none)."""
+class _Blocks(threading.local):
+    """How deep this thread is in each store's ``reading()`` blocks, by ``id(store)``.
 
-    blocks = 0
+    Kept here, not on the store, whose subclasses (plugin backends) name their own
+    things; keyed by identity, so a store that defines equality is one store still. A
+    store has an entry only while a block is open, which holds the store alive.
+    """
+
+    def __init__(self) -> None:
+        self.depth: dict[int, int] = {}
 
 
-# Kept here, not on the store, whose subclasses (plugin backends) name their own things.
-_DEPTHS: weakref.WeakKeyDictionary[Backend, _Depth] = weakref.WeakKeyDictionary()
-_MAKING = threading.Lock()
-
-
-def _depth(store: Backend) -> _Depth:
-    depth = _DEPTHS.get(store)
-    if depth is None:
-        with _MAKING:
-            depth = _DEPTHS.setdefault(store, _Depth())
-    return depth
+_BLOCKS: _Blocks = _Blocks()
 
 
 @contextlib.contextmanager
 def within(store: Backend) -> Iterator[None]:
     """The outermost block holds the backend's snapshot; blocks inside it share it."""
-    depth = _depth(store)
-    held = store._snapshot() if not depth.blocks else contextlib.nullcontext()  # noqa: SLF001
+    depth = _BLOCKS.depth
+    key = id(store)
+    held = contextlib.nullcontext() if key in depth else store._snapshot()  # noqa: SLF001
     with held:
-        depth.blocks += 1
+        depth[key] = depth.get(key, 0) + 1
         try:
             yield
         finally:
-            depth.blocks -= 1
+            depth[key] -= 1
+            if not depth[key]:
+                del depth[key]
 
 
 def refuse_write(store: Backend) -> None:
-    """A write inside ``reading()`` would not be seen by the block, or wait for it forever."""
-    depth = _DEPTHS.get(store)
-    if depth is not None and depth.blocks:
+    """A write inside ``reading()`` would not be seen by the block, or wait for it forever.
+
+    Called where every write begins, before anything is made or changed.
+    """
+    if id(store) in _BLOCKS.depth:
         raise StoreError(
             f"{store.url.redacted}: nothing was written: a write inside "
             "`with store.reading():` is refused, as the block reads one state of the store "

@@ -3,9 +3,9 @@
 Shared by the SQLite and PostgreSQL backends.  A dialect says how to read a field out
 of the JSON column, how to unnest a list and whether one ``MAX()`` can pick each
 group's latest row (SQLite's) or a window must number them; everything else is the
-same SQL.  The
-meaning must equal the Python fallback in :mod:`experiments.query` exactly: comparisons
-with a missing value are false, ``None`` sorts first, ties go by id.
+same SQL.  The meaning must equal the Python fallback in :mod:`experiments.query`
+exactly: comparisons with a missing value are false, ``None`` sorts first, ties go by
+id.
 """
 
 from __future__ import annotations

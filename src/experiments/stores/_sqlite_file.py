@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from experiments.stores._refusals import newer_layout
 from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, views
 
 __all__ = [
+    "ThreadConnections",
     "check_identity",
     "enter_wal",
     "error_for",
@@ -30,6 +32,14 @@ __all__ = [
     "refuse_network_file_system",
     "uri_path",
 ]
+
+
+class ThreadConnections(threading.local):
+    """A thread's connections to the file, and whether a snapshot pins its reads."""
+
+    connection: sqlite3.Connection | None = None
+    reader: sqlite3.Connection | None = None
+    pinned = False
 
 
 def error_for(

@@ -239,7 +239,7 @@ class Backend(abc.ABC):
         """Hold one state of the store for this thread's reads until the block ends.
 
         With :attr:`Capability.SNAPSHOT`: the reads of the block, in this thread, see the
-        store as the first of them found it (a read transaction, a shared lock).  The
+        store as it was when the block began (a read transaction, a shared lock).  The
         store refuses writes inside it.  The default holds nothing.
         """
         return contextlib.nullcontext()

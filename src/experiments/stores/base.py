@@ -221,10 +221,9 @@ class Store(Backend, Scoped):
     def reading(self) -> contextlib.AbstractContextManager[None]:
         """Read one state of the store in the ``with`` block, in this thread.
 
-        Every read inside sees the store as the first found it, whatever others write
-        meanwhile, on backends with :attr:`Capability.SNAPSHOT` (every built-in one).
-        Blocks nest; a write inside raises :class:`StoreError`.  A roll-up, the checks
-        and a report each read this way.
+        Every read inside sees the store as it was when the block began, whatever others
+        write meanwhile, on backends with :attr:`Capability.SNAPSHOT` (every built-in
+        one).  Blocks nest; a write inside raises :class:`StoreError` and writes nothing.
         """
         self._check_open()
         return _snapshots.within(self)
@@ -384,6 +383,7 @@ class Store(Backend, Scoped):
     def batch(self, *, by: str | None = None) -> Batch:
         """Collect writes and commit them all-or-nothing when the ``with`` block ends."""
         self._check_open()
+        _snapshots.refuse_write(self)  # before a save makes anything (the store, its key)
         return Batch(self, by=by)
 
     def save(self, record: R, *, by: str | None = None) -> R:
@@ -445,6 +445,7 @@ class Store(Backend, Scoped):
             NotFoundError: no record with that id exists.
         """
         self._check_open()
+        _snapshots.refuse_write(self)
         return purge(self, record)
 
     def erase(self, participant: Participant | str, *, vacuum: bool = False) -> ErasureReport:
@@ -468,6 +469,7 @@ class Store(Backend, Scoped):
                 was erased, try again.
         """
         self._check_open()
+        _snapshots.refuse_write(self)
         from experiments.stores import _erasure  # noqa: PLC0415 - a read never needs it
 
         return _erasure.erase(self, participant, vacuum=vacuum)
@@ -491,6 +493,7 @@ class Store(Backend, Scoped):
         Each erasure is its own transaction: one that fails leaves those before it
         erased and raises; run it again to erase the rest.
         """
+        _snapshots.refuse_write(self)
         from experiments.stores import _erasure  # noqa: PLC0415 - a read never needs it
 
         return _erasure.erase_due(self, at, vacuum=vacuum)

@@ -59,6 +59,7 @@ from experiments.stores._postgres_connect import (
     settings,
 )
 from experiments.stores._postgres_layout import DIALECT, MIGRATIONS, converters, views
+from experiments.stores._postgres_snapshot import Held, held_rows, snapshot
 from experiments.stores._refusals import newer_layout
 from experiments.stores._sqlstore import Converter, SQLStore, versions_read
 from experiments.stores.changes import Change, Damage, ImportVersion, Put, SetSetting
@@ -89,7 +90,7 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
         self._pool: Pool | None = None
         self._ready = False
         self._cursors = itertools.count()
-        self._held = threading.local()  # .connection: the one a snapshot holds, or None
+        self._snapshot_held = Held()  # the connection of this thread's reading() block
         failure: StoreError | None
         try:
             conninfo_to_dict(self.settings.conninfo)
@@ -324,27 +325,12 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
                 pool.check()
         return True
 
-    @contextlib.contextmanager
-    def _snapshot(self) -> Iterator[None]:
-        """One pooled connection in a repeatable-read transaction, for every read of the thread."""
-        if not self.exists():  # nothing to read yet, nor to hold
-            yield
-            return
-        try:
-            with self._pooled().connection() as connection, connection.transaction():
-                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                connection.execute(f"SELECT 1 FROM {self.current_table} LIMIT 1")  # taken now
-                self._held.connection = connection
-                try:
-                    yield
-                finally:
-                    self._held.connection = None
-        except psycopg.Error as exc:
-            raise failure_of(self, exc, "reading one state of the store") from None
+    def _snapshot(self) -> contextlib.AbstractContextManager[None]:
+        return snapshot(self)
 
     def _fetch(self, doing: str, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         """Every row of a short query, on a pooled connection (the snapshot's, if held)."""
-        held: psycopg.Connection[Any] | None = getattr(self._held, "connection", None)
+        held = self._snapshot_held.connection
         if held is not None:
             try:
                 return held.execute(sql, tuple(params)).fetchall()
@@ -390,17 +376,14 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
     def _stream_rows(
         self, sql: str, params: tuple[Any, ...]
     ) -> Generator[tuple[Any, ...], None, None]:
-        held: psycopg.Connection[Any] | None = getattr(self._held, "connection", None)
-        if held is not None:  # inside the snapshot's transaction
-            with held.cursor(name=f"experiments_{next(self._cursors)}") as cursor:
-                cursor.itersize = 2000
-                cursor.execute(sql, params)
-                yield from cursor
+        name = f"experiments_{next(self._cursors)}"
+        if self._snapshot_held.connection is not None:  # inside the snapshot's transaction
+            yield from held_rows(self, name, sql, params)
             return
         with (
             self._pooled().connection() as connection,
             connection.transaction(),
-            connection.cursor(name=f"experiments_{next(self._cursors)}") as cursor,
+            connection.cursor(name=name) as cursor,
         ):
             cursor.itersize = 2000
             cursor.execute(sql, params)

@@ -48,6 +48,7 @@ from experiments.stores import _access
 from experiments.stores._refusals import conflict, import_conflict, missing_store, other_kind
 from experiments.stores._sqlite_dialect import DIALECT, FSum
 from experiments.stores._sqlite_file import (
+    ThreadConnections,
     check_identity,
     error_for,
     has_content,
@@ -120,7 +121,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         url.options("SQLite", "synchronous", "timeout")
         self._create = create
         self._lock = threading.Lock()
-        self._local = threading.local()
+        self._local = ThreadConnections()
         self._connections: list[sqlite3.Connection] = []
         self._pid = os.getpid()
         self._immutable = False  # read as it is, on a read-only file system
@@ -242,14 +243,14 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
             return
         _INHERITED.extend(self._connections)
         self._connections = []
-        self._local = threading.local()
+        self._local = ThreadConnections()
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
     def _connection(self, *, write: bool = False) -> sqlite3.Connection:
         self._check_open()
         self._after_fork()
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        connection = self._local.connection
         if connection is not None:
             return connection
         if not self._ready:
@@ -259,15 +260,14 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
                 if not write and not _access.present(self.path):
                     raise self._missing()
                 self._prepare(create=write and self._create is not False)
-                return self._local.connection  # type: ignore[no-any-return]
-        connection = self._open(create=False)
+        connection = self._local.connection or self._open(create=False)  # _prepare's, or new
         self._local.connection = connection
         return connection
 
     def _reader(self) -> sqlite3.Connection:
         """A second connection per thread for streaming reads, so writes can go on."""
         self._after_fork()
-        reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        reader: sqlite3.Connection | None = self._local.reader
         if reader is None:
             self._connection()
             reader = self._open(create=False, cache_kib=_STREAMING_CACHE_KIB)
@@ -277,7 +277,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
     def _close(self) -> None:
         self._after_fork()
         if self._erasure_pending:
-            connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+            connection: sqlite3.Connection | None = self._local.connection
             if connection is not None:
                 for reader in self._connections:
                     if reader is not connection:
@@ -309,7 +309,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
     def _snapshot(self) -> Iterator[None]:
         """A read transaction on this thread's reading connection, which every read uses.
 
-        In WAL mode it sees the database as its first read found it, writers going on.
+        In WAL mode it sees the database as it was when the block began, writers going on.
         """
         if not self.exists():  # nothing to read yet, nor to hold
             yield
@@ -332,7 +332,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
 
     def _looking_up(self) -> sqlite3.Connection:
         """The connection for a look-up: the reading one while a snapshot is held."""
-        return self._reader() if getattr(self._local, "pinned", False) else self._connection()
+        return self._reader() if self._local.pinned else self._connection()
 
     def _load(self, id: str) -> Mapping[str, Any] | None:  # noqa: A002 - it is an id
         try:
