@@ -84,20 +84,14 @@ class TestPaused:
     def test_cycles_made_in_the_block_are_still_collected(self) -> None:
         """A cycle the block made and dropped is freed by the next full collection."""
         with paused():
-            node = _Node()
-            node.itself = node
-            gone = weakref.ref(node)
-            del node
+            gone = _dropped_cycle()
         gc.collect()
         assert gone() is None
 
     def test_a_large_block_leaves_its_dropped_cycles_to_the_next_collection(self) -> None:
         """A cycle a large block made and dropped is freed soon after it, unasked."""
         with paused():
-            node = _Node()
-            node.itself = node
-            gone = weakref.ref(node)
-            del node
+            gone = _dropped_cycle()
             kept = [_Node() for _ in range(2 * _MANY)]
         more = [[] for _ in range(1000)]  # the program goes on: the collector's turn comes
         assert gone() is None
@@ -110,6 +104,13 @@ _MANY = 50_000
 
 class _Node:
     itself: object = None
+
+
+def _dropped_cycle() -> weakref.ref[_Node]:
+    """A node that refers to itself, dropped: only the cyclic collector can free it."""
+    node = _Node()
+    node.itself = node
+    return weakref.ref(node)
 
 
 def _cyclic_garbage(action: Callable[[], object]) -> tuple[int, object]:

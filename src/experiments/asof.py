@@ -804,15 +804,16 @@ class _Facts:
         )
 
     def _latest(
-        self, kind: str, group: str, fields: tuple[str, ...], by: str, where: Expr | None = None
+        self, kind: str, group: str, fields: tuple[str, ...], by: str, also: Expr | None = None
     ) -> Iterator[tuple[Any, ...]]:
-        """Each ``group``'s latest ``fields`` by the time ``by``, of the records ``where``
-        picks (by default those of ``by`` up to the moment)."""
+        """Each ``group``'s latest ``fields`` by the time ``by``, among the records of ``by``
+        up to the moment (and ``also`` any other condition)."""
+        until = F(by) <= self._at_key
         return self._rows(
             kind,
             [group],
             measures={field: Latest(field, by=by) for field in fields},
-            where=(F(by) <= self._at_key) if where is None else where,
+            where=until if also is None else until & also,
         )
 
     # --- reading ----------------------------------------------------------------------
@@ -898,9 +899,9 @@ class _Facts:
             if experiment is not None:
                 made = hypotheses[hypothesis_id] = HypothesisFacts(hypothesis_id, statement)
                 experiment.hypotheses += (made,)
-        bearing = (F.observed_at <= self._at_key) & (F.hypothesis != None)  # noqa: E711 - null
+        on_one = F.hypothesis != None  # noqa: E711 - a learning about a hypothesis
         for hypothesis_id, verdict, evidence in self._latest(
-            "learning", "hypothesis", ("verdict", "evidence"), by="observed_at", where=bearing
+            "learning", "hypothesis", ("verdict", "evidence"), by="observed_at", also=on_one
         ):
             hypothesis = hypotheses.get(hypothesis_id)
             if hypothesis is not None and verdict is not None:
@@ -909,7 +910,9 @@ class _Facts:
         # One row per learning and person (grouped by id: a projection, without a sort);
         # a person heard in two learnings on a hypothesis counts once.
         for _, hypothesis_id, participant in self._rows(
-            "learning", ["id", "hypothesis", "participants"], where=bearing
+            "learning",
+            ["id", "hypothesis", "participants"],
+            where=(F.observed_at <= self._at_key) & on_one,
         ):
             hypothesis = hypotheses.get(hypothesis_id)
             person = index.get(participant)

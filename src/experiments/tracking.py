@@ -36,7 +36,7 @@ from experiments.errors import (
     NotFoundError,
     ValidationError,
 )
-from experiments.model._record import Record, id_for
+from experiments.model._record import Record
 from experiments.model._time import DateTimeLike, TimeBoxLike, now, utc_key
 from experiments.model._validate import SLUG_PATTERN
 from experiments.model.excuse import Excuse, ExcuseReason
@@ -84,11 +84,6 @@ _STARTED = frozenset(
 _CONCLUDED = frozenset({ExperimentStatus.CONCLUDED, ExperimentStatus.DECIDED})
 
 
-def _id_of(kind: type[Record], key: str) -> str:
-    """The id a record of ``kind`` with this natural key gets, the same in every process."""
-    return id_for(kind.kind, kind.id_prefix, key)
-
-
 def measurement_id(measurement: Measurement) -> str:
     """The id of a value measured at a known moment: one per experiment, metric and moment.
 
@@ -97,7 +92,7 @@ def measurement_id(measurement: Measurement) -> str:
     """
     what = measurement.key_result or measurement.metric
     key = "/".join([measurement.experiment or "", str(what), utc_key(measurement.measured_at)])
-    return _id_of(Measurement, key)
+    return Measurement.id_for_key(key)
 
 
 class TemplateWarning(UserWarning):
@@ -341,7 +336,7 @@ def record_excuse(
     }
     place_id = places["objective"] or places["experiment"]
     key = f"{place_id}/{draft.group}/{draft.reason.value}"
-    excuse = draft.evolve(id=_id_of(Excuse, key), **places)
+    excuse = draft.evolve(id=Excuse.id_for_key(key), **places)
     return store.create_if_absent(excuse, by=by)
 
 
@@ -469,7 +464,7 @@ class Run(Scoped):
         return stored
 
     def _key(self, kind: type[Record], *parts: object) -> str:
-        return _id_of(kind, "/".join([self._experiment.id, *map(str, parts)]))
+        return kind.id_for_key("/".join([self._experiment.id, *map(str, parts)]))
 
     def move(self, move: str, **kwargs: Any) -> Experiment:
         """Make the lifecycle ``move`` ("start", "conclude", "abandon") strictly.
@@ -906,7 +901,7 @@ class Run(Scoped):
             description=description or "",
         )
         draft = draft.evolve(
-            id=_id_of(Phase, f"{target.id}/{draft.title.strip()}"),
+            id=Phase.id_for_key(f"{target.id}/{draft.title.strip()}"),
             participants=tuple(self._person(p) for p in participants),
         )
         existing = self._find(draft.id)

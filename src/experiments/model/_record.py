@@ -87,7 +87,7 @@ class Record:
 
     def __attrs_post_init__(self) -> None:
         key = self.natural_key()
-        derived = None if key is None else id_for(self.kind, self.id_prefix, key)
+        derived = None if key is None else self.id_for_key(key)
         if not self.id:
             object.__setattr__(self, "id", derived or new_id(self.id_prefix))
         elif derived is not None and self.id != derived:
@@ -102,9 +102,14 @@ class Record:
             )
 
     @classmethod
+    def id_for_key(cls, key: str) -> str:
+        """The id an object of this kind with the natural key ``key`` has, in every process."""
+        return id_for(cls.kind, cls.id_prefix, key)
+
+    @classmethod
     def id_for_slug(cls, slug: str) -> str:
         """The id an object of this kind with ``slug`` has, in every process."""
-        return id_for(cls.kind, cls.id_prefix, cls.checked_slug(slug))
+        return cls.id_for_key(cls.checked_slug(slug))
 
     @classmethod
     def checked_slug(cls, slug: str) -> str:

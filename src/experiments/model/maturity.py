@@ -23,7 +23,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._fields import Unfit, named_errors, shorten
-from experiments.model._record import Record, id_for
+from experiments.model._record import Record
 from experiments.model._time import DateTimeLike, instant, instant_key, now
 from experiments.model._validate import (
     to_datetime,
@@ -225,7 +225,7 @@ class Item(Record):
             checked = to_code(code)
         except Unfit as unfit:
             raise ValidationError(f"Item.code {unfit.expected}; got {shorten(code)}") from None
-        return id_for(cls.kind, cls.id_prefix, f"{to_ref(questionnaire)}/{checked}")
+        return cls.id_for_key(f"{to_ref(questionnaire)}/{checked}")
 
 
 @attrs.frozen(kw_only=True, field_transformer=named_errors)

@@ -283,7 +283,12 @@ class Participation(Record):
     def natural_key(self) -> str | None:
         if self.slug is not None:
             return self.slug
-        return f"{self.experiment}/{self.participant}"
+        return self.pair_key(self.experiment, self.participant)
+
+    @staticmethod
+    def pair_key(experiment: str, participant: str) -> str:
+        """The natural key of a participation without a slug: who, in which experiment."""
+        return f"{experiment}/{participant}"
 
 
 class _Placed(Protocol):

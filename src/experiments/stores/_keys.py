@@ -28,8 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import attrs
 
 from experiments.errors import ValidationError
-from experiments.model import Participant
-from experiments.model._record import id_for
+from experiments.model import Participant, Participation
 from experiments.model._validate import flag_word
 from experiments.query import bind, combine
 from experiments.serialization import from_data, to_data
@@ -92,7 +91,7 @@ def id_for_slug(key: str | None, slug: str) -> str:
     alone, as every store did before stores had keys.
     """
     if key is None:
-        return id_for("participant", "par", slug)
+        return Participant.id_for_key(slug)
     return _derived(key, f"participant:{slug}")
 
 
@@ -118,8 +117,11 @@ def plan(key: str, current: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         experiment, person = data.get("experiment"), data.get("participant")
         if person not in people:
             continue
-        if data.get("id") == id_for("participation", "ppn", f"{experiment}/{person}"):
-            new = id_for("participation", "ppn", f"{experiment}/{people[str(person)]}")
+        if data.get("id") == Participation.id_for_key(
+            Participation.pair_key(str(experiment), str(person))
+        ):
+            key = Participation.pair_key(str(experiment), people[str(person)])
+            new = Participation.id_for_key(key)
             mapping[str(data["id"])] = new
     return {old: new for old, new in mapping.items() if old != new}
 
