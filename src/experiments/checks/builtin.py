@@ -100,15 +100,11 @@ def _missing_voice(
 ) -> Check:
     """A check finding each experiment in which nobody taking part is ``heard``."""
 
-    def run(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-        for experiment in context.experiments:
-            if context.status(experiment) not in _ALIVE:
-                continue
-            if not any(heard(*taking_part) for taking_part in context.people_in(experiment)):
-                yield check.finding(message, experiment)
+    def found(context: CheckContext, experiment: Experiment) -> bool:
+        alive = context.status(experiment) in _ALIVE
+        return alive and not any(heard(*part) for part in context.people_in(experiment))
 
-    check = Check(check_id, "warning", move, summary, run)
-    return check
+    return each_found(check_id, "warning", move, summary, experiments_in_scope, found, message)
 
 
 def _no_prototype_shown(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
@@ -243,15 +239,19 @@ def _once_each(
 ) -> Check:
     """A check of privacy finding each person taking part who is ``due`` at the moment, once."""
 
-    def run(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
-        seen: set[str] = set()
-        for _, person in _taking_part(context):
-            if person.id not in seen and due(person, context.at):
-                seen.add(person.id)
-                yield check.finding(message, person)
+    def found(context: CheckContext, person: Participant) -> bool:
+        return due(person, context.at)
 
-    check = Check(check_id, "error", _PRIVACY, summary, run)
-    return check
+    return each_found(check_id, "error", _PRIVACY, summary, _people_taking_part, found, message)
+
+
+def _people_taking_part(context: CheckContext) -> Iterator[Participant]:
+    """Each person taking part in an experiment in scope, once, as first met."""
+    seen: set[str] = set()
+    for _, person in _taking_part(context):
+        if person.id not in seen:
+            seen.add(person.id)
+            yield person
 
 
 def _consent_other_purpose(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
