@@ -1,4 +1,4 @@
-"""Filters written as text (``--where``): "none" and "null" both mean no value."""
+"""Filters written as text (``--where``): no value, and fields that hold structures."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class TestNoValue:
         """Quoted, "none" is a word like any other."""
         assert parse_where("owner = 'none'") == Condition("owner", Op.EQ, "none")
 
+
+class TestStructuredFields:
     def test_next_steps_as_the_refusal_says(self) -> None:
         """What the refusal of a structured filter suggests is a filter that works."""
         with experiments.connect("memory://", plugins=Plugins(autoload=False)) as store:

@@ -42,7 +42,6 @@ __all__ = [
     "EnumChoice",
     "Param",
     "default_of",
-    "plural",
 ]
 
 

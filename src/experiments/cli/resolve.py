@@ -6,15 +6,14 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from experiments.cli.kinds import plural
 from experiments.errors import NotFoundError, ValidationError
-from experiments.model import KINDS, REFERENCES, Item, Questionnaire, Record
+from experiments.model import KINDS, REFERENCES, Item, Questionnaire, Record, plural
 from experiments.query import FieldType, resolve_field
 
 if TYPE_CHECKING:
     from experiments.stores import Store
 
-__all__ = ["cli_words", "find", "parse_assignment", "plural", "record_id", "resolve_references"]
+__all__ = ["cli_words", "find", "parse_assignment", "record_id", "resolve_references"]
 
 R = TypeVar("R", bound=Record)
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-__all__ = ["Ranked"]
+import enum
+from collections.abc import Iterable
+from typing import TypeVar
+
+__all__ = ["Ranked", "ranks"]
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def ranks(members: Iterable[E]) -> dict[E, int]:
+    """Each member's rank: its place in the order the choice declares them, from 0."""
+    return {member: rank for rank, member in enumerate(members)}
 
 
 class Ranked:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import enum
-from typing import ClassVar
+from typing import ClassVar, Final
 
 import attrs
 import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._fields import named_errors
-from experiments.model._ranked import Ranked
+from experiments.model._ranked import Ranked, ranks
 from experiments.model._record import Record
 from experiments.model._time import instant_key, now
 from experiments.model._validate import (
@@ -62,7 +62,7 @@ class Evidence(Ranked, enum.StrEnum):
         return _RANK[self]
 
 
-_RANK = {Evidence.WEAK: 0, Evidence.MODERATE: 1, Evidence.STRONG: 2}
+_RANK: Final = ranks(Evidence)
 
 
 def _to_verdict(value: Verdict | str | None) -> Verdict | None:

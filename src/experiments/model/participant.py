@@ -13,6 +13,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._fields import Unfit, named_errors
+from experiments.model._ranked import ranks
 from experiments.model._record import Record
 from experiments.model._time import duration_key, parse_duration
 from experiments.model._validate import (
@@ -100,7 +101,7 @@ PERSONAL_FIELDS: Final = ("name", "slug")
 
 _PARTICIPANT_ID: Final = re.compile(r"par_[0-9a-f]{32}")
 
-_DEPTH: Final = {Involvement.INFORMED: 0, Involvement.CONSULTED: 1, Involvement.CO_CREATING: 2}
+_DEPTH: Final = ranks(Involvement)
 
 
 def to_role(value: Role | str) -> Role:

@@ -10,7 +10,7 @@ import pendulum
 
 from experiments.errors import ValidationError
 from experiments.model._fields import named_errors
-from experiments.model._ranked import Ranked
+from experiments.model._ranked import Ranked, ranks
 from experiments.model._record import Record
 from experiments.model._time import DateTimeLike, instant_key, now
 from experiments.model._validate import (
@@ -45,7 +45,7 @@ class Fidelity(Ranked, enum.StrEnum):
         return _RANK[self]
 
 
-_RANK: Final = {member: rank for rank, member in enumerate(Fidelity)}
+_RANK: Final = ranks(Fidelity)
 
 
 def _to_fidelity(value: Fidelity | str) -> Fidelity:

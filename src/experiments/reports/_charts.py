@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from experiments.reports.data import Report
     from experiments.reports.i18n import Language
 
-__all__ = ["FILLS", "Chart", "charts"]
+__all__ = ["BASELINE", "FILLS", "LINE", "Chart", "charts"]
 
 #: How much of the width, in percent, the longest bar takes; the figures have the rest.
 BAR_SHARE: Final = 78
@@ -87,7 +87,7 @@ FILLS: Final = (
 )
 
 _STATUS_FILL: Final = {status: f"status-{status.value}" for status in ExperimentStatus}
-_EVIDENCE_ORDER: Final = (Evidence.STRONG, Evidence.MODERATE, Evidence.WEAK)
+_EVIDENCE_ORDER: Final = tuple(sorted(Evidence, reverse=True))  # strongest first
 
 
 @attrs.frozen

@@ -236,6 +236,8 @@ _AXIS: Final = 44
 _LANE: Final = 26
 _BAR: Final = 14
 _GAP: Final = 10
+#: Between a bar's label and the bar.
+_UNDER_LABEL: Final = 2
 _TICK_SPACE: Final = 120
 _LABEL: Final = 60
 _LABEL_ROOM: Final = 440
@@ -350,7 +352,7 @@ def draw(timeline: Timeline, lang: Language) -> Drawing:
                     label,
                     max(_PAD, min(start, width - _LABEL_ROOM)),
                     top + BASELINE,
-                    top + LINE + 2,
+                    top + LINE + _UNDER_LABEL,
                     start,
                     round(end - start, 1),
                     fill,
@@ -359,7 +361,7 @@ def draw(timeline: Timeline, lang: Language) -> Drawing:
                     state(lang, span),
                 )
             )
-            top += LINE + 2 + _BAR + _GAP
+            top += LINE + _UNDER_LABEL + _BAR + _GAP
         lanes.append(DrawnLane(lane.title, title_y, tuple(bars), lane.total - len(lane.spans)))
     order = ("sprint", *(f"status-{s.value}" for s in ExperimentStatus), "upcoming", "overrun")
     return Drawing(

@@ -271,8 +271,8 @@ def _experiments(draw: st.DrawFn) -> model.Experiment:
             "terms",
             "template",
             "scope",
+            "slug",
             facilitators=_distinct(names, 2),
-            slug=st.none() | slugs,
         )
     )
     start = draw(datetimes())
@@ -386,13 +386,13 @@ def _templates(draw: st.DrawFn) -> model.Template:
             "roles",
             "to_start",
             "to_conclude",
+            "slug",
             time_box=box,
             max_time_box=limit,
             stances=_distinct(_enum(model.Stance), 2),
             min_departments=st.integers(0, 4),
             min_external=st.integers(0, 3),
             mandatory_for=_distinct(refs, 2),
-            slug=st.none() | slugs,
         )
     )
 
@@ -425,10 +425,10 @@ def _terms(draw: st.DrawFn) -> model.Term:
             model.Term,
             "word",
             "description",
+            "slug",
             definitions=definitions,
             agreed_by=_distinct(names, 2) if agreed else (),
             agreed_at=datetimes() if agreed else None,
-            slug=st.none() | slugs,
         )
     )
 
@@ -452,11 +452,11 @@ def _survey_rounds(draw: st.DrawFn) -> model.SurveyRound:
             model.SurveyRound,
             "questionnaire",
             "title",
+            "slug",
             opened_at=opened,
             closed_at=closed,
             departments=st.lists(names, max_size=3, unique_by=_name_key).map(tuple),
             levels=st.lists(names, max_size=2, unique_by=_name_key).map(tuple),
-            slug=st.none() | slugs,
         )
     )
 
@@ -492,8 +492,8 @@ RECORD_STRATEGIES: Final[dict[type[model.Record], st.SearchStrategy[Any]]] = {
         "parent",
         "owner",
         "terms",
+        "slug",
         weight=st.floats(0.01, 100),
-        slug=st.none() | slugs,
     ),
     model.KeyResult: _key_results(),
     model.Template: _templates(),
@@ -574,8 +574,8 @@ RECORD_STRATEGIES: Final[dict[type[model.Record], st.SearchStrategy[Any]]] = {
         "description",
         "dimensions",
         "objectives",
+        "slug",
         scale=scales(),
-        slug=st.none() | slugs,
     ),
     model.Item: _record(
         model.Item,
