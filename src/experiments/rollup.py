@@ -34,21 +34,18 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import pendulum
 
 from experiments._collector import paused
+from experiments._facts import EXTERNAL, FRONTLINE, PSEUDONYMOUS, Facts
 from experiments.asof import (
     DEFAULT_UNTESTED_AFTER,
-    EXTERNAL,
-    FRONTLINE,
-    PSEUDONYMOUS,
     AsOf,
     Candidate,
-    ExperimentFacts,
     FollowUp,
     OneSidedEvidence,
     Overdue,
@@ -291,26 +288,29 @@ class Rollup:
 
 
 def _summary(
-    view: AsOf,
-    experiment_ids: Collection[str],
+    facts: Facts,
+    experiments: Collection[int],
     excuses: Sequence[Excuse],
-    candidate_rank: Mapping[str, int],
+    candidate_rank: Mapping[int, int],
 ) -> Summary:
-    """The figures of ``experiment_ids``; ``candidate_rank`` orders candidates by hypothesis id."""
-    facts = view.facts
-    experiments = [facts[i] for i in sorted(experiment_ids)]
+    """The figures of the ``experiments`` (their places in ``facts``).
+
+    ``candidate_rank`` orders candidates, by their hypothesis's place.
+    """
+    places = sorted(experiments)  # id order
     return Summary(
-        experiments=len(experiments),
-        involvement=_involvement(view, experiments),
+        experiments=len(places),
+        involvement=_involvement(facts, places),
         excuses=tuple(sorted(excuses, key=lambda x: (x.reason.value, x.group, x.id))),
-        **_tally(experiments, candidate_rank),
+        **_tally(facts, places, candidate_rank),
     )
 
 
 def _tally(
-    experiments: Sequence[ExperimentFacts], candidate_rank: Mapping[str, int]
+    facts: Facts, places: Sequence[int], candidate_rank: Mapping[int, int]
 ) -> dict[str, Any]:
     """The summary's counts and lists of what needs attention, in one pass."""
+    e, h = facts.experiments, facts.hypotheses
     by_status = dict.fromkeys(_STATUS_ORDER, 0)
     hypotheses = dict.fromkeys(HypothesisStatus, 0)
     decisions = dict.fromkeys(Outcome, 0)
@@ -321,42 +321,52 @@ def _tally(
     without_learning: list[Ref] = []
     without_decision: list[Ref] = []
     untested: list[Untested] = []
-    candidates: list[Candidate] = []
+    candidates: list[tuple[int, Candidate]] = []  # with their rank
     steps: list[FollowUp] = []
     # The rules on a status are asked once per status, not once per experiment.
     awaiting = {status: rules.awaits_decision(status) for status in by_status}
-    for e in experiments:
-        status = e.status
+    statuses, counts, boxes, scopes = e.status, e.learnings, e.time_box, e.scoped
+    decided, shown, step_counts = e.decision, e.first_shown, e.open_steps
+    overruns, late_steps, of_experiment = e.overdue, e.overdue_steps, e.hypotheses
+    for place in places:
+        status = statuses[place]
         by_status[status] += 1
-        learnings += e.learnings
-        if e.time_box:
+        learned = counts[place]
+        learnings += learned
+        if boxes[place]:
             time_boxed += 1
-        if e.scoped:
+        if scopes[place]:
             scoped += 1
-        open_steps += e.open_steps
-        if e.decision:
-            decisions[e.decision] += 1
-        if e.first_shown:
-            first_shown[e.first_shown] += 1
-        if e.overdue is not None:
-            overdue.append(e.overdue)
-        if rules.concluded_without_learning(status, e.learnings):
-            without_learning.append(e.ref)
+        open_steps += step_counts[place]
+        decision = decided[place]
+        if decision:
+            decisions[decision] += 1
+        fidelity = shown[place]
+        if fidelity:
+            first_shown[fidelity] += 1
+        overrun = overruns[place]
+        if overrun is not None:
+            overdue.append(overrun)
+        if rules.concluded_without_learning(status, learned):
+            without_learning.append(facts.ref(place))
         if awaiting[status]:
-            without_decision.append(e.ref)
-        if e.overdue_steps:
-            steps += e.overdue_steps
-        for h in e.hypotheses:
-            hypotheses[h.status] += 1
-            if h.one_sided is not None:
-                one_sided.append(h.one_sided)
-            if h.untested is not None:
-                untested.append(h.untested)
-            if h.candidate is not None:
-                candidates.append(h.candidate)
+            without_decision.append(facts.ref(place))
+        if place in late_steps:
+            steps += late_steps[place]
+        for hypothesis in of_experiment[place]:
+            hypotheses[h.status[hypothesis]] += 1
+            voices = h.one_sided[hypothesis]
+            if voices is not None:
+                one_sided.append(voices)
+            left = h.untested[hypothesis]
+            if left is not None:
+                untested.append(left)
+            candidate = h.candidate[hypothesis]
+            if candidate is not None:
+                candidates.append((candidate_rank[hypothesis], candidate))
     overdue.sort(key=lambda o: (o.ended_at, o.experiment.id))
     untested.sort(key=lambda u: (-u.days_overdue, u.hypothesis.id))
-    candidates.sort(key=lambda c: candidate_rank[c.hypothesis.id])
+    candidates.sort(key=lambda ranked: ranked[0])
     steps.sort(key=lambda f: (-(f.overdue_days or 0), f.source.id, f.number))
     return {
         "by_status": by_status,
@@ -369,7 +379,7 @@ def _tally(
         "concluded_without_learning": tuple(without_learning),
         "concluded_without_decision": tuple(without_decision),
         "untested": tuple(untested),
-        "candidates": tuple(candidates),
+        "candidates": tuple(candidate for _, candidate in candidates),
         "scoped": scoped,
         "first_shown": first_shown,
         "open_next_steps": open_steps,
@@ -377,15 +387,15 @@ def _tally(
     }
 
 
-def _candidate_ranks(facts: Iterable[ExperimentFacts]) -> dict[str, int]:
-    """Every candidate's place in the order summaries list them, by hypothesis id.
+def _candidate_ranks(facts: Facts) -> dict[int, int]:
+    """Every candidate's place in the order summaries list them, by its hypothesis's place.
 
     Worked out once for the whole roll-up: each summary then sorts its candidates by
     that place, which is the same order (:func:`_candidate_order` breaks ties by id).
     """
-    found = [h.candidate for e in facts for h in e.hypotheses if h.candidate is not None]
-    found.sort(key=_candidate_order)
-    return {candidate.hypothesis.id: place for place, candidate in enumerate(found)}
+    found = [(c, place) for place, c in enumerate(facts.hypotheses.candidate) if c is not None]
+    found.sort(key=lambda item: _candidate_order(item[0]))
+    return {hypothesis: rank for rank, (_, hypothesis) in enumerate(found)}
 
 
 def _candidate_order(candidate: Candidate) -> tuple[Any, ...]:
@@ -400,19 +410,24 @@ _MARK: Final = tuple(
 )
 
 
-def _involvement(view: AsOf, experiments: Sequence[ExperimentFacts]) -> InvolvementProfile:
-    """Who took part in ``experiments``: each person once, at the deepest they went."""
+def _involvement(facts: Facts, places: Sequence[int]) -> InvolvementProfile:
+    """Who took part in the experiments at ``places``: each person once, at the deepest."""
     # Each person's mark ORs together what their participations add.  A few experiments'
     # people are marked in a dict; a whole strategy's in one byte per person, which
     # takes a hundredth of the memory of a dict of them all.  The people marked are then
     # counted by their mark, their flags and their department in C, not one by one.
-    people, departments = view.people, view.departments
-    codes = sum(len(e.participations) for e in experiments)
+    people, departments = facts.people, facts.departments
+    start, codes = facts.experiments.participations.start, facts.experiments.participations.values
+    marked = sum(start[place + 1] - start[place] for place in places)
     marks: bytearray | defaultdict[int, int]
-    marks = bytearray(len(people)) if codes * 4 >= len(people) else defaultdict(int)
-    for experiment in experiments:
-        for code in experiment.participations:
+    marks = bytearray(len(people)) if marked * 4 >= len(people) else defaultdict(int)
+    if len(places) == len(start) - 1:  # every experiment: every code
+        for code in codes:
             marks[code >> 4] |= _MARK[code & 15]
+    else:
+        for place in places:
+            for code in codes[start[place] : start[place + 1]]:
+                marks[code >> 4] |= _MARK[code & 15]
     by_mark: Counter[int]
     if isinstance(marks, bytearray):
         by_mark = Counter(marks)
@@ -496,8 +511,8 @@ def rollup(
 
 def _rollup(view: AsOf) -> Rollup:
     view.refuse_cycles()
-    facts = view.facts
-    tree = _Tree(view)
+    facts = view._facts  # noqa: SLF001 - the columns behind view.facts, which the roll-up reads
+    tree = _Tree(view, facts)
     scope = view.scope_objective
     if scope is not None:
         top, in_scope, _ = tree.build(scope)
@@ -509,23 +524,25 @@ def _rollup(view: AsOf) -> Rollup:
             unlinked_experiments=(),
             scope=Ref(scope.id, scope.title),
             view=view,
-            sprints=sprint_rollups(view, in_scope),
+            sprints=sprint_rollups(view, [facts.experiments.ids[e] for e in in_scope]),
         )
     # Only the trees are kept: each root's set of experiment ids was needed by no parent.
     roots = [tree.build(node)[0] for node in tree.children.get(None, ())]
     known = view.objectives.keys()
+    every = range(len(facts.experiments.ids))
+    linked = facts.experiments.objectives
     unlinked = sorted(
-        (e.ref for e in facts.values() if known.isdisjoint(e.objectives)),
+        (facts.ref(e) for e in every if known.isdisjoint(linked[e])),
         key=lambda r: (r.title, r.id),
     )
     return Rollup(
         at=view.at,
         objectives=tuple(roots),
-        total=_summary(view, facts.keys(), view.excuses, tree.ranks),
+        total=_summary(facts, every, view.excuses, tree.ranks),
         objectives_without_experiments=tree.without_experiments(),
         unlinked_experiments=tuple(unlinked),
         view=view,
-        sprints=sprint_rollups(view, facts.keys()),
+        sprints=sprint_rollups(view, facts.experiments.ids),
     )
 
 
@@ -537,46 +554,49 @@ class _Tree:
     links and excuses below alive until the cyclic collector came by.
     """
 
-    def __init__(self, view: AsOf) -> None:
+    def __init__(self, view: AsOf, facts: Facts) -> None:
         self.view = view
-        facts = view.facts
-        self.ranks = _candidate_ranks(facts.values())
+        self.facts = facts
+        self.ranks = _candidate_ranks(facts)
         self.children = view.children()
-        self.linked: dict[str, list[str]] = defaultdict(list)
-        for experiment in facts.values():
-            for objective_id in set(experiment.objectives):
-                self.linked[objective_id].append(experiment.id)
+        self.linked: dict[str, list[int]] = defaultdict(list)
+        for place, objectives in enumerate(facts.experiments.objectives):
+            for objective_id in set(objectives):
+                self.linked[objective_id].append(place)
         self.excuses_by_objective: dict[str, list[Excuse]] = defaultdict(list)
-        self.excuses_by_experiment: dict[str, list[Excuse]] = defaultdict(list)
+        self.excuses_by_experiment: dict[int, list[Excuse]] = defaultdict(list)
+        index = facts.experiments.index
         for excuse in view.excuses:
             if excuse.objective is not None:
                 self.excuses_by_objective[excuse.objective].append(excuse)
-            elif excuse.experiment is not None:
-                self.excuses_by_experiment[excuse.experiment].append(excuse)
+            elif excuse.experiment in index:
+                self.excuses_by_experiment[index[excuse.experiment]].append(excuse)
         self.empty: list[Ref] = []
 
-    def build(self, node: Objective) -> tuple[ObjectiveRollup, set[str], list[Excuse]]:
-        """``node``'s roll-up, the ids of the experiments under it, and their excuses."""
+    def build(self, node: Objective) -> tuple[ObjectiveRollup, set[int], list[Excuse]]:
+        """``node``'s roll-up, the places of the experiments under it, and their excuses."""
         built = [self.build(child) for child in self.children.get(node.id, ())]
         direct = set(self.linked.get(node.id, ()))
-        experiment_ids = set(direct)
+        experiments = set(direct)
         excuses = list(self.excuses_by_objective.get(node.id, ()))
-        for _, ids, child_excuses in built:
-            experiment_ids |= ids
+        for _, places, child_excuses in built:
+            experiments |= places
             excuses += child_excuses
         by_experiment = self.excuses_by_experiment
-        excuses += [x for e in sorted(experiment_ids) for x in by_experiment.get(e, ())]
+        excuses += [
+            x for e in sorted(experiments.intersection(by_experiment)) for x in by_experiment[e]
+        ]
         unique = list({x.id: x for x in excuses}.values())
-        if not experiment_ids:
+        if not experiments:
             self.empty.append(Ref(node.id, node.title))
         result = ObjectiveRollup(
             objective=node,
             key_results=_key_results(self.view, node),
             children=tuple(b[0] for b in built),
-            summary=_summary(self.view, experiment_ids, unique, self.ranks),
+            summary=_summary(self.facts, experiments, unique, self.ranks),
             direct_experiments=len(direct),
         )
-        return result, experiment_ids, unique
+        return result, experiments, unique
 
     def without_experiments(self) -> tuple[Ref, ...]:
         """The objectives built so far with no experiment under them, by id."""

@@ -1,0 +1,828 @@
+"""Every experiment's and hypothesis's facts at a view's moment, in columns.
+
+The roll-up reads a hundred thousand experiments at once, so nothing here is an object
+per experiment or per hypothesis: each fact is a list indexed by the experiment's (or
+hypothesis's) place in id order, what only a few have (a time box overrun, a finding)
+sits in a dict by that place, and who took part and which hypotheses belong to which
+experiment are packed into two arrays each (:class:`Grouped`).  An
+:class:`ExperimentFacts` is made only when someone asks for one experiment by id.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import sys
+from array import array
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, MutableSequence, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+import pendulum
+
+from experiments._findings import Candidate, FollowUp, OneSidedEvidence, Overdue, Untested
+from experiments._grouping import chunks
+from experiments.model import asof as rules
+from experiments.model._time import (
+    UTC,
+    UTC_WIDTH,
+    days_between,
+    parse_datetime,
+    parse_duration,
+    parse_timebox,
+    utc_key,
+)
+from experiments.model.experiment import Decision, Experiment
+from experiments.model.hypothesis import Criterion, Hypothesis, HypothesisStatus
+from experiments.model.learning import Evidence, Learning, Verdict
+from experiments.model.lifecycle import ExperimentStatus, Outcome
+from experiments.model.next_step import NextStep
+from experiments.model.participant import Involvement, Role, Stance
+from experiments.model.prototype import Fidelity
+from experiments.query import Count, Expr, F, Latest, Max, Min
+from experiments.refs import Ref
+from experiments.serialization import from_data
+
+if TYPE_CHECKING:
+    from experiments.asof import AsOf
+
+__all__ = [
+    "EXTERNAL",
+    "FRONTLINE",
+    "PSEUDONYMOUS",
+    "ExperimentFacts",
+    "Facts",
+    "FactsById",
+    "HypothesisFacts",
+    "decision_ref",
+]
+
+#: Bits of a person's flags in :attr:`Facts.people`.
+EXTERNAL: Final = 1
+FRONTLINE: Final = 2
+PSEUDONYMOUS: Final = 4
+
+_STANCES: Final = tuple(Stance)
+_DEPTHS: Final = tuple(Involvement)
+_STANCE_INDEX: Final = {s.value: i for i, s in enumerate(_STANCES)}
+_CRITICAL: Final = _STANCES.index(Stance.CRITICAL)
+_DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
+# Participation codes (person * 16 + ...) fit in four bytes up to this many people.
+_PEOPLE_IN_32_BITS: Final = 2**27
+# A participation's stance and depth as the low four bits of its code (stance * 4 + depth).
+_LOW_CODE: Final = {
+    (stance, depth): s * 4 + d
+    for stance, s in _STANCE_INDEX.items()
+    for depth, d in _DEPTH_INDEX.items()
+}
+_STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
+_EVIDENCE: Final = {e.value: e for e in Evidence}
+_OUTCOME: Final = {o.value: o for o in Outcome}
+_FIDELITY: Final = {f.value: f for f in Fidelity}
+
+# How far a duration counted on a zone's calendar can end from the same duration
+# counted in UTC: up to a day when the clocks change (Samoa once skipped a whole one),
+# and for months a short month's clamping on top.  Within this of the moment, ends are
+# worked out exactly.
+_SLACK_DAYS: Final = 1
+_SLACK_MONTH_DAYS: Final = 7
+
+# Programmes use a handful of time boxes ("P2W", "P100D"), each parsed once.
+_timebox: Final = functools.lru_cache(maxsize=256)(parse_timebox)
+_duration: Final = functools.lru_cache(maxsize=256)(parse_duration)
+_moment: Final = functools.lru_cache(maxsize=4096)(parse_datetime)
+
+
+def critics(codes: Sequence[int]) -> int:
+    """How many of an experiment's participation codes are critical voices.
+
+    A person takes part in an experiment once, so every code is a different person.
+    """
+    return sum(1 for code in codes if (code >> 2) & 3 == _CRITICAL)
+
+
+@attrs.frozen
+class HypothesisFacts:
+    """One hypothesis's facts at the moment, and the findings about it."""
+
+    id: str
+    statement: str
+    status: HypothesisStatus
+    evidence: Evidence | None
+    one_sided: OneSidedEvidence | None
+    untested: Untested | None
+    candidate: Candidate | None
+    ref: Ref = attrs.field(eq=False, repr=False)
+    """How findings name it."""
+
+
+@attrs.frozen
+class ExperimentFacts:
+    """One experiment's facts at the moment, and what follows from them alone.
+
+    ``participations`` packs each participation into an int: the person's index in
+    :attr:`~experiments.asof.AsOf.people` times 16, plus its stance times 4, plus the
+    depth of its involvement (the order of :class:`~experiments.model.Stance` and
+    :class:`~experiments.model.Involvement`).  ``decision`` is the decision in force
+    and ``first_shown`` the fidelity of the first prototype its participants saw.
+    """
+
+    id: str
+    title: str
+    status: ExperimentStatus
+    time_box: str | None
+    started_key: str | None
+    objectives: tuple[str, ...]
+    learnings: int
+    decision: Outcome | None
+    participations: array[int]
+    hypotheses: tuple[HypothesisFacts, ...]
+    overdue: Overdue | None
+    sprint: str | None
+    scoped: bool
+    first_shown: Fidelity | None
+    open_steps: int
+    overdue_steps: tuple[FollowUp, ...]
+    ref: Ref = attrs.field(eq=False, repr=False)
+    """How findings name it."""
+
+    @property
+    def critics(self) -> int:
+        """How many of its participants were a critical voice in it."""
+        return critics(self.participations)
+
+
+class Grouped:
+    """Values grouped by an index: those of ``i`` are ``values[start[i] : start[i + 1]]``.
+
+    Two arrays instead of a list per index: a hundred thousand small lists would take
+    five times the memory.
+    """
+
+    __slots__ = ("start", "values")
+
+    def __init__(self, start: array[int], values: array[int]) -> None:
+        self.start = start
+        self.values = values
+
+    @classmethod
+    def of(cls, keys: Sequence[int], values: Sequence[int], size: int, typecode: str) -> Grouped:
+        """``values`` grouped by ``keys`` (each below ``size``), in their order within each."""
+        counts = [0] * (size + 1)
+        for key in keys:
+            counts[key + 1] += 1
+        start = array("q", itertools.accumulate(counts))
+        placed = array(typecode, bytes(len(values) * array(typecode).itemsize))
+        at = start.tolist()
+        for key, value in zip(keys, values, strict=True):
+            placed[at[key]] = value
+            at[key] += 1
+        return cls(start, placed)
+
+    def __getitem__(self, index: int) -> array[int]:
+        start = self.start
+        return self.values[start[index] : start[index + 1]]
+
+    def size(self, index: int) -> int:
+        """How many values ``index`` has."""
+        return self.start[index + 1] - self.start[index]
+
+
+_EMPTY: Final = Grouped(array("q", [0]), array("q"))
+
+
+@attrs.define(eq=False)
+class ExperimentColumns:
+    """The experiments' facts, a list per field, by each experiment's place in id order."""
+
+    ids: list[str] = attrs.Factory(list)
+    titles: list[str] = attrs.Factory(list)
+    status: list[ExperimentStatus] = attrs.Factory(list)
+    time_box: list[str | None] = attrs.Factory(list)
+    started: list[str | None] = attrs.Factory(list)  # the UTC key, once reached
+    objectives: list[tuple[str, ...]] = attrs.Factory(list)
+    sprint: list[str | None] = attrs.Factory(list)
+    learnings: list[int] = attrs.Factory(list)
+    decision: list[Outcome | None] = attrs.Factory(list)  # rules.decision_in_force
+    scoped: list[bool] = attrs.Factory(list)
+    first_shown: list[Fidelity | None] = attrs.Factory(list)  # rules.first_exposure
+    open_steps: list[int] = attrs.Factory(list)
+    overdue: list[Overdue | None] = attrs.Factory(list)
+    overdue_steps: dict[int, list[FollowUp]] = attrs.Factory(dict)
+    participations: Grouped = _EMPTY  # codes, as ExperimentFacts.participations
+    hypotheses: Grouped = _EMPTY  # hypothesis places
+    index: dict[str, int] = attrs.Factory(dict)  # place by id
+
+
+@attrs.define(eq=False)
+class HypothesisColumns:
+    """The hypotheses' facts, a list per field, by each hypothesis's place in id order."""
+
+    ids: list[str] = attrs.Factory(list)
+    statements: list[str] = attrs.Factory(list)
+    experiment: array[int] = attrs.Factory(lambda: array("l"))  # its experiment's place
+    status: list[HypothesisStatus] = attrs.Factory(list)
+    evidence: list[Evidence | None] = attrs.Factory(list)
+    one_sided: list[OneSidedEvidence | None] = attrs.Factory(list)
+    untested: list[Untested | None] = attrs.Factory(list)
+    candidate: list[Candidate | None] = attrs.Factory(list)
+
+
+def _in_id_order(ids: list[str], columns: Sequence[MutableSequence[Any]]) -> bool:
+    """Put ``ids`` and ``columns`` (a value per id each) in id order; False if they were."""
+    if all(a < b for a, b in itertools.pairwise(ids)):
+        return False
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    for column in (ids, *columns):
+        reordered = [column[i] for i in order]
+        column[:] = array(column.typecode, reordered) if isinstance(column, array) else reordered
+    return True
+
+
+class Facts:
+    """The compact layer of an :class:`~experiments.asof.AsOf`, read in one pass over the store."""
+
+    def __init__(self, view: AsOf) -> None:
+        self.view = view
+        self.at = view.at
+        self._at_key = utc_key(view.at)
+        self._limits: dict[tuple[pendulum.Duration, int], str] = {}
+        self._box_ends: dict[str, tuple[pendulum.DateTime, int] | None] = {}
+        self._served: dict[tuple[str, ...], tuple[Ref, ...]] = {}
+        # How findings name each experiment and hypothesis, made when first shown.
+        self._refs: list[Ref | None] = []
+        self._hypothesis_refs: list[Ref | None] = []
+        self.experiments = ExperimentColumns()
+        self.hypotheses = HypothesisColumns()
+        # Per participant, by index: EXTERNAL | FRONTLINE | PSEUDONYMOUS bits (small ints,
+        # which Python shares) and the department.
+        self.people: list[int] = []
+        self.departments: list[str | None] = []
+        self.measurements: dict[str, tuple[float, pendulum.DateTime, int]] = {}
+        self._in_force: set[str] = set()  # the ids of the decisions in force
+        self._read_experiments()
+        self._read_outcomes()
+        self._read_next_steps()  # the ids of the decisions in force are let go here
+        self._read_measurements()
+        self._read_prototypes()
+        self._read_scopes()
+        # The people last, and dropped right after: a string and an int per person.
+        index = self._read_people()
+        voices = self._read_hypotheses(index)
+        self._read_participations(index)
+        del index
+        self._derive(voices)
+
+    # --- naming and showing --------------------------------------------------------
+
+    def ref(self, experiment: int) -> Ref:
+        """How findings name the experiment at ``experiment``: made once, when first shown."""
+        ref = self._refs[experiment]
+        if ref is None:
+            columns = self.experiments
+            ref = self._refs[experiment] = Ref(columns.ids[experiment], columns.titles[experiment])
+        return ref
+
+    def hypothesis_ref(self, hypothesis: int) -> Ref:
+        """How findings name the hypothesis at ``hypothesis``, made once."""
+        ref = self._hypothesis_refs[hypothesis]
+        if ref is None:
+            columns = self.hypotheses
+            ref = self._hypothesis_refs[hypothesis] = Ref(
+                columns.ids[hypothesis], columns.statements[hypothesis]
+            )
+        return ref
+
+    def experiment(self, place: int) -> ExperimentFacts:
+        """The facts of the experiment at ``place``, as one object."""
+        e = self.experiments
+        return ExperimentFacts(
+            e.ids[place],
+            e.titles[place],
+            e.status[place],
+            e.time_box[place],
+            e.started[place],
+            e.objectives[place],
+            e.learnings[place],
+            e.decision[place],
+            e.participations[place],
+            tuple(self.hypothesis(h) for h in e.hypotheses[place]),
+            e.overdue[place],
+            e.sprint[place],
+            e.scoped[place],
+            e.first_shown[place],
+            e.open_steps[place],
+            tuple(e.overdue_steps.get(place, ())),
+            self.ref(place),
+        )
+
+    def hypothesis(self, place: int) -> HypothesisFacts:
+        """The facts of the hypothesis at ``place``, as one object."""
+        h = self.hypotheses
+        return HypothesisFacts(
+            h.ids[place],
+            h.statements[place],
+            h.status[place],
+            h.evidence[place],
+            h.one_sided[place],
+            h.untested[place],
+            h.candidate[place],
+            self.hypothesis_ref(place),
+        )
+
+    # --- reading ----------------------------------------------------------------------
+
+    def _rows(self, kind: str, group_by: list[str], **options: Any) -> Iterator[tuple[Any, ...]]:
+        """Rows as tuples: the ``group_by`` fields, then the measures (none unless given)."""
+        options.setdefault("measures", {})
+        return self.view.store.aggregate_tuples(
+            kind, group_by=group_by, pushdown=self.view.pushdown, **options
+        )
+
+    def _latest(
+        self, kind: str, group: str, fields: tuple[str, ...], by: str, also: Expr | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Each ``group``'s latest ``fields`` by the time ``by``, among the records of ``by``
+        up to the moment (and ``also`` any other condition)."""
+        until = F(by) <= self._at_key
+        return self._rows(
+            kind,
+            [group],
+            measures={field: Latest(field, by=by) for field in fields},
+            where=until if also is None else until & also,
+        )
+
+    def _read_people(self) -> dict[str, int]:
+        """Participants: their attributes, and the index each is known by from here on."""
+        index: dict[str, int] = {}
+        people, departments = self.people, self.departments
+        frontline = Role.FRONTLINE_EMPLOYEE.value
+        for person, role, external, pseudonymous, department in self._rows(
+            "participant", ["id", "role", "external", "pseudonymous", "department"]
+        ):
+            index[person] = len(people)
+            people.append(
+                (EXTERNAL if external else 0)
+                | (FRONTLINE if role == frontline else 0)
+                | (PSEUDONYMOUS if pseudonymous else 0)
+            )
+            departments.append(None if department is None else sys.intern(department))
+        return index
+
+    def _read_experiments(self) -> None:
+        fields = ["id", "title", "objectives", "time_box", "sprint"]
+        fields += ["started_at", "concluded_at", "decided_at", "abandoned_at"]
+        at_key, e = self._at_key, self.experiments
+        index, objectives = e.index, e.objectives
+        status_at, reached, intern = rules.status_at, rules.reached, sys.intern
+        # Most experiments serve the same few objectives: their tuples are shared.
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
+        for (
+            experiment_id,
+            title,
+            objective,
+            time_box,
+            sprint,
+            started,
+            concluded,
+            decided,
+            abandoned,
+        ) in self._rows("experiment", fields):
+            place = index.get(experiment_id)
+            if place is None:
+                place = index[experiment_id] = len(e.ids)
+                e.ids.append(experiment_id)
+                e.titles.append(title)
+                e.status.append(status_at(started, concluded, decided, abandoned, at_key))
+                e.time_box.append(None if time_box is None else intern(time_box))
+                e.started.append(intern(started) if reached(started, at_key) else None)
+                e.sprint.append(sprint)
+                objectives.append(())
+            if objective is not None:
+                linked = (*objectives[place], objective)
+                objectives[place] = shared.setdefault(linked, linked)
+        if _in_id_order(e.ids, (e.titles, e.status, e.time_box, e.started, e.sprint, objectives)):
+            e.index = {experiment_id: place for place, experiment_id in enumerate(e.ids)}
+        size = len(e.ids)
+        e.learnings = [0] * size
+        e.decision = [None] * size
+        e.scoped = [False] * size
+        e.first_shown = [None] * size
+        e.open_steps = [0] * size
+        e.overdue = [None] * size
+        self._refs = [None] * size
+
+    def _read_outcomes(self) -> None:
+        """Learnings and the decision in force of each experiment, as of the moment."""
+        e = self.experiments
+        index = e.index
+        for experiment_id, count in self._rows(
+            "learning",
+            ["experiment"],
+            measures={"n": Count()},
+            where=F.observed_at <= self._at_key,
+        ):
+            place = index.get(experiment_id)
+            if place is not None:
+                e.learnings[place] = count
+        for experiment_id, outcome, decision_id in self._latest(
+            "decision", "experiment", ("outcome", "id"), by="decided_at"
+        ):
+            place = index.get(experiment_id)
+            if place is not None and outcome is not None:
+                decision = rules.decision_in_force(e.status[place], _OUTCOME[outcome])
+                e.decision[place] = decision
+                if decision is not None:
+                    self._in_force.add(decision_id)
+
+    def _read_hypotheses(self, people: Mapping[str, int]) -> Grouped:
+        """Hypotheses, their status from the latest learning, and whose voices they rest on."""
+        h, experiments = self.hypotheses, self.experiments.index
+        for hypothesis_id, experiment_id, statement in self._rows(
+            "hypothesis", ["id", "experiment", "statement"]
+        ):
+            place = experiments.get(experiment_id)
+            if place is not None:
+                h.ids.append(hypothesis_id)
+                h.statements.append(statement)
+                h.experiment.append(place)
+        _in_id_order(h.ids, (h.statements, h.experiment))
+        size = len(h.ids)
+        h.status = [HypothesisStatus.UNTESTED] * size
+        h.evidence = [None] * size
+        h.one_sided, h.untested, h.candidate = [None] * size, [None] * size, [None] * size
+        self._hypothesis_refs = [None] * size
+        self.experiments.hypotheses = Grouped.of(
+            h.experiment, range(size), len(self.experiments.ids), "l"
+        )
+        index = {hypothesis_id: place for place, hypothesis_id in enumerate(h.ids)}
+        on_one = F.hypothesis != None  # noqa: E711 - a learning about a hypothesis
+        for hypothesis_id, verdict, evidence in self._latest(
+            "learning", "hypothesis", ("verdict", "evidence"), by="observed_at", also=on_one
+        ):
+            place = index.get(hypothesis_id)
+            if place is not None and verdict is not None:
+                h.status[place] = _STATUS_OF_VERDICT[verdict]
+                h.evidence[place] = _EVIDENCE[evidence]
+        # One row per learning and person (grouped by id: a projection, without a sort);
+        # a person heard in two learnings on a hypothesis counts once.
+        heard_on, heard = array("l"), array("l")
+        for _, hypothesis_id, participant in self._rows(
+            "learning",
+            ["id", "hypothesis", "participants"],
+            where=(F.observed_at <= self._at_key) & on_one,
+        ):
+            place = index.get(hypothesis_id)
+            person = people.get(participant)
+            if place is not None and person is not None:
+                heard_on.append(place)
+                heard.append(person)
+        return Grouped.of(heard_on, heard, size, "l")
+
+    def _read_participations(self, people: Mapping[str, int]) -> None:
+        """Every participation, packed into one int and grouped by experiment."""
+        index = self.experiments.index
+        places: array[int] = array("l")
+        codes: array[int] = array("i" if len(self.people) <= _PEOPLE_IN_32_BITS else "q")
+        # Grouped by id too, so that every participation is a row of its own.
+        for _, experiment_id, participant, stance, involvement in self._rows(
+            "participation", ["id", "experiment", "participant", "stance", "involvement"]
+        ):
+            place = index.get(experiment_id)
+            person = people.get(participant)
+            if place is not None and person is not None:
+                places.append(place)
+                codes.append(person * 16 + _LOW_CODE[stance, involvement])
+        self.experiments.participations = Grouped.of(
+            places, codes, len(self.experiments.ids), codes.typecode
+        )
+
+    def _read_measurements(self) -> None:
+        """The latest value of each key result, as of the moment (late data by its time)."""
+        for key_result, value, last, count in self._rows(
+            "measurement",
+            ["key_result"],
+            measures={
+                "value": Latest("value", by="measured_at"),
+                "last": Max("measured_at"),
+                "n": Count(),
+            },
+            where=(F.measured_at <= self._at_key) & (F.key_result != None),  # noqa: E711
+        ):
+            if key_result is not None and value is not None:
+                self.measurements[key_result] = (float(value), parse_datetime(last), int(count))
+
+    def _read_prototypes(self) -> None:
+        """The fidelity each experiment's participants first saw, as of the moment."""
+        showings: dict[str, list[tuple[str, Fidelity | None]]] = defaultdict(list)
+        for experiment_id, shown_as, first in self._rows(
+            "prototype",
+            ["experiment", "shown_as"],
+            measures={"first": Min("shown_at")},
+            where=F.shown_at <= self._at_key,
+        ):
+            if first is not None and shown_as is not None:
+                showings[experiment_id].append((first, _FIDELITY[shown_as]))
+        e = self.experiments
+        for experiment_id, shown in showings.items():
+            place = e.index.get(experiment_id)
+            first = rules.first_exposure(shown, self._at_key)
+            if place is not None and first is not None:
+                e.first_shown[place] = first[1]
+
+    def _read_scopes(self) -> None:
+        """Which experiments have a planned scope."""
+        e = self.experiments
+        for (experiment_id,) in self._rows("experiment", ["id"], where=F.scope != None):  # noqa: E711
+            place = e.index.get(experiment_id)
+            if place is not None:
+                e.scoped[place] = True
+
+    def _read_next_steps(self) -> None:
+        """Open and overdue next steps: of learnings that count, and of decisions in force."""
+        store, at_key, e = self.view.store, self._at_key, self.experiments
+        with_action = (F.next_action != None) & (F.observed_at <= at_key)  # noqa: E711
+        for learning in store.query(Learning, with_action):
+            place = e.index.get(learning.experiment)
+            if place is not None and learning.next_action is not None:
+                source = Ref(learning.id, learning.observation)
+                self._count_step(place, learning.next_action, source, 1)
+        # Only the decisions in force (found with the outcomes) with steps are read whole.
+        with_steps = (F.decided_at <= at_key) & (F.next_steps != None)  # noqa: E711 - any
+        for data in store.select_data(Decision, with_steps):
+            if data["id"] not in self._in_force:
+                continue
+            decision = from_data(data)
+            assert isinstance(decision, Decision)
+            place = e.index[decision.experiment]
+            source = decision_ref(decision, e.titles[place])
+            for number, step in enumerate(decision.next_steps, start=1):
+                self._count_step(place, step, source, number)
+        self._in_force.clear()  # needed no more
+
+    def _count_step(self, place: int, step: NextStep, source: Ref, number: int) -> None:
+        follow_up = self.view._follow_up(step, source, number, self.ref(place))  # noqa: SLF001
+        if not follow_up.done:
+            self.experiments.open_steps[place] += 1
+            if follow_up.overdue:
+                self.experiments.overdue_steps.setdefault(place, []).append(follow_up)
+
+    # --- deriving ---------------------------------------------------------------------
+
+    def _derive(self, voices: Grouped) -> None:
+        """What each experiment and hypothesis shows on its own, worked out once.
+
+        ``voices`` are the people heard in the learnings on each hypothesis (a person
+        heard twice, twice).
+        """
+        allowance = self.view.untested_after
+        zones = _StartZones(self)
+        hypotheses = self.experiments.hypotheses
+        for place in range(len(self.experiments.ids)):
+            self._derive_overdue(place)
+            for hypothesis in hypotheses[place]:
+                if voices.size(hypothesis):
+                    self._derive_voices(place, hypothesis, set(voices[hypothesis]))
+                self._derive_candidate(place, hypothesis)
+                if self._might_be_untested(place, hypothesis, allowance):
+                    zones.wanted.append((place, hypothesis))
+        e, h = self.experiments, self.hypotheses
+        for place, hypothesis, started in zones.resolve():
+            deadline = rules.untested_deadline(
+                e.status[place], started, h.status[hypothesis], allowance, self.at
+            )
+            if deadline is not None:
+                h.untested[hypothesis] = Untested(
+                    self.hypothesis_ref(hypothesis),
+                    self.ref(place),
+                    started,
+                    days_between(deadline, self.at),
+                )
+        _Criteria(self).apply()
+
+    def _might_pass(self, start_key: str, duration: pendulum.Duration, *, zoned: bool) -> bool:
+        """Whether ``duration`` after the UTC instant ``start_key`` may lie before the moment.
+
+        Most never do, so this answers by comparing text with one limit per duration,
+        loose enough for a zone's calendar when the start has a zone (``zoned``); what
+        it lets through is decided exactly.
+        """
+        if duration.years or duration.months:
+            slack = _SLACK_MONTH_DAYS
+        else:
+            slack = _SLACK_DAYS if zoned else 0
+        limit = self._limits.get((duration, slack))
+        if limit is None:
+            limit = self._limits[duration, slack] = self._limit(duration, slack)
+        return start_key < limit
+
+    def _limit(self, duration: pendulum.Duration, slack: int) -> str:
+        """The UTC text that starts ``duration`` (less ``slack`` days) past sort before."""
+        try:
+            moment = self.at.in_tz(UTC) - duration
+        except (OverflowError, ValueError):  # before the year 1: nothing has run so long
+            return ""
+        try:
+            return utc_key(moment + pendulum.duration(days=slack))
+        except (OverflowError, ValueError):  # after the year 9999: work it out exactly
+            return "\uffff"
+
+    def _derive_overdue(self, place: int) -> None:
+        e = self.experiments
+        text = e.time_box[place]
+        if e.status[place] is not ExperimentStatus.RUNNING or not text:
+            return
+        # "start/duration"; the start's zone ("...Z[Europe/Oslo]") may hold a slash too.
+        start_text, fixed, duration_text = text.rpartition("/")
+        if fixed and duration_text.startswith("P"):
+            # A box with its own start ends where it ends whoever runs it: worked out once
+            # for all the experiments that share it.
+            if text not in self._box_ends:
+                self._box_ends[text] = self._anchored_overdue(start_text, duration_text)
+            found = self._box_ends[text]
+            if found is not None:
+                e.overdue[place] = Overdue(self.ref(place), *found)
+            return
+        box_start: pendulum.DateTime | None
+        started_key = e.started[place]
+        if fixed:  # not in the stored form: read in full
+            box = parse_timebox(text)
+            box_start, duration = box.start, box.duration
+        else:
+            duration = _timebox(text).duration
+            if started_key is None or not self._might_pass(started_key, duration, zoned=True):
+                return
+            box_start = None
+        started = None if started_key is None else _moment(started_key)
+        end = rules.time_box_end(box_start, duration, started)
+        days = rules.overdue_days(ExperimentStatus.RUNNING, end, self.at)
+        if end is not None and days is not None:
+            e.overdue[place] = Overdue(self.ref(place), end, days)
+
+    def _anchored_overdue(
+        self, start_text: str, duration_text: str
+    ) -> tuple[pendulum.DateTime, int] | None:
+        """Where a box with its own start ends, and the days a running experiment in it is
+        overdue at the moment; None unless it is."""
+        duration = _duration(duration_text)
+        zoned = len(start_text) > UTC_WIDTH
+        if not self._might_pass(start_text[:UTC_WIDTH], duration, zoned=zoned):
+            return None
+        end = rules.time_box_end(_moment(start_text), duration, None)
+        days = rules.overdue_days(ExperimentStatus.RUNNING, end, self.at)
+        return None if end is None or days is None else (end, days)
+
+    def _might_be_untested(self, place: int, hypothesis: int, allowance: pendulum.Duration) -> bool:
+        e = self.experiments
+        started = e.started[place]
+        return (
+            self.hypotheses.status[hypothesis] is HypothesisStatus.UNTESTED
+            and started is not None
+            and e.status[place] is not ExperimentStatus.ABANDONED
+            and self._might_pass(started, allowance, zoned=True)
+        )
+
+    def _derive_voices(self, place: int, hypothesis: int, resting_on: set[int]) -> None:
+        # The stances those people took part in this experiment with (if they did).
+        codes = self.experiments.participations[place]
+        stances = {(code >> 2) & 3 for code in codes if code >> 4 in resting_on}
+        if len(stances) == 1:
+            (only,) = stances
+            self.hypotheses.one_sided[hypothesis] = OneSidedEvidence(
+                self.hypothesis_ref(hypothesis), self.ref(place), _STANCES[only], len(resting_on)
+            )
+
+    def _derive_candidate(self, place: int, hypothesis: int) -> None:
+        e, h = self.experiments, self.hypotheses
+        evidence = h.evidence[hypothesis]
+        if not rules.is_candidate(
+            h.status[hypothesis], evidence, e.status[place], e.decision[place]
+        ):
+            return
+        assert evidence is not None  # is_candidate says so
+        codes = e.participations[place]
+        h.candidate[hypothesis] = Candidate(
+            self.hypothesis_ref(hypothesis),
+            self.ref(place),
+            evidence,
+            len(codes),
+            critics(codes),
+            self._objectives_served(e.objectives[place]),
+            e.decision[place],
+        )
+
+    def _objectives_served(self, linked: tuple[str, ...]) -> tuple[Ref, ...]:
+        """The objectives an experiment serves, as candidates name them (shared, once each)."""
+        served = self._served.get(linked)
+        if served is None:
+            objectives = self.view.objectives
+            served = self._served[linked] = tuple(
+                Ref(o, objectives[o].title) for o in sorted(set(linked)) if o in objectives
+            )
+        return served
+
+
+class FactsById(Mapping[str, ExperimentFacts]):
+    """Each experiment's facts by id, each made when it is asked for."""
+
+    __slots__ = ("_facts",)
+
+    def __init__(self, facts: Facts) -> None:
+        self._facts = facts
+
+    def __getitem__(self, experiment_id: str) -> ExperimentFacts:
+        return self._facts.experiment(self._facts.experiments.index[experiment_id])
+
+    def __contains__(self, experiment_id: object) -> bool:
+        return experiment_id in self._facts.experiments.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._facts.experiments.ids)
+
+    def __len__(self) -> int:
+        return len(self._facts.experiments.ids)
+
+
+class _StartZones:
+    """When experiments started, in the zone they started in, for the few that need it.
+
+    The facts keep only the UTC instant; a duration from the start counts on the
+    calendar of its zone, which the time box holds when it was anchored at the start,
+    and the record otherwise.
+    """
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.wanted: list[tuple[int, int]] = []  # experiment and hypothesis places
+
+    def resolve(self) -> Iterator[tuple[int, int, pendulum.DateTime]]:
+        known: dict[int, pendulum.DateTime] = {}
+        missing: set[str] = set()
+        e = self.facts.experiments
+        for place, _ in self.wanted:
+            started = self._from_box(place)
+            if started is None:
+                missing.add(e.ids[place])
+            else:
+                known[place] = started
+        store = self.facts.view.store
+        for group in chunks(sorted(missing)):
+            for record in store.query(Experiment, id=group, include_deleted=True):
+                if record.started_at is not None:
+                    known[e.index[record.id]] = record.started_at
+        for place, hypothesis in self.wanted:
+            started = known.get(place)
+            if started is not None:
+                yield place, hypothesis, started
+
+    def _from_box(self, place: int) -> pendulum.DateTime | None:
+        e = self.facts.experiments
+        text, started = e.time_box[place], e.started[place]
+        if not text or started is None or text[:UTC_WIDTH] != started[:UTC_WIDTH]:
+            return None
+        start_text, fixed, _ = text.rpartition("/")
+        return _moment(start_text) if fixed else None
+
+
+class _Criteria:
+    """Whether each candidate's success criterion is met by its latest measurement."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        h = facts.hypotheses
+        self.candidates = {
+            h.ids[place]: place for place, found in enumerate(h.candidate) if found is not None
+        }
+
+    def apply(self) -> None:
+        if not self.candidates:
+            return
+        view = self.facts.view
+        criteria: dict[str, tuple[str, Criterion]] = {}
+        with_criterion = F.criterion != None  # noqa: E711 - set, in the store's own terms
+        for group in chunks(sorted(self.candidates)):
+            for data in view.store.select_data(Hypothesis, with_criterion & F.id.in_(group)):
+                raw = data.get("criterion")
+                if raw:
+                    criteria[data["id"]] = (data["experiment"], Criterion(**raw))
+        if not criteria:
+            return
+        values = view.latest_values([experiment for experiment, _ in criteria.values()])
+        found = self.facts.hypotheses.candidate
+        for hypothesis_id, (experiment_id, criterion) in criteria.items():
+            place = self.candidates[hypothesis_id]
+            value = values.get((experiment_id, rules.metric_key(criterion.metric)))
+            candidate = found[place]
+            assert candidate is not None
+            found[place] = attrs.evolve(
+                candidate,
+                criterion=str(criterion),
+                measured=value,
+                criterion_met=rules.criterion_met(criterion, value),
+            )
+
+
+def decision_ref(decision: Decision, title: str) -> Ref:
+    """A decision as findings and follow-ups name it: its experiment and its outcome."""
+    return Ref(decision.id, f"{title}: {decision.outcome.value}")

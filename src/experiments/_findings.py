@@ -1,0 +1,104 @@
+"""What the facts of a moment show about one experiment or hypothesis: the findings.
+
+Each is a small frozen value naming what it is about by a :class:`~experiments.refs.Ref`;
+the facts make them, and the roll-up's summaries, the checks and the reports list them.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pendulum
+
+from experiments.model.learning import Evidence
+from experiments.model.lifecycle import Outcome
+from experiments.model.next_step import NextStep
+from experiments.model.participant import Stance
+from experiments.refs import Ref
+
+__all__ = ["Candidate", "FollowUp", "OneSidedEvidence", "Overdue", "Untested"]
+
+
+@attrs.frozen
+class OneSidedEvidence:
+    """A hypothesis whose learnings rest only on voices of one stance."""
+
+    hypothesis: Ref
+    experiment: Ref
+    stance: Stance
+    voices: int
+
+
+@attrs.frozen
+class Overdue:
+    """A running experiment past the end of its time box."""
+
+    experiment: Ref
+    ended_at: pendulum.DateTime
+    days: int
+
+
+@attrs.frozen
+class Untested:
+    """A hypothesis of a started experiment with no learning, for longer than allowed."""
+
+    hypothesis: Ref
+    experiment: Ref
+    since: pendulum.DateTime
+    days_overdue: int
+
+
+@attrs.frozen
+class FollowUp:
+    """A next step of a learning or a decision, where it stands at the moment.
+
+    ``source`` is the learning or decision it comes from, ``number`` its place there
+    (1 for the first); ``done`` says whether it was done by the moment, and
+    ``overdue_days`` how many whole days it is past its due date, if it is.
+    """
+
+    step: NextStep
+    source: Ref
+    number: int
+    experiment: Ref
+    done: bool
+    overdue_days: int | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_days is not None
+
+
+@attrs.frozen
+class Candidate:
+    """A supported hypothesis that may be ready to magnify ("find and magnify").
+
+    ``decision`` is the decision in force about its experiment (None while it awaits
+    one); ``criterion`` the hypothesis's success criterion, ``measured`` the latest
+    value of the criterion's metric in the experiment, and ``criterion_met`` whether
+    that value meets it (None without a criterion or a measurement).
+    """
+
+    hypothesis: Ref
+    experiment: Ref
+    evidence: Evidence
+    participants: int
+    critical_voices: int
+    objectives: tuple[Ref, ...]
+    decision: Outcome | None = None
+    criterion: str | None = None
+    measured: float | None = None
+    criterion_met: bool | None = None
+
+    @property
+    def scaling_up(self) -> bool:
+        """Whether its experiment is already decided for scale-up."""
+        return self.decision is Outcome.SCALE_UP
+
+    def rank_key(self) -> tuple[int, int, int, int]:
+        """Stronger evidence first, then critical voices heard, breadth, objectives served."""
+        return (
+            self.evidence.rank,
+            1 if self.critical_voices else 0,
+            self.participants,
+            len(self.objectives),
+        )
