@@ -59,19 +59,18 @@ def _no_objective(context: CheckContext, options: Mapping[str, Any]) -> Iterator
         if any(o in context.objectives for o in experiment.objectives):
             continue
         if experiment.objectives:
-            yield NO_OBJECTIVE.finding(
+            message = Message(
                 "is linked only to objectives that are deleted or not in the store "
                 "(%(objectives)s); link it to the strategy objective it serves so its "
                 "learning rolls up",
-                experiment,
                 objectives=experiment.objectives,
             )
         else:
-            yield NO_OBJECTIVE.finding(
+            message = Message(
                 "is linked to no objective; link it to the strategy objective it serves "
-                "so its learning rolls up",
-                experiment,
+                "so its learning rolls up"
             )
+        yield NO_OBJECTIVE.finding(message, experiment)
 
 
 def _long_time_box(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:
@@ -137,18 +136,17 @@ def _one_department(context: CheckContext, options: Mapping[str, Any]) -> Iterat
         if len(departments) >= 2:  # noqa: PLR2004 - "across silos" means at least two
             continue
         if departments:
-            yield ONE_DEPARTMENT.finding(
+            message = Message(
                 "has a team from only %(department)s; add people from other departments, "
                 "levels and functions, and from outside",
-                sprint,
                 department=next(iter(departments)),
             )
         else:
-            yield ONE_DEPARTMENT.finding(
+            message = Message(
                 "has a team from no named department; add people from other departments, "
-                "levels and functions, and from outside",
-                sprint,
+                "levels and functions, and from outside"
             )
+        yield ONE_DEPARTMENT.finding(message, sprint)
 
 
 def _no_decision(context: CheckContext, options: Mapping[str, Any]) -> Iterator[Finding]:

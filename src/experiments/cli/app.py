@@ -15,10 +15,8 @@ import pendulum
 from experiments._version import __version__
 from experiments.cli.words import in_cli_words, names, options_of
 from experiments.errors import (
-    ConflictError,
     ExperimentsError,
     NotFoundError,
-    PluginError,
     SchemaError,
     StoreError,
     TransitionError,
@@ -51,8 +49,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: The library's errors that are bad input (exit 2); every other one is trouble with the store.
 _BAD_INPUT: Final = (ValidationError, TransitionError, NotFoundError)
-_STORE_TROUBLE: Final = (StoreError, ConflictError, SchemaError, PluginError)
 
 
 class _OneLineError(click.ClickException):
@@ -436,20 +434,11 @@ def handle_errors(command: F) -> F:
             result = command(*args, **kwargs)
             sys.stdout.flush()
             return result  # noqa: TRY300 - the flush belongs to the command's work
-        except _BAD_INPUT as exc:
-            if state.debug:
-                raise
-            told = in_cli_words(str(state.about_the_store(exc)), options_of(ctx.command))
-            fail(state.mask(told), "usage")
-        except _STORE_TROUBLE as exc:
-            if state.debug:
-                raise
-            told = in_cli_words(str(state.about_the_store(exc)), options_of(ctx.command))
-            fail(state.mask(told), "store")
         except ExperimentsError as exc:
             if state.debug:
                 raise
-            fail(state.mask(in_cli_words(str(exc), options_of(ctx.command))), "store")
+            told = in_cli_words(str(state.about_the_store(exc)), options_of(ctx.command))
+            fail(state.mask(told), "usage" if isinstance(exc, _BAD_INPUT) else "store")
         except OSError as exc:
             _forget_stdout()
             if state.debug:
