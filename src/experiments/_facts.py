@@ -10,6 +10,7 @@ experiment are packed into two arrays each (:class:`Grouped`).  An
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import sys
@@ -212,7 +213,12 @@ class ExperimentColumns:
     overdue_steps: dict[int, list[FollowUp]] = attrs.Factory(dict)
     participations: Grouped = _EMPTY  # codes, as ExperimentFacts.participations
     hypotheses: Grouped = _EMPTY  # hypothesis places
-    index: dict[str, int] = attrs.Factory(dict)  # place by id
+
+    def place(self, experiment_id: object) -> int | None:
+        """The place of the experiment with that id, if it is one of them."""
+        ids = self.ids
+        at = bisect.bisect_left(ids, experiment_id) if isinstance(experiment_id, str) else 0
+        return at if at < len(ids) and ids[at] == experiment_id else None
 
 
 @attrs.define(eq=False)
@@ -261,6 +267,8 @@ class Facts:
         self.departments: list[str | None] = []
         self.measurements: dict[str, tuple[float, pendulum.DateTime, int]] = {}
         self._in_force: set[str] = set()  # the ids of the decisions in force
+        # Each experiment's place by id, while reading; a search of the ids after.
+        self._index: dict[str, int] = {}
         self._read_experiments()
         self._read_outcomes()
         self._read_next_steps()  # the ids of the decisions in force are let go here
@@ -273,6 +281,7 @@ class Facts:
         self._read_participations(index)
         del index
         self._derive(voices)
+        self._index = {}
 
     # --- naming and showing --------------------------------------------------------
 
@@ -374,7 +383,7 @@ class Facts:
         fields = ["id", "title", "objectives", "time_box", "sprint"]
         fields += ["started_at", "concluded_at", "decided_at", "abandoned_at"]
         at_key, e = self._at_key, self.experiments
-        index, objectives = e.index, e.objectives
+        index, objectives = self._index, e.objectives
         status_at, reached, intern = rules.status_at, rules.reached, sys.intern
         # Most experiments serve the same few objectives: their tuples are shared.
         shared: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
@@ -403,7 +412,7 @@ class Facts:
                 linked = (*objectives[place], objective)
                 objectives[place] = shared.setdefault(linked, linked)
         if _in_id_order(e.ids, (e.titles, e.status, e.time_box, e.started, e.sprint, objectives)):
-            e.index = {experiment_id: place for place, experiment_id in enumerate(e.ids)}
+            self._index = {experiment_id: place for place, experiment_id in enumerate(e.ids)}
         size = len(e.ids)
         e.learnings = [0] * size
         e.decision = [None] * size
@@ -416,7 +425,7 @@ class Facts:
     def _read_outcomes(self) -> None:
         """Learnings and the decision in force of each experiment, as of the moment."""
         e = self.experiments
-        index = e.index
+        index = self._index
         for experiment_id, count in self._rows(
             "learning",
             ["experiment"],
@@ -438,7 +447,7 @@ class Facts:
 
     def _read_hypotheses(self, people: Mapping[str, int]) -> Grouped:
         """Hypotheses, their status from the latest learning, and whose voices they rest on."""
-        h, experiments = self.hypotheses, self.experiments.index
+        h, experiments = self.hypotheses, self._index
         for hypothesis_id, experiment_id, statement in self._rows(
             "hypothesis", ["id", "experiment", "statement"]
         ):
@@ -482,7 +491,7 @@ class Facts:
 
     def _read_participations(self, people: Mapping[str, int]) -> None:
         """Every participation, packed into one int and grouped by experiment."""
-        index = self.experiments.index
+        index = self._index
         places: array[int] = array("l")
         codes: array[int] = array("i" if len(self.people) <= _PEOPLE_IN_32_BITS else "q")
         # Grouped by id too, so that every participation is a row of its own.
@@ -526,7 +535,7 @@ class Facts:
                 showings[experiment_id].append((first, _FIDELITY[shown_as]))
         e = self.experiments
         for experiment_id, shown in showings.items():
-            place = e.index.get(experiment_id)
+            place = self._index.get(experiment_id)
             first = rules.first_exposure(shown, self._at_key)
             if place is not None and first is not None:
                 e.first_shown[place] = first[1]
@@ -535,7 +544,7 @@ class Facts:
         """Which experiments have a planned scope."""
         e = self.experiments
         for (experiment_id,) in self._rows("experiment", ["id"], where=F.scope != None):  # noqa: E711
-            place = e.index.get(experiment_id)
+            place = self._index.get(experiment_id)
             if place is not None:
                 e.scoped[place] = True
 
@@ -544,7 +553,7 @@ class Facts:
         store, at_key, e = self.view.store, self._at_key, self.experiments
         with_action = (F.next_action != None) & (F.observed_at <= at_key)  # noqa: E711
         for learning in store.query(Learning, with_action):
-            place = e.index.get(learning.experiment)
+            place = self._index.get(learning.experiment)
             if place is not None and learning.next_action is not None:
                 source = Ref(learning.id, learning.observation)
                 self._count_step(place, learning.next_action, source, 1)
@@ -555,7 +564,7 @@ class Facts:
                 continue
             decision = from_data(data)
             assert isinstance(decision, Decision)
-            place = e.index[decision.experiment]
+            place = self._index[decision.experiment]
             source = decision_ref(decision, e.titles[place])
             for number, step in enumerate(decision.next_steps, start=1):
                 self._count_step(place, step, source, number)
@@ -576,18 +585,26 @@ class Facts:
         ``voices`` are the people heard in the learnings on each hypothesis (a person
         heard twice, twice).
         """
+        # Each rule looks only at what it can apply to, found by a pass over one column.
+        e, h = self.experiments, self.hypotheses
+        running = ExperimentStatus.RUNNING
+        for place, status in enumerate(e.status):
+            if status is running and e.time_box[place]:
+                self._derive_overdue(place)
+        heard = voices.start
+        for hypothesis, place in enumerate(h.experiment):
+            if heard[hypothesis + 1] != heard[hypothesis]:
+                self._derive_voices(place, hypothesis, set(voices[hypothesis]))
         allowance = self.view.untested_after
         zones = _StartZones(self)
-        hypotheses = self.experiments.hypotheses
-        for place in range(len(self.experiments.ids)):
-            self._derive_overdue(place)
-            for hypothesis in hypotheses[place]:
-                if voices.size(hypothesis):
-                    self._derive_voices(place, hypothesis, set(voices[hypothesis]))
-                self._derive_candidate(place, hypothesis)
-                if self._might_be_untested(place, hypothesis, allowance):
-                    zones.wanted.append((place, hypothesis))
-        e, h = self.experiments, self.hypotheses
+        supported, untested = HypothesisStatus.SUPPORTED, HypothesisStatus.UNTESTED
+        for hypothesis, verdict in enumerate(h.status):
+            if verdict is supported:
+                self._derive_candidate(h.experiment[hypothesis], hypothesis)
+            elif verdict is untested and self._might_be_untested(
+                h.experiment[hypothesis], allowance
+            ):
+                zones.wanted.append((h.experiment[hypothesis], hypothesis))
         for place, hypothesis, started in zones.resolve():
             deadline = rules.untested_deadline(
                 e.status[place], started, h.status[hypothesis], allowance, self.at
@@ -629,9 +646,10 @@ class Facts:
             return "\uffff"
 
     def _derive_overdue(self, place: int) -> None:
+        """Whether the running experiment at ``place`` is past its time box."""
         e = self.experiments
         text = e.time_box[place]
-        if e.status[place] is not ExperimentStatus.RUNNING or not text:
+        if not text:
             return
         # "start/duration"; the start's zone ("...Z[Europe/Oslo]") may hold a slash too.
         start_text, fixed, duration_text = text.rpartition("/")
@@ -673,12 +691,12 @@ class Facts:
         days = rules.overdue_days(ExperimentStatus.RUNNING, end, self.at)
         return None if end is None or days is None else (end, days)
 
-    def _might_be_untested(self, place: int, hypothesis: int, allowance: pendulum.Duration) -> bool:
+    def _might_be_untested(self, place: int, allowance: pendulum.Duration) -> bool:
+        """Whether an untested hypothesis of the experiment at ``place`` may be overdue."""
         e = self.experiments
         started = e.started[place]
         return (
-            self.hypotheses.status[hypothesis] is HypothesisStatus.UNTESTED
-            and started is not None
+            started is not None
             and e.status[place] is not ExperimentStatus.ABANDONED
             and self._might_pass(started, allowance, zoned=True)
         )
@@ -732,10 +750,13 @@ class FactsById(Mapping[str, ExperimentFacts]):
         self._facts = facts
 
     def __getitem__(self, experiment_id: str) -> ExperimentFacts:
-        return self._facts.experiment(self._facts.experiments.index[experiment_id])
+        place = self._facts.experiments.place(experiment_id)
+        if place is None:
+            raise KeyError(experiment_id)
+        return self._facts.experiment(place)
 
     def __contains__(self, experiment_id: object) -> bool:
-        return experiment_id in self._facts.experiments.index
+        return self._facts.experiments.place(experiment_id) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._facts.experiments.ids)
@@ -770,7 +791,9 @@ class _StartZones:
         for group in chunks(sorted(missing)):
             for record in store.query(Experiment, id=group, include_deleted=True):
                 if record.started_at is not None:
-                    known[e.index[record.id]] = record.started_at
+                    found = e.place(record.id)
+                    if found is not None:
+                        known[found] = record.started_at
         for place, hypothesis in self.wanted:
             started = known.get(place)
             if started is not None:

@@ -157,7 +157,7 @@ class AsOf:
         """An experiment's status at the view's moment."""
         if isinstance(experiment, str):
             columns = self._facts.experiments
-            place = columns.index.get(experiment)
+            place = columns.place(experiment)
             if place is not None:
                 return columns.status[place]
             experiment = self.store.get(experiment, Experiment)

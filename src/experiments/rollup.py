@@ -565,12 +565,13 @@ class _Tree:
                 self.linked[objective_id].append(place)
         self.excuses_by_objective: dict[str, list[Excuse]] = defaultdict(list)
         self.excuses_by_experiment: dict[int, list[Excuse]] = defaultdict(list)
-        index = facts.experiments.index
         for excuse in view.excuses:
             if excuse.objective is not None:
                 self.excuses_by_objective[excuse.objective].append(excuse)
-            elif excuse.experiment in index:
-                self.excuses_by_experiment[index[excuse.experiment]].append(excuse)
+            else:
+                excused = facts.experiments.place(excuse.experiment)
+                if excused is not None:
+                    self.excuses_by_experiment[excused].append(excuse)
         self.empty: list[Ref] = []
 
     def build(self, node: Objective) -> tuple[ObjectiveRollup, set[int], list[Excuse]]:
