@@ -34,8 +34,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 import pendulum
@@ -92,6 +92,8 @@ __all__ = [
     "rollup",
 ]
 
+
+T = TypeVar("T")
 
 _DEPTHS: Final = tuple(Involvement)
 _CRITICAL: Final = tuple(Stance).index(Stance.CRITICAL)
@@ -309,82 +311,72 @@ def _summary(
 def _tally(
     facts: Facts, places: Sequence[int], candidate_rank: Mapping[int, int]
 ) -> dict[str, Any]:
-    """The summary's counts and lists of what needs attention, in one pass."""
+    """The summary's counts and lists of what needs attention, a pass over each column.
+
+    The passes run in C (``map``, ``Counter``, ``sum``), so a summary costs little more
+    than reading the values it sums; only the findings are looked at one by one.
+    """
     e, h = facts.experiments, facts.hypotheses
-    by_status = dict.fromkeys(_STATUS_ORDER, 0)
-    hypotheses = dict.fromkeys(HypothesisStatus, 0)
-    decisions = dict.fromkeys(Outcome, 0)
-    first_shown = dict.fromkeys(Fidelity, 0)
-    learnings = time_boxed = scoped = open_steps = 0
-    one_sided: list[OneSidedEvidence] = []
-    overdue: list[Overdue] = []
-    without_learning: list[Ref] = []
-    without_decision: list[Ref] = []
-    untested: list[Untested] = []
-    candidates: list[tuple[int, Candidate]] = []  # with their rank
-    steps: list[FollowUp] = []
+    statuses = list(map(e.status.__getitem__, places))
+    learned = list(map(e.learnings.__getitem__, places))
+    hypotheses = list(itertools.chain.from_iterable(map(e.hypotheses.__getitem__, places)))
     # The rules on a status are asked once per status, not once per experiment.
-    awaiting = {status: rules.awaits_decision(status) for status in by_status}
-    statuses, counts, boxes, scopes = e.status, e.learnings, e.time_box, e.scoped
-    decided, shown, step_counts = e.decision, e.first_shown, e.open_steps
-    overruns, late_steps, of_experiment = e.overdue, e.overdue_steps, e.hypotheses
-    for place in places:
-        status = statuses[place]
-        by_status[status] += 1
-        learned = counts[place]
-        learnings += learned
-        if boxes[place]:
-            time_boxed += 1
-        if scopes[place]:
-            scoped += 1
-        open_steps += step_counts[place]
-        decision = decided[place]
-        if decision:
-            decisions[decision] += 1
-        fidelity = shown[place]
-        if fidelity:
-            first_shown[fidelity] += 1
-        overrun = overruns[place]
-        if overrun is not None:
-            overdue.append(overrun)
-        if rules.concluded_without_learning(status, learned):
-            without_learning.append(facts.ref(place))
-        if awaiting[status]:
-            without_decision.append(facts.ref(place))
-        if place in late_steps:
-            steps += late_steps[place]
-        for hypothesis in of_experiment[place]:
-            hypotheses[h.status[hypothesis]] += 1
-            voices = h.one_sided[hypothesis]
-            if voices is not None:
-                one_sided.append(voices)
-            left = h.untested[hypothesis]
-            if left is not None:
-                untested.append(left)
-            candidate = h.candidate[hypothesis]
-            if candidate is not None:
-                candidates.append((candidate_rank[hypothesis], candidate))
-    overdue.sort(key=lambda o: (o.ended_at, o.experiment.id))
-    untested.sort(key=lambda u: (-u.days_overdue, u.hypothesis.id))
+    awaiting = {status: rules.awaits_decision(status) for status in _STATUS_ORDER}
+    without_learning = map(rules.concluded_without_learning, statuses, learned)
+    late = e.overdue_steps
+    steps = itertools.chain.from_iterable(map(late.__getitem__, filter(late.__contains__, places)))
+    candidates = [
+        (candidate_rank[hypothesis], candidate)
+        for hypothesis, candidate in zip(
+            hypotheses, map(h.candidate.__getitem__, hypotheses), strict=True
+        )
+        if candidate is not None
+    ]
     candidates.sort(key=lambda ranked: ranked[0])
-    steps.sort(key=lambda f: (-(f.overdue_days or 0), f.source.id, f.number))
     return {
-        "by_status": by_status,
-        "hypotheses": hypotheses,
-        "learnings": learnings,
-        "decisions": decisions,
-        "time_boxed": time_boxed,
-        "one_sided": tuple(one_sided),
-        "overdue": tuple(overdue),
-        "concluded_without_learning": tuple(without_learning),
-        "concluded_without_decision": tuple(without_decision),
-        "untested": tuple(untested),
+        "by_status": _counted(_STATUS_ORDER, statuses),
+        "hypotheses": _counted(HypothesisStatus, map(h.status.__getitem__, hypotheses)),
+        "learnings": sum(learned),
+        "decisions": _counted(Outcome, map(e.decision.__getitem__, places)),
+        "time_boxed": sum(map(bool, map(e.time_box.__getitem__, places))),
+        "one_sided": tuple(_present(map(h.one_sided.__getitem__, hypotheses))),
+        "overdue": tuple(
+            sorted(
+                _present(map(e.overdue.__getitem__, places)),
+                key=lambda o: (o.ended_at, o.experiment.id),
+            )
+        ),
+        "concluded_without_learning": tuple(
+            map(facts.ref, itertools.compress(places, without_learning))
+        ),
+        "concluded_without_decision": tuple(
+            map(facts.ref, itertools.compress(places, map(awaiting.__getitem__, statuses)))
+        ),
+        "untested": tuple(
+            sorted(
+                _present(map(h.untested.__getitem__, hypotheses)),
+                key=lambda u: (-u.days_overdue, u.hypothesis.id),
+            )
+        ),
         "candidates": tuple(candidate for _, candidate in candidates),
-        "scoped": scoped,
-        "first_shown": first_shown,
-        "open_next_steps": open_steps,
-        "overdue_next_steps": tuple(steps),
+        "scoped": sum(map(e.scoped.__getitem__, places)),
+        "first_shown": _counted(Fidelity, map(e.first_shown.__getitem__, places)),
+        "open_next_steps": sum(map(e.open_steps.__getitem__, places)),
+        "overdue_next_steps": tuple(
+            sorted(steps, key=lambda f: (-(f.overdue_days or 0), f.source.id, f.number))
+        ),
     }
+
+
+def _counted(members: Iterable[T], values: Iterable[T | None]) -> dict[T, int]:
+    """How many of ``values`` are each of ``members``, in their order (None not counted)."""
+    counts = Counter(values)
+    return {member: counts[member] for member in members}
+
+
+def _present(values: Iterable[T | None]) -> list[T]:
+    """The ``values`` that are not None."""
+    return [value for value in values if value is not None]
 
 
 def _candidate_ranks(facts: Facts) -> dict[int, int]:
