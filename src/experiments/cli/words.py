@@ -88,9 +88,9 @@ WHERE_TO_FIND: Final[dict[str, str]] = {
     "objective": f"OBJECTIVE ({SEE['objective']})",
     "objectives": f"OBJECTIVE ({SEE['objective']})",
     "experiment": f"EXPERIMENT ({SEE['experiment']})",
+    "experiments": f"EXPERIMENT ({SEE['experiment']})",
     "template": f"TEMPLATE ({SEE['template']})",
     "sprint": f"SPRINT ({SEE['sprint']})",
-    "experiments": f"EXPERIMENT ({SEE['experiment']})",
 }
 
 #: Python phrases -> the command line's, applied in this order.
