@@ -1,9 +1,10 @@
 """A small programme to run every command of the command line on, in this process.
 
-What a test of every command needs: the store built once (:func:`build`), a fresh copy
-of it per test (:func:`copy_into`), and for each command the arguments that make it do
-its work (:data:`COMMANDS`, :data:`ADDS`, :data:`GROUPED`, :func:`invocation`).  A
-command the command line gains without an entry here fails :func:`commands`' callers.
+What a test of every command needs: the store built once (:func:`build`, the
+``cli_built`` fixture), a fresh copy of it per test (:func:`copy_into`, ``workdir``),
+and for each command the arguments that make it do its work (:data:`COMMANDS`,
+:data:`ADDS`, :data:`GROUPED`, :func:`invocation`).  A command the command line gains
+without an entry here fails the tests that run every command.
 """
 
 from __future__ import annotations

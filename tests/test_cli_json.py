@@ -9,23 +9,11 @@ from typing import Any
 import click
 import pytest
 
-from cli_programme import ADDS, COMMANDS, build, copy_into, invoke
+from cli_programme import ADDS, COMMANDS, invoke
 from experiments.cli import cli
 
 #: What a command may exit with and still have done its work: `check` finds things.
 _EXITS: dict[str, tuple[int, ...]] = {"check": (0, 1)}
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The store file after the commands of ``BUILD``."""
-    return build(tmp_path_factory.mktemp("json"))
-
-
-@pytest.fixture
-def workdir(built: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the store, its export and a sheet of participants."""
-    return copy_into(built, tmp_path)
 
 
 def _as_json(workdir: Path, *args: str, at: str = "before") -> Any:

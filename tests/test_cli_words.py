@@ -20,7 +20,7 @@ import pytest
 from _pytest.mark.structures import ParameterSet
 from click.testing import Result
 
-from cli_programme import build, commands, copy_into, invocation, invoke
+from cli_programme import commands, invocation, invoke
 from experiments.cli.words import REPEAT, in_cli_words, names, options_of, repeated
 
 #: What a shell passes for bytes that are not UTF-8: text no store can hold.
@@ -142,18 +142,6 @@ def error_line(done: Result) -> str:
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("error: "), done.stderr
     return lines[0]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The programme of :mod:`cli_programme`, built once."""
-    return build(tmp_path_factory.mktemp("words"))
-
-
-@pytest.fixture
-def workdir(built: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the programme."""
-    return copy_into(built, tmp_path)
 
 
 def _run(workdir: Path, *args: str) -> Result:
