@@ -151,3 +151,19 @@ def scratch(tmp_path: Path) -> Iterator[Path]:
 def large(tmp_path_factory: pytest.TempPathFactory) -> Report:
     """A report of ten thousand experiments, made once per test process."""
     return large_report(tmp_path_factory.mktemp("large"))
+
+
+@pytest.fixture(scope="module")
+def cli_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The store :mod:`cli_programme` builds, once per test module."""
+    from cli_programme import build  # noqa: PLC0415 - the command line, for its tests only
+
+    return build(tmp_path_factory.mktemp("cli"))
+
+
+@pytest.fixture
+def workdir(cli_built: Path, tmp_path: Path) -> Path:
+    """A fresh copy of :func:`cli_built`: the store, its export and two sheets."""
+    from cli_programme import copy_into  # noqa: PLC0415 - the command line, for its tests only
+
+    return copy_into(cli_built, tmp_path)

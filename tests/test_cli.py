@@ -1044,44 +1044,6 @@ class TestCommandLineWords:
         assert "connections? Check the host" in line
 
 
-class TestInCliWords:
-    """The one translation of library messages into the command line's words."""
-
-    def test_arguments_become_the_running_commands_options(self) -> None:
-        """name=<id>, name='a' or 'b' and Class.name become options; others stay."""
-        from experiments.cli.words import in_cli_words  # noqa: PLC0415
-
-        options = {"hypothesis": "--hypothesis", "verdict": "--verdict"}
-        assert in_cli_words("Learning.verdict needs hypothesis=<id>", options) == (
-            "--verdict needs --hypothesis ID (see `experiments show EXPERIMENT`)"
-        )
-        assert in_cli_words("give verdict='supports' or 'refutes'", options) == (
-            "give --verdict supports or refutes"
-        )
-        assert in_cli_words("give format=, or a name", options) == "give format=, or a name"
-        assert in_cli_words("Experiment.time_box is wrong", options) == (
-            "Experiment.time_box is wrong"
-        )
-
-    def test_python_calls_become_commands(self) -> None:
-        """connect(url, create=True) becomes `experiments init`; asides for Python go."""
-        from experiments.cli.words import in_cli_words  # noqa: PLC0415
-
-        assert in_cli_words(
-            "create one with `experiments init` (or connect(url, create=True))"
-        ) == ("create one with `experiments init`")
-        assert (
-            in_cli_words(
-                "or create the store with connect(url, create=True) "
-                "(a first write through connect(url) creates it too)"
-            )
-            == "or create the store with `experiments init` (a first write creates it too)"
-        )
-        assert in_cli_words("such as 'P14D' (or a datetime.timedelta); got") == (
-            "such as 'P14D'; got"
-        )
-
-
 class TestLinkAndDecisionsInWords:
     """`link`, `unlink` and `list decisions` say what they did and what a record is."""
 

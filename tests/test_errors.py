@@ -38,9 +38,9 @@ from experiments import (
     reports,
 )
 from experiments.errors import InvalidTypeError
-from experiments.model import kind_of
-from experiments.model._time import format_timebox, parse_timebox
-from experiments.query import F, parse_where
+from experiments.model import Scale, WorkshopAction, kind_of
+from experiments.model._time import argument, format_timebox, parse_datetime, parse_timebox
+from experiments.query import F, bind, parse_where
 from experiments.serialization import SCHEMA_VERSION, from_data, from_json, to_json
 from invalid import MINIMAL, junk, spoiled_arguments, spoiled_data
 
@@ -241,6 +241,39 @@ MESSAGES: list[tuple[str, Callable[[], Any], list[str]]] = [
             "it is planned",
             "it can only start or abandon",
         ],
+    ),
+    (
+        "lifecycle times out of order",
+        lambda: (
+            Experiment(title="Art", id="exp_1")
+            .start(at="2026-03-02T00:00:00Z")
+            .conclude(at="2026-03-01T00:00:00Z")
+        ),
+        [
+            "experiment 'Art' (exp_1): its lifecycle times are out of order",
+            "concluded at 2026-03-01T00:00:00Z, before it started at 2026-03-02T00:00:00Z",
+        ],
+    ),
+    ("scale the wrong way round", lambda: Scale(5, 1), ["Scale 5-1", "e.g. 1-5"]),
+    (
+        "done before it was agreed",
+        lambda: WorkshopAction(
+            title="Agree",
+            objectives=["obj_1"],
+            agreed_at="2026-03-02T00:00:00Z",
+            done_at="2026-03-01T00:00:00Z",
+        ),
+        ["WorkshopAction 'Agree' is done", "before it was agreed", "give a time after"],
+    ),
+    (
+        "filter value that is no number",
+        lambda: bind("objective", parse_where("weight = abc")),
+        ["objective.weight", "'abc'", "(it is not a number)"],
+    ),
+    (
+        "unknown time zone",
+        lambda: argument("2026-03-01T10:00:00[Mars/Base]", "at", parse_datetime),
+        ["at names an unknown time zone 'Mars/Base'", "an IANA name such as 'Europe/Oslo'"],
     ),
     (
         "newer schema",

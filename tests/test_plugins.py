@@ -360,6 +360,16 @@ class TestConnect:
             connect("sqlite:///x.db?cache=big", plugins=plugins)
         assert "EXPERIMENTS_STORE" not in str(given.value)
 
+    def test_an_actor_error_is_not_the_environments(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, plugins: Plugins
+    ) -> None:
+        """A bad actor= is told as the argument's, not as the store URL's from EXPERIMENTS_STORE."""
+        monkeypatch.setenv("EXPERIMENTS_STORE", f"sqlite:///{tmp_path}/programme.db")
+        with pytest.raises(ValidationError) as info:
+            connect(plugins=plugins, actor="a\x00b")
+        assert str(info.value).startswith("actor must not contain the NUL character")
+        assert "EXPERIMENTS_STORE" not in str(info.value)
+
     @pytest.mark.parametrize(
         ("factory", "match"),
         [

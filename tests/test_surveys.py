@@ -163,6 +163,13 @@ class TestImport:
         (response,) = store.query(Response)
         assert dict(response.answers) == {"L2": 4}
 
+    def test_an_unknown_zone_is_refused_before_the_file_is_read(self, store: Store) -> None:
+        """zone= is checked even when no time in the file needs it; nothing is written."""
+        rows = [["department", "L1"], ["Culture", "3"]]
+        with pytest.raises(ValidationError, match="zone names an unknown time zone 'Mars/Base'"):
+            surveys.import_responses(store, "spring", io.BytesIO(export(rows)), zone="Mars/Base")
+        assert store.count("response") == 0
+
     def test_every_bad_row_is_named_and_nothing_is_written(self, store: Store) -> None:
         """Each bad row is listed with its line (a quoted line break counts), none saved."""
         rows = [

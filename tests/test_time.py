@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import zoneinfo
 
 import pendulum
@@ -16,6 +17,7 @@ from experiments.errors import InvalidTypeError
 from experiments.model._time import (
     UTC_WIDTH,
     TimeError,
+    check_local_zone,
     check_zone_name,
     duration_key,
     format_datetime,
@@ -261,6 +263,29 @@ class TestFormatDatetime:
         assert check_zone_name("America/Argentina/Buenos_Aires") == (
             "America/Argentina/Buenos_Aires"
         )
+
+
+class TestCheckLocalZone:
+    """The zone of times written without an offset: a zone's name, or a UTC offset."""
+
+    @pytest.mark.parametrize("zone", ["Europe/Oslo", "UTC", "+02:00", "-03:30"])
+    def test_names_and_offsets(self, zone):
+        """A zone's name and a UTC offset both say where the wall clock was."""
+        assert check_local_zone(zone) == zone
+
+    @pytest.mark.parametrize(
+        ("zone", "reason"),
+        [
+            ("Mars/Base", "names an unknown time zone 'Mars/Base'"),
+            ("+24:00", "names an unknown UTC offset"),
+            ("", "names an unknown time zone ''"),
+            (2, "must be the name of a time zone"),
+        ],
+    )
+    def test_anything_else_is_refused(self, zone, reason):
+        """What is neither is refused, the message reading as the end of a sentence."""
+        with pytest.raises((TimeError, InvalidTypeError), match=re.escape(reason)):
+            check_local_zone(zone)
 
 
 class TestParseDate:

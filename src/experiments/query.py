@@ -328,6 +328,21 @@ def normalise(kind: str | None, name: str, info: FieldInfo, value: object) -> ob
     return normalised
 
 
+def _number(value: object) -> float:
+    """A filter's value for a number field, or why it is not one."""
+    if isinstance(value, bool):
+        raise TypeError("it is a boolean, not a number")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"it is a {type(value).__name__}, not a number") from None
+    except ValueError:
+        raise ValueError("it is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError("it is not a finite number")
+    return number
+
+
 def _normalise(info: FieldInfo, value: object) -> object:
     kind = info.kind
     if isinstance(value, Record):
@@ -343,12 +358,7 @@ def _normalise(info: FieldInfo, value: object) -> object:
         choices = ", ".join(repr(m.value) for m in info.enum)
         raise ValueError(f"it is not one of {choices}")
     if kind is FieldType.NUMBER:
-        if isinstance(value, bool):
-            raise TypeError("it is a boolean, not a number")
-        number = float(value)  # type: ignore[arg-type]
-        if not math.isfinite(number):
-            raise ValueError("it is not a finite number")
-        return number
+        return _number(value)
     if kind is FieldType.BOOL:
         if isinstance(value, bool):
             return value

@@ -38,7 +38,7 @@ from experiments.model import (
     Participation,
     Record,
 )
-from experiments.model._time import _is_date, argument, parse_datetime
+from experiments.model._time import _is_date, argument, check_local_zone, parse_datetime
 from experiments.model._validate import flag_word
 from experiments.stores._keys import own_id
 
@@ -111,7 +111,7 @@ def import_csv(
             f"a sheet holds {', '.join(COLUMNS)}; {name!r} cannot be imported from CSV", ()
         )
     if zone is not None:
-        argument(f"2026-01-01T00:00:00[{zone}]", "zone", parse_datetime)
+        argument(zone, "zone", check_local_zone)
     where, text = _read(source)
     rows = _Rows(store, name, zone)
     records = rows.records(where, text, progress)

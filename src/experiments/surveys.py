@@ -39,7 +39,13 @@ import attrs
 from experiments.errors import ConflictError, NotFoundError, ValidationError
 from experiments.model import Item, Participant, Questionnaire, Response, SurveyRound
 from experiments.model._fields import shorten
-from experiments.model._time import DateTimeLike, TimeError, parse_datetime
+from experiments.model._time import (
+    DateTimeLike,
+    TimeError,
+    argument,
+    check_local_zone,
+    parse_datetime,
+)
 from experiments.model.vocabulary import name_key
 
 if TYPE_CHECKING:
@@ -220,11 +226,14 @@ def import_responses(
         How many responses were added, updated and already there.
 
     Raises:
-        ValidationError: the file is not UTF-8 CSV, lacks the department column, or has
-            bad rows (all of them are listed with their line numbers); nothing is written.
+        ValidationError: ``zone`` is no time zone, the file is not UTF-8 CSV, lacks the
+            department column, or has bad rows (all of them are listed with their line
+            numbers); nothing is written.
         NotFoundError: the round is not in the store.
         ConflictError: others kept changing the same responses; nothing is written.
     """
+    if zone is not None:
+        argument(zone, "zone", check_local_zone)
     target = store.resolve(survey_round, SurveyRound)
     questionnaire = store.get(target.questionnaire, Questionnaire)
     text = _read_text(source)

@@ -600,7 +600,7 @@ class Run(Scoped):
             if revise:
                 raise ValidationError(
                     f"{self._experiment.label()} has no decision to revise; decide without "
-                    "revise=True (`experiments decide` without --revise)"
+                    "revise=True"
                 )
             decided = self._experiment.decide(draft)
             if self._batch is not None:

@@ -216,7 +216,8 @@ def _settings(
     unknown = (set(configured) | switched_off) - set(registry)
     if unknown:
         raise ValidationError(
-            f"unknown check(s) {', '.join(sorted(unknown))}; known: {', '.join(registry)}"
+            f"unknown check(s) {', '.join(repr(c) for c in sorted(unknown))}; "
+            f"known: {', '.join(registry)}"
         )
     settings = {
         check_id: registered.check.settings(configured.get(check_id, {}))

@@ -17,10 +17,12 @@ from experiments.cli.app import (
     json_option,
     pass_context,
     record_option,
+    repeated_option,
     store_options,
 )
 from experiments.cli.kinds import ADD, NOT_CHOSEN, Adds, EnumChoice, Param, default_of
 from experiments.cli.resolve import record_id
+from experiments.cli.words import repeated
 from experiments.errors import ValidationError
 from experiments.model import KINDS, REFERENCES, Record
 from experiments.model._hints import field_hints
@@ -53,9 +55,7 @@ def _named(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option("--slug", help="a stable name for scripts, e.g. art-for-families")(
         command
     )
-    command = click.option("--tag", "tags", multiple=True, help="a free tag (repeat for more)")(
-        command
-    )
+    command = repeated_option("--tag", "tags", help="a free tag")(command)
     return json_option(store_options(command))
 
 
@@ -98,7 +98,6 @@ def _asks(spec: Adds, param: Param) -> Decorator:
             kind=target[0],
             what=param.help or "",
             multiple=param.multiple,
-            repeat=param.repeat,
         )
     how: dict[str, Any] = {  # click's own defaults where the entry says nothing
         name: value
@@ -108,7 +107,7 @@ def _asks(spec: Adds, param: Param) -> Decorator:
             ("multiple", param.multiple),
             ("is_flag", param.is_flag),
             ("show_default", param.show_default),
-            ("help", param.help),
+            ("help", repeated(param.help) if param.multiple and param.help else param.help),
         )
         if value
     }

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -20,6 +20,7 @@ from experiments.cli.app import (
     json_option,
     pass_context,
     record_option,
+    repeated_option,
     store_command,
 )
 from experiments.cli.mental_models import analysis_options
@@ -28,6 +29,9 @@ from experiments.cli.words import SEE
 from experiments.errors import ValidationError
 from experiments.model._time import format_datetime
 
+if TYPE_CHECKING:
+    from pendulum import DateTime
+
 __all__: list[str] = []
 
 
@@ -35,17 +39,15 @@ __all__: list[str] = []
 @record_option("--experiment", kind="experiment", what="check one experiment")
 @record_option("--objective", kind="objective", what="check one objective and its sub-objectives")
 @at_option("check as of this time")
-@click.option(
+@repeated_option(
     "--disable",
     "disabled",
-    multiple=True,
     metavar="CHECK",
-    help=f"switch a check off, e.g. engine-room/no-critical-voice ({SEE['check']}; repeat)",
+    help=f"switch a check off, e.g. engine-room/no-critical-voice; {SEE['check']}",
 )
-@click.option(
+@repeated_option(
     "--option",
     "options",
-    multiple=True,
     metavar="CHECK:NAME=VALUE",
     help=(
         "set a threshold, e.g. start-small/long-time-box:max=P8W (a list: a,b); the checks "
@@ -57,7 +59,7 @@ def check(
     state: Context,
     experiment: str | None,
     objective: str | None,
-    at: str | None,
+    at: DateTime | None,
     disabled: tuple[str, ...],
     options: tuple[str, ...],
 ) -> None:
@@ -337,7 +339,7 @@ def report(
     format_: str | None,
     lang: str,
     output: str | None,
-    at: str | None,
+    at: DateTime | None,
     no_checks: bool,
     group_by: str,
     min_group_size: int,

@@ -13,7 +13,7 @@ import click
 import pendulum
 
 from experiments._version import __version__
-from experiments.cli.words import in_cli_words, names, options_of
+from experiments.cli.words import in_cli_words, names, options_of, repeated
 from experiments.errors import (
     ExperimentsError,
     NotFoundError,
@@ -23,7 +23,8 @@ from experiments.errors import (
     ValidationError,
 )
 from experiments.model import Record
-from experiments.model._time import format_datetime
+from experiments.model._time import TimeError, format_datetime, parse_datetime
+from experiments.model._validate import checked_name
 
 if TYPE_CHECKING:
     from experiments.cli.progress import Progress
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXIT",
     "Context",
+    "Moment",
     "at_option",
     "cli",
     "fail",
@@ -38,6 +40,7 @@ __all__ = [
     "json_option",
     "pass_context",
     "record_option",
+    "repeated_option",
     "store_command",
     "store_options",
 ]
@@ -231,6 +234,7 @@ class Context:
         if self._store is None:
             from experiments.stores import connect  # noqa: PLC0415 - only when a command runs
 
+            checked_name(self.actor, "--by")  # said as the option, before the store is named
             self._store = connect(self.store_url, create=create, actor=self.actor)
         return self._store
 
@@ -381,9 +385,42 @@ def json_option(command: F) -> F:
     )(command)
 
 
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[Any]
+else:  # click.ParamType takes a type argument only from click 8.2
+    _ParamType = click.ParamType
+
+
+class Moment(_ParamType):
+    """A moment as ``--at`` takes it: ISO 8601 text, read by the model's one rule.
+
+    Every command's ``--at`` is read here, before the command runs, so that a time that
+    is not one is refused naming ``--at``, whichever field of which record the library
+    would have put it in (``started_at``, ``decided_at``, ...).
+    """
+
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_datetime(value)
+        except (TimeError, ValueError, OverflowError) as exc:  # as the model's fields catch
+            self.fail(f"{value!r} {exc}", param, ctx)
+
+
 def at_option(what: str) -> Callable[[F], F]:
     """``--at TIME``: the moment a command reads as of, or when what it records happened."""
-    return click.option("--at", metavar="TIME", help=f"{what} (ISO 8601; default now)")
+    return click.option(
+        "--at", type=Moment(), metavar="TIME", help=f"{what} (ISO 8601; default now)"
+    )
+
+
+def repeated_option(*decls: str, help: str, **how: Any) -> Callable[[F], F]:  # noqa: A002
+    """An option given once for each value, whose help says so in the one wording
+    (:func:`~experiments.cli.words.repeated`)."""
+    return click.option(*decls, multiple=True, help=repeated(help), **how)
 
 
 def record_option(
@@ -391,19 +428,18 @@ def record_option(
     kind: str,
     what: str,
     multiple: bool = False,
-    repeat: str = "repeat",
     metavar: str | None = None,
 ) -> Callable[[F], F]:
     """An option that names a record of ``kind`` by its id or slug.
 
     Its placeholder is the kind (``OBJECTIVE``) and its help says where to find a value
-    (:func:`~experiments.cli.words.names`); an option given more than once says so.
+    (:func:`~experiments.cli.words.names`); an option given once per record says so.
     """
     return click.option(
         *decls,
         multiple=multiple,
         metavar=metavar or kind.upper(),
-        help=names(what, kind, repeat if multiple else ""),
+        help=names(what, kind, repeats=multiple),
     )
 
 
@@ -437,8 +473,7 @@ def handle_errors(command: F) -> F:
         except ExperimentsError as exc:
             if state.debug:
                 raise
-            told = in_cli_words(str(state.about_the_store(exc)), options_of(ctx.command))
-            fail(state.mask(told), "usage" if isinstance(exc, _BAD_INPUT) else "store")
+            fail(state.mask(_told(state, exc, ctx.command)), _code(exc))
         except OSError as exc:
             _forget_stdout()
             if state.debug:
@@ -452,6 +487,25 @@ def handle_errors(command: F) -> F:
             state.close()
 
     return wrapper  # type: ignore[return-value]
+
+
+def _told(state: Context, error: ExperimentsError, command: click.Command) -> str:
+    """What the command line says for one of the library's errors: in its own words.
+
+    A record the library could not find (one named by an option the library resolves
+    itself, such as ``--objective``) is told with where to find one, as the command
+    line's own look-ups tell it (:func:`~experiments.cli.resolve.cli_words`).
+    """
+    if isinstance(error, NotFoundError) and "`experiments " not in str(error):
+        from experiments.cli.resolve import cli_words  # noqa: PLC0415 - on an error only
+
+        error = cli_words(error)
+    return in_cli_words(str(state.about_the_store(error)), options_of(command))
+
+
+def _code(error: ExperimentsError) -> str:
+    """The exit code for one of the library's errors: bad input, or trouble with the store."""
+    return "usage" if isinstance(error, _BAD_INPUT) else "store"
 
 
 def _forget_stdout() -> None:

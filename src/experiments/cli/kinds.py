@@ -81,9 +81,10 @@ class Param(NamedTuple):
     choice of its values (unless :data:`NOT_CHOSEN` says why not), and shows a date,
     time or time box field as ``DATE``, ``TIME`` or ``ISO8601`` unless ``metavar`` says
     otherwise.  For an option that names other records, ``help`` says what the record
-    is to this one, and the command adds where to find one and, for a list,
-    ``repeat``.  An option with ``show_default`` shows the model's default; one for a
-    field the model has no default for is required.
+    is to this one, and the command adds where to find one; the help of a list's option
+    says that it repeats (:func:`~experiments.cli.words.repeated`).  An option with
+    ``show_default`` shows the model's default; one for a field the model has no
+    default for is required.
     """
 
     field: str
@@ -95,7 +96,6 @@ class Param(NamedTuple):
     multiple: bool = False  # from the model: see experiments.cli.add
     is_flag: bool = False
     show_default: bool = False
-    repeat: str = "repeat"
 
     @property
     def option(self) -> str:
@@ -113,9 +113,9 @@ def option(field: str, help: str | None = None, **how: Any) -> Param:  # noqa: A
     return Param(field=field, help=help, **how)
 
 
-def many(field: str, flag: str, help: str, repeat: str = "repeat for more") -> Param:  # noqa: A002
+def many(field: str, flag: str, help: str) -> Param:  # noqa: A002 - click's word
     """An option given once for each value of a list: ``--objective``, ``--role``, ..."""
-    return Param(field=field, flag=flag, help=help, repeat=repeat)
+    return Param(field=field, flag=flag, help=help)
 
 
 def _record_excuse(store: Store, fields: dict[str, Any]) -> Record:
@@ -201,23 +201,17 @@ ADD: Final[tuple[Adds, ...]] = (
         option("time_box", "default time box, e.g. P4W"),
         option("max_time_box", "longest time box allowed, e.g. P6W", metavar="ISO8601"),
         option("scope", "default planned scope, e.g. 'participants=30'", metavar="SCOPE"),
-        many(
-            "roles", "--role", "a role that must take part before it starts, e.g. citizen (repeat)"
-        ),
+        many("roles", "--role", "a role that must take part before it starts, e.g. citizen"),
         many(
             "stances",
             "--stance",
-            "a stance that must be heard before it starts, e.g. critical (repeat)",
+            "a stance that must be heard before it starts, e.g. critical",
         ),
         option("min_departments", "departments its participants come from"),
         option("min_external", "participants from outside, at least"),
-        option("to_start", "what it must have before it starts (repeat)"),
-        option("to_conclude", "what it must have before it concludes (repeat)"),
-        option(
-            "mandatory_for",
-            "an objective whose experiments must satisfy it",
-            repeat="repeat for more",
-        ),
+        option("to_start", "what it must have before it starts"),
+        option("to_conclude", "what it must have before it concludes"),
+        option("mandatory_for", "an objective whose experiments must satisfy it"),
     ),
     adds(
         model.Experiment,
@@ -226,7 +220,7 @@ ADD: Final[tuple[Adds, ...]] = (
         many("objectives", "--objective", "objective it serves"),
         option("time_box", "e.g. P4W, or 2026-09-01/P6W"),
         option("owner", "who runs it"),
-        many("facilitators", "--facilitator", "a facilitator (repeat for more)"),
+        many("facilitators", "--facilitator", "a facilitator"),
         option("sprint", "the sprint it belongs to"),
         option("description"),
         option(
@@ -276,8 +270,8 @@ ADD: Final[tuple[Adds, ...]] = (
         argument("title"),
         option("challenge", "the predefined challenge the team works on"),
         option("time_box", "e.g. 2026-08-17/P100D"),
-        many("team", "--member", "team member", repeat="repeat"),
-        many("facilitators", "--facilitator", "facilitator (repeat)"),
+        many("team", "--member", "team member"),
+        many("facilitators", "--facilitator", "a facilitator"),
     ),
     adds(
         model.Phase,
@@ -287,7 +281,7 @@ ADD: Final[tuple[Adds, ...]] = (
         option("position", "its place in the process: 1 first"),
         option("time_box", "when, e.g. 2026-09-07/P1W"),
         many("participants", "--participant", "someone who takes part in it"),
-        many("roles", "--role", "a kind of people invited in, e.g. citizen (repeat)"),
+        many("roles", "--role", "a kind of people invited in, e.g. citizen"),
         option("involvement", "how deeply those taking part are involved (default co-creating)"),
         option("description", "what happens in it"),
     ),
@@ -329,7 +323,7 @@ ADD: Final[tuple[Adds, ...]] = (
         many(
             "dimensions",
             "--dimension",
-            "a dimension its items are grouped in, in the order shown (repeat)",
+            "a dimension its items are grouped in, in the order shown",
         ),
         many("objectives", "--objective", "objective the analysis serves"),
         option("description"),
@@ -356,9 +350,9 @@ ADD: Final[tuple[Adds, ...]] = (
         many(
             "departments",
             "--department",
-            "a department asked (repeat; responses must come from these)",
+            "a department asked; responses must come from these",
         ),
-        many("levels", "--level", "a level asked, e.g. leaders (repeat)"),
+        many("levels", "--level", "a level asked, e.g. leaders"),
     ),
     adds(
         model.InterviewNote,

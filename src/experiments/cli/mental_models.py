@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from experiments.cli.app import Context, at_option, cli, fail, record_option, store_command
+from experiments.cli.app import (
+    Context,
+    at_option,
+    cli,
+    fail,
+    record_option,
+    repeated_option,
+    store_command,
+)
 from experiments.cli.kinds import EnumChoice
 from experiments.cli.resolve import find
 from experiments.maturity import GroupBy
@@ -22,6 +30,8 @@ from experiments.model import LanguageCode, SurveyRound, WorkshopAction
 from experiments.model.small_groups import DEFAULT_MIN_GROUP
 
 if TYPE_CHECKING:
+    from pendulum import DateTime
+
     from experiments.maturity import Maturity, RoundAnalysis, Score, Spread
     from experiments.vocabulary import Glossary
 
@@ -51,13 +61,16 @@ def analysis_options(command: F) -> F:
     )(command)
 
 
-def _pairs(values: tuple[str, ...], option: str, example: str) -> dict[str, str]:
-    """NAME=VALUE options as a mapping; a usage error for one without '='."""
+def _pairs(values: tuple[str, ...], option: str, form: str, example: str) -> dict[str, str]:
+    """NAME=VALUE options as a mapping; a usage error for one without a name or a value.
+
+    ``form`` is the option's placeholder (``LANG=TEXT``), for the error.
+    """
     found: dict[str, str] = {}
     for text in values:
         name, equals, value = text.partition("=")
-        if not equals or not name.strip():
-            fail(f"{option} needs NAME=VALUE, e.g. {example}; got {text!r}")
+        if not equals or not name.strip() or not value.strip():
+            fail(f"{option} needs {form}, e.g. {example}; got {text!r}")
         found[name.strip()] = value
     return found
 
@@ -65,13 +78,12 @@ def _pairs(values: tuple[str, ...], option: str, example: str) -> dict[str, str]
 @cli.command("import-responses")
 @click.argument("survey_round", metavar="ROUND")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
-@click.option(
+@repeated_option(
     "--column",
     "columns",
-    multiple=True,
     metavar="HEADING=NAME",
     help="the file's heading for department, level, answered_at, response_id, participant "
-    "or an item's code, e.g. --column Afdeling=department (repeat)",
+    "or an item's code, e.g. --column Afdeling=department",
 )
 @click.option("--delimiter", metavar="CHAR", help="',' or ';' (default: the one the header uses)")
 @click.option(
@@ -79,12 +91,11 @@ def _pairs(values: tuple[str, ...], option: str, example: str) -> dict[str, str]
     metavar="ZONE",
     help="time zone of answered_at times without an offset, e.g. Europe/Oslo",
 )
-@click.option(
+@repeated_option(
     "--not-answered",
     "not_answered",
-    multiple=True,
     metavar="TEXT",
-    help="a cell text meaning 'not answered' besides an empty cell, e.g. 'vet ikke' (repeat)",
+    help="a cell text meaning 'not answered' besides an empty cell, e.g. 'vet ikke'",
 )
 @store_command
 def import_responses(
@@ -109,7 +120,7 @@ def import_responses(
 
     store = state.store()
     target = find(store, survey_round, SurveyRound)
-    renames = _pairs(columns, "--column", "Afdeling=department")
+    renames = _pairs(columns, "--column", "HEADING=NAME", "Afdeling=department")
     source: Any = sys.stdin.buffer if file == "-" else Path(file)
     result = run(
         store,
@@ -263,7 +274,7 @@ def maturity(
     state: Context,
     objective: str | None,
     survey_round: str | None,
-    at: str | None,
+    at: DateTime | None,
     group_by: str,
     min_group_size: int,
 ) -> None:
@@ -315,7 +326,7 @@ def _glossary_text(glossary: Glossary, language: str) -> str:
     help="the language of the definitions shown",
 )
 @store_command
-def glossary(state: Context, objective: str | None, at: str | None, lang: str) -> None:
+def glossary(state: Context, objective: str | None, at: DateTime | None, lang: str) -> None:
     """List the terms of the shared vocabulary with what they mean (as of --at)."""
     from experiments.vocabulary import glossary as read  # noqa: PLC0415 - when used
 
@@ -325,18 +336,15 @@ def glossary(state: Context, objective: str | None, at: str | None, lang: str) -
 
 @cli.command()
 @click.argument("term")
-@click.option(
+@repeated_option(
     "--definition",
     "definitions",
-    multiple=True,
     required=True,
     metavar="LANG=TEXT",
     help="the agreed definition in a language (en, da, nb, sv), e.g. --definition "
-    "'da=Alle kommunen betjener' (repeat)",
+    "'da=Alle kommunen betjener'",
 )
-@click.option(
-    "--agreed-by", "agreed_by", multiple=True, metavar="NAME", help="who agreed it (repeat)"
-)
+@repeated_option("--agreed-by", "agreed_by", metavar="NAME", help="who agreed it")
 @at_option("when it was agreed")
 @store_command
 def agree(
@@ -344,13 +352,15 @@ def agree(
     term: str,
     definitions: tuple[str, ...],
     agreed_by: tuple[str, ...],
-    at: str | None,
+    at: DateTime | None,
 ) -> None:
     """Record what TERM means, as a workshop agreed it; the earlier agreement stays in
     its history.  A TERM slug not recorded yet is added."""
     from experiments.vocabulary import agree as record  # noqa: PLC0415 - when used
 
-    agreed = _pairs(definitions, "--definition", "'en=Everyone the municipality serves'")
+    agreed = _pairs(
+        definitions, "--definition", "LANG=TEXT", "'en=Everyone the municipality serves'"
+    )
     store = state.store()
     made = record(store, term, agreed, by=agreed_by, at=at, changed_by=state.actor)
     state.wrote(made, "agreed")
@@ -360,7 +370,7 @@ def agree(
 @click.argument("action")
 @at_option("when it was done")
 @store_command
-def done(state: Context, action: str, at: str | None) -> None:
+def done(state: Context, action: str, at: DateTime | None) -> None:
     """Mark a workshop ACTION done (see `experiments list workshop-actions`)."""
     store = state.store()
     current = find(store, action, WorkshopAction)

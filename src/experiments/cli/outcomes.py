@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -11,6 +11,7 @@ from experiments.cli.app import (
     at_option,
     cli,
     record_option,
+    repeated_option,
     store_command,
 )
 from experiments.cli.kinds import EnumChoice, default_of
@@ -30,6 +31,9 @@ from experiments.model import (
 )
 from experiments.tracking import Run
 
+if TYPE_CHECKING:
+    from pendulum import DateTime
+
 __all__: list[str] = []
 
 _AT = at_option("when it happened")
@@ -47,7 +51,7 @@ def _move_command(move: str, done: str, help: str) -> None:  # noqa: A002 - clic
     @click.argument("experiment")
     @_AT
     @store_command
-    def command(state: Context, experiment: str, at: str | None) -> None:
+    def command(state: Context, experiment: str, at: DateTime | None) -> None:
         state.wrote(_run(state, experiment).move(move, at=at), done)
 
 
@@ -66,11 +70,10 @@ _move_command(
 @click.argument("outcome", type=EnumChoice(Outcome))
 @click.option("--rationale", default="", help="why")
 @click.option("--decided-by", help="who decided")
-@click.option(
+@repeated_option(
     "--next-step",
     "next_steps",
-    multiple=True,
-    help="what happens next (repeat); give each an owner and a due date with `follow-up`",
+    help="what happens next; give each an owner and a due date with `follow-up`",
 )
 @click.option(
     "--revise",
@@ -87,7 +90,7 @@ def decide(
     decided_by: str | None,
     next_steps: tuple[str, ...],
     revise: bool,
-    at: str | None,
+    at: DateTime | None,
 ) -> None:
     """Decide what follows a concluded EXPERIMENT: scale-up, iterate, pivot or stop.
 
@@ -111,12 +114,15 @@ def decide(
 
 @cli.command()
 @click.argument("experiment")
-@click.option("--reason", required=True, help="why it is abandoned")
+@click.option(  # named as the field it fills: the model's errors name --reason
+    "--reason", "abandon_reason", required=True, help="why it is abandoned"
+)
 @_AT
 @store_command
-def abandon(state: Context, experiment: str, reason: str, at: str | None) -> None:
+def abandon(state: Context, experiment: str, abandon_reason: str, at: DateTime | None) -> None:
     """Abandon a planned or running EXPERIMENT, saying why."""
-    state.wrote(_run(state, experiment).move("abandon", reason=reason, at=at), "abandoned")
+    moved = _run(state, experiment).move("abandon", reason=abandon_reason, at=at)
+    state.wrote(moved, "abandoned")
 
 
 @cli.command()
@@ -134,7 +140,7 @@ def measure(
     experiment: str | None,
     unit: str | None,
     participant: str | None,
-    at: str | None,
+    at: DateTime | None,
 ) -> None:
     """Log VALUE for METRIC: a key result (by id or slug) or any metric name.
 
@@ -142,6 +148,10 @@ def measure(
     experiments measure families-in-culture 31 --at 2026-10-05T18:00:00+02:00
     experiments measure "families returning" 17 --experiment art-for-families
     """
+    if not metric.strip():
+        raise ValidationError(
+            "METRIC must not be empty; give a key result (its id or slug) or a metric's name"
+        )
     store = state.store()
     person = find(store, participant, Participant).id if participant else None
     if experiment is not None:
@@ -182,9 +192,9 @@ def measure(
     what="whose voice it rests on",
     multiple=True,
 )
-@click.option("--next-action", default="", help="what will be done about it")
-@click.option("--next-owner", help="who will do the next action")
-@click.option("--next-due", metavar="DATE", help="by when, e.g. 2026-12-15")
+@click.option("--next-action", "action", default="", help="what will be done about it")
+@click.option("--next-owner", "owner", help="who will do the next action")
+@click.option("--next-due", "due", metavar="DATE", help="by when, e.g. 2026-12-15")
 @_AT
 @store_command
 def learn(
@@ -196,10 +206,10 @@ def learn(
     evidence: str,
     insight: str,
     participants: tuple[str, ...],
-    next_action: str,
-    next_owner: str | None,
-    next_due: str | None,
-    at: str | None,
+    action: str,
+    owner: str | None,
+    due: str | None,
+    at: DateTime | None,
 ) -> None:
     """Record a learning in EXPERIMENT: what was observed, and the verdict on a hypothesis.
 
@@ -210,9 +220,10 @@ def learn(
     experiments learn art-for-families "17 families came back twice" \\
         --hypothesis ID --verdict supports --evidence strong --participant parent-3
     """
-    if (next_owner or next_due) and not next_action.strip():
+    if (owner or due) and not action.strip():
         raise ValidationError("--next-owner and --next-due need the --next-action they are for")
-    action = NextStep(next_action, owner=next_owner, due=next_due) if next_action.strip() else None
+    # The parameters are named as NextStep's fields: its errors name the options.
+    step = NextStep(action, owner=owner, due=due) if action.strip() else None
     run = _run(state, experiment)
     store = run.store
     learning = run.learn(
@@ -222,7 +233,7 @@ def learn(
         evidence=evidence,
         insight=insight,
         participants=[find(store, p, Participant) for p in participants],
-        next_action=action,
+        next_action=step,
         at=at,
     )
     state.wrote(learning, "learned")

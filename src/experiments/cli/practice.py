@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from experiments.cli.app import Context, cli, record_option, store_command
+from experiments.cli.app import Context, at_option, cli, record_option, store_command
 from experiments.cli.resolve import find
 from experiments.cli.text import one_line, shown_data
 from experiments.errors import ValidationError
 
+if TYPE_CHECKING:
+    from pendulum import DateTime
+
 __all__: list[str] = []
 
-_AT = click.option("--at", metavar="TIME", help="as of this time (ISO 8601; default now)")
+_AT = at_option("as of this time")
 
 
 @cli.group(invoke_without_command=True)
@@ -108,7 +111,7 @@ def follow_up(
     owner: str | None,
     due: str | None,
     done: bool | None,
-    at: str | None,
+    at: DateTime | None,
 ) -> None:
     """Follow up a next step: give it an owner or a due date, or mark it done.
 
@@ -141,7 +144,7 @@ def follow_up(
 @_AT
 @store_command
 def next_steps(
-    state: Context, objective: str | None, open_only: bool, overdue: bool, at: str | None
+    state: Context, objective: str | None, open_only: bool, overdue: bool, at: DateTime | None
 ) -> None:
     """List the next steps of learnings and decisions: owner, due date, done, overdue.
 
@@ -191,7 +194,7 @@ def next_steps(
 @record_option("--objective", kind="objective", what="one objective and its sub-objectives")
 @_AT
 @store_command
-def sprints(state: Context, objective: str | None, at: str | None) -> None:
+def sprints(state: Context, objective: str | None, at: DateTime | None) -> None:
     """Show each sprint: challenge, team, facilitators, process design, experiments, learnings."""
     from experiments.rollup import rollup  # noqa: PLC0415 - only when showing
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from experiments.cli.app import Context, cli, confirm, fail, store_command
+from experiments.cli.app import Context, at_option, cli, confirm, fail, store_command
 from experiments.cli.resolve import find
 from experiments.model import Consent, Participant
 from experiments.stores.changes import ErasureReport
+
+if TYPE_CHECKING:
+    from pendulum import DateTime
 
 __all__ = ["access", "consent", "erase"]
 
@@ -35,7 +38,7 @@ def _told(report: ErasureReport) -> dict[str, Any]:
     is_flag=True,
     help="erase everyone whose consent is withdrawn or whose retention period has passed",
 )
-@click.option("--at", metavar="TIME", help="with --due: due as of this time (default now)")
+@at_option("with --due: due as of this time")
 @click.option(
     "--vacuum",
     is_flag=True,
@@ -44,7 +47,7 @@ def _told(report: ErasureReport) -> dict[str, Any]:
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @store_command
 def erase(
-    state: Context, participant: str | None, due: bool, at: str | None, vacuum: bool, yes: bool
+    state: Context, participant: str | None, due: bool, at: DateTime | None, vacuum: bool, yes: bool
 ) -> None:
     """Erase a person from every version, keeping what the roll-up counts.
 
@@ -92,7 +95,7 @@ def erase(
 @click.option("--given-at", metavar="TIME", help="when it was given (default now)")
 @click.option("--recorded-by", metavar="NAME", help="who recorded it")
 @click.option("--withdraw", is_flag=True, help="record that the consent was withdrawn")
-@click.option("--at", metavar="TIME", help="with --withdraw: when (default now)")
+@at_option("with --withdraw: when")
 @store_command
 def consent(
     state: Context,
@@ -102,7 +105,7 @@ def consent(
     given_at: str | None,
     recorded_by: str | None,
     withdraw: bool,
-    at: str | None,
+    at: DateTime | None,
 ) -> None:
     """Record a participant's consent (--purpose, --how), or its withdrawal (--withdraw)."""
     from experiments.model._time import now  # noqa: PLC0415 - only when recording

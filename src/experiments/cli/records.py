@@ -17,6 +17,7 @@ from experiments.cli.app import (
     confirm,
     fail,
     record_option,
+    repeated_option,
     store_command,
 )
 from experiments.cli.detail import experiment_detail, linked, listed_title, titled_by_itself
@@ -64,13 +65,12 @@ def init(state: Context) -> None:
 
 @cli.command()
 @click.argument("reference", metavar="ID_OR_SLUG")
-@click.option(
+@repeated_option(
     "--set",
     "assignments",
-    multiple=True,
     metavar="FIELD=VALUE",
     help=(
-        "a field to change (repeat); lists as a,b,c; the fields are those "
+        "a field to change; lists as a,b,c; the fields are those "
         "`experiments show ID_OR_SLUG` prints"
     ),
 )
@@ -244,10 +244,9 @@ def show(state: Context, reference: str) -> None:
     metavar="FILTER",
     help="e.g. \"status in (planned, running) and (tag = pilot or owner = 'Culture')\"",
 )
-@click.option(
+@repeated_option(
     "--filter",
     "filters",
-    multiple=True,
     metavar="FIELD=VALUE",
     help="AND-ed equality; a,b means one of them",
 )

@@ -36,6 +36,7 @@ __all__ = [
     "TimeBox",
     "TimeBoxLike",
     "TimeError",
+    "check_local_zone",
     "check_zone_name",
     "duration_key",
     "format_date",
@@ -83,7 +84,7 @@ def _zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
         match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", name)
         if not match or int(match[2]) > 23 or int(match[3]) > 59:  # noqa: PLR2004 - clock limits
             raise TimeError(
-                f"unknown UTC offset {name!r}; write it as +HH:MM, from -23:59 to +23:59"
+                f"names an unknown UTC offset {name!r}; write it as +HH:MM, from -23:59 to +23:59"
             )
         sign = -1 if match[1] == "-" else 1
         return pendulum.FixedTimezone(sign * (int(match[2]) * 3600 + int(match[3]) * 60))
@@ -91,7 +92,7 @@ def _zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
         return pendulum.timezone(name)
     except Exception as exc:  # pendulum raises several unrelated types here
         raise TimeError(
-            f"unknown time zone {name!r}; use an IANA name such as 'Europe/Oslo'"
+            f"names an unknown time zone {name!r}; use an IANA name such as 'Europe/Oslo'"
         ) from exc
 
 
@@ -114,6 +115,22 @@ def check_zone_name(name: object) -> str:
         )
     _zone(name)
     return name
+
+
+def check_local_zone(zone: object) -> str:
+    """``zone`` if times written without an offset can be read in it: the name of a
+    zone such as ``Europe/Oslo``, or a UTC offset such as ``+02:00``.
+
+    Raises:
+        TimeError: it is neither.
+        InvalidTypeError: it is not text.
+    """
+    if not isinstance(zone, str):
+        raise InvalidTypeError(
+            f"must be the name of a time zone such as 'Europe/Oslo', not {type(zone).__name__}"
+        )
+    _zone(zone)
+    return zone
 
 
 def _wall_clock(value: dt.datetime) -> tuple[int, int, int, int, int, int, int]:

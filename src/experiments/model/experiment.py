@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any, ClassVar, Final
 
@@ -11,7 +12,14 @@ import pendulum
 from experiments.errors import InvalidTypeError, TransitionError, ValidationError
 from experiments.model._fields import Unfit, named_errors, shorten
 from experiments.model._record import Record
-from experiments.model._time import DateTimeLike, TimeBox, instant_key, now
+from experiments.model._time import (
+    DateTimeLike,
+    TimeBox,
+    format_datetime,
+    instant,
+    instant_key,
+    now,
+)
 from experiments.model._validate import (
     to_datetime,
     to_enum,
@@ -106,15 +114,7 @@ class Experiment(Record):
                     f"Experiment.{name}: a {self.status} experiment {need} {name}; "
                     "use start(), conclude(), decide() and abandon() to move it"
                 )
-        times = [getattr(self, name) for name in LIFECYCLE_TIMES]
-        # As instants: two times of one zone compare by wall clock, which puts 02:10 after
-        # 02:30 on the night the clocks go back even when it is 40 minutes later.
-        instants = [t.astimezone(pendulum.UTC) for t in times if t is not None]
-        if instants != sorted(instants):
-            raise ValidationError(
-                "Experiment lifecycle times are out of order: started_at <= concluded_at "
-                f"<= decided_at and started_at <= abandoned_at; got {times}"
-            )
+        self._check_order()
         if (
             self.started_at is not None
             and self.time_box is not None
@@ -122,6 +122,23 @@ class Experiment(Record):
         ):
             # A started experiment's time box starts when it did: one end for everyone.
             object.__setattr__(self, "time_box", self.time_box.starting(self.started_at))
+
+    def _check_order(self) -> None:
+        """Each lifecycle time comes after the one before it (started <= concluded <=
+        decided, started <= abandoned); the error says which two are not, in words."""
+        present = [
+            (name, value) for name in LIFECYCLE_TIMES if (value := getattr(self, name)) is not None
+        ]
+        for (before, earlier), (after, later) in itertools.pairwise(present):
+            # As instants: two times of one zone compare by wall clock, which puts 02:10
+            # after 02:30 on the night the clocks go back even when it is 40 minutes later.
+            if instant(later) < instant(earlier):
+                raise ValidationError(
+                    f"{self.label()}: its lifecycle times are out of order: "
+                    f"{after.removesuffix('_at')} at {format_datetime(later)}, before it "
+                    f"{before.removesuffix('_at')} at {format_datetime(earlier)}; each move "
+                    "comes after the one before it"
+                )
 
     # --- lifecycle -----------------------------------------------------------------
 

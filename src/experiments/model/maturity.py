@@ -94,7 +94,7 @@ class Scale:
         if self.high <= self.low:
             raise ValidationError(
                 f"Scale {self.low}-{self.high} must run upwards: give the lowest point first, "
-                "e.g. Scale(1, 5)"
+                "e.g. 1-5"
             )
         if self.high - self.low >= _MOST_POINTS:
             raise ValidationError(
@@ -372,7 +372,7 @@ class WorkshopAction(Record):
         if self.done_at is not None and instant(self.done_at) < instant(self.agreed_at):
             raise ValidationError(
                 f"WorkshopAction {self.title!r} is done ({self.done_at}) before it was agreed "
-                f"({self.agreed_at}); give done_at after agreed_at"
+                f"({self.agreed_at}); give a time after it was agreed"
             )
 
     def done(self, *, at: DateTimeLike | None = None, by: str | None = None) -> WorkshopAction:

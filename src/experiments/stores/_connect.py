@@ -57,12 +57,15 @@ def connect(
         StoreError: the store cannot be opened.
         PluginError: an installed plugin failed to load, or its backend failed to open
             the store in a way of its own.
+        ValidationError: ``actor`` is not a name (text a store can hold).
 
-    Errors name the ``EXPERIMENTS_STORE`` variable when the URL came from it.
+    Errors about the store name the ``EXPERIMENTS_STORE`` variable when the URL came
+    from it; one about ``actor`` does not.
     """
+    checked_actor = checked_name(actor, "actor")  # not about the URL, wherever it came from
     from_environment = url is None and bool(os.environ.get(STORE_ENV))
     try:
-        return _connect(url, plugins=plugins, create=create, actor=actor)
+        return _connect(url, plugins=plugins, create=create, actor=checked_actor)
     except ExperimentsError as exc:
         if from_environment:
             raise named_by_environment(exc) from exc
@@ -81,7 +84,6 @@ def _connect(
     else:
         text = url if url is not None else (os.environ.get(STORE_ENV) or DEFAULT_URL)
         parsed = StoreURL.parse(text)
-    checked_actor = checked_name(actor, "actor")
     if plugins is None and not installed_may_load():
         # The plugins would be the built-in parts alone: the backend is found without
         # them, and the store makes them when one of their hooks is first called.
@@ -105,7 +107,7 @@ def _connect(
             backend.plugin,
             lambda: backend.factory(parsed, plugins=chosen, create=create),
         )
-    store.actor = checked_actor
+    store.actor = actor
     return store
 
 
