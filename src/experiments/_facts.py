@@ -11,7 +11,6 @@ experiment are packed into two arrays each (:class:`Grouped`).  An
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import sys
 from array import array
@@ -22,24 +21,27 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import pendulum
 
+from experiments._facts_derived import derive
 from experiments._findings import Candidate, FollowUp, OneSidedEvidence, Overdue, Untested
-from experiments._grouping import chunks
+from experiments._packing import (
+    EXTERNAL,
+    FRONTLINE,
+    LOW_CODE,
+    PEOPLE_IN_32_BITS,
+    PSEUDONYMOUS,
+    critics,
+)
 from experiments.model import asof as rules
 from experiments.model._time import (
-    UTC,
-    UTC_WIDTH,
-    days_between,
     parse_datetime,
-    parse_duration,
-    parse_timebox,
     utc_key,
 )
-from experiments.model.experiment import Decision, Experiment
-from experiments.model.hypothesis import Criterion, Hypothesis, HypothesisStatus
+from experiments.model.experiment import Decision
+from experiments.model.hypothesis import HypothesisStatus
 from experiments.model.learning import Evidence, Learning, Verdict
 from experiments.model.lifecycle import ExperimentStatus, Outcome
 from experiments.model.next_step import NextStep
-from experiments.model.participant import Involvement, Role, Stance
+from experiments.model.participant import Role
 from experiments.model.prototype import Fidelity
 from experiments.query import Count, Expr, F, Latest, Max, Min
 from experiments.refs import Ref
@@ -49,9 +51,6 @@ if TYPE_CHECKING:
     from experiments.asof import AsOf
 
 __all__ = [
-    "EXTERNAL",
-    "FRONTLINE",
-    "PSEUDONYMOUS",
     "ExperimentFacts",
     "Facts",
     "FactsById",
@@ -59,48 +58,10 @@ __all__ = [
     "decision_ref",
 ]
 
-#: Bits of a person's flags in :attr:`Facts.people`.
-EXTERNAL: Final = 1
-FRONTLINE: Final = 2
-PSEUDONYMOUS: Final = 4
-
-_STANCES: Final = tuple(Stance)
-_DEPTHS: Final = tuple(Involvement)
-_STANCE_INDEX: Final = {s.value: i for i, s in enumerate(_STANCES)}
-_CRITICAL: Final = _STANCES.index(Stance.CRITICAL)
-_DEPTH_INDEX: Final = {d.value: i for i, d in enumerate(_DEPTHS)}
-# Participation codes (person * 16 + ...) fit in four bytes up to this many people.
-_PEOPLE_IN_32_BITS: Final = 2**27
-# A participation's stance and depth as the low four bits of its code (stance * 4 + depth).
-_LOW_CODE: Final = {
-    (stance, depth): s * 4 + d
-    for stance, s in _STANCE_INDEX.items()
-    for depth, d in _DEPTH_INDEX.items()
-}
 _STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
 _EVIDENCE: Final = {e.value: e for e in Evidence}
 _OUTCOME: Final = {o.value: o for o in Outcome}
 _FIDELITY: Final = {f.value: f for f in Fidelity}
-
-# How far a duration counted on a zone's calendar can end from the same duration
-# counted in UTC: up to a day when the clocks change (Samoa once skipped a whole one),
-# and for months a short month's clamping on top.  Within this of the moment, ends are
-# worked out exactly.
-_SLACK_DAYS: Final = 1
-_SLACK_MONTH_DAYS: Final = 7
-
-# Programmes use a handful of time boxes ("P2W", "P100D"), each parsed once.
-_timebox: Final = functools.lru_cache(maxsize=256)(parse_timebox)
-_duration: Final = functools.lru_cache(maxsize=256)(parse_duration)
-_moment: Final = functools.lru_cache(maxsize=4096)(parse_datetime)
-
-
-def critics(codes: Sequence[int]) -> int:
-    """How many of an experiment's participation codes are critical voices.
-
-    A person takes part in an experiment once, so every code is a different person.
-    """
-    return sum(1 for code in codes if (code >> 2) & 3 == _CRITICAL)
 
 
 @attrs.frozen
@@ -253,9 +214,6 @@ class Facts:
         self.view = view
         self.at = view.at
         self._at_key = utc_key(view.at)
-        self._limits: dict[tuple[pendulum.Duration, int], str] = {}
-        self._box_ends: dict[str, tuple[pendulum.DateTime, int] | None] = {}
-        self._served: dict[tuple[str, ...], tuple[Ref, ...]] = {}
         # How findings name each experiment and hypothesis, made when first shown.
         self._refs: list[Ref | None] = []
         self._hypothesis_refs: list[Ref | None] = []
@@ -280,7 +238,7 @@ class Facts:
         voices = self._read_hypotheses(index)
         self._read_participations(index)
         del index
-        self._derive(voices)
+        derive(self, voices)
         self._index = {}
 
     # --- naming and showing --------------------------------------------------------
@@ -493,7 +451,7 @@ class Facts:
         """Every participation, packed into one int and grouped by experiment."""
         index = self._index
         places: array[int] = array("l")
-        codes: array[int] = array("i" if len(self.people) <= _PEOPLE_IN_32_BITS else "q")
+        codes: array[int] = array("i" if len(self.people) <= PEOPLE_IN_32_BITS else "q")
         # Grouped by id too, so that every participation is a row of its own.
         for _, experiment_id, participant, stance, involvement in self._rows(
             "participation", ["id", "experiment", "participant", "stance", "involvement"]
@@ -502,7 +460,7 @@ class Facts:
             person = people.get(participant)
             if place is not None and person is not None:
                 places.append(place)
-                codes.append(person * 16 + _LOW_CODE[stance, involvement])
+                codes.append(person * 16 + LOW_CODE[stance, involvement])
         self.experiments.participations = Grouped.of(
             places, codes, len(self.experiments.ids), codes.typecode
         )
@@ -577,169 +535,6 @@ class Facts:
             if follow_up.overdue:
                 self.experiments.overdue_steps.setdefault(place, []).append(follow_up)
 
-    # --- deriving ---------------------------------------------------------------------
-
-    def _derive(self, voices: Grouped) -> None:
-        """What each experiment and hypothesis shows on its own, worked out once.
-
-        ``voices`` are the people heard in the learnings on each hypothesis (a person
-        heard twice, twice).
-        """
-        # Each rule looks only at what it can apply to, found by a pass over one column.
-        e, h = self.experiments, self.hypotheses
-        running = ExperimentStatus.RUNNING
-        for place, status in enumerate(e.status):
-            if status is running and e.time_box[place]:
-                self._derive_overdue(place)
-        heard = voices.start
-        for hypothesis, place in enumerate(h.experiment):
-            if heard[hypothesis + 1] != heard[hypothesis]:
-                self._derive_voices(place, hypothesis, set(voices[hypothesis]))
-        allowance = self.view.untested_after
-        zones = _StartZones(self)
-        supported, untested = HypothesisStatus.SUPPORTED, HypothesisStatus.UNTESTED
-        for hypothesis, verdict in enumerate(h.status):
-            if verdict is supported:
-                self._derive_candidate(h.experiment[hypothesis], hypothesis)
-            elif verdict is untested and self._might_be_untested(
-                h.experiment[hypothesis], allowance
-            ):
-                zones.wanted.append((h.experiment[hypothesis], hypothesis))
-        for place, hypothesis, started in zones.resolve():
-            deadline = rules.untested_deadline(
-                e.status[place], started, h.status[hypothesis], allowance, self.at
-            )
-            if deadline is not None:
-                h.untested[hypothesis] = Untested(
-                    self.hypothesis_ref(hypothesis),
-                    self.ref(place),
-                    started,
-                    days_between(deadline, self.at),
-                )
-        _Criteria(self).apply()
-
-    def _might_pass(self, start_key: str, duration: pendulum.Duration, *, zoned: bool) -> bool:
-        """Whether ``duration`` after the UTC instant ``start_key`` may lie before the moment.
-
-        Most never do, so this answers by comparing text with one limit per duration,
-        loose enough for a zone's calendar when the start has a zone (``zoned``); what
-        it lets through is decided exactly.
-        """
-        if duration.years or duration.months:
-            slack = _SLACK_MONTH_DAYS
-        else:
-            slack = _SLACK_DAYS if zoned else 0
-        limit = self._limits.get((duration, slack))
-        if limit is None:
-            limit = self._limits[duration, slack] = self._limit(duration, slack)
-        return start_key < limit
-
-    def _limit(self, duration: pendulum.Duration, slack: int) -> str:
-        """The UTC text that starts ``duration`` (less ``slack`` days) past sort before."""
-        try:
-            moment = self.at.in_tz(UTC) - duration
-        except (OverflowError, ValueError):  # before the year 1: nothing has run so long
-            return ""
-        try:
-            return utc_key(moment + pendulum.duration(days=slack))
-        except (OverflowError, ValueError):  # after the year 9999: work it out exactly
-            return "\uffff"
-
-    def _derive_overdue(self, place: int) -> None:
-        """Whether the running experiment at ``place`` is past its time box."""
-        e = self.experiments
-        text = e.time_box[place]
-        if not text:
-            return
-        # "start/duration"; the start's zone ("...Z[Europe/Oslo]") may hold a slash too.
-        start_text, fixed, duration_text = text.rpartition("/")
-        if fixed and duration_text.startswith("P"):
-            # A box with its own start ends where it ends whoever runs it: worked out once
-            # for all the experiments that share it.
-            if text not in self._box_ends:
-                self._box_ends[text] = self._anchored_overdue(start_text, duration_text)
-            found = self._box_ends[text]
-            if found is not None:
-                e.overdue[place] = Overdue(self.ref(place), *found)
-            return
-        box_start: pendulum.DateTime | None
-        started_key = e.started[place]
-        if fixed:  # not in the stored form: read in full
-            box = parse_timebox(text)
-            box_start, duration = box.start, box.duration
-        else:
-            duration = _timebox(text).duration
-            if started_key is None or not self._might_pass(started_key, duration, zoned=True):
-                return
-            box_start = None
-        started = None if started_key is None else _moment(started_key)
-        end = rules.time_box_end(box_start, duration, started)
-        days = rules.overdue_days(ExperimentStatus.RUNNING, end, self.at)
-        if end is not None and days is not None:
-            e.overdue[place] = Overdue(self.ref(place), end, days)
-
-    def _anchored_overdue(
-        self, start_text: str, duration_text: str
-    ) -> tuple[pendulum.DateTime, int] | None:
-        """Where a box with its own start ends, and the days a running experiment in it is
-        overdue at the moment; None unless it is."""
-        duration = _duration(duration_text)
-        zoned = len(start_text) > UTC_WIDTH
-        if not self._might_pass(start_text[:UTC_WIDTH], duration, zoned=zoned):
-            return None
-        end = rules.time_box_end(_moment(start_text), duration, None)
-        days = rules.overdue_days(ExperimentStatus.RUNNING, end, self.at)
-        return None if end is None or days is None else (end, days)
-
-    def _might_be_untested(self, place: int, allowance: pendulum.Duration) -> bool:
-        """Whether an untested hypothesis of the experiment at ``place`` may be overdue."""
-        e = self.experiments
-        started = e.started[place]
-        return (
-            started is not None
-            and e.status[place] is not ExperimentStatus.ABANDONED
-            and self._might_pass(started, allowance, zoned=True)
-        )
-
-    def _derive_voices(self, place: int, hypothesis: int, resting_on: set[int]) -> None:
-        # The stances those people took part in this experiment with (if they did).
-        codes = self.experiments.participations[place]
-        stances = {(code >> 2) & 3 for code in codes if code >> 4 in resting_on}
-        if len(stances) == 1:
-            (only,) = stances
-            self.hypotheses.one_sided[hypothesis] = OneSidedEvidence(
-                self.hypothesis_ref(hypothesis), self.ref(place), _STANCES[only], len(resting_on)
-            )
-
-    def _derive_candidate(self, place: int, hypothesis: int) -> None:
-        e, h = self.experiments, self.hypotheses
-        evidence = h.evidence[hypothesis]
-        if not rules.is_candidate(
-            h.status[hypothesis], evidence, e.status[place], e.decision[place]
-        ):
-            return
-        assert evidence is not None  # is_candidate says so
-        codes = e.participations[place]
-        h.candidate[hypothesis] = Candidate(
-            self.hypothesis_ref(hypothesis),
-            self.ref(place),
-            evidence,
-            len(codes),
-            critics(codes),
-            self._objectives_served(e.objectives[place]),
-            e.decision[place],
-        )
-
-    def _objectives_served(self, linked: tuple[str, ...]) -> tuple[Ref, ...]:
-        """The objectives an experiment serves, as candidates name them (shared, once each)."""
-        served = self._served.get(linked)
-        if served is None:
-            objectives = self.view.objectives
-            served = self._served[linked] = tuple(
-                Ref(o, objectives[o].title) for o in sorted(set(linked)) if o in objectives
-            )
-        return served
-
 
 class FactsById(Mapping[str, ExperimentFacts]):
     """Each experiment's facts by id, each made when it is asked for."""
@@ -763,87 +558,6 @@ class FactsById(Mapping[str, ExperimentFacts]):
 
     def __len__(self) -> int:
         return len(self._facts.experiments.ids)
-
-
-class _StartZones:
-    """When experiments started, in the zone they started in, for the few that need it.
-
-    The facts keep only the UTC instant; a duration from the start counts on the
-    calendar of its zone, which the time box holds when it was anchored at the start,
-    and the record otherwise.
-    """
-
-    def __init__(self, facts: Facts) -> None:
-        self.facts = facts
-        self.wanted: list[tuple[int, int]] = []  # experiment and hypothesis places
-
-    def resolve(self) -> Iterator[tuple[int, int, pendulum.DateTime]]:
-        known: dict[int, pendulum.DateTime] = {}
-        missing: set[str] = set()
-        e = self.facts.experiments
-        for place, _ in self.wanted:
-            started = self._from_box(place)
-            if started is None:
-                missing.add(e.ids[place])
-            else:
-                known[place] = started
-        store = self.facts.view.store
-        for group in chunks(sorted(missing)):
-            for record in store.query(Experiment, id=group, include_deleted=True):
-                if record.started_at is not None:
-                    found = e.place(record.id)
-                    if found is not None:
-                        known[found] = record.started_at
-        for place, hypothesis in self.wanted:
-            started = known.get(place)
-            if started is not None:
-                yield place, hypothesis, started
-
-    def _from_box(self, place: int) -> pendulum.DateTime | None:
-        e = self.facts.experiments
-        text, started = e.time_box[place], e.started[place]
-        if not text or started is None or text[:UTC_WIDTH] != started[:UTC_WIDTH]:
-            return None
-        start_text, fixed, _ = text.rpartition("/")
-        return _moment(start_text) if fixed else None
-
-
-class _Criteria:
-    """Whether each candidate's success criterion is met by its latest measurement."""
-
-    def __init__(self, facts: Facts) -> None:
-        self.facts = facts
-        h = facts.hypotheses
-        self.candidates = {
-            h.ids[place]: place for place, found in enumerate(h.candidate) if found is not None
-        }
-
-    def apply(self) -> None:
-        if not self.candidates:
-            return
-        view = self.facts.view
-        criteria: dict[str, tuple[str, Criterion]] = {}
-        with_criterion = F.criterion != None  # noqa: E711 - set, in the store's own terms
-        for group in chunks(sorted(self.candidates)):
-            for data in view.store.select_data(Hypothesis, with_criterion & F.id.in_(group)):
-                raw = data.get("criterion")
-                if raw:
-                    criteria[data["id"]] = (data["experiment"], Criterion(**raw))
-        if not criteria:
-            return
-        values = view.latest_values([experiment for experiment, _ in criteria.values()])
-        found = self.facts.hypotheses.candidate
-        for hypothesis_id, (experiment_id, criterion) in criteria.items():
-            place = self.candidates[hypothesis_id]
-            value = values.get((experiment_id, rules.metric_key(criterion.metric)))
-            candidate = found[place]
-            assert candidate is not None
-            found[place] = attrs.evolve(
-                candidate,
-                criterion=str(criterion),
-                measured=value,
-                criterion_met=rules.criterion_met(criterion, value),
-            )
 
 
 def decision_ref(decision: Decision, title: str) -> Ref:

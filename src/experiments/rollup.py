@@ -41,7 +41,8 @@ import attrs
 import pendulum
 
 from experiments._collector import paused
-from experiments._facts import EXTERNAL, FRONTLINE, PSEUDONYMOUS, Facts
+from experiments._facts import Facts
+from experiments._packing import CRITICAL, DEPTHS, EXTERNAL, FRONTLINE, PSEUDONYMOUS
 from experiments.asof import (
     DEFAULT_UNTESTED_AFTER,
     AsOf,
@@ -63,7 +64,6 @@ from experiments.model import (
     Objective,
     Outcome,
     Record,
-    Stance,
 )
 from experiments.model import asof as rules
 from experiments.model._time import DurationLike
@@ -95,8 +95,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-_DEPTHS: Final = tuple(Involvement)
-_CRITICAL: Final = tuple(Stance).index(Stance.CRITICAL)
 _STATUS_ORDER: Final = tuple(ExperimentStatus)
 
 
@@ -397,9 +395,7 @@ def _candidate_order(candidate: Candidate) -> tuple[Any, ...]:
 
 
 # What one participation adds to its person's mark: a bit for its depth, 16 if critical.
-_MARK: Final = tuple(
-    (1 << (code & 3)) | (16 if code >> 2 == _CRITICAL else 0) for code in range(16)
-)
+_MARK: Final = tuple((1 << (code & 3)) | (16 if code >> 2 == CRITICAL else 0) for code in range(16))
 
 
 def _involvement(facts: Facts, places: Sequence[int]) -> InvolvementProfile:
@@ -430,7 +426,7 @@ def _involvement(facts: Facts, places: Sequence[int]) -> InvolvementProfile:
         by_mark = Counter(marks.values())
         flags = Counter(map(people.__getitem__, marks))
         crossed = set(map(departments.__getitem__, marks))
-    depths = [0] * len(_DEPTHS)
+    depths = [0] * len(DEPTHS)
     critical = 0
     for mark, count in by_mark.items():
         depths[(mark & 15).bit_length() - 1] += count
@@ -442,7 +438,7 @@ def _involvement(facts: Facts, places: Sequence[int]) -> InvolvementProfile:
         frontline=sum(n for bits, n in flags.items() if bits & FRONTLINE),
         pseudonymous=sum(n for bits, n in flags.items() if bits & PSEUDONYMOUS),
         departments=tuple(sorted(d for d in crossed if d is not None)),
-        depth=dict(zip(_DEPTHS, depths, strict=True)),
+        depth=dict(zip(DEPTHS, depths, strict=True)),
     )
 
 
