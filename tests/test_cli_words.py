@@ -254,6 +254,22 @@ ONCE_IN_PYTHON: Final = [
     (("agree", "cocreation", "--definition", "en="), "--definition needs LANG=TEXT", "agreed_at"),
     (("show", ""), "a record is named by its id or its slug", "by the record"),
     (
+        ("check", "--at", "2026-11-27T12:00"),
+        "give an aware time such as '2026-03-01T10:00:00+01:00'",
+        "datetime(",
+    ),
+    (
+        ("list", "experiments", "--order", "colour"),
+        "an experiment has no field 'colour' to order by",
+        "filter or group on",
+    ),
+    (("measure", "visits", "abc"), "'abc' is not a number", "float"),
+    (
+        ("show", "wlaks"),
+        "did you mean the experiment 'walks'? See `experiments list KIND`",
+        "mean 'walks'",
+    ),
+    (
         ("check", "--objective", "nowhere"),
         "see `experiments list objectives`",
         "`experiments list`;",

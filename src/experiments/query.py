@@ -296,8 +296,13 @@ def field_types(kind: str | None) -> dict[str, FieldInfo]:
     return result
 
 
-def resolve_field(kind: str | None, name: str) -> tuple[str, FieldInfo]:
-    """The stored name and type of a field; ``tag`` and ``objective`` find their lists."""
+def resolve_field(
+    kind: str | None, name: str, use: str = "filter or group on"
+) -> tuple[str, FieldInfo]:
+    """The stored name and type of a field; ``tag`` and ``objective`` find their lists.
+
+    ``use`` is what the caller wants the field for, as the error says it.
+    """
     fields = field_types(kind)
     if not isinstance(name, str):
         raise ValidationError(f"a field is named by a string such as 'status'; got {name!r}")
@@ -308,7 +313,7 @@ def resolve_field(kind: str | None, name: str) -> tuple[str, FieldInfo]:
         return plural, fields[plural]
     usable = ", ".join(n for n, info in fields.items() if info.kind is not FieldType.OTHER)
     where = (f"an {kind}" if kind[0] in "aeiou" else f"a {kind}") if kind else "every kind"
-    raise ValidationError(f"{where} has no field {name!r} to filter or group on; fields: {usable}")
+    raise ValidationError(f"{where} has no field {name!r} to {use}; fields: {usable}")
 
 
 def normalise(kind: str | None, name: str, info: FieldInfo, value: object) -> object:
@@ -663,7 +668,7 @@ def parse_order(kind: str | None, order_by: str | Sequence[str] | None) -> tuple
     for raw in names(order_by, "order_by"):
         text = raw.strip()
         descending = text.startswith("-")
-        name, info = resolve_field(kind, text.lstrip("-+"))
+        name, info = resolve_field(kind, text.lstrip("-+"), "order by")
         if info.kind in (FieldType.LIST, FieldType.OTHER, FieldType.TIMEBOX):
             raise ValidationError(f"cannot order by {name}: it holds a list or structured data")
         orders.append(Order(name, info, descending))

@@ -407,7 +407,23 @@ class Moment(_ParamType):
         try:
             return parse_datetime(value)
         except (TimeError, ValueError, OverflowError) as exc:  # as the model's fields catch
-            self.fail(f"{value!r} {exc}", param, ctx)
+            self.fail(in_cli_words(f"{value!r} {exc}"), param, ctx)
+
+
+class Number(_ParamType):
+    """A number (``whole``: a whole one), refused in words rather than Python's type names."""
+
+    def __init__(self, *, whole: bool = False) -> None:
+        self.whole = whole
+        self.name = "whole number" if whole else "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return int(value) if self.whole else float(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a {self.name}", param, ctx)
 
 
 def at_option(what: str) -> Callable[[F], F]:

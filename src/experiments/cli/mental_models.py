@@ -16,6 +16,7 @@ import click
 
 from experiments.cli.app import (
     Context,
+    Number,
     at_option,
     cli,
     fail,
@@ -46,7 +47,7 @@ def analysis_options(command: F) -> F:
     """--group-by and --min-group-size: how the maturity analysis groups and protects."""
     command = click.option(
         "--min-group-size",
-        type=int,
+        type=Number(whole=True),
         default=DEFAULT_MIN_GROUP,
         show_default=True,
         help="the fewest respondents whose figures are shown for a group",

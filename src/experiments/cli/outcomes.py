@@ -8,6 +8,7 @@ import click
 
 from experiments.cli.app import (
     Context,
+    Number,
     at_option,
     cli,
     record_option,
@@ -127,7 +128,7 @@ def abandon(state: Context, experiment: str, abandon_reason: str, at: DateTime |
 
 @cli.command()
 @click.argument("metric")
-@click.argument("value", type=float)
+@click.argument("value", type=Number())
 @record_option("--experiment", kind="experiment", what="the experiment it was measured in")
 @click.option("--unit", help="e.g. families")
 @record_option("--participant", kind="participant", what="whose value it is")

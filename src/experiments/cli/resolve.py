@@ -61,7 +61,8 @@ def cli_words(error: NotFoundError, typed: str | None = None) -> NotFoundError:
         again = (typed or "").strip() or error.deleted_id
         text = text.partition("; ")[0] + f"; `experiments restore {again}` first"
     else:
-        listing = f"experiments list {plural(error.kind)}" if error.kind else "experiments list"
+        kind = plural(error.kind) if error.kind else "KIND"
+        listing = f"experiments list {kind}"
         text += f"; see `{listing}`"
     found = NotFoundError(text)
     found.kind, found.deleted_id = error.kind, error.deleted_id

@@ -99,6 +99,7 @@ PHRASES: Final[tuple[tuple[str, str], ...]] = (
     ("connect(url, create=True)", "`experiments init`"),
     (" through connect(url)", ""),
     (" (or a datetime.timedelta)", ""),
+    (" or datetime(..., tzinfo=UTC)", ""),
     ("restore() it first", "restore it first with `experiments restore`"),
     (
         "get() the stored one, or use create_if_absent()",

@@ -171,11 +171,16 @@ def _found(store: Store, text: str, cls: type[Record] | None) -> Record | None:
 
 def _not_found(store: Store, text: str, cls: type[Record] | None) -> NotFoundError:
     kinds = [cls] if cls is not None else list(KINDS.values())
-    slugs = [s for k in kinds for s in _slugs(store, k)] if store.exists() else []
+    # Any kind: each suggestion says its kind (the slug of a template is no experiment's).
+    slugs: dict[str, list[str]] = {}
+    for k in kinds if store.exists() else ():
+        for slug in _slugs(store, k):
+            slugs.setdefault(slug, []).append(k.kind)
     import difflib  # noqa: PLC0415 - only a reference not found asks for suggestions
 
-    close = difflib.get_close_matches(text, slugs, n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    close = difflib.get_close_matches(text, list(slugs), n=3, cutoff=0.6)
+    named = [repr(c) if cls else f"the {' or '.join(slugs[c])} {c!r}" for c in close]
+    hint = f"; did you mean {' or '.join(named)}?" if close else ""
     what = cls.kind if cls is not None else "record"
     error = NotFoundError(f"no {what} with id or slug {text!r} in {store.url.redacted}{hint}")
     error.kind = None if cls is None else cls.kind
