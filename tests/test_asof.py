@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -525,3 +529,30 @@ class TestDaysCovered:
         begin = pendulum.instance(start, tz="UTC")
         end = begin + pendulum.duration(days=days, seconds=extra)
         assert rules.days_covered(begin, end)[2] == (days if extra == 0 else days + 1)
+
+
+class TestThreads:
+    """Views read from several threads at once never wait for each other for ever."""
+
+    def _run(self, scenario: str) -> dict[str, Any]:
+        """A scenario of view_threads.py, in a process of its own (a hang stays there)."""
+        finished = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("view_threads.py")), scenario],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return dict(json.loads(finished.stdout))
+
+    def test_a_roll_up_beside_another_view_s_facts(self) -> None:
+        """A roll-up in its reading block and another view's facts, read meanwhile, finish."""
+        done = self._run("another-view")
+        assert done == {"waiting": [], "inside": 1, "outside": 1}
+
+    def test_a_view_reused_after_its_roll_up_beside_the_checks(self) -> None:
+        """A roll-up's view read again (its records, a status) while the checks read finishes."""
+        done = self._run("reused-view")
+        assert done["waiting"] == []
+        assert done["outside"] == [1, "planned"]
+        assert "follow-up/no-objective" not in done["inside"]

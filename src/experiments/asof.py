@@ -21,7 +21,6 @@ rules in :mod:`experiments.model.asof`, called here on either layer.
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import pendulum
 
+from experiments._cached import cached_property
 from experiments._facts import ExperimentFacts, Facts, FactsById, HypothesisFacts, decision_ref
 from experiments._findings import Candidate, FollowUp, OneSidedEvidence, Overdue, Untested
 from experiments._grouping import chunks
@@ -225,7 +225,7 @@ class AsOf:
                     found[key] = candidate
         return {key: value for key, (_, value) in found.items()}
 
-    @functools.cached_property
+    @cached_property
     def _values_in_scope(self) -> dict[tuple[str, str], float]:
         return self.latest_values(self.experiment_ids)
 
@@ -299,7 +299,7 @@ class AsOf:
             overdue_days=rules.step_overdue_days(step.due, step.done_at, self.at),
         )
 
-    @functools.cached_property
+    @cached_property
     def templates(self) -> dict[str, Template]:
         """Every template in the store (deleted ones left out), by id."""
         return {t.id: t for t in self.store.query(Template)}
@@ -344,7 +344,7 @@ class AsOf:
 
     # --- the facts: the compact layer -----------------------------------------------
 
-    @functools.cached_property
+    @cached_property
     def facts(self) -> Mapping[str, ExperimentFacts]:
         """Every experiment's facts by id, for the whole store, which the roll-up's tree needs.
 
@@ -353,7 +353,7 @@ class AsOf:
         """
         return FactsById(self._facts)
 
-    @functools.cached_property
+    @cached_property
     def _facts(self) -> Facts:
         return Facts(self)
 
@@ -362,11 +362,11 @@ class AsOf:
         """Every objective in the store, by id (deleted ones left out)."""
         return self._objectives
 
-    @functools.cached_property
+    @cached_property
     def _objectives(self) -> dict[str, Objective]:
         return {o.id: o for o in self.store.query(Objective)}
 
-    @functools.cached_property
+    @cached_property
     def key_results(self) -> dict[str, list[KeyResult]]:
         """Key results by the objective they measure."""
         found: dict[str, list[KeyResult]] = defaultdict(list)
@@ -375,7 +375,7 @@ class AsOf:
                 found[kr.objective].append(kr)
         return found
 
-    @functools.cached_property
+    @cached_property
     def excuses(self) -> list[Excuse]:
         """Every excuse recorded for not letting a group in."""
         return list(self.store.query(Excuse))
@@ -426,7 +426,7 @@ class AsOf:
 
     # --- the scope --------------------------------------------------------------------
 
-    @functools.cached_property
+    @cached_property
     def experiment_ids(self) -> list[str]:
         """The ids of the experiments in scope, sorted."""
         if self.scope_experiment is not None:
@@ -462,7 +462,7 @@ class AsOf:
 
     # --- the detail: current records of the experiments in scope ---------------------
 
-    @functools.cached_property
+    @cached_property
     def experiments(self) -> list[Experiment]:
         """The experiments in scope, as records, by id."""
         if self.scope_experiment is not None:
@@ -475,7 +475,7 @@ class AsOf:
             for experiment in self.store.query(Experiment, id=group)
         ]
 
-    @functools.cached_property
+    @cached_property
     def sprints(self) -> list[Sprint]:
         """The sprints in scope (all of them, or those its experiments belong to)."""
         if self.scope_objective is None and self.scope_experiment is None:
@@ -483,7 +483,7 @@ class AsOf:
         wanted = sorted({e.sprint for e in self.experiments if e.sprint})
         return [s for group in chunks(wanted) for s in self.store.query(Sprint, id=group)]
 
-    @functools.cached_property
+    @cached_property
     def phases(self) -> dict[str, list[Phase]]:
         """The phases of each sprint in scope (its process design), in order."""
         found: dict[str, list[Phase]] = defaultdict(list)
@@ -521,17 +521,17 @@ class AsOf:
                 grouped[record.experiment].append(record)
         return grouped
 
-    @functools.cached_property
+    @cached_property
     def hypotheses(self) -> dict[str, list[Hypothesis]]:
         """Hypotheses by experiment id."""
         return self._by_experiment(Hypothesis)
 
-    @functools.cached_property
+    @cached_property
     def participations(self) -> dict[str, list[Participation]]:
         """Participations by experiment id."""
         return self._by_experiment(Participation)
 
-    @functools.cached_property
+    @cached_property
     def prototypes(self) -> dict[str, list[Prototype]]:
         """Prototypes by experiment id."""
         return self._by_experiment(Prototype)
@@ -551,17 +551,17 @@ class AsOf:
                 )
         return counted
 
-    @functools.cached_property
+    @cached_property
     def learnings(self) -> dict[str, list[Learning]]:
         """Learnings that count at the moment (observed by then), by experiment id."""
         return self._counted(Learning, "observed_at")
 
-    @functools.cached_property
+    @cached_property
     def decisions(self) -> dict[str, list[Decision]]:
         """Decisions dated up to the moment, by experiment id, oldest first."""
         return self._counted(Decision, "decided_at")
 
-    @functools.cached_property
+    @cached_property
     def participants(self) -> dict[str, Participant]:
         """Every participant taking part in an experiment or sprint in scope, by id."""
         wanted = {p.participant for group in self.participations.values() for p in group}

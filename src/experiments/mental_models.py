@@ -13,13 +13,13 @@ and agree.
 
 from __future__ import annotations
 
-import functools
 import threading
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from experiments._cached import cached_property
 from experiments._grouping import chunks
 from experiments.model import (
     Interpretation,
@@ -84,7 +84,7 @@ class MentalModels:
         """Whether the view covers the whole strategy (no objective or experiment)."""
         return self.view.scope_objective is None and self.view.scope_experiment is None
 
-    @functools.cached_property
+    @cached_property
     def objective_ids(self) -> frozenset[str]:
         """The objectives in scope, the subtree of the view's objective or all of them.
 
@@ -100,7 +100,7 @@ class MentalModels:
     def _serves(self, objectives: Iterable[str]) -> bool:
         return any(o in self.objective_ids for o in objectives)
 
-    @functools.cached_property
+    @cached_property
     def _questionnaires_and_items(self) -> tuple[list[Questionnaire], dict[str, list[Item]]]:
         if self.view.scope_experiment is not None:
             return [], {}
@@ -132,7 +132,7 @@ class MentalModels:
 
     # --- rounds and responses -----------------------------------------------------------
 
-    @functools.cached_property
+    @cached_property
     def rounds(self) -> dict[str, list[SurveyRound]]:
         """The rounds of each questionnaire begun at the moment, the earliest first."""
         wanted = sorted(q.id for q in self.questionnaires)
@@ -154,7 +154,7 @@ class MentalModels:
             survey_round,
         )
 
-    @functools.cached_property
+    @cached_property
     def _responses(self) -> dict[str, list[Response]]:
         rounds = {r.id: r for group in self.rounds.values() for r in group}
         found: dict[str, list[Response]] = {r: [] for r in rounds}
@@ -176,7 +176,7 @@ class MentalModels:
 
     # --- interviews and workshop actions -------------------------------------------------
 
-    @functools.cached_property
+    @cached_property
     def interview_notes(self) -> list[InterviewNote]:
         """Notes of interviews held by the moment on items in scope, the earliest first.
 
@@ -192,7 +192,7 @@ class MentalModels:
         notes.sort(key=lambda n: (instant(n.interviewed_at), n.id))
         return notes
 
-    @functools.cached_property
+    @cached_property
     def actions(self) -> list[WorkshopAction]:
         """Workshop actions agreed by the moment that serve the scope, the earliest first."""
         experiments = set(self.view.experiment_ids)
@@ -220,7 +220,7 @@ class MentalModels:
 
     # --- the vocabulary -------------------------------------------------------------------
 
-    @functools.cached_property
+    @cached_property
     def users(self) -> dict[str, tuple[Record, ...]]:
         """The records in scope (objectives, experiments, items) that use each term, by its id."""
         found: dict[str, list[Record]] = defaultdict(list)
@@ -236,7 +236,7 @@ class MentalModels:
                 found[term].append(record)
         return {term: tuple(records) for term, records in found.items()}
 
-    @functools.cached_property
+    @cached_property
     def _terms(self) -> dict[str, Term]:
         wanted = sorted(self.users)
         if self.whole_strategy:
@@ -254,7 +254,7 @@ class MentalModels:
         """Terms the scope uses that are deleted or not in the store, with who uses them."""
         return {term: users for term, users in self.users.items() if term not in self._terms}
 
-    @functools.cached_property
+    @cached_property
     def _agreed(self) -> dict[str, Term | None]:
         found: dict[str, Term | None] = {}
         for term in self._terms.values():
@@ -271,7 +271,7 @@ class MentalModels:
         """The version of ``term`` whose agreed definitions are in force, if one is."""
         return self._agreed.get(term.id)
 
-    @functools.cached_property
+    @cached_property
     def _interpretations(self) -> dict[str, list[Interpretation]]:
         found: dict[str, list[Interpretation]] = defaultdict(list)
         for group in chunks(sorted(self._terms)):

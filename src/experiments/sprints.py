@@ -137,18 +137,23 @@ def sprint_rollups(view: AsOf, experiment_ids: Iterable[str]) -> tuple[SprintRol
     sprints: list[Sprint] = sorted(view.sprints, key=lambda s: (s.title, s.id))
     if not sprints:
         return ()
-    facts = view.facts
+    # The columns behind view.facts: an ExperimentFacts made per lookup would cost more
+    # than the rest of a sprint's roll-up.
+    facts = view._facts  # noqa: SLF001 - the roll-up's own reading of the view
+    columns = facts.experiments
     wanted = {s.id for s in sprints}
-    by_sprint: dict[str, list[str]] = {s.id: [] for s in sprints}
+    by_sprint: dict[str, list[int]] = {s.id: [] for s in sprints}
     for experiment_id in sorted(experiment_ids):
-        fact = facts.get(experiment_id)
-        if fact is not None and fact.sprint in wanted:
-            by_sprint[fact.sprint].append(experiment_id)
-    learned = view.learnings_of(i for ids in by_sprint.values() for i in ids)
+        place = columns.place(experiment_id)
+        sprint_id = None if place is None else columns.sprint[place]
+        if place is not None and sprint_id in wanted:
+            by_sprint[sprint_id].append(place)
+    ids, titles = columns.ids, columns.titles
+    learned = view.learnings_of(ids[p] for places in by_sprint.values() for p in places)
     people = view.participants
     found = []
     for sprint in sprints:
-        ids = sorted(by_sprint[sprint.id], key=lambda i: (facts[i].title, i))
+        places = sorted(by_sprint[sprint.id], key=lambda p: (titles[p], ids[p]))
         found.append(
             SprintRollup(
                 ref=Ref(sprint.id, sprint.title),
@@ -157,11 +162,11 @@ def sprint_rollups(view: AsOf, experiment_ids: Iterable[str]) -> tuple[SprintRol
                 facilitators=sprint.facilitators,
                 team=_members(sprint.team, people),
                 phases=tuple(_phase(p, people) for p in view.phases.get(sprint.id, ())),
-                experiments=tuple((facts[i].ref, facts[i].status) for i in ids),
+                experiments=tuple((facts.ref(p), columns.status[p]) for p in places),
                 learnings=tuple(
-                    (Ref(x.id, x.observation), facts[i].ref)
-                    for i in ids
-                    for x in learned.get(i, ())
+                    (Ref(x.id, x.observation), facts.ref(p))
+                    for p in places
+                    for x in learned.get(ids[p], ())
                 ),
             )
         )
