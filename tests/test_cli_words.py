@@ -265,6 +265,11 @@ ONCE_IN_PYTHON: Final = [
     ),
     (("measure", "visits", "abc"), "'abc' is not a number", "float"),
     (
+        ("edit", "walks", "--set", "colour=blue"),
+        "an experiment has no field 'colour' to set",
+        "filter or group on",
+    ),
+    (
         ("show", "wlaks"),
         "did you mean the experiment 'walks'? See `experiments list KIND`",
         "mean 'walks'",

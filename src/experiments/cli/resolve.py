@@ -112,7 +112,7 @@ def parse_assignment(kind: str, assignment: str) -> tuple[str, Any]:
             return name, json.loads(text) if text else {}
         except ValueError as exc:
             raise ValidationError(f"metadata must be a JSON object: {exc}") from None
-    resolved, info = resolve_field(kind, name)
+    resolved, info = resolve_field(kind, name, "set")
     if text == "" and info.kind not in (FieldType.TEXT, FieldType.LIST):
         return resolved, None
     if info.kind is FieldType.NUMBER:
