@@ -28,6 +28,7 @@ from experiments._packing import (
     FRONTLINE,
     LOW_CODE,
     PEOPLE_IN_32_BITS,
+    PERSON_SHIFT,
     PSEUDONYMOUS,
     critics,
 )
@@ -460,7 +461,7 @@ class Facts:
             person = people.get(participant)
             if place is not None and person is not None:
                 places.append(place)
-                codes.append(person * 16 + LOW_CODE[stance, involvement])
+                codes.append(person << PERSON_SHIFT | LOW_CODE[stance, involvement])
         self.experiments.participations = Grouped.of(
             places, codes, len(self.experiments.ids), codes.typecode
         )

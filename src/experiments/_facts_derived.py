@@ -18,7 +18,7 @@ import pendulum
 
 from experiments._findings import Candidate, OneSidedEvidence, Overdue, Untested
 from experiments._grouping import chunks
-from experiments._packing import STANCES, critics
+from experiments._packing import PERSON_SHIFT, STANCES, critics, stance_of
 from experiments.model import asof as rules
 from experiments.model._time import (
     UTC,
@@ -197,7 +197,7 @@ class _Derivation:
     def _derive_voices(self, place: int, hypothesis: int, resting_on: set[int]) -> None:
         # The stances those people took part in this experiment with (if they did).
         codes = self.experiments.participations[place]
-        stances = {(code >> 2) & 3 for code in codes if code >> 4 in resting_on}
+        stances = {stance_of(code) for code in codes if code >> PERSON_SHIFT in resting_on}
         if len(stances) == 1:
             (only,) = stances
             self.hypotheses.one_sided[hypothesis] = OneSidedEvidence(

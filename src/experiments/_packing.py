@@ -25,9 +25,11 @@ __all__ = [
     "FRONTLINE",
     "LOW_CODE",
     "PEOPLE_IN_32_BITS",
+    "PERSON_SHIFT",
     "PSEUDONYMOUS",
     "STANCES",
     "critics",
+    "stance_of",
 ]
 
 #: A person's flags: from outside the organisation, frontline staff, pseudonymous.
@@ -39,6 +41,9 @@ STANCES: Final = tuple(Stance)
 DEPTHS: Final = tuple(Involvement)
 #: The critical stance's place in :data:`STANCES`.
 CRITICAL: Final = STANCES.index(Stance.CRITICAL)
+#: A participation's person is its code shifted right by this; the low bits are
+#: :data:`LOW_CODE`'s.
+PERSON_SHIFT: Final = 4
 #: Participation codes fit in four bytes (an ``array`` of ``"i"``) up to this many people.
 PEOPLE_IN_32_BITS: Final = 2**27
 #: A participation's stance and depth, as stored, to the low four bits of its code.
@@ -49,9 +54,14 @@ LOW_CODE: Final = {
 }
 
 
+def stance_of(code: int) -> int:
+    """The place in :data:`STANCES` of the stance a participation (or its low bits) took."""
+    return (code >> 2) & 3
+
+
 def critics(codes: Iterable[int]) -> int:
     """How many of an experiment's participation codes are critical voices.
 
     A person takes part in an experiment once, so every code is a different person.
     """
-    return sum(1 for code in codes if (code >> 2) & 3 == CRITICAL)
+    return sum(1 for code in codes if stance_of(code) == CRITICAL)

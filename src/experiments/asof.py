@@ -32,6 +32,7 @@ from experiments._cached import cached_property
 from experiments._facts import ExperimentFacts, Facts, FactsById, HypothesisFacts, decision_ref
 from experiments._findings import Candidate, FollowUp, OneSidedEvidence, Overdue, Untested
 from experiments._grouping import chunks
+from experiments._packing import PERSON_SHIFT
 from experiments.errors import ValidationError
 from experiments.model import asof as rules
 from experiments.model._time import (
@@ -133,7 +134,6 @@ class AsOf:
         self.scope_experiment: Experiment | None = (
             None if experiment is None else store.resolve(experiment, Experiment)
         )
-        self._limits: dict[tuple[pendulum.Duration, int], str] = {}
 
     def __repr__(self) -> str:
         return f"<AsOf {self.scope or 'the whole strategy'} at {self.at} in {self.store!r}>"
@@ -387,7 +387,8 @@ class AsOf:
 
     def taking_part_nowhere(self) -> int:
         """How many recorded participants take part in no experiment at all, in any scope."""
-        involved = {code >> 4 for code in self._facts.experiments.participations.values}
+        codes = self._facts.experiments.participations.values
+        involved = {code >> PERSON_SHIFT for code in codes}
         return len(self.people) - len(involved)
 
     @property

@@ -42,7 +42,15 @@ import pendulum
 
 from experiments._collector import paused
 from experiments._facts import Facts
-from experiments._packing import CRITICAL, DEPTHS, EXTERNAL, FRONTLINE, PSEUDONYMOUS
+from experiments._packing import (
+    CRITICAL,
+    DEPTHS,
+    EXTERNAL,
+    FRONTLINE,
+    PERSON_SHIFT,
+    PSEUDONYMOUS,
+    stance_of,
+)
 from experiments.asof import (
     DEFAULT_UNTESTED_AFTER,
     AsOf,
@@ -395,7 +403,9 @@ def _candidate_order(candidate: Candidate) -> tuple[Any, ...]:
 
 
 # What one participation adds to its person's mark: a bit for its depth, 16 if critical.
-_MARK: Final = tuple((1 << (code & 3)) | (16 if code >> 2 == CRITICAL else 0) for code in range(16))
+_MARK: Final = tuple(
+    (1 << (code & 3)) | (16 if stance_of(code) == CRITICAL else 0) for code in range(16)
+)
 
 
 def _involvement(facts: Facts, places: Sequence[int]) -> InvolvementProfile:
@@ -411,11 +421,11 @@ def _involvement(facts: Facts, places: Sequence[int]) -> InvolvementProfile:
     marks = bytearray(len(people)) if marked * 4 >= len(people) else defaultdict(int)
     if len(places) == len(start) - 1:  # every experiment: every code
         for code in codes:
-            marks[code >> 4] |= _MARK[code & 15]
+            marks[code >> PERSON_SHIFT] |= _MARK[code & 15]
     else:
         for place in places:
             for code in codes[start[place] : start[place + 1]]:
-                marks[code >> 4] |= _MARK[code & 15]
+                marks[code >> PERSON_SHIFT] |= _MARK[code & 15]
     by_mark: Counter[int]
     if isinstance(marks, bytearray):
         by_mark = Counter(marks)
