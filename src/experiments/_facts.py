@@ -137,7 +137,7 @@ class Grouped:
             counts[key + 1] += 1
         start = array("q", itertools.accumulate(counts))
         placed = array(typecode, bytes(len(values) * array(typecode).itemsize))
-        at = start.tolist()
+        at = array("q", start)  # where each key's next value goes (no int object per key)
         for key, value in zip(keys, values, strict=True):
             placed[at[key]] = value
             at[key] += 1

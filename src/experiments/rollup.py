@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -305,7 +306,9 @@ def _summary(
 
     ``candidate_rank`` orders candidates, by their hypothesis's place.
     """
-    places = sorted(experiments)  # id order
+    # In id order; the whole strategy's range is already, and sorting it would make an
+    # int object per experiment.
+    places = experiments if isinstance(experiments, range) else sorted(experiments)
     return Summary(
         experiments=len(places),
         involvement=_involvement(facts, places),
@@ -325,7 +328,8 @@ def _tally(
     e, h = facts.experiments, facts.hypotheses
     statuses = list(map(e.status.__getitem__, places))
     learned = list(map(e.learnings.__getitem__, places))
-    hypotheses = list(itertools.chain.from_iterable(map(e.hypotheses.__getitem__, places)))
+    # An array, not a list: a list would keep an int object per hypothesis.
+    hypotheses = array("l", itertools.chain.from_iterable(map(e.hypotheses.__getitem__, places)))
     # The rules on a status are asked once per status, not once per experiment.
     awaiting = {status: rules.awaits_decision(status) for status in _STATUS_ORDER}
     without_learning = map(rules.concluded_without_learning, statuses, learned)
