@@ -1203,9 +1203,15 @@ class TestListFromData:
         welfare = experiments.Objective(title="Welfare", created_at="2026-09-15T08:30:59Z")
         width = max(len(walks.id), len(welfare.id))
         assert table([walks, welfare]).splitlines() == [
-            walks.id.ljust(width) + "  experiment  planned  2026-09-14 10:05  Walks",
-            welfare.id.ljust(width) + "  objective" + " " * 12 + "2026-09-15 08:30  Welfare",
+            walks.id.ljust(width) + "  experiment  planned  2026-09-14 10:05 UTC  Walks",
+            welfare.id.ljust(width) + "  objective" + " " * 12 + "2026-09-15 08:30 UTC  Welfare",
         ]
+
+    def test_times_say_their_zone(self) -> None:
+        """A time written with another offset is listed in UTC, and says so."""
+        walks = experiments.Experiment(title="Walks", created_at="2026-09-14T10:05:00+02:00")
+        assert "  2026-09-14 08:05 UTC  " in table([walks])
+        assert "  2026-09-14 08:05 UTC  " in data_table([to_data(walks)])
 
     def test_nothing_to_list(self) -> None:
         """No rows are "(nothing)", from data as from records."""

@@ -129,9 +129,14 @@ def describe(record: Record, *, hide: bool = False) -> str:
 
 
 def _minute(moment: dt.datetime) -> str:
-    """``YYYY-MM-DD HH:mm``, as pendulum's ``format`` writes it, at a fiftieth of its cost."""
+    """``YYYY-MM-DD HH:mm UTC``: to the minute, and saying in which zone.
+
+    Written by hand: pendulum's ``format`` costs fifty times as much, once per row.
+    """
+    moment = moment.astimezone(dt.UTC)
     return (
-        f"{moment.year}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}"
+        f"{moment.year}-{moment.month:02d}-{moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d} UTC"
     )
 
 
@@ -177,7 +182,7 @@ def data_table(rows: Iterable[Mapping[str, Any]]) -> str:
         if plan is None:
             plan = plans[kind] = _plan(kind)
         has_status, titles = plan
-        updated = dt.datetime.fromisoformat(data["updated_at"]).astimezone(dt.UTC)
+        updated = dt.datetime.fromisoformat(data["updated_at"])
         title = data["id"]
         for name in titles:
             if data.get(name):
