@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import sys
 import uuid
@@ -153,6 +154,11 @@ class TestMunicipalityRollup:
         assert total.share_time_boxed == 1.0
         assert [(o.experiment.title, o.days) for o in total.overdue] == [
             ("Homework café with local businesses", 45)
+        ]
+        # Its four weeks from 14 Sep 15:00 CEST cover 14 Sep to 11 Oct, as its time box
+        # is shown, and ended on 12 Oct at 15:00.
+        assert [(o.last_day, o.ended_at) for o in total.overdue] == [
+            (dt.date(2026, 10, 11), pendulum.parse("2026-10-12T15:00:00+02:00"))
         ]
         assert total.concluded_without_learning == ()
         assert total.concluded_without_decision == ()
@@ -479,6 +485,12 @@ class TestTimeLimits:
         # from started_at on the calendar of started_at's zone: here both are `start`.
         end = start + parse_duration(length)
         assert [o.days for o in total.overdue] == ([days_between(end, at)] if end < at else [])
+        # The last day it covered: the day the end falls on, less one where the end comes
+        # no later in that day than the start did in its own (days count from its time).
+        last = end.date() - dt.timedelta(days=1) if end.time() <= start.time() else end.date()
+        assert [o.last_day for o in total.overdue] == (
+            [max(last, start.date())] if end < at else []
+        )
         deadline = start + parse_duration(allowance)
         assert [u.days_overdue for u in total.untested] == (
             [days_between(deadline, at)] if deadline < at else []

@@ -9,6 +9,7 @@ this module finds what each applies to and makes the findings.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
@@ -69,7 +70,7 @@ class _Derivation:
         self.ref = facts.ref
         self.hypothesis_ref = facts.hypothesis_ref
         self._limits: dict[tuple[pendulum.Duration, int], str] = {}
-        self._box_ends: dict[str, tuple[pendulum.DateTime, int] | None] = {}
+        self._box_ends: dict[str, tuple[pendulum.DateTime, int, dt.date] | None] = {}
         self._served: dict[tuple[str, ...], tuple[Ref, ...]] = {}
 
     def run(self, voices: Grouped) -> None:
@@ -166,23 +167,31 @@ class _Derivation:
                 return
             box_start = None
         started = None if started_key is None else _moment(started_key)
-        end = rules.time_box_end(box_start, duration, started)
-        days = rules.overdue_days(ExperimentStatus.RUNNING, end, self.at)
-        if end is not None and days is not None:
-            e.overdue[place] = Overdue(self.ref(place), end, days)
+        found = self._overdue(rules.time_box_start(box_start, started), duration)
+        if found is not None:
+            e.overdue[place] = Overdue(self.ref(place), *found)
 
     def _anchored_overdue(
         self, start_text: str, duration_text: str
-    ) -> tuple[pendulum.DateTime, int] | None:
-        """Where a box with its own start ends, and the days a running experiment in it is
-        overdue at the moment; None unless it is."""
+    ) -> tuple[pendulum.DateTime, int, dt.date] | None:
+        """:meth:`_overdue` for a box with its own start, which is read only if the box
+        may be over."""
         duration = _duration(duration_text)
         zoned = len(start_text) > UTC_WIDTH
         if not self._might_pass(start_text[:UTC_WIDTH], duration, zoned=zoned):
             return None
-        end = rules.time_box_end(_moment(start_text), duration, None)
+        return self._overdue(_moment(start_text), duration)
+
+    def _overdue(
+        self, start: pendulum.DateTime | None, duration: pendulum.Duration
+    ) -> tuple[pendulum.DateTime, int, dt.date] | None:
+        """Where a box from ``start`` ends, the days a running experiment in it is overdue
+        at the moment, and the box's last day; None unless it is overdue."""
+        end = rules.time_box_end(start, duration, None)
         days = rules.overdue_days(ExperimentStatus.RUNNING, end, self.at)
-        return None if end is None or days is None else (end, days)
+        if start is None or end is None or days is None:
+            return None
+        return end, days, rules.days_covered(start, end)[1]
 
     def _might_be_untested(self, place: int, allowance: pendulum.Duration) -> bool:
         """Whether an untested hypothesis of the experiment at ``place`` may be overdue."""

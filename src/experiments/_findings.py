@@ -6,6 +6,8 @@ the facts make them, and the roll-up's summaries, the checks and the reports lis
 
 from __future__ import annotations
 
+import datetime as dt
+
 import attrs
 import pendulum
 
@@ -30,11 +32,18 @@ class OneSidedEvidence:
 
 @attrs.frozen
 class Overdue:
-    """A running experiment past the end of its time box."""
+    """A running experiment past the end of its time box.
+
+    ``ended_at`` is the moment its time box ended and ``days`` the whole days since;
+    ``last_day`` is the last day the box covered, as reports show a box's days
+    (:func:`~experiments.model.asof.days_covered`): the day before ``ended_at`` for a box
+    of whole days from midnight.
+    """
 
     experiment: Ref
     ended_at: pendulum.DateTime
     days: int
+    last_day: dt.date
 
 
 @attrs.frozen

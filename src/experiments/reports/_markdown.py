@@ -338,7 +338,7 @@ class _Writer:
             self.lines += _table(
                 [_("Experiment"), _("Time box ended"), _("Days past")],
                 (
-                    [md(o.experiment.title), lang.date(o.ended_at), lang.number(o.days)]
+                    [md(o.experiment.title), lang.date(o.last_day), lang.number(o.days)]
                     for o in total.overdue
                 ),
                 numeric=1,
