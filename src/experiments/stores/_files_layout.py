@@ -30,6 +30,7 @@ __all__ = [
     "GITATTRIBUTES_TEXT",
     "GITIGNORE",
     "GITIGNORE_TEXT",
+    "GIT_FILES",
     "JOURNAL",
     "LOCK",
     "MARKER",
@@ -72,6 +73,8 @@ GITATTRIBUTES_TEXT: Final = (
     "# git shows a change as the lines of current.json that changed.\n"
     "/records/*/[0-9]*.json -diff\n"
 )
+#: The git files a new store gets, and what each holds.
+GIT_FILES: Final = {GITIGNORE: GITIGNORE_TEXT, GITATTRIBUTES: GITATTRIBUTES_TEXT}
 #: What a message about a damaged file tells the user to do.
 RESTORE: Final = (
     "restore it from version control or a backup, or list all damage with `experiments verify`"
