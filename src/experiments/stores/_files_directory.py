@@ -24,7 +24,7 @@ from experiments.stores import _access, _atomic
 from experiments.stores import _files_layout as layout
 from experiments.stores._filenames import is_temporary
 from experiments.stores._files_journal import recover
-from experiments.stores._files_migrate import marker, migrate, read_marker, settings_of
+from experiments.stores._files_migrate import migrate
 from experiments.stores._refusals import missing_store, newer_layout
 
 __all__ = ["Directory"]
@@ -178,18 +178,18 @@ class Directory:
         """The settings ``store.json`` holds."""
         try:
             with self.open_dirs() as dirs:
-                _, body = read_marker(_atomic.read_bytes(layout.MARKER, dirs.root))
+                _, body = layout.read_marker(_atomic.read_bytes(layout.MARKER, dirs.root))
         except OSError as exc:
             raise self.failed("reading its settings", exc) from None
-        return settings_of(body)
+        return layout.settings_of(body)
 
     def put_setting(self, name: str, value: str | None) -> None:
         """Set (None: remove) one setting in ``store.json``, under the exclusive lock."""
         self.ensure(write=True)
         try:
             with self.locked(exclusive=True), self.open_dirs() as dirs:
-                version, body = read_marker(_atomic.read_bytes(layout.MARKER, dirs.root))
-                settings = settings_of(body)
+                version, body = layout.read_marker(_atomic.read_bytes(layout.MARKER, dirs.root))
+                settings = layout.settings_of(body)
                 if value is None:
                     settings.pop(name, None)
                 else:
@@ -197,7 +197,7 @@ class Directory:
                 done = body.get("migrations")
                 history = list(done) if isinstance(done, list) else None
                 _atomic.replace(
-                    layout.MARKER, marker(version, history, settings=settings), dirs.root
+                    layout.MARKER, layout.marker(version, history, settings=settings), dirs.root
                 )
         except OSError as exc:
             raise self.failed("writing its settings", exc) from None
@@ -213,7 +213,7 @@ class Directory:
         except _atomic.LinkError as exc:
             raise layout.link_refused(where, exc, advice=None) from None
         try:
-            version, _ = read_marker(raw)
+            version, _ = layout.read_marker(raw)
         except layout.Unreadable as exc:
             raise exc.refused(where) from None
         if version > layout.FORMAT_VERSION:
@@ -268,7 +268,7 @@ class Directory:
                     _atomic.create_exclusive(name, text.encode(), dirs.root)
             with contextlib.suppress(FileExistsError):
                 os.mkdir(layout.RECORDS, dir_fd=dirs.root)
-            _atomic.create_exclusive(layout.MARKER, marker(layout.FORMAT_VERSION), dirs.root)
+            _atomic.create_exclusive(layout.MARKER, layout.marker(layout.FORMAT_VERSION), dirs.root)
             _atomic.fsync_directory(dirs.root)
 
     def _migrate_on_open(self) -> None:
