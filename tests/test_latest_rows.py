@@ -31,7 +31,7 @@ from experiments.query import (
     bind_measures,
 )
 from experiments.stores import _sql, _sqlite_dialect
-from experiments.stores._postgres_layout import DIALECT as POSTGRES
+from experiments.stores._postgres_dialect import DIALECT as POSTGRES
 
 #: A few moments, so that experiments often start at the same one.
 MOMENTS: Final = [pendulum.datetime(2026, 3, day, 9, tz="Europe/Oslo") for day in (1, 1, 2, 5)]

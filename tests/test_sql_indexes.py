@@ -39,7 +39,7 @@ from experiments.query import (
     parse_order,
     parse_where,
 )
-from experiments.stores import _indexes, _postgres_layout, _sql, _sqlite_dialect
+from experiments.stores import _indexes, _postgres_dialect, _sql, _sqlite_dialect
 from sql_stores import SQL_BACKENDS, SQLSide, make_side
 
 #: (kind, filter, order, the field whose index must serve it), as docs/sql.md lists them.
@@ -174,7 +174,7 @@ def _query(side: SQLSide, kind: str, where: str | None, order: str | None, ids: 
             False,
         )
     return _sql.select_sql(
-        _postgres_layout.DIALECT,
+        _postgres_dialect.DIALECT,
         "records",
         kind,
         bound,

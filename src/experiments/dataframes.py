@@ -367,9 +367,7 @@ def to_polars(
     *,
     kind: str | type[Record] | None = None,
 ) -> pl.DataFrame:
-    """Records, or one table of a roll-up (``table``), as a polars DataFrame.
-
-    ``kind`` gives the columns when there may be no record at all (an empty query).
+    """Like :func:`to_pandas`, but a polars DataFrame.
 
     Raises:
         MissingExtraError: polars is not installed.

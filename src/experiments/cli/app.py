@@ -12,16 +12,9 @@ from typing import TYPE_CHECKING, Any, Concatenate, Final, NoReturn, ParamSpec, 
 import click
 import pendulum
 
+from experiments import errors
 from experiments._version import __version__
 from experiments.cli.words import in_cli_words, names, options_of, repeated
-from experiments.errors import (
-    ExperimentsError,
-    NotFoundError,
-    SchemaError,
-    StoreError,
-    TransitionError,
-    ValidationError,
-)
 from experiments.model import Record
 from experiments.model._time import TimeError, format_datetime, parse_datetime
 from experiments.model._validate import checked_name
@@ -53,7 +46,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 #: The library's errors that are bad input (exit 2); every other one is trouble with the store.
-_BAD_INPUT: Final = (ValidationError, TransitionError, NotFoundError)
+_BAD_INPUT: Final = (errors.ValidationError, errors.TransitionError, errors.NotFoundError)
 
 
 class _OneLineError(click.ClickException):
@@ -238,7 +231,7 @@ class Context:
             self._store = connect(self.store_url, create=create, actor=self.actor)
         return self._store
 
-    def about_the_store(self, error: ExperimentsError) -> ExperimentsError:
+    def about_the_store(self, error: errors.ExperimentsError) -> errors.ExperimentsError:
         """``error``, saying that the store URL came from EXPERIMENTS_STORE if it is about
         the store and the URL did."""
         from experiments.stores._connect import (  # noqa: PLC0415 - only on an error
@@ -246,7 +239,7 @@ class Context:
             named_by_environment,
         )
 
-        if not isinstance(error, StoreError | SchemaError):
+        if not isinstance(error, errors.StoreError | errors.SchemaError):
             return error
         if self.store_url is not None or not os.environ.get(STORE_ENV):
             return error
@@ -266,7 +259,7 @@ class Context:
             return text
         try:
             return StoreURL.parse(raw).mask(text)
-        except ExperimentsError:
+        except errors.ExperimentsError:
             return text
 
     def close(self) -> None:
@@ -486,7 +479,7 @@ def handle_errors(command: F) -> F:
             result = command(*args, **kwargs)
             sys.stdout.flush()
             return result  # noqa: TRY300 - the flush belongs to the command's work
-        except ExperimentsError as exc:
+        except errors.ExperimentsError as exc:
             if state.debug:
                 raise
             fail(state.mask(_told(state, exc, ctx.command)), _code(exc))
@@ -505,21 +498,21 @@ def handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _told(state: Context, error: ExperimentsError, command: click.Command) -> str:
+def _told(state: Context, error: errors.ExperimentsError, command: click.Command) -> str:
     """What the command line says for one of the library's errors: in its own words.
 
     A record the library could not find (one named by an option the library resolves
     itself, such as ``--objective``) is told with where to find one, as the command
     line's own look-ups tell it (:func:`~experiments.cli.resolve.cli_words`).
     """
-    if isinstance(error, NotFoundError) and "`experiments " not in str(error):
+    if isinstance(error, errors.NotFoundError) and "`experiments " not in str(error):
         from experiments.cli.resolve import cli_words  # noqa: PLC0415 - on an error only
 
         error = cli_words(error)
     return in_cli_words(str(state.about_the_store(error)), options_of(command))
 
 
-def _code(error: ExperimentsError) -> str:
+def _code(error: errors.ExperimentsError) -> str:
     """The exit code for one of the library's errors: bad input, or trouble with the store."""
     return "usage" if isinstance(error, _BAD_INPUT) else "store"
 

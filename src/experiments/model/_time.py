@@ -18,7 +18,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable
-from typing import Any, Final, TypeAlias, TypeVar
+from typing import Any, Final, NamedTuple, TypeAlias, TypeVar
 
 import attrs
 import pendulum
@@ -543,7 +543,19 @@ _DURATION: Final = re.compile(
 _US: Final = 1_000_000  # microseconds in a second
 
 
-def _duration_parts(value: pendulum.Duration) -> tuple[int, int, int, int, int, int, int]:
+class _Parts(NamedTuple):
+    """A duration's parts, named as pendulum's ``add()`` and ``subtract()`` take them."""
+
+    years: int
+    months: int
+    days: int
+    hours: int
+    minutes: int
+    seconds: int
+    microseconds: int
+
+
+def _duration_parts(value: pendulum.Duration) -> _Parts:
     """(years, months, days, hours, minutes, seconds, microseconds) of a duration.
 
     pendulum adds a duration that has years, months, weeks or days by the calendar and
@@ -572,7 +584,7 @@ def _duration_parts(value: pendulum.Duration) -> tuple[int, int, int, int, int, 
     hours, rest = divmod(exact, 3600 * _US)
     minutes, rest = divmod(rest, 60 * _US)
     seconds, micro = divmod(rest, _US)
-    return (value.years, value.months, days, hours, minutes, seconds, micro)
+    return _Parts(value.years, value.months, days, hours, minutes, seconds, micro)
 
 
 def instant_key(value: pendulum.DateTime | None) -> pendulum.DateTime | None:
@@ -806,17 +818,8 @@ def parse_timebox(value: TimeBoxLike) -> TimeBox:
     if first.strip().upper().startswith("P"):
         duration = _positive_duration(parse_duration(first))
         end = parse_datetime(second)
-        years, months, days, hours, minutes, seconds, micro = _duration_parts(duration)
         try:  # subtract() mirrors how `+` adds; `-` would take days as 24 hours
-            start = end.subtract(
-                years=years,
-                months=months,
-                days=days,
-                hours=hours,
-                minutes=minutes,
-                seconds=seconds,
-                microseconds=micro,
-            )
+            start = end.subtract(**_duration_parts(duration)._asdict())
         except (OverflowError, ValueError):
             raise TimeError(
                 f"would start before the year 1 ({format_duration(duration)} before {end})"

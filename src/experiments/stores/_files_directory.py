@@ -21,24 +21,10 @@ from typing import Final
 
 from experiments.errors import StoreError
 from experiments.stores import _access, _atomic
+from experiments.stores import _files_layout as layout
 from experiments.stores._filenames import is_temporary
 from experiments.stores._files_journal import recover
-from experiments.stores._files_layout import (
-    FORMAT_VERSION,
-    GITATTRIBUTES,
-    GITATTRIBUTES_TEXT,
-    GITIGNORE,
-    GITIGNORE_TEXT,
-    JOURNAL,
-    LOCK,
-    MARKER,
-    RECORDS,
-    RESTORE,
-    Dirs,
-    Unreadable,
-    link_refused,
-)
-from experiments.stores._files_migrate import marker, migrate, read_marker, settings_of
+from experiments.stores._files_migrate import migrate
 from experiments.stores._refusals import missing_store, newer_layout
 
 __all__ = ["Directory"]
@@ -82,7 +68,7 @@ class Directory:
         return missing_store(self.path)
 
     def marker_exists(self) -> bool:
-        marker = self.path / MARKER
+        marker = self.path / layout.MARKER
         return _access.present(marker) and marker.is_file()
 
     def exists(self) -> bool:
@@ -95,11 +81,11 @@ class Directory:
         if isinstance(exc, _atomic.LinkError):
             return StoreError(
                 f"{self.where()}: {doing} failed: {exc.filename!r} {exc.strerror}, which the "
-                f"store never follows; {RESTORE}"
+                f"store never follows; {layout.RESTORE}"
             )
         reason = exc.strerror or str(exc)
         if exc.errno in _UNWRITABLE:
-            reason = _access.cause(self.path / MARKER) or reason
+            reason = _access.cause(self.path / layout.MARKER) or reason
         return StoreError(f"{self.where()}: {doing} failed: {reason}")
 
     # --- the lock and the descriptors ------------------------------------------------
@@ -109,34 +95,34 @@ class Directory:
         """The store's lock, shared or exclusive; StoreError if it stays taken too long."""
         self._check_process()
         try:
-            with _atomic.lock(self.path / LOCK, exclusive=exclusive, timeout=self._timeout):
+            with _atomic.lock(self.path / layout.LOCK, exclusive=exclusive, timeout=self._timeout):
                 yield
         except _atomic.LockTimeoutError as exc:
             held = "; held by " + ", ".join(exc.holders) if exc.holders else ""
             doing = "write" if exclusive else "read"
             raise StoreError(
-                f"{self.where()}: could not {doing}: its lock ({self.path / LOCK}) stayed "
+                f"{self.where()}: could not {doing}: its lock ({self.path / layout.LOCK}) stayed "
                 f"taken for more than {exc.timeout:g}s{held}; wait for that program to "
                 "finish and try again, stop it if it hangs, or raise ?timeout= in the URL"
             ) from None
 
     @contextlib.contextmanager
-    def open_dirs(self, *, make_records: bool = False) -> Iterator[Dirs]:
+    def open_dirs(self, *, make_records: bool = False) -> Iterator[layout.Dirs]:
         """The store directory and ``records/``, open; ``records/`` made if asked."""
         root = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         records: int | None = None
         try:
             try:
-                records = _atomic.open_directory(RECORDS, root)
+                records = _atomic.open_directory(layout.RECORDS, root)
             except FileNotFoundError:
                 if make_records:
-                    os.mkdir(RECORDS, dir_fd=root)
+                    os.mkdir(layout.RECORDS, dir_fd=root)
                     _atomic.fsync_directory(root)
-                    records = _atomic.open_directory(RECORDS, root)
+                    records = _atomic.open_directory(layout.RECORDS, root)
             except _atomic.LinkError as exc:
-                advice = f"put the records directory itself there; {RESTORE}"
-                raise link_refused(self.path / RECORDS, exc, advice) from None
-            yield Dirs(root, records)
+                advice = f"put the records directory itself there; {layout.RESTORE}"
+                raise layout.link_refused(self.path / layout.RECORDS, exc, advice) from None
+            yield layout.Dirs(root, records)
         finally:
             if records is not None:
                 os.close(records)
@@ -149,9 +135,9 @@ class Directory:
         except FileNotFoundError:
             return None
         except _atomic.LinkError as exc:
-            if exc.errno == errno.ENOTDIR and not (self.path / RECORDS / name).is_symlink():
+            if exc.errno == errno.ENOTDIR and not (self.path / layout.RECORDS / name).is_symlink():
                 return None  # a plain file where no record is: verify() reports it
-            raise link_refused(self.path / RECORDS / name, exc) from None
+            raise layout.link_refused(self.path / layout.RECORDS / name, exc) from None
 
     # --- opening and making it -------------------------------------------------------
 
@@ -182,7 +168,7 @@ class Directory:
                     self._make()
                 version = self.check_marker()
                 self._recover_on_open()
-                if version < FORMAT_VERSION:
+                if version < layout.FORMAT_VERSION:
                     self._migrate_on_open()
             except OSError as exc:
                 raise self.failed("opening it", exc) from None
@@ -192,44 +178,48 @@ class Directory:
         """The settings ``store.json`` holds."""
         try:
             with self.open_dirs() as dirs:
-                _, body = read_marker(_atomic.read_bytes(MARKER, dirs.root))
+                _, body = layout.read_marker(_atomic.read_bytes(layout.MARKER, dirs.root))
         except OSError as exc:
             raise self.failed("reading its settings", exc) from None
-        return settings_of(body)
+        return layout.settings_of(body)
 
     def put_setting(self, name: str, value: str | None) -> None:
         """Set (None: remove) one setting in ``store.json``, under the exclusive lock."""
         self.ensure(write=True)
         try:
             with self.locked(exclusive=True), self.open_dirs() as dirs:
-                version, body = read_marker(_atomic.read_bytes(MARKER, dirs.root))
-                settings = settings_of(body)
+                version, body = layout.read_marker(_atomic.read_bytes(layout.MARKER, dirs.root))
+                settings = layout.settings_of(body)
                 if value is None:
                     settings.pop(name, None)
                 else:
                     settings[name] = value
                 done = body.get("migrations")
                 history = list(done) if isinstance(done, list) else None
-                _atomic.replace(MARKER, marker(version, history, settings=settings), dirs.root)
+                _atomic.replace(
+                    layout.MARKER, layout.marker(version, history, settings=settings), dirs.root
+                )
         except OSError as exc:
             raise self.failed("writing its settings", exc) from None
 
     def check_marker(self) -> int:
         """The format ``store.json`` names; StoreError unless this version can read it."""
-        where = str(self.path / MARKER)
+        where = str(self.path / layout.MARKER)
         try:
             with self.open_dirs() as dirs:
-                raw = _atomic.read_bytes(MARKER, dirs.root)
+                raw = _atomic.read_bytes(layout.MARKER, dirs.root)
         except FileNotFoundError:
             raise self.missing() from None
         except _atomic.LinkError as exc:
-            raise link_refused(where, exc, advice=None) from None
+            raise layout.link_refused(where, exc, advice=None) from None
         try:
-            version, _ = read_marker(raw)
-        except Unreadable as exc:
+            version, _ = layout.read_marker(raw)
+        except layout.Unreadable as exc:
             raise exc.refused(where) from None
-        if version > FORMAT_VERSION:
-            raise newer_layout(f"{where}: the store", "files store format", version, FORMAT_VERSION)
+        if version > layout.FORMAT_VERSION:
+            raise newer_layout(
+                f"{where}: the store", "files store format", version, layout.FORMAT_VERSION
+            )
         return version
 
     def _check_process(self) -> None:
@@ -250,8 +240,8 @@ class Directory:
         if foreign and not self.marker_exists():  # made by another process meanwhile: fine
             shown = ", ".join(sorted(foreign)[:5])
             raise StoreError(
-                f"{str(self.path)!r} is not a strategy-experiments store: it has no {MARKER} "
-                f"but holds other files ({shown}); choose an empty or new directory"
+                f"{str(self.path)!r} is not a strategy-experiments store: it has no "
+                f"{layout.MARKER} but holds other files ({shown}); choose an empty or new directory"
             )
 
     def _make(self) -> None:
@@ -273,12 +263,12 @@ class Directory:
         with self.locked(exclusive=True), self.open_dirs() as dirs:
             if self.marker_exists():
                 return  # another process made it while we waited for the lock
-            for name, text in ((GITIGNORE, GITIGNORE_TEXT), (GITATTRIBUTES, GITATTRIBUTES_TEXT)):
+            for name, text in layout.GIT_FILES.items():
                 with contextlib.suppress(FileExistsError):
                     _atomic.create_exclusive(name, text.encode(), dirs.root)
             with contextlib.suppress(FileExistsError):
-                os.mkdir(RECORDS, dir_fd=dirs.root)
-            _atomic.create_exclusive(MARKER, marker(FORMAT_VERSION), dirs.root)
+                os.mkdir(layout.RECORDS, dir_fd=dirs.root)
+            _atomic.create_exclusive(layout.MARKER, layout.marker(layout.FORMAT_VERSION), dirs.root)
             _atomic.fsync_directory(dirs.root)
 
     def _migrate_on_open(self) -> None:
@@ -290,14 +280,14 @@ class Directory:
         try:
             with self.locked(exclusive=True), self.open_dirs() as dirs:
                 migrate(dirs)
-        except Unreadable as exc:
-            raise exc.refused(self.path / MARKER) from None
+        except layout.Unreadable as exc:
+            raise exc.refused(self.path / layout.MARKER) from None
         except OSError as exc:
             if exc.errno not in _UNWRITABLE:
                 raise
 
     def _recover_on_open(self) -> None:
-        if not (self.path / JOURNAL).exists():
+        if not (self.path / layout.JOURNAL).exists():
             return
         try:
             with self.locked(exclusive=True), self.open_dirs() as dirs:
@@ -310,15 +300,15 @@ class Directory:
 
 def _made_by_us(entry: os.DirEntry[str]) -> bool:
     """Whether an entry of a directory with no marker yet was left by making a store there."""
-    if entry.name in (LOCK, MARKER) or is_temporary(entry.name):
+    if entry.name in (layout.LOCK, layout.MARKER) or is_temporary(entry.name):
         return True
-    ours = {GITIGNORE: GITIGNORE_TEXT, GITATTRIBUTES: GITATTRIBUTES_TEXT}.get(entry.name)
+    ours = layout.GIT_FILES.get(entry.name)
     if ours is not None and entry.is_file(follow_symlinks=False):
         try:
             return Path(entry.path).read_text(encoding="utf-8") == ours
         except (OSError, ValueError):
             return False
-    if entry.name == RECORDS and entry.is_dir(follow_symlinks=False):
+    if entry.name == layout.RECORDS and entry.is_dir(follow_symlinks=False):
         with os.scandir(entry.path) as inside:
             return next(inside, None) is None
     return False

@@ -13,13 +13,16 @@ the writer (``_files_writer``) all import it, and it imports none of them.
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 import attrs
 
 from experiments.errors import StoreError
 from experiments.model._validate import ID_PATTERN
+from experiments.stores import _keys
 from experiments.stores._filenames import decode_id
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "GITATTRIBUTES_TEXT",
     "GITIGNORE",
     "GITIGNORE_TEXT",
+    "GIT_FILES",
     "JOURNAL",
     "LOCK",
     "MARKER",
@@ -38,7 +42,10 @@ __all__ = [
     "Dirs",
     "Unreadable",
     "link_refused",
+    "marker",
+    "read_marker",
     "record_name",
+    "settings_of",
     "version_number",
 ]
 
@@ -72,6 +79,8 @@ GITATTRIBUTES_TEXT: Final = (
     "# git shows a change as the lines of current.json that changed.\n"
     "/records/*/[0-9]*.json -diff\n"
 )
+#: The git files a new store gets, and what each holds.
+GIT_FILES: Final = {GITIGNORE: GITIGNORE_TEXT, GITATTRIBUTES: GITATTRIBUTES_TEXT}
 #: What a message about a damaged file tells the user to do.
 RESTORE: Final = (
     "restore it from version control or a backup, or list all damage with `experiments verify`"
@@ -120,3 +129,61 @@ def version_number(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         return None
     return value
+
+
+#: What the marker says about the layout, for a person who opens it.
+_LAYOUT: Final = (
+    "records/<id>/current.json, the current version, and records/<id>/<revision>.json, "
+    "the earlier ones; see the strategy-experiments docs"
+)
+
+
+def marker(
+    version: int,
+    migrations: list[dict[str, Any]] | None = None,
+    *,
+    settings: Mapping[str, str] | None = None,
+    rekeying: Mapping[str, str] | None = None,
+) -> bytes:
+    """The bytes of ``store.json`` for a store of format ``version``.
+
+    ``settings`` are the store's (its participant key among them; a new store gets a
+    fresh key); ``rekeying`` the new participant ids of a migration to format 3 that
+    has begun.
+    """
+    body: dict[str, Any] = {"format": FORMAT, "version": version, "layout": _LAYOUT}
+    if migrations:
+        body["migrations"] = migrations
+    body["settings"] = dict(settings) if settings is not None else {_keys.KEY: _keys.new_key()}
+    if rekeying is not None:
+        body["rekeying"] = dict(rekeying)
+    return (json.dumps(body, indent=2) + "\n").encode()
+
+
+def settings_of(body: Mapping[str, Any]) -> dict[str, str]:
+    """The settings ``store.json`` holds (none before format 3)."""
+    found = body.get("settings")
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): str(v) for k, v in found.items() if isinstance(v, str)}
+
+
+def read_marker(raw: bytes) -> tuple[int, dict[str, Any]]:
+    """The format version ``store.json`` names, and all it says.
+
+    Raises:
+        Unreadable: it is not a files store's marker, or names no valid version.
+    """
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        raise Unreadable(
+            "is not the marker of a strategy-experiments files store "
+            f'(it should say "format": "{FORMAT}")'
+        )
+    version = version_number(body.get("version"))
+    if version is None:
+        raise Unreadable("holds no valid format version")
+    return version, body

@@ -24,7 +24,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import Any
 
 from experiments._version import __version__
 from experiments.model._time import format_datetime, now
@@ -33,76 +33,19 @@ from experiments.stores import _atomic, _keys
 from experiments.stores._filenames import encode_id, revision_of
 from experiments.stores._files_layout import (
     CURRENT,
-    FORMAT,
     FORMAT_VERSION,
     GITATTRIBUTES,
     GITATTRIBUTES_TEXT,
     MARKER,
     Dirs,
-    Unreadable,
+    marker,
+    read_marker,
     record_name,
-    version_number,
+    settings_of,
 )
 from experiments.stores._files_record import dumps, settle
 
-__all__ = ["marker", "migrate", "read_marker", "settings_of"]
-
-#: What the marker says about the layout, for a person who opens it.
-_LAYOUT: Final = (
-    "records/<id>/current.json, the current version, and records/<id>/<revision>.json, "
-    "the earlier ones; see the strategy-experiments docs"
-)
-
-
-def marker(
-    version: int,
-    migrations: list[dict[str, Any]] | None = None,
-    *,
-    settings: Mapping[str, str] | None = None,
-    rekeying: Mapping[str, str] | None = None,
-) -> bytes:
-    """The bytes of ``store.json`` for a store of format ``version``.
-
-    ``settings`` are the store's (its participant key among them; a new store gets a
-    fresh key); ``rekeying`` the new participant ids of a migration to format 3 that
-    has begun.
-    """
-    body: dict[str, Any] = {"format": FORMAT, "version": version, "layout": _LAYOUT}
-    if migrations:
-        body["migrations"] = migrations
-    body["settings"] = dict(settings) if settings is not None else {_keys.KEY: _keys.new_key()}
-    if rekeying is not None:
-        body["rekeying"] = dict(rekeying)
-    return (json.dumps(body, indent=2) + "\n").encode()
-
-
-def settings_of(body: Mapping[str, Any]) -> dict[str, str]:
-    """The settings ``store.json`` holds (none before format 3)."""
-    found = body.get("settings")
-    if not isinstance(found, dict):
-        return {}
-    return {str(k): str(v) for k, v in found.items() if isinstance(v, str)}
-
-
-def read_marker(raw: bytes) -> tuple[int, dict[str, Any]]:
-    """The format version ``store.json`` names, and all it says.
-
-    Raises:
-        Unreadable: it is not a files store's marker, or names no valid version.
-    """
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        body = None
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise Unreadable(
-            "is not the marker of a strategy-experiments files store "
-            f'(it should say "format": "{FORMAT}")'
-        )
-    version = version_number(body.get("version"))
-    if version is None:
-        raise Unreadable("holds no valid format version")
-    return version, body
+__all__ = ["migrate"]
 
 
 def migrate(dirs: Dirs) -> bool:

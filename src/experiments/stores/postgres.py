@@ -58,7 +58,8 @@ from experiments.stores._postgres_connect import (
     scrub,
     settings,
 )
-from experiments.stores._postgres_layout import DIALECT, MIGRATIONS, converters, views
+from experiments.stores._postgres_dialect import DIALECT, converters
+from experiments.stores._postgres_layout import MIGRATIONS, views
 from experiments.stores._postgres_snapshot import Held, held_rows, snapshot
 from experiments.stores._refusals import newer_layout
 from experiments.stores._sqlstore import Converter, SQLStore, versions_read

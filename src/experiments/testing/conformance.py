@@ -97,7 +97,6 @@ from experiments.query import (
     Latest,
     Max,
     Min,
-    Not,
     Op,
     Sum,
     combine,
@@ -1542,7 +1541,7 @@ def _filters(draw: st.DrawFn, kind: str, rows: list[dict[str, Any]]) -> Expr:
             return All(tuple(expr(depth + 1) for _ in range(draw(st.integers(1, 3)))))
         if choice == 2:
             return AnyOf(tuple(expr(depth + 1) for _ in range(draw(st.integers(1, 3)))))
-        return Not(expr(depth + 1))
+        return ~expr(depth + 1)
 
     return expr(0)
 
@@ -1555,7 +1554,7 @@ def _named_only(kind: str, where: Expr | None) -> Expr | None:
     if kind != "participant":
         return where
     named = Condition("pseudonymous", Op.EQ, False)  # noqa: FBT003 - a filter's value
-    return named if where is None else All((where, named))
+    return named if where is None else where & named
 
 
 @st.composite
