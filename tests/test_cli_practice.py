@@ -132,6 +132,9 @@ class TestFollowUp:
         nothing = sh("follow-up", decision, "1")
         assert nothing.returncode == 2
         assert "give --owner, --due, --done or --not-done" in nothing.stderr
+        undone = sh("follow-up", decision, "1", "--owner", "Karin", "--at", "2026-06-01T10:00:00Z")
+        assert undone.returncode == 2
+        assert "error: --at needs --done: it says when the step was done" in undone.stderr
 
 
 class TestSprints:

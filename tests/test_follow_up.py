@@ -136,6 +136,14 @@ class TestFollowUp:
             follow_up(any_store, decision, 3, owner="Karin")
         assert any_store.get(decision.id).revision == 1
 
+    def test_a_time_is_for_a_step_done(self, any_store: Store) -> None:
+        """``at`` says when a step was done: without ``done=True`` it is refused, unwritten."""
+        decision = decided(any_store, "Evening walks", "Youth club")
+        for done in (None, False):
+            with pytest.raises(ValidationError, match=r"^at needs done=True"):
+                follow_up(any_store, decision, 1, owner="Karin", done=done, at="2026-05-20")
+        assert any_store.get(decision.id).revision == 1
+
     def test_records_without_steps_are_refused(self, any_store: Store) -> None:
         """An objective has no next steps, and a name nothing has is not found."""
         objective = any_store.save(Objective(title="Welfare"))

@@ -113,8 +113,13 @@ def follow_up(
 
     Raises:
         NotFoundError: no learning or decision is named ``record``.
-        ValidationError: it has no such step, or a value the step does not take.
+        ValidationError: it has no such step, a value the step does not take, or ``at``
+            without ``done=True``.
     """
+    if at is not None and done is not True:
+        raise ValidationError(
+            "at needs done=True: it says when the step was done, and nothing else takes it"
+        )
     target: Learning | Decision | str
     if isinstance(record, Learning | Decision):
         target = record
