@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -223,6 +224,17 @@ class TestURLOptions:
             store.save(Objective(title="First"))
             assert store.exists()
             assert store.count() == 1
+
+    def test_a_server_not_there(self) -> None:
+        """A port nothing listens on: what to check, each thing said once."""
+        with socket.socket() as held:  # bound but not listening: connections are refused
+            held.bind(("127.0.0.1", 0))
+            port = held.getsockname()[1]
+            with pytest.raises(StoreError) as raised:
+                _open(f"postgresql://experiments@127.0.0.1:{port}/nothing", create=False)
+        message = str(raised.value).lower()
+        assert "check the host and port in the url" in message
+        assert message.count("server is running") + message.count("server running") == 1
 
     def test_foreign_tables_are_left_alone(
         self, postgres_url: MakeURL, postgres_server: PostgresServer

@@ -228,7 +228,9 @@ def connect_failure(store: PostgresStore, exc: Exception) -> StoreError:
     elif "resolve" in lowered or "translate host name" in lowered:
         hint = "check the host name in the URL"
     elif "refused" in lowered or "timeout" in lowered or "timed out" in lowered:
-        hint = "check the host and port, and that the server is running and reachable"
+        hint = "check the host and port in the URL"
+        if "server running" not in lowered:  # or the driver has just asked it
+            hint += ", and that the server is running and reachable"
     elif "does not exist" in lowered:
         hint = "check the database and user names; a database administrator creates them"
     else:
