@@ -12,6 +12,7 @@ import attrs
 import pendulum
 
 from experiments.errors import ValidationError
+from experiments.model._copies import plan_of, revise
 from experiments.model._fields import Unfit, named_errors
 from experiments.model._time import now
 from experiments.model._validate import (
@@ -127,15 +128,19 @@ class Record:
         return self.deleted_at is not None
 
     def evolve(self, **changes: Any) -> Self:
-        """A copy with ``changes`` applied and validated (``attrs.evolve``)."""
-        fields = attrs.fields_dict(type(self))
-        unknown = sorted(set(changes) - set(fields))
-        if unknown:
+        """A copy with ``changes`` applied and validated, as ``attrs.evolve`` makes it.
+
+        The fields not changed are taken over as they are, valid already; the class's
+        checks across fields run again (see :mod:`experiments.model._copies`).
+        """
+        plan = plan_of(type(self))
+        if not plan.names.issuperset(changes):
+            unknown = sorted(set(changes) - plan.names)
             raise ValidationError(
                 f"{type(self).__name__} has no field {', '.join(map(repr, unknown))}; "
-                f"its fields: {', '.join(fields)}"
+                f"its fields: {', '.join(plan.position)}"
             )
-        return attrs.evolve(self, **changes)
+        return revise(self, changes)
 
     def label(self) -> str:
         """A short human-readable name for messages."""

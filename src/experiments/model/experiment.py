@@ -10,6 +10,7 @@ import attrs
 import pendulum
 
 from experiments.errors import InvalidTypeError, TransitionError, ValidationError
+from experiments.model._copies import revise
 from experiments.model._fields import Unfit, named_errors, shorten
 from experiments.model._record import Record
 from experiments.model._time import (
@@ -171,7 +172,7 @@ class Experiment(Record):
     def _next(self, by: str | None, **changes: Any) -> Experiment:
         if by is not None:
             changes["changed_by"] = by
-        return attrs.evolve(self, **changes)
+        return revise(self, changes)
 
     def start(self, *, at: DateTimeLike | None = None, by: str | None = None) -> Experiment:
         """Planned -> running.  A time box given only as a duration starts now (or ``at``)."""

@@ -30,6 +30,7 @@ parent's are never used there, as SQLite requires.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -57,7 +58,7 @@ from experiments.stores._sqlite_file import (
     refuse_network_file_system,
     uri_path,
 )
-from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, hot_values, sql_for
+from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, sql_for
 from experiments.stores._sqlstore import (
     SQLStore,
     latest_puts,
@@ -78,6 +79,16 @@ from experiments.stores.url import DEFAULT_TIMEOUT
 
 #: The store's layout, for tools that look inside a file (see ``_sqlite_layout``).
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SQLiteStore"]
+
+#: The most versions of one new record written in one statement (3 parameters each).
+_ONE_STATEMENT_VERSIONS: Final = 32
+
+
+@functools.cache
+def _versions_insert(rows: int) -> str:
+    """The statement inserting ``rows`` versions at once: all of them, or none."""
+    return "INSERT INTO versions (id, revision, data) VALUES " + ", ".join(["(?, ?, ?)"] * rows)
+
 
 #: What the driver raises: its own errors, and text it cannot decode from a damaged file.
 _DRIVER_ERRORS: Final = (sqlite3.Error, UnicodeDecodeError)
@@ -430,11 +441,14 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         """Insert new records in two statements; on a clash, find it one by one."""
         if len(puts) == 1:
             return [self._put(connection, puts[0])]
+        latest = latest_puts(puts)
+        if len(latest) == 1 and len(puts) <= _ONE_STATEMENT_VERSIONS:
+            return self._insert_one(connection, puts, latest[0])
         pointers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)  # by statement
-        for put in latest_puts(puts):
+        for put in latest:
             record = put.record
             sql = sql_for(record)
-            pointers[sql.insert].append((*record_head(record), *hot_values(sql.plan, put.data)))
+            pointers[sql.insert].append((*record_head(record), *sql.values(put.data)))
         connection.execute("SAVEPOINT fresh_records")
         try:
             for statement, rows in pointers.items():
@@ -450,6 +464,25 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         connection.execute("RELEASE fresh_records")
         return [put.record for put in puts]
 
+    def _insert_one(self, connection: sqlite3.Connection, puts: list[Put], last: Put) -> list[Any]:
+        """One new record and its later revisions (made and started in one batch).
+
+        Two statements, each of which writes all of its rows or none: the versions, then
+        the record's row as its last revision has it.  No savepoint is needed to name a
+        clash precisely: if the versions clash, nothing is written; if the row clashes,
+        going one by one meets that clash at its first statement, before any version.
+        Either way the conflict is raised and the transaction rolled back.
+        """
+        versions = [(put.record.id, put.record.revision, dumps(put.data)) for put in puts]
+        record = last.record
+        sql = sql_for(record)
+        try:
+            connection.execute(_versions_insert(len(versions)), list(itertools.chain(*versions)))
+            connection.execute(sql.insert, (*record_head(record), *sql.values(last.data)))
+        except sqlite3.IntegrityError:
+            return [self._put(connection, put) for put in puts]  # raises the precise conflict
+        return [put.record for put in puts]
+
     def _put(self, connection: sqlite3.Connection, change: Put) -> Any:
         record = change.record
         text = dumps(change.data)
@@ -457,9 +490,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         sql = sql_for(record)
         if not change.expected:
             try:
-                connection.execute(
-                    sql.insert, (*record_head(record), *hot_values(sql.plan, change.data))
-                )
+                connection.execute(sql.insert, (*record_head(record), *sql.values(change.data)))
             except sqlite3.IntegrityError:
                 row = connection.execute(
                     "SELECT revision, data FROM current WHERE id = ?", (record.id,)
@@ -473,7 +504,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
                 (
                     record.revision,
                     deleted,
-                    *hot_values(sql.plan, change.data),
+                    *sql.values(change.data),
                     record.id,
                     change.expected,
                     record.kind,
@@ -548,7 +579,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
             (record.id, record.revision, text),
         )
         sql = sql_for(record)
-        connection.execute(sql.upsert, (*record_head(record), *hot_values(sql.plan, change.data)))
+        connection.execute(sql.upsert, (*record_head(record), *sql.values(change.data)))
         return True
 
     def _free_erased(self, *, vacuum: bool) -> str:
