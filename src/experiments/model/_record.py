@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -46,6 +47,11 @@ def id_for(kind: str, prefix: str, key: str) -> str:
     create-if-absent makes them one object.
     """
     return f"{prefix}_{hashlib.sha256(f'{kind}:{key}'.encode()).hexdigest()[:32]}"
+
+
+#: :func:`id_for` of the keys met lately: every version of a record made from its slug
+#: checks that its id belongs to it, and a script's next call names the same ones.
+_recent_id_for = functools.lru_cache(maxsize=256)(id_for)
 
 
 def _same_as_created(self: Record) -> pendulum.DateTime:
@@ -105,7 +111,7 @@ class Record:
     @classmethod
     def id_for_key(cls, key: str) -> str:
         """The id an object of this kind with the natural key ``key`` has, in every process."""
-        return id_for(cls.kind, cls.id_prefix, key)
+        return _recent_id_for(cls.kind, cls.id_prefix, key)
 
     @classmethod
     def id_for_slug(cls, slug: str) -> str:

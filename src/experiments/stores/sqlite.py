@@ -80,6 +80,8 @@ from experiments.stores.url import DEFAULT_TIMEOUT
 #: The store's layout, for tools that look inside a file (see ``_sqlite_layout``).
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SQLiteStore"]
 
+#: The most ids one look-up names: SQLite before 3.32 takes at most 999 parameters.
+_IDS_A_STATEMENT: Final = 500
 #: The most versions of one new record written in one statement (3 parameters each).
 _ONE_STATEMENT_VERSIONS: Final = 32
 
@@ -355,6 +357,21 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
         return None if row is None else self._decode_row(row[0], f"record {id!r}")
+
+    def _load_many(self, ids: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
+        if len(ids) < 2:  # noqa: PLR2004 - one id (or none) needs no list
+            return super()._load_many(ids)
+        found: dict[str, Mapping[str, Any]] = {}
+        for start in range(0, len(ids), _IDS_A_STATEMENT):
+            chunk = tuple(ids[start : start + _IDS_A_STATEMENT])
+            sql = f"SELECT id, data FROM current WHERE id IN ({', '.join('?' * len(chunk))})"
+            try:
+                rows = self._looking_up().execute(sql, chunk).fetchall()
+            except _DRIVER_ERRORS as exc:
+                raise self._error(exc) from None
+            for record_id, text in rows:
+                found[record_id] = self._decode_row(text, f"record {record_id!r}")
+        return found
 
     def _load_versions(self, id: str) -> list[Mapping[str, Any]]:  # noqa: A002
         try:
