@@ -386,6 +386,7 @@ class TestRecord:
         spoiled = data.draw(st.sampled_from(fields) | st.none())
         if spoiled is not None:
             changes[spoiled] = data.draw(st.sampled_from([_Opaque(), -1, "", " ", None, "x y"]))
+        assume(changes.get("id") != "")  # a new random id each time: nothing to compare
         assert _outcome(lambda: record.evolve(**changes)) == _outcome(
             lambda: attrs.evolve(record, **changes)
         )

@@ -507,14 +507,22 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+#: Each record class's unstructure function, as the converter gives it: taken once, so
+#: that writing a record does not ask the converter's dispatch every time.
+_UNSTRUCTURE: dict[type[Record], Callable[[Record], dict[str, Any]]] = {}
+
+
 def to_data(record: Record) -> dict[str, Any]:
     """JSON-compatible data of a record (dicts, lists, text, numbers, booleans, None)."""
-    given: object = record  # callers are not always typed
-    if not isinstance(given, Record):
-        raise InvalidTypeError(
-            f"to_data() takes a record such as an Experiment; got {shorten(given)}"
-        )
-    return _converter().unstructure(record, type(record))  # type: ignore[no-any-return]
+    unstructure = _UNSTRUCTURE.get(type(record))
+    if unstructure is None:
+        given: object = record  # callers are not always typed
+        if not isinstance(given, Record):
+            raise InvalidTypeError(
+                f"to_data() takes a record such as an Experiment; got {shorten(given)}"
+            )
+        unstructure = _UNSTRUCTURE[type(record)] = _converter().get_unstructure_hook(type(record))
+    return unstructure(record)
 
 
 def from_data(data: Mapping[str, Any]) -> Record:

@@ -106,16 +106,15 @@ class Experiment(Record):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
-        rules = _TIMES[self.status]
-        for name, rule in zip(LIFECYCLE_TIMES, rules, strict=True):
-            present = getattr(self, name) is not None
-            if rule is not None and present != rule:
+        times = self.lifecycle_times()
+        for name, time, rule in zip(LIFECYCLE_TIMES, times, _TIMES[self.status], strict=True):
+            if rule is not None and (time is not None) != rule:
                 need = "needs" if rule else "cannot have"
                 raise ValidationError(
                     f"Experiment.{name}: a {self.status} experiment {need} {name}; "
                     "use start(), conclude(), decide() and abandon() to move it"
                 )
-        self._check_order()
+        self._check_order(times)
         if (
             self.started_at is not None
             and self.time_box is not None
@@ -124,11 +123,13 @@ class Experiment(Record):
             # A started experiment's time box starts when it did: one end for everyone.
             object.__setattr__(self, "time_box", self.time_box.starting(self.started_at))
 
-    def _check_order(self) -> None:
+    def _check_order(self, times: tuple[pendulum.DateTime | None, ...]) -> None:
         """Each lifecycle time comes after the one before it (started <= concluded <=
         decided, started <= abandoned); the error says which two are not, in words."""
         present = [
-            (name, value) for name in LIFECYCLE_TIMES if (value := getattr(self, name)) is not None
+            (name, value)
+            for name, value in zip(LIFECYCLE_TIMES, times, strict=True)
+            if value is not None
         ]
         for (before, earlier), (after, later) in itertools.pairwise(present):
             # As instants: two times of one zone compare by wall clock, which puts 02:10

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from experiments.model import KINDS
-from experiments.query import FieldType, comparable, field_types
+from experiments.query import FieldType, comparable, field_types, time_key
 from experiments.serialization import dumps, rewritten
 from experiments.stores import _keys
 from experiments.stores._derived import BOUNDS, readable_data, stored_bounds, time_box_bounds
@@ -538,7 +538,9 @@ def hot_values(plan: _Plan) -> Callable[[Mapping[str, Any]], list[Any]]:
             value = row[index]
             if value is None:
                 continue
-            if kind is FieldType.LIST:
+            if kind is FieldType.DATETIME:
+                row[index] = time_key(value)
+            elif kind is FieldType.LIST:
                 row[index] = dumps(value) if value else "[]"  # most tags lists are empty
             elif kind is FieldType.BOOL:
                 row[index] = int(value)
