@@ -290,6 +290,8 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     So are times whose UTC instant falls outside the years 1-9999, which could not be
     stored.
     """
+    if type(value) is pendulum.DateTime and value.tzinfo is UTC:
+        return value  # what every record's own times are: nothing to make of it
     try:
         result = _parse_datetime(value)
         if result.year in (1, 9999):  # only here can the offset carry UTC out of range
@@ -475,7 +477,14 @@ def format_datetime(value: pendulum.DateTime) -> str:
         if seconds % 60 or (seconds == 0 and zone_name(value) is None):
             value = value.astimezone(UTC)
             tz = UTC
-    text = "%04d-%02d-%02dT%02d:%02d:%02d" % _wall_clock(value)[:6]  # noqa: UP031 - several times faster than strftime
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (  # noqa: UP031 - several times faster than strftime
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+    )
     if value.microsecond:
         text += ".%06d" % value.microsecond  # noqa: UP031 - as above
     if tz is UTC:
