@@ -221,7 +221,7 @@ _ENUMS: Final = tuple(
 
 
 def _enum_value(member: enum.Enum) -> Any:
-    return member.value
+    return member._value_  # what .value gives, without the descriptor's two calls
 
 
 def _make_converter() -> cattrs.Converter:
@@ -362,6 +362,8 @@ def _record_unstructurer(
                 namespace[f"h{index}"] = hook
                 call = f"h{index}({value})"
                 value = f"(None if {value} is None else {call})" if optional else call
+                if name == "metadata":  # empty in most records: no hook to ask
+                    value = f"(h{index}(r.metadata) if r.metadata else {{}})"
             if statements:
                 statements.append(f"d[{name!r}] = {value}")
             else:
