@@ -148,7 +148,10 @@ def _wall_clock(value: dt.datetime) -> tuple[int, int, int, int, int, int, int]:
 
 def now() -> pendulum.DateTime:
     """The current instant in UTC."""
-    return pendulum.DateTime(*_wall_clock(dt.datetime.now(dt.UTC)), tzinfo=UTC)
+    n = dt.datetime.now(dt.UTC)
+    # Each field by name and the zone by position: a third faster than splatting a
+    # tuple and naming the zone, and every new record asks for the time.
+    return pendulum.DateTime(n.year, n.month, n.day, n.hour, n.minute, n.second, n.microsecond, UTC)
 
 
 def _existing(value: pendulum.DateTime) -> pendulum.DateTime:

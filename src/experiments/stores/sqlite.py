@@ -440,9 +440,15 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
             connection.execute("BEGIN IMMEDIATE")
         except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
+        applied: Iterable[Change]
+        if isinstance(changes, list):  # a batch's, all known: noted without a generator
+            purges = [change.id for change in changes if isinstance(change, Purge | Rewrite)]
+            applied = changes
+        else:
+            applied = noting_purges()
         try:
             # Every run of new records goes in with executemany, however long.
-            results = self._apply_changes(connection, noting_purges(), run=sys.maxsize)
+            results = self._apply_changes(connection, applied, run=sys.maxsize)
             connection.execute("COMMIT")
         except BaseException as exc:
             if connection.in_transaction:
