@@ -543,18 +543,19 @@ def from_data(data: Mapping[str, Any]) -> Record:
 _COMPACT: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _compact_encoder() -> Callable[[Any], str]:
-    """:data:`_COMPACT`'s ``encode``, with the C encoder made once instead of per call.
+def _compact_chunks() -> Callable[[Any, int], list[str]] | None:
+    """:data:`_COMPACT`'s C encoder, made once instead of for every text (None without C).
 
-    ``encode`` makes its C encoder (and a cycle check) anew for every text: a fifth of
-    the time of a record's JSON.  Record data is a tree by construction (``to_data``
-    makes every dict and list anew; metadata that holds itself is refused), so the
-    encoder made here skips the cycle check; the text is the same, byte for byte.
+    ``JSONEncoder.encode`` makes its C encoder (and a cycle check) anew for every text:
+    a fifth of the time of a record's JSON.  Record data is a tree by construction
+    (``to_data`` makes every dict and list anew; metadata that holds itself is
+    refused), so the encoder made here skips the cycle check; the text is the same,
+    byte for byte.
     """
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # an interpreter without the C accelerator
-        return _COMPACT.encode
-    chunks = make(
+        return None
+    chunks: Callable[[Any, int], list[str]] = make(
         None,  # no cycle check: see above
         _COMPACT.default,
         json.encoder.encode_basestring,  # ensure_ascii=False
@@ -565,19 +566,17 @@ def _compact_encoder() -> Callable[[Any], str]:
         False,  # skipkeys  # noqa: FBT003
         True,  # allow_nan, as JSONEncoder's default  # noqa: FBT003
     )
-
-    def encode(data: Any) -> str:
-        return "".join(chunks(data, 0))
-
-    return encode
+    return chunks
 
 
-_ENCODE: Final = _compact_encoder()
+_CHUNKS: Final = _compact_chunks()
 
 
 def dumps(data: Mapping[str, Any]) -> str:
     """Compact JSON text of record data, as stores keep it."""
-    return _ENCODE(data)
+    if _CHUNKS is None:
+        return _COMPACT.encode(data)
+    return "".join(_CHUNKS(data, 0))
 
 
 def to_json(record: Record, *, indent: int | None = None) -> str:

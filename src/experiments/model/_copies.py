@@ -92,7 +92,8 @@ def copy(record: R, **given: Any) -> R:
 
     For a store, whose revision, time and author are valid by construction.
     """
-    copied: R = plan_of(type(record)).copy(record, **given)
+    plan = _PLANS.get(type(record)) or plan_of(type(record))
+    copied: R = plan.copy(record, **given)
     return copied
 
 
@@ -102,7 +103,7 @@ def revise(record: R, changes: Mapping[str, Any]) -> R:
     The converters of the changed fields run in the order of the fields, as in
     ``__init__``, so the first bad value is the one named.
     """
-    plan = plan_of(type(record))
+    plan = _PLANS.get(type(record)) or plan_of(type(record))
     revised: R = plan.copy(record)
     names = sorted(changes, key=plan.position.__getitem__) if len(changes) > 1 else changes
     converters = plan.converters

@@ -145,7 +145,7 @@ class Batch(Scoped):
         self._check()
         if not isinstance(record, Record):
             raise ValidationError(f"only records can be saved; got {type(record).__name__}")
-        record = self._own_id(record)
+        record = own_id(self._store, record)
         if record.id in self._purged:
             raise ValidationError(f"{record.label()} is purged in this batch")
         before = self._enforce(record, record.revision)
@@ -156,12 +156,9 @@ class Batch(Scoped):
         self._check()
         if not isinstance(record, Record):
             raise ValidationError(f"only records can be saved; got {type(record).__name__}")
-        record = self._own_id(record)
+        record = own_id(self._store, record)
         self._enforce(record, None)
         self._put(record, None)
-
-    def _own_id(self, record: R) -> R:
-        return own_id(self._store, record)
 
     def _enforce(self, record: Record, expected: int | None) -> Record | None:
         """The rules a save must keep (see ``stores/_rules.py``).
