@@ -136,8 +136,8 @@ class Record:
     def evolve(self, **changes: Any) -> Self:
         """A copy with ``changes`` applied and validated, as ``attrs.evolve`` makes it.
 
-        The fields not changed are taken over as they are, valid already; the class's
-        checks across fields run again (see :mod:`experiments.model._copies`).
+        The fields not changed are taken over as they are, valid already; only the
+        changed ones are converted, and the class's checks across fields run again.
         """
         plan = plan_of(type(self))
         if not plan.names.issuperset(changes):
