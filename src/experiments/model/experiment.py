@@ -114,7 +114,8 @@ class Experiment(Record):
                     f"Experiment.{name}: a {self.status} experiment {need} {name}; "
                     "use start(), conclude(), decide() and abandon() to move it"
                 )
-        self._check_order(times)
+        if times.count(None) < len(times) - 1:  # two times or more have an order to keep
+            self._check_order(times)
         if (
             self.started_at is not None
             and self.time_box is not None

@@ -95,7 +95,7 @@ class Batch(Scoped):
     """
 
     def __init__(self, store: Store, *, by: str | None = None) -> None:
-        checked = checked_name(by, "by")
+        checked = None if by is None else checked_name(by, "by")
         self._store = store
         self._by = checked if checked is not None else store.actor
         self._at = now()
