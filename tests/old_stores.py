@@ -75,7 +75,7 @@ def sqlite_layout_2(path: Path) -> None:
         for data in schema_2_records():
             names = [n for n in field_types(data["kind"]) if n in columns and n in data]
             plan = tuple((n, _sqlite_layout.hot()[n]) for n in names)
-            values = _sqlite_layout.hot_values(plan, data)
+            values = _sqlite_layout.hot_values(plan)(data)
             quoted = "".join(f', "{n}"' for n in names)
             raw.execute(
                 f"INSERT INTO records (kind, id, revision, deleted{quoted}) "

@@ -133,7 +133,7 @@ class TestSQLite:
                 # a later layout added is NULL where a write puts "[]" (queries read both
                 # as empty).
                 plan = sql_for(from_data(data)).plan
-                for (name, kind), written in zip(plan, hot_values(plan, data), strict=True):
+                for (name, kind), written in zip(plan, hot_values(plan)(data), strict=True):
                     unset_list = kind is FieldType.LIST and written == "[]" and row[name] is None
                     assert row[name] == written or unset_list, (data["id"], name)
 

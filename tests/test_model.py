@@ -56,7 +56,7 @@ from experiments.model import KINDS, _values, kind_of
 from experiments.model._hints import field_hints
 from experiments.model.participant import INTERNAL_ROLES
 from experiments.serialization import from_json, to_data, to_json
-from experiments.testing.strategies import names, record_of, titles
+from experiments.testing.strategies import names, record_of, records, titles
 from invalid import MINIMAL, spoiled_arguments
 
 ALL_KINDS = list(KINDS.values())
@@ -374,6 +374,23 @@ class TestRecord:
         with pytest.raises(ValidationError):
             record.evolve(revision=-1)
 
+    @settings(max_examples=300)
+    @given(st.data())
+    def test_evolve_makes_what_attrs_evolve_makes(self, data):
+        """evolve() gives the version attrs.evolve gives, or refuses with the same error."""
+        record = data.draw(records())
+        fields = [field.name for field in attrs.fields(type(record))]
+        donor = data.draw(record_of(type(record)))
+        names = data.draw(st.sets(st.sampled_from(fields), max_size=4))
+        changes = {name: getattr(donor, name) for name in names}
+        spoiled = data.draw(st.sampled_from(fields) | st.none())
+        if spoiled is not None:
+            changes[spoiled] = data.draw(st.sampled_from([_Opaque(), -1, "", " ", None, "x y"]))
+        assume(changes.get("id") != "")  # a new random id each time: nothing to compare
+        assert _outcome(lambda: record.evolve(**changes)) == _outcome(
+            lambda: attrs.evolve(record, **changes)
+        )
+
     @kinds
     def test_records_are_hashable(self, kind):
         """Records can be put in sets; equal records hash alike."""
@@ -414,6 +431,15 @@ class TestRecord:
         assert record.label() == "objective 'Welfare' (obj_1)"
         person = Participant(role="citizen", slug="resident-1")
         assert person.label() == f"participant {person.id}"
+
+
+def _outcome(make: Any) -> tuple[object, ...]:
+    """What ``make()`` gives: the record (with its data), or the error's type and message."""
+    try:
+        made = make()
+    except ValidationError as error:
+        return (type(error), str(error))
+    return (made, to_data(made))
 
 
 class _Opaque:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import experiments
 from experiments import (
@@ -34,6 +35,7 @@ from experiments.model import KINDS
 from experiments.model._time import parse_datetime, utc_key, zone_name, zoned_text
 from experiments.serialization import (
     converter,
+    dumps,
     from_data,
     from_json,
     to_data,
@@ -198,6 +200,33 @@ def _old_objective() -> dict[str, Any]:
     data["schema"] = 1
     data["headline"] = data.pop("title")
     return data
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+class TestStoredText:
+    """The JSON text stores keep: compact, not ASCII-escaped, the same as json makes it."""
+
+    @given(records())
+    def test_a_records_text_is_the_json_modules(self, record):
+        """A record's stored text is what json.dumps makes of its data, byte for byte."""
+        data = to_data(record)
+        assert dumps(data) == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @given(st.dictionaries(st.text(), _JSON_VALUES))
+    def test_any_json_data_is_written_as_the_json_module_writes_it(self, data):
+        """Any JSON-compatible data, NaN and infinities included, is written as json does."""
+        assert dumps(data) == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    def test_data_json_cannot_hold_is_refused_as_json_refuses_it(self):
+        """A value JSON cannot hold raises json's own TypeError."""
+        with pytest.raises(TypeError, match="not JSON serializable"):
+            dumps({"when": dt.date(2026, 1, 1)})
 
 
 class TestSchemaVersions:

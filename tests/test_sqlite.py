@@ -499,6 +499,23 @@ class TestHotColumns:
         assert any("CREATE VIEW" in statement for statement in _sqlite_layout.views())
 
 
+class TestLoadMany:
+    """Several records' current versions read in one statement, as one by one."""
+
+    def test_many_ids_read_as_each_alone(self, tmp_path: Path) -> None:
+        """Ids beyond one statement's share, missing and deleted ones among them, read as
+        ``_load`` reads each."""
+        with connect(url(tmp_path / "s.db"), plugins=Plugins(autoload=False), create=True) as store:
+            saved = store.save_all(Objective(title=f"Objective {n}") for n in range(1200))
+            store.delete(saved[7])
+            ids = [r.id for r in saved[::2]] + ["obj_missing", "not-stored", saved[7].id]
+            loaded = store._load_many(ids)
+            assert loaded == {i: store._load(i) for i in ids if store._load(i) is not None}
+            assert len(loaded) == 601
+            assert store._load_many([]) == {}
+            assert store._load_many(["obj_missing"]) == {}
+
+
 class TestOlderLayouts:
     """A store of layout 2 is migrated once, by however many processes open it at once."""
 

@@ -541,8 +541,6 @@ def combine(where: Expr | str | None, filters: Mapping[str, object]) -> Expr | N
 
 # --- evaluation over stored JSON data --------------------------------------------------
 
-_KEYED: Final = frozenset({FieldType.DATETIME, FieldType.TIMEBOX})
-
 
 def stored(data: Mapping[str, Any], field: str, info: FieldInfo) -> Any:
     """A field's stored value in comparable form (see :func:`comparable`)."""
@@ -558,14 +556,28 @@ def comparable(data: Mapping[str, Any], field: str, kind: FieldType) -> Any:
     forms in the columns they query, so every backend compares the same values.
     """
     value = data.get(field)
-    if value is None or kind not in _KEYED or not isinstance(value, str):
+    if kind is FieldType.DATETIME:
+        return time_key(value)
+    if value is None or kind is not FieldType.TIMEBOX or not isinstance(value, str):
         return value
     try:
-        if kind is FieldType.DATETIME:
-            return utc_key_of(value)
         return timebox_key(value, data.get(zone_field(field)))
     except (TimeError, TypeError, ValueError, OverflowError):
-        return value  # not a time: compared as the text it is, as reading it will report
+        return value  # not a time box: compared as the text it is, as reading it will report
+
+
+def time_key(value: Any) -> Any:
+    """A stored time's comparable form, its UTC key (see :func:`comparable`).
+
+    Anything else (None, a value that is not a time) is compared as it is stored, as
+    reading it will report.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return utc_key_of(value)
+    except (TimeError, TypeError, ValueError, OverflowError):
+        return value
 
 
 def _compare(op: Op, left: Any, right: Any) -> bool:

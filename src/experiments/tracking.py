@@ -288,7 +288,7 @@ def _references(value: object, name: str) -> tuple[Objective | str, ...]:
     """One objective or a collection of them as a tuple; a text is one, never its letters."""
     if isinstance(value, Objective | str):
         return (value,)
-    if isinstance(value, bytes) or not isinstance(value, Iterable):
+    if type(value) is not tuple and (isinstance(value, bytes) or not isinstance(value, Iterable)):
         raise InvalidTypeError(
             f"{name} must be an objective (record, id or slug) or a list of them; got {value!r}"
         )

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
+
+import attrs
 
 from experiments.errors import InvalidTypeError, ValidationError
-
-if TYPE_CHECKING:
-    import attrs
 
 __all__ = ["Unfit", "named_errors", "shorten"]
 
 T = TypeVar("T")
 
 _MAX_SHOWN: Final = 60
+#: A default no value is: the field has none to pass through unconverted.
+_NO_DEFAULT: Final = object()
 
 
 def shorten(value: object) -> str:
@@ -71,17 +72,38 @@ class Unfit(Exception):  # noqa: N818 - never seen by callers: it becomes a Vali
         return kind(f"{what} {self.described}; got {shorten(value)}")
 
 
-def _named(what: str, convert: Callable[[Any], T], *, personal: bool) -> Callable[[Any], T]:
+def _named(
+    what: str, convert: Callable[[Any], T], *, personal: bool, default: Any = _NO_DEFAULT
+) -> Callable[[Any], T]:
     # functools.wraps keeps the plain converter's signature, from which attrs types
     # __init__, and its __wrapped__, from which a subclass names the field again.
     @functools.wraps(convert)
     def named(value: Any) -> T:
+        if value is default:  # the field's default, which converts to itself
+            return value  # type: ignore[no-any-return]
         try:
             return convert(value)
         except Unfit as unfit:
             raise unfit.error(what, value, personal=personal) from None
 
     return named
+
+
+def _constant_default(field: attrs.Attribute[Any], convert: Callable[[Any], Any]) -> Any:
+    """The field's default if it is a value its converter gives back as it is, else none.
+
+    Most fields of a new record keep their default (None, "", (), a status), and
+    converting a default gives the very same object: checked here once per field, so
+    that making a record need not convert it again.
+    """
+    default = field.default
+    if default is attrs.NOTHING or isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return _NO_DEFAULT
+    try:
+        same = convert(default) is default
+    except Unfit:
+        same = False
+    return default if same else _NO_DEFAULT
 
 
 def named_errors(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
@@ -97,7 +119,12 @@ def named_errors(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.At
         convert: Any = field.converter
         if convert is not None:
             plain = getattr(convert, "__wrapped__", convert)
-            checked = _named(f"{cls.__name__}.{field.name}", plain, personal=field.name in personal)
+            checked = _named(
+                f"{cls.__name__}.{field.name}",
+                plain,
+                personal=field.name in personal,
+                default=_constant_default(field, plain),
+            )
             field = field.evolve(converter=checked)  # noqa: PLW2901 - the field as named
         named.append(field)
     return named

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -12,6 +13,7 @@ import attrs
 import pendulum
 
 from experiments.errors import ValidationError
+from experiments.model._copies import plan_of, revise
 from experiments.model._fields import Unfit, named_errors
 from experiments.model._time import now
 from experiments.model._validate import (
@@ -45,6 +47,11 @@ def id_for(kind: str, prefix: str, key: str) -> str:
     create-if-absent makes them one object.
     """
     return f"{prefix}_{hashlib.sha256(f'{kind}:{key}'.encode()).hexdigest()[:32]}"
+
+
+#: :func:`id_for` of the keys met lately: every version of a record made from its slug
+#: checks that its id belongs to it, and a script's next call names the same ones.
+_recent_id_for = functools.lru_cache(maxsize=256)(id_for)
 
 
 def _same_as_created(self: Record) -> pendulum.DateTime:
@@ -104,7 +111,7 @@ class Record:
     @classmethod
     def id_for_key(cls, key: str) -> str:
         """The id an object of this kind with the natural key ``key`` has, in every process."""
-        return id_for(cls.kind, cls.id_prefix, key)
+        return _recent_id_for(cls.kind, cls.id_prefix, key)
 
     @classmethod
     def id_for_slug(cls, slug: str) -> str:
@@ -127,15 +134,19 @@ class Record:
         return self.deleted_at is not None
 
     def evolve(self, **changes: Any) -> Self:
-        """A copy with ``changes`` applied and validated (``attrs.evolve``)."""
-        fields = attrs.fields_dict(type(self))
-        unknown = sorted(set(changes) - set(fields))
-        if unknown:
+        """A copy with ``changes`` applied and validated, as ``attrs.evolve`` makes it.
+
+        The fields not changed are taken over as they are, valid already; only the
+        changed ones are converted, and the class's checks across fields run again.
+        """
+        plan = plan_of(type(self))
+        if not plan.names.issuperset(changes):
+            unknown = sorted(set(changes) - plan.names)
             raise ValidationError(
                 f"{type(self).__name__} has no field {', '.join(map(repr, unknown))}; "
-                f"its fields: {', '.join(fields)}"
+                f"its fields: {', '.join(plan.position)}"
             )
-        return attrs.evolve(self, **changes)
+        return revise(self, changes)
 
     def label(self) -> str:
         """A short human-readable name for messages."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import re
 from collections.abc import Callable
 from typing import Any, Final, NamedTuple, TypeAlias, TypeVar
@@ -133,22 +134,26 @@ def check_local_zone(zone: object) -> str:
     return zone
 
 
+_CLOCK_FIELDS: Final = ("year", "month", "day", "hour", "minute", "second", "microsecond")
+_clock: Final[Callable[[dt.datetime], Any]] = operator.attrgetter(*_CLOCK_FIELDS)
+#: The wall clock to the second, as the written form starts (read in C, all at once).
+_to_the_second: Final[Callable[[dt.datetime], tuple[int, ...]]] = operator.attrgetter(
+    *_CLOCK_FIELDS[:6]
+)
+
+
 def _wall_clock(value: dt.datetime) -> tuple[int, int, int, int, int, int, int]:
     """What the clock on the wall shows at ``value``: year, month, day to microsecond."""
-    return (
-        value.year,
-        value.month,
-        value.day,
-        value.hour,
-        value.minute,
-        value.second,
-        value.microsecond,
-    )
+    shown: tuple[int, int, int, int, int, int, int] = _clock(value)
+    return shown
 
 
 def now() -> pendulum.DateTime:
     """The current instant in UTC."""
-    return pendulum.DateTime(*_wall_clock(dt.datetime.now(dt.UTC)), tzinfo=UTC)
+    n = dt.datetime.now(dt.UTC)
+    # Each field by name and the zone by position: a third faster than splatting a
+    # tuple and naming the zone, and every new record asks for the time.
+    return pendulum.DateTime(n.year, n.month, n.day, n.hour, n.minute, n.second, n.microsecond, UTC)
 
 
 def _existing(value: pendulum.DateTime) -> pendulum.DateTime:
@@ -290,6 +295,8 @@ def parse_datetime(value: DateTimeLike) -> pendulum.DateTime:
     So are times whose UTC instant falls outside the years 1-9999, which could not be
     stored.
     """
+    if type(value) is pendulum.DateTime and value.tzinfo is UTC:
+        return value  # what every record's own times are: nothing to make of it
     try:
         result = _parse_datetime(value)
         if result.year in (1, 9999):  # only here can the offset carry UTC out of range
@@ -475,7 +482,7 @@ def format_datetime(value: pendulum.DateTime) -> str:
         if seconds % 60 or (seconds == 0 and zone_name(value) is None):
             value = value.astimezone(UTC)
             tz = UTC
-    text = "%04d-%02d-%02dT%02d:%02d:%02d" % _wall_clock(value)[:6]  # noqa: UP031 - several times faster than strftime
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % _to_the_second(value)  # noqa: UP031 - several times faster than strftime
     if value.microsecond:
         text += ".%06d" % value.microsecond  # noqa: UP031 - as above
     if tz is UTC:

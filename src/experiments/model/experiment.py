@@ -10,6 +10,7 @@ import attrs
 import pendulum
 
 from experiments.errors import InvalidTypeError, TransitionError, ValidationError
+from experiments.model._copies import revise
 from experiments.model._fields import Unfit, named_errors, shorten
 from experiments.model._record import Record
 from experiments.model._time import (
@@ -105,16 +106,16 @@ class Experiment(Record):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
-        rules = _TIMES[self.status]
-        for name, rule in zip(LIFECYCLE_TIMES, rules, strict=True):
-            present = getattr(self, name) is not None
-            if rule is not None and present != rule:
+        times = self.lifecycle_times()
+        for name, time, rule in zip(LIFECYCLE_TIMES, times, _TIMES[self.status], strict=True):
+            if rule is not None and (time is not None) != rule:
                 need = "needs" if rule else "cannot have"
                 raise ValidationError(
                     f"Experiment.{name}: a {self.status} experiment {need} {name}; "
                     "use start(), conclude(), decide() and abandon() to move it"
                 )
-        self._check_order()
+        if times.count(None) < len(times) - 1:  # two times or more have an order to keep
+            self._check_order(times)
         if (
             self.started_at is not None
             and self.time_box is not None
@@ -123,11 +124,13 @@ class Experiment(Record):
             # A started experiment's time box starts when it did: one end for everyone.
             object.__setattr__(self, "time_box", self.time_box.starting(self.started_at))
 
-    def _check_order(self) -> None:
+    def _check_order(self, times: tuple[pendulum.DateTime | None, ...]) -> None:
         """Each lifecycle time comes after the one before it (started <= concluded <=
         decided, started <= abandoned); the error says which two are not, in words."""
         present = [
-            (name, value) for name in LIFECYCLE_TIMES if (value := getattr(self, name)) is not None
+            (name, value)
+            for name, value in zip(LIFECYCLE_TIMES, times, strict=True)
+            if value is not None
         ]
         for (before, earlier), (after, later) in itertools.pairwise(present):
             # As instants: two times of one zone compare by wall clock, which puts 02:10
@@ -171,7 +174,7 @@ class Experiment(Record):
     def _next(self, by: str | None, **changes: Any) -> Experiment:
         if by is not None:
             changes["changed_by"] = by
-        return attrs.evolve(self, **changes)
+        return revise(self, changes)
 
     def start(self, *, at: DateTimeLike | None = None, by: str | None = None) -> Experiment:
         """Planned -> running.  A time box given only as a duration starts now (or ``at``)."""

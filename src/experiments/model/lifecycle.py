@@ -10,7 +10,9 @@ plain values, so the model, the store (which refuses an illegal save) and
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
 __all__ = [
@@ -68,10 +70,12 @@ def legal_moves(status: ExperimentStatus) -> tuple[str, ...]:
     return tuple(MOVES[status])
 
 
-def reachable(status: ExperimentStatus) -> dict[ExperimentStatus, tuple[str, ...]]:
+@functools.cache
+def reachable(status: ExperimentStatus) -> Mapping[ExperimentStatus, tuple[str, ...]]:
     """Every status ``status`` leads to by legal moves, with the moves that lead there.
 
-    ``status`` itself is reached by no move at all.
+    ``status`` itself is reached by no move at all.  Worked out once per status: every
+    save of an experiment asks.
     """
     found: dict[ExperimentStatus, tuple[str, ...]] = {status: ()}
     queue = [status]
@@ -81,7 +85,7 @@ def reachable(status: ExperimentStatus) -> dict[ExperimentStatus, tuple[str, ...
             if target not in found:
                 found[target] = (*found[current], move)
                 queue.append(target)
-    return found
+    return MappingProxyType(found)
 
 
 def illegal_change(

@@ -47,6 +47,8 @@ def time_box_bounds(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
     The times are read in the zones their own fields name, whose calendar the box ends on.
     """
+    if data.get("time_box") is None:  # most records: no box, no bounds
+        return None, None
     start, end = time_box_instants(_zoned(data, "time_box"), _zoned(data, "started_at"))
     return (
         None if start is None else utc_key(start),

@@ -156,9 +156,12 @@ def _found(store: Store, text: str, cls: type[Record] | None) -> Record | None:
     if SLUG_PATTERN.fullmatch(text) and len(text) <= _SLUG_LIMIT:
         kinds = [cls] if cls is not None else list(KINDS.values())
         candidates += [slug_id(store, k, text) for k in kinds]
+    if not candidates:  # neither an id nor a slug: a metric's name, say
+        return None
     fallback: Record | None = None
+    stored = _current(store, candidates)
     for candidate in candidates:
-        record = store.find(candidate, include_deleted=True)
+        record = stored.get(candidate)
         if record is None or (cls is not None and not isinstance(record, cls)):
             continue
         if candidate != text and _hidden(record):
@@ -167,6 +170,14 @@ def _found(store: Store, text: str, cls: type[Record] | None) -> Record | None:
             return record
         fallback = fallback or record
     return fallback
+
+
+def _current(store: Store, ids: list[str]) -> dict[str, Record]:
+    """The current version of each of ``ids`` that is stored (deleted or not), read at once."""
+    store._check_open()  # noqa: SLF001 - as find() does
+    asked = [record_id for record_id in dict.fromkeys(ids) if unfit_text(record_id) is None]
+    found = store._load_many(asked)  # noqa: SLF001 - the backend's own read
+    return {record_id: store._decode(data) for record_id, data in found.items()}  # noqa: SLF001
 
 
 def _not_found(store: Store, text: str, cls: type[Record] | None) -> NotFoundError:

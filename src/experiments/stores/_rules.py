@@ -59,8 +59,8 @@ __all__ = [
 def _instants(experiment: Experiment) -> dict[str, object]:
     utc = pendulum.UTC
     return {
-        name: None if (value := getattr(experiment, name)) is None else value.astimezone(utc)
-        for name in LIFECYCLE_TIMES
+        name: value if value is None or value.tzinfo is utc else value.astimezone(utc)
+        for name, value in zip(LIFECYCLE_TIMES, experiment.lifecycle_times(), strict=True)
     }
 
 

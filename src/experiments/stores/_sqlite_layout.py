@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from experiments.model import KINDS
-from experiments.query import FieldType, comparable, field_types
+from experiments.query import FieldType, comparable, field_types, time_key
 from experiments.serialization import dumps, rewritten
 from experiments.stores import _keys
 from experiments.stores._derived import BOUNDS, readable_data, stored_bounds, time_box_bounds
@@ -332,12 +332,13 @@ def _fill_structured(connection: sqlite3.Connection) -> None:
         "WHERE r.kind IN ('experiment', 'learning', 'template')"  # the kinds with them
     )
     assignments = ", ".join(f'"{name}" = ?' for name in _STRUCTURED_HOT)
+    values_of = hot_values(plan)
     connection.executemany(
         f"UPDATE records SET {assignments} WHERE id = ?",
         (
             (*values, record_id)
             for record_id, text in rows
-            if (data := readable_data(text)) is not None and any(values := hot_values(plan, data))
+            if (data := readable_data(text)) is not None and any(values := values_of(data))
         ),
     )
 
@@ -457,12 +458,17 @@ VIEWS_AS_OF: Final = {
 
 
 class KindSQL(NamedTuple):
-    """How the records of one kind are written: the hot columns they fill, and the SQL."""
+    """How the records of one kind are written: the hot columns they fill, and the SQL.
+
+    ``values`` gives the hot columns' values, in the order of ``plan``, for a record's
+    data (see :func:`hot_values`).
+    """
 
     plan: tuple[tuple[str, FieldType], ...]
     insert: str
     update: str
     upsert: str
+    values: Callable[[Mapping[str, Any]], list[Any]]
 
 
 def _kind_sql(names: Iterable[str]) -> KindSQL:
@@ -490,7 +496,7 @@ def _kind_sql(names: Iterable[str]) -> KindSQL:
         + "".join(f', "{name}" = excluded."{name}"' for name, _ in plan)
         + " WHERE excluded.revision > records.revision AND excluded.kind = records.kind"
     )
-    return KindSQL(plan, insert, update, upsert)
+    return KindSQL(plan, insert, update, upsert, hot_values(plan))
 
 
 @functools.cache
@@ -503,21 +509,47 @@ def sql_for(record: Record) -> KindSQL:
     return _sql_of(record.kind)
 
 
-def hot_values(plan: tuple[tuple[str, FieldType], ...], data: Mapping[str, Any]) -> list[Any]:
-    values: list[Any] = []
-    for name, kind in plan:
-        if name == BOUNDS[0]:  # the bounds come last, together
-            values.extend(time_box_bounds(data))
-            break
-        value = data.get(name)
-        if value is not None:
-            if kind is FieldType.DATETIME or kind is FieldType.TIMEBOX:
-                value = comparable(data, name, kind)
+_Plan = tuple[tuple[str, FieldType], ...]
+#: The kinds of field whose column holds another form than the data's value.
+_REFORMED: Final = frozenset(
+    {FieldType.DATETIME, FieldType.TIMEBOX, FieldType.LIST, FieldType.BOOL, FieldType.OTHER}
+)
+
+
+def hot_values(plan: _Plan) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """The function giving the values of ``plan``'s columns, in order, for a record's data.
+
+    Times as their UTC keys, lists and structured values as compact JSON, flags as 0
+    or 1, the time box's bounds (last, together) worked out in the zones of its data.
+    Made once per kind: the fields read as they are are read all at once, and only the
+    others, when set, are made into their column's form one by one.
+    """
+    names = tuple(name for name, _ in plan if name not in BOUNDS)
+    reformed = [
+        (index, name, kind)
+        for index, (name, kind) in enumerate(plan[: len(names)])
+        if kind in _REFORMED
+    ]
+    bounds = len(names) < len(plan)  # the bounds come last, together
+
+    def values(data: Mapping[str, Any]) -> list[Any]:
+        row = list(map(data.get, names))
+        for index, name, kind in reformed:
+            value = row[index]
+            if value is None:
+                continue
+            if kind is FieldType.DATETIME:
+                row[index] = time_key(value)
             elif kind is FieldType.LIST:
-                value = dumps(value) if value else "[]"  # most tags lists are empty
+                row[index] = dumps(value) if value else "[]"  # most tags lists are empty
             elif kind is FieldType.BOOL:
-                value = int(value)
+                row[index] = int(value)
             elif kind is FieldType.OTHER:
-                value = dumps(value)
-        values.append(value)
+                row[index] = dumps(value)
+            else:
+                row[index] = comparable(data, name, kind)
+        if bounds:
+            row.extend(time_box_bounds(data))
+        return row
+
     return values

@@ -20,6 +20,9 @@ release:
 ``_scan(kind)``
     The stored data of the current version of every record of a kind (or of every kind
     for None), soft-deleted ones included, ordered by id.
+``_load_many(ids)`` (optional)
+    The stored data of the current versions of several records, by id; by default
+    ``_load`` of each, for a backend that can read them in one round trip to override.
 ``_setup(create)`` (optional)
     Open what the store keeps at its URL, called by the constructor: check it, and make
     it where ``create`` says so.
@@ -46,7 +49,7 @@ import enum
 import functools
 import inspect
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 
 from experiments.errors import StoreError
@@ -193,6 +196,19 @@ class Backend(abc.ABC):
         """Release connections, files and locks."""
 
     # --- optional primitives ------------------------------------------------------
+
+    def _load_many(self, ids: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
+        """Stored data of the current version of each of ``ids`` that is stored, by id.
+
+        What :meth:`_load` gives for each; a backend that reads several at once in one
+        round trip overrides it.
+        """
+        found = {}
+        for record_id in ids:
+            data = self._load(record_id)
+            if data is not None:
+                found[record_id] = data
+        return found
 
     def _scan_versions(self) -> Iterator[Mapping[str, Any]]:
         """Every version of every record, by id then revision."""

@@ -9,7 +9,7 @@ block, as a store and a run are: :class:`Scoped` is what the three share.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
@@ -30,6 +30,7 @@ from experiments.model import (
     ExperimentStatus,
     Record,
 )
+from experiments.model._copies import copy
 from experiments.model._time import now
 from experiments.model._validate import checked_name
 from experiments.model.asof import latest_decision
@@ -52,57 +53,6 @@ R = TypeVar("R", bound=Record)
 
 #: How often a purge looks again for late referrers that keep changing under it.
 _SWEEP_TRIES: Final = 5
-
-#: Fields a copy may be given anew; every other field is the record's own.
-_GIVEN: Final = ("revision", "updated_at", "changed_by", "deleted_at")
-_KEEP: Final = object()
-_Copier = Callable[..., Any]
-_COPIERS: dict[type[Record], _Copier] = {}
-
-
-def _copier(cls: type[Record]) -> _Copier:
-    """A function copying a ``cls`` record, with new values for any of :data:`_GIVEN`.
-
-    Written out field by field, as attrs writes ``__init__``: it runs for every record
-    of a bulk batch, and a loop over the fields took twice as long.  Nothing is
-    validated again: the record was validated when it was made, and what a store gives
-    anew (a revision, a time, an author) is valid by construction.
-    """
-
-    def value(name: str) -> str:
-        if name in _GIVEN:
-            return f"record.{name} if {name} is keep else {name}"
-        return f"record.{name}"
-
-    parameters = ", ".join(f"{name}=keep" for name in _GIVEN)
-    lines = [
-        f"def copy(record, *, {parameters}):",
-        "    copied = new(cls)",
-        *(
-            f"    setattr(copied, {name!r}, {value(name)})"
-            for name in (field.name for field in attrs.fields(cls))
-        ),
-        "    return copied",
-    ]
-    namespace: dict[str, Any] = {
-        "new": object.__new__,
-        "cls": cls,
-        "setattr": object.__setattr__,
-        "keep": _KEEP,
-    }
-    exec("\n".join(lines), namespace)  # noqa: S102 - the text is built from field names only
-    made: _Copier = namespace["copy"]
-    return made
-
-
-def copy(record: R, **given: Any) -> R:
-    """``record`` with new values for some of its store-kept fields, not validated again."""
-    cls = type(record)
-    copier = _COPIERS.get(cls)
-    if copier is None:
-        copier = _COPIERS[cls] = _copier(cls)
-    copied: R = copier(record, **given)
-    return copied
 
 
 def stamp(record: R, revision: int, at: pendulum.DateTime, by: str | None) -> R:
@@ -145,7 +95,7 @@ class Batch(Scoped):
     """
 
     def __init__(self, store: Store, *, by: str | None = None) -> None:
-        checked = checked_name(by, "by")
+        checked = None if by is None else checked_name(by, "by")
         self._store = store
         self._by = checked if checked is not None else store.actor
         self._at = now()
@@ -195,7 +145,7 @@ class Batch(Scoped):
         self._check()
         if not isinstance(record, Record):
             raise ValidationError(f"only records can be saved; got {type(record).__name__}")
-        record = self._own_id(record)
+        record = own_id(self._store, record)
         if record.id in self._purged:
             raise ValidationError(f"{record.label()} is purged in this batch")
         before = self._enforce(record, record.revision)
@@ -206,12 +156,9 @@ class Batch(Scoped):
         self._check()
         if not isinstance(record, Record):
             raise ValidationError(f"only records can be saved; got {type(record).__name__}")
-        record = self._own_id(record)
+        record = own_id(self._store, record)
         self._enforce(record, None)
         self._put(record, None)
-
-    def _own_id(self, record: R) -> R:
-        return own_id(self._store, record)
 
     def _enforce(self, record: Record, expected: int | None) -> Record | None:
         """The rules a save must keep (see ``stores/_rules.py``).

@@ -30,6 +30,7 @@ parent's are never used there, as SQLite requires.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -57,7 +58,7 @@ from experiments.stores._sqlite_file import (
     refuse_network_file_system,
     uri_path,
 )
-from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, hot_values, sql_for
+from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, sql_for
 from experiments.stores._sqlstore import (
     SQLStore,
     latest_puts,
@@ -78,6 +79,18 @@ from experiments.stores.url import DEFAULT_TIMEOUT
 
 #: The store's layout, for tools that look inside a file (see ``_sqlite_layout``).
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SQLiteStore"]
+
+#: The most ids one look-up names: SQLite before 3.32 takes at most 999 parameters.
+_IDS_A_STATEMENT: Final = 500
+#: The most versions of one new record written in one statement (3 parameters each).
+_ONE_STATEMENT_VERSIONS: Final = 32
+
+
+@functools.cache
+def _versions_insert(rows: int) -> str:
+    """The statement inserting ``rows`` versions at once: all of them, or none."""
+    return "INSERT INTO versions (id, revision, data) VALUES " + ", ".join(["(?, ?, ?)"] * rows)
+
 
 #: What the driver raises: its own errors, and text it cannot decode from a damaged file.
 _DRIVER_ERRORS: Final = (sqlite3.Error, UnicodeDecodeError)
@@ -345,6 +358,21 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
             raise self._error(exc) from None
         return None if row is None else self._decode_row(row[0], f"record {id!r}")
 
+    def _load_many(self, ids: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
+        if len(ids) < 2:  # noqa: PLR2004 - one id (or none) needs no list
+            return super()._load_many(ids)
+        found: dict[str, Mapping[str, Any]] = {}
+        for start in range(0, len(ids), _IDS_A_STATEMENT):
+            chunk = tuple(ids[start : start + _IDS_A_STATEMENT])
+            sql = f"SELECT id, data FROM current WHERE id IN ({', '.join('?' * len(chunk))})"
+            try:
+                rows = self._looking_up().execute(sql, chunk).fetchall()
+            except _DRIVER_ERRORS as exc:
+                raise self._error(exc) from None
+            for record_id, text in rows:
+                found[record_id] = self._decode_row(text, f"record {record_id!r}")
+        return found
+
     def _load_versions(self, id: str) -> list[Mapping[str, Any]]:  # noqa: A002
         try:
             rows = (
@@ -412,9 +440,15 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
             connection.execute("BEGIN IMMEDIATE")
         except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
+        applied: Iterable[Change]
+        if isinstance(changes, list):  # a batch's, all known: noted without a generator
+            purges = [change.id for change in changes if isinstance(change, Purge | Rewrite)]
+            applied = changes
+        else:
+            applied = noting_purges()
         try:
             # Every run of new records goes in with executemany, however long.
-            results = self._apply_changes(connection, noting_purges(), run=sys.maxsize)
+            results = self._apply_changes(connection, applied, run=sys.maxsize)
             connection.execute("COMMIT")
         except BaseException as exc:
             if connection.in_transaction:
@@ -430,11 +464,14 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         """Insert new records in two statements; on a clash, find it one by one."""
         if len(puts) == 1:
             return [self._put(connection, puts[0])]
+        latest = latest_puts(puts)
+        if len(latest) == 1 and len(puts) <= _ONE_STATEMENT_VERSIONS:
+            return self._insert_one(connection, puts, latest[0])
         pointers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)  # by statement
-        for put in latest_puts(puts):
+        for put in latest:
             record = put.record
             sql = sql_for(record)
-            pointers[sql.insert].append((*record_head(record), *hot_values(sql.plan, put.data)))
+            pointers[sql.insert].append((*record_head(record), *sql.values(put.data)))
         connection.execute("SAVEPOINT fresh_records")
         try:
             for statement, rows in pointers.items():
@@ -450,6 +487,25 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         connection.execute("RELEASE fresh_records")
         return [put.record for put in puts]
 
+    def _insert_one(self, connection: sqlite3.Connection, puts: list[Put], last: Put) -> list[Any]:
+        """One new record and its later revisions (made and started in one batch).
+
+        Two statements, each of which writes all of its rows or none: the versions, then
+        the record's row as its last revision has it.  No savepoint is needed to name a
+        clash precisely: if the versions clash, nothing is written; if the row clashes,
+        going one by one meets that clash at its first statement, before any version.
+        Either way the conflict is raised and the transaction rolled back.
+        """
+        versions = [(put.record.id, put.record.revision, dumps(put.data)) for put in puts]
+        record = last.record
+        sql = sql_for(record)
+        try:
+            connection.execute(_versions_insert(len(versions)), list(itertools.chain(*versions)))
+            connection.execute(sql.insert, (*record_head(record), *sql.values(last.data)))
+        except sqlite3.IntegrityError:
+            return [self._put(connection, put) for put in puts]  # raises the precise conflict
+        return [put.record for put in puts]
+
     def _put(self, connection: sqlite3.Connection, change: Put) -> Any:
         record = change.record
         text = dumps(change.data)
@@ -457,9 +513,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         sql = sql_for(record)
         if not change.expected:
             try:
-                connection.execute(
-                    sql.insert, (*record_head(record), *hot_values(sql.plan, change.data))
-                )
+                connection.execute(sql.insert, (*record_head(record), *sql.values(change.data)))
             except sqlite3.IntegrityError:
                 row = connection.execute(
                     "SELECT revision, data FROM current WHERE id = ?", (record.id,)
@@ -473,7 +527,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
                 (
                     record.revision,
                     deleted,
-                    *hot_values(sql.plan, change.data),
+                    *sql.values(change.data),
                     record.id,
                     change.expected,
                     record.kind,
@@ -548,7 +602,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
             (record.id, record.revision, text),
         )
         sql = sql_for(record)
-        connection.execute(sql.upsert, (*record_head(record), *hot_values(sql.plan, change.data)))
+        connection.execute(sql.upsert, (*record_head(record), *sql.values(change.data)))
         return True
 
     def _free_erased(self, *, vacuum: bool) -> str:

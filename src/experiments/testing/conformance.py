@@ -823,6 +823,24 @@ class StoreConformance:
             batch.save(again.evolve(title="Again, changed"))
         assert [to_data(r) for r in store.export()] == before
 
+    def test_batch_making_and_moving_a_taken_id_writes_nothing(self, store: Store) -> None:
+        """A batch that makes a record whose id is taken, and starts it, writes nothing."""
+        taken = store.save(Experiment(title="Taken", slug="taken"))
+        before = [to_data(r) for r in store.export()]
+        with pytest.raises(ConflictError), store.batch() as batch:
+            made = batch.save(Experiment(title="Again", slug="taken"))
+            assert made.id == taken.id
+            batch.save(made.start())
+        assert [to_data(r) for r in store.export()] == before
+        assert [v.revision for v in store.history(taken.id)] == [1]
+
+    def test_batch_making_one_id_twice_writes_nothing(self, store: Store) -> None:
+        """A batch that makes two new records with one id is a conflict and writes nothing."""
+        with pytest.raises(ConflictError), store.batch() as batch:
+            batch.save(Objective(title="First", slug="twice"))
+            batch.save(Objective(title="Second", slug="twice"))
+        assert store.count(Objective, include_deleted=True) == 0
+
     def test_save_all_many(self, store: Store) -> None:
         """save_all stores hundreds of records in one go."""
         saved = store.save_all(Measurement(metric="visits", value=n) for n in range(500))
