@@ -30,23 +30,19 @@ parent's are never used there, as SQLite requires.
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
-import json
 import os
 import sqlite3
 import sys
 import threading
 import weakref
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
-from experiments.errors import ConflictError, StoreError, StoreURLError
-from experiments.serialization import dumps, from_data
-from experiments.stores import _access
-from experiments.stores._refusals import conflict, import_conflict, missing_store, other_kind
+from experiments.errors import StoreError, StoreURLError
+from experiments.stores import _access, _sqlite_writes
+from experiments.stores._refusals import missing_store
 from experiments.stores._sqlite_dialect import DIALECT, FSum
 from experiments.stores._sqlite_file import (
     ThreadConnections,
@@ -58,12 +54,9 @@ from experiments.stores._sqlite_file import (
     refuse_network_file_system,
     uri_path,
 )
-from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS, sql_for
+from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS
 from experiments.stores._sqlstore import (
     SQLStore,
-    latest_puts,
-    record_head,
-    refused_update,
     versions_read,
 )
 from experiments.stores.changes import (
@@ -82,15 +75,6 @@ __all__ = ["APPLICATION_ID", "MIGRATIONS", "SQLiteStore"]
 
 #: The most ids one look-up names: SQLite before 3.32 takes at most 999 parameters.
 _IDS_A_STATEMENT: Final = 500
-#: The most versions of one new record written in one statement (3 parameters each).
-_ONE_STATEMENT_VERSIONS: Final = 32
-
-
-@functools.cache
-def _versions_insert(rows: int) -> str:
-    """The statement inserting ``rows`` versions at once: all of them, or none."""
-    return "INSERT INTO versions (id, revision, data) VALUES " + ", ".join(["(?, ?, ?)"] * rows)
-
 
 #: What the driver raises: its own errors, and text it cannot decode from a damaged file.
 _DRIVER_ERRORS: Final = (sqlite3.Error, UnicodeDecodeError)
@@ -461,94 +445,10 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         return results
 
     def _insert_many(self, connection: sqlite3.Connection, puts: list[Put]) -> list[Any]:
-        """Insert new records in two statements; on a clash, find it one by one."""
-        if len(puts) == 1:
-            return [self._put(connection, puts[0])]
-        latest = latest_puts(puts)
-        if len(latest) == 1 and len(puts) <= _ONE_STATEMENT_VERSIONS:
-            return self._insert_one(connection, puts, latest[0])
-        pointers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)  # by statement
-        for put in latest:
-            record = put.record
-            sql = sql_for(record)
-            pointers[sql.insert].append((*record_head(record), *sql.values(put.data)))
-        connection.execute("SAVEPOINT fresh_records")
-        try:
-            for statement, rows in pointers.items():
-                connection.executemany(statement, rows)
-            connection.executemany(
-                "INSERT INTO versions (id, revision, data) VALUES (?, ?, ?)",
-                [(put.record.id, put.record.revision, dumps(put.data)) for put in puts],
-            )
-        except sqlite3.IntegrityError:
-            connection.execute("ROLLBACK TO fresh_records")
-            connection.execute("RELEASE fresh_records")
-            return [self._put(connection, put) for put in puts]  # raises the precise conflict
-        connection.execute("RELEASE fresh_records")
-        return [put.record for put in puts]
-
-    def _insert_one(self, connection: sqlite3.Connection, puts: list[Put], last: Put) -> list[Any]:
-        """One new record and its later revisions (made and started in one batch).
-
-        Two statements, each of which writes all of its rows or none: the versions, then
-        the record's row as its last revision has it.  No savepoint is needed to name a
-        clash precisely: if the versions clash, nothing is written; if the row clashes,
-        going one by one meets that clash at its first statement, before any version.
-        Either way the conflict is raised and the transaction rolled back.
-        """
-        versions = [(put.record.id, put.record.revision, dumps(put.data)) for put in puts]
-        record = last.record
-        sql = sql_for(record)
-        try:
-            connection.execute(_versions_insert(len(versions)), list(itertools.chain(*versions)))
-            connection.execute(sql.insert, (*record_head(record), *sql.values(last.data)))
-        except sqlite3.IntegrityError:
-            return [self._put(connection, put) for put in puts]  # raises the precise conflict
-        return [put.record for put in puts]
+        return _sqlite_writes.insert_many(self, connection, puts)
 
     def _put(self, connection: sqlite3.Connection, change: Put) -> Any:
-        record = change.record
-        text = dumps(change.data)
-        deleted = 0 if record.deleted_at is None else 1
-        sql = sql_for(record)
-        if not change.expected:
-            try:
-                connection.execute(sql.insert, (*record_head(record), *sql.values(change.data)))
-            except sqlite3.IntegrityError:
-                row = connection.execute(
-                    "SELECT revision, data FROM current WHERE id = ?", (record.id,)
-                ).fetchone()
-                if change.expected is None:
-                    return from_data(self._decode_row(row[1], f"record {record.id!r}"))
-                raise conflict(record, 0, row[0]) from None
-        else:
-            updated = connection.execute(
-                sql.update,
-                (
-                    record.revision,
-                    deleted,
-                    *sql.values(change.data),
-                    record.id,
-                    change.expected,
-                    record.kind,
-                ),
-            )
-            if updated.rowcount != 1:
-                row = connection.execute(
-                    "SELECT revision, kind FROM records WHERE id = ?", (record.id,)
-                ).fetchone()
-                raise refused_update(record, change.expected, row)
-        try:
-            connection.execute(
-                "INSERT INTO versions (id, revision, data) VALUES (?, ?, ?)",
-                (record.id, record.revision, text),
-            )
-        except sqlite3.IntegrityError:
-            raise ConflictError(
-                f"{record.label()} revision {record.revision} is already in the history of "
-                f"{self._where()}; the store is inconsistent, run `experiments verify`"
-            ) from None
-        return record
+        return _sqlite_writes.put_one(self, connection, change)
 
     def _current_revision(self, connection: sqlite3.Connection, record_id: str) -> int | None:
         row = connection.execute(
@@ -568,42 +468,13 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         return values[0] if values else None
 
     def _store_setting(self, connection: sqlite3.Connection, change: SetSetting) -> None:
-        if change.value is None:
-            connection.execute("DELETE FROM settings WHERE name = ?", (change.name,))
-        else:
-            connection.execute(
-                "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)",
-                (change.name, change.value),
-            )
+        _sqlite_writes.store_setting(connection, change)
 
     def _purge(self, connection: sqlite3.Connection, record_id: str) -> str | None:
-        row = connection.execute("SELECT kind FROM records WHERE id = ?", (record_id,)).fetchone()
-        connection.execute("DELETE FROM versions WHERE id = ?", (record_id,))
-        connection.execute("DELETE FROM records WHERE id = ?", (record_id,))
-        return None if row is None else str(row[0])
+        return _sqlite_writes.purge(connection, record_id)
 
     def _import(self, connection: sqlite3.Connection, change: ImportVersion) -> bool:
-        record = change.record
-        text = dumps(change.data)
-        stored = connection.execute(
-            "SELECT kind FROM records WHERE id = ?", (record.id,)
-        ).fetchone()
-        if stored is not None and stored[0] != record.kind:
-            raise other_kind(record, stored[0])
-        row = connection.execute(
-            "SELECT data FROM versions WHERE id = ? AND revision = ?", (record.id, record.revision)
-        ).fetchone()
-        if row is not None:
-            if json.loads(row[0]) != json.loads(text):
-                raise import_conflict(record)
-            return False
-        connection.execute(
-            "INSERT INTO versions (id, revision, data) VALUES (?, ?, ?)",
-            (record.id, record.revision, text),
-        )
-        sql = sql_for(record)
-        connection.execute(sql.upsert, (*record_head(record), *sql.values(change.data)))
-        return True
+        return _sqlite_writes.import_version(connection, change)
 
     def _free_erased(self, *, vacuum: bool) -> str:
         del vacuum  # secure_delete already overwrote the freed pages
