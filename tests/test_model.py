@@ -41,6 +41,7 @@ from experiments import (
     Outcome,
     Participant,
     Participation,
+    Plugins,
     Prototype,
     Record,
     Role,
@@ -50,10 +51,12 @@ from experiments import (
     TransitionError,
     ValidationError,
     Verdict,
+    connect,
 )
 from experiments.errors import InvalidTypeError
 from experiments.model import KINDS, _values, kind_of
 from experiments.model._hints import field_hints
+from experiments.model._validate import METADATA_DEPTH
 from experiments.model.participant import INTERNAL_ROLES
 from experiments.serialization import from_json, to_data, to_json
 from experiments.testing.strategies import names, record_of, records, titles
@@ -357,6 +360,35 @@ class TestRecord:
         with pytest.raises(ValidationError, match="nested too deeply"):
             Objective(title="x", metadata=loop)
 
+    @pytest.mark.parametrize("url", ["memory://", "sqlite"])
+    def test_metadata_as_deep_as_allowed_is_saved_and_read(self, url, tmp_path):
+        """Metadata nested as deep as allowed, lists and mappings, is saved and read back."""
+        record = Objective(title="x", metadata=_nested(METADATA_DEPTH))
+        if url == "sqlite":
+            url = f"sqlite:///{tmp_path / 's.db'}"
+        with connect(url, plugins=Plugins(autoload=False), create=True) as store:
+            saved = store.save(record)
+            assert store.get(record.id) == saved
+        assert from_json(to_json(record)) == record
+
+    def test_metadata_deeper_than_allowed_is_refused(self):
+        """One level deeper is refused with a ValidationError naming the limit, however
+        deep, never a RecursionError (which a save met before)."""
+        for depth in (METADATA_DEPTH + 1, 600, 5000):
+            with pytest.raises(ValidationError, match=f"{METADATA_DEPTH} levels are the most"):
+                Objective(title="x", metadata=_nested(depth))
+
+    @pytest.mark.parametrize("field", ["title", "tags", "owner", "created_at", "metadata"])
+    def test_a_value_too_deep_to_show_is_refused_without_showing_it(self, field):
+        """A value nested deeper than repr goes is refused with an error, not a
+        RecursionError: the message says what it was instead of showing it."""
+        deep: list[Any] = []
+        for _ in range(5000):
+            deep = [deep]
+        arguments = {"title": "x", field: {"deep": deep} if field == "metadata" else deep}
+        with pytest.raises(ValidationError, match="nested too deeply"):
+            Objective(**arguments)
+
     @kinds
     def test_records_are_frozen(self, kind):
         """A record cannot be changed in place."""
@@ -431,6 +463,14 @@ class TestRecord:
         assert record.label() == "objective 'Welfare' (obj_1)"
         person = Participant(role="citizen", slug="resident-1")
         assert person.label() == f"participant {person.id}"
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """Metadata ``depth`` levels deep, mappings and lists by turns, the outermost a mapping."""
+    value: Any = "leaf"
+    for level in range(depth - 1, 0, -1):
+        value = {"next": value} if level % 2 == 0 else [value]
+    return {"next": value}
 
 
 def _outcome(make: Any) -> tuple[object, ...]:
