@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import enum
 import inspect
 import math
 import os
+import pickle
 import re
 import subprocess
 import sys
+import types
 import typing
 import zoneinfo
 from typing import Any, Final
@@ -422,6 +425,17 @@ class TestRecord:
         assert _outcome(lambda: record.evolve(**changes)) == _outcome(
             lambda: attrs.evolve(record, **changes)
         )
+
+    @given(records(), st.integers(0, pickle.HIGHEST_PROTOCOL))
+    def test_records_pickle_and_deep_copy_as_themselves(self, record, protocol):
+        """A record of any kind comes back from pickle and deepcopy equal, with the same
+        data and read-only metadata."""
+        pickled = pickle.loads(pickle.dumps(record, protocol))  # noqa: S301 - our own bytes
+        for again in (pickled, copy.deepcopy(record)):
+            assert type(again) is type(record)
+            assert again == record
+            assert to_data(again) == to_data(record)
+            assert isinstance(again.metadata, types.MappingProxyType)
 
     @kinds
     def test_records_are_hashable(self, kind):
