@@ -16,7 +16,7 @@ import pendulum
 from experiments.errors import ValidationError
 from experiments.model._copies import plan_of, revise
 from experiments.model._fields import Unfit, named_errors
-from experiments.model._time import now
+from experiments.model._time import format_duration, now
 from experiments.model._validate import (
     metadata_key,
     thaw,
@@ -163,12 +163,17 @@ class Record:
 
         Its metadata (and a term's definitions, a response's answers) is held in
         read-only mappings, which cannot be pickled: they go as plain dicts and lists
-        and come back checked and read-only, as when the record was made.
+        and come back checked and read-only, as when the record was made.  A duration
+        goes as its text: pendulum pickles a month as 30 days.
         """
         values = {}
         for name in plan_of(type(self)).position:
             value = getattr(self, name)
-            values[name] = thaw(value) if isinstance(value, MappingProxyType) else value
+            if isinstance(value, MappingProxyType):
+                value = thaw(value)
+            elif isinstance(value, pendulum.Duration):
+                value = format_duration(value)
+            values[name] = value
         return (_remade, (type(self), values))
 
     def label(self) -> str:
