@@ -426,6 +426,28 @@ class TestRecord:
             lambda: attrs.evolve(record, **changes)
         )
 
+    def test_evolve_runs_a_subclass_s_validators_as_attrs_evolve_does(self):
+        """A subclass's attrs validators run on each new version, as attrs.evolve runs
+        them: one that reads another field refuses a change to that other field too."""
+
+        @attrs.frozen(kw_only=True)
+        class Budgeted(Objective):
+            spent: int = 0
+            budget: int = attrs.field(default=10)
+
+            @budget.validator
+            def _covers(self, attribute: attrs.Attribute[int], value: int) -> None:
+                if value < self.spent:
+                    raise ValidationError(f"{attribute.name} {value} is below what was spent")
+
+        record = Budgeted(title="x", spent=5)
+        for changes in ({"budget": 1}, {"spent": 20}):
+            with pytest.raises(ValidationError, match="below what was spent"):
+                attrs.evolve(record, **changes)
+            with pytest.raises(ValidationError, match="below what was spent"):
+                record.evolve(**changes)
+        assert record.evolve(spent=7, budget=8) == attrs.evolve(record, spent=7, budget=8)
+
     @given(records(), st.integers(0, pickle.HIGHEST_PROTOCOL))
     def test_records_pickle_and_deep_copy_as_themselves(self, record, protocol):
         """A record of any kind comes back from pickle and deepcopy equal, with the same
