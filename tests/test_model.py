@@ -61,7 +61,7 @@ from experiments.model import KINDS, _values, kind_of
 from experiments.model._hints import field_hints
 from experiments.model._validate import METADATA_DEPTH
 from experiments.model.participant import INTERNAL_ROLES
-from experiments.serialization import from_json, to_data, to_json
+from experiments.serialization import from_data, from_json, to_data, to_json
 from experiments.testing.strategies import names, record_of, records, titles
 from invalid import MINIMAL, spoiled_arguments
 
@@ -412,19 +412,23 @@ class TestRecord:
     @settings(max_examples=300)
     @given(st.data())
     def test_evolve_makes_what_attrs_evolve_makes(self, data):
-        """evolve() gives the version attrs.evolve gives, or refuses with the same error."""
+        """evolve() gives the version attrs.evolve gives, or refuses with the same error;
+        the changes given as values or as stored data (text, lists) to be converted, and
+        the version made reads back from its data as itself."""
         record = data.draw(records())
         fields = [field.name for field in attrs.fields(type(record))]
         donor = data.draw(record_of(type(record)))
+        given = to_data(donor) if data.draw(st.booleans()) else attrs.asdict(donor, recurse=False)
         names = data.draw(st.sets(st.sampled_from(fields), max_size=4))
-        changes = {name: getattr(donor, name) for name in names}
+        changes = {name: given[name] for name in names}
         spoiled = data.draw(st.sampled_from(fields) | st.none())
         if spoiled is not None:
             changes[spoiled] = data.draw(st.sampled_from([_Opaque(), -1, "", " ", None, "x y"]))
         assume(changes.get("id") != "")  # a new random id each time: nothing to compare
-        assert _outcome(lambda: record.evolve(**changes)) == _outcome(
-            lambda: attrs.evolve(record, **changes)
-        )
+        made = _outcome(lambda: record.evolve(**changes))
+        assert made == _outcome(lambda: attrs.evolve(record, **changes))
+        if isinstance(made[0], Record):
+            assert to_data(from_data(made[1])) == made[1]
 
     def test_evolve_runs_a_subclass_s_validators_as_attrs_evolve_does(self):
         """A subclass's attrs validators run on each new version, as attrs.evolve runs
