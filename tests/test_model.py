@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import enum
 import inspect
 import math
 import os
+import pickle
 import re
 import subprocess
 import sys
+import types
 import typing
 import zoneinfo
 from typing import Any, Final
@@ -41,6 +44,7 @@ from experiments import (
     Outcome,
     Participant,
     Participation,
+    Plugins,
     Prototype,
     Record,
     Role,
@@ -50,12 +54,14 @@ from experiments import (
     TransitionError,
     ValidationError,
     Verdict,
+    connect,
 )
 from experiments.errors import InvalidTypeError
 from experiments.model import KINDS, _values, kind_of
 from experiments.model._hints import field_hints
+from experiments.model._validate import METADATA_DEPTH
 from experiments.model.participant import INTERNAL_ROLES
-from experiments.serialization import from_json, to_data, to_json
+from experiments.serialization import from_data, from_json, to_data, to_json
 from experiments.testing.strategies import names, record_of, records, titles
 from invalid import MINIMAL, spoiled_arguments
 
@@ -357,6 +363,35 @@ class TestRecord:
         with pytest.raises(ValidationError, match="nested too deeply"):
             Objective(title="x", metadata=loop)
 
+    @pytest.mark.parametrize("url", ["memory://", "sqlite"])
+    def test_metadata_as_deep_as_allowed_is_saved_and_read(self, url, tmp_path):
+        """Metadata nested as deep as allowed, lists and mappings, is saved and read back."""
+        record = Objective(title="x", metadata=_nested(METADATA_DEPTH))
+        if url == "sqlite":
+            url = f"sqlite:///{tmp_path / 's.db'}"
+        with connect(url, plugins=Plugins(autoload=False), create=True) as store:
+            saved = store.save(record)
+            assert store.get(record.id) == saved
+        assert from_json(to_json(record)) == record
+
+    def test_metadata_deeper_than_allowed_is_refused(self):
+        """One level deeper is refused with a ValidationError naming the limit, however
+        deep, never a RecursionError (which a save met before)."""
+        for depth in (METADATA_DEPTH + 1, 600, 5000):
+            with pytest.raises(ValidationError, match=f"{METADATA_DEPTH} levels are the most"):
+                Objective(title="x", metadata=_nested(depth))
+
+    @pytest.mark.parametrize("field", ["title", "tags", "owner", "created_at", "metadata"])
+    def test_a_value_too_deep_to_show_is_refused_without_showing_it(self, field):
+        """A value nested deeper than repr goes is refused with an error, not a
+        RecursionError: the message says what it was instead of showing it."""
+        deep: list[Any] = []
+        for _ in range(5000):
+            deep = [deep]
+        arguments = {"title": "x", field: {"deep": deep} if field == "metadata" else deep}
+        with pytest.raises(ValidationError, match="nested too deeply"):
+            Objective(**arguments)
+
     @kinds
     def test_records_are_frozen(self, kind):
         """A record cannot be changed in place."""
@@ -377,19 +412,56 @@ class TestRecord:
     @settings(max_examples=300)
     @given(st.data())
     def test_evolve_makes_what_attrs_evolve_makes(self, data):
-        """evolve() gives the version attrs.evolve gives, or refuses with the same error."""
+        """evolve() gives the version attrs.evolve gives, or refuses with the same error;
+        the changes given as values or as stored data (text, lists) to be converted, and
+        the version made reads back from its data as itself."""
         record = data.draw(records())
         fields = [field.name for field in attrs.fields(type(record))]
         donor = data.draw(record_of(type(record)))
+        given = to_data(donor) if data.draw(st.booleans()) else attrs.asdict(donor, recurse=False)
         names = data.draw(st.sets(st.sampled_from(fields), max_size=4))
-        changes = {name: getattr(donor, name) for name in names}
+        changes = {name: given[name] for name in names}
         spoiled = data.draw(st.sampled_from(fields) | st.none())
         if spoiled is not None:
             changes[spoiled] = data.draw(st.sampled_from([_Opaque(), -1, "", " ", None, "x y"]))
         assume(changes.get("id") != "")  # a new random id each time: nothing to compare
-        assert _outcome(lambda: record.evolve(**changes)) == _outcome(
-            lambda: attrs.evolve(record, **changes)
-        )
+        made = _outcome(lambda: record.evolve(**changes))
+        assert made == _outcome(lambda: attrs.evolve(record, **changes))
+        if isinstance(made[0], Record):
+            assert to_data(from_data(made[1])) == made[1]
+
+    def test_evolve_runs_a_subclass_s_validators_as_attrs_evolve_does(self):
+        """A subclass's attrs validators run on each new version, as attrs.evolve runs
+        them: one that reads another field refuses a change to that other field too."""
+
+        @attrs.frozen(kw_only=True)
+        class Budgeted(Objective):
+            spent: int = 0
+            budget: int = attrs.field(default=10)
+
+            @budget.validator
+            def _covers(self, attribute: attrs.Attribute[int], value: int) -> None:
+                if value < self.spent:
+                    raise ValidationError(f"{attribute.name} {value} is below what was spent")
+
+        record = Budgeted(title="x", spent=5)
+        for changes in ({"budget": 1}, {"spent": 20}):
+            with pytest.raises(ValidationError, match="below what was spent"):
+                attrs.evolve(record, **changes)
+            with pytest.raises(ValidationError, match="below what was spent"):
+                record.evolve(**changes)
+        assert record.evolve(spent=7, budget=8) == attrs.evolve(record, spent=7, budget=8)
+
+    @given(records(), st.integers(0, pickle.HIGHEST_PROTOCOL))
+    def test_records_pickle_and_deep_copy_as_themselves(self, record, protocol):
+        """A record of any kind comes back from pickle and deepcopy equal, with the same
+        data and read-only metadata."""
+        pickled = pickle.loads(pickle.dumps(record, protocol))  # noqa: S301 - our own bytes
+        for again in (pickled, copy.deepcopy(record)):
+            assert type(again) is type(record)
+            assert again == record
+            assert to_data(again) == to_data(record)
+            assert isinstance(again.metadata, types.MappingProxyType)
 
     @kinds
     def test_records_are_hashable(self, kind):
@@ -431,6 +503,14 @@ class TestRecord:
         assert record.label() == "objective 'Welfare' (obj_1)"
         person = Participant(role="citizen", slug="resident-1")
         assert person.label() == f"participant {person.id}"
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """Metadata ``depth`` levels deep, mappings and lists by turns, the outermost a mapping."""
+    value: Any = "leaf"
+    for level in range(depth - 1, 0, -1):
+        value = {"next": value} if level % 2 == 0 else [value]
+    return {"next": value}
 
 
 def _outcome(make: Any) -> tuple[object, ...]:

@@ -27,6 +27,7 @@ from experiments import (
     connect,
 )
 from experiments.query import F
+from experiments.serialization import SCHEMA_VERSION, to_data
 from experiments.stores import _mounts, _sqlite_layout, _sqlstore
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
 from experiments.testing.faults import error_of, remount, tmpfs, unprivileged
@@ -514,6 +515,24 @@ class TestLoadMany:
             assert len(loaded) == 601
             assert store._load_many([]) == {}
             assert store._load_many(["obj_missing"]) == {}
+
+    def test_a_record_it_cannot_read_stops_no_reference_found_before_it(
+        self, tmp_path: Path
+    ) -> None:
+        """A slug names the first kind that has it, though a later kind's record with that
+        slug is of a newer library; the later one is still refused when it is named."""
+        path = tmp_path / "s.db"
+        with connect(url(path), plugins=Plugins(autoload=False), create=True) as store:
+            objective = store.save(Objective(title="Pilot", slug="pilot"))
+            newer = store.save(Experiment(title="Pilot", slug="pilot"))
+        data = to_data(newer) | {"schema": SCHEMA_VERSION + 1}
+        with contextlib.closing(sqlite3.connect(path)) as raw, raw:
+            raw.execute("UPDATE versions SET data = ? WHERE id = ?", (json.dumps(data), newer.id))
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            assert store.resolve("pilot") == objective
+            assert store.resolve(objective.id) == objective
+            with pytest.raises(StoreError, match="cannot be read"):
+                store.resolve("pilot", Experiment)
 
 
 class TestOlderLayouts:

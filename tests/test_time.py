@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
+import pickle
 import re
 import zoneinfo
 
@@ -390,6 +392,15 @@ class TestTimeBox:
         started = box.starting(pendulum.datetime(2026, 3, 1))
         assert started.end == pendulum.datetime(2026, 3, 15)
         assert started.starting(pendulum.datetime(2027, 1, 1)) is started
+
+    @given(time_boxes)
+    def test_it_pickles_and_copies_as_itself(self, box):
+        """A time box comes back from pickle and copy with its calendar duration (a month
+        stays a month, which pendulum alone pickles as 30 days) and its start's zone."""
+        pickled = pickle.loads(pickle.dumps(box))  # noqa: S301 - our own bytes
+        for again in (pickled, copy.copy(box), copy.deepcopy(box)):
+            assert again == box
+            assert str(again) == str(box)
 
     def test_str_is_the_whole_text(self):
         """str() of a time box is its ISO 8601 text, with the zone of its start (RFC 9557)."""

@@ -32,7 +32,7 @@ _KEEP: Final = object()
 class _Plan:
     """How one class's records are copied and revised; made once per class."""
 
-    __slots__ = ("converters", "copy", "names", "position", "setters")
+    __slots__ = ("converters", "copy", "names", "position", "setters", "validators")
 
     def __init__(self, cls: type[Record]) -> None:
         fields = attrs.fields(cls)
@@ -41,6 +41,11 @@ class _Plan:
         self.converters: dict[str, Callable[[Any], Any] | None] = {
             field.name: field.converter for field in fields
         }
+        # Fields with attrs validators (a subclass's; ours check in converters): each
+        # runs on every version, as __init__ runs them, for one may read other fields.
+        self.validators = tuple(
+            (field, field.validator) for field in fields if field.validator is not None
+        )
         self.setters = {field.name: _setter(cls, field.name) for field in fields}
         self.copy = _copier(cls, self.setters)
 
@@ -120,7 +125,8 @@ def revise(record: R, changes: Mapping[str, Any]) -> R:
     """``record`` with ``changes`` (field names, all known) validated, and its checks run.
 
     The converters of the changed fields run in the order of the fields, as in
-    ``__init__``, so the first bad value is the one named.
+    ``__init__``, so the first bad value is the one named; then, as there, any field
+    validators and the checks across fields.
     """
     plan = _PLANS.get(type(record)) or plan_of(type(record))
     revised: R = plan.copy(record)
@@ -130,5 +136,8 @@ def revise(record: R, changes: Mapping[str, Any]) -> R:
         convert = converters[name]
         value = changes[name]
         setters[name](revised, value if convert is None else convert(value))
+    if plan.validators and not attrs.validators.get_disabled():
+        for field, validate in plan.validators:
+            validate(revised, field, getattr(revised, field.name))
     revised.__attrs_post_init__()
     return revised

@@ -33,7 +33,10 @@ _NO_DEFAULT: Final = object()
 
 def shorten(value: object) -> str:
     """A repr short enough for an error message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # a value nested deeper than Python's repr goes
+        return f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 5] + "…" + text[-4:]
 
 

@@ -7,7 +7,8 @@ import hashlib
 import os
 import time
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from types import MappingProxyType
+from typing import Any, ClassVar, Self, TypeVar
 
 import attrs
 import pendulum
@@ -15,9 +16,10 @@ import pendulum
 from experiments.errors import ValidationError
 from experiments.model._copies import plan_of, revise
 from experiments.model._fields import Unfit, named_errors
-from experiments.model._time import now
+from experiments.model._time import format_duration, now
 from experiments.model._validate import (
     metadata_key,
+    thaw,
     to_metadata,
     to_optional_name,
     to_optional_utc_datetime,
@@ -52,6 +54,14 @@ def id_for(kind: str, prefix: str, key: str) -> str:
 #: :func:`id_for` of the keys met lately: every version of a record made from its slug
 #: checks that its id belongs to it, and a script's next call names the same ones.
 _recent_id_for = functools.lru_cache(maxsize=256)(id_for)
+
+
+R = TypeVar("R", bound="Record")
+
+
+def _remade(cls: type[R], values: Mapping[str, Any]) -> R:
+    """A pickled record made again from its fields (see :meth:`Record.__reduce__`)."""
+    return cls(**values)
 
 
 def _same_as_created(self: Record) -> pendulum.DateTime:
@@ -147,6 +157,24 @@ class Record:
                 f"its fields: {', '.join(plan.position)}"
             )
         return revise(self, changes)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (and deep-copied) as its fields, to be given to its class again.
+
+        Its metadata (and a term's definitions, a response's answers) is held in
+        read-only mappings, which cannot be pickled: they go as plain dicts and lists
+        and come back checked and read-only, as when the record was made.  A duration
+        goes as its text: pendulum pickles a month as 30 days.
+        """
+        values = {}
+        for name in plan_of(type(self)).position:
+            value = getattr(self, name)
+            if isinstance(value, MappingProxyType):
+                value = thaw(value)
+            elif isinstance(value, pendulum.Duration):
+                value = format_duration(value)
+            values[name] = value
+        return (_remade, (type(self), values))
 
     def label(self) -> str:
         """A short human-readable name for messages."""

@@ -722,6 +722,10 @@ class TimeBox:
                 "ends after the year 9999; give an earlier start or a shorter duration"
             ) from None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its duration as text: pendulum pickles a month as 30 days."""
+        return (TimeBox, (format_duration(self.duration), self.start))
+
     @property
     def end(self) -> pendulum.DateTime | None:
         """When the time box closes, or None while it has no start."""

@@ -387,7 +387,17 @@ def to_tags(value: Iterable[str]) -> frozenset[str]:
     return frozenset(tags)
 
 
-def _freeze_json(value: object, path: str) -> object:
+#: How deep metadata may nest.  Deeper, it would outrun Python's recursion limit on its
+#: way to JSON and back (thawing, encoding, reading), which a save would meet as a
+#: RecursionError rather than as a refusal saying what to change.
+METADATA_DEPTH: Final = 100
+
+
+class _TooDeep(Exception):  # noqa: N818 - never seen by callers: it becomes an Unfit
+    """Metadata nested deeper than :data:`METADATA_DEPTH`."""
+
+
+def _freeze_json(value: object, path: str, depth: int = 0) -> object:
     if isinstance(value, str):
         if (reason := _unstorable(value)) is not None:
             raise ValueError(f"{path} {reason}")
@@ -403,6 +413,8 @@ def _freeze_json(value: object, path: str) -> object:
         if not math.isfinite(value):
             raise ValueError(f"{path} is {value}, which JSON cannot hold")
         return float.__float__(value)
+    if depth >= METADATA_DEPTH and isinstance(value, Mapping | list | tuple):
+        raise _TooDeep
     if isinstance(value, Mapping):
         frozen: dict[str, object] = {}
         for key, item in value.items():
@@ -410,10 +422,10 @@ def _freeze_json(value: object, path: str) -> object:
                 raise ValueError(f"{path} has the key {key!r}; JSON keys must be text")  # noqa: TRY004 - reported as a validation error
             if (reason := _unstorable(key)) is not None:
                 raise ValueError(f"{path} has a key that {reason}")
-            frozen[str.__str__(key)] = _freeze_json(item, f"{path}.{key}")
+            frozen[str.__str__(key)] = _freeze_json(item, f"{path}.{key}", depth + 1)
         return types.MappingProxyType(frozen)
     if isinstance(value, list | tuple):
-        return tuple(_freeze_json(item, f"{path}[{i}]") for i, item in enumerate(value))
+        return tuple(_freeze_json(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
     raise ValueError(f"{path} is a {type(value).__name__}, which is not JSON-compatible")
 
 
@@ -432,8 +444,10 @@ def to_metadata(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
         frozen: Mapping[str, Any] = _freeze_json(given, "metadata")  # type: ignore[assignment]
     except ValueError as exc:
         raise Unfit(f"must hold only JSON-compatible values ({exc})") from None
-    except RecursionError:
-        raise Unfit("is nested too deeply (or refers to itself)") from None
+    except (_TooDeep, RecursionError):
+        raise Unfit(
+            f"is nested too deeply (or refers to itself); {METADATA_DEPTH} levels are the most"
+        ) from None
     return frozen
 
 

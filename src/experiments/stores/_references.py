@@ -8,7 +8,8 @@ through :meth:`Store.resolve <experiments.stores.Store.resolve>` and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from experiments.errors import NotFoundError, ValidationError
 from experiments.model import KINDS, REFERENCES, Participant, Record
@@ -161,8 +162,13 @@ def _found(store: Store, text: str, cls: type[Record] | None) -> Record | None:
     fallback: Record | None = None
     stored = _current(store, candidates)
     for candidate in candidates:
-        record = stored.get(candidate)
-        if record is None or (cls is not None and not isinstance(record, cls)):
+        data = stored.get(candidate)
+        if data is None:
+            continue
+        # Made into a record only when reached, as one by one: a record that cannot be
+        # read (of a newer library, say) stops no look-up that finds another first.
+        record = store._decode(data)  # noqa: SLF001 - the backend's own data
+        if cls is not None and not isinstance(record, cls):
             continue
         if candidate != text and _hidden(record):
             continue  # found by a slug: a pseudonymous person is named by id only
@@ -172,12 +178,11 @@ def _found(store: Store, text: str, cls: type[Record] | None) -> Record | None:
     return fallback
 
 
-def _current(store: Store, ids: list[str]) -> dict[str, Record]:
-    """The current version of each of ``ids`` that is stored (deleted or not), read at once."""
+def _current(store: Store, ids: list[str]) -> Mapping[str, Mapping[str, Any]]:
+    """Stored data of the current version of each of ``ids`` (deleted or not), read at once."""
     store._check_open()  # noqa: SLF001 - as find() does
     asked = [record_id for record_id in dict.fromkeys(ids) if unfit_text(record_id) is None]
-    found = store._load_many(asked)  # noqa: SLF001 - the backend's own read
-    return {record_id: store._decode(data) for record_id, data in found.items()}  # noqa: SLF001
+    return store._load_many(asked)  # noqa: SLF001 - the backend's own read
 
 
 def _not_found(store: Store, text: str, cls: type[Record] | None) -> NotFoundError:

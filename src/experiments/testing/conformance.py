@@ -841,6 +841,17 @@ class StoreConformance:
             batch.save(Objective(title="Second", slug="twice"))
         assert store.count(Objective, include_deleted=True) == 0
 
+    def test_load_many_reads_what_load_reads(self, store: Store) -> None:
+        """``_load_many`` (the backend's own, or the default) gives what ``_load`` gives for
+        each id stored, a deleted record's too, and nothing for an id not stored."""
+        saved = store.save_all(Objective(title=f"Objective {n}") for n in range(12))
+        store.delete(saved[3])
+        ids = [r.id for r in saved[::2]] + [saved[3].id, "obj_missing", "not-stored"]
+        loaded = store._load_many(ids)  # noqa: SLF001 - the primitive under test
+        assert set(loaded) == {r.id for r in saved[::2]} | {saved[3].id}
+        assert loaded == {i: store._load(i) for i in loaded}  # noqa: SLF001
+        assert store._load_many([]) == {}  # noqa: SLF001
+
     def test_save_all_many(self, store: Store) -> None:
         """save_all stores hundreds of records in one go."""
         saved = store.save_all(Measurement(metric="visits", value=n) for n in range(500))
