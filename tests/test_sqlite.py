@@ -516,6 +516,23 @@ class TestLoadMany:
             assert store._load_many([]) == {}
             assert store._load_many(["obj_missing"]) == {}
 
+    def test_one_at_a_time_by_default(self) -> None:
+        """A backend that loads one record at a time loads a slug's candidates only as far
+        as the first that is there: one round trip, not one per kind."""
+        with connect("memory://", plugins=Plugins(autoload=False)) as store:
+            objective = store.save(Objective(title="Pilot", slug="pilot"))
+            store.save(Experiment(title="Pilot", slug="pilot"))
+            asked: list[str] = []
+            load = store._load
+
+            def counted(record_id: str) -> object:
+                asked.append(record_id)
+                return load(record_id)
+
+            store._load = counted  # type: ignore[method-assign,assignment]
+            assert store.resolve("pilot") == objective
+            assert asked == ["pilot", objective.id]  # as an id, then as the first kind's slug
+
     def test_a_record_it_cannot_read_stops_no_reference_found_before_it(
         self, tmp_path: Path
     ) -> None:

@@ -200,15 +200,11 @@ class Backend(abc.ABC):
     def _load_many(self, ids: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
         """Stored data of the current version of each of ``ids`` that is stored, by id.
 
-        What :meth:`_load` gives for each; a backend that reads several at once in one
-        round trip overrides it.
+        What :meth:`_load` gives for each.  By default each is loaded when it is first
+        asked for, so that a look-up that stops at its first candidate loads no other;
+        a backend that reads several at once in one round trip overrides it.
         """
-        found = {}
-        for record_id in ids:
-            data = self._load(record_id)
-            if data is not None:
-                found[record_id] = data
-        return found
+        return _LoadedWhenAsked(self._load, ids)
 
     def _scan_versions(self) -> Iterator[Mapping[str, Any]]:
         """Every version of every record, by id then revision."""
@@ -285,3 +281,31 @@ class Backend(abc.ABC):
     def exists(self) -> bool:
         """Whether the store exists yet (file stores are created by their first write)."""
         return True
+
+
+class _LoadedWhenAsked(Mapping[str, Mapping[str, Any]]):
+    """:meth:`Backend._load_many` for a backend that loads one record at a time."""
+
+    def __init__(self, load: Callable[[str], Mapping[str, Any] | None], ids: Sequence[str]) -> None:
+        self._load = load
+        self._ids = dict.fromkeys(ids)
+        self._loaded: dict[str, Mapping[str, Any] | None] = {}
+
+    def _get(self, record_id: str) -> Mapping[str, Any] | None:
+        if record_id not in self._ids:
+            return None
+        if record_id not in self._loaded:
+            self._loaded[record_id] = self._load(record_id)
+        return self._loaded[record_id]
+
+    def __getitem__(self, record_id: str) -> Mapping[str, Any]:
+        data = self._get(record_id)
+        if data is None:
+            raise KeyError(record_id)
+        return data
+
+    def __iter__(self) -> Iterator[str]:
+        return (record_id for record_id in self._ids if self._get(record_id) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
