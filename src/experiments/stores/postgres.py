@@ -399,6 +399,16 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
         )
         return self._decode_row(rows[0][0], f"record {id!r}") if rows else None
 
+    def _load_many(self, ids: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
+        # One round trip across the network for every candidate a reference may name.
+        self._ensure()
+        rows = self._fetch(
+            f"reading {len(ids)} records",
+            f"SELECT id, data FROM {self.schema_sql}.records WHERE id = ANY(%s)",
+            (list(ids),),
+        )
+        return {rid: self._decode_row(text, f"record {rid!r}") for rid, text in rows}
+
     def _load_versions(self, id: str) -> list[Mapping[str, Any]]:  # noqa: A002 - it is an id
         self._ensure()
         rows = self._fetch(
