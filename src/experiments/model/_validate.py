@@ -15,14 +15,15 @@ import math
 import re
 import types
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, TypeVar
-
-import pendulum
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from experiments.errors import InvalidTypeError, ValidationError
 from experiments.model import _time
 from experiments.model._fields import Unfit
 from experiments.model._fields import shorten as shorten  # noqa: PLC0414 - re-exported: stores, queries and checks import it here
+
+if TYPE_CHECKING:
+    import pendulum
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -314,8 +315,6 @@ def to_optional_enum(kind: type[E], value: E | str | None) -> E | None:
 
 
 def to_datetime(value: _time.DateTimeLike) -> pendulum.DateTime:
-    if type(value) is pendulum.DateTime and value.tzinfo is _time.UTC:
-        return value  # a record's own time, as parse_datetime takes it
     try:
         return _time.parse_datetime(value)
     except (_time.TimeError, TypeError, ValueError, OverflowError) as exc:
@@ -327,9 +326,7 @@ def to_optional_datetime(value: _time.DateTimeLike | None) -> pendulum.DateTime 
 
 
 def to_utc_datetime(value: _time.DateTimeLike) -> pendulum.DateTime:
-    if type(value) is pendulum.DateTime and value.tzinfo is _time.UTC:
-        return value  # a record's own time, as parse_datetime takes it
-    parsed = to_datetime(value)
+    parsed = to_datetime(value)  # a record's own UTC time comes back as it is
     return parsed if parsed.tzinfo is _time.UTC else parsed.astimezone(_time.UTC)
 
 
