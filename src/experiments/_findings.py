@@ -36,8 +36,9 @@ class Overdue:
 
     ``ended_at`` is the moment its time box ended and ``days`` the whole days since;
     ``last_day`` is the last day the box covered, as reports show a box's days
-    (:func:`~experiments.model.asof.days_covered`): the day before ``ended_at`` for a box
-    of whole days from midnight.
+    (:func:`~experiments.model.asof.days_covered`): for a box of whole days, the day
+    before the one it ended on (four weeks from 14 September 15:00 cover 14 September
+    to 11 October, and end on 12 October at 15:00).
     """
 
     experiment: Ref
