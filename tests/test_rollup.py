@@ -530,7 +530,9 @@ class TestIdOrder:
             order.shuffle(saving)
             for hypothesis_id, with_voice in saving:
                 any_store.save(
-                    Hypothesis(id=hypothesis_id, experiment=experiment, statement="It helps")
+                    Hypothesis(
+                        id=hypothesis_id, experiment=experiment, statement=f"{hypothesis_id} helps"
+                    )
                 )
                 if with_voice:
                     any_store.save(
@@ -548,6 +550,9 @@ class TestIdOrder:
                 result = rollup(any_store, at=at, pushdown=pushdown)
                 facts = result.view.facts[experiment.id]
                 assert [h.id for h in facts.hypotheses] == sorted(hypothesis_ids)
+                assert [h.statement for h in facts.hypotheses] == [
+                    f"{i} helps" for i in sorted(hypothesis_ids)
+                ]
                 found = [o.hypothesis.id for o in result.total.one_sided]
                 assert [i for i in found if i.startswith(prefix)] == one_sided
                 untested = [u.hypothesis.id for u in result.total.untested]

@@ -32,6 +32,7 @@ from experiments._packing import (
     PSEUDONYMOUS,
     critics,
 )
+from experiments._texts import Texts
 from experiments.model import asof as rules
 from experiments.model._time import (
     parse_datetime,
@@ -160,7 +161,7 @@ class ExperimentColumns:
     """The experiments' facts, a list per field, by each experiment's place in id order."""
 
     ids: list[str] = attrs.Factory(list)
-    titles: list[str] = attrs.Factory(list)
+    titles: Texts = attrs.Factory(Texts)
     status: list[ExperimentStatus] = attrs.Factory(list)
     time_box: list[str | None] = attrs.Factory(list)
     started: list[str | None] = attrs.Factory(list)  # the UTC key, once reached
@@ -188,7 +189,7 @@ class HypothesisColumns:
     """The hypotheses' facts, a list per field, by each hypothesis's place in id order."""
 
     ids: list[str] = attrs.Factory(list)
-    statements: list[str] = attrs.Factory(list)
+    statements: Texts = attrs.Factory(Texts)
     experiment: array[int] = attrs.Factory(lambda: array("l"))  # its experiment's place
     status: list[HypothesisStatus] = attrs.Factory(list)
     evidence: list[Evidence | None] = attrs.Factory(list)
@@ -197,12 +198,15 @@ class HypothesisColumns:
     candidate: list[Candidate | None] = attrs.Factory(list)
 
 
-def _in_id_order(ids: list[str], columns: Sequence[MutableSequence[Any]]) -> bool:
+def _in_id_order(ids: list[str], columns: Sequence[MutableSequence[Any] | Texts]) -> bool:
     """Put ``ids`` and ``columns`` (a value per id each) in id order; False if they were."""
     if all(a < b for a, b in itertools.pairwise(ids)):
         return False
     order = sorted(range(len(ids)), key=ids.__getitem__)
     for column in (ids, *columns):
+        if isinstance(column, Texts):
+            column.reorder(order)
+            continue
         reordered = [column[i] for i in order]
         column[:] = array(column.typecode, reordered) if isinstance(column, array) else reordered
     return True
@@ -228,6 +232,9 @@ class Facts:
         self._in_force: set[str] = set()  # the ids of the decisions in force
         # Each experiment's place by id, while reading; a search of the ids after.
         self._index: dict[str, int] = {}
+        # One int object per place while reading, shared by the three indexes (an int
+        # above 256 is an object of its own: 3 MiB an index at 100,000).
+        self._ints: list[int] = []
         self._read_experiments()
         self._read_outcomes()
         self._read_next_steps()  # the ids of the decisions in force are let go here
@@ -238,9 +245,10 @@ class Facts:
         index = self._read_people()
         voices = self._read_hypotheses(index)
         self._read_participations(index)
+        # The indexes are let go before the findings are made: they need places only.
         del index
+        self._index, self._ints = {}, []
         derive(self, voices)
-        self._index = {}
 
     # --- naming and showing --------------------------------------------------------
 
@@ -321,6 +329,13 @@ class Facts:
             where=until if also is None else until & also,
         )
 
+    def _int(self, place: int) -> int:
+        """The shared int object for ``place`` (the next one, or one made before)."""
+        ints = self._ints
+        if place == len(ints):
+            ints.append(place)
+        return ints[place]
+
     def _read_people(self) -> dict[str, int]:
         """Participants: their attributes, and the index each is known by from here on."""
         index: dict[str, int] = {}
@@ -329,7 +344,7 @@ class Facts:
         for person, role, external, pseudonymous, department in self._rows(
             "participant", ["id", "role", "external", "pseudonymous", "department"]
         ):
-            index[person] = len(people)
+            index[person] = self._int(len(people))
             people.append(
                 (EXTERNAL if external else 0)
                 | (FRONTLINE if role == frontline else 0)
@@ -359,7 +374,7 @@ class Facts:
         ) in self._rows("experiment", fields):
             place = index.get(experiment_id)
             if place is None:
-                place = index[experiment_id] = len(e.ids)
+                place = index[experiment_id] = self._int(len(e.ids))
                 e.ids.append(experiment_id)
                 e.titles.append(title)
                 e.status.append(status_at(started, concluded, decided, abandoned, at_key))
@@ -371,7 +386,7 @@ class Facts:
                 linked = (*objectives[place], objective)
                 objectives[place] = shared.setdefault(linked, linked)
         if _in_id_order(e.ids, (e.titles, e.status, e.time_box, e.started, e.sprint, objectives)):
-            self._index = {experiment_id: place for place, experiment_id in enumerate(e.ids)}
+            self._index = dict(zip(e.ids, self._ints, strict=False))
         size = len(e.ids)
         e.learnings = [0] * size
         e.decision = [None] * size
@@ -424,7 +439,7 @@ class Facts:
         self.experiments.hypotheses = Grouped.of(
             h.experiment, range(size), len(self.experiments.ids), "l"
         )
-        index = {hypothesis_id: place for place, hypothesis_id in enumerate(h.ids)}
+        index = dict(zip(h.ids, map(self._int, range(size)), strict=True))
         on_one = F.hypothesis != None  # noqa: E711 - a learning about a hypothesis
         for hypothesis_id, verdict, evidence in self._latest(
             "learning", "hypothesis", ("verdict", "evidence"), by="observed_at", also=on_one

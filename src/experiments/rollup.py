@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -299,7 +300,7 @@ def _summary(
     facts: Facts,
     experiments: Collection[int],
     excuses: Sequence[Excuse],
-    candidate_rank: Mapping[int, int],
+    candidate_rank: Sequence[int],
 ) -> Summary:
     """The figures of the ``experiments`` (their places in ``facts``).
 
@@ -316,9 +317,7 @@ def _summary(
     )
 
 
-def _tally(
-    facts: Facts, places: Sequence[int], candidate_rank: Mapping[int, int]
-) -> dict[str, Any]:
+def _tally(facts: Facts, places: Sequence[int], candidate_rank: Sequence[int]) -> dict[str, Any]:
     """The summary's counts and lists of what needs attention, a pass over each column.
 
     The passes run in C (``map``, ``Counter``, ``sum``), so a summary costs little more
@@ -329,7 +328,11 @@ def _tally(
     learned = list(map(e.learnings.__getitem__, places))
     # A list, though it holds an int object per hypothesis (4 MiB at 100,000): the five
     # passes below would each make them anew from an array (75 ms at 100,000).
-    hypotheses = list(itertools.chain.from_iterable(map(e.hypotheses.__getitem__, places)))
+    hypotheses: Sequence[int]
+    if isinstance(places, range) and len(places) == len(e.ids):  # all: already packed
+        hypotheses = e.hypotheses.values
+    else:
+        hypotheses = list(itertools.chain.from_iterable(map(e.hypotheses.__getitem__, places)))
     # The rules on a status are asked once per status, not once per experiment.
     awaiting = {status: rules.awaits_decision(status) for status in _STATUS_ORDER}
     without_learning = map(rules.concluded_without_learning, statuses, learned)
@@ -389,7 +392,7 @@ def _present(values: Iterable[T | None]) -> list[T]:
     return [value for value in values if value is not None]
 
 
-def _candidate_ranks(facts: Facts) -> dict[int, int]:
+def _candidate_ranks(facts: Facts) -> array[int]:
     """Every candidate's place in the order summaries list them, by its hypothesis's place.
 
     Worked out once for the whole roll-up: each summary then sorts its candidates by
@@ -397,7 +400,10 @@ def _candidate_ranks(facts: Facts) -> dict[int, int]:
     """
     found = [(c, place) for place, c in enumerate(facts.hypotheses.candidate) if c is not None]
     found.sort(key=lambda item: _candidate_order(item[0]))
-    return {hypothesis: rank for rank, (_, hypothesis) in enumerate(found)}
+    ranks = array("l", bytes(len(facts.hypotheses.ids) * array("l").itemsize))
+    for rank, (_, hypothesis) in enumerate(found):
+        ranks[hypothesis] = rank
+    return ranks
 
 
 def _candidate_order(candidate: Candidate) -> tuple[Any, ...]:
@@ -561,7 +567,8 @@ class _Tree:
         self.facts = facts
         self.ranks = _candidate_ranks(facts)
         self.children = view.children()
-        self.linked: dict[str, list[int]] = defaultdict(list)
+        # Arrays, not lists: a list would hold an int object per experiment.
+        self.linked: defaultdict[str, array[int]] = defaultdict(lambda: array("l"))
         for place, objectives in enumerate(facts.experiments.objectives):
             for objective_id in set(objectives):
                 self.linked[objective_id].append(place)
