@@ -248,7 +248,22 @@ class Facts:
         # The indexes are let go before the findings are made: they need places only.
         del index
         self._index, self._ints = {}, []
+        self._make_room_for_findings()
         derive(self, voices)
+
+    def _make_room_for_findings(self) -> None:
+        """The columns only findings fill, made once the indexes are let go.
+
+        Made now and not with the others, they take the memory the indexes held instead
+        of growing the process: the allocator keeps what a large object held for the
+        next large one.
+        """
+        experiments, hypotheses = len(self.experiments.ids), len(self.hypotheses.ids)
+        self.experiments.overdue = [None] * experiments
+        h = self.hypotheses
+        h.one_sided, h.untested = [None] * hypotheses, [None] * hypotheses
+        h.candidate = [None] * hypotheses
+        self._hypothesis_refs = [None] * hypotheses
 
     # --- naming and showing --------------------------------------------------------
 
@@ -393,7 +408,6 @@ class Facts:
         e.scoped = [False] * size
         e.first_shown = [None] * size
         e.open_steps = [0] * size
-        e.overdue = [None] * size
         self._refs = [None] * size
 
     def _read_outcomes(self) -> None:
@@ -434,8 +448,6 @@ class Facts:
         size = len(h.ids)
         h.status = [HypothesisStatus.UNTESTED] * size
         h.evidence = [None] * size
-        h.one_sided, h.untested, h.candidate = [None] * size, [None] * size, [None] * size
-        self._hypothesis_refs = [None] * size
         self.experiments.hypotheses = Grouped.of(
             h.experiment, range(size), len(self.experiments.ids), "l"
         )
