@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import pendulum
 
+from experiments._columns import Coded, Texts
 from experiments._facts_derived import derive
 from experiments._findings import Candidate, FollowUp, OneSidedEvidence, Overdue, Untested
 from experiments._packing import (
@@ -32,7 +33,6 @@ from experiments._packing import (
     PSEUDONYMOUS,
     critics,
 )
-from experiments._texts import Texts
 from experiments.model import asof as rules
 from experiments.model._time import (
     parse_datetime,
@@ -64,6 +64,11 @@ _STATUS_OF_VERDICT: Final = {v.value: v.status for v in Verdict}
 _EVIDENCE: Final = {e.value: e for e in Evidence}
 _OUTCOME: Final = {o.value: o for o in Outcome}
 _FIDELITY: Final = {f.value: f for f in Fidelity}
+# What the coded columns hold; the first is where each place starts.
+_DECISIONS: Final[tuple[Outcome | None, ...]] = (None, *Outcome)
+_SCOPED: Final = (False, True)
+_FIRST_SHOWN: Final[tuple[Fidelity | None, ...]] = (None, *Fidelity)
+_EVIDENCES: Final[tuple[Evidence | None, ...]] = (None, *Evidence)
 
 
 @attrs.frozen
@@ -162,15 +167,15 @@ class ExperimentColumns:
 
     ids: list[str] = attrs.Factory(list)
     titles: Texts = attrs.Factory(Texts)
-    status: list[ExperimentStatus] = attrs.Factory(list)
+    status: Coded[ExperimentStatus] = attrs.Factory(lambda: Coded(tuple(ExperimentStatus)))
     time_box: list[str | None] = attrs.Factory(list)
     started: list[str | None] = attrs.Factory(list)  # the UTC key, once reached
     objectives: list[tuple[str, ...]] = attrs.Factory(list)
     sprint: list[str | None] = attrs.Factory(list)
     learnings: list[int] = attrs.Factory(list)
-    decision: list[Outcome | None] = attrs.Factory(list)  # rules.decision_in_force
-    scoped: list[bool] = attrs.Factory(list)
-    first_shown: list[Fidelity | None] = attrs.Factory(list)  # rules.first_exposure
+    decision: Coded[Outcome | None] = attrs.Factory(lambda: Coded(_DECISIONS))  # in force
+    scoped: Coded[bool] = attrs.Factory(lambda: Coded(_SCOPED))
+    first_shown: Coded[Fidelity | None] = attrs.Factory(lambda: Coded(_FIRST_SHOWN))
     open_steps: list[int] = attrs.Factory(list)
     overdue: list[Overdue | None] = attrs.Factory(list)
     overdue_steps: dict[int, list[FollowUp]] = attrs.Factory(dict)
@@ -191,20 +196,22 @@ class HypothesisColumns:
     ids: list[str] = attrs.Factory(list)
     statements: Texts = attrs.Factory(Texts)
     experiment: array[int] = attrs.Factory(lambda: array("l"))  # its experiment's place
-    status: list[HypothesisStatus] = attrs.Factory(list)
-    evidence: list[Evidence | None] = attrs.Factory(list)
+    status: Coded[HypothesisStatus] = attrs.Factory(lambda: Coded(tuple(HypothesisStatus)))
+    evidence: Coded[Evidence | None] = attrs.Factory(lambda: Coded(_EVIDENCES))
     one_sided: list[OneSidedEvidence | None] = attrs.Factory(list)
     untested: list[Untested | None] = attrs.Factory(list)
     candidate: list[Candidate | None] = attrs.Factory(list)
 
 
-def _in_id_order(ids: list[str], columns: Sequence[MutableSequence[Any] | Texts]) -> bool:
+def _in_id_order(
+    ids: list[str], columns: Sequence[MutableSequence[Any] | Texts | Coded[Any]]
+) -> bool:
     """Put ``ids`` and ``columns`` (a value per id each) in id order; False if they were."""
     if all(a < b for a, b in itertools.pairwise(ids)):
         return False
     order = sorted(range(len(ids)), key=ids.__getitem__)
     for column in (ids, *columns):
-        if isinstance(column, Texts):
+        if isinstance(column, (Texts, Coded)):
             column.reorder(order)
             continue
         reordered = [column[i] for i in order]
@@ -398,15 +405,15 @@ class Facts:
                 e.sprint.append(sprint)
                 objectives.append(())
             if objective is not None:
-                linked = (*objectives[place], objective)
+                linked = (*objectives[place], intern(objective))
                 objectives[place] = shared.setdefault(linked, linked)
         if _in_id_order(e.ids, (e.titles, e.status, e.time_box, e.started, e.sprint, objectives)):
             self._index = dict(zip(e.ids, self._ints, strict=False))
         size = len(e.ids)
         e.learnings = [0] * size
-        e.decision = [None] * size
-        e.scoped = [False] * size
-        e.first_shown = [None] * size
+        e.decision = Coded(_DECISIONS, size)
+        e.scoped = Coded(_SCOPED, size)
+        e.first_shown = Coded(_FIRST_SHOWN, size)
         e.open_steps = [0] * size
         self._refs = [None] * size
 
@@ -446,8 +453,8 @@ class Facts:
                 h.experiment.append(place)
         _in_id_order(h.ids, (h.statements, h.experiment))
         size = len(h.ids)
-        h.status = [HypothesisStatus.UNTESTED] * size
-        h.evidence = [None] * size
+        h.status = Coded(tuple(HypothesisStatus), size)  # untested, the first
+        h.evidence = Coded(_EVIDENCES, size)
         self.experiments.hypotheses = Grouped.of(
             h.experiment, range(size), len(self.experiments.ids), "l"
         )

@@ -20,7 +20,7 @@ from experiments.refs import Ref
 __all__ = ["Candidate", "FollowUp", "OneSidedEvidence", "Overdue", "Untested"]
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # thousands in a roll-up: 8 bytes each
 class OneSidedEvidence:
     """A hypothesis whose learnings rest only on voices of one stance."""
 
@@ -30,7 +30,7 @@ class OneSidedEvidence:
     voices: int
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # thousands in a roll-up: 8 bytes each
 class Overdue:
     """A running experiment past the end of its time box.
 
@@ -47,7 +47,7 @@ class Overdue:
     last_day: dt.date
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # thousands in a roll-up: 8 bytes each
 class Untested:
     """A hypothesis of a started experiment with no learning, for longer than allowed."""
 
@@ -57,7 +57,7 @@ class Untested:
     days_overdue: int
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # thousands in a roll-up: 8 bytes each
 class FollowUp:
     """A next step of a learning or a decision, where it stands at the moment.
 
@@ -78,7 +78,7 @@ class FollowUp:
         return self.overdue_days is not None
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # thousands in a roll-up: 8 bytes each
 class Candidate:
     """A supported hypothesis that may be ready to magnify ("find and magnify").
 

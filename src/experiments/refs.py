@@ -7,7 +7,7 @@ import attrs
 __all__ = ["Ref"]
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # thousands in a roll-up: 8 bytes each
 class Ref:
     """A record named in a roll-up: its id and its title (or statement)."""
 

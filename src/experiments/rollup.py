@@ -324,7 +324,7 @@ def _tally(facts: Facts, places: Sequence[int], candidate_rank: Sequence[int]) -
     than reading the values it sums; only the findings are looked at one by one.
     """
     e, h = facts.experiments, facts.hypotheses
-    statuses = list(map(e.status.__getitem__, places))
+    statuses = list(e.status.values(places))
     learned = list(map(e.learnings.__getitem__, places))
     # A list, though it holds an int object per hypothesis (4 MiB at 100,000): the five
     # passes below would each make them anew from an array (75 ms at 100,000).
@@ -348,9 +348,9 @@ def _tally(facts: Facts, places: Sequence[int], candidate_rank: Sequence[int]) -
     candidates.sort(key=lambda ranked: ranked[0])
     return {
         "by_status": _counted(_STATUS_ORDER, statuses),
-        "hypotheses": _counted(HypothesisStatus, map(h.status.__getitem__, hypotheses)),
+        "hypotheses": h.status.counts(hypotheses),
         "learnings": sum(learned),
-        "decisions": _counted(Outcome, map(e.decision.__getitem__, places)),
+        "decisions": e.decision.counts(places),
         "time_boxed": sum(map(bool, map(e.time_box.__getitem__, places))),
         "one_sided": tuple(_present(map(h.one_sided.__getitem__, hypotheses))),
         "overdue": tuple(
@@ -372,8 +372,8 @@ def _tally(facts: Facts, places: Sequence[int], candidate_rank: Sequence[int]) -
             )
         ),
         "candidates": tuple(candidate for _, candidate in candidates),
-        "scoped": sum(map(e.scoped.__getitem__, places)),
-        "first_shown": _counted(Fidelity, map(e.first_shown.__getitem__, places)),
+        "scoped": e.scoped.counts(places)[True],
+        "first_shown": e.first_shown.counts(places),
         "open_next_steps": sum(map(e.open_steps.__getitem__, places)),
         "overdue_next_steps": tuple(
             sorted(steps, key=lambda f: (-(f.overdue_days or 0), f.source.id, f.number))
