@@ -122,6 +122,11 @@ class ExperimentFacts:
         return critics(self.participations)
 
 
+def _typecode(most: int) -> str:
+    """An array's typecode for ints from 0 up to ``most``: four bytes each while they fit."""
+    return "i" if most < 2**31 else "q"
+
+
 class Grouped:
     """Values grouped by an index: those of ``i`` are ``values[start[i] : start[i + 1]]``.
 
@@ -141,9 +146,10 @@ class Grouped:
         counts = [0] * (size + 1)
         for key in keys:
             counts[key + 1] += 1
-        start = array("q", itertools.accumulate(counts))
+        start = array(_typecode(len(values)), itertools.accumulate(counts))
         placed = array(typecode, bytes(len(values) * array(typecode).itemsize))
-        at = array("q", start)  # where each key's next value goes (no int object per key)
+        # Where each key's next value goes (no int object per key).
+        at = array(start.typecode, start)
         for key, value in zip(keys, values, strict=True):
             placed[at[key]] = value
             at[key] += 1
@@ -171,12 +177,12 @@ class ExperimentColumns:
     time_box: list[str | None] = attrs.Factory(list)
     started: list[str | None] = attrs.Factory(list)  # the UTC key, once reached
     objectives: list[tuple[str, ...]] = attrs.Factory(list)
-    sprint: list[str | None] = attrs.Factory(list)
-    learnings: list[int] = attrs.Factory(list)
+    sprint: dict[int, str] = attrs.Factory(dict)  # by place, only those in one
+    learnings: array[int] = attrs.Factory(lambda: array("i"))
     decision: Coded[Outcome | None] = attrs.Factory(lambda: Coded(_DECISIONS))  # in force
     scoped: Coded[bool] = attrs.Factory(lambda: Coded(_SCOPED))
     first_shown: Coded[Fidelity | None] = attrs.Factory(lambda: Coded(_FIRST_SHOWN))
-    open_steps: list[int] = attrs.Factory(list)
+    open_steps: array[int] = attrs.Factory(lambda: array("i"))
     overdue: list[Overdue | None] = attrs.Factory(list)
     overdue_steps: dict[int, list[FollowUp]] = attrs.Factory(dict)
     participations: Grouped = _EMPTY  # codes, as ExperimentFacts.participations
@@ -195,7 +201,7 @@ class HypothesisColumns:
 
     ids: list[str] = attrs.Factory(list)
     statements: Texts = attrs.Factory(Texts)
-    experiment: array[int] = attrs.Factory(lambda: array("l"))  # its experiment's place
+    experiment: array[int] = attrs.Factory(lambda: array("i"))  # its experiment's place
     status: Coded[HypothesisStatus] = attrs.Factory(lambda: Coded(tuple(HypothesisStatus)))
     evidence: Coded[Evidence | None] = attrs.Factory(lambda: Coded(_EVIDENCES))
     one_sided: list[OneSidedEvidence | None] = attrs.Factory(list)
@@ -249,12 +255,16 @@ class Facts:
         self._read_prototypes()
         self._read_scopes()
         # The people last, and dropped right after: a string and an int per person.
-        index = self._read_people()
-        voices = self._read_hypotheses(index)
-        self._read_participations(index)
+        # The experiments' index goes once the hypotheses know their experiment's place,
+        # before the hypotheses' own is made: never three indexes at once.
+        people = self._read_people()
+        self._read_participations(people)
+        self._read_hypotheses()
+        self._index = {}
+        voices = self._read_voices(people)
         # The indexes are let go before the findings are made: they need places only.
-        del index
-        self._index, self._ints = {}, []
+        del people
+        self._ints = []
         self._make_room_for_findings()
         derive(self, voices)
 
@@ -307,7 +317,7 @@ class Facts:
             e.participations[place],
             tuple(self.hypothesis(h) for h in e.hypotheses[place]),
             e.overdue[place],
-            e.sprint[place],
+            e.sprint.get(place),
             e.scoped[place],
             e.first_shown[place],
             e.open_steps[place],
@@ -383,6 +393,7 @@ class Facts:
         status_at, reached, intern = rules.status_at, rules.reached, sys.intern
         # Most experiments serve the same few objectives: their tuples are shared.
         shared: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
+        sprints: dict[str, str] = {}  # few are in one
         for (
             experiment_id,
             title,
@@ -402,19 +413,22 @@ class Facts:
                 e.status.append(status_at(started, concluded, decided, abandoned, at_key))
                 e.time_box.append(None if time_box is None else intern(time_box))
                 e.started.append(intern(started) if reached(started, at_key) else None)
-                e.sprint.append(sprint)
+                if sprint is not None:
+                    sprints[experiment_id] = sprint
                 objectives.append(())
             if objective is not None:
                 linked = (*objectives[place], intern(objective))
                 objectives[place] = shared.setdefault(linked, linked)
-        if _in_id_order(e.ids, (e.titles, e.status, e.time_box, e.started, e.sprint, objectives)):
+        if _in_id_order(e.ids, (e.titles, e.status, e.time_box, e.started, objectives)):
             self._index = dict(zip(e.ids, self._ints, strict=False))
+        index = self._index  # made anew if the ids were put in order
+        e.sprint = {index[experiment_id]: sprint for experiment_id, sprint in sprints.items()}
         size = len(e.ids)
-        e.learnings = [0] * size
+        e.learnings = array("i", bytes(4 * size))
         e.decision = Coded(_DECISIONS, size)
         e.scoped = Coded(_SCOPED, size)
         e.first_shown = Coded(_FIRST_SHOWN, size)
-        e.open_steps = [0] * size
+        e.open_steps = array("i", bytes(4 * size))
         self._refs = [None] * size
 
     def _read_outcomes(self) -> None:
@@ -440,9 +454,10 @@ class Facts:
                 if decision is not None:
                     self._in_force.add(decision_id)
 
-    def _read_hypotheses(self, people: Mapping[str, int]) -> Grouped:
-        """Hypotheses, their status from the latest learning, and whose voices they rest on."""
+    def _read_hypotheses(self) -> None:
+        """Hypotheses, each with its experiment's place."""
         h, experiments = self.hypotheses, self._index
+        h.experiment = array(_typecode(len(self.experiments.ids)))
         for hypothesis_id, experiment_id, statement in self._rows(
             "hypothesis", ["id", "experiment", "statement"]
         ):
@@ -456,8 +471,13 @@ class Facts:
         h.status = Coded(tuple(HypothesisStatus), size)  # untested, the first
         h.evidence = Coded(_EVIDENCES, size)
         self.experiments.hypotheses = Grouped.of(
-            h.experiment, range(size), len(self.experiments.ids), "l"
+            h.experiment, range(size), len(self.experiments.ids), _typecode(size)
         )
+
+    def _read_voices(self, people: Mapping[str, int]) -> Grouped:
+        """Each hypothesis's status from its latest learning, and whose voices it rests on."""
+        h = self.hypotheses
+        size = len(h.ids)
         index = dict(zip(h.ids, map(self._int, range(size)), strict=True))
         on_one = F.hypothesis != None  # noqa: E711 - a learning about a hypothesis
         for hypothesis_id, verdict, evidence in self._latest(
@@ -469,7 +489,7 @@ class Facts:
                 h.evidence[place] = _EVIDENCE[evidence]
         # One row per learning and person (grouped by id: a projection, without a sort);
         # a person heard in two learnings on a hypothesis counts once.
-        heard_on, heard = array("l"), array("l")
+        heard_on, heard = array(_typecode(size)), array(_typecode(len(self.people)))
         for _, hypothesis_id, participant in self._rows(
             "learning",
             ["id", "hypothesis", "participants"],
@@ -480,12 +500,12 @@ class Facts:
             if place is not None and person is not None:
                 heard_on.append(place)
                 heard.append(person)
-        return Grouped.of(heard_on, heard, size, "l")
+        return Grouped.of(heard_on, heard, size, heard.typecode)
 
     def _read_participations(self, people: Mapping[str, int]) -> None:
         """Every participation, packed into one int and grouped by experiment."""
         index = self._index
-        places: array[int] = array("l")
+        places: array[int] = array(_typecode(len(self.experiments.ids)))
         codes: array[int] = array("i" if len(self.people) <= PEOPLE_IN_32_BITS else "q")
         # Grouped by id too, so that every participation is a row of its own.
         for _, experiment_id, participant, stance, involvement in self._rows(

@@ -145,7 +145,7 @@ def sprint_rollups(view: AsOf, experiment_ids: Iterable[str]) -> tuple[SprintRol
     by_sprint: dict[str, list[int]] = {s.id: [] for s in sprints}
     for experiment_id in sorted(experiment_ids):
         place = columns.place(experiment_id)
-        sprint_id = None if place is None else columns.sprint[place]
+        sprint_id = None if place is None else columns.sprint.get(place)
         if place is not None and sprint_id in wanted:
             by_sprint[sprint_id].append(place)
     ids, titles = columns.ids, columns.titles
