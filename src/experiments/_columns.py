@@ -3,19 +3,26 @@
 A hundred thousand titles as ``str`` objects take about 70 bytes each besides their
 characters; :class:`Texts` keeps each as its UTF-8 bytes and a four-byte offset, and
 makes a ``str`` again only when it is read.  A list of statuses takes eight bytes a
-place; :class:`Coded` takes one.
+place; :class:`Coded` takes one.  What a summary lists (:class:`Found`) is held as the
+places it is about, and made when it is read.
 """
 
 from __future__ import annotations
 
+import operator
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Generic, TypeVar, overload
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["Coded", "Texts"]
+__all__ = ["Coded", "Found", "Texts", "typecode_for"]
 
 T = TypeVar("T")
+
+
+def typecode_for(most: int) -> str:
+    """An array's typecode for ints from 0 up to ``most``: four bytes each while they fit."""
+    return "i" if most < 2**31 else "q"
 
 
 class Texts(Sequence[str]):
@@ -113,3 +120,58 @@ class Coded(Generic[T]):
     def reorder(self, order: Sequence[int]) -> None:
         """Put the values in ``order`` (their places before)."""
         self.codes = bytearray(map(self.codes.__getitem__, order))
+
+
+class Found(Sequence[T]):
+    """What a summary lists (findings, references), each made when it is read.
+
+    It holds the places in the facts of what it lists, four bytes each, and ``make``,
+    which makes the item of a place: a summary of a hundred thousand experiments lists
+    tens of thousands of findings, each naming a hypothesis and an experiment by id and
+    title, and holding them all made would take more memory than the facts themselves.
+    It compares equal to any sequence of the same items (a tuple, say), and pickles and
+    copies as a tuple.
+    """
+
+    __slots__ = ("_make", "_places")
+
+    def __init__(self, places: Iterable[int], make: Callable[[int], T]) -> None:
+        self._places = array("q", places)
+        if self._places and max(self._places) < 2**31:
+            self._places = array("i", self._places)
+        self._make = make
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            return tuple(map(self._make, self._places[index]))
+        return self._make(self._places[index])
+
+    def __iter__(self) -> Iterator[T]:
+        return map(self._make, self._places)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(self) == len(other) and all(map(operator.eq, self, other))
+        return NotImplemented
+
+    # Unhashable: equal to tuples of its items, it could not hash as they do.
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Sequence[T]) -> tuple[T, ...]:
+        return (*self, *other)
+
+    def __radd__(self, other: Sequence[T]) -> tuple[T, ...]:
+        return (*other, *self)
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (tuple(self),))

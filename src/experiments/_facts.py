@@ -11,19 +11,28 @@ experiment are packed into two arrays each (:class:`Grouped`).  An
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import itertools
 import sys
 from array import array
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, MutableSequence, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import attrs
 import pendulum
 
-from experiments._columns import Coded, Texts
+from experiments._columns import Coded, Texts, typecode_for
 from experiments._facts_derived import derive
-from experiments._findings import Candidate, FollowUp, OneSidedEvidence, Overdue, Untested
+from experiments._findings import (
+    Candidate,
+    FollowUp,
+    OneSidedEvidence,
+    Overdue,
+    Untested,
+    rank_key,
+    scales_up,
+)
 from experiments._packing import (
     EXTERNAL,
     FRONTLINE,
@@ -31,6 +40,7 @@ from experiments._packing import (
     PEOPLE_IN_32_BITS,
     PERSON_SHIFT,
     PSEUDONYMOUS,
+    STANCES,
     critics,
 )
 from experiments.model import asof as rules
@@ -43,7 +53,7 @@ from experiments.model.hypothesis import HypothesisStatus
 from experiments.model.learning import Evidence, Learning, Verdict
 from experiments.model.lifecycle import ExperimentStatus, Outcome
 from experiments.model.next_step import NextStep
-from experiments.model.participant import Role
+from experiments.model.participant import Role, Stance
 from experiments.model.prototype import Fidelity
 from experiments.query import Count, Expr, F, Latest, Max, Min
 from experiments.refs import Ref
@@ -69,6 +79,10 @@ _DECISIONS: Final[tuple[Outcome | None, ...]] = (None, *Outcome)
 _SCOPED: Final = (False, True)
 _FIRST_SHOWN: Final[tuple[Fidelity | None, ...]] = (None, *Fidelity)
 _EVIDENCES: Final[tuple[Evidence | None, ...]] = (None, *Evidence)
+_ONE_STANCE: Final[tuple[Stance | None, ...]] = (None, *STANCES)
+
+#: Where an overrun time box ended, the whole days since, and the last day it covered.
+BoxOverrun: TypeAlias = tuple[pendulum.DateTime, int, dt.date]
 
 
 @attrs.frozen
@@ -122,11 +136,6 @@ class ExperimentFacts:
         return critics(self.participations)
 
 
-def _typecode(most: int) -> str:
-    """An array's typecode for ints from 0 up to ``most``: four bytes each while they fit."""
-    return "i" if most < 2**31 else "q"
-
-
 class Grouped:
     """Values grouped by an index: those of ``i`` are ``values[start[i] : start[i + 1]]``.
 
@@ -146,7 +155,7 @@ class Grouped:
         counts = [0] * (size + 1)
         for key in keys:
             counts[key + 1] += 1
-        start = array(_typecode(len(values)), itertools.accumulate(counts))
+        start = array(typecode_for(len(values)), itertools.accumulate(counts))
         placed = array(typecode, bytes(len(values) * array(typecode).itemsize))
         # Where each key's next value goes (no int object per key).
         at = array(start.typecode, start)
@@ -183,7 +192,9 @@ class ExperimentColumns:
     scoped: Coded[bool] = attrs.Factory(lambda: Coded(_SCOPED))
     first_shown: Coded[Fidelity | None] = attrs.Factory(lambda: Coded(_FIRST_SHOWN))
     open_steps: array[int] = attrs.Factory(lambda: array("i"))
-    overdue: list[Overdue | None] = attrs.Factory(list)
+    # Where the time box of a running experiment past it ended, the days since and its
+    # last day: an Overdue without the reference, made when shown (Facts.overdue).
+    overdue: list[BoxOverrun | None] = attrs.Factory(list)
     overdue_steps: dict[int, list[FollowUp]] = attrs.Factory(dict)
     participations: Grouped = _EMPTY  # codes, as ExperimentFacts.participations
     hypotheses: Grouped = _EMPTY  # hypothesis places
@@ -204,9 +215,15 @@ class HypothesisColumns:
     experiment: array[int] = attrs.Factory(lambda: array("i"))  # its experiment's place
     status: Coded[HypothesisStatus] = attrs.Factory(lambda: Coded(tuple(HypothesisStatus)))
     evidence: Coded[Evidence | None] = attrs.Factory(lambda: Coded(_EVIDENCES))
-    one_sided: list[OneSidedEvidence | None] = attrs.Factory(list)
-    untested: list[Untested | None] = attrs.Factory(list)
-    candidate: list[Candidate | None] = attrs.Factory(list)
+    # The findings, made when shown (Facts.one_sided, .untested, .candidate): the one
+    # stance of the voices a hypothesis rests on and how many they are; when its
+    # experiment started and the days its test is overdue; whether it is a candidate,
+    # and its success criterion, the value measured and whether that meets it.
+    one_sided: Coded[Stance | None] = attrs.Factory(lambda: Coded(_ONE_STANCE))
+    voices: array[int] = attrs.Factory(lambda: array("i"))
+    untested: dict[int, tuple[pendulum.DateTime, int]] = attrs.Factory(dict)
+    candidate: Coded[bool] = attrs.Factory(lambda: Coded(_SCOPED))
+    criteria: dict[int, tuple[str, float | None, bool | None]] = attrs.Factory(dict)
 
 
 def _in_id_order(
@@ -232,9 +249,8 @@ class Facts:
         self.view = view
         self.at = view.at
         self._at_key = utc_key(view.at)
-        # How findings name each experiment and hypothesis, made when first shown.
-        self._refs: list[Ref | None] = []
-        self._hypothesis_refs: list[Ref | None] = []
+        # The objectives candidates name, by the ids an experiment links (shared tuples).
+        self._served: dict[tuple[str, ...], tuple[Ref, ...]] = {}
         self.experiments = ExperimentColumns()
         self.hypotheses = HypothesisColumns()
         # Per participant, by index: EXTERNAL | FRONTLINE | PSEUDONYMOUS bits (small ints,
@@ -278,29 +294,92 @@ class Facts:
         experiments, hypotheses = len(self.experiments.ids), len(self.hypotheses.ids)
         self.experiments.overdue = [None] * experiments
         h = self.hypotheses
-        h.one_sided, h.untested = [None] * hypotheses, [None] * hypotheses
-        h.candidate = [None] * hypotheses
-        self._hypothesis_refs = [None] * hypotheses
+        h.one_sided = Coded(_ONE_STANCE, hypotheses)
+        h.voices = array("i", bytes(4 * hypotheses))
+        h.candidate = Coded(_SCOPED, hypotheses)
 
     # --- naming and showing --------------------------------------------------------
 
     def ref(self, experiment: int) -> Ref:
-        """How findings name the experiment at ``experiment``: made once, when first shown."""
-        ref = self._refs[experiment]
-        if ref is None:
-            columns = self.experiments
-            ref = self._refs[experiment] = Ref(columns.ids[experiment], columns.titles[experiment])
-        return ref
+        """How findings name the experiment at ``experiment``."""
+        columns = self.experiments
+        return Ref(columns.ids[experiment], columns.titles[experiment])
 
     def hypothesis_ref(self, hypothesis: int) -> Ref:
-        """How findings name the hypothesis at ``hypothesis``, made once."""
-        ref = self._hypothesis_refs[hypothesis]
-        if ref is None:
-            columns = self.hypotheses
-            ref = self._hypothesis_refs[hypothesis] = Ref(
-                columns.ids[hypothesis], columns.statements[hypothesis]
+        """How findings name the hypothesis at ``hypothesis``."""
+        columns = self.hypotheses
+        return Ref(columns.ids[hypothesis], columns.statements[hypothesis])
+
+    def overdue(self, experiment: int) -> Overdue | None:
+        """The experiment at ``experiment`` past its time box, if it is."""
+        found = self.experiments.overdue[experiment]
+        return None if found is None else Overdue(self.ref(experiment), *found)
+
+    def one_sided(self, hypothesis: int) -> OneSidedEvidence | None:
+        """The hypothesis at ``hypothesis`` resting on voices of one stance, if it does."""
+        h = self.hypotheses
+        stance = h.one_sided[hypothesis]
+        if stance is None:
+            return None
+        experiment = h.experiment[hypothesis]
+        return OneSidedEvidence(
+            self.hypothesis_ref(hypothesis), self.ref(experiment), stance, h.voices[hypothesis]
+        )
+
+    def untested(self, hypothesis: int) -> Untested | None:
+        """The hypothesis at ``hypothesis`` left untested too long, if it is."""
+        found = self.hypotheses.untested.get(hypothesis)
+        if found is None:
+            return None
+        experiment = self.hypotheses.experiment[hypothesis]
+        return Untested(self.hypothesis_ref(hypothesis), self.ref(experiment), *found)
+
+    def candidate(self, hypothesis: int) -> Candidate | None:
+        """The hypothesis at ``hypothesis`` as a candidate to magnify, if it is one."""
+        h, e = self.hypotheses, self.experiments
+        evidence = h.evidence[hypothesis]
+        if not h.candidate[hypothesis] or evidence is None:
+            return None
+        place = h.experiment[hypothesis]
+        codes = e.participations[place]
+        return Candidate(
+            self.hypothesis_ref(hypothesis),
+            self.ref(place),
+            evidence,
+            len(codes),
+            critics(codes),
+            self.objectives_served(place),
+            e.decision[place],
+            *h.criteria.get(hypothesis, (None, None, None)),
+        )
+
+    def candidate_order(self, hypothesis: int) -> tuple[Any, ...]:
+        """Where the candidate at ``hypothesis`` comes in a summary's list, as a sort key:
+        decided for scale-up first, then by :meth:`Candidate.rank_key`, ties by id."""
+        h, e = self.hypotheses, self.experiments
+        place = h.experiment[hypothesis]
+        codes = e.participations[place]
+        evidence = h.evidence[hypothesis]
+        assert evidence is not None  # a candidate's is
+        served = len(self._served_ids(e.objectives[place]))
+        ranks = rank_key(evidence, critics(codes), len(codes), served)
+        return (not scales_up(e.decision[place]), tuple(-r for r in ranks), h.ids[hypothesis])
+
+    def objectives_served(self, experiment: int) -> tuple[Ref, ...]:
+        """The objectives the experiment at ``experiment`` serves, as candidates name them."""
+        linked = self.experiments.objectives[experiment]
+        served = self._served.get(linked)
+        if served is None:
+            objectives = self.view.objectives
+            served = self._served[linked] = tuple(
+                Ref(o, objectives[o].title) for o in self._served_ids(linked)
             )
-        return ref
+        return served
+
+    def _served_ids(self, linked: tuple[str, ...]) -> list[str]:
+        """Of the objectives an experiment links, those in the view, each once, by id."""
+        objectives = self.view.objectives
+        return sorted({o for o in linked if o in objectives})
 
     def experiment(self, place: int) -> ExperimentFacts:
         """The facts of the experiment at ``place``, as one object."""
@@ -316,7 +395,7 @@ class Facts:
             e.decision[place],
             e.participations[place],
             tuple(self.hypothesis(h) for h in e.hypotheses[place]),
-            e.overdue[place],
+            self.overdue(place),
             e.sprint.get(place),
             e.scoped[place],
             e.first_shown[place],
@@ -333,9 +412,9 @@ class Facts:
             h.statements[place],
             h.status[place],
             h.evidence[place],
-            h.one_sided[place],
-            h.untested[place],
-            h.candidate[place],
+            self.one_sided(place),
+            self.untested(place),
+            self.candidate(place),
             self.hypothesis_ref(place),
         )
 
@@ -457,7 +536,7 @@ class Facts:
     def _read_hypotheses(self) -> None:
         """Hypotheses, each with its experiment's place."""
         h, experiments = self.hypotheses, self._index
-        h.experiment = array(_typecode(len(self.experiments.ids)))
+        h.experiment = array(typecode_for(len(self.experiments.ids)))
         for hypothesis_id, experiment_id, statement in self._rows(
             "hypothesis", ["id", "experiment", "statement"]
         ):
@@ -471,7 +550,7 @@ class Facts:
         h.status = Coded(tuple(HypothesisStatus), size)  # untested, the first
         h.evidence = Coded(_EVIDENCES, size)
         self.experiments.hypotheses = Grouped.of(
-            h.experiment, range(size), len(self.experiments.ids), _typecode(size)
+            h.experiment, range(size), len(self.experiments.ids), typecode_for(size)
         )
 
     def _read_voices(self, people: Mapping[str, int]) -> Grouped:
@@ -489,7 +568,7 @@ class Facts:
                 h.evidence[place] = _EVIDENCE[evidence]
         # One row per learning and person (grouped by id: a projection, without a sort);
         # a person heard in two learnings on a hypothesis counts once.
-        heard_on, heard = array(_typecode(size)), array(_typecode(len(self.people)))
+        heard_on, heard = array(typecode_for(size)), array(typecode_for(len(self.people)))
         for _, hypothesis_id, participant in self._rows(
             "learning",
             ["id", "hypothesis", "participants"],
@@ -505,7 +584,7 @@ class Facts:
     def _read_participations(self, people: Mapping[str, int]) -> None:
         """Every participation, packed into one int and grouped by experiment."""
         index = self._index
-        places: array[int] = array(_typecode(len(self.experiments.ids)))
+        places: array[int] = array(typecode_for(len(self.experiments.ids)))
         codes: array[int] = array("i" if len(self.people) <= PEOPLE_IN_32_BITS else "q")
         # Grouped by id too, so that every participation is a row of its own.
         for _, experiment_id, participant, stance, involvement in self._rows(

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
-import attrs
 import pendulum
 
-from experiments._findings import Candidate, OneSidedEvidence, Overdue, Untested
 from experiments._grouping import chunks
-from experiments._packing import PERSON_SHIFT, STANCES, critics, stance_of
+from experiments._packing import PERSON_SHIFT, STANCES, stance_of
 from experiments.model import asof as rules
 from experiments.model._time import (
     UTC,
@@ -34,7 +33,6 @@ from experiments.model.experiment import Experiment
 from experiments.model.hypothesis import Criterion, Hypothesis, HypothesisStatus
 from experiments.model.lifecycle import ExperimentStatus
 from experiments.query import F
-from experiments.refs import Ref
 
 if TYPE_CHECKING:
     from experiments._facts import Facts, Grouped
@@ -67,11 +65,8 @@ class _Derivation:
         self.hypotheses = facts.hypotheses
         self.view = facts.view
         self.at = facts.at
-        self.ref = facts.ref
-        self.hypothesis_ref = facts.hypothesis_ref
         self._limits: dict[tuple[pendulum.Duration, int], str] = {}
         self._box_ends: dict[str, tuple[pendulum.DateTime, int, dt.date] | None] = {}
-        self._served: dict[tuple[str, ...], tuple[Ref, ...]] = {}
 
     def run(self, voices: Grouped) -> None:
         """What each experiment and hypothesis shows on its own, worked out once.
@@ -104,12 +99,7 @@ class _Derivation:
                 e.status[place], started, h.status[hypothesis], allowance, self.at
             )
             if deadline is not None:
-                h.untested[hypothesis] = Untested(
-                    self.hypothesis_ref(hypothesis),
-                    self.ref(place),
-                    started,
-                    days_between(deadline, self.at),
-                )
+                h.untested[hypothesis] = (started, days_between(deadline, self.at))
         _Criteria(self).apply()
 
     def _might_pass(self, start_key: str, duration: pendulum.Duration, *, zoned: bool) -> bool:
@@ -152,9 +142,7 @@ class _Derivation:
             # for all the experiments that share it.
             if text not in self._box_ends:
                 self._box_ends[text] = self._anchored_overdue(start_text, duration_text)
-            found = self._box_ends[text]
-            if found is not None:
-                e.overdue[place] = Overdue(self.ref(place), *found)
+            e.overdue[place] = self._box_ends[text]
             return
         box_start: pendulum.DateTime | None
         started_key = e.started[place]
@@ -167,9 +155,7 @@ class _Derivation:
                 return
             box_start = None
         started = None if started_key is None else _moment(started_key)
-        found = self._overdue(rules.time_box_start(box_start, started), duration)
-        if found is not None:
-            e.overdue[place] = Overdue(self.ref(place), *found)
+        e.overdue[place] = self._overdue(rules.time_box_start(box_start, started), duration)
 
     def _anchored_overdue(
         self, start_text: str, duration_text: str
@@ -209,38 +195,15 @@ class _Derivation:
         stances = {stance_of(code) for code in codes if code >> PERSON_SHIFT in resting_on}
         if len(stances) == 1:
             (only,) = stances
-            self.hypotheses.one_sided[hypothesis] = OneSidedEvidence(
-                self.hypothesis_ref(hypothesis), self.ref(place), STANCES[only], len(resting_on)
-            )
+            self.hypotheses.one_sided[hypothesis] = STANCES[only]
+            self.hypotheses.voices[hypothesis] = len(resting_on)
 
     def _derive_candidate(self, place: int, hypothesis: int) -> None:
         e, h = self.experiments, self.hypotheses
-        evidence = h.evidence[hypothesis]
-        if not rules.is_candidate(
-            h.status[hypothesis], evidence, e.status[place], e.decision[place]
+        if rules.is_candidate(
+            h.status[hypothesis], h.evidence[hypothesis], e.status[place], e.decision[place]
         ):
-            return
-        assert evidence is not None  # is_candidate says so
-        codes = e.participations[place]
-        h.candidate[hypothesis] = Candidate(
-            self.hypothesis_ref(hypothesis),
-            self.ref(place),
-            evidence,
-            len(codes),
-            critics(codes),
-            self._objectives_served(e.objectives[place]),
-            e.decision[place],
-        )
-
-    def _objectives_served(self, linked: tuple[str, ...]) -> tuple[Ref, ...]:
-        """The objectives an experiment serves, as candidates name them (shared, once each)."""
-        served = self._served.get(linked)
-        if served is None:
-            objectives = self.view.objectives
-            served = self._served[linked] = tuple(
-                Ref(o, objectives[o].title) for o in sorted(set(linked)) if o in objectives
-            )
-        return served
+            h.candidate[hypothesis] = True
 
 
 class _StartZones:
@@ -293,7 +256,7 @@ class _Criteria:
         self.facts = facts
         h = facts.hypotheses
         self.candidates = {
-            h.ids[place]: place for place, found in enumerate(h.candidate) if found is not None
+            h.ids[place]: place for place in itertools.compress(itertools.count(), h.candidate)
         }
 
     def apply(self) -> None:
@@ -310,15 +273,11 @@ class _Criteria:
         if not criteria:
             return
         values = view.latest_values([experiment for experiment, _ in criteria.values()])
-        found = self.facts.hypotheses.candidate
+        found = self.facts.hypotheses.criteria
         for hypothesis_id, (experiment_id, criterion) in criteria.items():
-            place = self.candidates[hypothesis_id]
             value = values.get((experiment_id, rules.metric_key(criterion.metric)))
-            candidate = found[place]
-            assert candidate is not None
-            found[place] = attrs.evolve(
-                candidate,
-                criterion=str(criterion),
-                measured=value,
-                criterion_met=rules.criterion_met(criterion, value),
+            found[self.candidates[hypothesis_id]] = (
+                str(criterion),
+                value,
+                rules.criterion_met(criterion, value),
             )

@@ -17,7 +17,15 @@ from experiments.model.next_step import NextStep
 from experiments.model.participant import Stance
 from experiments.refs import Ref
 
-__all__ = ["Candidate", "FollowUp", "OneSidedEvidence", "Overdue", "Untested"]
+__all__ = [
+    "Candidate",
+    "FollowUp",
+    "OneSidedEvidence",
+    "Overdue",
+    "Untested",
+    "rank_key",
+    "scales_up",
+]
 
 
 @attrs.frozen(weakref_slot=False)  # thousands in a roll-up: 8 bytes each
@@ -102,13 +110,22 @@ class Candidate:
     @property
     def scaling_up(self) -> bool:
         """Whether its experiment is already decided for scale-up."""
-        return self.decision is Outcome.SCALE_UP
+        return scales_up(self.decision)
 
     def rank_key(self) -> tuple[int, int, int, int]:
         """Stronger evidence first, then critical voices heard, breadth, objectives served."""
-        return (
-            self.evidence.rank,
-            1 if self.critical_voices else 0,
-            self.participants,
-            len(self.objectives),
+        return rank_key(
+            self.evidence, self.critical_voices, self.participants, len(self.objectives)
         )
+
+
+def scales_up(decision: Outcome | None) -> bool:
+    """Whether a candidate with ``decision`` in force is already decided for scale-up."""
+    return decision is Outcome.SCALE_UP
+
+
+def rank_key(
+    evidence: Evidence, critical_voices: int, participants: int, objectives: int
+) -> tuple[int, int, int, int]:
+    """How a candidate ranks (:meth:`Candidate.rank_key`), from what it is made of."""
+    return (evidence.rank, 1 if critical_voices else 0, participants, objectives)

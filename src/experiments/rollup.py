@@ -42,6 +42,7 @@ import attrs
 import pendulum
 
 from experiments._collector import paused
+from experiments._columns import Found, typecode_for
 from experiments._facts import Facts
 from experiments._packing import (
     CRITICAL,
@@ -179,13 +180,13 @@ class Summary:
     learnings: int
     decisions: Mapping[Outcome, int]
     involvement: InvolvementProfile
-    one_sided: tuple[OneSidedEvidence, ...]
+    one_sided: Sequence[OneSidedEvidence]
     time_boxed: int
-    overdue: tuple[Overdue, ...]
-    concluded_without_learning: tuple[Ref, ...]
-    concluded_without_decision: tuple[Ref, ...]
-    untested: tuple[Untested, ...]
-    candidates: tuple[Candidate, ...]
+    overdue: Sequence[Overdue]
+    concluded_without_learning: Sequence[Ref]
+    concluded_without_decision: Sequence[Ref]
+    untested: Sequence[Untested]
+    candidates: Sequence[Candidate]
     excuses: tuple[Excuse, ...]
     scoped: int = 0
     first_shown: Mapping[Fidelity, int] = attrs.field(factory=dict)
@@ -254,7 +255,7 @@ class Rollup:
     objectives: tuple[ObjectiveRollup, ...]
     total: Summary
     objectives_without_experiments: tuple[Ref, ...]
-    unlinked_experiments: tuple[Ref, ...]
+    unlinked_experiments: Sequence[Ref]
     scope: Ref | None = None
     view: AsOf | None = attrs.field(default=None, eq=False, repr=False)
     """The view it was summed over, for reports to read their detail from."""
@@ -338,40 +339,45 @@ def _tally(facts: Facts, places: Sequence[int], candidate_rank: Sequence[int]) -
     without_learning = map(rules.concluded_without_learning, statuses, learned)
     late = e.overdue_steps
     steps = itertools.chain.from_iterable(map(late.__getitem__, filter(late.__contains__, places)))
-    candidates = [
-        (candidate_rank[hypothesis], candidate)
-        for hypothesis, candidate in zip(
-            hypotheses, map(h.candidate.__getitem__, hypotheses), strict=True
-        )
-        if candidate is not None
-    ]
-    candidates.sort(key=lambda ranked: ranked[0])
+    overdue, untested, ids = e.overdue, h.untested, e.ids
     return {
         "by_status": _counted(_STATUS_ORDER, statuses),
         "hypotheses": h.status.counts(hypotheses),
         "learnings": sum(learned),
         "decisions": e.decision.counts(places),
         "time_boxed": sum(map(bool, map(e.time_box.__getitem__, places))),
-        "one_sided": tuple(_present(map(h.one_sided.__getitem__, hypotheses))),
-        "overdue": tuple(
+        # What needs attention is listed by place, each finding made when it is read.
+        "one_sided": Found(
+            itertools.compress(hypotheses, map(h.one_sided.codes.__getitem__, hypotheses)),
+            facts.one_sided,
+        ),
+        "overdue": Found(
             sorted(
-                _present(map(e.overdue.__getitem__, places)),
-                key=lambda o: (o.ended_at, o.experiment.id),
-            )
+                itertools.compress(places, map(overdue.__getitem__, places)),
+                key=lambda p: (overdue[p][0], ids[p]),  # type: ignore[index]  # all overdue
+            ),
+            facts.overdue,
         ),
-        "concluded_without_learning": tuple(
-            map(facts.ref, itertools.compress(places, without_learning))
+        "concluded_without_learning": Found(
+            itertools.compress(places, without_learning), facts.ref
         ),
-        "concluded_without_decision": tuple(
-            map(facts.ref, itertools.compress(places, map(awaiting.__getitem__, statuses)))
+        "concluded_without_decision": Found(
+            itertools.compress(places, map(awaiting.__getitem__, statuses)), facts.ref
         ),
-        "untested": tuple(
+        "untested": Found(
             sorted(
-                _present(map(h.untested.__getitem__, hypotheses)),
-                key=lambda u: (-u.days_overdue, u.hypothesis.id),
-            )
+                filter(untested.__contains__, hypotheses),
+                key=lambda u: (-untested[u][1], h.ids[u]),
+            ),
+            facts.untested,
         ),
-        "candidates": tuple(candidate for _, candidate in candidates),
+        "candidates": Found(
+            sorted(
+                itertools.compress(hypotheses, map(h.candidate.codes.__getitem__, hypotheses)),
+                key=candidate_rank.__getitem__,
+            ),
+            facts.candidate,
+        ),
         "scoped": e.scoped.counts(places)[True],
         "first_shown": e.first_shown.counts(places),
         "open_next_steps": sum(map(e.open_steps.__getitem__, places)),
@@ -387,29 +393,19 @@ def _counted(members: Iterable[T], values: Iterable[T | None]) -> dict[T, int]:
     return {member: counts[member] for member in members}
 
 
-def _present(values: Iterable[T | None]) -> list[T]:
-    """The ``values`` that are not None."""
-    return [value for value in values if value is not None]
-
-
 def _candidate_ranks(facts: Facts) -> array[int]:
     """Every candidate's place in the order summaries list them, by its hypothesis's place.
 
     Worked out once for the whole roll-up: each summary then sorts its candidates by
-    that place, which is the same order (:func:`_candidate_order` breaks ties by id).
+    that place, which is the same order (:meth:`Facts.candidate_order` breaks ties by id).
     """
-    found = [(c, place) for place, c in enumerate(facts.hypotheses.candidate) if c is not None]
-    found.sort(key=lambda item: _candidate_order(item[0]))
-    ranks = array("l", bytes(len(facts.hypotheses.ids) * array("l").itemsize))
-    for rank, (_, hypothesis) in enumerate(found):
+    candidates = facts.hypotheses.candidate.codes
+    found = sorted(itertools.compress(itertools.count(), candidates), key=facts.candidate_order)
+    code = typecode_for(len(found))
+    ranks = array(code, bytes(array(code).itemsize * len(candidates)))
+    for rank, hypothesis in enumerate(found):
         ranks[hypothesis] = rank
     return ranks
-
-
-def _candidate_order(candidate: Candidate) -> tuple[Any, ...]:
-    """Decided for scale-up first, then the strongest; ties by hypothesis id."""
-    ranks = tuple(-value for value in candidate.rank_key())
-    return (not candidate.scaling_up, ranks, candidate.hypothesis.id)
 
 
 # What one participation adds to its person's mark: a bit for its depth, 16 if critical.
@@ -539,16 +535,19 @@ def _rollup(view: AsOf) -> Rollup:
     known = view.objectives.keys()
     every = range(len(facts.experiments.ids))
     linked = facts.experiments.objectives
-    unlinked = sorted(
-        (facts.ref(e) for e in every if known.isdisjoint(linked[e])),
-        key=lambda r: (r.title, r.id),
+    titles, ids = facts.experiments.titles, facts.experiments.ids
+    unlinked = Found(
+        sorted(
+            (e for e in every if known.isdisjoint(linked[e])), key=lambda e: (titles[e], ids[e])
+        ),
+        facts.ref,
     )
     return Rollup(
         at=view.at,
         objectives=tuple(roots),
         total=_summary(facts, every, view.excuses, tree.ranks),
         objectives_without_experiments=tree.without_experiments(),
-        unlinked_experiments=tuple(unlinked),
+        unlinked_experiments=unlinked,
         view=view,
         sprints=sprint_rollups(view, facts.experiments.ids),
     )
