@@ -276,11 +276,13 @@ class Facts:
         people = self._read_people()
         self._read_participations(people)
         self._read_hypotheses()
-        self._index = {}
-        voices = self._read_voices(people)
-        # The indexes are let go before the findings are made: they need places only.
+        heard_on, heard = self._read_voices(people)
+        # The indexes are let go before the voices are grouped and the findings made:
+        # they need places only.
         del people
         self._ints = []
+        voices = Grouped.of(heard_on, heard, len(self.hypotheses.ids), heard.typecode)
+        del heard_on, heard
         self._make_room_for_findings()
         derive(self, voices)
 
@@ -534,7 +536,7 @@ class Facts:
                     self._in_force.add(decision_id)
 
     def _read_hypotheses(self) -> None:
-        """Hypotheses, each with its experiment's place."""
+        """Hypotheses, each with its experiment's place; the experiments' index is let go."""
         h, experiments = self.hypotheses, self._index
         h.experiment = array(typecode_for(len(self.experiments.ids)))
         for hypothesis_id, experiment_id, statement in self._rows(
@@ -545,6 +547,8 @@ class Facts:
                 h.ids.append(hypothesis_id)
                 h.statements.append(statement)
                 h.experiment.append(place)
+        del experiments
+        self._index = {}  # needed no more: let go before the hypotheses are put in order
         _in_id_order(h.ids, (h.statements, h.experiment))
         size = len(h.ids)
         h.status = Coded(tuple(HypothesisStatus), size)  # untested, the first
@@ -553,8 +557,9 @@ class Facts:
             h.experiment, range(size), len(self.experiments.ids), typecode_for(size)
         )
 
-    def _read_voices(self, people: Mapping[str, int]) -> Grouped:
-        """Each hypothesis's status from its latest learning, and whose voices it rests on."""
+    def _read_voices(self, people: Mapping[str, int]) -> tuple[array[int], array[int]]:
+        """Each hypothesis's status from its latest learning, and whose voices it rests on:
+        the places of a hypothesis and of a person, pair by pair."""
         h = self.hypotheses
         size = len(h.ids)
         index = dict(zip(h.ids, map(self._int, range(size)), strict=True))
@@ -579,7 +584,7 @@ class Facts:
             if place is not None and person is not None:
                 heard_on.append(place)
                 heard.append(person)
-        return Grouped.of(heard_on, heard, size, heard.typecode)
+        return heard_on, heard
 
     def _read_participations(self, people: Mapping[str, int]) -> None:
         """Every participation, packed into one int and grouped by experiment."""
