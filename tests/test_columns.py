@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,6 +39,15 @@ class TestTexts:
         column = Texts(given_texts)
         column.reorder(places)
         assert list(column) == [given_texts[p] for p in places]
+
+    def test_ends_past_what_their_array_holds_move_to_a_wider_one(self) -> None:
+        """Text longer than the ends' typecode counts widens it, and nothing is lost."""
+        column = Texts(["a"])
+        column._ends = array("H", column._ends)  # two bytes: full at 64 KiB of text
+        column.append("b" * 70_000)
+        column.append("c")
+        assert list(column) == ["a", "b" * 70_000, "c"]
+        assert column._ends.typecode == "Q"
 
     def test_past_the_end_is_an_index_error(self) -> None:
         """Reading past either end raises IndexError, as a list does."""

@@ -32,14 +32,18 @@ class Texts(Sequence[str]):
 
     def __init__(self, texts: Iterable[str] = ()) -> None:
         self._text = bytearray()
-        self._ends = array("L")
+        self._ends = array("I")  # four bytes an end, eight past 4 GiB of text
         for text in texts:
             self.append(text)
 
     def append(self, text: str) -> None:
         """Add ``text`` at the end."""
         self._text += text.encode()
-        self._ends.append(len(self._text))
+        try:
+            self._ends.append(len(self._text))
+        except OverflowError:
+            self._ends = array("Q", self._ends)
+            self._ends.append(len(self._text))
 
     @overload
     def __getitem__(self, index: int) -> str: ...
