@@ -1,14 +1,17 @@
-"""The compact columns the roll-up keeps its facts in: texts, and values of a small set."""
+"""The compact columns the roll-up keeps its facts in: texts, values of a small set, and
+what its summaries list, made when read."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 from array import array
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments._columns import Coded, Texts
+from experiments._columns import Coded, Found, Texts
 from experiments.model import Outcome
 
 texts = st.lists(st.text(max_size=40))
@@ -123,3 +126,55 @@ class TestCoded:
             Coded(range(257))
         with pytest.raises(ValueError, match="from 1 to 256"):
             Coded(())
+
+
+class TestFound:
+    """A Found reads as the tuple of what it makes of its places, each made when read."""
+
+    @given(st.lists(st.integers(0, 2**40)), st.data())
+    def test_reads_as_the_tuple_of_its_items(self, places: list[int], data: st.DataObject) -> None:
+        """Length, indexes, slices, iteration, repr and + are a tuple's, item by item."""
+        made: list[int] = []
+
+        def make(place: int) -> str:
+            made.append(place)
+            return f"item {place}"
+
+        found = Found(places, make)
+        assert not made  # nothing is made before it is read
+        items = tuple(f"item {p}" for p in places)
+        assert len(found) == len(items)
+        assert tuple(found) == items
+        assert found == items
+        assert items == found
+        assert found == list(items)
+        assert repr(found) == repr(items)
+        assert found + ("more",) == (*items, "more")  # noqa: RUF005 - the + under test
+        assert ("more",) + found == ("more", *items)  # noqa: RUF005 - the + under test
+        if places:
+            index = data.draw(st.integers(-len(places), len(places) - 1))
+            assert found[index] == items[index]
+        start, stop = data.draw(st.tuples(st.integers(-5, 5), st.integers(-5, 5)))
+        assert found[start:stop] == items[start:stop]
+        assert isinstance(found[start:stop], tuple)
+
+    def test_unequal_to_other_items_and_to_text(self) -> None:
+        """Another item, another length, or a string of the same characters is unequal."""
+        found = Found([1, 2], str)
+        assert found != ("1", "3")
+        assert found != ("1",)
+        assert found != "12"
+        assert found != 12
+
+    def test_pickles_and_copies_as_a_tuple(self) -> None:
+        """What it lists is copied out: the copy no longer needs what made the items."""
+        found = Found([3, 1], lambda place: place * 10)
+        copied = pickle.loads(pickle.dumps(found))  # noqa: S301 - our own bytes
+        assert copied == (30, 10)
+        assert isinstance(copied, tuple)
+        assert copy.deepcopy(found) == (30, 10)
+
+    def test_not_hashable(self) -> None:
+        """Equal to tuples, which hash by their items, it refuses to hash at all."""
+        with pytest.raises(TypeError):
+            hash(Found([1], str))

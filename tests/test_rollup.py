@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import pickle
 import sys
 import uuid
 from collections import Counter
@@ -182,6 +183,17 @@ class TestMunicipalityRollup:
             ("Local businesses will pay for the café's snacks", Evidence.WEAK, 2, 0),
         ]
         assert [o.title for o in candidates[0].objectives] == [programme["objective"].title]
+
+    def test_findings_outlive_the_store_as_tuples(
+        self, any_store: Store, programme: dict[str, Any]
+    ) -> None:
+        """A summary pickled (or copied) keeps every finding it lists, as tuples."""
+        total = both_ways(any_store, at=LATE).total
+        copied = pickle.loads(pickle.dumps(total))  # noqa: S301 - our own bytes
+        assert copied == total
+        assert isinstance(copied.candidates, tuple)
+        assert copied.candidates == tuple(total.candidates)
+        assert copied.one_sided[0].hypothesis.title == total.one_sided[0].hypothesis.title
 
     def test_excuses_by_reason(self, any_store: Store, programme: dict[str, Any]) -> None:
         """Excuses on the objective and on its experiments are counted by reason."""
