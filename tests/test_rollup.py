@@ -39,6 +39,7 @@ from experiments import (
     ValidationError,
     connect,
 )
+from experiments.asof import AsOf
 from experiments.checks import run_checks
 from experiments.model._time import days_between, parse_duration
 from experiments.model.objective import parent_cycles
@@ -194,6 +195,23 @@ class TestMunicipalityRollup:
         assert isinstance(copied.candidates, tuple)
         assert copied.candidates == tuple(total.candidates)
         assert copied.one_sided[0].hypothesis.title == total.one_sided[0].hypothesis.title
+
+    def test_findings_read_later_name_what_was_rolled_up(
+        self, any_store: Store, programme: dict[str, Any]
+    ) -> None:
+        """Findings made after the roll-up, and after a rename, name things as they were."""
+        result = rollup(any_store, at=LATE)
+        view = AsOf(any_store, at=LATE)
+        with any_store.reading():
+            facts = view.facts
+        objective = any_store.get(programme["objective"].id)
+        any_store.save(objective.evolve(title="Renamed after the roll-up"))
+        assert [o.title for o in result.total.candidates[0].objectives] == [objective.title]
+        candidates = [
+            h.candidate for f in facts.values() for h in f.hypotheses if h.candidate is not None
+        ]
+        assert candidates
+        assert {o.title for c in candidates for o in c.objectives} == {objective.title}
 
     def test_excuses_by_reason(self, any_store: Store, programme: dict[str, Any]) -> None:
         """Excuses on the objective and on its experiments are counted by reason."""

@@ -285,6 +285,10 @@ class Facts:
         del heard_on, heard
         self._make_room_for_findings()
         derive(self, voices)
+        # Findings are made when they are read, perhaps after the reading has ended: all
+        # they are made of is read now, the objectives candidates name included.
+        if any(self.hypotheses.candidate.codes):
+            _ = self.view.objectives
 
     def _make_room_for_findings(self) -> None:
         """The columns only findings fill, made once the indexes are let go.
