@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments._columns import Coded, Found, Texts
+from experiments._columns import Coded, Found, Texts, typecode_for
 from experiments.model import Outcome
 
 texts = st.lists(st.text(max_size=40))
@@ -178,3 +178,15 @@ class TestFound:
         """Equal to tuples, which hash by their items, it refuses to hash at all."""
         with pytest.raises(TypeError):
             hash(Found([1], str))
+
+
+class TestTypecodeFor:
+    """Places and counts take four bytes while they fit in them, eight after."""
+
+    @pytest.mark.parametrize(
+        ("most", "code"), [(0, "i"), (2**31 - 1, "i"), (2**31, "q"), (2**40, "q")]
+    )
+    def test_four_bytes_up_to_the_largest_int_they_hold(self, most: int, code: str) -> None:
+        """The typecode chosen holds ``most``; four bytes whenever they do."""
+        assert typecode_for(most) == code
+        array(code, [most])  # holds it

@@ -185,9 +185,7 @@ class TestMunicipalityRollup:
         ]
         assert [o.title for o in candidates[0].objectives] == [programme["objective"].title]
 
-    def test_findings_outlive_the_store_as_tuples(
-        self, any_store: Store, programme: dict[str, Any]
-    ) -> None:
+    def test_findings_pickle_as_tuples(self, any_store: Store, programme: dict[str, Any]) -> None:
         """A summary pickled (or copied) keeps every finding it lists, as tuples."""
         total = both_ways(any_store, at=LATE).total
         copied = pickle.loads(pickle.dumps(total))  # noqa: S301 - our own bytes

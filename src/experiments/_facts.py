@@ -1,11 +1,14 @@
 """Every experiment's and hypothesis's facts at a view's moment, in columns.
 
 The roll-up reads a hundred thousand experiments at once, so nothing here is an object
-per experiment or per hypothesis: each fact is a list indexed by the experiment's (or
-hypothesis's) place in id order, what only a few have (a time box overrun, a finding)
-sits in a dict by that place, and who took part and which hypotheses belong to which
-experiment are packed into two arrays each (:class:`Grouped`).  An
-:class:`ExperimentFacts` is made only when someone asks for one experiment by id.
+per experiment or per hypothesis: each fact is a column indexed by the experiment's (or
+hypothesis's) place in id order (a list, a packed array, or one of
+:mod:`experiments._columns`), what only a few have (a hypothesis left untested, a
+criterion's verdict) sits in a dict by that place, and who took part and which
+hypotheses belong to which experiment are packed into two arrays each
+(:class:`Grouped`).  The findings are kept as what they are made of, and made when
+they are read (:meth:`Facts.overdue` and its siblings); an :class:`ExperimentFacts`
+is made only when someone asks for one experiment by id.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ _OUTCOME: Final = {o.value: o for o in Outcome}
 _FIDELITY: Final = {f.value: f for f in Fidelity}
 # What the coded columns hold; the first is where each place starts.
 _DECISIONS: Final[tuple[Outcome | None, ...]] = (None, *Outcome)
-_SCOPED: Final = (False, True)
+_FLAG: Final = (False, True)
 _FIRST_SHOWN: Final[tuple[Fidelity | None, ...]] = (None, *Fidelity)
 _EVIDENCES: Final[tuple[Evidence | None, ...]] = (None, *Evidence)
 _ONE_STANCE: Final[tuple[Stance | None, ...]] = (None, *STANCES)
@@ -178,7 +181,7 @@ _EMPTY: Final = Grouped(array("q", [0]), array("q"))
 
 @attrs.define(eq=False)
 class ExperimentColumns:
-    """The experiments' facts, a list per field, by each experiment's place in id order."""
+    """The experiments' facts, a column per field, by each experiment's place in id order."""
 
     ids: list[str] = attrs.Factory(list)
     titles: Texts = attrs.Factory(Texts)
@@ -189,7 +192,7 @@ class ExperimentColumns:
     sprint: dict[int, str] = attrs.Factory(dict)  # by place, only those in one
     learnings: array[int] = attrs.Factory(lambda: array("i"))
     decision: Coded[Outcome | None] = attrs.Factory(lambda: Coded(_DECISIONS))  # in force
-    scoped: Coded[bool] = attrs.Factory(lambda: Coded(_SCOPED))
+    scoped: Coded[bool] = attrs.Factory(lambda: Coded(_FLAG))
     first_shown: Coded[Fidelity | None] = attrs.Factory(lambda: Coded(_FIRST_SHOWN))
     open_steps: array[int] = attrs.Factory(lambda: array("i"))
     # Where the time box of a running experiment past it ended, the days since and its
@@ -208,7 +211,7 @@ class ExperimentColumns:
 
 @attrs.define(eq=False)
 class HypothesisColumns:
-    """The hypotheses' facts, a list per field, by each hypothesis's place in id order."""
+    """The hypotheses' facts, a column per field, by each hypothesis's place in id order."""
 
     ids: list[str] = attrs.Factory(list)
     statements: Texts = attrs.Factory(Texts)
@@ -222,7 +225,7 @@ class HypothesisColumns:
     one_sided: Coded[Stance | None] = attrs.Factory(lambda: Coded(_ONE_STANCE))
     voices: array[int] = attrs.Factory(lambda: array("i"))
     untested: dict[int, tuple[pendulum.DateTime, int]] = attrs.Factory(dict)
-    candidate: Coded[bool] = attrs.Factory(lambda: Coded(_SCOPED))
+    candidate: Coded[bool] = attrs.Factory(lambda: Coded(_FLAG))
     criteria: dict[int, tuple[str, float | None, bool | None]] = attrs.Factory(dict)
 
 
@@ -302,7 +305,7 @@ class Facts:
         h = self.hypotheses
         h.one_sided = Coded(_ONE_STANCE, hypotheses)
         h.voices = array("i", bytes(4 * hypotheses))
-        h.candidate = Coded(_SCOPED, hypotheses)
+        h.candidate = Coded(_FLAG, hypotheses)
 
     # --- naming and showing --------------------------------------------------------
 
@@ -342,34 +345,45 @@ class Facts:
 
     def candidate(self, hypothesis: int) -> Candidate | None:
         """The hypothesis at ``hypothesis`` as a candidate to magnify, if it is one."""
-        h, e = self.hypotheses, self.experiments
-        evidence = h.evidence[hypothesis]
-        if not h.candidate[hypothesis] or evidence is None:
+        parts = self._candidate_parts(hypothesis)
+        if parts is None:
             return None
-        place = h.experiment[hypothesis]
-        codes = e.participations[place]
+        place, evidence, participants, critical_voices = parts
+        criterion, measured, met = self.hypotheses.criteria.get(hypothesis, (None, None, None))
         return Candidate(
             self.hypothesis_ref(hypothesis),
             self.ref(place),
             evidence,
-            len(codes),
-            critics(codes),
+            participants,
+            critical_voices,
             self.objectives_served(place),
-            e.decision[place],
-            *h.criteria.get(hypothesis, (None, None, None)),
+            self.experiments.decision[place],
+            criterion=criterion,
+            measured=measured,
+            criterion_met=met,
         )
 
     def candidate_order(self, hypothesis: int) -> tuple[Any, ...]:
         """Where the candidate at ``hypothesis`` comes in a summary's list, as a sort key:
         decided for scale-up first, then by :meth:`Candidate.rank_key`, ties by id."""
-        h, e = self.hypotheses, self.experiments
-        place = h.experiment[hypothesis]
-        codes = e.participations[place]
+        parts = self._candidate_parts(hypothesis)
+        assert parts is not None  # asked of candidates only
+        place, evidence, participants, critical_voices = parts
+        served = len(self._served_ids(self.experiments.objectives[place]))
+        ranks = rank_key(evidence, critical_voices, participants, served)
+        decided_up = scales_up(self.experiments.decision[place])
+        return (not decided_up, tuple(-r for r in ranks), self.hypotheses.ids[hypothesis])
+
+    def _candidate_parts(self, hypothesis: int) -> tuple[int, Evidence, int, int] | None:
+        """A candidate's experiment place, evidence, participants and critical voices;
+        None unless the hypothesis at ``hypothesis`` is one."""
+        h = self.hypotheses
         evidence = h.evidence[hypothesis]
-        assert evidence is not None  # a candidate's is
-        served = len(self._served_ids(e.objectives[place]))
-        ranks = rank_key(evidence, critics(codes), len(codes), served)
-        return (not scales_up(e.decision[place]), tuple(-r for r in ranks), h.ids[hypothesis])
+        if not h.candidate[hypothesis] or evidence is None:
+            return None
+        place = h.experiment[hypothesis]
+        codes = self.experiments.participations[place]
+        return place, evidence, len(codes), critics(codes)
 
     def objectives_served(self, experiment: int) -> tuple[Ref, ...]:
         """The objectives the experiment at ``experiment`` serves, as candidates name them."""
@@ -511,10 +525,9 @@ class Facts:
         size = len(e.ids)
         e.learnings = array("i", bytes(4 * size))
         e.decision = Coded(_DECISIONS, size)
-        e.scoped = Coded(_SCOPED, size)
+        e.scoped = Coded(_FLAG, size)
         e.first_shown = Coded(_FIRST_SHOWN, size)
         e.open_steps = array("i", bytes(4 * size))
-        self._refs = [None] * size
 
     def _read_outcomes(self) -> None:
         """Learnings and the decision in force of each experiment, as of the moment."""

@@ -4,7 +4,8 @@ Worked out once, as the facts are read (:class:`~experiments._facts.Facts`): whi
 running experiments are past their time box, which hypotheses rest on voices of one
 stance, which are left untested too long, and which are candidates to magnify, with
 whether their success criterion is met. Each rule is one of :mod:`experiments.model.asof`;
-this module finds what each applies to and makes the findings.
+this module finds what each applies to and keeps what each finding is made of in the
+facts' columns, which make the findings when they are read.
 """
 
 from __future__ import annotations

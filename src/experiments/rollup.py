@@ -327,8 +327,9 @@ def _tally(facts: Facts, places: Sequence[int], candidate_rank: Sequence[int]) -
     e, h = facts.experiments, facts.hypotheses
     statuses = list(e.status.values(places))
     learned = list(map(e.learnings.__getitem__, places))
-    # A list, though it holds an int object per hypothesis (4 MiB at 100,000): the five
-    # passes below would each make them anew from an array (75 ms at 100,000).
+    # Every hypothesis's place: the packed array the facts hold for the whole strategy;
+    # otherwise a list, though it holds an int object each, as the passes below would
+    # each make them anew from an array.
     hypotheses: Sequence[int]
     if isinstance(places, range) and len(places) == len(e.ids):  # all: already packed
         hypotheses = e.hypotheses.values
@@ -525,7 +526,7 @@ def _rollup(view: AsOf) -> Rollup:
             objectives=(top,),
             total=top.summary,
             objectives_without_experiments=tree.without_experiments(),
-            unlinked_experiments=(),
+            unlinked_experiments=Found((), facts.ref),
             scope=Ref(scope.id, scope.title),
             view=view,
             sprints=sprint_rollups(view, [facts.experiments.ids[e] for e in in_scope]),
@@ -567,7 +568,8 @@ class _Tree:
         self.ranks = _candidate_ranks(facts)
         self.children = view.children()
         # Arrays, not lists: a list would hold an int object per experiment.
-        self.linked: defaultdict[str, array[int]] = defaultdict(lambda: array("l"))
+        code = typecode_for(len(facts.experiments.ids))
+        self.linked: defaultdict[str, array[int]] = defaultdict(lambda: array(code))
         for place, objectives in enumerate(facts.experiments.objectives):
             for objective_id in set(objectives):
                 self.linked[objective_id].append(place)
