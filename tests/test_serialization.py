@@ -224,9 +224,17 @@ class TestStoredText:
         assert dumps(data) == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     def test_data_json_cannot_hold_is_refused_as_json_refuses_it(self):
-        """A value JSON cannot hold raises json's own TypeError."""
-        with pytest.raises(TypeError, match="not JSON serializable"):
+        """A value JSON cannot hold is refused with json's reason, as a TypeError and ours."""
+        with pytest.raises(InvalidTypeError, match="not JSON serializable") as caught:
             dumps({"when": dt.date(2026, 1, 1)})
+        assert isinstance(caught.value, TypeError)
+
+    def test_data_that_holds_itself_is_refused_with_our_error(self):
+        """Data that refers to itself is an InvalidTypeError naming the cycle, not a crash."""
+        data: dict[str, object] = {"kind": "objective"}
+        data["self"] = [data]
+        with pytest.raises(InvalidTypeError, match="does not refer to itself"):
+            dumps(data)
 
 
 class TestSchemaVersions:

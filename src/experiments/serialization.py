@@ -573,10 +573,26 @@ _CHUNKS: Final = _compact_chunks()
 
 
 def dumps(data: Mapping[str, Any]) -> str:
-    """Compact JSON text of record data, as stores keep it."""
-    if _CHUNKS is None:
-        return _COMPACT.encode(data)
-    return "".join(_CHUNKS(data, 0))
+    """Compact JSON text of record data, as stores keep it.
+
+    Raises:
+        InvalidTypeError: ``data`` holds a value JSON cannot (also a ``TypeError``), or
+            refers to itself.
+    """
+    try:
+        if _CHUNKS is None:
+            return _COMPACT.encode(data)
+        return "".join(_CHUNKS(data, 0))
+    except TypeError as exc:
+        raise InvalidTypeError(
+            f"dumps() takes data of JSON's types (text, numbers, booleans, None, lists and "
+            f"dicts with text keys): {exc}"
+        ) from None
+    except RecursionError:
+        raise InvalidTypeError(
+            "dumps() takes data that does not refer to itself: a dict or list in it holds "
+            "itself, or it nests too deep to write; give it without the cycle"
+        ) from None
 
 
 def to_json(record: Record, *, indent: int | None = None) -> str:
