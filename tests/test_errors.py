@@ -489,6 +489,17 @@ class TestStoreCallsWithImpossibleValues:
                 call()
         assert [o.slug for o in any_store.query(Objective)] == ["welfare"]
 
+    @pytest.mark.parametrize("actor", [5, ["Culture"], "a\x00b"], ids=["number", "list", "nul"])
+    def test_an_actor_no_record_can_hold_writes_nothing(self, any_store, actor):
+        """store.actor assigned a value no record can hold is refused at the next write,
+        naming it, and nothing unreadable is written."""
+        any_store.save(Objective(title="Welfare"))
+        any_store.actor = actor
+        with pytest.raises(ValidationError, match=r"store\.actor"):
+            any_store.save(Objective(title="Culture"))
+        any_store.actor = None
+        assert [o.title for o in any_store.query(Objective)] == ["Welfare"]
+
     def test_record_is_no_kind(self, any_store):
         """Record, the common base of the kinds, is refused as a kind, saying what to give."""
         saved = any_store.save(Objective(title="Welfare"))
