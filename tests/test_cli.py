@@ -351,6 +351,16 @@ class TestProgrammeFromTheShell:
         assert len(result["purged"]) == 2  # the participant and their participation
         assert shell("show", parent).returncode == 2
 
+    def test_a_mistyped_key_result_is_warned_of_in_words(self, programme: Shell) -> None:
+        """A metric named like a key result's slug, mistyped, is logged and warned of on
+        stderr, naming the key result meant; no Python warning text."""
+        done = programme("measure", "familie", "3", "--experiment", "art")
+        assert done.returncode == 0
+        assert "measured" in done.stdout
+        assert done.stderr.startswith("warning: 'familie' names no key result")
+        assert "did you mean the key result 'families'?" in done.stderr
+        assert "MetricWarning" not in done.stderr
+
     def test_read_of_a_missing_store_suggests_init(self, tmp_path: Path) -> None:
         """Listing a store that does not exist fails, suggests init, and creates nothing."""
         sh = Shell(f"sqlite:///{tmp_path}/missing.db", tmp_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ from experiments import (
     ValidationError,
 )
 from experiments.stores import Store
-from experiments.tracking import Run, _create_started, record_excuse, track
+from experiments.tracking import MetricWarning, Run, _create_started, record_excuse, track
 from racing import at_once
 
 
@@ -284,6 +285,53 @@ class TestLogging:
                 run.measure("visits", 1, at="2026-09-01T12:00:00Z")
                 run.measure("visits", float("nan"))
         assert [m.metric for m in any_store.query(Measurement)] == ["kept"]
+
+
+class TestMistypedKeyResults:
+    """A metric named like a key result's slug with a letter or two wrong is warned of."""
+
+    def _linked(self, store: Store) -> None:
+        objective = store.save(Objective(title="Welfare", slug="welfare"))
+        store.save(
+            KeyResult(
+                slug="families-returning",
+                objective=objective.id,
+                metric="families returning",
+                baseline=0,
+                target=40,
+            )
+        )
+
+    def test_a_near_miss_is_logged_as_a_metric_and_warned_of(self, any_store: Store) -> None:
+        """The value is kept, as a metric of the experiment, and the warning names the
+        key result meant, once a name and run."""
+        self._linked(any_store)
+        with track("art", store=any_store, objectives="welfare") as run:
+            with pytest.warns(MetricWarning, match="did you mean the key result 'families-r"):
+                run.measure("familes-returning", 9)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                run.measure("familes-returning", 10)  # said once
+        (logged, _) = sorted(any_store.query(Measurement), key=lambda m: m.value)
+        assert (logged.metric, logged.key_result) == ("familes-returning", None)
+
+    @pytest.mark.parametrize("name", ["families returning", "visits", "families-returning"])
+    def test_names_and_slugs_of_their_own_are_not_warned_of(
+        self, any_store: Store, name: str
+    ) -> None:
+        """A metric's text, a slug no key result's is near, or the slug itself: no warning."""
+        self._linked(any_store)
+        with track("art", store=any_store, objectives="welfare") as run, warnings.catch_warnings():
+            warnings.simplefilter("error")
+            run.measure(name, 9)
+
+    def test_key_results_of_other_objectives_are_not_compared(self, any_store: Store) -> None:
+        """Only the key results of the experiment's own objectives are what it may mean."""
+        self._linked(any_store)
+        any_store.save(Objective(title="Culture", slug="culture"))
+        with track("art", store=any_store, objectives="culture") as run, warnings.catch_warnings():
+            warnings.simplefilter("error")
+            run.measure("familes-returning", 9)
 
 
 class TestFailures:

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from experiments.stores import Batch, Store
 
 __all__ = [
+    "MetricWarning",
     "Run",
     "TemplateWarning",
     "key_result_named",
@@ -93,6 +94,16 @@ def measurement_id(measurement: Measurement) -> str:
     what = measurement.key_result or measurement.metric
     key = "/".join([measurement.experiment or "", str(what), utc_key(measurement.measured_at)])
     return Measurement.id_for_key(key)
+
+
+class MetricWarning(UserWarning):
+    """A metric logged by name looks like a mistyped slug of one of the experiment's key
+    results.
+
+    :meth:`Run.measure` logs a name that names no key result as a metric of the
+    experiment alone, whose values count towards no key result's progress; when the
+    name is a slug within a letter or two of a key result's, it warns with this.
+    """
 
 
 class TemplateWarning(UserWarning):
@@ -359,6 +370,7 @@ class Run(Scoped):
         self._owns_store = owns_store
         self._batch: Batch | None = None
         self._key_results: dict[str, KeyResult | None] = {}
+        self._free_metrics: set[str] = set()  # names measure() compared with key results
 
     def __repr__(self) -> str:
         return f"<Run {self._experiment.label()} in {self.store.url.redacted}>"
@@ -668,6 +680,7 @@ class Run(Scoped):
             }
         else:
             fields = {"metric": metric, "unit": unit}
+            self._warn_if_mistyped(metric)
         draft = Measurement(
             value=value,
             experiment=self._experiment.id,
@@ -679,6 +692,31 @@ class Run(Scoped):
             return self._save(draft)
         keyed = draft.evolve(id=measurement_id(draft))
         return self._upsert(keyed, same=("value", "unit", "participant"))
+
+    def _warn_if_mistyped(self, metric: object) -> None:
+        """A :class:`MetricWarning` when ``metric`` looks like a mistyped key result slug.
+
+        Only a name shaped like a slug is compared, with the slugs of the key results of
+        the experiment's objectives, once per name and run.
+        """
+        if not isinstance(metric, str) or metric in self._free_metrics:
+            return
+        self._free_metrics.add(metric)
+        linked = list(self._experiment.objectives)
+        if not linked or not SLUG_PATTERN.fullmatch(metric):
+            return
+        slugs = [k.slug for k in self.store.query(KeyResult, objective=linked) if k.slug]
+        import difflib  # noqa: PLC0415 - only a name that is no key result's asks
+
+        close = difflib.get_close_matches(metric, slugs, n=1, cutoff=0.8)
+        if close:
+            warnings.warn(
+                f"{metric!r} names no key result, so its value is a metric of "
+                f"{self._experiment.label()} alone and counts towards no key result's "
+                f"progress; did you mean the key result {close[0]!r}?",
+                MetricWarning,
+                stacklevel=3,
+            )
 
     def _key_result(self, metric: str) -> KeyResult | None:
         given: object = metric

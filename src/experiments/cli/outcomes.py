@@ -156,9 +156,17 @@ def measure(
     store = state.store()
     person = find(store, participant, Participant).id if participant else None
     if experiment is not None:
-        record = _run(state, experiment).measure(
-            metric, value, at=at, unit=unit, participant=person
-        )
+        import warnings  # noqa: PLC0415 - only when measuring in an experiment
+
+        from experiments.tracking import MetricWarning  # noqa: PLC0415
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", MetricWarning)
+            record = _run(state, experiment).measure(
+                metric, value, at=at, unit=unit, participant=person
+            )
+        for warning in caught:
+            click.echo(f"warning: {warning.message}", err=True)
     else:
         from experiments.model import Measurement  # noqa: PLC0415
         from experiments.tracking import key_result_named  # noqa: PLC0415
