@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import warnings
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import experiments
 from experiments import (
@@ -33,6 +37,7 @@ from experiments.model.template import (
     templates_for,
 )
 from experiments.stores import Store
+from experiments.testing.strategies import durations
 from experiments.tracking import TemplateWarning
 
 START = "2026-05-01T09:00:00Z"
@@ -165,6 +170,26 @@ class TestMissing:
         """A template cannot give a default time box its own limit refuses."""
         with pytest.raises(ValidationError, match="longer than its max_time_box"):
             Template(title="T", time_box="P8W", max_time_box="P6W")
+
+
+class TestGapCopies:
+    """A gap pickles and copies whole, its time box's months and years included."""
+
+    @given(durations(), st.none() | durations())
+    def test_pickled_and_copied_gaps_are_the_same(
+        self, limit: pendulum.Duration, given_: pendulum.Duration | None
+    ) -> None:
+        """Equal, and said the same way: pendulum alone pickles a month as 30 days."""
+        gap = Gap(Need.SHORT_TIME_BOX, limit=limit, given=given_)
+        pickled = pickle.loads(pickle.dumps(gap))  # noqa: S301 - our own bytes
+        for copied in (pickled, copy.deepcopy(gap), copy.copy(gap)):
+            assert copied == gap
+            assert str(copied) == str(gap)
+
+    def test_other_gaps_keep_their_fields(self) -> None:
+        """A gap without durations comes back field for field."""
+        gap = Gap(Need.DEPARTMENTS, wanted=2, have=1)
+        assert pickle.loads(pickle.dumps(gap)) == gap  # noqa: S301 - our own bytes
 
 
 class TestNewExperiment:

@@ -21,7 +21,7 @@ import pendulum
 from experiments.errors import ValidationError
 from experiments.model._fields import named_errors
 from experiments.model._record import Record
-from experiments.model._time import TimeBox, duration_key, format_duration
+from experiments.model._time import TimeBox, duration_key, format_duration, parse_duration
 from experiments.model._validate import (
     to_count,
     to_enums,
@@ -122,6 +122,14 @@ class Gap:
     limit: pendulum.Duration | None = attrs.field(default=None, eq=duration_key)
     given: pendulum.Duration | None = attrs.field(default=None, eq=duration_key)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its durations as text: pendulum pickles a month as 30 days."""
+        fields = attrs.asdict(self, recurse=False)
+        for name in _DURATIONS:
+            if fields[name] is not None:
+                fields[name] = format_duration(fields[name])
+        return (_unpickled_gap, (fields,))
+
     def __str__(self) -> str:
         if self.role is not None:
             return f"{role_words(self.role)} taking part"
@@ -168,6 +176,18 @@ _WANTED: Final = {
 
 def _to_requirements(value: Iterable[Requirement | str]) -> tuple[Requirement, ...]:
     return to_enums(Requirement, value)
+
+
+#: The fields of a Gap that hold durations.
+_DURATIONS: Final = ("limit", "given")
+
+
+def _unpickled_gap(fields: dict[str, Any]) -> Gap:
+    """A pickled :class:`Gap` made again, its durations read from their text."""
+    for name in _DURATIONS:
+        if fields[name] is not None:
+            fields[name] = parse_duration(fields[name])
+    return Gap(**fields)
 
 
 @attrs.frozen(kw_only=True, field_transformer=named_errors)
