@@ -10,7 +10,6 @@ facts' columns, which make the findings when they are read.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import itertools
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from experiments.model.lifecycle import ExperimentStatus
 from experiments.query import F
 
 if TYPE_CHECKING:
-    from experiments._facts import Facts, Grouped
+    from experiments._facts import BoxOverrun, Facts, Grouped
 
 __all__ = ["derive"]
 
@@ -67,7 +66,7 @@ class _Derivation:
         self.view = facts.view
         self.at = facts.at
         self._limits: dict[tuple[pendulum.Duration, int], str] = {}
-        self._box_ends: dict[str, tuple[pendulum.DateTime, int, dt.date] | None] = {}
+        self._box_ends: dict[str, BoxOverrun | None] = {}
 
     def run(self, voices: Grouped) -> None:
         """What each experiment and hypothesis shows on its own, worked out once.
@@ -158,9 +157,7 @@ class _Derivation:
         started = None if started_key is None else _moment(started_key)
         e.overdue[place] = self._overdue(rules.time_box_start(box_start, started), duration)
 
-    def _anchored_overdue(
-        self, start_text: str, duration_text: str
-    ) -> tuple[pendulum.DateTime, int, dt.date] | None:
+    def _anchored_overdue(self, start_text: str, duration_text: str) -> BoxOverrun | None:
         """:meth:`_overdue` for a box with its own start, which is read only if the box
         may be over."""
         duration = _duration(duration_text)
@@ -171,7 +168,7 @@ class _Derivation:
 
     def _overdue(
         self, start: pendulum.DateTime | None, duration: pendulum.Duration
-    ) -> tuple[pendulum.DateTime, int, dt.date] | None:
+    ) -> BoxOverrun | None:
         """Where a box from ``start`` ends, the days a running experiment in it is overdue
         at the moment, and the box's last day; None unless it is overdue."""
         end = rules.time_box_end(start, duration, None)
@@ -257,7 +254,8 @@ class _Criteria:
         self.facts = facts
         h = facts.hypotheses
         self.candidates = {
-            h.ids[place]: place for place in itertools.compress(itertools.count(), h.candidate)
+            h.ids[place]: place
+            for place in itertools.compress(itertools.count(), h.candidate.codes)
         }
 
     def apply(self) -> None:

@@ -54,7 +54,7 @@ from experiments.model.prototype import Fidelity, Prototype
 from experiments.model.sprint import Sprint
 from experiments.model.template import Gap, Move, Template, next_move
 from experiments.stores._keys import own_id
-from experiments.stores._references import lookup
+from experiments.stores._references import closest, lookup
 from experiments.stores._rules import TemplateRule, decision_in_store
 from experiments.stores.batch import Scoped
 
@@ -706,9 +706,8 @@ class Run(Scoped):
         if not linked or not SLUG_PATTERN.fullmatch(metric):
             return
         slugs = [k.slug for k in self.store.query(KeyResult, objective=linked) if k.slug]
-        import difflib  # noqa: PLC0415 - only a name that is no key result's asks
-
-        close = difflib.get_close_matches(metric, slugs, n=1, cutoff=0.8)
+        # Closer than a look-up's suggestions: this warns of a name that is no mistake.
+        close = closest(metric, slugs, most=1, cutoff=0.8)
         if close:
             warnings.warn(
                 f"{metric!r} names no key result, so its value is a metric of "

@@ -8,7 +8,7 @@ through :meth:`Store.resolve <experiments.stores.Store.resolve>` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from experiments.errors import NotFoundError, ValidationError
@@ -192,15 +192,23 @@ def _not_found(store: Store, text: str, cls: type[Record] | None) -> NotFoundErr
     for k in kinds if store.exists() else ():
         for slug in _slugs(store, k):
             slugs.setdefault(slug, []).append(k.kind)
-    import difflib  # noqa: PLC0415 - only a reference not found asks for suggestions
-
-    close = difflib.get_close_matches(text, list(slugs), n=3, cutoff=0.6)
+    close = closest(text, slugs)
     named = [repr(c) if cls else f"the {' or '.join(slugs[c])} {c!r}" for c in close]
     hint = f"; did you mean {' or '.join(named)}?" if close else ""
     what = cls.kind if cls is not None else "record"
     error = NotFoundError(f"no {what} with id or slug {text!r} in {store.url.redacted}{hint}")
     error.kind = None if cls is None else cls.kind
     return error
+
+
+def closest(text: str, names: Iterable[str], *, most: int = 3, cutoff: float = 0.6) -> list[str]:
+    """The ``names`` most like ``text``, best first: what a name not found may have meant.
+
+    Alike by :mod:`difflib`'s ratio, at least ``cutoff`` (1.0 the same text).
+    """
+    import difflib  # noqa: PLC0415 - only a name not found asks for suggestions
+
+    return difflib.get_close_matches(text, list(names), n=most, cutoff=cutoff)
 
 
 def _slugs(store: Store, cls: type[Record]) -> list[str]:

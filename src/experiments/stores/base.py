@@ -68,7 +68,7 @@ class Store(Backend, Scoped):
     ) -> None:
         self.url = url
         self._plugins = plugins
-        self.actor = checked_name(actor, "actor")
+        self._actor_name = checked_name(actor, "actor")
         self._key: str | None = None
         self._closed = False
         self._plugins_lock = threading.Lock()
@@ -80,6 +80,17 @@ class Store(Backend, Scoped):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url.redacted}>"
+
+    @property
+    def actor(self) -> str | None:
+        """Who is writing: ``changed_by`` of every version saved without a ``by`` of its own."""
+        return self._actor_name
+
+    @actor.setter
+    def actor(self, actor: str | None) -> None:
+        # Checked when set: a value no record can hold would be written into the next
+        # record saved, which could then not be read back.
+        self._actor_name = checked_name(actor, "store.actor")
 
     @property
     def plugins(self) -> Plugins:

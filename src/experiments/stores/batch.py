@@ -97,9 +97,7 @@ class Batch(Scoped):
     def __init__(self, store: Store, *, by: str | None = None) -> None:
         checked = None if by is None else checked_name(by, "by")
         self._store = store
-        # store.actor may have been assigned anything since connect() checked it: it is
-        # checked again before it is written into a record, which could not be read back.
-        self._by = checked if checked is not None else checked_name(store.actor, "store.actor")
+        self._by = checked if checked is not None else store.actor
         self._at = now()
         self._changes: list[Change] = []
         self._pending: dict[str, Record] = {}
