@@ -83,7 +83,7 @@ class Store(Backend, Scoped):
 
     @property
     def actor(self) -> str | None:
-        """Who is writing: ``changed_by`` of every version saved without a ``by`` of its own."""
+        """Who is writing, recorded as ``changed_by`` on every version saved without a ``by``."""
         return self._actor_name
 
     @actor.setter
