@@ -913,23 +913,23 @@ def _final(measure: BoundMeasure, state: Any) -> Any:
 
 # --- text filters -----------------------------------------------------------------------
 
-_TOKEN: Final = re.compile(
-    r"""\s*(?:
+#: Compiled by ``re`` when a filter is first read (it keeps what it compiled), so that
+#: a command that reads none does not pay for it.
+_PIECE: Final = r"""\s*(?:
         (?P<lparen>\() | (?P<rparen>\)) | (?P<comma>,) |
         (?P<op>!=|<=|>=|==|=|<|>|~) |
         '(?P<squote>(?:[^'\\]|\\.)*)' | "(?P<dquote>(?:[^"\\]|\\.)*)" |
         (?P<word>[^\s()',"=!<>~]+)
-    )""",
-    re.VERBOSE,
-)
+    )"""
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
     tokens: list[tuple[str, str]] = []
     position = 0
     text = text.rstrip()
+    piece = re.compile(_PIECE, re.VERBOSE)
     while position < len(text):
-        match = _TOKEN.match(text, position)
+        match = piece.match(text, position)
         if match is None or match.end() == position:
             raise ValidationError(
                 f"cannot read the filter at {text[position : position + 20]!r}; "

@@ -108,9 +108,13 @@ PHRASES: Final[tuple[tuple[str, str], ...]] = (
     ("named by the record, its id or its slug", "named by its id or its slug"),
 )
 
+# The patterns below are text, compiled by ``re`` when a message first needs them (it
+# keeps what it compiled): only an error is translated, and compiling them all up front
+# would cost every command more than a millisecond.
+
 #: A question the driver asks ("... accepting TCP/IP connections?") before the store's
 #: advice: the advice starts a sentence of its own.
-_AFTER_QUESTION = re.compile(r"\?; (\w)")
+_AFTER_QUESTION: Final = r"\?; (\w)"
 
 #: A Python call, such as ``verify()`` or ``run.decide('stop', rationale=...)``.
 _CALL = r"[A-Za-z_][\w.]*\((?:[^()]|\([^()]*\))*\)"
@@ -118,25 +122,25 @@ _CALL = r"[A-Za-z_][\w.]*\((?:[^()]|\([^()]*\))*\)"
 _CALLS = rf"{_CALL}(?:(?:, | and | or ){_CALL})*"
 #: Calls the library gives before the command that does the same:
 #: ``run verify() (`experiments verify`)``.
-_CALLS_THEN_COMMAND = re.compile(rf"{_CALLS} \((`[^`]+`)\)")
+_CALLS_THEN_COMMAND: Final = rf"{_CALLS} \((`[^`]+`)\)"
 #: ... or beside it: ``(get() or history(), or `experiments history ID`)``.
-_CALLS_BESIDE_COMMAND = re.compile(rf"{_CALLS}(?:, or |, | or )(?=`)")
+_CALLS_BESIDE_COMMAND: Final = rf"{_CALLS}(?:, or |, | or )(?=`)"
 
-_RECORD_FIELD = re.compile(r"\b[A-Z][A-Za-z]+\.([a-z_]+)\b")
-_CHOICES = re.compile(r"\b([a-z_]+)=((?:'[^']*'(?:, | or )?)+)")
-_FLAG = re.compile(r"\b([a-z_]+)=True\b")
-_VALUE = re.compile(r"\b([a-z_]+)=(<[a-z_]+>|\[\.\.\.\]|\{[^{}]*\})?(?=[\s,;)]|$)")
+_RECORD_FIELD: Final = r"\b[A-Z][A-Za-z]+\.([a-z_]+)\b"
+_CHOICES: Final = r"\b([a-z_]+)=((?:'[^']*'(?:, | or )?)+)"
+_FLAG: Final = r"\b([a-z_]+)=True\b"
+_VALUE: Final = r"\b([a-z_]+)=(<[a-z_]+>|\[\.\.\.\]|\{[^{}]*\})?(?=[\s,;)]|$)"
 #: An argument's name written alone, with an underscore that prose never has; not
 #: inside what a person typed (quoted), a field (``Class.name``) or a command.
-_SNAKE = re.compile(r"(?<![\w'\"`./-])([a-z]+(?:_[a-z]+)+)(?![\w'\"`/-])")
+_SNAKE: Final = r"(?<![\w'\"`./-])([a-z]+(?:_[a-z]+)+)(?![\w'\"`/-])"
 #: An argument's name as the subject of the message: ``delimiter must be ...``.
-_SUBJECT = re.compile(r"^([a-z][a-z_]*)(?= (?:is|must|has|holds|names|needs|takes|cannot)\b)")
+_SUBJECT: Final = r"^([a-z][a-z_]*)(?= (?:is|must|has|holds|names|needs|takes|cannot)\b)"
 #: A record's class naming one record, as the library writes it: ``SurveyRound 'Spring'``.
-_RECORD_CLASS = re.compile(rf"\b({'|'.join(cls.__name__ for cls in KINDS.values())})(?= ')")
+_RECORD_CLASS: Final = rf"\b({'|'.join(cls.__name__ for cls in KINDS.values())})(?= ')"
 #: ... and as the command line names its kind: ``survey-round 'Spring'``.
 _KIND_OF_CLASS: Final = {cls.__name__: kind for kind, cls in KINDS.items()}
 #: What a person gave once per option, shown back as the Python collection it became.
-_GOT_COLLECTION = re.compile(r"; got (?:\(.*\)|\[.*\]|\{.*\})$")
+_GOT_COLLECTION: Final = r"; got (?:\(.*\)|\[.*\]|\{.*\})$"
 
 
 def options_of(command: object) -> dict[str, str]:
@@ -178,8 +182,8 @@ def in_cli_words(message: str, options: Mapping[str, str] | None = None) -> str:
     options = options or {}
     for python, cli in PHRASES:
         message = message.replace(python, cli)
-    message = _CALLS_THEN_COMMAND.sub(r"\1", message)
-    message = _CALLS_BESIDE_COMMAND.sub("", message)
+    message = re.sub(_CALLS_THEN_COMMAND, r"\1", message)
+    message = re.sub(_CALLS_BESIDE_COMMAND, "", message)
 
     def choices(match: re.Match[str]) -> str:
         name, values = match.group(1), match.group(2)
@@ -203,12 +207,12 @@ def in_cli_words(message: str, options: Mapping[str, str] | None = None) -> str:
     def named(match: re.Match[str]) -> str:
         return options.get(match.group(1), match.group(0))
 
-    message = _AFTER_QUESTION.sub(lambda m: f"? {m.group(1).upper()}", message)
-    message = _CHOICES.sub(choices, message)
-    message = _FLAG.sub(flag, message)
-    message = _VALUE.sub(value, message)
-    message = _RECORD_FIELD.sub(named, message)
-    message = _SNAKE.sub(named, message)
-    message = _SUBJECT.sub(named, message, count=1)
-    message = _RECORD_CLASS.sub(lambda m: _KIND_OF_CLASS[m.group(1)], message)
-    return _GOT_COLLECTION.sub("", message)
+    message = re.sub(_AFTER_QUESTION, lambda m: f"? {m.group(1).upper()}", message)
+    message = re.sub(_CHOICES, choices, message)
+    message = re.sub(_FLAG, flag, message)
+    message = re.sub(_VALUE, value, message)
+    message = re.sub(_RECORD_FIELD, named, message)
+    message = re.sub(_SNAKE, named, message)
+    message = re.sub(_SUBJECT, named, message, count=1)
+    message = re.sub(_RECORD_CLASS, lambda m: _KIND_OF_CLASS[m.group(1)], message)
+    return re.sub(_GOT_COLLECTION, "", message)
