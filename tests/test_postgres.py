@@ -111,6 +111,20 @@ class TestQueryCopy:
             if key in fields and fields[key].kind is FieldType.DATETIME and value is not None:
                 assert copy[key] == utc_key(getattr(record, key))
 
+    @pytest.mark.parametrize(("value", "copied_as_text"), [(3.0, True), (-0.5, True), (0.1, False)])
+    def test_a_float_written_exactly_is_copied_as_written(
+        self, value: float, copied_as_text: bool
+    ) -> None:
+        """3.0 is written as its exact value already; 0.1 is not, and its copy says
+        0.1000000000000000055511151231257827021181583404541015625."""
+        measured = Measurement(metric="visits", value=value)
+        data = to_data(measured)
+        text = json.dumps(data)
+        copy = query_copy(data, text)
+        assert (copy == text) is copied_as_text
+        assert f'"value":{_exact(value)}' in copy.replace(" ", "")
+        assert json.loads(copy)["value"] == value
+
     @given(number=st.floats(allow_nan=False, allow_infinity=False))
     def test_exact_numbers(self, number: float) -> None:
         """A float is written as the exact decimal of its binary value, still a float."""

@@ -301,22 +301,25 @@ def query_copy(data: Mapping[str, Any], text: str) -> str:
     Times and time boxes are in the form queries compare (fixed-width UTC text, see
     :func:`~experiments.query.comparable`), floats exact.  A record with neither a
     float nor a time written otherwise (most records: a time with microseconds in UTC
-    is its key already) is copied as its text itself.
+    is its key already, a float such as 3.0 its exact value) is copied as its text
+    itself.
     """
-    keys = {}
+    rendered: dict[str, str] = {}  # the fields whose copy differs from their text
     for name, kind in _time_fields(data.get("kind")):
         value = data.get(name)
         if value is not None:
             key = comparable(data, name, kind)
             if key != value:
-                keys[name] = key
-    if not keys and not any(type(value) is float for value in data.values()):
-        return text
-    parts = []
+                rendered[name] = _dumps(key)
     for name, value in data.items():
-        if name in keys:
-            rendered = _dumps(keys[name])
-        else:
-            rendered = _exact(value) if isinstance(value, float) else _dumps(value)
-        parts.append(f"{_dumps(name)}:{rendered}")
+        # A float whose exact value is the text it is written as (3.0, 0.5) is copied
+        # as it is: most measurements.
+        if isinstance(value, float) and (exact := _exact(value)) != _dumps(value):
+            rendered[name] = exact
+    if not rendered:
+        return text
+    parts = [
+        f"{_dumps(name)}:{rendered[name] if name in rendered else _dumps(value)}"
+        for name, value in data.items()
+    ]
     return "{" + ",".join(parts) + "}"

@@ -8,7 +8,10 @@ protocol it shares with SQLite (``_sqlstore``).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import psycopg
 
 from experiments.errors import ConflictError
 from experiments.serialization import dumps, from_data
@@ -19,8 +22,7 @@ from experiments.stores._sqlstore import latest_puts, refused_update
 from experiments.stores.changes import ImportVersion, Put, SetSetting
 
 if TYPE_CHECKING:
-    import psycopg
-
+    from experiments.model import Record
     from experiments.stores.postgres import PostgresStore
 
 __all__ = ["import_version", "insert_many", "purge", "put_one", "store_setting"]
@@ -77,22 +79,32 @@ def insert_many(store: PostgresStore, cursor: psycopg.Cursor[Any], puts: list[Pu
 
 
 def put_one(store: PostgresStore, cursor: psycopg.Cursor[Any], change: Put) -> Any:
+    """One version over the expected revision: its row and its version in one statement.
+
+    The row's insert (or update) hands its id to the version's insert, so a save is
+    one round trip to the server inside its transaction, not two.  A row not written
+    (someone else's record, another revision) writes no version either; the rarer
+    cases are told apart afterwards.
+    """
     record = change.record
     text = dumps(change.data)
-    doc = query_copy(change.data, text)
     start, end = time_box_bounds(change.data)
-    deleted = 0 if record.deleted_at is None else 1
+    values = {
+        "id": record.id,
+        "kind": record.kind,
+        "revision": record.revision,
+        "deleted": 0 if record.deleted_at is None else 1,
+        "data": text,
+        "doc": query_copy(change.data, text),
+        "start": start,
+        "end": end,
+    }
     s = store.schema_sql
     if not change.expected:
         for _ in range(3):  # a record purged between the insert and the read: again
-            cursor.execute(
-                f"INSERT INTO {s}.records (id, kind, revision, deleted, data, doc, "
-                "time_box_start, time_box_end) VALUES (%s, %s, %s, %s, %s, %s, "
-                "%s::timestamptz, %s::timestamptz) ON CONFLICT (id) DO NOTHING",
-                (record.id, record.kind, record.revision, deleted, text, doc, start, end),
-            )
+            _execute_saving(store, cursor, record, _NEW_RECORD.format(s=s), values)
             if cursor.rowcount == 1:
-                break
+                return record
             stored = cursor.execute(
                 f"SELECT revision, data FROM {s}.records WHERE id = %s",
                 (record.id,),
@@ -102,37 +114,58 @@ def put_one(store: PostgresStore, cursor: psycopg.Cursor[Any], change: Put) -> A
             if change.expected is None:
                 return from_data(store._decode_row(stored[1], f"record {record.id!r}"))  # noqa: SLF001
             raise conflict(record, 0, stored[0])
-        else:
-            raise ConflictError(
-                f"{record.label()} was created and removed again by others while this "
-                "write ran; nothing was written, try again"
-            )
-    else:
-        cursor.execute(
-            f"UPDATE {s}.records SET revision = %s, deleted = %s, data = %s, doc = %s, "
-            "time_box_start = %s::timestamptz, time_box_end = %s::timestamptz "
-            "WHERE id = %s AND revision = %s AND kind = %s",
-            (
-                *(record.revision, deleted, text, doc, start, end),
-                *(record.id, change.expected, record.kind),
-            ),
+        raise ConflictError(
+            f"{record.label()} was created and removed again by others while this "
+            "write ran; nothing was written, try again"
         )
-        if cursor.rowcount != 1:
-            stored = cursor.execute(
-                f"SELECT revision, kind FROM {s}.records WHERE id = %s",
-                (record.id,),
-            ).fetchone()
-            raise refused_update(record, change.expected, stored)
-    cursor.execute(
-        f"INSERT INTO {s}.versions (id, revision, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-        (record.id, record.revision, text),
+    _execute_saving(
+        store, cursor, record, _NEXT_REVISION.format(s=s), {**values, "expected": change.expected}
     )
     if cursor.rowcount != 1:
+        stored = cursor.execute(
+            f"SELECT revision, kind FROM {s}.records WHERE id = %s",
+            (record.id,),
+        ).fetchone()
+        raise refused_update(record, change.expected, stored)
+    return record
+
+
+#: A new record's row, and its first version beside it if the row was written.
+_NEW_RECORD: Final = (
+    "WITH written AS (INSERT INTO {s}.records (id, kind, revision, deleted, data, doc, "
+    "time_box_start, time_box_end) VALUES (%(id)s, %(kind)s, %(revision)s, %(deleted)s, "
+    "%(data)s, %(doc)s, %(start)s::timestamptz, %(end)s::timestamptz) "
+    "ON CONFLICT (id) DO NOTHING RETURNING id) "
+    "INSERT INTO {s}.versions (id, revision, data) "
+    "SELECT id, %(revision)s, %(data)s FROM written"
+)
+
+#: A record's row moved on from the expected revision, and the new version beside it.
+_NEXT_REVISION: Final = (
+    "WITH written AS (UPDATE {s}.records SET revision = %(revision)s, "
+    "deleted = %(deleted)s, data = %(data)s, doc = %(doc)s, "
+    "time_box_start = %(start)s::timestamptz, time_box_end = %(end)s::timestamptz "
+    "WHERE id = %(id)s AND revision = %(expected)s AND kind = %(kind)s RETURNING id) "
+    "INSERT INTO {s}.versions (id, revision, data) "
+    "SELECT id, %(revision)s, %(data)s FROM written"
+)
+
+
+def _execute_saving(
+    store: PostgresStore,
+    cursor: psycopg.Cursor[Any],
+    record: Record,
+    sql: str,
+    values: Mapping[str, Any],
+) -> None:
+    """Run one of the statements above; a version already stored is a damaged store."""
+    try:
+        cursor.execute(sql, values)
+    except psycopg.errors.UniqueViolation:
         raise ConflictError(
             f"{record.label()} revision {record.revision} is already in the history of "
             f"{store._where()}; the store is inconsistent, run `experiments verify`"  # noqa: SLF001
-        )
-    return record
+        ) from None
 
 
 def purge(store: PostgresStore, cursor: psycopg.Cursor[Any], record_id: str) -> str | None:
