@@ -1154,8 +1154,9 @@ class TestCommandModules:
             "experiments.cli.practice",
         }
 
-    def test_listing_imports_no_checks_reports_or_converter(self, tmp_path: Path) -> None:
-        """`experiments list` on a SQLite store imports no checks, report formats or cattrs."""
+    def test_listing_imports_no_checks_reports_converter_or_writes(self, tmp_path: Path) -> None:
+        """`experiments list` on a SQLite store imports no checks, report formats or cattrs,
+        and none of what a write needs (batches and the changes they hand the backend)."""
         url = f"sqlite:///{tmp_path / 'programme.db'}"
         with experiments.connect(url, create=True, plugins=Plugins(autoload=False)) as store:
             store.save(experiments.Experiment(title="Art afternoons for families"))
@@ -1169,6 +1170,8 @@ class TestCommandModules:
             "experiments.checks.builtin",
             "experiments.reports",
             "experiments.reports.builtin",
+            "experiments.stores.batch",
+            "experiments.stores.changes",
         }
 
     def test_every_command_is_listed(self) -> None:

@@ -115,6 +115,20 @@ class TestPublicNames:
         assert _values.__all__ == sorted(_values.__all__)
         assert experiments.__all__ == own + _values.__all__
 
+    def test_the_stores_package_offers_every_change_and_report(self):
+        """``experiments.stores`` offers every name of ``experiments.stores.changes``, each
+        the same object, though it imports them only when first asked for."""
+        from experiments import stores  # noqa: PLC0415 - what is tested
+        from experiments.stores import changes  # noqa: PLC0415
+
+        assert set(changes.__all__) <= set(stores.__all__)
+        for name in stores.__all__:
+            assert getattr(stores, name) is not None, name
+        for name in changes.__all__:
+            assert getattr(stores, name) is getattr(changes, name), name
+        with pytest.raises(AttributeError, match="no attribute 'Nonsense'"):
+            stores.Nonsense  # noqa: B018 - the attribute access is what is tested
+
     def test_an_unknown_name_is_an_attribute_error(self):
         """Asking the package for a name it does not have is an AttributeError."""
         with pytest.raises(AttributeError, match="no attribute 'Nonsense'"):

@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from experiments._scoped import Scoped
 from experiments.errors import (
     ConflictError,
     InvalidTypeError,
@@ -56,7 +57,6 @@ from experiments.model.template import Gap, Move, Template, next_move
 from experiments.stores._keys import own_id
 from experiments.stores._references import closest, lookup
 from experiments.stores._rules import TemplateRule, decision_in_store
-from experiments.stores.batch import Scoped
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

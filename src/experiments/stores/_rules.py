@@ -42,10 +42,10 @@ from experiments.model._time import now
 from experiments.model.asof import latest_decision
 from experiments.model.lifecycle import LIFECYCLE_TIMES, illegal_change
 from experiments.model.template import Gap, Move, templates_for
-from experiments.stores.changes import Damage
 
 if TYPE_CHECKING:
     from experiments.stores.base import Store
+    from experiments.stores.changes import Damage
 
 __all__ = [
     "DecisionLedger",
@@ -300,6 +300,7 @@ def history_damage(versions: Mapping[str, list[Record]], current: Iterable[Recor
     ``versions`` holds every version of each experiment and decision, by id, oldest
     first; ``current`` every record's current version.
     """
+    from experiments.stores.changes import Damage  # noqa: PLC0415 - verify() only
 
     found: list[Damage] = []
     for record_id, history in versions.items():

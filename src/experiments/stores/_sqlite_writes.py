@@ -19,9 +19,9 @@ from experiments.serialization import dumps, from_data
 from experiments.stores._refusals import conflict, import_conflict, other_kind
 from experiments.stores._sqlite_layout import sql_for
 from experiments.stores._sqlstore import latest_puts, record_head, refused_update
-from experiments.stores.changes import ImportVersion, Put, SetSetting
 
 if TYPE_CHECKING:
+    from experiments.stores.changes import ImportVersion, Put, SetSetting
     from experiments.stores.sqlite import SQLiteStore
 
 __all__ = ["import_version", "insert_many", "purge", "put_one", "store_setting"]

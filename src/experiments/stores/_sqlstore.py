@@ -15,7 +15,7 @@ from __future__ import annotations
 import abc
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 from experiments.errors import ConflictError, StoreError
 from experiments.model import Record
@@ -24,15 +24,16 @@ from experiments.stores import _sql
 from experiments.stores._refusals import conflict, other_kind
 from experiments.stores.backend import Capability, Grouping, Selection
 from experiments.stores.base import Store
-from experiments.stores.changes import (
-    Change,
-    Damage,
-    ImportVersion,
-    Purge,
-    Put,
-    Rewrite,
-    SetSetting,
-)
+
+if TYPE_CHECKING:
+    from experiments.stores.changes import (
+        Change,
+        Damage,
+        ImportVersion,
+        Put,
+        Rewrite,
+        SetSetting,
+    )
 
 __all__ = [
     "Converter",
@@ -154,6 +155,8 @@ class SQLStore(Store, Generic[Tx]):
         """Write (or remove) one row of the settings table."""
 
     def _put_setting(self, name: str, value: str | None) -> None:
+        from experiments.stores.changes import SetSetting  # noqa: PLC0415 - writes only
+
         self._commit([SetSetting(name, value)])
 
     def _rewrite(self, tx: Tx, change: Rewrite) -> None:
@@ -162,6 +165,8 @@ class SQLStore(Store, Generic[Tx]):
         Deleting, not updating, frees the old rows, which each backend then overwrites or
         vacuums (see the privacy documentation).
         """
+        from experiments.stores.changes import ImportVersion  # noqa: PLC0415 - writes only
+
         stored = self._current_revision(tx, change.id) or 0
         if stored != change.expected:
             raise conflict(change.versions[-1][0], change.expected, stored)
@@ -176,6 +181,14 @@ class SQLStore(Store, Generic[Tx]):
         started in one batch): the row of each is written once, as its last revision
         has it, and every version beside it (see :func:`latest_puts`).
         """
+        from experiments.stores.changes import (  # noqa: PLC0415 - writes only
+            ImportVersion,
+            Purge,
+            Put,
+            Rewrite,
+            SetSetting,
+        )
+
         results: list[Any] = []
         fresh: list[Put] = []
         made: dict[str, tuple[int, str]] = {}  # the run's records: id -> revision, kind
@@ -260,6 +273,8 @@ def versions_read(
     """Each stored version's data from its ``(id, revision, JSON)`` row, as a verification
     reads them: a Damage (located in ``where``) for one whose JSON cannot be read.
     """
+    from experiments.stores.changes import Damage  # noqa: PLC0415 - verify() only
+
     for record_id, revision, text in rows:
         try:
             data = json.loads(text)

@@ -54,9 +54,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 
 from experiments.errors import StoreError
 from experiments.query import BoundExpr, BoundMeasure, FieldInfo, Order
-from experiments.stores.changes import Change, Damage
 
 if TYPE_CHECKING:
+    from experiments.stores.changes import Change, Damage
     from experiments.stores.url import StoreURL
 
 __all__ = ["Backend", "Capability", "Grouping", "Selection"]
@@ -233,6 +233,8 @@ class Backend(abc.ABC):
         The default reads through :meth:`_scan_versions` and stops at the first error;
         backends that keep versions apart override it to report each bad one and go on.
         """
+        from experiments.stores.changes import Damage  # noqa: PLC0415 - a read never needs it
+
         try:
             yield from self._scan_versions()
         except StoreError as exc:

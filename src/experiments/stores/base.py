@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from experiments._collector import paused
+from experiments._lazy import lazy_attributes
+from experiments._scoped import Scoped
 from experiments.errors import ConflictError, SchemaError, StoreError, ValidationError
 from experiments.model import KINDS, ExperimentStatus, Participant, Record
 from experiments.model._time import DateTimeLike
@@ -29,11 +31,17 @@ from experiments.stores._refusals import conflict, import_conflict, missing_stor
 from experiments.stores._results import kind_class
 from experiments.stores._results import kind_name as kind_name_of
 from experiments.stores.backend import Backend, Capability
-from experiments.stores.batch import Batch, Scoped, purge, stamp
-from experiments.stores.changes import Change, Damage, ErasureReport, ImportReport, PurgeReport
 
 if TYPE_CHECKING:
     from experiments.plugins import Plugins
+    from experiments.stores.batch import Batch, stamp
+    from experiments.stores.changes import (
+        Change,
+        Damage,
+        ErasureReport,
+        ImportReport,
+        PurgeReport,
+    )
     from experiments.stores.url import StoreURL
 
 __all__ = [
@@ -48,6 +56,12 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=Record)
+
+# Writing (batches, the changes they make) is imported with the first write: a program
+# that only reads, as most commands do, never loads it.
+__getattr__ = lazy_attributes(
+    __name__, {"Batch": "experiments.stores.batch", "stamp": "experiments.stores.batch"}, globals()
+)
 
 
 class Store(Backend, Scoped):
@@ -395,6 +409,8 @@ class Store(Backend, Scoped):
         """Collect writes and commit them all-or-nothing when the ``with`` block ends."""
         self._check_open()
         _snapshots.refuse_write(self)  # before a save makes anything (the store, its key)
+        from experiments.stores.batch import Batch  # noqa: PLC0415 - with the first write
+
         return Batch(self, by=by)
 
     def save(self, record: R, *, by: str | None = None) -> R:
@@ -457,6 +473,8 @@ class Store(Backend, Scoped):
         """
         self._check_open()
         _snapshots.refuse_write(self)
+        from experiments.stores.batch import purge  # noqa: PLC0415 - with the first write
+
         return purge(self, record)
 
     def erase(self, participant: Participant | str, *, vacuum: bool = False) -> ErasureReport:

@@ -10,12 +10,13 @@ block, as a store and a run are: :class:`Scoped` is what the three share.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 
 from experiments._collector import paused
+from experiments._scoped import Scoped
 from experiments.errors import (
     ConflictError,
     ExperimentsError,
@@ -58,31 +59,6 @@ _SWEEP_TRIES: Final = 5
 def stamp(record: R, revision: int, at: pendulum.DateTime, by: str | None) -> R:
     """``record`` as revision ``revision``, changed at ``at`` by ``by``."""
     return copy(record, revision=revision, updated_at=max(at, record.created_at), changed_by=by)
-
-
-class Scoped:
-    """An object a ``with`` block gives as itself, and tells how the block ended.
-
-    Stores close, batches commit (or discard on an error) and runs conclude (or note
-    the failure); each says only what it does on the way out, in :meth:`_leave`.
-    """
-
-    __slots__ = ()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._leave(exc)
-
-    def _leave(self, exc: BaseException | None) -> None:
-        """What leaving the block does; ``exc`` is what ended it early, or None."""
-        raise NotImplementedError
 
 
 class Batch(Scoped):

@@ -38,7 +38,7 @@ import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from experiments.errors import StoreError, StoreURLError
 from experiments.stores import _access, _sqlite_writes
@@ -59,16 +59,16 @@ from experiments.stores._sqlstore import (
     SQLStore,
     versions_read,
 )
-from experiments.stores.changes import (
-    Change,
-    Damage,
-    ImportVersion,
-    Purge,
-    Put,
-    Rewrite,
-    SetSetting,
-)
 from experiments.stores.url import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    from experiments.stores.changes import (
+        Change,
+        Damage,
+        ImportVersion,
+        Put,
+        SetSetting,
+    )
 
 #: The store's layout, for tools that look inside a file (see ``_sqlite_layout``).
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SQLiteStore"]
@@ -391,6 +391,8 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
         return self._rows(sql, params)
 
     def _verify_storage(self) -> Iterator[Damage | Mapping[str, Any]]:
+        from experiments.stores.changes import Damage  # noqa: PLC0415 - verify() only
+
         try:
             connection = self._connection()
             problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
@@ -411,6 +413,8 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
     # --- writing ------------------------------------------------------------------
 
     def _commit(self, changes: Iterable[Change]) -> list[Any]:
+        from experiments.stores.changes import Purge, Rewrite  # noqa: PLC0415 - writes only
+
         connection = self._connection(write=True)
         purges: list[str] = []
 
