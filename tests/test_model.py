@@ -88,6 +88,12 @@ def _all_subclasses(cls: type) -> set[type]:
     return found
 
 
+def _printed_by_fresh_python(code: str) -> list[str]:
+    """The words a new interpreter prints running ``code``: what it imports, unimported."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
 class TestPublicNames:
     def test_the_domain_classes_import_from_the_package(self):
         """In a fresh process the vocabulary imports from ``experiments``, and nothing heavy."""
@@ -98,10 +104,7 @@ class TestPublicNames:
             "heavy = {'hypothesis', 'click', 'jinja2', 'psycopg', 'sqlite3'} & set(sys.modules)\n"
             "print(Objective.kind, Measurement.kind, sorted(heavy))\n"
         )
-        result = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        )
-        assert result.stdout.split() == ["objective", "measurement", "[]"]
+        assert _printed_by_fresh_python(code) == ["objective", "measurement", "[]"]
 
     def test_every_name_in_all_resolves(self):
         """Every name in ``experiments.__all__`` can be got, the lazily loaded ones too."""
@@ -128,6 +131,17 @@ class TestPublicNames:
             assert getattr(stores, name) is getattr(changes, name), name
         with pytest.raises(AttributeError, match="no attribute 'Nonsense'"):
             stores.Nonsense  # noqa: B018 - the attribute access is what is tested
+
+    def test_the_stores_package_offers_its_writing_modules_unimported(self):
+        """``experiments.stores.changes`` and ``.batch`` are attributes of the package even
+        in a process that has not imported them yet, as they were before they came lazily."""
+        code = (
+            "import sys, experiments.stores as s\n"
+            "writing = {'experiments.stores.changes', 'experiments.stores.batch'}\n"
+            "before = writing & set(sys.modules)\n"
+            "print(sorted(before), s.changes.Put.__name__, s.batch.Batch.__name__)\n"
+        )
+        assert _printed_by_fresh_python(code) == ["[]", "Put", "Batch"]
 
     def test_an_unknown_name_is_an_attribute_error(self):
         """Asking the package for a name it does not have is an AttributeError."""

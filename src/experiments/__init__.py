@@ -73,5 +73,5 @@ _LAZY = {
     "record_excuse": "experiments.tracking",
 }
 
-
-__getattr__ = lazy_attributes(__name__, _LAZY, globals())
+if not TYPE_CHECKING:  # type checkers see the names imported above, and no others
+    __getattr__ = lazy_attributes(__name__, _LAZY, globals())

@@ -20,6 +20,7 @@ list contains", times compare as instants, and ``None`` sorts first.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import re
 import types
@@ -913,8 +914,8 @@ def _final(measure: BoundMeasure, state: Any) -> Any:
 
 # --- text filters -----------------------------------------------------------------------
 
-#: Compiled by ``re`` when a filter is first read (it keeps what it compiled), so that
-#: a command that reads none does not pay for it.
+#: Compiled when a filter is first read (:func:`_pieces`), so that a command that reads
+#: none does not pay for it.
 _PIECE: Final = r"""\s*(?:
         (?P<lparen>\() | (?P<rparen>\)) | (?P<comma>,) |
         (?P<op>!=|<=|>=|==|=|<|>|~) |
@@ -923,11 +924,16 @@ _PIECE: Final = r"""\s*(?:
     )"""
 
 
+@functools.cache
+def _pieces() -> re.Pattern[str]:
+    return re.compile(_PIECE, re.VERBOSE)
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
     tokens: list[tuple[str, str]] = []
     position = 0
     text = text.rstrip()
-    piece = re.compile(_PIECE, re.VERBOSE)
+    piece = _pieces()
     while position < len(text):
         match = piece.match(text, position)
         if match is None or match.end() == position:

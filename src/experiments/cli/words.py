@@ -17,6 +17,7 @@ The help of an option given once per value says so in one wording, :data:`REPEAT
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Final
@@ -108,9 +109,9 @@ PHRASES: Final[tuple[tuple[str, str], ...]] = (
     ("named by the record, its id or its slug", "named by its id or its slug"),
 )
 
-# The patterns below are text, compiled by ``re`` when a message first needs them (it
-# keeps what it compiled): only an error is translated, and compiling them all up front
-# would cost every command more than a millisecond.
+# The patterns below are text, compiled (by :func:`_compiled`) when a message first
+# needs them: only an error is translated, and compiling them all up front would cost
+# every command more than a millisecond.
 
 #: A question the driver asks ("... accepting TCP/IP connections?") before the store's
 #: advice: the advice starts a sentence of its own.
@@ -141,6 +142,12 @@ _RECORD_CLASS: Final = rf"\b({'|'.join(cls.__name__ for cls in KINDS.values())})
 _KIND_OF_CLASS: Final = {cls.__name__: kind for kind, cls in KINDS.items()}
 #: What a person gave once per option, shown back as the Python collection it became.
 _GOT_COLLECTION: Final = r"; got (?:\(.*\)|\[.*\]|\{.*\})$"
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled, once."""
+    return re.compile(pattern)
 
 
 def options_of(command: object) -> dict[str, str]:
@@ -182,8 +189,8 @@ def in_cli_words(message: str, options: Mapping[str, str] | None = None) -> str:
     options = options or {}
     for python, cli in PHRASES:
         message = message.replace(python, cli)
-    message = re.sub(_CALLS_THEN_COMMAND, r"\1", message)
-    message = re.sub(_CALLS_BESIDE_COMMAND, "", message)
+    message = _compiled(_CALLS_THEN_COMMAND).sub(r"\1", message)
+    message = _compiled(_CALLS_BESIDE_COMMAND).sub("", message)
 
     def choices(match: re.Match[str]) -> str:
         name, values = match.group(1), match.group(2)
@@ -207,12 +214,12 @@ def in_cli_words(message: str, options: Mapping[str, str] | None = None) -> str:
     def named(match: re.Match[str]) -> str:
         return options.get(match.group(1), match.group(0))
 
-    message = re.sub(_AFTER_QUESTION, lambda m: f"? {m.group(1).upper()}", message)
-    message = re.sub(_CHOICES, choices, message)
-    message = re.sub(_FLAG, flag, message)
-    message = re.sub(_VALUE, value, message)
-    message = re.sub(_RECORD_FIELD, named, message)
-    message = re.sub(_SNAKE, named, message)
-    message = re.sub(_SUBJECT, named, message, count=1)
-    message = re.sub(_RECORD_CLASS, lambda m: _KIND_OF_CLASS[m.group(1)], message)
-    return re.sub(_GOT_COLLECTION, "", message)
+    message = _compiled(_AFTER_QUESTION).sub(lambda m: f"? {m.group(1).upper()}", message)
+    message = _compiled(_CHOICES).sub(choices, message)
+    message = _compiled(_FLAG).sub(flag, message)
+    message = _compiled(_VALUE).sub(value, message)
+    message = _compiled(_RECORD_FIELD).sub(named, message)
+    message = _compiled(_SNAKE).sub(named, message)
+    message = _compiled(_SUBJECT).sub(named, message, count=1)
+    message = _compiled(_RECORD_CLASS).sub(lambda m: _KIND_OF_CLASS[m.group(1)], message)
+    return _compiled(_GOT_COLLECTION).sub("", message)

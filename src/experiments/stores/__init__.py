@@ -53,13 +53,13 @@ __all__ = [
 ]
 
 # What is not imported above comes with its first use: Batch from its module, the rest
-# from experiments.stores.changes.
-__getattr__ = lazy_attributes(
-    __name__,
-    {
-        name: "experiments.stores.batch" if name == "Batch" else "experiments.stores.changes"
-        for name in __all__
-        if name not in globals()
-    },
-    globals(),
-)
+# from experiments.stores.changes; the two modules themselves too, as package attributes.
+_LATER = {
+    name: "experiments.stores.batch" if name == "Batch" else "experiments.stores.changes"
+    for name in __all__
+    if name not in globals()
+}
+_LATER |= {"batch": "experiments.stores.batch", "changes": "experiments.stores.changes"}
+
+if not TYPE_CHECKING:  # type checkers see the names imported above, and no others
+    __getattr__ = lazy_attributes(__name__, _LATER, globals())

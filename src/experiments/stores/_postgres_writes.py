@@ -17,7 +17,12 @@ from experiments.errors import ConflictError
 from experiments.serialization import dumps, from_data
 from experiments.stores._derived import time_box_bounds
 from experiments.stores._postgres_layout import query_copy
-from experiments.stores._refusals import conflict, import_conflict, other_kind
+from experiments.stores._refusals import (
+    conflict,
+    import_conflict,
+    other_kind,
+    version_in_history,
+)
 from experiments.stores._sqlstore import latest_puts, refused_update
 from experiments.stores.changes import ImportVersion, Put, SetSetting
 
@@ -161,11 +166,10 @@ def _execute_saving(
     """Run one of the statements above; a version already stored is a damaged store."""
     try:
         cursor.execute(sql, values)
-    except psycopg.errors.UniqueViolation:
-        raise ConflictError(
-            f"{record.label()} revision {record.revision} is already in the history of "
-            f"{store._where()}; the store is inconsistent, run `experiments verify`"  # noqa: SLF001
-        ) from None
+    except psycopg.errors.UniqueViolation as exc:
+        if exc.diag.table_name != "versions":
+            raise
+        raise version_in_history(record, store._where()) from None  # noqa: SLF001
 
 
 def purge(store: PostgresStore, cursor: psycopg.Cursor[Any], record_id: str) -> str | None:

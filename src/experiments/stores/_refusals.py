@@ -13,7 +13,14 @@ from experiments.errors import ConflictError, SchemaError, StoreError
 if TYPE_CHECKING:
     from experiments.model import Record
 
-__all__ = ["conflict", "import_conflict", "missing_store", "newer_layout", "other_kind"]
+__all__ = [
+    "conflict",
+    "import_conflict",
+    "missing_store",
+    "newer_layout",
+    "other_kind",
+    "version_in_history",
+]
 
 
 def missing_store(path: object) -> StoreError:
@@ -66,4 +73,15 @@ def import_conflict(record: Record) -> ConflictError:
     return ConflictError(
         f"{record.label()} revision {record.revision} is already stored with different "
         "content; an import never overwrites history (nothing was imported)"
+    )
+
+
+def version_in_history(record: Record, where: str) -> ConflictError:
+    """The error for a save whose new revision is already among the record's versions.
+
+    Only a damaged store has one: a save writes a version beside the row it moves on.
+    """
+    return ConflictError(
+        f"{record.label()} revision {record.revision} is already in the history of "
+        f"{where}; the store is inconsistent, run `experiments verify`"
     )

@@ -14,9 +14,13 @@ import sqlite3
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Final
 
-from experiments.errors import ConflictError
 from experiments.serialization import dumps, from_data
-from experiments.stores._refusals import conflict, import_conflict, other_kind
+from experiments.stores._refusals import (
+    conflict,
+    import_conflict,
+    other_kind,
+    version_in_history,
+)
 from experiments.stores._sqlite_layout import sql_for
 from experiments.stores._sqlstore import latest_puts, record_head, refused_update
 
@@ -125,10 +129,7 @@ def put_one(store: SQLiteStore, connection: sqlite3.Connection, change: Put) -> 
             (record.id, record.revision, text),
         )
     except sqlite3.IntegrityError:
-        raise ConflictError(
-            f"{record.label()} revision {record.revision} is already in the history of "
-            f"{store._where()}; the store is inconsistent, run `experiments verify`"  # noqa: SLF001
-        ) from None
+        raise version_in_history(record, store._where()) from None  # noqa: SLF001
     return record
 
 

@@ -59,9 +59,12 @@ R = TypeVar("R", bound=Record)
 
 # Writing (batches, the changes they make) is imported with the first write: a program
 # that only reads, as most commands do, never loads it.
-__getattr__ = lazy_attributes(
-    __name__, {"Batch": "experiments.stores.batch", "stamp": "experiments.stores.batch"}, globals()
-)
+if not TYPE_CHECKING:  # type checkers see the names imported above, and no others
+    __getattr__ = lazy_attributes(
+        __name__,
+        {"Batch": "experiments.stores.batch", "stamp": "experiments.stores.batch"},
+        globals(),
+    )
 
 
 class Store(Backend, Scoped):

@@ -4,7 +4,7 @@ Every write of a :class:`~experiments.stores.Store` goes through a :class:`Batch
 stamps each record with its next revision, time and author, keeps the rules of
 ``stores/_rules.py``, works out what a purge takes with it, and hands the
 changes to the backend's ``_commit`` in one transaction.  A batch is used in a ``with``
-block, as a store and a run are: :class:`Scoped` is what the three share.
+block, as a store and a run are.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
     from experiments.stores.base import Store
 
-__all__ = ["Batch", "Scoped", "copy", "purge", "stamp"]
+__all__ = ["Batch", "copy", "purge", "stamp"]
 
 R = TypeVar("R", bound=Record)
 

@@ -491,18 +491,14 @@ class PostgresStore(SQLStore[psycopg.Cursor[Any]]):
             results: list[Any] = []
             begun = committing = False
             try:
-                # Borrowed and given back by hand: the pool's context manager would also
-                # commit the connection's own (autocommit, so empty) transaction, a cost
-                # on every save; the transaction below is the write's.
-                pool = self._pooled()
-                connection = pool.getconn()
-                try:
-                    with connection.transaction(), connection.cursor() as cursor:
-                        begun = True
-                        results = self._apply_changes(cursor, changes, run=_CHUNK)
-                        committing = True
-                finally:
-                    pool.putconn(connection)
+                with (
+                    self._pooled().connection() as connection,
+                    connection.transaction(),
+                    connection.cursor() as cursor,
+                ):
+                    begun = True
+                    results = self._apply_changes(cursor, changes, run=_CHUNK)
+                    committing = True
             except psycopg.Error as exc:
                 # A connection found dead at BEGIN has done nothing: safe to try again.
                 if attempt == 1 and not begun and self._refresh(exc):
