@@ -7,6 +7,7 @@ protocol it shares with SQLite (``_sqlstore``).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -105,9 +106,10 @@ def put_one(store: PostgresStore, cursor: psycopg.Cursor[Any], change: Put) -> A
         "end": end,
     }
     s = store.schema_sql
+    new_record, next_revision = _saving(s)
     if not change.expected:
         for _ in range(3):  # a record purged between the insert and the read: again
-            _execute_saving(store, cursor, record, _NEW_RECORD.format(s=s), values)
+            _execute_saving(store, cursor, record, new_record, values)
             if cursor.rowcount == 1:
                 return record
             stored = cursor.execute(
@@ -123,9 +125,7 @@ def put_one(store: PostgresStore, cursor: psycopg.Cursor[Any], change: Put) -> A
             f"{record.label()} was created and removed again by others while this "
             "write ran; nothing was written, try again"
         )
-    _execute_saving(
-        store, cursor, record, _NEXT_REVISION.format(s=s), {**values, "expected": change.expected}
-    )
+    _execute_saving(store, cursor, record, next_revision, {**values, "expected": change.expected})
     if cursor.rowcount != 1:
         stored = cursor.execute(
             f"SELECT revision, kind FROM {s}.records WHERE id = %s",
@@ -154,6 +154,12 @@ _NEXT_REVISION: Final = (
     "INSERT INTO {s}.versions (id, revision, data) "
     "SELECT id, %(revision)s, %(data)s FROM written"
 )
+
+
+@functools.cache
+def _saving(schema: str) -> tuple[str, str]:
+    """The two statements above for a store's schema, written out once, not every save."""
+    return _NEW_RECORD.format(s=schema), _NEXT_REVISION.format(s=schema)
 
 
 def _execute_saving(
