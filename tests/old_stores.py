@@ -89,10 +89,24 @@ def sqlite_layout_2(path: Path) -> None:
         raw.commit()
 
 
+def undo_layout_10(connection: sqlite3.Connection) -> None:
+    """Take away what SQLite layout 10 added (its columns and indexes), as a store of
+    layout 9 had it."""
+    for name in _sqlite_layout._SPARSE_INDEXES:
+        connection.execute(f"DROP INDEX IF EXISTS {name}")
+    _drop_columns(connection, _sqlite_layout._TENTH_HOT)
+
+
 def undo_layout_9(connection: sqlite3.Connection) -> None:
-    """Take away what SQLite layout 9 added (its columns), as a store of layout 8 had it."""
+    """Take away what SQLite layouts 9 and 10 added (their columns), as a store of layout
+    8 had it."""
+    undo_layout_10(connection)
+    _drop_columns(connection, _sqlite_layout._STRUCTURED_HOT)
+
+
+def _drop_columns(connection: sqlite3.Connection, names: tuple[str, ...]) -> None:
     connection.execute("DROP VIEW current")
-    for name in _sqlite_layout._STRUCTURED_HOT:
+    for name in names:
         connection.execute(f'ALTER TABLE records DROP COLUMN "{name}"')
     connection.execute(
         "CREATE VIEW current AS SELECT r.*, v.data AS data FROM records r "

@@ -120,7 +120,7 @@ class TestSQLite:
             _check_migrated(store, reference)
         upgraded = _upgraded()
         with sqlite3.connect(path) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 9
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 10
             for record_id, revision, text in raw.execute("SELECT id, revision, data FROM versions"):
                 assert text == dumps(upgraded[record_id, revision])
             raw.row_factory = sqlite3.Row

@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 import workers
 from experiments import (
+    Decision,
     Experiment,
+    Hypothesis,
     Learning,
     Objective,
     Plugins,
@@ -31,7 +33,7 @@ from experiments.serialization import SCHEMA_VERSION, to_data
 from experiments.stores import _mounts, _sqlite_layout, _sqlstore
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
 from experiments.testing.faults import error_of, remount, tmpfs, unprivileged
-from old_stores import assert_upgraded, sqlite_layout_2, undo_layout_9
+from old_stores import assert_upgraded, sqlite_layout_2, undo_layout_9, undo_layout_10
 from racing import at_once
 
 
@@ -563,7 +565,7 @@ class TestOlderLayouts:
         results = at_once(workers.open_stores, *[(url(path),) for _ in range(8)])
         assert all(len(result["ids"]) == 1 for result in results)
         with contextlib.closing(sqlite3.connect(path)) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 9
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 10
             columns = {row[1] for row in raw.execute("PRAGMA table_info(records)")}
         assert {"template", "shown_as", "since", "mandatory_for", "position"} <= columns
         with connect(url(path), plugins=Plugins(autoload=False)) as store:
@@ -607,7 +609,7 @@ class TestLayout9:
                 for item in store.query(Learning, F.next_action != None)  # noqa: E711
             ] == [ids["learning"]]
         with contextlib.closing(sqlite3.connect(path)) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == 9
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == 10
             assert "COVERING INDEX records_key_result" in " ".join(
                 str(row[3])
                 for row in raw.execute(
@@ -625,3 +627,97 @@ class TestLayout9:
             problems = store.verify()
         assert len(problems) == 1
         assert ids["damaged"] in str(problems[0])
+
+
+class TestLayout10:
+    """Layout 10's columns are filled from what a layout 9 store holds, once, and the
+    few records with a structured field are found from indexes of their own."""
+
+    @staticmethod
+    def _layout_9(path: Path) -> dict[str, str]:
+        """A store as layout 9 left it, with a criterion and next steps, and without."""
+        with connect(url(path), plugins=Plugins(autoload=False), create=True) as store:
+            experiment = store.save(Experiment(title="Walks", scope="participants=12"))
+            measured = store.save(
+                Hypothesis(experiment=experiment, statement="Walks help", criterion="visits >= 10")
+            )
+            store.save(Hypothesis(experiment=experiment, statement="Talks help"))
+            decided = store.save(
+                Decision(experiment=experiment, outcome="scale-up", next_steps=["Tell the board"])
+            )
+            other = store.save(Experiment(title="Talks"))
+            store.save(Decision(experiment=other, outcome="iterate"))
+            damaged = store.save(Hypothesis(experiment=experiment, statement="Lost"))
+        with contextlib.closing(sqlite3.connect(path)) as raw, raw:
+            undo_layout_10(raw)
+            raw.execute("PRAGMA user_version = 9")
+            raw.execute("UPDATE versions SET data = '{not json' WHERE id = ?", (damaged.id,))
+        return {"hypothesis": measured.id, "decision": decided.id, "damaged": damaged.id}
+
+    def test_the_columns_hold_what_a_write_would(self, tmp_path: Path) -> None:
+        """Criteria and next steps are found by query, from the columns, as written anew."""
+        path = tmp_path / "layout-9.db"
+        ids = self._layout_9(path)
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            with_criterion = store.query(Hypothesis, F.criterion != None)  # noqa: E711
+            assert [h.id for h in with_criterion] == [ids["hypothesis"]]
+            with_steps = store.query(Decision, F.next_steps != None)  # noqa: E711
+            assert [d.id for d in with_steps] == [ids["decision"]]
+            migrated = _structured(path, ids["hypothesis"], ids["decision"])
+            store.save(store.get(ids["decision"], Decision))
+            store.save(store.get(ids["hypothesis"], Hypothesis))
+        assert _structured(path, ids["hypothesis"], ids["decision"]) == migrated
+        criterion, steps = migrated
+        assert json.loads(criterion)["metric"] == "visits"
+        assert [step["action"] for step in json.loads(steps)] == ["Tell the board"]
+        with contextlib.closing(sqlite3.connect(path)) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == 10
+
+    @pytest.mark.parametrize(
+        ("kind", "field", "index"),
+        [
+            ("experiment", "scope", "records_with_scope"),
+            ("learning", "next_action", "records_with_next_action"),
+            ("hypothesis", "criterion", "records_with_criterion"),
+        ],
+    )
+    def test_a_structured_field_is_looked_for_in_its_index(
+        self, tmp_path: Path, kind: str, field: str, index: str
+    ) -> None:
+        """The roll-up's question, which records of a kind have the field, reads the few
+        that do from the field's own index, not every record of the kind."""
+        path = tmp_path / "layout-9.db"
+        self._layout_9(path)
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            store.count(Experiment)
+        with contextlib.closing(sqlite3.connect(path)) as raw:
+            plan = " ".join(
+                str(row[3])
+                for row in raw.execute(
+                    "EXPLAIN QUERY PLAN SELECT r.id FROM records r WHERE r.kind = ? "  # noqa: S608
+                    f'AND r.deleted = 0 AND (r."{field}" IS NOT NULL)',
+                    (kind,),
+                )
+            )
+        assert f"USING INDEX {index}" in plan
+
+    def test_a_damaged_version_is_left_for_verify(self, tmp_path: Path) -> None:
+        """The migration passes over a version it cannot read; verify names it."""
+        path = tmp_path / "layout-9.db"
+        ids = self._layout_9(path)
+        with connect(url(path), plugins=Plugins(autoload=False)) as store:
+            problems = store.verify()
+        assert len(problems) == 1
+        assert ids["damaged"] in str(problems[0])
+
+
+def _structured(path: Path, hypothesis: str, decision: str) -> tuple[str, str]:
+    """A hypothesis's criterion column and a decision's next steps column, as stored."""
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        (criterion,) = raw.execute(
+            "SELECT criterion FROM records WHERE id = ?", (hypothesis,)
+        ).fetchone()
+        (steps,) = raw.execute(
+            "SELECT next_steps FROM records WHERE id = ?", (decision,)
+        ).fetchone()
+    return criterion, steps

@@ -55,21 +55,23 @@ def _hot_fields() -> dict[str, FieldType]:
 
     Every short field any kind has; long free text (descriptions, observations, notes),
     personal names and structured data stay in the JSON of ``versions`` only, but for
-    the structured fields of :data:`_STRUCTURED_HOT`, whose compact JSON is a column
-    so that the roll-up finds the records that have them without parsing every record.
+    the structured fields of :data:`_STRUCTURED_HOT` and :data:`_TENTH_HOT`, whose
+    compact JSON is a column so that the roll-up finds the records that have them
+    without parsing every record.
     """
     left_out = {
-        "id", "kind", "revision", "metadata", "criterion", "abandon_reason", "challenge",
+        "id", "kind", "revision", "metadata", "abandon_reason", "challenge",
         "description", "details", "insight", "link", "name", "observation",
-        "rationale", "text", "next_steps", "facilitators", "decided_by", "agreed_by",
+        "rationale", "text", "facilitators", "decided_by", "agreed_by",
         "stated_by", "interviewer", "scaffold",
     }  # fmt: skip
     hot: dict[str, FieldType] = {}
+    structured = {*_STRUCTURED_HOT, *_TENTH_HOT}
     for kind in KINDS:
         for name, info in field_types(kind).items():
             if name in left_out:
                 continue
-            if info.kind is not FieldType.OTHER or name in _STRUCTURED_HOT:
+            if info.kind is not FieldType.OTHER or name in structured:
                 hot[name] = info.kind
     return dict(sorted(hot.items()))
 
@@ -78,6 +80,19 @@ def _hot_fields() -> dict[str, FieldType]:
 #: record has none), since layout 9: an experiment's planned scope and a learning's
 #: next step, which the roll-up looks for among all experiments and learnings.
 _STRUCTURED_HOT: Final = ("next_action", "scope")
+
+#: The structured fields held as a column since layout 10: a hypothesis's success
+#: criterion and a decision's next steps, which the roll-up looks for among the
+#: candidates and the decisions in force.
+_TENTH_HOT: Final = ("criterion", "next_steps")
+
+#: Layout 10's partial indexes of the records that have a structured field, which the
+#: roll-up asks for and few records have: found without reading the others.
+_SPARSE_INDEXES: Final = {
+    "records_with_scope": "scope",
+    "records_with_next_action": "next_action",
+    "records_with_criterion": "criterion",
+}
 
 
 # The hot columns of the first layout, as it was written: a migration never changes.
@@ -320,18 +335,22 @@ def _latest_statistics(connection: sqlite3.Connection) -> None:
     )
 
 
-def _fill_structured(connection: sqlite3.Connection) -> None:
-    """9: the structured hot columns set from each record's current version.
+def _fill_columns(
+    connection: sqlite3.Connection, names: tuple[str, ...], kinds: tuple[str, ...]
+) -> None:
+    """The structured hot columns ``names`` set from the current version of each record
+    of ``kinds`` (those that have them).
 
     A version whose JSON cannot be read is left as it is, for ``verify`` to report.
     """
-    plan = tuple((name, FieldType.OTHER) for name in _STRUCTURED_HOT)
+    plan = tuple((name, FieldType.OTHER) for name in names)
     rows = connection.execute(
         "SELECT r.id, v.data FROM records r "
         "JOIN versions v ON v.id = r.id AND v.revision = r.revision "
-        "WHERE r.kind IN ('experiment', 'learning', 'template')"  # the kinds with them
+        f"WHERE r.kind IN ({', '.join('?' * len(kinds))})",
+        kinds,
     )
-    assignments = ", ".join(f'"{name}" = ?' for name in _STRUCTURED_HOT)
+    assignments = ", ".join(f'"{name}" = ?' for name in names)
     values_of = hot_values(plan)
     connection.executemany(
         f"UPDATE records SET {assignments} WHERE id = ?",
@@ -341,6 +360,16 @@ def _fill_structured(connection: sqlite3.Connection) -> None:
             if (data := readable_data(text)) is not None and any(values := values_of(data))
         ),
     )
+
+
+def _fill_structured(connection: sqlite3.Connection) -> None:
+    """9: an experiment's, a learning's and a template's structured hot columns."""
+    _fill_columns(connection, _STRUCTURED_HOT, ("experiment", "learning", "template"))
+
+
+def _fill_tenth(connection: sqlite3.Connection) -> None:
+    """10: a hypothesis's criterion and a decision's next steps as columns."""
+    _fill_columns(connection, _TENTH_HOT, ("hypothesis", "decision"))
 
 
 #: Store schema migrations: ``MIGRATIONS[n - 1]`` takes the file from version n-1 to n.
@@ -416,9 +445,20 @@ MIGRATIONS: Final[tuple[tuple[Step, ...], ...]] = (
         _latest_statistics,
         *_CURRENT_AGAIN,
     ),
+    (
+        # 10: a hypothesis's criterion and a decision's next steps as columns too, and the
+        # few records with a structured field found from an index of their own.
+        *(f'ALTER TABLE records ADD COLUMN "{name}"' for name in _TENTH_HOT),
+        _fill_tenth,
+        *(
+            f'CREATE INDEX {name} ON records (kind, id) WHERE "{field}" IS NOT NULL'
+            for name, field in _SPARSE_INDEXES.items()
+        ),
+        *_CURRENT_AGAIN,
+    ),
 )
 
-_LAID_OUT: Final = set(_EIGHTH_HOT) | set(_STRUCTURED_HOT)
+_LAID_OUT: Final = set(_EIGHTH_HOT) | set(_STRUCTURED_HOT) | set(_TENTH_HOT)
 
 
 @functools.cache
@@ -454,6 +494,7 @@ VIEWS_AS_OF: Final = {
     7: "5a3a1f8c48e1f617",
     8: "5a3a1f8c48e1f617",
     9: "5a3a1f8c48e1f617",
+    10: "5a3a1f8c48e1f617",
 }
 
 
