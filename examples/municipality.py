@@ -822,7 +822,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with experiments.connect(args.store) as store:
         programme = record_programme(store)
-        print(f"Recorded the municipality's 100-day programme in {store.url.redacted}\n")
+        print(f"The municipality's 100-day programme, as recorded in {store.url.redacted}\n")
         print(describe(store, programme["objective"]))
         for title, missing in programme["waiting"].items():
             if missing:
