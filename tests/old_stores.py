@@ -98,8 +98,8 @@ def undo_layout_10(connection: sqlite3.Connection) -> None:
 
 
 def undo_layout_9(connection: sqlite3.Connection) -> None:
-    """Take away what SQLite layouts 9 and 10 added (their columns), as a store of layout
-    8 had it."""
+    """Take away what SQLite layouts 9 and 10 added (their columns, and 10's indexes),
+    as a store of layout 8 had it."""
     undo_layout_10(connection)
     _drop_columns(connection, _sqlite_layout._STRUCTURED_HOT)
 

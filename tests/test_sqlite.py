@@ -29,6 +29,7 @@ from experiments import (
     connect,
 )
 from experiments.query import F
+from experiments.rollup import rollup
 from experiments.serialization import SCHEMA_VERSION, to_data
 from experiments.stores import _mounts, _sqlite_layout, _sqlstore
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
@@ -673,33 +674,37 @@ class TestLayout10:
         with contextlib.closing(sqlite3.connect(path)) as raw:
             assert raw.execute("PRAGMA user_version").fetchone()[0] == 10
 
-    @pytest.mark.parametrize(
-        ("kind", "field", "index"),
-        [
-            ("experiment", "scope", "records_with_scope"),
-            ("learning", "next_action", "records_with_next_action"),
-            ("hypothesis", "criterion", "records_with_criterion"),
-        ],
-    )
-    def test_a_structured_field_is_looked_for_in_its_index(
-        self, tmp_path: Path, kind: str, field: str, index: str
-    ) -> None:
-        """The roll-up's question, which records of a kind have the field, reads the few
-        that do from the field's own index, not every record of the kind."""
+    def test_the_rollup_finds_the_few_from_their_indexes(self, tmp_path: Path) -> None:
+        """The roll-up's questions, which experiments have a scope, which learnings a next
+        step and which candidates a criterion, read only those records, from the field's
+        own index (or, for a few candidates, by their ids), not every record of the kind:
+        the plans of the very statements it runs."""
         path = tmp_path / "layout-9.db"
-        self._layout_9(path)
+        ids = self._layout_9(path)
         with connect(url(path), plugins=Plugins(autoload=False)) as store:
-            store.count(Experiment)
-        with contextlib.closing(sqlite3.connect(path)) as raw:
-            plan = " ".join(
-                str(row[3])
-                for row in raw.execute(
-                    "EXPLAIN QUERY PLAN SELECT r.id FROM records r WHERE r.kind = ? "  # noqa: S608
-                    f'AND r.deleted = 0 AND (r."{field}" IS NOT NULL)',
-                    (kind,),
+            hypothesis = store.get(ids["hypothesis"], Hypothesis)
+            store.save(
+                Learning(
+                    experiment=hypothesis.experiment,
+                    hypothesis=hypothesis,
+                    observation="Twelve came back",
+                    verdict="supports",
+                    next_action="Ask the library",
                 )
             )
-        assert f"USING INDEX {index}" in plan
+            statements: list[str] = []
+            store._reader().set_trace_callback(statements.append)
+            rollup(store, at="2030-01-01T00:00:00Z")
+        with contextlib.closing(sqlite3.connect(path)) as raw:
+            for field, index in (
+                ("scope", "records_with_scope"),
+                ("next_action", "records_with_next_action"),
+                ("criterion", "records_with_criterion"),
+            ):
+                (asked,) = [s for s in statements if f'r."{field}" IS NOT NULL' in s]
+                plan = " ".join(str(row[3]) for row in raw.execute(f"EXPLAIN QUERY PLAN {asked}"))
+                assert "SCAN r" not in plan, (field, plan)
+                assert f"USING INDEX {index}" in plan or "(kind=? AND id=?)" in plan, plan
 
     def test_a_damaged_version_is_left_for_verify(self, tmp_path: Path) -> None:
         """The migration passes over a version it cannot read; verify names it."""

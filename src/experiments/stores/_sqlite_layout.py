@@ -83,11 +83,14 @@ _STRUCTURED_HOT: Final = ("next_action", "scope")
 
 #: The structured fields held as a column since layout 10: a hypothesis's success
 #: criterion and a decision's next steps, which the roll-up looks for among the
-#: candidates and the decisions in force.
+#: candidates and the decisions up to its moment.
 _TENTH_HOT: Final = ("criterion", "next_steps")
 
 #: Layout 10's partial indexes of the records that have a structured field, which the
-#: roll-up asks for and few records have: found without reading the others.
+#: roll-up asks for and few records have: found without reading the others.  They need
+#: no planner statistics (``_latest_statistics``): SQLite's own estimate for a partial
+#: index already prefers it to reading a kind's records, also where a filter names
+#: another indexed field beside it.
 _SPARSE_INDEXES: Final = {
     "records_with_scope": "scope",
     "records_with_next_action": "next_action",
