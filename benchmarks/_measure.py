@@ -125,6 +125,26 @@ def load() -> list[float]:
         return []
 
 
+def python_speed(additions: int = 10_000_000, tries: int = 3) -> float:
+    """Seconds this machine's Python takes for ``additions`` additions in a loop, at best.
+
+    A yardstick for figures that have no floor to be measured against in the same
+    rounds (the roll-up's seconds): the same code takes twice as long on a machine, or
+    at an hour, where this takes twice as long.  The loop runs as a script's top level
+    runs it (its names global), as ``python -c`` does; the least of ``tries`` runs.
+    """
+    loop = compile(
+        "total = 0\nfor number in range(additions):\n    total += number", "loop", "exec"
+    )
+    best = float("inf")
+    for _ in range(tries):
+        names = {"additions": additions}
+        started = time.perf_counter()
+        exec(loop, names)  # noqa: S102 - our own constant code
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
 def peak_rss_mib() -> float:
     """This process's own peak resident memory, in MiB.
 

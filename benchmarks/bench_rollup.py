@@ -14,7 +14,11 @@ about); ``rollup_seconds`` the roll-up alone; ``process_seconds`` the whole proc
 a shell sees it.  ``linearity`` compares the roll-up's time per experiment at each
 size with the size before it, in the same round: 1.0 is linear, 2.0 twice as slow per
 experiment at the larger size; ``memory_linearity`` does the same for the memory the
-roll-up takes above what the process held with the store open.
+roll-up takes above what the process held with the store open.  The goals are seconds,
+with no floor measured beside them, so ``python_loop`` says how fast the machine ran
+Python before and after (the least of three loops of ten million additions, a million
+with ``--quick``): the same
+roll-up takes about twice as long where that loop does.
 
     python benchmarks/bench_rollup.py
     python benchmarks/bench_rollup.py --store "sqlite:///rollup-{n}.db" --sizes 10000,100000
@@ -327,7 +331,8 @@ def main() -> None:
         int(size)
         for size in (options.sizes or ("20,40" if options.quick else "10000,100000")).split(",")
     )
-    load_before = _measure.load()
+    additions = 1_000_000 if options.quick else 10_000_000
+    load_before, speed_before = _measure.load(), _measure.python_speed(additions)
     with tempfile.TemporaryDirectory() as scratch:
         pattern = options.store or f"sqlite:///{Path(scratch) / 'rollup-{n}.db'}"
         by_size = measure(pattern, sizes, rounds)
@@ -336,6 +341,12 @@ def main() -> None:
         "rounds": rounds,
         "load_before": load_before,
         "load_after": _measure.load(),
+        # The goals are seconds: how fast this machine ran Python, before and after.
+        "python_loop": {
+            "additions": additions,
+            "seconds_before": speed_before,
+            "seconds_after": _measure.python_speed(additions),
+        },
         "at": AT,
         "sizes": by_size,
     }
@@ -347,7 +358,9 @@ def main() -> None:
             f"{row['rollup_seconds']['median']}s), peak {row['peak_rss_mib']['median']} MiB"
             for n, row in by_size.items()
         )
-        + f"; {rounds} rounds",
+        + f"; {rounds} rounds; a loop of {additions:,} additions took "
+        f"{figures['python_loop']['seconds_before']}s before and "
+        f"{figures['python_loop']['seconds_after']}s after",
     )
 
 

@@ -142,7 +142,17 @@ def main() -> None:
         "load_after": _measure.load(),
         **figures,
     }
-    print(f"\nMeasured {started}, load {load_before} before and {figures['load_after']} after:\n")
+    loop = figures["rollup"].get("python_loop", {})
+    speed = (
+        f"; a loop of {loop['additions']:,} additions took {loop['seconds_before']} s and "
+        f"{loop['seconds_after']} s around the roll-up"
+        if loop
+        else ""
+    )
+    print(
+        f"\nMeasured {started}, load {load_before} before and {figures['load_after']} after"
+        f"{speed}:\n"
+    )
     _measure.report(figures, table(figures))
 
 

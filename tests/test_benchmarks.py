@@ -214,6 +214,10 @@ class TestOtherBenchmarks:
                 assert_spread(row[key])
             assert row["filled"] is True
         assert_spread(large["linearity"])
+        loop = figures["python_loop"]
+        assert loop["additions"] == 1_000_000
+        assert 0 < loop["seconds_before"] < 60
+        assert 0 < loop["seconds_after"] < 60
         again = last_json_line(
             str(BENCHMARKS / "bench_rollup.py"), "--quick", "--rounds", "1", "--store",
             pattern, cwd=tmp_path,
