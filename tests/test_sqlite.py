@@ -9,6 +9,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -619,16 +620,6 @@ class TestLayout9:
                 )
             )
 
-    def test_a_damaged_version_is_left_for_verify(self, tmp_path: Path) -> None:
-        """The migration passes over a version it cannot read; the store opens and verify
-        names it."""
-        path = tmp_path / "layout-8.db"
-        ids = self._layout_8(path)
-        with connect(url(path), plugins=Plugins(autoload=False)) as store:
-            problems = store.verify()
-        assert len(problems) == 1
-        assert ids["damaged"] in str(problems[0])
-
 
 class TestLayout10:
     """Layout 10's columns are filled from what a layout 9 store holds, once, and the
@@ -706,14 +697,21 @@ class TestLayout10:
                 assert "SCAN r" not in plan, (field, plan)
                 assert f"USING INDEX {index}" in plan or "(kind=? AND id=?)" in plan, plan
 
-    def test_a_damaged_version_is_left_for_verify(self, tmp_path: Path) -> None:
-        """The migration passes over a version it cannot read; verify names it."""
-        path = tmp_path / "layout-9.db"
-        ids = self._layout_9(path)
-        with connect(url(path), plugins=Plugins(autoload=False)) as store:
-            problems = store.verify()
-        assert len(problems) == 1
-        assert ids["damaged"] in str(problems[0])
+
+@pytest.mark.parametrize(
+    "older", [TestLayout9._layout_8, TestLayout10._layout_9], ids=["layout-8", "layout-9"]
+)
+def test_a_migration_leaves_a_damaged_version_for_verify(
+    tmp_path: Path, older: Callable[[Path], dict[str, str]]
+) -> None:
+    """A migration filling columns from the stored JSON passes over a version it cannot
+    read; the store opens and verify names it."""
+    path = tmp_path / "older.db"
+    ids = older(path)
+    with connect(url(path), plugins=Plugins(autoload=False)) as store:
+        problems = store.verify()
+    assert len(problems) == 1
+    assert ids["damaged"] in str(problems[0])
 
 
 def _structured(path: Path, hypothesis: str, decision: str) -> tuple[str, str]:

@@ -13,6 +13,7 @@ the backend runs it (``_read``).
 from __future__ import annotations
 
 import abc
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         Change,
         Damage,
         ImportVersion,
+        Purge,
         Put,
         Rewrite,
         SetSetting,
@@ -181,19 +183,12 @@ class SQLStore(Store, Generic[Tx]):
         started in one batch): the row of each is written once, as its last revision
         has it, and every version beside it (see :func:`latest_puts`).
         """
-        from experiments.stores.changes import (  # noqa: PLC0415 - writes only
-            ImportVersion,
-            Purge,
-            Put,
-            Rewrite,
-            SetSetting,
-        )
-
+        put, purge, import_version, rewrite, setting = change_types()
         results: list[Any] = []
         fresh: list[Put] = []
         made: dict[str, tuple[int, str]] = {}  # the run's records: id -> revision, kind
         for change in changes:
-            if isinstance(change, Put) and (
+            if isinstance(change, put) and (
                 change.expected == 0
                 or made.get(change.record.id) == (change.expected, change.record.kind)
             ):
@@ -206,16 +201,16 @@ class SQLStore(Store, Generic[Tx]):
             if fresh:
                 results.extend(self._insert_many(tx, fresh))
                 fresh, made = [], {}
-            if isinstance(change, Put):
+            if isinstance(change, put):
                 results.append(self._put(tx, change))
-            elif isinstance(change, Purge):
+            elif isinstance(change, purge):
                 results.append(self._purge(tx, change.id))
-            elif isinstance(change, ImportVersion):
+            elif isinstance(change, import_version):
                 results.append(self._import(tx, change))
-            elif isinstance(change, Rewrite):
+            elif isinstance(change, rewrite):
                 self._rewrite(tx, change)
                 results.append(None)
-            elif isinstance(change, SetSetting):
+            elif isinstance(change, setting):
                 self._store_setting(tx, change)
                 results.append(None)
             else:  # pragma: no cover - Change admits nothing else
@@ -265,6 +260,26 @@ class SQLStore(Store, Generic[Tx]):
         None by default: the engine answers in the types the fallback computes.
         """
         return []
+
+
+@functools.cache
+def change_types() -> tuple[
+    type[Put], type[Purge], type[ImportVersion], type[Rewrite], type[SetSetting]
+]:
+    """The kinds of change a commit tells apart, imported with the first write.
+
+    Reads never load them; an import statement in the commit itself would cost about
+    a microsecond on every save, where this costs a look-up.
+    """
+    from experiments.stores.changes import (  # noqa: PLC0415 - writes only
+        ImportVersion,
+        Purge,
+        Put,
+        Rewrite,
+        SetSetting,
+    )
+
+    return Put, Purge, ImportVersion, Rewrite, SetSetting
 
 
 def versions_read(

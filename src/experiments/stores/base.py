@@ -13,6 +13,7 @@ in ``_events``; reading one state in ``_snapshots``."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -65,6 +66,15 @@ if not TYPE_CHECKING:  # type checkers see the names imported above, and no othe
         {"Batch": "experiments.stores.batch", "stamp": "experiments.stores.batch"},
         globals(),
     )
+
+
+@functools.cache
+def _batch_type() -> type[Batch]:
+    """:class:`Batch`, imported with the first write (an import statement in
+    :meth:`Store.batch` would cost about a microsecond on every save)."""
+    from experiments.stores.batch import Batch  # noqa: PLC0415 - with the first write
+
+    return Batch
 
 
 class Store(Backend, Scoped):
@@ -412,9 +422,7 @@ class Store(Backend, Scoped):
         """Collect writes and commit them all-or-nothing when the ``with`` block ends."""
         self._check_open()
         _snapshots.refuse_write(self)  # before a save makes anything (the store, its key)
-        from experiments.stores.batch import Batch  # noqa: PLC0415 - with the first write
-
-        return Batch(self, by=by)
+        return _batch_type()(self, by=by)
 
     def save(self, record: R, *, by: str | None = None) -> R:
         """Store ``record`` as its next revision and return it as stored.

@@ -57,6 +57,7 @@ from experiments.stores._sqlite_file import (
 from experiments.stores._sqlite_layout import APPLICATION_ID, MIGRATIONS
 from experiments.stores._sqlstore import (
     SQLStore,
+    change_types,
     versions_read,
 )
 from experiments.stores.url import DEFAULT_TIMEOUT
@@ -413,14 +414,13 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
     # --- writing ------------------------------------------------------------------
 
     def _commit(self, changes: Iterable[Change]) -> list[Any]:
-        from experiments.stores.changes import Purge, Rewrite  # noqa: PLC0415 - writes only
-
+        _, purge, _, rewrite, _ = change_types()
         connection = self._connection(write=True)
         purges: list[str] = []
 
         def noting_purges() -> Iterator[Change]:  # an import streams: nothing is kept
             for change in changes:
-                if isinstance(change, Purge | Rewrite):
+                if isinstance(change, (purge, rewrite)):
                     purges.append(change.id)
                 yield change
 
@@ -430,7 +430,7 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
             raise self._error(exc) from None
         applied: Iterable[Change]
         if isinstance(changes, list):  # a batch's, all known: noted without a generator
-            purges = [change.id for change in changes if isinstance(change, Purge | Rewrite)]
+            purges = [change.id for change in changes if isinstance(change, (purge, rewrite))]
             applied = changes
         else:
             applied = noting_purges()
