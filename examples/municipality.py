@@ -62,6 +62,7 @@ from experiments.checks import CheckReport, run_checks
 from experiments.follow_up import follow_up
 from experiments.maturity import Maturity
 from experiments.maturity import of_view as maturity_of
+from experiments.reports import Language
 from experiments.rollup import Rollup, rollup
 from experiments.tracking import TemplateWarning
 
@@ -663,18 +664,23 @@ def _share(value: float | None) -> str:
 
 
 def describe_rollup(result: Rollup) -> str:
-    """The roll-up of the programme's objective, as a short text for the terminal."""
+    """The roll-up of the programme's objective, as a short text for the terminal.
+
+    Statuses, outcomes, fidelities, stances and reasons are in the reports' words
+    (``Language.label``), not their stored values.
+    """
+    word = Language.load("en").label
     tree = result.objectives[0]
     total = tree.summary
     who = total.involvement
     lines = [
         f"Roll-up as of {result.at.format(_MOMENT)} (progress {_share(tree.progress)})",
         "  experiments: "
-        + ", ".join(f"{n} {status}" for status, n in total.by_status.items() if n),
+        + ", ".join(f"{n} {word(status)}" for status, n in total.by_status.items() if n),
         "  hypotheses: "
-        + ", ".join(f"{n} {status}" for status, n in total.hypotheses.items() if n),
+        + ", ".join(f"{n} {word(status)}" for status, n in total.hypotheses.items() if n),
         f"  learnings: {total.learnings}; decisions: "
-        + ", ".join(f"{n} {outcome}" for outcome, n in total.decisions.items() if n),
+        + ", ".join(f"{n} {word(outcome)}" for outcome, n in total.decisions.items() if n),
     ]
     lines.extend(
         f"  key result: {kr.key_result.metric}: {_share(kr.progress)} "
@@ -697,7 +703,7 @@ def describe_rollup(result: Rollup) -> str:
     ]
     lines.append(
         "  first prototype shown: "
-        + (", ".join(f"{n} as a {fidelity}" for fidelity, n in total.first_shown.items() if n))
+        + ", ".join(f"{n} as a {word(fidelity)}" for fidelity, n in total.first_shown.items() if n)
     )
     lines.extend(
         f"  next step overdue: {f.step.action} ({f.step.owner}, {f.overdue_days} days)"
@@ -709,7 +715,7 @@ def describe_rollup(result: Rollup) -> str:
         for s in result.sprints
     )
     lines.extend(
-        f"  evidence from one side only: {o.hypothesis.title} ({o.stance} voices)"
+        f"  evidence from one side only: {o.hypothesis.title} ({word(o.stance)} voices)"
         for o in total.one_sided
     )
     lines.extend(
@@ -717,11 +723,13 @@ def describe_rollup(result: Rollup) -> str:
         for u in total.untested
     )
     lines.extend(
-        f"  ready to magnify: {c.hypothesis.title} ({c.evidence} evidence, "
+        f"  ready to magnify: {c.hypothesis.title} ({word(c.evidence)} evidence, "
         f"{c.participants} taking part, {c.critical_voices} critical)"
         for c in total.candidates
     )
-    lines.extend(f"  excuses: {n} x {reason}" for reason, n in total.excuses_by_reason.items())
+    given = total.excuses_by_reason.items()
+    if given:
+        lines.append("  excuses: " + ", ".join(f'"{word(reason)}" ({n})' for reason, n in given))
     return "\n".join(lines)
 
 
