@@ -64,7 +64,6 @@ def schema_2_records() -> list[dict[str, Any]]:
 
 def sqlite_layout_2(path: Path) -> None:
     """A SQLite store of layout 2 at ``path`` holding :func:`schema_2_records`."""
-    columns = {*_sqlite_layout._FIRST_HOT, "revises"}  # the hot columns of layout 2
     with contextlib.closing(sqlite3.connect(path)) as raw:
         for migration in sqlite.MIGRATIONS[:LAYOUT]:
             for statement in migration:
@@ -73,20 +72,26 @@ def sqlite_layout_2(path: Path) -> None:
         raw.execute(f"PRAGMA user_version={LAYOUT}")
         raw.execute("PRAGMA journal_mode=WAL")
         for data in schema_2_records():
-            names = [n for n in field_types(data["kind"]) if n in columns and n in data]
-            plan = tuple((n, _sqlite_layout.hot()[n]) for n in names)
-            values = _sqlite_layout.hot_values(plan)(data)
-            quoted = "".join(f', "{n}"' for n in names)
-            raw.execute(
-                f"INSERT INTO records (kind, id, revision, deleted{quoted}) "
-                f"VALUES (?, ?, 1, 0{', ?' * len(names)})",
-                (data["kind"], data["id"], *values),
-            )
-            raw.execute(
-                "INSERT INTO versions (id, revision, data) VALUES (?, 1, ?)",
-                (data["id"], dumps(data)),
-            )
+            sqlite_layout_2_record(raw, data)
         raw.commit()
+
+
+def sqlite_layout_2_record(raw: sqlite3.Connection, data: dict[str, Any]) -> None:
+    """``data`` (revision 1) written into a SQLite file of layout 2 as a release of that
+    layout wrote it: its row with the hot columns of the time, and its version."""
+    columns = {*_sqlite_layout._FIRST_HOT, "revises"}  # the hot columns of layout 2
+    names = [n for n in field_types(data["kind"]) if n in columns and n in data]
+    plan = tuple((n, _sqlite_layout.hot()[n]) for n in names)
+    values = _sqlite_layout.hot_values(plan)(data)
+    quoted = "".join(f', "{n}"' for n in names)
+    raw.execute(
+        f"INSERT INTO records (kind, id, revision, deleted{quoted}) "
+        f"VALUES (?, ?, 1, 0{', ?' * len(names)})",
+        (data["kind"], data["id"], *values),
+    )
+    raw.execute(
+        "INSERT INTO versions (id, revision, data) VALUES (?, 1, ?)", (data["id"], dumps(data))
+    )
 
 
 def undo_layout_10(connection: sqlite3.Connection) -> None:

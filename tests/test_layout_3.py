@@ -17,10 +17,10 @@ import pytest
 import experiments
 import workers
 from experiments import Objective, Plugins
-from experiments.serialization import dumps, to_data
+from experiments.serialization import to_data
 from experiments.stores import Store
 from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
-from old_stores import postgres_layout_2
+from old_stores import postgres_layout_2, sqlite_layout_2_record
 from racing import at_once
 
 #: An objective as record schema 2 stored it: no terms.
@@ -57,15 +57,7 @@ class TestSQLite:
             for statements in MIGRATIONS[:2]:
                 for statement in statements:
                     raw.execute(statement)
-            raw.execute(
-                'INSERT INTO records (kind, id, revision, deleted, "title", "slug") '
-                "VALUES (?, ?, 1, 0, ?, ?)",
-                ("objective", OLD["id"], OLD["title"], OLD["slug"]),
-            )
-            raw.execute(
-                "INSERT INTO versions (id, revision, data) VALUES (?, 1, ?)",
-                (OLD["id"], dumps(OLD)),
-            )
+            sqlite_layout_2_record(raw, OLD)
             raw.execute(f"PRAGMA application_id={APPLICATION_ID}")
             raw.execute("PRAGMA user_version=2")
         raw.close()

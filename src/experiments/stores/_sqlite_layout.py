@@ -553,6 +553,11 @@ def sql_for(record: Record) -> KindSQL:
     return _sql_of(record.kind)
 
 
+def sql_for_kind(kind: str) -> KindSQL:
+    """:class:`KindSQL` of the records of ``kind``, for their data without a record."""
+    return _sql_of(kind)
+
+
 _Plan = tuple[tuple[str, FieldType], ...]
 #: The kinds of field whose column holds another form than the data's value.
 _REFORMED: Final = frozenset(

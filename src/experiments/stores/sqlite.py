@@ -410,6 +410,18 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
             yield Damage(str(self.path), str(exc))
             return
         yield from versions_read(rows, str(self.path))
+        del rows
+        yield from self._rows_adrift()
+
+    def _rows_adrift(self) -> Iterator[Damage]:
+        """Rows of ``records`` that are not what their current version writes."""
+        from experiments.stores import _sqlite_rows  # noqa: PLC0415 - verify() only
+        from experiments.stores.changes import Damage  # noqa: PLC0415
+
+        try:
+            yield from _sqlite_rows.rows_adrift(self._rows, str(self.path))
+        except StoreError as exc:
+            yield Damage(str(self.path), str(exc))
 
     # --- writing ------------------------------------------------------------------
 
