@@ -24,7 +24,8 @@ from experiments import (
 from experiments.stores import Store
 from experiments.testing.strategies import records
 
-_ADRIFT = "its row in records"
+#: What verify() says of a row, or of a history without one, and of nothing else.
+_ADRIFT = ("its row in records", "records has no row")
 
 
 def _open(path: Path, *, create: bool = False) -> Store:
@@ -33,7 +34,7 @@ def _open(path: Path, *, create: bool = False) -> Store:
 
 def _adrift(store: Store) -> list[tuple[str | None, str]]:
     """The damage verify() finds in rows of records: (record id, problem)."""
-    return [(d.id, d.problem) for d in store.verify() if _ADRIFT in d.problem]
+    return [(d.id, d.problem) for d in store.verify() if any(a in d.problem for a in _ADRIFT)]
 
 
 def _sql(path: Path, statement: str, *params: object) -> None:
@@ -44,8 +45,8 @@ def _sql(path: Path, statement: str, *params: object) -> None:
 
 @pytest.fixture
 def programme(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """A store of an objective, an experiment with a time box, a measurement and a
-    person, each saved twice or more; and their ids by name."""
+    """A store of an objective, an experiment with a time box, a measurement, a person
+    and a deleted objective, most saved twice or more; and their ids by name."""
     path = tmp_path / "rows.db"
     with _open(path, create=True) as store:
         objective = store.save(Objective(title="Welfare in 100 days"))
@@ -64,13 +65,23 @@ def programme(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         )
         person = store.save(Participant(name="Karin Vestergaard", role="citizen", external=True))
         store.save(person.evolve(department="Crime Prevention"))
-        assert _adrift(store) == []
+        dropped = store.save(Objective(title="Parking in 100 days"))
+        store.delete(dropped.id)
+        assert store.verify() == []
     return path, {
         "objective": objective.id,
         "experiment": experiment.id,
         "measurement": measurement.id,
         "person": person.id,
+        "deleted": dropped.id,
     }
+
+
+def _fix(problem: str, verb: str) -> str:
+    """The SQL a message gives to put its row right, as it gives it."""
+    found = re.search(rf"\(({verb} [^()]*(?:\([^()]*\)[^()]*)*)\)", problem)
+    assert found is not None, problem
+    return found.group(1)
 
 
 @pytest.mark.parametrize(
@@ -84,6 +95,7 @@ def programme(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         ("measurement", "value = 4.5", "value"),
         ("person", "external = 0", "external"),
         ("person", "department = NULL", "department"),
+        ("deleted", "deleted = 0, title = 'Parking'", "deleted, title"),
     ],
 )
 def test_a_row_changed_by_hand_is_named_and_a_save_puts_it_right(
@@ -92,27 +104,27 @@ def test_a_row_changed_by_hand_is_named_and_a_save_puts_it_right(
     path, ids = programme
     _sql(path, f"UPDATE records SET {change} WHERE id = ?", ids[record])  # noqa: S608 - the test's own
     with _open(path) as store:
-        (found,) = _adrift(store)
-        assert found[0] == ids[record]
-        assert f"in {columns}:" in found[1]
-        assert "store.save(store.get(id))" in found[1]
-        store.save(store.get(ids[record]))
-        assert _adrift(store) == []
+        (found,) = store.verify()
+        assert found.id == ids[record]
+        assert f"in {columns}, and queries read the row" in found.problem
+        assert "store.save(store.get(id, include_deleted=True))" in found.problem
+        store.save(store.get(ids[record], include_deleted=True))
         assert store.verify() == []
 
 
+@pytest.mark.parametrize("kind", ["objective", "no-such-kind"])
 def test_a_row_of_another_kind_is_named_with_the_sql_that_sets_it_back(
-    programme: tuple[Path, dict[str, str]],
+    programme: tuple[Path, dict[str, str]], kind: str
 ) -> None:
     path, ids = programme
-    _sql(path, "UPDATE records SET kind = 'objective' WHERE id = ?", ids["measurement"])
+    _sql(path, "UPDATE records SET kind = ? WHERE id = ?", kind, ids["measurement"])
     with _open(path) as store:
-        (found,) = _adrift(store)
-    assert found[0] == ids["measurement"]
-    assert "is of kind 'objective', and its current version is a measurement" in found[1]
-    fix = re.search(r"\((UPDATE records [^)]*)\)", found[1])
-    assert fix is not None
-    _sql(path, fix.group(1))
+        (found,) = store.verify()
+    assert found.id == ids["measurement"]
+    assert f"is of kind {kind!r}, and its current version is of kind 'measurement'" in (
+        found.problem
+    )
+    _sql(path, _fix(found.problem, "UPDATE"))  # what the message says, as it says it
     with _open(path) as store:
         assert store.verify() == []
 
@@ -128,13 +140,14 @@ def test_a_row_off_its_latest_version_is_named_with_the_sql_that_sets_it_back(
     path, ids = programme
     _sql(path, "UPDATE records SET revision = ? WHERE id = ?", revision, ids[record])
     with _open(path) as store:
-        (found,) = _adrift(store)
-    assert found[0] == ids[record]
-    assert f"names revision {revision}, and its history holds versions up to revision 2" in found[1]
-    fix = re.search(r"\((UPDATE records [^)]*)\)", found[1])
-    assert fix is not None
-    _sql(path, fix.group(1))  # what the message says, as it says it
+        (found,) = store.verify()
+    assert found.id == ids[record]
+    assert f"names revision {revision}, and its history holds versions up to revision 2" in (
+        found.problem
+    )
+    _sql(path, _fix(found.problem, "UPDATE"))
     with _open(path) as store:
+        store.save(store.get(ids[record]))
         assert store.verify() == []
 
 
@@ -148,11 +161,42 @@ def test_a_row_without_any_history_is_named_with_the_sql_that_removes_it(
         "exp_made_by_hand",
     )
     with _open(path) as store:
-        (found,) = _adrift(store)
-    assert found[0] == "exp_made_by_hand"
-    fix = re.search(r"\((DELETE FROM records [^)]*)\)", found[1])
-    assert fix is not None
-    _sql(path, fix.group(1))
+        (found,) = store.verify()
+    assert found.id == "exp_made_by_hand"
+    _sql(path, _fix(found.problem, "DELETE"))
+    with _open(path) as store:
+        assert store.verify() == []
+
+
+@pytest.mark.parametrize("record", ["experiment", "deleted"])
+def test_a_history_without_its_row_is_named_with_the_sql_that_gives_it_one(
+    programme: tuple[Path, dict[str, str]], record: str
+) -> None:
+    """No query sees such a record; the message's statement and a save bring it back."""
+    path, ids = programme
+    _sql(path, "DELETE FROM records WHERE id = ?", ids[record])
+    with _open(path) as store:
+        assert store.find(ids[record], include_deleted=True) is None
+        (found,) = store.verify()
+    assert found.id == ids[record]
+    assert "records has no row for it, so no query or roll-up sees it" in found.problem
+    _sql(path, _fix(found.problem, "INSERT"))
+    with _open(path) as store:
+        store.save(store.get(ids[record], include_deleted=True))
+        assert store.verify() == []
+        assert store.find(ids[record], include_deleted=True) is not None
+
+
+def test_a_row_whose_id_was_changed_is_named_from_both_sides(
+    programme: tuple[Path, dict[str, str]],
+) -> None:
+    path, ids = programme
+    _sql(path, "UPDATE records SET id = 'exp_renamed' WHERE id = ?", ids["experiment"])
+    with _open(path) as store:
+        found = store.verify()
+    assert sorted(d.id or "" for d in found) == sorted(["exp_renamed", ids["experiment"]])
+    assert all("id was changed, set it back" in d.problem for d in found)
+    _sql(path, "UPDATE records SET id = ? WHERE id = 'exp_renamed'", ids["experiment"])
     with _open(path) as store:
         assert store.verify() == []
 
@@ -171,7 +215,7 @@ def test_a_version_no_record_can_hold_is_named_once_and_its_row_left_alone(
     with _open(path) as store:
         damage = store.verify()
     assert [d.id for d in damage] == [ids["measurement"]]
-    assert _ADRIFT not in damage[0].problem
+    assert "records" not in damage[0].problem
 
 
 @settings(

@@ -41,6 +41,7 @@ __all__ = [
     "hot",
     "hot_values",
     "sql_for",
+    "sql_for_kind",
     "views",
 ]
 

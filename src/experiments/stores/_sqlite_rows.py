@@ -1,17 +1,18 @@
 """What ``verify()`` finds wrong in a SQLite store's rows of ``records``.
 
-A record's row is what a save writes from its current version, as this release reads
-it (a version of an older record schema read as the current one): the kind, the
-revision and the deleted flag, and the kind's hot columns (``_sqlite_layout.sql_for``),
-which queries, the roll-up and an analyst's SQL read instead of the JSON. A row that
-says otherwise makes them all answer from something the history never held: it was
-changed outside the library (an ``UPDATE`` by hand), or written by a process of an
-older release that went on saving while a newer one added a column.
+Queries, the views, the roll-up and an analyst's SQL read a record's row, not its
+history: the row says which revision is current, the kind, the deleted flag and the
+kind's hot columns (``_sqlite_layout.sql_for``), as a save writes them from the
+current version (read as this release reads it: a version of an older record schema as
+the current one). A row that says otherwise, or a history without a row, makes them
+answer from something the history does not say. Such rows come from changes by hand,
+from a process of an older release that went on saving while a newer one added a
+column, or, for time box bounds, from zone rules that changed since: the messages say
+what differs and how to put it right, not which of these it was.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any, Final
 
 from experiments.errors import ExperimentsError
@@ -25,67 +26,104 @@ from experiments.stores.changes import Damage
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
-__all__ = ["expected", "rows_adrift", "statement"]
+__all__ = ["rows_adrift"]
 
+#: The latest revision a record's history holds, beside each row of ``current``.
+_LATEST: Final = "(SELECT max(revision) FROM versions WHERE id = r.id)"
 
-def statement(kind: str) -> str:
-    """The rows of ``kind`` with the columns a save of one writes (its revision, deleted
-    flag and hot columns, in the order of :func:`expected`), then the version its
-    revision names and the latest revision its history holds."""
-    columns = "".join(f', r."{name}"' for name, _ in sql_for_kind(kind).plan)
-    return (
-        f"SELECT r.id, r.revision, r.deleted{columns}, v.data, "
-        "(SELECT max(revision) FROM versions WHERE id = r.id) "
-        "FROM records r LEFT JOIN versions v ON v.id = r.id AND v.revision = r.revision "
-        "WHERE r.kind = ? ORDER BY r.id"
-    )
+#: How the fixes read a record whatever its state (a deleted one too).
+_SAVE_AGAIN: Final = "store.save(store.get(id, include_deleted=True))"
+
+#: What a list column holds for an empty list: NULL in a row from before a migration
+#: added the column, ``[]`` in one a save wrote since; queries read both as empty.
+_EMPTY_LIST: Final = (None, "[]")
 
 
 def rows_adrift(
-    read: Callable[[str, tuple[str]], Iterable[Sequence[Any]]], where: str
+    read: Callable[[str, tuple[str, ...]], Iterable[Sequence[Any]]], where: str
 ) -> Iterator[Damage]:
-    """A Damage for each row of ``records`` that is not what its current version writes.
+    """A Damage for each row of ``records`` that is not what its record's current
+    version writes, and for each history that has no row.
 
     ``read(sql, params)`` gives a statement's rows.  A version that cannot be read as a
-    record of its row's kind is left to the rest of ``verify()``, which names it.
+    record is left to the rest of ``verify()``, which names it.
     """
     for kind in KINDS:
-        plan = sql_for_kind(kind).plan
-        names = ["revision", "deleted", *(name for name, _ in plan)]
-        types: list[FieldType | None] = [None, None, *(field for _, field in plan)]
-        for row in read(statement(kind), (kind,)):
-            record_id, stored, text, latest = row[0], row[1:-2], row[-2], row[-1]
-            place = f"{where}: record {record_id!r}"
-            if text is None or latest != stored[0]:
-                yield Damage(place, _off_history(record_id, stored[0], latest), record_id)
-                continue
-            data = _current_schema(text)
-            if data is None:
-                continue
-            if data["kind"] != kind:
-                yield Damage(place, _other_kind(record_id, kind, data["kind"]), record_id)
-                continue
-            if list(stored) == _written(data):
-                continue
-            try:  # only a version that reads as a record says what its row must be
-                written = expected(to_data(from_data(data)))
-            except (ValueError, TypeError, RecursionError, ExperimentsError):
-                continue  # reading it is what names it
-            differing = [
-                name
-                for name, have, want, field in zip(names, stored, written, types, strict=True)
-                if not _same(have, want, field)
-            ]
-            if differing:
-                yield Damage(
-                    place,
-                    f"its row in records disagrees with its current version (revision "
-                    f"{stored[0]}) in {', '.join(differing)}: it was changed outside the "
-                    "library, or written by an older release while a newer one migrated "
-                    "the store; save the record again (store.save(store.get(id))) to write "
-                    "its row afresh",
-                    record_id,
-                )
+        yield from _rows_of(read, kind, where)
+    yield from _rows_of_no_kind(read, where)
+    for record_id, latest in read(
+        "SELECT v.id, max(v.revision) FROM versions v "
+        "WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = v.id) GROUP BY v.id",
+        (),
+    ):
+        yield Damage(f"{where}: record {record_id!r}", _no_row(record_id, latest), record_id)
+
+
+def _rows_of(
+    read: Callable[[str, tuple[str, ...]], Iterable[Sequence[Any]]], kind: str, where: str
+) -> Iterator[Damage]:
+    """The Damage in the rows of ``kind``."""
+    plan = sql_for_kind(kind).plan
+    names = ["revision", "deleted", *(name for name, _ in plan)]
+    types: list[FieldType | None] = [None, None, *(field for _, field in plan)]
+    columns = "".join(f', r."{name}"' for name, _ in plan)
+    sql = f"SELECT r.id, r.revision, r.deleted{columns}, r.data, {_LATEST} FROM current r "
+    for row in read(sql + "WHERE r.kind = ? ORDER BY r.id", (kind,)):
+        record_id, stored, text, latest = row[0], row[1:-2], row[-2], row[-1]
+        place = f"{where}: record {record_id!r}"
+        if text is None or latest != stored[0]:
+            yield Damage(place, _off_history(record_id, stored[0], latest), record_id)
+            continue
+        data = _current_schema(text)
+        if data is None:
+            continue
+        if data["kind"] != kind:
+            yield Damage(place, _other_kind(record_id, kind, data["kind"]), record_id)
+            continue
+        if _agrees(stored, _written(data), types):
+            continue
+        try:  # only a version that reads as a record says what its row must be
+            written = expected(to_data(from_data(data)))
+        except (ValueError, TypeError, RecursionError, ExperimentsError):
+            continue  # reading it is what names it
+        differing = [
+            name
+            for name, have, want, field in zip(names, stored, written, types, strict=True)
+            if not _same(have, want, field)
+        ]
+        if differing:
+            yield Damage(
+                place,
+                f"its row in records disagrees with its current version (revision "
+                f"{stored[0]}) in {', '.join(differing)}, and queries read the row; save "
+                f"the record again ({_SAVE_AGAIN}) to write its row afresh",
+                record_id,
+            )
+
+
+def _rows_of_no_kind(
+    read: Callable[[str, tuple[str, ...]], Iterable[Sequence[Any]]], where: str
+) -> Iterator[Damage]:
+    """The Damage in rows whose kind no record has (no query of a kind finds them)."""
+    marks = ", ".join("?" * len(KINDS))
+    sql = (
+        f"SELECT r.id, r.kind, r.revision, r.data, {_LATEST} FROM current r "
+        f"WHERE r.kind NOT IN ({marks}) ORDER BY r.id"
+    )
+    for record_id, kind, revision, text, latest in read(sql, tuple(KINDS)):
+        place = f"{where}: record {record_id!r}"
+        if text is None or latest != revision:
+            yield Damage(place, _off_history(record_id, revision, latest), record_id)
+            continue
+        data = _current_schema(text)
+        if data is not None:
+            yield Damage(place, _other_kind(record_id, kind, data["kind"]), record_id)
+
+
+def expected(data: dict[str, Any]) -> list[Any]:
+    """The revision, deleted flag and hot columns a save writes for ``data``, in order."""
+    head = [data.get("revision"), int(data.get("deleted_at") is not None)]
+    return head + sql_for_kind(data["kind"]).values(data)
 
 
 def _written(data: dict[str, Any]) -> list[Any] | None:
@@ -95,6 +133,24 @@ def _written(data: dict[str, Any]) -> list[Any] | None:
         return expected(data)
     except (ValueError, TypeError, ExperimentsError):
         return None
+
+
+def _agrees(
+    stored: Sequence[Any], written: list[Any] | None, types: list[FieldType | None]
+) -> bool:
+    """Whether a row's columns say what ``written`` does (at once, where they are equal)."""
+    if written is None:
+        return False
+    if list(stored) == written:
+        return True
+    return all(map(_same, stored, written, types))
+
+
+def _same(stored: Any, written: Any, kind: FieldType | None) -> bool:
+    """Whether a column holds what a save writes there: the same, or an empty list."""
+    if stored == written:
+        return True
+    return kind is FieldType.LIST and stored in _EMPTY_LIST and written in _EMPTY_LIST
 
 
 def _current_schema(text: str) -> dict[str, Any] | None:
@@ -111,55 +167,44 @@ def _current_schema(text: str) -> dict[str, Any] | None:
         return None
 
 
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _quoted(text: object) -> str:
+    """``text`` as a SQL string literal, for a fix the message spells out."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
-def _other_kind(record_id: str, kind: str, held: str) -> str:
+def _other_kind(record_id: str, kind: object, held: str) -> str:
     return (
-        f"its row in records is of kind {kind!r}, and its current version is a {held}: "
-        f"the row was changed outside the library; set it back (UPDATE records SET kind "
-        f"= {_quoted(held)} WHERE id = {_quoted(record_id)}), then save the record again "
-        "(store.save(store.get(id))) to write the rest of its row afresh"
+        f"its row in records is of kind {kind!r}, and its current version is of kind "
+        f"{held!r}; set it back (UPDATE records SET kind = {_quoted(held)} WHERE id = "
+        f"{_quoted(record_id)}), then save the record again ({_SAVE_AGAIN}) to write the "
+        "rest of its row afresh"
     )
 
 
 def _off_history(record_id: str, revision: object, latest: int | None) -> str:
     """What is wrong with a row whose revision is not its history's latest, and the fix."""
-    quoted = _quoted(str(record_id))
     if latest is None:
         return (
-            f"its row in records names revision {revision}, and its history holds no "
-            "version of it: the row was made outside the library; delete it (DELETE FROM "
-            f"records WHERE id = {quoted}) or restore the store from a backup"
+            f"its row in records names revision {revision}, and no version with its id is "
+            "in the history: if its id was changed, set it back; otherwise delete the row "
+            f"(DELETE FROM records WHERE id = {_quoted(record_id)}) or restore the store "
+            "from a backup"
         )
     return (
         f"its row in records names revision {revision}, and its history holds versions "
-        f"up to revision {latest}: the row was changed outside the library; set it back "
-        f"(UPDATE records SET revision = {latest} WHERE id = {quoted}), then save the "
-        "record again (store.save(store.get(id))) to write the rest of its row afresh"
+        f"up to revision {latest}; set it back (UPDATE records SET revision = {latest} "
+        f"WHERE id = {_quoted(record_id)}), then save the record again ({_SAVE_AGAIN}) to "
+        "write the rest of its row afresh"
     )
 
 
-def expected(data: dict[str, Any]) -> list[Any]:
-    """The revision, deleted flag and hot columns a save writes for ``data``, in order."""
-    head = [data.get("revision"), int(data.get("deleted_at") is not None)]
-    return head + sql_for_kind(data["kind"]).values(data)
-
-
-#: What a list column holds for an empty list: NULL in a row from before a migration
-#: added the column, ``[]`` in one a save wrote since; queries read both as empty.
-_EMPTY_LIST: Final = (None, "[]")
-
-
-def _same(stored: Any, written: Any, kind: FieldType | None) -> bool:
-    if stored == written:
-        return True
-    if kind is FieldType.LIST:
-        return stored in _EMPTY_LIST and written in _EMPTY_LIST
+def _no_row(record_id: str, latest: int) -> str:
+    """What is wrong with a history that has no row, and the fix."""
     return (
-        isinstance(stored, float)
-        and isinstance(written, float)
-        and math.isnan(stored)
-        and math.isnan(written)
+        f"its history holds versions up to revision {latest}, and records has no row for "
+        "it, so no query or roll-up sees it; if its row's id was changed, set it back; "
+        "otherwise give it its row (INSERT INTO records (id, kind, revision, deleted) "
+        f"SELECT id, json_extract(data, '$.kind'), revision, 0 FROM versions WHERE id = "
+        f"{_quoted(record_id)} AND revision = {latest}), then save the record again "
+        f"({_SAVE_AGAIN}) to write the rest of its row afresh"
     )

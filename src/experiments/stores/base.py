@@ -587,10 +587,10 @@ class Store(Backend, Scoped):
         valid alone; the roll-up refuses them), experiments whose history makes an
         illegal lifecycle move, and second decisions that revise nothing (both possible
         only in stores written before the store enforced these rules, or by hand), and
-        a SQL store's rows that are not what their current version writes (changed by
-        hand, or by an older release while a newer one migrated the store).  An empty
-        list means every version reads back, every history is legal and every row
-        agrees with it.
+        a SQL store's rows that are not what their current version writes, and (in
+        SQLite) histories without a row, which no query sees: changed by hand, or by an
+        older release while a newer one migrated the store.  An empty list means every
+        version reads back, every history is legal and every row agrees with it.
         """
         self._check_open()
         from experiments.stores._integrity import verify  # noqa: PLC0415 - only verify() needs it
