@@ -201,6 +201,46 @@ def test_a_row_whose_id_was_changed_is_named_from_both_sides(
         assert store.verify() == []
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        "json_set(data, '$.kind', json('[1]'))",
+        "json_set(data, '$.kind', 'note')",
+        "json_set(data, '$.revision', 7)",
+        "json_set(data, '$.id', 'msr_another')",
+    ],
+    ids=["kind no text", "kind of another record", "revision", "id"],
+)
+def test_damage_in_a_version_is_not_blamed_on_its_row(
+    programme: tuple[Path, dict[str, str]], change: str
+) -> None:
+    """A version whose content is not its key's, or no record: the row is not to blame,
+    and no fix of the row is offered."""
+    path, ids = programme
+    _sql(path, f"UPDATE versions SET data = {change} WHERE id = ?", ids["measurement"])  # noqa: S608
+    with _open(path) as store:
+        assert _adrift(store) == []
+
+
+def test_a_revision_that_is_no_number_gets_no_sql(
+    programme: tuple[Path, dict[str, str]],
+) -> None:
+    """Text in the history's revision column is never pasted into a statement."""
+    path, ids = programme
+    _sql(
+        path,
+        "INSERT INTO versions (id, revision, data) SELECT id, '0 WHERE 1 --', data "
+        "FROM versions WHERE id = ? AND revision = 1",
+        ids["measurement"],
+    )
+    with _open(path) as store:
+        (found,) = _adrift(store)
+    assert found[0] == ids["measurement"]
+    assert "which is no whole number" in found[1]
+    assert "UPDATE" not in found[1]
+    assert "restore the store from a backup" in found[1]
+
+
 def test_a_version_no_record_can_hold_is_named_once_and_its_row_left_alone(
     programme: tuple[Path, dict[str, str]],
 ) -> None:

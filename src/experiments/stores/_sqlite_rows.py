@@ -56,7 +56,8 @@ def rows_adrift(
         "WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = v.id) GROUP BY v.id",
         (),
     ):
-        yield Damage(f"{where}: record {record_id!r}", _no_row(record_id, latest), record_id)
+        place = f"{where}: record {record_id!r}"
+        yield Damage(place, _no_row(record_id, latest), record_id)
 
 
 def _rows_of(
@@ -74,18 +75,18 @@ def _rows_of(
         if text is None or latest != stored[0]:
             yield Damage(place, _off_history(record_id, stored[0], latest), record_id)
             continue
-        data = _current_schema(text)
+        data = _own_version(text, record_id, stored[0])
         if data is None:
-            continue
+            continue  # a version that is not the record's own: reading it names it
         if data["kind"] != kind:
-            yield Damage(place, _other_kind(record_id, kind, data["kind"]), record_id)
+            if _reads(data):
+                yield Damage(place, _other_kind(record_id, kind, data["kind"]), record_id)
             continue
-        if _agrees(stored, _written(data), types):
+        if _agrees(stored, _written(data), types) or not _reads(data):
             continue
-        try:  # only a version that reads as a record says what its row must be
-            written = expected(to_data(from_data(data)))
-        except (ValueError, TypeError, RecursionError, ExperimentsError):
-            continue  # reading it is what names it
+        written = _written(to_data(from_data(data)))
+        if written is None:
+            continue
         differing = [
             name
             for name, have, want, field in zip(names, stored, written, types, strict=True)
@@ -115,8 +116,8 @@ def _rows_of_no_kind(
         if text is None or latest != revision:
             yield Damage(place, _off_history(record_id, revision, latest), record_id)
             continue
-        data = _current_schema(text)
-        if data is not None:
+        data = _own_version(text, record_id, revision)
+        if data is not None and _reads(data):
             yield Damage(place, _other_kind(record_id, kind, data["kind"]), record_id)
 
 
@@ -131,7 +132,7 @@ def _written(data: dict[str, Any]) -> list[Any] | None:
     record can."""
     try:
         return expected(data)
-    except (ValueError, TypeError, ExperimentsError):
+    except (ValueError, TypeError, RecursionError, ExperimentsError):
         return None
 
 
@@ -153,11 +154,19 @@ def _same(stored: Any, written: Any, kind: FieldType | None) -> bool:
     return kind is FieldType.LIST and stored in _EMPTY_LIST and written in _EMPTY_LIST
 
 
-def _current_schema(text: str) -> dict[str, Any] | None:
-    """A version's data in the current record schema; None for one that cannot be read
-    as a record of a known kind."""
+def _own_version(text: str, record_id: str, revision: object) -> dict[str, Any] | None:
+    """The data of a row's current version in the current record schema, where it is
+    the version of that row's id and revision and of a known kind; else None.
+
+    Only such a version, and only if it reads as a record (:func:`_reads`), says what
+    its row must be: one that does not, or whose content names another id or revision
+    than its key, is damage of its own, for the rest of ``verify()`` or a backup.
+    """
     data = readable_data(text)
-    if data is None or data.get("kind") not in KINDS:
+    if data is None or data.get("id") != record_id or data.get("revision") != revision:
+        return None
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in KINDS:
         return None
     if data.get("schema") == SCHEMA_VERSION:
         return data  # as a save wrote it
@@ -165,6 +174,15 @@ def _current_schema(text: str) -> dict[str, Any] | None:
         return upgrade(data)  # as reading it makes it
     except ExperimentsError:
         return None
+
+
+def _reads(data: dict[str, Any]) -> bool:
+    """Whether ``data`` reads as a record: asked only where its row seems to differ."""
+    try:
+        from_data(data)
+    except (ValueError, TypeError, RecursionError, ExperimentsError):
+        return False
+    return True
 
 
 def _quoted(text: object) -> str:
@@ -175,36 +193,54 @@ def _quoted(text: object) -> str:
 def _other_kind(record_id: str, kind: object, held: str) -> str:
     return (
         f"its row in records is of kind {kind!r}, and its current version is of kind "
-        f"{held!r}; set it back (UPDATE records SET kind = {_quoted(held)} WHERE id = "
-        f"{_quoted(record_id)}), then save the record again ({_SAVE_AGAIN}) to write the "
-        "rest of its row afresh"
+        f"{held!r}: if the row was changed, set it back (UPDATE records SET kind = "
+        f"{_quoted(held)} WHERE id = {_quoted(record_id)}), then save the record again "
+        f"({_SAVE_AGAIN}) to write the rest of its row afresh; if the version was, "
+        "restore the store from a backup"
     )
 
 
-def _off_history(record_id: str, revision: object, latest: int | None) -> str:
+def _whole(revision: object) -> bool:
+    return isinstance(revision, int) and not isinstance(revision, bool)
+
+
+def _off_history(record_id: str, revision: object, latest: object) -> str:
     """What is wrong with a row whose revision is not its history's latest, and the fix."""
     if latest is None:
         return (
-            f"its row in records names revision {revision}, and no version with its id is "
-            "in the history: if its id was changed, set it back; otherwise delete the row "
-            f"(DELETE FROM records WHERE id = {_quoted(record_id)}) or restore the store "
-            "from a backup"
+            f"its row in records names revision {revision!r}, and no version with its id "
+            "is in the history: if its id was changed, set it back; otherwise delete the "
+            f"row (DELETE FROM records WHERE id = {_quoted(record_id)}) or restore the "
+            "store from a backup"
         )
+    if not _whole(latest):
+        return _not_whole(revision, latest)
     return (
-        f"its row in records names revision {revision}, and its history holds versions "
+        f"its row in records names revision {revision!r}, and its history holds versions "
         f"up to revision {latest}; set it back (UPDATE records SET revision = {latest} "
         f"WHERE id = {_quoted(record_id)}), then save the record again ({_SAVE_AGAIN}) to "
         "write the rest of its row afresh"
     )
 
 
-def _no_row(record_id: str, latest: int) -> str:
+def _no_row(record_id: str, latest: object) -> str:
     """What is wrong with a history that has no row, and the fix."""
+    if not _whole(latest):
+        return _not_whole(None, latest)
     return (
         f"its history holds versions up to revision {latest}, and records has no row for "
-        "it, so no query or roll-up sees it; if its row's id was changed, set it back; "
+        "it, so no query or roll-up sees it: if its row's id was changed, set it back; "
         "otherwise give it its row (INSERT INTO records (id, kind, revision, deleted) "
         f"SELECT id, json_extract(data, '$.kind'), revision, 0 FROM versions WHERE id = "
         f"{_quoted(record_id)} AND revision = {latest}), then save the record again "
-        f"({_SAVE_AGAIN}) to write the rest of its row afresh"
+        f"({_SAVE_AGAIN}) to write the rest of its row afresh; if that version is damaged "
+        "too (verify names it), restore the store from a backup instead"
+    )
+
+
+def _not_whole(revision: object, latest: object) -> str:
+    row = "" if revision is None else f"its row in records names revision {revision!r}, and "
+    return (
+        f"{row}its history's latest revision is {latest!r}, which is no whole number: the "
+        "history was changed outside the library; restore the store from a backup"
     )
