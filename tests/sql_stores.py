@@ -7,6 +7,7 @@ BI tool would, never through the library.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import urllib.parse
 from dataclasses import dataclass
@@ -16,6 +17,13 @@ from typing import Any
 import pytest
 
 from pgserver import DATABASE, PostgresServer
+
+
+def sqlite_plan(path: Path, sql: str, params: tuple[Any, ...] = ()) -> str:
+    """SQLite's plan of ``sql`` on the file at ``path``: each step's detail, one a line."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        steps = connection.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(str(step[3]) for step in steps)
 
 
 @dataclass

@@ -40,7 +40,7 @@ from experiments.query import (
     parse_where,
 )
 from experiments.stores import _indexes, _postgres_dialect, _sql, _sqlite_dialect
-from sql_stores import SQL_BACKENDS, SQLSide, make_side
+from sql_stores import SQL_BACKENDS, SQLSide, make_side, sqlite_plan
 
 #: (kind, filter, order, the field whose index must serve it), as docs/sql.md lists them.
 QUERIES: Final = (
@@ -191,9 +191,8 @@ def _index_of(field: str) -> str:
 
 def _plan(side: SQLSide, sql: str, params: list[Any]) -> str:
     if side.backend == "sqlite":
-        return "\n".join(
-            str(row[3]) for row in side.rows(f"EXPLAIN QUERY PLAN {sql}", tuple(params))
-        )
+        assert side.path is not None
+        return sqlite_plan(side.path, sql, tuple(params))
     rows = side.run("SET enable_seqscan = off", (f"EXPLAIN {sql}", tuple(params)))[-1]
     return "\n".join(str(row[0]) for row in rows)
 

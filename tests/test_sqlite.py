@@ -37,6 +37,7 @@ from experiments.stores.sqlite import APPLICATION_ID, MIGRATIONS
 from experiments.testing.faults import error_of, remount, tmpfs, unprivileged
 from old_stores import assert_upgraded, sqlite_layout_2, undo_layout_9, undo_layout_10
 from racing import at_once
+from sql_stores import sqlite_plan
 
 
 def url(path: Path, options: str = "") -> str:
@@ -612,13 +613,11 @@ class TestLayout9:
             ] == [ids["learning"]]
         with contextlib.closing(sqlite3.connect(path)) as raw:
             assert raw.execute("PRAGMA user_version").fetchone()[0] == 10
-            assert "COVERING INDEX records_key_result" in " ".join(
-                str(row[3])
-                for row in raw.execute(
-                    "EXPLAIN QUERY PLAN SELECT kind, key_result, measured_at, id, value "
-                    "FROM records WHERE kind = 'measurement' AND key_result IS NOT NULL"
-                )
-            )
+        assert "COVERING INDEX records_key_result" in sqlite_plan(
+            path,
+            "SELECT kind, key_result, measured_at, id, value "
+            "FROM records WHERE kind = 'measurement' AND key_result IS NOT NULL",
+        )
 
 
 class TestLayout10:
@@ -686,16 +685,15 @@ class TestLayout10:
             statements: list[str] = []
             store._reader().set_trace_callback(statements.append)
             rollup(store, at="2030-01-01T00:00:00Z")
-        with contextlib.closing(sqlite3.connect(path)) as raw:
-            for field, index in (
-                ("scope", "records_with_scope"),
-                ("next_action", "records_with_next_action"),
-                ("criterion", "records_with_criterion"),
-            ):
-                (asked,) = [s for s in statements if f'r."{field}" IS NOT NULL' in s]
-                plan = " ".join(str(row[3]) for row in raw.execute(f"EXPLAIN QUERY PLAN {asked}"))
-                assert "SCAN r" not in plan, (field, plan)
-                assert f"USING INDEX {index}" in plan or "(kind=? AND id=?)" in plan, plan
+        for field, index in (
+            ("scope", "records_with_scope"),
+            ("next_action", "records_with_next_action"),
+            ("criterion", "records_with_criterion"),
+        ):
+            (asked,) = [s for s in statements if f'r."{field}" IS NOT NULL' in s]
+            plan = sqlite_plan(path, asked)
+            assert "SCAN r" not in plan, (field, plan)
+            assert f"USING INDEX {index}" in plan or "(kind=? AND id=?)" in plan, plan
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from experiments import (
     Plugins,
     connect,
 )
-from experiments.stores import Store
+from experiments.stores import Damage, Store
 from experiments.testing.strategies import records
 
 #: What verify() says of a row, or of a history without one, and of nothing else.
@@ -77,11 +77,18 @@ def programme(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     }
 
 
-def _fix(problem: str, verb: str) -> str:
-    """The SQL a message gives to put its row right, as it gives it."""
+def _only_damage(path: Path) -> Damage:
+    """What verify() finds in the store at ``path``: one damage, no more."""
+    with _open(path) as store:
+        (found,) = store.verify()
+    return found
+
+
+def _mend(path: Path, problem: str, verb: str) -> None:
+    """Run the SQL statement (``verb`` ...) a message gives, as it gives it."""
     found = re.search(rf"\(({verb} [^()]*(?:\([^()]*\)[^()]*)*)\)", problem)
     assert found is not None, problem
-    return found.group(1)
+    _sql(path, found.group(1))
 
 
 @pytest.mark.parametrize(
@@ -118,13 +125,12 @@ def test_a_row_of_another_kind_is_named_with_the_sql_that_sets_it_back(
 ) -> None:
     path, ids = programme
     _sql(path, "UPDATE records SET kind = ? WHERE id = ?", kind, ids["measurement"])
-    with _open(path) as store:
-        (found,) = store.verify()
+    found = _only_damage(path)
     assert found.id == ids["measurement"]
     assert f"is of kind {kind!r}, and its current version is of kind 'measurement'" in (
         found.problem
     )
-    _sql(path, _fix(found.problem, "UPDATE"))  # what the message says, as it says it
+    _mend(path, found.problem, "UPDATE")
     with _open(path) as store:
         assert store.verify() == []
 
@@ -139,13 +145,12 @@ def test_a_row_off_its_latest_version_is_named_with_the_sql_that_sets_it_back(
 ) -> None:
     path, ids = programme
     _sql(path, "UPDATE records SET revision = ? WHERE id = ?", revision, ids[record])
-    with _open(path) as store:
-        (found,) = store.verify()
+    found = _only_damage(path)
     assert found.id == ids[record]
     assert f"names revision {revision}, and its history holds versions up to revision 2" in (
         found.problem
     )
-    _sql(path, _fix(found.problem, "UPDATE"))
+    _mend(path, found.problem, "UPDATE")
     with _open(path) as store:
         store.save(store.get(ids[record]))
         assert store.verify() == []
@@ -160,10 +165,9 @@ def test_a_row_without_any_history_is_named_with_the_sql_that_removes_it(
         "INSERT INTO records (id, kind, revision, deleted) VALUES (?, 'experiment', 1, 0)",
         "exp_made_by_hand",
     )
-    with _open(path) as store:
-        (found,) = store.verify()
+    found = _only_damage(path)
     assert found.id == "exp_made_by_hand"
-    _sql(path, _fix(found.problem, "DELETE"))
+    _mend(path, found.problem, "DELETE")
     with _open(path) as store:
         assert store.verify() == []
 
@@ -177,10 +181,10 @@ def test_a_history_without_its_row_is_named_with_the_sql_that_gives_it_one(
     _sql(path, "DELETE FROM records WHERE id = ?", ids[record])
     with _open(path) as store:
         assert store.find(ids[record], include_deleted=True) is None
-        (found,) = store.verify()
+    found = _only_damage(path)
     assert found.id == ids[record]
     assert "records has no row for it, so no query or roll-up sees it" in found.problem
-    _sql(path, _fix(found.problem, "INSERT"))
+    _mend(path, found.problem, "INSERT")
     with _open(path) as store:
         store.save(store.get(ids[record], include_deleted=True))
         assert store.verify() == []

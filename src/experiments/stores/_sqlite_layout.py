@@ -545,18 +545,13 @@ def _kind_sql(names: Iterable[str]) -> KindSQL:
 
 
 @functools.cache
-def _sql_of(kind: str) -> KindSQL:
+def sql_for_kind(kind: str) -> KindSQL:
     """:class:`KindSQL` of ``kind``; of every hot column for a kind the model lacks."""
     return _kind_sql(field_types(kind) if kind in KINDS else hot())
 
 
 def sql_for(record: Record) -> KindSQL:
-    return _sql_of(record.kind)
-
-
-def sql_for_kind(kind: str) -> KindSQL:
-    """:class:`KindSQL` of the records of ``kind``, for their data without a record."""
-    return _sql_of(kind)
+    return sql_for_kind(record.kind)
 
 
 _Plan = tuple[tuple[str, FieldType], ...]

@@ -26,6 +26,8 @@ from experiments.stores.changes import Damage
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
+    from experiments.model import Record
+
 __all__ = ["rows_adrift"]
 
 #: The latest revision a record's history holds, beside each row of ``current``.
@@ -79,12 +81,13 @@ def _rows_of(
         if data is None:
             continue  # a version that is not the record's own: reading it names it
         if data["kind"] != kind:
-            if _reads(data):
+            if _record(data) is not None:
                 yield Damage(place, _other_kind(record_id, kind, data["kind"]), record_id)
             continue
-        if _agrees(stored, _written(data), types) or not _reads(data):
+        if _agrees(stored, _written(data), types):
             continue
-        written = _written(to_data(from_data(data)))
+        record = _record(data)  # read only where its row seems to differ
+        written = None if record is None else _written(to_data(record))
         if written is None:
             continue
         differing = [
@@ -117,21 +120,21 @@ def _rows_of_no_kind(
             yield Damage(place, _off_history(record_id, revision, latest), record_id)
             continue
         data = _own_version(text, record_id, revision)
-        if data is not None and _reads(data):
+        if data is not None and _record(data) is not None:
             yield Damage(place, _other_kind(record_id, kind, data["kind"]), record_id)
 
 
-def expected(data: dict[str, Any]) -> list[Any]:
+def _expected(data: dict[str, Any]) -> list[Any]:
     """The revision, deleted flag and hot columns a save writes for ``data``, in order."""
     head = [data.get("revision"), int(data.get("deleted_at") is not None)]
     return head + sql_for_kind(data["kind"]).values(data)
 
 
 def _written(data: dict[str, Any]) -> list[Any] | None:
-    """:func:`expected` of data as stored, quickly; None where a field holds what no
+    """:func:`_expected` of data as stored, quickly; None where a field holds what no
     record can."""
     try:
-        return expected(data)
+        return _expected(data)
     except (ValueError, TypeError, RecursionError, ExperimentsError):
         return None
 
@@ -158,7 +161,7 @@ def _own_version(text: str, record_id: str, revision: object) -> dict[str, Any] 
     """The data of a row's current version in the current record schema, where it is
     the version of that row's id and revision and of a known kind; else None.
 
-    Only such a version, and only if it reads as a record (:func:`_reads`), says what
+    Only such a version, and only if it reads as a record (:func:`_record`), says what
     its row must be: one that does not, or whose content names another id or revision
     than its key, is damage of its own, for the rest of ``verify()`` or a backup.
     """
@@ -176,13 +179,12 @@ def _own_version(text: str, record_id: str, revision: object) -> dict[str, Any] 
         return None
 
 
-def _reads(data: dict[str, Any]) -> bool:
-    """Whether ``data`` reads as a record: asked only where its row seems to differ."""
+def _record(data: dict[str, Any]) -> Record | None:
+    """``data`` read as a record; None where it does not read (reading it names it)."""
     try:
-        from_data(data)
+        return from_data(data)
     except (ValueError, TypeError, RecursionError, ExperimentsError):
-        return False
-    return True
+        return None
 
 
 def _quoted(text: object) -> str:
