@@ -30,7 +30,16 @@ from experiments.model._validate import (
     to_utc_datetime,
 )
 
-__all__ = ["Record", "id_for", "new_id"]
+__all__ = ["Record", "deleted_in", "id_for", "new_id"]
+
+
+def deleted_in(data: Mapping[str, Any]) -> bool:
+    """Whether a record's data is of a deleted record (its ``deleted_at`` is set).
+
+    :attr:`Record.deleted` is the same rule asked of a record; the stores ask this of
+    data they read, and write ``Record.deleted`` as their ``deleted`` column.
+    """
+    return data.get("deleted_at") is not None
 
 
 def new_id(prefix: str) -> str:
@@ -141,6 +150,7 @@ class Record:
 
     @property
     def deleted(self) -> bool:
+        """Whether this version is a soft delete: its ``deleted_at`` is set."""
         return self.deleted_at is not None
 
     def evolve(self, **changes: Any) -> Self:

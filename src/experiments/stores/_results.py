@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from experiments.errors import ValidationError
 from experiments.model import KINDS, Record
+from experiments.model._record import deleted_in
 from experiments.model._validate import shorten
 from experiments.query import (
     BoundExpr,
@@ -60,7 +61,7 @@ def current(
     check = matcher(where)
     for raw in store._scan(kind):  # noqa: SLF001 - the fallback reads through the primitive
         data = plain(raw)
-        if (include_deleted or data.get("deleted_at") is None) and check(data):
+        if (include_deleted or not deleted_in(data)) and check(data):
             yield data
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from experiments.errors import ExperimentsError
 from experiments.model import KINDS
+from experiments.model._record import deleted_in
 from experiments.query import FieldType
 from experiments.serialization import SCHEMA_VERSION, from_data, to_data, upgrade
 from experiments.stores._derived import readable_data
@@ -126,7 +127,7 @@ def _rows_of_no_kind(
 
 def _expected(data: dict[str, Any]) -> list[Any]:
     """The revision, deleted flag and hot columns a save writes for ``data``, in order."""
-    head = [data.get("revision"), int(data.get("deleted_at") is not None)]
+    head = [data.get("revision"), int(deleted_in(data))]
     return head + sql_for_kind(data["kind"]).values(data)
 
 

@@ -94,7 +94,7 @@ def put_one(store: SQLiteStore, connection: sqlite3.Connection, change: Put) -> 
     """One record's new version: its row inserted or updated, and the version added."""
     record = change.record
     text = dumps(change.data)
-    deleted = 0 if record.deleted_at is None else 1
+    deleted = int(record.deleted)
     sql = sql_for(record)
     if not change.expected:
         try:

@@ -64,7 +64,7 @@ def refused_update(record: Record, expected: int, stored: tuple[int, str] | None
 
 def record_head(record: Record) -> tuple[str, str, int, int]:
     """The columns every row of ``records`` starts with: id, kind, revision, deleted."""
-    return (record.id, record.kind, record.revision, int(record.deleted_at is not None))
+    return (record.id, record.kind, record.revision, int(record.deleted))
 
 
 #: Parses one JSON value at the start of a text; :func:`_parsed` checks it is all.
