@@ -9,6 +9,7 @@ import html
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date
@@ -190,8 +191,25 @@ class TestNumbersAndDates:
         assert Language.load("sv").number(-3.5) == "\u22123,5"
         assert Language.load("da").number(-3.5) == "-3,5"
         moment = dt.datetime(2026, 11, 27, 14, 5, tzinfo=dt.UTC)
-        assert Language.load("da").datetime(moment) == "27. november 2026 kl. 14:05"
-        assert Language.load("en").datetime(moment) == "27 November 2026, 14:05"
+        assert Language.load("da").datetime(moment) == "27. november 2026 kl. 14:05 (UTC)"
+        assert Language.load("en").datetime(moment) == "27 November 2026, 14:05 (UTC)"
+
+    @pytest.mark.parametrize(
+        ("lang", "zone", "text"),
+        [
+            ("da", "Europe/Copenhagen", "27. november 2026 kl. 15:05 (UTC+01:00)"),
+            ("en", "Asia/Kolkata", "27 November 2026, 19:35 (UTC+05:30)"),
+            ("sv", "America/St_Johns", "27 november 2026 kl. 10:35 (UTC\u221203:30)"),
+            ("nb", "Europe/London", "27. november 2026 kl. 14:05 (UTC)"),
+            # Amsterdam's local mean time in 1900 was 19 minutes 32 seconds ahead of UTC.
+            ("en", "Europe/Amsterdam", "27 November 1900, 14:05 (UTC)"),
+        ],
+    )
+    def test_a_time_says_its_clock(self, lang: str, zone: str, text: str) -> None:
+        """A time names its offset from UTC, so a reader elsewhere knows the moment."""
+        year = 1900 if zone == "Europe/Amsterdam" else 2026
+        moment = dt.datetime(year, 11, 27, 14, 5, tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
+        assert Language.load(lang).datetime(moment) == text
 
     @pytest.mark.parametrize("lang", ["en", "da", "nb", "sv"])
     def test_numbers_agree_with_babel(self, lang: str) -> None:

@@ -150,7 +150,7 @@ class Record:
 
     @property
     def deleted(self) -> bool:
-        """Whether this version is a soft delete: its ``deleted_at`` is set."""
+        """Whether this version is a soft delete (its ``deleted_at`` is set)."""
         return self.deleted_at is not None
 
     def evolve(self, **changes: Any) -> Self:

@@ -196,6 +196,22 @@ class Language:
         }
 
     def datetime(self, moment: dt.datetime) -> str:
-        """A date and a 24-hour time: "27. november 2026 kl. 12:00"."""
+        """A date and a 24-hour time on a stated clock: "27. november 2026 kl. 12:00
+        (UTC+01:00)".
+
+        The offset tells a reader in another zone (or a report made on a server that
+        keeps UTC) which moment it is; a negative one takes the language's minus sign,
+        and an offset of seconds, which no clock shows, is written in UTC, as in RFC 3339
+        text.
+        """
+        offset = moment.utcoffset()
+        seconds = None if offset is None else int(offset.total_seconds())
+        if seconds is not None and seconds % 60:
+            moment, seconds = moment.astimezone(dt.UTC), 0
+        time = f"{moment:%H:%M}"
+        if seconds is not None:
+            hours, minutes = divmod(abs(seconds) // 60, 60)
+            sign = _NUMBERS[self.code][2] if seconds < 0 else "+"
+            time += " (UTC)" if seconds == 0 else f" (UTC{sign}{hours:02d}:{minutes:02d})"
         pattern = self.pgettext("date and time", "%(date)s, %(time)s")
-        return pattern % {"date": self.date(moment), "time": f"{moment:%H:%M}"}
+        return pattern % {"date": self.date(moment), "time": time}
