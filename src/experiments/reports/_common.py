@@ -259,7 +259,7 @@ def gap(lang: Language, missing: Gap) -> str:
     """What a template finds missing, in the report's language."""
     _ = lang.gettext
     if missing.role is not None:
-        return _("taking part: %(role)s") % {"role": lang.label(missing.role)}
+        return _("a participant whose role is %(role)s") % {"role": lang.label(missing.role)}
     if missing.stance is not None:
         return _("a voice that is %(stance)s") % {"stance": lang.label(missing.stance)}
     if missing.need is Need.DEPARTMENTS:
