@@ -434,8 +434,11 @@ class Store(Backend, Scoped):
             ConflictError: someone saved a newer revision first (or created the same id);
                 read it again, apply your change, save again.
         """
-        with self.batch(by=by) as batch:
-            saved = batch.save(record)
+        # A batch of its own, committed unless the save is refused (then it is dropped):
+        # what a ``with`` block would do, without entering and leaving one on every save.
+        batch = self.batch(by=by)
+        saved = batch.save(record)
+        batch.commit()
         return saved
 
     def save_all(self, records: Iterable[Record], *, by: str | None = None) -> list[Record]:

@@ -70,6 +70,23 @@ class Batch(Scoped):
     transition of it: ``batch.save(batch.save(experiment).start())``.
     """
 
+    # Slots: a save makes a batch of its own, and their attributes are set and read
+    # on every one.
+    __slots__ = (
+        "_at",
+        "_by",
+        "_changes",
+        "_decisions",
+        "_done",
+        "_pending",
+        "_priors",
+        "_purged",
+        "_reports",
+        "_store",
+        "_templates",
+        "results",
+    )
+
     def __init__(self, store: Store, *, by: str | None = None) -> None:
         checked = None if by is None else checked_name(by, "by")
         self._store = store

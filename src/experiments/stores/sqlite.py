@@ -67,7 +67,9 @@ if TYPE_CHECKING:
         Change,
         Damage,
         ImportVersion,
+        Purge,
         Put,
+        Rewrite,
         SetSetting,
     )
 
@@ -428,24 +430,18 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
     def _commit(self, changes: Iterable[Change]) -> list[Any]:
         _, purge, _, rewrite, _ = change_types()
         connection = self._connection(write=True)
-        purges: list[str] = []
-
-        def noting_purges() -> Iterator[Change]:  # an import streams: nothing is kept
-            for change in changes:
-                if isinstance(change, (purge, rewrite)):
-                    purges.append(change.id)
-                yield change
-
         try:
             connection.execute("BEGIN IMMEDIATE")
         except _DRIVER_ERRORS as exc:
             raise self._error(exc) from None
+        purges: list[str]
         applied: Iterable[Change]
         if isinstance(changes, list):  # a batch's, all known: noted without a generator
             purges = [change.id for change in changes if isinstance(change, (purge, rewrite))]
             applied = changes
-        else:
-            applied = noting_purges()
+        else:  # an import streams: nothing is kept
+            purges = []
+            applied = _noting_purges(changes, (purge, rewrite), purges)
         try:
             # Every run of new records goes in with executemany, however long.
             results = self._apply_changes(connection, applied, run=sys.maxsize)
@@ -527,6 +523,16 @@ class SQLiteStore(SQLStore[sqlite3.Connection]):
 _OPEN: Final[weakref.WeakSet[SQLiteStore]] = weakref.WeakSet()
 #: Connections a child of fork() inherited: kept so that they are never closed there.
 _INHERITED: Final[list[sqlite3.Connection]] = []
+
+
+def _noting_purges(
+    changes: Iterable[Change], kinds: tuple[type[Purge], type[Rewrite]], purges: list[str]
+) -> Iterator[Change]:
+    """``changes`` as they stream by, the ids of the purges and rewrites among them noted."""
+    for change in changes:
+        if isinstance(change, kinds):
+            purges.append(change.id)
+        yield change
 
 
 def _forget_parents_connections() -> None:
