@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pendulum
 import pytest
 from babel.dates import format_date
 from babel.messages.catalog import Catalog
@@ -27,6 +28,7 @@ from experiments import (
     Objective,
     PluginError,
     Plugins,
+    Role,
     ValidationError,
     hookimpl,
     reports,
@@ -34,8 +36,10 @@ from experiments import (
 from experiments.asof import AsOf
 from experiments.checks import Check, Message, plural, run_checks
 from experiments.checks.builtin import BUILTIN_CHECKS
+from experiments.model._time import format_datetime
+from experiments.model.template import Gap, Need
 from experiments.reports import Language, Report
-from experiments.reports._common import finding_text
+from experiments.reports._common import finding_text, gap
 from experiments.reports._labels import CHECKS, LABELS, MOVES
 from experiments.reports.i18n import LOCALE_DIR
 from experiments.rollup import rollup
@@ -86,6 +90,11 @@ def messages(catalog: Catalog) -> dict[tuple[str | None, object], object]:
         for m in catalog
         if m.id
     }
+
+
+def _fixed(**length: int) -> dt.timezone:
+    """A zone a fixed ``length`` ahead of UTC (behind it where negative)."""
+    return dt.timezone(dt.timedelta(**length))
 
 
 def po(lang: str) -> Path:
@@ -197,19 +206,32 @@ class TestNumbersAndDates:
     @pytest.mark.parametrize(
         ("lang", "zone", "text"),
         [
-            ("da", "Europe/Copenhagen", "27. november 2026 kl. 15:05 (UTC+01:00)"),
-            ("en", "Asia/Kolkata", "27 November 2026, 19:35 (UTC+05:30)"),
-            ("sv", "America/St_Johns", "27 november 2026 kl. 10:35 (UTC\u221203:30)"),
-            ("nb", "Europe/London", "27. november 2026 kl. 14:05 (UTC)"),
-            # Amsterdam's local mean time in 1900 was 19 minutes 32 seconds ahead of UTC.
-            ("en", "Europe/Amsterdam", "27 November 1900, 14:05 (UTC)"),
+            ("da", ZoneInfo("Europe/Copenhagen"), "27. november 2026 kl. 15:05 (UTC+01:00)"),
+            ("en", ZoneInfo("Asia/Kolkata"), "27 November 2026, 19:35 (UTC+05:30)"),
+            ("en", ZoneInfo("America/St_Johns"), "27 November 2026, 10:35 (UTC-03:30)"),
+            ("sv", ZoneInfo("America/St_Johns"), "27 november 2026 kl. 10:35 (UTC\u221203:30)"),
+            ("nb", ZoneInfo("Europe/London"), "27. november 2026 kl. 14:05 (UTC)"),
+            # Offsets of seconds, as a zone's local mean time before about 1900 had
+            # (Amsterdam's was 19 minutes 32 seconds ahead): shown in UTC.
+            (
+                "en",
+                dt.timezone(dt.timedelta(minutes=19, seconds=32)),
+                "27 November 2026, 14:05 (UTC)",
+            ),
+            (
+                "da",
+                dt.timezone(-dt.timedelta(hours=1, seconds=1)),
+                "27. november 2026 kl. 14:05 (UTC)",
+            ),
         ],
     )
-    def test_a_time_says_its_clock(self, lang: str, zone: str, text: str) -> None:
-        """A time names its offset from UTC, so a reader elsewhere knows the moment."""
-        year = 1900 if zone == "Europe/Amsterdam" else 2026
-        moment = dt.datetime(year, 11, 27, 14, 5, tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
+    def test_a_time_says_its_clock(self, lang: str, zone: dt.tzinfo, text: str) -> None:
+        """A time names its offset from UTC, so a reader elsewhere knows the moment, and
+        is on the clock its RFC 3339 text (a ``<time>``'s ``datetime``) shows."""
+        moment = dt.datetime(2026, 11, 27, 14, 5, tzinfo=dt.UTC).astimezone(zone)
         assert Language.load(lang).datetime(moment) == text
+        shown = format_datetime(pendulum.instance(moment))
+        assert shown[11:16] == text.split(" ")[-2][-5:]  # the same wall clock
 
     @pytest.mark.parametrize("lang", ["en", "da", "nb", "sv"])
     def test_numbers_agree_with_babel(self, lang: str) -> None:
@@ -291,6 +313,20 @@ def programmes() -> Iterator[list[Report]]:
 
 class TestTranslatedFindings:
     """Every finding of a built-in check is written in the report's language, in full."""
+
+    @pytest.mark.parametrize(
+        ("lang", "role", "text"),
+        [
+            ("en", Role.FRONTLINE_EMPLOYEE, "a participant whose role is frontline employee"),
+            ("da", Role.CITIZEN, "en deltager i rollen som borger"),
+            ("nb", Role.FRONTLINE_EMPLOYEE, "en deltaker i rollen som ansatt i førstelinjen"),
+            ("en", Role.OTHER, "someone in another role"),
+            ("sv", Role.OTHER, "en deltagare i en annan roll"),
+        ],
+    )
+    def test_a_missing_role_reads_as_a_phrase(self, lang: str, role: Role, text: str) -> None:
+        """What a template misses, a role, reads as words; "other" is no role to name."""
+        assert gap(Language.load(lang), Gap(Need.ROLE, role=role)) == text
 
     def test_the_programmes_trip_every_builtin_check(self, programmes: list[Report]) -> None:
         """Between them the two programmes give a finding of each built-in check."""

@@ -204,6 +204,12 @@ class TestFormatDatetime:
         assert zone_name(moment) == zone
         assert zoned_text(moment) == (written if zone is None else f"{written}[{zone}]")
 
+    def test_an_offset_with_a_fraction_of_a_second_is_written_in_utc(self):
+        """No clock shows such an offset, so the time is written as UTC's clock has it."""
+        ahead = dt.timezone(dt.timedelta(hours=1, microseconds=500_000))
+        moment = dt.datetime(2026, 3, 1, 10, 0, tzinfo=ahead)
+        assert format_datetime(moment) == "2026-03-01T08:59:59.500000Z"
+
     @given(wide_datetimes)
     def test_round_trip(self, moment):
         """The written text and the zone name give back the same instant in the same zone."""

@@ -66,6 +66,8 @@ TimeBoxLike: TypeAlias = (
 )
 
 UTC: Final = pendulum.UTC
+#: A time of the standard library's or pendulum's, given back as the same type.
+_Moment = TypeVar("_Moment", bound=dt.datetime)
 #: How many characters the UTC text of an instant has (``2026-03-01T09:00:00.000000Z``):
 #: stored times begin with it, so this much of one compares as the instant does.
 UTC_WIDTH: Final = len("2026-03-01T09:00:00.000000Z")
@@ -467,25 +469,39 @@ def _zone_label(value: pendulum.DateTime) -> str | None:
     return zone_name(value)
 
 
+def shown_clock(value: _Moment) -> tuple[_Moment, int | None]:
+    """``value`` on the clock its RFC 3339 text shows, and that clock's offset from UTC
+    in seconds (a whole number of minutes); None for a time without a zone.
+
+    An offset that is not whole minutes (a zone's local mean time before 1900 or so,
+    ``+00:19:32`` in Amsterdam) has no RFC 3339 form: such a time is shown in UTC.
+    """
+    offset = value.utcoffset()
+    if offset is None:
+        return value, None
+    if offset.seconds % 60 or offset.microseconds:
+        return value.astimezone(UTC), 0
+    return value, offset.days * 86400 + offset.seconds
+
+
 def format_datetime(value: pendulum.DateTime) -> str:
     """The RFC 3339 text of a time: its wall clock and UTC offset, ``Z`` for UTC.
 
     ``2026-09-14T10:00:00+02:00``; six digits of fraction only when the time has one.
     An offset of whole minutes is written as it is, ``+00:00`` in a named zone that
-    is on UTC at that moment; the few others (a zone's local mean time before 1900 or
-    so, ``+00:19:32`` in Amsterdam) have no RFC 3339 form, and are written in UTC.
+    is on UTC at that moment; the others are written in UTC (``shown_clock``).
     """
-    tz = value.tzinfo
-    if tz is not UTC:
-        offset = value.utcoffset()
-        seconds = 0 if offset is None else offset.days * 86400 + offset.seconds
-        if seconds % 60 or (seconds == 0 and zone_name(value) is None):
+    seconds: int | None = None  # None: written in UTC, as Z
+    if value.tzinfo is not UTC:
+        value, seconds = shown_clock(value)
+        if seconds == 0 and zone_name(value) is None:
+            seconds = None
+        if seconds is None:
             value = value.astimezone(UTC)
-            tz = UTC
     text = "%04d-%02d-%02dT%02d:%02d:%02d" % _to_the_second(value)  # noqa: UP031 - several times faster than strftime
     if value.microsecond:
         text += ".%06d" % value.microsecond  # noqa: UP031 - as above
-    if tz is UTC:
+    if seconds is None:
         return text + "Z"
     minutes = seconds // 60
     sign = "-" if minutes < 0 else "+"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 import pendulum
 
 from experiments.checks import Message, Share
-from experiments.model import HypothesisStatus, Involvement, Scope, TimeBox
+from experiments.model import HypothesisStatus, Involvement, Role, Scope, TimeBox
 from experiments.model import asof as rules
 from experiments.model.template import Gap, Need
 
@@ -258,6 +258,8 @@ def step(lang: Language, item: StepDetail) -> str:
 def gap(lang: Language, missing: Gap) -> str:
     """What a template finds missing, in the report's language."""
     _ = lang.gettext
+    if missing.role is Role.OTHER:  # "other" is no role to be named by
+        return _("someone in another role")
     if missing.role is not None:
         return _("a participant whose role is %(role)s") % {"role": lang.label(missing.role)}
     if missing.stance is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from experiments.errors import ReportError, ValidationError
+from experiments.model._time import shown_clock
 from experiments.reports._labels import MONTHS, label_of
 
 if TYPE_CHECKING:
@@ -200,14 +201,11 @@ class Language:
         (UTC+01:00)".
 
         The offset tells a reader in another zone (or a report made on a server that
-        keeps UTC) which moment it is; a negative one takes the language's minus sign,
-        and an offset of seconds, which no clock shows, is written in UTC, as in RFC 3339
-        text.
+        keeps UTC) which moment it is. The clock is the one the time's RFC 3339 text
+        shows (``model._time.shown_clock``); a negative offset takes
+        the language's minus sign.
         """
-        offset = moment.utcoffset()
-        seconds = None if offset is None else int(offset.total_seconds())
-        if seconds is not None and seconds % 60:
-            moment, seconds = moment.astimezone(dt.UTC), 0
+        moment, seconds = shown_clock(moment)
         time = f"{moment:%H:%M}"
         if seconds is not None:
             hours, minutes = divmod(abs(seconds) // 60, 60)

@@ -71,8 +71,9 @@ class Batch(Scoped):
     """
 
     # Slots: a save makes a batch of its own, and their attributes are set and read
-    # on every one.
+    # on every one.  A weak reference to a batch may still be taken.
     __slots__ = (
+        "__weakref__",
         "_at",
         "_by",
         "_changes",
