@@ -45,10 +45,12 @@ __all__ = [
     "format_duration",
     "instant_key",
     "now",
+    "offset_text",
     "parse_date",
     "parse_datetime",
     "parse_duration",
     "parse_timebox",
+    "shown_clock",
     "timebox_key",
     "utc_key",
     "utc_key_of",
@@ -501,12 +503,14 @@ def format_datetime(value: pendulum.DateTime) -> str:
     text = "%04d-%02d-%02dT%02d:%02d:%02d" % _to_the_second(value)  # noqa: UP031 - several times faster than strftime
     if value.microsecond:
         text += ".%06d" % value.microsecond  # noqa: UP031 - as above
-    if seconds is None:
-        return text + "Z"
-    minutes = seconds // 60
-    sign = "-" if minutes < 0 else "+"
-    hours, minutes = divmod(abs(minutes), 60)
-    return f"{text}{sign}{hours:02d}:{minutes:02d}"
+    return text + "Z" if seconds is None else text + offset_text(seconds)
+
+
+def offset_text(seconds: int, minus: str = "-") -> str:
+    """An offset from UTC of whole minutes as RFC 3339 writes it: ``+02:00``,
+    ``-03:30``; ``minus`` for a language's own minus sign."""
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"{minus if seconds < 0 else '+'}{hours:02d}:{minutes:02d}"
 
 
 def zoned_text(value: pendulum.DateTime) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from experiments.errors import ReportError, ValidationError
-from experiments.model._time import shown_clock
+from experiments.model._time import offset_text, shown_clock
 from experiments.reports._labels import MONTHS, label_of
 
 if TYPE_CHECKING:
@@ -208,8 +208,7 @@ class Language:
         moment, seconds = shown_clock(moment)
         time = f"{moment:%H:%M}"
         if seconds is not None:
-            hours, minutes = divmod(abs(seconds) // 60, 60)
-            sign = _NUMBERS[self.code][2] if seconds < 0 else "+"
-            time += " (UTC)" if seconds == 0 else f" (UTC{sign}{hours:02d}:{minutes:02d})"
+            offset = offset_text(seconds, minus=_NUMBERS[self.code][2]) if seconds else ""
+            time += f" (UTC{offset})"
         pattern = self.pgettext("date and time", "%(date)s, %(time)s")
         return pattern % {"date": self.date(moment), "time": time}

@@ -37,6 +37,10 @@ _LATEST: Final = "(SELECT max(revision) FROM versions WHERE id = r.id)"
 #: How the fixes read a record whatever its state (a deleted one too).
 _SAVE_AGAIN: Final = "store.save(store.get(id, include_deleted=True))"
 
+#: What reading a version as a record, or working out its row, raises where the data
+#: holds what no record can (``verify()`` names such a version on its own).
+_UNREADABLE: Final = (ValueError, TypeError, RecursionError, ExperimentsError)
+
 #: What a list column holds for an empty list: NULL in a row from before a migration
 #: added the column, ``[]`` in one a save wrote since; queries read both as empty.
 _EMPTY_LIST: Final = (None, "[]")
@@ -136,7 +140,7 @@ def _written(data: dict[str, Any]) -> list[Any] | None:
     record can."""
     try:
         return _expected(data)
-    except (ValueError, TypeError, RecursionError, ExperimentsError):
+    except _UNREADABLE:
         return None
 
 
@@ -184,7 +188,7 @@ def _record(data: dict[str, Any]) -> Record | None:
     """``data`` read as a record; None where it does not read (reading it names it)."""
     try:
         return from_data(data)
-    except (ValueError, TypeError, RecursionError, ExperimentsError):
+    except _UNREADABLE:
         return None
 
 
