@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import os
@@ -17,14 +18,16 @@ from typing import IO, Any
 import click
 import pytest
 from click.testing import CliRunner
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import experiments
 from experiments import Plugins, Record, reports
 from experiments.cli import cli as experiments_cli
+from experiments.cli import text as text_module
 from experiments.cli.app import TRIED_INSTEAD
 from experiments.cli.detail import titled_by_itself
-from experiments.cli.text import data_table, table
+from experiments.cli.text import data_table, fields_table, listed_fields, table
 from experiments.serialization import from_data, to_data, to_json
 from experiments.testing.strategies import records
 from fake_plugins import fake_distribution
@@ -1226,9 +1229,74 @@ class TestListFromData:
         assert "  2026-09-14 08:05 UTC  " in table([walks])
         assert "  2026-09-14 08:05 UTC  " in data_table([to_data(walks)])
 
+    @given(
+        st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-5))])),
+        st.sampled_from(["auto", "minutes", "seconds", "microseconds"]),
+        st.booleans(),
+    )
+    def test_a_time_as_text_lists_as_the_time(
+        self, moment: dt.datetime, timespec: str, zulu: bool
+    ) -> None:
+        """A time's text, however it is written, lists as the time it stands for."""
+        text = moment.isoformat(timespec=timespec)
+        if zulu and moment.utcoffset() == dt.timedelta(0):
+            text = text.removesuffix("+00:00") + "Z"
+        assert text_module._minute_of(text) == text_module._minute(moment)
+
     def test_nothing_to_list(self) -> None:
         """No rows are "(nothing)", from data as from records."""
-        assert data_table([]) == table([]) == "(nothing)"
+        assert data_table([]) == table([]) == "(nothing)" == fields_table("experiment", [])
+
+    @pytest.mark.parametrize("scheme", ["memory", "sqlite", "files"])
+    def test_a_row_from_fields_is_the_records_row(self, scheme: str, tmp_path: Path) -> None:
+        """A record's listed fields, as a store aggregates them, list as the record does."""
+        number = iter(range(10**6))
+
+        @settings(max_examples=25, deadline=None)
+        @given(records())
+        def check(record: Record) -> None:
+            assume(titled_by_itself(record.kind))
+            where = f"{tmp_path}/{next(number)}"
+            url = {"memory": "memory://", "sqlite": f"sqlite:///{where}.db"}.get(
+                scheme, f"files:///{where}"
+            )
+            with experiments.connect(url, plugins=Plugins(autoload=False), create=True) as store:
+                store.import_records([record.evolve(revision=1)])
+                read = store.aggregate_tuples(
+                    record.kind, group_by=listed_fields(record.kind), measures={}
+                )
+                assert fields_table(record.kind, read) == table([record])
+
+        check()
+
+
+class TestListFromFields:
+    """Without ``--order`` or ``--limit``, `experiments list` reads the fields it shows."""
+
+    def test_every_kind_lists_as_in_the_engines_order(self, programme: Shell) -> None:
+        """Each kind titled by itself lists the same rows as ordered by id in the engine."""
+        from experiments.cli.kinds import LIST_NAMES  # noqa: PLC0415 - what is tested
+
+        def listed(*args: str) -> str:
+            done = CliRunner().invoke(experiments_cli, ["--store", programme.url, "list", *args])
+            assert done.exit_code == 0, done.output
+            return done.output
+
+        shown = 0
+        for name in sorted({name for name, kind in LIST_NAMES.items() if titled_by_itself(kind)}):
+            for extra in ([], ["--deleted"], ["--where", "tag = culture"], ["--filter", "id=x"]):
+                from_fields = listed(name, *extra)
+                assert from_fields == listed(name, *extra, "--order", "id"), (name, extra)
+                shown += from_fields != "(nothing)\n"
+        assert shown >= 20  # the programme has rows of most kinds
+
+    def test_limit_takes_the_first_by_id(self, programme: Shell) -> None:
+        """``--limit`` keeps the first rows by id, as the engine's order would."""
+        every = programme.ok("list", "experiments").splitlines()
+        assert len(every) == 2
+        assert every == sorted(every)
+        assert programme.ok("list", "experiments", "--limit", "1").splitlines() == every[:1]
+        assert programme.ok("list", "experiments", "--limit", "0") == "(nothing)\n"
 
 
 class TestCommandsTriedInstead:

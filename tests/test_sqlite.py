@@ -493,7 +493,7 @@ class TestHotColumns:
     def test_every_hot_column_is_added_by_a_migration(self) -> None:
         """The columns the model asks for are those the migrations add, no more, no fewer."""
         _sqlite_layout.hot.cache_clear()
-        assert set(_sqlite_layout.hot()) == _sqlite_layout._LAID_OUT
+        assert set(_sqlite_layout.hot()) == _sqlite_layout.HOT_COLUMNS
 
     def test_every_time_column_of_migration_5_is_hot(self) -> None:
         """Each column migration 5 rewrites as an instant is still a hot column."""

@@ -30,6 +30,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 import pendulum
+from attrs.exceptions import FrozenInstanceError
 
 from experiments.errors import ValidationError
 from experiments.model import KINDS, Record, TimeBox
@@ -89,6 +90,48 @@ class Op(enum.StrEnum):
 _ORDERING: Final = frozenset({Op.LT, Op.LE, Op.GT, Op.GE})
 
 
+class _Value:
+    """Immutable, equal and hashed by its fields (``__match_args__``), shown as a call.
+
+    What ``attrs.frozen`` would make, written out: every command that opens a store
+    imports this module, and making its fourteen classes with attrs took about 7 ms of
+    each command's start.
+    """
+
+    __match_args__: tuple[str, ...] = ()
+    __slots__ = ()
+
+    def _set(self, *values: Any) -> None:
+        """Set each field, in the order of ``__match_args__`` (once, from ``__init__``)."""
+        for name, value in zip(self.__match_args__, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple([getattr(self, name) for name in self.__match_args__])
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _Value)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((self.__class__, self._values()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__match_args__)
+        return f"{self.__class__.__qualname__}({shown})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError
+
+    def __reduce__(self) -> tuple[type[_Value], tuple[Any, ...]]:
+        return (self.__class__, self._values())
+
+
 class Expr:
     """A filter; combine with ``&``, ``|`` and ``~``."""
 
@@ -104,34 +147,54 @@ class Expr:
         return Not(self)
 
 
-@attrs.frozen
-class Condition(Expr):
+class Condition(_Value, Expr):
     """``field <op> value``; for ``in`` / ``not in`` the value is a tuple."""
+
+    __match_args__ = ("field", "op", "value")
+    __slots__ = __match_args__
 
     field: str
     op: Op
     value: Any
 
+    def __init__(self, field: str, op: Op, value: Any) -> None:
+        self._set(field, op, value)
 
-@attrs.frozen
-class All(Expr):
+
+class All(_Value, Expr):
     """Every part holds (and)."""
 
+    __match_args__ = ("parts",)
+    __slots__ = __match_args__
+
     parts: tuple[Expr, ...]
 
+    def __init__(self, parts: tuple[Expr, ...]) -> None:
+        self._set(parts)
 
-@attrs.frozen
-class AnyOf(Expr):
+
+class AnyOf(_Value, Expr):
     """At least one part holds (or)."""
 
+    __match_args__ = ("parts",)
+    __slots__ = __match_args__
+
     parts: tuple[Expr, ...]
 
+    def __init__(self, parts: tuple[Expr, ...]) -> None:
+        self._set(parts)
 
-@attrs.frozen
-class Not(Expr):
+
+class Not(_Value, Expr):
     """The part does not hold."""
 
+    __match_args__ = ("part",)
+    __slots__ = __match_args__
+
     part: Expr
+
+    def __init__(self, part: Expr) -> None:
+        self._set(part)
 
 
 class Field:
@@ -233,8 +296,10 @@ class FieldType(enum.Enum):
     OTHER = "other"  # criteria, metadata: filtered only on being set (or, listed, any)
 
 
-@attrs.frozen
-class FieldInfo:
+_EnumClass: TypeAlias = type[enum.Enum]
+
+
+class FieldInfo(_Value):
     """How a field is stored and compared; ``enum`` is its enum class, if it has one.
 
     ``listed`` marks a list of structured values (a decision's next steps): like a
@@ -242,9 +307,17 @@ class FieldInfo:
     criterion, a mapping such as ``metadata``) are set unless absent, empty or not.
     """
 
+    __match_args__ = ("kind", "enum", "listed")
+    __slots__ = __match_args__
+
     kind: FieldType
-    enum: type[enum.Enum] | None = None
-    listed: bool = False
+    enum: _EnumClass | None
+    listed: bool
+
+    def __init__(
+        self, kind: FieldType, enum: _EnumClass | None = None, listed: bool = False
+    ) -> None:
+        self._set(kind, enum, listed)
 
     @property
     def empty_when_none(self) -> bool:
@@ -390,14 +463,19 @@ def _normalise(info: FieldInfo, value: object) -> object:
 # --- binding: checking names and values against a kind ---------------------------------
 
 
-@attrs.frozen
-class Bound(Expr):
+class Bound(_Value, Expr):
     """A condition checked against a kind: stored field name, type, normalised value."""
+
+    __match_args__ = ("field", "info", "op", "value")
+    __slots__ = __match_args__
 
     field: str
     info: FieldInfo
     op: Op
     value: Any
+
+    def __init__(self, field: str, info: FieldInfo, op: Op, value: Any) -> None:
+        self._set(field, info, op, value)
 
     def members(self) -> tuple[list[Any], bool]:
         """The values of an ``in`` / ``not in`` test, and whether None is one of them.
@@ -666,11 +744,18 @@ def matcher(expr: BoundExpr | None) -> Callable[[Mapping[str, Any]], bool]:
 # --- ordering ---------------------------------------------------------------------------
 
 
-@attrs.frozen
-class Order:
+class Order(_Value):
+    """A field to sort by, resolved for a kind, and whether in descending order."""
+
+    __match_args__ = ("field", "info", "descending")
+    __slots__ = __match_args__
+
     field: str
     info: FieldInfo
-    descending: bool = False
+    descending: bool
+
+    def __init__(self, field: str, info: FieldInfo, descending: bool = False) -> None:
+        self._set(field, info, descending)
 
 
 def parse_order(kind: str | None, order_by: str | Sequence[str] | None) -> tuple[Order, ...]:
@@ -723,62 +808,101 @@ def sort_key(orders: Sequence[Order]) -> Callable[[Mapping[str, Any]], tuple[Any
 # --- aggregation ------------------------------------------------------------------------
 
 
-@attrs.frozen
-class Count:
+class Count(_Value):
     """How many records are in the group."""
 
+    __match_args__ = ()
+    __slots__ = __match_args__
 
-@attrs.frozen
-class CountDistinct:
+
+class CountDistinct(_Value):
     """How many distinct non-null values ``field`` takes in the group."""
 
+    __match_args__ = ("field",)
+    __slots__ = __match_args__
+
     field: str
 
+    def __init__(self, field: str) -> None:
+        self._set(field)
 
-@attrs.frozen
-class Sum:
+
+class Sum(_Value):
     """Sum of a number field (None when no record in the group has a value)."""
 
+    __match_args__ = ("field",)
+    __slots__ = __match_args__
+
     field: str
 
+    def __init__(self, field: str) -> None:
+        self._set(field)
 
-@attrs.frozen
-class Min:
+
+class Min(_Value):
     """Smallest value of a field in the group (times as UTC instant text)."""
 
+    __match_args__ = ("field",)
+    __slots__ = __match_args__
+
     field: str
 
+    def __init__(self, field: str) -> None:
+        self._set(field)
 
-@attrs.frozen
-class Max:
+
+class Max(_Value):
     """Largest value of a field in the group (times as UTC instant text)."""
 
+    __match_args__ = ("field",)
+    __slots__ = __match_args__
+
     field: str
 
+    def __init__(self, field: str) -> None:
+        self._set(field)
 
-@attrs.frozen
-class Latest:
+
+class Latest(_Value):
     """``field`` of the group's record with the latest ``by`` (ties: the greatest id).
 
     A time comes as UTC instant text, as from :class:`Min` and :class:`Max`.
     """
 
+    __match_args__ = ("field", "by")
+    __slots__ = __match_args__
+
     field: str
     by: str
+
+    def __init__(self, field: str, by: str) -> None:
+        self._set(field, by)
 
 
 Measure: TypeAlias = "Count | CountDistinct | Sum | Min | Max | Latest"
 
 
-@attrs.frozen
-class BoundMeasure:
+class BoundMeasure(_Value):
     """A measure with its fields resolved for a kind."""
+
+    __match_args__ = ("measure", "field", "info", "by", "by_info")
+    __slots__ = __match_args__
 
     measure: Count | CountDistinct | Sum | Min | Max | Latest
     field: str | None
     info: FieldInfo | None
-    by: str | None = None
-    by_info: FieldInfo | None = None
+    by: str | None
+    by_info: FieldInfo | None
+
+    def __init__(
+        self,
+        measure: Count | CountDistinct | Sum | Min | Max | Latest,
+        field: str | None,
+        info: FieldInfo | None,
+        by: str | None = None,
+        by_info: FieldInfo | None = None,
+    ) -> None:
+        self._set(measure, field, info, by, by_info)
 
 
 def bind_measures(kind: str | None, measures: Mapping[str, Measure]) -> dict[str, BoundMeasure]:

@@ -29,7 +29,15 @@ from experiments.cli.resolve import (
     record_id,
     resolve_references,
 )
-from experiments.cli.text import data_table, describe, hides_identity, shown_data, table
+from experiments.cli.text import (
+    data_table,
+    describe,
+    fields_table,
+    hides_identity,
+    listed_fields,
+    shown_data,
+    table,
+)
 from experiments.errors import NotFoundError, ValidationError
 from experiments.model import (
     Experiment,
@@ -283,7 +291,14 @@ def list_records(
         raise cli_words(exc) from None
     chosen = {"order_by": order, "limit": limit, "include_deleted": deleted}
     if not state.as_json and titled_by_itself(name):
-        click.echo(data_table(store.select_data(name, expression, **chosen)))
+        if order is None and limit is None:  # all of them, by id: read the fields alone
+            fields = listed_fields(name)
+            read = store.aggregate_tuples(
+                name, group_by=fields, measures={}, where=expression, include_deleted=deleted
+            )
+            click.echo(fields_table(name, sorted(read, key=operator.itemgetter(0))))
+        else:
+            click.echo(data_table(store.select_data(name, expression, **chosen)))
         return
     records = store.query(name, expression, **chosen)
     if state.as_json:

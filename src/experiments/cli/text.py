@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -26,7 +26,9 @@ __all__ = [
     "HIDDEN_FIELDS",
     "data_table",
     "describe",
+    "fields_table",
     "hides_identity",
+    "listed_fields",
     "listed_from_data",
     "one_line",
     "shown_data",
@@ -135,9 +137,17 @@ def _minute(moment: dt.datetime) -> str:
     """
     moment = moment.astimezone(dt.UTC)
     return (
-        f"{moment.year}-{moment.month:02d}-{moment.day:02d} "
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
         f"{moment.hour:02d}:{moment.minute:02d} UTC"
     )
+
+
+def _minute_of(text: str) -> str:
+    """:func:`_minute` of an RFC 3339 time; one in UTC, as stores write them, is cut to
+    the minute as it is (parsing it was half of what formatting a listing cost)."""
+    if text.endswith("Z") and text[10:11] == "T":
+        return f"{text[:10]} {text[11:16]} UTC"
+    return _minute(dt.datetime.fromisoformat(text))
 
 
 def table(records: Iterable[Record], title: Callable[[Record], str] = title_of) -> str:
@@ -173,35 +183,43 @@ def data_table(rows: Iterable[Mapping[str, Any]]) -> str:
     Listing a thousand records this way skips building and validating each one, which
     is most of what `experiments list` costs; what is printed is the same.
     """
-    plans: dict[str, tuple[bool, tuple[str, ...]]] = {}
+    plans: dict[str, list[str]] = {}
     lines = []
     for stored in rows:
         data = stored if stored.get("schema") == SCHEMA_VERSION else upgrade(stored)
         kind = data["kind"]
-        plan = plans.get(kind)
-        if plan is None:
-            plan = plans[kind] = _plan(kind)
-        has_status, titles = plan
-        updated = dt.datetime.fromisoformat(data["updated_at"])
-        title = data["id"]
-        for name in titles:
-            if data.get(name):
-                title = str(data[name])
-                break
-        lines.append((
-            data["id"],
-            kind,
-            _value(data.get("status")) if has_status else "",
-            _minute(updated),
-            title,
-        ))  # fmt: skip
+        fields = plans.get(kind)
+        if fields is None:
+            fields = plans[kind] = listed_fields(kind)
+        lines.append(_listed_line(kind, [data.get(name) for name in fields]))
     return _aligned(lines)
 
 
-def _plan(kind: str) -> tuple[bool, tuple[str, ...]]:
-    """Whether ``kind`` has a status column, and the fields its title may come from."""
+def listed_fields(kind: str) -> list[str]:
+    """The fields a row of ``kind`` in :func:`data_table` or :func:`fields_table` shows:
+    the id, when it last changed, its status (if it has one), then those its title may
+    come from."""
     cls = KINDS[kind]
-    return hasattr(cls, "status"), tuple(n for n in _TITLE_FIELDS if hasattr(cls, n))
+    status = ["status"] if hasattr(cls, "status") else []
+    return ["id", "updated_at", *status, *(n for n in _TITLE_FIELDS if hasattr(cls, n))]
+
+
+def fields_table(kind: str, rows: Iterable[Sequence[Any]]) -> str:
+    """:func:`table` of records of ``kind`` (one :func:`listed_from_data`), each given as
+    the values of its :func:`listed_fields`, in that order; times as RFC 3339 text.
+
+    What a store's :meth:`~experiments.Store.aggregate_tuples` gives, grouped by those
+    fields: a listing that reads them alone, not each record's whole JSON.
+    """
+    return _aligned(_listed_line(kind, values) for values in rows)
+
+
+def _listed_line(kind: str, values: Sequence[Any]) -> tuple[str, str, str, str, str]:
+    """A row of the listing from the values of :func:`listed_fields` of ``kind``."""
+    id_, updated, *rest = values
+    status = _value(rest.pop(0)) if hasattr(KINDS[kind], "status") else ""
+    title = next((str(value) for value in rest if value), id_)
+    return (id_, kind, status, _minute_of(updated), title)
 
 
 def _aligned(rows: Iterable[tuple[str, str, str, str, str]]) -> str:

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-import attrs
-
 from experiments.query import (
     All,
     AnyOf,
@@ -133,8 +131,9 @@ def _parameters(dialect: Dialect, bound: Bound) -> Bound:
         return bound
     if isinstance(bound.value, tuple):
         value = tuple(v if v is None else dialect.parameter(bound.info, v) for v in bound.value)
-        return attrs.evolve(bound, value=value)
-    return attrs.evolve(bound, value=dialect.parameter(bound.info, bound.value))
+    else:
+        value = dialect.parameter(bound.info, bound.value)
+    return Bound(bound.field, bound.info, bound.op, value)
 
 
 def _list_condition(dialect: Dialect, bound: Bound, table: str) -> tuple[str, list[Any]]:

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from experiments.query import FieldInfo, FieldType
 from experiments.stores._indexes import LIST_FIELDS
-from experiments.stores._sqlite_layout import hot
+from experiments.stores._sqlite_layout import HOT_COLUMNS
 
 __all__ = ["DIALECT", "FSum"]
 
@@ -41,7 +41,7 @@ class _SQLite:
     unlimited = "-1"
 
     def raw_field(self, name: str, table: str = "r") -> str:
-        if name in hot():
+        if name in HOT_COLUMNS:
             return f'{table}."{name}"'
         if name in ("id", "kind", "revision"):
             return f"{table}.{name}"
@@ -50,14 +50,13 @@ class _SQLite:
     def field(self, name: str, info: FieldInfo, table: str = "r") -> str:
         # Every time and time box is hot (the assertions of hot() keep it so): the
         # JSON holds their written text, which does not sort like the instants.
-        fields = hot()
-        assert name in fields or info.kind not in (FieldType.DATETIME, FieldType.TIMEBOX), name
-        if name in fields or name in ("id", "kind", "revision"):
+        assert name in HOT_COLUMNS or info.kind not in (FieldType.DATETIME, FieldType.TIMEBOX), name
+        if name in HOT_COLUMNS or name in ("id", "kind", "revision"):
             return f'{table}."{name}"'
         return self.raw_field(name, table)
 
     def list_elements(self, name: str, alias: str, table: str = "r") -> str:
-        if name in hot():
+        if name in HOT_COLUMNS:
             return f'json_each({table}."{name}") AS {alias}'
         return f"json_each({table}.data, '$.\"{name}\"') AS {alias}"
 
@@ -71,7 +70,7 @@ class _SQLite:
         return f"EXISTS (SELECT 1 FROM {elements} WHERE e.value IN ({marks}))"
 
     def list_length(self, name: str, table: str = "r") -> str:
-        if name in hot():
+        if name in HOT_COLUMNS:
             return f'json_array_length({table}."{name}")'
         return f"json_array_length({table}.data, '$.\"{name}\"')"
 
