@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import pickle
-from typing import Any
+import weakref
+from typing import Any, Final
 
 import pytest
 from attrs.exceptions import FrozenInstanceError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from experiments.errors import InvalidTypeError
 from experiments.query import (
     All,
     AnyOf,
+    Bound,
     Condition,
     Count,
     CountDistinct,
@@ -26,6 +30,7 @@ from experiments.query import (
     Min,
     Not,
     Op,
+    Order,
     Sum,
     bind,
 )
@@ -129,6 +134,60 @@ class TestCopiedWhole:
         """A filter bound to a kind, as a backend receives it, pickles too."""
         bound = bind("experiment", (F.status == "running") & ~(F.title == "x"))
         assert pickle.loads(pickle.dumps(bound)) == bound  # noqa: S301 - our own bytes
+
+
+#: ``(bind("experiment", (F.status == "running") & ~(F.title == "x")), [Count(),
+#: Latest("value", by="measured_at"), Order("id", FieldInfo(FieldType.TEXT), True)])``
+#: pickled (protocol 2) by the release whose query values were attrs classes.
+_ATTRS_PICKLE: Final = (
+    "gAJjZXhwZXJpbWVudHMucXVlcnkKQWxsCnEAKYFxAX1xAlgFAAAAcGFydHNxA2NleHBlcmltZW50cy5xdWVy"
+    "eQpCb3VuZApxBCmBcQV9cQYoWAUAAABmaWVsZHEHWAYAAABzdGF0dXNxCFgEAAAAaW5mb3EJY2V4cGVyaW1l"
+    "bnRzLnF1ZXJ5CkZpZWxkSW5mbwpxCimBcQt9cQwoWAQAAABraW5kcQ1jZXhwZXJpbWVudHMucXVlcnkKRmll"
+    "bGRUeXBlCnEOWAQAAABlbnVtcQ+FcRBScRFoD2NleHBlcmltZW50cy5tb2RlbC5saWZlY3ljbGUKRXhwZXJp"
+    "bWVudFN0YXR1cwpxElgGAAAAbGlzdGVkcROJdWJYAgAAAG9wcRRjZXhwZXJpbWVudHMucXVlcnkKT3AKcRVY"
+    "AQAAAD1xFoVxF1JxGFgFAAAAdmFsdWVxGVgHAAAAcnVubmluZ3EadWJjZXhwZXJpbWVudHMucXVlcnkKTm90"
+    "CnEbKYFxHH1xHVgEAAAAcGFydHEeaAQpgXEffXEgKGgHWAUAAAB0aXRsZXEhaAloCimBcSJ9cSMoaA1oDlgE"
+    "AAAAdGV4dHEkhXElUnEmaA9OaBOJdWJoFGgYaBlYAQAAAHhxJ3Vic2KGcShzYl1xKShjZXhwZXJpbWVudHMu"
+    "cXVlcnkKQ291bnQKcSopgXErfXEsYmNleHBlcmltZW50cy5xdWVyeQpMYXRlc3QKcS0pgXEufXEvKGgHaBlY"
+    "AgAAAGJ5cTBYCwAAAG1lYXN1cmVkX2F0cTF1YmNleHBlcmltZW50cy5xdWVyeQpPcmRlcgpxMimBcTN9cTQo"
+    "aAdYAgAAAGlkcTVoCWgKKYFxNn1xNyhoDWgmaA9OaBOJdWJYCgAAAGRlc2NlbmRpbmdxOIh1YmWGcTku"
+)
+
+
+class TestAsAttrsMadeThem:
+    """What the attrs classes the values were still works: weak references, copy.replace
+    and their pickles."""
+
+    @given(st.one_of(exprs, measures))
+    def test_weak_references(self, value: Any) -> None:
+        """A value can be held by a weak reference, as a cache of bound filters would."""
+        assert weakref.ref(value)() is value
+
+    def test_replace_changes_the_fields_named(self) -> None:
+        """``__replace__`` (``copy.replace`` from Python 3.13) makes a changed copy."""
+        bound = bind("experiment", F.status == "running")
+        assert isinstance(bound, Bound)
+        changed = bound.__replace__(value="planned")
+        assert changed == Bound(bound.field, bound.info, Op.EQ, "planned")
+        assert bound.value == "running"
+        assert Latest("v", by="t").__replace__() == Latest("v", by="t")
+
+    def test_replace_refuses_an_unknown_field(self) -> None:
+        """A field the value does not have is refused, naming those it has."""
+        with pytest.raises(
+            InvalidTypeError, match="Latest has no field colour; its fields: field, by"
+        ):
+            Latest("v", by="t").__replace__(colour="red")
+
+    def test_pickles_attrs_wrote_load(self) -> None:
+        """A filter and measures pickled when they were attrs classes load as equal values."""
+        bound, measured = pickle.loads(base64.b64decode("".join(_ATTRS_PICKLE)))  # noqa: S301 - our own bytes
+        assert bound == bind("experiment", (F.status == "running") & ~(F.title == "x"))
+        assert measured == [
+            Count(),
+            Latest("value", by="measured_at"),
+            Order("id", FieldInfo(FieldType.TEXT), descending=True),
+        ]
 
 
 class TestMatched:

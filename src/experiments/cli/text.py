@@ -183,15 +183,17 @@ def data_table(rows: Iterable[Mapping[str, Any]]) -> str:
     Listing a thousand records this way skips building and validating each one, which
     is most of what `experiments list` costs; what is printed is the same.
     """
-    plans: dict[str, list[str]] = {}
+    plans: dict[str, tuple[list[str], bool]] = {}
     lines = []
     for stored in rows:
         data = stored if stored.get("schema") == SCHEMA_VERSION else upgrade(stored)
         kind = data["kind"]
-        fields = plans.get(kind)
-        if fields is None:
-            fields = plans[kind] = listed_fields(kind)
-        lines.append(_listed_line(kind, [data.get(name) for name in fields]))
+        plan = plans.get(kind)
+        if plan is None:
+            fields = listed_fields(kind)
+            plan = plans[kind] = (fields, "status" in fields)
+        fields, has_status = plan
+        lines.append(_listed_line(kind, [data.get(name) for name in fields], has_status))
     return _aligned(lines)
 
 
@@ -211,13 +213,16 @@ def fields_table(kind: str, rows: Iterable[Sequence[Any]]) -> str:
     What a store's :meth:`~experiments.Store.aggregate_tuples` gives, grouped by those
     fields: a listing that reads them alone, not each record's whole JSON.
     """
-    return _aligned(_listed_line(kind, values) for values in rows)
+    has_status = "status" in listed_fields(kind)
+    return _aligned(_listed_line(kind, values, has_status) for values in rows)
 
 
-def _listed_line(kind: str, values: Sequence[Any]) -> tuple[str, str, str, str, str]:
+def _listed_line(
+    kind: str, values: Sequence[Any], has_status: bool
+) -> tuple[str, str, str, str, str]:
     """A row of the listing from the values of :func:`listed_fields` of ``kind``."""
     id_, updated, *rest = values
-    status = _value(rest.pop(0)) if hasattr(KINDS[kind], "status") else ""
+    status = _value(rest.pop(0)) if has_status else ""
     title = next((str(value) for value in rest if value), id_)
     return (id_, kind, status, _minute_of(updated), title)
 
