@@ -489,7 +489,7 @@ def views() -> tuple[str, ...]:
     """The analyst's views, made afresh after every migration (see ``_views``)."""
     from experiments.stores import _views  # noqa: PLC0415 - only a migration makes views
 
-    return _views.sqlite_views(frozenset(hot()))
+    return _views.sqlite_views(HOT_COLUMNS)
 
 
 #: The views each layout version makes (``_views.fingerprint``), from the first that
